@@ -1,0 +1,40 @@
+// Pass 2 of a gradient evaluation: workgroup c folds column c of the partials written by
+// linear_partials.wgsl (one row per pass-1 workgroup) with a strided loop and a fixed tree, and
+// scales it: 2/N for the D weight sums and the residual sum (the gradient), 1/N for the squared
+// residuals (the loss). Output: grad_w_0 .. grad_w_{D-1}, grad_b, loss.
+
+override WG: u32 = 256u;
+
+@group(0) @binding(0) var<uniform> ru: ReduceUniforms;
+@group(0) @binding(1) var<storage, read> partials: array<f32>;
+@group(0) @binding(2) var<storage, read> state: TrainState;
+@group(0) @binding(3) var<storage, read_write> grad_loss: array<f32>;
+
+var<workgroup> scratch: array<f32, WG>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
+  let c = wid.x;
+  if (c >= ru.components || state.status != STATUS_RUNNING) {
+    return;
+  }
+  var s = 0.0;
+  for (var g = t; g < ru.num_groups; g = g + WG) {
+    s = s + partials[g * ru.components + c];
+  }
+  scratch[t] = s;
+  workgroupBarrier();
+  for (var stride = WG / 2u; stride > 0u; stride = stride / 2u) {
+    if (t < stride) {
+      scratch[t] = scratch[t] + scratch[t + stride];
+    }
+    workgroupBarrier();
+  }
+  if (t == 0u) {
+    var scale = 2.0 * ru.inv_n;
+    if (c + 1u == ru.components) {
+      scale = ru.inv_n;
+    }
+    grad_loss[c] = scratch[0] * scale;
+  }
+}

@@ -1,0 +1,68 @@
+// Adapter and device acquisition: ask for the adapter's own buffer and workgroup limits (the defaults
+// are 128 MiB bindings and, on compatibility adapters, 128 invocations), and describe the adapter honestly.
+import type { DeviceShape } from './dispatch.ts';
+
+export interface AdapterSummary {
+  vendor: string;
+  architecture: string;
+  description: string;
+  isFallback: boolean;
+  /** e.g. "google swiftshader", "nvidia hopper" */
+  name: string;
+}
+
+export interface GpuContext {
+  adapter: GPUAdapter;
+  device: GPUDevice;
+  summary: AdapterSummary;
+  shape: DeviceShape;
+  maxBindingBytes: number;
+  hasTimestamps: boolean;
+}
+
+const SOFTWARE = /swiftshader|llvmpipe|lavapipe|software|microsoft basic render/i;
+
+export function summarizeAdapter(adapter: GPUAdapter): AdapterSummary {
+  const info = adapter.info ?? ({} as GPUAdapterInfo);
+  const vendor = info.vendor ?? '';
+  const architecture = info.architecture ?? '';
+  const description = info.description ?? '';
+  const legacyFlag = (adapter as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter;
+  const flagged = (info as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? legacyFlag ?? false;
+  const isFallback = flagged || SOFTWARE.test(`${vendor} ${architecture} ${description}`);
+  const name = [vendor, architecture].filter(Boolean).join(' ') || description || 'unknown adapter';
+  return { vendor, architecture, description, isFallback, name };
+}
+
+export async function requestGpu(gpu: GPU | undefined = globalThis.navigator?.gpu, options: GPURequestAdapterOptions = {}): Promise<GpuContext> {
+  if (!gpu) throw new Error('WebGPU is not available here (navigator.gpu is missing)');
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance', ...options });
+  if (!adapter) throw new Error('WebGPU: no adapter was found');
+  const l = adapter.limits;
+  const requiredFeatures: GPUFeatureName[] = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
+  const device = await adapter.requestDevice({
+    label: 'nabla.device',
+    requiredFeatures,
+    requiredLimits: {
+      maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+      maxBufferSize: l.maxBufferSize,
+      maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+      maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+      maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
+      maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
+    },
+  });
+  const dl = device.limits;
+  return {
+    adapter,
+    device,
+    summary: summarizeAdapter(adapter),
+    shape: {
+      maxWorkgroupSize: Math.min(dl.maxComputeInvocationsPerWorkgroup, dl.maxComputeWorkgroupSizeX),
+      maxWorkgroupsPerDimension: dl.maxComputeWorkgroupsPerDimension,
+      maxWorkgroupStorageSize: dl.maxComputeWorkgroupStorageSize,
+    },
+    maxBindingBytes: Math.min(dl.maxStorageBufferBindingSize, dl.maxBufferSize),
+    hasTimestamps: device.features.has('timestamp-query'),
+  };
+}

@@ -1,0 +1,6 @@
+// Public surface of the browser engine bundle (dist/engine/nabla-engine.js).
+export { requestGpu, summarizeAdapter, type GpuContext, type AdapterSummary } from './device.ts';
+export { GpuLinearEngine } from './gpu-linear-engine.ts';
+export { CpuLinearEngine } from '../cpu/cpu-linear-engine.ts';
+export { linearGradient } from '../cpu/linear_partials.ts';
+export { runGpuJob, type GpuJob, type GpuJobResult } from './gpu-job.ts';

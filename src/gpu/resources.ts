@@ -1,0 +1,74 @@
+// Checked creation of GPU objects: a WGSL compile or validation error, or an allocation the device
+// refuses, becomes an exception that names the shader or the buffer instead of silent zeros.
+
+export class GpuShaderError extends Error {
+  constructor(readonly shader: string, message: string) {
+    super(`WGSL ${shader}: ${message}`);
+    this.name = 'GpuShaderError';
+  }
+}
+
+export async function createComputePipeline(
+  device: GPUDevice,
+  label: string,
+  code: string,
+  constants: Record<string, number> = {},
+): Promise<GPUComputePipeline> {
+  device.pushErrorScope('validation');
+  const module = device.createShaderModule({ label: `${label}.module`, code });
+  const info = await module.getCompilationInfo?.();
+  const errors = info?.messages.filter((m) => m.type === 'error') ?? [];
+  const moduleError = await device.popErrorScope();
+  if (errors.length > 0) {
+    throw new GpuShaderError(label, errors.map((m) => `line ${m.lineNum}:${m.linePos} ${m.message}`).join('; '));
+  }
+  if (moduleError) throw new GpuShaderError(label, moduleError.message);
+  device.pushErrorScope('validation');
+  let pipeline: GPUComputePipeline;
+  try {
+    pipeline = await device.createComputePipelineAsync({
+      label: `${label}.pipeline`,
+      layout: 'auto',
+      compute: { module, entryPoint: 'main', constants },
+    });
+  } catch (e) {
+    await device.popErrorScope();
+    throw new GpuShaderError(label, (e as Error).message);
+  }
+  const pipelineError = await device.popErrorScope();
+  if (pipelineError) throw new GpuShaderError(label, pipelineError.message);
+  return pipeline;
+}
+
+/** Creates a buffer and reports an allocation the device refused with the size asked for. */
+export async function createBufferChecked(device: GPUDevice, descriptor: GPUBufferDescriptor): Promise<GPUBuffer> {
+  const limit = Math.min(device.limits.maxBufferSize, descriptor.usage & GPUBufferUsage.STORAGE
+    ? device.limits.maxStorageBufferBindingSize : device.limits.maxBufferSize);
+  if (descriptor.size > limit) {
+    throw new RangeError(`${descriptor.label}: ${descriptor.size} bytes asked for, the device allows ${limit} per buffer`);
+  }
+  device.pushErrorScope('out-of-memory');
+  device.pushErrorScope('validation');
+  const buffer = device.createBuffer(descriptor);
+  const validation = await device.popErrorScope();
+  const oom = await device.popErrorScope();
+  if (oom || validation) {
+    buffer.destroy();
+    throw new RangeError(`${descriptor.label}: could not allocate ${descriptor.size} bytes (${(oom ?? validation)!.message})`);
+  }
+  return buffer;
+}
+
+export async function createUploadedBuffer(
+  device: GPUDevice,
+  label: string,
+  data: Float32Array | Uint32Array,
+  byteSize: number,
+  usage: number,
+): Promise<GPUBuffer> {
+  const buffer = await createBufferChecked(device, { label, size: byteSize, usage, mappedAtCreation: true });
+  const view = data instanceof Float32Array ? new Float32Array(buffer.getMappedRange()) : new Uint32Array(buffer.getMappedRange());
+  view.set(data);
+  buffer.unmap();
+  return buffer;
+}

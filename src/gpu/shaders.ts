@@ -1,0 +1,15 @@
+// WGSL sources as strings. Vite (demo, Vitest browser mode, the engine bundle) inlines `?raw`;
+// Node-side code must not import this file: it drives the GPU through the bundle instead.
+import linearLayout from '../../shaders/shared/linear_layout.wgsl?raw';
+import linearPartials from '../../shaders/linear_partials.wgsl?raw';
+import reducePartials from '../../shaders/reduce_partials.wgsl?raw';
+import applyUpdate from '../../shaders/apply_update.wgsl?raw';
+import readBandwidth from '../../shaders/read_bandwidth.wgsl?raw';
+
+export const shaderSources = {
+  linearLayout,
+  linearPartials,
+  reducePartials,
+  applyUpdate,
+  readBandwidth,
+} as const;

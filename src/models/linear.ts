@@ -1,0 +1,106 @@
+// The linear model y^ = w.x + b with mean squared error, in the conventions every path shares:
+// theta = (w_1 .. w_d, b); J = (1/N) sum (y^_i - y_i)^2; dJ/dw_j = (2/N) sum r_i x_ij; dJ/db = (2/N) sum r_i.
+
+/** Samples in row-major float32, the layout uploaded to the GPU. */
+export interface LinearData {
+  readonly x: Float32Array; // n * d, row-major
+  readonly y: Float32Array; // n
+  readonly n: number;
+  readonly d: number;
+}
+
+export interface LinearParams {
+  readonly w: ArrayLike<number>;
+  readonly b: number;
+}
+
+export interface GradientResult {
+  loss: number;
+  gradW: Float64Array;
+  gradB: number;
+}
+
+export interface EpochInfo {
+  epoch: number; // updates applied before this evaluation
+  loss: number;
+  gradNorm: number;
+}
+
+export type StopReason = 'tolerance' | 'max-epochs' | 'diverged' | 'aborted';
+
+export interface TrainOptions {
+  lr: number;
+  maxEpochs: number;
+  tol?: number;
+  /** Loss above explodeFactor x the best loss so far counts as divergence. */
+  explodeFactor?: number;
+  init?: LinearParams;
+  onEpoch?: (info: EpochInfo) => void;
+  /** GPU: steps chained per submit before the host reads the history back. */
+  reportEvery?: number;
+  signal?: AbortSignal;
+}
+
+export interface TrainResult {
+  w: Float64Array;
+  b: number;
+  /** Loss and gradient norm at the returned parameters. */
+  loss: number;
+  gradNorm: number;
+  epochs: number;
+  stopReason: StopReason;
+  /** Set when stopReason is 'diverged': the evaluation that failed. */
+  divergedAtEpoch?: number;
+}
+
+/** One API for the WGSL engine and its float64 twin. */
+export interface LinearEngine {
+  readonly device: 'gpu' | 'cpu';
+  readonly adapter: string | null;
+  readonly n: number;
+  readonly d: number;
+  gradient(at: LinearParams): Promise<GradientResult>;
+  train(options: TrainOptions): Promise<TrainResult>;
+  dispose(): void;
+}
+
+export const DEFAULT_TOL = 1e-6;
+export const DEFAULT_EXPLODE_FACTOR = 1e6;
+
+export function gradientNorm(g: GradientResult): number {
+  let s = g.gradB * g.gradB;
+  for (const v of g.gradW) s += v * v;
+  return Math.sqrt(s);
+}
+
+export function validateLinearData(data: LinearData): void {
+  const { n, d, x, y } = data;
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`dataset: need at least one sample, got n = ${n}`);
+  if (!Number.isInteger(d) || d < 1) throw new RangeError(`dataset: need at least one feature, got d = ${d}`);
+  if (x.length !== n * d) throw new RangeError(`dataset: x has ${x.length} values, expected n * d = ${n * d}`);
+  if (y.length !== n) throw new RangeError(`dataset: y has ${y.length} values, expected n = ${n}`);
+}
+
+export function validateParams(at: LinearParams, d: number): void {
+  if (at.w.length !== d) throw new RangeError(`weights: expected ${d} values, got ${at.w.length}`);
+  for (let j = 0; j < d; j++) {
+    if (!Number.isFinite(at.w[j])) throw new RangeError(`weights: value ${j + 1} is not a finite number`);
+  }
+  if (!Number.isFinite(at.b)) throw new RangeError('bias: not a finite number');
+}
+
+export function validateTrainOptions(o: TrainOptions): void {
+  if (!(Number.isFinite(o.lr) && o.lr > 0)) throw new RangeError(`lr: expected a positive number, got ${o.lr}`);
+  if (!(Number.isInteger(o.maxEpochs) && o.maxEpochs >= 0)) {
+    throw new RangeError(`epochs: expected a non-negative integer, got ${o.maxEpochs}`);
+  }
+  if (o.tol !== undefined && !(Number.isFinite(o.tol) && o.tol >= 0)) {
+    throw new RangeError(`tol: expected a non-negative number, got ${o.tol}`);
+  }
+  if (o.explodeFactor !== undefined && !(o.explodeFactor > 1)) {
+    throw new RangeError(`explodeFactor: expected a number above 1, got ${o.explodeFactor}`);
+  }
+  if (o.reportEvery !== undefined && !(Number.isInteger(o.reportEvery) && o.reportEvery >= 1)) {
+    throw new RangeError(`reportEvery: expected a positive integer, got ${o.reportEvery}`);
+  }
+}

@@ -1,0 +1,40 @@
+/// <reference types="vitest/config" />
+// One config for the demo (vite dev/build) and the tests: a Node project for the CPU path, data and
+// pure helpers, and a browser project that runs real WGSL in headless Chromium (SwiftShader here).
+import { defineConfig } from 'vite';
+import { playwright } from '@vitest/browser-playwright';
+import { chromiumPath, CHROMIUM_WEBGPU_ARGS } from './src/cli/chromium-flags.ts';
+
+export default defineConfig({
+  base: './',
+  build: { outDir: 'dist/site', target: 'es2022' },
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'node',
+          include: ['test/node/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'gpu',
+          include: ['test/gpu/**/*.test.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+          browser: {
+            enabled: true,
+            headless: true,
+            provider: playwright({
+              launchOptions: { executablePath: chromiumPath(), args: CHROMIUM_WEBGPU_ARGS },
+            }),
+            instances: [{ browser: 'chromium' }],
+          },
+        },
+      },
+    ],
+  },
+});
