@@ -53,3 +53,20 @@ export function thetaOf(w: ArrayLike<number>, b: number): Float64Array {
   t[w.length] = b;
   return t;
 }
+
+/** Centred, independent features: a well-conditioned least-squares problem (Hessian ~ diag(2/3, 2)). */
+export function makeWellConditioned(n: number, d: number, seed = 3, noise = 0.05): LinearData {
+  const rand = mulberry32(seed);
+  const x = new Float32Array(n * d);
+  const y = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let p = 0.5;
+    for (let j = 0; j < d; j++) {
+      const v = rand() * 2 - 1;
+      x[i * d + j] = v;
+      p += (j + 1) * (j % 2 ? -1 : 1) * v;
+    }
+    y[i] = p + noise * (rand() * 2 - 1);
+  }
+  return { x, y, n, d };
+}

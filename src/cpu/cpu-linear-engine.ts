@@ -61,7 +61,7 @@ export class CpuLinearEngine implements LinearEngine {
       const epoch = state.step;
       applyUpdate(state, theta, thetaPrev, grad, g.loss, gradNorm, rule);
       last = { loss: g.loss, gradNorm };
-      if (state.status === STATUS_DIVERGED) break;
+      if ((state.status as number) === STATUS_DIVERGED) break;
       lastGood = last;
       options.onEpoch?.({ epoch, loss: g.loss, gradNorm });
       // Long CPU runs must not starve the event loop (progress output, abort signals, the page).

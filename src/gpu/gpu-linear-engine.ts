@@ -27,6 +27,8 @@ interface Buffers {
 export interface GpuLinearEngineOptions {
   /** Longest run of steps chained between read-backs; also the history ring's length. */
   maxReportEvery?: number;
+  /** Upper bound on the workgroup size (a power of two); the adapter's limit applies anyway. */
+  workgroupSize?: number;
 }
 
 export class GpuLinearEngine implements LinearEngine {
@@ -52,7 +54,7 @@ export class GpuLinearEngine implements LinearEngine {
     validateLinearData(data);
     const { device } = gpu;
     const { n, d } = data;
-    const plan = planLinearGrid(n, d, gpu.shape);
+    const plan = planLinearGrid(n, d, gpu.shape, options.workgroupSize);
     const xBytes = paddedFeatureBytes(n, d);
     if (xBytes > gpu.maxBindingBytes) {
       throw new RangeError(
@@ -133,6 +135,12 @@ export class GpuLinearEngine implements LinearEngine {
     this.partialsPass.run(pass);
     this.reducePass.run(pass);
     if (update) this.updatePass.run(pass);
+  }
+
+  /** Fills the partials and output buffers with a value (tests poison them with NaN). */
+  fillOutputs(value: number): void {
+    const q = this.live().queue;
+    for (const b of [this.buffers.partials, this.buffers.gradLoss]) q.writeBuffer(b, 0, new Float32Array(b.size / 4).fill(value));
   }
 
   /** Sets theta and readies the state for gradient-only dispatches (used by benchmarks). */

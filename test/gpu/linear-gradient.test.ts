@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { testGpu } from './gpu-context.ts';
 import { GpuLinearEngine } from '../../src/gpu/gpu-linear-engine.ts';
 import { linearGradient } from '../../src/cpu/linear_partials.ts';
+import { linearFiniteDifference } from '../../src/cpu/gradient-check.ts';
 import { makeLinearData, relativeError, thetaOf } from '../data-gen.ts';
 
 // float32 arithmetic on float32 data against a float64 reference on the same (float32-rounded) data.
@@ -9,23 +10,70 @@ import { makeLinearData, relativeError, thetaOf } from '../data-gen.ts';
 // sum of |terms|; at a point away from the optimum the gradient is O(that sum), so 1e-5 has headroom.
 const GRADIENT_REL_TOL = 1e-5;
 
+async function compare(n: number, d: number, workgroupSize?: number) {
+  const gpu = await testGpu();
+  const data = makeLinearData(n, d, 42 + d);
+  const at = { w: Float64Array.from({ length: d }, (_, j) => 0.1 * (j + 1)), b: -0.3 };
+  const engine = await GpuLinearEngine.create(gpu, data, { workgroupSize });
+  try {
+    engine.fillOutputs(NaN); // a pass that skipped a value would leave NaN behind
+    const got = await engine.gradient(at);
+    const want = linearGradient(data, at);
+    const g = relativeError(thetaOf(got.gradW, got.gradB), thetaOf(want.gradW, want.gradB));
+    expect(g.rel, `d = ${d}, workgroup ${engine.plan.workgroupSize}: ${g.worst}`).toBeLessThanOrEqual(GRADIENT_REL_TOL);
+    expect(Math.abs(got.loss - want.loss) / want.loss).toBeLessThanOrEqual(GRADIENT_REL_TOL);
+    return engine.plan;
+  } finally {
+    engine.dispose();
+  }
+}
+
 describe('GPU linear gradient vs float64 CPU', () => {
   for (const d of [1, 8, 64]) {
     it(`N = 10^6 + 3, d = ${d}: relative error of grad J and J <= ${GRADIENT_REL_TOL}`, async () => {
-      const gpu = await testGpu();
-      const n = 1_000_003; // not a multiple of any workgroup or tile size
-      const data = makeLinearData(n, d, 42 + d);
-      const at = { w: Float64Array.from({ length: d }, (_, j) => 0.1 * (j + 1)), b: -0.3 };
-      const engine = await GpuLinearEngine.create(gpu, data);
-      try {
-        const got = await engine.gradient(at);
-        const want = linearGradient(data, at);
-        const g = relativeError(thetaOf(got.gradW, got.gradB), thetaOf(want.gradW, want.gradB));
-        expect(g.rel, g.worst).toBeLessThanOrEqual(GRADIENT_REL_TOL);
-        expect(Math.abs(got.loss - want.loss) / want.loss).toBeLessThanOrEqual(GRADIENT_REL_TOL);
-      } finally {
-        engine.dispose();
-      }
+      await compare(1_000_003, d); // not a multiple of any workgroup or tile size
     });
   }
+
+  it('d = 300 on 128-invocation workgroups (several features per thread), and d = 3, 5 with ragged rows', async () => {
+    const plan = await compare(20_011, 300, 128);
+    expect(plan.laneMode).toBe(false);
+    expect(plan.featuresPerThread).toBe(3);
+    await compare(777, 3, 64);
+    await compare(5, 5);
+  });
+
+  it('is bit-identical when rerun on the same data', async () => {
+    const gpu = await testGpu();
+    const data = makeLinearData(300_001, 16, 7);
+    const engine = await GpuLinearEngine.create(gpu, data);
+    try {
+      const at = { w: new Float64Array(16).fill(0.25), b: 1 };
+      const first = await engine.gradient(at);
+      engine.fillOutputs(NaN);
+      const second = await engine.gradient(at);
+      expect(Array.from(second.gradW)).toEqual(Array.from(first.gradW));
+      expect(second.gradB).toBe(first.gradB);
+      expect(second.loss).toBe(first.loss);
+    } finally {
+      engine.dispose();
+    }
+  });
+
+  it('agrees with central finite differences of J (float64) on every parameter', async () => {
+    const gpu = await testGpu();
+    const data = makeLinearData(4_099, 6, 11);
+    const at = { w: [0.5, -1, 0.25, 2, 0, -0.75], b: 0.4 };
+    const engine = await GpuLinearEngine.create(gpu, data);
+    try {
+      const got = await engine.gradient(at);
+      const numeric = linearFiniteDifference(data, at);
+      // J is quadratic, so central differences are exact up to float64 rounding (~1e-10 here);
+      // the bound is the GPU's float32 error.
+      const g = relativeError(thetaOf(got.gradW, got.gradB), numeric);
+      expect(g.rel, g.worst).toBeLessThanOrEqual(GRADIENT_REL_TOL);
+    } finally {
+      engine.dispose();
+    }
+  });
 });

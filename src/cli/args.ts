@@ -1,0 +1,122 @@
+// Command-line parsing with node:util parseArgs (strict: unknown options are errors) and validation
+// that names the offending argument. Pure: unit-tested without running a command.
+import { parseArgs } from 'node:util';
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export type DeviceChoice = 'auto' | 'gpu' | 'cpu';
+
+interface Common {
+  data: string | null; // null: the built-in example
+  target: string;
+  features?: string[];
+  device: DeviceChoice;
+  json: boolean;
+}
+
+export interface TrainArgs extends Common {
+  command: 'train';
+  lr: number;
+  epochs: number;
+  tol: number;
+  standardize: boolean;
+}
+
+export interface GradientArgs extends Common {
+  command: 'gradient';
+  weights: number[];
+  bias: number;
+}
+
+export type CliArgs = TrainArgs | GradientArgs | { command: 'help' };
+
+export const USAGE = `nabla: gradients of a loss over a dataset, on the GPU (WebGPU) or the CPU
+
+Usage:
+  nabla train    [--data FILE --target COL] [--features A,B,...] [--lr 0.1] [--epochs 1000]
+                 [--tol 1e-6] [--no-standardize] [--device auto|gpu|cpu] [--json]
+  nabla gradient --data FILE --target COL [--features A,B,...] --weights w1,w2,... --bias b
+                 [--device auto|gpu|cpu] [--json]
+
+FILE is CSV (header row) or JSON (array of objects). --features defaults to every other numeric column.
+Without --data, train uses the built-in example (y = 3x + 2 + noise). Exit codes: 0 ok, 2 bad input,
+3 training diverged, 1 anything else.`;
+
+const common = {
+  data: { type: 'string' },
+  target: { type: 'string' },
+  features: { type: 'string' },
+  device: { type: 'string', default: 'auto' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+function number(name: string, raw: string | undefined, fallback: number, check: (v: number) => boolean, want: string): number {
+  if (raw === undefined) return fallback;
+  const v = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isFinite(v) || !check(v)) throw new UsageError(`--${name}: expected ${want}, got "${raw}"`);
+  return v;
+}
+
+function list(name: string, raw: string): string[] {
+  const items = raw.split(',').map((s) => s.trim());
+  if (items.some((s) => s === '')) throw new UsageError(`--${name}: empty name in "${raw}"`);
+  const seen = new Set<string>();
+  for (const s of items) {
+    if (seen.has(s)) throw new UsageError(`--${name}: "${s}" is listed twice`);
+    seen.add(s);
+  }
+  return items;
+}
+
+function device(raw: string): DeviceChoice {
+  if (raw === 'auto' || raw === 'gpu' || raw === 'cpu') return raw;
+  throw new UsageError(`--device: expected auto, gpu or cpu, got "${raw}"`);
+}
+
+export function parseCli(argv: string[]): CliArgs {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') return { command: 'help' };
+  if (command !== 'train' && command !== 'gradient') throw new UsageError(`unknown command "${command}" (expected train or gradient)`);
+  const options = command === 'train'
+    ? { ...common, lr: { type: 'string' }, epochs: { type: 'string' }, tol: { type: 'string' }, 'no-standardize': { type: 'boolean', default: false } } as const
+    : { ...common, weights: { type: 'string' }, bias: { type: 'string' } } as const;
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({ args: rest, options, strict: true, allowPositionals: false }).values as typeof values;
+  } catch (e) {
+    throw new UsageError((e as Error).message.replace(/^Unknown option '(.*?)'.*$/s, 'unknown option $1'));
+  }
+  if (values.help) return { command: 'help' };
+  const str = (k: string) => values[k] as string | undefined;
+  if (str('data') === '') throw new UsageError('--data: empty file name');
+  const data = str('data') ?? null;
+  if (data !== null && str('target') === undefined) throw new UsageError('--target: required with --data');
+  if (command === 'gradient' && data === null) throw new UsageError('--data: required for gradient');
+  const base: Common = {
+    data,
+    target: str('target') ?? 'y',
+    device: device(str('device')!),
+    json: values.json === true,
+  };
+  if (str('features') !== undefined) base.features = list('features', str('features')!);
+  if (command === 'train') {
+    return {
+      ...base,
+      command,
+      lr: number('lr', str('lr'), 0.1, (v) => v > 0, 'a positive number'),
+      epochs: number('epochs', str('epochs'), 1000, (v) => Number.isInteger(v) && v >= 0 && v <= 1e9, 'a non-negative integer'),
+      tol: number('tol', str('tol'), 1e-6, (v) => v >= 0, 'a non-negative number'),
+      standardize: values['no-standardize'] !== true,
+    };
+  }
+  if (str('weights') === undefined) throw new UsageError('--weights: required for gradient');
+  if (str('bias') === undefined) throw new UsageError('--bias: required for gradient');
+  const weights = str('weights')!.split(',').map((s, i) => number(`weights (value ${i + 1})`, s, 0, () => true, 'a number'));
+  return { ...base, command, weights, bias: number('bias', str('bias'), 0, () => true, 'a number') };
+}

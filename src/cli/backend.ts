@@ -1,0 +1,74 @@
+// Where the CLI computes: the WGSL engine in headless Chromium, or the float64 CPU path.
+// `auto` takes a hardware adapter only: a software one (SwiftShader, isFallbackAdapter) is slower than
+// the CPU loop for this memory-bound job, so auto says so and uses the CPU.
+import type { EpochInfo, GradientResult, LinearData, LinearParams, TrainOptions, TrainResult } from '../models/linear.ts';
+import { CpuLinearEngine } from '../cpu/cpu-linear-engine.ts';
+import type { DeviceChoice } from './args.ts';
+import { GpuSession } from './gpu-session.ts';
+
+export interface Backend {
+  device: 'gpu' | 'cpu';
+  adapter: string | null;
+  gradient(data: LinearData, at: LinearParams): Promise<GradientResult>;
+  /** Trains, then evaluates the full gradient at the parameters it returns. */
+  train(data: LinearData, options: Omit<TrainOptions, 'onEpoch' | 'init'>, onEpoch?: (i: EpochInfo) => void): Promise<{ result: TrainResult; final: GradientResult }>;
+  close(): Promise<void>;
+}
+
+class CpuBackend implements Backend {
+  readonly device = 'cpu' as const;
+  readonly adapter = null;
+  async gradient(data: LinearData, at: LinearParams) {
+    return new CpuLinearEngine(data).gradient(at);
+  }
+  async train(data: LinearData, options: Omit<TrainOptions, 'onEpoch' | 'init'>, onEpoch?: (i: EpochInfo) => void) {
+    const engine = new CpuLinearEngine(data);
+    const result = await engine.train({ ...options, onEpoch });
+    return { result, final: await engine.gradient(result) };
+  }
+  async close() {}
+}
+
+class GpuBackend implements Backend {
+  readonly device = 'gpu' as const;
+  readonly adapter: string;
+  constructor(private readonly session: GpuSession) {
+    this.adapter = session.adapter.name;
+  }
+  async gradient(data: LinearData, at: LinearParams) {
+    const r = await this.session.run({ kind: 'gradient', at: { w: Array.from(at.w), b: at.b } }, data);
+    return toGradient(r.gradient!);
+  }
+  async train(data: LinearData, options: Omit<TrainOptions, 'onEpoch' | 'init'>, onEpoch?: (i: EpochInfo) => void) {
+    const { signal: _signal, ...train } = options;
+    const r = await this.session.run({ kind: 'train', train }, data, onEpoch);
+    const t = r.train!;
+    return { result: { ...t, w: Float64Array.from(t.w), stopReason: t.stopReason as TrainResult['stopReason'] }, final: toGradient(r.gradient!) };
+  }
+  close() {
+    return this.session.close();
+  }
+}
+
+function toGradient(g: { loss: number; gradW: number[]; gradB: number }): GradientResult {
+  return { loss: g.loss, gradW: Float64Array.from(g.gradW), gradB: g.gradB };
+}
+
+export async function openBackend(choice: DeviceChoice, notice: (message: string) => void): Promise<Backend> {
+  if (choice === 'cpu') return new CpuBackend();
+  let session: GpuSession;
+  try {
+    session = await GpuSession.open();
+  } catch (e) {
+    if (choice === 'gpu') throw new Error(`--device gpu: no WebGPU adapter: ${(e as Error).message}`);
+    notice(`no WebGPU adapter (${(e as Error).message.split('\n')[0]}); using the CPU path`);
+    return new CpuBackend();
+  }
+  if (choice === 'auto' && session.adapter.isFallback) {
+    notice(`the only WebGPU adapter is ${session.adapter.name}, a software renderer slower than the CPU path for this job; ` +
+      'using the CPU (pass --device gpu to use it anyway)');
+    await session.close();
+    return new CpuBackend();
+  }
+  return new GpuBackend(session);
+}

@@ -1,0 +1,126 @@
+// `nabla train` and `nabla gradient`: load, select, (standardize), compute, report.
+import type { EpochInfo, GradientResult, LinearData } from '../models/linear.ts';
+import { readTable, type Table } from '../data/table.ts';
+import { selectLinearData, type SelectedData } from '../data/select.ts';
+import { seedExampleTable } from '../data/seed-example.ts';
+import { fitStandardizer, gradientToOriginal, paramsToOriginal, standardizeData } from '../models/standardize.ts';
+import type { GradientArgs, TrainArgs } from './args.ts';
+import { UsageError } from './args.ts';
+import { openBackend, type Backend } from './backend.ts';
+
+export interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+export class DivergedError extends Error {}
+
+async function load(args: TrainArgs | GradientArgs, io: Io): Promise<SelectedData> {
+  let table: Table;
+  if (args.data === null) {
+    table = seedExampleTable();
+    io.err(`no --data given: training on the built-in example (y = 3x + 2 + noise, ${table.rowCount} rows)`);
+  } else {
+    table = await readTable(args.data);
+  }
+  return selectLinearData(table, { target: args.target, features: args.features });
+}
+
+function named(features: string[], values: ArrayLike<number>): Record<string, number> {
+  return Object.fromEntries(features.map((f, j) => [f, values[j]]));
+}
+
+function norm(g: GradientResult): number {
+  let s = g.gradB * g.gradB;
+  for (const v of g.gradW) s += v * v;
+  return Math.sqrt(s);
+}
+
+async function withBackend<T>(args: TrainArgs | GradientArgs, io: Io, work: (b: Backend) => Promise<T>): Promise<T> {
+  const backend = await openBackend(args.device, (m) => io.err(`nabla: ${m}`));
+  try {
+    return await work(backend);
+  } finally {
+    await backend.close();
+  }
+}
+
+export async function trainCommand(args: TrainArgs, io: Io): Promise<number> {
+  const selected = await load(args, io);
+  const { features } = selected;
+  const scaler = args.standardize ? fitStandardizer(selected.data) : null;
+  const data: LinearData = scaler ? standardizeData(selected.data, scaler) : selected.data;
+  const every = Math.max(1, Math.floor(args.epochs / 10));
+  const progress = args.json ? undefined : (i: EpochInfo) => {
+    if (i.epoch % every === 0) io.err(`epoch ${String(i.epoch).padStart(6)}  loss ${i.loss.toExponential(6)}  |grad J| ${i.gradNorm.toExponential(3)}`);
+  };
+  const started = performance.now();
+  const { backend, result, final } = await withBackend(args, io, async (backend) => ({
+    backend: { device: backend.device, adapter: backend.adapter },
+    ...(await backend.train(data, { lr: args.lr, maxEpochs: args.epochs, tol: args.tol }, progress)),
+  }));
+  const seconds = (performance.now() - started) / 1000;
+  const params = scaler ? paramsToOriginal(scaler, result.w, result.b) : { w: result.w, b: result.b };
+  const grad = scaler ? gradientToOriginal(scaler, final) : final;
+  const report = {
+    model: 'linear',
+    weights: named(features, params.w),
+    bias: params.b,
+    loss: grad.loss,
+    gradNorm: norm(grad),
+    epochs: result.epochs,
+    rows: selected.rows,
+    droppedRows: selected.droppedRows,
+    device: backend.device,
+    adapter: backend.adapter,
+    stopReason: result.stopReason,
+  };
+  if (args.json) {
+    io.out(JSON.stringify(report));
+  } else {
+    const lines = [
+      `trained the linear model on ${report.rows} rows (${report.droppedRows} dropped) with ${report.device}${report.adapter ? ` (${report.adapter})` : ''} in ${seconds.toFixed(2)} s`,
+      `stopped: ${result.stopReason} after ${report.epochs} epochs`,
+      ...features.map((f) => `  w[${f}] = ${params.w[features.indexOf(f)]}`),
+      `  b = ${params.b}`,
+      `  J = ${report.loss}`,
+      `  dJ/dw = [${Array.from(grad.gradW, (v) => v.toExponential(3)).join(', ')}], dJ/db = ${grad.gradB.toExponential(3)}, |grad J| = ${report.gradNorm.toExponential(3)}`,
+    ];
+    io.out(lines.join('\n'));
+  }
+  if (result.stopReason === 'diverged') {
+    io.err(`nabla: training diverged at epoch ${result.divergedAtEpoch} (loss not finite or exploding); ` +
+      `kept the parameters of epoch ${result.epochs}. Try a smaller --lr than ${args.lr}.`);
+    return 3;
+  }
+  return 0;
+}
+
+export async function gradientCommand(args: GradientArgs, io: Io): Promise<number> {
+  const selected = await load(args, io);
+  const { features } = selected;
+  if (args.weights.length !== features.length) {
+    throw new UsageError(`--weights: ${args.weights.length} values given for ${features.length} features (${features.join(', ')})`);
+  }
+  const { backend, g } = await withBackend(args, io, async (backend) => ({
+    backend: { device: backend.device, adapter: backend.adapter },
+    g: await backend.gradient(selected.data, { w: args.weights, b: args.bias }),
+  }));
+  const report = {
+    loss: g.loss,
+    gradient: { ...named(features, g.gradW), bias: g.gradB },
+    rows: selected.rows,
+    device: backend.device,
+    adapter: backend.adapter,
+  };
+  if (args.json) io.out(JSON.stringify(report));
+  else {
+    io.out([
+      `J = ${g.loss} over ${selected.rows} rows (${selected.droppedRows} dropped), on ${backend.device}${backend.adapter ? ` (${backend.adapter})` : ''}`,
+      ...features.map((f, j) => `  dJ/dw[${f}] = ${g.gradW[j]}`),
+      `  dJ/db = ${g.gradB}`,
+      `  |grad J| = ${norm(g)}`,
+    ].join('\n'));
+  }
+  return 0;
+}

@@ -1,0 +1,28 @@
+// The browser engine bundle (dist/engine/nabla-engine.js) the CLI loads into headless Chromium.
+// Rebuilt with Vite when it is missing or older than the sources it is built from.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const engineBundlePath = join(projectRoot, 'dist', 'engine', 'nabla-engine.js');
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+export async function ensureEngineBundle(): Promise<string> {
+  const sources = ['shaders', 'src/gpu', 'src/cpu', 'src/models'].map((d) => join(projectRoot, d));
+  const stale = !existsSync(engineBundlePath)
+    || Math.max(...sources.map(newestMtime)) > statSync(engineBundlePath).mtimeMs;
+  if (stale) {
+    const { build } = await import('vite');
+    await build({ configFile: join(projectRoot, 'vite.engine.config.ts'), root: projectRoot, logLevel: 'error' });
+  }
+  return engineBundlePath;
+}

@@ -1,0 +1,75 @@
+// Node's route to WebGPU: headless Chromium driven by Playwright, with the engine bundle and the data
+// served from intercepted localhost URLs (a secure context, no server, no network).
+import { readFileSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
+import type { LinearData, EpochInfo } from '../models/linear.ts';
+import type { GpuJob, GpuJobResult } from '../gpu/gpu-job.ts';
+import type { AdapterSummary } from '../gpu/device.ts';
+import { chromiumPath, CHROMIUM_WEBGPU_ARGS } from './chromium-flags.ts';
+import { ensureEngineBundle } from './engine-bundle.ts';
+
+const ORIGIN = 'http://localhost';
+
+export class GpuSession {
+  private data: Buffer | null = null;
+  private onEpoch: ((info: EpochInfo) => void) | undefined;
+
+  private constructor(private readonly browser: Browser, private readonly page: Page, readonly adapter: AdapterSummary) {}
+
+  /** Starts Chromium and asks it for an adapter; throws with the reason when there is none. */
+  static async open(): Promise<GpuSession> {
+    const bundle = readFileSync(await ensureEngineBundle());
+    const { chromium } = await import('playwright-core');
+    let browser: Browser;
+    try {
+      browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_WEBGPU_ARGS, headless: true });
+    } catch (e) {
+      throw new Error(`could not start Chromium at ${chromiumPath()} (set NABLA_CHROMIUM or install Debian's chromium): ${(e as Error).message.split('\n')[0]}`);
+    }
+    try {
+      const page = await browser.newPage();
+      let session: GpuSession | null = null;
+      await page.route(`${ORIGIN}/**`, async (route) => {
+        const path = new URL(route.request().url()).pathname;
+        if (path === '/') return route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>nabla</title>' });
+        if (path === '/nabla-engine.js') return route.fulfill({ contentType: 'text/javascript', body: bundle });
+        if (path === '/data.bin' && session?.data) return route.fulfill({ contentType: 'application/octet-stream', body: session.data });
+        return route.fulfill({ status: 404, body: 'not found' });
+      });
+      await page.exposeFunction('nablaEpoch', (info: EpochInfo) => session?.onEpoch?.(info));
+      await page.goto(`${ORIGIN}/`);
+      const probe = await GpuSession.evaluate(page, { kind: 'probe' });
+      session = new GpuSession(browser, page, probe.adapter);
+      return session;
+    } catch (e) {
+      await browser.close();
+      throw e;
+    }
+  }
+
+  private static evaluate(page: Page, job: GpuJob): Promise<GpuJobResult> {
+    return page.evaluate(async (j) => {
+      const engine = await import('/nabla-engine.js' as string);
+      const report = (globalThis as unknown as { nablaEpoch: (i: unknown) => void }).nablaEpoch;
+      return engine.runGpuJob(j, report);
+    }, job);
+  }
+
+  async run(job: Omit<Extract<GpuJob, { kind: 'train' | 'gradient' }>, 'dataUrl' | 'n' | 'd'>, data: LinearData, onEpoch?: (info: EpochInfo) => void): Promise<GpuJobResult> {
+    const packed = Buffer.alloc((data.n * data.d + data.n) * 4);
+    Buffer.from(data.x.buffer, data.x.byteOffset, data.x.byteLength).copy(packed, 0);
+    Buffer.from(data.y.buffer, data.y.byteOffset, data.y.byteLength).copy(packed, data.x.byteLength);
+    this.data = packed;
+    this.onEpoch = onEpoch;
+    try {
+      return await GpuSession.evaluate(this.page, { ...job, dataUrl: `${ORIGIN}/data.bin`, n: data.n, d: data.d });
+    } finally {
+      this.data = null;
+      this.onEpoch = undefined;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.browser.close();
+  }
+}

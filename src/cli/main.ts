@@ -1,0 +1,35 @@
+// Entry of the `nabla` command. Exit codes: 0 ok, 2 bad input (named), 3 diverged, 1 anything else.
+import { parseCli, UsageError, USAGE } from './args.ts';
+import { DataError } from '../data/errors.ts';
+import { gradientCommand, trainCommand, type Io } from './commands.ts';
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  try {
+    const args = parseCli(argv);
+    if (args.command === 'help') {
+      io.out(USAGE);
+      return 0;
+    }
+    return args.command === 'train' ? await trainCommand(args, io) : await gradientCommand(args, io);
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof DataError || e instanceof RangeError) {
+      io.err(`nabla: ${e.message}`);
+      return 2;
+    }
+    io.err(`nabla: ${(e as Error).stack ?? e}`);
+    return 1;
+  }
+}
+
+const stdio: Io = {
+  out: (t) => process.stdout.write(`${t}\n`),
+  err: (t) => process.stderr.write(`${t}\n`),
+};
+
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/^.*\//, '/'))) {
+  process.exitCode = await main(process.argv.slice(2), stdio);
+}
+
+export async function runFromBin(): Promise<void> {
+  process.exitCode = await main(process.argv.slice(2), stdio);
+}

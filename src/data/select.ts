@@ -1,0 +1,168 @@
+// Turns a Table into LinearData: picks the target and feature columns, drops rows with missing values
+// and rejects anything else that is not a finite float32. Bad cells are errors rather than dropped
+// rows, because a typo or an overflow silently removed (or trained on) is worse than a stopped run.
+import type { LinearData } from '../models/linear.ts';
+import { DataError, type DataErrorLocation } from './errors.ts';
+import type { Table } from './table.ts';
+
+export interface SelectedData {
+  data: LinearData;
+  features: string[];
+  target: string;
+  /** Rows kept. */
+  rows: number;
+  /** Rows dropped for a missing value in the target or a feature. */
+  droppedRows: number;
+}
+
+export interface SelectOptions {
+  target: string;
+  /** Default: every other column whose values are numbers. */
+  features?: string[];
+}
+
+// Number() semantics minus what Number() also accepts: '' and whitespace (0), hex/octal/binary, '_'.
+const NUMBER_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+const INFINITY_RE = /^[+-]?(?:inf|infinity)$/i;
+const MISSING_RE = /^(?:na|nan|null)$/i;
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+type Cell =
+  | { kind: 'missing' }
+  | { kind: 'number'; value: number }
+  // infinite: written as a number but not usable; still marks its column as numeric.
+  | { kind: 'infinite'; reason: string }
+  | { kind: 'bad'; reason: string };
+
+const MISSING: Cell = { kind: 'missing' };
+
+export function classifyCell(v: unknown): Cell {
+  if (v === undefined || v === null) return MISSING;
+  if (typeof v === 'number') {
+    if (Number.isNaN(v)) return MISSING;
+    return checkRange(v, String(v));
+  }
+  if (typeof v === 'string') {
+    const s = v.trim();
+    if (s === '' || MISSING_RE.test(s)) return MISSING;
+    if (INFINITY_RE.test(s)) return { kind: 'infinite', reason: `${show(v)} is infinite` };
+    if (!NUMBER_RE.test(s)) return { kind: 'bad', reason: `${show(v)} is not a number` };
+    return checkRange(Number(s), show(v));
+  }
+  return { kind: 'bad', reason: `${show(v)} is not a number` };
+}
+
+/** Anything past float32's range would become ±Infinity on upload. */
+function checkRange(value: number, shown: string): Cell {
+  if (!Number.isFinite(value)) return { kind: 'infinite', reason: `${shown} is infinite` };
+  if (Math.abs(value) > FLOAT32_MAX) {
+    return { kind: 'infinite', reason: `${shown} is too large for float32 (max ${FLOAT32_MAX.toPrecision(8)})` };
+  }
+  return { kind: 'number', value };
+}
+
+function show(v: unknown): string {
+  let s: string;
+  try {
+    s = typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v) ?? String(v);
+  } catch {
+    s = String(v);
+  }
+  return s.length > 40 ? `${s.slice(0, 37)}...` : s;
+}
+
+export function selectLinearData(table: Table, opts: SelectOptions): SelectedData {
+  const { file, columns } = table;
+  const colIndex = new Map(columns.map((c, k) => [c, k]));
+  const requireColumn = (name: string, role: string): number => {
+    const k = colIndex.get(name);
+    if (k === undefined) {
+      throw new DataError(`no such ${role} column; the columns are ${columns.map((c) => JSON.stringify(c)).join(', ')}`, {
+        file,
+        column: name,
+      });
+    }
+    return k;
+  };
+
+  const target = opts.target;
+  const targetCol = requireColumn(target, 'target');
+  let features: string[];
+  if (opts.features !== undefined) {
+    features = opts.features;
+    if (features.length === 0) throw new DataError('at least one feature column is required', { file });
+    const seen = new Set<string>();
+    for (const f of features) {
+      if (seen.has(f)) throw new DataError('listed twice among the features', { file, column: f });
+      seen.add(f);
+      if (f === target) throw new DataError('is the target, so it cannot also be a feature', { file, column: f });
+      requireColumn(f, 'feature');
+    }
+  } else {
+    features = columns.filter((c, k) => k !== targetCol && isNumericColumn(table, k));
+    if (features.length === 0) {
+      throw new DataError(`no numeric feature columns besides the target ${JSON.stringify(target)}`, { file });
+    }
+  }
+  const featureCols = features.map((f) => colIndex.get(f)!);
+
+  const n0 = table.rowCount;
+  const d = features.length;
+  const x = new Float32Array(n0 * d);
+  const y = new Float32Array(n0);
+  const rowValues = new Float64Array(d);
+  let n = 0;
+  for (let row = 0; row < n0; row++) {
+    // Every chosen cell is checked before deciding to drop, so a bad cell is never hidden by a missing one.
+    let missing = false;
+    for (let j = 0; j < d; j++) {
+      const c = checkedCell(table, row, featureCols[j]);
+      if (c === null) missing = true;
+      else rowValues[j] = c;
+    }
+    const t = checkedCell(table, row, targetCol);
+    if (missing || t === null) continue;
+    x.set(rowValues, n * d);
+    y[n] = t;
+    n++;
+  }
+  const dropped = n0 - n;
+  if (n === 0) {
+    throw new DataError(`no rows left after dropping ${dropped} row${dropped === 1 ? '' : 's'} with missing values`, { file });
+  }
+  return {
+    // subarray would keep the whole allocation alive and is not what the GPU upload expects as a view.
+    data: { x: n === n0 ? x : x.slice(0, n * d), y: n === n0 ? y : y.slice(0, n), n, d },
+    features: [...features],
+    target,
+    rows: n,
+    droppedRows: dropped,
+  };
+}
+
+/** The value, null when missing; throws for anything else. */
+function checkedCell(table: Table, row: number, col: number): number | null {
+  const c = classifyCell(table.cell(row, col));
+  if (c.kind === 'number') return c.value;
+  if (c.kind === 'missing') return null;
+  throw new DataError(c.reason, { ...locate(table, row), column: table.columns[col] });
+}
+
+function locate(table: Table, row: number): DataErrorLocation {
+  const line = table.lineOf(row);
+  return line === null ? { file: table.file, element: row } : { file: table.file, line };
+}
+
+/**
+ * Numeric: at least one number and otherwise only missing values. Infinite values count as numbers
+ * here so that a column with one "inf" is selected and then reported, instead of silently left out.
+ */
+export function isNumericColumn(table: Table, col: number): boolean {
+  let sawNumber = false;
+  for (let row = 0; row < table.rowCount; row++) {
+    const c = classifyCell(table.cell(row, col));
+    if (c.kind === 'bad') return false;
+    if (c.kind !== 'missing') sawNumber = true;
+  }
+  return sawNumber;
+}

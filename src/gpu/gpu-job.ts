@@ -1,0 +1,57 @@
+// What a headless page runs for the CLI: fetch the samples, build the engine, train or evaluate,
+// and hand back plain JSON. Runs inside the browser (or Deno); never falls back to the CPU.
+import type { EpochInfo, TrainOptions } from '../models/linear.ts';
+import { requestGpu, type AdapterSummary } from './device.ts';
+import { GpuLinearEngine } from './gpu-linear-engine.ts';
+
+export type GpuJob =
+  | { kind: 'probe' }
+  | {
+    kind: 'train' | 'gradient';
+    /** URL of n*d float32 features (row-major) followed by n float32 targets. */
+    dataUrl: string;
+    n: number;
+    d: number;
+    at?: { w: number[]; b: number };
+    train?: Omit<TrainOptions, 'onEpoch' | 'signal' | 'init'>;
+  };
+
+export interface GpuJobResult {
+  adapter: AdapterSummary;
+  gradient?: { loss: number; gradW: number[]; gradB: number };
+  train?: { w: number[]; b: number; loss: number; gradNorm: number; epochs: number; stopReason: string; divergedAtEpoch?: number };
+}
+
+export async function runGpuJob(job: GpuJob, onEpoch?: (info: EpochInfo) => void): Promise<GpuJobResult> {
+  const gpu = await requestGpu();
+  try {
+    const adapter = gpu.summary;
+    if (job.kind === 'probe') return { adapter };
+    const response = await fetch(job.dataUrl);
+    if (!response.ok) throw new Error(`fetching ${job.dataUrl}: HTTP ${response.status}`);
+    const bytes = await response.arrayBuffer();
+    const { n, d } = job;
+    if (bytes.byteLength !== (n * d + n) * 4) throw new Error(`data: expected ${(n * d + n) * 4} bytes, got ${bytes.byteLength}`);
+    const data = { n, d, x: new Float32Array(bytes, 0, n * d), y: new Float32Array(bytes, n * d * 4, n) };
+    const engine = await GpuLinearEngine.create(gpu, data);
+    try {
+      const at = job.at ?? { w: new Array<number>(d).fill(0), b: 0 };
+      if (job.kind === 'gradient') {
+        const g = await engine.gradient(at);
+        return { adapter, gradient: { loss: g.loss, gradW: Array.from(g.gradW), gradB: g.gradB } };
+      }
+      if (!job.train) throw new Error('train job without options');
+      const r = await engine.train({ ...job.train, init: at, onEpoch });
+      const g = await engine.gradient({ w: r.w, b: r.b });
+      return {
+        adapter,
+        gradient: { loss: g.loss, gradW: Array.from(g.gradW), gradB: g.gradB },
+        train: { ...r, w: Array.from(r.w) },
+      };
+    } finally {
+      engine.dispose();
+    }
+  } finally {
+    gpu.device.destroy();
+  }
+}
