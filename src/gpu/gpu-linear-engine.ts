@@ -163,15 +163,17 @@ export class GpuLinearEngine implements LinearEngine {
     return { loss: out[this.d + 1], gradW: Float64Array.from(out.subarray(0, this.d)), gradB: out[this.d] };
   }
 
-  async train(options: TrainOptions): Promise<TrainResult> {
+  /**
+   * Writes the initial parameters, resets the training state and the update rule; after it, recordStep()
+   * chains training steps (benchmarks time exactly these).
+   */
+  prepareTraining(options: TrainOptions): void {
     validateTrainOptions(options);
-    const device = this.live();
     const d = this.d;
     const init = options.init ?? { w: new Float64Array(d), b: 0 };
     validateParams(init, d);
-    const reportEvery = Math.min(options.reportEvery ?? DEFAULT_REPORT_EVERY, this.historyCap);
     this.writeTheta(init, true);
-    device.queue.writeBuffer(this.buffers.updateUniforms, 0, packUpdateUniforms({
+    this.live().queue.writeBuffer(this.buffers.updateUniforms, 0, packUpdateUniforms({
       lr: options.lr,
       tol: options.tol ?? DEFAULT_TOL,
       explodeFactor: options.explodeFactor ?? DEFAULT_EXPLODE_FACTOR,
@@ -179,6 +181,13 @@ export class GpuLinearEngine implements LinearEngine {
       params: d + 1,
       historyCap: this.historyCap,
     }));
+  }
+
+  async train(options: TrainOptions): Promise<TrainResult> {
+    this.prepareTraining(options);
+    const device = this.live();
+    const d = this.d;
+    const reportEvery = Math.min(options.reportEvery ?? DEFAULT_REPORT_EVERY, this.historyCap);
 
     let status = STATUS_RUNNING;
     let steps = 0; // good evaluations so far
