@@ -4,8 +4,14 @@
 export const TILE_FLOATS = 2048;
 /** Tiles a workgroup walks at most; bounds each thread's serial summation (accuracy) and keeps the grid wide. */
 export const MAX_TILES_PER_GROUP = 8;
+/** The quad kernel (registers only) serves up to this many features; above it, the tiled kernel. */
+export const QUAD_MAX_FEATURES = 16;
+/** Quads a thread of the quad kernel sums at most (64 samples): the same accuracy bound as the tiled kernel. */
+export const MAX_QUADS_PER_THREAD = 16;
 
 export interface LinearGridPlan {
+  /** 'quad': linear_partials_quad.wgsl (d <= QUAD_MAX_FEATURES); 'tiled': linear_partials.wgsl. */
+  variant: 'quad' | 'tiled';
   workgroupSize: number;
   rowsPerTile: number;
   numTiles: number;
@@ -45,18 +51,20 @@ export function fold2d(groups: number, maxPerDim: number): { x: number; y: numbe
 
 export function planLinearGrid(n: number, d: number, shape: DeviceShape, preferredWorkgroup = 256): LinearGridPlan {
   const workgroupSize = chooseWorkgroupSize(shape, preferredWorkgroup);
-  const rows = rowsPerTile(d);
+  const quad = d <= QUAD_MAX_FEATURES;
+  const rows = quad ? 4 * workgroupSize : rowsPerTile(d);
   const numTiles = Math.ceil(n / rows);
-  const numGroups = Math.max(1, Math.ceil(numTiles / MAX_TILES_PER_GROUP));
+  const numGroups = Math.max(1, Math.ceil(numTiles / (quad ? MAX_QUADS_PER_THREAD : MAX_TILES_PER_GROUP)));
   const { x, y } = fold2d(numGroups, shape.maxWorkgroupsPerDimension);
   const laneMode = d <= workgroupSize;
-  const workgroupBytes = rows * d * 4 + rows * 4 + workgroupSize * 4;
+  const workgroupBytes = quad ? workgroupSize * 4 : rows * d * 4 + rows * 4 + workgroupSize * 4;
   if (workgroupBytes > shape.maxWorkgroupStorageSize) {
     throw new RangeError(
       `d = ${d} features need ${workgroupBytes} bytes of workgroup memory; this adapter allows ${shape.maxWorkgroupStorageSize}`,
     );
   }
   return {
+    variant: quad ? 'quad' : 'tiled',
     workgroupSize,
     rowsPerTile: rows,
     numTiles,
@@ -69,7 +77,7 @@ export function planLinearGrid(n: number, d: number, shape: DeviceShape, preferr
   };
 }
 
-/** Bytes of the X buffer: n * d floats padded up to whole vec4s. */
+/** Bytes of the X buffer: n * d floats padded up to whole quads of samples (4 * d floats, d vec4s). */
 export function paddedFeatureBytes(n: number, d: number): number {
-  return Math.ceil((n * d) / 4) * 16;
+  return Math.ceil(n / 4) * d * 16;
 }

@@ -2,6 +2,7 @@
 // Node-side code must not import this file: it drives the GPU through the bundle instead.
 import linearLayout from '../../shaders/shared/linear_layout.wgsl?raw';
 import linearPartials from '../../shaders/linear_partials.wgsl?raw';
+import linearPartialsQuad from '../../shaders/linear_partials_quad.wgsl?raw';
 import reducePartials from '../../shaders/reduce_partials.wgsl?raw';
 import applyUpdate from '../../shaders/apply_update.wgsl?raw';
 import readBandwidth from '../../shaders/read_bandwidth.wgsl?raw';
@@ -9,6 +10,7 @@ import readBandwidth from '../../shaders/read_bandwidth.wgsl?raw';
 export const shaderSources = {
   linearLayout,
   linearPartials,
+  linearPartialsQuad,
   reducePartials,
   applyUpdate,
   readBandwidth,

@@ -35,12 +35,19 @@ describe('GPU linear gradient vs float64 CPU', () => {
     });
   }
 
-  it('d = 300 on 128-invocation workgroups (several features per thread), and d = 3, 5 with ragged rows', async () => {
+  it('tiled kernel: d = 300 on 128-invocation workgroups (several features per thread), d = 17 (15 lanes per feature)', async () => {
     const plan = await compare(20_011, 300, 128);
+    expect(plan.variant).toBe('tiled');
     expect(plan.laneMode).toBe(false);
     expect(plan.featuresPerThread).toBe(3);
-    await compare(777, 3, 64);
+    expect((await compare(3_001, 17)).laneMode).toBe(true);
+  });
+
+  it('quad kernel: ragged last quad and tiny N (d = 3, 5, 16; N = 1, 5, 777)', async () => {
+    expect((await compare(777, 3, 64)).variant).toBe('quad');
     await compare(5, 5);
+    await compare(1, 16);
+    await compare(4_099, 16, 128);
   });
 
   it('is bit-identical when rerun on the same data', async () => {

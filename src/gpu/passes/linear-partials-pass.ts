@@ -1,8 +1,10 @@
-// Pass 1: shaders/linear_partials.wgsl, one read of X and y into per-workgroup partial sums.
+// Pass 1: one read of X and y into per-workgroup partial sums: shaders/linear_partials_quad.wgsl for
+// few features, shaders/linear_partials.wgsl (tiles staged in workgroup memory) for more.
 import type { LinearGridPlan } from '../dispatch.ts';
 import { shaderSources } from '../shaders.ts';
 import { assembleWgsl, specializeWgsl } from '../wgsl.ts';
 import { createComputePipeline } from '../resources.ts';
+import { loadWeights, quadBody, reduceGradient } from './linear-quad-codegen.ts';
 
 export interface LinearPartialsBindings {
   grid: GPUBuffer;
@@ -14,6 +16,12 @@ export interface LinearPartialsBindings {
 }
 
 export function linearPartialsWgsl(d: number, plan: LinearGridPlan): string {
+  if (plan.variant === 'quad') {
+    const quad = specializeWgsl(shaderSources.linearPartialsQuad, {
+      D: d, QUAD_BODY: quadBody(d), LOAD_WEIGHTS: loadWeights(d), REDUCE_GRADIENT: reduceGradient(d),
+    }, 'linear_partials_quad.wgsl');
+    return assembleWgsl([shaderSources.linearLayout], quad);
+  }
   const stage = specializeWgsl(shaderSources.linearPartials, {
     D: d,
     ROWS: plan.rowsPerTile,

@@ -1,0 +1,68 @@
+// Pass 1 for few features (D <= 16): each thread takes a quad of 4 consecutive samples, which occupy exactly
+// D vec4s of row-major X and one vec4 of y, so every load is a full vec4 with no padding whatever D is.
+// The quad body is straight-line code emitted per D (src/gpu/passes/linear-quad-codegen.ts) so that the
+// D gradient sums stay in registers; nothing is staged in workgroup memory and there is no barrier until
+// the final per-workgroup trees. Output: one row of D + 2 partial sums per workgroup, as linear_partials.wgsl.
+
+const D: u32 = ${D}u;
+
+override WG: u32 = 256u;
+
+@group(0) @binding(0) var<uniform> grid: LinearGridUniforms;     // a tile is WG quads (4 * WG samples)
+@group(0) @binding(1) var<storage, read> x4: array<vec4<f32>>;   // row-major N x D, zero padded to whole quads
+@group(0) @binding(2) var<storage, read> y4: array<vec4<f32>>;   // zero padded to whole quads
+@group(0) @binding(3) var<storage, read> theta: array<f32>;      // w_0 .. w_{D-1}, b
+@group(0) @binding(4) var<storage, read> state: TrainState;
+@group(0) @binding(5) var<storage, read_write> partials: array<f32>;
+
+var<workgroup> scratch: array<f32, WG>;
+var<private> w: array<f32, D>;
+var<private> g: array<f32, D>;
+
+// Adds quad q's contributions to g and returns (sum r, sum r^2); rows_left < 4 masks the samples past N.
+fn accumulate_quad(q: u32, bias: f32, rows_left: u32) -> vec2<f32> {
+  let base = q * D;
+${QUAD_BODY}
+  return vec2<f32>(r.x + r.y + r.z + r.w, dot(r, r));
+}
+
+// Deterministic tree of one value per thread; thread 0 writes the total. Every thread calls it.
+fn reduce_to(t: u32, index: u32, value: f32) {
+  scratch[t] = value;
+  workgroupBarrier();
+  for (var stride = WG / 2u; stride > 0u; stride = stride / 2u) {
+    if (t < stride) {
+      scratch[t] = scratch[t] + scratch[t + stride];
+    }
+    workgroupBarrier();
+  }
+  if (t == 0u) {
+    partials[index] = scratch[0];
+  }
+  workgroupBarrier();
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
+  let group = wid.x + wid.y * grid.groups_x;
+  if (group >= grid.num_groups || state.status != STATUS_RUNNING) {
+    return;
+  }
+${LOAD_WEIGHTS}
+  let bias = theta[D];
+  var sum_r = 0.0;
+  var sum_rr = 0.0;
+  for (var tile = group; tile < grid.num_tiles; tile = tile + grid.num_groups) {
+    let q = tile * WG + t;
+    let row0 = q * 4u;
+    if (row0 < grid.n) {
+      let s = accumulate_quad(q, bias, grid.n - row0);
+      sum_r = sum_r + s.x;
+      sum_rr = sum_rr + s.y;
+    }
+  }
+  let out = group * (D + 2u);
+${REDUCE_GRADIENT}
+  reduce_to(t, out + D, sum_r);
+  reduce_to(t, out + D + 1u, sum_rr);
+}
