@@ -3,7 +3,7 @@
 // workgroup memory with vec4 loads, computes every residual r = w.x + b - y, and accumulates
 // sum(r * x_j), sum(r) and sum(r^2). It writes one row of D + 2 partial sums; reduce_partials.wgsl
 // folds the rows. No atomics: the summation order is fixed, so reruns are bit-identical.
-// Placeholders ${...} are filled by specializeWgsl() (src/gpu/wgsl.ts) per feature count.
+// The placeholders are filled by specializeWgsl() (src/gpu/wgsl.ts) per feature count.
 
 const D: u32 = ${D}u;            // features
 const ROWS: u32 = ${ROWS}u;      // samples per tile; ROWS * D is a multiple of 4

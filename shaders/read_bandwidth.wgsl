@@ -1,6 +1,8 @@
 // The adapter's plain read kernel: sums a buffer of vec4s with a grid-stride loop and writes one partial
 // per workgroup. It moves the same bytes as a gradient evaluation with none of its arithmetic: the
-// bandwidth limit the fused kernel is measured against.
+// bandwidth limit the fused kernel is measured against (bench/suite/read-kernel.ts).
+// Each loop trip issues four independent loads into four accumulators: with one, every load would wait
+// for the add before it and a thread would keep a single load in flight, too few to saturate HBM.
 
 override WG: u32 = 256u;
 
@@ -23,15 +25,30 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   if (group >= ru.num_groups) {
     return;
   }
-  var acc = vec4<f32>(0.0);
-  for (var k = group * WG + t; k < ru.count4; k = k + ru.num_groups * WG) {
-    acc = acc + src[k];
+  let stride = ru.num_groups * WG;
+  var k = group * WG + t;
+  var a0 = vec4<f32>(0.0);
+  var a1 = vec4<f32>(0.0);
+  var a2 = vec4<f32>(0.0);
+  var a3 = vec4<f32>(0.0);
+  // Consecutive threads read consecutive vec4s (coalesced); the four loads of a trip are a grid apart.
+  while (k + 3u * stride < ru.count4) {
+    a0 = a0 + src[k];
+    a1 = a1 + src[k + stride];
+    a2 = a2 + src[k + 2u * stride];
+    a3 = a3 + src[k + 3u * stride];
+    k = k + 4u * stride;
   }
+  while (k < ru.count4) {
+    a0 = a0 + src[k];
+    k = k + stride;
+  }
+  let acc = (a0 + a1) + (a2 + a3);
   scratch[t] = acc.x + acc.y + acc.z + acc.w;
   workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride = stride / 2u) {
-    if (t < stride) {
-      scratch[t] = scratch[t] + scratch[t + stride];
+  for (var s = WG / 2u; s > 0u; s = s / 2u) {
+    if (t < s) {
+      scratch[t] = scratch[t] + scratch[t + s];
     }
     workgroupBarrier();
   }

@@ -79,6 +79,22 @@ function device(raw: string): DeviceChoice {
   throw new UsageError(`--device: expected auto, gpu or cpu, got "${raw}"`);
 }
 
+/** parseArgs reads `--bias -0.5` as two options; weights and biases are often negative, so join them. */
+function joinNegativeValues(args: string[], options: Record<string, { type: string }>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const name = args[i].startsWith('--') ? args[i].slice(2) : null;
+    const next = args[i + 1];
+    if (name && options[name]?.type === 'string' && next !== undefined && /^-(\d|\.\d)/.test(next)) {
+      out.push(`${args[i]}=${next}`);
+      i++;
+    } else {
+      out.push(args[i]);
+    }
+  }
+  return out;
+}
+
 export function parseCli(argv: string[]): CliArgs {
   const [command, ...rest] = argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') return { command: 'help' };
@@ -88,7 +104,7 @@ export function parseCli(argv: string[]): CliArgs {
     : { ...common, weights: { type: 'string' }, bias: { type: 'string' } } as const;
   let values: Record<string, string | boolean | undefined>;
   try {
-    values = parseArgs({ args: rest, options, strict: true, allowPositionals: false }).values as typeof values;
+    values = parseArgs({ args: joinNegativeValues(rest, options), options, strict: true, allowPositionals: false }).values as typeof values;
   } catch (e) {
     throw new UsageError((e as Error).message.replace(/^Unknown option '(.*?)'.*$/s, 'unknown option $1'));
   }

@@ -110,6 +110,7 @@ export async function gradientCommand(args: GradientArgs, io: Io): Promise<numbe
     loss: g.loss,
     gradient: { ...named(features, g.gradW), bias: g.gradB },
     rows: selected.rows,
+    droppedRows: selected.droppedRows,
     device: backend.device,
     adapter: backend.adapter,
   };

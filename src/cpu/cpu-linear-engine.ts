@@ -37,19 +37,26 @@ export class CpuLinearEngine implements LinearEngine {
     const d = this.d;
     const init = options.init ?? { w: new Float64Array(d), b: 0 };
     validateParams(init, d);
-    const theta = new Float64Array(d + 1);
+    let theta = new Float64Array(d + 1);
     theta.set(Array.from(init.w));
     theta[d] = init.b;
-    const thetaPrev = theta.slice();
+    let thetaPrev = theta.slice();
+    const resume = options.resumeFrom;
+    if (resume) {
+      if (resume.theta.length !== d + 1) throw new RangeError(`resumeFrom: snapshot has ${resume.theta.length - 1} weights, the data ${d}`);
+      theta = Float64Array.from(resume.theta);
+      thetaPrev = Float64Array.from(resume.thetaPrev);
+    }
+    const snapshotEvery = options.reportEvery ?? 32;
     const rule = {
       lr: options.lr,
       tol: options.tol ?? DEFAULT_TOL,
       explodeFactor: options.explodeFactor ?? DEFAULT_EXPLODE_FACTOR,
       maxUpdates: options.maxEpochs,
     };
-    const state: TrainState = { status: STATUS_RUNNING, step: 0, bestLoss: 0 };
+    const state: TrainState = { status: STATUS_RUNNING, step: resume?.step ?? 0, bestLoss: resume?.bestLoss ?? 0 };
     const grad = new Float64Array(d + 1);
-    let last = { loss: NaN, gradNorm: NaN };
+    let last = resume?.last ?? { loss: NaN, gradNorm: NaN };
     let lastGood = last;
     let lastYield = performance.now();
     while (state.status === STATUS_RUNNING) {
@@ -64,6 +71,9 @@ export class CpuLinearEngine implements LinearEngine {
       if ((state.status as number) === STATUS_DIVERGED) break;
       lastGood = last;
       options.onEpoch?.({ epoch, loss: g.loss, gradNorm });
+      if (options.onSnapshot && state.status === STATUS_RUNNING && state.step % snapshotEvery === 0) {
+        options.onSnapshot({ theta: theta.slice(), thetaPrev: thetaPrev.slice(), step: state.step, bestLoss: state.bestLoss, last: lastGood });
+      }
       // Long CPU runs must not starve the event loop (progress output, abort signals, the page).
       if (performance.now() - lastYield > 50) {
         await new Promise((resolve) => setTimeout(resolve, 0));

@@ -1,40 +1,229 @@
-// A minimal page for now: trains the seed problem (y = 3x + 2 + noise) on WebGPU when the browser has it,
-// else on the CPU path, and says which. The full demo is its own piece of work.
-import { requestGpu } from '../gpu/device.ts';
-import { GpuLinearEngine } from '../gpu/gpu-linear-engine.ts';
-import { CpuLinearEngine } from '../cpu/cpu-linear-engine.ts';
-import type { LinearData, LinearEngine } from '../models/linear.ts';
+// The demo page: picks WebGPU or the CPU path, loads a dataset (generated or the user's file), and
+// drives the Trainer from the controls while rendering the views at display rate.
+import './style.css';
+import { fitStandardizer, standardizeData } from '../models/standardize.ts';
+import { createEngines, pickBackend, type Backend } from './backend.ts';
+import { Controls } from './controls.ts';
+import { defaultTarget, generateDataset, parseFile, selectFromFile, suggestedLr, type DemoDataset, type ParsedFile } from './data.ts';
+import { adapterText, fmtCount, roundLr } from './format.ts';
+import { yieldTask } from './tasks.ts';
+import { Trainer } from './trainer.ts';
+import { ContourView } from './views/contour-view.ts';
+import { DataView, MAX_POINTS } from './views/data-view.ts';
+import { LossView } from './views/loss-view.ts';
+import { escapeHtml, originalParams, renderReadout } from './views/readout.ts';
 
-const status = document.querySelector<HTMLParagraphElement>('#status')!;
-const log = document.querySelector<HTMLPreElement>('#log')!;
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const controls = new Controls();
+const contour = new ContourView($<HTMLCanvasElement>('contour'));
+const dataView = new DataView($<HTMLCanvasElement>('data-canvas'));
+const lossView = new LossView($('loss-chart'));
 
-function seedData(n: number): LinearData {
-  const x = new Float32Array(n);
-  const y = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    x[i] = Math.random() * 2 - 1;
-    y[i] = 3 * x[i] + 2 + (Math.random() - 0.5) * 0.2;
-  }
-  return { x, y, n, d: 1 };
+let backend: Backend;
+let trainer: Trainer | null = null;
+let current: { dataset: DemoDataset; parsed: ParsedFile | null; means: Float64Array } | null = null;
+let loading = false;
+let drawn = { trainer: null as Trainer | null, version: -1, lr: NaN };
+
+function status(text: string): void {
+  $('status').textContent = text;
 }
 
-async function run(): Promise<void> {
-  const data = seedData(1 << 20);
-  let engine: LinearEngine;
+function setLoading(on: boolean, text?: string): void {
+  loading = on;
+  if (on) document.body.dataset.state = 'loading';
+  controls.setRunState(on ? 'loading' : trainer?.state ?? 'loading');
+  if (text) status(text);
+  drawn.version = -1;
+}
+
+function showDevice(): void {
+  if (backend.kind === 'gpu') {
+    $('device').textContent = 'WebGPU: WGSL compute shaders';
+    $('adapter').textContent = adapterText(backend.summary);
+    return;
+  }
+  const banner = $('banner');
+  banner.hidden = false;
+  banner.textContent = `WebGPU is not available: ${backend.reason}. Training runs on the CPU path (float64, the shaders' twin); every control works the same.`;
+  $('device').textContent = 'CPU (float64 twin of the shaders)';
+  $('adapter').textContent = 'none (no WebGPU adapter in use)';
+}
+
+function featureMeans(ds: DemoDataset): Float64Array {
+  const { x, n, d } = ds.data;
+  const m = new Float64Array(d);
+  for (let i = 0; i < n * d; i++) m[i % d] += x[i];
+  return m.map((v) => v / n);
+}
+
+interface InstallOptions { standardize: boolean; k: number; suggestLr: boolean }
+
+/** Builds engines for a dataset; on failure the previous dataset and run stay as they were. */
+async function install(dataset: DemoDataset, parsed: ParsedFile | null, o: InstallOptions): Promise<boolean> {
+  const prev = trainer;
+  prev?.pause();
+  setLoading(true, `Loading ${dataset.label}…`);
+  let next: Trainer;
   try {
-    engine = await GpuLinearEngine.create(await requestGpu(), data);
+    await yieldTask();
+    const standardizer = o.standardize ? fitStandardizer(dataset.data) : null;
+    const data = standardizer ? standardizeData(dataset.data, standardizer) : dataset.data;
+    const lr = o.suggestLr ? roundLr(suggestedLr(data)) : controls.learningRate() ?? roundLr(suggestedLr(data));
+    const engines = await createEngines(backend, data);
+    next = new Trainer(engines, { dataset, data, standardizer, k: o.k }, lr, backend.kind === 'cpu');
   } catch (e) {
-    status.textContent = `WebGPU unavailable (${(e as Error).message}); training on the CPU path.`;
-    engine = new CpuLinearEngine(data);
+    setLoading(false, `Could not load ${dataset.label}: ${(e as Error).message}`);
+    (parsed ? controls.showFileError : controls.showInputError).call(controls, (e as Error).message);
+    return false;
   }
-  if (engine.device === 'gpu') status.textContent = `Training on ${engine.adapter}.`;
-  const r = await engine.train({
-    lr: 0.5, maxEpochs: 500, onEpoch: (e) => {
-      if (e.epoch % 10 === 0) log.textContent += `epoch ${e.epoch}  J = ${e.loss.toExponential(4)}  |∇J| = ${e.gradNorm.toExponential(3)}\n`;
-    },
-  });
-  log.textContent += `\nw = ${r.w[0].toFixed(5)}, b = ${r.b.toFixed(5)} (true 3, 2) after ${r.epochs} epochs (${r.stopReason})\n`;
-  engine.dispose();
+  await prev?.dispose();
+  trainer = next;
+  current = { dataset, parsed, means: featureMeans(dataset) };
+  controls.lr.value = String(next.lr);
+  controls.standardize.checked = o.standardize;
+  if (parsed) {
+    controls.setOptions(controls.target, parsed.numeric, dataset.target);
+    controls.setOptions(controls.feature, dataset.features, dataset.features[o.k]);
+  } else {
+    controls.setOptions(controls.target, [], null);
+    controls.setOptions(controls.feature, [], null);
+  }
+  describe(next);
+  dataView.setData(dataset.data, o.k, dataset.features[o.k], dataset.target);
+  lossView.reset();
+  await next.init();
+  setLoading(false, next.state === 'error' ? next.message : 'Ready: press Train, or Step one epoch.');
+  return true;
 }
 
-void run();
+function describe(t: Trainer): void {
+  const { dataset, standardizer, k } = t.space;
+  const feature = dataset.features[k];
+  $('dataset-label').textContent = dataset.label;
+  let note = standardizer
+    ? 'Optimizing on standardized data (z-scores of every feature and of the target): J, ∇J, the map, the path and the ' +
+      '“optimized” column are in standardized units; w, b in the data’s units are mapped back exactly.'
+    : 'Optimizing on the raw data: every number is in the data’s units.';
+  if (dataset.features.length > 1) {
+    note += ` Here w is the weight of “${feature}”, the feature on the map; the other weights are held at their current values there, so the slice moves as they change.`;
+  }
+  $('space-note').textContent = note;
+  $('surface-note').textContent = `${backend.kind === 'gpu' ? 'Computed on the GPU by the WGSL loss-surface pass (residual moments over all N samples, then J on a 96 × 96 grid).' : 'Computed by the CPU twin of the loss-surface shaders (float64).'} × marks the least-squares minimum. Axes: ${feature === 'x' ? 'w' : `w[${feature}]`} across, b up${standardizer ? ' (standardized units)' : ''}.`;
+  const shown = Math.min(MAX_POINTS, dataset.data.n);
+  $('data-note').innerHTML = `${fmtCount(shown)} of ${fmtCount(dataset.data.n)} samples shown${shown < dataset.data.n ? ' (every ' + Math.floor(dataset.data.n / shown) + '-th row)' : ''}; ` +
+    `the line is the current fit in the data’s units${dataset.features.length > 1 ? `, along “${escapeHtml(feature)}” with the other features at their means` : ''}.`;
+}
+
+async function loadFile(file: File): Promise<void> {
+  let parsed: ParsedFile;
+  let dataset: DemoDataset;
+  try {
+    parsed = parseFile(file.name, await file.text());
+    const target = defaultTarget(parsed.numeric);
+    if (target === null || parsed.numeric.length < 2) throw new Error(`${file.name}: needs a numeric target and at least one numeric feature column`);
+    dataset = selectFromFile(parsed, target);
+  } catch (e) {
+    controls.showFileError((e as Error).message); // the previous dataset and run are untouched
+    return;
+  }
+  controls.showFileError(null);
+  await install(dataset, parsed, { standardize: true, k: 0, suggestLr: true });
+}
+
+function wire(): void {
+  controls.genForm.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const p = controls.generateParams();
+    if (!p || loading) return;
+    void (async () => {
+      setLoading(true, `Generating ${fmtCount(p.n)} samples…`);
+      const ds = await generateDataset(p, yieldTask, (done) => status(`Generating… ${fmtCount(done)} of ${fmtCount(p.n)} samples`));
+      await install(ds, null, { standardize: false, k: 0, suggestLr: true });
+    })();
+  });
+  controls.onFile((file) => void loadFile(file));
+  controls.target.addEventListener('change', () => {
+    if (!current?.parsed) return;
+    const before = current.dataset.target;
+    try {
+      const ds = selectFromFile(current.parsed, controls.target.value);
+      controls.showFileError(null);
+      void install(ds, current.parsed, { standardize: controls.standardize.checked, k: 0, suggestLr: true });
+    } catch (e) {
+      controls.showFileError((e as Error).message);
+      controls.target.value = before;
+    }
+  });
+  controls.feature.addEventListener('change', () => {
+    if (!current) return;
+    void install(current.dataset, current.parsed, { standardize: controls.standardize.checked, k: controls.feature.selectedIndex, suggestLr: false });
+  });
+  controls.standardize.addEventListener('change', () => {
+    if (!current || loading) return;
+    void install(current.dataset, current.parsed, { standardize: controls.standardize.checked, k: trainer?.space.k ?? 0, suggestLr: true });
+  });
+  controls.lr.addEventListener('input', () => {
+    const lr = controls.learningRate();
+    if (lr && trainer) trainer.lr = lr;
+  });
+  controls.train.addEventListener('click', () => {
+    const lr = controls.learningRate();
+    const epochs = lr === null ? null : controls.epochCount();
+    if (!trainer || loading || lr === null || epochs === null) return;
+    trainer.lr = lr;
+    trainer.train(epochs);
+  });
+  controls.pause.addEventListener('click', () => trainer?.pause());
+  controls.step.addEventListener('click', () => {
+    const lr = controls.learningRate();
+    if (!trainer || loading || lr === null) return;
+    trainer.lr = lr;
+    void trainer.step();
+  });
+  controls.reset.addEventListener('click', () => {
+    if (!trainer || loading) return;
+    lossView.reset();
+    void trainer.reset();
+  });
+}
+
+function render(t: Trainer): void {
+  renderReadout(t);
+  if (loading) document.body.dataset.state = 'loading';
+  const k = t.space.k;
+  const feature = t.space.dataset.features[k];
+  contour.draw({
+    surface: t.surface, surfaceVersion: t.surfaceVersion, window: t.window, path: t.path, point: t.point,
+    grad: { w: t.grad[k], b: t.grad[t.d] }, lr: t.lr, optimum: t.optimum,
+    labels: { w: t.d > 1 ? `w[${feature}]` : 'w', b: 'b' },
+  });
+  lossView.update(t.lossEpochs, t.lossValues);
+  const orig = originalParams(t);
+  let intercept = orig.b;
+  for (let j = 0; j < t.d; j++) if (j !== k) intercept += orig.w[j] * current!.means[j];
+  dataView.draw(orig.w[k], intercept);
+  controls.setRunState(loading ? 'loading' : t.state);
+  if (!loading && t.state !== 'ready') status(t.message || (t.state === 'running' ? 'Training…' : t.state === 'paused' ? 'Paused.' : ''));
+}
+
+function frame(): void {
+  const t = trainer;
+  if (t && current && (t !== drawn.trainer || t.version !== drawn.version || t.lr !== drawn.lr)) {
+    drawn = { trainer: t, version: t.version, lr: t.lr };
+    render(t);
+  }
+  requestAnimationFrame(frame);
+}
+
+async function boot(): Promise<void> {
+  backend = await pickBackend(new URLSearchParams(location.search).get('cpu') === '1');
+  showDevice();
+  wire();
+  requestAnimationFrame(frame);
+  const p = controls.generateParams()!;
+  setLoading(true, `Generating ${fmtCount(p.n)} samples…`);
+  await install(await generateDataset(p, yieldTask), null, { standardize: false, k: 0, suggestLr: true });
+}
+
+void boot();

@@ -4,6 +4,7 @@
 import {
   DEFAULT_EXPLODE_FACTOR, DEFAULT_TOL, validateLinearData, validateParams, validateTrainOptions,
   type GradientResult, type LinearData, type LinearEngine, type LinearParams, type TrainOptions, type TrainResult,
+  type TrainSnapshot,
 } from '../models/linear.ts';
 import { STATUS_CONVERGED, STATUS_DIVERGED, STATUS_RUNNING } from '../cpu/apply_update.ts';
 import type { GpuContext } from './device.ts';
@@ -24,17 +25,31 @@ interface Buffers {
   gridUniforms: GPUBuffer; reduceUniforms: GPUBuffer; updateUniforms: GPUBuffer; readback: GPUBuffer;
 }
 
+/** The device went away mid-run (driver reset, device.destroy()); the caller may resume from a snapshot. */
+export class GpuDeviceLostError extends Error {
+  constructor(message: string) {
+    super(`GPU device lost: ${message}`);
+    this.name = 'GpuDeviceLostError';
+  }
+}
+
 export interface GpuLinearEngineOptions {
   /** Longest run of steps chained between read-backs; also the history ring's length. */
   maxReportEvery?: number;
   /** Upper bound on the workgroup size (a power of two); the adapter's limit applies anyway. */
   workgroupSize?: number;
+  /**
+   * Full WGSL source replacing the generated pass-1 kernel (linearPartialsWgsl). For fault injection: the
+   * benchmark swaps in a wrong kernel to prove that its validation catches it.
+   */
+  partialsWgsl?: string;
 }
 
 export class GpuLinearEngine implements LinearEngine {
   readonly device = 'gpu' as const;
   readonly adapter: string;
   private disposed = false;
+  private lost: string | null = null;
 
   private constructor(
     private readonly gpu: GpuContext,
@@ -48,6 +63,9 @@ export class GpuLinearEngine implements LinearEngine {
     private readonly updatePass: ApplyUpdatePass,
   ) {
     this.adapter = gpu.summary.name;
+    void gpu.device.lost.then((info) => {
+      this.lost = info.message || info.reason || 'lost';
+    });
   }
 
   static async create(gpu: GpuContext, data: LinearData, options: GpuLinearEngineOptions = {}): Promise<GpuLinearEngine> {
@@ -78,7 +96,7 @@ export class GpuLinearEngine implements LinearEngine {
       const buffers: Buffers = {
         x, y,
         theta: await make('theta', (d + 1) * 4, S | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC),
-        thetaPrev: await make('thetaPrev', (d + 1) * 4, S | GPUBufferUsage.COPY_DST),
+        thetaPrev: await make('thetaPrev', (d + 1) * 4, S | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC),
         state: await make('state', STATE_BYTES, S | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC),
         partials: await make('partials', plan.numGroups * (d + 2) * 4, S),
         gradLoss: await make('gradLoss', (d + 2) * 4, S | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST),
@@ -86,13 +104,13 @@ export class GpuLinearEngine implements LinearEngine {
         gridUniforms: await make('gridUniforms', 16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
         reduceUniforms: await make('reduceUniforms', 16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
         updateUniforms: await make('updateUniforms', 32, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
-        readback: await make('readback', Math.max(STATE_BYTES + historyCap * 8, (d + 2) * 4, (d + 1) * 4), GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),
+        readback: await make('readback', Math.max(STATE_BYTES + historyCap * 8 + 2 * (d + 1) * 4, (d + 2) * 4), GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),
       };
       device.queue.writeBuffer(buffers.gridUniforms, 0, packGridUniforms(n, plan));
       device.queue.writeBuffer(buffers.reduceUniforms, 0, packReduceUniforms(plan.numGroups, d, n));
       const partialsPass = await LinearPartialsPass.create(device, d, plan, {
         grid: buffers.gridUniforms, x, y, theta: buffers.theta, state: buffers.state, partials: buffers.partials,
-      });
+      }, options.partialsWgsl);
       const reducePass = await ReducePartialsPass.create(device, d, plan.workgroupSize, {
         uniforms: buffers.reduceUniforms, partials: buffers.partials, state: buffers.state, gradLoss: buffers.gradLoss,
       });
@@ -109,7 +127,27 @@ export class GpuLinearEngine implements LinearEngine {
 
   private live(): GPUDevice {
     if (this.disposed) throw new Error('GpuLinearEngine: used after dispose()');
+    if (this.lost !== null) throw new GpuDeviceLostError(this.lost);
     return this.gpu.device;
+  }
+
+  /**
+   * Device loss shows up as a rejected (or never settling) mapAsync: race the work against device.lost so
+   * that it is reported as what it is.
+   */
+  private async guard<T>(work: Promise<T>): Promise<T> {
+    const lost = this.gpu.device.lost.then((info) => {
+      throw new GpuDeviceLostError(info.message || info.reason || 'lost');
+    });
+    try {
+      return await Promise.race([work, lost]);
+    } catch (e) {
+      if (e instanceof GpuDeviceLostError) throw e;
+      // device.lost may resolve a moment after the failure it causes.
+      await Promise.race([lost.catch(() => undefined), new Promise((r) => setTimeout(r, 100))]);
+      if (this.lost !== null) throw new GpuDeviceLostError(this.lost);
+      throw e;
+    }
   }
 
   private writeTheta(at: LinearParams, alsoPrev: boolean): void {
@@ -122,9 +160,18 @@ export class GpuLinearEngine implements LinearEngine {
     q.writeBuffer(this.buffers.state, 0, new Uint32Array([STATUS_RUNNING, 0, 0, 0]));
   }
 
+  /** Submits with a validation scope: an invalid command buffer would otherwise do nothing, silently. */
+  private async submitChecked(encoder: GPUCommandEncoder, what: string): Promise<void> {
+    const device = this.live();
+    device.pushErrorScope('validation');
+    device.queue.submit([encoder.finish()]);
+    const error = await this.guard(device.popErrorScope());
+    if (error) throw new Error(`${kLabel}.${what}: ${error.message}`);
+  }
+
   private async readBack(bytes: number): Promise<ArrayBuffer> {
     const rb = this.buffers.readback;
-    await rb.mapAsync(GPUMapMode.READ, 0, bytes);
+    await this.guard(rb.mapAsync(GPUMapMode.READ, 0, bytes));
     const copy = rb.getMappedRange(0, bytes).slice(0);
     rb.unmap();
     return copy;
@@ -158,7 +205,7 @@ export class GpuLinearEngine implements LinearEngine {
     pass.end();
     const bytes = (this.d + 2) * 4;
     encoder.copyBufferToBuffer(this.buffers.gradLoss, 0, this.buffers.readback, 0, bytes);
-    device.queue.submit([encoder.finish()]);
+    await this.submitChecked(encoder, 'gradient');
     const out = new Float32Array(await this.readBack(bytes));
     return { loss: out[this.d + 1], gradW: Float64Array.from(out.subarray(0, this.d)), gradB: out[this.d] };
   }
@@ -183,15 +230,30 @@ export class GpuLinearEngine implements LinearEngine {
     }));
   }
 
+  private restore(snapshot: TrainSnapshot): void {
+    const q = this.live().queue;
+    if (snapshot.theta.length !== this.d + 1) throw new RangeError(`resumeFrom: snapshot has ${snapshot.theta.length - 1} weights, the data ${this.d}`);
+    q.writeBuffer(this.buffers.theta, 0, Float32Array.from(snapshot.theta));
+    q.writeBuffer(this.buffers.thetaPrev, 0, Float32Array.from(snapshot.thetaPrev));
+    const state = new ArrayBuffer(STATE_BYTES);
+    new Uint32Array(state).set([STATUS_RUNNING, snapshot.step]);
+    new Float32Array(state)[2] = snapshot.bestLoss;
+    q.writeBuffer(this.buffers.state, 0, state);
+  }
+
   async train(options: TrainOptions): Promise<TrainResult> {
     this.prepareTraining(options);
+    if (options.resumeFrom) this.restore(options.resumeFrom);
     const device = this.live();
     const d = this.d;
     const reportEvery = Math.min(options.reportEvery ?? DEFAULT_REPORT_EVERY, this.historyCap);
+    const historyBytes = this.historyCap * 8;
+    const thetaBytes = (d + 1) * 4;
+    const snapshotBytes = options.onSnapshot ? 2 * thetaBytes : 0;
 
     let status = STATUS_RUNNING;
-    let steps = 0; // good evaluations so far
-    let lastGood: { loss: number; gradNorm: number } | null = null;
+    let steps = options.resumeFrom?.step ?? 0; // good evaluations so far
+    let lastGood = options.resumeFrom?.last ?? null;
     let failed: { loss: number; gradNorm: number } | null = null;
     const totalEvaluations = options.maxEpochs + 1;
     while (status === STATUS_RUNNING && !options.signal?.aborted) {
@@ -201,13 +263,18 @@ export class GpuLinearEngine implements LinearEngine {
       for (let s = 0; s < batch; s++) this.recordStep(pass, true);
       pass.end();
       encoder.copyBufferToBuffer(this.buffers.state, 0, this.buffers.readback, 0, STATE_BYTES);
-      encoder.copyBufferToBuffer(this.buffers.history, 0, this.buffers.readback, STATE_BYTES, this.historyCap * 8);
-      device.queue.submit([encoder.finish()]);
-      const raw = await this.readBack(STATE_BYTES + this.historyCap * 8);
+      encoder.copyBufferToBuffer(this.buffers.history, 0, this.buffers.readback, STATE_BYTES, historyBytes);
+      if (snapshotBytes) {
+        encoder.copyBufferToBuffer(this.buffers.theta, 0, this.buffers.readback, STATE_BYTES + historyBytes, thetaBytes);
+        encoder.copyBufferToBuffer(this.buffers.thetaPrev, 0, this.buffers.readback, STATE_BYTES + historyBytes + thetaBytes, thetaBytes);
+      }
+      await this.submitChecked(encoder, 'train');
+      const raw = await this.readBack(STATE_BYTES + historyBytes + snapshotBytes);
       const state = new Uint32Array(raw, 0, 4);
-      const history = new Float32Array(raw, STATE_BYTES);
+      const history = new Float32Array(raw, STATE_BYTES, this.historyCap * 2);
       status = state[0];
       const done = state[1];
+      if (status === STATUS_RUNNING && done === steps) throw new Error(`${kLabel}.train: the GPU made no progress in ${batch} steps`);
       for (let s = steps; s < done; s++) {
         const k = (s % this.historyCap) * 2;
         lastGood = { loss: history[k], gradNorm: history[k + 1] };
@@ -218,12 +285,21 @@ export class GpuLinearEngine implements LinearEngine {
         failed = { loss: history[k], gradNorm: history[k + 1] };
       }
       steps = done;
+      if (snapshotBytes && status === STATUS_RUNNING) {
+        const thetas = new Float32Array(raw, STATE_BYTES + historyBytes, 2 * (d + 1));
+        options.onSnapshot!({
+          theta: Float64Array.from(thetas.subarray(0, d + 1)),
+          thetaPrev: Float64Array.from(thetas.subarray(d + 1)),
+          step: done,
+          bestLoss: new Float32Array(raw, 8, 1)[0],
+          last: lastGood,
+        });
+      }
     }
 
-    const thetaBytes = (d + 1) * 4;
     const encoder = device.createCommandEncoder({ label: `${kLabel}.theta.encoder` });
     encoder.copyBufferToBuffer(this.buffers.theta, 0, this.buffers.readback, 0, thetaBytes);
-    device.queue.submit([encoder.finish()]);
+    await this.submitChecked(encoder, 'theta');
     const theta = new Float32Array(await this.readBack(thetaBytes));
     const w = Float64Array.from(theta.subarray(0, d));
     const b = theta[d];

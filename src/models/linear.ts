@@ -39,6 +39,20 @@ export interface TrainOptions {
   /** GPU: steps chained per submit before the host reads the history back. */
   reportEvery?: number;
   signal?: AbortSignal;
+  /** Continue a run from a snapshot (after a device loss): same steps, same result as uninterrupted. */
+  resumeFrom?: TrainSnapshot;
+  /** Called at every read-back (GPU: each reportEvery steps; CPU: each reportEvery epochs). */
+  onSnapshot?: (snapshot: TrainSnapshot) => void;
+}
+
+/** Everything a training run needs to continue exactly where it was: theta = (w, b). */
+export interface TrainSnapshot {
+  theta: Float64Array;
+  thetaPrev: Float64Array;
+  /** Good evaluations so far (the next epoch to report). */
+  step: number;
+  bestLoss: number;
+  last: { loss: number; gradNorm: number } | null;
 }
 
 export interface TrainResult {

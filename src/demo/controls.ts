@@ -1,0 +1,98 @@
+// The page's form controls: reading and checking their values, enabling buttons for the run state, and
+// the file picker with drag and drop.
+import { parseField } from './format.ts';
+import type { GenerateParams } from './data.ts';
+import type { RunState } from './trainer.ts';
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+export class Controls {
+  readonly genForm = $<HTMLFormElement>('gen-form');
+  readonly fileInput = $<HTMLInputElement>('file-input');
+  readonly dropZone = $<HTMLDivElement>('drop-zone');
+  readonly target = $<HTMLSelectElement>('target-select');
+  readonly feature = $<HTMLSelectElement>('feature-select');
+  readonly lr = $<HTMLInputElement>('lr');
+  readonly epochs = $<HTMLInputElement>('epochs');
+  readonly standardize = $<HTMLInputElement>('standardize');
+  readonly train = $<HTMLButtonElement>('train');
+  readonly pause = $<HTMLButtonElement>('pause');
+  readonly step = $<HTMLButtonElement>('step');
+  readonly reset = $<HTMLButtonElement>('reset');
+  readonly generate = $<HTMLButtonElement>('generate');
+  private readonly fileError = $<HTMLParagraphElement>('file-error');
+  private readonly inputError = $<HTMLParagraphElement>('input-error');
+
+  /** The generated dataset's parameters, or null (with the message shown) when one is out of range. */
+  generateParams(): GenerateParams | null {
+    const f = (id: string) => $<HTMLInputElement>(id).value;
+    const n = parseField(f('gen-n'), 1, 10_000_000, true);
+    const w = parseField(f('gen-w'), -1e6, 1e6);
+    const b = parseField(f('gen-b'), -1e6, 1e6);
+    const noise = parseField(f('gen-noise'), 0, 1e6);
+    const bad = n === null ? 'N must be a whole number from 1 to 10 000 000'
+      : w === null || b === null ? 'w and b must be numbers between −10⁶ and 10⁶'
+        : noise === null ? 'the noise σ must be a number from 0 to 10⁶' : null;
+    this.showInputError(bad);
+    return bad ? null : { n: n!, w: w!, b: b!, noise: noise!, seed: 20261126 };
+  }
+
+  learningRate(): number | null {
+    const v = parseField(this.lr.value, 1e-12, 1e6);
+    this.showInputError(v === null || v === 0 ? 'the learning rate must be a positive number' : null);
+    return v;
+  }
+
+  epochCount(): number | null {
+    const v = parseField(this.epochs.value, 1, 1_000_000, true);
+    this.showInputError(v === null ? 'epochs must be a whole number from 1 to 1 000 000' : null);
+    return v;
+  }
+
+  showInputError(message: string | null): void {
+    this.inputError.hidden = message === null;
+    this.inputError.textContent = message ?? '';
+  }
+
+  showFileError(message: string | null): void {
+    this.fileError.hidden = message === null;
+    this.fileError.textContent = message ?? '';
+  }
+
+  /** Fills a select with the given columns. */
+  setOptions(select: HTMLSelectElement, names: readonly string[], selected: string | null): void {
+    select.replaceChildren(...names.map((n) => new Option(n, n, false, n === selected)));
+    select.disabled = names.length === 0;
+  }
+
+  setRunState(state: RunState | 'loading'): void {
+    const running = state === 'running';
+    const usable = state !== 'loading' && state !== 'error';
+    this.train.disabled = running || !usable;
+    this.pause.disabled = !running;
+    this.step.disabled = running || !usable;
+    this.reset.disabled = state === 'loading';
+    this.generate.disabled = state === 'loading';
+  }
+
+  /** Calls back with the file chosen by the picker or dropped on the zone. */
+  onFile(handler: (file: File) => void): void {
+    this.fileInput.addEventListener('change', () => {
+      const file = this.fileInput.files?.[0];
+      if (file) handler(file);
+      this.fileInput.value = ''; // choosing the same file again must fire again
+    });
+    const zone = this.dropZone;
+    zone.addEventListener('dragover', (e) => {
+      e.preventDefault();
+      zone.classList.add('over');
+    });
+    zone.addEventListener('dragleave', () => zone.classList.remove('over'));
+    zone.addEventListener('drop', (e) => {
+      e.preventDefault();
+      zone.classList.remove('over');
+      const file = e.dataTransfer?.files?.[0];
+      if (file) handler(file);
+    });
+  }
+}

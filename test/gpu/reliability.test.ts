@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { testGpu } from './gpu-context.ts';
+import { requestGpu } from '../../src/gpu/device.ts';
+import { GpuDeviceLostError, GpuLinearEngine } from '../../src/gpu/gpu-linear-engine.ts';
+import { trainWithRecovery } from '../../src/gpu/recovering-trainer.ts';
+import { GpuShaderError, createComputePipeline } from '../../src/gpu/resources.ts';
+import { makeWellConditioned } from '../data-gen.ts';
+import type { EpochInfo, TrainOptions } from '../../src/models/linear.ts';
+
+const options: TrainOptions = { lr: 0.05, maxEpochs: 120, tol: 0, reportEvery: 10 };
+
+describe('GPU reliability', () => {
+  it('survives device loss mid-run: resumes from the last snapshot and ends bit-identical to an uninterrupted run', async () => {
+    const data = makeWellConditioned(20_003, 3, 21);
+    const reference = await (async () => {
+      const engine = await GpuLinearEngine.create(await testGpu(), data);
+      try {
+        return await engine.train(options);
+      } finally {
+        engine.dispose();
+      }
+    })();
+
+    const doomed = await requestGpu(); // its own device, destroyed mid-run
+    const epochs: EpochInfo[] = [];
+    const notices: string[] = [];
+    const result = await trainWithRecovery(doomed, data, {
+      ...options,
+      onEpoch: (e) => {
+        epochs.push(e);
+        if (e.epoch === 45) doomed.device.destroy();
+      },
+    }, { acquire: () => requestGpu(), notice: (m) => notices.push(m) });
+
+    expect(result.recoveries).toBe(1);
+    expect(result.device).toBe('gpu');
+    expect(notices.join('\n')).toMatch(/device lost.*snapshot at epoch 50/i);
+    expect(Array.from(result.w)).toEqual(Array.from(reference.w));
+    expect(result.b).toBe(reference.b);
+    expect(result.epochs).toBe(reference.epochs);
+    // Every epoch reported exactly once, in order, although the run restarted.
+    expect(epochs.map((e) => e.epoch)).toEqual(Array.from({ length: 121 }, (_, i) => i));
+  });
+
+  it('reports a lost device as GpuDeviceLostError, not as zeros', async () => {
+    const gpu = await requestGpu();
+    const engine = await GpuLinearEngine.create(gpu, makeWellConditioned(1_000, 2));
+    gpu.device.destroy();
+    await expect(engine.gradient({ w: [0, 0], b: 0 })).rejects.toBeInstanceOf(GpuDeviceLostError);
+  });
+
+  it('surfaces a WGSL compile error with the shader name and message', async () => {
+    const { device } = await testGpu();
+    const bad = '@compute @workgroup_size(1) fn main() { let x: f32 = undefined_thing; }';
+    const err = await createComputePipeline(device, 'nabla.test.broken', bad).catch((e) => e);
+    expect(err).toBeInstanceOf(GpuShaderError);
+    expect(String(err.message)).toMatch(/nabla\.test\.broken.*undefined_thing/s);
+  });
+
+  it('refuses a dataset larger than one binding with the sizes in the message', async () => {
+    const gpu = await testGpu();
+    const small = { ...gpu, maxBindingBytes: 1024 };
+    const data = makeWellConditioned(1_000, 2);
+    await expect(GpuLinearEngine.create(small, data)).rejects.toThrow(/8000 bytes.*1024 bytes/);
+  });
+
+  it('two trainers on one device run side by side without interference', async () => {
+    const gpu = await testGpu();
+    const a = makeWellConditioned(8_001, 2, 1);
+    const b = makeWellConditioned(6_003, 5, 2);
+    const alone = async (data: typeof a) => {
+      const e = await GpuLinearEngine.create(gpu, data);
+      try { return await e.train(options); } finally { e.dispose(); }
+    };
+    const [ra, rb] = await Promise.all([alone(a), alone(b)]);
+    const sa = await alone(a);
+    const sb = await alone(b);
+    expect(Array.from(ra.w)).toEqual(Array.from(sa.w));
+    expect(Array.from(rb.w)).toEqual(Array.from(sb.w));
+  });
+
+  it('is bit-identical after 100 epochs on a rerun, and cancels mid-run with a consistent state', async () => {
+    const gpu = await testGpu();
+    const data = makeWellConditioned(12_345, 4, 8);
+    const engine = await GpuLinearEngine.create(gpu, data);
+    try {
+      const run = { lr: 0.05, maxEpochs: 100, tol: 0, reportEvery: 16 };
+      const first = await engine.train(run);
+      const second = await engine.train(run);
+      expect(first.epochs).toBe(100);
+      expect(Array.from(second.w)).toEqual(Array.from(first.w));
+      expect(second.b).toBe(first.b);
+
+      const controller = new AbortController();
+      const cancelled = await engine.train({ ...run, onEpoch: (e) => { if (e.epoch === 20) controller.abort(); }, signal: controller.signal });
+      expect(cancelled.stopReason).toBe('aborted');
+      expect(cancelled.epochs).toBe(32); // the batch in flight completes: 2 x reportEvery steps
+      const at = await engine.gradient({ w: cancelled.w, b: cancelled.b });
+      expect(at.loss).toBe(cancelled.loss);
+    } finally {
+      engine.dispose();
+    }
+  });
+});

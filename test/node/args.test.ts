@@ -1,0 +1,103 @@
+// parseCli: defaults, and a UsageError naming the argument for every invalid input.
+import { describe, expect, it } from 'vitest';
+import { parseCli, UsageError, type GradientArgs, type TrainArgs } from '../../src/cli/args.ts';
+
+function usageErrorOf(argv: string[]): UsageError {
+  try {
+    parseCli(argv);
+  } catch (e) {
+    expect(e).toBeInstanceOf(UsageError);
+    return e as UsageError;
+  }
+  throw new Error(`expected a UsageError for ${JSON.stringify(argv)}, nothing was thrown`);
+}
+
+describe('parseCli: accepted input', () => {
+  it('train defaults', () => {
+    const a = parseCli(['train']) as TrainArgs;
+    expect(a).toEqual({
+      command: 'train', data: null, target: 'y', device: 'auto', json: false,
+      lr: 0.1, epochs: 1000, tol: 1e-6, standardize: true,
+    });
+    expect('features' in a).toBe(false);
+  });
+
+  it('train with every option', () => {
+    const a = parseCli([
+      'train', '--data', 'd.csv', '--target', 'price', '--features', ' a, b ,c', '--lr', '0.05', '--epochs', '20',
+      '--tol', '1e-9', '--no-standardize', '--device', 'cpu', '--json',
+    ]) as TrainArgs;
+    expect(a).toEqual({
+      command: 'train', data: 'd.csv', target: 'price', features: ['a', 'b', 'c'], device: 'cpu', json: true,
+      lr: 0.05, epochs: 20, tol: 1e-9, standardize: false,
+    });
+  });
+
+  it('accepts --opt=value, epochs 0 and tol 0', () => {
+    const a = parseCli(['train', '--lr=2.5e-1', '--epochs=0', '--tol=0', '--device=gpu']) as TrainArgs;
+    expect([a.lr, a.epochs, a.tol, a.device]).toEqual([0.25, 0, 0, 'gpu']);
+  });
+
+  it('gradient with weights and bias (negative values with =)', () => {
+    const a = parseCli(['gradient', '--data', 'd.json', '--target', 'y', '--weights=-1.5,2,3e2', '--bias=-0.25']) as GradientArgs;
+    expect(a).toEqual({
+      command: 'gradient', data: 'd.json', target: 'y', device: 'auto', json: false, weights: [-1.5, 2, 300], bias: -0.25,
+    });
+  });
+
+  it('negative values also as a separate token (--bias -0.25), without swallowing a following option', () => {
+    const a = parseCli(['gradient', '--data', 'd.json', '--weights', '-1.5,2', '--bias', '-0.25', '--target', 'y']) as GradientArgs;
+    expect([a.weights, a.bias]).toEqual([[-1.5, 2], -0.25]);
+    expect(() => parseCli(['train', '--lr', '--json'])).toThrow(/--lr/);
+  });
+
+  it('help', () => {
+    for (const argv of [[], ['help'], ['--help'], ['-h'], ['train', '--help'], ['gradient', '-h']]) {
+      expect(parseCli(argv), JSON.stringify(argv)).toEqual({ command: 'help' });
+    }
+  });
+});
+
+describe('parseCli: each validation error is a UsageError naming its argument', () => {
+  const cases: Array<[string, string[], RegExp]> = [
+    ['--lr not a number', ['train', '--lr', 'abc'], /--lr\b.*"abc"/],
+    ['--lr zero', ['train', '--lr', '0'], /--lr\b/],
+    ['--lr negative', ['train', '--lr=-0.1'], /--lr\b/],
+    ['--lr Infinity', ['train', '--lr', 'Infinity'], /--lr\b/],
+    ['--lr with trailing junk', ['train', '--lr', '0.1x'], /--lr\b/],
+    ['--lr hexadecimal', ['train', '--lr', '0x1'], /--lr\b/],
+    ['--lr empty', ['train', '--lr', ''], /--lr\b/],
+    ['--epochs negative', ['train', '--epochs=-1'], /--epochs\b/],
+    ['--epochs fractional', ['train', '--epochs', '2.5'], /--epochs\b/],
+    ['--epochs not a number', ['train', '--epochs', 'many'], /--epochs\b/],
+    ['--epochs too large', ['train', '--epochs', '1e10'], /--epochs\b/],
+    ['--tol negative', ['train', '--tol=-1e-6'], /--tol\b/],
+    ['--tol not a number', ['train', '--tol', 'small'], /--tol\b/],
+    ['--device unknown', ['train', '--device', 'tpu'], /--device\b.*"tpu"/],
+    ['--features empty name', ['train', '--features', 'a,,b'], /--features\b/],
+    ['--features trailing comma', ['train', '--features', 'a,b,'], /--features\b/],
+    ['--features duplicate', ['train', '--features', 'a,b,a'], /--features\b.*"a"/],
+    ['--features duplicate after trimming', ['train', '--features', 'a, a'], /--features\b.*"a"/],
+    ['--weights value 2 not a number', ['gradient', '--data', 'd.csv', '--target', 'y', '--weights', '1,abc,3', '--bias', '0'], /--weights \(value 2\).*"abc"/],
+    ['--weights value 3 empty', ['gradient', '--data', 'd.csv', '--target', 'y', '--weights', '1,2,', '--bias', '0'], /--weights \(value 3\)/],
+    ['--weights missing', ['gradient', '--data', 'd.csv', '--target', 'y', '--bias', '0'], /--weights\b/],
+    ['--bias not a number', ['gradient', '--data', 'd.csv', '--target', 'y', '--weights', '1', '--bias', 'b'], /--bias\b/],
+    ['--bias missing', ['gradient', '--data', 'd.csv', '--target', 'y', '--weights', '1'], /--bias\b/],
+    ['--target required with --data (train)', ['train', '--data', 'd.csv'], /--target\b.*--data/],
+    ['--target required with --data (gradient)', ['gradient', '--data', 'd.csv', '--weights', '1', '--bias', '0'], /--target\b/],
+    ['--data required for gradient', ['gradient', '--weights', '1', '--bias', '0'], /--data\b.*gradient/],
+    ['--data empty', ['train', '--data', '', '--target', 'y'], /--data\b/],
+    ['unknown command', ['fit', '--data', 'd.csv'], /unknown command "fit"/],
+    ['unknown option', ['train', '--bogus'], /unknown option --bogus/],
+    ['option of the other command', ['gradient', '--data', 'd.csv', '--target', 'y', '--lr', '0.1'], /--lr\b/],
+    ['option without its value', ['train', '--lr'], /--lr\b/],
+    ['a positional argument', ['train', 'extra.csv'], /extra\.csv/],
+  ];
+  for (const [name, argv, pattern] of cases) {
+    it(name, () => {
+      const e = usageErrorOf(argv);
+      expect(e.name).toBe('UsageError');
+      expect(e.message).toMatch(pattern);
+    });
+  }
+});

@@ -1,0 +1,87 @@
+// The host-side uniform packing must match the WGSL structs byte for byte. The offsets are derived from
+// shaders/shared/linear_layout.wgsl itself, so a field added, removed or reordered there fails here.
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { packGridUniforms, packReduceUniforms, packUpdateUniforms } from '../../src/gpu/uniforms.ts';
+import type { LinearGridPlan } from '../../src/gpu/dispatch.ts';
+
+const layoutSource = readFileSync(fileURLToPath(new URL('../../shaders/shared/linear_layout.wgsl', import.meta.url)), 'utf8');
+
+interface Field { name: string; type: string; offset: number }
+
+/** Fields of `struct NAME { ... }` with their WGSL offsets; every field here is a 4-byte scalar (align 4). */
+function wgslStruct(name: string): { fields: Field[]; size: number } {
+  const m = new RegExp(`struct\\s+${name}\\s*\\{([^}]*)\\}`).exec(layoutSource);
+  if (!m) throw new Error(`struct ${name} not found in linear_layout.wgsl`);
+  const body = m[1].replace(/\/\/.*$/gm, '');
+  const fields: Field[] = [];
+  let offset = 0;
+  for (const decl of body.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const [fname, type] = decl.split(':').map((s) => s.trim());
+    if (!['u32', 'i32', 'f32'].includes(type)) throw new Error(`${name}.${fname}: ${type} is not a 4-byte scalar`);
+    fields.push({ name: fname, type, offset });
+    offset += 4;
+  }
+  // A uniform-buffer struct's size rounds up to 16 (its alignment in the uniform address space).
+  return { fields, size: Math.ceil(offset / 16) * 16 };
+}
+
+function read(buf: ArrayBuffer, s: { fields: Field[] }): Record<string, number> {
+  const view = new DataView(buf);
+  const out: Record<string, number> = {};
+  for (const f of s.fields) {
+    // WebGPU buffers are little-endian.
+    out[f.name] = f.type === 'f32' ? view.getFloat32(f.offset, true) : f.type === 'i32' ? view.getInt32(f.offset, true) : view.getUint32(f.offset, true);
+  }
+  return out;
+}
+
+const plan: LinearGridPlan = {
+  variant: 'tiled', workgroupSize: 256, rowsPerTile: 680, numTiles: 37, numGroups: 5, groupsX: 3, groupsY: 2,
+  featuresPerThread: 1, laneMode: true, workgroupBytes: 10_000,
+};
+
+describe('uniform layouts match shaders/shared/linear_layout.wgsl', () => {
+  it('LinearGridUniforms <- packGridUniforms: 16 bytes', () => {
+    const s = wgslStruct('LinearGridUniforms');
+    expect(s.fields.map((f) => `${f.name}: ${f.type}`)).toEqual(['n: u32', 'num_tiles: u32', 'num_groups: u32', 'groups_x: u32']);
+    expect(s.size).toBe(16);
+    const buf = packGridUniforms(123_456_789, plan);
+    expect(buf.byteLength).toBe(s.size);
+    expect(read(buf, s)).toEqual({ n: 123_456_789, num_tiles: 37, num_groups: 5, groups_x: 3 });
+  });
+
+  it('ReduceUniforms <- packReduceUniforms: 16 bytes, components = D + 2, inv_n as f32', () => {
+    const s = wgslStruct('ReduceUniforms');
+    expect(s.fields.map((f) => `${f.name}: ${f.type}`)).toEqual(['num_groups: u32', 'components: u32', 'inv_n: f32', '_pad: u32']);
+    expect(s.size).toBe(16);
+    const buf = packReduceUniforms(41, 7, 3);
+    expect(buf.byteLength).toBe(s.size);
+    expect(read(buf, s)).toEqual({ num_groups: 41, components: 9, inv_n: Math.fround(1 / 3), _pad: 0 });
+  });
+
+  it('UpdateUniforms <- packUpdateUniforms: 32 bytes, f32 then u32 fields, zero padding', () => {
+    const s = wgslStruct('UpdateUniforms');
+    expect(s.fields.map((f) => `${f.name}: ${f.type}`)).toEqual([
+      'lr: f32', 'tol: f32', 'explode_factor: f32', 'max_updates: u32', 'params: u32', 'history_cap: u32', '_pad0: u32', '_pad1: u32',
+    ]);
+    expect(s.size).toBe(32);
+    const buf = packUpdateUniforms({ lr: 0.3, tol: 1e-6, explodeFactor: 1e6, maxUpdates: 1000, params: 8, historyCap: 64 });
+    expect(buf.byteLength).toBe(s.size);
+    expect(read(buf, s)).toEqual({
+      lr: Math.fround(0.3), tol: Math.fround(1e-6), explode_factor: 1e6, max_updates: 1000, params: 8, history_cap: 64, _pad0: 0, _pad1: 0,
+    });
+  });
+
+  it('UpdateUniforms clamps values that do not fit f32 / u32 instead of wrapping or overflowing', () => {
+    const s = wgslStruct('UpdateUniforms');
+    // 2^32 + 5 would wrap to 5 in a Uint32Array: a run meant to be unlimited would stop after 5 updates.
+    const buf = packUpdateUniforms({ lr: 0.1, tol: 0, explodeFactor: 1e300, maxUpdates: 2 ** 32 + 5, params: 2, historyCap: 1 });
+    const v = read(buf, s);
+    expect(v.max_updates).toBe(0xffffffff);
+    expect(Number.isFinite(v.explode_factor)).toBe(true);
+    expect(v.explode_factor).toBeGreaterThan(1e38);
+    expect(v.tol).toBe(0);
+  });
+});

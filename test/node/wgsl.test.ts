@@ -1,0 +1,131 @@
+// specializeWgsl: `${NAME}` placeholders and `#if ${FLAG}` blocks, on toy sources and the real shaders.
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { assembleWgsl, specializeWgsl } from '../../src/gpu/wgsl.ts';
+import { planLinearGrid } from '../../src/gpu/dispatch.ts';
+import { loadWeights, quadBody, reduceGradient } from '../../src/gpu/passes/linear-quad-codegen.ts';
+
+const shader = (path: string) => readFileSync(fileURLToPath(new URL(`../../shaders/${path}`, import.meta.url)), 'utf8');
+
+/** The code a WGSL compiler sees: line comments removed. */
+const code = (wgsl: string) => wgsl.replace(/\/\/.*$/gm, '');
+
+describe('specializeWgsl on toy sources', () => {
+  it('fills every placeholder, repeated ones included, with numbers, strings and booleans', () => {
+    const out = specializeWgsl('const D: u32 = ${D}u;\nconst E = ${D} * ${E};\nfn ${NAME}() {}', { D: 7, E: 2.5, NAME: 'main' });
+    expect(out).toBe('const D: u32 = 7u;\nconst E = 7 * 2.5;\nfn main() {}');
+  });
+
+  it('leaves text without placeholders unchanged', () => {
+    const src = 'fn main() {\n  let a = 1u;\n}\n';
+    expect(specializeWgsl(src, {})).toBe(src);
+  });
+
+  const conditional = 'a\n#if ${FLAG}\nthen ${X}\n#else\nelse ${X}\n#endif\nz';
+  it('#if ${FLAG} true keeps the first branch', () => {
+    const out = specializeWgsl(conditional, { FLAG: true, X: 1 });
+    expect(out).toContain('then 1');
+    expect(out).not.toContain('else');
+    expect(out).not.toMatch(/#(if|else|endif)/);
+    expect(out.startsWith('a\n')).toBe(true);
+    expect(out.endsWith('z')).toBe(true);
+  });
+
+  it('#if ${FLAG} false keeps the #else branch', () => {
+    const out = specializeWgsl(conditional, { FLAG: false, X: 2 });
+    expect(out).toContain('else 2');
+    expect(out).not.toContain('then');
+    expect(out).not.toMatch(/#(if|else|endif)/);
+  });
+
+  it('#if without #else drops the block when false', () => {
+    const src = 'x\n#if ${F}\ny\n#endif\nw';
+    expect(specializeWgsl(src, { F: false }).replace(/\s+/g, ' ')).toBe('x w');
+    expect(specializeWgsl(src, { F: true }).replace(/\s+/g, ' ')).toBe('x y w');
+  });
+
+  it('throws naming a placeholder that has no value (and the shader)', () => {
+    expect(() => specializeWgsl('const D = ${D}u; const R = ${ROWS}u;', { D: 3 }, 'toy.wgsl')).toThrow(/ROWS/);
+    expect(() => specializeWgsl('const D = ${D}u; const R = ${ROWS}u;', { D: 3 }, 'toy.wgsl')).toThrow(/toy\.wgsl/);
+    // Also inside a branch that would be dropped: every placeholder must be defined.
+    expect(() => specializeWgsl('#if ${F}\n${MISSING}\n#endif', { F: false })).toThrow(/MISSING/);
+  });
+});
+
+describe('specializeWgsl on shaders/linear_partials.wgsl', () => {
+  const source = shader('linear_partials.wgsl');
+
+  for (const [mode, d, wg] of [['lane', 7, 256], ['column', 300, 128]] as const) {
+    it(`${mode} mode (D = ${d}, WG = ${wg}) leaves no placeholder or directive`, () => {
+      const plan = planLinearGrid(10_000, d, { maxWorkgroupSize: wg, maxWorkgroupsPerDimension: 65535, maxWorkgroupStorageSize: 16384 });
+      expect(plan.laneMode).toBe(mode === 'lane');
+      const out = specializeWgsl(source, { D: d, ROWS: plan.rowsPerTile, FPT: plan.featuresPerThread, LANE_MODE: plan.laneMode });
+      // No unfilled `${NAME}` anywhere, and no `${` at all in the code the compiler reads.
+      expect(out).not.toMatch(/\$\{\w+\}/);
+      expect(code(out)).not.toContain('${');
+      expect(out).not.toMatch(/^\s*#(if|else|endif)\b/m);
+      expect(out).not.toContain('#');
+      expect(out).toContain(`const D: u32 = ${d}u;`);
+      expect(out).toContain(`const ROWS: u32 = ${plan.rowsPerTile}u;`);
+      expect(out).toContain(`const FPT: u32 = ${plan.featuresPerThread}u;`);
+      // The right branch survived: lane mode folds lane groups, column mode loops over m < FPT.
+      if (mode === 'lane') {
+        expect(out).toContain('if (t < LANES)');
+        expect(out).not.toContain('for (var m = 0u; m < FPT');
+      } else {
+        expect(out).not.toContain('if (t < LANES)');
+        expect(out).toContain('for (var m = 0u; m < FPT');
+      }
+      // Assembled with the shared structs, every struct the stage uses is declared.
+      const full = assembleWgsl([shader('shared/linear_layout.wgsl')], out);
+      for (const s of ['LinearGridUniforms', 'TrainState']) expect(full).toContain(`struct ${s} {`);
+    });
+  }
+
+  it('contains `const D: u32 = 7u;` for D = 7', () => {
+    const out = specializeWgsl(source, { D: 7, ROWS: 292, FPT: 1, LANE_MODE: true });
+    expect(out).toContain('const D: u32 = 7u;');
+  });
+
+  it('names the missing placeholder when a define is left out', () => {
+    expect(() => specializeWgsl(source, { D: 7, ROWS: 292, LANE_MODE: true }, 'linear_partials.wgsl')).toThrow(/FPT/);
+  });
+});
+
+describe('specializeWgsl on shaders/linear_partials_quad.wgsl with the emitted quad code', () => {
+  const source = shader('linear_partials_quad.wgsl');
+  const LANES = ['x', 'y', 'z', 'w'];
+
+  for (const d of [1, 3, 16]) {
+    it(`D = ${d}: no placeholder left, and every fma reads the row-major element it claims`, () => {
+      const out = specializeWgsl(source, {
+        D: d, QUAD_BODY: quadBody(d), LOAD_WEIGHTS: loadWeights(d), REDUCE_GRADIENT: reduceGradient(d),
+      });
+      expect(code(out)).not.toContain('${');
+      expect(out).not.toContain('#');
+      expect(out).toContain(`const D: u32 = ${d}u;`);
+      expect(out.match(/let v\d+ = x4\[base \+ \d+u\];/g)).toHaveLength(d);
+      // Float f of a quad (4 samples x D features, row-major) is vector f / 4, lane f % 4, sample f / D,
+      // feature f % D: check each prediction term and each gradient term against that.
+      const predict = [...out.matchAll(/p\.([xyzw]) = fma\(v(\d+)\.([xyzw]), w\[(\d+)\], p\.([xyzw])\);/g)];
+      const grad = [...out.matchAll(/g\[(\d+)\] = fma\(r\.([xyzw]), v(\d+)\.([xyzw]), g\[(\d+)\]\);/g)];
+      expect(predict).toHaveLength(4 * d);
+      expect(grad).toHaveLength(4 * d);
+      const seen = new Set<number>();
+      for (const [, s, v, lane, j, s2] of predict) {
+        expect(s2).toBe(s);
+        const f = 4 * Number(v) + LANES.indexOf(lane);
+        expect(LANES.indexOf(s) * d + Number(j)).toBe(f);
+        seen.add(f);
+      }
+      expect(seen.size).toBe(4 * d);
+      for (const [, j, s, v, lane, j2] of grad) {
+        expect(j2).toBe(j);
+        expect(LANES.indexOf(s) * d + Number(j)).toBe(4 * Number(v) + LANES.indexOf(lane));
+      }
+      expect(out.match(/reduce_to\(t, out \+ \d+u, g\[\d+\]\);/g)).toHaveLength(d);
+      expect(out.match(/w\[\d+\] = theta\[\d+\];/g)).toHaveLength(d);
+    });
+  }
+});
