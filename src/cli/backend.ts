@@ -6,12 +6,20 @@ import { CpuLinearEngine } from '../cpu/cpu-linear-engine.ts';
 import type { DeviceChoice } from './args.ts';
 import { GpuSession } from './gpu-session.ts';
 
+export interface TrainOutcome {
+  result: TrainResult;
+  final: GradientResult;
+  /** Where the run finished: a GPU run that lost its device may end on the CPU. */
+  device: 'gpu' | 'cpu';
+  adapter: string | null;
+}
+
 export interface Backend {
   device: 'gpu' | 'cpu';
   adapter: string | null;
   gradient(data: LinearData, at: LinearParams): Promise<GradientResult>;
   /** Trains, then evaluates the full gradient at the parameters it returns. */
-  train(data: LinearData, options: Omit<TrainOptions, 'onEpoch' | 'init'>, onEpoch?: (i: EpochInfo) => void): Promise<{ result: TrainResult; final: GradientResult }>;
+  train(data: LinearData, options: Omit<TrainOptions, 'onEpoch' | 'init'>, onEpoch?: (i: EpochInfo) => void): Promise<TrainOutcome>;
   close(): Promise<void>;
 }
 
@@ -24,7 +32,7 @@ class CpuBackend implements Backend {
   async train(data: LinearData, options: Omit<TrainOptions, 'onEpoch' | 'init'>, onEpoch?: (i: EpochInfo) => void) {
     const engine = new CpuLinearEngine(data);
     const result = await engine.train({ ...options, onEpoch });
-    return { result, final: await engine.gradient(result) };
+    return { result, final: await engine.gradient(result), device: this.device, adapter: null };
   }
   async close() {}
 }
@@ -32,8 +40,9 @@ class CpuBackend implements Backend {
 class GpuBackend implements Backend {
   readonly device = 'gpu' as const;
   readonly adapter: string;
-  constructor(private readonly session: GpuSession) {
+  constructor(private readonly session: GpuSession, notice: (message: string) => void) {
     this.adapter = session.adapter.name;
+    session.onNotice = notice;
   }
   async gradient(data: LinearData, at: LinearParams) {
     const r = await this.session.run({ kind: 'gradient', at: { w: Array.from(at.w), b: at.b } }, data);
@@ -42,8 +51,13 @@ class GpuBackend implements Backend {
   async train(data: LinearData, options: Omit<TrainOptions, 'onEpoch' | 'init'>, onEpoch?: (i: EpochInfo) => void) {
     const { signal: _signal, ...train } = options;
     const r = await this.session.run({ kind: 'train', train }, data, onEpoch);
-    const t = r.train!;
-    return { result: { ...t, w: Float64Array.from(t.w), stopReason: t.stopReason as TrainResult['stopReason'] }, final: toGradient(r.gradient!) };
+    const { device, adapter, ...t } = r.train!;
+    return {
+      result: { ...t, w: Float64Array.from(t.w), stopReason: t.stopReason as TrainResult['stopReason'] },
+      final: toGradient(r.gradient!),
+      device,
+      adapter,
+    };
   }
   close() {
     return this.session.close();
@@ -70,5 +84,5 @@ export async function openBackend(choice: DeviceChoice, notice: (message: string
     await session.close();
     return new CpuBackend();
   }
-  return new GpuBackend(session);
+  return new GpuBackend(session, notice);
 }

@@ -55,10 +55,7 @@ export async function trainCommand(args: TrainArgs, io: Io): Promise<number> {
     if (i.epoch % every === 0) io.err(`epoch ${String(i.epoch).padStart(6)}  loss ${i.loss.toExponential(6)}  |grad J| ${i.gradNorm.toExponential(3)}`);
   };
   const started = performance.now();
-  const { backend, result, final } = await withBackend(args, io, async (backend) => ({
-    backend: { device: backend.device, adapter: backend.adapter },
-    ...(await backend.train(data, { lr: args.lr, maxEpochs: args.epochs, tol: args.tol }, progress)),
-  }));
+  const { result, final, ...backend } = await withBackend(args, io, (b) => b.train(data, { lr: args.lr, maxEpochs: args.epochs, tol: args.tol }, progress));
   const seconds = (performance.now() - started) / 1000;
   const params = scaler ? paramsToOriginal(scaler, result.w, result.b) : { w: result.w, b: result.b };
   const grad = scaler ? gradientToOriginal(scaler, final) : final;

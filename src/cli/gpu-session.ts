@@ -13,6 +13,8 @@ const ORIGIN = 'http://localhost';
 export class GpuSession {
   private data: Buffer | null = null;
   private onEpoch: ((info: EpochInfo) => void) | undefined;
+  /** Device-loss recovery messages from the page. */
+  onNotice: ((message: string) => void) | undefined;
 
   private constructor(private readonly browser: Browser, private readonly page: Page, readonly adapter: AdapterSummary) {}
 
@@ -37,6 +39,7 @@ export class GpuSession {
         return route.fulfill({ status: 404, body: 'not found' });
       });
       await page.exposeFunction('nablaEpoch', (info: EpochInfo) => session?.onEpoch?.(info));
+      await page.exposeFunction('nablaNotice', (message: string) => session?.onNotice?.(message));
       await page.goto(`${ORIGIN}/`);
       const probe = await GpuSession.evaluate(page, { kind: 'probe' });
       session = new GpuSession(browser, page, probe.adapter);
@@ -50,8 +53,8 @@ export class GpuSession {
   private static evaluate(page: Page, job: GpuJob): Promise<GpuJobResult> {
     return page.evaluate(async (j) => {
       const engine = await import('/nabla-engine.js' as string);
-      const report = (globalThis as unknown as { nablaEpoch: (i: unknown) => void }).nablaEpoch;
-      return engine.runGpuJob(j, report);
+      const g = globalThis as unknown as { nablaEpoch: (i: unknown) => void; nablaNotice: (m: string) => void };
+      return engine.runGpuJob(j, g.nablaEpoch, g.nablaNotice);
     }, job);
   }
 

@@ -3,6 +3,7 @@
 import type { EpochInfo, TrainOptions } from '../models/linear.ts';
 import { requestGpu, type AdapterSummary } from './device.ts';
 import { GpuLinearEngine } from './gpu-linear-engine.ts';
+import { trainWithRecovery } from './recovering-trainer.ts';
 
 export type GpuJob =
   | { kind: 'probe' }
@@ -19,10 +20,14 @@ export type GpuJob =
 export interface GpuJobResult {
   adapter: AdapterSummary;
   gradient?: { loss: number; gradW: number[]; gradB: number };
-  train?: { w: number[]; b: number; loss: number; gradNorm: number; epochs: number; stopReason: string; divergedAtEpoch?: number };
+  train?: {
+    w: number[]; b: number; loss: number; gradNorm: number; epochs: number; stopReason: string; divergedAtEpoch?: number;
+    /** 'cpu' when the device was lost and no new one could be had. */
+    device: 'gpu' | 'cpu'; adapter: string | null;
+  };
 }
 
-export async function runGpuJob(job: GpuJob, onEpoch?: (info: EpochInfo) => void): Promise<GpuJobResult> {
+export async function runGpuJob(job: GpuJob, onEpoch?: (info: EpochInfo) => void, onNotice?: (message: string) => void): Promise<GpuJobResult> {
   const gpu = await requestGpu();
   try {
     const adapter = gpu.summary;
@@ -33,24 +38,24 @@ export async function runGpuJob(job: GpuJob, onEpoch?: (info: EpochInfo) => void
     const { n, d } = job;
     if (bytes.byteLength !== (n * d + n) * 4) throw new Error(`data: expected ${(n * d + n) * 4} bytes, got ${bytes.byteLength}`);
     const data = { n, d, x: new Float32Array(bytes, 0, n * d), y: new Float32Array(bytes, n * d * 4, n) };
-    const engine = await GpuLinearEngine.create(gpu, data);
-    try {
-      const at = job.at ?? { w: new Array<number>(d).fill(0), b: 0 };
-      if (job.kind === 'gradient') {
+    const at = job.at ?? { w: new Array<number>(d).fill(0), b: 0 };
+    if (job.kind === 'gradient') {
+      const engine = await GpuLinearEngine.create(gpu, data);
+      try {
         const g = await engine.gradient(at);
         return { adapter, gradient: { loss: g.loss, gradW: Array.from(g.gradW), gradB: g.gradB } };
+      } finally {
+        engine.dispose();
       }
-      if (!job.train) throw new Error('train job without options');
-      const r = await engine.train({ ...job.train, init: at, onEpoch });
-      const g = await engine.gradient({ w: r.w, b: r.b });
-      return {
-        adapter,
-        gradient: { loss: g.loss, gradW: Array.from(g.gradW), gradB: g.gradB },
-        train: { ...r, w: Array.from(r.w) },
-      };
-    } finally {
-      engine.dispose();
     }
+    if (!job.train) throw new Error('train job without options');
+    const r = await trainWithRecovery(gpu, data, { ...job.train, init: at, onEpoch }, { acquire: () => requestGpu(), notice: onNotice });
+    const { final, recoveries: _r, ...result } = r;
+    return {
+      adapter,
+      gradient: { loss: final.loss, gradW: Array.from(final.gradW), gradB: final.gradB },
+      train: { ...result, w: Array.from(result.w) },
+    };
   } finally {
     gpu.device.destroy();
   }

@@ -2,7 +2,7 @@
 // and when the device goes away it obtains a new one (or falls back to the CPU path, saying so),
 // uploads the data again and resumes from that snapshot. No epoch before the snapshot is lost, and on the
 // same adapter the result equals an uninterrupted run bit for bit (the step sequence is the same).
-import type { LinearData, TrainOptions, TrainResult, TrainSnapshot } from '../models/linear.ts';
+import type { GradientResult, LinearData, TrainOptions, TrainResult, TrainSnapshot } from '../models/linear.ts';
 import { CpuLinearEngine } from '../cpu/cpu-linear-engine.ts';
 import type { GpuContext } from './device.ts';
 import { GpuDeviceLostError, GpuLinearEngine, type GpuLinearEngineOptions } from './gpu-linear-engine.ts';
@@ -21,6 +21,8 @@ export interface RecoveredResult extends TrainResult {
   device: 'gpu' | 'cpu';
   adapter: string | null;
   recoveries: number;
+  /** Loss and full gradient at the returned parameters, on the device that finished the run. */
+  final: GradientResult;
 }
 
 export async function trainWithRecovery(
@@ -42,14 +44,15 @@ export async function trainWithRecovery(
   for (let recoveries = 0; ; recoveries++) {
     if (gpu === null) {
       recovery.notice?.(`continuing on the CPU path from epoch ${snapshot?.step ?? 0}`);
-      const result = await new CpuLinearEngine(data).train({ ...run, resumeFrom: snapshot });
-      return { ...result, device: 'cpu', adapter: null, recoveries };
+      const cpu = new CpuLinearEngine(data);
+      const result = await cpu.train({ ...run, resumeFrom: snapshot });
+      return { ...result, device: 'cpu', adapter: null, recoveries, final: await cpu.gradient(result) };
     }
     let engine: GpuLinearEngine | null = null;
     try {
       engine = await GpuLinearEngine.create(gpu, data, recovery.engine);
       const result = await engine.train({ ...run, resumeFrom: snapshot });
-      return { ...result, device: 'gpu', adapter: engine.adapter, recoveries };
+      return { ...result, device: 'gpu', adapter: engine.adapter, recoveries, final: await engine.gradient(result) };
     } catch (e) {
       // Creating an engine on a lost device fails with other errors: the device's own flag decides.
       if (!(e instanceof GpuDeviceLostError) && !lostDevices.has(gpu.device)) throw e;

@@ -102,3 +102,25 @@ describe('GPU reliability', () => {
     }
   });
 });
+
+describe('GPU reliability: no device after a loss', () => {
+  it('continues on the CPU path from the snapshot, saying so, and lands close to the GPU run', async () => {
+    const data = makeWellConditioned(10_007, 2, 33);
+    const doomed = await requestGpu();
+    const notices: string[] = [];
+    const result = await trainWithRecovery(doomed, data, {
+      ...options,
+      onEpoch: (e) => { if (e.epoch === 25) doomed.device.destroy(); },
+    }, { acquire: () => Promise.reject(new Error('adapter refused')), notice: (m) => notices.push(m) });
+    expect(result.device).toBe('cpu');
+    expect(notices.join('\n')).toMatch(/adapter refused[\s\S]*CPU path from epoch 30/);
+    const engine = await GpuLinearEngine.create(await testGpu(), data);
+    try {
+      const reference = await engine.train(options);
+      expect(result.epochs).toBe(reference.epochs);
+      for (let j = 0; j < 2; j++) expect(Math.abs(result.w[j] - reference.w[j])).toBeLessThan(1e-5);
+    } finally {
+      engine.dispose();
+    }
+  });
+});

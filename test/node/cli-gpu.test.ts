@@ -1,0 +1,47 @@
+// The CLI's GPU route end to end: headless Chromium with WebGPU (SwiftShader here), never a mock and never
+// the CPU path: the output must name the adapter that ran the WGSL.
+import { describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { join } from 'node:path';
+
+const run = promisify(execFile);
+const root = join(import.meta.dirname, '..', '..');
+
+async function nabla(...args: string[]) {
+  const r = await run('node', ['bin/nabla.mjs', ...args], { cwd: root, timeout: 120_000 });
+  return JSON.parse(r.stdout);
+}
+
+// float32 GPU arithmetic vs float64 CPU on tiny files: parameters agree to ~1e-6 after convergence,
+// gradients at a given point to float32 rounding of the sums.
+const REL = 1e-5;
+
+describe('nabla --device gpu', () => {
+  it('train --json on CSV matches the CPU path and names the adapter', async () => {
+    const common = ['train', '--data', 'test/fixtures/good.csv', '--target', 'y', '--json'];
+    const gpu = await nabla(...common, '--device', 'gpu');
+    const cpu = await nabla(...common, '--device', 'cpu');
+    expect(gpu.device).toBe('gpu');
+    expect(typeof gpu.adapter).toBe('string');
+    expect(gpu.adapter.length).toBeGreaterThan(0);
+    expect(gpu.weights.x1).toBeCloseTo(cpu.weights.x1, 4);
+    expect(gpu.weights.x2).toBeCloseTo(cpu.weights.x2, 4);
+    expect(gpu.bias).toBeCloseTo(cpu.bias, 4);
+    expect(gpu.rows).toBe(9);
+  }, 180_000);
+
+  it('gradient --json on JSON with missing values matches the CPU path', async () => {
+    const common = ['gradient', '--data', 'test/fixtures/missing.json', '--target', 'y', '--features', 'x1,x2',
+      '--weights', '0.5,-1', '--bias', '2', '--json'];
+    const gpu = await nabla(...common, '--device', 'gpu');
+    const cpu = await nabla(...common, '--device', 'cpu');
+    expect(gpu.device).toBe('gpu');
+    expect(gpu.rows).toBe(cpu.rows);
+    expect(gpu.droppedRows).toBe(cpu.droppedRows);
+    for (const k of ['x1', 'x2', 'bias']) {
+      expect(Math.abs(gpu.gradient[k] - cpu.gradient[k])).toBeLessThanOrEqual(REL * Math.max(1, Math.abs(cpu.gradient[k])));
+    }
+    expect(Math.abs(gpu.loss - cpu.loss)).toBeLessThanOrEqual(REL * cpu.loss);
+  }, 180_000);
+});
