@@ -1,6 +1,7 @@
 // Command-line parsing with node:util parseArgs (strict: unknown options are errors) and validation
 // that names the offending argument. Pure: unit-tested without running a command.
 import { parseArgs } from 'node:util';
+import { INVALID_POLICIES, type InvalidPolicy } from '../data/select.ts';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -13,6 +14,7 @@ export type DeviceChoice = 'auto' | 'gpu' | 'cpu';
 
 interface Common {
   data: string | null; // null: the built-in example
+  onInvalid: InvalidPolicy;
   target: string;
   features?: string[];
   device: DeviceChoice;
@@ -39,11 +41,13 @@ export const USAGE = `nabla: gradients of a loss over a dataset, on the GPU (Web
 
 Usage:
   nabla train    [--data FILE --target COL] [--features A,B,...] [--lr 0.1] [--epochs 1000]
-                 [--tol 1e-6] [--no-standardize] [--device auto|gpu|cpu] [--json]
+                 [--tol 1e-6] [--no-standardize] [--device auto|gpu|cpu] [--on-invalid POLICY] [--json]
   nabla gradient --data FILE --target COL [--features A,B,...] --weights w1,w2,... --bias b
                  [--device auto|gpu|cpu] [--json]
 
 FILE is CSV (header row) or JSON (array of objects). --features defaults to every other numeric column.
+--on-invalid: drop-missing (default: rows with an empty/NA/null/NaN cell are dropped and counted, an
+infinite value is an error), drop (infinite values dropped too), error (any of them is an error).
 Without --data, train uses the built-in example (y = 3x + 2 + noise). Exit codes: 0 ok, 2 bad input,
 3 training diverged, 1 anything else.`;
 
@@ -52,6 +56,7 @@ const common = {
   target: { type: 'string' },
   features: { type: 'string' },
   device: { type: 'string', default: 'auto' },
+  'on-invalid': { type: 'string', default: 'drop-missing' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
@@ -72,6 +77,11 @@ function list(name: string, raw: string): string[] {
     seen.add(s);
   }
   return items;
+}
+
+function invalidPolicy(raw: string): InvalidPolicy {
+  if ((INVALID_POLICIES as readonly string[]).includes(raw)) return raw as InvalidPolicy;
+  throw new UsageError(`--on-invalid: expected ${INVALID_POLICIES.join(', ')}, got "${raw}"`);
 }
 
 function device(raw: string): DeviceChoice {
@@ -118,6 +128,7 @@ export function parseCli(argv: string[]): CliArgs {
     data,
     target: str('target') ?? 'y',
     device: device(str('device')!),
+    onInvalid: invalidPolicy(str('on-invalid')!),
     json: values.json === true,
   };
   if (str('features') !== undefined) base.features = list('features', str('features')!);

@@ -23,7 +23,7 @@ async function load(args: TrainArgs | GradientArgs, io: Io): Promise<SelectedDat
   } else {
     table = await readTable(args.data);
   }
-  return selectLinearData(table, { target: args.target, features: args.features });
+  return selectLinearData(table, { target: args.target, features: args.features, invalid: args.onInvalid });
 }
 
 function named(features: string[], values: ArrayLike<number>): Record<string, number> {

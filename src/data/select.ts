@@ -15,8 +15,19 @@ export interface SelectedData {
   droppedRows: number;
 }
 
+/**
+ * What to do with a chosen cell that holds no finite number:
+ * - 'drop-missing' (default): drop rows with a missing value (empty, NA, null, NaN); an infinite value is an error;
+ * - 'drop': drop rows with a missing or infinite value, counted;
+ * - 'error': any missing or infinite value is an error naming its place.
+ * A cell that is not a number at all ("abc") is always an error.
+ */
+export type InvalidPolicy = 'drop-missing' | 'drop' | 'error';
+export const INVALID_POLICIES: readonly InvalidPolicy[] = ['drop-missing', 'drop', 'error'];
+
 export interface SelectOptions {
   target: string;
+  invalid?: InvalidPolicy;
   /** Default: every other column whose values are numbers. */
   features?: string[];
 }
@@ -111,16 +122,18 @@ export function selectLinearData(table: Table, opts: SelectOptions): SelectedDat
   const x = new Float32Array(n0 * d);
   const y = new Float32Array(n0);
   const rowValues = new Float64Array(d);
+  const policy = opts.invalid ?? 'drop-missing';
+  const checkedCell = (row: number, col: number) => checkCell(table, row, col, policy);
   let n = 0;
   for (let row = 0; row < n0; row++) {
     // Every chosen cell is checked before deciding to drop, so a bad cell is never hidden by a missing one.
     let missing = false;
     for (let j = 0; j < d; j++) {
-      const c = checkedCell(table, row, featureCols[j]);
+      const c = checkedCell(row, featureCols[j]);
       if (c === null) missing = true;
       else rowValues[j] = c;
     }
-    const t = checkedCell(table, row, targetCol);
+    const t = checkedCell(row, targetCol);
     if (missing || t === null) continue;
     x.set(rowValues, n * d);
     y[n] = t;
@@ -128,7 +141,7 @@ export function selectLinearData(table: Table, opts: SelectOptions): SelectedDat
   }
   const dropped = n0 - n;
   if (n === 0) {
-    throw new DataError(`no rows left after dropping ${dropped} row${dropped === 1 ? '' : 's'} with missing values`, { file });
+    throw new DataError(`no rows left after dropping ${dropped} row${dropped === 1 ? '' : 's'} with missing or invalid values`, { file });
   }
   return {
     // subarray would keep the whole allocation alive and is not what the GPU upload expects as a view.
@@ -140,12 +153,14 @@ export function selectLinearData(table: Table, opts: SelectOptions): SelectedDat
   };
 }
 
-/** The value, null when missing; throws for anything else. */
-function checkedCell(table: Table, row: number, col: number): number | null {
+/** The value, or null when the policy drops the row; throws for anything else. */
+function checkCell(table: Table, row: number, col: number, policy: InvalidPolicy): number | null {
   const c = classifyCell(table.cell(row, col));
   if (c.kind === 'number') return c.value;
-  if (c.kind === 'missing') return null;
-  throw new DataError(c.reason, { ...locate(table, row), column: table.columns[col] });
+  if (c.kind === 'missing' && policy !== 'error') return null;
+  if (c.kind === 'infinite' && policy === 'drop') return null;
+  const reason = c.kind === 'missing' ? 'missing value (--on-invalid error)' : c.reason;
+  throw new DataError(reason, { ...locate(table, row), column: table.columns[col] });
 }
 
 function locate(table: Table, row: number): DataErrorLocation {
