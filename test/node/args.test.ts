@@ -16,7 +16,7 @@ describe('parseCli: accepted input', () => {
   it('train defaults', () => {
     const a = parseCli(['train']) as TrainArgs;
     expect(a).toEqual({
-      command: 'train', data: null, target: 'y', device: 'auto', json: false,
+      command: 'train', data: null, target: 'y', device: 'auto', onInvalid: 'drop-missing', json: false,
       lr: 0.1, epochs: 1000, tol: 1e-6, standardize: true,
     });
     expect('features' in a).toBe(false);
@@ -28,7 +28,7 @@ describe('parseCli: accepted input', () => {
       '--tol', '1e-9', '--no-standardize', '--device', 'cpu', '--json',
     ]) as TrainArgs;
     expect(a).toEqual({
-      command: 'train', data: 'd.csv', target: 'price', features: ['a', 'b', 'c'], device: 'cpu', json: true,
+      command: 'train', data: 'd.csv', target: 'price', features: ['a', 'b', 'c'], device: 'cpu', onInvalid: 'drop-missing', json: true,
       lr: 0.05, epochs: 20, tol: 1e-9, standardize: false,
     });
   });
@@ -41,7 +41,7 @@ describe('parseCli: accepted input', () => {
   it('gradient with weights and bias (negative values with =)', () => {
     const a = parseCli(['gradient', '--data', 'd.json', '--target', 'y', '--weights=-1.5,2,3e2', '--bias=-0.25']) as GradientArgs;
     expect(a).toEqual({
-      command: 'gradient', data: 'd.json', target: 'y', device: 'auto', json: false, weights: [-1.5, 2, 300], bias: -0.25,
+      command: 'gradient', data: 'd.json', target: 'y', device: 'auto', onInvalid: 'drop-missing', json: false, weights: [-1.5, 2, 300], bias: -0.25,
     });
   });
 

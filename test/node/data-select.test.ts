@@ -113,7 +113,7 @@ describe('selectLinearData: missing values', () => {
 
   it('no rows left', () => {
     const e = dataErrorOf(() => selectLinearData(csv('a,y\n1,\nNA,2\n'), { target: 'y' }));
-    expect(e.message).toBe('data.csv: no rows left after dropping 2 rows with missing values');
+    expect(e.message).toBe('data.csv: no rows left after dropping 2 rows with missing or invalid values');
   });
 
   it('a bad cell is reported even when the same row also has a missing value', () => {
