@@ -1,0 +1,55 @@
+// Host memory stays flat over long runs: the CPU path over 10^4 epochs, and the CLI run repeatedly
+// in-process. Heap is sampled after a forced full GC.
+import { describe, expect, it } from 'vitest';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { CpuLinearEngine } from '../../src/cpu/cpu-linear-engine.ts';
+import { main } from '../../src/cli/main.ts';
+import { makeWellConditioned } from '../data-gen.ts';
+
+setFlagsFromString('--expose_gc');
+const gc = runInNewContext('gc') as () => void;
+
+function heap(): number {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
+// Allocation noise of the runtime itself (JIT, caches) between samples; a leak of one small object per
+// epoch (10^4 epochs x >= 64 bytes) or one dataset copy per CLI run (>= 80 KB x 30) would exceed it.
+const FLAT_BYTES = 512 * 1024;
+
+describe('host heap', () => {
+  it('is flat over 10^4 CPU training epochs', async () => {
+    const engine = new CpuLinearEngine(makeWellConditioned(2_000, 3));
+    const samples: number[] = [];
+    await engine.train({
+      lr: 1e-6, maxEpochs: 10_000, tol: 0,
+      onEpoch: (e) => { if (e.epoch % 2_000 === 0 && e.epoch > 0) samples.push(heap()); },
+    });
+    expect(samples.length).toBe(5);
+    expect(Math.max(...samples) - samples[0]).toBeLessThan(FLAT_BYTES);
+  });
+
+  it('is flat over 30 in-process CLI runs', async () => {
+    const io = { out: () => {}, err: () => {} };
+    const samples: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      expect(await main(['train', '--device', 'cpu', '--json', '--epochs', '50'], io)).toBe(0);
+      if (i >= 5 && i % 5 === 0) samples.push(heap());
+    }
+    expect(Math.max(...samples) - samples[0]).toBeLessThan(FLAT_BYTES);
+  });
+});
+
+describe('CPU determinism', () => {
+  it('same data and settings give bit-identical parameters after 100 epochs', async () => {
+    const data = makeWellConditioned(5_000, 4, 77);
+    const run = () => new CpuLinearEngine(data).train({ lr: 0.05, maxEpochs: 100, tol: 0 });
+    const [a, b] = [await run(), await run()];
+    expect(a.epochs).toBe(100);
+    expect(Array.from(b.w)).toEqual(Array.from(a.w));
+    expect(Object.is(a.b, b.b)).toBe(true);
+  });
+});
