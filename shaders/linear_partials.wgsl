@@ -62,7 +62,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     for (var k = t; k < TILE4; k = k + WG) {
       var v = vec4<f32>(0.0);
       if (k < valid4) {
-        v = x4[tile * TILE4 + k];
+        v = x4[grid.row_offset * D / 4u + tile * TILE4 + k];
       }
       tile_x[k] = v;
     }
@@ -75,7 +75,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         for (var j = 0u; j < D; j = j + 1u) {
           p = fma(tile_value(i * D + j), theta[j], p);
         }
-        r = p - y[row0 + i];
+        r = p - y[grid.row_offset + row0 + i];
       }
       tile_r[i] = r;
       sum_r = sum_r + r;
@@ -107,7 +107,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     workgroupBarrier();
   }
 
-  let out = group * (D + 2u);
+  let out = (grid.first_group + group) * (D + 2u);
   scratch[t] = sum_r;
   workgroupBarrier();
   let total_r = reduce_scratch(t);

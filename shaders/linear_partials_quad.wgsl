@@ -56,12 +56,12 @@ ${LOAD_WEIGHTS}
     let q = tile * WG + t;
     let row0 = q * 4u;
     if (row0 < grid.n) {
-      let s = accumulate_quad(q, bias, grid.n - row0);
+      let s = accumulate_quad(grid.row_offset / 4u + q, bias, grid.n - row0);
       sum_r = sum_r + s.x;
       sum_rr = sum_rr + s.y;
     }
   }
-  let out = group * (D + 2u);
+  let out = (grid.first_group + group) * (D + 2u);
 ${REDUCE_GRADIENT}
   reduce_to(t, out + D, sum_r);
   reduce_to(t, out + D + 1u, sum_rr);

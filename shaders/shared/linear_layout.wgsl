@@ -4,11 +4,17 @@
 //   UpdateUniforms       <-> packUpdateUniforms() in src/gpu/uniforms.ts
 //   TrainState           <-> TRAIN_STATE_* in src/gpu/train-state.ts and TrainState in src/cpu/apply_update.ts
 
+// One dispatch of pass 1 covers rows [row_offset, row_offset + n) of one data chunk (a mini-batch or a
+// whole chunk) and writes partial rows first_group .. first_group + num_groups - 1.
 struct LinearGridUniforms {
-  n: u32,          // samples
-  num_tiles: u32,  // ceil(n / ROWS)
-  num_groups: u32, // workgroups in the grid (each walks tiles group, group + num_groups, ...)
-  groups_x: u32,   // grid width once folded into 2-D
+  n: u32,           // samples in this slice
+  num_tiles: u32,   // ceil(n / ROWS)
+  num_groups: u32,  // workgroups in the grid (each walks tiles group, group + num_groups, ...)
+  groups_x: u32,    // grid width once folded into 2-D
+  first_group: u32, // first partial row this slice writes
+  row_offset: u32,  // first sample of the slice within its chunk; a multiple of 4
+  _pad0: u32,
+  _pad1: u32,
 }
 
 struct ReduceUniforms {

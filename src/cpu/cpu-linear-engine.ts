@@ -5,6 +5,7 @@ import {
   type GradientResult, type LinearData, type LinearEngine, type LinearParams, type TrainOptions, type TrainResult,
 } from '../models/linear.ts';
 import { linearGradient } from './linear_partials.ts';
+import { batchOrder } from '../gpu/data-layout.ts';
 import { applyUpdate, STATUS_CONVERGED, STATUS_DIVERGED, STATUS_RUNNING, type TrainState } from './apply_update.ts';
 
 export class CpuLinearEngine implements LinearEngine {
@@ -34,7 +35,7 @@ export class CpuLinearEngine implements LinearEngine {
   async train(options: TrainOptions): Promise<TrainResult> {
     validateTrainOptions(options);
     const data = this.live();
-    const d = this.d;
+    const { d, n } = this;
     const init = options.init ?? { w: new Float64Array(d), b: 0 };
     validateParams(init, d);
     let theta = new Float64Array(d + 1);
@@ -47,30 +48,61 @@ export class CpuLinearEngine implements LinearEngine {
       theta = Float64Array.from(resume.theta);
       thetaPrev = Float64Array.from(resume.thetaPrev);
     }
-    const snapshotEvery = options.reportEvery ?? 32;
+    // Mini-batches exactly as the GPU engine cuts and orders them (src/gpu/data-layout.ts).
+    const batchSize = Math.min(options.batchSize ?? n, n);
+    if (batchSize < n && batchSize % 4 !== 0) throw new RangeError(`batch size: ${batchSize} must be a multiple of 4 (or at least the ${n} samples)`);
+    const numBatches = Math.ceil(n / batchSize);
+    const batchData = (k: number): LinearData => {
+      const start = k * batchSize;
+      const rows = Math.min(batchSize, n - start);
+      return numBatches === 1 ? data : { n: rows, d, x: data.x.subarray(start * d, (start + rows) * d), y: data.y.subarray(start, start + rows) };
+    };
+    let order: number[] = [];
+    let orderEpoch = -1;
+    const batchAt = (step: number) => {
+      const epoch = Math.floor(step / numBatches);
+      if (epoch !== orderEpoch) {
+        order = numBatches === 1 ? [0] : batchOrder(numBatches, options.seed ?? 0, epoch);
+        orderEpoch = epoch;
+      }
+      return batchData(order[step % numBatches]);
+    };
+    const snapshotEvery = (options.reportEvery ?? 32) * numBatches;
     const rule = {
       lr: options.lr,
-      tol: options.tol ?? DEFAULT_TOL,
+      tol: numBatches > 1 ? 0 : options.tol ?? DEFAULT_TOL,
       explodeFactor: options.explodeFactor ?? DEFAULT_EXPLODE_FACTOR,
-      maxUpdates: options.maxEpochs,
+      maxUpdates: options.maxEpochs * numBatches,
     };
     const state: TrainState = { status: STATUS_RUNNING, step: resume?.step ?? 0, bestLoss: resume?.bestLoss ?? 0 };
     const grad = new Float64Array(d + 1);
-    let last = resume?.last ?? { loss: NaN, gradNorm: NaN };
-    let lastGood = last;
+    let lastGood = resume?.last ?? { loss: NaN, gradNorm: NaN };
+    const epochSum = { loss: 0, norm: 0 };
     let lastYield = performance.now();
     while (state.status === STATUS_RUNNING) {
       if (options.signal?.aborted) break;
-      const g = linearGradient(data, { w: theta.subarray(0, d), b: theta[d] });
+      const step = state.step;
+      const batch = batchAt(step);
+      const g = linearGradient(batch, { w: theta.subarray(0, d), b: theta[d] });
       grad.set(g.gradW);
       grad[d] = g.gradB;
       const gradNorm = gradientNorm(g);
-      const epoch = state.step;
       applyUpdate(state, theta, thetaPrev, grad, g.loss, gradNorm, rule);
-      last = { loss: g.loss, gradNorm };
       if ((state.status as number) === STATUS_DIVERGED) break;
-      lastGood = last;
-      options.onEpoch?.({ epoch, loss: g.loss, gradNorm });
+      if (numBatches === 1) {
+        lastGood = { loss: g.loss, gradNorm };
+        options.onEpoch?.({ epoch: step, ...lastGood });
+      } else if (state.status === STATUS_RUNNING) {
+        // Sample-weighted means over the epoch's batches, as the GPU engine reports them.
+        epochSum.loss += batch.n * g.loss;
+        epochSum.norm += batch.n * gradNorm;
+        if (step % numBatches === numBatches - 1) {
+          lastGood = { loss: epochSum.loss / n, gradNorm: epochSum.norm / n };
+          options.onEpoch?.({ epoch: Math.floor(step / numBatches), ...lastGood });
+          epochSum.loss = 0;
+          epochSum.norm = 0;
+        }
+      }
       if (options.onSnapshot && state.status === STATUS_RUNNING && state.step % snapshotEvery === 0) {
         options.onSnapshot({ theta: theta.slice(), thetaPrev: thetaPrev.slice(), step: state.step, bestLoss: state.bestLoss, last: lastGood });
       }
@@ -80,27 +112,29 @@ export class CpuLinearEngine implements LinearEngine {
         lastYield = performance.now();
       }
     }
+    if (state.status === STATUS_DIVERGED && state.step === 0) {
+      throw new Error('training diverged at the initial parameters: the loss is not finite');
+    }
     const aborted = state.status === STATUS_RUNNING;
-    let good = lastGood;
-    if (aborted) {
-      // Aborted between evaluation and update: theta moved past the last evaluated point.
+    const updates = aborted ? state.step : state.step - 1;
+    let { loss, gradNorm } = lastGood;
+    if (aborted || numBatches > 1) {
+      // theta moved past the last full evaluation (abort), or only batch losses were seen: evaluate it.
       const g = linearGradient(data, { w: theta.subarray(0, d), b: theta[d] });
-      good = { loss: g.loss, gradNorm: gradientNorm(g) };
+      loss = g.loss;
+      gradNorm = gradientNorm(g);
     }
     const result: TrainResult = {
       w: theta.slice(0, d),
       b: theta[d],
-      loss: good.loss,
-      gradNorm: good.gradNorm,
-      epochs: Math.max(0, state.status === STATUS_DIVERGED ? state.step - 1 : aborted ? state.step : state.step - 1),
+      loss,
+      gradNorm,
+      epochs: Math.floor(updates / numBatches),
       stopReason: aborted ? 'aborted'
         : state.status === STATUS_CONVERGED ? 'tolerance'
           : state.status === STATUS_DIVERGED ? 'diverged' : 'max-epochs',
     };
-    if (state.status === STATUS_DIVERGED) {
-      result.divergedAtEpoch = state.step;
-      if (state.step === 0) throw new Error(`training diverged at the initial parameters: loss ${last.loss}`);
-    }
+    if (state.status === STATUS_DIVERGED) result.divergedAtEpoch = Math.floor(state.step / numBatches);
     return result;
   }
 

@@ -1,6 +1,6 @@
-// The WGSL engine for the linear model. Data and parameters live in GPU buffers; a gradient is two
-// dispatches (partials, reduce), a training step three (plus the update), and many steps are chained
-// per submit with only the small (loss, |grad|) history read back between batches.
+// The WGSL engine for the linear model. Data (in chunks of at most one storage binding) and parameters live
+// in GPU buffers; a gradient is pass 1 over every slice of the batch plus one reduce, a training step adds
+// the update, and many steps are chained per submit with only the small (loss, |grad|) history read back.
 import {
   DEFAULT_EXPLODE_FACTOR, DEFAULT_TOL, validateLinearData, validateParams, validateTrainOptions,
   type GradientResult, type LinearData, type LinearEngine, type LinearParams, type TrainOptions, type TrainResult,
@@ -8,9 +8,11 @@ import {
 } from '../models/linear.ts';
 import { STATUS_CONVERGED, STATUS_DIVERGED, STATUS_RUNNING } from '../cpu/apply_update.ts';
 import type { GpuContext } from './device.ts';
-import { paddedFeatureBytes, planLinearGrid, type LinearGridPlan } from './dispatch.ts';
-import { packGridUniforms, packReduceUniforms, packUpdateUniforms } from './uniforms.ts';
-import { createBufferChecked, createUploadedBuffer } from './resources.ts';
+import type { LinearGridPlan } from './dispatch.ts';
+import { packUpdateUniforms } from './uniforms.ts';
+import { createBufferChecked } from './resources.ts';
+import { batchOrder } from './data-layout.ts';
+import { batchSpecs, buildBatchSet, chunkSpecs, uploadChunks, type GpuBatchSet, type GpuChunk } from './linear-buffers.ts';
 import { LinearPartialsPass } from './passes/linear-partials-pass.ts';
 import { ReducePartialsPass } from './passes/reduce-partials-pass.ts';
 import { ApplyUpdatePass } from './passes/apply-update-pass.ts';
@@ -20,9 +22,8 @@ const STATE_BYTES = 16; // TrainState { status, step: u32, best_loss: f32, _pad 
 const DEFAULT_REPORT_EVERY = 32;
 
 interface Buffers {
-  x: GPUBuffer; y: GPUBuffer; theta: GPUBuffer; thetaPrev: GPUBuffer; state: GPUBuffer;
-  partials: GPUBuffer; gradLoss: GPUBuffer; history: GPUBuffer;
-  gridUniforms: GPUBuffer; reduceUniforms: GPUBuffer; updateUniforms: GPUBuffer; readback: GPUBuffer;
+  theta: GPUBuffer; thetaPrev: GPUBuffer; state: GPUBuffer; partials: GPUBuffer; gradLoss: GPUBuffer;
+  history: GPUBuffer; updateUniforms: GPUBuffer; readback: GPUBuffer;
 }
 
 /** The device went away mid-run (driver reset, device.destroy()); the caller may resume from a snapshot. */
@@ -43,6 +44,8 @@ export interface GpuLinearEngineOptions {
    * benchmark swaps in a wrong kernel to prove that its validation catches it.
    */
   partialsWgsl?: string;
+  /** Largest X chunk in bytes (default and cap: the adapter's storage binding); small values test chunking. */
+  chunkBytes?: number;
 }
 
 export class GpuLinearEngine implements LinearEngine {
@@ -51,16 +54,20 @@ export class GpuLinearEngine implements LinearEngine {
   private disposed = false;
   private lost: string | null = null;
 
+  private readonly batchSets = new Map<number, GpuBatchSet>();
+
   private constructor(
     private readonly gpu: GpuContext,
     readonly n: number,
     readonly d: number,
-    readonly plan: LinearGridPlan,
+    private readonly chunks: GpuChunk[],
     private readonly buffers: Buffers,
     private readonly historyCap: number,
     private readonly partialsPass: LinearPartialsPass,
     private readonly reducePass: ReducePartialsPass,
     private readonly updatePass: ApplyUpdatePass,
+    private readonly options: GpuLinearEngineOptions,
+    private readonly chunkRows: number[],
   ) {
     this.adapter = gpu.summary.name;
     void gpu.device.lost.then((info) => {
@@ -68,61 +75,78 @@ export class GpuLinearEngine implements LinearEngine {
     });
   }
 
+  /** Number of data chunks (each within one storage binding). */
+  get chunkCount(): number {
+    return this.chunks.length;
+  }
+
+  /** The grid of the first full-batch slice (every slice shares its kernel variant and workgroup size). */
+  get plan(): LinearGridPlan {
+    return this.batchSet(this.n).batches[0].slices[0].plan;
+  }
+
   static async create(gpu: GpuContext, data: LinearData, options: GpuLinearEngineOptions = {}): Promise<GpuLinearEngine> {
     validateLinearData(data);
     const { device } = gpu;
     const { n, d } = data;
-    const plan = planLinearGrid(n, d, gpu.shape, options.workgroupSize);
-    const xBytes = paddedFeatureBytes(n, d);
-    if (xBytes > gpu.maxBindingBytes) {
-      throw new RangeError(
-        `dataset: ${n} x ${d} features take ${xBytes} bytes, more than one storage binding on ${gpu.summary.name} ` +
-        `(${gpu.maxBindingBytes} bytes); chunked data is not supported yet`,
-      );
-    }
+    const specs = chunkSpecs(gpu, n, d, options.chunkBytes);
+    const full = batchSpecs(gpu, specs, n, d, options.workgroupSize)[0];
+    const plan = full.slices[0].plan;
     const historyCap = Math.max(1, options.maxReportEvery ?? 256);
-    const S = GPUBufferUsage.STORAGE;
     const created: GPUBuffer[] = [];
     const make = async (label: string, size: number, usage: number) => {
       const b = await createBufferChecked(device, { label: `${kLabel}.${label}`, size: Math.max(16, Math.ceil(size / 16) * 16), usage });
       created.push(b);
       return b;
     };
+    const S = GPUBufferUsage.STORAGE;
+    const C = GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    let chunks: GpuChunk[] = [];
     try {
-      const x = await createUploadedBuffer(device, `${kLabel}.x`, data.x, xBytes, S);
-      created.push(x);
-      const y = await createUploadedBuffer(device, `${kLabel}.y`, data.y, Math.ceil(n / 4) * 16, S);
-      created.push(y);
       const buffers: Buffers = {
-        x, y,
-        theta: await make('theta', (d + 1) * 4, S | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC),
-        thetaPrev: await make('thetaPrev', (d + 1) * 4, S | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC),
-        state: await make('state', STATE_BYTES, S | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC),
-        partials: await make('partials', plan.numGroups * (d + 2) * 4, S),
-        gradLoss: await make('gradLoss', (d + 2) * 4, S | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST),
+        theta: await make('theta', (d + 1) * 4, S | C),
+        thetaPrev: await make('thetaPrev', (d + 1) * 4, S | C),
+        state: await make('state', STATE_BYTES, S | C),
+        partials: await make('partials', full.groups * (d + 2) * 4, S | GPUBufferUsage.COPY_DST),
+        gradLoss: await make('gradLoss', (d + 2) * 4, S | C),
         history: await make('history', historyCap * 8, S | GPUBufferUsage.COPY_SRC),
-        gridUniforms: await make('gridUniforms', 16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
-        reduceUniforms: await make('reduceUniforms', 16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
         updateUniforms: await make('updateUniforms', 32, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
         readback: await make('readback', Math.max(STATE_BYTES + historyCap * 8 + 2 * (d + 1) * 4, (d + 2) * 4), GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),
       };
-      device.queue.writeBuffer(buffers.gridUniforms, 0, packGridUniforms(n, plan));
-      device.queue.writeBuffer(buffers.reduceUniforms, 0, packReduceUniforms(plan.numGroups, d, n));
+      chunks = await uploadChunks(gpu, data, specs, kLabel);
       const partialsPass = await LinearPartialsPass.create(device, d, plan, {
-        grid: buffers.gridUniforms, x, y, theta: buffers.theta, state: buffers.state, partials: buffers.partials,
+        theta: buffers.theta, state: buffers.state, partials: buffers.partials,
       }, options.partialsWgsl);
       const reducePass = await ReducePartialsPass.create(device, d, plan.workgroupSize, {
-        uniforms: buffers.reduceUniforms, partials: buffers.partials, state: buffers.state, gradLoss: buffers.gradLoss,
+        partials: buffers.partials, state: buffers.state, gradLoss: buffers.gradLoss,
       });
       const updatePass = await ApplyUpdatePass.create(device, plan.workgroupSize, {
         uniforms: buffers.updateUniforms, gradLoss: buffers.gradLoss, theta: buffers.theta, thetaPrev: buffers.thetaPrev,
         state: buffers.state, history: buffers.history,
       });
-      return new GpuLinearEngine(gpu, n, d, plan, buffers, historyCap, partialsPass, reducePass, updatePass);
+      return new GpuLinearEngine(gpu, n, d, chunks, buffers, historyCap, partialsPass, reducePass, updatePass, options, specs.map((c) => c.rows));
     } catch (e) {
       for (const b of created) b.destroy();
+      for (const c of chunks) {
+        c.x.destroy();
+        c.y.destroy();
+      }
       throw e;
     }
+  }
+
+  /** The bind groups of every mini-batch of a batch size, built on first use. */
+  private batchSet(batchSize: number): GpuBatchSet {
+    const size = Math.min(batchSize, this.n);
+    let set = this.batchSets.get(size);
+    if (!set) {
+      let start = 0;
+      const specs = this.chunkRows.map((rows) => ({ startRow: (start += rows) - rows, rows }));
+      const batches = batchSpecs(this.gpu, specs, size, this.d, this.options.workgroupSize);
+      set = buildBatchSet(this.live(), batches, this.chunks, this.d, this.partialsPass, this.reducePass, `${kLabel}.b${size}`);
+      this.batchSets.set(size, set);
+    }
+    return set;
   }
 
   private live(): GPUDevice {
@@ -177,11 +201,16 @@ export class GpuLinearEngine implements LinearEngine {
     return copy;
   }
 
-  /** Records a gradient evaluation (and, with update, the training step) into a compute pass. */
-  recordStep(pass: GPUComputePassEncoder, update: boolean): void {
-    this.partialsPass.run(pass);
-    this.reducePass.run(pass);
+  /** Records one batch's gradient evaluation (and, with update, the training step) into a compute pass. */
+  private recordBatch(pass: GPUComputePassEncoder, batch: { slices: GpuBatchSet['batches'][number]['slices']; reduce: GPUBindGroup }, update: boolean): void {
+    for (const slice of batch.slices) this.partialsPass.run(pass, slice.bindGroup, slice.plan);
+    this.reducePass.run(pass, batch.reduce);
     if (update) this.updatePass.run(pass);
+  }
+
+  /** Records a full-batch gradient evaluation (and, with update, the training step) into a compute pass. */
+  recordStep(pass: GPUComputePassEncoder, update: boolean): void {
+    this.recordBatch(pass, this.batchSet(this.n).batches[0], update);
   }
 
   /** Fills the partials and output buffers with a value (tests poison them with NaN). */
@@ -212,19 +241,21 @@ export class GpuLinearEngine implements LinearEngine {
 
   /**
    * Writes the initial parameters, resets the training state and the update rule; after it, recordStep()
-   * chains training steps (benchmarks time exactly these).
+   * chains training steps (benchmarks time exactly these). With mini-batches the GPU counts updates, so
+   * maxEpochs becomes maxEpochs x batches, and the tolerance (a full-gradient test) is off.
    */
   prepareTraining(options: TrainOptions): void {
     validateTrainOptions(options);
     const d = this.d;
     const init = options.init ?? { w: new Float64Array(d), b: 0 };
     validateParams(init, d);
+    const numBatches = this.batchSet(options.batchSize ?? this.n).batches.length;
     this.writeTheta(init, true);
     this.live().queue.writeBuffer(this.buffers.updateUniforms, 0, packUpdateUniforms({
       lr: options.lr,
-      tol: options.tol ?? DEFAULT_TOL,
+      tol: numBatches > 1 ? 0 : options.tol ?? DEFAULT_TOL,
       explodeFactor: options.explodeFactor ?? DEFAULT_EXPLODE_FACTOR,
-      maxUpdates: options.maxEpochs,
+      maxUpdates: options.maxEpochs * numBatches,
       params: d + 1,
       historyCap: this.historyCap,
     }));
@@ -244,9 +275,25 @@ export class GpuLinearEngine implements LinearEngine {
   async train(options: TrainOptions): Promise<TrainResult> {
     this.prepareTraining(options);
     if (options.resumeFrom) this.restore(options.resumeFrom);
-    const device = this.live();
     const d = this.d;
-    const reportEvery = Math.min(options.reportEvery ?? DEFAULT_REPORT_EVERY, this.historyCap);
+    const set = this.batchSet(options.batchSize ?? this.n);
+    const numBatches = set.batches.length;
+    const seed = options.seed ?? 0;
+    const orders = new Map<number, number[]>();
+    const batchAt = (step: number) => {
+      const epoch = Math.floor(step / numBatches);
+      let order = orders.get(epoch);
+      if (!order) {
+        order = numBatches === 1 ? [0] : batchOrder(numBatches, seed, epoch);
+        orders.clear();
+        orders.set(epoch, order);
+      }
+      return set.batches[order[step % numBatches]];
+    };
+    // Full batch: read back every reportEvery steps. Mini-batches: whole epochs when the history holds them.
+    const reportEvery = options.reportEvery ?? DEFAULT_REPORT_EVERY;
+    const perRead = numBatches === 1 ? Math.min(reportEvery, this.historyCap)
+      : numBatches <= this.historyCap ? numBatches * Math.max(1, Math.min(reportEvery, Math.floor(this.historyCap / numBatches))) : this.historyCap;
     const historyBytes = this.historyCap * 8;
     const thetaBytes = (d + 1) * 4;
     const snapshotBytes = options.onSnapshot ? 2 * thetaBytes : 0;
@@ -255,12 +302,14 @@ export class GpuLinearEngine implements LinearEngine {
     let steps = options.resumeFrom?.step ?? 0; // good evaluations so far
     let lastGood = options.resumeFrom?.last ?? null;
     let failed: { loss: number; gradNorm: number } | null = null;
-    const totalEvaluations = options.maxEpochs + 1;
+    const epochSum = { loss: 0, norm: 0 };
+    const totalEvaluations = options.maxEpochs * numBatches + 1;
     while (status === STATUS_RUNNING && !options.signal?.aborted) {
-      const batch = Math.min(reportEvery, totalEvaluations - steps);
+      const count = Math.min(perRead, totalEvaluations - steps);
+      const device = this.live();
       const encoder = device.createCommandEncoder({ label: `${kLabel}.train.encoder` });
       const pass = encoder.beginComputePass({ label: `${kLabel}.train.pass` });
-      for (let s = 0; s < batch; s++) this.recordStep(pass, true);
+      for (let s = steps; s < steps + count; s++) this.recordBatch(pass, batchAt(s), true);
       pass.end();
       encoder.copyBufferToBuffer(this.buffers.state, 0, this.buffers.readback, 0, STATE_BYTES);
       encoder.copyBufferToBuffer(this.buffers.history, 0, this.buffers.readback, STATE_BYTES, historyBytes);
@@ -274,18 +323,32 @@ export class GpuLinearEngine implements LinearEngine {
       const history = new Float32Array(raw, STATE_BYTES, this.historyCap * 2);
       status = state[0];
       const done = state[1];
-      if (status === STATUS_RUNNING && done === steps) throw new Error(`${kLabel}.train: the GPU made no progress in ${batch} steps`);
+      if (status === STATUS_RUNNING && done === steps) throw new Error(`${kLabel}.train: the GPU made no progress in ${count} steps`);
       for (let s = steps; s < done; s++) {
         const k = (s % this.historyCap) * 2;
-        lastGood = { loss: history[k], gradNorm: history[k + 1] };
-        options.onEpoch?.({ epoch: s, ...lastGood });
+        const entry = { loss: history[k], gradNorm: history[k + 1] };
+        if (numBatches === 1) {
+          lastGood = entry;
+          options.onEpoch?.({ epoch: s, ...lastGood });
+          continue;
+        }
+        // An epoch of mini-batches reports the sample-weighted mean of its batch losses and gradient norms.
+        const rows = batchAt(s).rows;
+        epochSum.loss += rows * entry.loss;
+        epochSum.norm += rows * entry.gradNorm;
+        if (s % numBatches === numBatches - 1) {
+          lastGood = { loss: epochSum.loss / this.n, gradNorm: epochSum.norm / this.n };
+          options.onEpoch?.({ epoch: Math.floor(s / numBatches), ...lastGood });
+          epochSum.loss = 0;
+          epochSum.norm = 0;
+        }
       }
       if (status === STATUS_DIVERGED) {
         const k = (done % this.historyCap) * 2;
         failed = { loss: history[k], gradNorm: history[k + 1] };
       }
       steps = done;
-      if (snapshotBytes && status === STATUS_RUNNING) {
+      if (snapshotBytes && status === STATUS_RUNNING && done % numBatches === 0) {
         const thetas = new Float32Array(raw, STATE_BYTES + historyBytes, 2 * (d + 1));
         options.onSnapshot!({
           theta: Float64Array.from(thetas.subarray(0, d + 1)),
@@ -297,7 +360,7 @@ export class GpuLinearEngine implements LinearEngine {
       }
     }
 
-    const encoder = device.createCommandEncoder({ label: `${kLabel}.theta.encoder` });
+    const encoder = this.live().createCommandEncoder({ label: `${kLabel}.theta.encoder` });
     encoder.copyBufferToBuffer(this.buffers.theta, 0, this.buffers.readback, 0, thetaBytes);
     await this.submitChecked(encoder, 'theta');
     const theta = new Float32Array(await this.readBack(thetaBytes));
@@ -307,21 +370,21 @@ export class GpuLinearEngine implements LinearEngine {
     if (status === STATUS_DIVERGED && steps === 0) {
       throw new Error(`training diverged at the initial parameters: loss ${failed?.loss}`);
     }
-    if (status === STATUS_RUNNING) {
-      // Aborted: theta moved past the last evaluated point; evaluate where it stands.
+    const aborted = status === STATUS_RUNNING;
+    const updates = aborted ? steps : steps - 1;
+    let { loss, gradNorm } = lastGood ?? { loss: NaN, gradNorm: NaN };
+    if (aborted || numBatches > 1) {
+      // theta moved past the last full evaluation (abort), or only batch losses were seen: evaluate it.
       const g = await this.gradient({ w, b });
-      let sq = g.gradB * g.gradB;
-      for (const v of g.gradW) sq += v * v;
-      return { w, b, loss: g.loss, gradNorm: Math.sqrt(sq), epochs: steps, stopReason: 'aborted' };
+      loss = g.loss;
+      gradNorm = Math.hypot(g.gradB, ...g.gradW);
     }
     const result: TrainResult = {
-      w, b,
-      loss: lastGood!.loss,
-      gradNorm: lastGood!.gradNorm,
-      epochs: steps - 1,
-      stopReason: status === STATUS_CONVERGED ? 'tolerance' : status === STATUS_DIVERGED ? 'diverged' : 'max-epochs',
+      w, b, loss, gradNorm,
+      epochs: Math.floor(updates / numBatches),
+      stopReason: aborted ? 'aborted' : status === STATUS_CONVERGED ? 'tolerance' : status === STATUS_DIVERGED ? 'diverged' : 'max-epochs',
     };
-    if (status === STATUS_DIVERGED) result.divergedAtEpoch = steps;
+    if (status === STATUS_DIVERGED) result.divergedAtEpoch = Math.floor(steps / numBatches);
     return result;
   }
 
@@ -329,5 +392,11 @@ export class GpuLinearEngine implements LinearEngine {
     if (this.disposed) return;
     this.disposed = true;
     for (const b of Object.values(this.buffers)) b.destroy();
+    for (const c of this.chunks) {
+      c.x.destroy();
+      c.y.destroy();
+    }
+    for (const set of this.batchSets.values()) for (const u of set.uniforms) u.destroy();
+    this.batchSets.clear();
   }
 }

@@ -1,9 +1,10 @@
 // Uniform packing for the structs in shaders/shared/linear_layout.wgsl (all 16-byte multiples).
-import type { LinearGridPlan } from './dispatch.ts';
+import type { SliceSpec } from './data-layout.ts';
 
-/** LinearGridUniforms { n, num_tiles, num_groups, groups_x: u32 } */
-export function packGridUniforms(n: number, plan: LinearGridPlan): ArrayBuffer {
-  return new Uint32Array([n, plan.numTiles, plan.numGroups, plan.groupsX]).buffer;
+/** LinearGridUniforms { n, num_tiles, num_groups, groups_x, first_group, row_offset, _pad0, _pad1: u32 } */
+export function packGridUniforms(slice: SliceSpec): ArrayBuffer {
+  const { plan } = slice;
+  return new Uint32Array([slice.rows, plan.numTiles, plan.numGroups, plan.groupsX, slice.firstGroup, slice.rowOffset, 0, 0]).buffer;
 }
 
 /** ReduceUniforms { num_groups: u32, components: u32, inv_n: f32, _pad: u32 } */

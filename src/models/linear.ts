@@ -36,8 +36,15 @@ export interface TrainOptions {
   explodeFactor?: number;
   init?: LinearParams;
   onEpoch?: (info: EpochInfo) => void;
-  /** GPU: steps chained per submit before the host reads the history back. */
+  /** GPU: steps chained per submit before the host reads the history back (epochs with mini-batches). */
   reportEvery?: number;
+  /**
+   * Mini-batch SGD: samples per step (default: all, full-batch gradient descent). An epoch is one pass over
+   * all samples; batch order is shuffled per epoch from seed. With mini-batches, tol is not used and
+   * onEpoch reports the sample-weighted mean of the epoch's batch losses and gradient norms.
+   */
+  batchSize?: number;
+  seed?: number;
   signal?: AbortSignal;
   /** Continue a run from a snapshot (after a device loss): same steps, same result as uninterrupted. */
   resumeFrom?: TrainSnapshot;
@@ -114,6 +121,10 @@ export function validateTrainOptions(o: TrainOptions): void {
   if (o.explodeFactor !== undefined && !(o.explodeFactor > 1)) {
     throw new RangeError(`explodeFactor: expected a number above 1, got ${o.explodeFactor}`);
   }
+  if (o.batchSize !== undefined && !(Number.isInteger(o.batchSize) && o.batchSize >= 1)) {
+    throw new RangeError(`batchSize: expected a positive integer, got ${o.batchSize}`);
+  }
+  if (o.seed !== undefined && !Number.isInteger(o.seed)) throw new RangeError(`seed: expected an integer, got ${o.seed}`);
   if (o.reportEvery !== undefined && !(Number.isInteger(o.reportEvery) && o.reportEvery >= 1)) {
     throw new RangeError(`reportEvery: expected a positive integer, got ${o.reportEvery}`);
   }

@@ -57,11 +57,10 @@ describe('GPU reliability', () => {
     expect(String(err.message)).toMatch(/nabla\.test\.broken.*undefined_thing/s);
   });
 
-  it('refuses a dataset larger than one binding with the sizes in the message', async () => {
+  it('refuses a chunk size that cannot hold one quad of samples, naming the sizes', async () => {
     const gpu = await testGpu();
-    const small = { ...gpu, maxBindingBytes: 1024 };
-    const data = makeWellConditioned(1_000, 2);
-    await expect(GpuLinearEngine.create(small, data)).rejects.toThrow(/8000 bytes.*1024 bytes/);
+    await expect(GpuLinearEngine.create(gpu, makeWellConditioned(1_000, 20), { chunkBytes: 256 }))
+      .rejects.toThrow(/256 bytes cannot hold 4 samples of 20 features \(320 bytes\)/);
   });
 
   it('two trainers on one device run side by side without interference', async () => {

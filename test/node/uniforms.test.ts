@@ -43,13 +43,17 @@ const plan: LinearGridPlan = {
 };
 
 describe('uniform layouts match shaders/shared/linear_layout.wgsl', () => {
-  it('LinearGridUniforms <- packGridUniforms: 16 bytes', () => {
+  it('LinearGridUniforms <- packGridUniforms: 32 bytes', () => {
     const s = wgslStruct('LinearGridUniforms');
-    expect(s.fields.map((f) => `${f.name}: ${f.type}`)).toEqual(['n: u32', 'num_tiles: u32', 'num_groups: u32', 'groups_x: u32']);
-    expect(s.size).toBe(16);
-    const buf = packGridUniforms(123_456_789, plan);
+    expect(s.fields.map((f) => `${f.name}: ${f.type}`)).toEqual([
+      'n: u32', 'num_tiles: u32', 'num_groups: u32', 'groups_x: u32', 'first_group: u32', 'row_offset: u32', '_pad0: u32', '_pad1: u32',
+    ]);
+    expect(s.size).toBe(32);
+    const buf = packGridUniforms({ chunk: 2, rows: 123_456_789, rowOffset: 4096, firstGroup: 17, plan });
     expect(buf.byteLength).toBe(s.size);
-    expect(read(buf, s)).toEqual({ n: 123_456_789, num_tiles: 37, num_groups: 5, groups_x: 3 });
+    expect(read(buf, s)).toEqual({
+      n: 123_456_789, num_tiles: 37, num_groups: 5, groups_x: 3, first_group: 17, row_offset: 4096, _pad0: 0, _pad1: 0,
+    });
   });
 
   it('ReduceUniforms <- packReduceUniforms: 16 bytes, components = D + 2, inv_n as f32', () => {

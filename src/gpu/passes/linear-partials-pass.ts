@@ -6,13 +6,17 @@ import { assembleWgsl, specializeWgsl } from '../wgsl.ts';
 import { createComputePipeline } from '../resources.ts';
 import { loadWeights, quadBody, reduceGradient } from './linear-quad-codegen.ts';
 
-export interface LinearPartialsBindings {
-  grid: GPUBuffer;
-  x: GPUBuffer;
-  y: GPUBuffer;
+/** Buffers every dispatch shares; each slice adds its own uniforms and chunk. */
+export interface LinearPartialsShared {
   theta: GPUBuffer;
   state: GPUBuffer;
   partials: GPUBuffer;
+}
+
+export interface LinearPartialsSlice {
+  grid: GPUBuffer; // LinearGridUniforms of this slice
+  x: GPUBuffer;
+  y: GPUBuffer;
 }
 
 export function linearPartialsWgsl(d: number, plan: LinearGridPlan): string {
@@ -31,24 +35,29 @@ export function linearPartialsWgsl(d: number, plan: LinearGridPlan): string {
   return assembleWgsl([shaderSources.linearLayout], stage);
 }
 
+/** Pass 1 over any number of slices (chunks, mini-batches): one pipeline, one bind group per slice. */
 export class LinearPartialsPass {
   static readonly kLabel = 'nabla.linear.partials';
 
-  private constructor(private readonly pipeline: GPUComputePipeline, private readonly bindGroup: GPUBindGroup, private readonly plan: LinearGridPlan) {}
+  private constructor(private readonly device: GPUDevice, private readonly pipeline: GPUComputePipeline, private readonly shared: LinearPartialsShared) {}
 
-  static async create(device: GPUDevice, d: number, plan: LinearGridPlan, b: LinearPartialsBindings, code = linearPartialsWgsl(d, plan)): Promise<LinearPartialsPass> {
+  static async create(device: GPUDevice, d: number, plan: LinearGridPlan, shared: LinearPartialsShared, code = linearPartialsWgsl(d, plan)): Promise<LinearPartialsPass> {
     const pipeline = await createComputePipeline(device, LinearPartialsPass.kLabel, code, { WG: plan.workgroupSize });
-    const bindGroup = device.createBindGroup({
-      label: `${LinearPartialsPass.kLabel}.bindGroup`,
-      layout: pipeline.getBindGroupLayout(0),
-      entries: [b.grid, b.x, b.y, b.theta, b.state, b.partials].map((buffer, binding) => ({ binding, resource: { buffer } })),
-    });
-    return new LinearPartialsPass(pipeline, bindGroup, plan);
+    return new LinearPartialsPass(device, pipeline, shared);
   }
 
-  run(pass: GPUComputePassEncoder): void {
+  bind(slice: LinearPartialsSlice, label: string): GPUBindGroup {
+    const { theta, state, partials } = this.shared;
+    return this.device.createBindGroup({
+      label: `${LinearPartialsPass.kLabel}.${label}.bindGroup`,
+      layout: this.pipeline.getBindGroupLayout(0),
+      entries: [slice.grid, slice.x, slice.y, theta, state, partials].map((buffer, binding) => ({ binding, resource: { buffer } })),
+    });
+  }
+
+  run(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup, plan: LinearGridPlan): void {
     pass.setPipeline(this.pipeline);
-    pass.setBindGroup(0, this.bindGroup);
-    pass.dispatchWorkgroups(this.plan.groupsX, this.plan.groupsY);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(plan.groupsX, plan.groupsY);
   }
 }

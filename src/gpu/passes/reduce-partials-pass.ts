@@ -3,32 +3,41 @@ import { shaderSources } from '../shaders.ts';
 import { assembleWgsl } from '../wgsl.ts';
 import { createComputePipeline } from '../resources.ts';
 
-export interface ReducePartialsBindings {
-  uniforms: GPUBuffer;
+export interface ReducePartialsShared {
   partials: GPUBuffer;
   state: GPUBuffer;
   gradLoss: GPUBuffer;
 }
 
+/** Pass 2 for any batch: one pipeline, one bind group per batch (its ReduceUniforms). */
 export class ReducePartialsPass {
   static readonly kLabel = 'nabla.linear.reduce';
 
-  private constructor(private readonly pipeline: GPUComputePipeline, private readonly bindGroup: GPUBindGroup, private readonly components: number) {}
+  private constructor(
+    private readonly device: GPUDevice,
+    private readonly pipeline: GPUComputePipeline,
+    private readonly shared: ReducePartialsShared,
+    private readonly components: number,
+  ) {}
 
-  static async create(device: GPUDevice, d: number, workgroupSize: number, b: ReducePartialsBindings): Promise<ReducePartialsPass> {
+  static async create(device: GPUDevice, d: number, workgroupSize: number, shared: ReducePartialsShared): Promise<ReducePartialsPass> {
     const code = assembleWgsl([shaderSources.linearLayout], shaderSources.reducePartials);
     const pipeline = await createComputePipeline(device, ReducePartialsPass.kLabel, code, { WG: workgroupSize });
-    const bindGroup = device.createBindGroup({
-      label: `${ReducePartialsPass.kLabel}.bindGroup`,
-      layout: pipeline.getBindGroupLayout(0),
-      entries: [b.uniforms, b.partials, b.state, b.gradLoss].map((buffer, binding) => ({ binding, resource: { buffer } })),
-    });
-    return new ReducePartialsPass(pipeline, bindGroup, d + 2);
+    return new ReducePartialsPass(device, pipeline, shared, d + 2);
   }
 
-  run(pass: GPUComputePassEncoder): void {
+  bind(uniforms: GPUBuffer, label: string): GPUBindGroup {
+    const { partials, state, gradLoss } = this.shared;
+    return this.device.createBindGroup({
+      label: `${ReducePartialsPass.kLabel}.${label}.bindGroup`,
+      layout: this.pipeline.getBindGroupLayout(0),
+      entries: [uniforms, partials, state, gradLoss].map((buffer, binding) => ({ binding, resource: { buffer } })),
+    });
+  }
+
+  run(pass: GPUComputePassEncoder, bindGroup: GPUBindGroup): void {
     pass.setPipeline(this.pipeline);
-    pass.setBindGroup(0, this.bindGroup);
+    pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(this.components);
   }
 }
