@@ -19,6 +19,8 @@ interface Common {
   features?: string[];
   device: DeviceChoice;
   json: boolean;
+  /** GPU chunk size in MiB (default: the adapter's storage binding); small values exercise chunking. */
+  chunkMb?: number;
 }
 
 export interface TrainArgs extends Common {
@@ -27,6 +29,9 @@ export interface TrainArgs extends Common {
   epochs: number;
   tol: number;
   standardize: boolean;
+  /** Samples per step; undefined = full batch. */
+  batchSize?: number;
+  seed: number;
 }
 
 export interface GradientArgs extends Common {
@@ -41,7 +46,8 @@ export const USAGE = `nabla: gradients of a loss over a dataset, on the GPU (Web
 
 Usage:
   nabla train    [--data FILE --target COL] [--features A,B,...] [--lr 0.1] [--epochs 1000]
-                 [--tol 1e-6] [--no-standardize] [--device auto|gpu|cpu] [--on-invalid POLICY] [--json]
+                 [--tol 1e-6] [--no-standardize] [--batch-size B --seed S] [--chunk-mb M]
+                 [--device auto|gpu|cpu] [--on-invalid POLICY] [--json]
   nabla gradient --data FILE --target COL [--features A,B,...] --weights w1,w2,... --bias b
                  [--device auto|gpu|cpu] [--json]
 
@@ -49,7 +55,8 @@ FILE is CSV (header row) or JSON (array of objects). --features defaults to ever
 --on-invalid: drop-missing (default: rows with an empty/NA/null/NaN cell are dropped and counted, an
 infinite value is an error), drop (infinite values dropped too), error (any of them is an error).
 Without --data, train uses the built-in example (y = 3x + 2 + noise). Exit codes: 0 ok, 2 bad input,
-3 training diverged, 1 anything else.`;
+3 training diverged, 1 anything else. --batch-size B (a multiple of 4) trains by mini-batch SGD with a
+batch order shuffled per epoch from --seed; --tol then does not apply.`;
 
 const common = {
   data: { type: 'string' },
@@ -57,6 +64,7 @@ const common = {
   features: { type: 'string' },
   device: { type: 'string', default: 'auto' },
   'on-invalid': { type: 'string', default: 'drop-missing' },
+  'chunk-mb': { type: 'string' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
@@ -110,7 +118,10 @@ export function parseCli(argv: string[]): CliArgs {
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') return { command: 'help' };
   if (command !== 'train' && command !== 'gradient') throw new UsageError(`unknown command "${command}" (expected train or gradient)`);
   const options = command === 'train'
-    ? { ...common, lr: { type: 'string' }, epochs: { type: 'string' }, tol: { type: 'string' }, 'no-standardize': { type: 'boolean', default: false } } as const
+    ? {
+      ...common, lr: { type: 'string' }, epochs: { type: 'string' }, tol: { type: 'string' },
+      'no-standardize': { type: 'boolean', default: false }, 'batch-size': { type: 'string' }, seed: { type: 'string' },
+    } as const
     : { ...common, weights: { type: 'string' }, bias: { type: 'string' } } as const;
   let values: Record<string, string | boolean | undefined>;
   try {
@@ -132,6 +143,7 @@ export function parseCli(argv: string[]): CliArgs {
     json: values.json === true,
   };
   if (str('features') !== undefined) base.features = list('features', str('features')!);
+  if (str('chunk-mb') !== undefined) base.chunkMb = number('chunk-mb', str('chunk-mb'), 0, (v) => v > 0, 'a positive number of MiB');
   if (command === 'train') {
     return {
       ...base,
@@ -140,6 +152,9 @@ export function parseCli(argv: string[]): CliArgs {
       epochs: number('epochs', str('epochs'), 1000, (v) => Number.isInteger(v) && v >= 0 && v <= 1e9, 'a non-negative integer'),
       tol: number('tol', str('tol'), 1e-6, (v) => v >= 0, 'a non-negative number'),
       standardize: values['no-standardize'] !== true,
+      batchSize: str('batch-size') === undefined ? undefined
+        : number('batch-size', str('batch-size'), 0, (v) => Number.isInteger(v) && v >= 1, 'a positive integer'),
+      seed: number('seed', str('seed'), 0, (v) => Number.isInteger(v) && Math.abs(v) < 2 ** 31, 'an integer'),
     };
   }
   if (str('weights') === undefined) throw new UsageError('--weights: required for gradient');

@@ -40,17 +40,17 @@ class CpuBackend implements Backend {
 class GpuBackend implements Backend {
   readonly device = 'gpu' as const;
   readonly adapter: string;
-  constructor(private readonly session: GpuSession, notice: (message: string) => void) {
+  constructor(private readonly session: GpuSession, notice: (message: string) => void, private readonly chunkBytes?: number) {
     this.adapter = session.adapter.name;
     session.onNotice = notice;
   }
   async gradient(data: LinearData, at: LinearParams) {
-    const r = await this.session.run({ kind: 'gradient', at: { w: Array.from(at.w), b: at.b } }, data);
+    const r = await this.session.run({ kind: 'gradient', at: { w: Array.from(at.w), b: at.b }, chunkBytes: this.chunkBytes }, data);
     return toGradient(r.gradient!);
   }
   async train(data: LinearData, options: Omit<TrainOptions, 'onEpoch' | 'init'>, onEpoch?: (i: EpochInfo) => void) {
     const { signal: _signal, ...train } = options;
-    const r = await this.session.run({ kind: 'train', train }, data, onEpoch);
+    const r = await this.session.run({ kind: 'train', train, chunkBytes: this.chunkBytes }, data, onEpoch);
     const { device, adapter, ...t } = r.train!;
     return {
       result: { ...t, w: Float64Array.from(t.w), stopReason: t.stopReason as TrainResult['stopReason'] },
@@ -68,7 +68,7 @@ function toGradient(g: { loss: number; gradW: number[]; gradB: number }): Gradie
   return { loss: g.loss, gradW: Float64Array.from(g.gradW), gradB: g.gradB };
 }
 
-export async function openBackend(choice: DeviceChoice, notice: (message: string) => void): Promise<Backend> {
+export async function openBackend(choice: DeviceChoice, notice: (message: string) => void, gpuOptions: { chunkBytes?: number } = {}): Promise<Backend> {
   if (choice === 'cpu') return new CpuBackend();
   let session: GpuSession;
   try {
@@ -84,5 +84,5 @@ export async function openBackend(choice: DeviceChoice, notice: (message: string
     await session.close();
     return new CpuBackend();
   }
-  return new GpuBackend(session, notice);
+  return new GpuBackend(session, notice, gpuOptions.chunkBytes);
 }

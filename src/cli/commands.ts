@@ -37,7 +37,8 @@ function norm(g: GradientResult): number {
 }
 
 async function withBackend<T>(args: TrainArgs | GradientArgs, io: Io, work: (b: Backend) => Promise<T>): Promise<T> {
-  const backend = await openBackend(args.device, (m) => io.err(`nabla: ${m}`));
+  const chunkBytes = args.chunkMb === undefined ? undefined : Math.floor(args.chunkMb * 2 ** 20);
+  const backend = await openBackend(args.device, (m) => io.err(`nabla: ${m}`), { chunkBytes });
   try {
     return await work(backend);
   } finally {
@@ -51,11 +52,19 @@ export async function trainCommand(args: TrainArgs, io: Io): Promise<number> {
   const scaler = args.standardize ? fitStandardizer(selected.data) : null;
   const data: LinearData = scaler ? standardizeData(selected.data, scaler) : selected.data;
   const every = Math.max(1, Math.floor(args.epochs / 10));
-  const progress = args.json ? undefined : (i: EpochInfo) => {
-    if (i.epoch % every === 0) io.err(`epoch ${String(i.epoch).padStart(6)}  loss ${i.loss.toExponential(6)}  |grad J| ${i.gradNorm.toExponential(3)}`);
-  };
   const started = performance.now();
-  const { result, final, ...backend } = await withBackend(args, io, (b) => b.train(data, { lr: args.lr, maxEpochs: args.epochs, tol: args.tol }, progress));
+  let lastLine = started;
+  // Progress on stderr: every tenth of the run, and at least every 2 s on long runs.
+  const progress = args.json ? undefined : (i: EpochInfo) => {
+    const now = performance.now();
+    if (i.epoch % every !== 0 && now - lastLine < 2000) return;
+    lastLine = now;
+    const rate = ((i.epoch + 1) * data.n) / ((now - started) / 1000);
+    io.err(`epoch ${String(i.epoch).padStart(6)}  loss ${i.loss.toExponential(6)}  |grad J| ${i.gradNorm.toExponential(3)}  ${rate.toExponential(2)} samples/s`);
+  };
+  const { result, final, ...backend } = await withBackend(args, io, (b) => b.train(data, {
+    lr: args.lr, maxEpochs: args.epochs, tol: args.tol, batchSize: args.batchSize, seed: args.seed,
+  }, progress));
   const seconds = (performance.now() - started) / 1000;
   const params = scaler ? paramsToOriginal(scaler, result.w, result.b) : { w: result.w, b: result.b };
   const grad = scaler ? gradientToOriginal(scaler, final) : final;

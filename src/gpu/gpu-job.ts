@@ -15,6 +15,8 @@ export type GpuJob =
     d: number;
     at?: { w: number[]; b: number };
     train?: Omit<TrainOptions, 'onEpoch' | 'signal' | 'init'>;
+    /** Largest GPU data chunk in bytes (default: one storage binding). */
+    chunkBytes?: number;
   };
 
 export interface GpuJobResult {
@@ -40,7 +42,7 @@ export async function runGpuJob(job: GpuJob, onEpoch?: (info: EpochInfo) => void
     const data = { n, d, x: new Float32Array(bytes, 0, n * d), y: new Float32Array(bytes, n * d * 4, n) };
     const at = job.at ?? { w: new Array<number>(d).fill(0), b: 0 };
     if (job.kind === 'gradient') {
-      const engine = await GpuLinearEngine.create(gpu, data);
+      const engine = await GpuLinearEngine.create(gpu, data, { chunkBytes: job.chunkBytes });
       try {
         const g = await engine.gradient(at);
         return { adapter, gradient: { loss: g.loss, gradW: Array.from(g.gradW), gradB: g.gradB } };
@@ -49,7 +51,7 @@ export async function runGpuJob(job: GpuJob, onEpoch?: (info: EpochInfo) => void
       }
     }
     if (!job.train) throw new Error('train job without options');
-    const r = await trainWithRecovery(gpu, data, { ...job.train, init: at, onEpoch }, { acquire: () => requestGpu(), notice: onNotice });
+    const r = await trainWithRecovery(gpu, data, { ...job.train, init: at, onEpoch }, { acquire: () => requestGpu(), notice: onNotice, engine: { chunkBytes: job.chunkBytes } });
     const { final, recoveries: _r, ...result } = r;
     return {
       adapter,

@@ -17,7 +17,7 @@ describe('parseCli: accepted input', () => {
     const a = parseCli(['train']) as TrainArgs;
     expect(a).toEqual({
       command: 'train', data: null, target: 'y', device: 'auto', onInvalid: 'drop-missing', json: false,
-      lr: 0.1, epochs: 1000, tol: 1e-6, standardize: true,
+      lr: 0.1, epochs: 1000, tol: 1e-6, standardize: true, batchSize: undefined, seed: 0,
     });
     expect('features' in a).toBe(false);
   });
@@ -29,7 +29,7 @@ describe('parseCli: accepted input', () => {
     ]) as TrainArgs;
     expect(a).toEqual({
       command: 'train', data: 'd.csv', target: 'price', features: ['a', 'b', 'c'], device: 'cpu', onInvalid: 'drop-missing', json: true,
-      lr: 0.05, epochs: 20, tol: 1e-9, standardize: false,
+      lr: 0.05, epochs: 20, tol: 1e-9, standardize: false, batchSize: undefined, seed: 0,
     });
   });
 
@@ -49,6 +49,15 @@ describe('parseCli: accepted input', () => {
     const a = parseCli(['gradient', '--data', 'd.json', '--weights', '-1.5,2', '--bias', '-0.25', '--target', 'y']) as GradientArgs;
     expect([a.weights, a.bias]).toEqual([[-1.5, 2], -0.25]);
     expect(() => parseCli(['train', '--lr', '--json'])).toThrow(/--lr/);
+  });
+
+  it('mini-batch and chunk options', () => {
+    const a = parseCli(['train', '--batch-size', '256', '--seed', '-3', '--chunk-mb', '0.5']) as TrainArgs;
+    expect([a.batchSize, a.seed, a.chunkMb]).toEqual([256, -3, 0.5]);
+    expect((parseCli(['train']) as TrainArgs).batchSize).toBeUndefined();
+    expect(() => parseCli(['train', '--batch-size', '0'])).toThrow(/--batch-size/);
+    expect(() => parseCli(['train', '--seed', '1.5'])).toThrow(/--seed/);
+    expect(() => parseCli(['train', '--chunk-mb', '-1'])).toThrow(/--chunk-mb/);
   });
 
   it('help', () => {
