@@ -150,7 +150,7 @@ describe('nabla train --device cpu', () => {
     expect(run.stdout).not.toMatch(/^epoch/m);
     const progress = run.stderr.trim().split('\n');
     expect(progress.length).toBeGreaterThanOrEqual(1);
-    for (const line of progress) expect(line).toMatch(/^epoch +\d+ {2}loss \S+ {2}\|grad J\| \S+$/);
+    for (const line of progress) expect(line).toMatch(/^epoch +\d+ {2}loss \S+ {2}\|grad J\| \S+ {2}\S+ samples\/s$/);
     expect(progress[0]).toMatch(/^epoch +0 /);
   }, TIMEOUT_MS);
 
