@@ -154,7 +154,7 @@ export function parseCli(argv: string[]): CliArgs {
       standardize: values['no-standardize'] !== true,
       batchSize: str('batch-size') === undefined ? undefined
         : number('batch-size', str('batch-size'), 0, (v) => Number.isInteger(v) && v >= 1, 'a positive integer'),
-      seed: number('seed', str('seed'), 0, (v) => Number.isInteger(v) && Math.abs(v) < 2 ** 31, 'an integer'),
+      seed: number('seed', str('seed'), 0, (v) => Number.isSafeInteger(v) && v >= 0, 'a non-negative integer'),
     };
   }
   if (str('weights') === undefined) throw new UsageError('--weights: required for gradient');

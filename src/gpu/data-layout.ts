@@ -1,6 +1,7 @@
 // How a dataset is laid out on the GPU: chunks (one buffer pair each, within one storage binding) and,
 // for a batch size, the slices of chunks each mini-batch covers. Pure, so it is unit-tested without a GPU.
 import { planLinearGrid, type DeviceShape, type LinearGridPlan } from './dispatch.ts';
+import { shuffledOrder } from '../data/shuffle.ts';
 
 export interface ChunkSpec {
   startRow: number;
@@ -61,16 +62,7 @@ export function planBatches(chunks: ChunkSpec[], batchSize: number, d: number, s
   return batches;
 }
 
-/** Seeded, reproducible order of the batches in one epoch (Fisher-Yates on xorshift32 of (seed, epoch)). */
+/** The seeded order of the batches in one epoch (src/data/shuffle.ts), shared by the GPU and CPU paths. */
 export function batchOrder(numBatches: number, seed: number, epoch: number): number[] {
-  const order = Array.from({ length: numBatches }, (_, i) => i);
-  let state = (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(epoch + 1, 0xc2b2ae35)) >>> 0 || 1;
-  for (let i = numBatches - 1; i > 0; i--) {
-    state ^= state << 13; state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5; state >>>= 0;
-    const j = state % (i + 1);
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  return order;
+  return Array.from(shuffledOrder(numBatches, seed, epoch));
 }

@@ -52,8 +52,9 @@ describe('parseCli: accepted input', () => {
   });
 
   it('mini-batch and chunk options', () => {
-    const a = parseCli(['train', '--batch-size', '256', '--seed', '-3', '--chunk-mb', '0.5']) as TrainArgs;
-    expect([a.batchSize, a.seed, a.chunkMb]).toEqual([256, -3, 0.5]);
+    const a = parseCli(['train', '--batch-size', '256', '--seed', '3', '--chunk-mb', '0.5']) as TrainArgs;
+    expect([a.batchSize, a.seed, a.chunkMb]).toEqual([256, 3, 0.5]);
+    expect(() => parseCli(['train', '--seed', '-3'])).toThrow(/--seed/);
     expect((parseCli(['train']) as TrainArgs).batchSize).toBeUndefined();
     expect(() => parseCli(['train', '--batch-size', '0'])).toThrow(/--batch-size/);
     expect(() => parseCli(['train', '--seed', '1.5'])).toThrow(/--seed/);

@@ -1,0 +1,120 @@
+// Arrow IPC (file format .arrow/.feather v2, stream format .arrows) through apache-arrow, one record
+// batch at a time: the reader yields batches as it reads them, so host memory is one record batch plus
+// one chunk. From a Node FileHandle the file format is read by its footer's block offsets; from a
+// browser stream, apache-arrow buffers a file-format input whole (a stream-format one it does not).
+import { DataType, RecordBatchReader, type Schema } from 'apache-arrow';
+import { ChunkBuilder, chooseColumns, noRowsLeft } from './chunk-builder.ts';
+import { DataError } from './errors.ts';
+import { reasonOf, type SampleChunk, type SampleSource, type SourceOptions } from './source.ts';
+
+/** A FileHandle (Node) or a ReadableStream / Response / bytes (browser): what RecordBatchReader.from takes. */
+type ArrowInput = unknown;
+type AnyReader = Awaited<ReturnType<typeof RecordBatchReader.from>>;
+
+interface Opened {
+  reader: AsyncIterable<import('apache-arrow').RecordBatch> & { schema: Schema; cancel(): void | Promise<void> };
+  close(): Promise<void>;
+}
+
+async function openReader(open: () => Promise<{ input: ArrowInput; close(): Promise<void> }>, file: string): Promise<Opened> {
+  const { input, close } = await open();
+  try {
+    const reader = await (RecordBatchReader.from as (src: unknown) => AnyReader | Promise<AnyReader>)(input);
+    await reader.open();
+    return { reader: reader as unknown as Opened['reader'], close };
+  } catch (err) {
+    await close();
+    throw new DataError(`not a readable Arrow IPC file (${reasonOf(err)})`, { file });
+  }
+}
+
+export async function arrowSource(
+  open: () => Promise<{ input: ArrowInput; close(): Promise<void> }>,
+  file: string,
+  opts: SourceOptions,
+): Promise<SampleSource> {
+  const first = await openReader(open, file);
+  const fields = first.reader.schema.fields;
+  await first.close();
+  if (fields.length === 0) throw new DataError('no data rows (the Arrow schema has no columns)', { file });
+  const columns = fields.map((f) => f.name);
+  // Default features: integer and floating-point columns by the schema (no rows sampled).
+  const choice = chooseColumns(columns, opts, file, (k) => DataType.isInt(fields[k].type) || DataType.isFloat(fields[k].type));
+  const names = [...choice.features, choice.target];
+  const policy = opts.invalid ?? 'drop-missing';
+
+  async function* chunks(maxRows: number): AsyncGenerator<SampleChunk> {
+    const builder = new ChunkBuilder(names, maxRows, policy);
+    const { reader, close } = await openReader(open, file);
+    const iota = Int32Array.from(names, (_, k) => k);
+    const row = new Float64Array(names.length);
+    let base = 0; // absolute index of the batch's first row
+    let batches = 0;
+    try {
+      const it = reader[Symbol.asyncIterator]();
+      for (;;) {
+        let next: IteratorResult<import('apache-arrow').RecordBatch>;
+        try {
+          next = await it.next();
+        } catch (err) {
+          throw new DataError(`cannot read record batch ${batches} after row ${base} (${reasonOf(err)}); is the file truncated?`, { file });
+        }
+        if (next.done) break;
+        const batch = next.value;
+        batches++;
+        const vectors = names.map((name) => batch.getChild(name));
+        if (vectors.some((v) => v === null)) throw new DataError(`record batch ${batches - 1} lacks a chosen column`, { file });
+        // Primitive columns without nulls convert to one typed array each; anything else goes cell by cell.
+        const arrays = vectors.map((v) => (v!.nullCount === 0 ? v!.toArray() : null));
+        const typed = arrays.every((a) => a instanceof Float64Array || a instanceof Float32Array || a instanceof Int32Array);
+        for (let r = 0; r < batch.numRows; r++) {
+          const where = () => ({ file, element: base + r });
+          let out: SampleChunk | null;
+          if (typed) {
+            for (let k = 0; k < arrays.length; k++) row[k] = (arrays[k] as ArrayLike<number>)[r];
+            out = builder.addNumbers(row, 0, iota, where);
+          } else {
+            out = builder.addCells((k) => plainValue(vectors[k]!.get(r)), where);
+          }
+          if (out) yield out;
+        }
+        base += batch.numRows;
+      }
+    } finally {
+      await Promise.resolve(reader.cancel()).catch(() => {});
+      await close();
+    }
+    if (base === 0) throw new DataError('no data rows (the Arrow file has a schema but no rows)', { file });
+    const last = builder.finish();
+    if (last) yield last;
+    if (builder.keptTotal === 0) throw noRowsLeft(file, builder.droppedTotal);
+  }
+
+  return { file, format: 'arrow', features: choice.features, target: choice.target, chunks };
+}
+
+/** Int64 columns give bigint, which classifyCell would call "not a number". */
+function plainValue(v: unknown): unknown {
+  return typeof v === 'bigint' ? Number(v) : v;
+}
+
+export async function openArrowSource(path: string, opts: SourceOptions): Promise<SampleSource> {
+  const { open, stat } = await import('node:fs/promises');
+  try {
+    if ((await stat(path)).size === 0) throw new DataError('no data rows (the file is empty)', { file: path });
+  } catch (err) {
+    if (err instanceof DataError) throw err;
+    throw new DataError(`cannot read the file (${reasonOf(err)})`, { file: path });
+  }
+  const openFile = async () => {
+    const fh = await open(path, 'r');
+    return { input: fh, close: () => fh.close().catch(() => {}) };
+  };
+  return arrowSource(openFile, path, opts);
+}
+
+/** Browser: a File or Blob through its stream. */
+export function openArrowBlob(blob: Blob, name: string, opts: SourceOptions): Promise<SampleSource> {
+  if (blob.size === 0) return Promise.reject(new DataError('no data rows (the file is empty)', { file: name }));
+  return arrowSource(async () => ({ input: blob.stream(), close: async () => {} }), name, opts);
+}

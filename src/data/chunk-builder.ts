@@ -1,0 +1,224 @@
+// The part every streaming reader shares: choosing the columns by name and turning rows of cells into
+// fixed-size float32 chunks under the missing-value policy. It follows select.ts message for message
+// (selectLinearData works on a whole Table, these work one row at a time), so a streamed file and the
+// same file read whole give the same errors, the same kept rows and the same dropped count.
+import { DataError, type DataErrorLocation } from './errors.ts';
+import { classifyCell, type InvalidPolicy } from './select.ts';
+import type { SampleChunk } from './source.ts';
+
+export interface ColumnChoice {
+  features: string[];
+  target: string;
+  /** Indices into the source's columns: features first, then the target last. */
+  indices: number[];
+}
+
+/**
+ * Validates `target` and `features` against `columns` as selectLinearData does. Without `features`,
+ * every other column for which `isNumeric(k)` holds is a feature; each reader says what evidence that is.
+ */
+export function chooseColumns(
+  columns: readonly string[],
+  opts: { target: string; features?: string[] },
+  file: string,
+  isNumeric: (col: number) => boolean,
+): ColumnChoice {
+  const colIndex = new Map(columns.map((c, k) => [c, k]));
+  const requireColumn = (name: string, role: string): number => {
+    const k = colIndex.get(name);
+    if (k === undefined) {
+      const list = columns.map((c) => JSON.stringify(c)).join(', ');
+      throw new DataError(`no such ${role} column; the columns are ${list}`, { file, column: name });
+    }
+    return k;
+  };
+  const target = opts.target;
+  const targetCol = requireColumn(target, 'target');
+  let features: string[];
+  if (opts.features !== undefined) {
+    features = [...opts.features];
+    if (features.length === 0) throw new DataError('at least one feature column is required', { file });
+    const seen = new Set<string>();
+    for (const f of features) {
+      if (seen.has(f)) throw new DataError('listed twice among the features', { file, column: f });
+      seen.add(f);
+      if (f === target) throw new DataError('is the target, so it cannot also be a feature', { file, column: f });
+      requireColumn(f, 'feature');
+    }
+  } else {
+    features = columns.filter((_, k) => k !== targetCol && isNumeric(k));
+    if (features.length === 0) {
+      throw new DataError(`no numeric feature columns besides the target ${JSON.stringify(target)}`, { file });
+    }
+  }
+  return { features, target, indices: [...features.map((f) => colIndex.get(f)!), targetCol] };
+}
+
+/** The message select.ts gives when every row was dropped. */
+export function noRowsLeft(file: string, dropped: number): DataError {
+  return new DataError(`no rows left after dropping ${dropped} row${dropped === 1 ? '' : 's'} with missing or invalid values`, {
+    file,
+  });
+}
+
+/**
+ * Collects kept rows into chunks of exactly maxRows rows (the last one ragged). A full chunk is handed
+ * out only when the next kept row arrives or at finish(), so rows dropped after it still count in it
+ * and every chunk a reader yields has rows >= 1: the GPU side never sees an empty chunk.
+ */
+export class ChunkBuilder {
+  private readonly d: number;
+  private x: Float32Array | null = null;
+  private y: Float32Array | null = null;
+  private n = 0;
+  private dropped = 0;
+  private firstLine: number | undefined;
+  private started = false;
+  private readonly values: Float64Array;
+  /** Rows kept and dropped over the whole pass. */
+  keptTotal = 0;
+  droppedTotal = 0;
+
+  constructor(
+    /** Features, then the target: names for error messages. */
+    private readonly names: readonly string[],
+    private readonly maxRows: number,
+    private readonly policy: InvalidPolicy,
+  ) {
+    if (!Number.isInteger(maxRows) || maxRows < 1) throw new RangeError(`maxRows must be a positive integer, got ${maxRows}`);
+    this.d = names.length - 1;
+    this.values = new Float64Array(names.length);
+  }
+
+  /**
+   * One input row: cell(k) for k < d is feature k, cell(d) the target. Every chosen cell is checked
+   * before the row is dropped, so a bad cell is never hidden by a missing one (as in select.ts).
+   * `where` is called only to build an error; `line` marks the chunk's first line (CSV).
+   */
+  addCells(cell: (k: number) => unknown, where: () => DataErrorLocation, line?: number): SampleChunk | null {
+    let missing = false;
+    const vals = this.values;
+    for (let k = 0; k <= this.d; k++) {
+      const c = classifyCell(cell(k));
+      if (c.kind === 'number') vals[k] = c.value;
+      else if ((c.kind === 'missing' && this.policy !== 'error') || (c.kind === 'infinite' && this.policy === 'drop')) {
+        missing = true;
+      } else {
+        const reason = c.kind === 'missing' ? 'missing value (--on-invalid error)' : c.reason;
+        throw new DataError(reason, { ...where(), column: this.names[k] });
+      }
+    }
+    if (missing) {
+      this.noteStart(line);
+      this.dropped++;
+      this.droppedTotal++;
+      return null;
+    }
+    return this.keep(vals, line);
+  }
+
+  /**
+   * Fast path for already-numeric rows (raw float32, typed Arrow/Parquet columns): src[off + idx[k]].
+   * A row with a non-finite value goes through addCells so that the policy and messages are the same.
+   */
+  addNumbers(src: ArrayLike<number>, off: number, idx: ArrayLike<number>, where: () => DataErrorLocation): SampleChunk | null {
+    for (let k = 0; k <= this.d; k++) {
+      const v = src[off + idx[k]];
+      // v - v is 0 exactly for finite v; NaN and ±Infinity give NaN. Float32 inputs are always in range.
+      if (v - v !== 0 || Math.abs(v) > FLOAT32_MAX) return this.addCells((j) => src[off + idx[j]], where);
+    }
+    const vals = this.values;
+    for (let k = 0; k <= this.d; k++) vals[k] = src[off + idx[k]];
+    return this.keep(vals, undefined);
+  }
+
+  /**
+   * Bulk form of addNumbers for float32 records (the raw format's hot loop, ~10^8 rows per epoch):
+   * record r of `rows` starts at src[r * stride]; values are copied straight into the chunk, with no
+   * per-row call or float64 staging. Returns the chunks completed meanwhile (a block holds few).
+   */
+  addRecords(src: Float32Array, rows: number, stride: number, idx: Int32Array, where: (r: number) => DataErrorLocation): SampleChunk[] {
+    const out: SampleChunk[] = [];
+    const d = this.d;
+    const target = idx[d];
+    for (let r = 0, off = 0; r < rows; r++, off += stride) {
+      let finite = true;
+      for (let k = 0; k <= d; k++) {
+        const v = src[off + idx[k]];
+        if (v - v !== 0) {
+          finite = false;
+          break;
+        }
+      }
+      if (!finite) {
+        const c = this.addCells((k) => src[off + idx[k]], () => where(r));
+        if (c) out.push(c);
+        continue;
+      }
+      if (this.n === this.maxRows) out.push(this.take());
+      if (this.x === null || this.y === null) {
+        this.x = new Float32Array(this.maxRows * d);
+        this.y = new Float32Array(this.maxRows);
+      }
+      this.started = true;
+      const x = this.x;
+      const row = this.n * d;
+      for (let j = 0; j < d; j++) x[row + j] = src[off + idx[j]];
+      this.y[this.n] = src[off + target];
+      this.n++;
+      this.keptTotal++;
+    }
+    return out;
+  }
+
+  /** The last chunk, or null when the pass kept nothing after the previous chunk. */
+  finish(): SampleChunk | null {
+    return this.n > 0 ? this.take() : null;
+  }
+
+  private noteStart(line: number | undefined): void {
+    if (!this.started) {
+      this.started = true;
+      this.firstLine = line;
+    }
+  }
+
+  private keep(vals: Float64Array, line: number | undefined): SampleChunk | null {
+    const out = this.n === this.maxRows ? this.take() : null;
+    this.noteStart(line);
+    if (this.x === null || this.y === null) {
+      // Fresh arrays per chunk: the consumer may still be uploading the previous one (double buffering).
+      this.x = new Float32Array(this.maxRows * this.d);
+      this.y = new Float32Array(this.maxRows);
+    }
+    const d = this.d;
+    const row = this.n * d;
+    for (let j = 0; j < d; j++) this.x[row + j] = vals[j];
+    this.y[this.n] = vals[d];
+    this.n++;
+    this.keptTotal++;
+    return out;
+  }
+
+  private take(): SampleChunk {
+    const n = this.n;
+    const full = n === this.maxRows;
+    const chunk: SampleChunk = {
+      // slice, not subarray: a view would keep the whole maxRows allocation alive for a short last chunk.
+      x: full ? this.x! : this.x!.slice(0, n * this.d),
+      y: full ? this.y! : this.y!.slice(0, n),
+      rows: n,
+      droppedRows: this.dropped,
+    };
+    if (this.firstLine !== undefined) chunk.firstLine = this.firstLine;
+    this.x = null;
+    this.y = null;
+    this.n = 0;
+    this.dropped = 0;
+    this.started = false;
+    this.firstLine = undefined;
+    return chunk;
+  }
+}
+
+const FLOAT32_MAX = 3.4028234663852886e38;

@@ -1,0 +1,106 @@
+// Parquet through hyparquet, one row group at a time: for each row group only the chosen columns are
+// read and decoded (hyparquet's column-oriented scan), turned into chunks, and released before the next.
+// Host memory is therefore bounded by one row group's chosen columns plus one chunk: a property of the
+// file (writers default to row groups of about 1M rows or 128 MiB), not of its total size.
+import { parquetMetadataAsync, parquetScan, parquetSchema, type AsyncBuffer, type FileMetaData, type SchemaTree } from 'hyparquet';
+import { blobBytes, fileBytes, type ByteSource } from './byte-source.ts';
+import { ChunkBuilder, chooseColumns, noRowsLeft } from './chunk-builder.ts';
+import { DataError } from './errors.ts';
+import { reasonOf, type SampleChunk, type SampleSource, type SourceOptions } from './source.ts';
+
+function asyncBuffer(bytes: ByteSource): AsyncBuffer {
+  return {
+    byteLength: bytes.size,
+    slice: async (start, end) => {
+      const u = await bytes.read(start, (end ?? bytes.size) - start);
+      // hyparquet wants an ArrayBuffer of exactly the slice.
+      return u.byteOffset === 0 && u.byteLength === u.buffer.byteLength ? (u.buffer as ArrayBuffer) : (u.slice().buffer as ArrayBuffer);
+    },
+  };
+}
+
+/**
+ * Default features: top-level numeric columns by the schema (INT32, INT64, FLOAT, DOUBLE without a date,
+ * time, timestamp or decimal annotation). A typed format states its types, so no rows are sampled.
+ */
+function isNumericLeaf(t: SchemaTree): boolean {
+  const e = t.element;
+  if (t.children.length > 0 || e.repetition_type === 'REPEATED') return false;
+  if (e.type !== 'INT32' && e.type !== 'INT64' && e.type !== 'FLOAT' && e.type !== 'DOUBLE') return false;
+  const logical = e.logical_type?.type;
+  if (logical !== undefined && logical !== 'INTEGER') return false;
+  const conv = e.converted_type;
+  return conv === undefined || /^(U?INT_\d+)$/.test(conv);
+}
+
+export async function parquetSource(open: () => Promise<ByteSource>, file: string, opts: SourceOptions): Promise<SampleSource> {
+  const bytes = await open();
+  let metadata: FileMetaData;
+  try {
+    if (bytes.size === 0) throw new DataError('no data rows (the file is empty)', { file });
+    metadata = await parquetMetadataAsync(asyncBuffer(bytes));
+  } catch (err) {
+    if (err instanceof DataError) throw err;
+    throw new DataError(`not a readable Parquet file (${reasonOf(err)}); a truncated file loses its footer`, { file });
+  } finally {
+    await bytes.close();
+  }
+  const top = parquetSchema(metadata).children;
+  const columns = top.map((t) => t.element.name);
+  const choice = chooseColumns(columns, opts, file, (k) => isNumericLeaf(top[k]));
+  const inputRows = Number(metadata.num_rows);
+  if (inputRows === 0) throw new DataError('no data rows (the file has a schema but no rows)', { file });
+  const names = [...choice.features, choice.target];
+  const policy = opts.invalid ?? 'drop-missing';
+
+  async function* chunks(maxRows: number): AsyncGenerator<SampleChunk> {
+    const builder = new ChunkBuilder(names, maxRows, policy);
+    const src = await open();
+    try {
+      const scan = await parquetScan({ file: asyncBuffer(src), metadata, columns: names });
+      const iota = Int32Array.from(names, (_, k) => k);
+      const row = new Float64Array(names.length);
+      for (const { rowStart, rowEnd } of scan.ranges) {
+        let cols: ArrayLike<unknown>[];
+        try {
+          cols = await Promise.all(names.map((column) => scan.readColumn({ column, rowStart, rowEnd })));
+        } catch (err) {
+          throw new DataError(`cannot decode rows ${rowStart}..${rowEnd - 1} (${reasonOf(err)})`, { file });
+        }
+        // Float/int typed arrays hold no nulls (hyparquet returns plain arrays for nullable columns).
+        const typed = cols.every((c) => c instanceof Float64Array || c instanceof Float32Array || c instanceof Int32Array);
+        for (let r = 0; r < rowEnd - rowStart; r++) {
+          const where = () => ({ file, element: rowStart + r });
+          let out: SampleChunk | null;
+          if (typed) {
+            for (let k = 0; k < cols.length; k++) row[k] = (cols[k] as ArrayLike<number>)[r];
+            out = builder.addNumbers(row, 0, iota, where);
+          } else {
+            out = builder.addCells((k) => plainValue(cols[k][r]), where);
+          }
+          if (out) yield out;
+        }
+      }
+    } finally {
+      await src.close();
+    }
+    const last = builder.finish();
+    if (last) yield last;
+    if (builder.keptTotal === 0) throw noRowsLeft(file, builder.droppedTotal);
+  }
+
+  return { file, format: 'parquet', features: choice.features, target: choice.target, inputRows, chunks };
+}
+
+/** INT64 columns decode to bigint; as a float32 sample only the number matters. */
+function plainValue(v: unknown): unknown {
+  return typeof v === 'bigint' ? Number(v) : v;
+}
+
+export function openParquetSource(path: string, opts: SourceOptions): Promise<SampleSource> {
+  return parquetSource(() => fileBytes(path), path, opts);
+}
+
+export function openParquetBlob(blob: Blob, name: string, opts: SourceOptions): Promise<SampleSource> {
+  return parquetSource(async () => blobBytes(blob), name, opts);
+}

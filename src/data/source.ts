@@ -1,0 +1,107 @@
+// Streaming sample sources: a dataset as a sequence of float32 chunks, re-read on every pass (one pass
+// per epoch), so that host memory holds about one chunk whatever the file size. Every reader applies
+// the same column choice and missing-value policy as selectLinearData (see chunk-builder.ts).
+import { DataError } from './errors.ts';
+import type { InvalidPolicy } from './select.ts';
+
+export interface SampleChunk {
+  /** rows * d features, row-major (the GPU layout); a fresh array per chunk, owned by the consumer. */
+  x: Float32Array;
+  y: Float32Array;
+  /** Rows kept: 1 <= rows <= maxRows; every chunk of a pass but the last has exactly maxRows. */
+  rows: number;
+  /** Input rows dropped for a missing (or, under 'drop', infinite) value since the previous chunk. */
+  droppedRows: number;
+  /** CSV only: the 1-based source line of the first row counted in this chunk. */
+  firstLine?: number;
+}
+
+export interface SampleSource {
+  readonly file: string;
+  readonly format: SourceFormat;
+  readonly features: string[];
+  readonly target: string;
+  /** Input rows before dropping, where the format records it (raw, Parquet, Arrow file); else undefined. */
+  readonly inputRows?: number;
+  /**
+   * One pass over the data. Each call re-reads the source from the start; breaking out of the loop
+   * closes the file. Errors (DataError) name the file and the line, element or row.
+   */
+  chunks(maxRows: number): AsyncIterable<SampleChunk>;
+}
+
+export interface SourceOptions {
+  target: string;
+  /** Default: every other numeric column (each reader says how it decides). */
+  features?: string[];
+  invalid?: InvalidPolicy;
+}
+
+export type SourceFormat = 'csv' | 'json' | 'parquet' | 'arrow' | 'raw';
+
+export function sourceFormatOf(path: string): SourceFormat | null {
+  const lower = path.toLowerCase();
+  if (lower.endsWith('.csv')) return 'csv';
+  if (lower.endsWith('.json')) return 'json';
+  if (lower.endsWith('.parquet')) return 'parquet';
+  if (lower.endsWith('.arrow') || lower.endsWith('.arrows') || lower.endsWith('.feather')) return 'arrow';
+  if (lower.endsWith('.f32')) return 'raw';
+  return null;
+}
+
+/**
+ * Opens a data file (Node) by its extension. Reads the header or metadata now, so a missing column or
+ * an empty file fails here, before any training starts; the rows are read by chunks().
+ */
+export async function openSource(path: string, opts: SourceOptions): Promise<SampleSource> {
+  const format = sourceFormatOf(path);
+  // Readers are imported lazily: a CSV run never loads apache-arrow or hyparquet.
+  switch (format) {
+    case 'csv':
+      return (await import('./csv-stream.ts')).openCsvSource(path, opts);
+    case 'json':
+      return (await import('./json-source.ts')).openJsonSource(path, opts);
+    case 'parquet':
+      return (await import('./parquet-source.ts')).openParquetSource(path, opts);
+    case 'arrow':
+      return (await import('./arrow-source.ts')).openArrowSource(path, opts);
+    case 'raw':
+      return (await import('./raw-format.ts')).openRawSource(path, opts);
+    default:
+      throw new DataError('unknown data format: the name must end in .csv, .json, .parquet, .arrow, .arrows, .feather or .f32', {
+        file: path,
+      });
+  }
+}
+
+/** Rows per chunk for a byte budget: d features + 1 target as float32 per row, at least one row. */
+export function rowsPerChunk(chunkBytes: number, d: number): number {
+  return Math.max(1, Math.floor(chunkBytes / ((d + 1) * 4)));
+}
+
+/** Every row of a source in one pair of arrays: for tests and small data, not for data at scale. */
+export async function readAllChunks(source: SampleSource, maxRows = 65536): Promise<{ x: Float32Array; y: Float32Array; n: number; d: number; droppedRows: number }> {
+  const parts: SampleChunk[] = [];
+  let n = 0;
+  let droppedRows = 0;
+  for await (const c of source.chunks(maxRows)) {
+    parts.push(c);
+    n += c.rows;
+    droppedRows += c.droppedRows;
+  }
+  const d = source.features.length;
+  const x = new Float32Array(n * d);
+  const y = new Float32Array(n);
+  let at = 0;
+  for (const c of parts) {
+    x.set(c.x, at * d);
+    y.set(c.y, at);
+    at += c.rows;
+  }
+  return { x, y, n, d, droppedRows };
+}
+
+/** The message of a library error, for wrapping it into a DataError. */
+export function reasonOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
