@@ -40,7 +40,17 @@ export interface GradientArgs extends Common {
   bias: number;
 }
 
-export type CliArgs = TrainArgs | GradientArgs | { command: 'help' };
+export interface ConvertArgs {
+  command: 'convert';
+  input: string;
+  output: string;
+  target: string;
+  features?: string[];
+  onInvalid: InvalidPolicy;
+  json: boolean;
+}
+
+export type CliArgs = TrainArgs | GradientArgs | ConvertArgs | { command: 'help' };
 
 export const USAGE = `nabla: gradients of a loss over a dataset, on the GPU (WebGPU) or the CPU
 
@@ -50,8 +60,10 @@ Usage:
                  [--device auto|gpu|cpu] [--on-invalid POLICY] [--json]
   nabla gradient --data FILE --target COL [--features A,B,...] --weights w1,w2,... --bias b
                  [--device auto|gpu|cpu] [--json]
+  nabla convert  IN OUT.f32 --target COL [--features A,B,...] [--on-invalid POLICY] [--json]
 
-FILE is CSV (header row) or JSON (array of objects). --features defaults to every other numeric column.
+FILE is CSV (header row), JSON (array of objects), Parquet, Arrow IPC (.arrow/.arrows/.feather) or nabla's
+raw .f32 format (docs/raw-format.md). --features defaults to every other numeric column.
 --on-invalid: drop-missing (default: rows with an empty/NA/null/NaN cell are dropped and counted, an
 infinite value is an error), drop (infinite values dropped too), error (any of them is an error).
 Without --data, train uses the built-in example (y = 3x + 2 + noise). Exit codes: 0 ok, 2 bad input,
@@ -97,6 +109,31 @@ function device(raw: string): DeviceChoice {
   throw new UsageError(`--device: expected auto, gpu or cpu, got "${raw}"`);
 }
 
+function parseConvert(rest: string[]): ConvertArgs | { command: 'help' } {
+  const options = {
+    target: { type: 'string' }, features: { type: 'string' }, 'on-invalid': { type: 'string', default: 'drop-missing' },
+    json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
+  } as const;
+  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: rest, options, strict: true, allowPositionals: true }) as typeof parsed;
+  } catch (e) {
+    throw new UsageError((e as Error).message.replace(/^Unknown option '(.*?)'.*$/s, 'unknown option $1'));
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { command: 'help' };
+  if (positionals.length !== 2) throw new UsageError(`convert: expected IN and OUT.f32, got ${positionals.length} file name(s)`);
+  const [input, output] = positionals;
+  if (!output.endsWith('.f32')) throw new UsageError(`convert: OUT must end in .f32, got "${output}"`);
+  if (values.target === undefined) throw new UsageError('--target: required for convert');
+  const args: ConvertArgs = {
+    command: 'convert', input, output, target: values.target as string,
+    onInvalid: invalidPolicy(values['on-invalid'] as string), json: values.json === true,
+  };
+  if (values.features !== undefined) args.features = list('features', values.features as string);
+  return args;
+}
+
 /** parseArgs reads `--bias -0.5` as two options; weights and biases are often negative, so join them. */
 function joinNegativeValues(args: string[], options: Record<string, { type: string }>): string[] {
   const out: string[] = [];
@@ -116,7 +153,8 @@ function joinNegativeValues(args: string[], options: Record<string, { type: stri
 export function parseCli(argv: string[]): CliArgs {
   const [command, ...rest] = argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') return { command: 'help' };
-  if (command !== 'train' && command !== 'gradient') throw new UsageError(`unknown command "${command}" (expected train or gradient)`);
+  if (command === 'convert') return parseConvert(rest);
+  if (command !== 'train' && command !== 'gradient') throw new UsageError(`unknown command "${command}" (expected train, gradient or convert)`);
   const options = command === 'train'
     ? {
       ...common, lr: { type: 'string' }, epochs: { type: 'string' }, tol: { type: 'string' },

@@ -1,10 +1,11 @@
 // `nabla train` and `nabla gradient`: load, select, (standardize), compute, report.
 import type { EpochInfo, GradientResult, LinearData } from '../models/linear.ts';
-import { readTable, type Table } from '../data/table.ts';
 import { selectLinearData, type SelectedData } from '../data/select.ts';
+import { openSource, readAllChunks } from '../data/source.ts';
+import { convertToRaw } from '../data/convert.ts';
 import { seedExampleTable } from '../data/seed-example.ts';
 import { fitStandardizer, gradientToOriginal, paramsToOriginal, standardizeData } from '../models/standardize.ts';
-import type { GradientArgs, TrainArgs } from './args.ts';
+import type { ConvertArgs, GradientArgs, TrainArgs } from './args.ts';
 import { UsageError } from './args.ts';
 import { openBackend, type Backend } from './backend.ts';
 
@@ -16,14 +17,31 @@ export interface Io {
 export class DivergedError extends Error {}
 
 async function load(args: TrainArgs | GradientArgs, io: Io): Promise<SelectedData> {
-  let table: Table;
+  const opts = { target: args.target, features: args.features, invalid: args.onInvalid };
   if (args.data === null) {
-    table = seedExampleTable();
+    const table = seedExampleTable();
     io.err(`no --data given: training on the built-in example (y = 3x + 2 + noise, ${table.rowCount} rows)`);
-  } else {
-    table = await readTable(args.data);
+    return selectLinearData(table, opts);
   }
-  return selectLinearData(table, { target: args.target, features: args.features, invalid: args.onInvalid });
+  // Every format is read through its streaming source; training needs the samples in memory (CPU path,
+  // or the upload to the GPU page), so the chunks are joined here.
+  const source = await openSource(args.data, opts);
+  const all = await readAllChunks(source);
+  return {
+    data: { x: all.x, y: all.y, n: all.n, d: all.d },
+    features: source.features,
+    target: source.target,
+    rows: all.n,
+    droppedRows: all.droppedRows,
+  };
+}
+
+export async function convertCommand(args: ConvertArgs, io: Io): Promise<number> {
+  const r = await convertToRaw(args.input, args.output, { target: args.target, features: args.features, invalid: args.onInvalid });
+  const report = { output: args.output, rows: r.rows, droppedRows: r.droppedRows, features: r.features, target: r.target };
+  io.out(args.json ? JSON.stringify(report)
+    : `wrote ${args.output}: ${r.rows} rows (${r.droppedRows} dropped), features ${r.features.join(', ')}, target ${r.target}`);
+  return 0;
 }
 
 function named(features: string[], values: ArrayLike<number>): Record<string, number> {

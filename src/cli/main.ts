@@ -1,7 +1,7 @@
 // Entry of the `nabla` command. Exit codes: 0 ok, 2 bad input (named), 3 diverged, 1 anything else.
 import { parseCli, UsageError, USAGE } from './args.ts';
 import { DataError } from '../data/errors.ts';
-import { gradientCommand, trainCommand, type Io } from './commands.ts';
+import { convertCommand, gradientCommand, trainCommand, type Io } from './commands.ts';
 
 export async function main(argv: string[], io: Io): Promise<number> {
   try {
@@ -10,6 +10,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       io.out(USAGE);
       return 0;
     }
+    if (args.command === 'convert') return await convertCommand(args, io);
     return args.command === 'train' ? await trainCommand(args, io) : await gradientCommand(args, io);
   } catch (e) {
     if (e instanceof UsageError || e instanceof DataError || e instanceof RangeError) {
