@@ -61,6 +61,12 @@ Usage:
   nabla gradient --data FILE --target COL [--features A,B,...] --weights w1,w2,... --bias b
                  [--device auto|gpu|cpu] [--json]
   nabla convert  IN OUT.f32 --target COL [--features A,B,...] [--on-invalid POLICY] [--json]
+  nabla train    --model linear|logistic|softmax|mlp --data FILE --target COL [--hidden 64,64]
+                 [--activation relu|tanh|sigmoid] [--optimizer sgd|momentum|nesterov|adam|adamw] [--lr η]
+                 [--weight-decay λ] [--momentum μ] [--schedule constant|step:E:G|cosine:T[:MIN][,warmup:W]]
+                 [--epochs N] [--seed S] [--save F.json] [--resume F.json] [--no-standardize] [--device ...] [--json]
+  nabla predict  --model F.json --data FILE [--json]
+  nabla evaluate --model F.json --data FILE [--target COL] [--json]
 
 FILE is CSV (header row), JSON (array of objects), Parquet, Arrow IPC (.arrow/.arrows/.feather) or nabla's
 raw .f32 format (docs/raw-format.md). --features defaults to every other numeric column.
@@ -154,11 +160,12 @@ export function parseCli(argv: string[]): CliArgs {
   const [command, ...rest] = argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') return { command: 'help' };
   if (command === 'convert') return parseConvert(rest);
-  if (command !== 'train' && command !== 'gradient') throw new UsageError(`unknown command "${command}" (expected train, gradient or convert)`);
+  if (command !== 'train' && command !== 'gradient') throw new UsageError(`unknown command "${command}" (expected train, gradient, convert, predict or evaluate)`);
   const options = command === 'train'
     ? {
       ...common, lr: { type: 'string' }, epochs: { type: 'string' }, tol: { type: 'string' },
       'no-standardize': { type: 'boolean', default: false }, 'batch-size': { type: 'string' }, seed: { type: 'string' },
+      model: { type: 'string' },
     } as const
     : { ...common, weights: { type: 'string' }, bias: { type: 'string' } } as const;
   let values: Record<string, string | boolean | undefined>;
@@ -181,6 +188,7 @@ export function parseCli(argv: string[]): CliArgs {
     json: values.json === true,
   };
   if (str('features') !== undefined) base.features = list('features', str('features')!);
+  if (str('model') !== undefined && str('model') !== 'linear') throw new UsageError(`--model: expected linear, logistic, softmax or mlp, got "${str('model')}"`);
   if (str('chunk-mb') !== undefined) base.chunkMb = number('chunk-mb', str('chunk-mb'), 0, (v) => v > 0, 'a positive number of MiB');
   if (command === 'train') {
     return {

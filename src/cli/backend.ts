@@ -5,11 +5,21 @@ import type { EpochInfo, GradientResult, LinearData, LinearParams, TrainOptions,
 import { CpuLinearEngine } from '../cpu/cpu-linear-engine.ts';
 import type { DeviceChoice } from './args.ts';
 import { GpuSession } from './gpu-session.ts';
+import { CpuModelEngine } from '../cpu/cpu-model-engine.ts';
+import type { ModelData, NetworkConfig } from '../models/network.ts';
+import type { ModelTrainOptions, ModelTrainResult } from '../models/model-engine.ts';
+import { fromPlainSnapshot, toPlainSnapshot } from '../models/plain-snapshot.ts';
 
 export interface TrainOutcome {
   result: TrainResult;
   final: GradientResult;
   /** Where the run finished: a GPU run that lost its device may end on the CPU. */
+  device: 'gpu' | 'cpu';
+  adapter: string | null;
+}
+
+export interface ModelOutcome {
+  result: ModelTrainResult;
   device: 'gpu' | 'cpu';
   adapter: string | null;
 }
@@ -20,6 +30,8 @@ export interface Backend {
   gradient(data: LinearData, at: LinearParams): Promise<GradientResult>;
   /** Trains, then evaluates the full gradient at the parameters it returns. */
   train(data: LinearData, options: Omit<TrainOptions, 'onEpoch' | 'init'>, onEpoch?: (i: EpochInfo) => void): Promise<TrainOutcome>;
+  /** Logistic, softmax and MLP models (src/models/network.ts). */
+  trainModel(config: NetworkConfig, data: ModelData, options: Omit<ModelTrainOptions, 'onEpoch' | 'init' | 'signal' | 'onSnapshot'>, onEpoch?: (i: EpochInfo) => void): Promise<ModelOutcome>;
   close(): Promise<void>;
 }
 
@@ -33,6 +45,10 @@ class CpuBackend implements Backend {
     const engine = new CpuLinearEngine(data);
     const result = await engine.train({ ...options, onEpoch });
     return { result, final: await engine.gradient(result), device: this.device, adapter: null };
+  }
+  async trainModel(config: NetworkConfig, data: ModelData, options: Omit<ModelTrainOptions, 'onEpoch' | 'init' | 'signal' | 'onSnapshot'>, onEpoch?: (i: EpochInfo) => void) {
+    const result = await new CpuModelEngine(config, data).train({ ...options, onEpoch });
+    return { result, device: this.device, adapter: null };
   }
   async close() {}
 }
@@ -58,6 +74,15 @@ class GpuBackend implements Backend {
       device,
       adapter,
     };
+  }
+  async trainModel(config: NetworkConfig, data: ModelData, options: Omit<ModelTrainOptions, 'onEpoch' | 'init' | 'signal' | 'onSnapshot'>, onEpoch?: (i: EpochInfo) => void) {
+    const { resumeFrom, ...rest } = options;
+    const r = await this.session.run({ kind: 'model-train', config, options: { ...rest, resumeFrom: resumeFrom && toPlainSnapshot(resumeFrom) } }, data, onEpoch);
+    const m = r.model!;
+    const result: ModelTrainResult = {
+      ...m, theta: Float64Array.from(m.theta), stopReason: m.stopReason as ModelTrainResult['stopReason'], snapshot: fromPlainSnapshot(m.snapshot),
+    };
+    return { result, device: this.device, adapter: this.adapter };
   }
   close() {
     return this.session.close();

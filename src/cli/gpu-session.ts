@@ -10,6 +10,8 @@ import { ensureEngineBundle } from './engine-bundle.ts';
 
 const ORIGIN = 'http://localhost';
 
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
 export class GpuSession {
   private data: Buffer | null = null;
   private onEpoch: ((info: EpochInfo) => void) | undefined;
@@ -58,14 +60,14 @@ export class GpuSession {
     }, job);
   }
 
-  async run(job: Omit<Extract<GpuJob, { kind: 'train' | 'gradient' }>, 'dataUrl' | 'n' | 'd'>, data: LinearData, onEpoch?: (info: EpochInfo) => void): Promise<GpuJobResult> {
+  async run(job: DistributiveOmit<Exclude<GpuJob, { kind: 'probe' }>, 'dataUrl' | 'n' | 'd'>, data: LinearData, onEpoch?: (info: EpochInfo) => void): Promise<GpuJobResult> {
     const packed = Buffer.alloc((data.n * data.d + data.n) * 4);
     Buffer.from(data.x.buffer, data.x.byteOffset, data.x.byteLength).copy(packed, 0);
     Buffer.from(data.y.buffer, data.y.byteOffset, data.y.byteLength).copy(packed, data.x.byteLength);
     this.data = packed;
     this.onEpoch = onEpoch;
     try {
-      return await GpuSession.evaluate(this.page, { ...job, dataUrl: `${ORIGIN}/data.bin`, n: data.n, d: data.d });
+      return await GpuSession.evaluate(this.page, { ...job, dataUrl: `${ORIGIN}/data.bin`, n: data.n, d: data.d } as GpuJob);
     } finally {
       this.data = null;
       this.onEpoch = undefined;

@@ -2,9 +2,25 @@
 import { parseCli, UsageError, USAGE } from './args.ts';
 import { DataError } from '../data/errors.ts';
 import { convertCommand, gradientCommand, trainCommand, type Io } from './commands.ts';
+import { evaluateCommand, modelTrainCommand, predictCommand } from './model-commands.ts';
+
+const MODEL_ONLY = ['--hidden', '--activation', '--optimizer', '--weight-decay', '--momentum', '--schedule', '--save', '--resume'];
+
+/** Plain `train` is the linear engine of the core; other models, optimizers and saved files take the model path. */
+function wantsModelPath(args: string[]): boolean {
+  return args.some((a, i) => {
+    const [name, inline] = a.split('=', 2);
+    if (MODEL_ONLY.includes(name)) return true;
+    return name === '--model' && (inline ?? args[i + 1]) !== 'linear';
+  });
+}
 
 export async function main(argv: string[], io: Io): Promise<number> {
   try {
+    const [command, ...rest] = argv;
+    if (command === 'predict') return await predictCommand(rest, io);
+    if (command === 'evaluate') return await evaluateCommand(rest, io);
+    if (command === 'train' && wantsModelPath(rest)) return await modelTrainCommand(rest, io);
     const args = parseCli(argv);
     if (args.command === 'help') {
       io.out(USAGE);

@@ -4,6 +4,14 @@ import type { EpochInfo, TrainOptions } from '../models/linear.ts';
 import { requestGpu, type AdapterSummary } from './device.ts';
 import { GpuLinearEngine } from './gpu-linear-engine.ts';
 import { trainWithRecovery } from './recovering-trainer.ts';
+import { GpuModelEngine } from './models/gpu-model-engine.ts';
+import type { NetworkConfig } from '../models/network.ts';
+import type { ModelTrainOptions } from '../models/model-engine.ts';
+import { fromPlainSnapshot, toPlainSnapshot, type PlainModelSnapshot } from '../models/plain-snapshot.ts';
+
+export type ModelJobOptions = Omit<ModelTrainOptions, 'onEpoch' | 'signal' | 'init' | 'onSnapshot' | 'resumeFrom'> & {
+  resumeFrom?: PlainModelSnapshot;
+};
 
 export type GpuJob =
   | { kind: 'probe' }
@@ -17,7 +25,8 @@ export type GpuJob =
     train?: Omit<TrainOptions, 'onEpoch' | 'signal' | 'init'>;
     /** Largest GPU data chunk in bytes (default: one storage binding). */
     chunkBytes?: number;
-  };
+  }
+  | { kind: 'model-train'; dataUrl: string; n: number; d: number; config: NetworkConfig; options: ModelJobOptions };
 
 export interface GpuJobResult {
   adapter: AdapterSummary;
@@ -26,6 +35,10 @@ export interface GpuJobResult {
     w: number[]; b: number; loss: number; gradNorm: number; epochs: number; stopReason: string; divergedAtEpoch?: number;
     /** 'cpu' when the device was lost and no new one could be had. */
     device: 'gpu' | 'cpu'; adapter: string | null;
+  };
+  model?: {
+    theta: number[]; loss: number; gradNorm: number; epochs: number; stopReason: string; divergedAtEpoch?: number;
+    snapshot: PlainModelSnapshot;
   };
 }
 
@@ -40,6 +53,16 @@ export async function runGpuJob(job: GpuJob, onEpoch?: (info: EpochInfo) => void
     const { n, d } = job;
     if (bytes.byteLength !== (n * d + n) * 4) throw new Error(`data: expected ${(n * d + n) * 4} bytes, got ${bytes.byteLength}`);
     const data = { n, d, x: new Float32Array(bytes, 0, n * d), y: new Float32Array(bytes, n * d * 4, n) };
+    if (job.kind === 'model-train') {
+      const engine = await GpuModelEngine.create(gpu, job.config, data);
+      try {
+        const { resumeFrom, ...options } = job.options;
+        const r = await engine.train({ ...options, resumeFrom: resumeFrom && fromPlainSnapshot(resumeFrom), onEpoch });
+        return { adapter, model: { ...r, theta: Array.from(r.theta), snapshot: toPlainSnapshot(r.snapshot) } };
+      } finally {
+        engine.dispose();
+      }
+    }
     const at = job.at ?? { w: new Array<number>(d).fill(0), b: 0 };
     if (job.kind === 'gradient') {
       const engine = await GpuLinearEngine.create(gpu, data, { chunkBytes: job.chunkBytes });

@@ -1,0 +1,57 @@
+// The loss head, one thread per sample: J_i and delta_L = dJ_i/dz from the logits z (K = fan_out values).
+//   mse (HEAD 0): J = (z - y)^2, delta = 2 (z - y)
+//   bce (HEAD 1): J = max(z, 0) - z y + log1p(exp(-|z|)), delta = sigmoid(z) - y
+//   ce  (HEAD 2): J = logsumexp(z) - z_y (max subtracted first), delta_k = softmax_k - [k = y]
+// CPU twin: headLoss() in src/cpu/mlp_gradient.ts.
+
+override WG: u32 = 256u;
+override HEAD: u32 = 0u;
+
+@group(0) @binding(0) var<uniform> mu: MlpUniforms;
+@group(0) @binding(1) var<storage, read> logits: array<f32>;       // n x K
+@group(0) @binding(2) var<storage, read> y: array<f32>;            // target or class index
+@group(0) @binding(3) var<storage, read_write> delta: array<f32>;  // n x K
+@group(0) @binding(4) var<storage, read_write> losses: array<f32>; // n
+
+fn log1p_small(e: f32) -> f32 {
+  // WGSL has no log1p; log(1 + e) rounds e away when e < 2^-24. Two series terms are exact to f32 there.
+  if (e < 1e-4) {
+    return e - 0.5 * e * e;
+  }
+  return log(1.0 + e);
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
+  let i = flat_index(wid, mu.groups_x, WG, t);
+  if (i >= mu.n) {
+    return;
+  }
+  let K = mu.fan_out;
+  let base = i * K;
+  let yv = y[i];
+  if (HEAD == 0u) {
+    let r = logits[base] - yv;
+    delta[base] = 2.0 * r;
+    losses[i] = r * r;
+  } else if (HEAD == 1u) {
+    let z = logits[base];
+    delta[base] = sigmoid_f32(z) - yv;
+    losses[i] = max(z, 0.0) - z * yv + log1p_small(exp(-abs(z)));
+  } else {
+    let label = u32(yv);
+    var m = logits[base];
+    for (var k = 1u; k < K; k = k + 1u) {
+      m = max(m, logits[base + k]);
+    }
+    var s = 0.0;
+    for (var k = 0u; k < K; k = k + 1u) {
+      s = s + exp(logits[base + k] - m);
+    }
+    let lse = m + log(s);
+    for (var k = 0u; k < K; k = k + 1u) {
+      delta[base + k] = exp(logits[base + k] - lse) - select(0.0, 1.0, k == label);
+    }
+    losses[i] = lse - logits[base + label];
+  }
+}

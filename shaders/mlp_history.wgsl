@@ -1,0 +1,31 @@
+// One workgroup per training step: |grad J| by a fixed tree, and (J, |grad J|) into the history ring at the
+// slot of the update about to be applied (os.step - 1), so that the host reads back a batch of steps at once.
+
+override WG: u32 = 256u;
+override HISTORY_CAP: u32 = 64u;
+
+@group(0) @binding(0) var<uniform> os: OptimStep;
+@group(0) @binding(1) var<storage, read> grad_loss: array<f32>;        // params values, then J
+@group(0) @binding(2) var<storage, read_write> history: array<vec2<f32>>;
+
+var<workgroup> scratch: array<f32, WG>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(local_invocation_index) t: u32) {
+  var sq = 0.0;
+  for (var k = t; k < os.params; k = k + WG) {
+    let g = grad_loss[k];
+    sq = fma(g, g, sq);
+  }
+  scratch[t] = sq;
+  workgroupBarrier();
+  for (var half = WG / 2u; half > 0u; half = half / 2u) {
+    if (t < half) {
+      scratch[t] = scratch[t] + scratch[t + half];
+    }
+    workgroupBarrier();
+  }
+  if (t == 0u) {
+    history[(os.step - 1u) % HISTORY_CAP] = vec2<f32>(grad_loss[os.params], sqrt(scratch[0]));
+  }
+}

@@ -1,0 +1,18 @@
+// The per-step uniform of optim_update.wgsl. Mirrors packOptimStep() in src/gpu/models/optim-update-pass.ts.
+// One slot per chained step (256-byte stride): the learning rate comes from the schedule and the bias
+// corrections from the step count, both computed in float64 on the host for that step.
+
+struct OptimStep {
+  lr: f32,
+  bc1: f32,          // 1 - beta1^t (adam, adamw)
+  bc2: f32,          // 1 - beta2^t
+  weight_decay: f32, // lambda: L2 (coupled) or, for adamw, decoupled
+  momentum: f32,
+  beta1: f32,
+  beta2: f32,
+  eps: f32,
+  params: u32,
+  step: u32,         // t, 1-based: the update this slot performs
+  groups_x: u32,     // grid width once folded into 2-D
+  _pad: u32,
+}

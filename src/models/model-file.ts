@@ -1,0 +1,75 @@
+// The saved model (`--save model.json`): configuration, parameters, optimizer state, feature
+// standardization and class mapping, with a format version. Written to a temporary file and renamed,
+// so that a crash never leaves a half-written model where a good one was.
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { validateNetwork, validateTheta, type NetworkConfig } from './network.ts';
+import { validateOptimizer, type OptimizerConfig } from '../optim/config.ts';
+import { validateSchedule, type Schedule } from '../optim/schedule.ts';
+import type { ModelSnapshot } from './model-engine.ts';
+
+export const MODEL_FORMAT = 'nabla-model';
+export const MODEL_FORMAT_VERSION = 1;
+
+export interface SavedModel {
+  format: typeof MODEL_FORMAT;
+  version: number;
+  model: NetworkConfig;
+  features: string[];
+  target: string;
+  /** Feature standardization z = (x - mean) / std, or null. */
+  standardization: { mean: number[]; std: number[] } | null;
+  /** Class labels by index (classification), or null (regression). */
+  classes: string[] | null;
+  parameters: number[];
+  training: {
+    optimizer: OptimizerConfig;
+    lr: number;
+    schedule: Schedule;
+    seed: number;
+    state: { m: number[]; v: number[]; t: number; bestLoss: number | null };
+  };
+}
+
+export function snapshotOfSaved(s: SavedModel): ModelSnapshot {
+  const st = s.training.state;
+  return {
+    theta: Float64Array.from(s.parameters),
+    optim: { m: Float64Array.from(st.m), v: Float64Array.from(st.v), t: st.t },
+    bestLoss: st.bestLoss ?? Infinity,
+  };
+}
+
+export async function saveModel(path: string, model: SavedModel): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  // JSON numbers round-trip float64 exactly, which makes --resume bit-exact.
+  await writeFile(tmp, `${JSON.stringify(model)}\n`);
+  await rename(tmp, path);
+}
+
+export async function loadModel(path: string): Promise<SavedModel> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(path, 'utf8'));
+  } catch (e) {
+    throw new RangeError(`--model ${path}: cannot read a model (${(e as Error).message})`);
+  }
+  return validateSavedModel(raw, path);
+}
+
+export function validateSavedModel(raw: unknown, path: string): SavedModel {
+  const s = raw as SavedModel;
+  const bad = (what: string) => new RangeError(`${path}: not a usable nabla model file (${what})`);
+  if (!s || typeof s !== 'object' || s.format !== MODEL_FORMAT) throw bad('format');
+  if (s.version !== MODEL_FORMAT_VERSION) throw bad(`version ${s.version}, this nabla reads ${MODEL_FORMAT_VERSION}`);
+  try {
+    validateNetwork(s.model);
+    validateTheta(s.model, s.parameters);
+    validateOptimizer(s.training.optimizer);
+    validateSchedule(s.training.schedule);
+  } catch (e) {
+    throw bad((e as Error).message);
+  }
+  if (!Array.isArray(s.features) || s.features.length !== s.model.inputs) throw bad('features');
+  if (s.classes !== null && (!Array.isArray(s.classes) || s.classes.length !== (s.model.head === 'bce' ? 2 : s.model.outputs))) throw bad('classes');
+  return s;
+}

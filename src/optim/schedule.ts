@@ -1,0 +1,91 @@
+// Learning-rate schedules: lr(t) for update t = 0, 1, 2, ... in float64 on the host. The GPU update reads
+// the value from its per-step uniform, so both paths use exactly the same number.
+//
+// A linear warm-up of W steps scales lr by (t + 1) / W for t < W; the decay then runs on t' = t - W, so the
+// warm-up does not eat into the step or cosine schedule.
+
+export type Schedule =
+  | { kind: 'constant'; warmup?: number }
+  /** lr * gamma^floor(t' / every) */
+  | { kind: 'step'; every: number; gamma: number; warmup?: number }
+  /** minLr + (lr - minLr) * (1 + cos(pi * min(t', total) / total)) / 2 */
+  | { kind: 'cosine'; total: number; minLr?: number; warmup?: number };
+
+export const SCHEDULE_KINDS = ['constant', 'step', 'cosine'] as const;
+
+export function validateSchedule(s: Schedule): void {
+  const positiveInt = (name: string, v: number) => {
+    if (!(Number.isInteger(v) && v >= 1)) throw new RangeError(`${name}: expected a positive integer, got ${v}`);
+  };
+  if (s.warmup !== undefined && !(Number.isInteger(s.warmup) && s.warmup >= 0)) {
+    throw new RangeError(`warmup: expected a non-negative integer, got ${s.warmup}`);
+  }
+  switch (s.kind) {
+    case 'constant':
+      return;
+    case 'step':
+      positiveInt('schedule step: every', s.every);
+      if (!(Number.isFinite(s.gamma) && s.gamma > 0 && s.gamma <= 1)) {
+        throw new RangeError(`schedule step: gamma: expected a number in (0, 1], got ${s.gamma}`);
+      }
+      return;
+    case 'cosine':
+      positiveInt('schedule cosine: total', s.total);
+      if (s.minLr !== undefined && !(Number.isFinite(s.minLr) && s.minLr >= 0)) {
+        throw new RangeError(`schedule cosine: minLr: expected a non-negative number, got ${s.minLr}`);
+      }
+      return;
+    default:
+      throw new RangeError(`schedule: expected ${SCHEDULE_KINDS.join(', ')}, got "${(s as { kind: string }).kind}"`);
+  }
+}
+
+export function learningRate(base: number, s: Schedule, t: number): number {
+  const warm = s.warmup ?? 0;
+  let lr = base;
+  if (t < warm) lr *= (t + 1) / warm;
+  const u = Math.max(0, t - warm);
+  switch (s.kind) {
+    case 'constant':
+      return lr;
+    case 'step':
+      return lr * Math.pow(s.gamma, Math.floor(u / s.every));
+    case 'cosine': {
+      const minLr = Math.min(s.minLr ?? 0, base);
+      const scale = lr / base; // the warm-up factor
+      return scale * (minLr + (base - minLr) * 0.5 * (1 + Math.cos((Math.PI * Math.min(u, s.total)) / s.total)));
+    }
+  }
+}
+
+/**
+ * Parses the CLI form: `constant`, `step:EVERY:GAMMA`, `cosine:TOTAL[:MIN_LR]`, each optionally followed by
+ * `,warmup:W` (e.g. `cosine:1000,warmup:50`).
+ */
+export function parseSchedule(raw: string): Schedule {
+  const [main, ...extra] = raw.split(',').map((p) => p.trim());
+  let warmup: number | undefined;
+  for (const e of extra) {
+    const m = /^warmup:(\d+)$/.exec(e);
+    if (!m) throw new RangeError(`--schedule: expected ",warmup:STEPS", got "${e}"`);
+    warmup = Number(m[1]);
+  }
+  const parts = main.split(':');
+  const num = (k: number, what: string) => {
+    const v = Number(parts[k]);
+    if (parts[k] === undefined || parts[k] === '' || !Number.isFinite(v)) throw new RangeError(`--schedule: ${what} missing or not a number in "${raw}"`);
+    return v;
+  };
+  let s: Schedule;
+  if (parts[0] === 'constant' && parts.length === 1) s = { kind: 'constant' };
+  else if (parts[0] === 'step' && parts.length === 3) s = { kind: 'step', every: num(1, 'EVERY'), gamma: num(2, 'GAMMA') };
+  else if (parts[0] === 'cosine' && (parts.length === 2 || parts.length === 3)) {
+    s = { kind: 'cosine', total: num(1, 'TOTAL') };
+    if (parts.length === 3) s.minLr = num(2, 'MIN_LR');
+  } else {
+    throw new RangeError(`--schedule: expected constant, step:EVERY:GAMMA or cosine:TOTAL[:MIN_LR], got "${raw}"`);
+  }
+  if (warmup !== undefined) s.warmup = warmup;
+  validateSchedule(s);
+  return s;
+}
