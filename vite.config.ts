@@ -35,6 +35,19 @@ export default defineConfig({
           },
         },
       },
+      {
+        test: {
+          // The demo page end to end: builds the site, serves it statically, drives headless Chromium
+          // (playwright-core). Runs after the other projects so that two browsers never compete.
+          name: 'e2e',
+          include: ['test/e2e/**/*.e2e.test.ts'],
+          environment: 'node',
+          testTimeout: 180_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
     ],
   },
 });

@@ -30,6 +30,16 @@ export function lossSurfaceMoments(data: LinearData, k: number, ref: LinearParam
   if (!(Number.isInteger(k) && k >= 0 && k < d)) throw new RangeError(`feature index ${k} is out of range for ${d} features`);
   const w = Float64Array.from(ref.w);
   let r1 = 0, rr = 0, rx = 0, x1 = 0, xx = 0;
+  if (d === 1) {
+    // Its own loop, as in linear_partials.ts: the generic one is several times slower at N = 10^7.
+    const w0 = w[0], b = ref.b;
+    for (let i = 0; i < n; i++) {
+      const xk = x[i];
+      const r = w0 * xk + b - y[i];
+      r1 += r; rr += r * r; rx += r * xk; x1 += xk; xx += xk * xk;
+    }
+    return { r: r1 / n, rr: rr / n, rx: rx / n, x: x1 / n, xx: xx / n };
+  }
   for (let i = 0, row = 0; i < n; i++, row += d) {
     let p = ref.b;
     for (let j = 0; j < d; j++) p += w[j] * x[row + j];

@@ -31,9 +31,12 @@ export interface SurfaceEvaluator {
 }
 
 class CpuSurface implements SurfaceEvaluator {
+  private last = { key: '', moments: null as SurfaceMoments | null };
   constructor(private readonly data: LinearData) {}
   async evaluate(ref: LinearParams, k: number, spec: SurfaceGridSpec) {
-    const moments = lossSurfaceMoments(this.data, k, ref);
+    const key = `${k}:${Array.from(ref.w).join(',')},${ref.b}`; // as LossSurfacePass: same point, same moments
+    if (key !== this.last.key || !this.last.moments) this.last = { key, moments: lossSurfaceMoments(this.data, k, ref) };
+    const moments = this.last.moments!;
     return { moments, grid: lossSurfaceGrid(moments, ref.w[k], ref.b, spec) };
   }
   dispose(): void {}

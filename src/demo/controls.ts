@@ -15,6 +15,7 @@ export class Controls {
   readonly lr = $<HTMLInputElement>('lr');
   readonly epochs = $<HTMLInputElement>('epochs');
   readonly standardize = $<HTMLInputElement>('standardize');
+  readonly batch = $<HTMLSelectElement>('batch-select');
   readonly train = $<HTMLButtonElement>('train');
   readonly pause = $<HTMLButtonElement>('pause');
   readonly step = $<HTMLButtonElement>('step');
@@ -47,6 +48,11 @@ export class Controls {
     const v = parseField(this.epochs.value, 1, 1_000_000, true);
     this.showInputError(v === null ? 'epochs must be a whole number from 1 to 1 000 000' : null);
     return v;
+  }
+
+  /** Samples per step; null for full batch. */
+  batchSize(): number | null {
+    return this.batch.value === 'full' ? null : Number(this.batch.value);
   }
 
   showInputError(message: string | null): void {
@@ -82,6 +88,8 @@ export class Controls {
       if (file) handler(file);
       this.fileInput.value = ''; // choosing the same file again must fire again
     });
+    // A file dropped beside the zone must not make the browser leave the page (and the run).
+    for (const type of ['dragover', 'drop'] as const) document.addEventListener(type, (e) => e.preventDefault());
     const zone = this.dropZone;
     zone.addEventListener('dragover', (e) => {
       e.preventDefault();

@@ -7,7 +7,7 @@ import { Controls } from './controls.ts';
 import { defaultTarget, generateDataset, parseFile, selectFromFile, suggestedLr, type DemoDataset, type ParsedFile } from './data.ts';
 import { adapterText, fmtCount, roundLr } from './format.ts';
 import { yieldTask } from './tasks.ts';
-import { Trainer } from './trainer.ts';
+import { TOL, Trainer } from './trainer.ts';
 import { ContourView } from './views/contour-view.ts';
 import { DataView, MAX_POINTS } from './views/data-view.ts';
 import { LossView } from './views/loss-view.ts';
@@ -24,6 +24,10 @@ let trainer: Trainer | null = null;
 let current: { dataset: DemoDataset; parsed: ParsedFile | null; means: Float64Array } | null = null;
 let loading = false;
 let drawn = { trainer: null as Trainer | null, version: -1, lr: NaN };
+
+const STATUS_TEXT: Record<string, string> = {
+  ready: 'Ready: press Train, or Step one epoch.', running: 'Training…', paused: 'Paused: Train goes on from here.',
+};
 
 function status(text: string): void {
   $('status').textContent = text;
@@ -72,14 +76,16 @@ async function install(dataset: DemoDataset, parsed: ParsedFile | null, o: Insta
     const lr = o.suggestLr ? roundLr(suggestedLr(data)) : controls.learningRate() ?? roundLr(suggestedLr(data));
     const engines = await createEngines(backend, data);
     next = new Trainer(engines, { dataset, data, standardizer, k: o.k }, lr, backend.kind === 'cpu');
+    next.batchSize = controls.batchSize();
   } catch (e) {
     setLoading(false, `Could not load ${dataset.label}: ${(e as Error).message}`);
+    if (!prev) document.body.dataset.state = 'error';
     (parsed ? controls.showFileError : controls.showInputError).call(controls, (e as Error).message);
     return false;
   }
   await prev?.dispose();
   trainer = next;
-  current = { dataset, parsed, means: featureMeans(dataset) };
+  current = { dataset, parsed, means: dataset.data.d > 1 ? featureMeans(dataset) : new Float64Array(1) };
   controls.lr.value = String(next.lr);
   controls.standardize.checked = o.standardize;
   if (parsed) {
@@ -174,6 +180,9 @@ function wire(): void {
     trainer.lr = lr;
     trainer.train(epochs);
   });
+  controls.batch.addEventListener('change', () => {
+    if (trainer) trainer.batchSize = controls.batchSize(); // from the next chunk on, like the learning rate
+  });
   controls.pause.addEventListener('click', () => trainer?.pause());
   controls.step.addEventListener('click', () => {
     const lr = controls.learningRate();
@@ -195,7 +204,7 @@ function render(t: Trainer): void {
   const feature = t.space.dataset.features[k];
   contour.draw({
     surface: t.surface, surfaceVersion: t.surfaceVersion, window: t.window, path: t.path, point: t.point,
-    grad: { w: t.grad[k], b: t.grad[t.d] }, lr: t.lr, optimum: t.optimum,
+    grad: { w: t.grad[k], b: t.grad[t.d] }, flat: 10 * TOL, lr: t.lr, optimum: t.optimum,
     labels: { w: t.d > 1 ? `w[${feature}]` : 'w', b: 'b' },
   });
   lossView.update(t.lossEpochs, t.lossValues);
@@ -204,7 +213,7 @@ function render(t: Trainer): void {
   for (let j = 0; j < t.d; j++) if (j !== k) intercept += orig.w[j] * current!.means[j];
   dataView.draw(orig.w[k], intercept);
   controls.setRunState(loading ? 'loading' : t.state);
-  if (!loading && t.state !== 'ready') status(t.message || (t.state === 'running' ? 'Training…' : t.state === 'paused' ? 'Paused.' : ''));
+  if (!loading) status(t.message || STATUS_TEXT[t.state] || '');
 }
 
 function frame(): void {
@@ -217,11 +226,14 @@ function frame(): void {
 }
 
 async function boot(): Promise<void> {
-  backend = await pickBackend(new URLSearchParams(location.search).get('cpu') === '1');
+  const query = new URLSearchParams(location.search);
+  // ?n=10000 sets the first dataset's size (the end-to-end tests keep it small); ?cpu=1 forces the CPU path.
+  if (query.has('n')) ($('gen-n') as HTMLInputElement).value = query.get('n')!;
+  backend = await pickBackend(query.get('cpu') === '1');
   showDevice();
   wire();
   requestAnimationFrame(frame);
-  const p = controls.generateParams()!;
+  const p = controls.generateParams() ?? { n: 100_000, w: 3, b: 2, noise: 1, seed: 20261126 };
   setLoading(true, `Generating ${fmtCount(p.n)} samples…`);
   await install(await generateDataset(p, yieldTask), null, { standardize: false, k: 0, suggestLr: true });
 }

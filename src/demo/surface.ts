@@ -26,6 +26,18 @@ export function contains(win: Window, p: Point): boolean {
   return p.w >= win.w0 && p.w <= win.w1 && p.b >= win.b0 && p.b <= win.b1;
 }
 
+/**
+ * A wider window when the path has left this one, or null: null too for a point more than `reach`
+ * window sides away (a diverging run), which the map does not chase.
+ */
+export function followPoint(win: Window, p: Point, reach = 50): Window | null {
+  if (contains(win, p)) return null;
+  const side = win.w1 - win.w0;
+  const cw = (win.w0 + win.w1) / 2, cb = (win.b0 + win.b1) / 2;
+  if (!(Math.abs(p.w - cw) < reach * side && Math.abs(p.b - cb) < reach * side)) return null;
+  return windowAround([{ w: win.w0, b: win.b0 }, { w: win.w1, b: win.b1 }, p], 0.05);
+}
+
 /** nx x ny cell centres covering the window. */
 export function gridSpec(win: Window, nx: number, ny: number): SurfaceGridSpec {
   const dw = (win.w1 - win.w0) / nx;

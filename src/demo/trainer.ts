@@ -1,18 +1,21 @@
 // The training state behind the page: parameters in the space being optimized, the loss history, the
-// (w_k, b) path and the loss surface. Training runs in chunks of epochs (engine.train from the current
-// parameters), each followed by engine.gradient at the new point for the arrows; every engine call goes
-// through one queue, so Train, Pause, Step and Reset can be pressed at any time.
-import type { LinearData, TrainResult } from '../models/linear.ts';
+// (w_k, b) path and the loss surface. Training runs in chunks of epochs (chunk.ts: engine.train from the
+// current parameters; on the CPU with full batches, one epoch per task), each followed by engine.gradient
+// at the new point for the arrows; every engine call goes through one queue, so Train, Pause, Step and
+// Reset can be pressed at any time.
+import type { LinearData, StopReason } from '../models/linear.ts';
+import { engineChunk, EXPLODE, isMiniBatch, TOL, type ChunkResult } from './chunk.ts';
+import { applyUpdate, STATUS_CONVERGED, STATUS_DIVERGED, STATUS_RUNNING, type TrainState } from '../cpu/apply_update.ts';
 import { leastSquares } from '../cpu/least-squares.ts';
 import { surfaceMinimum, type SurfaceGridSpec, type SurfaceMoments } from '../cpu/loss_surface.ts';
 import type { Standardizer } from '../models/standardize.ts';
 import type { Engines } from './backend.ts';
 import type { DemoDataset } from './data.ts';
 import { chunkEpochs } from './sample.ts';
-import { contains, gridSpec, windowAround, type Point, type Window } from './surface.ts';
+import { followPoint, gridSpec, windowAround, type Point, type Window } from './surface.ts';
 import { yieldTask } from './tasks.ts';
 
-export const TOL = 1e-6;
+export { EXPLODE, TOL };
 const GRID = 96;
 const HISTORY_CAP = 256; // GpuLinearEngine's default history ring
 
@@ -54,6 +57,11 @@ export class Trainer {
   surfaceVersion = 0;
   lr: number;
   private target = 0;
+  private run = 0;
+  private abort: AbortController | null = null;
+  /** Samples per step; null for full batch. Read at each chunk, like lr. */
+  batchSize: number | null = null;
+  private bestLoss = Infinity;
   private lastChunk = { k: 0, ms: NaN };
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -90,7 +98,7 @@ export class Trainer {
       const { moments } = await this.engines.surface.evaluate(this.params(), this.space.k, gridSpec(this.window, 2, 2));
       this.optimum = this.findOptimum(moments);
       const first = { w: this.point.w - this.lr * this.grad[this.space.k], b: this.point.b - this.lr * this.grad[this.d] };
-      this.window = windowAround([this.point, first, ...(this.optimum ? [this.optimum] : [])], 0.12);
+      this.window = windowAround([this.point, first, ...(this.optimum ? [this.optimum] : [])], 0.15);
       await this.refreshSurface();
     }).catch((e) => this.fail(e));
   }
@@ -125,6 +133,7 @@ export class Trainer {
     if (this.lossEpochs.length === 0) {
       this.lossEpochs.push(0);
       this.lossValues.push(g.loss);
+      this.bestLoss = g.loss;
     }
     this.version++;
   }
@@ -144,11 +153,13 @@ export class Trainer {
     this.state = 'running';
     this.message = '';
     this.version++;
-    void this.loop();
+    this.abort = new AbortController();
+    void this.loop(++this.run);
   }
 
   pause(): void {
     if (this.state !== 'running') return;
+    this.abort?.abort(); // a long mini-batch chunk stops at its next read-back
     this.state = 'paused';
     this.version++;
   }
@@ -157,10 +168,12 @@ export class Trainer {
   step(): Promise<void> {
     if (this.state === 'running' || this.state === 'error') return Promise.resolve();
     this.state = 'paused';
+    this.abort = new AbortController();
     return this.exclusive(() => this.advance(1)).catch((e) => this.fail(e));
   }
 
   reset(): Promise<void> {
+    this.abort?.abort();
     this.state = 'ready';
     return this.exclusive(async () => {
       this.state = 'ready';
@@ -177,14 +190,16 @@ export class Trainer {
 
   /** Waits for the engine to be idle, then frees it. */
   async dispose(): Promise<void> {
+    this.abort?.abort();
     this.state = 'paused';
     await this.queue;
     this.engines.engine.dispose();
     this.engines.surface.dispose();
   }
 
-  private async loop(): Promise<void> {
-    while (this.state === 'running') {
+  /** `id`: a Pause then Train while a chunk is in flight must not leave two loops running. */
+  private async loop(id: number): Promise<void> {
+    while (this.state === 'running' && id === this.run) {
       const k = chunkEpochs({
         epoch: this.epoch, remaining: this.target - this.epoch, lastK: this.lastChunk.k, lastMs: this.lastChunk.ms,
         targetMs: this.cpu ? 25 : 40, cap: HISTORY_CAP,
@@ -198,45 +213,85 @@ export class Trainer {
     }
   }
 
-  private async advance(k: number): Promise<void> {
-    const d = this.d;
+  /**
+   * CPU: CpuLinearEngine.train would hold the page for k + 1 passes over the data (over 20 ms per pass
+   * at N = 10^7 on this 2-core machine, so more than 50 ms even for k = 1), so here each epoch is one task: the twin's update rule (apply_update.ts, the decision
+   * order of apply_update.wgsl) on the gradient already known, then one engine.gradient at the new point.
+   */
+  private async advanceCpu(k: number): Promise<void> {
     const base = this.epoch;
     const t0 = performance.now();
-    let r: TrainResult;
+    const state: TrainState = { status: STATUS_RUNNING, step: 0, bestLoss: 0 };
+    const thetaPrev = this.theta.slice();
+    const rule = { lr: this.lr, tol: TOL, explodeFactor: EXPLODE, maxUpdates: k };
+    let updates = 0;
+    for (;;) {
+      if (updates > 0 && this.state !== 'running') break; // Pause (or Reset) takes effect at once
+      applyUpdate(state, this.theta, thetaPrev, this.grad, this.loss, this.gradNorm, rule);
+      if (state.status !== STATUS_RUNNING) break;
+      await this.evaluateHere(); // yields first
+      updates++;
+      this.lossEpochs.push(base + updates);
+      this.lossValues.push(this.loss);
+    }
+    if (state.status === STATUS_DIVERGED && updates > 0) {
+      updates--; // applyUpdate put theta back to the last good point; its loss was the one before
+      this.lossEpochs.pop();
+      this.lossValues.pop();
+      await this.evaluateHere();
+    }
+    this.samplesPerSec = (this.space.data.n * Math.max(1, updates)) / ((performance.now() - t0) / 1000);
+    this.epoch = base + updates;
+    const stop = state.status === STATUS_CONVERGED ? 'tolerance' : state.status === STATUS_DIVERGED ? 'diverged' : 'max-epochs';
+    await this.afterChunk(k, t0, stop, base + updates + 1);
+  }
+
+  private async advance(k: number): Promise<void> {
+    if (this.cpu && !isMiniBatch(this.batchSize, this.space.data.n)) return this.advanceCpu(k);
+    const base = this.epoch;
+    const t0 = performance.now();
+    let r: ChunkResult;
     try {
-      r = await this.engines.engine.train({
-        lr: this.lr, maxEpochs: k, tol: TOL, init: this.params(), reportEvery: k,
-        onEpoch: (e) => {
-          if (e.epoch === 0) return; // the starting point, already recorded
-          this.lossEpochs.push(base + e.epoch);
-          this.lossValues.push(e.loss);
+      r = await engineChunk(this.engines.engine, {
+        lr: this.lr, epochs: k, init: this.params(), batchSize: this.batchSize, seed: base, signal: this.abort?.signal,
+        onLoss: (offset, loss) => {
+          this.lossEpochs.push(base + offset);
+          this.lossValues.push(loss);
         },
       });
     } catch (e) {
-      this.state = 'diverged';
-      this.message = `${(e as Error).message}: try a smaller learning rate, then Reset.`;
+      this.finish('diverged', `${(e as Error).message}: try a smaller learning rate, then Reset.`);
       this.version++;
       return;
     }
-    const trainMs = performance.now() - t0;
-    this.samplesPerSec = (this.space.data.n * (r.epochs + 1)) / (trainMs / 1000);
+    this.samplesPerSec = r.samplesPerSec;
     this.theta.set(r.w);
-    this.theta[d] = r.b;
+    this.theta[this.d] = r.b;
     this.epoch = base + r.epochs;
-    this.chunk = k;
     await this.evaluateHere();
+    await this.afterChunk(k, t0, r.stop, base + r.failedAt);
+  }
+
+  /** The path, the map and the run state after a chunk. */
+  private async afterChunk(k: number, t0: number, stop: StopReason, failedAt: number): Promise<void> {
+    this.chunk = k;
     this.path.push(this.point.w, this.point.b);
     if (this.d > 1) {
       await this.refreshSurface();
-    } else if (!contains(this.window, this.point) && this.withinReach(this.point)) {
-      const { w0, w1, b0, b1 } = this.window;
-      this.window = windowAround([{ w: w0, b: b0 }, { w: w1, b: b1 }, this.point], 0.05);
-      await this.refreshSurface();
+    } else {
+      const wider = followPoint(this.window, this.point);
+      if (wider) {
+        this.window = wider;
+        await this.refreshSurface();
+      }
     }
     this.lastChunk = { k, ms: performance.now() - t0 };
-    if (r.stopReason === 'tolerance') this.finish('converged', `‖∇J‖ fell below ${TOL} after ${this.epoch} epochs.`);
-    else if (r.stopReason === 'diverged') {
-      this.finish('diverged', `The loss exploded at epoch ${base + (r.divergedAtEpoch ?? r.epochs)}; the last good parameters are kept. Try a smaller learning rate, then Reset.`);
+    this.bestLoss = Math.min(this.bestLoss, this.loss);
+    if (stop === 'tolerance') this.finish('converged', `Converged: ‖∇J‖ fell below ${TOL.toExponential(0)} after ${this.epoch} epochs.`);
+    else if (stop === 'diverged') {
+      this.finish('diverged', `Diverged: the loss grew past ${EXPLODE}× its best at epoch ${failedAt}; the last good parameters are kept. Try a smaller learning rate, then Reset.`);
+    } else if (!(this.loss <= EXPLODE * this.bestLoss)) {
+      this.finish('diverged', `Diverged: the loss grew past ${EXPLODE}× its best by epoch ${this.epoch}. Try a smaller learning rate, then Reset.`);
     } else if (this.state === 'running' && this.epoch >= this.target) this.finish('done', `Ran ${this.epoch} epochs.`);
     this.version++;
   }
@@ -244,11 +299,5 @@ export class Trainer {
   private finish(state: RunState, message: string): void {
     this.state = state;
     this.message = message;
-  }
-
-  /** Follow the path out of the window, but not to a diverging run's far-away points. */
-  private withinReach(p: Point): boolean {
-    const side = this.window.w1 - this.window.w0;
-    return Math.abs(p.w - (this.window.w0 + side / 2)) < 50 * side && Math.abs(p.b - (this.window.b0 + side / 2)) < 50 * side;
   }
 }

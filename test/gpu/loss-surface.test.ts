@@ -39,6 +39,11 @@ async function compare(n: number, d: number, k: number) {
     // The same grid again, after a different one: bit-identical (fixed summation order).
     await pass.evaluate(ref, k, { ...spec, nx: 7, ny: 3 });
     expect(Array.from((await pass.evaluate(ref, k, spec)).grid)).toEqual(Array.from(got.grid));
+    // A new reference point reads the data again (the cached moments are for the old one).
+    const moved = { w: ref.w.map((v) => v + 0.5), b: ref.b - 0.25 };
+    const again = await pass.evaluate(moved, k, spec);
+    const m2 = lossSurfaceMoments(data, k, moved);
+    expect(Math.abs(again.moments.rr - m2.rr)).toBeLessThanOrEqual(MOMENT_TOL * m2.rr);
   } finally {
     pass.dispose();
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  colorPosition, colorScale, contains, contourLevels, gridMinMax, gridSpec, marchingSquares, niceTicks, windowAround,
+  colorPosition, colorScale, contains, contourLevels, followPoint, gridMinMax, gridSpec, marchingSquares, niceTicks, windowAround,
 } from '../../src/demo/surface.ts';
 
 describe('demo contour helpers', () => {
@@ -14,6 +14,15 @@ describe('demo contour helpers', () => {
     const one = windowAround([{ w: 5, b: 5 }], 0, 2);
     expect(one).toEqual({ w0: 4, w1: 6, b0: 4, b1: 6 });
     expect(windowAround([{ w: NaN, b: 1 }], 0, 1)).toEqual({ w0: -0.5, w1: 0.5, b0: -0.5, b1: 0.5 });
+  });
+
+  it('followPoint: widens the window to a point that left it, not to a runaway one', () => {
+    const win = { w0: 0, w1: 2, b0: 0, b1: 2 };
+    expect(followPoint(win, { w: 1, b: 1 })).toBeNull();
+    const wider = followPoint(win, { w: 3, b: 1 })!;
+    expect(contains(wider, { w: 3, b: 1 }) && contains(wider, { w: 0, b: 0 }) && contains(wider, { w: 2, b: 2 })).toBe(true);
+    expect(followPoint(win, { w: 1e30, b: 1 })).toBeNull();
+    expect(followPoint(win, { w: NaN, b: 1 })).toBeNull();
   });
 
   it('gridSpec: cell centres covering the window', () => {

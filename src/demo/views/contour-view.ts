@@ -19,6 +19,8 @@ export interface ContourScene {
   point: Point;
   /** (dJ/dw_k, dJ/db) at the point. */
   grad: Point;
+  /** Below this norm of (dJ/dw_k, dJ/db) the direction is rounding noise: no grad J arrow. */
+  flat: number;
   lr: number;
   optimum: Point | null;
   labels: { w: string; b: string };
@@ -91,7 +93,7 @@ export class ContourView {
     const data: Record<string, string> = { point: `${p.x.toFixed(1)},${p.y.toFixed(1)}`, gradTip: '', stepTip: '' };
     const gx = f.px(scene.point.w + scene.grad.w) - p.x, gy = f.py(scene.point.b + scene.grad.b) - p.y;
     const glen = Math.hypot(gx, gy);
-    if (glen > 0 && Number.isFinite(glen)) {
+    if (glen > 0 && Number.isFinite(glen) && Math.hypot(scene.grad.w, scene.grad.b) > scene.flat) {
       // grad J can be orders of magnitude longer than the window: draw its direction at a fixed length.
       const L = 70 * s;
       const tip = { x: p.x + (gx / glen) * L, y: p.y + (gy / glen) * L };

@@ -5,6 +5,14 @@ import { decimate } from '../sample.ts';
 
 const MAX_POINTS = 4000;
 
+/** Powers of ten as plain numbers in a readable range, else as 1e-6; other splits unlabelled. */
+function logTick(v: number | null): string {
+  if (v === null || !(v > 0)) return '';
+  const e = Math.log10(v);
+  if (Math.abs(e - Math.round(e)) > 1e-9) return '';
+  return e >= -3 && e <= 4 ? String(Number(v.toPrecision(1))) : `1e${Math.round(e)}`;
+}
+
 export class LossView {
   private readonly plot: uPlot;
   private shown = -1;
@@ -20,7 +28,7 @@ export class LossView {
       ],
       axes: [
         { label: 'epoch', stroke: '#1a1a1a' },
-        { label: 'J (log scale)', stroke: '#1a1a1a', size: 70 },
+        { label: 'J (log scale)', stroke: '#1a1a1a', size: 70, values: (_u, splits) => splits.map(logTick) },
       ],
       cursor: { drag: { x: false, y: false } },
     }, [[], []], el);

@@ -37,6 +37,8 @@ export class LossSurfacePass {
   private gridBind: GPUBindGroup | null = null;
   private cells = 0;
   private disposed = false;
+  /** k and theta_ref of the moments in the partials buffer: the same again skips the read of the data. */
+  private momentsKey = '';
 
   private constructor(
     private readonly device: GPUDevice,
@@ -105,17 +107,22 @@ export class LossSurfacePass {
     this.cells = cells;
   }
 
-  /** Records both stages; the uniforms and theta_ref must have been written. */
-  run(pass: GPUComputePassEncoder): void {
-    pass.setPipeline(this.momentsPipeline);
-    pass.setBindGroup(0, this.momentsBind);
-    pass.dispatchWorkgroups(this.numGroups);
+  /** Records the stages (the moments only when asked); the uniforms and theta_ref must have been written. */
+  run(pass: GPUComputePassEncoder, moments = true): void {
+    if (moments) {
+      pass.setPipeline(this.momentsPipeline);
+      pass.setBindGroup(0, this.momentsBind);
+      pass.dispatchWorkgroups(this.numGroups);
+    }
     pass.setPipeline(this.gridPipeline);
     pass.setBindGroup(0, this.gridBind!);
     pass.dispatchWorkgroups(Math.ceil(this.cells / GRID_WG));
   }
 
-  /** J over the grid around `ref` (every weight but w_k held there) and the moments it came from. */
+  /**
+   * J over the grid around `ref` (every weight but w_k held there) and the moments it came from. With
+   * the same ref and k as the call before, only the grid stage runs: a new window costs no pass over the data.
+   */
   async evaluate(ref: LinearParams, k: number, spec: SurfaceGridSpec): Promise<SurfaceResult> {
     if (this.disposed) throw new Error('LossSurfacePass: used after dispose()');
     if (!(Number.isInteger(k) && k >= 0 && k < this.d)) throw new RangeError(`feature index ${k} is out of range for ${this.d} features`);
@@ -129,9 +136,11 @@ export class LossSurfacePass {
     theta.set(Array.from(ref.w));
     theta[this.d] = ref.b;
     q.writeBuffer(this.buffers.theta, 0, theta);
+    const key = `${k}:${Array.from(theta).join(',')}`;
     const encoder = this.device.createCommandEncoder({ label: `${kLabel}.encoder` });
     const pass = encoder.beginComputePass({ label: `${kLabel}.pass` });
-    this.run(pass);
+    this.run(pass, key !== this.momentsKey);
+    this.momentsKey = key;
     pass.end();
     encoder.copyBufferToBuffer(this.buffers.moments, 0, this.readback!, 0, 32);
     encoder.copyBufferToBuffer(this.gridBuffer!, 0, this.readback!, 32, cells * 4);

@@ -1,0 +1,208 @@
+// The demo page end to end: the site is built with Vite into a temporary folder, served by a plain static
+// server, and driven in headless Chromium (SwiftShader's WebGPU here; no browser is downloaded).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { build } from 'vite';
+import { chromium, type Browser } from 'playwright-core';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CHROMIUM_WEBGPU_ARGS, chromiumPath } from '../../src/cli/chromium-flags.ts';
+import { serveStatic, type StaticServer } from './static-server.ts';
+import { generate, num, openPage, probeCanvas, takeLongestTask, train, waitForState, xy } from './page.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const RESULTS = join(ROOT, 'test-results');
+const GRAD = '#c0182c'; // contour-view.ts GRAD_COLOR
+const STEP = '#0a6b2f'; // contour-view.ts STEP_COLOR
+const PLOT_BOX: [number, number, number, number] = [60, 14, 484, 438]; // the contour map's plot area, canvas px
+
+let outDir: string;
+let server: StaticServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  outDir = await mkdtemp(join(tmpdir(), 'nabla-site-'));
+  await build({ root: ROOT, configFile: join(ROOT, 'vite.config.ts'), logLevel: 'error', build: { outDir, emptyOutDir: true } });
+  server = await serveStatic(outDir);
+  browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_WEBGPU_ARGS, headless: true });
+  await mkdir(RESULTS, { recursive: true });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  if (outDir) await rm(outDir, { recursive: true, force: true });
+});
+
+describe('demo page', () => {
+  it('WebGPU: trains the generated dataset, draws the map, the arrows and the path, names the adapter', async () => {
+    const { page, problems, close } = await openPage(browser, server.url);
+    try {
+      expect(await page.isHidden('#banner')).toBe(true);
+      expect(await page.textContent('#device')).toMatch(/WebGPU/);
+      const adapter = (await page.textContent('#adapter'))!;
+      expect(adapter).toMatch(/swiftshader/);
+      expect(adapter).toMatch(/fallback/);
+
+      await generate(page, 10_000, 3, 2, 0.5);
+      const loss0 = await num(page, '#loss');
+      expect(loss0).toBeGreaterThan(100); // J(0, 0) = E[y^2]
+
+      // One epoch by the button: the point moves and both arrows are drawn at it.
+      await page.click('#step');
+      await page.waitForFunction(() => document.getElementById('epoch')?.dataset.value === '1');
+      expect(await num(page, '#loss')).toBeLessThan(loss0);
+      const map = '#contour';
+      const point = xy(await page.getAttribute(map, 'data-point'));
+      const gradTip = xy(await page.getAttribute(map, 'data-grad-tip'));
+      const stepTip = xy(await page.getAttribute(map, 'data-step-tip'));
+      const probe = await probeCanvas(page, map, PLOT_BOX, [
+        { from: point, to: gradTip, colour: GRAD },
+        { from: point, to: stepTip, colour: STEP },
+      ]);
+      expect(probe.inked, 'the map is filled').toBeGreaterThan(0.95);
+      expect(probe.colours, 'a colour scale, not a flat fill').toBeGreaterThan(20);
+      expect(probe.segments[0], 'the grad J arrow').toBeGreaterThan(0.8);
+      expect(probe.segments[1], 'the step arrow').toBeGreaterThan(0.8);
+      // Uphill and the step point opposite ways.
+      const dot = (gradTip[0] - point[0]) * (stepTip[0] - point[0]) + (gradTip[1] - point[1]) * (stepTip[1] - point[1]);
+      expect(dot).toBeLessThan(0);
+
+      await takeLongestTask(page);
+      const t0 = Date.now();
+      expect(await train(page, 500)).toMatch(/done|converged/);
+      const trainMs = Date.now() - t0;
+      const longTask = await takeLongestTask(page);
+      const loss1 = await num(page, '#loss');
+      expect(loss1).toBeLessThan(loss0 / 100);
+      expect(loss1).toBeLessThan(0.5 ** 2 * 1.1); // about the noise variance
+      expect(Math.abs((await num(page, '#param-w')) - 3)).toBeLessThan(0.05);
+      expect(Math.abs((await num(page, '#param-b')) - 2)).toBeLessThan(0.05);
+      expect(await num(page, '#epoch')).toBeGreaterThanOrEqual(400);
+      expect(await page.textContent('#throughput')).toMatch(/samples\/s/);
+      // The loss curve is drawn (uPlot's canvas has ink) and the path runs from the start to the point.
+      const curve = await probeCanvas(page, '#loss-chart canvas', [80, 10, 480, 200], []);
+      expect(curve.inked).toBeGreaterThan(0.01);
+      // Logged, not asserted: on 2 cores shared with SwiftShader (and other tests) any task can be stretched.
+      console.info(`WebGPU: 500 epochs of N = 10^4 in ${trainMs} ms; longest main-thread task while training ${longTask.toFixed(0)} ms`);
+      await page.screenshot({ path: join(RESULTS, 'demo-webgpu.png'), fullPage: true });
+      // Mini-batch SGD (1024 of the 10^4 samples per step) goes on from there and stays at the line.
+      const before = await num(page, '#epoch');
+      await page.selectOption('#batch-select', '1024');
+      expect(await train(page, 10)).toBe('done');
+      expect(await num(page, '#epoch')).toBe(before + 10);
+      expect(Math.abs((await num(page, '#param-w')) - 3)).toBeLessThan(0.05);
+      expect(await num(page, '#loss')).toBeLessThan(0.5 ** 2 * 1.1);
+      expect(problems).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
+  it('without WebGPU: the banner says so and the CPU path trains to the same line', async () => {
+    const noGpu = await chromium.launch({
+      executablePath: chromiumPath(), headless: true,
+      args: CHROMIUM_WEBGPU_ARGS.filter((a) => a !== '--enable-unsafe-webgpu'),
+    });
+    try {
+      const { page, problems, close } = await openPage(noGpu, server.url);
+      expect(await page.isVisible('#banner')).toBe(true);
+      expect(await page.textContent('#banner')).toMatch(/WebGPU is not available.*CPU path/);
+      expect(await page.textContent('#device')).toMatch(/CPU/);
+      await generate(page, 10_000, 3, 2, 0.5);
+      const loss0 = await num(page, '#loss');
+      expect(await train(page, 500)).toMatch(/done|converged/);
+      expect(await num(page, '#loss')).toBeLessThan(loss0 / 100);
+      expect(Math.abs((await num(page, '#param-w')) - 3)).toBeLessThan(0.05);
+      expect(Math.abs((await num(page, '#param-b')) - 2)).toBeLessThan(0.05);
+      const probe = await probeCanvas(page, '#contour', PLOT_BOX, []);
+      expect(probe.inked).toBeGreaterThan(0.95);
+      await page.screenshot({ path: join(RESULTS, 'demo-cpu.png'), fullPage: true });
+      // Reset goes back to (0, 0); Pause stops a long run where it is, from the keyboard too.
+      await page.click('#reset');
+      await page.waitForFunction(() => document.getElementById('epoch')?.dataset.value === '0');
+      expect(await num(page, '#loss')).toBeCloseTo(loss0, 6);
+      await page.fill('#epochs', '1000000');
+      await page.click('#train');
+      await page.waitForFunction(() => Number(document.getElementById('epoch')?.dataset.value) > 50);
+      await page.focus('#pause');
+      await page.keyboard.press('Enter');
+      await waitForState(page, ['paused']);
+      await page.waitForTimeout(300); // the chunk in flight when Pause was pressed completes
+      const stopped = await num(page, '#epoch');
+      await page.waitForTimeout(500);
+      expect(await num(page, '#epoch')).toBe(stopped);
+      // Mini-batches on the CPU path (CpuLinearEngine.train), from (0, 0) again.
+      await page.selectOption('#batch-select', '256');
+      await page.click('#reset');
+      await page.waitForFunction(() => document.getElementById('epoch')?.dataset.value === '0');
+      expect(await train(page, 40)).toBe('done');
+      expect(await num(page, '#loss')).toBeLessThan(loss0 / 100);
+      // Chromium itself warns when requestAdapter() finds nothing: the one message the page cannot avoid.
+      expect(problems.filter((p) => p !== 'warning: No available adapters.')).toEqual([]);
+      await close();
+    } finally {
+      await noGpu.close();
+    }
+    // ?cpu=1 forces the same path where WebGPU exists.
+    const { page, problems, close } = await openPage(browser, `${server.url}?cpu=1`);
+    expect(await page.textContent('#banner')).toMatch(/\?cpu=1/);
+    expect(problems).toEqual([]);
+    await close();
+  });
+
+  it('upload: a CSV with a header and missing values trains; a malformed one is refused, nothing changes', async () => {
+    const { page, problems, close } = await openPage(browser, server.url);
+    try {
+      const rows = ['x1,x2,y'];
+      for (let i = 0; i < 200; i++) {
+        const x1 = (i % 20) / 4, x2 = ((i * 7) % 13) / 3;
+        const y = 2 * x1 - x2 + 1 + 0.01 * Math.sin(i);
+        rows.push(i === 5 ? `${x1},,${y}` : i === 9 ? `${x1},${x2},NA` : `${x1},${x2},${y.toFixed(6)}`);
+      }
+      await page.setInputFiles('#file-input', { name: 'good.csv', mimeType: 'text/csv', buffer: Buffer.from(rows.join('\n')) });
+      await page.waitForFunction(() => document.getElementById('dataset-label')?.textContent?.includes('good.csv'));
+      await waitForState(page, ['ready']);
+      expect(await page.textContent('#dataset-label')).toMatch(/N = 198, 2 rows with missing values dropped/);
+      expect(await page.inputValue('#target-select')).toBe('y');
+      expect(await page.$$eval('#feature-select option', (o) => o.map((e) => e.textContent))).toEqual(['x1', 'x2']);
+      expect(await page.isChecked('#standardize')).toBe(true);
+      const loss0 = await num(page, '#loss');
+      expect(await train(page, 5)).toBe('done');
+      expect(await num(page, '#loss')).toBeLessThan(loss0);
+
+      const snapshot = () => page.evaluate(() => ({
+        label: document.getElementById('dataset-label')!.textContent,
+        state: document.body.dataset.state,
+        epoch: document.getElementById('epoch')!.dataset.value,
+        loss: document.getElementById('loss')!.dataset.value,
+        w: document.getElementById('param-w')!.dataset.value,
+        target: (document.getElementById('target-select') as HTMLSelectElement).value,
+        map: (document.getElementById('contour') as HTMLCanvasElement).toDataURL(),
+      }));
+      const before = await snapshot();
+      // Dropped on the zone (the drag-and-drop path): line 4 has one field too few.
+      await page.evaluate(() => {
+        const dt = new DataTransfer();
+        dt.items.add(new File(['a,b,c\n1,2,3\n4,5,6\n7,8\n'], 'bad.csv', { type: 'text/csv' }));
+        document.getElementById('drop-zone')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      });
+      await page.waitForSelector('#file-error:not([hidden])');
+      expect(await page.textContent('#file-error')).toBe('bad.csv line 4: 2 fields, but the header has 3');
+      await page.waitForTimeout(300);
+      expect(await snapshot()).toEqual(before);
+      // And the run goes on from where it was, to the least-squares line.
+      await page.click('#step');
+      await page.waitForFunction((e) => document.getElementById('epoch')?.dataset.value === String(Number(e) + 1), before.epoch);
+      expect(await train(page, 500)).toMatch(/done|converged/);
+      expect(await num(page, '#loss')).toBeLessThan(loss0 / 100);
+      expect(Math.abs((await num(page, '#param-w')) - 2)).toBeLessThan(0.02); // w[x1] in the data's units
+      expect(Math.abs((await num(page, '#param-b')) - 1)).toBeLessThan(0.05);
+      await page.screenshot({ path: join(RESULTS, 'demo-upload.png'), fullPage: true });
+      expect(problems).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+});

@@ -1,0 +1,146 @@
+// Helpers for driving the demo page: console capture, reading the outputs' data-value, waiting for the
+// run state, and probing canvas pixels.
+import type { Browser, Page } from 'playwright-core';
+import { expect } from 'vitest';
+
+export interface OpenPage {
+  page: Page;
+  /** Console errors and warnings and uncaught exceptions, in order. */
+  problems: string[];
+  close(): Promise<void>;
+}
+
+export async function openPage(browser: Browser, url: string): Promise<OpenPage> {
+  const context = await browser.newContext({ viewport: { width: 1500, height: 1250 } });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
+  await page.addInitScript(() => {
+    const w = window as unknown as { maxLongTaskMs: number };
+    w.maxLongTaskMs = 0;
+    try {
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) w.maxLongTaskMs = Math.max(w.maxLongTaskMs, e.duration);
+      }).observe({ type: 'longtask', buffered: true });
+    } catch { /* no long-task timing in this browser */ }
+  });
+  await page.goto(`${url}${url.includes('?') ? '&' : '?'}n=10000`);
+  if ((await waitForState(page, ['ready', 'error'], 90_000)) === 'error') {
+    throw new Error(`the page failed to load: ${await page.textContent('#status')} ${problems.join('; ')}`);
+  }
+  await page.evaluate(() => { (window as unknown as { maxLongTaskMs: number }).maxLongTaskMs = 0; });
+  return { page, problems, close: () => context.close() };
+}
+
+/** The longest main-thread task since the page was ready or since the last call, ms. */
+export async function takeLongestTask(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const w = window as unknown as { maxLongTaskMs: number };
+    const v = w.maxLongTaskMs;
+    w.maxLongTaskMs = 0;
+    return v;
+  });
+}
+
+export async function waitForState(page: Page, states: string[], timeout = 120_000): Promise<string> {
+  await page.waitForFunction((s) => s.includes(document.body.dataset.state ?? ''), states, { timeout });
+  return (await page.getAttribute('body', 'data-state'))!;
+}
+
+export async function num(page: Page, selector: string): Promise<number> {
+  return Number(await page.getAttribute(selector, 'data-value'));
+}
+
+/** Generates the seed dataset with the given size and line, and waits until it is loaded. */
+export async function generate(page: Page, n: number, w: number, b: number, noise: number): Promise<void> {
+  await page.fill('#gen-n', String(n));
+  await page.fill('#gen-w', String(w));
+  await page.fill('#gen-b', String(b));
+  await page.fill('#gen-noise', String(noise));
+  await page.click('#generate');
+  // The click puts the page in 'loading' at once (the submit handler is synchronous); then the new label.
+  await page.waitForFunction((label) => document.getElementById('dataset-label')?.textContent?.endsWith(label), `(σ = ${noise}), N = ${n}`);
+  await waitForState(page, ['ready']);
+}
+
+/** Trains for `epochs` epochs from where the run stands and waits for it to stop. */
+export async function train(page: Page, epochs: number): Promise<string> {
+  await page.fill('#epochs', String(epochs));
+  await page.click('#train');
+  await page.waitForFunction(() => document.body.dataset.state !== 'ready' && document.body.dataset.state !== 'paused');
+  return waitForState(page, ['done', 'converged', 'diverged', 'error'], 150_000);
+}
+
+export interface CanvasProbe {
+  /** Fraction of the plot box's pixels that are not white. */
+  inked: number;
+  /** Distinct colours (quantized) in the plot box. */
+  colours: number;
+  /** For each segment: fraction of points along its middle, inside the box, with a pixel of the colour within 2 px. */
+  segments: number[];
+}
+
+/** Reads a canvas once (copied to a read-friendly canvas, so Chromium warns about nothing). */
+export async function probeCanvas(
+  page: Page, selector: string, box: [number, number, number, number],
+  segments: Array<{ from: [number, number]; to: [number, number]; colour: string }>,
+): Promise<CanvasProbe> {
+  return page.evaluate(({ selector, box, segments }) => {
+    const src = document.querySelector(selector) as HTMLCanvasElement;
+    const copy = document.createElement('canvas');
+    copy.width = src.width;
+    copy.height = src.height;
+    const ctx = copy.getContext('2d', { willReadFrequently: true })!;
+    ctx.drawImage(src, 0, 0);
+    const img = ctx.getImageData(0, 0, copy.width, copy.height).data;
+    const px = (x: number, y: number) => {
+      const o = (Math.round(y) * copy.width + Math.round(x)) * 4;
+      return [img[o], img[o + 1], img[o + 2]];
+    };
+    const [x0, y0, x1, y1] = box;
+    let inked = 0, total = 0;
+    const colours = new Set<number>();
+    for (let y = y0; y < y1; y += 2) {
+      for (let x = x0; x < x1; x += 2) {
+        const [r, g, b] = px(x, y);
+        total++;
+        if (r < 245 || g < 245 || b < 245) inked++;
+        colours.add(((r >> 4) << 8) | ((g >> 4) << 4) | (b >> 4));
+      }
+    }
+    const hex = (c: string) => [1, 3, 5].map((i) => parseInt(c.slice(i, i + 2), 16));
+    const near = (x: number, y: number, want: number[]) => {
+      for (let dy = -2; dy <= 2; dy++) {
+        for (let dx = -2; dx <= 2; dx++) {
+          const got = px(x + dx, y + dy);
+          if (got.every((v, i) => Math.abs(v - want[i]) < 40)) return true;
+        }
+      }
+      return false;
+    };
+    const seg = segments.map(({ from, to, colour }) => {
+      const want = hex(colour);
+      let hits = 0;
+      let inside = 0;
+      const steps = 20;
+      for (let s = 0; s < steps; s++) {
+        const t = 0.25 + (0.5 * s) / (steps - 1); // the middle of the shaft
+        const x = from[0] + (to[0] - from[0]) * t, y = from[1] + (to[1] - from[1]) * t;
+        if (x < x0 + 3 || x > x1 - 3 || y < y0 + 3 || y > y1 - 3) continue; // clipped at the plot's edge
+        inside++;
+        if (near(x, y, want)) hits++;
+      }
+      return inside >= 5 ? hits / inside : 0;
+    });
+    return { inked: inked / total, colours: colours.size, segments: seg };
+  }, { selector, box, segments });
+}
+
+export function xy(attr: string | null): [number, number] {
+  expect(attr, 'a drawn position').toMatch(/^[\d.]+,[\d.]+$/);
+  const [x, y] = attr!.split(',').map(Number);
+  return [x, y];
+}
