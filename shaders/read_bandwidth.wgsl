@@ -1,8 +1,9 @@
 // The adapter's plain read kernel: sums a buffer of vec4s with a grid-stride loop and writes one partial
 // per workgroup. It moves the same bytes as a gradient evaluation with none of its arithmetic: the
 // bandwidth limit the fused kernel is measured against (bench/suite/read-kernel.ts).
-// Each loop trip issues four independent loads into four accumulators: with one, every load would wait
-// for the add before it and a thread would keep a single load in flight, too few to saturate HBM.
+// Each loop trip issues four independent loads into four accumulators, so no load waits on the add
+// before it. On an H100 (Deno/wgpu, 1 GiB) this and the one-accumulator form both read ~3.1 TB/s, as
+// torch.sum does (3.05); the independent loads are for GPUs with fewer threads in flight per core.
 
 override WG: u32 = 256u;
 

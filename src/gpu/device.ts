@@ -22,15 +22,23 @@ export interface GpuContext {
 
 const SOFTWARE = /swiftshader|llvmpipe|lavapipe|software|microsoft basic render/i;
 
+/** Deno/wgpu reports the PCI vendor id as a decimal string: name the common ones. */
+const PCI_VENDORS: Record<string, string> = {
+  '4318': 'nvidia', '4098': 'amd', '32902': 'intel', '4203': 'apple', '5045': 'arm', '20803': 'qualcomm', '65541': 'mesa',
+};
+
 export function summarizeAdapter(adapter: GPUAdapter): AdapterSummary {
   const info = adapter.info ?? ({} as GPUAdapterInfo);
-  const vendor = info.vendor ?? '';
+  const rawVendor = info.vendor ?? '';
+  const vendor = PCI_VENDORS[rawVendor] ?? rawVendor;
   const architecture = info.architecture ?? '';
   const description = info.description ?? '';
   const legacyFlag = (adapter as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter;
   const flagged = (info as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? legacyFlag ?? false;
   const isFallback = flagged || SOFTWARE.test(`${vendor} ${architecture} ${description}`);
-  const name = [vendor, architecture].filter(Boolean).join(' ') || description || 'unknown adapter';
+  const named = [vendor, architecture].filter(Boolean).join(' ');
+  // A bare vendor name says little when the description names the device (e.g. "NVIDIA H100 80GB HBM3").
+  const name = (architecture ? named : [named, description].filter(Boolean).join(' ')) || 'unknown adapter';
   return { vendor, architecture, description, isFallback, name };
 }
 

@@ -124,7 +124,9 @@ export class GpuLinearEngine implements LinearEngine {
         uniforms: buffers.updateUniforms, gradLoss: buffers.gradLoss, theta: buffers.theta, thetaPrev: buffers.thetaPrev,
         state: buffers.state, history: buffers.history,
       });
-      return new GpuLinearEngine(gpu, n, d, chunks, buffers, historyCap, partialsPass, reducePass, updatePass, options, specs.map((c) => c.rows));
+      const engine = new GpuLinearEngine(gpu, n, d, chunks, buffers, historyCap, partialsPass, reducePass, updatePass, options, specs.map((c) => c.rows));
+      engine.batchSet(n); // the full batch, built now so that training allocates nothing
+      return engine;
     } catch (e) {
       for (const b of created) b.destroy();
       for (const c of chunks) {
