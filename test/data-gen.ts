@@ -1,16 +1,9 @@
 // Seeded test data: features with non-zero means and a noisy linear target.
 import type { LinearData } from '../src/models/linear.ts';
+import { seededUniform } from '../src/data/shuffle.ts';
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded uniform floats in [0, 1) (mulberry32, src/data/shuffle.ts). */
+export const mulberry32 = seededUniform;
 
 export function makeLinearData(n: number, d: number, seed = 1, noise = 0.1): LinearData & { wTrue: Float64Array; bTrue: number } {
   const rand = mulberry32(seed);

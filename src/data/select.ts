@@ -4,6 +4,7 @@
 import type { LinearData } from '../models/linear.ts';
 import { DataError, type DataErrorLocation } from './errors.ts';
 import type { Table } from './table.ts';
+import { chooseColumns, noRowsLeft } from './chunk-builder.ts';
 
 export interface SelectedData {
   data: LinearData;
@@ -84,38 +85,9 @@ function show(v: unknown): string {
 
 export function selectLinearData(table: Table, opts: SelectOptions): SelectedData {
   const { file, columns } = table;
-  const colIndex = new Map(columns.map((c, k) => [c, k]));
-  const requireColumn = (name: string, role: string): number => {
-    const k = colIndex.get(name);
-    if (k === undefined) {
-      throw new DataError(`no such ${role} column; the columns are ${columns.map((c) => JSON.stringify(c)).join(', ')}`, {
-        file,
-        column: name,
-      });
-    }
-    return k;
-  };
-
-  const target = opts.target;
-  const targetCol = requireColumn(target, 'target');
-  let features: string[];
-  if (opts.features !== undefined) {
-    features = opts.features;
-    if (features.length === 0) throw new DataError('at least one feature column is required', { file });
-    const seen = new Set<string>();
-    for (const f of features) {
-      if (seen.has(f)) throw new DataError('listed twice among the features', { file, column: f });
-      seen.add(f);
-      if (f === target) throw new DataError('is the target, so it cannot also be a feature', { file, column: f });
-      requireColumn(f, 'feature');
-    }
-  } else {
-    features = columns.filter((c, k) => k !== targetCol && isNumericColumn(table, k));
-    if (features.length === 0) {
-      throw new DataError(`no numeric feature columns besides the target ${JSON.stringify(target)}`, { file });
-    }
-  }
-  const featureCols = features.map((f) => colIndex.get(f)!);
+  const { features, target, indices } = chooseColumns(columns, opts, file, (k) => isNumericColumn(table, k));
+  const featureCols = indices.slice(0, -1);
+  const targetCol = indices[indices.length - 1];
 
   const n0 = table.rowCount;
   const d = features.length;
@@ -141,7 +113,7 @@ export function selectLinearData(table: Table, opts: SelectOptions): SelectedDat
   }
   const dropped = n0 - n;
   if (n === 0) {
-    throw new DataError(`no rows left after dropping ${dropped} row${dropped === 1 ? '' : 's'} with missing or invalid values`, { file });
+    throw noRowsLeft(file, dropped);
   }
   return {
     // subarray would keep the whole allocation alive and is not what the GPU upload expects as a view.

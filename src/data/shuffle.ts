@@ -14,6 +14,12 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
+/** Uniform floats in [0, 1) from mulberry32: seeded initialisation, generated data. */
+export function seededUniform(seed: number): () => number {
+  const next = mulberry32(seed);
+  return () => next() / 4294967296;
+}
+
 /** murmur3's finalizer: spreads every input bit over the output, so nearby (seed, epoch) pairs diverge. */
 function fmix32(h: number): number {
   h ^= h >>> 16;

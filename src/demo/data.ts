@@ -3,6 +3,7 @@
 import type { LinearData } from '../models/linear.ts';
 import { detectFormat, parseTableText, type Table } from '../data/table.ts';
 import { isNumericColumn, selectLinearData } from '../data/select.ts';
+import { seededUniform } from '../data/shuffle.ts';
 
 export interface GenerateParams {
   n: number;
@@ -25,14 +26,7 @@ export interface DemoDataset {
 
 /** x ~ U[0, 10) as in the seed example, noise ~ N(0, noise^2) by Box-Muller, from a seeded generator. */
 export function seedGenerator(p: GenerateParams): (x: Float32Array, y: Float32Array, from: number, to: number) => void {
-  let a = p.seed >>> 0;
-  const rand = () => {
-    a = (a + 0x6d2b79f5) >>> 0; // mulberry32
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rand = seededUniform(p.seed);
   return (x, y, from, to) => {
     for (let i = from; i < to; i++) {
       const xi = 10 * rand();

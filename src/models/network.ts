@@ -5,6 +5,7 @@
 //   softmax  = no hidden layer, K outputs, 'ce'  head: cross-entropy with log-sum-exp
 //   mlp      = any hidden layers with relu/tanh/sigmoid, and any of the heads
 // theta is flat, layer by layer: W_l (fan_out x fan_in, row-major), then b_l. J is the mean over samples.
+import { seededUniform } from '../data/shuffle.ts';
 
 export const ACTIVATIONS = ['relu', 'tanh', 'sigmoid'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
@@ -82,17 +83,8 @@ export function decayMask(c: NetworkConfig): Float32Array {
   return mask;
 }
 
-/** mulberry32: a small seeded generator, so that an initialisation is reproducible from its seed alone. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded uniform generator, so that an initialisation is reproducible from its seed alone. */
+export const seededRandom = seededUniform;
 
 /**
  * Seeded initialisation. Layers followed by relu get He (normal, std sqrt(2 / fan_in)), the others Glorot
