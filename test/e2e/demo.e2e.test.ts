@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CHROMIUM_WEBGPU_ARGS, chromiumPath } from '../../src/cli/chromium-flags.ts';
 import { serveStatic, type StaticServer } from './static-server.ts';
+import { REGION_COLORS } from '../../src/demo/classifier/boundary-view.ts';
 import { generate, num, openPage, probeCanvas, takeLongestTask, train, waitForState, xy } from './page.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -200,6 +201,70 @@ describe('demo page', () => {
       expect(Math.abs((await num(page, '#param-w')) - 2)).toBeLessThan(0.02); // w[x1] in the data's units
       expect(Math.abs((await num(page, '#param-b')) - 1)).toBeLessThan(0.05);
       await page.screenshot({ path: join(RESULTS, 'demo-upload.png'), fullPage: true });
+      expect(problems).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+  it('classifier mode: an MLP learns two interleaved spirals, the boundary shows both regions', async () => {
+    const { page, problems, close } = await openPage(browser, server.url);
+    try {
+      const clsState = (states: string[]) => page.waitForFunction(
+        (s) => s.includes(document.getElementById('classifier-layout')?.dataset.state ?? ''), states, { timeout: 150_000 });
+      await page.check('#mode-classifier');
+      expect(await page.isHidden('#linear-layout')).toBe(true);
+      await clsState(['ready']);
+      await page.selectOption('#cls-shape', 'spirals');
+      await page.selectOption('#cls-model', 'mlp');
+      await page.selectOption('#cls-activation', 'tanh');
+      await page.waitForFunction(() => document.getElementById('cls-model-label')?.textContent?.startsWith('MLP 2 → 32 (tanh)'));
+      await clsState(['ready']);
+      expect(await page.textContent('#cls-dataset-label')).toMatch(/two interleaved spirals \(noise 0.05\), N = 400/);
+      expect(await page.inputValue('#cls-optimizer')).toBe('adam');
+      expect(await page.textContent('#cls-device')).toMatch(/WebGPU/);
+      const acc0 = await num(page, '#cls-accuracy');
+      await page.fill('#cls-epochs', '600');
+      const t0 = Date.now();
+      await page.click('#cls-train');
+      await clsState(['running', 'done', 'diverged', 'error']);
+      await clsState(['done', 'diverged', 'error']).catch(async (e) => {
+        throw new Error(`still training at epoch ${await num(page, '#cls-epoch')}: ${(e as Error).message}`);
+      });
+      const trainMs = Date.now() - t0;
+      expect(await page.getAttribute('#classifier-layout', 'data-state')).toBe('done');
+      expect(await num(page, '#cls-epoch')).toBe(600);
+      // Adam (η = 0.03) on 400 spiral points: the float64 twin is at 99 % after 500 epochs and 100 % after
+      // 1000 (test/node/demo-classifier.test.ts); 95 % leaves room for float32 and the GPU's summation order.
+      const acc = await num(page, '#cls-accuracy');
+      expect(acc, `accuracy from ${acc0}`).toBeGreaterThanOrEqual(0.95);
+      expect(await page.textContent('#cls-accuracy')).toMatch(/^\d+\.\d %$/);
+      expect(await num(page, '#cls-loss')).toBeLessThan(0.2);
+      // The boundary canvas: the share of pixels in each class's region colour.
+      const shares = await page.evaluate((palette) => {
+        const src = document.getElementById('boundary') as HTMLCanvasElement;
+        const copy = document.createElement('canvas');
+        copy.width = src.width;
+        copy.height = src.height;
+        const ctx = copy.getContext('2d', { willReadFrequently: true })!;
+        ctx.drawImage(src, 0, 0);
+        const img = ctx.getImageData(0, 0, copy.width, copy.height).data;
+        const want = palette.map((c) => [1, 3, 5].map((i) => parseInt(c.slice(i, i + 2), 16)));
+        const counts = want.map(() => 0);
+        for (let o = 0; o < img.length; o += 4) {
+          want.forEach((w, k) => { if (w.every((v, j) => Math.abs(v - img[o + j]) <= 2)) counts[k]++; });
+        }
+        return counts.map((c) => c / (img.length / 4));
+      }, REGION_COLORS);
+      expect(shares.filter((s) => s > 0.05).length, `region shares ${shares.map((s) => s.toFixed(3))}`).toBeGreaterThanOrEqual(2);
+      expect(await page.getAttribute('#boundary', 'data-regions')).toBe('2');
+      const curve = await probeCanvas(page, '#cls-loss-chart canvas', [80, 10, 480, 200], []);
+      expect(curve.inked).toBeGreaterThan(0.01);
+      console.info(`classifier: 600 epochs of an MLP on N = 400 in ${trainMs} ms`);
+      await page.screenshot({ path: join(RESULTS, 'demo-classifier.png'), fullPage: true });
+      // The linear mode is still there, as it was.
+      await page.check('#mode-linear');
+      expect(await page.isVisible('#linear-layout')).toBe(true);
+      expect(await page.isHidden('#classifier-layout')).toBe(true);
       expect(problems).toEqual([]);
     } finally {
       await close();
