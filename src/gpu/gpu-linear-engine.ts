@@ -11,8 +11,8 @@ import type { GpuContext } from './device.ts';
 import type { LinearGridPlan } from './dispatch.ts';
 import { packUpdateUniforms } from './uniforms.ts';
 import { createBufferChecked } from './resources.ts';
-import { batchOrder } from './data-layout.ts';
-import { batchSpecs, buildBatchSet, chunkSpecs, uploadChunks, type GpuBatchSet, type GpuChunk } from './linear-buffers.ts';
+import { batchOrder, planChunks, type ChunkSpec } from './data-layout.ts';
+import { batchSpecs, buildBatchSet, chunkSpecs, uploadChunks, type GpuBatch, type GpuBatchSet, type GpuChunk } from './linear-buffers.ts';
 import { LinearPartialsPass } from './passes/linear-partials-pass.ts';
 import { ReducePartialsPass } from './passes/reduce-partials-pass.ts';
 import { ApplyUpdatePass } from './passes/apply-update-pass.ts';
@@ -24,6 +24,19 @@ const DEFAULT_REPORT_EVERY = 32;
 interface Buffers {
   theta: GPUBuffer; thetaPrev: GPUBuffer; state: GPUBuffer; partials: GPUBuffer; gradLoss: GPUBuffer;
   history: GPUBuffer; updateUniforms: GPUBuffer; readback: GPUBuffer;
+}
+
+/**
+ * Data that stays on disk (or in a stream): read chunk by chunk for every gradient evaluation, through two
+ * staging buffer pairs, so neither host nor GPU memory holds more than a few chunks whatever N is.
+ */
+export interface ChunkStream {
+  readonly n: number;
+  readonly d: number;
+  /** Rows per chunk, a multiple of 4; every chunk but the last has exactly this many. */
+  readonly chunkRows: number;
+  /** One pass over the data, in order; called once per gradient evaluation. */
+  read(): AsyncIterable<{ x: Float32Array; y: Float32Array; rows: number }>;
 }
 
 /** The device went away mid-run (driver reset, device.destroy()); the caller may resume from a snapshot. */
@@ -68,6 +81,8 @@ export class GpuLinearEngine implements LinearEngine {
     private readonly updatePass: ApplyUpdatePass,
     private readonly options: GpuLinearEngineOptions,
     private readonly chunkRows: number[],
+    /** Streamed data: `chunks` then holds two staging pairs, chunk k using pair k % 2. */
+    private readonly stream: ChunkStream | null = null,
   ) {
     this.adapter = gpu.summary.name;
     void gpu.device.lost.then((info) => {
@@ -87,9 +102,38 @@ export class GpuLinearEngine implements LinearEngine {
 
   static async create(gpu: GpuContext, data: LinearData, options: GpuLinearEngineOptions = {}): Promise<GpuLinearEngine> {
     validateLinearData(data);
+    const specs = chunkSpecs(gpu, data.n, data.d, options.chunkBytes);
+    return GpuLinearEngine.build(gpu, data.n, data.d, specs, () => uploadChunks(gpu, data, specs, kLabel), options, null);
+  }
+
+  /** An engine over streamed data (full-batch gradient descent): see ChunkStream. */
+  static async createStreamed(gpu: GpuContext, stream: ChunkStream, options: GpuLinearEngineOptions = {}): Promise<GpuLinearEngine> {
+    const { n, d, chunkRows } = stream;
+    if (!(Number.isInteger(chunkRows) && chunkRows >= 4 && chunkRows % 4 === 0)) throw new RangeError(`stream: chunkRows must be a positive multiple of 4, got ${chunkRows}`);
+    if (chunkRows * d * 4 > gpu.maxBindingBytes) throw new RangeError(`stream: a chunk of ${chunkRows} x ${d} features takes ${chunkRows * d * 4} bytes, more than one binding (${gpu.maxBindingBytes})`);
+    const specs = planChunks(n, d, chunkRows * d * 4);
+    const staging = async (): Promise<GpuChunk[]> => {
+      const pairs: GpuChunk[] = [];
+      try {
+        for (const k of [0, 1]) {
+          const x = await createBufferChecked(gpu.device, { label: `${kLabel}.staging${k}.x`, size: chunkRows * d * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+          pairs.push({ x, y: x });
+          pairs[k].y = await createBufferChecked(gpu.device, { label: `${kLabel}.staging${k}.y`, size: chunkRows * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+        }
+      } catch (e) {
+        for (const p of pairs) new Set([p.x, p.y]).forEach((b) => b.destroy());
+        throw e;
+      }
+      return pairs;
+    };
+    return GpuLinearEngine.build(gpu, n, d, specs, staging, options, stream);
+  }
+
+  private static async build(
+    gpu: GpuContext, n: number, d: number, specs: ChunkSpec[], makeChunks: () => Promise<GpuChunk[]>,
+    options: GpuLinearEngineOptions, stream: ChunkStream | null,
+  ): Promise<GpuLinearEngine> {
     const { device } = gpu;
-    const { n, d } = data;
-    const specs = chunkSpecs(gpu, n, d, options.chunkBytes);
     const full = batchSpecs(gpu, specs, n, d, options.workgroupSize)[0];
     const plan = full.slices[0].plan;
     const historyCap = Math.max(1, options.maxReportEvery ?? 256);
@@ -113,7 +157,7 @@ export class GpuLinearEngine implements LinearEngine {
         updateUniforms: await make('updateUniforms', 32, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
         readback: await make('readback', Math.max(STATE_BYTES + historyCap * 8 + 2 * (d + 1) * 4, (d + 2) * 4), GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),
       };
-      chunks = await uploadChunks(gpu, data, specs, kLabel);
+      chunks = await makeChunks();
       const partialsPass = await LinearPartialsPass.create(device, d, plan, {
         theta: buffers.theta, state: buffers.state, partials: buffers.partials,
       }, options.partialsWgsl);
@@ -124,28 +168,31 @@ export class GpuLinearEngine implements LinearEngine {
         uniforms: buffers.updateUniforms, gradLoss: buffers.gradLoss, theta: buffers.theta, thetaPrev: buffers.thetaPrev,
         state: buffers.state, history: buffers.history,
       });
-      const engine = new GpuLinearEngine(gpu, n, d, chunks, buffers, historyCap, partialsPass, reducePass, updatePass, options, specs.map((c) => c.rows));
+      const engine = new GpuLinearEngine(gpu, n, d, chunks, buffers, historyCap, partialsPass, reducePass, updatePass, options, specs.map((c) => c.rows), stream);
       engine.batchSet(n); // the full batch, built now so that training allocates nothing
       return engine;
     } catch (e) {
       for (const b of created) b.destroy();
-      for (const c of chunks) {
-        c.x.destroy();
-        c.y.destroy();
-      }
+      for (const c of chunks) new Set([c.x, c.y]).forEach((b) => b.destroy());
       throw e;
     }
+  }
+
+  /** The GPU buffers dataset chunk k is read from: its own pair, or a staging pair when streamed. */
+  private chunkBuffers(): GpuChunk[] {
+    return this.stream ? this.chunkRows.map((_, k) => this.chunks[k % 2]) : this.chunks;
   }
 
   /** The bind groups of every mini-batch of a batch size, built on first use. */
   private batchSet(batchSize: number): GpuBatchSet {
     const size = Math.min(batchSize, this.n);
+    if (this.stream && size < this.n) throw new RangeError('batch size: streamed data trains full-batch only (mini-batches need resident data)');
     let set = this.batchSets.get(size);
     if (!set) {
       let start = 0;
       const specs = this.chunkRows.map((rows) => ({ startRow: (start += rows) - rows, rows }));
       const batches = batchSpecs(this.gpu, specs, size, this.d, this.options.workgroupSize);
-      set = buildBatchSet(this.live(), batches, this.chunks, this.d, this.partialsPass, this.reducePass, `${kLabel}.b${size}`);
+      set = buildBatchSet(this.live(), batches, this.chunkBuffers(), this.d, this.partialsPass, this.reducePass, `${kLabel}.b${size}`);
       this.batchSets.set(size, set);
     }
     return set;
@@ -212,6 +259,7 @@ export class GpuLinearEngine implements LinearEngine {
 
   /** Records a full-batch gradient evaluation (and, with update, the training step) into a compute pass. */
   recordStep(pass: GPUComputePassEncoder, update: boolean): void {
+    if (this.stream) throw new Error('recordStep: streamed data is uploaded chunk by chunk; use gradient() or train()');
     this.recordBatch(pass, this.batchSet(this.n).batches[0], update);
   }
 
@@ -227,13 +275,63 @@ export class GpuLinearEngine implements LinearEngine {
     this.writeTheta(at, false);
   }
 
+  /** Submits `count` evaluations (and updates) from step `from`: one encoder, or chunk by chunk when streamed. */
+  private async runSteps(from: number, count: number, batchAt: (step: number) => GpuBatch, update: boolean): Promise<void> {
+    if (!this.stream) {
+      const encoder = this.live().createCommandEncoder({ label: `${kLabel}.steps.encoder` });
+      const pass = encoder.beginComputePass({ label: `${kLabel}.steps.pass` });
+      for (let s = from; s < from + count; s++) this.recordBatch(pass, batchAt(s), update);
+      pass.end();
+      await this.submitChecked(encoder, 'steps');
+      return;
+    }
+    for (let s = from; s < from + count; s++) await this.streamStep(batchAt(s), update);
+  }
+
+  /**
+   * One evaluation over streamed data: chunk k is written to staging pair k % 2 and its pass-1 slice
+   * submitted; the host reads chunk k + 1 while the GPU sums chunk k, and waits for chunk k - 1 to finish
+   * before reusing its staging pair, so at most two chunks are in flight.
+   */
+  private async streamStep(batch: GpuBatch, update: boolean): Promise<void> {
+    const device = this.live();
+    const staging = this.chunkBuffers();
+    let k = 0;
+    let previous: Promise<unknown> = Promise.resolve();
+    for await (const chunk of this.stream!.read()) {
+      if (k >= this.chunkRows.length || chunk.rows !== this.chunkRows[k]) {
+        throw new RangeError(`stream: chunk ${k} has ${chunk.rows} rows, expected ${this.chunkRows[k] ?? 0} (n = ${this.n}, chunkRows = ${this.stream!.chunkRows})`);
+      }
+      const { x, y } = staging[k];
+      device.queue.writeBuffer(x, 0, chunk.x as Float32Array<ArrayBuffer>, 0, chunk.rows * this.d);
+      device.queue.writeBuffer(y, 0, chunk.y as Float32Array<ArrayBuffer>, 0, chunk.rows);
+      const encoder = device.createCommandEncoder({ label: `${kLabel}.stream.chunk${k}` });
+      const pass = encoder.beginComputePass({ label: `${kLabel}.stream.pass` });
+      const slice = batch.slices[k];
+      this.partialsPass.run(pass, slice.bindGroup, slice.plan);
+      pass.end();
+      await this.submitChecked(encoder, 'stream');
+      const done = this.guard(device.queue.onSubmittedWorkDone());
+      await previous;
+      previous = done;
+      k++;
+    }
+    if (k !== this.chunkRows.length) throw new RangeError(`stream: ended after ${k} chunks, expected ${this.chunkRows.length}`);
+    await previous;
+    const encoder = device.createCommandEncoder({ label: `${kLabel}.stream.reduce` });
+    const pass = encoder.beginComputePass({ label: `${kLabel}.stream.reducePass` });
+    this.reducePass.run(pass, batch.reduce);
+    if (update) this.updatePass.run(pass);
+    pass.end();
+    await this.submitChecked(encoder, 'stream');
+  }
+
   async gradient(at: LinearParams): Promise<GradientResult> {
     const device = this.live();
     this.prepareGradient(at);
+    const full = this.batchSet(this.n).batches[0];
+    await this.runSteps(0, 1, () => full, false);
     const encoder = device.createCommandEncoder({ label: `${kLabel}.gradient.encoder` });
-    const pass = encoder.beginComputePass({ label: `${kLabel}.gradient.pass` });
-    this.recordStep(pass, false);
-    pass.end();
     const bytes = (this.d + 2) * 4;
     encoder.copyBufferToBuffer(this.buffers.gradLoss, 0, this.buffers.readback, 0, bytes);
     await this.submitChecked(encoder, 'gradient');
@@ -307,12 +405,10 @@ export class GpuLinearEngine implements LinearEngine {
     const epochSum = { loss: 0, norm: 0 };
     const totalEvaluations = options.maxEpochs * numBatches + 1;
     while (status === STATUS_RUNNING && !options.signal?.aborted) {
-      const count = Math.min(perRead, totalEvaluations - steps);
-      const device = this.live();
-      const encoder = device.createCommandEncoder({ label: `${kLabel}.train.encoder` });
-      const pass = encoder.beginComputePass({ label: `${kLabel}.train.pass` });
-      for (let s = steps; s < steps + count; s++) this.recordBatch(pass, batchAt(s), true);
-      pass.end();
+      // Streamed: a step costs a pass over the file, so the state is read after every one.
+      const count = Math.min(this.stream ? 1 : perRead, totalEvaluations - steps);
+      await this.runSteps(steps, count, batchAt, true);
+      const encoder = this.live().createCommandEncoder({ label: `${kLabel}.train.readback` });
       encoder.copyBufferToBuffer(this.buffers.state, 0, this.buffers.readback, 0, STATE_BYTES);
       encoder.copyBufferToBuffer(this.buffers.history, 0, this.buffers.readback, STATE_BYTES, historyBytes);
       if (snapshotBytes) {
