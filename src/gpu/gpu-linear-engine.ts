@@ -1,6 +1,8 @@
-// The WGSL engine for the linear model. Data (in chunks of at most one storage binding) and parameters live
-// in GPU buffers; a gradient is pass 1 over every slice of the batch plus one reduce, a training step adds
-// the update, and many steps are chained per submit with only the small (loss, |grad|) history read back.
+// The WGSL engine for the linear model. Data (in chunks of at most one storage binding, resident or
+// streamed) and parameters live in GPU buffers; a gradient is pass 1 over every slice of the batch plus one
+// reduce, a training step adds the update, and many steps are chained per submit with only the small
+// (loss, |grad|) history read back. A little over 400 lines: the train loop and both data residencies
+// share the class's private state.
 import {
   DEFAULT_EXPLODE_FACTOR, DEFAULT_TOL, validateLinearData, validateParams, validateTrainOptions,
   type GradientResult, type LinearData, type LinearEngine, type LinearParams, type TrainOptions, type TrainResult,
@@ -8,11 +10,14 @@ import {
 } from '../models/linear.ts';
 import { STATUS_CONVERGED, STATUS_DIVERGED, STATUS_RUNNING } from '../cpu/apply_update.ts';
 import type { GpuContext } from './device.ts';
+import { DeviceIo } from './device-io.ts';
+
+export { GpuDeviceLostError } from './device-io.ts';
 import type { LinearGridPlan } from './dispatch.ts';
 import { packUpdateUniforms } from './uniforms.ts';
 import { createBufferChecked } from './resources.ts';
 import { batchOrder, planChunks, type ChunkSpec } from './data-layout.ts';
-import { batchSpecs, buildBatchSet, chunkSpecs, uploadChunks, type GpuBatch, type GpuBatchSet, type GpuChunk } from './linear-buffers.ts';
+import { batchSpecs, buildBatchSet, chunkSpecs, createStagingPairs, uploadChunks, type GpuBatch, type GpuBatchSet, type GpuChunk } from './linear-buffers.ts';
 import { LinearPartialsPass } from './passes/linear-partials-pass.ts';
 import { ReducePartialsPass } from './passes/reduce-partials-pass.ts';
 import { ApplyUpdatePass } from './passes/apply-update-pass.ts';
@@ -39,14 +44,6 @@ export interface ChunkStream {
   read(): AsyncIterable<{ x: Float32Array; y: Float32Array; rows: number }>;
 }
 
-/** The device went away mid-run (driver reset, device.destroy()); the caller may resume from a snapshot. */
-export class GpuDeviceLostError extends Error {
-  constructor(message: string) {
-    super(`GPU device lost: ${message}`);
-    this.name = 'GpuDeviceLostError';
-  }
-}
-
 export interface GpuLinearEngineOptions {
   /** Longest run of steps chained between read-backs; also the history ring's length. */
   maxReportEvery?: number;
@@ -65,7 +62,7 @@ export class GpuLinearEngine implements LinearEngine {
   readonly device = 'gpu' as const;
   readonly adapter: string;
   private disposed = false;
-  private lost: string | null = null;
+  private readonly io: DeviceIo;
 
   private readonly batchSets = new Map<number, GpuBatchSet>();
 
@@ -85,9 +82,7 @@ export class GpuLinearEngine implements LinearEngine {
     private readonly stream: ChunkStream | null = null,
   ) {
     this.adapter = gpu.summary.name;
-    void gpu.device.lost.then((info) => {
-      this.lost = info.message || info.reason || 'lost';
-    });
+    this.io = new DeviceIo(gpu.device, kLabel);
   }
 
   /** Number of data chunks (each within one storage binding). */
@@ -112,21 +107,7 @@ export class GpuLinearEngine implements LinearEngine {
     if (!(Number.isInteger(chunkRows) && chunkRows >= 4 && chunkRows % 4 === 0)) throw new RangeError(`stream: chunkRows must be a positive multiple of 4, got ${chunkRows}`);
     if (chunkRows * d * 4 > gpu.maxBindingBytes) throw new RangeError(`stream: a chunk of ${chunkRows} x ${d} features takes ${chunkRows * d * 4} bytes, more than one binding (${gpu.maxBindingBytes})`);
     const specs = planChunks(n, d, chunkRows * d * 4);
-    const staging = async (): Promise<GpuChunk[]> => {
-      const pairs: GpuChunk[] = [];
-      try {
-        for (const k of [0, 1]) {
-          const x = await createBufferChecked(gpu.device, { label: `${kLabel}.staging${k}.x`, size: chunkRows * d * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
-          pairs.push({ x, y: x });
-          pairs[k].y = await createBufferChecked(gpu.device, { label: `${kLabel}.staging${k}.y`, size: chunkRows * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
-        }
-      } catch (e) {
-        for (const p of pairs) new Set([p.x, p.y]).forEach((b) => b.destroy());
-        throw e;
-      }
-      return pairs;
-    };
-    return GpuLinearEngine.build(gpu, n, d, specs, staging, options, stream);
+    return GpuLinearEngine.build(gpu, n, d, specs, () => createStagingPairs(gpu.device, chunkRows, d, kLabel), options, stream);
   }
 
   private static async build(
@@ -200,27 +181,7 @@ export class GpuLinearEngine implements LinearEngine {
 
   private live(): GPUDevice {
     if (this.disposed) throw new Error('GpuLinearEngine: used after dispose()');
-    if (this.lost !== null) throw new GpuDeviceLostError(this.lost);
-    return this.gpu.device;
-  }
-
-  /**
-   * Device loss shows up as a rejected (or never settling) mapAsync: race the work against device.lost so
-   * that it is reported as what it is.
-   */
-  private async guard<T>(work: Promise<T>): Promise<T> {
-    const lost = this.gpu.device.lost.then((info) => {
-      throw new GpuDeviceLostError(info.message || info.reason || 'lost');
-    });
-    try {
-      return await Promise.race([work, lost]);
-    } catch (e) {
-      if (e instanceof GpuDeviceLostError) throw e;
-      // device.lost may resolve a moment after the failure it causes.
-      await Promise.race([lost.catch(() => undefined), new Promise((r) => setTimeout(r, 100))]);
-      if (this.lost !== null) throw new GpuDeviceLostError(this.lost);
-      throw e;
-    }
+    return this.io.live();
   }
 
   private writeTheta(at: LinearParams, alsoPrev: boolean): void {
@@ -231,23 +192,6 @@ export class GpuLinearEngine implements LinearEngine {
     q.writeBuffer(this.buffers.theta, 0, theta);
     if (alsoPrev) q.writeBuffer(this.buffers.thetaPrev, 0, theta);
     q.writeBuffer(this.buffers.state, 0, new Uint32Array([STATUS_RUNNING, 0, 0, 0]));
-  }
-
-  /** Submits with a validation scope: an invalid command buffer would otherwise do nothing, silently. */
-  private async submitChecked(encoder: GPUCommandEncoder, what: string): Promise<void> {
-    const device = this.live();
-    device.pushErrorScope('validation');
-    device.queue.submit([encoder.finish()]);
-    const error = await this.guard(device.popErrorScope());
-    if (error) throw new Error(`${kLabel}.${what}: ${error.message}`);
-  }
-
-  private async readBack(bytes: number): Promise<ArrayBuffer> {
-    const rb = this.buffers.readback;
-    await this.guard(rb.mapAsync(GPUMapMode.READ, 0, bytes));
-    const copy = rb.getMappedRange(0, bytes).slice(0);
-    rb.unmap();
-    return copy;
   }
 
   /** Records one batch's gradient evaluation (and, with update, the training step) into a compute pass. */
@@ -282,7 +226,7 @@ export class GpuLinearEngine implements LinearEngine {
       const pass = encoder.beginComputePass({ label: `${kLabel}.steps.pass` });
       for (let s = from; s < from + count; s++) this.recordBatch(pass, batchAt(s), update);
       pass.end();
-      await this.submitChecked(encoder, 'steps');
+      await this.io.submitChecked(encoder, 'steps');
       return;
     }
     for (let s = from; s < from + count; s++) await this.streamStep(batchAt(s), update);
@@ -310,8 +254,8 @@ export class GpuLinearEngine implements LinearEngine {
       const slice = batch.slices[k];
       this.partialsPass.run(pass, slice.bindGroup, slice.plan);
       pass.end();
-      await this.submitChecked(encoder, 'stream');
-      const done = this.guard(device.queue.onSubmittedWorkDone());
+      await this.io.submitChecked(encoder, 'stream');
+      const done = this.io.guard(device.queue.onSubmittedWorkDone());
       await previous;
       previous = done;
       k++;
@@ -323,7 +267,7 @@ export class GpuLinearEngine implements LinearEngine {
     this.reducePass.run(pass, batch.reduce);
     if (update) this.updatePass.run(pass);
     pass.end();
-    await this.submitChecked(encoder, 'stream');
+    await this.io.submitChecked(encoder, 'stream');
   }
 
   async gradient(at: LinearParams): Promise<GradientResult> {
@@ -334,8 +278,8 @@ export class GpuLinearEngine implements LinearEngine {
     const encoder = device.createCommandEncoder({ label: `${kLabel}.gradient.encoder` });
     const bytes = (this.d + 2) * 4;
     encoder.copyBufferToBuffer(this.buffers.gradLoss, 0, this.buffers.readback, 0, bytes);
-    await this.submitChecked(encoder, 'gradient');
-    const out = new Float32Array(await this.readBack(bytes));
+    await this.io.submitChecked(encoder, 'gradient');
+    const out = new Float32Array(await this.io.readBack(this.buffers.readback, bytes));
     return { loss: out[this.d + 1], gradW: Float64Array.from(out.subarray(0, this.d)), gradB: out[this.d] };
   }
 
@@ -415,8 +359,8 @@ export class GpuLinearEngine implements LinearEngine {
         encoder.copyBufferToBuffer(this.buffers.theta, 0, this.buffers.readback, STATE_BYTES + historyBytes, thetaBytes);
         encoder.copyBufferToBuffer(this.buffers.thetaPrev, 0, this.buffers.readback, STATE_BYTES + historyBytes + thetaBytes, thetaBytes);
       }
-      await this.submitChecked(encoder, 'train');
-      const raw = await this.readBack(STATE_BYTES + historyBytes + snapshotBytes);
+      await this.io.submitChecked(encoder, 'train');
+      const raw = await this.io.readBack(this.buffers.readback, STATE_BYTES + historyBytes + snapshotBytes);
       const state = new Uint32Array(raw, 0, 4);
       const history = new Float32Array(raw, STATE_BYTES, this.historyCap * 2);
       status = state[0];
@@ -460,8 +404,8 @@ export class GpuLinearEngine implements LinearEngine {
 
     const encoder = this.live().createCommandEncoder({ label: `${kLabel}.theta.encoder` });
     encoder.copyBufferToBuffer(this.buffers.theta, 0, this.buffers.readback, 0, thetaBytes);
-    await this.submitChecked(encoder, 'theta');
-    const theta = new Float32Array(await this.readBack(thetaBytes));
+    await this.io.submitChecked(encoder, 'theta');
+    const theta = new Float32Array(await this.io.readBack(this.buffers.readback, thetaBytes));
     const w = Float64Array.from(theta.subarray(0, d));
     const b = theta[d];
 

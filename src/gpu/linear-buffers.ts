@@ -61,6 +61,24 @@ export async function uploadChunks(gpu: GpuContext, data: LinearData, specs: Chu
 /** 16 MiB per writeBuffer: bounded staging memory on the host side of the queue. */
 const UPLOAD_SLICE_FLOATS = 4 * 1024 * 1024;
 
+/** Two staging pairs for streamed data: chunk k is written to pair k % 2 while the GPU reads the other. */
+export async function createStagingPairs(device: GPUDevice, chunkRows: number, d: number, label: string): Promise<GpuChunk[]> {
+  const made: GPUBuffer[] = [];
+  const make = async (name: string, size: number) => {
+    const b = await createBufferChecked(device, { label: `${label}.${name}`, size, usage: S | GPUBufferUsage.COPY_DST });
+    made.push(b);
+    return b;
+  };
+  try {
+    const pairs: GpuChunk[] = [];
+    for (const k of [0, 1]) pairs.push({ x: await make(`staging${k}.x`, chunkRows * d * 4), y: await make(`staging${k}.y`, chunkRows * 4) });
+    return pairs;
+  } catch (e) {
+    for (const b of made) b.destroy();
+    throw e;
+  }
+}
+
 export function chunkSpecs(gpu: GpuContext, n: number, d: number, chunkBytes?: number): ChunkSpec[] {
   return planChunks(n, d, Math.min(chunkBytes ?? Infinity, gpu.maxBindingBytes));
 }
