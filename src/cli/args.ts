@@ -31,6 +31,8 @@ export interface TrainArgs extends Common {
   standardize: boolean;
   /** Samples per step; undefined = full batch. */
   batchSize?: number;
+  /** Stream the file to the GPU chunk by chunk for every evaluation instead of reading it into memory. */
+  stream: boolean;
   seed: number;
 }
 
@@ -56,7 +58,7 @@ export const USAGE = `nabla: gradients of a loss over a dataset, on the GPU (Web
 
 Usage:
   nabla train    [--data FILE --target COL] [--features A,B,...] [--lr 0.1] [--epochs 1000]
-                 [--tol 1e-6] [--no-standardize] [--batch-size B --seed S] [--chunk-mb M]
+                 [--tol 1e-6] [--no-standardize] [--batch-size B --seed S] [--chunk-mb M] [--stream]
                  [--device auto|gpu|cpu] [--on-invalid POLICY] [--json]
   nabla gradient --data FILE --target COL [--features A,B,...] --weights w1,w2,... --bias b
                  [--device auto|gpu|cpu] [--json]
@@ -74,7 +76,8 @@ raw .f32 format (docs/raw-format.md). --features defaults to every other numeric
 infinite value is an error), drop (infinite values dropped too), error (any of them is an error).
 Without --data, train uses the built-in example (y = 3x + 2 + noise). Exit codes: 0 ok, 2 bad input,
 3 training diverged, 1 anything else. --batch-size B (a multiple of 4) trains by mini-batch SGD with a
-batch order shuffled per epoch from --seed; --tol then does not apply.`;
+batch order shuffled per epoch from --seed; --tol then does not apply. --stream reads the file chunk by
+chunk (--chunk-mb, default 64) for every evaluation on the GPU, so host memory holds a few chunks only.`;
 
 const common = {
   data: { type: 'string' },
@@ -165,7 +168,7 @@ export function parseCli(argv: string[]): CliArgs {
     ? {
       ...common, lr: { type: 'string' }, epochs: { type: 'string' }, tol: { type: 'string' },
       'no-standardize': { type: 'boolean', default: false }, 'batch-size': { type: 'string' }, seed: { type: 'string' },
-      model: { type: 'string' },
+      model: { type: 'string' }, stream: { type: 'boolean', default: false },
     } as const
     : { ...common, weights: { type: 'string' }, bias: { type: 'string' } } as const;
   let values: Record<string, string | boolean | undefined>;
@@ -201,6 +204,7 @@ export function parseCli(argv: string[]): CliArgs {
       batchSize: str('batch-size') === undefined ? undefined
         : number('batch-size', str('batch-size'), 0, (v) => Number.isInteger(v) && v >= 1, 'a positive integer'),
       seed: number('seed', str('seed'), 0, (v) => Number.isSafeInteger(v) && v >= 0, 'a non-negative integer'),
+      stream: values.stream === true,
     };
   }
   if (str('weights') === undefined) throw new UsageError('--weights: required for gradient');

@@ -30,6 +30,12 @@ export interface Backend {
   gradient(data: LinearData, at: LinearParams): Promise<GradientResult>;
   /** Trains, then evaluates the full gradient at the parameters it returns. */
   train(data: LinearData, options: Omit<TrainOptions, 'onEpoch' | 'init'>, onEpoch?: (i: EpochInfo) => void): Promise<TrainOutcome>;
+  /** Full-batch training over data pulled chunk by chunk per evaluation (GPU only). */
+  trainStreamed?(
+    job: { n: number; d: number; chunkRows: number; train: Omit<TrainOptions, 'onEpoch' | 'init' | 'signal' | 'batchSize'> },
+    pass: () => AsyncIterable<{ x: Float32Array; y: Float32Array; rows: number }>,
+    onEpoch?: (i: EpochInfo) => void,
+  ): Promise<TrainOutcome>;
   /** Logistic, softmax and MLP models (src/models/network.ts). */
   trainModel(config: NetworkConfig, data: ModelData, options: Omit<ModelTrainOptions, 'onEpoch' | 'init' | 'signal' | 'onSnapshot'>, onEpoch?: (i: EpochInfo) => void): Promise<ModelOutcome>;
   close(): Promise<void>;
@@ -67,6 +73,20 @@ class GpuBackend implements Backend {
   async train(data: LinearData, options: Omit<TrainOptions, 'onEpoch' | 'init'>, onEpoch?: (i: EpochInfo) => void) {
     const { signal: _signal, ...train } = options;
     const r = await this.session.run({ kind: 'train', train, chunkBytes: this.chunkBytes }, data, onEpoch);
+    const { device, adapter, ...t } = r.train!;
+    return {
+      result: { ...t, w: Float64Array.from(t.w), stopReason: t.stopReason as TrainResult['stopReason'] },
+      final: toGradient(r.gradient!),
+      device,
+      adapter,
+    };
+  }
+  async trainStreamed(
+    job: { n: number; d: number; chunkRows: number; train: Omit<TrainOptions, 'onEpoch' | 'init' | 'signal' | 'batchSize'> },
+    pass: () => AsyncIterable<{ x: Float32Array; y: Float32Array; rows: number }>,
+    onEpoch?: (i: EpochInfo) => void,
+  ): Promise<TrainOutcome> {
+    const r = await this.session.runStreamed({ kind: 'train-stream', n: job.n, d: job.d, chunkRows: job.chunkRows, train: job.train }, pass, onEpoch);
     const { device, adapter, ...t } = r.train!;
     return {
       result: { ...t, w: Float64Array.from(t.w), stopReason: t.stopReason as TrainResult['stopReason'] },

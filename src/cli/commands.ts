@@ -4,10 +4,11 @@ import { selectLinearData, type SelectedData } from '../data/select.ts';
 import { openSource, readAllChunks } from '../data/source.ts';
 import { convertToRaw } from '../data/convert.ts';
 import { seedExampleTable } from '../data/seed-example.ts';
-import { fitStandardizer, gradientToOriginal, paramsToOriginal, standardizeData } from '../models/standardize.ts';
+import { fitStandardizer, gradientToOriginal, paramsToOriginal, standardizeData, type Standardizer } from '../models/standardize.ts';
+import { computeStandardizer } from '../data/stats.ts';
 import type { ConvertArgs, GradientArgs, TrainArgs } from './args.ts';
 import { UsageError } from './args.ts';
-import { openBackend, type Backend } from './backend.ts';
+import { openBackend, type Backend, type TrainOutcome } from './backend.ts';
 
 export interface Io {
   out: (text: string) => void;
@@ -64,25 +65,77 @@ async function withBackend<T>(args: TrainArgs | GradientArgs, io: Io, work: (b: 
   }
 }
 
+interface Prepared {
+  features: string[];
+  rows: number;
+  droppedRows: number;
+  scaler: Standardizer | null;
+}
+
+/**
+ * --stream: the data never sits in host memory. One pass computes the row count and the standardization
+ * statistics; then every gradient evaluation pulls the file chunk by chunk into the GPU page. Returns null
+ * when the backend is the CPU path, which reads the data into memory instead.
+ */
+async function trainStreamed(args: TrainArgs, io: Io, backend: Backend, onRows: (n: number) => void, progress?: (i: EpochInfo) => void): Promise<(TrainOutcome & Prepared) | null> {
+  if (!backend.trainStreamed) {
+    io.err('nabla: --stream streams to a GPU; on the CPU path the data is read into memory instead');
+    return null;
+  }
+  const source = await openSource(args.data!, { target: args.target, features: args.features, invalid: args.onInvalid });
+  const d = source.features.length;
+  const chunkBytes = Math.floor((args.chunkMb ?? 64) * 2 ** 20);
+  const chunkRows = Math.max(4, Math.floor(chunkBytes / (d * 4) / 4) * 4);
+  const stats = await computeStandardizer(source, chunkRows);
+  const scaler = args.standardize ? stats.standardizer : null;
+  onRows(stats.rows);
+  const pass = async function* () {
+    for await (const c of source.chunks(chunkRows)) {
+      yield scaler ? standardizeData({ x: c.x, y: c.y, n: c.rows, d }, scaler) : { x: c.x, y: c.y, n: c.rows, d };
+    }
+  };
+  const outcome = await backend.trainStreamed(
+    { n: stats.rows, d, chunkRows, train: { lr: args.lr, maxEpochs: args.epochs, tol: args.tol } },
+    () => mapRows(pass()),
+    progress,
+  );
+  return { ...outcome, features: source.features, rows: stats.rows, droppedRows: stats.droppedRows, scaler };
+}
+
+async function* mapRows(chunks: AsyncIterable<LinearData>) {
+  for await (const c of chunks) yield { x: c.x, y: c.y, rows: c.n };
+}
+
 export async function trainCommand(args: TrainArgs, io: Io): Promise<number> {
-  const selected = await load(args, io);
-  const { features } = selected;
-  const scaler = args.standardize ? fitStandardizer(selected.data) : null;
-  const data: LinearData = scaler ? standardizeData(selected.data, scaler) : selected.data;
+  if (args.stream) {
+    if (args.data === null) throw new UsageError('--stream: needs --data');
+    if (args.device === 'cpu') throw new UsageError('--stream: streams to the GPU; with --device cpu the data is read into memory');
+    if (args.batchSize !== undefined) throw new UsageError('--stream: trains full-batch; drop --batch-size');
+  }
   const every = Math.max(1, Math.floor(args.epochs / 10));
   const started = performance.now();
   let lastLine = started;
+  let rowsPerEpoch = 0;
   // Progress on stderr: every tenth of the run, and at least every 2 s on long runs.
   const progress = args.json ? undefined : (i: EpochInfo) => {
     const now = performance.now();
     if (i.epoch % every !== 0 && now - lastLine < 2000) return;
     lastLine = now;
-    const rate = ((i.epoch + 1) * data.n) / ((now - started) / 1000);
+    const rate = ((i.epoch + 1) * rowsPerEpoch) / ((now - started) / 1000);
     io.err(`epoch ${String(i.epoch).padStart(6)}  loss ${i.loss.toExponential(6)}  |grad J| ${i.gradNorm.toExponential(3)}  ${rate.toExponential(2)} samples/s`);
   };
-  const { result, final, ...backend } = await withBackend(args, io, (b) => b.train(data, {
-    lr: args.lr, maxEpochs: args.epochs, tol: args.tol, batchSize: args.batchSize, seed: args.seed,
-  }, progress));
+  const { result, final, features, rows, droppedRows, scaler, ...backend } = await withBackend(args, io, async (b) => {
+    if (args.stream) {
+      const streamed = await trainStreamed(args, io, b, (n) => { rowsPerEpoch = n; }, progress);
+      if (streamed) return streamed;
+    }
+    const selected = await load(args, io);
+    const scaler = args.standardize ? fitStandardizer(selected.data) : null;
+    const data: LinearData = scaler ? standardizeData(selected.data, scaler) : selected.data;
+    rowsPerEpoch = data.n;
+    const outcome = await b.train(data, { lr: args.lr, maxEpochs: args.epochs, tol: args.tol, batchSize: args.batchSize, seed: args.seed }, progress);
+    return { ...outcome, features: selected.features, rows: selected.rows, droppedRows: selected.droppedRows, scaler };
+  });
   const seconds = (performance.now() - started) / 1000;
   const params = scaler ? paramsToOriginal(scaler, result.w, result.b) : { w: result.w, b: result.b };
   const grad = scaler ? gradientToOriginal(scaler, final) : final;
@@ -93,8 +146,8 @@ export async function trainCommand(args: TrainArgs, io: Io): Promise<number> {
     loss: grad.loss,
     gradNorm: norm(grad),
     epochs: result.epochs,
-    rows: selected.rows,
-    droppedRows: selected.droppedRows,
+    rows,
+    droppedRows,
     device: backend.device,
     adapter: backend.adapter,
     stopReason: result.stopReason,

@@ -14,6 +14,10 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 
 export class GpuSession {
   private data: Buffer | null = null;
+  /** Streamed runs: one pass over the source, chunk by chunk, packed as the page expects. */
+  private streamPass: (() => AsyncIterable<Buffer>) | null = null;
+  private streamIterator: AsyncIterator<Buffer> | null = null;
+  private streamError: Error | null = null;
   private onEpoch: ((info: EpochInfo) => void) | undefined;
   /** Device-loss recovery messages from the page. */
   onNotice: ((message: string) => void) | undefined;
@@ -38,6 +42,20 @@ export class GpuSession {
         if (path === '/') return route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>nabla</title>' });
         if (path === '/nabla-engine.js') return route.fulfill({ contentType: 'text/javascript', body: bundle });
         if (path === '/data.bin' && session?.data) return route.fulfill({ contentType: 'application/octet-stream', body: session.data });
+        if (path === '/stream/start' && session?.streamPass) {
+          session.streamIterator = session.streamPass()[Symbol.asyncIterator]();
+          return route.fulfill({ status: 200, body: 'ok' });
+        }
+        if (path === '/stream/next' && session?.streamIterator) {
+          try {
+            const next = await session.streamIterator.next();
+            if (next.done) return route.fulfill({ status: 204 });
+            return route.fulfill({ contentType: 'application/octet-stream', body: next.value });
+          } catch (e) {
+            session.streamError = e as Error;
+            return route.fulfill({ status: 500, body: (e as Error).message });
+          }
+        }
         return route.fulfill({ status: 404, body: 'not found' });
       });
       await page.exposeFunction('nablaEpoch', (info: EpochInfo) => session?.onEpoch?.(info));
@@ -72,6 +90,34 @@ export class GpuSession {
       return await GpuSession.evaluate(this.page, { ...job, dataUrl: `${ORIGIN}/data.bin`, n: data.n, d: data.d } as GpuJob);
     } finally {
       this.data = null;
+      this.onEpoch = undefined;
+    }
+  }
+
+  /** Full-batch training where the page pulls every chunk from `pass()` for every evaluation. */
+  async runStreamed(
+    job: Omit<Extract<GpuJob, { kind: 'train-stream' }>, 'streamUrl'>,
+    pass: () => AsyncIterable<{ x: Float32Array; y: Float32Array; rows: number }>,
+    onEpoch?: (info: EpochInfo) => void,
+  ): Promise<GpuJobResult> {
+    this.streamPass = async function* () {
+      for await (const c of pass()) {
+        const packed = Buffer.alloc((c.x.length + c.rows) * 4);
+        Buffer.from(c.x.buffer, c.x.byteOffset, c.x.byteLength).copy(packed, 0);
+        Buffer.from(c.y.buffer, c.y.byteOffset, c.rows * 4).copy(packed, c.x.byteLength);
+        yield packed;
+      }
+    };
+    this.onEpoch = onEpoch;
+    this.streamError = null;
+    try {
+      return await GpuSession.evaluate(this.page, { ...job, streamUrl: `${ORIGIN}/stream` });
+    } catch (e) {
+      // A data error on the Node side (a bad cell mid-file) is the real cause; the page saw only HTTP 500.
+      throw this.streamError ?? e;
+    } finally {
+      this.streamPass = null;
+      this.streamIterator = null;
       this.onEpoch = undefined;
     }
   }

@@ -1,8 +1,8 @@
 // What a headless page runs for the CLI: fetch the samples, build the engine, train or evaluate,
 // and hand back plain JSON. Runs inside the browser (or Deno); never falls back to the CPU.
 import type { EpochInfo, TrainOptions } from '../models/linear.ts';
-import { requestGpu, type AdapterSummary } from './device.ts';
-import { GpuLinearEngine } from './gpu-linear-engine.ts';
+import { requestGpu, type AdapterSummary, type GpuContext } from './device.ts';
+import { GpuLinearEngine, type ChunkStream } from './gpu-linear-engine.ts';
 import { trainWithRecovery } from './recovering-trainer.ts';
 import { GpuModelEngine } from './models/gpu-model-engine.ts';
 import type { NetworkConfig } from '../models/network.ts';
@@ -26,7 +26,16 @@ export type GpuJob =
     /** Largest GPU data chunk in bytes (default: one storage binding). */
     chunkBytes?: number;
   }
-  | { kind: 'model-train'; dataUrl: string; n: number; d: number; config: NetworkConfig; options: ModelJobOptions };
+  | { kind: 'model-train'; dataUrl: string; n: number; d: number; config: NetworkConfig; options: ModelJobOptions }
+  | {
+    /** Full-batch training over data the page pulls chunk by chunk for every evaluation (streamUrl/next). */
+    kind: 'train-stream';
+    streamUrl: string;
+    n: number;
+    d: number;
+    chunkRows: number;
+    train: Omit<TrainOptions, 'onEpoch' | 'signal' | 'init' | 'batchSize'>;
+  };
 
 export interface GpuJobResult {
   adapter: AdapterSummary;
@@ -42,11 +51,42 @@ export interface GpuJobResult {
   };
 }
 
+/** Chunks as the CLI serves them: rows * d features then rows targets, float32; 204 ends a pass. */
+async function trainStreamed(gpu: GpuContext, job: Extract<GpuJob, { kind: 'train-stream' }>, onEpoch?: (info: EpochInfo) => void) {
+  const { n, d, chunkRows, streamUrl } = job;
+  const stream: ChunkStream = {
+    n, d, chunkRows,
+    async *read() {
+      await fetch(`${streamUrl}/start`);
+      for (;;) {
+        const r = await fetch(`${streamUrl}/next`);
+        if (r.status === 204) return;
+        if (!r.ok) throw new Error(`stream: HTTP ${r.status}: ${await r.text()}`);
+        const bytes = await r.arrayBuffer();
+        const rows = bytes.byteLength / ((d + 1) * 4);
+        yield { x: new Float32Array(bytes, 0, rows * d), y: new Float32Array(bytes, rows * d * 4, rows), rows };
+      }
+    },
+  };
+  const engine = await GpuLinearEngine.createStreamed(gpu, stream);
+  try {
+    const r = await engine.train({ ...job.train, onEpoch });
+    const g = await engine.gradient({ w: r.w, b: r.b });
+    return {
+      gradient: { loss: g.loss, gradW: Array.from(g.gradW), gradB: g.gradB },
+      train: { ...r, w: Array.from(r.w), device: 'gpu' as const, adapter: engine.adapter },
+    };
+  } finally {
+    engine.dispose();
+  }
+}
+
 export async function runGpuJob(job: GpuJob, onEpoch?: (info: EpochInfo) => void, onNotice?: (message: string) => void): Promise<GpuJobResult> {
   const gpu = await requestGpu();
   try {
     const adapter = gpu.summary;
     if (job.kind === 'probe') return { adapter };
+    if (job.kind === 'train-stream') return { adapter, ...(await trainStreamed(gpu, job, onEpoch)) };
     const response = await fetch(job.dataUrl);
     if (!response.ok) throw new Error(`fetching ${job.dataUrl}: HTTP ${response.status}`);
     const bytes = await response.arrayBuffer();

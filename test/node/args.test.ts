@@ -17,7 +17,7 @@ describe('parseCli: accepted input', () => {
     const a = parseCli(['train']) as TrainArgs;
     expect(a).toEqual({
       command: 'train', data: null, target: 'y', device: 'auto', onInvalid: 'drop-missing', json: false,
-      lr: 0.1, epochs: 1000, tol: 1e-6, standardize: true, batchSize: undefined, seed: 0,
+      lr: 0.1, epochs: 1000, tol: 1e-6, standardize: true, batchSize: undefined, seed: 0, stream: false,
     });
     expect('features' in a).toBe(false);
   });
@@ -29,7 +29,7 @@ describe('parseCli: accepted input', () => {
     ]) as TrainArgs;
     expect(a).toEqual({
       command: 'train', data: 'd.csv', target: 'price', features: ['a', 'b', 'c'], device: 'cpu', onInvalid: 'drop-missing', json: true,
-      lr: 0.05, epochs: 20, tol: 1e-9, standardize: false, batchSize: undefined, seed: 0,
+      lr: 0.05, epochs: 20, tol: 1e-9, standardize: false, batchSize: undefined, seed: 0, stream: false,
     });
   });
 
