@@ -11,6 +11,8 @@ import {
 import { STATUS_CONVERGED, STATUS_DIVERGED, STATUS_RUNNING } from '../cpu/apply_update.ts';
 import type { GpuContext } from './device.ts';
 import { DeviceIo } from './device-io.ts';
+import { StandardizePass } from './passes/standardize-pass.ts';
+import type { Standardizer } from '../models/standardize.ts';
 
 export { GpuDeviceLostError } from './device-io.ts';
 import type { LinearGridPlan } from './dispatch.ts';
@@ -56,6 +58,11 @@ export interface GpuLinearEngineOptions {
   partialsWgsl?: string;
   /** Largest X chunk in bytes (default and cap: the adapter's storage binding); small values test chunking. */
   chunkBytes?: number;
+  /**
+   * Standardize features and target on the GPU with these statistics (computed in one float64 pass on the
+   * host): resident chunks once after upload, streamed chunks after each upload.
+   */
+  standardize?: Standardizer;
 }
 
 export class GpuLinearEngine implements LinearEngine {
@@ -80,6 +87,8 @@ export class GpuLinearEngine implements LinearEngine {
     private readonly chunkRows: number[],
     /** Streamed data: `chunks` then holds two staging pairs, chunk k using pair k % 2. */
     private readonly stream: ChunkStream | null = null,
+    /** GPU standardization: the pass, and per data chunk its bind group (and uniforms, owned here). */
+    private readonly standardizer: { pass: StandardizePass; chunks: Array<{ bindGroup: GPUBindGroup; uniforms: GPUBuffer }> } | null = null,
   ) {
     this.adapter = gpu.summary.name;
     this.io = new DeviceIo(gpu.device, kLabel);
@@ -149,7 +158,21 @@ export class GpuLinearEngine implements LinearEngine {
         uniforms: buffers.updateUniforms, gradLoss: buffers.gradLoss, theta: buffers.theta, thetaPrev: buffers.thetaPrev,
         state: buffers.state, history: buffers.history,
       });
-      const engine = new GpuLinearEngine(gpu, n, d, chunks, buffers, historyCap, partialsPass, reducePass, updatePass, options, specs.map((c) => c.rows), stream);
+      let standardizer = null;
+      if (options.standardize) {
+        const pass = await StandardizePass.create(device, d, plan.workgroupSize, options.standardize);
+        const targets = stream ? specs.map((_, k) => chunks[k % 2]) : chunks;
+        standardizer = { pass, chunks: specs.map((c, k) => pass.bind(targets[k].x, targets[k].y, c.rows, `chunk${k}`)) };
+        if (!stream) {
+          // Resident data is standardized once, in place, right after its upload.
+          const encoder = device.createCommandEncoder({ label: `${kLabel}.standardize.encoder` });
+          const compute = encoder.beginComputePass({ label: `${kLabel}.standardize.pass` });
+          for (const c of standardizer.chunks) pass.run(compute, c.bindGroup);
+          compute.end();
+          device.queue.submit([encoder.finish()]);
+        }
+      }
+      const engine = new GpuLinearEngine(gpu, n, d, chunks, buffers, historyCap, partialsPass, reducePass, updatePass, options, specs.map((c) => c.rows), stream, standardizer);
       engine.batchSet(n); // the full batch, built now so that training allocates nothing
       return engine;
     } catch (e) {
@@ -252,6 +275,7 @@ export class GpuLinearEngine implements LinearEngine {
       const encoder = device.createCommandEncoder({ label: `${kLabel}.stream.chunk${k}` });
       const pass = encoder.beginComputePass({ label: `${kLabel}.stream.pass` });
       const slice = batch.slices[k];
+      if (this.standardizer) this.standardizer.pass.run(pass, this.standardizer.chunks[k].bindGroup);
       this.partialsPass.run(pass, slice.bindGroup, slice.plan);
       pass.end();
       await this.io.submitChecked(encoder, 'stream');
@@ -439,6 +463,10 @@ export class GpuLinearEngine implements LinearEngine {
       c.y.destroy();
     }
     for (const set of this.batchSets.values()) for (const u of set.uniforms) u.destroy();
+    if (this.standardizer) {
+      this.standardizer.pass.destroy();
+      for (const c of this.standardizer.chunks) c.uniforms.destroy();
+    }
     this.batchSets.clear();
   }
 }

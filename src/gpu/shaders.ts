@@ -6,6 +6,7 @@ import linearPartialsQuad from '../../shaders/linear_partials_quad.wgsl?raw';
 import reducePartials from '../../shaders/reduce_partials.wgsl?raw';
 import applyUpdate from '../../shaders/apply_update.wgsl?raw';
 import readBandwidth from '../../shaders/read_bandwidth.wgsl?raw';
+import standardize from '../../shaders/standardize.wgsl?raw';
 
 export const shaderSources = {
   linearLayout,
@@ -14,4 +15,5 @@ export const shaderSources = {
   reducePartials,
   applyUpdate,
   readBandwidth,
+  standardize,
 } as const;
