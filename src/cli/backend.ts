@@ -3,6 +3,7 @@
 // the CPU loop for this memory-bound job, so auto says so and uses the CPU.
 import type { EpochInfo, GradientResult, LinearData, LinearParams, TrainOptions, TrainResult } from '../models/linear.ts';
 import { CpuLinearEngine } from '../cpu/cpu-linear-engine.ts';
+import { standardizeData, type Standardizer } from '../models/standardize.ts';
 import type { DeviceChoice } from './args.ts';
 import { GpuSession } from './gpu-session.ts';
 import { CpuModelEngine } from '../cpu/cpu-model-engine.ts';
@@ -28,11 +29,14 @@ export interface Backend {
   device: 'gpu' | 'cpu';
   adapter: string | null;
   gradient(data: LinearData, at: LinearParams): Promise<GradientResult>;
-  /** Trains, then evaluates the full gradient at the parameters it returns. */
-  train(data: LinearData, options: Omit<TrainOptions, 'onEpoch' | 'init'>, onEpoch?: (i: EpochInfo) => void): Promise<TrainOutcome>;
+  /**
+   * Trains, then evaluates the full gradient at the parameters it returns. With a scaler the data is
+   * standardized first (on the GPU there, on the host for the CPU path); results are in standardized units.
+   */
+  train(data: LinearData, options: Omit<TrainOptions, 'onEpoch' | 'init'>, onEpoch?: (i: EpochInfo) => void, scaler?: Standardizer | null): Promise<TrainOutcome>;
   /** Full-batch training over data pulled chunk by chunk per evaluation (GPU only). */
   trainStreamed?(
-    job: { n: number; d: number; chunkRows: number; train: Omit<TrainOptions, 'onEpoch' | 'init' | 'signal' | 'batchSize'> },
+    job: { n: number; d: number; chunkRows: number; train: Omit<TrainOptions, 'onEpoch' | 'init' | 'signal' | 'batchSize'>; scaler: Standardizer | null },
     pass: () => AsyncIterable<{ x: Float32Array; y: Float32Array; rows: number }>,
     onEpoch?: (i: EpochInfo) => void,
   ): Promise<TrainOutcome>;
@@ -47,8 +51,8 @@ class CpuBackend implements Backend {
   async gradient(data: LinearData, at: LinearParams) {
     return new CpuLinearEngine(data).gradient(at);
   }
-  async train(data: LinearData, options: Omit<TrainOptions, 'onEpoch' | 'init'>, onEpoch?: (i: EpochInfo) => void) {
-    const engine = new CpuLinearEngine(data);
+  async train(data: LinearData, options: Omit<TrainOptions, 'onEpoch' | 'init'>, onEpoch?: (i: EpochInfo) => void, scaler?: Standardizer | null) {
+    const engine = new CpuLinearEngine(scaler ? standardizeData(data, scaler) : data);
     const result = await engine.train({ ...options, onEpoch });
     return { result, final: await engine.gradient(result), device: this.device, adapter: null };
   }
@@ -70,9 +74,9 @@ class GpuBackend implements Backend {
     const r = await this.session.run({ kind: 'gradient', at: { w: Array.from(at.w), b: at.b }, chunkBytes: this.chunkBytes }, data);
     return toGradient(r.gradient!);
   }
-  async train(data: LinearData, options: Omit<TrainOptions, 'onEpoch' | 'init'>, onEpoch?: (i: EpochInfo) => void) {
+  async train(data: LinearData, options: Omit<TrainOptions, 'onEpoch' | 'init'>, onEpoch?: (i: EpochInfo) => void, scaler?: Standardizer | null) {
     const { signal: _signal, ...train } = options;
-    const r = await this.session.run({ kind: 'train', train, chunkBytes: this.chunkBytes }, data, onEpoch);
+    const r = await this.session.run({ kind: 'train', train, chunkBytes: this.chunkBytes, standardize: plainScaler(scaler) }, data, onEpoch);
     const { device, adapter, ...t } = r.train!;
     return {
       result: { ...t, w: Float64Array.from(t.w), stopReason: t.stopReason as TrainResult['stopReason'] },
@@ -82,11 +86,12 @@ class GpuBackend implements Backend {
     };
   }
   async trainStreamed(
-    job: { n: number; d: number; chunkRows: number; train: Omit<TrainOptions, 'onEpoch' | 'init' | 'signal' | 'batchSize'> },
+    job: { n: number; d: number; chunkRows: number; train: Omit<TrainOptions, 'onEpoch' | 'init' | 'signal' | 'batchSize'>; scaler: Standardizer | null },
     pass: () => AsyncIterable<{ x: Float32Array; y: Float32Array; rows: number }>,
     onEpoch?: (i: EpochInfo) => void,
   ): Promise<TrainOutcome> {
-    const r = await this.session.runStreamed({ kind: 'train-stream', n: job.n, d: job.d, chunkRows: job.chunkRows, train: job.train }, pass, onEpoch);
+    const { scaler, ...rest } = job;
+    const r = await this.session.runStreamed({ kind: 'train-stream', ...rest, standardize: plainScaler(scaler) }, pass, onEpoch);
     const { device, adapter, ...t } = r.train!;
     return {
       result: { ...t, w: Float64Array.from(t.w), stopReason: t.stopReason as TrainResult['stopReason'] },
@@ -107,6 +112,10 @@ class GpuBackend implements Backend {
   close() {
     return this.session.close();
   }
+}
+
+function plainScaler(s: Standardizer | null | undefined) {
+  return s ? { mean: Array.from(s.mean), std: Array.from(s.std), yMean: s.yMean, yStd: s.yStd } : undefined;
 }
 
 function toGradient(g: { loss: number; gradW: number[]; gradB: number }): GradientResult {

@@ -1,10 +1,10 @@
 // `nabla train` and `nabla gradient`: load, select, (standardize), compute, report.
-import type { EpochInfo, GradientResult, LinearData } from '../models/linear.ts';
+import type { EpochInfo, GradientResult } from '../models/linear.ts';
 import { selectLinearData, type SelectedData } from '../data/select.ts';
 import { openSource, readAllChunks } from '../data/source.ts';
 import { convertToRaw } from '../data/convert.ts';
 import { seedExampleTable } from '../data/seed-example.ts';
-import { fitStandardizer, gradientToOriginal, paramsToOriginal, standardizeData, type Standardizer } from '../models/standardize.ts';
+import { fitStandardizer, gradientToOriginal, paramsToOriginal, type Standardizer } from '../models/standardize.ts';
 import { computeStandardizer } from '../data/stats.ts';
 import type { ConvertArgs, GradientArgs, TrainArgs } from './args.ts';
 import { UsageError } from './args.ts';
@@ -89,21 +89,13 @@ async function trainStreamed(args: TrainArgs, io: Io, backend: Backend, onRows: 
   const stats = await computeStandardizer(source, chunkRows);
   const scaler = args.standardize ? stats.standardizer : null;
   onRows(stats.rows);
-  const pass = async function* () {
-    for await (const c of source.chunks(chunkRows)) {
-      yield scaler ? standardizeData({ x: c.x, y: c.y, n: c.rows, d }, scaler) : { x: c.x, y: c.y, n: c.rows, d };
-    }
-  };
+  // Raw chunks go to the page; the GPU standardizes each one after its upload.
   const outcome = await backend.trainStreamed(
-    { n: stats.rows, d, chunkRows, train: { lr: args.lr, maxEpochs: args.epochs, tol: args.tol } },
-    () => mapRows(pass()),
+    { n: stats.rows, d, chunkRows, train: { lr: args.lr, maxEpochs: args.epochs, tol: args.tol }, scaler },
+    () => source.chunks(chunkRows),
     progress,
   );
   return { ...outcome, features: source.features, rows: stats.rows, droppedRows: stats.droppedRows, scaler };
-}
-
-async function* mapRows(chunks: AsyncIterable<LinearData>) {
-  for await (const c of chunks) yield { x: c.x, y: c.y, rows: c.n };
 }
 
 export async function trainCommand(args: TrainArgs, io: Io): Promise<number> {
@@ -131,9 +123,10 @@ export async function trainCommand(args: TrainArgs, io: Io): Promise<number> {
     }
     const selected = await load(args, io);
     const scaler = args.standardize ? fitStandardizer(selected.data) : null;
-    const data: LinearData = scaler ? standardizeData(selected.data, scaler) : selected.data;
-    rowsPerEpoch = data.n;
-    const outcome = await b.train(data, { lr: args.lr, maxEpochs: args.epochs, tol: args.tol, batchSize: args.batchSize, seed: args.seed }, progress);
+    rowsPerEpoch = selected.data.n;
+    const outcome = await b.train(selected.data, {
+      lr: args.lr, maxEpochs: args.epochs, tol: args.tol, batchSize: args.batchSize, seed: args.seed,
+    }, progress, scaler);
     return { ...outcome, features: selected.features, rows: selected.rows, droppedRows: selected.droppedRows, scaler };
   });
   const seconds = (performance.now() - started) / 1000;

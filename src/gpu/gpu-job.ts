@@ -6,6 +6,7 @@ import { GpuLinearEngine, type ChunkStream } from './gpu-linear-engine.ts';
 import { trainWithRecovery } from './recovering-trainer.ts';
 import { GpuModelEngine } from './models/gpu-model-engine.ts';
 import type { NetworkConfig } from '../models/network.ts';
+import type { Standardizer } from '../models/standardize.ts';
 import type { ModelTrainOptions } from '../models/model-engine.ts';
 import { fromPlainSnapshot, toPlainSnapshot, type PlainModelSnapshot } from '../models/plain-snapshot.ts';
 
@@ -25,6 +26,8 @@ export type GpuJob =
     train?: Omit<TrainOptions, 'onEpoch' | 'signal' | 'init'>;
     /** Largest GPU data chunk in bytes (default: one storage binding). */
     chunkBytes?: number;
+    /** Standardize on the GPU with these statistics (train only). */
+    standardize?: PlainStandardizer;
   }
   | { kind: 'model-train'; dataUrl: string; n: number; d: number; config: NetworkConfig; options: ModelJobOptions }
   | {
@@ -35,7 +38,20 @@ export type GpuJob =
     d: number;
     chunkRows: number;
     train: Omit<TrainOptions, 'onEpoch' | 'signal' | 'init' | 'batchSize'>;
+    standardize?: PlainStandardizer;
   };
+
+/** A Standardizer with plain arrays, as it crosses page.evaluate. */
+export interface PlainStandardizer {
+  mean: number[];
+  std: number[];
+  yMean: number;
+  yStd: number;
+}
+
+function fromPlain(s: PlainStandardizer | undefined): Standardizer | undefined {
+  return s && { mean: Float64Array.from(s.mean), std: Float64Array.from(s.std), yMean: s.yMean, yStd: s.yStd };
+}
 
 export interface GpuJobResult {
   adapter: AdapterSummary;
@@ -68,7 +84,7 @@ async function trainStreamed(gpu: GpuContext, job: Extract<GpuJob, { kind: 'trai
       }
     },
   };
-  const engine = await GpuLinearEngine.createStreamed(gpu, stream);
+  const engine = await GpuLinearEngine.createStreamed(gpu, stream, { standardize: fromPlain(job.standardize) });
   try {
     const r = await engine.train({ ...job.train, onEpoch });
     const g = await engine.gradient({ w: r.w, b: r.b });
@@ -114,7 +130,7 @@ export async function runGpuJob(job: GpuJob, onEpoch?: (info: EpochInfo) => void
       }
     }
     if (!job.train) throw new Error('train job without options');
-    const r = await trainWithRecovery(gpu, data, { ...job.train, init: at, onEpoch }, { acquire: () => requestGpu(), notice: onNotice, engine: { chunkBytes: job.chunkBytes } });
+    const r = await trainWithRecovery(gpu, data, { ...job.train, init: at, onEpoch }, { acquire: () => requestGpu(), notice: onNotice, engine: { chunkBytes: job.chunkBytes, standardize: fromPlain(job.standardize) } });
     const { final, recoveries: _r, ...result } = r;
     return {
       adapter,
