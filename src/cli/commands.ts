@@ -27,7 +27,9 @@ async function load(args: TrainArgs | GradientArgs, io: Io): Promise<SelectedDat
   // Every format is read through its streaming source; training needs the samples in memory (CPU path,
   // or the upload to the GPU page), so the chunks are joined here.
   const source = await openSource(args.data, opts);
+  const started = performance.now();
   const all = await readAllChunks(source);
+  if (!args.json && args.command === 'train') io.err(`read ${all.n} rows (${all.droppedRows} dropped) from ${args.data} in ${((performance.now() - started) / 1000).toFixed(2)} s`);
   return {
     data: { x: all.x, y: all.y, n: all.n, d: all.d },
     features: source.features,
@@ -86,7 +88,11 @@ async function trainStreamed(args: TrainArgs, io: Io, backend: Backend, onRows: 
   const d = source.features.length;
   const chunkBytes = Math.floor((args.chunkMb ?? 64) * 2 ** 20);
   const chunkRows = Math.max(4, Math.floor(chunkBytes / (d * 4) / 4) * 4);
+  const read = performance.now();
   const stats = await computeStandardizer(source, chunkRows);
+  if (!args.json) {
+    io.err(`read ${stats.rows} rows (${stats.droppedRows} dropped) from ${args.data} in ${((performance.now() - read) / 1000).toFixed(2)} s; streaming ${chunkRows}-row chunks`);
+  }
   const scaler = args.standardize ? stats.standardizer : null;
   onRows(stats.rows);
   // Raw chunks go to the page; the GPU standardizes each one after its upload.

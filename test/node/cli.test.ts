@@ -148,7 +148,8 @@ describe('nabla train --device cpu', () => {
     expect(run.stdout).toMatch(/^ {2}J = /m);
     expect(run.stdout).toMatch(/\|grad J\| = /);
     expect(run.stdout).not.toMatch(/^epoch/m);
-    const progress = run.stderr.trim().split('\n');
+    const [readLine, ...progress] = run.stderr.trim().split('\n');
+    expect(readLine).toMatch(/^read 9 rows \(0 dropped\) from \S+good\.csv in \d+\.\d\d s$/);
     expect(progress.length).toBeGreaterThanOrEqual(1);
     for (const line of progress) expect(line).toMatch(/^epoch +\d+ {2}loss \S+ {2}\|grad J\| \S+ {2}\S+ samples\/s$/);
     expect(progress[0]).toMatch(/^epoch +0 /);
