@@ -1,6 +1,10 @@
-// Node's route to WebGPU: headless Chromium driven by Playwright, with the engine bundle and the data
-// served from intercepted localhost URLs (a secure context, no server, no network).
+// Node's route to WebGPU: headless Chromium driven by Playwright. A loopback HTTP server of this process
+// serves the page, the engine bundle and the samples (one origin: loopback is a secure context, and
+// Chromium's local-network checks allow same-origin requests). Playwright's request interception would
+// carry the data across the DevTools protocol as base64, several times slower.
 import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import type { LinearData, EpochInfo } from '../models/linear.ts';
 import type { GpuJob, GpuJobResult } from '../gpu/gpu-job.ts';
@@ -8,7 +12,6 @@ import type { AdapterSummary } from '../gpu/device.ts';
 import { chromiumPath, CHROMIUM_WEBGPU_ARGS } from './chromium-flags.ts';
 import { ensureEngineBundle } from './engine-bundle.ts';
 
-const ORIGIN = 'http://localhost';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
@@ -22,7 +25,36 @@ export class GpuSession {
   /** Device-loss recovery messages from the page. */
   onNotice: ((message: string) => void) | undefined;
 
-  private constructor(private readonly browser: Browser, private readonly page: Page, readonly adapter: AdapterSummary) {}
+  private dataOrigin = '';
+
+  private constructor(private readonly browser: Browser, private readonly page: Page, readonly adapter: AdapterSummary, private readonly server: Server) {}
+
+  private static bundle: Buffer | null = null;
+
+  /** Serves /data.bin and /stream/{start,next} to the page (loopback only, any origin may read). */
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+    const headers = { 'content-type': 'application/octet-stream' };
+    if (path === '/') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>nabla</title>');
+    if (path === '/nabla-engine.js') return void res.writeHead(200, { 'content-type': 'text/javascript' }).end(GpuSession.bundle);
+    if (path === '/data.bin' && this.data) return void res.writeHead(200, headers).end(this.data);
+    if (path === '/stream/start' && this.streamPass) {
+      await this.streamIterator?.return?.();
+      this.streamIterator = this.streamPass()[Symbol.asyncIterator]();
+      return void res.writeHead(200, headers).end();
+    }
+    if (path === '/stream/next' && this.streamIterator) {
+      try {
+        const next = await this.streamIterator.next();
+        if (next.done) return void res.writeHead(204, headers).end();
+        return void res.writeHead(200, headers).end(next.value);
+      } catch (e) {
+        this.streamError = e as Error;
+        return void res.writeHead(500, headers).end((e as Error).message);
+      }
+    }
+    res.writeHead(404, headers).end('not found');
+  }
 
   /** Starts Chromium and asks it for an adapter; throws with the reason when there is none. */
   static async open(): Promise<GpuSession> {
@@ -34,37 +66,29 @@ export class GpuSession {
     } catch (e) {
       throw new Error(`could not start Chromium at ${chromiumPath()} (set NABLA_CHROMIUM or install Debian's chromium): ${(e as Error).message.split('\n')[0]}`);
     }
+    GpuSession.bundle = bundle;
+    let session: GpuSession | null = null;
+    let pending: GpuSession | null = null;
+    const server = createServer((req, res) => {
+      const owner = session ?? pending;
+      if (!owner) return void res.writeHead(503).end();
+      owner.serve(req, res).catch((e) => res.destroy(e as Error));
+    });
     try {
+      await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
       const page = await browser.newPage();
-      let session: GpuSession | null = null;
-      await page.route(`${ORIGIN}/**`, async (route) => {
-        const path = new URL(route.request().url()).pathname;
-        if (path === '/') return route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>nabla</title>' });
-        if (path === '/nabla-engine.js') return route.fulfill({ contentType: 'text/javascript', body: bundle });
-        if (path === '/data.bin' && session?.data) return route.fulfill({ contentType: 'application/octet-stream', body: session.data });
-        if (path === '/stream/start' && session?.streamPass) {
-          session.streamIterator = session.streamPass()[Symbol.asyncIterator]();
-          return route.fulfill({ status: 200, body: 'ok' });
-        }
-        if (path === '/stream/next' && session?.streamIterator) {
-          try {
-            const next = await session.streamIterator.next();
-            if (next.done) return route.fulfill({ status: 204 });
-            return route.fulfill({ contentType: 'application/octet-stream', body: next.value });
-          } catch (e) {
-            session.streamError = e as Error;
-            return route.fulfill({ status: 500, body: (e as Error).message });
-          }
-        }
-        return route.fulfill({ status: 404, body: 'not found' });
-      });
       await page.exposeFunction('nablaEpoch', (info: EpochInfo) => session?.onEpoch?.(info));
       await page.exposeFunction('nablaNotice', (message: string) => session?.onNotice?.(message));
-      await page.goto(`${ORIGIN}/`);
+      const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      // The page and bundle are served before the adapter is known: a provisional session serves them.
+      pending = new GpuSession(browser, page, { vendor: '', architecture: '', description: '', isFallback: false, name: '' }, server);
+      await page.goto(`${origin}/`);
       const probe = await GpuSession.evaluate(page, { kind: 'probe' });
-      session = new GpuSession(browser, page, probe.adapter);
+      session = new GpuSession(browser, page, probe.adapter, server);
+      session.dataOrigin = origin;
       return session;
     } catch (e) {
+      server.close();
       await browser.close();
       throw e;
     }
@@ -87,7 +111,7 @@ export class GpuSession {
     this.data = packed;
     this.onEpoch = onEpoch;
     try {
-      return await GpuSession.evaluate(this.page, { ...job, dataUrl: `${ORIGIN}/data.bin`, n: data.n, d: data.d } as GpuJob);
+      return await GpuSession.evaluate(this.page, { ...job, dataUrl: `${this.dataOrigin}/data.bin`, n: data.n, d: data.d } as GpuJob);
     } finally {
       this.data = null;
       this.onEpoch = undefined;
@@ -111,7 +135,7 @@ export class GpuSession {
     this.onEpoch = onEpoch;
     this.streamError = null;
     try {
-      return await GpuSession.evaluate(this.page, { ...job, streamUrl: `${ORIGIN}/stream` });
+      return await GpuSession.evaluate(this.page, { ...job, streamUrl: `${this.dataOrigin}/stream` });
     } catch (e) {
       // A data error on the Node side (a bad cell mid-file) is the real cause; the page saw only HTTP 500.
       throw this.streamError ?? e;
@@ -124,5 +148,8 @@ export class GpuSession {
 
   async close(): Promise<void> {
     await this.browser.close();
+    // Keep-alive sockets from the page would otherwise hold the process open.
+    this.server.closeAllConnections();
+    this.server.close();
   }
 }
