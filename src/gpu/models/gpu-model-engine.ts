@@ -10,6 +10,7 @@ import { stateSlots } from '../../optim/config.ts';
 import { createOptimState } from '../../cpu/optim_update.ts';
 import type { GpuContext } from '../device.ts';
 import { createBufferChecked, createUploadedBuffer } from '../resources.ts';
+import { DeviceIo } from '../device-io.ts';
 import { planMlp, type MlpPlan } from './mlp-plan.ts';
 import { MlpGradientPasses, MlpHistoryPass, type MlpBuffers } from './mlp-passes.ts';
 import { OptimUpdatePass } from './optim-update-pass.ts';
@@ -27,6 +28,7 @@ export class GpuModelEngine implements ModelEngine {
   readonly device = 'gpu' as const;
   readonly adapter: string;
   private disposed = false;
+  private readonly io: DeviceIo;
 
   private constructor(
     private readonly gpu: GpuContext,
@@ -39,6 +41,7 @@ export class GpuModelEngine implements ModelEngine {
     private readonly slots: number,
   ) {
     this.adapter = gpu.summary.name;
+    this.io = new DeviceIo(gpu.device, kLabel);
   }
 
   static async create(gpu: GpuContext, config: NetworkConfig, data: ModelData, options: GpuModelEngineOptions = {}): Promise<GpuModelEngine> {
@@ -79,19 +82,13 @@ export class GpuModelEngine implements ModelEngine {
 
   private live(): GPUDevice {
     if (this.disposed) throw new Error('GpuModelEngine: used after dispose()');
-    return this.gpu.device;
+    return this.io.live();
   }
 
+  /** Validation-scoped submit and read-back; a lost device is reported as GpuDeviceLostError, never a hang. */
   private async submitAndRead(encoder: GPUCommandEncoder, readback: GPUBuffer, bytes: number, what: string): Promise<ArrayBuffer> {
-    const device = this.live();
-    device.pushErrorScope('validation');
-    device.queue.submit([encoder.finish()]);
-    const error = await device.popErrorScope();
-    if (error) throw new Error(`${kLabel}.${what}: ${error.message}`);
-    await readback.mapAsync(GPUMapMode.READ, 0, bytes);
-    const out = readback.getMappedRange(0, bytes).slice(0);
-    readback.unmap();
-    return out;
+    await this.io.submitChecked(encoder, what);
+    return this.io.readBack(readback, bytes);
   }
 
   private async readbackBuffer(bytes: number): Promise<GPUBuffer> {
