@@ -191,11 +191,12 @@ export async function openCsvSource(path: string, opts: SourceOptions): Promise<
 
 /** Browser (or Node): a File or Blob, read through its stream. */
 export function openCsvBlob(blob: Blob, name: string, opts: SourceOptions): Promise<SampleSource> {
-  return csvSource(() => textPieces(blob), name, opts);
+  return csvSource(() => textPieces(blob.stream()), name, opts);
 }
 
-async function* textPieces(blob: Blob): AsyncGenerator<string> {
-  const reader = blob.stream().pipeThrough(new TextDecoderStream()).getReader();
+/** UTF-8 text of a byte stream, piece by piece; leaving early (an error, a cancelled run) releases it. */
+export async function* textPieces(bytes: ReadableStream<Uint8Array<ArrayBuffer>>): AsyncGenerator<string> {
+  const reader = bytes.pipeThrough(new TextDecoderStream()).getReader();
   try {
     for (;;) {
       const { done, value } = await reader.read();

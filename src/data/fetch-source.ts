@@ -1,6 +1,6 @@
 // CSV over HTTP, streamed: every pass over the data is one fetch whose body is decoded piece by piece, so a
 // page can train on a file larger than its memory. The server must serve the same bytes on every request.
-import { csvSource } from './csv-stream.ts';
+import { csvSource, textPieces } from './csv-stream.ts';
 import { DataError } from './errors.ts';
 import type { SampleSource, SourceOptions } from './source.ts';
 
@@ -16,15 +16,5 @@ async function* responsePieces(url: string, fetchImpl: typeof fetch): AsyncGener
     throw new DataError(`cannot fetch (${err instanceof Error ? err.message : String(err)})`, { file: url });
   }
   if (!response.ok || !response.body) throw new DataError(`cannot fetch (HTTP ${response.status})`, { file: url });
-  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      yield value;
-    }
-  } finally {
-    // Breaking out of a pass early (an error, a cancelled run) must release the connection.
-    await reader.cancel().catch(() => {});
-  }
+  yield* textPieces(response.body);
 }
