@@ -5,24 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { fileURLToPath } from 'node:url';
 import { csvSource, openCsvBlob, openCsvSource } from '../../src/data/csv-stream.ts';
-import { DataError } from '../../src/data/errors.ts';
 import { selectLinearData, type SelectOptions } from '../../src/data/select.ts';
 import { openSource, readAllChunks, type SampleChunk, type SampleSource } from '../../src/data/source.ts';
 import { parseCsvText, readTable } from '../../src/data/table.ts';
-
-const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
-
-async function errorOf(p: Promise<unknown>): Promise<DataError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(DataError);
-    return e as DataError;
-  }
-  throw new Error('expected a DataError, nothing was thrown');
-}
+import { fixture, asyncDataErrorOf as errorOf } from '../data-errors.ts';
 
 async function collect(src: SampleSource, maxRows: number): Promise<SampleChunk[]> {
   const out: SampleChunk[] = [];

@@ -3,15 +3,13 @@ import { readdirSync, existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Float64, Int64, Table, tableToIPC, Utf8, vectorFromArray, RecordBatch, makeData, Struct, Field, Schema } from 'apache-arrow';
 import { convertToRaw } from '../../src/data/convert.ts';
-import { DataError } from '../../src/data/errors.ts';
 import { encodeRawHeader, openRawSource, RAW_FIXED_HEADER_BYTES } from '../../src/data/raw-format.ts';
 import { openSource, readAllChunks, type SampleChunk } from '../../src/data/source.ts';
 import { writeParquet } from './data-parquet-writer.ts';
+import { fixture, asyncDataErrorOf as errorOf } from '../data-errors.ts';
 
-const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 let dir = '';
 const tmp = (name: string) => join(dir, name);
 beforeAll(async () => {
@@ -20,16 +18,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-async function errorOf(p: Promise<unknown> | (() => Promise<unknown>)): Promise<DataError> {
-  try {
-    await (typeof p === 'function' ? p() : p);
-  } catch (e) {
-    expect(e).toBeInstanceOf(DataError);
-    return e as DataError;
-  }
-  throw new Error('expected a DataError, nothing was thrown');
-}
 
 async function drain(path: string, opts = { target: 'y' }, maxRows = 7): Promise<SampleChunk[]> {
   const out: SampleChunk[] = [];

@@ -1,33 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { fileURLToPath } from 'node:url';
-import { DataError } from '../../src/data/errors.ts';
 import { classifyCell, selectLinearData, type SelectOptions } from '../../src/data/select.ts';
 import { parseCsvText, parseJsonText, readTable } from '../../src/data/table.ts';
-
-const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
+import { fixture, dataErrorOf, asyncDataErrorOf } from '../data-errors.ts';
 
 async function selectFixture(name: string, opts: SelectOptions) {
   return selectLinearData(await readTable(fixture(name)), opts);
-}
-
-function dataErrorOf(fn: () => unknown): DataError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DataError);
-    return e as DataError;
-  }
-  throw new Error('expected a DataError, nothing was thrown');
-}
-
-async function asyncDataErrorOf(p: Promise<unknown>): Promise<DataError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(DataError);
-    return e as DataError;
-  }
-  throw new Error('expected a DataError, nothing was thrown');
 }
 
 const csv = (text: string) => parseCsvText(text, 'data.csv');

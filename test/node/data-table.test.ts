@@ -1,30 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { fileURLToPath } from 'node:url';
 import { DataError } from '../../src/data/errors.ts';
 import { detectFormat, parseCsvText, parseJsonText, readTable, type Table } from '../../src/data/table.ts';
-
-const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
+import { fixture, dataErrorOf, asyncDataErrorOf } from '../data-errors.ts';
 
 /** The DataError a call throws; fails the test if it throws nothing or something else. */
-function dataErrorOf(fn: () => unknown): DataError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DataError);
-    return e as DataError;
-  }
-  throw new Error('expected a DataError, nothing was thrown');
-}
-
-async function asyncDataErrorOf(p: Promise<unknown>): Promise<DataError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(DataError);
-    return e as DataError;
-  }
-  throw new Error('expected a DataError, nothing was thrown');
-}
 
 function rowsOf(t: Table): unknown[][] {
   return Array.from({ length: t.rowCount }, (_, r) => t.columns.map((_, c) => t.cell(r, c)));
