@@ -6,7 +6,7 @@ override WG: u32 = 256u;
 override ACT: u32 = 0u;
 
 @group(0) @binding(0) var<uniform> mu: MlpUniforms;
-@group(0) @binding(1) var<storage, read> a_in: array<f32>;    // n x fan_in
+@group(0) @binding(1) var<storage, read> a_in: array<f32>;    // rows x_row.. x fan_in
 @group(0) @binding(2) var<storage, read> theta: array<f32>;
 @group(0) @binding(3) var<storage, read_write> a_out: array<f32>; // n x fan_out
 
@@ -18,7 +18,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   }
   let i = idx / mu.fan_out;
   let o = idx % mu.fan_out;
-  let row = i * mu.fan_in;
+  let row = (mu.x_row + i) * mu.fan_in;
   let w = mu.w_offset + o * mu.fan_in;
   var z = theta[mu.w_offset + mu.fan_out * mu.fan_in + o];
   for (var j = 0u; j < mu.fan_in; j = j + 1u) {

@@ -10,7 +10,7 @@ override WG: u32 = 256u;
 
 @group(0) @binding(0) var<uniform> mu: MlpUniforms;
 @group(0) @binding(1) var<storage, read> delta: array<f32>;  // n x fan_out
-@group(0) @binding(2) var<storage, read> a_in: array<f32>;   // n x fan_in
+@group(0) @binding(2) var<storage, read> a_in: array<f32>;   // rows x_row.. x fan_in
 @group(0) @binding(3) var<storage, read> losses: array<f32>; // n
 @group(0) @binding(4) var<storage, read_write> partials: array<f32>; // num_chunks x stride
 
@@ -32,7 +32,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let o = e / mu.fan_in;
     let j = e % mu.fan_in;
     for (var i = i0; i < i1; i = i + 1u) {
-      s = fma(delta[i * mu.fan_out + o], a_in[i * mu.fan_in + j], s);
+      s = fma(delta[i * mu.fan_out + o], a_in[(mu.x_row + i) * mu.fan_in + j], s);
     }
   } else if (e < weights + mu.fan_out) {
     let o = e - weights;

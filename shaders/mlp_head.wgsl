@@ -9,7 +9,7 @@ override HEAD: u32 = 0u;
 
 @group(0) @binding(0) var<uniform> mu: MlpUniforms;
 @group(0) @binding(1) var<storage, read> logits: array<f32>;       // n x K
-@group(0) @binding(2) var<storage, read> y: array<f32>;            // target or class index
+@group(0) @binding(2) var<storage, read> y: array<f32>;            // target or class index, rows y_row..
 @group(0) @binding(3) var<storage, read_write> delta: array<f32>;  // n x K
 @group(0) @binding(4) var<storage, read_write> losses: array<f32>; // n
 
@@ -29,7 +29,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   }
   let K = mu.fan_out;
   let base = i * K;
-  let yv = y[i];
+  let yv = y[mu.y_row + i];
   if (HEAD == 0u) {
     let r = logits[base] - yv;
     delta[base] = 2.0 * r;

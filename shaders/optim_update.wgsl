@@ -11,11 +11,12 @@ override KIND: u32 = 0u; // 0 sgd, 1 momentum, 2 nesterov, 3 adam, 4 adamw
 @group(0) @binding(3) var<storage, read_write> m: array<f32>;       // velocity or first moment
 @group(0) @binding(4) var<storage, read_write> v: array<f32>;       // second moment
 @group(0) @binding(5) var<storage, read> decay_mask: array<f32>;    // 1: decayed (weights), 0: not (biases)
+@group(0) @binding(6) var<storage, read> control: TrainControl;     // converged: no more updates
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
   let k = (wid.x + wid.y * os.groups_x) * WG + t;
-  if (k >= os.params) {
+  if (k >= os.params || control.status != 0u) {
     return;
   }
   let th = theta[k];

@@ -1,8 +1,10 @@
 // Structs and helpers shared by the mlp_*.wgsl stages. MlpUniforms mirrors packMlpUniforms() in
-// src/gpu/models/mlp-plan.ts; one buffer per (stage, layer), written once at engine creation.
+// src/gpu/models/mlp-plan.ts; one 256-byte slot per (chained step, stage), rewritten when the step's batch
+// changes. n counts the samples of this evaluation (a mini-batch); x and y are read from rows x_row and
+// y_row on, every other per-sample buffer from row 0.
 
 struct MlpUniforms {
-  n: u32,          // samples
+  n: u32,          // samples in this evaluation
   fan_in: u32,     // layer inputs (head: unused)
   fan_out: u32,    // layer outputs (head: K)
   w_offset: u32,   // W_l at theta[w_offset + o * fan_in + j]; b_l at theta[w_offset + fan_out * fan_in + o]
@@ -13,6 +15,8 @@ struct MlpUniforms {
   count: u32,      // threads with work in this dispatch
   loss_col: u32,   // = P
   has_loss: u32,   // 1: this grad-partials dispatch also sums the per-sample losses
+  x_row: u32,      // first row of a_in read (the batch start where a_in is the data x, else 0)
+  y_row: u32,      // first row of y read (head)
   inv_n: f32,
 }
 

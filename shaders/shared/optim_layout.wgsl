@@ -14,5 +14,12 @@ struct OptimStep {
   params: u32,
   step: u32,         // t, 1-based: the update this slot performs
   groups_x: u32,     // grid width once folded into 2-D
-  _pad: u32,
+  tol: f32,          // stop when |grad J| <= tol (negative: never)
+}
+
+// Written by mlp_history.wgsl when |grad J| reaches the tolerance; from then on optim_update.wgsl skips
+// every update of the submit, so the parameters stay those of the converged step. Zeroed by the host.
+struct TrainControl {
+  status: u32,     // 0 running, 1 converged
+  stopped_at: u32, // updates applied before the stop (os.step - 1 of the converged step)
 }

@@ -62,7 +62,7 @@ export interface GpuJobResult {
     device: 'gpu' | 'cpu'; adapter: string | null;
   };
   model?: {
-    theta: number[]; loss: number; gradNorm: number; epochs: number; stopReason: string; divergedAtEpoch?: number;
+    theta: number[]; loss: number; gradNorm: number; epochs: number; updates: number; stopReason: string; divergedAtEpoch?: number;
     snapshot: PlainModelSnapshot;
   };
 }
@@ -110,7 +110,7 @@ export async function runGpuJob(job: GpuJob, onEpoch?: (info: EpochInfo) => void
     if (bytes.byteLength !== (n * d + n) * 4) throw new Error(`data: expected ${(n * d + n) * 4} bytes, got ${bytes.byteLength}`);
     const data = { n, d, x: new Float32Array(bytes, 0, n * d), y: new Float32Array(bytes, n * d * 4, n) };
     if (job.kind === 'model-train') {
-      const engine = await GpuModelEngine.create(gpu, job.config, data);
+      const engine = await GpuModelEngine.create(gpu, job.config, data, { maxBatchRows: job.options.batchSize });
       try {
         const { resumeFrom, ...options } = job.options;
         const r = await engine.train({ ...options, resumeFrom: resumeFrom && fromPlainSnapshot(resumeFrom), onEpoch });

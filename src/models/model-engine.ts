@@ -1,7 +1,9 @@
 // The training API of the non-linear models, shaped like LinearEngine (src/models/linear.ts): a GPU engine
-// and its float64 twin behind one interface. One epoch = one full-batch gradient of J at theta_t, then one
-// optimizer update with lr(t) from the schedule; t counts updates, so a run resumed from a snapshot at t
-// continues with the same learning rates and bias corrections as an uninterrupted one.
+// and its float64 twin behind one interface. An update = the gradient of J over one batch at theta_t,
+// then one optimizer step with lr(t) from the schedule; an epoch = one pass over the data (one update at
+// full batch, the default; src/models/batches.ts cuts and orders mini-batches). t counts updates, so a
+// run resumed from a snapshot at t continues with the same batches, learning rates and bias corrections
+// as an uninterrupted one; snapshots are taken at epoch ends.
 import type { NetworkConfig } from './network.ts';
 import type { OptimizerConfig } from '../optim/config.ts';
 import { validateSchedule, type Schedule } from '../optim/schedule.ts';
@@ -18,12 +20,17 @@ export interface ModelSnapshot {
 
 export interface ModelTrainOptions {
   lr: number;
-  /** Total updates: a resumed run stops at the same count as an uninterrupted one. */
+  /** Total epochs: a resumed run stops at the same count as an uninterrupted one. */
   maxEpochs: number;
+  /** Samples per update; default all of them (full batch). */
+  batchSize?: number;
+  /** Full batch only: stop, before updating, at |grad J| <= tol. Default: no tolerance. */
+  tol?: number;
   optimizer: OptimizerConfig;
   schedule?: Schedule;
   /** Initial parameters; default initParameters(config, seed). */
   init?: Float64Array;
+  /** Initial parameters and the batch order. */
   seed?: number;
   /** Loss above explodeFactor x the best loss so far (or not finite) counts as divergence. */
   explodeFactor?: number;
@@ -37,12 +44,14 @@ export interface ModelTrainOptions {
 
 export interface ModelTrainResult {
   theta: Float64Array;
-  /** Loss and gradient norm at the returned parameters. */
+  /** Loss and gradient norm (full data) at the returned parameters. */
   loss: number;
   gradNorm: number;
-  /** Updates applied in total (including those before a resume). */
+  /** Epochs completed (including those before a resume). */
   epochs: number;
-  stopReason: Exclude<StopReason, 'tolerance'>;
+  /** Updates applied in total (= epochs at full batch). */
+  updates: number;
+  stopReason: StopReason;
   /** Everything needed to continue (saved with --save). */
   snapshot: ModelSnapshot;
   divergedAtEpoch?: number;
@@ -70,8 +79,44 @@ export function validateModelTrainOptions(o: ModelTrainOptions): void {
     throw new RangeError(`reportEvery: expected a positive integer, got ${o.reportEvery}`);
   }
   if (o.seed !== undefined && !Number.isInteger(o.seed)) throw new RangeError(`seed: expected an integer, got ${o.seed}`);
-  if (o.resumeFrom && o.resumeFrom.optim.t > o.maxEpochs) {
-    throw new RangeError(`epochs: the snapshot already has ${o.resumeFrom.optim.t} updates, more than --epochs ${o.maxEpochs}`);
+  if (o.batchSize !== undefined && !(Number.isInteger(o.batchSize) && o.batchSize >= 1)) {
+    throw new RangeError(`batch size: expected a positive integer, got ${o.batchSize}`);
+  }
+  if (o.tol !== undefined && !(Number.isFinite(o.tol) && o.tol >= 0)) throw new RangeError(`tol: expected a non-negative number, got ${o.tol}`);
+}
+
+/** Checks what depends on the data size: the tolerance's full batch and the snapshot's place in an epoch. */
+export function validateBatching(o: ModelTrainOptions, perEpoch: number): void {
+  if (o.tol !== undefined && perEpoch > 1) {
+    throw new RangeError(`tol: applies to full-batch training only (batch size ${o.batchSize} gives ${perEpoch} updates per epoch, each with a noisy gradient)`);
+  }
+  const t = o.resumeFrom?.optim.t;
+  if (t === undefined) return;
+  if (t % perEpoch !== 0) {
+    throw new RangeError(`resume: the snapshot has ${t} updates, not a whole number of epochs of ${perEpoch} batches: resume with the batch size it was trained with`);
+  }
+  if (t > o.maxEpochs * perEpoch) {
+    throw new RangeError(`epochs: the snapshot already has ${t / perEpoch} epochs, more than --epochs ${o.maxEpochs}`);
+  }
+}
+
+/** Accumulates an epoch's batch losses and gradient norms into sample-weighted means. */
+export class EpochMeans {
+  private loss = 0;
+  private norm = 0;
+
+  constructor(private readonly n: number, private readonly perEpoch: number) {}
+
+  /** Adds update t's batch; returns the epoch's report when t closes it. */
+  add(t: number, rows: number, loss: number, gradNorm: number): EpochInfo | null {
+    if (this.perEpoch === 1) return { epoch: t, loss, gradNorm }; // exact, no weighting round-off
+    this.loss += rows * loss;
+    this.norm += rows * gradNorm;
+    if ((t + 1) % this.perEpoch !== 0) return null;
+    const info = { epoch: (t + 1) / this.perEpoch - 1, loss: this.loss / this.n, gradNorm: this.norm / this.n };
+    this.loss = 0;
+    this.norm = 0;
+    return info;
   }
 }
 

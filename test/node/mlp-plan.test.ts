@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_CHUNKS, MIN_CHUNK, packMlpUniforms, planMlp } from '../../src/gpu/models/mlp-plan.ts';
+import { MAX_CHUNKS, MIN_CHUNK, MLP_UNIFORM_BYTES, packMlpUniforms, planMlp } from '../../src/gpu/models/mlp-plan.ts';
 import { mlpModel } from '../../src/models/mlp.ts';
 import { decayMask, parameterCount } from '../../src/models/network.ts';
 
@@ -10,6 +10,7 @@ describe('mlp grid planning and uniform packing', () => {
     const c = mlpModel(64, [256, 256], 'relu', 'ce', 10);
     for (const n of [1, 63, 64, 65, 4096, 1_000_003]) {
       const p = planMlp(c, n, shape, 2 ** 31);
+      expect(p.rows).toBe(n);
       expect(p.chunk).toBeGreaterThanOrEqual(MIN_CHUNK);
       expect(p.numChunks).toBeLessThanOrEqual(MAX_CHUNKS);
       expect(p.chunk * p.numChunks).toBeGreaterThanOrEqual(n);
@@ -17,13 +18,20 @@ describe('mlp grid planning and uniform packing', () => {
       expect(p.stride).toBe(parameterCount(c) + 1);
     }
   });
-  it('refuses activations larger than one binding, naming the dataset', () => {
-    expect(() => planMlp(mlpModel(4, [1024], 'relu', 'mse'), 100_000, shape, 128 * 2 ** 20)).toThrow(/dataset/);
+  it('holds as many samples per evaluation as one binding allows, and refuses more', () => {
+    const c = mlpModel(4, [1024], 'relu', 'mse');
+    const binding = 128 * 2 ** 20;
+    expect(planMlp(c, 100_000, shape, binding).rows).toBe(binding / 4096); // 1024 units x 4 bytes a sample
+    expect(planMlp(c, 100, shape, binding).rows).toBe(100);
+    expect(planMlp(c, 100_000, shape, binding, 256, 4096).rows).toBe(4096);
+    expect(() => planMlp(c, 100_000, shape, binding, 256, binding / 4096 + 1)).toThrow(/batch rows: .*at most 32768/);
+    expect(() => planMlp(mlpModel(2 ** 16, [1], 'relu', 'mse'), 1024, shape, binding)).toThrow(/dataset: 1024 samples x 65536 features/);
   });
-  it('packs MlpUniforms as eleven u32 and inv_n', () => {
-    const b = packMlpUniforms({ n: 8, fanIn: 2, fanOut: 3, wOffset: 4, chunk: 64, numChunks: 1, groupsX: 1, stride: 10, count: 24, lossCol: 9, hasLoss: true });
-    expect(Array.from(new Uint32Array(b, 0, 11))).toEqual([8, 2, 3, 4, 64, 1, 1, 10, 24, 9, 1]);
-    expect(new Float32Array(b)[11]).toBe(0.125);
+  it('packs MlpUniforms as thirteen u32 and inv_n', () => {
+    const b = packMlpUniforms({ n: 8, fanIn: 2, fanOut: 3, wOffset: 4, chunk: 64, numChunks: 1, groupsX: 1, stride: 10, count: 24, lossCol: 9, hasLoss: true, xRow: 40, yRow: 41 });
+    expect(b.byteLength).toBe(MLP_UNIFORM_BYTES);
+    expect(Array.from(new Uint32Array(b, 0, 13))).toEqual([8, 2, 3, 4, 64, 1, 1, 10, 24, 9, 1, 40, 41]);
+    expect(new Float32Array(b)[13]).toBe(0.125);
   });
   it('decays weights, not biases', () => {
     expect(Array.from(decayMask(mlpModel(1, [2], 'relu', 'mse')))).toEqual([1, 1, 0, 0, 1, 1, 0]);

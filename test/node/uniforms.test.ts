@@ -5,15 +5,19 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { packGridUniforms, packReduceUniforms, packUpdateUniforms } from '../../src/gpu/uniforms.ts';
 import type { LinearGridPlan } from '../../src/gpu/dispatch.ts';
+import { MLP_UNIFORM_BYTES, packMlpUniforms } from '../../src/gpu/models/mlp-plan.ts';
+import { CONTROL_BYTES, NO_TOLERANCE, packOptimStep } from '../../src/gpu/models/optim-update-pass.ts';
+import { optimizerConfig } from '../../src/optim/config.ts';
 
-const layoutSource = readFileSync(fileURLToPath(new URL('../../shaders/shared/linear_layout.wgsl', import.meta.url)), 'utf8');
+const shared = (file: string) => readFileSync(fileURLToPath(new URL(`../../shaders/shared/${file}`, import.meta.url)), 'utf8');
+const layoutSource = shared('linear_layout.wgsl');
 
 interface Field { name: string; type: string; offset: number }
 
 /** Fields of `struct NAME { ... }` with their WGSL offsets; every field here is a 4-byte scalar (align 4). */
-function wgslStruct(name: string): { fields: Field[]; size: number } {
-  const m = new RegExp(`struct\\s+${name}\\s*\\{([^}]*)\\}`).exec(layoutSource);
-  if (!m) throw new Error(`struct ${name} not found in linear_layout.wgsl`);
+function wgslStruct(name: string, source = layoutSource): { fields: Field[]; size: number } {
+  const m = new RegExp(`struct\\s+${name}\\s*\\{([^}]*)\\}`).exec(source);
+  if (!m) throw new Error(`struct ${name} not found`);
   const body = m[1].replace(/\/\/.*$/gm, '');
   const fields: Field[] = [];
   let offset = 0;
@@ -87,5 +91,30 @@ describe('uniform layouts match shaders/shared/linear_layout.wgsl', () => {
     expect(Number.isFinite(v.explode_factor)).toBe(true);
     expect(v.explode_factor).toBeGreaterThan(1e38);
     expect(v.tol).toBe(0);
+  });
+});
+
+describe('uniform layouts match shaders/shared/mlp_layout.wgsl and optim_layout.wgsl', () => {
+  it('MlpUniforms <- packMlpUniforms: the batch rows x_row, y_row and inv_n = 1 / n', () => {
+    const s = wgslStruct('MlpUniforms', shared('mlp_layout.wgsl'));
+    expect(s.size).toBe(MLP_UNIFORM_BYTES);
+    const buf = packMlpUniforms({ n: 24, fanIn: 2, fanOut: 8, wOffset: 16, chunk: 64, numChunks: 1, groupsX: 3, stride: 99, count: 192, lossCol: 98, hasLoss: false, xRow: 72, yRow: 0 });
+    expect(read(buf, s)).toEqual({
+      n: 24, fan_in: 2, fan_out: 8, w_offset: 16, chunk: 64, num_chunks: 1, groups_x: 3, stride: 99, count: 192, loss_col: 98, has_loss: 0,
+      x_row: 72, y_row: 0, inv_n: Math.fround(1 / 24),
+    });
+  });
+
+  it('OptimStep <- packOptimStep: the tolerance last, negative when off; TrainControl is two u32', () => {
+    const source = shared('optim_layout.wgsl');
+    const s = wgslStruct('OptimStep', source);
+    expect(s.size).toBe(48);
+    const c = optimizerConfig({ kind: 'adam', weightDecay: 0.5 });
+    const v = read(packOptimStep(c, 1000, 3, 0.25, 4, 1e-3), s);
+    expect(v).toMatchObject({ lr: 0.25, weight_decay: 0.5, params: 1000, step: 3, groups_x: 4, tol: Math.fround(1e-3) });
+    expect(v.bc1).toBeCloseTo(1 - 0.9 ** 3, 6);
+    expect(read(packOptimStep(c, 1, 1, 0.1, 1), s).tol).toBe(NO_TOLERANCE);
+    expect(wgslStruct('TrainControl', source).fields.map((f) => `${f.name}: ${f.type}`)).toEqual(['status: u32', 'stopped_at: u32']);
+    expect(CONTROL_BYTES).toBe(8);
   });
 });

@@ -1,10 +1,12 @@
 // The WGSL engine for logistic, softmax and MLP models (and linear through the same stages). Data,
 // parameters, activations and the optimizer's state live on the GPU; a training step is the gradient
-// chain (mlp-passes.ts), the history record and the fused optimizer update, and up to `slots` steps are
-// chained per submit with only (J, |grad J|) per step and the parameters read back between batches.
+// chain (mlp-passes.ts) over the step's batch, the history record (and tolerance stop) and the fused
+// optimizer update; up to `slots` steps are chained per submit with only (J, |grad J|) per step, the stop
+// flag and the parameters read back between submits (which end at epoch ends, where snapshots are taken).
 import { DEFAULT_EXPLODE_FACTOR } from '../../models/linear.ts';
 import { decayMask, initParameters, validateModelData, validateNetwork, validateTheta, type ModelData, type NetworkConfig } from '../../models/network.ts';
-import { DEFAULT_SEED, norm2, validateModelTrainOptions, type ModelEngine, type ModelSnapshot, type ModelTrainOptions, type ModelTrainResult } from '../../models/model-engine.ts';
+import { DEFAULT_SEED, EpochMeans, norm2, validateBatching, validateModelTrainOptions, type ModelEngine, type ModelSnapshot, type ModelTrainOptions, type ModelTrainResult } from '../../models/model-engine.ts';
+import { BatchSchedule, batchRanges } from '../../models/batches.ts';
 import { learningRate } from '../../optim/schedule.ts';
 import { stateSlots } from '../../optim/config.ts';
 import { createOptimState } from '../../cpu/optim_update.ts';
@@ -13,7 +15,7 @@ import { createBufferChecked, createUploadedBuffer } from '../resources.ts';
 import { DeviceIo } from '../device-io.ts';
 import { planMlp, type MlpPlan } from './mlp-plan.ts';
 import { MlpGradientPasses, MlpHistoryPass, type MlpBuffers } from './mlp-passes.ts';
-import { OptimUpdatePass } from './optim-update-pass.ts';
+import { CONTROL_BYTES, CONTROL_CONVERGED, NO_TOLERANCE, OptimUpdatePass } from './optim-update-pass.ts';
 
 const kLabel = 'nabla.model';
 const DEFAULT_SLOTS = 64;
@@ -22,6 +24,11 @@ export interface GpuModelEngineOptions {
   workgroupSize?: number;
   /** Most steps chained per submit (uniform slots, history ring). */
   maxReportEvery?: number;
+  /**
+   * Samples the activation buffers hold: the largest batch size train() accepts. Default all samples, or
+   * as many as one storage binding holds; a full evaluation beyond it runs piece by piece.
+   */
+  maxBatchRows?: number;
 }
 
 export class GpuModelEngine implements ModelEngine {
@@ -38,7 +45,6 @@ export class GpuModelEngine implements ModelEngine {
     private readonly buffers: MlpBuffers,
     private readonly owned: GPUBuffer[],
     private readonly passes: MlpGradientPasses,
-    private readonly slots: number,
   ) {
     this.adapter = gpu.summary.name;
     this.io = new DeviceIo(gpu.device, kLabel);
@@ -49,7 +55,9 @@ export class GpuModelEngine implements ModelEngine {
     validateModelData(config, data);
     const { device } = gpu;
     const n = data.n;
-    const plan = planMlp(config, n, gpu.shape, gpu.maxBindingBytes, options.workgroupSize);
+    const rows = options.maxBatchRows === undefined ? undefined : Math.min(options.maxBatchRows, n);
+    const plan = planMlp(config, n, gpu.shape, gpu.maxBindingBytes, options.workgroupSize, rows);
+    const slots = Math.max(1, options.maxReportEvery ?? DEFAULT_SLOTS);
     const S = GPUBufferUsage.STORAGE;
     const owned: GPUBuffer[] = [];
     const round = (bytes: number) => Math.max(16, Math.ceil(bytes / 16) * 16);
@@ -66,14 +74,14 @@ export class GpuModelEngine implements ModelEngine {
       const buffers: MlpBuffers = {
         x, y,
         theta: await make('theta', plan.params * 4, S | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC),
-        acts: await Promise.all(plan.layers.map((l, k) => make(`act${k + 1}`, n * l.fanOut * 4))),
-        deltas: await Promise.all(plan.layers.map((l, k) => make(`delta${k + 1}`, n * l.fanOut * 4))),
-        losses: await make('losses', n * 4),
+        acts: await Promise.all(plan.layers.map((l, k) => make(`act${k + 1}`, plan.rows * l.fanOut * 4))),
+        deltas: await Promise.all(plan.layers.map((l, k) => make(`delta${k + 1}`, plan.rows * l.fanOut * 4))),
+        losses: await make('losses', plan.rows * 4),
         partials: await make('partials', plan.numChunks * plan.stride * 4),
         gradLoss: await make('gradLoss', plan.stride * 4, S | GPUBufferUsage.COPY_SRC),
       };
-      const passes = await MlpGradientPasses.create(device, config, n, plan, gpu.shape.maxWorkgroupsPerDimension, buffers);
-      return new GpuModelEngine(gpu, config, n, plan, buffers, owned, passes, Math.max(1, options.maxReportEvery ?? DEFAULT_SLOTS));
+      const passes = await MlpGradientPasses.create(device, config, plan, gpu.shape.maxWorkgroupsPerDimension, buffers, slots);
+      return new GpuModelEngine(gpu, config, n, plan, buffers, owned, passes);
     } catch (e) {
       for (const b of owned) b.destroy();
       throw e;
@@ -101,20 +109,32 @@ export class GpuModelEngine implements ModelEngine {
     for (const b of [this.buffers.partials, this.buffers.gradLoss]) q.writeBuffer(b, 0, new Float32Array(b.size / 4).fill(value));
   }
 
+  /** J and its gradient over all samples: one evaluation, or pieces of plan.rows combined in float64. */
   async lossAndGradient(theta: ArrayLike<number>): Promise<{ loss: number; grad: Float64Array }> {
     validateTheta(this.config, theta);
     const device = this.live();
     device.queue.writeBuffer(this.buffers.theta, 0, Float32Array.from(theta));
+    const P = this.plan.params;
     const bytes = this.plan.stride * 4;
     const readback = await this.readbackBuffer(bytes);
     try {
-      const encoder = device.createCommandEncoder({ label: `${kLabel}.gradient.encoder` });
-      const pass = encoder.beginComputePass({ label: `${kLabel}.gradient.pass` });
-      this.passes.record(pass);
-      pass.end();
-      encoder.copyBufferToBuffer(this.buffers.gradLoss, 0, readback, 0, bytes);
-      const out = new Float32Array(await this.submitAndRead(encoder, readback, bytes, 'gradient'));
-      return { loss: out[this.plan.params], grad: Float64Array.from(out.subarray(0, this.plan.params)) };
+      const pieces = batchRanges(this.n, this.plan.rows);
+      let loss = 0;
+      const grad = new Float64Array(P);
+      for (const piece of pieces) {
+        this.passes.writeSlots([piece]);
+        const encoder = device.createCommandEncoder({ label: `${kLabel}.gradient.encoder` });
+        const pass = encoder.beginComputePass({ label: `${kLabel}.gradient.pass` });
+        this.passes.record(pass, 0);
+        pass.end();
+        encoder.copyBufferToBuffer(this.buffers.gradLoss, 0, readback, 0, bytes);
+        const out = new Float32Array(await this.submitAndRead(encoder, readback, bytes, 'gradient'));
+        if (pieces.length === 1) return { loss: out[P], grad: Float64Array.from(out.subarray(0, P)) };
+        const weight = piece.rows / this.n; // each piece's values are means over its rows
+        loss += weight * out[P];
+        for (let k = 0; k < P; k++) grad[k] += weight * out[k];
+      }
+      return { loss, grad };
     } finally {
       readback.destroy();
     }
@@ -125,10 +145,17 @@ export class GpuModelEngine implements ModelEngine {
     const device = this.live();
     const c = this.config;
     const P = this.plan.params;
+    const seed = o.seed ?? DEFAULT_SEED;
+    const batches = new BatchSchedule(this.n, o.batchSize, seed);
+    const perEpoch = batches.perEpoch;
+    validateBatching(o, perEpoch);
+    if (batches.size > this.plan.rows) {
+      throw new RangeError(`batch size: ${batches.size} samples exceed the ${this.plan.rows} this engine holds per evaluation (maxBatchRows)`);
+    }
     const resume = o.resumeFrom;
-    let theta = Float64Array.from(resume?.theta ?? o.init ?? initParameters(c, o.seed ?? DEFAULT_SEED));
+    let theta = Float64Array.from(resume?.theta ?? o.init ?? initParameters(c, seed));
     validateTheta(c, theta);
-    const slots = Math.min(this.slots, o.reportEvery ?? this.slots);
+    const slots = Math.min(this.passes.slots, o.reportEvery ?? this.passes.slots);
     const optim = await OptimUpdatePass.create(device, {
       config: o.optimizer, params: P, workgroupSize: this.plan.workgroupSize, maxWorkgroupsPerDimension: this.gpu.shape.maxWorkgroupsPerDimension,
       maxSlots: slots, grad: this.buffers.gradLoss, theta: this.buffers.theta, decayMask: decayMask(c),
@@ -136,66 +163,83 @@ export class GpuModelEngine implements ModelEngine {
     const historyBuffer = await createBufferChecked(device, { label: `${kLabel}.history`, size: slots * 8, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
     const moments = stateSlots(o.optimizer.kind);
     const historyBytes = slots * 8;
-    const readback = await this.readbackBuffer(historyBytes + (1 + moments) * P * 4);
+    const stateAt = historyBytes + 16; // the control words, then theta and the moments
+    const readback = await this.readbackBuffer(stateAt + (1 + moments) * P * 4);
     try {
-      const history = await MlpHistoryPass.create(device, this.plan.workgroupSize, Array.from({ length: slots }, (_, s) => optim.slotBinding(s)), this.buffers.gradLoss, historyBuffer);
+      const history = await MlpHistoryPass.create(device, this.plan.workgroupSize, Array.from({ length: slots }, (_, s) => optim.slotBinding(s)), this.buffers.gradLoss, historyBuffer, optim.control);
       device.queue.writeBuffer(this.buffers.theta, 0, Float32Array.from(theta));
       if (resume) optim.writeState(resume.optim);
       else optim.reset();
       const schedule = o.schedule ?? { kind: 'constant' as const };
       const explode = o.explodeFactor ?? DEFAULT_EXPLODE_FACTOR;
+      const tol = o.tol ?? NO_TOLERANCE;
+      const totalUpdates = o.maxEpochs * perEpoch;
+      const means = new EpochMeans(this.n, perEpoch);
       let t = resume?.optim.t ?? 0;
       let bestLoss = resume?.bestLoss ?? Infinity;
       let state = resume ? { m: Float64Array.from(resume.optim.m), v: Float64Array.from(resume.optim.v), t } : createOptimState(o.optimizer.kind, P);
       let stopReason: ModelTrainResult['stopReason'] = 'max-epochs';
       let divergedAtEpoch: number | undefined;
-      while (t < o.maxEpochs) {
+      while (t < totalUpdates) {
         if (o.signal?.aborted) {
           stopReason = 'aborted';
           break;
         }
-        const k = Math.min(slots, o.maxEpochs - t);
-        optim.writeSteps(t, Array.from({ length: k }, (_, s) => learningRate(o.lr, schedule, t + s)));
+        const k = stepsPerSubmit(slots, perEpoch, t, totalUpdates);
+        const stepBatches = Array.from({ length: k }, (_, s) => batches.at(t + s));
+        this.passes.writeSlots(stepBatches);
+        optim.writeSteps(t, Array.from({ length: k }, (_, s) => learningRate(o.lr, schedule, t + s)), tol);
         const encoder = device.createCommandEncoder({ label: `${kLabel}.train.encoder` });
         const pass = encoder.beginComputePass({ label: `${kLabel}.train.pass` });
         for (let s = 0; s < k; s++) {
-          this.passes.record(pass);
+          this.passes.record(pass, s);
           history.run(pass, s);
           optim.run(pass, s);
         }
         pass.end();
         encoder.copyBufferToBuffer(historyBuffer, 0, readback, 0, historyBytes);
-        encoder.copyBufferToBuffer(this.buffers.theta, 0, readback, historyBytes, P * 4);
-        optim.copyState(encoder, readback, historyBytes + P * 4);
-        const raw = await this.submitAndRead(encoder, readback, historyBytes + (1 + moments) * P * 4, 'train');
+        encoder.copyBufferToBuffer(optim.control, 0, readback, historyBytes, CONTROL_BYTES);
+        encoder.copyBufferToBuffer(this.buffers.theta, 0, readback, stateAt, P * 4);
+        optim.copyState(encoder, readback, stateAt + P * 4);
+        const raw = await this.submitAndRead(encoder, readback, stateAt + (1 + moments) * P * 4, 'train');
+        const [status, stoppedAt] = new Uint32Array(raw, historyBytes, 2);
+        const converged = status === CONTROL_CONVERGED;
+        // Converged: the step that met the tolerance recorded its history, and no update ran after it.
+        const recorded = converged ? stoppedAt - t + 1 : k;
         const h = new Float32Array(raw, 0, slots * 2);
-        for (let s = 0; s < k; s++) {
+        for (let s = 0; s < recorded; s++) {
           const at = ((t + s) % slots) * 2;
           const loss = h[at];
           if (!Number.isFinite(loss) || (Number.isFinite(bestLoss) && loss > explode * bestLoss)) {
             if (t + s === 0) throw new Error(`training diverged at the initial parameters: loss ${loss}`);
             stopReason = 'diverged';
-            divergedAtEpoch = t + s;
+            divergedAtEpoch = Math.floor((t + s) / perEpoch);
             break;
           }
           bestLoss = Math.min(bestLoss, loss);
-          o.onEpoch?.({ epoch: t + s, loss, gradNorm: h[at + 1] });
+          const info = means.add(t + s, stepBatches[s].rows, loss, h[at + 1]);
+          if (info) o.onEpoch?.(info);
         }
-        // Diverged: keep the parameters read back after the previous batch (the last known good ones).
+        // Diverged: keep the parameters read back after the previous submit (the last known good ones).
         if (stopReason === 'diverged') break;
-        t += k;
-        const after = new Float32Array(raw, historyBytes, (1 + moments) * P);
+        t = converged ? stoppedAt : t + k;
+        const after = new Float32Array(raw, stateAt, (1 + moments) * P);
         theta = Float64Array.from(after.subarray(0, P));
         state = {
           m: Float64Array.from(moments >= 1 ? after.subarray(P, 2 * P) : []),
           v: Float64Array.from(moments === 2 ? after.subarray(2 * P, 3 * P) : []),
           t,
         };
-        o.onSnapshot?.(snapshotOf(theta, state, bestLoss));
+        if (converged) {
+          stopReason = 'tolerance';
+          break;
+        }
+        if (t % perEpoch === 0) o.onSnapshot?.(snapshotOf(theta, state, bestLoss));
       }
       const final = await this.lossAndGradient(theta);
       const result: ModelTrainResult = {
-        theta, loss: final.loss, gradNorm: norm2(final.grad), epochs: t, stopReason, snapshot: snapshotOf(theta, state, bestLoss),
+        theta, loss: final.loss, gradNorm: norm2(final.grad), epochs: Math.floor(t / perEpoch), updates: t, stopReason,
+        snapshot: snapshotOf(theta, state, bestLoss),
       };
       if (divergedAtEpoch !== undefined) result.divergedAtEpoch = divergedAtEpoch;
       return result;
@@ -216,4 +260,15 @@ export class GpuModelEngine implements ModelEngine {
 
 function snapshotOf(theta: Float64Array, s: { m: Float64Array; v: Float64Array; t: number }, bestLoss: number): ModelSnapshot {
   return { theta: theta.slice(), optim: { m: s.m.slice(), v: s.v.slice(), t: s.t }, bestLoss };
+}
+
+/**
+ * Steps chained in the next submit: as many as the slots hold, ending on an epoch boundary whenever an
+ * epoch has several batches (snapshots, and so resumes, fall on epoch ends).
+ */
+export function stepsPerSubmit(slots: number, perEpoch: number, t: number, total: number): number {
+  const left = total - t;
+  if (perEpoch === 1) return Math.min(slots, left);
+  if (perEpoch <= slots) return Math.min(left, Math.floor(slots / perEpoch) * perEpoch - (t % perEpoch));
+  return Math.min(slots, left, perEpoch - (t % perEpoch));
 }

@@ -1,6 +1,12 @@
 // Sizes and uniform packing for the mlp_*.wgsl stages: pure, unit-tested without a GPU.
+//
+// The data (x, y) stay whole on the GPU; the activations, deltas and per-sample losses hold `rows`
+// samples, the most one evaluation covers. A mini-batch is rows start..start+count of the data: the
+// stages read x and y from row `start` and everything else from row 0, so one set of buffers serves
+// every batch (and the full gradient is evaluated piece by piece when the data exceed `rows`).
 import { layerShapes, parameterCount, type LayerShape, type NetworkConfig } from '../../models/network.ts';
 import { chooseWorkgroupSize, fold2d, type DeviceShape } from '../dispatch.ts';
+export type { BatchRange } from '../../models/batches.ts';
 
 /** Fewest samples a grad-partials thread sums (below it the partials rows cost more than they save). */
 export const MIN_CHUNK = 64;
@@ -8,6 +14,8 @@ export const MIN_CHUNK = 64;
 export const MAX_CHUNKS = 1024;
 /** Partials buffer budget: chunk rows are cut down to fit it. */
 export const PARTIALS_BUDGET_BYTES = 128 * 1024 * 1024;
+/** MlpUniforms: 13 u32 and inv_n, padded to 16-byte struct alignment. */
+export const MLP_UNIFORM_BYTES = 64;
 
 export interface MlpPlan {
   workgroupSize: number;
@@ -15,26 +23,44 @@ export interface MlpPlan {
   params: number;
   /** Partials row width: params + 1 (the loss sum). */
   stride: number;
+  /** Samples one evaluation covers at most (activation buffers hold this many). */
+  rows: number;
   chunk: number;
+  /** Chunk rows of a full `rows` evaluation (fewer for a smaller batch). */
   numChunks: number;
 }
 
-export function planMlp(c: NetworkConfig, n: number, shape: DeviceShape, maxBindingBytes: number, preferredWorkgroup = 256): MlpPlan {
+/** The most samples whose widest layer fits one storage binding. */
+export function maxRowsPerBinding(c: NetworkConfig, maxBindingBytes: number): number {
+  const widest = Math.max(...layerShapes(c).map((l) => l.fanOut));
+  return Math.floor(maxBindingBytes / (widest * 4));
+}
+
+/**
+ * n: samples in the data; rows: the most one evaluation (a batch) covers, default as many as fit (up to n).
+ */
+export function planMlp(c: NetworkConfig, n: number, shape: DeviceShape, maxBindingBytes: number, preferredWorkgroup = 256, rows?: number): MlpPlan {
   const layers = layerShapes(c);
   const params = parameterCount(c);
   const stride = params + 1;
+  const xBytes = n * c.inputs * 4;
+  if (xBytes > maxBindingBytes) {
+    throw new RangeError(`dataset: ${n} samples x ${c.inputs} features take ${xBytes} bytes, more than one storage binding (${maxBindingBytes})`);
+  }
+  const fit = maxRowsPerBinding(c, maxBindingBytes);
+  const cap = rows ?? Math.min(n, fit);
+  if (!(Number.isInteger(cap) && cap >= 1)) throw new RangeError(`batch rows: expected a positive integer, got ${rows}`);
+  if (cap > fit) {
+    const widest = Math.max(...layers.map((l) => l.fanOut));
+    throw new RangeError(`batch rows: ${cap} samples x ${widest} units take ${cap * widest * 4} bytes per layer, more than one storage binding (${maxBindingBytes}); use a batch size of at most ${fit}`);
+  }
   const budget = Math.min(PARTIALS_BUDGET_BYTES, maxBindingBytes);
   const rowsFit = Math.floor(budget / (stride * 4));
   if (rowsFit < 1) throw new RangeError(`model: ${params} parameters need ${stride * 4} bytes per partials row, more than ${budget}`);
   const maxChunks = Math.min(MAX_CHUNKS, rowsFit);
-  const chunk = Math.max(MIN_CHUNK, Math.ceil(n / maxChunks));
-  const numChunks = Math.ceil(n / chunk);
-  const widest = Math.max(c.inputs, ...layers.map((l) => l.fanOut));
-  const activationBytes = n * widest * 4;
-  if (activationBytes > maxBindingBytes) {
-    throw new RangeError(`dataset: ${n} samples x ${widest} units take ${activationBytes} bytes per layer, more than one storage binding (${maxBindingBytes}); minibatches are not supported yet`);
-  }
-  return { workgroupSize: chooseWorkgroupSize(shape, preferredWorkgroup), layers, params, stride, chunk, numChunks };
+  const chunk = Math.max(MIN_CHUNK, Math.ceil(cap / maxChunks));
+  const numChunks = Math.ceil(cap / chunk);
+  return { workgroupSize: chooseWorkgroupSize(shape, preferredWorkgroup), layers, params, stride, rows: cap, chunk, numChunks };
 }
 
 /** The folded grid that gives `count` threads (one per work item) at least one lane each. */
@@ -43,6 +69,7 @@ export function gridFor(count: number, workgroupSize: number, maxPerDim: number)
 }
 
 export interface MlpUniformValues {
+  /** Samples in this evaluation. */
   n: number;
   fanIn: number;
   fanOut: number;
@@ -54,12 +81,16 @@ export interface MlpUniformValues {
   count: number;
   lossCol: number;
   hasLoss: boolean;
+  /** First data row the stage's input reads (the batch start where the input is x, else 0). */
+  xRow: number;
+  /** First target row (the head). */
+  yRow: number;
 }
 
-/** MlpUniforms (shaders/shared/mlp_layout.wgsl): eleven u32 and inv_n: f32. */
+/** MlpUniforms (shaders/shared/mlp_layout.wgsl): thirteen u32 and inv_n: f32. */
 export function packMlpUniforms(v: MlpUniformValues): ArrayBuffer {
-  const buf = new ArrayBuffer(48);
-  new Uint32Array(buf).set([v.n, v.fanIn, v.fanOut, v.wOffset, v.chunk, v.numChunks, v.groupsX, v.stride, v.count, v.lossCol, v.hasLoss ? 1 : 0]);
-  new Float32Array(buf)[11] = 1 / v.n;
+  const buf = new ArrayBuffer(MLP_UNIFORM_BYTES);
+  new Uint32Array(buf).set([v.n, v.fanIn, v.fanOut, v.wOffset, v.chunk, v.numChunks, v.groupsX, v.stride, v.count, v.lossCol, v.hasLoss ? 1 : 0, v.xRow, v.yRow]);
+  new Float32Array(buf)[13] = 1 / v.n;
   return buf;
 }

@@ -12,14 +12,21 @@ import { modelShaderSources } from './shaders.ts';
 export const SLOT_BYTES = 256;
 const STEP_BYTES = 48;
 
+/** A tolerance no gradient norm reaches (the norm is >= 0, and NaN compares false). */
+export const NO_TOLERANCE = -1;
+/** TrainControl (shaders/shared/optim_layout.wgsl): status, stopped_at. */
+export const CONTROL_BYTES = 8;
+export const CONTROL_CONVERGED = 1;
+
 /** OptimStep (shaders/shared/optim_layout.wgsl) for update number t (1-based). */
-export function packOptimStep(c: OptimizerConfig, params: number, t: number, lr: number, groupsX: number): ArrayBuffer {
+export function packOptimStep(c: OptimizerConfig, params: number, t: number, lr: number, groupsX: number, tol = NO_TOLERANCE): ArrayBuffer {
   const buf = new ArrayBuffer(STEP_BYTES);
   const f = new Float32Array(buf);
   const u = new Uint32Array(buf);
   const { bc1, bc2 } = biasCorrections(c, t);
   f.set([lr, bc1, bc2, c.weightDecay, c.momentum, c.beta1, c.beta2, c.eps]);
-  u.set([params, t, groupsX, 0], 8);
+  u.set([params, t, groupsX], 8);
+  f[11] = tol;
   return buf;
 }
 
@@ -47,7 +54,7 @@ export class OptimUpdatePass {
     private readonly pipeline: GPUComputePipeline,
     private readonly bindGroups: GPUBindGroup[],
     private readonly groups: { x: number; y: number },
-    private readonly buffers: { uniforms: GPUBuffer; m: GPUBuffer; v: GPUBuffer; mask: GPUBuffer },
+    private readonly buffers: { uniforms: GPUBuffer; m: GPUBuffer; v: GPUBuffer; mask: GPUBuffer; control: GPUBuffer },
   ) {}
 
   static async create(device: GPUDevice, o: OptimUpdateOptions): Promise<OptimUpdatePass> {
@@ -72,6 +79,7 @@ export class OptimUpdatePass {
         m: await make('m', slots >= 1 ? bytes : 16, S),
         v: await make('v', slots === 2 ? bytes : 16, S),
         mask: await make('decayMask', bytes, S),
+        control: await make('control', 16, S),
       };
       device.queue.writeBuffer(buffers.mask, 0, o.decayMask ? Float32Array.from(o.decayMask) : new Float32Array(P).fill(1));
       const code = assembleWgsl([modelShaderSources.optimLayout], modelShaderSources.optimUpdate);
@@ -81,7 +89,7 @@ export class OptimUpdatePass {
         layout: pipeline.getBindGroupLayout(0),
         entries: [
           { binding: 0, resource: { buffer: buffers.uniforms, offset: s * SLOT_BYTES, size: STEP_BYTES } },
-          ...[o.grad, o.theta, buffers.m, buffers.v, buffers.mask].map((buffer, k) => ({ binding: k + 1, resource: { buffer } })),
+          ...[o.grad, o.theta, buffers.m, buffers.v, buffers.mask, buffers.control].map((buffer, k) => ({ binding: k + 1, resource: { buffer } })),
         ],
       }));
       const groups = fold2d(Math.ceil(P / o.workgroupSize), o.maxWorkgroupsPerDimension);
@@ -101,11 +109,19 @@ export class OptimUpdatePass {
     return { buffer: this.buffers.uniforms, offset: s * SLOT_BYTES, size: STEP_BYTES };
   }
 
-  /** Fills slots 0..lrs.length-1 for updates done+1, done+2, ... (done: updates applied before them). */
-  writeSteps(done: number, lrs: readonly number[]): void {
+  /** The stop flag (TrainControl) the history pass sets and every update reads. */
+  get control(): GPUBuffer {
+    return this.buffers.control;
+  }
+
+  /**
+   * Fills slots 0..lrs.length-1 for updates done+1, done+2, ... (done: updates applied before them); the
+   * history pass stops training at a gradient norm <= tol.
+   */
+  writeSteps(done: number, lrs: readonly number[], tol = NO_TOLERANCE): void {
     if (lrs.length > this.bindGroups.length) throw new RangeError(`steps: ${lrs.length} asked for, ${this.bindGroups.length} slots`);
     const all = new Uint8Array(lrs.length * SLOT_BYTES);
-    lrs.forEach((lr, s) => all.set(new Uint8Array(packOptimStep(this.config, this.params, done + s + 1, lr, this.groups.x)), s * SLOT_BYTES));
+    lrs.forEach((lr, s) => all.set(new Uint8Array(packOptimStep(this.config, this.params, done + s + 1, lr, this.groups.x, tol)), s * SLOT_BYTES));
     this.device.queue.writeBuffer(this.buffers.uniforms, 0, all);
   }
 
@@ -116,9 +132,9 @@ export class OptimUpdatePass {
     pass.dispatchWorkgroups(this.groups.x, this.groups.y);
   }
 
-  /** Zeroes the moments (a fresh run). */
+  /** Zeroes the moments and the stop flag (a fresh run). */
   reset(): void {
-    for (const b of [this.buffers.m, this.buffers.v]) this.device.queue.writeBuffer(b, 0, new Float32Array(b.size / 4));
+    for (const b of [this.buffers.m, this.buffers.v, this.buffers.control]) this.device.queue.writeBuffer(b, 0, new Float32Array(b.size / 4));
   }
 
   /** Uploads a saved state (resume). */

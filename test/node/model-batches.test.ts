@@ -1,0 +1,74 @@
+// Mini-batch bookkeeping shared by the GPU model engine and its float64 twin: pure, so tested here.
+import { describe, expect, it } from 'vitest';
+import { BatchSchedule, batchRanges } from '../../src/models/batches.ts';
+import { EpochMeans, validateBatching } from '../../src/models/model-engine.ts';
+import { stepsPerSubmit } from '../../src/gpu/models/gpu-model-engine.ts';
+import { optimizerConfig } from '../../src/optim/config.ts';
+
+describe('model mini-batches', () => {
+  it('cuts consecutive rows, the last batch ragged', () => {
+    expect(batchRanges(10, 4)).toEqual([{ start: 0, rows: 4 }, { start: 4, rows: 4 }, { start: 8, rows: 2 }]);
+    expect(batchRanges(8, 8)).toEqual([{ start: 0, rows: 8 }]);
+    expect(() => batchRanges(8, 0)).toThrow(/batch size/);
+    expect(() => batchRanges(8, 2.5)).toThrow(/batch size/);
+  });
+
+  it('visits every batch once per epoch, in a seeded order that changes between epochs', () => {
+    const s = new BatchSchedule(1000, 64, 7);
+    expect(s.perEpoch).toBe(16);
+    const epoch = (e: number) => Array.from({ length: 16 }, (_, k) => s.indexAt(e * 16 + k));
+    for (const e of [0, 1, 5]) expect([...epoch(e)].sort((a, b) => a - b)).toEqual(Array.from({ length: 16 }, (_, k) => k));
+    expect(epoch(0)).not.toEqual(epoch(1));
+    const again = new BatchSchedule(1000, 64, 7);
+    expect(Array.from({ length: 48 }, (_, t) => again.indexAt(t))).toEqual([...epoch(0), ...epoch(1), ...epoch(2)]);
+    expect(Array.from({ length: 16 }, (_, t) => new BatchSchedule(1000, 64, 8).indexAt(t))).not.toEqual(epoch(0));
+    // Full batch (or a batch size above n): one batch, every update.
+    expect(new BatchSchedule(10, undefined, 1).at(5)).toEqual({ start: 0, rows: 10 });
+    expect(new BatchSchedule(10, 99, 1).perEpoch).toBe(1);
+  });
+
+  it('chains steps up to the slots, ending submits on epoch ends when an epoch has several batches', () => {
+    expect(stepsPerSubmit(64, 1, 0, 1000)).toBe(64);
+    expect(stepsPerSubmit(64, 1, 990, 1000)).toBe(10);
+    expect(stepsPerSubmit(64, 10, 0, 1000)).toBe(60); // six whole epochs
+    expect(stepsPerSubmit(64, 10, 60, 80)).toBe(20);
+    expect(stepsPerSubmit(64, 100, 0, 1000)).toBe(64);
+    expect(stepsPerSubmit(64, 100, 64, 1000)).toBe(36); // the rest of epoch 0
+    expect(stepsPerSubmit(64, 100, 100, 150)).toBe(50);
+    // Several batches an epoch: a submit never ends inside an epoch that fits the slots, and a longer
+    // epoch always ends a submit (snapshots are taken there).
+    for (const [slots, per] of [[64, 7], [8, 30], [5, 5], [3, 2]]) {
+      let t = 0;
+      const ends: number[] = [];
+      while (t < 20 * per) {
+        const k = stepsPerSubmit(slots, per, t, 20 * per);
+        expect(k).toBeGreaterThan(0);
+        expect(k).toBeLessThanOrEqual(slots);
+        t += k;
+        ends.push(t);
+      }
+      if (per <= slots) for (const end of ends) expect(end % per).toBe(0);
+      else for (let e = 1; e <= 20; e++) expect(ends).toContain(e * per);
+    }
+  });
+
+  it('reports an epoch as the sample-weighted means of its batches', () => {
+    const m = new EpochMeans(10, 3);
+    expect(m.add(0, 4, 1, 10)).toBeNull();
+    expect(m.add(1, 4, 2, 20)).toBeNull();
+    expect(m.add(2, 2, 4, 40)).toEqual({ epoch: 0, loss: (4 + 8 + 8) / 10, gradNorm: (40 + 80 + 80) / 10 });
+    expect(m.add(3, 4, 1, 1)).toBeNull();
+    const full = new EpochMeans(10, 1);
+    expect(full.add(7, 10, 0.1, 0.3)).toEqual({ epoch: 7, loss: 0.1, gradNorm: 0.3 });
+  });
+
+  it('refuses a tolerance with mini-batches and a resume from the middle of an epoch', () => {
+    const base = { lr: 0.1, maxEpochs: 10, optimizer: optimizerConfig({ kind: 'sgd' }) };
+    expect(() => validateBatching({ ...base, tol: 1e-6 }, 1)).not.toThrow();
+    expect(() => validateBatching({ ...base, tol: 1e-6, batchSize: 4 }, 3)).toThrow(/tol: applies to full-batch/);
+    const snap = (t: number) => ({ theta: new Float64Array(1), optim: { m: new Float64Array(0), v: new Float64Array(0), t }, bestLoss: 1 });
+    expect(() => validateBatching({ ...base, resumeFrom: snap(6) }, 3)).not.toThrow();
+    expect(() => validateBatching({ ...base, resumeFrom: snap(7) }, 3)).toThrow(/resume: .*7 updates/);
+    expect(() => validateBatching({ ...base, resumeFrom: snap(33) }, 3)).toThrow(/epochs: the snapshot already has 11 epochs/);
+  });
+});
