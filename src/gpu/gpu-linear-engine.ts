@@ -2,7 +2,7 @@
 // streamed) and parameters live in GPU buffers; a gradient is pass 1 over every slice of the batch plus one
 // reduce, a training step adds the update, and many steps are chained per submit with only the small
 // (loss, |grad|) history read back. A little over 400 lines: the train loop and both data residencies
-// share the class's private state.
+// share the class's private state; the streaming loop itself lives in linear-stream.ts.
 import {
   DEFAULT_EXPLODE_FACTOR, DEFAULT_TOL, validateLinearData, validateParams, validateTrainOptions,
   type GradientResult, type LinearData, type LinearEngine, type LinearParams, type TrainOptions, type TrainResult,
@@ -20,7 +20,11 @@ import { packUpdateUniforms } from './uniforms.ts';
 import { createBufferChecked } from './resources.ts';
 import { batchOrder, planChunks, type ChunkSpec } from './data-layout.ts';
 import { batchSpecs, buildBatchSet, chunkSpecs, createStagingPairs, uploadChunks, type GpuBatch, type GpuBatchSet, type GpuChunk } from './linear-buffers.ts';
-import { LinearPartialsPass } from './passes/linear-partials-pass.ts';
+import { LinearPartialsPass, linearRecordsWgsl } from './passes/linear-partials-pass.ts';
+import { createRecordStaging, ReadAhead, streamEvaluation, type ChunkStream, type StreamChunk, type StreamPasses } from './linear-stream.ts';
+import { QUAD_MAX_FEATURES } from './dispatch.ts';
+
+export type { ChunkStream, StreamChunk, StreamRecords } from './linear-stream.ts';
 import { ReducePartialsPass } from './passes/reduce-partials-pass.ts';
 import { ApplyUpdatePass } from './passes/apply-update-pass.ts';
 
@@ -31,19 +35,6 @@ const DEFAULT_REPORT_EVERY = 32;
 interface Buffers {
   theta: GPUBuffer; thetaPrev: GPUBuffer; state: GPUBuffer; partials: GPUBuffer; gradLoss: GPUBuffer;
   history: GPUBuffer; updateUniforms: GPUBuffer; readback: GPUBuffer;
-}
-
-/**
- * Data that stays on disk (or in a stream): read chunk by chunk for every gradient evaluation, through two
- * staging buffer pairs, so neither host nor GPU memory holds more than a few chunks whatever N is.
- */
-export interface ChunkStream {
-  readonly n: number;
-  readonly d: number;
-  /** Rows per chunk, a multiple of 4; every chunk but the last has exactly this many. */
-  readonly chunkRows: number;
-  /** One pass over the data, in order; called once per gradient evaluation. */
-  read(): AsyncIterable<{ x: Float32Array; y: Float32Array; rows: number }>;
 }
 
 export interface GpuLinearEngineOptions {
@@ -72,6 +63,8 @@ export class GpuLinearEngine implements LinearEngine {
   private readonly io: DeviceIo;
 
   private readonly batchSets = new Map<number, GpuBatchSet>();
+  /** Streamed data: passes read one chunk ahead (see linear-stream.ts). */
+  private readonly reader: ReadAhead<StreamChunk> | null;
 
   private constructor(
     private readonly gpu: GpuContext,
@@ -92,6 +85,7 @@ export class GpuLinearEngine implements LinearEngine {
   ) {
     this.adapter = gpu.summary.name;
     this.io = new DeviceIo(gpu.device, kLabel);
+    this.reader = stream ? new ReadAhead(() => stream.read()) : null;
   }
 
   /** Number of data chunks (each within one storage binding). */
@@ -116,7 +110,14 @@ export class GpuLinearEngine implements LinearEngine {
     if (!(Number.isInteger(chunkRows) && chunkRows >= 4 && chunkRows % 4 === 0)) throw new RangeError(`stream: chunkRows must be a positive multiple of 4, got ${chunkRows}`);
     if (chunkRows * d * 4 > gpu.maxBindingBytes) throw new RangeError(`stream: a chunk of ${chunkRows} x ${d} features takes ${chunkRows * d * 4} bytes, more than one binding (${gpu.maxBindingBytes})`);
     const specs = planChunks(n, d, chunkRows * d * 4);
-    return GpuLinearEngine.build(gpu, n, d, specs, () => createStagingPairs(gpu.device, chunkRows, d, kLabel), options, stream);
+    const records = stream.records;
+    if (!records) return GpuLinearEngine.build(gpu, n, d, specs, () => createStagingPairs(gpu.device, chunkRows, d, kLabel), options, stream);
+    // Records: summed by the quad kernel's records variant, which standardizes in registers.
+    if (d > QUAD_MAX_FEATURES) throw new RangeError(`stream: records need d <= ${QUAD_MAX_FEATURES} features (the quad kernel), got ${d}; stream x/y chunks instead`);
+    if (chunkRows * records.stride * 4 > gpu.maxBindingBytes) throw new RangeError(`stream: a chunk of ${chunkRows} records of ${records.stride} floats is more than one binding (${gpu.maxBindingBytes} bytes)`);
+    const code = options.partialsWgsl ?? linearRecordsWgsl(d, records.stride, records.columns);
+    return GpuLinearEngine.build(gpu, n, d, specs, () => createRecordStaging(gpu.device, chunkRows, d, records.stride, options.standardize, kLabel),
+      { ...options, partialsWgsl: code, standardize: undefined }, stream);
   }
 
   private static async build(
@@ -255,43 +256,13 @@ export class GpuLinearEngine implements LinearEngine {
     for (let s = from; s < from + count; s++) await this.streamStep(batchAt(s), update);
   }
 
-  /**
-   * One evaluation over streamed data: chunk k is written to staging pair k % 2 and its pass-1 slice
-   * submitted; the host reads chunk k + 1 while the GPU sums chunk k, and waits for chunk k - 1 to finish
-   * before reusing its staging pair, so at most two chunks are in flight.
-   */
-  private async streamStep(batch: GpuBatch, update: boolean): Promise<void> {
-    const device = this.live();
-    const staging = this.chunkBuffers();
-    let k = 0;
-    let previous: Promise<unknown> = Promise.resolve();
-    for await (const chunk of this.stream!.read()) {
-      if (k >= this.chunkRows.length || chunk.rows !== this.chunkRows[k]) {
-        throw new RangeError(`stream: chunk ${k} has ${chunk.rows} rows, expected ${this.chunkRows[k] ?? 0} (n = ${this.n}, chunkRows = ${this.stream!.chunkRows})`);
-      }
-      const { x, y } = staging[k];
-      device.queue.writeBuffer(x, 0, chunk.x as Float32Array<ArrayBuffer>, 0, chunk.rows * this.d);
-      device.queue.writeBuffer(y, 0, chunk.y as Float32Array<ArrayBuffer>, 0, chunk.rows);
-      const encoder = device.createCommandEncoder({ label: `${kLabel}.stream.chunk${k}` });
-      const pass = encoder.beginComputePass({ label: `${kLabel}.stream.pass` });
-      const slice = batch.slices[k];
-      if (this.standardizer) this.standardizer.pass.run(pass, this.standardizer.chunks[k].bindGroup);
-      this.partialsPass.run(pass, slice.bindGroup, slice.plan);
-      pass.end();
-      await this.io.submitChecked(encoder, 'stream');
-      const done = this.io.guard(device.queue.onSubmittedWorkDone());
-      await previous;
-      previous = done;
-      k++;
-    }
-    if (k !== this.chunkRows.length) throw new RangeError(`stream: ended after ${k} chunks, expected ${this.chunkRows.length}`);
-    await previous;
-    const encoder = device.createCommandEncoder({ label: `${kLabel}.stream.reduce` });
-    const pass = encoder.beginComputePass({ label: `${kLabel}.stream.reducePass` });
-    this.reducePass.run(pass, batch.reduce);
-    if (update) this.updatePass.run(pass);
-    pass.end();
-    await this.io.submitChecked(encoder, 'stream');
+  /** One evaluation over streamed data (linear-stream.ts, streamEvaluation). */
+  private streamStep(batch: GpuBatch, update: boolean): Promise<void> {
+    const passes: StreamPasses = {
+      io: this.io, stream: this.stream!, reader: this.reader!, chunkRows: this.chunkRows, staging: this.chunkBuffers(),
+      partials: this.partialsPass, reduce: this.reducePass, update: this.updatePass, standardizer: this.standardizer, label: kLabel,
+    };
+    return streamEvaluation(passes, batch, update);
   }
 
   async gradient(at: LinearParams): Promise<GradientResult> {
@@ -376,6 +347,8 @@ export class GpuLinearEngine implements LinearEngine {
       // Streamed: a step costs a pass over the file, so the state is read after every one.
       const count = Math.min(this.stream ? 1 : perRead, totalEvaluations - steps);
       await this.runSteps(steps, count, batchAt, true);
+      // Streamed: the next pass's first chunk is read while the GPU finishes this one and the state is read.
+      if (this.reader && steps + count < totalEvaluations && !options.signal?.aborted) this.reader.prime();
       const encoder = this.live().createCommandEncoder({ label: `${kLabel}.train.readback` });
       encoder.copyBufferToBuffer(this.buffers.state, 0, this.buffers.readback, 0, STATE_BYTES);
       encoder.copyBufferToBuffer(this.buffers.history, 0, this.buffers.readback, STATE_BYTES, historyBytes);
@@ -457,6 +430,7 @@ export class GpuLinearEngine implements LinearEngine {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    void this.reader?.close();
     for (const b of Object.values(this.buffers)) b.destroy();
     for (const c of this.chunks) {
       c.x.destroy();

@@ -4,7 +4,7 @@ import type { LinearGridPlan } from '../dispatch.ts';
 import { shaderSources } from '../shaders.ts';
 import { assembleWgsl, specializeWgsl } from '../wgsl.ts';
 import { createComputePipeline } from '../resources.ts';
-import { loadWeights, quadBody, reduceGradient } from './linear-quad-codegen.ts';
+import { loadWeights, quadBody, recordsQuadBody, reduceGradient } from './linear-quad-codegen.ts';
 
 /** Buffers every dispatch shares; each slice adds its own uniforms and chunk. */
 export interface LinearPartialsShared {
@@ -32,6 +32,17 @@ export function linearPartialsWgsl(d: number, plan: LinearGridPlan): string {
     FPT: plan.featuresPerThread,
     LANE_MODE: plan.laneMode,
   }, 'linear_partials.wgsl');
+  return assembleWgsl([shaderSources.linearLayout], stage);
+}
+
+/**
+ * Pass 1 over interleaved raw-format records with fused standardization (shaders/linear_partials_records.wgsl):
+ * bound like the other variants, with the records buffer as `x` and the standardization constants as `y`.
+ */
+export function linearRecordsWgsl(d: number, stride: number, columns: readonly number[]): string {
+  const stage = specializeWgsl(shaderSources.linearPartialsRecords, {
+    D: d, S: stride, QUAD_BODY: recordsQuadBody(d, stride, columns), LOAD_WEIGHTS: loadWeights(d), REDUCE_GRADIENT: reduceGradient(d),
+  }, 'linear_partials_records.wgsl');
   return assembleWgsl([shaderSources.linearLayout], stage);
 }
 

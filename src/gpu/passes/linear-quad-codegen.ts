@@ -20,6 +20,38 @@ export function quadBody(d: number): string {
   return lines.join('\n');
 }
 
+/**
+ * The quad body of shaders/linear_partials_records.wgsl: 4 records of `stride` floats (S vec4s); feature j
+ * is column columns[j], the target column columns[d]. Each chosen value is standardized in registers,
+ * then the fma chains run in quadBody's order (sample by sample, features 0..d-1), so the sums are
+ * bit-identical to quadBody over standardized, de-interleaved data.
+ */
+export function recordsQuadBody(d: number, stride: number, columns: readonly number[]): string {
+  if (columns.length !== d + 1 || columns.some((c) => !Number.isInteger(c) || c < 0 || c >= stride)) {
+    throw new RangeError(`records: ${d} features + target need ${d + 1} column indices below ${stride}, got [${columns.join(', ')}]`);
+  }
+  const lines: string[] = [];
+  const at = (sample: number, col: number) => {
+    const f = sample * stride + col;
+    return `v${Math.floor(f / 4)}.${LANE[f % 4]}`;
+  };
+  const used = new Set<number>();
+  for (let s = 0; s < 4; s++) for (const c of columns) used.add(Math.floor((s * stride + c) / 4));
+  for (const k of [...used].sort((a, b) => a - b)) lines.push(`  let v${k} = rec4[base + ${k}u];`);
+  for (let s = 0; s < 4; s++) {
+    for (let j = 0; j < d; j++) lines.push(`  let e${s}_${j} = (${at(s, columns[j])} - mean[${j}]) * inv_std[${j}];`);
+  }
+  lines.push('  var p = vec4<f32>(bias);');
+  for (let s = 0; s < 4; s++) for (let j = 0; j < d; j++) lines.push(`  p.${LANE[s]} = fma(e${s}_${j}, w[${j}], p.${LANE[s]});`);
+  const ys = [0, 1, 2, 3].map((s) => `(${at(s, columns[d])} - y_mean) * y_inv_std`);
+  lines.push(`  var r = p - vec4<f32>(${ys.join(', ')});`);
+  lines.push('  if (rows_left < 4u) {');
+  lines.push('    r = select(vec4<f32>(0.0), r, vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(rows_left));');
+  lines.push('  }');
+  for (let s = 0; s < 4; s++) for (let j = 0; j < d; j++) lines.push(`  g[${j}] = fma(r.${LANE[s]}, e${s}_${j}, g[${j}]);`);
+  return lines.join('\n');
+}
+
 export function loadWeights(d: number): string {
   return Array.from({ length: d }, (_, j) => `  w[${j}] = theta[${j}];`).join('\n');
 }

@@ -1,0 +1,80 @@
+// Pass 1 over streamed raw-format records (docs/raw-format.md), for few features (D <= 16): the chunk is
+// uploaded as the file holds it, S floats per record (the file's columns, the target among them), and
+// each thread takes a quad of 4 records, exactly S vec4s. Standardization is fused: every chosen value is
+// standardized in registers, (v - mean) * inv_std, the very operations of standardize.wgsl, so the sums
+// equal those of linear_partials_quad.wgsl over standardized, de-interleaved chunks bit for bit.
+// The quad body is emitted per layout (src/gpu/passes/linear-quad-codegen.ts, recordsQuadBody).
+
+const D: u32 = ${D}u;
+const S: u32 = ${S}u;            // floats per record
+
+override WG: u32 = 256u;
+
+@group(0) @binding(0) var<uniform> grid: LinearGridUniforms;     // a tile is WG quads (4 * WG records)
+@group(0) @binding(1) var<storage, read> rec4: array<vec4<f32>>; // records, S floats each, whole quads
+@group(0) @binding(2) var<storage, read> stdz: array<f32>;       // (mean_j, inv_std_j) per feature, then (y_mean, y_inv_std)
+@group(0) @binding(3) var<storage, read> theta: array<f32>;      // w_0 .. w_{D-1}, b
+@group(0) @binding(4) var<storage, read> state: TrainState;
+@group(0) @binding(5) var<storage, read_write> partials: array<f32>;
+
+var<workgroup> scratch: array<f32, WG>;
+var<private> w: array<f32, D>;
+var<private> g: array<f32, D>;
+var<private> mean: array<f32, D>;
+var<private> inv_std: array<f32, D>;
+var<private> y_mean: f32;
+var<private> y_inv_std: f32;
+
+// Adds quad q's contributions to g and returns (sum r, sum r^2); rows_left < 4 masks the records past N.
+fn accumulate_quad(q: u32, bias: f32, rows_left: u32) -> vec2<f32> {
+  let base = q * S;
+${QUAD_BODY}
+  return vec2<f32>(r.x + r.y + r.z + r.w, dot(r, r));
+}
+
+// Deterministic tree of one value per thread; thread 0 writes the total. Every thread calls it.
+fn reduce_to(t: u32, index: u32, value: f32) {
+  scratch[t] = value;
+  workgroupBarrier();
+  for (var stride = WG / 2u; stride > 0u; stride = stride / 2u) {
+    if (t < stride) {
+      scratch[t] = scratch[t] + scratch[t + stride];
+    }
+    workgroupBarrier();
+  }
+  if (t == 0u) {
+    partials[index] = scratch[0];
+  }
+  workgroupBarrier();
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
+  let group = wid.x + wid.y * grid.groups_x;
+  if (group >= grid.num_groups || state.status != STATUS_RUNNING) {
+    return;
+  }
+${LOAD_WEIGHTS}
+  for (var j = 0u; j < D; j = j + 1u) {
+    mean[j] = stdz[2u * j];
+    inv_std[j] = stdz[2u * j + 1u];
+  }
+  y_mean = stdz[2u * D];
+  y_inv_std = stdz[2u * D + 1u];
+  let bias = theta[D];
+  var sum_r = 0.0;
+  var sum_rr = 0.0;
+  for (var tile = group; tile < grid.num_tiles; tile = tile + grid.num_groups) {
+    let q = tile * WG + t;
+    let row0 = q * 4u;
+    if (row0 < grid.n) {
+      let s = accumulate_quad(grid.row_offset / 4u + q, bias, grid.n - row0);
+      sum_r = sum_r + s.x;
+      sum_rr = sum_rr + s.y;
+    }
+  }
+  let out = (grid.first_group + group) * (D + 2u);
+${REDUCE_GRADIENT}
+  reduce_to(t, out + D, sum_r);
+  reduce_to(t, out + D + 1u, sum_rr);
+}
