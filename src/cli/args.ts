@@ -66,7 +66,8 @@ Usage:
   nabla train    --model linear|logistic|softmax|mlp --data FILE --target COL [--hidden 64,64]
                  [--activation relu|tanh|sigmoid] [--optimizer sgd|momentum|nesterov|adam|adamw] [--lr η]
                  [--weight-decay λ] [--momentum μ] [--schedule constant|step:E:G|cosine:T[:MIN][,warmup:W]]
-                 [--epochs N] [--seed S] [--save F.json] [--resume F.json] [--no-standardize] [--device ...] [--json]
+                 [--epochs N] [--batch-size B] [--tol T] [--seed S] [--save F.json] [--resume F.json]
+                 [--no-standardize] [--device ...] [--json]
   nabla predict  --model F.json --data FILE [--json]
   nabla evaluate --model F.json --data FILE [--target COL] [--json]
 
@@ -77,7 +78,10 @@ infinite value is an error), drop (infinite values dropped too), error (any of t
 Without --data, train uses the built-in example (y = 3x + 2 + noise). Exit codes: 0 ok, 2 bad input,
 3 training diverged, 1 anything else. --batch-size B (a multiple of 4) trains by mini-batch SGD with a
 batch order shuffled per epoch from --seed; --tol then does not apply. --stream reads the file chunk by
-chunk (--chunk-mb, default 64) for every evaluation on the GPU, so host memory holds a few chunks only.`;
+chunk (--chunk-mb, default 64) for every evaluation on the GPU, so host memory holds a few chunks only.
+With --model, --epochs counts passes over the data, --batch-size B (any size) takes B rows per update in
+an order shuffled per epoch from --seed (which also seeds the initial weights), schedules count updates,
+and --tol T (full batch only; default off) stops at |grad J| <= T.`;
 
 const common = {
   data: { type: 'string' },

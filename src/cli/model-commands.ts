@@ -1,6 +1,7 @@
 // `nabla train --model ...`, `nabla predict`, `nabla evaluate` for logistic, softmax, MLP (and linear
-// through the same network code). CPU path (float64); the GPU engine runs in the browser bundle and is
-// not wired into the CLI yet. Exported for src/cli/main.ts: each takes argv (after the command) and Io.
+// through the same network code). Training runs on the GPU engine (headless Chromium, src/cli/backend.ts)
+// or the float64 path; predict and evaluate run the float64 forward pass. Exported for src/cli/main.ts:
+// each takes argv (after the command) and Io.
 import { parseArgs } from 'node:util';
 import { readTable } from '../data/table.ts';
 import { INVALID_POLICIES, type InvalidPolicy } from '../data/select.ts';
@@ -52,7 +53,7 @@ export async function modelTrainCommand(argv: string[], io: Io): Promise<number>
     ...common, model: { type: 'string' }, hidden: { type: 'string' }, activation: { type: 'string' }, classes: { type: 'string' },
     optimizer: { type: 'string' }, lr: { type: 'string' }, 'weight-decay': { type: 'string' }, momentum: { type: 'string' },
     schedule: { type: 'string' }, epochs: { type: 'string' }, seed: { type: 'string' }, save: { type: 'string' }, resume: { type: 'string' },
-    'no-standardize': { type: 'boolean' },
+    'no-standardize': { type: 'boolean' }, 'batch-size': { type: 'string' }, tol: { type: 'string' },
   });
   const device = oneOf<DeviceChoice>('device', v.device, ['auto', 'gpu', 'cpu'], 'auto');
   const resumed = v.resume ? await loadModel(v.resume as string) : null;
@@ -93,12 +94,24 @@ export async function modelTrainCommand(argv: string[], io: Io): Promise<number>
   const lr = resumed?.training.lr ?? num(v, 'lr', opt.kind.startsWith('adam') ? 0.01 : 0.1, (x) => x > 0, 'a positive number');
   const seed = resumed?.training.seed ?? num(v, 'seed', 1, Number.isInteger, 'an integer');
   const epochs = num(v, 'epochs', 1000, (x) => Number.isInteger(x) && x >= 0, 'a non-negative integer');
+  const askedBatch = v['batch-size'] === undefined ? undefined : num(v, 'batch-size', 0, (x) => Number.isInteger(x) && x >= 1, 'a positive integer');
+  const savedBatch = resumed ? resumed.training.batchSize ?? null : undefined;
+  if (savedBatch !== undefined && askedBatch !== undefined && askedBatch !== (savedBatch ?? data.n)) {
+    throw new UsageError(`--batch-size: ${v.resume} was trained with ${savedBatch === null ? 'full batches' : `--batch-size ${savedBatch}`}; a resume continues with the same batches`);
+  }
+  // At or above the row count a batch is the full batch: saved as such, so that a resume on the same rows agrees.
+  const requested = savedBatch ?? askedBatch;
+  const batchSize = requested === undefined || requested === null || requested >= data.n ? undefined : requested;
+  const tol = v.tol === undefined ? undefined : num(v, 'tol', 0, (x) => x >= 0, 'a non-negative number');
+  if (tol !== undefined && batchSize !== undefined) {
+    throw new UsageError(`--tol: applies to full-batch training only (--batch-size ${batchSize} of ${data.n} rows gives a noisy gradient per update)`);
+  }
   const every = Math.max(1, Math.floor(epochs / 10));
   const backend = await openBackend(device, (m) => io.err(`nabla: ${m}`));
   let outcome;
   try {
     outcome = await backend.trainModel(config, data, {
-      lr, maxEpochs: epochs, optimizer: opt, schedule, seed, resumeFrom: resumed ? snapshotOfSaved(resumed) : undefined,
+      lr, maxEpochs: epochs, optimizer: opt, schedule, seed, batchSize, tol, resumeFrom: resumed ? snapshotOfSaved(resumed) : undefined,
     }, v.json ? undefined : (e) => { if (e.epoch % every === 0) io.err(`epoch ${String(e.epoch).padStart(6)}  loss ${e.loss.toExponential(6)}  |grad J| ${e.gradNorm.toExponential(3)}`); });
   } finally {
     await backend.close();
@@ -107,12 +120,13 @@ export async function modelTrainCommand(argv: string[], io: Io): Promise<number>
   const saved: SavedModel = {
     format: 'nabla-model', version: 1, model: config, features: sel.features, target, standardization: scaling, classes,
     parameters: Array.from(r.theta),
-    training: { optimizer: opt, lr, schedule, seed, state: { m: Array.from(r.snapshot.optim.m), v: Array.from(r.snapshot.optim.v), t: r.snapshot.optim.t, bestLoss: Number.isFinite(r.snapshot.bestLoss) ? r.snapshot.bestLoss : null } },
+    training: { optimizer: opt, lr, schedule, seed, batchSize: batchSize ?? null, state: { m: Array.from(r.snapshot.optim.m), v: Array.from(r.snapshot.optim.v), t: r.snapshot.optim.t, bestLoss: Number.isFinite(r.snapshot.bestLoss) ? r.snapshot.bestLoss : null } },
   };
   if (v.save) await saveModel(v.save as string, saved);
   const metrics = evaluationReport(config, r.theta, data, classes);
   const report: Record<string, unknown> = {
-    model: kind, loss: r.loss, gradNorm: r.gradNorm, epochs: r.epochs, stopReason: r.stopReason, rows: sel.rows, droppedRows: sel.droppedRows,
+    model: kind, loss: r.loss, gradNorm: r.gradNorm, epochs: r.epochs, updates: r.updates, batchSize: batchSize ?? sel.rows,
+    stopReason: r.stopReason, rows: sel.rows, droppedRows: sel.droppedRows,
     device: outcome.device, adapter: outcome.adapter, metrics, optimizer: opt.kind, classes,
   };
   if (kind === 'mlp') report.layers = [config.inputs, ...config.hidden, config.outputs];

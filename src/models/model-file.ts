@@ -26,6 +26,8 @@ export interface SavedModel {
     lr: number;
     schedule: Schedule;
     seed: number;
+    /** Samples per update; absent or null: full batch. A resume continues with the same batches. */
+    batchSize?: number | null;
     state: { m: number[]; v: number[]; t: number; bestLoss: number | null };
   };
 }
@@ -69,6 +71,8 @@ export function validateSavedModel(raw: unknown, path: string): SavedModel {
   } catch (e) {
     throw bad((e as Error).message);
   }
+  const batch = s.training.batchSize;
+  if (batch !== undefined && batch !== null && !(Number.isInteger(batch) && batch >= 1)) throw bad(`batchSize ${batch}`);
   if (!Array.isArray(s.features) || s.features.length !== s.model.inputs) throw bad('features');
   if (s.classes !== null && (!Array.isArray(s.classes) || s.classes.length !== (s.model.head === 'bce' ? 2 : s.model.outputs))) throw bad('classes');
   return s;

@@ -69,7 +69,14 @@ describe('nabla train --model on the GPU', () => {
     expect(gpu.metrics.accuracy).toBeGreaterThanOrEqual(0.95);
     // Same seeded init and optimizer; float32 vs float64 drift over 200 Adam steps stays small.
     expect(Math.abs(gpu.loss - cpu.loss)).toBeLessThan(1e-3 * Math.max(1, cpu.loss));
-  }, 240_000);
+    // Mini-batches of 64 (the last of 300 rows holds 44), in the same seeded order on both paths.
+    const batched = [...common.map((a) => (a === '200' ? '40' : a)), '--batch-size', '64'];
+    const gpuB = await nabla(...batched, '--device', 'gpu');
+    const cpuB = await nabla(...batched, '--device', 'cpu');
+    expect([gpuB.device, gpuB.updates, cpuB.updates, gpuB.batchSize]).toEqual(['gpu', 200, 200, 64]);
+    expect(Math.abs(gpuB.loss - cpuB.loss)).toBeLessThan(1e-3 * Math.max(1, cpuB.loss));
+    expect(gpuB.metrics.accuracy).toBeGreaterThanOrEqual(0.9);
+  }, 300_000);
 });
 
 describe('nabla train --stream', () => {

@@ -69,4 +69,38 @@ describe('model CLI commands (CPU path)', () => {
     await expect(predictCommand(['--model', bogus, '--data', data], io().io)).rejects.toThrow(/version/);
     expect(existsSync(join(dir, 'never.json'))).toBe(false);
   });
+
+  it('--batch-size trains by mini-batches, saves the batch size, and resumes with the same batches', async () => {
+    const cpu = [...args, '--device', 'cpu', '--batch-size', '12'];
+    const whole = join(dir, 'mb-whole.json');
+    const half = join(dir, 'mb-half.json');
+    const t = io();
+    expect(await modelTrainCommand([...cpu, '--epochs', '40', '--save', whole, '--json'], t.io)).toBe(0);
+    const report = JSON.parse(t.out[0]);
+    expect(report).toMatchObject({ epochs: 40, updates: 160, batchSize: 12, rows: 40 }); // 40 rows: 12, 12, 12, 4
+    expect(JSON.parse(readFileSync(whole, 'utf8')).training.batchSize).toBe(12);
+    await modelTrainCommand([...cpu, '--epochs', '15', '--save', half, '--json'], io().io);
+    const r = io();
+    expect(await modelTrainCommand(['--data', data, '--device', 'cpu', '--resume', half, '--epochs', '40', '--save', half, '--json'], r.io)).toBe(0);
+    expect(JSON.parse(r.out[0]).updates).toBe(160);
+    expect(JSON.parse(readFileSync(half, 'utf8')).parameters).toEqual(JSON.parse(readFileSync(whole, 'utf8')).parameters);
+    await expect(modelTrainCommand(['--data', data, '--device', 'cpu', '--resume', half, '--epochs', '50', '--batch-size', '8'], io().io))
+      .rejects.toThrow(/--batch-size: .*trained with --batch-size 12/);
+    // A batch of all the rows (or more) is the full batch.
+    const full = io();
+    await modelTrainCommand([...args, '--device', 'cpu', '--batch-size', '999', '--epochs', '5', '--json'], full.io);
+    expect(JSON.parse(full.out[0])).toMatchObject({ updates: 5, batchSize: 40 });
+  });
+
+  it('--tol stops full-batch training early and is refused with mini-batches', async () => {
+    const t = io();
+    expect(await modelTrainCommand([...args, '--device', 'cpu', '--epochs', '5000', '--tol', '0.05', '--json'], t.io)).toBe(0);
+    const report = JSON.parse(t.out[0]);
+    expect(report.stopReason).toBe('tolerance');
+    expect(report.updates).toBeLessThan(5000);
+    expect(report.gradNorm).toBeLessThanOrEqual(0.05);
+    await expect(modelTrainCommand([...args, '--device', 'cpu', '--tol', '0.05', '--batch-size', '8'], io().io)).rejects.toThrow(/--tol: applies to full-batch/);
+    await expect(modelTrainCommand([...args, '--device', 'cpu', '--tol=-1'], io().io)).rejects.toThrow(/--tol: expected a non-negative number/);
+    await expect(modelTrainCommand([...args, '--device', 'cpu', '--batch-size', '0'], io().io)).rejects.toThrow(/--batch-size: expected a positive integer/);
+  });
 });
