@@ -19,6 +19,16 @@ export interface TrainOutcome {
   adapter: string | null;
 }
 
+export interface StreamJob {
+  n: number;
+  d: number;
+  chunkRows: number;
+  train: Omit<TrainOptions, 'onEpoch' | 'init' | 'signal' | 'batchSize'>;
+  scaler: Standardizer | null;
+  /** A raw file whose every row is kept (SampleSource.records): the page reads it as stored. */
+  records?: { path: string; dataOffset: number; stride: number; columns: number[] };
+}
+
 export interface ModelOutcome {
   result: ModelTrainResult;
   device: 'gpu' | 'cpu';
@@ -34,9 +44,12 @@ export interface Backend {
    * standardized first (on the GPU there, on the host for the CPU path); results are in standardized units.
    */
   train(data: LinearData, options: Omit<TrainOptions, 'onEpoch' | 'init'>, onEpoch?: (i: EpochInfo) => void, scaler?: Standardizer | null): Promise<TrainOutcome>;
-  /** Full-batch training over data pulled chunk by chunk per evaluation (GPU only). */
+  /**
+   * Full-batch training over data pulled chunk by chunk per evaluation (GPU only); with `records`, the GPU
+   * page reads the raw file's records itself and `pass` is not used.
+   */
   trainStreamed?(
-    job: { n: number; d: number; chunkRows: number; train: Omit<TrainOptions, 'onEpoch' | 'init' | 'signal' | 'batchSize'>; scaler: Standardizer | null },
+    job: StreamJob,
     pass: () => AsyncIterable<{ x: Float32Array; y: Float32Array; rows: number }>,
     onEpoch?: (i: EpochInfo) => void,
   ): Promise<TrainOutcome>;
@@ -86,12 +99,13 @@ class GpuBackend implements Backend {
     };
   }
   async trainStreamed(
-    job: { n: number; d: number; chunkRows: number; train: Omit<TrainOptions, 'onEpoch' | 'init' | 'signal' | 'batchSize'>; scaler: Standardizer | null },
+    job: StreamJob,
     pass: () => AsyncIterable<{ x: Float32Array; y: Float32Array; rows: number }>,
     onEpoch?: (i: EpochInfo) => void,
   ): Promise<TrainOutcome> {
-    const { scaler, ...rest } = job;
-    const r = await this.session.runStreamed({ kind: 'train-stream', ...rest, standardize: plainScaler(scaler) }, pass, onEpoch);
+    const { scaler, records, ...rest } = job;
+    const file = records && { dataOffset: records.dataOffset, stride: records.stride, columns: records.columns };
+    const r = await this.session.runStreamed({ kind: 'train-stream', ...rest, standardize: plainScaler(scaler), ...(file && { file }) }, pass, onEpoch, records?.path);
     const { device, adapter, ...t } = r.train!;
     return {
       result: { ...t, w: Float64Array.from(t.w), stopReason: t.stopReason as TrainResult['stopReason'] },

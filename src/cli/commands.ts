@@ -9,6 +9,7 @@ import { computeStandardizer } from '../data/stats.ts';
 import type { ConvertArgs, GradientArgs, TrainArgs } from './args.ts';
 import { UsageError } from './args.ts';
 import { openBackend, type Backend, type TrainOutcome } from './backend.ts';
+import { QUAD_MAX_FEATURES } from '../gpu/dispatch.ts';
 
 export interface Io {
   out: (text: string) => void;
@@ -90,14 +91,19 @@ async function trainStreamed(args: TrainArgs, io: Io, backend: Backend, onRows: 
   const chunkRows = Math.max(4, Math.floor(chunkBytes / (d * 4) / 4) * 4);
   const read = performance.now();
   const stats = await computeStandardizer(source, chunkRows);
-  if (!args.json) {
-    io.err(`read ${stats.rows} rows (${stats.droppedRows} dropped) from ${args.data} in ${((performance.now() - read) / 1000).toFixed(2)} s; streaming ${chunkRows}-row chunks`);
-  }
   const scaler = args.standardize ? stats.standardizer : null;
   onRows(stats.rows);
-  // Raw chunks go to the page; the GPU standardizes each one after its upload.
+  // A raw file with every row kept goes to the page as it is stored (records, standardized in the kernel);
+  // anything else is parsed here and the chunks are served, the GPU standardizing each after its upload.
+  const records = source.records && stats.droppedRows === 0 && d <= QUAD_MAX_FEATURES ? source.records : undefined;
+  // --chunk-mb then bounds a chunk of records (all the file's columns), so that it fits one binding.
+  const rows = records ? Math.max(4, Math.floor(chunkBytes / (records.stride * 4) / 4) * 4) : chunkRows;
+  if (!args.json) {
+    io.err(`read ${stats.rows} rows (${stats.droppedRows} dropped) from ${args.data} in ${((performance.now() - read) / 1000).toFixed(2)} s; ` +
+      `streaming ${rows}-row chunks${records ? ' of raw records, read by the GPU page as stored' : ''}`);
+  }
   const outcome = await backend.trainStreamed(
-    { n: stats.rows, d, chunkRows, train: { lr: args.lr, maxEpochs: args.epochs, tol: args.tol }, scaler },
+    { n: stats.rows, d, chunkRows: rows, train: { lr: args.lr, maxEpochs: args.epochs, tol: args.tol }, scaler, records },
     () => source.chunks(chunkRows),
     progress,
   );

@@ -35,7 +35,8 @@ export class GpuSession {
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
     const headers = { 'content-type': 'application/octet-stream' };
-    if (path === '/') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>nabla</title>');
+    // The file input hands a raw file to the page by path (Playwright's setInputFiles): read with no copy here.
+    if (path === '/') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>nabla</title><input type="file" id="nabla-file">');
     if (path === '/nabla-engine.js') return void res.writeHead(200, { 'content-type': 'text/javascript' }).end(GpuSession.bundle);
     if (path === '/data.bin' && this.data) return void res.writeHead(200, headers).end(this.data);
     if (path === '/stream/start' && this.streamPass) {
@@ -118,12 +119,17 @@ export class GpuSession {
     }
   }
 
-  /** Full-batch training where the page pulls every chunk from `pass()` for every evaluation. */
+  /**
+   * Full-batch training where the page pulls every chunk from `pass()` for every evaluation, or, with
+   * `file`, reads the raw file's records itself (the file is handed over by path, never read here).
+   */
   async runStreamed(
     job: Omit<Extract<GpuJob, { kind: 'train-stream' }>, 'streamUrl'>,
     pass: () => AsyncIterable<{ x: Float32Array; y: Float32Array; rows: number }>,
     onEpoch?: (info: EpochInfo) => void,
+    file?: string,
   ): Promise<GpuJobResult> {
+    if (file !== undefined) await this.page.setInputFiles('#nabla-file', file);
     this.streamPass = async function* () {
       for await (const c of pass()) {
         const packed = Buffer.alloc((c.x.length + c.rows) * 4);
@@ -143,6 +149,7 @@ export class GpuSession {
       this.streamPass = null;
       this.streamIterator = null;
       this.onEpoch = undefined;
+      if (file !== undefined) await this.page.setInputFiles('#nabla-file', []).catch(() => undefined);
     }
   }
 

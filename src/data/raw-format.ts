@@ -96,8 +96,8 @@ function parseNames(bytes: Uint8Array, d: number, file: string): string[] {
   return names as string[];
 }
 
-/** A raw-format source over any ByteSource opener (one open per pass). */
-export async function rawSource(open: () => Promise<ByteSource>, file: string, opts: SourceOptions): Promise<SampleSource> {
+/** A raw-format source over any ByteSource opener (one open per pass); `path` when it is a Node file. */
+export async function rawSource(open: () => Promise<ByteSource>, file: string, opts: SourceOptions, path?: string): Promise<SampleSource> {
   const bytes = await open();
   let header: RawHeader;
   try {
@@ -135,11 +135,12 @@ export async function rawSource(open: () => Promise<ByteSource>, file: string, o
     if (builder.keptTotal === 0) throw noRowsLeft(file, builder.droppedTotal);
   }
 
-  return { file, format: 'raw', features: choice.features, target: choice.target, inputRows: n, chunks };
+  const records = path === undefined ? undefined : { path, dataOffset, stride, columns: [...choice.indices] };
+  return { file, format: 'raw', features: choice.features, target: choice.target, inputRows: n, chunks, ...(records && { records }) };
 }
 
 export function openRawSource(path: string, opts: SourceOptions): Promise<SampleSource> {
-  return rawSource(() => fileBytes(path), path, opts);
+  return rawSource(() => fileBytes(path), path, opts, path);
 }
 
 export function openRawBlob(blob: Blob, name: string, opts: SourceOptions): Promise<SampleSource> {

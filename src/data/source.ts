@@ -24,6 +24,11 @@ export interface SampleSource {
   /** Input rows before dropping, where the format records it (raw, Parquet, Arrow file); else undefined. */
   readonly inputRows?: number;
   /**
+   * Raw format read from a path (Node): where the records lie, so that a streamed run can hand the GPU
+   * page the file itself rather than parsed chunks (when no row is dropped).
+   */
+  readonly records?: { path: string; dataOffset: number; stride: number; columns: number[] };
+  /**
    * One pass over the data. Each call re-reads the source from the start; breaking out of the loop
    * closes the file. Errors (DataError) name the file and the line, element or row.
    */

@@ -3,6 +3,7 @@
 import type { EpochInfo, TrainOptions } from '../models/linear.ts';
 import { requestGpu, type AdapterSummary, type GpuContext } from './device.ts';
 import { GpuLinearEngine, type ChunkStream } from './gpu-linear-engine.ts';
+import { blobRecordStream, type RecordFileLayout } from './linear-stream.ts';
 import { trainWithRecovery } from './recovering-trainer.ts';
 import { GpuModelEngine } from './models/gpu-model-engine.ts';
 import type { NetworkConfig } from '../models/network.ts';
@@ -39,6 +40,8 @@ export type GpuJob =
     chunkRows: number;
     train: Omit<TrainOptions, 'onEpoch' | 'signal' | 'init' | 'batchSize'>;
     standardize?: PlainStandardizer;
+    /** Raw-format records read from the file in the page's #nabla-file input rather than from streamUrl. */
+    file?: RecordFileLayout;
   };
 
 /** A Standardizer with plain arrays, as it crosses page.evaluate. */
@@ -70,7 +73,9 @@ export interface GpuJobResult {
 /** Chunks as the CLI serves them: rows * d features then rows targets, float32; 204 ends a pass. */
 async function trainStreamed(gpu: GpuContext, job: Extract<GpuJob, { kind: 'train-stream' }>, onEpoch?: (info: EpochInfo) => void) {
   const { n, d, chunkRows, streamUrl } = job;
-  const stream: ChunkStream = {
+  const input = job.file && (globalThis.document?.getElementById('nabla-file') as HTMLInputElement | null)?.files?.[0];
+  if (job.file && !input) throw new Error('stream: the page has no file in #nabla-file');
+  const stream: ChunkStream = job.file ? blobRecordStream(input!, job.file, n, d, chunkRows) : {
     n, d, chunkRows,
     async *read() {
       await fetch(`${streamUrl}/start`);

@@ -93,6 +93,30 @@ export class ReadAhead<T> {
   }
 }
 
+/** Where a raw file's records lie (docs/raw-format.md), as the CLI tells the GPU page. */
+export interface RecordFileLayout extends StreamRecords {
+  dataOffset: number;
+}
+
+/**
+ * A records stream over a raw file the page holds as a Blob (a File from the CLI's file input): each chunk
+ * is one slice read, the bytes exactly as stored. A file changed on disk since it was chosen fails the read.
+ */
+export function blobRecordStream(file: Blob, layout: RecordFileLayout, n: number, d: number, chunkRows: number): ChunkStream {
+  const rowBytes = layout.stride * 4;
+  if (file.size < layout.dataOffset + n * rowBytes) throw new RangeError(`stream: the file holds ${file.size} bytes, ${n} records need ${layout.dataOffset + n * rowBytes}`);
+  return {
+    n, d, chunkRows, records: { stride: layout.stride, columns: layout.columns },
+    async *read() {
+      for (let start = 0; start < n; start += chunkRows) {
+        const rows = Math.min(chunkRows, n - start);
+        const at = layout.dataOffset + start * rowBytes;
+        yield { records: await file.slice(at, at + rows * rowBytes).arrayBuffer(), rows };
+      }
+    },
+  };
+}
+
 /**
  * Two record staging buffers (whole quads of records) and the standardization constants every chunk
  * shares, as GpuChunks: x holds the records, y the constants (the bindings linear_partials_records.wgsl

@@ -104,3 +104,44 @@ describe('nabla train --stream', () => {
     expect(Math.abs(streamed.bias - memory.bias)).toBeLessThan(1e-5);
   }, 240_000);
 });
+
+describe('nabla train --stream, raw format', () => {
+  it('the GPU page reads the records as stored (column subset, ragged last chunk) and lands where in-memory training does', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { createRawWriter } = await import('../../src/data/raw-format.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'nabla-stream-raw-'));
+    const n = 3_001;
+    // Columns a, junk, b and the target y; the features are chosen as b,a: the kernel maps the columns.
+    const write = async (file: string, nanRow: number | null) => {
+      const w = await createRawWriter(file, ['a', 'junk', 'b'], 'y');
+      const x = new Float32Array(n * 3);
+      const y = new Float32Array(n);
+      for (let i = 0; i < n; i++) {
+        const a = (i % 97) / 10;
+        const b = ((i * 7) % 53) / 5;
+        x.set([i === nanRow ? NaN : a, 1e6 * ((i % 5) - 2), b], i * 3);
+        y[i] = 1.5 * a - 0.5 * b + 3 + ((i % 11) - 5) / 50;
+      }
+      await w.append(x, y, n);
+      await w.finish();
+    };
+    const file = join(dir, 'big.f32');
+    await write(file, null);
+    // 5 KiB chunks: 324 records of 4 floats each, so 10 chunks, the last one of 85 rows (a ragged quad).
+    const common = ['train', '--data', file, '--target', 'y', '--features', 'b,a', '--device', 'gpu', '--chunk-mb', '0.005'];
+    const text = await run('node', ['bin/nabla.mjs', ...common, '--stream', '--epochs', '2'], { cwd: root, timeout: 120_000 });
+    expect(text.stderr).toMatch(/streaming 324-row chunks of raw records/);
+    const streamed = await nabla(...common, '--json', '--stream');
+    const memory = await nabla(...common, '--json');
+    expect([streamed.device, streamed.rows, streamed.epochs]).toEqual(['gpu', n, memory.epochs]);
+    for (const k of ['a', 'b']) expect(Math.abs(streamed.weights[k] - memory.weights[k])).toBeLessThan(1e-5);
+    expect(Math.abs(streamed.bias - memory.bias)).toBeLessThan(1e-5);
+    // A row dropped for a missing value: the file is parsed on the host instead, and the row is not trained on.
+    const holey = join(dir, 'holey.f32');
+    await write(holey, 17);
+    const dropped = await run('node', ['bin/nabla.mjs', ...common.map((a) => (a === file ? holey : a)), '--stream', '--epochs', '2'], { cwd: root, timeout: 120_000 });
+    expect(dropped.stderr).toMatch(/3000 rows \(1 dropped\).*streaming 652-row chunks\n/);
+  }, 240_000);
+});
+
