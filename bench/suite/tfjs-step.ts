@@ -2,50 +2,12 @@
 // own GPUDevice through tf.setBackend('webgpu'), tensors stay on the GPU, and one step is
 // variableGrads(loss) + sgd.applyGradients, timed on the wall clock until TF's queue is idle.
 import * as tf from '@tensorflow/tfjs-core';
-// The ES entry of tfjs-core registers no gradients (the union package does): without this, variableGrads
-// fails with "gradient function not found for Mean".
-import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
-import '@tensorflow/tfjs-backend-webgpu';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { GradientResult, LinearData, LinearParams } from '../../src/models/linear.ts';
 import { checkGradient, TFJS_REL_TOL } from './data.ts';
 import { summarize, WARMUP_MS } from './gpu-timer.ts';
 import type { TfjsOutcome, TfjsRunner } from './linear-step.ts';
-
-let ready: Promise<WebGPUBackend> | null = null;
-
-function backend(): Promise<WebGPUBackend> {
-  ready ??= (async () => {
-    // Small tensors would otherwise run on the CPU kernels: keep every op on the GPU.
-    tf.env().set('WEBGPU_CPU_FORWARD', false);
-    if (!(await tf.setBackend('webgpu'))) throw new Error('tf.setBackend("webgpu") failed');
-    await tf.ready();
-    return tf.backend() as WebGPUBackend;
-  })();
-  return ready;
-}
-
-/** TF batches dispatches and submits every 15; end the batch now so the queue can drain. */
-function flush(b: WebGPUBackend): void {
-  b.endComputePassEncoder();
-  if ((b as unknown as { commandEncoder: GPUCommandEncoder | null }).commandEncoder) b.submitQueue();
-}
-
-/**
- * Destroys the pooled, unused buffers. TF keeps every released buffer for reuse, so rows of different
- * sizes would pile up gigabytes; the key list must stay (releaseBuffer stops pooling when it is empty).
- */
-function dropPooledBuffers(b: WebGPUBackend): void {
-  const pool = b.bufferManager as unknown as { freeBuffers: Map<string, GPUBuffer[]>; numFreeBuffers: number; numBytesAllocated: number };
-  for (const list of pool.freeBuffers.values()) {
-    for (const buf of list) {
-      pool.numBytesAllocated -= buf.size;
-      buf.destroy();
-    }
-    list.length = 0;
-  }
-  pool.numFreeBuffers = 0;
-}
+import { flush, withTfjsScope } from './tfjs-backend.ts';
 
 async function measure(b: WebGPUBackend, data: LinearData, at: LinearParams, want: GradientResult, lr: number, reps: number, warmup: number): Promise<TfjsOutcome> {
   const { n, d } = data;
@@ -92,26 +54,10 @@ async function measure(b: WebGPUBackend, data: LinearData, at: LinearParams, wan
 }
 
 export const tfjsRunner: TfjsRunner = {
-  async run(data, at, want, options) {
-    let b: WebGPUBackend;
-    try {
-      b = await backend();
-    } catch (e) {
-      return { ms: null, rel: null, note: `TF.js WebGPU backend unavailable: ${(e as Error).message}` };
-    }
-    // Device errors (out of memory, a binding over the limit) are asynchronous: scope them to this row.
-    b.device.pushErrorScope('out-of-memory');
-    b.device.pushErrorScope('validation');
-    let outcome: TfjsOutcome;
-    try {
-      outcome = await measure(b, data, at, want, options.lr, options.reps, options.warmup);
-    } catch (e) {
-      outcome = { ms: null, rel: null, note: `TF.js failed: ${(e as Error).message.split('\n')[0]}` };
-    }
-    const errors = [await b.device.popErrorScope(), await b.device.popErrorScope()].filter((e) => e !== null);
-    await b.device.queue.onSubmittedWorkDone();
-    dropPooledBuffers(b);
-    if (errors.length) return { ms: null, rel: outcome.rel, note: `TF.js device error: ${errors[0]!.message.split('\n')[0]}` };
-    return outcome;
+  run(data, at, want, options) {
+    return withTfjsScope(
+      (b) => measure(b, data, at, want, options.lr, options.reps, options.warmup),
+      (note, partial) => ({ ms: null, rel: partial?.rel ?? null, note }),
+    );
   },
 };
