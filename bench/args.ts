@@ -18,6 +18,24 @@ export interface SuiteConfig {
   injectFault: boolean;
   /** Run the TF.js comparison (the Chromium page only). */
   tfjs: boolean;
+  /** Run the linear-step suite (ns x ds). */
+  linear: boolean;
+  /** The mlp-epoch suite's sizes, or null to skip it. */
+  mlp: MlpSuiteConfig | null;
+}
+
+/** The MLP benchmark (d = 64, hidden 256-256, 10 classes, Adam): bench/suite/mlp-step.ts. */
+export interface MlpSuiteConfig {
+  /** Samples per epoch (GPU and TF.js). */
+  n: number;
+  /** Samples per update. */
+  batch: number;
+  /** Epochs timed after the warm-up. */
+  epochs: number;
+  /** Samples per CPU epoch (the first cpuN rows; float64 JS is ~10^3 samples/s). */
+  cpuN: number;
+  /** Time each GPU stage of one gradient evaluation. */
+  profile: boolean;
 }
 
 export interface BenchArgs extends SuiteConfig {
@@ -36,10 +54,26 @@ export const TINY_DS = [1, 16];
 /** At least ten timed steps unless --reps asks otherwise (the test asks for fewer). */
 export const DEFAULT_REPS = 10;
 export const FULL_REPS = 20;
+/**
+ * Issue #4's batch of 4096. Sized for a software adapter: on SwiftShader (2 cores) one GPU update of 4096
+ * samples takes ~30 s, so the default (two batches, one warm-up and one timed epoch, the final evaluation
+ * and the check) runs ~3 min on the GPU and as long again for TF.js. On a hardware GPU ask for more,
+ * e.g. --mlp-n 2^20 --mlp-epochs 5.
+ */
+export const MLP_BATCH = 4096;
+export const FULL_MLP: Omit<MlpSuiteConfig, 'profile'> = { n: 8192, batch: MLP_BATCH, epochs: 1, cpuN: 4096 };
+export const QUICK_MLP: Omit<MlpSuiteConfig, 'profile'> = { n: 4096, batch: MLP_BATCH, epochs: 1, cpuN: 4096 };
+/** --inject-fault: one tiny batch, only the verdict matters. */
+export const TINY_MLP: Omit<MlpSuiteConfig, 'profile'> = { n: 256, batch: 256, epochs: 1, cpuN: 256 };
 
 export const BENCH_USAGE = `npm run bench -- [--quick] [--json] [--out FILE] [--n N[,N...]] [--d D[,D...]] [--reps R] [--no-tfjs]
-  --quick    N = 2^22 with d = 1 and 16, ${DEFAULT_REPS} timed steps per row
+                  [--no-linear] [--no-mlp] [--mlp-n N] [--mlp-batch B] [--mlp-epochs E] [--mlp-cpu-n N] [--mlp-profile]
+  --quick    N = 2^22 with d = 1 and 16, ${DEFAULT_REPS} timed steps per row; MLP n = ${QUICK_MLP.n} (one batch)
   --n, --d   sizes to run (repeatable or comma lists; 2^k accepted), instead of the default grid
+  --no-linear, --no-mlp   skip the linear-step or the mlp-epoch suite
+  --mlp-n, --mlp-batch, --mlp-epochs, --mlp-cpu-n   MLP samples per epoch (default ${FULL_MLP.n}), per update
+             (${MLP_BATCH}), timed epochs (${FULL_MLP.epochs}), samples per CPU epoch (${FULL_MLP.cpuN}, at most n)
+  --mlp-profile   also time each GPU stage of one MLP gradient evaluation
   --json     print the JSON report on stdout instead of the table
   --out      where to write the JSON report (default bench/results/<date>-<adapter>.json)`;
 
@@ -51,7 +85,8 @@ function parseSize(text: string, flag: string): number {
 }
 
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
-  let quick = false, json = false, injectFault = false, tfjs = true;
+  let quick = false, json = false, injectFault = false, tfjs = true, linear = true, mlp = true, profile = false;
+  const mlpSizes: Partial<Record<'n' | 'batch' | 'epochs' | 'cpuN', number>> = {};
   let out: string | null = null;
   let reps: number | null = null;
   const ns: number[] = [];
@@ -68,6 +103,13 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       case '--json': json = true; break;
       case '--inject-fault': injectFault = true; break;
       case '--no-tfjs': tfjs = false; break;
+      case '--no-linear': linear = false; break;
+      case '--no-mlp': mlp = false; break;
+      case '--mlp-profile': profile = true; break;
+      case '--mlp-n': mlpSizes.n = parseSize(value(), flag); break;
+      case '--mlp-batch': mlpSizes.batch = parseSize(value(), flag); break;
+      case '--mlp-epochs': mlpSizes.epochs = parseSize(value(), flag); break;
+      case '--mlp-cpu-n': mlpSizes.cpuN = parseSize(value(), flag); break;
       case '--out': out = value(); break;
       case '--reps': reps = parseSize(value(), flag); break;
       case '--n': ns.push(...value().split(',').map((s) => parseSize(s, flag))); break;
@@ -76,10 +118,27 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     }
   }
   const base = injectFault ? [TINY_NS, TINY_DS] : quick ? [QUICK_NS, QUICK_DS] : [FULL_NS, FULL_DS];
+  if (!linear && !mlp) throw new BenchUsageError('--no-linear and --no-mlp: nothing left to run');
+  if (!mlp && (profile || Object.keys(mlpSizes).length)) throw new BenchUsageError('--mlp-* flags given with --no-mlp');
   return {
-    quick, json, out, injectFault, tfjs,
+    quick, json, out, injectFault, tfjs, linear,
+    mlp: mlp ? mlpConfig(injectFault ? TINY_MLP : quick ? QUICK_MLP : FULL_MLP, mlpSizes, profile) : null,
     ns: ns.length ? ns : base[0],
     ds: ds.length ? ds : base[1],
     reps: reps ?? (quick || injectFault ? DEFAULT_REPS : FULL_REPS),
   };
+}
+
+/**
+ * The MLP sizes: defaults, then the flags. Without --mlp-cpu-n the CPU runs min(default, n) samples; a
+ * batch larger than n, or an explicit CPU n larger than n, is an error rather than a silent change.
+ */
+export function mlpConfig(
+  base: Omit<MlpSuiteConfig, 'profile'>, flags: Partial<Record<'n' | 'batch' | 'epochs' | 'cpuN', number>>, profile = false,
+): MlpSuiteConfig {
+  const n = flags.n ?? base.n;
+  const batch = flags.batch ?? Math.min(base.batch, n);
+  if (batch > n) throw new BenchUsageError(`--mlp-batch: ${batch} is more than the ${n} samples of an epoch (--mlp-n)`);
+  if (flags.cpuN !== undefined && flags.cpuN > n) throw new BenchUsageError(`--mlp-cpu-n: ${flags.cpuN} is more than --mlp-n ${n}`);
+  return { n, batch, epochs: flags.epochs ?? base.epochs, cpuN: flags.cpuN ?? Math.min(base.cpuN, n), profile };
 }

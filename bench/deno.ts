@@ -1,8 +1,9 @@
-// The linear-step suite (without TF.js) under Deno's built-in WebGPU, for GPU servers that have neither
-// Node nor Chromium (see ../shared/device/README.md). It imports the Vite-built
+// The linear-step and mlp-epoch suites (without TF.js) under Deno's built-in WebGPU, for GPU servers that
+// have neither Node nor Chromium (see ../shared/device/README.md). It imports the Vite-built
 // dist/bench/nabla-bench-core.js (`npm run build:bench`), where the WGSL is already inlined.
 //
 //   deno run -A bench/deno.ts [--quick] [--json] [--out FILE] [--n N[,N..]] [--d D[,D..]] [--reps R]
+//                             [--no-linear] [--no-mlp] [--mlp-n N] [--mlp-epochs E] [--mlp-cpu-n N] [--mlp-profile]
 //   e.g. on an H100: deno run -A bench/deno.ts --n 2^28 --d 1
 //
 // Type-checked by the project's tsc as well, hence the small declaration of what it uses from Deno.
@@ -46,14 +47,14 @@ try {
   Deno.exit(2);
 }
 // TF.js is not part of this bundle: the comparison columns stay null.
-const config = { ns: args.ns, ds: args.ds, reps: args.reps, injectFault: args.injectFault, tfjs: false };
+const config = { ns: args.ns, ds: args.ds, reps: args.reps, injectFault: args.injectFault, tfjs: false, linear: args.linear, mlp: args.mlp };
 const gpu = await core.requestGpu(navigator.gpu); // asks for the adapter's own buffer-size limits
 const date = new Date().toISOString();
-const suite = await core.runLinearStepSuite(gpu, config, null, (line) => console.error(line));
+const suite = await core.runSuites(gpu, config, null, (line) => console.error(line));
 gpu.device.destroy();
 
 const report = core.makeReport(suite, `deno ${Deno.version.deno}`, await gitCommit(), date, {
-  quick: args.quick, reps: args.reps, injectFault: args.injectFault, tfjs: false,
+  quick: args.quick, reps: args.reps, injectFault: args.injectFault, tfjs: false, linear: args.linear, mlp: args.mlp,
 });
 const resultsDir = new URL('./results/', import.meta.url).pathname;
 const file = args.out ?? `${resultsDir}${core.resultFileName(date, suite.adapter)}`;
@@ -65,7 +66,8 @@ if (args.json) {
 } else {
   console.log(core.adapterLine(suite.adapter));
   console.log(`${report.browser}, commit ${report.commit?.slice(0, 12) ?? 'unknown'}, ${date}\n`);
-  console.log(core.formatTable(report.rows, report.skipped));
+  if (report.config.linear) console.log(core.formatTable(report.rows, report.skipped));
+  if (report.mlp.length) console.log(`\n${core.formatMlpTable(report.mlp)}`);
 }
 console.error(`wrote ${file}`);
-Deno.exit(report.rows.some((r) => r.validation !== 'passed') ? 1 : 0);
+Deno.exit([...report.rows, ...report.mlp].some((r) => r.validation !== 'passed') ? 1 : 0);

@@ -9,7 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { chromiumPath, CHROMIUM_WEBGPU_ARGS } from '../src/cli/chromium-flags.ts';
 import { BenchUsageError, parseBenchArgs, type BenchArgs, type SuiteConfig } from './args.ts';
-import { adapterLine, formatTable, makeReport, resultFileName, type BenchReport, type SuiteResult } from './report.ts';
+import { adapterLine, formatMlpTable, formatTable, makeReport, resultFileName, type BenchReport, type SuiteResult } from './report.ts';
 
 export const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const benchBundlePath = join(projectRoot, 'dist', 'bench', 'nabla-bench.js');
@@ -104,10 +104,10 @@ export async function runBench(argv: readonly string[], io: BenchIo): Promise<Be
     io.err(`bench: ${e.message}`);
     return { exitCode: 2, report: null, file: null };
   }
-  const { ns, ds, reps, injectFault, tfjs } = args;
+  const { ns, ds, reps, injectFault, tfjs, linear, mlp } = args;
   const date = new Date().toISOString();
-  const { suite, browser } = await runInChromium({ ns, ds, reps, injectFault, tfjs }, (line) => io.err(line));
-  const report = makeReport(suite, browser, gitCommit(), date, { quick: args.quick, reps, injectFault, tfjs });
+  const { suite, browser } = await runInChromium({ ns, ds, reps, injectFault, tfjs, linear, mlp }, (line) => io.err(line));
+  const report = makeReport(suite, browser, gitCommit(), date, { quick: args.quick, reps, injectFault, tfjs, linear, mlp });
 
   const file = resolve(args.out ?? join(projectRoot, 'bench', 'results', resultFileName(date, suite.adapter)));
   mkdirSync(dirname(file), { recursive: true });
@@ -121,11 +121,12 @@ export async function runBench(argv: readonly string[], io: BenchIo): Promise<Be
   } else {
     io.out(adapterLine(suite.adapter));
     io.out(`${browser}, commit ${report.commit?.slice(0, 12) ?? 'unknown'}, ${date}${injectFault ? ', FAULT INJECTED' : ''}\n`);
-    io.out(formatTable(report.rows, report.skipped));
+    if (linear) io.out(formatTable(report.rows, report.skipped));
+    if (report.mlp.length) io.out(`${linear ? '\n' : ''}${formatMlpTable(report.mlp)}`);
   }
   io.err(`wrote ${file}`);
   // Non-zero when any row failed validation (with --inject-fault that is the expected outcome).
-  return { exitCode: report.rows.some((r) => r.validation !== 'passed') ? 1 : 0, report, file };
+  return { exitCode: [...report.rows, ...report.mlp].some((r) => r.validation !== 'passed') ? 1 : 0, report, file };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

@@ -169,5 +169,5 @@ export async function runLinearStepSuite(
       rows.push(await benchCase(gpu, n, d, config, tfjs, log));
     }
   }
-  return { adapter: gpu.summary, rows, skipped };
+  return { adapter: gpu.summary, rows, skipped, mlp: [] };
 }

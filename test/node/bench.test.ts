@@ -1,15 +1,19 @@
-// The benchmark harness end to end: a tiny linear-step suite in headless Chromium through bench/run.ts
-// (bundle build, page, validation, timing, TF.js, CPU, JSON), and the fault injection that proves the
-// validation can fail and that a failed row is never timed.
+// The benchmark harness end to end: tiny linear-step and mlp-epoch suites in headless Chromium through
+// bench/run.ts (bundle build, page, validation, timing, TF.js, CPU, JSON), and the fault injection that
+// proves the validation can fail and that a failed row is never timed.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runBench, type BenchIo } from '../../bench/run.ts';
 import { parseBenchArgs, QUICK_NS, QUICK_DS } from '../../bench/args.ts';
-import { adapterLine, formatTable, resultFileName, type BenchRow } from '../../bench/report.ts';
+import { adapterLine, formatTable, resultFileName, type BenchRow, type MlpRow } from '../../bench/report.ts';
 
 const TINY = ['--n', '16384', '--d', '1,16', '--reps', '3'];
+/** Two batches per epoch; SwiftShader takes seconds per MLP evaluation whatever the batch (its reduce). */
+const TINY_MLP = ['--mlp-n', '256', '--mlp-batch', '128', '--mlp-epochs', '1', '--mlp-cpu-n', '128'];
+const MLP_TIMING_KEYS = ['gpuEpochMs', 'gpuSamplesPerSec', 'cpuEpochMs', 'cpuSamplesPerSec', 'tfjsEpochMs', 'tfjsSamplesPerSec', 'vsTfjs', 'vsCpu',
+  'gradientRelError', 'tfjsRelError'] as const;
 const TIMING_KEYS = ['msMedian', 'msMin', 'msMax', 'samplesPerSec', 'gbps', 'readKernelGbps', 'fractionOfRead',
   'tfjsMs', 'tfjsRatio', 'cpuMs', 'cpuRatio', 'cpuGbps', 'jsLoopGbps'] as const;
 const ROW_KEYS = ['suite', 'n', 'd', ...TIMING_KEYS, 'validation', 'repetitions'] as const;
@@ -46,7 +50,7 @@ describe('bench harness in headless Chromium', () => {
   it('runs a tiny suite: validation passes, every column is measured, the JSON has the documented shape', async () => {
     const out = join(dir, 'tiny.json');
     const io = quietIo();
-    const { exitCode, report, file } = await runBench([...TINY, '--out', out], io);
+    const { exitCode, report, file } = await runBench([...TINY, ...TINY_MLP, '--out', out], io);
     expect(exitCode, io.stderr.join('\n')).toBe(0);
     expect(file).toBe(out);
     expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(report);
@@ -78,7 +82,24 @@ describe('bench harness in headless Chromium', () => {
       expect(row.cpuRatio!).toBeCloseTo(row.cpuMs! / row.msMedian!, 9);
       expect(row.gbps!).toBeCloseTo((row.n * row.d + row.n) * 4 / (row.msMedian! * 1e6), 9);
     }
-  }, 180_000);
+
+    expect(io.stdout.join('\n')).toMatch(/\| mlp-epoch \| 256 \| 128 \| 1 \|/);
+    expect(r.mlp).toHaveLength(1);
+    const m = r.mlp[0];
+    expect([m.n, m.batch, m.epochs, m.cpuN, m.hidden, m.classes]).toEqual([256, 128, 1, 128, [256, 256], 10]);
+    expect(m.validation).toBe('passed');
+    for (const key of MLP_TIMING_KEYS) {
+      const v = m[key as keyof MlpRow];
+      expect(Number.isFinite(v) && (v as number) > 0, `${key} = ${v} (notes: ${m.notes.join('; ')})`).toBe(true);
+    }
+    expect(m.gradientRelError!).toBeLessThanOrEqual(1e-4);
+    expect(m.tfjsRelError!).toBeLessThanOrEqual(1e-4);
+    expect(m.vsTfjs!).toBeCloseTo(m.gpuSamplesPerSec! / m.tfjsSamplesPerSec!, 9);
+    expect(m.gpuSamplesPerSec!).toBeCloseTo(256 / (m.gpuEpochMs! / 1e3), 6);
+    // Same start, data, batches in the same order and Adam: after two epochs the losses agree to float32
+    // rounding (a wrong update or order would differ by the loss change per step, ~1e-2 here).
+    expect(Math.abs(m.gpuLoss! - m.tfjsLoss!)).toBeLessThan(1e-4 * m.tfjsLoss!);
+  }, 420_000);
 
   it('--inject-fault: a wrong pass-1 kernel fails validation and its rows are not timed', async () => {
     const out = join(dir, 'fault.json');
@@ -91,6 +112,10 @@ describe('bench harness in headless Chromium', () => {
       expect(row.validation).toMatch(/^failed: relative error/);
       for (const key of TIMING_KEYS) expect(row[key as keyof BenchRow], key).toBeNull();
     }
+    // The MLP's fault: the GPU differentiates the loss of shifted labels; the row stays untimed.
+    expect(report!.mlp).toHaveLength(1);
+    expect(report!.mlp[0].validation).toMatch(/^failed: relative error/);
+    for (const key of MLP_TIMING_KEYS.filter((k) => k !== 'gradientRelError')) expect(report!.mlp[0][key as keyof MlpRow], key).toBeNull();
     expect(io.stdout.join('\n')).toMatch(/FAULT INJECTED/);
   }, 180_000);
 });
