@@ -67,7 +67,7 @@ if (args.json) {
   console.log(core.adapterLine(suite.adapter));
   console.log(`${report.browser}, commit ${report.commit?.slice(0, 12) ?? 'unknown'}, ${date}\n`);
   if (report.config.linear) console.log(core.formatTable(report.rows, report.skipped));
-  if (report.mlp.length) console.log(`\n${core.formatMlpTable(report.mlp)}`);
+  if (report.mlp.length) console.log(`${report.config.linear ? '\n' : ''}${core.formatMlpTable(report.mlp)}`);
 }
 console.error(`wrote ${file}`);
 Deno.exit([...report.rows, ...report.mlp].some((r) => r.validation !== 'passed') ? 1 : 0);
