@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { assembleWgsl, specializeWgsl } from '../../src/gpu/wgsl.ts';
 import { planLinearGrid } from '../../src/gpu/dispatch.ts';
-import { loadWeights, quadBody, reduceGradient } from '../../src/gpu/passes/linear-quad-codegen.ts';
+import { loadWeights, quadBody, recordsQuadBody, reduceGradient } from '../../src/gpu/passes/linear-quad-codegen.ts';
 
 const shader = (path: string) => readFileSync(fileURLToPath(new URL(`../../shaders/${path}`, import.meta.url)), 'utf8');
 
@@ -128,4 +128,29 @@ describe('specializeWgsl on shaders/linear_partials_quad.wgsl with the emitted q
       expect(out.match(/w\[\d+\] = theta\[\d+\];/g)).toHaveLength(d);
     });
   }
+});
+
+describe('specializeWgsl on shaders/linear_partials_records.wgsl with the emitted records code', () => {
+  const source = shader('linear_partials_records.wgsl');
+  const LANES = ['x', 'y', 'z', 'w'];
+
+  it('every standardized element reads its record column; fma chains in quadBody order', () => {
+    // 3 features in columns 4, 0, 2 of 5-float records, the target in column 3 (column 1 unused).
+    const d = 3;
+    const stride = 5;
+    const columns = [4, 0, 2, 3];
+    const out = specializeWgsl(source, {
+      D: d, S: stride, QUAD_BODY: recordsQuadBody(d, stride, columns), LOAD_WEIGHTS: loadWeights(d), REDUCE_GRADIENT: reduceGradient(d),
+    });
+    expect(code(out)).not.toContain('${');
+    const at = (f: number) => `v${Math.floor(f / 4)}.${LANES[f % 4]}`;
+    for (let s = 0; s < 4; s++) {
+      for (let j = 0; j < d; j++) expect(out).toContain(`let e${s}_${j} = (${at(s * stride + columns[j])} - mean[${j}]) * inv_std[${j}];`);
+    }
+    expect(out).toContain(`var r = p - vec4<f32>(${[0, 1, 2, 3].map((s) => `(${at(s * stride + 3)} - y_mean) * y_inv_std`).join(', ')});`);
+    const predict = [...out.matchAll(/p\.([xyzw]) = fma\(e(\d)_(\d+), w\[(\d+)\]/g)].map((m) => `${m[1]}${m[2]}${m[3]}${m[4]}`);
+    expect(predict).toEqual([0, 1, 2, 3].flatMap((s) => [0, 1, 2].map((j) => `${LANES[s]}${s}${j}${j}`)));
+    expect(() => recordsQuadBody(d, stride, [4, 0, 5, 3])).toThrow(/column indices below 5/);
+    expect(() => recordsQuadBody(d, stride, [4, 0, 2])).toThrow(/4 column indices/);
+  });
 });
