@@ -7,6 +7,8 @@
 //   last (has_loss):       J        += losses[i]
 
 override WG: u32 = 256u;
+// The weight entries come from mlp_gemm.wgsl (MODE 2) when set: this kernel then sums biases and the loss.
+override SKIP_WEIGHTS: bool = false;
 
 @group(0) @binding(0) var<uniform> mu: MlpUniforms;
 @group(0) @binding(1) var<storage, read> delta: array<f32>;  // n x fan_out
@@ -21,8 +23,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     return;
   }
   let weights = mu.fan_out * mu.fan_in;
-  let entries = weights + mu.fan_out + mu.has_loss;
-  let e = idx % entries;
+  let first = select(0u, weights, SKIP_WEIGHTS);
+  let entries = weights + mu.fan_out + mu.has_loss - first;
+  let e = first + idx % entries;
   let c = idx / entries;
   let i0 = c * mu.chunk;
   let i1 = min(mu.n, i0 + mu.chunk);

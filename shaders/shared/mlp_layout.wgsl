@@ -20,6 +20,28 @@ struct MlpUniforms {
   inv_n: f32,
 }
 
+// mlp_gemm.wgsl: C (M x N) = A (M x K) B (K x N) with A[i][k] at a[a_base + i * a_sm + k * a_sk], B[k][j]
+// at b[b_base + k * b_sk + j * b_sn]. Mirrors packGemmUniforms() in src/gpu/models/mlp-plan.ts; one slot
+// per (chained step, stage) as above.
+struct GemmUniforms {
+  m: u32,
+  n: u32,
+  k: u32,
+  k_split: u32,  // K per split (the weight gradient's chunk of samples); = k otherwise
+  a_base: u32,
+  a_sm: u32,
+  a_sk: u32,
+  b_base: u32,
+  b_sk: u32,
+  b_sn: u32,
+  c_base: u32,
+  c_sm: u32,
+  c_split: u32,  // C offset between splits (a partials row)
+  aux_base: u32,
+  aux_sm: u32,
+  groups_y: u32, // row tiles folded into (y, z) when there are more than one grid dimension holds (MODE 0, 1)
+}
+
 const ACT_IDENTITY: u32 = 0u;
 const ACT_RELU: u32 = 1u;
 const ACT_TANH: u32 = 2u;

@@ -8,12 +8,35 @@ export class GpuShaderError extends Error {
   }
 }
 
-export async function createComputePipeline(
+/**
+ * Pipelines already built on a device, by label, code and constants: engines created one after another
+ * (tests, recovery, the demo's resets) share them instead of compiling again, which on a software
+ * adapter takes seconds for a shader with barriers. A failed build is not kept.
+ */
+const pipelineCache = new WeakMap<GPUDevice, Map<string, Promise<GPUComputePipeline>>>();
+
+export function createComputePipeline(
   device: GPUDevice,
   label: string,
   code: string,
   constants: Record<string, number> = {},
 ): Promise<GPUComputePipeline> {
+  let cache = pipelineCache.get(device);
+  if (!cache) {
+    cache = new Map();
+    pipelineCache.set(device, cache);
+  }
+  const key = `${label}\u0000${JSON.stringify(constants)}\u0000${code}`;
+  let pipeline = cache.get(key);
+  if (!pipeline) {
+    pipeline = buildComputePipeline(device, label, code, constants);
+    cache.set(key, pipeline);
+    pipeline.catch(() => cache.delete(key));
+  }
+  return pipeline;
+}
+
+async function buildComputePipeline(device: GPUDevice, label: string, code: string, constants: Record<string, number>): Promise<GPUComputePipeline> {
   device.pushErrorScope('validation');
   const module = device.createShaderModule({ label: `${label}.module`, code });
   const info = await module.getCompilationInfo?.();

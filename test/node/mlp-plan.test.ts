@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_CHUNKS, MIN_CHUNK, MLP_UNIFORM_BYTES, packMlpUniforms, planMlp } from '../../src/gpu/models/mlp-plan.ts';
+import { gemmGrid, MAX_CHUNKS, MIN_CHUNK, MLP_UNIFORM_BYTES, packMlpUniforms, planMlp } from '../../src/gpu/models/mlp-plan.ts';
 import { mlpModel } from '../../src/models/mlp.ts';
 import { decayMask, parameterCount } from '../../src/models/network.ts';
+import { tiledPays } from '../../src/gpu/models/mlp-passes.ts';
 
 const shape = { maxWorkgroupSize: 256, maxWorkgroupsPerDimension: 65535, maxWorkgroupStorageSize: 16384 };
 
@@ -32,6 +33,16 @@ describe('mlp grid planning and uniform packing', () => {
     expect(b.byteLength).toBe(MLP_UNIFORM_BYTES);
     expect(Array.from(new Uint32Array(b, 0, 13))).toEqual([8, 2, 3, 4, 64, 1, 1, 10, 24, 9, 1, 40, 41]);
     expect(new Float32Array(b)[13]).toBe(0.125);
+  });
+  it('tiles products 64 x 64: columns in x, rows in y, splits or folded rows in z', () => {
+    expect(gemmGrid(4096, 256, 1, 65535)).toEqual({ x: 4, y: 64, z: 1 });
+    expect(gemmGrid(256, 64, 16, 65535)).toEqual({ x: 1, y: 4, z: 16 });
+    expect(gemmGrid(1, 1, 1, 65535)).toEqual({ x: 1, y: 1, z: 1 });
+    const folded = gemmGrid(64 * 70_000, 10, 1, 65535); // more row tiles than one dimension holds
+    expect(folded.y * folded.z).toBeGreaterThanOrEqual(70_000);
+    expect(folded.y).toBeLessThanOrEqual(65535);
+    expect(tiledPays({ fanIn: 64, fanOut: 256 })).toBe(true);
+    expect(tiledPays({ fanIn: 256, fanOut: 10 })).toBe(false);
   });
   it('decays weights, not biases', () => {
     expect(Array.from(decayMask(mlpModel(1, [2], 'relu', 'mse')))).toEqual([1, 1, 0, 0, 1, 1, 0]);

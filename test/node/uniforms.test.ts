@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { packGridUniforms, packReduceUniforms, packUpdateUniforms } from '../../src/gpu/uniforms.ts';
 import type { LinearGridPlan } from '../../src/gpu/dispatch.ts';
-import { MLP_UNIFORM_BYTES, packMlpUniforms } from '../../src/gpu/models/mlp-plan.ts';
+import { MLP_UNIFORM_BYTES, packGemmUniforms, packMlpUniforms } from '../../src/gpu/models/mlp-plan.ts';
 import { CONTROL_BYTES, NO_TOLERANCE, packOptimStep } from '../../src/gpu/models/optim-update-pass.ts';
 import { optimizerConfig } from '../../src/optim/config.ts';
 
@@ -103,6 +103,14 @@ describe('uniform layouts match shaders/shared/mlp_layout.wgsl and optim_layout.
       n: 24, fan_in: 2, fan_out: 8, w_offset: 16, chunk: 64, num_chunks: 1, groups_x: 3, stride: 99, count: 192, loss_col: 98, has_loss: 0,
       x_row: 72, y_row: 0, inv_n: Math.fround(1 / 24),
     });
+  });
+
+  it('GemmUniforms <- packGemmUniforms: sixteen u32 in the struct order', () => {
+    const s = wgslStruct('GemmUniforms', shared('mlp_layout.wgsl'));
+    expect(s.size).toBe(MLP_UNIFORM_BYTES);
+    const v = { m: 1, n: 2, k: 3, kSplit: 4, aBase: 5, aSm: 6, aSk: 7, bBase: 8, bSk: 9, bSn: 10, cBase: 11, cSm: 12, cSplit: 13, auxBase: 14, auxSm: 15, groupsY: 16 };
+    expect(Object.values(read(packGemmUniforms(v), s))).toEqual(Object.values(v));
+    expect(s.fields.map((f) => f.name)).toEqual(['m', 'n', 'k', 'k_split', 'a_base', 'a_sm', 'a_sk', 'b_base', 'b_sk', 'b_sn', 'c_base', 'c_sm', 'c_split', 'aux_base', 'aux_sm', 'groups_y']);
   });
 
   it('OptimStep <- packOptimStep: the tolerance last, negative when off; TrainControl is two u32', () => {

@@ -14,7 +14,7 @@ import type { GpuContext } from '../device.ts';
 import { createBufferChecked, createUploadedBuffer } from '../resources.ts';
 import { DeviceIo } from '../device-io.ts';
 import { planMlp, type MlpPlan } from './mlp-plan.ts';
-import { MlpGradientPasses, MlpHistoryPass, type MlpBuffers } from './mlp-passes.ts';
+import { MlpGradientPasses, MlpHistoryPass, type MlpBuffers, type ProductKernels } from './mlp-passes.ts';
 import { CONTROL_BYTES, CONTROL_CONVERGED, NO_TOLERANCE, OptimUpdatePass } from './optim-update-pass.ts';
 
 const kLabel = 'nabla.model';
@@ -29,6 +29,8 @@ export interface GpuModelEngineOptions {
    * as many as one storage binding holds; a full evaluation beyond it runs piece by piece.
    */
   maxBatchRows?: number;
+  /** The layers' product kernels (tests pin each one); default 'auto'. */
+  products?: ProductKernels;
 }
 
 export class GpuModelEngine implements ModelEngine {
@@ -80,7 +82,7 @@ export class GpuModelEngine implements ModelEngine {
         partials: await make('partials', plan.numChunks * plan.stride * 4),
         gradLoss: await make('gradLoss', plan.stride * 4, S | GPUBufferUsage.COPY_SRC),
       };
-      const passes = await MlpGradientPasses.create(device, config, plan, gpu.shape.maxWorkgroupsPerDimension, buffers, slots);
+      const passes = await MlpGradientPasses.create(device, config, plan, gpu.shape.maxWorkgroupsPerDimension, buffers, slots, options.products);
       return new GpuModelEngine(gpu, config, n, plan, buffers, owned, passes);
     } catch (e) {
       for (const b of owned) b.destroy();

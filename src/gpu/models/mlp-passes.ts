@@ -1,12 +1,30 @@
 // The gradient of a network's loss as a chain of dispatches (shaders/mlp_*.wgsl), all recorded into one
-// compute pass: forward per layer, the head, then per layer from the last: grad partials and backprop,
-// then the reduce over chunks. Pipelines and bind groups are built once; record() only records work.
+// compute pass: the forward product per layer, the head, then per layer from the last: the weight
+// gradient's product (one partial per split of samples), the bias and loss partials and the backprop
+// product; then the reduce over splits. Wide layers run their products as tiled matrix products
+// (mlp_gemm.wgsl), narrow ones one thread per output. Pipelines and bind groups are built once; record() only records work.
 // Steps chained in one submit may cover different mini-batches, so every stage reads its uniforms from a
 // per-step slot (one bind group per slot); writeSlots() fills them before the submit.
 import { ACTIVATION_CODES, HEAD_CODES, type NetworkConfig } from '../../models/network.ts';
 import { assembleWgsl } from '../wgsl.ts';
 import { createBufferChecked, createComputePipeline } from '../resources.ts';
-import { gridFor, MLP_UNIFORM_BYTES, packMlpUniforms, type BatchRange, type MlpPlan, type MlpUniformValues } from './mlp-plan.ts';
+import { gemmGrid, gridFor, MLP_UNIFORM_BYTES, packGemmUniforms, packMlpUniforms, type BatchRange, type GemmUniformValues, type MlpPlan, type MlpUniformValues } from './mlp-plan.ts';
+
+/**
+ * Which kernels compute a layer's three products: 'tiled' (mlp_gemm.wgsl), 'simple' (one thread per
+ * output: mlp_forward, mlp_backprop, mlp_grad_partials) or 'auto' (tiled where it pays, see tiledPays).
+ */
+export type ProductKernels = 'auto' | 'tiled' | 'simple';
+
+/** Below 32 units on either side most of a 64 x 64 tile is padding; one thread per output wins there. */
+export function tiledPays(layer: { fanIn: number; fanOut: number }): boolean {
+  return Math.min(layer.fanIn, layer.fanOut) >= 32;
+}
+
+/** mlp_gemm.wgsl's MODE. */
+const GEMM_FORWARD = 0;
+const GEMM_BACKPROP = 1;
+const GEMM_WEIGHTS = 2;
 import { SLOT_BYTES } from './optim-update-pass.ts';
 import { modelShaderSources as src } from './shaders.ts';
 
@@ -27,9 +45,10 @@ interface Stage {
   pipeline: GPUComputePipeline;
   /** One per step slot. */
   bindGroups: GPUBindGroup[];
-  /** Sized for plan.rows samples; a smaller batch leaves the surplus threads idle (they test count). */
-  groups: { x: number; y: number };
-  uniforms: (batch: BatchRange) => MlpUniformValues;
+  /** Sized for plan.rows samples; a smaller batch leaves the surplus threads idle (they test their counts). */
+  groups: { x: number; y: number; z: number };
+  /** The stage's uniform struct for a batch. */
+  pack: (batch: BatchRange) => ArrayBuffer;
 }
 
 export class MlpGradientPasses {
@@ -46,51 +65,92 @@ export class MlpGradientPasses {
     this.slotBatch = new Array<BatchRange | null>(slots).fill(null);
   }
 
-  static async create(device: GPUDevice, c: NetworkConfig, plan: MlpPlan, maxPerDim: number, b: MlpBuffers, slots: number): Promise<MlpGradientPasses> {
+  static async create(device: GPUDevice, c: NetworkConfig, plan: MlpPlan, maxPerDim: number, b: MlpBuffers, slots: number, products: ProductKernels = 'auto'): Promise<MlpGradientPasses> {
     const label = MlpGradientPasses.kLabel;
     const wg = plan.workgroupSize;
     const pipelines = new Map<string, Promise<GPUComputePipeline>>();
     const pipeline = (stage: string, source: string, constants: Record<string, number>) => {
       const key = `${stage}:${JSON.stringify(constants)}`;
       if (!pipelines.has(key)) {
-        pipelines.set(key, createComputePipeline(device, `${label}.${stage}`, assembleWgsl([src.mlpLayout], source), { WG: wg, ...constants }));
+        pipelines.set(key, createComputePipeline(device, `${label}.${stage}`, assembleWgsl([src.mlpLayout], source), constants));
       }
       return pipelines.get(key)!;
     };
-    type Fixed = Pick<MlpUniformValues, 'fanIn' | 'fanOut' | 'wOffset' | 'hasLoss'>;
-    const specs: { stage: string; source: string; constants: Record<string, number>; buffers: GPUBuffer[]; groups: { x: number; y: number };
-      fixed: Fixed; count: (rows: number, numChunks: number) => number; readsX: boolean; readsY: boolean }[] = [];
-    const add = (stage: string, source: string, constants: Record<string, number>, fixed: Fixed, buffers: GPUBuffer[],
-      count: (rows: number, numChunks: number) => number, opts: { readsX?: boolean; readsY?: boolean; groupsFor?: number } = {}) => {
-      const groups = gridFor(opts.groupsFor ?? count(plan.rows, plan.numChunks), wg, maxPerDim);
-      specs.push({ stage, source, constants, buffers, groups, fixed, count, readsX: opts.readsX ?? false, readsY: opts.readsY ?? false });
+    const specs: { stage: string; source: string; constants: Record<string, number>; buffers: GPUBuffer[]; groups: Stage['groups']; pack: Stage['pack'] }[] = [];
+    // The per-sample stages (head, bias and loss partials, reduce): one thread per work item.
+    const perItem = (stage: string, source: string, constants: Record<string, number>, fixed: Pick<MlpUniformValues, 'fanIn' | 'fanOut' | 'wOffset' | 'hasLoss'>,
+      buffers: GPUBuffer[], count: (rows: number, numChunks: number) => number, opts: { readsX?: boolean; readsY?: boolean; groupsFor?: number } = {}) => {
+      const grid = gridFor(opts.groupsFor ?? count(plan.rows, plan.numChunks), wg, maxPerDim);
+      specs.push({
+        stage, source, constants: { WG: wg, ...constants }, buffers, groups: { ...grid, z: 1 },
+        pack: (batch) => {
+          const numChunks = Math.ceil(batch.rows / plan.chunk);
+          return packMlpUniforms({
+            ...fixed, n: batch.rows, chunk: plan.chunk, numChunks, stride: plan.stride, lossCol: plan.params, groupsX: grid.x,
+            count: count(batch.rows, numChunks), xRow: opts.readsX ? batch.start : 0, yRow: opts.readsY ? batch.start : 0,
+          });
+        },
+      });
+    };
+    // The matrix products (mlp_gemm.wgsl): rows of C are samples (forward, backprop) or units (weights).
+    const gemm = (stage: string, mode: number, act: number, buffers: GPUBuffer[], rows: number, cols: number, splits: number,
+      values: (batch: BatchRange) => Omit<GemmUniformValues, 'groupsY'>) => {
+      const groups = gemmGrid(rows, cols, splits, maxPerDim);
+      specs.push({
+        stage, source: src.mlpGemm, constants: { MODE: mode, ACT: act }, buffers, groups,
+        pack: (batch) => packGemmUniforms({ ...values(batch), groupsY: groups.y }),
+      });
     };
     const L = plan.layers.length;
     const act = ACTIVATION_CODES[c.activation];
     const input = (l: number) => (l === 0 ? b.x : b.acts[l - 1]);
+    // The data x are read from the batch's first row; every other buffer holds the batch from row 0.
+    const inputRow = (l: number, batch: BatchRange) => (l === 0 ? batch.start * plan.layers[0].fanIn : 0);
+    const tiled = plan.layers.map((s) => products === 'tiled' || (products === 'auto' && tiledPays(s)));
     for (let l = 0; l < L; l++) {
       const s = plan.layers[l];
-      add('forward', src.mlpForward, { ACT: l === L - 1 ? ACTIVATION_CODES.identity : act },
-        { fanIn: s.fanIn, fanOut: s.fanOut, wOffset: s.wOffset, hasLoss: false }, [input(l), b.theta, b.acts[l]],
-        (rows) => rows * s.fanOut, { readsX: l === 0 });
+      const fn = l === L - 1 ? ACTIVATION_CODES.identity : act;
+      if (tiled[l]) {
+        gemm('forward', GEMM_FORWARD, fn, [input(l), b.theta, b.acts[l], b.theta], plan.rows, s.fanOut, 1, (batch) => ({
+          m: batch.rows, n: s.fanOut, k: s.fanIn, kSplit: s.fanIn, aBase: inputRow(l, batch), aSm: s.fanIn, aSk: 1,
+          bBase: s.wOffset, bSk: 1, bSn: s.fanIn, cBase: 0, cSm: s.fanOut, cSplit: 0, auxBase: s.wOffset + s.fanOut * s.fanIn, auxSm: 0,
+        }));
+      } else {
+        perItem('forward', src.mlpForward, { ACT: fn }, { fanIn: s.fanIn, fanOut: s.fanOut, wOffset: s.wOffset, hasLoss: false },
+          [input(l), b.theta, b.acts[l]], (rows) => rows * s.fanOut, { readsX: l === 0 });
+      }
     }
     const last = plan.layers[L - 1];
-    add('head', src.mlpHead, { HEAD: HEAD_CODES[c.head] }, { fanIn: last.fanIn, fanOut: last.fanOut, wOffset: last.wOffset, hasLoss: false },
+    perItem('head', src.mlpHead, { HEAD: HEAD_CODES[c.head] }, { fanIn: last.fanIn, fanOut: last.fanOut, wOffset: last.wOffset, hasLoss: false },
       [b.acts[L - 1], b.y, b.deltas[L - 1], b.losses], (rows) => rows, { readsY: true });
     for (let l = L - 1; l >= 0; l--) {
       const s = plan.layers[l];
       const hasLoss = l === L - 1;
-      const entries = s.fanOut * s.fanIn + s.fanOut + (hasLoss ? 1 : 0);
-      add('gradPartials', src.mlpGradPartials, {}, { fanIn: s.fanIn, fanOut: s.fanOut, wOffset: s.wOffset, hasLoss },
-        [b.deltas[l], input(l), b.losses, b.partials], (_, chunks) => entries * chunks, { readsX: l === 0 });
-      if (l > 0) {
-        add('backprop', src.mlpBackprop, { ACT: act }, { fanIn: s.fanIn, fanOut: s.fanOut, wOffset: s.wOffset, hasLoss: false },
-          [b.theta, b.deltas[l], b.acts[l - 1], b.deltas[l - 1]], (rows) => rows * s.fanIn);
+      const fixed = { fanIn: s.fanIn, fanOut: s.fanOut, wOffset: s.wOffset, hasLoss };
+      const partialBuffers = [b.deltas[l], input(l), b.losses, b.partials];
+      if (tiled[l]) {
+        gemm('gradWeights', GEMM_WEIGHTS, 0, [b.deltas[l], input(l), b.partials, b.theta], s.fanOut, s.fanIn, plan.numChunks, (batch) => ({
+          m: s.fanOut, n: s.fanIn, k: batch.rows, kSplit: plan.chunk, aBase: 0, aSm: 1, aSk: s.fanOut,
+          bBase: inputRow(l, batch), bSk: s.fanIn, bSn: 1, cBase: s.wOffset, cSm: s.fanIn, cSplit: plan.stride, auxBase: 0, auxSm: 0,
+        }));
+        perItem('gradBiases', src.mlpGradPartials, { SKIP_WEIGHTS: 1 }, fixed, partialBuffers, (_, chunks) => (s.fanOut + (hasLoss ? 1 : 0)) * chunks);
+      } else {
+        const entries = s.fanOut * s.fanIn + s.fanOut + (hasLoss ? 1 : 0);
+        perItem('gradPartials', src.mlpGradPartials, {}, fixed, partialBuffers, (_, chunks) => entries * chunks, { readsX: l === 0 });
+      }
+      if (l === 0) continue;
+      if (tiled[l]) {
+        gemm('backprop', GEMM_BACKPROP, act, [b.deltas[l], b.theta, b.deltas[l - 1], b.acts[l - 1]], plan.rows, s.fanIn, 1, (batch) => ({
+          m: batch.rows, n: s.fanIn, k: s.fanOut, kSplit: s.fanOut, aBase: 0, aSm: s.fanOut, aSk: 1,
+          bBase: s.wOffset, bSk: s.fanIn, bSn: 1, cBase: 0, cSm: s.fanIn, cSplit: 0, auxBase: 0, auxSm: s.fanIn,
+        }));
+      } else {
+        perItem('backprop', src.mlpBackprop, { ACT: act }, { ...fixed, hasLoss: false }, [b.theta, b.deltas[l], b.acts[l - 1], b.deltas[l - 1]], (rows) => rows * s.fanIn);
       }
     }
     const lanes = 32;
     const cols = Math.max(1, wg / lanes);
-    add('reduce', src.mlpReduce, { LANES: Math.min(lanes, wg) }, { fanIn: 0, fanOut: 0, wOffset: 0, hasLoss: false },
+    perItem('reduce', src.mlpReduce, { LANES: Math.min(lanes, wg) }, { fanIn: 0, fanOut: 0, wOffset: 0, hasLoss: false },
       [b.partials, b.gradLoss], () => plan.stride, { groupsFor: Math.ceil(plan.stride / cols) * wg });
 
     const uniformBuffer = await createBufferChecked(device, {
@@ -108,16 +168,7 @@ export class MlpGradientPasses {
             ...spec.buffers.map((buffer, k) => ({ binding: k + 1, resource: { buffer } })),
           ],
         }));
-        stages.push({
-          pipeline: p, bindGroups, groups: spec.groups,
-          uniforms: (batch) => {
-            const numChunks = Math.ceil(batch.rows / plan.chunk);
-            return {
-              ...spec.fixed, n: batch.rows, chunk: plan.chunk, numChunks, stride: plan.stride, lossCol: plan.params, groupsX: spec.groups.x,
-              count: spec.count(batch.rows, numChunks), xRow: spec.readsX ? batch.start : 0, yRow: spec.readsY ? batch.start : 0,
-            };
-          },
-        });
+        stages.push({ pipeline: p, bindGroups, groups: spec.groups, pack: spec.pack });
       }
       return new MlpGradientPasses(device, stages, uniformBuffer, slots);
     } catch (e) {
@@ -134,7 +185,7 @@ export class MlpGradientPasses {
       const held = this.slotBatch[s];
       if (held && held.start === batch.start && held.rows === batch.rows) return;
       const bytes = new Uint8Array(per);
-      this.stages.forEach((stage, j) => bytes.set(new Uint8Array(packMlpUniforms(stage.uniforms(batch))), j * SLOT_BYTES));
+      this.stages.forEach((stage, j) => bytes.set(new Uint8Array(stage.pack(batch)), j * SLOT_BYTES));
       this.device.queue.writeBuffer(this.uniformBuffer, s * per, bytes);
       this.slotBatch[s] = { ...batch };
     });
@@ -145,7 +196,7 @@ export class MlpGradientPasses {
     for (const s of this.stages) {
       pass.setPipeline(s.pipeline);
       pass.setBindGroup(0, s.bindGroups[slot]);
-      pass.dispatchWorkgroups(s.groups.x, s.groups.y);
+      pass.dispatchWorkgroups(s.groups.x, s.groups.y, s.groups.z);
     }
   }
 

@@ -8,8 +8,8 @@ import { layerShapes, parameterCount, type LayerShape, type NetworkConfig } from
 import { chooseWorkgroupSize, fold2d, type DeviceShape } from '../dispatch.ts';
 export type { BatchRange } from '../../models/batches.ts';
 
-/** Fewest samples a grad-partials thread sums (below it the partials rows cost more than they save). */
-export const MIN_CHUNK = 64;
+/** Fewest samples per split of the weight gradient (fewer: more partials rows than the product saves). */
+export const MIN_CHUNK = 256;
 /** Most chunk rows: bounds the partials buffer and the reduce's serial sums (rows / 32 per lane). */
 export const MAX_CHUNKS = 1024;
 /** Partials buffer budget: chunk rows are cut down to fit it. */
@@ -93,4 +93,50 @@ export function packMlpUniforms(v: MlpUniformValues): ArrayBuffer {
   new Uint32Array(buf).set([v.n, v.fanIn, v.fanOut, v.wOffset, v.chunk, v.numChunks, v.groupsX, v.stride, v.count, v.lossCol, v.hasLoss ? 1 : 0, v.xRow, v.yRow]);
   new Float32Array(buf)[13] = 1 / v.n;
   return buf;
+}
+
+/** mlp_gemm.wgsl's output tile: 64 x 64 values of C per workgroup. */
+export const GEMM_TILE = 64;
+
+export interface GemmUniformValues {
+  m: number;
+  n: number;
+  k: number;
+  /** K per split (weight gradient), else k. */
+  kSplit: number;
+  aBase: number;
+  aSm: number;
+  aSk: number;
+  bBase: number;
+  bSk: number;
+  bSn: number;
+  cBase: number;
+  cSm: number;
+  cSplit: number;
+  auxBase: number;
+  auxSm: number;
+  groupsY: number;
+}
+
+/** GemmUniforms (shaders/shared/mlp_layout.wgsl): sixteen u32. */
+export function packGemmUniforms(v: GemmUniformValues): ArrayBuffer {
+  const buf = new ArrayBuffer(MLP_UNIFORM_BYTES);
+  new Uint32Array(buf).set([v.m, v.n, v.k, v.kSplit, v.aBase, v.aSm, v.aSk, v.bBase, v.bSk, v.bSn, v.cBase, v.cSm, v.cSplit, v.auxBase, v.auxSm, v.groupsY]);
+  return buf;
+}
+
+/**
+ * The grid of a product with `rows` rows of C and `cols` columns: x tiles the columns, y the rows; with
+ * `splits` (the weight gradient) z is the split, otherwise row tiles beyond one dimension fold into z.
+ */
+export function gemmGrid(rows: number, cols: number, splits: number, maxPerDim: number): { x: number; y: number; z: number } {
+  const x = Math.ceil(cols / GEMM_TILE);
+  const rowTiles = Math.max(1, Math.ceil(rows / GEMM_TILE));
+  if (x > maxPerDim || splits > maxPerDim) throw new RangeError(`layer: ${cols} columns or ${splits} splits exceed the ${maxPerDim} workgroups of one grid dimension`);
+  if (splits > 1) {
+    if (rowTiles > maxPerDim) throw new RangeError(`layer: ${rows} units exceed the grid`);
+    return { x, y: rowTiles, z: splits };
+  }
+  const folded = fold2d(rowTiles, maxPerDim);
+  return { x, y: folded.x, z: folded.y };
 }

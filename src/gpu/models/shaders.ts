@@ -4,8 +4,9 @@ import optimLayout from '../../../shaders/shared/optim_layout.wgsl?raw';
 import optimUpdate from '../../../shaders/optim_update.wgsl?raw';
 import mlpLayout from '../../../shaders/shared/mlp_layout.wgsl?raw';
 import mlpForward from '../../../shaders/mlp_forward.wgsl?raw';
-import mlpHead from '../../../shaders/mlp_head.wgsl?raw';
 import mlpBackprop from '../../../shaders/mlp_backprop.wgsl?raw';
+import mlpGemm from '../../../shaders/mlp_gemm.wgsl?raw';
+import mlpHead from '../../../shaders/mlp_head.wgsl?raw';
 import mlpGradPartials from '../../../shaders/mlp_grad_partials.wgsl?raw';
 import mlpReduce from '../../../shaders/mlp_reduce.wgsl?raw';
 import mlpHistory from '../../../shaders/mlp_history.wgsl?raw';
@@ -15,8 +16,9 @@ export const modelShaderSources = {
   optimUpdate,
   mlpLayout,
   mlpForward,
-  mlpHead,
   mlpBackprop,
+  mlpGemm,
+  mlpHead,
   mlpGradPartials,
   mlpReduce,
   mlpHistory,
