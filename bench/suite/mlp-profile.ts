@@ -37,12 +37,13 @@ export function stageOrder(L: number): string[] {
 }
 
 /**
- * Names each stage from its pipeline label ('nabla.mlp.forward' -> 'forward 1') where the labels say
+ * Names each stage from its pipeline label ('nabla.mlp.forward.pipeline' -> 'forward 1') where the labels say
  * which kind it is, else from the dispatch order (stageOrder) when the count fits it, else by position
  * and label ('stage 3 (nabla.mlp.gemm)').
  */
 export function stageNames(labels: readonly string[]): string[] {
-  const kinds = labels.map((l) => l.split('.').at(-1) ?? '');
+  // Pipeline labels read e.g. 'nabla.mlp.forward.pipeline': the kind is the segment that names one.
+  const kinds = labels.map((l) => l.split('.').find((part) => KINDS.includes(part)) ?? '');
   if (kinds.every((k) => KINDS.includes(k))) {
     const L = kinds.filter((k) => k === 'forward').length;
     const seen: Record<string, number> = {};

@@ -112,6 +112,7 @@ describe('bench MLP timing and table', () => {
       'backprop 2', 'gradPartials 1', 'reduce']);
     const labels = stageOrder(2).map((s) => `nabla.mlp.${s.split(' ')[0]}`);
     expect(stageNames(labels)).toEqual(stageOrder(2));
+    expect(stageNames(stageOrder(3).map((s) => `nabla.mlp.${s.split(' ')[0]}.pipeline`))).toEqual(stageOrder(3));
     expect(stageNames(Array(10).fill('pipeline'))).toEqual(stageOrder(3));
     expect(stageNames(['pipeline', 'nabla.mlp.gemm'])).toEqual(['stage 1 (pipeline)', 'stage 2 (nabla.mlp.gemm)']);
   });
