@@ -1,6 +1,7 @@
 // Second level of the gradient reduction: each workgroup folds COLS = WG / LANES columns of the partials
 // (one row per chunk). Lane l of a column sums rows l, l + LANES, ... then a fixed tree folds the lanes;
-// the result is scaled by 1/N: grad_loss = (dJ/dtheta_0 .. dJ/dtheta_{P-1}, J).
+// the result is scaled by 1/N: grad_loss = (dJ/dtheta_0 .. dJ/dtheta_{P-1}, J). With few rows the host
+// sets LANES = 1: one thread per column, rows in order.
 
 override WG: u32 = 256u;
 override LANES: u32 = 32u;

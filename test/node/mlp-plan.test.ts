@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { gemmGrid, MAX_CHUNKS, MIN_CHUNK, MLP_UNIFORM_BYTES, packMlpUniforms, planMlp } from '../../src/gpu/models/mlp-plan.ts';
 import { mlpModel } from '../../src/models/mlp.ts';
 import { decayMask, parameterCount } from '../../src/models/network.ts';
-import { tiledPays } from '../../src/gpu/models/mlp-passes.ts';
+import { reduceLanes, tiledPays } from '../../src/gpu/models/mlp-passes.ts';
 
 const shape = { maxWorkgroupSize: 256, maxWorkgroupsPerDimension: 65535, maxWorkgroupStorageSize: 16384 };
 
@@ -43,6 +43,7 @@ describe('mlp grid planning and uniform packing', () => {
     expect(folded.y).toBeLessThanOrEqual(65535);
     expect(tiledPays({ fanIn: 64, fanOut: 256 })).toBe(true);
     expect(tiledPays({ fanIn: 256, fanOut: 10 })).toBe(false);
+    expect([reduceLanes(16), reduceLanes(128), reduceLanes(129), reduceLanes(1024)]).toEqual([1, 1, 32, 32]);
   });
   it('decays weights, not biases', () => {
     expect(Array.from(decayMask(mlpModel(1, [2], 'relu', 'mse')))).toEqual([1, 1, 0, 0, 1, 1, 0]);

@@ -21,6 +21,14 @@ export function tiledPays(layer: { fanIn: number; fanOut: number }): boolean {
   return Math.min(layer.fanIn, layer.fanOut) >= 32;
 }
 
+/**
+ * Lanes per column of mlp_reduce.wgsl. Up to 128 chunk rows one thread sums a column in row order
+ * (neighbouring threads read neighbouring columns, no barrier tree); beyond, 32 lanes share a column.
+ */
+export function reduceLanes(numChunks: number): number {
+  return numChunks <= 128 ? 1 : 32;
+}
+
 /** mlp_gemm.wgsl's MODE. */
 const GEMM_FORWARD = 0;
 const GEMM_BACKPROP = 1;
@@ -148,7 +156,7 @@ export class MlpGradientPasses {
         perItem('backprop', src.mlpBackprop, { ACT: act }, { ...fixed, hasLoss: false }, [b.theta, b.deltas[l], b.acts[l - 1], b.deltas[l - 1]], (rows) => rows * s.fanIn);
       }
     }
-    const lanes = 32;
+    const lanes = reduceLanes(plan.numChunks);
     const cols = Math.max(1, wg / lanes);
     perItem('reduce', src.mlpReduce, { LANES: Math.min(lanes, wg) }, { fanIn: 0, fanOut: 0, wOffset: 0, hasLoss: false },
       [b.partials, b.gradLoss], () => plan.stride, { groupsFor: Math.ceil(plan.stride / cols) * wg });
