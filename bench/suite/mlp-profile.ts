@@ -12,7 +12,7 @@ interface StageLike {
   pipeline: GPUComputePipeline;
   bindGroup?: GPUBindGroup;
   bindGroups?: GPUBindGroup[];
-  groups: { x: number; y: number };
+  groups: { x: number; y: number; z?: number };
 }
 
 function stagesOf(engine: GpuModelEngine): StageLike[] | null {
@@ -68,12 +68,12 @@ export async function profileMlpStages(gpu: GpuContext, engine: GpuModelEngine, 
     const t = await timeComputePasses(gpu, reps, 1, (pass) => {
       pass.setPipeline(s.pipeline);
       pass.setBindGroup(0, bindGroup);
-      pass.dispatchWorkgroups(s.groups.x, s.groups.y);
+      pass.dispatchWorkgroups(s.groups.x, s.groups.y, s.groups.z ?? 1);
     });
     out.method = t.method;
     out.notes.push(...t.notes.map((note) => `${names[k]}: ${note}`));
     const ms = summarize(t.samples).median;
-    out.stages.push({ name: names[k], ms, workgroups: s.groups.x * s.groups.y });
+    out.stages.push({ name: names[k], ms, workgroups: s.groups.x * s.groups.y * (s.groups.z ?? 1) });
     out.totalMs += ms;
   }
   return out;
