@@ -3,14 +3,26 @@
 // The quad body is straight-line code emitted per D (src/gpu/passes/linear-quad-codegen.ts) so that the
 // D gradient sums stay in registers; nothing is staged in workgroup memory and there is no barrier until
 // the final per-workgroup trees. Output: one row of D + 2 partial sums per workgroup, as linear_partials.wgsl.
+//
+// RECORDS: the variant for streamed raw-format records (docs/raw-format.md). The chunk is uploaded as the
+// file holds it, S floats per record (the file's columns, the target among them), and a quad is 4 records,
+// exactly S vec4s. Standardization is fused: every chosen value is standardized in registers,
+// (v - mean) * inv_std, the very operations of standardize.wgsl, so the sums equal the plain variant's over
+// standardized, de-interleaved chunks bit for bit (quad body: linear-quad-codegen.ts, recordsQuadBody).
 
 const D: u32 = ${D}u;
+const S: u32 = ${S}u; // floats per quad / 4: D for row-major X, the record width for RECORDS
 
 override WG: u32 = 256u;
 
 @group(0) @binding(0) var<uniform> grid: LinearGridUniforms;     // a tile is WG quads (4 * WG samples)
+#if ${RECORDS}
+@group(0) @binding(1) var<storage, read> rec4: array<vec4<f32>>; // records, S floats each, whole quads
+@group(0) @binding(2) var<storage, read> stdz: array<f32>;       // (mean_j, inv_std_j) per feature, then (y_mean, y_inv_std)
+#else
 @group(0) @binding(1) var<storage, read> x4: array<vec4<f32>>;   // row-major N x D, zero padded to whole quads
 @group(0) @binding(2) var<storage, read> y4: array<vec4<f32>>;   // zero padded to whole quads
+#endif
 @group(0) @binding(3) var<storage, read> theta: array<f32>;      // w_0 .. w_{D-1}, b
 @group(0) @binding(4) var<storage, read> state: TrainState;
 @group(0) @binding(5) var<storage, read_write> partials: array<f32>;
@@ -18,10 +30,16 @@ override WG: u32 = 256u;
 var<workgroup> scratch: array<f32, WG>;
 var<private> w: array<f32, D>;
 var<private> g: array<f32, D>;
+#if ${RECORDS}
+var<private> mean: array<f32, D>;
+var<private> inv_std: array<f32, D>;
+var<private> y_mean: f32;
+var<private> y_inv_std: f32;
+#endif
 
 // Adds quad q's contributions to g and returns (sum r, sum r^2); rows_left < 4 masks the samples past N.
 fn accumulate_quad(q: u32, bias: f32, rows_left: u32) -> vec2<f32> {
-  let base = q * D;
+  let base = q * S;
 ${QUAD_BODY}
   return vec2<f32>(r.x + r.y + r.z + r.w, dot(r, r));
 }
@@ -49,6 +67,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     return;
   }
 ${LOAD_WEIGHTS}
+#if ${RECORDS}
+  for (var j = 0u; j < D; j = j + 1u) {
+    mean[j] = stdz[2u * j];
+    inv_std[j] = stdz[2u * j + 1u];
+  }
+  y_mean = stdz[2u * D];
+  y_inv_std = stdz[2u * D + 1u];
+#endif
   let bias = theta[D];
   var sum_r = 0.0;
   var sum_rr = 0.0;

@@ -4,7 +4,7 @@
 //
 // Two chunk forms. De-interleaved x/y chunks (any source, parsed on the host) go to two staging pairs and
 // are standardized by StandardizePass after each upload. Raw-format records (`records` set) are uploaded
-// as the file stores them, one writeBuffer per chunk, and summed by linear_partials_records.wgsl, which
+// as the file stores them, one writeBuffer per chunk, and summed by the RECORDS variant of linear_partials_quad.wgsl, which
 // standardizes in registers: no host-side copy per value and no extra pass over the chunk on the GPU.
 import type { Standardizer } from '../models/standardize.ts';
 import type { DeviceIo } from './device-io.ts';
@@ -119,8 +119,8 @@ export function blobRecordStream(file: Blob, layout: RecordFileLayout, n: number
 
 /**
  * Two record staging buffers (whole quads of records) and the standardization constants every chunk
- * shares, as GpuChunks: x holds the records, y the constants (the bindings linear_partials_records.wgsl
- * declares in those places). Without a standardizer the constants are (0, 1): x - 0 and x * 1 are exact.
+ * shares, as GpuChunks: x holds the records, y the constants (the bindings the RECORDS variant of
+ * linear_partials_quad.wgsl declares in those places). Without a standardizer the constants are (0, 1): x - 0 and x * 1 are exact.
  */
 export async function createRecordStaging(device: GPUDevice, chunkRows: number, d: number, stride: number, standardize: Standardizer | undefined, label: string): Promise<GpuChunk[]> {
   const made: GPUBuffer[] = [];

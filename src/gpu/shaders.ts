@@ -3,7 +3,6 @@
 import linearLayout from '../../shaders/shared/linear_layout.wgsl?raw';
 import linearPartials from '../../shaders/linear_partials.wgsl?raw';
 import linearPartialsQuad from '../../shaders/linear_partials_quad.wgsl?raw';
-import linearPartialsRecords from '../../shaders/linear_partials_records.wgsl?raw';
 import reducePartials from '../../shaders/reduce_partials.wgsl?raw';
 import applyUpdate from '../../shaders/apply_update.wgsl?raw';
 import readBandwidth from '../../shaders/read_bandwidth.wgsl?raw';
@@ -13,7 +12,6 @@ export const shaderSources = {
   linearLayout,
   linearPartials,
   linearPartialsQuad,
-  linearPartialsRecords,
   reducePartials,
   applyUpdate,
   readBandwidth,

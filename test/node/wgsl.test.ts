@@ -100,7 +100,7 @@ describe('specializeWgsl on shaders/linear_partials_quad.wgsl with the emitted q
   for (const d of [1, 3, 16]) {
     it(`D = ${d}: no placeholder left, and every fma reads the row-major element it claims`, () => {
       const out = specializeWgsl(source, {
-        D: d, QUAD_BODY: quadBody(d), LOAD_WEIGHTS: loadWeights(d), REDUCE_GRADIENT: reduceGradient(d),
+        D: d, S: d, RECORDS: false, QUAD_BODY: quadBody(d), LOAD_WEIGHTS: loadWeights(d), REDUCE_GRADIENT: reduceGradient(d),
       });
       expect(code(out)).not.toContain('${');
       expect(out).not.toContain('#');
@@ -130,8 +130,8 @@ describe('specializeWgsl on shaders/linear_partials_quad.wgsl with the emitted q
   }
 });
 
-describe('specializeWgsl on shaders/linear_partials_records.wgsl with the emitted records code', () => {
-  const source = shader('linear_partials_records.wgsl');
+describe('specializeWgsl on the RECORDS variant of shaders/linear_partials_quad.wgsl with the emitted records code', () => {
+  const source = shader('linear_partials_quad.wgsl');
   const LANES = ['x', 'y', 'z', 'w'];
 
   it('every standardized element reads its record column; fma chains in quadBody order', () => {
@@ -140,9 +140,12 @@ describe('specializeWgsl on shaders/linear_partials_records.wgsl with the emitte
     const stride = 5;
     const columns = [4, 0, 2, 3];
     const out = specializeWgsl(source, {
-      D: d, S: stride, QUAD_BODY: recordsQuadBody(d, stride, columns), LOAD_WEIGHTS: loadWeights(d), REDUCE_GRADIENT: reduceGradient(d),
+      D: d, S: stride, RECORDS: true, QUAD_BODY: recordsQuadBody(d, stride, columns), LOAD_WEIGHTS: loadWeights(d), REDUCE_GRADIENT: reduceGradient(d),
     });
     expect(code(out)).not.toContain('${');
+    expect(code(out)).toContain('var<storage, read> rec4');
+    expect(code(out)).not.toContain('x4');
+    expect(code(out)).toContain('let base = q * S;');
     const at = (f: number) => `v${Math.floor(f / 4)}.${LANES[f % 4]}`;
     for (let s = 0; s < 4; s++) {
       for (let j = 0; j < d; j++) expect(out).toContain(`let e${s}_${j} = (${at(s * stride + columns[j])} - mean[${j}]) * inv_std[${j}];`);

@@ -22,7 +22,7 @@ export interface LinearPartialsSlice {
 export function linearPartialsWgsl(d: number, plan: LinearGridPlan): string {
   if (plan.variant === 'quad') {
     const quad = specializeWgsl(shaderSources.linearPartialsQuad, {
-      D: d, QUAD_BODY: quadBody(d), LOAD_WEIGHTS: loadWeights(d), REDUCE_GRADIENT: reduceGradient(d),
+      D: d, S: d, RECORDS: false, QUAD_BODY: quadBody(d), LOAD_WEIGHTS: loadWeights(d), REDUCE_GRADIENT: reduceGradient(d),
     }, 'linear_partials_quad.wgsl');
     return assembleWgsl([shaderSources.linearLayout], quad);
   }
@@ -36,13 +36,14 @@ export function linearPartialsWgsl(d: number, plan: LinearGridPlan): string {
 }
 
 /**
- * Pass 1 over interleaved raw-format records with fused standardization (shaders/linear_partials_records.wgsl):
- * bound like the other variants, with the records buffer as `x` and the standardization constants as `y`.
+ * Pass 1 over interleaved raw-format records with fused standardization (the RECORDS variant of
+ * shaders/linear_partials_quad.wgsl): bound like the other variants, with the records buffer as `x` and
+ * the standardization constants as `y`.
  */
 export function linearRecordsWgsl(d: number, stride: number, columns: readonly number[]): string {
-  const stage = specializeWgsl(shaderSources.linearPartialsRecords, {
-    D: d, S: stride, QUAD_BODY: recordsQuadBody(d, stride, columns), LOAD_WEIGHTS: loadWeights(d), REDUCE_GRADIENT: reduceGradient(d),
-  }, 'linear_partials_records.wgsl');
+  const stage = specializeWgsl(shaderSources.linearPartialsQuad, {
+    D: d, S: stride, RECORDS: true, QUAD_BODY: recordsQuadBody(d, stride, columns), LOAD_WEIGHTS: loadWeights(d), REDUCE_GRADIENT: reduceGradient(d),
+  }, 'linear_partials_quad.wgsl (records)');
   return assembleWgsl([shaderSources.linearLayout], stage);
 }
 

@@ -21,7 +21,7 @@ export function quadBody(d: number): string {
 }
 
 /**
- * The quad body of shaders/linear_partials_records.wgsl: 4 records of `stride` floats (S vec4s); feature j
+ * The quad body of the RECORDS variant of shaders/linear_partials_quad.wgsl: 4 records of `stride` floats (S vec4s); feature j
  * is column columns[j], the target column columns[d]. Each chosen value is standardized in registers,
  * then the fma chains run in quadBody's order (sample by sample, features 0..d-1), so the sums are
  * bit-identical to quadBody over standardized, de-interleaved data.
