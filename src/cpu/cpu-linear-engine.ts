@@ -5,7 +5,7 @@ import {
   type GradientResult, type LinearData, type LinearEngine, type LinearParams, type TrainOptions, type TrainResult,
 } from '../models/linear.ts';
 import { linearGradient } from './linear_partials.ts';
-import { batchOrder } from '../gpu/data-layout.ts';
+import { BatchSchedule } from '../models/batches.ts';
 import { applyUpdate, STATUS_CONVERGED, STATUS_DIVERGED, STATUS_RUNNING, type TrainState } from './apply_update.ts';
 
 export class CpuLinearEngine implements LinearEngine {
@@ -48,25 +48,17 @@ export class CpuLinearEngine implements LinearEngine {
       theta = Float64Array.from(resume.theta);
       thetaPrev = Float64Array.from(resume.thetaPrev);
     }
-    // Mini-batches exactly as the GPU engine cuts and orders them (src/gpu/data-layout.ts).
+    // Mini-batches exactly as the GPU engine cuts and orders them (src/models/batches.ts).
     const batchSize = Math.min(options.batchSize ?? n, n);
     if (batchSize < n && batchSize % 4 !== 0) throw new RangeError(`batch size: ${batchSize} must be a multiple of 4 (or at least the ${n} samples)`);
-    const numBatches = Math.ceil(n / batchSize);
+    const schedule = new BatchSchedule(n, batchSize, options.seed ?? 0);
+    const numBatches = schedule.perEpoch;
     const batchData = (k: number): LinearData => {
       const start = k * batchSize;
       const rows = Math.min(batchSize, n - start);
       return numBatches === 1 ? data : { n: rows, d, x: data.x.subarray(start * d, (start + rows) * d), y: data.y.subarray(start, start + rows) };
     };
-    let order: number[] = [];
-    let orderEpoch = -1;
-    const batchAt = (step: number) => {
-      const epoch = Math.floor(step / numBatches);
-      if (epoch !== orderEpoch) {
-        order = numBatches === 1 ? [0] : batchOrder(numBatches, options.seed ?? 0, epoch);
-        orderEpoch = epoch;
-      }
-      return batchData(order[step % numBatches]);
-    };
+    const batchAt = (step: number) => batchData(schedule.indexAt(step));
     const snapshotEvery = (options.reportEvery ?? 32) * numBatches;
     const rule = {
       lr: options.lr,

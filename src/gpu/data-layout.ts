@@ -1,7 +1,6 @@
 // How a dataset is laid out on the GPU: chunks (one buffer pair each, within one storage binding) and,
 // for a batch size, the slices of chunks each mini-batch covers. Pure, so it is unit-tested without a GPU.
 import { planLinearGrid, type DeviceShape, type LinearGridPlan } from './dispatch.ts';
-import { shuffledOrder } from '../data/shuffle.ts';
 
 export interface ChunkSpec {
   startRow: number;
@@ -60,9 +59,4 @@ export function planBatches(chunks: ChunkSpec[], batchSize: number, d: number, s
     batches.push({ rows: end - start, slices, groups });
   }
   return batches;
-}
-
-/** The seeded order of the batches in one epoch (src/data/shuffle.ts), shared by the GPU and CPU paths. */
-export function batchOrder(numBatches: number, seed: number, epoch: number): number[] {
-  return Array.from(shuffledOrder(numBatches, seed, epoch));
 }

@@ -18,7 +18,8 @@ export { GpuDeviceLostError } from './device-io.ts';
 import type { LinearGridPlan } from './dispatch.ts';
 import { packUpdateUniforms } from './uniforms.ts';
 import { createBufferChecked } from './resources.ts';
-import { batchOrder, planChunks, type ChunkSpec } from './data-layout.ts';
+import { planChunks, type ChunkSpec } from './data-layout.ts';
+import { BatchSchedule } from '../models/batches.ts';
 import { batchSpecs, buildBatchSet, chunkSpecs, createStagingPairs, uploadChunks, type GpuBatch, type GpuBatchSet, type GpuChunk } from './linear-buffers.ts';
 import { LinearPartialsPass, linearRecordsWgsl } from './passes/linear-partials-pass.ts';
 import { createRecordStaging, ReadAhead, streamEvaluation, type ChunkStream, type StreamChunk, type StreamPasses } from './linear-stream.ts';
@@ -317,18 +318,9 @@ export class GpuLinearEngine implements LinearEngine {
     const d = this.d;
     const set = this.batchSet(options.batchSize ?? this.n);
     const numBatches = set.batches.length;
-    const seed = options.seed ?? 0;
-    const orders = new Map<number, number[]>();
-    const batchAt = (step: number) => {
-      const epoch = Math.floor(step / numBatches);
-      let order = orders.get(epoch);
-      if (!order) {
-        order = numBatches === 1 ? [0] : batchOrder(numBatches, seed, epoch);
-        orders.clear();
-        orders.set(epoch, order);
-      }
-      return set.batches[order[step % numBatches]];
-    };
+    // The same cut (consecutive rows) and seeded order as every engine (src/models/batches.ts).
+    const schedule = new BatchSchedule(this.n, options.batchSize, options.seed ?? 0);
+    const batchAt = (step: number) => set.batches[schedule.indexAt(step)];
     // Full batch: read back every reportEvery steps. Mini-batches: whole epochs when the history holds them.
     const reportEvery = options.reportEvery ?? DEFAULT_REPORT_EVERY;
     const perRead = numBatches === 1 ? Math.min(reportEvery, this.historyCap)

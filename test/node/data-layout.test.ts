@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { batchOrder, planBatches, planChunks } from '../../src/gpu/data-layout.ts';
+import { planBatches, planChunks } from '../../src/gpu/data-layout.ts';
 
 const shape = { maxWorkgroupSize: 256, maxWorkgroupsPerDimension: 65535, maxWorkgroupStorageSize: 16384 };
 
@@ -41,15 +41,5 @@ describe('planBatches', () => {
     expect(full.rows).toBe(1_000);
     expect(() => planBatches(chunks, 250, 2, shape)).toThrow(/multiple of 4/);
     expect(planBatches(chunks, 5_000, 2, shape).length).toBe(1);
-  });
-});
-
-describe('batchOrder', () => {
-  it('is a seeded permutation, reproducible, different across epochs and seeds', () => {
-    const a = batchOrder(50, 3, 0);
-    expect([...a].sort((p, q) => p - q)).toEqual(Array.from({ length: 50 }, (_, i) => i));
-    expect(batchOrder(50, 3, 0)).toEqual(a);
-    expect(batchOrder(50, 3, 1)).not.toEqual(a);
-    expect(batchOrder(50, 4, 0)).not.toEqual(a);
   });
 });
