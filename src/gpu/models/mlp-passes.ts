@@ -8,7 +8,7 @@
 import { ACTIVATION_CODES, HEAD_CODES, type NetworkConfig } from '../../models/network.ts';
 import { assembleWgsl } from '../wgsl.ts';
 import { createBufferChecked, createComputePipeline } from '../resources.ts';
-import { gemmGrid, gridFor, MLP_UNIFORM_BYTES, packGemmUniforms, packMlpUniforms, type BatchRange, type GemmUniformValues, type MlpPlan, type MlpUniformValues } from './mlp-plan.ts';
+import { gemmGrid, gridFor, MLP_UNIFORM_BYTES, packGemmUniforms, packMlpUniforms, type GemmUniformValues, type MlpPlan, type MlpUniformValues } from './mlp-plan.ts';
 
 /**
  * Which kernels compute a layer's three products: 'tiled' (mlp_gemm.wgsl), 'simple' (one thread per
@@ -34,6 +34,7 @@ const GEMM_FORWARD = 0;
 const GEMM_BACKPROP = 1;
 const GEMM_WEIGHTS = 2;
 import { SLOT_BYTES } from './optim-update-pass.ts';
+import type { BatchRange } from '../../models/batches.ts';
 import { modelShaderSources as src } from './shaders.ts';
 
 export interface MlpBuffers {

@@ -6,7 +6,6 @@
 // every batch (and the full gradient is evaluated piece by piece when the data exceed `rows`).
 import { layerShapes, parameterCount, type LayerShape, type NetworkConfig } from '../../models/network.ts';
 import { chooseWorkgroupSize, fold2d, type DeviceShape } from '../dispatch.ts';
-export type { BatchRange } from '../../models/batches.ts';
 
 /** Fewest samples per split of the weight gradient (fewer: more partials rows than the product saves). */
 export const MIN_CHUNK = 256;
