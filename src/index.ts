@@ -1,0 +1,31 @@
+// The browser and Deno entry of the nabla package: WebGPU engines, their float64 twins, models, optimizers and
+// sources over fetch/Blob. Nothing here reaches Node's file system (that is src/node.ts).
+export { requestGpu, summarizeAdapter, type GpuContext, type AdapterSummary } from './gpu/device.ts';
+export { GpuLinearEngine, GpuDeviceLostError, type GpuLinearEngineOptions } from './gpu/gpu-linear-engine.ts';
+export { GpuModelEngine, type GpuModelEngineOptions } from './gpu/models/gpu-model-engine.ts';
+export { CpuLinearEngine } from './cpu/cpu-linear-engine.ts';
+export { CpuModelEngine } from './cpu/cpu-model-engine.ts';
+export { linearGradient } from './cpu/linear_partials.ts';
+export { modelLossAndGradient } from './cpu/mlp_gradient.ts';
+export {
+  type LinearData, type LinearParams, type LinearEngine, type GradientResult, type EpochInfo, type StopReason,
+  type TrainOptions, type TrainResult, type TrainSnapshot, gradientNorm, DEFAULT_TOL, DEFAULT_EXPLODE_FACTOR,
+} from './models/linear.ts';
+export {
+  type ModelEngine, type ModelTrainOptions, type ModelTrainResult, type ModelSnapshot, DEFAULT_SEED,
+} from './models/model-engine.ts';
+export {
+  type NetworkConfig, type ModelData, type Activation, type Head, type ModelKind, ACTIVATIONS, HEADS,
+  initParameters, parameterCount, layerShapes,
+} from './models/network.ts';
+export { mlpModel, linearModel, logisticModel, softmaxModel } from './models/mlp.ts';
+export { fitStandardizer, standardizeData, paramsToOriginal, type Standardizer } from './models/standardize.ts';
+export { OPTIMIZER_KINDS, optimizerConfig, type OptimizerConfig, type OptimizerKind } from './optim/config.ts';
+export { SCHEDULE_KINDS, learningRate, parseSchedule, type Schedule } from './optim/schedule.ts';
+export { openCsvUrl } from './data/fetch-source.ts';
+export { openCsvBlob } from './data/csv-stream.ts';
+export { openParquetBlob } from './data/parquet-source.ts';
+export { openArrowBlob } from './data/arrow-source.ts';
+export { openRawBlob } from './data/raw-format.ts';
+export { readAllChunks, type SampleSource, type SampleChunk, type SourceOptions } from './data/source.ts';
+export { DataError } from './data/errors.ts';
