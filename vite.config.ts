@@ -15,6 +15,7 @@ export default defineConfig({
           name: 'node',
           include: ['test/node/**/*.test.ts'],
           environment: 'node',
+          globalSetup: ['test/setup/build-cli.ts'],
           testTimeout: 60_000,
         },
       },

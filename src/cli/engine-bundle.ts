@@ -17,7 +17,12 @@ function newestMtime(dir: string): number {
 }
 
 export async function ensureEngineBundle(): Promise<string> {
-  const sources = ['shaders', 'src/gpu', 'src/cpu', 'src/models'].map((d) => join(projectRoot, d));
+  // An installed package ships the bundle and no sources: it is never rebuilt there (and vite is absent).
+  const sources = ['shaders', 'src/gpu', 'src/cpu', 'src/models'].map((d) => join(projectRoot, d)).filter((d) => existsSync(d));
+  if (sources.length === 0) {
+    if (!existsSync(engineBundlePath)) throw new Error(`the engine bundle ${engineBundlePath} is missing from this installation`);
+    return engineBundlePath;
+  }
   const stale = !existsSync(engineBundlePath)
     || Math.max(...sources.map(newestMtime)) > statSync(engineBundlePath).mtimeMs;
   if (stale) {

@@ -26,7 +26,6 @@ export interface GpuBatchSet {
   uniforms: GPUBuffer[];
 }
 
-const S = GPUBufferUsage.STORAGE;
 
 /**
  * Uploads data chunk by chunk (whole quads, zero padded); destroys what it made if one fails. writeBuffer in
@@ -37,7 +36,7 @@ export async function uploadChunks(gpu: GpuContext, data: LinearData, specs: Chu
   const { d } = data;
   const made: GPUBuffer[] = [];
   const upload = async (name: string, values: Float32Array, bytes: number) => {
-    const buffer = await createBufferChecked(gpu.device, { label: `${label}.${name}`, size: bytes, usage: S | GPUBufferUsage.COPY_DST });
+    const buffer = await createBufferChecked(gpu.device, { label: `${label}.${name}`, size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
     made.push(buffer);
     for (let at = 0; at < values.length; at += UPLOAD_SLICE_FLOATS) {
       gpu.device.queue.writeBuffer(buffer, at * 4, values.subarray(at, Math.min(values.length, at + UPLOAD_SLICE_FLOATS)) as Float32Array<ArrayBuffer>);
@@ -65,7 +64,7 @@ const UPLOAD_SLICE_FLOATS = 4 * 1024 * 1024;
 export async function createStagingPairs(device: GPUDevice, chunkRows: number, d: number, label: string): Promise<GpuChunk[]> {
   const made: GPUBuffer[] = [];
   const make = async (name: string, size: number) => {
-    const b = await createBufferChecked(device, { label: `${label}.${name}`, size, usage: S | GPUBufferUsage.COPY_DST });
+    const b = await createBufferChecked(device, { label: `${label}.${name}`, size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
     made.push(b);
     return b;
   };
