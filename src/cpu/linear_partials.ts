@@ -7,14 +7,19 @@ export function linearGradient(data: LinearData, at: LinearParams): GradientResu
   const { n, d } = data;
   const w = Float64Array.from(at.w);
   const gradW = new Float64Array(d);
-  // Separate functions: V8 optimizes each loop on its own; one function holding both ran 4x slower on
-  // whichever shape came second.
-  const unrolled = d > 1 ? unrolledSums(d) : null;
-  const { sumR, sumRR } = d === 1 ? sums1(data, w[0], at.b, gradW)
-    : unrolled ? unrolled(data, w, at.b, gradW) : sumsD(data, w, at.b, gradW);
+  const { sumR, sumRR } = linearSums(data, w, at.b, gradW);
   const scale = 2 / n;
   for (let j = 0; j < d; j++) gradW[j] *= scale;
   return { loss: sumRR / n, gradW, gradB: sumR * scale };
+}
+
+/** Unscaled sums over the rows: gradW[j] = sum r_i x_ij, sumR = sum r_i, sumRR = sum r_i^2 (r_i = w.x_i + b - y_i). */
+export function linearSums(data: LinearData, w: Float64Array, b: number, gradW: Float64Array): { sumR: number; sumRR: number } {
+  const d = data.d;
+  // Separate functions: V8 optimizes each loop on its own; one function holding both ran 4x slower on
+  // whichever shape came second.
+  const unrolled = d > 1 ? unrolledSums(d) : null;
+  return d === 1 ? sums1(data, w[0], b, gradW) : unrolled ? unrolled(data, w, b, gradW) : sumsD(data, w, b, gradW);
 }
 
 function sums1(data: LinearData, w0: number, b: number, gradW: Float64Array): { sumR: number; sumRR: number } {
