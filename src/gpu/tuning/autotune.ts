@@ -1,0 +1,141 @@
+/**
+ * Autotuning of GPU kernel configurations, per adapter, for any kernel family.
+ *
+ * API (src/gpu/tuning/autotune.ts, with the table in ./cache.ts and the clock in ./timer.ts):
+ *
+ *   const key = tuningKey(gpu, 'mlp.gemm', { m: 4096, k: 256, n: 256 });   // adapter identity + limits + family + shape
+ *   const { config } = await tuneCached(gpu, defaultTuningCache, key, isGemmConfig, {
+ *     family: 'mlp.gemm',
+ *     candidates,                          // C[]: plain JSON objects, the same list on every adapter
+ *     ladderOf: (c) => `wg${c.wg}`,        // optional: see below
+ *     prepare: async (c) => ({             // build pipelines and bind groups for one candidate
+ *       record(pass) { ... },              // records one unit of the work (dispatches only), timed many times
+ *       async validate() { ... },          // runs it once, compares with a reference: null when right, else why not
+ *       dispose() { ... },
+ *     }),
+ *   });
+ *
+ * autotune() builds each candidate, runs it once and VALIDATES the result (a candidate that fails to build, throws
+ * or returns a wrong result is rejected with its reason), then times it (./timer.ts: timestamp-query when the
+ * device has it, else submit-to-onSubmittedWorkDone), and returns the fastest validated one. It throws
+ * AutotuneError when none validates. Candidates of one ladder (same ladderOf) are walked in the order given,
+ * typically a growing grid; a ladder stops at the first candidate slower than stopFactor x its best so far (on
+ * a software adapter the time rises past a few workgroups, on a GPU it falls until the machine is full), and no
+ * new candidate starts once budgetMs has passed and one has validated. tuneCached() adds the table: a hit whose
+ * config `accept` takes is used as is; a miss is tuned and stored.
+ */
+import { timeWork, type WorkTiming } from './timer.ts';
+import type { TuningCache, TuningEntry, TuningKey } from './cache.ts';
+
+export interface TuningTrial {
+  /** Records one unit of the work into a compute pass (no submits, no reads). */
+  record(pass: GPUComputePassEncoder): void;
+  /** Runs the unit once and checks its output: null when it is right, else what is wrong. */
+  validate(): Promise<string | null>;
+  dispose?(): void;
+}
+
+export interface AutotuneSpec<C> {
+  /** For messages: the kernel family, e.g. 'linear.partials.quad'. */
+  family: string;
+  candidates: readonly C[];
+  prepare(config: C): Promise<TuningTrial>;
+  ladderOf?(config: C): string;
+  /** A ladder stops at a candidate slower than this times its best (default 1.5). */
+  stopFactor?: number;
+  /** No new candidate starts after this many ms once one has validated (default 3000). */
+  budgetMs?: number;
+  /** Shortest timed sample in ms (default 2); see timeWork. */
+  minSampleMs?: number;
+  /** Timed samples per candidate (default 3). */
+  samples?: number;
+}
+
+export interface TrialReport<C> {
+  config: C;
+  /** Median ms per unit, when timed. */
+  ms?: number;
+  /** Why the candidate was not timed or not kept: a build error, a wrong result, the budget. */
+  rejected?: string;
+  abandoned?: boolean;
+}
+
+export interface AutotuneResult<C> {
+  best: C;
+  timing: WorkTiming;
+  trials: TrialReport<C>[];
+  elapsedMs: number;
+}
+
+export class AutotuneError extends Error {
+  constructor(family: string, readonly trials: TrialReport<unknown>[]) {
+    const reasons = trials.filter((t) => t.rejected).slice(0, 3).map((t) => `${JSON.stringify(t.config)}: ${t.rejected}`);
+    super(`autotune ${family}: no candidate produced a valid result (${reasons.join('; ') || 'no candidates'})`);
+    this.name = 'AutotuneError';
+  }
+}
+
+const reason = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0];
+
+export async function autotune<C>(gpu: { device: GPUDevice; hasTimestamps: boolean }, spec: AutotuneSpec<C>): Promise<AutotuneResult<C>> {
+  const { stopFactor = 1.5, budgetMs = 3000, minSampleMs = 2, samples = 3 } = spec;
+  const t0 = performance.now();
+  const ladders = new Map<string, C[]>();
+  for (const c of spec.candidates) {
+    const name = spec.ladderOf?.(c) ?? '';
+    ladders.set(name, [...(ladders.get(name) ?? []), c]);
+  }
+  const trials: TrialReport<C>[] = [];
+  let best: { config: C; timing: WorkTiming } | null = null;
+  for (const ladder of ladders.values()) {
+    let ladderBest = Infinity;
+    for (const config of ladder) {
+      if (best && performance.now() - t0 > budgetMs) {
+        trials.push({ config, rejected: `skipped: tuning budget of ${budgetMs} ms spent` });
+        continue;
+      }
+      const report: TrialReport<C> = { config };
+      trials.push(report);
+      let trial: TuningTrial | null = null;
+      try {
+        trial = await spec.prepare(config);
+        const wrong = await trial.validate();
+        if (wrong !== null) {
+          report.rejected = `invalid result: ${wrong}`;
+          continue;
+        }
+        const timing = await timeWork(gpu, (pass) => trial!.record(pass), {
+          minMs: minSampleMs, samples, giveUpAboveMs: stopFactor * ladderBest,
+        });
+        report.ms = timing.ms;
+        report.abandoned = timing.abandoned;
+        if (!best || timing.ms < best.timing.ms) best = { config, timing };
+        if (timing.ms > stopFactor * ladderBest) break;
+        ladderBest = Math.min(ladderBest, timing.ms);
+      } catch (e) {
+        report.rejected = `failed: ${reason(e)}`;
+      } finally {
+        trial?.dispose?.();
+      }
+    }
+  }
+  if (!best) throw new AutotuneError(spec.family, trials);
+  return { best: best.config, timing: best.timing, trials, elapsedMs: performance.now() - t0 };
+}
+
+/** The cached configuration for a key, or a fresh autotune() stored under it. */
+export async function tuneCached<C>(
+  gpu: { device: GPUDevice; hasTimestamps: boolean }, cache: TuningCache, key: TuningKey,
+  accept: (config: unknown) => config is C, spec: AutotuneSpec<C>,
+): Promise<{ config: C; entry: TuningEntry<C>; result: AutotuneResult<C> | null }> {
+  const hit = cache.get(key, accept);
+  if (hit) return { config: hit.config, entry: hit, result: null };
+  const result = await autotune(gpu, spec);
+  const entry: TuningEntry<C> = {
+    config: result.best, ms: result.timing.ms, method: result.timing.method,
+    validated: result.trials.filter((t) => t.ms !== undefined).length, tried: result.trials.filter((t) => !t.rejected?.startsWith('skipped')).length,
+    tunedAt: new Date().toISOString(),
+  };
+  cache.set(key, entry);
+  return { config: result.best, entry, result };
+}
