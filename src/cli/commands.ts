@@ -34,7 +34,7 @@ async function load(args: TrainArgs | GradientArgs, io: Io): Promise<SelectedDat
   return {
     data: { x: all.x, y: all.y, n: all.n, d: all.d },
     features: source.features,
-    target: source.target,
+    target: args.target,
     rows: all.n,
     droppedRows: all.droppedRows,
   };

@@ -3,7 +3,7 @@
 // one chunk. From a Node FileHandle the file format is read by its footer's block offsets; from a
 // browser stream, apache-arrow buffers a file-format input whole (a stream-format one it does not).
 import { DataType, RecordBatchReader, type Schema } from 'apache-arrow';
-import { ChunkBuilder, chooseColumns, noRowsLeft } from './chunk-builder.ts';
+import { ChunkBuilder, chooseColumns, noRowsLeft, targetReading } from './chunk-builder.ts';
 import { DataError } from './errors.ts';
 import { reasonOf, type SampleChunk, type SampleSource, type SourceOptions } from './source.ts';
 
@@ -40,11 +40,11 @@ export async function arrowSource(
   const columns = fields.map((f) => f.name);
   // Default features: integer and floating-point columns by the schema (no rows sampled).
   const choice = chooseColumns(columns, opts, file, (k) => DataType.isInt(fields[k].type) || DataType.isFloat(fields[k].type));
-  const names = [...choice.features, choice.target];
+  const names = choice.names;
   const policy = opts.invalid ?? 'drop-missing';
 
   async function* chunks(maxRows: number): AsyncGenerator<SampleChunk> {
-    const builder = new ChunkBuilder(names, maxRows, policy);
+    const builder = new ChunkBuilder(names, maxRows, policy, targetReading(opts));
     const { reader, close } = await openReader(open, file);
     const iota = Int32Array.from(names, (_, k) => k);
     const row = new Float64Array(names.length);

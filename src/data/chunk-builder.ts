@@ -2,14 +2,20 @@
 // fixed-size float32 chunks under the missing-value policy. It follows select.ts message for message
 // (selectLinearData works on a whole Table, these work one row at a time), so a streamed file and the
 // same file read whole give the same errors, the same kept rows and the same dropped count.
+// The target is a number (regression, the linear model), a class label (a LabelCoder turns it into an
+// index) or absent (predict): every reader passes that choice through, so every format supports all three.
 import { DataError, type DataErrorLocation } from './errors.ts';
 import { classifyCell, type InvalidPolicy } from './select.ts';
+import { labelOf, type LabelCoder } from './labels.ts';
 import type { SampleChunk } from './source.ts';
 
 export interface ColumnChoice {
   features: string[];
-  target: string;
-  /** Indices into the source's columns: features first, then the target last. */
+  /** null: no target column (predict). */
+  target: string | null;
+  /** Features, then the target when there is one: the names of `indices`. */
+  names: string[];
+  /** Indices into the source's columns: features first, then the target last (when there is one). */
   indices: number[];
 }
 
@@ -19,7 +25,7 @@ export interface ColumnChoice {
  */
 export function chooseColumns(
   columns: readonly string[],
-  opts: { target: string; features?: string[] },
+  opts: { target: string | null; features?: string[] },
   file: string,
   isNumeric: (col: number) => boolean,
 ): ColumnChoice {
@@ -33,7 +39,7 @@ export function chooseColumns(
     return k;
   };
   const target = opts.target;
-  const targetCol = requireColumn(target, 'target');
+  const targetCol = target === null ? -1 : requireColumn(target, 'target');
   let features: string[];
   if (opts.features !== undefined) {
     features = [...opts.features];
@@ -48,10 +54,13 @@ export function chooseColumns(
   } else {
     features = columns.filter((_, k) => k !== targetCol && isNumeric(k));
     if (features.length === 0) {
-      throw new DataError(`no numeric feature columns besides the target ${JSON.stringify(target)}`, { file });
+      throw new DataError(target === null ? 'no numeric feature columns' : `no numeric feature columns besides the target ${JSON.stringify(target)}`, { file });
     }
   }
-  return { features, target, indices: [...features.map((f) => colIndex.get(f)!), targetCol] };
+  const featureCols = features.map((f) => colIndex.get(f)!);
+  return target === null
+    ? { features, target, names: [...features], indices: featureCols }
+    : { features, target, names: [...features, target], indices: [...featureCols, targetCol] };
 }
 
 /** The message select.ts gives when every row was dropped. */
@@ -61,13 +70,27 @@ export function noRowsLeft(file: string, dropped: number): DataError {
   });
 }
 
+/** How the target column is read: a number, a class label (indexed by the coder), or no target at all. */
+export type TargetReading = { kind: 'number' } | { kind: 'label'; coder: LabelCoder } | { kind: 'none' };
+
+export const NUMBER_TARGET: TargetReading = { kind: 'number' };
+
+/** The reading that SourceOptions ask for: no target, a label target (with `labels`), or a number. */
+export function targetReading(opts: { target: string | null; labels?: LabelCoder }): TargetReading {
+  if (opts.target === null) return { kind: 'none' };
+  return opts.labels ? { kind: 'label', coder: opts.labels } : NUMBER_TARGET;
+}
+
 /**
  * Collects kept rows into chunks of exactly maxRows rows (the last one ragged). A full chunk is handed
  * out only when the next kept row arrives or at finish(), so rows dropped after it still count in it
- * and every chunk a reader yields has rows >= 1: the GPU side never sees an empty chunk.
+ * and every chunk a reader yields has rows >= 1: the GPU side never sees an empty chunk. Without a
+ * target, y is empty.
  */
 export class ChunkBuilder {
   private readonly d: number;
+  /** Values per input row: d features, plus the target when there is one. */
+  private readonly width: number;
   private x: Float32Array | null = null;
   private y: Float32Array | null = null;
   private n = 0;
@@ -80,13 +103,15 @@ export class ChunkBuilder {
   droppedTotal = 0;
 
   constructor(
-    /** Features, then the target: names for error messages. */
+    /** Features, then the target (if any): names for error messages (ColumnChoice.names). */
     private readonly names: readonly string[],
     private readonly maxRows: number,
     private readonly policy: InvalidPolicy,
+    private readonly target: TargetReading = NUMBER_TARGET,
   ) {
     if (!Number.isInteger(maxRows) || maxRows < 1) throw new RangeError(`maxRows must be a positive integer, got ${maxRows}`);
-    this.d = names.length - 1;
+    this.width = names.length;
+    this.d = target.kind === 'none' ? names.length : names.length - 1;
     this.values = new Float64Array(names.length);
   }
 
@@ -98,7 +123,7 @@ export class ChunkBuilder {
   addCells(cell: (k: number) => unknown, where: () => DataErrorLocation, line?: number): SampleChunk | null {
     let missing = false;
     const vals = this.values;
-    for (let k = 0; k <= this.d; k++) {
+    for (let k = 0; k < this.d; k++) {
       const c = classifyCell(cell(k));
       if (c.kind === 'number') vals[k] = c.value;
       else if ((c.kind === 'missing' && this.policy !== 'error') || (c.kind === 'infinite' && this.policy === 'drop')) {
@@ -106,6 +131,20 @@ export class ChunkBuilder {
       } else {
         const reason = c.kind === 'missing' ? 'missing value (--on-invalid error)' : c.reason;
         throw new DataError(reason, { ...where(), column: this.names[k] });
+      }
+    }
+    if (this.target.kind === 'label') {
+      const k = this.labelIndex(cell(this.d), this.target.coder, where);
+      if (k === null) missing = true;
+      else vals[this.d] = k;
+    } else if (this.target.kind === 'number') {
+      const c = classifyCell(cell(this.d));
+      if (c.kind === 'number') vals[this.d] = c.value;
+      else if ((c.kind === 'missing' && this.policy !== 'error') || (c.kind === 'infinite' && this.policy === 'drop')) {
+        missing = true;
+      } else {
+        const reason = c.kind === 'missing' ? 'missing value (--on-invalid error)' : c.reason;
+        throw new DataError(reason, { ...where(), column: this.names[this.d] });
       }
     }
     if (missing) {
@@ -117,18 +156,36 @@ export class ChunkBuilder {
     return this.keep(vals, line);
   }
 
+  /** A label's index, or null when the cell is missing (and the policy drops the row). */
+  private labelIndex(v: unknown, coder: LabelCoder, where: () => DataErrorLocation): number | null {
+    const column = this.names[this.d];
+    const label = labelOf(v);
+    if (label === undefined) throw new DataError(`${JSON.stringify(v)} cannot be a class label`, { ...where(), column });
+    if (label === null) {
+      if (this.policy !== 'error') return null;
+      throw new DataError('missing value (--on-invalid error)', { ...where(), column });
+    }
+    const k = coder.code(label);
+    if (k === undefined) {
+      throw new DataError(`class ${JSON.stringify(label)} is not one the model knows (${coder.known().join(', ')})`, { ...where(), column });
+    }
+    return k;
+  }
+
   /**
    * Fast path for already-numeric rows (raw float32, typed Arrow/Parquet columns): src[off + idx[k]].
-   * A row with a non-finite value goes through addCells so that the policy and messages are the same.
+   * A row with a non-finite value, or any row with a label target, goes through addCells so that the
+   * policy and messages are the same.
    */
   addNumbers(src: ArrayLike<number>, off: number, idx: ArrayLike<number>, where: () => DataErrorLocation): SampleChunk | null {
-    for (let k = 0; k <= this.d; k++) {
+    if (this.target.kind === 'label') return this.addCells((j) => src[off + idx[j]], where);
+    for (let k = 0; k < this.width; k++) {
       const v = src[off + idx[k]];
       // v - v is 0 exactly for finite v; NaN and ±Infinity give NaN. Float32 inputs are always in range.
       if (v - v !== 0 || Math.abs(v) > FLOAT32_MAX) return this.addCells((j) => src[off + idx[j]], where);
     }
     const vals = this.values;
-    for (let k = 0; k <= this.d; k++) vals[k] = src[off + idx[k]];
+    for (let k = 0; k < this.width; k++) vals[k] = src[off + idx[k]];
     return this.keep(vals, undefined);
   }
 
@@ -139,6 +196,13 @@ export class ChunkBuilder {
    */
   addRecords(src: Float32Array, rows: number, stride: number, idx: Int32Array, where: (r: number) => DataErrorLocation): SampleChunk[] {
     const out: SampleChunk[] = [];
+    if (this.target.kind !== 'number') {
+      for (let r = 0, off = 0; r < rows; r++, off += stride) {
+        const c = this.addNumbers(src, off, idx, () => where(r));
+        if (c) out.push(c);
+      }
+      return out;
+    }
     const d = this.d;
     const target = idx[d];
     for (let r = 0, off = 0; r < rows; r++, off += stride) {
@@ -156,15 +220,12 @@ export class ChunkBuilder {
         continue;
       }
       if (this.n === this.maxRows) out.push(this.take());
-      if (this.x === null || this.y === null) {
-        this.x = new Float32Array(this.maxRows * d);
-        this.y = new Float32Array(this.maxRows);
-      }
+      if (this.x === null || this.y === null) this.allocate();
       this.started = true;
-      const x = this.x;
+      const x = this.x!;
       const row = this.n * d;
       for (let j = 0; j < d; j++) x[row + j] = src[off + idx[j]];
-      this.y[this.n] = src[off + target];
+      this.y![this.n] = src[off + target];
       this.n++;
       this.keptTotal++;
     }
@@ -183,18 +244,21 @@ export class ChunkBuilder {
     }
   }
 
+  /** Fresh arrays per chunk: the consumer may still be uploading the previous one (double buffering). */
+  private allocate(): void {
+    this.x = new Float32Array(this.maxRows * this.d);
+    this.y = new Float32Array(this.target.kind === 'none' ? 0 : this.maxRows);
+  }
+
   private keep(vals: Float64Array, line: number | undefined): SampleChunk | null {
     const out = this.n === this.maxRows ? this.take() : null;
     this.noteStart(line);
-    if (this.x === null || this.y === null) {
-      // Fresh arrays per chunk: the consumer may still be uploading the previous one (double buffering).
-      this.x = new Float32Array(this.maxRows * this.d);
-      this.y = new Float32Array(this.maxRows);
-    }
+    if (this.x === null || this.y === null) this.allocate();
     const d = this.d;
     const row = this.n * d;
-    for (let j = 0; j < d; j++) this.x[row + j] = vals[j];
-    this.y[this.n] = vals[d];
+    const x = this.x!;
+    for (let j = 0; j < d; j++) x[row + j] = vals[j];
+    if (this.target.kind !== 'none') this.y![this.n] = vals[d];
     this.n++;
     this.keptTotal++;
     return out;
@@ -206,7 +270,7 @@ export class ChunkBuilder {
     const chunk: SampleChunk = {
       // slice, not subarray: a view would keep the whole maxRows allocation alive for a short last chunk.
       x: full ? this.x! : this.x!.slice(0, n * this.d),
-      y: full ? this.y! : this.y!.slice(0, n),
+      y: full || this.target.kind === 'none' ? this.y! : this.y!.slice(0, n),
       rows: n,
       droppedRows: this.dropped,
     };

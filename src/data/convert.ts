@@ -7,6 +7,9 @@ import { createRawWriter } from './raw-format.ts';
 import { openSource, type SourceOptions } from './source.ts';
 
 export interface ConvertOptions extends SourceOptions {
+  /** The raw format stores a number target (labels could not be told apart from numbers there). */
+  target: string;
+  labels?: undefined;
   /** Rows per chunk while converting (memory is about this many rows of float32). */
   chunkRows?: number;
 }
@@ -22,7 +25,7 @@ export async function convertToRaw(inPath: string, outPath: string, opts: Conver
   const source = await openSource(inPath, opts);
   // Same directory: rename is then atomic (no cross-device copy).
   const tmp = join(dirname(outPath), `.${basename(outPath)}.${process.pid}.${Date.now().toString(36)}.tmp`);
-  const writer = await createRawWriter(tmp, source.features, source.target);
+  const writer = await createRawWriter(tmp, source.features, opts.target);
   let droppedRows = 0;
   try {
     for await (const c of source.chunks(opts.chunkRows ?? 65536)) {
@@ -31,7 +34,7 @@ export async function convertToRaw(inPath: string, outPath: string, opts: Conver
     }
     const rows = await writer.finish();
     await rename(tmp, outPath);
-    return { rows, droppedRows, features: source.features, target: source.target };
+    return { rows, droppedRows, features: source.features, target: opts.target };
   } catch (err) {
     await writer.abort();
     await unlink(tmp).catch(() => {});

@@ -2,7 +2,7 @@
 // the whole file (text and parsed objects) in memory while open: JSON is for small and medium data;
 // convert it once with `nabla convert` (convertToRaw) for anything large. Chunks are still produced
 // row by row, so the float32 copies stay one chunk at a time like every other source.
-import { ChunkBuilder, chooseColumns, noRowsLeft } from './chunk-builder.ts';
+import { ChunkBuilder, chooseColumns, noRowsLeft, targetReading, type ColumnChoice } from './chunk-builder.ts';
 import { DataError } from './errors.ts';
 import { isNumericColumn } from './select.ts';
 import type { SampleChunk, SampleSource, SourceOptions } from './source.ts';
@@ -14,7 +14,7 @@ export function jsonSourceFromText(text: string, file: string, opts: SourceOptio
   // Unlike CSV, every row is at hand, so the default features come from the whole file, exactly as
   // selectLinearData decides them.
   const choice = chooseColumns(table.columns, opts, file, (k) => isNumericColumn(table, k));
-  return tableSource(table, 'json', choice.features, choice.target, choice.indices, opts);
+  return tableSource(table, 'json', choice, opts);
 }
 
 export async function openJsonSource(path: string, opts: SourceOptions): Promise<SampleSource> {
@@ -31,15 +31,14 @@ export async function openJsonSource(path: string, opts: SourceOptions): Promise
 function tableSource(
   table: Table,
   format: 'json',
-  features: string[],
-  target: string,
-  idx: number[],
+  choice: ColumnChoice,
   opts: SourceOptions,
 ): SampleSource {
   const { file } = table;
+  const { features, target, indices: idx } = choice;
   const policy = opts.invalid ?? 'drop-missing';
   async function* chunks(maxRows: number): AsyncGenerator<SampleChunk> {
-    const builder = new ChunkBuilder([...features, target], maxRows, policy);
+    const builder = new ChunkBuilder(choice.names, maxRows, policy, targetReading(opts));
     for (let row = 0; row < table.rowCount; row++) {
       const out = builder.addCells((k) => table.cell(row, idx[k]), () => ({ file, element: row }));
       if (out) yield out;

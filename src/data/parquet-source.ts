@@ -2,9 +2,12 @@
 // read and decoded (hyparquet's column-oriented scan), turned into chunks, and released before the next.
 // Host memory is therefore bounded by one row group's chosen columns plus one chunk: a property of the
 // file (writers default to row groups of about 1M rows or 128 MiB), not of its total size.
-import { parquetMetadataAsync, parquetScan, parquetSchema, type AsyncBuffer, type FileMetaData, type SchemaTree } from 'hyparquet';
+// Pages may be compressed with any codec hyparquet-compressors decodes (Snappy, GZIP, Brotli, ZSTD, LZ4 in
+// Hadoop framing, LZ4_RAW); a file using another (LZO) is refused when it is opened, naming the column.
+import { parquetMetadataAsync, parquetScan, parquetSchema, type AsyncBuffer, type CompressionCodec, type FileMetaData, type SchemaTree } from 'hyparquet';
+import { compressors } from 'hyparquet-compressors';
 import { blobBytes, fileBytes, type ByteSource } from './byte-source.ts';
-import { ChunkBuilder, chooseColumns, noRowsLeft } from './chunk-builder.ts';
+import { ChunkBuilder, chooseColumns, noRowsLeft, targetReading } from './chunk-builder.ts';
 import { DataError } from './errors.ts';
 import { reasonOf, type SampleChunk, type SampleSource, type SourceOptions } from './source.ts';
 
@@ -48,16 +51,17 @@ export async function parquetSource(open: () => Promise<ByteSource>, file: strin
   const top = parquetSchema(metadata).children;
   const columns = top.map((t) => t.element.name);
   const choice = chooseColumns(columns, opts, file, (k) => isNumericLeaf(top[k]));
+  checkCodecs(metadata, choice.names, file);
   const inputRows = Number(metadata.num_rows);
   if (inputRows === 0) throw new DataError('no data rows (the file has a schema but no rows)', { file });
-  const names = [...choice.features, choice.target];
+  const names = choice.names;
   const policy = opts.invalid ?? 'drop-missing';
 
   async function* chunks(maxRows: number): AsyncGenerator<SampleChunk> {
-    const builder = new ChunkBuilder(names, maxRows, policy);
+    const builder = new ChunkBuilder(names, maxRows, policy, targetReading(opts));
     const src = await open();
     try {
-      const scan = await parquetScan({ file: asyncBuffer(src), metadata, columns: names });
+      const scan = await parquetScan({ file: asyncBuffer(src), metadata, columns: names, compressors });
       const iota = Int32Array.from(names, (_, k) => k);
       const row = new Float64Array(names.length);
       for (const { rowStart, rowEnd } of scan.ranges) {
@@ -90,6 +94,23 @@ export async function parquetSource(open: () => Promise<ByteSource>, file: strin
   }
 
   return { file, format: 'parquet', features: choice.features, target: choice.target, inputRows, chunks };
+}
+
+const READABLE_CODECS = new Set<CompressionCodec>(['UNCOMPRESSED', ...(Object.keys(compressors) as CompressionCodec[])]);
+
+/** Every chosen column chunk must use a codec we can decode: refused here, before any training starts. */
+function checkCodecs(metadata: FileMetaData, names: string[], file: string): void {
+  const chosen = new Set(names);
+  for (const group of metadata.row_groups) {
+    for (const chunk of group.columns) {
+      const meta = chunk.meta_data;
+      if (!meta || !chosen.has(meta.path_in_schema[0])) continue;
+      if (!READABLE_CODECS.has(meta.codec)) {
+        throw new DataError(`compressed with ${meta.codec}, which nabla cannot decode (it reads ${[...READABLE_CODECS].join(', ')}); ` +
+          'rewrite the file with another codec', { file, column: meta.path_in_schema[0] });
+      }
+    }
+  }
 }
 
 /** INT64 columns decode to bigint; as a float32 sample only the number matters. */

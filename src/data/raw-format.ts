@@ -2,7 +2,7 @@
 // the target. Described in docs/raw-format.md. Rows interleaved, not an X block then a y block, so one
 // sequential read yields complete samples: the streaming reader never seeks and never holds more than
 // a block. The header codec is pure (browser-usable); file access goes through a small ByteSource.
-import { ChunkBuilder, chooseColumns, noRowsLeft } from './chunk-builder.ts';
+import { ChunkBuilder, chooseColumns, noRowsLeft, targetReading } from './chunk-builder.ts';
 import { DataError } from './errors.ts';
 import { blobBytes, fileBytes, type ByteSource } from './byte-source.ts';
 import type { SampleChunk, SampleSource, SourceOptions } from './source.ts';
@@ -111,9 +111,10 @@ export async function rawSource(open: () => Promise<ByteSource>, file: string, o
   const policy = opts.invalid ?? 'drop-missing';
   const stride = dFile + 1;
   const idx = Int32Array.from(choice.indices);
+  const reading = targetReading(opts);
 
   async function* chunks(maxRows: number): AsyncGenerator<SampleChunk> {
-    const builder = new ChunkBuilder([...choice.features, choice.target], maxRows, policy);
+    const builder = new ChunkBuilder(choice.names, maxRows, policy, reading);
     const src = await open();
     try {
       if (src.size !== bytes.size) throw new DataError(`the file changed size since it was opened (${bytes.size} -> ${src.size} bytes)`, { file });
@@ -135,7 +136,8 @@ export async function rawSource(open: () => Promise<ByteSource>, file: string, o
     if (builder.keptTotal === 0) throw noRowsLeft(file, builder.droppedTotal);
   }
 
-  const records = path === undefined ? undefined : { path, dataOffset, stride, columns: [...choice.indices] };
+  // The page reads stored records as numbers: only for a number target (labels are re-indexed here).
+  const records = path === undefined || reading.kind !== 'number' ? undefined : { path, dataOffset, stride, columns: [...choice.indices] };
   return { file, format: 'raw', features: choice.features, target: choice.target, inputRows: n, chunks, ...(records && { records }) };
 }
 

@@ -1,13 +1,13 @@
 // Turns a Table into LinearData: picks the target and feature columns, drops rows with missing values
 // and rejects anything else that is not a finite float32. Bad cells are errors rather than dropped
 // rows, because a typo or an overflow silently removed (or trained on) is worse than a stopped run.
-import type { LinearData } from '../models/linear.ts';
 import { DataError, type DataErrorLocation } from './errors.ts';
 import type { Table } from './table.ts';
 import { chooseColumns, noRowsLeft } from './chunk-builder.ts';
+import type { Samples } from './source.ts';
 
 export interface SelectedData {
-  data: LinearData;
+  data: Samples;
   features: string[];
   target: string;
   /** Rows kept. */
@@ -85,7 +85,8 @@ function show(v: unknown): string {
 
 export function selectLinearData(table: Table, opts: SelectOptions): SelectedData {
   const { file, columns } = table;
-  const { features, target, indices } = chooseColumns(columns, opts, file, (k) => isNumericColumn(table, k));
+  const { features, indices } = chooseColumns(columns, opts, file, (k) => isNumericColumn(table, k));
+  const { target } = opts;
   const featureCols = indices.slice(0, -1);
   const targetCol = indices[indices.length - 1];
 

@@ -3,6 +3,16 @@
 // the same column choice and missing-value policy as selectLinearData (see chunk-builder.ts).
 import { DataError } from './errors.ts';
 import type { InvalidPolicy } from './select.ts';
+import type { LabelCoder } from './labels.ts';
+
+/** Samples in memory, row-major: what a model trains on (the models' LinearData and ModelData have this shape). */
+export interface Samples {
+  x: Float32Array;
+  /** Targets: numbers, or class indices for a label target; empty when there is no target. */
+  y: Float32Array;
+  n: number;
+  d: number;
+}
 
 export interface SampleChunk {
   /** rows * d features, row-major (the GPU layout); a fresh array per chunk, owned by the consumer. */
@@ -20,7 +30,8 @@ export interface SampleSource {
   readonly file: string;
   readonly format: SourceFormat;
   readonly features: string[];
-  readonly target: string;
+  /** null: read without a target (SourceOptions.target null). */
+  readonly target: string | null;
   /** Input rows before dropping, where the format records it (raw, Parquet, Arrow file); else undefined. */
   readonly inputRows?: number;
   /**
@@ -36,10 +47,16 @@ export interface SampleSource {
 }
 
 export interface SourceOptions {
-  target: string;
+  /** The target column; null reads the features only (predict), and every chunk's y is then empty. */
+  target: string | null;
   /** Default: every other numeric column (each reader says how it decides). */
   features?: string[];
   invalid?: InvalidPolicy;
+  /**
+   * Read the target as class labels (numbers or strings) rather than numbers: y holds each row's label
+   * index from this coder (see labels.ts). A closed coder refuses a label it does not know.
+   */
+  labels?: LabelCoder;
 }
 
 export type SourceFormat = 'csv' | 'json' | 'parquet' | 'arrow' | 'raw';
@@ -84,8 +101,8 @@ export function rowsPerChunk(chunkBytes: number, d: number): number {
   return Math.max(1, Math.floor(chunkBytes / ((d + 1) * 4)));
 }
 
-/** Every row of a source in one pair of arrays: for tests and small data, not for data at scale. */
-export async function readAllChunks(source: SampleSource, maxRows = 65536): Promise<{ x: Float32Array; y: Float32Array; n: number; d: number; droppedRows: number }> {
+/** Every row of a source in one pair of arrays (y empty without a target): for data that fits in memory. */
+export async function readAllChunks(source: SampleSource, maxRows = 65536): Promise<Samples & { droppedRows: number }> {
   const parts: SampleChunk[] = [];
   let n = 0;
   let droppedRows = 0;
@@ -96,11 +113,11 @@ export async function readAllChunks(source: SampleSource, maxRows = 65536): Prom
   }
   const d = source.features.length;
   const x = new Float32Array(n * d);
-  const y = new Float32Array(n);
+  const y = new Float32Array(source.target === null ? 0 : n);
   let at = 0;
   for (const c of parts) {
     x.set(c.x, at * d);
-    y.set(c.y, at);
+    if (y.length > 0) y.set(c.y, at);
     at += c.rows;
   }
   return { x, y, n, d, droppedRows };

@@ -10,9 +10,16 @@
 // gets fitStandardizer's own two-pass sum of squares about its own mean, and chunks are merged with Chan
 // et al.'s pairwise update M2 = M2a + M2b + delta^2 na nb / n, which is as stable as Welford at the
 // cost of a few operations per chunk rather than per value.
-import type { Standardizer } from '../models/standardize.ts';
 import { DataError } from './errors.ts';
 import type { SampleChunk, SampleSource } from './source.ts';
+
+/** Feature and target statistics, z = (v - mean) / std: the shape of models/standardize.ts's Standardizer. */
+export interface Standardizer {
+  mean: Float64Array;
+  std: Float64Array;
+  yMean: number;
+  yStd: number;
+}
 
 /** Folds chunks into float64 statistics; usable directly on chunks a consumer already has. */
 export class StatsAccumulator {

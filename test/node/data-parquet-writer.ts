@@ -1,6 +1,7 @@
 // A minimal Parquet WRITER for test fixtures only (hyparquet reads, it does not write, and the brief
-// allows no other package): uncompressed, PLAIN-encoded, one data page (v1) per column chunk, optional
-// columns with bit-packed definition levels. Enough to produce files with several row groups, nulls,
+// allows no other package): PLAIN-encoded, one data page (v1) per column chunk, optional columns with
+// bit-packed definition levels; uncompressed unless a codec and its compressor are given (the page body
+// is compressed whole, as the format says for v1 pages). Enough to produce files with several row groups, nulls,
 // INT64 and string columns, which hyparquet, the library under test, then has to read.
 import { writeFileSync } from 'node:fs';
 
@@ -111,7 +112,17 @@ function defLevels(values: unknown[]): Uint8Array {
   return out;
 }
 
-export function parquetBytes(columns: PqColumn[], rowGroupRows: number): Uint8Array {
+/** Parquet's CompressionCodec enum (parquet.thrift). */
+export const PARQUET_CODECS = { UNCOMPRESSED: 0, SNAPPY: 1, GZIP: 2, LZO: 3, BROTLI: 4, LZ4: 5, ZSTD: 6, LZ4_RAW: 7 } as const;
+export type ParquetCodec = keyof typeof PARQUET_CODECS;
+
+export interface PqCompression {
+  codec: ParquetCodec;
+  /** A real encoder for `codec` (the writer only frames its output). */
+  compress: (page: Uint8Array) => Uint8Array;
+}
+
+export function parquetBytes(columns: PqColumn[], rowGroupRows: number, compression?: PqCompression): Uint8Array {
   const n = columns[0].values.length;
   const optional = columns.map((c) => c.values.some((v) => v === null));
   const chunks: Uint8Array[] = [new TextEncoder().encode('PAR1')];
@@ -125,13 +136,14 @@ export function parquetBytes(columns: PqColumn[], rowGroupRows: number): Uint8Ar
       const vals = col.values.slice(start, start + rows);
       const levels = optional[k] ? defLevels(vals) : new Uint8Array(0);
       const data = plain(col.type, vals.filter((v) => v !== null) as (number | bigint | string)[]);
-      const pageBody = new Uint8Array(levels.length + data.length);
-      pageBody.set(levels);
-      pageBody.set(data, levels.length);
+      const plainBody = new Uint8Array(levels.length + data.length);
+      plainBody.set(levels);
+      plainBody.set(data, levels.length);
+      const pageBody = compression ? compression.compress(plainBody) : plainBody;
       const ph = new Compact();
       ph.struct(null, () => {
         ph.i32(1, 0); // DATA_PAGE
-        ph.i32(2, pageBody.length);
+        ph.i32(2, plainBody.length);
         ph.i32(3, pageBody.length);
         ph.struct(5, () => {
           ph.i32(1, rows);
@@ -152,9 +164,9 @@ export function parquetBytes(columns: PqColumn[], rowGroupRows: number): Uint8Ar
             fm.i32(1, PHYSICAL[col.type]);
             fm.list(2, 5, [() => fm.zigzag(0), () => fm.zigzag(3)]);
             fm.list(3, 8, [() => fm.binaryElem(col.name)]);
-            fm.i32(4, 0); // UNCOMPRESSED
+            fm.i32(4, PARQUET_CODECS[compression?.codec ?? 'UNCOMPRESSED']);
             fm.i64(5, rows);
-            fm.i64(6, total);
+            fm.i64(6, total - pageBody.length + plainBody.length);
             fm.i64(7, total);
             fm.i64(9, pageOffset);
           });
@@ -210,6 +222,6 @@ export function parquetBytes(columns: PqColumn[], rowGroupRows: number): Uint8Ar
   return out;
 }
 
-export function writeParquet(path: string, columns: PqColumn[], rowGroupRows: number): void {
-  writeFileSync(path, parquetBytes(columns, rowGroupRows));
+export function writeParquet(path: string, columns: PqColumn[], rowGroupRows: number, compression?: PqCompression): void {
+  writeFileSync(path, parquetBytes(columns, rowGroupRows, compression));
 }
