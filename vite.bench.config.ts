@@ -16,6 +16,8 @@ export default defineConfig(({ mode }) => {
       minify: false,
       target: 'es2022',
       reportCompressedSize: false,
+      // jax-js loads its WebGPU and WebGL backends with import(): keep them in the one file as well.
+      rollupOptions: { output: { inlineDynamicImports: true } },
       lib: {
         entry: core ? 'bench/core-entry.ts' : 'bench/page-entry.ts',
         formats: ['es'],

@@ -10,7 +10,10 @@ export class BenchUsageError extends Error {
 
 /** What the page (or Deno) needs to run the suite: plain JSON, it crosses page.evaluate. */
 export interface SuiteConfig {
+  /** Sizes of the gradient rows. */
   ns: number[];
+  /** Sizes of the gd100 rows (100-step gradient-descent runs); empty to skip them. */
+  gdNs: number[];
   ds: number[];
   /** Timed steps per row (after warm-up). */
   reps: number;
@@ -18,6 +21,8 @@ export interface SuiteConfig {
   injectFault: boolean;
   /** Run the TF.js comparison (the Chromium page only). */
   tfjs: boolean;
+  /** Run the jax-js comparison (WebGPU backend; where it cannot start, the rows say so). */
+  jax: boolean;
   /** Run the linear-step suite (ns x ds). */
   linear: boolean;
   /** The mlp-epoch suite's sizes, or null to skip it. */
@@ -44,13 +49,20 @@ export interface BenchArgs extends SuiteConfig {
   out: string | null;
 }
 
-export const FULL_NS = [2 ** 18, 2 ** 20, 2 ** 22, 2 ** 24];
-export const FULL_DS = [1, 16, 64];
-export const QUICK_NS = [2 ** 22];
+export const FULL_NS = [2 ** 20, 2 ** 22];
+export const FULL_DS = [1, 16];
+/**
+ * gd100 rows: a 100-step run costs 100 gradients, so they default to sizes where chaining steps (dispatch,
+ * submit, read-back) weighs as much as reading the data; on a hardware GPU ask for more (--gd-n 2^22).
+ */
+export const FULL_GD_NS = [2 ** 16];
+export const QUICK_NS = [2 ** 20];
 export const QUICK_DS = [1, 16];
+export const QUICK_GD_NS = [2 ** 14];
 /** --inject-fault alone runs this: the point is the verdict, not the timing. */
 export const TINY_NS = [2 ** 14];
 export const TINY_DS = [1, 16];
+export const TINY_GD_NS = [2 ** 12];
 /** At least ten timed steps unless --reps asks otherwise (the test asks for fewer). */
 export const DEFAULT_REPS = 10;
 export const FULL_REPS = 20;
@@ -66,10 +78,12 @@ export const QUICK_MLP: Omit<MlpSuiteConfig, 'profile'> = { n: 4096, batch: MLP_
 /** --inject-fault: one tiny batch, only the verdict matters. */
 export const TINY_MLP: Omit<MlpSuiteConfig, 'profile'> = { n: 256, batch: 256, epochs: 1, cpuN: 256 };
 
-export const BENCH_USAGE = `npm run bench -- [--quick] [--json] [--out FILE] [--n N[,N...]] [--d D[,D...]] [--reps R] [--no-tfjs]
-                  [--no-linear] [--no-mlp] [--mlp-n N] [--mlp-batch B] [--mlp-epochs E] [--mlp-cpu-n N] [--mlp-profile]
-  --quick    N = 2^22 with d = 1 and 16, ${DEFAULT_REPS} timed steps per row; MLP n = ${QUICK_MLP.n} (one batch)
-  --n, --d   sizes to run (repeatable or comma lists; 2^k accepted), instead of the default grid
+export const BENCH_USAGE = `npm run bench -- [--quick] [--json] [--out FILE] [--n N[,N...]] [--gd-n N[,N...]] [--no-gd] [--d D[,D...]] [--reps R]
+                  [--no-tfjs] [--no-jax] [--no-linear] [--no-mlp] [--mlp-n N] [--mlp-batch B] [--mlp-epochs E] [--mlp-cpu-n N] [--mlp-profile]
+  --quick    gradient N = 2^20 and gd100 N = 2^14, d = 1 and 16, ${DEFAULT_REPS} timed calls per row; MLP n = ${QUICK_MLP.n} (one batch)
+  --n, --d   sizes of the gradient rows (repeatable or comma lists; 2^k accepted), instead of the default grid
+  --gd-n     sizes of the gd100 rows (100-step gradient descent); --no-gd skips them
+  --no-tfjs, --no-jax   leave a peer out
   --no-linear, --no-mlp   skip the linear-step or the mlp-epoch suite
   --mlp-n, --mlp-batch, --mlp-epochs, --mlp-cpu-n   MLP samples per epoch (default ${FULL_MLP.n}), per update
              (${MLP_BATCH}), timed epochs (${FULL_MLP.epochs}), samples per CPU epoch (${FULL_MLP.cpuN}, at most n)
@@ -85,11 +99,12 @@ function parseSize(text: string, flag: string): number {
 }
 
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
-  let quick = false, json = false, injectFault = false, tfjs = true, linear = true, mlp = true, profile = false;
+  let quick = false, json = false, injectFault = false, tfjs = true, jax = true, linear = true, mlp = true, profile = false, gd = true;
   const mlpSizes: Partial<Record<'n' | 'batch' | 'epochs' | 'cpuN', number>> = {};
   let out: string | null = null;
   let reps: number | null = null;
   const ns: number[] = [];
+  const gdNs: number[] = [];
   const ds: number[] = [];
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].startsWith('--') && argv[i].includes('=') ? argv[i].split(/=(.*)/s, 2) : [argv[i], undefined];
@@ -103,6 +118,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       case '--json': json = true; break;
       case '--inject-fault': injectFault = true; break;
       case '--no-tfjs': tfjs = false; break;
+      case '--no-jax': jax = false; break;
+      case '--no-gd': gd = false; break;
+      case '--gd-n': gdNs.push(...value().split(',').map((s) => parseSize(s, flag))); break;
       case '--no-linear': linear = false; break;
       case '--no-mlp': mlp = false; break;
       case '--mlp-profile': profile = true; break;
@@ -117,13 +135,15 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       default: throw new BenchUsageError(`unknown argument '${argv[i]}'\n${BENCH_USAGE}`);
     }
   }
-  const base = injectFault ? [TINY_NS, TINY_DS] : quick ? [QUICK_NS, QUICK_DS] : [FULL_NS, FULL_DS];
+  const base = injectFault ? [TINY_NS, TINY_DS, TINY_GD_NS] : quick ? [QUICK_NS, QUICK_DS, QUICK_GD_NS] : [FULL_NS, FULL_DS, FULL_GD_NS];
+  if (!gd && gdNs.length) throw new BenchUsageError('--gd-n given with --no-gd');
   if (!linear && !mlp) throw new BenchUsageError('--no-linear and --no-mlp: nothing left to run');
   if (!mlp && (profile || Object.keys(mlpSizes).length)) throw new BenchUsageError('--mlp-* flags given with --no-mlp');
   return {
-    quick, json, out, injectFault, tfjs, linear,
+    quick, json, out, injectFault, tfjs, jax, linear,
     mlp: mlp ? mlpConfig(injectFault ? TINY_MLP : quick ? QUICK_MLP : FULL_MLP, mlpSizes, profile) : null,
     ns: ns.length ? ns : base[0],
+    gdNs: !gd ? [] : gdNs.length ? gdNs : base[2],
     ds: ds.length ? ds : base[1],
     reps: reps ?? (quick || injectFault ? DEFAULT_REPS : FULL_REPS),
   };

@@ -1,10 +1,11 @@
-// The linear-step and mlp-epoch suites (without TF.js) under Deno's built-in WebGPU, for GPU servers that
-// have neither Node nor Chromium (see ../shared/device/README.md). It imports the Vite-built
-// dist/bench/nabla-bench-core.js (`npm run build:bench`), where the WGSL is already inlined.
+// The linear and mlp-epoch suites under Deno's built-in WebGPU, for GPU servers that have neither Node
+// nor Chromium (see ../shared/device/README.md). No TF.js here; jax-js runs on its WebGPU backend where
+// it starts under Deno, and where it does not its cells say why ('skipped: ...') instead of failing the
+// run. It imports the Vite-built dist/bench/nabla-bench-core.js (`npm run build:bench`), WGSL inlined.
 //
-//   deno run -A bench/deno.ts [--quick] [--json] [--out FILE] [--n N[,N..]] [--d D[,D..]] [--reps R]
-//                             [--no-linear] [--no-mlp] [--mlp-n N] [--mlp-epochs E] [--mlp-cpu-n N] [--mlp-profile]
-//   e.g. on an H100: deno run -A bench/deno.ts --n 2^28 --d 1
+//   deno run -A bench/deno.ts [--quick] [--json] [--out FILE] [--n N[,N..]] [--gd-n N[,N..]] [--d D[,D..]] [--reps R]
+//                             [--no-jax] [--no-linear] [--no-mlp] [--mlp-n N] [--mlp-epochs E] [--mlp-cpu-n N] [--mlp-profile]
+//   e.g. on an H100: deno run -A bench/deno.ts --n 2^26,2^28 --d 1,16 --no-mlp
 //
 // Type-checked by the project's tsc as well, hence the small declaration of what it uses from Deno.
 declare const Deno: {
@@ -13,6 +14,7 @@ declare const Deno: {
   exit(code: number): never;
   mkdir(path: string, options: { recursive: boolean }): Promise<void>;
   writeTextFile(path: string, data: string): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
   Command: new (cmd: string, options: { args: string[]; stdout: 'piped'; stderr: 'null' }) => {
     output(): Promise<{ success: boolean; stdout: Uint8Array }>;
   };
@@ -29,10 +31,10 @@ try {
   Deno.exit(1);
 }
 
-async function gitCommit(): Promise<string | null> {
+async function git(args: string[]): Promise<string | null> {
   try {
-    const r = await new Deno.Command('git', { args: ['rev-parse', 'HEAD'], stdout: 'piped', stderr: 'null' }).output();
-    return r.success ? new TextDecoder().decode(r.stdout).trim() || null : null;
+    const r = await new Deno.Command('git', { args, stdout: 'piped', stderr: 'null' }).output();
+    return r.success ? new TextDecoder().decode(r.stdout) : null;
   } catch {
     return null; // no git on the server: the report says so with null
   }
@@ -46,28 +48,31 @@ try {
   console.error(`bench/deno.ts: ${e.message}`);
   Deno.exit(2);
 }
-// TF.js is not part of this bundle: the comparison columns stay null.
-const config = { ns: args.ns, ds: args.ds, reps: args.reps, injectFault: args.injectFault, tfjs: false, linear: args.linear, mlp: args.mlp };
+const config = {
+  ns: args.ns, gdNs: args.gdNs, ds: args.ds, reps: args.reps, injectFault: args.injectFault, tfjs: false, jax: args.jax, linear: args.linear, mlp: args.mlp,
+};
+const commit = (await git(['rev-parse', 'HEAD']))?.trim() || null;
+const status = await git(['status', '--porcelain', '--untracked-files=no']);
 const gpu = await core.requestGpu(navigator.gpu); // asks for the adapter's own buffer-size limits
 const date = new Date().toISOString();
-const suite = await core.runSuites(gpu, config, null, (line) => console.error(line));
+const peers = {
+  linear: { tfjs: null, jax: args.jax ? core.jaxLinearPeer('webgpu') : null },
+  mlp: { tfjs: null, jax: args.jax ? core.jaxMlpPeer('webgpu') : null },
+};
+const suite = await core.runSuites(gpu, config, peers, (line) => console.error(line));
 gpu.device.destroy();
 
-const report = core.makeReport(suite, `deno ${Deno.version.deno}`, await gitCommit(), date, {
-  quick: args.quick, reps: args.reps, injectFault: args.injectFault, tfjs: false, linear: args.linear, mlp: args.mlp,
-});
+const quoted = Deno.args.map((a) => (/^[\w@%+=:,./^-]+$/.test(a) ? a : `'${a}'`));
+const report = core.makeReport(suite, {
+  commit, dirty: status === null ? null : status.trim().length > 0, command: ['deno run -A bench/deno.ts', ...quoted].join(' '), date,
+  browser: `deno ${Deno.version.deno}`, host: `deno ${Deno.version.deno}`,
+}, { ...config, quick: args.quick });
 const resultsDir = new URL('./results/', import.meta.url).pathname;
 const file = args.out ?? `${resultsDir}${core.resultFileName(date, suite.adapter)}`;
 if (!args.out) await Deno.mkdir(resultsDir, { recursive: true });
-await Deno.writeTextFile(file, `${JSON.stringify(report, null, 2)}\n`);
+await Deno.writeTextFile(`${file}.tmp`, `${JSON.stringify(report, null, 2)}\n`);
+await Deno.rename(`${file}.tmp`, file);
 
-if (args.json) {
-  console.log(JSON.stringify(report, null, 2));
-} else {
-  console.log(core.adapterLine(suite.adapter));
-  console.log(`${report.browser}, commit ${report.commit?.slice(0, 12) ?? 'unknown'}, ${date}\n`);
-  if (report.config.linear) console.log(core.formatTable(report.rows, report.skipped));
-  if (report.mlp.length) console.log(`${report.config.linear ? '\n' : ''}${core.formatMlpTable(report.mlp)}`);
-}
+console.log(args.json ? JSON.stringify(report, null, 2) : core.formatReport(report));
 console.error(`wrote ${file}`);
-Deno.exit([...report.rows, ...report.mlp].some((r) => r.validation !== 'passed') ? 1 : 0);
+Deno.exit(core.exitCodeOf(report));

@@ -1,41 +1,63 @@
 // The benchmark's JSON shape and its text rendering, shared by the Chromium and the Deno runners.
 // Every measured column is null where it does not apply (a failed validation, no TF.js under Deno).
-import type { MlpSuiteConfig } from './args.ts';
+import type { SuiteConfig } from './args.ts';
+import type { ReadReference } from './suite/read-sweep.ts';
+import { configKey } from './suite/read-plan.ts';
 
+export type LinearOp = 'gradient' | 'gd100';
+
+/**
+ * Suite 'linear' (bench/suite/linear-step.ts): one row per (op, N, d). Every time is wall clock from the
+ * call to the result on the host, median of `repetitions` after warm-up; null where a path did not run or
+ * failed its check against float64. Ratios: the other path's ms over nabla's (higher = nabla faster).
+ */
 export interface BenchRow {
-  suite: 'linear-step';
+  suite: 'linear';
+  op: LinearOp;
   n: number;
   d: number;
-  /** Per training step (partials + reduce + update dispatches), over `repetitions` timed steps. */
-  msMedian: number | null;
+  /** Evaluations the op must make: 1 (gradient) or 100 (gd100). */
+  steps: number;
+  /** (n*d + n) * 4: the bytes one evaluation must read (X and y). */
+  bytes: number;
+  /** nabla: engine.gradient() to its values on the host, or engine.train() of 100 steps to the final parameters. */
+  ms: number | null;
   msMin: number | null;
   msMax: number | null;
-  samplesPerSec: number | null;
-  /** (n*d + n) * 4 bytes / msMedian: the bytes a step must read, whatever else it does. */
+  /** steps * bytes / ms. */
   gbps: number | null;
-  /** The plain vec4 read kernel over the same byte count, timed the same way. */
-  readKernelGbps: number | null;
-  fractionOfRead: number | null;
-  tfjsMs: number | null;
-  /** tfjsMs / msMedian: how many times faster nabla's step is. */
-  tfjsRatio: number | null;
-  cpuMs: number | null;
-  cpuRatio: number | null;
-  cpuGbps: number | null;
-  jsLoopGbps: number | null;
-  validation: string; // 'passed' | 'failed: ...'
+  samplesPerSec: number | null;
   repetitions: number;
-  /** How the GPU times were taken: 'timestamp-query' (GPU clock) or 'wall-clock' (submit to idle). */
-  timing: string | null;
-  /** Norm-wise relative error of (grad w, grad b) against float64, and of the loss. */
-  gradientRelError: number | null;
+  /** nabla's check: 'passed' or 'failed: ...' (then nothing of nabla is timed). */
+  validation: string;
+  relError: number | null;
+  /** Extra information, never a ratio: nabla's training step on the GPU clock (timestamp-query). */
+  gpuMs: number | null;
+  gpuTiming: string | null;
+  /** The best read kernel over the same bytes (bench/suite/read-sweep.ts), on the same wall clock. */
+  read: ReadReference | null;
+  /** steps * read.ms / ms: nabla's speed as a fraction of the best plain read (1 = as fast as reading X and y). */
+  fractionOfRead: number | null;
+  jaxMs: number | null;
+  vsJax: number | null;
+  jaxValidation: string;
+  jaxRelError: number | null;
+  tfjsMs: number | null;
+  vsTfjs: number | null;
+  tfjsValidation: string;
   tfjsRelError: number | null;
-  /** Why a column is null, or what was dropped (e.g. "2 impossible timestamp samples dropped"). */
+  /** nabla's float64 CPU engine: linearGradient, or CpuLinearEngine.train of 100 steps. */
+  cpuMs: number | null;
+  vsCpu: number | null;
+  cpuGbps: number | null;
+  /** A plain single-threaded JS sum over the same Float32Arrays: the CPU's read reference. */
+  jsLoopGbps: number | null;
   notes: string[];
 }
 
 export interface SkippedCase {
-  suite: 'linear-step';
+  suite: 'linear';
+  op: LinearOp;
   n: number;
   d: number;
   reason: string;
@@ -68,17 +90,26 @@ export interface MlpRow {
   cpuSamplesPerSec: number | null;
   tfjsEpochMs: number | null;
   tfjsSamplesPerSec: number | null;
+  jaxEpochMs: number | null;
+  jaxSamplesPerSec: number | null;
   /** gpuSamplesPerSec / tfjsSamplesPerSec (higher = nabla faster). */
   vsTfjs: number | null;
+  /** gpuSamplesPerSec / jaxSamplesPerSec. */
+  vsJax: number | null;
   /** gpuSamplesPerSec / cpuSamplesPerSec. */
   vsCpu: number | null;
   /** max(gradient, loss) relative error at the starting point on the first batch, vs float64. */
   gradientRelError: number | null;
   tfjsRelError: number | null;
+  jaxRelError: number | null;
+  /** The peers' own checks against float64: 'passed', 'failed: ...' (not timed), 'skipped: ...', 'not run'. */
+  tfjsValidation: string;
+  jaxValidation: string;
   /** Loss reported for the last timed epoch (nabla: the last batch's or epoch's, as train() reports it; TF.js: mean batch loss). */
   gpuLoss: number | null;
   cpuLoss: number | null;
   tfjsLoss: number | null;
+  jaxLoss: number | null;
   validation: string;
   timing: 'wall-clock';
   stages: MlpStageProfile | null;
@@ -102,16 +133,27 @@ export interface SuiteResult {
   mlp: MlpRow[];
 }
 
-export interface BenchReport {
-  adapter: AdapterInfo;
+/** Where a result file came from: enough to run it again and to know what code ran. */
+export interface Provenance {
+  /** git HEAD when the run started, or null without git. */
+  commit: string | null;
+  /** Whether tracked files differed from that commit (then the numbers are from code no commit holds). */
+  dirty: boolean | null;
+  /** The exact command line, e.g. "npm run bench -- --quick". */
+  command: string;
+  date: string;
   /** e.g. "chromium 156.0.8078.108" or "deno 2.9.6". */
   browser: string;
-  commit: string | null;
-  date: string;
+  /** The JS runtime that drove the run, e.g. "node 20.19.2". */
+  host: string;
+}
+
+export interface BenchReport extends Provenance {
+  adapter: AdapterInfo & { name: string };
   rows: BenchRow[];
   skipped: SkippedCase[];
   mlp: MlpRow[];
-  config: { quick: boolean; reps: number; injectFault: boolean; tfjs: boolean; linear: boolean; mlp: MlpSuiteConfig | null };
+  config: SuiteConfig & { quick: boolean };
 }
 
 /** Never calls a software adapter a GPU. */
@@ -137,24 +179,50 @@ function times(v: number | null): string {
   return v === null ? '—' : `${num(v)}×`;
 }
 
-/** One markdown table, `size | ms | GB/s` first like llm.c's dev/cuda, then the comparisons. */
+function pct(v: number | null): string {
+  return v === null ? '—' : `${(v * 100).toFixed(v < 0.1 ? 1 : 0)}%`;
+}
+
+/** A peer's cell: its ms, or why it has none. */
+function peerMs(ms: number | null, validation: string): string {
+  if (ms !== null) return num(ms, 3);
+  if (validation === 'not run') return '—';
+  return validation.startsWith('skipped') ? 'skipped' : validation.startsWith('failed') ? 'FAILED' : '—';
+}
+
+/**
+ * The linear suite as one markdown table, `op | N | d | ms | GB/s` first like llm.c's dev/cuda, then
+ * the yardstick and the ratios. Every ms is wall clock from the call to the result on the host.
+ */
 export function formatTable(rows: readonly BenchRow[], skipped: readonly SkippedCase[] = []): string {
-  const head = ['suite', 'N', 'd', 'ms (min–max)', 'GB/s', 'samples/s', 'read GB/s', 'of read', 'TF.js ms', 'vs TF.js',
-    'CPU ms', 'vs CPU', 'CPU GB/s', 'JS loop GB/s', 'check'];
+  const head = ['op', 'N', 'd', 'nabla ms (min–max)', 'GB/s', 'best read ms', 'read config', 'vs read', 'jax-js ms', 'vs jax-js',
+    'TF.js ms', 'vs TF.js', 'CPU ms', 'vs CPU', 'JS loop GB/s', 'GPU ms (timestamps)', 'check'];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const r of rows) {
-    const ms = r.msMedian === null ? '—' : `${num(r.msMedian, 3)} (${num(r.msMin, 3)}–${num(r.msMax, 3)})`;
-    const frac = r.fractionOfRead === null ? '—' : `${Math.round(r.fractionOfRead * 100)}%`;
-    const cells = [r.suite, sizeLabel(r.n), String(r.d), ms, num(r.gbps), num(r.samplesPerSec), num(r.readKernelGbps), frac,
-      num(r.tfjsMs, 3), times(r.tfjsRatio), num(r.cpuMs, 3), times(r.cpuRatio), num(r.cpuGbps), num(r.jsLoopGbps), r.validation];
+    const ms = r.ms === null ? '—' : `${num(r.ms, 3)} (${num(r.msMin, 3)}–${num(r.msMax, 3)})`;
+    const cells = [r.op, sizeLabel(r.n), String(r.d), ms, num(r.gbps), num(r.read?.ms ?? null, 3), r.read ? configKey(r.read.config) : '—',
+      pct(r.fractionOfRead), peerMs(r.jaxMs, r.jaxValidation), times(r.vsJax), peerMs(r.tfjsMs, r.tfjsValidation), times(r.vsTfjs),
+      num(r.cpuMs, 3), times(r.vsCpu), num(r.jsLoopGbps), num(r.gpuMs, 3), r.validation.split(' (')[0]];
     lines.push(`| ${cells.join(' | ')} |`);
   }
-  const notes = rows.flatMap((r) => r.notes.map((t) => `- N = ${sizeLabel(r.n)}, d = ${r.d}: ${t}`));
+  const notes = rows.flatMap((r) => {
+    const where = `${r.op} N = ${sizeLabel(r.n)}, d = ${r.d}`;
+    const out = r.notes.map((t) => `- ${where}: ${t}`);
+    if (r.validation.startsWith('failed')) out.unshift(`- ${where}: nabla ${r.validation}`);
+    if (r.read) {
+      out.push(`- ${where}: read sweep ${r.read.candidates} candidates, ${r.read.rejected} rejected, ${r.read.sweepSeconds.toFixed(1)} s; `
+        + `winner ${num(r.read.gbps)} GB/s on the wall clock${r.read.gpuMs === null ? '' : `, ${num(r.read.gpuMs, 3)} ms per pass on the GPU clock`}`
+        + (r.read.rejections.length ? `; e.g. ${r.read.rejections[0]}` : ''));
+    }
+    return out;
+  });
   if (notes.length) lines.push('', 'notes:', ...notes);
   if (skipped.length) {
-    lines.push('', 'skipped:', ...skipped.map((s) => `- ${s.suite} N = ${sizeLabel(s.n)}, d = ${s.d}: ${s.reason}`));
+    lines.push('', 'skipped:', ...skipped.map((s) => `- ${s.op} N = ${sizeLabel(s.n)}, d = ${s.d}: ${s.reason}`));
   }
-  lines.push('', '"vs" columns: how many times longer the other path takes per gradient step (higher = nabla faster).');
+  lines.push('', 'All ms: wall clock from the call to the result on the host, median after warm-up. "vs read" = the best read kernel\'s '
+    + 'time over the same bytes (× steps) / nabla\'s (100% = as fast as a plain read); other "vs" = that path\'s ms / nabla\'s (higher = nabla faster). '
+    + 'GPU ms (timestamps) is extra information, never a ratio.');
   return lines.join('\n');
 }
 
@@ -166,21 +234,22 @@ function rate(samplesPerSec: number | null, epochMs: number | null): string {
 
 /** The MLP suite: samples/s per epoch on each path, the ratios, the checks, then the stage profile. */
 export function formatMlpTable(rows: readonly MlpRow[]): string {
-  const head = ['suite', 'n', 'batch', 'epochs', 'nabla GPU samples/s (ms/epoch)', 'TF.js samples/s (ms/epoch)', 'CPU samples/s (ms/epoch)',
-    'GPU vs TF.js', 'GPU vs CPU', 'check'];
+  const head = ['suite', 'n', 'batch', 'epochs', 'nabla GPU samples/s (ms/epoch)', 'jax-js samples/s (ms/epoch)', 'TF.js samples/s (ms/epoch)',
+    'CPU samples/s (ms/epoch)', 'GPU vs jax-js', 'GPU vs TF.js', 'GPU vs CPU', 'check'];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   const exp = (v: number | null) => (v === null ? '—' : v.toExponential(1));
   for (const r of rows) {
     const cells = [r.suite, String(r.n), String(r.batch), String(r.epochs), rate(r.gpuSamplesPerSec, r.gpuEpochMs),
-      rate(r.tfjsSamplesPerSec, r.tfjsEpochMs), rate(r.cpuSamplesPerSec, r.cpuEpochMs), times(r.vsTfjs), times(r.vsCpu), r.validation];
+      rate(r.jaxSamplesPerSec, r.jaxEpochMs), rate(r.tfjsSamplesPerSec, r.tfjsEpochMs), rate(r.cpuSamplesPerSec, r.cpuEpochMs),
+      times(r.vsJax), times(r.vsTfjs), times(r.vsCpu), r.validation.split(' (')[0]];
     lines.push(`| ${cells.join(' | ')} |`);
   }
   for (const r of rows) {
     const loss = (v: number | null) => (v === null ? '—' : v.toFixed(4));
     lines.push('', `MLP ${r.d}-${r.hidden.join('-')}-${r.classes} (relu, cross-entropy), ${r.optimizer} lr ${r.lr}, batches of ${r.batch} consecutive rows;`
       + ` the CPU engine (float64) runs epochs of the first ${r.cpuN} rows.`);
-    lines.push(`- starting-point check on batch 1 vs float64: nabla GPU ${exp(r.gradientRelError)}, TF.js ${exp(r.tfjsRelError)} (relative error of loss and gradient)`);
-    lines.push(`- loss of the last timed epoch: nabla GPU ${loss(r.gpuLoss)}, TF.js ${loss(r.tfjsLoss)}, CPU ${loss(r.cpuLoss)}`);
+    lines.push(`- starting-point check on batch 1 vs float64: nabla GPU ${exp(r.gradientRelError)}, jax-js ${exp(r.jaxRelError)}, TF.js ${exp(r.tfjsRelError)} (relative error of loss and gradient)`);
+    lines.push(`- loss of the last timed epoch: nabla GPU ${loss(r.gpuLoss)}, jax-js ${loss(r.jaxLoss)}, TF.js ${loss(r.tfjsLoss)}, CPU ${loss(r.cpuLoss)}`);
     lines.push(...r.notes.map((t) => `- ${t}`));
     if (r.stages) {
       const total = r.stages.totalMs;
@@ -202,9 +271,29 @@ export function resultFileName(date: string, adapter: AdapterInfo & { name: stri
   return `${date.replace(/[:.]/g, '-')}-${slug}.json`;
 }
 
-export function makeReport(
-  suite: SuiteResult, browser: string, commit: string | null, date: string, config: BenchReport['config'],
-): BenchReport {
-  const { vendor, architecture, description, isFallback } = suite.adapter;
-  return { adapter: { vendor, architecture, description, isFallback }, browser, commit, date, rows: suite.rows, skipped: suite.skipped, mlp: suite.mlp, config };
+export function makeReport(suite: SuiteResult, provenance: Provenance, config: BenchReport['config']): BenchReport {
+  const { vendor, architecture, description, isFallback, name } = suite.adapter;
+  return { ...provenance, adapter: { vendor, architecture, description, isFallback, name }, rows: suite.rows, skipped: suite.skipped, mlp: suite.mlp, config };
+}
+
+/** The whole report as text: adapter, provenance, the linear table, the MLP table. */
+export function formatReport(r: BenchReport): string {
+  const commit = r.commit ? `${r.commit.slice(0, 12)}${r.dirty ? ' + uncommitted changes' : ''}` : 'unknown';
+  const parts = [adapterLine(r.adapter), `${r.browser}, ${r.host}, commit ${commit}, ${r.date}${r.config.injectFault ? ', FAULT INJECTED' : ''}`, `command: ${r.command}`, ''];
+  if (r.rows.length || r.skipped.length) parts.push(formatTable(r.rows, r.skipped));
+  if (r.mlp.length) parts.push(`${r.rows.length ? '\n' : ''}${formatMlpTable(r.mlp)}`);
+  return parts.join('\n');
+}
+
+/**
+ * 1 when any path failed its check against float64 (nabla's rows, or a peer's 'failed: ...'; a peer that
+ * cannot run a size is 'skipped', not a failure), else 0. With --inject-fault, 1 is the expected outcome.
+ */
+export function exitCodeOf(r: Pick<BenchReport, 'rows' | 'mlp'>): number {
+  const checks = [
+    ...r.rows.flatMap((row) => [row.validation, row.jaxValidation, row.tfjsValidation]),
+    ...r.mlp.flatMap((row) => [row.validation, row.jaxValidation, row.tfjsValidation]),
+  ];
+  const nablaFailed = [...r.rows, ...r.mlp].some((row) => row.validation !== 'passed');
+  return nablaFailed || checks.some((v) => v.startsWith('failed')) ? 1 : 0;
 }

@@ -9,7 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { chromiumPath, CHROMIUM_WEBGPU_ARGS } from '../src/cli/chromium-flags.ts';
 import { BenchUsageError, parseBenchArgs, type BenchArgs, type SuiteConfig } from './args.ts';
-import { adapterLine, formatMlpTable, formatTable, makeReport, resultFileName, type BenchReport, type SuiteResult } from './report.ts';
+import { exitCodeOf, formatReport, makeReport, resultFileName, type BenchReport, type Provenance, type SuiteResult } from './report.ts';
 
 export const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const benchBundlePath = join(projectRoot, 'dist', 'bench', 'nabla-bench.js');
@@ -55,12 +55,25 @@ export async function ensureBenchBundle(): Promise<string> {
   return benchBundlePath;
 }
 
-function gitCommit(): string | null {
+function git(args: string[]): string | null {
   try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: projectRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || null;
+    return execFileSync('git', args, { cwd: projectRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   } catch {
     return null;
   }
+}
+
+/** HEAD and whether tracked files differ from it (untracked files do not count). */
+export function gitState(): { commit: string | null; dirty: boolean | null } {
+  const commit = git(['rev-parse', 'HEAD'])?.trim() || null;
+  const status = git(['status', '--porcelain', '--untracked-files=no']);
+  return { commit, dirty: status === null ? null : status.trim().length > 0 };
+}
+
+/** The command line as a user would type it again. */
+export function commandLine(argv: readonly string[]): string {
+  const quoted = argv.map((a) => (/^[\w@%+=:,./^-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`));
+  return ['npm run bench', ...(argv.length ? ['--', ...quoted] : [])].join(' ');
 }
 
 /** Runs the suite in a fresh headless Chromium; progress lines go to `log`. */
@@ -104,10 +117,13 @@ export async function runBench(argv: readonly string[], io: BenchIo): Promise<Be
     io.err(`bench: ${e.message}`);
     return { exitCode: 2, report: null, file: null };
   }
-  const { ns, ds, reps, injectFault, tfjs, linear, mlp } = args;
+  const { ns, gdNs, ds, reps, injectFault, tfjs, jax, linear, mlp } = args;
+  const config = { ns, gdNs, ds, reps, injectFault, tfjs, jax, linear, mlp };
   const date = new Date().toISOString();
-  const { suite, browser } = await runInChromium({ ns, ds, reps, injectFault, tfjs, linear, mlp }, (line) => io.err(line));
-  const report = makeReport(suite, browser, gitCommit(), date, { quick: args.quick, reps, injectFault, tfjs, linear, mlp });
+  const state = gitState(); // before the run: the code that ran
+  const { suite, browser } = await runInChromium(config, (line) => io.err(line));
+  const provenance: Provenance = { ...state, command: commandLine(argv), date, browser, host: `node ${process.versions.node}` };
+  const report = makeReport(suite, provenance, { ...config, quick: args.quick });
 
   const file = resolve(args.out ?? join(projectRoot, 'bench', 'results', resultFileName(date, suite.adapter)));
   mkdirSync(dirname(file), { recursive: true });
@@ -119,14 +135,10 @@ export async function runBench(argv: readonly string[], io: BenchIo): Promise<Be
   if (args.json) {
     io.out(JSON.stringify(report, null, 2));
   } else {
-    io.out(adapterLine(suite.adapter));
-    io.out(`${browser}, commit ${report.commit?.slice(0, 12) ?? 'unknown'}, ${date}${injectFault ? ', FAULT INJECTED' : ''}\n`);
-    if (linear) io.out(formatTable(report.rows, report.skipped));
-    if (report.mlp.length) io.out(`${linear ? '\n' : ''}${formatMlpTable(report.mlp)}`);
+    io.out(formatReport(report));
   }
   io.err(`wrote ${file}`);
-  // Non-zero when any row failed validation (with --inject-fault that is the expected outcome).
-  return { exitCode: [...report.rows, ...report.mlp].some((r) => r.validation !== 'passed') ? 1 : 0, report, file };
+  return { exitCode: exitCodeOf(report), report, file };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

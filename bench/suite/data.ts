@@ -82,3 +82,50 @@ export function checkGradient(got: GradientResult, want: GradientResult, tol: nu
     verdict: `failed: relative error ${worstRel.toExponential(2)} > ${tol} (${[...worst, lossText].join('; ')})`,
   };
 }
+
+/**
+ * A 100-step gradient-descent run vs the same run in float64: norm-wise relative error of the final
+ * (w, b). Each step's gradient is within GRADIENT_REL_TOL (1e-5) and theta is rounded to float32 once per
+ * step (100 x 6e-8); with GD_LR the errors of the steps add up to ~1e-5 of |theta| at worst along
+ * directions the descent does not damp. 1e-4 keeps that headroom; a wrong step is off by O(lr |grad|).
+ */
+export const GD_REL_TOL = 1e-4;
+/** Steps of the "gd100" rows. */
+export const GD_STEPS = 100;
+/**
+ * Stable for every d the bench runs: the loss's curvature is at most ~2(1 + sum of squared feature means)
+ * (~170 at d = 64, with means 0.7 to 1.5), and 0.005 x 170 < 2.
+ */
+export const GD_LR = 0.005;
+
+/** The float64 reference run: theta <- theta - lr * grad, `steps` times, from `at`. */
+export function gdReference(data: LinearData, at: LinearParams, steps: number, lr: number, gradient: (p: LinearParams) => GradientResult): LinearParams {
+  let w = Float64Array.from(at.w);
+  let b = at.b;
+  for (let s = 0; s < steps; s++) {
+    const g = gradient({ w, b });
+    w = w.map((v, j) => v - lr * g.gradW[j]);
+    b -= lr * g.gradB;
+  }
+  return { w, b };
+}
+
+/** Final parameters vs the float64 run: norm-wise relative error over (w, b). */
+export function checkParams(got: LinearParams, want: LinearParams, tol: number): Check {
+  const g = [...Array.from(got.w), got.b];
+  const r = [...Array.from(want.w), want.b];
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < r.length; i++) {
+    num += (g[i] - r[i]) ** 2;
+    den += r[i] ** 2;
+  }
+  const rel = g.length === r.length ? Math.sqrt(num / den) : Infinity;
+  const safe = Number.isNaN(rel) ? Infinity : rel;
+  if (safe <= tol) return { ok: true, rel: safe, verdict: 'passed' };
+  const worst = r.map((v, i) => [i, g[i], v] as const)
+    .sort((a, b) => Math.abs(b[1] - b[2]) - Math.abs(a[1] - a[2]) || 0)
+    .slice(0, 3)
+    .map(([i, a, b]) => `${i < r.length - 1 ? `w[${i}]` : 'b'} got ${Number(a).toPrecision(6)} want ${b.toPrecision(6)}`);
+  return { ok: false, rel: safe, verdict: `failed: final parameters off by ${safe.toExponential(2)} > ${tol} (${worst.join('; ')})` };
+}

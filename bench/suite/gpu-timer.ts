@@ -12,7 +12,7 @@ export interface PassTiming {
 
 const kLabel = 'nabla.bench.timer';
 
-async function wallClock(device: GPUDevice, reps: number, record: (pass: GPUComputePassEncoder) => void): Promise<number[]> {
+export async function wallClock(device: GPUDevice, reps: number, record: (pass: GPUComputePassEncoder) => void): Promise<number[]> {
   const samples: number[] = [];
   for (let i = 0; i < reps; i++) {
     const encoder = device.createCommandEncoder({ label: `${kLabel}.wall.encoder` });
@@ -28,7 +28,7 @@ async function wallClock(device: GPUDevice, reps: number, record: (pass: GPUComp
   return samples;
 }
 
-async function timestamps(
+export async function timestamps(
   device: GPUDevice, reps: number, record: (pass: GPUComputePassEncoder) => void,
 ): Promise<{ samples: number[]; dropped: number }> {
   const querySet = device.createQuerySet({ label: `${kLabel}.queries`, type: 'timestamp', count: 2 * reps });

@@ -1,30 +1,28 @@
-// Suite "linear-step": a full-batch gradient step (partials + reduce + update dispatches) per (N, d).
-// Platform-agnostic: it takes a GpuContext, so the same module runs in the Chromium page and in Deno.
-// Per row, on one page, adapter and dataset: validate against float64 first (a failure is reported and
-// nothing is timed), then nabla's step, the plain read kernel, TF.js (when given), the CPU paths.
+// Suite "linear": per (N, d), on one page, adapter and dataset, two operations:
+//   gradient: ∇J and J of the MSE at a point, from the call to the values on the host;
+//   gd100:    a 100-step full-batch gradient-descent run, from the call to the final parameters on the host,
+//             each library chaining its steps its own way (nabla: train(); jax-js: a jitted step; TF.js:
+//             sgd.applyGradients).
+// Each path is validated against float64 first (a failure is reported and not timed), then timed by the
+// wall clock, median of `reps` after warm-up: nabla, the best read kernel over the same bytes (the
+// yardstick, read-sweep.ts), the peers (TF.js, jax-js, when given), the CPU paths. GPU timestamps of
+// nabla's step are an extra column, never a ratio. Platform-agnostic: the same module runs in Deno.
 import type { GpuContext } from '../../src/gpu/device.ts';
 import { GpuLinearEngine } from '../../src/gpu/gpu-linear-engine.ts';
 import { paddedFeatureBytes, planLinearGrid } from '../../src/gpu/dispatch.ts';
 import { linearPartialsWgsl } from '../../src/gpu/passes/linear-partials-pass.ts';
 import { linearGradient } from '../../src/cpu/linear_partials.ts';
-import type { GradientResult, LinearData, LinearParams } from '../../src/models/linear.ts';
+import { CpuLinearEngine } from '../../src/cpu/cpu-linear-engine.ts';
+import type { LinearParams } from '../../src/models/linear.ts';
 import type { SuiteConfig } from '../args.ts';
-import type { BenchRow, SkippedCase, SuiteResult } from '../report.ts';
-import { checkGradient, evaluationPoint, GRADIENT_REL_TOL, makeBenchData } from './data.ts';
-import { summarize, timeComputePasses } from './gpu-timer.ts';
-import { ReadKernel } from './read-kernel.ts';
+import type { BenchRow, LinearOp, SkippedCase, SuiteResult } from '../report.ts';
+import {
+  checkGradient, checkParams, evaluationPoint, GD_LR, GD_REL_TOL, GD_STEPS, gdReference, GRADIENT_REL_TOL, makeBenchData,
+} from './data.ts';
+import { summarize, timeComputePasses, WARMUP_MS } from './gpu-timer.ts';
+import { ReadSweep } from './read-sweep.ts';
 import { cpuReps, timeCpu } from './cpu-ref.ts';
-
-export interface TfjsOutcome {
-  ms: number | null;
-  rel: number | null;
-  /** Why ms is null, or a caveat. */
-  note: string | null;
-}
-
-export interface TfjsRunner {
-  run(data: LinearData, at: LinearParams, want: GradientResult, options: { lr: number; reps: number; warmup: number }): Promise<TfjsOutcome>;
-}
+import { errorText, wallSamples, warmCalls, type LinearPeer } from './peers.ts';
 
 /**
  * Above this the page (or Deno) would hold X several times over (the Float32Array, the GPU buffer,
@@ -37,7 +35,6 @@ export const MAX_X_BYTES = 1.5 * 2 ** 30;
  * work, unchanged. A stopped run would make the passes return early and time nothing.
  */
 export const ENDLESS = { lr: 1e-30, maxEpochs: 2 ** 31, tol: 0, explodeFactor: 1e30 } as const;
-const WARMUP = 2;
 
 /**
  * The residual line of every pass-1 variant: `r = p - y[row0 + i];` (tiled), `var r = p - y4[q];` (quad).
@@ -62,111 +59,147 @@ export function skipReason(gpu: GpuContext, n: number, d: number): string | null
   return null;
 }
 
-function emptyRow(n: number, d: number, reps: number): BenchRow {
+export function emptyRow(op: LinearOp, n: number, d: number, reps: number): BenchRow {
   return {
-    suite: 'linear-step', n, d, msMedian: null, msMin: null, msMax: null, samplesPerSec: null, gbps: null,
-    readKernelGbps: null, fractionOfRead: null, tfjsMs: null, tfjsRatio: null, cpuMs: null, cpuRatio: null,
-    cpuGbps: null, jsLoopGbps: null, validation: 'not run', repetitions: reps, timing: null,
-    gradientRelError: null, tfjsRelError: null, notes: [],
+    suite: 'linear', op, n, d, steps: op === 'gd100' ? GD_STEPS : 1, bytes: (n * d + n) * 4,
+    ms: null, msMin: null, msMax: null, gbps: null, samplesPerSec: null, repetitions: reps, validation: 'not run', relError: null,
+    gpuMs: null, gpuTiming: null, read: null, fractionOfRead: null,
+    jaxMs: null, vsJax: null, jaxValidation: 'not run', jaxRelError: null,
+    tfjsMs: null, vsTfjs: null, tfjsValidation: 'not run', tfjsRelError: null,
+    cpuMs: null, vsCpu: null, cpuGbps: null, jsLoopGbps: null, notes: [],
   };
 }
 
-const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0];
+/** Ratios and rates once the times are in (the peers' ratios: their ms over nabla's, higher = nabla faster). */
+export function finishRow(row: BenchRow): BenchRow {
+  const ms = row.ms;
+  const work = row.steps * row.bytes;
+  row.gbps = ms === null ? null : work / (ms * 1e6);
+  row.samplesPerSec = ms === null ? null : (row.steps * row.n) / (ms / 1e3);
+  const over = (other: number | null) => (other === null || ms === null ? null : other / ms);
+  row.fractionOfRead = row.read ? over(row.steps * row.read.ms) : null;
+  row.vsJax = over(row.jaxMs);
+  row.vsTfjs = over(row.tfjsMs);
+  row.vsCpu = over(row.cpuMs);
+  row.cpuGbps = row.cpuMs === null ? null : work / (row.cpuMs * 1e6);
+  return row;
+}
+
+export interface LinearPeers {
+  tfjs: LinearPeer | null;
+  jax: LinearPeer | null;
+}
 
 export async function benchCase(
-  gpu: GpuContext, n: number, d: number, config: SuiteConfig, tfjs: TfjsRunner | null, log: (line: string) => void,
+  gpu: GpuContext, op: LinearOp, n: number, d: number, config: SuiteConfig, peers: LinearPeers, log: (line: string) => void,
 ): Promise<BenchRow> {
-  const row = emptyRow(n, d, config.reps);
+  const row = emptyRow(op, n, d, config.reps);
   const t0 = performance.now();
   const phase = (what: string) => log(`  ${what} (${((performance.now() - t0) / 1e3).toFixed(1)} s)`);
-  const bytes = (n * d + n) * 4; // what a step must read: X and y, once
-  const gbpsOf = (ms: number) => bytes / (ms * 1e6);
   const data = makeBenchData(n, d);
   const at = evaluationPoint(d);
-  phase('data made');
-
-  // (1) Validate before timing.
+  const reps = config.reps;
+  // (1) The float64 references: the gradient at `at`, or the 100-step run from it.
   const want = linearGradient(data, at);
+  const wantFinal = op === 'gd100' ? gdReference(data, at, GD_STEPS, GD_LR, (p) => linearGradient(data, p)) : null;
   phase('float64 reference');
-  let engine: GpuLinearEngine;
+
+  // (2) nabla: validate, then time on the wall clock (and the step on GPU timestamps where available).
+  let engine: GpuLinearEngine | null = null;
   try {
     engine = await GpuLinearEngine.create(gpu, data, { partialsWgsl: config.injectFault ? faultyPartialsWgsl(gpu, n, d) : undefined });
   } catch (e) {
     row.validation = `failed: could not build the engine: ${errorText(e)}`;
-    return row;
   }
-  try {
-    const check = checkGradient(await engine.gradient(at), want, GRADIENT_REL_TOL);
-    row.validation = check.verdict;
-    row.gradientRelError = check.rel;
-    phase(`validation ${check.verdict} (relative error ${check.rel.toExponential(2)}, tolerance ${GRADIENT_REL_TOL})`);
-    if (!check.ok) return row;
-
-    // (2) nabla: one training step per compute pass.
-    engine.prepareTraining({ ...ENDLESS, init: at });
-    const t = await timeComputePasses(gpu, config.reps, WARMUP, (pass) => engine.recordStep(pass, true));
-    const s = summarize(t.samples);
-    Object.assign(row, { msMedian: s.median, msMin: s.min, msMax: s.max, samplesPerSec: n / (s.median / 1e3), gbps: gbpsOf(s.median), timing: t.method });
-    row.repetitions = t.samples.length;
-    row.notes.push(...t.notes);
-    phase(`nabla step timed: ${s.median.toFixed(4)} ms`);
-  } finally {
-    engine.dispose(); // before the read kernel and TF.js allocate their copies
-  }
-
-  // (3) The plain read kernel over the same byte counts.
-  try {
-    const kernel = await ReadKernel.create(gpu, [n * d * 4, n * 4]);
+  if (engine) {
+    const gpuEngine = engine;
     try {
-      const wrong = await kernel.check(gpu.device); // validate before timing, like the gradient
-      if (wrong) throw new Error(wrong);
-      const t = await timeComputePasses(gpu, config.reps, WARMUP, (pass) => kernel.record(pass));
-      row.readKernelGbps = gbpsOf(summarize(t.samples).median);
-      row.fractionOfRead = row.gbps! / row.readKernelGbps;
-      if (t.method !== row.timing) row.notes.push(`read kernel timed by ${t.method}`);
-      phase(`read kernel timed: ${row.readKernelGbps.toFixed(1)} GB/s`);
+      const gd = (): Promise<LinearParams> => gpuEngine.train({ lr: GD_LR, maxEpochs: GD_STEPS, tol: 0, explodeFactor: 1e30, init: at, reportEvery: GD_STEPS });
+      const check = wantFinal ? checkParams(await gd(), wantFinal, GD_REL_TOL) : checkGradient(await gpuEngine.gradient(at), want, GRADIENT_REL_TOL);
+      row.validation = check.verdict;
+      row.relError = check.rel;
+      phase(`nabla validation ${check.verdict} (relative error ${check.rel.toExponential(2)})`);
+      if (check.ok) {
+        const call = wantFinal ? gd : () => gpuEngine.gradient(at);
+        await warmCalls(call, wantFinal ? 1 : 2, wantFinal ? 0 : WARMUP_MS);
+        const s = summarize(await wallSamples(call, reps));
+        Object.assign(row, { ms: s.median, msMin: s.min, msMax: s.max });
+        phase(`nabla timed: ${s.median.toFixed(3)} ms`);
+        if (!wantFinal && gpu.hasTimestamps) {
+          gpuEngine.prepareTraining({ ...ENDLESS, init: at });
+          const t = await timeComputePasses(gpu, reps, 2, (pass) => gpuEngine.recordStep(pass, true));
+          if (t.method === 'timestamp-query') {
+            row.gpuMs = summarize(t.samples).median;
+            row.gpuTiming = 'timestamp-query: one training step (partials, reduce, update), GPU clock';
+          }
+          row.notes.push(...t.notes);
+        }
+      }
+    } catch (e) {
+      row.validation = `failed: ${errorText(e)}`;
     } finally {
-      kernel.dispose();
+      gpuEngine.dispose(); // before the read kernel and the peers allocate their copies
+    }
+  }
+
+  // (3) The yardstick: the best read kernel over the same bytes (measured even when nabla failed).
+  try {
+    const sweep = await ReadSweep.create(gpu, [n * d * 4, n * 4], { fault: config.injectFault });
+    try {
+      row.read = await sweep.run(reps, log);
+    } finally {
+      sweep.dispose();
     }
   } catch (e) {
-    row.notes.push(`read kernel: ${errorText(e)}`);
+    row.notes.push(`read sweep: ${errorText(e)}`);
   }
 
-  // (4) TF.js on its own device.
-  if (tfjs) {
-    const r = await tfjs.run(data, at, want, { lr: ENDLESS.lr, reps: config.reps, warmup: WARMUP });
-    row.tfjsMs = r.ms;
-    row.tfjsRelError = r.rel;
-    row.tfjsRatio = r.ms === null ? null : r.ms / row.msMedian!;
-    if (r.note) row.notes.push(r.note);
-    phase(`TF.js: ${r.ms === null ? 'no time' : `${r.ms.toFixed(3)} ms`}`);
+  // (4) The peers, each on its own device, each checked against float64 first.
+  for (const key of ['jax', 'tfjs'] as const) {
+    const peer = peers[key];
+    if (!peer) continue;
+    const r = op === 'gd100'
+      ? await peer.gd(data, at, wantFinal!, { steps: GD_STEPS, lr: GD_LR, reps })
+      : await peer.gradient(data, at, want, { reps });
+    if (key === 'jax') Object.assign(row, { jaxMs: r.ms, jaxValidation: r.validation, jaxRelError: r.rel });
+    else Object.assign(row, { tfjsMs: r.ms, tfjsValidation: r.validation, tfjsRelError: r.rel });
+    if (r.validation !== 'passed') row.notes.push(`${peer.label}: ${r.validation}`);
+    row.notes.push(...r.notes.map((t) => `${peer.label}: ${t}`));
+    phase(`${peer.label}: ${r.ms === null ? r.validation : `${r.ms.toFixed(3)} ms`}`);
   }
 
-  // (5) CPU: the float64 twin and a plain JS read of the same arrays.
-  const cpu = timeCpu(data, at, cpuReps(bytes));
-  row.cpuMs = cpu.gradientMs;
-  row.cpuRatio = cpu.gradientMs / row.msMedian!;
-  row.cpuGbps = gbpsOf(cpu.gradientMs);
-  row.jsLoopGbps = gbpsOf(cpu.loopMs);
+  // (5) CPU: nabla's float64 engine (gradient, or its 100-step train()), and a plain JS read of the arrays.
+  const cpu = timeCpu(data, at, cpuReps(row.bytes));
+  row.jsLoopGbps = row.bytes / (cpu.loopMs * 1e6);
+  if (op === 'gradient') {
+    row.cpuMs = cpu.gradientMs;
+  } else {
+    const engineCpu = new CpuLinearEngine(data);
+    const run = () => engineCpu.train({ lr: GD_LR, maxEpochs: GD_STEPS, tol: 0, explodeFactor: 1e30, init: at });
+    row.cpuMs = summarize(await wallSamples(run, row.bytes * GD_STEPS >= 2 ** 28 ? 3 : 5)).median;
+  }
   phase('CPU timed');
-  return row;
+  return finishRow(row);
 }
 
-export async function runLinearStepSuite(
-  gpu: GpuContext, config: SuiteConfig, tfjs: TfjsRunner | null, log: (line: string) => void = () => {},
+export async function runLinearSuite(
+  gpu: GpuContext, config: SuiteConfig, peers: LinearPeers, log: (line: string) => void = () => {},
 ): Promise<SuiteResult> {
   const rows: BenchRow[] = [];
   const skipped: SkippedCase[] = [];
-  for (const n of config.ns) {
-    for (const d of config.ds) {
-      const reason = skipReason(gpu, n, d);
-      if (reason) {
-        skipped.push({ suite: 'linear-step', n, d, reason });
-        log(`linear-step N=${n} d=${d}: skipped (${reason})`);
-        continue;
+  const cases: [LinearOp, number[]][] = [['gradient', config.ns], ['gd100', config.gdNs]];
+  for (const [op, ns] of cases) {
+    for (const n of ns) {
+      for (const d of config.ds) {
+        const reason = skipReason(gpu, n, d);
+        if (reason) {
+          skipped.push({ suite: 'linear', op, n, d, reason });
+          log(`linear ${op} N=${n} d=${d}: skipped (${reason})`);
+          continue;
+        }
+        log(`linear ${op} N=${n} d=${d}${config.injectFault ? ' (fault injected)' : ''}`);
+        rows.push(await benchCase(gpu, op, n, d, config, peers, log));
       }
-      log(`linear-step N=${n} d=${d}${config.injectFault ? ' (fault injected)' : ''}`);
-      rows.push(await benchCase(gpu, n, d, config, tfjs, log));
     }
   }
   return { adapter: gpu.summary, rows, skipped, mlp: [] };

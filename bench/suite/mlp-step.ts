@@ -1,6 +1,6 @@
 // Suite "mlp-epoch": samples/s per training epoch of the issue's MLP (d = 64, hidden 256-256 ReLU,
 // 10-class cross-entropy, Adam lr 1e-3, mini-batches of 4096 consecutive rows) on nabla's GPU engine,
-// nabla's float64 CPU engine and (when given) TF.js's WebGPU backend, all on one page and adapter.
+// nabla's float64 CPU engine and (when given) TF.js's WebGPU backend and jax-js, all on one page and adapter.
 // Platform-agnostic like linear-step.ts: the Deno bundle runs it without TF.js.
 //
 // Order: validate first (GPU and TF.js loss and gradient at the starting point on the first batch,
@@ -39,17 +39,26 @@ export interface MlpTask {
   want: ModelGradient;
 }
 
-export interface TfjsMlpOutcome {
+/** A peer library's MLP outcome (TF.js, jax-js). */
+export interface PeerMlpOutcome {
   epochMs: number | null;
-  /** Relative error of TF.js's loss and gradient at theta0 on the first batch. */
+  /** Relative error of the peer's loss and gradient at theta0 on the first batch. */
   rel: number | null;
   /** Mean batch loss of the last timed epoch (a sanity check that it trained). */
   lastLoss: number | null;
+  /** 'passed', 'failed: ...' (not timed) or 'skipped: ...'. */
+  validation: string;
   notes: string[];
 }
 
-export interface TfjsMlpRunner {
-  run(task: MlpTask): Promise<TfjsMlpOutcome>;
+export interface PeerMlpRunner {
+  readonly label: string;
+  run(task: MlpTask): Promise<PeerMlpOutcome>;
+}
+
+export interface MlpPeers {
+  tfjs: PeerMlpRunner | null;
+  jax: PeerMlpRunner | null;
 }
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0];
@@ -61,9 +70,11 @@ export function emptyMlpRow(c: MlpSuiteConfig, cpuN: number): MlpRow {
     gpuEpochMs: null, gpuSamplesPerSec: null,
     cpuEpochMs: null, cpuSamplesPerSec: null,
     tfjsEpochMs: null, tfjsSamplesPerSec: null,
-    vsTfjs: null, vsCpu: null,
-    gradientRelError: null, tfjsRelError: null,
-    gpuLoss: null, cpuLoss: null, tfjsLoss: null,
+    jaxEpochMs: null, jaxSamplesPerSec: null,
+    vsTfjs: null, vsJax: null, vsCpu: null,
+    gradientRelError: null, tfjsRelError: null, jaxRelError: null,
+    tfjsValidation: 'not run', jaxValidation: 'not run',
+    gpuLoss: null, cpuLoss: null, tfjsLoss: null, jaxLoss: null,
     validation: 'not run', timing: 'wall-clock', stages: null, notes: [],
   };
 }
@@ -86,7 +97,7 @@ async function timeEpochs(engine: ModelEngine, options: ModelTrainOptions, epoch
 }
 
 export async function runMlpSuite(
-  gpu: GpuContext | null, c: MlpSuiteConfig, injectFault: boolean, tfjs: TfjsMlpRunner | null, log: (line: string) => void = () => {},
+  gpu: GpuContext | null, c: MlpSuiteConfig, injectFault: boolean, peers: MlpPeers | null, log: (line: string) => void = () => {},
 ): Promise<MlpRow> {
   const cpuN = Math.min(c.cpuN, c.n);
   const row = emptyMlpRow(c, cpuN);
@@ -146,14 +157,17 @@ export async function runMlpSuite(
     row.notes.push('no GPU');
   }
 
-  // (3) TF.js: same network, starting point, batches and Adam; its own check against float64.
-  if (tfjs && !injectFault) {
-    const r = await tfjs.run({ config, data, batch: c.batch, epochs: c.epochs, theta0, seed: MLP_SEED, lr: MLP_LR, optimizer, want });
-    row.tfjsEpochMs = r.epochMs;
-    row.tfjsRelError = r.rel;
-    row.tfjsLoss = r.lastLoss;
+  // (3) The peers: same network, starting point, batches and Adam; each checked against float64 first.
+  // With a fault injected the peers are still checked (their own code has no fault) but not timed.
+  const task: MlpTask = { config, data, batch: c.batch, epochs: c.epochs, theta0, seed: MLP_SEED, lr: MLP_LR, optimizer, want };
+  for (const [key, peer] of [['tfjs', peers?.tfjs], ['jax', peers?.jax]] as const) {
+    if (!peer || injectFault) continue;
+    const r = await peer.run(task);
+    if (key === 'tfjs') Object.assign(row, { tfjsEpochMs: r.epochMs, tfjsRelError: r.rel, tfjsLoss: r.lastLoss, tfjsValidation: r.validation });
+    else Object.assign(row, { jaxEpochMs: r.epochMs, jaxRelError: r.rel, jaxLoss: r.lastLoss, jaxValidation: r.validation });
+    if (r.validation !== 'passed') row.notes.push(`${peer.label}: ${r.validation}`);
     row.notes.push(...r.notes);
-    phase(`TF.js: ${r.epochMs === null ? 'no time' : `${r.epochMs.toFixed(1)} ms per epoch`}`);
+    phase(`${peer.label}: ${r.epochMs === null ? r.validation : `${r.epochMs.toFixed(1)} ms per epoch`}`);
   }
 
   // (4) The float64 CPU engine, on the first cpuN rows (samples/s does not depend on n).
@@ -179,8 +193,10 @@ export function finishMlpRow(row: MlpRow): MlpRow {
   row.gpuSamplesPerSec = rate(row.n, row.gpuEpochMs);
   row.cpuSamplesPerSec = rate(row.cpuN, row.cpuEpochMs);
   row.tfjsSamplesPerSec = rate(row.n, row.tfjsEpochMs);
+  row.jaxSamplesPerSec = rate(row.n, row.jaxEpochMs);
   const ratio = (a: number | null, b: number | null) => (a === null || b === null ? null : a / b);
   row.vsTfjs = ratio(row.gpuSamplesPerSec, row.tfjsSamplesPerSec);
+  row.vsJax = ratio(row.gpuSamplesPerSec, row.jaxSamplesPerSec);
   row.vsCpu = ratio(row.gpuSamplesPerSec, row.cpuSamplesPerSec);
   return row;
 }

@@ -10,10 +10,10 @@ import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { layerShapes } from '../../src/models/network.ts';
 import { BatchSchedule } from '../../src/models/batches.ts';
 import { checkModelGradient, thetaLayout, TFJS_MLP_REL_TOL, transposed } from './mlp-data.ts';
-import type { MlpTask, TfjsMlpOutcome, TfjsMlpRunner } from './mlp-step.ts';
+import type { MlpTask, PeerMlpOutcome, PeerMlpRunner } from './mlp-step.ts';
 import { flush, withTfjsScope } from './tfjs-backend.ts';
 
-async function measure(b: WebGPUBackend, task: MlpTask): Promise<TfjsMlpOutcome> {
+async function measure(b: WebGPUBackend, task: MlpTask): Promise<PeerMlpOutcome> {
   const { config: c, data, batch, theta0 } = task;
   const { d } = data;
   const K = c.outputs;
@@ -53,7 +53,7 @@ async function measure(b: WebGPUBackend, task: MlpTask): Promise<TfjsMlpOutcome>
     const loss = (await value.data())[0];
     tf.dispose([value, ...Object.values(grads)]);
     const check = checkModelGradient({ loss, grad: thetaLayout(c, parts) }, task.want, TFJS_MLP_REL_TOL);
-    if (!check.ok) return { epochMs: null, rel: check.rel, lastLoss: null, notes: [`TF.js gradient ${check.verdict}; not timed`] };
+    if (!check.ok) return { epochMs: null, rel: check.rel, lastLoss: null, validation: check.verdict, notes: [] };
 
     // Epoch e: every batch once in the schedule's order, each update one variableGrads + applyGradients;
     // the summed batch losses stay on the GPU and are read at the end (a read per step would sync).
@@ -86,7 +86,7 @@ async function measure(b: WebGPUBackend, task: MlpTask): Promise<TfjsMlpOutcome>
     last!.dispose();
     const leaked = tf.memory().numTensors - tensorsBefore;
     if (leaked) notes.push(`TF.js leaked ${leaked} tensors over ${task.epochs} epochs`);
-    return { epochMs, rel: check.rel, lastLoss, notes };
+    return { epochMs, rel: check.rel, lastLoss, validation: 'passed', notes };
   } finally {
     tf.dispose(owned);
     optimizer.dispose();
@@ -94,11 +94,12 @@ async function measure(b: WebGPUBackend, task: MlpTask): Promise<TfjsMlpOutcome>
   }
 }
 
-export const tfjsMlpRunner: TfjsMlpRunner = {
+export const tfjsMlpRunner: PeerMlpRunner = {
+  label: 'TF.js 4.22 (webgpu)',
   run(task) {
     return withTfjsScope(
       (b) => measure(b, task),
-      (note, partial) => ({ epochMs: null, rel: partial?.rel ?? null, lastLoss: null, notes: [note] }),
+      (note, partial) => ({ epochMs: null, rel: partial?.rel ?? null, lastLoss: null, validation: `failed: ${note}`, notes: [] }),
     );
   },
 };

@@ -1,63 +1,110 @@
-// The TF.js 4.22 WebGPU comparison (Chromium page only; the Deno bundle leaves it out). TF.js gets its
-// own GPUDevice through tf.setBackend('webgpu'), tensors stay on the GPU, and one step is
-// variableGrads(loss) + sgd.applyGradients, timed on the wall clock until TF's queue is idle.
+// The TF.js 4.22 WebGPU side of the linear suite (Chromium page only; the Deno bundle leaves it out).
+// TF.js gets its own GPUDevice through tf.setBackend('webgpu') and the data stay on it. Timed like
+// nabla: wall clock from the call to the values on the host (data() of the results).
+//   gradient: variableGrads(mean(square(matMul(X, w) + b - y))), reading the loss and both gradients;
+//   gd: `steps` x sgd.applyGradients(variableGrads(loss)), then reading w and b.
 import * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { GradientResult, LinearData, LinearParams } from '../../src/models/linear.ts';
-import { checkGradient, TFJS_REL_TOL } from './data.ts';
-import { summarize, WARMUP_MS } from './gpu-timer.ts';
-import type { TfjsOutcome, TfjsRunner } from './linear-step.ts';
+import { checkGradient, checkParams, GD_REL_TOL, TFJS_REL_TOL } from './data.ts';
+import { WARMUP_MS } from './gpu-timer.ts';
+import { notTimed, timed, wallSamples, warmCalls, type LinearPeer, type PeerOutcome } from './peers.ts';
 import { flush, withTfjsScope } from './tfjs-backend.ts';
 
-async function measure(b: WebGPUBackend, data: LinearData, at: LinearParams, want: GradientResult, lr: number, reps: number, warmup: number): Promise<TfjsOutcome> {
-  const { n, d } = data;
-  const owned: tf.Tensor[] = [];
-  const keep = <T extends tf.Tensor>(t: T): T => (owned.push(t), t);
-  const X = keep(tf.tensor2d(data.x, [n, d]));
-  const Y = keep(tf.tensor2d(data.y, [n, 1]));
-  const w = keep(tf.variable(tf.tensor2d(Float32Array.from(at.w), [d, 1])));
-  const bias = keep(tf.variable(tf.scalar(at.b)));
-  const optimizer = tf.train.sgd(lr);
-  const loss = () => tf.mean(tf.square(tf.sub(tf.add(tf.matMul(X, w), bias), Y))) as tf.Scalar;
-  try {
-    const { value, grads } = tf.variableGrads(loss, [w as tf.Variable, bias as tf.Variable]);
-    const [lossV, gw, gb] = await Promise.all([value.data(), grads[w.name].data(), grads[bias.name].data()]);
-    tf.dispose([value, ...Object.values(grads)]);
-    const check = checkGradient({ loss: lossV[0], gradW: Float64Array.from(gw), gradB: gb[0] }, want, TFJS_REL_TOL);
-    if (!check.ok) return { ms: null, rel: check.rel, note: `TF.js gradient ${check.verdict}; not timed` };
-
-    const step = () => {
-      tf.tidy(() => optimizer.applyGradients(tf.variableGrads(loss, [w as tf.Variable, bias as tf.Variable]).grads));
-      flush(b);
-    };
-    // Shader compilation, first upload of X and y, clocks: as long as nabla's warm-up (gpu-timer.ts).
-    const w0 = performance.now();
-    for (let i = 0; i < warmup || performance.now() - w0 < WARMUP_MS; i++) {
-      step();
-      await b.device.queue.onSubmittedWorkDone();
-    }
-    const tensorsBefore = tf.memory().numTensors;
-    const samples: number[] = [];
-    for (let i = 0; i < reps; i++) {
-      const t0 = performance.now();
-      step();
-      await b.device.queue.onSubmittedWorkDone();
-      samples.push(performance.now() - t0);
-    }
-    const leaked = tf.memory().numTensors - tensorsBefore;
-    return { ms: summarize(samples).median, rel: check.rel, note: leaked ? `TF.js leaked ${leaked} tensors over ${reps} steps` : null };
-  } finally {
-    tf.dispose(owned);
-    optimizer.dispose();
-    flush(b);
-  }
+interface Problem {
+  X: tf.Tensor2D;
+  Y: tf.Tensor2D;
+  w: tf.Variable;
+  b: tf.Variable;
+  loss: () => tf.Scalar;
+  set(at: LinearParams): void;
+  dispose(): void;
 }
 
-export const tfjsRunner: TfjsRunner = {
-  run(data, at, want, options) {
-    return withTfjsScope(
-      (b) => measure(b, data, at, want, options.lr, options.reps, options.warmup),
-      (note, partial) => ({ ms: null, rel: partial?.rel ?? null, note }),
-    );
+function problem(data: LinearData, at: LinearParams): Problem {
+  const { n, d } = data;
+  const X = tf.tensor2d(data.x, [n, d]);
+  const Y = tf.tensor2d(data.y, [n, 1]);
+  const w = tf.variable(tf.tensor2d(Float32Array.from(at.w), [d, 1]));
+  const b = tf.variable(tf.scalar(at.b));
+  return {
+    X, Y, w, b,
+    loss: () => tf.mean(tf.square(tf.sub(tf.add(tf.matMul(X, w), b), Y))) as tf.Scalar,
+    set(p) {
+      tf.tidy(() => {
+        w.assign(tf.tensor2d(Float32Array.from(p.w), [d, 1]));
+        b.assign(tf.scalar(p.b));
+      });
+    },
+    dispose: () => tf.dispose([X, Y, w, b]),
+  };
+}
+
+async function gradientAt(be: WebGPUBackend, p: Problem): Promise<GradientResult> {
+  const { value, grads } = tf.variableGrads(p.loss, [p.w, p.b]);
+  flush(be);
+  const [loss, gw, gb] = await Promise.all([value.data(), grads[p.w.name].data(), grads[p.b.name].data()]);
+  tf.dispose([value, ...Object.values(grads)]);
+  return { loss: loss[0], gradW: Float64Array.from(gw), gradB: gb[0] };
+}
+
+async function gdRun(be: WebGPUBackend, p: Problem, at: LinearParams, steps: number, optimizer: tf.Optimizer): Promise<LinearParams> {
+  p.set(at);
+  for (let s = 0; s < steps; s++) {
+    tf.tidy(() => optimizer.applyGradients(tf.variableGrads(p.loss, [p.w, p.b]).grads));
+    flush(be);
+  }
+  const [w, b] = await Promise.all([p.w.data(), p.b.data()]);
+  return { w: Float64Array.from(w), b: b[0] };
+}
+
+/** TF.js's matMul grid is too tall for WebGPU past ~2^21 rows: that is a size it cannot run, not a wrong result. */
+function failure(note: string, partial: PeerOutcome | null): PeerOutcome {
+  if (/dispatch size exceeds/i.test(note)) return notTimed(`skipped: TF.js cannot run this size (${note.replace(/^TF\.js [a-z ]+: /i, '')})`);
+  return notTimed(`failed: ${note}`, partial?.rel ?? null);
+}
+
+function leakNote(before: number, what: string): string[] {
+  const leaked = tf.memory().numTensors - before;
+  return leaked ? [`TF.js leaked ${leaked} tensors over ${what}`] : [];
+}
+
+export const tfjsLinearPeer: LinearPeer = {
+  label: 'TF.js 4.22 (webgpu)',
+  gradient(data, at, want, { reps }) {
+    return withTfjsScope(async (be) => {
+      const p = problem(data, at);
+      try {
+        const check = checkGradient(await gradientAt(be, p), want, TFJS_REL_TOL);
+        if (!check.ok) return notTimed(check.verdict, check.rel);
+        const call = () => gradientAt(be, p);
+        await warmCalls(call, 2, WARMUP_MS);
+        const before = tf.memory().numTensors;
+        const samples = await wallSamples(call, reps);
+        return timed(samples, check.rel, leakNote(before, `${reps} calls`));
+      } finally {
+        p.dispose();
+        flush(be);
+      }
+    }, failure);
+  },
+  gd(data, at, want, { steps, lr, reps }) {
+    return withTfjsScope(async (be) => {
+      const p = problem(data, at);
+      const optimizer = tf.train.sgd(lr);
+      try {
+        const run = () => gdRun(be, p, at, steps, optimizer);
+        const check = checkParams(await run(), want, GD_REL_TOL);
+        if (!check.ok) return notTimed(check.verdict, check.rel);
+        await warmCalls(run, 1, 0);
+        const before = tf.memory().numTensors;
+        const samples = await wallSamples(run, reps);
+        return timed(samples, check.rel, leakNote(before, `${reps} runs`));
+      } finally {
+        p.dispose();
+        optimizer.dispose();
+        flush(be);
+      }
+    }, failure);
   },
 };

@@ -1,0 +1,91 @@
+// The read-kernel sweep's pure parts: the configuration space, the shader variant each configuration
+// needs, the sum check's tolerance and the order the sweep walks the space in (bench/suite/read-sweep.ts
+// runs it on a device). No GPU here: test/node/bench-read.test.ts checks these directly.
+
+export type VecWidth = 1 | 2 | 4;
+export type Unroll = 1 | 2 | 4;
+
+export interface ReadConfig {
+  /** Workgroups in the grid. */
+  groups: number;
+  /** Threads per workgroup. */
+  wg: number;
+  /** float32 lanes per load: f32, vec2<f32> or vec4<f32>. */
+  vec: VecWidth;
+  /** Independent loads in flight per loop trip. */
+  unroll: Unroll;
+}
+
+export const WORKGROUP_SIZES = [64, 128, 256] as const;
+export const VEC_WIDTHS: readonly VecWidth[] = [1, 2, 4];
+export const UNROLLS: readonly Unroll[] = [1, 2, 4];
+/** The largest grid tried: several thousand workgroups keep every compute unit of a big GPU busy. */
+export const MAX_GROUPS = 8192;
+
+export function configKey(c: ReadConfig): string {
+  return `${c.groups}x${c.wg} vec${c.vec} unroll${c.unroll}`;
+}
+
+/** wgsl-preprocessor defines of shaders/read_bandwidth.wgsl for one variant. */
+export function readVariantDefines(vec: VecWidth, unroll: Unroll, fault: boolean): Record<string, string | boolean> {
+  return {
+    VTYPE: vec === 1 ? 'f32' : `vec${vec}<f32>`,
+    SCALAR: vec === 1,
+    UNROLL2: unroll >= 2,
+    UNROLL4: unroll >= 4,
+    FAULT: fault,
+  };
+}
+
+/** Workgroup sizes the device allows, from the list. */
+export function workgroupSizes(maxWorkgroupSize: number): number[] {
+  const sizes = WORKGROUP_SIZES.filter((w) => w <= maxWorkgroupSize);
+  return sizes.length ? sizes : [maxWorkgroupSize];
+}
+
+/**
+ * The most workgroups worth launching over `floats` values: each thread gets at least one full trip of its
+ * loop (unroll loads of vec lanes); more would only add idle threads.
+ */
+export function maxGroupsFor(floats: number, c: Pick<ReadConfig, 'wg' | 'vec' | 'unroll'>): number {
+  return Math.max(1, Math.min(MAX_GROUPS, Math.floor(floats / (c.wg * c.vec * c.unroll))));
+}
+
+/** 1, 2, 4, ... up to the cap (the cap itself included). */
+export function geometricGroups(cap: number): number[] {
+  const out: number[] = [];
+  for (let g = 1; g < cap; g *= 2) out.push(g);
+  out.push(cap);
+  return out;
+}
+
+/**
+ * The sum check's tolerance for one configuration over `floats` values (relative to the float64 sum).
+ * Every value is positive (the pattern is in [0, 1)), so recursive float32 summation errs by at most
+ * k * 2^-24 of the sum, k being the longest chain of additions one value goes through: its accumulator's
+ * serial adds, the unrolled accumulators' and the lanes' combine, and the workgroup tree (the host adds
+ * the partials in float64). Twice that bound: a kernel that skips or repeats a share of the data larger
+ * than this is caught; typical errors are far below it.
+ */
+export function sumTolerance(floats: number, c: ReadConfig): number {
+  const threads = c.groups * c.wg;
+  const serial = Math.ceil(floats / (threads * c.vec * c.unroll)) + 1;
+  const depth = serial + Math.log2(c.unroll) + Math.log2(c.vec) + Math.log2(c.wg) + 1;
+  return 2 * depth * 2 ** -24;
+}
+
+/** Neighbours of the best configuration so far that the next sweep stage tries. */
+export function refineStages(best: ReadConfig, floats: number, maxWorkgroupSize: number): ReadConfig[][] {
+  const clamp = (c: ReadConfig): ReadConfig => ({ ...c, groups: Math.max(1, Math.min(c.groups, maxGroupsFor(floats, c))) });
+  const wgs = workgroupSizes(maxWorkgroupSize);
+  const threads = best.groups * best.wg;
+  return [
+    // Workgroup size at the same grid, and at the same thread count.
+    wgs.flatMap((wg) => [{ ...best, wg }, { ...best, wg, groups: Math.max(1, Math.round(threads / wg)) }]).map(clamp),
+    VEC_WIDTHS.map((vec) => clamp({ ...best, vec })),
+    UNROLLS.map((unroll) => clamp({ ...best, unroll })),
+    // The grid again, a half step either side of the winner.
+    [Math.round(best.groups / Math.SQRT2), Math.round(best.groups * Math.SQRT2), best.groups >> 1, best.groups * 2]
+      .filter((g) => g >= 1).map((groups) => clamp({ ...best, groups })),
+  ];
+}
