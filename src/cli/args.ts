@@ -1,7 +1,15 @@
-// Command-line parsing with node:util parseArgs (strict: unknown options are errors) and validation
-// that names the offending argument. Pure: unit-tested without running a command.
+// The one command-line parser: node:util parseArgs over the flag table of flags.ts (strict: a flag the
+// command does not take is an error), then validation that names the offending flag. Pure: unit-tested
+// without running a command. What can only be checked against a file (--resume's saved model, output
+// folders) is checked by resume.ts and output-path.ts before any work starts.
 import { parseArgs } from 'node:util';
 import { INVALID_POLICIES, type InvalidPolicy } from '../data/select.ts';
+import { ACTIVATIONS, type Activation, type ModelKind } from '../models/network.ts';
+import { OPTIMIZER_KINDS, type OptimizerKind } from '../optim/config.ts';
+import { parseSchedule, type Schedule } from '../optim/schedule.ts';
+import { COMMANDS, DEVICES, FLAGS, MODEL_KINDS, type Command, type DeviceChoice } from './flags.ts';
+
+export type { DeviceChoice } from './flags.ts';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -10,141 +18,129 @@ export class UsageError extends Error {
   }
 }
 
-export type DeviceChoice = 'auto' | 'gpu' | 'cpu';
-
-interface Common {
-  data: string | null; // null: the built-in example
+interface DataFlags {
   onInvalid: InvalidPolicy;
+  json: boolean;
+}
+
+export interface TrainArgs extends DataFlags {
+  command: 'train';
+  data: string | null; // null: the built-in example (linear engine only)
+  /** Required with --data, except with --resume (the saved model's). */
+  target?: string;
+  features?: string[];
+  device: DeviceChoice;
+  /** As asked; with --resume and no --model, the saved model's kind is used. */
+  model: ModelKind;
+  /**
+   * 'linear': the linear core (streaming, GPU chunking, the built-in example); 'model': the model trainer
+   * (every model, optimizers, schedules, --save and --resume). Decided by the flags, see engineOf.
+   */
+  engine: 'linear' | 'model';
+  lr?: number;
+  epochs: number;
+  tol?: number;
+  standardize: boolean;
+  batchSize?: number;
+  seed?: number;
+  stream: boolean;
+  chunkMb?: number;
+  hidden?: number[];
+  activation?: Activation;
+  classes?: string[];
+  optimizer?: OptimizerKind;
+  weightDecay?: number;
+  momentum?: number;
+  schedule?: Schedule;
+  save?: string;
+  resume?: string;
+  /** The flags given on the command line (without --): what --resume compares with the saved model. */
+  given: string[];
+}
+
+export interface GradientArgs extends DataFlags {
+  command: 'gradient';
+  data: string;
   target: string;
   features?: string[];
   device: DeviceChoice;
-  json: boolean;
-  /** GPU chunk size in MiB (default: the adapter's storage binding); small values exercise chunking. */
   chunkMb?: number;
-}
-
-export interface TrainArgs extends Common {
-  command: 'train';
-  lr: number;
-  epochs: number;
-  tol: number;
-  standardize: boolean;
-  /** Samples per step; undefined = full batch. */
-  batchSize?: number;
-  /** Stream the file to the GPU chunk by chunk for every evaluation instead of reading it into memory. */
-  stream: boolean;
-  seed: number;
-}
-
-export interface GradientArgs extends Common {
-  command: 'gradient';
   weights: number[];
   bias: number;
 }
 
-export interface ConvertArgs {
+export interface PredictArgs extends DataFlags {
+  command: 'predict' | 'evaluate';
+  model: string;
+  data: string;
+  target?: string;
+}
+
+export interface ConvertArgs extends DataFlags {
   command: 'convert';
   input: string;
   output: string;
   target: string;
   features?: string[];
-  onInvalid: InvalidPolicy;
-  json: boolean;
 }
 
-export type CliArgs = TrainArgs | GradientArgs | ConvertArgs | { command: 'help' };
+export type CliArgs = TrainArgs | GradientArgs | PredictArgs | ConvertArgs | { command: 'help'; topic?: Command };
 
-export const USAGE = `nabla: gradients of a loss over a dataset, on the GPU (WebGPU) or the CPU
+/** Flags that only the model trainer implements: any of them selects it. */
+const MODEL_ENGINE_FLAGS = ['hidden', 'activation', 'classes', 'optimizer', 'weight-decay', 'momentum', 'schedule', 'save', 'resume'];
 
-Usage:
-  nabla train    [--data FILE --target COL] [--features A,B,...] [--lr 0.1] [--epochs 1000]
-                 [--tol 1e-6] [--no-standardize] [--batch-size B --seed S] [--chunk-mb M] [--stream]
-                 [--device auto|gpu|cpu] [--on-invalid POLICY] [--json]
-  nabla gradient --data FILE --target COL [--features A,B,...] --weights w1,w2,... --bias b
-                 [--device auto|gpu|cpu] [--json]
-  nabla convert  IN OUT.f32 --target COL [--features A,B,...] [--on-invalid POLICY] [--json]
-  nabla train    --model linear|logistic|softmax|mlp --data FILE --target COL [--hidden 64,64]
-                 [--activation relu|tanh|sigmoid] [--optimizer sgd|momentum|nesterov|adam|adamw] [--lr η]
-                 [--weight-decay λ] [--momentum μ] [--schedule constant|step:E:G|cosine:T[:MIN][,warmup:W]]
-                 [--epochs N] [--batch-size B] [--tol T] [--seed S] [--save F.json] [--resume F.json]
-                 [--no-standardize] [--device ...] [--json]
-  nabla predict  --model F.json --data FILE [--json]
-  nabla evaluate --model F.json --data FILE [--target COL] [--json]
-
-FILE is CSV (header row), JSON (array of objects), Parquet, Arrow IPC (.arrow/.arrows/.feather) or nabla's
-raw .f32 format (docs/raw-format.md). --features defaults to every other numeric column.
---on-invalid: drop-missing (default: rows with an empty/NA/null/NaN cell are dropped and counted, an
-infinite value is an error), drop (infinite values dropped too), error (any of them is an error).
-Without --data, train uses the built-in example (y = 3x + 2 + noise). Exit codes: 0 ok, 2 bad input,
-3 training diverged, 1 anything else. --batch-size B (a multiple of 4) trains by mini-batch SGD with a
-batch order shuffled per epoch from --seed; --tol then does not apply. --stream reads the file chunk by
-chunk (--chunk-mb, default 64) for every evaluation on the GPU, so host memory holds a few chunks only.
-With --model, --epochs counts passes over the data, --batch-size B (any size) takes B rows per update in
-an order shuffled per epoch from --seed (which also seeds the initial weights), schedules count updates,
-and --tol T (full batch only; default off) stops at |grad J| <= T.`;
-
-const common = {
-  data: { type: 'string' },
-  target: { type: 'string' },
-  features: { type: 'string' },
-  device: { type: 'string', default: 'auto' },
-  'on-invalid': { type: 'string', default: 'drop-missing' },
-  'chunk-mb': { type: 'string' },
-  json: { type: 'boolean', default: false },
-  help: { type: 'boolean', short: 'h', default: false },
-} as const;
-
-function number(name: string, raw: string | undefined, fallback: number, check: (v: number) => boolean, want: string): number {
-  if (raw === undefined) return fallback;
-  const v = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isFinite(v) || !check(v)) throw new UsageError(`--${name}: expected ${want}, got "${raw}"`);
-  return v;
+function isCommand(s: string | undefined): s is Command {
+  return (COMMANDS as readonly string[]).includes(s as string);
 }
 
-function list(name: string, raw: string): string[] {
-  const items = raw.split(',').map((s) => s.trim());
-  if (items.some((s) => s === '')) throw new UsageError(`--${name}: empty name in "${raw}"`);
-  const seen = new Set<string>();
-  for (const s of items) {
-    if (seen.has(s)) throw new UsageError(`--${name}: "${s}" is listed twice`);
-    seen.add(s);
+export function parseCli(argv: string[]): CliArgs {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h') return { command: 'help' };
+  if (command === 'help') {
+    const [topic, ...more] = rest;
+    if (topic === undefined) return { command: 'help' };
+    if (!isCommand(topic) || more.length > 0) throw new UsageError(`help: expected one of ${COMMANDS.join(', ')}, got "${rest.join(' ')}"`);
+    return { command: 'help', topic };
   }
-  return items;
+  if (!isCommand(command)) throw new UsageError(`unknown command "${command}" (expected ${COMMANDS.join(', ')} or help)`);
+  const { values, positionals } = tokenize(command, rest);
+  if (values.help === true) return { command: 'help', topic: command };
+  if (command !== 'convert' && positionals.length > 0) {
+    throw new UsageError(`${command}: unexpected argument "${positionals[0]}" (flags start with --)`);
+  }
+  const v = new Flags(values);
+  switch (command) {
+    case 'train':
+      return trainArgs(v);
+    case 'gradient':
+      return gradientArgs(v);
+    case 'convert':
+      return convertArgs(v, positionals);
+    default:
+      return predictArgs(command, v);
+  }
 }
 
-function invalidPolicy(raw: string): InvalidPolicy {
-  if ((INVALID_POLICIES as readonly string[]).includes(raw)) return raw as InvalidPolicy;
-  throw new UsageError(`--on-invalid: expected ${INVALID_POLICIES.join(', ')}, got "${raw}"`);
-}
-
-function device(raw: string): DeviceChoice {
-  if (raw === 'auto' || raw === 'gpu' || raw === 'cpu') return raw;
-  throw new UsageError(`--device: expected auto, gpu or cpu, got "${raw}"`);
-}
-
-function parseConvert(rest: string[]): ConvertArgs | { command: 'help' } {
-  const options = {
-    target: { type: 'string' }, features: { type: 'string' }, 'on-invalid': { type: 'string', default: 'drop-missing' },
-    json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
-  } as const;
-  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+/** parseArgs, strict, with every flag given at most once. */
+function tokenize(command: Command, args: string[]) {
+  const options = Object.fromEntries(Object.entries(FLAGS[command]).map(([name, spec]) => [name, { type: spec.type }]));
+  if (FLAGS[command].help) (options.help as { short?: string }).short = 'h';
+  let parsed;
   try {
-    parsed = parseArgs({ args: rest, options, strict: true, allowPositionals: true }) as typeof parsed;
+    parsed = parseArgs({ args: joinNegativeValues(args, options), options, strict: true, allowPositionals: true, tokens: true });
   } catch (e) {
-    throw new UsageError((e as Error).message.replace(/^Unknown option '(.*?)'.*$/s, 'unknown option $1'));
+    const message = (e as Error).message;
+    const unknown = /^Unknown option '(.*?)'/.exec(message);
+    if (unknown) throw new UsageError(`${command}: unknown flag ${unknown[1]} (see nabla help ${command})`);
+    throw new UsageError(message.split('\n')[0].replace(/^Option '(-\w, )?(--[\w-]+)[^']*'/, '$2:'));
   }
-  const { values, positionals } = parsed;
-  if (values.help) return { command: 'help' };
-  if (positionals.length !== 2) throw new UsageError(`convert: expected IN and OUT.f32, got ${positionals.length} file name(s)`);
-  const [input, output] = positionals;
-  if (!output.endsWith('.f32')) throw new UsageError(`convert: OUT must end in .f32, got "${output}"`);
-  if (values.target === undefined) throw new UsageError('--target: required for convert');
-  const args: ConvertArgs = {
-    command: 'convert', input, output, target: values.target as string,
-    onInvalid: invalidPolicy(values['on-invalid'] as string), json: values.json === true,
-  };
-  if (values.features !== undefined) args.features = list('features', values.features as string);
-  return args;
+  const seen = new Set<string>();
+  for (const t of parsed.tokens ?? []) {
+    if (t.kind !== 'option') continue;
+    if (seen.has(t.name)) throw new UsageError(`--${t.name}: given more than once`);
+    seen.add(t.name);
+  }
+  return { values: parsed.values as Record<string, string | boolean | undefined>, positionals: parsed.positionals };
 }
 
 /** parseArgs reads `--bias -0.5` as two options; weights and biases are often negative, so join them. */
@@ -163,56 +159,192 @@ function joinNegativeValues(args: string[], options: Record<string, { type: stri
   return out;
 }
 
-export function parseCli(argv: string[]): CliArgs {
-  const [command, ...rest] = argv;
-  if (command === undefined || command === 'help' || command === '--help' || command === '-h') return { command: 'help' };
-  if (command === 'convert') return parseConvert(rest);
-  if (command !== 'train' && command !== 'gradient') throw new UsageError(`unknown command "${command}" (expected train, gradient, convert, predict or evaluate)`);
-  const options = command === 'train'
-    ? {
-      ...common, lr: { type: 'string' }, epochs: { type: 'string' }, tol: { type: 'string' },
-      'no-standardize': { type: 'boolean', default: false }, 'batch-size': { type: 'string' }, seed: { type: 'string' },
-      model: { type: 'string' }, stream: { type: 'boolean', default: false },
-    } as const
-    : { ...common, weights: { type: 'string' }, bias: { type: 'string' } } as const;
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    values = parseArgs({ args: joinNegativeValues(rest, options), options, strict: true, allowPositionals: false }).values as typeof values;
-  } catch (e) {
-    throw new UsageError((e as Error).message.replace(/^Unknown option '(.*?)'.*$/s, 'unknown option $1'));
+/** Typed access to the parsed values, each check naming its flag. */
+class Flags {
+  constructor(readonly values: Record<string, string | boolean | undefined>) {}
+
+  has(name: string): boolean {
+    return this.values[name] !== undefined && this.values[name] !== false;
   }
-  if (values.help) return { command: 'help' };
-  const str = (k: string) => values[k] as string | undefined;
-  if (str('data') === '') throw new UsageError('--data: empty file name');
-  const data = str('data') ?? null;
-  if (data !== null && str('target') === undefined) throw new UsageError('--target: required with --data');
-  if (command === 'gradient' && data === null) throw new UsageError('--data: required for gradient');
-  const base: Common = {
-    data,
-    target: str('target') ?? 'y',
-    device: device(str('device')!),
-    onInvalid: invalidPolicy(str('on-invalid')!),
-    json: values.json === true,
+
+  given(): string[] {
+    return Object.keys(this.values).filter((k) => this.has(k));
+  }
+
+  str(name: string): string | undefined {
+    const s = this.values[name] as string | undefined;
+    if (s !== undefined && s.trim() === '') throw new UsageError(`--${name}: empty value`);
+    return s;
+  }
+
+  num(name: string, check: (v: number) => boolean, want: string): number | undefined {
+    const raw = this.values[name] as string | undefined;
+    if (raw === undefined) return undefined;
+    return numberValue(`--${name}`, raw, check, want);
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[]): T | undefined {
+    const raw = this.str(name);
+    if (raw === undefined) return undefined;
+    if (!(allowed as readonly string[]).includes(raw)) throw new UsageError(`--${name}: expected ${allowed.join(', ')}, got "${raw}"`);
+    return raw as T;
+  }
+
+  list(name: string): string[] | undefined {
+    const raw = this.values[name] as string | undefined;
+    if (raw === undefined) return undefined;
+    const items = raw.split(',').map((s) => s.trim());
+    if (items.some((s) => s === '')) throw new UsageError(`--${name}: empty name in "${raw}"`);
+    const seen = new Set<string>();
+    for (const s of items) {
+      if (seen.has(s)) throw new UsageError(`--${name}: "${s}" is listed twice`);
+      seen.add(s);
+    }
+    return items;
+  }
+
+  common(): DataFlags {
+    return { onInvalid: this.oneOf('on-invalid', INVALID_POLICIES) ?? 'drop-missing', json: this.has('json') };
+  }
+}
+
+function numberValue(flag: string, raw: string, check: (v: number) => boolean, want: string): number {
+  const v = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isFinite(v) || !check(v)) throw new UsageError(`${flag}: expected ${want}, got "${raw}"`);
+  return v;
+}
+
+const positive = (v: number) => v > 0;
+const nonNegative = (v: number) => v >= 0;
+const positiveInteger = (v: number) => Number.isInteger(v) && v >= 1;
+
+/** 'model' when any flag only the model trainer implements is given, or a model other than linear. */
+export function engineOf(model: ModelKind, given: readonly string[]): 'linear' | 'model' {
+  return model !== 'linear' || given.some((f) => MODEL_ENGINE_FLAGS.includes(f)) ? 'model' : 'linear';
+}
+
+function trainArgs(v: Flags): TrainArgs {
+  const given = v.given();
+  const model = v.oneOf('model', MODEL_KINDS) ?? 'linear';
+  const engine = engineOf(model, given);
+  const resume = v.str('resume');
+  const args: TrainArgs = {
+    command: 'train', ...v.common(), data: v.str('data') ?? null, device: v.oneOf('device', DEVICES) ?? 'auto', model, engine,
+    epochs: v.num('epochs', (x) => Number.isInteger(x) && x >= 0 && x <= 1e9, 'a non-negative integer') ?? 1000,
+    standardize: !v.has('no-standardize'), stream: v.has('stream'), given,
   };
-  if (str('features') !== undefined) base.features = list('features', str('features')!);
-  if (str('model') !== undefined && str('model') !== 'linear') throw new UsageError(`--model: expected linear, logistic, softmax or mlp, got "${str('model')}"`);
-  if (str('chunk-mb') !== undefined) base.chunkMb = number('chunk-mb', str('chunk-mb'), 0, (v) => v > 0, 'a positive number of MiB');
-  if (command === 'train') {
-    return {
-      ...base,
-      command,
-      lr: number('lr', str('lr'), 0.1, (v) => v > 0, 'a positive number'),
-      epochs: number('epochs', str('epochs'), 1000, (v) => Number.isInteger(v) && v >= 0 && v <= 1e9, 'a non-negative integer'),
-      tol: number('tol', str('tol'), 1e-6, (v) => v >= 0, 'a non-negative number'),
-      standardize: values['no-standardize'] !== true,
-      batchSize: str('batch-size') === undefined ? undefined
-        : number('batch-size', str('batch-size'), 0, (v) => Number.isInteger(v) && v >= 1, 'a positive integer'),
-      seed: number('seed', str('seed'), 0, (v) => Number.isSafeInteger(v) && v >= 0, 'a non-negative integer'),
-      stream: values.stream === true,
-    };
+  const optional: Partial<TrainArgs> = {
+    target: v.str('target'),
+    features: v.list('features'),
+    lr: v.num('lr', positive, 'a positive number'),
+    tol: v.num('tol', nonNegative, 'a non-negative number'),
+    batchSize: v.num('batch-size', positiveInteger, 'a positive integer'),
+    seed: v.num('seed', (x) => Number.isSafeInteger(x) && x >= 0, 'a non-negative integer'),
+    chunkMb: v.num('chunk-mb', positive, 'a positive number of MiB'),
+    hidden: v.list('hidden')?.map((h, k) => numberValue(`--hidden (layer ${k + 1})`, h, positiveInteger, 'a positive integer')),
+    activation: v.oneOf('activation', ACTIVATIONS),
+    classes: v.list('classes'),
+    optimizer: v.oneOf('optimizer', OPTIMIZER_KINDS),
+    weightDecay: v.num('weight-decay', nonNegative, 'a non-negative number'),
+    momentum: v.num('momentum', (x) => x >= 0 && x < 1, 'a number in [0, 1)'),
+    save: v.str('save'),
+    resume,
+  };
+  const schedule = v.str('schedule');
+  if (schedule !== undefined) {
+    try {
+      optional.schedule = parseSchedule(schedule);
+    } catch (e) {
+      const m = (e as Error).message;
+      throw new UsageError(m.startsWith('--schedule') ? m : `--schedule: ${m}`);
+    }
   }
-  if (str('weights') === undefined) throw new UsageError('--weights: required for gradient');
-  if (str('bias') === undefined) throw new UsageError('--bias: required for gradient');
-  const weights = str('weights')!.split(',').map((s, i) => number(`weights (value ${i + 1})`, s, 0, () => true, 'a number'));
-  return { ...base, command, weights, bias: number('bias', str('bias'), 0, () => true, 'a number') };
+  for (const [k, value] of Object.entries(optional)) if (value !== undefined) (args as unknown as Record<string, unknown>)[k] = value;
+  checkTrainCombination(args, v);
+  return args;
+}
+
+/** Flags that cannot apply together, or to the chosen model, engine or device. */
+function checkTrainCombination(a: TrainArgs, v: Flags): void {
+  const explicitModel = v.has('model');
+  // With --resume and no --model, the saved model decides; resume.ts checks these flags against it.
+  const modelKnown = explicitModel || a.resume === undefined;
+  if (modelKnown && a.model !== 'mlp') {
+    for (const f of ['hidden', 'activation']) if (v.has(f)) throw new UsageError(`--${f}: applies to --model mlp only (not ${a.model})`);
+  }
+  if (modelKnown && a.model === 'linear' && v.has('classes')) throw new UsageError('--classes: applies to classifiers (logistic, softmax, mlp), not --model linear');
+  if (modelKnown && a.model === 'logistic' && a.classes && a.classes.length !== 2) {
+    throw new UsageError(`--classes: logistic regression takes exactly 2 classes, got ${a.classes.length}; use --model softmax`);
+  }
+  if (a.classes && a.classes.length < 2) throw new UsageError('--classes: at least 2 classes');
+  const optimizerKnown = v.has('optimizer') || a.resume === undefined;
+  if (optimizerKnown && v.has('momentum') && a.optimizer !== 'momentum' && a.optimizer !== 'nesterov') {
+    throw new UsageError(`--momentum: applies to --optimizer momentum or nesterov (not ${a.optimizer ?? 'sgd, the default'})`);
+  }
+  if (a.tol !== undefined && a.batchSize !== undefined) {
+    throw new UsageError('--tol: applies to full-batch training only; it cannot be combined with --batch-size');
+  }
+  if (a.data === null) {
+    if (a.engine === 'model') throw new UsageError('--data: required for train with --model, --save or --resume (the built-in example is for the linear model)');
+    if (v.has('target') || v.has('features')) throw new UsageError(`--${v.has('target') ? 'target' : 'features'}: needs --data`);
+    if (a.stream) throw new UsageError('--stream: needs --data');
+  } else if (a.target === undefined && a.resume === undefined) {
+    throw new UsageError('--target: required with --data');
+  }
+  if (a.data === null) a.target = 'y';
+  if (a.engine === 'model') {
+    const modelFlag = MODEL_ENGINE_FLAGS.find((f) => v.has(f));
+    const because = modelFlag ? `--${modelFlag}` : `--model ${a.model}`;
+    if (a.stream) throw new UsageError(`--stream: streams the linear model's full-batch training only; it cannot be combined with ${because}`);
+    if (v.has('chunk-mb')) throw new UsageError(`--chunk-mb: sizes the linear model's GPU chunks; it does not apply with ${because}`);
+  }
+  if (a.stream) {
+    if (a.device === 'cpu') throw new UsageError('--stream: streams to the GPU; with --device cpu the data is read into memory (drop --stream)');
+    if (a.batchSize !== undefined) throw new UsageError('--stream: trains full-batch; drop --batch-size');
+  }
+  if (v.has('chunk-mb') && a.device === 'cpu') throw new UsageError('--chunk-mb: sizes GPU chunks; with --device cpu there are none');
+}
+
+function gradientArgs(v: Flags): GradientArgs {
+  const data = v.str('data');
+  if (data === undefined) throw new UsageError('--data: required for gradient');
+  const target = v.str('target');
+  if (target === undefined) throw new UsageError('--target: required for gradient');
+  const weightsRaw = v.values.weights as string | undefined;
+  if (weightsRaw === undefined) throw new UsageError('--weights: required for gradient');
+  const bias = v.num('bias', () => true, 'a number');
+  if (bias === undefined) throw new UsageError('--bias: required for gradient');
+  const weights = weightsRaw.split(',').map((s, i) => numberValue(`--weights (value ${i + 1})`, s, () => true, 'a number'));
+  const args: GradientArgs = { command: 'gradient', ...v.common(), data, target, device: v.oneOf('device', DEVICES) ?? 'auto', weights, bias };
+  const features = v.list('features');
+  if (features) args.features = features;
+  const chunkMb = v.num('chunk-mb', positive, 'a positive number of MiB');
+  if (chunkMb !== undefined) {
+    if (args.device === 'cpu') throw new UsageError('--chunk-mb: sizes GPU chunks; with --device cpu there are none');
+    args.chunkMb = chunkMb;
+  }
+  return args;
+}
+
+function predictArgs(command: 'predict' | 'evaluate', v: Flags): PredictArgs {
+  const model = v.str('model');
+  if (model === undefined) throw new UsageError(`--model: required for ${command} (a file written by train --save)`);
+  const data = v.str('data');
+  if (data === undefined) throw new UsageError(`--data: required for ${command}`);
+  const args: PredictArgs = { command, ...v.common(), model, data };
+  const target = v.str('target');
+  if (target !== undefined) args.target = target;
+  return args;
+}
+
+function convertArgs(v: Flags, positionals: string[]): ConvertArgs {
+  if (positionals.length !== 2) throw new UsageError(`convert: expected IN and OUT.f32, got ${positionals.length} file name(s)`);
+  const [input, output] = positionals;
+  if (!output.endsWith('.f32')) throw new UsageError(`convert: OUT must end in .f32, got "${output}"`);
+  const target = v.str('target');
+  if (target === undefined) throw new UsageError('--target: required for convert');
+  const args: ConvertArgs = { command: 'convert', ...v.common(), input, output, target };
+  const features = v.list('features');
+  if (features) args.features = features;
+  return args;
 }

@@ -19,7 +19,8 @@ export interface Io {
 export class DivergedError extends Error {}
 
 async function load(args: TrainArgs | GradientArgs, io: Io): Promise<SelectedData> {
-  const opts = { target: args.target, features: args.features, invalid: args.onInvalid };
+  const target = args.target!; // set by args.ts for the linear engine ('y' for the built-in example)
+  const opts = { target, features: args.features, invalid: args.onInvalid };
   if (args.data === null) {
     const table = seedExampleTable();
     io.err(`no --data given: training on the built-in example (y = 3x + 2 + noise, ${table.rowCount} rows)`);
@@ -34,7 +35,7 @@ async function load(args: TrainArgs | GradientArgs, io: Io): Promise<SelectedDat
   return {
     data: { x: all.x, y: all.y, n: all.n, d: all.d },
     features: source.features,
-    target: args.target,
+    target,
     rows: all.n,
     droppedRows: all.droppedRows,
   };
@@ -85,7 +86,7 @@ async function trainStreamed(args: TrainArgs, io: Io, backend: Backend, onRows: 
     io.err('nabla: --stream streams to a GPU; on the CPU path the data is read into memory instead');
     return null;
   }
-  const source = await openSource(args.data!, { target: args.target, features: args.features, invalid: args.onInvalid });
+  const source = await openSource(args.data!, { target: args.target!, features: args.features, invalid: args.onInvalid });
   const d = source.features.length;
   const chunkBytes = Math.floor((args.chunkMb ?? 64) * 2 ** 20);
   const chunkRows = Math.max(4, Math.floor(chunkBytes / (d * 4) / 4) * 4);
@@ -103,19 +104,18 @@ async function trainStreamed(args: TrainArgs, io: Io, backend: Backend, onRows: 
       `streaming ${rows}-row chunks${records ? ' of raw records, read by the GPU page as stored' : ''}`);
   }
   const outcome = await backend.trainStreamed(
-    { n: stats.rows, d, chunkRows: rows, train: { lr: args.lr, maxEpochs: args.epochs, tol: args.tol }, scaler, records },
+    { n: stats.rows, d, chunkRows: rows, train: { lr: linearLr(args), maxEpochs: args.epochs, tol: linearTol(args) }, scaler, records },
     () => source.chunks(chunkRows),
     progress,
   );
   return { ...outcome, features: source.features, rows: stats.rows, droppedRows: stats.droppedRows, scaler };
 }
 
+/** The linear engine's defaults (the model trainer has its own: see model-commands.ts). */
+const linearLr = (args: TrainArgs) => args.lr ?? 0.1;
+const linearTol = (args: TrainArgs) => args.tol ?? 1e-6;
+
 export async function trainCommand(args: TrainArgs, io: Io): Promise<number> {
-  if (args.stream) {
-    if (args.data === null) throw new UsageError('--stream: needs --data');
-    if (args.device === 'cpu') throw new UsageError('--stream: streams to the GPU; with --device cpu the data is read into memory');
-    if (args.batchSize !== undefined) throw new UsageError('--stream: trains full-batch; drop --batch-size');
-  }
   const every = Math.max(1, Math.floor(args.epochs / 10));
   const started = performance.now();
   let lastLine = started;
@@ -137,7 +137,7 @@ export async function trainCommand(args: TrainArgs, io: Io): Promise<number> {
     const scaler = args.standardize ? fitStandardizer(selected.data) : null;
     rowsPerEpoch = selected.data.n;
     const outcome = await b.train(selected.data, {
-      lr: args.lr, maxEpochs: args.epochs, tol: args.tol, batchSize: args.batchSize, seed: args.seed,
+      lr: linearLr(args), maxEpochs: args.epochs, tol: linearTol(args), batchSize: args.batchSize, seed: args.seed ?? 0,
     }, progress, scaler);
     return { ...outcome, features: selected.features, rows: selected.rows, droppedRows: selected.droppedRows, scaler };
   });
@@ -172,7 +172,7 @@ export async function trainCommand(args: TrainArgs, io: Io): Promise<number> {
   }
   if (result.stopReason === 'diverged') {
     io.err(`nabla: training diverged at epoch ${result.divergedAtEpoch} (loss not finite or exploding); ` +
-      `kept the parameters of epoch ${result.epochs}. Try a smaller --lr than ${args.lr}.`);
+      `kept the parameters of epoch ${result.epochs}. Try a smaller --lr than ${linearLr(args)}.`);
     return 3;
   }
   return 0;

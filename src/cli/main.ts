@@ -1,41 +1,51 @@
 // Entry of the `nabla` command. Exit codes: 0 ok, 2 bad input (named), 3 diverged, 1 anything else.
-import { parseCli, UsageError, USAGE } from './args.ts';
+// No stack trace reaches a user: known errors are one message, anything else one line saying it is an
+// internal error (NABLA_DEBUG=1 prints the stack).
+import { parseCli, UsageError } from './args.ts';
+import { commandHelp, USAGE } from './flags.ts';
 import { DataError } from '../data/errors.ts';
 import { convertCommand, gradientCommand, trainCommand, type Io } from './commands.ts';
 import { evaluateCommand, modelTrainCommand, predictCommand } from './model-commands.ts';
-
-const MODEL_ONLY = ['--hidden', '--activation', '--optimizer', '--weight-decay', '--momentum', '--schedule', '--save', '--resume'];
-
-/** Plain `train` is the linear engine of the core; other models, optimizers and saved files take the model path. */
-function wantsModelPath(args: string[]): boolean {
-  return args.some((a, i) => {
-    const [name, inline] = a.split('=', 2);
-    if (MODEL_ONLY.includes(name)) return true;
-    return name === '--model' && (inline ?? args[i + 1]) !== 'linear';
-  });
-}
+import { checkOutputPath } from './output-path.ts';
 
 export async function main(argv: string[], io: Io): Promise<number> {
   try {
-    const [command, ...rest] = argv;
-    if (command === 'predict') return await predictCommand(rest, io);
-    if (command === 'evaluate') return await evaluateCommand(rest, io);
-    if (command === 'train' && wantsModelPath(rest)) return await modelTrainCommand(rest, io);
     const args = parseCli(argv);
-    if (args.command === 'help') {
-      io.out(USAGE);
-      return 0;
+    switch (args.command) {
+      case 'help':
+        io.out(args.topic ? commandHelp(args.topic) : USAGE);
+        return 0;
+      case 'convert':
+        checkOutputPath('convert OUT', args.output);
+        return await convertCommand(args, io);
+      case 'train':
+        if (args.save !== undefined) checkOutputPath('--save', args.save);
+        return args.engine === 'model' ? await modelTrainCommand(args, io) : await trainCommand(args, io);
+      case 'gradient':
+        return await gradientCommand(args, io);
+      case 'predict':
+        return await predictCommand(args, io);
+      case 'evaluate':
+        return await evaluateCommand(args, io);
     }
-    if (args.command === 'convert') return await convertCommand(args, io);
-    return args.command === 'train' ? await trainCommand(args, io) : await gradientCommand(args, io);
   } catch (e) {
-    if (e instanceof UsageError || e instanceof DataError || e instanceof RangeError) {
-      io.err(`nabla: ${e.message}`);
-      return 2;
-    }
-    io.err(`nabla: ${(e as Error).stack ?? e}`);
-    return 1;
+    return reportError(e, io);
   }
+}
+
+/** Bad input (a flag, a data file, a model file: RangeError is what validators throw) is exit 2. */
+export function reportError(e: unknown, io: Io, debug = process.env.NABLA_DEBUG === '1'): number {
+  const known = e instanceof UsageError || e instanceof DataError || e instanceof RangeError;
+  const message = e instanceof Error ? e.message : String(e);
+  if (known) {
+    io.err(`nabla: ${message}`);
+    if (debug && e instanceof Error && e.stack) io.err(e.stack);
+    return 2;
+  }
+  const first = message.split('\n')[0] || (e instanceof Error ? e.name : 'error');
+  if (debug) io.err(`nabla: ${e instanceof Error && e.stack ? e.stack : message}`);
+  else io.err(`nabla: ${first} (internal error; NABLA_DEBUG=1 prints the details)`);
+  return 1;
 }
 
 const stdio: Io = {
@@ -48,5 +58,12 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/^.*\//,
 }
 
 export async function runFromBin(): Promise<void> {
+  // A failure outside main's await chain (a stray rejection from the GPU page) is still one line, exit 1.
+  const last = (e: unknown) => {
+    process.exitCode = reportError(e, stdio) || 1;
+    process.exit();
+  };
+  process.on('uncaughtException', last);
+  process.on('unhandledRejection', last);
   process.exitCode = await main(process.argv.slice(2), stdio);
 }

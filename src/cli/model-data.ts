@@ -1,7 +1,10 @@
-// Table -> ModelData for the model commands: class labels (numbers or strings) mapped to indices, and
-// feature standardization. Builds on selectLinearData (same missing/invalid-value rules and messages).
-import type { Table } from '../data/table.ts';
-import { selectLinearData, type InvalidPolicy } from '../data/select.ts';
+// A data file -> ModelData for train --model, predict and evaluate, through the same sources as every
+// other command (src/data/source.ts: CSV, JSON, Parquet, Arrow, raw), so every format, the --on-invalid
+// policy and the errors naming file, line/row and column are the same. Class labels (numbers or
+// strings) become indices through a LabelCoder; predict reads the features only.
+import { openSource, readAllChunks } from '../data/source.ts';
+import { LabelCoder } from '../data/labels.ts';
+import type { InvalidPolicy } from '../data/select.ts';
 import { DataError } from '../data/errors.ts';
 import type { ModelData } from '../models/network.ts';
 
@@ -10,61 +13,33 @@ export interface ModelSelection {
   features: string[];
   rows: number;
   droppedRows: number;
+  /** Class labels by index, or null for a number target (or none). */
+  classes: string[] | null;
 }
 
-const MISSING = /^\s*(|na|nan|null)\s*$/i;
+export interface ModelDataOptions {
+  /** null: no target (predict); y is then empty. */
+  target: string | null;
+  features?: string[];
+  /**
+   * How the target is read: null, a number; 'learn', class labels found in the data (sorted); a list,
+   * exactly these classes in this order (a saved model's, or --classes): another label is an error.
+   */
+  classes: null | 'learn' | readonly string[];
+  invalid: InvalidPolicy;
+}
 
-/** Distinct target values in a stable order: numerically when all are numbers, else as strings. */
-export function classLabels(table: Table, target: string): string[] {
-  const col = table.columns.indexOf(target);
-  if (col < 0) throw new DataError('no such target column', { file: table.file, column: target });
-  const seen = new Set<string>();
-  for (let r = 0; r < table.rowCount; r++) {
-    const v = table.cell(r, col);
-    if (v === null || v === undefined || (typeof v === 'string' && MISSING.test(v))) continue;
-    seen.add(String(v).trim());
+export async function loadModelData(path: string, o: ModelDataOptions): Promise<ModelSelection> {
+  const labels = o.classes === null || o.target === null ? undefined : new LabelCoder(o.classes === 'learn' ? undefined : o.classes);
+  const source = await openSource(path, { target: o.target, features: o.features, invalid: o.invalid, labels });
+  const all = await readAllChunks(source);
+  const classes = labels ? labels.reindex(all.y) : null;
+  if (classes && o.classes === 'learn' && classes.length < 2) {
+    throw new DataError(`the target holds ${classes.length === 1 ? `one class only (${JSON.stringify(classes[0])})` : 'no class'}; a classifier needs at least 2`, {
+      file: path, column: o.target!,
+    });
   }
-  const labels = [...seen];
-  const numeric = labels.every((l) => Number.isFinite(Number(l)));
-  return numeric ? labels.sort((a, b) => Number(a) - Number(b)) : labels.sort();
-}
-
-/** A view of the table whose target column holds class indices (labels not in `classes` are an error). */
-function withClassIndices(table: Table, target: string, classes: string[]): Table {
-  const col = table.columns.indexOf(target);
-  const index = new Map(classes.map((c, k) => [c, k]));
-  return {
-    ...table,
-    cell(row, c) {
-      const v = table.cell(row, c);
-      if (c !== col || v === null || v === undefined || (typeof v === 'string' && MISSING.test(v))) return v;
-      const k = index.get(String(v).trim());
-      if (k === undefined) {
-        const line = table.lineOf(row);
-        throw new DataError(`class ${JSON.stringify(v)} is not one the model knows (${classes.join(', ')})`, line === null ? { file: table.file, element: row, column: target } : { file: table.file, line, column: target });
-      }
-      return String(k);
-    },
-  } as Table;
-}
-
-/** A view with a constant target column appended (predict: no target needed). */
-function withDummyTarget(table: Table, name: string): Table {
-  const col = table.columns.length;
-  return { ...table, columns: [...table.columns, name], cell: (row, c) => (c === col ? '0' : table.cell(row, c)) } as Table;
-}
-
-export function selectModelData(table: Table, o: { target: string | null; features?: string[]; classes: string[] | null; invalid: InvalidPolicy }): ModelSelection {
-  let t = table;
-  let target = o.target;
-  if (target === null) {
-    target = '\u0000target';
-    t = withDummyTarget(table, target);
-  } else if (o.classes) {
-    t = withClassIndices(table, target, o.classes);
-  }
-  const s = selectLinearData(t, { target, features: o.features, invalid: o.invalid });
-  return { data: s.data, features: s.features, rows: s.rows, droppedRows: s.droppedRows };
+  return { data: { x: all.x, y: all.y, n: all.n, d: all.d }, features: source.features, rows: all.n, droppedRows: all.droppedRows, classes };
 }
 
 export function fitFeatureScaling(data: ModelData): { mean: number[]; std: number[] } {

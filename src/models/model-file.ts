@@ -1,7 +1,7 @@
 // The saved model (`--save model.json`): configuration, parameters, optimizer state, feature
 // standardization and class mapping, with a format version. Written to a temporary file and renamed,
 // so that a crash never leaves a half-written model where a good one was.
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { validateNetwork, validateTheta, type NetworkConfig } from './network.ts';
 import { validateOptimizer, type OptimizerConfig } from '../optim/config.ts';
 import { validateSchedule, type Schedule } from '../optim/schedule.ts';
@@ -44,8 +44,13 @@ export function snapshotOfSaved(s: SavedModel): ModelSnapshot {
 export async function saveModel(path: string, model: SavedModel): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
   // JSON numbers round-trip float64 exactly, which makes --resume bit-exact.
-  await writeFile(tmp, `${JSON.stringify(model)}\n`);
-  await rename(tmp, path);
+  try {
+    await writeFile(tmp, `${JSON.stringify(model)}\n`);
+    await rename(tmp, path);
+  } catch (e) {
+    await unlink(tmp).catch(() => {});
+    throw e;
+  }
 }
 
 export async function loadModel(path: string): Promise<SavedModel> {

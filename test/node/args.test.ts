@@ -15,9 +15,10 @@ function usageErrorOf(argv: string[]): UsageError {
 describe('parseCli: accepted input', () => {
   it('train defaults', () => {
     const a = parseCli(['train']) as TrainArgs;
+    // Defaults that differ between the linear engine and the model trainer (lr, tol, seed) stay unset here.
     expect(a).toEqual({
       command: 'train', data: null, target: 'y', device: 'auto', onInvalid: 'drop-missing', json: false,
-      lr: 0.1, epochs: 1000, tol: 1e-6, standardize: true, batchSize: undefined, seed: 0, stream: false,
+      model: 'linear', engine: 'linear', epochs: 1000, standardize: true, stream: false, given: [],
     });
     expect('features' in a).toBe(false);
   });
@@ -29,7 +30,8 @@ describe('parseCli: accepted input', () => {
     ]) as TrainArgs;
     expect(a).toEqual({
       command: 'train', data: 'd.csv', target: 'price', features: ['a', 'b', 'c'], device: 'cpu', onInvalid: 'drop-missing', json: true,
-      lr: 0.05, epochs: 20, tol: 1e-9, standardize: false, batchSize: undefined, seed: 0, stream: false,
+      model: 'linear', engine: 'linear', lr: 0.05, epochs: 20, tol: 1e-9, standardize: false, stream: false,
+      given: ['data', 'target', 'features', 'lr', 'epochs', 'tol', 'no-standardize', 'device', 'json'],
     });
   });
 
@@ -61,10 +63,25 @@ describe('parseCli: accepted input', () => {
     expect(() => parseCli(['train', '--chunk-mb', '-1'])).toThrow(/--chunk-mb/);
   });
 
-  it('help', () => {
-    for (const argv of [[], ['help'], ['--help'], ['-h'], ['train', '--help'], ['gradient', '-h']]) {
+  it('help: general, and per command', () => {
+    for (const argv of [[], ['help'], ['--help'], ['-h']]) {
       expect(parseCli(argv), JSON.stringify(argv)).toEqual({ command: 'help' });
     }
+    for (const [argv, topic] of [[['train', '--help'], 'train'], [['gradient', '-h'], 'gradient'], [['help', 'predict'], 'predict'],
+      [['convert', '--help'], 'convert'], [['evaluate', '--data', 'x.csv', '--help'], 'evaluate']] as const) {
+      expect(parseCli([...argv]), JSON.stringify(argv)).toEqual({ command: 'help', topic });
+    }
+    expect(() => parseCli(['help', 'fit'])).toThrow(/help: expected one of train/);
+  });
+
+  it('the model trainer is chosen by the model or by a flag only it implements', () => {
+    expect((parseCli(['train', '--model', 'linear']) as TrainArgs).engine).toBe('linear');
+    for (const extra of [['--model', 'mlp'], ['--optimizer', 'adam'], ['--schedule', 'cosine:10'], ['--save', 'm.json'], ['--weight-decay', '0.1']]) {
+      const a = parseCli(['train', '--data', 'd.csv', '--target', 'y', ...extra]) as TrainArgs;
+      expect(a.engine, extra.join(' ')).toBe('model');
+    }
+    const r = parseCli(['train', '--data', 'd.csv', '--resume', 'm.json', '--epochs', '5']) as TrainArgs;
+    expect([r.engine, r.resume, r.target]).toEqual(['model', 'm.json', undefined]);
   });
 });
 
@@ -98,7 +115,27 @@ describe('parseCli: each validation error is a UsageError naming its argument', 
     ['--data required for gradient', ['gradient', '--weights', '1', '--bias', '0'], /--data\b.*gradient/],
     ['--data empty', ['train', '--data', '', '--target', 'y'], /--data\b/],
     ['unknown command', ['fit', '--data', 'd.csv'], /unknown command "fit"/],
-    ['unknown option', ['train', '--bogus'], /unknown option --bogus/],
+    ['unknown option', ['train', '--bogus'], /train: unknown flag --bogus/],
+    ['a flag given twice', ['train', '--lr', '0.1', '--lr', '0.2'], /--lr: given more than once/],
+    ['a flag of another command', ['predict', '--model', 'm.json', '--data', 'd.csv', '--device', 'cpu'], /predict: unknown flag --device/],
+    ['--classes was parsed and unused: now it is checked', ['train', '--data', 'd.csv', '--target', 'y', '--classes', 'a,b'], /--classes: applies to classifiers/],
+    ['--classes for logistic: exactly 2', ['train', '--data', 'd.csv', '--target', 'y', '--model', 'logistic', '--classes', 'a,b,c'], /--classes: .*exactly 2/],
+    ['--hidden without mlp', ['train', '--data', 'd.csv', '--target', 'y', '--model', 'softmax', '--hidden', '8'], /--hidden: applies to --model mlp only/],
+    ['--activation without mlp', ['train', '--data', 'd.csv', '--target', 'y', '--model', 'logistic', '--activation', 'tanh'], /--activation: applies to --model mlp/],
+    ['--momentum without a momentum optimizer', ['train', '--data', 'd.csv', '--target', 'y', '--model', 'mlp', '--momentum', '0.5'], /--momentum: applies to --optimizer momentum or nesterov/],
+    ['--tol with --batch-size', ['train', '--tol', '1e-3', '--batch-size', '8'], /--tol: .*--batch-size/],
+    ['--stream with a model', ['train', '--data', 'd.csv', '--target', 'y', '--model', 'mlp', '--stream'], /--stream: .*--model mlp/],
+    ['--stream with --save', ['train', '--data', 'd.csv', '--target', 'y', '--save', 'm.json', '--stream'], /--stream: .*--save/],
+    ['--stream on the CPU', ['train', '--data', 'd.csv', '--target', 'y', '--stream', '--device', 'cpu'], /--stream: .*--device cpu/],
+    ['--stream with --batch-size', ['train', '--data', 'd.csv', '--target', 'y', '--stream', '--batch-size', '8'], /--stream: trains full-batch/],
+    ['--chunk-mb on the CPU', ['train', '--chunk-mb', '1', '--device', 'cpu'], /--chunk-mb: .*--device cpu/],
+    ['--chunk-mb with a model', ['train', '--data', 'd.csv', '--target', 'y', '--model', 'logistic', '--chunk-mb', '1'], /--chunk-mb: .*--model logistic/],
+    ['a model without --data', ['train', '--model', 'softmax'], /--data: required for train with --model/],
+    ['--target without --data', ['train', '--target', 'y'], /--target: needs --data/],
+    ['--model unknown', ['train', '--model', 'tree'], /--model: expected linear, logistic, softmax, mlp, got "tree"/],
+    ['predict without --model', ['predict', '--data', 'd.csv'], /--model: required for predict/],
+    ['evaluate without --data', ['evaluate', '--model', 'm.json'], /--data: required for evaluate/],
+    ['convert without OUT', ['convert', 'in.csv', '--target', 'y'], /convert: expected IN and OUT\.f32/],
     ['option of the other command', ['gradient', '--data', 'd.csv', '--target', 'y', '--lr', '0.1'], /--lr\b/],
     ['option without its value', ['train', '--lr'], /--lr\b/],
     ['a positional argument', ['train', 'extra.csv'], /extra\.csv/],

@@ -2,13 +2,26 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { evaluateCommand, modelTrainCommand, predictCommand } from '../../src/cli/model-commands.ts';
+import { main } from '../../src/cli/main.ts';
 import { makeXor } from '../model-data.ts';
 
 function io() {
   const out: string[] = [];
   const err: string[] = [];
   return { io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t) }, out, err };
+}
+
+// Each command through main, the one entry (parse, validate, run, map errors to exit codes).
+const modelTrainCommand = (argv: string[], o: ReturnType<typeof io>['io']) => main(['train', ...argv], o);
+const predictCommand = (argv: string[], o: ReturnType<typeof io>['io']) => main(['predict', ...argv], o);
+const evaluateCommand = (argv: string[], o: ReturnType<typeof io>['io']) => main(['evaluate', ...argv], o);
+
+/** The exit code must be 2 and stderr one line matching `pattern`. */
+async function refused(run: (o: ReturnType<typeof io>['io']) => Promise<number>, pattern: RegExp): Promise<void> {
+  const r = io();
+  expect(await run(r.io)).toBe(2);
+  expect(r.out).toEqual([]);
+  expect(r.err.join('\n')).toMatch(pattern);
 }
 
 function xorCsv(dir: string): string {
@@ -60,13 +73,13 @@ describe('model CLI commands (CPU path)', () => {
   });
 
   it('names bad arguments', async () => {
-    await expect(modelTrainCommand([...args, '--optimizer', 'lion'], io().io)).rejects.toThrow(/--optimizer/);
-    await expect(modelTrainCommand([...args, '--hidden', '4,x'], io().io)).rejects.toThrow(/--hidden/);
-    await expect(modelTrainCommand([...args, '--schedule', 'cosine'], io().io)).rejects.toThrow(/--schedule/);
-    await expect(predictCommand(['--data', data], io().io)).rejects.toThrow(/--model/);
+    await refused((o) => modelTrainCommand([...args, '--optimizer', 'lion'], o), /--optimizer/);
+    await refused((o) => modelTrainCommand([...args, '--hidden', '4,x'], o), /--hidden/);
+    await refused((o) => modelTrainCommand([...args, '--schedule', 'cosine'], o), /--schedule/);
+    await refused((o) => predictCommand(['--data', data], o), /--model/);
     const bogus = join(dir, 'bogus.json');
     writeFileSync(bogus, '{"format":"nabla-model","version":99}');
-    await expect(predictCommand(['--model', bogus, '--data', data], io().io)).rejects.toThrow(/version/);
+    await refused((o) => predictCommand(['--model', bogus, '--data', data], o), /version/);
     expect(existsSync(join(dir, 'never.json'))).toBe(false);
   });
 
@@ -84,8 +97,7 @@ describe('model CLI commands (CPU path)', () => {
     expect(await modelTrainCommand(['--data', data, '--device', 'cpu', '--resume', half, '--epochs', '40', '--save', half, '--json'], r.io)).toBe(0);
     expect(JSON.parse(r.out[0]).updates).toBe(160);
     expect(JSON.parse(readFileSync(half, 'utf8')).parameters).toEqual(JSON.parse(readFileSync(whole, 'utf8')).parameters);
-    await expect(modelTrainCommand(['--data', data, '--device', 'cpu', '--resume', half, '--epochs', '50', '--batch-size', '8'], io().io))
-      .rejects.toThrow(/--batch-size: .*trained with --batch-size 12/);
+    await refused((o) => modelTrainCommand(['--data', data, '--device', 'cpu', '--resume', half, '--epochs', '50', '--batch-size', '8'], o), /--batch-size 8: .*trained with --batch-size 12/);
     // A batch of all the rows (or more) is the full batch.
     const full = io();
     await modelTrainCommand([...args, '--device', 'cpu', '--batch-size', '999', '--epochs', '5', '--json'], full.io);
@@ -99,8 +111,8 @@ describe('model CLI commands (CPU path)', () => {
     expect(report.stopReason).toBe('tolerance');
     expect(report.updates).toBeLessThan(5000);
     expect(report.gradNorm).toBeLessThanOrEqual(0.05);
-    await expect(modelTrainCommand([...args, '--device', 'cpu', '--tol', '0.05', '--batch-size', '8'], io().io)).rejects.toThrow(/--tol: applies to full-batch/);
-    await expect(modelTrainCommand([...args, '--device', 'cpu', '--tol=-1'], io().io)).rejects.toThrow(/--tol: expected a non-negative number/);
-    await expect(modelTrainCommand([...args, '--device', 'cpu', '--batch-size', '0'], io().io)).rejects.toThrow(/--batch-size: expected a positive integer/);
+    await refused((o) => modelTrainCommand([...args, '--device', 'cpu', '--tol', '0.05', '--batch-size', '8'], o), /--tol: applies to full-batch/);
+    await refused((o) => modelTrainCommand([...args, '--device', 'cpu', '--tol=-1'], o), /--tol: expected a non-negative number/);
+    await refused((o) => modelTrainCommand([...args, '--device', 'cpu', '--batch-size', '0'], o), /--batch-size: expected a positive integer/);
   });
 });

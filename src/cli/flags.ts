@@ -1,0 +1,112 @@
+// Every flag of every subcommand, in one table: the parser (args.ts) accepts exactly these per command,
+// and the help (`nabla help CMD`, `nabla CMD --help`) is written from them, so the two cannot disagree.
+
+export const COMMANDS = ['train', 'gradient', 'predict', 'evaluate', 'convert'] as const;
+export type Command = (typeof COMMANDS)[number];
+
+/** Where training or a gradient runs. One list: a new device is added here (and in backend.ts). */
+export const DEVICES = ['auto', 'gpu', 'cpu'] as const;
+export type DeviceChoice = (typeof DEVICES)[number];
+
+export const MODEL_KINDS = ['linear', 'logistic', 'softmax', 'mlp'] as const;
+
+export interface FlagSpec {
+  type: 'string' | 'boolean';
+  /** Placeholder shown in the help, e.g. FILE. */
+  value?: string;
+  help: string;
+}
+
+const data: FlagSpec = { type: 'string', value: 'FILE', help: 'data file: .csv, .json, .parquet, .arrow/.arrows/.feather or .f32' };
+const target: FlagSpec = { type: 'string', value: 'COL', help: 'target column (numbers; class labels for logistic, softmax, mlp)' };
+const features: FlagSpec = { type: 'string', value: 'A,B,...', help: 'feature columns, in this order (default: every other numeric column)' };
+const onInvalid: FlagSpec = {
+  type: 'string', value: 'POLICY',
+  help: 'drop-missing (default: drop rows with an empty/NA/null/NaN cell, an infinite value is an error), drop (infinite too), error',
+};
+const device: FlagSpec = { type: 'string', value: DEVICES.join('|'), help: 'where to compute (default auto: a hardware GPU, else the CPU)' };
+const json: FlagSpec = { type: 'boolean', help: 'print one JSON object on stdout' };
+const help: FlagSpec = { type: 'boolean', help: 'this help' };
+const chunkMb: FlagSpec = { type: 'string', value: 'M', help: 'GPU data chunk size in MiB (default: the adapter\'s storage-binding limit; 64 with --stream)' };
+
+/** Flags per command, in help order. */
+export const FLAGS: Record<Command, Record<string, FlagSpec>> = {
+  train: {
+    data: { ...data, help: `${data.help} (default: a built-in example y = 3x + 2 + noise, linear model only)` },
+    target, features,
+    model: { type: 'string', value: MODEL_KINDS.join('|'), help: 'the model (default linear)' },
+    hidden: { type: 'string', value: 'N,N,...', help: 'mlp: hidden layer widths (default 64)' },
+    activation: { type: 'string', value: 'relu|tanh|sigmoid', help: 'mlp: hidden activation (default relu)' },
+    classes: { type: 'string', value: 'L1,L2,...', help: 'logistic, softmax, mlp: the class labels in index order (default: the labels found, sorted); a row with another label is an error' },
+    optimizer: { type: 'string', value: 'sgd|momentum|nesterov|adam|adamw', help: 'update rule (default sgd)' },
+    lr: { type: 'string', value: 'η', help: 'learning rate (default 0.1; 0.01 for adam and adamw)' },
+    'weight-decay': { type: 'string', value: 'λ', help: 'L2 penalty (decoupled decay for adamw); default 0' },
+    momentum: { type: 'string', value: 'μ', help: 'momentum and nesterov: the coefficient (default 0.9)' },
+    schedule: { type: 'string', value: 'S', help: 'learning-rate schedule: constant | step:E:G | cosine:T[:MIN], then optionally ,warmup:W' },
+    epochs: { type: 'string', value: 'N', help: 'passes over the data (default 1000); with --resume, the total to reach' },
+    'batch-size': { type: 'string', value: 'B', help: 'rows per update, in an order shuffled per epoch from --seed (default: full batch)' },
+    tol: { type: 'string', value: 'T', help: 'full batch: stop once |grad J| <= T (default 1e-6 for the linear model, off for the others)' },
+    seed: { type: 'string', value: 'S', help: 'seeds the batch order and initial weights (default 0 for the linear model, 1 for the others)' },
+    'no-standardize': { type: 'boolean', help: 'train on the features (and linear target) as they are' },
+    save: { type: 'string', value: 'F.json', help: 'write the trained model (and optimizer state) to F.json' },
+    resume: { type: 'string', value: 'F.json', help: 'continue a saved model exactly; flags that contradict it are refused' },
+    stream: { type: 'boolean', help: 'linear model on the GPU: read the file chunk by chunk for every evaluation (full batch)' },
+    'chunk-mb': chunkMb,
+    'on-invalid': onInvalid, device, json, help,
+  },
+  gradient: {
+    data, target, features,
+    weights: { type: 'string', value: 'w1,w2,...', help: 'the linear model\'s weights, one per feature' },
+    bias: { type: 'string', value: 'b', help: 'the bias' },
+    'chunk-mb': chunkMb,
+    'on-invalid': onInvalid, device, json, help,
+  },
+  predict: {
+    model: { type: 'string', value: 'F.json', help: 'a model written by train --save' },
+    data: { ...data, help: `${data.help}; it needs the model's feature columns` },
+    'on-invalid': onInvalid, json, help,
+  },
+  evaluate: {
+    model: { type: 'string', value: 'F.json', help: 'a model written by train --save' },
+    data, target: { ...target, help: 'target column (default: the saved model\'s)' },
+    'on-invalid': onInvalid, json, help,
+  },
+  convert: {
+    target: { ...target, help: 'target column (numbers)' }, features, 'on-invalid': onInvalid, json, help,
+  },
+};
+
+const SYNOPSIS: Record<Command, string> = {
+  train: 'nabla train [--data FILE --target COL] [--model linear|logistic|softmax|mlp] [options]',
+  gradient: 'nabla gradient --data FILE --target COL --weights w1,w2,... --bias b [options]',
+  predict: 'nabla predict --model F.json --data FILE [--json]',
+  evaluate: 'nabla evaluate --model F.json --data FILE [--target COL] [--json]',
+  convert: 'nabla convert IN OUT.f32 --target COL [--features A,B,...] [--on-invalid POLICY] [--json]',
+};
+
+const SUMMARY: Record<Command, string> = {
+  train: 'fit a model by gradient descent on the GPU (WebGPU) or the CPU',
+  gradient: 'the loss J and its gradient for given linear weights',
+  predict: 'one prediction per kept row (a class label for classifiers)',
+  evaluate: 'MSE and R² for regression; accuracy, log-loss and confusion for classifiers',
+  convert: 'rewrite any supported file as nabla\'s raw .f32 format (written to a temporary file, then renamed)',
+};
+
+export const USAGE = `nabla: gradients of a loss over a dataset, on the GPU (WebGPU) or the CPU
+
+Usage:
+${COMMANDS.map((c) => `  ${SYNOPSIS[c]}`).join('\n')}
+
+Commands:
+${COMMANDS.map((c) => `  ${c.padEnd(9)} ${SUMMARY[c]}`).join('\n')}
+
+\`nabla help COMMAND\` or \`nabla COMMAND --help\` lists a command's flags. Exit codes: 0 ok, 2 bad input
+(the message names the flag, file, line or column), 3 training diverged, 1 anything else.`;
+
+export function commandHelp(command: Command): string {
+  const flags = Object.entries(FLAGS[command]).map(([name, spec]) => {
+    const left = `  --${name}${spec.value ? ` ${spec.value}` : ''}`;
+    return left.length < 28 ? `${left.padEnd(28)}${spec.help}` : `${left}\n${' '.repeat(28)}${spec.help}`;
+  });
+  return `${SYNOPSIS[command]}\n\n${SUMMARY[command]}.\n\nFlags:\n${flags.join('\n')}`;
+}

@@ -1,0 +1,52 @@
+// `train --resume F.json` continues a saved run exactly, so every flag that would change the model, its
+// data columns or its training is refused when it disagrees with the saved value (a flag that agrees is
+// accepted). What legitimately changes on a resume is allowed: --epochs, --data, --target, --device,
+// --save, --tol, --on-invalid, --json.
+import type { SavedModel } from '../models/model-file.ts';
+import type { NetworkConfig } from '../models/network.ts';
+import { UsageError, type TrainArgs } from './args.ts';
+
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function describeHead(c: NetworkConfig): string {
+  return c.kind === 'mlp' ? `mlp ${[c.inputs, ...c.hidden, c.outputs].join('-')} (${c.activation})` : c.kind;
+}
+
+/** Throws a UsageError naming the first flag of `args` that contradicts `saved` (read from `file`). */
+export function checkResumeFlags(args: TrainArgs, saved: SavedModel, file: string): void {
+  const given = new Set(args.given);
+  const c = saved.model;
+  const t = saved.training;
+  const refuse = (flag: string, asked: string, has: string) => {
+    throw new UsageError(`--${flag}${asked ? ` ${asked}` : ''}: ${file} was trained with ${has}; a resume continues the saved run (drop --${flag}, or train anew without --resume)`);
+  };
+  if (given.has('model') && args.model !== c.kind) refuse('model', args.model, `--model ${describeHead(c)}`);
+  if (given.has('hidden') && (c.kind !== 'mlp' || !same(args.hidden, c.hidden))) {
+    refuse('hidden', args.hidden!.join(','), c.kind === 'mlp' ? `--hidden ${c.hidden.join(',')}` : `--model ${c.kind} (no hidden layers)`);
+  }
+  if (given.has('activation') && (c.kind !== 'mlp' || args.activation !== c.activation)) {
+    refuse('activation', args.activation!, c.kind === 'mlp' ? `--activation ${c.activation}` : `--model ${c.kind} (no activation)`);
+  }
+  if (given.has('classes') && !same(args.classes, saved.classes)) {
+    refuse('classes', args.classes!.join(','), saved.classes ? `the classes ${saved.classes.join(',')}` : 'a regression target (no classes)');
+  }
+  if (given.has('features') && !same(args.features, saved.features)) refuse('features', args.features!.join(','), `--features ${saved.features.join(',')}`);
+  if (given.has('no-standardize') && saved.standardization !== null) refuse('no-standardize', '', 'standardized features');
+  if (given.has('optimizer') && args.optimizer !== t.optimizer.kind) refuse('optimizer', args.optimizer!, `--optimizer ${t.optimizer.kind}`);
+  if (given.has('weight-decay') && args.weightDecay !== t.optimizer.weightDecay) {
+    refuse('weight-decay', String(args.weightDecay), `--weight-decay ${t.optimizer.weightDecay}`);
+  }
+  if (given.has('momentum')) {
+    if (t.optimizer.kind !== 'momentum' && t.optimizer.kind !== 'nesterov') refuse('momentum', String(args.momentum), `--optimizer ${t.optimizer.kind} (no momentum)`);
+    if (args.momentum !== t.optimizer.momentum) refuse('momentum', String(args.momentum), `--momentum ${t.optimizer.momentum}`);
+  }
+  if (given.has('lr') && args.lr !== t.lr) refuse('lr', String(args.lr), `--lr ${t.lr}`);
+  if (given.has('schedule') && !same(args.schedule, t.schedule)) refuse('schedule', JSON.stringify(args.schedule), `the schedule ${JSON.stringify(t.schedule)}`);
+  if (given.has('seed') && args.seed !== t.seed) refuse('seed', String(args.seed), `--seed ${t.seed}`);
+  const savedBatch = t.batchSize ?? null;
+  if (given.has('batch-size') && args.batchSize !== savedBatch) {
+    refuse('batch-size', String(args.batchSize), savedBatch === null ? 'full batches' : `--batch-size ${savedBatch}`);
+  }
+}
