@@ -1,6 +1,7 @@
 // End to end: `node bin/nabla.mjs ...` as a user runs it, on the CPU path (the GPU path is covered by the
 // browser project). Checks stdout, stderr and the exit code of each run.
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync, rmSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { readTable } from '../../src/data/table.ts';
@@ -242,6 +243,44 @@ describe('bad input: exit code 2, nothing on stdout, stderr says where', () => {
       for (const p of patterns) expect(run.stderr).toMatch(p);
       // A user error is a message, not a crash.
       expect(run.stderr).not.toMatch(/^\s+at /m);
+    }, TIMEOUT_MS);
+  }
+});
+
+describe('one parser: help, unknown and conflicting flags, output paths, no stack traces', () => {
+  it('nabla help lists the commands; help COMMAND and COMMAND --help list its flags', async () => {
+    const all = await nabla('help');
+    expect(all.code).toBe(0);
+    for (const c of ['train', 'gradient', 'predict', 'evaluate', 'convert']) expect(all.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
+    const a = await nabla('help', 'train');
+    const b = await nabla('train', '--help');
+    expect([a.code, b.code]).toEqual([0, 0]);
+    expect(a.stdout).toBe(b.stdout);
+    for (const flag of ['--resume F.json', '--classes', '--stream', '--on-invalid POLICY']) expect(a.stdout).toContain(flag);
+    const p = await nabla('predict', '-h');
+    expect(p.stdout).toContain('--model F.json');
+    expect(p.stdout).not.toContain('--device');
+  }, TIMEOUT_MS);
+
+  const refusals: Array<[string, string[], RegExp]> = [
+    ['an unknown flag', ['train', '--learning-rate', '0.1'], /train: unknown flag --learning-rate/],
+    ['a flag of another command', ['gradient', '--data', fixture('good.csv'), '--target', 'y', '--weights', '1,1', '--bias', '0', '--epochs', '3'], /gradient: unknown flag --epochs/],
+    ['a flag given twice', ['train', '--epochs', '3', '--epochs', '4'], /--epochs: given more than once/],
+    ['a flag that does not apply to the model', ['train', '--data', fixture('good.csv'), '--target', 'y', '--model', 'linear', '--classes', 'a,b'], /--classes: applies to classifiers/],
+    ['--save into a missing folder, before any training', ['train', '--data', fixture('good.csv'), '--target', 'y', '--save', 'test/no-such-folder/m.json'],
+      /--save: cannot write "test\/no-such-folder\/m\.json": the folder "test\/no-such-folder" does not exist/],
+    ['convert OUT into a missing folder', ['convert', fixture('good.csv'), 'test/no-such-folder/x.f32', '--target', 'y'], /convert OUT: cannot write .*does not exist/],
+    ['convert OUT that is a folder', ['convert', fixture('good.csv'), 'test/fixtures/folder.f32', '--target', 'y'], /convert OUT: cannot write "test\/fixtures\/folder\.f32": it is a folder/],
+  ];
+  beforeAll(() => mkdirSync(`${ROOT}/test/fixtures/folder.f32`, { recursive: true }));
+  afterAll(() => rmSync(`${ROOT}/test/fixtures/folder.f32`, { recursive: true, force: true }));
+  for (const [name, args, pattern] of refusals) {
+    it(`${name}: exit 2, one line naming it, nothing on stdout`, async () => {
+      const run = await nabla(...args, ...(args[0] === 'convert' ? [] : ['--device', 'cpu']));
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toMatch(pattern);
+      expect(run.stderr.trim().split('\n')).toHaveLength(1); // no progress: refused before any work
     }, TIMEOUT_MS);
   }
 });

@@ -116,3 +116,93 @@ describe('model CLI commands (CPU path)', () => {
     await refused((o) => modelTrainCommand([...args, '--device', 'cpu', '--batch-size', '0'], o), /--batch-size: expected a positive integer/);
   });
 });
+
+describe('--resume refuses flags that contradict the saved model', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nabla-resume-'));
+  const data = xorCsv(dir);
+  const saved = join(dir, 'r.json');
+  const base = ['--data', data, '--target', 'label', '--device', 'cpu'];
+
+  it('saves a model to resume', async () => {
+    const t = io();
+    expect(await modelTrainCommand([...base, '--model', 'mlp', '--hidden', '6', '--activation', 'tanh', '--optimizer', 'momentum', '--momentum', '0.8',
+      '--lr', '0.05', '--schedule', 'cosine:40', '--weight-decay', '0.001', '--seed', '3', '--epochs', '10', '--save', saved, '--json'], t.io)).toBe(0);
+  });
+
+  const cases: Array<[string[], RegExp]> = [
+    [['--lr', '0.5'], /--lr 0\.5: .*r\.json was trained with --lr 0\.05; a resume continues/],
+    [['--optimizer', 'adam'], /--optimizer adam: .*trained with --optimizer momentum/],
+    [['--momentum', '0.9'], /--momentum 0\.9: .*trained with --momentum 0\.8/],
+    [['--weight-decay', '0'], /--weight-decay 0: .*trained with --weight-decay 0\.001/],
+    [['--schedule', 'constant'], /--schedule .*constant.*trained with the schedule .*cosine/],
+    [['--model', 'softmax'], /--model softmax: .*trained with --model mlp 2-6-2 \(tanh\)/],
+    [['--hidden', '8'], /--hidden 8: .*trained with --hidden 6/],
+    [['--activation', 'relu'], /--activation relu: .*trained with --activation tanh/],
+    [['--features', 'b,a'], /--features b,a: .*trained with --features a,b/],
+    [['--no-standardize'], /--no-standardize: .*trained with standardized features/],
+    [['--seed', '4'], /--seed 4: .*trained with --seed 3/],
+    [['--classes', 'yes,no'], /--classes yes,no: .*trained with the classes no,yes/],
+    [['--batch-size', '8'], /--batch-size 8: .*trained with full batches/],
+  ];
+  for (const [flags, pattern] of cases) {
+    it(`refuses ${flags.join(' ')}`, async () => {
+      await refused((o) => modelTrainCommand([...base, '--resume', saved, '--epochs', '20', ...flags], o), pattern);
+    });
+  }
+
+  it('accepts flags that agree with the saved model, and those a resume may change', async () => {
+    const next = join(dir, 'next.json');
+    const t = io();
+    expect(await modelTrainCommand([...base, '--resume', saved, '--lr', '0.05', '--optimizer', 'momentum', '--hidden', '6', '--model', 'mlp',
+      '--epochs', '20', '--save', next, '--json', '--on-invalid', 'error'], t.io), t.err.join('\n')).toBe(0);
+    expect(JSON.parse(t.out[0])).toMatchObject({ model: 'mlp', epochs: 20 });
+  });
+});
+
+describe('--classes, output paths, predict columns, internal errors', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nabla-classes-'));
+  const data = xorCsv(dir);
+  const base = ['--data', data, '--target', 'label', '--device', 'cpu', '--epochs', '3', '--json'];
+
+  it('--classes fixes the classes and their order (a class absent from the data is allowed)', async () => {
+    const t = io();
+    expect(await modelTrainCommand([...base, '--model', 'softmax', '--classes', 'yes,no,maybe'], t.io)).toBe(0);
+    const r = JSON.parse(t.out[0]);
+    expect(r.classes).toEqual(['yes', 'no', 'maybe']);
+    expect(r.metrics.confusion).toHaveLength(3);
+    expect(r.parameters).toHaveLength(3 * 3); // softmax: K (d + 1)
+  });
+
+  it('--classes refuses a label it does not list, naming file, line and column', async () => {
+    await refused((o) => modelTrainCommand([...base, '--model', 'softmax', '--classes', 'yes,maybe'], o), /xor\.csv line \d+, column "label": class "no" is not one the model knows \(yes, maybe\)/);
+  });
+
+  it('--save into a missing folder is refused before the data is read or anything trains', async () => {
+    const r = io();
+    expect(await modelTrainCommand([...base, '--model', 'mlp', '--save', join(dir, 'nope', 'm.json')], r.io)).toBe(2);
+    expect(r.out).toEqual([]);
+    expect(r.err).toEqual([`nabla: --save: cannot write "${join(dir, 'nope', 'm.json')}": the folder "${join(dir, 'nope')}" does not exist`]);
+  });
+
+  it('predict on a file lacking a feature lists only the real columns', async () => {
+    const model = join(dir, 'm.json');
+    expect(await modelTrainCommand([...base, '--model', 'logistic', '--save', model], io().io)).toBe(0);
+    const other = join(dir, 'other.csv');
+    writeFileSync(other, 'a,c\n1,2\n3,4\n');
+    await refused((o) => predictCommand(['--model', model, '--data', other], o), /other\.csv, column "b": no such feature column; the columns are "a", "c"$/);
+    const r = io();
+    await predictCommand(['--model', model, '--data', other], r.io);
+    expect(r.err.join('')).not.toContain('\u0000');
+  });
+
+  it('an internal error is one line, exit 1; NABLA_DEBUG=1 adds the stack', async () => {
+    const { reportError } = await import('../../src/cli/main.ts');
+    const bug = new TypeError('x is undefined\nmore detail');
+    const r = io();
+    expect(reportError(bug, r.io, false)).toBe(1);
+    expect(r.err).toEqual(['nabla: x is undefined (internal error; NABLA_DEBUG=1 prints the details)']);
+    const d = io();
+    expect(reportError(bug, d.io, true)).toBe(1);
+    expect(d.err.join('\n')).toMatch(/TypeError: x is undefined[\s\S]*\n\s+at /);
+  });
+});
