@@ -103,10 +103,31 @@ ${COMMANDS.map((c) => `  ${c.padEnd(9)} ${SUMMARY[c]}`).join('\n')}
 \`nabla help COMMAND\` or \`nabla COMMAND --help\` lists a command's flags. Exit codes: 0 ok, 2 bad input
 (the message names the flag, file, line or column), 3 training diverged, 1 anything else.`;
 
+const HELP_INDENT = 28;
+const HELP_WIDTH = 100;
+
+/** Words of `text` in lines of at most HELP_WIDTH - HELP_INDENT characters. */
+function wrap(text: string): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > HELP_WIDTH - HELP_INDENT) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  return [...lines, line];
+}
+
 export function commandHelp(command: Command): string {
+  const pad = ' '.repeat(HELP_INDENT);
   const flags = Object.entries(FLAGS[command]).map(([name, spec]) => {
     const left = `  --${name}${spec.value ? ` ${spec.value}` : ''}`;
-    return left.length < 28 ? `${left.padEnd(28)}${spec.help}` : `${left}\n${' '.repeat(28)}${spec.help}`;
+    const [first, ...more] = wrap(spec.help);
+    const head = left.length < HELP_INDENT ? `${left.padEnd(HELP_INDENT)}${first}` : `${left}\n${pad}${first}`;
+    return [head, ...more.map((l) => pad + l)].join('\n');
   });
   return `${SYNOPSIS[command]}\n\n${SUMMARY[command]}.\n\nFlags:\n${flags.join('\n')}`;
 }

@@ -17,7 +17,7 @@ import { checkResumeFlags } from './resume.ts';
 const LARGE_PARAMS = 1000; // above this, parameters go to the saved file only
 
 export async function modelTrainCommand(args: TrainArgs, io: Io): Promise<number> {
-  const resumed = args.resume ? await loadModel(args.resume) : null;
+  const resumed = args.resume ? await loadModel(args.resume, '--resume') : null;
   if (resumed) checkResumeFlags(args, resumed, args.resume!);
   const kind = resumed?.model.kind ?? args.model;
   const target = args.target ?? resumed!.target;

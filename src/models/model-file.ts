@@ -53,12 +53,13 @@ export async function saveModel(path: string, model: SavedModel): Promise<void> 
   }
 }
 
-export async function loadModel(path: string): Promise<SavedModel> {
+/** `flag` names where the path came from in the error (--model for predict, --resume for train). */
+export async function loadModel(path: string, flag = '--model'): Promise<SavedModel> {
   let raw: unknown;
   try {
     raw = JSON.parse(await readFile(path, 'utf8'));
   } catch (e) {
-    throw new RangeError(`--model ${path}: cannot read a model (${(e as Error).message})`);
+    throw new RangeError(`${flag} ${path}: cannot read a model (${(e as Error).message})`);
   }
   return validateSavedModel(raw, path);
 }
