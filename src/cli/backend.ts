@@ -6,6 +6,7 @@ import { CpuLinearEngine } from '../cpu/cpu-linear-engine.ts';
 import { standardizeData, type Standardizer } from '../models/standardize.ts';
 import type { DeviceChoice } from './args.ts';
 import { GpuSession } from './gpu-session.ts';
+import { UnavailableError } from './errors.ts';
 import { CpuModelEngine } from '../cpu/cpu-model-engine.ts';
 import type { ModelData, NetworkConfig } from '../models/network.ts';
 import type { ModelTrainOptions, ModelTrainResult } from '../models/model-engine.ts';
@@ -142,7 +143,7 @@ export async function openBackend(choice: DeviceChoice, notice: (message: string
   try {
     session = await GpuSession.open();
   } catch (e) {
-    if (choice === 'gpu') throw new Error(`--device gpu: no WebGPU adapter: ${(e as Error).message}`);
+    if (choice === 'gpu') throw new UnavailableError(`--device gpu: no WebGPU adapter: ${(e as Error).message.split('\n')[0]}`);
     notice(`no WebGPU adapter (${(e as Error).message.split('\n')[0]}); using the CPU path`);
     return new CpuBackend();
   }

@@ -7,6 +7,7 @@ import { DataError } from '../data/errors.ts';
 import { convertCommand, gradientCommand, trainCommand, type Io } from './commands.ts';
 import { evaluateCommand, modelTrainCommand, predictCommand } from './model-commands.ts';
 import { checkOutputPath } from './output-path.ts';
+import { UnavailableError } from './errors.ts';
 
 export async function main(argv: string[], io: Io): Promise<number> {
   try {
@@ -43,6 +44,10 @@ export function reportError(e: unknown, io: Io, debug = process.env.NABLA_DEBUG 
     return 2;
   }
   const first = message.split('\n')[0] || (e instanceof Error ? e.name : 'error');
+  if (e instanceof UnavailableError && !debug) {
+    io.err(`nabla: ${first}`);
+    return 1;
+  }
   if (debug) io.err(`nabla: ${e instanceof Error && e.stack ? e.stack : message}`);
   else io.err(`nabla: ${first} (internal error; NABLA_DEBUG=1 prints the details)`);
   return 1;

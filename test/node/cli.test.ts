@@ -284,3 +284,17 @@ describe('one parser: help, unknown and conflicting flags, output paths, no stac
     }, TIMEOUT_MS);
   }
 });
+
+describe('no stack trace reaches a user', () => {
+  it('--device gpu without a browser: exit 1, one line saying what is missing', async () => {
+    const run = await new Promise<Run>((resolve) => {
+      execFile(process.execPath, ['bin/nabla.mjs', 'train', '--device', 'gpu', '--epochs', '2'],
+        { cwd: ROOT, timeout: TIMEOUT_MS - 5_000, env: { ...process.env, NABLA_CHROMIUM: '/nonexistent/chromium', NABLA_DEBUG: '' } },
+        (err, stdout, stderr) => resolve({ code: err ? (err.code as number) : 0, stdout, stderr }));
+    });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^nabla: --device gpu: no WebGPU adapter: could not start Chromium at \/nonexistent\/chromium/)]);
+    expect(run.stderr).not.toMatch(/internal error|^\s+at /m);
+  }, TIMEOUT_MS);
+});
