@@ -302,6 +302,9 @@ function checkTrainCombination(a: TrainArgs, v: Flags): void {
     if (a.device === 'cpu') throw new UsageError('--stream: streams to the GPU; with --device cpu the data is read into memory (drop --stream)');
     if (a.batchSize !== undefined) throw new UsageError('--stream: trains full-batch; drop --batch-size');
   }
+  if (a.engine === 'linear' && v.has('seed') && a.batchSize === undefined) {
+    throw new UsageError('--seed: the linear model\'s full-batch training starts from zero and draws nothing; --seed applies with --batch-size (or another --model)');
+  }
   if (v.has('chunk-mb') && a.device === 'cpu') throw new UsageError('--chunk-mb: sizes GPU chunks; with --device cpu there are none');
 }
 

@@ -93,4 +93,24 @@ describe('fuzz (seeded)', () => {
     }
     expect(ok).toBeGreaterThan(0);
   });
+
+  it('argument parser, every command and the model flags: arguments or a UsageError, never anything else', () => {
+    const words = ['train', 'predict', 'evaluate', 'convert', 'help', '--model', 'mlp', 'logistic', 'm.json', '--hidden', '4,x', '8',
+      '--activation', 'tanh', '--classes', 'a,b', 'a', '--optimizer', 'momentum', 'lion', '--momentum', '0.5', '--schedule',
+      'cosine:10', 'cosine', '--save', '--resume', '--batch-size', '8', '--tol', '1e-3', '--stream', '--chunk-mb', '--device',
+      'cpu', '--data', 'f.csv', 'out.f32', '--target', 'y', '-h', '--seed', '3'];
+    const rand = mulberry32(7);
+    let ok = 0;
+    for (let i = 0; i < FUZZ_CASES; i++) {
+      const argv = Array.from({ length: Math.floor(rand() * 11) }, () => words[Math.floor(rand() * words.length)]);
+      try {
+        parseCli(argv);
+        ok++;
+      } catch (e) {
+        if (!(e instanceof UsageError)) throw new Error(`${JSON.stringify(argv)} threw ${(e as Error).stack}`);
+        expect((e as Error).message).toMatch(/--[a-z-]+|command|help|convert|predict|evaluate|train/);
+      }
+    }
+    expect(ok).toBeGreaterThan(FUZZ_CASES / 100);
+  });
 });
