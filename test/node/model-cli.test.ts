@@ -193,6 +193,17 @@ describe('--classes, output paths, predict columns, internal errors', () => {
     const r = io();
     await predictCommand(['--model', model, '--data', other], r.io);
     expect(r.err.join('')).not.toContain('\u0000');
+    // A row without a feature has no prediction, and predict says so.
+    const holey = join(dir, 'holey.json');
+    writeFileSync(holey, JSON.stringify([{ a: 1, b: 2 }, { a: 3, b: null }, { a: 0, b: 0 }]));
+    const h = io();
+    expect(await predictCommand(['--model', model, '--data', holey], h.io)).toBe(0);
+    expect(h.out[0].split('\n')).toHaveLength(2);
+    expect(h.err).toEqual(['nabla: 1 row(s) with a missing feature were dropped and have no prediction']);
+    const j = io();
+    expect(await predictCommand(['--model', model, '--data', holey, '--json'], j.io)).toBe(0);
+    expect(JSON.parse(j.out[0])).toMatchObject({ rows: 2, droppedRows: 1 });
+    expect(JSON.parse(j.out[0]).predictions).toHaveLength(2);
   });
 
   it('an internal error is one line, exit 1; NABLA_DEBUG=1 adds the stack', async () => {
