@@ -36,7 +36,7 @@ export interface BenchRow {
   gpuTiming: string | null;
   /** The best read kernel over the same bytes (bench/suite/read-sweep.ts), on the same wall clock. */
   read: ReadReference | null;
-  /** steps * read.ms / ms: nabla's speed as a fraction of the best plain read (1 = as fast as reading X and y). */
+  /** read.ms / ms: nabla's speed as a fraction of the best plain read of the same bytes, as many times as the op evaluates (1 = as fast as a plain read). */
   fractionOfRead: number | null;
   jaxMs: number | null;
   vsJax: number | null;
@@ -221,7 +221,7 @@ export function formatTable(rows: readonly BenchRow[], skipped: readonly Skipped
     lines.push('', 'skipped:', ...skipped.map((s) => `- ${s.op} N = ${sizeLabel(s.n)}, d = ${s.d}: ${s.reason}`));
   }
   lines.push('', 'All ms: wall clock from the call to the result on the host, median after warm-up. "vs read" = the best read kernel\'s '
-    + 'time over the same bytes (× steps) / nabla\'s (100% = as fast as a plain read); other "vs" = that path\'s ms / nabla\'s (higher = nabla faster). '
+    + 'time over the same bytes (gd100: 100 chained reads, one read-back) / nabla\'s (100% = as fast as a plain read); other "vs" = that path\'s ms / nabla\'s (higher = nabla faster). '
     + 'GPU ms (timestamps) is extra information, never a ratio.');
   return lines.join('\n');
 }

@@ -77,7 +77,7 @@ export function finishRow(row: BenchRow): BenchRow {
   row.gbps = ms === null ? null : work / (ms * 1e6);
   row.samplesPerSec = ms === null ? null : (row.steps * row.n) / (ms / 1e3);
   const over = (other: number | null) => (other === null || ms === null ? null : other / ms);
-  row.fractionOfRead = row.read ? over(row.steps * row.read.ms) : null;
+  row.fractionOfRead = row.read ? over(row.read.ms) : null;
   row.vsJax = over(row.jaxMs);
   row.vsTfjs = over(row.tfjsMs);
   row.vsCpu = over(row.cpuMs);
@@ -142,17 +142,21 @@ export async function benchCase(
     }
   }
 
-  // (3) The yardstick: the best read kernel over the same bytes (measured even when nabla failed).
+  // (3) The yardstick: the best read kernel over the same bytes, `steps` chained reads per call like the
+  // op's evaluations (measured even when nabla failed).
   try {
     const sweep = await ReadSweep.create(gpu, [n * d * 4, n * 4], { fault: config.injectFault });
     try {
-      row.read = await sweep.run(reps, log);
+      row.read = await sweep.run(reps, log, row.steps);
     } finally {
       sweep.dispose();
     }
   } catch (e) {
     row.notes.push(`read sweep: ${errorText(e)}`);
   }
+
+  // A row nabla failed stays untimed: the peers and the CPU would only be ratios to nothing.
+  if (row.validation !== 'passed') return finishRow(row);
 
   // (4) The peers, each on its own device, each checked against float64 first.
   for (const key of ['jax', 'tfjs'] as const) {

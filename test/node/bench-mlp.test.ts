@@ -85,7 +85,9 @@ describe('bench MLP timing and table', () => {
     expect(epochMsFromStamps([100])).toBeNull();
     expect(epochMsFromStamps([100, 100])).toBeNull();
     const sizes = { n: 16384, batch: 4096, epochs: 2, cpuN: 4096, profile: false };
-    const row = finishMlpRow({ ...emptyMlpRow(sizes, 4096), gpuEpochMs: 500, tfjsEpochMs: 1000, cpuEpochMs: 2048 });
+    const row = finishMlpRow({ ...emptyMlpRow(sizes, 4096), gpuEpochMs: 500, tfjsEpochMs: 1000, jaxEpochMs: 250, cpuEpochMs: 2048 });
+    expect(row.jaxSamplesPerSec).toBeCloseTo(16384 / 0.25, 9);
+    expect(row.vsJax).toBeCloseTo(0.5, 9);
     expect(row.gpuSamplesPerSec).toBeCloseTo(16384 / 0.5, 9);
     expect(row.tfjsSamplesPerSec).toBeCloseTo(16384, 9);
     expect(row.cpuSamplesPerSec).toBeCloseTo(2000, 9);
@@ -101,8 +103,8 @@ describe('bench MLP timing and table', () => {
       stages: { method: 'timestamp-query', totalMs: 4, notes: [], stages: [{ name: 'forward 1', ms: 1, workgroups: 8 }, { name: 'reduce', ms: 3, workgroups: 9 }] },
     });
     const text = formatMlpTable([row]);
-    expect(text).toMatch(/^\| suite \| n \| batch \| epochs \| nabla GPU samples\/s/);
-    expect(text).toContain('| mlp-epoch | 16384 | 4096 | 2 | 3.28e+4 (500 ms) | 1.64e+4 (1000 ms) | — | 2.00× | — | passed |');
+    expect(text).toMatch(/^\| suite \| n \| batch \| epochs \| nabla GPU samples\/s \(ms\/epoch\) \| jax-js samples\/s/);
+    expect(text).toContain('| mlp-epoch | 16384 | 4096 | 2 | 3.28e+4 (500 ms) | — | 1.64e+4 (1000 ms) | — | — | 2.00× | — | passed |');
     expect(text).toContain('| reduce | 3.000 | 75% | 9 |');
     expect(text).toMatch(/MLP 64-256-256-10 \(relu, cross-entropy\), adam lr 0\.001/);
   });

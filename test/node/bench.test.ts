@@ -6,17 +6,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runBench, type BenchIo } from '../../bench/run.ts';
-import { parseBenchArgs, QUICK_NS, QUICK_DS } from '../../bench/args.ts';
+import { parseBenchArgs, QUICK_NS, QUICK_DS, QUICK_GD_NS } from '../../bench/args.ts';
 import { adapterLine, formatTable, resultFileName, type BenchRow, type MlpRow } from '../../bench/report.ts';
 
-const TINY = ['--n', '16384', '--d', '1,16', '--reps', '3'];
+const TINY = ['--n', '16384', '--gd-n', '4096', '--d', '1,16', '--reps', '3'];
 /** Two batches per epoch; SwiftShader takes seconds per MLP evaluation whatever the batch (its reduce). */
 const TINY_MLP = ['--mlp-n', '256', '--mlp-batch', '128', '--mlp-epochs', '1', '--mlp-cpu-n', '128'];
-const MLP_TIMING_KEYS = ['gpuEpochMs', 'gpuSamplesPerSec', 'cpuEpochMs', 'cpuSamplesPerSec', 'tfjsEpochMs', 'tfjsSamplesPerSec', 'vsTfjs', 'vsCpu',
-  'gradientRelError', 'tfjsRelError'] as const;
-const TIMING_KEYS = ['msMedian', 'msMin', 'msMax', 'samplesPerSec', 'gbps', 'readKernelGbps', 'fractionOfRead',
-  'tfjsMs', 'tfjsRatio', 'cpuMs', 'cpuRatio', 'cpuGbps', 'jsLoopGbps'] as const;
-const ROW_KEYS = ['suite', 'n', 'd', ...TIMING_KEYS, 'validation', 'repetitions'] as const;
+const MLP_TIMING_KEYS = ['gpuEpochMs', 'gpuSamplesPerSec', 'cpuEpochMs', 'cpuSamplesPerSec', 'tfjsEpochMs', 'tfjsSamplesPerSec',
+  'jaxEpochMs', 'jaxSamplesPerSec', 'vsTfjs', 'vsJax', 'vsCpu', 'gradientRelError', 'tfjsRelError', 'jaxRelError'] as const;
+/** Measured on every linear row that passed (gpuMs needs timestamp-query and applies to gradient rows only). */
+const TIMING_KEYS = ['ms', 'msMin', 'msMax', 'gbps', 'samplesPerSec', 'fractionOfRead', 'jaxMs', 'vsJax', 'tfjsMs', 'vsTfjs',
+  'cpuMs', 'vsCpu', 'cpuGbps', 'jsLoopGbps'] as const;
+const ROW_KEYS = ['suite', 'op', 'n', 'd', 'steps', 'bytes', ...TIMING_KEYS, 'read', 'validation', 'relError', 'repetitions', 'gpuMs',
+  'jaxValidation', 'tfjsValidation', 'notes'] as const;
 
 const dir = mkdtempSync(join(tmpdir(), 'nabla-bench-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -30,7 +32,10 @@ function quietIo(): BenchIo & { stdout: string[]; stderr: string[] } {
 describe('bench harness (pure parts)', () => {
   it('parses --quick, --n/--d lists with 2^k, and rejects unknown flags', () => {
     const quick = parseBenchArgs(['--quick']);
-    expect([quick.ns, quick.ds, quick.reps >= 10]).toEqual([QUICK_NS, QUICK_DS, true]);
+    expect([quick.ns, quick.gdNs, quick.ds, quick.reps >= 10, quick.jax, quick.tfjs]).toEqual([QUICK_NS, QUICK_GD_NS, QUICK_DS, true, true, true]);
+    expect(parseBenchArgs(['--no-gd', '--no-jax'])).toMatchObject({ gdNs: [], jax: false });
+    expect(parseBenchArgs(['--gd-n', '2^12,2^14']).gdNs).toEqual([4096, 16384]);
+    expect(() => parseBenchArgs(['--no-gd', '--gd-n', '4096'])).toThrow(/--no-gd/);
     const sized = parseBenchArgs(['--n', '2^28', '--d', '1,16', '--d', '64', '--json']);
     expect([sized.ns, sized.ds, sized.json]).toEqual([[2 ** 28], [1, 16, 64], true]);
     expect(() => parseBenchArgs(['--bogus'])).toThrow(/unknown argument/);
@@ -42,80 +47,106 @@ describe('bench harness (pure parts)', () => {
     expect(adapterLine(sw)).toMatch(/software.*not a GPU/);
     expect(adapterLine({ ...sw, isFallback: false, name: 'nvidia hopper' })).toMatch(/hardware/);
     expect(resultFileName('2026-11-26T10:00:00.000Z', sw)).toBe('2026-11-26T10-00-00-000Z-google-swiftshader.json');
-    expect(formatTable([])).toMatch(/^\| suite \| N \| d \| ms/);
+    expect(formatTable([])).toMatch(/^\| op \| N \| d \| nabla ms/);
   });
 });
 
 describe('bench harness in headless Chromium', () => {
-  it('runs a tiny suite: validation passes, every column is measured, the JSON has the documented shape', async () => {
+  it('runs a tiny suite: every path validated then timed on the wall clock, the JSON has the documented shape', async () => {
     const out = join(dir, 'tiny.json');
     const io = quietIo();
     const { exitCode, report, file } = await runBench([...TINY, ...TINY_MLP, '--out', out], io);
     expect(exitCode, io.stderr.join('\n')).toBe(0);
     expect(file).toBe(out);
     expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(report);
-    expect(io.stdout.join('\n')).toMatch(/^adapter: /);
-    expect(io.stdout.join('\n')).toMatch(/\| linear-step \| 2\^14 \| 16 \|/);
+    const text = io.stdout.join('\n');
+    expect(text).toMatch(/^adapter: /);
+    expect(text).toMatch(/\| gradient \| 2\^14 \| 16 \|/);
+    expect(text).toMatch(/\| gd100 \| 2\^12 \| 1 \|/);
 
     const r = report!;
-    expect(Object.keys(r.adapter).sort()).toEqual(['architecture', 'description', 'isFallback', 'vendor']);
-    expect(typeof r.adapter.vendor).toBe('string');
+    expect(Object.keys(r.adapter).sort()).toEqual(['architecture', 'description', 'isFallback', 'name', 'vendor']);
     expect(typeof r.adapter.isFallback).toBe('boolean');
     expect(r.browser).toMatch(/^chromium \d+/);
+    expect(r.host).toMatch(/^node \d+/);
+    expect(r.command).toBe(`npm run bench -- ${[...TINY, ...TINY_MLP, '--out', out].join(' ')}`);
     expect(r.commit === null || /^[0-9a-f]{40}$/.test(r.commit)).toBe(true);
+    expect(r.dirty === null || typeof r.dirty === 'boolean').toBe(true);
     expect(Number.isNaN(Date.parse(r.date))).toBe(false);
-    expect(r.rows.map((row) => [row.n, row.d])).toEqual([[16384, 1], [16384, 16]]);
+    expect(r.rows.map((row) => [row.op, row.n, row.d])).toEqual([['gradient', 16384, 1], ['gradient', 16384, 16], ['gd100', 4096, 1], ['gd100', 4096, 16]]);
     for (const row of r.rows) {
+      const where = `${row.op} ${row.n}x${row.d} (notes: ${row.notes.join('; ')})`;
       for (const key of ROW_KEYS) expect(row, key).toHaveProperty(key);
-      expect(row.suite).toBe('linear-step');
-      expect(row.validation).toBe('passed');
-      expect(row.gradientRelError).toBeLessThanOrEqual(1e-5);
-      expect(row.repetitions).toBeGreaterThanOrEqual(2); // 3 asked; at most one impossible sample dropped
+      expect([row.validation, row.jaxValidation, row.tfjsValidation], where).toEqual(['passed', 'passed', 'passed']);
+      expect(row.relError!).toBeLessThanOrEqual(row.op === 'gd100' ? 1e-4 : 1e-5);
+      expect(row.repetitions).toBe(3);
       for (const key of TIMING_KEYS) {
         const v = row[key as keyof BenchRow];
-        expect(typeof v, `${key} (notes: ${row.notes.join('; ')})`).toBe('number');
-        expect(Number.isFinite(v) && (v as number) > 0, `${key} = ${v}`).toBe(true);
+        expect(Number.isFinite(v) && (v as number) > 0, `${key} = ${v}, ${where}`).toBe(true);
       }
-      expect(row.msMin!).toBeLessThanOrEqual(row.msMedian!);
-      expect(row.msMedian!).toBeLessThanOrEqual(row.msMax!);
-      expect(row.tfjsRatio!).toBeCloseTo(row.tfjsMs! / row.msMedian!, 9);
-      expect(row.cpuRatio!).toBeCloseTo(row.cpuMs! / row.msMedian!, 9);
-      expect(row.gbps!).toBeCloseTo((row.n * row.d + row.n) * 4 / (row.msMedian! * 1e6), 9);
+      expect(row.msMin!).toBeLessThanOrEqual(row.ms!);
+      expect(row.ms!).toBeLessThanOrEqual(row.msMax!);
+      // Every ratio is the other path's wall-clock ms over nabla's, on the same clock.
+      expect(row.vsJax!).toBeCloseTo(row.jaxMs! / row.ms!, 9);
+      expect(row.vsTfjs!).toBeCloseTo(row.tfjsMs! / row.ms!, 9);
+      expect(row.vsCpu!).toBeCloseTo(row.cpuMs! / row.ms!, 9);
+      expect(row.fractionOfRead!).toBeCloseTo(row.read!.ms / row.ms!, 9);
+      expect(row.gbps!).toBeCloseTo((row.steps * (row.n * row.d + row.n) * 4) / (row.ms! * 1e6), 9);
+      expect(row.steps).toBe(row.op === 'gd100' ? 100 : 1);
+      // The yardstick: a validated winner with its configuration, timed on the wall clock.
+      const read = row.read!;
+      expect(read.rejected).toBe(0);
+      expect(read.candidates).toBeGreaterThanOrEqual(5);
+      expect([64, 128, 256]).toContain(read.config.wg);
+      expect([1, 2, 4]).toContain(read.config.vec);
+      expect([1, 2, 4]).toContain(read.config.unroll);
+      expect(read.msMin).toBeLessThanOrEqual(read.ms);
+      expect(read.passes).toBe(row.steps);
+      expect(read.gbps).toBeCloseTo((read.passes * row.bytes) / (read.ms * 1e6), 9);
     }
 
-    expect(io.stdout.join('\n')).toMatch(/\| mlp-epoch \| 256 \| 128 \| 1 \|/);
+    expect(text).toMatch(/\| mlp-epoch \| 256 \| 128 \| 1 \|/);
     expect(r.mlp).toHaveLength(1);
     const m = r.mlp[0];
     expect([m.n, m.batch, m.epochs, m.cpuN, m.hidden, m.classes]).toEqual([256, 128, 1, 128, [256, 256], 10]);
-    expect(m.validation).toBe('passed');
+    expect([m.validation, m.tfjsValidation, m.jaxValidation]).toEqual(['passed', 'passed', 'passed']);
     for (const key of MLP_TIMING_KEYS) {
       const v = m[key as keyof MlpRow];
       expect(Number.isFinite(v) && (v as number) > 0, `${key} = ${v} (notes: ${m.notes.join('; ')})`).toBe(true);
     }
     expect(m.gradientRelError!).toBeLessThanOrEqual(1e-4);
     expect(m.tfjsRelError!).toBeLessThanOrEqual(1e-4);
+    expect(m.jaxRelError!).toBeLessThanOrEqual(1e-4);
     expect(m.vsTfjs!).toBeCloseTo(m.gpuSamplesPerSec! / m.tfjsSamplesPerSec!, 9);
+    expect(m.vsJax!).toBeCloseTo(m.gpuSamplesPerSec! / m.jaxSamplesPerSec!, 9);
     expect(m.gpuSamplesPerSec!).toBeCloseTo(256 / (m.gpuEpochMs! / 1e3), 6);
     // Same start, data, batches in the same order and Adam: after two epochs the losses agree to float32
     // rounding (a wrong update or order would differ by the loss change per step, ~1e-2 here).
     expect(Math.abs(m.gpuLoss! - m.tfjsLoss!)).toBeLessThan(1e-4 * m.tfjsLoss!);
-  }, 420_000);
+    expect(Math.abs(m.gpuLoss! - m.jaxLoss!)).toBeLessThan(1e-4 * m.jaxLoss!);
+  }, 600_000);
 
-  it('--inject-fault: a wrong pass-1 kernel fails validation and its rows are not timed', async () => {
+  it('--inject-fault: a wrong pass-1 kernel fails validation and its rows are not timed; wrong read candidates are rejected', async () => {
     const out = join(dir, 'fault.json');
     const io = quietIo();
     const { exitCode, report } = await runBench(['--inject-fault', '--reps', '3', '--out', out], io);
     expect(exitCode).toBe(1);
     expect(report!.config.injectFault).toBe(true);
-    expect(report!.rows.map((row) => [row.n, row.d])).toEqual([[16384, 1], [16384, 16]]);
+    expect(report!.rows.map((row) => [row.op, row.n, row.d])).toEqual([['gradient', 16384, 1], ['gradient', 16384, 16], ['gd100', 4096, 1], ['gd100', 4096, 16]]);
     for (const row of report!.rows) {
-      expect(row.validation).toMatch(/^failed: relative error/);
-      for (const key of TIMING_KEYS) expect(row[key as keyof BenchRow], key).toBeNull();
+      expect(row.validation).toMatch(row.op === 'gd100' ? /^failed: final parameters off by/ : /^failed: relative error/);
+      for (const key of TIMING_KEYS.filter((k) => k !== 'fractionOfRead')) expect(row[key as keyof BenchRow], key).toBeNull();
+      expect(row.fractionOfRead).toBeNull();
+      // The read sweep's fault: every unrolled variant reads its first vector twice. Each is rejected by
+      // its sum; the yardstick is still found, among the single-load variants.
+      expect(row.read!.rejected, row.notes.join('; ')).toBeGreaterThan(0);
+      expect(row.read!.rejections[0]).toMatch(/^rejected: .* unroll[24] summed with relative error/);
+      expect(row.read!.config.unroll).toBe(1);
     }
     // The MLP's fault: the GPU differentiates the loss of shifted labels; the row stays untimed.
     expect(report!.mlp).toHaveLength(1);
     expect(report!.mlp[0].validation).toMatch(/^failed: relative error/);
     for (const key of MLP_TIMING_KEYS.filter((k) => k !== 'gradientRelError')) expect(report!.mlp[0][key as keyof MlpRow], key).toBeNull();
     expect(io.stdout.join('\n')).toMatch(/FAULT INJECTED/);
-  }, 180_000);
+  }, 300_000);
 });

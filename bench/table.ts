@@ -1,0 +1,43 @@
+// Prints the markdown tables of a committed result file, so a README figure can cite the file and the
+// command that produced it:   npm run bench:table -- bench/results/<file>.json
+// Exit 2 on a file that is not a bench report (named, with what is wrong), 0 otherwise.
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
+import { formatReport, type BenchReport } from './report.ts';
+
+/** Parses a result file's text; throws naming the file and the first thing missing. */
+export function parseReport(text: string, file: string): BenchReport {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${file}: not JSON (${(e as Error).message})`);
+  }
+  const r = value as Partial<BenchReport>;
+  const missing = (['adapter', 'date', 'command', 'browser', 'rows', 'skipped', 'mlp', 'config'] as const).find((k) => r?.[k] === undefined);
+  if (missing) throw new Error(`${file}: not a bench report of this version (no "${missing}"; files written before provenance was recorded lack "command")`);
+  if (!Array.isArray(r.rows) || !Array.isArray(r.mlp)) throw new Error(`${file}: "rows" and "mlp" must be arrays`);
+  return r as BenchReport;
+}
+
+export function tableOf(file: string): string {
+  const report = parseReport(readFileSync(file, 'utf8'), file);
+  return `${formatReport(report)}\n\nsource: ${file}`;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  const files = process.argv.slice(2);
+  if (!files.length) {
+    process.stderr.write('usage: npm run bench:table -- bench/results/<file>.json [...]\n');
+    process.exitCode = 2;
+  }
+  for (const file of files) {
+    try {
+      process.stdout.write(`${tableOf(file)}\n\n`);
+    } catch (e) {
+      process.stderr.write(`bench:table: ${(e as Error).message}\n`);
+      process.exitCode = 2;
+    }
+  }
+}

@@ -1,0 +1,147 @@
+// The bench's pure parts added for issue 11 and jax-js's runner on its Wasm (CPU) backend, which Node can
+// run: the read sweep's configuration space and tolerance, the peers' validation (a wrong reference is
+// reported as a failure and nothing is timed), the report's provenance helpers and the table printer.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { jaxLinearPeer } from '../../bench/suite/jax-linear.ts';
+import { jaxMlpPeer } from '../../bench/suite/jax-mlp.ts';
+import { checkParams, evaluationPoint, GD_LR, gdReference, makeBenchData } from '../../bench/suite/data.ts';
+import {
+  configKey, geometricGroups, maxGroupsFor, readVariantDefines, refineStages, sumTolerance, workgroupSizes,
+} from '../../bench/suite/read-plan.ts';
+import { benchMlpModel, dataRows, initialTheta, makeMlpData, MLP_LR, MLP_SEED } from '../../bench/suite/mlp-data.ts';
+import { emptyRow, finishRow } from '../../bench/suite/linear-step.ts';
+import { commandLine } from '../../bench/run.ts';
+import { exitCodeOf, formatTable, makeReport } from '../../bench/report.ts';
+import { parseReport, tableOf } from '../../bench/table.ts';
+import { linearGradient } from '../../src/cpu/linear_partials.ts';
+import { modelLossAndGradient } from '../../src/cpu/mlp_gradient.ts';
+import { CpuModelEngine } from '../../src/cpu/cpu-model-engine.ts';
+import { optimizerConfig } from '../../src/optim/config.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'nabla-bench-peers-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('read sweep plan', () => {
+  it('variants by wgsl-preprocessor flags; workgroup sizes within the device limit; grids capped by the work', () => {
+    expect(readVariantDefines(1, 1, false)).toEqual({ VTYPE: 'f32', SCALAR: true, UNROLL2: false, UNROLL4: false, FAULT: false });
+    expect(readVariantDefines(4, 4, true)).toEqual({ VTYPE: 'vec4<f32>', SCALAR: false, UNROLL2: true, UNROLL4: true, FAULT: true });
+    expect(workgroupSizes(256)).toEqual([64, 128, 256]);
+    expect(workgroupSizes(128)).toEqual([64, 128]);
+    expect(maxGroupsFor(2 ** 20, { wg: 64, vec: 4, unroll: 4 })).toBe(1024);
+    expect(maxGroupsFor(2 ** 30, { wg: 64, vec: 1, unroll: 1 })).toBe(8192);
+    expect(maxGroupsFor(100, { wg: 256, vec: 4, unroll: 4 })).toBe(1);
+    expect(geometricGroups(1)).toEqual([1]);
+    expect(geometricGroups(24)).toEqual([1, 2, 4, 8, 16, 24]);
+    expect(configKey({ groups: 8, wg: 64, vec: 4, unroll: 2 })).toBe('8x64 vec4 unroll2');
+  });
+
+  it('tolerance: the positive-sum rounding bound, larger for longer serial chains, far below a missed share', () => {
+    const few = sumTolerance(2 ** 24, { groups: 2, wg: 64, vec: 4, unroll: 4 });
+    const many = sumTolerance(2 ** 24, { groups: 1024, wg: 256, vec: 4, unroll: 4 });
+    expect(few).toBeGreaterThan(many);
+    // 2^24 floats over 128 threads x 16 lanes: 8193 serial adds + 2 + 2 + 6 + 1, twice, in units of 2^-24.
+    expect(few).toBeCloseTo(2 * (8193 + 2 + 2 + 6 + 1) * 2 ** -24, 15);
+    expect(few).toBeLessThan(0.002); // a kernel that skips 1/4 (the injected fault reads a vector twice) is far outside
+  });
+
+  it('refinement stages stay within the space and the device', () => {
+    const stages = refineStages({ groups: 8, wg: 64, vec: 4, unroll: 4 }, 2 ** 20, 128);
+    for (const c of stages.flat()) {
+      expect([64, 128]).toContain(c.wg);
+      expect(c.groups).toBeGreaterThanOrEqual(1);
+      expect(c.groups).toBeLessThanOrEqual(maxGroupsFor(2 ** 20, c));
+    }
+    expect(stages[1].map((c) => c.vec)).toEqual([1, 2, 4]);
+    expect(stages[2].map((c) => c.unroll)).toEqual([1, 2, 4]);
+    expect(stages[3].map((c) => c.groups).sort((a, b) => a - b)).toEqual([4, 6, 11, 16]);
+  });
+});
+
+describe('jax-js peer on its wasm backend (validated against float64, then timed)', () => {
+  const data = makeBenchData(4096, 3);
+  const at = evaluationPoint(3);
+  const want = linearGradient(data, at);
+  const peer = jaxLinearPeer('wasm');
+
+  it('gradient: passes within its tolerance and is timed; a wrong reference is reported and not timed', async () => {
+    const good = await peer.gradient(data, at, want, { reps: 3 });
+    expect(good.validation, good.notes.join('; ')).toBe('passed');
+    expect(good.rel!).toBeLessThan(1e-4);
+    expect(good.ms!).toBeGreaterThan(0);
+    const bad = await peer.gradient(data, at, { ...want, gradB: want.gradB + 0.5 }, { reps: 3 });
+    expect(bad.validation).toMatch(/^failed: relative error .* > 0\.0001 \(db got/);
+    expect([bad.ms, bad.msMin, bad.msMax]).toEqual([null, null, null]);
+  }, 60_000);
+
+  it('gd: 100 jitted steps end at the float64 run\'s parameters; a wrong target is reported and not timed', async () => {
+    const final = gdReference(data, at, 100, GD_LR, (p) => linearGradient(data, p));
+    expect(checkParams(final, at, 1e-4).ok).toBe(false); // the run moves the parameters
+    const good = await peer.gd(data, at, final, { steps: 100, lr: GD_LR, reps: 2 });
+    expect(good.validation).toBe('passed');
+    expect(good.ms!).toBeGreaterThan(0);
+    const bad = await peer.gd(data, at, { ...final, b: final.b + 0.1 }, { steps: 100, lr: GD_LR, reps: 2 });
+    expect(bad.validation).toMatch(/^failed: final parameters off by/);
+    expect(bad.ms).toBeNull();
+  }, 60_000);
+
+  it('MLP with Adam: same start and batches as the float64 CPU engine, same loss; a wrong reference fails', async () => {
+    const config = benchMlpModel();
+    const mlp = makeMlpData(256);
+    const theta0 = initialTheta(config);
+    const optimizer = optimizerConfig({ kind: 'adam' });
+    const wantMlp = modelLossAndGradient(config, theta0, dataRows(mlp, 0, 128));
+    const task = { config, data: mlp, batch: 128, epochs: 1, theta0, seed: MLP_SEED, lr: MLP_LR, optimizer, want: wantMlp };
+    const r = await jaxMlpPeer('wasm').run(task);
+    expect(r.validation, r.notes.join('; ')).toBe('passed');
+    expect(r.rel!).toBeLessThan(1e-4);
+    expect(r.epochMs!).toBeGreaterThan(0);
+    let cpuLoss = NaN;
+    const cpu = new CpuModelEngine(config, mlp);
+    await cpu.train({ lr: MLP_LR, maxEpochs: 2, optimizer, init: theta0, seed: MLP_SEED, batchSize: 128, onEpoch: ({ loss }) => { cpuLoss = loss; } });
+    // Two epochs of four Adam updates from the same start in the same order: float32 vs float64 rounding only.
+    expect(Math.abs(r.lastLoss! - cpuLoss)).toBeLessThan(1e-4 * cpuLoss);
+    const bad = await jaxMlpPeer('wasm').run({ ...task, want: { ...wantMlp, loss: wantMlp.loss * 1.1 } });
+    expect(bad.validation).toMatch(/^failed: relative error/);
+    expect([bad.epochMs, bad.lastLoss]).toEqual([null, null]);
+  }, 120_000);
+});
+
+describe('report provenance and the table printer', () => {
+  const adapter = { vendor: 'google', architecture: 'swiftshader', description: 'SwiftShader Device', isFallback: true, name: 'google swiftshader' };
+  const config = { ns: [16], gdNs: [], ds: [1], reps: 10, injectFault: false, tfjs: true, jax: true, linear: true, mlp: null, quick: false };
+  const provenance = { commit: 'a'.repeat(40), dirty: false, command: 'npm run bench -- --n 16', date: '2026-11-30T00:00:00.000Z', browser: 'chromium 156', host: 'node 20' };
+
+  it('ratios on one clock; exit code 1 for a failed path, 0 for a skipped one', () => {
+    const row = finishRow({
+      ...emptyRow('gd100', 1024, 1, 10), ms: 50, validation: 'passed', jaxMs: 100, jaxValidation: 'passed', tfjsValidation: 'skipped: too tall',
+      read: { ms: 25, passes: 100, msMin: 0.2, msMax: 0.3, gbps: 0, config: { groups: 2, wg: 64, vec: 4, unroll: 4 }, gpuMs: null, sweepTiming: 'wall-clock', candidates: 9, rejected: 0, rejections: [], sweepSeconds: 1 },
+    });
+    expect(row.fractionOfRead).toBeCloseTo(25 / 50, 12);
+    expect(row.vsJax).toBe(2);
+    expect(row.gbps).toBeCloseTo((100 * 8192) / (50 * 1e6), 12);
+    expect(exitCodeOf({ rows: [row], mlp: [] })).toBe(0);
+    expect(exitCodeOf({ rows: [{ ...row, jaxValidation: 'failed: relative error 1 > 0.0001' }], mlp: [] })).toBe(1);
+    expect(formatTable([row])).toMatch(/\| gd100 \| 2\^10 \| 1 \| 50\.000 .* \| 2x64 vec4 unroll4 \| 50% \| 100\.0 \| 2\.00× \| skipped \|/);
+  });
+
+  it('command lines are quoted to be typed again', () => {
+    expect(commandLine(['--quick'])).toBe('npm run bench -- --quick');
+    expect(commandLine([])).toBe('npm run bench');
+    expect(commandLine(['--out', 'my file.json', '--n', '2^20'])).toBe("npm run bench -- --out 'my file.json' --n 2^20");
+  });
+
+  it('prints a result file\'s tables with its source; a file that is not a report is named with what is missing', () => {
+    const file = join(dir, 'r.json');
+    writeFileSync(file, JSON.stringify(makeReport({ adapter, rows: [], skipped: [], mlp: [] }, provenance, config)));
+    const text = tableOf(file);
+    expect(text).toMatch(/^adapter: google swiftshader \(software/);
+    expect(text).toContain('command: npm run bench -- --n 16');
+    expect(text).toContain('commit aaaaaaaaaaaa,');
+    expect(text.endsWith(`source: ${file}`)).toBe(true);
+    expect(() => parseReport('{"adapter": {}}', 'old.json')).toThrow(/old\.json: not a bench report .*no "date"/);
+    expect(() => parseReport('{', 'bad.json')).toThrow(/bad\.json: not JSON/);
+  });
+});
