@@ -29,3 +29,4 @@ export { openArrowBlob } from './data/arrow-source.ts';
 export { openRawBlob } from './data/raw-format.ts';
 export { readAllChunks, type SampleSource, type SampleChunk, type SourceOptions } from './data/source.ts';
 export { DataError } from './data/errors.ts';
+export { LabelCoder, labelOf } from './data/labels.ts';
