@@ -4,6 +4,17 @@
 // D gradient sums stay in registers; nothing is staged in workgroup memory and there is no barrier until
 // the final per-workgroup trees. Output: one row of D + 2 partial sums per workgroup, as linear_partials.wgsl.
 //
+// The grid is data (src/gpu/dispatch.ts, planLinearGrid): num_groups workgroups walk the tiles grid-stride,
+// however many that makes per thread, so the sums' accuracy must not depend on it. A thread sums BLOCK
+// tiles (one quad each, 4 * BLOCK samples) plainly into g, then folds the block sums into its running
+// totals with Neumaier's compensated addition (shaders/shared/compensated_sum.wgsl). Error of a thread's total:
+// 4 * BLOCK * eps of the sum of |terms| from the plain blocks plus 2 * eps from the fold (+ O(M eps^2) for
+// M blocks), whatever M is; the workgroup tree and reduce_partials.wgsl add log2 of their widths. Why not a
+// binary-counter cascade: it needs (D + 2) x log2(M) sums indexed by the counter's bits (dynamic indices,
+// which spill private arrays to memory), where this needs 2 (D + 2) registers with constant indices and a
+// fold per 4 * BLOCK samples. A compiler that reassociated floating point would cancel the compensation;
+// test/gpu/linear-gradient.test.ts runs one workgroup over 10^6 rows to catch that on the adapter.
+//
 // RECORDS: the variant for streamed raw-format records (docs/raw-format.md). The chunk is uploaded as the
 // file holds it, S floats per record (the file's columns, the target among them), and a quad is 4 records,
 // exactly S vec4s. Standardization is fused: every chosen value is standardized in registers,
@@ -12,6 +23,7 @@
 
 const D: u32 = ${D}u;
 const S: u32 = ${S}u; // floats per quad / 4: D for row-major X, the record width for RECORDS
+const BLOCK: u32 = ${BLOCK}u; // tiles (quads per thread) summed plainly before each compensated fold
 
 override WG: u32 = 256u;
 
@@ -29,7 +41,9 @@ override WG: u32 = 256u;
 
 var<workgroup> scratch: array<f32, WG>;
 var<private> w: array<f32, D>;
-var<private> g: array<f32, D>;
+var<private> g: array<f32, D>;          // the current block's gradient sums
+var<private> total: array<f32, D + 2u>; // running totals: D gradient sums, sum r, sum r^2 ...
+var<private> comp: array<f32, D + 2u>;  // ... and what their rounding lost (Neumaier)
 #if ${RECORDS}
 var<private> mean: array<f32, D>;
 var<private> inv_std: array<f32, D>;
@@ -76,19 +90,22 @@ ${LOAD_WEIGHTS}
   y_inv_std = stdz[2u * D + 1u];
 #endif
   let bias = theta[D];
-  var sum_r = 0.0;
-  var sum_rr = 0.0;
-  for (var tile = group; tile < grid.num_tiles; tile = tile + grid.num_groups) {
-    let q = tile * WG + t;
-    let row0 = q * 4u;
-    if (row0 < grid.n) {
-      let s = accumulate_quad(grid.row_offset / 4u + q, bias, grid.n - row0);
-      sum_r = sum_r + s.x;
-      sum_rr = sum_rr + s.y;
+  let stride = grid.num_groups;
+  for (var start = group; start < grid.num_tiles; start = start + BLOCK * stride) {
+    let end = min(grid.num_tiles, start + BLOCK * stride);
+    var sum_r = 0.0;
+    var sum_rr = 0.0;
+    for (var tile = start; tile < end; tile = tile + stride) {
+      let q = tile * WG + t;
+      let row0 = q * 4u;
+      if (row0 < grid.n) {
+        let s = accumulate_quad(grid.row_offset / 4u + q, bias, grid.n - row0);
+        sum_r = sum_r + s.x;
+        sum_rr = sum_rr + s.y;
+      }
     }
+${FOLD_BLOCK}
   }
   let out = (grid.first_group + group) * (D + 2u);
 ${REDUCE_GRADIENT}
-  reduce_to(t, out + D, sum_r);
-  reduce_to(t, out + D + 1u, sum_rr);
 }

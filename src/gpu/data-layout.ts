@@ -1,6 +1,6 @@
 // How a dataset is laid out on the GPU: chunks (one buffer pair each, within one storage binding) and,
 // for a batch size, the slices of chunks each mini-batch covers. Pure, so it is unit-tested without a GPU.
-import { planLinearGrid, type DeviceShape, type LinearGridPlan } from './dispatch.ts';
+import { planLinearGrid, type DeviceShape, type LinearGridPlan, type LinearKernelConfig } from './dispatch.ts';
 
 export interface ChunkSpec {
   startRow: number;
@@ -37,8 +37,10 @@ export interface BatchSpec {
 /**
  * Mini-batches of batchSize consecutive samples (the last may be smaller), each split at chunk boundaries.
  * Offsets inside a chunk must be whole quads, so batchSize is a multiple of 4 unless it covers all samples.
+ * Every slice runs `config` (its groups capped by the slice's tiles); without one, each slice gets
+ * defaultLinearConfig for its own size.
  */
-export function planBatches(chunks: ChunkSpec[], batchSize: number, d: number, shape: DeviceShape, workgroupSize?: number): BatchSpec[] {
+export function planBatches(chunks: ChunkSpec[], batchSize: number, d: number, shape: DeviceShape, config?: LinearKernelConfig): BatchSpec[] {
   const n = chunks.reduce((s, c) => s + c.rows, 0);
   const size = Math.min(batchSize, n);
   if (!Number.isInteger(size) || size < 1) throw new RangeError(`batch size: expected a positive integer, got ${batchSize}`);
@@ -52,7 +54,7 @@ export function planBatches(chunks: ChunkSpec[], batchSize: number, d: number, s
       const from = Math.max(start, c.startRow);
       const to = Math.min(end, c.startRow + c.rows);
       if (from >= to) return;
-      const plan = planLinearGrid(to - from, d, shape, workgroupSize);
+      const plan = planLinearGrid(to - from, d, shape, config);
       slices.push({ chunk: k, rowOffset: from - c.startRow, rows: to - from, firstGroup: groups, plan });
       groups += plan.numGroups;
     });

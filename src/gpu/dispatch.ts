@@ -2,12 +2,24 @@
 
 /** Floats of X staged per tile in workgroup memory (8 KiB): room for scratch within 16 KiB. */
 export const TILE_FLOATS = 2048;
-/** Tiles a workgroup walks at most; bounds each thread's serial summation (accuracy) and keeps the grid wide. */
-export const MAX_TILES_PER_GROUP = 8;
+/**
+ * Tiles a thread of the tiled kernel sums plainly before folding them into its compensated totals (the
+ * tiles a group walks are no longer bounded: the grid is data). Mirrors BLOCK in linear_partials.wgsl.
+ */
+export const TILES_PER_BLOCK = 8;
 /** The quad kernel (registers only) serves up to this many features; above it, the tiled kernel. */
 export const QUAD_MAX_FEATURES = 16;
-/** Quads a thread of the quad kernel sums at most (64 samples): the same accuracy bound as the tiled kernel. */
-export const MAX_QUADS_PER_THREAD = 16;
+/** Quads (64 samples) a thread of the quad kernel sums plainly per block: BLOCK in linear_partials_quad.wgsl. */
+export const QUADS_PER_BLOCK = 16;
+
+/**
+ * A pass-1 kernel configuration: the data an autotuner picks per adapter (src/gpu/tuning/linear-tuning.ts).
+ * numGroups is per dispatch (one slice of a chunk), capped by the slice's tiles.
+ */
+export interface LinearKernelConfig {
+  workgroupSize: number;
+  numGroups: number;
+}
 
 export interface LinearGridPlan {
   /** 'quad': linear_partials_quad.wgsl (d <= QUAD_MAX_FEATURES); 'tiled': linear_partials.wgsl. */
@@ -49,12 +61,42 @@ export function fold2d(groups: number, maxPerDim: number): { x: number; y: numbe
   return { x: Math.ceil(groups / y), y };
 }
 
-export function planLinearGrid(n: number, d: number, shape: DeviceShape, preferredWorkgroup = 256): LinearGridPlan {
+/** Tiles of one pass-1 dispatch over n samples: a quad-kernel tile is one quad per thread. */
+export function linearTileRows(d: number, workgroupSize: number): number {
+  return d <= QUAD_MAX_FEATURES ? 4 * workgroupSize : rowsPerTile(d);
+}
+
+/**
+ * The untuned configuration: the largest power-of-two workgroup within `preferredWorkgroup`, and as many
+ * groups as give each one block of tiles (a GPU-shaped grid that grows with n, wide on any hardware GPU).
+ */
+export function defaultLinearConfig(n: number, d: number, shape: DeviceShape, preferredWorkgroup = 256): LinearKernelConfig {
   const workgroupSize = chooseWorkgroupSize(shape, preferredWorkgroup);
+  const numTiles = Math.ceil(n / linearTileRows(d, workgroupSize));
+  const block = d <= QUAD_MAX_FEATURES ? QUADS_PER_BLOCK : TILES_PER_BLOCK;
+  return { workgroupSize, numGroups: Math.max(1, Math.ceil(numTiles / block)) };
+}
+
+/** Throws a RangeError unless the configuration can run on this device shape. */
+export function checkLinearConfig(config: LinearKernelConfig, shape: DeviceShape): void {
+  const { workgroupSize: wg, numGroups } = config;
+  if (!(Number.isInteger(wg) && wg >= 1 && (wg & (wg - 1)) === 0 && wg <= shape.maxWorkgroupSize)) {
+    throw new RangeError(`linear kernel: workgroupSize must be a power of two <= ${shape.maxWorkgroupSize}, got ${wg}`);
+  }
+  if (!(Number.isInteger(numGroups) && numGroups >= 1)) throw new RangeError(`linear kernel: numGroups must be a positive integer, got ${numGroups}`);
+}
+
+/**
+ * The grid of one pass-1 dispatch over n samples with d features: the configuration's workgroup size and
+ * group count (default: defaultLinearConfig), the groups capped by the tiles so none idles.
+ */
+export function planLinearGrid(n: number, d: number, shape: DeviceShape, config: LinearKernelConfig = defaultLinearConfig(n, d, shape)): LinearGridPlan {
+  checkLinearConfig(config, shape);
+  const { workgroupSize } = config;
   const quad = d <= QUAD_MAX_FEATURES;
-  const rows = quad ? 4 * workgroupSize : rowsPerTile(d);
+  const rows = linearTileRows(d, workgroupSize);
   const numTiles = Math.ceil(n / rows);
-  const numGroups = Math.max(1, Math.ceil(numTiles / (quad ? MAX_QUADS_PER_THREAD : MAX_TILES_PER_GROUP)));
+  const numGroups = Math.max(1, Math.min(config.numGroups, numTiles));
   const { x, y } = fold2d(numGroups, shape.maxWorkgroupsPerDimension);
   const laneMode = d <= workgroupSize;
   const workgroupBytes = quad ? workgroupSize * 4 : rows * d * 4 + rows * 4 + workgroupSize * 4;

@@ -15,7 +15,9 @@ import { StandardizePass } from './passes/standardize-pass.ts';
 import type { Standardizer } from '../models/standardize.ts';
 
 export { GpuDeviceLostError } from './device-io.ts';
-import type { LinearGridPlan } from './dispatch.ts';
+import type { LinearGridPlan, LinearKernelConfig } from './dispatch.ts';
+import type { TuningCache } from './tuning/cache.ts';
+import { chooseLinearKernel, type LinearKernelChoice } from './tuning/linear-tuning.ts';
 import { packUpdateUniforms } from './uniforms.ts';
 import { createBufferChecked } from './resources.ts';
 import { planChunks, type ChunkSpec } from './data-layout.ts';
@@ -41,8 +43,11 @@ interface Buffers {
 export interface GpuLinearEngineOptions {
   /** Longest run of steps chained between read-backs; also the history ring's length. */
   maxReportEvery?: number;
-  /** Upper bound on the workgroup size (a power of two); the adapter's limit applies anyway. */
+  /** Pass-1 configuration (src/gpu/tuning/linear-tuning.ts): a pinned workgroup size, grid still tuned... */
   workgroupSize?: number;
+  /** ... or a configuration run as is, or a tuning table (default: defaultTuningCache), false for none. */
+  kernel?: LinearKernelConfig;
+  tuning?: TuningCache | false;
   /**
    * Full WGSL source replacing the generated pass-1 kernel (linearPartialsWgsl). For fault injection: the
    * benchmark swaps in a wrong kernel to prove that its validation catches it.
@@ -77,12 +82,13 @@ export class GpuLinearEngine implements LinearEngine {
     private readonly partialsPass: LinearPartialsPass,
     private readonly reducePass: ReducePartialsPass,
     private readonly updatePass: ApplyUpdatePass,
-    private readonly options: GpuLinearEngineOptions,
     private readonly chunkRows: number[],
     /** Streamed data: `chunks` then holds two staging pairs, chunk k using pair k % 2. */
     private readonly stream: ChunkStream | null = null,
     /** GPU standardization: the pass, and per data chunk its bind group (and uniforms, owned here). */
     private readonly standardizer: { pass: StandardizePass; chunks: Array<{ bindGroup: GPUBindGroup; uniforms: GPUBuffer }> } | null = null,
+    /** The pass-1 configuration every slice runs, and where it came from (table, tuned now, ...). */
+    readonly kernel: LinearKernelChoice = { config: { workgroupSize: 0, numGroups: 0 }, source: 'default' },
   ) {
     this.adapter = gpu.summary.name;
     this.io = new DeviceIo(gpu.device, kLabel);
@@ -102,7 +108,7 @@ export class GpuLinearEngine implements LinearEngine {
   static async create(gpu: GpuContext, data: LinearData, options: GpuLinearEngineOptions = {}): Promise<GpuLinearEngine> {
     validateLinearData(data);
     const specs = chunkSpecs(gpu, data.n, data.d, options.chunkBytes);
-    return GpuLinearEngine.build(gpu, data.n, data.d, specs, () => uploadChunks(gpu, data, specs, kLabel), options, null);
+    return GpuLinearEngine.build(gpu, data.n, data.d, specs, () => uploadChunks(gpu, data, specs, kLabel), options, null, data);
   }
 
   /** An engine over streamed data (full-batch gradient descent): see ChunkStream. */
@@ -123,11 +129,9 @@ export class GpuLinearEngine implements LinearEngine {
 
   private static async build(
     gpu: GpuContext, n: number, d: number, specs: ChunkSpec[], makeChunks: () => Promise<GpuChunk[]>,
-    options: GpuLinearEngineOptions, stream: ChunkStream | null,
+    options: GpuLinearEngineOptions, stream: ChunkStream | null, data?: LinearData,
   ): Promise<GpuLinearEngine> {
     const { device } = gpu;
-    const full = batchSpecs(gpu, specs, n, d, options.workgroupSize)[0];
-    const plan = full.slices[0].plan;
     const historyCap = Math.max(1, options.maxReportEvery ?? 256);
     const created: GPUBuffer[] = [];
     const make = async (label: string, size: number, usage: number) => {
@@ -139,6 +143,12 @@ export class GpuLinearEngine implements LinearEngine {
     const C = GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
     let chunks: GpuChunk[] = [];
     try {
+      chunks = await makeChunks();
+      // Tuned over the data as uploaded (before any standardization), unless the kernel is replaced.
+      const tunable = data && !options.partialsWgsl ? { chunks, specs, data } : null;
+      const kernel = await chooseLinearKernel(gpu, n, d, specs[0].rows, options, tunable);
+      const full = batchSpecs(gpu, specs, n, d, kernel.config)[0];
+      const plan = full.slices[0].plan;
       const buffers: Buffers = {
         theta: await make('theta', (d + 1) * 4, S | C),
         thetaPrev: await make('thetaPrev', (d + 1) * 4, S | C),
@@ -149,7 +159,6 @@ export class GpuLinearEngine implements LinearEngine {
         updateUniforms: await make('updateUniforms', 32, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
         readback: await make('readback', Math.max(STATE_BYTES + historyCap * 8 + 2 * (d + 1) * 4, (d + 2) * 4), GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),
       };
-      chunks = await makeChunks();
       const partialsPass = await LinearPartialsPass.create(device, d, plan, {
         theta: buffers.theta, state: buffers.state, partials: buffers.partials,
       }, options.partialsWgsl);
@@ -174,7 +183,7 @@ export class GpuLinearEngine implements LinearEngine {
           device.queue.submit([encoder.finish()]);
         }
       }
-      const engine = new GpuLinearEngine(gpu, n, d, chunks, buffers, historyCap, partialsPass, reducePass, updatePass, options, specs.map((c) => c.rows), stream, standardizer);
+      const engine = new GpuLinearEngine(gpu, n, d, chunks, buffers, historyCap, partialsPass, reducePass, updatePass, specs.map((c) => c.rows), stream, standardizer, kernel);
       engine.batchSet(n); // the full batch, built now so that training allocates nothing
       return engine;
     } catch (e) {
@@ -197,7 +206,7 @@ export class GpuLinearEngine implements LinearEngine {
     if (!set) {
       let start = 0;
       const specs = this.chunkRows.map((rows) => ({ startRow: (start += rows) - rows, rows }));
-      const batches = batchSpecs(this.gpu, specs, size, this.d, this.options.workgroupSize);
+      const batches = batchSpecs(this.gpu, specs, size, this.d, this.kernel.config);
       set = buildBatchSet(this.live(), batches, this.chunkBuffers(), this.d, this.partialsPass, this.reducePass, `${kLabel}.b${size}`);
       this.batchSets.set(size, set);
     }
@@ -270,8 +279,14 @@ export class GpuLinearEngine implements LinearEngine {
     const device = this.live();
     this.prepareGradient(at);
     const full = this.batchSet(this.n).batches[0];
-    await this.runSteps(0, 1, () => full, false);
+    if (this.stream) await this.runSteps(0, 1, () => full, false);
     const encoder = device.createCommandEncoder({ label: `${kLabel}.gradient.encoder` });
+    if (!this.stream) {
+      // Resident data: the evaluation and the copy out in one submit (one round trip fewer).
+      const pass = encoder.beginComputePass({ label: `${kLabel}.gradient.pass` });
+      this.recordBatch(pass, full, false);
+      pass.end();
+    }
     const bytes = (this.d + 2) * 4;
     encoder.copyBufferToBuffer(this.buffers.gradLoss, 0, this.buffers.readback, 0, bytes);
     await this.io.submitChecked(encoder, 'gradient');

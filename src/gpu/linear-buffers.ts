@@ -7,7 +7,7 @@ import { createBufferChecked } from './resources.ts';
 import { packGridUniforms, packReduceUniforms } from './uniforms.ts';
 import type { LinearPartialsPass } from './passes/linear-partials-pass.ts';
 import type { ReducePartialsPass } from './passes/reduce-partials-pass.ts';
-import type { LinearGridPlan } from './dispatch.ts';
+import type { LinearGridPlan, LinearKernelConfig } from './dispatch.ts';
 
 export interface GpuChunk {
   x: GPUBuffer;
@@ -82,8 +82,8 @@ export function chunkSpecs(gpu: GpuContext, n: number, d: number, chunkBytes?: n
   return planChunks(n, d, Math.min(chunkBytes ?? Infinity, gpu.maxBindingBytes));
 }
 
-export function batchSpecs(gpu: GpuContext, specs: ChunkSpec[], batchSize: number, d: number, workgroupSize?: number): BatchSpec[] {
-  return planBatches(specs, batchSize, d, gpu.shape, workgroupSize);
+export function batchSpecs(gpu: GpuContext, specs: ChunkSpec[], batchSize: number, d: number, config: LinearKernelConfig): BatchSpec[] {
+  return planBatches(specs, batchSize, d, gpu.shape, config);
 }
 
 export function buildBatchSet(

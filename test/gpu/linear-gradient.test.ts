@@ -4,17 +4,20 @@ import { GpuLinearEngine } from '../../src/gpu/gpu-linear-engine.ts';
 import { linearGradient } from '../../src/cpu/linear_partials.ts';
 import { linearFiniteDifference } from '../../src/cpu/gradient-check.ts';
 import { makeLinearData, relativeError, thetaOf } from '../data-gen.ts';
+import type { LinearKernelConfig } from '../../src/gpu/dispatch.ts';
+import type { LinearData } from '../../src/models/linear.ts';
 
 // float32 arithmetic on float32 data against a float64 reference on the same (float32-rounded) data.
-// Each thread sums at most 8 tiles' worth of terms before a tree: error ~ (64 + log2 N) * 6e-8 of the
-// sum of |terms|; at a point away from the optimum the gradient is O(that sum), so 1e-5 has headroom.
+// Each thread sums blocks of at most 64 samples plainly and folds the block sums with compensated addition,
+// then trees: error ~ (64 + 2 + log2 N) * 6e-8 of the sum of |terms| however many blocks a thread gets (the
+// grid is tuned, not sized from N); at a point away from the optimum the gradient is O(that sum), so 1e-5
+// has headroom.
 const GRADIENT_REL_TOL = 1e-5;
 
-async function compare(n: number, d: number, workgroupSize?: number) {
+async function compare(n: number, d: number, workgroupSize?: number, kernel?: LinearKernelConfig, data: LinearData = makeLinearData(n, d, 42 + d)) {
   const gpu = await testGpu();
-  const data = makeLinearData(n, d, 42 + d);
   const at = { w: Float64Array.from({ length: d }, (_, j) => 0.1 * (j + 1)), b: -0.3 };
-  const engine = await GpuLinearEngine.create(gpu, data, { workgroupSize });
+  const engine = await GpuLinearEngine.create(gpu, data, { workgroupSize, kernel });
   try {
     engine.fillOutputs(NaN); // a pass that skipped a value would leave NaN behind
     const got = await engine.gradient(at);
@@ -48,6 +51,20 @@ describe('GPU linear gradient vs float64 CPU', () => {
     await compare(5, 5);
     await compare(1, 16);
     await compare(4_099, 16, 128);
+  });
+
+  it('a tiny fixed grid (1 workgroup x 64 over 10^6 rows, 3907 quads a thread) keeps the bound', async () => {
+    // Random data: within the same tolerance as the tuned grid.
+    await compare(1_000_000, 1, undefined, { workgroupSize: 64, numGroups: 1 });
+    await compare(1_000_000, 8, undefined, { workgroupSize: 64, numGroups: 1 });
+    await compare(1_000_003, 17, undefined, { workgroupSize: 64, numGroups: 1 });
+    // The same term 10^6 times (x = 1, y = -0.1): every rounding of a plain running sum errs the same way, so
+    // a thread summing its 15,628 samples serially misses by ~1e-4 (computed below in float32, as the GPU
+    // would); the blocks and compensated folds must stay within GRADIENT_REL_TOL.
+    const n = 1_000_000;
+    const hard = { n, d: 1, x: new Float32Array(n).fill(1), y: new Float32Array(n).fill(-0.1) };
+    expect(plainSerialRelError(hard, 0.1, -0.3, 64)).toBeGreaterThan(5 * GRADIENT_REL_TOL);
+    await compare(n, 1, undefined, { workgroupSize: 64, numGroups: 1 }, hard);
   });
 
   it('is bit-identical when rerun on the same data', async () => {
@@ -84,3 +101,24 @@ describe('GPU linear gradient vs float64 CPU', () => {
     }
   });
 });
+
+/**
+ * Relative error of sum r_i x_i (d = 1) summed as a plain float32 kernel would with one workgroup of `wg`
+ * threads: thread t sums quads t, t + wg, ... serially (fma: the product is exact in float64, one rounding),
+ * then a tree over the threads. What the compensated folds are there to avoid.
+ */
+function plainSerialRelError(data: LinearData, w: number, b: number, wg: number): number {
+  const f = Math.fround;
+  const { n, x, y } = data;
+  let exact = 0;
+  for (let i = 0; i < n; i++) exact += (w * x[i] + b - y[i]) * x[i];
+  const threads = new Array<number>(wg).fill(0);
+  for (let q = 0; q < Math.ceil(n / 4); q++) {
+    for (let i = 4 * q; i < Math.min(n, 4 * q + 4); i++) {
+      const r = f(f(w * x[i] + f(b)) - y[i]);
+      threads[q % wg] = f(threads[q % wg] + r * x[i]);
+    }
+  }
+  for (let stride = wg >> 1; stride > 0; stride >>= 1) for (let t = 0; t < stride; t++) threads[t] = f(threads[t] + threads[t + stride]);
+  return Math.abs(threads[0] - exact) / Math.abs(exact);
+}

@@ -41,8 +41,9 @@ describe('standardization on the GPU', () => {
         }
       },
     };
-    const streamed = await GpuLinearEngine.createStreamed(gpu, stream, { standardize: stats });
     const resident = await GpuLinearEngine.create(gpu, data, { standardize: stats, chunkBytes: chunkRows * 3 * 4 });
+    // The resident engine's (tuned) grid, so that both sum in the same order.
+    const streamed = await GpuLinearEngine.createStreamed(gpu, stream, { standardize: stats, kernel: resident.kernel.config });
     try {
       const at = { w: [1, -1, 0.5], b: 0 };
       const a = await streamed.gradient(at);

@@ -59,8 +59,10 @@ describe('streamed raw-format records on the GPU', () => {
     const stats = fitStandardizer(data);
     for (const standardize of [stats, undefined]) {
       const { stream, counts } = recordStreamOf(data, chunkRows);
-      const streamed = await GpuLinearEngine.createStreamed(gpu, stream, { standardize });
-      const resident = await GpuLinearEngine.create(gpu, data, { standardize, chunkBytes: chunkRows * 5 * 4 });
+      // The same pass-1 grid on both (bit-identity needs it): 3 groups of 64 walking each chunk grid-stride.
+      const kernel = { workgroupSize: 64, numGroups: 3 };
+      const streamed = await GpuLinearEngine.createStreamed(gpu, stream, { standardize, kernel });
+      const resident = await GpuLinearEngine.create(gpu, data, { standardize, chunkBytes: chunkRows * 5 * 4, kernel });
       try {
         const at = { w: [0.1, -0.2, 0.3, 0.05, 0], b: 0.5 };
         const a = await streamed.gradient(at);
@@ -114,8 +116,9 @@ describe('streamed data on the GPU', () => {
     const data = makeLinearData(10_001, 5, 3);
     const chunkRows = 1_024;
     const { stream, counts } = streamOf(data, chunkRows);
-    const streamed = await GpuLinearEngine.createStreamed(gpu, stream);
     const resident = await GpuLinearEngine.create(gpu, data, { chunkBytes: chunkRows * 5 * 4 });
+    // The resident engine's (tuned) grid, so that both sum in the same order.
+    const streamed = await GpuLinearEngine.createStreamed(gpu, stream, { kernel: resident.kernel.config });
     try {
       expect(resident.chunkCount).toBe(10);
       const at = { w: [0.1, -0.2, 0.3, 0.05, 0], b: 0.5 };

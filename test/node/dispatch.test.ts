@@ -1,8 +1,8 @@
 // Grid planning for the linear-model passes (pure helpers, no GPU).
 import { describe, expect, it } from 'vitest';
 import {
-  chooseWorkgroupSize, fold2d, MAX_QUADS_PER_THREAD, MAX_TILES_PER_GROUP, paddedFeatureBytes, planLinearGrid,
-  QUAD_MAX_FEATURES, rowsPerTile, TILE_FLOATS, type DeviceShape,
+  checkLinearConfig, chooseWorkgroupSize, defaultLinearConfig, fold2d, linearTileRows, paddedFeatureBytes, planLinearGrid,
+  QUAD_MAX_FEATURES, QUADS_PER_BLOCK, rowsPerTile, TILE_FLOATS, TILES_PER_BLOCK, type DeviceShape,
 } from '../../src/gpu/dispatch.ts';
 
 /** WebGPU's default limits (what a core-profile device guarantees). */
@@ -139,7 +139,8 @@ describe('planLinearGrid', () => {
           // A quad-kernel tile is one quad (4 samples) per thread.
           expect(p.rowsPerTile, tag).toBe(quad ? 4 * p.workgroupSize : rowsPerTile(d));
           expect(p.numTiles, tag).toBe(Math.ceil(n / p.rowsPerTile));
-          const perGroup = quad ? MAX_QUADS_PER_THREAD : MAX_TILES_PER_GROUP;
+          // Untuned: one block of tiles per group, so the grid grows with n (GPU-shaped).
+          const perGroup = quad ? QUADS_PER_BLOCK : TILES_PER_BLOCK;
           expect(p.numGroups * perGroup, tag).toBeGreaterThanOrEqual(p.numTiles);
           // ... and no more groups than needed.
           expect((p.numGroups - 1) * perGroup, tag).toBeLessThan(p.numTiles);
@@ -158,6 +159,47 @@ describe('planLinearGrid', () => {
     }
   });
 
+  it('a configuration fixes the grid whatever n is, capped by the tiles so that no group idles', () => {
+    for (const d of [1, 5, 16, 17, 64, 300]) {
+      for (const wg of [64, 128, 256]) {
+        for (const numGroups of [1, 2, 7, 64, 4096]) {
+          for (const n of [1, 4, 1000, 2 ** 20, 2 ** 24 + 3]) {
+            const p = planLinearGrid(n, d, CORE, { workgroupSize: wg, numGroups });
+            const tag = `n ${n}, d ${d}, ${wg} x ${numGroups}`;
+            expect(p.workgroupSize, tag).toBe(wg);
+            expect(p.rowsPerTile, tag).toBe(linearTileRows(d, wg));
+            expect(p.numTiles, tag).toBe(Math.ceil(n / p.rowsPerTile));
+            expect(p.numGroups, tag).toBe(Math.max(1, Math.min(numGroups, p.numTiles)));
+            expect(p.groupsX * p.groupsY, tag).toBeGreaterThanOrEqual(p.numGroups);
+            expect(p.laneMode, tag).toBe(d <= wg);
+          }
+        }
+      }
+    }
+  });
+
+  it('defaultLinearConfig is the untuned plan, and plans without a configuration use it', () => {
+    for (const [n, d] of [[1, 1], [2 ** 20, 1], [2 ** 24, 16], [10_000, 64]]) {
+      const config = defaultLinearConfig(n, d, CORE);
+      expect(planLinearGrid(n, d, CORE)).toEqual(planLinearGrid(n, d, CORE, config));
+      expect(config.workgroupSize).toBe(256);
+    }
+    // 2^20 samples, d = 1: 1024 samples a tile, 16 tiles a group -> 64 groups; 2^24 -> 1024 (the issue's numbers).
+    expect(defaultLinearConfig(2 ** 20, 1, CORE).numGroups).toBe(64);
+    expect(defaultLinearConfig(2 ** 24, 1, CORE).numGroups).toBe(1024);
+    expect(defaultLinearConfig(100, 1, COMPAT, 1024).workgroupSize).toBe(128);
+  });
+
+  it('rejects configurations the device cannot run, naming the field', () => {
+    for (const bad of [{ workgroupSize: 96, numGroups: 1 }, { workgroupSize: 512, numGroups: 1 }, { workgroupSize: 0, numGroups: 1 }]) {
+      expect(() => planLinearGrid(1000, 1, CORE, bad), JSON.stringify(bad)).toThrow(/workgroupSize/);
+    }
+    for (const bad of [{ workgroupSize: 64, numGroups: 0 }, { workgroupSize: 64, numGroups: 1.5 }, { workgroupSize: 64, numGroups: NaN }]) {
+      expect(() => checkLinearConfig(bad, CORE), JSON.stringify(bad)).toThrow(/numGroups/);
+    }
+    expect(() => planLinearGrid(1000, 1, COMPAT, { workgroupSize: 256, numGroups: 2 })).toThrow(/<= 128/);
+  });
+
   it('lane vs column mode at the workgroup-size boundary', () => {
     const at = (d: number, shape = CORE) => planLinearGrid(1000, d, shape);
     expect([at(256).laneMode, at(256).featuresPerThread]).toEqual([true, 1]);
@@ -171,10 +213,10 @@ describe('planLinearGrid', () => {
 
   it('folds into 2-D once the groups exceed the per-dimension limit', () => {
     const shape = { ...CORE, maxWorkgroupsPerDimension: 100 };
-    // Quad kernel, d = 1: 1024 rows per tile, 16 tiles per group -> 16384 rows per group; 101 groups.
+    // Untuned quad kernel, d = 1: 1024 rows per tile, 16 tiles per group -> 16384 rows per group; 101 groups.
     const q = planLinearGrid(16384 * 101, 1, shape);
     expect([q.variant, q.numGroups, q.groupsX, q.groupsY]).toEqual(['quad', 101, 51, 2]);
-    // Tiled kernel, d = 32: 64 rows per tile, 8 tiles per group -> 512 rows per group; 101 groups.
+    // Untuned tiled kernel, d = 32: 64 rows per tile, 8 tiles per group -> 512 rows per group; 101 groups.
     const t = planLinearGrid(512 * 101, 32, shape);
     expect([t.variant, t.numGroups, t.groupsX, t.groupsY]).toEqual(['tiled', 101, 51, 2]);
   });

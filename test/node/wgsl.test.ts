@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { assembleWgsl, specializeWgsl } from '../../src/gpu/wgsl.ts';
 import { planLinearGrid } from '../../src/gpu/dispatch.ts';
-import { loadWeights, quadBody, recordsQuadBody, reduceGradient } from '../../src/gpu/passes/linear-quad-codegen.ts';
+import { foldBlock, loadWeights, quadBody, recordsQuadBody, reduceGradient } from '../../src/gpu/passes/linear-quad-codegen.ts';
 
 const shader = (path: string) => readFileSync(fileURLToPath(new URL(`../../shaders/${path}`, import.meta.url)), 'utf8');
 
@@ -60,7 +60,7 @@ describe('specializeWgsl on shaders/linear_partials.wgsl', () => {
     it(`${mode} mode (D = ${d}, WG = ${wg}) leaves no placeholder or directive`, () => {
       const plan = planLinearGrid(10_000, d, { maxWorkgroupSize: wg, maxWorkgroupsPerDimension: 65535, maxWorkgroupStorageSize: 16384 });
       expect(plan.laneMode).toBe(mode === 'lane');
-      const out = specializeWgsl(source, { D: d, ROWS: plan.rowsPerTile, FPT: plan.featuresPerThread, LANE_MODE: plan.laneMode });
+      const out = specializeWgsl(source, { D: d, ROWS: plan.rowsPerTile, FPT: plan.featuresPerThread, LANE_MODE: plan.laneMode, BLOCK: 8 });
       // No unfilled `${NAME}` anywhere, and no `${` at all in the code the compiler reads.
       expect(out).not.toMatch(/\$\{\w+\}/);
       expect(code(out)).not.toContain('${');
@@ -84,12 +84,12 @@ describe('specializeWgsl on shaders/linear_partials.wgsl', () => {
   }
 
   it('contains `const D: u32 = 7u;` for D = 7', () => {
-    const out = specializeWgsl(source, { D: 7, ROWS: 292, FPT: 1, LANE_MODE: true });
+    const out = specializeWgsl(source, { D: 7, ROWS: 292, FPT: 1, LANE_MODE: true, BLOCK: 8 });
     expect(out).toContain('const D: u32 = 7u;');
   });
 
   it('names the missing placeholder when a define is left out', () => {
-    expect(() => specializeWgsl(source, { D: 7, ROWS: 292, LANE_MODE: true }, 'linear_partials.wgsl')).toThrow(/FPT/);
+    expect(() => specializeWgsl(source, { D: 7, ROWS: 292, LANE_MODE: true, BLOCK: 8 }, 'linear_partials.wgsl')).toThrow(/FPT/);
   });
 });
 
@@ -100,7 +100,8 @@ describe('specializeWgsl on shaders/linear_partials_quad.wgsl with the emitted q
   for (const d of [1, 3, 16]) {
     it(`D = ${d}: no placeholder left, and every fma reads the row-major element it claims`, () => {
       const out = specializeWgsl(source, {
-        D: d, S: d, RECORDS: false, QUAD_BODY: quadBody(d), LOAD_WEIGHTS: loadWeights(d), REDUCE_GRADIENT: reduceGradient(d),
+        D: d, S: d, BLOCK: 16, RECORDS: false, QUAD_BODY: quadBody(d), LOAD_WEIGHTS: loadWeights(d),
+        FOLD_BLOCK: foldBlock(d), REDUCE_GRADIENT: reduceGradient(d),
       });
       expect(code(out)).not.toContain('${');
       expect(out).not.toContain('#');
@@ -124,7 +125,13 @@ describe('specializeWgsl on shaders/linear_partials_quad.wgsl with the emitted q
         expect(j2).toBe(j);
         expect(LANES.indexOf(s) * d + Number(j)).toBe(4 * Number(v) + LANES.indexOf(lane));
       }
-      expect(out.match(/reduce_to\(t, out \+ \d+u, g\[\d+\]\);/g)).toHaveLength(d);
+      // Each block's d gradient sums, sum_r and sum_rr are folded into compensated totals and the g cleared;
+      // the workgroup trees reduce total + comp for all d + 2 components.
+      const folds = [...out.matchAll(/neumaier_add\(total\[(\d+)\], comp\[(\d+)\], (g\[(\d+)\]|sum_r|sum_rr)\)/g)];
+      expect(folds.map((m) => [m[1], m[2], m[3]])).toEqual([...Array.from({ length: d }, (_, j) => [`${j}`, `${j}`, `g[${j}]`]), [`${d}`, `${d}`, 'sum_r'], [`${d + 1}`, `${d + 1}`, 'sum_rr']]);
+      expect(out.match(/g\[\d+\] = 0\.0;/g)).toHaveLength(d);
+      const reduced = [...out.matchAll(/reduce_to\(t, out \+ (\d+)u, total\[(\d+)\] \+ comp\[(\d+)\]\);/g)];
+      expect(reduced.map((m) => [m[1], m[2], m[3]])).toEqual(Array.from({ length: d + 2 }, (_, k) => [`${k}`, `${k}`, `${k}`]));
       expect(out.match(/w\[\d+\] = theta\[\d+\];/g)).toHaveLength(d);
     });
   }
@@ -140,7 +147,8 @@ describe('specializeWgsl on the RECORDS variant of shaders/linear_partials_quad.
     const stride = 5;
     const columns = [4, 0, 2, 3];
     const out = specializeWgsl(source, {
-      D: d, S: stride, RECORDS: true, QUAD_BODY: recordsQuadBody(d, stride, columns), LOAD_WEIGHTS: loadWeights(d), REDUCE_GRADIENT: reduceGradient(d),
+      D: d, S: stride, BLOCK: 16, RECORDS: true, QUAD_BODY: recordsQuadBody(d, stride, columns), LOAD_WEIGHTS: loadWeights(d),
+      FOLD_BLOCK: foldBlock(d), REDUCE_GRADIENT: reduceGradient(d),
     });
     expect(code(out)).not.toContain('${');
     expect(code(out)).toContain('var<storage, read> rec4');

@@ -1,10 +1,10 @@
 // Pass 1: one read of X and y into per-workgroup partial sums: shaders/linear_partials_quad.wgsl for
 // few features, shaders/linear_partials.wgsl (tiles staged in workgroup memory) for more.
-import type { LinearGridPlan } from '../dispatch.ts';
+import { QUADS_PER_BLOCK, TILES_PER_BLOCK, type LinearGridPlan } from '../dispatch.ts';
 import { shaderSources } from '../shaders.ts';
 import { assembleWgsl, specializeWgsl } from '../wgsl.ts';
 import { createComputePipeline } from '../resources.ts';
-import { loadWeights, quadBody, recordsQuadBody, reduceGradient } from './linear-quad-codegen.ts';
+import { foldBlock, loadWeights, quadBody, recordsQuadBody, reduceGradient } from './linear-quad-codegen.ts';
 
 /** Buffers every dispatch shares; each slice adds its own uniforms and chunk. */
 export interface LinearPartialsShared {
@@ -19,20 +19,29 @@ export interface LinearPartialsSlice {
   y: GPUBuffer;
 }
 
+/** The structs and the compensated sum every pass-1 variant uses. */
+const SHARED = [shaderSources.linearLayout, shaderSources.compensatedSum];
+
+/** The quad variant's placeholders for d features in quads of `stride`-float rows. */
+function quadDefines(d: number, stride: number, records: boolean, body: string) {
+  return {
+    D: d, S: stride, BLOCK: QUADS_PER_BLOCK, RECORDS: records, QUAD_BODY: body, LOAD_WEIGHTS: loadWeights(d),
+    FOLD_BLOCK: foldBlock(d), REDUCE_GRADIENT: reduceGradient(d),
+  };
+}
+
 export function linearPartialsWgsl(d: number, plan: LinearGridPlan): string {
   if (plan.variant === 'quad') {
-    const quad = specializeWgsl(shaderSources.linearPartialsQuad, {
-      D: d, S: d, RECORDS: false, QUAD_BODY: quadBody(d), LOAD_WEIGHTS: loadWeights(d), REDUCE_GRADIENT: reduceGradient(d),
-    }, 'linear_partials_quad.wgsl');
-    return assembleWgsl([shaderSources.linearLayout], quad);
+    return assembleWgsl(SHARED, specializeWgsl(shaderSources.linearPartialsQuad, quadDefines(d, d, false, quadBody(d)), 'linear_partials_quad.wgsl'));
   }
   const stage = specializeWgsl(shaderSources.linearPartials, {
     D: d,
     ROWS: plan.rowsPerTile,
     FPT: plan.featuresPerThread,
     LANE_MODE: plan.laneMode,
+    BLOCK: TILES_PER_BLOCK,
   }, 'linear_partials.wgsl');
-  return assembleWgsl([shaderSources.linearLayout], stage);
+  return assembleWgsl(SHARED, stage);
 }
 
 /**
@@ -41,10 +50,8 @@ export function linearPartialsWgsl(d: number, plan: LinearGridPlan): string {
  * the standardization constants as `y`.
  */
 export function linearRecordsWgsl(d: number, stride: number, columns: readonly number[]): string {
-  const stage = specializeWgsl(shaderSources.linearPartialsQuad, {
-    D: d, S: stride, RECORDS: true, QUAD_BODY: recordsQuadBody(d, stride, columns), LOAD_WEIGHTS: loadWeights(d), REDUCE_GRADIENT: reduceGradient(d),
-  }, 'linear_partials_quad.wgsl (records)');
-  return assembleWgsl([shaderSources.linearLayout], stage);
+  const stage = specializeWgsl(shaderSources.linearPartialsQuad, quadDefines(d, stride, true, recordsQuadBody(d, stride, columns)), 'linear_partials_quad.wgsl (records)');
+  return assembleWgsl(SHARED, stage);
 }
 
 /** Pass 1 over any number of slices (chunks, mini-batches): one pipeline, one bind group per slice. */

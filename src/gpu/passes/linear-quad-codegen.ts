@@ -56,6 +56,19 @@ export function loadWeights(d: number): string {
   return Array.from({ length: d }, (_, j) => `  w[${j}] = theta[${j}];`).join('\n');
 }
 
+/**
+ * Folds a block's sums (g[0..d), sum_r, sum_rr) into the compensated totals (neumaier_add) and clears g
+ * for the next block: straight-line code, so every index stays a constant.
+ */
+export function foldBlock(d: number): string {
+  const sums = [...Array.from({ length: d }, (_, j) => `g[${j}]`), 'sum_r', 'sum_rr'];
+  return sums.map((v, k) => {
+    const clear = k < d ? ` ${v} = 0.0;` : '';
+    return `    { let f = neumaier_add(total[${k}], comp[${k}], ${v}); total[${k}] = f.x; comp[${k}] = f.y;${clear} }`;
+  }).join('\n');
+}
+
+/** The workgroup trees of the d + 2 compensated totals (total + comp) into the group's partials row. */
 export function reduceGradient(d: number): string {
-  return Array.from({ length: d }, (_, j) => `  reduce_to(t, out + ${j}u, g[${j}]);`).join('\n');
+  return Array.from({ length: d + 2 }, (_, k) => `  reduce_to(t, out + ${k}u, total[${k}] + comp[${k}]);`).join('\n');
 }
