@@ -118,11 +118,11 @@ class GpuBackend implements Backend {
   async trainModel(config: NetworkConfig, data: ModelData, options: Omit<ModelTrainOptions, 'onEpoch' | 'init' | 'signal' | 'onSnapshot'>, onEpoch?: (i: EpochInfo) => void) {
     const { resumeFrom, ...rest } = options;
     const r = await this.session.run({ kind: 'model-train', config, options: { ...rest, resumeFrom: resumeFrom && toPlainSnapshot(resumeFrom) } }, data, onEpoch);
-    const m = r.model!;
+    const { device, adapter, ...m } = r.model!;
     const result: ModelTrainResult = {
       ...m, theta: Float64Array.from(m.theta), stopReason: m.stopReason as ModelTrainResult['stopReason'], snapshot: fromPlainSnapshot(m.snapshot),
     };
-    return { result, device: this.device, adapter: this.adapter };
+    return { result, device, adapter };
   }
   close() {
     return this.session.close();

@@ -4,8 +4,7 @@ import type { EpochInfo, TrainOptions } from '../models/linear.ts';
 import { requestGpu, type AdapterSummary, type GpuContext } from './device.ts';
 import { GpuLinearEngine, type ChunkStream } from './gpu-linear-engine.ts';
 import { blobRecordStream, type RecordFileLayout } from './linear-stream.ts';
-import { trainWithRecovery } from './recovering-trainer.ts';
-import { GpuModelEngine } from './models/gpu-model-engine.ts';
+import { trainModelWithRecovery, trainWithRecovery } from './recovering-trainer.ts';
 import type { NetworkConfig } from '../models/network.ts';
 import type { Standardizer } from '../models/standardize.ts';
 import type { ModelTrainOptions } from '../models/model-engine.ts';
@@ -67,6 +66,8 @@ export interface GpuJobResult {
   model?: {
     theta: number[]; loss: number; gradNorm: number; epochs: number; updates: number; stopReason: string; divergedAtEpoch?: number;
     snapshot: PlainModelSnapshot;
+    /** 'cpu' when the device was lost and no new one could be had. */
+    device: 'gpu' | 'cpu'; adapter: string | null;
   };
 }
 
@@ -115,14 +116,11 @@ export async function runGpuJob(job: GpuJob, onEpoch?: (info: EpochInfo) => void
     if (bytes.byteLength !== (n * d + n) * 4) throw new Error(`data: expected ${(n * d + n) * 4} bytes, got ${bytes.byteLength}`);
     const data = { n, d, x: new Float32Array(bytes, 0, n * d), y: new Float32Array(bytes, n * d * 4, n) };
     if (job.kind === 'model-train') {
-      const engine = await GpuModelEngine.create(gpu, job.config, data, { maxBatchRows: job.options.batchSize });
-      try {
-        const { resumeFrom, ...options } = job.options;
-        const r = await engine.train({ ...options, resumeFrom: resumeFrom && fromPlainSnapshot(resumeFrom), onEpoch });
-        return { adapter, model: { ...r, theta: Array.from(r.theta), snapshot: toPlainSnapshot(r.snapshot) } };
-      } finally {
-        engine.dispose();
-      }
+      const { resumeFrom, ...options } = job.options;
+      const { result: r, device, adapter: finishedOn } = await trainModelWithRecovery(gpu, job.config, data, { ...options, resumeFrom: resumeFrom && fromPlainSnapshot(resumeFrom), onEpoch }, {
+        acquire: () => requestGpu(), notice: onNotice, engine: { maxBatchRows: job.options.batchSize },
+      });
+      return { adapter, model: { ...r, theta: Array.from(r.theta), snapshot: toPlainSnapshot(r.snapshot), device, adapter: finishedOn } };
     }
     const at = job.at ?? { w: new Array<number>(d).fill(0), b: 0 };
     if (job.kind === 'gradient') {

@@ -1,11 +1,17 @@
-// Training that survives the loss of its GPU device: it keeps the snapshot taken at every read-back,
-// and when the device goes away it obtains a new one (or falls back to the CPU path, saying so),
+// Training that survives the loss of its GPU device, for every model: it keeps the snapshot taken at every
+// read-back, and when the device goes away it obtains a new one (or falls back to the CPU path, saying so),
 // uploads the data again and resumes from that snapshot. No epoch before the snapshot is lost, and on the
 // same adapter the result equals an uninterrupted run bit for bit (the step sequence is the same).
+// One recovery loop (runWithRecovery) serves the linear engine and the model engine alike: each says only
+// how to train on a device or on the CPU from a snapshot.
 import type { GradientResult, LinearData, TrainOptions, TrainResult, TrainSnapshot } from '../models/linear.ts';
+import type { ModelData, NetworkConfig } from '../models/network.ts';
+import type { ModelSnapshot, ModelTrainOptions, ModelTrainResult } from '../models/model-engine.ts';
 import { CpuLinearEngine } from '../cpu/cpu-linear-engine.ts';
+import { CpuModelEngine } from '../cpu/cpu-model-engine.ts';
 import type { GpuContext } from './device.ts';
 import { GpuDeviceLostError, GpuLinearEngine, type GpuLinearEngineOptions } from './gpu-linear-engine.ts';
+import { GpuModelEngine, type GpuModelEngineOptions } from './models/gpu-model-engine.ts';
 
 export interface RecoveryOptions {
   /** Obtains a fresh device after a loss (e.g. () => requestGpu()). */
@@ -14,7 +20,48 @@ export interface RecoveryOptions {
   fallbackToCpu?: boolean;
   maxRecoveries?: number;
   notice?: (message: string) => void;
-  engine?: GpuLinearEngineOptions;
+}
+
+export interface Recovered<R> {
+  result: R;
+  device: 'gpu' | 'cpu';
+  adapter: string | null;
+  recoveries: number;
+}
+
+/** What differs between models: training from a snapshot on a device, or on the CPU path. */
+export interface RecoverableRun<S, R> {
+  onGpu(gpu: GpuContext, resumeFrom: S | undefined, onSnapshot: (s: S) => void): Promise<{ result: R; adapter: string }>;
+  onCpu(resumeFrom: S | undefined, onSnapshot: (s: S) => void): Promise<R>;
+  /** Where a snapshot stands, for the notices: e.g. "epoch 50". */
+  where(s: S | undefined): string;
+}
+
+export async function runWithRecovery<S, R>(first: GpuContext, run: RecoverableRun<S, R>, recovery: RecoveryOptions, resumeFrom?: S): Promise<Recovered<R>> {
+  const maxRecoveries = recovery.maxRecoveries ?? 3;
+  let snapshot = resumeFrom;
+  const keep = (s: S) => { snapshot = s; };
+  let gpu: GpuContext | null = watchDevice(first);
+  for (let recoveries = 0; ; recoveries++) {
+    if (gpu === null) {
+      recovery.notice?.(`continuing on the CPU path from ${run.where(snapshot)}`);
+      return { result: await run.onCpu(snapshot, keep), device: 'cpu', adapter: null, recoveries };
+    }
+    try {
+      const { result, adapter } = await run.onGpu(gpu, snapshot, keep);
+      return { result, device: 'gpu', adapter, recoveries };
+    } catch (e) {
+      // Creating an engine on a lost device fails with other errors: the device's own flag decides.
+      if (!(e instanceof GpuDeviceLostError) && !lostDevices.has(gpu.device)) throw e;
+      if (recoveries >= maxRecoveries) throw e;
+      recovery.notice?.(`${(e as Error).message}; resuming from the snapshot at ${run.where(snapshot)}`);
+      gpu = await recovery.acquire().then(watchDevice, (err: Error) => {
+        if (recovery.fallbackToCpu === false) throw err;
+        recovery.notice?.(`no new GPU device (${err.message})`);
+        return null;
+      });
+    }
+  }
 }
 
 export interface RecoveredResult extends TrainResult {
@@ -25,48 +72,59 @@ export interface RecoveredResult extends TrainResult {
   final: GradientResult;
 }
 
+/** The linear model: snapshots at every read-back, counted in epochs. */
 export async function trainWithRecovery(
   first: GpuContext,
   data: LinearData,
   options: TrainOptions,
-  recovery: RecoveryOptions,
+  recovery: RecoveryOptions & { engine?: GpuLinearEngineOptions },
 ): Promise<RecoveredResult> {
-  const maxRecoveries = recovery.maxRecoveries ?? 3;
-  let snapshot: TrainSnapshot | undefined = options.resumeFrom;
-  const run: TrainOptions = {
-    ...options,
-    onSnapshot: (s) => {
-      snapshot = s;
-      options.onSnapshot?.(s);
+  const withSnapshots = (resumeFrom: TrainSnapshot | undefined, keep: (s: TrainSnapshot) => void): TrainOptions => ({
+    ...options, resumeFrom, onSnapshot: (s) => { keep(s); options.onSnapshot?.(s); },
+  });
+  const r = await runWithRecovery<TrainSnapshot, { train: TrainResult; final: GradientResult }>(first, {
+    async onGpu(gpu, resumeFrom, keep) {
+      const engine = await GpuLinearEngine.create(gpu, data, recovery.engine);
+      try {
+        const train = await engine.train(withSnapshots(resumeFrom, keep));
+        return { result: { train, final: await engine.gradient(train) }, adapter: engine.adapter };
+      } finally {
+        engine.dispose();
+      }
     },
-  };
-  let gpu: GpuContext | null = watchDevice(first);
-  for (let recoveries = 0; ; recoveries++) {
-    if (gpu === null) {
-      recovery.notice?.(`continuing on the CPU path from epoch ${snapshot?.step ?? 0}`);
+    async onCpu(resumeFrom, keep) {
       const cpu = new CpuLinearEngine(data);
-      const result = await cpu.train({ ...run, resumeFrom: snapshot });
-      return { ...result, device: 'cpu', adapter: null, recoveries, final: await cpu.gradient(result) };
-    }
-    let engine: GpuLinearEngine | null = null;
-    try {
-      engine = await GpuLinearEngine.create(gpu, data, recovery.engine);
-      const result = await engine.train({ ...run, resumeFrom: snapshot });
-      return { ...result, device: 'gpu', adapter: engine.adapter, recoveries, final: await engine.gradient(result) };
-    } catch (e) {
-      // Creating an engine on a lost device fails with other errors: the device's own flag decides.
-      if (!(e instanceof GpuDeviceLostError) && !lostDevices.has(gpu.device)) throw e;
-      if (recoveries >= maxRecoveries) throw e;
-      recovery.notice?.(`${(e as Error).message}; resuming from the snapshot at epoch ${snapshot?.step ?? 0}`);
-      gpu = await recovery.acquire().then(watchDevice, (err: Error) => {
-        if (recovery.fallbackToCpu === false) throw err;
-        recovery.notice?.(`no new GPU device (${err.message})`);
-        return null;
-      });
-    } finally {
-      engine?.dispose();
-    }
-  }
+      const train = await cpu.train(withSnapshots(resumeFrom, keep));
+      return { train, final: await cpu.gradient(train) };
+    },
+    where: (s) => `epoch ${s?.step ?? 0}`,
+  }, recovery, options.resumeFrom);
+  return { ...r.result.train, final: r.result.final, device: r.device, adapter: r.adapter, recoveries: r.recoveries };
+}
+
+/** Logistic, softmax and MLP models: snapshots at epoch ends, counted in updates. */
+export async function trainModelWithRecovery(
+  first: GpuContext,
+  config: NetworkConfig,
+  data: ModelData,
+  options: ModelTrainOptions,
+  recovery: RecoveryOptions & { engine?: GpuModelEngineOptions },
+): Promise<Recovered<ModelTrainResult>> {
+  const withSnapshots = (resumeFrom: ModelSnapshot | undefined, keep: (s: ModelSnapshot) => void): ModelTrainOptions => ({
+    ...options, resumeFrom, onSnapshot: (s) => { keep(s); options.onSnapshot?.(s); },
+  });
+  return runWithRecovery<ModelSnapshot, ModelTrainResult>(first, {
+    async onGpu(gpu, resumeFrom, keep) {
+      const engine = await GpuModelEngine.create(gpu, config, data, recovery.engine);
+      try {
+        return { result: await engine.train(withSnapshots(resumeFrom, keep)), adapter: engine.adapter };
+      } finally {
+        engine.dispose();
+      }
+    },
+    onCpu: (resumeFrom, keep) => new CpuModelEngine(config, data).train(withSnapshots(resumeFrom, keep)),
+    where: (s) => `update ${s?.optim.t ?? 0}`,
+  }, recovery, options.resumeFrom);
 }
 
 const lostDevices = new WeakSet<GPUDevice>();
