@@ -1,0 +1,177 @@
+// The fast CPU engines: the LinearEngine and ModelEngine APIs over sharded float32 kernels (tasks.ts)
+// run by a ShardPool (pool.ts: inline; node-pool.ts: worker threads), trained by the same CPU loops as
+// the float64 twins (src/cpu/*-train-loop.ts). The float64 engines stay the reference; tests hold this
+// path to them (test/node/cpu-fast*.test.ts). Environment-free: the caller brings the pool.
+import { validateLinearData, validateParams, type GradientResult, type LinearData, type LinearEngine, type LinearParams, type TrainOptions, type TrainResult } from '../models/linear.ts';
+import { validateModelData, validateNetwork, validateTheta, type ModelData, type NetworkConfig } from '../models/network.ts';
+import type { ModelEngine, ModelTrainOptions, ModelTrainResult } from '../models/model-engine.ts';
+import type { BatchRange } from '../models/batches.ts';
+import type { ModelGradient } from '../cpu/mlp_gradient.ts';
+import { trainModelOnCpu } from '../cpu/model-train-loop.ts';
+import { trainLinearOnCpu } from '../cpu/linear-train-loop.ts';
+import { DEFAULT_SHARDS, InlinePool, shareArray, sharedFloat32, sharedFloat64, validateShards, type ShardPool } from './pool.ts';
+import { addShards, partialStride, type TaskSpec } from './tasks.ts';
+import { packWeights, paddedNetwork, type PaddedNetwork } from './network-kernels.ts';
+
+export interface FastCpuOptions {
+  /** Threads to run shards on (not owned: the caller disposes it). Default: the calling thread alone. */
+  pool?: ShardPool;
+  /** Fixed shard count per evaluation (default 16): results are bit-identical for any pool with the same count. */
+  shards?: number;
+}
+
+/** One registered task on a pool: evaluations run one at a time, in call order. */
+class ShardedTask {
+  readonly pool: ShardPool;
+  readonly shards: number;
+  readonly stride: number;
+  readonly sums: Float64Array;
+  private id: number | null;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(options: FastCpuOptions, spec: (pool: ShardPool, shards: number) => TaskSpec, readonly label: string) {
+    this.pool = options.pool ?? new InlinePool();
+    this.shards = options.shards ?? DEFAULT_SHARDS;
+    validateShards(this.shards);
+    const s = spec(this.pool, this.shards);
+    this.stride = partialStride(s);
+    this.sums = new Float64Array(this.stride);
+    this.id = this.pool.register(s);
+  }
+
+  /** Runs prepare() (writes the parameters), the shards of rows range, then adds the partials in shard order into sums. */
+  evaluate<T>(range: BatchRange, prepare: () => void, finish: (sums: Float64Array, rows: number) => T, partials: Float64Array): Promise<T> {
+    const run = this.queue.then(async () => {
+      if (this.id === null) throw new Error(`${this.label}: used after dispose()`);
+      prepare();
+      await this.pool.run(this.id, { start: range.start, rows: range.rows, shards: this.shards });
+      addShards(partials, this.shards, this.stride, this.sums);
+      return finish(this.sums, range.rows);
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  live(): void {
+    if (this.id === null) throw new Error(`${this.label}: used after dispose()`);
+  }
+
+  dispose(): void {
+    if (this.id !== null) this.pool.release(this.id);
+    this.id = null;
+  }
+}
+
+export class FastCpuModelEngine implements ModelEngine {
+  readonly device = 'cpu' as const;
+  readonly adapter = null;
+  readonly n: number;
+  private readonly net: PaddedNetwork;
+  private readonly weights: Float32Array;
+  private readonly partials: Float64Array;
+  private readonly task: ShardedTask;
+
+  constructor(readonly config: NetworkConfig, data: ModelData, options: FastCpuOptions = {}) {
+    validateNetwork(config);
+    validateModelData(config, data);
+    this.n = data.n;
+    this.net = paddedNetwork(config);
+    let weights: Float32Array | null = null;
+    let partials: Float64Array | null = null;
+    this.task = new ShardedTask(options, (pool, shards) => {
+      weights = sharedFloat32(pool, this.net.packedSize);
+      partials = sharedFloat64(pool, shards * (this.net.parameters + 1));
+      return { kind: 'network', config, x: shareArray(pool, data.x), y: shareArray(pool, data.y), weights, partials };
+    }, 'FastCpuModelEngine');
+    this.weights = weights!;
+    this.partials = partials!;
+  }
+
+  /** Threads computing shards. */
+  get threads(): number {
+    return this.task.pool.threads;
+  }
+
+  private evaluate(theta: ArrayLike<number>, range: BatchRange): Promise<ModelGradient> {
+    const P = this.net.parameters;
+    return this.task.evaluate(range, () => packWeights(this.net, theta, this.weights), (sums, rows) => {
+      const inv = 1 / rows;
+      const grad = new Float64Array(P);
+      for (let k = 0; k < P; k++) grad[k] = sums[k] * inv;
+      return { loss: sums[P] * inv, grad };
+    }, this.partials);
+  }
+
+  async lossAndGradient(theta: ArrayLike<number>): Promise<ModelGradient> {
+    this.task.live();
+    validateTheta(this.config, theta);
+    return this.evaluate(theta, { start: 0, rows: this.n });
+  }
+
+  async train(o: ModelTrainOptions): Promise<ModelTrainResult> {
+    this.task.live();
+    return trainModelOnCpu({ config: this.config, n: this.n, evaluate: (theta, r) => this.evaluate(theta, r) }, o);
+  }
+
+  dispose(): void {
+    this.task.dispose();
+  }
+}
+
+export class FastCpuLinearEngine implements LinearEngine {
+  readonly device = 'cpu' as const;
+  readonly adapter = null;
+  readonly n: number;
+  readonly d: number;
+  private readonly params: Float64Array;
+  private readonly partials: Float64Array;
+  private readonly task: ShardedTask;
+
+  constructor(data: LinearData, options: FastCpuOptions = {}) {
+    validateLinearData(data);
+    const { n, d } = data;
+    this.n = n;
+    this.d = d;
+    let params: Float64Array | null = null;
+    let partials: Float64Array | null = null;
+    this.task = new ShardedTask(options, (pool, shards) => {
+      params = sharedFloat64(pool, d + 1);
+      partials = sharedFloat64(pool, shards * (d + 2));
+      return { kind: 'linear', d, x: shareArray(pool, data.x), y: shareArray(pool, data.y), params, partials };
+    }, 'FastCpuLinearEngine');
+    this.params = params!;
+    this.partials = partials!;
+  }
+
+  get threads(): number {
+    return this.task.pool.threads;
+  }
+
+  private evaluate(at: LinearParams, range: BatchRange): Promise<GradientResult> {
+    const d = this.d;
+    return this.task.evaluate(range, () => {
+      for (let j = 0; j < d; j++) this.params[j] = at.w[j];
+      this.params[d] = at.b;
+    }, (sums, rows) => {
+      const scale = 2 / rows;
+      const gradW = new Float64Array(d);
+      for (let j = 0; j < d; j++) gradW[j] = sums[j] * scale;
+      return { loss: sums[d + 1] / rows, gradW, gradB: sums[d] * scale };
+    }, this.partials);
+  }
+
+  async gradient(at: LinearParams): Promise<GradientResult> {
+    this.task.live();
+    validateParams(at, this.d);
+    return this.evaluate(at, { start: 0, rows: this.n });
+  }
+
+  async train(options: TrainOptions): Promise<TrainResult> {
+    this.task.live();
+    return trainLinearOnCpu({ n: this.n, d: this.d, evaluate: (at, r) => this.evaluate(at, r) }, options);
+  }
+
+  dispose(): void {
+    this.task.dispose();
+  }
+}

@@ -1,0 +1,74 @@
+// What a thread of the fast CPU path computes: a task (the data, the parameters and the partials, all in
+// buffers every thread sees) split into a fixed number of shards of rows. Shard boundaries depend only on
+// the batch and the shard count, never on timing or the number of threads; each shard writes its own
+// slot of partial sums, and the caller adds the slots in shard order. A result is therefore the same bit
+// for bit on every run and for every thread count. Environment-free: the main thread, Node workers and
+// Web Workers run the same code.
+import type { NetworkConfig } from '../models/network.ts';
+import { linearSums } from '../cpu/linear_partials.ts';
+import { NetworkScratch, networkShardSums, paddedNetwork } from './network-kernels.ts';
+
+export type TaskSpec =
+  /** Dense network: weights packed by packWeights; partials: shards x (parameters + 1), the loss last. */
+  | { kind: 'network'; config: NetworkConfig; x: Float32Array; y: Float32Array; weights: Float32Array; partials: Float64Array }
+  /** Linear model: params (w_1..w_d, b); partials: shards x (d + 2) = (sum r x_j, sum r, sum r^2). */
+  | { kind: 'linear'; d: number; x: Float32Array; y: Float32Array; params: Float64Array; partials: Float64Array };
+
+/** Rows start..start+rows cut into `shards` shards. */
+export interface ShardJob {
+  start: number;
+  rows: number;
+  shards: number;
+}
+
+/** Shard s of a job: rows begin..end (possibly empty). */
+export function shardRows(job: ShardJob, s: number): { begin: number; end: number } {
+  return {
+    begin: job.start + Math.floor((s * job.rows) / job.shards),
+    end: job.start + Math.floor(((s + 1) * job.rows) / job.shards),
+  };
+}
+
+/** Values per shard slot in spec.partials. */
+export function partialStride(spec: TaskSpec): number {
+  return spec.kind === 'linear' ? spec.d + 2 : paddedNetwork(spec.config).parameters + 1;
+}
+
+export type ShardRunner = (job: ShardJob, shard: number) => void;
+
+/** The function a thread calls per shard; it keeps that thread's scratch between calls. */
+export function shardRunner(spec: TaskSpec): ShardRunner {
+  const stride = partialStride(spec);
+  if (spec.kind === 'linear') {
+    const { d, x, y, params, partials } = spec;
+    const gradW = new Float64Array(d);
+    return (job, s) => {
+      const { begin, end } = shardRows(job, s);
+      const out = partials.subarray(s * stride, (s + 1) * stride);
+      if (end <= begin) return void out.fill(0);
+      gradW.fill(0);
+      const view = { x: x.subarray(begin * d, end * d), y: y.subarray(begin, end), n: end - begin, d };
+      const { sumR, sumRR } = linearSums(view, params.subarray(0, d), params[d], gradW);
+      out.set(gradW);
+      out[d] = sumR;
+      out[d + 1] = sumRR;
+    };
+  }
+  const { config, x, y, weights, partials } = spec;
+  const scratch = new NetworkScratch(paddedNetwork(config));
+  return (job, s) => {
+    const { begin, end } = shardRows(job, s);
+    const out = partials.subarray(s * stride, (s + 1) * stride);
+    if (end <= begin) return void out.fill(0);
+    networkShardSums(config, scratch, weights, x, y, begin, end, out);
+  };
+}
+
+/** sum over shards, in shard order, of the partial slots: into out (length stride). */
+export function addShards(partials: Float64Array, shards: number, stride: number, out: Float64Array): void {
+  out.fill(0);
+  for (let s = 0; s < shards; s++) {
+    const base = s * stride;
+    for (let k = 0; k < stride; k++) out[k] += partials[base + k];
+  }
+}

@@ -1,0 +1,74 @@
+// The fast CPU path on worker threads: the same bits as on the calling thread alone, for every thread
+// count and on every rerun (a fixed shard split, partial sums added in shard order).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NodeWorkerPool } from '../../src/cpu-fast/node-pool.ts';
+import { FastCpuLinearEngine, FastCpuModelEngine } from '../../src/cpu-fast/fast-engines.ts';
+import { mlpModel } from '../../src/models/mlp.ts';
+import { initParameters } from '../../src/models/network.ts';
+import { optimizerConfig } from '../../src/optim/config.ts';
+import { makeBlobs } from '../model-data.ts';
+import { makeLinearData } from '../data-gen.ts';
+
+const pools: NodeWorkerPool[] = [];
+beforeAll(async () => {
+  for (const threads of [1, 2, 3]) pools.push(await NodeWorkerPool.create(threads));
+}, 60_000);
+afterAll(() => pools.forEach((p) => p.dispose()));
+
+const config = mlpModel(6, [24, 12], 'tanh', 'ce', 4);
+const data = makeBlobs(250, 4, 6); // 1000 rows: 16 shards of 62-63 rows, ragged tiles
+const bits = (v: ArrayLike<number>) => Array.from(v);
+
+describe('fast CPU on worker threads', () => {
+  it('gradient: identical bits with 1, 2 and 3 threads and on the calling thread', async () => {
+    const theta = initParameters(config, 5);
+    const inline = await new FastCpuModelEngine(config, data).lossAndGradient(theta);
+    for (const pool of pools) {
+      const engine = new FastCpuModelEngine(config, data, { pool });
+      expect(engine.threads).toBe(pool.threads);
+      for (let rerun = 0; rerun < 2; rerun++) {
+        const g = await engine.lossAndGradient(theta);
+        expect(g.loss).toBe(inline.loss);
+        expect(bits(g.grad)).toEqual(bits(inline.grad));
+      }
+      engine.dispose();
+    }
+  });
+
+  it('training (Adam, mini-batches): identical parameters for every thread count', async () => {
+    const o = { lr: 0.01, maxEpochs: 3, batchSize: 300, seed: 9, optimizer: optimizerConfig({ kind: 'adam' }) };
+    const inline = await new FastCpuModelEngine(config, data).train(o);
+    for (const pool of pools) {
+      const r = await new FastCpuModelEngine(config, data, { pool }).train(o);
+      expect(bits(r.theta)).toEqual(bits(inline.theta));
+      expect(r.loss).toBe(inline.loss);
+    }
+  });
+
+  it('linear engine: identical bits for every thread count (d = 1 and 16)', async () => {
+    for (const d of [1, 16]) {
+      const lin = makeLinearData(5_003, d, d);
+      const at = { w: Float64Array.from({ length: d }, (_, j) => 0.1 * j), b: 0.2 };
+      const inline = await new FastCpuLinearEngine(lin).gradient(at);
+      for (const pool of pools) {
+        const g = await new FastCpuLinearEngine(lin, { pool }).gradient(at);
+        expect([g.loss, g.gradB, ...g.gradW]).toEqual([inline.loss, inline.gradB, ...inline.gradW]);
+      }
+    }
+  });
+
+  it('data already in a SharedArrayBuffer is used in place', async () => {
+    const pool = pools[1];
+    const x = new Float32Array(new SharedArrayBuffer(data.x.byteLength));
+    x.set(data.x);
+    const engine = new FastCpuModelEngine(config, { ...data, x }, { pool });
+    const theta = initParameters(config, 5);
+    const want = await new FastCpuModelEngine(config, data).lossAndGradient(theta);
+    x.fill(0); // the engine reads x itself, not a copy
+    expect((await engine.lossAndGradient(theta)).loss).not.toBe(want.loss);
+  });
+
+  it('refuses a bad thread count', async () => {
+    await expect(NodeWorkerPool.create(0)).rejects.toThrow(/threads/);
+  });
+});

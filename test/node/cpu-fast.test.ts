@@ -1,0 +1,159 @@
+// The fast CPU path against its float64 twin: gradients at a point on every model, head and activation
+// (odd widths, row counts that leave ragged tiles and shards), a few training steps with every optimizer,
+// and the shared training rules (tolerance, divergence, resume, abort, mini-batches).
+import { describe, expect, it } from 'vitest';
+import { FastCpuLinearEngine, FastCpuModelEngine } from '../../src/cpu-fast/fast-engines.ts';
+import { CpuModelEngine } from '../../src/cpu/cpu-model-engine.ts';
+import { CpuLinearEngine } from '../../src/cpu/cpu-linear-engine.ts';
+import { modelLossAndGradient } from '../../src/cpu/mlp_gradient.ts';
+import { linearModel, logisticModel, mlpModel, softmaxModel } from '../../src/models/mlp.ts';
+import { initParameters, type ModelData, type NetworkConfig } from '../../src/models/network.ts';
+import { optimizerConfig, OPTIMIZER_KINDS } from '../../src/optim/config.ts';
+import { makeBlobs, makeSeparable, makeSpirals } from '../model-data.ts';
+import { makeLinearData, relativeError } from '../data-gen.ts';
+
+/**
+ * Fast vs float64 gradient, norm-wise relative, and the loss. Every sum is accumulated in float64 (JS
+ * arithmetic); what differs is storage: weights, activations and deltas rounded to float32 (2^-24
+ * relative each, about 6e-8), once per layer forward and once backward. For these networks (at most 3
+ * layers) that is a few times 6e-8 of each term's size; measured 1e-8 to 5e-8. 1e-6 leaves ~20x headroom;
+ * a wrong index, slope, bias or label moves the gradient by 1e-2 or more.
+ */
+const GRAD_REL_TOL = 1e-6;
+/**
+ * Parameters after 5 epochs, |theta_fast - theta_64| / |theta_64 - theta_0|: each step's error is the
+ * gradient's (above), and Adam rescales components whose gradient is small, where the relative error is
+ * largest. Measured 2e-8 (sgd) to 1e-6 (adamw, mini-batches of 40).
+ */
+const TRAJECTORY_REL_TOL = 1e-5;
+/** Linear engine: the same float64 loop per shard, only the order of adding 16 shard sums differs. */
+const LINEAR_REL_TOL = 1e-12;
+
+function check(got: { loss: number; grad: ArrayLike<number> }, want: { loss: number; grad: ArrayLike<number> }, tol: number) {
+  const { rel, worst } = relativeError(got.grad, want.grad);
+  expect(rel, worst).toBeLessThanOrEqual(tol);
+  expect(Math.abs(got.loss - want.loss)).toBeLessThanOrEqual(tol * Math.abs(want.loss));
+}
+
+/** Regression targets from a fixed function of x (the mse head). */
+function regression(n: number, d: number): ModelData {
+  const base = makeLinearData(n, d, 4);
+  return { x: base.x, y: base.y.map((v, i) => Math.sin(v) + 0.1 * base.x[i * d]), n, d };
+}
+
+const cases: [string, NetworkConfig, ModelData][] = [
+  ['linear (network, mse)', linearModel(5), regression(203, 5)],
+  ['logistic', logisticModel(3), makeSeparable(203, 3)],
+  ['softmax, 3 classes', softmaxModel(2, 3), makeBlobs(67, 3, 2)],
+  ['mlp tanh 13-6, bce', mlpModel(2, [13, 6], 'tanh', 'bce'), makeSpirals(101)],
+  ['mlp relu 9-17, ce 5 classes', mlpModel(7, [9, 17], 'relu', 'ce', 5), makeBlobs(41, 5, 7)],
+  ['mlp sigmoid 11, mse', mlpModel(5, [11], 'sigmoid', 'mse'), regression(131, 5)],
+  ['mlp relu 64-64, ce 10 classes (full 4x4 blocks, several tiles)', mlpModel(16, [64, 64], 'relu', 'ce', 10), makeBlobs(70, 10, 16)],
+];
+
+describe('fast CPU gradient = float64 twin', () => {
+  for (const [name, c, data] of cases) {
+    it(name, async () => {
+      const engine = new FastCpuModelEngine(c, data);
+      for (const seed of [3, 4]) {
+        const theta = initParameters(c, seed).map((v, k) => v + 0.05 * Math.sin(k + seed)); // biases and linear models off zero
+        check(await engine.lossAndGradient(theta), modelLossAndGradient(c, theta, data), GRAD_REL_TOL);
+      }
+      engine.dispose();
+    });
+  }
+
+  it('catches a wrong label (the check can fail)', async () => {
+    const [, c, data] = cases[4];
+    const theta = initParameters(c, 3);
+    const shifted = { ...data, y: data.y.map((v) => (v + 1) % 5) };
+    const { rel } = relativeError((await new FastCpuModelEngine(c, shifted).lossAndGradient(theta)).grad, modelLossAndGradient(c, theta, data).grad);
+    expect(rel).toBeGreaterThan(1e-2);
+  });
+
+  it('linear engine: gradient equals CpuLinearEngine', async () => {
+    for (const d of [1, 3, 16, 40]) {
+      const data = makeLinearData(1_001, d, d);
+      const at = { w: Float64Array.from({ length: d }, (_, j) => Math.cos(j)), b: -0.3 };
+      const got = await new FastCpuLinearEngine(data).gradient(at);
+      const want = await new CpuLinearEngine(data).gradient(at);
+      check({ loss: got.loss, grad: [...got.gradW, got.gradB] }, { loss: want.loss, grad: [...want.gradW, want.gradB] }, LINEAR_REL_TOL);
+    }
+  });
+});
+
+describe('fast CPU training = float64 twin', () => {
+  const [, c, data] = cases[3];
+  const theta0 = initParameters(c, 3);
+  for (const kind of OPTIMIZER_KINDS) {
+    for (const batchSize of [undefined, 40]) {
+      it(`${kind}, ${batchSize ? `batches of ${batchSize}` : 'full batch'}: 5 epochs`, async () => {
+        const o = {
+          lr: kind.startsWith('adam') ? 0.01 : 0.1, maxEpochs: 5, batchSize, init: theta0, seed: 2,
+          optimizer: optimizerConfig({ kind, weightDecay: 1e-3 }),
+        };
+        const want = await new CpuModelEngine(c, data).train(o);
+        const got = await new FastCpuModelEngine(c, data).train(o);
+        let num = 0;
+        let den = 0;
+        for (let k = 0; k < theta0.length; k++) {
+          num += (got.theta[k] - want.theta[k]) ** 2;
+          den += (want.theta[k] - theta0[k]) ** 2;
+        }
+        expect(Math.sqrt(num / den)).toBeLessThanOrEqual(TRAJECTORY_REL_TOL);
+        expect([got.epochs, got.updates, got.stopReason]).toEqual([want.epochs, want.updates, want.stopReason]);
+        expect(got.snapshot.optim.t).toBe(want.snapshot.optim.t);
+      });
+    }
+  }
+
+  it('tolerance, divergence with last-good parameters, abort: the same decisions', async () => {
+    const sgd = optimizerConfig({ kind: 'sgd' });
+    const runs = [
+      { c: cases[1][1], data: cases[1][2], o: { lr: 0.5, maxEpochs: 500, tol: 0.05, optimizer: sgd }, stop: 'tolerance' },
+      { c: cases[0][1], data: cases[0][2], o: { lr: 50, maxEpochs: 50, optimizer: sgd }, stop: 'diverged' },
+    ];
+    for (const { c: rc, data: rdata, o, stop } of runs) {
+      const want = await new CpuModelEngine(rc, rdata).train(o);
+      const got = await new FastCpuModelEngine(rc, rdata).train(o);
+      expect(want.stopReason).toBe(stop);
+      expect([got.stopReason, got.epochs, got.divergedAtEpoch]).toEqual([want.stopReason, want.epochs, want.divergedAtEpoch]);
+      expect(relativeError(got.theta, want.theta).rel).toBeLessThanOrEqual(TRAJECTORY_REL_TOL);
+    }
+    const [, lc, ldata] = cases[1];
+    const aborted = await new FastCpuModelEngine(lc, ldata).train({ ...runs[0].o, signal: AbortSignal.abort() });
+    expect([aborted.stopReason, aborted.epochs]).toEqual(['aborted', 0]);
+  });
+
+  it('resume from a snapshot: the same bits as an uninterrupted run', async () => {
+    const o = { lr: 0.01, maxEpochs: 6, batchSize: 50, seed: 4, optimizer: optimizerConfig({ kind: 'adam' }), reportEvery: 3 };
+    const engine = new FastCpuModelEngine(c, data);
+    const snaps: Float64Array[] = [];
+    const whole = await engine.train({ ...o, onSnapshot: (s) => snaps.push(s.theta) });
+    const half = await engine.train({ ...o, maxEpochs: 3 });
+    const resumed = await engine.train({ ...o, resumeFrom: half.snapshot });
+    expect(Array.from(resumed.theta)).toEqual(Array.from(whole.theta));
+    expect(Array.from(snaps[0])).toEqual(Array.from(half.theta));
+  });
+
+  it('linear engine: training stops where CpuLinearEngine stops', async () => {
+    const data = makeLinearData(2_000, 4, 2);
+    const stops: string[] = [];
+    for (const o of [{ lr: 0.1, maxEpochs: 2_000, tol: 1e-4 }, { lr: 0.05, maxEpochs: 20, batchSize: 256, seed: 3 }, { lr: 50, maxEpochs: 20 }]) {
+      const want = await new CpuLinearEngine(data).train(o);
+      const got = await new FastCpuLinearEngine(data).train(o);
+      expect([got.stopReason, got.epochs, got.divergedAtEpoch]).toEqual([want.stopReason, want.epochs, want.divergedAtEpoch]);
+      stops.push(got.stopReason);
+      expect(relativeError([...got.w, got.b], [...want.w, want.b]).rel).toBeLessThanOrEqual(1e-9);
+    }
+    expect(stops).toEqual(['tolerance', 'max-epochs', 'diverged']);
+  });
+
+  it('refuses use after dispose and a bad shard count', async () => {
+    const [, lc, ldata] = cases[1];
+    const engine = new FastCpuModelEngine(lc, ldata);
+    engine.dispose();
+    await expect(engine.lossAndGradient(new Float64Array(4))).rejects.toThrow(/after dispose/);
+    expect(() => new FastCpuModelEngine(lc, ldata, { shards: 0 })).toThrow(/shards/);
+  });
+});
