@@ -11,6 +11,7 @@ import type { GpuJob, GpuJobResult } from '../gpu/gpu-job.ts';
 import type { AdapterSummary } from '../gpu/device.ts';
 import { chromiumPath, CHROMIUM_WEBGPU_ARGS } from './chromium-flags.ts';
 import { ensureEngineBundle } from './engine-bundle.ts';
+import { readTuningFile, tuningFilePath, writeTuningFile } from './tuning-file.ts';
 
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -26,6 +27,10 @@ export class GpuSession {
   onNotice: ((message: string) => void) | undefined;
 
   private dataOrigin = '';
+  /** The kernel tuning table on disk (src/cli/tuning-file.ts) and the page's table as last written. */
+  private tuningFile: string | null = null;
+  private tuningWritten = '';
+  private warn: (message: string) => void = (m) => process.stderr.write(`${m}\n`);
 
   private constructor(private readonly browser: Browser, private readonly page: Page, readonly adapter: AdapterSummary, private readonly server: Server) {}
 
@@ -57,8 +62,12 @@ export class GpuSession {
     res.writeHead(404, headers).end('not found');
   }
 
-  /** Starts Chromium and asks it for an adapter; throws with the reason when there is none. */
-  static async open(): Promise<GpuSession> {
+  /**
+   * Starts Chromium and asks it for an adapter; throws with the reason when there is none. The page starts
+   * with the tuning table of `tuningFile` (default tuningFilePath(); null: none), and every job's new
+   * entries are written back to it. `warn` (default: stderr) hears about a table ignored or not saved.
+   */
+  static async open(options: { tuningFile?: string | null; warn?: (message: string) => void } = {}): Promise<GpuSession> {
     const bundle = readFileSync(await ensureEngineBundle());
     const { chromium } = await import('playwright-core');
     let browser: Browser;
@@ -84,9 +93,14 @@ export class GpuSession {
       // The page and bundle are served before the adapter is known: a provisional session serves them.
       pending = new GpuSession(browser, page, { vendor: '', architecture: '', description: '', isFallback: false, name: '' }, server);
       await page.goto(`${origin}/`);
+      // Loaded once, from source text: an import() written in a function here would be rewritten by
+      // whatever transforms this module (Vitest's SSR turns it into a helper the page does not have).
+      await page.evaluate("import('/nabla-engine.js').then((engine) => { globalThis.nablaEngine = engine; })");
       const probe = await GpuSession.evaluate(page, { kind: 'probe' });
       session = new GpuSession(browser, page, probe.adapter, server);
       session.dataOrigin = origin;
+      if (options.warn) session.warn = options.warn;
+      await session.loadTuning(options.tuningFile === undefined ? tuningFilePath() : options.tuningFile);
       return session;
     } catch (e) {
       server.close();
@@ -95,13 +109,50 @@ export class GpuSession {
     }
   }
 
+  /** Calls one of the engine bundle's tuning-table exports in the page (src/gpu/tuning/page-table.ts). */
+  private tuningCall(name: 'loadTuningTable' | 'tuningTable', table?: unknown): Promise<unknown> {
+    return this.page.evaluate(([fn, arg]) => {
+      const engine = (globalThis as unknown as { nablaEngine: Record<string, (a: unknown) => unknown> }).nablaEngine;
+      return engine[fn as string](arg);
+    }, [name, table] as const);
+  }
+
+  private async loadTuning(file: string | null): Promise<void> {
+    this.tuningFile = file;
+    if (file === null) return;
+    const { table, warning } = readTuningFile(file);
+    if (warning) this.warn(`warning: ${warning}`);
+    if (table) await this.tuningCall('loadTuningTable', table);
+    this.tuningWritten = JSON.stringify(await this.tuningCall('tuningTable'));
+  }
+
+  /** Writes the page's table to disk when a job added to it; a failure to write is a warning, never an error. */
+  private async saveTuning(): Promise<void> {
+    if (this.tuningFile === null) return;
+    let table: unknown;
+    try {
+      table = await this.tuningCall('tuningTable');
+    } catch {
+      return; // the page is gone (the job's own error says why)
+    }
+    const text = JSON.stringify(table);
+    if (text === this.tuningWritten) return;
+    try {
+      writeTuningFile(this.tuningFile, table as Parameters<typeof writeTuningFile>[1]);
+      this.tuningWritten = text;
+    } catch (e) {
+      this.warn(`warning: tuning cache ${this.tuningFile} not saved: ${(e as Error).message}`);
+      this.tuningFile = null;
+    }
+  }
+
   private static evaluate(page: Page, job: GpuJob): Promise<GpuJobResult> {
     return page.evaluate(async (j) => {
-      // A module specifier in a variable: bundlers and test runners leave a non-literal import() alone.
-      const url = '/nabla-engine.js';
-      const engine = await import(/* @vite-ignore */ url);
-      const g = globalThis as unknown as { nablaEpoch: (i: unknown) => void; nablaNotice: (m: string) => void };
-      return engine.runGpuJob(j, g.nablaEpoch, g.nablaNotice);
+      const g = globalThis as unknown as {
+        nablaEngine: { runGpuJob: (job: unknown, e: unknown, n: unknown) => Promise<GpuJobResult> };
+        nablaEpoch: (i: unknown) => void; nablaNotice: (m: string) => void;
+      };
+      return g.nablaEngine.runGpuJob(j, g.nablaEpoch, g.nablaNotice);
     }, job);
   }
 
@@ -116,6 +167,7 @@ export class GpuSession {
     } finally {
       this.data = null;
       this.onEpoch = undefined;
+      await this.saveTuning();
     }
   }
 
@@ -150,6 +202,7 @@ export class GpuSession {
       this.streamIterator = null;
       this.onEpoch = undefined;
       if (file !== undefined) await this.page.setInputFiles('#nabla-file', []).catch(() => undefined);
+      await this.saveTuning();
     }
   }
 

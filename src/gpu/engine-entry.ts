@@ -4,3 +4,4 @@ export { GpuLinearEngine } from './gpu-linear-engine.ts';
 export { CpuLinearEngine } from '../cpu/cpu-linear-engine.ts';
 export { linearGradient } from '../cpu/linear_partials.ts';
 export { runGpuJob, type GpuJob, type GpuJobResult } from './gpu-job.ts';
+export { loadTuningTable, tuningTable } from './tuning/page-table.ts';
