@@ -1,13 +1,17 @@
-// Where the CLI computes: the WGSL engine in headless Chromium, or the float64 CPU path.
-// `auto` takes a hardware adapter only: a software one (SwiftShader, isFallbackAdapter) is slower than
-// the CPU loop for this memory-bound job, so auto says so and uses the CPU.
-import type { EpochInfo, GradientResult, LinearData, LinearParams, TrainOptions, TrainResult } from '../models/linear.ts';
+// Where the CLI computes: the WGSL engine in headless Chromium, or the CPU. `auto` takes a hardware
+// adapter only: a software one (SwiftShader, isFallbackAdapter) is slower than the CPU path for this
+// memory-bound job, so auto says so and uses the CPU. The CPU path is the fast one (src/cpu-fast: float32,
+// every core); `cpu64` runs the float64 twin, the reference the other paths are validated against.
+import type { EpochInfo, GradientResult, LinearData, LinearEngine, LinearParams, TrainOptions, TrainResult } from '../models/linear.ts';
 import { CpuLinearEngine } from '../cpu/cpu-linear-engine.ts';
 import { standardizeData, type Standardizer } from '../models/standardize.ts';
 import type { DeviceChoice } from './args.ts';
 import { GpuSession } from './gpu-session.ts';
 import { UnavailableError } from './errors.ts';
 import { CpuModelEngine } from '../cpu/cpu-model-engine.ts';
+import { FastCpuLinearEngine, FastCpuModelEngine } from '../cpu-fast/fast-engines.ts';
+import { NodeWorkerPool } from '../cpu-fast/node-pool.ts';
+import { InlinePool, type ShardPool } from '../cpu-fast/pool.ts';
 import type { ModelData, NetworkConfig } from '../models/network.ts';
 import type { ModelTrainOptions, ModelTrainResult } from '../models/model-engine.ts';
 import { fromPlainSnapshot, toPlainSnapshot } from '../models/plain-snapshot.ts';
@@ -59,22 +63,63 @@ export interface Backend {
   close(): Promise<void>;
 }
 
+/** Options of the CPU path: `threads` for the fast engines (default: one per core). */
+export interface CpuOptions {
+  threads?: number;
+}
+
 class CpuBackend implements Backend {
   readonly device = 'cpu' as const;
   readonly adapter = null;
+  private pool: Promise<ShardPool> | null = null;
+
+  /** reference: the float64 twin (cpu64) instead of the fast path. */
+  constructor(private readonly reference: boolean, private readonly notice: (message: string) => void, private readonly options: CpuOptions = {}) {}
+
+  /** Worker threads, started on first use; a pool that cannot start (no worker support) leaves one thread. */
+  private threads(): Promise<ShardPool> {
+    this.pool ??= NodeWorkerPool.create(this.options.threads).catch((e: Error) => {
+      if (e instanceof RangeError) throw e;
+      this.notice(`CPU worker threads unavailable (${e.message.split('\n')[0]}); computing on one thread`);
+      return new InlinePool();
+    });
+    return this.pool;
+  }
+
+  private async linearEngine(data: LinearData): Promise<LinearEngine> {
+    return this.reference ? new CpuLinearEngine(data) : new FastCpuLinearEngine(data, { pool: await this.threads() });
+  }
+
   async gradient(data: LinearData, at: LinearParams) {
-    return new CpuLinearEngine(data).gradient(at);
+    const engine = await this.linearEngine(data);
+    try {
+      return await engine.gradient(at);
+    } finally {
+      engine.dispose();
+    }
   }
   async train(data: LinearData, options: Omit<TrainOptions, 'onEpoch' | 'init'>, onEpoch?: (i: EpochInfo) => void, scaler?: Standardizer | null) {
-    const engine = new CpuLinearEngine(scaler ? standardizeData(data, scaler) : data);
-    const result = await engine.train({ ...options, onEpoch });
-    return { result, final: await engine.gradient(result), device: this.device, adapter: null };
+    const engine = await this.linearEngine(scaler ? standardizeData(data, scaler) : data);
+    try {
+      const result = await engine.train({ ...options, onEpoch });
+      return { result, final: await engine.gradient(result), device: this.device, adapter: null };
+    } finally {
+      engine.dispose();
+    }
   }
   async trainModel(config: NetworkConfig, data: ModelData, options: Omit<ModelTrainOptions, 'onEpoch' | 'init' | 'signal' | 'onSnapshot'>, onEpoch?: (i: EpochInfo) => void) {
-    const result = await new CpuModelEngine(config, data).train({ ...options, onEpoch });
-    return { result, device: this.device, adapter: null };
+    const engine = this.reference ? new CpuModelEngine(config, data) : new FastCpuModelEngine(config, data, { pool: await this.threads() });
+    try {
+      return { result: await engine.train({ ...options, onEpoch }), device: this.device, adapter: null };
+    } finally {
+      engine.dispose();
+    }
   }
-  async close() {}
+  async close() {
+    const pool = this.pool;
+    this.pool = null;
+    if (pool) (await pool.catch(() => null))?.dispose();
+  }
 }
 
 class GpuBackend implements Backend {
@@ -137,21 +182,23 @@ function toGradient(g: { loss: number; gradW: number[]; gradB: number }): Gradie
   return { loss: g.loss, gradW: Float64Array.from(g.gradW), gradB: g.gradB };
 }
 
-export async function openBackend(choice: DeviceChoice, notice: (message: string) => void, gpuOptions: { chunkBytes?: number } = {}): Promise<Backend> {
-  if (choice === 'cpu') return new CpuBackend();
+export async function openBackend(
+  choice: DeviceChoice | 'cpu64', notice: (message: string) => void, gpuOptions: { chunkBytes?: number } = {}, cpuOptions: CpuOptions = {},
+): Promise<Backend> {
+  if (choice === 'cpu' || choice === 'cpu64') return new CpuBackend(choice === 'cpu64', notice, cpuOptions);
   let session: GpuSession;
   try {
     session = await GpuSession.open();
   } catch (e) {
     if (choice === 'gpu') throw new UnavailableError(`--device gpu: no WebGPU adapter: ${(e as Error).message.split('\n')[0]}`);
     notice(`no WebGPU adapter (${(e as Error).message.split('\n')[0]}); using the CPU path`);
-    return new CpuBackend();
+    return new CpuBackend(false, notice, cpuOptions);
   }
   if (choice === 'auto' && session.adapter.isFallback) {
     notice(`the only WebGPU adapter is ${session.adapter.name}, a software renderer slower than the CPU path for this job; ` +
       'using the CPU (pass --device gpu to use it anyway)');
     await session.close();
-    return new CpuBackend();
+    return new CpuBackend(false, notice, cpuOptions);
   }
   return new GpuBackend(session, notice, gpuOptions.chunkBytes);
 }

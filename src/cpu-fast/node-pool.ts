@@ -2,16 +2,23 @@
 // the caller, over SharedArrayBuffers, so no data is copied per step. Node-only: reachable from the CLI
 // and tests, never from the browser entry. threads - 1 workers are started; the caller computes shards
 // too while they run, so `threads` cores are busy. Shards are claimed from one Atomics counter.
-import { Worker } from 'node:worker_threads';
+//
+// A worker runs this very module (or the bundle chunk it was compiled into, dist/cli or dist/lib), so no
+// separate worker file has to survive bundling: loaded in a thread tagged WORKER_TAG, it serves shards.
+// Under tsx and Vitest the module is TypeScript, which a fresh thread cannot load by itself:
+// worker-entry.mjs registers tsx's loader in the thread first.
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { LocalShards, type ShardPool } from './pool.ts';
 import type { ShardJob, TaskSpec } from './tasks.ts';
+import { serveShards, type Reply } from './worker-main.ts';
 
-type Reply = { op: 'ready' } | { op: 'done'; seq: number } | { op: 'error'; seq: number; message: string };
+const WORKER_TAG = 'nablaFastCpuWorker';
+if (!isMainThread && (workerData as Record<string, unknown> | null)?.[WORKER_TAG]) serveShards(parentPort!);
 
-/** The worker's module beside this one, as TypeScript (tsx, Vitest) or compiled JavaScript. */
-const workerModule = new URL(`./worker-main${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href;
-const workerEntry = new URL('./worker-entry.mjs', import.meta.url);
+const thisModule = import.meta.url;
+/** Not `new URL('./x', import.meta.url)`: bundlers would copy that file as an asset; here it is only used from source. */
+const workerEntry = thisModule.endsWith('.ts') ? new URL('./worker-entry.mjs', thisModule) : new URL(thisModule);
 
 export class NodeWorkerPool implements ShardPool {
   private readonly local = new LocalShards();
@@ -33,7 +40,7 @@ export class NodeWorkerPool implements ShardPool {
     this.started = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
     this.starting = { left: threads - 1, resolve, reject };
     if (threads === 1) resolve();
-    this.workers = Array.from({ length: threads - 1 }, () => new Worker(workerEntry, { workerData: { module: workerModule } }));
+    this.workers = Array.from({ length: threads - 1 }, () => new Worker(workerEntry, { workerData: { [WORKER_TAG]: true, module: thisModule } }));
     for (const w of this.workers) {
       w.on('message', (m: Reply) => this.reply(m));
       w.on('error', (e) => this.fail(new Error(`fast CPU worker failed: ${e.message}`)));

@@ -1,9 +1,8 @@
-// Entry of a fast CPU worker thread. Under tsx and Vitest the sources are TypeScript, which a fresh
-// worker cannot load by itself: register tsx's loader in this thread first, then load the worker module.
+// Entry of a fast CPU worker thread when the sources run as TypeScript (tsx, Vitest): a fresh thread
+// cannot load .ts by itself, so register tsx's loader here first, then load node-pool.ts, which serves
+// shards when it finds itself in a worker. Compiled builds load their own bundle directly instead.
 import { workerData } from 'node:worker_threads';
 
-if (workerData.module.endsWith('.ts')) {
-  const { register } = await import('tsx/esm/api');
-  register();
-}
+const { register } = await import('tsx/esm/api');
+register();
 await import(workerData.module);
