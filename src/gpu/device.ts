@@ -47,7 +47,8 @@ export async function requestGpu(gpu: GPU | undefined = globalThis.navigator?.gp
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance', ...options });
   if (!adapter) throw new Error('WebGPU: no adapter was found');
   const l = adapter.limits;
-  const requiredFeatures: GPUFeatureName[] = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
+  // subgroups: the model engine's quad-broadcast product kernels are tuning candidates only where it exists.
+  const requiredFeatures = (['timestamp-query', 'subgroups'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
   const device = await adapter.requestDevice({
     label: 'nabla.device',
     requiredFeatures,

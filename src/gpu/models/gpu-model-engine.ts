@@ -14,7 +14,10 @@ import type { GpuContext } from '../device.ts';
 import { createBufferChecked, createUploadedBuffer } from '../resources.ts';
 import { DeviceIo } from '../device-io.ts';
 import { planMlp, type MlpPlan } from './mlp-plan.ts';
-import { MlpGradientPasses, MlpHistoryPass, type MlpBuffers, type ProductKernels } from './mlp-passes.ts';
+import { MlpGradientPasses, MlpHistoryPass, type LayerProducts, type MlpBuffers, type ProductKernels } from './mlp-passes.ts';
+import { chooseProducts } from './gemm-tuning.ts';
+import type { TuningCache } from '../tuning/cache.ts';
+import { ACTIVATION_CODES } from '../../models/network.ts';
 import { CONTROL_BYTES, CONTROL_CONVERGED, NO_TOLERANCE, OptimUpdatePass } from './optim-update-pass.ts';
 
 const kLabel = 'nabla.model';
@@ -29,8 +32,10 @@ export interface GpuModelEngineOptions {
    * as many as one storage binding holds; a full evaluation beyond it runs piece by piece.
    */
   maxBatchRows?: number;
-  /** The layers' product kernels (tests pin each one); default 'auto'. */
+  /** The layers' product kernels: 'auto' (default) tunes them per adapter at first use; tests pin them. */
   products?: ProductKernels;
+  /** Where tuned product configurations are kept (default: defaultTuningCache, shared by the page). */
+  tuningCache?: TuningCache;
 }
 
 export class GpuModelEngine implements ModelEngine {
@@ -47,6 +52,8 @@ export class GpuModelEngine implements ModelEngine {
     private readonly buffers: MlpBuffers,
     private readonly owned: GPUBuffer[],
     private readonly passes: MlpGradientPasses,
+    /** The kernel each layer product runs (tuned or pinned). */
+    readonly products: LayerProducts[],
   ) {
     this.adapter = gpu.summary.name;
     this.io = new DeviceIo(gpu.device, kLabel);
@@ -82,8 +89,9 @@ export class GpuModelEngine implements ModelEngine {
         partials: await make('partials', plan.numChunks * plan.stride * 4),
         gradLoss: await make('gradLoss', plan.stride * 4, S | GPUBufferUsage.COPY_SRC),
       };
-      const passes = await MlpGradientPasses.create(device, config, plan, gpu.shape.maxWorkgroupsPerDimension, buffers, slots, options.products);
-      return new GpuModelEngine(gpu, config, n, plan, buffers, owned, passes);
+      const products = await chooseProducts(gpu, plan, ACTIVATION_CODES[config.activation], options.products ?? 'auto', { cache: options.tuningCache });
+      const passes = await MlpGradientPasses.create(device, config, plan, gpu.shape.maxWorkgroupsPerDimension, buffers, slots, products);
+      return new GpuModelEngine(gpu, config, n, plan, buffers, owned, passes, products);
     } catch (e) {
       for (const b of owned) b.destroy();
       throw e;

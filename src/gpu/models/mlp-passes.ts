@@ -1,24 +1,48 @@
 // The gradient of a network's loss as a chain of dispatches (shaders/mlp_*.wgsl), all recorded into one
 // compute pass: the forward product per layer, the head, then per layer from the last: the weight
 // gradient's product (one partial per split of samples), the bias and loss partials and the backprop
-// product; then the reduce over splits. Wide layers run their products as tiled matrix products
-// (mlp_gemm.wgsl), narrow ones one thread per output. Pipelines and bind groups are built once; record() only records work.
+// product; then the reduce over splits. Each product runs the kernel its LayerProducts entry names: a
+// matrix-product configuration (gemm-blocked.ts: mlp_gemm.wgsl or mlp_gemm_blocked.wgsl, tuned per adapter
+// by gemm-tuning.ts) or one thread per output. Pipelines and bind groups are built once; record() only records work.
 // Steps chained in one submit may cover different mini-batches, so every stage reads its uniforms from a
 // per-step slot (one bind group per slot); writeSlots() fills them before the submit.
 import { ACTIVATION_CODES, HEAD_CODES, type NetworkConfig } from '../../models/network.ts';
 import { assembleWgsl } from '../wgsl.ts';
 import { createBufferChecked, createComputePipeline } from '../resources.ts';
 import { gemmGrid, gridFor, MLP_UNIFORM_BYTES, packGemmUniforms, packMlpUniforms, type GemmUniformValues, type MlpPlan, type MlpUniformValues } from './mlp-plan.ts';
+import { blockedGemmGrid, blockedGemmWgsl, TILED_GEMM, type GemmConfig } from './gemm-blocked.ts';
+
+/** One thread per output: mlp_forward, mlp_backprop, mlp_grad_partials (narrow layers). */
+export const SIMPLE_PRODUCT = { kernel: 'simple' } as const;
+export type ProductChoice = GemmConfig | typeof SIMPLE_PRODUCT;
+
+/** The kernels of one layer's three products. */
+export interface LayerProducts {
+  forward: ProductChoice;
+  backprop: ProductChoice;
+  weights: ProductChoice;
+}
 
 /**
- * Which kernels compute a layer's three products: 'tiled' (mlp_gemm.wgsl), 'simple' (one thread per
- * output: mlp_forward, mlp_backprop, mlp_grad_partials) or 'auto' (tiled where it pays, see tiledPays).
+ * Which kernels compute the layers' products: 'auto' (tuned per adapter where the product is large enough
+ * to pay for it, else 'heuristic'), 'heuristic' (tiled where tiledPays, else simple; no tuning), 'tiled',
+ * 'simple', one matrix-product configuration for every product, or one LayerProducts per layer.
  */
-export type ProductKernels = 'auto' | 'tiled' | 'simple';
+export type ProductKernels = 'auto' | 'heuristic' | 'tiled' | 'simple' | GemmConfig | LayerProducts[];
 
 /** Below 32 units on either side most of a 64 x 64 tile is padding; one thread per output wins there. */
 export function tiledPays(layer: { fanIn: number; fanOut: number }): boolean {
   return Math.min(layer.fanIn, layer.fanOut) >= 32;
+}
+
+/** Every product of every layer the same, or the pre-tuning rule (tiledPays). */
+export function uniformProducts(layers: readonly { fanIn: number; fanOut: number }[], kind: 'heuristic' | 'tiled' | 'simple' | GemmConfig): LayerProducts[] {
+  return layers.map((l) => {
+    const choice: ProductChoice = kind === 'simple' ? SIMPLE_PRODUCT
+      : kind === 'tiled' ? TILED_GEMM
+        : kind === 'heuristic' ? (tiledPays(l) ? TILED_GEMM : SIMPLE_PRODUCT) : kind;
+    return { forward: choice, backprop: choice, weights: choice };
+  });
 }
 
 /**
@@ -29,10 +53,10 @@ export function reduceLanes(numChunks: number): number {
   return numChunks <= 128 ? 1 : 32;
 }
 
-/** mlp_gemm.wgsl's MODE. */
-const GEMM_FORWARD = 0;
-const GEMM_BACKPROP = 1;
-const GEMM_WEIGHTS = 2;
+/** mlp_gemm.wgsl's and mlp_gemm_blocked.wgsl's MODE. */
+export const GEMM_FORWARD = 0;
+export const GEMM_BACKPROP = 1;
+export const GEMM_WEIGHTS = 2;
 import { SLOT_BYTES } from './optim-update-pass.ts';
 import type { BatchRange } from '../../models/batches.ts';
 import { modelShaderSources as src } from './shaders.ts';
@@ -74,14 +98,15 @@ export class MlpGradientPasses {
     this.slotBatch = new Array<BatchRange | null>(slots).fill(null);
   }
 
-  static async create(device: GPUDevice, c: NetworkConfig, plan: MlpPlan, maxPerDim: number, b: MlpBuffers, slots: number, products: ProductKernels = 'auto'): Promise<MlpGradientPasses> {
+  static async create(device: GPUDevice, c: NetworkConfig, plan: MlpPlan, maxPerDim: number, b: MlpBuffers, slots: number, products: LayerProducts[]): Promise<MlpGradientPasses> {
+    if (products.length !== plan.layers.length) throw new RangeError(`products: ${products.length} layers given, the network has ${plan.layers.length}`);
     const label = MlpGradientPasses.kLabel;
     const wg = plan.workgroupSize;
     const pipelines = new Map<string, Promise<GPUComputePipeline>>();
     const pipeline = (stage: string, source: string, constants: Record<string, number>) => {
-      const key = `${stage}:${JSON.stringify(constants)}`;
+      const key = `${stage}:${JSON.stringify(constants)}:${source}`;
       if (!pipelines.has(key)) {
-        pipelines.set(key, createComputePipeline(device, `${label}.${stage}`, assembleWgsl([src.mlpLayout], source), constants));
+        pipelines.set(key, createComputePipeline(device, `${label}.${stage}`, assembleGemmWgsl(src.mlpLayout, source), constants));
       }
       return pipelines.get(key)!;
     };
@@ -101,12 +126,14 @@ export class MlpGradientPasses {
         },
       });
     };
-    // The matrix products (mlp_gemm.wgsl): rows of C are samples (forward, backprop) or units (weights).
-    const gemm = (stage: string, mode: number, act: number, buffers: GPUBuffer[], rows: number, cols: number, splits: number,
+    // The matrix products: rows of C are samples (forward, backprop) or units (weights).
+    const gemm = (stage: string, config: GemmConfig, mode: number, act: number, buffers: GPUBuffer[], rows: number, cols: number, splits: number,
       values: (batch: BatchRange) => Omit<GemmUniformValues, 'groupsY'>) => {
-      const groups = gemmGrid(rows, cols, splits, maxPerDim);
+      const blocked = config.kernel === 'blocked';
+      const groups = blocked ? blockedGemmGrid(config, rows, cols, splits, maxPerDim) : gemmGrid(rows, cols, splits, maxPerDim);
       specs.push({
-        stage, source: src.mlpGemm, constants: { MODE: mode, ACT: act }, buffers, groups,
+        stage, source: blocked ? blockedGemmWgsl(src.mlpGemmBlocked, config) : src.mlpGemm,
+        constants: blocked ? { MODE: mode, ACT: act, WG: config.wg } : { MODE: mode, ACT: act }, buffers, groups,
         pack: (batch) => packGemmUniforms({ ...values(batch), groupsY: groups.y }),
       });
     };
@@ -115,12 +142,12 @@ export class MlpGradientPasses {
     const input = (l: number) => (l === 0 ? b.x : b.acts[l - 1]);
     // The data x are read from the batch's first row; every other buffer holds the batch from row 0.
     const inputRow = (l: number, batch: BatchRange) => (l === 0 ? batch.start * plan.layers[0].fanIn : 0);
-    const tiled = plan.layers.map((s) => products === 'tiled' || (products === 'auto' && tiledPays(s)));
     for (let l = 0; l < L; l++) {
       const s = plan.layers[l];
       const fn = l === L - 1 ? ACTIVATION_CODES.identity : act;
-      if (tiled[l]) {
-        gemm('forward', GEMM_FORWARD, fn, [input(l), b.theta, b.acts[l], b.theta], plan.rows, s.fanOut, 1, (batch) => ({
+      const p = products[l];
+      if (p.forward.kernel !== 'simple') {
+        gemm('forward', p.forward, GEMM_FORWARD, fn, [input(l), b.theta, b.acts[l], b.theta], plan.rows, s.fanOut, 1, (batch) => ({
           m: batch.rows, n: s.fanOut, k: s.fanIn, kSplit: s.fanIn, aBase: inputRow(l, batch), aSm: s.fanIn, aSk: 1,
           bBase: s.wOffset, bSk: 1, bSn: s.fanIn, cBase: 0, cSm: s.fanOut, cSplit: 0, auxBase: s.wOffset + s.fanOut * s.fanIn, auxSm: 0,
         }));
@@ -137,8 +164,9 @@ export class MlpGradientPasses {
       const hasLoss = l === L - 1;
       const fixed = { fanIn: s.fanIn, fanOut: s.fanOut, wOffset: s.wOffset, hasLoss };
       const partialBuffers = [b.deltas[l], input(l), b.losses, b.partials];
-      if (tiled[l]) {
-        gemm('gradWeights', GEMM_WEIGHTS, 0, [b.deltas[l], input(l), b.partials, b.theta], s.fanOut, s.fanIn, plan.numChunks, (batch) => ({
+      const p = products[l];
+      if (p.weights.kernel !== 'simple') {
+        gemm('gradWeights', p.weights, GEMM_WEIGHTS, 0, [b.deltas[l], input(l), b.partials, b.theta], s.fanOut, s.fanIn, plan.numChunks, (batch) => ({
           m: s.fanOut, n: s.fanIn, k: batch.rows, kSplit: plan.chunk, aBase: 0, aSm: 1, aSk: s.fanOut,
           bBase: inputRow(l, batch), bSk: s.fanIn, bSn: 1, cBase: s.wOffset, cSm: s.fanIn, cSplit: plan.stride, auxBase: 0, auxSm: 0,
         }));
@@ -148,8 +176,8 @@ export class MlpGradientPasses {
         perItem('gradPartials', src.mlpGradPartials, {}, fixed, partialBuffers, (_, chunks) => entries * chunks, { readsX: l === 0 });
       }
       if (l === 0) continue;
-      if (tiled[l]) {
-        gemm('backprop', GEMM_BACKPROP, act, [b.deltas[l], b.theta, b.deltas[l - 1], b.acts[l - 1]], plan.rows, s.fanIn, 1, (batch) => ({
+      if (p.backprop.kernel !== 'simple') {
+        gemm('backprop', p.backprop, GEMM_BACKPROP, act, [b.deltas[l], b.theta, b.deltas[l - 1], b.acts[l - 1]], plan.rows, s.fanIn, 1, (batch) => ({
           m: batch.rows, n: s.fanIn, k: s.fanOut, kSplit: s.fanOut, aBase: 0, aSm: s.fanOut, aSk: 1,
           bBase: s.wOffset, bSk: s.fanIn, bSn: 1, cBase: 0, cSm: s.fanIn, cSplit: 0, auxBase: 0, auxSm: s.fanIn,
         }));
@@ -236,4 +264,12 @@ export class MlpHistoryPass {
     pass.setBindGroup(0, this.bindGroups[slot]);
     pass.dispatchWorkgroups(1);
   }
+}
+
+/** Shared structs then the stage; the stage's enable/diagnostic directives move to the module's top. */
+export function assembleGemmWgsl(layout: string, stage: string): string {
+  const lines = stage.split('\n');
+  const directive = (line: string) => /^\s*(enable|diagnostic|requires)\b/.test(line);
+  const top = lines.filter(directive);
+  return assembleWgsl([...top, layout], lines.filter((line) => !directive(line)).join('\n'));
 }

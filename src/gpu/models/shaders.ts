@@ -6,6 +6,7 @@ import mlpLayout from '../../../shaders/shared/mlp_layout.wgsl?raw';
 import mlpForward from '../../../shaders/mlp_forward.wgsl?raw';
 import mlpBackprop from '../../../shaders/mlp_backprop.wgsl?raw';
 import mlpGemm from '../../../shaders/mlp_gemm.wgsl?raw';
+import mlpGemmBlocked from '../../../shaders/mlp_gemm_blocked.wgsl?raw';
 import mlpHead from '../../../shaders/mlp_head.wgsl?raw';
 import mlpGradPartials from '../../../shaders/mlp_grad_partials.wgsl?raw';
 import mlpReduce from '../../../shaders/mlp_reduce.wgsl?raw';
@@ -18,6 +19,7 @@ export const modelShaderSources = {
   mlpForward,
   mlpBackprop,
   mlpGemm,
+  mlpGemmBlocked,
   mlpHead,
   mlpGradPartials,
   mlpReduce,
