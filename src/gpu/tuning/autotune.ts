@@ -19,9 +19,10 @@
  * or returns a wrong result is rejected with its reason), then times it (./timer.ts: timestamp-query when the
  * device has it, else submit-to-onSubmittedWorkDone), and returns the fastest validated one. It throws
  * AutotuneError when none validates. Candidates of one ladder (same ladderOf) are walked in the order given,
- * typically a growing grid; a ladder stops at the first candidate slower than stopFactor x its best so far (on
- * a software adapter the time rises past a few workgroups, on a GPU it falls until the machine is full), and no
- * new candidate starts once budgetMs has passed and one has validated. tuneCached() adds the table: a hit whose
+ * typically a growing grid; a ladder stops after `patience` candidates in a row slower than stopFactor x its
+ * best so far (on a software adapter the time rises past a few workgroups, on a GPU it falls until the
+ * machine is full; one noisy sample on a shared machine does not end a ladder), and no new candidate
+ * starts once budgetMs has passed and one has validated. tuneCached() adds the table: a hit whose
  * config `accept` takes is used as is; a miss is tuned and stored.
  */
 import { timeWork, type WorkTiming } from './timer.ts';
@@ -41,8 +42,9 @@ export interface AutotuneSpec<C> {
   candidates: readonly C[];
   prepare(config: C): Promise<TuningTrial>;
   ladderOf?(config: C): string;
-  /** A ladder stops at a candidate slower than this times its best (default 1.5). */
+  /** A ladder stops after `patience` (default 2) candidates in a row slower than this times its best (default 1.5). */
   stopFactor?: number;
+  patience?: number;
   /** No new candidate starts after this many ms once one has validated (default 3000). */
   budgetMs?: number;
   /** Shortest timed sample in ms (default 2); see timeWork. */
@@ -78,7 +80,7 @@ export class AutotuneError extends Error {
 const reason = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0];
 
 export async function autotune<C>(gpu: { device: GPUDevice; hasTimestamps: boolean }, spec: AutotuneSpec<C>): Promise<AutotuneResult<C>> {
-  const { stopFactor = 1.5, budgetMs = 3000, minSampleMs = 2, samples = 3 } = spec;
+  const { stopFactor = 1.5, patience = 2, budgetMs = 3000, minSampleMs = 2, samples = 3 } = spec;
   const t0 = performance.now();
   const ladders = new Map<string, C[]>();
   for (const c of spec.candidates) {
@@ -89,6 +91,7 @@ export async function autotune<C>(gpu: { device: GPUDevice; hasTimestamps: boole
   let best: { config: C; timing: WorkTiming } | null = null;
   for (const ladder of ladders.values()) {
     let ladderBest = Infinity;
+    let slowInARow = 0;
     for (const config of ladder) {
       if (best && performance.now() - t0 > budgetMs) {
         trials.push({ config, rejected: `skipped: tuning budget of ${budgetMs} ms spent` });
@@ -110,7 +113,8 @@ export async function autotune<C>(gpu: { device: GPUDevice; hasTimestamps: boole
         report.ms = timing.ms;
         report.abandoned = timing.abandoned;
         if (!best || timing.ms < best.timing.ms) best = { config, timing };
-        if (timing.ms > stopFactor * ladderBest) break;
+        slowInARow = timing.ms > stopFactor * ladderBest ? slowInARow + 1 : 0;
+        if (slowInARow >= patience) break;
         ladderBest = Math.min(ladderBest, timing.ms);
       } catch (e) {
         report.rejected = `failed: ${reason(e)}`;
