@@ -1,0 +1,111 @@
+// The CPU bench: nabla's fast CPU path (src/cpu-fast, every core) against a plain single-threaded JS loop
+// over the same work, jax-js on its WebAssembly (CPU) backend, and the float64 twin. Rows: the linear
+// gradient at N = 2^22, d = 1 and 16; the spirals MLP (2000 points, 64-64 tanh, Adam lr 0.01, full
+// batch); the bench MLP (64-256-256-10 ReLU, Adam lr 1e-3, batches of 4096). Writes
+// bench/results/<date>-cpu.json with the commit, the machine and the command.
+//
+//   npm run bench:cpu [-- --quick] [--threads N] [--no-jax] [--no-linear] [--no-mlp] [--out FILE]
+import { execSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, totalmem } from 'node:os';
+import { NodeWorkerPool } from '../src/cpu-fast/node-pool.ts';
+import { mlpModel } from '../src/models/mlp.ts';
+import { benchMlpModel, makeMlpData, MLP_LR, MLP_SEED } from './suite/mlp-data.ts';
+import { jaxLinearPeer } from './suite/jax-linear.ts';
+import { jaxMlpPeer } from './suite/jax-mlp.ts';
+import { jaxCpuMlp } from './suite/cpu-jax-mlp.ts';
+import { linearRow, makeSpiralData, mlpRow, type CpuLinearRow, type CpuMlpRow } from './suite/cpu-suite.ts';
+
+interface Options { quick: boolean; threads: number; jax: boolean; linear: boolean; mlp: boolean; out: string | null }
+
+function parse(argv: string[]): Options {
+  const o: Options = { quick: false, threads: availableParallelism(), jax: true, linear: true, mlp: true, out: null };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a}: needs a value`);
+      return v;
+    };
+    if (a === '--quick') o.quick = true;
+    else if (a === '--no-jax') o.jax = false;
+    else if (a === '--no-linear') o.linear = false;
+    else if (a === '--no-mlp') o.mlp = false;
+    else if (a === '--out') o.out = value();
+    else if (a === '--threads') {
+      const v = value();
+      o.threads = Number(v);
+      if (!(Number.isInteger(o.threads) && o.threads >= 1 && o.threads <= 256)) throw new Error(`--threads: expected an integer in 1..256, got "${v}"`);
+    } else throw new Error(`unknown flag "${a}" (flags: --quick --threads N --no-jax --no-linear --no-mlp --out FILE)`);
+  }
+  return o;
+}
+
+const fmt = (v: number | null, digits = 3) => (v === null || !Number.isFinite(v) ? '—' : Number(v.toPrecision(digits)).toString());
+const ratio = (v: number | null) => (v === null ? '—' : `${v.toFixed(2)}×`);
+
+function linearTable(rows: CpuLinearRow[]): string {
+  const head = '| size | ms | GB/s | samples/s | vs plain loop | plain loop ms (GB/s) | float64 twin ms | jax-js wasm ms | vs jax-js | validation |';
+  const lines = rows.map((r) => `| linear ∇J N=2^${Math.log2(r.n)} d=${r.d} | ${fmt(r.fastMs)} | ${fmt(r.fastGbps)} | ${fmt(r.samplesPerSec)} | ${ratio(r.vsPlain)} | ${fmt(r.plainMs)} (${fmt(r.plainGbps)}) | ${fmt(r.float64Ms)} | ${fmt(r.jaxMs)} | ${ratio(r.vsJax)} | ${r.validation}; jax ${r.jaxValidation} |`);
+  return [head, head.replace(/[^|]+/g, '---'), ...lines].join('\n');
+}
+
+function mlpTable(rows: CpuMlpRow[]): string {
+  const head = '| size | ms/epoch | samples/s | vs plain loop | plain loop ms | jax-js wasm ms | vs jax-js | float64 twin ms | last loss fast / plain / jax | validation |';
+  const lines = rows.map((r) => `| ${r.job}: n=${r.n} batch=${r.batch} ${r.hidden.join('-')} ${r.activation}, ${r.epochs} epochs | ${fmt(r.fastEpochMs)} | ${fmt(r.samplesPerSec)} | ${ratio(r.vsPlain)} | ${fmt(r.plainEpochMs)} | ${fmt(r.jaxEpochMs)} | ${ratio(r.vsJax)} | ${fmt(r.float64EpochMs)} | ${fmt(r.fastLoss, 4)} / ${fmt(r.plainLoss, 4)} / ${fmt(r.jaxLoss, 4)} | fast ${r.validation}; plain ${r.plainValidation}; jax ${r.jaxValidation} |`);
+  return [head, head.replace(/[^|]+/g, '---'), ...lines].join('\n');
+}
+
+function git(cmd: string): string | null {
+  try {
+    return execSync(`git ${cmd}`, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return null;
+  }
+}
+
+async function main(): Promise<number> {
+  let o: Options;
+  try {
+    o = parse(process.argv.slice(2));
+  } catch (e) {
+    process.stderr.write(`bench:cpu: ${(e as Error).message}\n`);
+    return 2;
+  }
+  const commit = git('rev-parse HEAD');
+  const dirty = commit === null ? null : git('status --porcelain --untracked-files=no') !== '';
+  const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(), memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}` };
+  const command = `npm run bench:cpu --${process.argv.slice(2).map((a) => ` ${a}`).join('')}`;
+  process.stdout.write(`machine: ${machine.cpu}, ${machine.cores} cores, node ${machine.node}; fast path on ${o.threads} threads; commit ${commit?.slice(0, 12) ?? 'unknown'}${dirty ? ' + uncommitted changes' : ''}\n`);
+  const pool = await NodeWorkerPool.create(o.threads);
+  const linear: CpuLinearRow[] = [];
+  const mlp: CpuMlpRow[] = [];
+  try {
+    if (o.linear) {
+      for (const d of [1, 16]) linear.push(await linearRow(pool, 2 ** 22, d, o.quick ? 5 : 9, o.jax ? jaxLinearPeer('wasm') : null));
+      process.stdout.write(`\n${linearTable(linear)}\n`);
+    }
+    if (o.mlp) {
+      mlp.push(await mlpRow(pool, {
+        job: 'spirals', config: mlpModel(2, [64, 64], 'tanh', 'bce'), data: makeSpiralData(2000), batch: 2000, lr: 0.01, seed: 1,
+        epochs: o.quick ? 100 : 300, float64Epochs: o.quick ? 5 : 10,
+      }, o.jax ? jaxCpuMlp : null));
+      mlp.push(await mlpRow(pool, {
+        job: 'mlp-256', config: benchMlpModel(), data: makeMlpData(8192), batch: 4096, lr: MLP_LR, seed: MLP_SEED,
+        epochs: o.quick ? 1 : 2, float64Epochs: 0,
+      }, o.jax ? jaxMlpPeer('wasm') : null));
+      process.stdout.write(`\n${mlpTable(mlp)}\n`);
+    }
+  } finally {
+    pool.dispose();
+  }
+  const date = new Date().toISOString();
+  const file = o.out ?? `bench/results/${date.replace(/[:.]/g, '-')}-cpu.json`;
+  mkdirSync(file.replace(/\/[^/]*$/, '') || '.', { recursive: true });
+  writeFileSync(file, JSON.stringify({ suite: 'cpu', commit, dirty, command, date, machine, threads: o.threads, quick: o.quick, linear, mlp }, null, 2) + '\n');
+  process.stdout.write(`\nwrote ${file}\n`);
+  const failed = [...linear.map((r) => r.validation), ...mlp.flatMap((r) => [r.validation, r.plainValidation])].some((v) => v.startsWith('failed'));
+  return failed ? 1 : 0;
+}
+
+process.exitCode = await main();

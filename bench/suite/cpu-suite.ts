@@ -1,0 +1,206 @@
+// The CPU bench's rows (bench/cpu.ts): nabla's fast CPU path (src/cpu-fast) against a plain
+// single-threaded JS loop doing the same work (cpu-plain.ts), jax-js on its WebAssembly backend, and the
+// float64 twin. Validate first (against float64), then time; a row that fails validation is not timed.
+// Fast and plain samples are interleaved so a load change on a shared machine hits both alike.
+import type { LinearData, LinearParams } from '../../src/models/linear.ts';
+import type { ModelData, NetworkConfig } from '../../src/models/network.ts';
+import { linearGradient } from '../../src/cpu/linear_partials.ts';
+import { modelLossAndGradient } from '../../src/cpu/mlp_gradient.ts';
+import { CpuModelEngine } from '../../src/cpu/cpu-model-engine.ts';
+import { FastCpuLinearEngine, FastCpuModelEngine } from '../../src/cpu-fast/fast-engines.ts';
+import type { ShardPool } from '../../src/cpu-fast/pool.ts';
+import { optimizerConfig } from '../../src/optim/config.ts';
+import { checkGradient, evaluationPoint, makeBenchData } from './data.ts';
+import { summarize } from './gpu-timer.ts';
+import { checkModelGradient, dataRows, epochMsFromStamps, initialTheta, MLP_GRAD_REL_TOL } from './mlp-data.ts';
+import type { MlpTask, PeerMlpRunner } from './mlp-step.ts';
+import type { LinearPeer } from './peers.ts';
+import { PlainMlp, plainSum } from './cpu-plain.ts';
+
+/** Fast vs float64 linear gradient: the same float64 loop per shard, 16 shard sums added in order. */
+const FAST_LINEAR_REL_TOL = 1e-10;
+/** Fast vs float64 MLP gradient: float32 storage, float64 sums (test/node/cpu-fast.test.ts: GRAD_REL_TOL). */
+const FAST_MLP_REL_TOL = 1e-6;
+
+export interface CpuLinearRow {
+  n: number;
+  d: number;
+  /** Median ms per full gradient. */
+  fastMs: number | null;
+  fastGbps: number | null;
+  samplesPerSec: number | null;
+  plainMs: number;
+  plainGbps: number;
+  /** plainMs / fastMs: above 1 = faster than one thread reading the same bytes. */
+  vsPlain: number | null;
+  float64Ms: number;
+  jaxMs: number | null;
+  vsJax: number | null;
+  validation: string;
+  jaxValidation: string;
+}
+
+export interface CpuMlpRow {
+  job: string;
+  n: number;
+  batch: number;
+  hidden: number[];
+  activation: string;
+  epochs: number;
+  fastEpochMs: number | null;
+  samplesPerSec: number | null;
+  plainEpochMs: number | null;
+  vsPlain: number | null;
+  jaxEpochMs: number | null;
+  vsJax: number | null;
+  float64EpochMs: number | null;
+  fastLoss: number | null;
+  plainLoss: number | null;
+  jaxLoss: number | null;
+  validation: string;
+  plainValidation: string;
+  jaxValidation: string;
+}
+
+function median(samples: number[]): number {
+  return summarize(samples).median;
+}
+
+export let sink = 0;
+
+export async function linearRow(pool: ShardPool, n: number, d: number, reps: number, jax: LinearPeer | null): Promise<CpuLinearRow> {
+  const made = makeBenchData(n, d);
+  // Data in SharedArrayBuffers from the start, as a loader would put it: the engine reads it in place.
+  const x = new Float32Array(pool.allocate(made.x.byteLength));
+  x.set(made.x);
+  const y = new Float32Array(pool.allocate(made.y.byteLength));
+  y.set(made.y);
+  const data: LinearData = { x, y, n, d };
+  const at: LinearParams = evaluationPoint(d);
+  const bytes = (n * d + n) * 4;
+  const t64 = performance.now();
+  const want = linearGradient(data, at);
+  const float64Ms = performance.now() - t64;
+  const engine = new FastCpuLinearEngine(data, { pool });
+  const check = checkGradient(await engine.gradient(at), want, FAST_LINEAR_REL_TOL);
+  const fast: number[] = [];
+  const plain: number[] = [];
+  for (let r = 0; r < reps + 1; r++) {
+    let t0 = performance.now();
+    if (check.ok) sink += (await engine.gradient(at)).loss;
+    const tf = performance.now() - t0;
+    t0 = performance.now();
+    sink += plainSum(x) + plainSum(y);
+    const tp = performance.now() - t0;
+    if (r > 0) { // the first pair warms up
+      fast.push(tf);
+      plain.push(tp);
+    }
+  }
+  engine.dispose();
+  const fastMs = check.ok ? median(fast) : null;
+  const plainMs = median(plain);
+  const jaxOut = jax ? await jax.gradient(data, at, want, { reps: Math.max(3, Math.floor(reps / 2)) }) : null;
+  return {
+    n, d, fastMs,
+    fastGbps: fastMs && bytes / fastMs / 1e6,
+    samplesPerSec: fastMs && (n / fastMs) * 1e3,
+    plainMs, plainGbps: bytes / plainMs / 1e6,
+    vsPlain: fastMs && plainMs / fastMs,
+    float64Ms,
+    jaxMs: jaxOut?.ms ?? null,
+    vsJax: fastMs && jaxOut?.ms ? jaxOut.ms / fastMs : null,
+    validation: check.verdict,
+    jaxValidation: jaxOut?.validation ?? 'not run',
+  };
+}
+
+export interface MlpJob {
+  job: string;
+  config: NetworkConfig;
+  data: ModelData;
+  batch: number;
+  lr: number;
+  seed: number;
+  epochs: number;
+  /** Epochs of the float64 twin to time (0: leave it out; it is ~50x slower). */
+  float64Epochs: number;
+}
+
+/** Wall clock between train()'s onEpoch calls: 1 + epochs epochs, the first one the warm-up. */
+async function timeEngine(engine: { train: CpuModelEngine['train'] }, task: MlpTask, epochs: number): Promise<{ epochMs: number | null; loss: number | null }> {
+  const stamps: number[] = [];
+  let loss: number | null = null;
+  await engine.train({
+    lr: task.lr, maxEpochs: 1 + epochs, batchSize: task.batch, seed: task.seed, init: task.theta0, optimizer: task.optimizer,
+    onEpoch: (info) => {
+      stamps.push(performance.now());
+      loss = info.loss;
+    },
+  });
+  return { epochMs: epochMsFromStamps(stamps), loss };
+}
+
+export async function mlpRow(pool: ShardPool, job: MlpJob, jax: PeerMlpRunner | null): Promise<CpuMlpRow> {
+  const { config: c, data, batch, epochs } = job;
+  const theta0 = initialTheta(c, job.seed);
+  const first = dataRows(data, 0, Math.min(batch, data.n));
+  const want = modelLossAndGradient(c, theta0, first);
+  const task: MlpTask = { config: c, data, batch, epochs, theta0, seed: job.seed, lr: job.lr, optimizer: optimizerConfig({ kind: 'adam' }), want };
+  const row: CpuMlpRow = {
+    job: job.job, n: data.n, batch, hidden: c.hidden, activation: c.activation, epochs,
+    fastEpochMs: null, samplesPerSec: null, plainEpochMs: null, vsPlain: null, jaxEpochMs: null, vsJax: null, float64EpochMs: null,
+    fastLoss: null, plainLoss: null, jaxLoss: null, validation: 'not run', plainValidation: 'not run', jaxValidation: 'not run',
+  };
+  const probe = new FastCpuModelEngine(c, first, { pool });
+  const fastCheck = checkModelGradient(await probe.lossAndGradient(theta0), want, FAST_MLP_REL_TOL);
+  probe.dispose();
+  row.validation = fastCheck.verdict;
+  const plain = new PlainMlp(c, theta0);
+  const plainLoss = plain.lossAndGradient(first, 0, first.n);
+  const plainCheck = checkModelGradient({ loss: plainLoss, grad: plain.gradient() }, want, MLP_GRAD_REL_TOL);
+  row.plainValidation = plainCheck.verdict;
+  if (fastCheck.ok) {
+    const engine = new FastCpuModelEngine(c, data, { pool });
+    const t = await timeEngine(engine, task, epochs);
+    engine.dispose();
+    row.fastEpochMs = t.epochMs;
+    row.fastLoss = t.loss;
+    row.samplesPerSec = t.epochMs && (data.n / t.epochMs) * 1e3;
+  }
+  if (plainCheck.ok) {
+    const p = new PlainMlp(c, theta0).train(data, batch, job.seed, epochs, task.optimizer, job.lr);
+    row.plainEpochMs = p.epochMs;
+    row.plainLoss = p.lastLoss;
+    row.vsPlain = row.fastEpochMs && p.epochMs / row.fastEpochMs;
+  }
+  if (jax) {
+    const j = await jax.run(task);
+    row.jaxValidation = j.validation;
+    row.jaxEpochMs = j.epochMs;
+    row.jaxLoss = j.lastLoss;
+    row.vsJax = row.fastEpochMs && j.epochMs ? j.epochMs / row.fastEpochMs : null;
+  }
+  if (job.float64Epochs > 0) row.float64EpochMs = (await timeEngine(new CpuModelEngine(c, data), task, job.float64Epochs)).epochMs;
+  return row;
+}
+
+/** Two interleaved spirals in 2-D (classes 0 and 1), 1.5 turns, radius up to 1, a little noise. */
+export function makeSpiralData(n: number, seed = 11): ModelData {
+  let s = Math.imul(seed, 0x9e3779b1) | 1;
+  const rand = () => {
+    s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
+    return (s >>> 0) / 4294967296;
+  };
+  const x = new Float32Array(2 * n);
+  const y = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const k = i % 2;
+    const r = (Math.floor(i / 2) + 1) / Math.ceil(n / 2);
+    const angle = 3 * Math.PI * r + k * Math.PI;
+    x[2 * i] = r * Math.cos(angle) + 0.02 * (rand() - 0.5);
+    x[2 * i + 1] = r * Math.sin(angle) + 0.02 * (rand() - 0.5);
+    y[i] = k;
+  }
+  return { x, y, n, d: 2 };
+}
