@@ -83,12 +83,12 @@ export class GpuLinearEngine implements LinearEngine {
     private readonly reducePass: ReducePartialsPass,
     private readonly updatePass: ApplyUpdatePass,
     private readonly chunkRows: number[],
+    /** The pass-1 configuration every slice runs, and where it came from (table, tuned now, ...). */
+    readonly kernel: LinearKernelChoice,
     /** Streamed data: `chunks` then holds two staging pairs, chunk k using pair k % 2. */
     private readonly stream: ChunkStream | null = null,
     /** GPU standardization: the pass, and per data chunk its bind group (and uniforms, owned here). */
     private readonly standardizer: { pass: StandardizePass; chunks: Array<{ bindGroup: GPUBindGroup; uniforms: GPUBuffer }> } | null = null,
-    /** The pass-1 configuration every slice runs, and where it came from (table, tuned now, ...). */
-    readonly kernel: LinearKernelChoice = { config: { workgroupSize: 0, numGroups: 0 }, source: 'default' },
   ) {
     this.adapter = gpu.summary.name;
     this.io = new DeviceIo(gpu.device, kLabel);
@@ -183,7 +183,7 @@ export class GpuLinearEngine implements LinearEngine {
           device.queue.submit([encoder.finish()]);
         }
       }
-      const engine = new GpuLinearEngine(gpu, n, d, chunks, buffers, historyCap, partialsPass, reducePass, updatePass, specs.map((c) => c.rows), stream, standardizer, kernel);
+      const engine = new GpuLinearEngine(gpu, n, d, chunks, buffers, historyCap, partialsPass, reducePass, updatePass, specs.map((c) => c.rows), kernel, stream, standardizer);
       engine.batchSet(n); // the full batch, built now so that training allocates nothing
       return engine;
     } catch (e) {

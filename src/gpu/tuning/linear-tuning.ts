@@ -91,6 +91,7 @@ export class LinearTuner {
     };
     const grid = uniform(packGridUniforms({ chunk: 0, rowOffset: 0, rows: this.rows, firstGroup: 0, plan }));
     const reduceUniforms = uniform(packReduceUniforms(plan.numGroups, d, this.rows));
+    // Bind-group errors surface in validate()'s error scope, so nothing here throws past the uniforms.
     const partialsGroup = partials.bind({ grid, ...this.source.chunks[0] }, 'tune');
     const reduceGroup = reduce.bind(reduceUniforms, 'tune');
     const record = (pass: GPUComputePassEncoder) => {
