@@ -299,13 +299,13 @@ function checkTrainCombination(a: TrainArgs, v: Flags): void {
     if (v.has('chunk-mb')) throw new UsageError(`--chunk-mb: sizes the linear model's GPU chunks; it does not apply with ${because}`);
   }
   if (a.stream) {
-    if (a.device === 'cpu') throw new UsageError('--stream: streams to the GPU; with --device cpu the data is read into memory (drop --stream)');
+    if (a.device === 'cpu' || a.device === 'cpu64') throw new UsageError(`--stream: streams to the GPU; with --device ${a.device} the data is read into memory (drop --stream)`);
     if (a.batchSize !== undefined) throw new UsageError('--stream: trains full-batch; drop --batch-size');
   }
   if (a.engine === 'linear' && v.has('seed') && a.batchSize === undefined) {
     throw new UsageError('--seed: the linear model\'s full-batch training starts from zero and draws nothing; --seed applies with --batch-size (or another --model)');
   }
-  if (v.has('chunk-mb') && a.device === 'cpu') throw new UsageError('--chunk-mb: sizes GPU chunks; with --device cpu there are none');
+  if (v.has('chunk-mb') && (a.device === 'cpu' || a.device === 'cpu64')) throw new UsageError(`--chunk-mb: sizes GPU chunks; with --device ${a.device} there are none`);
 }
 
 function gradientArgs(v: Flags): GradientArgs {
@@ -323,7 +323,7 @@ function gradientArgs(v: Flags): GradientArgs {
   if (features) args.features = features;
   const chunkMb = v.num('chunk-mb', positive, 'a positive number of MiB');
   if (chunkMb !== undefined) {
-    if (args.device === 'cpu') throw new UsageError('--chunk-mb: sizes GPU chunks; with --device cpu there are none');
+    if (args.device === 'cpu' || args.device === 'cpu64') throw new UsageError(`--chunk-mb: sizes GPU chunks; with --device ${args.device} there are none`);
     args.chunkMb = chunkMb;
   }
   return args;

@@ -5,7 +5,7 @@ export const COMMANDS = ['train', 'gradient', 'predict', 'evaluate', 'convert'] 
 export type Command = (typeof COMMANDS)[number];
 
 /** Where training or a gradient runs. One list: a new device is added here (and in backend.ts). */
-export const DEVICES = ['auto', 'gpu', 'cpu'] as const;
+export const DEVICES = ['auto', 'gpu', 'cpu', 'cpu64'] as const;
 export type DeviceChoice = (typeof DEVICES)[number];
 
 export const MODEL_KINDS = ['linear', 'logistic', 'softmax', 'mlp'] as const;
@@ -24,7 +24,7 @@ const onInvalid: FlagSpec = {
   type: 'string', value: 'POLICY',
   help: 'drop-missing (default: drop rows with an empty/NA/null/NaN cell, an infinite value is an error), drop (infinite too), error',
 };
-const device: FlagSpec = { type: 'string', value: DEVICES.join('|'), help: 'where to compute (default auto: a hardware GPU, else the CPU)' };
+const device: FlagSpec = { type: 'string', value: DEVICES.join('|'), help: 'where to compute (default auto: a hardware GPU, else the fast CPU path; cpu64: the float64 reference twin)' };
 const json: FlagSpec = { type: 'boolean', help: 'print one JSON object on stdout' };
 const help: FlagSpec = { type: 'boolean', help: 'this help' };
 const chunkMb: FlagSpec = { type: 'string', value: 'M', help: 'GPU data chunk size in MiB (default: the adapter\'s storage-binding limit; 64 with --stream)' };

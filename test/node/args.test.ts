@@ -23,6 +23,10 @@ describe('parseCli: accepted input', () => {
     expect('features' in a).toBe(false);
   });
 
+  it('--device cpu64 selects the float64 reference twin', () => {
+    expect((parseCli(['train', '--device', 'cpu64']) as TrainArgs).device).toBe('cpu64');
+  });
+
   it('train with every option', () => {
     const a = parseCli([
       'train', '--data', 'd.csv', '--target', 'price', '--features', ' a, b ,c', '--lr', '0.05', '--epochs', '20',
@@ -130,6 +134,9 @@ describe('parseCli: each validation error is a UsageError naming its argument', 
     ['--stream with --batch-size', ['train', '--data', 'd.csv', '--target', 'y', '--stream', '--batch-size', '8'], /--stream: trains full-batch/],
     ['--seed where nothing is drawn', ['train', '--seed', '3'], /--seed: .*applies with --batch-size/],
     ['--chunk-mb on the CPU', ['train', '--chunk-mb', '1', '--device', 'cpu'], /--chunk-mb: .*--device cpu/],
+    ['--chunk-mb on the float64 twin', ['train', '--chunk-mb', '1', '--device', 'cpu64'], /--chunk-mb: .*--device cpu64/],
+    ['--stream on the float64 twin', ['train', '--data', 'd.f32', '--target', 'y', '--stream', '--device', 'cpu64'], /--stream: .*--device cpu64/],
+    ['an unknown device', ['train', '--device', 'tpu'], /--device.*tpu/],
     ['--chunk-mb with a model', ['train', '--data', 'd.csv', '--target', 'y', '--model', 'logistic', '--chunk-mb', '1'], /--chunk-mb: .*--model logistic/],
     ['a model without --data', ['train', '--model', 'softmax'], /--data: required for train with --model/],
     ['--target without --data', ['train', '--target', 'y'], /--target: needs --data/],
