@@ -15,8 +15,13 @@ export interface SuiteConfig {
   /** Sizes of the gd100 rows (100-step gradient-descent runs); empty to skip them. */
   gdNs: number[];
   ds: number[];
-  /** Timed steps per row (after warm-up). */
+  /** Timed calls per path and row (after warm-up). */
   reps: number;
+  /**
+   * Per path and row: stop timing after at least 3 calls once they have taken this long (ms); null: always
+   * `reps`. --quick sets it so that a path taking seconds per call (TF.js here) cannot stretch the run.
+   */
+  budgetMs: number | null;
   /** Swap in a wrong pass-1 kernel: validation must fail and the rows must stay untimed. */
   injectFault: boolean;
   /** Run the TF.js comparison (the Chromium page only). */
@@ -58,7 +63,9 @@ export const FULL_DS = [1, 16];
 export const FULL_GD_NS = [2 ** 16];
 export const QUICK_NS = [2 ** 20];
 export const QUICK_DS = [1, 16];
-export const QUICK_GD_NS = [2 ** 14];
+export const QUICK_GD_NS = [2 ** 12];
+/** --quick's time budget per path and row (see SuiteConfig.budgetMs). */
+export const QUICK_BUDGET_MS = 15_000;
 /** --inject-fault alone runs this: the point is the verdict, not the timing. */
 export const TINY_NS = [2 ** 14];
 export const TINY_DS = [1, 16];
@@ -80,7 +87,9 @@ export const TINY_MLP: Omit<MlpSuiteConfig, 'profile'> = { n: 256, batch: 256, e
 
 export const BENCH_USAGE = `npm run bench -- [--quick] [--json] [--out FILE] [--n N[,N...]] [--gd-n N[,N...]] [--no-gd] [--d D[,D...]] [--reps R]
                   [--no-tfjs] [--no-jax] [--no-linear] [--no-mlp] [--mlp-n N] [--mlp-batch B] [--mlp-epochs E] [--mlp-cpu-n N] [--mlp-profile]
-  --quick    gradient N = 2^20 and gd100 N = 2^14, d = 1 and 16, ${DEFAULT_REPS} timed calls per row; MLP n = ${QUICK_MLP.n} (one batch)
+  --quick    gradient N = 2^20 and gd100 N = 2^12, d = 1 and 16, ${DEFAULT_REPS} timed calls per path and row, or at least 3
+             within ${QUICK_BUDGET_MS / 1e3} s (--budget); MLP n = ${QUICK_MLP.n} (one batch)
+  --budget S stop timing a path after at least 3 calls once they have taken S seconds (0: never; default 0, --quick ${QUICK_BUDGET_MS / 1e3})
   --n, --d   sizes of the gradient rows (repeatable or comma lists; 2^k accepted), instead of the default grid
   --gd-n     sizes of the gd100 rows (100-step gradient descent); --no-gd skips them
   --no-tfjs, --no-jax   leave a peer out
@@ -103,6 +112,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   const mlpSizes: Partial<Record<'n' | 'batch' | 'epochs' | 'cpuN', number>> = {};
   let out: string | null = null;
   let reps: number | null = null;
+  let budgetS: number | null = null;
   const ns: number[] = [];
   const gdNs: number[] = [];
   const ds: number[] = [];
@@ -130,6 +140,12 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       case '--mlp-cpu-n': mlpSizes.cpuN = parseSize(value(), flag); break;
       case '--out': out = value(); break;
       case '--reps': reps = parseSize(value(), flag); break;
+      case '--budget': {
+        const v = value();
+        budgetS = Number(v);
+        if (!(Number.isFinite(budgetS) && budgetS >= 0)) throw new BenchUsageError(`--budget: expected seconds (0 or more), got '${v}'`);
+        break;
+      }
       case '--n': ns.push(...value().split(',').map((s) => parseSize(s, flag))); break;
       case '--d': ds.push(...value().split(',').map((s) => parseSize(s, flag))); break;
       default: throw new BenchUsageError(`unknown argument '${argv[i]}'\n${BENCH_USAGE}`);
@@ -146,6 +162,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     gdNs: !gd ? [] : gdNs.length ? gdNs : base[2],
     ds: ds.length ? ds : base[1],
     reps: reps ?? (quick || injectFault ? DEFAULT_REPS : FULL_REPS),
+    budgetMs: budgetS !== null ? (budgetS > 0 ? budgetS * 1e3 : null) : quick ? QUICK_BUDGET_MS : null,
   };
 }
 

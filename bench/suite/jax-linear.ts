@@ -89,21 +89,21 @@ async function guarded(backend: JaxBackend, body: () => Promise<PeerOutcome>): P
 export function jaxLinearPeer(backend: JaxBackend): LinearPeer {
   return {
     label: jaxLabel(backend),
-    gradient(data, at, want, { reps }) {
+    gradient(data, at, want, sampling) {
       return guarded(backend, async () => {
         const problem = new JaxLinearProblem(backend, data);
         try {
           const check = checkGradient(await readGradient(problem, at), want, JAX_REL_TOL);
           if (!check.ok) return notTimed(check.verdict, check.rel);
           const call = () => readGradient(problem, at);
-          await warmCalls(call, 2, WARMUP_MS);
-          return timed(await wallSamples(call, reps), check.rel);
+          await warmCalls(call, 1, WARMUP_MS); // after the checked call
+          return timed(await wallSamples(call, sampling), check.rel);
         } finally {
           problem.dispose();
         }
       });
     },
-    gd(data, at, want, { steps, lr, reps }) {
+    gd(data, at, want, { steps, lr, ...sampling }) {
       return guarded(backend, async () => {
         const problem = new JaxLinearProblem(backend, data);
         try {
@@ -111,8 +111,8 @@ export function jaxLinearPeer(backend: JaxBackend): LinearPeer {
           const run = () => runGd(step, problem.params(at), steps);
           const check = checkParams(await run(), want, GD_REL_TOL);
           if (!check.ok) return notTimed(check.verdict, check.rel);
-          await warmCalls(run, 1, 0);
-          return timed(await wallSamples(run, reps), check.rel);
+          await warmCalls(run, 1, 0); // after the checked run
+          return timed(await wallSamples(run, sampling), check.rel);
         } finally {
           problem.dispose();
         }

@@ -99,6 +99,10 @@ export async function benchCase(
   const data = makeBenchData(n, d);
   const at = evaluationPoint(d);
   const reps = config.reps;
+  const sampling = { reps, budgetMs: config.budgetMs };
+  const sampled = (who: string, count: number) => {
+    if (count < reps) row.notes.push(`${who}: ${count} of ${reps} timed calls (time budget of ${(config.budgetMs! / 1e3).toFixed(0)} s per path and row)`);
+  };
   // (1) The float64 references: the gradient at `at`, or the 100-step run from it.
   const want = linearGradient(data, at);
   const wantFinal = op === 'gd100' ? gdReference(data, at, GD_STEPS, GD_LR, (p) => linearGradient(data, p)) : null;
@@ -122,8 +126,10 @@ export async function benchCase(
       if (check.ok) {
         const call = wantFinal ? gd : () => gpuEngine.gradient(at);
         await warmCalls(call, wantFinal ? 1 : 2, wantFinal ? 0 : WARMUP_MS);
-        const s = summarize(await wallSamples(call, reps));
-        Object.assign(row, { ms: s.median, msMin: s.min, msMax: s.max });
+        const samples = await wallSamples(call, sampling);
+        const s = summarize(samples);
+        Object.assign(row, { ms: s.median, msMin: s.min, msMax: s.max, repetitions: samples.length });
+        sampled('nabla', samples.length);
         phase(`nabla timed: ${s.median.toFixed(3)} ms`);
         if (!wantFinal && gpu.hasTimestamps) {
           gpuEngine.prepareTraining({ ...ENDLESS, init: at });
@@ -163,8 +169,9 @@ export async function benchCase(
     const peer = peers[key];
     if (!peer) continue;
     const r = op === 'gd100'
-      ? await peer.gd(data, at, wantFinal!, { steps: GD_STEPS, lr: GD_LR, reps })
-      : await peer.gradient(data, at, want, { reps });
+      ? await peer.gd(data, at, wantFinal!, { steps: GD_STEPS, lr: GD_LR, ...sampling })
+      : await peer.gradient(data, at, want, sampling);
+    if (r.ms !== null) sampled(peer.label, r.samples);
     if (key === 'jax') Object.assign(row, { jaxMs: r.ms, jaxValidation: r.validation, jaxRelError: r.rel });
     else Object.assign(row, { tfjsMs: r.ms, tfjsValidation: r.validation, tfjsRelError: r.rel });
     if (r.validation !== 'passed') row.notes.push(`${peer.label}: ${r.validation}`);
@@ -180,7 +187,7 @@ export async function benchCase(
   } else {
     const engineCpu = new CpuLinearEngine(data);
     const run = () => engineCpu.train({ lr: GD_LR, maxEpochs: GD_STEPS, tol: 0, explodeFactor: 1e30, init: at });
-    row.cpuMs = summarize(await wallSamples(run, row.bytes * GD_STEPS >= 2 ** 28 ? 3 : 5)).median;
+    row.cpuMs = summarize(await wallSamples(run, { reps: row.bytes * GD_STEPS >= 2 ** 28 ? 3 : 5, budgetMs: null })).median;
   }
   phase('CPU timed');
   return finishRow(row);

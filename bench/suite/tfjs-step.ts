@@ -71,24 +71,24 @@ function leakNote(before: number, what: string): string[] {
 
 export const tfjsLinearPeer: LinearPeer = {
   label: 'TF.js 4.22 (webgpu)',
-  gradient(data, at, want, { reps }) {
+  gradient(data, at, want, sampling) {
     return withTfjsScope(async (be) => {
       const p = problem(data, at);
       try {
         const check = checkGradient(await gradientAt(be, p), want, TFJS_REL_TOL);
         if (!check.ok) return notTimed(check.verdict, check.rel);
         const call = () => gradientAt(be, p);
-        await warmCalls(call, 2, WARMUP_MS);
+        await warmCalls(call, 1, WARMUP_MS); // after the checked call
         const before = tf.memory().numTensors;
-        const samples = await wallSamples(call, reps);
-        return timed(samples, check.rel, leakNote(before, `${reps} calls`));
+        const samples = await wallSamples(call, sampling);
+        return timed(samples, check.rel, leakNote(before, `${samples.length} calls`));
       } finally {
         p.dispose();
         flush(be);
       }
     }, failure);
   },
-  gd(data, at, want, { steps, lr, reps }) {
+  gd(data, at, want, { steps, lr, ...sampling }) {
     return withTfjsScope(async (be) => {
       const p = problem(data, at);
       const optimizer = tf.train.sgd(lr);
@@ -96,10 +96,10 @@ export const tfjsLinearPeer: LinearPeer = {
         const run = () => gdRun(be, p, at, steps, optimizer);
         const check = checkParams(await run(), want, GD_REL_TOL);
         if (!check.ok) return notTimed(check.verdict, check.rel);
-        await warmCalls(run, 1, 0);
+        await warmCalls(run, 1, 0); // after the checked run
         const before = tf.memory().numTensors;
-        const samples = await wallSamples(run, reps);
-        return timed(samples, check.rel, leakNote(before, `${reps} runs`));
+        const samples = await wallSamples(run, sampling);
+        return timed(samples, check.rel, leakNote(before, `${samples.length} runs`));
       } finally {
         p.dispose();
         optimizer.dispose();

@@ -13,6 +13,8 @@ import {
 } from '../../bench/suite/read-plan.ts';
 import { benchMlpModel, dataRows, initialTheta, makeMlpData, MLP_LR, MLP_SEED } from '../../bench/suite/mlp-data.ts';
 import { emptyRow, finishRow } from '../../bench/suite/linear-step.ts';
+import { MIN_SAMPLES, wallSamples } from '../../bench/suite/peers.ts';
+import { parseBenchArgs, QUICK_BUDGET_MS } from '../../bench/args.ts';
 import { commandLine } from '../../bench/run.ts';
 import { exitCodeOf, formatTable, makeReport } from '../../bench/report.ts';
 import { parseReport, tableOf } from '../../bench/table.ts';
@@ -67,11 +69,11 @@ describe('jax-js peer on its wasm backend (validated against float64, then timed
   const peer = jaxLinearPeer('wasm');
 
   it('gradient: passes within its tolerance and is timed; a wrong reference is reported and not timed', async () => {
-    const good = await peer.gradient(data, at, want, { reps: 3 });
+    const good = await peer.gradient(data, at, want, { reps: 3, budgetMs: null });
     expect(good.validation, good.notes.join('; ')).toBe('passed');
     expect(good.rel!).toBeLessThan(1e-4);
     expect(good.ms!).toBeGreaterThan(0);
-    const bad = await peer.gradient(data, at, { ...want, gradB: want.gradB + 0.5 }, { reps: 3 });
+    const bad = await peer.gradient(data, at, { ...want, gradB: want.gradB + 0.5 }, { reps: 3, budgetMs: null });
     expect(bad.validation).toMatch(/^failed: relative error .* > 0\.0001 \(db got/);
     expect([bad.ms, bad.msMin, bad.msMax]).toEqual([null, null, null]);
   }, 60_000);
@@ -79,10 +81,10 @@ describe('jax-js peer on its wasm backend (validated against float64, then timed
   it('gd: 100 jitted steps end at the float64 run\'s parameters; a wrong target is reported and not timed', async () => {
     const final = gdReference(data, at, 100, GD_LR, (p) => linearGradient(data, p));
     expect(checkParams(final, at, 1e-4).ok).toBe(false); // the run moves the parameters
-    const good = await peer.gd(data, at, final, { steps: 100, lr: GD_LR, reps: 2 });
+    const good = await peer.gd(data, at, final, { steps: 100, lr: GD_LR, reps: 2, budgetMs: null });
     expect(good.validation).toBe('passed');
     expect(good.ms!).toBeGreaterThan(0);
-    const bad = await peer.gd(data, at, { ...final, b: final.b + 0.1 }, { steps: 100, lr: GD_LR, reps: 2 });
+    const bad = await peer.gd(data, at, { ...final, b: final.b + 0.1 }, { steps: 100, lr: GD_LR, reps: 2, budgetMs: null });
     expect(bad.validation).toMatch(/^failed: final parameters off by/);
     expect(bad.ms).toBeNull();
   }, 60_000);
@@ -109,9 +111,23 @@ describe('jax-js peer on its wasm backend (validated against float64, then timed
   }, 120_000);
 });
 
+describe('timed calls', () => {
+  it('reps calls, or at least MIN_SAMPLES within a time budget; --quick sets one, --budget 0 removes it', async () => {
+    const slow = () => new Promise((r) => setTimeout(r, 4));
+    expect(await wallSamples(slow, { reps: 5 })).toHaveLength(5);
+    expect(await wallSamples(slow, { reps: 10, budgetMs: 1 })).toHaveLength(MIN_SAMPLES);
+    expect(await wallSamples(slow, { reps: 2, budgetMs: 1 })).toHaveLength(2);
+    expect(parseBenchArgs(['--quick']).budgetMs).toBe(QUICK_BUDGET_MS);
+    expect(parseBenchArgs([]).budgetMs).toBeNull();
+    expect(parseBenchArgs(['--quick', '--budget', '0']).budgetMs).toBeNull();
+    expect(parseBenchArgs(['--budget', '2.5']).budgetMs).toBe(2500);
+    expect(() => parseBenchArgs(['--budget', '-1'])).toThrow(/--budget: expected seconds/);
+  });
+});
+
 describe('report provenance and the table printer', () => {
   const adapter = { vendor: 'google', architecture: 'swiftshader', description: 'SwiftShader Device', isFallback: true, name: 'google swiftshader' };
-  const config = { ns: [16], gdNs: [], ds: [1], reps: 10, injectFault: false, tfjs: true, jax: true, linear: true, mlp: null, quick: false };
+  const config = { ns: [16], gdNs: [], ds: [1], reps: 10, budgetMs: null, injectFault: false, tfjs: true, jax: true, linear: true, mlp: null, quick: false };
   const provenance = { commit: 'a'.repeat(40), dirty: false, command: 'npm run bench -- --n 16', date: '2026-11-30T00:00:00.000Z', browser: 'chromium 156', host: 'node 20' };
 
   it('ratios on one clock; exit code 1 for a failed path, 0 for a skipped one', () => {
