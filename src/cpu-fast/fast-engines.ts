@@ -10,7 +10,8 @@ import type { ModelGradient } from '../cpu/mlp_gradient.ts';
 import { trainModelOnCpu } from '../cpu/model-train-loop.ts';
 import { trainLinearOnCpu } from '../cpu/linear-train-loop.ts';
 import { DEFAULT_SHARDS, InlinePool, shareArray, sharedFloat32, sharedFloat64, validateShards, type ShardPool } from './pool.ts';
-import { addShards, partialStride, type TaskSpec } from './tasks.ts';
+import { addShards, partialStride, type NetworkKernels, type TaskSpec } from './tasks.ts';
+import { wasmSimdAvailable } from './wasm-gemm.ts';
 import { packWeights, paddedNetwork, type PaddedNetwork } from './network-kernels.ts';
 
 export interface FastCpuOptions {
@@ -18,6 +19,11 @@ export interface FastCpuOptions {
   pool?: ShardPool;
   /** Fixed shard count per evaluation (default 16): results are bit-identical for any pool with the same count. */
   shards?: number;
+  /**
+   * Network products: 'wasm' (WebAssembly SIMD, float32 sums over a layer's width), 'js' (float64 sums),
+   * 'auto' (default): wasm where the engine has WebAssembly SIMD. Both are held to the float64 twin.
+   */
+  kernels?: NetworkKernels | 'auto';
 }
 
 /** One registered task on a pool: evaluations run one at a time, in call order. */
@@ -28,6 +34,7 @@ class ShardedTask {
   readonly sums: Float64Array;
   private id: number | null;
   private queue: Promise<unknown> = Promise.resolve();
+  private version = 0;
 
   constructor(options: FastCpuOptions, spec: (pool: ShardPool, shards: number) => TaskSpec, readonly label: string) {
     this.pool = options.pool ?? new InlinePool();
@@ -44,7 +51,7 @@ class ShardedTask {
     const run = this.queue.then(async () => {
       if (this.id === null) throw new Error(`${this.label}: used after dispose()`);
       prepare();
-      await this.pool.run(this.id, { start: range.start, rows: range.rows, shards: this.shards });
+      await this.pool.run(this.id, { start: range.start, rows: range.rows, shards: this.shards, version: ++this.version });
       addShards(partials, this.shards, this.stride, this.sums);
       return finish(this.sums, range.rows);
     });
@@ -70,10 +77,16 @@ export class FastCpuModelEngine implements ModelEngine {
   private readonly weights: Float32Array;
   private readonly partials: Float64Array;
   private readonly task: ShardedTask;
+  /** The product kernels in use. */
+  readonly kernels: NetworkKernels;
 
   constructor(readonly config: NetworkConfig, data: ModelData, options: FastCpuOptions = {}) {
     validateNetwork(config);
     validateModelData(config, data);
+    const kernels = options.kernels ?? 'auto';
+    if (!['auto', 'js', 'wasm'].includes(kernels)) throw new RangeError(`kernels: expected auto, js or wasm, got "${kernels}"`);
+    this.kernels = kernels === 'auto' ? (wasmSimdAvailable() ? 'wasm' : 'js') : kernels;
+    if (this.kernels === 'wasm' && !wasmSimdAvailable()) throw new Error('kernels: this JavaScript engine has no WebAssembly SIMD');
     this.n = data.n;
     this.net = paddedNetwork(config);
     let weights: Float32Array | null = null;
@@ -81,7 +94,7 @@ export class FastCpuModelEngine implements ModelEngine {
     this.task = new ShardedTask(options, (pool, shards) => {
       weights = sharedFloat32(pool, this.net.packedSize);
       partials = sharedFloat64(pool, shards * (this.net.parameters + 1));
-      return { kind: 'network', config, x: shareArray(pool, data.x), y: shareArray(pool, data.y), weights, partials };
+      return { kind: 'network', config, kernels: this.kernels, x: shareArray(pool, data.x), y: shareArray(pool, data.y), weights, partials };
     }, 'FastCpuModelEngine');
     this.weights = weights!;
     this.partials = partials!;

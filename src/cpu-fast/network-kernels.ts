@@ -6,7 +6,7 @@
 // forward product's epilogue, the activation slope in the backprop product's; the loss head
 // (mse, bce, softmax + cross-entropy) writes the output deltas in the same pass that computes J_i.
 //
-// Every width is padded to a multiple of 4 with zero weights and biases, so the kernels have no remainder
+// Every width is padded to a multiple of 8 with zero weights and biases, so the kernels have no remainder
 // loops: a padded column's activation is act(0) (0.5 for sigmoid) but meets only zero weights, and padded
 // rows carry delta = 0, so neither reaches a real partial. Environment-free: runs on the main thread, in a
 // Node worker or a Web Worker alike.
@@ -16,7 +16,7 @@ import { bceFromLogit, sigmoid } from '../models/logistic.ts';
 /** Rows per tile: activations of a 256-wide layer are 64 KiB of float32, the weight-gradient block's loads amortized over 64 rows. */
 export const TILE_ROWS = 64;
 
-const ACT_IDENTITY = 0;
+export const ACT_IDENTITY = 0;
 const ACT_RELU = 1;
 const ACT_TANH = 2;
 const ACT_SIGMOID = 3;
@@ -40,12 +40,14 @@ export interface PaddedNetwork {
   parameters: number;
 }
 
-const up4 = (v: number) => (v + 3) & ~3;
+export const up4 = (v: number) => (v + 3) & ~3;
+/** Widths are padded to 8: the JS kernels take blocks of 4, the SIMD kernel (wasm-gemm.ts) of 8 columns. */
+const up8 = (v: number) => (v + 7) & ~7;
 
 export function paddedNetwork(c: NetworkConfig): PaddedNetwork {
   let packed = 0;
   const layers = layerShapes(c).map((s) => {
-    const layer = { fanIn: s.fanIn, fanOut: s.fanOut, fanInP: up4(s.fanIn), fanOutP: up4(s.fanOut), thetaOffset: s.wOffset, packedOffset: packed };
+    const layer = { fanIn: s.fanIn, fanOut: s.fanOut, fanInP: up8(s.fanIn), fanOutP: up8(s.fanOut), thetaOffset: s.wOffset, packedOffset: packed };
     packed += layer.fanOutP * layer.fanInP + layer.fanOutP;
     return layer;
   });
@@ -130,7 +132,7 @@ export function networkShardSums(
 }
 
 /** J_i for the logits at z[off..], and dJ_i/dz into delta[off..] (float64 arithmetic, as in src/cpu/mlp_gradient.ts). */
-function headRow(c: NetworkConfig, z: Float32Array, off: number, y: number, delta: Float32Array): number {
+export function headRow(c: NetworkConfig, z: Float32Array, off: number, y: number, delta: Float32Array): number {
   switch (c.head) {
     case 'mse': {
       const r = z[off] - y;
@@ -153,14 +155,14 @@ function headRow(c: NetworkConfig, z: Float32Array, off: number, y: number, delt
   }
 }
 
-function activate(code: number, z: number): number {
+export function activate(code: number, z: number): number {
   if (code === ACT_RELU) return z > 0 ? z : 0;
   if (code === ACT_TANH) return Math.tanh(z);
   if (code === ACT_SIGMOID) return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
   return z;
 }
 
-function slope(code: number, a: number): number {
+export function slope(code: number, a: number): number {
   if (code === ACT_RELU) return a > 0 ? 1 : 0;
   if (code === ACT_TANH) return 1 - a * a;
   return a * (1 - a);

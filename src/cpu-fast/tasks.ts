@@ -7,18 +7,26 @@
 import type { NetworkConfig } from '../models/network.ts';
 import { linearSums } from '../cpu/linear_partials.ts';
 import { NetworkScratch, networkShardSums, paddedNetwork } from './network-kernels.ts';
+import { WasmNetworkScratch, wasmShardSums } from './network-wasm.ts';
 
 export type TaskSpec =
-  /** Dense network: weights packed by packWeights; partials: shards x (parameters + 1), the loss last. */
-  | { kind: 'network'; config: NetworkConfig; x: Float32Array; y: Float32Array; weights: Float32Array; partials: Float64Array }
+  /**
+   * Dense network: weights packed by packWeights; partials: shards x (parameters + 1), the loss last.
+   * kernels: 'wasm' (SIMD products, network-wasm.ts) or 'js' (network-kernels.ts).
+   */
+  | { kind: 'network'; config: NetworkConfig; kernels: NetworkKernels; x: Float32Array; y: Float32Array; weights: Float32Array; partials: Float64Array }
   /** Linear model: params (w_1..w_d, b); partials: shards x (d + 2) = (sum r x_j, sum r, sum r^2). */
   | { kind: 'linear'; d: number; x: Float32Array; y: Float32Array; params: Float64Array; partials: Float64Array };
+
+export type NetworkKernels = 'js' | 'wasm';
 
 /** Rows start..start+rows cut into `shards` shards. */
 export interface ShardJob {
   start: number;
   rows: number;
   shards: number;
+  /** Changes whenever the task's parameters do (threads keep derived copies of the weights). */
+  version: number;
 }
 
 /** Shard s of a job: rows begin..end (possibly empty). */
@@ -55,6 +63,15 @@ export function shardRunner(spec: TaskSpec): ShardRunner {
     };
   }
   const { config, x, y, weights, partials } = spec;
+  if (spec.kernels === 'wasm') {
+    const scratch = new WasmNetworkScratch(paddedNetwork(config));
+    return (job, s) => {
+      const { begin, end } = shardRows(job, s);
+      const out = partials.subarray(s * stride, (s + 1) * stride);
+      if (end <= begin) return void out.fill(0);
+      wasmShardSums(config, scratch, weights, job.version, x, y, begin, end, out);
+    };
+  }
   const scratch = new NetworkScratch(paddedNetwork(config));
   return (job, s) => {
     const { begin, end } = shardRows(job, s);

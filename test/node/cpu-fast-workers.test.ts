@@ -20,18 +20,20 @@ const data = makeBlobs(250, 4, 6); // 1000 rows: 16 shards of 62-63 rows, ragged
 const bits = (v: ArrayLike<number>) => Array.from(v);
 
 describe('fast CPU on worker threads', () => {
-  it('gradient: identical bits with 1, 2 and 3 threads and on the calling thread', async () => {
+  it('gradient: identical bits with 1, 2 and 3 threads and on the calling thread (js and wasm kernels)', async () => {
     const theta = initParameters(config, 5);
-    const inline = await new FastCpuModelEngine(config, data).lossAndGradient(theta);
-    for (const pool of pools) {
-      const engine = new FastCpuModelEngine(config, data, { pool });
-      expect(engine.threads).toBe(pool.threads);
-      for (let rerun = 0; rerun < 2; rerun++) {
-        const g = await engine.lossAndGradient(theta);
-        expect(g.loss).toBe(inline.loss);
-        expect(bits(g.grad)).toEqual(bits(inline.grad));
+    for (const kernels of ['js', 'wasm'] as const) {
+      const inline = await new FastCpuModelEngine(config, data, { kernels }).lossAndGradient(theta);
+      for (const pool of pools) {
+        const engine = new FastCpuModelEngine(config, data, { pool, kernels });
+        expect(engine.threads).toBe(pool.threads);
+        for (let rerun = 0; rerun < 2; rerun++) {
+          const g = await engine.lossAndGradient(theta);
+          expect(g.loss).toBe(inline.loss);
+          expect(bits(g.grad)).toEqual(bits(inline.grad));
+        }
+        engine.dispose();
       }
-      engine.dispose();
     }
   });
 

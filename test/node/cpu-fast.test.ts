@@ -13,19 +13,24 @@ import { makeBlobs, makeSeparable, makeSpirals } from '../model-data.ts';
 import { makeLinearData, relativeError } from '../data-gen.ts';
 
 /**
- * Fast vs float64 gradient, norm-wise relative, and the loss. Every sum is accumulated in float64 (JS
- * arithmetic); what differs is storage: weights, activations and deltas rounded to float32 (2^-24
- * relative each, about 6e-8), once per layer forward and once backward. For these networks (at most 3
- * layers) that is a few times 6e-8 of each term's size; measured 1e-8 to 5e-8. 1e-6 leaves ~20x headroom;
- * a wrong index, slope, bias or label moves the gradient by 1e-2 or more.
+ * Fast vs float64 gradient, norm-wise relative, and the loss, per kernel set.
+ * js: every sum is float64 (JS arithmetic); only storage differs: weights, activations and deltas rounded
+ * to float32 (2^-24 relative each, ~6e-8) once per layer forward and backward. For these networks (at most
+ * 3 layers) that is a few times 6e-8; measured 4e-8 to 7e-8. 1e-6 leaves ~15x headroom.
+ * wasm: the products sum in float32 over at most 256 terms (a layer's width) or 64 (a tile's rows), then
+ * float64 across tiles and shards: worst case K u = 256 x 6e-8 = 1.5e-5 of the sum of |terms|, typically
+ * sqrt(K) u ~ 1e-6; measured 6e-8 to 1.1e-7 (64-256-256-10 included). 1e-5.
+ * A wrong index, slope, bias or label moves the gradient by 1e-2 or more (tested below).
  */
-const GRAD_REL_TOL = 1e-6;
+const GRAD_REL_TOL = { js: 1e-6, wasm: 1e-5 } as const;
 /**
  * Parameters after 5 epochs, |theta_fast - theta_64| / |theta_64 - theta_0|: each step's error is the
  * gradient's (above), and Adam rescales components whose gradient is small, where the relative error is
- * largest. Measured 2e-8 (sgd) to 1e-6 (adamw, mini-batches of 40).
+ * largest. Measured 2e-8 (sgd) to 1e-6 (adamw, mini-batches of 40) with the js kernels, 3e-8 to 1.2e-7
+ * with the wasm ones (seed 2). 2e-5 leaves ~20x headroom over the worst.
  */
-const TRAJECTORY_REL_TOL = 1e-5;
+const TRAJECTORY_REL_TOL = 2e-5;
+const KERNELS = ['js', 'wasm'] as const;
 /** Linear engine: the same float64 loop per shard, only the order of adding 16 shard sums differs. */
 const LINEAR_REL_TOL = 1e-12;
 
@@ -52,23 +57,28 @@ const cases: [string, NetworkConfig, ModelData][] = [
 ];
 
 describe('fast CPU gradient = float64 twin', () => {
-  for (const [name, c, data] of cases) {
-    it(name, async () => {
-      const engine = new FastCpuModelEngine(c, data);
-      for (const seed of [3, 4]) {
-        const theta = initParameters(c, seed).map((v, k) => v + 0.05 * Math.sin(k + seed)); // biases and linear models off zero
-        check(await engine.lossAndGradient(theta), modelLossAndGradient(c, theta, data), GRAD_REL_TOL);
-      }
-      engine.dispose();
-    });
+  for (const kernels of KERNELS) {
+    for (const [name, c, data] of cases) {
+      it(`${kernels}: ${name}`, async () => {
+        const engine = new FastCpuModelEngine(c, data, { kernels });
+        expect(engine.kernels).toBe(kernels);
+        for (const seed of [3, 4]) {
+          const theta = initParameters(c, seed).map((v, k) => v + 0.05 * Math.sin(k + seed)); // biases and linear models off zero
+          check(await engine.lossAndGradient(theta), modelLossAndGradient(c, theta, data), GRAD_REL_TOL[kernels]);
+        }
+        engine.dispose();
+      });
+    }
   }
 
   it('catches a wrong label (the check can fail)', async () => {
     const [, c, data] = cases[4];
     const theta = initParameters(c, 3);
     const shifted = { ...data, y: data.y.map((v) => (v + 1) % 5) };
-    const { rel } = relativeError((await new FastCpuModelEngine(c, shifted).lossAndGradient(theta)).grad, modelLossAndGradient(c, theta, data).grad);
-    expect(rel).toBeGreaterThan(1e-2);
+    for (const kernels of KERNELS) {
+      const { rel } = relativeError((await new FastCpuModelEngine(c, shifted, { kernels }).lossAndGradient(theta)).grad, modelLossAndGradient(c, theta, data).grad);
+      expect(rel).toBeGreaterThan(1e-2);
+    }
   });
 
   it('linear engine: gradient equals CpuLinearEngine', async () => {
@@ -86,14 +96,14 @@ describe('fast CPU training = float64 twin', () => {
   const [, c, data] = cases[3];
   const theta0 = initParameters(c, 3);
   for (const kind of OPTIMIZER_KINDS) {
-    for (const batchSize of [undefined, 40]) {
-      it(`${kind}, ${batchSize ? `batches of ${batchSize}` : 'full batch'}: 5 epochs`, async () => {
+    for (const [batchSize, kernels] of [[undefined, 'wasm'], [40, 'wasm'], [40, 'js']] as const) {
+      it(`${kind}, ${batchSize ? `batches of ${batchSize}` : 'full batch'}, ${kernels}: 5 epochs`, async () => {
         const o = {
           lr: kind.startsWith('adam') ? 0.01 : 0.1, maxEpochs: 5, batchSize, init: theta0, seed: 2,
           optimizer: optimizerConfig({ kind, weightDecay: 1e-3 }),
         };
         const want = await new CpuModelEngine(c, data).train(o);
-        const got = await new FastCpuModelEngine(c, data).train(o);
+        const got = await new FastCpuModelEngine(c, data, { kernels }).train(o);
         let num = 0;
         let den = 0;
         for (let k = 0; k < theta0.length; k++) {
@@ -155,5 +165,6 @@ describe('fast CPU training = float64 twin', () => {
     engine.dispose();
     await expect(engine.lossAndGradient(new Float64Array(4))).rejects.toThrow(/after dispose/);
     expect(() => new FastCpuModelEngine(lc, ldata, { shards: 0 })).toThrow(/shards/);
+    expect(() => new FastCpuModelEngine(lc, ldata, { kernels: 'gpu' as 'js' })).toThrow(/kernels/);
   });
 });

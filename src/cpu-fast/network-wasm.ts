@@ -1,0 +1,151 @@
+// The dense network's shard sums (network-kernels.ts) with the three products of each layer on the
+// WebAssembly SIMD kernel (wasm-gemm.ts): forward Z = A W^T, backprop P = D W, weight gradient D^T A.
+// Each thread owns a WebAssembly memory holding its copy of the weights (W and W^T, refreshed when a job
+// brings new ones), a tile's activations and deltas, D^T and the weight-gradient block. Products are
+// float32 SIMD sums over one layer's width or one tile's rows (<= 64); the weight gradient is added into
+// float64 per tile, the shards in order by the caller, so long sums stay float64. Bias, activation,
+// slope and the loss head run in JS on the tile, as in the JS kernels.
+import type { NetworkConfig } from '../models/network.ts';
+import { ACT_IDENTITY, activate, activationCode, headRow, slope, TILE_ROWS, up4, type PaddedNetwork } from './network-kernels.ts';
+import { instantiateGemms, WASM_PAGE, type Gemm, type GemmShape } from './wasm-gemm.ts';
+
+interface LayerKernels {
+  forward: Gemm;
+  backprop: Gemm;
+  weightGrad: Gemm;
+  /** Byte offsets in the wasm memory. */
+  w: number;
+  wt: number;
+}
+
+export class WasmNetworkScratch {
+  private readonly memory: WebAssembly.Memory;
+  readonly f32: Float32Array;
+  readonly layers: LayerKernels[];
+  /** Byte offsets of act[l] and delta[l] tiles, D^T and the weight-gradient block. */
+  readonly act: number[];
+  readonly delta: number[];
+  readonly dt: number;
+  readonly block: number;
+  readonly gradW: Float64Array[];
+  readonly gradB: Float64Array[];
+  weightsVersion = -1;
+
+  constructor(readonly net: PaddedNetwork) {
+    const widths = [net.layers[0].fanInP, ...net.layers.map((l) => l.fanOutP)];
+    let bytes = 0;
+    const take = (floats: number) => {
+      const at = bytes;
+      bytes += floats * 4;
+      return at;
+    };
+    const weights = net.layers.map((l) => ({ w: take(l.fanOutP * l.fanInP), wt: take(l.fanInP * l.fanOutP) }));
+    this.act = widths.map((w) => take(TILE_ROWS * w));
+    this.delta = widths.map((w) => take(TILE_ROWS * w));
+    const maxOut = Math.max(...net.layers.map((l) => l.fanOutP));
+    this.dt = take(maxOut * TILE_ROWS);
+    this.block = take(Math.max(...net.layers.map((l) => l.fanOutP * l.fanInP)));
+    this.memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / WASM_PAGE) + 1 });
+    this.f32 = new Float32Array(this.memory.buffer);
+    const shapes = net.layers.map((l) => ({
+      forward: { n: l.fanOutP, lda: l.fanInP, ldb: l.fanOutP, ldc: l.fanOutP },
+      backprop: { n: l.fanInP, lda: l.fanOutP, ldb: l.fanInP, ldc: l.fanInP },
+      weightGrad: { n: l.fanInP, lda: TILE_ROWS, ldb: l.fanInP, ldc: l.fanInP },
+    }));
+    const gemm = instantiateGemms(shapes.flatMap((s): GemmShape[] => [s.forward, s.backprop, s.weightGrad]), this.memory);
+    this.layers = shapes.map((s, l) => ({ forward: gemm(s.forward), backprop: gemm(s.backprop), weightGrad: gemm(s.weightGrad), ...weights[l] }));
+    this.gradW = net.layers.map((l) => new Float64Array(l.fanOutP * l.fanInP));
+    this.gradB = net.layers.map((l) => new Float64Array(l.fanOutP));
+  }
+
+  /** Copies the packed weights (W_l, padded) into this thread's memory, with W_l^T beside them. */
+  loadWeights(weights: Float32Array, version: number): void {
+    if (version === this.weightsVersion) return;
+    const { f32 } = this;
+    this.net.layers.forEach((l, k) => {
+      const { w, wt } = this.layers[k];
+      const n = l.fanOutP * l.fanInP;
+      f32.set(weights.subarray(l.packedOffset, l.packedOffset + n), w / 4);
+      for (let o = 0; o < l.fanOutP; o++) for (let j = 0; j < l.fanInP; j++) f32[wt / 4 + j * l.fanOutP + o] = weights[l.packedOffset + o * l.fanInP + j];
+    });
+    this.weightsVersion = version;
+  }
+}
+
+/** networkShardSums (network-kernels.ts) on the SIMD kernels; the same contract and output layout. */
+export function wasmShardSums(
+  c: NetworkConfig, ws: WasmNetworkScratch, weights: Float32Array, version: number, x: Float32Array, y: Float32Array, begin: number, end: number, out: Float64Array,
+): void {
+  ws.loadWeights(weights, version);
+  const { net, f32, gradW, gradB } = ws;
+  const L = net.layers.length;
+  const actCode = activationCode(c);
+  for (let l = 0; l < L; l++) {
+    gradW[l].fill(0);
+    gradB[l].fill(0);
+  }
+  const d = c.inputs;
+  const dP = net.layers[0].fanInP;
+  const a0 = ws.act[0] / 4;
+  let loss = 0;
+  for (let tile = begin; tile < end; tile += TILE_ROWS) {
+    const rows = Math.min(TILE_ROWS, end - tile);
+    const rowsP = up4(rows);
+    for (let r = 0; r < rows; r++) for (let j = 0; j < d; j++) f32[a0 + r * dP + j] = x[(tile + r) * d + j];
+    f32.fill(0, a0 + rows * dP, a0 + rowsP * dP);
+    for (let l = 0; l < L; l++) {
+      const s = net.layers[l];
+      ws.layers[l].forward(rowsP, s.fanInP, ws.act[l], ws.layers[l].wt, ws.act[l + 1], 0);
+      const code = l === L - 1 ? ACT_IDENTITY : actCode;
+      const z = ws.act[l + 1] / 4;
+      const bias = s.packedOffset + s.fanOutP * s.fanInP;
+      for (let i = 0; i < rowsP; i++) {
+        const row = z + i * s.fanOutP;
+        for (let o = 0; o < s.fanOutP; o++) f32[row + o] = activate(code, f32[row + o] + weights[bias + o]);
+      }
+    }
+    const KP = net.layers[L - 1].fanOutP;
+    const dL = ws.delta[L] / 4;
+    const logits = f32.subarray(ws.act[L] / 4, ws.act[L] / 4 + TILE_ROWS * KP);
+    const deltaL = f32.subarray(dL, dL + TILE_ROWS * KP);
+    deltaL.fill(0, 0, rowsP * KP);
+    for (let r = 0; r < rows; r++) loss += headRow(c, logits, r * KP, y[tile + r], deltaL);
+    for (let l = L - 1; l >= 0; l--) {
+      const s = net.layers[l];
+      const k = ws.layers[l];
+      const fo = s.fanOutP;
+      const fi = s.fanInP;
+      // D^T (fo x TILE_ROWS) for the weight gradient's product, and the bias gradient from it.
+      const D = ws.delta[l + 1] / 4;
+      const DT = ws.dt / 4;
+      const gB = gradB[l];
+      for (let o = 0; o < fo; o++) {
+        let sum = 0;
+        for (let i = 0; i < rowsP; i++) {
+          const v = f32[D + i * fo + o];
+          f32[DT + o * TILE_ROWS + i] = v;
+          sum += v;
+        }
+        gB[o] += sum;
+      }
+      k.weightGrad(fo, rowsP, ws.dt, ws.act[l], ws.block, 0);
+      const gW = gradW[l];
+      const block = ws.block / 4;
+      for (let e = 0; e < fo * fi; e++) gW[e] += f32[block + e];
+      if (l === 0) break;
+      k.backprop(rowsP, fo, ws.delta[l + 1], k.w, ws.delta[l], 0);
+      const P = ws.delta[l] / 4;
+      const A = ws.act[l] / 4;
+      for (let e = 0; e < rowsP * fi; e++) f32[P + e] *= slope(actCode, f32[A + e]);
+    }
+  }
+  for (let l = 0; l < L; l++) {
+    const s = net.layers[l];
+    const gW = gradW[l];
+    for (let o = 0; o < s.fanOut; o++) {
+      for (let j = 0; j < s.fanIn; j++) out[s.thetaOffset + o * s.fanIn + j] = gW[o * s.fanInP + j];
+      out[s.thetaOffset + s.fanOut * s.fanIn + o] = gradB[l][o];
+    }
+  }
+  out[net.parameters] = loss;
+}

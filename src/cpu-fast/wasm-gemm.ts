@@ -1,0 +1,193 @@
+// WebAssembly SIMD matrix products for the fast CPU path, emitted as bytecode at run time (no toolchain,
+// no binary in the repository): C (M x N) = A (M x K) B (K x N) [+ C], float32, 128-bit SIMD. The kernel
+// is specialised per shape: N and the three row strides are constants of the emitted code, so every
+// address offset is an immediate. Micro-kernel: 4 rows x 8 columns of C in 8 f32x4 accumulators; per k,
+// 4 splatted values of A and 2 vectors of B make 8 multiply-adds on 4 lanes (64 flops per 6 loads).
+// M must be a multiple of 4, N of 8; K any count >= 1. Sums over k are float32 (K <= a few hundred
+// here); callers add the products into float64 where sums get long.
+
+/** Bytes of a WebAssembly page. */
+export const WASM_PAGE = 65536;
+
+const I32 = 0x7f;
+const V128 = 0x7b;
+
+function uleb(v: number, out: number[]): void {
+  do {
+    let b = v & 0x7f;
+    v >>>= 7;
+    if (v) b |= 0x80;
+    out.push(b);
+  } while (v);
+}
+
+function sleb(v: number, out: number[]): void {
+  for (;;) {
+    const b = v & 0x7f;
+    v >>= 7;
+    if ((v === 0 && !(b & 0x40)) || (v === -1 && b & 0x40)) return void out.push(b);
+    out.push(b | 0x80);
+  }
+}
+
+/** A function body under construction: helpers named after the instructions they emit. */
+class Body {
+  readonly b: number[] = [];
+  get(i: number) { this.b.push(0x20); uleb(i, this.b); return this; }
+  set(i: number) { this.b.push(0x21); uleb(i, this.b); return this; }
+  i32(v: number) { this.b.push(0x41); sleb(v, this.b); return this; }
+  add() { this.b.push(0x6a); return this; }
+  sub() { this.b.push(0x6b); return this; }
+  mul() { this.b.push(0x6c); return this; }
+  ltU() { this.b.push(0x49); return this; }
+  ne() { this.b.push(0x47); return this; }
+  loop() { this.b.push(0x03, 0x40); return this; }
+  if() { this.b.push(0x04, 0x40); return this; }
+  else() { this.b.push(0x05); return this; }
+  end() { this.b.push(0x0b); return this; }
+  brIf(depth: number) { this.b.push(0x0d); uleb(depth, this.b); return this; }
+  f32Load(offset: number) { this.b.push(0x2a, 2); uleb(offset, this.b); return this; }
+  private simd(op: number) { this.b.push(0xfd); uleb(op, this.b); return this; }
+  vLoad(offset: number) { this.simd(0x00); this.b.push(4); uleb(offset, this.b); return this; }
+  vStore(offset: number) { this.simd(0x0b); this.b.push(4); uleb(offset, this.b); return this; }
+  vZero() { this.simd(0x0c); for (let i = 0; i < 16; i++) this.b.push(0); return this; }
+  splat() { return this.simd(0x13); }
+  fAdd() { return this.simd(0xe4); }
+  fMul() { return this.simd(0xe6); }
+}
+
+export interface GemmShape {
+  /** Columns of B and C (multiple of 8). */
+  n: number;
+  /** Row strides in floats. */
+  lda: number;
+  ldb: number;
+  ldc: number;
+}
+
+const shapeKey = (s: GemmShape) => `gemm_${s.n}_${s.lda}_${s.ldb}_${s.ldc}`;
+
+/** gemm(m, k, a, b, c, accumulate): C = A B (+ C if accumulate != 0); a, b, c byte offsets. */
+function gemmBody(s: GemmShape): Body {
+  // params: 0 m, 1 k, 2 a, 3 b, 4 c, 5 acc; locals: 6 i, 7 j, 8 kk, 9 pa, 10 pb, 11 pc, 12..19 acc (v128), 20 bv0, 21 bv1, 22 av
+  const [M, K, A, B, C, ACC, I, J, KK, PA, PB, PC] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+  const acc = (r: number, h: number) => 12 + r * 2 + h;
+  const [BV0, BV1, AV] = [20, 21, 22];
+  const lda4 = s.lda * 4;
+  const ldb4 = s.ldb * 4;
+  const ldc4 = s.ldc * 4;
+  const f = new Body();
+  f.i32(0).set(I);
+  f.loop(); // rows, 4 at a time
+  f.i32(0).set(J);
+  f.loop(); // columns, 8 at a time
+  // pc = c + (i * ldc + j) * 4
+  f.get(C).get(I).i32(ldc4).mul().add().get(J).i32(4).mul().add().set(PC);
+  f.get(ACC).if();
+  for (let r = 0; r < 4; r++) for (let h = 0; h < 2; h++) f.get(PC).vLoad(r * ldc4 + h * 16).set(acc(r, h));
+  f.else();
+  for (let r = 0; r < 4; r++) for (let h = 0; h < 2; h++) f.vZero().set(acc(r, h));
+  f.end();
+  f.get(A).get(I).i32(lda4).mul().add().set(PA);
+  f.get(B).get(J).i32(4).mul().add().set(PB);
+  f.get(K).set(KK);
+  f.loop(); // k
+  f.get(PB).vLoad(0).set(BV0);
+  f.get(PB).vLoad(16).set(BV1);
+  for (let r = 0; r < 4; r++) {
+    f.get(PA).f32Load(r * lda4).splat().set(AV);
+    for (let h = 0; h < 2; h++) f.get(acc(r, h)).get(AV).get(h ? BV1 : BV0).fMul().fAdd().set(acc(r, h));
+  }
+  f.get(PA).i32(4).add().set(PA);
+  f.get(PB).i32(ldb4).add().set(PB);
+  f.get(KK).i32(1).sub().set(KK);
+  f.get(KK).brIf(0);
+  f.end();
+  for (let r = 0; r < 4; r++) for (let h = 0; h < 2; h++) f.get(PC).get(acc(r, h)).vStore(r * ldc4 + h * 16);
+  f.get(J).i32(8).add().set(J);
+  f.get(J).i32(s.n).ltU().brIf(0);
+  f.end();
+  f.get(I).i32(4).add().set(I);
+  f.get(I).get(M).ltU().brIf(0);
+  f.end();
+  return f;
+}
+
+function section(id: number, content: number[], out: number[]): void {
+  out.push(id);
+  uleb(content.length, out);
+  out.push(...content);
+}
+
+function name(s: string, out: number[]): void {
+  const bytes = new TextEncoder().encode(s);
+  uleb(bytes.length, out);
+  out.push(...bytes);
+}
+
+/** A module importing env.memory and exporting one gemm per distinct shape (named by shapeKey). */
+export function gemmModuleBytes(shapes: readonly GemmShape[]): Uint8Array<ArrayBuffer> {
+  const unique = [...new Map(shapes.map((s) => [shapeKey(s), s])).values()];
+  const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  const types: number[] = [];
+  uleb(1, types);
+  types.push(0x60, 6, I32, I32, I32, I32, I32, I32, 0);
+  section(1, types, out);
+  const imports: number[] = [];
+  uleb(1, imports);
+  name('env', imports);
+  name('memory', imports);
+  imports.push(0x02, 0x00, 1); // memory, min 1 page, no max
+  section(2, imports, out);
+  const funcs: number[] = [];
+  uleb(unique.length, funcs);
+  for (let i = 0; i < unique.length; i++) funcs.push(0);
+  section(3, funcs, out);
+  const exps: number[] = [];
+  uleb(unique.length, exps);
+  unique.forEach((s, i) => {
+    name(shapeKey(s), exps);
+    exps.push(0x00);
+    uleb(i, exps);
+  });
+  section(7, exps, out);
+  const code: number[] = [];
+  uleb(unique.length, code);
+  for (const s of unique) {
+    const body: number[] = [];
+    uleb(2, body); // local groups
+    uleb(6, body);
+    body.push(I32);
+    uleb(11, body);
+    body.push(V128);
+    body.push(...gemmBody(s).b, 0x0b);
+    uleb(body.length, code);
+    code.push(...body);
+  }
+  section(10, code, out);
+  const bytes = new Uint8Array(out.length);
+  bytes.set(out);
+  return bytes;
+}
+
+export type Gemm = (m: number, k: number, a: number, b: number, c: number, accumulate: number) => void;
+
+/** Whether this engine runs WebAssembly with 128-bit SIMD (checked by compiling a small kernel). */
+export function wasmSimdAvailable(): boolean {
+  try {
+    return typeof WebAssembly === 'object' && WebAssembly.validate(gemmModuleBytes([{ n: 8, lda: 4, ldb: 8, ldc: 8 }]));
+  } catch {
+    return false;
+  }
+}
+
+/** Instantiates the kernels for `shapes` over `memory`; gemm(shape) returns the one for that shape. */
+export function instantiateGemms(shapes: readonly GemmShape[], memory: WebAssembly.Memory): (s: GemmShape) => Gemm {
+  const module = new WebAssembly.Module(gemmModuleBytes(shapes));
+  const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as Record<string, Gemm>;
+  return (s) => {
+    const fn = exports[shapeKey(s)];
+    if (!fn) throw new Error(`wasm gemm: no kernel for shape ${shapeKey(s)}`);
+    return fn;
+  };
+}
