@@ -60,8 +60,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3
   let row_blocks = (g.m + RM - 1u) / RM;
   let tiles = col_blocks * row_blocks;
   let items = tiles * ((g.k + g.k_split - 1u) / g.k_split);
-  // The trip count is the same for the lanes of a unit, so a quad stays whole for quadBroadcast.
-  for (var item = unit; item < items; item = item + units) {
+  // Each unit takes a contiguous run of items: neighbouring blocks of one split, whose operands stay in
+  // cache while the unit walks them (a CPU-backed adapter runs a workgroup's lanes four at a time, each
+  // four through their whole loop). The trip count is the same for the lanes of a unit (a quad stays
+  // whole for quadBroadcast).
+  let per = (items + units - 1u) / units;
+  let first = unit * per;
+  let end = min(items, first + per);
+  for (var item = first; item < end; item = item + 1u) {
     let split = item / tiles;
     let m0 = ((item % tiles) / col_blocks) * RM;
     let n0 = (item % col_blocks) * UNIT_COLS + lane * ${RN}u;

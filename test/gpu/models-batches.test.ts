@@ -5,12 +5,12 @@ import { testGpu } from './gpu-context.ts';
 import { GpuModelEngine, type GpuModelEngineOptions } from '../../src/gpu/models/gpu-model-engine.ts';
 import { CpuModelEngine } from '../../src/cpu/cpu-model-engine.ts';
 import { accuracy } from '../../src/cpu/mlp_gradient.ts';
-import { logisticModel, mlpModel } from '../../src/models/mlp.ts';
+import { linearModel as linearModelFor, logisticModel, mlpModel } from '../../src/models/mlp.ts';
 import type { ModelData, NetworkConfig } from '../../src/models/network.ts';
 import type { ModelSnapshot, ModelTrainOptions } from '../../src/models/model-engine.ts';
 import type { EpochInfo } from '../../src/models/linear.ts';
 import { optimizerConfig } from '../../src/optim/config.ts';
-import { makeSeparable, makeSpirals } from '../model-data.ts';
+import { makeCheckData, makeSeparable, makeSpirals } from '../model-data.ts';
 import { relativeError } from '../data-gen.ts';
 
 async function withGpu<T>(c: NetworkConfig, data: ModelData, options: GpuModelEngineOptions, f: (e: GpuModelEngine) => Promise<T>): Promise<T> {
@@ -94,5 +94,29 @@ describe('GPU tolerance stop', () => {
     // float32 norms may cross the threshold one step from float64's.
     expect(Math.abs(g.updates - h.updates)).toBeLessThanOrEqual(1);
     expect(accuracy(c, g.theta, data)).toBe(1);
+  });
+});
+
+describe('GPU divergence', () => {
+  it('returns the state its diverging submit started from, with no state read back between submits', async () => {
+    // mse regression with sgd at lr 3: each update multiplies the error by about (1 - 3 lambda), lambda up
+    // to ~1 on these features, so the loss passes 1e6 x its best within a few epochs of 4 batches.
+    const c = linearModelFor(3);
+    const data = makeCheckData(64, 3, 'mse', 1, 3);
+    const init = new Float64Array(c.inputs + 1).fill(0.1);
+    const snapshots: ModelSnapshot[] = [];
+    const o: ModelTrainOptions = { lr: 3, maxEpochs: 200, batchSize: 16, seed: 2, optimizer: optimizerConfig({ kind: 'sgd' }), init, reportEvery: 4 };
+    const g = await withGpu(c, data, {}, (e) => e.train({ ...o, onSnapshot: (s) => snapshots.push(s) }));
+    expect(g.stopReason).toBe('diverged');
+    expect(g.divergedAtEpoch).toBeGreaterThan(0);
+    expect(snapshots.length).toBe(g.divergedAtEpoch);
+    // The last snapshot is the epoch end the diverging submit started from: bit for bit the result.
+    expect(Array.from(g.theta)).toEqual(Array.from(snapshots.at(-1)!.theta));
+    expect(g.updates).toBe(4 * g.divergedAtEpoch!);
+    expect(g.theta.every(Number.isFinite)).toBe(true);
+    // Without onSnapshot the same run ends on the same parameters (read from the copy made on the GPU).
+    const quiet = await withGpu(c, data, {}, (e) => e.train(o));
+    expect(quiet.stopReason).toBe('diverged');
+    expect(Array.from(quiet.theta)).toEqual(Array.from(g.theta));
   });
 });

@@ -1,8 +1,10 @@
 // The WGSL engine for logistic, softmax and MLP models (and linear through the same stages). Data,
 // parameters, activations and the optimizer's state live on the GPU; a training step is the gradient
-// chain (mlp-passes.ts) over the step's batch, the history record (and tolerance stop) and the fused
-// optimizer update; up to `slots` steps are chained per submit with only (J, |grad J|) per step, the stop
-// flag and the parameters read back between submits (which end at epoch ends, where snapshots are taken).
+// chain (mlp-passes.ts, its product kernels tuned per adapter by gemm-tuning.ts) over the step's batch,
+// the history record (and tolerance stop) and the fused optimizer update; up to `slots` steps are chained
+// per submit, which reads back only (J, |grad J|) per step and the stop flag. Each submit first copies the
+// parameters and moments aside on the GPU (the last good state should it diverge); they come back to the
+// host only for a snapshot (onSnapshot, at epoch ends), a divergence, or the end of training.
 import { DEFAULT_EXPLODE_FACTOR } from '../../models/linear.ts';
 import { decayMask, initParameters, validateModelData, validateNetwork, validateTheta, type ModelData, type NetworkConfig } from '../../models/network.ts';
 import { DEFAULT_SEED, EpochMeans, norm2, validateBatching, validateModelTrainOptions, type ModelEngine, type ModelSnapshot, type ModelTrainOptions, type ModelTrainResult } from '../../models/model-engine.ts';
@@ -173,8 +175,12 @@ export class GpuModelEngine implements ModelEngine {
     const historyBuffer = await createBufferChecked(device, { label: `${kLabel}.history`, size: slots * 8, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
     const moments = stateSlots(o.optimizer.kind);
     const historyBytes = slots * 8;
-    const stateAt = historyBytes + 16; // the control words, then theta and the moments
-    const readback = await this.readbackBuffer(stateAt + (1 + moments) * P * 4);
+    const stateBytes = (1 + moments) * P * 4; // theta, then the moments
+    const readback = await this.readbackBuffer(historyBytes + 16);
+    const stateReadback = await this.readbackBuffer(stateBytes);
+    // theta and the moments as each submit found them: the last good state if that submit diverges, so
+    // that no submit has to read the state back unless a snapshot or the end of training needs it.
+    const prevState = await createBufferChecked(device, { label: `${kLabel}.prevState`, size: Math.ceil(stateBytes / 16) * 16, usage: GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
     try {
       const history = await MlpHistoryPass.create(device, this.plan.workgroupSize, Array.from({ length: slots }, (_, s) => optim.slotBinding(s)), this.buffers.gradLoss, historyBuffer, optim.control);
       device.queue.writeBuffer(this.buffers.theta, 0, Float32Array.from(theta));
@@ -188,6 +194,24 @@ export class GpuModelEngine implements ModelEngine {
       let t = resume?.optim.t ?? 0;
       let bestLoss = resume?.bestLoss ?? Infinity;
       let state = resume ? { m: Float64Array.from(resume.optim.m), v: Float64Array.from(resume.optim.v), t } : createOptimState(o.optimizer.kind, P);
+      let stateIsCurrent = true; // theta and state hold what the GPU holds
+      const readState = async (from: 'live' | 'previous', at: number) => {
+        const encoder = device.createCommandEncoder({ label: `${kLabel}.state.encoder` });
+        if (from === 'live') {
+          encoder.copyBufferToBuffer(this.buffers.theta, 0, stateReadback, 0, P * 4);
+          optim.copyState(encoder, stateReadback, P * 4);
+        } else {
+          encoder.copyBufferToBuffer(prevState, 0, stateReadback, 0, stateBytes);
+        }
+        const after = new Float32Array(await this.submitAndRead(encoder, stateReadback, stateBytes, 'state'));
+        theta = Float64Array.from(after.subarray(0, P));
+        state = {
+          m: Float64Array.from(moments >= 1 ? after.subarray(P, 2 * P) : []),
+          v: Float64Array.from(moments === 2 ? after.subarray(2 * P, 3 * P) : []),
+          t: at,
+        };
+        stateIsCurrent = true;
+      };
       let stopReason: ModelTrainResult['stopReason'] = 'max-epochs';
       let divergedAtEpoch: number | undefined;
       while (t < totalUpdates) {
@@ -200,6 +224,8 @@ export class GpuModelEngine implements ModelEngine {
         this.passes.writeSlots(stepBatches);
         optim.writeSteps(t, Array.from({ length: k }, (_, s) => learningRate(o.lr, schedule, t + s)), tol);
         const encoder = device.createCommandEncoder({ label: `${kLabel}.train.encoder` });
+        encoder.copyBufferToBuffer(this.buffers.theta, 0, prevState, 0, P * 4);
+        optim.copyState(encoder, prevState, P * 4);
         const pass = encoder.beginComputePass({ label: `${kLabel}.train.pass` });
         for (let s = 0; s < k; s++) {
           this.passes.record(pass, s);
@@ -209,9 +235,8 @@ export class GpuModelEngine implements ModelEngine {
         pass.end();
         encoder.copyBufferToBuffer(historyBuffer, 0, readback, 0, historyBytes);
         encoder.copyBufferToBuffer(optim.control, 0, readback, historyBytes, CONTROL_BYTES);
-        encoder.copyBufferToBuffer(this.buffers.theta, 0, readback, stateAt, P * 4);
-        optim.copyState(encoder, readback, stateAt + P * 4);
-        const raw = await this.submitAndRead(encoder, readback, stateAt + (1 + moments) * P * 4, 'train');
+        const raw = await this.submitAndRead(encoder, readback, historyBytes + CONTROL_BYTES, 'train');
+        stateIsCurrent = false;
         const [status, stoppedAt] = new Uint32Array(raw, historyBytes, 2);
         const converged = status === CONTROL_CONVERGED;
         // Converged: the step that met the tolerance recorded its history, and no update ran after it.
@@ -230,22 +255,22 @@ export class GpuModelEngine implements ModelEngine {
           const info = means.add(t + s, stepBatches[s].rows, loss, h[at + 1]);
           if (info) o.onEpoch?.(info);
         }
-        // Diverged: keep the parameters read back after the previous submit (the last known good ones).
-        if (stopReason === 'diverged') break;
+        // Diverged: keep the parameters this submit started from (the last known good ones).
+        if (stopReason === 'diverged') {
+          await readState('previous', t);
+          break;
+        }
         t = converged ? stoppedAt : t + k;
-        const after = new Float32Array(raw, stateAt, (1 + moments) * P);
-        theta = Float64Array.from(after.subarray(0, P));
-        state = {
-          m: Float64Array.from(moments >= 1 ? after.subarray(P, 2 * P) : []),
-          v: Float64Array.from(moments === 2 ? after.subarray(2 * P, 3 * P) : []),
-          t,
-        };
         if (converged) {
           stopReason = 'tolerance';
           break;
         }
-        if (t % perEpoch === 0) o.onSnapshot?.(snapshotOf(theta, state, bestLoss));
+        if (t % perEpoch === 0 && o.onSnapshot) {
+          await readState('live', t);
+          o.onSnapshot(snapshotOf(theta, state, bestLoss));
+        }
       }
+      if (!stateIsCurrent) await readState('live', t);
       const final = await this.lossAndGradient(theta);
       const result: ModelTrainResult = {
         theta, loss: final.loss, gradNorm: norm2(final.grad), epochs: Math.floor(t / perEpoch), updates: t, stopReason,
@@ -257,6 +282,8 @@ export class GpuModelEngine implements ModelEngine {
       optim.dispose();
       historyBuffer.destroy();
       readback.destroy();
+      stateReadback.destroy();
+      prevState.destroy();
     }
   }
 

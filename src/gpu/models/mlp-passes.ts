@@ -7,7 +7,7 @@
 // Steps chained in one submit may cover different mini-batches, so every stage reads its uniforms from a
 // per-step slot (one bind group per slot); writeSlots() fills them before the submit.
 import { ACTIVATION_CODES, HEAD_CODES, type NetworkConfig } from '../../models/network.ts';
-import { assembleWgsl } from '../wgsl.ts';
+import { assembleWgsl, specializeWgsl } from '../wgsl.ts';
 import { createBufferChecked, createComputePipeline } from '../resources.ts';
 import { gemmGrid, gridFor, MLP_UNIFORM_BYTES, packGemmUniforms, packMlpUniforms, type GemmUniformValues, type MlpPlan, type MlpUniformValues } from './mlp-plan.ts';
 import { blockedGemmGrid, blockedGemmWgsl, TILED_GEMM, type GemmConfig } from './gemm-blocked.ts';
@@ -187,7 +187,7 @@ export class MlpGradientPasses {
     }
     const lanes = reduceLanes(plan.numChunks);
     const cols = Math.max(1, wg / lanes);
-    perItem('reduce', src.mlpReduce, { LANES: Math.min(lanes, wg) }, { fanIn: 0, fanOut: 0, wOffset: 0, hasLoss: false },
+    perItem('reduce', specializeWgsl(src.mlpReduce, { TREE: lanes > 1 }, 'mlp_reduce.wgsl'), { LANES: Math.min(lanes, wg) }, { fanIn: 0, fanOut: 0, wOffset: 0, hasLoss: false },
       [b.partials, b.gradLoss], () => plan.stride, { groupsFor: Math.ceil(plan.stride / cols) * wg });
 
     const uniformBuffer = await createBufferChecked(device, {
