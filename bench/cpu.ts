@@ -46,13 +46,13 @@ const ratio = (v: number | null) => (v === null ? '—' : `${v.toFixed(2)}×`);
 
 function linearTable(rows: CpuLinearRow[]): string {
   const head = '| size | ms | GB/s | samples/s | vs plain loop | plain loop ms (GB/s) | float64 twin ms | jax-js wasm ms | vs jax-js | validation |';
-  const lines = rows.map((r) => `| linear ∇J N=2^${Math.log2(r.n)} d=${r.d} | ${fmt(r.fastMs)} | ${fmt(r.fastGbps)} | ${fmt(r.samplesPerSec)} | ${ratio(r.vsPlain)} | ${fmt(r.plainMs)} (${fmt(r.plainGbps)}) | ${fmt(r.float64Ms)} | ${fmt(r.jaxMs)} | ${ratio(r.vsJax)} | ${r.validation}; jax ${r.jaxValidation} |`);
+  const lines = rows.map((r) => `| linear ∇J N=2^${Math.log2(r.n)} d=${r.d} (${r.kernels}) | ${fmt(r.fastMs)} | ${fmt(r.fastGbps)} | ${fmt(r.samplesPerSec)} | ${ratio(r.vsPlain)} | ${fmt(r.plainMs)} (${fmt(r.plainGbps)}) | ${fmt(r.float64Ms)} | ${fmt(r.jaxMs)} | ${ratio(r.vsJax)} | ${r.validation}; jax ${r.jaxValidation} |`);
   return [head, head.replace(/[^|]+/g, '---'), ...lines].join('\n');
 }
 
 function mlpTable(rows: CpuMlpRow[]): string {
   const head = '| size | ms/epoch | samples/s | vs plain loop | plain loop ms | jax-js wasm ms | vs jax-js | float64 twin ms | last loss fast / plain / jax | validation |';
-  const lines = rows.map((r) => `| ${r.job}: n=${r.n} batch=${r.batch} ${r.hidden.join('-')} ${r.activation}, ${r.epochs} epochs | ${fmt(r.fastEpochMs)} | ${fmt(r.samplesPerSec)} | ${ratio(r.vsPlain)} | ${fmt(r.plainEpochMs)} | ${fmt(r.jaxEpochMs)} | ${ratio(r.vsJax)} | ${fmt(r.float64EpochMs)} | ${fmt(r.fastLoss, 4)} / ${fmt(r.plainLoss, 4)} / ${fmt(r.jaxLoss, 4)} | fast ${r.validation}; plain ${r.plainValidation}; jax ${r.jaxValidation} |`);
+  const lines = rows.map((r) => `| ${r.job}: n=${r.n} batch=${r.batch} ${r.hidden.join('-')} ${r.activation}, ${r.epochs} epochs (${r.kernels}) | ${fmt(r.fastEpochMs)} | ${fmt(r.samplesPerSec)} | ${ratio(r.vsPlain)} | ${fmt(r.plainEpochMs)} | ${fmt(r.jaxEpochMs)} | ${ratio(r.vsJax)} | ${fmt(r.float64EpochMs)} | ${fmt(r.fastLoss, 4)} / ${fmt(r.plainLoss, 4)} / ${fmt(r.jaxLoss, 4)} | fast ${r.validation}; plain ${r.plainValidation}; jax ${r.jaxValidation} |`);
   return [head, head.replace(/[^|]+/g, '---'), ...lines].join('\n');
 }
 

@@ -12,6 +12,7 @@ import { trainLinearOnCpu } from '../cpu/linear-train-loop.ts';
 import { DEFAULT_SHARDS, InlinePool, shareArray, sharedFloat32, sharedFloat64, validateShards, type ShardPool } from './pool.ts';
 import { addShards, partialStride, type NetworkKernels, type TaskSpec } from './tasks.ts';
 import { wasmSimdAvailable } from './wasm-gemm.ts';
+import { pagesFor, WASM_LINEAR_MAX_FEATURES } from './wasm-linear.ts';
 import { packWeights, paddedNetwork, type PaddedNetwork } from './network-kernels.ts';
 
 export interface FastCpuOptions {
@@ -32,6 +33,7 @@ class ShardedTask {
   readonly shards: number;
   readonly stride: number;
   readonly sums: Float64Array;
+  readonly spec: TaskSpec;
   private id: number | null;
   private queue: Promise<unknown> = Promise.resolve();
   private version = 0;
@@ -41,6 +43,7 @@ class ShardedTask {
     this.shards = options.shards ?? DEFAULT_SHARDS;
     validateShards(this.shards);
     const s = spec(this.pool, this.shards);
+    this.spec = s;
     this.stride = partialStride(s);
     this.sums = new Float64Array(this.stride);
     this.id = this.pool.register(s);
@@ -136,6 +139,8 @@ export class FastCpuLinearEngine implements LinearEngine {
   readonly adapter = null;
   readonly n: number;
   readonly d: number;
+  /** 'wasm': the data were copied once into a (shared) WebAssembly memory for the SIMD kernel. */
+  readonly kernels: NetworkKernels;
   private readonly params: Float64Array;
   private readonly partials: Float64Array;
   private readonly task: ShardedTask;
@@ -145,13 +150,21 @@ export class FastCpuLinearEngine implements LinearEngine {
     const { n, d } = data;
     this.n = n;
     this.d = d;
+    if (options.kernels !== undefined && !['auto', 'js', 'wasm'].includes(options.kernels)) throw new RangeError(`kernels: expected auto, js or wasm, got "${options.kernels}"`);
     let params: Float64Array | null = null;
     let partials: Float64Array | null = null;
     this.task = new ShardedTask(options, (pool, shards) => {
+      const simd = options.kernels !== 'js' ? linearWasmSpec(pool, data, shards) : null;
+      if (options.kernels === 'wasm' && !simd) throw new Error('kernels: no WebAssembly SIMD (or the data exceed one 4 GiB memory) here');
+      if (simd) {
+        ({ params, partials } = simd);
+        return simd;
+      }
       params = sharedFloat64(pool, d + 1);
       partials = sharedFloat64(pool, shards * (d + 2));
       return { kind: 'linear', d, x: shareArray(pool, data.x), y: shareArray(pool, data.y), params, partials };
     }, 'FastCpuLinearEngine');
+    this.kernels = this.task.spec.kind === 'linear' && this.task.spec.wasm ? 'wasm' : 'js';
     this.params = params!;
     this.partials = partials!;
   }
@@ -187,4 +200,38 @@ export class FastCpuLinearEngine implements LinearEngine {
   dispose(): void {
     this.task.dispose();
   }
+}
+
+/**
+ * The linear task with its data, parameters and partials in one WebAssembly memory (shared where the pool
+ * has other threads), for the SIMD kernel; null where there is no SIMD, the d-specific kernel is not
+ * emitted (d above WASM_LINEAR_MAX_FEATURES), the data exceed 4 GiB, or shared memory is refused.
+ */
+function linearWasmSpec(pool: ShardPool, data: LinearData, shards: number): (TaskSpec & { kind: 'linear' }) | null {
+  const { n, d } = data;
+  if (d > WASM_LINEAR_MAX_FEATURES || !wasmSimdAvailable()) return null;
+  const align = (v: number) => Math.ceil(v / 16) * 16;
+  const yAt = align(n * d * 4);
+  const paramsAt = align(yAt + n * 4);
+  const partialsAt = align(paramsAt + (d + 1) * 8);
+  const pages = pagesFor(partialsAt + shards * (d + 2) * 8);
+  if (pages === null) return null;
+  let memory: WebAssembly.Memory;
+  try {
+    memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  } catch {
+    if (pool.threads > 1) return null;
+    memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+  }
+  const buffer = memory.buffer;
+  const x = new Float32Array(buffer, 0, n * d);
+  const y = new Float32Array(buffer, yAt, n);
+  x.set(data.x);
+  y.set(data.y);
+  return {
+    kind: 'linear', d, x, y,
+    params: new Float64Array(buffer, paramsAt, d + 1),
+    partials: new Float64Array(buffer, partialsAt, shards * (d + 2)),
+    wasm: { memory, pages },
+  };
 }

@@ -8,6 +8,7 @@ import type { NetworkConfig } from '../models/network.ts';
 import { linearSums } from '../cpu/linear_partials.ts';
 import { NetworkScratch, networkShardSums, paddedNetwork } from './network-kernels.ts';
 import { WasmNetworkScratch, wasmShardSums } from './network-wasm.ts';
+import { instantiateLinear } from './wasm-linear.ts';
 
 export type TaskSpec =
   /**
@@ -15,8 +16,11 @@ export type TaskSpec =
    * kernels: 'wasm' (SIMD products, network-wasm.ts) or 'js' (network-kernels.ts).
    */
   | { kind: 'network'; config: NetworkConfig; kernels: NetworkKernels; x: Float32Array; y: Float32Array; weights: Float32Array; partials: Float64Array }
-  /** Linear model: params (w_1..w_d, b); partials: shards x (d + 2) = (sum r x_j, sum r, sum r^2). */
-  | { kind: 'linear'; d: number; x: Float32Array; y: Float32Array; params: Float64Array; partials: Float64Array };
+  /**
+   * Linear model: params (w_1..w_d, b); partials: shards x (d + 2) = (sum r x_j, sum r, sum r^2). With
+   * `wasm`, all four arrays are views of that WebAssembly memory and the SIMD kernel (wasm-linear.ts) runs.
+   */
+  | { kind: 'linear'; d: number; x: Float32Array; y: Float32Array; params: Float64Array; partials: Float64Array; wasm?: { memory: WebAssembly.Memory; pages: number } };
 
 export type NetworkKernels = 'js' | 'wasm';
 
@@ -50,16 +54,25 @@ export function shardRunner(spec: TaskSpec): ShardRunner {
   if (spec.kind === 'linear') {
     const { d, x, y, params, partials } = spec;
     const gradW = new Float64Array(d);
-    return (job, s) => {
-      const { begin, end } = shardRows(job, s);
-      const out = partials.subarray(s * stride, (s + 1) * stride);
-      if (end <= begin) return void out.fill(0);
+    /** Rows begin..end in float64 JS (linearSums), added to out. */
+    const jsSums = (begin: number, end: number, out: Float64Array) => {
       gradW.fill(0);
       const view = { x: x.subarray(begin * d, end * d), y: y.subarray(begin, end), n: end - begin, d };
       const { sumR, sumRR } = linearSums(view, params.subarray(0, d), params[d], gradW);
-      out.set(gradW);
-      out[d] = sumR;
-      out[d + 1] = sumRR;
+      for (let j = 0; j < d; j++) out[j] += gradW[j];
+      out[d] += sumR;
+      out[d + 1] += sumRR;
+    };
+    const wasm = spec.wasm && instantiateLinear(d, spec.wasm.memory, spec.wasm.pages);
+    return (job, s) => {
+      const { begin, end } = shardRows(job, s);
+      const out = partials.subarray(s * stride, (s + 1) * stride);
+      out.fill(0);
+      if (end <= begin) return;
+      // The SIMD kernel takes rows in steps of 4 at d = 1; the last 1..3 rows of a shard go to JS.
+      const simdEnd = wasm ? (d === 1 ? begin + ((end - begin) & ~3) : end) : begin;
+      if (wasm && simdEnd > begin) wasm(x.byteOffset + begin * d * 4, y.byteOffset + begin * 4, simdEnd - begin, params.byteOffset, out.byteOffset);
+      if (simdEnd < end) jsSums(simdEnd, end, out);
     };
   }
   const { config, x, y, weights, partials } = spec;

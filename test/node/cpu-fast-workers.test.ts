@@ -47,14 +47,16 @@ describe('fast CPU on worker threads', () => {
     }
   });
 
-  it('linear engine: identical bits for every thread count (d = 1 and 16)', async () => {
-    for (const d of [1, 16]) {
-      const lin = makeLinearData(5_003, d, d);
-      const at = { w: Float64Array.from({ length: d }, (_, j) => 0.1 * j), b: 0.2 };
-      const inline = await new FastCpuLinearEngine(lin).gradient(at);
-      for (const pool of pools) {
-        const g = await new FastCpuLinearEngine(lin, { pool }).gradient(at);
-        expect([g.loss, g.gradB, ...g.gradW]).toEqual([inline.loss, inline.gradB, ...inline.gradW]);
+  it('linear engine: identical bits for every thread count (d = 1 and 16, js and wasm kernels)', async () => {
+    for (const kernels of ['js', 'wasm'] as const) {
+      for (const d of [1, 16]) {
+        const lin = makeLinearData(5_003, d, d);
+        const at = { w: Float64Array.from({ length: d }, (_, j) => 0.1 * j), b: 0.2 };
+        const inline = await new FastCpuLinearEngine(lin, { kernels }).gradient(at);
+        for (const pool of pools) {
+          const g = await new FastCpuLinearEngine(lin, { pool, kernels }).gradient(at);
+          expect([g.loss, g.gradB, ...g.gradW]).toEqual([inline.loss, inline.gradB, ...inline.gradW]);
+        }
       }
     }
   });
