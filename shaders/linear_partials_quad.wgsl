@@ -95,13 +95,22 @@ ${LOAD_WEIGHTS}
     let end = min(grid.num_tiles, start + BLOCK * stride);
     var sum_r = 0.0;
     var sum_rr = 0.0;
-    for (var tile = start; tile < end; tile = tile + stride) {
-      let q = tile * WG + t;
-      let row0 = q * 4u;
-      if (row0 < grid.n) {
-        let s = accumulate_quad(grid.row_offset / 4u + q, bias, grid.n - row0);
+    if (end * WG * 4u <= grid.n) {
+      // Every quad of the block is whole and in range (uniform across the workgroup): no checks per quad.
+      for (var tile = start; tile < end; tile = tile + stride) {
+        let s = accumulate_quad(grid.row_offset / 4u + tile * WG + t, bias, 4u);
         sum_r = sum_r + s.x;
         sum_rr = sum_rr + s.y;
+      }
+    } else {
+      for (var tile = start; tile < end; tile = tile + stride) {
+        let q = tile * WG + t;
+        let row0 = q * 4u;
+        if (row0 < grid.n) {
+          let s = accumulate_quad(grid.row_offset / 4u + q, bias, grid.n - row0);
+          sum_r = sum_r + s.x;
+          sum_rr = sum_rr + s.y;
+        }
       }
     }
 ${FOLD_BLOCK}
