@@ -10,7 +10,7 @@
 // Type-checked by the project's tsc as well, hence the small declaration of what it uses from Deno.
 declare const Deno: {
   args: string[];
-  version: { deno: string };
+  version: { deno: string; v8: string };
   exit(code: number): never;
   mkdir(path: string, options: { recursive: boolean }): Promise<void>;
   writeTextFile(path: string, data: string): Promise<void>;
@@ -65,7 +65,7 @@ gpu.device.destroy();
 const quoted = Deno.args.map((a) => (/^[\w@%+=:,./^-]+$/.test(a) ? a : `'${a}'`));
 const report = core.makeReport(suite, {
   commit, dirty: status === null ? null : status.trim().length > 0, command: ['deno run -A bench/deno.ts', ...quoted].join(' '), date,
-  browser: `deno ${Deno.version.deno}`, host: `deno ${Deno.version.deno}`,
+  browser: `deno ${Deno.version.deno}`, host: `deno ${Deno.version.deno} (v8 ${Deno.version.v8})`,
 }, { ...config, quick: args.quick });
 const resultsDir = new URL('./results/', import.meta.url).pathname;
 const file = args.out ?? `${resultsDir}${core.resultFileName(date, suite.adapter)}`;
@@ -73,6 +73,6 @@ if (!args.out) await Deno.mkdir(resultsDir, { recursive: true });
 await Deno.writeTextFile(`${file}.tmp`, `${JSON.stringify(report, null, 2)}\n`);
 await Deno.rename(`${file}.tmp`, file);
 
-console.log(args.json ? JSON.stringify(report, null, 2) : core.formatReport(report));
+console.log(args.json ? JSON.stringify(report, null, 2) : `${core.formatReport(report)}\n\nTF.js is not part of the Deno bundle: its columns stay empty.`);
 console.error(`wrote ${file}`);
 Deno.exit(core.exitCodeOf(report));
