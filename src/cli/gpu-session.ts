@@ -118,12 +118,17 @@ export class GpuSession {
   }
 
   private async loadTuning(file: string | null): Promise<void> {
-    this.tuningFile = file;
     if (file === null) return;
     const { table, warning } = readTuningFile(file);
     if (warning) this.warn(`warning: ${warning}`);
-    if (table) await this.tuningCall('loadTuningTable', table);
-    this.tuningWritten = JSON.stringify(await this.tuningCall('tuningTable'));
+    try {
+      if (table) await this.tuningCall('loadTuningTable', table);
+      this.tuningWritten = JSON.stringify(await this.tuningCall('tuningTable'));
+      this.tuningFile = file;
+    } catch (e) {
+      // Only a cache: the session runs untuned-from-disk rather than not at all.
+      this.warn(`warning: tuning cache ${file} not used: ${(e as Error).message.split('\n')[0]}`);
+    }
   }
 
   /** Writes the page's table to disk when a job added to it; a failure to write is a warning, never an error. */
