@@ -12,7 +12,9 @@ import { planChunks } from '../../src/gpu/data-layout.ts';
 import { autotune, AutotuneError } from '../../src/gpu/tuning/autotune.ts';
 import { TuningCache } from '../../src/gpu/tuning/cache.ts';
 import { LinearTuner } from '../../src/gpu/tuning/linear-tuning.ts';
-import { linearCandidates, linearFamily } from '../../src/gpu/tuning/linear-candidates.ts';
+import {
+  LINEAR_TUNE_GROWTH, LINEAR_TUNE_MAX_BYTES, LINEAR_TUNE_START_BYTES, linearCandidates, linearFamily, linearTuneRows,
+} from '../../src/gpu/tuning/linear-candidates.ts';
 
 // As test/gpu/linear-gradient.test.ts: the kernels' float32 bound is ~(64 + 2 + log2 N) eps of the sum of
 // |terms|, which is O(|grad|) at these points.
@@ -91,8 +93,9 @@ describe('GpuLinearEngine with tuning', () => {
           const result = engine.kernel.result;
           if (expected === 'tuned') {
             expect(result!.trials.some((t) => t.ms !== undefined)).toBe(true);
-            const tuneRows = Math.min(n, 4 * Math.floor(4 * 2 ** 20 / ((d + 1) * 4) / 4));
-            const offered = linearCandidates(tuneRows, d, gpu.shape);
+            // Whatever prefix the last round timed (a fast adapter grows it: LINEAR_TUNE_START_BYTES).
+            const offered = [1, LINEAR_TUNE_GROWTH, LINEAR_TUNE_GROWTH ** 2]
+              .flatMap((k) => linearCandidates(linearTuneRows(n, d, n, Math.min(k * LINEAR_TUNE_START_BYTES, LINEAR_TUNE_MAX_BYTES)), d, gpu.shape));
             expect(offered).toContainEqual(engine.kernel.config);
             console.info(`d = ${d}: tuned ${JSON.stringify(engine.kernel.config)} in ${result!.elapsedMs.toFixed(0)} ms (${linearFamily(d)}; ${result!.trials.length} trials)`);
           }
