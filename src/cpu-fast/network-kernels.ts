@@ -13,8 +13,8 @@
 import { layerShapes, parameterCount, type NetworkConfig } from '../models/network.ts';
 import { bceFromLogit, sigmoid } from '../models/logistic.ts';
 
-/** Rows per tile: activations of a 256-wide layer are 64 KiB of float32, the weight-gradient block's loads amortized over 64 rows. */
-export const TILE_ROWS = 64;
+/** Rows per tile: activations of a 256-wide layer are 128 KiB of float32, the weight-gradient block's loads amortized over 128 rows. */
+export const TILE_ROWS = 128;
 
 export const ACT_IDENTITY = 0;
 const ACT_RELU = 1;

@@ -1,13 +1,16 @@
 // The dense network's shard sums (network-kernels.ts) with the three products of each layer on the
 // WebAssembly SIMD kernel (wasm-gemm.ts): forward Z = A W^T, backprop P = D W, weight gradient D^T A.
 // Each thread owns a WebAssembly memory holding its copy of the weights (W and W^T, refreshed when a job
-// brings new ones), a tile's activations and deltas, D^T and the weight-gradient block. Products are
-// float32 SIMD sums over one layer's width or one tile's rows (<= 64); the weight gradient is added into
-// float64 per tile, the shards in order by the caller, so long sums stay float64. Bias, activation,
-// slope and the loss head run in JS on the tile, as in the JS kernels.
+// brings new ones), a tile's activations and deltas, D^T and a weight-gradient block per layer. Products
+// are float32 SIMD sums over one layer's width; each layer's weight-gradient block sums FLUSH_ROWS rows in
+// float32 before it is added into float64 (the shards in order by the caller), so long sums stay float64.
+// Bias, activation, slope and the loss head run in JS on the tile, as in the JS kernels.
 import type { NetworkConfig } from '../models/network.ts';
 import { ACT_IDENTITY, activate, activationCode, headRow, slope, TILE_ROWS, up4, type PaddedNetwork } from './network-kernels.ts';
 import { instantiateGemms, WASM_PAGE, type Gemm, type GemmShape } from './wasm-gemm.ts';
+
+/** Rows a weight-gradient block sums in float32 before it is added into float64: a multiple of TILE_ROWS, as long as the widest layer sum. */
+export const FLUSH_ROWS = 256;
 
 interface LayerKernels {
   forward: Gemm;
@@ -16,6 +19,8 @@ interface LayerKernels {
   /** Byte offsets in the wasm memory. */
   w: number;
   wt: number;
+  /** This layer's weight-gradient block (fanOutP x fanInP, float32). */
+  block: number;
 }
 
 export class WasmNetworkScratch {
@@ -26,7 +31,6 @@ export class WasmNetworkScratch {
   readonly act: number[];
   readonly delta: number[];
   readonly dt: number;
-  readonly block: number;
   readonly gradW: Float64Array[];
   readonly gradB: Float64Array[];
   weightsVersion = -1;
@@ -44,7 +48,7 @@ export class WasmNetworkScratch {
     this.delta = widths.map((w) => take(TILE_ROWS * w));
     const maxOut = Math.max(...net.layers.map((l) => l.fanOutP));
     this.dt = take(maxOut * TILE_ROWS);
-    this.block = take(Math.max(...net.layers.map((l) => l.fanOutP * l.fanInP)));
+    const blocks = net.layers.map((l) => take(l.fanOutP * l.fanInP));
     this.memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / WASM_PAGE) + 1 });
     this.f32 = new Float32Array(this.memory.buffer);
     const shapes = net.layers.map((l) => ({
@@ -53,7 +57,7 @@ export class WasmNetworkScratch {
       weightGrad: { n: l.fanInP, lda: TILE_ROWS, ldb: l.fanInP, ldc: l.fanInP },
     }));
     const gemm = instantiateGemms(shapes.flatMap((s): GemmShape[] => [s.forward, s.backprop, s.weightGrad]), this.memory);
-    this.layers = shapes.map((s, l) => ({ forward: gemm(s.forward), backprop: gemm(s.backprop), weightGrad: gemm(s.weightGrad), ...weights[l] }));
+    this.layers = shapes.map((s, l) => ({ forward: gemm(s.forward), backprop: gemm(s.backprop), weightGrad: gemm(s.weightGrad), ...weights[l], block: blocks[l] }));
     this.gradW = net.layers.map((l) => new Float64Array(l.fanOutP * l.fanInP));
     this.gradB = net.layers.map((l) => new Float64Array(l.fanOutP));
   }
@@ -88,8 +92,14 @@ export function wasmShardSums(
   const dP = net.layers[0].fanInP;
   const a0 = ws.act[0] / 4;
   let loss = 0;
+  let pending = 0; // rows in the float32 blocks since the last flush
   for (let tile = begin; tile < end; tile += TILE_ROWS) {
     const rows = Math.min(TILE_ROWS, end - tile);
+    const last = tile + TILE_ROWS >= end;
+    const accumulate = pending > 0 ? 1 : 0;
+    pending += rows;
+    const flush = last || pending >= FLUSH_ROWS;
+    if (flush) pending = 0;
     const rowsP = up4(rows);
     for (let r = 0; r < rows; r++) for (let j = 0; j < d; j++) f32[a0 + r * dP + j] = x[(tile + r) * d + j];
     f32.fill(0, a0 + rows * dP, a0 + rowsP * dP);
@@ -128,10 +138,12 @@ export function wasmShardSums(
         }
         gB[o] += sum;
       }
-      k.weightGrad(fo, rowsP, ws.dt, ws.act[l], ws.block, 0);
-      const gW = gradW[l];
-      const block = ws.block / 4;
-      for (let e = 0; e < fo * fi; e++) gW[e] += f32[block + e];
+      k.weightGrad(fo, rowsP, ws.dt, ws.act[l], k.block, accumulate);
+      if (flush) {
+        const gW = gradW[l];
+        const block = k.block / 4;
+        for (let e = 0; e < fo * fi; e++) gW[e] += f32[block + e];
+      }
       if (l === 0) break;
       k.backprop(rowsP, fo, ws.delta[l + 1], k.w, ws.delta[l], 0);
       const P = ws.delta[l] / 4;

@@ -17,9 +17,9 @@ import { makeLinearData, relativeError } from '../data-gen.ts';
  * js: every sum is float64 (JS arithmetic); only storage differs: weights, activations and deltas rounded
  * to float32 (2^-24 relative each, ~6e-8) once per layer forward and backward. For these networks (at most
  * 3 layers) that is a few times 6e-8; measured 4e-8 to 7e-8. 1e-6 leaves ~15x headroom.
- * wasm: the products sum in float32 over at most 256 terms (a layer's width) or 64 (a tile's rows), then
- * float64 across tiles and shards: worst case K u = 256 x 6e-8 = 1.5e-5 of the sum of |terms|, typically
- * sqrt(K) u ~ 1e-6; measured 6e-8 to 1.1e-7 (64-256-256-10 included). 1e-5.
+ * wasm: the products sum in float32 over at most 256 terms (a layer's width, or FLUSH_ROWS = 256 rows of
+ * a weight-gradient block), then float64 across blocks and shards: worst case K u = 256 x 6e-8 = 1.5e-5 of
+ * the sum of |terms|, typically sqrt(K) u ~ 1e-6; measured 6e-8 to 2.1e-7 (64-256-256-10 included). 1e-5.
  * A wrong index, slope, bias or label moves the gradient by 1e-2 or more (tested below).
  */
 const GRAD_REL_TOL = { js: 1e-6, wasm: 1e-5 } as const;
