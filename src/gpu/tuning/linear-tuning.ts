@@ -111,12 +111,14 @@ export class LinearTuner {
         encoder.copyBufferToBuffer(this.gradLoss, 0, this.readback, 0, (d + 2) * 4);
         device.pushErrorScope('validation');
         device.queue.submit([encoder.finish()]);
-        const error = await device.popErrorScope();
-        if (error) return `validation error: ${error.message}`;
-        await this.readback.mapAsync(GPUMapMode.READ, 0, (d + 2) * 4);
+        // Both awaited together: one round trip to the GPU process, not two (it dominates on a busy host).
+        const scope = device.popErrorScope();
+        const mapped = this.readback.mapAsync(GPUMapMode.READ, 0, (d + 2) * 4).then(() => true, () => false);
+        const [error, ok] = await Promise.all([scope, mapped]);
+        if (!ok) return `read-back failed${error ? `: ${error.message}` : ''}`;
         const got = new Float32Array(this.readback.getMappedRange(0, (d + 2) * 4).slice(0));
         this.readback.unmap();
-        return checkLinearResult(got, this.reference);
+        return error ? `validation error: ${error.message}` : checkLinearResult(got, this.reference);
       },
       dispose: () => {
         grid.destroy();

@@ -40,36 +40,50 @@ async function wallSample(device: GPUDevice, reps: number, record: Record): Prom
   return performance.now() - t0;
 }
 
+/** Samples per submit at most: the timestamp clock times several passes in one round trip. */
+const MAX_BATCH = 8;
+
 class TimestampClock {
   private readonly querySet: GPUQuerySet;
   private readonly resolve: GPUBuffer;
   private readonly readback: GPUBuffer;
 
   constructor(private readonly device: GPUDevice) {
-    this.querySet = device.createQuerySet({ label: `${kLabel}.queries`, type: 'timestamp', count: 2 });
-    this.resolve = device.createBuffer({ label: `${kLabel}.resolve`, size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
-    this.readback = device.createBuffer({ label: `${kLabel}.readback`, size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    this.querySet = device.createQuerySet({ label: `${kLabel}.queries`, type: 'timestamp', count: 2 * MAX_BATCH });
+    this.resolve = device.createBuffer({ label: `${kLabel}.resolve`, size: 16 * MAX_BATCH, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+    this.readback = device.createBuffer({ label: `${kLabel}.readback`, size: 16 * MAX_BATCH, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
   }
 
-  /** Milliseconds between the pass's begin and end stamps, or null when they are not plausible. */
-  async sample(reps: number, record: Record): Promise<number | null> {
+  /**
+   * `count` samples (at most MAX_BATCH) in one submit, one pass of `reps` units each: milliseconds between
+   * each pass's begin and end stamps, or null when any is not plausible.
+   */
+  async samples(count: number, reps: number, record: Record): Promise<number[] | null> {
     const encoder = this.device.createCommandEncoder({ label: `${kLabel}.ts.encoder` });
-    const pass = encoder.beginComputePass({
-      label: `${kLabel}.ts.pass`, timestampWrites: { querySet: this.querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 },
-    });
-    for (let i = 0; i < reps; i++) record(pass);
-    pass.end();
-    encoder.resolveQuerySet(this.querySet, 0, 2, this.resolve, 0);
-    encoder.copyBufferToBuffer(this.resolve, 0, this.readback, 0, 16);
+    for (let s = 0; s < count; s++) {
+      const pass = encoder.beginComputePass({
+        label: `${kLabel}.ts.pass`, timestampWrites: { querySet: this.querySet, beginningOfPassWriteIndex: 2 * s, endOfPassWriteIndex: 2 * s + 1 },
+      });
+      for (let i = 0; i < reps; i++) record(pass);
+      pass.end();
+    }
+    encoder.resolveQuerySet(this.querySet, 0, 2 * count, this.resolve, 0);
+    encoder.copyBufferToBuffer(this.resolve, 0, this.readback, 0, 16 * count);
     const t0 = performance.now();
     this.device.queue.submit([encoder.finish()]);
-    await this.readback.mapAsync(GPUMapMode.READ);
+    await this.readback.mapAsync(GPUMapMode.READ, 0, 16 * count);
     const wall = performance.now() - t0;
-    const [begin, end] = new BigUint64Array(this.readback.getMappedRange().slice(0));
+    const stamps = new BigUint64Array(this.readback.getMappedRange(0, 16 * count).slice(0));
     this.readback.unmap();
-    const ms = Number(end - begin) / 1e6;
-    // An unwritten stamp, a clock that ran backwards, or a pass longer than the whole round trip.
-    return begin === 0n || end <= begin || !(ms > 0) || ms > wall ? null : ms;
+    const out: number[] = [];
+    for (let s = 0; s < count; s++) {
+      const [begin, end] = [stamps[2 * s], stamps[2 * s + 1]];
+      const ms = Number(end - begin) / 1e6;
+      // An unwritten stamp, a clock that ran backwards, or a pass longer than the whole round trip.
+      if (begin === 0n || end <= begin || !(ms > 0) || ms > wall) return null;
+      out.push(ms);
+    }
+    return out;
   }
 
   destroy(): void {
@@ -91,23 +105,26 @@ export async function timeWork(
   const { minMs = 2, samples = 3, maxReps = 4096, giveUpAboveMs = Infinity } = options;
   const clock = gpu.hasTimestamps ? new TimestampClock(gpu.device) : null;
   let method: WorkTiming['method'] = clock ? 'timestamp-query' : 'wall-clock';
-  const sample = async (reps: number): Promise<number> => {
+  /** `count` samples of `reps` units: one submit on the GPU clock, one submit each on the host's. */
+  const sample = async (reps: number, count = 1): Promise<number[]> => {
     if (clock && method === 'timestamp-query') {
-      const ms = await clock.sample(reps, record);
+      const ms = await clock.samples(Math.min(count, MAX_BATCH), reps, record);
       if (ms !== null) return ms;
       method = 'wall-clock'; // implausible stamps: this adapter's clock is not to be trusted here
     }
-    return wallSample(gpu.device, reps, record);
+    return [await wallSample(gpu.device, reps, record)];
   };
   try {
     let reps = 1;
-    let total = await sample(reps);
+    let [total] = await sample(reps);
     while (total < minMs && reps < maxReps && total / reps <= giveUpAboveMs) {
       reps = Math.min(maxReps, reps * Math.min(16, Math.max(2, Math.ceil(minMs / Math.max(total, 1e-3)))));
-      total = await sample(reps);
+      [total] = await sample(reps);
     }
     const perUnit = [total / reps];
-    while (perUnit.length < samples && perUnit[perUnit.length - 1] <= giveUpAboveMs) perUnit.push((await sample(reps)) / reps);
+    while (perUnit.length < samples && perUnit[perUnit.length - 1] <= giveUpAboveMs) {
+      perUnit.push(...(await sample(reps, samples - perUnit.length)).map((ms) => ms / reps));
+    }
     const abandoned = perUnit[perUnit.length - 1] > giveUpAboveMs;
     return { ms: abandoned ? perUnit[perUnit.length - 1] : median(perUnit), samples: perUnit, reps, method, abandoned };
   } finally {
