@@ -22,7 +22,7 @@ function stagesOf(engine: GpuModelEngine): StageLike[] | null {
   return ok ? (stages as StageLike[]) : null;
 }
 
-const KINDS = ['forward', 'head', 'gradPartials', 'backprop', 'reduce'];
+const KINDS = ['forward', 'head', 'gradPartials', 'gradWeights', 'gradBiases', 'backprop', 'reduce'];
 
 /**
  * The engine's dispatch order for L layers (mlp-passes.ts): forward 1..L, head, then from layer L down

@@ -137,16 +137,21 @@ export function checkGemm(got: Float32Array, ref: GemmReference): string | null 
   return count === 0 ? null : `${count} of ${ref.want.length} values wrong: ${bad.join('; ')}`;
 }
 
-/** The candidates, in the order tried; the same list everywhere, less what the device cannot compile. */
+/**
+ * The candidates, in the order tried; the same list everywhere, less what the device cannot compile. The
+ * barrier-free blocks come first and the tiled kernel last because the budget cuts the end of the list on
+ * a slow adapter and the tiled kernel is the slowest to compile there (barriers); a fast adapter tries
+ * them all. Each block's grid grows along its ladder until the time stops falling.
+ */
 export function gemmCandidates(hasSubgroups: boolean): GemmConfig[] {
   const grids = [4, 8, 16, 64, 256, 1024, 4096];
   const ladder = (rm: number, rn: number, quad: boolean): BlockedGemmConfig[] => grids.map((groups) => ({ kernel: 'blocked', rm, rn, quad, wg: 64, groups }));
   return [
     ...(hasSubgroups ? ladder(8, 4, true) : []),
-    TILED_GEMM,
     ...ladder(8, 8, false),
     ...(hasSubgroups ? ladder(16, 4, true) : []),
     ...ladder(4, 4, false),
+    TILED_GEMM,
   ];
 }
 
@@ -230,7 +235,7 @@ export async function gemmTrial(gpu: { device: GPUDevice; shape: { maxWorkgroups
 export interface GemmTuneOptions {
   cache?: TuningCache;
   candidates?: readonly GemmConfig[];
-  /** Stop starting candidates after this many ms of one product's tuning (default 4000). */
+  /** Stop starting candidates after this many ms of one product's tuning (default 3000). */
   budgetMs?: number;
 }
 
@@ -242,7 +247,7 @@ export function gemmTuneSpec(gpu: TuneGpu, p: GemmProblem, o: GemmTuneOptions = 
     family: 'mlp.gemm',
     candidates: o.candidates ?? gemmCandidates(gpu.device.features.has('subgroups')),
     ladderOf: gemmLadder,
-    budgetMs: o.budgetMs ?? 4000,
+    budgetMs: o.budgetMs ?? 3000,
     prepare: (c) => gemmTrial(gpu, p, c, ref),
   };
 }
