@@ -17,8 +17,8 @@ import { bceFromLogit, sigmoid } from '../models/logistic.ts';
 export const TILE_ROWS = 128;
 
 export const ACT_IDENTITY = 0;
-const ACT_RELU = 1;
-const ACT_TANH = 2;
+export const ACT_RELU = 1;
+export const ACT_TANH = 2;
 const ACT_SIGMOID = 3;
 
 export interface PaddedLayer {
