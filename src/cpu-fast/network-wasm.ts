@@ -4,10 +4,11 @@
 // brings new ones), a tile's activations and deltas, D^T and a weight-gradient block per layer. Products
 // are float32 SIMD sums over one layer's width; each layer's weight-gradient block sums FLUSH_ROWS rows in
 // float32 before it is added into float64 (the shards in order by the caller), so long sums stay float64.
-// Bias, activation, slope and the loss head run in JS on the tile, as in the JS kernels.
+// Bias + ReLU (or identity) and every activation slope run on 4 lanes too; tanh and sigmoid (exp) and
+// the loss head run in JS on the tile, as in the JS kernels.
 import type { NetworkConfig } from '../models/network.ts';
-import { ACT_IDENTITY, ACT_RELU, ACT_TANH, activate, activationCode, headRow, slope, TILE_ROWS, up4, type PaddedNetwork } from './network-kernels.ts';
-import { instantiateGemms, WASM_PAGE, type Gemm, type GemmShape } from './wasm-gemm.ts';
+import { ACT_IDENTITY, ACT_RELU, activate, activationCode, headRow, TILE_ROWS, up4, type PaddedNetwork } from './network-kernels.ts';
+import { instantiateGemms, WASM_PAGE, type ElementKernels, type Gemm, type GemmShape } from './wasm-gemm.ts';
 
 /** Rows a weight-gradient block sums in float32 before it is added into float64: a multiple of TILE_ROWS, as long as the widest layer sum. */
 export const FLUSH_ROWS = 256;
@@ -21,6 +22,7 @@ interface LayerKernels {
   wt: number;
   /** This layer's weight-gradient block (fanOutP x fanInP, float32). */
   block: number;
+  bias: number;
 }
 
 export class WasmNetworkScratch {
@@ -33,6 +35,7 @@ export class WasmNetworkScratch {
   readonly dt: number;
   readonly gradW: Float64Array[];
   readonly gradB: Float64Array[];
+  readonly elements: ElementKernels;
   weightsVersion = -1;
 
   constructor(readonly net: PaddedNetwork) {
@@ -43,7 +46,7 @@ export class WasmNetworkScratch {
       bytes += floats * 4;
       return at;
     };
-    const weights = net.layers.map((l) => ({ w: take(l.fanOutP * l.fanInP), wt: take(l.fanInP * l.fanOutP) }));
+    const weights = net.layers.map((l) => ({ w: take(l.fanOutP * l.fanInP), wt: take(l.fanInP * l.fanOutP), bias: take(l.fanOutP) }));
     this.act = widths.map((w) => take(TILE_ROWS * w));
     this.delta = widths.map((w) => take(TILE_ROWS * w));
     const maxOut = Math.max(...net.layers.map((l) => l.fanOutP));
@@ -56,7 +59,9 @@ export class WasmNetworkScratch {
       backprop: { n: l.fanInP, lda: l.fanOutP, ldb: l.fanInP, ldc: l.fanInP },
       weightGrad: { n: l.fanInP, lda: TILE_ROWS, ldb: l.fanInP, ldc: l.fanInP },
     }));
-    const gemm = instantiateGemms(shapes.flatMap((s): GemmShape[] => [s.forward, s.backprop, s.weightGrad]), this.memory);
+    const kernels = instantiateGemms(shapes.flatMap((s): GemmShape[] => [s.forward, s.backprop, s.weightGrad]), this.memory);
+    const { gemm } = kernels;
+    this.elements = kernels;
     this.layers = shapes.map((s, l) => ({ forward: gemm(s.forward), backprop: gemm(s.backprop), weightGrad: gemm(s.weightGrad), ...weights[l], block: blocks[l] }));
     this.gradW = net.layers.map((l) => new Float64Array(l.fanOutP * l.fanInP));
     this.gradB = net.layers.map((l) => new Float64Array(l.fanOutP));
@@ -67,9 +72,10 @@ export class WasmNetworkScratch {
     if (version === this.weightsVersion) return;
     const { f32 } = this;
     this.net.layers.forEach((l, k) => {
-      const { w, wt } = this.layers[k];
+      const { w, wt, bias } = this.layers[k];
       const n = l.fanOutP * l.fanInP;
       f32.set(weights.subarray(l.packedOffset, l.packedOffset + n), w / 4);
+      f32.set(weights.subarray(l.packedOffset + n, l.packedOffset + n + l.fanOutP), bias / 4);
       for (let o = 0; o < l.fanOutP; o++) for (let j = 0; j < l.fanInP; j++) f32[wt / 4 + j * l.fanOutP + o] = weights[l.packedOffset + o * l.fanInP + j];
     });
     this.weightsVersion = version;
@@ -104,8 +110,12 @@ export function wasmShardSums(
     copyInput(f32, a0, x, tile, rows, rowsP, d, dP);
     for (let l = 0; l < L; l++) {
       const s = net.layers[l];
-      ws.layers[l].forward(rowsP, s.fanInP, ws.act[l], ws.layers[l].wt, ws.act[l + 1], 0);
-      biasActivate(f32, ws.act[l + 1] / 4, weights, s.packedOffset + s.fanOutP * s.fanInP, rowsP, s.fanOutP, l === L - 1 ? ACT_IDENTITY : actCode);
+      const k = ws.layers[l];
+      k.forward(rowsP, s.fanInP, ws.act[l], k.wt, ws.act[l + 1], 0);
+      const code = l === L - 1 ? ACT_IDENTITY : actCode;
+      if (code === ACT_IDENTITY) ws.elements.bias('identity')(ws.act[l + 1], k.bias, rowsP, s.fanOutP);
+      else if (code === ACT_RELU) ws.elements.bias('relu')(ws.act[l + 1], k.bias, rowsP, s.fanOutP);
+      else biasActivate(f32, ws.act[l + 1] / 4, weights, s.packedOffset + s.fanOutP * s.fanInP, rowsP, s.fanOutP, code);
     }
     const KP = net.layers[L - 1].fanOutP;
     const dL = ws.delta[L] / 4;
@@ -124,7 +134,7 @@ export function wasmShardSums(
       if (flush) addBlock(f32, k.block / 4, gradW[l], fo * fi);
       if (l === 0) break;
       k.backprop(rowsP, fo, ws.delta[l + 1], k.w, ws.delta[l], 0);
-      applySlope(f32, ws.delta[l] / 4, ws.act[l] / 4, rowsP * fi, actCode);
+      ws.elements.slope(c.activation)(ws.delta[l], ws.act[l], rowsP * fi);
     }
   }
   for (let l = 0; l < L; l++) {
@@ -145,20 +155,9 @@ function copyInput(f32: Float32Array, a0: number, x: Float32Array, tile: number,
   f32.fill(0, a0 + rows * dP, a0 + rowsP * dP);
 }
 
-/** Z = act(Z + b) over rows x width; one loop per activation, each with its formula inline. */
+/** Z = act(Z + b) over rows x width, for tanh and sigmoid (their exp stays in JS; relu and identity run in wasm). */
 function biasActivate(f32: Float32Array, z: number, weights: Float32Array, bias: number, rows: number, width: number, code: number): void {
-  if (code === ACT_RELU) {
-    for (let i = 0, row = z; i < rows; i++, row += width) {
-      for (let o = 0; o < width; o++) {
-        const v = f32[row + o] + weights[bias + o];
-        f32[row + o] = v > 0 ? v : 0;
-      }
-    }
-  } else if (code === ACT_IDENTITY) {
-    for (let i = 0, row = z; i < rows; i++, row += width) for (let o = 0; o < width; o++) f32[row + o] += weights[bias + o];
-  } else {
-    for (let i = 0, row = z; i < rows; i++, row += width) for (let o = 0; o < width; o++) f32[row + o] = activate(code, f32[row + o] + weights[bias + o]);
-  }
+  for (let i = 0, row = z; i < rows; i++, row += width) for (let o = 0; o < width; o++) f32[row + o] = activate(code, f32[row + o] + weights[bias + o]);
 }
 
 /** D (rows x width) into D^T (width x TILE_ROWS), and the bias gradient (column sums of D) into gB. */
@@ -176,17 +175,4 @@ function transposeDelta(f32: Float32Array, D: number, DT: number, gB: Float64Arr
 
 function addBlock(f32: Float32Array, block: number, gW: Float64Array, count: number): void {
   for (let e = 0; e < count; e++) gW[e] += f32[block + e];
-}
-
-function applySlope(f32: Float32Array, P: number, A: number, count: number, code: number): void {
-  if (code === ACT_RELU) {
-    for (let e = 0; e < count; e++) if (!(f32[A + e] > 0)) f32[P + e] = 0;
-  } else if (code === ACT_TANH) {
-    for (let e = 0; e < count; e++) {
-      const a = f32[A + e];
-      f32[P + e] *= 1 - a * a;
-    }
-  } else {
-    for (let e = 0; e < count; e++) f32[P + e] *= slope(code, f32[A + e]);
-  }
 }

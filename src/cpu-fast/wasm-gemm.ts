@@ -53,7 +53,12 @@ class Body {
   vZero() { this.simd(0x0c); for (let i = 0; i < 16; i++) this.b.push(0); return this; }
   splat() { return this.simd(0x13); }
   fAdd() { return this.simd(0xe4); }
+  fSub() { return this.simd(0xe5); }
   fMul() { return this.simd(0xe6); }
+  fMax() { return this.simd(0xe9); }
+  fGt() { return this.simd(0x44); }
+  vAnd() { return this.simd(0x4e); }
+  vOne() { this.simd(0x0c); for (let i = 0; i < 4; i++) this.b.push(0x00, 0x00, 0x80, 0x3f); return this; }
 }
 
 export interface GemmShape {
@@ -125,13 +130,75 @@ function name(s: string, out: number[]): void {
   out.push(...bytes);
 }
 
-/** A module importing env.memory and exporting one gemm per distinct shape (named by shapeKey). */
+interface WasmFunction {
+  name: string;
+  /** i32 parameters. */
+  params: number;
+  /** Locals after the parameters: [count, type] groups. */
+  locals: [number, number][];
+  body: Body;
+}
+
+/** Element-wise steps of a tile on 4 lanes (counts are multiples of 4): the activation slope times P, and bias + activation. */
+export type ElementKernels = {
+  /** P *= act'(A) over count floats (a = act(z) kept from the forward pass). */
+  slope(kind: 'relu' | 'tanh' | 'sigmoid'): (p: number, a: number, count: number) => void;
+  /** Z = act(Z + b) over rows x width (b: width floats), for relu and identity. */
+  bias(kind: 'relu' | 'identity'): (z: number, b: number, rows: number, width: number) => void;
+};
+
+function slopeBody(kind: 'relu' | 'tanh' | 'sigmoid'): Body {
+  // params: 0 p, 1 a, 2 count; locals: 3 end (i32), 4 av (v128)
+  const f = new Body();
+  f.get(0).get(2).i32(4).mul().add().set(3);
+  f.loop();
+  f.get(1).vLoad(0).set(4);
+  f.get(0); // store address
+  if (kind === 'relu') f.get(0).vLoad(0).get(4).vZero().fGt().vAnd();
+  else if (kind === 'tanh') f.get(0).vLoad(0).vOne().get(4).get(4).fMul().fSub().fMul();
+  else f.get(0).vLoad(0).get(4).vOne().get(4).fSub().fMul().fMul();
+  f.vStore(0);
+  f.get(0).i32(16).add().set(0);
+  f.get(1).i32(16).add().set(1);
+  f.get(0).get(3).ltU().brIf(0);
+  f.end();
+  return f;
+}
+
+function biasBody(kind: 'relu' | 'identity'): Body {
+  // params: 0 z, 1 b, 2 rows, 3 width; locals: 4 i, 5 o, 6 pz (i32)
+  const f = new Body();
+  f.get(0).set(6);
+  f.i32(0).set(4);
+  f.loop();
+  f.i32(0).set(5);
+  f.loop();
+  f.get(6).get(6).vLoad(0).get(1).get(5).i32(4).mul().add().vLoad(0).fAdd();
+  if (kind === 'relu') f.vZero().fMax();
+  f.vStore(0);
+  f.get(6).i32(16).add().set(6);
+  f.get(5).i32(4).add().set(5);
+  f.get(5).get(3).ltU().brIf(0);
+  f.end();
+  f.get(4).i32(1).add().set(4);
+  f.get(4).get(2).ltU().brIf(0);
+  f.end();
+  return f;
+}
+
+/** A module importing env.memory and exporting one gemm per distinct shape (named by shapeKey) and the element-wise kernels. */
 export function gemmModuleBytes(shapes: readonly GemmShape[]): Uint8Array<ArrayBuffer> {
   const unique = [...new Map(shapes.map((s) => [shapeKey(s), s])).values()];
+  const funcs: WasmFunction[] = [
+    ...unique.map((s) => ({ name: shapeKey(s), params: 6, locals: [[6, I32], [11, V128]] as [number, number][], body: gemmBody(s) })),
+    ...(['relu', 'tanh', 'sigmoid'] as const).map((k) => ({ name: `slope_${k}`, params: 3, locals: [[1, I32], [1, V128]] as [number, number][], body: slopeBody(k) })),
+    ...(['relu', 'identity'] as const).map((k) => ({ name: `bias_${k}`, params: 4, locals: [[3, I32]] as [number, number][], body: biasBody(k) })),
+  ];
+  const arities = [...new Set(funcs.map((f) => f.params))];
   const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
   const types: number[] = [];
-  uleb(1, types);
-  types.push(0x60, 6, I32, I32, I32, I32, I32, I32, 0);
+  uleb(arities.length, types);
+  for (const a of arities) types.push(0x60, a, ...Array(a).fill(I32), 0);
   section(1, types, out);
   const imports: number[] = [];
   uleb(1, imports);
@@ -139,28 +206,28 @@ export function gemmModuleBytes(shapes: readonly GemmShape[]): Uint8Array<ArrayB
   name('memory', imports);
   imports.push(0x02, 0x00, 1); // memory, min 1 page, no max
   section(2, imports, out);
-  const funcs: number[] = [];
-  uleb(unique.length, funcs);
-  for (let i = 0; i < unique.length; i++) funcs.push(0);
-  section(3, funcs, out);
+  const decl: number[] = [];
+  uleb(funcs.length, decl);
+  for (const f of funcs) uleb(arities.indexOf(f.params), decl);
+  section(3, decl, out);
   const exps: number[] = [];
-  uleb(unique.length, exps);
-  unique.forEach((s, i) => {
-    name(shapeKey(s), exps);
+  uleb(funcs.length, exps);
+  funcs.forEach((f, i) => {
+    name(f.name, exps);
     exps.push(0x00);
     uleb(i, exps);
   });
   section(7, exps, out);
   const code: number[] = [];
-  uleb(unique.length, code);
-  for (const s of unique) {
+  uleb(funcs.length, code);
+  for (const f of funcs) {
     const body: number[] = [];
-    uleb(2, body); // local groups
-    uleb(6, body);
-    body.push(I32);
-    uleb(11, body);
-    body.push(V128);
-    body.push(...gemmBody(s).b, 0x0b);
+    uleb(f.locals.length, body);
+    for (const [count, type] of f.locals) {
+      uleb(count, body);
+      body.push(type);
+    }
+    body.push(...f.body.b, 0x0b);
     uleb(body.length, code);
     code.push(...body);
   }
@@ -181,13 +248,17 @@ export function wasmSimdAvailable(): boolean {
   }
 }
 
-/** Instantiates the kernels for `shapes` over `memory`; gemm(shape) returns the one for that shape. */
-export function instantiateGemms(shapes: readonly GemmShape[], memory: WebAssembly.Memory): (s: GemmShape) => Gemm {
+/** Instantiates the kernels for `shapes` over `memory`: gemm(shape) returns the one for that shape. */
+export function instantiateGemms(shapes: readonly GemmShape[], memory: WebAssembly.Memory): { gemm: (s: GemmShape) => Gemm } & ElementKernels {
   const module = new WebAssembly.Module(gemmModuleBytes(shapes));
-  const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as Record<string, Gemm>;
-  return (s) => {
-    const fn = exports[shapeKey(s)];
-    if (!fn) throw new Error(`wasm gemm: no kernel for shape ${shapeKey(s)}`);
-    return fn;
+  const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as Record<string, unknown>;
+  return {
+    gemm: (s) => {
+      const fn = exports[shapeKey(s)] as Gemm | undefined;
+      if (!fn) throw new Error(`wasm gemm: no kernel for shape ${shapeKey(s)}`);
+      return fn;
+    },
+    slope: (kind) => exports[`slope_${kind}`] as (p: number, a: number, count: number) => void,
+    bias: (kind) => exports[`bias_${kind}`] as (z: number, b: number, rows: number, width: number) => void,
   };
 }
