@@ -3,6 +3,8 @@
 // pure helpers, and a browser project that runs real WGSL in headless Chromium (SwiftShader here).
 import { defineConfig } from 'vite';
 import { playwright } from '@vitest/browser-playwright';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { chromiumPath, CHROMIUM_WEBGPU_ARGS } from './src/cli/chromium-flags.ts';
 
 export default defineConfig({
@@ -16,6 +18,8 @@ export default defineConfig({
           include: ['test/node/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['test/setup/build-cli.ts'],
+          // The CLI keeps kernel tuning in ~/.cache: tests (and the CLIs they start) use a file of their own.
+          env: { NABLA_TUNING_CACHE: join(tmpdir(), `nabla-test-tuning-${process.pid}.json`) },
           testTimeout: 60_000,
         },
       },

@@ -30,3 +30,4 @@ export { openRawBlob } from './data/raw-format.ts';
 export { readAllChunks, type SampleSource, type SampleChunk, type SourceOptions } from './data/source.ts';
 export { DataError } from './data/errors.ts';
 export { LabelCoder, labelOf } from './data/labels.ts';
+export { TuningCache, defaultTuningCache, parseTuningTable, type TuningTable } from './gpu/tuning/cache.ts';
