@@ -26,7 +26,7 @@ async function compare(c: NetworkConfig, n: number, seed: number, workgroupSize?
     const got = await engine.lossAndGradient(theta);
     const want = modelLossAndGradient(c, theta, data);
     const e = relativeError(got.grad, want.grad);
-    console.info(`${c.kind} [${c.hidden}] ${c.activation} ${c.head} n=${n} ${products ?? 'auto'}: gradient rel ${e.rel.toExponential(2)}, loss rel ${(Math.abs(got.loss - want.loss) / want.loss).toExponential(2)}`);
+    console.info(`${c.kind} [${c.hidden}] ${c.activation} ${c.head} n=${n} ${typeof products === 'object' ? JSON.stringify(products) : products ?? 'auto'}: gradient rel ${e.rel.toExponential(2)}, loss rel ${(Math.abs(got.loss - want.loss) / want.loss).toExponential(2)}`);
     expect(e.rel, e.worst).toBeLessThanOrEqual(GRAD_REL_TOL);
     expect(Math.abs(got.loss - want.loss) / want.loss).toBeLessThanOrEqual(GRAD_REL_TOL);
     return { engine, got };
@@ -56,6 +56,17 @@ describe('GPU model loss and gradient vs float64 CPU', () => {
     expect(relativeError(tiled.got.grad, simple.got.grad).rel).toBeLessThanOrEqual(GRAD_REL_TOL);
     await compare(mlpModel(3, [12, 9], 'tanh', 'ce', 4), 513, 5, undefined, 'tiled');
     await compare(mlpModel(64, [96], 'sigmoid', 'mse'), 130, 10); // auto: tiled first layer, simple head layer
+  });
+  it('register-blocked products (mlp_gemm_blocked.wgsl), with and without quad row sharing, on every layer', async () => {
+    const gpu = await testGpu();
+    const wide = mlpModel(37, [70, 33], 'relu', 'ce', 5);
+    const plain = { kernel: 'blocked', rm: 8, rn: 8, quad: false, wg: 64, groups: 4 } as const;
+    await compare(wide, 300, 9, undefined, plain);
+    await compare(mlpModel(3, [12, 9], 'tanh', 'ce', 4), 513, 5, undefined, { ...plain, rm: 4, rn: 4, groups: 4096 });
+    if (gpu.device.features.has('subgroups')) {
+      await compare(wide, 300, 9, undefined, { ...plain, rm: 8, rn: 4, quad: true });
+      await compare(mlpModel(2, [8, 8, 6], 'sigmoid', 'bce'), 301, 6, undefined, { ...plain, rm: 16, rn: 4, quad: true, groups: 1 });
+    }
   });
   it('is bit-identical when rerun', async () => {
     const gpu = await testGpu();

@@ -13,12 +13,15 @@ import { mlpModel } from '../../src/models/mlp.ts';
 const source = readFileSync(fileURLToPath(new URL('../../shaders/mlp_gemm_blocked.wgsl', import.meta.url)), 'utf8');
 const code = (wgsl: string) => wgsl.replace(/\/\/.*$/gm, '');
 const count = (s: string, re: RegExp) => (s.match(re) ?? []).length;
+const LENGTHS = { a: 4096 * 64, b: 85002, c: 4096 * 256, aux: 85002 };
 const blocked = (o: Partial<BlockedGemmConfig> = {}): BlockedGemmConfig => ({ kernel: 'blocked', rm: 8, rn: 4, quad: false, wg: 64, groups: 8, ...o });
 
 describe('blocked product kernel: unrolled WGSL', () => {
   it('one accumulator per row and vec4 of columns, one load per row (quad: per four rows) and column', () => {
     for (const c of [blocked(), blocked({ rm: 4, rn: 8 }), blocked({ rm: 8, rn: 4, quad: true }), blocked({ rm: 16, rn: 4, quad: true })]) {
-      const wgsl = code(blockedGemmWgsl(source, c));
+      const wgsl = code(blockedGemmWgsl(source, c, LENGTHS));
+      expect(wgsl).toContain(`var<storage, read> a: array<f32, ${4096 * 64}>;`);
+      expect(wgsl).toContain(`var<storage, read_write> c: array<f32, ${4096 * 256}>;`);
       expect(wgsl, gemmConfigName(c)).not.toMatch(/\$\{/);
       expect(count(wgsl, /var acc\d+_\d+ = vec4<f32>\(\);/g)).toBe(c.rm * (c.rn / 4));
       expect(count(wgsl, /let al\d+ = a\[/g)).toBe(c.quad ? c.rm / 4 : c.rm);
@@ -31,7 +34,7 @@ describe('blocked product kernel: unrolled WGSL', () => {
   });
 
   it('assembleGemmWgsl puts the stage\'s directives before the shared structs', () => {
-    const out = assembleGemmWgsl('struct S { a: u32 }', blockedGemmWgsl(source, blocked({ quad: true })));
+    const out = assembleGemmWgsl('struct S { a: u32 }', blockedGemmWgsl(source, blocked({ quad: true }), LENGTHS));
     expect(out.indexOf('enable subgroups;')).toBe(0);
     expect(out.indexOf('diagnostic(off, subgroup_uniformity);')).toBeLessThan(out.indexOf('struct S'));
     expect(assembleGemmWgsl('struct S { a: u32 }', 'fn main() {}')).toBe('struct S { a: u32 }\nfn main() {}');
@@ -52,6 +55,7 @@ describe('blocked product kernel: grid and configuration', () => {
     expect(() => validateGemmConfig(blocked({ rm: 6, quad: true }))).toThrow(/rm 6/);
     expect(() => validateGemmConfig(blocked({ rm: 16, rn: 8 }))).toThrow(/exceeds 64 accumulators/);
     expect(() => validateGemmConfig(blocked({ wg: 66 }))).toThrow(/workgroup size 66/);
+    expect(() => blockedGemmWgsl(source, blocked(), { ...LENGTHS, aux: 0 })).toThrow(/operand aux: length 0/);
     expect(isGemmConfig(blocked())).toBe(true);
     expect(isGemmConfig(TILED_GEMM)).toBe(true);
     expect(isGemmConfig({ kernel: 'tiled', extra: 1 })).toBe(false);

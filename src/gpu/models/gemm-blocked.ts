@@ -58,9 +58,26 @@ export function isGemmConfig(v: unknown): v is GemmConfig {
   }
 }
 
-/** mlp_gemm_blocked.wgsl specialized for c: the block's declarations, products and stores unrolled. */
-export function blockedGemmWgsl(source: string, c: BlockedGemmConfig): string {
+/** Floats in the buffers bound to a, b, c and aux (the kernel declares fixed-length arrays of them). */
+export interface GemmOperandLengths {
+  a: number;
+  b: number;
+  c: number;
+  aux: number;
+}
+
+/** The lengths of four bound buffers, in floats. */
+export function operandLengths(buffers: readonly [GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer]): GemmOperandLengths {
+  const [a, b, c, aux] = buffers.map((buffer) => Math.floor(buffer.size / 4));
+  return { a, b, c, aux };
+}
+
+/** mlp_gemm_blocked.wgsl specialized for c and its operands: the block's declarations, products and stores unrolled. */
+export function blockedGemmWgsl(source: string, c: BlockedGemmConfig, lengths: GemmOperandLengths): string {
   validateGemmConfig(c);
+  for (const [name, n] of Object.entries(lengths)) {
+    if (!(Number.isInteger(n) && n >= 1)) throw new RangeError(`gemm operand ${name}: length ${n}`);
+  }
   const rows = Array.from({ length: c.rm }, (_, r) => r);
   const vecs = Array.from({ length: c.rn / 4 }, (_, v) => v);
   const cols = Array.from({ length: c.rn }, (_, q) => q);
@@ -99,6 +116,10 @@ export function blockedGemmWgsl(source: string, c: BlockedGemmConfig): string {
     SETUP: setup.join('\n'),
     PRODUCTS: products.join('\n'),
     STORES: stores.join('\n'),
+    A_LEN: lengths.a,
+    B_LEN: lengths.b,
+    C_LEN: lengths.c,
+    AUX_LEN: lengths.aux,
   }, 'mlp_gemm_blocked.wgsl');
 }
 

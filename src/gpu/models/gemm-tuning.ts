@@ -8,7 +8,7 @@ import { autotune, tuneCached, type AutotuneResult, type AutotuneSpec, type Tuni
 import { defaultTuningCache, tuningKey, type TuningCache } from '../tuning/cache.ts';
 import { createBufferChecked, createComputePipeline } from '../resources.ts';
 import { gemmGrid, packGemmUniforms, type GemmUniformValues } from './mlp-plan.ts';
-import { blockedGemmGrid, blockedGemmWgsl, gemmConfigName, isGemmConfig, TILED_GEMM, type BlockedGemmConfig, type GemmConfig } from './gemm-blocked.ts';
+import { blockedGemmGrid, blockedGemmWgsl, gemmConfigName, operandLengths, isGemmConfig, TILED_GEMM, type BlockedGemmConfig, type GemmConfig } from './gemm-blocked.ts';
 import { assembleGemmWgsl, GEMM_BACKPROP, GEMM_FORWARD, GEMM_WEIGHTS, uniformProducts, type LayerProducts, type ProductChoice, type ProductKernels } from './mlp-passes.ts';
 import type { MlpPlan } from './mlp-plan.ts';
 import { modelShaderSources as src } from './shaders.ts';
@@ -157,23 +157,18 @@ export function gemmCandidates(hasSubgroups: boolean): GemmConfig[] {
 
 export const gemmLadder = (c: GemmConfig) => gemmConfigName({ ...c, ...(c.kernel === 'blocked' ? { groups: 0 } : {}) } as GemmConfig);
 
-/** The pipeline of a configuration (mode and activation as override constants); cached per device. */
-export function gemmPipeline(device: GPUDevice, c: GemmConfig, mode: number, act: number, code?: string): Promise<GPUComputePipeline> {
-  const source = code ?? (c.kernel === 'blocked' ? blockedGemmWgsl(src.mlpGemmBlocked, c) : src.mlpGemm);
-  const constants: Record<string, number> = c.kernel === 'blocked' ? { MODE: mode, ACT: act, WG: c.wg } : { MODE: mode, ACT: act };
-  return createComputePipeline(device, `nabla.mlp.tune.${gemmConfigName(c)}`, assembleGemmWgsl(src.mlpLayout, source), constants);
-}
-
 /**
- * One candidate on one problem: operand buffers, the pipeline and its grid. `code` replaces the kernel's
+ * One candidate on one problem: operand buffers, the pipeline and its grid. `mutate` rewrites the kernel's
  * WGSL (a test passes a deliberately wrong one to see the check refuse it).
  */
-export async function gemmTrial(gpu: { device: GPUDevice; shape: { maxWorkgroupsPerDimension: number } }, p: GemmProblem, c: GemmConfig, ref: GemmReference, code?: string): Promise<TuningTrial> {
+export async function gemmTrial(
+  gpu: { device: GPUDevice; shape: { maxWorkgroupsPerDimension: number } }, p: GemmProblem, c: GemmConfig, ref: GemmReference,
+  mutate: (wgsl: string) => string = (wgsl) => wgsl,
+): Promise<TuningTrial> {
   const device = gpu.device;
   const maxPerDim = gpu.shape.maxWorkgroupsPerDimension;
   const splits = splitsOf(p);
   const groups = c.kernel === 'blocked' ? blockedGemmGrid(c, p.m, p.n, p.mode === 2 ? splits : 1, maxPerDim) : gemmGrid(p.m, p.n, p.mode === 2 ? splits : 1, maxPerDim);
-  const pipeline = await gemmPipeline(device, c, p.mode, p.act, code);
   const S = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
   const made: GPUBuffer[] = [];
   const buffer = async (label: string, size: number, usage: number) => {
@@ -189,15 +184,17 @@ export async function gemmTrial(gpu: { device: GPUDevice; shape: { maxWorkgroups
     const aux = await buffer('aux', ref.aux.byteLength, S);
     const out = await buffer('c', cBytes, S | GPUBufferUsage.COPY_SRC);
     const readback = await buffer('readback', cBytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
-    const u = problemUniforms(p);
-    device.queue.writeBuffer(uniforms, 0, packGemmUniforms({ ...u, groupsY: groups.y }));
-    for (const [dst, data] of [[a, ref.a], [b, ref.b], [aux, ref.aux]] as const) device.queue.writeBuffer(dst, 0, data.buffer, data.byteOffset, data.byteLength);
     // Forward reads its biases from theta (b): the same buffer as aux, as in the engine.
-    const auxBuffer = p.mode === GEMM_FORWARD ? b : aux;
+    const bound = [a, b, out, p.mode === GEMM_FORWARD ? b : aux] as [GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer];
+    const source = c.kernel === 'blocked' ? blockedGemmWgsl(src.mlpGemmBlocked, c, operandLengths(bound)) : src.mlpGemm;
+    const constants: Record<string, number> = c.kernel === 'blocked' ? { MODE: p.mode, ACT: p.act, WG: c.wg } : { MODE: p.mode, ACT: p.act };
+    const pipeline = await createComputePipeline(device, `nabla.mlp.tune.${gemmConfigName(c)}`, assembleGemmWgsl(src.mlpLayout, mutate(source)), constants);
+    device.queue.writeBuffer(uniforms, 0, packGemmUniforms({ ...problemUniforms(p), groupsY: groups.y }));
+    for (const [dst, data] of [[a, ref.a], [b, ref.b], [aux, ref.aux]] as const) device.queue.writeBuffer(dst, 0, data.buffer, data.byteOffset, data.byteLength);
     const bindGroup = device.createBindGroup({
       label: 'nabla.mlp.tune.bindGroup',
       layout: pipeline.getBindGroupLayout(0),
-      entries: [uniforms, a, b, out, auxBuffer].map((resource, binding) => ({ binding, resource: { buffer: resource } })),
+      entries: [uniforms, ...bound].map((resource, binding) => ({ binding, resource: { buffer: resource } })),
     });
     const record = (pass: GPUComputePassEncoder) => {
       pass.setPipeline(pipeline);

@@ -10,7 +10,7 @@ import { ACTIVATION_CODES, HEAD_CODES, type NetworkConfig } from '../../models/n
 import { assembleWgsl, specializeWgsl } from '../wgsl.ts';
 import { createBufferChecked, createComputePipeline } from '../resources.ts';
 import { gemmGrid, gridFor, MLP_UNIFORM_BYTES, packGemmUniforms, packMlpUniforms, type GemmUniformValues, type MlpPlan, type MlpUniformValues } from './mlp-plan.ts';
-import { blockedGemmGrid, blockedGemmWgsl, TILED_GEMM, type GemmConfig } from './gemm-blocked.ts';
+import { blockedGemmGrid, blockedGemmWgsl, operandLengths, TILED_GEMM, type GemmConfig } from './gemm-blocked.ts';
 
 /** One thread per output: mlp_forward, mlp_backprop, mlp_grad_partials (narrow layers). */
 export const SIMPLE_PRODUCT = { kernel: 'simple' } as const;
@@ -132,7 +132,7 @@ export class MlpGradientPasses {
       const blocked = config.kernel === 'blocked';
       const groups = blocked ? blockedGemmGrid(config, rows, cols, splits, maxPerDim) : gemmGrid(rows, cols, splits, maxPerDim);
       specs.push({
-        stage, source: blocked ? blockedGemmWgsl(src.mlpGemmBlocked, config) : src.mlpGemm,
+        stage, source: blocked ? blockedGemmWgsl(src.mlpGemmBlocked, config, operandLengths(buffers as [GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer])) : src.mlpGemm,
         constants: blocked ? { MODE: mode, ACT: act, WG: config.wg } : { MODE: mode, ACT: act }, buffers, groups,
         pack: (batch) => packGemmUniforms({ ...values(batch), groupsY: groups.y }),
       });
