@@ -1,7 +1,8 @@
 // The CPU bench: nabla's fast CPU path (src/cpu-fast, every core) against a plain single-threaded JS loop
 // over the same work, jax-js on its WebAssembly (CPU) backend, and the float64 twin. Rows: the linear
 // gradient at N = 2^22, d = 1 and 16; the spirals MLP (2000 points, 64-64 tanh, Adam lr 0.01, full
-// batch); the bench MLP (64-256-256-10 ReLU, Adam lr 1e-3, batches of 4096). Writes
+// batch); the bench MLP (64-256-256-10 ReLU, Adam lr 1e-3, batches of 4096). jax-js runs in this Node
+// process on one thread (its worker pool needs a global Worker, which Node 20 lacks). Writes
 // bench/results/<date>-cpu.json with the commit, the machine and the command.
 //
 //   npm run bench:cpu [-- --quick] [--threads N] [--no-jax] [--no-linear] [--no-mlp] [--out FILE]
@@ -11,7 +12,6 @@ import { availableParallelism, cpus, totalmem } from 'node:os';
 import { NodeWorkerPool } from '../src/cpu-fast/node-pool.ts';
 import { mlpModel } from '../src/models/mlp.ts';
 import { benchMlpModel, makeMlpData, MLP_LR, MLP_SEED } from './suite/mlp-data.ts';
-import { jaxLinearPeer } from './suite/jax-linear.ts';
 import { jaxMlpPeer } from './suite/jax-mlp.ts';
 import { jaxCpuMlp } from './suite/cpu-jax-mlp.ts';
 import { linearRow, makeSpiralData, mlpRow, type CpuLinearRow, type CpuMlpRow } from './suite/cpu-suite.ts';
@@ -45,8 +45,8 @@ const fmt = (v: number | null, digits = 3) => (v === null || !Number.isFinite(v)
 const ratio = (v: number | null) => (v === null ? '—' : `${v.toFixed(2)}×`);
 
 function linearTable(rows: CpuLinearRow[]): string {
-  const head = '| size | ms | GB/s | samples/s | vs plain loop | plain loop ms (GB/s) | float64 twin ms | jax-js wasm ms | vs jax-js | validation |';
-  const lines = rows.map((r) => `| linear ∇J N=2^${Math.log2(r.n)} d=${r.d} (${r.kernels}) | ${fmt(r.fastMs)} | ${fmt(r.fastGbps)} | ${fmt(r.samplesPerSec)} | ${ratio(r.vsPlain)} | ${fmt(r.plainMs)} (${fmt(r.plainGbps)}) | ${fmt(r.float64Ms)} | ${fmt(r.jaxMs)} | ${ratio(r.vsJax)} | ${r.validation}; jax ${r.jaxValidation} |`);
+  const head = '| size | ms | GB/s | samples/s | vs plain loop | plain loop ms (GB/s) | float64 twin ms | validation |';
+  const lines = rows.map((r) => `| linear ∇J N=2^${Math.log2(r.n)} d=${r.d} (${r.kernels}) | ${fmt(r.fastMs)} | ${fmt(r.fastGbps)} | ${fmt(r.samplesPerSec)} | ${ratio(r.vsPlain)} | ${fmt(r.plainMs)} (${fmt(r.plainGbps)}) | ${fmt(r.float64Ms)} | ${r.validation} |`);
   return [head, head.replace(/[^|]+/g, '---'), ...lines].join('\n');
 }
 
@@ -81,10 +81,6 @@ async function main(): Promise<number> {
   const linear: CpuLinearRow[] = [];
   const mlp: CpuMlpRow[] = [];
   try {
-    if (o.linear) {
-      for (const d of [1, 16]) linear.push(await linearRow(pool, 2 ** 22, d, o.quick ? 5 : 9, o.jax ? jaxLinearPeer('wasm') : null));
-      process.stdout.write(`\n${linearTable(linear)}\n`);
-    }
     if (o.mlp) {
       mlp.push(await mlpRow(pool, {
         job: 'spirals', config: mlpModel(2, [64, 64], 'tanh', 'bce'), data: makeSpiralData(2000), batch: 2000, lr: 0.01, seed: 1,
@@ -95,6 +91,12 @@ async function main(): Promise<number> {
         epochs: o.quick ? 1 : 2, float64Epochs: 0,
       }, o.jax ? jaxMlpPeer('wasm') : null));
       process.stdout.write(`\n${mlpTable(mlp)}\n`);
+    }
+    // After the MLP rows: jax-js is not asked to hold 2^22 x 16 floats first. Its linear peer is left out:
+    // its float32 sums over 2^22 rows miss the 1e-4 check (JAX_REL_TOL) here, so it would not be timed.
+    if (o.linear) {
+      for (const d of [1, 16]) linear.push(await linearRow(pool, 2 ** 22, d, o.quick ? 5 : 9, null));
+      process.stdout.write(`\n${linearTable(linear)}\n`);
     }
   } finally {
     pool.dispose();
