@@ -24,6 +24,7 @@
 const D: u32 = ${D}u;
 const S: u32 = ${S}u; // floats per quad / 4: D for row-major X, the record width for RECORDS
 const BLOCK: u32 = ${BLOCK}u; // tiles (quads per thread) summed plainly before each compensated fold
+const TREE_ROWS: u32 = ${TREE_ROWS}u; // workgroup trees run side by side (quadTreeRows in src/gpu/dispatch.ts)
 
 override WG: u32 = 256u;
 
@@ -39,7 +40,7 @@ override WG: u32 = 256u;
 @group(0) @binding(4) var<storage, read> state: TrainState;
 @group(0) @binding(5) var<storage, read_write> partials: array<f32>;
 
-var<workgroup> scratch: array<f32, WG>;
+var<workgroup> scratch: array<f32, WG * TREE_ROWS>; // row r: tree r of the current round
 var<private> w: array<f32, D>;
 var<private> g: array<f32, D>;          // the current block's gradient sums
 var<private> total: array<f32, D + 2u>; // running totals: D gradient sums, sum r, sum r^2 ...
@@ -58,18 +59,21 @@ ${QUAD_BODY}
   return vec2<f32>(r.x + r.y + r.z + r.w, dot(r, r));
 }
 
-// Deterministic tree of one value per thread; thread 0 writes the total. Every thread calls it.
-fn reduce_to(t: u32, index: u32, value: f32) {
-  scratch[t] = value;
+// Deterministic trees of scratch rows 0 .. rows - 1 (one value per thread each, written by the caller), all
+// at once: one barrier per level for every row. Row r's total goes to partials[index + r]. Every thread
+// calls it. Each row adds in the order of a lone tree, so the totals do not depend on TREE_ROWS.
+fn reduce_rows(t: u32, rows: u32, index: u32) {
   workgroupBarrier();
   for (var stride = WG / 2u; stride > 0u; stride = stride / 2u) {
     if (t < stride) {
-      scratch[t] = scratch[t] + scratch[t + stride];
+      for (var r = 0u; r < rows; r = r + 1u) {
+        scratch[r * WG + t] = scratch[r * WG + t] + scratch[r * WG + t + stride];
+      }
     }
     workgroupBarrier();
   }
-  if (t == 0u) {
-    partials[index] = scratch[0];
+  for (var r = t; r < rows; r = r + WG) {
+    partials[index + r] = scratch[r * WG];
   }
   workgroupBarrier();
 }

@@ -11,6 +11,18 @@ export const TILES_PER_BLOCK = 8;
 export const QUAD_MAX_FEATURES = 16;
 /** Quads (64 samples) a thread of the quad kernel sums plainly per block: BLOCK in linear_partials_quad.wgsl. */
 export const QUADS_PER_BLOCK = 16;
+/**
+ * Most of the quad kernel's d + 2 workgroup trees it runs side by side (one barrier per level for all of
+ * them, where one tree per sum paid log2(WG) + 1 barriers each: barriers dominate a small grid on a software
+ * adapter). Its scratch is WG x this many floats, at most 8 KiB at WG = 256.
+ */
+export const QUAD_TREE_MAX_ROWS = 8;
+
+/** The quad kernel's trees in rounds of equal width: rows side by side per round (TREE_ROWS in the shader). */
+export function quadTreeRows(d: number): number {
+  const rounds = Math.ceil((d + 2) / QUAD_TREE_MAX_ROWS);
+  return Math.ceil((d + 2) / rounds);
+}
 
 /**
  * A pass-1 kernel configuration: the data an autotuner picks per adapter (src/gpu/tuning/linear-tuning.ts).
@@ -99,7 +111,7 @@ export function planLinearGrid(n: number, d: number, shape: DeviceShape, config:
   const numGroups = Math.max(1, Math.min(config.numGroups, numTiles));
   const { x, y } = fold2d(numGroups, shape.maxWorkgroupsPerDimension);
   const laneMode = d <= workgroupSize;
-  const workgroupBytes = quad ? workgroupSize * 4 : rows * d * 4 + rows * 4 + workgroupSize * 4;
+  const workgroupBytes = quad ? quadTreeRows(d) * workgroupSize * 4 : rows * d * 4 + rows * 4 + workgroupSize * 4;
   if (workgroupBytes > shape.maxWorkgroupStorageSize) {
     throw new RangeError(
       `d = ${d} features need ${workgroupBytes} bytes of workgroup memory; this adapter allows ${shape.maxWorkgroupStorageSize}`,

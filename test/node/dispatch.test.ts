@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   checkLinearConfig, chooseWorkgroupSize, defaultLinearConfig, fold2d, linearTileRows, paddedFeatureBytes, planLinearGrid,
-  QUAD_MAX_FEATURES, QUADS_PER_BLOCK, rowsPerTile, TILE_FLOATS, TILES_PER_BLOCK, type DeviceShape,
+  QUAD_MAX_FEATURES, QUAD_TREE_MAX_ROWS, QUADS_PER_BLOCK, quadTreeRows, rowsPerTile, TILE_FLOATS, TILES_PER_BLOCK, type DeviceShape,
 } from '../../src/gpu/dispatch.ts';
 
 /** WebGPU's default limits (what a core-profile device guarantees). */
@@ -14,10 +14,10 @@ const isPowerOfTwo = (v: number) => Number.isInteger(v) && v >= 1 && (v & (v - 1
 
 /**
  * Workgroup memory the partials shaders declare. linear_partials.wgsl (tiled): tile_x (ROWS * D / 4 vec4s),
- * tile_r (ROWS f32), scratch (WG f32). linear_partials_quad.wgsl: scratch (WG f32) only.
+ * tile_r (ROWS f32), scratch (WG f32). linear_partials_quad.wgsl: scratch (WG x TREE_ROWS f32) only.
  */
 function shaderWorkgroupBytes(variant: 'quad' | 'tiled', rows: number, d: number, wg: number): number {
-  return variant === 'quad' ? wg * 4 : (rows * d / 4) * 16 + rows * 4 + wg * 4;
+  return variant === 'quad' ? wg * quadTreeRows(d) * 4 : (rows * d / 4) * 16 + rows * 4 + wg * 4;
 }
 
 describe('chooseWorkgroupSize', () => {
@@ -224,9 +224,20 @@ describe('planLinearGrid', () => {
   it('the quad kernel serves d <= 16 on every workgroup size, with only the reduction scratch', () => {
     for (const wg of [32, 64, 128, 256]) {
       const p = planLinearGrid(100, 16, { ...CORE, maxWorkgroupSize: wg });
-      expect([p.variant, p.rowsPerTile, p.workgroupBytes]).toEqual(['quad', 4 * wg, 4 * wg]);
+      expect([p.variant, p.rowsPerTile, p.workgroupBytes]).toEqual(['quad', 4 * wg, 4 * wg * quadTreeRows(16)]);
       expect(planLinearGrid(100, 17, { ...CORE, maxWorkgroupSize: wg }).variant).toBe('tiled');
     }
+  });
+
+  it('the quad kernel runs its d + 2 trees in the fewest rounds of equal width within QUAD_TREE_MAX_ROWS', () => {
+    for (let d = 1; d <= QUAD_MAX_FEATURES; d++) {
+      const width = quadTreeRows(d);
+      const rounds = Math.ceil((d + 2) / width);
+      expect(width, `d = ${d}`).toBeLessThanOrEqual(QUAD_TREE_MAX_ROWS);
+      expect(rounds, `d = ${d}`).toBe(Math.ceil((d + 2) / QUAD_TREE_MAX_ROWS));
+      expect((rounds - 1) * width, `d = ${d}: no empty round`).toBeLessThan(d + 2);
+    }
+    expect([quadTreeRows(1), quadTreeRows(6), quadTreeRows(7), quadTreeRows(16)]).toEqual([3, 8, 5, 6]);
   });
 
   it('a d whose tile exceeds the workgroup memory limit throws a RangeError naming d and the limit', () => {

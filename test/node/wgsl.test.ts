@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { assembleWgsl, specializeWgsl } from '../../src/gpu/wgsl.ts';
 import { planLinearGrid } from '../../src/gpu/dispatch.ts';
 import { foldBlock, loadWeights, quadBody, recordsQuadBody, reduceGradient } from '../../src/gpu/passes/linear-quad-codegen.ts';
+import { quadTreeRows } from '../../src/gpu/dispatch.ts';
 
 const shader = (path: string) => readFileSync(fileURLToPath(new URL(`../../shaders/${path}`, import.meta.url)), 'utf8');
 
@@ -100,7 +101,7 @@ describe('specializeWgsl on shaders/linear_partials_quad.wgsl with the emitted q
   for (const d of [1, 3, 16]) {
     it(`D = ${d}: no placeholder left, and every fma reads the row-major element it claims`, () => {
       const out = specializeWgsl(source, {
-        D: d, S: d, BLOCK: 16, RECORDS: false, QUAD_BODY: quadBody(d), LOAD_WEIGHTS: loadWeights(d),
+        D: d, S: d, BLOCK: 16, TREE_ROWS: quadTreeRows(d), RECORDS: false, QUAD_BODY: quadBody(d), LOAD_WEIGHTS: loadWeights(d),
         FOLD_BLOCK: foldBlock(d), REDUCE_GRADIENT: reduceGradient(d),
       });
       expect(code(out)).not.toContain('${');
@@ -130,8 +131,19 @@ describe('specializeWgsl on shaders/linear_partials_quad.wgsl with the emitted q
       const folds = [...out.matchAll(/neumaier_add\(total\[(\d+)\], comp\[(\d+)\], (g\[(\d+)\]|sum_r|sum_rr)\)/g)];
       expect(folds.map((m) => [m[1], m[2], m[3]])).toEqual([...Array.from({ length: d }, (_, j) => [`${j}`, `${j}`, `g[${j}]`]), [`${d}`, `${d}`, 'sum_r'], [`${d + 1}`, `${d + 1}`, 'sum_rr']]);
       expect(out.match(/g\[\d+\] = 0\.0;/g)).toHaveLength(d);
-      const reduced = [...out.matchAll(/reduce_to\(t, out \+ (\d+)u, total\[(\d+)\] \+ comp\[(\d+)\]\);/g)];
-      expect(reduced.map((m) => [m[1], m[2], m[3]])).toEqual(Array.from({ length: d + 2 }, (_, k) => [`${k}`, `${k}`, `${k}`]));
+      // Rounds of trees side by side: scratch row r of a round starting at k0 holds total[k0 + r] + comp[k0 + r],
+      // and reduce_rows writes its rows to out + k0 ...: every component exactly once, in order.
+      const rounds = [...out.matchAll(/((?:  scratch\[\d+u \* WG \+ t\] = total\[\d+\] \+ comp\[\d+\];\n)+)  reduce_rows\(t, (\d+)u, out \+ (\d+)u\);/g)];
+      const written: number[] = [];
+      for (const round of rounds) {
+        const k0 = Number(round[3]);
+        const rows = [...round[1].matchAll(/scratch\[(\d+)u \* WG \+ t\] = total\[(\d+)\] \+ comp\[(\d+)\]/g)];
+        expect(rows).toHaveLength(Number(round[2]));
+        expect(rows.length).toBeLessThanOrEqual(quadTreeRows(d));
+        rows.forEach((m, r) => expect([Number(m[1]), Number(m[2]), Number(m[3])]).toEqual([r, k0 + r, k0 + r]));
+        written.push(...rows.map((m) => Number(m[2])));
+      }
+      expect(written).toEqual(Array.from({ length: d + 2 }, (_, k) => k));
       expect(out.match(/w\[\d+\] = theta\[\d+\];/g)).toHaveLength(d);
     });
   }
@@ -147,7 +159,7 @@ describe('specializeWgsl on the RECORDS variant of shaders/linear_partials_quad.
     const stride = 5;
     const columns = [4, 0, 2, 3];
     const out = specializeWgsl(source, {
-      D: d, S: stride, BLOCK: 16, RECORDS: true, QUAD_BODY: recordsQuadBody(d, stride, columns), LOAD_WEIGHTS: loadWeights(d),
+      D: d, S: stride, BLOCK: 16, TREE_ROWS: quadTreeRows(d), RECORDS: true, QUAD_BODY: recordsQuadBody(d, stride, columns), LOAD_WEIGHTS: loadWeights(d),
       FOLD_BLOCK: foldBlock(d), REDUCE_GRADIENT: reduceGradient(d),
     });
     expect(code(out)).not.toContain('${');

@@ -1,6 +1,6 @@
 // Pass 1: one read of X and y into per-workgroup partial sums: shaders/linear_partials_quad.wgsl for
 // few features, shaders/linear_partials.wgsl (tiles staged in workgroup memory) for more.
-import { QUADS_PER_BLOCK, TILES_PER_BLOCK, type LinearGridPlan } from '../dispatch.ts';
+import { QUADS_PER_BLOCK, quadTreeRows, TILES_PER_BLOCK, type LinearGridPlan } from '../dispatch.ts';
 import { shaderSources } from '../shaders.ts';
 import { assembleWgsl, specializeWgsl } from '../wgsl.ts';
 import { createComputePipeline } from '../resources.ts';
@@ -25,7 +25,7 @@ const SHARED = [shaderSources.linearLayout, shaderSources.compensatedSum];
 /** The quad variant's placeholders for d features in quads of `stride`-float rows. */
 function quadDefines(d: number, stride: number, records: boolean, body: string) {
   return {
-    D: d, S: stride, BLOCK: QUADS_PER_BLOCK, RECORDS: records, QUAD_BODY: body, LOAD_WEIGHTS: loadWeights(d),
+    D: d, S: stride, BLOCK: QUADS_PER_BLOCK, TREE_ROWS: quadTreeRows(d), RECORDS: records, QUAD_BODY: body, LOAD_WEIGHTS: loadWeights(d),
     FOLD_BLOCK: foldBlock(d), REDUCE_GRADIENT: reduceGradient(d),
   };
 }

@@ -1,5 +1,6 @@
 // Emits the D-dependent parts of shaders/linear_partials_quad.wgsl as straight-line WGSL: every index into
 // the private arrays w and g is a constant, so compilers keep them in registers.
+import { quadTreeRows } from '../dispatch.ts';
 
 const LANE = ['x', 'y', 'z', 'w'] as const;
 
@@ -68,7 +69,17 @@ export function foldBlock(d: number): string {
   }).join('\n');
 }
 
-/** The workgroup trees of the d + 2 compensated totals (total + comp) into the group's partials row. */
+/**
+ * The workgroup trees of the d + 2 compensated totals (total + comp) into the group's partials row, in
+ * rounds of quadTreeRows(d) trees side by side (scratch row r holds sum k0 + r of the round).
+ */
 export function reduceGradient(d: number): string {
-  return Array.from({ length: d + 2 }, (_, k) => `  reduce_to(t, out + ${k}u, total[${k}] + comp[${k}]);`).join('\n');
+  const width = quadTreeRows(d);
+  const lines: string[] = [];
+  for (let k0 = 0; k0 < d + 2; k0 += width) {
+    const count = Math.min(width, d + 2 - k0);
+    for (let r = 0; r < count; r++) lines.push(`  scratch[${r}u * WG + t] = total[${k0 + r}] + comp[${k0 + r}];`);
+    lines.push(`  reduce_rows(t, ${count}u, out + ${k0}u);`);
+  }
+  return lines.join('\n');
 }
