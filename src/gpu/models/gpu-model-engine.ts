@@ -176,7 +176,8 @@ export class GpuModelEngine implements ModelEngine {
     const moments = stateSlots(o.optimizer.kind);
     const historyBytes = slots * 8;
     const stateBytes = (1 + moments) * P * 4; // theta, then the moments
-    const readback = await this.readbackBuffer(historyBytes + 16);
+    const stateAt = historyBytes + 16; // the control words, then (when a snapshot follows) theta and the moments
+    const readback = await this.readbackBuffer(stateAt + stateBytes);
     const stateReadback = await this.readbackBuffer(stateBytes);
     // theta and the moments as each submit found them: the last good state if that submit diverges, so
     // that no submit has to read the state back unless a snapshot or the end of training needs it.
@@ -195,6 +196,16 @@ export class GpuModelEngine implements ModelEngine {
       let bestLoss = resume?.bestLoss ?? Infinity;
       let state = resume ? { m: Float64Array.from(resume.optim.m), v: Float64Array.from(resume.optim.v), t } : createOptimState(o.optimizer.kind, P);
       let stateIsCurrent = true; // theta and state hold what the GPU holds
+      const takeState = (raw: ArrayBuffer, offset: number, at: number) => {
+        const after = new Float32Array(raw, offset, (1 + moments) * P);
+        theta = Float64Array.from(after.subarray(0, P));
+        state = {
+          m: Float64Array.from(moments >= 1 ? after.subarray(P, 2 * P) : []),
+          v: Float64Array.from(moments === 2 ? after.subarray(2 * P, 3 * P) : []),
+          t: at,
+        };
+        stateIsCurrent = true;
+      };
       const readState = async (from: 'live' | 'previous', at: number) => {
         const encoder = device.createCommandEncoder({ label: `${kLabel}.state.encoder` });
         if (from === 'live') {
@@ -203,14 +214,7 @@ export class GpuModelEngine implements ModelEngine {
         } else {
           encoder.copyBufferToBuffer(prevState, 0, stateReadback, 0, stateBytes);
         }
-        const after = new Float32Array(await this.submitAndRead(encoder, stateReadback, stateBytes, 'state'));
-        theta = Float64Array.from(after.subarray(0, P));
-        state = {
-          m: Float64Array.from(moments >= 1 ? after.subarray(P, 2 * P) : []),
-          v: Float64Array.from(moments === 2 ? after.subarray(2 * P, 3 * P) : []),
-          t: at,
-        };
-        stateIsCurrent = true;
+        takeState(await this.submitAndRead(encoder, stateReadback, stateBytes, 'state'), 0, at);
       };
       let stopReason: ModelTrainResult['stopReason'] = 'max-epochs';
       let divergedAtEpoch: number | undefined;
@@ -235,7 +239,14 @@ export class GpuModelEngine implements ModelEngine {
         pass.end();
         encoder.copyBufferToBuffer(historyBuffer, 0, readback, 0, historyBytes);
         encoder.copyBufferToBuffer(optim.control, 0, readback, historyBytes, CONTROL_BYTES);
-        const raw = await this.submitAndRead(encoder, readback, historyBytes + CONTROL_BYTES, 'train');
+        // A submit that ends an epoch whose snapshot is wanted brings the state back with the history, so
+        // that the snapshot needs no device after the callbacks (which may lose it).
+        const withState = o.onSnapshot !== undefined && (t + k) % perEpoch === 0;
+        if (withState) {
+          encoder.copyBufferToBuffer(this.buffers.theta, 0, readback, stateAt, P * 4);
+          optim.copyState(encoder, readback, stateAt + P * 4);
+        }
+        const raw = await this.submitAndRead(encoder, readback, withState ? stateAt + stateBytes : historyBytes + CONTROL_BYTES, 'train');
         stateIsCurrent = false;
         const [status, stoppedAt] = new Uint32Array(raw, historyBytes, 2);
         const converged = status === CONTROL_CONVERGED;
@@ -261,14 +272,13 @@ export class GpuModelEngine implements ModelEngine {
           break;
         }
         t = converged ? stoppedAt : t + k;
+        // Converged: no update ran after the stop, so the state copied at the submit's end is the stop's.
+        if (withState) takeState(raw, stateAt, t);
         if (converged) {
           stopReason = 'tolerance';
           break;
         }
-        if (t % perEpoch === 0 && o.onSnapshot) {
-          await readState('live', t);
-          o.onSnapshot(snapshotOf(theta, state, bestLoss));
-        }
+        if (withState) o.onSnapshot!(snapshotOf(theta, state, bestLoss));
       }
       if (!stateIsCurrent) await readState('live', t);
       const final = await this.lossAndGradient(theta);
