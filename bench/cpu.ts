@@ -2,7 +2,8 @@
 // over the same work, jax-js on its WebAssembly (CPU) backend, and the float64 twin. Rows: the linear
 // gradient at N = 2^22, d = 1 and 16; the spirals MLP (2000 points, 64-64 tanh, Adam lr 0.01, full
 // batch); the bench MLP (64-256-256-10 ReLU, Adam lr 1e-3, batches of 4096). jax-js runs in this Node
-// process on one thread (its worker pool needs a global Worker, which Node 20 lacks). Writes
+// process on one thread (its worker pool needs a global Worker, which Node 20 lacks), through
+// suite/cpu-jax-mlp.ts for both MLP rows (it waits for each epoch; see there). Writes
 // bench/results/<date>-cpu.json with the commit, the machine and the command.
 //
 //   npm run bench:cpu [-- --quick] [--threads N] [--no-jax] [--no-linear] [--no-mlp] [--out FILE]
@@ -12,7 +13,6 @@ import { availableParallelism, cpus, totalmem } from 'node:os';
 import { NodeWorkerPool } from '../src/cpu-fast/node-pool.ts';
 import { mlpModel } from '../src/models/mlp.ts';
 import { benchMlpModel, makeMlpData, MLP_LR, MLP_SEED } from './suite/mlp-data.ts';
-import { jaxMlpPeer } from './suite/jax-mlp.ts';
 import { jaxCpuMlp } from './suite/cpu-jax-mlp.ts';
 import { linearRow, makeSpiralData, mlpRow, type CpuLinearRow, type CpuMlpRow } from './suite/cpu-suite.ts';
 
@@ -89,7 +89,7 @@ async function main(): Promise<number> {
       mlp.push(await mlpRow(pool, {
         job: 'mlp-256', config: benchMlpModel(), data: makeMlpData(8192), batch: 4096, lr: MLP_LR, seed: MLP_SEED,
         epochs: o.quick ? 1 : 2, float64Epochs: 0,
-      }, o.jax ? jaxMlpPeer('wasm') : null));
+      }, o.jax ? jaxCpuMlp : null));
       process.stdout.write(`\n${mlpTable(mlp)}\n`);
     }
     // After the MLP rows: jax-js is not asked to hold 2^22 x 16 floats first. Its linear peer is left out:

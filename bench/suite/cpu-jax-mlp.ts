@@ -1,6 +1,5 @@
-// jax-js on its CPU (WebAssembly) backend for the CPU bench's MLP rows whose network jax-mlp.ts does not
-// cover (it is written for ReLU and softmax cross-entropy): any activation, the bce or ce head. Same
-// idiom as jax-mlp.ts: each batch's rows and labels captured in one jitted Adam update, parameters and
+// jax-js on its CPU (WebAssembly) backend for the CPU bench's MLP rows: any activation, the bce or ce
+// head (jax-mlp.ts covers ReLU and softmax cross-entropy only, and does not wait per epoch). Same idiom: each batch's rows and labels captured in one jitted Adam update, parameters and
 // moments kept between updates, bias corrections from the host in float64. Validated against float64
 // (loss and gradient at the start on the first batch) before it is timed.
 import { blockUntilReady, jit, nn, numpy as np, tree, valueAndGrad } from '@jax-js/jax';
@@ -100,6 +99,9 @@ async function measure(task: MlpTask): Promise<PeerMlpOutcome> {
     for (let e = 1; e <= task.epochs; e++) {
       last?.dispose();
       last = epoch(e);
+      // One epoch at a time, as nabla's engines run: left unsynchronised for hundreds of epochs, jax-js's
+      // per-epoch time grew with the epoch count here (50 epochs: 63 ms each; 300: 219 ms each).
+      await blockUntilReady(p);
     }
     const lastLoss = (await last!.data())[0];
     await blockUntilReady(p);

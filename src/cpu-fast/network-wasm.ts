@@ -4,10 +4,10 @@
 // brings new ones), a tile's activations and deltas, D^T and a weight-gradient block per layer. Products
 // are float32 SIMD sums over one layer's width; each layer's weight-gradient block sums FLUSH_ROWS rows in
 // float32 before it is added into float64 (the shards in order by the caller), so long sums stay float64.
-// Bias + ReLU (or identity) and every activation slope run on 4 lanes too; tanh and sigmoid (exp) and
-// the loss head run in JS on the tile, as in the JS kernels.
+// Bias + ReLU, tanh (a float32 rational approximation, wasm-gemm.ts) or identity and every activation
+// slope run on 4 lanes too; sigmoid (exp) and the loss head run in JS on the tile, as in the JS kernels.
 import type { NetworkConfig } from '../models/network.ts';
-import { ACT_IDENTITY, ACT_RELU, activate, activationCode, headRow, TILE_ROWS, up4, type PaddedNetwork } from './network-kernels.ts';
+import { ACT_IDENTITY, ACT_RELU, ACT_TANH, activate, activationCode, headRow, TILE_ROWS, up4, type PaddedNetwork } from './network-kernels.ts';
 import { instantiateGemms, WASM_PAGE, type ElementKernels, type Gemm, type GemmShape } from './wasm-gemm.ts';
 
 /** Rows a weight-gradient block sums in float32 before it is added into float64: a multiple of TILE_ROWS, as long as the widest layer sum. */
@@ -115,6 +115,7 @@ export function wasmShardSums(
       const code = l === L - 1 ? ACT_IDENTITY : actCode;
       if (code === ACT_IDENTITY) ws.elements.bias('identity')(ws.act[l + 1], k.bias, rowsP, s.fanOutP);
       else if (code === ACT_RELU) ws.elements.bias('relu')(ws.act[l + 1], k.bias, rowsP, s.fanOutP);
+      else if (code === ACT_TANH) ws.elements.bias('tanh')(ws.act[l + 1], k.bias, rowsP, s.fanOutP);
       else biasActivate(f32, ws.act[l + 1] / 4, weights, s.packedOffset + s.fanOutP * s.fanInP, rowsP, s.fanOutP, code);
     }
     const KP = net.layers[L - 1].fanOutP;
@@ -155,7 +156,7 @@ function copyInput(f32: Float32Array, a0: number, x: Float32Array, tile: number,
   f32.fill(0, a0 + rows * dP, a0 + rowsP * dP);
 }
 
-/** Z = act(Z + b) over rows x width, for tanh and sigmoid (their exp stays in JS; relu and identity run in wasm). */
+/** Z = act(Z + b) over rows x width, for sigmoid (exp in JS; relu, identity and tanh run in wasm). */
 function biasActivate(f32: Float32Array, z: number, weights: Float32Array, bias: number, rows: number, width: number, code: number): void {
   for (let i = 0, row = z; i < rows; i++, row += width) for (let o = 0; o < width; o++) f32[row + o] = activate(code, f32[row + o] + weights[bias + o]);
 }

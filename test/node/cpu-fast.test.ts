@@ -3,6 +3,7 @@
 // and the shared training rules (tolerance, divergence, resume, abort, mini-batches).
 import { describe, expect, it } from 'vitest';
 import { FastCpuLinearEngine, FastCpuModelEngine } from '../../src/cpu-fast/fast-engines.ts';
+import { instantiateGemms } from '../../src/cpu-fast/wasm-gemm.ts';
 import { CpuModelEngine } from '../../src/cpu/cpu-model-engine.ts';
 import { CpuLinearEngine } from '../../src/cpu/cpu-linear-engine.ts';
 import { modelLossAndGradient } from '../../src/cpu/mlp_gradient.ts';
@@ -73,6 +74,19 @@ describe('fast CPU gradient = float64 twin', () => {
       });
     }
   }
+
+  it('wasm tanh (bias + tanh on 4 lanes): within 3e-7 of Math.tanh, relative and absolute', () => {
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const f32 = new Float32Array(memory.buffer);
+    const width = 4096;
+    for (let k = 0; k < width; k++) f32[k] = Math.sign(k - width / 2) * 10 ** (-4 + (6 * (k % 997)) / 997); // |x| from 1e-4 to 1e2
+    const x = f32.slice(0, width);
+    instantiateGemms([], memory).bias('tanh')(0, width * 4, 1, width); // biases: zeros after the row
+    for (let k = 0; k < width; k++) {
+      const want = Math.tanh(x[k]);
+      expect(Math.abs(f32[k] - want), `x = ${x[k]}`).toBeLessThanOrEqual(3e-7 * Math.max(Math.abs(want), 1e-30) + 1e-12);
+    }
+  });
 
   it('catches a wrong label (the check can fail)', async () => {
     const [, c, data] = cases[4];
