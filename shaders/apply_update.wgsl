@@ -1,11 +1,21 @@
 // Pass 3 of a training step, one workgroup: the gradient norm, the stopping rules and the update
 // theta <- theta - lr * grad, all on the GPU so that steps chain without a read-back.
 // Its CPU twin is src/cpu/apply_update.ts; keep the two decision orders identical.
+// FUSED_REDUCE: the step's reduce too, when one workgroup does it (reduce_partials.wgsl's SINGLE variant):
+// thread t sums the partials' columns t, t + WG, ... (shared/partials_column.wgsl) and writes them to
+// grad_loss as that pass would, then goes on with exactly the columns it owns below; one dispatch fewer
+// per step, and the same gradient, norm and update bit for bit.
 
 override WG: u32 = 256u;
 
 @group(0) @binding(0) var<uniform> uu: UpdateUniforms;
+#if ${FUSED_REDUCE}
+@group(0) @binding(1) var<storage, read_write> grad_loss: array<f32>; // written here from the partials
+@group(0) @binding(6) var<uniform> ru: ReduceUniforms;
+@group(0) @binding(7) var<storage, read> partials: array<f32>;
+#else
 @group(0) @binding(1) var<storage, read> grad_loss: array<f32>;   // params gradient values, then loss
+#endif
 @group(0) @binding(2) var<storage, read_write> theta: array<f32>;
 @group(0) @binding(3) var<storage, read_write> theta_prev: array<f32>; // last parameters with a good loss
 @group(0) @binding(4) var<storage, read_write> state: TrainState;
@@ -18,6 +28,15 @@ fn main(@builtin(local_invocation_index) t: u32) {
   let status = state.status;
   let step = state.step;
   let best = state.best_loss;
+#if ${FUSED_REDUCE}
+  if (status == STATUS_RUNNING) {
+    for (var c = t; c < ru.components; c = c + WG) {
+      grad_loss[c] = reduced_column(c);
+    }
+  }
+  // The loss (column params) is read by every thread below: make this workgroup's writes visible.
+  storageBarrier();
+#endif
   var sq = 0.0;
   for (var k = t; k < uu.params; k = k + WG) {
     let g = grad_loss[k];

@@ -25,6 +25,19 @@ export function quadTreeRows(d: number): number {
 }
 
 /**
+ * Most partial rows (pass-1 workgroups of a batch) the single-workgroup reduce takes: one thread per column
+ * adds the rows in order (no barrier, and a training step folds it into the update's dispatch). Above it,
+ * a workgroup per column with a strided loop and a tree: a hardware GPU's thousand-group grids would make
+ * one thread's serial chain of loads the step's longest path.
+ */
+export const REDUCE_SINGLE_MAX_ROWS = 64;
+
+/** Whether the reduce of `groups` partial rows runs as one workgroup (reduce_partials.wgsl SINGLE). */
+export function reduceSingle(groups: number): boolean {
+  return groups <= REDUCE_SINGLE_MAX_ROWS;
+}
+
+/**
  * A pass-1 kernel configuration: the data an autotuner picks per adapter (src/gpu/tuning/linear-tuning.ts).
  * numGroups is per dispatch (one slice of a chunk), capped by the slice's tiles.
  */

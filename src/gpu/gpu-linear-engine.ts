@@ -167,7 +167,7 @@ export class GpuLinearEngine implements LinearEngine {
       });
       const updatePass = await ApplyUpdatePass.create(device, plan.workgroupSize, {
         uniforms: buffers.updateUniforms, gradLoss: buffers.gradLoss, theta: buffers.theta, thetaPrev: buffers.thetaPrev,
-        state: buffers.state, history: buffers.history,
+        state: buffers.state, history: buffers.history, partials: buffers.partials,
       });
       let standardizer = null;
       if (options.standardize) {
@@ -207,7 +207,7 @@ export class GpuLinearEngine implements LinearEngine {
       let start = 0;
       const specs = this.chunkRows.map((rows) => ({ startRow: (start += rows) - rows, rows }));
       const batches = batchSpecs(this.gpu, specs, size, this.d, this.kernel.config);
-      set = buildBatchSet(this.live(), batches, this.chunkBuffers(), this.d, this.partialsPass, this.reducePass, `${kLabel}.b${size}`);
+      set = buildBatchSet(this.live(), batches, this.chunkBuffers(), this.d, this.partialsPass, this.reducePass, this.updatePass, `${kLabel}.b${size}`);
       this.batchSets.set(size, set);
     }
     return set;
@@ -229,16 +229,24 @@ export class GpuLinearEngine implements LinearEngine {
   }
 
   /** Records one batch's gradient evaluation (and, with update, the training step) into a compute pass. */
-  private recordBatch(pass: GPUComputePassEncoder, batch: { slices: GpuBatchSet['batches'][number]['slices']; reduce: GPUBindGroup }, update: boolean): void {
+  private recordBatch(pass: GPUComputePassEncoder, batch: GpuBatch, update: boolean, fuse = true): void {
     for (const slice of batch.slices) this.partialsPass.run(pass, slice.bindGroup, slice.plan);
+    if (update && fuse && batch.fusedUpdate) {
+      // One workgroup reduces: the update's dispatch does it (same gradient bit for bit, one dispatch fewer).
+      this.updatePass.runFused(pass, batch.fusedUpdate);
+      return;
+    }
     this.reducePass.run(pass, batch.reduce);
     if (update) this.updatePass.run(pass);
   }
 
-  /** Records a full-batch gradient evaluation (and, with update, the training step) into a compute pass. */
-  recordStep(pass: GPUComputePassEncoder, update: boolean): void {
+  /**
+   * Records a full-batch gradient evaluation (and, with update, the training step) into a compute pass.
+   * fuse = false keeps the reduce and the update in separate dispatches (tests compare the two).
+   */
+  recordStep(pass: GPUComputePassEncoder, update: boolean, fuse = true): void {
     if (this.stream) throw new Error('recordStep: streamed data is uploaded chunk by chunk; use gradient() or train()');
-    this.recordBatch(pass, this.batchSet(this.n).batches[0], update);
+    this.recordBatch(pass, this.batchSet(this.n).batches[0], update, fuse);
   }
 
   /** Fills the partials and output buffers with a value (tests poison them with NaN). */
@@ -253,17 +261,43 @@ export class GpuLinearEngine implements LinearEngine {
     this.writeTheta(at, false);
   }
 
-  /** Submits `count` evaluations (and updates) from step `from`: one encoder, or chunk by chunk when streamed. */
-  private async runSteps(from: number, count: number, batchAt: (step: number) => GpuBatch, update: boolean): Promise<void> {
+  /**
+   * An encoder holding `count` evaluations (and updates) from step `from` (resident data), or, streamed, an
+   * empty one after running them chunk by chunk: the caller appends its copies and submits it.
+   */
+  private async encodeSteps(from: number, count: number, batchAt: (step: number) => GpuBatch, update: boolean): Promise<GPUCommandEncoder> {
+    if (this.stream) {
+      for (let s = from; s < from + count; s++) await this.streamStep(batchAt(s), update);
+    }
+    const encoder = this.live().createCommandEncoder({ label: `${kLabel}.steps.encoder` });
     if (!this.stream) {
-      const encoder = this.live().createCommandEncoder({ label: `${kLabel}.steps.encoder` });
       const pass = encoder.beginComputePass({ label: `${kLabel}.steps.pass` });
       for (let s = from; s < from + count; s++) this.recordBatch(pass, batchAt(s), update);
       pass.end();
-      await this.io.submitChecked(encoder, 'steps');
-      return;
     }
-    for (let s = from; s < from + count; s++) await this.streamStep(batchAt(s), update);
+    return encoder;
+  }
+
+  /**
+   * Submits the encoder (which ends with copies into the read-back buffer) and maps `bytes` of it: the
+   * validation scope and the mapping awaited together, one round trip to the GPU process rather than two.
+   */
+  private async submitAndRead(encoder: GPUCommandEncoder, bytes: number, what: string): Promise<ArrayBuffer> {
+    const device = this.live();
+    const readback = this.buffers.readback;
+    device.pushErrorScope('validation');
+    device.queue.submit([encoder.finish()]);
+    const scope = device.popErrorScope();
+    const mapped = readback.mapAsync(GPUMapMode.READ, 0, bytes).then(() => null, (e: Error) => e);
+    const [error, mapError] = await this.io.guard(Promise.all([scope, mapped]));
+    if (error) {
+      if (!mapError) readback.unmap();
+      throw new Error(`${kLabel}.${what}: ${error.message}`);
+    }
+    if (mapError) throw mapError;
+    const copy = readback.getMappedRange(0, bytes).slice(0);
+    readback.unmap();
+    return copy;
   }
 
   /** One evaluation over streamed data (linear-stream.ts, streamEvaluation). */
@@ -276,21 +310,13 @@ export class GpuLinearEngine implements LinearEngine {
   }
 
   async gradient(at: LinearParams): Promise<GradientResult> {
-    const device = this.live();
     this.prepareGradient(at);
     const full = this.batchSet(this.n).batches[0];
-    if (this.stream) await this.runSteps(0, 1, () => full, false);
-    const encoder = device.createCommandEncoder({ label: `${kLabel}.gradient.encoder` });
-    if (!this.stream) {
-      // Resident data: the evaluation and the copy out in one submit (one round trip fewer).
-      const pass = encoder.beginComputePass({ label: `${kLabel}.gradient.pass` });
-      this.recordBatch(pass, full, false);
-      pass.end();
-    }
+    // Resident data: the evaluation and the copy out in one submit (one round trip fewer).
+    const encoder = await this.encodeSteps(0, 1, () => full, false);
     const bytes = (this.d + 2) * 4;
     encoder.copyBufferToBuffer(this.buffers.gradLoss, 0, this.buffers.readback, 0, bytes);
-    await this.io.submitChecked(encoder, 'gradient');
-    const out = new Float32Array(await this.io.readBack(this.buffers.readback, bytes));
+    const out = new Float32Array(await this.submitAndRead(encoder, bytes, 'gradient'));
     return { loss: out[this.d + 1], gradW: Float64Array.from(out.subarray(0, this.d)), gradB: out[this.d] };
   }
 
@@ -342,7 +368,9 @@ export class GpuLinearEngine implements LinearEngine {
       : numBatches <= this.historyCap ? numBatches * Math.max(1, Math.min(reportEvery, Math.floor(this.historyCap / numBatches))) : this.historyCap;
     const historyBytes = this.historyCap * 8;
     const thetaBytes = (d + 1) * 4;
-    const snapshotBytes = options.onSnapshot ? 2 * thetaBytes : 0;
+    // Every read-back carries theta and thetaPrev (a snapshot's, and the result's once the run stops).
+    const readBytes = STATE_BYTES + historyBytes + 2 * thetaBytes;
+    let finalTheta: Float32Array | null = null;
 
     let status = STATUS_RUNNING;
     let steps = options.resumeFrom?.step ?? 0; // good evaluations so far
@@ -352,19 +380,19 @@ export class GpuLinearEngine implements LinearEngine {
     const totalEvaluations = options.maxEpochs * numBatches + 1;
     while (status === STATUS_RUNNING && !options.signal?.aborted) {
       // Streamed: a step costs a pass over the file, so the state is read after every one.
-      const count = Math.min(this.stream ? 1 : perRead, totalEvaluations - steps);
-      await this.runSteps(steps, count, batchAt, true);
+      let count = Math.min(this.stream ? 1 : perRead, totalEvaluations - steps);
+      // Full batch: the last evaluation (it only decides max-epochs) rides with the steps before it rather
+      // than costing a read-back of its own, when the history holds both.
+      if (!this.stream && numBatches === 1 && totalEvaluations - steps - count === 1 && count < this.historyCap) count++;
+      const encoder = await this.encodeSteps(steps, count, batchAt, true);
       // Streamed: the next pass's first chunk is read while the GPU finishes this one and the state is read.
       if (this.reader && steps + count < totalEvaluations && !options.signal?.aborted) this.reader.prime();
-      const encoder = this.live().createCommandEncoder({ label: `${kLabel}.train.readback` });
       encoder.copyBufferToBuffer(this.buffers.state, 0, this.buffers.readback, 0, STATE_BYTES);
       encoder.copyBufferToBuffer(this.buffers.history, 0, this.buffers.readback, STATE_BYTES, historyBytes);
-      if (snapshotBytes) {
-        encoder.copyBufferToBuffer(this.buffers.theta, 0, this.buffers.readback, STATE_BYTES + historyBytes, thetaBytes);
-        encoder.copyBufferToBuffer(this.buffers.thetaPrev, 0, this.buffers.readback, STATE_BYTES + historyBytes + thetaBytes, thetaBytes);
-      }
-      await this.io.submitChecked(encoder, 'train');
-      const raw = await this.io.readBack(this.buffers.readback, STATE_BYTES + historyBytes + snapshotBytes);
+      encoder.copyBufferToBuffer(this.buffers.theta, 0, this.buffers.readback, STATE_BYTES + historyBytes, thetaBytes);
+      encoder.copyBufferToBuffer(this.buffers.thetaPrev, 0, this.buffers.readback, STATE_BYTES + historyBytes + thetaBytes, thetaBytes);
+      const raw = await this.submitAndRead(encoder, readBytes, 'train');
+      finalTheta = new Float32Array(raw, STATE_BYTES + historyBytes, d + 1);
       const state = new Uint32Array(raw, 0, 4);
       const history = new Float32Array(raw, STATE_BYTES, this.historyCap * 2);
       status = state[0];
@@ -394,7 +422,7 @@ export class GpuLinearEngine implements LinearEngine {
         failed = { loss: history[k], gradNorm: history[k + 1] };
       }
       steps = done;
-      if (snapshotBytes && status === STATUS_RUNNING && done % numBatches === 0) {
+      if (options.onSnapshot && status === STATUS_RUNNING && done % numBatches === 0) {
         const thetas = new Float32Array(raw, STATE_BYTES + historyBytes, 2 * (d + 1));
         options.onSnapshot!({
           theta: Float64Array.from(thetas.subarray(0, d + 1)),
@@ -406,10 +434,13 @@ export class GpuLinearEngine implements LinearEngine {
       }
     }
 
-    const encoder = this.live().createCommandEncoder({ label: `${kLabel}.theta.encoder` });
-    encoder.copyBufferToBuffer(this.buffers.theta, 0, this.buffers.readback, 0, thetaBytes);
-    await this.io.submitChecked(encoder, 'theta');
-    const theta = new Float32Array(await this.io.readBack(this.buffers.readback, thetaBytes));
+    // theta as of the last read-back: nothing ran after it. Aborted before any step: read it now.
+    let theta = finalTheta;
+    if (!theta) {
+      const encoder = this.live().createCommandEncoder({ label: `${kLabel}.theta.encoder` });
+      encoder.copyBufferToBuffer(this.buffers.theta, 0, this.buffers.readback, 0, thetaBytes);
+      theta = new Float32Array(await this.submitAndRead(encoder, thetaBytes, 'theta'));
+    }
     const w = Float64Array.from(theta.subarray(0, d));
     const b = theta[d];
 

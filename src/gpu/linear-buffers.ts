@@ -6,7 +6,8 @@ import { planBatches, planChunks, type BatchSpec, type ChunkSpec } from './data-
 import { createBufferChecked } from './resources.ts';
 import { packGridUniforms, packReduceUniforms } from './uniforms.ts';
 import type { LinearPartialsPass } from './passes/linear-partials-pass.ts';
-import type { ReducePartialsPass } from './passes/reduce-partials-pass.ts';
+import type { ReduceBinding, ReducePartialsPass } from './passes/reduce-partials-pass.ts';
+import type { ApplyUpdatePass } from './passes/apply-update-pass.ts';
 import type { LinearGridPlan, LinearKernelConfig } from './dispatch.ts';
 
 export interface GpuChunk {
@@ -17,7 +18,9 @@ export interface GpuChunk {
 export interface GpuBatch {
   rows: number;
   slices: Array<{ bindGroup: GPUBindGroup; plan: LinearGridPlan }>;
-  reduce: GPUBindGroup;
+  reduce: ReduceBinding;
+  /** Reduce + update in one dispatch (apply_update.wgsl FUSED_REDUCE), when the reduce is one workgroup. */
+  fusedUpdate: GPUBindGroup | null;
 }
 
 export interface GpuBatchSet {
@@ -93,6 +96,7 @@ export function buildBatchSet(
   d: number,
   partialsPass: LinearPartialsPass,
   reducePass: ReducePartialsPass,
+  updatePass: ApplyUpdatePass,
   label: string,
 ): GpuBatchSet {
   const uniforms: GPUBuffer[] = [];
@@ -102,13 +106,18 @@ export function buildBatchSet(
     uniforms.push(b);
     return b;
   };
-  const batches = specs.map((batch, b): GpuBatch => ({
-    rows: batch.rows,
-    slices: batch.slices.map((slice, s) => ({
-      plan: slice.plan,
-      bindGroup: partialsPass.bind({ grid: uniform(`batch${b}.slice${s}.grid`, packGridUniforms(slice)), ...chunks[slice.chunk] }, `batch${b}.slice${s}`),
-    })),
-    reduce: reducePass.bind(uniform(`batch${b}.reduce`, packReduceUniforms(batch.groups, d, batch.rows)), `batch${b}`),
-  }));
+  const batches = specs.map((batch, b): GpuBatch => {
+    const reduceUniforms = uniform(`batch${b}.reduce`, packReduceUniforms(batch.groups, d, batch.rows));
+    const reduce = reducePass.bind(reduceUniforms, batch.groups, `batch${b}`);
+    return {
+      rows: batch.rows,
+      slices: batch.slices.map((slice, s) => ({
+        plan: slice.plan,
+        bindGroup: partialsPass.bind({ grid: uniform(`batch${b}.slice${s}.grid`, packGridUniforms(slice)), ...chunks[slice.chunk] }, `batch${b}.slice${s}`),
+      })),
+      reduce,
+      fusedUpdate: reduce.single ? updatePass.bindFused(reduceUniforms, `batch${b}`) : null,
+    };
+  });
   return { batchSize: specs[0].rows, batches, uniforms };
 }

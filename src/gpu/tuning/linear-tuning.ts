@@ -93,7 +93,7 @@ export class LinearTuner {
     const reduceUniforms = uniform(packReduceUniforms(plan.numGroups, d, this.rows));
     // Bind-group errors surface in validate()'s error scope, so nothing here throws past the uniforms.
     const partialsGroup = partials.bind({ grid, ...this.source.chunks[0] }, 'tune');
-    const reduceGroup = reduce.bind(reduceUniforms, 'tune');
+    const reduceGroup = reduce.bind(reduceUniforms, plan.numGroups, 'tune');
     const record = (pass: GPUComputePassEncoder) => {
       partials.run(pass, partialsGroup, plan);
       reduce.run(pass, reduceGroup);
