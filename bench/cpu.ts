@@ -9,7 +9,7 @@
 //   npm run bench:cpu [-- --quick] [--threads N] [--no-jax] [--no-linear] [--no-mlp] [--out FILE]
 import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, totalmem } from 'node:os';
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { NodeWorkerPool } from '../src/cpu-fast/node-pool.ts';
 import { mlpModel } from '../src/models/mlp.ts';
 import { benchMlpModel, makeMlpData, MLP_LR, MLP_SEED } from './suite/mlp-data.ts';
@@ -75,7 +75,10 @@ async function main(): Promise<number> {
   const commit = git('rev-parse HEAD');
   const dirty = commit === null ? null : git('status --porcelain --untracked-files=no') !== '';
   const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(), memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}` };
-  const command = `npm run bench:cpu --${process.argv.slice(2).map((a) => ` ${a}`).join('')}`;
+  const args = process.argv.slice(2);
+  const command = args.length ? `npm run bench:cpu -- ${args.join(' ')}` : 'npm run bench:cpu';
+  // Other work on the machine slows the threaded path more than a one-thread loop: say how busy it was.
+  const loadBefore = loadavg()[0];
   process.stdout.write(`machine: ${machine.cpu}, ${machine.cores} cores, node ${machine.node}; fast path on ${o.threads} threads; commit ${commit?.slice(0, 12) ?? 'unknown'}${dirty ? ' + uncommitted changes' : ''}\n`);
   const pool = await NodeWorkerPool.create(o.threads);
   const linear: CpuLinearRow[] = [];
@@ -104,8 +107,9 @@ async function main(): Promise<number> {
   const date = new Date().toISOString();
   const file = o.out ?? `bench/results/${date.replace(/[:.]/g, '-')}-cpu.json`;
   mkdirSync(file.replace(/\/[^/]*$/, '') || '.', { recursive: true });
-  writeFileSync(file, JSON.stringify({ suite: 'cpu', commit, dirty, command, date, machine, threads: o.threads, quick: o.quick, linear, mlp }, null, 2) + '\n');
-  process.stdout.write(`\nwrote ${file}\n`);
+  const load = { before: loadBefore, after: loadavg()[0] };
+  writeFileSync(file, JSON.stringify({ suite: 'cpu', commit, dirty, command, date, machine, load, threads: o.threads, quick: o.quick, linear, mlp }, null, 2) + '\n');
+  process.stdout.write(`\n1-minute load average ${load.before.toFixed(1)} before, ${load.after.toFixed(1)} after (${machine.cores} cores)\nwrote ${file}\n`);
   const failed = [...linear.map((r) => r.validation), ...mlp.flatMap((r) => [r.validation, r.plainValidation])].some((v) => v.startsWith('failed'));
   return failed ? 1 : 0;
 }
