@@ -38,6 +38,18 @@ export function reduceSingle(groups: number): boolean {
 }
 
 /**
+ * Workgroup of the single-workgroup passes (the SINGLE reduce, the update, the fused step): one thread per
+ * gradient component and the loss, rounded up to a power of two (the norm's tree), within the device's
+ * and the usual 256: idle threads and extra tree levels only cost barriers (most of a small step's time on
+ * a software adapter, which runs a workgroup's threads on one core).
+ */
+export function stepWorkgroupSize(d: number, shape: Pick<DeviceShape, 'maxWorkgroupSize'>): number {
+  let wg = 1;
+  while (wg < d + 2) wg *= 2;
+  return Math.min(wg, chooseWorkgroupSize(shape));
+}
+
+/**
  * A pass-1 kernel configuration: the data an autotuner picks per adapter (src/gpu/tuning/linear-tuning.ts).
  * numGroups is per dispatch (one slice of a chunk), capped by the slice's tiles.
  */

@@ -25,7 +25,7 @@ import { BatchSchedule } from '../models/batches.ts';
 import { batchSpecs, buildBatchSet, chunkSpecs, createStagingPairs, uploadChunks, type GpuBatch, type GpuBatchSet, type GpuChunk } from './linear-buffers.ts';
 import { LinearPartialsPass, linearRecordsWgsl } from './passes/linear-partials-pass.ts';
 import { createRecordStaging, ReadAhead, streamEvaluation, type ChunkStream, type StreamChunk, type StreamPasses } from './linear-stream.ts';
-import { QUAD_MAX_FEATURES } from './dispatch.ts';
+import { QUAD_MAX_FEATURES, stepWorkgroupSize } from './dispatch.ts';
 
 export type { ChunkStream, StreamChunk, StreamRecords } from './linear-stream.ts';
 import { ReducePartialsPass } from './passes/reduce-partials-pass.ts';
@@ -162,10 +162,11 @@ export class GpuLinearEngine implements LinearEngine {
       const partialsPass = await LinearPartialsPass.create(device, d, plan, {
         theta: buffers.theta, state: buffers.state, partials: buffers.partials,
       }, options.partialsWgsl);
-      const reducePass = await ReducePartialsPass.create(device, d, plan.workgroupSize, {
+      const stepWorkgroup = stepWorkgroupSize(d, gpu.shape);
+      const reducePass = await ReducePartialsPass.create(device, d, plan.workgroupSize, stepWorkgroup, {
         partials: buffers.partials, state: buffers.state, gradLoss: buffers.gradLoss,
       });
-      const updatePass = await ApplyUpdatePass.create(device, plan.workgroupSize, {
+      const updatePass = await ApplyUpdatePass.create(device, stepWorkgroup, {
         uniforms: buffers.updateUniforms, gradLoss: buffers.gradLoss, theta: buffers.theta, thetaPrev: buffers.thetaPrev,
         state: buffers.state, history: buffers.history, partials: buffers.partials,
       });

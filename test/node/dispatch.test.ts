@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   checkLinearConfig, chooseWorkgroupSize, defaultLinearConfig, fold2d, linearTileRows, paddedFeatureBytes, planLinearGrid,
-  QUAD_MAX_FEATURES, QUAD_TREE_MAX_ROWS, QUADS_PER_BLOCK, quadTreeRows, rowsPerTile, TILE_FLOATS, TILES_PER_BLOCK, type DeviceShape,
+  QUAD_MAX_FEATURES, QUAD_TREE_MAX_ROWS, QUADS_PER_BLOCK, quadTreeRows, REDUCE_SINGLE_MAX_ROWS, reduceSingle, rowsPerTile, stepWorkgroupSize, TILE_FLOATS, TILES_PER_BLOCK, type DeviceShape,
 } from '../../src/gpu/dispatch.ts';
 
 /** WebGPU's default limits (what a core-profile device guarantees). */
@@ -238,6 +238,17 @@ describe('planLinearGrid', () => {
       expect((rounds - 1) * width, `d = ${d}: no empty round`).toBeLessThan(d + 2);
     }
     expect([quadTreeRows(1), quadTreeRows(6), quadTreeRows(7), quadTreeRows(16)]).toEqual([3, 8, 5, 6]);
+  });
+
+  it('single-workgroup passes: a power of two >= d + 2 threads (one per component), within the device and 256', () => {
+    expect([1, 2, 3, 6, 14, 16, 30, 64, 254, 255, 1000].map((d) => stepWorkgroupSize(d, CORE))).toEqual([4, 4, 8, 8, 16, 32, 32, 128, 256, 256, 256]);
+    expect(stepWorkgroupSize(200, COMPAT)).toBe(128);
+    expect(stepWorkgroupSize(3, { maxWorkgroupSize: 4 })).toBe(4);
+    expect(stepWorkgroupSize(9, { maxWorkgroupSize: 4 })).toBe(4);
+  });
+
+  it(`the reduce is one workgroup up to ${REDUCE_SINGLE_MAX_ROWS} partial rows, one per column above`, () => {
+    expect([1, 2, REDUCE_SINGLE_MAX_ROWS, REDUCE_SINGLE_MAX_ROWS + 1, 4096].map(reduceSingle)).toEqual([true, true, true, false, false]);
   });
 
   it('a d whose tile exceeds the workgroup memory limit throws a RangeError naming d and the limit', () => {

@@ -33,9 +33,10 @@ export class ReducePartialsPass {
     private readonly components: number,
   ) {}
 
-  static async create(device: GPUDevice, d: number, workgroupSize: number, shared: ReducePartialsShared): Promise<ReducePartialsPass> {
+  /** workgroupSize: the per-column variant's; singleWorkgroupSize: the SINGLE one's (stepWorkgroupSize). */
+  static async create(device: GPUDevice, d: number, workgroupSize: number, singleWorkgroupSize: number, shared: ReducePartialsShared): Promise<ReducePartialsPass> {
     const [single, columns] = await Promise.all([true, false].map((s) =>
-      createComputePipeline(device, `${ReducePartialsPass.kLabel}.${s ? 'single' : 'columns'}`, reducePartialsWgsl(s), { WG: workgroupSize })));
+      createComputePipeline(device, `${ReducePartialsPass.kLabel}.${s ? 'single' : 'columns'}`, reducePartialsWgsl(s), { WG: s ? singleWorkgroupSize : workgroupSize })));
     return new ReducePartialsPass(device, { single, columns }, shared, d + 2);
   }
 

@@ -5,7 +5,7 @@ import type { LinearData } from '../../models/linear.ts';
 import type { GpuContext } from '../device.ts';
 import type { ChunkSpec } from '../data-layout.ts';
 import type { GpuChunk } from '../linear-buffers.ts';
-import { checkLinearConfig, chooseWorkgroupSize, defaultLinearConfig, planLinearGrid, type LinearKernelConfig } from '../dispatch.ts';
+import { checkLinearConfig, chooseWorkgroupSize, defaultLinearConfig, planLinearGrid, stepWorkgroupSize, type LinearKernelConfig } from '../dispatch.ts';
 import { LinearPartialsPass } from '../passes/linear-partials-pass.ts';
 import { ReducePartialsPass } from '../passes/reduce-partials-pass.ts';
 import { packGridUniforms, packReduceUniforms } from '../uniforms.ts';
@@ -83,7 +83,7 @@ export class LinearTuner {
     const plan = planLinearGrid(this.rows, d, shape, config);
     const shared = { theta: this.theta, state: this.state, partials: this.partials, gradLoss: this.gradLoss };
     const partials = await LinearPartialsPass.create(device, d, plan, shared, code);
-    const reduce = await ReducePartialsPass.create(device, d, plan.workgroupSize, shared);
+    const reduce = await ReducePartialsPass.create(device, d, plan.workgroupSize, stepWorkgroupSize(d, shape), shared);
     const uniform = (data: ArrayBuffer) => {
       const b = device.createBuffer({ label: `${kLabel}.uniforms`, size: data.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
       device.queue.writeBuffer(b, 0, data);
@@ -139,7 +139,7 @@ export class LinearTuner {
     const sizes = [...new Set(candidates.map((c) => c.workgroupSize))];
     await Promise.allSettled(sizes.flatMap((wg) => {
       const plan = planLinearGrid(this.rows, d, shape, { workgroupSize: wg, numGroups: 1 });
-      return [LinearPartialsPass.create(device, d, plan, shared), ReducePartialsPass.create(device, d, wg, shared)];
+      return [LinearPartialsPass.create(device, d, plan, shared), ReducePartialsPass.create(device, d, wg, stepWorkgroupSize(d, shape), shared)];
     }));
   }
 
