@@ -50,6 +50,7 @@ export interface CpuMlpRow {
   hidden: number[];
   activation: string;
   epochs: number;
+  plainEpochs: number;
   fastEpochMs: number | null;
   samplesPerSec: number | null;
   plainEpochMs: number | null;
@@ -58,6 +59,7 @@ export interface CpuMlpRow {
   vsJax: number | null;
   float64EpochMs: number | null;
   fastLoss: number | null;
+  /** Mean batch loss of the last timed epoch (the plain loop's after plainEpochs). */
   plainLoss: number | null;
   jaxLoss: number | null;
   validation: string;
@@ -124,6 +126,8 @@ export interface MlpJob {
   lr: number;
   seed: number;
   epochs: number;
+  /** Timed epochs of the plain loop (it is 10-40x slower; a few seconds of it are enough). */
+  plainEpochs: number;
   /** Epochs of the float64 twin to time (0: leave it out; it is ~50x slower). */
   float64Epochs: number;
 }
@@ -149,7 +153,7 @@ export async function mlpRow(pool: ShardPool, job: MlpJob, jax: PeerMlpRunner | 
   const want = modelLossAndGradient(c, theta0, first);
   const task: MlpTask = { config: c, data, batch, epochs, theta0, seed: job.seed, lr: job.lr, optimizer: optimizerConfig({ kind: 'adam' }), want };
   const row: CpuMlpRow = {
-    job: job.job, n: data.n, batch, kernels: null, hidden: c.hidden, activation: c.activation, epochs,
+    job: job.job, n: data.n, batch, kernels: null, hidden: c.hidden, activation: c.activation, epochs, plainEpochs: job.plainEpochs,
     fastEpochMs: null, samplesPerSec: null, plainEpochMs: null, vsPlain: null, jaxEpochMs: null, vsJax: null, float64EpochMs: null,
     fastLoss: null, plainLoss: null, jaxLoss: null, validation: 'not run', plainValidation: 'not run', jaxValidation: 'not run',
   };
@@ -171,7 +175,7 @@ export async function mlpRow(pool: ShardPool, job: MlpJob, jax: PeerMlpRunner | 
     row.samplesPerSec = t.epochMs && (data.n / t.epochMs) * 1e3;
   }
   if (plainCheck.ok) {
-    const p = new PlainMlp(c, theta0).train(data, batch, job.seed, epochs, task.optimizer, job.lr);
+    const p = new PlainMlp(c, theta0).train(data, batch, job.seed, job.plainEpochs, task.optimizer, job.lr);
     row.plainEpochMs = p.epochMs;
     row.plainLoss = p.lastLoss;
     row.vsPlain = row.fastEpochMs && p.epochMs / row.fastEpochMs;
