@@ -18,7 +18,7 @@ const blocked = (o: Partial<BlockedGemmConfig> = {}): BlockedGemmConfig => ({ ke
 
 describe('blocked product kernel: unrolled WGSL', () => {
   it('one accumulator per row and vec4 of columns, one load per row (quad: per four rows) and column', () => {
-    for (const c of [blocked(), blocked({ rm: 4, rn: 8 }), blocked({ rm: 8, rn: 4, quad: true }), blocked({ rm: 16, rn: 4, quad: true })]) {
+    for (const c of [blocked(), blocked({ rm: 4, rn: 8 }), blocked({ rm: 8, rn: 4, quad: true }), blocked({ rm: 32, rn: 4, quad: true })]) {
       const wgsl = code(blockedGemmWgsl(source, c, LENGTHS));
       expect(wgsl).toContain(`var<storage, read> a: array<f32, ${4096 * 64}>;`);
       expect(wgsl).toContain(`var<storage, read_write> c: array<f32, ${4096 * 256}>;`);
@@ -53,7 +53,7 @@ describe('blocked product kernel: grid and configuration', () => {
   it('refuses what the kernel cannot run, and isGemmConfig checks a table entry the same way', () => {
     expect(() => validateGemmConfig(blocked({ rn: 6 }))).toThrow(/rn 6/);
     expect(() => validateGemmConfig(blocked({ rm: 6, quad: true }))).toThrow(/rm 6/);
-    expect(() => validateGemmConfig(blocked({ rm: 16, rn: 8 }))).toThrow(/exceeds 64 accumulators/);
+    expect(() => validateGemmConfig(blocked({ rm: 32, rn: 8 }))).toThrow(/exceeds 128 accumulators/);
     expect(() => validateGemmConfig(blocked({ wg: 66 }))).toThrow(/workgroup size 66/);
     expect(() => blockedGemmWgsl(source, blocked(), { ...LENGTHS, aux: 0 })).toThrow(/operand aux: length 0/);
     expect(isGemmConfig(blocked())).toBe(true);

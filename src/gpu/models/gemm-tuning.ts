@@ -147,9 +147,8 @@ export function gemmCandidates(hasSubgroups: boolean): GemmConfig[] {
   const grids = [4, 8, 16, 64, 256, 1024, 4096];
   const ladder = (rm: number, rn: number, quad: boolean): BlockedGemmConfig[] => grids.map((groups) => ({ kernel: 'blocked', rm, rn, quad, wg: 64, groups }));
   return [
-    ...(hasSubgroups ? ladder(8, 4, true) : []),
+    ...(hasSubgroups ? [...ladder(16, 4, true), ...ladder(8, 4, true), ...ladder(32, 4, true)] : []),
     ...ladder(8, 8, false),
-    ...(hasSubgroups ? ladder(16, 4, true) : []),
     ...ladder(4, 4, false),
     TILED_GEMM,
   ];
