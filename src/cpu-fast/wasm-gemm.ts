@@ -5,70 +5,9 @@
 // 4 splatted values of A and 2 vectors of B make 8 multiply-adds on 4 lanes (64 flops per 6 loads).
 // M must be a multiple of 4, N of 8; K any count >= 1. Sums over k are float32 (K <= a few hundred
 // here); callers add the products into float64 where sums get long.
+import { Body, I32, moduleBytes, V128, type WasmFunction } from './wasm-emit.ts';
 
-/** Bytes of a WebAssembly page. */
-export const WASM_PAGE = 65536;
-
-const I32 = 0x7f;
-const V128 = 0x7b;
-
-function uleb(v: number, out: number[]): void {
-  do {
-    let b = v & 0x7f;
-    v >>>= 7;
-    if (v) b |= 0x80;
-    out.push(b);
-  } while (v);
-}
-
-function sleb(v: number, out: number[]): void {
-  for (;;) {
-    const b = v & 0x7f;
-    v >>= 7;
-    if ((v === 0 && !(b & 0x40)) || (v === -1 && b & 0x40)) return void out.push(b);
-    out.push(b | 0x80);
-  }
-}
-
-/** A function body under construction: helpers named after the instructions they emit. */
-class Body {
-  readonly b: number[] = [];
-  get(i: number) { this.b.push(0x20); uleb(i, this.b); return this; }
-  set(i: number) { this.b.push(0x21); uleb(i, this.b); return this; }
-  i32(v: number) { this.b.push(0x41); sleb(v, this.b); return this; }
-  add() { this.b.push(0x6a); return this; }
-  sub() { this.b.push(0x6b); return this; }
-  mul() { this.b.push(0x6c); return this; }
-  ltU() { this.b.push(0x49); return this; }
-  ne() { this.b.push(0x47); return this; }
-  loop() { this.b.push(0x03, 0x40); return this; }
-  if() { this.b.push(0x04, 0x40); return this; }
-  else() { this.b.push(0x05); return this; }
-  end() { this.b.push(0x0b); return this; }
-  brIf(depth: number) { this.b.push(0x0d); uleb(depth, this.b); return this; }
-  f32Load(offset: number) { this.b.push(0x2a, 2); uleb(offset, this.b); return this; }
-  private simd(op: number) { this.b.push(0xfd); uleb(op, this.b); return this; }
-  vLoad(offset: number) { this.simd(0x00); this.b.push(4); uleb(offset, this.b); return this; }
-  vStore(offset: number) { this.simd(0x0b); this.b.push(4); uleb(offset, this.b); return this; }
-  vZero() { this.simd(0x0c); for (let i = 0; i < 16; i++) this.b.push(0); return this; }
-  splat() { return this.simd(0x13); }
-  fAdd() { return this.simd(0xe4); }
-  fSub() { return this.simd(0xe5); }
-  fMul() { return this.simd(0xe6); }
-  fMax() { return this.simd(0xe9); }
-  fGt() { return this.simd(0x44); }
-  vAnd() { return this.simd(0x4e); }
-  vOne() { return this.vConst(1); }
-  /** v128.const with v (rounded to float32) in all four lanes. */
-  vConst(v: number) {
-    const bytes = new Uint8Array(Float32Array.of(v).buffer);
-    this.simd(0x0c);
-    for (let i = 0; i < 4; i++) this.b.push(...bytes);
-    return this;
-  }
-  fDiv() { return this.simd(0xe7); }
-  fMin() { return this.simd(0xe8); }
-}
+export { WASM_PAGE } from './wasm-emit.ts';
 
 export interface GemmShape {
   /** Columns of B and C (multiple of 8). */
@@ -109,8 +48,8 @@ function gemmBody(s: GemmShape): Body {
   f.get(PB).vLoad(0).set(BV0);
   f.get(PB).vLoad(16).set(BV1);
   for (let r = 0; r < 4; r++) {
-    f.get(PA).f32Load(r * lda4).splat().set(AV);
-    for (let h = 0; h < 2; h++) f.get(acc(r, h)).get(AV).get(h ? BV1 : BV0).fMul().fAdd().set(acc(r, h));
+    f.get(PA).f32Load(r * lda4).f32x4Splat().set(AV);
+    for (let h = 0; h < 2; h++) f.get(acc(r, h)).get(AV).get(h ? BV1 : BV0).f32x4Mul().f32x4Add().set(acc(r, h));
   }
   f.get(PA).i32(4).add().set(PA);
   f.get(PB).i32(ldb4).add().set(PB);
@@ -125,27 +64,6 @@ function gemmBody(s: GemmShape): Body {
   f.get(I).get(M).ltU().brIf(0);
   f.end();
   return f;
-}
-
-function section(id: number, content: number[], out: number[]): void {
-  out.push(id);
-  uleb(content.length, out);
-  out.push(...content);
-}
-
-function name(s: string, out: number[]): void {
-  const bytes = new TextEncoder().encode(s);
-  uleb(bytes.length, out);
-  out.push(...bytes);
-}
-
-interface WasmFunction {
-  name: string;
-  /** i32 parameters. */
-  params: number;
-  /** Locals after the parameters: [count, type] groups. */
-  locals: [number, number][];
-  body: Body;
 }
 
 /** Element-wise steps of a tile on 4 lanes (counts are multiples of 4): the activation slope times P, and bias + activation. */
@@ -163,9 +81,9 @@ function slopeBody(kind: 'relu' | 'tanh' | 'sigmoid'): Body {
   f.loop();
   f.get(1).vLoad(0).set(4);
   f.get(0); // store address
-  if (kind === 'relu') f.get(0).vLoad(0).get(4).vZero().fGt().vAnd();
-  else if (kind === 'tanh') f.get(0).vLoad(0).vOne().get(4).get(4).fMul().fSub().fMul();
-  else f.get(0).vLoad(0).get(4).vOne().get(4).fSub().fMul().fMul();
+  if (kind === 'relu') f.get(0).vLoad(0).get(4).vZero().f32x4Gt().vAnd();
+  else if (kind === 'tanh') f.get(0).vLoad(0).f32x4Const(1).get(4).get(4).f32x4Mul().f32x4Sub().f32x4Mul();
+  else f.get(0).vLoad(0).get(4).f32x4Const(1).get(4).f32x4Sub().f32x4Mul().f32x4Mul();
   f.vStore(0);
   f.get(0).i32(16).add().set(0);
   f.get(1).i32(16).add().set(1);
@@ -185,14 +103,14 @@ const TANH_Q = [4.89352518554385e-3, 2.26843463243900e-3, 1.18534705686654e-4, 1
 
 /** Pops x, pushes tanh(x); uses locals x and x2 (v128). */
 function emitTanh(f: Body, x: number, x2: number): void {
-  f.vConst(-TANH_CLAMP).fMax().vConst(TANH_CLAMP).fMin().set(x);
-  f.get(x).get(x).fMul().set(x2);
-  f.vConst(TANH_P[6]);
-  for (let k = 5; k >= 0; k--) f.get(x2).fMul().vConst(TANH_P[k]).fAdd();
-  f.get(x).fMul();
-  f.vConst(TANH_Q[3]);
-  for (let k = 2; k >= 0; k--) f.get(x2).fMul().vConst(TANH_Q[k]).fAdd();
-  f.fDiv();
+  f.f32x4Const(-TANH_CLAMP).f32x4Max().f32x4Const(TANH_CLAMP).f32x4Min().set(x);
+  f.get(x).get(x).f32x4Mul().set(x2);
+  f.f32x4Const(TANH_P[6]);
+  for (let k = 5; k >= 0; k--) f.get(x2).f32x4Mul().f32x4Const(TANH_P[k]).f32x4Add();
+  f.get(x).f32x4Mul();
+  f.f32x4Const(TANH_Q[3]);
+  for (let k = 2; k >= 0; k--) f.get(x2).f32x4Mul().f32x4Const(TANH_Q[k]).f32x4Add();
+  f.f32x4Div();
 }
 
 function biasBody(kind: 'relu' | 'identity' | 'tanh'): Body {
@@ -203,8 +121,8 @@ function biasBody(kind: 'relu' | 'identity' | 'tanh'): Body {
   f.loop();
   f.i32(0).set(5);
   f.loop();
-  f.get(6).get(6).vLoad(0).get(1).get(5).i32(4).mul().add().vLoad(0).fAdd();
-  if (kind === 'relu') f.vZero().fMax();
+  f.get(6).get(6).vLoad(0).get(1).get(5).i32(4).mul().add().vLoad(0).f32x4Add();
+  if (kind === 'relu') f.vZero().f32x4Max();
   else if (kind === 'tanh') emitTanh(f, 7, 8);
   f.vStore(0);
   f.get(6).i32(16).add().set(6);
@@ -225,47 +143,7 @@ export function gemmModuleBytes(shapes: readonly GemmShape[]): Uint8Array<ArrayB
     ...(['relu', 'tanh', 'sigmoid'] as const).map((k) => ({ name: `slope_${k}`, params: 3, locals: [[1, I32], [1, V128]] as [number, number][], body: slopeBody(k) })),
     ...(['relu', 'identity', 'tanh'] as const).map((k) => ({ name: `bias_${k}`, params: 4, locals: [[3, I32], [2, V128]] as [number, number][], body: biasBody(k) })),
   ];
-  const arities = [...new Set(funcs.map((f) => f.params))];
-  const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-  const types: number[] = [];
-  uleb(arities.length, types);
-  for (const a of arities) types.push(0x60, a, ...Array(a).fill(I32), 0);
-  section(1, types, out);
-  const imports: number[] = [];
-  uleb(1, imports);
-  name('env', imports);
-  name('memory', imports);
-  imports.push(0x02, 0x00, 1); // memory, min 1 page, no max
-  section(2, imports, out);
-  const decl: number[] = [];
-  uleb(funcs.length, decl);
-  for (const f of funcs) uleb(arities.indexOf(f.params), decl);
-  section(3, decl, out);
-  const exps: number[] = [];
-  uleb(funcs.length, exps);
-  funcs.forEach((f, i) => {
-    name(f.name, exps);
-    exps.push(0x00);
-    uleb(i, exps);
-  });
-  section(7, exps, out);
-  const code: number[] = [];
-  uleb(funcs.length, code);
-  for (const f of funcs) {
-    const body: number[] = [];
-    uleb(f.locals.length, body);
-    for (const [count, type] of f.locals) {
-      uleb(count, body);
-      body.push(type);
-    }
-    body.push(...f.body.b, 0x0b);
-    uleb(body.length, code);
-    code.push(...body);
-  }
-  section(10, code, out);
-  const bytes = new Uint8Array(out.length);
-  bytes.set(out);
-  return bytes;
+  return moduleBytes(funcs);
 }
 
 export type Gemm = (m: number, k: number, a: number, b: number, c: number, accumulate: number) => void;
