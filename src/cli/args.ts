@@ -190,14 +190,15 @@ class Flags {
     return raw as T;
   }
 
-  list(name: string): string[] | undefined {
+  /** A comma list; `distinct` for names (columns, classes), not for values that may repeat (layer widths). */
+  list(name: string, distinct = true): string[] | undefined {
     const raw = this.values[name] as string | undefined;
     if (raw === undefined) return undefined;
     const items = raw.split(',').map((s) => s.trim());
-    if (items.some((s) => s === '')) throw new UsageError(`--${name}: empty name in "${raw}"`);
+    if (items.some((s) => s === '')) throw new UsageError(`--${name}: empty item in "${raw}"`);
     const seen = new Set<string>();
     for (const s of items) {
-      if (seen.has(s)) throw new UsageError(`--${name}: "${s}" is listed twice`);
+      if (distinct && seen.has(s)) throw new UsageError(`--${name}: "${s}" is listed twice`);
       seen.add(s);
     }
     return items;
@@ -241,7 +242,7 @@ function trainArgs(v: Flags): TrainArgs {
     batchSize: v.num('batch-size', positiveInteger, 'a positive integer'),
     seed: v.num('seed', (x) => Number.isSafeInteger(x) && x >= 0, 'a non-negative integer'),
     chunkMb: v.num('chunk-mb', positive, 'a positive number of MiB'),
-    hidden: v.list('hidden')?.map((h, k) => numberValue(`--hidden (layer ${k + 1})`, h, positiveInteger, 'a positive integer')),
+    hidden: v.list('hidden', false)?.map((h, k) => numberValue(`--hidden (layer ${k + 1})`, h, positiveInteger, 'a positive integer')),
     activation: v.oneOf('activation', ACTIVATIONS),
     classes: v.list('classes'),
     optimizer: v.oneOf('optimizer', OPTIMIZER_KINDS),

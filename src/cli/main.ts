@@ -58,10 +58,6 @@ const stdio: Io = {
   err: (t) => process.stderr.write(`${t}\n`),
 };
 
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/^.*\//, '/'))) {
-  process.exitCode = await main(process.argv.slice(2), stdio);
-}
-
 export async function runFromBin(): Promise<void> {
   // A failure outside main's await chain (a stray rejection from the GPU page) is still one line, exit 1.
   const last = (e: unknown) => {
@@ -70,5 +66,10 @@ export async function runFromBin(): Promise<void> {
   };
   process.on('uncaughtException', last);
   process.on('unhandledRejection', last);
+  // A reader that stops early (`nabla predict ... | head`) is not an error of ours.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    last(e);
+  });
   process.exitCode = await main(process.argv.slice(2), stdio);
 }

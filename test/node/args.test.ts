@@ -23,6 +23,11 @@ describe('parseCli: accepted input', () => {
     expect('features' in a).toBe(false);
   });
 
+  it('--hidden may repeat a width (64,64 is two layers), unlike column lists', () => {
+    expect((parseCli(['train', '--data', 'd.csv', '--target', 'y', '--model', 'mlp', '--hidden', '64,64']) as TrainArgs).hidden).toEqual([64, 64]);
+    expect(() => parseCli(['train', '--data', 'd.csv', '--target', 'y', '--features', 'a,a'])).toThrow(/--features: "a" is listed twice/);
+  });
+
   it('--device cpu64 selects the float64 reference twin', () => {
     expect((parseCli(['train', '--device', 'cpu64']) as TrainArgs).device).toBe('cpu64');
   });
