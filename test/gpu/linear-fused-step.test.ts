@@ -101,4 +101,30 @@ describe('fused reduce + update', () => {
       }
     }
   });
+
+  it('train(): the last evaluation riding with the steps before it changes nothing; an abort before any step still returns theta', async () => {
+    const gpu = await testGpu();
+    const data = makeLinearData(3_001, 3, 17);
+    const engine = await GpuLinearEngine.create(gpu, data);
+    try {
+      const run = async (reportEvery: number) => {
+        const epochs: number[] = [];
+        const r = await engine.train({ lr: 0.1, maxEpochs: 20, tol: 0, reportEvery, onEpoch: (e) => epochs.push(e.epoch, e.loss, e.gradNorm) });
+        return { r, epochs };
+      };
+      // 21 evaluations: 10 + 11 (the last rides along) against 7 + 7 + 7 read-backs.
+      const merged = await run(10);
+      const plain = await run(7);
+      expect(merged.r.stopReason).toBe('max-epochs');
+      expect(merged.r.epochs).toBe(20);
+      expect(merged.epochs.length).toBe(3 * 21);
+      expect(merged).toEqual(plain);
+      const init = { w: Float64Array.from([0.5, -0.25, 0.125]), b: 0.75 };
+      const aborted = await engine.train({ lr: 0.1, maxEpochs: 20, init, signal: AbortSignal.abort() });
+      expect(aborted.stopReason).toBe('aborted');
+      expect([...aborted.w, aborted.b]).toEqual([0.5, -0.25, 0.125, 0.75]);
+    } finally {
+      engine.dispose();
+    }
+  });
 });
