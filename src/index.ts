@@ -31,3 +31,5 @@ export { readAllChunks, type SampleSource, type SampleChunk, type SourceOptions 
 export { DataError } from './data/errors.ts';
 export { LabelCoder, labelOf } from './data/labels.ts';
 export { TuningCache, defaultTuningCache, parseTuningTable, type TuningTable } from './gpu/tuning/cache.ts';
+export { FastCpuLinearEngine, FastCpuModelEngine, type FastCpuOptions } from './cpu-fast/fast-engines.ts';
+export { InlinePool, type ShardPool } from './cpu-fast/pool.ts';

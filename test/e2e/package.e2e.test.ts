@@ -36,13 +36,18 @@ const net = await mlp.train({ lr: 0.01, maxEpochs: 300, optimizer: optimizerConf
 document.body.dataset.result = JSON.stringify({ w: fit.w[0], b: fit.b, mlpLoss: net.loss, adapter: gpu.summary.name });
 `;
 
-const NODE_SCRIPT = `import { CpuLinearEngine, CpuModelEngine, mlpModel, optimizerConfig } from 'nabla/node';
+const NODE_SCRIPT = `import { CpuLinearEngine, CpuModelEngine, FastCpuModelEngine, NodeWorkerPool, mlpModel, optimizerConfig } from 'nabla/node';
 const n = 1000, x = new Float32Array(n), y = new Float32Array(n);
 for (let i = 0; i < n; i++) { x[i] = i / n; y[i] = 3 * x[i] + 2; }
 const fit = await new CpuLinearEngine({ x, y, n, d: 1 }).train({ lr: 0.5, maxEpochs: 5000, tol: 1e-8 });
 const net = await new CpuModelEngine(mlpModel(1, [8], 'tanh', 'mse'), { x, y, n, d: 1 })
   .train({ lr: 0.01, maxEpochs: 200, optimizer: optimizerConfig({ kind: 'adam' }) });
-console.log(JSON.stringify({ w: fit.w[0], b: fit.b, mlpLoss: net.loss }));
+// The fast path on worker threads: the same fit within float32 data's rounding.
+const pool = await NodeWorkerPool.create(2);
+const fast = await new FastCpuModelEngine(mlpModel(1, [8], 'tanh', 'mse'), { x, y, n, d: 1 }, { pool })
+  .train({ lr: 0.01, maxEpochs: 200, optimizer: optimizerConfig({ kind: 'adam' }) });
+pool.dispose();
+console.log(JSON.stringify({ w: fit.w[0], b: fit.b, mlpLoss: net.loss, fastLoss: fast.loss }));
 `;
 
 const TYPED_USE = `import { CpuLinearEngine, type TrainResult } from 'nabla/node';
@@ -89,6 +94,7 @@ describe('the packed package in a fresh project', () => {
     expect(r.w).toBeCloseTo(3, 3);
     expect(r.b).toBeCloseTo(2, 3);
     expect(r.mlpLoss).toBeLessThan(0.5); // J(0) of y in [2, 5] is above 10: the MLP learned
+    expect(Math.abs(r.fastLoss - r.mlpLoss)).toBeLessThan(1e-4 * (1 + r.mlpLoss)); // cpu-fast.test.ts's bound, loosely
   });
 
   it('TypeScript: the declarations type-check a consumer (and reject a wrong call)', async () => {
