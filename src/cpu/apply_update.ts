@@ -1,17 +1,9 @@
 // CPU twin of shaders/apply_update.wgsl: the stopping rules and the update, in float64.
 // The decision order (divergence, tolerance, max epochs, update) matches the shader.
 
-export const STATUS_RUNNING = 0;
-export const STATUS_CONVERGED = 1;
-export const STATUS_DIVERGED = 2;
-export const STATUS_MAX_EPOCHS = 3;
-export type TrainStatus = 0 | 1 | 2 | 3;
+import { STATUS_CONVERGED, STATUS_DIVERGED, STATUS_MAX_EPOCHS, STATUS_RUNNING, type TrainState, type TrainStatus } from '../core/train-status.ts';
 
-export interface TrainState {
-  status: TrainStatus;
-  step: number; // good evaluations so far
-  bestLoss: number;
-}
+export { STATUS_CONVERGED, STATUS_DIVERGED, STATUS_MAX_EPOCHS, STATUS_RUNNING, type TrainState, type TrainStatus };
 
 export interface UpdateRule {
   lr: number;

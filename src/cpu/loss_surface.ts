@@ -5,25 +5,9 @@
 // With one feature and the reference at (0, 0) these are the classic moments E[y^2], -E[xy], -E[y], E[x],
 // E[x^2]: the whole surface from one pass over the data.
 import type { LinearData, LinearParams } from '../models/linear.ts';
+import type { SurfaceGridSpec, SurfaceMoments } from '../core/loss-surface.ts';
 
-/** Means over the samples; the field order matches the WGSL vec4s ([r, rr, rx, x], [xx]). */
-export interface SurfaceMoments {
-  r: number;
-  rr: number;
-  rx: number;
-  x: number;
-  xx: number;
-}
-
-/** Cell (i, j) sits at w_k = w0 + i dw, b = b0 + j db; values are row-major, row j = b. */
-export interface SurfaceGridSpec {
-  w0: number;
-  b0: number;
-  dw: number;
-  db: number;
-  nx: number;
-  ny: number;
-}
+export type { SurfaceGridSpec, SurfaceMoments };
 
 export function lossSurfaceMoments(data: LinearData, k: number, ref: LinearParams): SurfaceMoments {
   const { x, y, n, d } = data;

@@ -2,20 +2,9 @@
 // with the optimizer's state (velocity, or Adam's first and second moments). Keep the formulas and their
 // order identical to the shader; tests compare the two step by step.
 import { biasCorrections, stateSlots, validateOptimizer, type OptimizerConfig } from '../optim/config.ts';
+import { createOptimState, type OptimState } from '../optim/state.ts';
 
-export interface OptimState {
-  /** Velocity (momentum, nesterov) or Adam's first moment m; empty for sgd. */
-  m: Float64Array;
-  /** Adam's second moment v; empty otherwise. */
-  v: Float64Array;
-  /** Updates applied so far (Adam's t before the next update). */
-  t: number;
-}
-
-export function createOptimState(kind: OptimizerConfig['kind'], params: number): OptimState {
-  const slots = stateSlots(kind);
-  return { m: new Float64Array(slots >= 1 ? params : 0), v: new Float64Array(slots === 2 ? params : 0), t: 0 };
-}
+export { createOptimState, type OptimState };
 
 /**
  * theta <- update(theta, grad) with learning rate lr (already scheduled for this step). decayMask[k] = 1

@@ -1,6 +1,6 @@
 // Pure helpers for the contour map: the (w, b) window, the grid inside it, contour levels, marching
 // squares and the colour scale. Unit-tested in test/node/demo-surface.test.ts.
-import type { SurfaceGridSpec } from '../cpu/loss_surface.ts';
+import type { SurfaceGridSpec } from '../core/loss-surface.ts';
 
 export interface Point { w: number; b: number }
 

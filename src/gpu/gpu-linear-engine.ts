@@ -8,7 +8,7 @@ import {
   type GradientResult, type LinearData, type LinearEngine, type LinearParams, type TrainOptions, type TrainResult,
   type TrainSnapshot,
 } from '../models/linear.ts';
-import { STATUS_CONVERGED, STATUS_DIVERGED, STATUS_RUNNING } from '../cpu/apply_update.ts';
+import { STATUS_CONVERGED, STATUS_DIVERGED, STATUS_RUNNING } from '../core/train-status.ts';
 import type { GpuContext } from './device.ts';
 import { DeviceIo } from './device-io.ts';
 import { StandardizePass } from './passes/standardize-pass.ts';

@@ -8,7 +8,7 @@ import type { NetworkConfig } from './network.ts';
 import type { OptimizerConfig } from '../optim/config.ts';
 import { validateSchedule, type Schedule } from '../optim/schedule.ts';
 import { validateOptimizer } from '../optim/config.ts';
-import type { OptimState } from '../cpu/optim_update.ts';
+import type { OptimState } from '../optim/state.ts';
 import type { EpochInfo, StopReason } from './linear.ts';
 
 export interface ModelSnapshot {

@@ -11,7 +11,7 @@ import { DEFAULT_SEED, EpochMeans, norm2, validateBatching, validateModelTrainOp
 import { BatchSchedule, batchRanges } from '../../models/batches.ts';
 import { learningRate } from '../../optim/schedule.ts';
 import { stateSlots } from '../../optim/config.ts';
-import { createOptimState } from '../../cpu/optim_update.ts';
+import { createOptimState } from '../../optim/state.ts';
 import type { GpuContext } from '../device.ts';
 import { createBufferChecked, createUploadedBuffer } from '../resources.ts';
 import { DeviceIo } from '../device-io.ts';

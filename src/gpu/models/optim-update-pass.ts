@@ -2,7 +2,7 @@
 // in one submit each need their own lr and bias corrections, and queue.writeBuffer() lands before the
 // submit: so the uniform holds one 256-byte slot per chained step, each with its own bind group.
 import { biasCorrections, OPTIMIZER_CODES, stateSlots, validateOptimizer, type OptimizerConfig } from '../../optim/config.ts';
-import type { OptimState } from '../../cpu/optim_update.ts';
+import type { OptimState } from '../../optim/state.ts';
 import { assembleWgsl } from '../wgsl.ts';
 import { createBufferChecked, createComputePipeline } from '../resources.ts';
 import { fold2d } from '../dispatch.ts';

@@ -6,7 +6,7 @@ import layoutWgsl from '../../../shaders/loss_surface_layout.wgsl?raw';
 import momentsWgsl from '../../../shaders/loss_surface_moments.wgsl?raw';
 import gridWgsl from '../../../shaders/loss_surface_grid.wgsl?raw';
 import { validateLinearData, type LinearData, type LinearParams } from '../../models/linear.ts';
-import type { SurfaceGridSpec, SurfaceMoments } from '../../cpu/loss_surface.ts';
+import type { SurfaceGridSpec, SurfaceMoments } from '../../core/loss-surface.ts';
 import { assembleWgsl } from '../wgsl.ts';
 import { createBufferChecked, createComputePipeline, createUploadedBuffer } from '../resources.ts';
 

@@ -9,7 +9,7 @@ import { checkLinearConfig, chooseWorkgroupSize, defaultLinearConfig, planLinear
 import { LinearPartialsPass } from '../passes/linear-partials-pass.ts';
 import { ReducePartialsPass } from '../passes/reduce-partials-pass.ts';
 import { packGridUniforms, packReduceUniforms } from '../uniforms.ts';
-import { STATUS_RUNNING } from '../../cpu/apply_update.ts';
+import { STATUS_RUNNING } from '../../core/train-status.ts';
 import { autotune, AutotuneError, type AutotuneResult, type AutotuneSpec, type TuningTrial } from './autotune.ts';
 import { defaultTuningCache, tuningKey, type TuningCache } from './cache.ts';
 import {
