@@ -8,6 +8,7 @@ import type { GpuContext } from '../../src/gpu/device.ts';
 import { createBufferChecked, createComputePipeline } from '../../src/gpu/resources.ts';
 import { shaderSources } from '../../src/gpu/shaders.ts';
 import { specializeWgsl } from '../../src/gpu/wgsl.ts';
+import { packReadUniforms } from '../../src/gpu/uniforms.ts';
 import { summarize, timestamps, wallClock } from './gpu-timer.ts';
 import {
   configKey, geometricGroups, maxGroupsFor, readVariantDefines, refineStages, sumTolerance, UNROLLS, type ReadConfig,
@@ -104,8 +105,7 @@ export class ReadSweep {
     const parts = this.sources.map((s) => {
       const groups = Math.min(config.groups, maxGroupsFor(s.floats, config));
       const uniforms = device.createBuffer({ label: `${kLabel}.uniforms`, size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-      // ReadUniforms { count, num_groups, groups_x, _pad }: count in elements of the load type.
-      device.queue.writeBuffer(uniforms, 0, new Uint32Array([s.floats / config.vec, groups, groups, 0]));
+      device.queue.writeBuffer(uniforms, 0, packReadUniforms(s.floats / config.vec, groups, groups));
       const partials = device.createBuffer({ label: `${kLabel}.partials`, size: groups * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
       const readback = device.createBuffer({ label: `${kLabel}.readback`, size: groups * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
       const bindGroup = device.createBindGroup({

@@ -18,7 +18,7 @@ export { GpuDeviceLostError } from './device-io.ts';
 import type { LinearGridPlan, LinearKernelConfig } from './dispatch.ts';
 import type { TuningCache } from './tuning/cache.ts';
 import { chooseLinearKernel, type LinearKernelChoice } from './tuning/linear-tuning.ts';
-import { packUpdateUniforms } from './uniforms.ts';
+import { packTrainState, packUpdateUniforms, readTrainState, TRAIN_STATE_BYTES } from './uniforms.ts';
 import { createBufferChecked } from './resources.ts';
 import { planChunks, type ChunkSpec } from './data-layout.ts';
 import { BatchSchedule } from '../models/batches.ts';
@@ -32,7 +32,7 @@ import { ReducePartialsPass } from './passes/reduce-partials-pass.ts';
 import { ApplyUpdatePass } from './passes/apply-update-pass.ts';
 
 const kLabel = 'nabla.linear';
-const STATE_BYTES = 16; // TrainState { status, step: u32, best_loss: f32, _pad }
+const STATE_BYTES = TRAIN_STATE_BYTES;
 const DEFAULT_REPORT_EVERY = 32;
 
 interface Buffers {
@@ -348,10 +348,7 @@ export class GpuLinearEngine implements LinearEngine {
     if (snapshot.theta.length !== this.d + 1) throw new RangeError(`resumeFrom: snapshot has ${snapshot.theta.length - 1} weights, the data ${this.d}`);
     q.writeBuffer(this.buffers.theta, 0, Float32Array.from(snapshot.theta));
     q.writeBuffer(this.buffers.thetaPrev, 0, Float32Array.from(snapshot.thetaPrev));
-    const state = new ArrayBuffer(STATE_BYTES);
-    new Uint32Array(state).set([STATUS_RUNNING, snapshot.step]);
-    new Float32Array(state)[2] = snapshot.bestLoss;
-    q.writeBuffer(this.buffers.state, 0, state);
+    q.writeBuffer(this.buffers.state, 0, packTrainState({ status: STATUS_RUNNING, step: snapshot.step, bestLoss: snapshot.bestLoss }));
   }
 
   async train(options: TrainOptions): Promise<TrainResult> {
@@ -394,10 +391,10 @@ export class GpuLinearEngine implements LinearEngine {
       encoder.copyBufferToBuffer(this.buffers.thetaPrev, 0, this.buffers.readback, STATE_BYTES + historyBytes + thetaBytes, thetaBytes);
       const raw = await this.submitAndRead(encoder, readBytes, 'train');
       finalTheta = new Float32Array(raw, STATE_BYTES + historyBytes, d + 1);
-      const state = new Uint32Array(raw, 0, 4);
+      const state = readTrainState(raw);
       const history = new Float32Array(raw, STATE_BYTES, this.historyCap * 2);
-      status = state[0];
-      const done = state[1];
+      status = state.status;
+      const done = state.step;
       if (status === STATUS_RUNNING && done === steps) throw new Error(`${kLabel}.train: the GPU made no progress in ${count} steps`);
       for (let s = steps; s < done; s++) {
         const k = (s % this.historyCap) * 2;
@@ -429,7 +426,7 @@ export class GpuLinearEngine implements LinearEngine {
           theta: Float64Array.from(thetas.subarray(0, d + 1)),
           thetaPrev: Float64Array.from(thetas.subarray(d + 1)),
           step: done,
-          bestLoss: new Float32Array(raw, 8, 1)[0],
+          bestLoss: state.bestLoss,
           last: lastGood,
         });
       }

@@ -3,6 +3,7 @@
 import { shaderSources } from '../shaders.ts';
 import { specializeWgsl } from '../wgsl.ts';
 import { createComputePipeline } from '../resources.ts';
+import { packStandardizeUniforms } from '../uniforms.ts';
 import type { Standardizer } from '../../models/standardize.ts';
 
 /** Enough workgroups to keep a GPU busy; the kernel strides over the rest. */
@@ -35,9 +36,7 @@ export class StandardizePass {
 
   /** Uniforms and bind group for a chunk of `rows` samples in (x, y); the caller owns and destroys the uniform buffer. */
   bind(x: GPUBuffer, y: GPUBuffer, rows: number, label: string): { bindGroup: GPUBindGroup; uniforms: GPUBuffer } {
-    const data = new ArrayBuffer(16);
-    new Uint32Array(data, 0, 2).set([rows * this.d, rows]);
-    new Float32Array(data, 8, 2).set([this.stats.yMean, 1 / this.stats.yStd]);
+    const data = packStandardizeUniforms(rows, this.d, this.stats.yMean, this.stats.yStd);
     const uniforms = this.device.createBuffer({ label: `${StandardizePass.kLabel}.${label}.uniforms`, size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     this.device.queue.writeBuffer(uniforms, 0, data);
     const bindGroup = this.device.createBindGroup({

@@ -1,0 +1,136 @@
+// Every struct and enum the host packs or reads must match its WGSL declaration. test/node/uniforms.test.ts
+// checks the linear-step and model-engine uniforms (LinearGridUniforms, ReduceUniforms, UpdateUniforms,
+// MlpUniforms, GemmUniforms, OptimStep, TrainControl); this file checks the rest (SurfaceUniforms,
+// StandardizeUniforms, ReadUniforms, TrainState), the enum codes shared with TypeScript (STATUS_*, ACT_*, HEAD,
+// optimizer KIND), and that no struct declared under shaders/ is left out of either file.
+import { describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { packReadUniforms, packStandardizeUniforms, packTrainState, readTrainState, TRAIN_STATE_BYTES } from '../../src/gpu/uniforms.ts';
+import { packSurfaceUniforms } from '../../src/gpu/passes/loss-surface-pass.ts';
+import * as status from '../../src/core/train-status.ts';
+import { ACTIVATION_CODES, HEAD_CODES } from '../../src/models/network.ts';
+import { OPTIMIZER_CODES } from '../../src/optim/config.ts';
+
+const SHADERS = fileURLToPath(new URL('../../shaders/', import.meta.url));
+const shader = (file: string) => readFileSync(`${SHADERS}${file}`, 'utf8');
+const allShaders = () => [
+  ...readdirSync(SHADERS).filter((f) => f.endsWith('.wgsl')),
+  ...readdirSync(`${SHADERS}shared`).filter((f) => f.endsWith('.wgsl')).map((f) => `shared/${f}`),
+].map((file) => ({ file, source: shader(file) }));
+
+interface Field { name: string; type: string; offset: number }
+
+/** Fields of `struct NAME { ... }` with their WGSL offsets; every packed field is a 4-byte scalar (align 4). */
+function wgslStruct(name: string, source: string): { fields: Field[]; size: number } {
+  const m = new RegExp(`struct\\s+${name}\\s*\\{([^}]*)\\}`).exec(source);
+  if (!m) throw new Error(`struct ${name} not found`);
+  const fields: Field[] = [];
+  let offset = 0;
+  for (const decl of m[1].replace(/\/\/.*$/gm, '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const [fname, type] = decl.split(':').map((s) => s.trim());
+    if (!['u32', 'i32', 'f32'].includes(type)) throw new Error(`${name}.${fname}: ${type} is not a 4-byte scalar`);
+    fields.push({ name: fname, type, offset });
+    offset += 4;
+  }
+  // Uniform structs round up to 16 bytes; the storage struct checked here (TrainState) is 16 already.
+  return { fields, size: Math.ceil(offset / 16) * 16 };
+}
+
+function read(buf: ArrayBuffer, s: { fields: Field[] }): Record<string, number> {
+  const view = new DataView(buf);
+  return Object.fromEntries(s.fields.map((f) => [f.name,
+    f.type === 'f32' ? view.getFloat32(f.offset, true) : f.type === 'i32' ? view.getInt32(f.offset, true) : view.getUint32(f.offset, true)]));
+}
+
+/** `const PREFIX_NAME: u32 = Nu;` declarations of a source, as { name: N }. */
+function wgslConstants(source: string, prefix: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of source.matchAll(new RegExp(`const\\s+(${prefix}\\w+)\\s*:\\s*u32\\s*=\\s*(\\d+)u;`, 'g'))) out[m[1]] = Number(m[2]);
+  return out;
+}
+
+describe('host packing matches the remaining WGSL structs', () => {
+  it('SurfaceUniforms <- packSurfaceUniforms: 48 bytes, u32 and f32 fields in struct order', () => {
+    const s = wgslStruct('SurfaceUniforms', shader('loss_surface_layout.wgsl'));
+    expect(s.size).toBe(48);
+    const buf = packSurfaceUniforms(1000, 3, 2, 17, { w0: -1.5, b0: 0.25, dw: 0.125, db: 0.5, nx: 40, ny: 30 });
+    expect(buf.byteLength).toBe(s.size);
+    expect(read(buf, s)).toEqual({
+      n: 1000, d: 3, k: 2, num_groups: 17, w0: -1.5, b0: 0.25, dw: 0.125, db: 0.5, nx: 40, ny: 30, inv_n: Math.fround(1 / 1000), _pad: 0,
+    });
+  });
+
+  it('StandardizeUniforms <- packStandardizeUniforms: count_x = rows * D, y_inv_std = 1 / y_std', () => {
+    const s = wgslStruct('StandardizeUniforms', shader('standardize.wgsl'));
+    expect(s.size).toBe(16);
+    const buf = packStandardizeUniforms(1234, 7, 2.5, 4);
+    expect(buf.byteLength).toBe(s.size);
+    expect(read(buf, s)).toEqual({ count_x: 1234 * 7, rows: 1234, y_mean: 2.5, y_inv_std: 0.25 });
+  });
+
+  it('ReadUniforms <- packReadUniforms (bench read sweep): count, num_groups, groups_x, zero pad', () => {
+    const s = wgslStruct('ReadUniforms', shader('read_bandwidth.wgsl'));
+    expect(s.size).toBe(16);
+    expect(read(packReadUniforms(1 << 20, 96, 48), s)).toEqual({ count: 1 << 20, num_groups: 96, groups_x: 48, _pad: 0 });
+  });
+
+  it('TrainState <-> packTrainState / readTrainState: status, step, best_loss at the WGSL offsets', () => {
+    const s = wgslStruct('TrainState', shader('shared/linear_layout.wgsl'));
+    expect(s.fields.map((f) => `${f.name}: ${f.type}`)).toEqual(['status: u32', 'step: u32', 'best_loss: f32', '_pad: u32']);
+    expect(TRAIN_STATE_BYTES).toBe(s.size);
+    const buf = packTrainState({ status: status.STATUS_DIVERGED, step: 77, bestLoss: 0.75 });
+    expect(read(buf, s)).toEqual({ status: status.STATUS_DIVERGED, step: 77, best_loss: 0.75, _pad: 0 });
+    // Read back from the middle of a larger read-back buffer, as the engine does.
+    const raw = new ArrayBuffer(64);
+    new Uint8Array(raw, 16, 16).set(new Uint8Array(buf));
+    expect(readTrainState(raw, 16)).toEqual({ status: status.STATUS_DIVERGED, step: 77, bestLoss: 0.75 });
+  });
+});
+
+describe('enum codes shared by WGSL and TypeScript', () => {
+  it('STATUS_* in linear_layout.wgsl equal src/core/train-status.ts', () => {
+    const wgsl = wgslConstants(shader('shared/linear_layout.wgsl'), 'STATUS_');
+    expect(wgsl).toEqual({
+      STATUS_RUNNING: status.STATUS_RUNNING, STATUS_CONVERGED: status.STATUS_CONVERGED,
+      STATUS_DIVERGED: status.STATUS_DIVERGED, STATUS_MAX_EPOCHS: status.STATUS_MAX_EPOCHS,
+    });
+  });
+
+  it('ACT_* in mlp_layout.wgsl equal ACTIVATION_CODES', () => {
+    const wgsl = wgslConstants(shader('shared/mlp_layout.wgsl'), 'ACT_');
+    expect(wgsl).toEqual(Object.fromEntries(Object.entries(ACTIVATION_CODES).map(([k, v]) => [`ACT_${k.toUpperCase()}`, v])));
+  });
+
+  it('HEAD codes of mlp_head.wgsl (its header and branches) equal HEAD_CODES', () => {
+    const source = shader('mlp_head.wgsl');
+    const documented = Object.fromEntries([...source.matchAll(/^\/\/\s+(\w+)\s+\(HEAD (\d+)\)/gm)].map((m) => [m[1], Number(m[2])]));
+    expect(documented).toEqual(HEAD_CODES);
+    // Every code but the last has its own `if (HEAD == Nu)` branch; the last is the final else.
+    const branches = [...source.matchAll(/HEAD == (\d+)u/g)].map((m) => Number(m[1]));
+    expect(branches).toEqual(Object.values(HEAD_CODES).slice(0, -1));
+  });
+
+  it('KIND codes of optim_update.wgsl (its override comment and branches) equal OPTIMIZER_CODES', () => {
+    const source = shader('optim_update.wgsl');
+    const line = /override KIND: u32 = 0u; \/\/ (.*)$/m.exec(source);
+    expect(line).not.toBeNull();
+    const documented = Object.fromEntries(line![1].split(',').map((p) => p.trim().split(/\s+/)).map(([code, kind]) => [kind, Number(code)]));
+    expect(documented).toEqual(OPTIMIZER_CODES);
+    const branches = new Set([...source.matchAll(/KIND [!=]= (\d+)u/g)].map((m) => Number(m[1])));
+    for (const code of branches) expect(Object.values(OPTIMIZER_CODES)).toContain(code);
+    expect(branches.has(OPTIMIZER_CODES.adamw)).toBe(true);
+  });
+});
+
+describe('coverage', () => {
+  it('every struct declared under shaders/ is checked here or in uniforms.test.ts', () => {
+    const checkedElsewhere = ['LinearGridUniforms', 'ReduceUniforms', 'UpdateUniforms', 'MlpUniforms', 'GemmUniforms', 'OptimStep', 'TrainControl'];
+    const checkedHere = ['SurfaceUniforms', 'StandardizeUniforms', 'ReadUniforms', 'TrainState'];
+    const uniformsTest = readFileSync(fileURLToPath(new URL('./uniforms.test.ts', import.meta.url)), 'utf8');
+    for (const name of checkedElsewhere) expect(uniformsTest).toContain(`wgslStruct('${name}'`);
+    const declared = allShaders().flatMap(({ source }) => [...source.matchAll(/^struct\s+(\w+)/gm)].map((m) => m[1]));
+    expect(declared.length).toBeGreaterThan(8);
+    expect([...new Set(declared)].sort()).toEqual([...checkedElsewhere, ...checkedHere].sort());
+  });
+});
