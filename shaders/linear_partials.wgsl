@@ -34,19 +34,6 @@ fn tile_value(f: u32) -> f32 {
   return tile_x[f >> 2u][f & 3u];
 }
 
-// Deterministic tree over scratch[0..WG); every thread calls it.
-fn reduce_scratch(t: u32) -> f32 {
-  for (var stride = WG / 2u; stride > 0u; stride = stride / 2u) {
-    if (t < stride) {
-      scratch[t] = scratch[t] + scratch[t + stride];
-    }
-    workgroupBarrier();
-  }
-  let total = scratch[0];
-  workgroupBarrier();
-  return total;
-}
-
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
   let group = wid.x + wid.y * grid.groups_x;
@@ -129,12 +116,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   }
 
   let out = (grid.first_group + group) * (D + 2u);
-  scratch[t] = total_r.x + total_r.y;
-  workgroupBarrier();
-  let group_r = reduce_scratch(t);
-  scratch[t] = total_rr.x + total_rr.y;
-  workgroupBarrier();
-  let group_rr = reduce_scratch(t);
+  let group_r = workgroup_sum(t, total_r.x + total_r.y); // shared/workgroup_sum.wgsl
+  let group_rr = workgroup_sum(t, total_rr.x + total_rr.y);
   if (t == 0u) {
     partials[out + D] = group_r;
     partials[out + D + 1u] = group_rr;

@@ -19,17 +19,10 @@ fn main(@builtin(local_invocation_index) t: u32) {
     let g = grad_loss[k];
     sq = fma(g, g, sq);
   }
-  scratch[t] = sq;
-  workgroupBarrier();
-  for (var half = WG / 2u; half > 0u; half = half / 2u) {
-    if (t < half) {
-      scratch[t] = scratch[t] + scratch[t + half];
-    }
-    workgroupBarrier();
-  }
+  let sum_sq = workgroup_sum(t, sq); // shared/workgroup_sum.wgsl
   // Thread 0 alone tests the status: a storage read is not uniform, and every thread passed every barrier.
   if (t == 0u && control.status == 0u) {
-    let norm = sqrt(scratch[0]);
+    let norm = sqrt(sum_sq);
     history[(os.step - 1u) % HISTORY_CAP] = vec2<f32>(grad_loss[os.params], norm);
     if (norm <= os.tol) {
       control.status = 1u;

@@ -79,15 +79,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     a0 = a0 + src[k];
     k = k + stride;
   }
-  scratch[t] = lanes_sum(a0);
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s / 2u) {
-    if (t < s) {
-      scratch[t] = scratch[t] + scratch[t + s];
-    }
-    workgroupBarrier();
-  }
+  let total = workgroup_sum(t, lanes_sum(a0)); // shared/workgroup_sum.wgsl
   if (t == 0u) {
-    partials[group] = scratch[0];
+    partials[group] = total;
   }
 }

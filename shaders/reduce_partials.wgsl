@@ -37,20 +37,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   for (var g = t; g < ru.num_groups; g = g + WG) {
     s = s + partials[g * ru.components + c];
   }
-  scratch[t] = s;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride = stride / 2u) {
-    if (t < stride) {
-      scratch[t] = scratch[t] + scratch[t + stride];
-    }
-    workgroupBarrier();
-  }
+  let total = workgroup_sum(t, s); // shared/workgroup_sum.wgsl
   if (t == 0u) {
     var scale = 2.0 * ru.inv_n;
     if (c + 1u == ru.components) {
       scale = ru.inv_n;
     }
-    grad_loss[c] = scratch[0] * scale;
+    grad_loss[c] = total * scale;
   }
 }
 #endif

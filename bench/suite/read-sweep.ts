@@ -7,7 +7,7 @@
 import type { GpuContext } from '../../src/gpu/device.ts';
 import { createBufferChecked, createComputePipeline } from '../../src/gpu/resources.ts';
 import { shaderSources } from '../../src/gpu/shaders.ts';
-import { specializeWgsl } from '../../src/gpu/wgsl.ts';
+import { assembleWgsl, specializeWgsl } from '../../src/gpu/wgsl.ts';
 import { packReadUniforms } from '../../src/gpu/uniforms.ts';
 import { summarize, timestamps, wallClock } from './gpu-timer.ts';
 import {
@@ -100,7 +100,8 @@ export class ReadSweep {
 
   private async prepare(config: ReadConfig): Promise<Prepared> {
     const { device } = this.gpu;
-    const code = specializeWgsl(shaderSources.readBandwidth, readVariantDefines(config.vec, config.unroll, this.fault && config.unroll > 1), 'read_bandwidth.wgsl');
+    const stage = specializeWgsl(shaderSources.readBandwidth, readVariantDefines(config.vec, config.unroll, this.fault && config.unroll > 1), 'read_bandwidth.wgsl');
+    const code = assembleWgsl([shaderSources.workgroupSum], stage);
     const pipeline = await createComputePipeline(device, `${kLabel}.v${config.vec}u${config.unroll}`, code, { WG: config.wg });
     const parts = this.sources.map((s) => {
       const groups = Math.min(config.groups, maxGroupsFor(s.floats, config));

@@ -1,23 +1,108 @@
-// WGSL sources as strings. Vite (demo, Vitest browser mode, the engine bundle) inlines `?raw`;
-// Node-side code must not import this file: it drives the GPU through the bundle instead.
+// The one shader registry: every WGSL file under shaders/ as a string, and for every stage its variants — the
+// `${NAME}` defines it takes (wgsl-preprocessor placeholders and `#if ${FLAG}` switches, filled by
+// specializeWgsl), its `override` constants (set at pipeline creation) and the shared pieces assembled before
+// it. test/node/shader-registry.test.ts checks this list against the files themselves.
+// Vite (demo, Vitest browser mode, the engine bundle) inlines `?raw`; Node-side code must not import this
+// file: it drives the GPU through the bundle instead.
 import linearLayout from '../../shaders/shared/linear_layout.wgsl?raw';
 import compensatedSum from '../../shaders/shared/compensated_sum.wgsl?raw';
 import partialsColumn from '../../shaders/shared/partials_column.wgsl?raw';
+import workgroupSum from '../../shaders/shared/workgroup_sum.wgsl?raw';
+import optimLayout from '../../shaders/shared/optim_layout.wgsl?raw';
+import mlpLayout from '../../shaders/shared/mlp_layout.wgsl?raw';
 import linearPartials from '../../shaders/linear_partials.wgsl?raw';
 import linearPartialsQuad from '../../shaders/linear_partials_quad.wgsl?raw';
 import reducePartials from '../../shaders/reduce_partials.wgsl?raw';
 import applyUpdate from '../../shaders/apply_update.wgsl?raw';
 import readBandwidth from '../../shaders/read_bandwidth.wgsl?raw';
 import standardize from '../../shaders/standardize.wgsl?raw';
+import lossSurfaceLayout from '../../shaders/loss_surface_layout.wgsl?raw';
+import lossSurfaceMoments from '../../shaders/loss_surface_moments.wgsl?raw';
+import lossSurfaceGrid from '../../shaders/loss_surface_grid.wgsl?raw';
+import optimUpdate from '../../shaders/optim_update.wgsl?raw';
+import mlpForward from '../../shaders/mlp_forward.wgsl?raw';
+import mlpBackprop from '../../shaders/mlp_backprop.wgsl?raw';
+import mlpGemm from '../../shaders/mlp_gemm.wgsl?raw';
+import mlpGemmBlocked from '../../shaders/mlp_gemm_blocked.wgsl?raw';
+import mlpHead from '../../shaders/mlp_head.wgsl?raw';
+import mlpGradPartials from '../../shaders/mlp_grad_partials.wgsl?raw';
+import mlpReduce from '../../shaders/mlp_reduce.wgsl?raw';
+import mlpHistory from '../../shaders/mlp_history.wgsl?raw';
 
 export const shaderSources = {
   linearLayout,
   compensatedSum,
   partialsColumn,
+  workgroupSum,
+  optimLayout,
+  mlpLayout,
+  lossSurfaceLayout,
   linearPartials,
   linearPartialsQuad,
   reducePartials,
   applyUpdate,
   readBandwidth,
   standardize,
+  lossSurfaceMoments,
+  lossSurfaceGrid,
+  optimUpdate,
+  mlpForward,
+  mlpBackprop,
+  mlpGemm,
+  mlpGemmBlocked,
+  mlpHead,
+  mlpGradPartials,
+  mlpReduce,
+  mlpHistory,
 } as const;
+
+export type ShaderName = keyof typeof shaderSources;
+
+/** Pieces assembled before stages (structs, enum codes, helper functions); none is a stage by itself. */
+export const SHARED_PIECES = {
+  linearLayout: 'shared/linear_layout.wgsl',
+  compensatedSum: 'shared/compensated_sum.wgsl',
+  partialsColumn: 'shared/partials_column.wgsl',
+  workgroupSum: 'shared/workgroup_sum.wgsl',
+  optimLayout: 'shared/optim_layout.wgsl',
+  mlpLayout: 'shared/mlp_layout.wgsl',
+  lossSurfaceLayout: 'loss_surface_layout.wgsl',
+} as const satisfies Partial<Record<ShaderName, string>>;
+
+export interface StageVariants {
+  /** Path under shaders/. */
+  file: string;
+  /** Shared pieces some variant assembles before the stage. */
+  shared: readonly (keyof typeof SHARED_PIECES)[];
+  /** `${NAME}` defines: preprocessor placeholders and `#if` flags. */
+  defines: readonly string[];
+  /** `override` constants. */
+  overrides: readonly string[];
+}
+
+export const SHADER_STAGES = {
+  linearPartials: { file: 'linear_partials.wgsl', shared: ['linearLayout', 'compensatedSum', 'workgroupSum'], defines: ['D', 'ROWS', 'FPT', 'LANE_MODE', 'BLOCK'], overrides: ['WG', 'G', 'LANES'] },
+  linearPartialsQuad: {
+    file: 'linear_partials_quad.wgsl', shared: ['linearLayout', 'compensatedSum'],
+    defines: ['D', 'S', 'BLOCK', 'TREE_ROWS', 'RECORDS', 'QUAD_BODY', 'LOAD_WEIGHTS', 'FOLD_BLOCK', 'REDUCE_GRADIENT'], overrides: ['WG'],
+  },
+  reducePartials: { file: 'reduce_partials.wgsl', shared: ['linearLayout', 'compensatedSum', 'partialsColumn', 'workgroupSum'], defines: ['SINGLE'], overrides: ['WG'] },
+  applyUpdate: { file: 'apply_update.wgsl', shared: ['linearLayout', 'compensatedSum', 'partialsColumn'], defines: ['FUSED_REDUCE'], overrides: ['WG'] },
+  readBandwidth: { file: 'read_bandwidth.wgsl', shared: ['workgroupSum'], defines: ['VTYPE', 'SCALAR', 'UNROLL2', 'UNROLL4', 'FAULT'], overrides: ['WG'] },
+  standardize: { file: 'standardize.wgsl', shared: [], defines: ['D'], overrides: ['WG'] },
+  lossSurfaceMoments: { file: 'loss_surface_moments.wgsl', shared: ['lossSurfaceLayout'], defines: [], overrides: ['WG'] },
+  lossSurfaceGrid: { file: 'loss_surface_grid.wgsl', shared: ['lossSurfaceLayout'], defines: [], overrides: ['WG'] },
+  optimUpdate: { file: 'optim_update.wgsl', shared: ['optimLayout'], defines: [], overrides: ['WG', 'KIND'] },
+  mlpForward: { file: 'mlp_forward.wgsl', shared: ['mlpLayout'], defines: [], overrides: ['WG', 'ACT'] },
+  mlpBackprop: { file: 'mlp_backprop.wgsl', shared: ['mlpLayout'], defines: [], overrides: ['WG', 'ACT'] },
+  mlpGemm: { file: 'mlp_gemm.wgsl', shared: ['mlpLayout'], defines: [], overrides: ['MODE', 'ACT'] },
+  mlpGemmBlocked: {
+    file: 'mlp_gemm_blocked.wgsl', shared: ['mlpLayout'],
+    defines: ['RM', 'RN', 'LANES', 'UNIT_COLS', 'LANE', 'LANE_BUILTIN', 'A_LEN', 'B_LEN', 'C_LEN', 'AUX_LEN', 'PREAMBLE', 'SETUP', 'PRODUCTS', 'STORES'],
+    overrides: ['MODE', 'ACT', 'WG'],
+  },
+  mlpHead: { file: 'mlp_head.wgsl', shared: ['mlpLayout'], defines: [], overrides: ['WG', 'HEAD'] },
+  mlpGradPartials: { file: 'mlp_grad_partials.wgsl', shared: ['mlpLayout'], defines: [], overrides: ['WG', 'SKIP_WEIGHTS'] },
+  mlpReduce: { file: 'mlp_reduce.wgsl', shared: ['mlpLayout'], defines: ['TREE'], overrides: ['WG', 'LANES'] },
+  mlpHistory: { file: 'mlp_history.wgsl', shared: ['optimLayout', 'workgroupSum'], defines: [], overrides: ['WG', 'HISTORY_CAP'] },
+} as const satisfies Partial<Record<ShaderName, StageVariants>>;

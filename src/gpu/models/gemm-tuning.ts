@@ -11,7 +11,7 @@ import { gemmGrid, packGemmUniforms, type GemmUniformValues } from './mlp-plan.t
 import { blockedGemmGrid, blockedGemmWgsl, gemmConfigName, operandLengths, isGemmConfig, TILED_GEMM, type BlockedGemmConfig, type GemmConfig } from './gemm-blocked.ts';
 import { assembleGemmWgsl, GEMM_BACKPROP, GEMM_FORWARD, GEMM_WEIGHTS, uniformProducts, type LayerProducts, type ProductChoice, type ProductKernels } from './mlp-passes.ts';
 import type { MlpPlan } from './mlp-plan.ts';
-import { modelShaderSources as src } from './shaders.ts';
+import { shaderSources as src } from '../shaders.ts';
 
 /** Samples of a tuning problem (the rows of a forward/backprop product, the K of a weight gradient). */
 export const TUNE_ROWS = 1024;

@@ -59,7 +59,7 @@ export const GEMM_BACKPROP = 1;
 export const GEMM_WEIGHTS = 2;
 import { SLOT_BYTES } from './optim-update-pass.ts';
 import type { BatchRange } from '../../models/batches.ts';
-import { modelShaderSources as src } from './shaders.ts';
+import { shaderSources as src } from '../shaders.ts';
 
 export interface MlpBuffers {
   x: GPUBuffer;
@@ -249,7 +249,7 @@ export class MlpHistoryPass {
   private constructor(private readonly pipeline: GPUComputePipeline, private readonly bindGroups: GPUBindGroup[]) {}
 
   static async create(device: GPUDevice, workgroupSize: number, slots: GPUBufferBinding[], gradLoss: GPUBuffer, history: GPUBuffer, control: GPUBuffer): Promise<MlpHistoryPass> {
-    const code = assembleWgsl([src.optimLayout], src.mlpHistory);
+    const code = assembleWgsl([src.optimLayout, src.workgroupSum], src.mlpHistory);
     const pipeline = await createComputePipeline(device, MlpHistoryPass.kLabel, code, { WG: workgroupSize, HISTORY_CAP: slots.length });
     const bindGroups = slots.map((slot, s) => device.createBindGroup({
       label: `${MlpHistoryPass.kLabel}.bindGroup.${s}`,

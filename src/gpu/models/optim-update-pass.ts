@@ -6,7 +6,7 @@ import type { OptimState } from '../../optim/state.ts';
 import { assembleWgsl } from '../wgsl.ts';
 import { createBufferChecked, createComputePipeline } from '../resources.ts';
 import { fold2d } from '../dispatch.ts';
-import { modelShaderSources } from './shaders.ts';
+import { shaderSources } from '../shaders.ts';
 
 /** WebGPU's default minUniformBufferOffsetAlignment; every adapter accepts it. */
 export const SLOT_BYTES = 256;
@@ -82,7 +82,7 @@ export class OptimUpdatePass {
         control: await make('control', 16, S),
       };
       device.queue.writeBuffer(buffers.mask, 0, o.decayMask ? Float32Array.from(o.decayMask) : new Float32Array(P).fill(1));
-      const code = assembleWgsl([modelShaderSources.optimLayout], modelShaderSources.optimUpdate);
+      const code = assembleWgsl([shaderSources.optimLayout], shaderSources.optimUpdate);
       const pipeline = await createComputePipeline(device, label, code, { WG: o.workgroupSize, KIND: OPTIMIZER_CODES[o.config.kind] });
       const bindGroups = Array.from({ length: o.maxSlots }, (_, s) => device.createBindGroup({
         label: `${label}.bindGroup.${s}`,

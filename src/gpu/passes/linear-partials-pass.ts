@@ -41,7 +41,7 @@ export function linearPartialsWgsl(d: number, plan: LinearGridPlan): string {
     LANE_MODE: plan.laneMode,
     BLOCK: TILES_PER_BLOCK,
   }, 'linear_partials.wgsl');
-  return assembleWgsl(SHARED, stage);
+  return assembleWgsl([...SHARED, shaderSources.workgroupSum], stage);
 }
 
 /**

@@ -2,9 +2,7 @@
 // per-workgroup residual moments) then shaders/loss_surface_grid.wgsl (fold, then J on every grid cell).
 // It owns a copy of the data: the engine's buffers are private and padded for its own kernels.
 // CPU twin: src/cpu/loss_surface.ts.
-import layoutWgsl from '../../../shaders/loss_surface_layout.wgsl?raw';
-import momentsWgsl from '../../../shaders/loss_surface_moments.wgsl?raw';
-import gridWgsl from '../../../shaders/loss_surface_grid.wgsl?raw';
+import { shaderSources } from '../shaders.ts';
 import { validateLinearData, type LinearData, type LinearParams } from '../../models/linear.ts';
 import type { SurfaceGridSpec, SurfaceMoments } from '../../core/loss-surface.ts';
 import { assembleWgsl } from '../wgsl.ts';
@@ -76,8 +74,8 @@ export class LossSurfacePass {
         partials: await make('partials', numGroups * 32, S),
         moments: await make('moments', 32, S | GPUBufferUsage.COPY_SRC),
       };
-      const momentsPipeline = await createComputePipeline(device, `${kLabel}.moments`, assembleWgsl([layoutWgsl], momentsWgsl), { WG: wg });
-      const gridPipeline = await createComputePipeline(device, `${kLabel}.grid`, assembleWgsl([layoutWgsl], gridWgsl), { WG: GRID_WG });
+      const momentsPipeline = await createComputePipeline(device, `${kLabel}.moments`, assembleWgsl([shaderSources.lossSurfaceLayout], shaderSources.lossSurfaceMoments), { WG: wg });
+      const gridPipeline = await createComputePipeline(device, `${kLabel}.grid`, assembleWgsl([shaderSources.lossSurfaceLayout], shaderSources.lossSurfaceGrid), { WG: GRID_WG });
       const momentsBind = device.createBindGroup({
         label: `${kLabel}.moments.bindGroup`,
         layout: momentsPipeline.getBindGroupLayout(0),

@@ -19,7 +19,9 @@ export interface ReduceBinding {
 
 export function reducePartialsWgsl(single: boolean): string {
   const stage = specializeWgsl(shaderSources.reducePartials, { SINGLE: single }, 'reduce_partials.wgsl');
-  return assembleWgsl([shaderSources.linearLayout, shaderSources.compensatedSum, shaderSources.partialsColumn], stage);
+  // SINGLE sums each column in one thread (partials_column); the other variant runs one workgroup tree per column.
+  const tree = single ? [] : [shaderSources.workgroupSum];
+  return assembleWgsl([shaderSources.linearLayout, shaderSources.compensatedSum, shaderSources.partialsColumn, ...tree], stage);
 }
 
 /** Pass 2 for any batch: both variants' pipelines, one bind group per batch (its ReduceUniforms). */
