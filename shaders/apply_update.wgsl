@@ -42,19 +42,12 @@ fn main(@builtin(local_invocation_index) t: u32) {
     let g = grad_loss[k];
     sq = fma(g, g, sq);
   }
-  scratch[t] = sq;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride = stride / 2u) {
-    if (t < stride) {
-      scratch[t] = scratch[t] + scratch[t + stride];
-    }
-    workgroupBarrier();
-  }
+  let sum_sq = workgroup_sum(t, sq); // shared/workgroup_sum.wgsl
   if (status != STATUS_RUNNING) {
     return;
   }
   let loss = grad_loss[uu.params];
-  let norm = sqrt(scratch[0]);
+  let norm = sqrt(sum_sq);
 
   var next = STATUS_RUNNING;
   if (!is_finite_f32(loss) || !is_finite_f32(norm) || (step > 0u && loss > uu.explode_factor * best)) {

@@ -87,7 +87,7 @@ export const SHADER_STAGES = {
     defines: ['D', 'S', 'BLOCK', 'TREE_ROWS', 'RECORDS', 'QUAD_BODY', 'LOAD_WEIGHTS', 'FOLD_BLOCK', 'REDUCE_GRADIENT'], overrides: ['WG'],
   },
   reducePartials: { file: 'reduce_partials.wgsl', shared: ['linearLayout', 'compensatedSum', 'partialsColumn', 'workgroupSum'], defines: ['SINGLE'], overrides: ['WG'] },
-  applyUpdate: { file: 'apply_update.wgsl', shared: ['linearLayout', 'compensatedSum', 'partialsColumn'], defines: ['FUSED_REDUCE'], overrides: ['WG'] },
+  applyUpdate: { file: 'apply_update.wgsl', shared: ['linearLayout', 'compensatedSum', 'partialsColumn', 'workgroupSum'], defines: ['FUSED_REDUCE'], overrides: ['WG'] },
   readBandwidth: { file: 'read_bandwidth.wgsl', shared: ['workgroupSum'], defines: ['VTYPE', 'SCALAR', 'UNROLL2', 'UNROLL4', 'FAULT'], overrides: ['WG'] },
   standardize: { file: 'standardize.wgsl', shared: [], defines: ['D'], overrides: ['WG'] },
   lossSurfaceMoments: { file: 'loss_surface_moments.wgsl', shared: ['lossSurfaceLayout'], defines: [], overrides: ['WG'] },

@@ -17,7 +17,9 @@ export interface ApplyUpdateBindings {
 export function applyUpdateWgsl(fusedReduce: boolean): string {
   const stage = specializeWgsl(shaderSources.applyUpdate, { FUSED_REDUCE: fusedReduce }, 'apply_update.wgsl');
   // The column sum names the fused variant's `ru` and `partials`: the plain variant declares neither.
-  const shared = fusedReduce ? [shaderSources.linearLayout, shaderSources.compensatedSum, shaderSources.partialsColumn] : [shaderSources.linearLayout];
+  const shared = fusedReduce
+    ? [shaderSources.linearLayout, shaderSources.compensatedSum, shaderSources.partialsColumn, shaderSources.workgroupSum]
+    : [shaderSources.linearLayout, shaderSources.workgroupSum];
   return assembleWgsl(shared, stage);
 }
 
