@@ -9,7 +9,7 @@ export default defineConfig({
     minify: false,
     target: 'es2022',
     lib: {
-      entry: 'src/gpu/engine-entry.ts',
+      entry: 'src/train/engine-entry.ts',
       formats: ['es'],
       fileName: () => 'nabla-engine.js',
     },

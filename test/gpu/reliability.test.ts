@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { testGpu } from './gpu-context.ts';
 import { requestGpu } from '../../src/gpu/device.ts';
 import { GpuDeviceLostError, GpuLinearEngine } from '../../src/gpu/gpu-linear-engine.ts';
-import { trainWithRecovery } from '../../src/gpu/recovering-trainer.ts';
+import { trainWithRecovery } from '../../src/train/recovering-trainer.ts';
 import { GpuShaderError, createComputePipeline } from '../../src/gpu/resources.ts';
 import { makeWellConditioned } from '../data-gen.ts';
 import type { EpochInfo, TrainOptions } from '../../src/models/linear.ts';

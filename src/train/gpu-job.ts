@@ -1,9 +1,9 @@
 // What a headless page runs for the CLI: fetch the samples, build the engine, train or evaluate,
 // and hand back plain JSON. Runs inside the browser (or Deno); never falls back to the CPU.
 import type { EpochInfo, TrainOptions } from '../models/linear.ts';
-import { requestGpu, type AdapterSummary, type GpuContext } from './device.ts';
-import { GpuLinearEngine, type ChunkStream } from './gpu-linear-engine.ts';
-import { blobRecordStream, type RecordFileLayout } from './linear-stream.ts';
+import { requestGpu, type AdapterSummary, type GpuContext } from '../gpu/device.ts';
+import { GpuLinearEngine, type ChunkStream } from '../gpu/gpu-linear-engine.ts';
+import { blobRecordStream, type RecordFileLayout } from '../gpu/linear-stream.ts';
 import { trainModelWithRecovery, trainWithRecovery } from './recovering-trainer.ts';
 import type { NetworkConfig } from '../models/network.ts';
 import type { Standardizer } from '../models/standardize.ts';

@@ -3,15 +3,16 @@
 // uploads the data again and resumes from that snapshot. No epoch before the snapshot is lost, and on the
 // same adapter the result equals an uninterrupted run bit for bit (the step sequence is the same).
 // One recovery loop (runWithRecovery) serves the linear engine and the model engine alike: each says only
-// how to train on a device or on the CPU from a snapshot.
+// how to train on a device or on the CPU from a snapshot. It lives in src/train/, above both backends, because
+// it uses both (test/node/layering.test.ts keeps src/gpu free of the CPU twins).
 import type { GradientResult, LinearData, TrainOptions, TrainResult, TrainSnapshot } from '../models/linear.ts';
 import type { ModelData, NetworkConfig } from '../models/network.ts';
 import type { ModelSnapshot, ModelTrainOptions, ModelTrainResult } from '../models/model-engine.ts';
 import { CpuLinearEngine } from '../cpu/cpu-linear-engine.ts';
 import { CpuModelEngine } from '../cpu/cpu-model-engine.ts';
-import type { GpuContext } from './device.ts';
-import { GpuDeviceLostError, GpuLinearEngine, type GpuLinearEngineOptions } from './gpu-linear-engine.ts';
-import { GpuModelEngine, type GpuModelEngineOptions } from './models/gpu-model-engine.ts';
+import type { GpuContext } from '../gpu/device.ts';
+import { GpuDeviceLostError, GpuLinearEngine, type GpuLinearEngineOptions } from '../gpu/gpu-linear-engine.ts';
+import { GpuModelEngine, type GpuModelEngineOptions } from '../gpu/models/gpu-model-engine.ts';
 
 export interface RecoveryOptions {
   /** Obtains a fresh device after a loss (e.g. () => requestGpu()). */
