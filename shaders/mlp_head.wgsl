@@ -30,11 +30,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let K = mu.fan_out;
   let base = i * K;
   let yv = y[mu.y_row + i];
-  if (HEAD == 0u) {
+  if (HEAD == HEAD_MSE) {
     let r = logits[base] - yv;
     delta[base] = 2.0 * r;
     losses[i] = r * r;
-  } else if (HEAD == 1u) {
+  } else if (HEAD == HEAD_BCE) {
     let z = logits[base];
     delta[base] = sigmoid_f32(z) - yv;
     losses[i] = max(z, 0.0) - z * yv + log1p_small(exp(-abs(z)));

@@ -3,7 +3,7 @@
 // src/optim/config.ts). Its float64 twin is src/cpu/optim_update.ts: keep the formulas in the same order.
 
 override WG: u32 = 256u;
-override KIND: u32 = 0u; // 0 sgd, 1 momentum, 2 nesterov, 3 adam, 4 adamw
+override KIND: u32 = 0u; // KIND_* in shared/optim_layout.wgsl
 
 @group(0) @binding(0) var<uniform> os: OptimStep;
 @group(0) @binding(1) var<storage, read> grad: array<f32>;          // params values (a loss may follow)
@@ -22,16 +22,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let th = theta[k];
   let decay = os.weight_decay * decay_mask[k];
   var g = grad[k];
-  if (KIND != 4u) {
+  if (KIND != KIND_ADAMW) {
     g = g + decay * th;
   }
-  if (KIND == 0u) {
+  if (KIND == KIND_SGD) {
     theta[k] = th - os.lr * g;
-  } else if (KIND == 1u) {
+  } else if (KIND == KIND_MOMENTUM) {
     let vel = os.momentum * m[k] + g;
     m[k] = vel;
     theta[k] = th - os.lr * vel;
-  } else if (KIND == 2u) {
+  } else if (KIND == KIND_NESTEROV) {
     let vel = os.momentum * m[k] + g;
     m[k] = vel;
     theta[k] = th - os.lr * (g + os.momentum * vel);
@@ -41,7 +41,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     m[k] = m1;
     v[k] = v1;
     var step = (m1 / os.bc1) / (sqrt(v1 / os.bc2) + os.eps);
-    if (KIND == 4u) {
+    if (KIND == KIND_ADAMW) {
       step = step + decay * th;
     }
     theta[k] = th - os.lr * step;

@@ -23,3 +23,10 @@ struct TrainControl {
   status: u32,     // 0 running, 1 converged
   stopped_at: u32, // updates applied before the stop (os.step - 1 of the converged step)
 }
+
+// Codes of optim_update.wgsl's KIND override (OPTIMIZER_CODES in src/optim/config.ts).
+const KIND_SGD: u32 = 0u;
+const KIND_MOMENTUM: u32 = 1u;
+const KIND_NESTEROV: u32 = 2u;
+const KIND_ADAM: u32 = 3u;
+const KIND_ADAMW: u32 = 4u;

@@ -1,8 +1,8 @@
 // Every struct and enum the host packs or reads must match its WGSL declaration. test/node/uniforms.test.ts
 // checks the linear-step and model-engine uniforms (LinearGridUniforms, ReduceUniforms, UpdateUniforms,
 // MlpUniforms, GemmUniforms, OptimStep, TrainControl); this file checks the rest (SurfaceUniforms,
-// StandardizeUniforms, ReadUniforms, TrainState), the enum codes shared with TypeScript (STATUS_*, ACT_*, HEAD,
-// optimizer KIND), and that no struct declared under shaders/ is left out of either file.
+// StandardizeUniforms, ReadUniforms, TrainState), the enum codes shared with TypeScript (STATUS_*, ACT_*, HEAD_*,
+// KIND_*), and that no struct declared under shaders/ is left out of either file.
 import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,8 @@ import { OPTIMIZER_CODES } from '../../src/optim/config.ts';
 
 const SHADERS = fileURLToPath(new URL('../../shaders/', import.meta.url));
 const shader = (file: string) => readFileSync(`${SHADERS}${file}`, 'utf8');
+/** The code a WGSL compiler sees: line comments removed. */
+const code = (wgsl: string) => wgsl.replace(/\/\/.*$/gm, '');
 const allShaders = () => [
   ...readdirSync(SHADERS).filter((f) => f.endsWith('.wgsl')),
   ...readdirSync(`${SHADERS}shared`).filter((f) => f.endsWith('.wgsl')).map((f) => `shared/${f}`),
@@ -102,24 +104,22 @@ describe('enum codes shared by WGSL and TypeScript', () => {
     expect(wgsl).toEqual(Object.fromEntries(Object.entries(ACTIVATION_CODES).map(([k, v]) => [`ACT_${k.toUpperCase()}`, v])));
   });
 
-  it('HEAD codes of mlp_head.wgsl (its header and branches) equal HEAD_CODES', () => {
-    const source = shader('mlp_head.wgsl');
-    const documented = Object.fromEntries([...source.matchAll(/^\/\/\s+(\w+)\s+\(HEAD (\d+)\)/gm)].map((m) => [m[1], Number(m[2])]));
-    expect(documented).toEqual(HEAD_CODES);
-    // Every code but the last has its own `if (HEAD == Nu)` branch; the last is the final else.
-    const branches = [...source.matchAll(/HEAD == (\d+)u/g)].map((m) => Number(m[1]));
-    expect(branches).toEqual(Object.values(HEAD_CODES).slice(0, -1));
+  it('HEAD_* in mlp_layout.wgsl equal HEAD_CODES, and mlp_head.wgsl branches on them by name', () => {
+    const wgsl = wgslConstants(shader('shared/mlp_layout.wgsl'), 'HEAD_');
+    expect(wgsl).toEqual(Object.fromEntries(Object.entries(HEAD_CODES).map(([k, v]) => [`HEAD_${k.toUpperCase()}`, v])));
+    const head = code(shader('mlp_head.wgsl'));
+    expect(head).not.toMatch(/HEAD [!=]= \d/);
+    // Every code but the last has its own branch; the last is the final else.
+    expect([...head.matchAll(/HEAD == (HEAD_\w+)/g)].map((m) => m[1])).toEqual(['HEAD_MSE', 'HEAD_BCE']);
   });
 
-  it('KIND codes of optim_update.wgsl (its override comment and branches) equal OPTIMIZER_CODES', () => {
-    const source = shader('optim_update.wgsl');
-    const line = /override KIND: u32 = 0u; \/\/ (.*)$/m.exec(source);
-    expect(line).not.toBeNull();
-    const documented = Object.fromEntries(line![1].split(',').map((p) => p.trim().split(/\s+/)).map(([code, kind]) => [kind, Number(code)]));
-    expect(documented).toEqual(OPTIMIZER_CODES);
-    const branches = new Set([...source.matchAll(/KIND [!=]= (\d+)u/g)].map((m) => Number(m[1])));
-    for (const code of branches) expect(Object.values(OPTIMIZER_CODES)).toContain(code);
-    expect(branches.has(OPTIMIZER_CODES.adamw)).toBe(true);
+  it('KIND_* in optim_layout.wgsl equal OPTIMIZER_CODES, and optim_update.wgsl branches on them by name', () => {
+    const wgsl = wgslConstants(shader('shared/optim_layout.wgsl'), 'KIND_');
+    expect(wgsl).toEqual(Object.fromEntries(Object.entries(OPTIMIZER_CODES).map(([k, v]) => [`KIND_${k.toUpperCase()}`, v])));
+    const update = code(shader('optim_update.wgsl'));
+    expect(update).not.toMatch(/KIND [!=]= \d/);
+    const named = new Set([...update.matchAll(/KIND [!=]= (KIND_\w+)/g)].map((m) => m[1]));
+    expect([...named].sort()).toEqual(['KIND_ADAMW', 'KIND_MOMENTUM', 'KIND_NESTEROV', 'KIND_SGD']);
   });
 });
 
