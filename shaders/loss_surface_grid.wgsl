@@ -12,9 +12,6 @@ override WG: u32 = 64u;
 @group(0) @binding(3) var<storage, read_write> moments: array<vec4<f32>, 2>;
 @group(0) @binding(4) var<storage, read_write> grid: array<f32>; // row-major ny x nx, row = b
 
-var<workgroup> sum_a: array<vec4<f32>, WG>;
-var<workgroup> sum_b: array<f32, WG>;
-
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
   var a = vec4<f32>(0.0);
@@ -23,16 +20,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     a = a + partials[2u * g];
     q = q + partials[2u * g + 1u].x;
   }
-  sum_a[t] = a;
-  sum_b[t] = q;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s / 2u) {
-    if (t < s) {
-      sum_a[t] = sum_a[t] + sum_a[t + s];
-      sum_b[t] = sum_b[t] + sum_b[t + s];
-    }
-    workgroupBarrier();
-  }
+  sum_moments(t, a, q); // loss_surface_layout.wgsl: totals in sum_a[0], sum_b[0]
   let m = sum_a[0] * su.inv_n;  // E[r], E[r^2], E[r x_k], E[x_k]
   let mxx = sum_b[0] * su.inv_n; // E[x_k^2]
   if (wid.x == 0u && t == 0u) {

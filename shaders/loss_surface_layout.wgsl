@@ -19,3 +19,23 @@ struct SurfaceUniforms {
   inv_n: f32,
   _pad: u32,
 }
+
+// The workgroup tree both stages run on their per-thread moments: the pairing of shared/workgroup_sum.wgsl
+// (WG/2 apart, then WG/4, ..., 1) on a vec4 and an f32 at once, so a rerun is bit-identical. The stage declares
+// `override WG` (a power of two); every thread calls it, in uniform control flow, and may then read the totals
+// in sum_a[0] and sum_b[0].
+var<workgroup> sum_a: array<vec4<f32>, WG>;
+var<workgroup> sum_b: array<f32, WG>;
+
+fn sum_moments(t: u32, a: vec4<f32>, q: f32) {
+  sum_a[t] = a;
+  sum_b[t] = q;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s = s / 2u) {
+    if (t < s) {
+      sum_a[t] = sum_a[t] + sum_a[t + s];
+      sum_b[t] = sum_b[t] + sum_b[t + s];
+    }
+    workgroupBarrier();
+  }
+}

@@ -10,9 +10,6 @@ override WG: u32 = 256u;
 @group(0) @binding(3) var<storage, read> theta_ref: array<f32>;  // w_0 .. w_{D-1}, b
 @group(0) @binding(4) var<storage, read_write> partials: array<vec4<f32>>; // 2 per workgroup
 
-var<workgroup> sum_a: array<vec4<f32>, WG>;
-var<workgroup> sum_b: array<f32, WG>;
-
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
   let group = wid.x;
@@ -31,16 +28,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     a = a + vec4<f32>(r, r * r, r * xk, xk);
     q = fma(xk, xk, q);
   }
-  sum_a[t] = a;
-  sum_b[t] = q;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s / 2u) {
-    if (t < s) {
-      sum_a[t] = sum_a[t] + sum_a[t + s];
-      sum_b[t] = sum_b[t] + sum_b[t + s];
-    }
-    workgroupBarrier();
-  }
+  sum_moments(t, a, q); // loss_surface_layout.wgsl: totals in sum_a[0], sum_b[0]
   if (t == 0u) {
     partials[2u * group] = sum_a[0];
     partials[2u * group + 1u] = vec4<f32>(sum_b[0], 0.0, 0.0, 0.0);
