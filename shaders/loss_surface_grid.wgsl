@@ -20,7 +20,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     a = a + partials[2u * g];
     q = q + partials[2u * g + 1u].x;
   }
-  sum_moments(t, a, q); // loss_surface_layout.wgsl: totals in sum_a[0], sum_b[0]
+  sum_moments(t, a, q); // shared/loss_surface_layout.wgsl: totals in sum_a[0], sum_b[0]
   let m = sum_a[0] * su.inv_n;  // E[r], E[r^2], E[r x_k], E[x_k]
   let mxx = sum_b[0] * su.inv_n; // E[x_k^2]
   if (wid.x == 0u && t == 0u) {

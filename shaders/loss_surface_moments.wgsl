@@ -1,5 +1,5 @@
 // Stage 1 of the loss surface: one read of X and y. Workgroup g takes samples g * WG + t, then every
-// num_groups * WG further, and sums the residual moments at theta_ref (see loss_surface_layout.wgsl)
+// num_groups * WG further, and sums the residual moments at theta_ref (see shared/loss_surface_layout.wgsl)
 // with a fixed tree: no atomics, so a rerun is bit-identical. One partial row per workgroup.
 
 override WG: u32 = 256u;
@@ -28,7 +28,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     a = a + vec4<f32>(r, r * r, r * xk, xk);
     q = fma(xk, xk, q);
   }
-  sum_moments(t, a, q); // loss_surface_layout.wgsl: totals in sum_a[0], sum_b[0]
+  sum_moments(t, a, q); // shared/loss_surface_layout.wgsl: totals in sum_a[0], sum_b[0]
   if (t == 0u) {
     partials[2u * group] = sum_a[0];
     partials[2u * group + 1u] = vec4<f32>(sum_b[0], 0.0, 0.0, 0.0);

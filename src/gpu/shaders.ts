@@ -16,7 +16,7 @@ import reducePartials from '../../shaders/reduce_partials.wgsl?raw';
 import applyUpdate from '../../shaders/apply_update.wgsl?raw';
 import readBandwidth from '../../shaders/read_bandwidth.wgsl?raw';
 import standardize from '../../shaders/standardize.wgsl?raw';
-import lossSurfaceLayout from '../../shaders/loss_surface_layout.wgsl?raw';
+import lossSurfaceLayout from '../../shaders/shared/loss_surface_layout.wgsl?raw';
 import lossSurfaceMoments from '../../shaders/loss_surface_moments.wgsl?raw';
 import lossSurfaceGrid from '../../shaders/loss_surface_grid.wgsl?raw';
 import optimUpdate from '../../shaders/optim_update.wgsl?raw';
@@ -66,7 +66,7 @@ export const SHARED_PIECES = {
   workgroupSum: 'shared/workgroup_sum.wgsl',
   optimLayout: 'shared/optim_layout.wgsl',
   mlpLayout: 'shared/mlp_layout.wgsl',
-  lossSurfaceLayout: 'loss_surface_layout.wgsl',
+  lossSurfaceLayout: 'shared/loss_surface_layout.wgsl',
 } as const satisfies Partial<Record<ShaderName, string>>;
 
 export interface StageVariants {

@@ -54,7 +54,7 @@ function wgslConstants(source: string, prefix: string): Record<string, number> {
 
 describe('host packing matches the remaining WGSL structs', () => {
   it('SurfaceUniforms <- packSurfaceUniforms: 48 bytes, u32 and f32 fields in struct order', () => {
-    const s = wgslStruct('SurfaceUniforms', shader('loss_surface_layout.wgsl'));
+    const s = wgslStruct('SurfaceUniforms', shader('shared/loss_surface_layout.wgsl'));
     expect(s.size).toBe(48);
     const buf = packSurfaceUniforms(1000, 3, 2, 17, { w0: -1.5, b0: 0.25, dw: 0.125, db: 0.5, nx: 40, ny: 30 });
     expect(buf.byteLength).toBe(s.size);
