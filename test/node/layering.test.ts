@@ -69,6 +69,16 @@ describe('layering', () => {
     expect(importsInto('models', isTwin)).toEqual([]);
   });
 
+  it('the float64 twins do not import the GPU side', () => {
+    expect(importsInto('cpu', (t) => t.startsWith('gpu/'))).toEqual([]);
+    expect(importsInto('cpu-fast', (t) => t.startsWith('gpu/'))).toEqual([]);
+  });
+
+  it('models, optimizers and core import no backend and no front end', () => {
+    const upward = (t: string) => /^(gpu|cpu|cpu-fast|train|cli|demo)\//.test(t);
+    for (const folder of ['models', 'optim', 'core']) expect(importsInto(folder, upward), folder).toEqual([]);
+  });
+
   it('nothing below src/train (backends, models, optim, data, core) imports it', () => {
     for (const folder of ['gpu', 'cpu', 'cpu-fast', 'models', 'optim', 'data', 'core']) {
       expect(importsInto(folder, (t) => t.startsWith('train/')), folder).toEqual([]);
