@@ -1,7 +1,7 @@
 // A uniform, read-only view of a CSV or JSON data file. Cells stay as they were written (strings for
 // CSV, JSON values for JSON) so that select.ts can decide what "missing" and "numeric" mean in one
 // place and report the exact source text when a cell is bad. The parsers are pure so the browser demo
-// can reuse them; only readTable touches the file system.
+// can reuse them; readTable (table-file.ts, Node only) reads them from a path.
 import Papa from 'papaparse';
 import { DataError } from './errors.ts';
 
@@ -16,20 +16,6 @@ export interface Table {
 }
 
 export type TableFormat = 'csv' | 'json';
-
-/** Reads a CSV or JSON file (Node only). */
-export async function readTable(path: string): Promise<Table> {
-  // Imported lazily so that bundling this module for the browser never pulls in node:fs.
-  const { readFile } = await import('node:fs/promises');
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    throw new DataError(`cannot read the file (${reason})`, { file: path });
-  }
-  return parseTableText(text, path, detectFormat(path, text));
-}
 
 export function detectFormat(path: string, text: string): TableFormat {
   const lower = path.toLowerCase();

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, rmSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { readTable } from '../../src/data/table.ts';
+import { readTable } from '../../src/data/table-file.ts';
 import { selectLinearData } from '../../src/data/select.ts';
 import { linearGradient } from '../../src/cpu/linear_partials.ts';
 import { gradientNorm } from '../../src/models/linear.ts';

@@ -8,7 +8,8 @@ import { runInNewContext } from 'node:vm';
 import { csvSource, openCsvBlob, openCsvSource } from '../../src/data/csv-stream.ts';
 import { selectLinearData, type SelectOptions } from '../../src/data/select.ts';
 import { openSource, readAllChunks, type SampleChunk, type SampleSource } from '../../src/data/source.ts';
-import { parseCsvText, readTable } from '../../src/data/table.ts';
+import { parseCsvText } from '../../src/data/table.ts';
+import { readTable } from '../../src/data/table-file.ts';
 import { fixture, asyncDataErrorOf as errorOf } from '../data-errors.ts';
 
 async function collect(src: SampleSource, maxRows: number): Promise<SampleChunk[]> {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { classifyCell, selectLinearData, type SelectOptions } from '../../src/data/select.ts';
-import { parseCsvText, parseJsonText, readTable } from '../../src/data/table.ts';
+import { parseCsvText, parseJsonText } from '../../src/data/table.ts';
+import { readTable } from '../../src/data/table-file.ts';
 import { fixture, dataErrorOf, asyncDataErrorOf } from '../data-errors.ts';
 
 async function selectFixture(name: string, opts: SelectOptions) {

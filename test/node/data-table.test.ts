@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DataError } from '../../src/data/errors.ts';
-import { detectFormat, parseCsvText, parseJsonText, readTable, type Table } from '../../src/data/table.ts';
+import { detectFormat, parseCsvText, parseJsonText, type Table } from '../../src/data/table.ts';
+import { readTable } from '../../src/data/table-file.ts';
 import { fixture, dataErrorOf, asyncDataErrorOf } from '../data-errors.ts';
 
 /** The DataError a call throws; fails the test if it throws nothing or something else. */
