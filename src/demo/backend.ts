@@ -1,9 +1,9 @@
 // Where the page trains: WebGPU when the browser offers an adapter, else the float64 CPU path (also when
-// forced with ?cpu=1). Both give a LinearEngine and a loss-surface evaluator with one interface.
+// forced with ?cpu=1; the fast CPU path). Both give a LinearEngine and a loss-surface evaluator with one interface.
 import { requestGpu, type AdapterSummary, type GpuContext } from '../gpu/device.ts';
 import { GpuLinearEngine } from '../gpu/gpu-linear-engine.ts';
 import { LossSurfacePass } from '../gpu/passes/loss-surface-pass.ts';
-import { CpuLinearEngine } from '../cpu/cpu-linear-engine.ts';
+import { FastCpuLinearEngine } from '../cpu-fast/fast-engines.ts';
 import { lossSurfaceGrid, lossSurfaceMoments, type SurfaceGridSpec, type SurfaceMoments } from '../cpu/loss_surface.ts';
 import type { LinearData, LinearEngine, LinearParams } from '../models/linear.ts';
 
@@ -48,7 +48,8 @@ export interface Engines {
 }
 
 export async function createEngines(backend: Backend, data: LinearData): Promise<Engines> {
-  if (backend.kind === 'cpu') return { engine: new CpuLinearEngine(data), surface: new CpuSurface(data) };
+  // The fast CPU path (float32 data, float64 sums, WebAssembly SIMD) on the page's thread.
+  if (backend.kind === 'cpu') return { engine: new FastCpuLinearEngine(data), surface: new CpuSurface(data) };
   const engine = await GpuLinearEngine.create(backend.gpu, data);
   try {
     const surface = await LossSurfacePass.create(backend.gpu.device, data, backend.gpu.shape.maxWorkgroupSize);

@@ -2,7 +2,7 @@
 // chunks of epochs that resume from the previous chunk's snapshot, one chunk per animation frame, with
 // the chunk sized to keep a frame's work short. After each chunk the accuracy and the decision grid are
 // recomputed on the CPU from the current parameters.
-import { CpuModelEngine } from '../../cpu/cpu-model-engine.ts';
+import { FastCpuModelEngine } from '../../cpu-fast/fast-engines.ts';
 import { GpuModelEngine } from '../../gpu/models/gpu-model-engine.ts';
 import type { ModelEngine, ModelSnapshot } from '../../models/model-engine.ts';
 import { initParameters, type NetworkConfig } from '../../models/network.ts';
@@ -23,7 +23,7 @@ const MIN_CHUNK = 4;
 export type ClsState = 'loading' | 'ready' | 'running' | 'paused' | 'done' | 'diverged' | 'error';
 
 export async function createModelEngine(backend: Backend, config: NetworkConfig, ds: ClassifierDataset): Promise<ModelEngine> {
-  return backend.kind === 'gpu' ? GpuModelEngine.create(backend.gpu, config, ds.data) : new CpuModelEngine(config, ds.data);
+  return backend.kind === 'gpu' ? GpuModelEngine.create(backend.gpu, config, ds.data) : new FastCpuModelEngine(config, ds.data);
 }
 
 export class ClassifierRun {
