@@ -3,7 +3,7 @@
 // gradient at N = 2^22, d = 1 and 16; the spirals MLP (2000 points, 64-64 tanh, Adam lr 0.01, full
 // batch); the bench MLP (64-256-256-10 ReLU, Adam lr 1e-3, batches of 4096). jax-js runs in this Node
 // process on one thread (its worker pool needs a global Worker, which Node 20 lacks), through
-// suite/cpu-jax-mlp.ts for both MLP rows (it waits for each epoch; see there). Writes
+// suite/jax-mlp.ts (backend 'wasm') for both MLP rows (it waits for each epoch; see there). Writes
 // bench/results/<date>-cpu.json with the commit, the machine and the command.
 //
 //   npm run bench:cpu [-- --quick] [--threads N] [--no-jax] [--no-linear] [--no-mlp] [--out FILE]
@@ -13,7 +13,7 @@ import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { NodeWorkerPool } from '../src/cpu-fast/node-pool.ts';
 import { mlpModel } from '../src/models/mlp.ts';
 import { benchMlpModel, makeMlpData, MLP_LR, MLP_SEED } from './suite/mlp-data.ts';
-import { jaxCpuMlp } from './suite/cpu-jax-mlp.ts';
+import { jaxMlpPeer } from './suite/jax-mlp.ts';
 import { linearRow, makeSpiralData, mlpRow, type CpuLinearRow, type CpuMlpRow } from './suite/cpu-suite.ts';
 
 interface Options { quick: boolean; threads: number; jax: boolean; linear: boolean; mlp: boolean; out: string | null }
@@ -88,11 +88,11 @@ async function main(): Promise<number> {
       mlp.push(await mlpRow(pool, {
         job: 'spirals', config: mlpModel(2, [64, 64], 'tanh', 'bce'), data: makeSpiralData(2000), batch: 2000, lr: 0.01, seed: 1,
         epochs: o.quick ? 100 : 300, plainEpochs: o.quick ? 30 : 100, float64Epochs: o.quick ? 5 : 10,
-      }, o.jax ? jaxCpuMlp : null));
+      }, o.jax ? jaxMlpPeer('wasm') : null));
       mlp.push(await mlpRow(pool, {
         job: 'mlp-256', config: benchMlpModel(), data: makeMlpData(8192), batch: 4096, lr: MLP_LR, seed: MLP_SEED,
         epochs: o.quick ? 2 : 5, plainEpochs: 1, float64Epochs: 0,
-      }, o.jax ? jaxCpuMlp : null));
+      }, o.jax ? jaxMlpPeer('wasm') : null));
       process.stdout.write(`\n${mlpTable(mlp)}\n`);
     }
     // After the MLP rows: jax-js is not asked to hold 2^22 x 16 floats first. Its linear peer is left out:

@@ -8,19 +8,8 @@ import { layerShapes, parameterCount } from '../../src/models/network.ts';
 import { BatchSchedule } from '../../src/models/batches.ts';
 import { biasCorrections, type OptimizerConfig } from '../../src/optim/config.ts';
 
-/** Four accumulators: one would measure the add latency chain, not memory. */
-export function plainSum(a: Float32Array): number {
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  const m = a.length - (a.length % 4);
-  for (let i = 0; i < m; i += 4) {
-    s0 += a[i];
-    s1 += a[i + 1];
-    s2 += a[i + 2];
-    s3 += a[i + 3];
-  }
-  for (let i = m; i < a.length; i++) s0 += a[i];
-  return s0 + s1 + s2 + s3;
-}
+/** The linear rows' yardstick: the GPU bench's plain read loop (cpu-ref.ts), one definition. */
+export { sumFloats as plainSum } from './cpu-ref.ts';
 
 interface PlainLayer {
   fanIn: number;

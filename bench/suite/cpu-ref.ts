@@ -17,7 +17,7 @@ export interface CpuTiming {
 const MIN_SAMPLE_MS = 10;
 
 /** Four accumulators: one would measure the add latency chain, not memory. */
-function sumFloats(a: Float32Array): number {
+export function sumFloats(a: Float32Array): number {
   let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
   const m = a.length - (a.length % 4);
   for (let i = 0; i < m; i += 4) {

@@ -1,5 +1,6 @@
-// jax-js's side of the MLP benchmark: the same network, start, batches and order as nabla and TF.js
-// (tfjs-mlp.ts), written in jax-js ops with Adam in its ops too (@jax-js/optax is not published). Its
+// jax-js's side of the MLP benchmarks (the GPU page's and bench:cpu's): the same network, start, batches and
+// order as nabla and TF.js (tfjs-mlp.ts), any activation, the bce or ce head, written in jax-js ops with Adam
+// in its ops too (@jax-js/optax is not published). Its
 // fastest idiomatic form: one jitted update per batch with that batch's rows and one-hot labels CAPTURED
 // (uploaded once, never passed as arguments), valueAndGrad of the loss inside, parameters and Adam's
 // moments kept on the device between updates. Adam's bias corrections come from the host in float64
@@ -25,37 +26,42 @@ function failed(validation: string, rel: number | null = null): PeerMlpOutcome {
 }
 
 async function measure(backend: JaxBackend, task: MlpTask): Promise<PeerMlpOutcome> {
-  const { config: c, data, batch, theta0 } = task;
+  const { config: c, data, theta0 } = task;
+  const device = backend;
   const { d } = data;
   const K = c.outputs;
-  const device = backend;
   const shapes = layerShapes(c);
   const initial = (): Params => shapes.map((s) => ({
     W: np.array(transposed(theta0, s.wOffset, s.fanOut, s.fanIn), { shape: [s.fanIn, s.fanOut], device }),
     b: np.array(Float32Array.from(theta0.subarray(s.wOffset + s.fanOut * s.fanIn, s.wOffset + s.fanOut * s.fanIn + s.fanOut)), { device }),
   }));
   const zeros = (): Params => shapes.map((s) => ({ W: np.zeros([s.fanIn, s.fanOut], { device }), b: np.zeros([s.fanOut], { device }) }));
-
-  const schedule = new BatchSchedule(data.n, batch, task.seed);
-  const owned: { dispose(): void }[] = [];
-  // -mean(sum(onehot * logSoftmax(z))), z = a W + b per layer (W stored fan_in x fan_out), ReLU between.
-  const lossOf = (x: np.Array, onehot: np.Array) => (p: Params): np.Array => {
+  const activate = (z: np.Array) => (c.activation === 'relu' ? nn.relu(z) : c.activation === 'tanh' ? np.tanh(z) : nn.sigmoid(z));
+  // bce: mean(softplus(z) - z y); ce: -mean(sum(onehot * logSoftmax(z))).
+  const lossOf = (x: np.Array, target: np.Array) => (p: Params): np.Array => {
     let a = x.ref;
     p.forEach((layer, l) => {
       const z = np.matmul(a, layer.W).add(layer.b);
-      a = l < p.length - 1 ? nn.relu(z) : z;
+      a = l < p.length - 1 ? activate(z) : z;
     });
-    return np.mean(np.sum(onehot.ref.mul(nn.logSoftmax(a, -1)), 1)).mul(-1);
+    if (c.head === 'bce') return np.mean(nn.softplus(a.ref).sub(a.mul(target.ref)));
+    return np.mean(np.sum(target.ref.mul(nn.logSoftmax(a, -1)), 1)).mul(-1);
   };
+  const schedule = new BatchSchedule(data.n, task.batch, task.seed);
   const { beta1, beta2, eps } = task.optimizer;
   const lr = task.lr;
+  const owned: { dispose(): void }[] = [];
   const batches = schedule.ranges.map(({ start, rows }) => {
     const x = np.array(data.x.subarray(start * d, (start + rows) * d), { shape: [rows, d], device });
-    const hot = new Float32Array(rows * K);
-    for (let i = 0; i < rows; i++) hot[i * K + data.y[start + i]] = 1;
-    const onehot = np.array(hot, { shape: [rows, K], device });
-    owned.push(x, onehot);
-    const loss = lossOf(x, onehot);
+    let target: np.Array;
+    if (c.head === 'bce') target = np.array(data.y.slice(start, start + rows), { shape: [rows, 1], device });
+    else {
+      const hot = new Float32Array(rows * K);
+      for (let i = 0; i < rows; i++) hot[i * K + data.y[start + i]] = 1;
+      target = np.array(hot, { shape: [rows, K], device });
+    }
+    owned.push(x, target);
+    const loss = lossOf(x, target);
     const update = jit((p: Params, m: Params, v: Params, bc1: np.Array, bc2: np.Array) => {
       const [value, g] = valueAndGrad(loss)(tree.ref(p));
       const m2 = tree.map((mk: np.Array, gk: np.Array) => mk.mul(beta1).add(gk.mul(1 - beta1)), m, tree.ref(g)) as Params;
@@ -69,22 +75,18 @@ async function measure(backend: JaxBackend, task: MlpTask): Promise<PeerMlpOutco
     owned.push(update);
     return { rows, loss, update: update as unknown as Update };
   });
-
   try {
-    // Validate before timing: loss and gradient at the starting point on the first batch.
-    const firstBatch = jit(valueAndGrad(batches[0].loss));
-    owned.push(firstBatch);
-    const [value, g] = firstBatch(initial());
+    const first = jit(valueAndGrad(batches[0].loss));
+    owned.push(first);
+    const [value, g] = first(initial());
     const parts = await Promise.all(g.flatMap((layer) => [layer.W.data(), layer.b.data()]));
     const check = checkModelGradient({ loss: (await value.data())[0], grad: thetaLayout(c, parts) }, task.want, JAX_MLP_REL_TOL);
     if (!check.ok) return failed(check.verdict, check.rel);
-
     let p = initial();
     let m = zeros();
     let v = zeros();
     let t = 0;
     const perEpoch = schedule.perEpoch;
-    // Epoch e: every batch once in the schedule's order; the batch losses are summed on the device.
     const epoch = (e: number): np.Array => {
       let sum = np.zeros([], { device });
       for (let s = 0; s < perEpoch; s++) {
@@ -96,7 +98,7 @@ async function measure(backend: JaxBackend, task: MlpTask): Promise<PeerMlpOutco
       }
       return sum.div(data.n);
     };
-    const warm = epoch(0); // compilation, uploads
+    const warm = epoch(0);
     await warm.data();
     await blockUntilReady(p);
     const t0 = performance.now();
@@ -104,6 +106,9 @@ async function measure(backend: JaxBackend, task: MlpTask): Promise<PeerMlpOutco
     for (let e = 1; e <= task.epochs; e++) {
       last?.dispose();
       last = epoch(e);
+      // One epoch at a time, as nabla's engines run: left unsynchronised for hundreds of epochs, jax-js's
+      // per-epoch time grew with the epoch count here (50 epochs: 63 ms each; 300: 219 ms each).
+      await blockUntilReady(p);
     }
     const lastLoss = (await last!.data())[0];
     await blockUntilReady(p);
