@@ -120,7 +120,12 @@ export function networkShardSums(
       if (l > 0) backpropProduct(delta[l + 1], weights, s.packedOffset, act[l], delta[l], rowsP, s.fanInP, s.fanOutP, actCode);
     }
   }
-  for (let l = 0; l < L; l++) {
+  writeShardSums(net, gradW, gradB, loss, out);
+}
+
+/** A shard's sums in theta's layout (padding dropped), then its loss: what both kernel sets hand back. */
+export function writeShardSums(net: PaddedNetwork, gradW: readonly Float64Array[], gradB: readonly Float64Array[], loss: number, out: Float64Array): void {
+  for (let l = 0; l < net.layers.length; l++) {
     const s = net.layers[l];
     const gW = gradW[l];
     for (let o = 0; o < s.fanOut; o++) {

@@ -7,7 +7,7 @@
 // Bias + ReLU, tanh (a float32 rational approximation, wasm-gemm.ts) or identity and every activation
 // slope run on 4 lanes too; sigmoid (exp) and the loss head run in JS on the tile, as in the JS kernels.
 import type { NetworkConfig } from '../models/network.ts';
-import { ACT_IDENTITY, ACT_RELU, ACT_TANH, activate, activationCode, headRow, TILE_ROWS, up4, type PaddedNetwork } from './network-kernels.ts';
+import { ACT_IDENTITY, ACT_RELU, ACT_TANH, activate, activationCode, headRow, TILE_ROWS, up4, writeShardSums, type PaddedNetwork } from './network-kernels.ts';
 import { instantiateGemms, WASM_PAGE, type ElementKernels, type Gemm, type GemmShape } from './wasm-gemm.ts';
 
 /** Rows a weight-gradient block sums in float32 before it is added into float64: a multiple of TILE_ROWS, as long as the widest layer sum. */
@@ -138,15 +138,7 @@ export function wasmShardSums(
       ws.elements.slope(c.activation)(ws.delta[l], ws.act[l], rowsP * fi);
     }
   }
-  for (let l = 0; l < L; l++) {
-    const s = net.layers[l];
-    const gW = gradW[l];
-    for (let o = 0; o < s.fanOut; o++) {
-      for (let j = 0; j < s.fanIn; j++) out[s.thetaOffset + o * s.fanIn + j] = gW[o * s.fanInP + j];
-      out[s.thetaOffset + s.fanOut * s.fanIn + o] = gradB[l][o];
-    }
-  }
-  out[net.parameters] = loss;
+  writeShardSums(net, gradW, gradB, loss, out);
 }
 
 // The tile's element-wise steps, one small function each: V8 optimizes a loop best in a function of its own.
