@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 export const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const engineBundlePath = join(projectRoot, 'dist', 'engine', 'nabla-engine.js');
 
-function newestMtime(dir: string): number {
+/** The newest modification time of any file below dir (the test setup uses it for the compiled CLI too). */
+export function newestMtime(dir: string): number {
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, entry.name);
