@@ -42,19 +42,6 @@ fn load_b(k: u32, n: u32, k_hi: u32) -> f32 {
   return 0.0;
 }
 
-fn store(m: u32, n: u32, s: f32, split: u32) {
-  if (m >= g.m || n >= g.n) {
-    return;
-  }
-  if (MODE == 0u) {
-    c[g.c_base + m * g.c_sm + n] = activate(ACT, s + aux[g.aux_base + n]);
-  } else if (MODE == 1u) {
-    c[g.c_base + m * g.c_sm + n] = s * activation_slope(ACT, aux[g.aux_base + m * g.aux_sm + n]);
-  } else {
-    c[g.c_base + split * g.c_split + m * g.c_sm + n] = s;
-  }
-}
-
 fn store_row(m: u32, n: u32, v: vec4<f32>, split: u32) {
   store(m, n, v.x, split);
   store(m, n + 1u, v.y, split);

@@ -32,19 +32,6 @@ const UNIT_COLS: u32 = ${UNIT_COLS}u; // columns of C one unit (LANES threads) c
 @group(0) @binding(3) var<storage, read_write> c: array<f32, ${C_LEN}>;
 @group(0) @binding(4) var<storage, read> aux: array<f32, ${AUX_LEN}>; // 0: the biases (theta); 1: a_prev; 2: unused
 
-fn store(m: u32, n: u32, s: f32, split: u32) {
-  if (m >= g.m || n >= g.n) {
-    return;
-  }
-  if (MODE == 0u) {
-    c[g.c_base + m * g.c_sm + n] = activate(ACT, s + aux[g.aux_base + n]);
-  } else if (MODE == 1u) {
-    c[g.c_base + m * g.c_sm + n] = s * activation_slope(ACT, aux[g.aux_base + m * g.aux_sm + n]);
-  } else {
-    c[g.c_base + split * g.c_split + m * g.c_sm + n] = s;
-  }
-}
-
 // A loop, not four calls: unrolled stores made the JIT of a CPU-backed adapter stall for minutes.
 fn store4(m: u32, n: u32, v: vec4<f32>, split: u32) {
   for (var q = 0u; q < 4u; q = q + 1u) {

@@ -7,6 +7,7 @@
 import linearLayout from '../../shaders/shared/linear_layout.wgsl?raw';
 import compensatedSum from '../../shaders/shared/compensated_sum.wgsl?raw';
 import partialsColumn from '../../shaders/shared/partials_column.wgsl?raw';
+import gemmEpilogue from '../../shaders/shared/gemm_epilogue.wgsl?raw';
 import workgroupSum from '../../shaders/shared/workgroup_sum.wgsl?raw';
 import optimLayout from '../../shaders/shared/optim_layout.wgsl?raw';
 import mlpLayout from '../../shaders/shared/mlp_layout.wgsl?raw';
@@ -33,6 +34,7 @@ export const shaderSources = {
   linearLayout,
   compensatedSum,
   partialsColumn,
+  gemmEpilogue,
   workgroupSum,
   optimLayout,
   mlpLayout,
@@ -63,6 +65,7 @@ export const SHARED_PIECES = {
   linearLayout: 'shared/linear_layout.wgsl',
   compensatedSum: 'shared/compensated_sum.wgsl',
   partialsColumn: 'shared/partials_column.wgsl',
+  gemmEpilogue: 'shared/gemm_epilogue.wgsl',
   workgroupSum: 'shared/workgroup_sum.wgsl',
   optimLayout: 'shared/optim_layout.wgsl',
   mlpLayout: 'shared/mlp_layout.wgsl',
@@ -95,9 +98,9 @@ export const SHADER_STAGES = {
   optimUpdate: { file: 'optim_update.wgsl', shared: ['optimLayout'], defines: [], overrides: ['WG', 'KIND'] },
   mlpForward: { file: 'mlp_forward.wgsl', shared: ['mlpLayout'], defines: [], overrides: ['WG', 'ACT'] },
   mlpBackprop: { file: 'mlp_backprop.wgsl', shared: ['mlpLayout'], defines: [], overrides: ['WG', 'ACT'] },
-  mlpGemm: { file: 'mlp_gemm.wgsl', shared: ['mlpLayout'], defines: [], overrides: ['MODE', 'ACT'] },
+  mlpGemm: { file: 'mlp_gemm.wgsl', shared: ['mlpLayout', 'gemmEpilogue'], defines: [], overrides: ['MODE', 'ACT'] },
   mlpGemmBlocked: {
-    file: 'mlp_gemm_blocked.wgsl', shared: ['mlpLayout'],
+    file: 'mlp_gemm_blocked.wgsl', shared: ['mlpLayout', 'gemmEpilogue'],
     defines: ['RM', 'RN', 'LANES', 'UNIT_COLS', 'LANE', 'LANE_BUILTIN', 'A_LEN', 'B_LEN', 'C_LEN', 'AUX_LEN', 'PREAMBLE', 'SETUP', 'PRODUCTS', 'STORES'],
     overrides: ['MODE', 'ACT', 'WG'],
   },

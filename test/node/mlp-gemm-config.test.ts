@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { blockedGemmGrid, blockedGemmItems, blockedGemmWgsl, gemmConfigName, isGemmConfig, TILED_GEMM, validateGemmConfig, type BlockedGemmConfig } from '../../src/gpu/models/gemm-blocked.ts';
 import { checkGemm, gemmCandidates, gemmReference, layerProblems, problemUniforms } from '../../src/gpu/models/gemm-tuning.ts';
-import { GEMM_BACKPROP, GEMM_FORWARD, GEMM_WEIGHTS, assembleGemmWgsl, uniformProducts } from '../../src/gpu/models/mlp-passes.ts';
+import { GEMM_BACKPROP, GEMM_FORWARD, GEMM_WEIGHTS, assembleMlpWgsl, GEMM_PIECES, MLP_PIECES, uniformProducts } from '../../src/gpu/models/mlp-passes.ts';
 import { planMlp } from '../../src/gpu/models/mlp-plan.ts';
 import { mlpModel } from '../../src/models/mlp.ts';
 
@@ -33,11 +33,13 @@ describe('blocked product kernel: unrolled WGSL', () => {
     }
   });
 
-  it('assembleGemmWgsl puts the stage\'s directives before the shared structs', () => {
-    const out = assembleGemmWgsl('struct S { a: u32 }', blockedGemmWgsl(source, blocked({ quad: true }), LENGTHS));
+  it('assembleMlpWgsl puts the stage\'s directives before the shared pieces, then the shared epilogue once', () => {
+    const out = assembleMlpWgsl(blockedGemmWgsl(source, blocked({ quad: true }), LENGTHS), GEMM_PIECES);
     expect(out.indexOf('enable subgroups;')).toBe(0);
-    expect(out.indexOf('diagnostic(off, subgroup_uniformity);')).toBeLessThan(out.indexOf('struct S'));
-    expect(assembleGemmWgsl('struct S { a: u32 }', 'fn main() {}')).toBe('struct S { a: u32 }\nfn main() {}');
+    expect(out.indexOf('diagnostic(off, subgroup_uniformity);')).toBeLessThan(out.indexOf('struct GemmUniforms'));
+    expect(count(out, /\bfn store\(/g)).toBe(1); // shaders/shared/gemm_epilogue.wgsl, in neither stage file
+    expect(assembleMlpWgsl('fn main() {}', MLP_PIECES).endsWith('\nfn main() {}')).toBe(true);
+    expect(assembleMlpWgsl('fn main() {}', MLP_PIECES)).not.toMatch(/\bfn store\(/); // only the products get the epilogue
   });
 });
 

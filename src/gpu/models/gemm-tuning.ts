@@ -9,7 +9,7 @@ import { defaultTuningCache, tuningKey, type TuningCache } from '../tuning/cache
 import { createBufferChecked, createComputePipeline } from '../resources.ts';
 import { gemmGrid, packGemmUniforms, type GemmUniformValues } from './mlp-plan.ts';
 import { blockedGemmGrid, blockedGemmWgsl, gemmConfigName, operandLengths, isGemmConfig, TILED_GEMM, type BlockedGemmConfig, type GemmConfig } from './gemm-blocked.ts';
-import { assembleGemmWgsl, GEMM_BACKPROP, GEMM_FORWARD, GEMM_WEIGHTS, uniformProducts, type LayerProducts, type ProductChoice, type ProductKernels } from './mlp-passes.ts';
+import { assembleMlpWgsl, GEMM_PIECES, GEMM_BACKPROP, GEMM_FORWARD, GEMM_WEIGHTS, uniformProducts, type LayerProducts, type ProductChoice, type ProductKernels } from './mlp-passes.ts';
 import type { MlpPlan } from './mlp-plan.ts';
 import { shaderSources as src } from '../shaders.ts';
 
@@ -187,7 +187,7 @@ export async function gemmTrial(
     const bound = [a, b, out, p.mode === GEMM_FORWARD ? b : aux] as [GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer];
     const source = c.kernel === 'blocked' ? blockedGemmWgsl(src.mlpGemmBlocked, c, operandLengths(bound)) : src.mlpGemm;
     const constants: Record<string, number> = c.kernel === 'blocked' ? { MODE: p.mode, ACT: p.act, WG: c.wg } : { MODE: p.mode, ACT: p.act };
-    const pipeline = await createComputePipeline(device, `nabla.mlp.tune.${gemmConfigName(c)}`, assembleGemmWgsl(src.mlpLayout, mutate(source)), constants);
+    const pipeline = await createComputePipeline(device, `nabla.mlp.tune.${gemmConfigName(c)}`, assembleMlpWgsl(mutate(source), GEMM_PIECES), constants);
     device.queue.writeBuffer(uniforms, 0, packGemmUniforms({ ...problemUniforms(p), groupsY: groups.y }));
     for (const [dst, data] of [[a, ref.a], [b, ref.b], [aux, ref.aux]] as const) device.queue.writeBuffer(dst, 0, data.buffer, data.byteOffset, data.byteLength);
     const bindGroup = device.createBindGroup({

@@ -103,20 +103,20 @@ export class MlpGradientPasses {
     const label = MlpGradientPasses.kLabel;
     const wg = plan.workgroupSize;
     const pipelines = new Map<string, Promise<GPUComputePipeline>>();
-    const pipeline = (stage: string, source: string, constants: Record<string, number>) => {
+    const pipeline = (stage: string, source: string, pieces: readonly string[], constants: Record<string, number>) => {
       const key = `${stage}:${JSON.stringify(constants)}:${source}`;
       if (!pipelines.has(key)) {
-        pipelines.set(key, createComputePipeline(device, `${label}.${stage}`, assembleGemmWgsl(src.mlpLayout, source), constants));
+        pipelines.set(key, createComputePipeline(device, `${label}.${stage}`, assembleMlpWgsl(source, pieces), constants));
       }
       return pipelines.get(key)!;
     };
-    const specs: { stage: string; source: string; constants: Record<string, number>; buffers: GPUBuffer[]; groups: Stage['groups']; pack: Stage['pack'] }[] = [];
+    const specs: { stage: string; source: string; pieces: readonly string[]; constants: Record<string, number>; buffers: GPUBuffer[]; groups: Stage['groups']; pack: Stage['pack'] }[] = [];
     // The per-sample stages (head, bias and loss partials, reduce): one thread per work item.
     const perItem = (stage: string, source: string, constants: Record<string, number>, fixed: Pick<MlpUniformValues, 'fanIn' | 'fanOut' | 'wOffset' | 'hasLoss'>,
       buffers: GPUBuffer[], count: (rows: number, numChunks: number) => number, opts: { readsX?: boolean; readsY?: boolean; groupsFor?: number } = {}) => {
       const grid = gridFor(opts.groupsFor ?? count(plan.rows, plan.numChunks), wg, maxPerDim);
       specs.push({
-        stage, source, constants: { WG: wg, ...constants }, buffers, groups: { ...grid, z: 1 },
+        stage, source, pieces: MLP_PIECES, constants: { WG: wg, ...constants }, buffers, groups: { ...grid, z: 1 },
         pack: (batch) => {
           const numChunks = Math.ceil(batch.rows / plan.chunk);
           return packMlpUniforms({
@@ -132,7 +132,7 @@ export class MlpGradientPasses {
       const blocked = config.kernel === 'blocked';
       const groups = blocked ? blockedGemmGrid(config, rows, cols, splits, maxPerDim) : gemmGrid(rows, cols, splits, maxPerDim);
       specs.push({
-        stage, source: blocked ? blockedGemmWgsl(src.mlpGemmBlocked, config, operandLengths(buffers as [GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer])) : src.mlpGemm,
+        stage, source: blocked ? blockedGemmWgsl(src.mlpGemmBlocked, config, operandLengths(buffers as [GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer])) : src.mlpGemm, pieces: GEMM_PIECES,
         constants: blocked ? { MODE: mode, ACT: act, WG: config.wg } : { MODE: mode, ACT: act }, buffers, groups,
         pack: (batch) => packGemmUniforms({ ...values(batch), groupsY: groups.y }),
       });
@@ -196,7 +196,7 @@ export class MlpGradientPasses {
     try {
       const stages: Stage[] = [];
       for (const [j, spec] of specs.entries()) {
-        const p = await pipeline(spec.stage, spec.source, spec.constants);
+        const p = await pipeline(spec.stage, spec.source, spec.pieces, spec.constants);
         const bindGroups = Array.from({ length: slots }, (_, s) => device.createBindGroup({
           label: `${label}.${spec.stage}.bindGroup.${j}.slot${s}`,
           layout: p.getBindGroupLayout(0),
@@ -266,10 +266,14 @@ export class MlpHistoryPass {
   }
 }
 
-/** Shared structs then the stage; the stage's enable/diagnostic directives move to the module's top. */
-export function assembleGemmWgsl(layout: string, stage: string): string {
+/** The shared pieces of every model stage (the structs and activations) and, after them, of the matrix products. */
+export const MLP_PIECES: readonly string[] = [src.mlpLayout];
+export const GEMM_PIECES: readonly string[] = [src.mlpLayout, src.gemmEpilogue];
+
+/** A model stage after its shared pieces; the stage's enable/diagnostic directives move to the module's top. */
+export function assembleMlpWgsl(stage: string, pieces: readonly string[]): string {
   const lines = stage.split('\n');
   const directive = (line: string) => /^\s*(enable|diagnostic|requires)\b/.test(line);
   const top = lines.filter(directive);
-  return assembleWgsl([...top, layout], lines.filter((line) => !directive(line)).join('\n'));
+  return assembleWgsl([...top, ...pieces], lines.filter((line) => !directive(line)).join('\n'));
 }
