@@ -7,7 +7,7 @@ import { INVALID_POLICIES, type InvalidPolicy } from '../data/select.ts';
 import { ACTIVATIONS, type Activation, type ModelKind } from '../models/network.ts';
 import { OPTIMIZER_KINDS, type OptimizerKind } from '../optim/config.ts';
 import { parseSchedule, type Schedule } from '../optim/schedule.ts';
-import { COMMANDS, DEVICES, FLAGS, MODEL_KINDS, type Command, type DeviceChoice } from './flags.ts';
+import { COMMANDS, DEVICES, FLAGS, MODEL_KINDS, onCpu, type Command, type DeviceChoice } from './flags.ts';
 
 export type { DeviceChoice } from './flags.ts';
 
@@ -300,13 +300,13 @@ function checkTrainCombination(a: TrainArgs, v: Flags): void {
     if (v.has('chunk-mb')) throw new UsageError(`--chunk-mb: sizes the linear model's GPU chunks; it does not apply with ${because}`);
   }
   if (a.stream) {
-    if (a.device === 'cpu' || a.device === 'cpu64') throw new UsageError(`--stream: streams to the GPU; with --device ${a.device} the data is read into memory (drop --stream)`);
+    if (onCpu(a.device)) throw new UsageError(`--stream: streams to the GPU; with --device ${a.device} the data is read into memory (drop --stream)`);
     if (a.batchSize !== undefined) throw new UsageError('--stream: trains full-batch; drop --batch-size');
   }
   if (a.engine === 'linear' && v.has('seed') && a.batchSize === undefined) {
     throw new UsageError('--seed: the linear model\'s full-batch training starts from zero and draws nothing; --seed applies with --batch-size (or another --model)');
   }
-  if (v.has('chunk-mb') && (a.device === 'cpu' || a.device === 'cpu64')) throw new UsageError(`--chunk-mb: sizes GPU chunks; with --device ${a.device} there are none`);
+  if (v.has('chunk-mb') && onCpu(a.device)) throw new UsageError(`--chunk-mb: sizes GPU chunks; with --device ${a.device} there are none`);
 }
 
 function gradientArgs(v: Flags): GradientArgs {
@@ -324,7 +324,7 @@ function gradientArgs(v: Flags): GradientArgs {
   if (features) args.features = features;
   const chunkMb = v.num('chunk-mb', positive, 'a positive number of MiB');
   if (chunkMb !== undefined) {
-    if (args.device === 'cpu' || args.device === 'cpu64') throw new UsageError(`--chunk-mb: sizes GPU chunks; with --device ${args.device} there are none`);
+    if (onCpu(args.device)) throw new UsageError(`--chunk-mb: sizes GPU chunks; with --device ${args.device} there are none`);
     args.chunkMb = chunkMb;
   }
   return args;

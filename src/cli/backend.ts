@@ -5,7 +5,7 @@
 import type { EpochInfo, GradientResult, LinearData, LinearEngine, LinearParams, TrainOptions, TrainResult } from '../models/linear.ts';
 import { CpuLinearEngine } from '../cpu/cpu-linear-engine.ts';
 import { standardizeData, type Standardizer } from '../models/standardize.ts';
-import type { DeviceChoice } from './args.ts';
+import { onCpu, type DeviceChoice } from './flags.ts';
 import { GpuSession } from './gpu-session.ts';
 import { UnavailableError } from './errors.ts';
 import { CpuModelEngine } from '../cpu/cpu-model-engine.ts';
@@ -183,9 +183,9 @@ function toGradient(g: { loss: number; gradW: number[]; gradB: number }): Gradie
 }
 
 export async function openBackend(
-  choice: DeviceChoice | 'cpu64', notice: (message: string) => void, gpuOptions: { chunkBytes?: number } = {}, cpuOptions: CpuOptions = {},
+  choice: DeviceChoice, notice: (message: string) => void, gpuOptions: { chunkBytes?: number } = {}, cpuOptions: CpuOptions = {},
 ): Promise<Backend> {
-  if (choice === 'cpu' || choice === 'cpu64') return new CpuBackend(choice === 'cpu64', notice, cpuOptions);
+  if (onCpu(choice)) return new CpuBackend(choice === 'cpu64', notice, cpuOptions);
   let session: GpuSession;
   try {
     session = await GpuSession.open();

@@ -7,6 +7,8 @@ export type Command = (typeof COMMANDS)[number];
 /** Where training or a gradient runs. One list: a new device is added here (and in backend.ts). */
 export const DEVICES = ['auto', 'gpu', 'cpu', 'cpu64'] as const;
 export type DeviceChoice = (typeof DEVICES)[number];
+/** The CPU paths (fast and float64): no GPU chunks, no streaming to a page. */
+export const onCpu = (device: DeviceChoice): boolean => device === 'cpu' || device === 'cpu64';
 
 export const MODEL_KINDS = ['linear', 'logistic', 'softmax', 'mlp'] as const;
 
