@@ -69,9 +69,18 @@ export async function generate(page: Page, n: number, w: number, b: number, nois
 /** Trains for `epochs` epochs from where the run stands and waits for it to stop. */
 export async function train(page: Page, epochs: number): Promise<string> {
   await page.fill('#epochs', String(epochs));
+  const before = await page.getAttribute('#epoch', 'data-value');
   await page.click('#train');
-  await page.waitForFunction(() => document.body.dataset.state !== 'ready' && document.body.dataset.state !== 'paused');
-  return waitForState(page, ['done', 'converged', 'diverged', 'error'], 150_000);
+  // The page renders its state once a frame, so right after the click body[data-state] may still show the
+  // previous run's 'done'. Wait (in one evaluation) for a final state reached after the epoch moved; a run
+  // that diverges or fails may end where it started.
+  const handle = await page.waitForFunction((start) => {
+    const state = document.body.dataset.state ?? '';
+    const moved = document.getElementById('epoch')?.dataset.value !== start;
+    if (state === 'diverged' || state === 'error' || ((state === 'done' || state === 'converged') && moved)) return state;
+    return false;
+  }, before, { timeout: 150_000 });
+  return (await handle.jsonValue()) as string;
 }
 
 export interface CanvasProbe {
