@@ -7,9 +7,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromiumPath, CHROMIUM_WEBGPU_ARGS } from './src/cli/chromium-flags.ts';
 
+/**
+ * Cross-origin isolation, so that the page has SharedArrayBuffer and the fast CPU path can run on Web
+ * Workers (src/cpu-fast/web-pool.ts). Everything the demo loads is same-origin, so require-corp blocks nothing.
+ */
+const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+
 export default defineConfig({
   base: './',
   build: { outDir: 'dist/site', target: 'es2022' },
+  server: { headers: ISOLATION_HEADERS },
+  preview: { headers: ISOLATION_HEADERS },
+  // The fast CPU Web Worker is a module worker (src/cpu-fast/web-pool.ts).
+  worker: { format: 'es' },
   test: {
     projects: [
       {
@@ -24,6 +34,8 @@ export default defineConfig({
         },
       },
       {
+        // Vitest's browser server sends server.headers with every response: the tests run isolated, as the demo.
+        server: { headers: ISOLATION_HEADERS },
         test: {
           name: 'gpu',
           include: ['test/gpu/**/*.test.ts'],

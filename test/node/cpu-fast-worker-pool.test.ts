@@ -1,0 +1,78 @@
+// worker-pool.ts's bookkeeping through its Node adapter, and web-pool.ts's refusal where a page cannot share
+// memory with Web Workers (the pool itself runs in Chromium: test/gpu/cpu-fast-web-workers.test.ts).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NodeWorkerPool } from '../../src/cpu-fast/node-pool.ts';
+import { WebWorkerPool, WebWorkersUnavailableError, webWorkersUnavailable } from '../../src/cpu-fast/web-pool.ts';
+import { FastCpuLinearEngine, FastCpuModelEngine } from '../../src/cpu-fast/fast-engines.ts';
+import { mlpModel } from '../../src/models/mlp.ts';
+import { initParameters } from '../../src/models/network.ts';
+import { makeBlobs } from '../model-data.ts';
+import { makeLinearData } from '../data-gen.ts';
+
+describe('Web Workers where the page is not cross-origin isolated', () => {
+  class FakeWorker {}
+  it('says why and what fixes it', () => {
+    const reason = webWorkersUnavailable({ Worker: FakeWorker, SharedArrayBuffer, crossOriginIsolated: false });
+    expect(reason).toMatch(/not cross-origin isolated.*SharedArrayBuffer.*Cross-Origin-Opener-Policy: same-origin.*Cross-Origin-Embedder-Policy: require-corp/);
+    // Isolation claimed but no SharedArrayBuffer (a browser that withholds it): the same refusal.
+    expect(webWorkersUnavailable({ Worker: FakeWorker, crossOriginIsolated: true })).toBe(reason);
+    expect(webWorkersUnavailable({ SharedArrayBuffer, crossOriginIsolated: true })).toMatch(/no Web Workers/);
+    expect(webWorkersUnavailable({ Worker: FakeWorker, SharedArrayBuffer, crossOriginIsolated: true })).toBeNull();
+  });
+
+  it('create() rejects with WebWorkersUnavailableError and starts nothing (Node has no Web Workers)', async () => {
+    const g = globalThis as { Worker?: unknown };
+    expect(g.Worker).toBeUndefined();
+    const refusal = WebWorkerPool.create({ threads: 2 });
+    await expect(refusal).rejects.toBeInstanceOf(WebWorkersUnavailableError);
+    await expect(refusal).rejects.toThrow(/fast CPU Web Workers: this environment has no Web Workers/);
+  });
+});
+
+describe('worker pool bookkeeping (worker threads)', () => {
+  let pool: NodeWorkerPool;
+  beforeAll(async () => {
+    pool = await NodeWorkerPool.create(3);
+  }, 60_000);
+  afterAll(() => pool.dispose());
+
+  it('runs asked for at once by two engines on one pool each get their own right answer', async () => {
+    // Each round moves the parameters: a shard skipped in a round would keep the previous round's sums.
+    const config = mlpModel(6, [64, 64], 'tanh', 'ce', 4);
+    const data = makeBlobs(2_000, 4, 6);
+    const lin = makeLinearData(200_003, 16, 3);
+    const inlineModel = new FastCpuModelEngine(config, data);
+    const inlineLinear = new FastCpuLinearEngine(lin);
+    const model = new FastCpuModelEngine(config, data, { pool });
+    const linear = new FastCpuLinearEngine(lin, { pool });
+    for (let round = 0; round < 6; round++) {
+      const theta = initParameters(config, 5 + round);
+      const at = { w: new Float64Array(16).fill(0.1 * round), b: round };
+      const [m, l] = await Promise.all([model.lossAndGradient(theta), linear.gradient(at)]);
+      expect(Array.from(m.grad)).toEqual(Array.from((await inlineModel.lossAndGradient(theta)).grad));
+      const want = await inlineLinear.gradient(at);
+      expect([l.loss, ...l.gradW]).toEqual([want.loss, ...want.gradW]);
+    }
+    model.dispose();
+    linear.dispose();
+  });
+
+  it('a shard that fails in a worker rejects naming the worker; the pool goes on working', async () => {
+    const task = pool.register({
+      kind: 'linear', d: 2, x: new Float32Array(pool.allocate(8)), y: new Float32Array(pool.allocate(4)),
+      params: new Float64Array(pool.allocate(24)), partials: new Float64Array(pool.allocate(64)),
+    });
+    pool.release(task);
+    await expect(pool.run(task, { start: 0, rows: 1, shards: 2, version: 1 })).rejects.toThrow(/fast CPU worker [12] of 2: .*task \d+ is not registered/);
+    const engine = new FastCpuLinearEngine(makeLinearData(1_000, 2, 1), { pool });
+    expect((await engine.gradient({ w: [0.5, 0.5], b: 0 })).loss).toBeGreaterThan(0);
+    engine.dispose();
+  });
+
+  it('after dispose() a run refuses', async () => {
+    const other = await NodeWorkerPool.create(2);
+    const engine = new FastCpuLinearEngine(makeLinearData(1_000, 2, 1), { pool: other });
+    other.dispose();
+    await expect(engine.gradient({ w: [0, 0], b: 0 })).rejects.toThrow(/pool: used after dispose/);
+  });
+});
