@@ -2,7 +2,7 @@
 // drives the Trainer from the controls while rendering the views at display rate.
 import './style.css';
 import { fitStandardizer, standardizeData } from '../models/standardize.ts';
-import { createEngines, pickBackend, type Backend } from './backend.ts';
+import { cpuDeviceText, createEngines, pickBackend, type Backend } from './backend.ts';
 import { setupClassifier } from './classifier/cls-page.ts';
 import { Controls } from './controls.ts';
 import { defaultTarget, generateDataset, parseFile, selectFromFile, suggestedLr, type DemoDataset, type ParsedFile } from './data.ts';
@@ -50,8 +50,8 @@ function showDevice(): void {
   }
   const banner = $('banner');
   banner.hidden = false;
-  banner.textContent = `WebGPU is not available: ${backend.reason}. Training runs on the CPU path (float64, the shaders' twin); every control works the same.`;
-  $('device').textContent = 'CPU (float64 twin of the shaders)';
+  banner.textContent = `WebGPU is not available: ${backend.reason}. Training runs on the fast CPU path, checked against the shaders' float64 twin; every control works the same.`;
+  $('device').textContent = cpuDeviceText(backend.threads);
   $('adapter').textContent = 'none (no WebGPU adapter in use)';
 }
 

@@ -1,7 +1,7 @@
 // The classifier mode of the page: its controls, the run (ClassifierRun) and its views. The linear mode's
 // code is untouched; main.ts only calls setupClassifier once the backend is known and pauses its own run
 // when this mode is entered.
-import type { Backend } from '../backend.ts';
+import { cpuDeviceText, type Backend } from '../backend.ts';
 import { fmt, fmtCount, parseField } from '../format.ts';
 import { yieldTask } from '../tasks.ts';
 import { LossView } from '../views/loss-view.ts';
@@ -41,7 +41,7 @@ export function setupClassifier(backend: Backend, hooks: ClassifierHooks): void 
   let loading = false;
   let pending = false;
   let drawn = { run: null as ClassifierRun | null, version: -1 };
-  $('cls-device').textContent = backend.kind === 'gpu' ? 'WebGPU: WGSL compute shaders' : 'CPU (float64 twin of the shaders)';
+  $('cls-device').textContent = backend.kind === 'gpu' ? 'WebGPU: WGSL compute shaders' : cpuDeviceText(backend.threads);
 
   const showError = (m: string | null) => {
     el.error.hidden = m === null;

@@ -23,7 +23,7 @@ const MIN_CHUNK = 4;
 export type ClsState = 'loading' | 'ready' | 'running' | 'paused' | 'done' | 'diverged' | 'error';
 
 export async function createModelEngine(backend: Backend, config: NetworkConfig, ds: ClassifierDataset): Promise<ModelEngine> {
-  return backend.kind === 'gpu' ? GpuModelEngine.create(backend.gpu, config, ds.data) : new FastCpuModelEngine(config, ds.data);
+  return backend.kind === 'gpu' ? GpuModelEngine.create(backend.gpu, config, ds.data) : new FastCpuModelEngine(config, ds.data, { pool: backend.threads.pool });
 }
 
 export class ClassifierRun {
