@@ -9,7 +9,7 @@ export default defineConfig({
     minify: false,
     target: 'es2022',
     lib: {
-      entry: 'src/train/engine-entry.ts',
+      entry: 'src/session/engine-entry.ts',
       formats: ['es'],
       fileName: () => 'nabla-engine.js',
     },

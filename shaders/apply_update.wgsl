@@ -52,7 +52,7 @@ fn main(@builtin(local_invocation_index) t: u32) {
   var next = STATUS_RUNNING;
   if (!is_finite_f32(loss) || !is_finite_f32(norm) || (step > 0u && loss > uu.explode_factor * best)) {
     next = STATUS_DIVERGED;
-  } else if (norm < uu.tol) {
+  } else if (norm <= uu.tol) { // at most tol, as every program stops (src/train/program.ts); tol < 0: none
     next = STATUS_CONVERGED;
   } else if (step >= uu.max_updates) {
     next = STATUS_MAX_EPOCHS;

@@ -6,7 +6,7 @@
 // Order: validate first (GPU and TF.js loss and gradient at the starting point on the first batch,
 // against float64; a failed GPU check leaves the row untimed), then time. Epoch time is wall clock
 // between the onEpoch calls of one train() of 1 + E epochs (the first is the warm-up); the GPU engine
-// submits one epoch at a time (reportEvery = batches per epoch) and calls onEpoch after that submit's
+// submits one epoch at a time (reportEvery = 1 epoch per read-back) and calls onEpoch after that submit's
 // read-back, so each interval is one epoch of GPU work plus its read-back, from idle to idle. Per-run
 // setup and train()'s final full-data evaluation fall outside.
 import type { GpuContext } from '../../src/gpu/device.ts';
@@ -109,7 +109,6 @@ export async function runMlpSuite(
   const theta0 = initialTheta(config);
   const optimizer = optimizerConfig({ kind: 'adam' });
   const trainOptions: ModelTrainOptions = { lr: MLP_LR, maxEpochs: 1, optimizer, init: theta0, seed: MLP_SEED, batchSize: c.batch };
-  const batchesPerEpoch = Math.ceil(c.n / c.batch);
   // (1) The float64 reference on the first batch.
   const first = dataRows(data, 0, Math.min(c.batch, c.n));
   const want = modelLossAndGradient(config, theta0, first);
@@ -137,7 +136,7 @@ export async function runMlpSuite(
         const engine = await GpuModelEngine.create(gpu, config, data, { maxBatchRows: c.batch });
         try {
           // One epoch per submit, so that each epoch's onEpoch comes when its own work is done.
-          const t = await timeEpochs(engine, { ...trainOptions, reportEvery: batchesPerEpoch }, c.epochs);
+          const t = await timeEpochs(engine, { ...trainOptions, reportEvery: 1 }, c.epochs);
           row.gpuEpochMs = t.epochMs;
           row.gpuLoss = t.lastLoss;
           phase(`GPU epochs timed: ${t.epochMs?.toFixed(1) ?? '—'} ms per epoch`);

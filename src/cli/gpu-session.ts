@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import type { LinearData, EpochInfo } from '../models/linear.ts';
-import type { GpuJob, GpuJobResult } from '../train/gpu-job.ts';
+import type { GpuJob, GpuJobResult } from '../session/gpu-job.ts';
 import type { AdapterSummary } from '../gpu/device.ts';
 import { chromiumPath, CHROMIUM_WEBGPU_ARGS } from './chromium-flags.ts';
 import { ensureEngineBundle } from './engine-bundle.ts';

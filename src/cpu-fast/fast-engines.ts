@@ -1,14 +1,16 @@
 // The fast CPU engines: the LinearEngine and ModelEngine APIs over sharded float32 kernels (tasks.ts)
-// run by a ShardPool (pool.ts: inline; node-pool.ts: worker threads), trained by the same CPU loops as
-// the float64 twins (src/cpu/*-train-loop.ts). The float64 engines stay the reference; tests hold this
+// run by a ShardPool (pool.ts: inline; node-pool.ts: worker threads), trained by the one loop
+// (src/train/loop.ts) through the same CPU program as the float64 twins (src/cpu/cpu-program.ts). The float64 engines stay the reference; tests hold this
 // path to them (test/node/cpu-fast*.test.ts). Environment-free: the caller brings the pool.
 import { validateLinearData, validateParams, type GradientResult, type LinearData, type LinearEngine, type LinearParams, type TrainOptions, type TrainResult } from '../models/linear.ts';
 import { validateModelData, validateNetwork, validateTheta, type ModelData, type NetworkConfig } from '../models/network.ts';
 import type { ModelEngine, ModelTrainOptions, ModelTrainResult } from '../models/model-engine.ts';
 import type { BatchRange } from '../models/batches.ts';
 import type { ModelGradient } from '../cpu/mlp_gradient.ts';
-import { trainModelOnCpu } from '../cpu/model-train-loop.ts';
-import { trainLinearOnCpu } from '../cpu/linear-train-loop.ts';
+import { CpuProgram, linearSource } from '../cpu/cpu-program.ts';
+import { networkSource } from '../cpu/cpu-model-engine.ts';
+import { runTraining } from '../train/loop.ts';
+import { trainLinear } from '../train/linear.ts';
 import { DEFAULT_SHARDS, InlinePool, shareArray, sharedFloat32, sharedFloat64, validateShards, type ShardPool } from './pool.ts';
 import { addShards, partialStride, type NetworkKernels, type TaskSpec } from './tasks.ts';
 import { wasmSimdAvailable } from './wasm-gemm.ts';
@@ -126,7 +128,7 @@ export class FastCpuModelEngine implements ModelEngine {
 
   async train(o: ModelTrainOptions): Promise<ModelTrainResult> {
     this.task.live();
-    return trainModelOnCpu({ config: this.config, n: this.n, evaluate: (theta, r) => this.evaluate(theta, r) }, o);
+    return runTraining(new CpuProgram(networkSource(this.config, this.n, (theta, r) => this.evaluate(theta, r))), o);
   }
 
   dispose(): void {
@@ -194,7 +196,7 @@ export class FastCpuLinearEngine implements LinearEngine {
 
   async train(options: TrainOptions): Promise<TrainResult> {
     this.task.live();
-    return trainLinearOnCpu({ n: this.n, d: this.d, evaluate: (at, r) => this.evaluate(at, r) }, options);
+    return trainLinear(new CpuProgram(linearSource(this.n, this.d, (at, r) => this.evaluate(at, r))), this.d, options);
   }
 
   dispose(): void {

@@ -27,7 +27,7 @@ export function applyUpdate(
   let next: TrainStatus = STATUS_RUNNING;
   if (!Number.isFinite(loss) || !Number.isFinite(gradNorm) || (step > 0 && loss > rule.explodeFactor * state.bestLoss)) {
     next = STATUS_DIVERGED;
-  } else if (gradNorm < rule.tol) {
+  } else if (gradNorm <= rule.tol) {
     next = STATUS_CONVERGED;
   } else if (step >= rule.maxUpdates) {
     next = STATUS_MAX_EPOCHS;

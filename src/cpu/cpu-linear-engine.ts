@@ -1,8 +1,9 @@
 // The float64 path: the same LinearEngine API as the GPU engine, the reference in tests and for the fast
-// CPU path (src/cpu-fast/). Training runs the CPU loop (linear-train-loop.ts) over linearGradient.
+// CPU path (src/cpu-fast/). Training runs the one loop (src/train/) over linearGradient.
 import { validateLinearData, validateParams, type GradientResult, type LinearData, type LinearEngine, type LinearParams, type TrainOptions, type TrainResult } from '../models/linear.ts';
 import { linearGradient } from './linear_partials.ts';
-import { trainLinearOnCpu } from './linear-train-loop.ts';
+import { CpuProgram, linearSource } from './cpu-program.ts';
+import { trainLinear } from '../train/linear.ts';
 
 export class CpuLinearEngine implements LinearEngine {
   readonly device = 'cpu' as const;
@@ -31,12 +32,9 @@ export class CpuLinearEngine implements LinearEngine {
   async train(options: TrainOptions): Promise<TrainResult> {
     const data = this.live();
     const { n, d } = this;
-    return trainLinearOnCpu({
-      n, d,
-      evaluate: (at, r) => linearGradient(r.rows === n ? data : {
-        n: r.rows, d, x: data.x.subarray(r.start * d, (r.start + r.rows) * d), y: data.y.subarray(r.start, r.start + r.rows),
-      }, at),
-    }, options);
+    return trainLinear(new CpuProgram(linearSource(n, d, (at, r) => linearGradient(r.rows === n ? data : {
+      n: r.rows, d, x: data.x.subarray(r.start * d, (r.start + r.rows) * d), y: data.y.subarray(r.start, r.start + r.rows),
+    }, at))), d, options);
   }
 
   dispose(): void {

@@ -1,11 +1,12 @@
 // The float64 path for logistic, softmax and MLP models (and linear through the same network code): the
-// reference the GPU engine and the fast CPU path are tested against. Training runs the CPU loop
-// (model-train-loop.ts) over this engine's gradient program, one sample at a time in float64.
-import { validateModelData, validateNetwork, validateTheta, type ModelData, type NetworkConfig } from '../models/network.ts';
+// reference the GPU engine and the fast CPU path are tested against. Training runs the one loop
+// (src/train/loop.ts) over this engine's gradient, one sample at a time in float64.
+import { decayMask, initParameters, validateModelData, validateNetwork, validateTheta, type ModelData, type NetworkConfig } from '../models/network.ts';
 import type { ModelEngine, ModelTrainOptions, ModelTrainResult } from '../models/model-engine.ts';
 import type { BatchRange } from '../models/batches.ts';
 import { modelLossAndGradient } from './mlp_gradient.ts';
-import { trainModelOnCpu } from './model-train-loop.ts';
+import { CpuProgram, type CpuGradientSource } from './cpu-program.ts';
+import { runTraining } from '../train/loop.ts';
 
 export class CpuModelEngine implements ModelEngine {
   readonly device = 'cpu' as const;
@@ -33,11 +34,7 @@ export class CpuModelEngine implements ModelEngine {
   async train(o: ModelTrainOptions): Promise<ModelTrainResult> {
     const data = this.live();
     const c = this.config;
-    return trainModelOnCpu({
-      config: c,
-      n: this.n,
-      evaluate: (theta, r) => modelLossAndGradient(c, theta, r.rows === data.n ? data : batchView(data, c.inputs, r)),
-    }, o);
+    return runTraining(new CpuProgram(networkSource(c, this.n, (theta, r) => modelLossAndGradient(c, theta, r.rows === data.n ? data : batchView(data, c.inputs, r)))), o);
   }
 
   dispose(): void {
@@ -48,4 +45,9 @@ export class CpuModelEngine implements ModelEngine {
 /** Rows r.start..r.start+r.rows of the data, as views (no copy). */
 function batchView(data: ModelData, d: number, r: BatchRange): ModelData {
   return { ...data, n: r.rows, x: data.x.subarray(r.start * d, (r.start + r.rows) * d), y: data.y.subarray(r.start, r.start + r.rows) };
+}
+
+/** A network (logistic, softmax, MLP, linear) as a gradient source of the CPU program. */
+export function networkSource(c: NetworkConfig, n: number, gradient: CpuGradientSource['gradient']): CpuGradientSource {
+  return { n, gradient, initialParameters: (seed) => initParameters(c, seed), validateTheta: (theta) => validateTheta(c, theta), decayMask: decayMask(c) };
 }

@@ -1,5 +1,5 @@
-// One chunk of epochs through LinearEngine.train: the GPU path (full batch or mini-batches) and
-// mini-batches on the CPU path. The full-batch CPU path steps epoch by epoch in trainer.ts instead.
+// One chunk of epochs through LinearEngine.train (the one training loop, src/train/loop.ts), on the GPU
+// and on the CPU path alike; the loop yields to the page between updates on the CPU.
 import { DEFAULT_EXPLODE_FACTOR, type LinearEngine, type LinearParams, type StopReason } from '../models/linear.ts';
 
 export const TOL = 1e-6;
@@ -43,7 +43,7 @@ export async function engineChunk(engine: LinearEngine, c: ChunkRequest): Promis
   const r = await engine.train({
     lr: c.lr,
     maxEpochs: c.epochs,
-    tol: TOL,
+    ...(mb ? {} : { tol: TOL }), // a tolerance tests the full gradient: full batch only
     explodeFactor: mb ? DEFAULT_EXPLODE_FACTOR : EXPLODE,
     init: c.init,
     reportEvery: mb ? 1 : c.epochs,

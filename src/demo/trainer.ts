@@ -1,11 +1,10 @@
 // The training state behind the page: parameters in the space being optimized, the loss history, the
 // (w_k, b) path and the loss surface. Training runs in chunks of epochs (chunk.ts: engine.train from the
-// current parameters; on the CPU with full batches, one epoch per task), each followed by engine.gradient
+// current parameters, the one training loop on either backend), each followed by engine.gradient
 // at the new point for the arrows; every engine call goes through one queue, so Train, Pause, Step and
 // Reset can be pressed at any time.
 import type { LinearData, StopReason } from '../models/linear.ts';
-import { engineChunk, EXPLODE, isMiniBatch, TOL, type ChunkResult } from './chunk.ts';
-import { applyUpdate, STATUS_CONVERGED, STATUS_DIVERGED, STATUS_RUNNING, type TrainState } from '../cpu/apply_update.ts';
+import { engineChunk, EXPLODE, TOL, type ChunkResult } from './chunk.ts';
 import { leastSquares } from '../cpu/least-squares.ts';
 import { surfaceMinimum, type SurfaceGridSpec, type SurfaceMoments } from '../cpu/loss_surface.ts';
 import type { Standardizer } from '../models/standardize.ts';
@@ -213,41 +212,7 @@ export class Trainer {
     }
   }
 
-  /**
-   * CPU: CpuLinearEngine.train would hold the page for k + 1 passes over the data (over 20 ms per pass
-   * at N = 10^7 on this 2-core machine, so more than 50 ms even for k = 1), so here each epoch is one task: the twin's update rule (apply_update.ts, the decision
-   * order of apply_update.wgsl) on the gradient already known, then one engine.gradient at the new point.
-   */
-  private async advanceCpu(k: number): Promise<void> {
-    const base = this.epoch;
-    const t0 = performance.now();
-    const state: TrainState = { status: STATUS_RUNNING, step: 0, bestLoss: 0 };
-    const thetaPrev = this.theta.slice();
-    const rule = { lr: this.lr, tol: TOL, explodeFactor: EXPLODE, maxUpdates: k };
-    let updates = 0;
-    for (;;) {
-      if (updates > 0 && this.state !== 'running') break; // Pause (or Reset) takes effect at once
-      applyUpdate(state, this.theta, thetaPrev, this.grad, this.loss, this.gradNorm, rule);
-      if (state.status !== STATUS_RUNNING) break;
-      await this.evaluateHere(); // yields first
-      updates++;
-      this.lossEpochs.push(base + updates);
-      this.lossValues.push(this.loss);
-    }
-    if (state.status === STATUS_DIVERGED && updates > 0) {
-      updates--; // applyUpdate put theta back to the last good point; its loss was the one before
-      this.lossEpochs.pop();
-      this.lossValues.pop();
-      await this.evaluateHere();
-    }
-    this.samplesPerSec = (this.space.data.n * Math.max(1, updates)) / ((performance.now() - t0) / 1000);
-    this.epoch = base + updates;
-    const stop = state.status === STATUS_CONVERGED ? 'tolerance' : state.status === STATUS_DIVERGED ? 'diverged' : 'max-epochs';
-    await this.afterChunk(k, t0, stop, base + updates + 1);
-  }
-
   private async advance(k: number): Promise<void> {
-    if (this.cpu && !isMiniBatch(this.batchSize, this.space.data.n)) return this.advanceCpu(k);
     const base = this.epoch;
     const t0 = performance.now();
     let r: ChunkResult;

@@ -6,9 +6,10 @@
 import {
   DEFAULT_EXPLODE_FACTOR, DEFAULT_TOL, validateLinearData, validateParams, validateTrainOptions,
   type GradientResult, type LinearData, type LinearEngine, type LinearParams, type TrainOptions, type TrainResult,
-  type TrainSnapshot,
 } from '../models/linear.ts';
-import { STATUS_CONVERGED, STATUS_DIVERGED, STATUS_RUNNING } from '../core/train-status.ts';
+import { STATUS_RUNNING } from '../core/train-status.ts';
+import { trainLinear } from '../train/linear.ts';
+import { GpuLinearProgram } from './linear-program.ts';
 import type { GpuContext } from './device.ts';
 import { DeviceIo } from './device-io.ts';
 import { StandardizePass } from './passes/standardize-pass.ts';
@@ -18,10 +19,9 @@ export { GpuDeviceLostError } from './device-io.ts';
 import type { LinearGridPlan, LinearKernelConfig } from './dispatch.ts';
 import type { TuningCache } from './tuning/cache.ts';
 import { chooseLinearKernel, type LinearKernelChoice } from './tuning/linear-tuning.ts';
-import { packTrainState, packUpdateUniforms, readTrainState, TRAIN_STATE_BYTES } from './uniforms.ts';
+import { packUpdateUniforms, TRAIN_STATE_BYTES } from './uniforms.ts';
 import { createBufferChecked } from './resources.ts';
 import { planChunks, type ChunkSpec } from './data-layout.ts';
-import { BatchSchedule } from '../models/batches.ts';
 import { batchSpecs, buildBatchSet, chunkSpecs, createStagingPairs, uploadChunks, type GpuBatch, type GpuBatchSet, type GpuChunk } from './linear-buffers.ts';
 import { LinearPartialsPass, linearRecordsWgsl } from './passes/linear-partials-pass.ts';
 import { createRecordStaging, ReadAhead, streamEvaluation, type ChunkStream, type StreamChunk, type StreamPasses } from './linear-stream.ts';
@@ -33,11 +33,12 @@ import { ApplyUpdatePass } from './passes/apply-update-pass.ts';
 
 const kLabel = 'nabla.linear';
 const STATE_BYTES = TRAIN_STATE_BYTES;
-const DEFAULT_REPORT_EVERY = 32;
 
 interface Buffers {
   theta: GPUBuffer; thetaPrev: GPUBuffer; state: GPUBuffer; partials: GPUBuffer; gradLoss: GPUBuffer;
   history: GPUBuffer; updateUniforms: GPUBuffer; readback: GPUBuffer;
+  /** theta as the last two chains of training found it (linear-program.ts: the last good state). */
+  start0: GPUBuffer; start1: GPUBuffer;
 }
 
 export interface GpuLinearEngineOptions {
@@ -157,6 +158,8 @@ export class GpuLinearEngine implements LinearEngine {
         gradLoss: await make('gradLoss', (d + 2) * 4, S | C),
         history: await make('history', historyCap * 8, S | GPUBufferUsage.COPY_SRC),
         updateUniforms: await make('updateUniforms', 32, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
+        start0: await make('start0', (d + 1) * 4, C),
+        start1: await make('start1', (d + 1) * 4, C),
         readback: await make('readback', Math.max(STATE_BYTES + historyCap * 8 + 2 * (d + 1) * 4, (d + 2) * 4), GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),
       };
       const partialsPass = await LinearPartialsPass.create(device, d, plan, {
@@ -266,14 +269,14 @@ export class GpuLinearEngine implements LinearEngine {
    * An encoder holding `count` evaluations (and updates) from step `from` (resident data), or, streamed, an
    * empty one after running them chunk by chunk: the caller appends its copies and submits it.
    */
-  private async encodeSteps(from: number, count: number, batchAt: (step: number) => GpuBatch, update: boolean): Promise<GPUCommandEncoder> {
+  private async encodeSteps(batches: GpuBatch[], update: boolean): Promise<GPUCommandEncoder> {
     if (this.stream) {
-      for (let s = from; s < from + count; s++) await this.streamStep(batchAt(s), update);
+      for (const batch of batches) await this.streamStep(batch, update);
     }
     const encoder = this.live().createCommandEncoder({ label: `${kLabel}.steps.encoder` });
     if (!this.stream) {
       const pass = encoder.beginComputePass({ label: `${kLabel}.steps.pass` });
-      for (let s = from; s < from + count; s++) this.recordBatch(pass, batchAt(s), update);
+      for (const batch of batches) this.recordBatch(pass, batch, update);
       pass.end();
     }
     return encoder;
@@ -314,7 +317,7 @@ export class GpuLinearEngine implements LinearEngine {
     this.prepareGradient(at);
     const full = this.batchSet(this.n).batches[0];
     // Resident data: the evaluation and the copy out in one submit (one round trip fewer).
-    const encoder = await this.encodeSteps(0, 1, () => full, false);
+    const encoder = await this.encodeSteps([full], false);
     const bytes = (this.d + 2) * 4;
     encoder.copyBufferToBuffer(this.buffers.gradLoss, 0, this.buffers.readback, 0, bytes);
     const out = new Float32Array(await this.submitAndRead(encoder, bytes, 'gradient'));
@@ -335,7 +338,7 @@ export class GpuLinearEngine implements LinearEngine {
     this.writeTheta(init, true);
     this.live().queue.writeBuffer(this.buffers.updateUniforms, 0, packUpdateUniforms({
       lr: options.lr,
-      tol: numBatches > 1 ? 0 : options.tol ?? DEFAULT_TOL,
+      tol: numBatches > 1 ? -1 : options.tol ?? DEFAULT_TOL, // negative: no tolerance
       explodeFactor: options.explodeFactor ?? DEFAULT_EXPLODE_FACTOR,
       maxUpdates: options.maxEpochs * numBatches,
       params: d + 1,
@@ -343,124 +346,22 @@ export class GpuLinearEngine implements LinearEngine {
     }));
   }
 
-  private restore(snapshot: TrainSnapshot): void {
-    const q = this.live().queue;
-    if (snapshot.theta.length !== this.d + 1) throw new RangeError(`resumeFrom: snapshot has ${snapshot.theta.length - 1} weights, the data ${this.d}`);
-    q.writeBuffer(this.buffers.theta, 0, Float32Array.from(snapshot.theta));
-    q.writeBuffer(this.buffers.thetaPrev, 0, Float32Array.from(snapshot.thetaPrev));
-    q.writeBuffer(this.buffers.state, 0, packTrainState({ status: STATUS_RUNNING, step: snapshot.step, bestLoss: snapshot.bestLoss }));
-  }
-
-  async train(options: TrainOptions): Promise<TrainResult> {
-    this.prepareTraining(options);
-    if (options.resumeFrom) this.restore(options.resumeFrom);
-    const d = this.d;
-    const set = this.batchSet(options.batchSize ?? this.n);
-    const numBatches = set.batches.length;
-    // The same cut (consecutive rows) and seeded order as every engine (src/models/batches.ts).
-    const schedule = new BatchSchedule(this.n, options.batchSize, options.seed ?? 0);
-    const batchAt = (step: number) => set.batches[schedule.indexAt(step)];
-    // Full batch: read back every reportEvery steps. Mini-batches: whole epochs when the history holds them.
-    const reportEvery = options.reportEvery ?? DEFAULT_REPORT_EVERY;
-    const perRead = numBatches === 1 ? Math.min(reportEvery, this.historyCap)
-      : numBatches <= this.historyCap ? numBatches * Math.max(1, Math.min(reportEvery, Math.floor(this.historyCap / numBatches))) : this.historyCap;
-    const historyBytes = this.historyCap * 8;
-    const thetaBytes = (d + 1) * 4;
-    // Every read-back carries theta and thetaPrev (a snapshot's, and the result's once the run stops).
-    const readBytes = STATE_BYTES + historyBytes + 2 * thetaBytes;
-    let finalTheta: Float32Array | null = null;
-
-    let status = STATUS_RUNNING;
-    let steps = options.resumeFrom?.step ?? 0; // good evaluations so far
-    let lastGood = options.resumeFrom?.last ?? null;
-    let failed: { loss: number; gradNorm: number } | null = null;
-    const epochSum = { loss: 0, norm: 0 };
-    const totalEvaluations = options.maxEpochs * numBatches + 1;
-    while (status === STATUS_RUNNING && !options.signal?.aborted) {
-      // Streamed: a step costs a pass over the file, so the state is read after every one.
-      let count = Math.min(this.stream ? 1 : perRead, totalEvaluations - steps);
-      // Full batch: the last evaluation (it only decides max-epochs) rides with the steps before it rather
-      // than costing a read-back of its own, when the history holds both.
-      if (!this.stream && numBatches === 1 && totalEvaluations - steps - count === 1 && count < this.historyCap) count++;
-      const encoder = await this.encodeSteps(steps, count, batchAt, true);
-      // Streamed: the next pass's first chunk is read while the GPU finishes this one and the state is read.
-      if (this.reader && steps + count < totalEvaluations && !options.signal?.aborted) this.reader.prime();
-      encoder.copyBufferToBuffer(this.buffers.state, 0, this.buffers.readback, 0, STATE_BYTES);
-      encoder.copyBufferToBuffer(this.buffers.history, 0, this.buffers.readback, STATE_BYTES, historyBytes);
-      encoder.copyBufferToBuffer(this.buffers.theta, 0, this.buffers.readback, STATE_BYTES + historyBytes, thetaBytes);
-      encoder.copyBufferToBuffer(this.buffers.thetaPrev, 0, this.buffers.readback, STATE_BYTES + historyBytes + thetaBytes, thetaBytes);
-      const raw = await this.submitAndRead(encoder, readBytes, 'train');
-      finalTheta = new Float32Array(raw, STATE_BYTES + historyBytes, d + 1);
-      const state = readTrainState(raw);
-      const history = new Float32Array(raw, STATE_BYTES, this.historyCap * 2);
-      status = state.status;
-      const done = state.step;
-      if (status === STATUS_RUNNING && done === steps) throw new Error(`${kLabel}.train: the GPU made no progress in ${count} steps`);
-      for (let s = steps; s < done; s++) {
-        const k = (s % this.historyCap) * 2;
-        const entry = { loss: history[k], gradNorm: history[k + 1] };
-        if (numBatches === 1) {
-          lastGood = entry;
-          options.onEpoch?.({ epoch: s, ...lastGood });
-          continue;
-        }
-        // An epoch of mini-batches reports the sample-weighted mean of its batch losses and gradient norms.
-        const rows = batchAt(s).rows;
-        epochSum.loss += rows * entry.loss;
-        epochSum.norm += rows * entry.gradNorm;
-        if (s % numBatches === numBatches - 1) {
-          lastGood = { loss: epochSum.loss / this.n, gradNorm: epochSum.norm / this.n };
-          options.onEpoch?.({ epoch: Math.floor(s / numBatches), ...lastGood });
-          epochSum.loss = 0;
-          epochSum.norm = 0;
-        }
-      }
-      if (status === STATUS_DIVERGED) {
-        const k = (done % this.historyCap) * 2;
-        failed = { loss: history[k], gradNorm: history[k + 1] };
-      }
-      steps = done;
-      if (options.onSnapshot && status === STATUS_RUNNING && done % numBatches === 0) {
-        const thetas = new Float32Array(raw, STATE_BYTES + historyBytes, 2 * (d + 1));
-        options.onSnapshot!({
-          theta: Float64Array.from(thetas.subarray(0, d + 1)),
-          thetaPrev: Float64Array.from(thetas.subarray(d + 1)),
-          step: done,
-          bestLoss: state.bestLoss,
-          last: lastGood,
-        });
-      }
-    }
-
-    // theta as of the last read-back: nothing ran after it. Aborted before any step: read it now.
-    let theta = finalTheta;
-    if (!theta) {
-      const encoder = this.live().createCommandEncoder({ label: `${kLabel}.theta.encoder` });
-      encoder.copyBufferToBuffer(this.buffers.theta, 0, this.buffers.readback, 0, thetaBytes);
-      theta = new Float32Array(await this.submitAndRead(encoder, thetaBytes, 'theta'));
-    }
-    const w = Float64Array.from(theta.subarray(0, d));
-    const b = theta[d];
-
-    if (status === STATUS_DIVERGED && steps === 0) {
-      throw new Error(`training diverged at the initial parameters: loss ${failed?.loss}`);
-    }
-    const aborted = status === STATUS_RUNNING;
-    const updates = aborted ? steps : steps - 1;
-    let { loss, gradNorm } = lastGood ?? { loss: NaN, gradNorm: NaN };
-    if (aborted || numBatches > 1) {
-      // theta moved past the last full evaluation (abort), or only batch losses were seen: evaluate it.
-      const g = await this.gradient({ w, b });
-      loss = g.loss;
-      gradNorm = Math.hypot(g.gradB, ...g.gradW);
-    }
-    const result: TrainResult = {
-      w, b, loss, gradNorm,
-      epochs: Math.floor(updates / numBatches),
-      stopReason: aborted ? 'aborted' : status === STATUS_CONVERGED ? 'tolerance' : status === STATUS_DIVERGED ? 'diverged' : 'max-epochs',
-    };
-    if (status === STATUS_DIVERGED) result.divergedAtEpoch = Math.floor(steps / numBatches);
-    return result;
+  /** The one training loop (src/train/) over this engine's program (linear-program.ts). */
+  train(options: TrainOptions): Promise<TrainResult> {
+    this.live();
+    return trainLinear(new GpuLinearProgram({
+      device: () => this.live(),
+      n: this.n,
+      d: this.d,
+      historyCap: this.historyCap,
+      streamed: this.stream !== null,
+      buffers: this.buffers,
+      batches: (size) => this.batchSet(size).batches,
+      encodeSteps: (batches) => this.encodeSteps(batches, true),
+      prime: () => this.reader?.prime(),
+      submitAndRead: (encoder, bytes, what) => this.submitAndRead(encoder, bytes, what),
+      gradient: (at) => this.gradient(at),
+    }), this.d, options);
   }
 
   dispose(): void {

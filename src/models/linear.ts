@@ -1,5 +1,7 @@
 // The linear model y^ = w.x + b with mean squared error, in the conventions every path shares:
 // theta = (w_1 .. w_d, b); J = (1/N) sum (y^_i - y_i)^2; dJ/dw_j = (2/N) sum r_i x_ij; dJ/db = (2/N) sum r_i.
+import type { ModelSnapshot } from './model-engine.ts';
+import type { OptimizerConfig } from '../optim/config.ts';
 
 /** Samples in row-major float32, the layout uploaded to the GPU. */
 export interface LinearData {
@@ -36,11 +38,11 @@ export interface TrainOptions {
   explodeFactor?: number;
   init?: LinearParams;
   onEpoch?: (info: EpochInfo) => void;
-  /** GPU: steps chained per submit before the host reads the history back (epochs with mini-batches). */
+  /** Epochs per read-back of the history (GPU: chained per submit) and between snapshots; default 32. */
   reportEvery?: number;
   /**
    * Mini-batch SGD: samples per step (default: all, full-batch gradient descent). An epoch is one pass over
-   * all samples; batch order is shuffled per epoch from seed. With mini-batches, tol is not used and
+   * all samples; batch order is shuffled per epoch from seed (default 1, as for every model). With mini-batches, a tolerance is an error and
    * onEpoch reports the sample-weighted mean of the epoch's batch losses and gradient norms.
    */
   batchSize?: number;
@@ -48,19 +50,12 @@ export interface TrainOptions {
   signal?: AbortSignal;
   /** Continue a run from a snapshot (after a device loss): same steps, same result as uninterrupted. */
   resumeFrom?: TrainSnapshot;
-  /** Called at every read-back (GPU: each reportEvery steps; CPU: each reportEvery epochs). */
+  /** Called at read-backs that end an epoch, at least reportEvery epochs apart. */
   onSnapshot?: (snapshot: TrainSnapshot) => void;
 }
 
-/** Everything a training run needs to continue exactly where it was: theta = (w, b). */
-export interface TrainSnapshot {
-  theta: Float64Array;
-  thetaPrev: Float64Array;
-  /** Good evaluations so far (the next epoch to report). */
-  step: number;
-  bestLoss: number;
-  last: { loss: number; gradNorm: number } | null;
-}
+/** Everything a run needs to continue exactly where it was (theta = (w, b); plain descent keeps no moments). */
+export type TrainSnapshot = ModelSnapshot;
 
 export interface TrainResult {
   w: Float64Array;
@@ -128,4 +123,17 @@ export function validateTrainOptions(o: TrainOptions): void {
   if (o.reportEvery !== undefined && !(Number.isInteger(o.reportEvery) && o.reportEvery >= 1)) {
     throw new RangeError(`reportEvery: expected a positive integer, got ${o.reportEvery}`);
   }
+}
+
+/**
+ * What the linear programs (the fused GPU kernels and their CPU mirrors, which keep to the same rules) train
+ * with: plain gradient descent at a constant rate, mini-batches in whole quads of samples (4 rows per GPU load).
+ */
+export function checkLinearSetup(setup: { optimizer: OptimizerConfig; constantLr: boolean; batchSize: number }, n: number): void {
+  const o = setup.optimizer;
+  if (o.kind !== 'sgd' || o.weightDecay !== 0) {
+    throw new RangeError(`optimizer: the linear engine applies plain gradient descent (got ${o.kind}${o.weightDecay ? ` with weight decay ${o.weightDecay}` : ''}); train the linear model on the model engine for other optimizers`);
+  }
+  if (!setup.constantLr) throw new RangeError('schedule: the linear engine trains at a constant learning rate; train the linear model on the model engine for schedules');
+  if (setup.batchSize < n && setup.batchSize % 4 !== 0) throw new RangeError(`batch size: ${setup.batchSize} must be a multiple of 4 (or at least the ${n} samples)`);
 }

@@ -1,9 +1,9 @@
-// Device loss for the non-linear models: the same recovery loop as the linear engine (src/train/recovering-trainer.ts).
+// Device loss for the non-linear models: the same recovery loop as the linear engine (src/session/recovering-trainer.ts).
 import { describe, expect, it } from 'vitest';
 import { testGpu } from './gpu-context.ts';
 import { requestGpu } from '../../src/gpu/device.ts';
 import { GpuModelEngine } from '../../src/gpu/models/gpu-model-engine.ts';
-import { trainModelWithRecovery } from '../../src/train/recovering-trainer.ts';
+import { trainModelWithRecovery } from '../../src/session/recovering-trainer.ts';
 import { mlpModel } from '../../src/models/mlp.ts';
 import { optimizerConfig } from '../../src/optim/config.ts';
 import type { EpochInfo } from '../../src/models/linear.ts';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { testGpu } from './gpu-context.ts';
 import { requestGpu } from '../../src/gpu/device.ts';
 import { GpuDeviceLostError, GpuLinearEngine } from '../../src/gpu/gpu-linear-engine.ts';
-import { trainWithRecovery } from '../../src/train/recovering-trainer.ts';
+import { trainWithRecovery } from '../../src/session/recovering-trainer.ts';
 import { GpuShaderError, createComputePipeline } from '../../src/gpu/resources.ts';
 import { makeWellConditioned } from '../data-gen.ts';
 import type { EpochInfo, TrainOptions } from '../../src/models/linear.ts';
@@ -34,7 +34,7 @@ describe('GPU reliability', () => {
 
     expect(result.recoveries).toBe(1);
     expect(result.device).toBe('gpu');
-    expect(notices.join('\n')).toMatch(/device lost.*snapshot at epoch 50/i);
+    expect(notices.join('\n')).toMatch(/device lost.*snapshot at update 50/i);
     expect(Array.from(result.w)).toEqual(Array.from(reference.w));
     expect(result.b).toBe(reference.b);
     expect(result.epochs).toBe(reference.epochs);
@@ -112,7 +112,7 @@ describe('GPU reliability: no device after a loss', () => {
       onEpoch: (e) => { if (e.epoch === 25) doomed.device.destroy(); },
     }, { acquire: () => Promise.reject(new Error('adapter refused')), notice: (m) => notices.push(m) });
     expect(result.device).toBe('cpu');
-    expect(notices.join('\n')).toMatch(/adapter refused[\s\S]*CPU path from epoch 30/);
+    expect(notices.join('\n')).toMatch(/adapter refused[\s\S]*CPU path from update 30/);
     const engine = await GpuLinearEngine.create(await testGpu(), data);
     try {
       const reference = await engine.train(options);

@@ -306,7 +306,7 @@ describe('applyUpdate decision order', () => {
     expect(Array.from(theta)).toEqual([-1, -2, -3]);
   });
 
-  it('norm < tol: converged without an update (even at the epoch limit)', () => {
+  it('norm <= tol: converged without an update (even at the epoch limit)', () => {
     for (const step of [2, 5, 9]) {
       const { state, theta, thetaPrev } = fresh(step, 1);
       applyUpdate(state, theta, thetaPrev, grad, 0.5, rule.tol / 2, rule);
@@ -318,10 +318,13 @@ describe('applyUpdate decision order', () => {
     }
   });
 
-  it('norm == tol is not converged (strict <)', () => {
+  it('norm == tol is converged (at most tol, as in every program); a negative tol never stops', () => {
     const { state, theta, thetaPrev } = fresh(1, 1);
     applyUpdate(state, theta, thetaPrev, grad, 0.5, rule.tol, rule);
-    expect(state.status).toBe(STATUS_RUNNING);
+    expect(state.status).toBe(STATUS_CONVERGED);
+    const off = fresh(1, 1);
+    applyUpdate(off.state, off.theta, off.thetaPrev, grad, 0.5, 0, { ...rule, tol: -1 });
+    expect(off.state.status).toBe(STATUS_RUNNING);
   });
 
   it('step >= maxUpdates: max-epochs without an update', () => {

@@ -1,7 +1,9 @@
 // Layers point one way (issue 12, item 4): shared types live below both twins, so the GPU side and the models
 // never import the float64 twins (src/cpu, src/cpu-fast); src/core imports nothing of ours; and nothing that
 // needs Node is reachable from the browser entry (src/index.ts) through static imports. What composes both
-// backends (the recovering trainer, the headless job, the engine bundle's entry) lives above them in src/train.
+// backends (the recovering trainer, the headless job, the engine bundle's entry) lives above them in src/session.
+// The one training loop (src/train) sits between them: every backend implements its TrainingProgram and runs
+// through it, so it imports no backend.
 // Tolerated: type-only imports (erased by the compiler) and dynamic `await import('node:fs/promises')` inside the
 // path-opening functions of src/data (a browser bundle never calls them, and the bundler leaves them lazy).
 import { describe, expect, it } from 'vitest';
@@ -75,14 +77,19 @@ describe('layering', () => {
   });
 
   it('models, optimizers and core import no backend and no front end', () => {
-    const upward = (t: string) => /^(gpu|cpu|cpu-fast|train|cli|demo)\//.test(t);
+    const upward = (t: string) => /^(gpu|cpu|cpu-fast|train|session|cli|demo)\//.test(t);
     for (const folder of ['models', 'optim', 'core']) expect(importsInto(folder, upward), folder).toEqual([]);
   });
 
-  it('nothing below src/train (backends, models, optim, data, core) imports it', () => {
-    for (const folder of ['gpu', 'cpu', 'cpu-fast', 'models', 'optim', 'data', 'core']) {
-      expect(importsInto(folder, (t) => t.startsWith('train/')), folder).toEqual([]);
+  it('nothing below src/session (backends, the trainer, models, optim, data, core) imports it', () => {
+    for (const folder of ['gpu', 'cpu', 'cpu-fast', 'train', 'models', 'optim', 'data', 'core']) {
+      expect(importsInto(folder, (t) => t.startsWith('session/')), folder).toEqual([]);
     }
+  });
+
+  it('the one training loop (src/train) sits below both backends: it imports no backend', () => {
+    expect(existsSync(join(SRC, 'train'))).toBe(true);
+    expect(importsInto('train', (t) => isTwin(t) || /^(gpu|session|cli|demo)\//.test(t))).toEqual([]);
   });
 
   it('src/optim does not import the twins, the GPU side or the models', () => {
@@ -95,7 +102,7 @@ describe('layering', () => {
   });
 
   // The browser entries: the package's, the engine bundle's (vite.engine.config.ts) and the demo page's.
-  for (const entry of ['index.ts', 'train/engine-entry.ts', 'demo/main.ts']) {
+  for (const entry of ['index.ts', 'session/engine-entry.ts', 'demo/main.ts']) {
     it(`nothing reachable from src/${entry} through static imports needs Node`, () => {
       const nodeOnly = new Set(['cpu-fast/node-pool.ts', 'cpu-fast/worker-main.ts', 'node.ts']);
       const seen = new Set<string>();

@@ -3,7 +3,7 @@
 // uploads the data again and resumes from that snapshot. No epoch before the snapshot is lost, and on the
 // same adapter the result equals an uninterrupted run bit for bit (the step sequence is the same).
 // One recovery loop (runWithRecovery) serves the linear engine and the model engine alike: each says only
-// how to train on a device or on the CPU from a snapshot. It lives in src/train/, above both backends, because
+// how to train on a device or on the CPU from a snapshot. It lives in src/session/, above both backends, because
 // it uses both (test/node/layering.test.ts keeps src/gpu free of the CPU twins).
 import type { GradientResult, LinearData, TrainOptions, TrainResult, TrainSnapshot } from '../models/linear.ts';
 import type { ModelData, NetworkConfig } from '../models/network.ts';
@@ -98,7 +98,7 @@ export async function trainWithRecovery(
       const train = await cpu.train(withSnapshots(resumeFrom, keep));
       return { train, final: await cpu.gradient(train) };
     },
-    where: (s) => `epoch ${s?.step ?? 0}`,
+    where: (s) => `update ${s?.optim.t ?? 0}`,
   }, recovery, options.resumeFrom);
   return { ...r.result.train, final: r.result.final, device: r.device, adapter: r.adapter, recoveries: r.recoveries };
 }

@@ -1,0 +1,124 @@
+// The CPU side of the one training loop (src/train/loop.ts): a TrainingProgram over any function that
+// gives the mean loss and gradient of a range of rows at theta (the float64 twins, the fast path), with the
+// optimizer's float64 update (optim_update.ts). A chain is one update: the loop sees every loss before the
+// next update runs, the program stops before updating on a divergence, and the state before the last update
+// is the exact last good one.
+import type { BatchRange } from '../models/batches.ts';
+import { norm2 } from '../models/model-engine.ts';
+import { checkLinearSetup, validateParams, type GradientResult, type LinearParams } from '../models/linear.ts';
+import type { OptimizerConfig } from '../optim/config.ts';
+import type { ChainPlan, ChainRecord, ProgramState, TrainingProgram } from '../train/program.ts';
+import type { ModelGradient } from './mlp_gradient.ts';
+import { optimUpdate } from './optim_update.ts';
+
+export interface CpuGradientSource {
+  readonly n: number;
+  /** Mean loss and gradient over rows range.start..range.start+range.rows at theta. */
+  gradient(theta: Float64Array, range: BatchRange): ModelGradient | Promise<ModelGradient>;
+  initialParameters(seed: number): Float64Array;
+  /** Throws on parameters of the wrong length or with non-finite values. */
+  validateTheta(theta: ArrayLike<number>): void;
+  /** 1 where weight decay applies (weights), 0 where not (biases); omitted: everywhere. */
+  decayMask?: ArrayLike<number>;
+  /** What this model or engine cannot train with. */
+  check?(setup: { optimizer: OptimizerConfig; constantLr: boolean; batchSize: number }): void;
+}
+
+export class CpuProgram implements TrainingProgram {
+  readonly maxChain = 1;
+  private state: ProgramState | null = null;
+  private prev: ProgramState | null = null;
+  private optimizer: OptimizerConfig | null = null;
+  private bestLoss = Infinity;
+
+  constructor(private readonly source: CpuGradientSource) {}
+
+  get n(): number {
+    return this.source.n;
+  }
+
+  initialParameters(seed: number): Float64Array {
+    return this.source.initialParameters(seed);
+  }
+
+  check(setup: { optimizer: OptimizerConfig; constantLr: boolean; batchSize: number }): void {
+    this.source.check?.(setup);
+  }
+
+  async start(state: ProgramState, setup: { optimizer: OptimizerConfig; bestLoss: number }): Promise<void> {
+    this.source.validateTheta(state.theta);
+    this.state = copy(state);
+    this.prev = null;
+    this.optimizer = setup.optimizer;
+    this.bestLoss = setup.bestLoss;
+  }
+
+  private live(): ProgramState {
+    if (!this.state) throw new Error('CpuProgram: run() before start()');
+    return this.state;
+  }
+
+  async run(plan: ChainPlan): Promise<ChainRecord> {
+    const state = this.live();
+    const losses: number[] = [];
+    const gradNorms: number[] = [];
+    for (let s = 0; s < plan.batches.length; s++) {
+      const g = await this.source.gradient(state.theta, plan.batches[s]);
+      const gradNorm = norm2(g.grad);
+      losses.push(g.loss);
+      gradNorms.push(gradNorm);
+      // The loop's divergence rule, applied before the update so that the state before it stays the last good one.
+      if (!Number.isFinite(g.loss) || !Number.isFinite(gradNorm) || (Number.isFinite(this.bestLoss) && g.loss > plan.explodeFactor * this.bestLoss)) {
+        return { losses, gradNorms, stop: 'diverged' };
+      }
+      this.bestLoss = Math.min(this.bestLoss, g.loss);
+      if (plan.tol !== null && gradNorm <= plan.tol) return { losses, gradNorms, stop: 'converged', ...(plan.readState && { state: copy(state) }) };
+      this.prev = copy(state);
+      optimUpdate(this.optimizer!, state.optim, state.theta, g.grad, plan.lrs[s], this.source.decayMask);
+    }
+    return { losses, gradNorms, stop: null, ...(plan.readState && { state: copy(state) }) };
+  }
+
+  async read(): Promise<ProgramState> {
+    return copy(this.live());
+  }
+
+  async lastGood(failedAt: number): Promise<ProgramState> {
+    const state = this.live();
+    if (failedAt !== state.optim.t || !this.prev) throw new Error(`CpuProgram: no state kept before update ${failedAt}`);
+    return copy(this.prev);
+  }
+
+  async evaluate(theta: Float64Array): Promise<{ loss: number; grad: Float64Array }> {
+    return this.source.gradient(theta, { start: 0, rows: this.source.n });
+  }
+
+  finish(): void {
+    this.state = null;
+    this.prev = null;
+  }
+}
+
+function copy(s: ProgramState): ProgramState {
+  return { theta: s.theta.slice(), optim: { m: s.optim.m.slice(), v: s.optim.v.slice(), t: s.optim.t } };
+}
+
+/** The linear model as a gradient source: theta = (w, b), the gradient laid out the same way. */
+export function linearSource(n: number, d: number, gradient: (at: LinearParams, range: BatchRange) => GradientResult | Promise<GradientResult>): CpuGradientSource {
+  return {
+    n,
+    async gradient(theta, range) {
+      const g = await gradient({ w: theta.subarray(0, d), b: theta[d] }, range);
+      const grad = new Float64Array(d + 1);
+      grad.set(g.gradW);
+      grad[d] = g.gradB;
+      return { loss: g.loss, grad };
+    },
+    initialParameters: () => new Float64Array(d + 1),
+    validateTheta(theta) {
+      if (theta.length !== d + 1) throw new RangeError(`parameters: expected ${d + 1} values (w, b), got ${theta.length}`);
+      validateParams({ w: Array.from(theta).slice(0, d), b: theta[d] }, d);
+    },
+    check: (setup) => checkLinearSetup(setup, n),
+  };
+}

@@ -1,0 +1,179 @@
+// The linear engine's side of the one training loop (src/train/loop.ts): chains of fused steps. A step is
+// pass 1 over every slice of its batch, the reduce and apply_update.wgsl, which applies the stopping rules
+// on the device (a tolerance met, a loss that is not finite or explodes: then theta goes back to
+// theta_prev, the parameters before the last update) so that steps chain without a read-back. One read-back
+// per chain brings the device's state, the (J, |grad J|) history and theta. Streamed data: a step is a pass
+// over the file, so a chain is one step.
+import { checkLinearSetup, type GradientResult, type LinearParams } from '../models/linear.ts';
+import { STATUS_DIVERGED, STATUS_RUNNING } from '../core/train-status.ts';
+import type { OptimizerConfig } from '../optim/config.ts';
+import type { ChainPlan, ChainRecord, ProgramState, TrainingProgram } from '../train/program.ts';
+import type { GpuBatch } from './linear-buffers.ts';
+import { packTrainState, packUpdateUniforms, readTrainState, TRAIN_STATE_BYTES } from './uniforms.ts';
+
+const kLabel = 'nabla.linear.train';
+
+/** What the program borrows from its engine (GpuLinearEngine), which owns the data, buffers and passes. */
+export interface LinearProgramContext {
+  device(): GPUDevice;
+  n: number;
+  d: number;
+  historyCap: number;
+  streamed: boolean;
+  buffers: {
+    theta: GPUBuffer; thetaPrev: GPUBuffer; state: GPUBuffer; history: GPUBuffer; updateUniforms: GPUBuffer; readback: GPUBuffer;
+    start0: GPUBuffer; start1: GPUBuffer;
+  };
+  /** The GPU batches of a batch size, in row order (batch i holds rows i * size ...). */
+  batches(size: number): GpuBatch[];
+  /** An encoder holding these evaluations (and updates), or, streamed, an empty one after running them. */
+  encodeSteps(batches: GpuBatch[]): Promise<GPUCommandEncoder>;
+  /** Streamed: starts reading the next pass's first chunk while this one finishes. */
+  prime(): void;
+  submitAndRead(encoder: GPUCommandEncoder, bytes: number, what: string): Promise<ArrayBuffer>;
+  gradient(at: LinearParams): Promise<GradientResult>;
+}
+
+export class GpuLinearProgram implements TrainingProgram {
+  readonly maxChain: number;
+  private t = 0;
+  private size = 0;
+  private diverged = false;
+  private readonly starts: [GPUBuffer, GPUBuffer];
+  private started = false;
+  private startAt: [number, number] = [-1, -1];
+  private runs = 0;
+
+  constructor(private readonly ctx: LinearProgramContext) {
+    // Room in the history ring for the chain and the evaluation after it.
+    this.maxChain = ctx.streamed ? 1 : Math.max(1, ctx.historyCap - 1);
+    this.starts = [ctx.buffers.start0, ctx.buffers.start1];
+  }
+
+  get n(): number {
+    return this.ctx.n;
+  }
+
+  initialParameters(): Float64Array {
+    return new Float64Array(this.ctx.d + 1);
+  }
+
+  check(setup: { optimizer: OptimizerConfig; constantLr: boolean; batchSize: number }): void {
+    checkLinearSetup(setup, this.ctx.n);
+    if (this.ctx.streamed && setup.batchSize < this.ctx.n) throw new RangeError('batch size: streamed data trains full-batch only (mini-batches need resident data)');
+    this.size = setup.batchSize;
+  }
+
+  async start(state: ProgramState, setup: { bestLoss: number }): Promise<void> {
+    const { d, buffers } = this.ctx;
+    if (state.theta.length !== d + 1) throw new RangeError(`resumeFrom: snapshot has ${state.theta.length - 1} weights, the data ${d}`);
+    const device = this.ctx.device();
+    const theta = Float32Array.from(state.theta);
+    device.queue.writeBuffer(buffers.theta, 0, theta);
+    device.queue.writeBuffer(buffers.thetaPrev, 0, theta);
+    // The device compares with its best loss after update 0 only: a resumed run's is the snapshot's.
+    const bestLoss = Number.isFinite(setup.bestLoss) ? setup.bestLoss : 0;
+    device.queue.writeBuffer(buffers.state, 0, packTrainState({ status: STATUS_RUNNING, step: state.optim.t, bestLoss }));
+    this.t = state.optim.t;
+    this.diverged = false;
+    this.startAt = [-1, -1];
+    this.runs = 0;
+    this.started = true;
+    this.ctx.batches(this.size);
+  }
+
+  async run(plan: ChainPlan): Promise<ChainRecord> {
+    if (!this.started) throw new Error('GpuLinearProgram: run() before start()');
+    const { d, historyCap, buffers } = this.ctx;
+    const k = plan.batches.length;
+    const lr = plan.lrs[0];
+    if (plan.lrs.some((v) => v !== lr)) throw new RangeError('GpuLinearProgram: one learning rate per chain (the fused update reads it from its uniforms)');
+    const all = this.ctx.batches(this.size);
+    const steps = plan.batches.map((b) => all[Math.floor(b.start / this.size)]);
+    if (plan.evaluateAfter) steps.push(this.ctx.batches(this.ctx.n)[0]);
+    const device = this.ctx.device();
+    // The device runs updates while step < maxUpdates: this chain's, then (evaluateAfter) one evaluation only.
+    device.queue.writeBuffer(buffers.updateUniforms, 0, packUpdateUniforms({
+      lr, tol: plan.tol ?? -1, explodeFactor: plan.explodeFactor, maxUpdates: plan.from + k, params: d + 1, historyCap,
+    }));
+    device.queue.writeBuffer(buffers.state, 0, Uint32Array.of(STATUS_RUNNING));
+    const start = this.runs % 2;
+    const thetaBytes = (d + 1) * 4;
+    const pre = device.createCommandEncoder({ label: `${kLabel}.start.encoder` });
+    pre.copyBufferToBuffer(buffers.theta, 0, this.starts[start], 0, thetaBytes);
+    device.queue.submit([pre.finish()]);
+    const encoder = await this.ctx.encodeSteps(steps);
+    if (!plan.evaluateAfter) this.ctx.prime();
+    const historyBytes = historyCap * 8;
+    encoder.copyBufferToBuffer(buffers.state, 0, buffers.readback, 0, TRAIN_STATE_BYTES);
+    encoder.copyBufferToBuffer(buffers.history, 0, buffers.readback, TRAIN_STATE_BYTES, historyBytes);
+    encoder.copyBufferToBuffer(buffers.theta, 0, buffers.readback, TRAIN_STATE_BYTES + historyBytes, thetaBytes);
+    const raw = await this.ctx.submitAndRead(encoder, TRAIN_STATE_BYTES + historyBytes + thetaBytes, 'train');
+    this.startAt[start] = plan.from;
+    this.runs++;
+    const state = readTrainState(raw);
+    const history = new Float32Array(raw, TRAIN_STATE_BYTES, historyCap * 2);
+    // state.step counts good evaluations; a divergence records its evaluation at state.step without counting it.
+    this.diverged = state.status === STATUS_DIVERGED;
+    const good = state.step - plan.from;
+    const seen = this.diverged ? good + 1 : Math.min(good, k);
+    const losses = new Float64Array(seen);
+    const gradNorms = new Float64Array(seen);
+    for (let s = 0; s < seen; s++) {
+      const at = ((plan.from + s) % historyCap) * 2;
+      losses[s] = history[at];
+      gradNorms[s] = history[at + 1];
+    }
+    // The evaluation after the chain stops the device (at the epoch limit, or the tolerance, checked first):
+    // for the loop it is only the final evaluation.
+    const converged = !this.diverged && state.status !== STATUS_RUNNING && good <= k;
+    const record: ChainRecord = { losses, gradNorms, stop: this.diverged ? 'diverged' : converged ? 'converged' : null };
+    if (plan.evaluateAfter && good === k + 1) {
+      const at = ((plan.from + k) % historyCap) * 2;
+      record.after = { loss: history[at], gradNorm: history[at + 1] };
+    }
+    // Converged: the evaluation that met the tolerance counted as a step, but no update followed it.
+    this.t = this.diverged ? state.step - 1 : converged ? state.step - 1 : plan.from + k;
+    if (!this.diverged) record.state = { theta: Float64Array.from(new Float32Array(raw, TRAIN_STATE_BYTES + historyBytes, d + 1)), optim: emptyOptim(this.t) };
+    return record;
+  }
+
+  private async readTheta(source: GPUBuffer, t: number): Promise<ProgramState> {
+    const bytes = (this.ctx.d + 1) * 4;
+    const encoder = this.ctx.device().createCommandEncoder({ label: `${kLabel}.theta.encoder` });
+    encoder.copyBufferToBuffer(source, 0, this.ctx.buffers.readback, 0, bytes);
+    const theta = new Float32Array(await this.ctx.submitAndRead(encoder, bytes, 'theta'));
+    return { theta: Float64Array.from(theta), optim: emptyOptim(t) };
+  }
+
+  read(): Promise<ProgramState> {
+    return this.readTheta(this.ctx.buffers.theta, this.t);
+  }
+
+  lastGood(failedAt: number): Promise<ProgramState> {
+    // The device put theta back to the parameters before the failing evaluation's update: exactly the last good.
+    if (this.diverged) return this.readTheta(this.ctx.buffers.theta, failedAt - 1);
+    // The host saw an explosion the device's float32 comparison did not: the start of a chain that evaluated well.
+    const candidates = [0, 1].filter((i) => this.startAt[i] >= 0 && this.startAt[i] < failedAt);
+    if (candidates.length === 0) throw new Error(`GpuLinearProgram: no good state kept before update ${failedAt}`);
+    const best = candidates.reduce((a, b) => (this.startAt[a] > this.startAt[b] ? a : b));
+    return this.readTheta(this.starts[best], this.startAt[best]);
+  }
+
+  async evaluate(theta: Float64Array): Promise<{ loss: number; grad: Float64Array }> {
+    const d = this.ctx.d;
+    const g = await this.ctx.gradient({ w: theta.subarray(0, d), b: theta[d] });
+    const grad = new Float64Array(d + 1);
+    grad.set(g.gradW);
+    grad[d] = g.gradB;
+    return { loss: g.loss, grad };
+  }
+
+  finish(): void {
+    this.started = false;
+  }
+}
+
+function emptyOptim(t: number): ProgramState['optim'] {
+  return { m: new Float64Array(0), v: new Float64Array(0), t };
+}

@@ -1,0 +1,220 @@
+// The model engine's side of the one training loop (src/train/loop.ts): chains of updates on the GPU.
+// A chain is recorded into one submit: per update the gradient chain (mlp-passes.ts) over its batch, the
+// history record (and the tolerance stop) and the fused optimizer update; the submit reads back only
+// (J, |grad J|) per update and the stop flag. Each submit first copies the parameters and moments aside on the
+// GPU, alternating between two buffers, so that the last good state after a divergence never needs a read-back
+// before it is asked for; the state comes back only for a snapshot, a divergence or the end of training.
+import { decayMask, initParameters, validateTheta, type NetworkConfig } from '../../models/network.ts';
+import { stateSlots, type OptimizerConfig } from '../../optim/config.ts';
+import type { ChainPlan, ChainRecord, ProgramState, TrainingProgram } from '../../train/program.ts';
+import type { GpuContext } from '../device.ts';
+import type { DeviceIo } from '../device-io.ts';
+import { createBufferChecked } from '../resources.ts';
+import type { MlpPlan } from './mlp-plan.ts';
+import { MlpHistoryPass, type MlpBuffers, type MlpGradientPasses } from './mlp-passes.ts';
+import { CONTROL_BYTES, CONTROL_CONVERGED, NO_TOLERANCE, OptimUpdatePass } from './optim-update-pass.ts';
+
+const kLabel = 'nabla.model.train';
+
+/** What the program borrows from its engine (GpuModelEngine), which owns the data and the gradient passes. */
+export interface ModelProgramContext {
+  gpu: GpuContext;
+  io: DeviceIo;
+  config: NetworkConfig;
+  n: number;
+  plan: MlpPlan;
+  buffers: MlpBuffers;
+  passes: MlpGradientPasses;
+  submitAndRead(encoder: GPUCommandEncoder, readback: GPUBuffer, bytes: number, what: string): Promise<ArrayBuffer>;
+  evaluate(theta: ArrayLike<number>): Promise<{ loss: number; grad: Float64Array }>;
+}
+
+interface RunResources {
+  optim: OptimUpdatePass;
+  history: MlpHistoryPass;
+  historyBuffer: GPUBuffer;
+  readback: GPUBuffer;
+  stateReadback: GPUBuffer;
+  /** theta and the moments as the last two submits found them (alternating). */
+  starts: [GPUBuffer, GPUBuffer];
+}
+
+export class GpuModelProgram implements TrainingProgram {
+  readonly maxChain: number;
+  private res: RunResources | null = null;
+  private moments = 0;
+  /** Updates applied so far (what the device holds). */
+  private t = 0;
+  /** The update count each start buffer holds, -1 when empty; runs counts submits. */
+  private startAt: [number, number] = [-1, -1];
+  private runs = 0;
+
+  constructor(private readonly ctx: ModelProgramContext) {
+    this.maxChain = ctx.passes.slots;
+  }
+
+  get n(): number {
+    return this.ctx.n;
+  }
+
+  initialParameters(seed: number): Float64Array {
+    return initParameters(this.ctx.config, seed);
+  }
+
+  check(setup: { batchSize: number }): void {
+    if (setup.batchSize > this.ctx.plan.rows) {
+      throw new RangeError(`batch size: ${setup.batchSize} samples exceed the ${this.ctx.plan.rows} this engine holds per evaluation (maxBatchRows)`);
+    }
+  }
+
+  private get stateBytes(): number {
+    return (1 + this.moments) * this.ctx.plan.params * 4; // theta, then the moments
+  }
+
+  async start(state: ProgramState, setup: { optimizer: OptimizerConfig }): Promise<void> {
+    const { gpu, plan, buffers, config } = this.ctx;
+    const optimizer = setup.optimizer;
+    validateTheta(config, state.theta);
+    const device = this.ctx.io.live();
+    const slots = this.maxChain;
+    this.moments = stateSlots(optimizer.kind);
+    const made: Array<{ destroy(): void }> = [];
+    const buffer = async (label: string, bytes: number, usage: number) => {
+      const b = await createBufferChecked(device, { label: `${kLabel}.${label}`, size: Math.max(16, Math.ceil(bytes / 16) * 16), usage });
+      made.push(b);
+      return b;
+    };
+    try {
+      const optim = await OptimUpdatePass.create(device, {
+        config: optimizer, params: plan.params, workgroupSize: plan.workgroupSize, maxWorkgroupsPerDimension: gpu.shape.maxWorkgroupsPerDimension,
+        maxSlots: slots, grad: buffers.gradLoss, theta: buffers.theta, decayMask: decayMask(config),
+      });
+      made.push({ destroy: () => optim.dispose() });
+      const historyBuffer = await buffer('history', slots * 8, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
+      const read = GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST;
+      const readback = await buffer('readback', slots * 8 + 16 + this.stateBytes, read);
+      const stateReadback = await buffer('stateReadback', this.stateBytes, read);
+      const copy = GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+      const starts: [GPUBuffer, GPUBuffer] = [await buffer('start0', this.stateBytes, copy), await buffer('start1', this.stateBytes, copy)];
+      const history = await MlpHistoryPass.create(device, plan.workgroupSize, Array.from({ length: slots }, (_, s) => optim.slotBinding(s)), buffers.gradLoss, historyBuffer, optim.control);
+      this.res = { optim, history, historyBuffer, readback, stateReadback, starts };
+    } catch (e) {
+      for (const b of made) b.destroy();
+      throw e;
+    }
+    device.queue.writeBuffer(buffers.theta, 0, Float32Array.from(state.theta));
+    this.res.optim.writeState(state.optim);
+    this.t = state.optim.t;
+    this.startAt = [-1, -1];
+    this.runs = 0;
+  }
+
+  private live(): RunResources {
+    if (!this.res) throw new Error('GpuModelProgram: run() before start()');
+    return this.res;
+  }
+
+  async run(plan: ChainPlan): Promise<ChainRecord> {
+    const { optim, history, historyBuffer, readback, starts } = this.live();
+    const { passes, buffers } = this.ctx;
+    const device = this.ctx.io.live();
+    const P = this.ctx.plan.params;
+    const k = plan.batches.length;
+    const slots = this.maxChain;
+    if (k > slots) throw new RangeError(`GpuModelProgram: a chain of ${k} updates exceeds the ${slots} slots`);
+    passes.writeSlots(plan.batches);
+    optim.writeSteps(plan.from, plan.lrs, plan.tol ?? NO_TOLERANCE);
+    const encoder = device.createCommandEncoder({ label: `${kLabel}.encoder` });
+    const start = this.runs % 2;
+    encoder.copyBufferToBuffer(buffers.theta, 0, starts[start], 0, P * 4);
+    optim.copyState(encoder, starts[start], P * 4);
+    const pass = encoder.beginComputePass({ label: `${kLabel}.pass` });
+    for (let s = 0; s < k; s++) {
+      passes.record(pass, s);
+      history.run(pass, s);
+      optim.run(pass, s);
+    }
+    pass.end();
+    const historyBytes = slots * 8;
+    const stateAt = historyBytes + 16;
+    encoder.copyBufferToBuffer(historyBuffer, 0, readback, 0, historyBytes);
+    encoder.copyBufferToBuffer(optim.control, 0, readback, historyBytes, CONTROL_BYTES);
+    // The state comes back in the same submit as the history, so that a snapshot needs no device after the
+    // callbacks (which may lose it).
+    if (plan.readState) {
+      encoder.copyBufferToBuffer(buffers.theta, 0, readback, stateAt, P * 4);
+      optim.copyState(encoder, readback, stateAt + P * 4);
+    }
+    const raw = await this.ctx.submitAndRead(encoder, readback, plan.readState ? stateAt + this.stateBytes : historyBytes + CONTROL_BYTES, 'train');
+    this.startAt[start] = plan.from;
+    this.runs++;
+    const [status, stoppedAt] = new Uint32Array(raw, historyBytes, 2);
+    const converged = status === CONTROL_CONVERGED;
+    // Converged: the update that met the tolerance recorded its history, and no update ran after it.
+    const recorded = converged ? stoppedAt - plan.from + 1 : k;
+    this.t = converged ? stoppedAt : plan.from + k;
+    const h = new Float32Array(raw, 0, slots * 2);
+    const losses = new Float64Array(recorded);
+    const gradNorms = new Float64Array(recorded);
+    for (let s = 0; s < recorded; s++) {
+      const at = ((plan.from + s) % slots) * 2;
+      losses[s] = h[at];
+      gradNorms[s] = h[at + 1];
+    }
+    const record: ChainRecord = { losses, gradNorms, stop: converged ? 'converged' : null };
+    if (plan.readState) record.state = this.stateFrom(raw, stateAt, this.t);
+    return record;
+  }
+
+  private stateFrom(raw: ArrayBuffer, offset: number, t: number): ProgramState {
+    const P = this.ctx.plan.params;
+    const m = this.moments;
+    const s = new Float32Array(raw, offset, (1 + m) * P);
+    return {
+      theta: Float64Array.from(s.subarray(0, P)),
+      optim: { m: Float64Array.from(m >= 1 ? s.subarray(P, 2 * P) : []), v: Float64Array.from(m === 2 ? s.subarray(2 * P, 3 * P) : []), t },
+    };
+  }
+
+  private async readFrom(source: 'live' | GPUBuffer, t: number): Promise<ProgramState> {
+    const { optim, stateReadback } = this.live();
+    const P = this.ctx.plan.params;
+    const encoder = this.ctx.io.live().createCommandEncoder({ label: `${kLabel}.state.encoder` });
+    if (source === 'live') {
+      encoder.copyBufferToBuffer(this.ctx.buffers.theta, 0, stateReadback, 0, P * 4);
+      optim.copyState(encoder, stateReadback, P * 4);
+    } else {
+      encoder.copyBufferToBuffer(source, 0, stateReadback, 0, this.stateBytes);
+    }
+    return this.stateFrom(await this.ctx.submitAndRead(encoder, stateReadback, this.stateBytes, 'state'), 0, t);
+  }
+
+  read(): Promise<ProgramState> {
+    return this.readFrom('live', this.t);
+  }
+
+  lastGood(failedAt: number): Promise<ProgramState> {
+    const { starts } = this.live();
+    // The start of the latest chain that evaluated well before failedAt: the failing chain's own start when
+    // the failure came after its first evaluation, else the chain before it.
+    const candidates = [0, 1].filter((i) => this.startAt[i] >= 0 && this.startAt[i] < failedAt);
+    if (candidates.length === 0) throw new Error(`GpuModelProgram: no good state kept before update ${failedAt}`);
+    const best = candidates.reduce((a, b) => (this.startAt[a] > this.startAt[b] ? a : b));
+    return this.readFrom(starts[best], this.startAt[best]);
+  }
+
+  evaluate(theta: Float64Array): Promise<{ loss: number; grad: Float64Array }> {
+    return this.ctx.evaluate(theta);
+  }
+
+  finish(): void {
+    const res = this.res;
+    if (!res) return;
+    this.res = null;
+    res.optim.dispose();
+    res.historyBuffer.destroy();
+    res.readback.destroy();
+    res.stateReadback.destroy();
+    for (const b of res.starts) b.destroy();
+  }
+}

@@ -1,0 +1,143 @@
+// The one training loop: every model on every backend trains here. A backend brings a TrainingProgram
+// (program.ts) that runs chains of updates; this loop decides which batches and learning rates each chain
+// takes, watches the losses it reports (divergence: a loss that is not finite or exceeds explodeFactor x
+// the best so far; then the last good parameters are kept), reports epochs, takes snapshots, honours the
+// AbortSignal and evaluates the result. An update = the gradient of J over one batch at theta_t, then one
+// optimizer step with lr(t); t counts updates, so a run resumed from a snapshot at t continues with the
+// same batches, learning rates and bias corrections as an uninterrupted one.
+import { DEFAULT_EXPLODE_FACTOR, type EpochInfo } from '../models/linear.ts';
+import { DEFAULT_SEED, EpochMeans, norm2, validateBatching, validateModelTrainOptions, type ModelSnapshot, type ModelTrainOptions, type ModelTrainResult } from '../models/model-engine.ts';
+import { BatchSchedule } from '../models/batches.ts';
+import { learningRate } from '../optim/schedule.ts';
+import { createOptimState } from '../optim/state.ts';
+import type { ChainPlan, ProgramState, TrainingProgram } from './program.ts';
+
+/** Epochs per read-back (and between snapshots) unless reportEvery says otherwise. */
+export const DEFAULT_REPORT_EVERY = 32;
+/** A CPU program never holds the event loop longer than this (progress output, abort signals, the page). */
+const YIELD_MS = 50;
+
+export async function runTraining(program: TrainingProgram, o: ModelTrainOptions): Promise<ModelTrainResult> {
+  validateModelTrainOptions(o);
+  const n = program.n;
+  const seed = o.seed ?? DEFAULT_SEED;
+  const batches = new BatchSchedule(n, o.batchSize, seed);
+  const perEpoch = batches.perEpoch;
+  validateBatching(o, perEpoch);
+  const schedule = o.schedule ?? { kind: 'constant' as const };
+  program.check({ optimizer: o.optimizer, constantLr: schedule.kind === 'constant', batchSize: batches.size });
+  const resume = o.resumeFrom;
+  const theta = Float64Array.from(resume?.theta ?? o.init ?? program.initialParameters(seed));
+  const optim = resume
+    ? { m: Float64Array.from(resume.optim.m), v: Float64Array.from(resume.optim.v), t: resume.optim.t }
+    : createOptimState(o.optimizer.kind, theta.length);
+  const explode = o.explodeFactor ?? DEFAULT_EXPLODE_FACTOR;
+  await program.start({ theta, optim }, { optimizer: o.optimizer, bestLoss: resume?.bestLoss ?? Infinity });
+  try {
+    const every = o.reportEvery ?? DEFAULT_REPORT_EVERY;
+    const chain = Math.max(1, Math.min(program.maxChain, every * perEpoch));
+    const total = o.maxEpochs * perEpoch;
+    const means = new EpochMeans(n, perEpoch);
+    const startedAt = optim.t;
+    let t = optim.t;
+    let bestLoss = resume?.bestLoss ?? Infinity;
+    let state: ProgramState | null = { theta, optim }; // null once the program has moved past what the host holds
+    let stopReason: ModelTrainResult['stopReason'] = 'max-epochs';
+    let divergedAtEpoch: number | undefined;
+    let final: { loss: number; gradNorm: number } | null = null;
+    let snapshotEpoch = t / perEpoch;
+    let lastYield = performance.now();
+    while (t < total) {
+      if (o.signal?.aborted) {
+        stopReason = 'aborted';
+        break;
+      }
+      const k = stepsPerSubmit(chain, perEpoch, t, total);
+      const endsEpoch = (t + k) % perEpoch === 0;
+      const plan: ChainPlan = {
+        from: t,
+        batches: Array.from({ length: k }, (_, s) => batches.at(t + s)),
+        lrs: Array.from({ length: k }, (_, s) => learningRate(o.lr, schedule, t + s)),
+        tol: o.tol ?? null,
+        explodeFactor: explode,
+        evaluateAfter: perEpoch === 1 && t + k === total,
+        readState: o.onSnapshot !== undefined && endsEpoch && (t + k) / perEpoch - snapshotEpoch >= every,
+      };
+      const record = await program.run(plan);
+      state = record.state ?? null;
+      const evaluated = record.losses.length;
+      let failedAt = -1;
+      for (let s = 0; s < evaluated; s++) {
+        const loss = record.losses[s];
+        const gradNorm = record.gradNorms[s];
+        const deviceSaw = record.stop === 'diverged' && s === evaluated - 1;
+        if (deviceSaw || !Number.isFinite(loss) || !Number.isFinite(gradNorm) || (Number.isFinite(bestLoss) && loss > explode * bestLoss)) {
+          failedAt = t + s;
+          break;
+        }
+        bestLoss = Math.min(bestLoss, loss);
+        const info = means.add(t + s, plan.batches[s].rows, loss, gradNorm);
+        if (info) o.onEpoch?.(info);
+      }
+      if (failedAt >= 0) {
+        if (failedAt === startedAt) {
+          throw new Error(`training diverged at the ${startedAt === 0 ? 'initial' : 'resumed'} parameters: loss ${record.losses[failedAt - t]}`);
+        }
+        state = await program.lastGood(failedAt);
+        t = state.optim.t;
+        stopReason = 'diverged';
+        divergedAtEpoch = Math.floor(failedAt / perEpoch);
+        break;
+      }
+      if (record.stop === 'converged') {
+        // The evaluation that met the tolerance was at the parameters the run ends with: no update followed.
+        t += evaluated - 1;
+        final = { loss: record.losses[evaluated - 1], gradNorm: record.gradNorms[evaluated - 1] };
+        stopReason = 'tolerance';
+        break;
+      }
+      if (evaluated !== k) throw new Error(`training: the program evaluated ${evaluated} of ${k} updates without a reason`);
+      t += k;
+      if (record.after) final = record.after;
+      if (plan.readState && state) {
+        o.onSnapshot!(snapshotOf(state, bestLoss));
+        snapshotEpoch = t / perEpoch;
+      }
+      if (performance.now() - lastYield > YIELD_MS) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        lastYield = performance.now();
+      }
+    }
+    state ??= await program.read();
+    if (state.optim.t !== t) throw new Error(`training: the program holds update ${state.optim.t}, the loop counted ${t}`);
+    if (!final || stopReason === 'diverged') {
+      const g = await program.evaluate(state.theta);
+      final = { loss: g.loss, gradNorm: norm2(g.grad) };
+    }
+    // Full batch: the history ends with the evaluation at the returned parameters.
+    if (perEpoch === 1 && stopReason === 'max-epochs') o.onEpoch?.({ epoch: t, ...final } satisfies EpochInfo);
+    const result: ModelTrainResult = {
+      theta: state.theta, loss: final.loss, gradNorm: final.gradNorm, epochs: Math.floor(t / perEpoch), updates: t, stopReason,
+      snapshot: snapshotOf(state, bestLoss),
+    };
+    if (divergedAtEpoch !== undefined) result.divergedAtEpoch = divergedAtEpoch;
+    return result;
+  } finally {
+    program.finish();
+  }
+}
+
+function snapshotOf(s: ProgramState, bestLoss: number): ModelSnapshot {
+  return { theta: s.theta.slice(), optim: { m: s.optim.m.slice(), v: s.optim.v.slice(), t: s.optim.t }, bestLoss };
+}
+
+/**
+ * Updates chained in the next chain: as many as `chain` allows, ending on an epoch boundary whenever an
+ * epoch has several batches (snapshots, and so resumes, fall on epoch ends).
+ */
+export function stepsPerSubmit(chain: number, perEpoch: number, t: number, total: number): number {
+  const left = total - t;
+  if (perEpoch === 1) return Math.min(chain, left);
+  if (perEpoch <= chain) return Math.min(left, Math.floor(chain / perEpoch) * perEpoch - (t % perEpoch));
+  return Math.min(chain, left, perEpoch - (t % perEpoch));
+}

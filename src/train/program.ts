@@ -1,0 +1,71 @@
+// What a backend implements so that the one training loop (loop.ts) can train a model on it: a gradient
+// program that runs a chain of updates from a state it holds (on the GPU: parameters, moments, batches and
+// history stay on the device; on the CPU: arrays in memory) and reports the loss and gradient norm of
+// each update's evaluation. The loop owns everything else: batch order, learning-rate schedule, epochs,
+// divergence with the last good parameters, snapshots, history, abort, the final evaluation.
+//
+// A program stops a chain early only where the host cannot see inside it: at the tolerance (a full-batch
+// gradient small enough, checked before the update), and, where the device checks it, at a non-finite loss.
+import type { BatchRange } from '../models/batches.ts';
+import type { OptimizerConfig } from '../optim/config.ts';
+import type { OptimState } from '../optim/state.ts';
+
+/** Parameters and the optimizer's state after optim.t updates. */
+export interface ProgramState {
+  theta: Float64Array;
+  optim: OptimState;
+}
+
+export interface ChainPlan {
+  /** Updates applied before the chain's first one. */
+  from: number;
+  /** The batch of each update, in order. */
+  batches: readonly BatchRange[];
+  /** The learning rate of each update (the schedule at from + s). */
+  lrs: readonly number[];
+  /** Stop before an update whose gradient norm is at most tol (full batch only); null: no tolerance. */
+  tol: number | null;
+  /** The divergence rule, for programs that also apply it on the device: a loss above explodeFactor x the best so far. */
+  explodeFactor: number;
+  /** After the last update, evaluate loss and gradient norm over all samples if the program can do it in the same round trip. */
+  evaluateAfter: boolean;
+  /** Bring the state back with the chain's record (a snapshot follows). */
+  readState: boolean;
+}
+
+export interface ChainRecord {
+  /** Loss and gradient norm of each evaluation, before its update, in order; fewer than planned when the chain stopped. */
+  losses: ArrayLike<number>;
+  gradNorms: ArrayLike<number>;
+  /** Why the chain stopped early: the last evaluation met the tolerance (no update after it), or the device saw a non-finite loss. */
+  stop: 'converged' | 'diverged' | null;
+  /** The evaluation after the last update, when asked for and possible. */
+  after?: { loss: number; gradNorm: number };
+  /** The state at the chain's end, when asked for (readState). */
+  state?: ProgramState;
+}
+
+export interface TrainingProgram {
+  /** Samples in the data. */
+  readonly n: number;
+  /** Most updates one chain may hold. */
+  readonly maxChain: number;
+  /** Parameters a run starts from when none are given. */
+  initialParameters(seed: number): Float64Array;
+  /** Checks what this program cannot do (optimizer, schedule, batch size) before any work, with a clear error. */
+  check(setup: { optimizer: OptimizerConfig; constantLr: boolean; batchSize: number }): void;
+  /** Loads the starting state (and the best loss so far, Infinity when none) and allocates what a run needs. */
+  start(state: ProgramState, setup: { optimizer: OptimizerConfig; bestLoss: number }): Promise<void>;
+  run(plan: ChainPlan): Promise<ChainRecord>;
+  /** The state now. */
+  read(): Promise<ProgramState>;
+  /**
+   * A state whose loss was good, from before update `failedAt` was evaluated: exactly the one before it where the
+   * program kept it, else the start of the last chain that evaluated well.
+   */
+  lastGood(failedAt: number): Promise<ProgramState>;
+  /** Loss and gradient over all samples at theta. */
+  evaluate(theta: Float64Array): Promise<{ loss: number; grad: Float64Array }>;
+  /** Releases what start() allocated. */
+  finish(): void;
+}
