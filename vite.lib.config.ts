@@ -13,8 +13,13 @@ const external = [
 export default defineConfig(({ mode }) => {
   const node = mode === 'node';
   return {
+    // The fast CPU path's Web Worker (src/cpu-fast/web-pool.ts) is emitted next to the entry, dist/lib/, and
+    // found relative to it (new URL('./web-worker-[hash].js', import.meta.url)), wherever the package sits.
+    base: './',
+    worker: { format: 'es' as const },
     build: {
       outDir: 'dist',
+      assetsDir: 'lib',
       emptyOutDir: false,
       minify: false,
       target: node ? 'node20' : 'es2022',

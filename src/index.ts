@@ -33,3 +33,4 @@ export { LabelCoder, labelOf } from './data/labels.ts';
 export { TuningCache, defaultTuningCache, parseTuningTable, type TuningTable } from './gpu/tuning/cache.ts';
 export { FastCpuLinearEngine, FastCpuModelEngine, type FastCpuOptions } from './cpu-fast/fast-engines.ts';
 export { InlinePool, type ShardPool } from './cpu-fast/pool.ts';
+export { WebWorkerPool, WebWorkersUnavailableError, webWorkersUnavailable, type WebWorkerPoolOptions } from './cpu-fast/web-pool.ts';

@@ -9,8 +9,9 @@ export interface WebWorkerPoolOptions {
   /** Threads computing shards, the page's included (default: navigator.hardwareConcurrency). */
   threads?: number;
   /**
-   * Where web-worker.ts is served, for pages whose bundler does not follow
-   * `new Worker(new URL('./web-worker.ts', import.meta.url))` (Vite does). Default: that URL.
+   * Where the worker module (web-worker.ts, built: dist/lib/web-worker-[hash].js) is served, for bundlers that
+   * do not follow `new Worker(new URL(..., import.meta.url))` (Vite's build does; its dev pre-bundling does
+   * not: exclude the package from optimizeDeps there). Default: that URL, next to this module.
    */
   workerUrl?: string | URL;
 }
@@ -43,7 +44,9 @@ function spawnWebWorker(workerUrl: string | URL | undefined): SpawnWorker {
     const w = workerUrl === undefined
       ? new Worker(new URL('./web-worker.ts', import.meta.url), { type: 'module', name })
       : new Worker(workerUrl, { type: 'module', name });
-    const where = workerUrl === undefined ? 'web-worker.ts' : String(workerUrl);
+    const where = workerUrl === undefined
+      ? "the bundled worker module; a bundler that moved this code without it (Vite's dev pre-bundling: optimizeDeps.exclude) needs options.workerUrl"
+      : String(workerUrl);
     w.addEventListener('message', (e: MessageEvent) => events.message(e.data));
     w.addEventListener('error', (e: ErrorEvent) => {
       e.preventDefault(); // reported through the pool's rejected promise instead of the console
