@@ -1,7 +1,8 @@
 // Threads of the fast CPU path behind one interface: the engines ask a ShardPool to run a task's shards
 // and find the partial sums in the task's buffers. InlinePool runs every shard on the calling thread
-// (browser main thread, tests, one-core machines); node-pool.ts spreads them over worker threads. Threads
-// claim shards from a shared counter; which thread runs a shard never changes a bit of the result.
+// (tests, one-core machines, pages that are not cross-origin isolated); worker-pool.ts spreads them over
+// worker threads (node-pool.ts) or Web Workers (web-pool.ts). Threads claim shards from a shared counter;
+// which thread runs a shard never changes a bit of the result.
 import { shardRunner, type ShardJob, type ShardRunner, type TaskSpec } from './tasks.ts';
 
 /** Shards per job unless an engine is told otherwise: fixed, so results never depend on the thread count. */
