@@ -89,7 +89,11 @@ export class GpuLinearProgram implements TrainingProgram {
     const lr = plan.lrs[0];
     if (plan.lrs.some((v) => v !== lr)) throw new RangeError('GpuLinearProgram: one learning rate per chain (the fused update reads it from its uniforms)');
     const all = this.ctx.batches(this.size);
-    const steps = plan.batches.map((b) => all[Math.floor(b.start / this.size)]);
+    const steps = plan.batches.map((b) => {
+      const batch = all[b.start / this.size];
+      if (!batch || b.rows !== Math.min(this.size, this.ctx.n - b.start)) throw new RangeError(`GpuLinearProgram: no batch of ${this.size} starts at row ${b.start} (batches cut inside chunks need resident batches of their own)`);
+      return batch;
+    });
     if (plan.evaluateAfter) steps.push(this.ctx.batches(this.ctx.n)[0]);
     const device = this.ctx.device();
     // The device runs updates while step < maxUpdates: this chain's, then (evaluateAfter) one evaluation only.

@@ -20,14 +20,37 @@ export function batchRanges(n: number, batchSize: number): BatchRange[] {
 
 export class BatchSchedule {
   readonly ranges: BatchRange[];
-  /** Samples per batch (the last may hold fewer). */
+  /** Samples per batch (the last of each chunk may hold fewer). */
   readonly size: number;
+  /** Batches of each chunk, in row order: chunk c's are ranges[firstOf[c] .. firstOf[c + 1]). */
+  private readonly firstOf: number[];
   private epoch = -1;
   private order: Uint32Array | null = null;
 
-  constructor(readonly n: number, batchSize: number | undefined, private readonly seed: number) {
+  /**
+   * chunkRows: the data come in chunks of this many rows (streamed, one pass per epoch): batches are cut
+   * inside each chunk and shuffled within it, chunks visited in order. Default: one chunk of all rows, the
+   * same cut and order as an unchunked schedule.
+   */
+  constructor(readonly n: number, batchSize: number | undefined, private readonly seed: number, chunkRows = n) {
     this.size = Math.min(batchSize ?? n, n);
-    this.ranges = batchRanges(n, this.size);
+    if (!(Number.isInteger(chunkRows) && chunkRows >= 1)) throw new RangeError(`chunk rows: expected a positive integer, got ${chunkRows}`);
+    if (this.size < n && this.size > chunkRows) {
+      throw new RangeError(`batch size: ${this.size} samples exceed a chunk of ${chunkRows} rows (streamed batches are cut inside chunks)`);
+    }
+    if (this.size >= n || chunkRows >= n) {
+      this.ranges = batchRanges(n, this.size);
+      this.firstOf = [0, this.ranges.length];
+      return;
+    }
+    this.ranges = [];
+    this.firstOf = [];
+    for (let start = 0; start < n; start += chunkRows) {
+      this.firstOf.push(this.ranges.length);
+      const rows = Math.min(chunkRows, n - start);
+      for (const r of batchRanges(rows, this.size)) this.ranges.push({ start: start + r.start, rows: r.rows });
+    }
+    this.firstOf.push(this.ranges.length);
   }
 
   /** Updates per epoch. */
@@ -40,10 +63,23 @@ export class BatchSchedule {
     if (this.ranges.length === 1) return 0;
     const epoch = Math.floor(t / this.ranges.length);
     if (epoch !== this.epoch || !this.order) {
-      this.order = shuffledOrder(this.ranges.length, this.seed, epoch);
+      this.order = this.epochOrder(epoch);
       this.epoch = epoch;
     }
     return this.order[t % this.ranges.length];
+  }
+
+  private epochOrder(epoch: number): Uint32Array {
+    const chunks = this.firstOf.length - 1;
+    if (chunks === 1) return shuffledOrder(this.ranges.length, this.seed, epoch);
+    const order = new Uint32Array(this.ranges.length);
+    for (let c = 0; c < chunks; c++) {
+      const first = this.firstOf[c];
+      // (epoch, chunk) pairs numbered apart so that every chunk of every epoch draws its own order.
+      const inChunk = shuffledOrder(this.firstOf[c + 1] - first, this.seed, epoch * chunks + c);
+      for (let i = 0; i < inChunk.length; i++) order[first + i] = first + inChunk[i];
+    }
+    return order;
   }
 
   /** The batch update t trains on. */

@@ -24,6 +24,11 @@ export interface ModelTrainOptions {
   maxEpochs: number;
   /** Samples per update; default all of them (full batch). */
   batchSize?: number;
+  /**
+   * The data come in chunks of this many rows, one pass per epoch (streamed: src/models/row-stream.ts):
+   * mini-batches are cut inside chunks and shuffled within each. Default: one chunk of all rows.
+   */
+  chunkRows?: number;
   /** Full batch only: stop, before updating, at |grad J| <= tol. Default: no tolerance. */
   tol?: number;
   optimizer: OptimizerConfig;
@@ -83,6 +88,7 @@ export function validateModelTrainOptions(o: ModelTrainOptions): void {
     throw new RangeError(`batch size: expected a positive integer, got ${o.batchSize}`);
   }
   if (o.tol !== undefined && !(Number.isFinite(o.tol) && o.tol >= 0)) throw new RangeError(`tol: expected a non-negative number, got ${o.tol}`);
+  if (o.chunkRows !== undefined && !(Number.isInteger(o.chunkRows) && o.chunkRows >= 1)) throw new RangeError(`chunk rows: expected a positive integer, got ${o.chunkRows}`);
 }
 
 /** Checks what depends on the data size: the tolerance's full batch and the snapshot's place in an epoch. */

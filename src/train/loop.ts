@@ -21,7 +21,7 @@ export async function runTraining(program: TrainingProgram, o: ModelTrainOptions
   validateModelTrainOptions(o);
   const n = program.n;
   const seed = o.seed ?? DEFAULT_SEED;
-  const batches = new BatchSchedule(n, o.batchSize, seed);
+  const batches = new BatchSchedule(n, o.batchSize, seed, o.chunkRows);
   const perEpoch = batches.perEpoch;
   validateBatching(o, perEpoch);
   const schedule = o.schedule ?? { kind: 'constant' as const };

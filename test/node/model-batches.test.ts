@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { BatchSchedule, batchRanges } from '../../src/models/batches.ts';
 import { EpochMeans, validateBatching } from '../../src/models/model-engine.ts';
-import { stepsPerSubmit } from '../../src/gpu/models/gpu-model-engine.ts';
+import { stepsPerSubmit } from '../../src/train/loop.ts';
+import { ChunkCursor, type RowChunk, type RowStream } from '../../src/models/row-stream.ts';
 import { optimizerConfig } from '../../src/optim/config.ts';
 
 describe('model mini-batches', () => {
@@ -25,6 +26,51 @@ describe('model mini-batches', () => {
     // Full batch (or a batch size above n): one batch, every update.
     expect(new BatchSchedule(10, undefined, 1).at(5)).toEqual({ start: 0, rows: 10 });
     expect(new BatchSchedule(10, 99, 1).perEpoch).toBe(1);
+  });
+
+  it('streamed: batches cut inside chunks, shuffled within each, chunks in order; one chunk = the unchunked schedule', () => {
+    const s = new BatchSchedule(100, 8, 3, 30); // chunks of 30, 30, 30, 10 rows: 4 + 4 + 4 + 2 batches
+    expect(s.perEpoch).toBe(14);
+    expect(s.ranges.slice(0, 5)).toEqual([{ start: 0, rows: 8 }, { start: 8, rows: 8 }, { start: 16, rows: 8 }, { start: 24, rows: 6 }, { start: 30, rows: 8 }]);
+    for (const e of [0, 1, 7]) {
+      const order = Array.from({ length: 14 }, (_, k) => s.at(e * 14 + k));
+      const chunkOf = order.map((r) => Math.floor(r.start / 30));
+      expect(chunkOf).toEqual([0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3]); // one pass per epoch
+      expect(order.map((r) => r.start).sort((a, b) => a - b)).toEqual(s.ranges.map((r) => r.start));
+    }
+    const epochs = (e: number) => Array.from({ length: 14 }, (_, k) => s.indexAt(e * 14 + k));
+    expect(epochs(0)).not.toEqual(epochs(1));
+    expect(Array.from({ length: 28 }, (_, t) => new BatchSchedule(100, 8, 3, 30).indexAt(t))).toEqual([...epochs(0), ...epochs(1)]);
+    const whole = new BatchSchedule(100, 8, 3);
+    const oneChunk = new BatchSchedule(100, 8, 3, 100);
+    expect(Array.from({ length: 39 }, (_, t) => oneChunk.at(t))).toEqual(Array.from({ length: 39 }, (_, t) => whole.at(t)));
+    expect(new BatchSchedule(100, undefined, 3, 30).ranges).toEqual([{ start: 0, rows: 100 }]); // full batch spans chunks
+    expect(() => new BatchSchedule(100, 40, 3, 30)).toThrow(/batch size: 40 samples exceed a chunk of 30 rows/);
+  });
+
+  it('a chunk cursor walks a pass in order, restarts at row 0, and says when the data changed', async () => {
+    const n = 10;
+    let rowsNow = n;
+    const stream: RowStream = {
+      n, d: 1, chunkRows: 4,
+      async *pass(): AsyncIterable<RowChunk> {
+        for (let start = 0; start < rowsNow; start += 4) {
+          const rows = Math.min(4, rowsNow - start);
+          yield { x: Float32Array.from({ length: rows }, (_, i) => start + i), y: new Float32Array(rows), rows };
+        }
+      },
+    };
+    const cursor = new ChunkCursor(stream);
+    expect((await cursor.chunkOf(5)).x[0]).toBe(4);
+    expect((await cursor.chunkOf(9)).rows).toBe(2);
+    expect(cursor.passes).toBe(1);
+    const pieces = [];
+    for await (const p of cursor.pieces({ start: 0, rows: 10 })) pieces.push([p.chunk.index, p.start, p.rows]);
+    expect(pieces).toEqual([[0, 0, 4], [1, 0, 4], [2, 0, 2]]);
+    expect(cursor.passes).toBe(2);
+    rowsNow = 7;
+    await expect(cursor.chunkOf(1).then(() => cursor.chunkOf(9))).rejects.toThrow(/chunk 1 holds 3 rows, expected 4 \(did the file change/);
+    await expect(cursor.chunkOf(10)).rejects.toThrow(/outside the 10 rows/);
   });
 
   it('chains steps up to the slots, ending submits on epoch ends when an epoch has several batches', () => {
