@@ -293,20 +293,17 @@ function checkTrainCombination(a: TrainArgs, v: Flags): void {
     throw new UsageError('--target: required with --data');
   }
   if (a.data === null) a.target = 'y';
-  if (a.engine === 'model') {
+  if (a.engine === 'model' && !a.stream && v.has('chunk-mb')) {
     const modelFlag = MODEL_ENGINE_FLAGS.find((f) => v.has(f));
-    const because = modelFlag ? `--${modelFlag}` : `--model ${a.model}`;
-    if (a.stream) throw new UsageError(`--stream: streams the linear model's full-batch training only; it cannot be combined with ${because}`);
-    if (v.has('chunk-mb')) throw new UsageError(`--chunk-mb: sizes the linear model's GPU chunks; it does not apply with ${because}`);
+    throw new UsageError(`--chunk-mb: sizes the linear model's GPU chunks, or a stream's chunks with --stream; it does not apply with ${modelFlag ? `--${modelFlag}` : `--model ${a.model}`} alone`);
   }
-  if (a.stream) {
-    if (onCpu(a.device)) throw new UsageError(`--stream: streams to the GPU; with --device ${a.device} the data is read into memory (drop --stream)`);
-    if (a.batchSize !== undefined) throw new UsageError('--stream: trains full-batch; drop --batch-size');
+  if (a.stream && a.engine === 'linear' && a.batchSize !== undefined) {
+    throw new UsageError('--stream: the linear engine streams full-batch descent; for mini-batches over a stream train it on the model trainer (add --optimizer sgd)');
   }
   if (a.engine === 'linear' && v.has('seed') && a.batchSize === undefined) {
     throw new UsageError('--seed: the linear model\'s full-batch training starts from zero and draws nothing; --seed applies with --batch-size (or another --model)');
   }
-  if (v.has('chunk-mb') && onCpu(a.device)) throw new UsageError(`--chunk-mb: sizes GPU chunks; with --device ${a.device} there are none`);
+  if (v.has('chunk-mb') && onCpu(a.device) && !a.stream) throw new UsageError(`--chunk-mb: sizes GPU chunks (or a stream's, with --stream); with --device ${a.device} there are none`);
 }
 
 function gradientArgs(v: Flags): GradientArgs {

@@ -15,6 +15,8 @@ import { InlinePool, type ShardPool } from '../cpu-fast/pool.ts';
 import type { ModelData, NetworkConfig } from '../models/network.ts';
 import type { ModelTrainOptions, ModelTrainResult } from '../models/model-engine.ts';
 import { fromPlainSnapshot, toPlainSnapshot } from '../models/plain-snapshot.ts';
+import type { RowStream } from '../models/row-stream.ts';
+import { trainLinearStreamedOnCpu, trainModelStreamedOnCpu, type StreamedCpuOptions } from '../cpu-fast/streamed-training.ts';
 
 export interface TrainOutcome {
   result: TrainResult;
@@ -50,14 +52,21 @@ export interface Backend {
    */
   train(data: LinearData, options: Omit<TrainOptions, 'onEpoch' | 'init'>, onEpoch?: (i: EpochInfo) => void, scaler?: Standardizer | null): Promise<TrainOutcome>;
   /**
-   * Full-batch training over data pulled chunk by chunk per evaluation (GPU only); with `records`, the GPU
-   * page reads the raw file's records itself and `pass` is not used.
+   * Full-batch training over data pulled chunk by chunk per evaluation; with `records`, the GPU page reads
+   * the raw file's records itself and `pass` is not used (the CPU path reads the parsed chunks).
    */
   trainStreamed?(
     job: StreamJob,
     pass: () => AsyncIterable<{ x: Float32Array; y: Float32Array; rows: number }>,
     onEpoch?: (i: EpochInfo) => void,
   ): Promise<TrainOutcome>;
+  /**
+   * Every model over rows pulled chunk by chunk, one pass per epoch; mini-batches are cut inside chunks
+   * (BatchSchedule's chunkRows = rows.chunkRows).
+   */
+  trainModelStreamed?(
+    config: NetworkConfig, rows: RowStream, options: Omit<ModelTrainOptions, 'onEpoch' | 'init' | 'signal' | 'onSnapshot' | 'chunkRows'>, onEpoch?: (i: EpochInfo) => void,
+  ): Promise<ModelOutcome>;
   /** Logistic, softmax and MLP models (src/models/network.ts). */
   trainModel(config: NetworkConfig, data: ModelData, options: Omit<ModelTrainOptions, 'onEpoch' | 'init' | 'signal' | 'onSnapshot'>, onEpoch?: (i: EpochInfo) => void): Promise<ModelOutcome>;
   close(): Promise<void>;
@@ -106,6 +115,24 @@ class CpuBackend implements Backend {
     } finally {
       engine.dispose();
     }
+  }
+  private async streamOptions(): Promise<StreamedCpuOptions> {
+    return this.reference ? { reference: true } : { pool: await this.threads() };
+  }
+  async trainStreamed(job: StreamJob, pass: () => AsyncIterable<{ x: Float32Array; y: Float32Array; rows: number }>, onEpoch?: (i: EpochInfo) => void): Promise<TrainOutcome> {
+    const { n, d, chunkRows, scaler } = job;
+    const rows: RowStream = {
+      n, d, chunkRows,
+      async *pass() {
+        for await (const c of pass()) yield scaler ? { ...standardizeData({ x: c.x, y: c.y, n: c.rows, d }, scaler), rows: c.rows } : c;
+      },
+    };
+    const r = await trainLinearStreamedOnCpu(rows, { ...job.train, onEpoch }, await this.streamOptions());
+    return { result: r.result, final: r.final, device: this.device, adapter: null };
+  }
+  async trainModelStreamed(config: NetworkConfig, rows: RowStream, options: Omit<ModelTrainOptions, 'onEpoch' | 'init' | 'signal' | 'onSnapshot' | 'chunkRows'>, onEpoch?: (i: EpochInfo) => void) {
+    const r = await trainModelStreamedOnCpu(config, rows, { ...options, onEpoch }, await this.streamOptions());
+    return { result: r.result, device: this.device, adapter: null };
   }
   async trainModel(config: NetworkConfig, data: ModelData, options: Omit<ModelTrainOptions, 'onEpoch' | 'init' | 'signal' | 'onSnapshot'>, onEpoch?: (i: EpochInfo) => void) {
     const engine = this.reference ? new CpuModelEngine(config, data) : new FastCpuModelEngine(config, data, { pool: await this.threads() });

@@ -78,14 +78,10 @@ interface Prepared {
 
 /**
  * --stream: the data never sits in host memory. One pass computes the row count and the standardization
- * statistics; then every gradient evaluation pulls the file chunk by chunk into the GPU page. Returns null
- * when the backend is the CPU path, which reads the data into memory instead.
+ * statistics; then every gradient evaluation pulls the file chunk by chunk (into the GPU page, or the CPU path).
  */
-async function trainStreamed(args: TrainArgs, io: Io, backend: Backend, onRows: (n: number) => void, progress?: (i: EpochInfo) => void): Promise<(TrainOutcome & Prepared) | null> {
-  if (!backend.trainStreamed) {
-    io.err('nabla: --stream streams to a GPU; on the CPU path the data is read into memory instead');
-    return null;
-  }
+async function trainStreamed(args: TrainArgs, io: Io, backend: Backend, onRows: (n: number) => void, progress?: (i: EpochInfo) => void): Promise<TrainOutcome & Prepared> {
+  if (!backend.trainStreamed) throw new Error(`--stream: the ${backend.device} backend cannot stream the linear model`);
   const source = await openSource(args.data!, { target: args.target!, features: args.features, invalid: args.onInvalid });
   const d = source.features.length;
   const chunkBytes = Math.floor((args.chunkMb ?? 64) * 2 ** 20);
@@ -96,7 +92,7 @@ async function trainStreamed(args: TrainArgs, io: Io, backend: Backend, onRows: 
   onRows(stats.rows);
   // A raw file with every row kept goes to the page as it is stored (records, standardized in the kernel);
   // anything else is parsed here and the chunks are served, the GPU standardizing each after its upload.
-  const records = source.records && stats.droppedRows === 0 && d <= QUAD_MAX_FEATURES ? source.records : undefined;
+  const records = backend.device === 'gpu' && source.records && stats.droppedRows === 0 && d <= QUAD_MAX_FEATURES ? source.records : undefined;
   // --chunk-mb then bounds a chunk of records (all the file's columns), so that it fits one binding.
   const rows = records ? Math.max(4, Math.floor(chunkBytes / (records.stride * 4) / 4) * 4) : chunkRows;
   if (!args.json) {
@@ -129,10 +125,7 @@ export async function trainCommand(args: TrainArgs, io: Io): Promise<number> {
     io.err(`epoch ${String(i.epoch).padStart(6)}  loss ${i.loss.toExponential(6)}  |grad J| ${i.gradNorm.toExponential(3)}  ${rate.toExponential(2)} samples/s`);
   };
   const { result, final, features, rows, droppedRows, scaler, ...backend } = await withBackend(args, io, async (b) => {
-    if (args.stream) {
-      const streamed = await trainStreamed(args, io, b, (n) => { rowsPerEpoch = n; }, progress);
-      if (streamed) return streamed;
-    }
+    if (args.stream) return trainStreamed(args, io, b, (n) => { rowsPerEpoch = n; }, progress);
     const selected = await load(args, io);
     const scaler = args.standardize ? fitStandardizer(selected.data) : null;
     rowsPerEpoch = selected.data.n;

@@ -7,7 +7,7 @@ export type Command = (typeof COMMANDS)[number];
 /** Where training or a gradient runs. One list: a new device is added here (and in backend.ts). */
 export const DEVICES = ['auto', 'gpu', 'cpu', 'cpu64'] as const;
 export type DeviceChoice = (typeof DEVICES)[number];
-/** The CPU paths (fast and float64): no GPU chunks, no streaming to a page. */
+/** The CPU paths (fast and float64): no GPU chunks, no page. */
 export const onCpu = (device: DeviceChoice): boolean => device === 'cpu' || device === 'cpu64';
 
 export const MODEL_KINDS = ['linear', 'logistic', 'softmax', 'mlp'] as const;
@@ -29,7 +29,7 @@ const onInvalid: FlagSpec = {
 const device: FlagSpec = { type: 'string', value: DEVICES.join('|'), help: 'where to compute (default auto: a hardware GPU, else the fast CPU path; cpu64: the float64 reference twin)' };
 const json: FlagSpec = { type: 'boolean', help: 'print one JSON object on stdout' };
 const help: FlagSpec = { type: 'boolean', help: 'this help' };
-const chunkMb: FlagSpec = { type: 'string', value: 'M', help: 'GPU data chunk size in MiB (default: the adapter\'s storage-binding limit; 64 with --stream)' };
+const chunkMb: FlagSpec = { type: 'string', value: 'M', help: 'data chunk size in MiB: GPU chunks of the linear model (default: the adapter\'s storage-binding limit), or a stream\'s chunks with --stream (default 64)' };
 
 /** Flags per command, in help order. */
 export const FLAGS: Record<Command, Record<string, FlagSpec>> = {
@@ -52,7 +52,7 @@ export const FLAGS: Record<Command, Record<string, FlagSpec>> = {
     'no-standardize': { type: 'boolean', help: 'train on the features (and linear target) as they are' },
     save: { type: 'string', value: 'F.json', help: 'write the trained model (and optimizer state) to F.json' },
     resume: { type: 'string', value: 'F.json', help: 'continue a saved model exactly; flags that contradict it are refused' },
-    stream: { type: 'boolean', help: 'linear model on the GPU: read the file chunk by chunk for every evaluation (full batch)' },
+    stream: { type: 'boolean', help: 'read the file chunk by chunk, one pass per epoch, never all of it in memory (every model, GPU or CPU; mini-batches are cut inside chunks)' },
     'chunk-mb': chunkMb,
     'on-invalid': onInvalid, device, json, help,
   },

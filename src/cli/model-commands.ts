@@ -8,7 +8,10 @@ import { openBackend } from './backend.ts';
 import { modelLogits, predictFromLogits } from '../cpu/mlp_gradient.ts';
 import { optimizerConfig } from '../optim/config.ts';
 import { loadModel, saveModel, snapshotOfSaved, type SavedModel } from '../models/model-file.ts';
-import { fitFeatureScaling, loadModelData, scaleFeatures } from './model-data.ts';
+import { fitFeatureScaling, loadModelData, scaleFeatures, type ModelSelection } from './model-data.ts';
+import { openModelStream } from './model-stream.ts';
+import { UnavailableError } from './errors.ts';
+import type { EpochInfo } from '../models/linear.ts';
 import { UsageError, type PredictArgs, type TrainArgs } from './args.ts';
 import type { Io } from './commands.ts';
 import { evaluationReport } from './model-metrics.ts';
@@ -22,10 +25,17 @@ export async function modelTrainCommand(args: TrainArgs, io: Io): Promise<number
   const kind = resumed?.model.kind ?? args.model;
   const target = args.target ?? resumed!.target;
   const classes = resumed ? resumed.classes : kind === 'linear' ? null : (args.classes ?? 'learn');
-  const sel = await loadModelData(args.data!, { target, features: resumed?.features ?? args.features, classes, invalid: args.onInvalid });
-  const scaling = resumed ? resumed.standardization : args.standardize ? fitFeatureScaling(sel.data) : null;
-  const data = scaleFeatures(sel.data, scaling);
-  const d = data.d;
+  const streamed = args.stream ? await openModelStream(args.data!, {
+    target, features: resumed?.features ?? args.features, classes, invalid: args.onInvalid,
+    scaling: resumed ? resumed.standardization : args.standardize, chunkBytes: Math.floor((args.chunkMb ?? 64) * 2 ** 20),
+  }) : null;
+  const sel = streamed
+    ? { features: streamed.features, classes: streamed.classes, rows: streamed.rows.n, droppedRows: streamed.droppedRows }
+    : await loadModelData(args.data!, { target, features: resumed?.features ?? args.features, classes, invalid: args.onInvalid });
+  const scaling = streamed ? streamed.scaling : resumed ? resumed.standardization : args.standardize ? fitFeatureScaling((sel as ModelSelection).data) : null;
+  const data = streamed ? null : scaleFeatures((sel as ModelSelection).data, scaling);
+  const rowCount = sel.rows;
+  const d = sel.features.length;
   const K = sel.classes?.length ?? 1;
   if (sel.classes && kind === 'logistic' && K !== 2) {
     throw new UsageError(`--model logistic: the target ${JSON.stringify(target)} has ${K} classes (${sel.classes.join(', ')}); use --model softmax`);
@@ -43,19 +53,27 @@ export async function modelTrainCommand(args: TrainArgs, io: Io): Promise<number
   const epochs = args.epochs;
   // At or above the row count a batch is the full batch: saved as such, so that a resume on the same rows agrees.
   const requested = resumed ? resumed.training.batchSize ?? undefined : args.batchSize;
-  const batchSize = requested === undefined || requested >= data.n ? undefined : requested;
+  const batchSize = requested === undefined || requested >= rowCount ? undefined : requested;
   const tol = args.tol;
   if (tol !== undefined && batchSize !== undefined) {
-    throw new UsageError(`--tol: applies to full-batch training only (${args.resume} trains by --batch-size ${batchSize} of ${data.n} rows)`);
+    throw new UsageError(`--tol: applies to full-batch training only (${args.resume} trains by --batch-size ${batchSize} of ${rowCount} rows)`);
+  }
+  if (streamed && batchSize !== undefined && batchSize > streamed.rows.chunkRows) {
+    throw new UsageError(`--batch-size: ${batchSize} rows exceed a stream chunk of ${streamed.rows.chunkRows} rows (batches are cut inside chunks); raise --chunk-mb or lower --batch-size`);
   }
   const device = args.device;
   const every = Math.max(1, Math.floor(epochs / 10));
   const backend = await openBackend(device, (m) => io.err(`nabla: ${m}`));
   let outcome;
   try {
-    outcome = await backend.trainModel(config, data, {
-      lr, maxEpochs: epochs, optimizer: opt, schedule, seed, batchSize, tol, resumeFrom: resumed ? snapshotOfSaved(resumed) : undefined,
-    }, args.json ? undefined : (e) => { if (e.epoch % every === 0) io.err(`epoch ${String(e.epoch).padStart(6)}  loss ${e.loss.toExponential(6)}  |grad J| ${e.gradNorm.toExponential(3)}`); });
+    const options = { lr, maxEpochs: epochs, optimizer: opt, schedule, seed, batchSize, tol, resumeFrom: resumed ? snapshotOfSaved(resumed) : undefined };
+    const progress = args.json ? undefined : (e: EpochInfo) => { if (e.epoch % every === 0) io.err(`epoch ${String(e.epoch).padStart(6)}  loss ${e.loss.toExponential(6)}  |grad J| ${e.gradNorm.toExponential(3)}`); };
+    if (streamed) {
+      if (!backend.trainModelStreamed) throw new UnavailableError(`--stream: the ${backend.device} backend${backend.adapter ? ` (${backend.adapter})` : ''} cannot stream --model ${kind} yet; use --device cpu`);
+      outcome = await backend.trainModelStreamed(config, streamed.rows, options, progress);
+    } else {
+      outcome = await backend.trainModel(config, data!, options, progress);
+    }
   } finally {
     await backend.close();
   }
@@ -66,7 +84,7 @@ export async function modelTrainCommand(args: TrainArgs, io: Io): Promise<number
     training: { optimizer: opt, lr, schedule, seed, batchSize: batchSize ?? null, state: { m: Array.from(r.snapshot.optim.m), v: Array.from(r.snapshot.optim.v), t: r.snapshot.optim.t, bestLoss: Number.isFinite(r.snapshot.bestLoss) ? r.snapshot.bestLoss : null } },
   };
   if (args.save) await saveModel(args.save, saved);
-  const metrics = evaluationReport(config, r.theta, data, sel.classes);
+  const metrics = streamed ? await streamed.metrics(config, r.theta) : evaluationReport(config, r.theta, data!, sel.classes);
   const report: Record<string, unknown> = {
     model: kind, loss: r.loss, gradNorm: r.gradNorm, epochs: r.epochs, updates: r.updates, batchSize: batchSize ?? sel.rows,
     stopReason: r.stopReason, rows: sel.rows, droppedRows: sel.droppedRows,

@@ -110,7 +110,8 @@ export class FastCpuModelEngine implements ModelEngine {
     return this.task.pool.threads;
   }
 
-  private evaluate(theta: ArrayLike<number>, range: BatchRange): Promise<ModelGradient> {
+  /** Mean loss and gradient over rows range.start..range.start+range.rows (a batch, or a chunk's piece). */
+  gradientOver(theta: ArrayLike<number>, range: BatchRange): Promise<ModelGradient> {
     const P = this.net.parameters;
     return this.task.evaluate(range, () => packWeights(this.net, theta, this.weights), (sums, rows) => {
       const inv = 1 / rows;
@@ -123,12 +124,12 @@ export class FastCpuModelEngine implements ModelEngine {
   async lossAndGradient(theta: ArrayLike<number>): Promise<ModelGradient> {
     this.task.live();
     validateTheta(this.config, theta);
-    return this.evaluate(theta, { start: 0, rows: this.n });
+    return this.gradientOver(theta, { start: 0, rows: this.n });
   }
 
   async train(o: ModelTrainOptions): Promise<ModelTrainResult> {
     this.task.live();
-    return runTraining(new CpuProgram(networkSource(this.config, this.n, (theta, r) => this.evaluate(theta, r))), o);
+    return runTraining(new CpuProgram(networkSource(this.config, this.n, (theta, r) => this.gradientOver(theta, r))), o);
   }
 
   dispose(): void {
@@ -175,7 +176,8 @@ export class FastCpuLinearEngine implements LinearEngine {
     return this.task.pool.threads;
   }
 
-  private evaluate(at: LinearParams, range: BatchRange): Promise<GradientResult> {
+  /** Mean loss and gradient over rows range.start..range.start+range.rows (a batch, or a chunk's piece). */
+  gradientOver(at: LinearParams, range: BatchRange): Promise<GradientResult> {
     const d = this.d;
     return this.task.evaluate(range, () => {
       for (let j = 0; j < d; j++) this.params[j] = at.w[j];
@@ -191,12 +193,12 @@ export class FastCpuLinearEngine implements LinearEngine {
   async gradient(at: LinearParams): Promise<GradientResult> {
     this.task.live();
     validateParams(at, this.d);
-    return this.evaluate(at, { start: 0, rows: this.n });
+    return this.gradientOver(at, { start: 0, rows: this.n });
   }
 
   async train(options: TrainOptions): Promise<TrainResult> {
     this.task.live();
-    return trainLinear(new CpuProgram(linearSource(this.n, this.d, (at, r) => this.evaluate(at, r))), this.d, options);
+    return trainLinear(new CpuProgram(linearSource(this.n, this.d, (at, r) => this.gradientOver(at, r))), this.d, options);
   }
 
   dispose(): void {

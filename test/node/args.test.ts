@@ -70,6 +70,10 @@ describe('parseCli: accepted input', () => {
     expect(() => parseCli(['train', '--batch-size', '0'])).toThrow(/--batch-size/);
     expect(() => parseCli(['train', '--seed', '1.5'])).toThrow(/--seed/);
     expect(() => parseCli(['train', '--chunk-mb', '-1'])).toThrow(/--chunk-mb/);
+    // Streaming applies to every model and device; --chunk-mb then sizes the stream's chunks.
+    const streamed = parseCli(['train', '--data', 'd.csv', '--target', 'y', '--model', 'mlp', '--stream', '--batch-size', '8', '--chunk-mb', '2', '--device', 'cpu64', '--save', 'm.json']) as TrainArgs;
+    expect([streamed.stream, streamed.engine, streamed.batchSize, streamed.chunkMb]).toEqual([true, 'model', 8, 2]);
+    expect((parseCli(['train', '--data', 'd.csv', '--target', 'y', '--stream', '--device', 'cpu']) as TrainArgs).stream).toBe(true);
   });
 
   it('help: general, and per command', () => {
@@ -133,16 +137,12 @@ describe('parseCli: each validation error is a UsageError naming its argument', 
     ['--activation without mlp', ['train', '--data', 'd.csv', '--target', 'y', '--model', 'logistic', '--activation', 'tanh'], /--activation: applies to --model mlp/],
     ['--momentum without a momentum optimizer', ['train', '--data', 'd.csv', '--target', 'y', '--model', 'mlp', '--momentum', '0.5'], /--momentum: applies to --optimizer momentum or nesterov/],
     ['--tol with --batch-size', ['train', '--tol', '1e-3', '--batch-size', '8'], /--tol: .*--batch-size/],
-    ['--stream with a model', ['train', '--data', 'd.csv', '--target', 'y', '--model', 'mlp', '--stream'], /--stream: .*--model mlp/],
-    ['--stream with --save', ['train', '--data', 'd.csv', '--target', 'y', '--save', 'm.json', '--stream'], /--stream: .*--save/],
-    ['--stream on the CPU', ['train', '--data', 'd.csv', '--target', 'y', '--stream', '--device', 'cpu'], /--stream: .*--device cpu/],
-    ['--stream with --batch-size', ['train', '--data', 'd.csv', '--target', 'y', '--stream', '--batch-size', '8'], /--stream: trains full-batch/],
+    ['--stream with --batch-size on the linear engine', ['train', '--data', 'd.csv', '--target', 'y', '--stream', '--batch-size', '8'], /--stream: the linear engine streams full-batch descent; .*add --optimizer sgd/],
     ['--seed where nothing is drawn', ['train', '--seed', '3'], /--seed: .*applies with --batch-size/],
     ['--chunk-mb on the CPU', ['train', '--chunk-mb', '1', '--device', 'cpu'], /--chunk-mb: .*--device cpu/],
     ['--chunk-mb on the float64 twin', ['train', '--chunk-mb', '1', '--device', 'cpu64'], /--chunk-mb: .*--device cpu64/],
-    ['--stream on the float64 twin', ['train', '--data', 'd.f32', '--target', 'y', '--stream', '--device', 'cpu64'], /--stream: .*--device cpu64/],
     ['an unknown device', ['train', '--device', 'tpu'], /--device.*tpu/],
-    ['--chunk-mb with a model', ['train', '--data', 'd.csv', '--target', 'y', '--model', 'logistic', '--chunk-mb', '1'], /--chunk-mb: .*--model logistic/],
+    ['--chunk-mb with a model, not streamed', ['train', '--data', 'd.csv', '--target', 'y', '--model', 'logistic', '--chunk-mb', '1'], /--chunk-mb: .*--model logistic alone/],
     ['a model without --data', ['train', '--model', 'softmax'], /--data: required for train with --model/],
     ['--target without --data', ['train', '--target', 'y'], /--target: needs --data/],
     ['--model unknown', ['train', '--model', 'tree'], /--model: expected linear, logistic, softmax, mlp, got "tree"/],

@@ -1,0 +1,61 @@
+// Streamed rows as a gradient source of the CPU program (cpu-program.ts): the gradient of a batch is
+// evaluated on the chunk that holds it (mini-batches lie inside chunks, BatchSchedule's chunkRows), the
+// full batch chunk by chunk with the pieces' means combined in float64, weighted by their rows. What
+// evaluates a chunk is the caller's: the float64 network, or a fast engine built over the chunk.
+import type { BatchRange } from '../models/batches.ts';
+import type { ModelData } from '../models/network.ts';
+import { ChunkCursor, type CursorChunk, type RowStream } from '../models/row-stream.ts';
+import type { CpuGradientSource } from './cpu-program.ts';
+import type { ModelGradient } from './mlp_gradient.ts';
+
+export interface ChunkEvaluator {
+  /** Mean loss and gradient over rows range.start.. of the chunk (relative to it). */
+  gradient(theta: Float64Array, range: BatchRange): ModelGradient | Promise<ModelGradient>;
+  dispose(): void;
+}
+
+export type EvaluatorFactory = (chunk: ModelData) => ChunkEvaluator;
+
+export class StreamedGradients {
+  readonly cursor: ChunkCursor;
+  private evaluator: { chunk: CursorChunk; on: ChunkEvaluator } | null = null;
+
+  constructor(readonly rows: RowStream, private readonly evaluatorFor: EvaluatorFactory) {
+    this.cursor = new ChunkCursor(rows);
+  }
+
+  private on(chunk: CursorChunk): ChunkEvaluator {
+    if (this.evaluator?.chunk !== chunk) {
+      this.evaluator?.on.dispose();
+      this.evaluator = null;
+      const on = this.evaluatorFor({ x: chunk.x.subarray(0, chunk.rows * this.rows.d), y: chunk.y.subarray(0, chunk.rows), n: chunk.rows, d: this.rows.d });
+      this.evaluator = { chunk, on };
+    }
+    return this.evaluator.on;
+  }
+
+  async gradient(theta: Float64Array, range: BatchRange): Promise<ModelGradient> {
+    let loss = 0;
+    let grad: Float64Array | null = null;
+    for await (const piece of this.cursor.pieces(range)) {
+      const g = await this.on(piece.chunk).gradient(theta, { start: piece.start, rows: piece.rows });
+      if (piece.rows === range.rows) return g; // a mini-batch: its own chunk's evaluation, as resident data gives it
+      const weight = piece.rows / range.rows;
+      grad ??= new Float64Array(g.grad.length);
+      loss += weight * g.loss;
+      for (let k = 0; k < grad.length; k++) grad[k] += weight * g.grad[k];
+    }
+    return { loss, grad: grad! };
+  }
+
+  /** The CPU program's source: the model's own rules (initial parameters, checks) with these gradients. */
+  source(base: Omit<CpuGradientSource, 'n' | 'gradient'>): CpuGradientSource {
+    return { ...base, n: this.rows.n, gradient: (theta, range) => this.gradient(theta, range) };
+  }
+
+  async dispose(): Promise<void> {
+    this.evaluator?.on.dispose();
+    this.evaluator = null;
+    await this.cursor.close();
+  }
+}
