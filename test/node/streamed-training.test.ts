@@ -135,6 +135,16 @@ describe('nabla train --stream on the CPU path', () => {
     }
   });
 
+  it('the linear engine streams on the CPU path too (it used to read the file into memory)', async () => {
+    const common = ['--target', 'x2', '--features', 'x1', '--epochs', '50', '--json', '--device', 'cpu'];
+    const streamed = await run(...common, '--stream', '--chunk-mb', '0.001');
+    expect(streamed.code, streamed.err).toBe(0);
+    const a = JSON.parse(streamed.out);
+    const b = JSON.parse((await run(...common)).out);
+    expect([a.epochs, a.stopReason]).toEqual([b.epochs, b.stopReason]);
+    expect(Math.abs(a.weights.x1 - b.weights.x1)).toBeLessThanOrEqual(1e-6 * Math.abs(b.weights.x1)); // float32 sums in another order
+  });
+
   it('refuses a batch larger than a stream chunk, naming both', async () => {
     const r = await run('--model', 'softmax', '--stream', '--chunk-mb', '0.001', '--batch-size', '100', '--device', 'cpu');
     expect(r.code).toBe(2);
