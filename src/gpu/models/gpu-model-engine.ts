@@ -9,12 +9,14 @@ import { runTraining } from '../../train/loop.ts';
 import type { GpuContext } from '../device.ts';
 import { createBufferChecked, createUploadedBuffer } from '../resources.ts';
 import { DeviceIo } from '../device-io.ts';
-import { planMlp, type MlpPlan } from './mlp-plan.ts';
+import { maxRowsPerBinding, planMlp, type MlpPlan } from './mlp-plan.ts';
 import { MlpGradientPasses, type LayerProducts, type MlpBuffers, type ProductKernels } from './mlp-passes.ts';
 import { chooseProducts } from './gemm-tuning.ts';
 import type { TuningCache } from '../tuning/cache.ts';
 import { ACTIVATION_CODES } from '../../models/network.ts';
 import { GpuModelProgram } from './model-program.ts';
+import { piecewiseGradient, ResidentChunks, StreamedModelProgram } from './streamed-model-program.ts';
+import type { RowStream } from '../../models/row-stream.ts';
 
 const kLabel = 'nabla.model';
 const DEFAULT_SLOTS = 64;
@@ -39,6 +41,8 @@ export class GpuModelEngine implements ModelEngine {
   readonly adapter: string;
   private disposed = false;
   private readonly io: DeviceIo;
+  /** Streamed data (createStreamed): the chunk x and y hold; null when they hold every sample. */
+  private readonly chunks: ResidentChunks | null;
 
   private constructor(
     private readonly gpu: GpuContext,
@@ -50,18 +54,60 @@ export class GpuModelEngine implements ModelEngine {
     private readonly passes: MlpGradientPasses,
     /** The kernel each layer product runs (tuned or pinned). */
     readonly products: LayerProducts[],
+    stream: RowStream | null,
   ) {
     this.adapter = gpu.summary.name;
     this.io = new DeviceIo(gpu.device, kLabel);
+    this.chunks = stream && new ResidentChunks(stream, config, this.io, buffers, plan.rows);
+  }
+
+  /** Streamed data: passes over the stream started so far (one per epoch and per full evaluation). */
+  get streamPasses(): number {
+    return this.chunks?.cursor.passes ?? 0;
   }
 
   static async create(gpu: GpuContext, config: NetworkConfig, data: ModelData, options: GpuModelEngineOptions = {}): Promise<GpuModelEngine> {
     validateNetwork(config);
     validateModelData(config, data);
+    const rows = options.maxBatchRows === undefined ? undefined : Math.min(options.maxBatchRows, data.n);
+    const plan = planMlp(config, data.n, gpu.shape, gpu.maxBindingBytes, options.workgroupSize, rows);
+    return GpuModelEngine.build(gpu, config, data.n, plan, options, async (device, round) => ({
+      x: await createUploadedBuffer(device, `${kLabel}.x`, data.x, round(data.x.length * 4), GPUBufferUsage.STORAGE),
+      y: await createUploadedBuffer(device, `${kLabel}.y`, data.y, round(data.n * 4), GPUBufferUsage.STORAGE),
+    }), null);
+  }
+
+  /**
+   * Streamed data: x and y hold one chunk of `rows` (its chunkRows rows), read again for every epoch (one
+   * pass each) and for the final evaluation; training cuts mini-batches inside chunks (streamed-model-program.ts).
+   * Activations hold min(chunkRows, maxBatchRows, what one binding holds) samples; a full evaluation runs
+   * piece by piece. The stream is closed by dispose().
+   */
+  static async createStreamed(gpu: GpuContext, config: NetworkConfig, rows: RowStream, options: GpuModelEngineOptions = {}): Promise<GpuModelEngine> {
+    validateNetwork(config);
+    const { n, d, chunkRows } = rows;
+    if (!(Number.isInteger(n) && n >= 1)) throw new RangeError(`stream: need at least one sample, got n = ${n}`);
+    if (d !== config.inputs) throw new RangeError(`stream: ${d} features, the model takes ${config.inputs}`);
+    if (!(Number.isInteger(chunkRows) && chunkRows >= 1)) throw new RangeError(`stream: chunkRows must be a positive integer, got ${chunkRows}`);
+    const held = Math.min(chunkRows, n);
+    const xBytes = held * d * 4;
+    if (xBytes > gpu.maxBindingBytes) {
+      throw new RangeError(`stream: a chunk of ${held} rows x ${d} features takes ${xBytes} bytes, more than one storage binding (${gpu.maxBindingBytes}); use chunks of at most ${Math.floor(gpu.maxBindingBytes / (d * 4))} rows`);
+    }
+    const fit = maxRowsPerBinding(config, gpu.maxBindingBytes);
+    const evaluation = Math.min(held, fit, options.maxBatchRows ?? held);
+    const plan = planMlp(config, held, gpu.shape, gpu.maxBindingBytes, options.workgroupSize, evaluation);
+    return GpuModelEngine.build(gpu, config, n, plan, options, async (device, round) => ({
+      x: await createBufferChecked(device, { label: `${kLabel}.x`, size: round(xBytes), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST }),
+      y: await createBufferChecked(device, { label: `${kLabel}.y`, size: round(held * 4), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST }),
+    }), rows);
+  }
+
+  private static async build(
+    gpu: GpuContext, config: NetworkConfig, n: number, plan: MlpPlan, options: GpuModelEngineOptions,
+    makeData: (device: GPUDevice, round: (bytes: number) => number) => Promise<{ x: GPUBuffer; y: GPUBuffer }>, stream: RowStream | null,
+  ): Promise<GpuModelEngine> {
     const { device } = gpu;
-    const n = data.n;
-    const rows = options.maxBatchRows === undefined ? undefined : Math.min(options.maxBatchRows, n);
-    const plan = planMlp(config, n, gpu.shape, gpu.maxBindingBytes, options.workgroupSize, rows);
     const slots = Math.max(1, options.maxReportEvery ?? DEFAULT_SLOTS);
     const S = GPUBufferUsage.STORAGE;
     const owned: GPUBuffer[] = [];
@@ -72,10 +118,8 @@ export class GpuModelEngine implements ModelEngine {
       return b;
     };
     try {
-      const x = await createUploadedBuffer(device, `${kLabel}.x`, data.x, round(data.x.length * 4), S);
-      owned.push(x);
-      const y = await createUploadedBuffer(device, `${kLabel}.y`, data.y, round(n * 4), S);
-      owned.push(y);
+      const { x, y } = await makeData(device, round);
+      owned.push(x, y);
       const buffers: MlpBuffers = {
         x, y,
         theta: await make('theta', plan.params * 4, S | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC),
@@ -83,11 +127,11 @@ export class GpuModelEngine implements ModelEngine {
         deltas: await Promise.all(plan.layers.map((l, k) => make(`delta${k + 1}`, plan.rows * l.fanOut * 4))),
         losses: await make('losses', plan.rows * 4),
         partials: await make('partials', plan.numChunks * plan.stride * 4),
-        gradLoss: await make('gradLoss', plan.stride * 4, S | GPUBufferUsage.COPY_SRC),
+        gradLoss: await make('gradLoss', plan.stride * 4, S | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST),
       };
       const products = await chooseProducts(gpu, plan, ACTIVATION_CODES[config.activation], options.products ?? 'auto', { cache: options.tuningCache });
       const passes = await MlpGradientPasses.create(device, config, plan, gpu.shape.maxWorkgroupsPerDimension, buffers, slots, products);
-      return new GpuModelEngine(gpu, config, n, plan, buffers, owned, passes, products);
+      return new GpuModelEngine(gpu, config, n, plan, buffers, owned, passes, products, stream);
     } catch (e) {
       for (const b of owned) b.destroy();
       throw e;
@@ -115,7 +159,7 @@ export class GpuModelEngine implements ModelEngine {
     for (const b of [this.buffers.partials, this.buffers.gradLoss]) q.writeBuffer(b, 0, new Float32Array(b.size / 4).fill(value));
   }
 
-  /** J and its gradient over all samples: one evaluation, or pieces of plan.rows combined in float64. */
+  /** J and its gradient over all samples: one evaluation, or pieces of plan.rows (or chunks) combined in float64. */
   async lossAndGradient(theta: ArrayLike<number>): Promise<{ loss: number; grad: Float64Array }> {
     validateTheta(this.config, theta);
     const device = this.live();
@@ -124,6 +168,10 @@ export class GpuModelEngine implements ModelEngine {
     const bytes = this.plan.stride * 4;
     const readback = await this.readbackBuffer(bytes);
     try {
+      if (this.chunks) {
+        const { loss, grad } = await piecewiseGradient(this.io, this.chunks, this.passes, this.buffers, this.plan.stride, { range: { start: 0, rows: this.n }, slot: 0, readback });
+        return { loss, grad };
+      }
       const pieces = batchRanges(this.n, this.plan.rows);
       let loss = 0;
       const grad = new Float64Array(P);
@@ -146,14 +194,20 @@ export class GpuModelEngine implements ModelEngine {
     }
   }
 
-  /** The one training loop (src/train/loop.ts) over this engine's program (model-program.ts). */
+  /** The one training loop (src/train/loop.ts) over this engine's program (model-program.ts, or streamed-model-program.ts). */
   train(o: ModelTrainOptions): Promise<ModelTrainResult> {
     this.live();
-    return runTraining(new GpuModelProgram({
+    const ctx = {
       gpu: this.gpu, io: this.io, config: this.config, n: this.n, plan: this.plan, buffers: this.buffers, passes: this.passes,
-      submitAndRead: (encoder, readback, bytes, what) => this.submitAndRead(encoder, readback, bytes, what),
-      evaluate: (theta) => this.lossAndGradient(theta),
-    }), o);
+      submitAndRead: (encoder: GPUCommandEncoder, readback: GPUBuffer, bytes: number, what: string) => this.submitAndRead(encoder, readback, bytes, what),
+      evaluate: (theta: ArrayLike<number>) => this.lossAndGradient(theta),
+    };
+    if (!this.chunks) return runTraining(new GpuModelProgram(ctx), o);
+    const chunkRows = this.chunks.stream.chunkRows;
+    if (o.chunkRows !== undefined && o.chunkRows !== chunkRows) {
+      throw new RangeError(`chunk rows: ${o.chunkRows} asked for, the stream comes in chunks of ${chunkRows} rows`);
+    }
+    return runTraining(new StreamedModelProgram({ ...ctx, chunks: this.chunks }), { ...o, chunkRows });
   }
 
   dispose(): void {
@@ -161,6 +215,8 @@ export class GpuModelEngine implements ModelEngine {
     this.disposed = true;
     this.passes.dispose();
     for (const b of this.owned) b.destroy();
+    // Closing ends the stream's pending pass (its source); nothing here waits for it.
+    this.chunks?.close().catch(() => undefined);
   }
 }
 

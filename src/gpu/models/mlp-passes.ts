@@ -217,15 +217,19 @@ export class MlpGradientPasses {
   /** Points slot s at batches[s] (queue.writeBuffer lands before the next submit). */
   writeSlots(batches: readonly BatchRange[]): void {
     if (batches.length > this.slots) throw new RangeError(`steps: ${batches.length} asked for, ${this.slots} slots`);
+    batches.forEach((batch, s) => this.writeSlot(s, batch));
+  }
+
+  /** Points one slot at a batch (streamed chains fill their slots chunk by chunk). */
+  writeSlot(slot: number, batch: BatchRange): void {
+    if (!(Number.isInteger(slot) && slot >= 0 && slot < this.slots)) throw new RangeError(`slot: ${slot} is outside the ${this.slots} slots`);
+    const held = this.slotBatch[slot];
+    if (held && held.start === batch.start && held.rows === batch.rows) return;
     const per = this.stages.length * SLOT_BYTES;
-    batches.forEach((batch, s) => {
-      const held = this.slotBatch[s];
-      if (held && held.start === batch.start && held.rows === batch.rows) return;
-      const bytes = new Uint8Array(per);
-      this.stages.forEach((stage, j) => bytes.set(new Uint8Array(stage.pack(batch)), j * SLOT_BYTES));
-      this.device.queue.writeBuffer(this.uniformBuffer, s * per, bytes);
-      this.slotBatch[s] = { ...batch };
-    });
+    const bytes = new Uint8Array(per);
+    this.stages.forEach((stage, j) => bytes.set(new Uint8Array(stage.pack(batch)), j * SLOT_BYTES));
+    this.device.queue.writeBuffer(this.uniformBuffer, slot * per, bytes);
+    this.slotBatch[slot] = { ...batch };
   }
 
   /** Records the gradient of the batch written to `slot`. */

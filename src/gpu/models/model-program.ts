@@ -29,7 +29,7 @@ export interface ModelProgramContext {
   evaluate(theta: ArrayLike<number>): Promise<{ loss: number; grad: Float64Array }>;
 }
 
-interface RunResources {
+export interface RunResources {
   optim: OptimUpdatePass;
   history: MlpHistoryPass;
   historyBuffer: GPUBuffer;
@@ -49,7 +49,7 @@ export class GpuModelProgram implements TrainingProgram {
   private startAt: [number, number] = [-1, -1];
   private runs = 0;
 
-  constructor(private readonly ctx: ModelProgramContext) {
+  constructor(protected readonly ctx: ModelProgramContext) {
     this.maxChain = ctx.passes.slots;
   }
 
@@ -109,25 +109,19 @@ export class GpuModelProgram implements TrainingProgram {
     this.runs = 0;
   }
 
-  private live(): RunResources {
+  protected live(): RunResources {
     if (!this.res) throw new Error('GpuModelProgram: run() before start()');
     return this.res;
   }
 
   async run(plan: ChainPlan): Promise<ChainRecord> {
-    const { optim, history, historyBuffer, readback, starts } = this.live();
-    const { passes, buffers } = this.ctx;
-    const device = this.ctx.io.live();
-    const P = this.ctx.plan.params;
+    const { optim, history } = this.live();
+    const { passes } = this.ctx;
     const k = plan.batches.length;
-    const slots = this.maxChain;
-    if (k > slots) throw new RangeError(`GpuModelProgram: a chain of ${k} updates exceeds the ${slots} slots`);
+    const start = this.beginChain(plan);
     passes.writeSlots(plan.batches);
-    optim.writeSteps(plan.from, plan.lrs, plan.tol ?? NO_TOLERANCE);
-    const encoder = device.createCommandEncoder({ label: `${kLabel}.encoder` });
-    const start = this.runs % 2;
-    encoder.copyBufferToBuffer(buffers.theta, 0, starts[start], 0, P * 4);
-    optim.copyState(encoder, starts[start], P * 4);
+    const encoder = this.ctx.io.live().createCommandEncoder({ label: `${kLabel}.encoder` });
+    this.saveStart(encoder, start);
     const pass = encoder.beginComputePass({ label: `${kLabel}.pass` });
     for (let s = 0; s < k; s++) {
       passes.record(pass, s);
@@ -135,17 +129,48 @@ export class GpuModelProgram implements TrainingProgram {
       optim.run(pass, s);
     }
     pass.end();
-    const historyBytes = slots * 8;
+    // The state comes back in the same submit as the history, so that a snapshot needs no device after the
+    // callbacks (which may lose it).
+    const bytes = this.copyOut(encoder, plan);
+    return this.endChain(plan, start, await this.ctx.submitAndRead(encoder, this.live().readback, bytes, 'train'));
+  }
+
+  /** Checks the chain and writes its steps (learning rates, tolerance); returns the start buffer it keeps. */
+  protected beginChain(plan: ChainPlan): number {
+    const { optim } = this.live();
+    const k = plan.batches.length;
+    if (k > this.maxChain) throw new RangeError(`GpuModelProgram: a chain of ${k} updates exceeds the ${this.maxChain} slots`);
+    optim.writeSteps(plan.from, plan.lrs, plan.tol ?? NO_TOLERANCE);
+    return this.runs % 2;
+  }
+
+  /** Records copies of theta and the moments into start buffer `start` (the chain's first submit). */
+  protected saveStart(encoder: GPUCommandEncoder, start: number): void {
+    const { optim, starts } = this.live();
+    const P = this.ctx.plan.params;
+    encoder.copyBufferToBuffer(this.ctx.buffers.theta, 0, starts[start], 0, P * 4);
+    optim.copyState(encoder, starts[start], P * 4);
+  }
+
+  /** Records the chain's read-back (history ring, stop flag, the state when asked for); returns its bytes. */
+  protected copyOut(encoder: GPUCommandEncoder, plan: ChainPlan): number {
+    const { optim, historyBuffer, readback } = this.live();
+    const P = this.ctx.plan.params;
+    const historyBytes = this.maxChain * 8;
     const stateAt = historyBytes + 16;
     encoder.copyBufferToBuffer(historyBuffer, 0, readback, 0, historyBytes);
     encoder.copyBufferToBuffer(optim.control, 0, readback, historyBytes, CONTROL_BYTES);
-    // The state comes back in the same submit as the history, so that a snapshot needs no device after the
-    // callbacks (which may lose it).
-    if (plan.readState) {
-      encoder.copyBufferToBuffer(buffers.theta, 0, readback, stateAt, P * 4);
-      optim.copyState(encoder, readback, stateAt + P * 4);
-    }
-    const raw = await this.ctx.submitAndRead(encoder, readback, plan.readState ? stateAt + this.stateBytes : historyBytes + CONTROL_BYTES, 'train');
+    if (!plan.readState) return historyBytes + CONTROL_BYTES;
+    encoder.copyBufferToBuffer(this.ctx.buffers.theta, 0, readback, stateAt, P * 4);
+    optim.copyState(encoder, readback, stateAt + P * 4);
+    return stateAt + this.stateBytes;
+  }
+
+  /** The chain's record from its read-back (copyOut's layout). */
+  protected endChain(plan: ChainPlan, start: number, raw: ArrayBuffer): ChainRecord {
+    const slots = this.maxChain;
+    const k = plan.batches.length;
+    const historyBytes = slots * 8;
     this.startAt[start] = plan.from;
     this.runs++;
     const [status, stoppedAt] = new Uint32Array(raw, historyBytes, 2);
@@ -162,7 +187,7 @@ export class GpuModelProgram implements TrainingProgram {
       gradNorms[s] = h[at + 1];
     }
     const record: ChainRecord = { losses, gradNorms, stop: converged ? 'converged' : null };
-    if (plan.readState) record.state = this.stateFrom(raw, stateAt, this.t);
+    if (plan.readState) record.state = this.stateFrom(raw, historyBytes + 16, this.t);
     return record;
   }
 
