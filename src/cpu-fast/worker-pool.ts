@@ -69,8 +69,9 @@ export class WorkerPool implements ShardPool {
         link.post({ op: 'init', counter: this.counter });
       }
     } catch (e) {
+      const failed = new Error(`${this.workerName(this.links.length + 1)} did not start: ${(e as Error).message}`, { cause: e });
       this.dispose();
-      throw e;
+      throw failed;
     }
   }
 

@@ -2,6 +2,7 @@
 // memory with Web Workers (the pool itself runs in Chromium: test/gpu/cpu-fast-web-workers.test.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeWorkerPool } from '../../src/cpu-fast/node-pool.ts';
+import { WorkerPool, type SpawnWorker } from '../../src/cpu-fast/worker-pool.ts';
 import { WebWorkerPool, WebWorkersUnavailableError, webWorkersUnavailable } from '../../src/cpu-fast/web-pool.ts';
 import { FastCpuLinearEngine, FastCpuModelEngine } from '../../src/cpu-fast/fast-engines.ts';
 import { mlpModel } from '../../src/models/mlp.ts';
@@ -67,6 +68,16 @@ describe('worker pool bookkeeping (worker threads)', () => {
     const engine = new FastCpuLinearEngine(makeLinearData(1_000, 2, 1), { pool });
     expect((await engine.gradient({ w: [0.5, 0.5], b: 0 })).loss).toBeGreaterThan(0);
     engine.dispose();
+  });
+
+  it('a worker that cannot be started fails start() naming it, and the ones already started are stopped', async () => {
+    const stopped: number[] = [];
+    const spawn: SpawnWorker = (index) => {
+      if (index === 2) throw new Error('planted: no more threads');
+      return { post: () => undefined, terminate: () => stopped.push(index) };
+    };
+    await expect(WorkerPool.start(3, spawn)).rejects.toThrow(/^fast CPU worker 2 of 2 did not start: planted: no more threads$/);
+    expect(stopped).toEqual([1]);
   });
 
   it('after dispose() a run refuses', async () => {
