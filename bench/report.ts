@@ -34,6 +34,8 @@ export interface BenchRow {
   /** Extra information, never a ratio: nabla's training step on the GPU clock (timestamp-query). */
   gpuMs: number | null;
   gpuTiming: string | null;
+  /** nabla's pass-1 configuration and where it came from (tuned now, the tuning table, ...). */
+  kernel: { workgroupSize: number; numGroups: number; source: string } | null;
   /** The best read kernel over the same bytes (bench/suite/read-sweep.ts), on the same wall clock. */
   read: ReadReference | null;
   /** read.ms / ms: nabla's speed as a fraction of the best plain read of the same bytes, as many times as the op evaluates (1 = as fast as a plain read). */
@@ -195,12 +197,14 @@ function peerMs(ms: number | null, validation: string): string {
  * the yardstick and the ratios. Every ms is wall clock from the call to the result on the host.
  */
 export function formatTable(rows: readonly BenchRow[], skipped: readonly SkippedCase[] = []): string {
-  const head = ['op', 'N', 'd', 'nabla ms (min–max)', 'GB/s', 'best read ms', 'read config', 'vs read', 'jax-js ms', 'vs jax-js',
+  const head = ['op', 'N', 'd', 'nabla ms (min–max)', 'GB/s', 'nabla grid', 'best read ms', 'read config', 'vs read', 'jax-js ms', 'vs jax-js',
     'TF.js ms', 'vs TF.js', 'CPU ms', 'vs CPU', 'JS loop GB/s', 'GPU ms (timestamps)', 'check'];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const r of rows) {
     const ms = r.ms === null ? '—' : `${num(r.ms, 3)} (${num(r.msMin, 3)}–${num(r.msMax, 3)})`;
-    const cells = [r.op, sizeLabel(r.n), String(r.d), ms, num(r.gbps), num(r.read?.ms ?? null, 3), r.read ? configKey(r.read.config) : '—',
+    // Older result files have no kernel field.
+    const grid = r.kernel ? `${r.kernel.numGroups}×${r.kernel.workgroupSize} (${r.kernel.source})` : '—';
+    const cells = [r.op, sizeLabel(r.n), String(r.d), ms, num(r.gbps), grid, num(r.read?.ms ?? null, 3), r.read ? configKey(r.read.config) : '—',
       pct(r.fractionOfRead), peerMs(r.jaxMs, r.jaxValidation), times(r.vsJax), peerMs(r.tfjsMs, r.tfjsValidation), times(r.vsTfjs),
       num(r.cpuMs, 3), times(r.vsCpu), num(r.jsLoopGbps), num(r.gpuMs, 3), r.validation.split(' (')[0]];
     lines.push(`| ${cells.join(' | ')} |`);

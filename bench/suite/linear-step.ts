@@ -63,7 +63,7 @@ export function emptyRow(op: LinearOp, n: number, d: number, reps: number): Benc
   return {
     suite: 'linear', op, n, d, steps: op === 'gd100' ? GD_STEPS : 1, bytes: (n * d + n) * 4,
     ms: null, msMin: null, msMax: null, gbps: null, samplesPerSec: null, repetitions: reps, validation: 'not run', relError: null,
-    gpuMs: null, gpuTiming: null, read: null, fractionOfRead: null,
+    gpuMs: null, gpuTiming: null, kernel: null, read: null, fractionOfRead: null,
     jaxMs: null, vsJax: null, jaxValidation: 'not run', jaxRelError: null,
     tfjsMs: null, vsTfjs: null, tfjsValidation: 'not run', tfjsRelError: null,
     cpuMs: null, vsCpu: null, cpuGbps: null, jsLoopGbps: null, notes: [],
@@ -117,6 +117,7 @@ export async function benchCase(
   }
   if (engine) {
     const gpuEngine = engine;
+    row.kernel = { ...engine.kernel.config, source: engine.kernel.source };
     try {
       const gd = (): Promise<LinearParams> => gpuEngine.train({ lr: GD_LR, maxEpochs: GD_STEPS, tol: 0, explodeFactor: 1e30, init: at, reportEvery: GD_STEPS });
       const check = wantFinal ? checkParams(await gd(), wantFinal, GD_REL_TOL) : checkGradient(await gpuEngine.gradient(at), want, GRADIENT_REL_TOL);
