@@ -7,6 +7,7 @@ import { CpuLinearEngine } from '../cpu/cpu-linear-engine.ts';
 import { standardizeData, type Standardizer } from '../models/standardize.ts';
 import { onCpu, type DeviceChoice } from './flags.ts';
 import { GpuSession } from './gpu-session.ts';
+import type { GpuJobResult } from '../session/gpu-job.ts';
 import { UnavailableError } from './errors.ts';
 import { CpuModelEngine } from '../cpu/cpu-model-engine.ts';
 import { FastCpuLinearEngine, FastCpuModelEngine } from '../cpu-fast/fast-engines.ts';
@@ -187,10 +188,23 @@ class GpuBackend implements Backend {
       adapter,
     };
   }
+  async trainModelStreamed(
+    config: NetworkConfig, rows: RowStream, options: Omit<ModelTrainOptions, 'onEpoch' | 'init' | 'signal' | 'onSnapshot' | 'chunkRows'>, onEpoch?: (i: EpochInfo) => void,
+  ): Promise<ModelOutcome> {
+    const { resumeFrom, ...rest } = options;
+    const { n, d, chunkRows } = rows;
+    const r = await this.session.runStreamed({
+      kind: 'model-train-stream', n, d, chunkRows, config, options: { ...rest, resumeFrom: resumeFrom && toPlainSnapshot(resumeFrom) },
+    }, () => rows.pass(), onEpoch);
+    return this.modelOutcome(r.model!);
+  }
   async trainModel(config: NetworkConfig, data: ModelData, options: Omit<ModelTrainOptions, 'onEpoch' | 'init' | 'signal' | 'onSnapshot'>, onEpoch?: (i: EpochInfo) => void) {
     const { resumeFrom, ...rest } = options;
     const r = await this.session.run({ kind: 'model-train', config, options: { ...rest, resumeFrom: resumeFrom && toPlainSnapshot(resumeFrom) } }, data, onEpoch);
-    const { device, adapter, ...m } = r.model!;
+    return this.modelOutcome(r.model!);
+  }
+  private modelOutcome(model: NonNullable<GpuJobResult['model']>): ModelOutcome {
+    const { device, adapter, ...m } = model;
     const result: ModelTrainResult = {
       ...m, theta: Float64Array.from(m.theta), stopReason: m.stopReason as ModelTrainResult['stopReason'], snapshot: fromPlainSnapshot(m.snapshot),
     };

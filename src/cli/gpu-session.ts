@@ -177,11 +177,11 @@ export class GpuSession {
   }
 
   /**
-   * Full-batch training where the page pulls every chunk from `pass()` for every evaluation, or, with
-   * `file`, reads the raw file's records itself (the file is handed over by path, never read here).
+   * Training where the page pulls every chunk from `pass()` (the linear model: every evaluation; any model:
+   * every epoch), or, with `file`, reads the raw file's records itself (handed over by path, never read here).
    */
   async runStreamed(
-    job: Omit<Extract<GpuJob, { kind: 'train-stream' }>, 'streamUrl'>,
+    job: DistributiveOmit<Extract<GpuJob, { kind: 'train-stream' | 'model-train-stream' }>, 'streamUrl'>,
     pass: () => AsyncIterable<{ x: Float32Array; y: Float32Array; rows: number }>,
     onEpoch?: (info: EpochInfo) => void,
     file?: string,
@@ -189,16 +189,18 @@ export class GpuSession {
     if (file !== undefined) await this.page.setInputFiles('#nabla-file', file);
     this.streamPass = async function* () {
       for await (const c of pass()) {
-        const packed = Buffer.alloc((c.x.length + c.rows) * 4);
-        Buffer.from(c.x.buffer, c.x.byteOffset, c.x.byteLength).copy(packed, 0);
-        Buffer.from(c.y.buffer, c.y.byteOffset, c.rows * 4).copy(packed, c.x.byteLength);
+        // The chunk's own rows only: a reader may hand out views into longer buffers.
+        const xBytes = c.rows * job.d * 4;
+        const packed = Buffer.alloc(xBytes + c.rows * 4);
+        Buffer.from(c.x.buffer, c.x.byteOffset, xBytes).copy(packed, 0);
+        Buffer.from(c.y.buffer, c.y.byteOffset, c.rows * 4).copy(packed, xBytes);
         yield packed;
       }
     };
     this.onEpoch = onEpoch;
     this.streamError = null;
     try {
-      return await GpuSession.evaluate(this.page, { ...job, streamUrl: `${this.dataOrigin}/stream` });
+      return await GpuSession.evaluate(this.page, { ...job, streamUrl: `${this.dataOrigin}/stream` } as GpuJob);
     } catch (e) {
       // A data error on the Node side (a bad cell mid-file) is the real cause; the page saw only HTTP 500.
       throw this.streamError ?? e;

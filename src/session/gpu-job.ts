@@ -4,7 +4,8 @@ import type { EpochInfo, TrainOptions } from '../models/linear.ts';
 import { requestGpu, type AdapterSummary, type GpuContext } from '../gpu/device.ts';
 import { GpuLinearEngine, type ChunkStream } from '../gpu/gpu-linear-engine.ts';
 import { blobRecordStream, type RecordFileLayout } from '../gpu/linear-stream.ts';
-import { trainModelWithRecovery, trainWithRecovery } from './recovering-trainer.ts';
+import { trainModelStreamedWithRecovery, trainModelWithRecovery, trainWithRecovery } from './recovering-trainer.ts';
+import type { RowChunk, RowStream } from '../models/row-stream.ts';
 import type { NetworkConfig } from '../models/network.ts';
 import type { Standardizer } from '../models/standardize.ts';
 import type { ModelTrainOptions } from '../models/model-engine.ts';
@@ -30,6 +31,16 @@ export type GpuJob =
     standardize?: PlainStandardizer;
   }
   | { kind: 'model-train'; dataUrl: string; n: number; d: number; config: NetworkConfig; options: ModelJobOptions }
+  | {
+    /** Any model over rows the page pulls chunk by chunk (streamUrl/next), one pass per epoch; mini-batches inside chunks. */
+    kind: 'model-train-stream';
+    streamUrl: string;
+    n: number;
+    d: number;
+    chunkRows: number;
+    config: NetworkConfig;
+    options: Omit<ModelJobOptions, 'chunkRows'>;
+  }
   | {
     /** Full-batch training over data the page pulls chunk by chunk for every evaluation (streamUrl/next). */
     kind: 'train-stream';
@@ -72,24 +83,24 @@ export interface GpuJobResult {
 }
 
 /** Chunks as the CLI serves them: rows * d features then rows targets, float32; 204 ends a pass. */
+async function* fetchedPass(streamUrl: string, d: number): AsyncGenerator<RowChunk> {
+  await fetch(`${streamUrl}/start`);
+  for (;;) {
+    const r = await fetch(`${streamUrl}/next`);
+    if (r.status === 204) return;
+    if (!r.ok) throw new Error(`stream: HTTP ${r.status}: ${await r.text()}`);
+    const bytes = await r.arrayBuffer();
+    const rows = bytes.byteLength / ((d + 1) * 4);
+    if (!Number.isInteger(rows)) throw new Error(`stream: a chunk of ${bytes.byteLength} bytes is not whole rows of ${d} features and a target`);
+    yield { x: new Float32Array(bytes, 0, rows * d), y: new Float32Array(bytes, rows * d * 4, rows), rows };
+  }
+}
+
 async function trainStreamed(gpu: GpuContext, job: Extract<GpuJob, { kind: 'train-stream' }>, onEpoch?: (info: EpochInfo) => void) {
   const { n, d, chunkRows, streamUrl } = job;
   const input = job.file && (globalThis.document?.getElementById('nabla-file') as HTMLInputElement | null)?.files?.[0];
   if (job.file && !input) throw new Error('stream: the page has no file in #nabla-file');
-  const stream: ChunkStream = job.file ? blobRecordStream(input!, job.file, n, d, chunkRows) : {
-    n, d, chunkRows,
-    async *read() {
-      await fetch(`${streamUrl}/start`);
-      for (;;) {
-        const r = await fetch(`${streamUrl}/next`);
-        if (r.status === 204) return;
-        if (!r.ok) throw new Error(`stream: HTTP ${r.status}: ${await r.text()}`);
-        const bytes = await r.arrayBuffer();
-        const rows = bytes.byteLength / ((d + 1) * 4);
-        yield { x: new Float32Array(bytes, 0, rows * d), y: new Float32Array(bytes, rows * d * 4, rows), rows };
-      }
-    },
-  };
+  const stream: ChunkStream = job.file ? blobRecordStream(input!, job.file, n, d, chunkRows) : { n, d, chunkRows, read: () => fetchedPass(streamUrl, d) };
   const engine = await GpuLinearEngine.createStreamed(gpu, stream, { standardize: fromPlain(job.standardize) });
   try {
     const r = await engine.train({ ...job.train, onEpoch });
@@ -109,6 +120,15 @@ export async function runGpuJob(job: GpuJob, onEpoch?: (info: EpochInfo) => void
     const adapter = gpu.summary;
     if (job.kind === 'probe') return { adapter };
     if (job.kind === 'train-stream') return { adapter, ...(await trainStreamed(gpu, job, onEpoch)) };
+    if (job.kind === 'model-train-stream') {
+      const { n, d, chunkRows, streamUrl } = job;
+      const rows: RowStream = { n, d, chunkRows, pass: () => fetchedPass(streamUrl, d) };
+      const { resumeFrom, ...options } = job.options;
+      const { result: r, device, adapter: finishedOn } = await trainModelStreamedWithRecovery(gpu, job.config, rows, { ...options, resumeFrom: resumeFrom && fromPlainSnapshot(resumeFrom), onEpoch }, {
+        acquire: () => requestGpu(), notice: onNotice, engine: { maxBatchRows: job.options.batchSize },
+      });
+      return { adapter, model: { ...r, theta: Array.from(r.theta), snapshot: toPlainSnapshot(r.snapshot), device, adapter: finishedOn } };
+    }
     const response = await fetch(job.dataUrl);
     if (!response.ok) throw new Error(`fetching ${job.dataUrl}: HTTP ${response.status}`);
     const bytes = await response.arrayBuffer();

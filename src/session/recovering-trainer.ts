@@ -13,6 +13,8 @@ import { CpuModelEngine } from '../cpu/cpu-model-engine.ts';
 import type { GpuContext } from '../gpu/device.ts';
 import { GpuDeviceLostError, GpuLinearEngine, type GpuLinearEngineOptions } from '../gpu/gpu-linear-engine.ts';
 import { GpuModelEngine, type GpuModelEngineOptions } from '../gpu/models/gpu-model-engine.ts';
+import { trainModelStreamedOnCpu } from '../cpu-fast/streamed-training.ts';
+import type { RowStream } from '../models/row-stream.ts';
 
 export interface RecoveryOptions {
   /** Obtains a fresh device after a loss (e.g. () => requestGpu()). */
@@ -124,6 +126,35 @@ export async function trainModelWithRecovery(
       }
     },
     onCpu: (resumeFrom, keep) => new CpuModelEngine(config, data).train(withSnapshots(resumeFrom, keep)),
+    where: (s) => `update ${s?.optim.t ?? 0}`,
+  }, recovery, options.resumeFrom);
+}
+
+/**
+ * Any model over streamed rows (GpuModelEngine.createStreamed): after a loss the engine is made again over
+ * the same stream on the new device (its first pass starts afresh) and resumes from the last snapshot; the
+ * CPU path streams the same rows through the float64 twin.
+ */
+export async function trainModelStreamedWithRecovery(
+  first: GpuContext,
+  config: NetworkConfig,
+  rows: RowStream,
+  options: Omit<ModelTrainOptions, 'chunkRows'>,
+  recovery: RecoveryOptions & { engine?: GpuModelEngineOptions },
+): Promise<Recovered<ModelTrainResult>> {
+  const withSnapshots = (resumeFrom: ModelSnapshot | undefined, keep: (s: ModelSnapshot) => void): ModelTrainOptions => ({
+    ...options, resumeFrom, onSnapshot: (s) => { keep(s); options.onSnapshot?.(s); },
+  });
+  return runWithRecovery<ModelSnapshot, ModelTrainResult>(first, {
+    async onGpu(gpu, resumeFrom, keep) {
+      const engine = await GpuModelEngine.createStreamed(gpu, config, rows, recovery.engine);
+      try {
+        return { result: await engine.train(withSnapshots(resumeFrom, keep)), adapter: engine.adapter };
+      } finally {
+        engine.dispose();
+      }
+    },
+    onCpu: async (resumeFrom, keep) => (await trainModelStreamedOnCpu(config, rows, withSnapshots(resumeFrom, keep), { reference: true })).result,
     where: (s) => `update ${s?.optim.t ?? 0}`,
   }, recovery, options.resumeFrom);
 }
