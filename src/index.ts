@@ -34,3 +34,9 @@ export { TuningCache, defaultTuningCache, parseTuningTable, type TuningTable } f
 export { FastCpuLinearEngine, FastCpuModelEngine, type FastCpuOptions } from './cpu-fast/fast-engines.ts';
 export { InlinePool, type ShardPool } from './cpu-fast/pool.ts';
 export { WebWorkerPool, WebWorkersUnavailableError, webWorkersUnavailable, type WebWorkerPoolOptions } from './cpu-fast/web-pool.ts';
+// The one training loop, for a backend of one's own: a TrainingProgram runs chains of updates, runTraining does the rest.
+export { runTraining, DEFAULT_REPORT_EVERY } from './train/loop.ts';
+export type { TrainingProgram, ChainPlan, ChainRecord, ProgramState } from './train/program.ts';
+// Streamed rows (one pass per epoch, mini-batches inside chunks) and the CPU path's streamed training.
+export { ChunkCursor, type RowStream, type RowChunk } from './models/row-stream.ts';
+export { trainModelStreamedOnCpu, trainLinearStreamedOnCpu, type StreamedCpuOptions } from './cpu-fast/streamed-training.ts';
