@@ -179,6 +179,34 @@ describe('GPU streamed model training, linear model through the network', () => 
   });
 });
 
+describe('GPU streamed model training, divergence', () => {
+  const c = linearModel(3);
+  const data = makeCheckData(90, 3, 'mse', 1);
+  const sgd = optimizerConfig({ kind: 'sgd' });
+
+  it('mini-batches: keeps the same last good parameters as the resident engine, bit for bit', async () => {
+    const o: ModelTrainOptions = { lr: 4, maxEpochs: 30, seed: 2, batchSize: 12, optimizer: sgd, reportEvery: 3 };
+    const s = await streamed(c, data, 32, o);
+    const r = await resident(c, data, { ...o, chunkRows: 32 }, { maxBatchRows: 32 });
+    expect(s.result.stopReason).toBe('diverged');
+    expect(bitsOf(s)).toEqual(bitsOf(r));
+    expect(s.result.divergedAtEpoch).toBe(r.result.divergedAtEpoch);
+  });
+
+  it('full batch over chunks: returns the state before the diverging update, as a run that stops there does', async () => {
+    // One update per chain: the last good state is the one evaluated just before the diverging evaluation.
+    const o: ModelTrainOptions = { lr: 4, maxEpochs: 40, seed: 2, optimizer: sgd, reportEvery: 1 };
+    const s = await streamed(c, data, 32, o);
+    expect(s.result.stopReason).toBe('diverged');
+    expect(s.result.updates).toBeGreaterThan(0);
+    expect(s.result.updates).toBe(s.result.divergedAtEpoch! - 1);
+    expect(s.result.divergedAtEpoch).toBe((await resident(c, data, o)).result.divergedAtEpoch);
+    const stopped = await streamed(c, data, 32, { ...o, maxEpochs: s.result.updates });
+    expect(stopped.result.stopReason).toBe('max-epochs');
+    expect(Array.from(s.result.theta)).toEqual(Array.from(stopped.result.theta));
+  });
+});
+
 describe('GPU streamed model training, errors', () => {
   const c = mlpModel(2, [8, 6], 'tanh', 'ce', 2);
   const data = makeSpirals(50, 5);
