@@ -8,6 +8,7 @@ import { checkLinearSetup, type GradientResult, type LinearParams } from '../mod
 import { STATUS_DIVERGED, STATUS_RUNNING } from '../core/train-status.ts';
 import type { OptimizerConfig } from '../optim/config.ts';
 import type { ChainPlan, ChainRecord, ProgramState, TrainingProgram } from '../train/program.ts';
+import { ChainStarts } from '../train/chain-starts.ts';
 import type { GpuBatch } from './linear-buffers.ts';
 import { packTrainState, packUpdateUniforms, readTrainState, TRAIN_STATE_BYTES } from './uniforms.ts';
 
@@ -41,8 +42,7 @@ export class GpuLinearProgram implements TrainingProgram {
   private diverged = false;
   private readonly starts: [GPUBuffer, GPUBuffer];
   private started = false;
-  private startAt: [number, number] = [-1, -1];
-  private runs = 0;
+  private readonly chainStarts = new ChainStarts();
 
   constructor(private readonly ctx: LinearProgramContext) {
     // Room in the history ring for the chain and the evaluation after it.
@@ -76,8 +76,7 @@ export class GpuLinearProgram implements TrainingProgram {
     device.queue.writeBuffer(buffers.state, 0, packTrainState({ status: STATUS_RUNNING, step: state.optim.t, bestLoss }));
     this.t = state.optim.t;
     this.diverged = false;
-    this.startAt = [-1, -1];
-    this.runs = 0;
+    this.chainStarts.reset();
     this.started = true;
     this.ctx.batches(this.size);
   }
@@ -101,7 +100,7 @@ export class GpuLinearProgram implements TrainingProgram {
       lr, tol: plan.tol ?? -1, explodeFactor: plan.explodeFactor, maxUpdates: plan.from + k, params: d + 1, historyCap,
     }));
     device.queue.writeBuffer(buffers.state, 0, Uint32Array.of(STATUS_RUNNING));
-    const start = this.runs % 2;
+    const start = this.chainStarts.next;
     const thetaBytes = (d + 1) * 4;
     const pre = device.createCommandEncoder({ label: `${kLabel}.start.encoder` });
     pre.copyBufferToBuffer(buffers.theta, 0, this.starts[start], 0, thetaBytes);
@@ -113,8 +112,7 @@ export class GpuLinearProgram implements TrainingProgram {
     encoder.copyBufferToBuffer(buffers.history, 0, buffers.readback, TRAIN_STATE_BYTES, historyBytes);
     encoder.copyBufferToBuffer(buffers.theta, 0, buffers.readback, TRAIN_STATE_BYTES + historyBytes, thetaBytes);
     const raw = await this.ctx.submitAndRead(encoder, TRAIN_STATE_BYTES + historyBytes + thetaBytes, 'train');
-    this.startAt[start] = plan.from;
-    this.runs++;
+    this.chainStarts.ran(plan.from);
     const state = readTrainState(raw);
     const history = new Float32Array(raw, TRAIN_STATE_BYTES, historyCap * 2);
     // state.step counts good evaluations; a divergence records its evaluation at state.step without counting it.
@@ -158,10 +156,8 @@ export class GpuLinearProgram implements TrainingProgram {
     // The device put theta back to the parameters before the failing evaluation's update: exactly the last good.
     if (this.diverged) return this.readTheta(this.ctx.buffers.theta, failedAt - 1);
     // The host saw an explosion the device's float32 comparison did not: the start of a chain that evaluated well.
-    const candidates = [0, 1].filter((i) => this.startAt[i] >= 0 && this.startAt[i] < failedAt);
-    if (candidates.length === 0) throw new Error(`GpuLinearProgram: no good state kept before update ${failedAt}`);
-    const best = candidates.reduce((a, b) => (this.startAt[a] > this.startAt[b] ? a : b));
-    return this.readTheta(this.starts[best], this.startAt[best]);
+    const { index, t } = this.chainStarts.before(failedAt, 'GpuLinearProgram');
+    return this.readTheta(this.starts[index], t);
   }
 
   async evaluate(theta: Float64Array): Promise<{ loss: number; grad: Float64Array }> {

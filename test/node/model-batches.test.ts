@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { BatchSchedule, batchRanges } from '../../src/models/batches.ts';
 import { EpochMeans, validateBatching } from '../../src/models/model-engine.ts';
 import { stepsPerSubmit } from '../../src/train/loop.ts';
+import { ChainStarts } from '../../src/train/chain-starts.ts';
 import { ChunkCursor, type RowChunk, type RowStream } from '../../src/models/row-stream.ts';
 import { optimizerConfig } from '../../src/optim/config.ts';
 
@@ -71,6 +72,22 @@ describe('model mini-batches', () => {
     rowsNow = 7;
     await expect(cursor.chunkOf(1).then(() => cursor.chunkOf(9))).rejects.toThrow(/chunk 1 holds 3 rows, expected 4 \(did the file change/);
     await expect(cursor.chunkOf(10)).rejects.toThrow(/outside the 10 rows/);
+  });
+
+  it('the last good chain start: the failing chain\'s own after its first evaluation, else the one before', () => {
+    const starts = new ChainStarts();
+    expect(() => starts.before(5, 'P')).toThrow(/P: no good state kept before update 5/);
+    expect(starts.next).toBe(0);
+    starts.ran(0); // chain 0..9 in buffer 0
+    expect(starts.next).toBe(1);
+    starts.ran(10); // chain 10..19 in buffer 1
+    starts.ran(20); // chain 20..29 in buffer 0 (overwrites the start at 0)
+    expect(starts.before(25, 'P')).toEqual({ index: 0, t: 20 });
+    expect(starts.before(20, 'P')).toEqual({ index: 1, t: 10 }); // the chain's first evaluation failed
+    expect(() => starts.before(10, 'P')).toThrow(/no good state kept before update 10/); // the start at 0 is gone
+    starts.reset();
+    expect([starts.next, () => starts.before(25, 'P')].length).toBe(2);
+    expect(() => starts.before(25, 'P')).toThrow();
   });
 
   it('chains steps up to the slots, ending submits on epoch ends when an epoch has several batches', () => {

@@ -7,6 +7,7 @@
 import { decayMask, initParameters, validateTheta, type NetworkConfig } from '../../models/network.ts';
 import { stateSlots, type OptimizerConfig } from '../../optim/config.ts';
 import type { ChainPlan, ChainRecord, ProgramState, TrainingProgram } from '../../train/program.ts';
+import { ChainStarts } from '../../train/chain-starts.ts';
 import type { GpuContext } from '../device.ts';
 import type { DeviceIo } from '../device-io.ts';
 import { createBufferChecked } from '../resources.ts';
@@ -45,9 +46,8 @@ export class GpuModelProgram implements TrainingProgram {
   private moments = 0;
   /** Updates applied so far (what the device holds). */
   private t = 0;
-  /** The update count each start buffer holds, -1 when empty; runs counts submits. */
-  private startAt: [number, number] = [-1, -1];
-  private runs = 0;
+  /** Which start buffer holds which chain's start (the last good state after a divergence). */
+  private readonly chainStarts = new ChainStarts();
 
   constructor(protected readonly ctx: ModelProgramContext) {
     this.maxChain = ctx.passes.slots;
@@ -105,8 +105,7 @@ export class GpuModelProgram implements TrainingProgram {
     device.queue.writeBuffer(buffers.theta, 0, Float32Array.from(state.theta));
     this.res.optim.writeState(state.optim);
     this.t = state.optim.t;
-    this.startAt = [-1, -1];
-    this.runs = 0;
+    this.chainStarts.reset();
   }
 
   protected live(): RunResources {
@@ -141,7 +140,7 @@ export class GpuModelProgram implements TrainingProgram {
     const k = plan.batches.length;
     if (k > this.maxChain) throw new RangeError(`GpuModelProgram: a chain of ${k} updates exceeds the ${this.maxChain} slots`);
     optim.writeSteps(plan.from, plan.lrs, plan.tol ?? NO_TOLERANCE);
-    return this.runs % 2;
+    return this.chainStarts.next;
   }
 
   /** Records copies of theta and the moments into start buffer `start` (the chain's first submit). */
@@ -171,8 +170,7 @@ export class GpuModelProgram implements TrainingProgram {
     const slots = this.maxChain;
     const k = plan.batches.length;
     const historyBytes = slots * 8;
-    this.startAt[start] = plan.from;
-    this.runs++;
+    this.chainStarts.ran(plan.from);
     const [status, stoppedAt] = new Uint32Array(raw, historyBytes, 2);
     const converged = status === CONTROL_CONVERGED;
     // Converged: the update that met the tolerance recorded its history, and no update ran after it.
@@ -219,13 +217,8 @@ export class GpuModelProgram implements TrainingProgram {
   }
 
   lastGood(failedAt: number): Promise<ProgramState> {
-    const { starts } = this.live();
-    // The start of the latest chain that evaluated well before failedAt: the failing chain's own start when
-    // the failure came after its first evaluation, else the chain before it.
-    const candidates = [0, 1].filter((i) => this.startAt[i] >= 0 && this.startAt[i] < failedAt);
-    if (candidates.length === 0) throw new Error(`GpuModelProgram: no good state kept before update ${failedAt}`);
-    const best = candidates.reduce((a, b) => (this.startAt[a] > this.startAt[b] ? a : b));
-    return this.readFrom(starts[best], this.startAt[best]);
+    const { index, t } = this.chainStarts.before(failedAt, 'GpuModelProgram');
+    return this.readFrom(this.live().starts[index], t);
   }
 
   evaluate(theta: Float64Array): Promise<{ loss: number; grad: Float64Array }> {
