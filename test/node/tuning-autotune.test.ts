@@ -72,8 +72,22 @@ describe('autotune', () => {
       family: 'toy', candidates: configs(64, [1, 2, 4, 8, 16, 32, 64]), ladderOf: (c) => `${c.wg}`, prepare: trialFor((c) => ms[c.groups], undefined, prepared),
     });
     expect(r.best).toEqual({ wg: 64, groups: 4 });
-    expect(prepared.map((c) => c.groups)).toEqual([1, 2, 4, 8, 16]); // 32 and 64 never built
+    expect(prepared.map((c) => c.groups)).toEqual([1, 2, 4, 8, 16, 4, 2, 1]); // 32 and 64 never built; then the three fastest again
     expect(r.trials.find((t) => t.config.groups === 8)?.abandoned).toBe(true);
+  });
+
+  it('a lucky first timing does not win: the fastest few are timed again in turns', async () => {
+    // groups 2 is timed at 4 ms once (a quiet moment), then at its true 40 ms; groups 4 is always 12 ms.
+    const times: Record<number, number[]> = { 1: [30], 2: [4, 4, 4, 40], 4: [12] };
+    const calls: Record<number, number> = { 1: 0, 2: 0, 4: 0 };
+    const msOf = (c: Config) => {
+      const seq = times[c.groups];
+      return seq[Math.min(seq.length - 1, calls[c.groups]++)];
+    };
+    const r = await autotune(gpu, { family: 'toy', candidates: configs(64, [1, 2, 4]), prepare: trialFor(msOf), minSampleMs: 1 });
+    expect(r.best).toEqual({ wg: 64, groups: 4 });
+    const single = await autotune(gpu, { family: 'toy', candidates: configs(64, [1, 2, 4]), prepare: trialFor((c) => ({ 1: 30, 2: 4, 4: 12 })[c.groups]!), finalists: 1 });
+    expect(single.best).toEqual({ wg: 64, groups: 2 }); // without a final round the first timing decides
   });
 
   it('one slow candidate (a noisy sample on a shared machine) does not end the ladder', async () => {
@@ -131,6 +145,6 @@ describe('autotune', () => {
     expect([first.config, first.result !== null, first.entry.validated, first.entry.tried]).toEqual([{ wg: 64, groups: 2 }, true, 2, 2]);
     const second = await tuneCached(gpu, cache, key, isConfig, spec);
     expect([second.config, second.result]).toEqual([{ wg: 64, groups: 2 }, null]);
-    expect(prepared).toHaveLength(2); // nothing built the second time
+    expect(prepared).toHaveLength(4); // each once, then both again in the final round; nothing built the second time
   });
 });

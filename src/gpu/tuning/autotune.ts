@@ -22,7 +22,8 @@
  * typically a growing grid; a ladder stops after `patience` candidates in a row slower than stopFactor x its
  * best so far (on a software adapter the time rises past a few workgroups, on a GPU it falls until the
  * machine is full; one noisy sample on a shared machine does not end a ladder), and no new candidate
- * starts once budgetMs has passed and one has validated. tuneCached() adds the table: a hit whose
+ * starts once budgetMs has passed and one has validated. The few fastest are then timed again in turns
+ * (finalists, finalRounds) and the lowest median over all their samples wins. tuneCached() adds the table: a hit whose
  * config `accept` takes is used as is; a miss is tuned and stored.
  */
 import { timeWork, type WorkTiming } from './timer.ts';
@@ -51,6 +52,12 @@ export interface AutotuneSpec<C> {
   minSampleMs?: number;
   /** Timed samples per candidate (default 3). */
   samples?: number;
+  /**
+   * The fastest few (default 3) are timed again, in turns, `finalRounds` times (default 2), and the one with the
+   * lowest median over all its samples wins: on a shared machine one lucky sample must not pick the grid.
+   */
+  finalists?: number;
+  finalRounds?: number;
 }
 
 export interface TrialReport<C> {
@@ -124,7 +131,39 @@ export async function autotune<C>(gpu: { device: GPUDevice; hasTimestamps: boole
     }
   }
   if (!best) throw new AutotuneError(spec.family, trials);
+  const final = await finalRound(gpu, spec, trials, minSampleMs, samples);
+  if (final) best = final;
   return { best: best.config, timing: best.timing, trials, elapsedMs: performance.now() - t0 };
+}
+
+/** Times the fastest few again, in turns; the lowest median over all of each one's samples wins (null: nothing to compare). */
+async function finalRound<C>(
+  gpu: { device: GPUDevice; hasTimestamps: boolean }, spec: AutotuneSpec<C>, trials: TrialReport<C>[], minMs: number, samples: number,
+): Promise<{ config: C; timing: WorkTiming } | null> {
+  const count = spec.finalists ?? 3;
+  const rounds = spec.finalRounds ?? 2;
+  // Abandoned ones too: they were only compared with a best that may have been lucky.
+  const finalists = trials.filter((t) => t.ms !== undefined).sort((a, b) => a.ms! - b.ms!).slice(0, count);
+  if (finalists.length < 2 || rounds < 1) return null;
+  const prepared: Array<{ report: TrialReport<C>; trial: TuningTrial; all: number[]; last: WorkTiming | null }> = [];
+  try {
+    for (const report of finalists) prepared.push({ report, trial: await spec.prepare(report.config), all: [report.ms!], last: null });
+    for (let r = 0; r < rounds; r++) {
+      for (const p of prepared) {
+        const timing = await timeWork(gpu, (pass) => p.trial.record(pass), { minMs, samples });
+        p.all.push(...timing.samples);
+        p.last = timing;
+      }
+    }
+  } catch {
+    return null; // a finalist that built and validated once and now fails: keep the first round's choice
+  } finally {
+    for (const p of prepared) p.trial.dispose?.();
+  }
+  const med = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
+  for (const p of prepared) p.report.ms = med(p.all);
+  const win = prepared.reduce((a, b) => (b.report.ms! < a.report.ms! ? b : a));
+  return { config: win.report.config, timing: { ...win.last!, ms: win.report.ms! } };
 }
 
 /** The cached configuration for a key, or a fresh autotune() stored under it. */
