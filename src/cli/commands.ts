@@ -1,5 +1,5 @@
 // `nabla train` and `nabla gradient`: load, select, (standardize), compute, report.
-import type { EpochInfo, GradientResult } from '../models/linear.ts';
+import { gradientNorm, type EpochInfo } from '../models/linear.ts';
 import { selectLinearData, type SelectedData } from '../data/select.ts';
 import { openSource, readAllChunks } from '../data/source.ts';
 import { convertToRaw } from '../data/convert.ts';
@@ -51,12 +51,6 @@ export async function convertCommand(args: ConvertArgs, io: Io): Promise<number>
 
 function named(features: string[], values: ArrayLike<number>): Record<string, number> {
   return Object.fromEntries(features.map((f, j) => [f, values[j]]));
-}
-
-function norm(g: GradientResult): number {
-  let s = g.gradB * g.gradB;
-  for (const v of g.gradW) s += v * v;
-  return Math.sqrt(s);
 }
 
 async function withBackend<T>(args: TrainArgs | GradientArgs, io: Io, work: (b: Backend) => Promise<T>): Promise<T> {
@@ -142,7 +136,7 @@ export async function trainCommand(args: TrainArgs, io: Io): Promise<number> {
     weights: named(features, params.w),
     bias: params.b,
     loss: grad.loss,
-    gradNorm: norm(grad),
+    gradNorm: gradientNorm(grad),
     epochs: result.epochs,
     rows,
     droppedRows,
@@ -195,7 +189,7 @@ export async function gradientCommand(args: GradientArgs, io: Io): Promise<numbe
       `J = ${g.loss} over ${selected.rows} rows (${selected.droppedRows} dropped), on ${backend.device}${backend.adapter ? ` (${backend.adapter})` : ''}`,
       ...features.map((f, j) => `  dJ/dw[${f}] = ${g.gradW[j]}`),
       `  dJ/db = ${g.gradB}`,
-      `  |grad J| = ${norm(g)}`,
+      `  |grad J| = ${gradientNorm(g)}`,
     ].join('\n'));
   }
   return 0;

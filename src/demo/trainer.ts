@@ -4,6 +4,7 @@
 // at the new point for the arrows; every engine call goes through one queue, so Train, Pause, Step and
 // Reset can be pressed at any time.
 import type { LinearData, StopReason } from '../models/linear.ts';
+import { norm2 } from '../models/model-engine.ts';
 import { engineChunk, EXPLODE, TOL, type ChunkResult } from './chunk.ts';
 import { leastSquares } from '../cpu/least-squares.ts';
 import { surfaceMinimum, type SurfaceGridSpec, type SurfaceMoments } from '../cpu/loss_surface.ts';
@@ -128,7 +129,7 @@ export class Trainer {
     this.loss = g.loss;
     this.grad.set(g.gradW);
     this.grad[this.d] = g.gradB;
-    this.gradNorm = Math.hypot(...this.grad);
+    this.gradNorm = norm2(this.grad);
     if (this.lossEpochs.length === 0) {
       this.lossEpochs.push(0);
       this.lossValues.push(g.loss);

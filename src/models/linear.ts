@@ -83,9 +83,11 @@ export interface LinearEngine {
 export const DEFAULT_TOL = 1e-6;
 export const DEFAULT_EXPLODE_FACTOR = 1e6;
 
+/** |grad J| over theta = (w, b) in that order: the same number the training loop reports (norm2). */
 export function gradientNorm(g: GradientResult): number {
-  let s = g.gradB * g.gradB;
+  let s = 0;
   for (const v of g.gradW) s += v * v;
+  s += g.gradB * g.gradB;
   return Math.sqrt(s);
 }
 
