@@ -124,7 +124,7 @@ export async function trainCommand(args: TrainArgs, io: Io): Promise<number> {
     const scaler = args.standardize ? fitStandardizer(selected.data) : null;
     rowsPerEpoch = selected.data.n;
     const outcome = await b.train(selected.data, {
-      lr: linearLr(args), maxEpochs: args.epochs, tol: linearTol(args), batchSize: args.batchSize, seed: args.seed ?? 0,
+      lr: linearLr(args), maxEpochs: args.epochs, tol: linearTol(args), batchSize: args.batchSize, seed: args.seed, // undefined: the one default of every model (DEFAULT_SEED)
     }, progress, scaler);
     return { ...outcome, features: selected.features, rows: selected.rows, droppedRows: selected.droppedRows, scaler };
   });

@@ -83,7 +83,7 @@ export function validateModelTrainOptions(o: ModelTrainOptions): void {
   if (o.reportEvery !== undefined && !(Number.isInteger(o.reportEvery) && o.reportEvery >= 1)) {
     throw new RangeError(`reportEvery: expected a positive integer, got ${o.reportEvery}`);
   }
-  if (o.seed !== undefined && !Number.isInteger(o.seed)) throw new RangeError(`seed: expected an integer, got ${o.seed}`);
+  if (o.seed !== undefined && !(Number.isSafeInteger(o.seed) && o.seed >= 0)) throw new RangeError(`seed: expected a non-negative integer, got ${o.seed}`);
   if (o.batchSize !== undefined && !(Number.isInteger(o.batchSize) && o.batchSize >= 1)) {
     throw new RangeError(`batch size: expected a positive integer, got ${o.batchSize}`);
   }
