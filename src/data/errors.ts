@@ -5,7 +5,10 @@ export interface DataErrorLocation {
   file?: string;
   /** 1-based line in the source file; the CSV header is line 1. */
   line?: number;
-  /** 0-based index into a JSON array of rows (JSON has no useful line numbers after parsing). */
+  /**
+   * 0-based index of the row in a format without lines (a JSON array's element, a Parquet, Arrow or raw row);
+   * messages say `row <element + 1>`, counting from 1 like lines.
+   */
   element?: number;
   column?: string;
 }
@@ -34,7 +37,7 @@ export function formatDataError(detail: string, where: DataErrorLocation): strin
   const place: string[] = [];
   if (where.file !== undefined) place.push(where.file);
   if (where.line !== undefined) place.push(`line ${where.line}`);
-  else if (where.element !== undefined) place.push(`element ${where.element}`);
+  else if (where.element !== undefined) place.push(`row ${where.element + 1}`);
   let prefix = place.join(' ');
   if (where.column !== undefined) prefix += `${prefix ? ', ' : ''}column ${JSON.stringify(where.column)}`;
   return prefix ? `${prefix}: ${detail}` : detail;

@@ -138,12 +138,12 @@ describe('the target as class labels or absent, in every format', () => {
     const e = await errorOf(readAllChunks(await openSource(tmp('str.csv'), { target: 'c', labels: new LabelCoder(['ant', 'bee']) })));
     expect(e.message).toMatch(/str\.csv line 2, column "c": class "cat" is not one the model knows \(ant, bee\)/);
     const r = await errorOf(readAllChunks(await openSource(tmp('num.f32'), { target: 'c', labels: new LabelCoder(['0', '1']) })));
-    expect(r.message).toMatch(/num\.f32 element 0, column "c": class "2" is not one the model knows/);
+    expect(r.message).toMatch(/num\.f32 row 1, column "c": class "2" is not one the model knows/);
   });
 
   it('--on-invalid error: a missing label is an error naming its place', async () => {
     const e = await errorOf(labelled('str.parquet', { invalid: 'error' }));
-    expect(e.message).toMatch(/str\.parquet element 4, column "c": missing value/);
+    expect(e.message).toMatch(/str\.parquet row 5, column "c": missing value/);
   });
 
   for (const file of ['num.csv', 'num.json', 'num.parquet', 'num.arrow', 'num.f32']) {

@@ -109,7 +109,7 @@ describe('each format reads the same rows, and round-trips through the raw forma
     const ok = await readAllChunks(await openRawSource(file, { target: 'y', invalid: 'drop' }));
     expect([ok.n, ok.droppedRows, Array.from(ok.y)]).toEqual([2, 2, [2, 5]]);
     const e = await errorOf(readAllChunks(await openRawSource(file, { target: 'y' })));
-    expect(e.message).toBe(`${file} element 3, column "x": Infinity is infinite`);
+    expect(e.message).toBe(`${file} row 4, column "x": Infinity is infinite`);
   });
 });
 

@@ -109,7 +109,7 @@ describe('selectLinearData: bad values', () => {
 
   it('nonnumeric.json: names the element index', async () => {
     const e = await asyncDataErrorOf(selectFixture('nonnumeric.json', { target: 'y', features: ['x1', 'x2'] }));
-    expect(e.message).toMatch(/nonnumeric\.json element 3, column "x2": true is not a number$/);
+    expect(e.message).toMatch(/nonnumeric\.json row 4, column "x2": true is not a number$/);
     expect(e.element).toBe(3);
   });
 
@@ -124,7 +124,7 @@ describe('selectLinearData: bad values', () => {
     const e2 = dataErrorOf(() => selectLinearData(csv('a,y\n1e39,2\n'), { target: 'y', features: ['a'] }));
     expect(e2.message).toContain('line 2, column "a": "1e39" is too large for float32');
     const e3 = dataErrorOf(() => selectLinearData(parseJsonText('[{"a":1,"y":1e999}]', 'd.json'), { target: 'y' }));
-    expect(e3.message).toBe('d.json element 0, column "y": Infinity is infinite');
+    expect(e3.message).toBe('d.json row 1, column "y": Infinity is infinite');
   });
 });
 

@@ -16,7 +16,7 @@ describe('DataError', () => {
     expect(e.message).toBe('data.csv line 7, column "x2": "abc" is not a number');
     expect([e.file, e.line, e.column, e.detail]).toEqual(['data.csv', 7, 'x2', '"abc" is not a number']);
     expect(e.name).toBe('DataError');
-    expect(new DataError('bad', { file: 'd.json', element: 3, column: 'y' }).message).toBe('d.json element 3, column "y": bad');
+    expect(new DataError('bad', { file: 'd.json', element: 3, column: 'y' }).message).toBe('d.json row 4, column "y": bad');
     expect(new DataError('bad').message).toBe('bad');
   });
 });
@@ -99,8 +99,8 @@ describe('JSON', () => {
     expect(top.message).toContain('expected a JSON array of objects, got an object');
     const el = dataErrorOf(() => parseJsonText('[{"a":1},{"a":2},{"a":3},[4]]', 'd.json'));
     expect(el.element).toBe(3);
-    expect(el.message).toBe('d.json element 3: expected an object, got an array');
-    expect(dataErrorOf(() => parseJsonText('[{"a":1}, null]', 'd.json')).message).toBe('d.json element 1: expected an object, got null');
+    expect(el.message).toBe('d.json row 4: expected an object, got an array');
+    expect(dataErrorOf(() => parseJsonText('[{"a":1}, null]', 'd.json')).message).toBe('d.json row 2: expected an object, got null');
   });
 
   it('invalid JSON and an empty array', () => {
