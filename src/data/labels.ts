@@ -9,13 +9,28 @@ const MISSING_RE = /^(?:|na|nan|null)$/i;
 /** The label of a cell, or null when the cell is missing; undefined for a value that cannot be a label. */
 export function labelOf(v: unknown): string | null | undefined {
   if (v === undefined || v === null) return null;
-  if (typeof v === 'number') return Number.isNaN(v) ? null : String(v);
+  if (typeof v === 'number') return Number.isNaN(v) ? null : numberLabel(v);
   if (typeof v === 'bigint') return String(v);
   if (typeof v === 'boolean') return String(v);
   if (typeof v !== 'string') return undefined;
   const s = v.trim();
   if (MISSING_RE.test(s)) return null;
-  return NUMBER_RE.test(s) ? String(Number(s)) : s;
+  return NUMBER_RE.test(s) ? numberLabel(Number(s)) : s;
+}
+
+/**
+ * A number's label: its shortest decimal, and for a float32 value (raw, Parquet FLOAT, Arrow Float32 cells) the
+ * shortest that reads back as the same float32, so that 0.1 stored in float32 is class "0.1" as it is in a CSV,
+ * not "0.10000000149011612". Two labels never merge: equal strings mean equal float32 values.
+ */
+function numberLabel(v: number): string {
+  const plain = String(v);
+  if (!Number.isFinite(v) || Math.fround(v) !== v || plain.length <= 9) return plain;
+  for (let digits = 1; digits <= 9; digits++) {
+    const s = String(Number(v.toPrecision(digits)));
+    if (Math.fround(Number(s)) === v) return s;
+  }
+  return plain;
 }
 
 /** Numerically when every label is a number, else as strings: the order class indices follow. */

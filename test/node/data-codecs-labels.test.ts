@@ -59,6 +59,11 @@ describe('labelOf and LabelCoder', () => {
     expect(['1.0', ' 01 ', 1, 1n, '1e0'].map(labelOf)).toEqual(['1', '1', '1', '1', '1']);
     expect([' cat ', 'NA', '', null, undefined, NaN, 'nan'].map(labelOf)).toEqual(['cat', null, null, null, null, null, null]);
     expect(labelOf({})).toBeUndefined();
+    // A float32 cell (raw, Parquet FLOAT, Arrow Float32) names its class as a CSV would: 0.1, not 0.10000000149011612.
+    const f32 = Float32Array.of(0.1, 2.5, 1 / 3, 16777216, -0.7);
+    expect(Array.from(f32, labelOf)).toEqual(['0.1', '2.5', '0.33333334', '16777216', '-0.7']);
+    expect(['0.1', 0.1, '0.7'].map(labelOf)).toEqual(['0.1', '0.1', '0.7']); // float64 values keep their own shortest form
+    expect(labelOf(Math.fround(0.1) + 2 ** -30)).not.toBe(labelOf(Math.fround(0.1))); // distinct values never merge
   });
 
   it('an open coder sorts numerically when every label is a number, else as strings, and re-indexes y', () => {
