@@ -101,11 +101,8 @@ ${LOAD_WEIGHTS}
     var sum_rr = 0.0;
     if (end * WG * 4u <= grid.n) {
       // Every quad of the block is whole and in range (uniform across the workgroup): no checks per quad.
-      for (var tile = start; tile < end; tile = tile + stride) {
-        let s = accumulate_quad(grid.row_offset / 4u + tile * WG + t, bias, 4u);
-        sum_r = sum_r + s.x;
-        sum_rr = sum_rr + s.y;
-      }
+      // UNROLL quads per iteration (a tuned choice, linear-quad-codegen.ts: wholeBlockLoop), in the same order.
+${WHOLE_BLOCK}
     } else {
       for (var tile = start; tile < end; tile = tile + stride) {
         let q = tile * WG + t;

@@ -56,7 +56,12 @@ export function stepWorkgroupSize(d: number, shape: Pick<DeviceShape, 'maxWorkgr
 export interface LinearKernelConfig {
   workgroupSize: number;
   numGroups: number;
+  /** The quad kernel's quads per loop iteration over whole blocks (1 or 2; default 1; the tiled kernel: 1). */
+  unroll?: number;
 }
+
+/** Quads per loop iteration the quad kernel may take: what the tuner tries. */
+export const QUAD_UNROLLS = [1, 2] as const;
 
 export interface LinearGridPlan {
   /** 'quad': linear_partials_quad.wgsl (d <= QUAD_MAX_FEATURES); 'tiled': linear_partials.wgsl. */
@@ -72,6 +77,8 @@ export interface LinearGridPlan {
   laneMode: boolean;
   /** Bytes of workgroup memory the partials stage declares. */
   workgroupBytes: number;
+  /** Quads per loop iteration over whole blocks (quad kernel; 1 for the tiled one). */
+  unroll: number;
 }
 
 export interface DeviceShape {
@@ -121,6 +128,9 @@ export function checkLinearConfig(config: LinearKernelConfig, shape: DeviceShape
     throw new RangeError(`linear kernel: workgroupSize must be a power of two <= ${shape.maxWorkgroupSize}, got ${wg}`);
   }
   if (!(Number.isInteger(numGroups) && numGroups >= 1)) throw new RangeError(`linear kernel: numGroups must be a positive integer, got ${numGroups}`);
+  if (config.unroll !== undefined && !(QUAD_UNROLLS as readonly number[]).includes(config.unroll)) {
+    throw new RangeError(`linear kernel: unroll must be one of ${QUAD_UNROLLS.join(', ')}, got ${config.unroll}`);
+  }
 }
 
 /**
@@ -153,6 +163,7 @@ export function planLinearGrid(n: number, d: number, shape: DeviceShape, config:
     featuresPerThread: laneMode ? 1 : Math.ceil(d / workgroupSize),
     laneMode,
     workgroupBytes,
+    unroll: quad ? config.unroll ?? 1 : 1,
   };
 }
 

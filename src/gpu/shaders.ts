@@ -87,7 +87,7 @@ export const SHADER_STAGES = {
   linearPartials: { file: 'linear_partials.wgsl', shared: ['linearLayout', 'compensatedSum', 'workgroupSum'], defines: ['D', 'ROWS', 'FPT', 'LANE_MODE', 'BLOCK'], overrides: ['WG', 'G', 'LANES'] },
   linearPartialsQuad: {
     file: 'linear_partials_quad.wgsl', shared: ['linearLayout', 'compensatedSum'],
-    defines: ['D', 'S', 'BLOCK', 'TREE_ROWS', 'RECORDS', 'QUAD_BODY', 'LOAD_WEIGHTS', 'FOLD_BLOCK', 'REDUCE_GRADIENT'], overrides: ['WG'],
+    defines: ['D', 'S', 'BLOCK', 'TREE_ROWS', 'RECORDS', 'QUAD_BODY', 'LOAD_WEIGHTS', 'FOLD_BLOCK', 'REDUCE_GRADIENT', 'WHOLE_BLOCK'], overrides: ['WG'],
   },
   reducePartials: { file: 'reduce_partials.wgsl', shared: ['linearLayout', 'compensatedSum', 'partialsColumn', 'workgroupSum'], defines: ['SINGLE'], overrides: ['WG'] },
   applyUpdate: { file: 'apply_update.wgsl', shared: ['linearLayout', 'compensatedSum', 'partialsColumn', 'workgroupSum'], defines: ['FUSED_REDUCE'], overrides: ['WG'] },

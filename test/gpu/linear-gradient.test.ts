@@ -67,6 +67,31 @@ describe('GPU linear gradient vs float64 CPU', () => {
     await compare(n, 1, undefined, { workgroupSize: 64, numGroups: 1 }, hard);
   });
 
+  it('two quads per loop iteration (a tuned choice) give the same bits as one, whole blocks and ragged ones', async () => {
+    const gpu = await testGpu();
+    const at = { w: [0.4], b: -0.2 };
+    for (const n of [100_003, 4096 * 3 + 5]) {
+      const data = makeLinearData(n, 1, 11);
+      for (const numGroups of [1, 3]) {
+        const results = [];
+        for (const unroll of [1, 2]) {
+          const engine = await GpuLinearEngine.create(gpu, data, { kernel: { workgroupSize: 64, numGroups, unroll } });
+          try {
+            expect(engine.plan.unroll).toBe(unroll);
+            engine.fillOutputs(NaN);
+            results.push(await engine.gradient(at));
+          } finally {
+            engine.dispose();
+          }
+        }
+        expect([results[1].gradW[0], results[1].gradB, results[1].loss], `n = ${n}, ${numGroups} groups`).toEqual([results[0].gradW[0], results[0].gradB, results[0].loss]);
+        const want = linearGradient(data, at);
+        expect(Math.abs(results[1].gradB - want.gradB) / Math.abs(want.gradB)).toBeLessThanOrEqual(GRADIENT_REL_TOL);
+      }
+    }
+    await expect(GpuLinearEngine.create(gpu, makeLinearData(64, 1, 1), { kernel: { workgroupSize: 64, numGroups: 1, unroll: 3 } })).rejects.toThrow(/unroll must be one of 1, 2, got 3/);
+  });
+
   it('is bit-identical when rerun on the same data', async () => {
     const gpu = await testGpu();
     const data = makeLinearData(300_001, 16, 7);

@@ -1,7 +1,7 @@
 // What the linear autotuner tries and how it judges results (src/gpu/tuning/linear-candidates.ts), no GPU.
 import { describe, expect, it } from 'vitest';
 import {
-  checkLinearResult, isLinearKernelConfig, LINEAR_MAX_GROUPS, LINEAR_TUNE_MAX_BYTES, LINEAR_TUNE_START_BYTES, linearCandidates,
+  checkLinearResult, isLinearKernelConfig, LINEAR_MAX_GROUPS, LINEAR_TUNE_MAX_BYTES, LINEAR_TUNE_START_BYTES, linearCandidates, linearLadderOf,
   linearFamily, linearProbePoint, linearReference, linearShapeClass, linearTuneRows,
 } from '../../src/gpu/tuning/linear-candidates.ts';
 import { linearTileRows, type DeviceShape } from '../../src/gpu/dispatch.ts';
@@ -15,16 +15,18 @@ describe('linearCandidates', () => {
   it('the same list on every adapter with the same limits: workgroups {64, 128, 256} x 1, 2, 4, ... capped by the work', () => {
     const rows = 2 ** 20;
     const list = linearCandidates(rows, 1, CORE);
-    for (const wg of [64, 128, 256]) {
-      const groups = list.filter((c) => c.workgroupSize === wg).map((c) => c.numGroups);
+    for (const [wg, unroll] of [64, 128, 256].flatMap((w) => [[w, 1], [w, 2]])) {
+      const groups = list.filter((c) => c.workgroupSize === wg && (c.unroll ?? 1) === unroll).map((c) => c.numGroups);
       const tiles = Math.ceil(rows / linearTileRows(1, wg));
       const top = Math.min(tiles, LINEAR_MAX_GROUPS);
       expect(groups[0]).toBe(1);
       expect(groups[groups.length - 1]).toBe(top);
       for (let i = 1; i < groups.length - 1; i++) expect(groups[i]).toBe(2 * groups[i - 1]);
     }
-    // Ladders in order of workgroup size, each walking growing grids.
-    expect([...new Set(list.map((c) => c.workgroupSize))]).toEqual([64, 128, 256]);
+    // Ladders in order of unroll then workgroup size, each walking growing grids; d = 1 also tries 2 quads per
+    // iteration (QUAD_UNROLL_MAX_FEATURES), d = 2 does not.
+    expect([...new Set(list.map(linearLadderOf))]).toEqual(['wg64u1', 'wg128u1', 'wg256u1', 'wg64u2', 'wg128u2', 'wg256u2']);
+    expect(linearCandidates(rows, 2, CORE).every((c) => c.unroll === undefined)).toBe(true);
     expect(linearCandidates(rows, 1, CORE)).toEqual(list);
   });
 
@@ -36,7 +38,7 @@ describe('linearCandidates', () => {
 
   it('small data: one tile means one group per workgroup size; the one-tile-per-group grid ends each ladder', () => {
     expect(linearCandidates(5, 3, CORE)).toEqual([64, 128, 256].map((wg) => ({ workgroupSize: wg, numGroups: 1 })));
-    const wg64 = linearCandidates(1000 * 256, 1, CORE).filter((c) => c.workgroupSize === 64).map((c) => c.numGroups);
+    const wg64 = linearCandidates(1000 * 256, 1, CORE).filter((c) => c.workgroupSize === 64 && c.unroll === undefined).map((c) => c.numGroups);
     expect(wg64).toEqual([1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000]);
     // The tiled kernel (d > 16): tiles of rowsPerTile(d) rows.
     const tiled = linearCandidates(64 * 100, 32, CORE).filter((c) => c.workgroupSize === 64).map((c) => c.numGroups);
@@ -67,9 +69,11 @@ describe('tuning rows and shape class', () => {
     expect(linearFamily(17)).toBe('linear.partials.tiled');
   });
 
-  it('isLinearKernelConfig accepts positive integer pairs only', () => {
+  it('isLinearKernelConfig accepts positive integer pairs only, with an unroll of 1 or 2 or none', () => {
     expect(isLinearKernelConfig({ workgroupSize: 64, numGroups: 2 })).toBe(true);
-    for (const bad of [null, 3, 'x', {}, { workgroupSize: 64 }, { workgroupSize: 64, numGroups: 0 }, { workgroupSize: 1.5, numGroups: 2 }, { workgroupSize: '64', numGroups: 2 }]) {
+    expect(isLinearKernelConfig({ workgroupSize: 64, numGroups: 2, unroll: 2 })).toBe(true);
+    for (const bad of [null, 3, 'x', {}, { workgroupSize: 64 }, { workgroupSize: 64, numGroups: 0 }, { workgroupSize: 1.5, numGroups: 2 }, { workgroupSize: '64', numGroups: 2 },
+      { workgroupSize: 64, numGroups: 2, unroll: 3 }, { workgroupSize: 64, numGroups: 2, unroll: '2' }]) {
       expect(isLinearKernelConfig(bad), JSON.stringify(bad)).toBe(false);
     }
   });

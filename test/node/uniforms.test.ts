@@ -43,7 +43,7 @@ function read(buf: ArrayBuffer, s: { fields: Field[] }): Record<string, number> 
 
 const plan: LinearGridPlan = {
   variant: 'tiled', workgroupSize: 256, rowsPerTile: 680, numTiles: 37, numGroups: 5, groupsX: 3, groupsY: 2,
-  featuresPerThread: 1, laneMode: true, workgroupBytes: 10_000,
+  featuresPerThread: 1, laneMode: true, unroll: 1, workgroupBytes: 10_000,
 };
 
 describe('uniform layouts match shaders/shared/linear_layout.wgsl', () => {

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { assembleWgsl, specializeWgsl } from '../../src/gpu/wgsl.ts';
 import { planLinearGrid } from '../../src/gpu/dispatch.ts';
-import { foldBlock, loadWeights, quadBody, recordsQuadBody, reduceGradient } from '../../src/gpu/passes/linear-quad-codegen.ts';
+import { foldBlock, loadWeights, quadBody, recordsQuadBody, reduceGradient, wholeBlockLoop } from '../../src/gpu/passes/linear-quad-codegen.ts';
 import { quadTreeRows } from '../../src/gpu/dispatch.ts';
 
 const shader = (path: string) => readFileSync(fileURLToPath(new URL(`../../shaders/${path}`, import.meta.url)), 'utf8');
@@ -101,7 +101,7 @@ describe('specializeWgsl on shaders/linear_partials_quad.wgsl with the emitted q
   for (const d of [1, 3, 16]) {
     it(`D = ${d}: no placeholder left, and every fma reads the row-major element it claims`, () => {
       const out = specializeWgsl(source, {
-        D: d, S: d, BLOCK: 16, TREE_ROWS: quadTreeRows(d), RECORDS: false, QUAD_BODY: quadBody(d), LOAD_WEIGHTS: loadWeights(d),
+        D: d, S: d, BLOCK: 16, TREE_ROWS: quadTreeRows(d), RECORDS: false, QUAD_BODY: quadBody(d), LOAD_WEIGHTS: loadWeights(d), WHOLE_BLOCK: wholeBlockLoop(d === 1 ? 2 : 1),
         FOLD_BLOCK: foldBlock(d), REDUCE_GRADIENT: reduceGradient(d),
       });
       expect(code(out)).not.toContain('${');
@@ -159,7 +159,7 @@ describe('specializeWgsl on the RECORDS variant of shaders/linear_partials_quad.
     const stride = 5;
     const columns = [4, 0, 2, 3];
     const out = specializeWgsl(source, {
-      D: d, S: stride, BLOCK: 16, TREE_ROWS: quadTreeRows(d), RECORDS: true, QUAD_BODY: recordsQuadBody(d, stride, columns), LOAD_WEIGHTS: loadWeights(d),
+      D: d, S: stride, BLOCK: 16, TREE_ROWS: quadTreeRows(d), RECORDS: true, QUAD_BODY: recordsQuadBody(d, stride, columns), LOAD_WEIGHTS: loadWeights(d), WHOLE_BLOCK: wholeBlockLoop(1),
       FOLD_BLOCK: foldBlock(d), REDUCE_GRADIENT: reduceGradient(d),
     });
     expect(code(out)).not.toContain('${');

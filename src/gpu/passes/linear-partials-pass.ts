@@ -4,7 +4,7 @@ import { QUADS_PER_BLOCK, quadTreeRows, TILES_PER_BLOCK, type LinearGridPlan } f
 import { shaderSources } from '../shaders.ts';
 import { assembleWgsl, specializeWgsl } from '../wgsl.ts';
 import { createComputePipeline } from '../resources.ts';
-import { foldBlock, loadWeights, quadBody, recordsQuadBody, reduceGradient } from './linear-quad-codegen.ts';
+import { foldBlock, loadWeights, quadBody, recordsQuadBody, reduceGradient, wholeBlockLoop } from './linear-quad-codegen.ts';
 
 /** Buffers every dispatch shares; each slice adds its own uniforms and chunk. */
 export interface LinearPartialsShared {
@@ -23,16 +23,16 @@ export interface LinearPartialsSlice {
 const SHARED = [shaderSources.linearLayout, shaderSources.compensatedSum];
 
 /** The quad variant's placeholders for d features in quads of `stride`-float rows. */
-function quadDefines(d: number, stride: number, records: boolean, body: string) {
+function quadDefines(d: number, stride: number, records: boolean, body: string, unroll: number) {
   return {
     D: d, S: stride, BLOCK: QUADS_PER_BLOCK, TREE_ROWS: quadTreeRows(d), RECORDS: records, QUAD_BODY: body, LOAD_WEIGHTS: loadWeights(d),
-    FOLD_BLOCK: foldBlock(d), REDUCE_GRADIENT: reduceGradient(d),
+    FOLD_BLOCK: foldBlock(d), REDUCE_GRADIENT: reduceGradient(d), WHOLE_BLOCK: wholeBlockLoop(unroll),
   };
 }
 
 export function linearPartialsWgsl(d: number, plan: LinearGridPlan): string {
   if (plan.variant === 'quad') {
-    return assembleWgsl(SHARED, specializeWgsl(shaderSources.linearPartialsQuad, quadDefines(d, d, false, quadBody(d)), 'linear_partials_quad.wgsl'));
+    return assembleWgsl(SHARED, specializeWgsl(shaderSources.linearPartialsQuad, quadDefines(d, d, false, quadBody(d), plan.unroll), 'linear_partials_quad.wgsl'));
   }
   const stage = specializeWgsl(shaderSources.linearPartials, {
     D: d,
@@ -47,10 +47,11 @@ export function linearPartialsWgsl(d: number, plan: LinearGridPlan): string {
 /**
  * Pass 1 over interleaved raw-format records with fused standardization (the RECORDS variant of
  * shaders/linear_partials_quad.wgsl): bound like the other variants, with the records buffer as `x` and
- * the standardization constants as `y`.
+ * the standardization constants as `y`. One quad per loop iteration: the text is made before a
+ * configuration is chosen.
  */
 export function linearRecordsWgsl(d: number, stride: number, columns: readonly number[]): string {
-  const stage = specializeWgsl(shaderSources.linearPartialsQuad, quadDefines(d, stride, true, recordsQuadBody(d, stride, columns)), 'linear_partials_quad.wgsl (records)');
+  const stage = specializeWgsl(shaderSources.linearPartialsQuad, quadDefines(d, stride, true, recordsQuadBody(d, stride, columns), 1), 'linear_partials_quad.wgsl (records)');
   return assembleWgsl(SHARED, stage);
 }
 

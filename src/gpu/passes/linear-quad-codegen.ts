@@ -53,6 +53,27 @@ export function recordsQuadBody(d: number, stride: number, columns: readonly num
   return lines.join('\n');
 }
 
+/**
+ * The loop over a block whose quads are all whole: `unroll` quads per iteration (the tuner's choice; 1 or 2),
+ * then the rest one by one. The quads are added in the same order whatever `unroll` is, so the sums are the
+ * same bit for bit; fewer iterations per byte pay on adapters where the loop itself costs (SwiftShader, d = 1).
+ */
+export function wholeBlockLoop(unroll: number): string {
+  const step = (tile: string) => [
+    `        { let s = accumulate_quad(grid.row_offset / 4u + (${tile}) * WG + t, bias, 4u);`,
+    '          sum_r = sum_r + s.x;',
+    '          sum_rr = sum_rr + s.y; }',
+  ].join('\n');
+  const lines = ['      var tile = start;'];
+  if (unroll > 1) {
+    lines.push(`      for (; tile + ${unroll - 1}u * stride < end; tile = tile + ${unroll}u * stride) {`);
+    for (let k = 0; k < unroll; k++) lines.push(step(k === 0 ? 'tile' : `tile + ${k}u * stride`));
+    lines.push('      }');
+  }
+  lines.push('      for (; tile < end; tile = tile + stride) {', step('tile'), '      }');
+  return lines.join('\n');
+}
+
 export function loadWeights(d: number): string {
   return Array.from({ length: d }, (_, j) => `  w[${j}] = theta[${j}];`).join('\n');
 }

@@ -13,7 +13,7 @@ import { STATUS_RUNNING } from '../../core/train-status.ts';
 import { autotune, AutotuneError, type AutotuneResult, type AutotuneSpec, type TuningTrial } from './autotune.ts';
 import { defaultTuningCache, tuningKey, type TuningCache } from './cache.ts';
 import {
-  checkLinearResult, isLinearKernelConfig, linearCandidates, linearFamily, linearProbePoint, linearReference,
+  checkLinearResult, isLinearKernelConfig, linearCandidates, linearFamily, linearLadderOf, linearProbePoint, linearReference,
   linearShapeClass, linearTuneRows, LINEAR_TUNE_GROW_BELOW_MS, LINEAR_TUNE_GROWTH, LINEAR_TUNE_MAX_BYTES, LINEAR_TUNE_START_BYTES,
   type LinearReference,
 } from './linear-candidates.ts';
@@ -136,10 +136,10 @@ export class LinearTuner {
     const { device, shape } = this.gpu;
     const d = this.source.data.d;
     const shared = { theta: this.theta, state: this.state, partials: this.partials, gradLoss: this.gradLoss };
-    const sizes = [...new Set(candidates.map((c) => c.workgroupSize))];
-    await Promise.allSettled(sizes.flatMap((wg) => {
-      const plan = planLinearGrid(this.rows, d, shape, { workgroupSize: wg, numGroups: 1 });
-      return [LinearPartialsPass.create(device, d, plan, shared), ReducePartialsPass.create(device, d, wg, stepWorkgroupSize(d, shape), shared)];
+    const shapes = new Map(candidates.map((c) => [linearLadderOf(c), c]));
+    await Promise.allSettled([...shapes.values()].flatMap((c) => {
+      const plan = planLinearGrid(this.rows, d, shape, { ...c, numGroups: 1 });
+      return [LinearPartialsPass.create(device, d, plan, shared), ReducePartialsPass.create(device, d, c.workgroupSize, stepWorkgroupSize(d, shape), shared)];
     }));
   }
 
@@ -147,7 +147,7 @@ export class LinearTuner {
     return {
       family: linearFamily(this.source.data.d),
       candidates,
-      ladderOf: (c) => `wg${c.workgroupSize}`,
+      ladderOf: linearLadderOf,
       prepare: (c) => this.prepare(c),
       budgetMs: 2000,
     };
