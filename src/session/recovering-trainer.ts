@@ -82,14 +82,11 @@ export async function trainWithRecovery(
   options: TrainOptions,
   recovery: RecoveryOptions & { engine?: GpuLinearEngineOptions },
 ): Promise<RecoveredResult> {
-  const withSnapshots = (resumeFrom: TrainSnapshot | undefined, keep: (s: TrainSnapshot) => void): TrainOptions => ({
-    ...options, resumeFrom, onSnapshot: (s) => { keep(s); options.onSnapshot?.(s); },
-  });
   const r = await runWithRecovery<TrainSnapshot, { train: TrainResult; final: GradientResult }>(first, {
     async onGpu(gpu, resumeFrom, keep) {
       const engine = await GpuLinearEngine.create(gpu, data, recovery.engine);
       try {
-        const train = await engine.train(withSnapshots(resumeFrom, keep));
+        const train = await engine.train(withSnapshots(options, resumeFrom, keep));
         return { result: { train, final: await engine.gradient(train) }, adapter: engine.adapter };
       } finally {
         engine.dispose();
@@ -97,7 +94,7 @@ export async function trainWithRecovery(
     },
     async onCpu(resumeFrom, keep) {
       const cpu = new CpuLinearEngine(data);
-      const train = await cpu.train(withSnapshots(resumeFrom, keep));
+      const train = await cpu.train(withSnapshots(options, resumeFrom, keep));
       return { train, final: await cpu.gradient(train) };
     },
     where: (s) => `update ${s?.optim.t ?? 0}`,
@@ -106,28 +103,15 @@ export async function trainWithRecovery(
 }
 
 /** Logistic, softmax and MLP models: snapshots at epoch ends, counted in updates. */
-export async function trainModelWithRecovery(
+export function trainModelWithRecovery(
   first: GpuContext,
   config: NetworkConfig,
   data: ModelData,
   options: ModelTrainOptions,
   recovery: RecoveryOptions & { engine?: GpuModelEngineOptions },
 ): Promise<Recovered<ModelTrainResult>> {
-  const withSnapshots = (resumeFrom: ModelSnapshot | undefined, keep: (s: ModelSnapshot) => void): ModelTrainOptions => ({
-    ...options, resumeFrom, onSnapshot: (s) => { keep(s); options.onSnapshot?.(s); },
-  });
-  return runWithRecovery<ModelSnapshot, ModelTrainResult>(first, {
-    async onGpu(gpu, resumeFrom, keep) {
-      const engine = await GpuModelEngine.create(gpu, config, data, recovery.engine);
-      try {
-        return { result: await engine.train(withSnapshots(resumeFrom, keep)), adapter: engine.adapter };
-      } finally {
-        engine.dispose();
-      }
-    },
-    onCpu: (resumeFrom, keep) => new CpuModelEngine(config, data).train(withSnapshots(resumeFrom, keep)),
-    where: (s) => `update ${s?.optim.t ?? 0}`,
-  }, recovery, options.resumeFrom);
+  return recoverModel(first, options, recovery, (gpu) => GpuModelEngine.create(gpu, config, data, recovery.engine),
+    (o) => new CpuModelEngine(config, data).train(o));
 }
 
 /**
@@ -135,28 +119,41 @@ export async function trainModelWithRecovery(
  * the same stream on the new device (its first pass starts afresh) and resumes from the last snapshot; the
  * CPU path streams the same rows through the float64 twin.
  */
-export async function trainModelStreamedWithRecovery(
+export function trainModelStreamedWithRecovery(
   first: GpuContext,
   config: NetworkConfig,
   rows: RowStream,
   options: Omit<ModelTrainOptions, 'chunkRows'>,
   recovery: RecoveryOptions & { engine?: GpuModelEngineOptions },
 ): Promise<Recovered<ModelTrainResult>> {
-  const withSnapshots = (resumeFrom: ModelSnapshot | undefined, keep: (s: ModelSnapshot) => void): ModelTrainOptions => ({
-    ...options, resumeFrom, onSnapshot: (s) => { keep(s); options.onSnapshot?.(s); },
-  });
+  return recoverModel(first, options, recovery, (gpu) => GpuModelEngine.createStreamed(gpu, config, rows, recovery.engine),
+    async (o) => (await trainModelStreamedOnCpu(config, rows, o, { reference: true })).result);
+}
+
+/** The model engines' run: a GPU engine made per device, the CPU path when none is left, snapshots counted in updates. */
+function recoverModel<O extends ModelTrainOptions | Omit<ModelTrainOptions, 'chunkRows'>>(
+  first: GpuContext, options: O, recovery: RecoveryOptions,
+  engineOn: (gpu: GpuContext) => Promise<GpuModelEngine>, onCpu: (o: O) => Promise<ModelTrainResult>,
+): Promise<Recovered<ModelTrainResult>> {
   return runWithRecovery<ModelSnapshot, ModelTrainResult>(first, {
     async onGpu(gpu, resumeFrom, keep) {
-      const engine = await GpuModelEngine.createStreamed(gpu, config, rows, recovery.engine);
+      const engine = await engineOn(gpu);
       try {
-        return { result: await engine.train(withSnapshots(resumeFrom, keep)), adapter: engine.adapter };
+        return { result: await engine.train(withSnapshots(options, resumeFrom, keep)), adapter: engine.adapter };
       } finally {
         engine.dispose();
       }
     },
-    onCpu: async (resumeFrom, keep) => (await trainModelStreamedOnCpu(config, rows, withSnapshots(resumeFrom, keep), { reference: true })).result,
+    onCpu: (resumeFrom, keep) => onCpu(withSnapshots(options, resumeFrom, keep)),
     where: (s) => `update ${s?.optim.t ?? 0}`,
   }, recovery, options.resumeFrom);
+}
+
+/** The options resuming from `resumeFrom`, with every snapshot also kept for the next recovery. */
+function withSnapshots<O extends { resumeFrom?: ModelSnapshot; onSnapshot?: (s: ModelSnapshot) => void }>(
+  options: O, resumeFrom: ModelSnapshot | undefined, keep: (s: ModelSnapshot) => void,
+): O {
+  return { ...options, resumeFrom, onSnapshot: (s: ModelSnapshot) => { keep(s); options.onSnapshot?.(s); } };
 }
 
 const lostDevices = new WeakSet<GPUDevice>();
