@@ -1,5 +1,5 @@
-// The training API of the non-linear models, shaped like LinearEngine (src/models/linear.ts): a GPU engine
-// and its float64 twin behind one interface. An update = the gradient of J over one batch at theta_t,
+// The training API of every network model (and of the one loop, src/train/loop.ts, which runs it for every
+// backend), shaped like LinearEngine (src/models/linear.ts): a GPU engine and its float64 twin behind one interface. An update = the gradient of J over one batch at theta_t,
 // then one optimizer step with lr(t) from the schedule; an epoch = one pass over the data (one update at
 // full batch, the default; src/models/batches.ts cuts and orders mini-batches). t counts updates, so a
 // run resumed from a snapshot at t continues with the same batches, learning rates and bias corrections
@@ -40,7 +40,10 @@ export interface ModelTrainOptions {
   /** Loss above explodeFactor x the best loss so far (or not finite) counts as divergence. */
   explodeFactor?: number;
   onEpoch?: (info: EpochInfo) => void;
-  /** GPU: steps chained per submit. CPU: epochs between snapshots. */
+  /**
+   * Epochs per read-back of the history (on the GPU, updates chained per submit, up to the engine's slots)
+   * and between snapshots; default 32 (src/train/loop.ts).
+   */
   reportEvery?: number;
   signal?: AbortSignal;
   resumeFrom?: ModelSnapshot;
