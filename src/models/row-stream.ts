@@ -30,6 +30,8 @@ export interface CursorChunk extends RowChunk {
 export class ChunkCursor {
   private iterator: AsyncIterator<RowChunk> | null = null;
   private current: CursorChunk | null = null;
+  /** The next chunk of the pass, already asked for: reading (a file's parse, the page's fetch) overlaps the work on this one. */
+  private ahead: Promise<IteratorResult<RowChunk>> | null = null;
   /** Passes started (a test counts them: one per epoch). */
   passes = 0;
 
@@ -77,18 +79,27 @@ export class ChunkCursor {
     const { n, chunkRows } = this.stream;
     const index = this.current ? this.current.index + 1 : 0;
     const start = index * chunkRows;
-    const next = await this.iterator!.next();
+    const pending = this.ahead ?? this.iterator!.next();
+    this.ahead = null;
+    const next = await pending;
     if (next.done) throw new Error(`stream: the data ended after ${start} rows, expected ${n} (did the file change between passes?)`);
     const c = next.value;
     const expected = Math.min(chunkRows, n - start);
     if (c.rows !== expected) throw new Error(`stream: chunk ${index} holds ${c.rows} rows, expected ${expected} (did the file change between passes?)`);
     this.current = { ...c, index, start };
+    if (start + c.rows < n) {
+      this.ahead = this.iterator!.next();
+      this.ahead.catch(() => undefined); // a failed read surfaces when that chunk is asked for
+    }
   }
 
   async close(): Promise<void> {
     const it = this.iterator;
+    const ahead = this.ahead;
     this.iterator = null;
     this.current = null;
+    this.ahead = null;
+    await ahead?.catch(() => undefined); // a generator returns only once its pending read settles
     await it?.return?.();
   }
 }

@@ -74,6 +74,33 @@ describe('model mini-batches', () => {
     await expect(cursor.chunkOf(10)).rejects.toThrow(/outside the 10 rows/);
   });
 
+  it('a chunk cursor asks for the next chunk of a pass while the current one is worked on; a failed read surfaces at that chunk', async () => {
+    const produced: number[] = [];
+    const stream: RowStream = {
+      n: 12, d: 1, chunkRows: 4,
+      async *pass(): AsyncIterable<RowChunk> {
+        for (let start = 0; start < 12; start += 4) {
+          produced.push(start);
+          if (start === 8 && failing) throw new Error('disk read failed');
+          yield { x: new Float32Array(4).fill(start), y: new Float32Array(4), rows: 4 };
+        }
+      },
+    };
+    let failing = false;
+    const cursor = new ChunkCursor(stream);
+    expect((await cursor.chunkOf(0)).x[0]).toBe(0);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(produced).toEqual([0, 4]); // chunk 1 read ahead, chunk 2 not yet
+    expect((await cursor.chunkOf(5)).x[0]).toBe(4);
+    expect((await cursor.chunkOf(9)).x[0]).toBe(8);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(produced).toEqual([0, 4, 8]); // nothing past the last chunk
+    failing = true;
+    expect((await cursor.chunkOf(0)).x[0]).toBe(0); // a new pass
+    await expect(cursor.chunkOf(9)).rejects.toThrow(/disk read failed/);
+    await cursor.close();
+  });
+
   it('the last good chain start: the failing chain\'s own after its first evaluation, else the one before', () => {
     const starts = new ChainStarts();
     expect(() => starts.before(5, 'P')).toThrow(/P: no good state kept before update 5/);
