@@ -8,38 +8,13 @@ import type { LinearGridPlan } from '../../src/gpu/dispatch.ts';
 import { MLP_UNIFORM_BYTES, packGemmUniforms, packMlpUniforms } from '../../src/gpu/models/mlp-plan.ts';
 import { CONTROL_BYTES, NO_TOLERANCE, packOptimStep } from '../../src/gpu/models/optim-update-pass.ts';
 import { optimizerConfig } from '../../src/optim/config.ts';
+import { readStruct as read, wgslStruct as structOf } from '../wgsl-layout.ts';
 
 const shared = (file: string) => readFileSync(fileURLToPath(new URL(`../../shaders/shared/${file}`, import.meta.url)), 'utf8');
 const layoutSource = shared('linear_layout.wgsl');
 
-interface Field { name: string; type: string; offset: number }
-
-/** Fields of `struct NAME { ... }` with their WGSL offsets; every field here is a 4-byte scalar (align 4). */
-function wgslStruct(name: string, source = layoutSource): { fields: Field[]; size: number } {
-  const m = new RegExp(`struct\\s+${name}\\s*\\{([^}]*)\\}`).exec(source);
-  if (!m) throw new Error(`struct ${name} not found`);
-  const body = m[1].replace(/\/\/.*$/gm, '');
-  const fields: Field[] = [];
-  let offset = 0;
-  for (const decl of body.split(',').map((s) => s.trim()).filter(Boolean)) {
-    const [fname, type] = decl.split(':').map((s) => s.trim());
-    if (!['u32', 'i32', 'f32'].includes(type)) throw new Error(`${name}.${fname}: ${type} is not a 4-byte scalar`);
-    fields.push({ name: fname, type, offset });
-    offset += 4;
-  }
-  // A uniform-buffer struct's size rounds up to 16 (its alignment in the uniform address space).
-  return { fields, size: Math.ceil(offset / 16) * 16 };
-}
-
-function read(buf: ArrayBuffer, s: { fields: Field[] }): Record<string, number> {
-  const view = new DataView(buf);
-  const out: Record<string, number> = {};
-  for (const f of s.fields) {
-    // WebGPU buffers are little-endian.
-    out[f.name] = f.type === 'f32' ? view.getFloat32(f.offset, true) : f.type === 'i32' ? view.getInt32(f.offset, true) : view.getUint32(f.offset, true);
-  }
-  return out;
-}
+/** A struct of the linear layout (or of `source`). */
+const wgslStruct = (name: string, source = layoutSource) => structOf(name, source);
 
 const plan: LinearGridPlan = {
   variant: 'tiled', workgroupSize: 256, rowsPerTile: 680, numTiles: 37, numGroups: 5, groupsX: 3, groupsY: 2,

@@ -11,6 +11,7 @@ import { packSurfaceUniforms } from '../../src/gpu/passes/loss-surface-pass.ts';
 import * as status from '../../src/core/train-status.ts';
 import { ACTIVATION_CODES, HEAD_CODES } from '../../src/models/network.ts';
 import { OPTIMIZER_CODES } from '../../src/optim/config.ts';
+import { readStruct as read, wgslStruct } from '../wgsl-layout.ts';
 
 const SHADERS = fileURLToPath(new URL('../../shaders/', import.meta.url));
 const shader = (file: string) => readFileSync(`${SHADERS}${file}`, 'utf8');
@@ -20,30 +21,6 @@ const allShaders = () => [
   ...readdirSync(SHADERS).filter((f) => f.endsWith('.wgsl')),
   ...readdirSync(`${SHADERS}shared`).filter((f) => f.endsWith('.wgsl')).map((f) => `shared/${f}`),
 ].map((file) => ({ file, source: shader(file) }));
-
-interface Field { name: string; type: string; offset: number }
-
-/** Fields of `struct NAME { ... }` with their WGSL offsets; every packed field is a 4-byte scalar (align 4). */
-function wgslStruct(name: string, source: string): { fields: Field[]; size: number } {
-  const m = new RegExp(`struct\\s+${name}\\s*\\{([^}]*)\\}`).exec(source);
-  if (!m) throw new Error(`struct ${name} not found`);
-  const fields: Field[] = [];
-  let offset = 0;
-  for (const decl of m[1].replace(/\/\/.*$/gm, '').split(',').map((s) => s.trim()).filter(Boolean)) {
-    const [fname, type] = decl.split(':').map((s) => s.trim());
-    if (!['u32', 'i32', 'f32'].includes(type)) throw new Error(`${name}.${fname}: ${type} is not a 4-byte scalar`);
-    fields.push({ name: fname, type, offset });
-    offset += 4;
-  }
-  // Uniform structs round up to 16 bytes; the storage struct checked here (TrainState) is 16 already.
-  return { fields, size: Math.ceil(offset / 16) * 16 };
-}
-
-function read(buf: ArrayBuffer, s: { fields: Field[] }): Record<string, number> {
-  const view = new DataView(buf);
-  return Object.fromEntries(s.fields.map((f) => [f.name,
-    f.type === 'f32' ? view.getFloat32(f.offset, true) : f.type === 'i32' ? view.getInt32(f.offset, true) : view.getUint32(f.offset, true)]));
-}
 
 /** `const PREFIX_NAME: u32 = Nu;` declarations of a source, as { name: N }. */
 function wgslConstants(source: string, prefix: string): Record<string, number> {
