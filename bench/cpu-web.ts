@@ -1,10 +1,13 @@
-// `npx tsx bench/cpu-web.ts [--threads T] [--epochs E] [--runs R]`: the fast CPU path in headless Chromium,
-// on the page's thread vs on Web Workers (src/cpu-fast/web-pool.ts), epochs/s of the spirals MLP. Serves
-// bench/cpu-web.html with Vite's dev server and vite.config.ts, whose cross-origin isolation headers give
-// the page SharedArrayBuffer. Prints a table; the numbers move with the machine's load (say so when citing).
+// `npm run bench:cpu-web -- [--threads T] [--epochs E] [--runs R] [--out FILE]`: the fast CPU path in headless
+// Chromium, on the page's thread vs on Web Workers (src/cpu-fast/web-pool.ts), epochs/s of the spirals MLP.
+// Serves bench/cpu-web.html with Vite's dev server and vite.config.ts, whose cross-origin isolation headers
+// give the page SharedArrayBuffer. Prints a table and writes bench/results/<date>-cpu-web.json (commit, dirty,
+// command, browser, load); the numbers move with the machine's load (say so when citing).
 import { createServer } from 'vite';
 import { chromium } from 'playwright-core';
 import { loadavg } from 'node:os';
+import { execSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromiumPath } from '../src/cli/chromium-flags.ts';
@@ -12,23 +15,37 @@ import type { CpuWebRow } from './cpu-web-page.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-function parse(argv: string[]): URLSearchParams {
+function parse(argv: string[]): { query: URLSearchParams; out: string | null } {
   const q = new URLSearchParams();
+  let out: string | null = null;
   for (let i = 0; i < argv.length; i += 2) {
     const name = argv[i].replace(/^--/, '');
     const value = argv[i + 1];
+    if (name === 'out' && value) {
+      out = value;
+      continue;
+    }
     if (!['threads', 'epochs', 'runs'].includes(name) || !/^[1-9]\d*$/.test(value ?? '')) {
-      throw new Error(`expected --threads, --epochs or --runs with a positive integer, got "${argv[i]} ${value ?? ''}"`);
+      throw new Error(`expected --threads, --epochs or --runs with a positive integer, or --out FILE, got "${argv[i]} ${value ?? ''}"`);
     }
     q.set(name, value);
   }
-  return q;
+  return { query: q, out };
+}
+
+function git(cmd: string): string | null {
+  try {
+    return execSync(`git ${cmd}`, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return null;
+  }
 }
 
 async function main(): Promise<number> {
   let query: URLSearchParams;
+  let out: string | null;
   try {
-    query = parse(process.argv.slice(2));
+    ({ query, out } = parse(process.argv.slice(2)));
   } catch (e) {
     process.stderr.write(`bench/cpu-web: ${(e as Error).message}\n`);
     return 2;
@@ -55,6 +72,17 @@ async function main(): Promise<number> {
     for (const row of r.rows) {
       process.stdout.write(`| ${row.job} | ${row.inline.toFixed(1)} | ${row.workers.toFixed(1)} | ${row.threads} | ${(row.workers / row.inline).toFixed(2)}x | ${row.runs} |\n`);
     }
+    const commit = git('rev-parse HEAD');
+    const dirty = commit === null ? null : git('status --porcelain --untracked-files=no') !== '';
+    const args = process.argv.slice(2);
+    const date = new Date().toISOString();
+    const file = out ?? `bench/results/${date.replace(/[:.]/g, '-')}-cpu-web.json`;
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify({
+      suite: 'cpu-web', commit, dirty, command: args.length ? `npm run bench:cpu-web -- ${args.join(' ')}` : 'npm run bench:cpu-web', date,
+      browser: r.userAgent, cores: r.cores, load: { before: loadBefore, after: loadavg()[0] }, rows: r.rows,
+    }, null, 2) + '\n');
+    process.stdout.write(`\nwrote ${file}\n`);
     return 0;
   } finally {
     await browser.close();
