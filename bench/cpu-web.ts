@@ -6,7 +6,7 @@
 import { createServer } from 'vite';
 import { chromium } from 'playwright-core';
 import { loadavg } from 'node:os';
-import { execSync } from 'node:child_process';
+import { commandLine, gitState } from './provenance.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,13 +33,7 @@ function parse(argv: string[]): { query: URLSearchParams; out: string | null } {
   return { query: q, out };
 }
 
-function git(cmd: string): string | null {
-  try {
-    return execSync(`git ${cmd}`, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    return null;
-  }
-}
+
 
 async function main(): Promise<number> {
   let query: URLSearchParams;
@@ -72,14 +66,12 @@ async function main(): Promise<number> {
     for (const row of r.rows) {
       process.stdout.write(`| ${row.job} | ${row.inline.toFixed(1)} | ${row.workers.toFixed(1)} | ${row.threads} | ${(row.workers / row.inline).toFixed(2)}x | ${row.runs} |\n`);
     }
-    const commit = git('rev-parse HEAD');
-    const dirty = commit === null ? null : git('status --porcelain --untracked-files=no') !== '';
-    const args = process.argv.slice(2);
+    const { commit, dirty } = gitState();
     const date = new Date().toISOString();
     const file = out ?? `bench/results/${date.replace(/[:.]/g, '-')}-cpu-web.json`;
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, JSON.stringify({
-      suite: 'cpu-web', commit, dirty, command: args.length ? `npm run bench:cpu-web -- ${args.join(' ')}` : 'npm run bench:cpu-web', date,
+      suite: 'cpu-web', commit, dirty, command: commandLine(process.argv.slice(2), 'bench:cpu-web'), date,
       browser: r.userAgent, cores: r.cores, load: { before: loadBefore, after: loadavg()[0] }, rows: r.rows,
     }, null, 2) + '\n');
     process.stdout.write(`\nwrote ${file}\n`);

@@ -7,7 +7,7 @@
 // bench/results/<date>-cpu.json with the commit, the machine and the command.
 //
 //   npm run bench:cpu [-- --quick] [--threads N] [--no-jax] [--no-linear] [--no-mlp] [--out FILE]
-import { execSync } from 'node:child_process';
+import { commandLine, gitState } from './provenance.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { NodeWorkerPool } from '../src/cpu-fast/node-pool.ts';
@@ -56,14 +56,6 @@ function mlpTable(rows: CpuMlpRow[]): string {
   return [head, head.replace(/[^|]+/g, '---'), ...lines].join('\n');
 }
 
-function git(cmd: string): string | null {
-  try {
-    return execSync(`git ${cmd}`, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    return null;
-  }
-}
-
 async function main(): Promise<number> {
   let o: Options;
   try {
@@ -72,11 +64,9 @@ async function main(): Promise<number> {
     process.stderr.write(`bench:cpu: ${(e as Error).message}\n`);
     return 2;
   }
-  const commit = git('rev-parse HEAD');
-  const dirty = commit === null ? null : git('status --porcelain --untracked-files=no') !== '';
+  const { commit, dirty } = gitState();
   const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(), memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}` };
-  const args = process.argv.slice(2);
-  const command = args.length ? `npm run bench:cpu -- ${args.join(' ')}` : 'npm run bench:cpu';
+  const command = commandLine(process.argv.slice(2), 'bench:cpu');
   // Other work on the machine slows the threaded path more than a one-thread loop: say how busy it was.
   const loadBefore = loadavg()[0];
   process.stdout.write(`machine: ${machine.cpu}, ${machine.cores} cores, node ${machine.node}; fast path on ${o.threads} threads; commit ${commit?.slice(0, 12) ?? 'unknown'}${dirty ? ' + uncommitted changes' : ''}\n`);

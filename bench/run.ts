@@ -2,7 +2,7 @@
 // is served from intercepted http://localhost URLs, as src/cli/gpu-session.ts does), prints the adapter
 // and a table (or JSON) and writes bench/results/<date>-<adapter>.json.
 // runBench() is the whole command as a function, for test/node/bench.test.ts.
-import { execFileSync } from 'node:child_process';
+import { commandLine, gitState } from './provenance.ts';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -55,26 +55,7 @@ export async function ensureBenchBundle(): Promise<string> {
   return benchBundlePath;
 }
 
-function git(args: string[]): string | null {
-  try {
-    return execFileSync('git', args, { cwd: projectRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  } catch {
-    return null;
-  }
-}
-
-/** HEAD and whether tracked files differ from it (untracked files do not count). */
-export function gitState(): { commit: string | null; dirty: boolean | null } {
-  const commit = git(['rev-parse', 'HEAD'])?.trim() || null;
-  const status = git(['status', '--porcelain', '--untracked-files=no']);
-  return { commit, dirty: status === null ? null : status.trim().length > 0 };
-}
-
-/** The command line as a user would type it again. */
-export function commandLine(argv: readonly string[]): string {
-  const quoted = argv.map((a) => (/^[\w@%+=:,./^-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`));
-  return ['npm run bench', ...(argv.length ? ['--', ...quoted] : [])].join(' ');
-}
+export { commandLine, gitState };
 
 /** Runs the suite in a fresh headless Chromium; progress lines go to `log`. */
 export async function runInChromium(config: SuiteConfig, log: (line: string) => void): Promise<{ suite: SuiteResult; browser: string }> {
