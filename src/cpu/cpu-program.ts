@@ -27,7 +27,9 @@ export interface CpuGradientSource {
 export class CpuProgram implements TrainingProgram {
   readonly maxChain = 1;
   private state: ProgramState | null = null;
+  /** The state before the last update (allocated once per run, overwritten each update); valid once hasPrev. */
   private prev: ProgramState | null = null;
+  private hasPrev = false;
   private optimizer: OptimizerConfig | null = null;
   private bestLoss = Infinity;
 
@@ -48,7 +50,8 @@ export class CpuProgram implements TrainingProgram {
   async start(state: ProgramState, setup: { optimizer: OptimizerConfig; bestLoss: number }): Promise<void> {
     this.source.validateTheta(state.theta);
     this.state = copy(state);
-    this.prev = null;
+    this.prev = copy(state);
+    this.hasPrev = false;
     this.optimizer = setup.optimizer;
     this.bestLoss = setup.bestLoss;
   }
@@ -73,7 +76,8 @@ export class CpuProgram implements TrainingProgram {
       }
       this.bestLoss = Math.min(this.bestLoss, g.loss);
       if (plan.tol !== null && gradNorm <= plan.tol) return { losses, gradNorms, stop: 'converged', ...(plan.readState && { state: copy(state) }) };
-      this.prev = copy(state);
+      copyInto(this.prev!, state);
+      this.hasPrev = true;
       optimUpdate(this.optimizer!, state.optim, state.theta, g.grad, plan.lrs[s], this.source.decayMask);
     }
     return { losses, gradNorms, stop: null, ...(plan.readState && { state: copy(state) }) };
@@ -85,8 +89,8 @@ export class CpuProgram implements TrainingProgram {
 
   async lastGood(failedAt: number): Promise<ProgramState> {
     const state = this.live();
-    if (failedAt !== state.optim.t || !this.prev) throw new Error(`CpuProgram: no state kept before update ${failedAt}`);
-    return copy(this.prev);
+    if (failedAt !== state.optim.t || !this.hasPrev) throw new Error(`CpuProgram: no state kept before update ${failedAt}`);
+    return copy(this.prev!);
   }
 
   async evaluate(theta: Float64Array): Promise<{ loss: number; grad: Float64Array }> {
@@ -97,6 +101,13 @@ export class CpuProgram implements TrainingProgram {
     this.state = null;
     this.prev = null;
   }
+}
+
+function copyInto(to: ProgramState, from: ProgramState): void {
+  to.theta.set(from.theta);
+  to.optim.m.set(from.optim.m);
+  to.optim.v.set(from.optim.v);
+  to.optim.t = from.optim.t;
 }
 
 function copy(s: ProgramState): ProgramState {

@@ -61,10 +61,10 @@ export class GpuLinearProgram implements TrainingProgram {
   check(setup: { optimizer: OptimizerConfig; constantLr: boolean; batchSize: number }): void {
     checkLinearSetup(setup, this.ctx.n);
     if (this.ctx.streamed && setup.batchSize < this.ctx.n) throw new RangeError('batch size: streamed data trains full-batch only (mini-batches need resident data)');
-    this.size = setup.batchSize;
   }
 
-  async start(state: ProgramState, setup: { bestLoss: number }): Promise<void> {
+  async start(state: ProgramState, setup: { bestLoss: number; batchSize: number }): Promise<void> {
+    this.size = setup.batchSize;
     const { d, buffers } = this.ctx;
     if (state.theta.length !== d + 1) throw new RangeError(`resumeFrom: snapshot has ${state.theta.length - 1} weights, the data ${d}`);
     const device = this.ctx.device();

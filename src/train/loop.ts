@@ -32,7 +32,7 @@ export async function runTraining(program: TrainingProgram, o: ModelTrainOptions
     ? { m: Float64Array.from(resume.optim.m), v: Float64Array.from(resume.optim.v), t: resume.optim.t }
     : createOptimState(o.optimizer.kind, theta.length);
   const explode = o.explodeFactor ?? DEFAULT_EXPLODE_FACTOR;
-  await program.start({ theta, optim }, { optimizer: o.optimizer, bestLoss: resume?.bestLoss ?? Infinity });
+  await program.start({ theta, optim }, { optimizer: o.optimizer, bestLoss: resume?.bestLoss ?? Infinity, batchSize: batches.size });
   try {
     const every = o.reportEvery ?? DEFAULT_REPORT_EVERY;
     const chain = Math.max(1, Math.min(program.maxChain, every * perEpoch));

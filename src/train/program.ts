@@ -54,8 +54,11 @@ export interface TrainingProgram {
   initialParameters(seed: number): Float64Array;
   /** Checks what this program cannot do (optimizer, schedule, batch size) before any work, with a clear error. */
   check(setup: { optimizer: OptimizerConfig; constantLr: boolean; batchSize: number }): void;
-  /** Loads the starting state (and the best loss so far, Infinity when none) and allocates what a run needs. */
-  start(state: ProgramState, setup: { optimizer: OptimizerConfig; bestLoss: number }): Promise<void>;
+  /**
+   * Loads the starting state (and the best loss so far, Infinity when none) and allocates what a run needs
+   * for this optimizer and batch size (the one check() accepted).
+   */
+  start(state: ProgramState, setup: { optimizer: OptimizerConfig; bestLoss: number; batchSize: number }): Promise<void>;
   run(plan: ChainPlan): Promise<ChainRecord>;
   /** The state now. */
   read(): Promise<ProgramState>;

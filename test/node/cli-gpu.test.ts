@@ -125,8 +125,10 @@ describe('nabla train --model --stream on the GPU', () => {
     expect([gpu.device, typeof gpu.adapter]).toEqual(['gpu', 'string']);
     expect([gpu.rows, gpu.updates, gpu.classes]).toEqual([600, 4 * (6 + 6 + 6 + 3), ['inner', 'outer']]);
     expect(gpu.updates).toBe(cpu.updates);
-    // float32 GPU vs float64 through 84 Adam updates of a small MLP: the losses agree to ~1e-5 relative.
-    expect(Math.abs(gpu.loss - cpu.loss) / cpu.loss).toBeLessThan(1e-3);
+    // float32 GPU vs float64 through 84 Adam updates of a small MLP: measured 1.5e-5 relative here; 1e-4 is the
+    // bound every GPU-vs-float64 training test uses (test/gpu/models-batches.test.ts), a dropped or repeated
+    // batch moves the loss by far more.
+    expect(Math.abs(gpu.loss - cpu.loss) / cpu.loss).toBeLessThan(1e-4);
   }, 240_000);
 });
 
