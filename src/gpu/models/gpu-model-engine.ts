@@ -162,33 +162,13 @@ export class GpuModelEngine implements ModelEngine {
   /** J and its gradient over all samples: one evaluation, or pieces of plan.rows (or chunks) combined in float64. */
   async lossAndGradient(theta: ArrayLike<number>): Promise<{ loss: number; grad: Float64Array }> {
     validateTheta(this.config, theta);
-    const device = this.live();
-    device.queue.writeBuffer(this.buffers.theta, 0, Float32Array.from(theta));
-    const P = this.plan.params;
-    const bytes = this.plan.stride * 4;
-    const readback = await this.readbackBuffer(bytes);
+    this.live().queue.writeBuffer(this.buffers.theta, 0, Float32Array.from(theta));
+    const readback = await this.readbackBuffer(this.plan.stride * 4);
     try {
-      if (this.chunks) {
-        const { loss, grad } = await piecewiseGradient(this.io, this.chunks, this.passes, this.buffers, this.plan.stride, { range: { start: 0, rows: this.n }, slot: 0, readback });
-        return { loss, grad };
-      }
-      const pieces = batchRanges(this.n, this.plan.rows);
-      let loss = 0;
-      const grad = new Float64Array(P);
-      for (const piece of pieces) {
-        this.passes.writeSlots([piece]);
-        const encoder = device.createCommandEncoder({ label: `${kLabel}.gradient.encoder` });
-        const pass = encoder.beginComputePass({ label: `${kLabel}.gradient.pass` });
-        this.passes.record(pass, 0);
-        pass.end();
-        encoder.copyBufferToBuffer(this.buffers.gradLoss, 0, readback, 0, bytes);
-        const out = new Float32Array(await this.submitAndRead(encoder, readback, bytes, 'gradient'));
-        if (pieces.length === 1) return { loss: out[P], grad: Float64Array.from(out.subarray(0, P)) };
-        const weight = piece.rows / this.n; // each piece's values are means over its rows
-        loss += weight * out[P];
-        for (let k = 0; k < P; k++) grad[k] += weight * out[k];
-      }
-      return { loss, grad };
+      const range = { start: 0, rows: this.n };
+      // Resident data: pieces of at most the rows the activation buffers hold; streamed: chunk by chunk.
+      const pieces = this.chunks ? this.chunks.pieces(range) : batchRanges(this.n, this.plan.rows);
+      return await piecewiseGradient(this.io, pieces, this.passes, this.buffers, this.plan.stride, { range, slot: 0, readback });
     } finally {
       readback.destroy();
     }

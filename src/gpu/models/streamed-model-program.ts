@@ -91,38 +91,38 @@ export class ResidentChunks {
 }
 
 /**
- * The mean loss and gradient over `range` (rows of the stream), chunk by chunk: each piece is one submit
- * through step slot `slot` and one read-back; `first` records into the first piece's submit (before its
- * pass). One piece: its float32 values as they are (the resident
- * engine's bits); several: their means combined in float64, weighted by their rows.
+ * The mean loss and gradient over `range`, piece by piece (`pieces`: evaluations of at most the plan's rows over
+ * the resident data, or ResidentChunks.pieces over a stream, each uploaded before it is handed out): each piece is
+ * one submit through step slot `slot` and one read-back; `first` records into the first piece's submit (before its
+ * pass). One piece: its float32 values as they are; several: their means combined in float64, weighted by their rows.
  */
 export async function piecewiseGradient(
-  io: DeviceIo, chunks: ResidentChunks, passes: MlpGradientPasses, buffers: MlpBuffers, stride: number,
+  io: DeviceIo, pieces: Iterable<BatchRange> | AsyncIterable<BatchRange>, passes: MlpGradientPasses, buffers: MlpBuffers, stride: number,
   job: { range: BatchRange; slot: number; readback: GPUBuffer; first?: (encoder: GPUCommandEncoder) => void },
 ): Promise<{ loss: number; grad: Float64Array }> {
   const { range, slot, readback } = job;
   const P = stride - 1;
   const grad = new Float64Array(P);
   let loss = 0;
-  let pieces = 0;
+  let count = 0;
   let single: Float32Array | null = null;
-  for await (const piece of chunks.pieces(range)) {
+  for await (const piece of pieces) {
     passes.writeSlot(slot, piece);
     const encoder = io.live().createCommandEncoder({ label: `${kLabel}.gradient.encoder` });
-    if (pieces === 0) job.first?.(encoder);
+    if (count === 0) job.first?.(encoder);
     const pass = encoder.beginComputePass({ label: `${kLabel}.gradient.pass` });
     passes.record(pass, slot);
     pass.end();
     encoder.copyBufferToBuffer(buffers.gradLoss, 0, readback, 0, stride * 4);
     await io.submitChecked(encoder, 'gradient');
     const out = new Float32Array(await io.readBack(readback, stride * 4));
-    pieces++;
+    count++;
     single = out;
     const weight = piece.rows / range.rows; // each piece's values are means over its rows
     loss += weight * out[P];
     for (let k = 0; k < P; k++) grad[k] += weight * out[k];
   }
-  if (pieces === 1) return { loss: single![P], grad: Float64Array.from(single!.subarray(0, P)) };
+  if (count === 1) return { loss: single![P], grad: Float64Array.from(single!.subarray(0, P)) };
   return { loss, grad };
 }
 
@@ -192,7 +192,7 @@ export class StreamedModelProgram extends GpuModelProgram {
         continue;
       }
       // A batch over several chunks (or pieces): its gradient from the pieces, then its record and update.
-      const g = await piecewiseGradient(io, chunks, passes, buffers, mlp.stride, {
+      const g = await piecewiseGradient(io, chunks.pieces(batches[s]), passes, buffers, mlp.stride, {
         range: batches[s], slot: s, readback: this.pieceReadback!, first: saveStart,
       });
       const gradLoss = new Float32Array(mlp.stride);
