@@ -269,12 +269,19 @@ export class GpuLinearEngine implements LinearEngine {
    * An encoder holding `count` evaluations (and updates) from step `from` (resident data), or, streamed, an
    * empty one after running them chunk by chunk: the caller appends its copies and submits it.
    */
-  private async encodeSteps(batches: GpuBatch[], update: boolean): Promise<GPUCommandEncoder> {
+  private async encodeSteps(batches: GpuBatch[], update: boolean, before?: (encoder: GPUCommandEncoder) => void): Promise<GPUCommandEncoder> {
     if (this.stream) {
+      // Streamed steps submit chunk by chunk: what must come first goes in a submit of its own.
+      if (before) {
+        const first = this.live().createCommandEncoder({ label: `${kLabel}.before.encoder` });
+        before(first);
+        this.live().queue.submit([first.finish()]);
+      }
       for (const batch of batches) await this.streamStep(batch, update);
     }
     const encoder = this.live().createCommandEncoder({ label: `${kLabel}.steps.encoder` });
     if (!this.stream) {
+      before?.(encoder);
       const pass = encoder.beginComputePass({ label: `${kLabel}.steps.pass` });
       for (const batch of batches) this.recordBatch(pass, batch, update);
       pass.end();
@@ -357,7 +364,7 @@ export class GpuLinearEngine implements LinearEngine {
       streamed: this.stream !== null,
       buffers: this.buffers,
       batches: (size) => this.batchSet(size).batches,
-      encodeSteps: (batches) => this.encodeSteps(batches, true),
+      encodeSteps: (batches, before) => this.encodeSteps(batches, true, before),
       prime: () => this.reader?.prime(),
       submitAndRead: (encoder, bytes, what) => this.submitAndRead(encoder, bytes, what),
       gradient: (at) => this.gradient(at),

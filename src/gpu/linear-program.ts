@@ -27,8 +27,11 @@ export interface LinearProgramContext {
   };
   /** The GPU batches of a batch size, in row order (batch i holds rows i * size ...). */
   batches(size: number): GpuBatch[];
-  /** An encoder holding these evaluations (and updates), or, streamed, an empty one after running them. */
-  encodeSteps(batches: GpuBatch[]): Promise<GPUCommandEncoder>;
+  /**
+   * An encoder holding `before`'s commands then these evaluations (and updates), or, streamed, an empty one
+   * after running them (`before` then submitted first).
+   */
+  encodeSteps(batches: GpuBatch[], before: (encoder: GPUCommandEncoder) => void): Promise<GPUCommandEncoder>;
   /** Streamed: starts reading the next pass's first chunk while this one finishes. */
   prime(): void;
   submitAndRead(encoder: GPUCommandEncoder, bytes: number, what: string): Promise<ArrayBuffer>;
@@ -102,10 +105,8 @@ export class GpuLinearProgram implements TrainingProgram {
     device.queue.writeBuffer(buffers.state, 0, Uint32Array.of(STATUS_RUNNING));
     const start = this.chainStarts.next;
     const thetaBytes = (d + 1) * 4;
-    const pre = device.createCommandEncoder({ label: `${kLabel}.start.encoder` });
-    pre.copyBufferToBuffer(buffers.theta, 0, this.starts[start], 0, thetaBytes);
-    device.queue.submit([pre.finish()]);
-    const encoder = await this.ctx.encodeSteps(steps);
+    // The chain's start state, copied aside in the chain's own submit (the last good state, should it diverge).
+    const encoder = await this.ctx.encodeSteps(steps, (e) => e.copyBufferToBuffer(buffers.theta, 0, this.starts[start], 0, thetaBytes));
     if (!plan.evaluateAfter) this.ctx.prime();
     const historyBytes = historyCap * 8;
     encoder.copyBufferToBuffer(buffers.state, 0, buffers.readback, 0, TRAIN_STATE_BYTES);
