@@ -2,13 +2,13 @@
 // full batch or mini-batches cut inside chunks, through the one loop. Each chunk is evaluated by a fast
 // engine built over it (float32 data, float64 sums, the caller's threads) or, as the reference, by the
 // float64 network; the full batch combines the chunks' means in float64.
-import type { ModelData, NetworkConfig } from '../models/network.ts';
+import type { NetworkConfig } from '../models/network.ts';
 import type { ModelTrainOptions, ModelTrainResult } from '../models/model-engine.ts';
-import type { GradientResult, LinearData, TrainOptions, TrainResult } from '../models/linear.ts';
+import { thetaGradient, type GradientResult, type LinearData, type TrainOptions, type TrainResult } from '../models/linear.ts';
 import type { RowStream } from '../models/row-stream.ts';
-import type { BatchRange } from '../models/batches.ts';
-import { CpuProgram, linearSource } from '../cpu/cpu-program.ts';
-import { networkSource } from '../cpu/cpu-model-engine.ts';
+import { rowsOf } from '../models/batches.ts';
+import { CpuProgram, linearRules } from '../cpu/cpu-program.ts';
+import { networkRules } from '../cpu/cpu-model-engine.ts';
 import { modelLossAndGradient } from '../cpu/mlp_gradient.ts';
 import { linearGradient } from '../cpu/linear_partials.ts';
 import { StreamedGradients, type ChunkEvaluator } from '../cpu/streamed-source.ts';
@@ -21,11 +21,6 @@ export interface StreamedCpuOptions extends FastCpuOptions {
   reference?: boolean;
 }
 
-function rowsOf(data: ModelData, r: BatchRange): ModelData {
-  if (r.start === 0 && r.rows === data.n) return data;
-  return { ...data, n: r.rows, x: data.x.subarray(r.start * data.d, (r.start + r.rows) * data.d), y: data.y.subarray(r.start, r.start + r.rows) };
-}
-
 export async function trainModelStreamedOnCpu(
   config: NetworkConfig, rows: RowStream, o: Omit<ModelTrainOptions, 'chunkRows'>, options: StreamedCpuOptions = {},
 ): Promise<{ result: ModelTrainResult; passes: number }> {
@@ -35,8 +30,7 @@ export async function trainModelStreamedOnCpu(
     return { gradient: (theta, r) => engine.gradientOver(theta, r), dispose: () => engine.dispose() };
   });
   try {
-    const { gradient: _, ...base } = networkSource(config, rows.n, () => { throw new Error('unreachable'); });
-    const result = await runTraining(new CpuProgram(streamed.source(base)), { ...o, chunkRows: rows.chunkRows });
+    const result = await runTraining(new CpuProgram(streamed.source(networkRules(config))), { ...o, chunkRows: rows.chunkRows });
     return { result, passes: streamed.cursor.passes };
   } finally {
     await streamed.dispose();
@@ -48,12 +42,7 @@ export async function trainLinearStreamedOnCpu(
   rows: RowStream, o: Omit<TrainOptions, 'batchSize'>, options: StreamedCpuOptions = {},
 ): Promise<{ result: TrainResult; final: GradientResult; passes: number }> {
   const d = rows.d;
-  const asModel = (g: GradientResult) => {
-    const grad = new Float64Array(d + 1);
-    grad.set(g.gradW);
-    grad[d] = g.gradB;
-    return { loss: g.loss, grad };
-  };
+  const asModel = (g: GradientResult) => ({ loss: g.loss, grad: thetaGradient(g) });
   const streamed = new StreamedGradients(rows, (chunk): ChunkEvaluator => {
     const data: LinearData = chunk;
     if (options.reference) return { gradient: (theta, r) => asModel(linearGradient(rowsOf(data, r), { w: theta.subarray(0, d), b: theta[d] })), dispose() {} };
@@ -61,8 +50,7 @@ export async function trainLinearStreamedOnCpu(
     return { gradient: async (theta, r) => asModel(await engine.gradientOver({ w: theta.subarray(0, d), b: theta[d] }, r)), dispose: () => engine.dispose() };
   });
   try {
-    const { gradient: _, ...base } = linearSource(rows.n, d, () => { throw new Error('unreachable'); });
-    const result = await trainLinear(new CpuProgram(streamed.source(base)), d, o);
+    const result = await trainLinear(new CpuProgram(streamed.source(linearRules(rows.n, d))), d, o);
     const theta = new Float64Array(d + 1);
     theta.set(result.w);
     theta[d] = result.b;

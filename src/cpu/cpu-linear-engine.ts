@@ -4,6 +4,7 @@ import { validateLinearData, validateParams, type GradientResult, type LinearDat
 import { linearGradient } from './linear_partials.ts';
 import { CpuProgram, linearSource } from './cpu-program.ts';
 import { trainLinear } from '../train/linear.ts';
+import { rowsOf } from '../models/batches.ts';
 
 export class CpuLinearEngine implements LinearEngine {
   readonly device = 'cpu' as const;
@@ -32,9 +33,7 @@ export class CpuLinearEngine implements LinearEngine {
   async train(options: TrainOptions): Promise<TrainResult> {
     const data = this.live();
     const { n, d } = this;
-    return trainLinear(new CpuProgram(linearSource(n, d, (at, r) => linearGradient(r.rows === n ? data : {
-      n: r.rows, d, x: data.x.subarray(r.start * d, (r.start + r.rows) * d), y: data.y.subarray(r.start, r.start + r.rows),
-    }, at))), d, options);
+    return trainLinear(new CpuProgram(linearSource(n, d, (at, r) => linearGradient(rowsOf(data, r), at))), d, options);
   }
 
   dispose(): void {

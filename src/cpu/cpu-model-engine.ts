@@ -3,9 +3,9 @@
 // (src/train/loop.ts) over this engine's gradient, one sample at a time in float64.
 import { decayMask, initParameters, validateModelData, validateNetwork, validateTheta, type ModelData, type NetworkConfig } from '../models/network.ts';
 import type { ModelEngine, ModelTrainOptions, ModelTrainResult } from '../models/model-engine.ts';
-import type { BatchRange } from '../models/batches.ts';
+import { rowsOf } from '../models/batches.ts';
 import { modelLossAndGradient } from './mlp_gradient.ts';
-import { CpuProgram, type CpuGradientSource } from './cpu-program.ts';
+import { CpuProgram, type CpuGradientSource, type ModelRules } from './cpu-program.ts';
 import { runTraining } from '../train/loop.ts';
 
 export class CpuModelEngine implements ModelEngine {
@@ -34,7 +34,7 @@ export class CpuModelEngine implements ModelEngine {
   async train(o: ModelTrainOptions): Promise<ModelTrainResult> {
     const data = this.live();
     const c = this.config;
-    return runTraining(new CpuProgram(networkSource(c, this.n, (theta, r) => modelLossAndGradient(c, theta, r.rows === data.n ? data : batchView(data, c.inputs, r)))), o);
+    return runTraining(new CpuProgram(networkSource(c, this.n, (theta, r) => modelLossAndGradient(c, theta, rowsOf(data, r)))), o);
   }
 
   dispose(): void {
@@ -42,12 +42,12 @@ export class CpuModelEngine implements ModelEngine {
   }
 }
 
-/** Rows r.start..r.start+r.rows of the data, as views (no copy). */
-function batchView(data: ModelData, d: number, r: BatchRange): ModelData {
-  return { ...data, n: r.rows, x: data.x.subarray(r.start * d, (r.start + r.rows) * d), y: data.y.subarray(r.start, r.start + r.rows) };
-}
-
 /** A network (logistic, softmax, MLP, linear) as a gradient source of the CPU program. */
 export function networkSource(c: NetworkConfig, n: number, gradient: CpuGradientSource['gradient']): CpuGradientSource {
-  return { n, gradient, initialParameters: (seed) => initParameters(c, seed), validateTheta: (theta) => validateTheta(c, theta), decayMask: decayMask(c) };
+  return { ...networkRules(c), n, gradient };
+}
+
+/** A network's rules: seeded initial parameters, their check, weight decay on the weights only. */
+export function networkRules(c: NetworkConfig): ModelRules {
+  return { initialParameters: (seed) => initParameters(c, seed), validateTheta: (theta) => validateTheta(c, theta), decayMask: decayMask(c) };
 }

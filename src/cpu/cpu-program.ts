@@ -5,7 +5,7 @@
 // is the exact last good one.
 import type { BatchRange } from '../models/batches.ts';
 import { norm2 } from '../models/model-engine.ts';
-import { checkLinearSetup, validateParams, type GradientResult, type LinearParams } from '../models/linear.ts';
+import { checkLinearSetup, thetaGradient, validateParams, type GradientResult, type LinearParams } from '../models/linear.ts';
 import type { OptimizerConfig } from '../optim/config.ts';
 import type { ChainPlan, ChainRecord, ProgramState, TrainingProgram } from '../train/program.ts';
 import type { ModelGradient } from './mlp_gradient.ts';
@@ -114,22 +114,29 @@ function copy(s: ProgramState): ProgramState {
   return { theta: s.theta.slice(), optim: { m: s.optim.m.slice(), v: s.optim.v.slice(), t: s.optim.t } };
 }
 
-/** The linear model as a gradient source: theta = (w, b), the gradient laid out the same way. */
-export function linearSource(n: number, d: number, gradient: (at: LinearParams, range: BatchRange) => GradientResult | Promise<GradientResult>): CpuGradientSource {
+/** What a model's gradient source says besides its gradient: initial parameters, checks, weight-decay mask. */
+export type ModelRules = Omit<CpuGradientSource, 'n' | 'gradient'>;
+
+/** The linear model's rules: theta = (w, b) from zero, plain descent (checkLinearSetup). */
+export function linearRules(n: number, d: number): ModelRules {
   return {
-    n,
-    async gradient(theta, range) {
-      const g = await gradient({ w: theta.subarray(0, d), b: theta[d] }, range);
-      const grad = new Float64Array(d + 1);
-      grad.set(g.gradW);
-      grad[d] = g.gradB;
-      return { loss: g.loss, grad };
-    },
     initialParameters: () => new Float64Array(d + 1),
     validateTheta(theta) {
       if (theta.length !== d + 1) throw new RangeError(`parameters: expected ${d + 1} values (w, b), got ${theta.length}`);
       validateParams({ w: Array.from(theta).slice(0, d), b: theta[d] }, d);
     },
     check: (setup) => checkLinearSetup(setup, n),
+  };
+}
+
+/** The linear model as a gradient source: theta = (w, b), the gradient laid out the same way. */
+export function linearSource(n: number, d: number, gradient: (at: LinearParams, range: BatchRange) => GradientResult | Promise<GradientResult>): CpuGradientSource {
+  return {
+    ...linearRules(n, d),
+    n,
+    async gradient(theta, range) {
+      const g = await gradient({ w: theta.subarray(0, d), b: theta[d] }, range);
+      return { loss: g.loss, grad: thetaGradient(g) };
+    },
   };
 }

@@ -5,7 +5,7 @@
 import type { BatchRange } from '../models/batches.ts';
 import type { ModelData } from '../models/network.ts';
 import { ChunkCursor, type CursorChunk, type RowStream } from '../models/row-stream.ts';
-import type { CpuGradientSource } from './cpu-program.ts';
+import type { CpuGradientSource, ModelRules } from './cpu-program.ts';
 import type { ModelGradient } from './mlp_gradient.ts';
 
 export interface ChunkEvaluator {
@@ -49,7 +49,7 @@ export class StreamedGradients {
   }
 
   /** The CPU program's source: the model's own rules (initial parameters, checks) with these gradients. */
-  source(base: Omit<CpuGradientSource, 'n' | 'gradient'>): CpuGradientSource {
+  source(base: ModelRules): CpuGradientSource {
     return { ...base, n: this.rows.n, gradient: (theta, range) => this.gradient(theta, range) };
   }
 

@@ -4,7 +4,7 @@
 // theta_prev, the parameters before the last update) so that steps chain without a read-back. One read-back
 // per chain brings the device's state, the (J, |grad J|) history and theta. Streamed data: a step is a pass
 // over the file, so a chain is one step.
-import { checkLinearSetup, type GradientResult, type LinearParams } from '../models/linear.ts';
+import { checkLinearSetup, thetaGradient, type GradientResult, type LinearParams } from '../models/linear.ts';
 import { STATUS_DIVERGED, STATUS_RUNNING } from '../core/train-status.ts';
 import type { OptimizerConfig } from '../optim/config.ts';
 import type { ChainPlan, ChainRecord, ProgramState, TrainingProgram } from '../train/program.ts';
@@ -164,10 +164,7 @@ export class GpuLinearProgram implements TrainingProgram {
   async evaluate(theta: Float64Array): Promise<{ loss: number; grad: Float64Array }> {
     const d = this.ctx.d;
     const g = await this.ctx.gradient({ w: theta.subarray(0, d), b: theta[d] });
-    const grad = new Float64Array(d + 1);
-    grad.set(g.gradW);
-    grad[d] = g.gradB;
-    return { loss: g.loss, grad };
+    return { loss: g.loss, grad: thetaGradient(g) };
   }
 
   finish(): void {

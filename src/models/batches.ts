@@ -10,6 +10,13 @@ export interface BatchRange {
   rows: number;
 }
 
+/** Rows range.start.. of row-major samples as views (no copy); the data itself for all of its rows. */
+export function rowsOf<T extends { x: Float32Array; y: Float32Array; n: number; d: number }>(data: T, r: BatchRange): T {
+  if (r.start === 0 && r.rows === data.n) return data;
+  const { d } = data;
+  return { ...data, n: r.rows, x: data.x.subarray(r.start * d, (r.start + r.rows) * d), y: data.y.subarray(r.start, r.start + r.rows) };
+}
+
 /** Batches of batchSize consecutive samples, the last one ragged. */
 export function batchRanges(n: number, batchSize: number): BatchRange[] {
   if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new RangeError(`batch size: expected a positive integer, got ${batchSize}`);

@@ -83,6 +83,14 @@ export interface LinearEngine {
 export const DEFAULT_TOL = 1e-6;
 export const DEFAULT_EXPLODE_FACTOR = 1e6;
 
+/** The gradient laid out as theta = (w, b): what the training loop and its programs work with. */
+export function thetaGradient(g: GradientResult): Float64Array {
+  const grad = new Float64Array(g.gradW.length + 1);
+  grad.set(g.gradW);
+  grad[g.gradW.length] = g.gradB;
+  return grad;
+}
+
 /** |grad J| over theta = (w, b) in that order: the same number the training loop reports (norm2). */
 export function gradientNorm(g: GradientResult): number {
   let s = 0;
