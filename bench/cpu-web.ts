@@ -33,8 +33,6 @@ function parse(argv: string[]): { query: URLSearchParams; out: string | null } {
   return { query: q, out };
 }
 
-
-
 async function main(): Promise<number> {
   let query: URLSearchParams;
   let out: string | null;
