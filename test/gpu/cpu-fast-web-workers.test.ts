@@ -10,6 +10,7 @@ import { initParameters } from '../../src/models/network.ts';
 import { optimizerConfig } from '../../src/optim/config.ts';
 import { makeBlobs } from '../model-data.ts';
 import { makeLinearData } from '../data-gen.ts';
+import { concurrentRunsAgree } from '../pool-checks.ts';
 
 const pools: WebWorkerPool[] = [];
 beforeAll(async () => {
@@ -70,25 +71,7 @@ describe('fast CPU path on Web Workers', () => {
   });
 
   it('runs asked for at once by two engines on one pool each get their own right answer', async () => {
-    // Each round moves the parameters: a shard skipped in a round would keep the previous round's sums.
-    const pool = pools[1];
-    const config = mlpModel(6, [64, 64], 'tanh', 'ce', 4);
-    const data = makeBlobs(2_000, 4, 6);
-    const lin = makeLinearData(200_003, 16, 3);
-    const inlineModel = new FastCpuModelEngine(config, data);
-    const inlineLinear = new FastCpuLinearEngine(lin);
-    const model = new FastCpuModelEngine(config, data, { pool });
-    const linear = new FastCpuLinearEngine(lin, { pool });
-    for (let round = 0; round < 6; round++) {
-      const theta = initParameters(config, 5 + round);
-      const at = { w: new Float64Array(16).fill(0.1 * round), b: round };
-      const [m, l] = await Promise.all([model.lossAndGradient(theta), linear.gradient(at)]);
-      expect(bits(m.grad)).toEqual(bits((await inlineModel.lossAndGradient(theta)).grad));
-      const want = await inlineLinear.gradient(at);
-      expect([l.loss, ...l.gradW]).toEqual([want.loss, ...want.gradW]);
-    }
-    model.dispose();
-    linear.dispose();
+    await concurrentRunsAgree(pools[1]);
   });
 
   it('a shard that fails in a worker rejects the run with the worker\'s name; the pool goes on working', async () => {

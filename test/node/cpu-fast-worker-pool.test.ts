@@ -4,11 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeWorkerPool } from '../../src/cpu-fast/node-pool.ts';
 import { WorkerPool, type SpawnWorker } from '../../src/cpu-fast/worker-pool.ts';
 import { WebWorkerPool, WebWorkersUnavailableError, webWorkersUnavailable } from '../../src/cpu-fast/web-pool.ts';
-import { FastCpuLinearEngine, FastCpuModelEngine } from '../../src/cpu-fast/fast-engines.ts';
-import { mlpModel } from '../../src/models/mlp.ts';
-import { initParameters } from '../../src/models/network.ts';
-import { makeBlobs } from '../model-data.ts';
+import { FastCpuLinearEngine } from '../../src/cpu-fast/fast-engines.ts';
 import { makeLinearData } from '../data-gen.ts';
+import { concurrentRunsAgree } from '../pool-checks.ts';
 
 describe('Web Workers where the page is not cross-origin isolated', () => {
   class FakeWorker {}
@@ -38,24 +36,7 @@ describe('worker pool bookkeeping (worker threads)', () => {
   afterAll(() => pool.dispose());
 
   it('runs asked for at once by two engines on one pool each get their own right answer', async () => {
-    // Each round moves the parameters: a shard skipped in a round would keep the previous round's sums.
-    const config = mlpModel(6, [64, 64], 'tanh', 'ce', 4);
-    const data = makeBlobs(2_000, 4, 6);
-    const lin = makeLinearData(200_003, 16, 3);
-    const inlineModel = new FastCpuModelEngine(config, data);
-    const inlineLinear = new FastCpuLinearEngine(lin);
-    const model = new FastCpuModelEngine(config, data, { pool });
-    const linear = new FastCpuLinearEngine(lin, { pool });
-    for (let round = 0; round < 6; round++) {
-      const theta = initParameters(config, 5 + round);
-      const at = { w: new Float64Array(16).fill(0.1 * round), b: round };
-      const [m, l] = await Promise.all([model.lossAndGradient(theta), linear.gradient(at)]);
-      expect(Array.from(m.grad)).toEqual(Array.from((await inlineModel.lossAndGradient(theta)).grad));
-      const want = await inlineLinear.gradient(at);
-      expect([l.loss, ...l.gradW]).toEqual([want.loss, ...want.gradW]);
-    }
-    model.dispose();
-    linear.dispose();
+    await concurrentRunsAgree(pool);
   });
 
   it('a shard that fails in a worker rejects naming the worker; the pool goes on working', async () => {
