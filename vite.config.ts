@@ -59,6 +59,7 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/e2e/**/*.e2e.test.ts'],
           environment: 'node',
+          globalSetup: ['test/setup/build-site.ts'],
           testTimeout: 180_000,
           hookTimeout: 120_000,
           fileParallelism: false,

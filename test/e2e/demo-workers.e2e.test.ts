@@ -1,27 +1,21 @@
 // The demo's CPU mode on Web Workers: the built site served cross-origin isolated (the headers vite.config.ts
 // gives the dev and preview servers) trains on navigator.hardwareConcurrency threads and says so; served by a
 // plain static server it trains on the page's thread and says why. Forced with ?cpu=1 (WebGPU exists here).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CHROMIUM_WEBGPU_ARGS, chromiumPath } from '../../src/cli/chromium-flags.ts';
 import { ISOLATION_HEADERS, serveStatic, type StaticServer } from './static-server.ts';
 import { generate, num, openPage, train } from './page.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const outDir = inject('siteDir'); // built once per run: test/setup/build-site.ts
 
-let outDir: string;
 let isolated: StaticServer;
 let plain: StaticServer;
 let browser: Browser;
 
 beforeAll(async () => {
-  outDir = await mkdtemp(join(tmpdir(), 'nabla-site-workers-'));
-  await build({ root: ROOT, configFile: join(ROOT, 'vite.config.ts'), logLevel: 'error', build: { outDir, emptyOutDir: true } });
   isolated = await serveStatic(outDir, ISOLATION_HEADERS);
   plain = await serveStatic(outDir);
   browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_WEBGPU_ARGS, headless: true });
@@ -31,7 +25,6 @@ afterAll(async () => {
   await browser?.close();
   await isolated?.close();
   await plain?.close();
-  if (outDir) await rm(outDir, { recursive: true, force: true });
 });
 
 /** Trains the linear mode to the generated line (w = 3, b = 2), as the demo's own CPU test does. */

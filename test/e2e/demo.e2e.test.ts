@@ -1,10 +1,8 @@
-// The demo page end to end: the site is built with Vite into a temporary folder, served by a plain static
-// server, and driven in headless Chromium (SwiftShader's WebGPU here; no browser is downloaded).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { build } from 'vite';
+// The demo page end to end: the site, built once per run with Vite (test/setup/build-site.ts), served by a
+// plain static server, and driven in headless Chromium (SwiftShader's WebGPU here; no browser is downloaded).
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CHROMIUM_WEBGPU_ARGS, chromiumPath } from '../../src/cli/chromium-flags.ts';
@@ -18,14 +16,11 @@ const GRAD = '#c0182c'; // contour-view.ts GRAD_COLOR
 const STEP = '#0a6b2f'; // contour-view.ts STEP_COLOR
 const PLOT_BOX: [number, number, number, number] = [60, 14, 484, 438]; // the contour map's plot area, canvas px
 
-let outDir: string;
 let server: StaticServer;
 let browser: Browser;
 
 beforeAll(async () => {
-  outDir = await mkdtemp(join(tmpdir(), 'nabla-site-'));
-  await build({ root: ROOT, configFile: join(ROOT, 'vite.config.ts'), logLevel: 'error', build: { outDir, emptyOutDir: true } });
-  server = await serveStatic(outDir);
+  server = await serveStatic(inject('siteDir'));
   browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_WEBGPU_ARGS, headless: true });
   await mkdir(RESULTS, { recursive: true });
 });
@@ -33,7 +28,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.close();
-  if (outDir) await rm(outDir, { recursive: true, force: true });
 });
 
 describe('demo page', () => {
