@@ -94,28 +94,29 @@ ${LOAD_WEIGHTS}
   y_inv_std = stdz[2u * D + 1u];
 #endif
   let bias = theta[D];
-  let stride = grid.num_groups;
-  for (var start = group; start < grid.num_tiles; start = start + BLOCK * stride) {
-    let end = min(grid.num_tiles, start + BLOCK * stride);
-    var sum_r = 0.0;
-    var sum_rr = 0.0;
-    if (end * WG * 4u <= grid.n) {
-      // Every quad of the block is whole and in range (uniform across the workgroup): no checks per quad.
-      // UNROLL quads per iteration (a tuned choice, linear-quad-codegen.ts: wholeBlockLoop), in the same order.
+  // Thread t of group G takes quads G * WG + t, then every qs further (grid-stride), and sums them in blocks of
+  // BLOCK consecutive ones of its own, each block plainly from zero, then folded. The loops are flat per thread
+  // (a fixed-trip inner loop, no per-workgroup block bounds): on SwiftShader the earlier nest of per-group
+  // block loops with a whole-block test around them cost a third of pass 1's time at d = 1, for the same sums.
+  let first = grid.row_offset / 4u;
+  let whole = grid.n / 4u;        // quads with 4 samples in range
+  let quads = (grid.n + 3u) / 4u; // ... and the partial last one
+  let qs = grid.num_groups * WG;
+  var q = group * WG + t;
+  var sum_r = 0.0;
+  var sum_rr = 0.0;
+  while (q + (BLOCK - 1u) * qs < whole) {
+    // BLOCK whole quads: UNROLL per trip (a tuned choice, linear-quad-codegen.ts: wholeBlockLoop), in order.
 ${WHOLE_BLOCK}
-    } else {
-      for (var tile = start; tile < end; tile = tile + stride) {
-        let q = tile * WG + t;
-        let row0 = q * 4u;
-        if (row0 < grid.n) {
-          let s = accumulate_quad(grid.row_offset / 4u + q, bias, grid.n - row0);
-          sum_r = sum_r + s.x;
-          sum_rr = sum_rr + s.y;
-        }
-      }
-    }
 ${FOLD_BLOCK}
   }
+  // Fewer than BLOCK quads left to this thread, the last maybe partial: checked one by one, then one fold.
+  for (; q < quads; q = q + qs) {
+    let s = accumulate_quad(first + q, bias, grid.n - 4u * q);
+    sum_r = sum_r + s.x;
+    sum_rr = sum_rr + s.y;
+  }
+${FOLD_BLOCK}
   let out = (grid.first_group + group) * (D + 2u);
 ${REDUCE_GRADIENT}
 }

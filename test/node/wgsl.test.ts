@@ -126,11 +126,14 @@ describe('specializeWgsl on shaders/linear_partials_quad.wgsl with the emitted q
         expect(j2).toBe(j);
         expect(LANES.indexOf(s) * d + Number(j)).toBe(4 * Number(v) + LANES.indexOf(lane));
       }
-      // Each block's d gradient sums, sum_r and sum_rr are folded into compensated totals and the g cleared;
-      // the workgroup trees reduce total + comp for all d + 2 components.
+      // Each block's d gradient sums, sum_r and sum_rr are folded into compensated totals and cleared (after
+      // every whole block, and once after the checked rest); the workgroup trees reduce total + comp for all
+      // d + 2 components.
       const folds = [...out.matchAll(/neumaier_add\(total\[(\d+)\], comp\[(\d+)\], (g\[(\d+)\]|sum_r|sum_rr)\)/g)];
-      expect(folds.map((m) => [m[1], m[2], m[3]])).toEqual([...Array.from({ length: d }, (_, j) => [`${j}`, `${j}`, `g[${j}]`]), [`${d}`, `${d}`, 'sum_r'], [`${d + 1}`, `${d + 1}`, 'sum_rr']]);
-      expect(out.match(/g\[\d+\] = 0\.0;/g)).toHaveLength(d);
+      const oneFold = [...Array.from({ length: d }, (_, j) => [`${j}`, `${j}`, `g[${j}]`]), [`${d}`, `${d}`, 'sum_r'], [`${d + 1}`, `${d + 1}`, 'sum_rr']];
+      expect(folds.map((m) => [m[1], m[2], m[3]])).toEqual([...oneFold, ...oneFold]);
+      expect(out.match(/g\[\d+\] = 0\.0;/g)).toHaveLength(2 * d);
+      expect(out.match(/f\.y; sum_rr? = 0\.0;/g)).toHaveLength(4);
       // Rounds of trees side by side: scratch row r of a round starting at k0 holds total[k0 + r] + comp[k0 + r],
       // and reduce_rows writes its rows to out + k0 ...: every component exactly once, in order.
       const rounds = [...out.matchAll(/((?:  scratch\[\d+u \* WG \+ t\] = total\[\d+\] \+ comp\[\d+\];\n)+)  reduce_rows\(t, (\d+)u, out \+ (\d+)u\);/g)];

@@ -1,6 +1,6 @@
 // Emits the D-dependent parts of shaders/linear_partials_quad.wgsl as straight-line WGSL: every index into
 // the private arrays w and g is a constant, so compilers keep them in registers.
-import { quadTreeRows } from '../dispatch.ts';
+import { QUADS_PER_BLOCK, quadTreeRows } from '../dispatch.ts';
 
 const LANE = ['x', 'y', 'z', 'w'] as const;
 
@@ -54,24 +54,25 @@ export function recordsQuadBody(d: number, stride: number, columns: readonly num
 }
 
 /**
- * The loop over a block whose quads are all whole: `unroll` quads per iteration (the tuner's choice; 1 or 2),
- * then the rest one by one. The quads are added in the same order whatever `unroll` is, so the sums are the
- * same bit for bit; fewer iterations per byte pay on adapters where the loop itself costs (SwiftShader, d = 1).
+ * The fixed-trip loop over one block of BLOCK whole quads: `unroll` quads per trip (the tuner's choice; 1 or 2,
+ * a divisor of BLOCK). The quads are added in the same order whatever `unroll` is, so the sums are the same bit
+ * for bit; fewer trips per byte pay on adapters where the loop itself costs (SwiftShader, d = 1).
  */
 export function wholeBlockLoop(unroll: number): string {
-  const step = (tile: string) => [
-    `        { let s = accumulate_quad(grid.row_offset / 4u + (${tile}) * WG + t, bias, 4u);`,
-    '          sum_r = sum_r + s.x;',
-    '          sum_rr = sum_rr + s.y; }',
-  ].join('\n');
-  const lines = ['      var tile = start;'];
-  if (unroll > 1) {
-    lines.push(`      for (; tile + ${unroll - 1}u * stride < end; tile = tile + ${unroll}u * stride) {`);
-    for (let k = 0; k < unroll; k++) lines.push(step(k === 0 ? 'tile' : `tile + ${k}u * stride`));
-    lines.push('      }');
+  if (!(Number.isInteger(unroll) && unroll >= 1 && QUADS_PER_BLOCK % unroll === 0)) {
+    throw new RangeError(`wholeBlockLoop: unroll must divide ${QUADS_PER_BLOCK}, got ${unroll}`);
   }
-  lines.push('      for (; tile < end; tile = tile + stride) {', step('tile'), '      }');
-  return lines.join('\n');
+  const step = (k: number) => [
+    `      { let s = accumulate_quad(first + q${k === 0 ? '' : ` + ${k}u * qs`}, bias, 4u);`,
+    '        sum_r = sum_r + s.x;',
+    '        sum_rr = sum_rr + s.y; }',
+  ].join('\n');
+  return [
+    `    for (var i = 0u; i < ${QUADS_PER_BLOCK / unroll}u; i = i + 1u) {`,
+    ...Array.from({ length: unroll }, (_, k) => step(k)),
+    `      q = q + ${unroll}u * qs;`,
+    '    }',
+  ].join('\n');
 }
 
 export function loadWeights(d: number): string {
@@ -84,10 +85,7 @@ export function loadWeights(d: number): string {
  */
 export function foldBlock(d: number): string {
   const sums = [...Array.from({ length: d }, (_, j) => `g[${j}]`), 'sum_r', 'sum_rr'];
-  return sums.map((v, k) => {
-    const clear = k < d ? ` ${v} = 0.0;` : '';
-    return `    { let f = neumaier_add(total[${k}], comp[${k}], ${v}); total[${k}] = f.x; comp[${k}] = f.y;${clear} }`;
-  }).join('\n');
+  return sums.map((v, k) => `    { let f = neumaier_add(total[${k}], comp[${k}], ${v}); total[${k}] = f.x; comp[${k}] = f.y; ${v} = 0.0; }`).join('\n');
 }
 
 /**
