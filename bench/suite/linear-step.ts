@@ -4,8 +4,8 @@
 //             each library chaining its steps its own way (nabla: train(); jax-js: a jitted step; TF.js:
 //             sgd.applyGradients).
 // Each path is validated against float64 first (a failure is reported and not timed), then timed by the
-// wall clock, median of `reps` after warm-up: nabla, the best read kernel over the same bytes (the
-// yardstick, read-sweep.ts), the peers (TF.js, jax-js, when given), the CPU paths. GPU timestamps of
+// wall clock, median of `reps` after warm-up: nabla and the best read kernel over the same bytes (the
+// yardstick, read-sweep.ts) in alternation, then the peers (TF.js, jax-js, when given), the CPU paths. GPU timestamps of
 // nabla's step are an extra column, never a ratio. Platform-agnostic: the same module runs in Deno.
 import type { GpuContext } from '../../src/gpu/device.ts';
 import { GpuLinearEngine } from '../../src/gpu/gpu-linear-engine.ts';
@@ -108,13 +108,17 @@ export async function benchCase(
   const wantFinal = op === 'gd100' ? gdReference(data, at, GD_STEPS, GD_LR, (p) => linearGradient(data, p)) : null;
   phase('float64 reference');
 
-  // (2) nabla: validate, then time on the wall clock (and the step on GPU timestamps where available).
+  // (2) nabla: validate; then (3) the yardstick, the best read kernel over the same bytes (`steps` chained
+  // reads per call, like the op's evaluations), swept for this adapter; its finalists are timed on the wall
+  // clock in alternation with nabla's call, so the two share the machine's state (read-sweep.ts). The read is
+  // measured even when nabla failed.
   let engine: GpuLinearEngine | null = null;
   try {
     engine = await GpuLinearEngine.create(gpu, data, { partialsWgsl: config.injectFault ? faultyPartialsWgsl(gpu, n, d) : undefined });
   } catch (e) {
     row.validation = `failed: could not build the engine: ${errorText(e)}`;
   }
+  let call: (() => Promise<unknown>) | undefined;
   if (engine) {
     const gpuEngine = engine;
     row.kernel = { ...engine.kernel.config, source: engine.kernel.source };
@@ -125,41 +129,54 @@ export async function benchCase(
       row.relError = check.rel;
       phase(`nabla validation ${check.verdict} (relative error ${check.rel.toExponential(2)})`);
       if (check.ok) {
-        const call = wantFinal ? gd : () => gpuEngine.gradient(at);
+        call = wantFinal ? gd : () => gpuEngine.gradient(at);
         await warmCalls(call, wantFinal ? 1 : 2, wantFinal ? 0 : WARMUP_MS);
-        const samples = await wallSamples(call, sampling);
-        const s = summarize(samples);
-        Object.assign(row, { ms: s.median, msMin: s.min, msMax: s.max, repetitions: samples.length });
-        sampled('nabla', samples.length);
-        phase(`nabla timed: ${s.median.toFixed(3)} ms`);
-        if (!wantFinal && gpu.hasTimestamps) {
-          gpuEngine.prepareTraining({ ...ENDLESS, init: at });
-          const t = await timeComputePasses(gpu, reps, 2, (pass) => gpuEngine.recordStep(pass, true));
-          if (t.method === 'timestamp-query') {
-            row.gpuMs = summarize(t.samples).median;
-            row.gpuTiming = 'timestamp-query: one training step (partials, reduce, update), GPU clock';
-          }
-          row.notes.push(...t.notes);
-        }
       }
     } catch (e) {
       row.validation = `failed: ${errorText(e)}`;
-    } finally {
-      gpuEngine.dispose(); // before the read kernel and the peers allocate their copies
     }
   }
-
-  // (3) The yardstick: the best read kernel over the same bytes, `steps` chained reads per call like the
-  // op's evaluations (measured even when nabla failed).
   try {
     const sweep = await ReadSweep.create(gpu, [n * d * 4, n * 4], { fault: config.injectFault });
     try {
-      row.read = await sweep.run(reps, log, row.steps);
+      const { paired, ...read } = await sweep.run(reps, log, row.steps, call);
+      row.read = read;
+      if (paired) {
+        const s = summarize(paired);
+        Object.assign(row, { ms: s.median, msMin: s.min, msMax: s.max, repetitions: paired.length });
+        row.notes.push('nabla timed in alternation with the read reference (one call each, in turn)');
+        phase(`nabla timed: ${s.median.toFixed(3)} ms`);
+      }
     } finally {
       sweep.dispose();
     }
   } catch (e) {
     row.notes.push(`read sweep: ${errorText(e)}`);
+  }
+  if (engine) {
+    try {
+      if (call && row.ms === null) {
+        // The read sweep failed: nabla on its own.
+        const samples = await wallSamples(call, sampling);
+        const s = summarize(samples);
+        Object.assign(row, { ms: s.median, msMin: s.min, msMax: s.max, repetitions: samples.length });
+        sampled('nabla', samples.length);
+      }
+      if (call && !wantFinal && gpu.hasTimestamps) {
+        engine.prepareTraining({ ...ENDLESS, init: at });
+        const gpuEngine = engine;
+        const t = await timeComputePasses(gpu, reps, 2, (pass) => gpuEngine.recordStep(pass, true));
+        if (t.method === 'timestamp-query') {
+          row.gpuMs = summarize(t.samples).median;
+          row.gpuTiming = 'timestamp-query: one training step (partials, reduce, update), GPU clock';
+        }
+        row.notes.push(...t.notes);
+      }
+    } catch (e) {
+      row.validation = `failed: ${errorText(e)}`;
+    } finally {
+      engine.dispose(); // before the peers allocate their copies
+    }
   }
 
   // A row nabla failed stays untimed: the peers and the CPU would only be ratios to nothing.

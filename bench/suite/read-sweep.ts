@@ -3,7 +3,10 @@
 // and loads in flight (bench/suite/read-plan.ts). Every candidate's sums are checked against float64
 // before its time counts. Candidates are ranked by GPU timestamps where the device has them (else by the
 // wall clock); the few best are then timed the way every library is, wall clock from the call to the
-// sums on the host, and the fastest of those is the reference.
+// sums on the host, and the fastest of those is the reference. Given the measured path's own call
+// (`paired`), each finalist's calls alternate with it, so the path and its yardstick are sampled over the
+// same seconds: on a shared or throttling machine, whose speed drifts between runs by up to 1.5x (seen
+// on the 2-core SwiftShader host), their ratio then holds where two separate timings would not.
 import type { GpuContext } from '../../src/gpu/device.ts';
 import { createBufferChecked, createComputePipeline } from '../../src/gpu/resources.ts';
 import { shaderSources } from '../../src/gpu/shaders.ts';
@@ -55,6 +58,11 @@ export interface ReadReference {
   /** The first few rejection verdicts. */
   rejections: string[];
   sweepSeconds: number;
+  /**
+   * Wall-clock samples of the paired call, taken alternately with the winner's (absent when none was
+   * given). Not part of the result file: the row records them as the path's own time.
+   */
+  paired?: number[];
 }
 
 interface Source {
@@ -219,7 +227,7 @@ export class ReadSweep {
    * Coarse grid sweep, then one stage per dimension around the winner; the finalists on the wall clock,
    * each call `passes` chained reads.
    */
-  async run(reps: number, log: (line: string) => void = () => {}, passes = 1): Promise<ReadReference> {
+  async run(reps: number, log: (line: string) => void = () => {}, passes = 1, paired?: () => Promise<unknown>): Promise<ReadReference> {
     const t0 = performance.now();
     const maxWg = this.gpu.shape.maxWorkgroupSize;
     const floats = Math.max(...this.sources.map((s) => s.floats));
@@ -243,10 +251,10 @@ export class ReadSweep {
     const finalists = all.filter((c) => c.verdict === 'passed').sort((a, b) => a.ms! - b.ms!).slice(0, passes > 1 ? 1 : kFinalists);
     if (!finalists.length) throw new Error(`read sweep: every candidate was rejected (${rejected[0]?.verdict ?? 'none tried'})`);
 
-    let winner: { c: ReadCandidate; samples: number[] } | null = null;
+    let winner: { c: ReadCandidate; samples: number[]; paired: number[] } | null = null;
     for (const c of finalists) {
-      const samples = await this.wallClockCalls(c.config, reps, passes);
-      if (samples && (!winner || summarize(samples).median < summarize(winner.samples).median)) winner = { c, samples };
+      const timed = await this.wallClockCalls(c.config, reps, passes, paired);
+      if (timed && (!winner || summarize(timed.samples).median < summarize(winner.samples).median)) winner = { c, ...timed };
     }
     if (!winner) throw new Error('read sweep: every finalist summed wrong on the wall-clock calls');
     const s = summarize(winner.samples);
@@ -257,26 +265,39 @@ export class ReadSweep {
       candidates: all.length, rejected: rejected.length, rejections: rejected.slice(0, 3).map((c) => c.verdict),
       sweepSeconds: (performance.now() - t0) / 1e3,
     };
+    if (paired) ref.paired = winner.paired;
     log(`  read sweep: ${all.length} candidates (${rejected.length} rejected), best ${configKey(ref.config)}: ${ref.ms.toFixed(3)} ms call to host`
       + `${passes > 1 ? ` for ${passes} chained passes` : ''}, `
       + `${ref.gbps.toFixed(2)} GB/s (${ref.sweepSeconds.toFixed(1)} s)`);
     return ref;
   }
 
-  /** Wall clock from the call (`passes` chained reads) to the sums on the host, after two untimed calls; null if a sum is wrong. */
-  private async wallClockCalls(config: ReadConfig, reps: number, passes: number): Promise<number[] | null> {
+  /**
+   * Wall clock from the call (`passes` chained reads) to the sums on the host, after two untimed calls; null
+   * if a sum is wrong. With `paired`, each read call is followed by one timed call of it (warmed up alike).
+   */
+  private async wallClockCalls(config: ReadConfig, reps: number, passes: number, paired?: () => Promise<unknown>): Promise<{ samples: number[]; paired: number[] } | null> {
     const p = await this.prepare(config);
     try {
-      for (let i = 0; i < 2; i++) await this.call(p, passes);
+      for (let i = 0; i < 2; i++) {
+        await this.call(p, passes);
+        await paired?.();
+      }
       const samples: number[] = [];
+      const pairedSamples: number[] = [];
       for (let i = 0; i < reps; i++) {
         const t0 = performance.now();
         const sums = await this.call(p, passes);
         samples.push(performance.now() - t0);
         const { rel, tol } = this.check(config, sums);
         if (!(rel <= tol)) return null;
+        if (paired) {
+          const t1 = performance.now();
+          await paired();
+          pairedSamples.push(performance.now() - t1);
+        }
       }
-      return samples;
+      return { samples, paired: pairedSamples };
     } finally {
       ReadSweep.release(p);
     }
