@@ -35,7 +35,7 @@ export interface BenchRow {
   gpuMs: number | null;
   gpuTiming: string | null;
   /** nabla's pass-1 configuration and where it came from (tuned now, the tuning table, ...). */
-  kernel: { workgroupSize: number; numGroups: number; unroll?: number; source: string } | null;
+  kernel: { workgroupSize: number; numGroups: number; unroll?: number; variant?: string; source: string } | null;
   /** The best read kernel over the same bytes (bench/suite/read-sweep.ts), on the same wall clock. */
   read: ReadReference | null;
   /** read.ms / ms: nabla's speed as a fraction of the best plain read of the same bytes, as many times as the op evaluates (1 = as fast as a plain read). */
@@ -203,7 +203,7 @@ export function formatTable(rows: readonly BenchRow[], skipped: readonly Skipped
   for (const r of rows) {
     const ms = r.ms === null ? '—' : `${num(r.ms, 3)} (${num(r.msMin, 3)}–${num(r.msMax, 3)})`;
     // Older result files have no kernel field.
-    const grid = r.kernel ? `${r.kernel.numGroups}×${r.kernel.workgroupSize}${(r.kernel.unroll ?? 1) > 1 ? ` unroll${r.kernel.unroll}` : ''} (${r.kernel.source})` : '—';
+    const grid = r.kernel ? `${r.kernel.variant ? `${r.kernel.variant} ` : ''}${r.kernel.numGroups}×${r.kernel.workgroupSize}${(r.kernel.unroll ?? 1) > 1 ? ` unroll${r.kernel.unroll}` : ''} (${r.kernel.source})` : '—';
     const cells = [r.op, sizeLabel(r.n), String(r.d), ms, num(r.gbps), grid, num(r.read?.ms ?? null, 3), r.read ? configKey(r.read.config) : '—',
       pct(r.fractionOfRead), peerMs(r.jaxMs, r.jaxValidation), times(r.vsJax), peerMs(r.tfjsMs, r.tfjsValidation), times(r.vsTfjs),
       num(r.cpuMs, 3), times(r.vsCpu), num(r.jsLoopGbps), num(r.gpuMs, 3), r.validation.split(' (')[0]];

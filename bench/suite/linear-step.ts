@@ -9,7 +9,7 @@
 // nabla's step are an extra column, never a ratio. Platform-agnostic: the same module runs in Deno.
 import type { GpuContext } from '../../src/gpu/device.ts';
 import { GpuLinearEngine } from '../../src/gpu/gpu-linear-engine.ts';
-import { paddedFeatureBytes, planLinearGrid } from '../../src/gpu/dispatch.ts';
+import { defaultLinearConfig, paddedFeatureBytes, planLinearGrid } from '../../src/gpu/dispatch.ts';
 import { linearPartialsWgsl } from '../../src/gpu/passes/linear-partials-pass.ts';
 import { linearGradient } from '../../src/cpu/linear_partials.ts';
 import { CpuLinearEngine } from '../../src/cpu/cpu-linear-engine.ts';
@@ -114,7 +114,8 @@ export async function benchCase(
   // measured even when nabla failed.
   let engine: GpuLinearEngine | null = null;
   try {
-    engine = await GpuLinearEngine.create(gpu, data, { partialsWgsl: config.injectFault ? faultyPartialsWgsl(gpu, n, d) : undefined });
+    // The faulty WGSL is made for the untuned grid, so the engine is told to run exactly that grid.
+    engine = await GpuLinearEngine.create(gpu, data, config.injectFault ? { partialsWgsl: faultyPartialsWgsl(gpu, n, d), kernel: defaultLinearConfig(n, d, gpu.shape) } : {});
   } catch (e) {
     row.validation = `failed: could not build the engine: ${errorText(e)}`;
   }

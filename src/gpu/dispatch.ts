@@ -7,8 +7,29 @@ export const TILE_FLOATS = 2048;
  * tiles a group walks are no longer bounded: the grid is data). Mirrors BLOCK in linear_partials.wgsl.
  */
 export const TILES_PER_BLOCK = 8;
-/** The quad kernel (registers only) serves up to this many features; above it, the tiled kernel. */
-export const QUAD_MAX_FEATURES = 16;
+/** Up to this many features pass 1 is the quad kernel (registers only), and nothing else is offered. */
+export const QUAD_ONLY_MAX_FEATURES = 16;
+/**
+ * Up to this many features the quad kernel is offered at all: above QUAD_ONLY_MAX_FEATURES the tuner times it
+ * against the tiled kernel (on SwiftShader it took a fifth of the tiled kernel's time at d = 32 and 64, whose
+ * three barriers per tile cost there; a hardware GPU, where 4d vec4 loads per thread spill registers, may
+ * prefer tiles). Above it, only the tiled kernel: the quad body's straight-line code (4d loads, 8d fmas) grows.
+ */
+export const QUAD_MAX_FEATURES = 64;
+
+/** Pass 1's two kernels: 'quad' (shaders/linear_partials_quad.wgsl) and 'tiled' (shaders/linear_partials.wgsl). */
+export type LinearVariant = 'quad' | 'tiled';
+
+/** The kernels pass 1 may use for d features, the untuned default first. */
+export function linearVariants(d: number): LinearVariant[] {
+  if (d <= QUAD_ONLY_MAX_FEATURES) return ['quad'];
+  return d <= QUAD_MAX_FEATURES ? ['tiled', 'quad'] : ['tiled'];
+}
+
+/** The kernel a configuration runs: its own choice, else the untuned default for d. */
+export function linearVariantOf(d: number, config?: Pick<LinearKernelConfig, 'variant'>): LinearVariant {
+  return config?.variant ?? linearVariants(d)[0];
+}
 /** Quads (64 samples) a thread of the quad kernel sums plainly per block: BLOCK in linear_partials_quad.wgsl. */
 export const QUADS_PER_BLOCK = 16;
 /**
@@ -58,6 +79,8 @@ export interface LinearKernelConfig {
   numGroups: number;
   /** The quad kernel's quads per loop iteration over whole blocks (1 or 2; default 1; the tiled kernel: 1). */
   unroll?: number;
+  /** The kernel (default: linearVariants(d)[0]); a choice only where linearVariants(d) offers two. */
+  variant?: LinearVariant;
 }
 
 /** Quads per loop iteration the quad kernel may take: what the tuner tries. */
@@ -65,7 +88,7 @@ export const QUAD_UNROLLS = [1, 2] as const;
 
 export interface LinearGridPlan {
   /** 'quad': linear_partials_quad.wgsl (d <= QUAD_MAX_FEATURES); 'tiled': linear_partials.wgsl. */
-  variant: 'quad' | 'tiled';
+  variant: LinearVariant;
   workgroupSize: number;
   rowsPerTile: number;
   numTiles: number;
@@ -105,20 +128,22 @@ export function fold2d(groups: number, maxPerDim: number): { x: number; y: numbe
   return { x: Math.ceil(groups / y), y };
 }
 
-/** Tiles of one pass-1 dispatch over n samples: a quad-kernel tile is one quad per thread. */
-export function linearTileRows(d: number, workgroupSize: number): number {
-  return d <= QUAD_MAX_FEATURES ? 4 * workgroupSize : rowsPerTile(d);
+/** Rows of a pass-1 tile: a quad-kernel tile is one quad per thread. */
+export function linearTileRows(d: number, workgroupSize: number, variant: LinearVariant = linearVariantOf(d)): number {
+  return variant === 'quad' ? 4 * workgroupSize : rowsPerTile(d);
 }
 
 /**
  * The untuned configuration: the largest power-of-two workgroup within `preferredWorkgroup`, and as many
  * groups as give each one block of tiles (a GPU-shaped grid that grows with n, wide on any hardware GPU).
  */
-export function defaultLinearConfig(n: number, d: number, shape: DeviceShape, preferredWorkgroup = 256): LinearKernelConfig {
+export function defaultLinearConfig(n: number, d: number, shape: DeviceShape, preferredWorkgroup = 256, variant = linearVariantOf(d)): LinearKernelConfig {
   const workgroupSize = chooseWorkgroupSize(shape, preferredWorkgroup);
-  const numTiles = Math.ceil(n / linearTileRows(d, workgroupSize));
-  const block = d <= QUAD_MAX_FEATURES ? QUADS_PER_BLOCK : TILES_PER_BLOCK;
-  return { workgroupSize, numGroups: Math.max(1, Math.ceil(numTiles / block)) };
+  const numTiles = Math.ceil(n / linearTileRows(d, workgroupSize, variant));
+  const block = variant === 'quad' ? QUADS_PER_BLOCK : TILES_PER_BLOCK;
+  const config: LinearKernelConfig = { workgroupSize, numGroups: Math.max(1, Math.ceil(numTiles / block)) };
+  if (variant !== linearVariantOf(d)) config.variant = variant;
+  return config;
 }
 
 /** Throws a RangeError unless the configuration can run on this device shape. */
@@ -131,6 +156,9 @@ export function checkLinearConfig(config: LinearKernelConfig, shape: DeviceShape
   if (config.unroll !== undefined && !(QUAD_UNROLLS as readonly number[]).includes(config.unroll)) {
     throw new RangeError(`linear kernel: unroll must be one of ${QUAD_UNROLLS.join(', ')}, got ${config.unroll}`);
   }
+  if (config.variant !== undefined && config.variant !== 'quad' && config.variant !== 'tiled') {
+    throw new RangeError(`linear kernel: variant must be 'quad' or 'tiled', got ${String(config.variant)}`);
+  }
 }
 
 /**
@@ -140,8 +168,11 @@ export function checkLinearConfig(config: LinearKernelConfig, shape: DeviceShape
 export function planLinearGrid(n: number, d: number, shape: DeviceShape, config: LinearKernelConfig = defaultLinearConfig(n, d, shape)): LinearGridPlan {
   checkLinearConfig(config, shape);
   const { workgroupSize } = config;
-  const quad = d <= QUAD_MAX_FEATURES;
-  const rows = linearTileRows(d, workgroupSize);
+  const variant = linearVariantOf(d, config);
+  if (variant === 'quad' && d > QUAD_MAX_FEATURES) throw new RangeError(`linear kernel: the quad kernel takes d <= ${QUAD_MAX_FEATURES} features, got ${d}`);
+  const quad = variant === 'quad';
+  if (!quad && (config.unroll ?? 1) !== 1) throw new RangeError(`linear kernel: unroll applies to the quad kernel only, got unroll ${config.unroll} with the tiled one`);
+  const rows = linearTileRows(d, workgroupSize, variant);
   const numTiles = Math.ceil(n / rows);
   const numGroups = Math.max(1, Math.min(config.numGroups, numTiles));
   const { x, y } = fold2d(numGroups, shape.maxWorkgroupsPerDimension);
@@ -153,7 +184,7 @@ export function planLinearGrid(n: number, d: number, shape: DeviceShape, config:
     );
   }
   return {
-    variant: quad ? 'quad' : 'tiled',
+    variant,
     workgroupSize,
     rowsPerTile: rows,
     numTiles,

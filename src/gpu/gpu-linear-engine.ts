@@ -147,7 +147,8 @@ export class GpuLinearEngine implements LinearEngine {
       chunks = await makeChunks();
       // Tuned over the data as uploaded (before any standardization), unless the kernel is replaced.
       const tunable = data && !options.partialsWgsl ? { chunks, specs, data } : null;
-      const kernel = await chooseLinearKernel(gpu, n, d, specs[0].rows, options, tunable);
+      // Streamed records are summed by the quad kernel's records variant: its grid must be a quad grid.
+      const kernel = await chooseLinearKernel(gpu, n, d, specs[0].rows, options, tunable, stream?.records ? 'quad' : undefined);
       const full = batchSpecs(gpu, specs, n, d, kernel.config)[0];
       const plan = full.slices[0].plan;
       const buffers: Buffers = {

@@ -43,7 +43,8 @@ describe('GPU linear gradient vs float64 CPU', () => {
     expect(plan.variant).toBe('tiled');
     expect(plan.laneMode).toBe(false);
     expect(plan.featuresPerThread).toBe(3);
-    expect((await compare(3_001, 17)).laneMode).toBe(true);
+    const lanes = await compare(3_001, 17, undefined, { workgroupSize: 256, numGroups: 2, variant: 'tiled' });
+    expect([lanes.variant, lanes.laneMode]).toEqual(['tiled', true]);
   });
 
   it('quad kernel: ragged last quad and tiny N (d = 3, 5, 16; N = 1, 5, 777)', async () => {
@@ -51,6 +52,16 @@ describe('GPU linear gradient vs float64 CPU', () => {
     await compare(5, 5);
     await compare(1, 16);
     await compare(4_099, 16, 128);
+  });
+
+  it('quad kernel from 17 to 64 features (where the tuner weighs it against the tiled one): ragged quads, both kernels agree', async () => {
+    for (const [n, d, wg] of [[3_001, 17, 64], [20_011, 33, 128], [4_099, 64, 256]] as const) {
+      const quad = await compare(n, d, undefined, { workgroupSize: wg, numGroups: 3, variant: 'quad' });
+      expect([quad.variant, quad.rowsPerTile]).toEqual(['quad', 4 * wg]);
+      expect((await compare(n, d, undefined, { workgroupSize: wg, numGroups: 3, variant: 'tiled' })).variant).toBe('tiled');
+    }
+    // One workgroup over 2 * 10^5 rows: 782 quads a thread, folded in blocks like the few-feature case.
+    await compare(200_003, 48, undefined, { workgroupSize: 64, numGroups: 1, variant: 'quad' });
   });
 
   it('a tiny fixed grid (1 workgroup x 64 over 10^6 rows, 3907 quads a thread) keeps the bound', async () => {

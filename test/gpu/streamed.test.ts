@@ -83,6 +83,28 @@ describe('streamed raw-format records on the GPU', () => {
     }
   });
 
+  it('records with 17 to 64 features run the quad kernel whatever the table holds; a tiled kernel asked for is refused', async () => {
+    const gpu = await testGpu();
+    const data = makeLinearData(3_001, 20, 5);
+    const stats = fitStandardizer(data);
+    const kernel = { workgroupSize: 64, numGroups: 2, variant: 'quad' as const };
+    const streamed = await GpuLinearEngine.createStreamed(gpu, recordStreamOf(data, 512).stream, { standardize: stats });
+    const resident = await GpuLinearEngine.create(gpu, data, { standardize: stats, chunkBytes: 512 * 20 * 4, kernel: { ...kernel, numGroups: streamed.plan.numGroups, workgroupSize: streamed.plan.workgroupSize } });
+    try {
+      expect(streamed.plan.variant).toBe('quad');
+      const at = { w: Array.from({ length: 20 }, (_, j) => 0.02 * (j - 10)), b: 0.1 };
+      const a = await streamed.gradient(at);
+      const b = await resident.gradient(at);
+      expect(Array.from(a.gradW)).toEqual(Array.from(b.gradW));
+      expect([a.gradB, a.loss]).toEqual([b.gradB, b.loss]);
+    } finally {
+      streamed.dispose();
+      resident.dispose();
+    }
+    await expect(GpuLinearEngine.createStreamed(gpu, recordStreamOf(data, 512).stream, { kernel: { ...kernel, variant: 'tiled' } }))
+      .rejects.toThrow(/needs the quad kernel, got variant tiled/);
+  });
+
   it('errors surface: a short chunk, and a validation error inside an evaluation', async () => {
     const gpu = await testGpu();
     const data = makeLinearData(4_000, 3, 2);

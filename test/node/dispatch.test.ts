@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   checkLinearConfig, chooseWorkgroupSize, defaultLinearConfig, fold2d, linearTileRows, paddedFeatureBytes, planLinearGrid,
-  QUAD_MAX_FEATURES, QUAD_TREE_MAX_ROWS, QUADS_PER_BLOCK, quadTreeRows, REDUCE_SINGLE_MAX_ROWS, reduceSingle, rowsPerTile, stepWorkgroupSize, TILE_FLOATS, TILES_PER_BLOCK, type DeviceShape,
+  linearVariants, QUAD_MAX_FEATURES, QUAD_ONLY_MAX_FEATURES, QUAD_TREE_MAX_ROWS, QUADS_PER_BLOCK, quadTreeRows, REDUCE_SINGLE_MAX_ROWS, reduceSingle, rowsPerTile, stepWorkgroupSize, TILE_FLOATS, TILES_PER_BLOCK, type DeviceShape,
 } from '../../src/gpu/dispatch.ts';
 
 /** WebGPU's default limits (what a core-profile device guarantees). */
@@ -134,7 +134,8 @@ describe('planLinearGrid', () => {
           const p = planLinearGrid(n, d, shape);
           const tag = `n ${n}, d ${d}, wg limit ${shape.maxWorkgroupSize}`;
           expect(p.workgroupSize, tag).toBe(chooseWorkgroupSize(shape));
-          const quad = d <= QUAD_MAX_FEATURES;
+          // Untuned: the quad kernel only where it is the only one offered.
+          const quad = d <= QUAD_ONLY_MAX_FEATURES;
           expect(p.variant, tag).toBe(quad ? 'quad' : 'tiled');
           // A quad-kernel tile is one quad (4 samples) per thread.
           expect(p.rowsPerTile, tag).toBe(quad ? 4 * p.workgroupSize : rowsPerTile(d));
@@ -227,6 +228,22 @@ describe('planLinearGrid', () => {
       expect([p.variant, p.rowsPerTile, p.workgroupBytes]).toEqual(['quad', 4 * wg, 4 * wg * quadTreeRows(16)]);
       expect(planLinearGrid(100, 17, { ...CORE, maxWorkgroupSize: wg }).variant).toBe('tiled');
     }
+  });
+
+  it('from 17 to 64 features either kernel may be chosen; the quad kernel has quad tiles, tree scratch and no unroll check beyond it', () => {
+    expect([1, 16, 17, 64, 65, 700].map((d) => linearVariants(d))).toEqual([['quad'], ['quad'], ['tiled', 'quad'], ['tiled', 'quad'], ['tiled'], ['tiled']]);
+    for (const d of [17, 40, 64]) {
+      const q = planLinearGrid(10_000, d, CORE, { workgroupSize: 64, numGroups: 3, variant: 'quad' });
+      expect([q.variant, q.rowsPerTile, q.numTiles, q.workgroupBytes, q.unroll]).toEqual(['quad', 256, Math.ceil(10_000 / 256), 4 * 64 * quadTreeRows(d), 1]);
+      expect(planLinearGrid(10_000, d, CORE, { workgroupSize: 64, numGroups: 3, variant: 'tiled' }).variant).toBe('tiled');
+      expect(linearTileRows(d, 64, 'quad')).toBe(256);
+      expect(linearTileRows(d, 64)).toBe(rowsPerTile(d));
+      // The untuned default for another kernel counts that kernel's tiles.
+      expect(defaultLinearConfig(2 ** 20, d, CORE, 256, 'quad')).toEqual({ workgroupSize: 256, numGroups: Math.ceil(2 ** 20 / 1024 / QUADS_PER_BLOCK), variant: 'quad' });
+    }
+    expect(() => planLinearGrid(100, 65, CORE, { workgroupSize: 64, numGroups: 1, variant: 'quad' })).toThrow(/quad kernel takes d <= 64 features, got 65/);
+    expect(() => planLinearGrid(100, 32, CORE, { workgroupSize: 64, numGroups: 1, variant: 'tiled', unroll: 2 })).toThrow(/unroll applies to the quad kernel only/);
+    expect(() => checkLinearConfig({ workgroupSize: 64, numGroups: 1, variant: 'vec' as never }, CORE)).toThrow(/variant must be 'quad' or 'tiled', got vec/);
   });
 
   it('the quad kernel runs its d + 2 trees in the fewest rounds of equal width within QUAD_TREE_MAX_ROWS', () => {

@@ -40,9 +40,16 @@ describe('linearCandidates', () => {
     expect(linearCandidates(5, 3, CORE)).toEqual([64, 128, 256].map((wg) => ({ workgroupSize: wg, numGroups: 1 })));
     const wg64 = linearCandidates(1000 * 256, 1, CORE).filter((c) => c.workgroupSize === 64 && c.unroll === undefined).map((c) => c.numGroups);
     expect(wg64).toEqual([1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000]);
-    // The tiled kernel (d > 16): tiles of rowsPerTile(d) rows.
-    const tiled = linearCandidates(64 * 100, 32, CORE).filter((c) => c.workgroupSize === 64).map((c) => c.numGroups);
+    // The tiled kernel (d > 16): tiles of rowsPerTile(d) rows; from 17 to 64 features each kernel has its ladders, named.
+    const tiled = linearCandidates(64 * 100, 32, CORE).filter((c) => c.workgroupSize === 64 && c.variant === 'tiled').map((c) => c.numGroups);
     expect(tiled).toEqual([1, 2, 4, 8, 16, 32, 64, 100]);
+    const quad = linearCandidates(64 * 100, 32, CORE).filter((c) => c.workgroupSize === 64 && c.variant === 'quad').map((c) => c.numGroups);
+    expect(quad).toEqual([1, 2, 4, 8, 16, 25]);
+    expect(linearCandidates(64 * 100, 32, CORE).every((c) => c.unroll === undefined)).toBe(true);
+    expect(new Set(linearCandidates(64 * 100, 32, CORE).map(linearLadderOf)).size).toBe(6);
+    expect(linearCandidates(64 * 100, 65, CORE).every((c) => c.variant === undefined)).toBe(true);
+    expect(linearFamily(16)).not.toBe(linearFamily(17));
+    expect(linearFamily(64)).not.toBe(linearFamily(65));
   });
 });
 
@@ -66,14 +73,16 @@ describe('tuning rows and shape class', () => {
     expect(linearShapeClass(2 ** 30, 1)).toEqual(linearShapeClass(2 ** 28, 1));
     expect(linearShapeClass(1000, 3, 128)).toEqual({ d: 3, log2Rows: 10, workgroupSize: 128 });
     expect(linearFamily(16)).toBe('linear.partials.quad');
-    expect(linearFamily(17)).toBe('linear.partials.tiled');
+    expect([linearFamily(17), linearFamily(64), linearFamily(65)]).toEqual(['linear.partials.quad-or-tiled', 'linear.partials.quad-or-tiled', 'linear.partials.tiled']);
   });
 
-  it('isLinearKernelConfig accepts positive integer pairs only, with an unroll of 1 or 2 or none', () => {
+  it('isLinearKernelConfig accepts positive integer pairs only, with an unroll of 1 or 2 or none and a kernel name or none', () => {
     expect(isLinearKernelConfig({ workgroupSize: 64, numGroups: 2 })).toBe(true);
     expect(isLinearKernelConfig({ workgroupSize: 64, numGroups: 2, unroll: 2 })).toBe(true);
+    expect(isLinearKernelConfig({ workgroupSize: 64, numGroups: 2, variant: 'quad' })).toBe(true);
+    expect(isLinearKernelConfig({ workgroupSize: 64, numGroups: 2, variant: 'tiled' })).toBe(true);
     for (const bad of [null, 3, 'x', {}, { workgroupSize: 64 }, { workgroupSize: 64, numGroups: 0 }, { workgroupSize: 1.5, numGroups: 2 }, { workgroupSize: '64', numGroups: 2 },
-      { workgroupSize: 64, numGroups: 2, unroll: 3 }, { workgroupSize: 64, numGroups: 2, unroll: '2' }]) {
+      { workgroupSize: 64, numGroups: 2, unroll: 3 }, { workgroupSize: 64, numGroups: 2, unroll: '2' }, { workgroupSize: 64, numGroups: 2, variant: 'vec' }]) {
       expect(isLinearKernelConfig(bad), JSON.stringify(bad)).toBe(false);
     }
   });

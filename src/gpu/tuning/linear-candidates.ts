@@ -1,6 +1,6 @@
 // What the linear pass-1 autotuner tries and how it judges a result: pure, so it is unit-tested without a GPU.
 // The GPU side (building and timing each candidate) is linear-tuning.ts.
-import { chooseWorkgroupSize, linearTileRows, QUAD_MAX_FEATURES, QUAD_UNROLLS, type DeviceShape, type LinearKernelConfig } from '../dispatch.ts';
+import { chooseWorkgroupSize, linearTileRows, linearVariants, QUAD_MAX_FEATURES, QUAD_ONLY_MAX_FEATURES, QUAD_UNROLLS, type DeviceShape, type LinearKernelConfig } from '../dispatch.ts';
 import type { LinearData, LinearParams } from '../../models/linear.ts';
 import type { ShapeClass } from './cache.ts';
 
@@ -26,7 +26,11 @@ export const QUAD_UNROLL_MAX_FEATURES = 1;
 /** Largest grid tried: 2^12 workgroups (more than any SwiftShader wants, enough to fill a large GPU). */
 export const LINEAR_MAX_GROUPS = 4096;
 
-export const linearFamily = (d: number) => (d <= QUAD_MAX_FEATURES ? 'linear.partials.quad' : 'linear.partials.tiled');
+/** The tuning table's family: which kernels its entries chose among (linearVariants). */
+export function linearFamily(d: number): string {
+  if (d <= QUAD_ONLY_MAX_FEATURES) return 'linear.partials.quad';
+  return d <= QUAD_MAX_FEATURES ? 'linear.partials.quad-or-tiled' : 'linear.partials.tiled';
+}
 
 /** Rows of a tuning prefix of `bytes` bytes (whole quads), within the data and its first chunk. */
 export function linearTuneRows(n: number, d: number, firstChunkRows: number, bytes: number): number {
@@ -48,7 +52,8 @@ export function linearShapeClass(n: number, d: number, pinnedWorkgroup?: number)
 }
 
 /**
- * Candidates in ladders (one per workgroup size, growing grids): every power-of-two group count up to
+ * Candidates in ladders (one per kernel, unroll and workgroup size, growing grids): every kernel
+ * linearVariants(d) offers (named in the configuration only where it offers two); every power-of-two group count up to
  * LINEAR_MAX_GROUPS that leaves each group at least one tile of the tuning prefix, plus the one-tile-per-group
  * grid when that is smaller than LINEAR_MAX_GROUPS. `pinnedWorkgroup` restricts to one workgroup size (the
  * largest power of two within it and the limit).
@@ -59,27 +64,34 @@ export function linearCandidates(tuneRows: number, d: number, shape: DeviceShape
     : LINEAR_WORKGROUP_SIZES.filter((wg) => wg <= shape.maxWorkgroupSize);
   if (sizes.length === 0) sizes.push(chooseWorkgroupSize(shape));
   const out: LinearKernelConfig[] = [];
-  const unrolls = d <= QUAD_UNROLL_MAX_FEATURES ? QUAD_UNROLLS : [1];
-  for (const unroll of unrolls) {
-    for (const workgroupSize of sizes) {
-      const tiles = Math.ceil(tuneRows / linearTileRows(d, workgroupSize));
-      const top = Math.min(tiles, LINEAR_MAX_GROUPS);
-      const at = (numGroups: number): LinearKernelConfig => (unroll === 1 ? { workgroupSize, numGroups } : { workgroupSize, numGroups, unroll });
-      for (let g = 1; g < top; g *= 2) out.push(at(g));
-      out.push(at(top));
+  const variants = linearVariants(d);
+  for (const variant of variants) {
+    const unrolls = variant === 'quad' && d <= QUAD_UNROLL_MAX_FEATURES ? QUAD_UNROLLS : [1];
+    for (const unroll of unrolls) {
+      for (const workgroupSize of sizes) {
+        const tiles = Math.ceil(tuneRows / linearTileRows(d, workgroupSize, variant));
+        const top = Math.min(tiles, LINEAR_MAX_GROUPS);
+        const at = (numGroups: number): LinearKernelConfig => ({
+          workgroupSize, numGroups, ...(unroll === 1 ? {} : { unroll }), ...(variants.length > 1 ? { variant } : {}),
+        });
+        for (let g = 1; g < top; g *= 2) out.push(at(g));
+        out.push(at(top));
+      }
     }
   }
   return out;
 }
 
-/** A ladder: one workgroup size and unroll, growing grids. */
-export const linearLadderOf = (c: LinearKernelConfig) => `wg${c.workgroupSize}u${c.unroll ?? 1}`;
+/** A ladder: one kernel, workgroup size and unroll, growing grids. */
+export const linearLadderOf = (c: LinearKernelConfig) => `${c.variant ? `${c.variant}.` : ''}wg${c.workgroupSize}u${c.unroll ?? 1}`;
 
+/** A configuration's shape (from a table file, say): what planLinearGrid will then check against d and the device. */
 export function isLinearKernelConfig(c: unknown): c is LinearKernelConfig {
   if (typeof c !== 'object' || c === null) return false;
-  const { workgroupSize, numGroups, unroll } = c as Record<string, unknown>;
+  const { workgroupSize, numGroups, unroll, variant } = c as Record<string, unknown>;
   return Number.isInteger(workgroupSize) && Number.isInteger(numGroups) && (workgroupSize as number) >= 1 && (numGroups as number) >= 1
-    && (unroll === undefined || (QUAD_UNROLLS as readonly unknown[]).includes(unroll));
+    && (unroll === undefined || (QUAD_UNROLLS as readonly unknown[]).includes(unroll))
+    && (variant === undefined || variant === 'quad' || variant === 'tiled');
 }
 
 /** The parameters the tuner evaluates the gradient at: every weight and the bias in play, signs mixed. */

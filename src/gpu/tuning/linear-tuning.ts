@@ -5,7 +5,7 @@ import type { LinearData } from '../../models/linear.ts';
 import type { GpuContext } from '../device.ts';
 import type { ChunkSpec } from '../data-layout.ts';
 import type { GpuChunk } from '../linear-buffers.ts';
-import { checkLinearConfig, chooseWorkgroupSize, defaultLinearConfig, planLinearGrid, stepWorkgroupSize, type LinearKernelConfig } from '../dispatch.ts';
+import { checkLinearConfig, chooseWorkgroupSize, defaultLinearConfig, linearVariantOf, linearVariants, planLinearGrid, stepWorkgroupSize, type LinearKernelConfig, type LinearVariant } from '../dispatch.ts';
 import { LinearPartialsPass } from '../passes/linear-partials-pass.ts';
 import { ReducePartialsPass } from '../passes/reduce-partials-pass.ts';
 import { packGridUniforms, packReduceUniforms } from '../uniforms.ts';
@@ -184,26 +184,32 @@ export async function tuneLinearKernel(
 
 /**
  * The engine's configuration: explicit > table > tuned now (when `source` is given: resident data) > the
- * untuned default. A table entry this device cannot run is ignored. When no candidate validates (data
+ * untuned default. `variant` pins the kernel (streamed records need the quad kernel's records variant): then
+ * only table entries of that kernel count, and nothing is tuned. A table entry this device cannot run is ignored. When no candidate validates (data
  * whose float32 sums overflow, say) the default is used and nothing is stored.
  */
 export async function chooseLinearKernel(
   gpu: GpuContext, n: number, d: number, firstChunkRows: number, options: LinearTuningOptions, source: LinearTuningSource | null,
+  variant?: LinearVariant,
 ): Promise<LinearKernelChoice> {
   if (options.kernel) {
     checkLinearConfig(options.kernel, gpu.shape);
+    if (variant && linearVariantOf(d, options.kernel) !== variant) {
+      throw new RangeError(`kernel: this data needs the ${variant} kernel, got variant ${linearVariantOf(d, options.kernel)}`);
+    }
     return { config: { ...options.kernel }, source: 'explicit' };
   }
-  const fallback: LinearKernelChoice = { config: defaultLinearConfig(n, d, gpu.shape, options.workgroupSize), source: 'default' };
+  const fallback: LinearKernelChoice = { config: defaultLinearConfig(n, d, gpu.shape, options.workgroupSize, variant), source: 'default' };
   if (options.tuning === false) return fallback;
   const cache = options.tuning ?? defaultTuningCache;
   const pinned = options.workgroupSize === undefined ? undefined : chooseWorkgroupSize(gpu.shape, options.workgroupSize);
   const key = tuningKey(gpu, linearFamily(d), linearShapeClass(n, d, pinned));
   const runnable = (c: unknown): c is LinearKernelConfig => isLinearKernelConfig(c) && c.workgroupSize <= gpu.shape.maxWorkgroupSize
-    && (c.workgroupSize & (c.workgroupSize - 1)) === 0 && (pinned === undefined || c.workgroupSize === pinned);
+    && (c.workgroupSize & (c.workgroupSize - 1)) === 0 && (pinned === undefined || c.workgroupSize === pinned)
+    && linearVariants(d).includes(linearVariantOf(d, c)) && (variant === undefined || linearVariantOf(d, c) === variant);
   const hit = cache.get(key, runnable);
   if (hit) return { config: hit.config, source: 'table' };
-  if (!source) return fallback;
+  if (!source || variant) return fallback;
   let result: AutotuneResult<LinearKernelConfig>;
   try {
     result = await tuneLinearKernel(gpu, source, firstChunkRows, pinned);
