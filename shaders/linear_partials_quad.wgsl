@@ -1,15 +1,16 @@
-// Pass 1 for few features (D <= 16): each thread takes a quad of 4 consecutive samples, which occupy exactly
+// Pass 1 for few features (D <= 64; above 16 a tuned alternative to linear_partials.wgsl): each thread takes a quad of 4 consecutive samples, which occupy exactly
 // D vec4s of row-major X and one vec4 of y, so every load is a full vec4 with no padding whatever D is.
 // The quad body is straight-line code emitted per D (src/gpu/passes/linear-quad-codegen.ts) so that the
 // D gradient sums stay in registers; nothing is staged in workgroup memory and there is no barrier until
-// the final per-workgroup trees. Output: one row of D + 2 partial sums per workgroup, as linear_partials.wgsl.
+// the final per-workgroup sums. Output: one row of D + 2 partial sums per workgroup, as linear_partials.wgsl.
 //
 // The grid is data (src/gpu/dispatch.ts, planLinearGrid): num_groups workgroups walk the tiles grid-stride,
 // however many that makes per thread, so the sums' accuracy must not depend on it. A thread sums BLOCK
 // tiles (one quad each, 4 * BLOCK samples) plainly into g, then folds the block sums into its running
 // totals with Neumaier's compensated addition (shaders/shared/compensated_sum.wgsl). Error of a thread's total:
 // 4 * BLOCK * eps of the sum of |terms| from the plain blocks plus 2 * eps from the fold (+ O(M eps^2) for
-// M blocks), whatever M is; the workgroup tree and reduce_partials.wgsl add log2 of their widths. Why not a
+// M blocks), whatever M is; the workgroup's segmented sum (reduce_rows) adds about 2 sqrt(WG) and
+// reduce_partials.wgsl at most the number of groups. Why not a
 // binary-counter cascade: it needs (D + 2) x log2(M) sums indexed by the counter's bits (dynamic indices,
 // which spill private arrays to memory), where this needs 2 (D + 2) registers with constant indices and a
 // fold per 4 * BLOCK samples. A compiler that reassociated floating point would cancel the compensation;
@@ -59,21 +60,35 @@ ${QUAD_BODY}
   return vec2<f32>(r.x + r.y + r.z + r.w, dot(r, r));
 }
 
-// Deterministic trees of scratch rows 0 .. rows - 1 (one value per thread each, written by the caller), all
-// at once: one barrier per level for every row. Row r's total goes to partials[index + r]. Every thread
-// calls it. Each row adds in the order of a lone tree, so the totals do not depend on TREE_ROWS.
+// Deterministic sums of scratch rows 0 .. rows - 1 (one value per thread each, written by the caller), all at
+// once; row r's total goes to partials[index + r]. Every thread calls it. Each row is cut into SEG segments of
+// WG / SEG values: one thread per (row, segment) adds its segment in order, then one thread per row adds the
+// segments in order. Three barriers for any number of rows, where a binary tree paid one per level
+// (log2(WG) + 2): on SwiftShader, whose barriers switch between coroutines, the trees took a quarter of pass 1
+// at N = 2^12 (gd100). SEG <= 2^floor(log2(WG) / 2), so the longest chain of additions is about 2 sqrt(WG)
+// (16 at WG = 64, 32 at 256) instead of log2(WG); the error argument above takes that in its stride.
 fn reduce_rows(t: u32, rows: u32, index: u32) {
   workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride = stride / 2u) {
-    if (t < stride) {
-      for (var r = 0u; r < rows; r = r + 1u) {
-        scratch[r * WG + t] = scratch[r * WG + t] + scratch[r * WG + t + stride];
-      }
-    }
-    workgroupBarrier();
+  var seg = 1u;
+  while (2u * seg * rows <= WG && 4u * seg * seg <= WG) {
+    seg = 2u * seg;
   }
-  for (var r = t; r < rows; r = r + WG) {
-    partials[index + r] = scratch[r * WG];
+  let len = WG / seg;
+  if (t < rows * seg) {
+    let start = (t / seg) * WG + (t % seg) * len;
+    var acc = scratch[start];
+    for (var i = 1u; i < len; i = i + 1u) {
+      acc = acc + scratch[start + i];
+    }
+    scratch[start] = acc; // only this thread reads or writes its segment
+  }
+  workgroupBarrier();
+  if (t < rows) {
+    var acc = scratch[t * WG];
+    for (var k = 1u; k < seg; k = k + 1u) {
+      acc = acc + scratch[t * WG + k * len];
+    }
+    partials[index + t] = acc;
   }
   workgroupBarrier();
 }
@@ -110,8 +125,14 @@ ${LOAD_WEIGHTS}
 ${WHOLE_BLOCK}
 ${FOLD_BLOCK}
   }
-  // Fewer than BLOCK quads left to this thread, the last maybe partial: checked one by one, then one fold.
-  for (; q < quads; q = q + qs) {
+  // Fewer than BLOCK quads left to this thread: the whole ones, then the partial last quad if it is this
+  // thread's (its samples past n masked), then one fold. Small data (a mini-batch, gd100) is all here.
+  for (; q < whole; q = q + qs) {
+    let s = accumulate_quad(first + q, bias, 4u);
+    sum_r = sum_r + s.x;
+    sum_rr = sum_rr + s.y;
+  }
+  if (q < quads) {
     let s = accumulate_quad(first + q, bias, grid.n - 4u * q);
     sum_r = sum_r + s.x;
     sum_rr = sum_rr + s.y;

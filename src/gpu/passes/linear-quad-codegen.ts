@@ -89,8 +89,8 @@ export function foldBlock(d: number): string {
 }
 
 /**
- * The workgroup trees of the d + 2 compensated totals (total + comp) into the group's partials row, in
- * rounds of quadTreeRows(d) trees side by side (scratch row r holds sum k0 + r of the round).
+ * The workgroup sums of the d + 2 compensated totals (total + comp) into the group's partials row, in
+ * rounds of quadTreeRows(d) sums side by side (scratch row r holds sum k0 + r of the round).
  */
 export function reduceGradient(d: number): string {
   const width = quadTreeRows(d);
