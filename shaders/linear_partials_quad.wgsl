@@ -61,9 +61,10 @@ ${QUAD_BODY}
 }
 
 // Deterministic sums of scratch rows 0 .. rows - 1 (one value per thread each, written by the caller), all at
-// once; row r's total goes to partials[index + r]. Every thread calls it. Each row is cut into SEG segments of
-// WG / SEG values: one thread per (row, segment) adds its segment in order, then one thread per row adds the
-// segments in order. Three barriers for any number of rows, where a binary tree paid one per level
+// once; row r's total goes to partials[index + r]. Every thread calls it. Each row is dealt into SEG
+// interleaved segments of WG / SEG values (segment s: values s, s + SEG, s + 2 SEG, ...; neighbouring threads
+// read neighbouring words, so no bank conflicts on a GPU): one thread per (row, segment) adds its segment in
+// order, then one thread per row adds the segments in order. Three barriers for any number of rows, where a binary tree paid one per level
 // (log2(WG) + 2): on SwiftShader, whose barriers switch between coroutines, the trees took a quarter of pass 1
 // at N = 2^12 (gd100). SEG <= 2^floor(log2(WG) / 2), so the longest chain of additions is about 2 sqrt(WG)
 // (16 at WG = 64, 32 at 256) instead of log2(WG); the error argument above takes that in its stride.
@@ -75,10 +76,10 @@ fn reduce_rows(t: u32, rows: u32, index: u32) {
   }
   let len = WG / seg;
   if (t < rows * seg) {
-    let start = (t / seg) * WG + (t % seg) * len;
+    let start = (t / seg) * WG + t % seg;
     var acc = scratch[start];
     for (var i = 1u; i < len; i = i + 1u) {
-      acc = acc + scratch[start + i];
+      acc = acc + scratch[start + i * seg];
     }
     scratch[start] = acc; // only this thread reads or writes its segment
   }
@@ -86,7 +87,7 @@ fn reduce_rows(t: u32, rows: u32, index: u32) {
   if (t < rows) {
     var acc = scratch[t * WG];
     for (var k = 1u; k < seg; k = k + 1u) {
-      acc = acc + scratch[t * WG + k * len];
+      acc = acc + scratch[t * WG + k];
     }
     partials[index + t] = acc;
   }
