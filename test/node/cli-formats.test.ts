@@ -1,12 +1,12 @@
 // The CLI over every file format: convert to the raw format, train from it, and the errors of bad files.
 import { describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { suiteTempDir } from '../temp-dir.ts';
 
 const root = join(import.meta.dirname, '..', '..');
-const dir = mkdtempSync(join(tmpdir(), 'nabla-cli-formats-'));
+const dir = suiteTempDir('cli-formats');
 
 function nabla(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

@@ -3,7 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { testTempDir } from '../temp-dir.ts';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..', '..');
@@ -48,9 +50,7 @@ describe('nabla --device gpu', () => {
 
 describe('nabla train --model on the GPU', () => {
   it('an MLP on XOR-like data trains on the adapter and lands where the CPU path does', async () => {
-    const { writeFileSync, mkdtempSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const file = join(mkdtempSync(join(tmpdir(), 'nabla-gpu-model-')), 'xor.csv');
+    const file = join(testTempDir('gpu-model'), 'xor.csv');
     let seed = 7;
     const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
     const rows = ['a,b,label'];
@@ -81,9 +81,7 @@ describe('nabla train --model on the GPU', () => {
 
 describe('nabla train --stream', () => {
   it('streams a CSV to the GPU in many chunks and lands where in-memory training does', async () => {
-    const { writeFileSync, mkdtempSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const file = join(mkdtempSync(join(tmpdir(), 'nabla-stream-')), 'big.csv');
+    const file = join(testTempDir('stream'), 'big.csv');
     const rows = ['a,b,y'];
     for (let i = 0; i < 3_001; i++) {
       const a = (i % 97) / 10;
@@ -107,9 +105,7 @@ describe('nabla train --stream', () => {
 
 describe('nabla train --model --stream on the GPU', () => {
   it('an MLP by mini-batches inside streamed chunks lands where the float64 twin does on the same stream', async () => {
-    const { writeFileSync, mkdtempSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const file = join(mkdtempSync(join(tmpdir(), 'nabla-mstream-')), 'rings.csv');
+    const file = join(testTempDir('mstream'), 'rings.csv');
     const rows = ['u,v,label'];
     for (let i = 0; i < 600; i++) {
       const t = (i * 2.399963) % (2 * Math.PI);
@@ -134,10 +130,8 @@ describe('nabla train --model --stream on the GPU', () => {
 
 describe('nabla train --stream, raw format', () => {
   it('the GPU page reads the records as stored (column subset, ragged last chunk) and lands where in-memory training does', async () => {
-    const { mkdtempSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
     const { createRawWriter } = await import('../../src/data/raw-format.ts');
-    const dir = mkdtempSync(join(tmpdir(), 'nabla-stream-raw-'));
+    const dir = testTempDir('stream-raw');
     const n = 3_001;
     // Columns a, junk, b and the target y; the features are chosen as b,a: the kernel maps the columns.
     const write = async (file: string, nanRow: number | null) => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.ts';
 import { makeXor } from '../model-data.ts';
+import { suiteTempDir } from '../temp-dir.ts';
 
 function io() {
   const out: string[] = [];
@@ -34,7 +34,7 @@ function xorCsv(dir: string): string {
 }
 
 describe('model CLI commands (CPU path)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'nabla-model-'));
+  const dir = suiteTempDir('model');
   const data = xorCsv(dir);
   const args = ['--data', data, '--target', 'label', '--model', 'mlp', '--hidden', '6', '--activation', 'tanh', '--optimizer', 'adam', '--lr', '0.05', '--seed', '2'];
 
@@ -118,7 +118,7 @@ describe('model CLI commands (CPU path)', () => {
 });
 
 describe('--resume refuses flags that contradict the saved model', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'nabla-resume-'));
+  const dir = suiteTempDir('resume');
   const data = xorCsv(dir);
   const saved = join(dir, 'r.json');
   const base = ['--data', data, '--target', 'label', '--device', 'cpu'];
@@ -160,7 +160,7 @@ describe('--resume refuses flags that contradict the saved model', () => {
 });
 
 describe('--classes, output paths, predict columns, internal errors', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'nabla-classes-'));
+  const dir = suiteTempDir('classes');
   const data = xorCsv(dir);
   const base = ['--data', data, '--target', 'label', '--device', 'cpu', '--epochs', '3', '--json'];
 

@@ -4,8 +4,7 @@
 // the same batches): mini-batches must agree bit for bit, the full batch (whose chunk means are combined in
 // float64 in another order than one sum over all rows) to a stated tolerance.
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mlpModel, softmaxModel } from '../../src/models/mlp.ts';
 import type { ModelData } from '../../src/models/network.ts';
@@ -17,6 +16,7 @@ import { trainLinearStreamedOnCpu, trainModelStreamedOnCpu } from '../../src/cpu
 import { main } from '../../src/cli/main.ts';
 import { makeBlobs, makeSpirals } from '../model-data.ts';
 import { makeLinearData, relativeError } from '../data-gen.ts';
+import { suiteTempDir } from '../temp-dir.ts';
 
 /** Full batch: the float64 sum of chunk means vs one mean over all rows: a few ulps per evaluation, through 30 Adam steps. */
 const FULL_BATCH_REL_TOL = 1e-9;
@@ -103,7 +103,7 @@ describe('streamed training on the CPU path', () => {
 });
 
 describe('nabla train --stream on the CPU path', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'nabla-stream-'));
+  const dir = suiteTempDir('stream');
   const file = join(dir, 'spirals.csv');
   writeFileSync(file, ['x1,x2,label', ...Array.from({ length: spirals().n }, (_, i) => `${spirals().x[2 * i]},${spirals().x[2 * i + 1]},${spirals().y[i] ? 'b' : 'a'}`)].join('\n'));
   function spirals(): ModelData {

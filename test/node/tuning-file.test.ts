@@ -1,11 +1,12 @@
 // The CLI's tuning table on disk (src/cli/tuning-file.ts): where it lives, atomic writes that merge, and a
 // corrupt file ignored with a warning rather than an error.
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir, homedir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { readTuningFile, tuningFilePath, writeTuningFile } from '../../src/cli/tuning-file.ts';
 import { TuningCache, type TuningKey, type TuningTable } from '../../src/gpu/tuning/cache.ts';
+import { testTempDir } from '../temp-dir.ts';
 
 const LIMITS = {
   maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupsPerDimension: 65535,
@@ -20,7 +21,7 @@ function tableOf(...ds: number[]): TuningTable {
   for (const d of ds) cache.set(key(d), { config: { workgroupSize: 64, numGroups: d }, ms: 1, method: 'wall-clock', validated: 3, tried: 4, tunedAt: 'now' });
   return cache.toJSON();
 }
-const tempDir = () => mkdtempSync(join(tmpdir(), 'nabla-tuning-'));
+const tempDir = () => testTempDir('tuning');
 
 describe('tuningFilePath', () => {
   it('NABLA_TUNING_CACHE, else $XDG_CACHE_HOME/nabla/tuning.json, else ~/.cache/nabla/tuning.json', () => {

@@ -2,12 +2,12 @@
 // the first run tunes and writes it, the second starts tuned (nothing new to write), a corrupt file is
 // ignored with a warning and replaced. Real headless Chromium and adapter, as in cli-gpu.test.ts.
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GpuSession } from '../../src/cli/gpu-session.ts';
 import { parseTuningTable } from '../../src/gpu/tuning/cache.ts';
 import { makeLinearData } from '../data-gen.ts';
+import { testTempDir } from '../temp-dir.ts';
 
 const data = makeLinearData(100_000, 3, 5);
 const job = { kind: 'gradient' as const, at: { w: [0.1, 0.2, 0.3], b: 0.4 } };
@@ -23,7 +23,7 @@ async function gradientRun(tuningFile: string, warnings: string[] = []) {
 
 describe('GpuSession and the tuning table on disk', () => {
   it('the first run tunes and writes the table; the second starts tuned and leaves the file as it was', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'nabla-tuning-session-')), 'cache', 'tuning.json');
+    const file = join(testTempDir('tuning-session'), 'cache', 'tuning.json');
     const first = await gradientRun(file);
     const table = parseTuningTable(JSON.parse(readFileSync(file, 'utf8')));
     const entry = table.entries.find((e) => e.key.family === 'linear.partials.quad' && e.key.shape.d === 3);
@@ -41,7 +41,7 @@ describe('GpuSession and the tuning table on disk', () => {
   }, 180_000);
 
   it('a corrupt file is ignored with a warning, the job still runs, and the file is replaced by a valid table', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'nabla-tuning-session-')), 'tuning.json');
+    const file = join(testTempDir('tuning-session'), 'tuning.json');
     writeFileSync(file, '{"format": "nabla-tuning", "version": 1, "entries": [{"key": ');
     const warnings: string[] = [];
     const run = await gradientRun(file, warnings);
