@@ -19,7 +19,7 @@
  * or returns a wrong result is rejected with its reason), then times it (./timer.ts: timestamp-query when the
  * device has it, else submit-to-onSubmittedWorkDone), and returns the fastest validated one. It throws
  * AutotuneError when none validates. Candidates of one ladder (same ladderOf) are walked in the order given,
- * typically a growing grid; a ladder stops after `patience` candidates in a row slower than stopFactor x its
+ * typically a growing grid, the ladders in turns (one candidate each per turn); a ladder stops after `patience` candidates in a row slower than stopFactor x its
  * best so far (on a software adapter the time rises past a few workgroups, on a GPU it falls until the
  * machine is full; one noisy sample on a shared machine does not end a ladder), and no new candidate
  * starts once budgetMs has passed and one has validated. The few fastest are then timed again in turns
@@ -96,10 +96,12 @@ export async function autotune<C>(gpu: { device: GPUDevice; hasTimestamps: boole
   }
   const trials: TrialReport<C>[] = [];
   let best: { config: C; timing: WorkTiming } | null = null;
-  for (const ladder of ladders.values()) {
-    let ladderBest = Infinity;
-    let slowInARow = 0;
-    for (const config of ladder) {
+  // The ladders advance in turns, one candidate each: when the budget runs out it cuts every ladder's far
+  // end, never a whole ladder (a slow adapter once spent it all on one kernel's ladders before the other's).
+  const walks = [...ladders.values()].map((queue) => ({ queue, next: 0, best: Infinity, slowInARow: 0 }));
+  for (let live = walks; live.length > 0; live = live.filter((w) => w.next < w.queue.length)) {
+    for (const walk of live) {
+      const config = walk.queue[walk.next++];
       if (best && performance.now() - t0 > budgetMs) {
         trials.push({ config, rejected: `skipped: tuning budget of ${budgetMs} ms spent` });
         continue;
@@ -115,14 +117,14 @@ export async function autotune<C>(gpu: { device: GPUDevice; hasTimestamps: boole
           continue;
         }
         const timing = await timeWork(gpu, (pass) => trial!.record(pass), {
-          minMs: minSampleMs, samples, giveUpAboveMs: stopFactor * ladderBest,
+          minMs: minSampleMs, samples, giveUpAboveMs: stopFactor * walk.best,
         });
         report.ms = timing.ms;
         report.abandoned = timing.abandoned;
         if (!best || timing.ms < best.timing.ms) best = { config, timing };
-        slowInARow = timing.ms > stopFactor * ladderBest ? slowInARow + 1 : 0;
-        if (slowInARow >= patience) break;
-        ladderBest = Math.min(ladderBest, timing.ms);
+        walk.slowInARow = timing.ms > stopFactor * walk.best ? walk.slowInARow + 1 : 0;
+        if (walk.slowInARow >= patience) walk.next = walk.queue.length; // the ladder ends here
+        walk.best = Math.min(walk.best, timing.ms);
       } catch (e) {
         report.rejected = `failed: ${reason(e)}`;
       } finally {
