@@ -122,15 +122,19 @@ describe('autotune', () => {
     expect(r.trials.map((t) => t.rejected ?? 'timed')).toEqual(['timed', expect.stringMatching(/^skipped: tuning budget/), expect.stringMatching(/^skipped/)]);
   });
 
-  it('the ladders advance in turns, so a budget spent on a long ladder still leaves the others their first candidates', async () => {
+  it('ladderWalk turns: the ladders advance in turns, so a budget spent on a long ladder still leaves the others their first candidates', async () => {
     // 40 candidates of 2 ms on workgroup 64 (never slower: walked to the end but for the budget), then 2 of 1 ms
     // on workgroup 256. Walked one ladder after the other, the budget would be gone before workgroup 256.
     const candidates = [...configs(64, Array.from({ length: 40 }, (_, i) => i + 1)), ...configs(256, [1, 2])];
-    const r = await autotune(gpu, { family: 'toy', candidates, ladderOf: (c) => `${c.wg}`, prepare: trialFor((c) => (c.wg === 256 ? 1 : 2)), budgetMs: 200 });
+    const r = await autotune(gpu, { family: 'toy', candidates, ladderOf: (c) => `${c.wg}`, prepare: trialFor((c) => (c.wg === 256 ? 1 : 2)), budgetMs: 200, ladderWalk: 'turns' });
     expect(r.trials.slice(0, 4).map((t) => t.config)).toEqual([{ wg: 64, groups: 1 }, { wg: 256, groups: 1 }, { wg: 64, groups: 2 }, { wg: 256, groups: 2 }]);
     expect(r.trials.filter((t) => t.config.wg === 256).every((t) => t.ms !== undefined)).toBe(true);
     expect(r.trials.some((t) => t.rejected?.startsWith('skipped: tuning budget'))).toBe(true);
     expect(r.best.wg).toBe(256);
+    // In order (the default: a list ordered by priority), the budget is spent on the first ladder.
+    const inOrder = await autotune(gpu, { family: 'toy', candidates, ladderOf: (c) => `${c.wg}`, prepare: trialFor((c) => (c.wg === 256 ? 1 : 2)), budgetMs: 200 });
+    expect(inOrder.trials.slice(0, 2).map((t) => t.config)).toEqual([{ wg: 64, groups: 1 }, { wg: 64, groups: 2 }]);
+    expect(inOrder.trials.filter((t) => t.config.wg === 256).every((t) => t.rejected?.startsWith('skipped: tuning budget'))).toBe(true);
   });
 
   it('throws AutotuneError naming the family and the reasons when nothing validates', async () => {

@@ -19,7 +19,7 @@
  * or returns a wrong result is rejected with its reason), then times it (./timer.ts: timestamp-query when the
  * device has it, else submit-to-onSubmittedWorkDone), and returns the fastest validated one. It throws
  * AutotuneError when none validates. Candidates of one ladder (same ladderOf) are walked in the order given,
- * typically a growing grid, the ladders in turns (one candidate each per turn); a ladder stops after `patience` candidates in a row slower than stopFactor x its
+ * typically a growing grid, the ladders one after the other or in turns (ladderWalk); a ladder stops after `patience` candidates in a row slower than stopFactor x its
  * best so far (on a software adapter the time rises past a few workgroups, on a GPU it falls until the
  * machine is full; one noisy sample on a shared machine does not end a ladder), and no new candidate
  * starts once budgetMs has passed and one has validated. The few fastest are then timed again in turns
@@ -43,6 +43,12 @@ export interface AutotuneSpec<C> {
   candidates: readonly C[];
   prepare(config: C): Promise<TuningTrial>;
   ladderOf?(config: C): string;
+  /**
+   * 'turns': the ladders advance in turns, one candidate each, so a spent budget cuts every ladder's far end
+   * (for ladders of equal standing, e.g. two kernels' grids). 'in order' (default): each ladder to its end
+   * before the next, for a list ordered by priority (the budget then cuts its end).
+   */
+  ladderWalk?: 'turns' | 'in order';
   /** A ladder stops after `patience` (default 2) candidates in a row slower than this times its best (default 1.5). */
   stopFactor?: number;
   patience?: number;
@@ -96,11 +102,12 @@ export async function autotune<C>(gpu: { device: GPUDevice; hasTimestamps: boole
   }
   const trials: TrialReport<C>[] = [];
   let best: { config: C; timing: WorkTiming } | null = null;
-  // The ladders advance in turns, one candidate each: when the budget runs out it cuts every ladder's far
-  // end, never a whole ladder (a slow adapter once spent it all on one kernel's ladders before the other's).
+  // In turns, the budget cuts every ladder's far end, never a whole ladder (a slow adapter once spent it all
+  // on one kernel's ladders before the other's first candidate).
   const walks = [...ladders.values()].map((queue) => ({ queue, next: 0, best: Infinity, slowInARow: 0 }));
+  const turns = spec.ladderWalk === 'turns';
   for (let live = walks; live.length > 0; live = live.filter((w) => w.next < w.queue.length)) {
-    for (const walk of live) {
+    for (const walk of turns ? live : live.slice(0, 1)) {
       const config = walk.queue[walk.next++];
       if (best && performance.now() - t0 > budgetMs) {
         trials.push({ config, rejected: `skipped: tuning budget of ${budgetMs} ms spent` });

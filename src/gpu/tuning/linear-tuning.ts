@@ -148,6 +148,8 @@ export class LinearTuner {
       family: linearFamily(this.source.data.d),
       candidates,
       ladderOf: linearLadderOf,
+      // Two kernels' ladders (17 to 64 features) of equal standing: neither may spend the budget alone.
+      ladderWalk: 'turns',
       prepare: (c) => this.prepare(c),
       budgetMs: 2000,
     };
