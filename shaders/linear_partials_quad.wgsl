@@ -9,7 +9,7 @@
 // tiles (one quad each, 4 * BLOCK samples) plainly into g, then folds the block sums into its running
 // totals with Neumaier's compensated addition (shaders/shared/compensated_sum.wgsl). Error of a thread's total:
 // 4 * BLOCK * eps of the sum of |terms| from the plain blocks plus 2 * eps from the fold (+ O(M eps^2) for
-// M blocks), whatever M is; the workgroup's segmented sum (reduce_rows) adds about 2 sqrt(WG) and
+// M blocks), whatever M is; the workgroup's segmented sum (reduce_rows, shared/segmented_sum.wgsl) adds about 2 sqrt(WG) and
 // reduce_partials.wgsl at most the number of groups. Why not a
 // binary-counter cascade: it needs (D + 2) x log2(M) sums indexed by the counter's bits (dynamic indices,
 // which spill private arrays to memory), where this needs 2 (D + 2) registers with constant indices and a
@@ -58,40 +58,6 @@ fn accumulate_quad(q: u32, bias: f32, rows_left: u32) -> vec2<f32> {
   let base = q * S;
 ${QUAD_BODY}
   return vec2<f32>(r.x + r.y + r.z + r.w, dot(r, r));
-}
-
-// Deterministic sums of scratch rows 0 .. rows - 1 (one value per thread each, written by the caller), all at
-// once; row r's total goes to partials[index + r]. Every thread calls it. Each row is dealt into SEG
-// interleaved segments of WG / SEG values (segment s: values s, s + SEG, s + 2 SEG, ...; neighbouring threads
-// read neighbouring words, so no bank conflicts on a GPU): one thread per (row, segment) adds its segment in
-// order, then one thread per row adds the segments in order. Three barriers for any number of rows, where a binary tree paid one per level
-// (log2(WG) + 2): on SwiftShader, whose barriers switch between coroutines, the trees took a quarter of pass 1
-// at N = 2^12 (gd100). SEG <= 2^floor(log2(WG) / 2), so the longest chain of additions is about 2 sqrt(WG)
-// (16 at WG = 64, 32 at 256) instead of log2(WG); the error argument above takes that in its stride.
-fn reduce_rows(t: u32, rows: u32, index: u32) {
-  workgroupBarrier();
-  var seg = 1u;
-  while (2u * seg * rows <= WG && 4u * seg * seg <= WG) {
-    seg = 2u * seg;
-  }
-  let len = WG / seg;
-  if (t < rows * seg) {
-    let start = (t / seg) * WG + t % seg;
-    var acc = scratch[start];
-    for (var i = 1u; i < len; i = i + 1u) {
-      acc = acc + scratch[start + i * seg];
-    }
-    scratch[start] = acc; // only this thread reads or writes its segment
-  }
-  workgroupBarrier();
-  if (t < rows) {
-    var acc = scratch[t * WG];
-    for (var k = 1u; k < seg; k = k + 1u) {
-      acc = acc + scratch[t * WG + k];
-    }
-    partials[index + t] = acc;
-  }
-  workgroupBarrier();
 }
 
 @compute @workgroup_size(WG)

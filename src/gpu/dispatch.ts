@@ -17,13 +17,32 @@ export const QUAD_ONLY_MAX_FEATURES = 16;
  */
 export const QUAD_MAX_FEATURES = 64;
 
-/** Pass 1's two kernels: 'quad' (shaders/linear_partials_quad.wgsl) and 'tiled' (shaders/linear_partials.wgsl). */
-export type LinearVariant = 'quad' | 'tiled';
+/**
+ * Most features the wide kernel (shaders/linear_partials_wide.wgsl) takes: its private arrays hold 4 d floats
+ * a thread. From QUAD_MAX_FEATURES + 1, for d a multiple of 4 (whole vec4 rows), the tuner times it against the
+ * tiled kernel (on SwiftShader it took about a quarter of the tiled kernel's time at d = 128 and 256).
+ */
+export const WIDE_MAX_FEATURES = 512;
+
+/**
+ * Pass 1's kernels: 'quad' (shaders/linear_partials_quad.wgsl), 'tiled' (shaders/linear_partials.wgsl) and
+ * 'wide' (shaders/linear_partials_wide.wgsl).
+ */
+export type LinearVariant = 'quad' | 'tiled' | 'wide';
+const VARIANTS: readonly LinearVariant[] = ['quad', 'tiled', 'wide'];
 
 /** The kernels pass 1 may use for d features, the untuned default first. */
 export function linearVariants(d: number): LinearVariant[] {
   if (d <= QUAD_ONLY_MAX_FEATURES) return ['quad'];
-  return d <= QUAD_MAX_FEATURES ? ['tiled', 'quad'] : ['tiled'];
+  if (d <= QUAD_MAX_FEATURES) return ['tiled', 'quad'];
+  return d % 4 === 0 && d <= WIDE_MAX_FEATURES ? ['tiled', 'wide'] : ['tiled'];
+}
+
+/** Why the kernel cannot take d features (null: it can). */
+function variantRefusal(variant: LinearVariant, d: number): string | null {
+  if (variant === 'quad' && d > QUAD_MAX_FEATURES) return `the quad kernel takes d <= ${QUAD_MAX_FEATURES} features, got ${d}`;
+  if (variant === 'wide' && (d % 4 !== 0 || d > WIDE_MAX_FEATURES)) return `the wide kernel takes d a multiple of 4 up to ${WIDE_MAX_FEATURES}, got ${d}`;
+  return null;
 }
 
 /** The kernel a configuration runs: its own choice, else the untuned default for d. */
@@ -87,7 +106,7 @@ export interface LinearKernelConfig {
 export const QUAD_UNROLLS = [1, 2] as const;
 
 export interface LinearGridPlan {
-  /** 'quad': linear_partials_quad.wgsl (d <= QUAD_MAX_FEATURES); 'tiled': linear_partials.wgsl. */
+  /** The kernel: see LinearVariant and linearVariants. */
   variant: LinearVariant;
   workgroupSize: number;
   rowsPerTile: number;
@@ -128,9 +147,9 @@ export function fold2d(groups: number, maxPerDim: number): { x: number; y: numbe
   return { x: Math.ceil(groups / y), y };
 }
 
-/** Rows of a pass-1 tile: a quad-kernel tile is one quad per thread. */
+/** Rows of a pass-1 tile: a quad- or wide-kernel tile is one quad per thread. */
 export function linearTileRows(d: number, workgroupSize: number, variant: LinearVariant = linearVariantOf(d)): number {
-  return variant === 'quad' ? 4 * workgroupSize : rowsPerTile(d);
+  return variant === 'tiled' ? rowsPerTile(d) : 4 * workgroupSize;
 }
 
 /**
@@ -140,7 +159,7 @@ export function linearTileRows(d: number, workgroupSize: number, variant: Linear
 export function defaultLinearConfig(n: number, d: number, shape: DeviceShape, preferredWorkgroup = 256, variant = linearVariantOf(d)): LinearKernelConfig {
   const workgroupSize = chooseWorkgroupSize(shape, preferredWorkgroup);
   const numTiles = Math.ceil(n / linearTileRows(d, workgroupSize, variant));
-  const block = variant === 'quad' ? QUADS_PER_BLOCK : TILES_PER_BLOCK;
+  const block = variant === 'tiled' ? TILES_PER_BLOCK : QUADS_PER_BLOCK;
   const config: LinearKernelConfig = { workgroupSize, numGroups: Math.max(1, Math.ceil(numTiles / block)) };
   if (variant !== linearVariantOf(d)) config.variant = variant;
   return config;
@@ -156,8 +175,8 @@ export function checkLinearConfig(config: LinearKernelConfig, shape: DeviceShape
   if (config.unroll !== undefined && !(QUAD_UNROLLS as readonly number[]).includes(config.unroll)) {
     throw new RangeError(`linear kernel: unroll must be one of ${QUAD_UNROLLS.join(', ')}, got ${config.unroll}`);
   }
-  if (config.variant !== undefined && config.variant !== 'quad' && config.variant !== 'tiled') {
-    throw new RangeError(`linear kernel: variant must be 'quad' or 'tiled', got ${String(config.variant)}`);
+  if (config.variant !== undefined && !VARIANTS.includes(config.variant)) {
+    throw new RangeError(`linear kernel: variant must be one of ${VARIANTS.join(', ')}, got ${String(config.variant)}`);
   }
 }
 
@@ -169,15 +188,16 @@ export function planLinearGrid(n: number, d: number, shape: DeviceShape, config:
   checkLinearConfig(config, shape);
   const { workgroupSize } = config;
   const variant = linearVariantOf(d, config);
-  if (variant === 'quad' && d > QUAD_MAX_FEATURES) throw new RangeError(`linear kernel: the quad kernel takes d <= ${QUAD_MAX_FEATURES} features, got ${d}`);
+  const refusal = variantRefusal(variant, d);
+  if (refusal) throw new RangeError(`linear kernel: ${refusal}`);
   const quad = variant === 'quad';
-  if (!quad && (config.unroll ?? 1) !== 1) throw new RangeError(`linear kernel: unroll applies to the quad kernel only, got unroll ${config.unroll} with the tiled one`);
+  if (!quad && (config.unroll ?? 1) !== 1) throw new RangeError(`linear kernel: unroll applies to the quad kernel only, got unroll ${config.unroll} with the ${variant} one`);
   const rows = linearTileRows(d, workgroupSize, variant);
   const numTiles = Math.ceil(n / rows);
   const numGroups = Math.max(1, Math.min(config.numGroups, numTiles));
   const { x, y } = fold2d(numGroups, shape.maxWorkgroupsPerDimension);
   const laneMode = d <= workgroupSize;
-  const workgroupBytes = quad ? quadTreeRows(d) * workgroupSize * 4 : rows * d * 4 + rows * 4 + workgroupSize * 4;
+  const workgroupBytes = variant === 'tiled' ? rows * d * 4 + rows * 4 + workgroupSize * 4 : quadTreeRows(d) * workgroupSize * 4;
   if (workgroupBytes > shape.maxWorkgroupStorageSize) {
     throw new RangeError(
       `d = ${d} features need ${workgroupBytes} bytes of workgroup memory; this adapter allows ${shape.maxWorkgroupStorageSize}`,

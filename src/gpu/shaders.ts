@@ -9,10 +9,12 @@ import compensatedSum from '../../shaders/shared/compensated_sum.wgsl?raw';
 import partialsColumn from '../../shaders/shared/partials_column.wgsl?raw';
 import gemmEpilogue from '../../shaders/shared/gemm_epilogue.wgsl?raw';
 import workgroupSum from '../../shaders/shared/workgroup_sum.wgsl?raw';
+import segmentedSum from '../../shaders/shared/segmented_sum.wgsl?raw';
 import optimLayout from '../../shaders/shared/optim_layout.wgsl?raw';
 import mlpLayout from '../../shaders/shared/mlp_layout.wgsl?raw';
 import linearPartials from '../../shaders/linear_partials.wgsl?raw';
 import linearPartialsQuad from '../../shaders/linear_partials_quad.wgsl?raw';
+import linearPartialsWide from '../../shaders/linear_partials_wide.wgsl?raw';
 import reducePartials from '../../shaders/reduce_partials.wgsl?raw';
 import applyUpdate from '../../shaders/apply_update.wgsl?raw';
 import readBandwidth from '../../shaders/read_bandwidth.wgsl?raw';
@@ -36,11 +38,13 @@ export const shaderSources = {
   partialsColumn,
   gemmEpilogue,
   workgroupSum,
+  segmentedSum,
   optimLayout,
   mlpLayout,
   lossSurfaceLayout,
   linearPartials,
   linearPartialsQuad,
+  linearPartialsWide,
   reducePartials,
   applyUpdate,
   readBandwidth,
@@ -67,6 +71,7 @@ export const SHARED_PIECES = {
   partialsColumn: 'shared/partials_column.wgsl',
   gemmEpilogue: 'shared/gemm_epilogue.wgsl',
   workgroupSum: 'shared/workgroup_sum.wgsl',
+  segmentedSum: 'shared/segmented_sum.wgsl',
   optimLayout: 'shared/optim_layout.wgsl',
   mlpLayout: 'shared/mlp_layout.wgsl',
   lossSurfaceLayout: 'shared/loss_surface_layout.wgsl',
@@ -86,9 +91,10 @@ export interface StageVariants {
 export const SHADER_STAGES = {
   linearPartials: { file: 'linear_partials.wgsl', shared: ['linearLayout', 'compensatedSum', 'workgroupSum'], defines: ['D', 'ROWS', 'FPT', 'LANE_MODE', 'BLOCK'], overrides: ['WG', 'G', 'LANES'] },
   linearPartialsQuad: {
-    file: 'linear_partials_quad.wgsl', shared: ['linearLayout', 'compensatedSum'],
+    file: 'linear_partials_quad.wgsl', shared: ['linearLayout', 'compensatedSum', 'segmentedSum'],
     defines: ['D', 'S', 'BLOCK', 'TREE_ROWS', 'RECORDS', 'QUAD_BODY', 'LOAD_WEIGHTS', 'FOLD_BLOCK', 'REDUCE_GRADIENT', 'WHOLE_BLOCK'], overrides: ['WG'],
   },
+  linearPartialsWide: { file: 'linear_partials_wide.wgsl', shared: ['linearLayout', 'compensatedSum', 'segmentedSum'], defines: ['D', 'BLOCK', 'TREE_ROWS'], overrides: ['WG'] },
   reducePartials: { file: 'reduce_partials.wgsl', shared: ['linearLayout', 'compensatedSum', 'partialsColumn', 'workgroupSum'], defines: ['SINGLE'], overrides: ['WG'] },
   applyUpdate: { file: 'apply_update.wgsl', shared: ['linearLayout', 'compensatedSum', 'partialsColumn', 'workgroupSum'], defines: ['FUSED_REDUCE'], overrides: ['WG'] },
   readBandwidth: { file: 'read_bandwidth.wgsl', shared: ['workgroupSum'], defines: ['VTYPE', 'SCALAR', 'UNROLL2', 'UNROLL4', 'FAULT'], overrides: ['WG'] },

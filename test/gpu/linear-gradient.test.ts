@@ -39,7 +39,7 @@ describe('GPU linear gradient vs float64 CPU', () => {
   }
 
   it('tiled kernel: d = 300 on 128-invocation workgroups (several features per thread), d = 17 (15 lanes per feature)', async () => {
-    const plan = await compare(20_011, 300, 128);
+    const plan = await compare(20_011, 300, undefined, { workgroupSize: 128, numGroups: 4, variant: 'tiled' });
     expect(plan.variant).toBe('tiled');
     expect(plan.laneMode).toBe(false);
     expect(plan.featuresPerThread).toBe(3);
@@ -62,6 +62,16 @@ describe('GPU linear gradient vs float64 CPU', () => {
     }
     // One workgroup over 2 * 10^5 rows: 782 quads a thread, folded in blocks like the few-feature case.
     await compare(200_003, 48, undefined, { workgroupSize: 64, numGroups: 1, variant: 'quad' });
+  });
+
+  it('wide kernel above 64 features (rows of whole vec4s, a tuned alternative to the tiled one): ragged quads, both kernels agree', async () => {
+    for (const [n, d, wg] of [[3_001, 68, 64], [20_011, 128, 128], [1_003, 512, 256]] as const) {
+      const wide = await compare(n, d, undefined, { workgroupSize: wg, numGroups: 3, variant: 'wide' });
+      expect([wide.variant, wide.rowsPerTile]).toEqual(['wide', 4 * wg]);
+      expect((await compare(n, d, undefined, { workgroupSize: wg, numGroups: 3, variant: 'tiled' })).variant).toBe('tiled');
+    }
+    // One workgroup over 2 * 10^5 rows: 782 quads a thread, folded in blocks as in the quad kernel.
+    await compare(200_003, 128, undefined, { workgroupSize: 64, numGroups: 1, variant: 'wide' });
   });
 
   it('a tiny fixed grid (1 workgroup x 64 over 10^6 rows, 3907 quads a thread) keeps the bound', async () => {

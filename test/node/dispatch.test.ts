@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   checkLinearConfig, chooseWorkgroupSize, defaultLinearConfig, fold2d, linearTileRows, paddedFeatureBytes, planLinearGrid,
-  linearVariants, QUAD_MAX_FEATURES, QUAD_ONLY_MAX_FEATURES, QUAD_TREE_MAX_ROWS, QUADS_PER_BLOCK, quadTreeRows, REDUCE_SINGLE_MAX_ROWS, reduceSingle, rowsPerTile, stepWorkgroupSize, TILE_FLOATS, TILES_PER_BLOCK, type DeviceShape,
+  linearVariants, type LinearVariant, QUAD_MAX_FEATURES, QUAD_ONLY_MAX_FEATURES, QUAD_TREE_MAX_ROWS, QUADS_PER_BLOCK, quadTreeRows, REDUCE_SINGLE_MAX_ROWS, reduceSingle, rowsPerTile, stepWorkgroupSize, TILE_FLOATS, TILES_PER_BLOCK, type DeviceShape,
 } from '../../src/gpu/dispatch.ts';
 
 /** WebGPU's default limits (what a core-profile device guarantees). */
@@ -14,10 +14,11 @@ const isPowerOfTwo = (v: number) => Number.isInteger(v) && v >= 1 && (v & (v - 1
 
 /**
  * Workgroup memory the partials shaders declare. linear_partials.wgsl (tiled): tile_x (ROWS * D / 4 vec4s),
- * tile_r (ROWS f32), scratch (WG f32). linear_partials_quad.wgsl: scratch (WG x TREE_ROWS f32) only.
+ * tile_r (ROWS f32), scratch (WG f32). linear_partials_quad.wgsl and linear_partials_wide.wgsl: scratch
+ * (WG x TREE_ROWS f32) only.
  */
-function shaderWorkgroupBytes(variant: 'quad' | 'tiled', rows: number, d: number, wg: number): number {
-  return variant === 'quad' ? wg * quadTreeRows(d) * 4 : (rows * d / 4) * 16 + rows * 4 + wg * 4;
+function shaderWorkgroupBytes(variant: LinearVariant, rows: number, d: number, wg: number): number {
+  return variant === 'tiled' ? (rows * d / 4) * 16 + rows * 4 + wg * 4 : wg * quadTreeRows(d) * 4;
 }
 
 describe('chooseWorkgroupSize', () => {
@@ -230,8 +231,17 @@ describe('planLinearGrid', () => {
     }
   });
 
-  it('from 17 to 64 features either kernel may be chosen; the quad kernel has quad tiles, tree scratch and no unroll check beyond it', () => {
-    expect([1, 16, 17, 64, 65, 700].map((d) => linearVariants(d))).toEqual([['quad'], ['quad'], ['tiled', 'quad'], ['tiled', 'quad'], ['tiled'], ['tiled']]);
+  it('from 17 to 64 features the tiled or the quad kernel, above for whole vec4 rows the tiled or the wide one; quad tiles, tree scratch, no unroll', () => {
+    expect([1, 16, 17, 64, 65, 68, 512, 516, 700].map((d) => linearVariants(d))).toEqual([
+      ['quad'], ['quad'], ['tiled', 'quad'], ['tiled', 'quad'], ['tiled'], ['tiled', 'wide'], ['tiled', 'wide'], ['tiled'], ['tiled'],
+    ]);
+    for (const d of [68, 256, 512]) {
+      const wide = planLinearGrid(10_001, d, CORE, { workgroupSize: 64, numGroups: 3, variant: 'wide' });
+      expect([wide.variant, wide.rowsPerTile, wide.numTiles, wide.workgroupBytes, wide.unroll]).toEqual(['wide', 256, Math.ceil(10_001 / 256), 4 * 64 * quadTreeRows(d), 1]);
+    }
+    for (const d of [66, 516, 70]) {
+      expect(() => planLinearGrid(100, d, CORE, { workgroupSize: 64, numGroups: 1, variant: 'wide' }), `d = ${d}`).toThrow(/wide kernel takes d a multiple of 4 up to 512/);
+    }
     for (const d of [17, 40, 64]) {
       const q = planLinearGrid(10_000, d, CORE, { workgroupSize: 64, numGroups: 3, variant: 'quad' });
       expect([q.variant, q.rowsPerTile, q.numTiles, q.workgroupBytes, q.unroll]).toEqual(['quad', 256, Math.ceil(10_000 / 256), 4 * 64 * quadTreeRows(d), 1]);
@@ -243,7 +253,7 @@ describe('planLinearGrid', () => {
     }
     expect(() => planLinearGrid(100, 65, CORE, { workgroupSize: 64, numGroups: 1, variant: 'quad' })).toThrow(/quad kernel takes d <= 64 features, got 65/);
     expect(() => planLinearGrid(100, 32, CORE, { workgroupSize: 64, numGroups: 1, variant: 'tiled', unroll: 2 })).toThrow(/unroll applies to the quad kernel only/);
-    expect(() => checkLinearConfig({ workgroupSize: 64, numGroups: 1, variant: 'vec' as never }, CORE)).toThrow(/variant must be 'quad' or 'tiled', got vec/);
+    expect(() => checkLinearConfig({ workgroupSize: 64, numGroups: 1, variant: 'vec' as never }, CORE)).toThrow(/variant must be one of quad, tiled, wide, got vec/);
   });
 
   it('the quad kernel runs its d + 2 trees in the fewest rounds of equal width within QUAD_TREE_MAX_ROWS', () => {

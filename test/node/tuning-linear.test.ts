@@ -48,6 +48,8 @@ describe('linearCandidates', () => {
     expect(linearCandidates(64 * 100, 32, CORE).every((c) => c.unroll === undefined)).toBe(true);
     expect(new Set(linearCandidates(64 * 100, 32, CORE).map(linearLadderOf)).size).toBe(6);
     expect(linearCandidates(64 * 100, 65, CORE).every((c) => c.variant === undefined)).toBe(true);
+    // Wide rows of whole vec4s (68 features): the tiled and the wide kernel, each in its ladders.
+    expect(new Set(linearCandidates(64 * 100, 68, CORE).map((c) => c.variant))).toEqual(new Set(['tiled', 'wide']));
     expect(linearFamily(16)).not.toBe(linearFamily(17));
     expect(linearFamily(64)).not.toBe(linearFamily(65));
   });
@@ -73,7 +75,7 @@ describe('tuning rows and shape class', () => {
     expect(linearShapeClass(2 ** 30, 1)).toEqual(linearShapeClass(2 ** 28, 1));
     expect(linearShapeClass(1000, 3, 128)).toEqual({ d: 3, log2Rows: 10, workgroupSize: 128 });
     expect(linearFamily(16)).toBe('linear.partials.quad');
-    expect([linearFamily(17), linearFamily(64), linearFamily(65)]).toEqual(['linear.partials.quad-or-tiled', 'linear.partials.quad-or-tiled', 'linear.partials.tiled']);
+    expect([linearFamily(17), linearFamily(64), linearFamily(65), linearFamily(68)]).toEqual(['linear.partials.tiled-or-quad', 'linear.partials.tiled-or-quad', 'linear.partials.tiled', 'linear.partials.tiled-or-wide']);
   });
 
   it('isLinearKernelConfig accepts positive integer pairs only, with an unroll of 1 or 2 or none and a kernel name or none', () => {
@@ -81,6 +83,7 @@ describe('tuning rows and shape class', () => {
     expect(isLinearKernelConfig({ workgroupSize: 64, numGroups: 2, unroll: 2 })).toBe(true);
     expect(isLinearKernelConfig({ workgroupSize: 64, numGroups: 2, variant: 'quad' })).toBe(true);
     expect(isLinearKernelConfig({ workgroupSize: 64, numGroups: 2, variant: 'tiled' })).toBe(true);
+    expect(isLinearKernelConfig({ workgroupSize: 64, numGroups: 2, variant: 'wide' })).toBe(true);
     for (const bad of [null, 3, 'x', {}, { workgroupSize: 64 }, { workgroupSize: 64, numGroups: 0 }, { workgroupSize: 1.5, numGroups: 2 }, { workgroupSize: '64', numGroups: 2 },
       { workgroupSize: 64, numGroups: 2, unroll: 3 }, { workgroupSize: 64, numGroups: 2, unroll: '2' }, { workgroupSize: 64, numGroups: 2, variant: 'vec' }]) {
       expect(isLinearKernelConfig(bad), JSON.stringify(bad)).toBe(false);

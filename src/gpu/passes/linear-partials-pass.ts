@@ -1,5 +1,6 @@
 // Pass 1: one read of X and y into per-workgroup partial sums: shaders/linear_partials_quad.wgsl for
-// few features, shaders/linear_partials.wgsl (tiles staged in workgroup memory) for more.
+// few features, shaders/linear_partials.wgsl (tiles staged in workgroup memory) or, for wide rows of whole
+// vec4s, shaders/linear_partials_wide.wgsl for more (src/gpu/dispatch.ts, linearVariants).
 import { QUADS_PER_BLOCK, quadTreeRows, TILES_PER_BLOCK, type LinearGridPlan } from '../dispatch.ts';
 import { shaderSources } from '../shaders.ts';
 import { assembleWgsl, specializeWgsl } from '../wgsl.ts';
@@ -19,8 +20,8 @@ export interface LinearPartialsSlice {
   y: GPUBuffer;
 }
 
-/** The structs and the compensated sum every pass-1 variant uses. */
-const SHARED = [shaderSources.linearLayout, shaderSources.compensatedSum];
+/** The structs, the compensated sum and the segmented workgroup sum (pass-1 variants without tiles). */
+const SHARED = [shaderSources.linearLayout, shaderSources.compensatedSum, shaderSources.segmentedSum];
 
 /** The quad variant's placeholders for d features in quads of `stride`-float rows. */
 function quadDefines(d: number, stride: number, records: boolean, body: string, unroll: number) {
@@ -34,6 +35,9 @@ export function linearPartialsWgsl(d: number, plan: LinearGridPlan): string {
   if (plan.variant === 'quad') {
     return assembleWgsl(SHARED, specializeWgsl(shaderSources.linearPartialsQuad, quadDefines(d, d, false, quadBody(d), plan.unroll), 'linear_partials_quad.wgsl'));
   }
+  if (plan.variant === 'wide') {
+    return assembleWgsl(SHARED, specializeWgsl(shaderSources.linearPartialsWide, { D: d, BLOCK: QUADS_PER_BLOCK, TREE_ROWS: quadTreeRows(d) }, 'linear_partials_wide.wgsl'));
+  }
   const stage = specializeWgsl(shaderSources.linearPartials, {
     D: d,
     ROWS: plan.rowsPerTile,
@@ -41,7 +45,7 @@ export function linearPartialsWgsl(d: number, plan: LinearGridPlan): string {
     LANE_MODE: plan.laneMode,
     BLOCK: TILES_PER_BLOCK,
   }, 'linear_partials.wgsl');
-  return assembleWgsl([...SHARED, shaderSources.workgroupSum], stage);
+  return assembleWgsl([shaderSources.linearLayout, shaderSources.compensatedSum, shaderSources.workgroupSum], stage);
 }
 
 /**

@@ -1,6 +1,6 @@
 // What the linear pass-1 autotuner tries and how it judges a result: pure, so it is unit-tested without a GPU.
 // The GPU side (building and timing each candidate) is linear-tuning.ts.
-import { chooseWorkgroupSize, linearTileRows, linearVariants, QUAD_MAX_FEATURES, QUAD_ONLY_MAX_FEATURES, QUAD_UNROLLS, type DeviceShape, type LinearKernelConfig } from '../dispatch.ts';
+import { chooseWorkgroupSize, linearTileRows, linearVariants, QUAD_UNROLLS, type DeviceShape, type LinearKernelConfig } from '../dispatch.ts';
 import type { LinearData, LinearParams } from '../../models/linear.ts';
 import type { ShapeClass } from './cache.ts';
 
@@ -28,8 +28,7 @@ export const LINEAR_MAX_GROUPS = 4096;
 
 /** The tuning table's family: which kernels its entries chose among (linearVariants). */
 export function linearFamily(d: number): string {
-  if (d <= QUAD_ONLY_MAX_FEATURES) return 'linear.partials.quad';
-  return d <= QUAD_MAX_FEATURES ? 'linear.partials.quad-or-tiled' : 'linear.partials.tiled';
+  return `linear.partials.${linearVariants(d).join('-or-')}`;
 }
 
 /** Rows of a tuning prefix of `bytes` bytes (whole quads), within the data and its first chunk. */
@@ -91,7 +90,7 @@ export function isLinearKernelConfig(c: unknown): c is LinearKernelConfig {
   const { workgroupSize, numGroups, unroll, variant } = c as Record<string, unknown>;
   return Number.isInteger(workgroupSize) && Number.isInteger(numGroups) && (workgroupSize as number) >= 1 && (numGroups as number) >= 1
     && (unroll === undefined || (QUAD_UNROLLS as readonly unknown[]).includes(unroll))
-    && (variant === undefined || variant === 'quad' || variant === 'tiled');
+    && (variant === undefined || variant === 'quad' || variant === 'tiled' || variant === 'wide');
 }
 
 /** The parameters the tuner evaluates the gradient at: every weight and the bias in play, signs mixed. */
