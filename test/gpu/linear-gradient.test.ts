@@ -54,25 +54,22 @@ describe('GPU linear gradient vs float64 CPU', () => {
     await compare(4_099, 16, 128);
   });
 
-  it('quad kernel from 17 to 64 features (where the tuner weighs it against the tiled one): ragged quads, both kernels agree', async () => {
-    for (const [n, d, wg] of [[3_001, 17, 64], [20_011, 33, 128], [4_099, 64, 256]] as const) {
-      const quad = await compare(n, d, undefined, { workgroupSize: wg, numGroups: 3, variant: 'quad' });
-      expect([quad.variant, quad.rowsPerTile]).toEqual(['quad', 4 * wg]);
-      expect((await compare(n, d, undefined, { workgroupSize: wg, numGroups: 3, variant: 'tiled' })).variant).toBe('tiled');
-    }
-    // One workgroup over 2 * 10^5 rows: 782 quads a thread, folded in blocks like the few-feature case.
-    await compare(200_003, 48, undefined, { workgroupSize: 64, numGroups: 1, variant: 'quad' });
-  });
-
-  it('wide kernel above 64 features (rows of whole vec4s, a tuned alternative to the tiled one): ragged quads, both kernels agree', async () => {
-    for (const [n, d, wg] of [[3_001, 68, 64], [20_011, 128, 128], [1_003, 512, 256]] as const) {
-      const wide = await compare(n, d, undefined, { workgroupSize: wg, numGroups: 3, variant: 'wide' });
-      expect([wide.variant, wide.rowsPerTile]).toEqual(['wide', 4 * wg]);
-      expect((await compare(n, d, undefined, { workgroupSize: wg, numGroups: 3, variant: 'tiled' })).variant).toBe('tiled');
-    }
-    // One workgroup over 2 * 10^5 rows: 782 quads a thread, folded in blocks as in the quad kernel.
-    await compare(200_003, 128, undefined, { workgroupSize: 64, numGroups: 1, variant: 'wide' });
-  });
+  // The kernels the tuner weighs against the tiled one: quad from 17 to 64 features, wide above (whole vec4 rows).
+  const alternatives = [
+    { variant: 'quad', cases: [[3_001, 17, 64], [20_011, 33, 128], [4_099, 64, 256]], longRun: 48 },
+    { variant: 'wide', cases: [[3_001, 68, 64], [20_011, 128, 128], [1_003, 512, 256]], longRun: 128 },
+  ] as const;
+  for (const { variant, cases, longRun } of alternatives) {
+    it(`${variant} kernel (d = ${cases.map((c) => c[1]).join(', ')}): ragged quads, agrees with float64 as the tiled one does`, async () => {
+      for (const [n, d, wg] of cases) {
+        const plan = await compare(n, d, undefined, { workgroupSize: wg, numGroups: 3, variant });
+        expect([plan.variant, plan.rowsPerTile]).toEqual([variant, 4 * wg]);
+        expect((await compare(n, d, undefined, { workgroupSize: wg, numGroups: 3, variant: 'tiled' })).variant).toBe('tiled');
+      }
+      // One workgroup over 2 * 10^5 rows: 782 quads a thread, folded in blocks like the few-feature case.
+      await compare(200_003, longRun, undefined, { workgroupSize: 64, numGroups: 1, variant });
+    });
+  }
 
   it('a tiny fixed grid (1 workgroup x 64 over 10^6 rows, 3907 quads a thread) keeps the bound', async () => {
     // Random data: within the same tolerance as the tuned grid.
