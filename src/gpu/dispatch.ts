@@ -52,13 +52,13 @@ export function linearVariantOf(d: number, config?: Pick<LinearKernelConfig, 'va
 /** Quads (64 samples) a thread of the quad kernel sums plainly per block: BLOCK in linear_partials_quad.wgsl. */
 export const QUADS_PER_BLOCK = 16;
 /**
- * Most of the quad kernel's d + 2 per-workgroup sums it runs side by side (three barriers for all of them,
- * reduce_rows in linear_partials_quad.wgsl: barriers dominate a small grid on a software adapter). Its
- * scratch is WG x this many floats, at most 8 KiB at WG = 256.
+ * Most of the quad and wide kernels' d + 2 per-workgroup sums run side by side (three barriers for all of
+ * them, reduce_rows in shaders/shared/segmented_sum.wgsl: barriers dominate a small grid on a software
+ * adapter). Their scratch is WG x this many floats, at most 8 KiB at WG = 256.
  */
 export const QUAD_TREE_MAX_ROWS = 8;
 
-/** The quad kernel's sums in rounds of equal width: rows side by side per round (TREE_ROWS in the shader). */
+/** The quad and wide kernels' sums in rounds of equal width: rows side by side per round (TREE_ROWS in the shaders). */
 export function quadTreeRows(d: number): number {
   const rounds = Math.ceil((d + 2) / QUAD_TREE_MAX_ROWS);
   return Math.ceil((d + 2) / rounds);
