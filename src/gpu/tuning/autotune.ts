@@ -20,11 +20,12 @@
  * device has it, else submit-to-onSubmittedWorkDone), and returns the fastest validated one. It throws
  * AutotuneError when none validates. Candidates of one ladder (same ladderOf) are walked in the order given,
  * typically a growing grid, the ladders one after the other or in turns (ladderWalk); a ladder stops after
- * `patience` candidates in a row slower than stopFactor x its best so far (on a software adapter the time rises past a few workgroups, on a GPU it falls until the
- * machine is full; one noisy sample on a shared machine does not end a ladder), and no new candidate
- * starts once budgetMs has passed and one has validated. The few fastest are then timed again in turns
- * (finalists, finalRounds) and the lowest median over all their samples wins. tuneCached() adds the table: a hit whose
- * config `accept` takes is used as is; a miss is tuned and stored.
+ * `patience` candidates in a row slower than stopFactor x its best so far (on a software adapter the time
+ * rises past a few workgroups, on a GPU it falls until the machine is full; one noisy sample on a shared
+ * machine does not end a ladder), and no new candidate starts once budgetMs has passed and one has
+ * validated. The few fastest are then timed again in turns (finalists, finalRounds) and the lowest median
+ * over all their samples wins. tuneCached() adds the table: a hit whose config `accept` takes is used as is;
+ * a miss is tuned and stored.
  */
 import { timeWork, type WorkTiming } from './timer.ts';
 import type { TuningCache, TuningEntry, TuningKey } from './cache.ts';
