@@ -32,6 +32,12 @@ export interface SuiteConfig {
   linear: boolean;
   /** The mlp-epoch suite's sizes, or null to skip it. */
   mlp: MlpSuiteConfig | null;
+  /**
+   * Largest X (bytes) a linear row may take; a larger case is listed as skipped. The host holds X several
+   * times over (the Float32Array, the read kernel's copy and, on a software adapter, the GPU's): the default
+   * suits this 24 GiB machine; a GPU server with more memory raises it (--max-x-gib).
+   */
+  maxXBytes: number;
 }
 
 /** The MLP benchmark (d = 64, hidden 256-256, 10 classes, Adam): bench/suite/mlp-step.ts. */
@@ -70,6 +76,8 @@ export const QUICK_BUDGET_MS = 15_000;
 export const TINY_NS = [2 ** 14];
 export const TINY_DS = [1, 16];
 export const TINY_GD_NS = [2 ** 12];
+/** The default of --max-x-gib (SuiteConfig.maxXBytes). */
+export const DEFAULT_MAX_X_GIB = 1.5;
 /** At least ten timed steps unless --reps asks otherwise (the test asks for fewer). */
 export const DEFAULT_REPS = 10;
 export const FULL_REPS = 20;
@@ -85,13 +93,14 @@ export const QUICK_MLP: Omit<MlpSuiteConfig, 'profile'> = { n: 4096, batch: MLP_
 /** --inject-fault: one tiny batch, only the verdict matters. */
 export const TINY_MLP: Omit<MlpSuiteConfig, 'profile'> = { n: 256, batch: 256, epochs: 1, cpuN: 256 };
 
-export const BENCH_USAGE = `npm run bench -- [--quick] [--json] [--out FILE] [--n N[,N...]] [--gd-n N[,N...]] [--no-gd] [--d D[,D...]] [--reps R]
+export const BENCH_USAGE = `npm run bench -- [--quick] [--json] [--out FILE] [--n N[,N...]] [--gd-n N[,N...]] [--no-gd] [--d D[,D...]] [--reps R] [--max-x-gib G]
                   [--no-tfjs] [--no-jax] [--no-linear] [--no-mlp] [--mlp-n N] [--mlp-batch B] [--mlp-epochs E] [--mlp-cpu-n N] [--mlp-profile]
   --quick    gradient N = 2^20 and gd100 N = 2^12, d = 1 and 16, ${DEFAULT_REPS} timed calls per path and row, or at least 3
              within ${QUICK_BUDGET_MS / 1e3} s (--budget); MLP n = ${QUICK_MLP.n} (one batch)
   --budget S stop timing a path after at least 3 calls once they have taken S seconds (0: never; default 0, --quick ${QUICK_BUDGET_MS / 1e3})
   --n, --d   sizes of the gradient rows (repeatable or comma lists; 2^k accepted), instead of the default grid
   --gd-n     sizes of the gd100 rows (100-step gradient descent); --no-gd skips them
+  --max-x-gib G   skip linear rows whose X takes more than G GiB (default ${DEFAULT_MAX_X_GIB}: host memory holds X several times)
   --no-tfjs, --no-jax   leave a peer out
   --no-linear, --no-mlp   skip the linear-step or the mlp-epoch suite
   --mlp-n, --mlp-batch, --mlp-epochs, --mlp-cpu-n   MLP samples per epoch (default ${FULL_MLP.n}), per update
@@ -113,6 +122,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   let out: string | null = null;
   let reps: number | null = null;
   let budgetS: number | null = null;
+  let maxXGib = DEFAULT_MAX_X_GIB;
   const ns: number[] = [];
   const gdNs: number[] = [];
   const ds: number[] = [];
@@ -146,6 +156,12 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
         if (!(Number.isFinite(budgetS) && budgetS >= 0)) throw new BenchUsageError(`--budget: expected seconds (0 or more), got '${v}'`);
         break;
       }
+      case '--max-x-gib': {
+        const v = value();
+        maxXGib = Number(v);
+        if (!(Number.isFinite(maxXGib) && maxXGib > 0)) throw new BenchUsageError(`--max-x-gib: expected GiB (more than 0), got '${v}'`);
+        break;
+      }
       case '--n': ns.push(...value().split(',').map((s) => parseSize(s, flag))); break;
       case '--d': ds.push(...value().split(',').map((s) => parseSize(s, flag))); break;
       default: throw new BenchUsageError(`unknown argument '${argv[i]}'\n${BENCH_USAGE}`);
@@ -163,6 +179,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     ds: ds.length ? ds : base[1],
     reps: reps ?? (quick || injectFault ? DEFAULT_REPS : FULL_REPS),
     budgetMs: budgetS !== null ? (budgetS > 0 ? budgetS * 1e3 : null) : quick ? QUICK_BUDGET_MS : null,
+    maxXBytes: maxXGib * 2 ** 30,
   };
 }
 

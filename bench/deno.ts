@@ -49,7 +49,7 @@ try {
   Deno.exit(2);
 }
 const config = {
-  ns: args.ns, gdNs: args.gdNs, ds: args.ds, reps: args.reps, budgetMs: args.budgetMs, injectFault: args.injectFault, tfjs: false, jax: args.jax, linear: args.linear, mlp: args.mlp,
+  ns: args.ns, gdNs: args.gdNs, ds: args.ds, reps: args.reps, budgetMs: args.budgetMs, injectFault: args.injectFault, tfjs: false, jax: args.jax, linear: args.linear, mlp: args.mlp, maxXBytes: args.maxXBytes,
 };
 const commit = (await git(['rev-parse', 'HEAD']))?.trim() || null;
 const status = await git(['status', '--porcelain', '--untracked-files=no']);

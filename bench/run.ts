@@ -98,8 +98,8 @@ export async function runBench(argv: readonly string[], io: BenchIo): Promise<Be
     io.err(`bench: ${e.message}`);
     return { exitCode: 2, report: null, file: null };
   }
-  const { ns, gdNs, ds, reps, budgetMs, injectFault, tfjs, jax, linear, mlp } = args;
-  const config = { ns, gdNs, ds, reps, budgetMs, injectFault, tfjs, jax, linear, mlp };
+  const { ns, gdNs, ds, reps, budgetMs, injectFault, tfjs, jax, linear, mlp, maxXBytes } = args;
+  const config = { ns, gdNs, ds, reps, budgetMs, injectFault, tfjs, jax, linear, mlp, maxXBytes };
   const date = new Date().toISOString();
   const state = gitState(); // before the run: the code that ran
   const { suite, browser } = await runInChromium(config, (line) => io.err(line));

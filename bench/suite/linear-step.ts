@@ -25,11 +25,6 @@ import { cpuReps, timeCpu } from './cpu-ref.ts';
 import { errorText, wallSamples, warmCalls, type LinearPeer } from './peers.ts';
 
 /**
- * Above this the page (or Deno) would hold X several times over (the Float32Array, the GPU buffer,
- * the read kernel's copy, TF.js's copy): skip rather than swap.
- */
-export const MAX_X_BYTES = 1.5 * 2 ** 30;
-/**
  * Training options under which steps never stop: tol 0 (|grad| < 0 never holds), 2^31 updates, a loss
  * would have to grow 1e30-fold to count as divergence, and lr 1e-30 leaves theta, hence every step's
  * work, unchanged. A stopped run would make the passes return early and time nothing.
@@ -51,11 +46,15 @@ export function faultyPartialsWgsl(gpu: GpuContext, n: number, d: number): strin
   return bad;
 }
 
-export function skipReason(gpu: GpuContext, n: number, d: number): string | null {
+/**
+ * Why a case is not run: X above the config's cap (the page or Deno would hold it several times over: the
+ * Float32Array, the GPU buffer, the read kernel's copy, TF.js's copy; skip rather than swap). Above one
+ * storage binding the engine splits X into chunks, so only host memory caps a case.
+ */
+export function skipReason(n: number, d: number, maxXBytes: number): string | null {
   const xBytes = paddedFeatureBytes(n, d);
   const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
-  // Above one storage binding the engine splits X into chunks, so only host memory caps a case.
-  if (xBytes > MAX_X_BYTES) return `X takes ${gib(xBytes)}, more than the harness's ${gib(MAX_X_BYTES)} cap (host memory)`;
+  if (xBytes > maxXBytes) return `X takes ${gib(xBytes)}, more than the harness's ${gib(maxXBytes)} cap (host memory; --max-x-gib)`;
   return null;
 }
 
@@ -221,7 +220,7 @@ export async function runLinearSuite(
   for (const [op, ns] of cases) {
     for (const n of ns) {
       for (const d of config.ds) {
-        const reason = skipReason(gpu, n, d);
+        const reason = skipReason(n, d, config.maxXBytes);
         if (reason) {
           skipped.push({ suite: 'linear', op, n, d, reason });
           log(`linear ${op} N=${n} d=${d}: skipped (${reason})`);

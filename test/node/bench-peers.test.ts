@@ -12,9 +12,9 @@ import {
   configKey, geometricGroups, maxGroupsFor, readVariantDefines, refineStages, sumTolerance, workgroupSizes,
 } from '../../bench/suite/read-plan.ts';
 import { benchMlpModel, dataRows, initialTheta, makeMlpData, MLP_LR, MLP_SEED } from '../../bench/suite/mlp-data.ts';
-import { emptyRow, finishRow } from '../../bench/suite/linear-step.ts';
+import { emptyRow, finishRow, skipReason } from '../../bench/suite/linear-step.ts';
 import { MIN_SAMPLES, wallSamples } from '../../bench/suite/peers.ts';
-import { parseBenchArgs, QUICK_BUDGET_MS } from '../../bench/args.ts';
+import { DEFAULT_MAX_X_GIB, parseBenchArgs, QUICK_BUDGET_MS } from '../../bench/args.ts';
 import { commandLine } from '../../bench/run.ts';
 import { exitCodeOf, formatTable, makeReport } from '../../bench/report.ts';
 import { parseReport, tableOf } from '../../bench/table.ts';
@@ -123,11 +123,20 @@ describe('timed calls', () => {
     expect(parseBenchArgs(['--budget', '2.5']).budgetMs).toBe(2500);
     expect(() => parseBenchArgs(['--budget', '-1'])).toThrow(/--budget: expected seconds/);
   });
+
+  it('--max-x-gib caps the linear rows by the bytes of X (a GPU server with more memory raises it)', () => {
+    expect(parseBenchArgs([]).maxXBytes).toBe(DEFAULT_MAX_X_GIB * 2 ** 30);
+    expect(parseBenchArgs(['--max-x-gib', '12']).maxXBytes).toBe(12 * 2 ** 30);
+    for (const bad of ['0', '-2', 'lots']) expect(() => parseBenchArgs(['--max-x-gib', bad]), bad).toThrow(/--max-x-gib: expected GiB/);
+    // 2^26 x 16 features: 4 GiB of X.
+    expect(skipReason(2 ** 26, 16, DEFAULT_MAX_X_GIB * 2 ** 30)).toMatch(/X takes 4\.00 GiB, more than the harness's 1\.50 GiB cap .*--max-x-gib/);
+    expect(skipReason(2 ** 26, 16, 8 * 2 ** 30)).toBeNull();
+  });
 });
 
 describe('report provenance and the table printer', () => {
   const adapter = { vendor: 'google', architecture: 'swiftshader', description: 'SwiftShader Device', isFallback: true, name: 'google swiftshader' };
-  const config = { ns: [16], gdNs: [], ds: [1], reps: 10, budgetMs: null, injectFault: false, tfjs: true, jax: true, linear: true, mlp: null, quick: false };
+  const config = { ns: [16], gdNs: [], ds: [1], reps: 10, budgetMs: null, injectFault: false, tfjs: true, jax: true, linear: true, mlp: null, maxXBytes: 2 ** 30, quick: false };
   const provenance = { commit: 'a'.repeat(40), dirty: false, command: 'npm run bench -- --n 16', date: '2026-11-30T00:00:00.000Z', browser: 'chromium 156', host: 'node 20' };
 
   it('ratios on one clock; exit code 1 for a failed path, 0 for a skipped one', () => {
