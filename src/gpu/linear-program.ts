@@ -11,6 +11,7 @@ import type { ChainPlan, ChainRecord, ProgramState, TrainingProgram } from '../t
 import { ChainStarts } from '../train/chain-starts.ts';
 import type { GpuBatch } from './linear-buffers.ts';
 import { packTrainState, packUpdateUniforms, readTrainState, TRAIN_STATE_BYTES } from './uniforms.ts';
+import { historyAt, historySpan } from './history-ring.ts';
 
 const kLabel = 'nabla.linear.train';
 
@@ -120,21 +121,12 @@ export class GpuLinearProgram implements TrainingProgram {
     this.diverged = state.status === STATUS_DIVERGED;
     const good = state.step - plan.from;
     const seen = this.diverged ? good + 1 : Math.min(good, k);
-    const losses = new Float64Array(seen);
-    const gradNorms = new Float64Array(seen);
-    for (let s = 0; s < seen; s++) {
-      const at = ((plan.from + s) % historyCap) * 2;
-      losses[s] = history[at];
-      gradNorms[s] = history[at + 1];
-    }
+    const { losses, gradNorms } = historySpan(history, plan.from, seen);
     // The evaluation after the chain stops the device (at the epoch limit, or the tolerance, checked first):
     // for the loop it is only the final evaluation.
     const converged = !this.diverged && state.status !== STATUS_RUNNING && good <= k;
     const record: ChainRecord = { losses, gradNorms, stop: this.diverged ? 'diverged' : converged ? 'converged' : null };
-    if (plan.evaluateAfter && good === k + 1) {
-      const at = ((plan.from + k) % historyCap) * 2;
-      record.after = { loss: history[at], gradNorm: history[at + 1] };
-    }
+    if (plan.evaluateAfter && good === k + 1) record.after = historyAt(history, plan.from + k);
     // Converged: the evaluation that met the tolerance counted as a step, but no update followed it.
     this.t = this.diverged ? state.step - 1 : converged ? state.step - 1 : plan.from + k;
     if (!this.diverged) record.state = { theta: Float64Array.from(new Float32Array(raw, TRAIN_STATE_BYTES + historyBytes, d + 1)), optim: emptyOptim(this.t) };

@@ -11,6 +11,7 @@ import { ChainStarts } from '../../train/chain-starts.ts';
 import type { GpuContext } from '../device.ts';
 import type { DeviceIo } from '../device-io.ts';
 import { createBufferChecked } from '../resources.ts';
+import { historySpan } from '../history-ring.ts';
 import type { MlpPlan } from './mlp-plan.ts';
 import { MlpHistoryPass, type MlpBuffers, type MlpGradientPasses } from './mlp-passes.ts';
 import { CONTROL_BYTES, CONTROL_CONVERGED, NO_TOLERANCE, OptimUpdatePass } from './optim-update-pass.ts';
@@ -176,14 +177,7 @@ export class GpuModelProgram implements TrainingProgram {
     // Converged: the update that met the tolerance recorded its history, and no update ran after it.
     const recorded = converged ? stoppedAt - plan.from + 1 : k;
     this.t = converged ? stoppedAt : plan.from + k;
-    const h = new Float32Array(raw, 0, slots * 2);
-    const losses = new Float64Array(recorded);
-    const gradNorms = new Float64Array(recorded);
-    for (let s = 0; s < recorded; s++) {
-      const at = ((plan.from + s) % slots) * 2;
-      losses[s] = h[at];
-      gradNorms[s] = h[at + 1];
-    }
+    const { losses, gradNorms } = historySpan(new Float32Array(raw, 0, slots * 2), plan.from, recorded);
     const record: ChainRecord = { losses, gradNorms, stop: converged ? 'converged' : null };
     if (plan.readState) record.state = this.stateFrom(raw, historyBytes + 16, this.t);
     return record;
