@@ -2,12 +2,12 @@
 // gives the dev and preview servers) trains on navigator.hardwareConcurrency threads and says so; served by a
 // plain static server it trains on the page's thread and says why. Forced with ?cpu=1 (WebGPU exists here).
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser } from 'playwright-core';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CHROMIUM_WEBGPU_ARGS, chromiumPath } from '../../src/cli/chromium-flags.ts';
 import { ISOLATION_HEADERS, serveStatic, type StaticServer } from './static-server.ts';
-import { generate, num, openPage, train } from './page.ts';
+import { generate, num, openPage, train, trainsToTheLine } from './page.ts';
 
 const outDir = inject('siteDir'); // built once per run: test/setup/build-site.ts
 
@@ -26,16 +26,6 @@ afterAll(async () => {
   await isolated?.close();
   await plain?.close();
 });
-
-/** Trains the linear mode to the generated line (w = 3, b = 2), as the demo's own CPU test does. */
-async function trainsToTheLine(page: Page): Promise<void> {
-  await generate(page, 10_000, 3, 2, 0.5);
-  const loss0 = await num(page, '#loss');
-  expect(await train(page, 500)).toMatch(/done|converged/);
-  expect(await num(page, '#loss')).toBeLessThan(loss0 / 100);
-  expect(Math.abs((await num(page, '#param-w')) - 3)).toBeLessThan(0.05);
-  expect(Math.abs((await num(page, '#param-b')) - 2)).toBeLessThan(0.05);
-}
 
 describe('demo CPU mode on Web Workers', () => {
   it('the build emits the worker as its own module', async () => {

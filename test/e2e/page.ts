@@ -83,6 +83,21 @@ export async function train(page: Page, epochs: number): Promise<string> {
   return (await handle.jsonValue()) as string;
 }
 
+/**
+ * Generates 10^4 points on the line w = 3, b = 2 (noise 0.5), trains 500 epochs in linear mode and checks that
+ * the run ends, the loss falls a hundredfold and the parameters land within 0.05 of the line. Returns the loss
+ * at the start, (0, 0).
+ */
+export async function trainsToTheLine(page: Page): Promise<number> {
+  await generate(page, 10_000, 3, 2, 0.5);
+  const loss0 = await num(page, '#loss');
+  expect(await train(page, 500)).toMatch(/done|converged/);
+  expect(await num(page, '#loss')).toBeLessThan(loss0 / 100);
+  expect(Math.abs((await num(page, '#param-w')) - 3)).toBeLessThan(0.05);
+  expect(Math.abs((await num(page, '#param-b')) - 2)).toBeLessThan(0.05);
+  return loss0;
+}
+
 export interface CanvasProbe {
   /** Fraction of the plot box's pixels that are not white. */
   inked: number;
