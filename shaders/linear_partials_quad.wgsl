@@ -1,5 +1,6 @@
-// Pass 1 for few features (D <= 64; above 16 a tuned alternative to linear_partials.wgsl): each thread takes a quad of 4 consecutive samples, which occupy exactly
-// D vec4s of row-major X and one vec4 of y, so every load is a full vec4 with no padding whatever D is.
+// Pass 1 for few features (D <= 64; above 16 a tuned alternative to linear_partials.wgsl): each thread takes
+// a quad of 4 consecutive samples, which occupy exactly D vec4s of row-major X and one vec4 of y, so every
+// load is a full vec4 with no padding whatever D is.
 // The quad body is straight-line code emitted per D (src/gpu/passes/linear-quad-codegen.ts) so that the
 // D gradient sums stay in registers; nothing is staged in workgroup memory and there is no barrier until
 // the final per-workgroup sums. Output: one row of D + 2 partial sums per workgroup, as linear_partials.wgsl.
@@ -9,8 +10,8 @@
 // tiles (one quad each, 4 * BLOCK samples) plainly into g, then folds the block sums into its running
 // totals with Neumaier's compensated addition (shaders/shared/compensated_sum.wgsl). Error of a thread's total:
 // 4 * BLOCK * eps of the sum of |terms| from the plain blocks plus 2 * eps from the fold (+ O(M eps^2) for
-// M blocks), whatever M is; the workgroup's segmented sum (reduce_rows, shared/segmented_sum.wgsl) adds about 2 sqrt(WG) and
-// reduce_partials.wgsl at most the number of groups. Why not a
+// M blocks), whatever M is; the workgroup's segmented sum (reduce_rows, shared/segmented_sum.wgsl) adds
+// about 2 sqrt(WG) and reduce_partials.wgsl at most the number of groups. Why not a
 // binary-counter cascade: it needs (D + 2) x log2(M) sums indexed by the counter's bits (dynamic indices,
 // which spill private arrays to memory), where this needs 2 (D + 2) registers with constant indices and a
 // fold per 4 * BLOCK samples. A compiler that reassociated floating point would cancel the compensation;

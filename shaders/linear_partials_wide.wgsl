@@ -28,12 +28,6 @@ var<private> g: array<vec4<f32>, D4>;     // the current block's gradient sums
 var<private> total: array<vec4<f32>, D4>; // compensated totals of the gradient sums ...
 var<private> comp: array<vec4<f32>, D4>;  // ... and what their rounding lost
 
-fn neumaier_add4(sum: vec4<f32>, c: vec4<f32>, v: vec4<f32>) -> array<vec4<f32>, 2> {
-  let t = sum + v;
-  let lost = select((v - t) + sum, (sum - t) + v, abs(sum) >= abs(v));
-  return array<vec4<f32>, 2>(t, c + lost);
-}
-
 // Adds quad q's contributions to g and returns (sum r, sum r^2); rows_left < 4 masks the samples past N
 // (their X and y are the buffers' zero padding).
 fn accumulate_quad(q: u32, bias: f32, rows_left: u32) -> vec2<f32> {

@@ -9,3 +9,10 @@ fn neumaier_add(sum: f32, comp: f32, v: f32) -> vec2<f32> {
   let lost = select((v - t) + sum, (sum - t) + v, abs(sum) >= abs(v));
   return vec2<f32>(t, comp + lost);
 }
+
+// The same step on four independent sums at once (lane by lane): returns (sums, comps).
+fn neumaier_add4(sum: vec4<f32>, comp: vec4<f32>, v: vec4<f32>) -> array<vec4<f32>, 2> {
+  let t = sum + v;
+  let lost = select((v - t) + sum, (sum - t) + v, abs(sum) >= abs(v));
+  return array<vec4<f32>, 2>(t, comp + lost);
+}
