@@ -139,8 +139,8 @@ export async function benchCase(
   try {
     const sweep = await ReadSweep.create(gpu, [n * d * 4, n * 4], { fault: config.injectFault });
     try {
-      const { paired, ...read } = await sweep.run(reps, log, row.steps, call);
-      row.read = read;
+      const { reference, paired } = await sweep.run(reps, log, row.steps, call);
+      row.read = reference;
       if (paired) {
         const s = summarize(paired);
         Object.assign(row, { ms: s.median, msMin: s.min, msMax: s.max, repetitions: paired.length });

@@ -58,11 +58,6 @@ export interface ReadReference {
   /** The first few rejection verdicts. */
   rejections: string[];
   sweepSeconds: number;
-  /**
-   * Wall-clock samples of the paired call, taken alternately with the winner's (absent when none was
-   * given). Not part of the result file: the row records them as the path's own time.
-   */
-  paired?: number[];
 }
 
 interface Source {
@@ -225,9 +220,12 @@ export class ReadSweep {
 
   /**
    * Coarse grid sweep, then one stage per dimension around the winner; the finalists on the wall clock,
-   * each call `passes` chained reads.
+   * each call `passes` chained reads. Returns the reference and, with `paired`, that call's wall-clock
+   * samples, taken alternately with the winner's (null without one).
    */
-  async run(reps: number, log: (line: string) => void = () => {}, passes = 1, paired?: () => Promise<unknown>): Promise<ReadReference> {
+  async run(
+    reps: number, log: (line: string) => void = () => {}, passes = 1, paired?: () => Promise<unknown>,
+  ): Promise<{ reference: ReadReference; paired: number[] | null }> {
     const t0 = performance.now();
     const maxWg = this.gpu.shape.maxWorkgroupSize;
     const floats = Math.max(...this.sources.map((s) => s.floats));
@@ -265,11 +263,10 @@ export class ReadSweep {
       candidates: all.length, rejected: rejected.length, rejections: rejected.slice(0, 3).map((c) => c.verdict),
       sweepSeconds: (performance.now() - t0) / 1e3,
     };
-    if (paired) ref.paired = winner.paired;
     log(`  read sweep: ${all.length} candidates (${rejected.length} rejected), best ${configKey(ref.config)}: ${ref.ms.toFixed(3)} ms call to host`
       + `${passes > 1 ? ` for ${passes} chained passes` : ''}, `
       + `${ref.gbps.toFixed(2)} GB/s (${ref.sweepSeconds.toFixed(1)} s)`);
-    return ref;
+    return { reference: ref, paired: paired ? winner.paired : null };
   }
 
   /**
