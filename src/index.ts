@@ -23,6 +23,8 @@ export { fitStandardizer, standardizeData, paramsToOriginal, type Standardizer }
 export { OPTIMIZER_KINDS, optimizerConfig, type OptimizerConfig, type OptimizerKind } from './optim/config.ts';
 export { SCHEDULE_KINDS, learningRate, parseSchedule, type Schedule } from './optim/schedule.ts';
 export { openCsvUrl } from './data/fetch-source.ts';
+export { openUrl, type UrlOptions } from './data/url-source.ts';
+export type { HttpOptions } from './data/http-probe.ts';
 export { openCsvBlob } from './data/csv-stream.ts';
 export { openParquetBlob } from './data/parquet-source.ts';
 export { openArrowBlob } from './data/arrow-source.ts';

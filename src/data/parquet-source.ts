@@ -56,6 +56,9 @@ export async function parquetSource(open: () => Promise<ByteSource>, file: strin
   if (inputRows === 0) throw new DataError('no data rows (the file has a schema but no rows)', { file });
   const names = choice.names;
   const policy = opts.invalid ?? 'drop-missing';
+  // Asked for in schema order, the order in which writers store a row group's column chunks: a server
+  // without range requests (remote-stream.ts) is then read forward, once per pass.
+  const readOrder = names.map((_, k) => k).sort((p, q) => columns.indexOf(names[p]) - columns.indexOf(names[q]));
 
   async function* chunks(maxRows: number): AsyncGenerator<SampleChunk> {
     const builder = new ChunkBuilder(names, maxRows, policy, targetReading(opts));
@@ -65,10 +68,13 @@ export async function parquetSource(open: () => Promise<ByteSource>, file: strin
       const iota = Int32Array.from(names, (_, k) => k);
       const row = new Float64Array(names.length);
       for (const { rowStart, rowEnd } of scan.ranges) {
-        let cols: ArrayLike<unknown>[];
+        const cols: ArrayLike<unknown>[] = new Array(names.length);
         try {
-          cols = await Promise.all(names.map((column) => scan.readColumn({ column, rowStart, rowEnd })));
+          await Promise.all(readOrder.map(async (k) => {
+            cols[k] = await scan.readColumn({ column: names[k], rowStart, rowEnd });
+          }));
         } catch (err) {
+          if (err instanceof DataError) throw err; // from the bytes themselves (a remote file that changed)
           throw new DataError(`cannot decode rows ${rowStart}..${rowEnd - 1} (${reasonOf(err)})`, { file });
         }
         // Float/int typed arrays hold no nulls (hyparquet returns plain arrays for nullable columns).

@@ -61,21 +61,31 @@ export interface SourceOptions {
 
 export type SourceFormat = 'csv' | 'json' | 'parquet' | 'arrow' | 'raw';
 
+/** The formats by file name ending; a name (or a URL's path) is matched case-insensitively. */
+export const FORMAT_EXTENSIONS: Readonly<Record<string, SourceFormat>> = {
+  '.csv': 'csv', '.json': 'json', '.parquet': 'parquet', '.arrow': 'arrow', '.arrows': 'arrow', '.feather': 'arrow', '.f32': 'raw',
+};
+
 export function sourceFormatOf(path: string): SourceFormat | null {
   const lower = path.toLowerCase();
-  if (lower.endsWith('.csv')) return 'csv';
-  if (lower.endsWith('.json')) return 'json';
-  if (lower.endsWith('.parquet')) return 'parquet';
-  if (lower.endsWith('.arrow') || lower.endsWith('.arrows') || lower.endsWith('.feather')) return 'arrow';
-  if (lower.endsWith('.f32')) return 'raw';
+  for (const [ending, format] of Object.entries(FORMAT_EXTENSIONS)) if (lower.endsWith(ending)) return format;
   return null;
 }
 
+/** e.g. ".csv, .json or .f32", for the messages that say which names are known. */
+export function knownExtensions(): string {
+  const all = Object.keys(FORMAT_EXTENSIONS);
+  return `${all.slice(0, -1).join(', ')} or ${all[all.length - 1]}`;
+}
+
 /**
- * Opens a data file (Node) by its extension. Reads the header or metadata now, so a missing column or
- * an empty file fails here, before any training starts; the rows are read by chunks().
+ * Opens a data file (Node) by its extension, or an http(s) URL (url-source.ts; any other scheme is an
+ * error naming it). Reads the header or metadata now, so a missing column or an empty file fails here,
+ * before any training starts; the rows are read by chunks().
  */
 export async function openSource(path: string, opts: SourceOptions): Promise<SampleSource> {
+  const { looksLikeUrl } = await import('./http-probe.ts');
+  if (looksLikeUrl(path)) return (await import('./url-source.ts')).openUrl(path, opts);
   const format = sourceFormatOf(path);
   // Readers are imported lazily: a CSV run never loads apache-arrow or hyparquet.
   switch (format) {
@@ -90,9 +100,7 @@ export async function openSource(path: string, opts: SourceOptions): Promise<Sam
     case 'raw':
       return (await import('./raw-format.ts')).openRawSource(path, opts);
     default:
-      throw new DataError('unknown data format: the name must end in .csv, .json, .parquet, .arrow, .arrows, .feather or .f32', {
-        file: path,
-      });
+      throw new DataError(`unknown data format: the name must end in ${knownExtensions()}`, { file: path });
   }
 }
 
