@@ -1,0 +1,100 @@
+// The one table of functions a formula may call: per function its arity, its value (float64), its
+// derivative rule (the derivative of f at u, to be multiplied by du by the chain rule), the rule's name for
+// the derivation text, and its spelling in JavaScript and WGSL. Numerically fragile functions are spelled
+// through stable helpers (WGSL_HELPERS, JS_HELPERS). Adding a function means one entry here and its test.
+import { add, call, div, mul, neg, num, pow, sub, type Node } from './ast.ts';
+
+export interface FunctionRule {
+  arity: number;
+  /** Float64 value; the JS emitter and the constant folder use it. */
+  value: (...a: number[]) => number;
+  /**
+   * Partial derivatives of f with respect to each argument, as trees of the arguments; the chain rule
+   * multiplies each by its argument's derivative. A subgradient where f has no derivative is stated in `note`.
+   * Absent for the piecewise functions (min, max, ifle) and pow, whose rules derive.ts spells out.
+   */
+  partials?: (...a: Node[]) => Node[];
+  rule: string;
+  note?: string;
+  js: (...a: string[]) => string;
+  wgsl: (...a: string[]) => string;
+}
+
+const sigmoid64 = (z: number) => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
+const softplus64 = (z: number) => Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z)));
+const f1 = (name: string) => (a: string) => `${name}(${a})`;
+
+export const FUNCTIONS: Readonly<Record<string, FunctionRule>> = {
+  exp: { arity: 1, value: Math.exp, partials: (u) => [call('exp', [u])], rule: 'exponential rule: (e^u)\' = e^u u\'', js: f1('Math.exp'), wgsl: f1('exp') },
+  log: { arity: 1, value: Math.log, partials: (u) => [div(num(1), u)], rule: 'logarithm rule: (ln u)\' = u\'/u', js: f1('Math.log'), wgsl: f1('log') },
+  log1p: { arity: 1, value: Math.log1p, partials: (u) => [div(num(1), add(num(1), u))], rule: 'logarithm rule: (ln(1+u))\' = u\'/(1+u)', js: f1('Math.log1p'), wgsl: f1('nabla_log1p') },
+  sqrt: { arity: 1, value: Math.sqrt, partials: (u) => [div(num(1), mul(num(2), call('sqrt', [u])))], rule: 'power rule: (√u)\' = u\'/(2√u)', js: f1('Math.sqrt'), wgsl: f1('sqrt') },
+  abs: {
+    arity: 1, value: Math.abs, partials: (u) => [call('sign', [u])], rule: 'absolute value: |u|\' = sign(u) u\'',
+    note: 'at u = 0 the subgradient 0 is taken', js: f1('Math.abs'), wgsl: f1('abs'),
+  },
+  sign: { arity: 1, value: Math.sign, partials: () => [num(0)], rule: 'sign is constant where it has a derivative (0 taken at u = 0)', js: f1('Math.sign'), wgsl: f1('sign') },
+  sin: { arity: 1, value: Math.sin, partials: (u) => [call('cos', [u])], rule: 'sine rule: (sin u)\' = cos(u) u\'', js: f1('Math.sin'), wgsl: f1('sin') },
+  cos: { arity: 1, value: Math.cos, partials: (u) => [neg(call('sin', [u]))], rule: 'cosine rule: (cos u)\' = −sin(u) u\'', js: f1('Math.cos'), wgsl: f1('cos') },
+  tan: { arity: 1, value: Math.tan, partials: (u) => [add(num(1), pow(call('tan', [u]), num(2)))], rule: 'tangent rule: (tan u)\' = (1 + tan²u) u\'', js: f1('Math.tan'), wgsl: f1('tan') },
+  atan: { arity: 1, value: Math.atan, partials: (u) => [div(num(1), add(num(1), pow(u, num(2))))], rule: 'arctangent rule: (atan u)\' = u\'/(1 + u²)', js: f1('Math.atan'), wgsl: f1('atan') },
+  tanh: { arity: 1, value: Math.tanh, partials: (u) => [sub(num(1), pow(call('tanh', [u]), num(2)))], rule: 'tanh rule: (tanh u)\' = (1 − tanh²u) u\'', js: f1('Math.tanh'), wgsl: f1('nabla_tanh') },
+  sigmoid: {
+    arity: 1, value: sigmoid64, partials: (u) => [mul(call('sigmoid', [u]), sub(num(1), call('sigmoid', [u])))],
+    rule: 'logistic rule: σ(u)\' = σ(u)(1 − σ(u)) u\'', js: f1('nabla_sigmoid'), wgsl: f1('nabla_sigmoid'),
+  },
+  softplus: { arity: 1, value: softplus64, partials: (u) => [call('sigmoid', [u])], rule: 'softplus rule: (ln(1 + e^u))\' = σ(u) u\'', js: f1('nabla_softplus'), wgsl: f1('nabla_softplus') },
+  min: {
+    arity: 2, value: Math.min,
+    rule: 'minimum: the derivative of the smaller argument', note: 'at a tie, the first argument\'s derivative', js: (a, b) => `Math.min(${a}, ${b})`, wgsl: (a, b) => `min(${a}, ${b})`,
+  },
+  max: {
+    arity: 2, value: Math.max,
+    rule: 'maximum: the derivative of the larger argument', note: 'at a tie, the first argument\'s derivative', js: (a, b) => `Math.max(${a}, ${b})`, wgsl: (a, b) => `max(${a}, ${b})`,
+  },
+  pow: { arity: 2, value: Math.pow, rule: 'power rule', js: (a, b) => `Math.pow(${a}, ${b})`, wgsl: (a, b) => `pow(${a}, ${b})` },
+  // ifle(a, b, p, q) = p where a <= b, else q: what the derivatives of min and max are made of.
+  ifle: {
+    arity: 4, value: (a, b, p, q) => (a <= b ? p : q),
+    rule: 'piecewise: the derivative of the branch taken', js: (a, b, p, q) => `(${a} <= ${b} ? ${p} : ${q})`, wgsl: (a, b, p, q) => `select(${q}, ${p}, ${a} <= ${b})`,
+  },
+};
+
+/** Functions a user may write (ifle and sign are what derivatives are made of, but also callable). */
+export const USER_FUNCTIONS = Object.keys(FUNCTIONS);
+
+export const CONSTANTS: Readonly<Record<string, number>> = { pi: Math.PI, e: Math.E };
+
+/** Stable spellings, prepended to generated JavaScript. */
+export const JS_HELPERS = `
+const nabla_sigmoid = (z) => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
+const nabla_softplus = (z) => Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z)));
+`;
+
+/** Stable spellings, prepended to generated WGSL. */
+export const WGSL_HELPERS = `
+fn nabla_log1p(x: f32) -> f32 {
+  // WGSL has no log1p; log(1 + x) loses x below 2^-24. Goldberg's correction makes it accurate to f32.
+  let u = 1.0 + x;
+  if (u == 1.0) {
+    return x;
+  }
+  return log(u) * (x / (u - 1.0));
+}
+fn nabla_sigmoid(z: f32) -> f32 {
+  // Never exp() of a large positive number.
+  if (z >= 0.0) {
+    return 1.0 / (1.0 + exp(-z));
+  }
+  let e = exp(z);
+  return e / (1.0 + e);
+}
+fn nabla_softplus(z: f32) -> f32 {
+  return max(z, 0.0) + nabla_log1p(exp(-abs(z)));
+}
+fn nabla_tanh(z: f32) -> f32 {
+  // Built-in tanh may return NaN for large |z| on some backends (it is specified through exp).
+  let e = exp(-2.0 * abs(z));
+  return sign(z) * (1.0 - e) / (1.0 + e);
+}
+`;

@@ -1,0 +1,156 @@
+// A model formula and a loss made into one model: which names are data columns (features) and which are
+// parameters, the shorthand linear(...) expanded into named weights and a bias, and the derivative of the
+// loss of one sample with respect to every parameter, by the chain rule through yhat:
+//   dℓ/dθj = dℓ/dyhat · dyhat/dθj
+// A name that is not a column is a parameter and needs a starting value (from the shorthand or --start), so
+// that a misspelt column never silently becomes a parameter.
+import { add, mul, num, substitute, sym, symbols, type Node } from './ast.ts';
+import { derive, type DerivationStep } from './derive.ts';
+import { parseLoss, type LossSpec } from './losses.ts';
+import { FormulaError, parseModel } from './parse.ts';
+import { print } from './print.ts';
+
+export interface FormulaSpec {
+  /** TARGET ~ EXPRESSION */
+  formula: string;
+  /** A named loss or a formula of yhat and y; default mse. */
+  loss?: string;
+  /** A column of row weights: J = (1/N) Σ w_i ℓ_i. */
+  weights?: string | null;
+}
+
+export interface NameRoles {
+  /** The data's columns: every other name is a parameter. */
+  columns?: readonly string[];
+  /** Without data: the parameters (every other name a column). */
+  params?: readonly string[];
+}
+
+export interface FormulaModel {
+  readonly spec: Required<FormulaSpec>;
+  readonly target: string;
+  /** yhat as a tree of features and parameters (linear(...) expanded). */
+  readonly model: Node;
+  readonly loss: LossSpec;
+  /** Columns the model reads, in the order a row holds them (the weights column is not among them). */
+  readonly features: readonly string[];
+  /** theta's layout. */
+  readonly params: readonly string[];
+  /** Starting values the formula itself gives (linear(...)'s weights and bias start at 0). */
+  readonly defaults: Readonly<Record<string, number>>;
+  /** dℓ/dyhat, a tree of yhat and y. */
+  readonly dLoss: Node;
+  /** dyhat/dθj per parameter. */
+  readonly dModel: readonly Node[];
+}
+
+export const RESERVED = ['y', 'yhat'];
+
+export function compileFormula(spec: FormulaSpec, roles: NameRoles): FormulaModel {
+  const full: Required<FormulaSpec> = { formula: spec.formula, loss: spec.loss ?? 'mse', weights: spec.weights ?? null };
+  const text = full.formula;
+  const defaults: Record<string, number> = {};
+  let linearCount = 0;
+  const target = targetOf(text);
+  const { model } = parseModel(text, {
+    macros: {
+      linear: (args, pos) => {
+        linearCount++;
+        const prefix = linearCount === 1 ? '' : `${linearCount}`;
+        const names = args.map((a) => {
+          if (a.kind !== 'sym') throw new FormulaError('linear(...) takes column names', text, pos);
+          return a.name;
+        });
+        if (names.length === 0) {
+          if (!roles.columns) throw new FormulaError('linear() with no columns means every other numeric column: it needs the data (or name the columns)', text, pos);
+          names.push(...roles.columns.filter((c) => c !== target && c !== full.weights));
+          if (names.length === 0) throw new FormulaError('linear(): the data has no column besides the target', text, pos);
+        }
+        const free = (name: string) => {
+          // A generated name never shadows a column: b, then bias, then b_1, ...
+          const taken = (n: string) => roles.columns?.includes(n) || names.includes(n) || n in defaults || n === target;
+          for (let k = 0; taken(name); k++) name = k === 0 && name.startsWith('b') ? `bias${prefix}` : `${name.replace(/_\d+$/, '')}_${k}`;
+          return name;
+        };
+        let sum: Node = num(0);
+        for (const c of names) {
+          const w = free(`w${prefix}_${c}`);
+          defaults[w] = 0;
+          sum = add(sum, mul(sym(w), sym(c)));
+        }
+        const bias = free(`b${prefix}`);
+        defaults[bias] = 0;
+        return add(sum, sym(bias));
+      },
+    },
+  });
+  const loss = parseLoss(full.loss);
+  const names = symbols(model);
+  for (const r of RESERVED) {
+    if (names.includes(r) && !(roles.columns?.includes(r))) {
+      throw new FormulaError(`"${r}" is reserved in a model: the target is ${target}, the model's output is yhat`, text, text.indexOf(r, text.indexOf('~')));
+    }
+  }
+  if (names.includes(target)) throw new FormulaError(`the model uses its own target "${target}"`, text, text.indexOf(target, text.indexOf('~')));
+  if (roles.columns && !roles.columns.includes(target)) {
+    throw new FormulaError(`the target "${target}" is not a column of the data (columns: ${roles.columns.join(', ')})`, text, text.indexOf(target));
+  }
+  const isColumn = (n: string) => (roles.columns ? roles.columns.includes(n) : roles.params ? !roles.params.includes(n) && !(n in defaults) : false);
+  if (!roles.columns && !roles.params && names.some((n) => !(n in defaults))) {
+    throw new FormulaError('say which names are columns (the data, or --columns) or parameters (--params)', text, text.indexOf('~') + 1);
+  }
+  const features = names.filter((n) => isColumn(n) && !(n in defaults));
+  const params = names.filter((n) => !features.includes(n));
+  if (params.length === 0) throw new FormulaError('the model has no parameter to fit (every name is a column)', text, text.indexOf('~') + 1);
+  if (full.weights && features.includes(full.weights)) throw new FormulaError(`the weights column "${full.weights}" is also a feature`, text, text.indexOf(full.weights));
+  const dLoss = derive(loss.tree, 'yhat');
+  const dModel = params.map((p) => derive(model, p));
+  return { spec: full, target, model, loss, features, params, defaults, dLoss, dModel };
+}
+
+function targetOf(text: string): string {
+  return text.slice(0, Math.max(0, text.indexOf('~'))).trim();
+}
+
+/** The starting parameters: --start values over the formula's defaults; a parameter with neither is an error naming it. */
+export function startingParameters(m: FormulaModel, start: Readonly<Record<string, number>>): Float64Array {
+  for (const name of Object.keys(start)) {
+    if (!m.params.includes(name)) {
+      const hint = m.features.includes(name) ? ` (it is a column of the data)` : '';
+      throw new RangeError(`--start: "${name}" is not a parameter of the model${hint}; parameters: ${m.params.join(', ')}`);
+    }
+  }
+  const missing = m.params.filter((p) => !(p in start) && !(p in m.defaults));
+  if (missing.length > 0) {
+    throw new RangeError(`--start: no starting value for ${missing.map((p) => `"${p}"`).join(', ')} (a name that is not a column is a parameter: give it a value, e.g. --start ${missing.map((p) => `${p}=1`).join(',')}, or check the column's spelling)`);
+  }
+  return Float64Array.from(m.params, (p) => start[p] ?? m.defaults[p]);
+}
+
+/** The derivation, per parameter: the chain rule's two factors, the steps that found each, and the product. */
+export interface Derivation {
+  loss: { of: Node; steps: DerivationStep[]; result: Node };
+  params: Array<{ name: string; steps: DerivationStep[]; dModel: Node; partial: Node }>;
+}
+
+export function derivation(m: FormulaModel): Derivation {
+  const lossSteps: DerivationStep[] = [];
+  const dLoss = derive(m.loss.tree, 'yhat', lossSteps);
+  return {
+    loss: { of: m.loss.tree, steps: lossSteps, result: dLoss },
+    params: m.params.map((name) => {
+      const steps: DerivationStep[] = [];
+      const dModel = derive(m.model, name, steps);
+      return { name, steps, dModel, partial: mul(sym('dl_dyhat'), dModel) };
+    }),
+  };
+}
+
+/** The loss of one sample as a tree of features, target and parameters (yhat replaced by the model). */
+export function sampleLoss(m: FormulaModel): Node {
+  return substitute(m.loss.tree, (n) => (n === 'yhat' ? m.model : undefined));
+}
+
+export function describe(m: FormulaModel): string {
+  return `${m.target} ~ ${print(m.model)}  with loss ${m.loss.text}`;
+}

@@ -1,0 +1,80 @@
+// Trees back to text: the formula syntax (parseable again: print(parse(s)) parses to the same tree) and
+// LaTeX for the page (KaTeX renders it). Parentheses only where precedence needs them.
+import type { Node } from './ast.ts';
+
+const PREC = { '+': 1, '-': 1, '*': 2, '/': 2, neg: 3, '^': 4, atom: 5 } as const;
+
+function prec(n: Node): number {
+  if (n.kind === 'bin') return PREC[n.op];
+  if (n.kind === 'neg') return PREC.neg;
+  if (n.kind === 'num' && n.value < 0) return PREC.neg;
+  return PREC.atom;
+}
+
+function formatNumber(n: Extract<Node, { kind: 'num' }>): string {
+  if (n.name) return n.name;
+  const s = String(n.value);
+  return s.replace('e+', 'e');
+}
+
+export function print(n: Node): string {
+  switch (n.kind) {
+    case 'num': return formatNumber(n);
+    case 'sym': return n.name;
+    // -a*b and -a/b read the same either way; only a sum needs parentheses.
+    case 'neg': return `-${wrap(n.arg, prec(n.arg) < PREC['*'] || n.arg.kind === 'neg')}`;
+    case 'call': return `${n.fn}(${n.args.map(print).join(', ')})`;
+    case 'bin': {
+      const p = PREC[n.op];
+      // Left-associative operators need parentheses on the right at equal precedence; ^ on the left.
+      const left = wrap(n.left, n.op === '^' ? prec(n.left) <= p : prec(n.left) < p);
+      const right = wrap(n.right, n.op === '^' ? prec(n.right) < PREC.neg : prec(n.right) < p || (prec(n.right) === p && (n.op === '-' || n.op === '/')));
+      return n.op === '^' ? `${left}^${right}` : `${left} ${n.op} ${right}`;
+    }
+  }
+}
+
+function wrap(n: Node, paren: boolean): string {
+  return paren ? `(${print(n)})` : print(n);
+}
+
+const LATEX_FN: Record<string, string> = {
+  exp: '\\exp', log: '\\ln', sin: '\\sin', cos: '\\cos', tan: '\\tan', tanh: '\\tanh', atan: '\\arctan',
+  min: '\\min', max: '\\max', sign: '\\operatorname{sign}', sigmoid: '\\sigma', softplus: '\\operatorname{softplus}',
+  log1p: '\\operatorname{log1p}',
+};
+
+function latexName(name: string): string {
+  if (name === 'yhat') return '\\hat{y}';
+  if (name === 'pi') return '\\pi';
+  const m = /^([A-Za-z]+)_?(\d+)$/.exec(name);
+  if (m) return `${m[1].length > 1 ? `\\mathrm{${m[1]}}` : m[1]}_{${m[2]}}`;
+  if (name.length === 1) return name;
+  return `\\mathrm{${name.replace(/_/g, '\\_')}}`;
+}
+
+export function latex(n: Node): string {
+  switch (n.kind) {
+    case 'num': return n.name ? latexName(n.name) : formatNumber(n).replace(/e(-?\d+)$/, ' \\times 10^{$1}');
+    case 'sym': return latexName(n.name);
+    case 'neg': return `-${prec(n.arg) < PREC['*'] ? `\\left(${latex(n.arg)}\\right)` : latex(n.arg)}`;
+    case 'call': {
+      if (n.fn === 'abs') return `\\left|${latex(n.args[0])}\\right|`;
+      if (n.fn === 'sqrt') return `\\sqrt{${latex(n.args[0])}}`;
+      if (n.fn === 'ifle') {
+        const [a, b, p, q] = n.args.map(latex);
+        return `\\begin{cases}${p} & ${a} \\le ${b}\\\\ ${q} & \\text{otherwise}\\end{cases}`;
+      }
+      return `${LATEX_FN[n.fn] ?? `\\operatorname{${n.fn}}`}\\left(${n.args.map(latex).join(', ')}\\right)`;
+    }
+    case 'bin': {
+      if (n.op === '/') return `\\frac{${latex(n.left)}}{${latex(n.right)}}`;
+      const p = PREC[n.op];
+      const l = prec(n.left) < p || (n.op === '^' && prec(n.left) <= p) ? `\\left(${latex(n.left)}\\right)` : latex(n.left);
+      if (n.op === '^') return `{${l}}^{${latex(n.right)}}`;
+      const rParen = n.op === '-' ? prec(n.right) <= p : prec(n.right) < p;
+      const r = rParen ? `\\left(${latex(n.right)}\\right)` : latex(n.right);
+      return `${l} ${n.op === '*' ? '\\cdot' : n.op} ${r}`;
+    }
+  }
+}

@@ -1,0 +1,123 @@
+// One per-sample program for every backend: straight-line assignments over the row's features (x0..),
+// its target (y), its weight (w) and the parameters (p0..), computing yhat once, then each output. A
+// subexpression used twice or more is computed once into a temporary (common subexpressions share a key,
+// ast.ts). The emitters (emit-js.ts, emit-wgsl.ts) only spell this program; none knows a model.
+import { mul, substitute, sym, type Node } from './ast.ts';
+import { derive } from './derive.ts';
+import type { FormulaModel } from './model.ts';
+
+export interface SampleProgram {
+  /** Columns per row in the data layout: the features, then the weight when there is one. */
+  readonly rowWidth: number;
+  readonly features: number;
+  readonly params: number;
+  readonly weighted: boolean;
+  /** let name = node, in order; nodes name x0.., y, w, p0.., and earlier lets. */
+  readonly lets: ReadonlyArray<{ name: string; node: Node }>;
+  /** The values summed over rows. */
+  readonly outputs: readonly Node[];
+}
+
+/** Canonical names: the emitters see x0.., p0.., y, w and temporaries t0.. only. */
+function canonical(m: FormulaModel): (name: string) => Node | undefined {
+  const map = new Map<string, Node>();
+  m.features.forEach((f, k) => map.set(f, sym(`x${k}`)));
+  m.params.forEach((p, j) => map.set(p, sym(`p${j}`)));
+  return (name) => map.get(name);
+}
+
+/**
+ * Outputs: the P weighted partials dℓ/dθj, then the weighted loss ℓ (the partials row layout of the GPU
+ * reduce). The chain rule through yhat, dℓ/dθj = dℓ/dyhat · dyhat/dθj, shares the factor dℓ/dyhat across
+ * parameters. Where the loss simplifies once the model is put in (ln σ(z) = −softplus(−z): a loss of a
+ * probability from a logit model), the composed loss is differentiated instead, so that it stays finite where
+ * yhat rounds to 0 or 1.
+ */
+export function gradientProgram(m: FormulaModel): SampleProgram {
+  const rename = canonical(m);
+  const yhat = substitute(m.model, rename);
+  const weigh = (n: Node) => (m.spec.weights ? mul(sym('w'), n) : n);
+  const composed = substitute(m.loss.tree, (n) => (n === 'yhat' ? yhat : undefined));
+  if (composed.key !== placed(m.loss.tree, yhat).key) {
+    return straightLine(m, [], [...m.params.map((_, j) => weigh(derive(composed, `p${j}`))), weigh(composed)]);
+  }
+  const g = weigh(substitute(m.dLoss, (n) => (n === 'yhat' ? yhat : undefined)));
+  return straightLine(m, [{ name: 'g', node: g }], [...m.dModel.map((d) => mul(sym('g'), substitute(d, rename))), weigh(composed)]);
+}
+
+/** The tree with yhat replaced by the model and nothing simplified: what the composition is before simplifying. */
+function placed(n: Node, yhat: Node): Node {
+  return n.kind === 'sym' && n.name === 'yhat' ? yhat : rebuild(n, (c) => placed(c, yhat));
+}
+
+/** Outputs: yhat alone (predict). */
+export function predictionProgram(m: FormulaModel): SampleProgram {
+  return straightLine(m, [], [substitute(m.model, canonical(m))]);
+}
+
+/** Outputs: the residual r = yhat - y, then dyhat/dθj per parameter (Gauss-Newton's Jacobian row). */
+export function residualProgram(m: FormulaModel): SampleProgram {
+  const rename = canonical(m);
+  const outputs = [substitute(m.model, rename), ...m.dModel.map((d) => substitute(d, rename))];
+  return straightLine(m, [], outputs);
+}
+
+function straightLine(m: FormulaModel, named: Array<{ name: string; node: Node }>, outputs: Node[]): SampleProgram {
+  const roots = [...named.map((n) => n.node), ...outputs];
+  const uses = new Map<string, number>();
+  const count = (n: Node) => {
+    const k = uses.get(n.key) ?? 0;
+    uses.set(n.key, k + 1);
+    if (k > 0) return; // children counted at the first visit
+    if (n.kind === 'neg') count(n.arg);
+    else if (n.kind === 'bin') {
+      count(n.left);
+      count(n.right);
+    } else if (n.kind === 'call') n.args.forEach(count);
+  };
+  roots.forEach(count);
+  const lets: Array<{ name: string; node: Node }> = [];
+  const temps = new Map<string, Node>();
+  const hoist = (n: Node): Node => {
+    if (n.kind === 'num' || n.kind === 'sym') return n;
+    const done = temps.get(n.key);
+    if (done) return done;
+    const inner = rebuild(n, hoist);
+    if ((uses.get(n.key) ?? 0) < 2) return inner;
+    const name = `t${lets.length}`;
+    lets.push({ name, node: inner });
+    const ref = sym(name);
+    temps.set(n.key, ref);
+    return ref;
+  };
+  for (const { name, node } of named) {
+    lets.push({ name, node: hoist(node) });
+  }
+  const out = outputs.map(hoist);
+  return {
+    rowWidth: m.features.length + (m.spec.weights ? 1 : 0),
+    features: m.features.length,
+    params: m.params.length,
+    weighted: m.spec.weights !== null,
+    lets,
+    outputs: out,
+  };
+}
+
+/** The node with its children mapped, keeping its operator (no re-simplification: the tree is already simple). */
+function rebuild(n: Node, f: (c: Node) => Node): Node {
+  switch (n.kind) {
+    case 'num':
+    case 'sym': return n;
+    case 'neg': { const arg = f(n.arg); return { kind: 'neg', arg, key: `(-${arg.key})` }; }
+    case 'bin': {
+      const left = f(n.left);
+      const right = f(n.right);
+      return { kind: 'bin', op: n.op, left, right, key: `(${left.key}${n.op}${right.key})` };
+    }
+    case 'call': {
+      const args = n.args.map(f);
+      return { kind: 'call', fn: n.fn, args, key: `${n.fn}(${args.map((a) => a.key).join(',')})` };
+    }
+  }
+}
