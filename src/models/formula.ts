@@ -1,0 +1,112 @@
+// A formula model (src/formula/) as a model the one training loop trains: its data layout, its rules
+// (starting parameters, checks, weight decay) and the checks that run on the data before any training.
+// Every backend's formula engine (float64 twin, fast CPU, GPU) implements FormulaEngine.
+import type { FormulaModel } from '../formula/model.ts';
+import { compileRowSums, type RowSums } from '../formula/emit-js.ts';
+import { gradientProgram, predictionProgram } from '../formula/program.ts';
+import type { ModelRules } from '../cpu/cpu-program.ts';
+import type { ModelTrainOptions, ModelTrainResult } from './model-engine.ts';
+
+/**
+ * Rows of a formula model: x is n x d row-major float32 with d = the model's features then, when the model
+ * has row weights, the weight (SampleProgram.rowWidth); y the target.
+ */
+export interface FormulaData {
+  readonly x: Float32Array;
+  readonly y: Float32Array;
+  readonly n: number;
+  readonly d: number;
+}
+
+export interface FormulaEngine {
+  readonly device: 'gpu' | 'cpu';
+  readonly adapter: string | null;
+  readonly model: FormulaModel;
+  readonly n: number;
+  /** J = (1/N) Σ w_i ℓ_i and dJ/dθ (theta in model.params order). */
+  lossAndGradient(theta: ArrayLike<number>): Promise<{ loss: number; grad: Float64Array }>;
+  train(options: ModelTrainOptions): Promise<ModelTrainResult>;
+  dispose(): void;
+}
+
+/** The data's columns for a model: its features, then its weights column. */
+export function formulaColumns(m: FormulaModel): string[] {
+  return [...m.features, ...(m.spec.weights ? [m.spec.weights] : [])];
+}
+
+export function rowWidth(m: FormulaModel): number {
+  return m.features.length + (m.spec.weights ? 1 : 0);
+}
+
+/** Shape and target checks: the loss's target rule (counts, labels) and non-negative finite weights, naming the first bad row (0-based). */
+export function validateFormulaData(m: FormulaModel, data: FormulaData): void {
+  const { n, d, x, y } = data;
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`dataset: need at least one sample, got n = ${n}`);
+  if (d !== rowWidth(m)) throw new RangeError(`dataset: ${d} columns per row, the model reads ${rowWidth(m)} (${formulaColumns(m).join(', ')})`);
+  if (x.length !== n * d) throw new RangeError(`dataset: x has ${x.length} values, expected n * d = ${n * d}`);
+  if (y.length !== n) throw new RangeError(`dataset: y has ${y.length} values, expected n = ${n}`);
+  for (let i = 0; i < n; i++) {
+    const bad = m.loss.checkTarget(y[i]);
+    if (bad) throw new RangeError(`dataset: the ${m.loss.name} loss cannot use target ${m.target} = ${y[i]} in row ${i + 1}: ${bad}`);
+  }
+  if (m.spec.weights) {
+    const k = m.features.length;
+    for (let i = 0; i < n; i++) {
+      const w = x[i * d + k];
+      if (!(Number.isFinite(w) && w >= 0)) throw new RangeError(`dataset: weight ${m.spec.weights} = ${w} in row ${i + 1} (expected a finite number >= 0)`);
+    }
+  }
+}
+
+export function validateFormulaTheta(m: FormulaModel, theta: ArrayLike<number>): void {
+  if (theta.length !== m.params.length) throw new RangeError(`parameters: expected ${m.params.length} values (${m.params.join(', ')}), got ${theta.length}`);
+  for (let j = 0; j < theta.length; j++) {
+    if (!Number.isFinite(theta[j])) throw new RangeError(`parameters: ${m.params[j]} = ${theta[j]} is not a finite number`);
+  }
+}
+
+/** The formula's rules for the CPU program; `start` is where a run begins without init (startingParameters). */
+export function formulaRules(m: FormulaModel, start: Float64Array): ModelRules {
+  return {
+    initialParameters: () => Float64Array.from(start),
+    validateTheta: (theta) => validateFormulaTheta(m, theta),
+  };
+}
+
+/**
+ * The first row (0-based) where the model's value or the loss is not finite at theta, or null: a formula
+ * that is undefined on some row (log of a negative, division by zero) is reported by its row.
+ */
+export function firstNonFiniteRow(m: FormulaModel, theta: ArrayLike<number>, data: FormulaData): { row: number; yhat: number; loss: number } | null {
+  const predict = compileRowSums(predictionProgram(m));
+  const gradient = compileRowSums(gradientProgram(m));
+  const P = m.params.length;
+  const one = new Float64Array(1);
+  const all = new Float64Array(P + 1);
+  for (let i = 0; i < data.n; i++) {
+    one[0] = 0;
+    all.fill(0);
+    predict(theta, data.x, data.y, i, i + 1, one);
+    gradient(theta, data.x, data.y, i, i + 1, all);
+    if (!Number.isFinite(one[0]) || !Number.isFinite(all[P])) return { row: i, yhat: one[0], loss: all[P] };
+  }
+  return null;
+}
+
+/** Row sums of the gradient program: (Σ w ∂ℓ/∂θ_0 .. Σ w ∂ℓ/∂θ_{P-1}, Σ w ℓ). */
+export function formulaRowSums(m: FormulaModel): RowSums {
+  return compileRowSums(gradientProgram(m));
+}
+
+/** yhat for every row. */
+export function formulaPredict(m: FormulaModel, theta: ArrayLike<number>, data: FormulaData): Float64Array {
+  const predict = compileRowSums(predictionProgram(m));
+  const out = new Float64Array(data.n);
+  const one = new Float64Array(1);
+  for (let i = 0; i < data.n; i++) {
+    one[0] = 0;
+    predict(theta, data.x, data.y, i, i + 1, one);
+    out[i] = one[0];
+  }
+  return out;
+}
