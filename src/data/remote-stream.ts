@@ -13,6 +13,10 @@ export function streamedBytes(remote: RemoteFile, opts: HttpOptions = {}): ByteS
   let reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
   let at = 0; // file offset of pending[0]
   let pending: Uint8Array = new Uint8Array(0);
+  // The whole network piece that pending is the rest of: a read a little behind (apache-arrow reads the
+  // magic bytes, then the stream again from byte 0) is served from it rather than by a new download.
+  let piece: Uint8Array = new Uint8Array(0);
+  let pieceAt = 0;
   let downloads = 0;
   let queue: Promise<unknown> = Promise.resolve();
 
@@ -20,6 +24,7 @@ export function streamedBytes(remote: RemoteFile, opts: HttpOptions = {}): ByteS
     const r = reader;
     reader = null;
     pending = new Uint8Array(0);
+    piece = pending;
     return r ? r.cancel().catch(() => {}) : Promise.resolve();
   };
 
@@ -49,18 +54,19 @@ export function streamedBytes(remote: RemoteFile, opts: HttpOptions = {}): ByteS
 
   /** The next network piece into pending; false at the end of the body. */
   async function pull(): Promise<boolean> {
-    let piece: ReadableStreamReadResult<Uint8Array>;
+    let next: ReadableStreamReadResult<Uint8Array>;
     try {
-      piece = await reader!.read();
+      next = await reader!.read();
     } catch (err) {
       await drop();
       throw new RetryableFetch(`connection lost at byte ${at} (${reasonOf(err)})`);
     }
-    if (piece.done) return false;
-    if (remote.sizeKnown && at + piece.value.length > remote.size) {
+    if (next.done) return false;
+    if (remote.sizeKnown && at + next.value.length > remote.size) {
       throw new DataError(`the server sent more than the ${remote.size} bytes it announced`, { file: remote.url });
     }
-    pending = piece.value;
+    pending = piece = next.value;
+    pieceAt = at;
     return true;
   }
 
@@ -70,6 +76,10 @@ export function streamedBytes(remote: RemoteFile, opts: HttpOptions = {}): ByteS
     const out = new Uint8Array(new ArrayBuffer(end - pos)); // offset 0: Float32-aligned, as fileBytes gives
     let got = 0;
     await withRetries(remote.url, `bytes ${pos}-${end - 1}`, opts, async () => {
+      if (reader !== null && pos + got < at && pos + got >= pieceAt) {
+        pending = piece.subarray(pos + got - pieceAt);
+        at = pos + got;
+      }
       if (reader === null || pos + got < at) await start(pos + got);
       while (pos + got < end) {
         if (pending.length === 0 && !(await pull())) {
