@@ -15,6 +15,7 @@ import { chooseProducts } from './gemm-tuning.ts';
 import type { TuningCache } from '../tuning/cache.ts';
 import { ACTIVATION_CODES } from '../../models/network.ts';
 import { GpuModelProgram } from './model-program.ts';
+import { networkRules } from '../../cpu/cpu-model-engine.ts';
 import { piecewiseGradient, ResidentChunks, StreamedModelProgram } from './streamed-model-program.ts';
 import type { RowStream } from '../../models/row-stream.ts';
 
@@ -178,7 +179,7 @@ export class GpuModelEngine implements ModelEngine {
   train(o: ModelTrainOptions): Promise<ModelTrainResult> {
     this.live();
     const ctx = {
-      gpu: this.gpu, io: this.io, config: this.config, n: this.n, plan: this.plan, buffers: this.buffers, passes: this.passes,
+      gpu: this.gpu, io: this.io, rules: networkRules(this.config), n: this.n, plan: this.plan, buffers: this.buffers, passes: this.passes,
       submitAndRead: (encoder: GPUCommandEncoder, readback: GPUBuffer, bytes: number, what: string) => this.submitAndRead(encoder, readback, bytes, what),
       evaluate: (theta: ArrayLike<number>) => this.lossAndGradient(theta),
     };

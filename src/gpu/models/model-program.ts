@@ -4,7 +4,8 @@
 // (J, |grad J|) per update and the stop flag. Each submit first copies the parameters and moments aside on the
 // GPU, alternating between two buffers, so that the last good state after a divergence never needs a read-back
 // before it is asked for; the state comes back only for a snapshot, a divergence or the end of training.
-import { decayMask, initParameters, validateTheta, type NetworkConfig } from '../../models/network.ts';
+import type { BatchRange } from '../../models/batches.ts';
+import type { ModelRules } from '../../cpu/cpu-program.ts';
 import { stateSlots, type OptimizerConfig } from '../../optim/config.ts';
 import type { ChainPlan, ChainRecord, ProgramState, TrainingProgram } from '../../train/program.ts';
 import { ChainStarts } from '../../train/chain-starts.ts';
@@ -12,21 +13,33 @@ import type { GpuContext } from '../device.ts';
 import type { DeviceIo } from '../device-io.ts';
 import { createBufferChecked } from '../resources.ts';
 import { historySpan } from '../history-ring.ts';
-import type { MlpPlan } from './mlp-plan.ts';
-import { MlpHistoryPass, type MlpBuffers, type MlpGradientPasses } from './mlp-passes.ts';
+import { MlpHistoryPass } from './mlp-passes.ts';
 import { CONTROL_BYTES, CONTROL_CONVERGED, NO_TOLERANCE, OptimUpdatePass } from './optim-update-pass.ts';
 
 const kLabel = 'nabla.model.train';
 
-/** What the program borrows from its engine (GpuModelEngine), which owns the data and the gradient passes. */
+/**
+ * The gradient of a batch as recorded work (MlpGradientPasses, FormulaGradientPasses): each chained update
+ * reads its batch from its own uniform slot, and the chain writes grad_loss = (dJ/dθ, J) for it.
+ */
+export interface GradientPasses {
+  readonly slots: number;
+  writeSlots(batches: readonly BatchRange[]): void;
+  record(pass: GPUComputePassEncoder, slot: number): void;
+}
+
+/** What the program borrows from its engine (GpuModelEngine, GpuFormulaEngine), which owns the data and the gradient passes. */
 export interface ModelProgramContext {
   gpu: GpuContext;
   io: DeviceIo;
-  config: NetworkConfig;
+  /** The model's starting parameters, parameter checks and weight-decay mask. */
+  rules: ModelRules;
   n: number;
-  plan: MlpPlan;
-  buffers: MlpBuffers;
-  passes: MlpGradientPasses;
+  /** rows: the largest batch one evaluation covers; params: P; workgroupSize: of the history and optimizer passes. */
+  plan: { rows: number; params: number; workgroupSize: number };
+  /** theta (P values) and grad_loss (P + 1: the gradient, then J). */
+  buffers: { theta: GPUBuffer; gradLoss: GPUBuffer };
+  passes: GradientPasses;
   submitAndRead(encoder: GPUCommandEncoder, readback: GPUBuffer, bytes: number, what: string): Promise<ArrayBuffer>;
   evaluate(theta: ArrayLike<number>): Promise<{ loss: number; grad: Float64Array }>;
 }
@@ -59,7 +72,7 @@ export class GpuModelProgram implements TrainingProgram {
   }
 
   initialParameters(seed: number): Float64Array {
-    return initParameters(this.ctx.config, seed);
+    return this.ctx.rules.initialParameters(seed);
   }
 
   check(setup: { batchSize: number }): void {
@@ -73,9 +86,9 @@ export class GpuModelProgram implements TrainingProgram {
   }
 
   async start(state: ProgramState, setup: { optimizer: OptimizerConfig }): Promise<void> {
-    const { gpu, plan, buffers, config } = this.ctx;
+    const { gpu, plan, buffers, rules } = this.ctx;
     const optimizer = setup.optimizer;
-    validateTheta(config, state.theta);
+    rules.validateTheta(state.theta);
     const device = this.ctx.io.live();
     const slots = this.maxChain;
     this.moments = stateSlots(optimizer.kind);
@@ -88,7 +101,7 @@ export class GpuModelProgram implements TrainingProgram {
     try {
       const optim = await OptimUpdatePass.create(device, {
         config: optimizer, params: plan.params, workgroupSize: plan.workgroupSize, maxWorkgroupsPerDimension: gpu.shape.maxWorkgroupsPerDimension,
-        maxSlots: slots, grad: buffers.gradLoss, theta: buffers.theta, decayMask: decayMask(config),
+        maxSlots: slots, grad: buffers.gradLoss, theta: buffers.theta, decayMask: rules.decayMask && Float32Array.from(rules.decayMask),
       });
       made.push({ destroy: () => optim.dispose() });
       const historyBuffer = await buffer('history', slots * 8, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);

@@ -13,6 +13,7 @@ import type { OptimizerConfig } from '../../optim/config.ts';
 import type { DeviceIo } from '../device-io.ts';
 import { createBufferChecked } from '../resources.ts';
 import type { MlpBuffers, MlpGradientPasses } from './mlp-passes.ts';
+import type { MlpPlan } from './mlp-plan.ts';
 import { GpuModelProgram, type ModelProgramContext } from './model-program.ts';
 import { CONTROL_BYTES, CONTROL_CONVERGED } from './optim-update-pass.ts';
 
@@ -127,6 +128,9 @@ export async function piecewiseGradient(
 }
 
 export interface StreamedProgramContext extends ModelProgramContext {
+  plan: MlpPlan;
+  buffers: MlpBuffers;
+  passes: MlpGradientPasses;
   chunks: ResidentChunks;
 }
 
@@ -148,7 +152,7 @@ export class StreamedModelProgram extends GpuModelProgram {
     await super.start(state, setup);
     try {
       this.pieceReadback = await createBufferChecked(this.ctx.io.live(), {
-        label: `${kLabel}.pieceReadback`, size: Math.ceil(this.ctx.plan.stride / 4) * 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+        label: `${kLabel}.pieceReadback`, size: Math.ceil(this.streamed.plan.stride / 4) * 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
       });
     } catch (e) {
       super.finish();
@@ -158,7 +162,7 @@ export class StreamedModelProgram extends GpuModelProgram {
 
   override async run(plan: ChainPlan): Promise<ChainRecord> {
     const { optim, history } = this.live();
-    const { passes, buffers, plan: mlp } = this.ctx;
+    const { passes, buffers, plan: mlp } = this.streamed;
     const { chunks } = this.streamed;
     const io = this.ctx.io;
     const batches = plan.batches;
