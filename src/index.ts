@@ -34,6 +34,7 @@ export { DataError } from './data/errors.ts';
 export { LabelCoder, labelOf } from './data/labels.ts';
 export { TuningCache, defaultTuningCache, parseTuningTable, type TuningTable } from './gpu/tuning/cache.ts';
 export { FastCpuLinearEngine, FastCpuModelEngine, type FastCpuOptions } from './cpu-fast/fast-engines.ts';
+export { FastCpuFormulaEngine, trainFormulaStreamedOnCpu } from './cpu-fast/formula-engine.ts';
 export { InlinePool, type ShardPool } from './cpu-fast/pool.ts';
 export { WebWorkerPool, WebWorkersUnavailableError, webWorkersUnavailable, type WebWorkerPoolOptions } from './cpu-fast/web-pool.ts';
 // The one training loop, for a backend of one's own: a TrainingProgram runs chains of updates, runTraining does the rest.

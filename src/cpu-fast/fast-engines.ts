@@ -30,7 +30,7 @@ export interface FastCpuOptions {
 }
 
 /** One registered task on a pool: evaluations run one at a time, in call order. */
-class ShardedTask {
+export class ShardedTask {
   readonly pool: ShardPool;
   readonly shards: number;
   readonly stride: number;

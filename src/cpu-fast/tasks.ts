@@ -9,6 +9,7 @@ import { linearSums } from '../cpu/linear_partials.ts';
 import { NetworkScratch, networkShardSums, paddedNetwork } from './network-kernels.ts';
 import { WasmNetworkScratch, wasmShardSums } from './network-wasm.ts';
 import { instantiateLinear } from './wasm-linear.ts';
+import { formulaShardSums, type FormulaTaskSpec } from './formula-task.ts';
 
 export type TaskSpec =
   /**
@@ -20,7 +21,9 @@ export type TaskSpec =
    * Linear model: params (w_1..w_d, b); partials: shards x (d + 2) = (sum r x_j, sum r, sum r^2). With
    * `wasm`, all four arrays are views of that WebAssembly memory and the SIMD kernel (wasm-linear.ts) runs.
    */
-  | { kind: 'linear'; d: number; x: Float32Array; y: Float32Array; params: Float64Array; partials: Float64Array; wasm?: { memory: WebAssembly.Memory; pages: number } };
+  | { kind: 'linear'; d: number; x: Float32Array; y: Float32Array; params: Float64Array; partials: Float64Array; wasm?: { memory: WebAssembly.Memory; pages: number } }
+  /** Formula model: its generated row sums over rows of rowWidth values (formula-task.ts). */
+  | FormulaTaskSpec;
 
 export type NetworkKernels = 'js' | 'wasm';
 
@@ -43,6 +46,7 @@ export function shardRows(job: ShardJob, s: number): { begin: number; end: numbe
 
 /** Values per shard slot in spec.partials. */
 export function partialStride(spec: TaskSpec): number {
+  if (spec.kind === 'formula') return spec.params + 1;
   return spec.kind === 'linear' ? spec.d + 2 : paddedNetwork(spec.config).parameters + 1;
 }
 
@@ -51,6 +55,16 @@ export type ShardRunner = (job: ShardJob, shard: number) => void;
 /** The function a thread calls per shard; it keeps that thread's scratch between calls. */
 export function shardRunner(spec: TaskSpec): ShardRunner {
   const stride = partialStride(spec);
+  if (spec.kind === 'formula') {
+    const sums = formulaShardSums(spec);
+    const { partials } = spec;
+    return (job, s) => {
+      const { begin, end } = shardRows(job, s);
+      const out = partials.subarray(s * stride, (s + 1) * stride);
+      out.fill(0);
+      if (end > begin) sums(begin, end, out);
+    };
+  }
   if (spec.kind === 'linear') {
     const { d, x, y, params, partials } = spec;
     const gradW = new Float64Array(d);

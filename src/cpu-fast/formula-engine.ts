@@ -1,0 +1,110 @@
+// The fast CPU path for formula models: the FormulaEngine API over the generated row sums run on shards of
+// float32 rows (formula-task.ts) by a ShardPool, trained by the one loop through the same CPU program as the
+// float64 twin (src/cpu/formula-engine.ts). Each row's terms are the twin's to the bit (the same generated
+// code on the same float32 values, summed in float64); only the order of the additions differs: per shard,
+// then the shards in order, so a result is identical for every thread count. Environment-free: the caller
+// brings the pool.
+import { jsRowSumsSource, compileRowSums } from '../formula/emit-js.ts';
+import type { FormulaModel } from '../formula/model.ts';
+import { gradientProgram } from '../formula/program.ts';
+import type { BatchRange } from '../models/batches.ts';
+import type { ModelTrainOptions, ModelTrainResult } from '../models/model-engine.ts';
+import { formulaRules, rowWidth, validateFormulaData, validateFormulaTheta, type FormulaData, type FormulaEngine } from '../models/formula.ts';
+import type { RowStream } from '../models/row-stream.ts';
+import { CpuProgram } from '../cpu/cpu-program.ts';
+import { formulaGradient, formulaSource } from '../cpu/formula-engine.ts';
+import type { ModelGradient } from '../cpu/mlp_gradient.ts';
+import { StreamedGradients, type ChunkEvaluator } from '../cpu/streamed-source.ts';
+import { runTraining } from '../train/loop.ts';
+import { ShardedTask, type FastCpuOptions } from './fast-engines.ts';
+import { shareArray, sharedFloat64 } from './pool.ts';
+import type { StreamedCpuOptions } from './streamed-training.ts';
+
+/** options.kernels does not apply: a formula's kernel is always its generated JavaScript. */
+export class FastCpuFormulaEngine implements FormulaEngine {
+  readonly device = 'cpu' as const;
+  readonly adapter = null;
+  readonly n: number;
+  private readonly theta: Float64Array;
+  private readonly partials: Float64Array;
+  private readonly task: ShardedTask;
+
+  /** start: the parameters a run begins from without init (startingParameters). */
+  constructor(readonly model: FormulaModel, data: FormulaData, private readonly start: Float64Array, options: FastCpuOptions = {}) {
+    validateFormulaData(model, data);
+    validateFormulaTheta(model, start);
+    this.n = data.n;
+    const program = gradientProgram(model);
+    const P = program.params;
+    let theta: Float64Array | null = null;
+    let partials: Float64Array | null = null;
+    this.task = new ShardedTask(options, (pool, shards) => {
+      theta = sharedFloat64(pool, P);
+      partials = sharedFloat64(pool, shards * (P + 1));
+      return {
+        kind: 'formula', source: jsRowSumsSource(program), params: P, rowWidth: program.rowWidth,
+        x: shareArray(pool, data.x), y: shareArray(pool, data.y), theta, partials,
+      };
+    }, 'FastCpuFormulaEngine');
+    this.theta = theta!;
+    this.partials = partials!;
+  }
+
+  /** Threads computing shards. */
+  get threads(): number {
+    return this.task.pool.threads;
+  }
+
+  /** Mean loss and gradient over rows range.start..range.start+range.rows (a batch, or a chunk's piece). */
+  gradientOver(theta: ArrayLike<number>, range: BatchRange): Promise<ModelGradient> {
+    const P = this.theta.length;
+    return this.task.evaluate(range, () => this.theta.set(theta), (sums, rows) => {
+      const inv = 1 / rows;
+      const grad = new Float64Array(P);
+      for (let j = 0; j < P; j++) grad[j] = sums[j] * inv;
+      return { loss: sums[P] * inv, grad };
+    }, this.partials);
+  }
+
+  async lossAndGradient(theta: ArrayLike<number>): Promise<ModelGradient> {
+    this.task.live();
+    validateFormulaTheta(this.model, theta);
+    return this.gradientOver(theta, { start: 0, rows: this.n });
+  }
+
+  async train(o: ModelTrainOptions): Promise<ModelTrainResult> {
+    this.task.live();
+    return runTraining(new CpuProgram(formulaSource(this.model, this.start, this.n, (theta, r) => this.gradientOver(theta, r))), o);
+  }
+
+  dispose(): void {
+    this.task.dispose();
+  }
+}
+
+/**
+ * A formula model over streamed rows (one pass per epoch, mini-batches inside chunks), as
+ * trainModelStreamedOnCpu does for networks: each chunk is evaluated by a fast engine built over it or, with
+ * options.reference, by the float64 row sums. Each chunk's rows are checked as it arrives (the loss's
+ * target rule, the weights); a bad row is named by its position in its chunk.
+ */
+export async function trainFormulaStreamedOnCpu(
+  model: FormulaModel, start: Float64Array, rows: RowStream, o: Omit<ModelTrainOptions, 'chunkRows'>, options: StreamedCpuOptions = {},
+): Promise<{ result: ModelTrainResult; passes: number }> {
+  if (rows.d !== rowWidth(model)) throw new RangeError(`stream: ${rows.d} columns per row, the model reads ${rowWidth(model)}`);
+  const reference = options.reference ? compileRowSums(gradientProgram(model)) : null;
+  const streamed = new StreamedGradients(rows, (chunk): ChunkEvaluator => {
+    if (reference) {
+      validateFormulaData(model, chunk);
+      return { gradient: (theta, r) => formulaGradient(reference, model, theta, chunk, r), dispose() {} };
+    }
+    const engine = new FastCpuFormulaEngine(model, chunk, start, options);
+    return { gradient: (theta, r) => engine.gradientOver(theta, r), dispose: () => engine.dispose() };
+  });
+  try {
+    const result = await runTraining(new CpuProgram(streamed.source(formulaRules(model, start))), { ...o, chunkRows: rows.chunkRows });
+    return { result, passes: streamed.cursor.passes };
+  } finally {
+    await streamed.dispose();
+  }
+}
