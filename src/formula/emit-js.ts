@@ -32,9 +32,9 @@ export function jsRowSumsSource(p: SampleProgram): string {
   for (let j = 0; j < p.params; j++) lines.push(`  const p${j} = theta[${j}];`);
   lines.push(`  let ${Array.from({ length: S }, (_, k) => `s${k} = 0`).join(', ')};`);
   lines.push(`  for (let i = start; i < end; i++) {`);
-  lines.push(`    const r = i * ${p.rowWidth};`);
-  for (let k = 0; k < p.features; k++) lines.push(`    const x${k} = x[r + ${k}];`);
-  if (p.weighted) lines.push(`    const w = x[r + ${p.features}];`);
+  lines.push(`    const base_ = i * ${p.rowWidth};`);
+  for (let k = 0; k < p.features; k++) lines.push(`    const x${k} = x[base_ + ${k}];`);
+  if (p.weighted) lines.push(`    const w = x[base_ + ${p.features}];`);
   lines.push('    const y_ = y[i];');
   for (const { name, node } of p.lets) lines.push(`    const ${name} = ${jsExpression(node)};`);
   p.outputs.forEach((o, k) => lines.push(`    s${k} += ${jsExpression(o)};`));

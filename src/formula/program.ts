@@ -2,7 +2,7 @@
 // its target (y), its weight (w) and the parameters (p0..), computing yhat once, then each output. A
 // subexpression used twice or more is computed once into a temporary (common subexpressions share a key,
 // ast.ts). The emitters (emit-js.ts, emit-wgsl.ts) only spell this program; none knows a model.
-import { mul, substitute, sym, type Node } from './ast.ts';
+import { mul, num, pow, sub, substitute, sym, type Node } from './ast.ts';
 import { derive } from './derive.ts';
 import type { FormulaModel } from './model.ts';
 
@@ -120,4 +120,26 @@ function rebuild(n: Node, f: (c: Node) => Node): Node {
       return { kind: 'call', fn: n.fn, args, key: `${n.fn}(${args.map((a) => a.key).join(',')})` };
     }
   }
+}
+
+/** Index of JᵀJ[a][b] (a <= b) in the packed upper triangle, row by row. */
+export function upperIndex(p: number, a: number, b: number): number {
+  return a * p - (a * (a - 1)) / 2 + (b - a);
+}
+
+/**
+ * Gauss-Newton's sums in one pass: outputs the upper triangle of w·j jᵀ (p(p+1)/2 values, row by row), then
+ * w·j r (p values), then w·r² (the residual sum of squares), where r = yhat − y and j = dyhat/dθ.
+ */
+export function normalEquationsProgram(m: FormulaModel): SampleProgram {
+  const rename = canonical(m);
+  const weigh = (n: Node) => (m.spec.weights ? mul(sym('w'), n) : n);
+  const r = sub(substitute(m.model, rename), sym('y'));
+  const jac = m.dModel.map((d) => substitute(d, rename));
+  const p = jac.length;
+  const outputs: Node[] = [];
+  for (let a = 0; a < p; a++) for (let b = a; b < p; b++) outputs.push(weigh(mul(sym(`j${a}`), sym(`j${b}`))));
+  for (let a = 0; a < p; a++) outputs.push(weigh(mul(sym(`j${a}`), sym('r'))));
+  outputs.push(weigh(pow(sym('r'), num(2))));
+  return straightLine(m, [{ name: 'r', node: r }, ...jac.map((node, a) => ({ name: `j${a}`, node }))], outputs);
 }
