@@ -5,6 +5,8 @@ import type { FormulaModel } from '../formula/model.ts';
 import type { RowSums } from '../formula/emit-js.ts';
 import type { BatchRange } from '../models/batches.ts';
 import type { ModelTrainOptions, ModelTrainResult } from '../models/model-engine.ts';
+import { compileRowSums } from '../formula/emit-js.ts';
+import { normalEquationsProgram } from '../formula/program.ts';
 import { formulaRowSums, formulaRules, validateFormulaData, validateFormulaTheta, type FormulaData, type FormulaEngine } from '../models/formula.ts';
 import { runTraining } from '../train/loop.ts';
 import { CpuProgram, type CpuGradientSource } from './cpu-program.ts';
@@ -32,6 +34,7 @@ export class CpuFormulaEngine implements FormulaEngine {
   readonly n: number;
   private data: FormulaData | null;
   private readonly sums: RowSums;
+  private normal: RowSums | null = null;
 
   /** start: the parameters a run begins from without init (startingParameters). */
   constructor(readonly model: FormulaModel, data: FormulaData, private readonly start: Float64Array) {
@@ -55,6 +58,15 @@ export class CpuFormulaEngine implements FormulaEngine {
   train(o: ModelTrainOptions): Promise<ModelTrainResult> {
     const data = this.live();
     return runTraining(new CpuProgram(formulaSource(this.model, this.start, this.n, (theta, r) => formulaGradient(this.sums, this.model, theta, data, r))), o);
+  }
+
+  async normalEquations(theta: ArrayLike<number>): Promise<Float64Array> {
+    validateFormulaTheta(this.model, theta);
+    const program = normalEquationsProgram(this.model);
+    this.normal ??= compileRowSums(program);
+    const out = new Float64Array(program.outputs.length);
+    this.normal(theta, this.live().x, this.live().y, 0, this.n, out);
+    return out;
   }
 
   dispose(): void {

@@ -26,6 +26,11 @@ export interface FormulaEngine {
   /** J = (1/N) Σ w_i ℓ_i and dJ/dθ (theta in model.params order). */
   lossAndGradient(theta: ArrayLike<number>): Promise<{ loss: number; grad: Float64Array }>;
   train(options: ModelTrainOptions): Promise<ModelTrainResult>;
+  /**
+   * One pass of Gauss-Newton's sums at theta over every row (normalEquationsProgram: JᵀWJ's upper triangle,
+   * JᵀWr, Σ w r²), not divided by N: what Levenberg-Marquardt (src/fit/) needs per trial point.
+   */
+  normalEquations?(theta: ArrayLike<number>): Promise<Float64Array>;
   dispose(): void;
 }
 
