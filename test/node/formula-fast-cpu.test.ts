@@ -16,6 +16,7 @@ import { CpuFormulaEngine } from '../../src/cpu/formula-engine.ts';
 import { FastCpuFormulaEngine, trainFormulaStreamedOnCpu } from '../../src/cpu-fast/formula-engine.ts';
 import { NodeWorkerPool } from '../../src/cpu-fast/node-pool.ts';
 import { seededUniform } from '../../src/data/shuffle.ts';
+import { formulaThreadsAgree } from '../formula-pool-check.ts';
 
 const EPS = 2 ** -52;
 
@@ -25,7 +26,7 @@ const SUM_ORDER_TOL = (n: number, sumAbs: number) => 2 * Math.max(1, n - 1) * EP
 /**
  * Training: each update's gradient differs from the twin's by the bound above (≤ ~1e-12 relative), and
  * 40 to 60 Adam updates carry that difference forward without amplifying it much on these well-posed
- * problems; 1e-9 relative leaves three orders of magnitude (observed: ~1e-14).
+ * problems; 1e-9 relative leaves room (observed: a few ulps, ~1e-16).
  */
 const TRAIN_REL_TOL = 1e-9;
 
@@ -173,6 +174,7 @@ describe('fast CPU formula engine vs the float64 twin', () => {
         engine.dispose();
       }
     }
+    for (const pool of pools) await formulaThreadsAgree(pool); // the check the Web Worker pool runs too
   });
 
   it('training (Adam, mini-batches; and full batch with tol): the twin\'s parameters within TRAIN_REL_TOL, the same bits for every thread count', async () => {
