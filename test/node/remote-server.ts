@@ -95,12 +95,6 @@ function handle(s: TestServer, req: IncomingMessage, res: ServerResponse): void 
     res.writeHead(fault.status).end();
     return;
   }
-  const ifMatch = req.headers['if-match'];
-  if (ranged && ifMatch !== undefined && ifMatch !== etagOf(file)) {
-    entry.status = 412;
-    res.writeHead(412).end();
-    return;
-  }
   if (ranged && start >= size) {
     entry.status = 416;
     res.writeHead(416, { 'content-range': `bytes */${size}` }).end();
