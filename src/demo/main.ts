@@ -4,6 +4,7 @@ import './style.css';
 import { fitStandardizer, standardizeData } from '../models/standardize.ts';
 import { cpuDeviceText, createEngines, pickBackend, type Backend } from './backend.ts';
 import { setupClassifier } from './classifier/cls-page.ts';
+import { setupFormula } from './formula/formula-page.ts';
 import { Controls } from './controls.ts';
 import { defaultTarget, generateDataset, parseFile, selectFromFile, suggestedLr, type DemoDataset, type ParsedFile } from './data.ts';
 import { adapterText, fmtCount, roundLr } from './format.ts';
@@ -233,7 +234,13 @@ async function boot(): Promise<void> {
   backend = await pickBackend(query.get('cpu') === '1');
   showDevice();
   wire();
-  setupClassifier(backend, { onEnter: () => trainer?.pause() });
+  const classifier = setupClassifier(backend, { onEnter: () => trainer?.pause() });
+  setupFormula(backend, {
+    onEnter: () => {
+      trainer?.pause();
+      classifier.pause();
+    },
+  });
   requestAnimationFrame(frame);
   const p = controls.generateParams() ?? { n: 100_000, w: 3, b: 2, noise: 1, seed: 20261126 };
   setLoading(true, `Generating ${fmtCount(p.n)} samples…`);

@@ -23,7 +23,8 @@ export interface ClassifierHooks {
   onEnter(): void;
 }
 
-export function setupClassifier(backend: Backend, hooks: ClassifierHooks): void {
+/** Returns what another mode needs: pausing this one's run when it is entered. */
+export function setupClassifier(backend: Backend, hooks: ClassifierHooks): { pause(): void } {
   const el = {
     layout: $('classifier-layout'), linear: $('linear-layout'),
     modeLinear: $<HTMLInputElement>('mode-linear'), modeCls: $<HTMLInputElement>('mode-classifier'),
@@ -196,4 +197,5 @@ export function setupClassifier(backend: Backend, hooks: ClassifierHooks): void 
   syncOptions();
   setState('loading');
   requestAnimationFrame(frame);
+  return { pause: () => void run?.pause() };
 }

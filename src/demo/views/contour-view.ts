@@ -3,6 +3,9 @@
 // -eta grad J (to scale). The canvas's data-* attributes give the drawn positions (canvas pixels) to
 // the end-to-end tests.
 import type { Surface } from '../trainer.ts';
+
+/** What the map draws of a surface: J on a grid (the formula mode has no linear moments). */
+export type GridSurface = Pick<Surface, 'grid' | 'spec'>;
 import { colorPosition, colorScale, contourLevels, gridMinMax, marchingSquares, type Point, type Window } from '../surface.ts';
 import { PlotFrame } from './plot-frame.ts';
 
@@ -12,7 +15,7 @@ const PATH_COLOR = '#5b1a8a';
 const LEVELS = 14;
 
 export interface ContourScene {
-  surface: Surface | null;
+  surface: GridSurface | null;
   surfaceVersion: number;
   window: Window;
   path: readonly number[];
@@ -36,7 +39,7 @@ export class ContourView {
     this.frame = new PlotFrame(canvas, 500, 484); // a square plot box: 428 x 428
   }
 
-  private rebuild(s: Surface): void {
+  private rebuild(s: GridSurface): void {
     const { nx, ny } = s.spec;
     const { min, max } = gridMinMax(s.grid);
     this.heat.width = nx;

@@ -1,0 +1,86 @@
+// The model's derivatives as one works them on paper, rendered by KaTeX: the loss and dℓ/dŷ, then per
+// parameter every rule applied to a subexpression (innermost first, as derive() records them), ∂ŷ/∂θ and
+// the chain rule's product ∂ℓ/∂θ. The generated WGSL sits beside it in a <details> block.
+import katex from 'katex';
+import 'katex/dist/katex.min.css';
+import { sym, type Node } from '../../formula/ast.ts';
+import type { DerivationStep } from '../../formula/derive.ts';
+import { derivation, type FormulaModel } from '../../formula/model.ts';
+import { latex } from '../../formula/print.ts';
+import { gradientProgram } from '../../formula/program.ts';
+import { wgslSampleFunction } from '../../formula/emit-wgsl.ts';
+
+const name = (p: string) => latex(sym(p));
+
+/** A sum or difference needs parentheses as a factor. */
+function factor(n: Node): string {
+  const s = latex(n);
+  return n.kind === 'bin' && (n.op === '+' || n.op === '-') ? `\\left(${s}\\right)` : s;
+}
+
+function math(tex: string, display = false): HTMLElement {
+  const el = document.createElement(display ? 'div' : 'span');
+  el.className = 'tex';
+  // throwOnError false: a construct KaTeX lacks shows as red source, never an exception out of the page.
+  katex.render(tex, el, { throwOnError: false, displayMode: display });
+  return el;
+}
+
+function stepList(steps: readonly DerivationStep[], wrt: string): HTMLElement {
+  const ol = document.createElement('ol');
+  ol.className = 'steps';
+  for (const s of steps) {
+    const li = document.createElement('li');
+    li.append(math(`\\frac{\\partial}{\\partial ${wrt}}\\left[${latex(s.of)}\\right] = ${latex(s.result)}`));
+    const rule = document.createElement('span');
+    rule.className = 'rule';
+    rule.textContent = s.rule;
+    li.append(' ', rule);
+    if (s.note) {
+      const note = document.createElement('span');
+      note.className = 'hint';
+      note.textContent = ` (${s.note})`;
+      li.append(note);
+    }
+    ol.append(li);
+  }
+  return ol;
+}
+
+export function renderDerivation(el: HTMLElement, wgslEl: HTMLElement, m: FormulaModel): void {
+  const d = derivation(m);
+  const parts: HTMLElement[] = [];
+  const p = (text: string) => {
+    const para = document.createElement('p');
+    para.textContent = text;
+    return para;
+  };
+  parts.push(math(`\\hat{y} = ${latex(m.model)}`, true));
+  parts.push(math(`J(\\theta) = \\frac{1}{N}\\sum_{i} \\ell(\\hat{y}_i, y_i), \\qquad \\ell(\\hat{y}, y) = ${latex(d.loss.of)}`, true));
+  const lossBlock = document.createElement('div');
+  lossBlock.className = 'deriv-loss';
+  lossBlock.append(p(`The loss (${m.loss.text}): ŷ is ${m.loss.yhat}.`));
+  if (d.loss.steps.length) lossBlock.append(stepList(d.loss.steps, '\\hat{y}'));
+  lossBlock.append(math(`\\frac{\\partial \\ell}{\\partial \\hat{y}} = ${latex(d.loss.result)}`, true));
+  parts.push(lossBlock);
+  for (const q of d.params) {
+    const block = document.createElement('div');
+    block.className = 'deriv-param';
+    block.dataset.param = q.name;
+    const h = document.createElement('h3');
+    h.append('Parameter ', math(name(q.name)));
+    block.append(h, stepList(q.steps, name(q.name)));
+    block.append(math(`\\frac{\\partial \\hat{y}}{\\partial ${name(q.name)}} = ${latex(q.dModel)}`, true));
+    block.append(math(`\\frac{\\partial \\ell}{\\partial ${name(q.name)}} = \\frac{\\partial \\ell}{\\partial \\hat{y}} \\cdot ${factor(q.dModel)}, \\qquad ` +
+      `\\frac{\\partial J}{\\partial ${name(q.name)}} = \\frac{1}{N}\\sum_i \\frac{\\partial \\ell_i}{\\partial ${name(q.name)}}`, true));
+    parts.push(block);
+  }
+  el.replaceChildren(...parts);
+  let wgsl: string;
+  try {
+    wgsl = wgslSampleFunction(gradientProgram(m));
+  } catch (e) {
+    wgsl = `// no WGSL: ${(e as Error).message}`;
+  }
+  wgslEl.textContent = wgsl;
+}

@@ -1,0 +1,60 @@
+// Rows for a formula model: generated from the model itself at chosen "true" parameters plus Gaussian
+// noise (so that training can be checked against the truth), or selected from the user's CSV/JSON through
+// the same parser and checks as the linear mode and the CLI.
+import type { FormulaModel } from '../../formula/model.ts';
+import { seededUniform } from '../../data/shuffle.ts';
+import { selectLinearData } from '../../data/select.ts';
+import { formulaPredict, type FormulaData } from '../../models/formula.ts';
+import type { ParsedFile } from '../data.ts';
+
+export interface FormulaDataset {
+  label: string;
+  data: FormulaData;
+  /** The generating parameters (model.params order), for generated data. */
+  truth: Float64Array | null;
+}
+
+export interface GenerateSpec {
+  n: number;
+  lo: number;
+  hi: number;
+  noise: number;
+  truth: Float64Array;
+  seed: number;
+}
+
+/** Every feature uniform in [lo, hi); y = the model at truth + noise·N(0, 1) (Box-Muller), seeded. */
+export function generateFormulaData(m: FormulaModel, g: GenerateSpec): FormulaDataset {
+  const d = m.features.length;
+  const rand = seededUniform(g.seed);
+  const x = new Float32Array(g.n * d);
+  for (let i = 0; i < x.length; i++) x[i] = g.lo + (g.hi - g.lo) * rand();
+  const y = new Float32Array(g.n);
+  const clean = formulaPredict(m, g.truth, { x, y, n: g.n, d });
+  for (let i = 0; i < g.n; i++) {
+    if (!Number.isFinite(clean[i])) {
+      const at = m.features.map((f, k) => `${f} = ${x[i * d + k]}`).join(', ');
+      throw new RangeError(`the model is not finite at the true parameters where ${at || 'it is evaluated'}: choose other values or another range`);
+    }
+    const z = Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+    y[i] = clean[i] + g.noise * z;
+  }
+  const truthText = m.params.map((p, j) => `${p} = ${g.truth[j]}`).join(', ');
+  const range = d ? `${m.features.join(', ')} uniform in [${g.lo}, ${g.hi}), ` : '';
+  return {
+    label: `generated: ${range}${m.target} = the model at ${truthText} + noise (σ = ${g.noise}), N = ${g.n}`,
+    data: { x, y, n: g.n, d },
+    truth: g.truth,
+  };
+}
+
+/** The model's feature columns and its target from a parsed file; throws DataError like the CLI. */
+export function selectFormulaData(m: FormulaModel, parsed: ParsedFile): FormulaDataset {
+  const sel = selectLinearData(parsed.table, { target: m.target, features: [...m.features] });
+  const dropped = sel.droppedRows ? `, ${sel.droppedRows} row${sel.droppedRows === 1 ? '' : 's'} with missing values dropped` : '';
+  return {
+    label: `${parsed.table.file}: ${m.target} from ${m.features.join(', ') || 'no column'} (N = ${sel.rows}${dropped})`,
+    data: { x: sel.data.x, y: sel.data.y, n: sel.rows, d: m.features.length },
+    truth: null,
+  };
+}

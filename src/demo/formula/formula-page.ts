@@ -1,0 +1,285 @@
+// The formula mode of the page: a model formula and a loss typed by the user, compiled as they type
+// (debounced; an error is drawn under the text at its column), the derivation rendered by KaTeX, data
+// generated from the model at chosen true values or read from a file, and a run with its loss curve, fit
+// and the contour of J over two chosen parameters. The other modes' code is untouched: main.ts calls
+// setupFormula once the backend is known, and each mode pauses when another is entered.
+import type { FormulaModel } from '../../formula/model.ts';
+import { startingParameters } from '../../formula/model.ts';
+import type { Backend } from '../backend.ts';
+import { optimizerFor, type DemoOptimizer } from '../classifier/models.ts';
+import { parseFile, type ParsedFile } from '../data.ts';
+import { fmt, fmtCount, parseField } from '../format.ts';
+import { yieldTask } from '../tasks.ts';
+import { ContourView } from '../views/contour-view.ts';
+import { LossView } from '../views/loss-view.ts';
+import { renderDerivation } from './derivation-view.ts';
+import { FitView } from './fit-view.ts';
+import { generateFormulaData, selectFormulaData } from './formula-data.ts';
+import { createFormulaEngine } from './formula-engine.ts';
+import { fillStaticOptions, formulaElements, ParamTable, showMessage, showSpecError } from './formula-controls.ts';
+import { FormulaRun } from './formula-run.ts';
+import { compileSpec, exampleFor, generatedColumns } from './formula-spec.ts';
+
+const DEBOUNCE_MS = 250;
+const DATA_SEED = 20261126;
+const STATE_TEXT: Record<string, string> = {
+  ready: 'Ready: press Train.', running: 'Training…', paused: 'Paused: Train goes on from here.', done: 'Done: Train goes on for more epochs.',
+};
+
+export interface FormulaHooks {
+  /** Called when the formula mode is entered: the other modes pause. */
+  onEnter(): void;
+}
+
+export function setupFormula(backend: Backend, hooks: FormulaHooks): void {
+  const el = formulaElements();
+  fillStaticOptions(el);
+  const fit = new FitView(el.fit);
+  const contour = new ContourView(el.contour);
+  let lossView: LossView | null = null; // created when first shown (uPlot measures its container)
+  const params = new ParamTable(el.params, () => schedule(rebuild));
+  let parsed: ParsedFile | null = null;
+  let model: FormulaModel | null = null;
+  let lastFormula = '';
+  let run: FormulaRun | null = null;
+  let build = 0; // the latest rebuild; an older one that finishes late is thrown away
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let drawn = { run: null as FormulaRun | null, version: -1 };
+
+  function schedule(fn: () => void | Promise<void>): void {
+    clearTimeout(timer);
+    timer = setTimeout(() => void fn(), DEBOUNCE_MS);
+  }
+
+  function setState(state: string): void {
+    el.layout.dataset.state = state;
+    document.getElementById('f-state')!.textContent = state;
+    const usable = state !== 'loading' && state !== 'invalid' && state !== 'error';
+    el.train.disabled = !usable || state === 'running';
+    el.pause.disabled = state !== 'running';
+    el.reset.disabled = !run || state === 'loading' || state === 'invalid';
+  }
+
+  function lossText(): string {
+    return el.loss.value === 'custom' ? el.lossCustom.value : el.loss.value;
+  }
+
+  /** Compiles the formula and loss; on success shows the derivation and rebuilds the data and the run. */
+  function recompile(): void {
+    const formula = el.formula.value;
+    const columns = parsed ? parsed.numeric : generatedColumns(formula);
+    const c = compileSpec(formula, lossText(), columns);
+    showSpecError(el.formulaError, c.ok || c.error.field === 'loss' ? null : c.error);
+    showSpecError(el.lossError, !c.ok && c.error.field === 'loss' ? c.error : null);
+    if (!c.ok) {
+      model = null;
+      build++;
+      void run?.pause();
+      el.derivation.replaceChildren();
+      el.wgsl.textContent = '';
+      el.status.textContent = `Fix the ${c.error.field === 'loss' ? 'loss' : 'formula'} to go on.`;
+      setState('invalid');
+      return;
+    }
+    model = c.model;
+    if (formula !== lastFormula) {
+      const ex = parsed ? null : exampleFor(formula);
+      if (ex) {
+        const { preset } = ex;
+        params.preset(preset);
+        el.lo.value = String(preset.lo);
+        el.hi.value = String(preset.hi);
+        el.noise.value = String(preset.noise);
+        el.lr.value = String(preset.lr);
+        el.epochs.value = String(preset.epochs);
+        el.example.value = ex.key;
+      }
+      lastFormula = formula;
+    }
+    params.render(model, parsed === null);
+    try {
+      renderDerivation(el.derivation, el.wgsl, model);
+    } catch (e) {
+      el.derivation.textContent = `The derivation could not be shown: ${(e as Error).message}`;
+    }
+    const names = model.params;
+    const keepA = el.axisA.value, keepB = el.axisB.value;
+    el.axisA.replaceChildren(...names.map((p, j) => new Option(p, String(j), false, names[Number(keepA)] === p ? true : j === 0)));
+    el.axisB.replaceChildren(...names.map((p, j) => new Option(p, String(j), false, names[Number(keepB)] === p ? true : j === Math.min(1, names.length - 1))));
+    void rebuild();
+  }
+
+  /** New data and a new run from the current model and fields; the previous run goes away. */
+  async function rebuild(): Promise<void> {
+    const m = model;
+    if (!m) return;
+    const id = ++build;
+    const values = params.read();
+    const n = parseField(el.n.value, 1, 200_000, true);
+    const lo = parseField(el.lo.value, -1e6, 1e6), hi = parseField(el.hi.value, -1e6, 1e6);
+    const noise = parseField(el.noise.value, 0, 1e12);
+    const bad = 'error' in values ? values.error
+      : parsed ? null
+        : n === null ? 'N must be a whole number from 1 to 200 000'
+          : lo === null || hi === null || !(hi > lo) ? 'the features\' range must be two numbers, the first below the second'
+            : noise === null ? 'the noise σ must be a number ≥ 0' : null;
+    showMessage(el.dataError, bad);
+    if (bad || 'error' in values) {
+      setState('invalid');
+      return;
+    }
+    setState('loading');
+    el.status.textContent = 'Building the data and the engine…';
+    await run?.dispose();
+    run = null;
+    await yieldTask();
+    if (id !== build) return;
+    try {
+      const start = startingParameters(m, values.start);
+      const truth = Float64Array.from(m.params, (p) => values.truth[p]);
+      const ds = parsed ? selectFormulaData(m, parsed) : generateFormulaData(m, { n: n!, lo: lo!, hi: hi!, noise: noise!, truth, seed: DATA_SEED });
+      const chosen = await createFormulaEngine(backend, m, ds.data, start);
+      if (id !== build) {
+        chosen.engine.dispose();
+        return;
+      }
+      const r = new FormulaRun(chosen.engine, m, ds, start, optimizerFor(el.optimizer.value as DemoOptimizer));
+      r.axes = [Number(el.axisA.value), Number(el.axisB.value)];
+      await r.init();
+      if (id !== build) {
+        await r.dispose();
+        return;
+      }
+      run = r;
+      el.device.textContent = chosen.text;
+      el.device.dataset.engine = chosen.engine.device;
+      el.datasetLabel.textContent = ds.label;
+      fit.setData(m, ds.data);
+      lossView?.reset();
+      showMessage(el.error, null);
+      el.status.textContent = STATE_TEXT.ready;
+      setState('ready');
+    } catch (e) {
+      if (id !== build) return;
+      showMessage(el.error, (e as Error).message);
+      el.status.textContent = `Could not build the run: ${(e as Error).message}`;
+      setState('error');
+    }
+    drawn.version = -1;
+  }
+
+  function render(r: FormulaRun): void {
+    lossView?.update(r.lossEpochs, r.lossValues);
+    fit.draw(r.theta);
+    params.show(r.theta, r.grad);
+    const epoch = document.getElementById('f-epoch')!;
+    epoch.textContent = fmtCount(r.epoch);
+    epoch.dataset.value = String(r.epoch);
+    const loss = document.getElementById('f-loss-value')!;
+    loss.textContent = fmt(r.loss, 6);
+    loss.dataset.value = String(r.loss);
+    const s = r.surface;
+    const [ia, ib] = r.axes;
+    const path: number[] = [];
+    for (const t of r.path) path.push(t[ia], t[ib]);
+    const truth = r.dataset.truth;
+    contour.draw({
+      surface: s, surfaceVersion: r.version, window: s?.window ?? { w0: -1, w1: 1, b0: -1, b1: 1 }, path,
+      point: { w: r.theta[ia], b: r.theta[ib] }, grad: { w: 0, b: 0 }, flat: Infinity, lr: r.lr,
+      optimum: truth && s ? { w: truth[ia], b: truth[ib] } : null, labels: { w: r.model.params[ia], b: r.model.params[ib] },
+    });
+    el.contour.dataset.surface = s ? `${s.spec.nx}x${s.spec.ny}` : '';
+    el.contourNote.textContent = s
+      ? `J over ${r.model.params[ia]} (across) and ${r.model.params[ib]} (up) on a ${s.spec.nx} × ${s.spec.ny} grid, the other parameters at their current values, by the float64 twin${s.sampled ? ' over an even sample of the rows' : ''}. The axes have their own scales, so ∇J is not drawn. Path: the parameters after each chunk of epochs${truth ? '; × the generating values' : ''}.`
+      : 'Pick two different parameters (the model needs at least two) for a map.';
+    el.fitNote.textContent = r.model.features.length === 1
+      ? `The data (at most 2000 rows shown) and ŷ(${r.model.features[0]}) at the current parameters.`
+      : 'Each sample\'s prediction against its target; a perfect fit lies on the line.';
+    setState(r.state);
+    el.status.textContent = r.message || STATE_TEXT[r.state] || '';
+  }
+
+  function frame(): void {
+    const r = run;
+    if (r && !el.layout.hidden && el.layout.dataset.state !== 'loading' && el.layout.dataset.state !== 'invalid' && (r !== drawn.run || r.version !== drawn.version)) {
+      drawn = { run: r, version: r.version };
+      render(r);
+    }
+    requestAnimationFrame(frame);
+  }
+
+  function setMode(on: boolean): void {
+    el.layout.hidden = !on;
+    if (!on) {
+      void run?.pause();
+      return;
+    }
+    hooks.onEnter();
+    for (const id of ['linear-layout', 'classifier-layout', 'status']) document.getElementById(id)!.hidden = true;
+    lossView ??= new LossView(el.lossChart);
+    drawn.version = -1;
+    if (!model && el.layout.dataset.state === 'loading') recompile();
+  }
+
+  el.mode.addEventListener('change', () => setMode(true));
+  for (const id of ['mode-linear', 'mode-classifier']) document.getElementById(id)!.addEventListener('change', () => setMode(false));
+  el.formula.addEventListener('input', () => schedule(recompile));
+  el.lossCustom.addEventListener('input', () => schedule(recompile));
+  el.loss.addEventListener('change', () => {
+    el.lossCustom.disabled = el.loss.value !== 'custom';
+    recompile();
+  });
+  el.example.addEventListener('change', () => {
+    el.formula.value = el.example.value;
+    recompile();
+  });
+  for (const input of [el.n, el.lo, el.hi, el.noise]) input.addEventListener('input', () => schedule(rebuild));
+  el.file.addEventListener('change', () => {
+    const file = el.file.files?.[0];
+    el.file.value = ''; // choosing the same file again must fire again
+    if (!file) return;
+    void file.text().then((text) => {
+      try {
+        parsed = parseFile(file.name, text);
+      } catch (e) {
+        showMessage(el.dataError, (e as Error).message);
+        return;
+      }
+      el.useGenerated.hidden = false;
+      recompile();
+    });
+  });
+  el.useGenerated.addEventListener('click', () => {
+    parsed = null;
+    el.useGenerated.hidden = true;
+    recompile();
+  });
+  el.optimizer.addEventListener('change', () => {
+    if (!run) return;
+    run.optimizer = optimizerFor(el.optimizer.value as DemoOptimizer);
+    void run.reset(); // another optimizer's state cannot continue this one's
+  });
+  el.train.addEventListener('click', () => {
+    const lr = parseField(el.lr.value, 1e-12, 1e6);
+    const epochs = parseField(el.epochs.value, 1, 1_000_000, true);
+    const bad = !lr ? 'the learning rate must be a positive number' : epochs === null ? 'epochs must be a whole number from 1 to 1 000 000' : null;
+    showMessage(el.error, bad);
+    if (!run || bad) return;
+    run.lr = lr!;
+    run.train(epochs!);
+    drawn.version = -1;
+  });
+  el.pause.addEventListener('click', () => void run?.pause());
+  el.reset.addEventListener('click', () => {
+    lossView?.reset();
+    void run?.reset();
+  });
+  const axes = () => {
+    if (run) void run.setAxes(Number(el.axisA.value), Number(el.axisB.value));
+  };
+  el.axisA.addEventListener('change', axes);
+  el.axisB.addEventListener('change', axes);
+  setState('loading');
+  requestAnimationFrame(frame);
+}
+
