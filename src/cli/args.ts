@@ -8,6 +8,7 @@ import { ACTIVATIONS, type Activation, type ModelKind } from '../models/network.
 import { OPTIMIZER_KINDS, type OptimizerKind } from '../optim/config.ts';
 import { parseSchedule, type Schedule } from '../optim/schedule.ts';
 import { COMMANDS, DEVICES, FLAGS, MODEL_KINDS, onCpu, type Command, type DeviceChoice } from './flags.ts';
+import { deriveArgs, formulaTrainFlags, type DeriveArgs } from './formula-args.ts';
 
 export type { DeviceChoice } from './flags.ts';
 
@@ -34,9 +35,10 @@ export interface TrainArgs extends DataFlags {
   model: ModelKind;
   /**
    * 'linear': the linear core (streaming, GPU chunking, the built-in example); 'model': the model trainer
-   * (every model, optimizers, schedules, --save and --resume). Decided by the flags, see engineOf.
+   * (every model, optimizers, schedules, --save and --resume); 'formula': --formula on the same trainer. Decided
+   * by the flags, see engineOf (a --resume of a formula model is 'model' until its file is read).
    */
-  engine: 'linear' | 'model';
+  engine: 'linear' | 'model' | 'formula';
   lr?: number;
   epochs: number;
   tol?: number;
@@ -54,6 +56,11 @@ export interface TrainArgs extends DataFlags {
   schedule?: Schedule;
   save?: string;
   resume?: string;
+  /** --formula, --loss, --start, --weights (formula-args.ts). */
+  formula?: string;
+  loss?: string;
+  start?: Record<string, number>;
+  weightsColumn?: string;
   /** The flags given on the command line (without --): what --resume compares with the saved model. */
   given: string[];
 }
@@ -84,7 +91,7 @@ export interface ConvertArgs extends DataFlags {
   features?: string[];
 }
 
-export type CliArgs = TrainArgs | GradientArgs | PredictArgs | ConvertArgs | { command: 'help'; topic?: Command };
+export type CliArgs = TrainArgs | GradientArgs | PredictArgs | ConvertArgs | DeriveArgs | { command: 'help'; topic?: Command };
 
 /** Flags that only the model trainer implements: any of them selects it. */
 const MODEL_ENGINE_FLAGS = ['hidden', 'activation', 'classes', 'optimizer', 'weight-decay', 'momentum', 'schedule', 'save', 'resume'];
@@ -116,6 +123,8 @@ export function parseCli(argv: string[]): CliArgs {
       return gradientArgs(v);
     case 'convert':
       return convertArgs(v, positionals);
+    case 'derive':
+      return deriveArgs(v);
     default:
       return predictArgs(command, v);
   }
@@ -160,7 +169,7 @@ function joinNegativeValues(args: string[], options: Record<string, { type: stri
 }
 
 /** Typed access to the parsed values, each check naming its flag. */
-class Flags {
+export class Flags {
   constructor(readonly values: Record<string, string | boolean | undefined>) {}
 
   has(name: string): boolean {
@@ -261,6 +270,7 @@ function trainArgs(v: Flags): TrainArgs {
     }
   }
   for (const [k, value] of Object.entries(optional)) if (value !== undefined) (args as unknown as Record<string, unknown>)[k] = value;
+  formulaTrainFlags(args, v, (flag, raw) => numberValue(flag, raw, () => true, 'a number'));
   checkTrainCombination(args, v);
   return args;
 }
@@ -289,12 +299,12 @@ function checkTrainCombination(a: TrainArgs, v: Flags): void {
     if (a.engine === 'model') throw new UsageError('--data: required for train with --model, --save or --resume (the built-in example is for the linear model)');
     if (v.has('target') || v.has('features')) throw new UsageError(`--${v.has('target') ? 'target' : 'features'}: needs --data`);
     if (a.stream) throw new UsageError('--stream: needs --data');
-  } else if (a.target === undefined && a.resume === undefined) {
+  } else if (a.target === undefined && a.resume === undefined && a.engine !== 'formula') {
     throw new UsageError('--target: required with --data');
   }
   if (a.data === null) a.target = 'y';
-  if (a.engine === 'model' && !a.stream && v.has('chunk-mb')) {
-    const modelFlag = MODEL_ENGINE_FLAGS.find((f) => v.has(f));
+  if (a.engine !== 'linear' && !a.stream && v.has('chunk-mb')) {
+    const modelFlag = a.engine === 'formula' ? 'formula' : MODEL_ENGINE_FLAGS.find((f) => v.has(f));
     throw new UsageError(`--chunk-mb: sizes the linear model's GPU chunks, or a stream's chunks with --stream; it does not apply with ${modelFlag ? `--${modelFlag}` : `--model ${a.model}`} alone`);
   }
   if (a.stream && a.engine === 'linear' && a.batchSize !== undefined) {

@@ -1,7 +1,7 @@
 // Every flag of every subcommand, in one table: the parser (args.ts) accepts exactly these per command,
 // and the help (`nabla help CMD`, `nabla CMD --help`) is written from them, so the two cannot disagree.
 
-export const COMMANDS = ['train', 'gradient', 'predict', 'evaluate', 'convert'] as const;
+export const COMMANDS = ['train', 'gradient', 'predict', 'evaluate', 'convert', 'derive'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 /** Where training or a gradient runs. One list: a new device is added here (and in backend.ts). */
@@ -29,6 +29,8 @@ const onInvalid: FlagSpec = {
 const device: FlagSpec = { type: 'string', value: DEVICES.join('|'), help: 'where to compute (default auto: a hardware GPU, else the fast CPU path; cpu64: the float64 reference twin)' };
 const json: FlagSpec = { type: 'boolean', help: 'print one JSON object on stdout' };
 const help: FlagSpec = { type: 'boolean', help: 'this help' };
+const formula: FlagSpec = { type: 'string', value: '"Y ~ EXPR"', help: 'a formula model, e.g. "y ~ b1*(1-exp(-b2*x))": names that are columns of the data are features, the others parameters (README, "Formulas")' };
+const loss: FlagSpec = { type: 'string', value: 'LOSS', help: 'with --formula: mse (default), mae, huber:δ, quantile:τ, poisson, logistic, cross-entropy, cauchy:c, logcosh, or a formula of yhat and y' };
 const chunkMb: FlagSpec = { type: 'string', value: 'M', help: 'data chunk size in MiB: GPU chunks of the linear model (default: the adapter\'s storage-binding limit), or a stream\'s chunks with --stream (default 64)' };
 
 /** Flags per command, in help order. */
@@ -37,6 +39,9 @@ export const FLAGS: Record<Command, Record<string, FlagSpec>> = {
     data: { ...data, help: `${data.help} (default: a built-in example y = 3x + 2 + noise, linear model only)` },
     target, features,
     model: { type: 'string', value: MODEL_KINDS.join('|'), help: 'the model (default linear)' },
+    formula, loss,
+    start: { type: 'string', value: 'b1=V,...', help: 'with --formula: the parameters\' starting values (every parameter needs one; linear(...)\'s start at 0)' },
+    weights: { type: 'string', value: 'COL', help: 'with --formula: a column of row weights (>= 0), J = (1/N) Σ wᵢℓᵢ' },
     hidden: { type: 'string', value: 'N,N,...', help: 'mlp: hidden layer widths (default 64)' },
     activation: { type: 'string', value: 'relu|tanh|sigmoid', help: 'mlp: hidden activation (default relu)' },
     classes: { type: 'string', value: 'L1,L2,...', help: 'logistic, softmax, mlp: the class labels in index order (default: the labels found, sorted); a row with another label is an error' },
@@ -76,14 +81,22 @@ export const FLAGS: Record<Command, Record<string, FlagSpec>> = {
   convert: {
     target: { ...target, help: 'target column (numbers)' }, features, 'on-invalid': onInvalid, json, help,
   },
+  derive: {
+    formula, loss,
+    columns: { type: 'string', value: 'A,B,...', help: 'the names that are data columns (every other name is a parameter)' },
+    params: { type: 'string', value: 'b1,b2,...', help: 'the names that are parameters (every other name is a column)' },
+    data: { ...data, help: `${data.help}: its header says which names are columns` },
+    json, help,
+  },
 };
 
 const SYNOPSIS: Record<Command, string> = {
-  train: 'nabla train [--data FILE --target COL] [--model linear|logistic|softmax|mlp] [options]',
+  train: 'nabla train [--data FILE --target COL] [--model linear|logistic|softmax|mlp | --formula "Y ~ EXPR" --start b1=V,...] [options]',
   gradient: 'nabla gradient --data FILE --target COL --weights w1,w2,... --bias b [options]',
   predict: 'nabla predict --model F.json --data FILE [--json]',
   evaluate: 'nabla evaluate --model F.json --data FILE [--target COL] [--json]',
   convert: 'nabla convert IN OUT.f32 --target COL [--features A,B,...] [--on-invalid POLICY] [--json]',
+  derive: 'nabla derive --formula "Y ~ EXPR" [--loss LOSS] [--columns A,...|--params b1,...|--data FILE] [--json]',
 };
 
 const SUMMARY: Record<Command, string> = {
@@ -92,6 +105,7 @@ const SUMMARY: Record<Command, string> = {
   predict: 'one prediction per kept row (a class label for classifiers)',
   evaluate: 'MSE and R² for regression; accuracy, log-loss and confusion for classifiers',
   convert: 'rewrite any supported file as nabla\'s raw .f32 format (written to a temporary file, then renamed)',
+  derive: 'the partial derivatives of a formula model\'s loss, derived step by step, each step naming its rule',
 };
 
 export const USAGE = `nabla: gradients of a loss over a dataset, on the GPU (WebGPU) or the CPU

@@ -8,6 +8,9 @@ import { convertCommand, gradientCommand, trainCommand, type Io } from './comman
 import { evaluateCommand, modelTrainCommand, predictCommand } from './model-commands.ts';
 import { checkOutputPath } from './output-path.ts';
 import { UnavailableError } from './errors.ts';
+import { formulaTrainCommand } from './formula-commands.ts';
+import { deriveCommand } from './derive-command.ts';
+import { FormulaError } from '../formula/parse.ts';
 
 export async function main(argv: string[], io: Io): Promise<number> {
   try {
@@ -21,6 +24,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return await convertCommand(args, io);
       case 'train':
         if (args.save !== undefined) checkOutputPath('--save', args.save);
+        if (args.engine === 'formula') return await formulaTrainCommand(args, io, null);
         return args.engine === 'model' ? await modelTrainCommand(args, io) : await trainCommand(args, io);
       case 'gradient':
         return await gradientCommand(args, io);
@@ -28,15 +32,17 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return await predictCommand(args, io);
       case 'evaluate':
         return await evaluateCommand(args, io);
+      case 'derive':
+        return await deriveCommand(args, io);
     }
   } catch (e) {
     return reportError(e, io);
   }
 }
 
-/** Bad input (a flag, a data file, a model file: RangeError is what validators throw) is exit 2. */
+/** Bad input (a flag, a data file, a model file, a formula: RangeError is what validators throw) is exit 2. */
 export function reportError(e: unknown, io: Io, debug = process.env.NABLA_DEBUG === '1'): number {
-  const known = e instanceof UsageError || e instanceof DataError || e instanceof RangeError;
+  const known = e instanceof UsageError || e instanceof DataError || e instanceof RangeError || e instanceof FormulaError;
   const message = e instanceof Error ? e.message : String(e);
   if (known) {
     io.err(`nabla: ${message}`);

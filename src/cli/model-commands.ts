@@ -7,7 +7,7 @@ import type { NetworkConfig } from '../models/network.ts';
 import { openBackend } from './backend.ts';
 import { modelLogits, predictFromLogits } from '../cpu/mlp_gradient.ts';
 import { optimizerConfig } from '../optim/config.ts';
-import { loadModel, saveModel, snapshotOfSaved, type SavedModel } from '../models/model-file.ts';
+import { saveModel, snapshotOfSaved, type SavedModel } from '../models/model-file.ts';
 import { fitFeatureScaling, loadModelData, scaleFeatures, type ModelSelection } from './model-data.ts';
 import { openModelStream } from './model-stream.ts';
 import { UnavailableError } from './errors.ts';
@@ -16,11 +16,15 @@ import { UsageError, type PredictArgs, type TrainArgs } from './args.ts';
 import type { Io } from './commands.ts';
 import { evaluationReport } from './model-metrics.ts';
 import { checkResumeFlags } from './resume.ts';
+import { loadAnyModel } from '../models/formula-file.ts';
+import { formulaEvaluateCommand, formulaPredictCommand, formulaTrainCommand } from './formula-commands.ts';
 
 const LARGE_PARAMS = 1000; // above this, parameters go to the saved file only
 
 export async function modelTrainCommand(args: TrainArgs, io: Io): Promise<number> {
-  const resumed = args.resume ? await loadModel(args.resume, '--resume') : null;
+  const any = args.resume ? await loadAnyModel(args.resume, '--resume') : null;
+  if (any?.kind === 'formula') return formulaTrainCommand(args, io, any.saved);
+  const resumed = any ? any.saved : null;
   if (resumed) checkResumeFlags(args, resumed, args.resume!);
   const kind = resumed?.model.kind ?? args.model;
   const target = args.target ?? resumed!.target;
@@ -106,8 +110,7 @@ export async function modelTrainCommand(args: TrainArgs, io: Io): Promise<number
   return 0;
 }
 
-async function loadFor(args: PredictArgs) {
-  const saved = await loadModel(args.model);
+async function loadFor(args: PredictArgs, saved: SavedModel) {
   const evaluate = args.command === 'evaluate';
   const sel = await loadModelData(args.data, {
     target: evaluate ? (args.target ?? saved.target) : null, features: saved.features, classes: evaluate ? saved.classes : null, invalid: args.onInvalid,
@@ -116,7 +119,9 @@ async function loadFor(args: PredictArgs) {
 }
 
 export async function predictCommand(args: PredictArgs, io: Io): Promise<number> {
-  const { saved, sel, data } = await loadFor(args);
+  const any = await loadAnyModel(args.model);
+  if (any.kind === 'formula') return formulaPredictCommand(args, io, any.saved);
+  const { saved, sel, data } = await loadFor(args, any.saved);
   const pred = predictFromLogits(saved.model, modelLogits(saved.model, saved.parameters, data.x, data.n), data.n);
   const out = Array.from(pred, (p) => (saved.classes ? saved.classes[p] : p));
   // A dropped row has no prediction: say so, since the output lines then do not match the input rows.
@@ -126,7 +131,9 @@ export async function predictCommand(args: PredictArgs, io: Io): Promise<number>
 }
 
 export async function evaluateCommand(args: PredictArgs, io: Io): Promise<number> {
-  const { saved, sel, data } = await loadFor(args);
+  const any = await loadAnyModel(args.model);
+  if (any.kind === 'formula') return formulaEvaluateCommand(args, io, any.saved);
+  const { saved, sel, data } = await loadFor(args, any.saved);
   const metrics = evaluationReport(saved.model, saved.parameters, data, saved.classes);
   io.out(args.json ? JSON.stringify({ rows: sel.rows, droppedRows: sel.droppedRows, metrics }) : Object.entries(metrics).map(([k, x]) => `${k}: ${JSON.stringify(x)}`).join('\n'));
   return 0;

@@ -3,6 +3,7 @@
 // accepted). What legitimately changes on a resume is allowed: --epochs, --data, --target, --device,
 // --save, --tol, --on-invalid, --json.
 import type { SavedModel } from '../models/model-file.ts';
+import type { SavedFormulaModel } from '../models/formula-file.ts';
 import type { NetworkConfig } from '../models/network.ts';
 import { UsageError, type TrainArgs } from './args.ts';
 
@@ -14,14 +15,20 @@ function describeHead(c: NetworkConfig): string {
   return c.kind === 'mlp' ? `mlp ${[c.inputs, ...c.hidden, c.outputs].join('-')} (${c.activation})` : c.kind;
 }
 
+/** A UsageError for `--flag asked` contradicting what `file` was trained with (`has`). */
+export function refusal(file: string) {
+  return (flag: string, asked: string, has: string): never => {
+    throw new UsageError(`--${flag}${asked ? ` ${asked}` : ''}: ${file} was trained with ${has}; a resume continues the saved run (drop --${flag}, or train anew without --resume)`);
+  };
+}
+
 /** Throws a UsageError naming the first flag of `args` that contradicts `saved` (read from `file`). */
 export function checkResumeFlags(args: TrainArgs, saved: SavedModel, file: string): void {
   const given = new Set(args.given);
   const c = saved.model;
   const t = saved.training;
-  const refuse = (flag: string, asked: string, has: string) => {
-    throw new UsageError(`--${flag}${asked ? ` ${asked}` : ''}: ${file} was trained with ${has}; a resume continues the saved run (drop --${flag}, or train anew without --resume)`);
-  };
+  const refuse = refusal(file);
+  for (const f of ['formula', 'loss', 'start', 'weights']) if (given.has(f)) refuse(f, '', `--model ${describeHead(c)}, not a formula`);
   if (given.has('model') && args.model !== c.kind) refuse('model', args.model, `--model ${describeHead(c)}`);
   if (given.has('hidden') && (c.kind !== 'mlp' || !same(args.hidden, c.hidden))) {
     refuse('hidden', args.hidden!.join(','), c.kind === 'mlp' ? `--hidden ${c.hidden.join(',')}` : `--model ${c.kind} (no hidden layers)`);
@@ -34,6 +41,37 @@ export function checkResumeFlags(args: TrainArgs, saved: SavedModel, file: strin
   }
   if (given.has('features') && !same(args.features, saved.features)) refuse('features', args.features!.join(','), `--features ${saved.features.join(',')}`);
   if (given.has('no-standardize') && saved.standardization !== null) refuse('no-standardize', '', 'standardized features');
+  checkTrainingFlags(args, t, file);
+}
+
+/**
+ * A formula model's resume: --formula, --loss, --weights and --start must agree with the file (the formula and
+ * the loss compared as written, blanks aside); the network flags were refused by args.ts with --formula, or
+ * are refused here without it.
+ */
+export function checkFormulaResumeFlags(args: TrainArgs, saved: SavedFormulaModel, file: string): void {
+  const given = new Set(args.given);
+  const m = saved.model;
+  const refuse = refusal(file);
+  const blanks = (s: string) => s.replace(/\s+/g, '');
+  for (const f of ['model', 'hidden', 'activation', 'classes', 'features']) if (given.has(f)) refuse(f, '', `--formula "${m.formula}" (a formula model)`);
+  if (given.has('target') && args.target !== saved.target) refuse('target', args.target!, `--formula "${m.formula}", whose target is ${saved.target}`);
+  if (given.has('formula') && blanks(args.formula!) !== blanks(m.formula)) refuse('formula', `"${args.formula}"`, `--formula "${m.formula}"`);
+  if (given.has('loss') && blanks(args.loss!) !== blanks(m.loss)) refuse('loss', args.loss!, `--loss ${m.loss}`);
+  if (given.has('weights') && args.weightsColumn !== m.weights) refuse('weights', args.weightsColumn!, m.weights === null ? 'no row weights' : `--weights ${m.weights}`);
+  if (given.has('start') && !same(sorted(args.start!), sorted(saved.training.start))) {
+    refuse('start', formatStart(args.start!), `--start ${formatStart(saved.training.start)}`);
+  }
+  checkTrainingFlags(args, saved.training, file);
+}
+
+const sorted = (r: Record<string, number>) => Object.fromEntries(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+const formatStart = (r: Record<string, number>) => Object.entries(r).map(([k, v]) => `${k}=${v}`).join(',') || '(none)';
+
+/** The optimizer's flags (every model kind): --optimizer, --weight-decay, --momentum, --lr, --schedule, --seed, --batch-size. */
+export function checkTrainingFlags(args: TrainArgs, t: SavedModel['training'], file: string): void {
+  const given = new Set(args.given);
+  const refuse = refusal(file);
   if (given.has('optimizer') && args.optimizer !== t.optimizer.kind) refuse('optimizer', args.optimizer!, `--optimizer ${t.optimizer.kind}`);
   if (given.has('weight-decay') && args.weightDecay !== t.optimizer.weightDecay) {
     refuse('weight-decay', String(args.weightDecay), `--weight-decay ${t.optimizer.weightDecay}`);

@@ -1,0 +1,162 @@
+// `nabla train --formula`, and predict and evaluate on a saved formula model. The formula is compiled against
+// the data's columns (formula-data.ts), the rows are checked (the loss's target rule, a model finite at the
+// start) before any update, and training runs the one loop through a FormulaEngine (formula-backend.ts)
+// with every optimizer, schedule and mini-batch option of the model trainer. Formula models are never
+// standardized: the loss, the parameters and the gradient are in the data's own units.
+import { startingParameters, type FormulaModel, type FormulaSpec } from '../formula/model.ts';
+import { CpuFormulaEngine } from '../cpu/formula-engine.ts';
+import { formulaPredict, type FormulaData } from '../models/formula.ts';
+import type { SavedFormulaModel } from '../models/formula-file.ts';
+import { saveModel, type SavedModel } from '../models/model-file.ts';
+import type { ModelSnapshot } from '../models/model-engine.ts';
+import type { EpochInfo } from '../models/linear.ts';
+import { optimizerConfig } from '../optim/config.ts';
+import { UsageError, type PredictArgs, type TrainArgs } from './args.ts';
+import type { Io } from './commands.ts';
+import { checkFormulaRows, compile, compileForFile, readFormulaRows } from './formula-data.ts';
+import { checkFormulaDevice, openFormulaEngine } from './formula-backend.ts';
+import { checkFormulaResumeFlags } from './resume.ts';
+
+/** Losses whose yhat is a class score: accuracy instead of MSE and R². */
+const CLASS_OF: Readonly<Record<string, (yhat: number) => number>> = {
+  logistic: (z) => (z > 0 ? 1 : 0),
+  'cross-entropy': (p) => (p > 0.5 ? 1 : 0),
+};
+
+/** Accuracy (logistic, cross-entropy: yhat a logit or a probability, y a 0/1 label) or MSE and R² (every other loss). */
+export function formulaMetrics(m: FormulaModel, yhat: ArrayLike<number>, y: ArrayLike<number>): Record<string, number | null> {
+  const n = y.length;
+  const classOf = CLASS_OF[m.loss.name];
+  if (classOf) {
+    let right = 0;
+    for (let i = 0; i < n; i++) if (classOf(yhat[i]) === (y[i] >= 0.5 ? 1 : 0)) right++;
+    return { accuracy: right / n };
+  }
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += y[i] / n;
+  let sse = 0;
+  let sst = 0;
+  for (let i = 0; i < n; i++) {
+    sse += (yhat[i] - y[i]) ** 2;
+    sst += (y[i] - mean) ** 2;
+  }
+  return { mse: sse / n, r2: sst > 0 ? 1 - sse / sst : null };
+}
+
+const named = (m: FormulaModel, theta: ArrayLike<number>) => Object.fromEntries(m.params.map((p, j) => [p, theta[j]]));
+
+function specOf(saved: SavedFormulaModel): FormulaSpec {
+  return { formula: saved.model.formula, loss: saved.model.loss, weights: saved.model.weights };
+}
+
+/** A saved model's formula compiled again, over its own columns; parameters that differ mean a damaged file. */
+function compileSaved(saved: SavedFormulaModel, file: string, weights = true): FormulaModel {
+  const spec = { ...specOf(saved), ...(!weights && { weights: null }) };
+  const columns = [...saved.features, saved.target, ...(spec.weights ? [spec.weights] : [])];
+  const m = compile(spec, columns);
+  if (m.params.join(',') !== saved.model.params.join(',')) {
+    throw new RangeError(`${file}: not a usable nabla formula model file (the formula's parameters are ${m.params.join(', ')}, the file lists ${saved.model.params.join(', ')})`);
+  }
+  return m;
+}
+
+function snapshotOf(saved: SavedFormulaModel): ModelSnapshot {
+  const st = saved.training.state;
+  return { theta: Float64Array.from(saved.parameters), optim: { m: Float64Array.from(st.m), v: Float64Array.from(st.v), t: st.t }, bestLoss: st.bestLoss ?? Infinity };
+}
+
+export async function formulaTrainCommand(args: TrainArgs, io: Io, resumed: SavedFormulaModel | null): Promise<number> {
+  if (resumed) checkFormulaResumeFlags(args, resumed, args.resume!);
+  checkFormulaDevice(args.device);
+  const path = args.data!;
+  const startValues = resumed ? resumed.training.start : args.start ?? {};
+  const spec: FormulaSpec = resumed ? specOf(resumed) : { formula: args.formula!, loss: args.loss ?? 'mse', weights: args.weightsColumn ?? null };
+  const model = resumed ? compileSaved(resumed, args.resume!) : await compileForFile(path, spec, startValues, args.onInvalid);
+  const start = resumed ? Float64Array.from(resumed.parameters) : startingParameters(model, startValues);
+  const { data, rows, droppedRows } = await readFormulaRows(path, model, args.onInvalid);
+  await checkFormulaRows(path, model, args.onInvalid, data, start, resumed ? `the parameters saved in ${args.resume}` : 'the starting parameters');
+  const t = resumed?.training;
+  const opt = t?.optimizer ?? optimizerConfig({ kind: args.optimizer ?? 'sgd', weightDecay: args.weightDecay ?? 0, ...(args.momentum !== undefined && { momentum: args.momentum }) });
+  const schedule = t?.schedule ?? args.schedule ?? { kind: 'constant' as const };
+  const lr = t?.lr ?? args.lr ?? (opt.kind.startsWith('adam') ? 0.01 : 0.1);
+  const seed = t?.seed ?? args.seed ?? 1;
+  // At or above the row count a batch is the full batch, saved as such (as the model trainer does).
+  const requested = t ? t.batchSize ?? undefined : args.batchSize;
+  const batchSize = requested === undefined || requested >= rows ? undefined : requested;
+  if (args.tol !== undefined && batchSize !== undefined) {
+    throw new UsageError(`--tol: applies to full-batch training only (${args.resume} trains by --batch-size ${batchSize} of ${rows} rows)`);
+  }
+  const every = Math.max(1, Math.floor(args.epochs / 10));
+  const progress = args.json ? undefined : (e: EpochInfo) => { if (e.epoch % every === 0) io.err(`epoch ${String(e.epoch).padStart(6)}  loss ${e.loss.toExponential(6)}  |grad J| ${e.gradNorm.toExponential(3)}`); };
+  const engine = openFormulaEngine(args.device, model, data, start, (m) => io.err(`nabla: ${m}`));
+  let r;
+  try {
+    r = await engine.train({
+      lr, maxEpochs: args.epochs, optimizer: opt, schedule, seed, batchSize, tol: args.tol, onEpoch: progress, resumeFrom: resumed ? snapshotOf(resumed) : undefined,
+    });
+  } finally {
+    engine.dispose();
+  }
+  const training: SavedModel['training'] = {
+    optimizer: opt, lr, schedule, seed, batchSize: batchSize ?? null,
+    state: { m: Array.from(r.snapshot.optim.m), v: Array.from(r.snapshot.optim.v), t: r.snapshot.optim.t, bestLoss: Number.isFinite(r.snapshot.bestLoss) ? r.snapshot.bestLoss : null },
+  };
+  const saved: SavedFormulaModel = {
+    format: 'nabla-model', version: 1,
+    model: { kind: 'formula', formula: spec.formula, loss: spec.loss ?? 'mse', weights: spec.weights ?? null, params: [...model.params] },
+    features: [...model.features], target: model.target, standardization: null, classes: null, parameters: Array.from(r.theta),
+    training: { ...training, start: { ...startValues } },
+  };
+  if (args.save) await saveModel(args.save, saved as unknown as SavedModel);
+  const params = named(model, r.theta);
+  const metrics = formulaMetrics(model, formulaPredict(model, r.theta, data), data.y);
+  const report: Record<string, unknown> = {
+    model: 'formula', formula: spec.formula, lossFunction: model.loss.text, params,
+    loss: r.loss, gradNorm: r.gradNorm, epochs: r.epochs, updates: r.updates, batchSize: batchSize ?? rows,
+    stopReason: r.stopReason, rows, droppedRows, device: engine.device, adapter: engine.adapter, metrics, optimizer: opt.kind,
+  };
+  if (args.save) report.saved = args.save;
+  io.out(args.json ? JSON.stringify(report) : [
+    `trained ${model.target} ~ ${spec.formula.slice(spec.formula.indexOf('~') + 1).trim()} (loss ${model.loss.text}) on ${rows} rows (${droppedRows} dropped) on ${engine.device}${engine.adapter ? ` (${engine.adapter})` : ''}: ${r.stopReason} after ${r.epochs} epochs`,
+    ...model.params.map((p, j) => `  ${p} = ${r.theta[j]}`),
+    `  J = ${r.loss}, |grad J| = ${r.gradNorm.toExponential(3)}`,
+    ...Object.entries(metrics).map(([k, x]) => `  ${k} = ${x}`),
+    ...(args.save ? [`  saved to ${args.save}`] : []),
+  ].join('\n'));
+  if (r.stopReason === 'diverged') {
+    io.err(`nabla: training diverged at epoch ${r.divergedAtEpoch}; kept the parameters of epoch ${r.epochs} (${Object.entries(params).map(([k, x]) => `${k} = ${x}`).join(', ')}). Try a smaller --lr than ${lr}.`);
+    return 3;
+  }
+  return 0;
+}
+
+async function evaluationRows(args: PredictArgs, saved: SavedFormulaModel): Promise<{ model: FormulaModel; data: FormulaData; rows: number; droppedRows: number }> {
+  if (args.target !== undefined && args.target !== saved.target) {
+    throw new UsageError(`--target: ${args.model} is the formula "${saved.model.formula}", whose target is ${saved.target}`);
+  }
+  const model = compileSaved(saved, args.model);
+  const read = await readFormulaRows(args.data, model, args.onInvalid);
+  await checkFormulaRows(args.data, model, args.onInvalid, read.data, Float64Array.from(saved.parameters), `the parameters saved in ${args.model}`);
+  return { model, ...read };
+}
+
+export async function formulaPredictCommand(args: PredictArgs, io: Io, saved: SavedFormulaModel): Promise<number> {
+  // Row weights do not change yhat: predict reads the model's features alone.
+  const model = compileSaved(saved, args.model, false);
+  const { data, rows, droppedRows } = await readFormulaRows(args.data, model, args.onInvalid, false);
+  const out = Array.from(formulaPredict(model, saved.parameters, data));
+  if (droppedRows > 0 && !args.json) io.err(`nabla: ${droppedRows} row(s) with a missing feature were dropped and have no prediction`);
+  io.out(args.json ? JSON.stringify({ predictions: out, rows, droppedRows }) : out.join('\n'));
+  return 0;
+}
+
+export async function formulaEvaluateCommand(args: PredictArgs, io: Io, saved: SavedFormulaModel): Promise<number> {
+  const { model, data, rows, droppedRows } = await evaluationRows(args, saved);
+  const theta = Float64Array.from(saved.parameters);
+  const engine = new CpuFormulaEngine(model, data, theta);
+  const { loss } = await engine.lossAndGradient(theta);
+  engine.dispose();
+  const metrics = { loss, ...formulaMetrics(model, formulaPredict(model, theta, data), data.y) };
+  io.out(args.json ? JSON.stringify({ rows, droppedRows, metrics }) : Object.entries(metrics).map(([k, x]) => `${k}: ${JSON.stringify(x)}`).join('\n'));
+  return 0;
+}

@@ -1,0 +1,125 @@
+// A data file for a formula model: which of the formula's names are columns, then the rows (features, then
+// the weights column; the formula's target), through the same sources as every other command, so that every
+// format, the --on-invalid policy and the errors naming file, line/row and column are the same. A row that a
+// check refuses after reading (the loss's target rule, a model not finite at the start) is named by its line
+// (CSV) or row in the file, found by reading the file again up to it.
+import { openSource, readAllChunks } from '../data/source.ts';
+import { DataError, type DataErrorLocation } from '../data/errors.ts';
+import type { InvalidPolicy } from '../data/select.ts';
+import { sym } from '../formula/ast.ts';
+import { compileFormula, type FormulaModel, type FormulaSpec } from '../formula/model.ts';
+import { parseModel } from '../formula/parse.ts';
+import { firstNonFiniteRow, formulaColumns, validateFormulaData, type FormulaData } from '../models/formula.ts';
+import { UsageError } from './args.ts';
+import { formulaFlagError } from './formula-args.ts';
+
+export interface FormulaRows {
+  data: FormulaData;
+  rows: number;
+  droppedRows: number;
+}
+
+/** The target the formula names (left of "~"); the formula's syntax was checked by args.ts. */
+export function formulaTarget(formula: string): string {
+  return parseModel(formula, { macros: { linear: () => sym('linear') } }).target;
+}
+
+const noSuchColumn = (e: unknown, name: string) => e instanceof DataError && e.column === name && e.detail.startsWith('no such');
+
+/**
+ * The formula compiled against the file's columns. The numeric columns are what the file's reader finds
+ * (the first rows of a CSV); a name the formula needs that is not among them but is a column of the file
+ * (text further down, empty at the top) is read as a column all the same, so that its bad cell is reported
+ * by line and column rather than the name becoming a parameter without a starting value.
+ */
+export async function compileForFile(path: string, spec: FormulaSpec, start: Readonly<Record<string, number>>, invalid: InvalidPolicy): Promise<FormulaModel> {
+  const target = formulaTarget(spec.formula);
+  let numeric: string[] = [];
+  try {
+    numeric = (await openSource(path, { target, invalid })).features;
+  } catch (e) {
+    // A file whose only other columns are text: the formula's columns may still be among them.
+    if (!(e instanceof DataError && e.detail.startsWith('no numeric feature columns'))) throw e;
+  }
+  const columns = [...numeric, target];
+  if (spec.weights) {
+    try {
+      await openSource(path, { target, features: [spec.weights], invalid });
+    } catch (e) {
+      throw noSuchColumn(e, spec.weights) ? new UsageError(`--weights: ${(e as Error).message}`) : e;
+    }
+    if (!columns.includes(spec.weights)) columns.push(spec.weights);
+  }
+  let model = compile(spec, columns);
+  const unnamed = model.params.filter((p) => !(p in start) && !(p in model.defaults));
+  const more: string[] = [];
+  for (const name of unnamed) {
+    try {
+      await openSource(path, { target, features: [name], invalid });
+      more.push(name);
+    } catch (e) {
+      if (!noSuchColumn(e, name)) throw e;
+    }
+  }
+  if (more.length > 0) model = compile(spec, [...columns, ...more]);
+  return model;
+}
+
+export function compile(spec: FormulaSpec, columns: readonly string[]): FormulaModel {
+  try {
+    const model = compileFormula(spec, { columns });
+    if (spec.weights && spec.weights === model.target) throw new UsageError(`--weights: ${spec.weights} is the formula's target`);
+    return model;
+  } catch (e) {
+    throw formulaFlagError('formula', e);
+  }
+}
+
+/**
+ * The model's rows: features then the weights column, and the target (withTarget: false for predict, which
+ * reads the features alone and predicts through a model compiled without weights).
+ */
+export async function readFormulaRows(path: string, model: FormulaModel, invalid: InvalidPolicy, withTarget = true): Promise<FormulaRows> {
+  const features = withTarget ? formulaColumns(model) : [...model.features];
+  const source = await openSource(path, { target: withTarget ? model.target : null, features, invalid });
+  const all = await readAllChunks(source);
+  return { data: { x: all.x, y: all.y, n: all.n, d: all.d }, rows: all.n, droppedRows: all.droppedRows };
+}
+
+/** Where kept row `row` (0-based) lies in the file: its CSV line, or its row counting the dropped ones. */
+export async function placeOfRow(path: string, model: FormulaModel, invalid: InvalidPolicy, row: number): Promise<DataErrorLocation> {
+  const source = await openSource(path, { target: model.target, features: formulaColumns(model), invalid });
+  let kept = 0;
+  let dropped = 0;
+  for await (const c of source.chunks(1)) {
+    dropped += c.droppedRows;
+    if (kept++ < row) continue;
+    // A chunk of one kept row: its first line is that row's unless dropped rows came before it in the chunk.
+    if (c.firstLine !== undefined) return c.droppedRows === 0 ? { file: path, line: c.firstLine } : { file: path };
+    return source.format === 'csv' ? { file: path } : { file: path, element: row + dropped };
+  }
+  return { file: path };
+}
+
+/** The checks before training: the loss's target rule and the weights, then a model finite on every row at theta. */
+export async function checkFormulaRows(path: string, model: FormulaModel, invalid: InvalidPolicy, data: FormulaData, theta: Float64Array, at: string): Promise<void> {
+  try {
+    validateFormulaData(model, data);
+  } catch (e) {
+    // validateFormulaData names the kept row (1-based); the file's line is more use to someone editing it.
+    const m = e instanceof RangeError ? / in row (\d+)/.exec(e.message) : null;
+    if (!m) throw e;
+    const where = await placeOfRow(path, model, invalid, Number(m[1]) - 1);
+    throw new DataError(`${e instanceof Error ? e.message.replace(/^dataset: /, '') : ''}`, where);
+  }
+  const bad = firstNonFiniteRow(model, theta, data);
+  if (!bad) return;
+  const where = await placeOfRow(path, model, invalid, bad.row);
+  const d = data.d;
+  const cols = formulaColumns(model).map((c, k) => `${c} = ${data.x[bad.row * d + k]}`);
+  const params = model.params.map((p, j) => `${p} = ${theta[j]}`);
+  throw new DataError(
+    `the model is not finite on kept row ${bad.row + 1} at ${at} (yhat = ${bad.yhat}, loss = ${bad.loss}; ${[...cols, `${model.target} = ${data.y[bad.row]}`, ...params].join(', ')}): ` +
+    'check the starting values (--start) and where the formula is defined (a log of a negative, a division by zero)', where,
+  );
+}
