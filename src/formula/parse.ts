@@ -69,7 +69,15 @@ export interface ParseOptions {
 }
 
 export function parseExpression(text: string, options: ParseOptions = {}, offset = 0, source = text): Node {
-  const p = new Parser(tokenize(text).map((t) => ({ ...t, pos: t.pos + offset })), source, options);
+  let tokens: Token[];
+  try {
+    tokens = tokenize(text);
+  } catch (e) {
+    // A tokenizer error names the position in the text it was given: place it in the whole formula.
+    if (e instanceof FormulaError && (offset !== 0 || source !== text)) throw new FormulaError(e.reason, source, e.position + offset);
+    throw e;
+  }
+  const p = new Parser(tokens.map((t) => ({ ...t, pos: t.pos + offset })), source, options);
   const node = p.expr();
   p.expectEnd();
   return node;

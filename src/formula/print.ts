@@ -21,14 +21,23 @@ export function print(n: Node): string {
   switch (n.kind) {
     case 'num': return formatNumber(n);
     case 'sym': return n.name;
-    // -a*b and -a/b read the same either way; only a sum needs parentheses.
-    case 'neg': return `-${wrap(n.arg, prec(n.arg) < PREC['*'] || n.arg.kind === 'neg')}`;
+    // -a*b and -a/b read the same either way (the parser's -a, then the product, gives -(a*b)), except where
+    // -a simplifies on its own: a number (-2 / a is the number -2 over a) or a difference (-(u - v) is v - u).
+    // A sum needs parentheses too.
+    case 'neg': {
+      let first = n.arg;
+      while (first.kind === 'bin' && (first.op === '*' || first.op === '/')) first = first.left;
+      const paren = prec(n.arg) < PREC['*'] || first.kind === 'num' || first.kind === 'neg' || (first.kind === 'bin' && first.op === '-');
+      return `-${wrap(n.arg, paren)}`;
+    }
     case 'call': return `${n.fn}(${n.args.map(print).join(', ')})`;
     case 'bin': {
       const p = PREC[n.op];
-      // Left-associative operators need parentheses on the right at equal precedence; ^ on the left.
+      // Left-associative operators need parentheses on the right at equal precedence (a * (b * c) too: printed
+      // a * b * c it would parse as (a * b) * c, another tree); ^ on the left.
       const left = wrap(n.left, n.op === '^' ? prec(n.left) <= p : prec(n.left) < p);
-      const right = wrap(n.right, n.op === '^' ? prec(n.right) < PREC.neg : prec(n.right) < p || (prec(n.right) === p && (n.op === '-' || n.op === '/')));
+      // An exponent's unary minus takes one factor: a^-(b * c), not a^-b * c.
+      const right = wrap(n.right, n.op === '^' ? prec(n.right) < PREC.neg || (n.right.kind === 'neg' && prec(n.right.arg) < PREC.neg) : prec(n.right) <= p);
       return n.op === '^' ? `${left}^${right}` : `${left} ${n.op} ${right}`;
     }
   }
