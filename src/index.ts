@@ -3,6 +3,7 @@
 export { requestGpu, summarizeAdapter, type GpuContext, type AdapterSummary } from './gpu/device.ts';
 export { GpuLinearEngine, GpuDeviceLostError, type GpuLinearEngineOptions } from './gpu/gpu-linear-engine.ts';
 export { GpuModelEngine, type GpuModelEngineOptions } from './gpu/models/gpu-model-engine.ts';
+export { GpuFormulaEngine, FormulaKernelError, type GpuFormulaEngineOptions } from './gpu/formula/gpu-formula-engine.ts';
 export { CpuLinearEngine } from './cpu/cpu-linear-engine.ts';
 export { CpuModelEngine } from './cpu/cpu-model-engine.ts';
 export { linearGradient } from './cpu/linear_partials.ts';

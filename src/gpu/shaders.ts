@@ -31,6 +31,7 @@ import mlpHead from '../../shaders/mlp_head.wgsl?raw';
 import mlpGradPartials from '../../shaders/mlp_grad_partials.wgsl?raw';
 import mlpReduce from '../../shaders/mlp_reduce.wgsl?raw';
 import mlpHistory from '../../shaders/mlp_history.wgsl?raw';
+import formulaPartials from '../../shaders/formula_partials.wgsl?raw';
 
 export const shaderSources = {
   linearLayout,
@@ -60,6 +61,7 @@ export const shaderSources = {
   mlpGradPartials,
   mlpReduce,
   mlpHistory,
+  formulaPartials,
 } as const;
 
 export type ShaderName = keyof typeof shaderSources;
@@ -114,4 +116,5 @@ export const SHADER_STAGES = {
   mlpGradPartials: { file: 'mlp_grad_partials.wgsl', shared: ['mlpLayout'], defines: [], overrides: ['WG', 'SKIP_WEIGHTS'] },
   mlpReduce: { file: 'mlp_reduce.wgsl', shared: ['mlpLayout'], defines: ['TREE'], overrides: ['WG', 'LANES'] },
   mlpHistory: { file: 'mlp_history.wgsl', shared: ['optimLayout', 'workgroupSum'], defines: [], overrides: ['WG', 'HISTORY_CAP'] },
+  formulaPartials: { file: 'formula_partials.wgsl', shared: ['mlpLayout', 'compensatedSum', 'segmentedSum'], defines: ['BLOCK', 'TREE_ROWS'], overrides: ['WG'] },
 } as const satisfies Partial<Record<ShaderName, StageVariants>>;

@@ -1,0 +1,80 @@
+// How a generated pass-1 kernel is judged: its (dJ/dθ, J) over rows of the data against the float64 twin's
+// (src/formula/emit-js.ts over the same float32 rows and float32-rounded parameters), each component within
+// a tolerance of the sum of its terms' magnitudes. Pure (no GPU): the engine checks every kernel it builds
+// with it, the tuner every candidate, the tests the engine.
+import { compileRowSums } from '../../formula/emit-js.ts';
+import type { FormulaModel } from '../../formula/model.ts';
+import { gradientProgram } from '../../formula/program.ts';
+import type { BatchRange } from '../../models/batches.ts';
+import type { FormulaData } from '../../models/formula.ts';
+
+/**
+ * A kernel's component k may differ from float64 by FORMULA_REL_TOL x (1/N) Σ_i |term_ik|. Each term is
+ * a straight-line float32 program of a few dozen operations (a few eps each, more where exp or log amplify
+ * the argument's rounding: ~|arg| eps), summed in blocks of 16 with compensated folds and a segmented
+ * workgroup sum (~(16 + 2 sqrt(WG) + groups) eps of Σ|terms|): 1e-4 leaves an order of magnitude above
+ * what those add up to for arguments up to ~100, and a wrong row, column or parameter index misses by O(1).
+ */
+export const FORMULA_REL_TOL = 1e-4;
+
+export interface FormulaReference {
+  /** (1/N) Σ output_k: the gradient, then J. */
+  mean: Float64Array;
+  /** (1/N) Σ |output_k|: what the tolerance scales with. */
+  magnitude: Float64Array;
+}
+
+/** The float64 twin's mean outputs over `range` at theta (rounded to float32, as the GPU holds it), row by row. */
+export function formulaReference(m: FormulaModel, theta: ArrayLike<number>, data: FormulaData, range: BatchRange): FormulaReference {
+  const sums = compileRowSums(gradientProgram(m));
+  const at = Float64Array.from(theta, (v) => Math.fround(v));
+  const S = m.params.length + 1;
+  const one = new Float64Array(S);
+  const mean = new Float64Array(S);
+  const magnitude = new Float64Array(S);
+  for (let i = range.start; i < range.start + range.rows; i++) {
+    one.fill(0);
+    sums(at, data.x, data.y, i, i + 1, one);
+    for (let k = 0; k < S; k++) {
+      mean[k] += one[k];
+      magnitude[k] += Math.abs(one[k]);
+    }
+  }
+  for (let k = 0; k < S; k++) {
+    mean[k] /= range.rows;
+    magnitude[k] /= range.rows;
+  }
+  return { mean, magnitude };
+}
+
+/**
+ * null when every component of got (gradient then J, means) is within tol of the reference, else the first
+ * mismatches (at most three) and the largest error in units of the tolerance. A component the twin finds
+ * non-finite must be non-finite on the GPU too.
+ */
+export function checkFormulaResult(got: ArrayLike<number>, ref: FormulaReference, names: readonly string[], tol = FORMULA_REL_TOL): string | null {
+  const bad: string[] = [];
+  let worst = 0;
+  for (let k = 0; k < ref.mean.length; k++) {
+    const want = ref.mean[k];
+    const name = k < names.length ? `d/d${names[k]}` : 'J';
+    if (!Number.isFinite(want)) {
+      if (Number.isFinite(got[k])) bad.push(`${name}: got ${got[k]}, the float64 twin ${want}`);
+      continue;
+    }
+    const err = Math.abs(got[k] - want) / (tol * ref.magnitude[k] + Number.MIN_VALUE);
+    if (!(err <= 1)) bad.push(`${name}: got ${got[k]}, want ${want} (|error| ${Math.abs(got[k] - want).toExponential(2)}, allowed ${(tol * ref.magnitude[k]).toExponential(2)})`);
+    if (err > worst || Number.isNaN(err)) worst = Number.isNaN(err) ? Infinity : err;
+  }
+  return bad.length === 0 ? null : `${bad.length} of ${ref.mean.length} components off (worst ${worst.toExponential(2)} x the tolerance): ${bad.slice(0, 3).join('; ')}`;
+}
+
+/** Largest |got - want| / (tol-free) magnitude over the components: the measured error, for reports. */
+export function formulaError(got: ArrayLike<number>, ref: FormulaReference): number {
+  let worst = 0;
+  for (let k = 0; k < ref.mean.length; k++) {
+    if (!Number.isFinite(ref.mean[k])) continue;
+    worst = Math.max(worst, Math.abs(got[k] - ref.mean[k]) / (ref.magnitude[k] + Number.MIN_VALUE));
+  }
+  return worst;
+}

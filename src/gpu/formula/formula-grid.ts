@@ -1,0 +1,101 @@
+// The grid of a formula model's pass 1 (shaders/formula_partials.wgsl) as data: which configurations exist,
+// the untuned default, what the tuner tries and under which key. Pure, unit-tested without a GPU.
+import { chooseWorkgroupSize, type DeviceShape } from '../dispatch.ts';
+import type { ShapeClass } from '../tuning/cache.ts';
+
+/** Rows a thread sums plainly before each compensated fold (formula_partials.wgsl's BLOCK). */
+export const FORMULA_BLOCK = 16;
+/** Largest grid: more workgroups than any SwiftShader wants, enough to fill a large GPU. */
+export const FORMULA_MAX_GROUPS = 4096;
+/** Workgroup sizes tried (those within the adapter's limit): the same list on every adapter. */
+export const FORMULA_WORKGROUP_SIZES = [64, 256] as const;
+/** Bytes of rows the tuner times over (a prefix of the data): a fraction of a second on a software adapter. */
+export const FORMULA_TUNE_BYTES = 4 * 2 ** 20;
+/** Most rows the validation of a kernel at creation reads (float64 reference on the host, row by row). */
+export const FORMULA_CHECK_ROWS = 4096;
+
+export const FORMULA_FAMILY = 'formula.partials';
+
+export interface FormulaKernelConfig {
+  workgroupSize: number;
+  /** Workgroups of pass 1 = partials rows the reduce folds. */
+  groups: number;
+}
+
+export function isFormulaKernelConfig(c: unknown): c is FormulaKernelConfig {
+  if (typeof c !== 'object' || c === null) return false;
+  const { workgroupSize, groups } = c as Record<string, unknown>;
+  return Number.isInteger(workgroupSize) && (workgroupSize as number) >= 1 && Number.isInteger(groups) && (groups as number) >= 1;
+}
+
+export function checkFormulaConfig(c: FormulaKernelConfig, shape: DeviceShape): void {
+  if (!isFormulaKernelConfig(c)) throw new RangeError(`formula kernel: expected positive integers { workgroupSize, groups }, got ${JSON.stringify(c)}`);
+  if (c.workgroupSize > shape.maxWorkgroupSize || (c.workgroupSize & (c.workgroupSize - 1)) !== 0) {
+    throw new RangeError(`formula kernel: workgroupSize ${c.workgroupSize} must be a power of two within the adapter's ${shape.maxWorkgroupSize}`);
+  }
+  if (c.groups > Math.min(FORMULA_MAX_GROUPS, shape.maxWorkgroupsPerDimension)) {
+    throw new RangeError(`formula kernel: ${c.groups} groups exceed ${Math.min(FORMULA_MAX_GROUPS, shape.maxWorkgroupsPerDimension)}`);
+  }
+}
+
+/**
+ * The untuned grid: on a software adapter (its workgroups run on a few CPU threads; 2-16 of 64 were best in
+ * every measured sweep) 8 workgroups of 64; on hardware workgroups of 256 with about 4 blocks of rows per
+ * thread, up to FORMULA_MAX_GROUPS.
+ */
+export function defaultFormulaConfig(rows: number, shape: DeviceShape, software: boolean): FormulaKernelConfig {
+  const cap = Math.min(FORMULA_MAX_GROUPS, shape.maxWorkgroupsPerDimension);
+  if (software) {
+    const workgroupSize = chooseWorkgroupSize(shape, 64);
+    return { workgroupSize, groups: Math.max(1, Math.min(8, cap, Math.ceil(rows / workgroupSize))) };
+  }
+  const workgroupSize = chooseWorkgroupSize(shape, 256);
+  return { workgroupSize, groups: Math.max(1, Math.min(cap, Math.ceil(rows / (workgroupSize * 4 * FORMULA_BLOCK)))) };
+}
+
+/** Sums the workgroup reduces per round: all S when its scratch (WG x rows floats) fits, else fewer rounds. */
+export function formulaTreeRows(outputs: number, workgroupSize: number, maxWorkgroupStorage: number): number {
+  const fit = Math.floor(maxWorkgroupStorage / (workgroupSize * 4));
+  if (fit < 1) throw new RangeError(`formula kernel: one row of ${workgroupSize} floats exceeds ${maxWorkgroupStorage} bytes of workgroup memory`);
+  return Math.min(outputs, fit, 16);
+}
+
+/** Rows of the tuning prefix: FORMULA_TUNE_BYTES of the data, at least one, at most n. */
+export function formulaTuneRows(n: number, rowWidth: number): number {
+  return Math.max(1, Math.min(n, Math.floor(FORMULA_TUNE_BYTES / ((rowWidth + 1) * 4))));
+}
+
+/**
+ * Ladders (one per workgroup size) of growing grids: powers of two up to one block of rows per thread of
+ * the tuning prefix (more leaves threads idle), at most FORMULA_MAX_GROUPS.
+ */
+export function formulaCandidates(tuneRows: number, shape: DeviceShape): FormulaKernelConfig[] {
+  const sizes = FORMULA_WORKGROUP_SIZES.filter((wg) => wg <= shape.maxWorkgroupSize);
+  if (sizes.length === 0) sizes.push(chooseWorkgroupSize(shape) as 64);
+  const out: FormulaKernelConfig[] = [];
+  for (const workgroupSize of sizes) {
+    const top = Math.max(1, Math.min(FORMULA_MAX_GROUPS, shape.maxWorkgroupsPerDimension, Math.ceil(tuneRows / (workgroupSize * FORMULA_BLOCK))));
+    for (let groups = 1; groups < top; groups *= 2) out.push({ workgroupSize, groups });
+    out.push({ workgroupSize, groups: top });
+  }
+  return out;
+}
+
+/** FNV-1a (32 bits) of the generated program text, as 8 hex digits: the tuning key's program. */
+export function programHash(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0');
+}
+
+/**
+ * The tuning key's shape class: the program (its hash: another formula or loss is another kernel), the row
+ * width and log2 of the rows up to the tuning prefix (larger data shares one entry).
+ */
+export function formulaShapeClass(program: string, n: number, rowWidth: number): ShapeClass {
+  const rows = Math.min(n, formulaTuneRows(Infinity, rowWidth));
+  return { program: programHash(program), rowWidth, log2Rows: Math.ceil(Math.log2(Math.max(1, rows))) };
+}

@@ -1,0 +1,154 @@
+// Picks the grid of a formula model's pass 1 and proves the generated kernel right before anything uses it:
+// an explicit configuration, the tuning table's entry for this adapter and program (the key holds a hash of
+// the generated WGSL), a fresh autotune over a prefix of the data just uploaded (every candidate validated
+// against the float64 twin, then timed), or the untuned default. Whichever it is, the engine's own passes
+// are then checked against the twin once (checkKernel): a mismatch is an error, never a CPU fallback.
+import type { FormulaModel } from '../../formula/model.ts';
+import type { SampleProgram } from '../../formula/program.ts';
+import { wgslSampleFunction } from '../../formula/emit-wgsl.ts';
+import type { BatchRange } from '../../models/batches.ts';
+import type { FormulaData } from '../../models/formula.ts';
+import type { GpuContext } from '../device.ts';
+import type { DeviceIo } from '../device-io.ts';
+import { createBufferChecked } from '../resources.ts';
+import { autotune, AutotuneError, type AutotuneResult, type TuningTrial } from '../tuning/autotune.ts';
+import { defaultTuningCache, tuningKey, type TuningCache } from '../tuning/cache.ts';
+import { checkFormulaResult, formulaReference, type FormulaReference } from './formula-check.ts';
+import {
+  checkFormulaConfig, defaultFormulaConfig, FORMULA_FAMILY, formulaCandidates, formulaShapeClass, formulaTuneRows, isFormulaKernelConfig,
+  type FormulaKernelConfig,
+} from './formula-grid.ts';
+import { FormulaGradientPasses, type FormulaBuffers } from './formula-passes.ts';
+
+const kLabel = 'nabla.tuning.formula';
+
+export interface FormulaTuningOptions {
+  /** Use this grid: no table, no tuning. */
+  kernel?: FormulaKernelConfig;
+  /** The table to read and fill (default: defaultTuningCache); false: no table, no tuning (the default grid). */
+  tuning?: TuningCache | false;
+}
+
+export interface FormulaKernelChoice {
+  config: FormulaKernelConfig;
+  source: 'explicit' | 'table' | 'tuned' | 'default';
+  result?: AutotuneResult<FormulaKernelConfig>;
+}
+
+/** Poisons grad_loss, records the slot's gradient, reads grad_loss back (P + 1 floats). */
+export async function runGradient(io: DeviceIo, passes: FormulaGradientPasses, slot: number, gradLoss: GPUBuffer, readback: GPUBuffer, outputs: number): Promise<Float32Array> {
+  const device = io.live();
+  // A kernel that writes nothing leaves NaN, never the previous run's sums.
+  device.queue.writeBuffer(gradLoss, 0, new Float32Array(gradLoss.size / 4).fill(NaN));
+  const encoder = device.createCommandEncoder({ label: `${kLabel}.run.encoder` });
+  const pass = encoder.beginComputePass({ label: `${kLabel}.run.pass` });
+  passes.record(pass, slot);
+  pass.end();
+  encoder.copyBufferToBuffer(gradLoss, 0, readback, 0, outputs * 4);
+  await io.submitChecked(encoder, 'gradient');
+  return new Float32Array(await io.readBack(readback, outputs * 4));
+}
+
+/** The kernel's result over `range` at theta against the float64 twin: null when right, else what is wrong. */
+export function judge(model: FormulaModel, got: Float32Array, reference: FormulaReference): string | null {
+  return checkFormulaResult(got, reference, model.params);
+}
+
+/** Each candidate's passes over rows [0, rows) at the probe theta, with scratch theta, partials and grad_loss. */
+class FormulaTuner {
+  private readonly made: GPUBuffer[] = [];
+  private bufs: FormulaBuffers | null = null;
+  private readback: GPUBuffer | null = null;
+  readonly reference: FormulaReference;
+  private readonly range: BatchRange;
+
+  constructor(
+    private readonly gpu: GpuContext, private readonly io: DeviceIo, private readonly model: FormulaModel, private readonly program: SampleProgram,
+    data: FormulaData, private readonly resident: { x: GPUBuffer; y: GPUBuffer }, private readonly theta: Float64Array, rows: number,
+  ) {
+    this.range = { start: 0, rows };
+    this.reference = formulaReference(model, theta, data, this.range);
+  }
+
+  async allocate(maxGroups: number): Promise<void> {
+    const device = this.io.live();
+    const S = this.program.outputs.length;
+    const make = async (name: string, size: number, usage: number) => {
+      const b = await createBufferChecked(device, { label: `${kLabel}.${name}`, size: Math.max(16, Math.ceil(size / 16) * 16), usage });
+      this.made.push(b);
+      return b;
+    };
+    const ST = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
+    this.bufs = {
+      ...this.resident,
+      theta: await make('theta', this.theta.length * 4, ST),
+      partials: await make('partials', maxGroups * S * 4, ST),
+      gradLoss: await make('gradLoss', S * 4, ST | GPUBufferUsage.COPY_SRC),
+    };
+    this.readback = await make('readback', S * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+    device.queue.writeBuffer(this.bufs.theta, 0, Float32Array.from(this.theta));
+  }
+
+  async prepare(config: FormulaKernelConfig): Promise<TuningTrial> {
+    const { bufs, readback } = this;
+    if (!bufs || !readback) throw new Error('FormulaTuner: prepare() before allocate()');
+    const passes = await FormulaGradientPasses.create(this.io.live(), this.program, config, this.gpu.shape.maxWorkgroupsPerDimension, bufs, 1);
+    passes.writeSlot(0, this.range);
+    return {
+      record: (pass) => passes.record(pass, 0),
+      validate: async () => judge(this.model, await runGradient(this.io, passes, 0, bufs.gradLoss, readback, this.program.outputs.length), this.reference),
+      dispose: () => passes.dispose(),
+    };
+  }
+
+  dispose(): void {
+    for (const b of this.made) b.destroy();
+  }
+}
+
+/**
+ * The grid the engine runs: explicit > table > tuned now > default (tuning: false). No candidate validating
+ * is an AutotuneError (the generated kernel is wrong on this adapter), not a reason to fall back.
+ */
+export async function chooseFormulaKernel(
+  gpu: GpuContext, io: DeviceIo, model: FormulaModel, program: SampleProgram, data: FormulaData,
+  resident: { x: GPUBuffer; y: GPUBuffer }, theta: Float64Array, options: FormulaTuningOptions,
+): Promise<FormulaKernelChoice> {
+  if (options.kernel) {
+    checkFormulaConfig(options.kernel, gpu.shape);
+    return { config: { ...options.kernel }, source: 'explicit' };
+  }
+  if (options.tuning === false) return { config: defaultFormulaConfig(data.n, gpu.shape, gpu.summary.isFallback), source: 'default' };
+  const cache = options.tuning ?? defaultTuningCache;
+  const key = tuningKey(gpu, FORMULA_FAMILY, formulaShapeClass(wgslSampleFunction(program), data.n, program.rowWidth));
+  const runnable = (c: unknown): c is FormulaKernelConfig => {
+    if (!isFormulaKernelConfig(c)) return false;
+    try {
+      checkFormulaConfig(c, gpu.shape);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const hit = cache.get(key, runnable);
+  if (hit) return { config: hit.config, source: 'table' };
+  const rows = formulaTuneRows(data.n, program.rowWidth);
+  const candidates = formulaCandidates(rows, gpu.shape);
+  const tuner = new FormulaTuner(gpu, io, model, program, data, resident, theta, rows);
+  let result: AutotuneResult<FormulaKernelConfig>;
+  try {
+    await tuner.allocate(Math.max(...candidates.map((c) => c.groups)));
+    result = await autotune(gpu, {
+      family: FORMULA_FAMILY, candidates, ladderOf: (c) => `wg${c.workgroupSize}`, ladderWalk: 'turns', budgetMs: 2000, prepare: (c) => tuner.prepare(c),
+    });
+  } finally {
+    tuner.dispose();
+  }
+  cache.set(key, {
+    config: result.best, ms: result.timing.ms, method: result.timing.method, validated: result.trials.filter((t) => t.ms !== undefined).length,
+    tried: result.trials.filter((t) => !t.rejected?.startsWith('skipped')).length, tunedAt: new Date().toISOString(),
+  });
+  return { config: result.best, source: 'tuned', result };
+}
+
+export { AutotuneError };
