@@ -1,11 +1,12 @@
 // The float64 path for logistic, softmax and MLP models (and linear through the same network code): the
 // reference the GPU engine and the fast CPU path are tested against. Training runs the one loop
 // (src/train/loop.ts) over this engine's gradient, one sample at a time in float64.
-import { decayMask, initParameters, validateModelData, validateNetwork, validateTheta, type ModelData, type NetworkConfig } from '../models/network.ts';
+import { validateModelData, validateNetwork, validateTheta, type ModelData, type NetworkConfig } from '../models/network.ts';
 import type { ModelEngine, ModelTrainOptions, ModelTrainResult } from '../models/model-engine.ts';
 import { rowsOf } from '../models/batches.ts';
 import { modelLossAndGradient } from './mlp_gradient.ts';
-import { CpuProgram, type CpuGradientSource, type ModelRules } from './cpu-program.ts';
+import { CpuProgram, type CpuGradientSource } from './cpu-program.ts';
+import { networkRules } from '../models/rules.ts';
 import { runTraining } from '../train/loop.ts';
 
 export class CpuModelEngine implements ModelEngine {
@@ -47,7 +48,4 @@ export function networkSource(c: NetworkConfig, n: number, gradient: CpuGradient
   return { ...networkRules(c), n, gradient };
 }
 
-/** A network's rules: seeded initial parameters, their check, weight decay on the weights only. */
-export function networkRules(c: NetworkConfig): ModelRules {
-  return { initialParameters: (seed) => initParameters(c, seed), validateTheta: (theta) => validateTheta(c, theta), decayMask: decayMask(c) };
-}
+export { networkRules };

@@ -5,23 +5,20 @@
 // is the exact last good one.
 import type { BatchRange } from '../models/batches.ts';
 import { norm2 } from '../models/model-engine.ts';
-import { checkLinearSetup, thetaGradient, validateParams, type GradientResult, type LinearParams } from '../models/linear.ts';
+import { thetaGradient, type GradientResult, type LinearParams } from '../models/linear.ts';
+import { linearRules, type ModelRules } from '../models/rules.ts';
 import type { OptimizerConfig } from '../optim/config.ts';
 import type { ChainPlan, ChainRecord, ProgramState, TrainingProgram } from '../train/program.ts';
 import type { ModelGradient } from './mlp_gradient.ts';
 import { optimUpdate } from './optim_update.ts';
 
-export interface CpuGradientSource {
+export { linearRules, type ModelRules };
+
+/** A model's rules (models/rules.ts) with its data: the rows and their gradient. */
+export interface CpuGradientSource extends ModelRules {
   readonly n: number;
   /** Mean loss and gradient over rows range.start..range.start+range.rows at theta. */
   gradient(theta: Float64Array, range: BatchRange): ModelGradient | Promise<ModelGradient>;
-  initialParameters(seed: number): Float64Array;
-  /** Throws on parameters of the wrong length or with non-finite values. */
-  validateTheta(theta: ArrayLike<number>): void;
-  /** 1 where weight decay applies (weights), 0 where not (biases); omitted: everywhere. */
-  decayMask?: ArrayLike<number>;
-  /** What this model or engine cannot train with. */
-  check?(setup: { optimizer: OptimizerConfig; constantLr: boolean; batchSize: number }): void;
 }
 
 export class CpuProgram implements TrainingProgram {
@@ -114,20 +111,6 @@ function copy(s: ProgramState): ProgramState {
   return { theta: s.theta.slice(), optim: { m: s.optim.m.slice(), v: s.optim.v.slice(), t: s.optim.t } };
 }
 
-/** What a model's gradient source says besides its gradient: initial parameters, checks, weight-decay mask. */
-export type ModelRules = Omit<CpuGradientSource, 'n' | 'gradient'>;
-
-/** The linear model's rules: theta = (w, b) from zero, plain descent (checkLinearSetup). */
-export function linearRules(n: number, d: number): ModelRules {
-  return {
-    initialParameters: () => new Float64Array(d + 1),
-    validateTheta(theta) {
-      if (theta.length !== d + 1) throw new RangeError(`parameters: expected ${d + 1} values (w, b), got ${theta.length}`);
-      validateParams({ w: Array.from(theta).slice(0, d), b: theta[d] }, d);
-    },
-    check: (setup) => checkLinearSetup(setup, n),
-  };
-}
 
 /** The linear model as a gradient source: theta = (w, b), the gradient laid out the same way. */
 export function linearSource(n: number, d: number, gradient: (at: LinearParams, range: BatchRange) => GradientResult | Promise<GradientResult>): CpuGradientSource {

@@ -4,7 +4,7 @@
 import type { FormulaModel } from '../formula/model.ts';
 import { compileRowSums, type RowSums } from '../formula/emit-js.ts';
 import { gradientProgram, predictionProgram } from '../formula/program.ts';
-import type { ModelRules } from '../cpu/cpu-program.ts';
+import type { ModelRules } from './rules.ts';
 import type { ModelTrainOptions, ModelTrainResult } from './model-engine.ts';
 
 /**

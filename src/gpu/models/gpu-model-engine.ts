@@ -15,7 +15,7 @@ import { chooseProducts } from './gemm-tuning.ts';
 import type { TuningCache } from '../tuning/cache.ts';
 import { ACTIVATION_CODES } from '../../models/network.ts';
 import { GpuModelProgram } from './model-program.ts';
-import { networkRules } from '../../cpu/cpu-model-engine.ts';
+import { networkRules } from '../../models/rules.ts';
 import { piecewiseGradient, ResidentChunks, StreamedModelProgram } from './streamed-model-program.ts';
 import type { RowStream } from '../../models/row-stream.ts';
 

@@ -5,7 +5,7 @@
 // GPU, alternating between two buffers, so that the last good state after a divergence never needs a read-back
 // before it is asked for; the state comes back only for a snapshot, a divergence or the end of training.
 import type { BatchRange } from '../../models/batches.ts';
-import type { ModelRules } from '../../cpu/cpu-program.ts';
+import type { ModelRules } from '../../models/rules.ts';
 import { stateSlots, type OptimizerConfig } from '../../optim/config.ts';
 import type { ChainPlan, ChainRecord, ProgramState, TrainingProgram } from '../../train/program.ts';
 import { ChainStarts } from '../../train/chain-starts.ts';
