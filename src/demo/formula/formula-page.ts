@@ -69,6 +69,7 @@ export function setupFormula(backend: Backend, hooks: FormulaHooks): void {
     const formula = el.formula.value;
     const columns = parsed ? parsed.numeric : generatedColumns(formula);
     const c = compileSpec(formula, lossText(), columns);
+    el.layout.dataset.formula = formula; // what the state below is about (the end-to-end test waits on it)
     showSpecError(el.formulaError, c.ok || c.error.field === 'loss' ? null : c.error);
     showSpecError(el.lossError, !c.ok && c.error.field === 'loss' ? c.error : null);
     if (!c.ok) {
