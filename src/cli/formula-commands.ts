@@ -88,14 +88,15 @@ export async function formulaTrainCommand(args: TrainArgs, io: Io, resumed: Save
   }
   const every = Math.max(1, Math.floor(args.epochs / 10));
   const progress = args.json ? undefined : (e: EpochInfo) => { if (e.epoch % every === 0) io.err(`epoch ${String(e.epoch).padStart(6)}  loss ${e.loss.toExponential(6)}  |grad J| ${e.gradNorm.toExponential(3)}`); };
-  const engine = openFormulaEngine(args.device, model, data, start, (m) => io.err(`nabla: ${m}`));
+  const opened = await openFormulaEngine(args.device, model, data, start, (m) => io.err(`nabla: ${m}`));
+  const { engine } = opened;
   let r;
   try {
     r = await engine.train({
       lr, maxEpochs: args.epochs, optimizer: opt, schedule, seed, batchSize, tol: args.tol, onEpoch: progress, resumeFrom: resumed ? snapshotOf(resumed) : undefined,
     });
   } finally {
-    engine.dispose();
+    opened.close();
   }
   const training: SavedModel['training'] = {
     optimizer: opt, lr, schedule, seed, batchSize: batchSize ?? null,

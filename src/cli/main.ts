@@ -24,8 +24,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return await convertCommand(args, io);
       case 'train':
         if (args.save !== undefined) checkOutputPath('--save', args.save);
-        if (args.engine === 'formula') return await formulaTrainCommand(args, io, null);
-        return args.engine === 'model' ? await modelTrainCommand(args, io) : await trainCommand(args, io);
+        // A resume reads its file first (modelTrainCommand): the file says which kind of model continues.
+        if (args.engine === 'formula' && args.resume === undefined) return await formulaTrainCommand(args, io, null);
+        return args.engine === 'linear' ? await trainCommand(args, io) : await modelTrainCommand(args, io);
       case 'gradient':
         return await gradientCommand(args, io);
       case 'predict':
