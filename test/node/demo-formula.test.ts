@@ -1,0 +1,52 @@
+// The formula mode's pure helpers: which names are columns of generated data, compile errors located in the
+// formula or the loss, the data generated at the true values, the per-axis window and J on the grid.
+import { describe, expect, it } from 'vitest';
+import { compileSpec, DEFAULT_FORMULA, EXAMPLES, exampleFor, generatedColumns } from '../../src/demo/formula/formula-spec.ts';
+import { generateFormulaData } from '../../src/demo/formula/formula-data.ts';
+import { formulaSurface, paramWindow, surfaceRows } from '../../src/demo/formula/formula-surface.ts';
+import { formulaRowSums } from '../../src/models/formula.ts';
+
+describe('demo formula mode helpers', () => {
+  it('x-names and the target are the generated data\'s columns; everything else is a parameter', () => {
+    expect(generatedColumns('y ~ b1*(1-exp(-b2*x))')).toEqual(['x', 'y']);
+    expect(generatedColumns('z ~ a*x1 + b*x2 + xb')).toEqual(['x1', 'x2', 'z']);
+    const c = compileSpec(DEFAULT_FORMULA, 'mse', generatedColumns(DEFAULT_FORMULA));
+    expect(c.ok && c.model.params).toEqual(['b1', 'b2']);
+  });
+
+  it('an error names its field and column, and nothing is thrown', () => {
+    const f = compileSpec('y ~ b1*(1-exq(-b2*x))', 'mse', ['x', 'y']);
+    expect(f).toMatchObject({ ok: false, error: { field: 'formula', position: 10, reason: expect.stringMatching(/^unknown function "exq"/) } });
+    const l = compileSpec(DEFAULT_FORMULA, '(yhat - q)^2', ['x', 'y']);
+    expect(l).toMatchObject({ ok: false, error: { field: 'loss', position: 8, text: '(yhat - q)^2' } });
+    expect(compileSpec('y ~ ', 'mse', ['y']).ok).toBe(false);
+  });
+
+  it('every example compiles on its own generated columns and has a true value per parameter', () => {
+    for (const [formula, preset] of Object.entries(EXAMPLES)) {
+      const c = compileSpec(formula, 'mse', generatedColumns(formula));
+      expect(c.ok, formula).toBe(true);
+      if (c.ok) expect(Object.keys(preset.truth).sort()).toEqual([...c.model.params].sort());
+    }
+    expect(exampleFor('y~b1*(1 - exp(-b2*x))')?.key).toBe(DEFAULT_FORMULA);
+  });
+
+  it('generated data lie on the model at the true values (noise 0), and J there is 0', () => {
+    const c = compileSpec(DEFAULT_FORMULA, 'mse', ['x', 'y']);
+    if (!c.ok) throw new Error('compile');
+    const truth = Float64Array.of(500, 1);
+    const ds = generateFormulaData(c.model, { n: 300, lo: 0, hi: 5, noise: 0, truth, seed: 7 });
+    for (let i = 0; i < ds.data.n; i++) expect(ds.data.y[i]).toBeCloseTo(500 * (1 - Math.exp(-ds.data.x[i])), 2);
+    const win = paramWindow([[100, 0.5], [500, 1]]);
+    expect(win.w0).toBeLessThan(100);
+    expect(win.w1).toBeGreaterThan(500);
+    expect(win.b1 - win.b0).toBeLessThan(2); // each axis its own scale
+    const spec = { w0: 500, b0: 1, dw: 10, db: 0.1, nx: 2, ny: 2 };
+    const grid = formulaSurface(c.model, ds.data, truth, 0, 1, spec);
+    expect(grid[0]).toBeLessThan(1e-6);
+    const out = new Float64Array(3);
+    formulaRowSums(c.model)(Float64Array.of(510, 1.1), ds.data.x, ds.data.y, 0, ds.data.n, out);
+    expect(grid[3]).toBeCloseTo(out[2] / ds.data.n, 9);
+    expect(surfaceRows(ds.data).sampled).toBe(false);
+  });
+});
