@@ -27,12 +27,18 @@ function formulaTargetOf(formula: string): string {
   return formula.slice(0, Math.max(0, formula.indexOf('~'))).trim();
 }
 
+/** A subexpression met again (|yhat − y| three times in huber) is derived once: later repeats are left out. */
+function firstOfEach(steps: readonly DerivationStep[]): DerivationStep[] {
+  const seen = new Set<string>();
+  return steps.filter((s) => !seen.has(s.of.key) && seen.add(s.of.key));
+}
+
 const stepJson = (s: DerivationStep) => ({
   of: print(s.of), rule: s.rule, result: print(s.result), ...(s.note && { note: s.note }), ofLatex: latex(s.of), resultLatex: latex(s.result),
 });
 
 function stepLines(steps: readonly DerivationStep[], wrt: string): string[] {
-  return steps.flatMap((s, k) => [
+  return firstOfEach(steps).flatMap((s, k) => [
     `   ${k + 1}. ∂/∂${wrt} [${print(s.of)}] = ${print(s.result)}`,
     `        rule: ${s.rule}${s.note ? `; ${s.note}` : ''}`,
   ]);
@@ -49,10 +55,10 @@ export async function deriveCommand(args: DeriveArgs, io: Io): Promise<number> {
       formula: args.formula, target: m.target, model: print(m.model), modelLatex: latex(m.model),
       loss: m.loss.text, lossFormula: print(m.loss.tree), lossLatex: latex(m.loss.tree), yhat: m.loss.yhat,
       params: m.params, features: m.features,
-      dLossDyhat: print(dLoss), dLossDyhatLatex: latex(dLoss), dLossSteps: d.loss.steps.map(stepJson),
+      dLossDyhat: print(dLoss), dLossDyhatLatex: latex(dLoss), dLossSteps: firstOfEach(d.loss.steps).map(stepJson),
       partials: Object.fromEntries(d.params.map((p) => [p.name, {
         dModel: print(p.dModel), dModelLatex: latex(p.dModel), partial: print(partialOf(p.dModel)), partialLatex: latex(partialOf(p.dModel)),
-        steps: p.steps.map(stepJson),
+        steps: firstOfEach(p.steps).map(stepJson),
       }])),
     }));
     return 0;

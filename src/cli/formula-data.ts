@@ -81,6 +81,12 @@ export function compile(spec: FormulaSpec, columns: readonly string[]): FormulaM
  */
 export async function readFormulaRows(path: string, model: FormulaModel, invalid: InvalidPolicy, withTarget = true): Promise<FormulaRows> {
   const features = withTarget ? formulaColumns(model) : [...model.features];
+  if (features.length === 0 && withTarget) {
+    // A model of parameters alone (y ~ exp(a)): the sources read at least one feature, so the target is read as one.
+    const all = await readAllChunks(await openSource(path, { target: null, features: [model.target], invalid }));
+    return { data: { x: new Float32Array(0), y: all.x, n: all.n, d: 0 }, rows: all.n, droppedRows: all.droppedRows };
+  }
+  if (features.length === 0) throw new UsageError(`the formula "${model.spec.formula}" reads no column: its prediction is the same for every row`);
   const source = await openSource(path, { target: withTarget ? model.target : null, features, invalid });
   const all = await readAllChunks(source);
   return { data: { x: all.x, y: all.y, n: all.n, d: all.d }, rows: all.n, droppedRows: all.droppedRows };
@@ -88,7 +94,8 @@ export async function readFormulaRows(path: string, model: FormulaModel, invalid
 
 /** Where kept row `row` (0-based) lies in the file: its CSV line, or its row counting the dropped ones. */
 export async function placeOfRow(path: string, model: FormulaModel, invalid: InvalidPolicy, row: number): Promise<DataErrorLocation> {
-  const source = await openSource(path, { target: model.target, features: formulaColumns(model), invalid });
+  const columns = formulaColumns(model);
+  const source = await openSource(path, columns.length > 0 ? { target: model.target, features: columns, invalid } : { target: null, features: [model.target], invalid });
   let kept = 0;
   let dropped = 0;
   for await (const c of source.chunks(1)) {
