@@ -30,8 +30,25 @@ export interface FormulaBuffers {
 /** The pass-1 kernel's WGSL: the skeleton specialized for this workgroup size, after the shared pieces and the program. */
 export function formulaPartialsWgsl(program: SampleProgram, workgroupSize: number, maxWorkgroupStorage: number): string {
   const treeRows = formulaTreeRows(program.outputs.length, workgroupSize, maxWorkgroupStorage);
-  const stage = specializeWgsl(src.formulaPartials, { BLOCK: FORMULA_BLOCK, TREE_ROWS: treeRows }, 'formula_partials.wgsl');
+  const stage = specializeWgsl(src.formulaPartials, { BLOCK: FORMULA_BLOCK, TREE_ROWS: treeRows, ...formulaRowCode(program) }, 'formula_partials.wgsl');
   return assembleMlpWgsl(stage, [src.mlpLayout, src.compensatedSum, src.segmentedSum, wgslSampleFunction(program)]);
+}
+
+/**
+ * formula_partials.wgsl's ROW_BODY (load a row, run the program, add its outputs to the block sums) and
+ * FOLD_BODY (fold the block sums into the compensated totals), unrolled: constant indices only.
+ */
+export function formulaRowCode(program: SampleProgram): { ROW_BODY: string; FOLD_BODY: string } {
+  const W = Math.max(1, program.rowWidth);
+  const S = program.outputs.length;
+  const loads = Array.from({ length: W }, (_, k) => `rows_x[base + ${k}u]`).join(', ');
+  const row = [`  let s = nabla_sample(params, array<f32, ${W}>(${loads}), rows_y[row]);`];
+  const fold: string[] = [];
+  for (let k = 0; k < S; k++) {
+    row.push(`  block_sum[${k}] = block_sum[${k}] + s[${k}];`);
+    fold.push(`  r = neumaier_add(total[${k}], comp[${k}], block_sum[${k}]);`, `  total[${k}] = r.x;`, `  comp[${k}] = r.y;`, `  block_sum[${k}] = 0.0;`);
+  }
+  return { ROW_BODY: row.join('\n'), FOLD_BODY: fold.join('\n') };
 }
 
 const NO_LAYER: Omit<MlpUniformValues, 'n' | 'numChunks' | 'groupsX' | 'stride' | 'xRow' | 'yRow'> = {

@@ -1,0 +1,40 @@
+// The formula pass-1 grid as data (src/gpu/formula/formula-grid.ts): default, candidates, tree rows, key.
+import { describe, expect, it } from 'vitest';
+import {
+  checkFormulaConfig, defaultFormulaConfig, formulaCandidates, formulaShapeClass, formulaTreeRows, FORMULA_BLOCK, FORMULA_MAX_GROUPS, programHash,
+} from '../../src/gpu/formula/formula-grid.ts';
+
+const shape = { maxWorkgroupSize: 256, maxWorkgroupsPerDimension: 65535, maxWorkgroupStorageSize: 16384 };
+
+describe('formula pass-1 grid', () => {
+  it('defaults: a few workgroups of 64 on a software adapter, a GPU-shaped grid on hardware', () => {
+    expect(defaultFormulaConfig(1, shape, true)).toEqual({ workgroupSize: 64, groups: 1 });
+    expect(defaultFormulaConfig(2 ** 20, shape, true)).toEqual({ workgroupSize: 64, groups: 8 });
+    expect(defaultFormulaConfig(2 ** 20, shape, false)).toEqual({ workgroupSize: 256, groups: 2 ** 20 / (256 * 4 * FORMULA_BLOCK) });
+    expect(defaultFormulaConfig(2 ** 30, shape, false).groups).toBe(FORMULA_MAX_GROUPS);
+  });
+
+  it('candidates: growing power-of-two ladders per workgroup size, ending at one block per thread', () => {
+    const c = formulaCandidates(5003, shape);
+    expect(c).toEqual([
+      { workgroupSize: 64, groups: 1 }, { workgroupSize: 64, groups: 2 }, { workgroupSize: 64, groups: 4 }, { workgroupSize: 64, groups: 5 },
+      { workgroupSize: 256, groups: 1 }, { workgroupSize: 256, groups: 2 },
+    ]);
+    for (const k of c) expect(() => checkFormulaConfig(k, shape)).not.toThrow();
+    expect(() => checkFormulaConfig({ workgroupSize: 96, groups: 1 }, shape)).toThrow(/power of two/);
+  });
+
+  it('tree rows: what the workgroup memory holds, at most the outputs', () => {
+    expect(formulaTreeRows(3, 64, 16384)).toBe(3);
+    expect(formulaTreeRows(18, 256, 16384)).toBe(16);
+    expect(formulaTreeRows(18, 256, 8192)).toBe(8);
+    expect(() => formulaTreeRows(2, 256, 512)).toThrow(/workgroup memory/);
+  });
+
+  it('the tuning key holds the program hash: another program, another entry', () => {
+    expect(programHash('fn a()')).toMatch(/^[0-9a-f]{8}$/);
+    expect(programHash('fn a()')).not.toBe(programHash('fn b()'));
+    expect(formulaShapeClass('p', 1000, 3)).toEqual({ program: programHash('p'), rowWidth: 3, log2Rows: 10 });
+    expect(formulaShapeClass('p', 2 ** 30, 3)).toEqual(formulaShapeClass('p', 2 ** 25, 3));
+  });
+});
