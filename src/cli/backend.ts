@@ -16,7 +16,7 @@ import { InlinePool, type ShardPool } from '../cpu-fast/pool.ts';
 import type { ModelData, NetworkConfig } from '../models/network.ts';
 import type { ModelTrainOptions, ModelTrainResult } from '../models/model-engine.ts';
 import { fromPlainSnapshot, toPlainSnapshot } from '../models/plain-snapshot.ts';
-import type { RowStream } from '../models/row-stream.ts';
+import { standardizeChunk, type RowStream } from '../models/row-stream.ts';
 import { trainLinearStreamedOnCpu, trainModelStreamedOnCpu, type StreamedCpuOptions } from '../cpu-fast/streamed-training.ts';
 
 export interface TrainOutcome {
@@ -125,7 +125,8 @@ class CpuBackend implements Backend {
     const rows: RowStream = {
       n, d, chunkRows,
       async *pass() {
-        for await (const c of pass()) yield scaler ? { ...standardizeData({ x: c.x, y: c.y, n: c.rows, d }, scaler), rows: c.rows } : c;
+        // In place: each chunk is the reader's fresh array, handed to us (a copy per chunk would double the chunks in flight).
+        for await (const c of pass()) yield scaler ? standardizeChunk(c, d, scaler) : c;
       },
     };
     const r = await trainLinearStreamedOnCpu(rows, { ...job.train, onEpoch }, await this.streamOptions());

@@ -110,6 +110,15 @@ export class FastCpuModelEngine implements ModelEngine {
     return this.task.pool.threads;
   }
 
+  /**
+   * The rows this engine computes on, as the pool's threads see them (shared or WebAssembly memory): a
+   * streamed run builds one engine over a chunk's capacity and copies every chunk into these.
+   */
+  get resident(): { x: Float32Array; y: Float32Array } {
+    const spec = this.task.spec as TaskSpec & { x: Float32Array; y: Float32Array };
+    return { x: spec.x, y: spec.y };
+  }
+
   /** Mean loss and gradient over rows range.start..range.start+range.rows (a batch, or a chunk's piece). */
   gradientOver(theta: ArrayLike<number>, range: BatchRange): Promise<ModelGradient> {
     const P = this.net.parameters;
@@ -174,6 +183,15 @@ export class FastCpuLinearEngine implements LinearEngine {
 
   get threads(): number {
     return this.task.pool.threads;
+  }
+
+  /**
+   * The rows this engine computes on, as the pool's threads see them (shared or WebAssembly memory): a
+   * streamed run builds one engine over a chunk's capacity and copies every chunk into these.
+   */
+  get resident(): { x: Float32Array; y: Float32Array } {
+    const spec = this.task.spec as TaskSpec & { x: Float32Array; y: Float32Array };
+    return { x: spec.x, y: spec.y };
   }
 
   /** Mean loss and gradient over rows range.start..range.start+range.rows (a batch, or a chunk's piece). */

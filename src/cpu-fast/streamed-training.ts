@@ -1,8 +1,10 @@
 // Training on the CPU over streamed rows (a file read chunk by chunk, one pass per epoch): every model,
 // full batch or mini-batches cut inside chunks, through the one loop. Each chunk is evaluated by a fast
-// engine built over it (float32 data, float64 sums, the caller's threads) or, as the reference, by the
-// float64 network; the full batch combines the chunks' means in float64.
-import type { NetworkConfig } from '../models/network.ts';
+// fast engine (float32 data, float64 sums, the caller's threads) or, as the reference, by the float64
+// network; the full batch combines the chunks' means in float64. The fast engine is built once per run
+// over a chunk's capacity and every chunk is copied into its rows (streamed-source.ts says why), so the
+// run holds one chunk in shared memory whatever the file size.
+import type { ModelData, NetworkConfig } from '../models/network.ts';
 import type { ModelTrainOptions, ModelTrainResult } from '../models/model-engine.ts';
 import { thetaGradient, type GradientResult, type LinearData, type TrainOptions, type TrainResult } from '../models/linear.ts';
 import type { RowStream } from '../models/row-stream.ts';
@@ -15,6 +17,7 @@ import { StreamedGradients, type ChunkEvaluator } from '../cpu/streamed-source.t
 import { runTraining } from '../train/loop.ts';
 import { trainLinear } from '../train/linear.ts';
 import { FastCpuLinearEngine, FastCpuModelEngine, type FastCpuOptions } from './fast-engines.ts';
+import { sharedFloat32 } from './pool.ts';
 
 export interface StreamedCpuOptions extends FastCpuOptions {
   /** The float64 twin evaluates each chunk instead of a fast engine. */
@@ -26,8 +29,8 @@ export async function trainModelStreamedOnCpu(
 ): Promise<{ result: ModelTrainResult; passes: number }> {
   const streamed = new StreamedGradients(rows, (chunk): ChunkEvaluator => {
     if (options.reference) return { gradient: (theta, r) => modelLossAndGradient(config, theta, rowsOf(chunk, r)), dispose() {} };
-    const engine = new FastCpuModelEngine(config, chunk, options);
-    return { gradient: (theta, r) => engine.gradientOver(theta, r), dispose: () => engine.dispose() };
+    const engine = new FastCpuModelEngine(config, capacityRows(rows, options), options);
+    return reusing(engine, chunk, { gradient: (theta, r) => engine.gradientOver(theta, r), dispose: () => engine.dispose() });
   });
   try {
     const result = await runTraining(new CpuProgram(streamed.source(networkRules(config))), { ...o, chunkRows: rows.chunkRows });
@@ -46,8 +49,11 @@ export async function trainLinearStreamedOnCpu(
   const streamed = new StreamedGradients(rows, (chunk): ChunkEvaluator => {
     const data: LinearData = chunk;
     if (options.reference) return { gradient: (theta, r) => asModel(linearGradient(rowsOf(data, r), { w: theta.subarray(0, d), b: theta[d] })), dispose() {} };
-    const engine = new FastCpuLinearEngine(data, options);
-    return { gradient: async (theta, r) => asModel(await engine.gradientOver({ w: theta.subarray(0, d), b: theta[d] }, r)), dispose: () => engine.dispose() };
+    const engine = new FastCpuLinearEngine(capacityRows(rows, {}), options);
+    return reusing(engine, data, {
+      gradient: async (theta, r) => asModel(await engine.gradientOver({ w: theta.subarray(0, d), b: theta[d] }, r)),
+      dispose: () => engine.dispose(),
+    });
   });
   try {
     const result = await trainLinear(new CpuProgram(streamed.source(linearRules(rows.n, d))), d, o);
@@ -59,4 +65,31 @@ export async function trainLinearStreamedOnCpu(
   } finally {
     await streamed.dispose();
   }
+}
+
+/**
+ * Zeroed rows for the largest chunk of the stream, where the pool's threads can see them when a pool is
+ * given (the model engine then computes on these very arrays; the linear one copies them into its
+ * WebAssembly memory once, at creation).
+ */
+function capacityRows(rows: RowStream, options: FastCpuOptions): ModelData {
+  const n = Math.min(rows.chunkRows, rows.n);
+  const { pool } = options;
+  return pool
+    ? { x: sharedFloat32(pool, n * rows.d), y: sharedFloat32(pool, n), n, d: rows.d }
+    : { x: new Float32Array(n * rows.d), y: new Float32Array(n), n, d: rows.d };
+}
+
+/** An evaluator over the engine's resident rows, loaded with `first`; load() copies each later chunk in. */
+function reusing(engine: { resident: { x: Float32Array; y: Float32Array } }, first: ModelData, on: ChunkEvaluator): ChunkEvaluator {
+  const { x, y } = engine.resident;
+  const load = (chunk: ModelData) => {
+    if (chunk.x.length > x.length || chunk.y.length > y.length) {
+      throw new RangeError(`stream: a chunk of ${chunk.n} rows exceeds the ${y.length} rows the engine holds`);
+    }
+    x.set(chunk.x);
+    y.set(chunk.y);
+  };
+  load(first);
+  return { ...on, load };
 }

@@ -1,7 +1,10 @@
 // Streamed rows as a gradient source of the CPU program (cpu-program.ts): the gradient of a batch is
 // evaluated on the chunk that holds it (mini-batches lie inside chunks, BatchSchedule's chunkRows), the
 // full batch chunk by chunk with the pieces' means combined in float64, weighted by their rows. What
-// evaluates a chunk is the caller's: the float64 network, or a fast engine built over the chunk.
+// evaluates a chunk is the caller's: the float64 network, or a fast engine built once over a chunk's
+// capacity that takes every chunk into the same buffers (load): buffers shared with worker threads are
+// freed only when every thread's garbage collector gets to them, so one engine per chunk grows the
+// process by a chunk or more per chunk read.
 import type { BatchRange } from '../models/batches.ts';
 import type { ModelData } from '../models/network.ts';
 import { ChunkCursor, type CursorChunk, type RowStream } from '../models/row-stream.ts';
@@ -11,6 +14,11 @@ import type { ModelGradient } from './mlp_gradient.ts';
 export interface ChunkEvaluator {
   /** Mean loss and gradient over rows range.start.. of the chunk (relative to it). */
   gradient(theta: Float64Array, range: BatchRange): ModelGradient | Promise<ModelGradient>;
+  /**
+   * Takes the next chunk in place of the current one (copied into the same buffers; at most as many rows
+   * as the first chunk). Without it every chunk gets a new evaluator.
+   */
+  load?(chunk: ModelData): void;
   dispose(): void;
 }
 
@@ -26,10 +34,12 @@ export class StreamedGradients {
 
   private on(chunk: CursorChunk): ChunkEvaluator {
     if (this.evaluator?.chunk !== chunk) {
-      this.evaluator?.on.dispose();
+      const data = { x: chunk.x.subarray(0, chunk.rows * this.rows.d), y: chunk.y.subarray(0, chunk.rows), n: chunk.rows, d: this.rows.d };
+      const reused = this.evaluator?.on.load ? this.evaluator.on : null;
+      if (reused) reused.load!(data);
+      else this.evaluator?.on.dispose();
       this.evaluator = null;
-      const on = this.evaluatorFor({ x: chunk.x.subarray(0, chunk.rows * this.rows.d), y: chunk.y.subarray(0, chunk.rows), n: chunk.rows, d: this.rows.d });
-      this.evaluator = { chunk, on };
+      this.evaluator = { chunk, on: reused ?? this.evaluatorFor(data) };
     }
     return this.evaluator.on;
   }

@@ -3,6 +3,7 @@
 // program walks the chunks in order during an epoch; ChunkCursor gives it the chunk holding a batch,
 // starting a new pass when an epoch (or the final evaluation) begins again at row 0.
 import type { BatchRange } from './batches.ts';
+import type { Standardizer } from './standardize.ts';
 
 export interface RowChunk {
   /** rows * d features, row-major. */
@@ -102,4 +103,14 @@ export class ChunkCursor {
     await ahead?.catch(() => undefined); // a generator returns only once its pending read settles
     await it?.return?.();
   }
+}
+
+/** Standardizes a chunk's rows in place (as standardizeData does into new arrays) and returns it. */
+export function standardizeChunk<C extends RowChunk>(c: C, d: number, s: Standardizer): C {
+  const { x, y, rows } = c;
+  for (let i = 0, row = 0; i < rows; i++, row += d) {
+    for (let j = 0; j < d; j++) x[row + j] = (x[row + j] - s.mean[j]) / s.std[j];
+    y[i] = (y[i] - s.yMean) / s.yStd;
+  }
+  return c;
 }
