@@ -4,7 +4,7 @@
 // Training is the one loop (src/train/loop.ts) over the model engine's program (GpuModelProgram), which
 // chains up to `slots` updates per submit, each on its own batch, with the fused optimizer update, the
 // history ring, the on-device tolerance stop and the last good state after a divergence.
-import type { FormulaModel } from '../../formula/model.ts';
+import { describe as describeModel, type FormulaModel } from '../../formula/model.ts';
 import { gradientProgram, type SampleProgram } from '../../formula/program.ts';
 import type { ModelTrainOptions, ModelTrainResult } from '../../models/model-engine.ts';
 import { formulaRules, validateFormulaData, validateFormulaTheta, type FormulaData, type FormulaEngine } from '../../models/formula.ts';
@@ -115,7 +115,7 @@ export class GpuFormulaEngine implements FormulaEngine {
     this.passes.writeSlot(0, range);
     const got = await runGradient(this.io, this.passes, 0, this.buffers.gradLoss, this.readback, program.outputs.length);
     const wrong = judge(this.model, got, reference);
-    if (wrong !== null) throw new FormulaKernelError(`${this.model.target} ~ ${this.model.spec.formula.split('~')[1]?.trim()} (loss ${this.model.loss.text})`, this.kernel.config, wrong);
+    if (wrong !== null) throw new FormulaKernelError(describeModel(this.model), this.kernel.config, wrong);
   }
 
   private live(): GPUDevice {
