@@ -18,7 +18,8 @@ import { StreamedGradients, type ChunkEvaluator } from '../cpu/streamed-source.t
 import { runTraining } from '../train/loop.ts';
 import { ShardedTask, type FastCpuOptions } from './fast-engines.ts';
 import { shareArray, sharedFloat64 } from './pool.ts';
-import type { StreamedCpuOptions } from './streamed-training.ts';
+import type { TaskSpec } from './tasks.ts';
+import { capacityRows, reusing, type StreamedCpuOptions } from './streamed-training.ts';
 
 /** options.kernels does not apply: a formula's kernel is always its generated JavaScript. */
 export class FastCpuFormulaEngine implements FormulaEngine {
@@ -55,6 +56,12 @@ export class FastCpuFormulaEngine implements FormulaEngine {
     return this.task.pool.threads;
   }
 
+  /** The rows this engine computes on, as the pool's threads see them: a streamed run copies each chunk into these. */
+  get resident(): { x: Float32Array; y: Float32Array } {
+    const spec = this.task.spec as TaskSpec & { kind: 'formula' };
+    return { x: spec.x, y: spec.y };
+  }
+
   /** Mean loss and gradient over rows range.start..range.start+range.rows (a batch, or a chunk's piece). */
   gradientOver(theta: ArrayLike<number>, range: BatchRange): Promise<ModelGradient> {
     const P = this.theta.length;
@@ -84,9 +91,9 @@ export class FastCpuFormulaEngine implements FormulaEngine {
 
 /**
  * A formula model over streamed rows (one pass per epoch, mini-batches inside chunks), as
- * trainModelStreamedOnCpu does for networks: each chunk is evaluated by a fast engine built over it or, with
- * options.reference, by the float64 row sums. Each chunk's rows are checked as it arrives (the loss's
- * target rule, the weights); a bad row is named by its position in its chunk.
+ * trainModelStreamedOnCpu does for networks: one fast engine over a chunk's capacity takes every chunk into
+ * its rows or, with options.reference, the float64 row sums evaluate each chunk. Each chunk's rows are
+ * checked as it arrives (the loss's target rule, the weights); a bad row is named by its place in its chunk.
  */
 export async function trainFormulaStreamedOnCpu(
   model: FormulaModel, start: Float64Array, rows: RowStream, o: Omit<ModelTrainOptions, 'chunkRows'>, options: StreamedCpuOptions = {},
@@ -94,12 +101,18 @@ export async function trainFormulaStreamedOnCpu(
   if (rows.d !== rowWidth(model)) throw new RangeError(`stream: ${rows.d} columns per row, the model reads ${rowWidth(model)}`);
   const reference = options.reference ? compileRowSums(gradientProgram(model)) : null;
   const streamed = new StreamedGradients(rows, (chunk): ChunkEvaluator => {
-    if (reference) {
-      validateFormulaData(model, chunk);
-      return { gradient: (theta, r) => formulaGradient(reference, model, theta, chunk, r), dispose() {} };
-    }
-    const engine = new FastCpuFormulaEngine(model, chunk, start, options);
-    return { gradient: (theta, r) => engine.gradientOver(theta, r), dispose: () => engine.dispose() };
+    validateFormulaData(model, chunk);
+    if (reference) return { gradient: (theta, r) => formulaGradient(reference, model, theta, chunk, r), dispose() {} };
+    // Zeroed capacity rows satisfy every loss's target rule and the weights' (0 is a count, a label, a weight).
+    const engine = new FastCpuFormulaEngine(model, capacityRows(rows, options), start, options);
+    const on = reusing(engine, chunk, { gradient: (theta, r) => engine.gradientOver(theta, r), dispose: () => engine.dispose() });
+    return {
+      ...on,
+      load: (next) => {
+        validateFormulaData(model, next);
+        on.load!(next);
+      },
+    };
   });
   try {
     const result = await runTraining(new CpuProgram(streamed.source(formulaRules(model, start))), { ...o, chunkRows: rows.chunkRows });

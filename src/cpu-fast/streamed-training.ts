@@ -72,7 +72,7 @@ export async function trainLinearStreamedOnCpu(
  * given (the model engine then computes on these very arrays; the linear one copies them into its
  * WebAssembly memory once, at creation).
  */
-function capacityRows(rows: RowStream, options: FastCpuOptions): ModelData {
+export function capacityRows(rows: RowStream, options: FastCpuOptions): ModelData {
   const n = Math.min(rows.chunkRows, rows.n);
   const { pool } = options;
   return pool
@@ -81,7 +81,7 @@ function capacityRows(rows: RowStream, options: FastCpuOptions): ModelData {
 }
 
 /** An evaluator over the engine's resident rows, loaded with `first`; load() copies each later chunk in. */
-function reusing(engine: { resident: { x: Float32Array; y: Float32Array } }, first: ModelData, on: ChunkEvaluator): ChunkEvaluator {
+export function reusing(engine: { resident: { x: Float32Array; y: Float32Array } }, first: ModelData, on: ChunkEvaluator): ChunkEvaluator {
   const { x, y } = engine.resident;
   const load = (chunk: ModelData) => {
     if (chunk.x.length > x.length || chunk.y.length > y.length) {
