@@ -93,7 +93,6 @@ export function formulaTrainFlags(args: TrainArgs, v: Flags, number: (flag: stri
   checkFormulaSyntax(formula, loss);
   if (formula === undefined) return;
   if (args.data === null) throw new UsageError('--data: required with --formula (the formula\'s columns are read from it)');
-  if (args.stream) throw new UsageError('--stream: formula models train on rows in memory for now; drop --stream');
   if (v.has('seed') && args.batchSize === undefined) {
     throw new UsageError('--seed: a formula model starts from --start and its full-batch training draws nothing; --seed applies with --batch-size');
   }

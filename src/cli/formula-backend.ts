@@ -24,6 +24,15 @@ export interface OpenedFormulaEngine {
   close(): void;
 }
 
+/** The fast path's worker threads (auto says where it runs); a pool that cannot start leaves one thread. */
+export async function openPool(device: DeviceChoice, notice: (message: string) => void): Promise<ShardPool> {
+  if (device === 'auto') notice('formula models run on the CPU path from the command line for now (the GPU engine is not wired to the CLI yet)');
+  return NodeWorkerPool.create().catch((e: Error) => {
+    notice(`CPU worker threads unavailable (${e.message.split('\n')[0]}); computing on one thread`);
+    return new InlinePool();
+  });
+}
+
 export async function openFormulaEngine(
   device: DeviceChoice, model: FormulaModel, data: FormulaData, start: Float64Array, notice: (message: string) => void,
 ): Promise<OpenedFormulaEngine> {
@@ -32,11 +41,7 @@ export async function openFormulaEngine(
     const engine = new CpuFormulaEngine(model, data, start);
     return { engine, close: () => engine.dispose() };
   }
-  if (device === 'auto') notice('formula models run on the CPU path from the command line for now (the GPU engine is not wired to the CLI yet)');
-  const pool: ShardPool = await NodeWorkerPool.create().catch((e: Error) => {
-    notice(`CPU worker threads unavailable (${e.message.split('\n')[0]}); computing on one thread`);
-    return new InlinePool();
-  });
+  const pool = await openPool(device, notice);
   try {
     const engine = new FastCpuFormulaEngine(model, data, start, { pool });
     return { engine, close: () => { engine.dispose(); pool.dispose(); } };

@@ -14,34 +14,11 @@ import { optimizerConfig } from '../optim/config.ts';
 import { UsageError, type PredictArgs, type TrainArgs } from './args.ts';
 import type { Io } from './commands.ts';
 import { checkFormulaRows, compile, compileForFile, readFormulaRows } from './formula-data.ts';
-import { checkFormulaDevice, openFormulaEngine } from './formula-backend.ts';
+import { checkFormulaDevice, openFormulaEngine, openPool } from './formula-backend.ts';
 import { checkFormulaResumeFlags } from './resume.ts';
-
-/** Losses whose yhat is a class score: accuracy instead of MSE and R². */
-const CLASS_OF: Readonly<Record<string, (yhat: number) => number>> = {
-  logistic: (z) => (z > 0 ? 1 : 0),
-  'cross-entropy': (p) => (p > 0.5 ? 1 : 0),
-};
-
-/** Accuracy (logistic, cross-entropy: yhat a logit or a probability, y a 0/1 label) or MSE and R² (every other loss). */
-export function formulaMetrics(m: FormulaModel, yhat: ArrayLike<number>, y: ArrayLike<number>): Record<string, number | null> {
-  const n = y.length;
-  const classOf = CLASS_OF[m.loss.name];
-  if (classOf) {
-    let right = 0;
-    for (let i = 0; i < n; i++) if (classOf(yhat[i]) === (y[i] >= 0.5 ? 1 : 0)) right++;
-    return { accuracy: right / n };
-  }
-  let mean = 0;
-  for (let i = 0; i < n; i++) mean += y[i] / n;
-  let sse = 0;
-  let sst = 0;
-  for (let i = 0; i < n; i++) {
-    sse += (yhat[i] - y[i]) ** 2;
-    sst += (y[i] - mean) ** 2;
-  }
-  return { mse: sse / n, r2: sst > 0 ? 1 - sse / sst : null };
-}
+import { formulaMetrics } from './formula-metrics.ts';
+import { openFormulaStream } from './formula-stream.ts';
+import { trainFormulaStreamedOnCpu } from '../cpu-fast/formula-engine.ts';
 
 const named = (m: FormulaModel, theta: ArrayLike<number>) => Object.fromEntries(m.params.map((p, j) => [p, theta[j]]));
 
@@ -73,8 +50,12 @@ export async function formulaTrainCommand(args: TrainArgs, io: Io, resumed: Save
   const spec: FormulaSpec = resumed ? specOf(resumed) : { formula: args.formula!, loss: args.loss ?? 'mse', weights: args.weightsColumn ?? null };
   const model = resumed ? compileSaved(resumed, args.resume!) : await compileForFile(path, spec, startValues, args.onInvalid);
   const start = resumed ? Float64Array.from(resumed.parameters) : startingParameters(model, startValues);
-  const { data, rows, droppedRows } = await readFormulaRows(path, model, args.onInvalid);
-  await checkFormulaRows(path, model, args.onInvalid, data, start, resumed ? `the parameters saved in ${args.resume}` : 'the starting parameters');
+  const at = resumed ? `the parameters saved in ${args.resume}` : 'the starting parameters';
+  const streamed = args.stream ? await openFormulaStream(path, model, args.onInvalid, Math.floor((args.chunkMb ?? 64) * 2 ** 20), start, at) : null;
+  const inMemory = streamed ? null : await readFormulaRows(path, model, args.onInvalid);
+  if (inMemory) await checkFormulaRows(path, model, args.onInvalid, inMemory.data, start, at);
+  const rows = streamed ? streamed.rows.n : inMemory!.rows;
+  const droppedRows = streamed ? streamed.droppedRows : inMemory!.droppedRows;
   const t = resumed?.training;
   const opt = t?.optimizer ?? optimizerConfig({ kind: args.optimizer ?? 'sgd', weightDecay: args.weightDecay ?? 0, ...(args.momentum !== undefined && { momentum: args.momentum }) });
   const schedule = t?.schedule ?? args.schedule ?? { kind: 'constant' as const };
@@ -86,17 +67,31 @@ export async function formulaTrainCommand(args: TrainArgs, io: Io, resumed: Save
   if (args.tol !== undefined && batchSize !== undefined) {
     throw new UsageError(`--tol: applies to full-batch training only (${args.resume} trains by --batch-size ${batchSize} of ${rows} rows)`);
   }
+  if (streamed && batchSize !== undefined && batchSize > streamed.rows.chunkRows) {
+    throw new UsageError(`--batch-size: ${batchSize} rows exceed a stream chunk of ${streamed.rows.chunkRows} rows (batches are cut inside chunks); raise --chunk-mb or lower --batch-size`);
+  }
   const every = Math.max(1, Math.floor(args.epochs / 10));
   const progress = args.json ? undefined : (e: EpochInfo) => { if (e.epoch % every === 0) io.err(`epoch ${String(e.epoch).padStart(6)}  loss ${e.loss.toExponential(6)}  |grad J| ${e.gradNorm.toExponential(3)}`); };
-  const opened = await openFormulaEngine(args.device, model, data, start, (m) => io.err(`nabla: ${m}`));
-  const { engine } = opened;
+  const options = { lr, maxEpochs: args.epochs, optimizer: opt, schedule, seed, batchSize, tol: args.tol, onEpoch: progress, resumeFrom: resumed ? snapshotOf(resumed) : undefined };
+  const notice = (m: string) => io.err(`nabla: ${m}`);
   let r;
-  try {
-    r = await engine.train({
-      lr, maxEpochs: args.epochs, optimizer: opt, schedule, seed, batchSize, tol: args.tol, onEpoch: progress, resumeFrom: resumed ? snapshotOf(resumed) : undefined,
-    });
-  } finally {
-    opened.close();
+  let engine: { device: 'gpu' | 'cpu'; adapter: string | null };
+  if (streamed) {
+    const pool = args.device === 'cpu64' ? null : await openPool(args.device, notice);
+    try {
+      r = (await trainFormulaStreamedOnCpu(model, start, streamed.rows, options, pool ? { pool } : { reference: true })).result;
+    } finally {
+      pool?.dispose();
+    }
+    engine = { device: 'cpu', adapter: null };
+  } else {
+    const opened = await openFormulaEngine(args.device, model, inMemory!.data, start, notice);
+    engine = opened.engine;
+    try {
+      r = await opened.engine.train(options);
+    } finally {
+      opened.close();
+    }
   }
   const training: SavedModel['training'] = {
     optimizer: opt, lr, schedule, seed, batchSize: batchSize ?? null,
@@ -110,7 +105,7 @@ export async function formulaTrainCommand(args: TrainArgs, io: Io, resumed: Save
   };
   if (args.save) await saveModel(args.save, saved as unknown as SavedModel);
   const params = named(model, r.theta);
-  const metrics = formulaMetrics(model, formulaPredict(model, r.theta, data), data.y);
+  const metrics = streamed ? await streamed.metrics(r.theta) : formulaMetrics(model, formulaPredict(model, r.theta, inMemory!.data), inMemory!.data.y);
   const report: Record<string, unknown> = {
     model: 'formula', formula: spec.formula, lossFunction: model.loss.text, params,
     loss: r.loss, gradNorm: r.gradNorm, epochs: r.epochs, updates: r.updates, batchSize: batchSize ?? rows,

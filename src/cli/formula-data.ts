@@ -108,25 +108,29 @@ export async function placeOfRow(path: string, model: FormulaModel, invalid: Inv
   return { file: path };
 }
 
-/** The checks before training: the loss's target rule and the weights, then a model finite on every row at theta. */
-export async function checkFormulaRows(path: string, model: FormulaModel, invalid: InvalidPolicy, data: FormulaData, theta: Float64Array, at: string): Promise<void> {
+/**
+ * The checks before training: the loss's target rule and the weights, then a model finite on every row at
+ * theta. `offset`: the kept rows before `data` (a stream checks chunk by chunk).
+ */
+export async function checkFormulaRows(path: string, model: FormulaModel, invalid: InvalidPolicy, data: FormulaData, theta: Float64Array, at: string, offset = 0): Promise<void> {
   try {
     validateFormulaData(model, data);
   } catch (e) {
-    // validateFormulaData names the kept row (1-based); the file's line is more use to someone editing it.
+    // validateFormulaData names the row within data (1-based); the file's line is more use to someone editing it.
     const m = e instanceof RangeError ? / in row (\d+)/.exec(e.message) : null;
     if (!m) throw e;
-    const where = await placeOfRow(path, model, invalid, Number(m[1]) - 1);
-    throw new DataError(`${e instanceof Error ? e.message.replace(/^dataset: /, '') : ''}`, where);
+    const row = offset + Number(m[1]) - 1;
+    const where = await placeOfRow(path, model, invalid, row);
+    throw new DataError((e as Error).message.replace(/^dataset: /, '').replace(m[0], ` in kept row ${row + 1}`), where);
   }
   const bad = firstNonFiniteRow(model, theta, data);
   if (!bad) return;
-  const where = await placeOfRow(path, model, invalid, bad.row);
+  const where = await placeOfRow(path, model, invalid, offset + bad.row);
   const d = data.d;
   const cols = formulaColumns(model).map((c, k) => `${c} = ${data.x[bad.row * d + k]}`);
   const params = model.params.map((p, j) => `${p} = ${theta[j]}`);
   throw new DataError(
-    `the model is not finite on kept row ${bad.row + 1} at ${at} (yhat = ${bad.yhat}, loss = ${bad.loss}; ${[...cols, `${model.target} = ${data.y[bad.row]}`, ...params].join(', ')}): ` +
+    `the model is not finite on kept row ${offset + bad.row + 1} at ${at} (yhat = ${bad.yhat}, loss = ${bad.loss}; ${[...cols, `${model.target} = ${data.y[bad.row]}`, ...params].join(', ')}): ` +
     'check the starting values (--start) and where the formula is defined (a log of a negative, a division by zero)', where,
   );
 }

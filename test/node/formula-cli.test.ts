@@ -171,6 +171,25 @@ describe('train --formula', () => {
     expect(JSON.parse(e.out).metrics.mse).toBeUndefined();
   });
 
+  it('--stream trains as the rows in memory do (full batch and mini-batches), on both CPU paths; a bad row is named by its line', async () => {
+    for (const extra of [[], ['--batch-size', '32', '--seed', '4']]) {
+      const args = [...seedArgs.slice(0, 6), '--optimizer', 'adam', '--lr', '1e-5', '--epochs', '30', ...extra];
+      const memory = await trainJson([...args, '--device', 'cpu64']);
+      const streamed = await trainJson([...args, '--device', 'cpu64', '--stream', '--chunk-mb', '0.001']);
+      expect(streamed.rows).toBe(200);
+      if (extra.length === 0) {
+        expect(streamed.params.b1).toBeCloseTo(memory.params.b1, 9);
+        expect(streamed.params.b2 / memory.params.b2).toBeCloseTo(1, 9);
+        expect(streamed.metrics.r2).toBeCloseTo(memory.metrics.r2, 9);
+      }
+      const fast = await trainJson([...args, '--device', 'cpu', '--stream', '--chunk-mb', '0.001']);
+      expect(fast.params.b1).toBeCloseTo(streamed.params.b1, 6);
+    }
+    const counts = csv(dir, 'neg-stream.csv', 'x,y', [...Array.from({ length: 300 }, (_, i) => [i, 1]), [1, -2]]);
+    await refused(['train', '--formula', 'y ~ exp(a*x)', '--loss', 'poisson', '--start', 'a=0', '--data', counts, '--stream', '--chunk-mb', '0.001'],
+      /neg-stream\.csv line 302: the poisson loss cannot use target y = -2 in kept row 301/);
+  });
+
   it('divergence is exit 3 with the last good parameters', async () => {
     const r = await run(['train', ...seedArgs.slice(0, 6), '--lr', '10', '--epochs', '50', '--device', 'cpu64']);
     expect(r.code).toBe(3);
