@@ -58,7 +58,7 @@ export function predictionProgram(m: FormulaModel): SampleProgram {
 /** Outputs: the residual r = yhat - y, then dyhat/dθj per parameter (Gauss-Newton's Jacobian row). */
 export function residualProgram(m: FormulaModel): SampleProgram {
   const rename = canonical(m);
-  const outputs = [substitute(m.model, rename), ...m.dModel.map((d) => substitute(d, rename))];
+  const outputs = [sub(substitute(m.model, rename), sym('y')), ...m.dModel.map((d) => substitute(d, rename))];
   return straightLine(m, [], outputs);
 }
 
