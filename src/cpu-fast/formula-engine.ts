@@ -6,7 +6,7 @@
 // brings the pool.
 import { jsRowSumsSource, compileRowSums } from '../formula/emit-js.ts';
 import type { FormulaModel } from '../formula/model.ts';
-import { gradientProgram } from '../formula/program.ts';
+import { gradientProgram, normalEquationsProgram } from '../formula/program.ts';
 import type { BatchRange } from '../models/batches.ts';
 import type { ModelTrainOptions, ModelTrainResult } from '../models/model-engine.ts';
 import { formulaRules, rowWidth, validateFormulaData, validateFormulaTheta, type FormulaData, type FormulaEngine } from '../models/formula.ts';
@@ -31,7 +31,10 @@ export class FastCpuFormulaEngine implements FormulaEngine {
   private readonly task: ShardedTask;
 
   /** start: the parameters a run begins from without init (startingParameters). */
-  constructor(readonly model: FormulaModel, data: FormulaData, private readonly start: Float64Array, options: FastCpuOptions = {}) {
+  /** The curve fit's pass (normalEquations), made at its first use over the same shared rows. */
+  private normal: { task: ShardedTask; theta: Float64Array; partials: Float64Array } | null = null;
+
+  constructor(readonly model: FormulaModel, data: FormulaData, private readonly start: Float64Array, private readonly options: FastCpuOptions = {}) {
     validateFormulaData(model, data);
     validateFormulaTheta(model, start);
     this.n = data.n;
@@ -43,7 +46,7 @@ export class FastCpuFormulaEngine implements FormulaEngine {
       theta = sharedFloat64(pool, P);
       partials = sharedFloat64(pool, shards * (P + 1));
       return {
-        kind: 'formula', source: jsRowSumsSource(program), params: P, rowWidth: program.rowWidth,
+        kind: 'formula', source: jsRowSumsSource(program), params: P, outputs: P + 1, rowWidth: program.rowWidth,
         x: shareArray(pool, data.x), y: shareArray(pool, data.y), theta, partials,
       };
     }, 'FastCpuFormulaEngine');
@@ -84,7 +87,28 @@ export class FastCpuFormulaEngine implements FormulaEngine {
     return runTraining(new CpuProgram(formulaSource(this.model, this.start, this.n, (theta, r) => this.gradientOver(theta, r))), o);
   }
 
+  async normalEquations(theta: ArrayLike<number>): Promise<Float64Array> {
+    this.task.live();
+    validateFormulaTheta(this.model, theta);
+    if (!this.normal) {
+      const program = normalEquationsProgram(this.model);
+      const { x, y } = this.resident;
+      let normalTheta: Float64Array | null = null;
+      let partials: Float64Array | null = null;
+      const task = new ShardedTask({ ...this.options, pool: this.task.pool, shards: this.task.shards }, (pool, shards) => {
+        normalTheta = sharedFloat64(pool, program.params);
+        partials = sharedFloat64(pool, shards * program.outputs.length);
+        return { kind: 'formula', source: jsRowSumsSource(program), params: program.params, outputs: program.outputs.length, rowWidth: program.rowWidth, x, y, theta: normalTheta, partials };
+      }, 'FastCpuFormulaEngine.normalEquations');
+      this.normal = { task, theta: normalTheta!, partials: partials! };
+    }
+    const { task, theta: at, partials } = this.normal;
+    return task.evaluate({ start: 0, rows: this.n }, () => at.set(theta), (sums) => Float64Array.from(sums), partials);
+  }
+
   dispose(): void {
+    this.normal?.task.dispose();
+    this.normal = null;
     this.task.dispose();
   }
 }

@@ -4,12 +4,17 @@
 // thread then runs the same source on the same rows, so a shard's sums do not depend on which thread ran it.
 import type { RowSums } from '../formula/emit-js.ts';
 
-/** theta: the P parameters; partials: shards x (P + 1) = (Σ w ∂ℓ/∂θ_0 .. Σ w ∂ℓ/∂θ_{P-1}, Σ w ℓ). */
+/**
+ * theta: the P parameters; partials: shards x outputs, the program's sums: (Σ w ∂ℓ/∂θ_0 .. Σ w ∂ℓ/∂θ_{P-1},
+ * Σ w ℓ) for the gradient, or Gauss-Newton's sums for a curve fit (normalEquationsProgram).
+ */
 export interface FormulaTaskSpec {
   kind: 'formula';
   /** jsRowSumsSource(gradientProgram(model)): a function body returning rowSums. */
   source: string;
   params: number;
+  /** Sums per shard: the program's outputs. */
+  outputs: number;
   /** Values per row of x: the features, then the weight when the model has one. */
   rowWidth: number;
   x: Float32Array;
@@ -18,7 +23,7 @@ export interface FormulaTaskSpec {
   partials: Float64Array;
 }
 
-/** Adds the sums of rows begin..end into out (params + 1 values, the loss last). */
+/** Adds the sums of rows begin..end into out (the program's outputs). */
 export type FormulaShardSums = (begin: number, end: number, out: Float64Array) => void;
 
 export function formulaShardSums(spec: FormulaTaskSpec): FormulaShardSums {

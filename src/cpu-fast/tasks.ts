@@ -46,7 +46,7 @@ export function shardRows(job: ShardJob, s: number): { begin: number; end: numbe
 
 /** Values per shard slot in spec.partials. */
 export function partialStride(spec: TaskSpec): number {
-  if (spec.kind === 'formula') return spec.params + 1;
+  if (spec.kind === 'formula') return spec.outputs;
   return spec.kind === 'linear' ? spec.d + 2 : paddedNetwork(spec.config).parameters + 1;
 }
 
