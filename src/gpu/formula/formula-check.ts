@@ -4,7 +4,7 @@
 // with it, the tuner every candidate, the tests the engine.
 import { compileRowSums } from '../../formula/emit-js.ts';
 import type { FormulaModel } from '../../formula/model.ts';
-import { gradientProgram } from '../../formula/program.ts';
+import { gradientProgram, type SampleProgram } from '../../formula/program.ts';
 import type { BatchRange } from '../../models/batches.ts';
 import type { FormulaData } from '../../models/formula.ts';
 
@@ -24,11 +24,16 @@ export interface FormulaReference {
   magnitude: Float64Array;
 }
 
-/** The float64 twin's mean outputs over `range` at theta (rounded to float32, as the GPU holds it), row by row. */
-export function formulaReference(m: FormulaModel, theta: ArrayLike<number>, data: FormulaData, range: BatchRange): FormulaReference {
-  const sums = compileRowSums(gradientProgram(m));
+/**
+ * The float64 twin's mean outputs of `program` (default: the gradient's) over `range` at theta (rounded to
+ * float32, as the GPU holds it), row by row.
+ */
+export function formulaReference(
+  m: FormulaModel, theta: ArrayLike<number>, data: FormulaData, range: BatchRange, program: SampleProgram = gradientProgram(m),
+): FormulaReference {
+  const sums = compileRowSums(program);
   const at = Float64Array.from(theta, (v) => Math.fround(v));
-  const S = m.params.length + 1;
+  const S = program.outputs.length;
   const one = new Float64Array(S);
   const mean = new Float64Array(S);
   const magnitude = new Float64Array(S);
@@ -48,16 +53,17 @@ export function formulaReference(m: FormulaModel, theta: ArrayLike<number>, data
 }
 
 /**
- * null when every component of got (gradient then J, means) is within tol of the reference, else the first
- * mismatches (at most three) and the largest error in units of the tolerance. A component the twin finds
- * non-finite must be non-finite on the GPU too.
+ * null when every component of got (means) is within tol of the reference, else the first mismatches (at
+ * most three) and the largest error in units of the tolerance. A component the twin finds non-finite must be
+ * non-finite on the GPU too. names: one label per output, or the parameters (the gradient program's
+ * outputs: d/dθ, then J).
  */
 export function checkFormulaResult(got: ArrayLike<number>, ref: FormulaReference, names: readonly string[], tol = FORMULA_REL_TOL): string | null {
   const bad: string[] = [];
   let worst = 0;
   for (let k = 0; k < ref.mean.length; k++) {
     const want = ref.mean[k];
-    const name = k < names.length ? `d/d${names[k]}` : 'J';
+    const name = names.length === ref.mean.length ? names[k] : k < names.length ? `d/d${names[k]}` : 'J';
     if (!Number.isFinite(want)) {
       if (Number.isFinite(got[k])) bad.push(`${name}: got ${got[k]}, the float64 twin ${want}`);
       continue;
@@ -77,4 +83,11 @@ export function formulaError(got: ArrayLike<number>, ref: FormulaReference): num
     worst = Math.max(worst, Math.abs(got[k] - ref.mean[k]) / (ref.magnitude[k] + Number.MIN_VALUE));
   }
   return worst;
+}
+
+/** Labels of the normal-equations program's outputs (upperIndex order): JᵀWJ[a,b], JᵀWr[a], then RSS. */
+export function normalEquationsLabels(params: readonly string[]): string[] {
+  const out: string[] = [];
+  params.forEach((a, i) => params.slice(i).forEach((b) => out.push(`JtWJ[${a},${b}]`)));
+  return [...out, ...params.map((a) => `JtWr[${a}]`), 'RSS'];
 }

@@ -11,8 +11,12 @@ export const FORMULA_MAX_GROUPS = 4096;
 export const FORMULA_WORKGROUP_SIZES = [64, 256] as const;
 /** Bytes of rows the tuner times over (a prefix of the data): a fraction of a second on a software adapter. */
 export const FORMULA_TUNE_BYTES = 4 * 2 ** 20;
-/** Most rows the validation of a kernel at creation reads (float64 reference on the host, row by row). */
-export const FORMULA_CHECK_ROWS = 4096;
+/**
+ * Most rows the validation of a kernel at creation reads (float64 reference on the host, row by row). A
+ * prime: with a power of two, any power-of-two grid gives every thread whole blocks of rows, so the
+ * remainder loop of formula_partials.wgsl would go unchecked on every dataset of 4096 rows or more.
+ */
+export const FORMULA_CHECK_ROWS = 4093;
 
 export const FORMULA_FAMILY = 'formula.partials';
 

@@ -93,11 +93,15 @@ export class FormulaGradientPasses implements GradientPasses {
     this.slotBatch = new Array<BatchRange | null>(slots).fill(null);
   }
 
-  /** code: replacement pass-1 WGSL (tests inject faults with it). */
+  /**
+   * code: replacement pass-1 WGSL (tests inject faults with it). scale: 'mean' writes the sums x 1/N (the
+   * gradient and J); 'sum' writes the plain sums (the reduce's uniforms carry n = 1, so its inv_n is 1: the
+   * normal equations, which Levenberg-Marquardt takes undivided), leaving no N to multiply back on the host.
+   */
   static async create(
     device: GPUDevice, program: SampleProgram, config: FormulaKernelConfig, maxPerDim: number, b: FormulaBuffers, slots: number, code?: string,
+    scale: 'mean' | 'sum' = 'mean', label = FormulaGradientPasses.kLabel,
   ): Promise<FormulaGradientPasses> {
-    const label = FormulaGradientPasses.kLabel;
     const wg = config.workgroupSize;
     const S = program.outputs.length;
     const uniforms = await createBufferChecked(device, {
@@ -116,7 +120,7 @@ export class FormulaGradientPasses implements GradientPasses {
       const reduce = await slotStage(
         device, `${label}.reduce`, assembleMlpWgsl(specializeWgsl(src.mlpReduce, { TREE: lanes > 1 }, 'mlp_reduce.wgsl'), [src.mlpLayout]), { WG: wg, LANES: lanes },
         uniforms, 1, 2, slots, [b.partials, b.gradLoss], reduceGrid,
-        (batch) => packMlpUniforms({ ...NO_LAYER, n: batch.rows, numChunks: config.groups, groupsX: reduceGrid.x, stride: S, xRow: 0, yRow: 0 }),
+        (batch) => packMlpUniforms({ ...NO_LAYER, n: scale === 'sum' ? 1 : batch.rows, numChunks: config.groups, groupsX: reduceGrid.x, stride: S, xRow: 0, yRow: 0 }),
       );
       return new FormulaGradientPasses(device, [partials, reduce], uniforms, slots);
     } catch (e) {

@@ -35,7 +35,7 @@ export interface FormulaKernelChoice {
   result?: AutotuneResult<FormulaKernelConfig>;
 }
 
-/** Poisons grad_loss, records the slot's gradient, reads grad_loss back (P + 1 floats). */
+/** Poisons grad_loss, records the slot's passes, reads grad_loss back (the program's outputs). */
 export async function runGradient(io: DeviceIo, passes: FormulaGradientPasses, slot: number, gradLoss: GPUBuffer, readback: GPUBuffer, outputs: number): Promise<Float32Array> {
   const device = io.live();
   // A kernel that writes nothing leaves NaN, never the previous run's sums.
@@ -49,9 +49,12 @@ export async function runGradient(io: DeviceIo, passes: FormulaGradientPasses, s
   return new Float32Array(await io.readBack(readback, outputs * 4));
 }
 
-/** The kernel's result over `range` at theta against the float64 twin: null when right, else what is wrong. */
-export function judge(model: FormulaModel, got: Float32Array, reference: FormulaReference): string | null {
-  return checkFormulaResult(got, reference, model.params);
+/**
+ * The kernel's result over `range` at theta against the float64 twin: null when right, else what is wrong.
+ * labels: one per output (default: the gradient program's, from the parameters).
+ */
+export function judge(model: FormulaModel, got: ArrayLike<number>, reference: FormulaReference, labels: readonly string[] = model.params): string | null {
+  return checkFormulaResult(got, reference, labels);
 }
 
 /** Each candidate's passes over rows [0, rows) at the probe theta, with scratch theta, partials and grad_loss. */
@@ -65,9 +68,10 @@ class FormulaTuner {
   constructor(
     private readonly gpu: GpuContext, private readonly io: DeviceIo, private readonly model: FormulaModel, private readonly program: SampleProgram,
     data: FormulaData, private readonly resident: { x: GPUBuffer; y: GPUBuffer }, private readonly theta: Float64Array, rows: number,
+    private readonly labels: readonly string[],
   ) {
     this.range = { start: 0, rows };
-    this.reference = formulaReference(model, theta, data, this.range);
+    this.reference = formulaReference(model, theta, data, this.range, program);
   }
 
   async allocate(maxGroups: number): Promise<void> {
@@ -96,7 +100,7 @@ class FormulaTuner {
     passes.writeSlot(0, this.range);
     return {
       record: (pass) => passes.record(pass, 0),
-      validate: async () => judge(this.model, await runGradient(this.io, passes, 0, bufs.gradLoss, readback, this.program.outputs.length), this.reference),
+      validate: async () => judge(this.model, await runGradient(this.io, passes, 0, bufs.gradLoss, readback, this.program.outputs.length), this.reference, this.labels),
       dispose: () => passes.dispose(),
     };
   }
@@ -112,7 +116,7 @@ class FormulaTuner {
  */
 export async function chooseFormulaKernel(
   gpu: GpuContext, io: DeviceIo, model: FormulaModel, program: SampleProgram, data: FormulaData,
-  resident: { x: GPUBuffer; y: GPUBuffer }, theta: Float64Array, options: FormulaTuningOptions,
+  resident: { x: GPUBuffer; y: GPUBuffer }, theta: Float64Array, options: FormulaTuningOptions, labels: readonly string[] = model.params,
 ): Promise<FormulaKernelChoice> {
   if (options.kernel) {
     checkFormulaConfig(options.kernel, gpu.shape);
@@ -134,7 +138,7 @@ export async function chooseFormulaKernel(
   if (hit) return { config: hit.config, source: 'table' };
   const rows = formulaTuneRows(data.n, program.rowWidth);
   const candidates = formulaCandidates(rows, gpu.shape);
-  const tuner = new FormulaTuner(gpu, io, model, program, data, resident, theta, rows);
+  const tuner = new FormulaTuner(gpu, io, model, program, data, resident, theta, rows, labels);
   let result: AutotuneResult<FormulaKernelConfig>;
   try {
     await tuner.allocate(Math.max(...candidates.map((c) => c.groups)));

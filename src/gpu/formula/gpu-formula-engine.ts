@@ -16,6 +16,7 @@ import { createBufferChecked, createUploadedBuffer } from '../resources.ts';
 import { GpuModelProgram } from '../models/model-program.ts';
 import { formulaReference } from './formula-check.ts';
 import { FORMULA_CHECK_ROWS, type FormulaKernelConfig } from './formula-grid.ts';
+import { FormulaNormalEquationsPass } from './formula-normal-pass.ts';
 import { FormulaGradientPasses, type FormulaBuffers } from './formula-passes.ts';
 import { chooseFormulaKernel, judge, runGradient, type FormulaKernelChoice, type FormulaTuningOptions } from './formula-tuning.ts';
 
@@ -27,6 +28,8 @@ export interface GpuFormulaEngineOptions extends FormulaTuningOptions {
   maxReportEvery?: number;
   /** Replacement pass-1 WGSL (tests inject a faulty kernel with it; the creation check must catch it). */
   code?: string;
+  /** The same for the normal-equations pass (its check at first use must catch it). */
+  normalCode?: string;
 }
 
 /** The generated kernel disagrees with the float64 twin: a wrong kernel is an error, never a silent fallback. */
@@ -42,6 +45,8 @@ export class GpuFormulaEngine implements FormulaEngine {
   readonly adapter: string;
   readonly n: number;
   private disposed = false;
+  /** Built, tuned and checked at the first normalEquations() call. */
+  private normal: Promise<FormulaNormalEquationsPass> | null = null;
 
   private constructor(
     private readonly gpu: GpuContext,
@@ -55,6 +60,9 @@ export class GpuFormulaEngine implements FormulaEngine {
     readonly kernel: FormulaKernelChoice,
     private readonly readback: GPUBuffer,
     private readonly owned: GPUBuffer[],
+    /** The rows on the host: what the normal-equations pass is tuned on and checked against at first use. */
+    private readonly data: FormulaData,
+    private readonly options: GpuFormulaEngineOptions,
   ) {
     this.adapter = gpu.summary.name;
     this.n = n;
@@ -97,7 +105,7 @@ export class GpuFormulaEngine implements FormulaEngine {
       const readback = await make('readback', S * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
       const slots = Math.max(1, options.maxReportEvery ?? DEFAULT_SLOTS);
       passes = await FormulaGradientPasses.create(device, program, kernel.config, gpu.shape.maxWorkgroupsPerDimension, buffers, slots, options.code);
-      const engine = new GpuFormulaEngine(gpu, io, model, Float64Array.from(start), data.n, buffers, passes, kernel, readback, owned);
+      const engine = new GpuFormulaEngine(gpu, io, model, Float64Array.from(start), data.n, buffers, passes, kernel, readback, owned, data, options);
       await engine.checkKernel(program, data);
       return engine;
     } catch (e) {
@@ -145,6 +153,22 @@ export class GpuFormulaEngine implements FormulaEngine {
     return { loss: out[P], grad: Float64Array.from(out.subarray(0, P)) };
   }
 
+  /**
+   * Gauss-Newton's sums over every row at theta, not divided by N (FormulaEngine.normalEquations). The first
+   * call builds the pass (its own tuned grid) and checks it against the float64 twin at that theta.
+   */
+  async normalEquations(theta: ArrayLike<number>): Promise<Float64Array> {
+    validateFormulaTheta(this.model, theta);
+    this.live();
+    if (!this.normal) {
+      const { tuning, kernel, normalCode } = this.options;
+      this.normal = FormulaNormalEquationsPass.create(this.gpu, this.io, this.model, this.data, this.buffers, Float64Array.from(theta), { tuning, kernel, code: normalCode });
+      this.normal.catch(() => (this.normal = null)); // a failed build is reported to this call; the next one tries again
+    }
+    const pass = await this.normal;
+    return pass.run(theta, { start: 0, rows: this.n });
+  }
+
   /** The one training loop over GpuModelProgram: every optimizer, schedule, mini-batch, tolerance and divergence rule. */
   train(o: ModelTrainOptions): Promise<ModelTrainResult> {
     this.live();
@@ -165,6 +189,7 @@ export class GpuFormulaEngine implements FormulaEngine {
     if (this.disposed) return;
     this.disposed = true;
     this.passes.dispose();
+    this.normal?.then((p) => p.dispose(), () => undefined);
     for (const b of this.owned) b.destroy();
   }
 }
