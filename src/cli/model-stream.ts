@@ -6,6 +6,7 @@ import { openSource, rowsPerChunk } from '../data/source.ts';
 import { LabelCoder, sortLabels } from '../data/labels.ts';
 import { StatsAccumulator } from '../data/stats.ts';
 import { DataError } from '../data/errors.ts';
+import { ChunkBuffers } from '../data/chunk-builder.ts';
 import type { InvalidPolicy } from '../data/select.ts';
 import type { ModelData, NetworkConfig } from '../models/network.ts';
 import type { RowStream } from '../models/row-stream.ts';
@@ -35,7 +36,9 @@ export interface StreamOptions {
 export async function openModelStream(path: string, o: StreamOptions): Promise<StreamedModelData> {
   const learning = o.classes === 'learn';
   const coder = o.classes === null ? undefined : new LabelCoder(learning ? undefined : o.classes as string[]);
-  const counting = await openSource(path, { target: o.target, features: o.features, invalid: o.invalid, labels: coder });
+  // One set of chunk buffers for every pass: each pass opens the file again.
+  const buffers = new ChunkBuffers();
+  const counting = await openSource(path, { target: o.target, features: o.features, invalid: o.invalid, labels: coder, buffers });
   const d = counting.features.length;
   const chunkRows = rowsPerChunk(o.chunkBytes, d);
   const stats = new StatsAccumulator(d);
@@ -43,6 +46,7 @@ export async function openModelStream(path: string, o: StreamOptions): Promise<S
   for await (const c of counting.chunks(chunkRows)) {
     stats.add(c);
     droppedRows += c.droppedRows;
+    c.recycle?.();
   }
   if (stats.rows === 0) throw new DataError('no rows to train on', { file: path });
   let classes: string[] | null = null;
@@ -57,7 +61,7 @@ export async function openModelStream(path: string, o: StreamOptions): Promise<S
   const n = stats.rows;
   const yMean = s.yMean;
   // Every later pass: the classes fixed in sorted order, so that y holds their indices directly.
-  const reopen = () => openSource(path, { target: o.target, features: o.features, invalid: o.invalid, labels: classes ? new LabelCoder(classes) : undefined });
+  const reopen = () => openSource(path, { target: o.target, features: o.features, invalid: o.invalid, labels: classes ? new LabelCoder(classes) : undefined, buffers });
   const rows: RowStream = {
     n, d, chunkRows,
     async *pass() {
@@ -92,6 +96,7 @@ export async function openModelStream(path: string, o: StreamOptions): Promise<S
             sst += (data.y[i] - yMean) ** 2;
           }
         }
+        c.recycle?.();
       }
       return classes ? { accuracy: right / n, logLoss, classes, confusion } : { mse: sse / n, r2: sst > 0 ? 1 - sse / sst : null };
     },

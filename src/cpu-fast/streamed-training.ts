@@ -29,7 +29,7 @@ export async function trainModelStreamedOnCpu(
 ): Promise<{ result: ModelTrainResult; passes: number }> {
   const streamed = new StreamedGradients(rows, (chunk): ChunkEvaluator => {
     if (options.reference) return { gradient: (theta, r) => modelLossAndGradient(config, theta, rowsOf(chunk, r)), dispose() {} };
-    const engine = new FastCpuModelEngine(config, capacityRows(rows, options), options);
+    const engine = new FastCpuModelEngine(config, ownRows(chunk, options), options);
     return reusing(engine, chunk, { gradient: (theta, r) => engine.gradientOver(theta, r), dispose: () => engine.dispose() });
   });
   try {
@@ -49,7 +49,7 @@ export async function trainLinearStreamedOnCpu(
   const streamed = new StreamedGradients(rows, (chunk): ChunkEvaluator => {
     const data: LinearData = chunk;
     if (options.reference) return { gradient: (theta, r) => asModel(linearGradient(rowsOf(data, r), { w: theta.subarray(0, d), b: theta[d] })), dispose() {} };
-    const engine = new FastCpuLinearEngine(capacityRows(rows, {}), options);
+    const engine = new FastCpuLinearEngine(ownRows(data, options), options);
     return reusing(engine, data, {
       gradient: async (theta, r) => asModel(await engine.gradientOver({ w: theta.subarray(0, d), b: theta[d] }, r)),
       dispose: () => engine.dispose(),
@@ -68,9 +68,19 @@ export async function trainLinearStreamedOnCpu(
 }
 
 /**
+ * The first chunk as the engine's data: the engine copies it into memory its threads share (for the wasm
+ * linear kernel, always), except on a single thread, where it would keep the chunk's own arrays, which
+ * the reader refills: then a copy. The first chunk holds the most rows of any (every chunk but the last
+ * holds chunkRows), so the engine can take every later one.
+ */
+function ownRows(first: ModelData, options: FastCpuOptions): ModelData {
+  if (options.pool && options.pool.threads > 1) return first;
+  return { ...first, x: first.x.slice(), y: first.y.slice() };
+}
+
+/**
  * Zeroed rows for the largest chunk of the stream, where the pool's threads can see them when a pool is
- * given (the model engine then computes on these very arrays; the linear one copies them into its
- * WebAssembly memory once, at creation).
+ * given (an engine that computes on its data in place then needs no copy of its own).
  */
 export function capacityRows(rows: RowStream, options: FastCpuOptions): ModelData {
   const n = Math.min(rows.chunkRows, rows.n);
@@ -90,6 +100,6 @@ export function reusing(engine: { resident: { x: Float32Array; y: Float32Array }
     x.set(chunk.x);
     y.set(chunk.y);
   };
-  load(first);
+  if (x !== first.x) load(first);
   return { ...on, load };
 }

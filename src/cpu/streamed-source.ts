@@ -16,7 +16,8 @@ export interface ChunkEvaluator {
   gradient(theta: Float64Array, range: BatchRange): ModelGradient | Promise<ModelGradient>;
   /**
    * Takes the next chunk in place of the current one (copied into the same buffers; at most as many rows
-   * as the first chunk). Without it every chunk gets a new evaluator.
+   * as the first chunk). An evaluator with load() copies every chunk, the first included, and never reads
+   * the chunk's arrays afterwards. Without it every chunk gets a new evaluator over the chunk's arrays.
    */
   load?(chunk: ModelData): void;
   dispose(): void;
@@ -39,7 +40,11 @@ export class StreamedGradients {
       if (reused) reused.load!(data);
       else this.evaluator?.on.dispose();
       this.evaluator = null;
-      this.evaluator = { chunk, on: reused ?? this.evaluatorFor(data) };
+      const on = reused ?? this.evaluatorFor(data);
+      this.evaluator = { chunk, on };
+      // An evaluator that loads holds its own copy: the reader may refill the chunk's buffers now, while
+      // this one is computed on, so a run holds the copy, the chunk read ahead and the one being read.
+      if (on.load) chunk.recycle?.();
     }
     return this.evaluator.on;
   }

@@ -4,7 +4,7 @@
 // browser stream, apache-arrow buffers a file-format input whole (a stream-format one it does not).
 import { DataType, RecordBatchReader, type Schema } from 'apache-arrow';
 import type { ByteSource } from './byte-source.ts';
-import { ChunkBuilder, chooseColumns, noRowsLeft, targetReading } from './chunk-builder.ts';
+import { buffersOf, ChunkBuilder, chooseColumns, noRowsLeft, targetReading } from './chunk-builder.ts';
 import { DataError } from './errors.ts';
 import { reasonOf, type SampleChunk, type SampleSource, type SourceOptions } from './source.ts';
 
@@ -46,7 +46,7 @@ export async function arrowSource(
   const policy = opts.invalid ?? 'drop-missing';
 
   async function* chunks(maxRows: number): AsyncGenerator<SampleChunk> {
-    const builder = new ChunkBuilder(names, maxRows, policy, targetReading(opts));
+    const builder = new ChunkBuilder(names, maxRows, policy, targetReading(opts), buffersOf(opts));
     const { reader, close } = await openReader(open, file);
     const iota = Int32Array.from(names, (_, k) => k);
     const row = new Float64Array(names.length);

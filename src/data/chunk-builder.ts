@@ -108,6 +108,8 @@ export class ChunkBuilder {
     private readonly maxRows: number,
     private readonly policy: InvalidPolicy,
     private readonly target: TargetReading = NUMBER_TARGET,
+    /** Where given-back chunk buffers wait to be filled again (shared by the passes of one source). */
+    private readonly free: ChunkBuffers = new ChunkBuffers(),
   ) {
     if (!Number.isInteger(maxRows) || maxRows < 1) throw new RangeError(`maxRows must be a positive integer, got ${maxRows}`);
     this.width = names.length;
@@ -244,8 +246,17 @@ export class ChunkBuilder {
     }
   }
 
-  /** Fresh arrays per chunk: the consumer may still be uploading the previous one (double buffering). */
+  /**
+   * Arrays for the next chunk: given-back ones, else fresh ones (a consumer that recycles nothing, such as
+   * the GPU upload that may still be reading the previous chunk, gets fresh arrays every time).
+   */
   private allocate(): void {
+    const again = this.free.take(this.maxRows * this.d, this.target.kind === 'none' ? 0 : this.maxRows);
+    if (again) {
+      this.x = again.x;
+      this.y = again.y;
+      return;
+    }
     this.x = new Float32Array(this.maxRows * this.d);
     this.y = new Float32Array(this.target.kind === 'none' ? 0 : this.maxRows);
   }
@@ -275,6 +286,17 @@ export class ChunkBuilder {
       droppedRows: this.dropped,
     };
     if (this.firstLine !== undefined) chunk.firstLine = this.firstLine;
+    const buffers = { x: this.x!, y: this.y! };
+    if (full) {
+      let given = false;
+      chunk.recycle = () => {
+        if (given) return;
+        given = true;
+        this.free.give(buffers);
+      };
+    } else {
+      this.free.give(buffers); // the chunk holds copies
+    }
     this.x = null;
     this.y = null;
     this.n = 0;
@@ -283,6 +305,38 @@ export class ChunkBuilder {
     this.firstLine = undefined;
     return chunk;
   }
+}
+
+/**
+ * Chunk buffers given back by consumers (SampleChunk.recycle), reused by the next chunk of the same size.
+ * One per source (buffersOf), so that every pass of a streamed run fills the same few buffers: dropped
+ * arrays of tens of MiB are freed only when the garbage collector gets to them, so a run that reads a
+ * fresh chunk per chunk can hold several chunks more than it uses.
+ */
+export class ChunkBuffers {
+  private readonly kept: { x: Float32Array; y: Float32Array }[] = [];
+  /** At most this many wait here; more are left to the garbage collector. */
+  constructor(private readonly max = 4) {}
+
+  take(xLength: number, yLength: number): { x: Float32Array; y: Float32Array } | undefined {
+    const k = this.kept.findIndex((b) => b.x.length === xLength && b.y.length === yLength);
+    return k < 0 ? undefined : this.kept.splice(k, 1)[0];
+  }
+
+  give(b: { x: Float32Array; y: Float32Array }): void {
+    if (this.kept.length >= this.max) this.kept.shift();
+    this.kept.push(b);
+  }
+}
+
+const poolOf = new WeakMap<object, ChunkBuffers>();
+
+/** The source options' own buffers, else one set per options object (a source keeps its options for every pass). */
+export function buffersOf(opts: { buffers?: ChunkBuffers }): ChunkBuffers {
+  if (opts.buffers) return opts.buffers;
+  let b = poolOf.get(opts);
+  if (!b) poolOf.set(opts, (b = new ChunkBuffers()));
+  return b;
 }
 
 const FLOAT32_MAX = 3.4028234663852886e38;

@@ -3,7 +3,7 @@
 // table.ts: header row, delimiter always ',', blank lines skipped, 1-based lines counted through quoted
 // line breaks, a row with the wrong field count is an error naming its line.
 import Papa from 'papaparse';
-import { ChunkBuilder, chooseColumns, noRowsLeft, targetReading } from './chunk-builder.ts';
+import { buffersOf, ChunkBuilder, chooseColumns, noRowsLeft, targetReading } from './chunk-builder.ts';
 import { DataError } from './errors.ts';
 import { isNumericColumn } from './select.ts';
 import type { SampleChunk, SampleSource, SourceOptions } from './source.ts';
@@ -159,7 +159,7 @@ export async function csvSource(openText: () => AsyncIterable<string>, file: str
   const idx = choice.indices;
 
   async function* chunks(maxRows: number): AsyncGenerator<SampleChunk> {
-    const builder = new ChunkBuilder(choice.names, maxRows, policy, targetReading(opts));
+    const builder = new ChunkBuilder(choice.names, maxRows, policy, targetReading(opts), buffersOf(opts));
     for await (const b of csvBatches(openText(), file)) {
       for (let i = 0; i < b.rows.length; i++) {
         const fields = b.rows[i];

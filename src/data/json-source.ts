@@ -2,7 +2,7 @@
 // the whole file (text and parsed objects) in memory while open: JSON is for small and medium data;
 // convert it once with `nabla convert` (convertToRaw) for anything large. Chunks are still produced
 // row by row, so the float32 copies stay one chunk at a time like every other source.
-import { ChunkBuilder, chooseColumns, noRowsLeft, targetReading, type ColumnChoice } from './chunk-builder.ts';
+import { buffersOf, ChunkBuilder, chooseColumns, noRowsLeft, targetReading, type ColumnChoice } from './chunk-builder.ts';
 import { DataError } from './errors.ts';
 import { isNumericColumn } from './select.ts';
 import type { SampleChunk, SampleSource, SourceOptions } from './source.ts';
@@ -38,7 +38,7 @@ function tableSource(
   const { features, target, indices: idx } = choice;
   const policy = opts.invalid ?? 'drop-missing';
   async function* chunks(maxRows: number): AsyncGenerator<SampleChunk> {
-    const builder = new ChunkBuilder(choice.names, maxRows, policy, targetReading(opts));
+    const builder = new ChunkBuilder(choice.names, maxRows, policy, targetReading(opts), buffersOf(opts));
     for (let row = 0; row < table.rowCount; row++) {
       const out = builder.addCells((k) => table.cell(row, idx[k]), () => ({ file, element: row }));
       if (out) yield out;

@@ -7,7 +7,7 @@
 import { parquetMetadataAsync, parquetScan, parquetSchema, type AsyncBuffer, type CompressionCodec, type FileMetaData, type SchemaTree } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { blobBytes, fileBytes, type ByteSource } from './byte-source.ts';
-import { ChunkBuilder, chooseColumns, noRowsLeft, targetReading } from './chunk-builder.ts';
+import { buffersOf, ChunkBuilder, chooseColumns, noRowsLeft, targetReading } from './chunk-builder.ts';
 import { DataError } from './errors.ts';
 import { reasonOf, type SampleChunk, type SampleSource, type SourceOptions } from './source.ts';
 
@@ -61,7 +61,7 @@ export async function parquetSource(open: () => Promise<ByteSource>, file: strin
   const readOrder = names.map((_, k) => k).sort((p, q) => columns.indexOf(names[p]) - columns.indexOf(names[q]));
 
   async function* chunks(maxRows: number): AsyncGenerator<SampleChunk> {
-    const builder = new ChunkBuilder(names, maxRows, policy, targetReading(opts));
+    const builder = new ChunkBuilder(names, maxRows, policy, targetReading(opts), buffersOf(opts));
     const src = await open();
     try {
       const scan = await parquetScan({ file: asyncBuffer(src), metadata, columns: names, compressors });

@@ -2,7 +2,7 @@
 // the target. Described in docs/raw-format.md. Rows interleaved, not an X block then a y block, so one
 // sequential read yields complete samples: the streaming reader never seeks and never holds more than
 // a block. The header codec is pure (browser-usable); file access goes through a small ByteSource.
-import { ChunkBuilder, chooseColumns, noRowsLeft, targetReading } from './chunk-builder.ts';
+import { buffersOf, ChunkBuilder, chooseColumns, noRowsLeft, targetReading } from './chunk-builder.ts';
 import { DataError } from './errors.ts';
 import { blobBytes, fileBytes, type ByteSource } from './byte-source.ts';
 import type { SampleChunk, SampleSource, SourceOptions } from './source.ts';
@@ -114,7 +114,7 @@ export async function rawSource(open: () => Promise<ByteSource>, file: string, o
   const reading = targetReading(opts);
 
   async function* chunks(maxRows: number): AsyncGenerator<SampleChunk> {
-    const builder = new ChunkBuilder(choice.names, maxRows, policy, reading);
+    const builder = new ChunkBuilder(choice.names, maxRows, policy, reading, buffersOf(opts));
     const src = await open();
     try {
       if (src.size !== bytes.size) throw new DataError(`the file changed size since it was opened (${bytes.size} -> ${src.size} bytes)`, { file });

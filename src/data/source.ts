@@ -4,6 +4,7 @@
 import { DataError } from './errors.ts';
 import type { InvalidPolicy } from './select.ts';
 import type { LabelCoder } from './labels.ts';
+import type { ChunkBuffers } from './chunk-builder.ts';
 
 /** Samples in memory, row-major: what a model trains on (the models' LinearData and ModelData have this shape). */
 export interface Samples {
@@ -24,6 +25,12 @@ export interface SampleChunk {
   droppedRows: number;
   /** CSV only: the 1-based source line of the first row counted in this chunk. */
   firstLine?: number;
+  /**
+   * The consumer is done with x and y: the reader may fill them with a later chunk of the same pass, so
+   * that a pass recycles a few chunk buffers instead of leaving one per chunk to the garbage collector.
+   * Optional on both sides: a consumer that never calls it gets fresh arrays every chunk.
+   */
+  recycle?(): void;
 }
 
 export interface SampleSource {
@@ -57,6 +64,8 @@ export interface SourceOptions {
    * index from this coder (see labels.ts). A closed coder refuses a label it does not know.
    */
   labels?: LabelCoder;
+  /** Where recycled chunk buffers wait for the next chunk (chunk-builder.ts); share one across sources reopened per pass. */
+  buffers?: ChunkBuffers;
 }
 
 export type SourceFormat = 'csv' | 'json' | 'parquet' | 'arrow' | 'raw';

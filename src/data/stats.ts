@@ -106,6 +106,7 @@ export async function computeStandardizer(
   for await (const c of source.chunks(maxRows)) {
     acc.add(c);
     droppedRows += c.droppedRows;
+    c.recycle?.();
   }
   if (acc.rows === 0) throw new DataError('no rows to compute standardization statistics from', { file: source.file });
   return { standardizer: acc.result(), rows: acc.rows, droppedRows };

@@ -11,6 +11,8 @@ export interface RowChunk {
   /** Targets (numbers or class indices). */
   y: Float32Array;
   rows: number;
+  /** The reader may fill x and y again (SampleChunk.recycle): the cursor calls it when it moves past the chunk. */
+  recycle?(): void;
 }
 
 export interface RowStream {
@@ -84,6 +86,7 @@ export class ChunkCursor {
     this.ahead = null;
     const next = await pending;
     if (next.done) throw new Error(`stream: the data ended after ${start} rows, expected ${n} (did the file change between passes?)`);
+    this.current?.recycle?.();
     const c = next.value;
     const expected = Math.min(chunkRows, n - start);
     if (c.rows !== expected) throw new Error(`stream: chunk ${index} holds ${c.rows} rows, expected ${expected} (did the file change between passes?)`);
@@ -95,6 +98,7 @@ export class ChunkCursor {
   }
 
   async close(): Promise<void> {
+    this.current?.recycle?.();
     const it = this.iterator;
     const ahead = this.ahead;
     this.iterator = null;
