@@ -5,7 +5,7 @@
 // is the exact last good one.
 import type { BatchRange } from '../models/batches.ts';
 import { norm2 } from '../models/model-engine.ts';
-import { thetaGradient, type GradientResult, type LinearParams } from '../models/linear.ts';
+import { explodes, thetaGradient, type GradientResult, type LinearParams } from '../models/linear.ts';
 import { linearRules, type ModelRules } from '../models/rules.ts';
 import type { OptimizerConfig } from '../optim/config.ts';
 import type { ChainPlan, ChainRecord, ProgramState, TrainingProgram } from '../train/program.ts';
@@ -68,7 +68,7 @@ export class CpuProgram implements TrainingProgram {
       losses.push(g.loss);
       gradNorms.push(gradNorm);
       // The loop's divergence rule, applied before the update so that the state before it stays the last good one.
-      if (!Number.isFinite(g.loss) || !Number.isFinite(gradNorm) || (Number.isFinite(this.bestLoss) && g.loss > plan.explodeFactor * this.bestLoss)) {
+      if (!Number.isFinite(g.loss) || !Number.isFinite(gradNorm) || explodes(g.loss, this.bestLoss, plan.explodeFactor)) {
         return { losses, gradNorms, stop: 'diverged' };
       }
       this.bestLoss = Math.min(this.bestLoss, g.loss);

@@ -83,6 +83,15 @@ export interface LinearEngine {
 export const DEFAULT_TOL = 1e-6;
 export const DEFAULT_EXPLODE_FACTOR = 1e6;
 
+/**
+ * The divergence rule: a loss that exceeds the best so far by more than (factor − 1)·|best|. For a positive
+ * best that is loss > factor·best; a loss that may be negative (Poisson, a custom formula) is measured from
+ * the best by the best's magnitude, so that a falling negative loss never reads as an explosion.
+ */
+export function explodes(loss: number, best: number, factor: number): boolean {
+  return Number.isFinite(best) && loss - best > (factor - 1) * Math.abs(best);
+}
+
 /** The gradient laid out as theta = (w, b): what the training loop and its programs work with. */
 export function thetaGradient(g: GradientResult): Float64Array {
   const grad = new Float64Array(g.gradW.length + 1);

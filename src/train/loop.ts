@@ -5,7 +5,7 @@
 // AbortSignal and evaluates the result. An update = the gradient of J over one batch at theta_t, then one
 // optimizer step with lr(t); t counts updates, so a run resumed from a snapshot at t continues with the
 // same batches, learning rates and bias corrections as an uninterrupted one.
-import { DEFAULT_EXPLODE_FACTOR, type EpochInfo } from '../models/linear.ts';
+import { DEFAULT_EXPLODE_FACTOR, explodes, type EpochInfo } from '../models/linear.ts';
 import { DEFAULT_SEED, EpochMeans, norm2, validateBatching, validateModelTrainOptions, type ModelSnapshot, type ModelTrainOptions, type ModelTrainResult } from '../models/model-engine.ts';
 import { BatchSchedule } from '../models/batches.ts';
 import { learningRate } from '../optim/schedule.ts';
@@ -71,7 +71,7 @@ export async function runTraining(program: TrainingProgram, o: ModelTrainOptions
         const loss = record.losses[s];
         const gradNorm = record.gradNorms[s];
         const deviceSaw = record.stop === 'diverged' && s === evaluated - 1;
-        if (deviceSaw || !Number.isFinite(loss) || !Number.isFinite(gradNorm) || (Number.isFinite(bestLoss) && loss > explode * bestLoss)) {
+        if (deviceSaw || !Number.isFinite(loss) || !Number.isFinite(gradNorm) || explodes(loss, bestLoss, explode)) {
           failedAt = t + s;
           break;
         }
