@@ -32,6 +32,10 @@ export interface SuiteConfig {
   linear: boolean;
   /** The mlp-epoch suite's sizes, or null to skip it. */
   mlp: MlpSuiteConfig | null;
+  /** Run the formula suite (generated kernels vs jax-js, the read and the hand-written linear engine). */
+  formula: boolean;
+  /** The formula suite's sizes (rows). */
+  formulaNs: number[];
   /**
    * Largest X (bytes) a linear row may take; a larger case is listed as skipped. The host holds X several
    * times over (the Float32Array, the read kernel's copy and, on a software adapter, the GPU's): the default
@@ -76,6 +80,10 @@ export const QUICK_BUDGET_MS = 15_000;
 export const TINY_NS = [2 ** 14];
 export const TINY_DS = [1, 16];
 export const TINY_GD_NS = [2 ** 12];
+/** The formula suite's rows (issue #18: 2^20 and 2^22); --quick runs 2^20 (--formula-n 2^20,2^22 for both). */
+export const FULL_FORMULA_NS = [2 ** 20, 2 ** 22];
+export const QUICK_FORMULA_NS = [2 ** 20];
+export const TINY_FORMULA_NS = [2 ** 14];
 /** The default of --max-x-gib (SuiteConfig.maxXBytes). */
 export const DEFAULT_MAX_X_GIB = 1.5;
 /** At least ten timed steps unless --reps asks otherwise (the test asks for fewer). */
@@ -95,6 +103,7 @@ export const TINY_MLP: Omit<MlpSuiteConfig, 'profile'> = { n: 256, batch: 256, e
 
 export const BENCH_USAGE = `npm run bench -- [--quick] [--json] [--out FILE] [--n N[,N...]] [--gd-n N[,N...]] [--no-gd] [--d D[,D...]] [--reps R] [--max-x-gib G]
                   [--no-tfjs] [--no-jax] [--no-linear] [--no-mlp] [--mlp-n N] [--mlp-batch B] [--mlp-epochs E] [--mlp-cpu-n N] [--mlp-profile]
+                  [--no-formula | --formula-only] [--formula-n N[,N...]]
   --quick    gradient N = 2^20 and gd100 N = 2^12, d = 1 and 16, ${DEFAULT_REPS} timed calls per path and row, or at least 3
              within ${QUICK_BUDGET_MS / 1e3} s (--budget); MLP n = ${QUICK_MLP.n} (one batch)
   --budget S stop timing a path after at least 3 calls once they have taken S seconds (0: never; default 0, --quick ${QUICK_BUDGET_MS / 1e3})
@@ -102,7 +111,9 @@ export const BENCH_USAGE = `npm run bench -- [--quick] [--json] [--out FILE] [--
   --gd-n     sizes of the gd100 rows (100-step gradient descent); --no-gd skips them
   --max-x-gib G   skip linear rows whose X takes more than G GiB (default ${DEFAULT_MAX_X_GIB}: host memory holds X several times)
   --no-tfjs, --no-jax   leave a peer out
-  --no-linear, --no-mlp   skip the linear-step or the mlp-epoch suite
+  --no-linear, --no-mlp, --no-formula   skip the linear-step, the mlp-epoch or the formula suite
+  --formula-only   the formula suite alone (--no-linear --no-mlp)
+  --formula-n      rows of the formula suite (default ${FULL_FORMULA_NS.map((v) => `2^${Math.log2(v)}`).join(',')}; --quick ${QUICK_FORMULA_NS.map((v) => `2^${Math.log2(v)}`).join(',')})
   --mlp-n, --mlp-batch, --mlp-epochs, --mlp-cpu-n   MLP samples per epoch (default ${FULL_MLP.n}), per update
              (${MLP_BATCH}), timed epochs (${FULL_MLP.epochs}), samples per CPU epoch (${FULL_MLP.cpuN}, at most n)
   --mlp-profile   also time each GPU stage of one MLP gradient evaluation
@@ -118,6 +129,8 @@ function parseSize(text: string, flag: string): number {
 
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   let quick = false, json = false, injectFault = false, tfjs = true, jax = true, linear = true, mlp = true, profile = false, gd = true;
+  let formula = true, formulaOnly = false;
+  const formulaNs: number[] = [];
   const mlpSizes: Partial<Record<'n' | 'batch' | 'epochs' | 'cpuN', number>> = {};
   let out: string | null = null;
   let reps: number | null = null;
@@ -143,6 +156,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       case '--gd-n': gdNs.push(...value().split(',').map((s) => parseSize(s, flag))); break;
       case '--no-linear': linear = false; break;
       case '--no-mlp': mlp = false; break;
+      case '--no-formula': formula = false; break;
+      case '--formula-only': formulaOnly = true; break;
+      case '--formula-n': formulaNs.push(...value().split(',').map((s) => parseSize(s, flag))); break;
       case '--mlp-profile': profile = true; break;
       case '--mlp-n': mlpSizes.n = parseSize(value(), flag); break;
       case '--mlp-batch': mlpSizes.batch = parseSize(value(), flag); break;
@@ -169,7 +185,13 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   }
   const base = injectFault ? [TINY_NS, TINY_DS, TINY_GD_NS] : quick ? [QUICK_NS, QUICK_DS, QUICK_GD_NS] : [FULL_NS, FULL_DS, FULL_GD_NS];
   if (!gd && gdNs.length) throw new BenchUsageError('--gd-n given with --no-gd');
-  if (!linear && !mlp) throw new BenchUsageError('--no-linear and --no-mlp: nothing left to run');
+  if (formulaOnly) {
+    if (!formula) throw new BenchUsageError('--formula-only and --no-formula: nothing left to run');
+    linear = false;
+    mlp = false;
+  }
+  if (!formula && formulaNs.length) throw new BenchUsageError('--formula-n given with --no-formula');
+  if (!linear && !mlp && !formula) throw new BenchUsageError('--no-linear, --no-mlp and --no-formula: nothing left to run');
   if (!mlp && (profile || Object.keys(mlpSizes).length)) throw new BenchUsageError('--mlp-* flags given with --no-mlp');
   return {
     quick, json, out, injectFault, tfjs, jax, linear,
@@ -180,6 +202,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     reps: reps ?? (quick || injectFault ? DEFAULT_REPS : FULL_REPS),
     budgetMs: budgetS !== null ? (budgetS > 0 ? budgetS * 1e3 : null) : quick ? QUICK_BUDGET_MS : null,
     maxXBytes: maxXGib * 2 ** 30,
+    formula,
+    formulaNs: !formula ? [] : formulaNs.length ? formulaNs : injectFault ? TINY_FORMULA_NS : quick ? QUICK_FORMULA_NS : FULL_FORMULA_NS,
   };
 }
 

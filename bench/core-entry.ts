@@ -4,5 +4,6 @@ export { requestGpu, type GpuContext } from '../src/gpu/device.ts';
 export { runSuites, NO_PEERS } from './suite/suites.ts';
 export { jaxLinearPeer } from './suite/jax-linear.ts';
 export { jaxMlpPeer } from './suite/jax-mlp.ts';
+export { jaxFormulaPeer } from './suite/jax-formula.ts';
 export { parseBenchArgs, BenchUsageError, BENCH_USAGE } from './args.ts';
 export { exitCodeOf, formatReport, makeReport, resultFileName } from './report.ts';

@@ -4,7 +4,7 @@
 // run. It imports the Vite-built dist/bench/nabla-bench-core.js (`npm run build:bench`), WGSL inlined.
 //
 //   deno run -A bench/deno.ts [--quick] [--json] [--out FILE] [--n N[,N..]] [--gd-n N[,N..]] [--d D[,D..]] [--reps R]
-//                             [--no-jax] [--no-linear] [--no-mlp] [--mlp-n N] [--mlp-epochs E] [--mlp-cpu-n N] [--mlp-profile]
+//                             [--no-jax] [--no-linear] [--no-mlp] [--no-formula | --formula-only] [--formula-n N[,N..]] [--mlp-n N] [--mlp-epochs E] [--mlp-cpu-n N] [--mlp-profile]
 //   e.g. on an H100: deno run -A bench/deno.ts --n 2^26,2^28 --d 1,16 --no-mlp
 //
 // Type-checked by the project's tsc as well, hence the small declaration of what it uses from Deno.
@@ -50,6 +50,7 @@ try {
 }
 const config = {
   ns: args.ns, gdNs: args.gdNs, ds: args.ds, reps: args.reps, budgetMs: args.budgetMs, injectFault: args.injectFault, tfjs: false, jax: args.jax, linear: args.linear, mlp: args.mlp, maxXBytes: args.maxXBytes,
+  formula: args.formula, formulaNs: args.formulaNs,
 };
 const commit = (await git(['rev-parse', 'HEAD']))?.trim() || null;
 const status = await git(['status', '--porcelain', '--untracked-files=no']);
@@ -58,6 +59,7 @@ const date = new Date().toISOString();
 const peers = {
   linear: { tfjs: null, jax: args.jax ? core.jaxLinearPeer('webgpu') : null },
   mlp: { tfjs: null, jax: args.jax ? core.jaxMlpPeer('webgpu') : null },
+  formula: { jax: args.jax ? core.jaxFormulaPeer('webgpu') : null },
 };
 const suite = await core.runSuites(gpu, config, peers, (line) => console.error(line));
 gpu.device.destroy();

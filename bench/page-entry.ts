@@ -9,6 +9,7 @@ import { tfjsLinearPeer } from './suite/tfjs-step.ts';
 import { tfjsMlpRunner } from './suite/tfjs-mlp.ts';
 import { jaxLinearPeer } from './suite/jax-linear.ts';
 import { jaxMlpPeer } from './suite/jax-mlp.ts';
+import { jaxFormulaPeer } from './suite/jax-formula.ts';
 
 export async function runPageBench(config: SuiteConfig, log: (line: string) => void): Promise<SuiteResult> {
   const gpu = await requestGpu();
@@ -16,6 +17,7 @@ export async function runPageBench(config: SuiteConfig, log: (line: string) => v
     return await runSuites(gpu, config, {
       linear: { tfjs: config.tfjs ? tfjsLinearPeer : null, jax: config.jax ? jaxLinearPeer('webgpu') : null },
       mlp: { tfjs: config.tfjs ? tfjsMlpRunner : null, jax: config.jax ? jaxMlpPeer('webgpu') : null },
+      formula: { jax: config.jax ? jaxFormulaPeer('webgpu') : null },
     }, log);
   } finally {
     gpu.device.destroy();

@@ -126,6 +126,55 @@ export interface MlpStageProfile {
   notes: string[];
 }
 
+/**
+ * Suite 'formula' (bench/suite/formula-step.ts): one row per (formula and loss, N). nabla is the generated
+ * kernel (GpuFormulaEngine.lossAndGradient); every time is wall clock from the call to the values on the host.
+ */
+export interface FormulaRow {
+  suite: 'formula';
+  /** The case's key (bench/suite/formula-cases.ts), its formula and loss as typed. */
+  case: string;
+  formula: string;
+  loss: string;
+  n: number;
+  /** Columns per row (features; the target is read besides). */
+  width: number;
+  /** n * (width + 1) * 4: what one evaluation must read. */
+  bytes: number;
+  /** nabla, timed in alternation with the read reference's winner. */
+  ms: number | null;
+  msMin: number | null;
+  msMax: number | null;
+  gbps: number | null;
+  repetitions: number;
+  /** Against the float64 twin over every row: each component within FORMULA_REL_TOL (1e-4) of its mean |term|. */
+  validation: string;
+  /** max |error| / mean |term| over the components (formulaError). */
+  relError: number | null;
+  /** The generated kernel's grid and where it came from. */
+  kernel: { workgroupSize: number; groups: number; source: string } | null;
+  read: ReadReference | null;
+  fractionOfRead: number | null;
+  jaxMs: number | null;
+  vsJax: number | null;
+  jaxValidation: string;
+  jaxRelError: number | null;
+  /**
+   * linear(...) with mse only: today's hand-written GpuLinearEngine.gradient over the same rows, timed in
+   * alternation with the generated kernel (handMs and genPairedMs from the same loop); vsHand = handMs /
+   * genPairedMs (1 = as fast as the hand-written kernel).
+   */
+  handMs: number | null;
+  genPairedMs: number | null;
+  vsHand: number | null;
+  handValidation: string;
+  handKernel: string | null;
+  notes: string[];
+}
+
+/** Issue #18's targets for the formula suite: reported, not tuned for. */
+export const FORMULA_TARGETS = { vsJax: 5, fractionOfRead: 0.9, vsHand: 0.95 } as const;
+
 /** What the suite itself returns (in the page or in Deno). */
 export interface SuiteResult {
   adapter: AdapterInfo & { name: string };
@@ -133,6 +182,8 @@ export interface SuiteResult {
   skipped: SkippedCase[];
   /** The MLP suite's row, when it ran. */
   mlp: MlpRow[];
+  /** The formula suite's rows, when it ran (absent from older result files). */
+  formula?: FormulaRow[];
 }
 
 /** Where a result file came from: enough to run it again and to know what code ran. */
@@ -155,6 +206,8 @@ export interface BenchReport extends Provenance {
   rows: BenchRow[];
   skipped: SkippedCase[];
   mlp: MlpRow[];
+  /** Absent from result files written before the formula suite. */
+  formula?: FormulaRow[];
   config: SuiteConfig & { quick: boolean };
 }
 
@@ -268,6 +321,49 @@ export function formatMlpTable(rows: readonly MlpRow[]): string {
   return lines.join('\n');
 }
 
+/** 'met' / 'NOT met' against a target, '—' without a figure. */
+function target(v: number | null, goal: number): string {
+  return v === null ? '—' : v >= goal ? 'met' : 'NOT met';
+}
+
+/**
+ * The formula suite: `case | N | W | ms | GB/s` first, then the yardstick, jax-js, the hand-written linear
+ * engine, the checks, and whether issue #18's targets were met.
+ */
+export function formatFormulaTable(rows: readonly FormulaRow[]): string {
+  const head = ['case', 'formula', 'loss', 'N', 'W', 'nabla ms (min–max)', 'GB/s', 'nabla grid', 'best read ms', 'vs read', 'jax-js ms', 'vs jax-js',
+    'hand-written ms', 'vs hand-written', 'check'];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  for (const r of rows) {
+    const ms = r.ms === null ? '—' : `${num(r.ms, 3)} (${num(r.msMin, 3)}–${num(r.msMax, 3)})`;
+    const grid = r.kernel ? `${r.kernel.groups}×${r.kernel.workgroupSize} (${r.kernel.source})` : '—';
+    const cells = [r.case, `\`${r.formula.replace(/linear\(x1, [^)]*, x16\)/, 'linear(x1..x16)')}\``, r.loss, sizeLabel(r.n), String(r.width), ms, num(r.gbps), grid, num(r.read?.ms ?? null, 3), pct(r.fractionOfRead),
+      peerMs(r.jaxMs, r.jaxValidation), times(r.vsJax), peerMs(r.handMs, r.handValidation), times(r.vsHand), r.validation.split(' (')[0]];
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+  const t = FORMULA_TARGETS;
+  lines.push('', `targets (issue #18): vs jax-js ≥ ${t.vsJax}×, vs read ≥ ${t.fractionOfRead * 100}%, generated linear/mse vs hand-written ≥ ${t.vsHand}×`);
+  for (const r of rows) {
+    const hand = r.handMs === null && r.handValidation === 'not run' ? '' : `, vs hand-written ${target(r.vsHand, t.vsHand)}`;
+    lines.push(`- ${r.case} N = ${sizeLabel(r.n)}: vs jax-js ${target(r.vsJax, t.vsJax)}, vs read ${target(r.fractionOfRead, t.fractionOfRead)}${hand}`);
+  }
+  const notes = rows.flatMap((r) => {
+    const where = `${r.case} N = ${sizeLabel(r.n)}`;
+    const out = r.notes.map((text) => `- ${where}: ${text}`);
+    if (r.validation.startsWith('failed')) out.unshift(`- ${where}: nabla ${r.validation}`);
+    if (r.read) {
+      out.push(`- ${where}: read sweep ${r.read.candidates} candidates, ${r.read.rejected} rejected, ${r.read.sweepSeconds.toFixed(1)} s; winner ${configKey(r.read.config)}, `
+        + `${num(r.read.gbps)} GB/s on the wall clock`);
+    }
+    return out;
+  });
+  if (notes.length) lines.push('', 'notes:', ...notes);
+  lines.push('', 'All ms: wall clock from the call to (∇J, J) on the host, median after warm-up; GB/s = N·(W + 1)·4 bytes / ms. "vs read" = the best '
+    + 'read kernel\'s time over the same bytes / nabla\'s, in alternation; "vs jax-js" = jax-js ms / nabla ms (jit(valueAndGrad) with the rows '
+    + 'captured); "vs hand-written" = GpuLinearEngine.gradient ms / the generated kernel\'s, timed in alternation.');
+  return lines.join('\n');
+}
+
 /** bench/results/<date>-<adapter>.json: a name safe on every file system. */
 export function resultFileName(date: string, adapter: AdapterInfo & { name: string }): string {
   const label = /^\d*$/.test(adapter.name) ? adapter.description || adapter.name : adapter.name;
@@ -277,7 +373,10 @@ export function resultFileName(date: string, adapter: AdapterInfo & { name: stri
 
 export function makeReport(suite: SuiteResult, provenance: Provenance, config: BenchReport['config']): BenchReport {
   const { vendor, architecture, description, isFallback, name } = suite.adapter;
-  return { ...provenance, adapter: { vendor, architecture, description, isFallback, name }, rows: suite.rows, skipped: suite.skipped, mlp: suite.mlp, config };
+  return {
+    ...provenance, adapter: { vendor, architecture, description, isFallback, name }, rows: suite.rows, skipped: suite.skipped, mlp: suite.mlp,
+    formula: suite.formula ?? [], config,
+  };
 }
 
 /** The whole report as text: adapter, provenance, the linear table, the MLP table. */
@@ -286,6 +385,7 @@ export function formatReport(r: BenchReport): string {
   const parts = [adapterLine(r.adapter), `${r.browser}, ${r.host}, commit ${commit}, ${r.date}${r.config.injectFault ? ', FAULT INJECTED' : ''}`, `command: ${r.command}`, ''];
   if (r.rows.length || r.skipped.length) parts.push(formatTable(r.rows, r.skipped));
   if (r.mlp.length) parts.push(`${r.rows.length ? '\n' : ''}${formatMlpTable(r.mlp)}`);
+  if (r.formula?.length) parts.push(`${r.rows.length || r.mlp.length ? '\n' : ''}${formatFormulaTable(r.formula)}`);
   return parts.join('\n');
 }
 
@@ -293,11 +393,14 @@ export function formatReport(r: BenchReport): string {
  * 1 when any path failed its check against float64 (nabla's rows, or a peer's 'failed: ...'; a peer that
  * cannot run a size is 'skipped', not a failure), else 0. With --inject-fault, 1 is the expected outcome.
  */
-export function exitCodeOf(r: Pick<BenchReport, 'rows' | 'mlp'>): number {
+export function exitCodeOf(r: Pick<BenchReport, 'rows' | 'mlp' | 'formula'>): number {
+  const formula = r.formula ?? [];
   const checks = [
     ...r.rows.flatMap((row) => [row.validation, row.jaxValidation, row.tfjsValidation]),
     ...r.mlp.flatMap((row) => [row.validation, row.jaxValidation, row.tfjsValidation]),
+    ...formula.flatMap((row) => [row.validation, row.jaxValidation, row.handValidation]),
   ];
-  const nablaFailed = [...r.rows, ...r.mlp].some((row) => row.validation !== 'passed');
+  const nablaFailed = [...r.rows, ...r.mlp].some((row) => row.validation !== 'passed')
+    || formula.some((row) => row.validation !== 'passed' && !row.validation.startsWith('skipped'));
   return nablaFailed || checks.some((v) => v.startsWith('failed')) ? 1 : 0;
 }

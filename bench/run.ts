@@ -46,7 +46,7 @@ function newestMtime(path: string): number {
 
 /** Rebuilds dist/bench/nabla-bench.js with Vite when it is missing or older than what it is built from. */
 export async function ensureBenchBundle(): Promise<string> {
-  const sources = ['bench', 'shaders', 'src/gpu', 'src/cpu', 'src/models', 'vite.bench.config.ts'].map((p) => join(projectRoot, p));
+  const sources = ['bench', 'shaders', 'src/gpu', 'src/cpu', 'src/models', 'src/formula', 'vite.bench.config.ts'].map((p) => join(projectRoot, p));
   const stale = !existsSync(benchBundlePath) || Math.max(...sources.map(newestMtime)) > statSync(benchBundlePath).mtimeMs;
   if (stale) {
     const { build } = await import('vite');
@@ -98,8 +98,8 @@ export async function runBench(argv: readonly string[], io: BenchIo): Promise<Be
     io.err(`bench: ${e.message}`);
     return { exitCode: 2, report: null, file: null };
   }
-  const { ns, gdNs, ds, reps, budgetMs, injectFault, tfjs, jax, linear, mlp, maxXBytes } = args;
-  const config = { ns, gdNs, ds, reps, budgetMs, injectFault, tfjs, jax, linear, mlp, maxXBytes };
+  const { ns, gdNs, ds, reps, budgetMs, injectFault, tfjs, jax, linear, mlp, maxXBytes, formula, formulaNs } = args;
+  const config = { ns, gdNs, ds, reps, budgetMs, injectFault, tfjs, jax, linear, mlp, maxXBytes, formula, formulaNs };
   const date = new Date().toISOString();
   const state = gitState(); // before the run: the code that ran
   const { suite, browser } = await runInChromium(config, (line) => io.err(line));

@@ -29,7 +29,7 @@ describe('bench MLP flags', () => {
     expect(() => parseBenchArgs(['--mlp-n', '1000', '--mlp-batch', '4096'])).toThrow(/--mlp-batch: 4096 is more than/);
     expect(() => parseBenchArgs(['--mlp-n', '1000', '--mlp-cpu-n', '2000'])).toThrow(/--mlp-cpu-n/);
     expect(() => parseBenchArgs(['--no-mlp', '--mlp-n', '1000'])).toThrow(/--no-mlp/);
-    expect(() => parseBenchArgs(['--no-mlp', '--no-linear'])).toThrow(/nothing left/);
+    expect(() => parseBenchArgs(['--no-mlp', '--no-linear', '--no-formula'])).toThrow(/nothing left/);
     expect(() => parseBenchArgs(['--mlp-epochs', '0'])).toThrow(/positive integer/);
     expect(mlpConfig(FULL_MLP, { n: 4096 })).toEqual({ n: 4096, batch: 4096, epochs: FULL_MLP.epochs, cpuN: 4096, profile: false });
   });

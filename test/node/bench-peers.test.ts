@@ -16,7 +16,12 @@ import { emptyRow, finishRow, skipReason } from '../../bench/suite/linear-step.t
 import { MIN_SAMPLES, wallSamples } from '../../bench/suite/peers.ts';
 import { DEFAULT_MAX_X_GIB, parseBenchArgs, QUICK_BUDGET_MS } from '../../bench/args.ts';
 import { commandLine } from '../../bench/run.ts';
-import { exitCodeOf, formatTable, makeReport } from '../../bench/report.ts';
+import { exitCodeOf, formatFormulaTable, formatTable, makeReport } from '../../bench/report.ts';
+import { FORMULA_CASES, formulaCase, setupFormulaCase } from '../../bench/suite/formula-cases.ts';
+import { jaxFormulaPeer } from '../../bench/suite/jax-formula.ts';
+import { emptyFormulaRow, finishFormulaRow } from '../../bench/suite/formula-step.ts';
+import { formulaReference } from '../../src/gpu/formula/formula-check.ts';
+import { validateFormulaData } from '../../src/models/formula.ts';
 import { parseReport, tableOf } from '../../bench/table.ts';
 import { linearGradient } from '../../src/cpu/linear_partials.ts';
 import { modelLossAndGradient } from '../../src/cpu/mlp_gradient.ts';
@@ -111,6 +116,86 @@ describe('jax-js peer on its wasm backend (validated against float64, then timed
   }, 120_000);
 });
 
+describe('formula suite: cases, and jax-js on its wasm backend against the float64 twin', () => {
+  it('each case compiles to the layout its rows are generated in, at a point away from the optimum', () => {
+    expect(FORMULA_CASES.map((c) => [c.key, c.formula, c.loss])).toEqual([
+      ['exp-decay', 'y ~ b1*(1-exp(-b2*x))', 'mse'],
+      ['linear16-huber', `y ~ linear(${Array.from({ length: 16 }, (_, k) => `x${k + 1}`).join(', ')})`, 'huber:1.0'],
+      ['poisson16', `y ~ exp(linear(${Array.from({ length: 16 }, (_, k) => `x${k + 1}`).join(', ')}))`, 'poisson'],
+      ['linear16-mse', `y ~ linear(${Array.from({ length: 16 }, (_, k) => `x${k + 1}`).join(', ')})`, 'mse'],
+    ]);
+    for (const c of FORMULA_CASES) {
+      const { model, at } = setupFormulaCase(c);
+      const data = c.fill(1000);
+      expect(() => validateFormulaData(model, data)).not.toThrow(); // Poisson counts >= 0, widths
+      const ref = formulaReference(model, at, data, { start: 0, rows: data.n });
+      const P = model.params.length;
+      const norm = Math.hypot(...ref.mean.subarray(0, P));
+      expect(norm, c.key).toBeGreaterThan(0.01); // not at the optimum: a relative check means something
+    }
+    // Huber's two regimes are both populated at the evaluation point (outliers beyond δ = 1, most rows within).
+    const c = formulaCase('linear16-huber');
+    const { at } = setupFormulaCase(c);
+    const data = c.fill(4000);
+    let beyond = 0;
+    for (let i = 0; i < data.n; i++) {
+      let r = at[16] - data.y[i];
+      for (let j = 0; j < 16; j++) r += at[j] * data.x[i * 16 + j];
+      if (Math.abs(r) > 1) beyond++;
+    }
+    expect(beyond / data.n).toBeGreaterThan(0.02);
+    expect(beyond / data.n).toBeLessThan(0.5);
+  });
+
+  it('jit(valueAndGrad) of each formula and loss in jax ops agrees with the twin and is timed; a wrong reference fails untimed', async () => {
+    const peer = jaxFormulaPeer('wasm');
+    for (const c of FORMULA_CASES) {
+      const { model, at } = setupFormulaCase(c);
+      const data = c.fill(2048);
+      const ref = formulaReference(model, at, data, { start: 0, rows: data.n });
+      const good = await peer.gradient(c, model, data, at, ref, { reps: 2, budgetMs: null });
+      expect(good.validation, `${c.key}: ${good.notes.join('; ')}`).toBe('passed');
+      expect(good.rel!, c.key).toBeLessThan(1e-5);
+      expect(good.ms!).toBeGreaterThan(0);
+      const wrongMean = Float64Array.from(ref.mean);
+      wrongMean[0] += 10 * 1e-4 * ref.magnitude[0];
+      const bad = await peer.gradient(c, model, data, at, { ...ref, mean: wrongMean }, { reps: 2, budgetMs: null });
+      expect(bad.validation, c.key).toMatch(new RegExp(`^failed: 1 of ${model.params.length + 1} components off .*d/d${model.params[0]}`));
+      expect([bad.ms, bad.msMin, bad.msMax]).toEqual([null, null, null]);
+    }
+  }, 120_000);
+
+  it('rows: ratios on one clock, targets met or not, exit code 1 for a failed formula row and 0 for a skipped one', () => {
+    const c = formulaCase('linear16-mse');
+    const read = { ms: 9, passes: 1, msMin: 8, msMax: 10, gbps: 0, config: { groups: 2, wg: 64, vec: 4, unroll: 4 }, gpuMs: null, sweepTiming: 'wall-clock' as const, candidates: 9, rejected: 0, rejections: [], sweepSeconds: 1 };
+    const row = finishFormulaRow({
+      ...emptyFormulaRow(c, 2 ** 20, 10), ms: 10, msMin: 9, msMax: 12, validation: 'passed', jaxMs: 60, jaxValidation: 'passed', read,
+      handMs: 9, genPairedMs: 10, handValidation: 'passed', kernel: { workgroupSize: 64, groups: 8, source: 'tuned' },
+    });
+    expect(row.bytes).toBe(2 ** 20 * 17 * 4);
+    expect(row.gbps).toBeCloseTo(row.bytes / (10 * 1e6), 12);
+    expect([row.fractionOfRead, row.vsJax, row.vsHand]).toEqual([0.9, 6, 0.9]);
+    const text = formatFormulaTable([row]);
+    expect(text).toMatch(/\| linear16-mse \| `y ~ linear\(x1\.\.x16\)` \| mse \| 2\^20 \| 16 \| 10\.000 \(9\.000–12\.000\) \|/);
+    expect(text).toContain('- linear16-mse N = 2^20: vs jax-js met, vs read met, vs hand-written NOT met');
+    const skipped = { ...emptyFormulaRow(c, 2 ** 30, 10), validation: 'skipped: X takes too much' };
+    expect(exitCodeOf({ rows: [], mlp: [], formula: [row, skipped] })).toBe(0);
+    expect(exitCodeOf({ rows: [], mlp: [], formula: [{ ...row, validation: 'failed: could not build the engine' }] })).toBe(1);
+    expect(exitCodeOf({ rows: [], mlp: [], formula: [{ ...row, jaxValidation: 'failed: 1 of 17 components off' }] })).toBe(1);
+  });
+
+  it('--formula-only, --no-formula, --formula-n; --quick runs 2^20, the full grid 2^20 and 2^22', () => {
+    expect(parseBenchArgs([])).toMatchObject({ formula: true, formulaNs: [2 ** 20, 2 ** 22], linear: true });
+    expect(parseBenchArgs(['--quick'])).toMatchObject({ formula: true, formulaNs: [2 ** 20] });
+    expect(parseBenchArgs(['--quick', '--formula-only', '--formula-n', '2^20,2^22'])).toMatchObject({ formula: true, formulaNs: [2 ** 20, 2 ** 22], linear: false, mlp: null });
+    expect(parseBenchArgs(['--no-formula'])).toMatchObject({ formula: false, formulaNs: [] });
+    expect(parseBenchArgs(['--inject-fault']).formulaNs).toEqual([2 ** 14]);
+    expect(() => parseBenchArgs(['--formula-only', '--no-formula'])).toThrow(/nothing left to run/);
+    expect(() => parseBenchArgs(['--no-formula', '--formula-n', '4096'])).toThrow(/--formula-n given with --no-formula/);
+    expect(() => parseBenchArgs(['--no-linear', '--no-mlp', '--no-formula'])).toThrow(/nothing left to run/);
+  });
+});
+
 describe('timed calls', () => {
   it('reps calls, or at least MIN_SAMPLES within a time budget; --quick sets one, --budget 0 removes it', async () => {
     const slow = () => new Promise((r) => setTimeout(r, 4));
@@ -136,7 +221,10 @@ describe('timed calls', () => {
 
 describe('report provenance and the table printer', () => {
   const adapter = { vendor: 'google', architecture: 'swiftshader', description: 'SwiftShader Device', isFallback: true, name: 'google swiftshader' };
-  const config = { ns: [16], gdNs: [], ds: [1], reps: 10, budgetMs: null, injectFault: false, tfjs: true, jax: true, linear: true, mlp: null, maxXBytes: 2 ** 30, quick: false };
+  const config = {
+    ns: [16], gdNs: [], ds: [1], reps: 10, budgetMs: null, injectFault: false, tfjs: true, jax: true, linear: true, mlp: null, maxXBytes: 2 ** 30,
+    formula: false, formulaNs: [], quick: false,
+  };
   const provenance = { commit: 'a'.repeat(40), dirty: false, command: 'npm run bench -- --n 16', date: '2026-11-30T00:00:00.000Z', browser: 'chromium 156', host: 'node 20' };
 
   it('ratios on one clock; exit code 1 for a failed path, 0 for a skipped one', () => {
