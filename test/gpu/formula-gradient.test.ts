@@ -82,8 +82,8 @@ describe('GPU formula gradient vs the float64 twin', () => {
     const { formulaPartialsWgsl } = await import('../../src/gpu/formula/formula-passes.ts');
     const { gradientProgram } = await import('../../src/formula/program.ts');
     const good = formulaPartialsWgsl(gradientProgram(model), 64, gpu.device.limits.maxComputeWorkgroupStorageSize);
-    // Drops the last row of every thread's share: a plausible off-by-one.
-    const bad = good.replace('for (; i < mu.n; i = i + step)', 'for (; i + step < mu.n; i = i + step)');
+    // Drops the last quad of every thread's share: a plausible off-by-one.
+    const bad = good.replace('for (; q < whole; q = q + step)', 'for (; q + step < whole; q = q + step)');
     expect(bad).not.toBe(good);
     await expect(GpuFormulaEngine.create(gpu, model, data, start, { kernel: { workgroupSize: 64, groups: 4 }, code: bad })).rejects.toThrow(FormulaKernelError);
   });

@@ -27,22 +27,42 @@ export interface FormulaBuffers {
   gradLoss: GPUBuffer;
 }
 
-/** The pass-1 kernel's WGSL: the skeleton specialized for this workgroup size, after the shared pieces and the program. */
-export function formulaPartialsWgsl(program: SampleProgram, workgroupSize: number, maxWorkgroupStorage: number): string {
+/**
+ * The pass-1 kernel's WGSL: the skeleton specialized for this workgroup size, after the shared pieces and the
+ * program. Rows whose width is a multiple of 4 are read as vec4s (formulaRowCode) unless vec4 is false.
+ */
+export function formulaPartialsWgsl(program: SampleProgram, workgroupSize: number, maxWorkgroupStorage: number, vec4 = rowsAsVec4(program)): string {
   const treeRows = formulaTreeRows(program.outputs.length, workgroupSize, maxWorkgroupStorage);
-  const stage = specializeWgsl(src.formulaPartials, { BLOCK: FORMULA_BLOCK, TREE_ROWS: treeRows, ...formulaRowCode(program) }, 'formula_partials.wgsl');
+  const defines = { BLOCK: FORMULA_BLOCK, TREE_ROWS: treeRows, VEC4: vec4, ...formulaRowCode(program, vec4) };
+  const stage = specializeWgsl(src.formulaPartials, defines, 'formula_partials.wgsl');
   return assembleMlpWgsl(stage, [src.mlpLayout, src.compensatedSum, src.segmentedSum, wgslSampleFunction(program)]);
+}
+
+/** Whether a row is whole vec4s: its width a multiple of 4 (the x buffer then holds whole vec4s too). */
+export function rowsAsVec4(program: SampleProgram): boolean {
+  return program.rowWidth > 0 && program.rowWidth % 4 === 0;
 }
 
 /**
  * formula_partials.wgsl's ROW_BODY (load a row, run the program, add its outputs to the block sums) and
- * FOLD_BODY (fold the block sums into the compensated totals), unrolled: constant indices only.
+ * FOLD_BODY (fold the block sums into the compensated totals), unrolled: constant indices only. vec4: the
+ * row is loaded as rowWidth / 4 vec4s (formula_partials.wgsl's rows_x4).
  */
-export function formulaRowCode(program: SampleProgram): { ROW_BODY: string; FOLD_BODY: string } {
+export function formulaRowCode(program: SampleProgram, vec4 = false): { ROW_BODY: string; FOLD_BODY: string } {
   const W = Math.max(1, program.rowWidth);
   const S = program.outputs.length;
-  const loads = Array.from({ length: W }, (_, k) => `rows_x[base + ${k}u]`).join(', ');
-  const row = [`  let s = nabla_sample(params, array<f32, ${W}>(${loads}), rows_y[row]);`];
+  if (vec4 && W % 4 !== 0) throw new RangeError(`formula kernel: vec4 rows need a width that is a multiple of 4, got ${W}`);
+  const row: string[] = [];
+  let loads: string;
+  if (vec4) {
+    row.push(`  let base = row * ${W / 4}u;`);
+    for (let q = 0; q < W / 4; q++) row.push(`  let v${q} = rows_x4[base + ${q}u];`);
+    loads = Array.from({ length: W }, (_, k) => `v${k >> 2}.${'xyzw'[k & 3]}`).join(', ');
+  } else {
+    row.push(`  let base = row * ${W}u;`);
+    loads = Array.from({ length: W }, (_, k) => `rows_x[base + ${k}u]`).join(', ');
+  }
+  row.push(`  let s = nabla_sample(params, array<f32, ${W}>(${loads}), rows_y[row]);`);
   const fold: string[] = [];
   for (let k = 0; k < S; k++) {
     row.push(`  block_sum[${k}] = block_sum[${k}] + s[${k}];`);
