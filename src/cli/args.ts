@@ -50,7 +50,8 @@ export interface TrainArgs extends DataFlags {
   hidden?: number[];
   activation?: Activation;
   classes?: string[];
-  optimizer?: OptimizerKind;
+  /** 'lm': a Levenberg-Marquardt curve fit of a formula model (fit-command.ts). */
+  optimizer?: OptimizerKind | 'lm';
   weightDecay?: number;
   momentum?: number;
   schedule?: Schedule;
@@ -254,7 +255,7 @@ function trainArgs(v: Flags): TrainArgs {
     hidden: v.list('hidden', false)?.map((h, k) => numberValue(`--hidden (layer ${k + 1})`, h, positiveInteger, 'a positive integer')),
     activation: v.oneOf('activation', ACTIVATIONS),
     classes: v.list('classes'),
-    optimizer: v.oneOf('optimizer', OPTIMIZER_KINDS),
+    optimizer: v.oneOf('optimizer', [...OPTIMIZER_KINDS, 'lm'] as const),
     weightDecay: v.num('weight-decay', nonNegative, 'a non-negative number'),
     momentum: v.num('momentum', (x) => x >= 0 && x < 1, 'a number in [0, 1)'),
     save: v.str('save'),
@@ -288,6 +289,12 @@ function checkTrainCombination(a: TrainArgs, v: Flags): void {
     throw new UsageError(`--classes: logistic regression takes exactly 2 classes, got ${a.classes.length}; use --model softmax`);
   }
   if (a.classes && a.classes.length < 2) throw new UsageError('--classes: at least 2 classes');
+  if (a.optimizer === 'lm') {
+    if (a.formula === undefined) throw new UsageError('--optimizer lm: fits formula models (add --formula "Y ~ EXPR"); the network models train by gradient descent');
+    for (const f of ['lr', 'schedule', 'momentum', 'weight-decay', 'batch-size', 'seed', 'resume']) {
+      if (v.has(f)) throw new UsageError(`--${f}: does not apply with --optimizer lm (Levenberg-Marquardt takes trust-region steps over every row from --start)`);
+    }
+  }
   const optimizerKnown = v.has('optimizer') || a.resume === undefined;
   if (optimizerKnown && v.has('momentum') && a.optimizer !== 'momentum' && a.optimizer !== 'nesterov') {
     throw new UsageError(`--momentum: applies to --optimizer momentum or nesterov (not ${a.optimizer ?? 'sgd, the default'})`);

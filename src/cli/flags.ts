@@ -45,7 +45,7 @@ export const FLAGS: Record<Command, Record<string, FlagSpec>> = {
     hidden: { type: 'string', value: 'N,N,...', help: 'mlp: hidden layer widths (default 64)' },
     activation: { type: 'string', value: 'relu|tanh|sigmoid', help: 'mlp: hidden activation (default relu)' },
     classes: { type: 'string', value: 'L1,L2,...', help: 'logistic, softmax, mlp: the class labels in index order (default: the labels found, sorted); a row with another label is an error' },
-    optimizer: { type: 'string', value: 'sgd|momentum|nesterov|adam|adamw', help: 'update rule (default sgd)' },
+    optimizer: { type: 'string', value: 'sgd|momentum|nesterov|adam|adamw|lm', help: 'update rule (default sgd); lm: a Levenberg-Marquardt curve fit of a --formula model with mse (--tol sets its relative tolerances, --epochs caps its passes)' },
     lr: { type: 'string', value: 'η', help: 'learning rate (default 0.1; 0.01 for adam and adamw)' },
     'weight-decay': { type: 'string', value: 'λ', help: 'L2 penalty (decoupled decay for adamw); default 0' },
     momentum: { type: 'string', value: 'μ', help: 'momentum and nesterov: the coefficient (default 0.9)' },

@@ -19,6 +19,7 @@ import { checkFormulaResumeFlags } from './resume.ts';
 import { formulaMetrics } from './formula-metrics.ts';
 import { openFormulaStream } from './formula-stream.ts';
 import { trainFormulaStreamedOnCpu } from '../cpu-fast/formula-engine.ts';
+import { fitCommand } from './fit-command.ts';
 
 const named = (m: FormulaModel, theta: ArrayLike<number>) => Object.fromEntries(m.params.map((p, j) => [p, theta[j]]));
 
@@ -43,6 +44,7 @@ function snapshotOf(saved: SavedFormulaModel): ModelSnapshot {
 }
 
 export async function formulaTrainCommand(args: TrainArgs, io: Io, resumed: SavedFormulaModel | null): Promise<number> {
+  if (args.optimizer === 'lm') return fitCommand(args, io);
   if (resumed) checkFormulaResumeFlags(args, resumed, args.resume!);
   checkFormulaDevice(args.device);
   const path = args.data!;

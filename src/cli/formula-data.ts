@@ -5,7 +5,8 @@
 // (CSV) or row in the file, found by reading the file again up to it.
 import { openSource, readAllChunks } from '../data/source.ts';
 import { DataError, type DataErrorLocation } from '../data/errors.ts';
-import type { InvalidPolicy } from '../data/select.ts';
+import { selectLinearData, type InvalidPolicy } from '../data/select.ts';
+import { readTable } from '../data/table-file.ts';
 import { sym } from '../formula/ast.ts';
 import { compileFormula, type FormulaModel, type FormulaSpec } from '../formula/model.ts';
 import { parseModel } from '../formula/parse.ts';
@@ -91,6 +92,22 @@ export async function readFormulaRows(path: string, model: FormulaModel, invalid
   const all = await readAllChunks(source);
   return { data: { x: all.x, y: all.y, n: all.n, d: all.d }, rows: all.n, droppedRows: all.droppedRows };
 }
+
+/**
+ * The rows in float64 where the file holds text (CSV, JSON): what the float64 twin's curve fit reads, so that
+ * --device cpu64 fits the data as written, not rounded to float32. Other formats are read as readFormulaRows does.
+ */
+export async function readFormulaRowsFloat64(path: string, model: FormulaModel, invalid: InvalidPolicy): Promise<FormulaRows64> {
+  const lower = path.toLowerCase().split(/[?#]/)[0];
+  const text = /\.(csv|json|txt|tsv)$/.test(lower) && !/^https?:/.test(lower) && formulaColumns(model).length > 0;
+  if (!text) return readFormulaRows(path, model, invalid);
+  const table = await readTable(path);
+  const selected = selectLinearData(table, { target: model.target, features: formulaColumns(model), invalid, float64: true });
+  return { data: selected.data, rows: selected.rows, droppedRows: selected.droppedRows };
+}
+
+/** Rows whose arrays may be Float64Array (read only by index, by the generated row sums). */
+export type FormulaRows64 = Omit<FormulaRows, 'data'> & { data: { x: ArrayLike<number>; y: ArrayLike<number>; n: number; d: number } };
 
 /** Where kept row `row` (0-based) lies in the file: its CSV line, or its row counting the dropped ones. */
 export async function placeOfRow(path: string, model: FormulaModel, invalid: InvalidPolicy, row: number): Promise<DataErrorLocation> {

@@ -46,6 +46,7 @@ export async function modelTrainCommand(args: TrainArgs, io: Io): Promise<number
   }
   const config: NetworkConfig = resumed?.model ?? (kind === 'linear' ? linearModel(d) : kind === 'logistic' ? logisticModel(d)
     : kind === 'softmax' ? softmaxModel(d, K) : mlpModel(d, args.hidden ?? [64], args.activation ?? 'relu', 'ce', K));
+  if (args.optimizer === 'lm') throw new UsageError('--optimizer lm: fits formula models (add --formula "Y ~ EXPR"); the network models train by gradient descent');
   const opt = resumed?.training.optimizer ?? optimizerConfig({
     kind: args.optimizer ?? 'sgd',
     weightDecay: args.weightDecay ?? 0,

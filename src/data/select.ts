@@ -31,6 +31,8 @@ export interface SelectOptions {
   invalid?: InvalidPolicy;
   /** Default: every other column whose values are numbers. */
   features?: string[];
+  /** Keep the values in float64 (the arrays are then Float64Array, whatever the declared type: see readFormulaRowsFloat64). */
+  float64?: boolean;
 }
 
 // Number() semantics minus what Number() also accepts: '' and whitespace (0), hex/octal/binary, '_'.
@@ -92,8 +94,10 @@ export function selectLinearData(table: Table, opts: SelectOptions): SelectedDat
 
   const n0 = table.rowCount;
   const d = features.length;
-  const x = new Float32Array(n0 * d);
-  const y = new Float32Array(n0);
+  // float64: the values as parsed (the float64 twin's curve fit); otherwise float32, the upload layout.
+  const Values = opts.float64 ? Float64Array : Float32Array;
+  const x = new Values(n0 * d);
+  const y = new Values(n0);
   const rowValues = new Float64Array(d);
   const policy = opts.invalid ?? 'drop-missing';
   const checkedCell = (row: number, col: number) => checkCell(table, row, col, policy);
@@ -118,7 +122,7 @@ export function selectLinearData(table: Table, opts: SelectOptions): SelectedDat
   }
   return {
     // subarray would keep the whole allocation alive and is not what the GPU upload expects as a view.
-    data: { x: n === n0 ? x : x.slice(0, n * d), y: n === n0 ? y : y.slice(0, n), n, d },
+    data: { x: (n === n0 ? x : x.slice(0, n * d)) as Float32Array, y: (n === n0 ? y : y.slice(0, n)) as Float32Array, n, d },
     features: [...features],
     target,
     rows: n,

@@ -1,0 +1,160 @@
+// `nabla train --formula ... --optimizer lm`: a curve fit by Levenberg-Marquardt (src/fit/). Each trial point
+// is one pass over the data on the chosen device (the fast CPU path, the float64 twin, or chunk by chunk over
+// a stream); the damped system is solved in float64 on the host. The result is what a user of curve_fit or
+// nls expects: estimates with standard errors, the covariance, RSS, residual standard deviation, degrees of
+// freedom, iterations, passes and lmder's stop reason. Exit 2 for a start that cannot be fitted (named
+// parameter or row), 3 for a fit that ran out of passes (the best parameters are reported).
+import { startingParameters, type FormulaModel, type FormulaSpec } from '../formula/model.ts';
+import { normalEquationsProgram } from '../formula/program.ts';
+import { CpuFormulaEngine } from '../cpu/formula-engine.ts';
+import { FastCpuFormulaEngine } from '../cpu-fast/formula-engine.ts';
+import { curveFit, normalEquationsLength, type CurveFitResult, type NormalEquationsPass } from '../fit/curve-fit.ts';
+import { FitError } from '../fit/levenberg-marquardt.ts';
+import { streamedNormalEquations } from '../fit/streamed-pass.ts';
+import type { SavedFormulaModel } from '../models/formula-file.ts';
+import { saveModel, type SavedModel } from '../models/model-file.ts';
+import { formulaPredict, type FormulaData } from '../models/formula.ts';
+import { compileRowSums } from '../formula/emit-js.ts';
+import { optimizerConfig } from '../optim/config.ts';
+import { UsageError, type TrainArgs } from './args.ts';
+import type { Io } from './commands.ts';
+import { checkFormulaRows, compileForFile, readFormulaRows, readFormulaRowsFloat64 } from './formula-data.ts';
+import { checkFormulaDevice, openPool } from './formula-backend.ts';
+import { openFormulaStream } from './formula-stream.ts';
+import { formulaMetrics } from './formula-metrics.ts';
+
+/**
+ * lmder's relative tolerances (ftol = xtol) per device unless --tol says otherwise: the float64 twin fits to
+ * 1e-14 (NIST's certified digits need it: √ε stops MGH09 at 4 digits); paths whose passes round the data to
+ * float32 stop at √ε, as MINPACK and scipy do by default, since their sums carry float32 inputs anyway.
+ */
+export const LM_TOLERANCE = { cpu64: 1e-14, other: Math.sqrt(2.220446049250313e-16) };
+
+/** Flags that cannot apply to a Levenberg-Marquardt fit. */
+const NOT_WITH_LM: Record<string, string> = {
+  lr: 'Levenberg-Marquardt chooses its own steps (a trust region)',
+  schedule: 'Levenberg-Marquardt chooses its own steps (a trust region)',
+  momentum: 'it applies to --optimizer momentum or nesterov',
+  'weight-decay': 'a least-squares fit has no penalty term',
+  'batch-size': 'every pass of a fit reads all rows (the normal equations are a sum over the data)',
+  seed: 'a fit draws nothing',
+  resume: 'a fit starts from --start (give the saved parameters there)',
+};
+
+export function checkLmFlags(args: TrainArgs): void {
+  if (args.formula === undefined) throw new UsageError('--optimizer lm: fits formula models (add --formula "Y ~ EXPR"); the network models train by gradient descent');
+  for (const [flag, why] of Object.entries(NOT_WITH_LM)) {
+    if (args.given.includes(flag)) throw new UsageError(`--${flag}: does not apply with --optimizer lm (${why})`);
+  }
+}
+
+export async function fitCommand(args: TrainArgs, io: Io): Promise<number> {
+  checkLmFlags(args);
+  checkFormulaDevice(args.device);
+  const path = args.data!;
+  const startValues = args.start ?? {};
+  const spec: FormulaSpec = { formula: args.formula!, loss: args.loss ?? 'mse', weights: args.weightsColumn ?? null };
+  const model = await compileForFile(path, spec, startValues, args.onInvalid);
+  if (!model.loss.squaredError) throw new UsageError(`--optimizer lm: fits squared errors, and the loss ${model.loss.text} is not (yhat - y)^2 (use --loss mse, with --weights COL for row weights)`);
+  const start = startingParameters(model, startValues);
+  const p = model.params.length;
+  const length = normalEquationsLength(p);
+  const notice = (m: string) => io.err(`nabla: ${m}`);
+  const exact = args.device === 'cpu64';
+  const tol = args.tol ?? (exact ? LM_TOLERANCE.cpu64 : LM_TOLERANCE.other);
+  const maxEvaluations = args.given.includes('epochs') ? args.epochs : 100 * (p + 1);
+  const pool = exact ? null : await openPool(args.device, notice);
+  const closers: Array<() => void> = [() => pool?.dispose()];
+  try {
+    let pass: NormalEquationsPass;
+    let rows: number;
+    let droppedRows: number;
+    let metrics: () => Promise<Record<string, number | null>>;
+    if (args.stream) {
+      const streamed = await openFormulaStream(path, model, args.onInvalid, Math.floor((args.chunkMb ?? 64) * 2 ** 20), start, 'the starting parameters');
+      rows = streamed.rows.n;
+      droppedRows = streamed.droppedRows;
+      pass = streamedNormalEquations(streamed.rows, length, async (chunk, theta) => {
+        const engine = pool ? new FastCpuFormulaEngine(model, chunk, start, { pool }) : new CpuFormulaEngine(model, chunk, start);
+        try {
+          return await engine.normalEquations(theta);
+        } finally {
+          engine.dispose();
+        }
+      });
+      metrics = () => streamed.metrics(fitted);
+    } else {
+      // The float64 twin reads CSV and JSON in float64; the other formats (and the other devices) hold float32.
+      const read = exact ? await readFormulaRowsFloat64(path, model, args.onInvalid) : await readFormulaRows(path, model, args.onInvalid);
+      // The checks and the twin's row sums read the rows by index only, so float64 rows serve them as they are.
+      const data = read.data as FormulaData;
+      await checkFormulaRows(path, model, args.onInvalid, data, start, 'the starting parameters');
+      rows = read.rows;
+      droppedRows = read.droppedRows;
+      if (pool) {
+        const engine = new FastCpuFormulaEngine(model, data, start, { pool });
+        closers.push(() => engine.dispose());
+        pass = (theta) => engine.normalEquations(theta);
+      } else {
+        const sums = compileRowSums(normalEquationsProgram(model));
+        pass = async (theta) => {
+          const out = new Float64Array(length);
+          sums(theta, data.x, data.y, 0, data.n, out);
+          return out;
+        };
+      }
+      metrics = async () => formulaMetrics(model, formulaPredict(model, fitted, data), data.y);
+    }
+    let fitted = start;
+    const onIteration = args.json ? undefined : (it: { iteration: number; rss: number; evaluations: number }) => io.err(`iteration ${String(it.iteration).padStart(4)}  RSS ${it.rss.toExponential(8)}  passes ${it.evaluations}`);
+    let fit: CurveFitResult;
+    try {
+      fit = await curveFit(model, rows, pass, start, { ftol: tol, xtol: tol, maxEvaluations, onIteration });
+    } catch (e) {
+      if (e instanceof FitError && e.kind !== 'no-progress') throw new UsageError(`--optimizer lm: ${e.message}`);
+      throw e;
+    }
+    fitted = fit.theta;
+    if (args.save) await saveModel(args.save, savedFit(spec, model, fit, startValues) as unknown as SavedModel);
+    const report = {
+      model: 'formula', formula: spec.formula, lossFunction: model.loss.text, optimizer: 'lm',
+      params: fit.params, standardErrors: fit.standardErrors, covariance: fit.covariance,
+      rss: fit.rss, residualStd: fit.residualStd, dof: fit.dof, iterations: fit.iterations, passes: fit.passes, stopReason: fit.stopReason,
+      loss: fit.rss / rows, rows, droppedRows, device: 'cpu', adapter: null, metrics: await metrics(), ...(args.save && { saved: args.save }),
+    };
+    io.out(args.json ? JSON.stringify(report) : fitTable(model, fit, rows, droppedRows, args.device));
+    if (fit.stopReason === 'max-evaluations') {
+      io.err(`nabla: the fit stopped after ${fit.passes} passes without meeting its tolerances (--epochs caps the passes); the best parameters so far are reported above`);
+      return 3;
+    }
+    return 0;
+  } finally {
+    for (const close of closers.reverse()) close();
+  }
+}
+
+function fitTable(model: FormulaModel, fit: CurveFitResult, rows: number, droppedRows: number, device: string): string {
+  const w = Math.max(9, ...model.params.map((p) => p.length));
+  const line = (name: string, est: string, se: string) => `  ${name.padEnd(w)}  ${est.padStart(22)}  ${se.padStart(22)}`;
+  return [
+    `fitted ${model.spec.formula} by Levenberg-Marquardt on ${rows} rows (${droppedRows} dropped) on ${device}: ${fit.stopReason} after ${fit.iterations} iterations, ${fit.passes} passes`,
+    line('parameter', 'estimate', 'std. error'),
+    ...model.params.map((p) => line(p, fit.params[p].toPrecision(11), fit.standardErrors ? fit.standardErrors[p].toPrecision(11) : '—')),
+    `  residual sum of squares ${fit.rss.toPrecision(11)}, residual std. deviation ${fit.residualStd === null ? '—' : fit.residualStd.toPrecision(11)} on ${fit.dof} degrees of freedom`,
+    ...(fit.standardErrors ? [] : ['  JᵀJ is singular at the solution: the parameters are not all identifiable, so there are no standard errors']),
+  ].join('\n');
+}
+
+function savedFit(spec: FormulaSpec, model: FormulaModel, fit: CurveFitResult, startValues: Record<string, number>): SavedFormulaModel {
+  return {
+    format: 'nabla-model', version: 1,
+    model: { kind: 'formula', formula: spec.formula, loss: spec.loss ?? 'mse', weights: spec.weights ?? null, params: [...model.params] },
+    features: [...model.features], target: model.target, standardization: null, classes: null, parameters: Array.from(fit.theta),
+    // A fit keeps no optimizer state: a resume by gradient descent would start fresh from these parameters.
+    training: {
+      optimizer: optimizerConfig({ kind: 'sgd' }), lr: 0.1, schedule: { kind: 'constant' }, seed: 1, batchSize: null,
+      state: { m: [], v: [], t: 0, bestLoss: null }, start: { ...startValues },
+      fit: { method: 'levenberg-marquardt', standardErrors: fit.standardErrors, covariance: fit.covariance, rss: fit.rss, dof: fit.dof, stopReason: fit.stopReason },
+    } as SavedFormulaModel['training'],
+  };
+}

@@ -1,0 +1,115 @@
+// `train --formula ... --optimizer lm` through main: NIST's Misra1a (the seed's own model and start) fitted
+// to its certified digits on the float64 twin and on the fast CPU path, from a file and streamed; the JSON
+// fields and the table; and every bad start with its exit code and message.
+import { describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { main } from '../../src/cli/main.ts';
+import { suiteTempDir } from '../temp-dir.ts';
+import { readNist } from '../nist.ts';
+
+async function run(argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { out: (t: string) => out.push(t), err: (t: string) => err.push(t) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+const digits = (got: number, want: number) => -Math.log10(Math.abs(got - want) / Math.abs(want));
+const SEED = ['--formula', 'y ~ b1*(1-exp(-b2*x))', '--start', 'b1=500,b2=1e-4', '--optimizer', 'lm'];
+
+describe('train --optimizer lm', () => {
+  const dir = suiteTempDir('fit-cli');
+  const misra = readNist('Misra1a');
+  const csv = join(dir, 'misra1a.csv');
+  const write = () => writeFileSync(csv, `y,x\n${Array.from(misra.x, (x, i) => `${misra.y[i]},${x}`).join('\n')}\n`);
+
+  it('reproduces NIST Misra1a on the float64 twin (estimates and standard errors to >= 6 digits)', async () => {
+    write();
+    const r = await run(['train', ...SEED, '--data', csv, '--device', 'cpu64', '--json']);
+    expect(r.code).toBe(0);
+    const fit = JSON.parse(r.out);
+    for (const [k, name] of misra.params.entries()) {
+      expect(digits(fit.params[name], misra.certified[k])).toBeGreaterThanOrEqual(6);
+      expect(digits(fit.standardErrors[name], misra.certifiedSd[k])).toBeGreaterThanOrEqual(6);
+    }
+    expect(digits(fit.rss, misra.rss)).toBeGreaterThanOrEqual(8);
+    expect(fit).toMatchObject({ optimizer: 'lm', dof: 12, rows: 14 });
+    expect(fit.covariance).toHaveLength(2);
+    expect(fit.residualStd).toBeCloseTo(1.0187876330e-1, 8);
+    expect(['relative-reduction', 'relative-step', 'both']).toContain(fit.stopReason);
+    expect(fit.iterations).toBeGreaterThan(0);
+    expect(fit.passes).toBeGreaterThan(fit.iterations);
+  });
+
+  it('fits on the fast CPU path (float32 rows, float64 sums) and streamed, to the same answer', async () => {
+    write();
+    const fast = JSON.parse((await run(['train', ...SEED, '--data', csv, '--device', 'cpu', '--json'])).out);
+    const streamed = JSON.parse((await run(['train', ...SEED, '--data', csv, '--device', 'cpu', '--stream', '--chunk-mb', '0.0001', '--json'])).out);
+    for (const [k, name] of misra.params.entries()) {
+      // Rounding x and y to float32 moves the optimum by ~1e-7 relative here: 6 digits still hold.
+      expect(digits(fast.params[name], misra.certified[k])).toBeGreaterThanOrEqual(6);
+      expect(streamed.params[name] / fast.params[name]).toBeCloseTo(1, 9);
+    }
+  });
+
+  it('prints a table of estimates and standard errors', async () => {
+    write();
+    const r = await run(['train', ...SEED, '--data', csv, '--device', 'cpu64']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/parameter\s+estimate\s+std\. error/);
+    expect(r.out).toMatch(/b1\s+238\.9421\d*\s+2\.70700/);
+    expect(r.out).toMatch(/residual sum of squares 0\.12455138/);
+    expect(r.err).toMatch(/iteration\s+1\s+RSS/);
+  });
+
+  it('exits 3 with the best parameters when the passes run out', async () => {
+    write();
+    const r = await run(['train', ...SEED, '--data', csv, '--device', 'cpu64', '--epochs', '3', '--json']);
+    expect(r.code).toBe(3);
+    expect(JSON.parse(r.out).stopReason).toBe('max-evaluations');
+    expect(r.err).toMatch(/stopped after 3 passes/);
+  });
+
+  it('refuses a start where J has a zero column, naming the parameter', async () => {
+    write();
+    const r = await run(['train', '--formula', 'y ~ a*exp(-k*x)', '--start', 'a=0,k=0.01', '--optimizer', 'lm', '--data', csv, '--device', 'cpu64']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/singular at the start.*does not depend on k/);
+  });
+
+  it('refuses a start where the model is not finite, naming the row', async () => {
+    write();
+    const r = await run(['train', '--formula', 'y ~ a*log(x - c)', '--start', 'a=1,c=100', '--optimizer', 'lm', '--data', csv, '--device', 'cpu64']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/line 2/);
+  });
+
+  it('refuses more parameters than rows, flags that cannot apply, and losses that are not squared errors', async () => {
+    const tiny = join(dir, 'tiny.csv');
+    writeFileSync(tiny, 'y,x\n1,1\n2,2\n');
+    expect((await run(['train', '--formula', 'y ~ a + b*x + c*x^2', '--start', 'a=0,b=0,c=0', '--optimizer', 'lm', '--data', tiny])).err).toMatch(/3 parameters cannot be fitted to 2 rows/);
+    write();
+    for (const [flag, value] of [['--lr', '0.1'], ['--batch-size', '4'], ['--schedule', 'cosine:10']]) {
+      const r = await run(['train', ...SEED, '--data', csv, flag, value]);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain(`${flag}: does not apply with --optimizer lm`);
+    }
+    const mae = await run(['train', ...SEED, '--loss', 'mae', '--data', csv]);
+    expect(mae.code).toBe(2);
+    expect(mae.err).toMatch(/squared errors/);
+    const network = await run(['train', '--model', 'linear', '--optimizer', 'lm', '--data', csv, '--target', 'y']);
+    expect(network.code).toBe(2);
+    expect(network.err).toMatch(/--optimizer lm: fits formula models/);
+  });
+
+  it('saves a fit that predict reads', async () => {
+    write();
+    const saved = join(dir, 'fit.json');
+    expect((await run(['train', ...SEED, '--data', csv, '--device', 'cpu64', '--save', saved])).code).toBe(0);
+    const p = await run(['predict', '--model', saved, '--data', csv, '--json']);
+    expect(p.code).toBe(0);
+    const predictions = JSON.parse(p.out).predictions as number[];
+    expect(predictions[0]).toBeCloseTo(238.94212918 * (1 - Math.exp(-5.5015643181e-4 * 77.6)), 4);
+  });
+});
