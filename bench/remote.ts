@@ -1,0 +1,107 @@
+// Remote-data benchmark (issue #20, item 6): samples/s of a streamed epoch of `nabla train --stream` on the
+// CPU path when --data is a loopback http:// URL (range requests, test/node/remote-server.ts) vs the same
+// file from disk, for raw .f32, Arrow IPC and Parquet (ZSTD pages). Each run is a fresh CLI process from the
+// sources; samples/s = (E-1)n / (t(E) - t(1)), which cancels the launch, the statistics pass and the final
+// evaluation. Validates first: the URL run's loss must equal the local run's, bit for bit (same bytes).
+// --repeat R keeps the fastest of R runs per cell (other jobs on a shared machine only ever add time).
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startServer } from '../test/node/remote-server.ts';
+import { rowsForBytes, writeArrowFile, writeParquetFile, writeRawFile } from './data-files.ts';
+
+const { values } = parseArgs({
+  options: {
+    mb: { type: 'string', default: '64' },
+    'parquet-mb': { type: 'string', default: '8' },
+    d: { type: 'string', default: '4' },
+    'epochs-hi': { type: 'string', default: '3' },
+    repeat: { type: 'string', default: '1' },
+    'chunk-mb': { type: 'string', default: '16' },
+    out: { type: 'string' },
+  },
+});
+const d = Number(values.d);
+const eHi = Number(values['epochs-hi']);
+const repeat = Number(values.repeat);
+const root = fileURLToPath(new URL('..', import.meta.url));
+const MiB = 2 ** 20;
+const ENTRY = "import { runFromBin } from './src/cli/main.ts'; await runFromBin();";
+
+interface Run { seconds: number; loss: number; rows: number }
+
+function train(data: string, epochs: number): Promise<Run> {
+  const args = ['--import', 'tsx', '--input-type=module', '-e', ENTRY, '--', 'nabla', 'train', '--data', data, '--target', 'y',
+    '--stream', '--device', 'cpu', '--chunk-mb', values['chunk-mb']!, '--epochs', String(epochs), '--json'];
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, args, { cwd: root, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
+      if (err) return reject(new Error(`${data}: ${err.message}\n${stderr}`));
+      const r = JSON.parse(stdout);
+      resolve({ seconds: (performance.now() - t0) / 1000, loss: r.loss, rows: r.rows });
+    });
+  });
+}
+
+async function fastest(data: string, epochs: number): Promise<Run> {
+  let best: Run | null = null;
+  for (let i = 0; i < repeat; i++) {
+    const r = await train(data, epochs);
+    if (!best || r.seconds < best.seconds) best = r;
+  }
+  return best!;
+}
+
+const dir = await mkdtemp(join(tmpdir(), 'nabla-remote-'));
+try {
+  const files = [
+    { format: 'raw', name: 'data.f32', mb: Number(values.mb), write: (p: string, n: number) => writeRawFile(p, n, d) },
+    { format: 'arrow', name: 'data.arrow', mb: Number(values.mb), write: (p: string, n: number) => writeArrowFile(p, n, d) },
+    { format: 'parquet (ZSTD)', name: 'data.parquet', mb: Number(values['parquet-mb']), write: (p: string, n: number) => writeParquetFile(p, n, d, 'ZSTD') },
+  ];
+  const served: Record<string, { body: Uint8Array }> = {};
+  for (const f of files) {
+    await f.write(join(dir, f.name), rowsForBytes(f.mb * MiB, d));
+    served[`/${f.name}`] = { body: new Uint8Array(await readFile(join(dir, f.name))) };
+  }
+  const server = await startServer(served);
+  const rows: Record<string, unknown>[] = [];
+  try {
+    for (const f of files) {
+      const local = join(dir, f.name);
+      const url = `${server.url}/${f.name}`;
+      const l1 = await fastest(local, 1);
+      const u1 = await fastest(url, 1);
+      if (l1.loss !== u1.loss || l1.rows !== u1.rows) throw new Error(`${f.format}: the URL run gives loss ${u1.loss} over ${u1.rows} rows, the local file ${l1.loss} over ${l1.rows}`);
+      const lHi = await fastest(local, eHi);
+      const uHi = await fastest(url, eHi);
+      if (lHi.loss !== uHi.loss) throw new Error(`${f.format}: after ${eHi} epochs the URL run gives loss ${uHi.loss}, the local file ${lHi.loss}`);
+      const rate = (a: Run, b: Run) => ((eHi - 1) * a.rows) / (b.seconds - a.seconds);
+      const row = {
+        format: f.format, fileMiB: Number((served[`/${f.name}`].body.length / MiB).toFixed(1)), rows: l1.rows,
+        localSamplesPerS: Math.round(rate(l1, lHi)), remoteSamplesPerS: Math.round(rate(u1, uHi)),
+        loss: lHi.loss,
+      };
+      rows.push({ ...row, ratio: Number((row.remoteSamplesPerS / row.localSamplesPerS).toFixed(2)) });
+      console.log(JSON.stringify(rows[rows.length - 1]));
+    }
+  } finally {
+    await server.close();
+  }
+  const result = {
+    command: `npm run bench:remote -- ${process.argv.slice(2).join(' ')}`.trim(),
+    date: new Date().toISOString(),
+    machine: { cpu: cpus()[0]?.model, cores: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+    settings: { d, chunkMb: Number(values['chunk-mb']), epochsHi: eHi, repeat, device: 'cpu' },
+    rows,
+  };
+  const out = values.out ?? join(root, 'bench/results', `${result.date.slice(0, 10)}-remote.json`);
+  await mkdir(join(out, '..'), { recursive: true });
+  await writeFile(out, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`wrote ${out}`);
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}
