@@ -3,17 +3,22 @@
 // per adapter and program (formula-tuning.ts) and checked against the float64 twin before first use.
 // Training is the one loop (src/train/loop.ts) over the model engine's program (GpuModelProgram), which
 // chains up to `slots` updates per submit, each on its own batch, with the fused optimizer update, the
-// history ring, the on-device tolerance stop and the last good state after a divergence.
+// history ring, the on-device tolerance stop and the last good state after a divergence. Streamed rows
+// (createStreamed, and in-memory data larger than one storage binding) hold one chunk on the GPU and run the
+// model engine's streamed program (streamed-model-program.ts: ResidentChunks, piecewiseGradient).
 import { describe as describeModel, type FormulaModel } from '../../formula/model.ts';
 import { gradientProgram, type SampleProgram } from '../../formula/program.ts';
 import type { ModelTrainOptions, ModelTrainResult } from '../../models/model-engine.ts';
-import { formulaRules, validateFormulaData, validateFormulaTheta, type FormulaData, type FormulaEngine } from '../../models/formula.ts';
+import { formulaColumns, formulaRules, rowWidth, validateFormulaData, validateFormulaTheta, type FormulaData, type FormulaEngine } from '../../models/formula.ts';
 import { runTraining } from '../../train/loop.ts';
 import type { GpuContext } from '../device.ts';
 import { DeviceIo } from '../device-io.ts';
 import { chooseWorkgroupSize } from '../dispatch.ts';
 import { createBufferChecked, createUploadedBuffer } from '../resources.ts';
 import { GpuModelProgram } from '../models/model-program.ts';
+import { piecewiseGradient, ResidentChunks, StreamedModelProgram } from '../models/streamed-model-program.ts';
+import type { RowStream } from '../../models/row-stream.ts';
+import { formulaBindingRows, formulaXBytes, memoryRowStream } from './formula-stream.ts';
 import { formulaReference } from './formula-check.ts';
 import { FORMULA_CHECK_ROWS, type FormulaKernelConfig } from './formula-grid.ts';
 import { FormulaNormalEquationsPass } from './formula-normal-pass.ts';
@@ -60,23 +65,72 @@ export class GpuFormulaEngine implements FormulaEngine {
     readonly kernel: FormulaKernelChoice,
     private readonly readback: GPUBuffer,
     private readonly owned: GPUBuffer[],
-    /** The rows on the host: what the normal-equations pass is tuned on and checked against at first use. */
-    private readonly data: FormulaData,
+    /** The rows on the host (null when streamed): what the normal-equations pass is tuned on and checked against at first use. */
+    private readonly data: FormulaData | null,
     private readonly options: GpuFormulaEngineOptions,
+    /** Streamed rows: the chunk x and y hold; null when they hold every row. */
+    private readonly chunks: ResidentChunks | null,
   ) {
     this.adapter = gpu.summary.name;
     this.n = n;
   }
 
-  /** start: the parameters a run begins from without init (startingParameters); also where the kernel is checked. */
+  /**
+   * start: the parameters a run begins from without init (startingParameters); also where the kernel is
+   * checked. Rows larger than one storage binding run as a stream of in-memory chunks (createStreamed).
+   */
   static async create(gpu: GpuContext, model: FormulaModel, data: FormulaData, start: Float64Array, options: GpuFormulaEngineOptions = {}): Promise<GpuFormulaEngine> {
     validateFormulaData(model, data);
     validateFormulaTheta(model, start);
-    const program = gradientProgram(model);
-    const xBytes = data.n * Math.max(1, data.d) * 4;
+    const xBytes = formulaXBytes(data.n, data.d);
     if (xBytes > gpu.maxBindingBytes) {
-      throw new RangeError(`dataset: ${data.n} rows x ${data.d} columns take ${xBytes} bytes, more than one storage binding (${gpu.maxBindingBytes})`);
+      if (data.d === 0) throw new RangeError(`dataset: ${data.n} rows of a model without columns exceed one storage binding (${gpu.maxBindingBytes} bytes)`);
+      return GpuFormulaEngine.createStreamed(gpu, model, memoryRowStream(data, formulaBindingRows(data.d, gpu.maxBindingBytes)), start, options);
     }
+    return GpuFormulaEngine.build(gpu, model, data.n, start, options, async (device, round) => ({
+      // The emitted kernel reads at least one column per row: a model of no columns reads zeros.
+      x: await createUploadedBuffer(device, `${kLabel}.x`, data.d === 0 ? new Float32Array(data.n) : data.x, round(xBytes), GPUBufferUsage.STORAGE),
+      y: await createUploadedBuffer(device, `${kLabel}.y`, data.y, round(data.n * 4), GPUBufferUsage.STORAGE),
+    }), async () => data, null);
+  }
+
+  /**
+   * Streamed rows: x and y hold one chunk of `rows` (its chunkRows rows, at most one storage binding), read
+   * again for every epoch, full evaluation and normal-equations pass; the kernel is tuned on and checked
+   * against the first chunk. The stream is closed by dispose().
+   */
+  static async createStreamed(gpu: GpuContext, model: FormulaModel, rows: RowStream, start: Float64Array, options: GpuFormulaEngineOptions = {}): Promise<GpuFormulaEngine> {
+    validateFormulaTheta(model, start);
+    const { n, d, chunkRows } = rows;
+    if (!(Number.isInteger(n) && n >= 1)) throw new RangeError(`stream: need at least one sample, got n = ${n}`);
+    if (d !== rowWidth(model) || d === 0) throw new RangeError(`stream: ${d} columns per row, the model reads ${rowWidth(model)} (${formulaColumns(model).join(', ')}); a stream needs at least one`);
+    if (!(Number.isInteger(chunkRows) && chunkRows >= 1)) throw new RangeError(`stream: chunkRows must be a positive integer, got ${chunkRows}`);
+    const held = Math.min(chunkRows, n);
+    const xBytes = formulaXBytes(held, d);
+    if (xBytes > gpu.maxBindingBytes) {
+      throw new RangeError(`stream: a chunk of ${held} rows x ${d} columns takes ${xBytes} bytes, more than one storage binding (${gpu.maxBindingBytes}); use chunks of at most ${formulaBindingRows(d, gpu.maxBindingBytes)} rows`);
+    }
+    let chunks: ResidentChunks | null = null;
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
+    return GpuFormulaEngine.build(gpu, model, n, start, options, async (device, round) => ({
+      x: await createBufferChecked(device, { label: `${kLabel}.x`, size: round(xBytes), usage }),
+      y: await createBufferChecked(device, { label: `${kLabel}.y`, size: round(held * 4), usage }),
+    }), async (io, resident) => {
+      chunks ??= new ResidentChunks(rows, (data) => validateFormulaData(model, data), io, resident, held);
+      return firstChunk(chunks, d);
+    }, () => chunks);
+  }
+
+  /**
+   * The buffers, the kernel (chosen on `rowsOf`: every row, or the first chunk, uploaded by then), the passes
+   * and the check; chunksOf: the streamed engine's chunks once rowsOf made them.
+   */
+  private static async build(
+    gpu: GpuContext, model: FormulaModel, n: number, start: Float64Array, options: GpuFormulaEngineOptions,
+    makeData: (device: GPUDevice, round: (bytes: number) => number) => Promise<{ x: GPUBuffer; y: GPUBuffer }>,
+    rowsOf: (io: DeviceIo, resident: { x: GPUBuffer; y: GPUBuffer }) => Promise<FormulaData>, chunksOf: (() => ResidentChunks | null) | null,
+  ): Promise<GpuFormulaEngine> {
+    const program = gradientProgram(model);
     const { device } = gpu;
     const io = new DeviceIo(device, kLabel);
     const S = program.outputs.length;
@@ -90,11 +144,9 @@ export class GpuFormulaEngine implements FormulaEngine {
     const ST = GPUBufferUsage.STORAGE;
     let passes: FormulaGradientPasses | null = null;
     try {
-      // The emitted kernel reads at least one column per row: a model of no columns reads zeros.
-      const x = await createUploadedBuffer(device, `${kLabel}.x`, data.d === 0 ? new Float32Array(data.n) : data.x, round(xBytes), ST);
-      owned.push(x);
-      const y = await createUploadedBuffer(device, `${kLabel}.y`, data.y, round(data.n * 4), ST);
-      owned.push(y);
+      const { x, y } = await makeData(device, round);
+      owned.push(x, y);
+      const data = await rowsOf(io, { x, y });
       const kernel = await chooseFormulaKernel(gpu, io, model, program, data, { x, y }, start, options);
       const buffers: FormulaBuffers = {
         x, y,
@@ -105,12 +157,14 @@ export class GpuFormulaEngine implements FormulaEngine {
       const readback = await make('readback', S * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
       const slots = Math.max(1, options.maxReportEvery ?? DEFAULT_SLOTS);
       passes = await FormulaGradientPasses.create(device, program, kernel.config, gpu.shape.maxWorkgroupsPerDimension, buffers, slots, options.code);
-      const engine = new GpuFormulaEngine(gpu, io, model, Float64Array.from(start), data.n, buffers, passes, kernel, readback, owned, data, options);
+      const chunks = chunksOf?.() ?? null;
+      const engine = new GpuFormulaEngine(gpu, io, model, Float64Array.from(start), n, buffers, passes, kernel, readback, owned, chunks ? null : data, options, chunks);
       await engine.checkKernel(program, data);
       return engine;
     } catch (e) {
       passes?.dispose();
       for (const b of owned) b.destroy();
+      chunksOf?.()?.close().catch(() => undefined);
       throw e;
     }
   }
@@ -137,20 +191,13 @@ export class GpuFormulaEngine implements FormulaEngine {
     for (const b of [this.buffers.partials, this.buffers.gradLoss]) q.writeBuffer(b, 0, new Float32Array(b.size / 4).fill(value));
   }
 
-  /** J = (1/N) Σ w_i ℓ_i and dJ/dθ over all rows, in one evaluation. */
+  /** J = (1/N) Σ w_i ℓ_i and dJ/dθ over all rows: one evaluation, or (streamed) chunk by chunk combined in float64. */
   async lossAndGradient(theta: ArrayLike<number>): Promise<{ loss: number; grad: Float64Array }> {
     validateFormulaTheta(this.model, theta);
     this.live().queue.writeBuffer(this.buffers.theta, 0, Float32Array.from(theta));
-    this.passes.writeSlot(0, { start: 0, rows: this.n });
-    const P = this.model.params.length;
-    const encoder = this.live().createCommandEncoder({ label: `${kLabel}.gradient.encoder` });
-    const pass = encoder.beginComputePass({ label: `${kLabel}.gradient.pass` });
-    this.passes.record(pass, 0);
-    pass.end();
-    encoder.copyBufferToBuffer(this.buffers.gradLoss, 0, this.readback, 0, (P + 1) * 4);
-    await this.io.submitChecked(encoder, 'gradient');
-    const out = new Float32Array(await this.io.readBack(this.readback, (P + 1) * 4));
-    return { loss: out[P], grad: Float64Array.from(out.subarray(0, P)) };
+    const range = { start: 0, rows: this.n };
+    const pieces = this.chunks ? this.chunks.pieces(range) : [range];
+    return piecewiseGradient(this.io, pieces, this.passes, this.buffers, this.model.params.length + 1, { range, slot: 0, readback: this.readback });
   }
 
   /**
@@ -162,27 +209,53 @@ export class GpuFormulaEngine implements FormulaEngine {
     this.live();
     if (!this.normal) {
       const { tuning, kernel, normalCode } = this.options;
-      this.normal = FormulaNormalEquationsPass.create(this.gpu, this.io, this.model, this.data, this.buffers, Float64Array.from(theta), { tuning, kernel, code: normalCode });
+      const at = Float64Array.from(theta);
+      this.normal = (async () => {
+        // Streamed: tuned on and checked against the first chunk, made resident for it.
+        const data = this.data ?? await firstChunk(this.chunks!, rowWidth(this.model));
+        return FormulaNormalEquationsPass.create(this.gpu, this.io, this.model, data, this.buffers, at, { tuning, kernel, code: normalCode });
+      })();
       this.normal.catch(() => (this.normal = null)); // a failed build is reported to this call; the next one tries again
     }
     const pass = await this.normal;
-    return pass.run(theta, { start: 0, rows: this.n });
+    if (!this.chunks) return pass.run(theta, { start: 0, rows: this.n });
+    // Chunk by chunk, the sums added in chunk order in float64 (as src/fit/streamed-pass.ts does on the CPU).
+    const total = new Float64Array(pass.program.outputs.length);
+    for await (const piece of this.chunks.pieces({ start: 0, rows: this.n })) {
+      const sums = await pass.run(theta, piece);
+      for (let k = 0; k < total.length; k++) total[k] += sums[k];
+    }
+    return total;
   }
 
-  /** The one training loop over GpuModelProgram: every optimizer, schedule, mini-batch, tolerance and divergence rule. */
+  /** Streamed data: passes over the stream started so far (one per epoch and per full evaluation). */
+  get streamPasses(): number {
+    return this.chunks?.cursor.passes ?? 0;
+  }
+
+  /**
+   * The one training loop over GpuModelProgram (or, streamed, StreamedModelProgram): every optimizer,
+   * schedule, mini-batch, tolerance and divergence rule.
+   */
   train(o: ModelTrainOptions): Promise<ModelTrainResult> {
     this.live();
     const P = this.model.params.length;
-    return runTraining(new GpuModelProgram({
+    const ctx = {
       gpu: this.gpu, io: this.io, rules: formulaRules(this.model, this.start), n: this.n,
-      plan: { rows: this.n, params: P, workgroupSize: chooseWorkgroupSize(this.gpu.shape, 256) },
+      plan: { rows: this.chunks?.rows ?? this.n, params: P, stride: P + 1, workgroupSize: chooseWorkgroupSize(this.gpu.shape, 256) },
       buffers: this.buffers, passes: this.passes,
-      submitAndRead: async (encoder, readback, bytes, what) => {
+      submitAndRead: async (encoder: GPUCommandEncoder, readback: GPUBuffer, bytes: number, what: string) => {
         await this.io.submitChecked(encoder, what);
         return this.io.readBack(readback, bytes);
       },
-      evaluate: (theta) => this.lossAndGradient(theta),
-    }), o);
+      evaluate: (theta: ArrayLike<number>) => this.lossAndGradient(theta),
+    };
+    if (!this.chunks) return runTraining(new GpuModelProgram(ctx), o);
+    const chunkRows = this.chunks.stream.chunkRows;
+    if (o.chunkRows !== undefined && o.chunkRows !== chunkRows) {
+      throw new RangeError(`chunk rows: ${o.chunkRows} asked for, the stream comes in chunks of ${chunkRows} rows`);
+    }
+    return runTraining(new StreamedModelProgram({ ...ctx, chunks: this.chunks }), { ...o, chunkRows });
   }
 
   dispose(): void {
@@ -191,5 +264,13 @@ export class GpuFormulaEngine implements FormulaEngine {
     this.passes.dispose();
     this.normal?.then((p) => p.dispose(), () => undefined);
     for (const b of this.owned) b.destroy();
+    // Closing ends the stream's pending pass (its source); nothing here waits for it.
+    this.chunks?.close().catch(() => undefined);
   }
+}
+
+/** The first chunk of a stream, made resident, as the rows the kernel is tuned on and checked against. */
+async function firstChunk(chunks: ResidentChunks, d: number): Promise<FormulaData> {
+  const c = await chunks.holding(0);
+  return { x: c.x.subarray(0, c.rows * d), y: c.y.subarray(0, c.rows), n: c.rows, d };
 }

@@ -12,26 +12,34 @@ import type { ChainPlan, ChainRecord, ProgramState } from '../../train/program.t
 import type { OptimizerConfig } from '../../optim/config.ts';
 import type { DeviceIo } from '../device-io.ts';
 import { createBufferChecked } from '../resources.ts';
-import type { MlpBuffers, MlpGradientPasses } from './mlp-passes.ts';
-import type { MlpPlan } from './mlp-plan.ts';
-import { GpuModelProgram, type ModelProgramContext } from './model-program.ts';
+import { GpuModelProgram, type GradientPasses, type ModelProgramContext } from './model-program.ts';
 import { CONTROL_BYTES, CONTROL_CONVERGED } from './optim-update-pass.ts';
 
 const kLabel = 'nabla.model.stream';
+
+/** Gradient passes whose step slots can each be pointed at a batch (MlpGradientPasses, FormulaGradientPasses). */
+export interface SlotGradientPasses extends GradientPasses {
+  writeSlot(slot: number, batch: BatchRange): void;
+}
+
+/** A chunk's rows as a model's data checks them (the network's or the formula's validate*Data). */
+export type ChunkCheck = (data: { n: number; d: number; x: Float32Array; y: Float32Array }) => void;
 
 /** The chunk on the GPU: which one the data buffers hold, and the pieces of a range over the chunks. */
 export class ResidentChunks {
   readonly cursor: ChunkCursor;
   private resident: CursorChunk | null = null;
+  private readonly check: ChunkCheck;
 
-  /** rows: most samples one evaluation covers (the plan's rows, at most one chunk). */
+  /** rows: most samples one evaluation covers (the plan's rows, at most one chunk); model: a network or a chunk check. */
   constructor(
     readonly stream: RowStream,
-    private readonly config: NetworkConfig,
+    model: NetworkConfig | ChunkCheck,
     private readonly io: DeviceIo,
-    private readonly buffers: Pick<MlpBuffers, 'x' | 'y'>,
+    private readonly buffers: { x: GPUBuffer; y: GPUBuffer },
     readonly rows: number,
   ) {
+    this.check = typeof model === 'function' ? model : (data) => validateModelData(model, data);
     this.cursor = new ChunkCursor(stream);
   }
 
@@ -60,7 +68,7 @@ export class ResidentChunks {
     const { d } = this.stream;
     const data = { n: chunk.rows, d, x: chunk.x.subarray(0, chunk.rows * d), y: chunk.y.subarray(0, chunk.rows) };
     try {
-      validateModelData(this.config, data);
+      this.check(data);
     } catch (e) {
       throw new RangeError(`stream: chunk ${chunk.index} (rows ${chunk.start}..${chunk.start + chunk.rows - 1}): ${(e as Error).message}`);
     }
@@ -98,7 +106,7 @@ export class ResidentChunks {
  * pass). One piece: its float32 values as they are; several: their means combined in float64, weighted by their rows.
  */
 export async function piecewiseGradient(
-  io: DeviceIo, pieces: Iterable<BatchRange> | AsyncIterable<BatchRange>, passes: MlpGradientPasses, buffers: MlpBuffers, stride: number,
+  io: DeviceIo, pieces: Iterable<BatchRange> | AsyncIterable<BatchRange>, passes: SlotGradientPasses, buffers: { gradLoss: GPUBuffer }, stride: number,
   job: { range: BatchRange; slot: number; readback: GPUBuffer; first?: (encoder: GPUCommandEncoder) => void },
 ): Promise<{ loss: number; grad: Float64Array }> {
   const { range, slot, readback } = job;
@@ -128,9 +136,10 @@ export async function piecewiseGradient(
 }
 
 export interface StreamedProgramContext extends ModelProgramContext {
-  plan: MlpPlan;
-  buffers: MlpBuffers;
-  passes: MlpGradientPasses;
+  /** stride: values per gradient (params + 1: the gradient, then the loss). */
+  plan: ModelProgramContext['plan'] & { stride: number };
+  buffers: ModelProgramContext['buffers'];
+  passes: SlotGradientPasses;
   chunks: ResidentChunks;
 }
 
