@@ -140,10 +140,18 @@ async function main(): Promise<void> {
       if ('seconds' in s) console.error(`n=${n} MINPACK: ${s.seconds.toFixed(2)} s, ${s.passes} evaluations`);
       const estimate = mlSecondsPerRow * n;
       if (mlSecondsPerRow === 0 || estimate <= mlBudget) {
-        const m = mlFit(x, y);
-        mlSecondsPerRow = m.seconds / n;
-        row['ml-levenberg-marquardt'] = { ...m, relErr: relErr(m.params, reference.params) };
-        console.error(`n=${n} ml-levenberg-marquardt: ${m.seconds.toFixed(2)} s, ${m.iterations} iterations`);
+        const t0 = performance.now();
+        try {
+          const m = mlFit(x, y);
+          mlSecondsPerRow = m.seconds / n;
+          row['ml-levenberg-marquardt'] = { ...m, relErr: relErr(m.params, reference.params) };
+          console.error(`n=${n} ml-levenberg-marquardt: ${m.seconds.toFixed(2)} s, ${m.iterations} iterations`);
+        } catch (e) {
+          const seconds = (performance.now() - t0) / 1000;
+          mlSecondsPerRow = seconds / n;
+          row['ml-levenberg-marquardt'] = { failed: (e as Error).message, seconds };
+          console.error(`n=${n} ml-levenberg-marquardt failed after ${seconds.toFixed(2)} s: ${(e as Error).message}`);
+        }
       } else {
         row['ml-levenberg-marquardt'] = { skipped: `estimated ${estimate.toFixed(0)} s from the smaller size's time per row, over the ${mlBudget} s budget` };
       }
