@@ -24,6 +24,10 @@ export function formulaElements() {
     axisA: $<HTMLSelectElement>('f-axis-a'), axisB: $<HTMLSelectElement>('f-axis-b'),
     fit: $<HTMLCanvasElement>('f-fit'), fitNote: $('f-fit-note'), contour: $<HTMLCanvasElement>('f-contour'), contourNote: $('f-contour-note'),
     lossChart: $('f-loss-chart'), device: $('f-device'), datasetLabel: $('f-dataset-label'),
+    lm: {
+      button: $<HTMLButtonElement>('f-fit-lm'), why: $('f-fit-why'), panel: $('f-lm'), status: $('f-lm-status'),
+      engine: $('f-lm-engine'), chart: $('f-lm-chart'), table: $('f-lm-table'), error: $('f-lm-error'),
+    },
   };
 }
 export type FormulaElements = ReturnType<typeof formulaElements>;

@@ -14,6 +14,7 @@ import { ContourView } from '../views/contour-view.ts';
 import { LossView } from '../views/loss-view.ts';
 import { renderDerivation } from './derivation-view.ts';
 import { FitView } from './fit-view.ts';
+import { FormulaFit } from './formula-fit.ts';
 import { generateFormulaData, selectFormulaData } from './formula-data.ts';
 import { createFormulaEngine } from './formula-engine.ts';
 import { fillStaticOptions, formulaElements, ParamTable, showMessage, showSpecError } from './formula-controls.ts';
@@ -35,6 +36,7 @@ export function setupFormula(backend: Backend, hooks: FormulaHooks): void {
   const el = formulaElements();
   fillStaticOptions(el);
   const fit = new FitView(el.fit);
+  const lm = new FormulaFit(el.lm, fit, el.fitNote, () => setState(el.layout.dataset.state ?? 'loading'));
   const contour = new ContourView(el.contour);
   let lossView: LossView | null = null; // created when first shown (uPlot measures its container)
   const params = new ParamTable(el.params, () => schedule(rebuild));
@@ -55,9 +57,10 @@ export function setupFormula(backend: Backend, hooks: FormulaHooks): void {
     el.layout.dataset.state = state;
     document.getElementById('f-state')!.textContent = state;
     const usable = state !== 'loading' && state !== 'invalid' && state !== 'error';
-    el.train.disabled = !usable || state === 'running';
-    el.pause.disabled = state !== 'running';
-    el.reset.disabled = !run || state === 'loading' || state === 'invalid';
+    el.train.disabled = !usable || state === 'running' || lm.busy;
+    el.pause.disabled = state !== 'running' && !lm.busy;
+    el.reset.disabled = !run || state === 'loading' || state === 'invalid' || lm.busy;
+    lm.setAvailable(model, usable && !!run && state !== 'running');
   }
 
   function lossText(): string {
@@ -76,6 +79,7 @@ export function setupFormula(backend: Backend, hooks: FormulaHooks): void {
       model = null;
       build++;
       void run?.pause();
+      void lm.stop();
       el.derivation.replaceChildren();
       el.wgsl.textContent = '';
       el.status.textContent = `Fix the ${c.error.field === 'loss' ? 'loss' : 'formula'} to go on.`;
@@ -131,6 +135,8 @@ export function setupFormula(backend: Backend, hooks: FormulaHooks): void {
     }
     setState('loading');
     el.status.textContent = 'Building the data and the engine…';
+    await lm.stop(); // it sums over the engine disposed next
+    lm.clear();
     await run?.dispose();
     run = null;
     await yieldTask();
@@ -213,6 +219,7 @@ export function setupFormula(backend: Backend, hooks: FormulaHooks): void {
     el.layout.hidden = !on;
     if (!on) {
       void run?.pause();
+      void lm.stop();
       return;
     }
     hooks.onEnter();
@@ -270,7 +277,13 @@ export function setupFormula(backend: Backend, hooks: FormulaHooks): void {
     run.train(epochs!);
     drawn.version = -1;
   });
-  el.pause.addEventListener('click', () => void run?.pause());
+  el.pause.addEventListener('click', () => {
+    void run?.pause();
+    void lm.stop();
+  });
+  el.lm.button.addEventListener('click', () => {
+    if (run && el.layout.dataset.state !== 'running') lm.start(run);
+  });
   el.reset.addEventListener('click', () => {
     lossView?.reset();
     void run?.reset();

@@ -1,0 +1,156 @@
+// The formula mode's "Fit" button: a Levenberg-Marquardt curve fit (src/fit/) of the current model to the
+// current data from the starting values, shown as it goes (the fitted curve after every accepted iteration,
+// the RSS on a log scale) and then as a table of estimates with standard errors. Each trial point is one
+// normal-equations pass of the training engine when it has one (the GPU's generated kernel, or the float64
+// twin), else of a float64 twin over the same rows, and the page says which summed them. Least squares
+// only: for any other loss the button is disabled and says why.
+import type { FormulaModel } from '../../formula/model.ts';
+import type { FormulaData, FormulaEngine } from '../../models/formula.ts';
+import { CpuFormulaEngine } from '../../cpu/formula-engine.ts';
+import { curveFit, type NormalEquationsPass } from '../../fit/curve-fit.ts';
+import { FitError } from '../../fit/levenberg-marquardt.ts';
+import { fmt } from '../format.ts';
+import { nextFrame, yieldTask } from '../tasks.ts';
+import type { FitView } from './fit-view.ts';
+import type { FormulaRun } from './formula-run.ts';
+import { renderFitTable, RssChart } from './lm-view.ts';
+
+export interface LmElements {
+  button: HTMLButtonElement;
+  /** Why the button is disabled, beside it. */
+  why: HTMLElement;
+  panel: HTMLElement;
+  status: HTMLElement;
+  engine: HTMLElement;
+  chart: HTMLElement;
+  table: HTMLElement;
+  error: HTMLElement;
+}
+
+interface PassSource {
+  pass: NormalEquationsPass;
+  device: 'gpu' | 'cpu';
+  text: string;
+  dispose(): void;
+}
+
+/** The training engine's own normal-equations pass where it has one, else a float64 twin's, named either way. */
+export function normalEquationsSource(engine: FormulaEngine, model: FormulaModel, data: FormulaData, start: Float64Array): PassSource {
+  if (typeof engine.normalEquations === 'function') {
+    const own = engine.normalEquations.bind(engine);
+    const text = engine.device === 'gpu'
+      ? 'WebGPU: the generated normal-equations kernel (JᵀJ, Jᵀr and the RSS summed in float32 on the GPU), solved in float64'
+      : 'CPU: the float64 twin (JᵀJ, Jᵀr and the RSS summed in float64)';
+    return { pass: (t) => own(t), device: engine.device, text, dispose: () => undefined };
+  }
+  const twin = new CpuFormulaEngine(model, data, start);
+  const why = engine.device === 'gpu' ? 'the GPU formula engine in this build has no normal-equations pass' : 'the training engine has no normal-equations pass';
+  return { pass: (t) => twin.normalEquations(t), device: 'cpu', text: `CPU: the float64 twin (summed in float64): ${why}`, dispose: () => twin.dispose() };
+}
+
+/** Why a fit cannot start for this model, or null. */
+export function fitUnavailable(model: FormulaModel | null): string | null {
+  if (!model) return 'Fix the formula or the loss first: there is no model to fit.';
+  if (!model.loss.squaredError) {
+    const loss = model.loss.name === 'custom' ? model.loss.text : model.loss.name;
+    return `Levenberg-Marquardt fits least squares: the loss ${loss} is not (ŷ − y)². Choose mse (or the custom (yhat - y)^2) to fit; Train works with any loss.`;
+  }
+  return null;
+}
+
+export class FormulaFit {
+  busy = false;
+  private abort: AbortController | null = null;
+  private done: Promise<void> = Promise.resolve();
+  private readonly chart: RssChart;
+
+  /** onChange: the fit started or ended (the page enables its buttons again). */
+  constructor(private readonly el: LmElements, private readonly view: FitView, private readonly fitNote: HTMLElement, private readonly onChange: () => void) {
+    this.chart = new RssChart(el.chart);
+  }
+
+  /** idle: the page has a run and nothing else going on. */
+  setAvailable(model: FormulaModel | null, idle: boolean): void {
+    const why = fitUnavailable(model);
+    this.el.button.disabled = why !== null || !idle || this.busy;
+    this.el.button.title = why ?? 'Fit by Levenberg-Marquardt from the starting values (Pause stops it)';
+    this.el.why.hidden = why === null;
+    this.el.why.textContent = why ?? '';
+  }
+
+  /** Forgets the last fit's chart and table (new data or a new model). */
+  clear(): void {
+    this.chart.reset();
+    this.el.table.hidden = true;
+    this.el.error.hidden = true;
+    this.el.panel.dataset.state = 'idle';
+    this.el.status.textContent = 'Press Fit to fit by Levenberg-Marquardt (least-squares losses).';
+    this.el.engine.textContent = '—';
+  }
+
+  async stop(): Promise<void> {
+    this.abort?.abort();
+    await this.done;
+  }
+
+  start(run: FormulaRun): void {
+    if (this.busy || fitUnavailable(run.model)) return;
+    const ac = new AbortController();
+    this.abort = ac;
+    this.busy = true;
+    this.clear();
+    this.el.panel.dataset.state = 'fitting';
+    this.el.status.textContent = 'Fitting…';
+    this.onChange();
+    this.done = this.fit(run, ac.signal).finally(() => {
+      this.busy = false;
+      this.onChange();
+    });
+  }
+
+  private async fit(run: FormulaRun, signal: AbortSignal): Promise<void> {
+    const m = run.model;
+    const src = normalEquationsSource(run.engine, m, run.dataset.data, run.start);
+    this.el.engine.textContent = src.text;
+    this.el.engine.dataset.engine = src.device;
+    let passes = 0;
+    const show = (theta: Float64Array, iteration: number, rss: number) => {
+      this.view.draw(theta);
+      this.chart.push(iteration, rss);
+      this.fitNote.textContent = `The fit at Levenberg-Marquardt iteration ${iteration} (RSS ${fmt(rss, 6)}).`;
+      this.el.panel.dataset.iteration = String(iteration);
+    };
+    // A frame between passes, so that each iteration's curve is painted and input is handled; a hidden
+    // page gets no frames, so there a task is enough.
+    const pass: NormalEquationsPass = async (theta) => {
+      await (document.hidden ? yieldTask() : nextFrame());
+      const sums = await src.pass(theta);
+      if (passes++ === 0) show(theta, 0, sums[sums.length - 1]);
+      return sums;
+    };
+    try {
+      const r = await curveFit(m, run.engine.n, pass, Float64Array.from(run.start), {
+        signal,
+        onIteration: (it) => show(it.theta, it.iteration, it.rss),
+      });
+      this.view.draw(r.theta);
+      renderFitTable(this.el.table, m.params, r);
+      const stopped = r.stopReason === 'aborted';
+      this.el.panel.dataset.state = stopped ? 'stopped' : 'done';
+      this.el.status.textContent = stopped
+        ? `Stopped after ${r.iterations} iterations (${r.passes} passes).`
+        : `Fitted in ${r.iterations} iterations (${r.passes} passes over ${run.engine.n} rows).`;
+      this.fitNote.textContent = `The Levenberg-Marquardt fit (RSS ${fmt(r.rss, 6)}); Train draws the gradient-descent run's parameters again.`;
+    } catch (e) {
+      this.el.panel.dataset.state = 'failed';
+      const fe = e instanceof FitError ? e : null;
+      if (fe?.best) this.view.draw(fe.best.theta);
+      this.el.error.dataset.kind = fe?.kind ?? 'error';
+      this.el.error.textContent = fe ? `The fit cannot ${fe.kind === 'no-progress' ? 'go on' : 'start'}: ${fe.message}.` : `The fit failed: ${(e as Error).message}`;
+      this.el.error.hidden = false;
+      this.el.status.textContent = 'No fit.';
+    } finally {
+      src.dispose();
+    }
+  }
+}
