@@ -338,7 +338,7 @@ export function formatFormulaTable(rows: readonly FormulaRow[]): string {
     const ms = r.ms === null ? '—' : `${num(r.ms, 3)} (${num(r.msMin, 3)}–${num(r.msMax, 3)})`;
     const grid = r.kernel ? `${r.kernel.groups}×${r.kernel.workgroupSize} (${r.kernel.source})` : '—';
     const cells = [r.case, `\`${r.formula.replace(/linear\(x1, [^)]*, x16\)/, 'linear(x1..x16)')}\``, r.loss, sizeLabel(r.n), String(r.width), ms, num(r.gbps), grid, num(r.read?.ms ?? null, 3), pct(r.fractionOfRead),
-      peerMs(r.jaxMs, r.jaxValidation), times(r.vsJax), peerMs(r.handMs, r.handValidation), times(r.vsHand), r.validation.split(' (')[0]];
+      peerMs(r.jaxMs, r.jaxValidation), times(r.vsJax), peerMs(r.handMs, r.handValidation), times(r.vsHand), r.validation.split(/ \(|:/)[0]];
     lines.push(`| ${cells.join(' | ')} |`);
   }
   const t = FORMULA_TARGETS;
