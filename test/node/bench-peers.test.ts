@@ -133,7 +133,7 @@ describe('formula suite: cases, and jax-js on its wasm backend against the float
       const norm = Math.hypot(...ref.mean.subarray(0, P));
       expect(norm, c.key).toBeGreaterThan(0.01); // not at the optimum: a relative check means something
     }
-    // Huber's two regimes are both populated at the evaluation point (outliers beyond δ = 1, most rows within).
+    // Huber's two regimes are both populated at the evaluation point (rows within δ = 1 and beyond it).
     const c = formulaCase('linear16-huber');
     const { at } = setupFormulaCase(c);
     const data = c.fill(4000);
@@ -143,8 +143,8 @@ describe('formula suite: cases, and jax-js on its wasm backend against the float
       for (let j = 0; j < 16; j++) r += at[j] * data.x[i * 16 + j];
       if (Math.abs(r) > 1) beyond++;
     }
-    expect(beyond / data.n).toBeGreaterThan(0.02);
-    expect(beyond / data.n).toBeLessThan(0.5);
+    expect(beyond / data.n).toBeGreaterThan(0.1);
+    expect(beyond / data.n).toBeLessThan(0.9);
   });
 
   it('jit(valueAndGrad) of each formula and loss in jax ops agrees with the twin and is timed; a wrong reference fails untimed', async () => {
@@ -167,7 +167,7 @@ describe('formula suite: cases, and jax-js on its wasm backend against the float
 
   it('rows: ratios on one clock, targets met or not, exit code 1 for a failed formula row and 0 for a skipped one', () => {
     const c = formulaCase('linear16-mse');
-    const read = { ms: 9, passes: 1, msMin: 8, msMax: 10, gbps: 0, config: { groups: 2, wg: 64, vec: 4, unroll: 4 }, gpuMs: null, sweepTiming: 'wall-clock' as const, candidates: 9, rejected: 0, rejections: [], sweepSeconds: 1 };
+    const read = { ms: 9, passes: 1, msMin: 8, msMax: 10, gbps: 0, config: { groups: 2, wg: 64, vec: 4 as const, unroll: 4 as const }, gpuMs: null, sweepTiming: 'wall-clock' as const, candidates: 9, rejected: 0, rejections: [], sweepSeconds: 1 };
     const row = finishFormulaRow({
       ...emptyFormulaRow(c, 2 ** 20, 10), ms: 10, msMin: 9, msMax: 12, validation: 'passed', jaxMs: 60, jaxValidation: 'passed', read,
       handMs: 9, genPairedMs: 10, handValidation: 'passed', kernel: { workgroupSize: 64, groups: 8, source: 'tuned' },
