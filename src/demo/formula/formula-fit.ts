@@ -9,7 +9,7 @@ import type { FormulaData, FormulaEngine } from '../../models/formula.ts';
 import { CpuFormulaEngine } from '../../cpu/formula-engine.ts';
 import { curveFit, type NormalEquationsPass } from '../../fit/curve-fit.ts';
 import { FitError } from '../../fit/levenberg-marquardt.ts';
-import { fmt } from '../format.ts';
+import { fmt, fmtCount } from '../format.ts';
 import { nextFrame, yieldTask } from '../tasks.ts';
 import type { FitView } from './fit-view.ts';
 import type { FormulaRun } from './formula-run.ts';
@@ -139,7 +139,7 @@ export class FormulaFit {
       this.el.panel.dataset.state = stopped ? 'stopped' : 'done';
       this.el.status.textContent = stopped
         ? `Stopped after ${r.iterations} iterations (${r.passes} passes).`
-        : `Fitted in ${r.iterations} iterations (${r.passes} passes over ${run.engine.n} rows).`;
+        : `Fitted in ${r.iterations} iterations (${r.passes} passes over ${fmtCount(run.engine.n)} rows).`;
       this.fitNote.textContent = `The Levenberg-Marquardt fit (RSS ${fmt(r.rss, 6)}); Train draws the gradient-descent run's parameters again.`;
     } catch (e) {
       this.el.panel.dataset.state = 'failed';

@@ -4,7 +4,8 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { CurveFitResult } from '../../fit/curve-fit.ts';
-import { fmt } from '../format.ts';
+import { fmt, fmtCount } from '../format.ts';
+import { logTick } from '../views/loss-view.ts';
 import { escapeHtml } from '../views/readout.ts';
 
 /** Why each stop reason ended the fit, in words (MINPACK's tests, src/fit/levenberg-marquardt.ts). */
@@ -39,7 +40,7 @@ export class RssChart {
       ],
       axes: [
         { label: 'Levenberg-Marquardt iteration', stroke: '#1a1a1a' },
-        { label: 'RSS (log scale)', stroke: '#1a1a1a', size: 80, values: (_u, splits) => splits.map((v) => fmt(v, 2)) },
+        { label: 'RSS (log scale)', stroke: '#1a1a1a', size: 80, values: (_u, splits) => splits.map(logTick) },
       ],
       cursor: { drag: { x: false, y: false } },
     }, [[], []], this.el);
@@ -62,18 +63,19 @@ export class RssChart {
 }
 
 export function renderFitTable(table: HTMLElement, names: readonly string[], r: CurveFitResult): void {
+  // digits 0: a count.
   const cell = (key: string, v: number | null, digits = 6) =>
-    `<td data-key="${escapeHtml(key)}" data-value="${v ?? ''}">${v === null ? '—' : fmt(v, digits)}</td>`;
+    `<td data-key="${escapeHtml(key)}" data-value="${v ?? ''}">${v === null ? '—' : digits ? fmt(v, digits) : fmtCount(v)}</td>`;
   const rows = names.map((p) =>
     `<tr data-param="${escapeHtml(p)}"><th scope="row">${escapeHtml(p)}</th>${cell('estimate', r.params[p], 8)}${cell('se', r.standardErrors?.[p] ?? null, 3)}</tr>`);
-  const summary: Array<[string, string, number | null]> = [
-    ['RSS', 'rss', r.rss], ['residual std s', 'residual-std', r.residualStd], ['degrees of freedom n − p', 'dof', r.dof],
-    ['iterations', 'iterations', r.iterations], ['passes over the data', 'passes', r.passes],
+  const summary: Array<[string, string, number | null, number]> = [
+    ['RSS', 'rss', r.rss, 6], ['residual std s', 'residual-std', r.residualStd, 6], ['degrees of freedom n − p', 'dof', r.dof, 0],
+    ['iterations', 'iterations', r.iterations, 0], ['passes over the data', 'passes', r.passes, 0],
   ];
   table.innerHTML =
     `<thead><tr><th scope="col">θ</th><th scope="col">estimate</th><th scope="col">standard error</th></tr></thead>` +
     `<tbody>${rows.join('')}</tbody>` +
-    `<tbody class="summary">${summary.map(([label, key, v]) => `<tr><th scope="row">${label}</th>${cell(key, v)}<td></td></tr>`).join('')}` +
+    `<tbody class="summary">${summary.map(([label, key, v, digits]) => `<tr><th scope="row">${label}</th>${cell(key, v, digits)}<td></td></tr>`).join('')}` +
     `<tr><th scope="row">stop reason</th><td colspan="2" data-key="stop" data-value="${r.stopReason}">${escapeHtml(STOP_TEXT[r.stopReason] ?? r.stopReason)}</td></tr></tbody>`;
   table.hidden = false;
   if (!r.standardErrors) {

@@ -6,7 +6,7 @@ import { decimate } from '../sample.ts';
 const MAX_POINTS = 4000;
 
 /** Powers of ten as plain numbers in a readable range, else as 1e-6; other splits unlabelled. */
-function logTick(v: number | null): string {
+export function logTick(v: number | null): string {
   if (v === null || !(v > 0)) return '';
   const e = Math.log10(v);
   if (Math.abs(e - Math.round(e)) > 1e-9) return '';
