@@ -227,20 +227,30 @@ function toGradient(g: { loss: number; gradW: number[]; gradB: number }): Gradie
 export async function openBackend(
   choice: DeviceChoice, notice: (message: string) => void, gpuOptions: { chunkBytes?: number } = {}, cpuOptions: CpuOptions = {},
 ): Promise<Backend> {
-  if (onCpu(choice)) return new CpuBackend(choice === 'cpu64', notice, cpuOptions);
+  const session = await openGpuSession(choice, notice);
+  if (!session) return new CpuBackend(choice === 'cpu64', notice, cpuOptions);
+  return new GpuBackend(session, notice, gpuOptions.chunkBytes);
+}
+
+/**
+ * The GPU session the device choice asks for, or null for the CPU path: cpu and cpu64 always; auto with no
+ * adapter or only a software one, saying why through `notice`. --device gpu without an adapter is an error.
+ */
+export async function openGpuSession(choice: DeviceChoice, notice: (message: string) => void): Promise<GpuSession | null> {
+  if (onCpu(choice)) return null;
   let session: GpuSession;
   try {
     session = await GpuSession.open();
   } catch (e) {
     if (choice === 'gpu') throw new UnavailableError(`--device gpu: no WebGPU adapter: ${(e as Error).message.split('\n')[0]}`);
     notice(`no WebGPU adapter (${(e as Error).message.split('\n')[0]}); using the CPU path`);
-    return new CpuBackend(false, notice, cpuOptions);
+    return null;
   }
   if (choice === 'auto' && session.adapter.isFallback) {
     notice(`the only WebGPU adapter is ${session.adapter.name}, a software renderer slower than the CPU path for this job; ` +
       'using the CPU (pass --device gpu to use it anyway)');
     await session.close();
-    return new CpuBackend(false, notice, cpuOptions);
+    return null;
   }
-  return new GpuBackend(session, notice, gpuOptions.chunkBytes);
+  return session;
 }

@@ -17,9 +17,16 @@ export function newestMtime(dir: string): number {
   return newest;
 }
 
+/** Folders of src/ the engine bundle never imports: a change there does not make it stale. */
+const NOT_IN_BUNDLE = new Set(['cli', 'demo']);
+
 export async function ensureEngineBundle(): Promise<string> {
   // An installed package ships the bundle and no sources: it is never rebuilt there (and vite is absent).
-  const sources = ['shaders', 'src/gpu', 'src/cpu', 'src/models'].map((d) => join(projectRoot, d)).filter((d) => existsSync(d));
+  // Every folder the bundle's entry (src/session/engine-entry.ts) can reach: the page's jobs (src/session), the
+  // formula compiler, the fit, the training loop and the rest; the CLI and the demo are not in it.
+  const src = join(projectRoot, 'src');
+  const reached = existsSync(src) ? readdirSync(src, { withFileTypes: true }).filter((e) => e.isDirectory() && !NOT_IN_BUNDLE.has(e.name)).map((e) => `src/${e.name}`) : [];
+  const sources = ['shaders', ...reached].map((d) => join(projectRoot, d)).filter((d) => existsSync(d));
   if (sources.length === 0) {
     if (!existsSync(engineBundlePath)) throw new Error(`the engine bundle ${engineBundlePath} is missing from this installation`);
     return engineBundlePath;

@@ -1,6 +1,7 @@
 // `nabla train --formula ... --optimizer lm`: a curve fit by Levenberg-Marquardt (src/fit/). Each trial point
-// is one pass over the data on the chosen device (the fast CPU path, the float64 twin, or chunk by chunk over
-// a stream); the damped system is solved in float64 on the host. The result is what a user of curve_fit or
+// is one pass over the data on the chosen device (the fast CPU path, the float64 twin, chunk by chunk over a
+// stream, or the GPU, where the whole fit runs in the headless page: formula-gpu.ts); the damped system is
+// solved in float64 on the host (in the page's JavaScript for the GPU). The result is what a user of curve_fit or
 // nls expects: estimates with standard errors, the covariance, RSS, residual standard deviation, degrees of
 // freedom, iterations, passes and lmder's stop reason. Exit 2 for a start that cannot be fitted (named
 // parameter or row), 3 for a fit that ran out of passes (the best parameters are reported).
@@ -19,7 +20,10 @@ import { optimizerConfig } from '../optim/config.ts';
 import { UsageError, type TrainArgs } from './args.ts';
 import type { Io } from './commands.ts';
 import { checkFormulaRows, compileForFile, readFormulaRows, readFormulaRowsFloat64 } from './formula-data.ts';
-import { checkFormulaDevice, openPool } from './formula-backend.ts';
+import { checkFormulaStreamDevice, openPool } from './formula-backend.ts';
+import { openGpuSession } from './backend.ts';
+import { fitFormulaOnGpu } from './formula-gpu.ts';
+import type { GpuSession } from './gpu-session.ts';
 import { openFormulaStream } from './formula-stream.ts';
 import { formulaMetrics } from './formula-metrics.ts';
 
@@ -50,7 +54,7 @@ export function checkLmFlags(args: TrainArgs): void {
 
 export async function fitCommand(args: TrainArgs, io: Io): Promise<number> {
   checkLmFlags(args);
-  checkFormulaDevice(args.device);
+  checkFormulaStreamDevice(args);
   const path = args.data!;
   const startValues = args.start ?? {};
   const spec: FormulaSpec = { formula: args.formula!, loss: args.loss ?? 'mse', weights: args.weightsColumn ?? null };
@@ -63,14 +67,22 @@ export async function fitCommand(args: TrainArgs, io: Io): Promise<number> {
   const exact = args.device === 'cpu64';
   const tol = args.tol ?? (exact ? LM_TOLERANCE.cpu64 : LM_TOLERANCE.other);
   const maxEvaluations = args.given.includes('epochs') ? args.epochs : 100 * (p + 1);
-  const pool = exact ? null : await openPool(args.device, notice);
-  const closers: Array<() => void> = [() => pool?.dispose()];
+  const closers: Array<() => unknown> = [];
+  const threads = async () => {
+    const pool = await openPool(notice);
+    closers.push(() => pool.dispose());
+    return pool;
+  };
   try {
-    let pass: NormalEquationsPass;
+    // null: the fit runs in the GPU page (gpu), every pass there.
+    let pass: NormalEquationsPass | null = null;
+    let gpu: { session: GpuSession; data: FormulaData } | null = null;
     let rows: number;
     let droppedRows: number;
     let metrics: () => Promise<Record<string, number | null>>;
     if (args.stream) {
+      if (args.device === 'auto') notice('--stream: formula fits stream on the CPU path from the command line (the GPU stream is not wired to the CLI yet)');
+      const pool = exact ? null : await threads();
       const streamed = await openFormulaStream(path, model, args.onInvalid, Math.floor((args.chunkMb ?? 64) * 2 ** 20), start, 'the starting parameters');
       rows = streamed.rows.n;
       droppedRows = streamed.droppedRows;
@@ -91,8 +103,14 @@ export async function fitCommand(args: TrainArgs, io: Io): Promise<number> {
       await checkFormulaRows(path, model, args.onInvalid, data, start, 'the starting parameters');
       rows = read.rows;
       droppedRows = read.droppedRows;
-      if (pool) {
-        const engine = new FastCpuFormulaEngine(model, data, start, { pool });
+      // After the rows are read and checked: bad input is reported before Chromium starts.
+      const session = await openGpuSession(args.device, notice);
+      if (session) {
+        closers.push(() => session.close());
+        session.onNotice = notice;
+        gpu = { session, data };
+      } else if (!exact) {
+        const engine = new FastCpuFormulaEngine(model, data, start, { pool: await threads() });
         closers.push(() => engine.dispose());
         pass = (theta) => engine.normalEquations(theta);
       } else {
@@ -108,8 +126,16 @@ export async function fitCommand(args: TrainArgs, io: Io): Promise<number> {
     let fitted = start;
     const onIteration = args.json ? undefined : (it: { iteration: number; rss: number; evaluations: number }) => io.err(`iteration ${String(it.iteration).padStart(4)}  RSS ${it.rss.toExponential(8)}  passes ${it.evaluations}`);
     let fit: CurveFitResult;
+    let where: { device: 'gpu' | 'cpu'; adapter: string | null } = { device: 'cpu', adapter: null };
     try {
-      fit = await curveFit(model, rows, pass, start, { ftol: tol, xtol: tol, maxEvaluations, onIteration });
+      const lm = { ftol: tol, xtol: tol, maxEvaluations };
+      if (gpu) {
+        const outcome = await fitFormulaOnGpu(gpu.session, model, gpu.data, start, lm, onIteration);
+        fit = outcome.result;
+        where = outcome;
+      } else {
+        fit = await curveFit(model, rows, pass!, start, { ...lm, onIteration });
+      }
     } catch (e) {
       if (e instanceof FitError && e.kind !== 'no-progress') throw new UsageError(`--optimizer lm: ${e.message}`);
       throw e;
@@ -120,16 +146,16 @@ export async function fitCommand(args: TrainArgs, io: Io): Promise<number> {
       model: 'formula', formula: spec.formula, lossFunction: model.loss.text, optimizer: 'lm',
       params: fit.params, standardErrors: fit.standardErrors, covariance: fit.covariance,
       rss: fit.rss, residualStd: fit.residualStd, dof: fit.dof, iterations: fit.iterations, passes: fit.passes, stopReason: fit.stopReason,
-      loss: fit.rss / rows, rows, droppedRows, device: 'cpu', adapter: null, metrics: await metrics(), ...(args.save && { saved: args.save }),
+      loss: fit.rss / rows, rows, droppedRows, device: where.device, adapter: where.adapter, metrics: await metrics(), ...(args.save && { saved: args.save }),
     };
-    io.out(args.json ? JSON.stringify(report) : fitTable(model, fit, rows, droppedRows, args.device));
+    io.out(args.json ? JSON.stringify(report) : fitTable(model, fit, rows, droppedRows, where.adapter ? `${where.device} (${where.adapter})` : args.device));
     if (fit.stopReason === 'max-evaluations') {
       io.err(`nabla: the fit stopped after ${fit.passes} passes without meeting its tolerances (--epochs caps the passes); the best parameters so far are reported above`);
       return 3;
     }
     return 0;
   } finally {
-    for (const close of closers.reverse()) close();
+    for (const close of closers.reverse()) await close();
   }
 }
 

@@ -14,7 +14,9 @@ import { optimizerConfig } from '../optim/config.ts';
 import { UsageError, type PredictArgs, type TrainArgs } from './args.ts';
 import type { Io } from './commands.ts';
 import { checkFormulaRows, compile, compileForFile, readFormulaRows } from './formula-data.ts';
-import { checkFormulaDevice, openFormulaEngine, openPool } from './formula-backend.ts';
+import { checkFormulaStreamDevice, openFormulaEngine, openPool } from './formula-backend.ts';
+import { openGpuSession } from './backend.ts';
+import { trainFormulaOnGpu } from './formula-gpu.ts';
 import { checkFormulaResumeFlags } from './resume.ts';
 import { formulaMetrics } from './formula-metrics.ts';
 import { openFormulaStream } from './formula-stream.ts';
@@ -46,7 +48,7 @@ function snapshotOf(saved: SavedFormulaModel): ModelSnapshot {
 export async function formulaTrainCommand(args: TrainArgs, io: Io, resumed: SavedFormulaModel | null): Promise<number> {
   if (args.optimizer === 'lm') return fitCommand(args, io);
   if (resumed) checkFormulaResumeFlags(args, resumed, args.resume!);
-  checkFormulaDevice(args.device);
+  checkFormulaStreamDevice(args);
   const path = args.data!;
   const startValues = resumed ? resumed.training.start : args.start ?? {};
   const spec: FormulaSpec = resumed ? specOf(resumed) : { formula: args.formula!, loss: args.loss ?? 'mse', weights: args.weightsColumn ?? null };
@@ -79,7 +81,8 @@ export async function formulaTrainCommand(args: TrainArgs, io: Io, resumed: Save
   let r;
   let engine: { device: 'gpu' | 'cpu'; adapter: string | null };
   if (streamed) {
-    const pool = args.device === 'cpu64' ? null : await openPool(args.device, notice);
+    if (args.device === 'auto') notice('--stream: formula models stream on the CPU path from the command line (the GPU stream is not wired to the CLI yet)');
+    const pool = args.device === 'cpu64' ? null : await openPool(notice);
     try {
       r = (await trainFormulaStreamedOnCpu(model, start, streamed.rows, options, pool ? { pool } : { reference: true })).result;
     } finally {
@@ -87,12 +90,26 @@ export async function formulaTrainCommand(args: TrainArgs, io: Io, resumed: Save
     }
     engine = { device: 'cpu', adapter: null };
   } else {
-    const opened = await openFormulaEngine(args.device, model, inMemory!.data, start, notice);
-    engine = opened.engine;
-    try {
-      r = await opened.engine.train(options);
-    } finally {
-      opened.close();
+    // After the rows are read and checked: bad input is reported before Chromium starts.
+    const session = await openGpuSession(args.device, notice);
+    if (session) {
+      session.onNotice = notice;
+      try {
+        const { onEpoch, ...gpuOptions } = options;
+        const outcome = await trainFormulaOnGpu(session, model, inMemory!.data, start, gpuOptions, onEpoch);
+        r = outcome.result;
+        engine = outcome;
+      } finally {
+        await session.close();
+      }
+    } else {
+      const opened = await openFormulaEngine(args.device === 'cpu64', model, inMemory!.data, start, notice);
+      engine = opened.engine;
+      try {
+        r = await opened.engine.train(options);
+      } finally {
+        opened.close();
+      }
     }
   }
   const training: SavedModel['training'] = {

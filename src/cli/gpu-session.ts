@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import type { LinearData, EpochInfo } from '../models/linear.ts';
 import type { GpuJob, GpuJobResult } from '../session/gpu-job.ts';
+import type { FitProgress } from '../session/formula-jobs.ts';
 import type { AdapterSummary } from '../gpu/device.ts';
 import { chromiumPath, CHROMIUM_WEBGPU_ARGS } from './chromium-flags.ts';
 import { ensureEngineBundle } from './engine-bundle.ts';
@@ -22,7 +23,8 @@ export class GpuSession {
   private streamPass: (() => AsyncIterable<Buffer>) | null = null;
   private streamIterator: AsyncIterator<Buffer> | null = null;
   private streamError: Error | null = null;
-  private onEpoch: ((info: EpochInfo) => void) | undefined;
+  /** The running job's progress: epochs, or a formula fit's iterations. */
+  private onEpoch: ((info: EpochInfo & FitProgress) => void) | undefined;
   /** Device-loss recovery messages from the page. */
   onNotice: ((message: string) => void) | undefined;
 
@@ -87,7 +89,7 @@ export class GpuSession {
     try {
       await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
       const page = await browser.newPage();
-      await page.exposeFunction('nablaEpoch', (info: EpochInfo) => session?.onEpoch?.(info));
+      await page.exposeFunction('nablaEpoch', (info: EpochInfo & FitProgress) => session?.onEpoch?.(info));
       await page.exposeFunction('nablaNotice', (message: string) => session?.onNotice?.(message));
       const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       // The page and bundle are served before the adapter is known: a provisional session serves them.
@@ -161,7 +163,10 @@ export class GpuSession {
     }, job);
   }
 
-  async run(job: DistributiveOmit<Exclude<GpuJob, { kind: 'probe' }>, 'dataUrl' | 'n' | 'd'>, data: LinearData, onEpoch?: (info: EpochInfo) => void): Promise<GpuJobResult> {
+  /** onEpoch: the job's epochs (FitProgress for formula-fit). */
+  async run(
+    job: DistributiveOmit<Exclude<GpuJob, { kind: 'probe' }>, 'dataUrl' | 'n' | 'd'>, data: LinearData, onEpoch?: ((info: EpochInfo) => void) | ((info: FitProgress) => void),
+  ): Promise<GpuJobResult> {
     const packed = Buffer.alloc((data.n * data.d + data.n) * 4);
     Buffer.from(data.x.buffer, data.x.byteOffset, data.x.byteLength).copy(packed, 0);
     Buffer.from(data.y.buffer, data.y.byteOffset, data.y.byteLength).copy(packed, data.x.byteLength);

@@ -5,3 +5,8 @@ export { CpuLinearEngine } from '../cpu/cpu-linear-engine.ts';
 export { linearGradient } from '../cpu/linear_partials.ts';
 export { runGpuJob, type GpuJob, type GpuJobResult } from './gpu-job.ts';
 export { loadTuningTable, tuningTable } from '../gpu/tuning/page-table.ts';
+// Formula models in the page (the CLI's formula-train and formula-fit jobs run them through runGpuJob).
+export { compileFormula, type FormulaModel, type FormulaSpec } from '../formula/model.ts';
+export { GpuFormulaEngine } from '../gpu/formula/gpu-formula-engine.ts';
+export { curveFit, type CurveFitResult } from '../fit/curve-fit.ts';
+export type { FitProgress, FormulaFitOutcome, FormulaTrainOutcome } from './formula-jobs.ts';

@@ -10,6 +10,7 @@ import type { NetworkConfig } from '../models/network.ts';
 import type { Standardizer } from '../models/standardize.ts';
 import type { ModelTrainOptions } from '../models/model-engine.ts';
 import { fromPlainSnapshot, toPlainSnapshot, type PlainModelSnapshot } from '../models/plain-snapshot.ts';
+import { runFormulaFit, runFormulaTrain, type FitProgress, type FormulaFitJob, type FormulaFitOutcome, type FormulaTrainJob, type FormulaTrainOutcome } from './formula-jobs.ts';
 
 export type ModelJobOptions = Omit<ModelTrainOptions, 'onEpoch' | 'signal' | 'init' | 'onSnapshot' | 'resumeFrom'> & {
   resumeFrom?: PlainModelSnapshot;
@@ -31,6 +32,9 @@ export type GpuJob =
     standardize?: PlainStandardizer;
   }
   | { kind: 'model-train'; dataUrl: string; n: number; d: number; config: NetworkConfig; options: ModelJobOptions }
+  /** A formula model (src/formula) compiled in the page over rows of its columns (features, then weights): trained, or fitted by Levenberg-Marquardt. */
+  | ({ kind: 'formula-train'; dataUrl: string; n: number; d: number } & FormulaTrainJob)
+  | ({ kind: 'formula-fit'; dataUrl: string; n: number; d: number } & FormulaFitJob)
   | {
     /** Any model over rows the page pulls chunk by chunk (streamUrl/next), one pass per epoch; mini-batches inside chunks. */
     kind: 'model-train-stream';
@@ -80,6 +84,8 @@ export interface GpuJobResult {
     /** 'cpu' when the device was lost and no new one could be had. */
     device: 'gpu' | 'cpu'; adapter: string | null;
   };
+  formula?: FormulaTrainOutcome;
+  fit?: FormulaFitOutcome;
 }
 
 /** Chunks as the CLI serves them: rows * d features then rows targets, float32; 204 ends a pass. */
@@ -114,7 +120,8 @@ async function trainStreamed(gpu: GpuContext, job: Extract<GpuJob, { kind: 'trai
   }
 }
 
-export async function runGpuJob(job: GpuJob, onEpoch?: (info: EpochInfo) => void, onNotice?: (message: string) => void): Promise<GpuJobResult> {
+/** onEpoch hears every training job's epochs, and formula-fit's iterations (FitProgress). */
+export async function runGpuJob(job: GpuJob, onEpoch?: (info: EpochInfo | FitProgress) => void, onNotice?: (message: string) => void): Promise<GpuJobResult> {
   const gpu = await requestGpu();
   try {
     const adapter = gpu.summary;
@@ -135,6 +142,8 @@ export async function runGpuJob(job: GpuJob, onEpoch?: (info: EpochInfo) => void
     const { n, d } = job;
     if (bytes.byteLength !== (n * d + n) * 4) throw new Error(`data: expected ${(n * d + n) * 4} bytes, got ${bytes.byteLength}`);
     const data = { n, d, x: new Float32Array(bytes, 0, n * d), y: new Float32Array(bytes, n * d * 4, n) };
+    if (job.kind === 'formula-train') return { adapter, formula: await runFormulaTrain(gpu, job, data, onEpoch, onNotice) };
+    if (job.kind === 'formula-fit') return { adapter, fit: await runFormulaFit(gpu, job, data, onEpoch, onNotice) };
     if (job.kind === 'model-train') {
       const { resumeFrom, ...options } = job.options;
       const { result: r, device, adapter: finishedOn } = await trainModelWithRecovery(gpu, job.config, data, { ...options, resumeFrom: resumeFrom && fromPlainSnapshot(resumeFrom), onEpoch }, {

@@ -15,6 +15,10 @@ import { GpuDeviceLostError, GpuLinearEngine, type GpuLinearEngineOptions } from
 import { GpuModelEngine, type GpuModelEngineOptions } from '../gpu/models/gpu-model-engine.ts';
 import { trainModelStreamedOnCpu } from '../cpu-fast/streamed-training.ts';
 import type { RowStream } from '../models/row-stream.ts';
+import type { FormulaModel } from '../formula/model.ts';
+import type { FormulaData } from '../models/formula.ts';
+import { CpuFormulaEngine } from '../cpu/formula-engine.ts';
+import { GpuFormulaEngine } from '../gpu/formula/gpu-formula-engine.ts';
 
 export interface RecoveryOptions {
   /** Obtains a fresh device after a loss (e.g. () => requestGpu()). */
@@ -55,7 +59,7 @@ export async function runWithRecovery<S, R>(first: GpuContext, run: RecoverableR
       return { result, device: 'gpu', adapter, recoveries };
     } catch (e) {
       // Creating an engine on a lost device fails with other errors: the device's own flag decides.
-      if (!(e instanceof GpuDeviceLostError) && !lostDevices.has(gpu.device)) throw e;
+      if (!isDeviceLoss(gpu, e)) throw e;
       if (recoveries >= maxRecoveries) throw e;
       recovery.notice?.(`${(e as Error).message}; resuming from the snapshot at ${run.where(snapshot)}`);
       gpu = await recovery.acquire().then(watchDevice, (err: Error) => {
@@ -130,10 +134,44 @@ export function trainModelStreamedWithRecovery(
     async (o) => (await trainModelStreamedOnCpu(config, rows, o, { reference: true })).result);
 }
 
+/**
+ * A formula model (GpuFormulaEngine): the engine is made again on the new device (its kernel checked again)
+ * and resumes from the last snapshot; with no device left, the float64 twin trains on from it.
+ */
+export function trainFormulaWithRecovery(
+  first: GpuContext,
+  model: FormulaModel,
+  data: FormulaData,
+  start: Float64Array,
+  options: ModelTrainOptions,
+  recovery: RecoveryOptions,
+): Promise<Recovered<ModelTrainResult>> {
+  return recoverModel(first, options, recovery, (gpu) => GpuFormulaEngine.create(gpu, model, data, start),
+    (o) => new CpuFormulaEngine(model, data, start).train(o));
+}
+
+/** What recoverModel needs of a GPU engine (GpuModelEngine, GpuFormulaEngine). */
+interface RecoverableEngine {
+  readonly adapter: string;
+  train(o: ModelTrainOptions): Promise<ModelTrainResult>;
+  dispose(): void;
+}
+
+/** Whether `e`, thrown while using `gpu`, means the device is gone (GpuDeviceLostError, or the device's own flag). */
+export function isDeviceLoss(gpu: GpuContext, e: unknown): boolean {
+  return e instanceof GpuDeviceLostError || lostDevices.has(gpu.device);
+}
+
+/** Watches a device for loss, so that isDeviceLoss sees it after the fact (runWithRecovery does this itself). */
+export function watchDevice(gpu: GpuContext): GpuContext {
+  void gpu.device.lost.then(() => lostDevices.add(gpu.device));
+  return gpu;
+}
+
 /** The model engines' run: a GPU engine made per device, the CPU path when none is left, snapshots counted in updates. */
 function recoverModel<O extends ModelTrainOptions | Omit<ModelTrainOptions, 'chunkRows'>>(
   first: GpuContext, options: O, recovery: RecoveryOptions,
-  engineOn: (gpu: GpuContext) => Promise<GpuModelEngine>, onCpu: (o: O) => Promise<ModelTrainResult>,
+  engineOn: (gpu: GpuContext) => Promise<RecoverableEngine>, onCpu: (o: O) => Promise<ModelTrainResult>,
 ): Promise<Recovered<ModelTrainResult>> {
   return runWithRecovery<ModelSnapshot, ModelTrainResult>(first, {
     async onGpu(gpu, resumeFrom, keep) {
@@ -157,8 +195,3 @@ function withSnapshots<O extends { resumeFrom?: ModelSnapshot; onSnapshot?: (s: 
 }
 
 const lostDevices = new WeakSet<GPUDevice>();
-
-function watchDevice(gpu: GpuContext): GpuContext {
-  void gpu.device.lost.then(() => lostDevices.add(gpu.device));
-  return gpu;
-}

@@ -1,0 +1,55 @@
+// Formula models on the GPU from the command line: the rows go to the headless page (GpuSession), which
+// compiles the same formula over the same columns and runs GpuFormulaEngine there (src/session/formula-jobs.ts).
+// These wrap the two jobs so that formulaTrainCommand and fitCommand get what their CPU engines give them.
+import type { FormulaModel } from '../formula/model.ts';
+import type { FormulaData } from '../models/formula.ts';
+import type { ModelTrainOptions, ModelTrainResult } from '../models/model-engine.ts';
+import type { EpochInfo } from '../models/linear.ts';
+import type { CurveFitResult } from '../fit/curve-fit.ts';
+import { FitError } from '../fit/levenberg-marquardt.ts';
+import { fromPlainSnapshot, toPlainSnapshot } from '../models/plain-snapshot.ts';
+import type { FitProgress, FormulaJobModel } from '../session/formula-jobs.ts';
+import type { GpuSession } from './gpu-session.ts';
+
+export interface GpuOutcome<R> {
+  result: R;
+  /** 'cpu' when the page lost its device and no new one could be had (it said so through the session's notices). */
+  device: 'gpu' | 'cpu';
+  adapter: string | null;
+}
+
+/** The names the formula was compiled against: the page's compile over them finds the same features and parameters. */
+function jobModel(model: FormulaModel, start: Float64Array): FormulaJobModel {
+  const columns = [...model.features, model.target, ...(model.spec.weights ? [model.spec.weights] : [])];
+  return { spec: { ...model.spec }, columns, params: [...model.params], start: Array.from(start) };
+}
+
+export async function trainFormulaOnGpu(
+  session: GpuSession, model: FormulaModel, data: FormulaData, start: Float64Array,
+  options: Omit<ModelTrainOptions, 'onEpoch' | 'signal' | 'init' | 'onSnapshot'>, onEpoch?: (info: EpochInfo) => void,
+): Promise<GpuOutcome<ModelTrainResult>> {
+  const { resumeFrom, ...rest } = options;
+  const r = await session.run({
+    kind: 'formula-train', ...jobModel(model, start), options: { ...rest, resumeFrom: resumeFrom && toPlainSnapshot(resumeFrom) },
+  }, data, onEpoch);
+  const { device, adapter, ...m } = r.formula!;
+  const result: ModelTrainResult = {
+    ...m, theta: Float64Array.from(m.theta), stopReason: m.stopReason as ModelTrainResult['stopReason'], snapshot: fromPlainSnapshot(m.snapshot),
+  };
+  return { result, device, adapter };
+}
+
+/** A FitError in the page is thrown here as the same FitError, so that the CLI's exit codes are those of the CPU paths. */
+export async function fitFormulaOnGpu(
+  session: GpuSession, model: FormulaModel, data: FormulaData, start: Float64Array,
+  lm: { ftol: number; xtol: number; maxEvaluations: number }, onIteration?: (info: FitProgress) => void,
+): Promise<GpuOutcome<CurveFitResult>> {
+  const r = await session.run({ kind: 'formula-fit', ...jobModel(model, start), lm }, data, onIteration);
+  const fit = r.fit!;
+  if ('error' in fit) {
+    const { message, kind, best } = fit.error;
+    throw new FitError(message, kind, best && { theta: Float64Array.from(best.theta), rss: best.rss });
+  }
+  const { device, adapter, ...f } = fit;
+  return { result: { ...f, theta: Float64Array.from(f.theta) }, device, adapter };
+}
