@@ -1,5 +1,5 @@
 // Pass 1 of a formula model's gradient: the reduce skeleton around the generated per-sample program.
-// nabla_sample() and its consts SAMPLE_OUTPUTS (P + 1: the weighted partials, then the weighted loss),
+// The row body (ROW_BODY, from the program) and the consts SAMPLE_OUTPUTS (P + 1: the weighted partials, then the weighted loss),
 // ROW_WIDTH and PARAMS come from src/formula/emit-wgsl.ts and are assembled before this stage
 // (src/gpu/formula/formula-passes.ts), after shared/mlp_layout.wgsl, shared/compensated_sum.wgsl and
 // shared/segmented_sum.wgsl. Output: one row of SAMPLE_OUTPUTS sums per workgroup (mlp_reduce.wgsl folds them).
@@ -33,11 +33,11 @@ var<private> block_sum: array<f32, SAMPLE_OUTPUTS>;
 var<private> total: array<f32, SAMPLE_OUTPUTS>;
 var<private> comp: array<f32, SAMPLE_OUTPUTS>;
 
-// Adds data row `row`'s outputs to the block sums. Names here never meet the generated program's (it
-// declares p0.., x0.., y_, w, g, t0.. inside nabla_sample only). ROW_BODY and FOLD_BODY are straight-line
-// code emitted per program (formula-passes.ts: formulaRowCode) so that every private array is indexed by
-// constants only: on SwiftShader, loops over them kept the arrays in memory (y ~ linear(16 columns), mse,
-// 2^18 rows: 66 ms a gradient with loops, 15 ms unrolled; the quad kernel 11 ms).
+// Adds data row `row`'s outputs to the block sums. ROW_BODY is the program's own straight-line code (its
+// names p0.., x0.., y_, w, g, t0..; the skeleton's carry a nabla_ prefix), with each product accumulated by
+// fma (formula-row-code.ts: formulaRowCode); ROW_BODY and FOLD_BODY use constant indices only: on
+// SwiftShader, loops over the private arrays kept them in memory (y ~ linear(16 columns), mse, 2^18 rows:
+// 66 ms a gradient with loops, 15 ms unrolled; the quad kernel 11 ms).
 // With VEC4 (ROW_WIDTH a multiple of 4) a row is ROW_WIDTH / 4 whole vec4 loads instead of ROW_WIDTH scalar
 // ones: fewer, wider loads, which SwiftShader turns into fewer memory operations.
 fn add_row(row: u32, params: array<f32, PARAMS>) {

@@ -15,7 +15,7 @@ describe('formula pass-1 grid', () => {
   });
 
   it('candidates: growing power-of-two ladders per workgroup size, ending at one block per thread', () => {
-    const c = formulaCandidates(5003, shape);
+    const c = formulaCandidates(20003, shape); // 64-row blocks: 5 of 64 x 64 rows, 2 of 256 x 64
     expect(c).toEqual([
       { workgroupSize: 64, groups: 1 }, { workgroupSize: 64, groups: 2 }, { workgroupSize: 64, groups: 4 }, { workgroupSize: 64, groups: 5 },
       { workgroupSize: 256, groups: 1 }, { workgroupSize: 256, groups: 2 },

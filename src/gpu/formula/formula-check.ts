@@ -11,8 +11,8 @@ import type { FormulaData } from '../../models/formula.ts';
 /**
  * A kernel's component k may differ from float64 by FORMULA_REL_TOL x (1/N) Σ_i |term_ik|. Each term is
  * a straight-line float32 program of a few dozen operations (a few eps each, more where exp or log amplify
- * the argument's rounding: ~|arg| eps), summed in blocks of 16 with compensated folds and a segmented
- * workgroup sum (~(16 + 2 sqrt(WG) + groups) eps of Σ|terms|): 1e-4 leaves an order of magnitude above
+ * the argument's rounding: ~|arg| eps), summed in blocks of 64 with compensated folds and a segmented
+ * workgroup sum (~(64 + 2 sqrt(WG) + groups) eps of Σ|terms|, ~1e-5 at most): 1e-4 leaves an order of magnitude above
  * what those add up to for arguments up to ~100, and a wrong row, column or parameter index misses by O(1).
  */
 export const FORMULA_REL_TOL = 1e-4;

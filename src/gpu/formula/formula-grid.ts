@@ -3,8 +3,12 @@
 import { chooseWorkgroupSize, type DeviceShape } from '../dispatch.ts';
 import type { ShapeClass } from '../tuning/cache.ts';
 
-/** Rows a thread sums plainly before each compensated fold (formula_partials.wgsl's BLOCK). */
-export const FORMULA_BLOCK = 16;
+/**
+ * Rows a thread sums plainly before each compensated fold (formula_partials.wgsl's BLOCK; a multiple of 4,
+ * its quads of rows). 64, as the quad kernel's blocks: a fold costs about ten operations per output, which at
+ * 16 rows a block was a quarter of a linear model's row work on SwiftShader; the plain block adds ~64 eps.
+ */
+export const FORMULA_BLOCK = 64;
 /** Largest grid: more workgroups than any SwiftShader wants, enough to fill a large GPU. */
 export const FORMULA_MAX_GROUPS = 4096;
 /** Workgroup sizes tried (those within the adapter's limit): the same list on every adapter. */

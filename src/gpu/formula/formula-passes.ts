@@ -1,5 +1,5 @@
 // The gradient of a formula model on the GPU: pass 1, the generated kernel (shaders/formula_partials.wgsl
-// with the model's nabla_sample() spliced in), writes one row of P + 1 sums per workgroup; pass 2,
+// with the program's row body spliced in, formula-row-code.ts), writes one row of P + 1 sums per workgroup; pass 2,
 // shaders/mlp_reduce.wgsl, folds those rows in a fixed order and scales by 1/N into grad_loss = (dJ/dθ, J).
 // Both read their uniforms (MlpUniforms) from a per-step slot, so that updates chained in one submit may each
 // take another mini-batch; writeSlots() fills the slots before the submit, record() only records work.
@@ -15,6 +15,7 @@ import { MLP_UNIFORM_BYTES, packMlpUniforms, type MlpUniformValues } from '../mo
 import { SLOT_BYTES } from '../models/optim-update-pass.ts';
 import type { GradientPasses } from '../models/model-program.ts';
 import { FORMULA_BLOCK, formulaTreeRows, type FormulaKernelConfig } from './formula-grid.ts';
+import { formulaRowCode, rowsAsVec4 } from './formula-row-code.ts';
 
 export interface FormulaBuffers {
   /** Rows, row-major, program.rowWidth floats each (at least one: a model without columns reads zeros). */
@@ -36,39 +37,6 @@ export function formulaPartialsWgsl(program: SampleProgram, workgroupSize: numbe
   const defines = { BLOCK: FORMULA_BLOCK, TREE_ROWS: treeRows, VEC4: vec4, ...formulaRowCode(program, vec4) };
   const stage = specializeWgsl(src.formulaPartials, defines, 'formula_partials.wgsl');
   return assembleMlpWgsl(stage, [src.mlpLayout, src.compensatedSum, src.segmentedSum, wgslSampleFunction(program)]);
-}
-
-/** Whether a row is whole vec4s: its width a multiple of 4 (the x buffer then holds whole vec4s too). */
-export function rowsAsVec4(program: SampleProgram): boolean {
-  return program.rowWidth > 0 && program.rowWidth % 4 === 0;
-}
-
-/**
- * formula_partials.wgsl's ROW_BODY (load a row, run the program, add its outputs to the block sums) and
- * FOLD_BODY (fold the block sums into the compensated totals), unrolled: constant indices only. vec4: the
- * row is loaded as rowWidth / 4 vec4s (formula_partials.wgsl's rows_x4).
- */
-export function formulaRowCode(program: SampleProgram, vec4 = false): { ROW_BODY: string; FOLD_BODY: string } {
-  const W = Math.max(1, program.rowWidth);
-  const S = program.outputs.length;
-  if (vec4 && W % 4 !== 0) throw new RangeError(`formula kernel: vec4 rows need a width that is a multiple of 4, got ${W}`);
-  const row: string[] = [];
-  let loads: string;
-  if (vec4) {
-    row.push(`  let base = row * ${W / 4}u;`);
-    for (let q = 0; q < W / 4; q++) row.push(`  let v${q} = rows_x4[base + ${q}u];`);
-    loads = Array.from({ length: W }, (_, k) => `v${k >> 2}.${'xyzw'[k & 3]}`).join(', ');
-  } else {
-    row.push(`  let base = row * ${W}u;`);
-    loads = Array.from({ length: W }, (_, k) => `rows_x[base + ${k}u]`).join(', ');
-  }
-  row.push(`  let s = nabla_sample(params, array<f32, ${W}>(${loads}), rows_y[row]);`);
-  const fold: string[] = [];
-  for (let k = 0; k < S; k++) {
-    row.push(`  block_sum[${k}] = block_sum[${k}] + s[${k}];`);
-    fold.push(`  r = neumaier_add(total[${k}], comp[${k}], block_sum[${k}]);`, `  total[${k}] = r.x;`, `  comp[${k}] = r.y;`, `  block_sum[${k}] = 0.0;`);
-  }
-  return { ROW_BODY: row.join('\n'), FOLD_BODY: fold.join('\n') };
 }
 
 const NO_LAYER: Omit<MlpUniformValues, 'n' | 'numChunks' | 'groupsX' | 'stride' | 'xRow' | 'yRow'> = {
