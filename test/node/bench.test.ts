@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runBench, type BenchIo } from '../../bench/run.ts';
 import { parseBenchArgs, QUICK_NS, QUICK_DS, QUICK_GD_NS } from '../../bench/args.ts';
-import { adapterLine, formatTable, resultFileName, type BenchRow, type MlpRow } from '../../bench/report.ts';
+import { adapterLine, formatTable, resultFileName, type BenchRow, type FormulaRow, type MlpRow } from '../../bench/report.ts';
 
-const TINY = ['--n', '16384', '--gd-n', '4096', '--d', '1,16', '--reps', '3'];
+const TINY = ['--n', '16384', '--gd-n', '4096', '--d', '1,16', '--formula-n', '16384', '--reps', '3'];
 /** Two batches per epoch; SwiftShader takes seconds per MLP evaluation whatever the batch (its reduce). */
 const TINY_MLP = ['--mlp-n', '256', '--mlp-batch', '128', '--mlp-epochs', '1', '--mlp-cpu-n', '128'];
 const MLP_TIMING_KEYS = ['gpuEpochMs', 'gpuSamplesPerSec', 'cpuEpochMs', 'cpuSamplesPerSec', 'tfjsEpochMs', 'tfjsSamplesPerSec',
@@ -17,6 +17,9 @@ const MLP_TIMING_KEYS = ['gpuEpochMs', 'gpuSamplesPerSec', 'cpuEpochMs', 'cpuSam
 /** Measured on every linear row that passed (gpuMs needs timestamp-query and applies to gradient rows only). */
 const TIMING_KEYS = ['ms', 'msMin', 'msMax', 'gbps', 'samplesPerSec', 'fractionOfRead', 'jaxMs', 'vsJax', 'tfjsMs', 'vsTfjs',
   'cpuMs', 'vsCpu', 'cpuGbps', 'jsLoopGbps'] as const;
+/** Measured on every formula row that passed (the hand-written columns on linear16-mse only). */
+const FORMULA_TIMING_KEYS = ['ms', 'msMin', 'msMax', 'gbps', 'fractionOfRead', 'jaxMs', 'vsJax', 'relError', 'jaxRelError'] as const;
+const HAND_KEYS = ['handMs', 'genPairedMs', 'vsHand'] as const;
 const ROW_KEYS = ['suite', 'op', 'n', 'd', 'steps', 'bytes', ...TIMING_KEYS, 'read', 'validation', 'relError', 'repetitions', 'gpuMs',
   'jaxValidation', 'tfjsValidation', 'notes'] as const;
 
@@ -124,6 +127,27 @@ describe('bench harness in headless Chromium', () => {
     // rounding (a wrong update or order would differ by the loss change per step, ~1e-2 here).
     expect(Math.abs(m.gpuLoss! - m.tfjsLoss!)).toBeLessThan(1e-4 * m.tfjsLoss!);
     expect(Math.abs(m.gpuLoss! - m.jaxLoss!)).toBeLessThan(1e-4 * m.jaxLoss!);
+
+    // The formula suite: every case validated against the float64 twin, then timed beside the read and jax-js.
+    expect(text).toMatch(/\| linear16-mse \| `y ~ linear\(x1\.\.x16\)` \| mse \| 2\^14 \| 16 \|/);
+    expect(r.formula!.map((f) => [f.case, f.n, f.width])).toEqual([
+      ['exp-decay', 16384, 1], ['linear16-huber', 16384, 16], ['poisson16', 16384, 16], ['linear16-mse', 16384, 16]]);
+    for (const f of r.formula!) {
+      const where = `${f.case} (notes: ${f.notes.join('; ')})`;
+      expect([f.validation, f.jaxValidation], where).toEqual(['passed', 'passed']);
+      expect(f.relError!).toBeLessThan(1e-4);
+      for (const key of [...FORMULA_TIMING_KEYS, ...(f.case === 'linear16-mse' ? HAND_KEYS : [])]) {
+        const v = f[key as keyof FormulaRow];
+        expect(Number.isFinite(v) && (v as number) > 0, `${key} = ${v}, ${where}`).toBe(true);
+      }
+      if (f.case !== 'linear16-mse') expect([f.handMs, f.handValidation]).toEqual([null, 'not run']);
+      else expect(f.handValidation).toBe('passed');
+      expect(f.bytes).toBe(f.n * (f.width + 1) * 4);
+      expect(f.vsJax!).toBeCloseTo(f.jaxMs! / f.ms!, 9);
+      expect(f.fractionOfRead!).toBeCloseTo(f.read!.ms / f.ms!, 9);
+      expect(f.read!.rejected).toBe(0);
+      expect(f.repetitions).toBe(3);
+    }
   }, 600_000);
 
   it('--inject-fault: a wrong pass-1 kernel fails validation and its rows are not timed; wrong read candidates are rejected', async () => {
@@ -147,6 +171,14 @@ describe('bench harness in headless Chromium', () => {
     expect(report!.mlp).toHaveLength(1);
     expect(report!.mlp[0].validation).toMatch(/^failed: relative error/);
     for (const key of MLP_TIMING_KEYS.filter((k) => k !== 'gradientRelError')) expect(report!.mlp[0][key as keyof MlpRow], key).toBeNull();
+    // The formula suite's fault: the generated kernel reads every target as 2y. The engine's own check at
+    // creation rejects it; the rows are reported failed and nothing of nabla or the peers is timed.
+    expect(report!.formula!.map((f) => f.case)).toEqual(['exp-decay', 'linear16-huber', 'poisson16', 'linear16-mse']);
+    for (const f of report!.formula!) {
+      expect(f.validation).toMatch(/^failed: could not build the engine: GPU kernel for .* disagrees with the float64 twin/);
+      for (const key of [...FORMULA_TIMING_KEYS.filter((k) => k !== 'relError'), ...HAND_KEYS]) expect(f[key as keyof FormulaRow], key).toBeNull();
+      expect(f.read!.rejected).toBeGreaterThan(0);
+    }
     expect(io.stdout.join('\n')).toMatch(/FAULT INJECTED/);
   }, 300_000);
 });
