@@ -5,6 +5,7 @@ import { fitStandardizer, standardizeData } from '../models/standardize.ts';
 import { cpuDeviceText, createEngines, pickBackend, type Backend } from './backend.ts';
 import { setupClassifier } from './classifier/cls-page.ts';
 import { setupFormula } from './formula/formula-page.ts';
+import { mountStreamPanel } from './data-source/stream-panel.ts';
 import { Controls } from './controls.ts';
 import { defaultTarget, generateDataset, parseFile, selectFromFile, suggestedLr, type DemoDataset, type ParsedFile } from './data.ts';
 import { adapterText, fmtCount, roundLr } from './format.ts';
@@ -237,6 +238,12 @@ async function boot(): Promise<void> {
   const classifier = setupClassifier(backend, { onEnter: () => trainer?.pause() });
   setupFormula(backend, {
     onEnter: () => {
+      trainer?.pause();
+      classifier.pause();
+    },
+  });
+  mountStreamPanel($('linear-layout'), backend, {
+    onTrain: () => {
       trainer?.pause();
       classifier.pause();
     },
