@@ -20,10 +20,11 @@ import { optimizerConfig } from '../optim/config.ts';
 import { UsageError, type TrainArgs } from './args.ts';
 import type { Io } from './commands.ts';
 import { checkFormulaRows, compileForFile, readFormulaRows, readFormulaRowsFloat64 } from './formula-data.ts';
-import { checkFormulaStreamDevice, openPool } from './formula-backend.ts';
+import { openPool } from './formula-backend.ts';
 import { openGpuSession } from './backend.ts';
 import { fitFormulaOnGpu } from './formula-gpu.ts';
 import type { GpuSession } from './gpu-session.ts';
+import type { RowStream } from '../models/row-stream.ts';
 import { openFormulaStream } from './formula-stream.ts';
 import { formulaMetrics } from './formula-metrics.ts';
 
@@ -54,7 +55,6 @@ export function checkLmFlags(args: TrainArgs): void {
 
 export async function fitCommand(args: TrainArgs, io: Io): Promise<number> {
   checkLmFlags(args);
-  checkFormulaStreamDevice(args);
   const path = args.data!;
   const startValues = args.start ?? {};
   const spec: FormulaSpec = { formula: args.formula!, loss: args.loss ?? 'mse', weights: args.weightsColumn ?? null };
@@ -76,17 +76,26 @@ export async function fitCommand(args: TrainArgs, io: Io): Promise<number> {
   try {
     // null: the fit runs in the GPU page (gpu), every pass there.
     let pass: NormalEquationsPass | null = null;
-    let gpu: { session: GpuSession; data: FormulaData } | null = null;
+    let gpu: { session: GpuSession; rows: FormulaData | RowStream } | null = null;
     let rows: number;
     let droppedRows: number;
     let metrics: () => Promise<Record<string, number | null>>;
+    // After the rows are read and checked (a stream's first pass included): bad input is reported before Chromium starts.
+    const openGpu = async (on: FormulaData | RowStream) => {
+      const session = await openGpuSession(args.device, notice);
+      if (!session) return null;
+      closers.push(() => session.close());
+      session.onNotice = notice;
+      return { session, rows: on };
+    };
     if (args.stream) {
-      if (args.device === 'auto') notice('--stream: formula fits stream on the CPU path from the command line (the GPU stream is not wired to the CLI yet)');
-      const pool = exact ? null : await threads();
       const streamed = await openFormulaStream(path, model, args.onInvalid, Math.floor((args.chunkMb ?? 64) * 2 ** 20), start, 'the starting parameters');
       rows = streamed.rows.n;
       droppedRows = streamed.droppedRows;
-      pass = streamedNormalEquations(streamed.rows, length, async (chunk, theta) => {
+      metrics = () => streamed.metrics(fitted);
+      gpu = await openGpu(streamed.rows);
+      const pool = exact || gpu ? null : await threads();
+      if (!gpu) pass = streamedNormalEquations(streamed.rows, length, async (chunk, theta) => {
         const engine = pool ? new FastCpuFormulaEngine(model, chunk, start, { pool }) : new CpuFormulaEngine(model, chunk, start);
         try {
           return await engine.normalEquations(theta);
@@ -94,7 +103,6 @@ export async function fitCommand(args: TrainArgs, io: Io): Promise<number> {
           engine.dispose();
         }
       });
-      metrics = () => streamed.metrics(fitted);
     } else {
       // The float64 twin reads CSV and JSON in float64; the other formats (and the other devices) hold float32.
       const read = exact ? await readFormulaRowsFloat64(path, model, args.onInvalid) : await readFormulaRows(path, model, args.onInvalid);
@@ -103,17 +111,12 @@ export async function fitCommand(args: TrainArgs, io: Io): Promise<number> {
       await checkFormulaRows(path, model, args.onInvalid, data, start, 'the starting parameters');
       rows = read.rows;
       droppedRows = read.droppedRows;
-      // After the rows are read and checked: bad input is reported before Chromium starts.
-      const session = await openGpuSession(args.device, notice);
-      if (session) {
-        closers.push(() => session.close());
-        session.onNotice = notice;
-        gpu = { session, data };
-      } else if (!exact) {
+      gpu = await openGpu(data);
+      if (!gpu && !exact) {
         const engine = new FastCpuFormulaEngine(model, data, start, { pool: await threads() });
         closers.push(() => engine.dispose());
         pass = (theta) => engine.normalEquations(theta);
-      } else {
+      } else if (!gpu) {
         const sums = compileRowSums(normalEquationsProgram(model));
         pass = async (theta) => {
           const out = new Float64Array(length);
@@ -130,7 +133,7 @@ export async function fitCommand(args: TrainArgs, io: Io): Promise<number> {
     try {
       const lm = { ftol: tol, xtol: tol, maxEvaluations };
       if (gpu) {
-        const outcome = await fitFormulaOnGpu(gpu.session, model, gpu.data, start, lm, onIteration);
+        const outcome = await fitFormulaOnGpu(gpu.session, model, gpu.rows, start, lm, onIteration);
         fit = outcome.result;
         where = outcome;
       } else {

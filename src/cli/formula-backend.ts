@@ -8,17 +8,6 @@ import { CpuFormulaEngine } from '../cpu/formula-engine.ts';
 import { FastCpuFormulaEngine } from '../cpu-fast/formula-engine.ts';
 import { NodeWorkerPool } from '../cpu-fast/node-pool.ts';
 import { InlinePool, type ShardPool } from '../cpu-fast/pool.ts';
-import { UsageError, type TrainArgs } from './args.ts';
-
-/**
- * Formula rows do not stream to the GPU from the command line yet: --device gpu with --stream is refused before
- * any data is read (auto streams on the CPU path and says so).
- */
-export function checkFormulaStreamDevice(args: Pick<TrainArgs, 'stream' | 'device'>): void {
-  if (args.stream && args.device === 'gpu') {
-    throw new UsageError('--stream: formula models do not stream to the GPU from the command line yet; drop --stream to train on the GPU from memory, or use --device cpu (or cpu64) with --stream');
-  }
-}
 
 /** An engine and what it holds (worker threads): close() releases both. */
 export interface OpenedFormulaEngine {

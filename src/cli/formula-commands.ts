@@ -14,7 +14,7 @@ import { optimizerConfig } from '../optim/config.ts';
 import { UsageError, type PredictArgs, type TrainArgs } from './args.ts';
 import type { Io } from './commands.ts';
 import { checkFormulaRows, compile, compileForFile, readFormulaRows } from './formula-data.ts';
-import { checkFormulaStreamDevice, openFormulaEngine, openPool } from './formula-backend.ts';
+import { openFormulaEngine, openPool } from './formula-backend.ts';
 import { openGpuSession } from './backend.ts';
 import { trainFormulaOnGpu } from './formula-gpu.ts';
 import { checkFormulaResumeFlags } from './resume.ts';
@@ -48,7 +48,6 @@ function snapshotOf(saved: SavedFormulaModel): ModelSnapshot {
 export async function formulaTrainCommand(args: TrainArgs, io: Io, resumed: SavedFormulaModel | null): Promise<number> {
   if (args.optimizer === 'lm') return fitCommand(args, io);
   if (resumed) checkFormulaResumeFlags(args, resumed, args.resume!);
-  checkFormulaStreamDevice(args);
   const path = args.data!;
   const startValues = resumed ? resumed.training.start : args.start ?? {};
   const spec: FormulaSpec = resumed ? specOf(resumed) : { formula: args.formula!, loss: args.loss ?? 'mse', weights: args.weightsColumn ?? null };
@@ -80,8 +79,19 @@ export async function formulaTrainCommand(args: TrainArgs, io: Io, resumed: Save
   const notice = (m: string) => io.err(`nabla: ${m}`);
   let r;
   let engine: { device: 'gpu' | 'cpu'; adapter: string | null };
-  if (streamed) {
-    if (args.device === 'auto') notice('--stream: formula models stream on the CPU path from the command line (the GPU stream is not wired to the CLI yet)');
+  // After the rows are read and checked (a stream's first pass included): bad input is reported before Chromium starts.
+  const session = await openGpuSession(args.device, notice);
+  if (session) {
+    session.onNotice = notice;
+    try {
+      const { onEpoch, ...gpuOptions } = options;
+      const outcome = await trainFormulaOnGpu(session, model, streamed ? streamed.rows : inMemory!.data, start, gpuOptions, onEpoch);
+      r = outcome.result;
+      engine = outcome;
+    } finally {
+      await session.close();
+    }
+  } else if (streamed) {
     const pool = args.device === 'cpu64' ? null : await openPool(notice);
     try {
       r = (await trainFormulaStreamedOnCpu(model, start, streamed.rows, options, pool ? { pool } : { reference: true })).result;
@@ -90,26 +100,12 @@ export async function formulaTrainCommand(args: TrainArgs, io: Io, resumed: Save
     }
     engine = { device: 'cpu', adapter: null };
   } else {
-    // After the rows are read and checked: bad input is reported before Chromium starts.
-    const session = await openGpuSession(args.device, notice);
-    if (session) {
-      session.onNotice = notice;
-      try {
-        const { onEpoch, ...gpuOptions } = options;
-        const outcome = await trainFormulaOnGpu(session, model, inMemory!.data, start, gpuOptions, onEpoch);
-        r = outcome.result;
-        engine = outcome;
-      } finally {
-        await session.close();
-      }
-    } else {
-      const opened = await openFormulaEngine(args.device === 'cpu64', model, inMemory!.data, start, notice);
-      engine = opened.engine;
-      try {
-        r = await opened.engine.train(options);
-      } finally {
-        opened.close();
-      }
+    const opened = await openFormulaEngine(args.device === 'cpu64', model, inMemory!.data, start, notice);
+    engine = opened.engine;
+    try {
+      r = await opened.engine.train(options);
+    } finally {
+      opened.close();
     }
   }
   const training: SavedModel['training'] = {

@@ -1,6 +1,8 @@
 // Formula models on the GPU from the command line: the rows go to the headless page (GpuSession), which
 // compiles the same formula over the same columns and runs GpuFormulaEngine there (src/session/formula-jobs.ts).
 // These wrap the two jobs so that formulaTrainCommand and fitCommand get what their CPU engines give them.
+// Rows in memory are uploaded once; a RowStream (--stream) is served chunk by chunk, read again for every
+// pass the page makes (GpuFormulaEngine.createStreamed holds one chunk on the device).
 import type { FormulaModel } from '../formula/model.ts';
 import type { FormulaData } from '../models/formula.ts';
 import type { ModelTrainOptions, ModelTrainResult } from '../models/model-engine.ts';
@@ -9,6 +11,7 @@ import type { CurveFitResult } from '../fit/curve-fit.ts';
 import { FitError } from '../fit/levenberg-marquardt.ts';
 import { fromPlainSnapshot, toPlainSnapshot } from '../models/plain-snapshot.ts';
 import type { FitProgress, FormulaJobModel } from '../session/formula-jobs.ts';
+import type { RowStream } from '../models/row-stream.ts';
 import type { GpuSession } from './gpu-session.ts';
 
 export interface GpuOutcome<R> {
@@ -25,13 +28,14 @@ function jobModel(model: FormulaModel, start: Float64Array): FormulaJobModel {
 }
 
 export async function trainFormulaOnGpu(
-  session: GpuSession, model: FormulaModel, data: FormulaData, start: Float64Array,
-  options: Omit<ModelTrainOptions, 'onEpoch' | 'signal' | 'init' | 'onSnapshot'>, onEpoch?: (info: EpochInfo) => void,
+  session: GpuSession, model: FormulaModel, rows: FormulaData | RowStream, start: Float64Array,
+  options: Omit<ModelTrainOptions, 'onEpoch' | 'signal' | 'init' | 'onSnapshot' | 'chunkRows'>, onEpoch?: (info: EpochInfo) => void,
 ): Promise<GpuOutcome<ModelTrainResult>> {
   const { resumeFrom, ...rest } = options;
-  const r = await session.run({
-    kind: 'formula-train', ...jobModel(model, start), options: { ...rest, resumeFrom: resumeFrom && toPlainSnapshot(resumeFrom) },
-  }, data, onEpoch);
+  const job = { ...jobModel(model, start), options: { ...rest, resumeFrom: resumeFrom && toPlainSnapshot(resumeFrom) } };
+  const r = 'pass' in rows
+    ? await session.runStreamed({ kind: 'formula-train-stream', n: rows.n, d: rows.d, chunkRows: rows.chunkRows, ...job }, () => rows.pass(), onEpoch)
+    : await session.run({ kind: 'formula-train', ...job }, rows, onEpoch);
   const { device, adapter, ...m } = r.formula!;
   const result: ModelTrainResult = {
     ...m, theta: Float64Array.from(m.theta), stopReason: m.stopReason as ModelTrainResult['stopReason'], snapshot: fromPlainSnapshot(m.snapshot),
@@ -41,10 +45,13 @@ export async function trainFormulaOnGpu(
 
 /** A FitError in the page is thrown here as the same FitError, so that the CLI's exit codes are those of the CPU paths. */
 export async function fitFormulaOnGpu(
-  session: GpuSession, model: FormulaModel, data: FormulaData, start: Float64Array,
+  session: GpuSession, model: FormulaModel, rows: FormulaData | RowStream, start: Float64Array,
   lm: { ftol: number; xtol: number; maxEvaluations: number }, onIteration?: (info: FitProgress) => void,
 ): Promise<GpuOutcome<CurveFitResult>> {
-  const r = await session.run({ kind: 'formula-fit', ...jobModel(model, start), lm }, data, onIteration);
+  const job = { ...jobModel(model, start), lm };
+  const r = 'pass' in rows
+    ? await session.runStreamed({ kind: 'formula-fit-stream', n: rows.n, d: rows.d, chunkRows: rows.chunkRows, ...job }, () => rows.pass(), onIteration)
+    : await session.run({ kind: 'formula-fit', ...job }, rows, onIteration);
   const fit = r.fit!;
   if ('error' in fit) {
     const { message, kind, best } = fit.error;

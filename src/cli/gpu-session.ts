@@ -186,9 +186,9 @@ export class GpuSession {
    * every epoch), or, with `file`, reads the raw file's records itself (handed over by path, never read here).
    */
   async runStreamed(
-    job: DistributiveOmit<Extract<GpuJob, { kind: 'train-stream' | 'model-train-stream' }>, 'streamUrl'>,
+    job: DistributiveOmit<Extract<GpuJob, { kind: 'train-stream' | 'model-train-stream' | 'formula-train-stream' | 'formula-fit-stream' }>, 'streamUrl'>,
     pass: () => AsyncIterable<{ x: Float32Array; y: Float32Array; rows: number }>,
-    onEpoch?: (info: EpochInfo) => void,
+    onEpoch?: ((info: EpochInfo) => void) | ((info: FitProgress) => void),
     file?: string,
   ): Promise<GpuJobResult> {
     if (file !== undefined) await this.page.setInputFiles('#nabla-file', file);

@@ -1,6 +1,6 @@
 // The formula models' headless jobs (gpu-job.ts): the page compiles the formula against the same columns the
 // CLI compiled it against (src/formula is pure, so both get the same model), builds GpuFormulaEngine over the
-// uploaded rows, and trains it (through the recovering trainer, as model-train does) or fits it by
+// uploaded rows (or over rows it pulls chunk by chunk: createStreamed), and trains it (through the recovering trainer, as model-train does) or fits it by
 // Levenberg-Marquardt, each trial point one normal-equations pass on the device. Never the CPU by itself: the
 // float64 twin runs only after a device loss with no new device, and the result says device 'cpu' then.
 import { compileFormula, type FormulaModel, type FormulaSpec } from '../formula/model.ts';
@@ -9,8 +9,10 @@ import type { EpochInfo } from '../models/linear.ts';
 import { requestGpu, type GpuContext } from '../gpu/device.ts';
 import { GpuFormulaEngine } from '../gpu/formula/gpu-formula-engine.ts';
 import { CpuFormulaEngine } from '../cpu/formula-engine.ts';
-import { curveFit, type CurveFitResult, type NormalEquationsPass } from '../fit/curve-fit.ts';
+import { curveFit, normalEquationsLength, type CurveFitResult, type NormalEquationsPass } from '../fit/curve-fit.ts';
 import { FitError, type LmIteration } from '../fit/levenberg-marquardt.ts';
+import { streamedNormalEquations } from '../fit/streamed-pass.ts';
+import type { RowStream } from '../models/row-stream.ts';
 import { fromPlainSnapshot, toPlainSnapshot, type PlainModelSnapshot } from '../models/plain-snapshot.ts';
 import { isDeviceLoss, trainFormulaWithRecovery, watchDevice } from './recovering-trainer.ts';
 import type { ModelJobOptions } from './gpu-job.ts';
@@ -60,14 +62,43 @@ export function compileJobModel(job: FormulaJobModel): FormulaModel {
   return model;
 }
 
+/** rows: in memory (uploaded once), or a stream the page pulls chunk by chunk, one pass per epoch or fit pass. */
 export async function runFormulaTrain(
-  gpu: GpuContext, job: FormulaTrainJob, data: FormulaData, onEpoch?: (info: EpochInfo) => void, onNotice?: (message: string) => void,
+  gpu: GpuContext, job: FormulaTrainJob, rows: FormulaData | RowStream, onEpoch?: (info: EpochInfo) => void, onNotice?: (message: string) => void,
 ): Promise<FormulaTrainOutcome> {
   const model = compileJobModel(job);
   const { resumeFrom, ...options } = job.options;
-  const { result: r, device, adapter } = await trainFormulaWithRecovery(gpu, model, data, Float64Array.from(job.start),
+  const { result: r, device, adapter } = await trainFormulaWithRecovery(gpu, model, rows, Float64Array.from(job.start),
     { ...options, resumeFrom: resumeFrom && fromPlainSnapshot(resumeFrom), onEpoch }, { acquire: () => requestGpu(), notice: onNotice });
   return { ...r, theta: Array.from(r.theta), snapshot: toPlainSnapshot(r.snapshot), device, adapter };
+}
+
+/** Where the fit's passes run now: a GPU engine, or the float64 twin after a loss with no new device. */
+interface PassRunner {
+  pass: NormalEquationsPass;
+  device: 'gpu' | 'cpu';
+  adapter: string | null;
+  dispose(): void;
+}
+
+async function gpuPasses(gpu: GpuContext, model: FormulaModel, rows: FormulaData | RowStream, start: Float64Array): Promise<PassRunner> {
+  const engine = 'pass' in rows ? await GpuFormulaEngine.createStreamed(gpu, model, rows, start) : await GpuFormulaEngine.create(gpu, model, rows, start);
+  return { pass: (theta) => engine.normalEquations(theta), device: 'gpu', adapter: engine.adapter, dispose: () => engine.dispose() };
+}
+
+function cpuPasses(model: FormulaModel, rows: FormulaData | RowStream, start: Float64Array): PassRunner {
+  const perChunk = async (chunk: FormulaData, theta: Float64Array) => {
+    const engine = new CpuFormulaEngine(model, chunk, start);
+    try {
+      return await engine.normalEquations(theta);
+    } finally {
+      engine.dispose();
+    }
+  };
+  const pass: NormalEquationsPass = 'pass' in rows
+    ? streamedNormalEquations(rows, normalEquationsLength(model.params.length), perChunk)
+    : (theta) => perChunk(rows, theta);
+  return { pass, device: 'cpu', adapter: null, dispose: () => undefined };
 }
 
 /**
@@ -76,38 +107,38 @@ export async function runFormulaTrain(
  * the remaining passes run on the float64 twin, said through onNotice and in the result's device.
  */
 export async function runFormulaFit(
-  first: GpuContext, job: FormulaFitJob, data: FormulaData, onProgress?: (info: FitProgress) => void, onNotice?: (message: string) => void,
+  first: GpuContext, job: FormulaFitJob, rows: FormulaData | RowStream, onProgress?: (info: FitProgress) => void, onNotice?: (message: string) => void,
 ): Promise<FormulaFitOutcome> {
   const model = compileJobModel(job);
   const start = Float64Array.from(job.start);
   let gpu: GpuContext | null = watchDevice(first);
-  let engine: GpuFormulaEngine | CpuFormulaEngine = await GpuFormulaEngine.create(first, model, data, start);
+  let runner = await gpuPasses(first, model, rows, start);
   let recoveries = 0;
   const pass: NormalEquationsPass = async (theta) => {
     for (;;) {
       try {
-        return await engine.normalEquations(theta);
+        return await runner.pass(theta);
       } catch (e) {
         if (gpu === null || !isDeviceLoss(gpu, e) || recoveries >= 3) throw e;
         recoveries++;
         onNotice?.(`${(e as Error).message}; repeating the fit's pass on a new device`);
-        engine.dispose();
+        runner.dispose();
         gpu = await requestGpu().then(watchDevice, (err: Error) => {
           onNotice?.(`no new GPU device (${err.message}); the fit's remaining passes run on the CPU path`);
           return null;
         });
-        engine = gpu ? await GpuFormulaEngine.create(gpu, model, data, start) : new CpuFormulaEngine(model, data, start);
+        runner = gpu ? await gpuPasses(gpu, model, rows, start) : cpuPasses(model, rows, start);
       }
     }
   };
   try {
     const onIteration = onProgress && ((it: LmIteration) => onProgress({ iteration: it.iteration, evaluations: it.evaluations, rss: it.rss }));
-    const fit = await curveFit(model, data.n, pass, start, { ...job.lm, onIteration });
-    return { ...fit, theta: Array.from(fit.theta), device: engine.device, adapter: engine.adapter };
+    const fit = await curveFit(model, rows.n, pass, start, { ...job.lm, onIteration });
+    return { ...fit, theta: Array.from(fit.theta), device: runner.device, adapter: runner.adapter };
   } catch (e) {
     if (!(e instanceof FitError)) throw e;
     return { error: { message: e.message, kind: e.kind, ...(e.best && { best: { theta: Array.from(e.best.theta), rss: e.best.rss } }) } };
   } finally {
-    engine.dispose();
+    runner.dispose();
   }
 }

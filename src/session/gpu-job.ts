@@ -35,6 +35,9 @@ export type GpuJob =
   /** A formula model (src/formula) compiled in the page over rows of its columns (features, then weights): trained, or fitted by Levenberg-Marquardt. */
   | ({ kind: 'formula-train'; dataUrl: string; n: number; d: number } & FormulaTrainJob)
   | ({ kind: 'formula-fit'; dataUrl: string; n: number; d: number } & FormulaFitJob)
+  /** The same over rows the page pulls chunk by chunk (streamUrl/next): one pass per epoch, or per trial point of a fit. */
+  | ({ kind: 'formula-train-stream'; streamUrl: string; n: number; d: number; chunkRows: number } & FormulaTrainJob)
+  | ({ kind: 'formula-fit-stream'; streamUrl: string; n: number; d: number; chunkRows: number } & FormulaFitJob)
   | {
     /** Any model over rows the page pulls chunk by chunk (streamUrl/next), one pass per epoch; mini-batches inside chunks. */
     kind: 'model-train-stream';
@@ -135,6 +138,12 @@ export async function runGpuJob(job: GpuJob, onEpoch?: (info: EpochInfo | FitPro
         acquire: () => requestGpu(), notice: onNotice, engine: { maxBatchRows: job.options.batchSize },
       });
       return { adapter, model: { ...r, theta: Array.from(r.theta), snapshot: toPlainSnapshot(r.snapshot), device, adapter: finishedOn } };
+    }
+    if (job.kind === 'formula-train-stream' || job.kind === 'formula-fit-stream') {
+      const { n, d, chunkRows, streamUrl } = job;
+      const rows: RowStream = { n, d, chunkRows, pass: () => fetchedPass(streamUrl, d) };
+      if (job.kind === 'formula-train-stream') return { adapter, formula: await runFormulaTrain(gpu, job, rows, onEpoch, onNotice) };
+      return { adapter, fit: await runFormulaFit(gpu, job, rows, onEpoch, onNotice) };
     }
     const response = await fetch(job.dataUrl);
     if (!response.ok) throw new Error(`fetching ${job.dataUrl}: HTTP ${response.status}`);

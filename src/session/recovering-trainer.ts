@@ -14,6 +14,7 @@ import type { GpuContext } from '../gpu/device.ts';
 import { GpuDeviceLostError, GpuLinearEngine, type GpuLinearEngineOptions } from '../gpu/gpu-linear-engine.ts';
 import { GpuModelEngine, type GpuModelEngineOptions } from '../gpu/models/gpu-model-engine.ts';
 import { trainModelStreamedOnCpu } from '../cpu-fast/streamed-training.ts';
+import { trainFormulaStreamedOnCpu } from '../cpu-fast/formula-engine.ts';
 import type { RowStream } from '../models/row-stream.ts';
 import type { FormulaModel } from '../formula/model.ts';
 import type { FormulaData } from '../models/formula.ts';
@@ -135,19 +136,25 @@ export function trainModelStreamedWithRecovery(
 }
 
 /**
- * A formula model (GpuFormulaEngine): the engine is made again on the new device (its kernel checked again)
- * and resumes from the last snapshot; with no device left, the float64 twin trains on from it.
+ * A formula model (GpuFormulaEngine) over rows in memory or a stream: the engine is made again on the new
+ * device (its kernel checked again; a stream's first pass starts afresh) and resumes from the last snapshot;
+ * with no device left, the float64 twin trains on from it over the same rows.
  */
 export function trainFormulaWithRecovery(
   first: GpuContext,
   model: FormulaModel,
-  data: FormulaData,
+  rows: FormulaData | RowStream,
   start: Float64Array,
   options: ModelTrainOptions,
   recovery: RecoveryOptions,
 ): Promise<Recovered<ModelTrainResult>> {
-  return recoverModel(first, options, recovery, (gpu) => GpuFormulaEngine.create(gpu, model, data, start),
-    (o) => new CpuFormulaEngine(model, data, start).train(o));
+  if ('pass' in rows) {
+    const { chunkRows: _c, ...streamed } = options;
+    return recoverModel(first, streamed, recovery, (gpu) => GpuFormulaEngine.createStreamed(gpu, model, rows, start),
+      async (o) => (await trainFormulaStreamedOnCpu(model, start, rows, o, { reference: true })).result);
+  }
+  return recoverModel(first, options, recovery, (gpu) => GpuFormulaEngine.create(gpu, model, rows, start),
+    (o) => new CpuFormulaEngine(model, rows, start).train(o));
 }
 
 /** What recoverModel needs of a GPU engine (GpuModelEngine, GpuFormulaEngine). */

@@ -246,7 +246,6 @@ describe('train --formula: bad input is exit 2, named', () => {
     for (const [flag, value] of [['--start', 'b=1'], ['--loss', 'mae'], ['--weights', 'w']]) {
       await refused(['train', '--data', good, '--target', 'y', flag, value], new RegExp(`^nabla: ${flag}: applies to formula models only`));
     }
-    await refused([...f, 'y ~ b*x', '--start', 'b=1', '--data', good, '--device', 'gpu', '--stream'], /^nabla: --stream: formula models do not stream to the GPU/);
     await refused([...f, 'y ~ b*x', '--start', 'b=1', '--data', good, '--seed', '2'], /--seed: .* applies with --batch-size/);
     await refused([...f, 'y ~ b*x', '--start', 'b=1', '--data', good, '--tol', '1e-6', '--batch-size', '2'], /--tol/);
     await refused([...f, 'y ~ b*x', '--start', 'b=1'], /--data: required with --formula/);
