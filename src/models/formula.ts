@@ -30,7 +30,7 @@ export interface FormulaEngine {
    * One pass of Gauss-Newton's sums at theta over every row (normalEquationsProgram: JᵀWJ's upper triangle,
    * JᵀWr, Σ w r²), not divided by N: what Levenberg-Marquardt (src/fit/) needs per trial point.
    */
-  normalEquations?(theta: ArrayLike<number>): Promise<Float64Array>;
+  normalEquations(theta: ArrayLike<number>): Promise<Float64Array>;
   dispose(): void;
 }
 
