@@ -1,4 +1,5 @@
 // `nabla train` and `nabla gradient`: load, select, (standardize), compute, report.
+import { streamChunkBytes } from './stream-chunk.ts';
 import { gradientNorm, type EpochInfo } from '../models/linear.ts';
 import { selectLinearData, type SelectedData } from '../data/select.ts';
 import { openSource, readAllChunks } from '../data/source.ts';
@@ -78,7 +79,7 @@ async function trainStreamed(args: TrainArgs, io: Io, backend: Backend, onRows: 
   if (!backend.trainStreamed) throw new Error(`--stream: the ${backend.device} backend cannot stream the linear model`);
   const source = await openSource(args.data!, { target: args.target!, features: args.features, invalid: args.onInvalid });
   const d = source.features.length;
-  const chunkBytes = Math.floor((args.chunkMb ?? 64) * 2 ** 20);
+  const chunkBytes = streamChunkBytes(args.chunkMb, args.device);
   const chunkRows = Math.max(4, Math.floor(chunkBytes / (d * 4) / 4) * 4);
   const read = performance.now();
   const stats = await computeStandardizer(source, chunkRows);

@@ -31,7 +31,7 @@ const json: FlagSpec = { type: 'boolean', help: 'print one JSON object on stdout
 const help: FlagSpec = { type: 'boolean', help: 'this help' };
 const formula: FlagSpec = { type: 'string', value: '"Y ~ EXPR"', help: 'a formula model, e.g. "y ~ b1*(1-exp(-b2*x))": names that are columns of the data are features, the others parameters (README, "Formulas")' };
 const loss: FlagSpec = { type: 'string', value: 'LOSS', help: 'with --formula: mse (default), mae, huber:δ, quantile:τ, poisson, logistic, cross-entropy, cauchy:c, logcosh, or a formula of yhat and y' };
-const chunkMb: FlagSpec = { type: 'string', value: 'M', help: 'data chunk size in MiB: GPU chunks of the linear model (default: the adapter\'s storage-binding limit), or a stream\'s chunks with --stream (default 64)' };
+const chunkMb: FlagSpec = { type: 'string', value: 'M', help: 'data chunk size in MiB: GPU chunks of the linear model (default: the adapter\'s storage-binding limit), or a stream\'s chunks with --stream (default 16; 64 with --device gpu, and for --formula)' };
 
 /** Flags per command, in help order. */
 export const FLAGS: Record<Command, Record<string, FlagSpec>> = {

@@ -16,6 +16,7 @@ import { UsageError, type PredictArgs, type TrainArgs } from './args.ts';
 import type { Io } from './commands.ts';
 import { evaluationReport } from './model-metrics.ts';
 import { checkResumeFlags } from './resume.ts';
+import { streamChunkBytes } from './stream-chunk.ts';
 import { loadAnyModel } from '../models/formula-file.ts';
 import { formulaEvaluateCommand, formulaPredictCommand, formulaTrainCommand } from './formula-commands.ts';
 
@@ -31,7 +32,7 @@ export async function modelTrainCommand(args: TrainArgs, io: Io): Promise<number
   const classes = resumed ? resumed.classes : kind === 'linear' ? null : (args.classes ?? 'learn');
   const streamed = args.stream ? await openModelStream(args.data!, {
     target, features: resumed?.features ?? args.features, classes, invalid: args.onInvalid,
-    scaling: resumed ? resumed.standardization : args.standardize, chunkBytes: Math.floor((args.chunkMb ?? 64) * 2 ** 20),
+    scaling: resumed ? resumed.standardization : args.standardize, chunkBytes: streamChunkBytes(args.chunkMb, args.device),
   }) : null;
   const sel = streamed
     ? { features: streamed.features, classes: streamed.classes, rows: streamed.rows.n, droppedRows: streamed.droppedRows }
