@@ -139,7 +139,7 @@ async function main(): Promise<void> {
       row.minpack = 'params' in s ? { ...s, relErr: relErr(s.params as Record<string, number>, reference.params) } : s;
       if ('seconds' in s) console.error(`n=${n} MINPACK: ${s.seconds.toFixed(2)} s, ${s.passes} evaluations`);
       const estimate = mlSecondsPerRow * n;
-      if (mlSecondsPerRow === 0 || estimate <= mlBudget) {
+      if ((mlSecondsPerRow === 0 && n <= 1e5) || (mlSecondsPerRow > 0 && estimate <= mlBudget)) {
         const t0 = performance.now();
         try {
           const m = mlFit(x, y);
@@ -147,13 +147,15 @@ async function main(): Promise<void> {
           row['ml-levenberg-marquardt'] = { ...m, relErr: relErr(m.params, reference.params) };
           console.error(`n=${n} ml-levenberg-marquardt: ${m.seconds.toFixed(2)} s, ${m.iterations} iterations`);
         } catch (e) {
+          // A failure says nothing about how long a fit takes: the estimate stays with the last completed one.
           const seconds = (performance.now() - t0) / 1000;
-          mlSecondsPerRow = seconds / n;
           row['ml-levenberg-marquardt'] = { failed: (e as Error).message, seconds };
           console.error(`n=${n} ml-levenberg-marquardt failed after ${seconds.toFixed(2)} s: ${(e as Error).message}`);
         }
       } else {
-        row['ml-levenberg-marquardt'] = { skipped: `estimated ${estimate.toFixed(0)} s from the smaller size's time per row, over the ${mlBudget} s budget` };
+        row['ml-levenberg-marquardt'] = {
+          skipped: mlSecondsPerRow > 0 ? `estimated ${estimate.toFixed(0)} s from the last completed fit's time per row, over the ${mlBudget} s budget` : 'no completed fit at a smaller size to estimate from',
+        };
       }
       rows.push(row);
     }
