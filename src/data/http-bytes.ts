@@ -12,22 +12,42 @@ import { fileChanged, RetryableFetch, withRetries, type HttpOptions, type Remote
 /** Reads shorter than this fetch this much (one block kept), so many small metadata reads cost one request. */
 export const READ_AHEAD_BYTES = 256 << 10;
 
-/** One pass's view of a ranged remote file: every read is a range request, checked against the probe. */
+/**
+ * One pass's view of a ranged remote file: every read is a range request, checked against the probe. The
+ * block a short read fetched is kept, in flight included: a later read that starts inside it takes its
+ * bytes from there and asks only for the rest. Readers that ask for consecutive pieces shorter than the
+ * block (a Parquet file's column chunks, started together) then fetch each byte once, not once per piece.
+ */
 export function rangedBytes(remote: RemoteFile, opts: HttpOptions = {}): ByteSource {
   const readAhead = opts.readAheadBytes ?? READ_AHEAD_BYTES;
-  let block: { pos: number; bytes: Uint8Array } | null = null;
+  let block: { pos: number; end: number; bytes: Promise<Uint8Array> } | null = null;
+  // Starts its request before the first await, so that a read issued right after sees the new block.
+  const fresh = async (pos: number, end: number): Promise<Uint8Array> => {
+    if (end - pos >= readAhead) return fetchRange(remote, pos, end, opts);
+    const stop = Math.min(remote.size, pos + readAhead);
+    const bytes = fetchRange(remote, pos, stop, opts);
+    const mine = { pos, end: stop, bytes };
+    block = mine;
+    bytes.catch(() => {
+      if (block === mine) block = null; // the caller gets the error; a later read tries afresh
+    });
+    return (await bytes).slice(0, end - pos);
+  };
   return {
     size: remote.size,
     read: async (pos, len) => {
       const end = Math.min(remote.size, pos + Math.max(0, len));
       if (end <= pos) return new Uint8Array(0);
-      if (block && pos >= block.pos && end <= block.pos + block.bytes.length) {
-        return block.bytes.slice(pos - block.pos, end - block.pos); // a copy: fresh and aligned, as the contract says
-      }
-      if (end - pos >= readAhead) return fetchRange(remote, pos, end, opts);
-      const bytes = await fetchRange(remote, pos, Math.min(remote.size, pos + readAhead), opts);
-      block = { pos, bytes };
-      return bytes.slice(0, end - pos);
+      const kept = block;
+      if (!kept || pos < kept.pos || pos >= kept.end) return fresh(pos, end);
+      if (end <= kept.end) return (await kept.bytes).slice(pos - kept.pos, end - kept.pos); // a copy: fresh and aligned, as the contract says
+      const rest = fresh(kept.end, end);
+      rest.catch(() => undefined); // awaited below, unless the kept block fails first
+      const head = (await kept.bytes).subarray(pos - kept.pos);
+      const out = new Uint8Array(new ArrayBuffer(end - pos));
+      out.set(head);
+      out.set(await rest, head.length);
+      return out;
     },
     close: async () => {
       block = null;

@@ -310,6 +310,31 @@ describe('bytes held at once', () => {
       await server.close();
     }
   });
+
+  it('a Parquet file whose column chunks are shorter than the read-ahead is fetched once per pass, not once per chunk rounded up', async () => {
+    // 4 DOUBLE columns of 25 000 rows a row group: 200 kB column chunks, each shorter than the 256 KiB a short
+    // read fetches; the reads that start inside a kept block (in flight included) ask only for the rest.
+    const rows = 100_000;
+    const col = (name: string, f: (i: number) => number) => ({ name, type: 'DOUBLE' as const, values: Array.from({ length: rows }, (_, i) => f(i)) });
+    const path = local('short-chunks.parquet');
+    writeParquet(path, [col('a', (i) => i % 7), col('b', (i) => i % 13), col('c', (i) => i % 5), col('y', (i) => i % 11)], 25_000);
+    const body = readFileSync(path);
+    const server = await startServer({ '/s.parquet': { body } });
+    try {
+      const source = await openUrl(`${server.url}/s.parquet`, { ...quiet().opts, target: 'y' });
+      const served = () => server.log.filter((r) => r.method === 'GET').reduce((sum, r) => sum + (r.range ? r.range[1] - r.range[0] + 1 : body.length), 0);
+      const afterOpen = served();
+      let seen = 0;
+      for await (const c of source.chunks(30_000)) seen += c.rows;
+      expect(seen).toBe(rows);
+      const perPass = served() - afterOpen;
+      console.log(`remote parquet: file ${body.length} bytes, fetched per pass ${perPass}`);
+      expect(perPass).toBeLessThanOrEqual(body.length);
+      expect(perPass).toBeGreaterThan(0.95 * body.length);
+    } finally {
+      await server.close();
+    }
+  });
 });
 
 function nabla(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
