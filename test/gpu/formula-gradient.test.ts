@@ -8,7 +8,7 @@ import { CpuFormulaEngine } from '../../src/cpu/formula-engine.ts';
 import { GpuFormulaEngine, FormulaKernelError } from '../../src/gpu/formula/gpu-formula-engine.ts';
 import { checkFormulaResult, formulaError, formulaReference } from '../../src/gpu/formula/formula-check.ts';
 import { TuningCache } from '../../src/gpu/tuning/cache.ts';
-import { CASES, setupCase } from './formula-cases.ts';
+import { CASES, setupCase } from '../formula-cases.ts';
 
 describe('GPU formula gradient vs the float64 twin', () => {
   for (const c of CASES) {

@@ -12,7 +12,7 @@ import { checkFormulaResult, formulaError, formulaReference, normalEquationsLabe
 import { curveFit } from '../../src/fit/curve-fit.ts';
 import { normalEquationsProgram } from '../../src/formula/program.ts';
 import { TuningCache } from '../../src/gpu/tuning/cache.ts';
-import { CASES, gaussian, setupCase, type FormulaCase } from './formula-cases.ts';
+import { CASES, gaussian, setupCase, type FormulaCase } from '../formula-cases.ts';
 import { parseNist } from '../nist-parse.ts';
 import misra1aText from '../fixtures/nist/Misra1a.dat?raw';
 

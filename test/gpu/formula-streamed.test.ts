@@ -14,7 +14,7 @@ import { normalEquationsProgram } from '../../src/formula/program.ts';
 import type { EpochInfo } from '../../src/models/linear.ts';
 import { optimizerConfig } from '../../src/optim/config.ts';
 import { relativeError } from '../data-gen.ts';
-import { CASES, setupCase, type FormulaCase } from './formula-cases.ts';
+import { CASES, setupCase, type FormulaCase } from '../formula-cases.ts';
 
 const byName = (name: string): FormulaCase => CASES.find((c) => c.name.startsWith(name))!;
 

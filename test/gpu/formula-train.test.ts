@@ -12,7 +12,7 @@ import type { ModelSnapshot, ModelTrainOptions } from '../../src/models/model-en
 import type { EpochInfo } from '../../src/models/linear.ts';
 import { optimizerConfig, OPTIMIZER_KINDS } from '../../src/optim/config.ts';
 import { relativeError } from '../data-gen.ts';
-import { CASES, setupCase, type FormulaCase } from './formula-cases.ts';
+import { CASES, setupCase, type FormulaCase } from '../formula-cases.ts';
 
 const TRAJECTORY_TOL = 1e-4;
 const byName = (name: string): FormulaCase => CASES.find((c) => c.name.startsWith(name))!;

@@ -6,17 +6,17 @@
 // measured per output by evaluating each row alone. For the 5003-row cases that is about 1e-12 of the
 // mean |term|; observed differences are a few ulps.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileFormula, startingParameters, type FormulaModel } from '../../src/formula/model.ts';
+import type { FormulaModel } from '../../src/formula/model.ts';
 import { compileRowSums } from '../../src/formula/emit-js.ts';
 import { gradientProgram } from '../../src/formula/program.ts';
-import { formulaColumns, type FormulaData } from '../../src/models/formula.ts';
+import type { FormulaData } from '../../src/models/formula.ts';
 import type { RowChunk, RowStream } from '../../src/models/row-stream.ts';
 import { optimizerConfig } from '../../src/optim/config.ts';
 import { CpuFormulaEngine } from '../../src/cpu/formula-engine.ts';
 import { FastCpuFormulaEngine, trainFormulaStreamedOnCpu } from '../../src/cpu-fast/formula-engine.ts';
 import { NodeWorkerPool } from '../../src/cpu-fast/node-pool.ts';
-import { seededUniform } from '../../src/data/shuffle.ts';
 import { formulaThreadsAgree } from '../formula-pool-check.ts';
+import { DECAY, LINEAR16_HUBER, LOGISTIC, ONE_ROW, POISSON, WEIGHTED_SATURATION, setupCase, type FormulaCase } from '../formula-cases.ts';
 
 const EPS = 2 ** -52;
 
@@ -30,91 +30,19 @@ const SUM_ORDER_TOL = (n: number, sumAbs: number) => 2 * Math.max(1, n - 1) * EP
  */
 const TRAIN_REL_TOL = 1e-9;
 
-interface Case {
-  name: string;
-  formula: string;
-  loss: string;
-  weights?: string;
-  n: number;
-  /** Column values of row i (the target included). */
-  row: (u: () => number, i: number) => Record<string, number>;
-  start?: Record<string, number>;
-  /** Where the gradient is compared (away from the optimum, so that the gradient is not all cancellation). */
-  at: Record<string, number>;
-}
-
-const features16 = Array.from({ length: 16 }, (_, k) => `f${k + 1}`);
-const gaussian = (u: () => number) => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
-/** Knuth's sampler: fine for the small means used here. */
-function poisson(u: () => number, mean: number): number {
-  const limit = Math.exp(-mean);
-  let k = 0;
-  for (let p = u(); p > limit; p *= u()) k++;
-  return k;
-}
-
-const CASES: Case[] = [
-  {
-    name: 'exponential decay, mse', formula: 'y ~ a * exp(-k * t) + c', loss: 'mse', n: 5003,
-    row: (u) => { const t = 5 * u(); return { t, y: 3 * Math.exp(-0.7 * t) + 0.5 + 0.05 * gaussian(u) }; },
-    start: { a: 1, k: 0.1, c: 0 }, at: { a: 2.5, k: 0.9, c: 0.2 },
-  },
-  {
-    name: '16-feature linear(), huber:1.5', formula: 'y ~ linear()', loss: 'huber:1.5', n: 5003,
-    row: (u) => {
-      const r: Record<string, number> = {};
-      let y = 0.3;
-      features16.forEach((f, k) => { r[f] = gaussian(u); y += ((k % 5) - 2) * 0.4 * r[f]; });
-      r.y = y + (u() < 0.05 ? 8 * gaussian(u) : 0.1 * gaussian(u)); // outliers, where Huber's linear part acts
-      return r;
-    },
-    at: Object.fromEntries([...features16.map((f, k) => [`w_${f}`, 0.05 * k - 0.3]), ['b', 0.1]]),
-  },
-  {
-    name: 'Poisson, y ~ exp(linear()), poisson', formula: 'y ~ exp(linear(x1, x2))', loss: 'poisson', n: 5003,
-    row: (u) => { const x1 = u() - 0.5; const x2 = u() - 0.5; return { x1, x2, y: poisson(u, Math.exp(0.5 + 1.2 * x1 - 0.8 * x2)) }; },
-    at: { w_x1: 0.3, w_x2: 0.2, b: 0.1 },
-  },
-  {
-    name: 'logistic', formula: 'y ~ linear(x1, x2, x3)', loss: 'logistic', n: 5003,
-    row: (u) => {
-      const x = [gaussian(u), gaussian(u), gaussian(u)];
-      const z = 1.5 * x[0] - x[1] + 0.5 * x[2] - 0.2;
-      return { x1: x[0], x2: x[1], x3: x[2], y: u() < 1 / (1 + Math.exp(-z)) ? 1 : 0 };
-    },
-    at: { w_x1: 0.5, w_x2: 0.1, w_x3: -0.3, b: 0.4 },
-  },
-  {
-    name: 'weighted rows, saturation, mse', formula: 'y ~ b1 * (1 - exp(-b2 * x))', loss: 'mse', weights: 'wt', n: 4099,
-    row: (u) => { const x = 10 * u(); return { x, wt: u() < 0.1 ? 0 : 0.5 + 2 * u(), y: 4 * (1 - Math.exp(-0.3 * x)) + 0.1 * gaussian(u) }; },
-    start: { b1: 1, b2: 1 }, at: { b1: 3, b2: 0.5 },
-  },
+const CASES: FormulaCase[] = [
+  { ...DECAY, name: 'exponential decay, mse', n: 5003 },
+  LINEAR16_HUBER,
+  POISSON,
+  LOGISTIC,
+  WEIGHTED_SATURATION,
   {
     name: 'ragged: 7 rows over 16 shards (9 shards empty)', formula: 'y ~ a * exp(-k * t) + c', loss: 'mse', n: 7,
     row: (u) => { const t = 5 * u(); return { t, y: 3 * Math.exp(-0.7 * t) + 0.5 }; },
     start: { a: 1, k: 0.1, c: 0 }, at: { a: 2.5, k: 0.9, c: 0.2 },
   },
-  {
-    name: 'one row', formula: 'y ~ linear(x1, x2)', loss: 'huber:1.5', n: 1,
-    row: () => ({ x1: 0.5, x2: -2, y: 3 }),
-    at: { w_x1: 1, w_x2: 0.5, b: 0 },
-  },
+  ONE_ROW,
 ];
-
-/** The model and its rows in its layout (features, then the weight), float32 as every engine takes them. */
-function setup(c: Case, seed = 17): { model: FormulaModel; data: FormulaData; start: Float64Array; at: Float64Array } {
-  const u = seededUniform(seed);
-  const rows = Array.from({ length: c.n }, (_, i) => c.row(u, i));
-  const model = compileFormula({ formula: c.formula, loss: c.loss, weights: c.weights ?? null }, { columns: Object.keys(rows[0]) });
-  const columns = formulaColumns(model);
-  const d = columns.length;
-  const x = new Float32Array(c.n * d);
-  rows.forEach((r, i) => columns.forEach((name, k) => (x[i * d + k] = r[name])));
-  const y = Float32Array.from(rows, (r) => r[model.target]);
-  const start = startingParameters(model, c.start ?? {});
-  const at = Float64Array.from(model.params, (p) => c.at[p]);
-  return { model, data: { x, y, n: c.n, d }, start, at };
-}
 
 /** Σ_i |term_i| per output (partials, then loss), divided by n as the engines divide the sums: the scale of the mean. */
 function meanAbsTerms(model: FormulaModel, data: FormulaData, theta: Float64Array): Float64Array {
@@ -139,7 +67,7 @@ const bits = (g: { loss: number; grad: ArrayLike<number> }) => [g.loss, ...Array
 
 describe('fast CPU formula engine vs the float64 twin', () => {
   it.each(CASES)('$name: loss and gradient within the summation-order bound', async (c) => {
-    const { model, data, start, at } = setup(c);
+    const { model, data, start, at } = setupCase(c);
     const twin = new CpuFormulaEngine(model, data, start);
     const fast = new FastCpuFormulaEngine(model, data, start);
     const want = await twin.lossAndGradient(at);
@@ -165,7 +93,7 @@ describe('fast CPU formula engine vs the float64 twin', () => {
 
   it('identical bits on the calling thread and with 2 and 3 worker threads, on every rerun', async () => {
     for (const c of CASES) {
-      const { model, data, start, at } = setup(c);
+      const { model, data, start, at } = setupCase(c);
       const inline = await new FastCpuFormulaEngine(model, data, start).lossAndGradient(at);
       for (const pool of pools) {
         const engine = new FastCpuFormulaEngine(model, data, start, { pool });
@@ -185,7 +113,7 @@ describe('fast CPU formula engine vs the float64 twin', () => {
       { c: CASES[4], o: { lr: 0.02, maxEpochs: 60, tol: 1e-6, optimizer: optimizerConfig({ kind: 'adam' }) } },
     ];
     for (const { c, o } of runs) {
-      const { model, data, start } = setup(c);
+      const { model, data, start } = setupCase(c);
       const want = await new CpuFormulaEngine(model, data, start).train(o);
       const got = await new FastCpuFormulaEngine(model, data, start).train(o);
       expect(got.updates, c.name).toBe(want.updates);
@@ -204,7 +132,7 @@ describe('fast CPU formula engine vs the float64 twin', () => {
   });
 
   it('rejects what the twin rejects: wrong row width, a bad target, wrong parameter count; used after dispose', async () => {
-    const { model, data, start, at } = setup(CASES[2]);
+    const { model, data, start, at } = setupCase(CASES[2]);
     expect(() => new FastCpuFormulaEngine(model, { ...data, d: data.d + 1 }, start)).toThrow(/columns per row/);
     const y = Float32Array.from(data.y);
     y[5] = -1;
@@ -232,7 +160,7 @@ function streamOf(data: FormulaData, chunkRows: number): RowStream {
 
 describe('streamed formula training on the CPU path', () => {
   it('mini-batches inside chunks: the same bits as the engine over the rows in memory told the same chunks (fast and reference)', async () => {
-    const { model, data, start } = setup(CASES[0]);
+    const { model, data, start } = setupCase(CASES[0]);
     const o = { lr: 0.05, maxEpochs: 4, batchSize: 300, seed: 8, optimizer: optimizerConfig({ kind: 'adam' }) };
     for (const reference of [false, true]) {
       const got = await trainFormulaStreamedOnCpu(model, start, streamOf(data, 1200), o, { reference, pool: pools[0] });
@@ -248,7 +176,7 @@ describe('streamed formula training on the CPU path', () => {
   });
 
   it('a chunk with a bad target stops the run with the loss\'s reason', async () => {
-    const { model, data, start } = setup(CASES[2]);
+    const { model, data, start } = setupCase(CASES[2]);
     const y = Float32Array.from(data.y);
     y[2500] = -3;
     const o = { lr: 0.05, maxEpochs: 2, optimizer: optimizerConfig({ kind: 'adam' }) };
