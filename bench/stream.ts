@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createRawWriter } from '../src/data/raw-format.ts';
+import { writeRawFile } from './data-files.ts';
 
 const { values } = parseArgs({
   options: {
@@ -39,43 +39,6 @@ if (!Number.isInteger(repeat) || repeat < 1 || !Number.isInteger(eHi) || eHi < 2
 }
 const root = fileURLToPath(new URL('..', import.meta.url));
 const MiB = 2 ** 20;
-
-/** mulberry32: seeded, so every run trains on the same data. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** y = w·x + b + noise, written block by block so the generator holds one block, whatever n is. */
-async function writeData(path: string, rows: number): Promise<void> {
-  const rand = rng(12345);
-  const w = Array.from({ length: d }, (_, j) => (j % 2 ? -1 : 1) * (0.5 + j / d));
-  const b = 0.25;
-  const names = Array.from({ length: d }, (_, j) => `x${j}`);
-  const writer = await createRawWriter(path, names, 'y');
-  try {
-    const block = 1 << 16;
-    const x = new Float32Array(block * d);
-    const y = new Float32Array(block);
-    for (let start = 0; start < rows; start += block) {
-      const m = Math.min(block, rows - start);
-      for (let r = 0; r < m; r++) {
-        let s = b;
-        for (let j = 0; j < d; j++) { const v = rand() * 2 - 1; x[r * d + j] = v; s += w[j] * v; }
-        y[r] = s + 0.1 * (rand() - 0.5); // uniform noise is enough for a throughput benchmark
-      }
-      await writer.append(x.subarray(0, m * d), y.subarray(0, m), m);
-    }
-    await writer.finish();
-  } catch (e) {
-    await writer.abort();
-    throw e;
-  }
-}
 
 interface Run { seconds: number; rssMiB: number; adapter: string }
 
@@ -117,7 +80,7 @@ interface Row {
 
 async function measure(dir: string, rows: number, modes: boolean[]): Promise<{ rows: Row[]; adapter: string }> {
   const file = join(dir, `bench-${rows}.f32`);
-  await writeData(file, rows);
+  await writeRawFile(file, rows, d); // y = w·x + b + noise, the same rows for the same n and d
   const fileMiB = (await stat(file)).size / MiB;
   const out: Row[] = [];
   let adapter = '?';
