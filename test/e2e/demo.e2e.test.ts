@@ -1,38 +1,21 @@
 // The demo page end to end: the site, built once per run with Vite (test/setup/build-site.ts), served by a
 // plain static server, and driven in headless Chromium (SwiftShader's WebGPU here; no browser is downloaded).
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { chromium, type Browser } from 'playwright-core';
-import { mkdir } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { chromium } from 'playwright-core';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CHROMIUM_WEBGPU_ARGS, chromiumPath } from '../../src/cli/chromium-flags.ts';
-import { serveStatic, type StaticServer } from './static-server.ts';
 import { REGION_COLORS } from '../../src/demo/classifier/boundary-view.ts';
-import { generate, num, openPage, probeCanvas, takeLongestTask, train, trainsToTheLine, waitForState, xy } from './page.ts';
+import { RESULTS, generate, num, openPage, probeCanvas, takeLongestTask, train, trainsToTheLine, useSite, waitForState, xy } from './page.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const RESULTS = join(ROOT, 'test-results');
 const GRAD = '#c0182c'; // contour-view.ts GRAD_COLOR
 const STEP = '#0a6b2f'; // contour-view.ts STEP_COLOR
 const PLOT_BOX: [number, number, number, number] = [60, 14, 484, 438]; // the contour map's plot area, canvas px
 
-let server: StaticServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  server = await serveStatic(inject('siteDir'));
-  browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_WEBGPU_ARGS, headless: true });
-  await mkdir(RESULTS, { recursive: true });
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const site = useSite();
 
 describe('demo page', () => {
   it('WebGPU: trains the generated dataset, draws the map, the arrows and the path, names the adapter', async () => {
-    const { page, problems, close } = await openPage(browser, server.url);
+    const { page, problems, close } = await openPage(site.browser, site.server.url);
     try {
       expect(await page.isHidden('#banner')).toBe(true);
       expect(await page.textContent('#device')).toMatch(/WebGPU/);
@@ -109,7 +92,7 @@ describe('demo page', () => {
       args: CHROMIUM_WEBGPU_ARGS.filter((a) => a !== '--enable-unsafe-webgpu'),
     });
     try {
-      const { page, problems, close } = await openPage(noGpu, server.url);
+      const { page, problems, close } = await openPage(noGpu, site.server.url);
       expect(await page.isVisible('#banner')).toBe(true);
       expect(await page.textContent('#banner')).toMatch(/WebGPU is not available.*CPU path/);
       expect(await page.textContent('#device')).toMatch(/CPU/);
@@ -144,14 +127,14 @@ describe('demo page', () => {
       await noGpu.close();
     }
     // ?cpu=1 forces the same path where WebGPU exists.
-    const { page, problems, close } = await openPage(browser, `${server.url}?cpu=1`);
+    const { page, problems, close } = await openPage(site.browser, `${site.server.url}?cpu=1`);
     expect(await page.textContent('#banner')).toMatch(/\?cpu=1/);
     expect(problems).toEqual([]);
     await close();
   });
 
   it('upload: a CSV with a header and missing values trains; a malformed one is refused, nothing changes', async () => {
-    const { page, problems, close } = await openPage(browser, server.url);
+    const { page, problems, close } = await openPage(site.browser, site.server.url);
     try {
       const rows = ['x1,x2,y'];
       for (let i = 0; i < 200; i++) {
@@ -204,7 +187,7 @@ describe('demo page', () => {
     }
   });
   it('classifier mode: an MLP learns two interleaved spirals, the boundary shows both regions', async () => {
-    const { page, problems, close } = await openPage(browser, server.url);
+    const { page, problems, close } = await openPage(site.browser, site.server.url);
     try {
       const clsState = (states: string[]) => page.waitForFunction(
         (s) => s.includes(document.getElementById('classifier-layout')?.dataset.state ?? ''), states, { timeout: 150_000 });

@@ -2,32 +2,12 @@
 // example fitted from a start two powers of ten off, the RSS drawn per iteration, the table of estimates
 // with standard errors, a bad start reported inline naming the parameter, and the button disabled (with the
 // reason) for a loss that is not a squared error.
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { mkdir } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { CHROMIUM_WEBGPU_ARGS, chromiumPath } from '../../src/cli/chromium-flags.ts';
-import { serveStatic, type StaticServer } from './static-server.ts';
-import { num, openPage, probeCanvas } from './page.ts';
+import { RESULTS, formulaLayoutState, num, openPage, probeCanvas, useSite } from './page.ts';
 
-const RESULTS = join(fileURLToPath(new URL('../../', import.meta.url)), 'test-results');
-let server: StaticServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  server = await serveStatic(inject('siteDir'));
-  browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_WEBGPU_ARGS, headless: true });
-  await mkdir(RESULTS, { recursive: true });
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-const layoutState = (page: Page, states: string[], timeout = 60_000) => page.waitForFunction(
-  (s) => s.includes(document.getElementById('formula-layout')?.dataset.state ?? ''), states, { timeout });
+const site = useSite();
 
 /** Types a starting value and waits for the run rebuilt from it (its "now" column shows the start). */
 async function setStart(page: Page, values: Record<string, number>): Promise<void> {
@@ -46,10 +26,10 @@ const cell = (page: Page, param: string, key: string) => num(page, `#f-lm-table 
 
 describe('demo page, formula mode: Levenberg-Marquardt fit', () => {
   it('fits the default from far off to the generating values, with the RSS per iteration and standard errors', async () => {
-    const { page, problems, close } = await openPage(browser, server.url);
+    const { page, problems, close } = await openPage(site.browser, site.server.url);
     try {
       await page.check('#mode-formula');
-      await layoutState(page, ['ready']);
+      await formulaLayoutState(page, ['ready']);
       expect(await page.isEnabled('#f-fit-lm')).toBe(true);
       expect(await page.isHidden('#f-fit-why')).toBe(true);
       // Truth b1 = 500, b2 = 1 (σ = 10, N = 1000); from b1 = 5 (100x below) and b2 = 10 (10x above).
@@ -102,10 +82,10 @@ describe('demo page, formula mode: Levenberg-Marquardt fit', () => {
   });
 
   it('disables Fit for a loss that is not a squared error, saying why, and enables it again for mse', async () => {
-    const { page, problems, close } = await openPage(browser, `${server.url}?cpu=1`);
+    const { page, problems, close } = await openPage(site.browser, `${site.server.url}?cpu=1`);
     try {
       await page.check('#mode-formula');
-      await layoutState(page, ['ready']);
+      await formulaLayoutState(page, ['ready']);
       expect(await page.isEnabled('#f-fit-lm')).toBe(true);
       await page.selectOption('#f-loss', 'huber');
       await page.waitForFunction(() => document.getElementById('formula-layout')?.dataset.state === 'ready' &&
@@ -116,12 +96,12 @@ describe('demo page, formula mode: Levenberg-Marquardt fit', () => {
       // An invalid formula: nothing to fit.
       await page.selectOption('#f-loss', 'mse');
       await page.fill('#f-formula', 'y ~ b1*(1-exq(-b2*x))');
-      await layoutState(page, ['invalid']);
+      await formulaLayoutState(page, ['invalid']);
       expect(await page.isDisabled('#f-fit-lm')).toBe(true);
       expect(await page.getAttribute('#f-fit-lm', 'title')).toMatch(/Fix the formula/);
       // Back to the default on the CPU path: the float64 twin fits it, and the page says so.
       await page.fill('#f-formula', 'y ~ b1*(1-exp(-b2*x))');
-      await layoutState(page, ['ready']);
+      await formulaLayoutState(page, ['ready']);
       expect(await page.isEnabled('#f-fit-lm')).toBe(true);
       expect(await fitAndWait(page)).toBe('done');
       expect(await page.textContent('#f-lm-engine')).toMatch(/^CPU: the float64 twin/);

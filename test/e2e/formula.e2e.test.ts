@@ -1,35 +1,14 @@
 // The demo's formula mode end to end, on the built site in headless Chromium: errors drawn at their column
 // as the user types, the KaTeX derivation with its rules, training on data generated from the model at known
 // values, the fit and the contour of J over two parameters.
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { mkdir } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { CHROMIUM_WEBGPU_ARGS, chromiumPath } from '../../src/cli/chromium-flags.ts';
-import { serveStatic, type StaticServer } from './static-server.ts';
-import { num, openPage, probeCanvas } from './page.ts';
+import { RESULTS, formulaLayoutState, num, openPage, probeCanvas, useSite } from './page.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const RESULTS = join(ROOT, 'test-results');
 const PLOT_BOX: [number, number, number, number] = [60, 14, 484, 438]; // the contour map's plot area, canvas px
 
-let server: StaticServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  server = await serveStatic(inject('siteDir'));
-  browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_WEBGPU_ARGS, headless: true });
-  await mkdir(RESULTS, { recursive: true });
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-const layoutState = (page: Page, states: string[], timeout = 60_000) => page.waitForFunction(
-  (s) => s.includes(document.getElementById('formula-layout')?.dataset.state ?? ''), states, { timeout });
+const site = useSite();
 
 /** Types the formula and waits for the compile after the debounce: an error at a column, or a run. */
 async function typeFormula(page: Page, text: string): Promise<void> {
@@ -56,11 +35,11 @@ const rules = (page: Page) => page.$$eval('#f-derivation .rule', (els) => els.ma
 
 describe('demo page, formula mode', () => {
   it('locates errors as typed, renders the derivation, trains to the generating values, draws the fit and the map', async () => {
-    const { page, problems, close } = await openPage(browser, server.url);
+    const { page, problems, close } = await openPage(site.browser, site.server.url);
     try {
       await page.check('#mode-formula');
       expect(await page.isHidden('#linear-layout')).toBe(true);
-      await layoutState(page, ['ready']);
+      await formulaLayoutState(page, ['ready']);
       const device = (await page.textContent('#f-device'))!;
       const engine = await page.getAttribute('#f-device', 'data-engine');
       console.info(`formula mode trains on: ${device}`);
@@ -88,7 +67,7 @@ describe('demo page, formula mode', () => {
 
       // Another valid formula: a row per parameter and a derivation per parameter, with the product rule.
       await typeFormula(page, 'y ~ a*exp(-k*x) + c');
-      await layoutState(page, ['ready']);
+      await formulaLayoutState(page, ['ready']);
       expect(await page.isHidden('#f-formula-error')).toBe(true);
       expect(await page.$$eval('#f-params tbody th', (els) => els.map((e) => e.textContent))).toEqual(['a', 'k', 'c']);
       expect(await page.$$eval('#f-derivation .deriv-param', (els) => els.length)).toBe(3);
@@ -106,7 +85,7 @@ describe('demo page, formula mode', () => {
 
       // Back to the default: x in thousands, true b1 = 500 and b2 = 1, from b1 = 100, b2 = 0.5 with Adam.
       await typeFormula(page, 'y ~ b1*(1-exp(-b2*x))');
-      await layoutState(page, ['ready']);
+      await formulaLayoutState(page, ['ready']);
       expect(await page.textContent('#f-dataset-label')).toMatch(/b1 = 500, b2 = 1 \+ noise \(σ = 10\), N = 1000/);
       expect(await page.inputValue('#f-optimizer')).toBe('adam');
       const loss0 = await num(page, '#f-loss-value');
@@ -115,7 +94,7 @@ describe('demo page, formula mode', () => {
 
       await page.fill('#f-epochs', '2000');
       await page.click('#f-train');
-      await layoutState(page, ['done', 'diverged', 'error'], 150_000);
+      await formulaLayoutState(page, ['done', 'diverged', 'error'], 150_000);
       expect(await page.getAttribute('#formula-layout', 'data-state'), (await page.textContent('#f-status'))!).toBe('done');
       expect(await num(page, '#f-epoch')).toBe(2000);
       const loss1 = await num(page, '#f-loss-value');
@@ -148,15 +127,15 @@ describe('demo page, formula mode', () => {
   });
 
   it('on the CPU path (?cpu=1): the float64 twin trains the default to the same values, and the page says so', async () => {
-    const { page, problems, close } = await openPage(browser, `${server.url}?cpu=1`);
+    const { page, problems, close } = await openPage(site.browser, `${site.server.url}?cpu=1`);
     try {
       await page.check('#mode-formula');
-      await layoutState(page, ['ready']);
+      await formulaLayoutState(page, ['ready']);
       expect(await page.getAttribute('#f-device', 'data-engine')).toBe('cpu');
       expect(await page.textContent('#f-device')).toMatch(/float64 twin.*; no WebGPU: the CPU path was asked for/);
       const loss0 = await num(page, '#f-loss-value');
       await page.click('#f-train');
-      await layoutState(page, ['done', 'diverged', 'error'], 150_000);
+      await formulaLayoutState(page, ['done', 'diverged', 'error'], 150_000);
       expect(await page.getAttribute('#formula-layout', 'data-state'), (await page.textContent('#f-status'))!).toBe('done');
       expect(await num(page, '#f-loss-value')).toBeLessThan(loss0 / 100);
       expect(Math.abs((await num(page, '#f-params output[data-now="b1"]')) - 500)).toBeLessThan(10);

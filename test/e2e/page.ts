@@ -1,7 +1,44 @@
-// Helpers for driving the demo page: console capture, reading the outputs' data-value, waiting for the
-// run state, and probing canvas pixels.
-import type { Browser, Page } from 'playwright-core';
-import { expect } from 'vitest';
+// Helpers for driving the demo page: the built site served to headless Chromium, console capture, reading
+// the outputs' data-value, waiting for the run state, and probing canvas pixels.
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, inject } from 'vitest';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CHROMIUM_WEBGPU_ARGS, chromiumPath } from '../../src/cli/chromium-flags.ts';
+import { serveStatic, type StaticServer } from './static-server.ts';
+
+/** Where the e2e tests leave their screenshots. */
+export const RESULTS = join(fileURLToPath(new URL('../../', import.meta.url)), 'test-results');
+
+export interface Site {
+  /** The built site (test/setup/build-site.ts), served by a plain static server. */
+  server: StaticServer;
+  /** Headless Chromium with WebGPU (SwiftShader here). */
+  browser: Browser;
+}
+
+/**
+ * Serves the built site and launches the browser before the file's tests (making RESULTS too), and closes
+ * both after them. Read the fields inside the tests: they are set in beforeAll.
+ */
+export function useSite(): Site {
+  const site = {} as Site;
+  beforeAll(async () => {
+    site.server = await serveStatic(inject('siteDir'));
+    site.browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_WEBGPU_ARGS, headless: true });
+    await mkdir(RESULTS, { recursive: true });
+  });
+  afterAll(async () => {
+    await site.browser?.close();
+    await site.server?.close();
+  });
+  return site;
+}
+
+/** Waits until the formula mode's layout (#formula-layout) is in one of `states`. */
+export const formulaLayoutState = (page: Page, states: string[], timeout = 60_000) => page.waitForFunction(
+  (s) => s.includes(document.getElementById('formula-layout')?.dataset.state ?? ''), states, { timeout });
 
 export interface OpenPage {
   page: Page;
