@@ -1,7 +1,8 @@
 // Curve fitting bench (`npm run bench:lm`): y ~ b1*(1-exp(-b2*x)) from the start a user would try
 // (b1 = 500, b2 = 1e-4), on generated data at each size, fitted by
 //   - nabla's whole CLI run (`nabla train --formula ... --optimizer lm --data FILE.f32`, process start-up and
-//     reading the file included), on the fast CPU path and on the float64 twin;
+//     reading the file included), on the fast CPU path, the float64 twin and the GPU (`--device gpu`: headless
+//     Chromium's adapter, SwiftShader on a machine without one, whose name the row records);
 //   - MINPACK's lmder through scipy.optimize.least_squares(method='lm') with the analytic Jacobian (when
 //     python3 with scipy is installed), timing the fit alone (the data already in memory);
 //   - ml-levenberg-marquardt, the package JavaScript users install, in this process (the fit alone), at the
@@ -31,6 +32,7 @@ const TRUE = { b1: 238.94, b2: 5.5e-4 };
 const { values } = parseArgs({
   options: {
     n: { type: 'string', default: '1e4,1e6,1e7' },
+    devices: { type: 'string', default: 'cpu,cpu64,gpu' },
     'ml-budget-s': { type: 'string', default: '120' },
     'gd-n': { type: 'string', default: '1e6' },
     'gd-epochs': { type: 'string', default: '3000' },
@@ -75,7 +77,7 @@ function cliFit(file: string, device: string) {
   const seconds = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`nabla exited ${r.status}: ${r.stderr}`);
   const fit = JSON.parse(r.stdout);
-  return { seconds, params: fit.params as Record<string, number>, rss: fit.rss as number, passes: fit.passes as number, iterations: fit.iterations as number, stopReason: fit.stopReason as string };
+  return { seconds, params: fit.params as Record<string, number>, rss: fit.rss as number, passes: fit.passes as number, iterations: fit.iterations as number, stopReason: fit.stopReason as string, device: fit.device as string, adapter: fit.adapter as string | null };
 }
 
 const SCIPY = `
@@ -130,7 +132,7 @@ async function main(): Promise<void> {
       const twin = new CpuFormulaEngine(model, { x, y, n, d: 1 }, start);
       const reference = await curveFit(model, n, (t) => twin.normalEquations(t), start, { ftol: 1e-14, xtol: 1e-14 });
       const row: Record<string, unknown> = { n, reference: { params: reference.params, rss: reference.rss } };
-      for (const device of ['cpu', 'cpu64']) {
+      for (const device of values.devices!.split(',')) {
         const r = cliFit(file, device);
         row[`nabla-${device}`] = { ...r, relErr: relErr(r.params, reference.params) };
         console.error(`n=${n} nabla ${device}: ${r.seconds.toFixed(2)} s, ${r.passes} passes, err ${relErr(r.params, reference.params).toExponential(2)}`);
