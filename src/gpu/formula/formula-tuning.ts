@@ -11,7 +11,7 @@ import type { FormulaData } from '../../models/formula.ts';
 import type { GpuContext } from '../device.ts';
 import type { DeviceIo } from '../device-io.ts';
 import { createBufferChecked } from '../resources.ts';
-import { autotune, AutotuneError, type AutotuneResult, type TuningTrial } from '../tuning/autotune.ts';
+import { autotune, AutotuneError, type AutotuneResult, type KernelChoice, type TuningTrial } from '../tuning/autotune.ts';
 import { defaultTuningCache, tuningKey, type TuningCache } from '../tuning/cache.ts';
 import { checkFormulaResult, formulaReference, type FormulaReference } from './formula-check.ts';
 import {
@@ -29,11 +29,7 @@ export interface FormulaTuningOptions {
   tuning?: TuningCache | false;
 }
 
-export interface FormulaKernelChoice {
-  config: FormulaKernelConfig;
-  source: 'explicit' | 'table' | 'tuned' | 'default';
-  result?: AutotuneResult<FormulaKernelConfig>;
-}
+export type FormulaKernelChoice = KernelChoice<FormulaKernelConfig>;
 
 /** Poisons grad_loss, records the slot's passes, reads grad_loss back (the program's outputs). */
 export async function runGradient(io: DeviceIo, passes: FormulaGradientPasses, slot: number, gradLoss: GPUBuffer, readback: GPUBuffer, outputs: number): Promise<Float32Array> {

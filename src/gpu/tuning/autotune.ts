@@ -83,6 +83,14 @@ export interface AutotuneResult<C> {
   elapsedMs: number;
 }
 
+/** The configuration an engine runs and where it came from. */
+export interface KernelChoice<C> {
+  config: C;
+  source: 'explicit' | 'table' | 'tuned' | 'default';
+  /** Set when tuned now: every candidate with its time or the reason it was rejected. */
+  result?: AutotuneResult<C>;
+}
+
 export class AutotuneError extends Error {
   constructor(family: string, readonly trials: TrialReport<unknown>[]) {
     const reasons = trials.filter((t) => t.rejected).slice(0, 3).map((t) => `${JSON.stringify(t.config)}: ${t.rejected}`);

@@ -10,7 +10,7 @@ import { LinearPartialsPass } from '../passes/linear-partials-pass.ts';
 import { ReducePartialsPass } from '../passes/reduce-partials-pass.ts';
 import { packGridUniforms, packReduceUniforms } from '../uniforms.ts';
 import { STATUS_RUNNING } from '../../core/train-status.ts';
-import { autotune, AutotuneError, type AutotuneResult, type AutotuneSpec, type TuningTrial } from './autotune.ts';
+import { autotune, AutotuneError, type AutotuneResult, type AutotuneSpec, type KernelChoice, type TuningTrial } from './autotune.ts';
 import { defaultTuningCache, tuningKey, type TuningCache } from './cache.ts';
 import {
   checkLinearResult, isLinearKernelConfig, linearCandidates, linearFamily, linearLadderOf, linearProbePoint, linearReference,
@@ -29,13 +29,7 @@ export interface LinearTuningOptions {
   tuning?: TuningCache | false;
 }
 
-/** The configuration an engine runs and where it came from. */
-export interface LinearKernelChoice {
-  config: LinearKernelConfig;
-  source: 'explicit' | 'table' | 'tuned' | 'default';
-  /** Set when tuned now: every candidate with its time or the reason it was rejected. */
-  result?: AutotuneResult<LinearKernelConfig>;
-}
+export type LinearKernelChoice = KernelChoice<LinearKernelConfig>;
 
 /** The data a tuner may time over: resident chunks and the host copy the reference is computed from. */
 export interface LinearTuningSource {
