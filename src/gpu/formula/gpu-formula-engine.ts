@@ -10,13 +10,11 @@ import { describe as describeModel, type FormulaModel } from '../../formula/mode
 import { gradientProgram, type SampleProgram } from '../../formula/program.ts';
 import type { ModelTrainOptions, ModelTrainResult } from '../../models/model-engine.ts';
 import { formulaColumns, formulaRules, rowWidth, validateFormulaData, validateFormulaTheta, type FormulaData, type FormulaEngine } from '../../models/formula.ts';
-import { runTraining } from '../../train/loop.ts';
 import type { GpuContext } from '../device.ts';
 import { DeviceIo } from '../device-io.ts';
 import { chooseWorkgroupSize } from '../dispatch.ts';
 import { createBufferChecked, createUploadedBuffer } from '../resources.ts';
-import { GpuModelProgram } from '../models/model-program.ts';
-import { piecewiseGradient, ResidentChunks, StreamedModelProgram } from '../models/streamed-model-program.ts';
+import { piecewiseGradient, ResidentChunks, trainOnGpu } from '../models/streamed-model-program.ts';
 import type { RowStream } from '../../models/row-stream.ts';
 import { formulaBindingRows, formulaXBytes, memoryRowStream } from './formula-stream.ts';
 import { formulaReference } from './formula-check.ts';
@@ -250,12 +248,7 @@ export class GpuFormulaEngine implements FormulaEngine {
       },
       evaluate: (theta: ArrayLike<number>) => this.lossAndGradient(theta),
     };
-    if (!this.chunks) return runTraining(new GpuModelProgram(ctx), o);
-    const chunkRows = this.chunks.stream.chunkRows;
-    if (o.chunkRows !== undefined && o.chunkRows !== chunkRows) {
-      throw new RangeError(`chunk rows: ${o.chunkRows} asked for, the stream comes in chunks of ${chunkRows} rows`);
-    }
-    return runTraining(new StreamedModelProgram({ ...ctx, chunks: this.chunks }), { ...o, chunkRows });
+    return trainOnGpu(ctx, this.chunks, o);
   }
 
   dispose(): void {

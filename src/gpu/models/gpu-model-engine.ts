@@ -5,7 +5,6 @@
 import { validateModelData, validateNetwork, validateTheta, type ModelData, type NetworkConfig } from '../../models/network.ts';
 import type { ModelEngine, ModelTrainOptions, ModelTrainResult } from '../../models/model-engine.ts';
 import { batchRanges } from '../../models/batches.ts';
-import { runTraining } from '../../train/loop.ts';
 import type { GpuContext } from '../device.ts';
 import { createBufferChecked, createUploadedBuffer } from '../resources.ts';
 import { DeviceIo } from '../device-io.ts';
@@ -14,9 +13,8 @@ import { MlpGradientPasses, type LayerProducts, type MlpBuffers, type ProductKer
 import { chooseProducts } from './gemm-tuning.ts';
 import type { TuningCache } from '../tuning/cache.ts';
 import { ACTIVATION_CODES } from '../../models/network.ts';
-import { GpuModelProgram } from './model-program.ts';
 import { networkRules } from '../../models/rules.ts';
-import { piecewiseGradient, ResidentChunks, StreamedModelProgram } from './streamed-model-program.ts';
+import { piecewiseGradient, ResidentChunks, trainOnGpu } from './streamed-model-program.ts';
 import type { RowStream } from '../../models/row-stream.ts';
 
 const kLabel = 'nabla.model';
@@ -183,12 +181,7 @@ export class GpuModelEngine implements ModelEngine {
       submitAndRead: (encoder: GPUCommandEncoder, readback: GPUBuffer, bytes: number, what: string) => this.submitAndRead(encoder, readback, bytes, what),
       evaluate: (theta: ArrayLike<number>) => this.lossAndGradient(theta),
     };
-    if (!this.chunks) return runTraining(new GpuModelProgram(ctx), o);
-    const chunkRows = this.chunks.stream.chunkRows;
-    if (o.chunkRows !== undefined && o.chunkRows !== chunkRows) {
-      throw new RangeError(`chunk rows: ${o.chunkRows} asked for, the stream comes in chunks of ${chunkRows} rows`);
-    }
-    return runTraining(new StreamedModelProgram({ ...ctx, chunks: this.chunks }), { ...o, chunkRows });
+    return trainOnGpu(ctx, this.chunks, o);
   }
 
   dispose(): void {

@@ -10,6 +10,8 @@ import { validateModelData, type NetworkConfig } from '../../models/network.ts';
 import { ChunkCursor, type CursorChunk, type RowStream } from '../../models/row-stream.ts';
 import type { ChainPlan, ChainRecord, ProgramState } from '../../train/program.ts';
 import type { OptimizerConfig } from '../../optim/config.ts';
+import type { ModelTrainOptions, ModelTrainResult } from '../../models/model-engine.ts';
+import { runTraining } from '../../train/loop.ts';
 import type { DeviceIo } from '../device-io.ts';
 import { createBufferChecked } from '../resources.ts';
 import { GpuModelProgram, type GradientPasses, type ModelProgramContext } from './model-program.ts';
@@ -249,4 +251,17 @@ export class StreamedModelProgram extends GpuModelProgram {
     this.pieceReadback = null;
     super.finish();
   }
+}
+
+/**
+ * An engine's training: the rows it holds (GpuModelProgram), or with a stream's resident chunks one pass over
+ * them per epoch (StreamedModelProgram), mini-batches cut inside chunks of the stream's size.
+ */
+export function trainOnGpu(ctx: Omit<StreamedProgramContext, 'chunks'>, chunks: ResidentChunks | null, o: ModelTrainOptions): Promise<ModelTrainResult> {
+  if (!chunks) return runTraining(new GpuModelProgram(ctx), o);
+  const chunkRows = chunks.stream.chunkRows;
+  if (o.chunkRows !== undefined && o.chunkRows !== chunkRows) {
+    throw new RangeError(`chunk rows: ${o.chunkRows} asked for, the stream comes in chunks of ${chunkRows} rows`);
+  }
+  return runTraining(new StreamedModelProgram({ ...ctx, chunks }), { ...o, chunkRows });
 }
