@@ -2,10 +2,9 @@
 // column, the parameters by name and value, and the optimizer state, in the same file format and version as
 // the network models (model-file.ts) with model.kind 'formula'. The formula is kept as text and compiled
 // again on load, so the file holds what the user wrote, not a tree of this version's making.
-import { readFile } from 'node:fs/promises';
 import { validateOptimizer } from '../optim/config.ts';
 import { validateSchedule } from '../optim/schedule.ts';
-import { MODEL_FORMAT, MODEL_FORMAT_VERSION, validateSavedModel, type SavedModel } from './model-file.ts';
+import { MODEL_FORMAT, MODEL_FORMAT_VERSION, readModelJson, validateSavedModel, type SavedModel } from './model-file.ts';
 
 export interface FormulaConfig {
   kind: 'formula';
@@ -32,12 +31,7 @@ export type AnySavedModel = { kind: 'network'; saved: SavedModel } | { kind: 'fo
 
 /** Reads a model file of either kind; `flag` names where the path came from in the error. */
 export async function loadAnyModel(path: string, flag = '--model'): Promise<AnySavedModel> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await readFile(path, 'utf8'));
-  } catch (e) {
-    throw new RangeError(`${flag} ${path}: cannot read a model (${(e as Error).message})`);
-  }
+  const raw = await readModelJson(path, flag);
   const kind = (raw as { model?: { kind?: unknown } } | null)?.model?.kind;
   return kind === 'formula' ? { kind, saved: validateSavedFormula(raw, path) } : { kind: 'network', saved: validateSavedModel(raw, path) };
 }

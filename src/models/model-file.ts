@@ -53,15 +53,18 @@ export async function saveModel(path: string, model: SavedModel): Promise<void> 
   }
 }
 
-/** `flag` names where the path came from in the error (--model for predict, --resume for train). */
-export async function loadModel(path: string, flag = '--model'): Promise<SavedModel> {
-  let raw: unknown;
+/** A model file's JSON, not yet validated; `flag` names where the path came from in the error. */
+export async function readModelJson(path: string, flag: string): Promise<unknown> {
   try {
-    raw = JSON.parse(await readFile(path, 'utf8'));
+    return JSON.parse(await readFile(path, 'utf8'));
   } catch (e) {
     throw new RangeError(`${flag} ${path}: cannot read a model (${(e as Error).message})`);
   }
-  return validateSavedModel(raw, path);
+}
+
+/** `flag` names where the path came from in the error (--model for predict, --resume for train). */
+export async function loadModel(path: string, flag = '--model'): Promise<SavedModel> {
+  return validateSavedModel(await readModelJson(path, flag), path);
 }
 
 export function validateSavedModel(raw: unknown, path: string): SavedModel {
