@@ -5,13 +5,12 @@
 // take another mini-batch; writeSlots() fills the slots before the submit, record() only records work.
 import { wgslSampleFunction } from '../../formula/emit-wgsl.ts';
 import type { SampleProgram } from '../../formula/program.ts';
-import type { BatchRange } from '../../models/batches.ts';
 import { fold2d } from '../dispatch.ts';
 import { createBufferChecked, createComputePipeline } from '../resources.ts';
 import { shaderSources as src } from '../shaders.ts';
 import { specializeWgsl } from '../wgsl.ts';
-import { assembleMlpWgsl, reduceLanes } from '../models/mlp-passes.ts';
-import { MLP_UNIFORM_BYTES, packMlpUniforms, type MlpUniformValues } from '../models/mlp-plan.ts';
+import { assembleMlpWgsl, reduceLanes, slotBindGroups, SlotPasses, type SlotStage } from '../models/mlp-passes.ts';
+import { packMlpUniforms, type MlpUniformValues } from '../models/mlp-plan.ts';
 import { SLOT_BYTES } from '../models/optim-update-pass.ts';
 import type { GradientPasses } from '../models/model-program.ts';
 import { FORMULA_BLOCK, formulaTreeRows, type FormulaKernelConfig } from './formula-grid.ts';
@@ -43,43 +42,17 @@ const NO_LAYER: Omit<MlpUniformValues, 'n' | 'numChunks' | 'groupsX' | 'stride' 
   fanIn: 0, fanOut: 0, wOffset: 0, chunk: 0, count: 0, lossCol: 0, hasLoss: false,
 };
 
-/** One stage of the chain: a pipeline, one bind group per step slot, a fixed grid, its uniforms for a batch. */
-interface SlotStage {
-  pipeline: GPUComputePipeline;
-  bindGroups: GPUBindGroup[];
-  groups: { x: number; y: number };
-  pack(batch: BatchRange): ArrayBuffer;
-}
-
 async function slotStage(
   device: GPUDevice, label: string, code: string, constants: Record<string, number>, uniforms: GPUBuffer, stageIndex: number, stages: number,
   slots: number, buffers: GPUBuffer[], groups: { x: number; y: number }, pack: SlotStage['pack'],
 ): Promise<SlotStage> {
   const pipeline = await createComputePipeline(device, label, code, constants);
-  const bindGroups = Array.from({ length: slots }, (_, s) => device.createBindGroup({
-    label: `${label}.bindGroup.slot${s}`,
-    layout: pipeline.getBindGroupLayout(0),
-    entries: [
-      { binding: 0, resource: { buffer: uniforms, offset: (s * stages + stageIndex) * SLOT_BYTES, size: MLP_UNIFORM_BYTES } },
-      ...buffers.map((buffer, k) => ({ binding: k + 1, resource: { buffer } })),
-    ],
-  }));
-  return { pipeline, bindGroups, groups, pack };
+  return { pipeline, bindGroups: slotBindGroups(device, `${label}.bindGroup`, pipeline, uniforms, stageIndex, stages, slots, buffers), groups, pack };
 }
 
-export class FormulaGradientPasses implements GradientPasses {
+/** record(): pass 1, then the reduce, for the batch written to the slot. */
+export class FormulaGradientPasses extends SlotPasses implements GradientPasses {
   static readonly kLabel = 'nabla.formula';
-  /** The batch each slot's uniforms hold (writeSlot rewrites only the slots that change). */
-  private readonly slotBatch: (BatchRange | null)[];
-
-  private constructor(
-    private readonly device: GPUDevice,
-    private readonly stages: SlotStage[],
-    private readonly uniforms: GPUBuffer,
-    readonly slots: number,
-  ) {
-    this.slotBatch = new Array<BatchRange | null>(slots).fill(null);
-  }
 
   /**
    * code: replacement pass-1 WGSL (tests inject faults with it). scale: 'mean' writes the sums x 1/N (the
@@ -115,34 +88,5 @@ export class FormulaGradientPasses implements GradientPasses {
       uniforms.destroy();
       throw e;
     }
-  }
-
-  writeSlots(batches: readonly BatchRange[]): void {
-    if (batches.length > this.slots) throw new RangeError(`steps: ${batches.length} asked for, ${this.slots} slots`);
-    batches.forEach((batch, s) => this.writeSlot(s, batch));
-  }
-
-  /** Points one slot at a batch (queue.writeBuffer lands before the next submit). */
-  writeSlot(slot: number, batch: BatchRange): void {
-    if (!(Number.isInteger(slot) && slot >= 0 && slot < this.slots)) throw new RangeError(`slot: ${slot} is outside the ${this.slots} slots`);
-    const held = this.slotBatch[slot];
-    if (held && held.start === batch.start && held.rows === batch.rows) return;
-    const bytes = new Uint8Array(this.stages.length * SLOT_BYTES);
-    this.stages.forEach((stage, j) => bytes.set(new Uint8Array(stage.pack(batch)), j * SLOT_BYTES));
-    this.device.queue.writeBuffer(this.uniforms, slot * bytes.byteLength, bytes);
-    this.slotBatch[slot] = { ...batch };
-  }
-
-  /** Records the gradient of the batch written to `slot`: pass 1, then the reduce. */
-  record(pass: GPUComputePassEncoder, slot: number): void {
-    for (const s of this.stages) {
-      pass.setPipeline(s.pipeline);
-      pass.setBindGroup(0, s.bindGroups[slot]);
-      pass.dispatchWorkgroups(s.groups.x, s.groups.y);
-    }
-  }
-
-  dispose(): void {
-    this.uniforms.destroy();
   }
 }

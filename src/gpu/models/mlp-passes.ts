@@ -74,29 +74,86 @@ export interface MlpBuffers {
   gradLoss: GPUBuffer;
 }
 
-interface Stage {
+/** One stage of a slotted chain: a pipeline, one bind group per step slot, a fixed grid, its uniforms for a batch. */
+export interface SlotStage {
   pipeline: GPUComputePipeline;
   /** One per step slot. */
   bindGroups: GPUBindGroup[];
-  /** Sized for plan.rows samples; a smaller batch leaves the surplus threads idle (they test their counts). */
-  groups: { x: number; y: number; z: number };
+  /** Sized for the most rows a batch may have; a smaller batch leaves the surplus threads idle (they test their counts). */
+  groups: { x: number; y: number; z?: number };
   /** The stage's uniform struct for a batch. */
   pack: (batch: BatchRange) => ArrayBuffer;
 }
 
-export class MlpGradientPasses {
-  static readonly kLabel = 'nabla.mlp';
-  /** The batch each slot's uniforms hold (writeSlots rewrites only the slots that change). */
+/**
+ * A stage's bind groups, one per step slot: binding 0 its uniforms in that slot (slots one after another,
+ * each holding every stage's SLOT_BYTES in stage order), then `buffers` from binding 1.
+ */
+export function slotBindGroups(
+  device: GPUDevice, label: string, pipeline: GPUComputePipeline, uniforms: GPUBuffer, stageIndex: number, stages: number, slots: number,
+  buffers: readonly GPUBuffer[],
+): GPUBindGroup[] {
+  return Array.from({ length: slots }, (_, s) => device.createBindGroup({
+    label: `${label}.slot${s}`,
+    layout: pipeline.getBindGroupLayout(0),
+    entries: [
+      { binding: 0, resource: { buffer: uniforms, offset: (s * stages + stageIndex) * SLOT_BYTES, size: MLP_UNIFORM_BYTES } },
+      ...buffers.map((buffer, k) => ({ binding: k + 1, resource: { buffer } })),
+    ],
+  }));
+}
+
+/**
+ * A chain of stages whose uniforms come from per-step slots, so that steps chained in one submit may each
+ * take another batch: writeSlots() fills the slots before the submit, record() only records work.
+ */
+export class SlotPasses {
+  /** The batch each slot's uniforms hold (writeSlot rewrites only the slots that change). */
   private readonly slotBatch: (BatchRange | null)[];
 
-  private constructor(
+  protected constructor(
     private readonly device: GPUDevice,
-    private readonly stages: Stage[],
-    private readonly uniformBuffer: GPUBuffer,
+    private readonly stages: SlotStage[],
+    private readonly uniforms: GPUBuffer,
     readonly slots: number,
   ) {
     this.slotBatch = new Array<BatchRange | null>(slots).fill(null);
   }
+
+  /** Points slot s at batches[s] (queue.writeBuffer lands before the next submit). */
+  writeSlots(batches: readonly BatchRange[]): void {
+    if (batches.length > this.slots) throw new RangeError(`steps: ${batches.length} asked for, ${this.slots} slots`);
+    batches.forEach((batch, s) => this.writeSlot(s, batch));
+  }
+
+  /** Points one slot at a batch (streamed chains fill their slots chunk by chunk). */
+  writeSlot(slot: number, batch: BatchRange): void {
+    if (!(Number.isInteger(slot) && slot >= 0 && slot < this.slots)) throw new RangeError(`slot: ${slot} is outside the ${this.slots} slots`);
+    const held = this.slotBatch[slot];
+    if (held && held.start === batch.start && held.rows === batch.rows) return;
+    const per = this.stages.length * SLOT_BYTES;
+    const bytes = new Uint8Array(per);
+    this.stages.forEach((stage, j) => bytes.set(new Uint8Array(stage.pack(batch)), j * SLOT_BYTES));
+    this.device.queue.writeBuffer(this.uniforms, slot * per, bytes);
+    this.slotBatch[slot] = { ...batch };
+  }
+
+  /** Records the stages for the batch written to `slot`, in order. */
+  record(pass: GPUComputePassEncoder, slot: number): void {
+    for (const s of this.stages) {
+      pass.setPipeline(s.pipeline);
+      pass.setBindGroup(0, s.bindGroups[slot]);
+      pass.dispatchWorkgroups(s.groups.x, s.groups.y, s.groups.z ?? 1);
+    }
+  }
+
+  dispose(): void {
+    this.uniforms.destroy();
+  }
+}
+
+export class MlpGradientPasses extends SlotPasses {
+  static readonly kLabel = 'nabla.mlp';
 
   static async create(device: GPUDevice, c: NetworkConfig, plan: MlpPlan, maxPerDim: number, b: MlpBuffers, slots: number, products: LayerProducts[]): Promise<MlpGradientPasses> {
     if (products.length !== plan.layers.length) throw new RangeError(`products: ${products.length} layers given, the network has ${plan.layers.length}`);
@@ -110,7 +167,7 @@ export class MlpGradientPasses {
       }
       return pipelines.get(key)!;
     };
-    const specs: { stage: string; source: string; pieces: readonly string[]; constants: Record<string, number>; buffers: GPUBuffer[]; groups: Stage['groups']; pack: Stage['pack'] }[] = [];
+    const specs: { stage: string; source: string; pieces: readonly string[]; constants: Record<string, number>; buffers: GPUBuffer[]; groups: SlotStage['groups']; pack: SlotStage['pack'] }[] = [];
     // The per-sample stages (head, bias and loss partials, reduce): one thread per work item.
     const perItem = (stage: string, source: string, constants: Record<string, number>, fixed: Pick<MlpUniformValues, 'fanIn' | 'fanOut' | 'wOffset' | 'hasLoss'>,
       buffers: GPUBuffer[], count: (rows: number, numChunks: number) => number, opts: { readsX?: boolean; readsY?: boolean; groupsFor?: number } = {}) => {
@@ -194,17 +251,10 @@ export class MlpGradientPasses {
       label: `${label}.uniforms`, size: slots * specs.length * SLOT_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
     });
     try {
-      const stages: Stage[] = [];
+      const stages: SlotStage[] = [];
       for (const [j, spec] of specs.entries()) {
         const p = await pipeline(spec.stage, spec.source, spec.pieces, spec.constants);
-        const bindGroups = Array.from({ length: slots }, (_, s) => device.createBindGroup({
-          label: `${label}.${spec.stage}.bindGroup.${j}.slot${s}`,
-          layout: p.getBindGroupLayout(0),
-          entries: [
-            { binding: 0, resource: { buffer: uniformBuffer, offset: (s * specs.length + j) * SLOT_BYTES, size: MLP_UNIFORM_BYTES } },
-            ...spec.buffers.map((buffer, k) => ({ binding: k + 1, resource: { buffer } })),
-          ],
-        }));
+        const bindGroups = slotBindGroups(device, `${label}.${spec.stage}.bindGroup.${j}`, p, uniformBuffer, j, specs.length, slots, spec.buffers);
         stages.push({ pipeline: p, bindGroups, groups: spec.groups, pack: spec.pack });
       }
       return new MlpGradientPasses(device, stages, uniformBuffer, slots);
@@ -212,37 +262,6 @@ export class MlpGradientPasses {
       uniformBuffer.destroy();
       throw e;
     }
-  }
-
-  /** Points slot s at batches[s] (queue.writeBuffer lands before the next submit). */
-  writeSlots(batches: readonly BatchRange[]): void {
-    if (batches.length > this.slots) throw new RangeError(`steps: ${batches.length} asked for, ${this.slots} slots`);
-    batches.forEach((batch, s) => this.writeSlot(s, batch));
-  }
-
-  /** Points one slot at a batch (streamed chains fill their slots chunk by chunk). */
-  writeSlot(slot: number, batch: BatchRange): void {
-    if (!(Number.isInteger(slot) && slot >= 0 && slot < this.slots)) throw new RangeError(`slot: ${slot} is outside the ${this.slots} slots`);
-    const held = this.slotBatch[slot];
-    if (held && held.start === batch.start && held.rows === batch.rows) return;
-    const per = this.stages.length * SLOT_BYTES;
-    const bytes = new Uint8Array(per);
-    this.stages.forEach((stage, j) => bytes.set(new Uint8Array(stage.pack(batch)), j * SLOT_BYTES));
-    this.device.queue.writeBuffer(this.uniformBuffer, slot * per, bytes);
-    this.slotBatch[slot] = { ...batch };
-  }
-
-  /** Records the gradient of the batch written to `slot`. */
-  record(pass: GPUComputePassEncoder, slot: number): void {
-    for (const s of this.stages) {
-      pass.setPipeline(s.pipeline);
-      pass.setBindGroup(0, s.bindGroups[slot]);
-      pass.dispatchWorkgroups(s.groups.x, s.groups.y, s.groups.z);
-    }
-  }
-
-  dispose(): void {
-    this.uniformBuffer.destroy();
   }
 }
 
