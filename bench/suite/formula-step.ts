@@ -23,7 +23,7 @@ import { FORMULA_CASES, setupFormulaCase, type BenchFormulaCase } from './formul
 import { summarize, WARMUP_MS } from './gpu-timer.ts';
 import type { FormulaPeer } from './jax-formula.ts';
 import { errorText, wallSamples, warmCalls } from './peers.ts';
-import { ReadSweep } from './read-sweep.ts';
+import { timeBesideRead } from './read-sweep.ts';
 
 /** The grid --inject-fault's kernel is generated for and run at (the engine is told exactly this grid). */
 const FAULT_KERNEL = { workgroupSize: 64, groups: 4 };
@@ -141,23 +141,7 @@ export async function benchFormulaCase(
   }
 
   // (3) The yardstick over the same bytes, its finalists' calls alternating with nabla's (measured even when nabla failed).
-  try {
-    const sweep = await ReadSweep.create(gpu, [n * c.features.length * 4, n * 4], { fault: config.injectFault });
-    try {
-      const { reference, paired } = await sweep.run(reps, log, 1, call);
-      row.read = reference;
-      if (paired) {
-        const s = summarize(paired);
-        Object.assign(row, { ms: s.median, msMin: s.min, msMax: s.max, repetitions: paired.length });
-        row.notes.push('nabla timed in alternation with the read reference (one call each, in turn)');
-        phase(`nabla timed: ${s.median.toFixed(3)} ms`);
-      }
-    } finally {
-      sweep.dispose();
-    }
-  } catch (e) {
-    row.notes.push(`read sweep: ${errorText(e)}`);
-  }
+  await timeBesideRead(gpu, [n * c.features.length * 4, n * 4], config.injectFault, reps, 1, call, row, log, phase);
   try {
     if (call && row.ms === null) {
       const samples = await wallSamples(call, { reps, budgetMs: null });

@@ -20,7 +20,7 @@ import {
   checkGradient, checkParams, evaluationPoint, GD_LR, GD_REL_TOL, GD_STEPS, gdReference, GRADIENT_REL_TOL, makeBenchData,
 } from './data.ts';
 import { summarize, timeComputePasses, WARMUP_MS } from './gpu-timer.ts';
-import { ReadSweep } from './read-sweep.ts';
+import { timeBesideRead } from './read-sweep.ts';
 import { cpuReps, timeCpu } from './cpu-ref.ts';
 import { errorText, wallSamples, warmCalls, type LinearPeer } from './peers.ts';
 
@@ -136,23 +136,7 @@ export async function benchCase(
       row.validation = `failed: ${errorText(e)}`;
     }
   }
-  try {
-    const sweep = await ReadSweep.create(gpu, [n * d * 4, n * 4], { fault: config.injectFault });
-    try {
-      const { reference, paired } = await sweep.run(reps, log, row.steps, call);
-      row.read = reference;
-      if (paired) {
-        const s = summarize(paired);
-        Object.assign(row, { ms: s.median, msMin: s.min, msMax: s.max, repetitions: paired.length });
-        row.notes.push('nabla timed in alternation with the read reference (one call each, in turn)');
-        phase(`nabla timed: ${s.median.toFixed(3)} ms`);
-      }
-    } finally {
-      sweep.dispose();
-    }
-  } catch (e) {
-    row.notes.push(`read sweep: ${errorText(e)}`);
-  }
+  await timeBesideRead(gpu, [n * d * 4, n * 4], config.injectFault, reps, row.steps, call, row, log, phase);
   if (engine) {
     try {
       if (call && row.ms === null) {

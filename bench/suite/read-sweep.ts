@@ -13,6 +13,7 @@ import { shaderSources } from '../../src/gpu/shaders.ts';
 import { assembleWgsl, specializeWgsl } from '../../src/gpu/wgsl.ts';
 import { packReadUniforms } from '../../src/gpu/uniforms.ts';
 import { summarize, timestamps, wallClock } from './gpu-timer.ts';
+import { errorText } from './peers.ts';
 import {
   configKey, geometricGroups, maxGroupsFor, readVariantDefines, refineStages, sumTolerance, UNROLLS, type ReadConfig,
 } from './read-plan.ts';
@@ -302,5 +303,43 @@ export class ReadSweep {
 
   dispose(): void {
     for (const s of this.sources) s.buffer.destroy();
+  }
+}
+
+/** The fields of a suite row (bench/report.ts) that the read yardstick fills. */
+export interface ReadTimedRow {
+  read: ReadReference | null;
+  ms: number | null;
+  msMin: number | null;
+  msMax: number | null;
+  repetitions: number;
+  notes: string[];
+}
+
+/**
+ * The read reference over `byteCounts` (each call `passes` reads) into row.read and, given nabla's `call`,
+ * that call's wall-clock samples taken in alternation with the reference's into row.ms..repetitions. A sweep
+ * that fails is a note, leaving row.ms null for the caller to time nabla on its own.
+ */
+export async function timeBesideRead(
+  gpu: GpuContext, byteCounts: readonly number[], fault: boolean, reps: number, passes: number, call: (() => Promise<unknown>) | undefined,
+  row: ReadTimedRow, log: (line: string) => void, phase: (what: string) => void,
+): Promise<void> {
+  try {
+    const sweep = await ReadSweep.create(gpu, byteCounts, { fault });
+    try {
+      const { reference, paired } = await sweep.run(reps, log, passes, call);
+      row.read = reference;
+      if (paired) {
+        const s = summarize(paired);
+        Object.assign(row, { ms: s.median, msMin: s.min, msMax: s.max, repetitions: paired.length });
+        row.notes.push('nabla timed in alternation with the read reference (one call each, in turn)');
+        phase(`nabla timed: ${s.median.toFixed(3)} ms`);
+      }
+    } finally {
+      sweep.dispose();
+    }
+  } catch (e) {
+    row.notes.push(`read sweep: ${errorText(e)}`);
   }
 }
