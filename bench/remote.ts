@@ -3,7 +3,9 @@
 // file from disk, for raw .f32, Arrow IPC and Parquet (ZSTD pages). Each run is a fresh CLI process from the
 // sources; samples/s = (E-1)n / (t(E) - t(1)), which cancels the launch, the statistics pass and the final
 // evaluation. Validates first: the URL run's loss must equal the local run's, bit for bit (same bytes).
-// --repeat R keeps the fastest of R runs per cell (other jobs on a shared machine only ever add time).
+// --repeat R runs the four cells of a format R times, interleaved (local 1, URL 1, local E, URL E), and reports
+// the median of each repetition's rates and ratio: on a shared machine the load drifts over minutes, and
+// timing all of one cell's runs before the next ones' put that drift into the ratio.
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -46,14 +48,10 @@ function train(data: string, epochs: number): Promise<Run> {
   });
 }
 
-async function fastest(data: string, epochs: number): Promise<Run> {
-  let best: Run | null = null;
-  for (let i = 0; i < repeat; i++) {
-    const r = await train(data, epochs);
-    if (!best || r.seconds < best.seconds) best = r;
-  }
-  return best!;
-}
+const median = (v: number[]) => {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
 
 const dir = await mkdtemp(join(tmpdir(), 'nabla-remote-'));
 try {
@@ -73,19 +71,27 @@ try {
     for (const f of files) {
       const local = join(dir, f.name);
       const url = `${server.url}/${f.name}`;
-      const l1 = await fastest(local, 1);
-      const u1 = await fastest(url, 1);
-      if (l1.loss !== u1.loss || l1.rows !== u1.rows) throw new Error(`${f.format}: the URL run gives loss ${u1.loss} over ${u1.rows} rows, the local file ${l1.loss} over ${l1.rows}`);
-      const lHi = await fastest(local, eHi);
-      const uHi = await fastest(url, eHi);
-      if (lHi.loss !== uHi.loss) throw new Error(`${f.format}: after ${eHi} epochs the URL run gives loss ${uHi.loss}, the local file ${lHi.loss}`);
-      const rate = (a: Run, b: Run) => ((eHi - 1) * a.rows) / (b.seconds - a.seconds);
+      const reps: { local: number; remote: number }[] = [];
+      let loss = NaN;
+      let n = 0;
+      for (let i = 0; i < repeat; i++) {
+        const l1 = await train(local, 1);
+        const u1 = await train(url, 1);
+        if (l1.loss !== u1.loss || l1.rows !== u1.rows) throw new Error(`${f.format}: the URL run gives loss ${u1.loss} over ${u1.rows} rows, the local file ${l1.loss} over ${l1.rows}`);
+        const lHi = await train(local, eHi);
+        const uHi = await train(url, eHi);
+        if (lHi.loss !== uHi.loss) throw new Error(`${f.format}: after ${eHi} epochs the URL run gives loss ${uHi.loss}, the local file ${lHi.loss}`);
+        const rate = (a: Run, b: Run) => ((eHi - 1) * a.rows) / (b.seconds - a.seconds);
+        reps.push({ local: rate(l1, lHi), remote: rate(u1, uHi) });
+        loss = lHi.loss;
+        n = l1.rows;
+      }
       const row = {
-        format: f.format, fileMiB: Number((served[`/${f.name}`].body.length / MiB).toFixed(1)), rows: l1.rows,
-        localSamplesPerS: Math.round(rate(l1, lHi)), remoteSamplesPerS: Math.round(rate(u1, uHi)),
-        loss: lHi.loss,
+        format: f.format, fileMiB: Number((served[`/${f.name}`].body.length / MiB).toFixed(1)), rows: n,
+        localSamplesPerS: Math.round(median(reps.map((r) => r.local))), remoteSamplesPerS: Math.round(median(reps.map((r) => r.remote))),
+        loss, ratios: reps.map((r) => Number((r.remote / r.local).toFixed(2))),
       };
-      rows.push({ ...row, ratio: Number((row.remoteSamplesPerS / row.localSamplesPerS).toFixed(2)) });
+      rows.push({ ...row, ratio: median(row.ratios) });
       console.log(JSON.stringify(rows[rows.length - 1]));
     }
   } finally {

@@ -116,12 +116,21 @@ export async function rawSource(open: () => Promise<ByteSource>, file: string, o
   async function* chunks(maxRows: number): AsyncGenerator<SampleChunk> {
     const builder = new ChunkBuilder(choice.names, maxRows, policy, reading, buffersOf(opts));
     const src = await open();
+    // The next block is asked for while this one is turned into rows: a remote read then overlaps the work.
+    let pending: Promise<Uint8Array> | null = null;
     try {
       if (src.size !== bytes.size) throw new DataError(`the file changed size since it was opened (${bytes.size} -> ${src.size} bytes)`, { file });
       const blockRows = Math.max(1, Math.floor(BLOCK_BYTES / (stride * 4)));
+      const readAt = (start: number) => {
+        const p = src.read(dataOffset + start * stride * 4, Math.min(blockRows, n - start) * stride * 4);
+        p.catch(() => undefined); // awaited in turn, unless the pass ends first
+        return p;
+      };
+      pending = n > 0 ? readAt(0) : null;
       for (let start = 0; start < n; start += blockRows) {
         const rows = Math.min(blockRows, n - start);
-        const block = await src.read(dataOffset + start * stride * 4, rows * stride * 4);
+        const block = await pending!;
+        pending = start + blockRows < n ? readAt(start + blockRows) : null;
         if (block.length !== rows * stride * 4) {
           throw new DataError(`truncated while reading: expected ${rows * stride * 4} bytes at row ${start}, got ${block.length}`, { file });
         }
@@ -129,6 +138,7 @@ export async function rawSource(open: () => Promise<ByteSource>, file: string, o
         for (const c of done) yield c;
       }
     } finally {
+      await pending?.catch(() => undefined); // a read in flight must end before its file closes
       await src.close();
     }
     const last = builder.finish();
