@@ -27,6 +27,7 @@ import type { GpuSession } from './gpu-session.ts';
 import type { RowStream } from '../models/row-stream.ts';
 import { openFormulaStream } from './formula-stream.ts';
 import { formulaMetrics } from './formula-metrics.ts';
+import { streamChunkBytes } from './stream-chunk.ts';
 
 /**
  * lmder's relative tolerances (ftol = xtol) per device unless --tol says otherwise: the float64 twin fits to
@@ -89,7 +90,7 @@ export async function fitCommand(args: TrainArgs, io: Io): Promise<number> {
       return { session, rows: on };
     };
     if (args.stream) {
-      const streamed = await openFormulaStream(path, model, args.onInvalid, Math.floor((args.chunkMb ?? 64) * 2 ** 20), start, 'the starting parameters');
+      const streamed = await openFormulaStream(path, model, args.onInvalid, streamChunkBytes(args.chunkMb, args.device), start, 'the starting parameters');
       rows = streamed.rows.n;
       droppedRows = streamed.droppedRows;
       metrics = () => streamed.metrics(fitted);

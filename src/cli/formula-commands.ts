@@ -22,6 +22,7 @@ import { formulaMetrics } from './formula-metrics.ts';
 import { openFormulaStream } from './formula-stream.ts';
 import { trainFormulaStreamedOnCpu } from '../cpu-fast/formula-engine.ts';
 import { fitCommand } from './fit-command.ts';
+import { streamChunkBytes } from './stream-chunk.ts';
 
 const named = (m: FormulaModel, theta: ArrayLike<number>) => Object.fromEntries(m.params.map((p, j) => [p, theta[j]]));
 
@@ -54,7 +55,7 @@ export async function formulaTrainCommand(args: TrainArgs, io: Io, resumed: Save
   const model = resumed ? compileSaved(resumed, args.resume!) : await compileForFile(path, spec, startValues, args.onInvalid);
   const start = resumed ? Float64Array.from(resumed.parameters) : startingParameters(model, startValues);
   const at = resumed ? `the parameters saved in ${args.resume}` : 'the starting parameters';
-  const streamed = args.stream ? await openFormulaStream(path, model, args.onInvalid, Math.floor((args.chunkMb ?? 64) * 2 ** 20), start, at) : null;
+  const streamed = args.stream ? await openFormulaStream(path, model, args.onInvalid, streamChunkBytes(args.chunkMb, args.device), start, at) : null;
   const inMemory = streamed ? null : await readFormulaRows(path, model, args.onInvalid);
   if (inMemory) await checkFormulaRows(path, model, args.onInvalid, inMemory.data, start, at);
   const rows = streamed ? streamed.rows.n : inMemory!.rows;
