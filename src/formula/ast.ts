@@ -27,10 +27,10 @@ const isNum = (a: Node, v?: number): boolean => a.kind === 'num' && (v === undef
 const lit = (a: Node): Num => a as Num;
 
 export function neg(a: Node): Node {
-  if (isNum(a)) return num(-lit(a).value);
+  if (isNum(a) && !lit(a).name) return num(-lit(a).value);
   if (a.kind === 'neg') return a.arg;
   if (a.kind === 'bin' && a.op === '-') return sub(a.right, a.left);
-  if (a.kind === 'bin' && a.op === '*' && isNum(a.left)) return mul(num(-lit(a.left).value), a.right);
+  if (a.kind === 'bin' && a.op === '*' && isNum(a.left) && !lit(a.left).name) return mul(num(-lit(a.left).value), a.right);
   return { kind: 'neg', arg: a, key: `(-${a.key})` };
 }
 

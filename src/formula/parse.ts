@@ -168,7 +168,7 @@ class Parser {
     if (t.kind === 'op' && t.text === '(') {
       this.i++;
       const inner = this.expr();
-      if (!this.isOp(')')) this.fail('expected ")" to close the "(" at column ' + (t.pos + 1));
+      if (!this.isOp(')')) this.fail(`the "(" opened at column ${t.pos + 1} is not closed: expected ")"`);
       this.i++;
       return inner;
     }
@@ -197,7 +197,7 @@ class Parser {
         break;
       }
     }
-    if (!this.isOp(')')) this.fail(`expected "," or ")" in the call of ${name.text} opened at column ${open.pos + 1}`);
+    if (!this.isOp(')')) this.fail(`the call of ${name.text} opened at column ${open.pos + 1} expects "," or ")"`);
     this.i++;
     const macro = this.options.macros?.[name.text];
     if (macro) return macro(args, name.pos);

@@ -27,7 +27,7 @@ export function print(n: Node): string {
     case 'neg': {
       let first = n.arg;
       while (first.kind === 'bin' && (first.op === '*' || first.op === '/')) first = first.left;
-      const paren = prec(n.arg) < PREC['*'] || first.kind === 'num' || first.kind === 'neg' || (first.kind === 'bin' && first.op === '-');
+      const paren = prec(n.arg) < PREC['*'] || (first.kind === 'num' && !first.name) || first.kind === 'neg' || (first.kind === 'bin' && first.op === '-');
       return `-${wrap(n.arg, paren)}`;
     }
     case 'call': return `${n.fn}(${n.args.map(print).join(', ')})`;

@@ -214,7 +214,7 @@ describe('train --formula: bad input is exit 2, named', () => {
   it('an unknown function or a syntax error prints the formula with a caret under the place', async () => {
     const err = await refused([...f, 'y ~ b*foo(x)', '--start', 'b=1', '--data', good], /--formula: unknown function "foo"/);
     expect(err).toContain('  y ~ b*foo(x)\n        ^');
-    const syntax = await refused([...f, 'y ~ b*(x', '--data', good], /--formula: expected "\)"/);
+    const syntax = await refused([...f, 'y ~ b*(x', '--data', good], /--formula: the "\(" opened at column 7 is not closed: expected "\)"/);
     expect(syntax.split('\n')).toHaveLength(3);
     await refused([...f, 'y ~ b*x', '--loss', 'squared', '--data', good], /--loss: unknown loss "squared"/);
     await refused([...f, 'y ~ b*x', '--loss', 'huber:-1', '--data', good], /--loss: δ must be positive/);

@@ -117,7 +117,7 @@ describe('functions of the table', () => {
 describe('syntax errors: reason and caret column', () => {
   it('a missing ")" points past the end and names the "(" it would close', () => {
     const f = 'y ~ b1*(1-exp(-b2*x)';
-    expectCaret(formulaError(() => parseModel(f)), f, f.length + 1, /^expected "\)" to close the "\(" at column 8$/);
+    expectCaret(formulaError(() => parseModel(f)), f, f.length + 1, /^the "\(" opened at column 8 is not closed: expected "\)"$/);
   });
 
   it('a number running into a name points at the name, in the whole formula', () => {
@@ -148,7 +148,7 @@ describe('syntax errors: reason and caret column', () => {
     expectCaret(formulaError(() => parseModel('y ~ x ~ z')), 'y ~ x ~ z', 7, /^"~" may appear once/);
     expectCaret(formulaError(() => parseModel('y ~ a b')), 'y ~ a b', 7, /^expected an operator, found "b"$/);
     expectCaret(formulaError(() => parseModel('y ~ min(x,)')), 'y ~ min(x,)', 11, /^expected a number, a name or "\(", found "\)"$/);
-    expectCaret(formulaError(() => parseModel('y ~ min(x y)')), 'y ~ min(x y)', 11, /^expected "," or "\)" in the call of min opened at column 8$/);
+    expectCaret(formulaError(() => parseModel('y ~ min(x y)')), 'y ~ min(x y)', 11, /^the call of min opened at column 8 expects "," or "\)"$/);
   });
 });
 
