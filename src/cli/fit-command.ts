@@ -83,6 +83,7 @@ export async function fitCommand(args: TrainArgs, io: Io): Promise<number> {
     let metrics: () => Promise<Record<string, number | null>>;
     // After the rows are read and checked (a stream's first pass included): bad input is reported before Chromium starts.
     const openGpu = async (on: FormulaData | RowStream) => {
+      if (on.n <= p) throw new UsageError(`--optimizer lm: ${p} parameters cannot be fitted to ${on.n} rows: a fit needs more rows than parameters`);
       const session = await openGpuSession(args.device, notice);
       if (!session) return null;
       closers.push(() => session.close());
