@@ -5,6 +5,7 @@ export { GpuLinearEngine, GpuDeviceLostError, type GpuLinearEngineOptions } from
 export { GpuModelEngine, type GpuModelEngineOptions } from './gpu/models/gpu-model-engine.ts';
 export { GpuFormulaEngine, FormulaKernelError, type GpuFormulaEngineOptions } from './gpu/formula/gpu-formula-engine.ts';
 export { CpuLinearEngine } from './cpu/cpu-linear-engine.ts';
+export { CpuFormulaEngine } from './cpu/formula-engine.ts';
 export { CpuModelEngine } from './cpu/cpu-model-engine.ts';
 export { linearGradient } from './cpu/linear_partials.ts';
 export { modelLossAndGradient } from './cpu/mlp_gradient.ts';
@@ -38,6 +39,14 @@ export { FastCpuLinearEngine, FastCpuModelEngine, type FastCpuOptions } from './
 export { FastCpuFormulaEngine, trainFormulaStreamedOnCpu } from './cpu-fast/formula-engine.ts';
 export { InlinePool, type ShardPool } from './cpu-fast/pool.ts';
 export { WebWorkerPool, WebWorkersUnavailableError, webWorkersUnavailable, type WebWorkerPoolOptions } from './cpu-fast/web-pool.ts';
+// Formulas: a model and a loss as text, differentiated by the rules, compiled for every engine; curve fits.
+export { compileFormula, startingParameters, derivation, type FormulaModel, type FormulaSpec, type NameRoles, type Derivation } from './formula/model.ts';
+export { FormulaError } from './formula/parse.ts';
+export { NAMED_LOSSES, parseLoss, type LossSpec } from './formula/losses.ts';
+export { print as printFormula, latex as formulaLatex } from './formula/print.ts';
+export { formulaPredict, type FormulaData, type FormulaEngine } from './models/formula.ts';
+export { curveFit, type CurveFitResult, type NormalEquationsPass } from './fit/curve-fit.ts';
+export { FitError, type LmOptions, type LmStopReason } from './fit/levenberg-marquardt.ts';
 // The one training loop, for a backend of one's own: a TrainingProgram runs chains of updates, runTraining does the rest.
 export { runTraining, DEFAULT_REPORT_EVERY } from './train/loop.ts';
 export type { TrainingProgram, ChainPlan, ChainRecord, ProgramState } from './train/program.ts';

@@ -50,6 +50,20 @@ pool.dispose();
 console.log(JSON.stringify({ w: fit.w[0], b: fit.b, mlpLoss: net.loss, fastLoss: fast.loss }));
 `;
 
+/** The formula snippet of the README's "Use it in your page", verbatim. */
+const FORMULA_SCRIPT = `import { compileFormula, startingParameters, FastCpuFormulaEngine, NodeWorkerPool, curveFit, optimizerConfig } from 'nabla/node';
+const n = 20000, x = new Float32Array(n), y = new Float32Array(n);
+for (let i = 0; i < n; i++) { x[i] = 70 + 690 * i / n; y[i] = 240 * (1 - Math.exp(-5.5e-4 * x[i])) + Math.sin(i) / 10; }
+const model = compileFormula({ formula: 'y ~ b1*(1-exp(-b2*x))', loss: 'mse' }, { columns: ['x', 'y'] });
+const start = startingParameters(model, { b1: 500, b2: 1e-4 });
+const pool = await NodeWorkerPool.create(2);
+const engine = new FastCpuFormulaEngine(model, { x, y, n, d: 1 }, start, { pool });
+const fit = await curveFit(model, n, (theta) => engine.normalEquations(theta), start);   // Levenberg-Marquardt
+const descent = await engine.train({ lr: 1e-3, maxEpochs: 100, optimizer: optimizerConfig({ kind: 'adam' }) });
+engine.dispose(); pool.dispose();
+console.log(JSON.stringify({ params: fit.params, standardErrors: fit.standardErrors, descentLoss: descent.loss }));
+`;
+
 const TYPED_USE = `import { CpuLinearEngine, type TrainResult } from 'nabla/node';
 import { GpuLinearEngine, requestGpu } from 'nabla';
 const r: Promise<TrainResult> = new CpuLinearEngine({ x: new Float32Array(4), y: new Float32Array(4), n: 4, d: 1 }).train({ lr: 0.1, maxEpochs: 1 });
@@ -95,6 +109,16 @@ describe('the packed package in a fresh project', () => {
     expect(r.b).toBeCloseTo(2, 3);
     expect(r.mlpLoss).toBeLessThan(0.5); // J(0) of y in [2, 5] is above 10: the MLP learned
     expect(Math.abs(r.fastLoss - r.mlpLoss)).toBeLessThan(1e-4 * (1 + r.mlpLoss)); // float32 SIMD vs float64: parameters within 2e-5 of their travel (cpu-fast.test.ts) move this loss far less than 1e-4
+  });
+
+  it('Node: a formula model fitted by Levenberg-Marquardt and trained by Adam through the package', async () => {
+    await writeFile(join(project, 'formula.mjs'), FORMULA_SCRIPT);
+    const { stdout } = await run(process.execPath, ['formula.mjs'], project);
+    const r = JSON.parse(stdout);
+    expect(r.params.b1).toBeCloseTo(240, 0);
+    expect(r.params.b2 / 5.5e-4).toBeCloseTo(1, 2);
+    expect(r.standardErrors.b1).toBeGreaterThan(0);
+    expect(Number.isFinite(r.descentLoss)).toBe(true);
   });
 
   it('TypeScript: the declarations type-check a consumer (and reject a wrong call)', async () => {
