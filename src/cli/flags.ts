@@ -19,7 +19,7 @@ export interface FlagSpec {
   help: string;
 }
 
-const data: FlagSpec = { type: 'string', value: 'FILE', help: 'data file: .csv, .json, .parquet, .arrow/.arrows/.feather or .f32' };
+const data: FlagSpec = { type: 'string', value: 'FILE', help: 'data file or http(s) URL: .csv, .json, .jsonl/.ndjson, .parquet, .arrow/.arrows/.feather or .f32' };
 const target: FlagSpec = { type: 'string', value: 'COL', help: 'target column (numbers; class labels for logistic, softmax, mlp)' };
 const features: FlagSpec = { type: 'string', value: 'A,B,...', help: 'feature columns, in this order (default: every other numeric column)' };
 const onInvalid: FlagSpec = {

@@ -23,7 +23,7 @@ export interface SampleChunk {
   rows: number;
   /** Input rows dropped for a missing (or, under 'drop', infinite) value since the previous chunk. */
   droppedRows: number;
-  /** CSV only: the 1-based source line of the first row counted in this chunk. */
+  /** CSV and JSON Lines only: the 1-based source line of the first row counted in this chunk. */
   firstLine?: number;
   /**
    * The consumer is done with x and y: the reader may fill them with a later chunk of the same pass, so
@@ -68,17 +68,21 @@ export interface SourceOptions {
   buffers?: ChunkBuffers;
 }
 
-export type SourceFormat = 'csv' | 'json' | 'parquet' | 'arrow' | 'raw';
+export type SourceFormat = 'csv' | 'json' | 'jsonl' | 'parquet' | 'arrow' | 'raw';
 
 /** The formats by file name ending; a name (or a URL's path) is matched case-insensitively. */
 export const FORMAT_EXTENSIONS: Readonly<Record<string, SourceFormat>> = {
-  '.csv': 'csv', '.json': 'json', '.parquet': 'parquet', '.arrow': 'arrow', '.arrows': 'arrow', '.feather': 'arrow', '.f32': 'raw',
+  '.csv': 'csv', '.json': 'json', '.jsonl': 'jsonl', '.ndjson': 'jsonl', '.parquet': 'parquet', '.arrow': 'arrow', '.arrows': 'arrow', '.feather': 'arrow', '.f32': 'raw',
 };
 
+/** The longest matching ending wins: "d.ndjson" also ends in ".json". */
 export function sourceFormatOf(path: string): SourceFormat | null {
   const lower = path.toLowerCase();
-  for (const [ending, format] of Object.entries(FORMAT_EXTENSIONS)) if (lower.endsWith(ending)) return format;
-  return null;
+  let best: string | null = null;
+  for (const ending of Object.keys(FORMAT_EXTENSIONS)) {
+    if (lower.endsWith(ending) && (best === null || ending.length > best.length)) best = ending;
+  }
+  return best === null ? null : FORMAT_EXTENSIONS[best];
 }
 
 /** e.g. ".csv, .json or .f32", for the messages that say which names are known. */
@@ -102,6 +106,8 @@ export async function openSource(path: string, opts: SourceOptions): Promise<Sam
       return (await import('./csv-stream.ts')).openCsvSource(path, opts);
     case 'json':
       return (await import('./json-source.ts')).openJsonSource(path, opts);
+    case 'jsonl':
+      return (await import('./jsonl-source.ts')).openJsonlSource(path, opts);
     case 'parquet':
       return (await import('./parquet-source.ts')).openParquetSource(path, opts);
     case 'arrow':

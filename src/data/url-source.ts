@@ -1,7 +1,7 @@
 // Data at an http(s) URL, in every format a local file may have, through the same readers: Parquet reads
 // only the chosen columns of one row group at a time, Arrow one record batch, raw blocks of rows, all by
-// range requests (http-bytes.ts); CSV streams forward by ranges of 1 MiB; JSON is read whole, as from a
-// file. A server without range requests is downloaded once per pass instead (remote-stream.ts).
+// range requests (http-bytes.ts); CSV and JSON Lines stream forward by ranges of 1 MiB; JSON is read
+// whole, as from a file. A server without range requests is downloaded once per pass instead (remote-stream.ts).
 import type { ByteSource } from './byte-source.ts';
 import { DataError } from './errors.ts';
 import { rangedBytes } from './http-bytes.ts';
@@ -19,6 +19,9 @@ const MEDIA_TYPES: Readonly<Record<string, SourceFormat>> = {
   'text/csv': 'csv',
   'application/csv': 'csv',
   'application/json': 'json',
+  'application/x-ndjson': 'jsonl',
+  'application/jsonl': 'jsonl',
+  'application/jsonlines': 'jsonl',
   'application/vnd.apache.parquet': 'parquet',
   'application/x-parquet': 'parquet',
   'application/vnd.apache.arrow.file': 'arrow',
@@ -34,7 +37,7 @@ export async function openUrl(url: string, opts: UrlOptions): Promise<SampleSour
   const remote = await probeUrl(url, opts);
   const format = formatOf(parsed, remote);
   if (!remote.ranged) noticeOf(opts)(`${url}: the server does not take range requests; every pass over the data downloads the whole file once`);
-  if (!remote.sizeKnown && format !== 'csv' && format !== 'json') {
+  if (!remote.sizeKnown && format !== 'csv' && format !== 'json' && format !== 'jsonl') {
     throw new DataError(`the server gives neither range requests nor a Content-Length, and a ${format} file is read by its size; ` +
       'serve it with either, or convert it to CSV', { file: url });
   }
@@ -48,6 +51,8 @@ export async function openUrl(url: string, opts: UrlOptions): Promise<SampleSour
       for await (const piece of textOf(open)) text += piece;
       return (await import('./json-source.ts')).jsonSourceFromText(text, url, opts);
     }
+    case 'jsonl':
+      return (await import('./jsonl-source.ts')).jsonlSource(() => textOf(open), url, opts);
     case 'parquet':
       return (await import('./parquet-source.ts')).parquetSource(open, url, opts);
     case 'arrow':

@@ -1,7 +1,7 @@
 // Opening the page's data without reading it whole: a File or Blob (picker or drop) or an http(s) URL, in
 // any format the CLI reads, through the package's own readers (src/data/). Every byte a reader takes is
 // counted, so the page can show how much of a pass has been read. Opening reads only the schema: the
-// metadata of a Parquet, Arrow or raw file, the header and first rows of a CSV file (to tell which columns
+// metadata of a Parquet, Arrow or raw file, the header and first rows of a CSV or JSON Lines file (to tell which columns
 // are numeric), and a JSON file whole (JSON cannot be read in pieces, as in the CLI).
 import { blobBytes, type ByteSource } from '../../data/byte-source.ts';
 import { DataError } from '../../data/errors.ts';
@@ -43,6 +43,11 @@ export async function openData(input: DataInput, opts: SourceOptions, counter: B
     case 'csv': {
       const { csvSource, textPieces } = await import('../../data/csv-stream.ts');
       return csvSource(() => textPieces(countingStream(file.stream(), counter)), file.name, opts);
+    }
+    case 'jsonl': {
+      const { jsonlSource } = await import('../../data/jsonl-source.ts');
+      const { textPieces } = await import('../../data/csv-stream.ts');
+      return jsonlSource(() => textPieces(countingStream(file.stream(), counter)), file.name, opts);
     }
     case 'json': {
       const { jsonSourceFromText } = await import('../../data/json-source.ts');

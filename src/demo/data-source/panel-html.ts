@@ -1,6 +1,6 @@
 // The streamed-data panel's markup, built here rather than in index.html so that this feature lives in
 // src/demo/data-source/ alone; main.ts only mounts it.
-export const ACCEPT = '.csv,.json,.parquet,.arrow,.arrows,.feather,.f32';
+export const ACCEPT = '.csv,.json,.jsonl,.ndjson,.parquet,.arrow,.arrows,.feather,.f32';
 
 export const PANEL_HTML = `
 <h2 id="stream-h">Data larger than memory: stream a file or a URL</h2>
