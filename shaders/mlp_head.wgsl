@@ -2,6 +2,10 @@
 //   mse (HEAD 0): J = (z - y)^2, delta = 2 (z - y)
 //   bce (HEAD 1): J = max(z, 0) - z y + log1p(exp(-|z|)), delta = sigmoid(z) - y
 //   ce  (HEAD 2): J = logsumexp(z) - z_y (max subtracted first), delta_k = softmax_k - [k = y]
+//   formula (FORMULA true, one output; HEAD unused): J = loss(z, y), delta = dloss/dz, where FORMULA_LOSS and
+//     FORMULA_DELTA are WGSL expressions of yhat and y_ generated from a loss formula and its derivative, and
+//     FORMULA_FNS the helpers they call (src/gpu/models/head-stage.ts). Without it the branches below are the
+//     module as it always was (the preprocessor lines drop out, leaving blank lines only).
 // CPU twin: headLoss() in src/cpu/mlp_gradient.ts.
 
 override WG: u32 = 256u;
@@ -13,6 +17,9 @@ override HEAD: u32 = 0u;
 @group(0) @binding(3) var<storage, read_write> delta: array<f32>;  // n x K
 @group(0) @binding(4) var<storage, read_write> losses: array<f32>; // n
 
+#if ${FORMULA}
+${FORMULA_FNS}
+#endif
 fn log1p_small(e: f32) -> f32 {
   // WGSL has no log1p; log(1 + e) rounds e away when e < 2^-24. Two series terms are exact to f32 there.
   if (e < 1e-4) {
@@ -30,6 +37,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let K = mu.fan_out;
   let base = i * K;
   let yv = y[mu.y_row + i];
+#if ${FORMULA}
+  let yhat = logits[base];
+  let y_ = yv;
+  delta[base] = ${FORMULA_DELTA};
+  losses[i] = ${FORMULA_LOSS};
+#else
   if (HEAD == HEAD_MSE) {
     let r = logits[base] - yv;
     delta[base] = 2.0 * r;
@@ -54,4 +67,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
     losses[i] = lse - logits[base + label];
   }
+#endif
 }

@@ -57,7 +57,7 @@ export interface TrainArgs extends DataFlags {
   schedule?: Schedule;
   save?: string;
   resume?: string;
-  /** --formula, --loss, --start, --weights (formula-args.ts). */
+  /** --formula, --loss, --start, --weights (formula-args.ts); --loss also with --model (not softmax) on the model trainer. */
   formula?: string;
   loss?: string;
   start?: Record<string, number>;
@@ -289,6 +289,11 @@ function checkTrainCombination(a: TrainArgs, v: Flags): void {
     throw new UsageError(`--classes: logistic regression takes exactly 2 classes, got ${a.classes.length}; use --model softmax`);
   }
   if (a.classes && a.classes.length < 2) throw new UsageError('--classes: at least 2 classes');
+  if (a.loss !== undefined && a.formula === undefined && modelKnown) {
+    // A formula loss is a loss of one output: the softmax's K logits have none; an mlp with a loss is a regression.
+    if (a.model === 'softmax') throw new UsageError('--loss: a formula loss applies to one output; --model softmax has one per class (use --model logistic or mlp)');
+    if (a.model === 'mlp' && v.has('classes')) throw new UsageError('--classes: --model mlp with --loss fits a number target through one output (no classes)');
+  }
   if (a.optimizer === 'lm') {
     if (a.formula === undefined) throw new UsageError('--optimizer lm: fits formula models (add --formula "Y ~ EXPR"); the network models train by gradient descent');
     for (const f of ['lr', 'schedule', 'momentum', 'weight-decay', 'batch-size', 'seed', 'resume']) {

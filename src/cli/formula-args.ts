@@ -74,7 +74,11 @@ export function formulaTrainFlags(args: TrainArgs, v: Flags, number: (flag: stri
   if (formula === undefined) {
     // On a resume the saved model decides; resume.ts refuses these there when it is not a formula model.
     if (!resuming) {
-      const orphan = FORMULA_ONLY.find((f) => v.has(f));
+      // --loss also applies to a network on the model trainer (one output); its own checks are in args.ts.
+      const orphan = FORMULA_ONLY.find((f) => v.has(f) && !(f === 'loss' && args.engine === 'model'));
+      if (orphan === 'loss') {
+        throw new UsageError('--loss: the linear engine (--model linear without model-trainer flags) trains the squared error only; add --optimizer (sgd, adam, ...) to train --model linear on the model trainer, or --formula "Y ~ EXPR"');
+      }
       if (orphan) throw new UsageError(`--${orphan}: applies to formula models only (add --formula "Y ~ EXPR")`);
     }
   } else {

@@ -3,7 +3,7 @@
 // the float64 path; predict and evaluate run the float64 forward pass. Arguments come parsed and
 // validated from args.ts; what needs the saved model is checked here before any data is read.
 import { linearModel, logisticModel, mlpModel, softmaxModel } from '../models/mlp.ts';
-import type { NetworkConfig } from '../models/network.ts';
+import { validateNetwork, type NetworkConfig } from '../models/network.ts';
 import { openBackend } from './backend.ts';
 import { modelLogits, predictFromLogits } from '../cpu/mlp_gradient.ts';
 import { optimizerConfig } from '../optim/config.ts';
@@ -29,7 +29,9 @@ export async function modelTrainCommand(args: TrainArgs, io: Io): Promise<number
   if (resumed) checkResumeFlags(args, resumed, args.resume!);
   const kind = resumed?.model.kind ?? args.model;
   const target = args.target ?? resumed!.target;
-  const classes = resumed ? resumed.classes : kind === 'linear' ? null : (args.classes ?? 'learn');
+  // A formula loss (--loss) is a loss of one output: an mlp with one is a regression on a number target.
+  const loss = resumed ? resumed.model.loss : args.loss;
+  const classes = resumed ? resumed.classes : kind === 'linear' || (kind === 'mlp' && loss !== undefined) ? null : (args.classes ?? 'learn');
   const streamed = args.stream ? await openModelStream(args.data!, {
     target, features: resumed?.features ?? args.features, classes, invalid: args.onInvalid,
     scaling: resumed ? resumed.standardization : args.standardize, chunkBytes: streamChunkBytes(args.chunkMb, args.device),
@@ -45,8 +47,9 @@ export async function modelTrainCommand(args: TrainArgs, io: Io): Promise<number
   if (sel.classes && kind === 'logistic' && K !== 2) {
     throw new UsageError(`--model logistic: the target ${JSON.stringify(target)} has ${K} classes (${sel.classes.join(', ')}); use --model softmax`);
   }
-  const config: NetworkConfig = resumed?.model ?? (kind === 'linear' ? linearModel(d) : kind === 'logistic' ? logisticModel(d)
-    : kind === 'softmax' ? softmaxModel(d, K) : mlpModel(d, args.hidden ?? [64], args.activation ?? 'relu', 'ce', K));
+  const built = () => (kind === 'linear' ? linearModel(d) : kind === 'logistic' ? logisticModel(d)
+    : kind === 'softmax' ? softmaxModel(d, K) : mlpModel(d, args.hidden ?? [64], args.activation ?? 'relu', loss !== undefined ? 'mse' : 'ce', K));
+  const config: NetworkConfig = resumed?.model ?? (loss !== undefined ? withLoss(built(), loss) : built());
   if (args.optimizer === 'lm') throw new UsageError('--optimizer lm: fits formula models (add --formula "Y ~ EXPR"); the network models train by gradient descent');
   const opt = resumed?.training.optimizer ?? optimizerConfig({
     kind: args.optimizer ?? 'sgd',
@@ -92,7 +95,7 @@ export async function modelTrainCommand(args: TrainArgs, io: Io): Promise<number
   if (args.save) await saveModel(args.save, saved);
   const metrics = streamed ? await streamed.metrics(config, r.theta) : evaluationReport(config, r.theta, data!, sel.classes);
   const report: Record<string, unknown> = {
-    model: kind, loss: r.loss, gradNorm: r.gradNorm, epochs: r.epochs, updates: r.updates, batchSize: batchSize ?? sel.rows,
+    model: kind, ...(config.loss !== undefined && { lossFormula: config.loss }), loss: r.loss, gradNorm: r.gradNorm, epochs: r.epochs, updates: r.updates, batchSize: batchSize ?? sel.rows,
     stopReason: r.stopReason, rows: sel.rows, droppedRows: sel.droppedRows,
     device: outcome.device, adapter: outcome.adapter, metrics, optimizer: opt.kind, classes: sel.classes,
   };
@@ -110,6 +113,17 @@ export async function modelTrainCommand(args: TrainArgs, io: Io): Promise<number
     return 3;
   }
   return 0;
+}
+
+/** The network with a formula loss in place of its head's; an unknown or malformed loss is a usage error naming --loss. */
+function withLoss(c: NetworkConfig, loss: string): NetworkConfig {
+  const out = { ...c, loss };
+  try {
+    validateNetwork(out);
+  } catch (e) {
+    throw new UsageError(`--loss: ${(e as Error).message}`);
+  }
+  return out;
 }
 
 async function loadFor(args: PredictArgs, saved: SavedModel) {

@@ -28,7 +28,10 @@ export function checkResumeFlags(args: TrainArgs, saved: SavedModel, file: strin
   const c = saved.model;
   const t = saved.training;
   const refuse = refusal(file);
-  for (const f of ['formula', 'loss', 'start', 'weights']) if (given.has(f)) refuse(f, '', `--model ${describeHead(c)}, not a formula`);
+  for (const f of ['formula', 'start', 'weights']) if (given.has(f)) refuse(f, '', `--model ${describeHead(c)}, not a formula`);
+  if (given.has('loss') && args.loss!.replace(/\s+/g, '') !== (c.loss ?? '').replace(/\s+/g, '')) {
+    refuse('loss', args.loss!, c.loss !== undefined ? `--loss ${c.loss}` : `--model ${describeHead(c)} and its own loss`);
+  }
   if (given.has('model') && args.model !== c.kind) refuse('model', args.model, `--model ${describeHead(c)}`);
   if (given.has('hidden') && (c.kind !== 'mlp' || !same(args.hidden, c.hidden))) {
     refuse('hidden', args.hidden!.join(','), c.kind === 'mlp' ? `--hidden ${c.hidden.join(',')}` : `--model ${c.kind} (no hidden layers)`);

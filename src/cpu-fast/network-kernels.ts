@@ -4,7 +4,8 @@
 // outputs x 4 columns in 16 local accumulators: 8 loads per 16 multiply-adds, where the reference's
 // per-sample loop does 2 loads and a store per multiply-add). Bias and activation are applied in the
 // forward product's epilogue, the activation slope in the backprop product's; the loss head
-// (mse, bce, softmax + cross-entropy) writes the output deltas in the same pass that computes J_i.
+// (mse, bce, softmax + cross-entropy, or a formula loss: the twin's compiled ℓ and dℓ/dz) writes the
+// output deltas in the same pass that computes J_i.
 //
 // Every width is padded to a multiple of 8 with zero weights and biases, so the kernels have no remainder
 // loops: a padded column's activation is act(0) (0.5 for sigmoid) but meets only zero weights, and padded
@@ -12,6 +13,7 @@
 // Node worker or a Web Worker alike.
 import { layerShapes, parameterCount, type NetworkConfig } from '../models/network.ts';
 import { bceFromLogit, sigmoid } from '../models/logistic.ts';
+import { formulaHead } from '../formula/head-loss.ts';
 
 /** Rows per tile: activations of a 256-wide layer are 128 KiB of float32, the weight-gradient block's loads amortized over 128 rows. */
 export const TILE_ROWS = 128;
@@ -138,6 +140,12 @@ export function writeShardSums(net: PaddedNetwork, gradW: readonly Float64Array[
 
 /** J_i for the logits at z[off..], and dJ_i/dz into delta[off..] (float64 arithmetic, as in src/cpu/mlp_gradient.ts). */
 export function headRow(c: NetworkConfig, z: Float32Array, off: number, y: number, delta: Float32Array): number {
+  if (c.loss !== undefined) {
+    // The same JavaScript as the twin's headLoss (compiled once per loss text, cached), so the two agree to float32 rounding of z.
+    const f = formulaHead(c.loss);
+    delta[off] = f.derivative(z[off], y);
+    return f.value(z[off], y);
+  }
   switch (c.head) {
     case 'mse': {
       const r = z[off] - y;

@@ -2,12 +2,14 @@
 // J = (1/N) sum_i J_i and its gradient for every weight and bias, one sample at a time. Each sample's
 // gradient is added into one running sum and never kept, as on the GPU.
 //   forward:  z_l = W_l a_{l-1} + b_l,  a_l = act(z_l) (the last layer keeps z_L: the logits)
-//   head:     J_i and delta_L = dJ_i/dz_L (mse: 2(z - y); bce: sigmoid(z) - y; ce: softmax(z) - onehot(y))
+//   head:     J_i and delta_L = dJ_i/dz_L (mse: 2(z - y); bce: sigmoid(z) - y; ce: softmax(z) - onehot(y);
+//             a formula loss c.loss: ℓ(z, y) and dℓ/dz, compiled from the loss and its derivative)
 //   backward: dJ/dW_l += delta_l a_{l-1}^T,  dJ/db_l += delta_l,  delta_{l-1} = (W_l^T delta_l) * act'(a_{l-1})
 import { layerShapes, parameterCount, type ModelData, type NetworkConfig } from '../models/network.ts';
 import { bceFromLogit, sigmoid } from '../models/logistic.ts';
 import { logSumExp } from '../models/softmax.ts';
 import { activate, activationSlope } from '../models/mlp.ts';
+import { formulaHead } from '../formula/head-loss.ts';
 
 export interface ModelGradient {
   loss: number;
@@ -16,6 +18,11 @@ export interface ModelGradient {
 
 /** J_i and dJ_i/dz into delta (K values) for logits z. */
 export function headLoss(c: NetworkConfig, z: ArrayLike<number>, y: number, delta: Float64Array | null): number {
+  if (c.loss !== undefined) {
+    const f = formulaHead(c.loss);
+    if (delta) delta[0] = f.derivative(z[0], y);
+    return f.value(z[0], y);
+  }
   switch (c.head) {
     case 'mse': {
       const r = z[0] - y;

@@ -36,7 +36,8 @@ export function wgslExpression(n: Node): string {
   }
 }
 
-const POWER_HELPERS = `
+/** Integer powers as WGSL functions (wgslExpression spells x^2, x^3, x^k through them). */
+export const POWER_HELPERS = `
 fn nabla_sq(v: f32) -> f32 {
   return v * v;
 }

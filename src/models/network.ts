@@ -4,8 +4,11 @@
 //   logistic = no hidden layer, 1 output,  'bce' head: binary cross-entropy from the logit
 //   softmax  = no hidden layer, K outputs, 'ce'  head: cross-entropy with log-sum-exp
 //   mlp      = any hidden layers with relu/tanh/sigmoid, and any of the heads
+// A one-output network (mse or bce head) may instead take a formula loss (`loss`, src/formula/head-loss.ts):
+// J_i = ℓ(z, y) with z the output, in place of the head's own loss; the head still says what a prediction is.
 // theta is flat, layer by layer: W_l (fan_out x fan_in, row-major), then b_l. J is the mean over samples.
 import { seededUniform } from '../data/shuffle.ts';
+import { formulaHead } from '../formula/head-loss.ts';
 
 export const ACTIVATIONS = ['relu', 'tanh', 'sigmoid'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
@@ -21,6 +24,8 @@ export interface NetworkConfig {
   head: Head;
   /** 1 for mse and bce; the class count K >= 2 for ce. */
   outputs: number;
+  /** A named loss or a formula of yhat and y (losses.ts) replacing the head's loss; one-output heads only. */
+  loss?: string;
 }
 
 /** x: n x d row-major float32 (the GPU upload layout); y: the target (mse), 0/1 (bce) or class index (ce). */
@@ -58,6 +63,15 @@ export function validateNetwork(c: NetworkConfig): void {
     throw new RangeError(`outputs: the ${c.head} head has one output, got ${c.outputs}`);
   }
   if (c.kind !== 'mlp' && c.hidden.length > 0) throw new RangeError(`hidden: the ${c.kind} model has no hidden layers`);
+  if (c.loss !== undefined) {
+    if (typeof c.loss !== 'string') throw new RangeError(`loss: expected a named loss or a formula of yhat and y, got ${JSON.stringify(c.loss)}`);
+    if (c.head === 'ce') throw new RangeError(`loss "${c.loss}": a formula loss applies to one output; the ${c.kind} model's ce head has ${c.outputs}`);
+    try {
+      formulaHead(c.loss);
+    } catch (e) {
+      throw new RangeError(`loss "${c.loss}": ${(e as Error).message}`);
+    }
+  }
 }
 
 export function layerShapes(c: NetworkConfig): LayerShape[] {
@@ -117,6 +131,13 @@ export function validateModelData(c: NetworkConfig, data: ModelData): void {
   if (d !== c.inputs) throw new RangeError(`dataset: ${d} features, the model takes ${c.inputs}`);
   if (x.length !== n * d) throw new RangeError(`dataset: x has ${x.length} values, expected n * d = ${n * d}`);
   if (y.length !== n) throw new RangeError(`dataset: y has ${y.length} values, expected n = ${n}`);
+  if (c.loss !== undefined) {
+    const { spec } = formulaHead(c.loss);
+    for (let i = 0; i < n; i++) {
+      const why = spec.checkTarget(y[i]);
+      if (why) throw new RangeError(`dataset: target of sample ${i} is ${y[i]}, which the ${spec.name} loss cannot use (${why})`);
+    }
+  }
   if (c.head === 'mse') return;
   const K = c.head === 'bce' ? 2 : c.outputs;
   for (let i = 0; i < n; i++) {

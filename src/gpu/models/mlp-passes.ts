@@ -6,7 +6,8 @@
 // by gemm-tuning.ts) or one thread per output. Pipelines and bind groups are built once; record() only records work.
 // Steps chained in one submit may cover different mini-batches, so every stage reads its uniforms from a
 // per-step slot (one bind group per slot); writeSlots() fills them before the submit.
-import { ACTIVATION_CODES, HEAD_CODES, type NetworkConfig } from '../../models/network.ts';
+import { ACTIVATION_CODES, type NetworkConfig } from '../../models/network.ts';
+import { headStage } from './head-stage.ts';
 import { assembleWgsl, specializeWgsl } from '../wgsl.ts';
 import { createBufferChecked, createComputePipeline } from '../resources.ts';
 import { gemmGrid, gridFor, MLP_UNIFORM_BYTES, packGemmUniforms, packMlpUniforms, type GemmUniformValues, type MlpPlan, type MlpUniformValues } from './mlp-plan.ts';
@@ -214,7 +215,8 @@ export class MlpGradientPasses extends SlotPasses {
       }
     }
     const last = plan.layers[L - 1];
-    perItem('head', src.mlpHead, { HEAD: HEAD_CODES[c.head] }, { fanIn: last.fanIn, fanOut: last.fanOut, wOffset: last.wOffset, hasLoss: false },
+    const head = headStage(src.mlpHead, c); // a formula loss's generated text is part of the pipeline key
+    perItem('head', head.source, head.constants, { fanIn: last.fanIn, fanOut: last.fanOut, wOffset: last.wOffset, hasLoss: false },
       [b.acts[L - 1], b.y, b.deltas[L - 1], b.losses], (rows) => rows, { readsY: true });
     for (let l = L - 1; l >= 0; l--) {
       const s = plan.layers[l];
