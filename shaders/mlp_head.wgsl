@@ -1,15 +1,12 @@
 // The loss head, one thread per sample: J_i and delta_L = dJ_i/dz from the logits z (K = fan_out values).
-//   mse (HEAD 0): J = (z - y)^2, delta = 2 (z - y)
-//   bce (HEAD 1): J = max(z, 0) - z y + log1p(exp(-|z|)), delta = sigmoid(z) - y
-//   ce  (HEAD 2): J = logsumexp(z) - z_y (max subtracted first), delta_k = softmax_k - [k = y]
-//   formula (FORMULA true, one output; HEAD unused): J = loss(z, y), delta = dloss/dz, where FORMULA_LOSS and
-//     FORMULA_DELTA are WGSL expressions of yhat and y_ generated from a loss formula and its derivative, and
-//     FORMULA_FNS the helpers they call (src/gpu/models/head-stage.ts). Without it the branches below are the
-//     module as it always was (the preprocessor lines drop out, leaving blank lines only).
+//   one output (FORMULA true): J = loss(z, y), delta = dloss/dz, where FORMULA_LOSS and FORMULA_DELTA are WGSL
+//     expressions of yhat and y_ generated from a loss formula and its derivative, and FORMULA_FNS the helpers
+//     they call (src/gpu/models/head-stage.ts). The mse head is the loss `mse`, the bce head `logistic`.
+//   ce (FORMULA false, K outputs): J = logsumexp(z) - z_y (max subtracted first), delta_k = softmax_k - [k = y].
+//     Written here by hand: a formula loss is a function of one yhat, softmax couples all K.
 // CPU twin: headLoss() in src/cpu/mlp_gradient.ts.
 
 override WG: u32 = 256u;
-override HEAD: u32 = 0u;
 
 @group(0) @binding(0) var<uniform> mu: MlpUniforms;
 @group(0) @binding(1) var<storage, read> logits: array<f32>;       // n x K
@@ -20,13 +17,6 @@ override HEAD: u32 = 0u;
 #if ${FORMULA}
 ${FORMULA_FNS}
 #endif
-fn log1p_small(e: f32) -> f32 {
-  // WGSL has no log1p; log(1 + e) rounds e away when e < 2^-24. Two series terms are exact to f32 there.
-  if (e < 1e-4) {
-    return e - 0.5 * e * e;
-  }
-  return log(1.0 + e);
-}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
@@ -43,29 +33,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   delta[base] = ${FORMULA_DELTA};
   losses[i] = ${FORMULA_LOSS};
 #else
-  if (HEAD == HEAD_MSE) {
-    let r = logits[base] - yv;
-    delta[base] = 2.0 * r;
-    losses[i] = r * r;
-  } else if (HEAD == HEAD_BCE) {
-    let z = logits[base];
-    delta[base] = sigmoid_f32(z) - yv;
-    losses[i] = max(z, 0.0) - z * yv + log1p_small(exp(-abs(z)));
-  } else {
-    let label = u32(yv);
-    var m = logits[base];
-    for (var k = 1u; k < K; k = k + 1u) {
-      m = max(m, logits[base + k]);
-    }
-    var s = 0.0;
-    for (var k = 0u; k < K; k = k + 1u) {
-      s = s + exp(logits[base + k] - m);
-    }
-    let lse = m + log(s);
-    for (var k = 0u; k < K; k = k + 1u) {
-      delta[base + k] = exp(logits[base + k] - lse) - select(0.0, 1.0, k == label);
-    }
-    losses[i] = lse - logits[base + label];
+  let label = u32(yv);
+  var m = logits[base];
+  for (var k = 1u; k < K; k = k + 1u) {
+    m = max(m, logits[base + k]);
   }
+  var s = 0.0;
+  for (var k = 0u; k < K; k = k + 1u) {
+    s = s + exp(logits[base + k] - m);
+  }
+  let lse = m + log(s);
+  for (var k = 0u; k < K; k = k + 1u) {
+    delta[base + k] = exp(logits[base + k] - lse) - select(0.0, 1.0, k == label);
+  }
+  losses[i] = lse - logits[base + label];
 #endif
 }

@@ -47,11 +47,6 @@ const ACT_RELU: u32 = 1u;
 const ACT_TANH: u32 = 2u;
 const ACT_SIGMOID: u32 = 3u;
 
-// Codes of mlp_head.wgsl's HEAD override (HEAD_CODES in src/models/network.ts).
-const HEAD_MSE: u32 = 0u;
-const HEAD_BCE: u32 = 1u;
-const HEAD_CE: u32 = 2u;
-
 fn sigmoid_f32(z: f32) -> f32 {
   // Never exp() of a large positive number.
   if (z >= 0.0) {

@@ -3,16 +3,15 @@
 // tiles of TILE_ROWS rows so a layer's activations stay in cache, and register-blocked products (4 rows or
 // outputs x 4 columns in 16 local accumulators: 8 loads per 16 multiply-adds, where the reference's
 // per-sample loop does 2 loads and a store per multiply-add). Bias and activation are applied in the
-// forward product's epilogue, the activation slope in the backprop product's; the loss head
-// (mse, bce, softmax + cross-entropy, or a formula loss: the twin's compiled ℓ and dℓ/dz) writes the
-// output deltas in the same pass that computes J_i.
+// forward product's epilogue, the activation slope in the backprop product's; the loss head (one output:
+// the twin's compiled ℓ and dℓ/dz of the head's loss, mse and bce included; ce: softmax + cross-entropy)
+// writes the output deltas in the same pass that computes J_i.
 //
 // Every width is padded to a multiple of 8 with zero weights and biases, so the kernels have no remainder
 // loops: a padded column's activation is act(0) (0.5 for sigmoid) but meets only zero weights, and padded
 // rows carry delta = 0, so neither reaches a real partial. Environment-free: runs on the main thread, in a
 // Node worker or a Web Worker alike.
-import { layerShapes, parameterCount, type NetworkConfig } from '../models/network.ts';
-import { bceFromLogit, sigmoid } from '../models/logistic.ts';
+import { headLossText, layerShapes, parameterCount, type NetworkConfig } from '../models/network.ts';
 import { formulaHead } from '../formula/head-loss.ts';
 
 /** Rows per tile: activations of a 256-wide layer are 128 KiB of float32, the weight-gradient block's loads amortized over 128 rows. */
@@ -140,32 +139,22 @@ export function writeShardSums(net: PaddedNetwork, gradW: readonly Float64Array[
 
 /** J_i for the logits at z[off..], and dJ_i/dz into delta[off..] (float64 arithmetic, as in src/cpu/mlp_gradient.ts). */
 export function headRow(c: NetworkConfig, z: Float32Array, off: number, y: number, delta: Float32Array): number {
-  if (c.loss !== undefined) {
+  const text = headLossText(c);
+  if (text !== null) {
     // The same JavaScript as the twin's headLoss (compiled once per loss text, cached), so the two agree to float32 rounding of z.
-    const f = formulaHead(c.loss);
+    const f = formulaHead(text);
     delta[off] = f.derivative(z[off], y);
     return f.value(z[off], y);
   }
-  switch (c.head) {
-    case 'mse': {
-      const r = z[off] - y;
-      delta[off] = 2 * r;
-      return r * r;
-    }
-    case 'bce':
-      delta[off] = sigmoid(z[off]) - y;
-      return bceFromLogit(z[off], y);
-    case 'ce': {
-      const K = c.outputs;
-      let max = -Infinity;
-      for (let k = 0; k < K; k++) if (z[off + k] > max) max = z[off + k];
-      let sum = 0;
-      for (let k = 0; k < K; k++) sum += Math.exp(z[off + k] - max);
-      const lse = max + Math.log(sum);
-      for (let k = 0; k < K; k++) delta[off + k] = Math.exp(z[off + k] - lse) - (k === y ? 1 : 0);
-      return lse - z[off + y];
-    }
-  }
+  // ce, by hand: softmax couples the K outputs, a formula loss sees one.
+  const K = c.outputs;
+  let max = -Infinity;
+  for (let k = 0; k < K; k++) if (z[off + k] > max) max = z[off + k];
+  let sum = 0;
+  for (let k = 0; k < K; k++) sum += Math.exp(z[off + k] - max);
+  const lse = max + Math.log(sum);
+  for (let k = 0; k < K; k++) delta[off + k] = Math.exp(z[off + k] - lse) - (k === y ? 1 : 0);
+  return lse - z[off + y];
 }
 
 export function activate(code: number, z: number): number {

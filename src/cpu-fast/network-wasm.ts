@@ -6,7 +6,7 @@
 // float32 before it is added into float64 (the shards in order by the caller), so long sums stay float64.
 // Bias + ReLU, tanh (a float32 rational approximation, wasm-gemm.ts) or identity and every activation
 // slope run on 4 lanes too; sigmoid (exp) and the loss head run in JS on the tile, as in the JS kernels
-// (headRow: so a formula loss, config.loss, takes the same compiled JavaScript here as there).
+// (headRow: so every one-output head, a formula loss, takes the same compiled JavaScript here as there).
 import type { NetworkConfig } from '../models/network.ts';
 import { ACT_IDENTITY, ACT_RELU, ACT_TANH, activate, activationCode, headRow, TILE_ROWS, up4, writeShardSums, type PaddedNetwork } from './network-kernels.ts';
 import { instantiateGemms, WASM_PAGE, type ElementKernels, type Gemm, type GemmShape } from './wasm-gemm.ts';

@@ -2,11 +2,11 @@
 // J = (1/N) sum_i J_i and its gradient for every weight and bias, one sample at a time. Each sample's
 // gradient is added into one running sum and never kept, as on the GPU.
 //   forward:  z_l = W_l a_{l-1} + b_l,  a_l = act(z_l) (the last layer keeps z_L: the logits)
-//   head:     J_i and delta_L = dJ_i/dz_L (mse: 2(z - y); bce: sigmoid(z) - y; ce: softmax(z) - onehot(y);
-//             a formula loss c.loss: ℓ(z, y) and dℓ/dz, compiled from the loss and its derivative)
+//   head:     J_i and delta_L = dJ_i/dz_L: one output, ℓ(z, y) and dℓ/dz of the head's loss (headLossText:
+//             mse is (z - y)^2, bce softplus(z) - y z, or c.loss), compiled from the loss and its derivative;
+//             ce, softmax(z) - onehot(y), by hand (a formula loss is a function of one output)
 //   backward: dJ/dW_l += delta_l a_{l-1}^T,  dJ/db_l += delta_l,  delta_{l-1} = (W_l^T delta_l) * act'(a_{l-1})
-import { layerShapes, parameterCount, type ModelData, type NetworkConfig } from '../models/network.ts';
-import { bceFromLogit, sigmoid } from '../models/logistic.ts';
+import { headLossText, layerShapes, parameterCount, type ModelData, type NetworkConfig } from '../models/network.ts';
 import { logSumExp } from '../models/softmax.ts';
 import { activate, activationSlope } from '../models/mlp.ts';
 import { formulaHead } from '../formula/head-loss.ts';
@@ -18,27 +18,17 @@ export interface ModelGradient {
 
 /** J_i and dJ_i/dz into delta (K values) for logits z. */
 export function headLoss(c: NetworkConfig, z: ArrayLike<number>, y: number, delta: Float64Array | null): number {
-  if (c.loss !== undefined) {
-    const f = formulaHead(c.loss);
+  const text = headLossText(c);
+  if (text !== null) {
+    const f = formulaHead(text);
     if (delta) delta[0] = f.derivative(z[0], y);
     return f.value(z[0], y);
   }
-  switch (c.head) {
-    case 'mse': {
-      const r = z[0] - y;
-      if (delta) delta[0] = 2 * r;
-      return r * r;
-    }
-    case 'bce':
-      if (delta) delta[0] = sigmoid(z[0]) - y;
-      return bceFromLogit(z[0], y);
-    case 'ce': {
-      const K = c.outputs;
-      const lse = logSumExp(z, 0, K);
-      if (delta) for (let k = 0; k < K; k++) delta[k] = Math.exp(z[k] - lse) - (k === y ? 1 : 0);
-      return lse - z[y];
-    }
-  }
+  // ce, by hand: softmax couples the K outputs, a formula loss sees one.
+  const K = c.outputs;
+  const lse = logSumExp(z, 0, K);
+  if (delta) for (let k = 0; k < K; k++) delta[k] = Math.exp(z[k] - lse) - (k === y ? 1 : 0);
+  return lse - z[y];
 }
 
 class Workspace {

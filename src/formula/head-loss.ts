@@ -1,5 +1,6 @@
-// A network's output head as a formula loss (issue #18 item 4): a scalar-output network (the mse and bce
-// heads) may train on any loss ℓ(yhat, y) of losses.ts, yhat being the network's output z. The head needs
+// A network's output head as a formula loss (issue #18 item 4): a scalar-output network trains on a loss
+// ℓ(yhat, y) of losses.ts, yhat being the network's output z (the mse head is the loss `mse`, the bce head
+// `logistic`, or config.loss any other; headLossText in src/models/network.ts). The head needs
 // ℓ and dℓ/dz per sample: both are kept here as trees (the WGSL head, src/gpu/models/head-stage.ts, spells
 // them) and compiled once per loss text to JavaScript (the float64 twin's headLoss and the fast CPU path's
 // headRow call them per row, so the compile is cached rather than redone per call).

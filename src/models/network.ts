@@ -4,8 +4,10 @@
 //   logistic = no hidden layer, 1 output,  'bce' head: binary cross-entropy from the logit
 //   softmax  = no hidden layer, K outputs, 'ce'  head: cross-entropy with log-sum-exp
 //   mlp      = any hidden layers with relu/tanh/sigmoid, and any of the heads
-// A one-output network (mse or bce head) may instead take a formula loss (`loss`, src/formula/head-loss.ts):
-// J_i = ℓ(z, y) with z the output, in place of the head's own loss; the head still says what a prediction is.
+// A one-output head is a formula loss (src/formula/head-loss.ts): mse is the named loss `mse`, bce is
+// `logistic` (ℓ of the logit), and a network may name another (`loss`): J_i = ℓ(z, y) with z the output; the
+// head still says what a prediction is. The ce head's softmax over K outputs is written by hand on every
+// backend, because a formula loss is a function of one yhat.
 // theta is flat, layer by layer: W_l (fan_out x fan_in, row-major), then b_l. J is the mean over samples.
 import { seededUniform } from '../data/shuffle.ts';
 import { formulaHead } from '../formula/head-loss.ts';
@@ -43,9 +45,17 @@ export interface LayerShape {
   wOffset: number;
 }
 
-/** Codes of the ACT and HEAD overrides in the mlp_*.wgsl stages. */
+/** Codes of the ACT override in the mlp_*.wgsl stages. */
 export const ACTIVATION_CODES: Record<Activation | 'identity', number> = { identity: 0, relu: 1, tanh: 2, sigmoid: 3 };
-export const HEAD_CODES: Record<Head, number> = { mse: 0, bce: 1, ce: 2 };
+
+/** The named loss each one-output head is: the same J_i and dJ_i/dz as the head's textbook definition. */
+const HEAD_LOSSES = { mse: 'mse', bce: 'logistic' } as const;
+
+/** The loss text a network's head trains on (its own `loss`, else its head's), or null for the ce head. */
+export function headLossText(c: NetworkConfig): string | null {
+  if (c.loss !== undefined) return c.loss;
+  return c.head === 'ce' ? null : HEAD_LOSSES[c.head];
+}
 
 export function validateNetwork(c: NetworkConfig): void {
   const posInt = (name: string, v: number) => {

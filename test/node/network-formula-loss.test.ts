@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { finiteDifferenceGradient } from '../../src/cpu/gradient-check.ts';
-import { modelLoss, modelLossAndGradient } from '../../src/cpu/mlp_gradient.ts';
+import { headLoss, modelLoss, modelLossAndGradient } from '../../src/cpu/mlp_gradient.ts';
 import { FastCpuModelEngine } from '../../src/cpu-fast/fast-engines.ts';
 import { headStage } from '../../src/gpu/models/head-stage.ts';
 import { initParameters, validateModelData, validateNetwork, type ModelData, type NetworkConfig } from '../../src/models/network.ts';
@@ -62,20 +62,33 @@ describe('the twin with a formula loss: gradient = finite differences', () => {
     });
   }
 
-  it('the formula mse is the mse head, and the formula logistic loss on a logit is the bce head', () => {
+  it('the mse head is the formula mse, the bce head the formula logistic loss on its logit: the same path', () => {
     const data = makeCheckData(40, 3, 'mse', 1, 4);
     const theta = perturbed(mlp, 4);
-    const a = modelLossAndGradient(withLoss(mlp, 'mse'), theta, data);
-    const b = modelLossAndGradient(mlp, theta, data);
-    expect(relativeError(a.grad, b.grad).rel).toBeLessThanOrEqual(1e-14);
-    expect(a.loss).toBeCloseTo(b.loss, 14);
+    expect(modelLossAndGradient(mlp, theta, data)).toEqual(modelLossAndGradient(withLoss(mlp, 'mse'), theta, data));
     const logit = logisticModel(3);
     const labels = makeCheckData(40, 3, 'bce', 2, 5);
     const t2 = perturbed(logit, 5);
-    const f = modelLossAndGradient(withLoss(logit, 'logistic'), t2, labels);
-    const g = modelLossAndGradient(logit, t2, labels);
-    expect(relativeError(f.grad, g.grad).rel).toBeLessThanOrEqual(1e-14);
-    expect(f.loss).toBeCloseTo(g.loss, 14);
+    expect(modelLossAndGradient(logit, t2, labels)).toEqual(modelLossAndGradient(withLoss(logit, 'logistic'), t2, labels));
+  });
+
+  it('the generated heads give the textbook mse and stable bce, to float64 rounding', () => {
+    // The textbook forms differ from the generated ones only in the order of a sum or two (bce: softplus(z) - zy
+    // against max(z, 0) - zy + log1p(e^-|z|)): a few eps of the largest term, 4e-15 * max(1, |z|).
+    const delta = new Float64Array(1);
+    const mseHead = mlpModel(1, [2], 'tanh', 'mse');
+    const bceHead = mlpModel(1, [2], 'tanh', 'bce');
+    for (let z = -40; z <= 40; z += 0.37) {
+      const tol = 4e-15 * Math.max(1, Math.abs(z));
+      for (const y of [0, 1]) {
+        const J = headLoss(bceHead, [z], y, delta);
+        expect(Math.abs(J - (Math.max(z, 0) - z * y + Math.log1p(Math.exp(-Math.abs(z)))))).toBeLessThanOrEqual(tol);
+        expect(Math.abs(delta[0] - (1 / (1 + Math.exp(-z)) - y))).toBeLessThanOrEqual(tol);
+      }
+      const y = Math.sin(z);
+      expect(headLoss(mseHead, [z], y, delta)).toBe((z - y) * (z - y));
+      expect(delta[0]).toBe(2 * (z - y));
+    }
   });
 });
 
@@ -125,24 +138,25 @@ describe('validation', () => {
 describe("the head's WGSL (shaders/mlp_head.wgsl)", () => {
   const file = readFileSync(fileURLToPath(new URL('../../shaders/mlp_head.wgsl', import.meta.url)), 'utf8');
   const codeLines = (s: string) => s.split('\n').filter((l) => l.trim() !== '' && !l.trim().startsWith('//'));
-  it('without a loss: the file with the formula blocks cut out, the mse/bce/ce branches unchanged, HEAD set', () => {
-    const stage = headStage(file, mlpModel(2, [3], 'relu', 'bce'));
-    expect(stage.constants).toEqual({ HEAD: 1 });
+  it('the ce head: the file with the formula blocks cut out; mse and bce are the sources of losses mse and logistic', () => {
+    const stage = headStage(file, softmaxModel(2, 3));
     const cut = file.replace(/^#if \$\{FORMULA\}\n\$\{FORMULA_FNS\}\n#endif\n/m, '')
       .replace(/^#if \$\{FORMULA\}\n[^#]*#else\n/m, '').replace(/^#endif\n/m, '');
-    expect(codeLines(stage.source)).toEqual(codeLines(cut));
-    expect(codeLines(stage.source).join('\n')).not.toMatch(/yhat|nabla_|#|\$\{/);
+    expect(codeLines(stage)).toEqual(codeLines(cut));
+    expect(codeLines(stage).join('\n')).not.toMatch(/yhat|nabla_|#|\$\{/);
+    expect(headStage(file, mlpModel(2, [3], 'relu', 'mse'))).toBe(headStage(file, withLoss(mlpModel(2, [3], 'relu', 'mse'), 'mse')));
+    expect(headStage(file, logisticModel(2))).toBe(headStage(file, withLoss(logisticModel(2), 'logistic')));
+    expect(headStage(file, logisticModel(2))).toMatch(/losses\[i\] = \(nabla_softplus\(yhat\) - \(y_ \* yhat\)\);/);
   });
-  it('with a loss: the generated loss and derivative, no HEAD; two losses are two sources (two pipeline keys)', () => {
+  it('with a loss: the generated loss and derivative, not the softmax; two losses are two sources (two pipeline keys)', () => {
     const a = headStage(file, withLoss(mlpModel(2, [3], 'relu', 'mse'), 'huber:1'));
     const b = headStage(file, withLoss(mlpModel(2, [3], 'relu', 'mse'), 'huber:2'));
-    expect(a.constants).toEqual({});
-    expect(a.source).toMatch(/losses\[i\] = \(min\(abs\(\(yhat - y_\)\), 1\.0\)/);
-    expect(a.source).toMatch(/delta\[base\] = .*sign\(/);
-    expect(a.source).toContain('fn nabla_softplus');
-    expect(a.source).not.toMatch(/HEAD == HEAD_/);
-    expect(a.source).not.toBe(b.source);
-    const custom = headStage(file, withLoss(linearModel(2), CUSTOM)).source;
+    expect(a).toMatch(/losses\[i\] = \(min\(abs\(\(yhat - y_\)\), 1\.0\)/);
+    expect(a).toMatch(/delta\[base\] = .*sign\(/);
+    expect(a).toContain('fn nabla_softplus');
+    expect(a).not.toContain('let lse');
+    expect(a).not.toBe(b);
+    const custom = headStage(file, withLoss(linearModel(2), CUSTOM));
     expect(custom).toMatch(/nabla_powi\(|nabla_cube\(/); // the 4th power and its derivative's cube
     expect(custom).toContain('fn nabla_powi');
   });

@@ -215,8 +215,8 @@ export class MlpGradientPasses extends SlotPasses {
       }
     }
     const last = plan.layers[L - 1];
-    const head = headStage(src.mlpHead, c); // a formula loss's generated text is part of the pipeline key
-    perItem('head', head.source, head.constants, { fanIn: last.fanIn, fanOut: last.fanOut, wOffset: last.wOffset, hasLoss: false },
+    const head = headStage(src.mlpHead, c); // the generated loss text is part of the pipeline key
+    perItem('head', head, {}, { fanIn: last.fanIn, fanOut: last.fanOut, wOffset: last.wOffset, hasLoss: false },
       [b.acts[L - 1], b.y, b.deltas[L - 1], b.losses], (rows) => rows, { readsY: true });
     for (let l = L - 1; l >= 0; l--) {
       const s = plan.layers[l];
