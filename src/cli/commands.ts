@@ -1,5 +1,6 @@
 // `nabla train` and `nabla gradient`: load, select, (standardize), compute, report.
 import { streamChunkBytes } from './stream-chunk.ts';
+import { passTracker, streamProgress } from './progress.ts';
 import { gradientNorm, type EpochInfo } from '../models/linear.ts';
 import { selectLinearData, type SelectedData } from '../data/select.ts';
 import { openSource, readAllChunks } from '../data/source.ts';
@@ -77,7 +78,12 @@ interface Prepared {
  */
 async function trainStreamed(args: TrainArgs, io: Io, backend: Backend, onRows: (n: number) => void, progress?: (i: EpochInfo) => void): Promise<TrainOutcome & Prepared> {
   if (!backend.trainStreamed) throw new Error(`--stream: the ${backend.device} backend cannot stream the linear model`);
-  const source = await openSource(args.data!, { target: args.target!, features: args.features, invalid: args.onInvalid });
+  const bar = streamProgress(args.json, args.epochs);
+  const track = passTracker(bar);
+  const opened = await openSource(args.data!, { target: args.target!, features: args.features, invalid: args.onInvalid, onBytes: bar?.line.onBytes });
+  // Every pass through the progress line (statistics, then one per epoch and the final loss's).
+  let total: number | undefined = opened.inputRows;
+  const source = { ...opened, chunks: (rows: number) => track(opened.chunks(rows), total) };
   const d = source.features.length;
   const chunkBytes = streamChunkBytes(args.chunkMb, args.device);
   const chunkRows = Math.max(4, Math.floor(chunkBytes / (d * 4) / 4) * 4);
@@ -85,6 +91,7 @@ async function trainStreamed(args: TrainArgs, io: Io, backend: Backend, onRows: 
   const stats = await computeStandardizer(source, chunkRows);
   const scaler = args.standardize ? stats.standardizer : null;
   onRows(stats.rows);
+  total = stats.rows;
   // A raw file with every row kept goes to the page as it is stored (records, standardized in the kernel);
   // anything else is parsed here and the chunks are served, the GPU standardizing each after its upload.
   const records = backend.device === 'gpu' && source.records && stats.droppedRows === 0 && d <= QUAD_MAX_FEATURES ? source.records : undefined;

@@ -26,6 +26,7 @@ import { fitFormulaOnGpu } from './formula-gpu.ts';
 import type { GpuSession } from './gpu-session.ts';
 import type { RowStream } from '../models/row-stream.ts';
 import { openFormulaStream } from './formula-stream.ts';
+import { streamProgress } from './progress.ts';
 import { formulaMetrics } from './formula-metrics.ts';
 import { streamChunkBytes } from './stream-chunk.ts';
 
@@ -91,7 +92,7 @@ export async function fitCommand(args: TrainArgs, io: Io): Promise<number> {
       return { session, rows: on };
     };
     if (args.stream) {
-      const streamed = await openFormulaStream(path, model, args.onInvalid, streamChunkBytes(args.chunkMb, args.device), start, 'the starting parameters');
+      const streamed = await openFormulaStream(path, model, args.onInvalid, streamChunkBytes(args.chunkMb, args.device), start, 'the starting parameters', streamProgress(args.json, undefined, 'pass'));
       rows = streamed.rows.n;
       droppedRows = streamed.droppedRows;
       metrics = () => streamed.metrics(fitted);

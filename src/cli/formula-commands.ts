@@ -20,6 +20,7 @@ import { trainFormulaOnGpu } from './formula-gpu.ts';
 import { checkFormulaResumeFlags } from './resume.ts';
 import { formulaMetrics } from './formula-metrics.ts';
 import { openFormulaStream } from './formula-stream.ts';
+import { streamProgress } from './progress.ts';
 import { trainFormulaStreamedOnCpu } from '../cpu-fast/formula-engine.ts';
 import { fitCommand } from './fit-command.ts';
 import { streamChunkBytes } from './stream-chunk.ts';
@@ -55,7 +56,7 @@ export async function formulaTrainCommand(args: TrainArgs, io: Io, resumed: Save
   const model = resumed ? compileSaved(resumed, args.resume!) : await compileForFile(path, spec, startValues, args.onInvalid);
   const start = resumed ? Float64Array.from(resumed.parameters) : startingParameters(model, startValues);
   const at = resumed ? `the parameters saved in ${args.resume}` : 'the starting parameters';
-  const streamed = args.stream ? await openFormulaStream(path, model, args.onInvalid, streamChunkBytes(args.chunkMb, args.device), start, at) : null;
+  const streamed = args.stream ? await openFormulaStream(path, model, args.onInvalid, streamChunkBytes(args.chunkMb, args.device), start, at, streamProgress(args.json, args.epochs)) : null;
   const inMemory = streamed ? null : await readFormulaRows(path, model, args.onInvalid);
   if (inMemory) await checkFormulaRows(path, model, args.onInvalid, inMemory.data, start, at);
   const rows = streamed ? streamed.rows.n : inMemory!.rows;

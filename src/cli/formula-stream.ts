@@ -11,6 +11,7 @@ import type { RowStream } from '../models/row-stream.ts';
 import { UsageError } from './args.ts';
 import { checkFormulaRows } from './formula-data.ts';
 import { CLASS_OF } from './formula-metrics.ts';
+import { passTracker, type StreamProgress } from './progress.ts';
 
 export interface StreamedFormulaRows {
   rows: RowStream;
@@ -21,15 +22,18 @@ export interface StreamedFormulaRows {
 
 export async function openFormulaStream(
   path: string, model: FormulaModel, invalid: InvalidPolicy, chunkBytes: number, theta: Float64Array, at: string,
+  progress?: StreamProgress,
 ): Promise<StreamedFormulaRows> {
   const features = formulaColumns(model);
   if (features.length === 0) throw new UsageError(`--stream: the formula "${model.spec.formula}" reads no column besides its target; train it without --stream`);
-  const open = () => openSource(path, { target: model.target, features, invalid });
+  const open = () => openSource(path, { target: model.target, features, invalid, onBytes: progress?.line.onBytes });
+  const track = passTracker(progress);
   const d = features.length;
   const chunkRows = rowsPerChunk(chunkBytes, d);
   let n = 0;
   let droppedRows = 0;
-  for await (const c of (await open()).chunks(chunkRows)) {
+  const first = await open();
+  for await (const c of track(first.chunks(chunkRows), first.inputRows)) {
     await checkFormulaRows(path, model, invalid, { x: c.x, y: c.y, n: c.rows, d }, theta, at, n);
     n += c.rows;
     droppedRows += c.droppedRows;
@@ -38,7 +42,7 @@ export async function openFormulaStream(
   const rows: RowStream = {
     n, d, chunkRows,
     async *pass() {
-      yield* (await open()).chunks(chunkRows);
+      yield* track((await open()).chunks(chunkRows), n);
     },
   };
   return {

@@ -8,6 +8,7 @@ import { convertCommand, gradientCommand, trainCommand, type Io } from './comman
 import { evaluateCommand, modelTrainCommand, predictCommand } from './model-commands.ts';
 import { checkOutputPath } from './output-path.ts';
 import { UnavailableError } from './errors.ts';
+import { clearProgress } from './progress.ts';
 import { formulaTrainCommand } from './formula-commands.ts';
 import { deriveCommand } from './derive-command.ts';
 import { FormulaError } from '../formula/parse.ts';
@@ -62,7 +63,10 @@ export function reportError(e: unknown, io: Io, debug = process.env.NABLA_DEBUG 
 
 const stdio: Io = {
   out: (t) => process.stdout.write(`${t}\n`),
-  err: (t) => process.stderr.write(`${t}\n`),
+  err: (t) => {
+    clearProgress(); // a progress line drawn with '\r' would run into this one
+    process.stderr.write(`${t}\n`);
+  },
 };
 
 export async function runFromBin(): Promise<void> {

@@ -10,6 +10,7 @@ import { optimizerConfig } from '../optim/config.ts';
 import { saveModel, snapshotOfSaved, type SavedModel } from '../models/model-file.ts';
 import { fitFeatureScaling, loadModelData, scaleFeatures, type ModelSelection } from './model-data.ts';
 import { openModelStream } from './model-stream.ts';
+import { streamProgress } from './progress.ts';
 import { UnavailableError } from './errors.ts';
 import type { EpochInfo } from '../models/linear.ts';
 import { UsageError, type PredictArgs, type TrainArgs } from './args.ts';
@@ -35,6 +36,7 @@ export async function modelTrainCommand(args: TrainArgs, io: Io): Promise<number
   const streamed = args.stream ? await openModelStream(args.data!, {
     target, features: resumed?.features ?? args.features, classes, invalid: args.onInvalid,
     scaling: resumed ? resumed.standardization : args.standardize, chunkBytes: streamChunkBytes(args.chunkMb, args.device),
+    progress: streamProgress(args.json, args.epochs),
   }) : null;
   const sel = streamed
     ? { features: streamed.features, classes: streamed.classes, rows: streamed.rows.n, droppedRows: streamed.droppedRows }

@@ -11,6 +11,7 @@ import type { InvalidPolicy } from '../data/select.ts';
 import type { ModelData, NetworkConfig } from '../models/network.ts';
 import type { RowStream } from '../models/row-stream.ts';
 import { modelLogits, modelLoss, predictFromLogits } from '../cpu/mlp_gradient.ts';
+import { passTracker, type StreamProgress } from './progress.ts';
 
 export interface StreamedModelData {
   rows: RowStream;
@@ -31,6 +32,8 @@ export interface StreamOptions {
   /** Fit the feature scaling in the first pass (true), use a saved one, or none. */
   scaling: boolean | { mean: number[]; std: number[] } | null;
   chunkBytes: number;
+  /** A progress line on stderr for each pass (progress.ts); none when not on a terminal. */
+  progress?: StreamProgress;
 }
 
 export async function openModelStream(path: string, o: StreamOptions): Promise<StreamedModelData> {
@@ -38,12 +41,14 @@ export async function openModelStream(path: string, o: StreamOptions): Promise<S
   const coder = o.classes === null ? undefined : new LabelCoder(learning ? undefined : o.classes as string[]);
   // One set of chunk buffers for every pass: each pass opens the file again.
   const buffers = new ChunkBuffers();
-  const counting = await openSource(path, { target: o.target, features: o.features, invalid: o.invalid, labels: coder, buffers });
+  const onBytes = o.progress?.line.onBytes;
+  const track = passTracker(o.progress);
+  const counting = await openSource(path, { target: o.target, features: o.features, invalid: o.invalid, labels: coder, buffers, onBytes });
   const d = counting.features.length;
   const chunkRows = rowsPerChunk(o.chunkBytes, d);
   const stats = new StatsAccumulator(d);
   let droppedRows = 0;
-  for await (const c of counting.chunks(chunkRows)) {
+  for await (const c of track(counting.chunks(chunkRows), counting.inputRows)) {
     stats.add(c);
     droppedRows += c.droppedRows;
     c.recycle?.();
@@ -61,12 +66,12 @@ export async function openModelStream(path: string, o: StreamOptions): Promise<S
   const n = stats.rows;
   const yMean = s.yMean;
   // Every later pass: the classes fixed in sorted order, so that y holds their indices directly.
-  const reopen = () => openSource(path, { target: o.target, features: o.features, invalid: o.invalid, labels: classes ? new LabelCoder(classes) : undefined, buffers });
+  const reopen = () => openSource(path, { target: o.target, features: o.features, invalid: o.invalid, labels: classes ? new LabelCoder(classes) : undefined, buffers, onBytes });
   const rows: RowStream = {
     n, d, chunkRows,
     async *pass() {
       const source = await reopen();
-      for await (const c of source.chunks(chunkRows)) {
+      for await (const c of track(source.chunks(chunkRows), n)) {
         if (scaling) for (let k = 0; k < c.x.length; k++) c.x[k] = (c.x[k] - scaling.mean[k % d]) / scaling.std[k % d];
         yield c;
       }

@@ -3,6 +3,7 @@
 // one chunk. From a Node FileHandle the file format is read by its footer's block offsets; from a
 // browser stream, apache-arrow buffers a file-format input whole (a stream-format one it does not).
 import { DataType, RecordBatchReader, type Schema } from 'apache-arrow';
+import type { FileHandle } from 'node:fs/promises';
 import type { ByteSource } from './byte-source.ts';
 import { buffersOf, ChunkBuilder, chooseColumns, noRowsLeft, targetReading } from './chunk-builder.ts';
 import { DataError } from './errors.ts';
@@ -111,9 +112,23 @@ export async function openArrowSource(path: string, opts: SourceOptions): Promis
   }
   const openFile = async () => {
     const fh = await open(path, 'r');
-    return { input: fh, close: () => fh.close().catch(() => {}) };
+    return { input: opts.onBytes ? countedHandle(fh, opts.onBytes) : fh, close: () => fh.close().catch(() => {}) };
   };
   return arrowSource(openFile, path, opts);
+}
+
+/** The FileHandle's reads reported to onBytes, in the shape apache-arrow reads (as fileHandleOf below). */
+function countedHandle(fh: FileHandle, onBytes: (n: number) => void) {
+  return {
+    fd: fh.fd,
+    stat: () => fh.stat(),
+    read: async (buffer: Uint8Array, offset: number, length: number, position: number) => {
+      const r = await fh.read(buffer, offset, length, position);
+      onBytes(r.bytesRead);
+      return r;
+    },
+    close: () => fh.close(),
+  };
 }
 
 /**

@@ -16,7 +16,21 @@ export function blobBytes(blob: Blob): ByteSource {
   };
 }
 
-export async function fileBytes(path: string): Promise<ByteSource> {
+/** The same bytes, each read reported to onBytes (for a progress line); the source itself without one. */
+export function countedBytes(bytes: ByteSource, onBytes?: (n: number) => void): ByteSource {
+  if (!onBytes) return bytes;
+  return {
+    size: bytes.size,
+    read: async (pos, len) => {
+      const got = await bytes.read(pos, len);
+      onBytes(got.length);
+      return got;
+    },
+    close: () => bytes.close(),
+  };
+}
+
+export async function fileBytes(path: string, onBytes?: (n: number) => void): Promise<ByteSource> {
   const { open } = await import('node:fs/promises');
   let fh;
   try {
@@ -35,6 +49,7 @@ export async function fileBytes(path: string): Promise<ByteSource> {
         if (bytesRead === 0) break;
         got += bytesRead;
       }
+      onBytes?.(got);
       return got === len ? buf : buf.subarray(0, got);
     },
     close: () => fh.close(),

@@ -185,8 +185,17 @@ export async function openCsvSource(path: string, opts: SourceOptions): Promise<
   } catch (err) {
     throw new DataError(`cannot read the file (${err instanceof Error ? err.message : String(err)})`, { file: path });
   }
-  const open = () => createReadStream(path, { encoding: 'utf8', highWaterMark: PIECE_BYTES }) as AsyncIterable<string>;
-  return csvSource(open, path, opts);
+  return csvSource(() => filePieces(createReadStream(path, { encoding: 'utf8', highWaterMark: PIECE_BYTES }), opts.onBytes), path, opts);
+}
+
+/** A file stream's text pieces, each reported to onBytes by the bytes it took (ReadStream.bytesRead). */
+export async function* filePieces(stream: AsyncIterable<unknown> & { bytesRead: number }, onBytes?: (n: number) => void): AsyncGenerator<string> {
+  let counted = 0;
+  for await (const piece of stream as AsyncIterable<string>) {
+    onBytes?.(stream.bytesRead - counted);
+    counted = stream.bytesRead;
+    yield piece;
+  }
 }
 
 /** Browser (or Node): a File or Blob, read through its stream. */

@@ -21,7 +21,9 @@ export async function openJsonSource(path: string, opts: SourceOptions): Promise
   const { readFile } = await import('node:fs/promises');
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    const bytes = await readFile(path);
+    opts.onBytes?.(bytes.length);
+    text = bytes.toString('utf8');
   } catch (err) {
     throw new DataError(`cannot read the file (${err instanceof Error ? err.message : String(err)})`, { file: path });
   }

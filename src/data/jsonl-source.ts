@@ -4,7 +4,7 @@
 // --on-invalid policy, as an empty CSV cell is. Blank lines are skipped; errors name the file, the 1-based
 // line and the key.
 import { buffersOf, ChunkBuilder, chooseColumns, noRowsLeft, targetReading } from './chunk-builder.ts';
-import { MAX_RECORD_CHARS, SNIFF_ROWS } from './csv-stream.ts';
+import { filePieces, MAX_RECORD_CHARS, SNIFF_ROWS } from './csv-stream.ts';
 import { DataError } from './errors.ts';
 import { isNumericColumn } from './select.ts';
 import type { SampleChunk, SampleSource, SourceOptions } from './source.ts';
@@ -146,5 +146,5 @@ export async function openJsonlSource(path: string, opts: SourceOptions): Promis
   } catch (err) {
     throw new DataError(`cannot read the file (${err instanceof Error ? err.message : String(err)})`, { file: path });
   }
-  return jsonlSource(() => createReadStream(path, { encoding: 'utf8', highWaterMark: PIECE_BYTES }) as AsyncIterable<string>, path, opts);
+  return jsonlSource(() => filePieces(createReadStream(path, { encoding: 'utf8', highWaterMark: PIECE_BYTES }), opts.onBytes), path, opts);
 }

@@ -125,7 +125,7 @@ function plainValue(v: unknown): unknown {
 }
 
 export function openParquetSource(path: string, opts: SourceOptions): Promise<SampleSource> {
-  return parquetSource(() => fileBytes(path), path, opts);
+  return parquetSource(() => fileBytes(path, opts.onBytes), path, opts);
 }
 
 export function openParquetBlob(blob: Blob, name: string, opts: SourceOptions): Promise<SampleSource> {

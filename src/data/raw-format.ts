@@ -152,7 +152,7 @@ export async function rawSource(open: () => Promise<ByteSource>, file: string, o
 }
 
 export function openRawSource(path: string, opts: SourceOptions): Promise<SampleSource> {
-  return rawSource(() => fileBytes(path), path, opts, path);
+  return rawSource(() => fileBytes(path, opts.onBytes), path, opts, path);
 }
 
 export function openRawBlob(blob: Blob, name: string, opts: SourceOptions): Promise<SampleSource> {

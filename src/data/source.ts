@@ -66,6 +66,8 @@ export interface SourceOptions {
   labels?: LabelCoder;
   /** Where recycled chunk buffers wait for the next chunk (chunk-builder.ts); share one across sources reopened per pass. */
   buffers?: ChunkBuffers;
+  /** Told the size of every piece of the file read (after it is read), on every pass: a progress line's bytes. */
+  onBytes?: (n: number) => void;
 }
 
 export type SourceFormat = 'csv' | 'json' | 'jsonl' | 'parquet' | 'arrow' | 'raw';

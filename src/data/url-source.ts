@@ -2,7 +2,7 @@
 // only the chosen columns of one row group at a time, Arrow one record batch, raw blocks of rows, all by
 // range requests (http-bytes.ts); CSV and JSON Lines stream forward by ranges of 1 MiB; JSON is read
 // whole, as from a file. A server without range requests is downloaded once per pass instead (remote-stream.ts).
-import type { ByteSource } from './byte-source.ts';
+import { countedBytes, type ByteSource } from './byte-source.ts';
 import { DataError } from './errors.ts';
 import { rangedBytes } from './http-bytes.ts';
 import { checkHttpUrl, noticeOf, probeUrl, type HttpOptions, type RemoteFile } from './http-probe.ts';
@@ -41,7 +41,7 @@ export async function openUrl(url: string, opts: UrlOptions): Promise<SampleSour
     throw new DataError(`the server gives neither range requests nor a Content-Length, and a ${format} file is read by its size; ` +
       'serve it with either, or convert it to CSV', { file: url });
   }
-  const open = async (): Promise<ByteSource> => (remote.ranged ? rangedBytes(remote, opts) : streamedBytes(remote, opts));
+  const open = async (): Promise<ByteSource> => countedBytes(remote.ranged ? rangedBytes(remote, opts) : streamedBytes(remote, opts), opts.onBytes);
   // Readers are imported lazily, as openSource does: a CSV run never loads apache-arrow or hyparquet.
   switch (format) {
     case 'csv':
