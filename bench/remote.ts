@@ -14,11 +14,13 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startServer } from '../test/node/remote-server.ts';
 import { rowsForBytes, writeArrowFile, writeParquetFile, writeRawFile } from './data-files.ts';
+import { commandLine, gitState } from './provenance.ts';
 
 const { values } = parseArgs({
   options: {
     mb: { type: 'string', default: '64' },
-    'parquet-mb': { type: 'string', default: '8' },
+    // 8 MiB (the first runs) gave ~0.1 s epochs, within the launch noise: the rates came out negative.
+    'parquet-mb': { type: 'string', default: '64' },
     d: { type: 'string', default: '4' },
     'epochs-hi': { type: 'string', default: '3' },
     repeat: { type: 'string', default: '1' },
@@ -98,8 +100,9 @@ try {
     await server.close();
   }
   const result = {
-    command: `npm run bench:remote -- ${process.argv.slice(2).join(' ')}`.trim(),
+    command: commandLine(process.argv.slice(2), 'bench:remote'),
     date: new Date().toISOString(),
+    ...gitState(),
     machine: { cpu: cpus()[0]?.model, cores: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
     settings: { d, chunkMb: Number(values['chunk-mb']), epochsHi: eHi, repeat, device: 'cpu' },
     rows,
