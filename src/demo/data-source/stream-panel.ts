@@ -16,7 +16,7 @@ export interface StreamPanelHooks {
 
 type PanelState = 'idle' | 'opening' | 'schema' | 'training' | 'done' | 'stopped' | 'error';
 
-const FORMAT_NAMES: Record<string, string> = { csv: 'CSV', json: 'JSON', parquet: 'Parquet', arrow: 'Arrow IPC', raw: 'raw float32' };
+const FORMAT_NAMES: Record<string, string> = { csv: 'CSV', json: 'JSON', jsonl: 'JSON Lines', parquet: 'Parquet', arrow: 'Arrow IPC', raw: 'raw float32' };
 
 export function mountStreamPanel(parent: HTMLElement, backend: Backend, hooks: StreamPanelHooks): void {
   const section = document.createElement('section');
