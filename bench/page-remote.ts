@@ -80,7 +80,8 @@ try {
     const page = await browser.newPage({ viewport: { width: 1500, height: 1250 } });
     const cdp = await page.context().newCDPSession(page);
     await cdp.send('Performance.enable');
-    await page.goto(`${site.url}/${values.gpu ? '' : '?cpu=1'}`);
+    // n=10000: the page's own generated example stays small, as in the e2e tests, so it is ready at once.
+    await page.goto(`${site.url}/?n=10000${values.gpu ? '' : '&cpu=1'}`);
     await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state ?? ''), undefined, { timeout: 120_000 });
     await page.fill('#stream-url', `${data.url}/big.parquet`);
     await page.click('#stream-open');
