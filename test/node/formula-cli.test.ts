@@ -243,9 +243,11 @@ describe('train --formula: bad input is exit 2, named', () => {
     for (const [flag, value] of [['--model', 'mlp'], ['--hidden', '4'], ['--activation', 'tanh'], ['--classes', 'a,b'], ['--features', 'x'], ['--target', 'y']]) {
       await refused([...f, 'y ~ b*x', '--start', 'b=1', '--data', good, flag, value], new RegExp(`^nabla: ${flag}: does not apply with --formula`));
     }
-    for (const [flag, value] of [['--start', 'b=1'], ['--loss', 'mae'], ['--weights', 'w']]) {
+    for (const [flag, value] of [['--start', 'b=1'], ['--weights', 'w']]) {
       await refused(['train', '--data', good, '--target', 'y', flag, value], new RegExp(`^nabla: ${flag}: applies to formula models only`));
     }
+    // --loss also applies to a network on the model trainer, not to the linear engine's own path.
+    await refused(['train', '--data', good, '--target', 'y', '--loss', 'mae'], /^nabla: --loss: the linear engine .* trains the squared error only/);
     await refused([...f, 'y ~ b*x', '--start', 'b=1', '--data', good, '--seed', '2'], /--seed: .* applies with --batch-size/);
     await refused([...f, 'y ~ b*x', '--start', 'b=1', '--data', good, '--tol', '1e-6', '--batch-size', '2'], /--tol/);
     await refused([...f, 'y ~ b*x', '--start', 'b=1'], /--data: required with --formula/);
