@@ -81,8 +81,13 @@ try {
     const cdp = await page.context().newCDPSession(page);
     await cdp.send('Performance.enable');
     // n=10000: the page's own generated example stays small, as in the e2e tests, so it is ready at once.
-    await page.goto(`${site.url}/?n=10000${values.gpu ? '' : '&cpu=1'}`);
-    await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state ?? ''), undefined, { timeout: 120_000 });
+    await page.goto(`${site.url}?n=10000${values.gpu ? '' : '&cpu=1'}`);
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(e.message));
+    page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+    await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state ?? ''), undefined, { timeout: 120_000 }).catch(async (e) => {
+      throw new Error(`the page did not get ready (state ${await page.getAttribute('body', 'data-state')}, status ${await page.textContent('#status').catch(() => '?')}; ${problems.join('; ')}): ${(e as Error).message}`);
+    });
     await page.fill('#stream-url', `${data.url}/big.parquet`);
     await page.click('#stream-open');
     await page.waitForFunction(() => ['schema', 'error'].includes(document.getElementById('stream-panel')!.dataset.state!), undefined, { timeout: 120_000 });
@@ -94,10 +99,11 @@ try {
     const pid = process.pid; // Chromium runs under this process (playwright's launch)
     for (;;) {
       const state = await page.getAttribute('#stream-panel', 'data-state');
-      const p = await page.evaluate(() => {
-        const v = (id: string) => Number(document.getElementById(id)?.dataset.value ?? 0);
+      // A string, not a function: tsx's transform wraps nested functions in __name(), which the page lacks.
+      const p = await page.evaluate<{ phase: string; epoch: number; rows: number; bytes: number; rate: number }>(`(() => {
+        const v = (id) => Number(document.getElementById(id)?.dataset.value ?? 0);
         return { phase: document.getElementById('stream-epoch')?.dataset.phase ?? '', epoch: v('stream-epoch'), rows: v('stream-rows'), bytes: v('stream-bytes'), rate: v('stream-rate') };
-      });
+      })()`);
       const { metrics } = await cdp.send('Performance.getMetrics');
       const m = (name: string) => metrics.find((x) => x.name === name)?.value ?? 0;
       samples.push({ t: (performance.now() - t0) / 1000, ...p, heapUsed: m('JSHeapUsedSize'), heapTotal: m('JSHeapTotalSize'), rss: pid ? await rendererRss(pid) : 0 });
