@@ -144,6 +144,23 @@ export function symbols(node: Node, into: string[] = []): string[] {
   return into;
 }
 
+/** The symbols under each node, computed once per node: derive asks this at every node for every parameter. */
+const symbolSets = new WeakMap<Node, ReadonlySet<string>>();
+
+function symbolSet(node: Node): ReadonlySet<string> {
+  let set = symbolSets.get(node);
+  if (set) return set;
+  switch (node.kind) {
+    case 'num': set = new Set(); break;
+    case 'sym': set = new Set([node.name]); break;
+    case 'neg': set = symbolSet(node.arg); break;
+    case 'bin': set = new Set([...symbolSet(node.left), ...symbolSet(node.right)]); break;
+    case 'call': set = new Set(node.args.flatMap((a) => [...symbolSet(a)])); break;
+  }
+  symbolSets.set(node, set);
+  return set;
+}
+
 export function dependsOn(node: Node, name: string): boolean {
-  return node.key.includes(`$${name}`) && symbols(node).includes(name);
+  return symbolSet(node).has(name);
 }
