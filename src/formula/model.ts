@@ -130,7 +130,7 @@ export function startingParameters(m: FormulaModel, start: Readonly<Record<strin
 /** The derivation, per parameter: the chain rule's two factors, the steps that found each, and the product. */
 export interface Derivation {
   loss: { of: Node; steps: DerivationStep[]; result: Node };
-  params: Array<{ name: string; steps: DerivationStep[]; dModel: Node; partial: Node }>;
+  params: Array<{ name: string; steps: DerivationStep[]; dModel: Node }>;
 }
 
 export function derivation(m: FormulaModel): Derivation {
@@ -141,7 +141,7 @@ export function derivation(m: FormulaModel): Derivation {
     params: m.params.map((name) => {
       const steps: DerivationStep[] = [];
       const dModel = derive(m.model, name, steps);
-      return { name, steps, dModel, partial: mul(sym('dl_dyhat'), dModel) };
+      return { name, steps, dModel };
     }),
   };
 }

@@ -55,13 +55,6 @@ export function predictionProgram(m: FormulaModel): SampleProgram {
   return straightLine(m, [], [substitute(m.model, canonical(m))]);
 }
 
-/** Outputs: the residual r = yhat - y, then dyhat/dθj per parameter (Gauss-Newton's Jacobian row). */
-export function residualProgram(m: FormulaModel): SampleProgram {
-  const rename = canonical(m);
-  const outputs = [sub(substitute(m.model, rename), sym('y')), ...m.dModel.map((d) => substitute(d, rename))];
-  return straightLine(m, [], outputs);
-}
-
 function straightLine(m: FormulaModel, named: Array<{ name: string; node: Node }>, outputs: Node[]): SampleProgram {
   const roots = [...named.map((n) => n.node), ...outputs];
   const uses = new Map<string, number>();

@@ -3,7 +3,7 @@
 // and integer powers, and the float64 twin engine (CpuFormulaEngine) fitting known parameters.
 import { describe, expect, it } from 'vitest';
 import { compileFormula, sampleLoss, startingParameters, type FormulaModel } from '../../src/formula/model.ts';
-import { gradientProgram, predictionProgram, residualProgram, type SampleProgram } from '../../src/formula/program.ts';
+import { gradientProgram, normalEquationsProgram, predictionProgram, type SampleProgram } from '../../src/formula/program.ts';
 import { compileRowSums } from '../../src/formula/emit-js.ts';
 import { wgslSampleFunction } from '../../src/formula/emit-wgsl.ts';
 import { print } from '../../src/formula/print.ts';
@@ -108,19 +108,12 @@ describe('JS row sums against a naive J and its finite differences', () => {
     }
   }
 
-  it('prediction and residual programs: yhat, and r = yhat - y beside dyhat/dθ', () => {
+  it('prediction program: yhat', () => {
     const m = compileFormula({ formula: 'y ~ b1*(1-exp(-b2*x))' }, { columns: ['x', 'y'] });
     const theta = [3, 0.5];
     const one = new Float64Array(1);
     compileRowSums(predictionProgram(m))(theta, [2], [0], 0, 1, one);
     expect(one[0]).toBeCloseTo(3 * (1 - Math.exp(-1)), 14);
-    // residualProgram's first output was yhat, not the residual its comment promises; fixed in program.ts.
-    const row = new Float64Array(3);
-    compileRowSums(residualProgram(m))(theta, [2], [1.5], 0, 1, row);
-    const e = Math.exp(-1);
-    expect(row[0]).toBeCloseTo(3 * (1 - e) - 1.5, 14);
-    expect(row[1]).toBeCloseTo(1 - e, 14);
-    expect(row[2]).toBeCloseTo(3 * e * 2, 14);
   });
 });
 
@@ -160,7 +153,7 @@ describe('common subexpressions', () => {
 
   it.each(CASES.map((c) => [c.formula, c.loss] as const))('no subexpression is computed twice: %s with %s', (formula, loss) => {
     const m = compileFormula({ formula, loss, weights: 'w' }, { columns: ['x', 't', 'y', 'w'] });
-    for (const p of [gradientProgram(m), residualProgram(m)]) {
+    for (const p of [gradientProgram(m), normalEquationsProgram(m)]) {
       const twice = [...subtreeCounts(p)].filter(([, k]) => k > 1).map(([key]) => key);
       expect(twice, p.lets.map((l) => `${l.name} = ${print(l.node)}`).join('\n')).toEqual([]);
       // And every temporary is used: a let named t.. appears in a later let or an output.
