@@ -43,8 +43,8 @@ describe('demo page, formula mode', () => {
       const device = (await page.textContent('#f-device'))!;
       const engine = await page.getAttribute('#f-device', 'data-engine');
       console.info(`formula mode trains on: ${device}`);
-      // The page names where it trains; on the CPU it says why (never a silent fall-back from a GPU engine).
-      if (engine !== 'gpu') expect(device).toMatch(/float64 twin.*: the GPU formula engine is not in this build yet/);
+      // With WebGPU the generated kernels train: a page that fell back to the twin (it would say why) fails here.
+      expect(engine, device).toBe('gpu');
 
       // The default: the derivation in KaTeX, each step naming its rule.
       expect(await page.locator('#f-derivation .katex').count()).toBeGreaterThan(5);

@@ -1,12 +1,10 @@
 // The formula mode's "Fit" button: a Levenberg-Marquardt curve fit (src/fit/) of the current model to the
 // current data from the starting values, shown as it goes (the fitted curve after every accepted iteration,
 // the RSS on a log scale) and then as a table of estimates with standard errors. Each trial point is one
-// normal-equations pass of the training engine when it has one (the GPU's generated kernel, or the float64
-// twin), else of a float64 twin over the same rows, and the page says which summed them. Least squares
-// only: for any other loss the button is disabled and says why.
+// normal-equations pass of the training engine (the GPU's generated kernel, or the float64 twin), and the
+// page says which summed them. Least squares only: for any other loss the button is disabled and says why.
 import type { FormulaModel } from '../../formula/model.ts';
-import type { FormulaData, FormulaEngine } from '../../models/formula.ts';
-import { CpuFormulaEngine } from '../../cpu/formula-engine.ts';
+import type { FormulaEngine } from '../../models/formula.ts';
 import { curveFit, type NormalEquationsPass } from '../../fit/curve-fit.ts';
 import { FitError } from '../../fit/levenberg-marquardt.ts';
 import { fmt, fmtCount } from '../format.ts';
@@ -34,18 +32,12 @@ interface PassSource {
   dispose(): void;
 }
 
-/** The training engine's own normal-equations pass where it has one, else a float64 twin's, named either way. */
-export function normalEquationsSource(engine: FormulaEngine, model: FormulaModel, data: FormulaData, start: Float64Array): PassSource {
-  if (typeof engine.normalEquations === 'function') {
-    const own = engine.normalEquations.bind(engine);
-    const text = engine.device === 'gpu'
-      ? 'WebGPU: the generated normal-equations kernel (JᵀJ, Jᵀr and the RSS summed in float32 on the GPU), solved in float64'
-      : 'CPU: the float64 twin (JᵀJ, Jᵀr and the RSS summed in float64)';
-    return { pass: (t) => own(t), device: engine.device, text, dispose: () => undefined };
-  }
-  const twin = new CpuFormulaEngine(model, data, start);
-  const why = engine.device === 'gpu' ? 'the GPU formula engine in this build has no normal-equations pass' : 'the training engine has no normal-equations pass';
-  return { pass: (t) => twin.normalEquations(t), device: 'cpu', text: `CPU: the float64 twin (summed in float64): ${why}`, dispose: () => twin.dispose() };
+/** The training engine's own normal-equations pass (every FormulaEngine has one), named for the page. */
+export function normalEquationsSource(engine: FormulaEngine): PassSource {
+  const text = engine.device === 'gpu'
+    ? 'WebGPU: the generated normal-equations kernel (JᵀJ, Jᵀr and the RSS summed in float32 on the GPU), solved in float64'
+    : 'CPU: the float64 twin (JᵀJ, Jᵀr and the RSS summed in float64)';
+  return { pass: (t) => engine.normalEquations(t), device: engine.device, text, dispose: () => undefined };
 }
 
 /** Why a fit cannot start for this model, or null. */
@@ -110,7 +102,7 @@ export class FormulaFit {
 
   private async fit(run: FormulaRun, signal: AbortSignal): Promise<void> {
     const m = run.model;
-    const src = normalEquationsSource(run.engine, m, run.dataset.data, run.start);
+    const src = normalEquationsSource(run.engine);
     this.el.engine.textContent = src.text;
     this.el.engine.dataset.engine = src.device;
     let passes = 0;
