@@ -7,7 +7,7 @@
 // parameter or row), 3 for a fit that ran out of passes (the best parameters are reported).
 import { startingParameters, type FormulaModel, type FormulaSpec } from '../formula/model.ts';
 import { normalEquationsProgram } from '../formula/program.ts';
-import { CpuFormulaEngine } from '../cpu/formula-engine.ts';
+import { capacityRows } from '../cpu-fast/streamed-training.ts';
 import { FastCpuFormulaEngine } from '../cpu-fast/formula-engine.ts';
 import { curveFit, normalEquationsLength, type CurveFitResult, type NormalEquationsPass } from '../fit/curve-fit.ts';
 import { FitError } from '../fit/levenberg-marquardt.ts';
@@ -91,6 +91,13 @@ export async function fitCommand(args: TrainArgs, io: Io): Promise<number> {
       session.onNotice = notice;
       return { session, rows: on };
     };
+    // The float64 twin's pass: the generated normal-equations sums, compiled once, over rows in memory or a chunk.
+    const twinSums = compileRowSums(normalEquationsProgram(model));
+    const rowSums = (on: { x: ArrayLike<number>; y: ArrayLike<number>; n: number }, theta: Float64Array) => {
+      const out = new Float64Array(length);
+      twinSums(theta, on.x, on.y, 0, on.n, out);
+      return out;
+    };
     if (args.stream) {
       const streamed = await openFormulaStream(path, model, args.onInvalid, streamChunkBytes(args.chunkMb, args.device), start, 'the starting parameters', streamProgress(args.json, undefined, 'pass'));
       rows = streamed.rows.n;
@@ -98,14 +105,20 @@ export async function fitCommand(args: TrainArgs, io: Io): Promise<number> {
       metrics = () => streamed.metrics(fitted);
       gpu = await openGpu(streamed.rows);
       const pool = exact || gpu ? null : await threads();
-      if (!gpu) pass = streamedNormalEquations(streamed.rows, length, async (chunk, theta) => {
-        const engine = pool ? new FastCpuFormulaEngine(model, chunk, start, { pool }) : new CpuFormulaEngine(model, chunk, start);
-        try {
-          return await engine.normalEquations(theta);
-        } finally {
-          engine.dispose();
-        }
-      });
+      if (!gpu && pool) {
+        // One engine over a chunk's capacity for the whole fit: each chunk is copied into its rows, and the
+        // threads keep the generated sums they compiled once.
+        const engine = new FastCpuFormulaEngine(model, capacityRows(streamed.rows, { pool }), start, { pool });
+        closers.push(() => engine.dispose());
+        const { x, y } = engine.resident;
+        pass = streamedNormalEquations(streamed.rows, length, (chunk, theta) => {
+          x.set(chunk.x);
+          y.set(chunk.y);
+          return engine.normalEquations(theta, { start: 0, rows: chunk.n });
+        });
+      } else if (!gpu) {
+        pass = streamedNormalEquations(streamed.rows, length, async (chunk, theta) => rowSums(chunk, theta));
+      }
     } else {
       // The float64 twin reads CSV and JSON in float64; the other formats (and the other devices) hold float32.
       const read = exact ? await readFormulaRowsFloat64(path, model, args.onInvalid) : await readFormulaRows(path, model, args.onInvalid);
@@ -120,12 +133,7 @@ export async function fitCommand(args: TrainArgs, io: Io): Promise<number> {
         closers.push(() => engine.dispose());
         pass = (theta) => engine.normalEquations(theta);
       } else if (!gpu) {
-        const sums = compileRowSums(normalEquationsProgram(model));
-        pass = async (theta) => {
-          const out = new Float64Array(length);
-          sums(theta, data.x, data.y, 0, data.n, out);
-          return out;
-        };
+        pass = async (theta) => rowSums(data, theta);
       }
       metrics = async () => formulaMetrics(model, formulaPredict(model, fitted, data), data.y);
     }

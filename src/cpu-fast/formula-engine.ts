@@ -87,7 +87,8 @@ export class FastCpuFormulaEngine implements FormulaEngine {
     return runTraining(new CpuProgram(formulaSource(this.model, this.start, this.n, (theta, r) => this.gradientOver(theta, r))), o);
   }
 
-  async normalEquations(theta: ArrayLike<number>): Promise<Float64Array> {
+  /** Gauss-Newton's sums over rows `range` (default all): a streamed fit loads each chunk into `resident` and sums its rows. */
+  async normalEquations(theta: ArrayLike<number>, range: BatchRange = { start: 0, rows: this.n }): Promise<Float64Array> {
     this.task.live();
     validateFormulaTheta(this.model, theta);
     if (!this.normal) {
@@ -103,7 +104,7 @@ export class FastCpuFormulaEngine implements FormulaEngine {
       this.normal = { task, theta: normalTheta!, partials: partials! };
     }
     const { task, theta: at, partials } = this.normal;
-    return task.evaluate({ start: 0, rows: this.n }, () => at.set(theta), (sums) => Float64Array.from(sums), partials);
+    return task.evaluate(range, () => at.set(theta), (sums) => Float64Array.from(sums), partials);
   }
 
   dispose(): void {
