@@ -177,7 +177,14 @@ export async function csvSource(openText: () => AsyncIterable<string>, file: str
 }
 
 /** Node: a CSV file, read as UTF-8 pieces (the stream's decoder keeps multi-byte characters whole). */
-export async function openCsvSource(path: string, opts: SourceOptions): Promise<SampleSource> {
+export function openCsvSource(path: string, opts: SourceOptions): Promise<SampleSource> {
+  return openTextFile(path, opts, csvSource);
+}
+
+/** Node: a text file (CSV, JSON Lines) checked for access, then handed to `source` as UTF-8 pieces, each pass a new stream. */
+export async function openTextFile(
+  path: string, opts: SourceOptions, source: (openText: () => AsyncIterable<string>, file: string, opts: SourceOptions) => Promise<SampleSource>,
+): Promise<SampleSource> {
   const { createReadStream } = await import('node:fs');
   const { access } = await import('node:fs/promises');
   try {
@@ -185,10 +192,9 @@ export async function openCsvSource(path: string, opts: SourceOptions): Promise<
   } catch (err) {
     throw new DataError(`cannot read the file (${err instanceof Error ? err.message : String(err)})`, { file: path });
   }
-  return csvSource(() => filePieces(createReadStream(path, { encoding: 'utf8', highWaterMark: PIECE_BYTES }), opts.onBytes), path, opts);
+  return source(() => filePieces(createReadStream(path, { encoding: 'utf8', highWaterMark: PIECE_BYTES }), opts.onBytes), path, opts);
 }
 
-/** A file stream's text pieces, each reported to onBytes by the bytes it took (ReadStream.bytesRead). */
 export async function* filePieces(stream: AsyncIterable<unknown> & { bytesRead: number }, onBytes?: (n: number) => void): AsyncGenerator<string> {
   let counted = 0;
   for await (const piece of stream as AsyncIterable<string>) {

@@ -4,13 +4,10 @@
 // --on-invalid policy, as an empty CSV cell is. Blank lines are skipped; errors name the file, the 1-based
 // line and the key.
 import { buffersOf, ChunkBuilder, chooseColumns, noRowsLeft, targetReading } from './chunk-builder.ts';
-import { filePieces, MAX_RECORD_CHARS, SNIFF_ROWS } from './csv-stream.ts';
+import { MAX_RECORD_CHARS, openTextFile, SNIFF_ROWS } from './csv-stream.ts';
 import { DataError } from './errors.ts';
 import { isNumericColumn } from './select.ts';
 import type { SampleChunk, SampleSource, SourceOptions } from './source.ts';
-
-/** Piece size read from a local file, as csv-stream.ts reads one. */
-const PIECE_BYTES = 1 << 20;
 
 export interface JsonlLine {
   row: Record<string, unknown>;
@@ -138,13 +135,6 @@ export async function jsonlSource(openText: () => AsyncIterable<string>, file: s
 }
 
 /** Node: a JSON Lines file, read as UTF-8 pieces. */
-export async function openJsonlSource(path: string, opts: SourceOptions): Promise<SampleSource> {
-  const { createReadStream } = await import('node:fs');
-  const { access } = await import('node:fs/promises');
-  try {
-    await access(path);
-  } catch (err) {
-    throw new DataError(`cannot read the file (${err instanceof Error ? err.message : String(err)})`, { file: path });
-  }
-  return jsonlSource(() => filePieces(createReadStream(path, { encoding: 'utf8', highWaterMark: PIECE_BYTES }), opts.onBytes), path, opts);
+export function openJsonlSource(path: string, opts: SourceOptions): Promise<SampleSource> {
+  return openTextFile(path, opts, jsonlSource);
 }
