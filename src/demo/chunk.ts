@@ -1,6 +1,8 @@
-// One chunk of epochs through LinearEngine.train (the one training loop, src/train/loop.ts), on the GPU
-// and on the CPU path alike; the loop yields to the page between updates on the CPU.
-import { DEFAULT_EXPLODE_FACTOR, type LinearEngine, type LinearParams, type StopReason } from '../models/linear.ts';
+// One chunk of epochs through FormulaEngine.train (the one training loop, src/train/loop.ts) from the given
+// point, on the GPU and on the CPU path alike; the loop yields to the page between updates on the CPU.
+import type { FormulaEngine } from '../models/formula.ts';
+import { DEFAULT_EXPLODE_FACTOR, type StopReason } from '../models/linear.ts';
+import { optimizerConfig } from '../optim/config.ts';
 
 export const TOL = 1e-6;
 /**
@@ -10,10 +12,18 @@ export const TOL = 1e-6;
  */
 export const EXPLODE = 10;
 
+/**
+ * Plain gradient descent, θ ← θ − lr·∇J, no momentum and no weight decay: the steps the contour map draws
+ * (the step arrow is −lr·∇J). It keeps no state, so a chunk that starts at the previous chunk's end takes
+ * the same steps as one long run.
+ */
+export const DESCENT = optimizerConfig({ kind: 'sgd', weightDecay: 0 });
+
 export interface ChunkRequest {
   lr: number;
   epochs: number;
-  init: LinearParams;
+  /** θ = (w_1 .. w_d, b) where the chunk starts. */
+  init: Float64Array;
   /** Samples per step; null (or N and above) for full batch. */
   batchSize: number | null;
   /** Batch order seed: the caller passes the epoch the chunk starts at, so that chunks differ. */
@@ -24,8 +34,7 @@ export interface ChunkRequest {
 }
 
 export interface ChunkResult {
-  w: Float64Array;
-  b: number;
+  theta: Float64Array;
   epochs: number;
   stop: StopReason;
   /** Epochs after the start at which the loss blew up, when stop is 'diverged'. */
@@ -37,12 +46,13 @@ export function isMiniBatch(batchSize: number | null, n: number): batchSize is n
   return batchSize !== null && batchSize < n;
 }
 
-export async function engineChunk(engine: LinearEngine, c: ChunkRequest): Promise<ChunkResult> {
+export async function engineChunk(engine: FormulaEngine, c: ChunkRequest): Promise<ChunkResult> {
   const mb = isMiniBatch(c.batchSize, engine.n);
   const t0 = performance.now();
   const r = await engine.train({
     lr: c.lr,
     maxEpochs: c.epochs,
+    optimizer: DESCENT,
     ...(mb ? {} : { tol: TOL }), // a tolerance tests the full gradient: full batch only
     explodeFactor: mb ? DEFAULT_EXPLODE_FACTOR : EXPLODE,
     init: c.init,
@@ -59,7 +69,7 @@ export async function engineChunk(engine: LinearEngine, c: ChunkRequest): Promis
   const seconds = (performance.now() - t0) / 1000;
   const passes = mb ? Math.max(1, r.epochs) : r.epochs + 1; // full passes over the data's N samples
   return {
-    w: r.w, b: r.b, epochs: r.epochs, stop: r.stopReason,
+    theta: r.theta, epochs: r.epochs, stop: r.stopReason,
     failedAt: r.divergedAtEpoch ?? r.epochs,
     samplesPerSec: (engine.n * passes) / seconds,
   };

@@ -1,6 +1,6 @@
 // Datasets for the page: the seed's example generated in chunks (so 10^7 samples never block the page),
 // and a user's CSV/JSON file through the same parsers and checks as the CLI.
-import type { LinearData } from '../models/linear.ts';
+import type { FormulaData } from '../models/formula.ts';
 import { detectFormat, parseTableText, type Table } from '../data/table.ts';
 import { isNumericColumn, selectLinearData } from '../data/select.ts';
 import { seededUniform } from '../data/shuffle.ts';
@@ -16,7 +16,7 @@ export interface GenerateParams {
 export interface DemoDataset {
   label: string;
   source: 'generated' | 'file';
-  data: LinearData; // original units
+  data: FormulaData; // original units
   features: string[];
   target: string;
   droppedRows: number;
@@ -102,7 +102,7 @@ export function selectFromFile(parsed: ParsedFile, target: string): DemoDataset 
 }
 
 /** A learning rate that is safe for full-batch descent: 1.6 / trace(H) <= 1.6 / lambda_max(H). */
-export function suggestedLr(data: LinearData): number {
+export function suggestedLr(data: FormulaData): number {
   const { x, n, d } = data;
   let sq = 0;
   const stride = Math.max(1, Math.floor(n / 100_000)); // an estimate is enough

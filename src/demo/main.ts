@@ -2,7 +2,8 @@
 // drives the Trainer from the controls while rendering the views at display rate.
 import './style.css';
 import { fitStandardizer, standardizeData } from '../models/standardize.ts';
-import { cpuDeviceText, createEngines, pickBackend, type Backend } from './backend.ts';
+import { pickBackend, type Backend } from './backend.ts';
+import { createEngines, linearDeviceText } from './linear-engines.ts';
 import { setupClassifier } from './classifier/cls-page.ts';
 import { setupFormula } from './formula/formula-page.ts';
 import { mountStreamPanel } from './data-source/stream-panel.ts';
@@ -45,15 +46,14 @@ function setLoading(on: boolean, text?: string): void {
 }
 
 function showDevice(): void {
+  $('device').textContent = linearDeviceText(backend);
   if (backend.kind === 'gpu') {
-    $('device').textContent = 'WebGPU: WGSL compute shaders';
     $('adapter').textContent = adapterText(backend.summary);
     return;
   }
   const banner = $('banner');
   banner.hidden = false;
   banner.textContent = `WebGPU is not available: ${backend.reason}. Training runs on the fast CPU path, checked against the shaders' float64 twin; every control works the same.`;
-  $('device').textContent = cpuDeviceText(backend.threads);
   $('adapter').textContent = 'none (no WebGPU adapter in use)';
 }
 

@@ -1,15 +1,16 @@
 // The training state behind the page: parameters in the space being optimized, the loss history, the
-// (w_k, b) path and the loss surface. Training runs in chunks of epochs (chunk.ts: engine.train from the
-// current parameters, the one training loop on either backend), each followed by engine.gradient
-// at the new point for the arrows; every engine call goes through one queue, so Train, Pause, Step and
-// Reset can be pressed at any time.
-import type { LinearData, StopReason } from '../models/linear.ts';
+// (w_k, b) path and the loss surface. Training runs in chunks of epochs (chunk.ts: the formula engine's
+// train from the current parameters, the one training loop on either backend), each followed by
+// engine.lossAndGradient at the new point for the arrows; every engine call goes through one queue, so
+// Train, Pause, Step and Reset can be pressed at any time.
+import type { StopReason } from '../models/linear.ts';
+import type { FormulaData } from '../models/formula.ts';
 import { norm2 } from '../models/model-engine.ts';
 import { engineChunk, EXPLODE, TOL, type ChunkResult } from './chunk.ts';
 import { leastSquares } from '../cpu/least-squares.ts';
 import { surfaceMinimum, type SurfaceGridSpec, type SurfaceMoments } from '../cpu/loss_surface.ts';
 import type { Standardizer } from '../models/standardize.ts';
-import type { Engines } from './backend.ts';
+import { CHUNK_CAP, type Engines } from './linear-engines.ts';
 import type { DemoDataset } from './data.ts';
 import { chunkEpochs } from './sample.ts';
 import { followPoint, gridSpec, windowAround, type Point, type Window } from './surface.ts';
@@ -17,11 +18,10 @@ import { yieldTask } from './tasks.ts';
 
 export { EXPLODE, TOL };
 const GRID = 96;
-const HISTORY_CAP = 256; // GpuLinearEngine's default history ring
 
 export interface TrainSpace {
   dataset: DemoDataset;
-  data: LinearData; // what the engine trains on (standardized or not)
+  data: FormulaData; // what the engine trains on (standardized or not)
   standardizer: Standardizer | null;
   k: number; // the feature on the contour map
 }
@@ -114,6 +114,7 @@ export class Trainer {
     return s ? { w: this.point.w + s.dw, b: this.point.b + s.db } : null;
   }
 
+  /** θ as the loss surface reads it. */
   private params() {
     return { w: this.theta.slice(0, this.d), b: this.theta[this.d] };
   }
@@ -125,10 +126,9 @@ export class Trainer {
 
   private async evaluateHere(): Promise<void> {
     await this.breathe();
-    const g = await this.engines.engine.gradient(this.params());
+    const g = await this.engines.engine.lossAndGradient(this.theta);
     this.loss = g.loss;
-    this.grad.set(g.gradW);
-    this.grad[this.d] = g.gradB;
+    this.grad.set(g.grad);
     this.gradNorm = norm2(this.grad);
     if (this.lossEpochs.length === 0) {
       this.lossEpochs.push(0);
@@ -202,7 +202,7 @@ export class Trainer {
     while (this.state === 'running' && id === this.run) {
       const k = chunkEpochs({
         epoch: this.epoch, remaining: this.target - this.epoch, lastK: this.lastChunk.k, lastMs: this.lastChunk.ms,
-        targetMs: this.cpu ? 25 : 40, cap: HISTORY_CAP,
+        targetMs: this.cpu ? 25 : 40, cap: CHUNK_CAP,
       });
       try {
         await this.exclusive(() => this.advance(k));
@@ -219,7 +219,7 @@ export class Trainer {
     let r: ChunkResult;
     try {
       r = await engineChunk(this.engines.engine, {
-        lr: this.lr, epochs: k, init: this.params(), batchSize: this.batchSize, seed: base, signal: this.abort?.signal,
+        lr: this.lr, epochs: k, init: this.theta.slice(), batchSize: this.batchSize, seed: base, signal: this.abort?.signal,
         onLoss: (offset, loss) => {
           this.lossEpochs.push(base + offset);
           this.lossValues.push(loss);
@@ -231,8 +231,7 @@ export class Trainer {
       return;
     }
     this.samplesPerSec = r.samplesPerSec;
-    this.theta.set(r.w);
-    this.theta[this.d] = r.b;
+    this.theta.set(r.theta);
     this.epoch = base + r.epochs;
     await this.evaluateHere();
     await this.afterChunk(k, t0, r.stop, base + r.failedAt);

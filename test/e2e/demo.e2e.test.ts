@@ -114,7 +114,7 @@ describe('demo page', () => {
       const stopped = await num(page, '#epoch');
       await page.waitForTimeout(500);
       expect(await num(page, '#epoch')).toBe(stopped);
-      // Mini-batches on the CPU path (CpuLinearEngine.train), from (0, 0) again.
+      // Mini-batches on the CPU path (the formula engine's train), from (0, 0) again.
       await page.selectOption('#batch-select', '256');
       await page.click('#reset');
       await page.waitForFunction(() => document.getElementById('epoch')?.dataset.value === '0');

@@ -3,7 +3,7 @@
 // features at their means.
 import { sampleIndices } from '../sample.ts';
 import { PlotFrame } from './plot-frame.ts';
-import type { LinearData } from '../../models/linear.ts';
+import type { FormulaData } from '../../models/formula.ts';
 
 export const MAX_POINTS = 2000;
 const POINT_COLOR = 'rgba(31, 86, 160, 0.55)';
@@ -23,7 +23,7 @@ export class DataView {
   }
 
   /** Samples the points once per dataset and draws them, with the axes, onto a cached layer. */
-  setData(data: LinearData, k: number, xLabel: string, yLabel: string): void {
+  setData(data: FormulaData, k: number, xLabel: string, yLabel: string): void {
     const idx = sampleIndices(data.n, MAX_POINTS);
     this.shown = idx.length;
     let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
