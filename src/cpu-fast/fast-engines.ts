@@ -227,9 +227,10 @@ export class FastCpuLinearEngine implements LinearEngine {
 /**
  * The linear task with its data, parameters and partials in one WebAssembly memory (shared where the pool
  * has other threads), for the SIMD kernel; null where there is no SIMD, the d-specific kernel is not
- * emitted (d above WASM_LINEAR_MAX_FEATURES), the data exceed 4 GiB, or shared memory is refused.
+ * emitted (d above WASM_LINEAR_MAX_FEATURES), the data exceed 4 GiB, or shared memory is refused. Also the
+ * formula engine's kernel for a linear shape (formula-engine.ts).
  */
-function linearWasmSpec(pool: ShardPool, data: LinearData, shards: number): (TaskSpec & { kind: 'linear' }) | null {
+export function linearWasmSpec(pool: ShardPool, data: LinearData, shards: number): (TaskSpec & { kind: 'linear' }) | null {
   const { n, d } = data;
   if (d > WASM_LINEAR_MAX_FEATURES || !wasmSimdAvailable()) return null;
   const align = (v: number) => Math.ceil(v / 16) * 16;

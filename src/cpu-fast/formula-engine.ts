@@ -4,9 +4,15 @@
 // code on the same float32 values, summed in float64); only the order of the additions differs: per shard,
 // then the shards in order, so a result is identical for every thread count. Environment-free: the caller
 // brings the pool.
+//
+// Where the compiler recognises the linear shape (src/formula/shapes.ts: Σ θ·x + b with mse), the gradient
+// runs on the linear task instead (wasm-linear.ts: WebAssembly SIMD, float64 sums; its float64 JS loop where
+// there is no SIMD): its sums Σ r·x_c, Σ r, Σ r² are the generated program's outputs up to the factor 2 of
+// d(r²)/dr, and its dot product adds w·x in another order than the formula's tree, a few ulps per row.
 import { jsRowSumsSource, compileRowSums } from '../formula/emit-js.ts';
 import type { FormulaModel } from '../formula/model.ts';
 import { gradientProgram, normalEquationsProgram } from '../formula/program.ts';
+import { linearShape, type LinearShape } from '../formula/shapes.ts';
 import type { BatchRange } from '../models/batches.ts';
 import type { ModelTrainOptions, ModelTrainResult } from '../models/model-engine.ts';
 import { formulaRules, rowWidth, validateFormulaData, validateFormulaTheta, type FormulaData, type FormulaEngine } from '../models/formula.ts';
@@ -16,33 +22,71 @@ import { formulaGradient, formulaSource } from '../cpu/formula-engine.ts';
 import type { ModelGradient } from '../cpu/mlp_gradient.ts';
 import { StreamedGradients, type ChunkEvaluator } from '../cpu/streamed-source.ts';
 import { runTraining } from '../train/loop.ts';
-import { ShardedTask, type FastCpuOptions } from './fast-engines.ts';
+import { linearWasmSpec, ShardedTask, type FastCpuOptions } from './fast-engines.ts';
 import { shareArray, sharedFloat64 } from './pool.ts';
 import type { TaskSpec } from './tasks.ts';
 import { capacityRows, reusing, type StreamedCpuOptions } from './streamed-training.ts';
 
-/** options.kernels does not apply: a formula's kernel is always its generated JavaScript. */
+/**
+ * The gradient's kernel: the generated row sums, or the linear task for a linear shape, as WebAssembly SIMD
+ * or as its float64 JS loop.
+ */
+export type FormulaKernel = 'generated' | 'linear-wasm' | 'linear-js';
+
+export interface FastCpuFormulaOptions extends FastCpuOptions {
+  /**
+   * 'auto' (default): linear-wasm for a linear shape where there is WebAssembly SIMD, else linear-js, and
+   * generated for every other model; a kernel by name is an error where it does not apply. (options.kernels
+   * is the networks' choice and does not apply here.)
+   */
+  kernel?: FormulaKernel | 'auto';
+}
+
+const KERNEL_CHOICES = ['auto', 'generated', 'linear-wasm', 'linear-js'];
+
 export class FastCpuFormulaEngine implements FormulaEngine {
   readonly device = 'cpu' as const;
   readonly adapter = null;
   readonly n: number;
+  /** The kernel the gradient runs on (normalEquations always runs the generated sums). */
+  readonly kernel: FormulaKernel;
+  /** The task's parameters: theta in model.params order (generated), or (w by column, b) for the linear task. */
   private readonly theta: Float64Array;
   private readonly partials: Float64Array;
   private readonly task: ShardedTask;
+  /** Where each parameter sits in the linear task, when the linear task runs. */
+  private readonly shape: LinearShape | null;
 
   /** start: the parameters a run begins from without init (startingParameters). */
   /** The curve fit's pass (normalEquations), made at its first use over the same shared rows. */
   private normal: { task: ShardedTask; theta: Float64Array; partials: Float64Array } | null = null;
 
-  constructor(readonly model: FormulaModel, data: FormulaData, private readonly start: Float64Array, private readonly options: FastCpuOptions = {}) {
+  constructor(readonly model: FormulaModel, data: FormulaData, private readonly start: Float64Array, private readonly options: FastCpuFormulaOptions = {}) {
     validateFormulaData(model, data);
     validateFormulaTheta(model, start);
+    const choice = options.kernel ?? 'auto';
+    if (!KERNEL_CHOICES.includes(choice)) throw new RangeError(`kernel: expected ${KERNEL_CHOICES.join(', ')}, got "${choice}"`);
     this.n = data.n;
-    const program = gradientProgram(model);
-    const P = program.params;
+    const shape = choice === 'generated' ? null : linearShape(model);
+    if (!shape && choice.startsWith('linear')) {
+      throw new RangeError(`kernel: ${choice} needs a linear model (y ~ linear(...) or a sum of parameter·column terms and one bias) with the mse loss and no weights`);
+    }
+    this.shape = shape;
     let theta: Float64Array | null = null;
     let partials: Float64Array | null = null;
-    this.task = new ShardedTask(options, (pool, shards) => {
+    this.task = new ShardedTask(options, (pool, shards): TaskSpec => {
+      if (shape) {
+        const d = shape.weights.length;
+        const simd = choice !== 'linear-js' ? linearWasmSpec(pool, data, shards) : null;
+        if (choice === 'linear-wasm' && !simd) throw new Error('kernel: no WebAssembly SIMD (or the data exceed one 4 GiB memory, or d > 64) here');
+        const spec: TaskSpec & { kind: 'linear' } = simd ?? {
+          kind: 'linear', d, x: shareArray(pool, data.x), y: shareArray(pool, data.y), params: sharedFloat64(pool, d + 1), partials: sharedFloat64(pool, shards * (d + 2)),
+        };
+        ({ params: theta, partials } = spec);
+        return spec;
+      }
+      const program = gradientProgram(model);
+      const P = program.params;
       theta = sharedFloat64(pool, P);
       partials = sharedFloat64(pool, shards * (P + 1));
       return {
@@ -50,6 +94,8 @@ export class FastCpuFormulaEngine implements FormulaEngine {
         x: shareArray(pool, data.x), y: shareArray(pool, data.y), theta, partials,
       };
     }, 'FastCpuFormulaEngine');
+    const spec = this.task.spec;
+    this.kernel = spec.kind === 'formula' ? 'generated' : spec.kind === 'linear' && spec.wasm ? 'linear-wasm' : 'linear-js';
     this.theta = theta!;
     this.partials = partials!;
   }
@@ -61,18 +107,40 @@ export class FastCpuFormulaEngine implements FormulaEngine {
 
   /** The rows this engine computes on, as the pool's threads see them: a streamed run copies each chunk into these. */
   get resident(): { x: Float32Array; y: Float32Array } {
-    const spec = this.task.spec as TaskSpec & { kind: 'formula' };
+    const spec = this.task.spec as TaskSpec & { kind: 'formula' | 'linear' };
     return { x: spec.x, y: spec.y };
   }
 
   /** Mean loss and gradient over rows range.start..range.start+range.rows (a batch, or a chunk's piece). */
   gradientOver(theta: ArrayLike<number>, range: BatchRange): Promise<ModelGradient> {
+    if (this.shape) return this.linearGradientOver(this.shape, theta, range);
     const P = this.theta.length;
     return this.task.evaluate(range, () => this.theta.set(theta), (sums, rows) => {
       const inv = 1 / rows;
       const grad = new Float64Array(P);
       for (let j = 0; j < P; j++) grad[j] = sums[j] * inv;
       return { loss: sums[P] * inv, grad };
+    }, this.partials);
+  }
+
+  /**
+   * The linear task's sums in the formula's terms: ∂J/∂θ = (2/N) Σ r·x_c for the weight of column c,
+   * (2/N) Σ r for the bias, J = (1/N) Σ r². Scaling by 2 is exact, so these are the generated program's
+   * sums (whose terms carry the 2 of d(r²)/dr) times 1/N as gradientOver takes them.
+   */
+  private linearGradientOver(shape: LinearShape, theta: ArrayLike<number>, range: BatchRange): Promise<ModelGradient> {
+    const { weights, bias } = shape;
+    const d = weights.length;
+    const P = this.model.params.length;
+    return this.task.evaluate(range, () => {
+      for (let c = 0; c < d; c++) this.theta[c] = theta[weights[c]];
+      this.theta[d] = theta[bias];
+    }, (sums, rows) => {
+      const inv = 1 / rows;
+      const grad = new Float64Array(P);
+      for (let c = 0; c < d; c++) grad[weights[c]] = 2 * sums[c] * inv;
+      grad[bias] = 2 * sums[d] * inv;
+      return { loss: sums[d + 1] * inv, grad };
     }, this.partials);
   }
 
@@ -121,7 +189,7 @@ export class FastCpuFormulaEngine implements FormulaEngine {
  * checked as it arrives (the loss's target rule, the weights); a bad row is named by its place in its chunk.
  */
 export async function trainFormulaStreamedOnCpu(
-  model: FormulaModel, start: Float64Array, rows: RowStream, o: Omit<ModelTrainOptions, 'chunkRows'>, options: StreamedCpuOptions = {},
+  model: FormulaModel, start: Float64Array, rows: RowStream, o: Omit<ModelTrainOptions, 'chunkRows'>, options: StreamedCpuOptions & FastCpuFormulaOptions = {},
 ): Promise<{ result: ModelTrainResult; passes: number }> {
   if (rows.d !== rowWidth(model)) throw new RangeError(`stream: ${rows.d} columns per row, the model reads ${rowWidth(model)}`);
   const reference = options.reference ? compileRowSums(gradientProgram(model)) : null;
