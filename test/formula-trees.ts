@@ -82,7 +82,7 @@ export const anyTree: fc.Arbitrary<Node> = fc.letrec<{ tree: Node }>((tie) => ({
     tie('tree').map(neg),
     fc.tuple(fc.constantFrom(...OPS), tie('tree'), tie('tree')).map(([op, l, r]) => binary(op, l, r)),
     fc.constantFrom(...Object.keys(FUNCTIONS)).chain((fn) =>
-      fc.array(tie('tree'), { minLength: FUNCTIONS[fn].arity, maxLength: FUNCTIONS[fn].arity }).map((args) => call(fn, args)),
+      fc.array(tie('tree'), { minLength: FUNCTIONS[fn].arity, maxLength: FUNCTIONS[fn].arity + (FUNCTIONS[fn].variadic ? 3 : 0) }).map((args) => call(fn, args)),
     ),
   ),
 })).tree;
@@ -115,6 +115,10 @@ export const SAFE_CALLS: Readonly<Record<string, (u: Node, v: Node, k: number) =
   max: (u, v) => call('max', [u, v]),
   pow: (u, v, k) => call('pow', [positive(u, k), call('sin', [v])]),
   ifle: (u, v) => call('ifle', [u, v, mul(u, v), sub(u, v)]),
+  // Two to four arguments (logsumexp of one is its argument): the chain rule runs through each.
+  logsumexp: (u, v, k) => call('logsumexp', [u, v, call('sin', [u]), mul(num(2), v)].slice(0, 2 + (k % 3))),
+  // eq of continuous arguments is 0 almost everywhere: compared with a constant sign, both of its values occur.
+  eq: (u, v, k) => mul(call('eq', [call('sign', [u]), num(k % 2 ? 1 : -1)]), v),
 };
 
 /** Operators with arguments in their domain: a quotient by something positive, integer and real powers. */

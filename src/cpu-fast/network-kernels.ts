@@ -4,7 +4,8 @@
 // outputs x 4 columns in 16 local accumulators: 8 loads per 16 multiply-adds, where the reference's
 // per-sample loop does 2 loads and a store per multiply-add). Bias and activation are applied in the
 // forward product's epilogue, the activation slope in the backprop product's; the loss head (one output:
-// the twin's compiled ℓ and dℓ/dz of the head's loss, mse and bce included; ce: softmax + cross-entropy)
+// the twin's compiled ℓ and dℓ/dz of the head's loss, mse and bce included; ce: the twin's compiled softmax
+// cross-entropy formula and its derived slopes)
 // writes the output deltas in the same pass that computes J_i.
 //
 // Every width is padded to a multiple of 8 with zero weights and biases, so the kernels have no remainder
@@ -12,7 +13,7 @@
 // rows carry delta = 0, so neither reaches a real partial. Environment-free: runs on the main thread, in a
 // Node worker or a Web Worker alike.
 import { headLossText, layerShapes, parameterCount, type NetworkConfig } from '../models/network.ts';
-import { formulaHead } from '../formula/head-loss.ts';
+import { formulaHead, formulaSoftmaxHead } from '../formula/head-loss.ts';
 
 /** Rows per tile: activations of a 256-wide layer are 128 KiB of float32, the weight-gradient block's loads amortized over 128 rows. */
 export const TILE_ROWS = 128;
@@ -146,15 +147,8 @@ export function headRow(c: NetworkConfig, z: Float32Array, off: number, y: numbe
     delta[off] = f.derivative(z[off], y);
     return f.value(z[off], y);
   }
-  // ce, by hand: softmax couples the K outputs, a formula loss sees one.
-  const K = c.outputs;
-  let max = -Infinity;
-  for (let k = 0; k < K; k++) if (z[off + k] > max) max = z[off + k];
-  let sum = 0;
-  for (let k = 0; k < K; k++) sum += Math.exp(z[off + k] - max);
-  const lse = max + Math.log(sum);
-  for (let k = 0; k < K; k++) delta[off + k] = Math.exp(z[off + k] - lse) - (k === y ? 1 : 0);
-  return lse - z[off + y];
+  // ce: the twin's compiled softmax head (the formula logsumexp(z) - sum_k eq(y, k) z_k and its derived slopes).
+  return formulaSoftmaxHead(c.outputs).evaluate(z, off, y, delta, off);
 }
 
 export function activate(code: number, z: number): number {

@@ -4,12 +4,12 @@
 //   forward:  z_l = W_l a_{l-1} + b_l,  a_l = act(z_l) (the last layer keeps z_L: the logits)
 //   head:     J_i and delta_L = dJ_i/dz_L: one output, ℓ(z, y) and dℓ/dz of the head's loss (headLossText:
 //             mse is (z - y)^2, bce softplus(z) - y z, or c.loss), compiled from the loss and its derivative;
-//             ce, softmax(z) - onehot(y), by hand (a formula loss is a function of one output)
+//             ce, logsumexp(z) - sum_k eq(y, k) z_k and its derived slopes softmax(z) - onehot(y), compiled
+//             likewise (src/formula/head-loss.ts, formulaSoftmaxHead)
 //   backward: dJ/dW_l += delta_l a_{l-1}^T,  dJ/db_l += delta_l,  delta_{l-1} = (W_l^T delta_l) * act'(a_{l-1})
 import { headLossText, layerShapes, parameterCount, type ModelData, type NetworkConfig } from '../models/network.ts';
-import { logSumExp } from '../models/softmax.ts';
 import { activate, activationSlope } from '../models/mlp.ts';
-import { formulaHead } from '../formula/head-loss.ts';
+import { formulaHead, formulaSoftmaxHead } from '../formula/head-loss.ts';
 
 export interface ModelGradient {
   loss: number;
@@ -24,11 +24,8 @@ export function headLoss(c: NetworkConfig, z: ArrayLike<number>, y: number, delt
     if (delta) delta[0] = f.derivative(z[0], y);
     return f.value(z[0], y);
   }
-  // ce, by hand: softmax couples the K outputs, a formula loss sees one.
-  const K = c.outputs;
-  const lse = logSumExp(z, 0, K);
-  if (delta) for (let k = 0; k < K; k++) delta[k] = Math.exp(z[k] - lse) - (k === y ? 1 : 0);
-  return lse - z[y];
+  // ce: the softmax head's formula over the K logits, its slopes derived (compiled once per K, cached).
+  return formulaSoftmaxHead(c.outputs).evaluate(z, 0, y, delta, 0);
 }
 
 class Workspace {

@@ -107,6 +107,8 @@ export function call(fn: string, args: readonly Node[]): Node {
   if (fn === 'pow') return pow(args[0], args[1]);
   if (fn === 'ifle' && args[2].key === args[3].key) return args[2];
   if (fn === 'sign' && u.kind === 'call' && u.fn === 'sign') return u;
+  if (fn === 'logsumexp' && args.length === 1) return u;
+  if (fn === 'eq' && isNum(args[0]) && isNum(args[1])) return num(lit(args[0]).value === lit(args[1]).value ? 1 : 0);
   if ((fn === 'exp' || fn === 'sigmoid' || fn === 'softplus') && isNum(u, 0) && args.length === 1) return num(fn === 'exp' ? 1 : fn === 'sigmoid' ? 0.5 : Math.LN2);
   return { kind: 'call', fn, args, key: `${fn}(${args.map((a) => a.key).join(',')})` };
 }

@@ -51,11 +51,41 @@ fn nabla_powi(v: f32, k: i32) -> f32 {
 }
 `;
 
+/**
+ * Every helper function the WGSL of these trees calls: the fixed ones (WGSL_HELPERS, POWER_HELPERS) and, for
+ * a function of any number of arguments (logsumexp), its helper for each argument count that occurs.
+ */
+export function wgslHelpers(trees: readonly Node[]): string {
+  return [WGSL_HELPERS, POWER_HELPERS, ...sizedHelpers(trees)].join('\n');
+}
+
+/** The helpers of the functions of any number of arguments, one per function and argument count. */
+function sizedHelpers(trees: readonly Node[]): string[] {
+  const sized = new Map<string, string>();
+  const seen = new Set<string>();
+  const visit = (n: Node): void => {
+    if (seen.has(n.key)) return;
+    seen.add(n.key);
+    if (n.kind === 'neg') visit(n.arg);
+    else if (n.kind === 'bin') {
+      visit(n.left);
+      visit(n.right);
+    } else if (n.kind === 'call') {
+      const helper = FUNCTIONS[n.fn].wgslHelper;
+      const id = `${n.fn}/${n.args.length}`;
+      if (helper && !sized.has(id)) sized.set(id, helper(n.args.length));
+      n.args.forEach(visit);
+    }
+  };
+  trees.forEach(visit);
+  return [...sized.values()];
+}
+
 /** The helpers and nabla_sample(): everything a skeleton needs from the formula. */
 export function wgslSampleFunction(p: SampleProgram): string {
   const S = p.outputs.length;
   const W = Math.max(1, p.rowWidth);
-  const lines = [WGSL_HELPERS, POWER_HELPERS];
+  const lines = [WGSL_HELPERS, POWER_HELPERS, ...sizedHelpers([...p.lets.map((l) => l.node), ...p.outputs])];
   lines.push(`const SAMPLE_OUTPUTS: u32 = ${S}u;`);
   lines.push(`const ROW_WIDTH: u32 = ${W}u;`);
   lines.push(`const PARAMS: u32 = ${Math.max(1, p.params)}u;`);

@@ -1,11 +1,15 @@
 // The one table of functions a formula may call: per function its arity, its value (float64), its
 // derivative rule (the derivative of f at u, to be multiplied by du by the chain rule), the rule's name for
 // the derivation text, and its spelling in JavaScript and WGSL. Numerically fragile functions are spelled
-// through stable helpers (WGSL_HELPERS, JS_HELPERS). Adding a function means one entry here and its test.
+// through stable helpers (WGSL_HELPERS, JS_HELPERS; a function of any number of arguments brings its WGSL
+// helper per argument count, wgslHelper, since WGSL has no variadic functions). Adding a function means one
+// entry here and its test.
 import { add, call, div, mul, neg, num, pow, sub, type Node } from './ast.ts';
 
 export interface FunctionRule {
+  /** The number of arguments; the least number where `variadic`. */
   arity: number;
+  variadic?: boolean;
   /** Float64 value; the JS emitter and the constant folder use it. */
   value: (...a: number[]) => number;
   /**
@@ -18,11 +22,42 @@ export interface FunctionRule {
   note?: string;
   js: (...a: string[]) => string;
   wgsl: (...a: string[]) => string;
+  /** The WGSL function that `wgsl` calls for `count` arguments, where it is not in WGSL_HELPERS. */
+  wgslHelper?: (count: number) => string;
 }
 
 const sigmoid64 = (z: number) => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
 const softplus64 = (z: number) => Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z)));
 const f1 = (name: string) => (a: string) => `${name}(${a})`;
+
+/** log Σ e^{a_k} with the largest a_k taken out first, so that no exp overflows (float64). */
+function logSumExp64(...a: number[]): number {
+  let m = -Infinity;
+  for (const v of a) m = Math.max(m, v);
+  if (!Number.isFinite(m)) return m; // all −∞ (or one +∞, or a NaN): a − m would be NaN
+  let s = 0;
+  for (const v of a) s += Math.exp(v - m);
+  return m + Math.log(s);
+}
+
+/** WGSL's log-sum-exp over `count` values, passed as one array (a function of K parameters would be unwieldy for large K). */
+function logSumExpWgsl(count: number): string {
+  return `
+fn nabla_logsumexp${count}(values: array<f32, ${count}>) -> f32 {
+  // The largest value taken out first: every exp() argument is <= 0, so none overflows.
+  var v = values;
+  var m = v[0];
+  for (var k = 1u; k < ${count}u; k = k + 1u) {
+    m = max(m, v[k]);
+  }
+  var s = 0.0;
+  for (var k = 0u; k < ${count}u; k = k + 1u) {
+    s = s + exp(v[k] - m);
+  }
+  return m + log(s);
+}
+`;
+}
 
 export const FUNCTIONS: Readonly<Record<string, FunctionRule>> = {
   exp: { arity: 1, value: Math.exp, partials: (u) => [call('exp', [u])], rule: 'exponential rule: (e^u)\' = e^u u\'', js: f1('Math.exp'), wgsl: f1('exp') },
@@ -52,6 +87,22 @@ export const FUNCTIONS: Readonly<Record<string, FunctionRule>> = {
     arity: 2, value: Math.max,
     rule: 'maximum: the derivative of the larger argument', note: 'at a tie, the first argument\'s derivative', js: (a, b) => `Math.max(${a}, ${b})`, wgsl: (a, b) => `max(${a}, ${b})`,
   },
+  // ∂/∂u_k log Σ e^{u_j} = e^{u_k − logsumexp(u)}: the softmax, each term <= 1. The partials name the same
+  // logsumexp call, so the emitted program computes it once for all of them.
+  logsumexp: {
+    arity: 1, variadic: true, value: logSumExp64,
+    partials: (...u) => u.map((uk) => call('exp', [sub(uk, call('logsumexp', u))])),
+    rule: 'log-sum-exp rule: ∂/∂u_k ln Σ_j e^(u_j) = e^(u_k − logsumexp(u)) u_k\'',
+    js: (...a) => `nabla_logsumexp(${a.join(', ')})`,
+    wgsl: (...a) => `nabla_logsumexp${a.length}(array<f32, ${a.length}>(${a.join(', ')}))`,
+    wgslHelper: logSumExpWgsl,
+  },
+  // The indicator [a = b] (Iverson's bracket): 1 where a equals b, else 0, e.g. eq(y, 3) picks class 3's term.
+  eq: {
+    arity: 2, value: (a, b) => (a === b ? 1 : 0), partials: () => [num(0), num(0)],
+    rule: 'indicator: [a = b] is constant where it has a derivative', note: 'at a = b, where it jumps, the derivative 0 is taken',
+    js: (a, b) => `(${a} === ${b} ? 1 : 0)`, wgsl: (a, b) => `select(0.0, 1.0, ${a} == ${b})`,
+  },
   pow: { arity: 2, value: Math.pow, rule: 'power rule', js: (a, b) => `Math.pow(${a}, ${b})`, wgsl: (a, b) => `pow(${a}, ${b})` },
   // ifle(a, b, p, q) = p where a <= b, else q: what the derivatives of min and max are made of.
   ifle: {
@@ -69,6 +120,14 @@ export const CONSTANTS: Readonly<Record<string, number>> = { pi: Math.PI, e: Mat
 export const JS_HELPERS = `
 const nabla_sigmoid = (z) => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
 const nabla_softplus = (z) => Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z)));
+const nabla_logsumexp = (...v) => {
+  let m = -Infinity;
+  for (let k = 0; k < v.length; k++) if (v[k] > m) m = v[k];
+  if (!Number.isFinite(m)) return m;
+  let s = 0;
+  for (let k = 0; k < v.length; k++) s += Math.exp(v[k] - m);
+  return m + Math.log(s);
+};
 `;
 
 /** Stable spellings, prepended to generated WGSL. */

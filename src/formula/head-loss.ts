@@ -9,6 +9,8 @@ import { derive } from './derive.ts';
 import { jsExpression } from './emit-js.ts';
 import { JS_HELPERS } from './functions.ts';
 import { parseLoss, type LossSpec } from './losses.ts';
+import { parseExpression } from './parse.ts';
+import { shareSubexpressions } from './program.ts';
 
 export interface HeadLoss {
   spec: LossSpec;
@@ -36,5 +38,57 @@ export function formulaHead(text: string): HeadLoss {
   const [value, derivative] = make() as [HeadLoss['value'], HeadLoss['derivative']];
   const head: HeadLoss = { spec, loss: spec.tree, slope, value, derivative };
   cache.set(text, head);
+  return head;
+}
+
+/**
+ * The softmax cross-entropy head over K logits z0..z{K-1} and the class index y, as a formula:
+ *   ℓ = logsumexp(z0, ..., z{K-1}) − Σ_k eq(y, k)·z_k
+ * whose K slopes ∂ℓ/∂z_k = e^(z_k − logsumexp(z)) − eq(y, k) (softmax minus one-hot) are derived by the rules.
+ * The program shares logsumexp(z) and each eq(y, k) among the loss and the slopes: O(K) operations per row.
+ */
+export interface SoftmaxHead {
+  classes: number;
+  loss: Node;
+  /** ∂ℓ/∂z_k, k < K. */
+  slopes: Node[];
+  /** Straight-line code: the lets (t0 = logsumexp(z), ...), then outputs [ℓ, ∂ℓ/∂z0, ...] over z0.., y and the lets. */
+  program: { lets: ReadonlyArray<{ name: string; node: Node }>; outputs: readonly Node[] };
+  /**
+   * ℓ for the logits z[off..off+K) and class index y, compiled to JavaScript (float64 arithmetic); the slopes
+   * go to delta[deltaOff..deltaOff+K) unless delta is null.
+   */
+  evaluate: (z: ArrayLike<number>, off: number, y: number, delta: Float64Array | Float32Array | null, deltaOff: number) => number;
+}
+
+const softmaxCache = new Map<number, SoftmaxHead>();
+
+/** The softmax cross-entropy loss over K logits, as formula text (logits z0.., class index y). */
+export function softmaxLossText(K: number): string {
+  const z = Array.from({ length: K }, (_, k) => `z${k}`);
+  return `logsumexp(${z.join(', ')}) - (${z.map((zk, k) => `eq(y, ${k}) * ${zk}`).join(' + ')})`;
+}
+
+/** The head for K classes (K >= 2), built and compiled once per K. */
+export function formulaSoftmaxHead(K: number): SoftmaxHead {
+  const hit = softmaxCache.get(K);
+  if (hit) return hit;
+  if (!(Number.isInteger(K) && K >= 2)) throw new RangeError(`softmax head: expected an integer class count >= 2, got ${K}`);
+  const loss = parseExpression(softmaxLossText(K));
+  const slopes = Array.from({ length: K }, (_, k) => derive(loss, `z${k}`));
+  const program = shareSubexpressions([], [loss, ...slopes]);
+  const body = [
+    ...Array.from({ length: K }, (_, k) => `const z${k} = z[off + ${k}];`),
+    ...program.lets.map(({ name, node }) => `const ${name} = ${jsExpression(node)};`),
+    'if (delta !== null) {',
+    ...program.outputs.slice(1).map((s, k) => `  delta[deltaOff + ${k}] = ${jsExpression(s)};`),
+    '}',
+    `return ${jsExpression(program.outputs[0])};`,
+  ];
+  // jsExpression names the class index y_; here it is the scalar argument.
+  const make = new Function(`${JS_HELPERS}\nconst nabla_sq = (v) => v * v;\n`
+    + `return function softmaxHead(z, off, y_, delta, deltaOff) {\n  ${body.join('\n  ')}\n};`);
+  const head: SoftmaxHead = { classes: K, loss, slopes, program, evaluate: make() as SoftmaxHead['evaluate'] };
+  softmaxCache.set(K, head);
   return head;
 }

@@ -206,7 +206,11 @@ class Parser {
       const known = [...Object.keys(FUNCTIONS), ...Object.keys(this.options.macros ?? {})].filter((f) => f !== 'ifle').join(', ');
       throw new FormulaError(`unknown function "${name.text}" (known: ${known})`, this.text, name.pos);
     }
-    if (args.length !== rule.arity) throw new FormulaError(`${name.text} takes ${rule.arity} argument${rule.arity === 1 ? '' : 's'}, got ${args.length}`, this.text, name.pos);
+    const fits = rule.variadic ? args.length >= rule.arity : args.length === rule.arity;
+    if (!fits) {
+      const takes = `${rule.variadic ? 'at least ' : ''}${rule.arity} argument${rule.arity === 1 ? '' : 's'}`;
+      throw new FormulaError(`${name.text} takes ${takes}, got ${args.length}`, this.text, name.pos);
+    }
     return call(name.text, args);
   }
 }

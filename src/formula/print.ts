@@ -70,6 +70,8 @@ export function latex(n: Node): string {
     case 'call': {
       if (n.fn === 'abs') return `\\left|${latex(n.args[0])}\\right|`;
       if (n.fn === 'sqrt') return `\\sqrt{${latex(n.args[0])}}`;
+      // Iverson's bracket, as written on paper: [y = 3].
+      if (n.fn === 'eq') return `\\left[${latex(n.args[0])} = ${latex(n.args[1])}\\right]`;
       if (n.fn === 'ifle') {
         const [a, b, p, q] = n.args.map(latex);
         return `\\begin{cases}${p} & ${a} \\le ${b}\\\\ ${q} & \\text{otherwise}\\end{cases}`;

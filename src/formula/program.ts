@@ -56,6 +56,21 @@ export function predictionProgram(m: FormulaModel): SampleProgram {
 }
 
 function straightLine(m: FormulaModel, named: Array<{ name: string; node: Node }>, outputs: Node[]): SampleProgram {
+  const shared = shareSubexpressions(named, outputs);
+  return {
+    rowWidth: m.features.length + (m.spec.weights ? 1 : 0),
+    features: m.features.length,
+    params: m.params.length,
+    weighted: m.spec.weights !== null,
+    ...shared,
+  };
+}
+
+/**
+ * Straight-line code for `named` lets and `outputs`: every subexpression used twice or more becomes a
+ * temporary t0.., computed once; the named lets keep their names.
+ */
+export function shareSubexpressions(named: ReadonlyArray<{ name: string; node: Node }>, outputs: readonly Node[]): { lets: Array<{ name: string; node: Node }>; outputs: Node[] } {
   const roots = [...named.map((n) => n.node), ...outputs];
   const uses = new Map<string, number>();
   const count = (n: Node) => {
@@ -86,15 +101,7 @@ function straightLine(m: FormulaModel, named: Array<{ name: string; node: Node }
   for (const { name, node } of named) {
     lets.push({ name, node: hoist(node) });
   }
-  const out = outputs.map(hoist);
-  return {
-    rowWidth: m.features.length + (m.spec.weights ? 1 : 0),
-    features: m.features.length,
-    params: m.params.length,
-    weighted: m.spec.weights !== null,
-    lets,
-    outputs: out,
-  };
+  return { lets, outputs: outputs.map(hoist) };
 }
 
 /** The node with its children mapped, keeping its operator (no re-simplification: the tree is already simple). */

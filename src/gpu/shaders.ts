@@ -112,7 +112,7 @@ export const SHADER_STAGES = {
     defines: ['RM', 'RN', 'LANES', 'UNIT_COLS', 'LANE', 'LANE_BUILTIN', 'A_LEN', 'B_LEN', 'C_LEN', 'AUX_LEN', 'PREAMBLE', 'SETUP', 'PRODUCTS', 'STORES'],
     overrides: ['MODE', 'ACT', 'WG'],
   },
-  mlpHead: { file: 'mlp_head.wgsl', shared: ['mlpLayout'], defines: ['FORMULA', 'FORMULA_FNS', 'FORMULA_LOSS', 'FORMULA_DELTA'], overrides: ['WG'] },
+  mlpHead: { file: 'mlp_head.wgsl', shared: ['mlpLayout'], defines: ['LOSS_FNS', 'LOSS_BODY'], overrides: ['WG'] },
   mlpGradPartials: { file: 'mlp_grad_partials.wgsl', shared: ['mlpLayout'], defines: [], overrides: ['WG', 'SKIP_WEIGHTS'] },
   mlpReduce: { file: 'mlp_reduce.wgsl', shared: ['mlpLayout'], defines: ['TREE'], overrides: ['WG', 'LANES'] },
   mlpHistory: { file: 'mlp_history.wgsl', shared: ['optimLayout', 'workgroupSum'], defines: [], overrides: ['WG', 'HISTORY_CAP'] },

@@ -6,8 +6,8 @@
 //   mlp      = any hidden layers with relu/tanh/sigmoid, and any of the heads
 // A one-output head is a formula loss (src/formula/head-loss.ts): mse is the named loss `mse`, bce is
 // `logistic` (ℓ of the logit), and a network may name another (`loss`): J_i = ℓ(z, y) with z the output; the
-// head still says what a prediction is. The ce head's softmax over K outputs is written by hand on every
-// backend, because a formula loss is a function of one yhat.
+// head still says what a prediction is. The ce head is a formula too, of the K logits and the class index
+// (logsumexp(z0..zK-1) - sum_k eq(y, k) z_k, formulaSoftmaxHead): its slopes are derived, not written.
 // theta is flat, layer by layer: W_l (fan_out x fan_in, row-major), then b_l. J is the mean over samples.
 import { seededUniform } from '../data/shuffle.ts';
 import { formulaHead } from '../formula/head-loss.ts';

@@ -130,16 +130,17 @@ describe('rules against central finite differences', () => {
   });
 });
 
-// mathjs's derivative() knows none of sigmoid, softplus and log1p (they are rewritten below in its terms, naively:
-// log(1 + exp(u)) overflows where our softplus does not, and such points are skipped), and
-// cannot differentiate min, max, sign or ifle at all ("the function is not supported"): trees with those are
+// mathjs's derivative() knows none of sigmoid, softplus, log1p and logsumexp (they are rewritten below in its
+// terms, naively: log(1 + exp(u)) overflows where our softplus does not, and such points are skipped), and
+// cannot differentiate min, max, sign, eq or ifle at all ("the function is not supported"): trees with those are
 // left to the finite differences above. Its abs rule is abs(u)/u, undefined at u = 0, where the kink check of
 // the finite differences also keeps these points away.
-const MATHJS_UNSUPPORTED = ['min', 'max', 'sign', 'ifle'];
-const MATHJS_REWRITE: Readonly<Record<string, (u: string) => string>> = {
+const MATHJS_UNSUPPORTED = ['min', 'max', 'sign', 'ifle', 'eq'];
+const MATHJS_REWRITE: Readonly<Record<string, (...u: string[]) => string>> = {
   sigmoid: (u) => `1 / (1 + exp(-(${u})))`,
   softplus: (u) => `log(1 + exp(${u}))`,
   log1p: (u) => `log(1 + (${u}))`,
+  logsumexp: (...u) => `log(${u.map((a) => `exp(${a})`).join(' + ')})`,
 };
 
 /** Our printed formula parsed by mathjs, with our function names rewritten as mathjs expressions. */
@@ -149,7 +150,7 @@ function toMathjs(text: string): MathNode {
     if (mapped.type === 'FunctionNode') {
       const f = mapped as unknown as { fn: { name: string }; args: MathNode[] };
       const r = MATHJS_REWRITE[f.fn.name];
-      if (r) return math.parse(r(f.args[0].toString({ parenthesis: 'all' })));
+      if (r) return math.parse(r(...f.args.map((a) => a.toString({ parenthesis: 'all' }))));
     }
     return mapped;
   };
