@@ -319,9 +319,6 @@ function checkTrainCombination(a: TrainArgs, v: Flags): void {
     const modelFlag = a.engine === 'formula' ? 'formula' : MODEL_ENGINE_FLAGS.find((f) => v.has(f));
     throw new UsageError(`--chunk-mb: sizes the linear model's GPU chunks, or a stream's chunks with --stream; it does not apply with ${modelFlag ? `--${modelFlag}` : `--model ${a.model}`} alone`);
   }
-  if (a.stream && a.engine === 'linear' && a.batchSize !== undefined) {
-    throw new UsageError('--stream: the linear engine streams full-batch descent; for mini-batches over a stream train it on the model trainer (add --optimizer sgd)');
-  }
   if (a.engine === 'linear' && v.has('seed') && a.batchSize === undefined) {
     throw new UsageError('--seed: the linear model\'s full-batch training starts from zero and draws nothing; --seed applies with --batch-size (or another --model)');
   }

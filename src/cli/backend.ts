@@ -2,22 +2,27 @@
 // adapter only: a software one (SwiftShader, isFallbackAdapter) is slower than the CPU path for this
 // memory-bound job, so auto says so and uses the CPU. The CPU path is the fast one (src/cpu-fast: float32,
 // every core); `cpu64` runs the float64 twin, the reference the other paths are validated against.
-import type { EpochInfo, GradientResult, LinearData, LinearEngine, LinearParams, TrainOptions, TrainResult } from '../models/linear.ts';
-import { CpuLinearEngine } from '../cpu/cpu-linear-engine.ts';
+import type { EpochInfo, GradientResult, LinearData, LinearParams, TrainOptions, TrainResult } from '../models/linear.ts';
+import { linearFormulaModel, linearGradient, linearTheta, linearTrainOptions, linearTrainResult } from '../models/linear-formula.ts';
 import { standardizeData, type Standardizer } from '../models/standardize.ts';
 import { onCpu, type DeviceChoice } from './flags.ts';
 import { GpuSession } from './gpu-session.ts';
 import type { GpuJobResult } from '../session/gpu-job.ts';
 import { UnavailableError } from './errors.ts';
 import { CpuModelEngine } from '../cpu/cpu-model-engine.ts';
-import { FastCpuLinearEngine, FastCpuModelEngine } from '../cpu-fast/fast-engines.ts';
+import { CpuFormulaEngine } from '../cpu/formula-engine.ts';
+import { FastCpuModelEngine } from '../cpu-fast/fast-engines.ts';
+import { FastCpuFormulaEngine, trainFormulaStreamedOnCpu } from '../cpu-fast/formula-engine.ts';
 import { NodeWorkerPool } from '../cpu-fast/node-pool.ts';
 import { InlinePool, type ShardPool } from '../cpu-fast/pool.ts';
 import type { ModelData, NetworkConfig } from '../models/network.ts';
 import type { ModelTrainOptions, ModelTrainResult } from '../models/model-engine.ts';
 import { fromPlainSnapshot, toPlainSnapshot } from '../models/plain-snapshot.ts';
-import { standardizeChunk, type RowStream } from '../models/row-stream.ts';
-import { trainLinearStreamedOnCpu, trainModelStreamedOnCpu, type StreamedCpuOptions } from '../cpu-fast/streamed-training.ts';
+import { formulaRowSums, type FormulaData, type FormulaEngine } from '../models/formula.ts';
+import { standardizeChunk, type RowChunk, type RowStream } from '../models/row-stream.ts';
+import { trainModelStreamedOnCpu, type StreamedCpuOptions } from '../cpu-fast/streamed-training.ts';
+import { trainFormulaOnGpu } from './formula-gpu.ts';
+import { memoryRowStream } from '../gpu/formula/formula-stream.ts';
 
 export interface TrainOutcome {
   result: TrainResult;
@@ -31,10 +36,8 @@ export interface StreamJob {
   n: number;
   d: number;
   chunkRows: number;
-  train: Omit<TrainOptions, 'onEpoch' | 'init' | 'signal' | 'batchSize'>;
+  train: Omit<TrainOptions, 'onEpoch' | 'init' | 'signal'>;
   scaler: Standardizer | null;
-  /** A raw file whose every row is kept (SampleSource.records): the page reads it as stored. */
-  records?: { path: string; dataOffset: number; stride: number; columns: number[] };
 }
 
 export interface ModelOutcome {
@@ -52,10 +55,7 @@ export interface Backend {
    * standardized first (on the GPU there, on the host for the CPU path); results are in standardized units.
    */
   train(data: LinearData, options: Omit<TrainOptions, 'onEpoch' | 'init'>, onEpoch?: (i: EpochInfo) => void, scaler?: Standardizer | null): Promise<TrainOutcome>;
-  /**
-   * Full-batch training over data pulled chunk by chunk per evaluation; with `records`, the GPU page reads
-   * the raw file's records itself and `pass` is not used (the CPU path reads the parsed chunks).
-   */
+  /** Full-batch training over data pulled chunk by chunk, one pass per epoch and per full evaluation. */
   trainStreamed?(
     job: StreamJob,
     pass: () => AsyncIterable<{ x: Float32Array; y: Float32Array; rows: number }>,
@@ -96,14 +96,17 @@ class CpuBackend implements Backend {
     return this.pool;
   }
 
-  private async linearEngine(data: LinearData): Promise<LinearEngine> {
-    return this.reference ? new CpuLinearEngine(data) : new FastCpuLinearEngine(data, { pool: await this.threads() });
+  /** The linear model's formula on the float64 twin (cpu64) or the fast path. */
+  private async linearEngine(data: LinearData): Promise<FormulaEngine> {
+    const model = linearFormulaModel(data.d);
+    const start = new Float64Array(data.d + 1);
+    return this.reference ? new CpuFormulaEngine(model, data, start) : new FastCpuFormulaEngine(model, data, start, { pool: await this.threads() });
   }
 
   async gradient(data: LinearData, at: LinearParams) {
     const engine = await this.linearEngine(data);
     try {
-      return await engine.gradient(at);
+      return linearGradient(await engine.lossAndGradient(linearTheta(at)));
     } finally {
       engine.dispose();
     }
@@ -111,8 +114,8 @@ class CpuBackend implements Backend {
   async train(data: LinearData, options: Omit<TrainOptions, 'onEpoch' | 'init'>, onEpoch?: (i: EpochInfo) => void, scaler?: Standardizer | null) {
     const engine = await this.linearEngine(scaler ? standardizeData(data, scaler) : data);
     try {
-      const result = await engine.train({ ...options, onEpoch });
-      return { result, final: await engine.gradient(result), device: this.device, adapter: null };
+      const r = await engine.train(linearTrainOptions({ ...options, onEpoch }, data.n));
+      return { result: linearTrainResult(r), final: linearGradient(await engine.lossAndGradient(r.theta)), device: this.device, adapter: null };
     } finally {
       engine.dispose();
     }
@@ -120,17 +123,11 @@ class CpuBackend implements Backend {
   private async streamOptions(): Promise<StreamedCpuOptions> {
     return this.reference ? { reference: true } : { pool: await this.threads() };
   }
-  async trainStreamed(job: StreamJob, pass: () => AsyncIterable<{ x: Float32Array; y: Float32Array; rows: number }>, onEpoch?: (i: EpochInfo) => void): Promise<TrainOutcome> {
-    const { n, d, chunkRows, scaler } = job;
-    const rows: RowStream = {
-      n, d, chunkRows,
-      async *pass() {
-        // In place: each chunk is the reader's fresh array, handed to us (a copy per chunk would double the chunks in flight).
-        for await (const c of pass()) yield scaler ? standardizeChunk(c, d, scaler) : c;
-      },
-    };
-    const r = await trainLinearStreamedOnCpu(rows, { ...job.train, onEpoch }, await this.streamOptions());
-    return { result: r.result, final: r.final, device: this.device, adapter: null };
+  async trainStreamed(job: StreamJob, pass: () => AsyncIterable<RowChunk>, onEpoch?: (i: EpochInfo) => void): Promise<TrainOutcome> {
+    const rows = linearRows(job, pass);
+    const model = linearFormulaModel(job.d);
+    const r = await trainFormulaStreamedOnCpu(model, new Float64Array(job.d + 1), rows, linearTrainOptions({ ...job.train, onEpoch }, job.n), await this.streamOptions());
+    return { result: linearTrainResult(r.result), final: await twinGradient(rows, r.result.theta), device: this.device, adapter: null };
   }
   async trainModelStreamed(config: NetworkConfig, rows: RowStream, options: Omit<ModelTrainOptions, 'onEpoch' | 'init' | 'signal' | 'onSnapshot' | 'chunkRows'>, onEpoch?: (i: EpochInfo) => void) {
     const r = await trainModelStreamedOnCpu(config, rows, { ...options, onEpoch }, await this.streamOptions());
@@ -159,35 +156,28 @@ class GpuBackend implements Backend {
     session.onNotice = notice;
   }
   async gradient(data: LinearData, at: LinearParams) {
-    const r = await this.session.run({ kind: 'gradient', at: { w: Array.from(at.w), b: at.b }, chunkBytes: this.chunkBytes }, data);
-    return toGradient(r.gradient!);
+    const r = await this.session.run({ kind: 'formula-gradient', ...linearJob(data.d, linearTheta(at)), chunkRows: this.chunkRows(data.d) }, data);
+    return linearGradient(r.formulaGradient!);
   }
   async train(data: LinearData, options: Omit<TrainOptions, 'onEpoch' | 'init'>, onEpoch?: (i: EpochInfo) => void, scaler?: Standardizer | null) {
     const { signal: _signal, ...train } = options;
-    const r = await this.session.run({ kind: 'train', train, chunkBytes: this.chunkBytes, standardize: plainScaler(scaler) }, data, onEpoch);
-    const { device, adapter, ...t } = r.train!;
-    return {
-      result: { ...t, w: Float64Array.from(t.w), stopReason: t.stopReason as TrainResult['stopReason'] },
-      final: toGradient(r.gradient!),
-      device,
-      adapter,
-    };
+    const rows = scaler ? standardizeData(data, scaler) : data;
+    // --chunk-mb: the rows go to the page as a stream of chunks of that size, the GPU holding one at a time.
+    const chunkRows = this.chunkRows(data.d);
+    const served = chunkRows === undefined ? rows : memoryRowStream(rows, chunkRows);
+    const { onEpoch: _o, ...gpuOptions } = linearTrainOptions(train, data.n);
+    const outcome = await trainFormulaOnGpu(this.session, linearFormulaModel(data.d), served, new Float64Array(data.d + 1), gpuOptions, onEpoch);
+    return { result: linearTrainResult(outcome.result), final: await twinGradient(rows, outcome.result.theta), device: outcome.device, adapter: outcome.adapter };
   }
-  async trainStreamed(
-    job: StreamJob,
-    pass: () => AsyncIterable<{ x: Float32Array; y: Float32Array; rows: number }>,
-    onEpoch?: (i: EpochInfo) => void,
-  ): Promise<TrainOutcome> {
-    const { scaler, records, ...rest } = job;
-    const file = records && { dataOffset: records.dataOffset, stride: records.stride, columns: records.columns };
-    const r = await this.session.runStreamed({ kind: 'train-stream', ...rest, standardize: plainScaler(scaler), ...(file && { file }) }, pass, onEpoch, records?.path);
-    const { device, adapter, ...t } = r.train!;
-    return {
-      result: { ...t, w: Float64Array.from(t.w), stopReason: t.stopReason as TrainResult['stopReason'] },
-      final: toGradient(r.gradient!),
-      device,
-      adapter,
-    };
+  async trainStreamed(job: StreamJob, pass: () => AsyncIterable<RowChunk>, onEpoch?: (i: EpochInfo) => void): Promise<TrainOutcome> {
+    const rows = linearRows(job, pass);
+    const { onEpoch: _o, ...gpuOptions } = linearTrainOptions(job.train, job.n);
+    const outcome = await trainFormulaOnGpu(this.session, linearFormulaModel(job.d), rows, new Float64Array(job.d + 1), gpuOptions, onEpoch);
+    return { result: linearTrainResult(outcome.result), final: await twinGradient(rows, outcome.result.theta), device: outcome.device, adapter: outcome.adapter };
+  }
+  /** Rows per GPU chunk that --chunk-mb asks for (whole quads), or undefined: the engine's own (one storage binding). */
+  private chunkRows(d: number): number | undefined {
+    return this.chunkBytes === undefined ? undefined : Math.max(4, Math.floor(this.chunkBytes / ((d + 1) * 4) / 4) * 4);
   }
   async trainModelStreamed(
     config: NetworkConfig, rows: RowStream, options: Omit<ModelTrainOptions, 'onEpoch' | 'init' | 'signal' | 'onSnapshot' | 'chunkRows'>, onEpoch?: (i: EpochInfo) => void,
@@ -216,12 +206,37 @@ class GpuBackend implements Backend {
   }
 }
 
-function plainScaler(s: Standardizer | null | undefined) {
-  return s ? { mean: Array.from(s.mean), std: Array.from(s.std), yMean: s.yMean, yStd: s.yStd } : undefined;
+/** A stream job's chunks as rows of the linear formula, standardized in place when the job has a scaler. */
+function linearRows(job: StreamJob, pass: () => AsyncIterable<RowChunk>): RowStream {
+  const { n, d, chunkRows, scaler } = job;
+  return {
+    n, d, chunkRows,
+    async *pass() {
+      // In place: each chunk is the reader's fresh array, handed to us (a copy per chunk would double the chunks in flight).
+      for await (const c of pass()) yield scaler ? standardizeChunk(c, d, scaler) : c;
+    },
+  };
 }
 
-function toGradient(g: { loss: number; gradW: number[]; gradB: number }): GradientResult {
-  return { loss: g.loss, gradW: Float64Array.from(g.gradW), gradB: g.gradB };
+/**
+ * J and dJ/dθ of the linear formula at theta in float64 over every row (one more pass over a stream): the
+ * gradient a run reports at its parameters, whichever device trained, as the linear model always has.
+ */
+async function twinGradient(rows: FormulaData | RowStream, theta: ArrayLike<number>): Promise<GradientResult> {
+  const model = linearFormulaModel(rows.d);
+  const sums = formulaRowSums(model);
+  const P = model.params.length;
+  const total = new Float64Array(P + 1);
+  const chunks = 'pass' in rows ? rows.pass() : [{ x: rows.x, y: rows.y, rows: rows.n }];
+  for await (const c of chunks) sums(theta, c.x, c.y, 0, c.rows, total);
+  const inv = 1 / rows.n;
+  return linearGradient({ loss: total[P] * inv, grad: total.subarray(0, P).map((v) => v * inv) });
+}
+
+/** The page's job for the linear formula at theta (formula-jobs.ts compiles the same model there). */
+function linearJob(d: number, theta: Float64Array) {
+  const model = linearFormulaModel(d);
+  return { spec: { ...model.spec }, columns: [...model.features, model.target], params: [...model.params], start: Array.from(theta) };
 }
 
 export async function openBackend(

@@ -11,7 +11,6 @@ import { computeStandardizer } from '../data/stats.ts';
 import type { ConvertArgs, GradientArgs, TrainArgs } from './args.ts';
 import { UsageError } from './args.ts';
 import { openBackend, type Backend, type TrainOutcome } from './backend.ts';
-import { QUAD_MAX_FEATURES } from '../gpu/dispatch.ts';
 
 export interface Io {
   out: (text: string) => void;
@@ -92,26 +91,25 @@ async function trainStreamed(args: TrainArgs, io: Io, backend: Backend, onRows: 
   const scaler = args.standardize ? stats.standardizer : null;
   onRows(stats.rows);
   total = stats.rows;
-  // A raw file with every row kept goes to the page as it is stored (records, standardized in the kernel);
-  // anything else is parsed here and the chunks are served, the GPU standardizing each after its upload.
-  const records = backend.device === 'gpu' && source.records && stats.droppedRows === 0 && d <= QUAD_MAX_FEATURES ? source.records : undefined;
-  // --chunk-mb then bounds a chunk of records (all the file's columns), so that it fits one binding.
-  const rows = records ? Math.max(4, Math.floor(chunkBytes / (records.stride * 4) / 4) * 4) : chunkRows;
   if (!args.json) {
-    io.err(`read ${stats.rows} rows (${stats.droppedRows} dropped) from ${args.data} in ${((performance.now() - read) / 1000).toFixed(2)} s; ` +
-      `streaming ${rows}-row chunks${records ? ' of raw records, read by the GPU page as stored' : ''}`);
+    io.err(`read ${stats.rows} rows (${stats.droppedRows} dropped) from ${args.data} in ${((performance.now() - read) / 1000).toFixed(2)} s; streaming ${chunkRows}-row chunks`);
+  }
+  // At or above the row count a batch is the full batch; batches are cut inside chunks.
+  const batchSize = args.batchSize === undefined || args.batchSize >= stats.rows ? undefined : args.batchSize;
+  if (batchSize !== undefined && batchSize > chunkRows) {
+    throw new UsageError(`--batch-size: ${batchSize} rows exceed a stream chunk of ${chunkRows} rows (batches are cut inside chunks); raise --chunk-mb or lower --batch-size`);
   }
   const outcome = await backend.trainStreamed(
-    { n: stats.rows, d, chunkRows: rows, train: { lr: linearLr(args), maxEpochs: args.epochs, tol: linearTol(args) }, scaler, records },
+    { n: stats.rows, d, chunkRows, train: { lr: linearLr(args), maxEpochs: args.epochs, tol: linearTol(args), batchSize, seed: args.seed }, scaler },
     () => source.chunks(chunkRows),
     progress,
   );
   return { ...outcome, features: source.features, rows: stats.rows, droppedRows: stats.droppedRows, scaler };
 }
 
-/** The linear engine's defaults (the model trainer has its own: see model-commands.ts). */
+/** The linear model's rate (the model trainer has its own: see model-commands.ts); its tolerance defaults in linearTrainOptions. */
 const linearLr = (args: TrainArgs) => args.lr ?? 0.1;
-const linearTol = (args: TrainArgs) => args.tol ?? 1e-6;
+const linearTol = (args: TrainArgs) => args.tol;
 
 export async function trainCommand(args: TrainArgs, io: Io): Promise<number> {
   const every = Math.max(1, Math.floor(args.epochs / 10));

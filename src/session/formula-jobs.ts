@@ -8,6 +8,7 @@ import type { FormulaData } from '../models/formula.ts';
 import type { EpochInfo } from '../models/linear.ts';
 import { requestGpu, type GpuContext } from '../gpu/device.ts';
 import { GpuFormulaEngine } from '../gpu/formula/gpu-formula-engine.ts';
+import { memoryRowStream } from '../gpu/formula/formula-stream.ts';
 import { CpuFormulaEngine } from '../cpu/formula-engine.ts';
 import { curveFit, normalEquationsLength, type CurveFitResult, type NormalEquationsPass } from '../fit/curve-fit.ts';
 import { FitError, type LmIteration } from '../fit/levenberg-marquardt.ts';
@@ -71,6 +72,24 @@ export async function runFormulaTrain(
   const { result: r, device, adapter } = await trainFormulaWithRecovery(gpu, model, rows, Float64Array.from(job.start),
     { ...options, resumeFrom: resumeFrom && fromPlainSnapshot(resumeFrom), onEpoch }, { acquire: () => requestGpu(), notice: onNotice });
   return { ...r, theta: Array.from(r.theta), snapshot: toPlainSnapshot(r.snapshot), device, adapter };
+}
+
+/**
+ * J and dJ/dθ at the job's `start` on the device: the rows uploaded whole, or with chunkRows held that many at
+ * a time (the engine's streamed form over the rows in memory). A device lost here is the caller's error.
+ */
+export async function runFormulaGradient(gpu: GpuContext, job: FormulaJobModel, rows: FormulaData, chunkRows?: number): Promise<{ loss: number; grad: number[] }> {
+  const model = compileJobModel(job);
+  const theta = Float64Array.from(job.start);
+  const engine = chunkRows === undefined
+    ? await GpuFormulaEngine.create(gpu, model, rows, theta)
+    : await GpuFormulaEngine.createStreamed(gpu, model, memoryRowStream(rows, chunkRows), theta);
+  try {
+    const g = await engine.lossAndGradient(theta);
+    return { loss: g.loss, grad: Array.from(g.grad) };
+  } finally {
+    engine.dispose();
+  }
 }
 
 /** Where the fit's passes run now: a GPU engine, or the float64 twin after a loss with no new device. */

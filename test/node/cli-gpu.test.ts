@@ -129,7 +129,7 @@ describe('nabla train --model --stream on the GPU', () => {
 });
 
 describe('nabla train --stream, raw format', () => {
-  it('the GPU page reads the records as stored (column subset, ragged last chunk) and lands where in-memory training does', async () => {
+  it('a raw file streams to the GPU page (column subset, ragged last chunk) and lands where in-memory training does', async () => {
     const { createRawWriter } = await import('../../src/data/raw-format.ts');
     const dir = testTempDir('stream-raw');
     const n = 3_001;
@@ -149,16 +149,16 @@ describe('nabla train --stream, raw format', () => {
     };
     const file = join(dir, 'big.f32');
     await write(file, null);
-    // 5 KiB chunks: 324 records of 4 floats each, so 10 chunks, the last one of 85 rows (a ragged quad).
+    // 5 KiB chunks: 652 rows of the 2 chosen features, so 5 chunks, the last one of 393 rows.
     const common = ['train', '--data', file, '--target', 'y', '--features', 'b,a', '--device', 'gpu', '--chunk-mb', '0.005'];
     const text = await run('node', ['bin/nabla.mjs', ...common, '--stream', '--epochs', '2'], { cwd: root, timeout: 120_000 });
-    expect(text.stderr).toMatch(/streaming 324-row chunks of raw records/);
+    expect(text.stderr).toMatch(/3001 rows \(0 dropped\).*streaming 652-row chunks\n/);
     const streamed = await nabla(...common, '--json', '--stream');
     const memory = await nabla(...common, '--json');
     expect([streamed.device, streamed.rows, streamed.epochs]).toEqual(['gpu', n, memory.epochs]);
     for (const k of ['a', 'b']) expect(Math.abs(streamed.weights[k] - memory.weights[k])).toBeLessThan(1e-5);
     expect(Math.abs(streamed.bias - memory.bias)).toBeLessThan(1e-5);
-    // A row dropped for a missing value: the file is parsed on the host instead, and the row is not trained on.
+    // A row dropped for a missing value is not trained on.
     const holey = join(dir, 'holey.f32');
     await write(holey, 17);
     const dropped = await run('node', ['bin/nabla.mjs', ...common.map((a) => (a === file ? holey : a)), '--stream', '--epochs', '2'], { cwd: root, timeout: 120_000 });

@@ -7,10 +7,14 @@ import { join } from 'node:path';
 import { GpuSession } from '../../src/cli/gpu-session.ts';
 import { parseTuningTable } from '../../src/gpu/tuning/cache.ts';
 import { makeLinearData } from '../data-gen.ts';
+import { linearFormulaModel } from '../../src/models/linear-formula.ts';
 import { testTempDir } from '../temp-dir.ts';
 
 const data = makeLinearData(100_000, 3, 5);
-const job = { kind: 'gradient' as const, at: { w: [0.1, 0.2, 0.3], b: 0.4 } };
+const model = linearFormulaModel(3);
+const job = {
+  kind: 'formula-gradient' as const, spec: { ...model.spec }, columns: [...model.features, model.target], params: [...model.params], start: [0.1, 0.2, 0.3, 0.4],
+};
 
 async function gradientRun(tuningFile: string, warnings: string[] = []) {
   const session = await GpuSession.open({ tuningFile, warn: (m) => warnings.push(m) });
@@ -26,7 +30,7 @@ describe('GpuSession and the tuning table on disk', () => {
     const file = join(testTempDir('tuning-session'), 'cache', 'tuning.json');
     const first = await gradientRun(file);
     const table = parseTuningTable(JSON.parse(readFileSync(file, 'utf8')));
-    const entry = table.entries.find((e) => e.key.family === 'linear.partials.quad' && e.key.shape.d === 3);
+    const entry = table.entries.find((e) => e.key.family === 'formula.partials');
     expect(entry, JSON.stringify(table.entries.map((e) => e.key))).toBeDefined();
     expect(entry!.key.adapter.vendor).toBe(first.adapter.vendor);
     expect(entry!.key.adapter.isFallbackAdapter).toBe(first.adapter.isFallback);
@@ -36,8 +40,8 @@ describe('GpuSession and the tuning table on disk', () => {
     // A retune would have stored a new entry (new tunedAt) and rewritten the file.
     expect(readFileSync(file, 'utf8')).toBe(text);
     expect(statSync(file).mtimeMs).toBe(mtime);
-    expect(second.result.gradient!.gradW).toHaveLength(3);
-    for (let j = 0; j < 3; j++) expect(second.result.gradient!.gradW[j]).toBeCloseTo(first.result.gradient!.gradW[j], 4);
+    expect(second.result.formulaGradient!.grad).toHaveLength(4);
+    for (let j = 0; j < 4; j++) expect(second.result.formulaGradient!.grad[j]).toBeCloseTo(first.result.formulaGradient!.grad[j], 4);
   }, 180_000);
 
   it('a corrupt file is ignored with a warning, the job still runs, and the file is replaced by a valid table', async () => {
@@ -45,7 +49,7 @@ describe('GpuSession and the tuning table on disk', () => {
     writeFileSync(file, '{"format": "nabla-tuning", "version": 1, "entries": [{"key": ');
     const warnings: string[] = [];
     const run = await gradientRun(file, warnings);
-    expect(run.result.gradient!.gradW).toHaveLength(3);
+    expect(run.result.formulaGradient!.grad).toHaveLength(4);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/^warning: tuning cache .*tuning\.json ignored/);
     expect(parseTuningTable(JSON.parse(readFileSync(file, 'utf8'))).entries.length).toBeGreaterThan(0);
