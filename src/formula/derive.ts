@@ -15,6 +15,12 @@ export interface DerivationStep {
   note?: string;
 }
 
+/**
+ * A call's partials depend on its arguments only, not on the variable: kept per node, so that the K partials
+ * of logsumexp(z0..zK−1) are built once for its K derivatives, not K times.
+ */
+const partialsOf = new WeakMap<Node, Node[]>();
+
 export function derive(node: Node, v: string, steps: DerivationStep[] = []): Node {
   if (!dependsOn(node, v)) return num(0);
   const record = (rule: string, result: Node, note?: string): Node => {
@@ -55,7 +61,8 @@ export function derive(node: Node, v: string, steps: DerivationStep[] = []): Nod
       if (fn === 'ifle') return record(FUNCTIONS.ifle.rule, call('ifle', [args[0], args[1], d(args[2]), d(args[3])]));
       const rule = FUNCTIONS[fn];
       if (!rule?.partials) throw new Error(`derive: no rule for ${fn}`);
-      const partials = rule.partials(...args);
+      let partials = partialsOf.get(node);
+      if (!partials) partialsOf.set(node, (partials = rule.partials(...args)));
       let total = num(0);
       args.forEach((a, k) => {
         if (dependsOn(a, v)) total = add(total, mul(partials[k], d(a)));

@@ -87,11 +87,14 @@ export const FUNCTIONS: Readonly<Record<string, FunctionRule>> = {
     arity: 2, value: Math.max,
     rule: 'maximum: the derivative of the larger argument', note: 'at a tie, the first argument\'s derivative', js: (a, b) => `Math.max(${a}, ${b})`, wgsl: (a, b) => `max(${a}, ${b})`,
   },
-  // ∂/∂u_k log Σ e^{u_j} = e^{u_k − logsumexp(u)}: the softmax, each term <= 1. The partials name the same
-  // logsumexp call, so the emitted program computes it once for all of them.
+  // ∂/∂u_k log Σ e^{u_j} = e^{u_k − logsumexp(u)}: the softmax, each term <= 1. The partials share one
+  // logsumexp node (its key is as long as all K keys), and the emitted program computes it once for all.
   logsumexp: {
     arity: 1, variadic: true, value: logSumExp64,
-    partials: (...u) => u.map((uk) => call('exp', [sub(uk, call('logsumexp', u))])),
+    partials: (...u) => {
+      const lse = call('logsumexp', u);
+      return u.map((uk) => call('exp', [sub(uk, lse)]));
+    },
     rule: 'log-sum-exp rule: ∂/∂u_k ln Σ_j e^(u_j) = e^(u_k − logsumexp(u)) u_k\'',
     js: (...a) => `nabla_logsumexp(${a.join(', ')})`,
     wgsl: (...a) => `nabla_logsumexp${a.length}(array<f32, ${a.length}>(${a.join(', ')}))`,
