@@ -2,16 +2,14 @@
 // read-back, and when the device goes away it obtains a new one (or falls back to the CPU path, saying so),
 // uploads the data again and resumes from that snapshot. No epoch before the snapshot is lost, and on the
 // same adapter the result equals an uninterrupted run bit for bit (the step sequence is the same).
-// One recovery loop (runWithRecovery) serves the linear engine and the model engine alike: each says only
-// how to train on a device or on the CPU from a snapshot. It lives in src/session/, above both backends, because
+// One recovery loop (runWithRecovery) serves the network and formula engines alike (the linear model is a
+// formula): each says only how to train on a device or on the CPU from a snapshot. It lives in src/session/, above both backends, because
 // it uses both (test/node/layering.test.ts keeps src/gpu free of the CPU twins).
-import type { GradientResult, LinearData, TrainOptions, TrainResult, TrainSnapshot } from '../models/linear.ts';
 import type { ModelData, NetworkConfig } from '../models/network.ts';
 import type { ModelSnapshot, ModelTrainOptions, ModelTrainResult } from '../models/model-engine.ts';
-import { CpuLinearEngine } from '../cpu/cpu-linear-engine.ts';
 import { CpuModelEngine } from '../cpu/cpu-model-engine.ts';
 import type { GpuContext } from '../gpu/device.ts';
-import { GpuDeviceLostError, GpuLinearEngine, type GpuLinearEngineOptions } from '../gpu/gpu-linear-engine.ts';
+import { GpuDeviceLostError } from '../gpu/device-io.ts';
 import { GpuModelEngine, type GpuModelEngineOptions } from '../gpu/models/gpu-model-engine.ts';
 import { trainModelStreamedOnCpu } from '../cpu-fast/streamed-training.ts';
 import { trainFormulaStreamedOnCpu } from '../cpu-fast/formula-engine.ts';
@@ -70,41 +68,6 @@ export async function runWithRecovery<S, R>(first: GpuContext, run: RecoverableR
       });
     }
   }
-}
-
-export interface RecoveredResult extends TrainResult {
-  device: 'gpu' | 'cpu';
-  adapter: string | null;
-  recoveries: number;
-  /** Loss and full gradient at the returned parameters, on the device that finished the run. */
-  final: GradientResult;
-}
-
-/** The linear model: snapshots at every read-back, counted in epochs. */
-export async function trainWithRecovery(
-  first: GpuContext,
-  data: LinearData,
-  options: TrainOptions,
-  recovery: RecoveryOptions & { engine?: GpuLinearEngineOptions },
-): Promise<RecoveredResult> {
-  const r = await runWithRecovery<TrainSnapshot, { train: TrainResult; final: GradientResult }>(first, {
-    async onGpu(gpu, resumeFrom, keep) {
-      const engine = await GpuLinearEngine.create(gpu, data, recovery.engine);
-      try {
-        const train = await engine.train(withSnapshots(options, resumeFrom, keep));
-        return { result: { train, final: await engine.gradient(train) }, adapter: engine.adapter };
-      } finally {
-        engine.dispose();
-      }
-    },
-    async onCpu(resumeFrom, keep) {
-      const cpu = new CpuLinearEngine(data);
-      const train = await cpu.train(withSnapshots(options, resumeFrom, keep));
-      return { train, final: await cpu.gradient(train) };
-    },
-    where: (s) => `update ${s?.optim.t ?? 0}`,
-  }, recovery, options.resumeFrom);
-  return { ...r.result.train, final: r.result.final, device: r.device, adapter: r.adapter, recoveries: r.recoveries };
 }
 
 /** Logistic, softmax and MLP models: snapshots at epoch ends, counted in updates. */

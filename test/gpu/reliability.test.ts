@@ -2,41 +2,47 @@ import { describe, expect, it } from 'vitest';
 import { testGpu } from './gpu-context.ts';
 import { requestGpu } from '../../src/gpu/device.ts';
 import { GpuDeviceLostError, GpuLinearEngine } from '../../src/gpu/gpu-linear-engine.ts';
-import { trainWithRecovery } from '../../src/session/recovering-trainer.ts';
+import { trainFormulaWithRecovery } from '../../src/session/recovering-trainer.ts';
+import { GpuFormulaEngine } from '../../src/gpu/formula/gpu-formula-engine.ts';
+import { linearFormulaModel, linearTrainOptions } from '../../src/models/linear-formula.ts';
 import { GpuShaderError, createComputePipeline } from '../../src/gpu/resources.ts';
 import { makeWellConditioned } from '../data-gen.ts';
-import type { EpochInfo, TrainOptions } from '../../src/models/linear.ts';
+import type { EpochInfo, LinearData, TrainOptions } from '../../src/models/linear.ts';
+import type { ModelTrainOptions } from '../../src/models/model-engine.ts';
 
 const options: TrainOptions = { lr: 0.05, maxEpochs: 120, tol: 0, reportEvery: 10 };
+
+/** The linear model as the CLI trains it on the GPU: its formula on GpuFormulaEngine, through the recovering trainer. */
+const formulaOptions = (data: LinearData, o: Partial<ModelTrainOptions> = {}): ModelTrainOptions => ({ ...linearTrainOptions(options, data.n), ...o });
+const zeros = (data: LinearData) => new Float64Array(data.d + 1);
+
+async function formulaReference(data: LinearData) {
+  const engine = await GpuFormulaEngine.create(await testGpu(), linearFormulaModel(data.d), data, zeros(data));
+  try {
+    return await engine.train(formulaOptions(data));
+  } finally {
+    engine.dispose();
+  }
+}
 
 describe('GPU reliability', () => {
   it('survives device loss mid-run: resumes from the last snapshot and ends bit-identical to an uninterrupted run', async () => {
     const data = makeWellConditioned(20_003, 3, 21);
-    const reference = await (async () => {
-      const engine = await GpuLinearEngine.create(await testGpu(), data);
-      try {
-        return await engine.train(options);
-      } finally {
-        engine.dispose();
-      }
-    })();
-
+    const reference = await formulaReference(data);
     const doomed = await requestGpu(); // its own device, destroyed mid-run
     const epochs: EpochInfo[] = [];
     const notices: string[] = [];
-    const result = await trainWithRecovery(doomed, data, {
-      ...options,
+    const { result, device, recoveries } = await trainFormulaWithRecovery(doomed, linearFormulaModel(3), data, zeros(data), formulaOptions(data, {
       onEpoch: (e) => {
         epochs.push(e);
         if (e.epoch === 45) doomed.device.destroy();
       },
-    }, { acquire: () => requestGpu(), notice: (m) => notices.push(m) });
+    }), { acquire: () => requestGpu(), notice: (m) => notices.push(m) });
 
-    expect(result.recoveries).toBe(1);
-    expect(result.device).toBe('gpu');
+    expect(recoveries).toBe(1);
+    expect(device).toBe('gpu');
     expect(notices.join('\n')).toMatch(/device lost.*snapshot at update 50/i);
-    expect(Array.from(result.w)).toEqual(Array.from(reference.w));
-    expect(result.b).toBe(reference.b);
+    expect(Array.from(result.theta)).toEqual(Array.from(reference.theta));
     expect(result.epochs).toBe(reference.epochs);
     // Every epoch reported exactly once, in order, although the run restarted.
     expect(epochs.map((e) => e.epoch)).toEqual(Array.from({ length: 121 }, (_, i) => i));
@@ -107,19 +113,14 @@ describe('GPU reliability: no device after a loss', () => {
     const data = makeWellConditioned(10_007, 2, 33);
     const doomed = await requestGpu();
     const notices: string[] = [];
-    const result = await trainWithRecovery(doomed, data, {
-      ...options,
+    const { result, device } = await trainFormulaWithRecovery(doomed, linearFormulaModel(2), data, zeros(data), formulaOptions(data, {
       onEpoch: (e) => { if (e.epoch === 25) doomed.device.destroy(); },
-    }, { acquire: () => Promise.reject(new Error('adapter refused')), notice: (m) => notices.push(m) });
-    expect(result.device).toBe('cpu');
+    }), { acquire: () => Promise.reject(new Error('adapter refused')), notice: (m) => notices.push(m) });
+    expect(device).toBe('cpu');
     expect(notices.join('\n')).toMatch(/adapter refused[\s\S]*CPU path from update 30/);
-    const engine = await GpuLinearEngine.create(await testGpu(), data);
-    try {
-      const reference = await engine.train(options);
-      expect(result.epochs).toBe(reference.epochs);
-      for (let j = 0; j < 2; j++) expect(Math.abs(result.w[j] - reference.w[j])).toBeLessThan(1e-5);
-    } finally {
-      engine.dispose();
-    }
+    const reference = await formulaReference(data);
+    expect(result.epochs).toBe(reference.epochs);
+    // float32 GPU steps then float64 ones from update 30, against float32 throughout: 1e-5 as for the GPU linear engine.
+    for (let j = 0; j < 3; j++) expect(Math.abs(result.theta[j] - reference.theta[j])).toBeLessThan(1e-5);
   });
 });
