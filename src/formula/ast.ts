@@ -23,6 +23,8 @@ export function sym(name: string): Node {
 
 type Num = Extract<Node, { kind: 'num' }>;
 // Not a type guard: isNum(a, 0) being false says nothing about a's kind.
+// Constants fold only to finite values: 1e200 * 1e200 stays a product, since Infinity is no number a formula can spell.
+const finite = (v: number): boolean => Number.isFinite(v);
 const isNum = (a: Node, v?: number): boolean => a.kind === 'num' && (v === undefined || a.value === v);
 const lit = (a: Node): Num => a as Num;
 
@@ -39,7 +41,7 @@ function bin(op: BinaryOp, left: Node, right: Node): Node {
 }
 
 export function add(a: Node, b: Node): Node {
-  if (isNum(a) && isNum(b) && !lit(a).name && !lit(b).name) return num(lit(a).value + lit(b).value);
+  if (isNum(a) && isNum(b) && !lit(a).name && !lit(b).name && finite(lit(a).value + lit(b).value)) return num(lit(a).value + lit(b).value);
   if (isNum(a, 0)) return b;
   if (isNum(b, 0)) return a;
   if (b.kind === 'neg') return sub(a, b.arg);
@@ -49,7 +51,7 @@ export function add(a: Node, b: Node): Node {
 }
 
 export function sub(a: Node, b: Node): Node {
-  if (isNum(a) && isNum(b) && !lit(a).name && !lit(b).name) return num(lit(a).value - lit(b).value);
+  if (isNum(a) && isNum(b) && !lit(a).name && !lit(b).name && finite(lit(a).value - lit(b).value)) return num(lit(a).value - lit(b).value);
   if (isNum(b, 0)) return a;
   if (isNum(a, 0)) return neg(b);
   if (a.key === b.key) return num(0);
@@ -58,7 +60,7 @@ export function sub(a: Node, b: Node): Node {
 }
 
 export function mul(a: Node, b: Node): Node {
-  if (isNum(a) && isNum(b) && !lit(a).name && !lit(b).name) return num(lit(a).value * lit(b).value);
+  if (isNum(a) && isNum(b) && !lit(a).name && !lit(b).name && finite(lit(a).value * lit(b).value)) return num(lit(a).value * lit(b).value);
   if (isNum(a, 0) || isNum(b, 0)) return num(0);
   if (isNum(a, 1)) return b;
   if (isNum(b, 1)) return a;
@@ -67,7 +69,7 @@ export function mul(a: Node, b: Node): Node {
   if (isNum(b) && !isNum(a)) return mul(b, a); // constants first: 2*x, not x*2
   if (a.kind === 'neg') return neg(mul(a.arg, b));
   if (b.kind === 'neg') return neg(mul(a, b.arg));
-  if (isNum(a) && !lit(a).name && b.kind === 'bin' && b.op === '*' && isNum(b.left) && !lit(b.left).name) return mul(num(lit(a).value * lit(b.left).value), b.right);
+  if (isNum(a) && !lit(a).name && b.kind === 'bin' && b.op === '*' && isNum(b.left) && !lit(b.left).name && finite(lit(a).value * lit(b.left).value)) return mul(num(lit(a).value * lit(b.left).value), b.right);
   if (a.key === b.key) return pow(a, num(2));
   if (b.kind === 'bin' && b.op === '/' && isNum(b.left, 1)) return div(a, b.right);
   if (a.kind === 'bin' && a.op === '/' && isNum(a.left, 1)) return div(b, a.right);
@@ -87,7 +89,7 @@ export function div(a: Node, b: Node): Node {
 export function pow(a: Node, b: Node): Node {
   if (isNum(b, 1)) return a;
   if (isNum(b, 0)) return num(1);
-  if (isNum(a) && isNum(b) && !lit(a).name && !lit(b).name && Number.isInteger(lit(a).value) && Number.isInteger(lit(b).value) && lit(b).value > 0) return num(lit(a).value ** lit(b).value);
+  if (isNum(a) && isNum(b) && !lit(a).name && !lit(b).name && Number.isInteger(lit(a).value) && Number.isInteger(lit(b).value) && lit(b).value > 0 && finite(lit(a).value ** lit(b).value)) return num(lit(a).value ** lit(b).value);
   if (isNum(a) && lit(a).name === 'e') return call('exp', [b]);
   if (a.kind === 'bin' && a.op === '^' && isNum(a.right) && isNum(b) && Number.isInteger(lit(a.right).value) && Number.isInteger(lit(b).value)) return pow(a.left, num(lit(a.right).value * lit(b).value));
   return bin('^', a, b);

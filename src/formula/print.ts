@@ -22,12 +22,13 @@ export function print(n: Node): string {
     case 'num': return formatNumber(n);
     case 'sym': return n.name;
     // -a*b and -a/b read the same either way (the parser's -a, then the product, gives -(a*b)), except where
-    // -a simplifies on its own: a number (-2 / a is the number -2 over a) or a difference (-(u - v) is v - u).
+    // -a simplifies on its own: a number (-2 / a is the number -2 over a) or a difference (-(u - v) is v - u);
+    // or where a is a constant (pi, e), which the product reorders among numbers (-pi * e comes back -(e * pi)).
     // A sum needs parentheses too.
     case 'neg': {
       let first = n.arg;
       while (first.kind === 'bin' && (first.op === '*' || first.op === '/')) first = first.left;
-      const paren = prec(n.arg) < PREC['*'] || (first.kind === 'num' && !first.name) || first.kind === 'neg' || (first.kind === 'bin' && first.op === '-');
+      const paren = prec(n.arg) < PREC['*'] || first.kind === 'num' || first.kind === 'neg' || (first.kind === 'bin' && first.op === '-');
       return `-${wrap(n.arg, paren)}`;
     }
     case 'call': return `${n.fn}(${n.args.map(print).join(', ')})`;
