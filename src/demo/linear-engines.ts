@@ -1,11 +1,12 @@
-// The linear mode's engines: the model is the formula y ~ linear(x1, ..., xd) with mse, trained by the one
-// formula engine of the page's backend (the generated WGSL on WebGPU, the fast CPU path's generated kernels
-// on the page's threads otherwise), beside the loss-surface evaluator that draws the contour map from
-// moments of the residual (a plotting device, not a gradient).
-import { compileFormula, type FormulaModel } from '../formula/model.ts';
+// The linear mode's engines: the model is the formula y ~ linear(x1, ..., xd) with mse (linearFormulaModel:
+// θ = (w_1 .. w_d, b), the layout the trainer, the surface and the readout read; the page labels the weights
+// by the dataset's own column names), trained by the one formula engine of the page's backend (WGSL on
+// WebGPU, the fast CPU path on the page's threads otherwise), beside the loss-surface evaluator that draws
+// the contour map from moments of the residual (a plotting device, not a gradient).
 import type { FormulaData, FormulaEngine } from '../models/formula.ts';
+import { linearFormulaModel } from '../models/linear-formula.ts';
 import { GpuFormulaEngine } from '../gpu/formula/gpu-formula-engine.ts';
-import { FastCpuFormulaEngine } from '../cpu-fast/formula-engine.ts';
+import { FastCpuFormulaEngine, type FormulaKernel } from '../cpu-fast/formula-engine.ts';
 import { LossSurfacePass } from '../gpu/passes/loss-surface-pass.ts';
 import { lossSurfaceGrid, lossSurfaceMoments, type SurfaceGridSpec, type SurfaceMoments } from '../cpu/loss_surface.ts';
 import type { LinearParams } from '../models/linear.ts';
@@ -18,26 +19,20 @@ import { cpuDeviceText, type Backend } from './backend.ts';
 export const CHUNK_CAP = 256;
 
 /**
- * y ~ linear(x1, ..., xd) with mse over d feature columns. The columns are named x1..xd and the target y
- * here whatever the dataset calls them: a file's header may hold names that are not identifiers, and the
- * page labels the weights by the dataset's own names. θ = (w_1 .. w_d, b), the layout the trainer, the
- * surface and the readout read.
+ * What trains the linear mode, for the page's Device line: on the CPU path the kernel the engine picked for
+ * the formula (the linear shape's WebAssembly SIMD or JavaScript kernel, or the generated row sums).
  */
-export function linearFormula(d: number): FormulaModel {
-  if (!(Number.isInteger(d) && d >= 1)) throw new RangeError(`linear model: need at least one feature, got d = ${d}`);
-  const columns = Array.from({ length: d }, (_, j) => `x${j + 1}`);
-  const model = compileFormula({ formula: `y ~ linear(${columns.join(', ')})`, loss: 'mse' }, { columns: [...columns, 'y'] });
-  const expected = [...columns.map((c) => `w_${c}`), 'b'];
-  if (model.params.join(',') !== expected.join(',')) {
-    throw new Error(`linear model: the formula's parameters are ${model.params.join(', ')}, the page reads ${expected.join(', ')}`);
-  }
-  return model;
+export function linearDeviceText(backend: Backend, engine?: FormulaEngine): string {
+  if (backend.kind === 'gpu') return 'WebGPU: WGSL compiled from the linear model\'s formula';
+  const kernel = engine instanceof FastCpuFormulaEngine ? engine.kernel : null;
+  return cpuDeviceText(backend.threads, kernel ? KERNEL_TEXT[kernel] : 'kernels compiled from the linear model\'s formula');
 }
 
-/** What trains the linear mode, for the page's Device line. */
-export function linearDeviceText(backend: Backend): string {
-  return backend.kind === 'gpu' ? 'WebGPU: WGSL compiled from the linear model\'s formula' : cpuDeviceText(backend.threads, 'kernels compiled from the linear model\'s formula');
-}
+const KERNEL_TEXT: Record<FormulaKernel, string> = {
+  'linear-wasm': 'WebAssembly SIMD linear kernel',
+  'linear-js': 'JavaScript linear kernel',
+  generated: 'JavaScript generated from the formula',
+};
 
 export interface SurfaceEvaluator {
   evaluate(ref: LinearParams, k: number, spec: SurfaceGridSpec): Promise<{ moments: SurfaceMoments; grid: ArrayLike<number> }>;
@@ -67,7 +62,7 @@ export interface Engines {
  * instead of a failed GPU engine.
  */
 export async function createEngines(backend: Backend, data: FormulaData): Promise<Engines> {
-  const model = linearFormula(data.d);
+  const model = linearFormulaModel(data.d);
   const start = new Float64Array(data.d + 1);
   if (backend.kind === 'cpu') {
     return { engine: new FastCpuFormulaEngine(model, data, start, { pool: backend.threads.pool }), surface: new CpuSurface(data) };

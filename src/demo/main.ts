@@ -72,12 +72,14 @@ async function install(dataset: DemoDataset, parsed: ParsedFile | null, o: Insta
   prev?.pause();
   setLoading(true, `Loading ${dataset.label}…`);
   let next: Trainer;
+  let device: string;
   try {
     await yieldTask();
     const standardizer = o.standardize ? fitStandardizer(dataset.data) : null;
     const data = standardizer ? standardizeData(dataset.data, standardizer) : dataset.data;
     const lr = o.suggestLr ? roundLr(suggestedLr(data)) : controls.learningRate() ?? roundLr(suggestedLr(data));
     const engines = await createEngines(backend, data);
+    device = linearDeviceText(backend, engines.engine);
     next = new Trainer(engines, { dataset, data, standardizer, k: o.k }, lr, backend.kind === 'cpu');
     next.batchSize = controls.batchSize();
   } catch (e) {
@@ -88,6 +90,7 @@ async function install(dataset: DemoDataset, parsed: ParsedFile | null, o: Insta
   }
   await prev?.dispose();
   trainer = next;
+  $('device').textContent = device;
   current = { dataset, parsed, means: dataset.data.d > 1 ? featureMeans(dataset) : new Float64Array(1) };
   controls.lr.value = String(next.lr);
   controls.standardize.checked = o.standardize;

@@ -37,10 +37,10 @@ describe('demo CPU mode on Web Workers', () => {
     try {
       const env = await page.evaluate(() => ({ isolated: crossOriginIsolated, cores: navigator.hardwareConcurrency }));
       expect(env.isolated).toBe(true);
-      // The linear mode trains the formula y ~ linear(x) on the fast path, the classifier the networks' kernels.
+      // The linear mode's formula runs on the fast path's linear kernel, the classifier on the networks' kernels.
       const device = (await page.textContent('#device'))!;
       const threads = `on ${env.cores} thread${env.cores === 1 ? '' : 's'} (the page and ${env.cores - 1} Web Worker${env.cores === 2 ? '' : 's'})`;
-      expect(device).toBe(`CPU: fast path (kernels compiled from the linear model's formula) ${threads}`);
+      expect(device).toBe(`CPU: fast path (WebAssembly SIMD linear kernel) ${threads}`);
       expect(page.workers()).toHaveLength(env.cores - 1);
       await trainsToTheLine(page);
       // A new dataset releases the old one's task; the same workers serve the new one.

@@ -4,7 +4,8 @@ import { FastCpuFormulaEngine } from '../../src/cpu-fast/formula-engine.ts';
 import { InlinePool } from '../../src/cpu-fast/pool.ts';
 import { leastSquares } from '../../src/cpu/least-squares.ts';
 import { engineChunk, EXPLODE, isMiniBatch, TOL } from '../../src/demo/chunk.ts';
-import { createEngines, linearFormula } from '../../src/demo/linear-engines.ts';
+import { createEngines, linearDeviceText } from '../../src/demo/linear-engines.ts';
+import { linearFormulaModel as linearFormula } from '../../src/models/linear-formula.ts';
 import type { FormulaData } from '../../src/models/formula.ts';
 import { makeLinearData, relativeError } from '../data-gen.ts';
 
@@ -33,7 +34,7 @@ function descend(data: FormulaData, theta0: ArrayLike<number>, lr: number, epoch
 }
 
 describe('the linear mode\'s model: y ~ linear(x1, ..., xd) with mse', () => {
-  it('θ = (w_1 .. w_d, b) in that order, starting at 0', () => {
+  it('θ = (w_1 .. w_d, b) in that order, the layout the page reads', () => {
     const m = linearFormula(3);
     expect(m.params).toEqual(['w_x1', 'w_x2', 'w_x3', 'b']);
     expect(m.features).toEqual(['x1', 'x2', 'x3']);
@@ -77,10 +78,12 @@ describe('demo training chunks through FormulaEngine.train', () => {
   });
 
   it('the page\'s CPU engine (the fast path) takes the same steps as the float64 twin', async () => {
-    const pool = new InlinePool();
-    const { engine, surface } = await createEngines({ kind: 'cpu', reason: 'test', threads: { pool, fallback: 'test' } }, data);
+    const backend = { kind: 'cpu' as const, reason: 'test', threads: { pool: new InlinePool(), fallback: 'no workers in this test' } };
+    const { engine, surface } = await createEngines(backend, data);
     try {
       expect(engine).toBeInstanceOf(FastCpuFormulaEngine);
+      const kernel = (engine as FastCpuFormulaEngine).kernel;
+      expect(linearDeviceText(backend, engine)).toMatch(kernel === 'generated' ? /\(JavaScript generated from the formula\)/ : /\((WebAssembly SIMD|JavaScript) linear kernel\)/);
       const request = { lr: 0.1, epochs: 20, init: Float64Array.of(0.5, -0.5, 1), batchSize: null, seed: 0, onLoss: () => {} };
       const fast = await engineChunk(engine, request);
       const reference = await engineChunk(twin(), request);
