@@ -22,6 +22,14 @@
 // exactly S vec4s. Standardization is fused: every chosen value is standardized in registers,
 // (v - mean) * inv_std, the very operations of standardize.wgsl, so the sums equal the plain variant's over
 // standardized, de-interleaved chunks bit for bit (quad body: linear-quad-codegen.ts, recordsQuadBody).
+//
+// FORMULA: the same sums as pass 1 of a formula model of the linear shape (src/formula/shapes.ts: Σ θ·x + b
+// with mse; src/gpu/formula/linear-quad-pass.ts), bound as shaders/formula_partials.wgsl is (an MlpUniforms
+// slot per chained step: n, x_row, num_chunks, groups_x), so that mlp_reduce.wgsl folds its rows unchanged.
+// theta is in the formula's parameter order (LOAD_WEIGHTS reads each column's weight and the bias at constant
+// indices); each workgroup's row holds the program's outputs in its order, 2 Σ r·x_c, 2 Σ r and Σ r²
+// (REDUCE_GRADIENT; doubling is exact). The batch start x_row must be a multiple of 4 (x4 and y4 are read
+// as vec4s); the data are not padded to whole quads, so the partial last quad is read row by row (TAIL_BODY).
 
 const D: u32 = ${D}u;
 const S: u32 = ${S}u; // floats per quad / 4: D for row-major X, the record width for RECORDS
@@ -30,6 +38,13 @@ const TREE_ROWS: u32 = ${TREE_ROWS}u; // workgroup trees run side by side (quadT
 
 override WG: u32 = 256u;
 
+#if ${FORMULA}
+@group(0) @binding(0) var<uniform> mu: MlpUniforms;              // n, x_row, num_chunks = groups, groups_x
+@group(0) @binding(1) var<storage, read> x4: array<vec4<f32>>;   // row-major N x D (whole vec4s, not whole quads)
+@group(0) @binding(2) var<storage, read> y4: array<vec4<f32>>;   // N, rounded up to whole vec4s
+@group(0) @binding(3) var<storage, read> theta: array<f32>;      // the formula's parameters, in its order
+@group(0) @binding(4) var<storage, read_write> partials: array<f32>; // D + 2 per workgroup, the program's order
+#else
 @group(0) @binding(0) var<uniform> grid: LinearGridUniforms;     // a tile is WG quads (4 * WG samples)
 #if ${RECORDS}
 @group(0) @binding(1) var<storage, read> rec4: array<vec4<f32>>; // records, S floats each, whole quads
@@ -41,6 +56,7 @@ override WG: u32 = 256u;
 @group(0) @binding(3) var<storage, read> theta: array<f32>;      // w_0 .. w_{D-1}, b
 @group(0) @binding(4) var<storage, read> state: TrainState;
 @group(0) @binding(5) var<storage, read_write> partials: array<f32>;
+#endif
 
 var<workgroup> scratch: array<f32, WG * TREE_ROWS>; // row r: tree r of the current round
 var<private> w: array<f32, D>;
@@ -61,12 +77,39 @@ ${QUAD_BODY}
   return vec2<f32>(r.x + r.y + r.z + r.w, dot(r, r));
 }
 
+#if ${FORMULA}
+// The partial last quad q (rows_left < 4 of its rows in range), row by row with scalar reads, so that nothing
+// past the data is read; adds to g and returns (sum r, sum r^2) as accumulate_quad does.
+fn accumulate_tail(q: u32, bias: f32, rows_left: u32) -> vec2<f32> {
+  var sums = vec2<f32>(0.0);
+  for (var k = 0u; k < rows_left; k = k + 1u) {
+    let e = (4u * q + k) * D;
+${TAIL_BODY}
+    sums = sums + vec2<f32>(r, r * r);
+  }
+  return sums;
+}
+#endif
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
-  let group = wid.x + wid.y * grid.groups_x;
-  if (group >= grid.num_groups || state.status != STATUS_RUNNING) {
+#if ${FORMULA}
+  let group = wid.x + wid.y * mu.groups_x;
+  let num_groups = mu.num_chunks;
+  let n = mu.n;
+  let first = mu.x_row / 4u; // the batch's first quad (x_row is a multiple of 4)
+  if (group >= num_groups) {
     return;
   }
+#else
+  let group = wid.x + wid.y * grid.groups_x;
+  let num_groups = grid.num_groups;
+  let n = grid.n;
+  let first = grid.row_offset / 4u;
+  if (group >= num_groups || state.status != STATUS_RUNNING) {
+    return;
+  }
+#endif
 ${LOAD_WEIGHTS}
 #if ${RECORDS}
   for (var j = 0u; j < D; j = j + 1u) {
@@ -76,15 +119,13 @@ ${LOAD_WEIGHTS}
   y_mean = stdz[2u * D];
   y_inv_std = stdz[2u * D + 1u];
 #endif
-  let bias = theta[D];
   // Thread t of group G takes quads G * WG + t, then every qs further (grid-stride), and sums them in blocks of
   // BLOCK consecutive ones of its own, each block plainly from zero, then folded. The loops are flat per thread
   // (a fixed-trip inner loop, no per-workgroup block bounds): on SwiftShader the earlier nest of per-group
   // block loops with a whole-block test around them cost a third of pass 1's time at d = 1, for the same sums.
-  let first = grid.row_offset / 4u;
-  let whole = grid.n / 4u;        // quads with 4 samples in range
-  let quads = (grid.n + 3u) / 4u; // ... and the partial last one
-  let qs = grid.num_groups * WG;
+  let whole = n / 4u;        // quads with 4 samples in range
+  let quads = (n + 3u) / 4u; // ... and the partial last one
+  let qs = num_groups * WG;
   var q = group * WG + t;
   var sum_r = 0.0;
   var sum_rr = 0.0;
@@ -101,11 +142,19 @@ ${FOLD_BLOCK}
     sum_rr = sum_rr + s.y;
   }
   if (q < quads) {
-    let s = accumulate_quad(first + q, bias, grid.n - 4u * q);
+#if ${FORMULA}
+    let s = accumulate_tail(first + q, bias, n - 4u * q);
+#else
+    let s = accumulate_quad(first + q, bias, n - 4u * q);
+#endif
     sum_r = sum_r + s.x;
     sum_rr = sum_rr + s.y;
   }
 ${FOLD_BLOCK}
+#if ${FORMULA}
+  let out = group * (D + 2u);
+#else
   let out = (grid.first_group + group) * (D + 2u);
+#endif
 ${REDUCE_GRADIENT}
 }

@@ -93,8 +93,9 @@ export interface StageVariants {
 export const SHADER_STAGES = {
   linearPartials: { file: 'linear_partials.wgsl', shared: ['linearLayout', 'compensatedSum', 'workgroupSum'], defines: ['D', 'ROWS', 'FPT', 'LANE_MODE', 'BLOCK'], overrides: ['WG', 'G', 'LANES'] },
   linearPartialsQuad: {
-    file: 'linear_partials_quad.wgsl', shared: ['linearLayout', 'compensatedSum', 'segmentedSum'],
-    defines: ['D', 'S', 'BLOCK', 'TREE_ROWS', 'RECORDS', 'QUAD_BODY', 'LOAD_WEIGHTS', 'FOLD_BLOCK', 'REDUCE_GRADIENT', 'WHOLE_BLOCK'], overrides: ['WG'],
+    // FORMULA (a formula model of the linear shape) assembles mlpLayout in place of linearLayout.
+    file: 'linear_partials_quad.wgsl', shared: ['linearLayout', 'mlpLayout', 'compensatedSum', 'segmentedSum'],
+    defines: ['D', 'S', 'BLOCK', 'TREE_ROWS', 'RECORDS', 'FORMULA', 'QUAD_BODY', 'TAIL_BODY', 'LOAD_WEIGHTS', 'FOLD_BLOCK', 'REDUCE_GRADIENT', 'WHOLE_BLOCK'], overrides: ['WG'],
   },
   linearPartialsWide: { file: 'linear_partials_wide.wgsl', shared: ['linearLayout', 'compensatedSum', 'segmentedSum'], defines: ['D', 'BLOCK', 'TREE_ROWS'], overrides: ['WG'] },
   reducePartials: { file: 'reduce_partials.wgsl', shared: ['linearLayout', 'compensatedSum', 'partialsColumn', 'workgroupSum'], defines: ['SINGLE'], overrides: ['WG'] },

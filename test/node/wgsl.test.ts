@@ -102,7 +102,7 @@ describe('specializeWgsl on shaders/linear_partials_quad.wgsl with the emitted q
     it(`D = ${d}: no placeholder left, and every fma reads the row-major element it claims`, () => {
       const out = specializeWgsl(source, {
         D: d, S: d, BLOCK: 16, TREE_ROWS: quadTreeRows(d), RECORDS: false, QUAD_BODY: quadBody(d), LOAD_WEIGHTS: loadWeights(d), WHOLE_BLOCK: wholeBlockLoop(d === 1 ? 2 : 1),
-        FOLD_BLOCK: foldBlock(d), REDUCE_GRADIENT: reduceGradient(d),
+        FOLD_BLOCK: foldBlock(d), REDUCE_GRADIENT: reduceGradient(d), FORMULA: false, TAIL_BODY: '',
       });
       expect(code(out)).not.toContain('${');
       expect(out).not.toContain('#');
@@ -163,7 +163,7 @@ describe('specializeWgsl on the RECORDS variant of shaders/linear_partials_quad.
     const columns = [4, 0, 2, 3];
     const out = specializeWgsl(source, {
       D: d, S: stride, BLOCK: 16, TREE_ROWS: quadTreeRows(d), RECORDS: true, QUAD_BODY: recordsQuadBody(d, stride, columns), LOAD_WEIGHTS: loadWeights(d), WHOLE_BLOCK: wholeBlockLoop(1),
-      FOLD_BLOCK: foldBlock(d), REDUCE_GRADIENT: reduceGradient(d),
+      FOLD_BLOCK: foldBlock(d), REDUCE_GRADIENT: reduceGradient(d), FORMULA: false, TAIL_BODY: '',
     });
     expect(code(out)).not.toContain('${');
     expect(code(out)).toContain('var<storage, read> rec4');

@@ -12,7 +12,7 @@ import type { GpuContext } from '../device.ts';
 import type { DeviceIo } from '../device-io.ts';
 import { createBufferChecked } from '../resources.ts';
 import { autotune, AutotuneError, type AutotuneResult, type KernelChoice, type TuningTrial } from '../tuning/autotune.ts';
-import { defaultTuningCache, tuningKey, type TuningCache } from '../tuning/cache.ts';
+import { defaultTuningCache, tuningKey, type ShapeClass, type TuningCache } from '../tuning/cache.ts';
 import { checkFormulaResult, formulaReference, type FormulaReference } from './formula-check.ts';
 import {
   checkFormulaConfig, defaultFormulaConfig, FORMULA_FAMILY, formulaCandidates, formulaShapeClass, formulaTuneRows, isFormulaKernelConfig,
@@ -30,6 +30,26 @@ export interface FormulaTuningOptions {
 }
 
 export type FormulaKernelChoice = KernelChoice<FormulaKernelConfig>;
+
+/**
+ * A pass-1 kernel of the formula skeleton's grid ({ workgroupSize, groups }) and bindings: the generated one
+ * (the default), or a specialised one (linear-quad-pass.ts) tuned under its own family and shape class.
+ */
+export interface FormulaKernelVariant {
+  family: string;
+  shape: ShapeClass;
+  /** The passes at one grid (one slot), over the tuner's buffers. */
+  build(device: GPUDevice, config: FormulaKernelConfig, buffers: FormulaBuffers): Promise<FormulaGradientPasses>;
+}
+
+/** The generated kernel of `program` as a tuning variant. */
+export function generatedVariant(gpu: GpuContext, program: SampleProgram, n: number): FormulaKernelVariant {
+  return {
+    family: FORMULA_FAMILY,
+    shape: formulaShapeClass(wgslSampleFunction(program), n, program.rowWidth),
+    build: (device, config, buffers) => FormulaGradientPasses.create(device, program, config, gpu.shape.maxWorkgroupsPerDimension, buffers, 1),
+  };
+}
 
 /** Poisons grad_loss, records the slot's passes, reads grad_loss back (the program's outputs). */
 export async function runGradient(io: DeviceIo, passes: FormulaGradientPasses, slot: number, gradLoss: GPUBuffer, readback: GPUBuffer, outputs: number): Promise<Float32Array> {
@@ -62,9 +82,9 @@ class FormulaTuner {
   private readonly range: BatchRange;
 
   constructor(
-    private readonly gpu: GpuContext, private readonly io: DeviceIo, private readonly model: FormulaModel, private readonly program: SampleProgram,
+    private readonly io: DeviceIo, private readonly model: FormulaModel, private readonly program: SampleProgram,
     data: FormulaData, private readonly resident: { x: GPUBuffer; y: GPUBuffer }, private readonly theta: Float64Array, rows: number,
-    private readonly labels: readonly string[],
+    private readonly labels: readonly string[], private readonly variant: FormulaKernelVariant,
   ) {
     this.range = { start: 0, rows };
     this.reference = formulaReference(model, theta, data, this.range, program);
@@ -92,7 +112,7 @@ class FormulaTuner {
   async prepare(config: FormulaKernelConfig): Promise<TuningTrial> {
     const { bufs, readback } = this;
     if (!bufs || !readback) throw new Error('FormulaTuner: prepare() before allocate()');
-    const passes = await FormulaGradientPasses.create(this.io.live(), this.program, config, this.gpu.shape.maxWorkgroupsPerDimension, bufs, 1);
+    const passes = await this.variant.build(this.io.live(), config, bufs);
     passes.writeSlot(0, this.range);
     return {
       record: (pass) => passes.record(pass, 0),
@@ -113,6 +133,7 @@ class FormulaTuner {
 export async function chooseFormulaKernel(
   gpu: GpuContext, io: DeviceIo, model: FormulaModel, program: SampleProgram, data: FormulaData,
   resident: { x: GPUBuffer; y: GPUBuffer }, theta: Float64Array, options: FormulaTuningOptions, labels: readonly string[] = model.params,
+  variant: FormulaKernelVariant = generatedVariant(gpu, program, data.n),
 ): Promise<FormulaKernelChoice> {
   if (options.kernel) {
     checkFormulaConfig(options.kernel, gpu.shape);
@@ -120,7 +141,7 @@ export async function chooseFormulaKernel(
   }
   if (options.tuning === false) return { config: defaultFormulaConfig(data.n, gpu.shape, gpu.summary.isFallback), source: 'default' };
   const cache = options.tuning ?? defaultTuningCache;
-  const key = tuningKey(gpu, FORMULA_FAMILY, formulaShapeClass(wgslSampleFunction(program), data.n, program.rowWidth));
+  const key = tuningKey(gpu, variant.family, variant.shape);
   const runnable = (c: unknown): c is FormulaKernelConfig => {
     if (!isFormulaKernelConfig(c)) return false;
     try {
@@ -134,12 +155,12 @@ export async function chooseFormulaKernel(
   if (hit) return { config: hit.config, source: 'table' };
   const rows = formulaTuneRows(data.n, program.rowWidth);
   const candidates = formulaCandidates(rows, gpu.shape);
-  const tuner = new FormulaTuner(gpu, io, model, program, data, resident, theta, rows, labels);
+  const tuner = new FormulaTuner(io, model, program, data, resident, theta, rows, labels, variant);
   let result: AutotuneResult<FormulaKernelConfig>;
   try {
     await tuner.allocate(Math.max(...candidates.map((c) => c.groups)));
     result = await autotune(gpu, {
-      family: FORMULA_FAMILY, candidates, ladderOf: (c) => `wg${c.workgroupSize}`, ladderWalk: 'turns', budgetMs: 2000, prepare: (c) => tuner.prepare(c),
+      family: variant.family, candidates, ladderOf: (c) => `wg${c.workgroupSize}`, ladderWalk: 'turns', budgetMs: 2000, prepare: (c) => tuner.prepare(c),
     });
   } finally {
     tuner.dispose();

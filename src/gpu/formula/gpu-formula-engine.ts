@@ -6,6 +6,10 @@
 // history ring, the on-device tolerance stop and the last good state after a divergence. Streamed rows
 // (createStreamed, and in-memory data larger than one storage binding) hold one chunk on the GPU and run the
 // model engine's streamed program (streamed-model-program.ts: ResidentChunks, piecewiseGradient).
+// A model of the linear shape (src/formula/shapes.ts) with at most QUAD_MAX_FEATURES columns runs the
+// hand-tuned quad kernel instead (linear-quad-pass.ts), tuned and checked as the generated one is, for every
+// batch that starts on a multiple of 4 rows; the generated kernel is built beside it for the others
+// (RoutedGradientPasses), so any batch size and any chunk piece stays right. normalEquations is generated.
 import { describe as describeModel, type FormulaModel } from '../../formula/model.ts';
 import { gradientProgram, type SampleProgram } from '../../formula/program.ts';
 import type { ModelTrainOptions, ModelTrainResult } from '../../models/model-engine.ts';
@@ -16,12 +20,16 @@ import { chooseWorkgroupSize } from '../dispatch.ts';
 import { createBufferChecked, createUploadedBuffer } from '../resources.ts';
 import { piecewiseGradient, ResidentChunks, trainOnGpu } from '../models/streamed-model-program.ts';
 import type { RowStream } from '../../models/row-stream.ts';
+import type { BatchRange } from '../../models/batches.ts';
 import { formulaBindingRows, formulaXBytes, memoryRowStream } from './formula-stream.ts';
 import { formulaReference } from './formula-check.ts';
 import { FORMULA_CHECK_ROWS, type FormulaKernelConfig } from './formula-grid.ts';
 import { FormulaNormalEquationsPass } from './formula-normal-pass.ts';
 import { FormulaGradientPasses, type FormulaBuffers } from './formula-passes.ts';
 import { chooseFormulaKernel, judge, runGradient, type FormulaKernelChoice, type FormulaTuningOptions } from './formula-tuning.ts';
+import { linearShape } from '../../formula/shapes.ts';
+import type { SlotGradientPasses } from '../models/streamed-model-program.ts';
+import { createLinearQuadPasses, linearQuadVariant, quadTakes, RoutedGradientPasses, type FormulaKernelKind } from './linear-quad-pass.ts';
 
 const kLabel = 'nabla.formula';
 const DEFAULT_SLOTS = 64;
@@ -33,6 +41,22 @@ export interface GpuFormulaEngineOptions extends FormulaTuningOptions {
   code?: string;
   /** The same for the normal-equations pass (its check at first use must catch it). */
   normalCode?: string;
+  /**
+   * false: the generated kernel for every model (the bench times both). Default true: a linear shape with
+   * at most QUAD_MAX_FEATURES columns runs the quad kernel for batches starting on a multiple of 4 rows.
+   */
+  specialize?: boolean;
+  /** The quad kernel's grid: no table, no tuning (as `kernel` is for the generated one). */
+  quadKernel?: FormulaKernelConfig;
+  /** Replacement quad-kernel WGSL (tests inject a faulty kernel; the creation check must catch it). */
+  quadCode?: string;
+}
+
+/** The gradient's passes: the generated kernel's, and the quad kernel's where the model takes it. */
+interface GradientKernels {
+  generic: FormulaGradientPasses;
+  quad: FormulaGradientPasses | null;
+  quadKernel: FormulaKernelChoice | null;
 }
 
 /** The generated kernel disagrees with the float64 twin: a wrong kernel is an error, never a silent fallback. */
@@ -50,6 +74,11 @@ export class GpuFormulaEngine implements FormulaEngine {
   private disposed = false;
   /** Built, tuned and checked at the first normalEquations() call. */
   private normal: Promise<FormulaNormalEquationsPass> | null = null;
+  /** The gradient's kernel for batches starting on a multiple of 4 rows (every other batch runs 'generated'). */
+  readonly kernelKind: FormulaKernelKind;
+  /** The quad kernel's grid and where it came from; null where the generated kernel runs every batch. */
+  readonly quadKernel: FormulaKernelChoice | null;
+  private readonly passes: SlotGradientPasses;
 
   private constructor(
     private readonly gpu: GpuContext,
@@ -58,8 +87,8 @@ export class GpuFormulaEngine implements FormulaEngine {
     private readonly start: Float64Array,
     n: number,
     private readonly buffers: FormulaBuffers,
-    private readonly passes: FormulaGradientPasses,
-    /** The grid pass 1 runs and where it came from (explicit, table, tuned, default). */
+    private readonly kernels: GradientKernels,
+    /** The grid the generated pass 1 runs and where it came from (explicit, table, tuned, default). */
     readonly kernel: FormulaKernelChoice,
     private readonly readback: GPUBuffer,
     private readonly owned: GPUBuffer[],
@@ -71,6 +100,9 @@ export class GpuFormulaEngine implements FormulaEngine {
   ) {
     this.adapter = gpu.summary.name;
     this.n = n;
+    this.quadKernel = kernels.quadKernel;
+    this.kernelKind = kernels.quad ? 'linear-quad' : 'generated';
+    this.passes = kernels.quad ? new RoutedGradientPasses(kernels.quad, kernels.generic) : kernels.generic;
   }
 
   /**
@@ -140,42 +172,67 @@ export class GpuFormulaEngine implements FormulaEngine {
       return b;
     };
     const ST = GPUBufferUsage.STORAGE;
-    let passes: FormulaGradientPasses | null = null;
+    const made: FormulaGradientPasses[] = [];
+    const shape = options.specialize === false ? null : linearShape(model);
+    const maxPerDim = gpu.shape.maxWorkgroupsPerDimension;
     try {
       const { x, y } = await makeData(device, round);
       owned.push(x, y);
       const data = await rowsOf(io, { x, y });
       const kernel = await chooseFormulaKernel(gpu, io, model, program, data, { x, y }, start, options);
+      // Tuned on the real kernel; the engine's own (options.quadCode in tests) is what checkKernels judges.
+      const quadKernel = quadTakes(shape)
+        ? await chooseFormulaKernel(gpu, io, model, program, data, { x, y }, start, { kernel: options.quadKernel, tuning: options.tuning }, model.params, linearQuadVariant(program, shape, data.n, maxPerDim))
+        : null;
+      const groups = Math.max(kernel.config.groups, quadKernel?.config.groups ?? 1);
       const buffers: FormulaBuffers = {
         x, y,
         theta: await make('theta', model.params.length * 4, ST | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC),
-        partials: await make('partials', kernel.config.groups * S * 4, ST | GPUBufferUsage.COPY_DST),
+        partials: await make('partials', groups * S * 4, ST | GPUBufferUsage.COPY_DST),
         gradLoss: await make('gradLoss', S * 4, ST | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST),
       };
       const readback = await make('readback', S * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
       const slots = Math.max(1, options.maxReportEvery ?? DEFAULT_SLOTS);
-      passes = await FormulaGradientPasses.create(device, program, kernel.config, gpu.shape.maxWorkgroupsPerDimension, buffers, slots, options.code);
+      const generic = await FormulaGradientPasses.create(device, program, kernel.config, maxPerDim, buffers, slots, options.code);
+      made.push(generic);
+      const quad = quadKernel && quadTakes(shape) ? await createLinearQuadPasses(device, program, shape, quadKernel.config, maxPerDim, buffers, slots, options.quadCode) : null;
+      if (quad) made.push(quad);
       const chunks = chunksOf?.() ?? null;
-      const engine = new GpuFormulaEngine(gpu, io, model, Float64Array.from(start), n, buffers, passes, kernel, readback, owned, chunks ? null : data, options, chunks);
-      await engine.checkKernel(program, data);
+      const engine = new GpuFormulaEngine(gpu, io, model, Float64Array.from(start), n, buffers, { generic, quad, quadKernel }, kernel, readback, owned, chunks ? null : data, options, chunks);
+      await engine.checkKernels(program, data);
       return engine;
     } catch (e) {
-      passes?.dispose();
+      for (const p of made) p.dispose();
       for (const b of owned) b.destroy();
       chunksOf?.()?.close().catch(() => undefined);
       throw e;
     }
   }
 
-  /** The engine's own passes over the first rows at the starting parameters against the float64 twin. */
-  private async checkKernel(program: SampleProgram, data: FormulaData): Promise<void> {
-    const range = { start: 0, rows: Math.min(data.n, FORMULA_CHECK_ROWS) };
-    const reference = formulaReference(this.model, this.start, data, range);
+  /**
+   * The engine's own passes over the first rows at the starting parameters against the float64 twin: the
+   * generated kernel's, and the quad kernel's where it runs, over the same rows and over a short batch from
+   * row 4 (one whole quad and a partial one: over thousands of rows a wrong partial last quad, at most three
+   * rows, would hide within the tolerance).
+   */
+  private async checkKernels(program: SampleProgram, data: FormulaData): Promise<void> {
+    const first = { start: 0, rows: Math.min(data.n, FORMULA_CHECK_ROWS) };
+    const short = { start: data.n > 4 ? 4 : 0, rows: Math.min(data.n > 4 ? data.n - 4 : data.n, 7) };
     this.live().queue.writeBuffer(this.buffers.theta, 0, Float32Array.from(this.start));
-    this.passes.writeSlot(0, range);
-    const got = await runGradient(this.io, this.passes, 0, this.buffers.gradLoss, this.readback, program.outputs.length);
-    const wrong = judge(this.model, got, reference);
-    if (wrong !== null) throw new FormulaKernelError(describeModel(this.model), this.kernel.config, wrong);
+    const { generic, quad, quadKernel } = this.kernels;
+    const checks: { passes: FormulaGradientPasses; config: FormulaKernelConfig; what: string; ranges: BatchRange[] }[] = [
+      { passes: generic, config: this.kernel.config, what: describeModel(this.model), ranges: [first] },
+    ];
+    if (quad && quadKernel) checks.push({ passes: quad, config: quadKernel.config, what: `${describeModel(this.model)} (linear quad kernel)`, ranges: [first, short] });
+    for (const { passes, config, what, ranges } of checks) {
+      for (const range of ranges) {
+        const reference = formulaReference(this.model, this.start, data, range);
+        passes.writeSlot(0, range);
+        const got = await runGradient(this.io, passes, 0, this.buffers.gradLoss, this.readback, program.outputs.length);
+        const wrong = judge(this.model, got, reference);
+        if (wrong !== null) throw new FormulaKernelError(what, config, `rows ${range.start}..${range.start + range.rows - 1}: ${wrong}`);
+      }
+    }
   }
 
   private live(): GPUDevice {
@@ -254,7 +311,8 @@ export class GpuFormulaEngine implements FormulaEngine {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.passes.dispose();
+    this.kernels.generic.dispose();
+    this.kernels.quad?.dispose();
     this.normal?.then((p) => p.dispose(), () => undefined);
     for (const b of this.owned) b.destroy();
     // Closing ends the stream's pending pass (its source); nothing here waits for it.

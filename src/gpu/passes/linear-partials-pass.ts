@@ -5,7 +5,7 @@ import { QUADS_PER_BLOCK, quadTreeRows, TILES_PER_BLOCK, type LinearGridPlan } f
 import { shaderSources } from '../shaders.ts';
 import { assembleWgsl, specializeWgsl } from '../wgsl.ts';
 import { createComputePipeline } from '../resources.ts';
-import { foldBlock, loadWeights, quadBody, recordsQuadBody, reduceGradient, wholeBlockLoop } from './linear-quad-codegen.ts';
+import { quadBody, quadDefines, recordsQuadBody } from './linear-quad-codegen.ts';
 
 /** Buffers every dispatch shares; each slice adds its own uniforms and chunk. */
 export interface LinearPartialsShared {
@@ -22,14 +22,6 @@ export interface LinearPartialsSlice {
 
 /** The structs, the compensated sum and the segmented workgroup sum (pass-1 variants without tiles). */
 const SHARED = [shaderSources.linearLayout, shaderSources.compensatedSum, shaderSources.segmentedSum];
-
-/** The quad variant's placeholders for d features in quads of `stride`-float rows. */
-function quadDefines(d: number, stride: number, records: boolean, body: string, unroll: number) {
-  return {
-    D: d, S: stride, BLOCK: QUADS_PER_BLOCK, TREE_ROWS: quadTreeRows(d), RECORDS: records, QUAD_BODY: body, LOAD_WEIGHTS: loadWeights(d),
-    FOLD_BLOCK: foldBlock(d), REDUCE_GRADIENT: reduceGradient(d), WHOLE_BLOCK: wholeBlockLoop(unroll),
-  };
-}
 
 export function linearPartialsWgsl(d: number, plan: LinearGridPlan): string {
   if (plan.variant === 'quad') {

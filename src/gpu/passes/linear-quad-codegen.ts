@@ -1,6 +1,27 @@
 // Emits the D-dependent parts of shaders/linear_partials_quad.wgsl as straight-line WGSL: every index into
-// the private arrays w and g is a constant, so compilers keep them in registers.
+// the private arrays w and g is a constant, so compilers keep them in registers. `layout` (the FORMULA
+// variant) says where a formula model of the linear shape keeps each column's weight and the bias in theta,
+// which is also the order of its gradient program's outputs.
 import { QUADS_PER_BLOCK, quadTreeRows } from '../dispatch.ts';
+
+/** Where the parameters sit in theta: weights[c] for feature column c, then the bias (src/formula/shapes.ts' LinearShape). */
+export interface QuadParamLayout {
+  readonly weights: readonly number[];
+  readonly bias: number;
+}
+
+/**
+ * Every placeholder of shaders/linear_partials_quad.wgsl for d features in quads of `stride`-float rows;
+ * with `layout`, the FORMULA variant (its rows are plain row-major x, stride = d, no records).
+ */
+export function quadDefines(d: number, stride: number, records: boolean, body: string, unroll: number, layout?: QuadParamLayout) {
+  if (layout && (records || stride !== d)) throw new RangeError('quad kernel: the FORMULA variant reads plain rows of d floats');
+  return {
+    D: d, S: stride, BLOCK: QUADS_PER_BLOCK, TREE_ROWS: quadTreeRows(d), RECORDS: records, QUAD_BODY: body, LOAD_WEIGHTS: loadWeights(d, layout),
+    FOLD_BLOCK: foldBlock(d), REDUCE_GRADIENT: reduceGradient(d, layout), WHOLE_BLOCK: wholeBlockLoop(unroll),
+    FORMULA: layout !== undefined, TAIL_BODY: layout ? tailBody(d) : '',
+  };
+}
 
 const LANE = ['x', 'y', 'z', 'w'] as const;
 
@@ -75,8 +96,32 @@ export function wholeBlockLoop(unroll: number): string {
   ].join('\n');
 }
 
-export function loadWeights(d: number): string {
-  return Array.from({ length: d }, (_, j) => `  w[${j}] = theta[${j}];`).join('\n');
+/** w[j] and `bias` from theta: (w_0 .. w_{d-1}, b) in that order, or where `layout` puts them. */
+export function loadWeights(d: number, layout?: QuadParamLayout): string {
+  checkLayout(d, layout);
+  const weight = (j: number) => layout?.weights[j] ?? j;
+  return [...Array.from({ length: d }, (_, j) => `  w[${j}] = theta[${weight(j)}];`), `  let bias = theta[${layout?.bias ?? d}];`].join('\n');
+}
+
+function checkLayout(d: number, layout?: QuadParamLayout): void {
+  if (!layout) return;
+  const all = [...layout.weights, layout.bias];
+  const ok = layout.weights.length === d && all.every((p) => Number.isInteger(p) && p >= 0 && p <= d) && new Set(all).size === d + 1;
+  if (!ok) throw new RangeError(`quad kernel: a layout of ${d} features needs d + 1 distinct parameter indices below ${d + 1}, got weights [${layout.weights.join(', ')}], bias ${layout.bias}`);
+}
+
+/**
+ * The FORMULA variant's partial last quad, row k of it (accumulate_tail: \`e\` is the row's first float):
+ * each feature read as a scalar, then quadBody's operations for one sample in its order.
+ */
+export function tailBody(d: number): string {
+  const lines: string[] = [];
+  for (let j = 0; j < d; j++) lines.push(`    let t${j} = x4[(e + ${j}u) / 4u][(e + ${j}u) % 4u];`);
+  lines.push('    var p = bias;');
+  for (let j = 0; j < d; j++) lines.push(`    p = fma(t${j}, w[${j}], p);`);
+  lines.push('    let r = p - y4[q][k];');
+  for (let j = 0; j < d; j++) lines.push(`    g[${j}] = fma(r, t${j}, g[${j}]);`);
+  return lines.join('\n');
 }
 
 /**
@@ -90,14 +135,25 @@ export function foldBlock(d: number): string {
 
 /**
  * The workgroup sums of the d + 2 compensated totals (total + comp) into the group's partials row, in
- * rounds of quadTreeRows(d) sums side by side (scratch row r holds sum k0 + r of the round).
+ * rounds of quadTreeRows(d) sums side by side (scratch row r holds sum k0 + r of the round). Without a
+ * layout the row is (Σ r·x_0 .. Σ r·x_{d-1}, Σ r, Σ r²); with one it is the formula's gradient program's
+ * outputs: column weights[c] holds 2 Σ r·x_c, column bias 2 Σ r, column d + 1 Σ r² (the 2 of d(r²)/dr; doubling
+ * is exact, so these are the same sums the generated kernel's terms add up to, up to their rounding).
  */
-export function reduceGradient(d: number): string {
+export function reduceGradient(d: number, layout?: QuadParamLayout): string {
+  checkLayout(d, layout);
   const width = quadTreeRows(d);
+  // source[k]: the total (and its factor) that goes to output column k.
+  const source = Array.from({ length: d + 2 }, (_, k) => ({ total: k, doubled: false }));
+  if (layout) {
+    layout.weights.forEach((p, c) => (source[p] = { total: c, doubled: true }));
+    source[layout.bias] = { total: d, doubled: true };
+  }
+  const value = ({ total, doubled }: { total: number; doubled: boolean }) => (doubled ? `2.0 * (total[${total}] + comp[${total}])` : `total[${total}] + comp[${total}]`);
   const lines: string[] = [];
   for (let k0 = 0; k0 < d + 2; k0 += width) {
     const count = Math.min(width, d + 2 - k0);
-    for (let r = 0; r < count; r++) lines.push(`  scratch[${r}u * WG + t] = total[${k0 + r}] + comp[${k0 + r}];`);
+    for (let r = 0; r < count; r++) lines.push(`  scratch[${r}u * WG + t] = ${value(source[k0 + r])};`);
     lines.push(`  reduce_rows(t, ${count}u, out + ${k0}u);`);
   }
   return lines.join('\n');

@@ -1,0 +1,73 @@
+// The FORMULA variant of shaders/linear_partials_quad.wgsl as linear-quad-codegen.ts emits it for a formula
+// model of the linear shape: bound as formula_partials.wgsl, its parameters read where the formula keeps them,
+// and each output column holding the sum (and factor) of the gradient program's output of that index.
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { quadTreeRows } from '../../src/gpu/dispatch.ts';
+import { loadWeights, quadBody, quadDefines, reduceGradient, tailBody } from '../../src/gpu/passes/linear-quad-codegen.ts';
+import { specializeWgsl } from '../../src/gpu/wgsl.ts';
+
+const source = readFileSync(fileURLToPath(new URL('../../shaders/linear_partials_quad.wgsl', import.meta.url)), 'utf8');
+const code = (wgsl: string) => wgsl.replace(/\/\/.*$/gm, '');
+
+describe('linear_partials_quad.wgsl, FORMULA variant', () => {
+  // y ~ b + x3*w3 + x1*w1 + x2*w2 style: params (b, w3, w1, w2) over columns (x1, x2, x3).
+  const layout = { weights: [2, 3, 1], bias: 0 };
+  const d = 3;
+
+  it('binds an MlpUniforms slot and no train state, with every placeholder filled', () => {
+    const out = specializeWgsl(source, quadDefines(d, d, false, quadBody(d), 1, layout));
+    expect(code(out)).not.toContain('${');
+    expect(out).not.toMatch(/^#/m);
+    expect(code(out)).toContain('var<uniform> mu: MlpUniforms;');
+    expect(code(out)).not.toMatch(/LinearGridUniforms|TrainState|state\.status|grid\./);
+    expect(code(out)).toContain('let s = accumulate_tail(first + q, bias, n - 4u * q);');
+    expect(code(out)).toContain('let out = group * (D + 2u);');
+  });
+
+  it('the linear engine variant is unchanged in kind: its uniforms, its state, no tail function', () => {
+    const out = code(specializeWgsl(source, quadDefines(d, d, false, quadBody(d), 1)));
+    expect(out).toContain('var<uniform> grid: LinearGridUniforms;');
+    expect(out).toContain('state.status != STATUS_RUNNING');
+    expect(out).not.toContain('accumulate_tail');
+    expect(out).not.toContain('MlpUniforms');
+  });
+
+  it('loads each column weight and the bias from the formula parameter index', () => {
+    expect(loadWeights(d, layout).split('\n')).toEqual(['  w[0] = theta[2];', '  w[1] = theta[3];', '  w[2] = theta[1];', '  let bias = theta[0];']);
+    expect(loadWeights(d).split('\n')).toEqual(['  w[0] = theta[0];', '  w[1] = theta[1];', '  w[2] = theta[2];', '  let bias = theta[3];']);
+  });
+
+  it('writes output column k from the sum of the parameter at index k: 2 Σ r·x_c, 2 Σ r, then Σ r²', () => {
+    const text = reduceGradient(d, layout);
+    const columns = new Map<number, string>();
+    for (const round of text.matchAll(/((?:  scratch\[\d+u \* WG \+ t\] = [^\n]+;\n)+)  reduce_rows\(t, (\d+)u, out \+ (\d+)u\);/g)) {
+      const k0 = Number(round[3]);
+      const rows = [...round[1].matchAll(/scratch\[(\d+)u \* WG \+ t\] = ([^;]+);/g)];
+      expect(rows).toHaveLength(Number(round[2]));
+      expect(rows.length).toBeLessThanOrEqual(quadTreeRows(d));
+      for (const m of rows) columns.set(k0 + Number(m[1]), m[2]);
+    }
+    expect([...columns.keys()].sort()).toEqual([0, 1, 2, 3, 4]);
+    expect(columns.get(0)).toBe('2.0 * (total[3] + comp[3])'); // b: Σ r
+    expect(columns.get(1)).toBe('2.0 * (total[2] + comp[2])'); // w3: Σ r·x3
+    expect(columns.get(2)).toBe('2.0 * (total[0] + comp[0])'); // w1
+    expect(columns.get(3)).toBe('2.0 * (total[1] + comp[1])'); // w2
+    expect(columns.get(4)).toBe('total[4] + comp[4]'); // J: Σ r²
+  });
+
+  it('the tail reads row k of the partial quad element by element, in the quad body order', () => {
+    const lines = tailBody(2).split('\n').map((l) => l.trim());
+    expect(lines).toEqual([
+      'let t0 = x4[(e + 0u) / 4u][(e + 0u) % 4u];', 'let t1 = x4[(e + 1u) / 4u][(e + 1u) % 4u];', 'var p = bias;',
+      'p = fma(t0, w[0], p);', 'p = fma(t1, w[1], p);', 'let r = p - y4[q][k];', 'g[0] = fma(r, t0, g[0]);', 'g[1] = fma(r, t1, g[1]);',
+    ]);
+  });
+
+  it('refuses a layout that is not d weights and a bias, each a distinct parameter', () => {
+    expect(() => reduceGradient(2, { weights: [0, 0], bias: 2 })).toThrow(RangeError);
+    expect(() => loadWeights(2, { weights: [0, 1], bias: 3 })).toThrow(RangeError);
+    expect(() => quadDefines(2, 5, true, '', 1, { weights: [0, 1], bias: 2 })).toThrow(RangeError);
+  });
+});
