@@ -11,7 +11,8 @@ import { CpuFormulaEngine } from '../../src/cpu/formula-engine.ts';
 import { GpuFormulaEngine, FormulaKernelError, type GpuFormulaEngineOptions } from '../../src/gpu/formula/gpu-formula-engine.ts';
 import { checkFormulaResult, formulaError, formulaReference } from '../../src/gpu/formula/formula-check.ts';
 import { memoryRowStream } from '../../src/gpu/formula/formula-stream.ts';
-import { linearQuadWgsl, RoutedGradientPasses } from '../../src/gpu/formula/linear-quad-pass.ts';
+import { LINEAR_QUAD_FAMILY, linearQuadWgsl, RoutedGradientPasses } from '../../src/gpu/formula/linear-quad-pass.ts';
+import { TuningCache } from '../../src/gpu/tuning/cache.ts';
 import { compileFormula, startingParameters, type FormulaModel } from '../../src/formula/model.ts';
 import { linearShape } from '../../src/formula/shapes.ts';
 import type { FormulaData } from '../../src/models/formula.ts';
@@ -79,6 +80,30 @@ describe('GPU formula engine: the quad kernel for the linear shape', () => {
       }
     });
   }
+
+  it("tunes the quad kernel's grid under its own family, validating every candidate; a second engine takes it from the table", async () => {
+    const c = linearCase(16, 5003);
+    const cache = new TuningCache();
+    const first = await GpuFormulaEngine.create(await testGpu(), c.model, c.data, c.start, { tuning: cache });
+    try {
+      expect(first.quadKernel?.source).toBe('tuned');
+      const trials = first.quadKernel!.result!.trials;
+      console.info(`quad tuned ${JSON.stringify(first.quadKernel!.config)}: ${trials.map((t) => `${t.config.workgroupSize}x${t.config.groups} ${t.ms?.toFixed(2) ?? t.rejected}`).join(', ')}`);
+      expect(trials.every((t) => !t.rejected || t.rejected.startsWith('skipped'))).toBe(true);
+      const families = cache.toJSON().entries.map((e) => `${e.key.family} d=${e.key.shape.rowWidth}`).sort();
+      expect(families).toEqual([`${LINEAR_QUAD_FAMILY} d=16`, 'formula.partials d=16'].sort());
+      const second = await GpuFormulaEngine.create(await testGpu(), c.model, c.data, c.start, { tuning: cache });
+      try {
+        expect([second.kernel.source, second.quadKernel?.source]).toEqual(['table', 'table']);
+        expect(second.quadKernel?.config).toEqual(first.quadKernel!.config);
+      } finally {
+        second.dispose();
+      }
+      await expectTwin(first, c, 'quad tuned');
+    } finally {
+      first.dispose();
+    }
+  });
 
   it('permuted parameter order (y ~ b + x2*w2 + x1*w1): each output goes to its own parameter', async () => {
     const c = linearCase(2, 2051, 'y ~ b + x2*w2 + x1*w1');
