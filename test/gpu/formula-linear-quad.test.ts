@@ -124,7 +124,7 @@ describe('GPU formula engine: the quad kernel for the linear shape', () => {
     }
   });
 
-  it('streamed chunks of 1001 rows (pieces starting off whole quads go to the generated kernel) match the twin', async () => {
+  it('streamed chunks of 1001 rows (each chunk a piece from its row 0, ending in a partial quad) match the twin', async () => {
     const c = linearCase(3, 4099);
     const { model, data, start } = c;
     const engine = await GpuFormulaEngine.createStreamed(await testGpu(), model, memoryRowStream(data, 1001), start, { tuning: false, quadKernel: GRID });
@@ -176,11 +176,15 @@ describe('GPU formula engine: the quad kernel for the linear shape', () => {
 });
 
 describe('GPU formula engine: training on the quad kernel follows the generated kernel', () => {
-  async function trajectories(o: ModelTrainOptions, label: string) {
+  /** chunkRows: the rows streamed in chunks of that many (createStreamed), mini-batches cut inside each chunk. */
+  async function trajectories(o: ModelTrainOptions, label: string, chunkRows?: number) {
     const { model, data, start } = linearCase(3, 4099, undefined, 9);
     const gpu = await testGpu();
     const run = async (options: GpuFormulaEngineOptions) => {
-      const engine = await GpuFormulaEngine.create(gpu, model, data, start, { tuning: false, maxReportEvery: 16, ...options });
+      const all = { tuning: false as const, maxReportEvery: 16, ...options };
+      const engine = chunkRows
+        ? await GpuFormulaEngine.createStreamed(gpu, model, memoryRowStream(data, chunkRows), start, all)
+        : await GpuFormulaEngine.create(gpu, model, data, start, all);
       const epochs: EpochInfo[] = [];
       // Counts the steps each kernel records (the routed passes are the engine's own, read through its private field).
       const records = { quad: 0, generic: 0 };
@@ -220,4 +224,6 @@ describe('GPU formula engine: training on the quad kernel follows the generated 
     trajectories({ lr: 0.01, maxEpochs: 2, batchSize: 8, seed: 3, reportEvery: 1, optimizer: optimizerConfig({ kind: 'adam' }) }, 'adam batches of 8'));
   it('adam, mini-batches of 6 (every other batch starts off a whole quad: the generated kernel)', () =>
     trajectories({ lr: 0.01, maxEpochs: 2, batchSize: 6, seed: 3, reportEvery: 1, optimizer: optimizerConfig({ kind: 'adam' }) }, 'adam batches of 6'));
+  it('streamed chunks of 1001 rows, adam, mini-batches of 6 inside each chunk', () =>
+    trajectories({ lr: 0.01, maxEpochs: 2, batchSize: 6, seed: 3, reportEvery: 1, optimizer: optimizerConfig({ kind: 'adam' }) }, 'streamed adam batches of 6', 1001));
 });

@@ -55,7 +55,8 @@ export class FormulaGradientPasses extends SlotPasses implements GradientPasses 
   static readonly kLabel = 'nabla.formula';
 
   /**
-   * code: replacement pass-1 WGSL (tests inject faults with it). scale: 'mean' writes the sums x 1/N (the
+   * code: pass-1 WGSL in place of the generated kernel's: a specialised kernel bound the same way
+   * (linear-quad-pass.ts), or a faulty one a test injects. scale: 'mean' writes the sums x 1/N (the
    * gradient and J); 'sum' writes the plain sums (the reduce's uniforms carry n = 1, so its inv_n is 1: the
    * normal equations, which Levenberg-Marquardt takes undivided), leaving no N to multiply back on the host.
    */
