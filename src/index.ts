@@ -1,16 +1,14 @@
 // The browser and Deno entry of the nabla package: WebGPU engines, their float64 twins, models, optimizers and
 // sources over fetch/Blob. Nothing here reaches Node's file system (that is src/node.ts).
 export { requestGpu, summarizeAdapter, type GpuContext, type AdapterSummary } from './gpu/device.ts';
-export { GpuLinearEngine, GpuDeviceLostError, type GpuLinearEngineOptions } from './gpu/gpu-linear-engine.ts';
+export { GpuDeviceLostError } from './gpu/device-io.ts';
 export { GpuModelEngine, type GpuModelEngineOptions } from './gpu/models/gpu-model-engine.ts';
 export { GpuFormulaEngine, FormulaKernelError, type GpuFormulaEngineOptions } from './gpu/formula/gpu-formula-engine.ts';
-export { CpuLinearEngine } from './cpu/cpu-linear-engine.ts';
 export { CpuFormulaEngine } from './cpu/formula-engine.ts';
 export { CpuModelEngine } from './cpu/cpu-model-engine.ts';
-export { linearGradient } from './cpu/linear_partials.ts';
 export { modelLossAndGradient } from './cpu/mlp_gradient.ts';
 export {
-  type LinearData, type LinearParams, type LinearEngine, type GradientResult, type EpochInfo, type StopReason,
+  type LinearData, type LinearParams, type GradientResult, type EpochInfo, type StopReason,
   type TrainOptions, type TrainResult, type TrainSnapshot, gradientNorm, DEFAULT_TOL, DEFAULT_EXPLODE_FACTOR,
 } from './models/linear.ts';
 export {
@@ -35,8 +33,10 @@ export { readAllChunks, type SampleSource, type SampleChunk, type SourceOptions 
 export { DataError } from './data/errors.ts';
 export { LabelCoder, labelOf } from './data/labels.ts';
 export { TuningCache, defaultTuningCache, parseTuningTable, type TuningTable } from './gpu/tuning/cache.ts';
-export { FastCpuLinearEngine, FastCpuModelEngine, type FastCpuOptions } from './cpu-fast/fast-engines.ts';
-export { FastCpuFormulaEngine, trainFormulaStreamedOnCpu } from './cpu-fast/formula-engine.ts';
+export { FastCpuModelEngine, type FastCpuOptions } from './cpu-fast/fast-engines.ts';
+export { FastCpuFormulaEngine, trainFormulaStreamedOnCpu, type FormulaKernel, type FastCpuFormulaOptions } from './cpu-fast/formula-engine.ts';
+export { linearFormulaModel } from './models/linear-formula.ts';
+export { linearShape, type LinearShape } from './formula/shapes.ts';
 export { InlinePool, type ShardPool } from './cpu-fast/pool.ts';
 export { WebWorkerPool, WebWorkersUnavailableError, webWorkersUnavailable, type WebWorkerPoolOptions } from './cpu-fast/web-pool.ts';
 // Formulas: a model and a loss as text, differentiated by the rules, compiled for every engine; curve fits.
@@ -52,4 +52,4 @@ export { runTraining, DEFAULT_REPORT_EVERY } from './train/loop.ts';
 export type { TrainingProgram, ChainPlan, ChainRecord, ProgramState } from './train/program.ts';
 // Streamed rows (one pass per epoch, mini-batches inside chunks) and the CPU path's streamed training.
 export { ChunkCursor, type RowStream, type RowChunk } from './models/row-stream.ts';
-export { trainModelStreamedOnCpu, trainLinearStreamedOnCpu, type StreamedCpuOptions } from './cpu-fast/streamed-training.ts';
+export { trainModelStreamedOnCpu, type StreamedCpuOptions } from './cpu-fast/streamed-training.ts';

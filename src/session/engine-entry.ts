@@ -1,8 +1,5 @@
 // Public surface of the browser engine bundle (dist/engine/nabla-engine.js).
 export { requestGpu, summarizeAdapter, type GpuContext, type AdapterSummary } from '../gpu/device.ts';
-export { GpuLinearEngine } from '../gpu/gpu-linear-engine.ts';
-export { CpuLinearEngine } from '../cpu/cpu-linear-engine.ts';
-export { linearGradient } from '../cpu/linear_partials.ts';
 export { runGpuJob, type GpuJob, type GpuJobResult } from './gpu-job.ts';
 export { loadTuningTable, tuningTable } from '../gpu/tuning/page-table.ts';
 // Formula models in the page (the CLI's formula-train and formula-fit jobs run them through runGpuJob).

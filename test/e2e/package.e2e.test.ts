@@ -25,21 +25,24 @@ function run(cmd: string, args: string[], cwd: string): Promise<{ stdout: string
 }
 
 /** The page of the README's "Use it in your page", verbatim. */
-const PAGE_SCRIPT = `import { requestGpu, GpuLinearEngine, GpuModelEngine, mlpModel, optimizerConfig } from 'nabla';
+const PAGE_SCRIPT = `import { requestGpu, compileFormula, startingParameters, GpuFormulaEngine, GpuModelEngine, mlpModel, optimizerConfig } from 'nabla';
 const gpu = await requestGpu();
 const n = 4096, x = new Float32Array(n), y = new Float32Array(n);
 for (let i = 0; i < n; i++) { x[i] = i / n; y[i] = 3 * x[i] + 2; }
-const linear = await GpuLinearEngine.create(gpu, { x, y, n, d: 1 });
-const fit = await linear.train({ lr: 0.5, maxEpochs: 5000, tol: 1e-5 });
+const model = compileFormula({ formula: 'y ~ linear(x)', loss: 'mse' }, { columns: ['x', 'y'] });   // yhat = w_x * x + b
+const linear = await GpuFormulaEngine.create(gpu, model, { x, y, n, d: 1 }, startingParameters(model, {}));
+const fit = await linear.train({ lr: 0.5, maxEpochs: 5000, tol: 1e-5, optimizer: optimizerConfig({ kind: 'sgd' }) });
 const mlp = await GpuModelEngine.create(gpu, mlpModel(1, [16], 'tanh', 'mse'), { x, y, n, d: 1 });
 const net = await mlp.train({ lr: 0.01, maxEpochs: 300, optimizer: optimizerConfig({ kind: 'adam' }) });
-document.body.dataset.result = JSON.stringify({ w: fit.w[0], b: fit.b, mlpLoss: net.loss, adapter: gpu.summary.name });
+document.body.dataset.result = JSON.stringify({ w: fit.theta[0], b: fit.theta[1], mlpLoss: net.loss, adapter: gpu.summary.name });
 `;
 
-const NODE_SCRIPT = `import { CpuLinearEngine, CpuModelEngine, FastCpuModelEngine, NodeWorkerPool, mlpModel, optimizerConfig } from 'nabla/node';
+const NODE_SCRIPT = `import { compileFormula, startingParameters, CpuFormulaEngine, CpuModelEngine, FastCpuModelEngine, NodeWorkerPool, mlpModel, optimizerConfig } from 'nabla/node';
 const n = 1000, x = new Float32Array(n), y = new Float32Array(n);
 for (let i = 0; i < n; i++) { x[i] = i / n; y[i] = 3 * x[i] + 2; }
-const fit = await new CpuLinearEngine({ x, y, n, d: 1 }).train({ lr: 0.5, maxEpochs: 5000, tol: 1e-8 });
+const model = compileFormula({ formula: 'y ~ linear(x)', loss: 'mse' }, { columns: ['x', 'y'] });
+const fit = await new CpuFormulaEngine(model, { x, y, n, d: 1 }, startingParameters(model, {}))
+  .train({ lr: 0.5, maxEpochs: 5000, tol: 1e-8, optimizer: optimizerConfig({ kind: 'sgd' }) });
 const net = await new CpuModelEngine(mlpModel(1, [8], 'tanh', 'mse'), { x, y, n, d: 1 })
   .train({ lr: 0.01, maxEpochs: 200, optimizer: optimizerConfig({ kind: 'adam' }) });
 // The fast path on worker threads: the same fit within float32 data's rounding.
@@ -47,7 +50,7 @@ const pool = await NodeWorkerPool.create(2);
 const fast = await new FastCpuModelEngine(mlpModel(1, [8], 'tanh', 'mse'), { x, y, n, d: 1 }, { pool })
   .train({ lr: 0.01, maxEpochs: 200, optimizer: optimizerConfig({ kind: 'adam' }) });
 pool.dispose();
-console.log(JSON.stringify({ w: fit.w[0], b: fit.b, mlpLoss: net.loss, fastLoss: fast.loss }));
+console.log(JSON.stringify({ w: fit.theta[0], b: fit.theta[1], mlpLoss: net.loss, fastLoss: fast.loss }));
 `;
 
 /** The formula snippet of the README's "Use it in your page", verbatim. */
@@ -64,12 +67,14 @@ engine.dispose(); pool.dispose();
 console.log(JSON.stringify({ params: fit.params, standardErrors: fit.standardErrors, descentLoss: descent.loss }));
 `;
 
-const TYPED_USE = `import { CpuLinearEngine, type TrainResult } from 'nabla/node';
-import { GpuLinearEngine, requestGpu } from 'nabla';
-const r: Promise<TrainResult> = new CpuLinearEngine({ x: new Float32Array(4), y: new Float32Array(4), n: 4, d: 1 }).train({ lr: 0.1, maxEpochs: 1 });
+const TYPED_USE = `import { CpuFormulaEngine, compileFormula, optimizerConfig, type ModelTrainResult } from 'nabla/node';
+import { GpuFormulaEngine, requestGpu } from 'nabla';
+const model = compileFormula({ formula: 'y ~ linear(x)' }, { columns: ['x', 'y'] });
+const data = { x: new Float32Array(4), y: new Float32Array(4), n: 4, d: 1 };
+const r: Promise<ModelTrainResult> = new CpuFormulaEngine(model, data, new Float64Array(2)).train({ lr: 0.1, maxEpochs: 1, optimizer: optimizerConfig() });
 // @ts-expect-error: the engine API is typed, a string is not data
-new CpuLinearEngine('not data');
-export { r, GpuLinearEngine, requestGpu };
+new CpuFormulaEngine(model, 'not data', new Float64Array(2));
+export { r, GpuFormulaEngine, requestGpu };
 `;
 
 let project: string;
