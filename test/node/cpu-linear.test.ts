@@ -1,20 +1,26 @@
-// The float64 CPU twin: the gradient against an independent implementation and against finite
-// differences, training against the closed-form optimum, the stop reasons and the update rule.
+// The linear model y ~ linear(x1..xd) with mse on the float64 twin (CpuFormulaEngine), trained with the
+// linear model's rules (linearTrainOptions: plain descent at a constant rate, the tolerance on at full batch).
+// The hand-derived gradient (src/cpu/linear_partials.ts) is first checked against a naive implementation and
+// finite differences, then used as the independent reference for the twin's generated gradient; training is
+// checked against the closed-form optimum, replayed step by step, and stopped for each reason.
 import { describe, expect, it } from 'vitest';
-import { gradientNorm, type EpochInfo, type LinearData, type LinearParams, type TrainOptions } from '../../src/models/linear.ts';
+import type { EpochInfo, LinearData, LinearParams, TrainOptions } from '../../src/models/linear.ts';
+import { linearFormulaModel, linearTrainOptions, linearTrainResult } from '../../src/models/linear-formula.ts';
+import { formulaRowSums } from '../../src/models/formula.ts';
+import { norm2 } from '../../src/models/model-engine.ts';
+import type { RowSums } from '../../src/formula/emit-js.ts';
 import { linearGradient, linearLoss } from '../../src/cpu/linear_partials.ts';
-import { linearFiniteDifference } from '../../src/cpu/gradient-check.ts';
+import { finiteDifferenceGradient, linearFiniteDifference } from '../../src/cpu/gradient-check.ts';
 import { leastSquares } from '../../src/cpu/least-squares.ts';
-import { CpuLinearEngine } from '../../src/cpu/cpu-linear-engine.ts';
-import {
-  applyUpdate, STATUS_CONVERGED, STATUS_DIVERGED, STATUS_MAX_EPOCHS, STATUS_RUNNING,
-  type TrainState, type UpdateRule,
-} from '../../src/cpu/apply_update.ts';
+import { CpuFormulaEngine, formulaGradient } from '../../src/cpu/formula-engine.ts';
 import { makeLinearData, makeWellConditioned, mulberry32, relativeError, thetaOf } from '../data-gen.ts';
 
 // Two float64 summations of the same n terms in (nearly) the same order: each differs from the exact
 // sum by at most ~n * eps * sum|terms| (n <= 1000 here, eps = 2.2e-16), so 1e-12 * sum|terms| bounds
 // the difference with margin while a wrong factor, sign or index is off by O(sum|terms|).
+// The twin's generated code also forms each residual w.x + b - y in another association than the
+// hand-written loop: (d + 2) * eps * (|w.x| + |b| + |y|) per row, ~1e-14 of a residual here (the points are
+// far from the optimum, so residuals are not cancellation), well inside the same bound.
 const NAIVE_REL_TOL = 1e-12;
 
 // J is quadratic in theta, so the central difference (J(t+h) - J(t-h)) / 2h equals dJ/dtheta exactly in
@@ -63,6 +69,7 @@ function naiveGradient(data: LinearData, at: LinearParams) {
   return { loss, gradW, gradB, lossScale, scaleW, scaleB };
 }
 
+
 function randomParams(d: number, seed: number): LinearParams {
   const rand = mulberry32(seed);
   const w = new Float64Array(d);
@@ -70,24 +77,42 @@ function randomParams(d: number, seed: number): LinearParams {
   return { w, b: (rand() - 0.5) * 4 };
 }
 
-/** Plain gradient descent replayed in the test: theta after k updates from init. */
-function replay(data: LinearData, lr: number, k: number, init: LinearParams): { w: Float64Array; b: number } {
-  const w = Float64Array.from(init.w);
-  let b = init.b;
-  for (let s = 0; s < k; s++) {
-    const g = linearGradient(data, { w, b });
-    for (let j = 0; j < w.length; j++) w[j] -= lr * g.gradW[j];
-    b -= lr * g.gradB;
-  }
-  return { w, b };
+const sumsByWidth = new Map<number, RowSums>();
+/** The twin's mean loss and gradient over every row at theta = (w, b), synchronously (the engine's own sums). */
+function twinGradient(data: LinearData, theta: ArrayLike<number>): { loss: number; grad: Float64Array } {
+  const model = linearFormulaModel(data.d);
+  let sums = sumsByWidth.get(data.d);
+  if (!sums) sumsByWidth.set(data.d, (sums = formulaRowSums(model)));
+  return formulaGradient(sums, model, theta, data, { start: 0, rows: data.n });
 }
+
+function twin(data: LinearData): CpuFormulaEngine {
+  return new CpuFormulaEngine(linearFormulaModel(data.d), data, new Float64Array(data.d + 1));
+}
+
+/** A run of the one loop on the twin with the linear model's options, reported as (w, b). */
+async function train(data: LinearData, o: Omit<TrainOptions, 'init'> & { init?: LinearParams }) {
+  return linearTrainResult(await twin(data).train(linearTrainOptions(o, data.n)));
+}
+
+/** Plain gradient descent replayed in the test on the twin's own gradient: theta after k updates from init. */
+function replay(data: LinearData, lr: number, k: number, init: LinearParams): Float64Array {
+  const theta = thetaOf(init.w, init.b);
+  for (let s = 0; s < k; s++) {
+    const g = twinGradient(data, theta);
+    for (let j = 0; j < theta.length; j++) theta[j] -= lr * g.grad[j];
+  }
+  return theta;
+}
+
+const thetaOfResult = (r: { w: ArrayLike<number>; b: number }) => Array.from(thetaOf(r.w, r.b));
 
 function recordEpochs(): { calls: EpochInfo[]; onEpoch: (i: EpochInfo) => void } {
   const calls: EpochInfo[] = [];
   return { calls, onEpoch: (i) => calls.push({ ...i }) };
 }
 
-describe('linearGradient', () => {
+describe('linearGradient (the hand-derived reference)', () => {
   for (const d of [1, 5]) {
     it(`matches a naive float64 implementation for d = ${d}${d === 1 ? ' (fast path)' : ''}`, () => {
       const data = makeLinearData(1000, d, 11 + d);
@@ -136,12 +161,51 @@ describe('linearGradient', () => {
   }
 });
 
-describe('CpuLinearEngine.train', () => {
+describe('y ~ linear(...) on the float64 twin: loss and gradient', () => {
+  for (const d of [1, 5, 40]) {
+    it(`equals the hand-derived gradient for d = ${d}`, async () => {
+      const data = makeLinearData(1000, d, 31 + d);
+      const engine = twin(data);
+      for (const seed of [1, 2]) {
+        const at = randomParams(d, seed);
+        const got = await engine.lossAndGradient(thetaOf(at.w, at.b));
+        const want = linearGradient(data, at);
+        const scale = naiveGradient(data, at);
+        expect(got.grad.length).toBe(d + 1);
+        expect(Math.abs(got.loss - want.loss)).toBeLessThanOrEqual(NAIVE_REL_TOL * scale.lossScale);
+        for (let j = 0; j < d; j++) {
+          expect(Math.abs(got.grad[j] - want.gradW[j]), `dJ/dw[${j}]`).toBeLessThanOrEqual(NAIVE_REL_TOL * scale.scaleW[j]);
+        }
+        expect(Math.abs(got.grad[d] - want.gradB)).toBeLessThanOrEqual(NAIVE_REL_TOL * scale.scaleB);
+        expect(want.loss).toBeGreaterThan(0.1);
+      }
+    });
+  }
+
+  it('matches central finite differences of its own loss in every parameter', () => {
+    const d = 3;
+    const data = makeLinearData(500, d, 24);
+    const at = randomParams(d, 10);
+    const g = twinGradient(data, thetaOf(at.w, at.b));
+    const numeric = finiteDifferenceGradient((t) => twinGradient(data, t).loss, thetaOf(at.w, at.b));
+    const tol = FD_ABS_TOL_PER_UNIT_LOSS * (1 + g.loss);
+    for (let k = 0; k <= d; k++) expect(Math.abs(numeric[k] - g.grad[k]), `parameter ${k}`).toBeLessThanOrEqual(tol);
+  });
+
+  it('is exactly zero in the gradient and loss at a perfect fit', async () => {
+    const x = new Float32Array([1, 2, 2, 1, 3, 5, 4, 3]);
+    const y = new Float32Array([-3, 2, -8, 0]);
+    const g = await twin({ x, y, n: 4, d: 2 }).lossAndGradient([2, -3, 1]);
+    expect(g.loss).toBe(0);
+    expect(Array.from(g.grad)).toEqual([0, 0, 0]);
+  });
+});
+
+describe('training y ~ linear(...) on the float64 twin with the linear model\'s rules', () => {
   it('reaches the least-squares optimum to 1e-9 relative on well-conditioned data', async () => {
     const data = makeWellConditioned(2000, 3);
     const opt = leastSquares(data);
-    const engine = new CpuLinearEngine(data);
-    const r = await engine.train({ lr: 0.5, maxEpochs: 100_000, tol: TRAIN_GRAD_TOL });
+    const r = await train(data, { lr: 0.5, maxEpochs: 100_000, tol: TRAIN_GRAD_TOL });
     expect(r.stopReason).toBe('tolerance');
     const { rel, worst } = relativeError(thetaOf(r.w, r.b), thetaOf(opt.w, opt.b));
     expect(rel, worst).toBeLessThan(TRAIN_REL_TOL);
@@ -155,43 +219,45 @@ describe('CpuLinearEngine.train', () => {
     const lr = 0.3;
     const tol = 1e-4;
     const { calls, onEpoch } = recordEpochs();
-    const r = await new CpuLinearEngine(small).train({ lr, maxEpochs: 10_000, tol, init, onEpoch });
+    const r = await train(small, { lr, maxEpochs: 10_000, tol, init, onEpoch });
     expect(r.stopReason).toBe('tolerance');
     expect(r.epochs).toBeGreaterThan(5);
     expect(calls.map((c) => c.epoch)).toEqual(Array.from({ length: r.epochs + 1 }, (_, k) => k));
     expect(calls.at(-1)!.gradNorm).toBeLessThan(tol);
     expect(calls.slice(0, -1).every((c) => c.gradNorm >= tol)).toBe(true);
-    const want = replay(small, lr, r.epochs, init);
-    expect(Array.from(r.w)).toEqual(Array.from(want.w));
-    expect(r.b).toBe(want.b);
-    const g = linearGradient(small, r);
-    expect(r.loss).toBe(g.loss);
+    expect(thetaOfResult(r)).toEqual(Array.from(replay(small, lr, r.epochs, init)));
+    expect(r.loss).toBe(twinGradient(small, thetaOf(r.w, r.b)).loss);
     expect(r.loss).toBe(calls.at(-1)!.loss);
     expect(r.divergedAtEpoch).toBeUndefined();
   });
 
-  it("'max-epochs' with maxEpochs = 0 returns the initial parameters after one evaluation", async () => {
-    const { calls, onEpoch } = recordEpochs();
-    const r = await new CpuLinearEngine(small).train({ lr: 0.1, maxEpochs: 0, init, onEpoch });
-    expect(r.stopReason).toBe('max-epochs');
-    expect(r.epochs).toBe(0);
-    expect(Array.from(r.w)).toEqual(Array.from(init.w));
-    expect(r.b).toBe(init.b);
-    expect(calls.map((c) => c.epoch)).toEqual([0]);
-    expect(r.loss).toBe(linearLoss(small, init));
+  it('the default tolerance applies at full batch only', async () => {
+    const full = await train(small, { lr: 0.3, maxEpochs: 10_000, init });
+    expect([full.stopReason, full.gradNorm < 1e-6]).toEqual(['tolerance', true]);
+    const batches = await train(small, { lr: 0.01, maxEpochs: 3, batchSize: 50, seed: 1, init });
+    expect(batches.stopReason).toBe('max-epochs');
   });
 
-  it("'max-epochs' with maxEpochs = 7: 7 updates, onEpoch called for epochs 0..7", async () => {
+  it("'max-epochs' with maxEpochs = 0 returns the initial parameters after one evaluation", async () => {
+    const { calls, onEpoch } = recordEpochs();
+    const r = await train(small, { lr: 0.1, maxEpochs: 0, init, onEpoch });
+    expect(r.stopReason).toBe('max-epochs');
+    expect(r.epochs).toBe(0);
+    expect(thetaOfResult(r)).toEqual(thetaOfResult(init));
+    expect(calls.map((c) => c.epoch)).toEqual([0]);
+    expect(r.loss).toBe(twinGradient(small, thetaOf(init.w, init.b)).loss);
+  });
+
+  it("'max-epochs' with maxEpochs = 7: 7 plain descent updates, onEpoch called for epochs 0..7", async () => {
     const lr = 0.1;
     const { calls, onEpoch } = recordEpochs();
-    const r = await new CpuLinearEngine(small).train({ lr, maxEpochs: 7, init, onEpoch });
+    const r = await train(small, { lr, maxEpochs: 7, init, onEpoch });
     expect(r.stopReason).toBe('max-epochs');
     expect(r.epochs).toBe(7);
     expect(calls.map((c) => c.epoch)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     const want = replay(small, lr, 7, init);
-    expect(Array.from(r.w)).toEqual(Array.from(want.w));
-    expect(r.b).toBe(want.b);
-    const g = linearGradient(small, want);
+    expect(thetaOfResult(r)).toEqual(Array.from(want));
+    const g = twinGradient(small, want);
     expect(r.loss).toBe(g.loss);
     expect(calls[7].loss).toBe(g.loss);
     // Loss decreasing is what a working step looks like at a stable lr.
@@ -201,20 +267,17 @@ describe('CpuLinearEngine.train', () => {
   it("'diverged' with lr = 50: keeps the last good parameters, divergedAtEpoch = epochs + 1", async () => {
     const lr = 50;
     const { calls, onEpoch } = recordEpochs();
-    const r = await new CpuLinearEngine(small).train({ lr, maxEpochs: 1000, init, onEpoch });
+    const r = await train(small, { lr, maxEpochs: 1000, init, onEpoch });
     expect(r.stopReason).toBe('diverged');
     expect(r.divergedAtEpoch).toBe(r.epochs + 1);
     expect(calls.map((c) => c.epoch)).toEqual(Array.from({ length: r.epochs + 1 }, (_, k) => k));
     expect(Number.isFinite(r.loss)).toBe(true);
     expect(r.loss).toBe(calls.at(-1)!.loss);
-    const want = replay(small, lr, r.epochs, init);
-    expect(Array.from(r.w)).toEqual(Array.from(want.w));
-    expect(r.b).toBe(want.b);
-    expect(linearLoss(small, r)).toBe(r.loss);
+    expect(thetaOfResult(r)).toEqual(Array.from(replay(small, lr, r.epochs, init)));
+    expect(twinGradient(small, thetaOf(r.w, r.b)).loss).toBe(r.loss);
     // The failed evaluation really was an explosion relative to the best loss seen.
-    const next = replay(small, lr, r.epochs + 1, init);
+    const failed = twinGradient(small, replay(small, lr, r.epochs + 1, init)).loss;
     const best = Math.min(...calls.map((c) => c.loss));
-    const failed = linearLoss(small, next);
     expect(!Number.isFinite(failed) || failed > 1e6 * best).toBe(true);
   });
 
@@ -222,7 +285,7 @@ describe('CpuLinearEngine.train', () => {
     const lr = 0.05;
     const controller = new AbortController();
     const { calls, onEpoch } = recordEpochs();
-    const r = await new CpuLinearEngine(small).train({
+    const r = await train(small, {
       lr, maxEpochs: 1000, tol: 0, init, signal: controller.signal,
       onEpoch: (i) => {
         onEpoch(i);
@@ -231,164 +294,35 @@ describe('CpuLinearEngine.train', () => {
     });
     expect(r.stopReason).toBe('aborted');
     expect(calls.map((c) => c.epoch)).toEqual([0, 1, 2, 3, 4, 5]);
-    // applyUpdate ran before onEpoch(5), so six updates were applied and theta is theta_6.
+    // The update after evaluation 5 ran before the loop looked at the signal, so theta is theta_6.
     expect(r.epochs).toBe(6);
-    const want = replay(small, lr, 6, init);
-    expect(Array.from(r.w)).toEqual(Array.from(want.w));
-    expect(r.b).toBe(want.b);
-    const g = linearGradient(small, r);
+    expect(thetaOfResult(r)).toEqual(Array.from(replay(small, lr, 6, init)));
+    const g = twinGradient(small, thetaOf(r.w, r.b));
     expect(r.loss).toBe(g.loss);
-    expect(r.gradNorm).toBe(gradientNorm(g));
+    expect(r.gradNorm).toBe(norm2(g.grad));
     expect(r.loss).toBeLessThan(calls[5].loss);
   });
 
   it("'aborted' before the first evaluation returns the initial parameters and their loss", async () => {
     const controller = new AbortController();
     controller.abort();
-    const r = await new CpuLinearEngine(small).train({ lr: 0.1, maxEpochs: 10, init, signal: controller.signal });
+    const r = await train(small, { lr: 0.1, maxEpochs: 10, init, signal: controller.signal });
     expect(r.stopReason).toBe('aborted');
     expect(r.epochs).toBe(0);
-    expect(Array.from(r.w)).toEqual(Array.from(init.w));
-    expect(r.loss).toBe(linearLoss(small, init));
+    expect(thetaOfResult(r)).toEqual(thetaOfResult(init));
+    expect(r.loss).toBe(twinGradient(small, thetaOf(init.w, init.b)).loss);
   });
 
-  describe('validation errors are RangeErrors naming the argument', () => {
-    const engine = new CpuLinearEngine(small);
-    const cases: Array<[string, Partial<TrainOptions>, RegExp]> = [
-      ['lr = 0', { lr: 0 }, /\blr\b/],
-      ['lr < 0', { lr: -0.1 }, /\blr\b/],
-      ['lr NaN', { lr: NaN }, /\blr\b/],
-      ['negative epochs', { maxEpochs: -1 }, /\bepochs\b/],
-      ['fractional epochs', { maxEpochs: 2.5 }, /\bepochs\b/],
-      ['wrong weight count', { init: { w: [1, 2], b: 0 } }, /\bweights\b.*3.*2/],
-    ];
-    for (const [name, patch, pattern] of cases) {
-      it(name, async () => {
-        const p = engine.train({ lr: 0.1, maxEpochs: 10, ...patch });
-        await expect(p).rejects.toThrow(RangeError);
-        await expect(engine.train({ lr: 0.1, maxEpochs: 10, ...patch })).rejects.toThrow(pattern);
-      });
-    }
-    it('gradient() with the wrong weight count', async () => {
-      await expect(engine.gradient({ w: [1, 2, 3, 4], b: 0 })).rejects.toThrow(RangeError);
-      await expect(engine.gradient({ w: [1, 2, 3, 4], b: 0 })).rejects.toThrow(/\bweights\b/);
-    });
-  });
-});
-
-describe('applyUpdate decision order', () => {
-  const rule: UpdateRule = { lr: 0.5, tol: 1e-3, explodeFactor: 10, maxUpdates: 5 };
-  const fresh = (step: number, bestLoss: number) => {
-    const state: TrainState = { status: STATUS_RUNNING, step, bestLoss };
-    const theta = Float64Array.from([1, 2, 3]);
-    const thetaPrev = Float64Array.from([-1, -2, -3]);
-    return { state, theta, thetaPrev };
-  };
-  const grad = [0.2, -0.4, 0.8];
-  const norm = Math.hypot(...grad);
-
-  it('NaN loss: diverged and theta restored from thetaPrev, even with a tiny gradient norm', () => {
-    for (const gradNorm of [norm, 0]) {
-      const { state, theta, thetaPrev } = fresh(2, 1);
-      applyUpdate(state, theta, thetaPrev, grad, NaN, gradNorm, rule);
-      expect(state.status).toBe(STATUS_DIVERGED);
-      expect(Array.from(theta)).toEqual([-1, -2, -3]);
-      expect(Array.from(thetaPrev)).toEqual([-1, -2, -3]);
-      expect(state.step).toBe(2);
-      expect(state.bestLoss).toBe(1);
-    }
+  it('mini-batches: the same seed gives the same bits, another seed other batches', async () => {
+    const o = { lr: 0.05, maxEpochs: 4, batchSize: 64, init };
+    const [a, b, c] = [await train(small, { ...o, seed: 3 }), await train(small, { ...o, seed: 3 }), await train(small, { ...o, seed: 4 })];
+    expect(a.epochs).toBe(4);
+    expect(thetaOfResult(b)).toEqual(thetaOfResult(a));
+    expect(relativeError(thetaOfResult(c), thetaOfResult(a)).rel).toBeGreaterThan(1e-9);
   });
 
-  it('infinite gradient norm: diverged', () => {
-    const { state, theta, thetaPrev } = fresh(1, 1);
-    applyUpdate(state, theta, thetaPrev, grad, 0.5, Infinity, rule);
-    expect(state.status).toBe(STATUS_DIVERGED);
-    expect(Array.from(theta)).toEqual([-1, -2, -3]);
-  });
-
-  it('norm <= tol: converged without an update (even at the epoch limit)', () => {
-    for (const step of [2, 5, 9]) {
-      const { state, theta, thetaPrev } = fresh(step, 1);
-      applyUpdate(state, theta, thetaPrev, grad, 0.5, rule.tol / 2, rule);
-      expect(state.status).toBe(STATUS_CONVERGED);
-      expect(Array.from(theta)).toEqual([1, 2, 3]);
-      expect(Array.from(thetaPrev)).toEqual([-1, -2, -3]);
-      expect(state.step).toBe(step + 1);
-      expect(state.bestLoss).toBe(0.5);
-    }
-  });
-
-  it('norm == tol is converged (at most tol, as in every program); a negative tol never stops', () => {
-    const { state, theta, thetaPrev } = fresh(1, 1);
-    applyUpdate(state, theta, thetaPrev, grad, 0.5, rule.tol, rule);
-    expect(state.status).toBe(STATUS_CONVERGED);
-    const off = fresh(1, 1);
-    applyUpdate(off.state, off.theta, off.thetaPrev, grad, 0.5, 0, { ...rule, tol: -1 });
-    expect(off.state.status).toBe(STATUS_RUNNING);
-  });
-
-  it('step >= maxUpdates: max-epochs without an update', () => {
-    for (const step of [5, 6]) {
-      const { state, theta, thetaPrev } = fresh(step, 1);
-      applyUpdate(state, theta, thetaPrev, grad, 0.5, norm, rule);
-      expect(state.status).toBe(STATUS_MAX_EPOCHS);
-      expect(Array.from(theta)).toEqual([1, 2, 3]);
-      expect(Array.from(thetaPrev)).toEqual([-1, -2, -3]);
-      expect(state.step).toBe(step + 1);
-    }
-  });
-
-  it('otherwise: thetaPrev = theta, theta -= lr * grad, step + 1, bestLoss tracks the minimum', () => {
-    const { state, theta, thetaPrev } = fresh(4, 1);
-    applyUpdate(state, theta, thetaPrev, grad, 0.75, norm, rule);
-    expect(state.status).toBe(STATUS_RUNNING);
-    expect(Array.from(thetaPrev)).toEqual([1, 2, 3]);
-    expect(Array.from(theta)).toEqual([1 - 0.5 * 0.2, 2 + 0.5 * 0.4, 3 - 0.5 * 0.8]);
-    expect(state.step).toBe(5);
-    expect(state.bestLoss).toBe(0.75);
-    // A worse (but not exploding) loss leaves bestLoss alone.
-    applyUpdate(state, theta, thetaPrev, grad, 3, norm, { ...rule, maxUpdates: 100 });
-    expect(state.status).toBe(STATUS_RUNNING);
-    expect(state.bestLoss).toBe(0.75);
-    expect(state.step).toBe(6);
-  });
-
-  it('step 0 sets bestLoss to the first loss whatever it is', () => {
-    const { state, theta, thetaPrev } = fresh(0, 0);
-    applyUpdate(state, theta, thetaPrev, grad, 1e30, norm, rule);
-    expect(state.status).toBe(STATUS_RUNNING);
-    expect(state.bestLoss).toBe(1e30);
-  });
-
-  it('explode rule compares with the best loss so far, not the last one', () => {
-    // best 1, factor 10: loss 20 explodes even though the previous step's loss might have been 5.
-    const a = fresh(3, 1);
-    applyUpdate(a.state, a.theta, a.thetaPrev, grad, 20, norm, rule);
-    expect(a.state.status).toBe(STATUS_DIVERGED);
-    expect(Array.from(a.theta)).toEqual([-1, -2, -3]);
-    // Exactly explodeFactor * best is not an explosion (strict >).
-    const b = fresh(3, 1);
-    applyUpdate(b.state, b.theta, b.thetaPrev, grad, 10, norm, rule);
-    expect(b.state.status).toBe(STATUS_RUNNING);
-    // Sequence: 4, 30 (< 10 * 4), then 41 (> 10 * best 4, < 10 * last 30): diverged.
-    const c = fresh(0, 0);
-    const big = { ...rule, maxUpdates: 100 };
-    applyUpdate(c.state, c.theta, c.thetaPrev, grad, 4, norm, big);
-    applyUpdate(c.state, c.theta, c.thetaPrev, grad, 30, norm, big);
-    expect(c.state.status).toBe(STATUS_RUNNING);
-    expect(c.state.bestLoss).toBe(4);
-    applyUpdate(c.state, c.theta, c.thetaPrev, grad, 41, norm, big);
-    expect(c.state.status).toBe(STATUS_DIVERGED);
-  });
-
-  it('does nothing once stopped', () => {
-    for (const status of [STATUS_CONVERGED, STATUS_DIVERGED, STATUS_MAX_EPOCHS] as const) {
-      const { state, theta, thetaPrev } = fresh(3, 1);
-      state.status = status;
-      applyUpdate(state, theta, thetaPrev, grad, 0.5, norm, rule);
-      expect(state).toEqual({ status, step: 3, bestLoss: 1 });
-      expect(Array.from(theta)).toEqual([1, 2, 3]);
-      expect(Array.from(thetaPrev)).toEqual([-1, -2, -3]);
-    }
+  it('a starting point of the wrong width or with a value that is not finite is refused, naming it', async () => {
+    await expect(train(small, { lr: 0.1, maxEpochs: 10, init: { w: [1, 2], b: 0 } })).rejects.toThrow(/parameters: expected 4 values/);
+    expect(() => linearTrainOptions({ lr: 0.1, maxEpochs: 10, init: { w: [1, NaN, 0], b: 0 } }, small.n)).toThrow(/weights: value 2 is not a finite number/);
   });
 });
