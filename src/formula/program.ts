@@ -67,8 +67,15 @@ function straightLine(m: FormulaModel, named: Array<{ name: string; node: Node }
 }
 
 /**
+ * Deepest expression a let or an output may hold before a part of it becomes a temporary of its own: a sum
+ * over hundreds of columns is a tree hundreds deep, and WGSL compilers refuse text nested that deep (Tint:
+ * "maximum parser recursive depth reached" at linear(128 columns)). Splitting changes no operation.
+ */
+export const MAX_LET_DEPTH = 12;
+
+/**
  * Straight-line code for `named` lets and `outputs`: every subexpression used twice or more becomes a
- * temporary t0.., computed once; the named lets keep their names.
+ * temporary t0.., computed once, and so does a part nested MAX_LET_DEPTH deep; the named lets keep their names.
  */
 export function shareSubexpressions(named: ReadonlyArray<{ name: string; node: Node }>, outputs: readonly Node[]): { lets: Array<{ name: string; node: Node }>; outputs: Node[] } {
   const roots = [...named.map((n) => n.node), ...outputs];
@@ -86,12 +93,18 @@ export function shareSubexpressions(named: ReadonlyArray<{ name: string; node: N
   roots.forEach(count);
   const lets: Array<{ name: string; node: Node }> = [];
   const temps = new Map<string, Node>();
+  // Depth of each rebuilt node (a leaf or a temporary's name is 1).
+  const depth = new Map<Node, number>();
+  const depthOf = (n: Node) => depth.get(n) ?? 1;
   const hoist = (n: Node): Node => {
     if (n.kind === 'num' || n.kind === 'sym') return n;
     const done = temps.get(n.key);
     if (done) return done;
     const inner = rebuild(n, hoist);
-    if ((uses.get(n.key) ?? 0) < 2) return inner;
+    const children = inner.kind === 'neg' ? [inner.arg] : inner.kind === 'bin' ? [inner.left, inner.right] : inner.kind === 'call' ? inner.args : [];
+    const d = 1 + Math.max(0, ...children.map(depthOf));
+    depth.set(inner, d);
+    if ((uses.get(n.key) ?? 0) < 2 && d < MAX_LET_DEPTH) return inner;
     const name = `t${lets.length}`;
     lets.push({ name, node: inner });
     const ref = sym(name);

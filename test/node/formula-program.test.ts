@@ -3,7 +3,7 @@
 // and integer powers, and the float64 twin engine (CpuFormulaEngine) fitting known parameters.
 import { describe, expect, it } from 'vitest';
 import { compileFormula, sampleLoss, startingParameters, type FormulaModel } from '../../src/formula/model.ts';
-import { gradientProgram, normalEquationsProgram, predictionProgram, type SampleProgram } from '../../src/formula/program.ts';
+import { gradientProgram, MAX_LET_DEPTH, normalEquationsProgram, predictionProgram, type SampleProgram } from '../../src/formula/program.ts';
 import { compileRowSums } from '../../src/formula/emit-js.ts';
 import { wgslSampleFunction } from '../../src/formula/emit-wgsl.ts';
 import { print } from '../../src/formula/print.ts';
@@ -228,5 +228,28 @@ describe('CpuFormulaEngine', () => {
     expect(r.theta[1]).toBeCloseTo(0.7, 3);
     expect(r.theta[2]).toBeCloseTo(0.5, 3);
     await expect(engine.lossAndGradient(r.theta)).rejects.toThrow(/after dispose/);
+  });
+});
+
+describe('deep expressions', () => {
+  it('a sum over 512 columns is split into lets no deeper than MAX_LET_DEPTH, with the same value', () => {
+    const columns = Array.from({ length: 512 }, (_, j) => `x${j + 1}`);
+    const model = compileFormula({ formula: `y ~ linear(${columns.join(', ')})` }, { columns: [...columns, 'y'] });
+    const program = gradientProgram(model);
+    const depthOf = (n: Node): number => 1 + Math.max(0, ...(n.kind === 'neg' ? [n.arg] : n.kind === 'bin' ? [n.left, n.right] : n.kind === 'call' ? n.args : []).map(depthOf));
+    for (const n of [...program.lets.map((l) => l.node), ...program.outputs]) expect(depthOf(n)).toBeLessThanOrEqual(MAX_LET_DEPTH);
+    // The split program sums what the tree does: its row sums at a random point against the direct sums.
+    const theta = Float64Array.from({ length: 513 }, (_, j) => Math.sin(j + 1));
+    const x = Float64Array.from({ length: 512 * 3 }, (_, k) => Math.cos(k));
+    const y = [0.5, -1, 2];
+    const out = new Float64Array(514);
+    compileRowSums(program)(theta, x, y, 0, 3, out);
+    let loss = 0;
+    for (let i = 0; i < 3; i++) {
+      let r = theta[512] - y[i];
+      for (let j = 0; j < 512; j++) r += theta[j] * x[i * 512 + j];
+      loss += r * r;
+    }
+    expect(Math.abs(out[513] - loss)).toBeLessThanOrEqual(1e-12 * loss);
   });
 });
