@@ -113,7 +113,7 @@ beforeAll(async () => {
 afterAll(() => pool.dispose());
 
 describe('the linear kernel vs the float64 twin', () => {
-  const shapes = [1, 2, 3, 16].flatMap((d) => [5003, 7].map((n) => ({ d, n })));
+  const shapes = [1, 2, 3, 16, 40].flatMap((d) => [5003, 7].map((n) => ({ d, n })));
   it.each(shapes)('y ~ linear(x1..x$d), $n rows: loss and gradient within linearTolerance, full batch and mini-batch ranges', async ({ d, n }) => {
     const columns = Array.from({ length: d }, (_, k) => `x${k + 1}`);
     const { model, data, start, at } = linearCase(`y ~ linear(${columns.join(', ')})`, d, n);
