@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeWorkerPool } from '../../src/cpu-fast/node-pool.ts';
 import { WorkerPool, type SpawnWorker } from '../../src/cpu-fast/worker-pool.ts';
 import { WebWorkerPool, WebWorkersUnavailableError, webWorkersUnavailable } from '../../src/cpu-fast/web-pool.ts';
-import { FastCpuLinearEngine } from '../../src/cpu-fast/fast-engines.ts';
+import { FastCpuFormulaEngine } from '../../src/cpu-fast/formula-engine.ts';
+import { linearFormulaModel } from '../../src/models/linear-formula.ts';
 import { makeLinearData } from '../data-gen.ts';
 import { concurrentRunsAgree } from '../pool-checks.ts';
 
@@ -46,8 +47,8 @@ describe('worker pool bookkeeping (worker threads)', () => {
     });
     pool.release(task);
     await expect(pool.run(task, { start: 0, rows: 1, shards: 2, version: 1 })).rejects.toThrow(/fast CPU worker [12] of 2: .*task \d+ is not registered/);
-    const engine = new FastCpuLinearEngine(makeLinearData(1_000, 2, 1), { pool });
-    expect((await engine.gradient({ w: [0.5, 0.5], b: 0 })).loss).toBeGreaterThan(0);
+    const engine = new FastCpuFormulaEngine(linearFormulaModel(2), makeLinearData(1_000, 2, 1), new Float64Array(3), { pool });
+    expect((await engine.lossAndGradient([0.5, 0.5, 0])).loss).toBeGreaterThan(0);
     engine.dispose();
   });
 
@@ -63,8 +64,8 @@ describe('worker pool bookkeeping (worker threads)', () => {
 
   it('after dispose() a run refuses', async () => {
     const other = await NodeWorkerPool.create(2);
-    const engine = new FastCpuLinearEngine(makeLinearData(1_000, 2, 1), { pool: other });
+    const engine = new FastCpuFormulaEngine(linearFormulaModel(2), makeLinearData(1_000, 2, 1), new Float64Array(3), { pool: other });
     other.dispose();
-    await expect(engine.gradient({ w: [0, 0], b: 0 })).rejects.toThrow(/pool: used after dispose/);
+    await expect(engine.lossAndGradient([0, 0, 0])).rejects.toThrow(/pool: used after dispose/);
   });
 });

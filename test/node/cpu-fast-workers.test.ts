@@ -2,8 +2,11 @@
 // count and on every rerun (a fixed shard split, partial sums added in shard order).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeWorkerPool } from '../../src/cpu-fast/node-pool.ts';
-import { FastCpuLinearEngine, FastCpuModelEngine } from '../../src/cpu-fast/fast-engines.ts';
+import { FastCpuModelEngine } from '../../src/cpu-fast/fast-engines.ts';
+import { FastCpuFormulaEngine, type FormulaKernel } from '../../src/cpu-fast/formula-engine.ts';
+import { wasmSimdAvailable } from '../../src/cpu-fast/wasm-gemm.ts';
 import { mlpModel } from '../../src/models/mlp.ts';
+import { linearFormulaModel } from '../../src/models/linear-formula.ts';
 import { initParameters } from '../../src/models/network.ts';
 import { optimizerConfig } from '../../src/optim/config.ts';
 import { makeBlobs } from '../model-data.ts';
@@ -47,15 +50,21 @@ describe('fast CPU on worker threads', () => {
     }
   });
 
-  it('linear engine: identical bits for every thread count (d = 1 and 16, js and wasm kernels)', async () => {
-    for (const kernels of ['js', 'wasm'] as const) {
+  it('the linear model\'s kernels: identical bits for every thread count (d = 1 and 16, linear-wasm and linear-js)', async () => {
+    const kernels: FormulaKernel[] = wasmSimdAvailable() ? ['linear-wasm', 'linear-js'] : ['linear-js'];
+    for (const kernel of kernels) {
       for (const d of [1, 16]) {
+        const model = linearFormulaModel(d);
         const lin = makeLinearData(5_003, d, d);
-        const at = { w: Float64Array.from({ length: d }, (_, j) => 0.1 * j), b: 0.2 };
-        const inline = await new FastCpuLinearEngine(lin, { kernels }).gradient(at);
+        const start = new Float64Array(d + 1);
+        const at = Float64Array.from({ length: d + 1 }, (_, j) => (j < d ? 0.1 * j : 0.2));
+        const inline = await new FastCpuFormulaEngine(model, lin, start, { kernel }).lossAndGradient(at);
         for (const pool of pools) {
-          const g = await new FastCpuLinearEngine(lin, { pool, kernels }).gradient(at);
-          expect([g.loss, g.gradB, ...g.gradW]).toEqual([inline.loss, inline.gradB, ...inline.gradW]);
+          const engine = new FastCpuFormulaEngine(model, lin, start, { pool, kernel });
+          expect(engine.kernel).toBe(kernel);
+          const g = await engine.lossAndGradient(at);
+          expect([g.loss, ...g.grad], `${kernel}, d = ${d}, ${pool.threads} threads`).toEqual([inline.loss, ...inline.grad]);
+          engine.dispose();
         }
       }
     }
