@@ -1,15 +1,16 @@
 // One streamed training run in the page, with `nabla train --stream` semantics: a first pass counts the
 // rows and computes the standardization statistics (float64), then every epoch is one pass over the data
-// in chunks, each chunk standardized in place and handed to the streamed engine (GpuModelEngine.createStreamed
-// on WebGPU, trainModelStreamedOnCpu on the fast CPU path), then one more pass for the final loss. The
+// in chunks, each chunk standardized in place and handed to the streamed engine of the linear model's formula
+// (GpuFormulaEngine.createStreamed on WebGPU, trainFormulaStreamedOnCpu on the fast CPU path), then one more pass
+// for the final loss. The
 // page holds a few chunks (the one in use, the one read ahead, the reader's recycled buffers), never the file.
 import { ChunkBuffers } from '../../data/chunk-builder.ts';
 import { DataError } from '../../data/errors.ts';
 import { rowsPerChunk, type SampleSource } from '../../data/source.ts';
 import { StatsAccumulator, type Standardizer } from '../../data/stats.ts';
-import { GpuModelEngine } from '../../gpu/models/gpu-model-engine.ts';
-import { trainModelStreamedOnCpu } from '../../cpu-fast/streamed-training.ts';
-import { linearModel } from '../../models/mlp.ts';
+import { GpuFormulaEngine } from '../../gpu/formula/gpu-formula-engine.ts';
+import { trainFormulaStreamedOnCpu } from '../../cpu-fast/formula-engine.ts';
+import { linearFormulaModel } from '../../models/linear-formula.ts';
 import type { ModelTrainOptions, ModelTrainResult } from '../../models/model-engine.ts';
 import { standardizeChunk, type RowChunk, type RowStream } from '../../models/row-stream.ts';
 import { optimizerConfig } from '../../optim/config.ts';
@@ -119,17 +120,18 @@ export class StreamRun {
 
   private async train(rows: RowStream): Promise<ModelTrainResult> {
     const { plan, backend } = this;
-    const config = linearModel(rows.d);
+    const model = linearFormulaModel(rows.d);
+    const start = new Float64Array(rows.d + 1);
     const options: Omit<ModelTrainOptions, 'chunkRows'> = {
       lr: plan.lr, maxEpochs: plan.epochs, optimizer: optimizerConfig({ kind: 'sgd' }),
       ...(plan.batchSize !== null && plan.batchSize < rows.n ? { batchSize: plan.batchSize } : {}),
       seed: 1, reportEvery: 1, signal: this.abort.signal,
       onEpoch: (e) => this.hooks.onLoss(e.epoch, e.loss),
     };
-    if (backend.kind === 'cpu') return (await trainModelStreamedOnCpu(config, rows, options, { pool: backend.threads.pool })).result;
-    const engine = await GpuModelEngine.createStreamed(backend.gpu, config, rows, options.batchSize ? { maxBatchRows: options.batchSize } : {});
+    if (backend.kind === 'cpu') return (await trainFormulaStreamedOnCpu(model, start, rows, options, { pool: backend.threads.pool })).result;
+    const engine = await GpuFormulaEngine.createStreamed(backend.gpu, model, rows, start);
     try {
-      return await engine.train({ ...options, chunkRows: rows.chunkRows });
+      return await engine.train(options);
     } finally {
       engine.dispose();
     }
