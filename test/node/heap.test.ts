@@ -1,9 +1,14 @@
-// Host memory stays flat over long runs: the CPU path over 10^4 epochs, and the CLI run repeatedly
-// in-process. Heap (JS objects and array buffers) is sampled after a forced full GC.
+// Host memory stays flat over long runs: the linear model over 10^4 epochs on the float64 twin and on the
+// fast path's linear kernel, and the CLI run repeatedly in-process. Heap (JS objects and array buffers) is
+// sampled after a forced full GC.
 import { describe, expect, it } from 'vitest';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { CpuLinearEngine } from '../../src/cpu/cpu-linear-engine.ts';
+import { CpuFormulaEngine } from '../../src/cpu/formula-engine.ts';
+import { FastCpuFormulaEngine } from '../../src/cpu-fast/formula-engine.ts';
+import type { FormulaEngine } from '../../src/models/formula.ts';
+import { linearFormulaModel, linearTrainOptions } from '../../src/models/linear-formula.ts';
+import type { LinearData } from '../../src/models/linear.ts';
 import { main } from '../../src/cli/main.ts';
 import { makeWellConditioned } from '../data-gen.ts';
 
@@ -23,16 +28,24 @@ function heap(): number {
 const FLAT_BYTES = 512 * 1024;
 
 describe('host heap', () => {
-  it('is flat over 10^4 CPU training epochs', async () => {
-    const engine = new CpuLinearEngine(makeWellConditioned(2_000, 3));
-    const samples: number[] = [];
-    await engine.train({
-      lr: 1e-6, maxEpochs: 10_000, tol: 0,
-      onEpoch: (e) => { if (e.epoch % 2_000 === 0 && e.epoch > 0) samples.push(heap()); },
+  const engines: Array<[string, (data: LinearData) => FormulaEngine]> = [
+    ['the float64 twin', (data) => new CpuFormulaEngine(linearFormulaModel(data.d), data, new Float64Array(data.d + 1))],
+    ['the fast path (its default kernel)', (data) => new FastCpuFormulaEngine(linearFormulaModel(data.d), data, new Float64Array(data.d + 1))],
+  ];
+  for (const [name, create] of engines) {
+    it(`is flat over 10^4 training epochs of the linear model on ${name}`, async () => {
+      const data = makeWellConditioned(2_000, 3);
+      const engine = create(data);
+      const samples: number[] = [];
+      await engine.train(linearTrainOptions({
+        lr: 1e-6, maxEpochs: 10_000, tol: 0,
+        onEpoch: (e) => { if (e.epoch % 2_000 === 0 && e.epoch > 0) samples.push(heap()); },
+      }, data.n));
+      engine.dispose();
+      expect(samples.length).toBe(5);
+      expect(Math.max(...samples) - samples[0]).toBeLessThan(FLAT_BYTES);
     });
-    expect(samples.length).toBe(5);
-    expect(Math.max(...samples) - samples[0]).toBeLessThan(FLAT_BYTES);
-  });
+  }
 
   it('is flat over 60 in-process CLI runs', async () => {
     // The fast CPU path starts worker threads each run: single samples then swing by ~250 KB with GC timing
@@ -51,12 +64,12 @@ describe('host heap', () => {
 });
 
 describe('CPU determinism', () => {
-  it('same data and settings give bit-identical parameters after 100 epochs', async () => {
+  it('same data and settings give bit-identical parameters after 100 epochs of the linear model on the float64 twin', async () => {
     const data = makeWellConditioned(5_000, 4, 77);
-    const run = () => new CpuLinearEngine(data).train({ lr: 0.05, maxEpochs: 100, tol: 0 });
+    const run = () => new CpuFormulaEngine(linearFormulaModel(4), data, new Float64Array(5)).train(linearTrainOptions({ lr: 0.05, maxEpochs: 100, tol: 0 }, data.n));
     const [a, b] = [await run(), await run()];
     expect(a.epochs).toBe(100);
-    expect(Array.from(b.w)).toEqual(Array.from(a.w));
-    expect(Object.is(a.b, b.b)).toBe(true);
+    expect(Array.from(b.theta)).toEqual(Array.from(a.theta));
+    expect(Object.is(a.theta[4], b.theta[4])).toBe(true);
   });
 });
