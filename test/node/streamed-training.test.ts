@@ -11,14 +11,19 @@ import type { ModelData } from '../../src/models/network.ts';
 import type { RowChunk, RowStream } from '../../src/models/row-stream.ts';
 import { optimizerConfig } from '../../src/optim/config.ts';
 import { CpuModelEngine } from '../../src/cpu/cpu-model-engine.ts';
-import { FastCpuModelEngine, FastCpuLinearEngine } from '../../src/cpu-fast/fast-engines.ts';
-import { trainLinearStreamedOnCpu, trainModelStreamedOnCpu } from '../../src/cpu-fast/streamed-training.ts';
+import { FastCpuModelEngine } from '../../src/cpu-fast/fast-engines.ts';
+import { trainModelStreamedOnCpu } from '../../src/cpu-fast/streamed-training.ts';
+import { FastCpuFormulaEngine, trainFormulaStreamedOnCpu } from '../../src/cpu-fast/formula-engine.ts';
+import { linearFormulaModel, linearTrainOptions } from '../../src/models/linear-formula.ts';
 import { main } from '../../src/cli/main.ts';
 import { makeBlobs, makeSpirals } from '../model-data.ts';
 import { makeLinearData, relativeError } from '../data-gen.ts';
 import { suiteTempDir } from '../temp-dir.ts';
 
-/** Full batch: the float64 sum of chunk means vs one mean over all rows: a few ulps per evaluation, through 30 Adam steps. */
+/**
+ * Full batch: the float64 sum of chunk means vs one mean over all rows: a few ulps per evaluation, through 30
+ * Adam steps or a few hundred plain descent steps (a contraction at a stable rate: the difference does not grow).
+ */
 const FULL_BATCH_REL_TOL = 1e-9;
 
 /** The rows of `data` as a stream of chunkRows-row chunks (fresh copies, as a file reader gives them). */
@@ -79,14 +84,20 @@ describe('streamed training on the CPU path', () => {
     expect(got.passes).toBe(30 + 1);
   });
 
-  it('the linear model streams full-batch descent with the linear engine\'s rules', async () => {
+  it('the linear model streams full-batch descent with its rules: the stop, epochs and parameters of the run in memory', async () => {
+    // Mini-batches of y ~ linear(...) over a stream: formula-linear-kernel.test.ts ('streamed').
     const data = makeLinearData(1000, 3, 5);
-    const o = { lr: 0.2, maxEpochs: 400, tol: 1e-5 };
-    const got = await trainLinearStreamedOnCpu(streamOf(data, 128), o);
-    const want = await new FastCpuLinearEngine(data).train(o);
-    expect(got.result.stopReason).toBe(want.stopReason);
-    expect(got.result.epochs).toBe(want.epochs);
-    expect(relativeError(got.result.w, want.w).rel).toBeLessThanOrEqual(1e-6); // float32 chunk sums in another order
+    const model = linearFormulaModel(3);
+    const start = new Float64Array(4);
+    const o = linearTrainOptions({ lr: 0.1, maxEpochs: 1000, tol: 1e-5 }, data.n); // converges in about 640 epochs
+    const got = await trainFormulaStreamedOnCpu(model, start, streamOf(data, 128), o);
+    const engine = new FastCpuFormulaEngine(model, data, start);
+    const want = await engine.train(o);
+    engine.dispose();
+    expect(want.stopReason).toBe('tolerance');
+    expect([got.result.stopReason, got.result.epochs]).toEqual([want.stopReason, want.epochs]);
+    expect(got.passes).toBe(want.epochs + 1); // one per evaluation; the one that met the tolerance is the result's
+    expect(relativeError(got.result.theta, want.theta).rel).toBeLessThanOrEqual(FULL_BATCH_REL_TOL);
   });
 
   it('a stream that changes between passes fails with a clear error, not a wrong result', async () => {
@@ -135,14 +146,14 @@ describe('nabla train --stream on the CPU path', () => {
     }
   });
 
-  it('the linear engine streams on the CPU path too (it used to read the file into memory)', async () => {
+  it('the linear model streams on the CPU path too: the run in memory\'s epochs, stop and weights', async () => {
     const common = ['--target', 'x2', '--features', 'x1', '--epochs', '50', '--json', '--device', 'cpu'];
     const streamed = await run(...common, '--stream', '--chunk-mb', '0.001');
     expect(streamed.code, streamed.err).toBe(0);
     const a = JSON.parse(streamed.out);
     const b = JSON.parse((await run(...common)).out);
     expect([a.epochs, a.stopReason]).toEqual([b.epochs, b.stopReason]);
-    expect(Math.abs(a.weights.x1 - b.weights.x1)).toBeLessThanOrEqual(1e-6 * Math.abs(b.weights.x1)); // float32 sums in another order
+    expect(Math.abs(a.weights.x1 - b.weights.x1)).toBeLessThanOrEqual(FULL_BATCH_REL_TOL * Math.abs(b.weights.x1)); // chunk means combined in another order
   });
 
   it('refuses a batch larger than a stream chunk, naming both', async () => {
