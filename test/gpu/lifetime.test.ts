@@ -1,6 +1,13 @@
+// GPU buffers of the linear model's engine (y ~ linear(x1..xd) with mse on GpuFormulaEngine, the quad kernel
+// beside the generated one): training allocates nothing per step, and dispose() or a failed creation leaves
+// no buffer behind.
 import { describe, expect, it } from 'vitest';
 import { requestGpu } from '../../src/gpu/device.ts';
-import { GpuLinearEngine } from '../../src/gpu/gpu-linear-engine.ts';
+import { FormulaKernelError } from '../../src/gpu/formula/gpu-formula-engine.ts';
+import { linearQuadWgsl } from '../../src/gpu/formula/linear-quad-pass.ts';
+import { linearShape } from '../../src/formula/shapes.ts';
+import { linearFormulaModel, linearTheta, linearTrainOptions } from '../../src/models/linear-formula.ts';
+import { gpuLinear } from './linear-formula.ts';
 import { makeWellConditioned } from '../data-gen.ts';
 
 /** Counts live buffers by wrapping createBuffer and destroy on one device. */
@@ -21,23 +28,41 @@ function countBuffers(device: GPUDevice): () => number {
 }
 
 describe('GPU buffer lifetime', () => {
-  it('10^4 training steps allocate nothing; dispose() destroys every buffer', async () => {
+  it('10^4 training steps allocate nothing; dispose() destroys every buffer; a failed creation leaves none', async () => {
     const gpu = await requestGpu();
     const live = countBuffers(gpu.device);
     try {
-      const engine = await GpuLinearEngine.create(gpu, makeWellConditioned(64, 2));
+      const data = makeWellConditioned(64, 2);
+      const engine = await gpuLinear(gpu, data);
+      expect(engine.kernelKind).toBe('linear-quad');
       const afterCreate = live();
       expect(afterCreate).toBeGreaterThan(0);
       const counts: number[] = [];
-      await engine.train({ lr: 1e-6, maxEpochs: 10_000, tol: 0, reportEvery: 256, onEpoch: (e) => { if (e.epoch % 1000 === 0) counts.push(live()); } });
-      await engine.gradient({ w: [0, 0], b: 0 });
+      const o = linearTrainOptions({
+        lr: 1e-6, maxEpochs: 10_000, tol: 0, reportEvery: 256, onEpoch: (e) => { if (e.epoch % 1000 === 0) counts.push(live()); },
+      }, data.n);
+      const r = await engine.train(o);
+      const afterTrain = live();
+      await engine.lossAndGradient(linearTheta({ w: [0, 0], b: 0 }));
+      console.info(`live buffers: ${afterCreate} after create, ${counts[0]} while training, ${afterTrain} after train()`);
+      expect(r.epochs).toBe(10_000);
       expect(counts.length).toBe(11);
-      expect(new Set(counts)).toEqual(new Set([afterCreate]));
+      // A run's buffers (optimizer state, history ring) are made once when it starts, none per step...
+      expect(new Set(counts)).toEqual(new Set([counts[0]]));
+      // ...and destroyed when it ends, however it is run again.
+      expect(afterTrain).toBe(afterCreate);
+      await engine.train({ ...o, tol: undefined, maxEpochs: 1_000, batchSize: 16 }); // mini-batches: a batch per step
+      expect(live()).toBe(afterCreate);
       engine.dispose();
       expect(live()).toBe(0);
-      // A creation that fails after its buffers exist (here: a shader that does not compile) leaves nothing behind.
-      await expect(GpuLinearEngine.create(gpu, makeWellConditioned(64, 2), { partialsWgsl: 'not wgsl' }))
-        .rejects.toThrow(/nabla\.linear\.partials/);
+      // Creations that fail after their buffers exist leave nothing behind: a generated kernel that does not
+      // compile, and a quad kernel that compiles but disagrees with the float64 twin (it skips whole quads).
+      await expect(gpuLinear(gpu, data, { code: 'not wgsl' })).rejects.toThrow(/nabla\.formula/);
+      expect(live()).toBe(0);
+      const good = linearQuadWgsl(linearShape(linearFormulaModel(2))!);
+      const bad = good.replace('for (; q < whole; q = q + qs)', 'for (; q + qs < whole; q = q + qs)');
+      expect(bad).not.toBe(good);
+      await expect(gpuLinear(gpu, data, { quadCode: bad })).rejects.toThrow(FormulaKernelError);
       expect(live()).toBe(0);
     } finally {
       gpu.device.destroy();
