@@ -26,14 +26,6 @@ describe('linear_partials_quad.wgsl, FORMULA variant', () => {
     expect(code(out)).toContain('let out = group * (D + 2u);');
   });
 
-  it('the linear engine variant is unchanged in kind: its uniforms, its state, no tail function', () => {
-    const out = code(specializeWgsl(source, quadDefines(d, d, false, quadBody(d), 1)));
-    expect(out).toContain('var<uniform> grid: LinearGridUniforms;');
-    expect(out).toContain('state.status != STATUS_RUNNING');
-    expect(out).not.toContain('accumulate_tail');
-    expect(out).not.toContain('MlpUniforms');
-  });
-
   it('loads each column weight and the bias from the formula parameter index', () => {
     expect(loadWeights(d, layout).split('\n')).toEqual(['  w[0] = theta[2];', '  w[1] = theta[3];', '  w[2] = theta[1];', '  let bias = theta[0];']);
     expect(loadWeights(d).split('\n')).toEqual(['  w[0] = theta[0];', '  w[1] = theta[1];', '  w[2] = theta[2];', '  let bias = theta[3];']);

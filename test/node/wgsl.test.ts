@@ -1,10 +1,10 @@
-// specializeWgsl: `${NAME}` placeholders and `#if ${FLAG}` blocks, on toy sources and the real shaders.
+// specializeWgsl: `${NAME}` placeholders and `#if ${FLAG}` blocks, on toy sources and on the quad kernel with the
+// code linear-quad-codegen.ts emits for it.
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { assembleWgsl, specializeWgsl } from '../../src/gpu/wgsl.ts';
-import { planLinearGrid } from '../../src/gpu/dispatch.ts';
-import { foldBlock, loadWeights, quadBody, recordsQuadBody, reduceGradient, wholeBlockLoop } from '../../src/gpu/passes/linear-quad-codegen.ts';
+import { specializeWgsl } from '../../src/gpu/wgsl.ts';
+import { quadBody, quadDefines } from '../../src/gpu/passes/linear-quad-codegen.ts';
 import { quadTreeRows } from '../../src/gpu/dispatch.ts';
 
 const shader = (path: string) => readFileSync(fileURLToPath(new URL(`../../shaders/${path}`, import.meta.url)), 'utf8');
@@ -54,56 +54,15 @@ describe('specializeWgsl on toy sources', () => {
   });
 });
 
-describe('specializeWgsl on shaders/linear_partials.wgsl', () => {
-  const source = shader('linear_partials.wgsl');
-
-  for (const [mode, d, wg] of [['lane', 7, 256], ['column', 300, 128]] as const) {
-    it(`${mode} mode (D = ${d}, WG = ${wg}) leaves no placeholder or directive`, () => {
-      const plan = planLinearGrid(10_000, d, { maxWorkgroupSize: wg, maxWorkgroupsPerDimension: 65535, maxWorkgroupStorageSize: 16384 });
-      expect(plan.laneMode).toBe(mode === 'lane');
-      const out = specializeWgsl(source, { D: d, ROWS: plan.rowsPerTile, FPT: plan.featuresPerThread, LANE_MODE: plan.laneMode, BLOCK: 8 });
-      // No unfilled `${NAME}` anywhere, and no `${` at all in the code the compiler reads.
-      expect(out).not.toMatch(/\$\{\w+\}/);
-      expect(code(out)).not.toContain('${');
-      expect(out).not.toMatch(/^\s*#(if|else|endif)\b/m);
-      expect(out).not.toContain('#');
-      expect(out).toContain(`const D: u32 = ${d}u;`);
-      expect(out).toContain(`const ROWS: u32 = ${plan.rowsPerTile}u;`);
-      expect(out).toContain(`const FPT: u32 = ${plan.featuresPerThread}u;`);
-      // The right branch survived: lane mode folds lane groups, column mode loops over m < FPT.
-      if (mode === 'lane') {
-        expect(out).toContain('if (t < LANES)');
-        expect(out).not.toContain('for (var m = 0u; m < FPT');
-      } else {
-        expect(out).not.toContain('if (t < LANES)');
-        expect(out).toContain('for (var m = 0u; m < FPT');
-      }
-      // Assembled with the shared structs, every struct the stage uses is declared.
-      const full = assembleWgsl([shader('shared/linear_layout.wgsl')], out);
-      for (const s of ['LinearGridUniforms', 'TrainState']) expect(full).toContain(`struct ${s} {`);
-    });
-  }
-
-  it('contains `const D: u32 = 7u;` for D = 7', () => {
-    const out = specializeWgsl(source, { D: 7, ROWS: 292, FPT: 1, LANE_MODE: true, BLOCK: 8 });
-    expect(out).toContain('const D: u32 = 7u;');
-  });
-
-  it('names the missing placeholder when a define is left out', () => {
-    expect(() => specializeWgsl(source, { D: 7, ROWS: 292, LANE_MODE: true, BLOCK: 8 }, 'linear_partials.wgsl')).toThrow(/FPT/);
-  });
-});
-
-describe('specializeWgsl on shaders/linear_partials_quad.wgsl with the emitted quad code', () => {
+describe('specializeWgsl on shaders/linear_partials_quad.wgsl (the formula variant) with the emitted quad code', () => {
   const source = shader('linear_partials_quad.wgsl');
   const LANES = ['x', 'y', 'z', 'w'];
 
   for (const d of [1, 3, 16]) {
     it(`D = ${d}: no placeholder left, and every fma reads the row-major element it claims`, () => {
-      const out = specializeWgsl(source, {
-        D: d, S: d, BLOCK: 16, TREE_ROWS: quadTreeRows(d), RECORDS: false, QUAD_BODY: quadBody(d), LOAD_WEIGHTS: loadWeights(d), WHOLE_BLOCK: wholeBlockLoop(d === 1 ? 2 : 1),
-        FOLD_BLOCK: foldBlock(d), REDUCE_GRADIENT: reduceGradient(d), FORMULA: false, TAIL_BODY: '',
-      });
+      // y ~ linear(x1..xd): theta = (w_1..w_d, b), so weight j is parameter j and the bias parameter d.
+      const layout = { weights: Array.from({ length: d }, (_, j) => j), bias: d };
+      const out = specializeWgsl(source, quadDefines(d, d, false, quadBody(d), d === 1 ? 2 : 1, layout));
       expect(code(out)).not.toContain('${');
       expect(out).not.toContain('#');
       expect(out).toContain(`const D: u32 = ${d}u;`);
@@ -135,48 +94,20 @@ describe('specializeWgsl on shaders/linear_partials_quad.wgsl with the emitted q
       expect(out.match(/g\[\d+\] = 0\.0;/g)).toHaveLength(2 * d);
       expect(out.match(/f\.y; sum_rr? = 0\.0;/g)).toHaveLength(4);
       // Rounds of trees side by side: scratch row r of a round starting at k0 holds total[k0 + r] + comp[k0 + r],
-      // and reduce_rows writes its rows to out + k0 ...: every component exactly once, in order.
-      const rounds = [...out.matchAll(/((?:  scratch\[\d+u \* WG \+ t\] = total\[\d+\] \+ comp\[\d+\];\n)+)  reduce_rows\(t, (\d+)u, out \+ (\d+)u\);/g)];
+      // doubled for the d + 1 parameters (the 2 of d(r²)/dr) and not for the loss, and reduce_rows writes its
+      // rows to out + k0 ...: every component exactly once, in order.
+      const rounds = [...out.matchAll(/((?:  scratch\[\d+u \* WG \+ t\] = [^\n]+;\n)+)  reduce_rows\(t, (\d+)u, out \+ (\d+)u\);/g)];
       const written: number[] = [];
       for (const round of rounds) {
         const k0 = Number(round[3]);
-        const rows = [...round[1].matchAll(/scratch\[(\d+)u \* WG \+ t\] = total\[(\d+)\] \+ comp\[(\d+)\]/g)];
+        const rows = [...round[1].matchAll(/scratch\[(\d+)u \* WG \+ t\] = (2\.0 \* \()?total\[(\d+)\] \+ comp\[(\d+)\]\)?;/g)];
         expect(rows).toHaveLength(Number(round[2]));
         expect(rows.length).toBeLessThanOrEqual(quadTreeRows(d));
-        rows.forEach((m, r) => expect([Number(m[1]), Number(m[2]), Number(m[3])]).toEqual([r, k0 + r, k0 + r]));
-        written.push(...rows.map((m) => Number(m[2])));
+        rows.forEach((m, r) => expect([Number(m[1]), Number(m[3]), Number(m[4]), m[2] !== undefined]).toEqual([r, k0 + r, k0 + r, k0 + r <= d]));
+        written.push(...rows.map((m) => Number(m[3])));
       }
       expect(written).toEqual(Array.from({ length: d + 2 }, (_, k) => k));
       expect(out.match(/w\[\d+\] = theta\[\d+\];/g)).toHaveLength(d);
     });
   }
-});
-
-describe('specializeWgsl on the RECORDS variant of shaders/linear_partials_quad.wgsl with the emitted records code', () => {
-  const source = shader('linear_partials_quad.wgsl');
-  const LANES = ['x', 'y', 'z', 'w'];
-
-  it('every standardized element reads its record column; fma chains in quadBody order', () => {
-    // 3 features in columns 4, 0, 2 of 5-float records, the target in column 3 (column 1 unused).
-    const d = 3;
-    const stride = 5;
-    const columns = [4, 0, 2, 3];
-    const out = specializeWgsl(source, {
-      D: d, S: stride, BLOCK: 16, TREE_ROWS: quadTreeRows(d), RECORDS: true, QUAD_BODY: recordsQuadBody(d, stride, columns), LOAD_WEIGHTS: loadWeights(d), WHOLE_BLOCK: wholeBlockLoop(1),
-      FOLD_BLOCK: foldBlock(d), REDUCE_GRADIENT: reduceGradient(d), FORMULA: false, TAIL_BODY: '',
-    });
-    expect(code(out)).not.toContain('${');
-    expect(code(out)).toContain('var<storage, read> rec4');
-    expect(code(out)).not.toContain('x4');
-    expect(code(out)).toContain('let base = q * S;');
-    const at = (f: number) => `v${Math.floor(f / 4)}.${LANES[f % 4]}`;
-    for (let s = 0; s < 4; s++) {
-      for (let j = 0; j < d; j++) expect(out).toContain(`let e${s}_${j} = (${at(s * stride + columns[j])} - mean[${j}]) * inv_std[${j}];`);
-    }
-    expect(out).toContain(`var r = p - vec4<f32>(${[0, 1, 2, 3].map((s) => `(${at(s * stride + 3)} - y_mean) * y_inv_std`).join(', ')});`);
-    const predict = [...out.matchAll(/p\.([xyzw]) = fma\(e(\d)_(\d+), w\[(\d+)\]/g)].map((m) => `${m[1]}${m[2]}${m[3]}${m[4]}`);
-    expect(predict).toEqual([0, 1, 2, 3].flatMap((s) => [0, 1, 2].map((j) => `${LANES[s]}${s}${j}${j}`)));
-    expect(() => recordsQuadBody(d, stride, [4, 0, 5, 3])).toThrow(/column indices below 5/);
-    expect(() => recordsQuadBody(d, stride, [4, 0, 2])).toThrow(/4 column indices/);
-  });
 });
