@@ -3,7 +3,7 @@
 // memory-bound job, so auto says so and uses the CPU. The CPU path is the fast one (src/cpu-fast: float32,
 // every core); `cpu64` runs the float64 twin, the reference the other paths are validated against.
 import type { EpochInfo, GradientResult, LinearData, LinearParams, TrainOptions, TrainResult } from '../models/linear.ts';
-import { linearFormulaModel, linearGradient, linearTheta, linearTrainOptions, linearTrainResult } from '../models/linear-formula.ts';
+import { linearFormulaModel, linearGradient, linearTheta, linearTrainOptions, linearTrainResult, networkFormula } from '../models/linear-formula.ts';
 import { standardizeData, type Standardizer } from '../models/standardize.ts';
 import { onCpu, type DeviceChoice } from './flags.ts';
 import { GpuSession } from './gpu-session.ts';
@@ -68,7 +68,10 @@ export interface Backend {
   trainModelStreamed?(
     config: NetworkConfig, rows: RowStream, options: Omit<ModelTrainOptions, 'onEpoch' | 'init' | 'signal' | 'onSnapshot' | 'chunkRows'>, onEpoch?: (i: EpochInfo) => void,
   ): Promise<ModelOutcome>;
-  /** Logistic, softmax and MLP models (src/models/network.ts). */
+  /**
+   * The network models (src/models/network.ts); one without hidden layers and with one output (linear,
+   * logistic) trains as its formula on the formula engines (networkFormula), from the same start.
+   */
   trainModel(config: NetworkConfig, data: ModelData, options: Omit<ModelTrainOptions, 'onEpoch' | 'init' | 'signal' | 'onSnapshot'>, onEpoch?: (i: EpochInfo) => void): Promise<ModelOutcome>;
   close(): Promise<void>;
 }
@@ -130,11 +133,17 @@ class CpuBackend implements Backend {
     return { result: linearTrainResult(r.result), final: await twinGradient(rows, r.result.theta), device: this.device, adapter: null };
   }
   async trainModelStreamed(config: NetworkConfig, rows: RowStream, options: Omit<ModelTrainOptions, 'onEpoch' | 'init' | 'signal' | 'onSnapshot' | 'chunkRows'>, onEpoch?: (i: EpochInfo) => void) {
-    const r = await trainModelStreamedOnCpu(config, rows, { ...options, onEpoch }, await this.streamOptions());
+    const formula = networkFormula(config, options.seed);
+    const r = formula
+      ? await trainFormulaStreamedOnCpu(formula.model, formula.start, rows, { ...options, onEpoch }, await this.streamOptions())
+      : await trainModelStreamedOnCpu(config, rows, { ...options, onEpoch }, await this.streamOptions());
     return { result: r.result, device: this.device, adapter: null };
   }
   async trainModel(config: NetworkConfig, data: ModelData, options: Omit<ModelTrainOptions, 'onEpoch' | 'init' | 'signal' | 'onSnapshot'>, onEpoch?: (i: EpochInfo) => void) {
-    const engine = this.reference ? new CpuModelEngine(config, data) : new FastCpuModelEngine(config, data, { pool: await this.threads() });
+    const formula = networkFormula(config, options.seed);
+    const engine = formula
+      ? this.reference ? new CpuFormulaEngine(formula.model, data, formula.start) : new FastCpuFormulaEngine(formula.model, data, formula.start, { pool: await this.threads() })
+      : this.reference ? new CpuModelEngine(config, data) : new FastCpuModelEngine(config, data, { pool: await this.threads() });
     try {
       return { result: await engine.train({ ...options, onEpoch }), device: this.device, adapter: null };
     } finally {
@@ -182,6 +191,8 @@ class GpuBackend implements Backend {
   async trainModelStreamed(
     config: NetworkConfig, rows: RowStream, options: Omit<ModelTrainOptions, 'onEpoch' | 'init' | 'signal' | 'onSnapshot' | 'chunkRows'>, onEpoch?: (i: EpochInfo) => void,
   ): Promise<ModelOutcome> {
+    const formula = networkFormula(config, options.seed);
+    if (formula) return trainFormulaOnGpu(this.session, formula.model, rows, formula.start, options, onEpoch);
     const { resumeFrom, ...rest } = options;
     const { n, d, chunkRows } = rows;
     const r = await this.session.runStreamed({
@@ -190,6 +201,8 @@ class GpuBackend implements Backend {
     return this.modelOutcome(r.model!);
   }
   async trainModel(config: NetworkConfig, data: ModelData, options: Omit<ModelTrainOptions, 'onEpoch' | 'init' | 'signal' | 'onSnapshot'>, onEpoch?: (i: EpochInfo) => void) {
+    const formula = networkFormula(config, options.seed);
+    if (formula) return trainFormulaOnGpu(this.session, formula.model, data, formula.start, options, onEpoch);
     const { resumeFrom, ...rest } = options;
     const r = await this.session.run({ kind: 'model-train', config, options: { ...rest, resumeFrom: resumeFrom && toPlainSnapshot(resumeFrom) } }, data, onEpoch);
     return this.modelOutcome(r.model!);

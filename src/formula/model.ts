@@ -38,6 +38,8 @@ export interface FormulaModel {
   readonly params: readonly string[];
   /** Starting values the formula itself gives (linear(...)'s weights and bias start at 0). */
   readonly defaults: Readonly<Record<string, number>>;
+  /** The biases linear(...) made: weight decay leaves them alone, as it does a network's biases. */
+  readonly biases: readonly string[];
   /** dℓ/dyhat, a tree of yhat and y. */
   readonly dLoss: Node;
   /** dyhat/dθj per parameter. */
@@ -50,6 +52,7 @@ export function compileFormula(spec: FormulaSpec, roles: NameRoles): FormulaMode
   const full: Required<FormulaSpec> = { formula: spec.formula, loss: spec.loss ?? 'mse', weights: spec.weights ?? null };
   const text = full.formula;
   const defaults: Record<string, number> = {};
+  const biases: string[] = [];
   let linearCount = 0;
   const target = targetOf(text);
   const { model } = parseModel(text, {
@@ -80,6 +83,7 @@ export function compileFormula(spec: FormulaSpec, roles: NameRoles): FormulaMode
         }
         const bias = free(`b${prefix}`);
         defaults[bias] = 0;
+        biases.push(bias);
         return add(sum, sym(bias));
       },
     },
@@ -105,7 +109,7 @@ export function compileFormula(spec: FormulaSpec, roles: NameRoles): FormulaMode
   if (full.weights && features.includes(full.weights)) throw new FormulaError(`the weights column "${full.weights}" is also a feature`, text, text.indexOf(full.weights));
   const dLoss = derive(loss.tree, 'yhat');
   const dModel = params.map((p) => derive(model, p));
-  return { spec: full, target, model, loss, features, params, defaults, dLoss, dModel };
+  return { spec: full, target, model, loss, features, params, defaults, biases, dLoss, dModel };
 }
 
 function targetOf(text: string): string {

@@ -70,11 +70,15 @@ export function validateFormulaTheta(m: FormulaModel, theta: ArrayLike<number>):
   }
 }
 
-/** The formula's rules for the CPU program; `start` is where a run begins without init (startingParameters). */
+/**
+ * The formula's rules for every backend's program; `start` is where a run begins without init
+ * (startingParameters). Weight decay applies to every parameter but linear(...)'s biases.
+ */
 export function formulaRules(m: FormulaModel, start: Float64Array): ModelRules {
   return {
     initialParameters: () => Float64Array.from(start),
     validateTheta: (theta) => validateFormulaTheta(m, theta),
+    ...(m.biases.length > 0 && { decayMask: m.params.map((p) => (m.biases.includes(p) ? 0 : 1)) }),
   };
 }
 

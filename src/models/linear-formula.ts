@@ -6,23 +6,37 @@
 import { compileFormula, type FormulaModel } from '../formula/model.ts';
 import { optimizerConfig } from '../optim/config.ts';
 import { DEFAULT_TOL, validateParams, type GradientResult, type LinearParams, type TrainOptions, type TrainResult } from './linear.ts';
-import type { ModelTrainOptions, ModelTrainResult } from './model-engine.ts';
+import { DEFAULT_SEED, type ModelTrainOptions, type ModelTrainResult } from './model-engine.ts';
+import { headLossText, initParameters, type NetworkConfig } from './network.ts';
 
-const models = new Map<number, FormulaModel>();
+const models = new Map<string, FormulaModel>();
 
-/** `y ~ linear(x1, ..., xd)` with mse over columns x1..xd and y; compiled once per feature count. */
-export function linearFormulaModel(d: number): FormulaModel {
+/** `y ~ linear(x1, ..., xd)` with `loss` (default mse) over columns x1..xd and y; compiled once per (d, loss). */
+export function linearFormulaModel(d: number, loss = 'mse'): FormulaModel {
   if (!(Number.isInteger(d) && d >= 1)) throw new RangeError(`linear model: need at least one feature, got d = ${d}`);
-  const hit = models.get(d);
+  const key = `${d}|${loss}`;
+  const hit = models.get(key);
   if (hit) return hit;
   const columns = Array.from({ length: d }, (_, j) => `x${j + 1}`);
-  const model = compileFormula({ formula: `y ~ linear(${columns.join(', ')})`, loss: 'mse' }, { columns: [...columns, 'y'] });
+  const model = compileFormula({ formula: `y ~ linear(${columns.join(', ')})`, loss }, { columns: [...columns, 'y'] });
   const expected = [...columns.map((c) => `w_${c}`), 'b'];
   if (model.params.join(',') !== expected.join(',')) {
     throw new Error(`linear model: linear() gave parameters ${model.params.join(', ')}, expected ${expected.join(', ')}`);
   }
-  models.set(d, model);
+  models.set(key, model);
   return model;
+}
+
+/**
+ * A network without hidden layers and with one output (`--model linear` or `--model logistic`, with or without
+ * `--loss`) as what it is, the formula y ~ linear(x1..xd) under its head's loss (mse, logistic on the logit, or
+ * its own): θ = (W, b) in the network's layout, the bias spared by weight decay as there. null for the others
+ * (softmax's K outputs, a network with hidden layers). `start` is where the network engine would begin.
+ */
+export function networkFormula(c: NetworkConfig, seed = DEFAULT_SEED): { model: FormulaModel; start: Float64Array } | null {
+  const loss = headLossText(c);
+  if (c.hidden.length > 0 || c.outputs !== 1 || loss === null) return null;
+  return { model: linearFormulaModel(c.inputs, loss), start: initParameters(c, seed) };
 }
 
 /** theta = (w, b). */
