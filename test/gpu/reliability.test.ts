@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { testGpu } from './gpu-context.ts';
 import { requestGpu } from '../../src/gpu/device.ts';
-import { GpuDeviceLostError, GpuLinearEngine } from '../../src/gpu/gpu-linear-engine.ts';
+import { GpuDeviceLostError } from '../../src/gpu/device-io.ts';
 import { trainFormulaWithRecovery } from '../../src/session/recovering-trainer.ts';
 import { GpuFormulaEngine } from '../../src/gpu/formula/gpu-formula-engine.ts';
-import { linearFormulaModel, linearTrainOptions } from '../../src/models/linear-formula.ts';
+import { linearFormulaModel, linearTheta, linearTrainOptions } from '../../src/models/linear-formula.ts';
+import { gpuLinear } from './linear-formula.ts';
 import { GpuShaderError, createComputePipeline } from '../../src/gpu/resources.ts';
 import { makeWellConditioned } from '../data-gen.ts';
 import type { EpochInfo, LinearData, TrainOptions } from '../../src/models/linear.ts';
@@ -50,9 +51,9 @@ describe('GPU reliability', () => {
 
   it('reports a lost device as GpuDeviceLostError, not as zeros', async () => {
     const gpu = await requestGpu();
-    const engine = await GpuLinearEngine.create(gpu, makeWellConditioned(1_000, 2));
+    const engine = await gpuLinear(gpu, makeWellConditioned(1_000, 2));
     gpu.device.destroy();
-    await expect(engine.gradient({ w: [0, 0], b: 0 })).rejects.toBeInstanceOf(GpuDeviceLostError);
+    await expect(engine.lossAndGradient([0, 0, 0])).rejects.toBeInstanceOf(GpuDeviceLostError);
   });
 
   it('surfaces a WGSL compile error with the shader name and message', async () => {
@@ -63,45 +64,44 @@ describe('GPU reliability', () => {
     expect(String(err.message)).toMatch(/nabla\.test\.broken.*undefined_thing/s);
   });
 
-  it('refuses a chunk size that cannot hold one quad of samples, naming the sizes', async () => {
-    const gpu = await testGpu();
-    await expect(GpuLinearEngine.create(gpu, makeWellConditioned(1_000, 20), { chunkBytes: 256 }))
-      .rejects.toThrow(/256 bytes cannot hold 4 samples of 20 features \(320 bytes\)/);
-  });
-
   it('two trainers on one device run side by side without interference', async () => {
     const gpu = await testGpu();
     const a = makeWellConditioned(8_001, 2, 1);
     const b = makeWellConditioned(6_003, 5, 2);
-    const alone = async (data: typeof a) => {
-      const e = await GpuLinearEngine.create(gpu, data);
-      try { return await e.train(options); } finally { e.dispose(); }
+    const alone = async (data: LinearData) => {
+      const e = await gpuLinear(gpu, data);
+      try { return await e.train(formulaOptions(data)); } finally { e.dispose(); }
     };
     const [ra, rb] = await Promise.all([alone(a), alone(b)]);
     const sa = await alone(a);
     const sb = await alone(b);
-    expect(Array.from(ra.w)).toEqual(Array.from(sa.w));
-    expect(Array.from(rb.w)).toEqual(Array.from(sb.w));
+    expect(Array.from(ra.theta)).toEqual(Array.from(sa.theta));
+    expect(Array.from(rb.theta)).toEqual(Array.from(sb.theta));
   });
 
   it('is bit-identical after 100 epochs on a rerun, and cancels mid-run with a consistent state', async () => {
-    const gpu = await testGpu();
     const data = makeWellConditioned(12_345, 4, 8);
-    const engine = await GpuLinearEngine.create(gpu, data);
+    const engine = await gpuLinear(await testGpu(), data);
     try {
-      const run = { lr: 0.05, maxEpochs: 100, tol: 0, reportEvery: 16 };
+      const run = formulaOptions(data, { maxEpochs: 100, reportEvery: 16 });
       const first = await engine.train(run);
       const second = await engine.train(run);
       expect(first.epochs).toBe(100);
-      expect(Array.from(second.w)).toEqual(Array.from(first.w));
-      expect(second.b).toBe(first.b);
+      expect(Array.from(second.theta)).toEqual(Array.from(first.theta));
 
       const controller = new AbortController();
       const cancelled = await engine.train({ ...run, onEpoch: (e) => { if (e.epoch === 20) controller.abort(); }, signal: controller.signal });
+      console.info(`aborted at epoch 20: returned after ${cancelled.epochs} epochs`);
       expect(cancelled.stopReason).toBe('aborted');
-      expect(cancelled.epochs).toBe(32); // the batch in flight completes: 2 x reportEvery steps
-      const at = await engine.gradient({ w: cancelled.w, b: cancelled.b });
+      // Seen after the chain that reported epoch 20 (updates 16..31, reportEvery 16): no further chain starts.
+      expect(cancelled.epochs).toBe(32);
+      const at = await engine.lossAndGradient(cancelled.theta);
       expect(at.loss).toBe(cancelled.loss);
+      // An abort before any step returns the starting parameters.
+      const init = { w: [0.5, -0.25, 0.125, 1], b: 0.75 };
+      const early = await engine.train({ ...run, init: linearTheta(init), signal: AbortSignal.abort() });
+      expect(early.stopReason).toBe('aborted');
+      expect(Array.from(early.theta)).toEqual([0.5, -0.25, 0.125, 1, 0.75]);
     } finally {
       engine.dispose();
     }
