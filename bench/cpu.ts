@@ -1,6 +1,7 @@
 // The CPU bench: nabla's fast CPU path (src/cpu-fast, every core) against a plain single-threaded JS loop
 // over the same work, jax-js on its WebAssembly (CPU) backend, and the float64 twin. Rows: the linear
-// gradient at N = 2^22, d = 1 and 16; the spirals MLP (2000 points, 64-64 tanh, Adam lr 0.01, full
+// gradient at N = 2^22, d = 1 and 16 (FastCpuFormulaEngine over linearFormulaModel(d): its WebAssembly linear
+// kernel, and its generated row sums beside it); the spirals MLP (2000 points, 64-64 tanh, Adam lr 0.01, full
 // batch); the bench MLP (64-256-256-10 ReLU, Adam lr 1e-3, batches of 4096). jax-js runs in this Node
 // process on one thread (its worker pool needs a global Worker, which Node 20 lacks), through
 // suite/jax-mlp.ts (backend 'wasm') for both MLP rows (it waits for each epoch; see there). Writes
@@ -45,8 +46,8 @@ const fmt = (v: number | null, digits = 3) => (v === null || !Number.isFinite(v)
 const ratio = (v: number | null) => (v === null ? '—' : `${v.toFixed(2)}×`);
 
 function linearTable(rows: CpuLinearRow[]): string {
-  const head = '| size | ms | GB/s | samples/s | vs plain loop | plain loop ms (GB/s) | float64 twin ms | validation |';
-  const lines = rows.map((r) => `| linear ∇J N=2^${Math.log2(r.n)} d=${r.d} (${r.kernels}) | ${fmt(r.fastMs)} | ${fmt(r.fastGbps)} | ${fmt(r.samplesPerSec)} | ${ratio(r.vsPlain)} | ${fmt(r.plainMs)} (${fmt(r.plainGbps)}) | ${fmt(r.float64Ms)} | ${r.validation} |`);
+  const head = '| size | ms | GB/s | samples/s | vs plain loop | plain loop ms (GB/s) | generated kernel ms | vs generated | float64 twin ms | validation |';
+  const lines = rows.map((r) => `| linear ∇J N=2^${Math.log2(r.n)} d=${r.d} (${r.kernel}) | ${fmt(r.fastMs)} | ${fmt(r.fastGbps)} | ${fmt(r.samplesPerSec)} | ${ratio(r.vsPlain)} | ${fmt(r.plainMs)} (${fmt(r.plainGbps)}) | ${fmt(r.generatedMs)} | ${ratio(r.vsGenerated)} | ${fmt(r.float64Ms)} | ${r.validation}; generated ${r.generatedValidation} |`);
   return [head, head.replace(/[^|]+/g, '---'), ...lines].join('\n');
 }
 
@@ -100,7 +101,7 @@ async function main(): Promise<number> {
   const load = { before: loadBefore, after: loadavg()[0] };
   writeFileSync(file, JSON.stringify({ suite: 'cpu', commit, dirty, command, date, machine, load, threads: o.threads, quick: o.quick, linear, mlp }, null, 2) + '\n');
   process.stdout.write(`\n1-minute load average ${load.before.toFixed(1)} before, ${load.after.toFixed(1)} after (${machine.cores} cores)\nwrote ${file}\n`);
-  const failed = [...linear.map((r) => r.validation), ...mlp.flatMap((r) => [r.validation, r.plainValidation])].some((v) => v.startsWith('failed'));
+  const failed = [...linear.flatMap((r) => [r.validation, r.generatedValidation]), ...mlp.flatMap((r) => [r.validation, r.plainValidation])].some((v) => v.startsWith('failed'));
   return failed ? 1 : 0;
 }
 

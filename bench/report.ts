@@ -3,8 +3,21 @@
 import type { SuiteConfig } from './args.ts';
 import type { ReadReference } from './suite/read-sweep.ts';
 import { configKey } from './suite/read-plan.ts';
+import { kernelCell, num, pct, peerMs, sizeLabel, times } from './format.ts';
+import { formatFormulaTable, type FormulaKernelCell, type FormulaRow } from './formula-report.ts';
+
+export { FORMULA_TARGETS, formatFormulaTable, type FormulaKernelCell, type FormulaRow } from './formula-report.ts';
 
 export type LinearOp = 'gradient' | 'gd100';
+
+/** Result files written before the formula engine ran the linear suite: GpuLinearEngine's pass-1 configuration. */
+export interface LegacyLinearKernel {
+  workgroupSize: number;
+  numGroups: number;
+  unroll?: number;
+  variant?: string;
+  source: string;
+}
 
 /**
  * Suite 'linear' (bench/suite/linear-step.ts): one row per (op, N, d). Every time is wall clock from the
@@ -20,7 +33,10 @@ export interface BenchRow {
   steps: number;
   /** (n*d + n) * 4: the bytes one evaluation must read (X and y). */
   bytes: number;
-  /** nabla: engine.gradient() to its values on the host, or engine.train() of 100 steps to the final parameters. */
+  /**
+   * nabla (GpuFormulaEngine over linearFormulaModel(d)): lossAndGradient() to its values on the host, or
+   * train() of 100 plain-sgd steps to the final parameters.
+   */
   ms: number | null;
   msMin: number | null;
   msMax: number | null;
@@ -31,11 +47,14 @@ export interface BenchRow {
   /** nabla's check: 'passed' or 'failed: ...' (then nothing of nabla is timed). */
   validation: string;
   relError: number | null;
-  /** Extra information, never a ratio: nabla's training step on the GPU clock (timestamp-query). */
+  /**
+   * Extra information, never a ratio: nabla's training step on the GPU clock (timestamp-query). gpuTiming
+   * says how it was taken, or why it was not (then gpuMs is null).
+   */
   gpuMs: number | null;
   gpuTiming: string | null;
-  /** nabla's pass-1 configuration and where it came from (tuned now, the tuning table, ...). */
-  kernel: { workgroupSize: number; numGroups: number; unroll?: number; variant?: string; source: string } | null;
+  /** The gradient kernel the engine ran, its grid and where the grid came from (tuned now, the tuning table, ...). */
+  kernel: FormulaKernelCell | LegacyLinearKernel | null;
   /** The best read kernel over the same bytes (bench/suite/read-sweep.ts), on the same wall clock. */
   read: ReadReference | null;
   /** read.ms / ms: nabla's speed as a fraction of the best plain read of the same bytes, as many times as the op evaluates (1 = as fast as a plain read). */
@@ -48,7 +67,7 @@ export interface BenchRow {
   vsTfjs: number | null;
   tfjsValidation: string;
   tfjsRelError: number | null;
-  /** nabla's float64 CPU engine: linearGradient, or CpuLinearEngine.train of 100 steps. */
+  /** nabla's float64 twin (CpuFormulaEngine over the same model): lossAndGradient, or train() of 100 steps. */
   cpuMs: number | null;
   vsCpu: number | null;
   cpuGbps: number | null;
@@ -126,55 +145,6 @@ export interface MlpStageProfile {
   notes: string[];
 }
 
-/**
- * Suite 'formula' (bench/suite/formula-step.ts): one row per (formula and loss, N). nabla is the generated
- * kernel (GpuFormulaEngine.lossAndGradient); every time is wall clock from the call to the values on the host.
- */
-export interface FormulaRow {
-  suite: 'formula';
-  /** The case's key (bench/suite/formula-cases.ts), its formula and loss as typed. */
-  case: string;
-  formula: string;
-  loss: string;
-  n: number;
-  /** Columns per row (features; the target is read besides). */
-  width: number;
-  /** n * (width + 1) * 4: what one evaluation must read. */
-  bytes: number;
-  /** nabla, timed in alternation with the read reference's winner. */
-  ms: number | null;
-  msMin: number | null;
-  msMax: number | null;
-  gbps: number | null;
-  repetitions: number;
-  /** Against the float64 twin over every row: each component within FORMULA_REL_TOL (1e-4) of its mean |term|. */
-  validation: string;
-  /** max |error| / mean |term| over the components (formulaError). */
-  relError: number | null;
-  /** The generated kernel's grid and where it came from. */
-  kernel: { workgroupSize: number; groups: number; source: string } | null;
-  read: ReadReference | null;
-  fractionOfRead: number | null;
-  jaxMs: number | null;
-  vsJax: number | null;
-  jaxValidation: string;
-  jaxRelError: number | null;
-  /**
-   * linear(...) with mse only: today's hand-written GpuLinearEngine.gradient over the same rows, timed in
-   * alternation with the generated kernel (handMs and genPairedMs from the same loop); vsHand = handMs /
-   * genPairedMs (1 = as fast as the hand-written kernel).
-   */
-  handMs: number | null;
-  genPairedMs: number | null;
-  vsHand: number | null;
-  handValidation: string;
-  handKernel: string | null;
-  notes: string[];
-}
-
-/** Issue #18's targets for the formula suite: reported, not tuned for. */
-export const FORMULA_TARGETS = { vsJax: 5, fractionOfRead: 0.9, vsHand: 0.95 } as const;
-
 /** What the suite itself returns (in the page or in Deno). */
 export interface SuiteResult {
   adapter: AdapterInfo & { name: string };
@@ -219,32 +189,6 @@ export function adapterLine(a: AdapterInfo & { name: string }): string {
     : `adapter: ${a.name} (hardware${detail})`;
 }
 
-function sizeLabel(v: number): string {
-  const k = Math.log2(v);
-  return Number.isInteger(k) && k >= 10 ? `2^${k}` : String(v);
-}
-
-function num(v: number | null, digits = 2): string {
-  if (v === null) return '—';
-  if (Math.abs(v) >= 1e6) return v.toExponential(2);
-  return v.toFixed(Math.abs(v) >= 100 ? Math.max(0, digits - 2) : digits);
-}
-
-function times(v: number | null): string {
-  return v === null ? '—' : `${num(v)}×`;
-}
-
-function pct(v: number | null): string {
-  return v === null ? '—' : `${(v * 100).toFixed(v < 0.1 ? 1 : 0)}%`;
-}
-
-/** A peer's cell: its ms, or why it has none. */
-function peerMs(ms: number | null, validation: string): string {
-  if (ms !== null) return num(ms, 3);
-  if (validation === 'not run') return '—';
-  return validation.startsWith('skipped') ? 'skipped' : validation.startsWith('failed') ? 'FAILED' : '—';
-}
-
 /**
  * The linear suite as one markdown table, `op | N | d | ms | GB/s` first like llm.c's dev/cuda, then
  * the yardstick and the ratios. Every ms is wall clock from the call to the result on the host.
@@ -255,9 +199,7 @@ export function formatTable(rows: readonly BenchRow[], skipped: readonly Skipped
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const r of rows) {
     const ms = r.ms === null ? '—' : `${num(r.ms, 3)} (${num(r.msMin, 3)}–${num(r.msMax, 3)})`;
-    // Older result files have no kernel field.
-    const grid = r.kernel ? `${r.kernel.variant ? `${r.kernel.variant} ` : ''}${r.kernel.numGroups}×${r.kernel.workgroupSize}${(r.kernel.unroll ?? 1) > 1 ? ` unroll${r.kernel.unroll}` : ''} (${r.kernel.source})` : '—';
-    const cells = [r.op, sizeLabel(r.n), String(r.d), ms, num(r.gbps), grid, num(r.read?.ms ?? null, 3), r.read ? configKey(r.read.config) : '—',
+    const cells = [r.op, sizeLabel(r.n), String(r.d), ms, num(r.gbps), linearKernelCell(r.kernel), num(r.read?.ms ?? null, 3), r.read ? configKey(r.read.config) : '—',
       pct(r.fractionOfRead), peerMs(r.jaxMs, r.jaxValidation), times(r.vsJax), peerMs(r.tfjsMs, r.tfjsValidation), times(r.vsTfjs),
       num(r.cpuMs, 3), times(r.vsCpu), num(r.jsLoopGbps), num(r.gpuMs, 3), r.validation.split(' (')[0]];
     lines.push(`| ${cells.join(' | ')} |`);
@@ -277,10 +219,18 @@ export function formatTable(rows: readonly BenchRow[], skipped: readonly Skipped
   if (skipped.length) {
     lines.push('', 'skipped:', ...skipped.map((s) => `- ${s.op} N = ${sizeLabel(s.n)}, d = ${s.d}: ${s.reason}`));
   }
+  const untimed = [...new Set(rows.filter((r) => r.gpuMs === null && r.gpuTiming !== null).map((r) => r.gpuTiming!))];
+  if (untimed.length) lines.push('', ...untimed.map((why) => `GPU ms (timestamps): ${why}`));
   lines.push('', 'All ms: wall clock from the call to the result on the host, median after warm-up. "vs read" = the best read kernel\'s '
     + 'time over the same bytes (gd100: 100 chained reads, one read-back) / nabla\'s (100% = as fast as a plain read); other "vs" = that path\'s ms / nabla\'s (higher = nabla faster). '
     + 'GPU ms (timestamps) is extra information, never a ratio.');
   return lines.join('\n');
+}
+
+function linearKernelCell(k: BenchRow['kernel']): string {
+  if (!k) return '—'; // older result files have no kernel field
+  if ('numGroups' in k) return `${k.variant ? `${k.variant} ` : ''}${k.numGroups}×${k.workgroupSize}${(k.unroll ?? 1) > 1 ? ` unroll${k.unroll}` : ''} (${k.source})`;
+  return kernelCell(k);
 }
 
 /** samples/s with its epoch time: '1.23e+4 (333.1 ms)'. */
@@ -321,49 +271,6 @@ export function formatMlpTable(rows: readonly MlpRow[]): string {
   return lines.join('\n');
 }
 
-/** 'met' / 'NOT met' against a target, '—' without a figure. */
-function target(v: number | null, goal: number): string {
-  return v === null ? '—' : v >= goal ? 'met' : 'NOT met';
-}
-
-/**
- * The formula suite: `case | N | W | ms | GB/s` first, then the yardstick, jax-js, the hand-written linear
- * engine, the checks, and whether issue #18's targets were met.
- */
-export function formatFormulaTable(rows: readonly FormulaRow[]): string {
-  const head = ['case', 'formula', 'loss', 'N', 'W', 'nabla ms (min–max)', 'GB/s', 'nabla grid', 'best read ms', 'vs read', 'jax-js ms', 'vs jax-js',
-    'hand-written ms', 'vs hand-written', 'check'];
-  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
-  for (const r of rows) {
-    const ms = r.ms === null ? '—' : `${num(r.ms, 3)} (${num(r.msMin, 3)}–${num(r.msMax, 3)})`;
-    const grid = r.kernel ? `${r.kernel.groups}×${r.kernel.workgroupSize} (${r.kernel.source})` : '—';
-    const cells = [r.case, `\`${r.formula.replace(/linear\(x1, [^)]*, x16\)/, 'linear(x1..x16)')}\``, r.loss, sizeLabel(r.n), String(r.width), ms, num(r.gbps), grid, num(r.read?.ms ?? null, 3), pct(r.fractionOfRead),
-      peerMs(r.jaxMs, r.jaxValidation), times(r.vsJax), peerMs(r.handMs, r.handValidation), times(r.vsHand), r.validation.split(/ \(|:/)[0]];
-    lines.push(`| ${cells.join(' | ')} |`);
-  }
-  const t = FORMULA_TARGETS;
-  lines.push('', `targets (issue #18): vs jax-js ≥ ${t.vsJax}×, vs read ≥ ${t.fractionOfRead * 100}%, generated linear/mse vs hand-written ≥ ${t.vsHand}×`);
-  for (const r of rows) {
-    const hand = r.handMs === null && r.handValidation === 'not run' ? '' : `, vs hand-written ${target(r.vsHand, t.vsHand)}`;
-    lines.push(`- ${r.case} N = ${sizeLabel(r.n)}: vs jax-js ${target(r.vsJax, t.vsJax)}, vs read ${target(r.fractionOfRead, t.fractionOfRead)}${hand}`);
-  }
-  const notes = rows.flatMap((r) => {
-    const where = `${r.case} N = ${sizeLabel(r.n)}`;
-    const out = r.notes.map((text) => `- ${where}: ${text}`);
-    if (r.validation.startsWith('failed')) out.unshift(`- ${where}: nabla ${r.validation}`);
-    if (r.read) {
-      out.push(`- ${where}: read sweep ${r.read.candidates} candidates, ${r.read.rejected} rejected, ${r.read.sweepSeconds.toFixed(1)} s; winner ${configKey(r.read.config)}, `
-        + `${num(r.read.gbps)} GB/s on the wall clock`);
-    }
-    return out;
-  });
-  if (notes.length) lines.push('', 'notes:', ...notes);
-  lines.push('', 'All ms: wall clock from the call to (∇J, J) on the host, median after warm-up; GB/s = N·(W + 1)·4 bytes / ms. "vs read" = the best '
-    + 'read kernel\'s time over the same bytes / nabla\'s, in alternation; "vs jax-js" = jax-js ms / nabla ms (jit(valueAndGrad) with the rows '
-    + 'captured); "vs hand-written" = GpuLinearEngine.gradient ms / the generated kernel\'s, timed in alternation.');
-  return lines.join('\n');
-}
-
 /** bench/results/<date>-<adapter>.json: a name safe on every file system. */
 export function resultFileName(date: string, adapter: AdapterInfo & { name: string }): string {
   const label = /^\d*$/.test(adapter.name) ? adapter.description || adapter.name : adapter.name;
@@ -398,7 +305,7 @@ export function exitCodeOf(r: Pick<BenchReport, 'rows' | 'mlp' | 'formula'>): nu
   const checks = [
     ...r.rows.flatMap((row) => [row.validation, row.jaxValidation, row.tfjsValidation]),
     ...r.mlp.flatMap((row) => [row.validation, row.jaxValidation, row.tfjsValidation]),
-    ...formula.flatMap((row) => [row.validation, row.jaxValidation, row.handValidation]),
+    ...formula.flatMap((row) => [row.validation, row.jaxValidation, row.genericValidation ?? 'not run', row.handValidation ?? 'not run']),
   ];
   const nablaFailed = [...r.rows, ...r.mlp].some((row) => row.validation !== 'passed')
     || formula.some((row) => row.validation !== 'passed' && !row.validation.startsWith('skipped'));

@@ -1,13 +1,12 @@
-// The CPU side of each row, in the same JS engine as the GPU driver: nabla's float64 twin
-// (linearGradient) and a plain single-threaded sum over the same Float32Arrays, the CPU's own read
-// bandwidth as this engine sees it.
-import type { LinearData, LinearParams } from '../../src/models/linear.ts';
-import { linearGradient } from '../../src/cpu/linear_partials.ts';
+// The CPU side of each row, in the same JS engine as the GPU driver: nabla's float64 twin (the caller's
+// gradient call, CpuFormulaEngine in the linear suite) and a plain single-threaded sum over the same
+// Float32Arrays, the CPU's own read bandwidth as this engine sees it.
+import type { LinearData } from '../../src/models/linear.ts';
 import { summarize } from './gpu-timer.ts';
 
 export interface CpuTiming {
-  /** Median ms per linearGradient call. */
-  gradientMs: number;
+  /** Median ms per gradient call (null where none was given). */
+  gradientMs: number | null;
   /** Median ms per plain sum over x and y. */
   loopMs: number;
   reps: number;
@@ -38,28 +37,32 @@ export function cpuReps(bytes: number): number {
   return bytes >= 2 ** 28 ? 3 : bytes >= 2 ** 24 ? 5 : 9;
 }
 
-/** Median ms per call; calls are batched until a sample lasts MIN_SAMPLE_MS (the doubling warms up too). */
-function timeCalls(fn: () => number, reps: number): number {
+/**
+ * Median ms per call; calls are batched until a sample lasts MIN_SAMPLE_MS (the doubling warms up too).
+ * fn may return a promise (an engine's call): it is awaited, so each call's time includes its settling.
+ */
+async function timeCalls(fn: () => number | Promise<number>, reps: number): Promise<number> {
   let batch = 1;
   for (;;) {
     const t0 = performance.now();
-    for (let i = 0; i < batch; i++) sink += fn();
+    for (let i = 0; i < batch; i++) sink += await fn();
     if (performance.now() - t0 >= MIN_SAMPLE_MS || batch >= 1 << 16) break;
     batch *= 2;
   }
   const samples: number[] = [];
   for (let r = 0; r < reps; r++) {
     const t0 = performance.now();
-    for (let i = 0; i < batch; i++) sink += fn();
+    for (let i = 0; i < batch; i++) sink += await fn();
     samples.push((performance.now() - t0) / batch);
   }
   return summarize(samples).median;
 }
 
-export function timeCpu(data: LinearData, at: LinearParams, reps: number): CpuTiming {
+/** gradient: the float64 twin's call to time (returning its loss), or null for the read loop alone. */
+export async function timeCpu(data: LinearData, gradient: (() => Promise<number>) | null, reps: number): Promise<CpuTiming> {
   return {
-    gradientMs: timeCalls(() => linearGradient(data, at).loss, reps),
-    loopMs: timeCalls(() => sumFloats(data.x) + sumFloats(data.y), reps),
+    gradientMs: gradient ? await timeCalls(gradient, reps) : null,
+    loopMs: await timeCalls(() => sumFloats(data.x) + sumFloats(data.y), reps),
     reps,
   };
 }

@@ -1,13 +1,17 @@
 // The CPU bench's rows (bench/cpu.ts): nabla's fast CPU path (src/cpu-fast) against a plain
 // single-threaded JS loop doing the same work (cpu-plain.ts), jax-js on its WebAssembly backend, and the
 // float64 twin. Validate first (against float64), then time; a row that fails validation is not timed.
-// Fast and plain samples are interleaved so a load change on a shared machine hits both alike.
+// Fast and plain samples are interleaved so a load change on a shared machine hits both alike. The linear
+// rows run the linear model as the compiler does (FastCpuFormulaEngine over linearFormulaModel(d)), its
+// pick (the WebAssembly linear kernel) beside its generic choice (the generated row sums).
 import type { LinearData, LinearParams } from '../../src/models/linear.ts';
 import type { ModelData, NetworkConfig } from '../../src/models/network.ts';
 import { linearGradient } from '../../src/cpu/linear_partials.ts';
 import { modelLossAndGradient } from '../../src/cpu/mlp_gradient.ts';
 import { CpuModelEngine } from '../../src/cpu/cpu-model-engine.ts';
-import { FastCpuLinearEngine, FastCpuModelEngine } from '../../src/cpu-fast/fast-engines.ts';
+import { FastCpuModelEngine } from '../../src/cpu-fast/fast-engines.ts';
+import { FastCpuFormulaEngine, type FormulaKernel } from '../../src/cpu-fast/formula-engine.ts';
+import { linearFormulaModel, linearGradient as asLinearGradient, linearTheta } from '../../src/models/linear-formula.ts';
 import type { ShardPool } from '../../src/cpu-fast/pool.ts';
 import { optimizerConfig } from '../../src/optim/config.ts';
 import { checkGradient, evaluationPoint, makeBenchData } from './data.ts';
@@ -19,6 +23,13 @@ import { PlainMlp, plainSum } from './cpu-plain.ts';
 
 /** Fast vs float64 linear gradient: the same float64 loop per shard, 16 shard sums added in order. */
 const FAST_LINEAR_REL_TOL = 1e-10;
+/**
+ * Generated row sums vs float64 linearGradient: float64 both, but each row's terms are formed and added in
+ * another order, so the sums differ by rounding: at most about N·2^-53 of Σ|terms| (4.7e-10 at N = 2^22),
+ * and at the evaluation point (features with non-zero means) |Σ terms| is within a small factor of Σ|terms|.
+ * Measured 3e-15 to 1.3e-14 at N = 2^12 to 2^16 (d = 1, 16); a wrong kernel is off by O(1).
+ */
+const FAST_GENERATED_REL_TOL = 1e-8;
 /** Fast vs float64 MLP gradient: float32 storage, float64 sums (test/node/cpu-fast.test.ts: GRAD_REL_TOL). */
 const FAST_MLP_REL_TOL = 1e-6;
 
@@ -36,8 +47,13 @@ export interface CpuLinearRow {
   float64Ms: number;
   jaxMs: number | null;
   vsJax: number | null;
-  /** The fast path's kernels: 'wasm' (SIMD) or 'js'. */
-  kernels: string;
+  /** The kernel FastCpuFormulaEngine picked for the linear model: 'linear-wasm' (SIMD) or 'linear-js'. */
+  kernel: FormulaKernel;
+  /** The same engine forced to the generated row sums (kernel: 'generated'), timed interleaved with the pick. */
+  generatedMs: number | null;
+  /** generatedMs / fastMs: above 1 = the pick is faster. */
+  vsGenerated: number | null;
+  generatedValidation: string;
   validation: string;
   jaxValidation: string;
 }
@@ -74,33 +90,45 @@ function median(samples: number[]): number {
 export let sink = 0;
 
 export async function linearRow(pool: ShardPool, n: number, d: number, reps: number, jax: LinearPeer | null): Promise<CpuLinearRow> {
-  // The engine copies the data once (into the SIMD kernel's shared WebAssembly memory); not timed.
+  // Each engine copies the data once (the SIMD kernel into its shared WebAssembly memory); not timed.
   const data: LinearData = makeBenchData(n, d);
   const { x, y } = data;
   const at: LinearParams = evaluationPoint(d);
+  const theta = linearTheta(at);
   const bytes = (n * d + n) * 4;
   const t64 = performance.now();
   const want = linearGradient(data, at);
   const float64Ms = performance.now() - t64;
-  const engine = new FastCpuLinearEngine(data, { pool });
-  const kernels = engine.kernels;
-  const check = checkGradient(await engine.gradient(at), want, FAST_LINEAR_REL_TOL);
+  const model = linearFormulaModel(d);
+  const engine = new FastCpuFormulaEngine(model, data, theta, { pool });
+  const generated = new FastCpuFormulaEngine(model, data, theta, { pool, kernel: 'generated' });
+  const gradientOf = async (e: FastCpuFormulaEngine) => asLinearGradient(await e.lossAndGradient(theta));
+  const check = checkGradient(await gradientOf(engine), want, FAST_LINEAR_REL_TOL);
+  const generatedCheck = checkGradient(await gradientOf(generated), want, FAST_GENERATED_REL_TOL);
   const fast: number[] = [];
+  const gen: number[] = [];
   const plain: number[] = [];
   for (let r = 0; r < reps + 1; r++) {
     let t0 = performance.now();
-    if (check.ok) sink += (await engine.gradient(at)).loss;
+    if (check.ok) sink += (await engine.lossAndGradient(theta)).loss;
     const tf = performance.now() - t0;
+    t0 = performance.now();
+    if (generatedCheck.ok) sink += (await generated.lossAndGradient(theta)).loss;
+    const tg = performance.now() - t0;
     t0 = performance.now();
     sink += plainSum(x) + plainSum(y);
     const tp = performance.now() - t0;
-    if (r > 0) { // the first pair warms up
+    if (r > 0) { // the first triple warms up
       fast.push(tf);
+      gen.push(tg);
       plain.push(tp);
     }
   }
+  const kernel = engine.kernel;
   engine.dispose();
+  generated.dispose();
   const fastMs = check.ok ? median(fast) : null;
+  const generatedMs = generatedCheck.ok ? median(gen) : null;
   const plainMs = median(plain);
   const jaxOut = jax ? await jax.gradient(data, at, want, { reps: Math.max(3, Math.floor(reps / 2)) }) : null;
   return {
@@ -112,7 +140,10 @@ export async function linearRow(pool: ShardPool, n: number, d: number, reps: num
     float64Ms,
     jaxMs: jaxOut?.ms ?? null,
     vsJax: fastMs && jaxOut?.ms ? jaxOut.ms / fastMs : null,
-    kernels,
+    kernel,
+    generatedMs,
+    vsGenerated: fastMs && generatedMs ? generatedMs / fastMs : null,
+    generatedValidation: generatedCheck.verdict,
     validation: check.verdict,
     jaxValidation: jaxOut?.validation ?? 'not run',
   };

@@ -19,8 +19,6 @@ export interface BenchFormulaCase {
   start: Readonly<Record<string, number>>;
   /** Where the gradient is taken: away from the optimum, both Huber regimes populated. */
   at: Readonly<Record<string, number>>;
-  /** Timed beside today's hand-written linear engine (GpuLinearEngine): linear(...) with mse only. */
-  handWritten: boolean;
   fill(n: number): FormulaData;
 }
 
@@ -102,19 +100,19 @@ const linearAt = Object.fromEntries(W16.map((p, k) => [p, k < 16 ? 0.05 * k - 0.
 export const FORMULA_CASES: readonly BenchFormulaCase[] = [
   {
     key: 'exp-decay', formula: 'y ~ b1*(1-exp(-b2*x))', loss: 'mse', features: ['x'], params: ['b1', 'b2'],
-    start: { b1: 2, b2: 0.5 }, at: { b1: 2.5, b2: 1.1 }, handWritten: false, fill: (n) => fillDecay(n),
+    start: { b1: 2, b2: 0.5 }, at: { b1: 2.5, b2: 1.1 }, fill: (n) => fillDecay(n),
   },
   {
     key: 'linear16-huber', formula: LINEAR16, loss: 'huber:1.0', features: X16, params: W16,
-    start: {}, at: linearAt, handWritten: false, fill: (n) => fillLinear16(n),
+    start: {}, at: linearAt, fill: (n) => fillLinear16(n),
   },
   {
     key: 'poisson16', formula: `y ~ exp(linear(${X16.join(', ')}))`, loss: 'poisson', features: X16, params: W16,
-    start: {}, at: Object.fromEntries(W16.map((p, k) => [p, k < 16 ? 0.1 - 0.01 * k : 0.2])), handWritten: false, fill: (n) => fillPoisson16(n),
+    start: {}, at: Object.fromEntries(W16.map((p, k) => [p, k < 16 ? 0.1 - 0.01 * k : 0.2])), fill: (n) => fillPoisson16(n),
   },
   {
     key: 'linear16-mse', formula: LINEAR16, loss: 'mse', features: X16, params: W16,
-    start: {}, at: linearAt, handWritten: true, fill: (n) => fillLinear16(n),
+    start: {}, at: linearAt, fill: (n) => fillLinear16(n),
   },
 ];
 

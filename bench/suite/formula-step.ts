@@ -1,41 +1,31 @@
-// Suite "formula" (issue #18 item 8): per (formula and loss, N), the generated kernel's (∇J, J) at a point
-// (GpuFormulaEngine.lossAndGradient), from the call to the values on the host, against
+// Suite "formula" (issue #18 item 8): per (formula and loss, N), (∇J, J) at a point from the kernel the compiler
+// picks (GpuFormulaEngine.lossAndGradient), from the call to the values on the host, against
 //   - the yardstick: the best plain read kernel over the same bytes, N (W + 1) 4 (read-sweep.ts), its calls
 //     in alternation with nabla's;
 //   - jax-js: jit(valueAndGrad) of the same formula and loss in jax ops, the rows captured (jax-formula.ts);
-//   - for linear(...) with mse: today's hand-written linear engine (GpuLinearEngine.gradient) over the same
-//     rows, the two timed in alternation.
+//   - where the compiler specialises (linear(...) with mse: the quad kernel), its other choice, the generic
+//     generated kernel (an engine built with specialize: false) over the same rows, the two timed in alternation.
 // Every path is checked against the float64 twin over every row first (formulaReference: the generated row
 // sums in float64 at the float32-rounded point); a path that disagrees is reported failed and not timed.
 // Platform-agnostic: the same module runs in Deno.
 import type { GpuContext } from '../../src/gpu/device.ts';
-import { GpuFormulaEngine, type GpuFormulaEngineOptions } from '../../src/gpu/formula/gpu-formula-engine.ts';
-import { formulaPartialsWgsl } from '../../src/gpu/formula/formula-passes.ts';
-import { checkFormulaResult, formulaError, formulaReference } from '../../src/gpu/formula/formula-check.ts';
-import { GpuLinearEngine } from '../../src/gpu/gpu-linear-engine.ts';
-import { gradientProgram } from '../../src/formula/program.ts';
+import { GpuFormulaEngine } from '../../src/gpu/formula/gpu-formula-engine.ts';
+import { checkFormulaResult, formulaError, formulaReference, type FormulaReference } from '../../src/gpu/formula/formula-check.ts';
 import type { FormulaModel } from '../../src/formula/model.ts';
-import { linearGradient } from '../../src/cpu/linear_partials.ts';
+import type { FormulaData } from '../../src/models/formula.ts';
 import type { SuiteConfig } from '../args.ts';
-import type { FormulaRow } from '../report.ts';
-import { checkGradient, GRADIENT_REL_TOL } from './data.ts';
+import type { FormulaKernelCell, FormulaRow } from '../report.ts';
 import { FORMULA_CASES, setupFormulaCase, type BenchFormulaCase } from './formula-cases.ts';
+import { faultyKernelOptions } from './faults.ts';
 import { summarize, WARMUP_MS } from './gpu-timer.ts';
 import type { FormulaPeer } from './jax-formula.ts';
 import { errorText, wallSamples, warmCalls } from './peers.ts';
 import { timeBesideRead } from './read-sweep.ts';
 
-/** The grid --inject-fault's kernel is generated for and run at (the engine is told exactly this grid). */
-const FAULT_KERNEL = { workgroupSize: 64, groups: 4 };
-/** The target load of the generated row body, `rows_y[row]`: found by pattern so the fault follows the kernel as it changes. */
-const TARGET_LOAD = /\brows_y\[([^\]]+)\]/;
-
-/** The fault: every row's target read as 2y, so every component of (∇J, J) is off by O(1). */
-export function faultyFormulaWgsl(gpu: GpuContext, model: FormulaModel): string {
-  const good = formulaPartialsWgsl(gradientProgram(model), FAULT_KERNEL.workgroupSize, gpu.device.limits.maxComputeWorkgroupStorageSize);
-  const bad = good.replace(TARGET_LOAD, '(2.0 * rows_y[$1])');
-  if (bad === good) throw new Error('--inject-fault: no target load (rows_y[...]) in the generated formula WGSL; update TARGET_LOAD');
-  return bad;
+/** The gradient kernel an engine runs (the quad kernel where it picked it), its grid and where the grid came from. */
+export function engineKernel(e: GpuFormulaEngine): FormulaKernelCell {
+  const choice = e.kernelKind === 'linear-quad' && e.quadKernel ? e.quadKernel : e.kernel;
+  return { kind: e.kernelKind, ...choice.config, source: choice.source };
 }
 
 export function emptyFormulaRow(c: BenchFormulaCase, n: number, reps: number): FormulaRow {
@@ -44,7 +34,7 @@ export function emptyFormulaRow(c: BenchFormulaCase, n: number, reps: number): F
     suite: 'formula', case: c.key, formula: c.formula, loss: c.loss, n, width, bytes: n * (width + 1) * 4,
     ms: null, msMin: null, msMax: null, gbps: null, repetitions: reps, validation: 'not run', relError: null, kernel: null,
     read: null, fractionOfRead: null, jaxMs: null, vsJax: null, jaxValidation: 'not run', jaxRelError: null,
-    handMs: null, genPairedMs: null, vsHand: null, handValidation: 'not run', handKernel: null, notes: [],
+    genericMs: null, pickPairedMs: null, pickVsGeneric: null, genericValidation: 'not run', genericKernel: null, notes: [],
   };
 }
 
@@ -54,45 +44,55 @@ export function finishFormulaRow(row: FormulaRow): FormulaRow {
   row.gbps = ms === null ? null : row.bytes / (ms * 1e6);
   row.fractionOfRead = row.read && ms !== null ? row.read.ms / ms : null;
   row.vsJax = row.jaxMs === null || ms === null ? null : row.jaxMs / ms;
-  row.vsHand = row.handMs === null || row.genPairedMs === null ? null : row.handMs / row.genPairedMs;
+  row.pickVsGeneric = row.genericMs == null || row.pickPairedMs == null ? null : row.genericMs / row.pickPairedMs;
   return row;
 }
 
+/** The engine's (∇J, J) at `at` against the float64 twin over every row: 'passed' or 'failed: ...', and the error. */
+async function checkEngine(e: GpuFormulaEngine, model: FormulaModel, at: Float64Array, ref: FormulaReference): Promise<{ verdict: string; rel: number }> {
+  const got = await e.lossAndGradient(at);
+  const flat = [...got.grad, got.loss];
+  const wrong = checkFormulaResult(flat, ref, model.params);
+  return { verdict: wrong === null ? 'passed' : `failed: ${wrong}`, rel: formulaError(flat, ref) };
+}
+
 /**
- * Today's hand-written linear engine over the same rows, checked against float64 (linearGradient), then timed
- * in alternation with the generated kernel's call, one call each in turn after warm-up.
+ * The compiler's other choice where it specialised: an engine of the generic generated kernel (specialize:
+ * false) over the same rows, checked against the twin over every row, then timed in alternation with the
+ * pick's call, one call each in turn after warm-up.
  */
-async function handWritten(gpu: GpuContext, row: FormulaRow, c: BenchFormulaCase, data: { x: Float32Array; y: Float32Array; n: number }, at: Float64Array,
-  generated: () => Promise<unknown>, reps: number): Promise<void> {
-  const d = c.features.length;
-  const linear = { x: data.x, y: data.y, n: data.n, d };
-  const point = { w: at.subarray(0, d), b: at[d] };
-  let engine: GpuLinearEngine | null = null;
+async function genericBeside(
+  gpu: GpuContext, row: FormulaRow, model: FormulaModel, data: FormulaData, start: Float64Array, at: Float64Array, ref: FormulaReference,
+  pick: () => Promise<unknown>, reps: number,
+): Promise<void> {
+  let engine: GpuFormulaEngine | null = null;
   try {
-    engine = await GpuLinearEngine.create(gpu, linear);
+    engine = await GpuFormulaEngine.create(gpu, model, data, start, { specialize: false });
     const e = engine;
-    row.handKernel = `${e.kernel.config.variant ? `${e.kernel.config.variant} ` : ''}${e.kernel.config.numGroups}×${e.kernel.config.workgroupSize} (${e.kernel.source})`;
-    const check = checkGradient(await e.gradient(point), linearGradient(linear, point), GRADIENT_REL_TOL);
-    row.handValidation = check.verdict;
-    if (!check.ok) return;
-    const hand = () => e.gradient(point);
-    await warmCalls(hand, 2, WARMUP_MS);
-    await warmCalls(generated, 1, 0);
-    const h: number[] = [];
+    row.genericKernel = engineKernel(e);
+    const check = await checkEngine(e, model, at, ref);
+    row.genericValidation = check.verdict;
+    if (check.verdict !== 'passed') return;
+    const generic = () => e.lossAndGradient(at);
+    await warmCalls(generic, 2, WARMUP_MS);
+    await warmCalls(pick, 1, 0);
     const g: number[] = [];
+    const p: number[] = [];
     for (let i = 0; i < reps; i++) {
       let t = performance.now();
-      await generated();
-      g.push(performance.now() - t);
+      await pick();
+      p.push(performance.now() - t);
       t = performance.now();
-      await hand();
-      h.push(performance.now() - t);
+      await generic();
+      g.push(performance.now() - t);
     }
-    row.handMs = summarize(h).median;
-    row.genPairedMs = summarize(g).median;
-    row.notes.push(`hand-written GpuLinearEngine ${row.handKernel}: ${row.handMs.toFixed(3)} ms beside the generated kernel's ${row.genPairedMs.toFixed(3)} ms (alternating, ${reps} calls each)`);
+    row.genericMs = summarize(g).median;
+    row.pickPairedMs = summarize(p).median;
+    const k = row.genericKernel;
+    row.notes.push(`generic generated kernel ${k.groups}×${k.workgroupSize} (${k.source}): ${row.genericMs.toFixed(3)} ms beside the `
+      + `${row.kernel?.kind ?? 'picked'} kernel's ${row.pickPairedMs.toFixed(3)} ms (alternating, ${reps} calls each)`);
   } catch (e) {
-    row.handValidation = `failed: ${errorText(e)}`;
+    row.genericValidation = `failed: ${errorText(e)}`;
   } finally {
     engine?.dispose();
   }
@@ -115,9 +115,8 @@ export async function benchFormulaCase(
   // checks the call it times over every row.
   let engine: GpuFormulaEngine | null = null;
   try {
-    const options: GpuFormulaEngineOptions = config.injectFault ? { kernel: FAULT_KERNEL, code: faultyFormulaWgsl(gpu, model) } : {};
-    engine = await GpuFormulaEngine.create(gpu, model, data, start, options);
-    row.kernel = { ...engine.kernel.config, source: engine.kernel.source };
+    engine = await GpuFormulaEngine.create(gpu, model, data, start, config.injectFault ? faultyKernelOptions(gpu, model) : {});
+    row.kernel = engineKernel(engine);
   } catch (e) {
     row.validation = `failed: could not build the engine: ${errorText(e)}`;
   }
@@ -125,13 +124,11 @@ export async function benchFormulaCase(
   if (engine) {
     const e = engine;
     try {
-      const got = await e.lossAndGradient(at);
-      const flat = [...got.grad, got.loss];
-      row.relError = formulaError(flat, ref);
-      const wrong = checkFormulaResult(flat, ref, model.params);
-      row.validation = wrong === null ? 'passed' : `failed: ${wrong}`;
-      phase(`nabla validation ${wrong === null ? 'passed' : 'FAILED'} (max |error| / mean |term| ${row.relError.toExponential(2)})`);
-      if (wrong === null) {
+      const check = await checkEngine(e, model, at, ref);
+      row.relError = check.rel;
+      row.validation = check.verdict;
+      phase(`nabla validation ${check.verdict === 'passed' ? 'passed' : 'FAILED'} (max |error| / mean |term| ${check.rel.toExponential(2)})`);
+      if (check.verdict === 'passed') {
         call = () => e.lossAndGradient(at);
         await warmCalls(call, 2, WARMUP_MS);
       }
@@ -148,10 +145,10 @@ export async function benchFormulaCase(
       const s = summarize(samples);
       Object.assign(row, { ms: s.median, msMin: s.min, msMax: s.max, repetitions: samples.length });
     }
-    // (4) linear(...) with mse: the hand-written engine beside the generated kernel.
-    if (call && c.handWritten) {
-      await handWritten(gpu, row, c, data, at, call, reps);
-      phase(`hand-written linear engine: ${row.handMs === null ? row.handValidation : `${row.handMs.toFixed(3)} ms`}`);
+    // (4) Where the compiler specialised the model: its generic kernel beside its pick.
+    if (call && engine && engine.kernelKind !== 'generated') {
+      await genericBeside(gpu, row, model, data, start, at, ref, call, reps);
+      phase(`generic generated kernel: ${row.genericMs == null ? row.genericValidation : `${row.genericMs.toFixed(3)} ms`}`);
     }
   } catch (e) {
     row.validation = `failed: ${errorText(e)}`;

@@ -1,61 +1,71 @@
-// Suite "linear": per (N, d), on one page, adapter and dataset, two operations:
-//   gradient: ∇J and J of the MSE at a point, from the call to the values on the host;
+// Suite "linear": per (N, d), on one page, adapter and dataset, two operations on the linear model as the
+// compiler runs it (GpuFormulaEngine over linearFormulaModel(d): `y ~ linear(x1..xd)` with mse; the engine
+// picks its kernel, the quad kernel for d <= QUAD_MAX_FEATURES, and row.kernel says which ran):
+//   gradient: ∇J and J of the MSE at a point (lossAndGradient), from the call to the values on the host;
 //   gd100:    a 100-step full-batch gradient-descent run, from the call to the final parameters on the host,
-//             each library chaining its steps its own way (nabla: train(); jax-js: a jitted step; TF.js:
-//             sgd.applyGradients).
+//             each library chaining its steps its own way (nabla: train() with plain sgd; jax-js: a jitted
+//             step; TF.js: sgd.applyGradients).
 // Each path is validated against float64 first (a failure is reported and not timed), then timed by the
 // wall clock, median of `reps` after warm-up: nabla and the best read kernel over the same bytes (the
-// yardstick, read-sweep.ts) in alternation, then the peers (TF.js, jax-js, when given), the CPU paths. GPU timestamps of
-// nabla's step are an extra column, never a ratio. Platform-agnostic: the same module runs in Deno.
+// yardstick, read-sweep.ts) in alternation, then the peers (TF.js, jax-js, when given), the CPU paths.
+// Platform-agnostic: the same module runs in Deno.
 import type { GpuContext } from '../../src/gpu/device.ts';
-import { GpuLinearEngine } from '../../src/gpu/gpu-linear-engine.ts';
-import { defaultLinearConfig, paddedFeatureBytes, planLinearGrid } from '../../src/gpu/dispatch.ts';
-import { linearPartialsWgsl } from '../../src/gpu/passes/linear-partials-pass.ts';
+import { GpuFormulaEngine } from '../../src/gpu/formula/gpu-formula-engine.ts';
+import { formulaXBytes } from '../../src/gpu/formula/formula-stream.ts';
 import { linearGradient } from '../../src/cpu/linear_partials.ts';
-import { CpuLinearEngine } from '../../src/cpu/cpu-linear-engine.ts';
-import type { LinearParams } from '../../src/models/linear.ts';
+import { CpuFormulaEngine } from '../../src/cpu/formula-engine.ts';
+import type { FormulaEngine } from '../../src/models/formula.ts';
+import type { LinearData, LinearParams } from '../../src/models/linear.ts';
+import {
+  linearFormulaModel, linearGradient as asLinearGradient, linearTheta, linearTrainOptions, linearTrainResult,
+} from '../../src/models/linear-formula.ts';
+import type { ModelTrainOptions } from '../../src/models/model-engine.ts';
 import type { SuiteConfig } from '../args.ts';
 import type { BenchRow, LinearOp, SkippedCase, SuiteResult } from '../report.ts';
 import {
   checkGradient, checkParams, evaluationPoint, GD_LR, GD_REL_TOL, GD_STEPS, gdReference, GRADIENT_REL_TOL, makeBenchData,
 } from './data.ts';
-import { summarize, timeComputePasses, WARMUP_MS } from './gpu-timer.ts';
+import { engineKernel } from './formula-step.ts';
+import { faultyKernelOptions } from './faults.ts';
+import { summarize, WARMUP_MS } from './gpu-timer.ts';
 import { timeBesideRead } from './read-sweep.ts';
 import { cpuReps, timeCpu } from './cpu-ref.ts';
 import { errorText, wallSamples, warmCalls, type LinearPeer } from './peers.ts';
 
 /**
- * Training options under which steps never stop: tol 0 (|grad| < 0 never holds), 2^31 updates, a loss
- * would have to grow 1e30-fold to count as divergence, and lr 1e-30 leaves theta, hence every step's
- * work, unchanged. A stopped run would make the passes return early and time nothing.
+ * Why the GPU-clock column stays empty: gpu-timer.ts times passes a caller records, and GpuFormulaEngine
+ * records its gradient and update passes only inside lossAndGradient() and train().
  */
-export const ENDLESS = { lr: 1e-30, maxEpochs: 2 ** 31, tol: 0, explodeFactor: 1e30 } as const;
-
-/**
- * The residual line of every pass-1 variant: `r = p - y[row0 + i];` (tiled), `var r = p - y4[q];` (quad).
- * Found by pattern so the fault follows the kernels as they change.
- */
-const RESIDUAL = /(\br\s*=\s*p\s*-\s*)(y4?\[[^\]]+\])/;
-
-/** The fault: every residual uses 2y instead of y, so every component of the gradient is off by O(1). */
-export function faultyPartialsWgsl(gpu: GpuContext, n: number, d: number): string {
-  // The WGSL depends on d and the adapter only (N is a uniform), so this matches the engine's own plan.
-  const good = linearPartialsWgsl(d, planLinearGrid(n, d, gpu.shape));
-  const bad = good.replace(RESIDUAL, '$12.0 * $2');
-  if (bad === good) throw new Error('--inject-fault: no residual line (r = p - y[...]) in the pass-1 WGSL; update RESIDUAL');
-  return bad;
-}
+export const GPU_TIMING_UNAVAILABLE = 'not measured: GpuFormulaEngine records its passes only inside its own calls, so gpu-timer.ts has no pass to time';
 
 /**
  * Why a case is not run: X above the config's cap (the page or Deno would hold it several times over: the
  * Float32Array, the GPU buffer, the read kernel's copy, TF.js's copy; skip rather than swap). Above one
- * storage binding the engine splits X into chunks, so only host memory caps a case.
+ * storage binding the engine streams X in chunks (GpuFormulaEngine.create), so only host memory caps a case.
  */
 export function skipReason(n: number, d: number, maxXBytes: number): string | null {
-  const xBytes = paddedFeatureBytes(n, d);
+  const xBytes = formulaXBytes(n, d);
   const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
   if (xBytes > maxXBytes) return `X takes ${gib(xBytes)}, more than the harness's ${gib(maxXBytes)} cap (host memory; --max-x-gib)`;
   return null;
+}
+
+/**
+ * gd100's run on the one loop, as the float64 reference takes it (gdReference): plain sgd at GD_LR for
+ * GD_STEPS full-batch steps from `at`, never stopping early (tol 0: |grad| <= 0 does not hold; a loss would
+ * have to grow 1e30-fold to count as divergence), all steps chained before the one read-back.
+ */
+export function gdOptions(data: LinearData, at: LinearParams): ModelTrainOptions {
+  return linearTrainOptions({ lr: GD_LR, maxEpochs: GD_STEPS, tol: 0, explodeFactor: 1e30, init: at, reportEvery: GD_STEPS }, data.n);
+}
+
+/** The engine's gradient at `at`, or its gd100 run's final parameters, as the linear model reports them. */
+function linearCalls(engine: FormulaEngine, data: LinearData, at: LinearParams) {
+  const theta = linearTheta(at);
+  return {
+    gradient: async () => asLinearGradient(await engine.lossAndGradient(theta)),
+    gd: async (): Promise<LinearParams> => linearTrainResult(await engine.train(gdOptions(data, at))),
+  };
 }
 
 export function emptyRow(op: LinearOp, n: number, d: number, reps: number): BenchRow {
@@ -110,26 +120,29 @@ export async function benchCase(
   // (2) nabla: validate; then (3) the yardstick, the best read kernel over the same bytes (`steps` chained
   // reads per call, like the op's evaluations), swept for this adapter; its finalists are timed on the wall
   // clock in alternation with nabla's call, so the two share the machine's state (read-sweep.ts). The read is
-  // measured even when nabla failed.
-  let engine: GpuLinearEngine | null = null;
+  // measured even when nabla failed. The engine checks its kernels against the float64 twin when it is
+  // built, so --inject-fault's kernel fails there.
+  const model = linearFormulaModel(d);
+  let engine: GpuFormulaEngine | null = null;
+  let kind = '';
   try {
-    // The faulty WGSL is made for the untuned grid, so the engine is told to run exactly that grid.
-    engine = await GpuLinearEngine.create(gpu, data, config.injectFault ? { partialsWgsl: faultyPartialsWgsl(gpu, n, d), kernel: defaultLinearConfig(n, d, gpu.shape) } : {});
+    const options = { maxReportEvery: GD_STEPS, ...(config.injectFault ? faultyKernelOptions(gpu, model) : {}) };
+    engine = await GpuFormulaEngine.create(gpu, model, data, linearTheta(at), options);
+    row.kernel = engineKernel(engine);
+    kind = `${engine.kernelKind} kernel `;
   } catch (e) {
     row.validation = `failed: could not build the engine: ${errorText(e)}`;
   }
   let call: (() => Promise<unknown>) | undefined;
   if (engine) {
-    const gpuEngine = engine;
-    row.kernel = { ...engine.kernel.config, source: engine.kernel.source };
+    const nabla = linearCalls(engine, data, at);
     try {
-      const gd = (): Promise<LinearParams> => gpuEngine.train({ lr: GD_LR, maxEpochs: GD_STEPS, tol: 0, explodeFactor: 1e30, init: at, reportEvery: GD_STEPS });
-      const check = wantFinal ? checkParams(await gd(), wantFinal, GD_REL_TOL) : checkGradient(await gpuEngine.gradient(at), want, GRADIENT_REL_TOL);
+      const check = wantFinal ? checkParams(await nabla.gd(), wantFinal, GD_REL_TOL) : checkGradient(await nabla.gradient(), want, GRADIENT_REL_TOL);
       row.validation = check.verdict;
       row.relError = check.rel;
-      phase(`nabla validation ${check.verdict} (relative error ${check.rel.toExponential(2)})`);
+      phase(`nabla ${kind}validation ${check.verdict} (relative error ${check.rel.toExponential(2)})`);
       if (check.ok) {
-        call = wantFinal ? gd : () => gpuEngine.gradient(at);
+        call = wantFinal ? nabla.gd : nabla.gradient;
         await warmCalls(call, wantFinal ? 1 : 2, wantFinal ? 0 : WARMUP_MS);
       }
     } catch (e) {
@@ -146,16 +159,7 @@ export async function benchCase(
         Object.assign(row, { ms: s.median, msMin: s.min, msMax: s.max, repetitions: samples.length });
         sampled('nabla', samples.length);
       }
-      if (call && !wantFinal && gpu.hasTimestamps) {
-        engine.prepareTraining({ ...ENDLESS, init: at });
-        const gpuEngine = engine;
-        const t = await timeComputePasses(gpu, reps, 2, (pass) => gpuEngine.recordStep(pass, true));
-        if (t.method === 'timestamp-query') {
-          row.gpuMs = summarize(t.samples).median;
-          row.gpuTiming = 'timestamp-query: one training step (partials, reduce, update), GPU clock';
-        }
-        row.notes.push(...t.notes);
-      }
+      if (call && !wantFinal) row.gpuTiming = GPU_TIMING_UNAVAILABLE;
     } catch (e) {
       row.validation = `failed: ${errorText(e)}`;
     } finally {
@@ -181,15 +185,15 @@ export async function benchCase(
     phase(`${peer.label}: ${r.ms === null ? r.validation : `${r.ms.toFixed(3)} ms`}`);
   }
 
-  // (5) CPU: nabla's float64 engine (gradient, or its 100-step train()), and a plain JS read of the arrays.
-  const cpu = timeCpu(data, at, cpuReps(row.bytes));
+  // (5) CPU: nabla's float64 twin over the same model (its gradient, or its 100-step train()), and a plain JS
+  // read of the arrays.
+  const twin = linearCalls(new CpuFormulaEngine(model, data, linearTheta(at)), data, at);
+  const cpu = await timeCpu(data, op === 'gradient' ? async () => (await twin.gradient()).loss : null, cpuReps(row.bytes));
   row.jsLoopGbps = row.bytes / (cpu.loopMs * 1e6);
   if (op === 'gradient') {
     row.cpuMs = cpu.gradientMs;
   } else {
-    const engineCpu = new CpuLinearEngine(data);
-    const run = () => engineCpu.train({ lr: GD_LR, maxEpochs: GD_STEPS, tol: 0, explodeFactor: 1e30, init: at });
-    row.cpuMs = summarize(await wallSamples(run, { reps: row.bytes * GD_STEPS >= 2 ** 28 ? 3 : 5, budgetMs: null })).median;
+    row.cpuMs = summarize(await wallSamples(twin.gd, { reps: row.bytes * GD_STEPS >= 2 ** 28 ? 3 : 5, budgetMs: null })).median;
   }
   phase('CPU timed');
   return finishRow(row);

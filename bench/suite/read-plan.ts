@@ -22,6 +22,11 @@ export const UNROLLS: readonly Unroll[] = [1, 2, 4];
 /** The largest grid tried: several thousand workgroups keep every compute unit of a big GPU busy. */
 export const MAX_GROUPS = 8192;
 
+/** ReadUniforms { count, num_groups, groups_x, _pad: u32 } of read_bandwidth.wgsl; count in elements of the load type. */
+export function packReadUniforms(count: number, numGroups: number, groupsX: number): ArrayBuffer {
+  return new Uint32Array([count, numGroups, groupsX, 0]).buffer;
+}
+
 export function configKey(c: ReadConfig): string {
   return `${c.groups}x${c.wg} vec${c.vec} unroll${c.unroll}`;
 }

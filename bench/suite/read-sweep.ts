@@ -11,11 +11,10 @@ import type { GpuContext } from '../../src/gpu/device.ts';
 import { createBufferChecked, createComputePipeline } from '../../src/gpu/resources.ts';
 import { shaderSources } from '../../src/gpu/shaders.ts';
 import { assembleWgsl, specializeWgsl } from '../../src/gpu/wgsl.ts';
-import { packReadUniforms } from '../../src/gpu/uniforms.ts';
 import { summarize, timestamps, wallClock } from './gpu-timer.ts';
 import { errorText } from './peers.ts';
 import {
-  configKey, geometricGroups, maxGroupsFor, readVariantDefines, refineStages, sumTolerance, UNROLLS, type ReadConfig,
+  configKey, geometricGroups, maxGroupsFor, packReadUniforms, readVariantDefines, refineStages, sumTolerance, UNROLLS, type ReadConfig,
 } from './read-plan.ts';
 
 const kLabel = 'nabla.bench.read';

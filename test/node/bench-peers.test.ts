@@ -12,7 +12,12 @@ import {
   configKey, geometricGroups, maxGroupsFor, readVariantDefines, refineStages, sumTolerance, workgroupSizes,
 } from '../../bench/suite/read-plan.ts';
 import { benchMlpModel, dataRows, initialTheta, makeMlpData, MLP_LR, MLP_SEED } from '../../bench/suite/mlp-data.ts';
-import { emptyRow, finishRow, skipReason } from '../../bench/suite/linear-step.ts';
+import { emptyRow, finishRow, GPU_TIMING_UNAVAILABLE, skipReason } from '../../bench/suite/linear-step.ts';
+import { FAULT_KERNEL, faultyKernelOptions } from '../../bench/suite/faults.ts';
+import { linearQuadWgsl } from '../../src/gpu/formula/linear-quad-pass.ts';
+import { linearShape } from '../../src/formula/shapes.ts';
+import { linearFormulaModel } from '../../src/models/linear-formula.ts';
+import type { GpuContext } from '../../src/gpu/device.ts';
 import { MIN_SAMPLES, wallSamples } from '../../bench/suite/peers.ts';
 import { DEFAULT_MAX_X_GIB, parseBenchArgs, QUICK_BUDGET_MS } from '../../bench/args.ts';
 import { commandLine } from '../../bench/run.ts';
@@ -170,18 +175,39 @@ describe('formula suite: cases, and jax-js on its wasm backend against the float
     const read = { ms: 9, passes: 1, msMin: 8, msMax: 10, gbps: 0, config: { groups: 2, wg: 64, vec: 4 as const, unroll: 4 as const }, gpuMs: null, sweepTiming: 'wall-clock' as const, candidates: 9, rejected: 0, rejections: [], sweepSeconds: 1 };
     const row = finishFormulaRow({
       ...emptyFormulaRow(c, 2 ** 20, 10), ms: 10, msMin: 9, msMax: 12, validation: 'passed', jaxMs: 60, jaxValidation: 'passed', read,
-      handMs: 9, genPairedMs: 10, handValidation: 'passed', kernel: { workgroupSize: 64, groups: 8, source: 'tuned' },
+      genericMs: 12, pickPairedMs: 10, genericValidation: 'passed', kernel: { kind: 'linear-quad', workgroupSize: 64, groups: 8, source: 'tuned' },
+      genericKernel: { kind: 'generated', workgroupSize: 64, groups: 4, source: 'tuned' },
     });
     expect(row.bytes).toBe(2 ** 20 * 17 * 4);
     expect(row.gbps).toBeCloseTo(row.bytes / (10 * 1e6), 12);
-    expect([row.fractionOfRead, row.vsJax, row.vsHand]).toEqual([0.9, 6, 0.9]);
+    expect([row.fractionOfRead, row.vsJax, row.pickVsGeneric]).toEqual([0.9, 6, 1.2]);
     const text = formatFormulaTable([row]);
-    expect(text).toMatch(/\| linear16-mse \| `y ~ linear\(x1\.\.x16\)` \| mse \| 2\^20 \| 16 \| 10\.000 \(9\.000–12\.000\) \|/);
-    expect(text).toContain('- linear16-mse N = 2^20: vs jax-js met, vs read met, vs hand-written NOT met');
+    expect(text).toContain('| generic kernel ms | pick vs generic |');
+    expect(text).toMatch(/\| linear16-mse \| `y ~ linear\(x1\.\.x16\)` \| mse \| 2\^20 \| 16 \| 10\.000 \(9\.000–12\.000\) \| [\d.]+ \| linear-quad 8×64 \(tuned\) \| .* \| 12\.000 \| 1\.20× \| passed \|/);
+    expect(text).toContain('- linear16-mse N = 2^20: vs jax-js met, vs read met\n');
+    expect(text).not.toContain('hand-written');
     const skipped = { ...emptyFormulaRow(c, 2 ** 30, 10), validation: 'skipped: X takes too much' };
     expect(exitCodeOf({ rows: [], mlp: [], formula: [row, skipped] })).toBe(0);
     expect(exitCodeOf({ rows: [], mlp: [], formula: [{ ...row, validation: 'failed: could not build the engine' }] })).toBe(1);
     expect(exitCodeOf({ rows: [], mlp: [], formula: [{ ...row, jaxValidation: 'failed: 1 of 17 components off' }] })).toBe(1);
+    expect(exitCodeOf({ rows: [], mlp: [], formula: [{ ...row, genericValidation: 'failed: 1 of 17 components off' }] })).toBe(1);
+  });
+
+  it('a result file written beside the hand-written linear engine still prints its columns and target', () => {
+    // The row as the committed files hold it (2026-12-07T01-24-38-172Z-google-swiftshader.json): no kernel
+    // kind, the hand-written columns on every row, none of the generic-kernel ones.
+    const c = formulaCase('linear16-mse');
+    const { genericMs, pickPairedMs, pickVsGeneric, genericValidation, genericKernel, ...old } = emptyFormulaRow(c, 2 ** 20, 10);
+    expect([genericMs, pickPairedMs, pickVsGeneric, genericValidation, genericKernel]).toEqual([null, null, null, 'not run', null]);
+    const row = {
+      ...old, ms: 41.6, msMin: 40, msMax: 43, validation: 'passed', kernel: { workgroupSize: 64, groups: 1, source: 'tuned' },
+      handMs: 41.2, genPairedMs: 49, vsHand: 41.2 / 49, handValidation: 'passed', handKernel: 'quad 1×64 (tuned)',
+    };
+    const text = formatFormulaTable([row]);
+    expect(text).toContain('| hand-written ms | vs hand-written |');
+    expect(text).toMatch(/\| 1×64 \(tuned\) \| .* \| 41\.200 \| 0\.84× \| passed \|/);
+    expect(text).toContain('- linear16-mse N = 2^20: vs jax-js —, vs read —, vs hand-written NOT met');
+    expect(exitCodeOf({ rows: [], mlp: [], formula: [{ ...row, handValidation: 'failed: relative error' }] })).toBe(1);
   });
 
   it('--formula-only, --no-formula, --formula-n; --quick runs 2^20, the full grid 2^20 and 2^22', () => {
@@ -193,6 +219,27 @@ describe('formula suite: cases, and jax-js on its wasm backend against the float
     expect(() => parseBenchArgs(['--formula-only', '--no-formula'])).toThrow(/nothing left to run/);
     expect(() => parseBenchArgs(['--no-formula', '--formula-n', '4096'])).toThrow(/--formula-n given with --no-formula/);
     expect(() => parseBenchArgs(['--no-linear', '--no-mlp', '--no-formula'])).toThrow(/nothing left to run/);
+  });
+});
+
+describe('--inject-fault kernels', () => {
+  // Only the generated kernel's WGSL reads the device (its workgroup storage limit); the quad kernel's does not.
+  const gpu = { device: { limits: { maxComputeWorkgroupStorageSize: 16384 } } } as unknown as GpuContext;
+
+  it('the kernel the compiler picks gets the wrong residual: the quad kernel for a linear shape it takes, else the generated one', () => {
+    const linear = linearFormulaModel(3);
+    const quad = faultyKernelOptions(gpu, linear);
+    expect(Object.keys(quad).sort()).toEqual(['quadCode', 'quadKernel']);
+    expect(quad.quadKernel).toEqual(FAULT_KERNEL);
+    const good = linearQuadWgsl(linearShape(linear)!);
+    expect(good).toContain('var r = p - y4[q];');
+    expect(quad.quadCode).toBe(good.replace('var r = p - y4[q];', 'var r = p - 2.0 * y4[q];'));
+    // 65 columns: past the quad kernel's straight-line limit, the generated kernel runs and is the one faulted.
+    const wide = faultyKernelOptions(gpu, linearFormulaModel(65));
+    expect(Object.keys(wide).sort()).toEqual(['code', 'kernel']);
+    expect(wide.code).toMatch(/\(2\.0 \* rows_y\[/);
+    const curve = setupFormulaCase(formulaCase('exp-decay')).model;
+    expect(Object.keys(faultyKernelOptions(gpu, curve)).sort()).toEqual(['code', 'kernel']);
   });
 });
 
@@ -238,6 +285,19 @@ describe('report provenance and the table printer', () => {
     expect(exitCodeOf({ rows: [row], mlp: [] })).toBe(0);
     expect(exitCodeOf({ rows: [{ ...row, jaxValidation: 'failed: relative error 1 > 0.0001' }], mlp: [] })).toBe(1);
     expect(formatTable([row])).toMatch(/\| gd100 \| 2\^10 \| 1 \| 50\.000 .* \| 2x64 vec4 unroll4 \| 50% \| 100\.0 \| 2\.00× \| skipped \|/);
+  });
+
+  it('the linear table names the kernel the formula engine ran, and why the GPU-clock column is empty; older rows keep their grid', () => {
+    const quad = finishRow({
+      ...emptyRow('gradient', 4096, 16, 10), ms: 2, validation: 'passed', gpuTiming: GPU_TIMING_UNAVAILABLE,
+      kernel: { kind: 'linear-quad', workgroupSize: 64, groups: 8, source: 'tuned' },
+    });
+    const text = formatTable([quad]);
+    expect(text).toMatch(/\| gradient \| 2\^12 \| 16 \| 2\.000 .* \| linear-quad 8×64 \(tuned\) \|/);
+    expect(text).toContain(`GPU ms (timestamps): ${GPU_TIMING_UNAVAILABLE}`);
+    const old = { ...quad, gpuTiming: null, kernel: { workgroupSize: 64, numGroups: 4, variant: 'quad', unroll: 2, source: 'table' } };
+    expect(formatTable([old])).toMatch(/\| quad 4×64 unroll2 \(table\) \|/);
+    expect(formatTable([old])).not.toContain('GPU ms (timestamps):');
   });
 
   it('command lines are quoted to be typed again', () => {
