@@ -2,7 +2,9 @@
 // it on the page's thread (InlinePool), so its WebAssembly SIMD kernels must build and agree with the float64
 // twin there too. Tolerance as test/node/cpu-fast.test.ts: 2e-5 of the distance travelled after training.
 import { describe, expect, it } from 'vitest';
-import { FastCpuLinearEngine, FastCpuModelEngine } from '../../src/cpu-fast/fast-engines.ts';
+import { FastCpuModelEngine } from '../../src/cpu-fast/fast-engines.ts';
+import { FastCpuFormulaEngine } from '../../src/cpu-fast/formula-engine.ts';
+import { linearFormulaModel, linearTheta } from '../../src/models/linear-formula.ts';
 import { CpuModelEngine } from '../../src/cpu/cpu-model-engine.ts';
 import { linearGradient } from '../../src/cpu/linear_partials.ts';
 import { mlpModel } from '../../src/models/mlp.ts';
@@ -31,12 +33,20 @@ describe('fast CPU path in the browser', () => {
     expect(diff).toBeLessThanOrEqual(2e-5 * travelled);
   });
 
-  it('the linear gradient equals the float64 twin\'s to 1e-12', async () => {
+  it('the linear model\'s gradient (the WebAssembly SIMD linear kernel in the page) equals the hand-derived float64 one to 1e-12', async () => {
+    // Both sum in float64 over the same float32 rows; only the order of the additions differs.
     const data = makeLinearData(10_001, 5, 2);
     const at = { w: [0.1, -0.2, 0.3, 0.4, -0.5], b: 0.25 };
-    const g = await new FastCpuLinearEngine(data).gradient(at);
-    const ref = linearGradient(data, at);
-    expect(Math.abs(g.loss - ref.loss)).toBeLessThanOrEqual(1e-12 * ref.loss);
-    for (let j = 0; j < 5; j++) expect(Math.abs(g.gradW[j] - ref.gradW[j])).toBeLessThanOrEqual(1e-12 * (1 + Math.abs(ref.gradW[j])));
+    const engine = new FastCpuFormulaEngine(linearFormulaModel(5), data, new Float64Array(6));
+    try {
+      expect(engine.kernel).toBe('linear-wasm'); // Chromium has WebAssembly SIMD: 'auto' must pick it
+      const g = await engine.lossAndGradient(linearTheta(at));
+      const ref = linearGradient(data, at);
+      expect(Math.abs(g.loss - ref.loss)).toBeLessThanOrEqual(1e-12 * ref.loss);
+      for (let j = 0; j < 5; j++) expect(Math.abs(g.grad[j] - ref.gradW[j])).toBeLessThanOrEqual(1e-12 * (1 + Math.abs(ref.gradW[j])));
+      expect(Math.abs(g.grad[5] - ref.gradB)).toBeLessThanOrEqual(1e-12 * (1 + Math.abs(ref.gradB)));
+    } finally {
+      engine.dispose();
+    }
   });
 });

@@ -4,12 +4,15 @@
 // thread alone (InlinePool), for every thread count and rerun; failures reject naming the worker.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebWorkerPool } from '../../src/cpu-fast/web-pool.ts';
-import { FastCpuLinearEngine, FastCpuModelEngine } from '../../src/cpu-fast/fast-engines.ts';
+import { FastCpuModelEngine } from '../../src/cpu-fast/fast-engines.ts';
+import { FastCpuFormulaEngine, type FastCpuFormulaOptions } from '../../src/cpu-fast/formula-engine.ts';
+import { linearFormulaModel, linearTheta } from '../../src/models/linear-formula.ts';
 import { mlpModel } from '../../src/models/mlp.ts';
 import { initParameters } from '../../src/models/network.ts';
 import { optimizerConfig } from '../../src/optim/config.ts';
 import { makeBlobs } from '../model-data.ts';
 import { makeLinearData } from '../data-gen.ts';
+import type { LinearData } from '../../src/models/linear.ts';
 import { concurrentRunsAgree } from '../pool-checks.ts';
 
 const pools: WebWorkerPool[] = [];
@@ -19,6 +22,8 @@ beforeAll(async () => {
 afterAll(() => pools.forEach((p) => p.dispose()));
 
 const bits = (v: ArrayLike<number>) => Array.from(v);
+/** The linear model y ~ linear(x1..xd) with mse on the fast CPU path (the linear task: linear-wasm or linear-js). */
+const linearEngine = (data: LinearData, options: FastCpuFormulaOptions = {}) => new FastCpuFormulaEngine(linearFormulaModel(data.d), data, new Float64Array(data.d + 1), options);
 /** A worker module from source text (a blob: URL inherits the page's isolation). */
 const moduleUrl = (source: string) => URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
 
@@ -28,20 +33,21 @@ describe('fast CPU path on Web Workers', () => {
     expect(pools.map((p) => p.threads)).toEqual([2, 3]);
   });
 
-  it('linear gradient: identical bits to the page\'s thread alone (d = 1 and 16, js and wasm kernels)', async () => {
-    for (const kernels of ['js', 'wasm'] as const) {
+  it('linear gradient: identical bits to the page\'s thread alone (d = 1 and 16, linear-js and linear-wasm kernels)', async () => {
+    for (const kernel of ['linear-js', 'linear-wasm'] as const) {
       for (const d of [1, 16]) {
         const data = makeLinearData(5_003, d, d);
-        const at = { w: Float64Array.from({ length: d }, (_, j) => 0.1 * j - 0.3), b: 0.2 };
-        const inline = await new FastCpuLinearEngine(data, { kernels }).gradient(at);
-        const want = [inline.loss, inline.gradB, ...inline.gradW];
+        const theta = linearTheta({ w: Float64Array.from({ length: d }, (_, j) => 0.1 * j - 0.3), b: 0.2 });
+        const inlineEngine = linearEngine(data, { kernel });
+        const inline = await inlineEngine.lossAndGradient(theta);
+        inlineEngine.dispose();
         for (const pool of pools) {
-          const engine = new FastCpuLinearEngine(data, { pool, kernels });
+          const engine = linearEngine(data, { pool, kernel });
           expect(engine.threads).toBe(pool.threads);
-          expect(engine.kernels).toBe(kernels); // wasm: the data sit in a shared WebAssembly memory
+          expect(engine.kernel).toBe(kernel); // linear-wasm: the data sit in a shared WebAssembly memory
           for (let rerun = 0; rerun < 2; rerun++) {
-            const g = await engine.gradient(at);
-            expect([g.loss, g.gradB, ...g.gradW]).toEqual(want);
+            const g = await engine.lossAndGradient(theta);
+            expect([g.loss, ...g.grad]).toEqual([inline.loss, ...inline.grad]);
           }
           engine.dispose();
         }
@@ -77,11 +83,11 @@ describe('fast CPU path on Web Workers', () => {
   it('a shard that fails in a worker rejects the run with the worker\'s name; the pool goes on working', async () => {
     const pool = pools[0];
     const data = makeLinearData(1_000, 2, 1);
-    const engine = new FastCpuLinearEngine(data, { pool, kernels: 'js' });
+    const engine = linearEngine(data, { pool, kernel: 'linear-js' });
     const task = pool.register({ kind: 'linear', d: 2, x: new Float32Array(pool.allocate(8)), y: new Float32Array(pool.allocate(4)), params: new Float64Array(pool.allocate(24)), partials: new Float64Array(pool.allocate(64)) });
     pool.release(task); // the workers forget it: a run of it fails there (and on the page's thread)
     await expect(pool.run(task, { start: 0, rows: 1, shards: 2, version: 1 })).rejects.toThrow(/fast CPU worker 1 of 1: .*task \d+ is not registered/);
-    const g = await engine.gradient({ w: [0.5, 0.5], b: 0 });
+    const g = await engine.lossAndGradient([0.5, 0.5, 0]);
     expect(g.loss).toBeGreaterThan(0);
     engine.dispose();
   });
@@ -92,9 +98,9 @@ describe('fast CPU path on Web Workers', () => {
 postMessage({ op: 'ready' });`);
     const pool = await WebWorkerPool.create({ threads: 3, workerUrl: url });
     try {
-      const engine = new FastCpuLinearEngine(makeLinearData(1_000, 2, 1), { pool, kernels: 'js' });
-      await expect(engine.gradient({ w: [0, 0], b: 0 })).rejects.toThrow(/fast CPU worker [12] of 2 failed: .*planted failure in run/);
-      await expect(engine.gradient({ w: [0, 0], b: 0 })).rejects.toThrow(/planted failure/); // stays failed
+      const engine = linearEngine(makeLinearData(1_000, 2, 1), { pool, kernel: 'linear-js' });
+      await expect(engine.lossAndGradient([0, 0, 0])).rejects.toThrow(/fast CPU worker [12] of 2 failed: .*planted failure in run/);
+      await expect(engine.lossAndGradient([0, 0, 0])).rejects.toThrow(/planted failure/); // stays failed
     } finally {
       pool.dispose();
       URL.revokeObjectURL(url);
@@ -119,8 +125,8 @@ postMessage({ op: 'ready' });`);
     const pool = await WebWorkerPool.create({ threads: 3, workerUrl: url });
     try {
       await expect.poll(() => beats, { timeout: 5_000 }).toBeGreaterThan(10);
-      const engine = new FastCpuLinearEngine(makeLinearData(1_000, 2, 1), { pool, kernels: 'js' });
-      const inFlight = engine.gradient({ w: [0, 0], b: 0 });
+      const engine = linearEngine(makeLinearData(1_000, 2, 1), { pool, kernel: 'linear-js' });
+      const inFlight = engine.lossAndGradient([0, 0, 0]);
       await sleep(50);
       pool.dispose();
       await expect(inFlight).rejects.toThrow(/disposed while a job was running/);
@@ -128,7 +134,7 @@ postMessage({ op: 'ready' });`);
       beats = 0;
       await sleep(200);
       expect(beats, 'no worker beats after dispose()').toBe(0);
-      await expect(engine.gradient({ w: [0, 0], b: 0 })).rejects.toThrow(/after dispose/);
+      await expect(engine.lossAndGradient([0, 0, 0])).rejects.toThrow(/after dispose/);
     } finally {
       pool.dispose();
       beat.close();

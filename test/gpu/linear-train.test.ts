@@ -62,6 +62,27 @@ describe('GPU gradient descent on the linear model', () => {
     }
   });
 
+  it('chaining steps per submit changes nothing: reportEvery 10 (the last evaluation rides with the steps before it) and 7 give the same history and bits', async () => {
+    const data = makeWellConditioned(3_001, 3, 17);
+    const engine = await gpuLinear(await testGpu(), data);
+    try {
+      const run = async (reportEvery: number) => {
+        const epochs: number[] = [];
+        const r = await engine.train(linearTrainOptions({ lr: 0.1, maxEpochs: 20, tol: 0, reportEvery, onEpoch: (e) => epochs.push(e.epoch, e.loss, e.gradNorm) }, data.n));
+        return { theta: Array.from(r.theta), loss: r.loss, epochs: r.epochs, stopReason: r.stopReason, history: epochs };
+      };
+      // 21 evaluations: 10 + 11 (the last rides along) against 7 + 7 + 7 read-backs.
+      const merged = await run(10);
+      const plain = await run(7);
+      expect(merged.stopReason).toBe('max-epochs');
+      expect(merged.epochs).toBe(20);
+      expect(merged.history.length).toBe(3 * 21);
+      expect(merged).toEqual(plain);
+    } finally {
+      engine.dispose();
+    }
+  });
+
   it('stops on divergence at the epoch the twin does and keeps the last parameters with a good loss', async () => {
     const data = makeWellConditioned(4_001, 2, 9);
     const engine = await gpuLinear(await testGpu(), data);
