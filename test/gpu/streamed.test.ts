@@ -67,6 +67,18 @@ describe('streamed data on the GPU', () => {
     }
   });
 
+  it('a validation error inside a streamed evaluation surfaces, naming the engine', async () => {
+    const data = makeLinearData(4_000, 3, 2);
+    const engine = await GpuFormulaEngine.createStreamed(await testGpu(), linearFormulaModel(3), countingStream(data, 1_000).stream, zeroTheta(3), { tuning: false });
+    try {
+      // A destroyed chunk buffer makes every submit that reads it invalid: the evaluation's scope reports it.
+      (engine as unknown as { buffers: { x: GPUBuffer } }).buffers.x.destroy();
+      await expect(engine.lossAndGradient([0, 0, 0, 0])).rejects.toThrow(/nabla\.formula/);
+    } finally {
+      engine.dispose();
+    }
+  });
+
   it('converges over a stream to the least-squares optimum', async () => {
     const data = makeWellConditioned(6_000, 3, 5);
     const { stream } = countingStream(data, 2_000);
