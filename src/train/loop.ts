@@ -84,6 +84,20 @@ export async function runTraining(program: TrainingProgram, o: ModelTrainOptions
           throw new Error(`training diverged at the ${startedAt === 0 ? 'initial' : 'resumed'} parameters: loss ${record.losses[failedAt - t]}`);
         }
         state = await program.lastGood(failedAt);
+        if (state.optim.t < failedAt - 1) {
+          // The program kept only a chain's start (the GPU programs): the updates from there to the last good
+          // parameters run again, the same batches and rates, so every backend stops at the same parameters.
+          const from = state.optim.t;
+          const steps = failedAt - 1 - from;
+          program.finish();
+          await program.start(state, { optimizer: o.optimizer, bestLoss: Infinity, batchSize: batches.size });
+          const replay = await program.run({
+            from, batches: Array.from({ length: steps }, (_, s) => batches.at(from + s)), lrs: Array.from({ length: steps }, (_, s) => learningRate(o.lr, schedule, from + s)),
+            tol: null, explodeFactor: Infinity, evaluateAfter: false, readState: true,
+          });
+          state = replay.state ?? await program.read();
+          if (replay.losses.length !== steps || state.optim.t !== failedAt - 1) throw new Error(`training: replaying updates ${from}..${failedAt - 2} stopped after ${replay.losses.length}`);
+        }
         t = state.optim.t;
         stopReason = 'diverged';
         divergedAtEpoch = Math.floor(failedAt / perEpoch);

@@ -64,7 +64,8 @@ export interface TrainingProgram {
   read(): Promise<ProgramState>;
   /**
    * A state whose loss was good, from before update `failedAt` was evaluated: exactly the one before it where the
-   * program kept it, else the start of the last chain that evaluated well.
+   * program kept it, else the start of the last chain that evaluated well (the loop then runs the updates from
+   * there to the one before failedAt again, through start() and run()).
    */
   lastGood(failedAt: number): Promise<ProgramState>;
   /** Loss and gradient over all samples at theta. */
