@@ -17,9 +17,9 @@ const MLP_TIMING_KEYS = ['gpuEpochMs', 'gpuSamplesPerSec', 'cpuEpochMs', 'cpuSam
 /** Measured on every linear row that passed (gpuMs needs timestamp-query and applies to gradient rows only). */
 const TIMING_KEYS = ['ms', 'msMin', 'msMax', 'gbps', 'samplesPerSec', 'fractionOfRead', 'jaxMs', 'vsJax', 'tfjsMs', 'vsTfjs',
   'cpuMs', 'vsCpu', 'cpuGbps', 'jsLoopGbps'] as const;
-/** Measured on every formula row that passed (the hand-written columns on linear16-mse only). */
+/** Measured on every formula row that passed (the generic-kernel columns where the compiler specialises: linear16-mse). */
 const FORMULA_TIMING_KEYS = ['ms', 'msMin', 'msMax', 'gbps', 'fractionOfRead', 'jaxMs', 'vsJax', 'relError', 'jaxRelError'] as const;
-const HAND_KEYS = ['handMs', 'genPairedMs', 'vsHand'] as const;
+const GENERIC_KEYS = ['genericMs', 'pickPairedMs', 'pickVsGeneric'] as const;
 const ROW_KEYS = ['suite', 'op', 'n', 'd', 'steps', 'bytes', ...TIMING_KEYS, 'read', 'validation', 'relError', 'repetitions', 'gpuMs',
   'jaxValidation', 'tfjsValidation', 'notes'] as const;
 
@@ -136,12 +136,13 @@ describe('bench harness in headless Chromium', () => {
       const where = `${f.case} (notes: ${f.notes.join('; ')})`;
       expect([f.validation, f.jaxValidation], where).toEqual(['passed', 'passed']);
       expect(f.relError!).toBeLessThan(1e-4);
-      for (const key of [...FORMULA_TIMING_KEYS, ...(f.case === 'linear16-mse' ? HAND_KEYS : [])]) {
+      for (const key of [...FORMULA_TIMING_KEYS, ...(f.case === 'linear16-mse' ? GENERIC_KEYS : [])]) {
         const v = f[key as keyof FormulaRow];
         expect(Number.isFinite(v) && (v as number) > 0, `${key} = ${v}, ${where}`).toBe(true);
       }
-      if (f.case !== 'linear16-mse') expect([f.handMs, f.handValidation]).toEqual([null, 'not run']);
-      else expect(f.handValidation).toBe('passed');
+      expect(f.kernel!.kind, f.case).toBe(f.case === 'linear16-mse' ? 'linear-quad' : 'generated');
+      if (f.case !== 'linear16-mse') expect([f.genericMs, f.genericValidation]).toEqual([null, 'not run']);
+      else expect([f.genericValidation, f.genericKernel!.kind]).toEqual(['passed', 'generated']);
       expect(f.bytes).toBe(f.n * (f.width + 1) * 4);
       expect(f.vsJax!).toBeCloseTo(f.jaxMs! / f.ms!, 9);
       expect(f.fractionOfRead!).toBeCloseTo(f.read!.ms / f.ms!, 9);
@@ -158,7 +159,8 @@ describe('bench harness in headless Chromium', () => {
     expect(report!.config.injectFault).toBe(true);
     expect(report!.rows.map((row) => [row.op, row.n, row.d])).toEqual([['gradient', 16384, 1], ['gradient', 16384, 16], ['gd100', 4096, 1], ['gd100', 4096, 16]]);
     for (const row of report!.rows) {
-      expect(row.validation).toMatch(row.op === 'gd100' ? /^failed: final parameters off by/ : /^failed: relative error/);
+      // The quad kernel the compiler picks computes r = p - 2y: the engine's own check rejects it when it is built.
+      expect(row.validation).toMatch(/^failed: could not build the engine: GPU kernel for .* \(linear quad kernel\) .* disagrees with the float64 twin/);
       for (const key of TIMING_KEYS.filter((k) => k !== 'fractionOfRead')) expect(row[key as keyof BenchRow], key).toBeNull();
       expect(row.fractionOfRead).toBeNull();
       // The read sweep's fault: every unrolled variant reads its first vector twice. Each is rejected by
@@ -171,12 +173,13 @@ describe('bench harness in headless Chromium', () => {
     expect(report!.mlp).toHaveLength(1);
     expect(report!.mlp[0].validation).toMatch(/^failed: relative error/);
     for (const key of MLP_TIMING_KEYS.filter((k) => k !== 'gradientRelError')) expect(report!.mlp[0][key as keyof MlpRow], key).toBeNull();
-    // The formula suite's fault: the generated kernel reads every target as 2y. The engine's own check at
+    // The formula suite's fault: the kernel the compiler picks reads every target as 2y (linear16-mse: the quad
+    // kernel's residual is r = p - 2y). The engine's own check at
     // creation rejects it; the rows are reported failed and nothing of nabla or the peers is timed.
     expect(report!.formula!.map((f) => f.case)).toEqual(['exp-decay', 'linear16-huber', 'poisson16', 'linear16-mse']);
     for (const f of report!.formula!) {
       expect(f.validation).toMatch(/^failed: could not build the engine: GPU kernel for .* disagrees with the float64 twin/);
-      for (const key of [...FORMULA_TIMING_KEYS.filter((k) => k !== 'relError'), ...HAND_KEYS]) expect(f[key as keyof FormulaRow], key).toBeNull();
+      for (const key of [...FORMULA_TIMING_KEYS.filter((k) => k !== 'relError'), ...GENERIC_KEYS]) expect(f[key as keyof FormulaRow], key).toBeNull();
       expect(f.read!.rejected).toBeGreaterThan(0);
     }
     expect(io.stdout.join('\n')).toMatch(/FAULT INJECTED/);
