@@ -80,11 +80,9 @@ describe('autotune validates before it times', () => {
 
   it('rejects a candidate with wrong results (residuals against 2y); the winner is an honest one', () => poisonedTuning(doublesY));
 
-  // KNOWN HOLE (src/gpu/formula/formula-tuning.ts): runGradient poisons grad_loss but not the partials, so a
-  // candidate that writes no partial row is reduced over the rows an earlier candidate left there and can
-  // validate, then win as the fastest (measured: 64 x 2 at 0.17 ms against 2.25 ms for honest 64 x 1). The
-  // linear engine's tuner poisoned its partials. Remove `.fails` once FormulaTuner fills them with NaN.
-  it.fails('rejects a candidate that skips all its work (no partial row written)', () => poisonedTuning(skipsEverything));
+  // A candidate that writes no partial row would be reduced over the rows an earlier candidate left there, and
+  // validate (measured before the tuner poisoned its partials: 64 x 2 at 0.17 ms won against an honest 2.25 ms).
+  it('rejects a candidate that skips all its work (no partial row written)', () => poisonedTuning(skipsEverything));
 
   it('throws AutotuneError, with the reasons, when no candidate validates', async () => {
     const bad = doublesY(linearQuadWgsl(linearShape(linearFormulaModel(2))!));

@@ -51,11 +51,18 @@ export function generatedVariant(gpu: GpuContext, program: SampleProgram, n: num
   };
 }
 
-/** Poisons grad_loss, records the slot's passes, reads grad_loss back (the program's outputs). */
-export async function runGradient(io: DeviceIo, passes: FormulaGradientPasses, slot: number, gradLoss: GPUBuffer, readback: GPUBuffer, outputs: number): Promise<Float32Array> {
+/**
+ * Poisons grad_loss (and, for a check, the partials rows), records the slot's passes, reads grad_loss back (the
+ * program's outputs).
+ */
+export async function runGradient(
+  io: DeviceIo, passes: FormulaGradientPasses, slot: number, gradLoss: GPUBuffer, readback: GPUBuffer, outputs: number, partials?: GPUBuffer,
+): Promise<Float32Array> {
   const device = io.live();
-  // A kernel that writes nothing leaves NaN, never the previous run's sums.
+  // A kernel that writes nothing leaves NaN, never the previous run's sums: a pass 1 that skips its rows must
+  // not be folded from rows an earlier candidate or check left in the partials.
   device.queue.writeBuffer(gradLoss, 0, new Float32Array(gradLoss.size / 4).fill(NaN));
+  if (partials) device.queue.writeBuffer(partials, 0, new Float32Array(partials.size / 4).fill(NaN));
   const encoder = device.createCommandEncoder({ label: `${kLabel}.run.encoder` });
   const pass = encoder.beginComputePass({ label: `${kLabel}.run.pass` });
   passes.record(pass, slot);
@@ -116,7 +123,7 @@ class FormulaTuner {
     passes.writeSlot(0, this.range);
     return {
       record: (pass) => passes.record(pass, 0),
-      validate: async () => judge(this.model, await runGradient(this.io, passes, 0, bufs.gradLoss, readback, this.program.outputs.length), this.reference, this.labels),
+      validate: async () => judge(this.model, await runGradient(this.io, passes, 0, bufs.gradLoss, readback, this.program.outputs.length, bufs.partials), this.reference, this.labels),
       dispose: () => passes.dispose(),
     };
   }

@@ -228,7 +228,7 @@ export class GpuFormulaEngine implements FormulaEngine {
       for (const range of ranges) {
         const reference = formulaReference(this.model, this.start, data, range);
         passes.writeSlot(0, range);
-        const got = await runGradient(this.io, passes, 0, this.buffers.gradLoss, this.readback, program.outputs.length);
+        const got = await runGradient(this.io, passes, 0, this.buffers.gradLoss, this.readback, program.outputs.length, this.buffers.partials);
         const wrong = judge(this.model, got, reference);
         if (wrong !== null) throw new FormulaKernelError(what, config, `rows ${range.start}..${range.start + range.rows - 1}: ${wrong}`);
       }
