@@ -1,5 +1,5 @@
-// The per-workgroup sums of the register-only pass-1 kernels (linear_partials_quad.wgsl and
-// linear_partials_wide.wgsl): each thread holds one value per sum, the workgroup adds them up. The stage
+// The per-workgroup sums of the pass-1 kernels (formula_partials.wgsl and linear_partials_quad.wgsl): each
+// thread holds one value per sum, the workgroup adds them up. The stage
 // declares `override WG`, `var<workgroup> scratch: array<f32, WG * rows>` for the most rows it passes, and
 // `partials` (read_write storage of f32).
 //

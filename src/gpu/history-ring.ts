@@ -1,5 +1,5 @@
 // The (loss, |grad|) ring the GPU training steps write, one slot per update at step % capacity
-// (shaders/apply_update.wgsl for the linear model, shaders/mlp_history.wgsl for networks), as read back.
+// (shaders/mlp_history.wgsl, for formula models and networks alike), as read back.
 
 /** Update `step`'s (loss, |grad|) from a read-back ring of (loss, |grad|) float pairs. */
 export function historyAt(ring: Float32Array, step: number): { loss: number; gradNorm: number } {

@@ -4,21 +4,14 @@
 // it. test/node/shader-registry.test.ts checks this list against the files themselves.
 // Vite (demo, Vitest browser mode, the engine bundle) inlines `?raw`; Node-side code must not import this
 // file: it drives the GPU through the bundle instead.
-import linearLayout from '../../shaders/shared/linear_layout.wgsl?raw';
 import compensatedSum from '../../shaders/shared/compensated_sum.wgsl?raw';
-import partialsColumn from '../../shaders/shared/partials_column.wgsl?raw';
 import gemmEpilogue from '../../shaders/shared/gemm_epilogue.wgsl?raw';
 import workgroupSum from '../../shaders/shared/workgroup_sum.wgsl?raw';
 import segmentedSum from '../../shaders/shared/segmented_sum.wgsl?raw';
 import optimLayout from '../../shaders/shared/optim_layout.wgsl?raw';
 import mlpLayout from '../../shaders/shared/mlp_layout.wgsl?raw';
-import linearPartials from '../../shaders/linear_partials.wgsl?raw';
 import linearPartialsQuad from '../../shaders/linear_partials_quad.wgsl?raw';
-import linearPartialsWide from '../../shaders/linear_partials_wide.wgsl?raw';
-import reducePartials from '../../shaders/reduce_partials.wgsl?raw';
-import applyUpdate from '../../shaders/apply_update.wgsl?raw';
 import readBandwidth from '../../shaders/read_bandwidth.wgsl?raw';
-import standardize from '../../shaders/standardize.wgsl?raw';
 import lossSurfaceLayout from '../../shaders/shared/loss_surface_layout.wgsl?raw';
 import lossSurfaceMoments from '../../shaders/loss_surface_moments.wgsl?raw';
 import lossSurfaceGrid from '../../shaders/loss_surface_grid.wgsl?raw';
@@ -34,22 +27,15 @@ import mlpHistory from '../../shaders/mlp_history.wgsl?raw';
 import formulaPartials from '../../shaders/formula_partials.wgsl?raw';
 
 export const shaderSources = {
-  linearLayout,
   compensatedSum,
-  partialsColumn,
   gemmEpilogue,
   workgroupSum,
   segmentedSum,
   optimLayout,
   mlpLayout,
   lossSurfaceLayout,
-  linearPartials,
   linearPartialsQuad,
-  linearPartialsWide,
-  reducePartials,
-  applyUpdate,
   readBandwidth,
-  standardize,
   lossSurfaceMoments,
   lossSurfaceGrid,
   optimUpdate,
@@ -68,9 +54,7 @@ export type ShaderName = keyof typeof shaderSources;
 
 /** Pieces assembled before stages (structs, enum codes, helper functions); none is a stage by itself. */
 export const SHARED_PIECES = {
-  linearLayout: 'shared/linear_layout.wgsl',
   compensatedSum: 'shared/compensated_sum.wgsl',
-  partialsColumn: 'shared/partials_column.wgsl',
   gemmEpilogue: 'shared/gemm_epilogue.wgsl',
   workgroupSum: 'shared/workgroup_sum.wgsl',
   segmentedSum: 'shared/segmented_sum.wgsl',
@@ -91,17 +75,11 @@ export interface StageVariants {
 }
 
 export const SHADER_STAGES = {
-  linearPartials: { file: 'linear_partials.wgsl', shared: ['linearLayout', 'compensatedSum', 'workgroupSum'], defines: ['D', 'ROWS', 'FPT', 'LANE_MODE', 'BLOCK'], overrides: ['WG', 'G', 'LANES'] },
   linearPartialsQuad: {
-    // FORMULA (a formula model of the linear shape) assembles mlpLayout in place of linearLayout.
-    file: 'linear_partials_quad.wgsl', shared: ['linearLayout', 'mlpLayout', 'compensatedSum', 'segmentedSum'],
-    defines: ['D', 'S', 'BLOCK', 'TREE_ROWS', 'RECORDS', 'FORMULA', 'QUAD_BODY', 'TAIL_BODY', 'LOAD_WEIGHTS', 'FOLD_BLOCK', 'REDUCE_GRADIENT', 'WHOLE_BLOCK'], overrides: ['WG'],
+    file: 'linear_partials_quad.wgsl', shared: ['mlpLayout', 'compensatedSum', 'segmentedSum'],
+    defines: ['D', 'BLOCK', 'TREE_ROWS', 'QUAD_BODY', 'TAIL_BODY', 'LOAD_WEIGHTS', 'FOLD_BLOCK', 'REDUCE_GRADIENT'], overrides: ['WG'],
   },
-  linearPartialsWide: { file: 'linear_partials_wide.wgsl', shared: ['linearLayout', 'compensatedSum', 'segmentedSum'], defines: ['D', 'BLOCK', 'TREE_ROWS'], overrides: ['WG'] },
-  reducePartials: { file: 'reduce_partials.wgsl', shared: ['linearLayout', 'compensatedSum', 'partialsColumn', 'workgroupSum'], defines: ['SINGLE'], overrides: ['WG'] },
-  applyUpdate: { file: 'apply_update.wgsl', shared: ['linearLayout', 'compensatedSum', 'partialsColumn', 'workgroupSum'], defines: ['FUSED_REDUCE'], overrides: ['WG'] },
   readBandwidth: { file: 'read_bandwidth.wgsl', shared: ['workgroupSum'], defines: ['VTYPE', 'SCALAR', 'UNROLL2', 'UNROLL4', 'FAULT'], overrides: ['WG'] },
-  standardize: { file: 'standardize.wgsl', shared: [], defines: ['D'], overrides: ['WG'] },
   lossSurfaceMoments: { file: 'loss_surface_moments.wgsl', shared: ['lossSurfaceLayout'], defines: [], overrides: ['WG'] },
   lossSurfaceGrid: { file: 'loss_surface_grid.wgsl', shared: ['lossSurfaceLayout'], defines: [], overrides: ['WG'] },
   optimUpdate: { file: 'optim_update.wgsl', shared: ['optimLayout'], defines: [], overrides: ['WG', 'KIND'] },

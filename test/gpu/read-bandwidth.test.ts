@@ -7,8 +7,7 @@ import { testGpu } from './gpu-context.ts';
 import { shaderSources } from '../../src/gpu/shaders.ts';
 import { assembleWgsl, specializeWgsl } from '../../src/gpu/wgsl.ts';
 import { createComputePipeline } from '../../src/gpu/resources.ts';
-import { packReadUniforms } from '../../src/gpu/uniforms.ts';
-import { readVariantDefines, type Unroll, type VecWidth } from '../../bench/suite/read-plan.ts';
+import { packReadUniforms, readVariantDefines, type Unroll, type VecWidth } from '../../bench/suite/read-plan.ts';
 
 const FLOATS = 40_000; // a multiple of 4; not a multiple of the grid, so the tail loop runs
 const WG = 64;

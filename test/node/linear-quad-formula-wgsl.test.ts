@@ -1,34 +1,40 @@
-// The FORMULA variant of shaders/linear_partials_quad.wgsl as linear-quad-codegen.ts emits it for a formula
-// model of the linear shape: bound as formula_partials.wgsl, its parameters read where the formula keeps them,
-// and each output column holding the sum (and factor) of the gradient program's output of that index.
+// shaders/linear_partials_quad.wgsl as linear-quad-codegen.ts emits it for a formula model of the linear
+// shape: bound as formula_partials.wgsl, its parameters read where the formula keeps them, and each output
+// column holding the sum (and factor) of the gradient program's output of that index.
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { quadTreeRows } from '../../src/gpu/dispatch.ts';
-import { loadWeights, quadBody, quadDefines, reduceGradient, tailBody } from '../../src/gpu/passes/linear-quad-codegen.ts';
+import { loadWeights, quadDefines, reduceGradient, tailBody } from '../../src/gpu/formula/linear-quad-codegen.ts';
 import { specializeWgsl } from '../../src/gpu/wgsl.ts';
 
-const source = readFileSync(fileURLToPath(new URL('../../shaders/linear_partials_quad.wgsl', import.meta.url)), 'utf8');
+const shader = (file: string) => readFileSync(fileURLToPath(new URL(`../../shaders/${file}`, import.meta.url)), 'utf8');
+const source = shader('linear_partials_quad.wgsl');
 const code = (wgsl: string) => wgsl.replace(/\/\/.*$/gm, '');
+/** Each resource binding's number and address space (what a bind group made for one kernel must fit in the other). */
+const bindings = (wgsl: string) => [...code(wgsl).matchAll(/@group\(0\) @binding\((\d+)\) var<([\w, ]+)>/g)].map((m) => `${m[1]}: ${m[2]}`);
 
-describe('linear_partials_quad.wgsl, FORMULA variant', () => {
+describe('linear_partials_quad.wgsl for a formula of the linear shape', () => {
   // y ~ b + x3*w3 + x1*w1 + x2*w2 style: params (b, w3, w1, w2) over columns (x1, x2, x3).
   const layout = { weights: [2, 3, 1], bias: 0 };
   const d = 3;
 
-  it('binds an MlpUniforms slot and no train state, with every placeholder filled', () => {
-    const out = specializeWgsl(source, quadDefines(d, d, false, quadBody(d), 1, layout));
+  it('binds as formula_partials.wgsl does (an MlpUniforms slot, the same five bindings), with every placeholder filled', () => {
+    const out = specializeWgsl(source, quadDefines(d, layout));
     expect(code(out)).not.toContain('${');
     expect(out).not.toMatch(/^#/m);
     expect(code(out)).toContain('var<uniform> mu: MlpUniforms;');
-    expect(code(out)).not.toMatch(/LinearGridUniforms|TrainState|state\.status|grid\./);
+    const generated = specializeWgsl(shader('formula_partials.wgsl'), { BLOCK: 64, TREE_ROWS: 1, VEC4: true, ROW_BODY: '', FOLD_BODY: '' });
+    expect(bindings(out)).toEqual(['0: uniform', '1: storage, read', '2: storage, read', '3: storage, read', '4: storage, read_write']);
+    expect(bindings(out)).toEqual(bindings(generated));
     expect(code(out)).toContain('let s = accumulate_tail(first + q, bias, n - 4u * q);');
     expect(code(out)).toContain('let out = group * (D + 2u);');
   });
 
   it('loads each column weight and the bias from the formula parameter index', () => {
     expect(loadWeights(d, layout).split('\n')).toEqual(['  w[0] = theta[2];', '  w[1] = theta[3];', '  w[2] = theta[1];', '  let bias = theta[0];']);
-    expect(loadWeights(d).split('\n')).toEqual(['  w[0] = theta[0];', '  w[1] = theta[1];', '  w[2] = theta[2];', '  let bias = theta[3];']);
+    const plain = { weights: [0, 1, 2], bias: 3 }; // y ~ linear(x1..x3): theta = (w_1..w_3, b)
+    expect(loadWeights(d, plain).split('\n')).toEqual(['  w[0] = theta[0];', '  w[1] = theta[1];', '  w[2] = theta[2];', '  let bias = theta[3];']);
   });
 
   it('writes output column k from the sum of the parameter at index k: 2 Σ r·x_c, 2 Σ r, then Σ r²', () => {
@@ -60,6 +66,6 @@ describe('linear_partials_quad.wgsl, FORMULA variant', () => {
   it('refuses a layout that is not d weights and a bias, each a distinct parameter', () => {
     expect(() => reduceGradient(2, { weights: [0, 0], bias: 2 })).toThrow(RangeError);
     expect(() => loadWeights(2, { weights: [0, 1], bias: 3 })).toThrow(RangeError);
-    expect(() => quadDefines(2, 5, true, '', 1, { weights: [0, 1], bias: 2 })).toThrow(RangeError);
+    expect(() => quadDefines(2, { weights: [0, 1, 2], bias: 3 })).toThrow(RangeError);
   });
 });

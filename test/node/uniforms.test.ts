@@ -1,73 +1,15 @@
 // The host-side uniform packing must match the WGSL structs byte for byte. The offsets are derived from
-// shaders/shared/linear_layout.wgsl itself, so a field added, removed or reordered there fails here.
+// shaders/shared/mlp_layout.wgsl and optim_layout.wgsl themselves, so a field added, removed or reordered
+// there fails here.
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { packGridUniforms, packReduceUniforms, packUpdateUniforms } from '../../src/gpu/uniforms.ts';
-import type { LinearGridPlan } from '../../src/gpu/dispatch.ts';
 import { MLP_UNIFORM_BYTES, packGemmUniforms, packMlpUniforms } from '../../src/gpu/models/mlp-plan.ts';
 import { CONTROL_BYTES, NO_TOLERANCE, packOptimStep } from '../../src/gpu/models/optim-update-pass.ts';
 import { optimizerConfig } from '../../src/optim/config.ts';
-import { readStruct as read, wgslStruct as structOf } from '../wgsl-layout.ts';
+import { readStruct as read, wgslStruct } from '../wgsl-layout.ts';
 
 const shared = (file: string) => readFileSync(fileURLToPath(new URL(`../../shaders/shared/${file}`, import.meta.url)), 'utf8');
-const layoutSource = shared('linear_layout.wgsl');
-
-/** A struct of the linear layout (or of `source`). */
-const wgslStruct = (name: string, source = layoutSource) => structOf(name, source);
-
-const plan: LinearGridPlan = {
-  variant: 'tiled', workgroupSize: 256, rowsPerTile: 680, numTiles: 37, numGroups: 5, groupsX: 3, groupsY: 2,
-  featuresPerThread: 1, laneMode: true, unroll: 1, workgroupBytes: 10_000,
-};
-
-describe('uniform layouts match shaders/shared/linear_layout.wgsl', () => {
-  it('LinearGridUniforms <- packGridUniforms: 32 bytes', () => {
-    const s = wgslStruct('LinearGridUniforms');
-    expect(s.fields.map((f) => `${f.name}: ${f.type}`)).toEqual([
-      'n: u32', 'num_tiles: u32', 'num_groups: u32', 'groups_x: u32', 'first_group: u32', 'row_offset: u32', '_pad0: u32', '_pad1: u32',
-    ]);
-    expect(s.size).toBe(32);
-    const buf = packGridUniforms({ chunk: 2, rows: 123_456_789, rowOffset: 4096, firstGroup: 17, plan });
-    expect(buf.byteLength).toBe(s.size);
-    expect(read(buf, s)).toEqual({
-      n: 123_456_789, num_tiles: 37, num_groups: 5, groups_x: 3, first_group: 17, row_offset: 4096, _pad0: 0, _pad1: 0,
-    });
-  });
-
-  it('ReduceUniforms <- packReduceUniforms: 16 bytes, components = D + 2, inv_n as f32', () => {
-    const s = wgslStruct('ReduceUniforms');
-    expect(s.fields.map((f) => `${f.name}: ${f.type}`)).toEqual(['num_groups: u32', 'components: u32', 'inv_n: f32', '_pad: u32']);
-    expect(s.size).toBe(16);
-    const buf = packReduceUniforms(41, 7, 3);
-    expect(buf.byteLength).toBe(s.size);
-    expect(read(buf, s)).toEqual({ num_groups: 41, components: 9, inv_n: Math.fround(1 / 3), _pad: 0 });
-  });
-
-  it('UpdateUniforms <- packUpdateUniforms: 32 bytes, f32 then u32 fields, zero padding', () => {
-    const s = wgslStruct('UpdateUniforms');
-    expect(s.fields.map((f) => `${f.name}: ${f.type}`)).toEqual([
-      'lr: f32', 'tol: f32', 'explode_factor: f32', 'max_updates: u32', 'params: u32', 'history_cap: u32', '_pad0: u32', '_pad1: u32',
-    ]);
-    expect(s.size).toBe(32);
-    const buf = packUpdateUniforms({ lr: 0.3, tol: 1e-6, explodeFactor: 1e6, maxUpdates: 1000, params: 8, historyCap: 64 });
-    expect(buf.byteLength).toBe(s.size);
-    expect(read(buf, s)).toEqual({
-      lr: Math.fround(0.3), tol: Math.fround(1e-6), explode_factor: 1e6, max_updates: 1000, params: 8, history_cap: 64, _pad0: 0, _pad1: 0,
-    });
-  });
-
-  it('UpdateUniforms clamps values that do not fit f32 / u32 instead of wrapping or overflowing', () => {
-    const s = wgslStruct('UpdateUniforms');
-    // 2^32 + 5 would wrap to 5 in a Uint32Array: a run meant to be unlimited would stop after 5 updates.
-    const buf = packUpdateUniforms({ lr: 0.1, tol: 0, explodeFactor: 1e300, maxUpdates: 2 ** 32 + 5, params: 2, historyCap: 1 });
-    const v = read(buf, s);
-    expect(v.max_updates).toBe(0xffffffff);
-    expect(Number.isFinite(v.explode_factor)).toBe(true);
-    expect(v.explode_factor).toBeGreaterThan(1e38);
-    expect(v.tol).toBe(0);
-  });
-});
 
 describe('uniform layouts match shaders/shared/mlp_layout.wgsl and optim_layout.wgsl', () => {
   it('MlpUniforms <- packMlpUniforms: the batch rows x_row, y_row and inv_n = 1 / n', () => {

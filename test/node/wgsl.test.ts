@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { specializeWgsl } from '../../src/gpu/wgsl.ts';
-import { quadBody, quadDefines } from '../../src/gpu/passes/linear-quad-codegen.ts';
+import { quadDefines } from '../../src/gpu/formula/linear-quad-codegen.ts';
 import { quadTreeRows } from '../../src/gpu/dispatch.ts';
 
 const shader = (path: string) => readFileSync(fileURLToPath(new URL(`../../shaders/${path}`, import.meta.url)), 'utf8');
@@ -54,7 +54,7 @@ describe('specializeWgsl on toy sources', () => {
   });
 });
 
-describe('specializeWgsl on shaders/linear_partials_quad.wgsl (the formula variant) with the emitted quad code', () => {
+describe('specializeWgsl on shaders/linear_partials_quad.wgsl with the emitted quad code', () => {
   const source = shader('linear_partials_quad.wgsl');
   const LANES = ['x', 'y', 'z', 'w'];
 
@@ -62,7 +62,7 @@ describe('specializeWgsl on shaders/linear_partials_quad.wgsl (the formula varia
     it(`D = ${d}: no placeholder left, and every fma reads the row-major element it claims`, () => {
       // y ~ linear(x1..xd): theta = (w_1..w_d, b), so weight j is parameter j and the bias parameter d.
       const layout = { weights: Array.from({ length: d }, (_, j) => j), bias: d };
-      const out = specializeWgsl(source, quadDefines(d, d, false, quadBody(d), d === 1 ? 2 : 1, layout));
+      const out = specializeWgsl(source, quadDefines(d, layout));
       expect(code(out)).not.toContain('${');
       expect(out).not.toContain('#');
       expect(out).toContain(`const D: u32 = ${d}u;`);

@@ -10,7 +10,7 @@ import type { BatchRange } from '../../models/batches.ts';
 import { QUAD_MAX_FEATURES } from '../dispatch.ts';
 import { assembleMlpWgsl } from '../models/mlp-passes.ts';
 import type { SlotGradientPasses } from '../models/streamed-model-program.ts';
-import { quadBody, quadDefines } from '../passes/linear-quad-codegen.ts';
+import { quadDefines } from './linear-quad-codegen.ts';
 import { shaderSources as src } from '../shaders.ts';
 import { specializeWgsl } from '../wgsl.ts';
 import { formulaTuneRows, programHash } from './formula-grid.ts';
@@ -32,7 +32,7 @@ export function quadTakes(shape: LinearShape | null): shape is LinearShape {
 /** The pass-1 WGSL for `shape`: straight-line quad code for its D columns, its parameters at their indices. */
 export function linearQuadWgsl(shape: LinearShape): string {
   const d = shape.weights.length;
-  const stage = specializeWgsl(src.linearPartialsQuad, quadDefines(d, d, false, quadBody(d), 1, shape), 'linear_partials_quad.wgsl (formula)');
+  const stage = specializeWgsl(src.linearPartialsQuad, quadDefines(d, shape), 'linear_partials_quad.wgsl (formula)');
   return assembleMlpWgsl(stage, [src.mlpLayout, src.compensatedSum, src.segmentedSum]);
 }
 
