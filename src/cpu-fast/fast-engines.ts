@@ -1,16 +1,15 @@
-// The fast CPU engines: the LinearEngine and ModelEngine APIs over sharded float32 kernels (tasks.ts)
+// The fast CPU engine of the networks (the ModelEngine API) over sharded float32 kernels (tasks.ts)
 // run by a ShardPool (pool.ts: inline; node-pool.ts: worker threads), trained by the one loop
 // (src/train/loop.ts) through the same CPU program as the float64 twins (src/cpu/cpu-program.ts). The float64 engines stay the reference; tests hold this
 // path to them (test/node/cpu-fast*.test.ts). Environment-free: the caller brings the pool.
-import { validateLinearData, validateParams, type GradientResult, type LinearData, type LinearEngine, type LinearParams, type TrainOptions, type TrainResult } from '../models/linear.ts';
+import type { LinearData } from '../models/linear.ts';
 import { validateModelData, validateNetwork, validateTheta, type ModelData, type NetworkConfig } from '../models/network.ts';
 import type { ModelEngine, ModelTrainOptions, ModelTrainResult } from '../models/model-engine.ts';
 import type { BatchRange } from '../models/batches.ts';
 import type { ModelGradient } from '../cpu/mlp_gradient.ts';
-import { CpuProgram, linearSource } from '../cpu/cpu-program.ts';
+import { CpuProgram } from '../cpu/cpu-program.ts';
 import { networkSource } from '../cpu/cpu-model-engine.ts';
 import { runTraining } from '../train/loop.ts';
-import { trainLinear } from '../train/linear.ts';
 import { DEFAULT_SHARDS, InlinePool, shareArray, sharedFloat32, sharedFloat64, validateShards, type ShardPool } from './pool.ts';
 import { addShards, partialStride, type NetworkKernels, type TaskSpec } from './tasks.ts';
 import { wasmSimdAvailable } from './wasm-gemm.ts';
@@ -146,88 +145,10 @@ export class FastCpuModelEngine implements ModelEngine {
   }
 }
 
-export class FastCpuLinearEngine implements LinearEngine {
-  readonly device = 'cpu' as const;
-  readonly adapter = null;
-  readonly n: number;
-  readonly d: number;
-  /** 'wasm': the data were copied once into a (shared) WebAssembly memory for the SIMD kernel. */
-  readonly kernels: NetworkKernels;
-  private readonly params: Float64Array;
-  private readonly partials: Float64Array;
-  private readonly task: ShardedTask;
-
-  constructor(data: LinearData, options: FastCpuOptions = {}) {
-    validateLinearData(data);
-    const { n, d } = data;
-    this.n = n;
-    this.d = d;
-    if (options.kernels !== undefined && !['auto', 'js', 'wasm'].includes(options.kernels)) throw new RangeError(`kernels: expected auto, js or wasm, got "${options.kernels}"`);
-    let params: Float64Array | null = null;
-    let partials: Float64Array | null = null;
-    this.task = new ShardedTask(options, (pool, shards) => {
-      const simd = options.kernels !== 'js' ? linearWasmSpec(pool, data, shards) : null;
-      if (options.kernels === 'wasm' && !simd) throw new Error('kernels: no WebAssembly SIMD (or the data exceed one 4 GiB memory) here');
-      if (simd) {
-        ({ params, partials } = simd);
-        return simd;
-      }
-      params = sharedFloat64(pool, d + 1);
-      partials = sharedFloat64(pool, shards * (d + 2));
-      return { kind: 'linear', d, x: shareArray(pool, data.x), y: shareArray(pool, data.y), params, partials };
-    }, 'FastCpuLinearEngine');
-    this.kernels = this.task.spec.kind === 'linear' && this.task.spec.wasm ? 'wasm' : 'js';
-    this.params = params!;
-    this.partials = partials!;
-  }
-
-  get threads(): number {
-    return this.task.pool.threads;
-  }
-
-  /**
-   * The rows this engine computes on, as the pool's threads see them (shared or WebAssembly memory): a
-   * streamed run builds one engine over a chunk's capacity and copies every chunk into these.
-   */
-  get resident(): { x: Float32Array; y: Float32Array } {
-    const spec = this.task.spec as TaskSpec & { x: Float32Array; y: Float32Array };
-    return { x: spec.x, y: spec.y };
-  }
-
-  /** Mean loss and gradient over rows range.start..range.start+range.rows (a batch, or a chunk's piece). */
-  gradientOver(at: LinearParams, range: BatchRange): Promise<GradientResult> {
-    const d = this.d;
-    return this.task.evaluate(range, () => {
-      for (let j = 0; j < d; j++) this.params[j] = at.w[j];
-      this.params[d] = at.b;
-    }, (sums, rows) => {
-      const scale = 2 / rows;
-      const gradW = new Float64Array(d);
-      for (let j = 0; j < d; j++) gradW[j] = sums[j] * scale;
-      return { loss: sums[d + 1] / rows, gradW, gradB: sums[d] * scale };
-    }, this.partials);
-  }
-
-  async gradient(at: LinearParams): Promise<GradientResult> {
-    this.task.live();
-    validateParams(at, this.d);
-    return this.gradientOver(at, { start: 0, rows: this.n });
-  }
-
-  async train(options: TrainOptions): Promise<TrainResult> {
-    this.task.live();
-    return trainLinear(new CpuProgram(linearSource(this.n, this.d, (at, r) => this.gradientOver(at, r))), this.d, options);
-  }
-
-  dispose(): void {
-    this.task.dispose();
-  }
-}
-
 /**
  * The linear task with its data, parameters and partials in one WebAssembly memory (shared where the pool
  * has other threads), for the SIMD kernel; null where there is no SIMD, the d-specific kernel is not
- * emitted (d above WASM_LINEAR_MAX_FEATURES), the data exceed 4 GiB, or shared memory is refused. Also the
+ * emitted (d above WASM_LINEAR_MAX_FEATURES), the data exceed 4 GiB, or shared memory is refused: the fast
  * formula engine's kernel for a linear shape (formula-engine.ts).
  */
 export function linearWasmSpec(pool: ShardPool, data: LinearData, shards: number): (TaskSpec & { kind: 'linear' }) | null {

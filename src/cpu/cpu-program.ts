@@ -5,14 +5,14 @@
 // is the exact last good one.
 import type { BatchRange } from '../models/batches.ts';
 import { norm2 } from '../models/model-engine.ts';
-import { explodes, thetaGradient, type GradientResult, type LinearParams } from '../models/linear.ts';
-import { linearRules, type ModelRules } from '../models/rules.ts';
+import { explodes } from '../models/linear.ts';
+import type { ModelRules } from '../models/rules.ts';
 import type { OptimizerConfig } from '../optim/config.ts';
 import type { ChainPlan, ChainRecord, ProgramState, TrainingProgram } from '../train/program.ts';
 import type { ModelGradient } from './mlp_gradient.ts';
 import { optimUpdate } from './optim_update.ts';
 
-export { linearRules, type ModelRules };
+export type { ModelRules };
 
 /** A model's rules (models/rules.ts) with its data: the rows and their gradient. */
 export interface CpuGradientSource extends ModelRules {
@@ -109,17 +109,4 @@ function copyInto(to: ProgramState, from: ProgramState): void {
 
 function copy(s: ProgramState): ProgramState {
   return { theta: s.theta.slice(), optim: { m: s.optim.m.slice(), v: s.optim.v.slice(), t: s.optim.t } };
-}
-
-
-/** The linear model as a gradient source: theta = (w, b), the gradient laid out the same way. */
-export function linearSource(n: number, d: number, gradient: (at: LinearParams, range: BatchRange) => GradientResult | Promise<GradientResult>): CpuGradientSource {
-  return {
-    ...linearRules(n, d),
-    n,
-    async gradient(theta, range) {
-      const g = await gradient({ w: theta.subarray(0, d), b: theta[d] }, range);
-      return { loss: g.loss, grad: thetaGradient(g) };
-    },
-  };
 }

@@ -1,5 +1,6 @@
-// CPU twin of shaders/linear_partials.wgsl + reduce_partials.wgsl, in float64: the reference in tests
-// and the fallback path. One pass over the data; d = 1 has its own loop because the generic inner
+// The linear model's sums (Σ r·x_j, Σ r, Σ r² with r = w·x + b − y) derived by hand, in float64: the fast CPU
+// path's linear kernel without WebAssembly SIMD (tasks.ts; wasm-linear.ts is its SIMD form), and in tests an
+// independent reference for the formula engines' linear shape. One pass over the data; d = 1 has its own loop because the generic inner
 // loop costs a third of the bandwidth there.
 import type { GradientResult, LinearData, LinearParams } from '../models/linear.ts';
 

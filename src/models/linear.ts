@@ -1,7 +1,7 @@
-// The linear model y^ = w.x + b with mean squared error, in the conventions every path shares:
+// The linear model's data and report types, and the rules every training run shares (the default tolerance,
+// the divergence rule). The model itself is the formula y ~ linear(x1..xd) with mse (linear-formula.ts):
 // theta = (w_1 .. w_d, b); J = (1/N) sum (y^_i - y_i)^2; dJ/dw_j = (2/N) sum r_i x_ij; dJ/db = (2/N) sum r_i.
 import type { ModelSnapshot } from './model-engine.ts';
-import type { OptimizerConfig } from '../optim/config.ts';
 
 /** Samples in row-major float32, the layout uploaded to the GPU. */
 export interface LinearData {
@@ -69,17 +69,6 @@ export interface TrainResult {
   divergedAtEpoch?: number;
 }
 
-/** One API for the WGSL engine and its float64 twin. */
-export interface LinearEngine {
-  readonly device: 'gpu' | 'cpu';
-  readonly adapter: string | null;
-  readonly n: number;
-  readonly d: number;
-  gradient(at: LinearParams): Promise<GradientResult>;
-  train(options: TrainOptions): Promise<TrainResult>;
-  dispose(): void;
-}
-
 export const DEFAULT_TOL = 1e-6;
 export const DEFAULT_EXPLODE_FACTOR = 1e6;
 
@@ -90,14 +79,6 @@ export const DEFAULT_EXPLODE_FACTOR = 1e6;
  */
 export function explodes(loss: number, best: number, factor: number): boolean {
   return Number.isFinite(best) && loss - best > (factor - 1) * Math.abs(best);
-}
-
-/** The gradient laid out as theta = (w, b): what the training loop and its programs work with. */
-export function thetaGradient(g: GradientResult): Float64Array {
-  const grad = new Float64Array(g.gradW.length + 1);
-  grad.set(g.gradW);
-  grad[g.gradW.length] = g.gradB;
-  return grad;
 }
 
 /** |grad J| over theta = (w, b) in that order: the same number the training loop reports (norm2). */
@@ -122,37 +103,4 @@ export function validateParams(at: LinearParams, d: number): void {
     if (!Number.isFinite(at.w[j])) throw new RangeError(`weights: value ${j + 1} is not a finite number`);
   }
   if (!Number.isFinite(at.b)) throw new RangeError('bias: not a finite number');
-}
-
-export function validateTrainOptions(o: TrainOptions): void {
-  if (!(Number.isFinite(o.lr) && o.lr > 0)) throw new RangeError(`lr: expected a positive number, got ${o.lr}`);
-  if (!(Number.isInteger(o.maxEpochs) && o.maxEpochs >= 0)) {
-    throw new RangeError(`epochs: expected a non-negative integer, got ${o.maxEpochs}`);
-  }
-  if (o.tol !== undefined && !(Number.isFinite(o.tol) && o.tol >= 0)) {
-    throw new RangeError(`tol: expected a non-negative number, got ${o.tol}`);
-  }
-  if (o.explodeFactor !== undefined && !(o.explodeFactor > 1)) {
-    throw new RangeError(`explodeFactor: expected a number above 1, got ${o.explodeFactor}`);
-  }
-  if (o.batchSize !== undefined && !(Number.isInteger(o.batchSize) && o.batchSize >= 1)) {
-    throw new RangeError(`batchSize: expected a positive integer, got ${o.batchSize}`);
-  }
-  if (o.seed !== undefined && !(Number.isSafeInteger(o.seed) && o.seed >= 0)) throw new RangeError(`seed: expected a non-negative integer, got ${o.seed}`);
-  if (o.reportEvery !== undefined && !(Number.isInteger(o.reportEvery) && o.reportEvery >= 1)) {
-    throw new RangeError(`reportEvery: expected a positive integer, got ${o.reportEvery}`);
-  }
-}
-
-/**
- * What the linear programs (the fused GPU kernels and their CPU mirrors, which keep to the same rules) train
- * with: plain gradient descent at a constant rate, mini-batches in whole quads of samples (4 rows per GPU load).
- */
-export function checkLinearSetup(setup: { optimizer: OptimizerConfig; constantLr: boolean; batchSize: number }, n: number): void {
-  const o = setup.optimizer;
-  if (o.kind !== 'sgd' || o.weightDecay !== 0) {
-    throw new RangeError(`optimizer: the linear engine applies plain gradient descent (got ${o.kind}${o.weightDecay ? ` with weight decay ${o.weightDecay}` : ''}); train the linear model on the model engine for other optimizers`);
-  }
-  if (!setup.constantLr) throw new RangeError('schedule: the linear engine trains at a constant learning rate; train the linear model on the model engine for schedules');
-  if (setup.batchSize < n && setup.batchSize % 4 !== 0) throw new RangeError(`batch size: ${setup.batchSize} must be a multiple of 4 (or at least the ${n} samples)`);
 }

@@ -1,5 +1,6 @@
 // The training API of every network model (and of the one loop, src/train/loop.ts, which runs it for every
-// backend), shaped like LinearEngine (src/models/linear.ts): a GPU engine and its float64 twin behind one interface. An update = the gradient of J over one batch at theta_t,
+// backend; the formula engines train through the same options and result): a GPU engine and its float64 twin
+// behind one interface. An update = the gradient of J over one batch at theta_t,
 // then one optimizer step with lr(t) from the schedule; an epoch = one pass over the data (one update at
 // full batch, the default; src/models/batches.ts cuts and orders mini-batches). t counts updates, so a
 // run resumed from a snapshot at t continues with the same batches, learning rates and bias corrections

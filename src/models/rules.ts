@@ -1,7 +1,6 @@
 // What a model says besides its gradient, for every backend's training program: where a run starts, which
 // parameters are valid, where weight decay applies, and what it cannot train with. Kept with the models so
 // that the float64 twins and the GPU programs both take it from here rather than from each other.
-import { checkLinearSetup, validateParams } from './linear.ts';
 import { decayMask, initParameters, validateTheta, type NetworkConfig } from './network.ts';
 import type { OptimizerConfig } from '../optim/config.ts';
 
@@ -18,16 +17,4 @@ export interface ModelRules {
 /** A network's rules: seeded initial parameters, their check, weight decay on the weights only. */
 export function networkRules(c: NetworkConfig): ModelRules {
   return { initialParameters: (seed) => initParameters(c, seed), validateTheta: (theta) => validateTheta(c, theta), decayMask: decayMask(c) };
-}
-
-/** The linear model's rules: theta = (w, b) from zero, plain descent (checkLinearSetup). */
-export function linearRules(n: number, d: number): ModelRules {
-  return {
-    initialParameters: () => new Float64Array(d + 1),
-    validateTheta(theta) {
-      if (theta.length !== d + 1) throw new RangeError(`parameters: expected ${d + 1} values (w, b), got ${theta.length}`);
-      validateParams({ w: Array.from(theta).slice(0, d), b: theta[d] }, d);
-    },
-    check: (setup) => checkLinearSetup(setup, n),
-  };
 }
