@@ -1,7 +1,7 @@
 // The formula pass-1 grid as data (src/gpu/formula/formula-grid.ts): default, candidates, tree rows, key.
 import { describe, expect, it } from 'vitest';
 import {
-  checkFormulaConfig, defaultFormulaConfig, formulaCandidates, formulaShapeClass, formulaTreeRows, FORMULA_BLOCK, FORMULA_MAX_GROUPS, programHash,
+  checkFormulaConfig, defaultFormulaConfig, formulaCandidates, formulaShapeClass, formulaTreeRows, FORMULA_BLOCK, FORMULA_MAX_GROUPS, programHash, stepWorkgroupSize,
 } from '../../src/gpu/formula/formula-grid.ts';
 
 const shape = { maxWorkgroupSize: 256, maxWorkgroupsPerDimension: 65535, maxWorkgroupStorageSize: 16384 };
@@ -36,5 +36,11 @@ describe('formula pass-1 grid', () => {
     expect(programHash('fn a()')).not.toBe(programHash('fn b()'));
     expect(formulaShapeClass('p', 1000, 3)).toEqual({ program: programHash('p'), rowWidth: 3, log2Rows: 10 });
     expect(formulaShapeClass('p', 2 ** 30, 3)).toEqual(formulaShapeClass('p', 2 ** 25, 3));
+  });
+});
+
+describe('the step passes\' workgroup size', () => {
+  it('covers the parameters with a power of two between 32 and 256', () => {
+    expect([1, 2, 17, 32, 33, 200, 257, 10_000].map(stepWorkgroupSize)).toEqual([32, 32, 32, 32, 64, 256, 256, 256]);
   });
 });

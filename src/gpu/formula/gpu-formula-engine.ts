@@ -23,7 +23,7 @@ import type { RowStream } from '../../models/row-stream.ts';
 import type { BatchRange } from '../../models/batches.ts';
 import { formulaBindingRows, formulaXBytes, memoryRowStream } from './formula-stream.ts';
 import { formulaReference } from './formula-check.ts';
-import { FORMULA_CHECK_ROWS, type FormulaKernelConfig } from './formula-grid.ts';
+import { FORMULA_CHECK_ROWS, stepWorkgroupSize, type FormulaKernelConfig } from './formula-grid.ts';
 import { FormulaNormalEquationsPass } from './formula-normal-pass.ts';
 import { FormulaGradientPasses, type FormulaBuffers } from './formula-passes.ts';
 import { chooseFormulaKernel, judge, runGradient, type FormulaKernelChoice, type FormulaTuningOptions } from './formula-tuning.ts';
@@ -297,7 +297,7 @@ export class GpuFormulaEngine implements FormulaEngine {
     const P = this.model.params.length;
     const ctx = {
       gpu: this.gpu, io: this.io, rules: formulaRules(this.model, this.start), n: this.n,
-      plan: { rows: this.chunks?.rows ?? this.n, params: P, stride: P + 1, workgroupSize: chooseWorkgroupSize(this.gpu.shape, 256) },
+      plan: { rows: this.chunks?.rows ?? this.n, params: P, stride: P + 1, workgroupSize: chooseWorkgroupSize(this.gpu.shape, stepWorkgroupSize(P)) },
       buffers: this.buffers, passes: this.passes,
       submitAndRead: async (encoder: GPUCommandEncoder, readback: GPUBuffer, bytes: number, what: string) => {
         await this.io.submitChecked(encoder, what);
