@@ -39,6 +39,8 @@ function uniform(seed: number): () => number {
 
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
 const SWIFTSHADER = 'google swiftshader';
+/** GPU vs float64 loss after the same training: the bound every GPU-vs-float64 training test uses. */
+const LOSS_BOUND = 1e-4;
 
 describe('train --formula --device gpu', () => {
   const dir = suiteTempDir('formula-gpu');
@@ -90,6 +92,29 @@ describe('train --formula --device gpu', () => {
     // Measured 1.2e-6 (b1), 3.9e-6 (b2), loss 3.8e-5 relative.
     for (const p of ['b1', 'b2']) expect(rel(gpu.params[p], cpu.params[p]), p).toBeLessThan(PARAMS);
     expect(rel(gpu.loss, cpu.loss)).toBeLessThan(LOSS);
+  }, 300_000);
+});
+
+describe('train --model logistic --device gpu (the network without hidden layers trains as its formula)', () => {
+  const dir = suiteTempDir('logistic-gpu');
+  // Two features, labels from a noisy linear boundary: logistic regression's optimum is finite.
+  const u = uniform(9);
+  const file = join(dir, 'labels.csv');
+  writeFileSync(file, ['a,b,label', ...Array.from({ length: 400 }, () => {
+    const a = u() * 4 - 2;
+    const b = u() * 4 - 2;
+    return `${a.toFixed(4)},${b.toFixed(4)},${a - 0.5 * b + (u() - 0.5) > 0 ? 'yes' : 'no'}`;
+  })].join('\n'));
+  const args = ['train', '--model', 'logistic', '--data', file, '--target', 'label', '--optimizer', 'adamw', '--weight-decay', '0.01', '--lr', '0.05', '--epochs', '40', '--batch-size', '32', '--seed', '3'];
+
+  it('AdamW on mini-batches lands where the float64 twin does, on the adapter it names', async () => {
+    const gpu = await json(...args, '--device', 'gpu');
+    const cpu = await json(...args, '--device', 'cpu64');
+    expect(gpu).toMatchObject({ device: 'gpu', adapter: SWIFTSHADER, rows: 400 });
+    expect(gpu.updates).toBe(cpu.updates);
+    // The bound of the formula tests above (float32 sums through the same AdamW updates).
+    expect(rel(gpu.loss, cpu.loss)).toBeLessThan(LOSS_BOUND);
+    expect(gpu.metrics.accuracy).toBeGreaterThan(0.8);
   }, 300_000);
 });
 
