@@ -22,8 +22,8 @@
  * typically a growing grid, the ladders one after the other or in turns (ladderWalk); a ladder stops after
  * `patience` candidates in a row slower than stopFactor x its best so far (on a software adapter the time
  * rises past a few workgroups, on a GPU it falls until the machine is full; one noisy sample on a shared
- * machine does not end a ladder), and no new candidate starts once budgetMs has passed and one has
- * validated. The few fastest are then timed again in turns (finalists, finalRounds) and the lowest median
+ * machine does not end a ladder), and no new candidate starts once budgetMs of validating and timing (building
+ * excluded) has passed and one has validated. The few fastest are then timed again in turns (finalists, finalRounds) and the lowest median
  * over all their samples wins. tuneCached() adds the table: a hit whose config `accept` takes is used as is;
  * a miss is tuned and stored.
  */
@@ -53,7 +53,7 @@ export interface AutotuneSpec<C> {
   /** A ladder stops after `patience` (default 2) candidates in a row slower than this times its best (default 1.5). */
   stopFactor?: number;
   patience?: number;
-  /** No new candidate starts after this many ms once one has validated (default 3000). */
+  /** No new candidate starts after this many ms of validating and timing (building excluded) once one has validated (default 3000). */
   budgetMs?: number;
   /** Shortest timed sample in ms (default 2); see timeWork. */
   minSampleMs?: number;
@@ -115,10 +115,15 @@ export async function autotune<C>(gpu: { device: GPUDevice; hasTimestamps: boole
   // on one kernel's ladders before the other's first candidate).
   const walks = [...ladders.values()].map((queue) => ({ queue, next: 0, best: Infinity, slowInARow: 0 }));
   const turns = spec.ladderWalk === 'turns';
+  // The budget is for timing candidates, not for building them: a pipeline is compiled once per distinct
+  // shader (a workgroup size, say) and then shared by every grid, and on a software adapter one compile of a
+  // generated kernel can take most of a second, which once spent the whole budget on each ladder's first grid.
+  let preparingMs = 0;
+  const spent = () => performance.now() - t0 - preparingMs;
   for (let live = walks; live.length > 0; live = live.filter((w) => w.next < w.queue.length)) {
     for (const walk of turns ? live : live.slice(0, 1)) {
       const config = walk.queue[walk.next++];
-      if (best && performance.now() - t0 > budgetMs) {
+      if (best && spent() > budgetMs) {
         trials.push({ config, rejected: `skipped: tuning budget of ${budgetMs} ms spent` });
         continue;
       }
@@ -126,7 +131,9 @@ export async function autotune<C>(gpu: { device: GPUDevice; hasTimestamps: boole
       trials.push(report);
       let trial: TuningTrial | null = null;
       try {
+        const preparing = performance.now();
         trial = await spec.prepare(config);
+        preparingMs += performance.now() - preparing;
         const wrong = await trial.validate();
         if (wrong !== null) {
           report.rejected = `invalid result: ${wrong}`;
