@@ -29,7 +29,8 @@
 
 const D: u32 = ${D}u;
 const BLOCK: u32 = ${BLOCK}u; // quads per thread summed plainly before each compensated fold
-const TREE_ROWS: u32 = ${TREE_ROWS}u; // workgroup trees run side by side (quadTreeRows in src/gpu/dispatch.ts)
+const TREE_ROWS: u32 = ${TREE_ROWS}u;
+const QUADS_PER_TRIP: u32 = ${QUADS_PER_TRIP}u; // whole quads summed per trip of the block loop (a divisor of BLOCK) // workgroup trees run side by side (quadTreeRows in src/gpu/dispatch.ts)
 
 override WG: u32 = 256u;
 
@@ -85,11 +86,9 @@ ${LOAD_WEIGHTS}
   var sum_r = 0.0;
   var sum_rr = 0.0;
   while (q + (BLOCK - 1u) * qs < whole) {
-    for (var i = 0u; i < BLOCK; i = i + 1u) {
-      let s = accumulate_quad(first + q, bias);
-      sum_r = sum_r + s.x;
-      sum_rr = sum_rr + s.y;
-      q = q + qs;
+    // QUADS_PER_TRIP quads a trip (quadsPerTrip in linear-quad-codegen.ts: 2 for few features), in order.
+    for (var i = 0u; i < BLOCK / QUADS_PER_TRIP; i = i + 1u) {
+${TRIP}
     }
 ${FOLD_BLOCK}
   }

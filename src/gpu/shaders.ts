@@ -77,7 +77,7 @@ export interface StageVariants {
 export const SHADER_STAGES = {
   linearPartialsQuad: {
     file: 'linear_partials_quad.wgsl', shared: ['mlpLayout', 'compensatedSum', 'segmentedSum'],
-    defines: ['D', 'BLOCK', 'TREE_ROWS', 'QUAD_BODY', 'TAIL_BODY', 'LOAD_WEIGHTS', 'FOLD_BLOCK', 'REDUCE_GRADIENT'], overrides: ['WG'],
+    defines: ['D', 'BLOCK', 'TREE_ROWS', 'QUADS_PER_TRIP', 'QUAD_BODY', 'TAIL_BODY', 'LOAD_WEIGHTS', 'FOLD_BLOCK', 'TRIP', 'REDUCE_GRADIENT'], overrides: ['WG'],
   },
   readBandwidth: { file: 'read_bandwidth.wgsl', shared: ['workgroupSum'], defines: ['VTYPE', 'SCALAR', 'UNROLL2', 'UNROLL4', 'FAULT'], overrides: ['WG'] },
   lossSurfaceMoments: { file: 'loss_surface_moments.wgsl', shared: ['lossSurfaceLayout'], defines: [], overrides: ['WG'] },

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { quadTreeRows } from '../../src/gpu/dispatch.ts';
-import { loadWeights, quadDefines, reduceGradient, tailBody } from '../../src/gpu/formula/linear-quad-codegen.ts';
+import { loadWeights, quadDefines, quadsPerTrip, reduceGradient, tailBody, trip } from '../../src/gpu/formula/linear-quad-codegen.ts';
 import { specializeWgsl } from '../../src/gpu/wgsl.ts';
 
 const shader = (file: string) => readFileSync(fileURLToPath(new URL(`../../shaders/${file}`, import.meta.url)), 'utf8');
@@ -67,5 +67,20 @@ describe('linear_partials_quad.wgsl for a formula of the linear shape', () => {
     expect(() => reduceGradient(2, { weights: [0, 0], bias: 2 })).toThrow(RangeError);
     expect(() => loadWeights(2, { weights: [0, 1], bias: 3 })).toThrow(RangeError);
     expect(() => quadDefines(2, { weights: [0, 1, 2], bias: 3 })).toThrow(RangeError);
+  });
+});
+
+describe('quads a trip of the block loop', () => {
+  it('two at d = 1, one above; a trip adds its quads in order and steps q past them', () => {
+    expect([1, 2, 4, 16, 64].map(quadsPerTrip)).toEqual([2, 1, 1, 1, 1]);
+    const two = trip(2).split('\n');
+    expect(two.filter((l) => l.includes('accumulate_quad'))).toEqual([
+      '      let s0 = accumulate_quad(first + q, bias);', '      let s1 = accumulate_quad(first + q + 1u * qs, bias);',
+    ]);
+    expect(two.at(-1)).toBe('      q = q + 2u * qs;');
+    expect(trip(1).split('\n').filter((l) => l.includes('accumulate_quad'))).toHaveLength(1);
+    expect(() => trip(3)).toThrow(/must divide 16/);
+    const stage = quadDefines(1, { weights: [0], bias: 1 });
+    expect([stage.QUADS_PER_TRIP, stage.TRIP]).toEqual([2, trip(2)]);
   });
 });

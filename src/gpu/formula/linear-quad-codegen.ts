@@ -11,11 +11,37 @@ export interface QuadParamLayout {
 }
 
 /** Every placeholder of shaders/linear_partials_quad.wgsl for d feature columns with parameters where `layout` puts them. */
-export function quadDefines(d: number, layout: QuadParamLayout) {
+export function quadDefines(d: number, layout: QuadParamLayout, perTrip = quadsPerTrip(d)) {
   return {
     D: d, BLOCK: QUADS_PER_BLOCK, TREE_ROWS: quadTreeRows(d), QUAD_BODY: quadBody(d), TAIL_BODY: tailBody(d),
     LOAD_WEIGHTS: loadWeights(d, layout), FOLD_BLOCK: foldBlock(d), REDUCE_GRADIENT: reduceGradient(d, layout),
+    QUADS_PER_TRIP: perTrip, TRIP: trip(perTrip),
   };
+}
+
+/**
+ * Quads a trip of the block loop: two for up to QUADS_TWO_PER_TRIP_MAX features, where the loop's own cost is a
+ * large share of a quad's (SwiftShader, 2^22 rows, 4 x 64: d = 1 went from 20.5 to 16.4 ms a gradient), else
+ * one (two a trip were no faster at d = 4 and slower on some grids, 31 against 50 ms at 2^22 on 4 x 64; at
+ * d = 16, 28 against 54 ms at 2^20: the doubled body crowds the registers).
+ */
+export const QUADS_TWO_PER_TRIP_MAX = 1;
+export function quadsPerTrip(d: number): number {
+  return d <= QUADS_TWO_PER_TRIP_MAX ? 2 : 1;
+}
+
+/** One trip of the block loop: `perTrip` whole quads qs apart, their sums added in order (the same bits for any perTrip). */
+export function trip(perTrip: number): string {
+  if (!(Number.isInteger(perTrip) && perTrip >= 1 && QUADS_PER_BLOCK % perTrip === 0)) {
+    throw new RangeError(`quad kernel: quads a trip must divide ${QUADS_PER_BLOCK}, got ${perTrip}`);
+  }
+  const lines: string[] = [];
+  for (let k = 0; k < perTrip; k++) {
+    lines.push(`      let s${k} = accumulate_quad(first + q${k === 0 ? '' : ` + ${k}u * qs`}, bias);`);
+    lines.push(`      sum_r = sum_r + s${k}.x;`, `      sum_rr = sum_rr + s${k}.y;`);
+  }
+  lines.push(`      q = q + ${perTrip}u * qs;`);
+  return lines.join('\n');
 }
 
 const LANE = ['x', 'y', 'z', 'w'] as const;
