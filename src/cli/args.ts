@@ -26,7 +26,7 @@ interface DataFlags {
 
 export interface TrainArgs extends DataFlags {
   command: 'train';
-  data: string | null; // null: the built-in example (linear engine only)
+  data: string | null; // null: the built-in example (the linear model's default path only)
   /** Required with --data, except with --resume (the saved model's). */
   target?: string;
   features?: string[];

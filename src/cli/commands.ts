@@ -20,7 +20,7 @@ export interface Io {
 export class DivergedError extends Error {}
 
 async function load(args: TrainArgs | GradientArgs, io: Io): Promise<SelectedData> {
-  const target = args.target!; // set by args.ts for the linear engine ('y' for the built-in example)
+  const target = args.target!; // set by args.ts for the linear model's default path ('y' for the built-in example)
   const opts = { target, features: args.features, invalid: args.onInvalid };
   if (args.data === null) {
     const table = seedExampleTable();

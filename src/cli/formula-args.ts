@@ -77,7 +77,7 @@ export function formulaTrainFlags(args: TrainArgs, v: Flags, number: (flag: stri
       // --loss also applies to a network on the model trainer (one output); its own checks are in args.ts.
       const orphan = FORMULA_ONLY.find((f) => v.has(f) && !(f === 'loss' && args.engine === 'model'));
       if (orphan === 'loss') {
-        throw new UsageError('--loss: the linear engine (--model linear without model-trainer flags) trains the squared error only; add --optimizer (sgd, adam, ...) to train --model linear on the model trainer, or --formula "Y ~ EXPR"');
+        throw new UsageError('--loss: the linear model\'s default path (--model linear without model-trainer flags) standardizes the target and trains the squared error only; add --optimizer (sgd, adam, ...) to train --model linear under another loss in the data\'s units, or --formula "Y ~ EXPR"');
       }
       if (orphan) throw new UsageError(`--${orphan}: applies to formula models only (add --formula "Y ~ EXPR")`);
     }

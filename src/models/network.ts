@@ -114,7 +114,7 @@ export const seededRandom = seededUniform;
  * Seeded initialisation. Layers followed by relu get He (normal, std sqrt(2 / fan_in)), the others Glorot
  * (normal, std sqrt(2 / (fan_in + fan_out))): both keep activations' variance from growing or vanishing
  * with depth. Biases start at 0. Models without hidden layers start at 0 (a convex loss needs no symmetry
- * breaking, and zero makes runs comparable with the linear engine).
+ * breaking, and zero is where the linear model's default path starts too).
  */
 export function initParameters(c: NetworkConfig, seed: number): Float64Array {
   validateNetwork(c);

@@ -1,4 +1,4 @@
-// Device loss for the non-linear models: the same recovery loop as the linear engine (src/session/recovering-trainer.ts).
+// Device loss for the network models: the same recovery loop as the formulas' (src/session/recovering-trainer.ts).
 import { describe, expect, it } from 'vitest';
 import { testGpu } from './gpu-context.ts';
 import { requestGpu } from '../../src/gpu/device.ts';

@@ -120,7 +120,7 @@ describe('GPU reliability: no device after a loss', () => {
     expect(notices.join('\n')).toMatch(/adapter refused[\s\S]*CPU path from update 30/);
     const reference = await formulaReference(data);
     expect(result.epochs).toBe(reference.epochs);
-    // float32 GPU steps then float64 ones from update 30, against float32 throughout: 1e-5 as for the GPU linear engine.
+    // float32 GPU steps then float64 ones from update 30, against float32 throughout: 1e-5, the bound of the GPU-vs-twin linear tests.
     for (let j = 0; j < 3; j++) expect(Math.abs(result.theta[j] - reference.theta[j])).toBeLessThan(1e-5);
   });
 });

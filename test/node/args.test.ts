@@ -15,7 +15,7 @@ function usageErrorOf(argv: string[]): UsageError {
 describe('parseCli: accepted input', () => {
   it('train defaults', () => {
     const a = parseCli(['train']) as TrainArgs;
-    // Defaults that differ between the linear engine and the model trainer (lr, tol, seed) stay unset here.
+    // Defaults that differ between the linear model's default path and the model trainer (lr, tol, seed) stay unset here.
     expect(a).toEqual({
       command: 'train', data: null, target: 'y', device: 'auto', onInvalid: 'drop-missing', json: false,
       model: 'linear', engine: 'linear', epochs: 1000, standardize: true, stream: false, given: [],

@@ -246,8 +246,8 @@ describe('train --formula: bad input is exit 2, named', () => {
     for (const [flag, value] of [['--start', 'b=1'], ['--weights', 'w']]) {
       await refused(['train', '--data', good, '--target', 'y', flag, value], new RegExp(`^nabla: ${flag}: applies to formula models only`));
     }
-    // --loss also applies to a network on the model trainer, not to the linear engine's own path.
-    await refused(['train', '--data', good, '--target', 'y', '--loss', 'mae'], /^nabla: --loss: the linear engine .* trains the squared error only/);
+    // --loss also applies to a network on the model trainer, not to the linear model's default path.
+    await refused(['train', '--data', good, '--target', 'y', '--loss', 'mae'], /^nabla: --loss: the linear model's default path .* trains the squared error only/);
     await refused([...f, 'y ~ b*x', '--start', 'b=1', '--data', good, '--seed', '2'], /--seed: .* applies with --batch-size/);
     await refused([...f, 'y ~ b*x', '--start', 'b=1', '--data', good, '--tol', '1e-6', '--batch-size', '2'], /--tol/);
     await refused([...f, 'y ~ b*x', '--start', 'b=1'], /--data: required with --formula/);

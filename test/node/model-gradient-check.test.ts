@@ -50,7 +50,7 @@ function minHiddenPreActivation(c: NetworkConfig, theta: Float64Array, x: Float3
 }
 
 describe('finite-difference gradient check (float64), every parameter', () => {
-  it('linear (mse) matches the linear engine and the differences', () => {
+  it('linear (mse) matches the hand-derived linear sums and the differences', () => {
     const c = linearModel(3);
     const { theta, data } = check(c, 1);
     const lin = linearGradient(data, { w: theta.subarray(0, 3), b: theta[3] });

@@ -215,15 +215,15 @@ describe('CLI: --loss with --model', () => {
     expect(Number.isFinite(report.loss)).toBe(true);
   });
 
-  it('refuses --loss with softmax, on the linear engine, with mlp --classes, and a malformed loss, naming the flag', async () => {
+  it('refuses --loss with softmax, on the linear model\'s default path, with mlp --classes, and a malformed loss, naming the flag', async () => {
     const refused = async (argv: string[], pattern: RegExp) => {
       const r = await run(argv);
       expect(r.code).toBe(2);
       expect(r.err.join('\n')).toMatch(pattern);
     };
     await refused([...base, '--model', 'softmax', '--loss', 'mae'], /--loss: a formula loss applies to one output; --model softmax/);
-    await refused([...base, '--loss', 'mae'], /--loss: the linear engine/);
-    await refused([...base, '--model', 'linear', '--loss', 'mae'], /--loss: the linear engine/);
+    await refused([...base, '--loss', 'mae'], /--loss: the linear model's default path/);
+    await refused([...base, '--model', 'linear', '--loss', 'mae'], /--loss: the linear model's default path/);
     await refused([...base, '--model', 'mlp', '--loss', 'mae', '--classes', 'a,b'], /--classes: --model mlp with --loss/);
     await refused([...base, '--model', 'mlp', '--loss', 'huber:0'], /--loss/);
   });

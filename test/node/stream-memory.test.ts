@@ -67,7 +67,7 @@ describe('streamed training holds a bounded amount of memory whatever the file s
     peakRss(['train', '--data', file, '--target', 'y', '--stream', '--device', 'cpu', '--chunk-mb', String(CHUNK_MB), '--epochs', '1', '--json', ...extra]);
 
   for (const [name, extra] of [
-    ['the linear engine, full batch', []],
+    ['the linear model\'s default path, full batch', []],
     ['the model trainer, mini-batches', ['--optimizer', 'sgd', '--batch-size', '4096']],
   ] as const) {
     it(`${name}: a file of 40 chunks peaks within the 3-chunk run's peak + ${ALLOWANCE_MIB} MiB`, async () => {
