@@ -1,6 +1,7 @@
 // The page's form controls: reading and checking their values, enabling buttons for the run state, and
 // the file picker with drag and drop.
 import { parseField } from './format.ts';
+import { onFileChosen } from './file-drop.ts';
 import type { GenerateParams } from './data.ts';
 import type { RunState } from './trainer.ts';
 
@@ -83,24 +84,9 @@ export class Controls {
 
   /** Calls back with the file chosen by the picker or dropped on the zone. */
   onFile(handler: (file: File) => void): void {
-    this.fileInput.addEventListener('change', () => {
-      const file = this.fileInput.files?.[0];
-      if (file) handler(file);
-      this.fileInput.value = ''; // choosing the same file again must fire again
-    });
     // A file dropped beside the zone must not make the browser leave the page (and the run).
     for (const type of ['dragover', 'drop'] as const) document.addEventListener(type, (e) => e.preventDefault());
-    const zone = this.dropZone;
-    zone.addEventListener('dragover', (e) => {
-      e.preventDefault();
-      zone.classList.add('over');
-    });
-    zone.addEventListener('dragleave', () => zone.classList.remove('over'));
-    zone.addEventListener('drop', (e) => {
-      e.preventDefault();
-      zone.classList.remove('over');
-      const file = e.dataTransfer?.files?.[0];
-      if (file) handler(file);
-    });
+    onFileChosen(this.fileInput, this.dropZone, handler);
   }
+
 }

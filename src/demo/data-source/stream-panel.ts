@@ -7,6 +7,7 @@ import type { Backend } from '../backend.ts';
 import { fmt, fmtCount, fmtRate, parseField } from '../format.ts';
 import { inputName, openData, type DataInput } from './open-data.ts';
 import { PANEL_HTML } from './panel-html.ts';
+import { onFileChosen } from '../file-drop.ts';
 import { StreamRun, type PassProgress } from './stream-run.ts';
 
 export interface StreamPanelHooks {
@@ -37,23 +38,7 @@ class StreamPanel {
 
   constructor(private readonly root: HTMLElement, private readonly backend: Backend, private readonly hooks: StreamPanelHooks) {
     this.setState('idle');
-    const file = this.q<HTMLInputElement>('stream-file');
-    file.addEventListener('change', () => {
-      if (file.files?.[0]) void this.open({ kind: 'file', file: file.files[0] });
-      file.value = ''; // choosing the same file again must fire again
-    });
-    const zone = this.q('stream-drop');
-    zone.addEventListener('dragover', (e) => {
-      e.preventDefault();
-      zone.classList.add('over');
-    });
-    zone.addEventListener('dragleave', () => zone.classList.remove('over'));
-    zone.addEventListener('drop', (e) => {
-      e.preventDefault();
-      zone.classList.remove('over');
-      const dropped = e.dataTransfer?.files?.[0];
-      if (dropped) void this.open({ kind: 'file', file: dropped });
-    });
+    onFileChosen(this.q<HTMLInputElement>('stream-file'), this.q('stream-drop'), (file) => void this.open({ kind: 'file', file }));
     this.q('stream-url-form').addEventListener('submit', (e) => {
       e.preventDefault();
       const url = this.q<HTMLInputElement>('stream-url').value.trim();
