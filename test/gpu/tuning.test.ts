@@ -117,7 +117,7 @@ describe('the linear model engine with tuning', () => {
     foreign.merge(stored);
     const again = await gpuLinear(gpu, data, { tuning: foreign });
     try {
-      expect([again.kernel.source, again.quadKernel?.source]).toEqual(['table', 'tuned']);
+      expect([again.kernel.source, again.quadKernel?.source]).toEqual(['default', 'tuned']);
       expect(again.quadKernel!.config.workgroupSize).toBeLessThanOrEqual(gpu.shape.maxWorkgroupSize);
     } finally {
       again.dispose();

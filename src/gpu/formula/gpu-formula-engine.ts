@@ -8,8 +8,9 @@
 // model engine's streamed program (streamed-model-program.ts: ResidentChunks, piecewiseGradient).
 // A model of the linear shape (src/formula/shapes.ts) with at most QUAD_MAX_FEATURES columns runs the
 // hand-tuned quad kernel instead (linear-quad-pass.ts), tuned and checked as the generated one is, for every
-// batch that starts on a multiple of 4 rows; the generated kernel is built beside it for the others
-// (RoutedGradientPasses), so any batch size and any chunk piece stays right. normalEquations is generated.
+// batch that starts on a multiple of 4 rows; the generated kernel is built beside it, on its default grid and
+// checked too, for the others (RoutedGradientPasses), so any batch size and any chunk piece stays right.
+// normalEquations is generated.
 import { describe as describeModel, type FormulaModel } from '../../formula/model.ts';
 import { gradientProgram, type SampleProgram } from '../../formula/program.ts';
 import type { ModelTrainOptions, ModelTrainResult } from '../../models/model-engine.ts';
@@ -179,7 +180,9 @@ export class GpuFormulaEngine implements FormulaEngine {
       const { x, y } = await makeData(device, round);
       owned.push(x, y);
       const data = await rowsOf(io, { x, y });
-      const kernel = await chooseFormulaKernel(gpu, io, model, program, data, { x, y }, start, options);
+      // Beside the quad kernel the generated one runs only the batches that start off a multiple of 4 rows
+      // (mini-batches of other sizes): its default grid, no second tuning at start-up.
+      const kernel = await chooseFormulaKernel(gpu, io, model, program, data, { x, y }, start, quadTakes(shape) && !options.kernel ? { ...options, tuning: false } : options);
       // Tuned on the real kernel; the engine's own (options.quadCode in tests) is what checkKernels judges.
       const quadKernel = quadTakes(shape)
         ? await chooseFormulaKernel(gpu, io, model, program, data, { x, y }, start, { kernel: options.quadKernel, tuning: options.tuning }, model.params, linearQuadVariant(program, shape, data.n, maxPerDim))
@@ -195,7 +198,7 @@ export class GpuFormulaEngine implements FormulaEngine {
       const slots = Math.max(1, options.maxReportEvery ?? DEFAULT_SLOTS);
       const generic = await FormulaGradientPasses.create(device, program, kernel.config, maxPerDim, buffers, slots, options.code);
       made.push(generic);
-      const quad = quadKernel && quadTakes(shape) ? await createLinearQuadPasses(device, program, shape, quadKernel.config, maxPerDim, buffers, slots, options.quadCode) : null;
+      const quad = quadKernel && shape ? await createLinearQuadPasses(device, program, shape, quadKernel.config, maxPerDim, buffers, slots, options.quadCode) : null;
       if (quad) made.push(quad);
       const chunks = chunksOf?.() ?? null;
       const engine = new GpuFormulaEngine(gpu, io, model, Float64Array.from(start), n, buffers, { generic, quad, quadKernel }, kernel, readback, owned, chunks ? null : data, options, chunks);
