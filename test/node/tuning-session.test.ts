@@ -30,7 +30,7 @@ describe('GpuSession and the tuning table on disk', () => {
     const file = join(testTempDir('tuning-session'), 'cache', 'tuning.json');
     const first = await gradientRun(file);
     const table = parseTuningTable(JSON.parse(readFileSync(file, 'utf8')));
-    const entry = table.entries.find((e) => e.key.family === 'formula.partials');
+    const entry = table.entries.find((e) => e.key.family === 'formula.linear-quad');
     expect(entry, JSON.stringify(table.entries.map((e) => e.key))).toBeDefined();
     expect(entry!.key.adapter.vendor).toBe(first.adapter.vendor);
     expect(entry!.key.adapter.isFallbackAdapter).toBe(first.adapter.isFallback);
