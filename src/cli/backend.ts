@@ -129,8 +129,9 @@ class CpuBackend implements Backend {
   async trainStreamed(job: StreamJob, pass: () => AsyncIterable<RowChunk>, onEpoch?: (i: EpochInfo) => void): Promise<TrainOutcome> {
     const rows = linearRows(job, pass);
     const model = linearFormulaModel(job.d);
-    const r = await trainFormulaStreamedOnCpu(model, new Float64Array(job.d + 1), rows, linearTrainOptions({ ...job.train, onEpoch }, job.n), await this.streamOptions());
-    return { result: linearTrainResult(r.result), final: await twinGradient(rows, r.result.theta), device: this.device, adapter: null };
+    const options = { ...await this.streamOptions(), finalGradient: true };
+    const r = await trainFormulaStreamedOnCpu(model, new Float64Array(job.d + 1), rows, linearTrainOptions({ ...job.train, onEpoch }, job.n), options);
+    return { result: linearTrainResult(r.result), final: linearGradient(r.final!), device: this.device, adapter: null };
   }
   async trainModelStreamed(config: NetworkConfig, rows: RowStream, options: Omit<ModelTrainOptions, 'onEpoch' | 'init' | 'signal' | 'onSnapshot' | 'chunkRows'>, onEpoch?: (i: EpochInfo) => void) {
     const formula = networkFormula(config, options.seed);
@@ -233,7 +234,7 @@ function linearRows(job: StreamJob, pass: () => AsyncIterable<RowChunk>): RowStr
 
 /**
  * J and dJ/dθ of the linear formula at theta in float64 over every row (one more pass over a stream): the
- * gradient a run reports at its parameters, whichever device trained, as the linear model always has.
+ * gradient a GPU run reports at its parameters (the page's training job hands back J and |grad J| only).
  */
 async function twinGradient(rows: FormulaData | RowStream, theta: ArrayLike<number>): Promise<GradientResult> {
   const model = linearFormulaModel(rows.d);

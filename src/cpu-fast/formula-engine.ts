@@ -187,10 +187,12 @@ export class FastCpuFormulaEngine implements FormulaEngine {
  * trainModelStreamedOnCpu does for networks: one fast engine over a chunk's capacity takes every chunk into
  * its rows or, with options.reference, the float64 row sums evaluate each chunk. Each chunk's rows are
  * checked as it arrives (the loss's target rule, the weights); a bad row is named by its place in its chunk.
+ * finalGradient: also J and dJ/dθ over every row at the result, one more pass through the same evaluators.
  */
 export async function trainFormulaStreamedOnCpu(
-  model: FormulaModel, start: Float64Array, rows: RowStream, o: Omit<ModelTrainOptions, 'chunkRows'>, options: StreamedCpuOptions & FastCpuFormulaOptions = {},
-): Promise<{ result: ModelTrainResult; passes: number }> {
+  model: FormulaModel, start: Float64Array, rows: RowStream, o: Omit<ModelTrainOptions, 'chunkRows'>,
+  options: StreamedCpuOptions & FastCpuFormulaOptions & { finalGradient?: boolean } = {},
+): Promise<{ result: ModelTrainResult; passes: number; final?: ModelGradient }> {
   if (rows.d !== rowWidth(model)) throw new RangeError(`stream: ${rows.d} columns per row, the model reads ${rowWidth(model)}`);
   const reference = options.reference ? compileRowSums(gradientProgram(model)) : null;
   const streamed = new StreamedGradients(rows, (chunk): ChunkEvaluator => {
@@ -209,7 +211,8 @@ export async function trainFormulaStreamedOnCpu(
   });
   try {
     const result = await runTraining(new CpuProgram(streamed.source(formulaRules(model, start))), { ...o, chunkRows: rows.chunkRows });
-    return { result, passes: streamed.cursor.passes };
+    const final = options.finalGradient ? await streamed.gradient(result.theta, { start: 0, rows: rows.n }) : undefined;
+    return { result, passes: streamed.cursor.passes, ...(final && { final }) };
   } finally {
     await streamed.dispose();
   }
