@@ -1,10 +1,10 @@
 // One chunk of epochs through FormulaEngine.train (the one training loop, src/train/loop.ts) from the given
 // point, on the GPU and on the CPU path alike; the loop yields to the page between updates on the CPU.
 import type { FormulaEngine } from '../models/formula.ts';
-import { DEFAULT_EXPLODE_FACTOR, type StopReason } from '../models/linear.ts';
-import { optimizerConfig } from '../optim/config.ts';
+import { DEFAULT_EXPLODE_FACTOR, DEFAULT_TOL, type StopReason } from '../models/linear.ts';
+import { LINEAR_DESCENT } from '../models/linear-formula.ts';
 
-export const TOL = 1e-6;
+export const TOL = DEFAULT_TOL;
 /**
  * Full-batch descent on a quadratic lowers J every epoch when it is stable, so a loss ten times its best
  * means a mode is growing: stop there (the engines apply it within a chunk, the trainer across chunks)
@@ -13,11 +13,10 @@ export const TOL = 1e-6;
 export const EXPLODE = 10;
 
 /**
- * Plain gradient descent, θ ← θ − lr·∇J, no momentum and no weight decay: the steps the contour map draws
- * (the step arrow is −lr·∇J). It keeps no state, so a chunk that starts at the previous chunk's end takes
- * the same steps as one long run.
+ * Plain gradient descent (LINEAR_DESCENT): the steps the contour map draws (the step arrow is −lr·∇J). It keeps
+ * no state, so a chunk that starts at the previous chunk's end takes the same steps as one long run.
  */
-export const DESCENT = optimizerConfig({ kind: 'sgd', weightDecay: 0 });
+export const DESCENT = LINEAR_DESCENT;
 
 export interface ChunkRequest {
   lr: number;

@@ -54,6 +54,9 @@ export function linearGradient(g: { loss: number; grad: ArrayLike<number> }): Gr
   return { loss: g.loss, gradW: Float64Array.from(Array.from(g.grad).slice(0, d)), gradB: g.grad[d] };
 }
 
+/** Plain gradient descent, θ ← θ − lr·∇J: no momentum, no weight decay, no state between steps. */
+export const LINEAR_DESCENT = optimizerConfig({ kind: 'sgd', weightDecay: 0 });
+
 /**
  * The linear model's training options on the one loop: plain descent (sgd, no weight decay) at a constant rate,
  * the tolerance DEFAULT_TOL at full batch unless given; a tolerance with mini-batches is the loop's error.
@@ -63,7 +66,7 @@ export function linearTrainOptions(o: Omit<TrainOptions, 'init'> & { init?: Line
   return {
     lr: o.lr, maxEpochs: o.maxEpochs, batchSize: o.batchSize, seed: o.seed, explodeFactor: o.explodeFactor,
     tol: fullBatch ? o.tol ?? DEFAULT_TOL : o.tol,
-    optimizer: optimizerConfig({ kind: 'sgd', weightDecay: 0 }), schedule: { kind: 'constant' },
+    optimizer: LINEAR_DESCENT, schedule: { kind: 'constant' },
     onEpoch: o.onEpoch, reportEvery: o.reportEvery, signal: o.signal, resumeFrom: o.resumeFrom, onSnapshot: o.onSnapshot,
     ...(o.init && { init: linearTheta(o.init) }),
   };
