@@ -30,3 +30,10 @@ const KIND_MOMENTUM: u32 = 1u;
 const KIND_NESTEROV: u32 = 2u;
 const KIND_ADAM: u32 = 3u;
 const KIND_ADAMW: u32 = 4u;
+
+// The per-step uniform of fold_step.wgsl beside OptimStep: the partial rows its batch's pass 1 wrote and
+// 1 / rows. Mirrors packFoldStep() in src/gpu/models/fold-step-pass.ts.
+struct FoldStep {
+  num_chunks: u32,
+  inv_n: f32,
+}

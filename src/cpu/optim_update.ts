@@ -1,6 +1,7 @@
-// CPU twin of shaders/optim_update.wgsl in float64: one update of every parameter from its gradient,
-// with the optimizer's state (velocity, or Adam's first and second moments). Keep the formulas and their
-// order identical to the shader; tests compare the two step by step.
+// CPU twin of shaders/shared/optim_rule.wgsl (run by optim_update.wgsl and fold_step.wgsl) in float64: one
+// update of every parameter from its gradient, with the optimizer's state (velocity, or Adam's first and
+// second moments). Keep the formulas and their order identical to the shader; tests compare the two step by
+// step.
 import { biasCorrections, stateSlots, validateOptimizer, type OptimizerConfig } from '../optim/config.ts';
 import { createOptimState, type OptimState } from '../optim/state.ts';
 

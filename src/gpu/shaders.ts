@@ -9,6 +9,7 @@ import gemmEpilogue from '../../shaders/shared/gemm_epilogue.wgsl?raw';
 import workgroupSum from '../../shaders/shared/workgroup_sum.wgsl?raw';
 import segmentedSum from '../../shaders/shared/segmented_sum.wgsl?raw';
 import optimLayout from '../../shaders/shared/optim_layout.wgsl?raw';
+import optimRule from '../../shaders/shared/optim_rule.wgsl?raw';
 import mlpLayout from '../../shaders/shared/mlp_layout.wgsl?raw';
 import linearPartialsQuad from '../../shaders/linear_partials_quad.wgsl?raw';
 import readBandwidth from '../../shaders/read_bandwidth.wgsl?raw';
@@ -16,6 +17,7 @@ import lossSurfaceLayout from '../../shaders/shared/loss_surface_layout.wgsl?raw
 import lossSurfaceMoments from '../../shaders/loss_surface_moments.wgsl?raw';
 import lossSurfaceGrid from '../../shaders/loss_surface_grid.wgsl?raw';
 import optimUpdate from '../../shaders/optim_update.wgsl?raw';
+import foldStep from '../../shaders/fold_step.wgsl?raw';
 import mlpForward from '../../shaders/mlp_forward.wgsl?raw';
 import mlpBackprop from '../../shaders/mlp_backprop.wgsl?raw';
 import mlpGemm from '../../shaders/mlp_gemm.wgsl?raw';
@@ -32,6 +34,7 @@ export const shaderSources = {
   workgroupSum,
   segmentedSum,
   optimLayout,
+  optimRule,
   mlpLayout,
   lossSurfaceLayout,
   linearPartialsQuad,
@@ -39,6 +42,7 @@ export const shaderSources = {
   lossSurfaceMoments,
   lossSurfaceGrid,
   optimUpdate,
+  foldStep,
   mlpForward,
   mlpBackprop,
   mlpGemm,
@@ -59,6 +63,7 @@ export const SHARED_PIECES = {
   workgroupSum: 'shared/workgroup_sum.wgsl',
   segmentedSum: 'shared/segmented_sum.wgsl',
   optimLayout: 'shared/optim_layout.wgsl',
+  optimRule: 'shared/optim_rule.wgsl',
   mlpLayout: 'shared/mlp_layout.wgsl',
   lossSurfaceLayout: 'shared/loss_surface_layout.wgsl',
 } as const satisfies Partial<Record<ShaderName, string>>;
@@ -82,7 +87,8 @@ export const SHADER_STAGES = {
   readBandwidth: { file: 'read_bandwidth.wgsl', shared: ['workgroupSum'], defines: ['VTYPE', 'SCALAR', 'UNROLL2', 'UNROLL4', 'FAULT'], overrides: ['WG'] },
   lossSurfaceMoments: { file: 'loss_surface_moments.wgsl', shared: ['lossSurfaceLayout'], defines: [], overrides: ['WG'] },
   lossSurfaceGrid: { file: 'loss_surface_grid.wgsl', shared: ['lossSurfaceLayout'], defines: [], overrides: ['WG'] },
-  optimUpdate: { file: 'optim_update.wgsl', shared: ['optimLayout'], defines: [], overrides: ['WG', 'KIND'] },
+  optimUpdate: { file: 'optim_update.wgsl', shared: ['optimLayout', 'optimRule'], defines: [], overrides: ['WG', 'KIND'] },
+  foldStep: { file: 'fold_step.wgsl', shared: ['optimLayout', 'workgroupSum', 'optimRule'], defines: [], overrides: ['WG', 'KIND', 'HISTORY_CAP'] },
   mlpForward: { file: 'mlp_forward.wgsl', shared: ['mlpLayout'], defines: [], overrides: ['WG', 'ACT'] },
   mlpBackprop: { file: 'mlp_backprop.wgsl', shared: ['mlpLayout'], defines: [], overrides: ['WG', 'ACT'] },
   mlpGemm: { file: 'mlp_gemm.wgsl', shared: ['mlpLayout', 'gemmEpilogue'], defines: [], overrides: ['MODE', 'ACT'] },

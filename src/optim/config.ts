@@ -1,5 +1,5 @@
 // Optimizer settings shared by the float64 update (src/cpu/optim_update.ts) and the fused WGSL update
-// (shaders/optim_update.wgsl). Every rule reads the gradient g of the data loss; weight decay is either
+// (shaders/shared/optim_rule.wgsl). Every rule reads the gradient g of the data loss; weight decay is either
 // coupled (L2: g += lambda * theta, for every kind but adamw) or decoupled (adamw: theta -= lr * lambda * theta).
 
 export const OPTIMIZER_KINDS = ['sgd', 'momentum', 'nesterov', 'adam', 'adamw'] as const;
@@ -20,7 +20,7 @@ export const DEFAULT_OPTIMIZER: Readonly<OptimizerConfig> = {
   kind: 'sgd', momentum: 0.9, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0,
 };
 
-/** Codes of the `KIND` override in optim_update.wgsl. */
+/** Codes of the `KIND` override in optim_update.wgsl and fold_step.wgsl (their rule: shared/optim_rule.wgsl). */
 export const OPTIMIZER_CODES: Record<OptimizerKind, number> = { sgd: 0, momentum: 1, nesterov: 2, adam: 3, adamw: 4 };
 
 export function optimizerConfig(partial: Partial<OptimizerConfig> = {}): OptimizerConfig {

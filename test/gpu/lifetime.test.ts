@@ -1,8 +1,9 @@
 // GPU buffers of the linear model's engine (y ~ linear(x1..xd) with mse on GpuFormulaEngine, the quad kernel
 // beside the generated one): training allocates nothing per step, and dispose() or a failed creation leaves
-// no buffer behind.
+// no buffer behind; nor does a batch of buffers made together (createBuffersChecked) that the device refuses.
 import { describe, expect, it } from 'vitest';
 import { requestGpu } from '../../src/gpu/device.ts';
+import { createBuffersChecked } from '../../src/gpu/resources.ts';
 import { FormulaKernelError } from '../../src/gpu/formula/gpu-formula-engine.ts';
 import { linearQuadWgsl } from '../../src/gpu/formula/linear-quad-pass.ts';
 import { linearShape } from '../../src/formula/shapes.ts';
@@ -63,6 +64,26 @@ describe('GPU buffer lifetime', () => {
       const bad = good.replace('for (; q < whole; q = q + qs)', 'for (; q + qs < whole; q = q + qs)');
       expect(bad).not.toBe(good);
       await expect(gpuLinear(gpu, data, { quadCode: bad })).rejects.toThrow(FormulaKernelError);
+      expect(live()).toBe(0);
+    } finally {
+      gpu.device.destroy();
+    }
+  });
+
+  it('buffers made together: one refused names itself, and none of the batch is left', async () => {
+    const gpu = await requestGpu();
+    const live = countBuffers(gpu.device);
+    try {
+      const ok = (label: string): GPUBufferDescriptor => ({ label, size: 64, usage: GPUBufferUsage.STORAGE });
+      const made = await createBuffersChecked(gpu.device, [ok('a'), ok('b')]);
+      expect(made.map((b) => b.label)).toEqual(['a', 'b']);
+      expect(live()).toBe(2);
+      for (const b of made) b.destroy();
+      // MAP_READ goes with COPY_DST alone: the device refuses it at creation (a validation error).
+      const invalid: GPUBufferDescriptor = { label: 'refused', size: 64, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.STORAGE };
+      await expect(createBuffersChecked(gpu.device, [ok('a'), invalid, ok('c')])).rejects.toThrow(/^refused: could not allocate 64 bytes/);
+      const tooLarge: GPUBufferDescriptor = { label: 'huge', size: gpu.device.limits.maxBufferSize + 4, usage: GPUBufferUsage.COPY_DST };
+      await expect(createBuffersChecked(gpu.device, [ok('a'), tooLarge])).rejects.toThrow(/^huge: .* bytes asked for/);
       expect(live()).toBe(0);
     } finally {
       gpu.device.destroy();

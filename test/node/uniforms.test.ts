@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { MLP_UNIFORM_BYTES, packGemmUniforms, packMlpUniforms } from '../../src/gpu/models/mlp-plan.ts';
 import { CONTROL_BYTES, NO_TOLERANCE, packOptimStep } from '../../src/gpu/models/optim-update-pass.ts';
 import { optimizerConfig } from '../../src/optim/config.ts';
+import { FOLD_STEP_BYTES, FOLD_STEP_MAX_CHUNKS, FOLD_STEP_MAX_PARAMS, foldStepApplies, packFoldStep } from '../../src/gpu/models/fold-step-pass.ts';
 import { readStruct as read, wgslStruct } from '../wgsl-layout.ts';
 
 const shared = (file: string) => readFileSync(fileURLToPath(new URL(`../../shaders/shared/${file}`, import.meta.url)), 'utf8');
@@ -41,5 +42,23 @@ describe('uniform layouts match shaders/shared/mlp_layout.wgsl and optim_layout.
     expect(read(packOptimStep(c, 1, 1, 0.1, 1), s).tol).toBe(NO_TOLERANCE);
     expect(wgslStruct('TrainControl', source).fields.map((f) => `${f.name}: ${f.type}`)).toEqual(['status: u32', 'stopped_at: u32']);
     expect(CONTROL_BYTES).toBe(8);
+  });
+
+  it('FoldStep <- packFoldStep: the partial rows and inv_n = 1 / rows as MlpUniforms holds it; bad counts refused', () => {
+    const s = wgslStruct('FoldStep', shared('optim_layout.wgsl'));
+    expect(s.size).toBe(FOLD_STEP_BYTES);
+    expect(read(packFoldStep(7, 4093), s)).toEqual({ num_chunks: 7, inv_n: Math.fround(1 / 4093) });
+    const mlp = read(packMlpUniforms({ n: 4093, fanIn: 0, fanOut: 0, wOffset: 0, chunk: 0, numChunks: 7, groupsX: 1, stride: 3, count: 0, lossCol: 0, hasLoss: false, xRow: 0, yRow: 0 }), wgslStruct('MlpUniforms', shared('mlp_layout.wgsl')));
+    expect(read(packFoldStep(7, 4093), s).inv_n).toBe(mlp.inv_n);
+    expect(() => packFoldStep(0, 10)).toThrow(/partial rows/);
+    expect(() => packFoldStep(FOLD_STEP_MAX_CHUNKS + 1, 10)).toThrow(/partial rows/);
+    expect(() => packFoldStep(1, 0)).toThrow(/rows/);
+  });
+
+  it('foldStepApplies: up to FOLD_STEP_MAX_PARAMS parameters (P + 1 values in one workgroup) and FOLD_STEP_MAX_CHUNKS rows', () => {
+    expect(foldStepApplies(1, 1)).toBe(true);
+    expect(foldStepApplies(FOLD_STEP_MAX_PARAMS, FOLD_STEP_MAX_CHUNKS)).toBe(true);
+    expect(foldStepApplies(FOLD_STEP_MAX_PARAMS + 1, 1)).toBe(false);
+    expect(foldStepApplies(3, FOLD_STEP_MAX_CHUNKS + 1)).toBe(false);
   });
 });

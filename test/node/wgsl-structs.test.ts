@@ -55,10 +55,10 @@ describe('enum codes shared by WGSL and TypeScript', () => {
     expect(allShaders().filter(({ source }) => /\bHEAD(_\w+)?\b/.test(code(source))).map((s) => s.file)).toEqual([]);
   });
 
-  it('KIND_* in optim_layout.wgsl equal OPTIMIZER_CODES, and optim_update.wgsl branches on them by name', () => {
+  it('KIND_* in optim_layout.wgsl equal OPTIMIZER_CODES, and optim_rule.wgsl branches on them by name', () => {
     const wgsl = wgslConstants(shader('shared/optim_layout.wgsl'), 'KIND_');
     expect(wgsl).toEqual(Object.fromEntries(Object.entries(OPTIMIZER_CODES).map(([k, v]) => [`KIND_${k.toUpperCase()}`, v])));
-    const update = code(shader('optim_update.wgsl'));
+    const update = code(shader('shared/optim_rule.wgsl'));
     expect(update).not.toMatch(/KIND [!=]= \d/);
     const named = new Set([...update.matchAll(/KIND [!=]= (KIND_\w+)/g)].map((m) => m[1]));
     expect([...named].sort()).toEqual(['KIND_ADAMW', 'KIND_MOMENTUM', 'KIND_NESTEROV', 'KIND_SGD']);
@@ -67,7 +67,7 @@ describe('enum codes shared by WGSL and TypeScript', () => {
 
 describe('coverage', () => {
   it('every struct declared under shaders/ is checked here or in uniforms.test.ts', () => {
-    const checkedElsewhere = ['MlpUniforms', 'GemmUniforms', 'OptimStep', 'TrainControl'];
+    const checkedElsewhere = ['MlpUniforms', 'GemmUniforms', 'OptimStep', 'TrainControl', 'FoldStep'];
     const checkedHere = ['SurfaceUniforms', 'ReadUniforms'];
     const uniformsTest = readFileSync(fileURLToPath(new URL('./uniforms.test.ts', import.meta.url)), 'utf8');
     for (const name of checkedElsewhere) expect(uniformsTest).toContain(`wgslStruct('${name}'`);

@@ -12,7 +12,7 @@ import { specializeWgsl } from '../wgsl.ts';
 import { assembleMlpWgsl, reduceLanes, slotBindGroups, SlotPasses, type SlotStage } from '../models/mlp-passes.ts';
 import { packMlpUniforms, type MlpUniformValues } from '../models/mlp-plan.ts';
 import { SLOT_BYTES } from '../models/optim-update-pass.ts';
-import type { GradientPasses } from '../models/model-program.ts';
+import type { GradientPasses, PartialRowsSource } from '../models/model-program.ts';
 import { FORMULA_BLOCK, formulaTreeRows, type FormulaKernelConfig } from './formula-grid.ts';
 import { formulaRowCode, rowsAsVec4 } from './formula-row-code.ts';
 
@@ -50,9 +50,28 @@ async function slotStage(
   return { pipeline, bindGroups: slotBindGroups(device, `${label}.bindGroup`, pipeline, uniforms, stageIndex, stages, slots, buffers), groups, pack };
 }
 
-/** record(): pass 1, then the reduce, for the batch written to the slot. */
-export class FormulaGradientPasses extends SlotPasses implements GradientPasses {
+/**
+ * record(): pass 1, then the reduce, for the batch written to the slot. As a PartialRowsSource, pass 1 alone:
+ * a training step of few parameters folds its partial rows itself (FoldStepPass).
+ */
+export class FormulaGradientPasses extends SlotPasses implements GradientPasses, PartialRowsSource {
   static readonly kLabel = 'nabla.formula';
+
+  private constructor(device: GPUDevice, stages: SlotStage[], uniforms: GPUBuffer, slots: number, readonly partials: GPUBuffer, readonly maxChunks: number) {
+    super(device, stages, uniforms, slots);
+  }
+
+  get partialRows(): PartialRowsSource {
+    return this;
+  }
+
+  chunks(): number {
+    return this.maxChunks;
+  }
+
+  recordPartials(pass: GPUComputePassEncoder, slot: number): void {
+    this.recordStage(pass, slot, 0);
+  }
 
   /**
    * code: pass-1 WGSL in place of the generated kernel's: a specialised kernel bound the same way
@@ -84,7 +103,7 @@ export class FormulaGradientPasses extends SlotPasses implements GradientPasses 
         uniforms, 1, 2, slots, [b.partials, b.gradLoss], reduceGrid,
         (batch) => packMlpUniforms({ ...NO_LAYER, n: scale === 'sum' ? 1 : batch.rows, numChunks: config.groups, groupsX: reduceGrid.x, stride: S, xRow: 0, yRow: 0 }),
       );
-      return new FormulaGradientPasses(device, [partials, reduce], uniforms, slots);
+      return new FormulaGradientPasses(device, [partials, reduce], uniforms, slots, b.partials, config.groups);
     } catch (e) {
       uniforms.destroy();
       throw e;

@@ -51,6 +51,8 @@ export interface GpuFormulaEngineOptions extends FormulaTuningOptions {
   quadKernel?: FormulaKernelConfig;
   /** Replacement quad-kernel WGSL (tests inject a faulty kernel; the creation check must catch it). */
   quadCode?: string;
+  /** false: a training step's fold, history record and update as three passes, not one (FoldStepPass); the same bits. */
+  foldStep?: boolean;
 }
 
 /** The gradient's passes: the generated kernel's, and the quad kernel's where the model takes it. */
@@ -301,7 +303,7 @@ export class GpuFormulaEngine implements FormulaEngine {
     const ctx = {
       gpu: this.gpu, io: this.io, rules: formulaRules(this.model, this.start), n: this.n,
       plan: { rows: this.chunks?.rows ?? this.n, params: P, stride: P + 1, workgroupSize: chooseWorkgroupSize(this.gpu.shape, stepWorkgroupSize(P)) },
-      buffers: this.buffers, passes: this.passes,
+      buffers: this.buffers, passes: this.passes, foldStep: this.options.foldStep,
       submitAndRead: async (encoder: GPUCommandEncoder, readback: GPUBuffer, bytes: number, what: string) => {
         await this.io.submitChecked(encoder, what);
         return this.io.readBack(readback, bytes);

@@ -10,6 +10,7 @@ import type { BatchRange } from '../../models/batches.ts';
 import { QUAD_MAX_FEATURES } from '../dispatch.ts';
 import { assembleMlpWgsl } from '../models/mlp-passes.ts';
 import type { SlotGradientPasses } from '../models/streamed-model-program.ts';
+import type { PartialRowsSource } from '../models/model-program.ts';
 import { quadDefines } from './linear-quad-codegen.ts';
 import { shaderSources as src } from '../shaders.ts';
 import { specializeWgsl } from '../wgsl.ts';
@@ -93,6 +94,16 @@ export class RoutedGradientPasses implements SlotGradientPasses {
 
   record(pass: GPUComputePassEncoder, slot: number): void {
     this.route[slot].record(pass, slot);
+  }
+
+  get partialRows(): PartialRowsSource {
+    const { quad, generic, route } = this;
+    return {
+      partials: quad.partials,
+      maxChunks: Math.max(quad.maxChunks, generic.maxChunks),
+      chunks: (slot) => route[slot].maxChunks,
+      recordPartials: (pass, slot) => route[slot].recordPartials(pass, slot),
+    };
   }
 
   dispose(): void {

@@ -141,11 +141,15 @@ export class SlotPasses {
 
   /** Records the stages for the batch written to `slot`, in order. */
   record(pass: GPUComputePassEncoder, slot: number): void {
-    for (const s of this.stages) {
-      pass.setPipeline(s.pipeline);
-      pass.setBindGroup(0, s.bindGroups[slot]);
-      pass.dispatchWorkgroups(s.groups.x, s.groups.y, s.groups.z ?? 1);
-    }
+    for (let j = 0; j < this.stages.length; j++) this.recordStage(pass, slot, j);
+  }
+
+  /** Records stage j alone for the batch written to `slot`. */
+  protected recordStage(pass: GPUComputePassEncoder, slot: number, j: number): void {
+    const s = this.stages[j];
+    pass.setPipeline(s.pipeline);
+    pass.setBindGroup(0, s.bindGroups[slot]);
+    pass.dispatchWorkgroups(s.groups.x, s.groups.y, s.groups.z ?? 1);
   }
 
   dispose(): void {

@@ -1,6 +1,7 @@
 // The model engine's side of the one training loop (src/train/loop.ts): chains of updates on the GPU.
 // A chain is recorded into one submit: per update the gradient chain (mlp-passes.ts) over its batch, the
-// history record (and the tolerance stop) and the fused optimizer update; the submit reads back only
+// history record (and the tolerance stop) and the fused optimizer update; where pass 1's partial rows allow,
+// the gradient's fold, the record and the update are one dispatch (fold-step-pass.ts); the submit reads back only
 // (J, |grad J|) per update and the stop flag. Each submit first copies the parameters and moments aside on the
 // GPU, alternating between two buffers, so that the last good state after a divergence never needs a read-back
 // before it is asked for; the state comes back only for a snapshot, a divergence or the end of training.
@@ -11,10 +12,11 @@ import type { ChainPlan, ChainRecord, ProgramState, TrainingProgram } from '../.
 import { ChainStarts } from '../../train/chain-starts.ts';
 import type { GpuContext } from '../device.ts';
 import type { DeviceIo } from '../device-io.ts';
-import { createBufferChecked } from '../resources.ts';
+import { createBuffersChecked } from '../resources.ts';
 import { historySpan } from '../history-ring.ts';
 import { MlpHistoryPass } from './mlp-passes.ts';
 import { CONTROL_BYTES, CONTROL_CONVERGED, NO_TOLERANCE, OptimUpdatePass } from './optim-update-pass.ts';
+import { FoldStepPass, foldStepApplies } from './fold-step-pass.ts';
 
 const kLabel = 'nabla.model.train';
 
@@ -26,6 +28,21 @@ export interface GradientPasses {
   readonly slots: number;
   writeSlots(batches: readonly BatchRange[]): void;
   record(pass: GPUComputePassEncoder, slot: number): void;
+  /** Where the gradient's second level is a plain fold of partial rows (FormulaGradientPasses): its pass 1 alone. */
+  readonly partialRows?: PartialRowsSource;
+}
+
+/**
+ * Pass 1 of a gradient whose partial rows (one per workgroup, P + 1 sums each) a step of few parameters folds
+ * itself, with its history record and update, in one dispatch (FoldStepPass) instead of three.
+ */
+export interface PartialRowsSource {
+  readonly partials: GPUBuffer;
+  /** Most partial rows the batch of any slot writes. */
+  readonly maxChunks: number;
+  /** Partial rows the batch written to `slot` writes. */
+  chunks(slot: number): number;
+  recordPartials(pass: GPUComputePassEncoder, slot: number): void;
 }
 
 /** What the program borrows from its engine (GpuModelEngine, GpuFormulaEngine), which owns the data and the gradient passes. */
@@ -40,6 +57,8 @@ export interface ModelProgramContext {
   /** theta (P values) and grad_loss (P + 1: the gradient, then J). */
   buffers: { theta: GPUBuffer; gradLoss: GPUBuffer };
   passes: GradientPasses;
+  /** false: history and update as their own passes even where the step could fold (tests compare the two). */
+  foldStep?: boolean;
   submitAndRead(encoder: GPUCommandEncoder, readback: GPUBuffer, bytes: number, what: string): Promise<ArrayBuffer>;
   evaluate(theta: ArrayLike<number>): Promise<{ loss: number; grad: Float64Array }>;
 }
@@ -47,6 +66,8 @@ export interface ModelProgramContext {
 export interface RunResources {
   optim: OptimUpdatePass;
   history: MlpHistoryPass;
+  /** The fold, history and update in one dispatch, where the gradient's partial rows allow it. */
+  fold: FoldStepPass | null;
   historyBuffer: GPUBuffer;
   readback: GPUBuffer;
   stateReadback: GPUBuffer;
@@ -93,25 +114,31 @@ export class GpuModelProgram implements TrainingProgram {
     const slots = this.maxChain;
     this.moments = stateSlots(optimizer.kind);
     const made: Array<{ destroy(): void }> = [];
-    const buffer = async (label: string, bytes: number, usage: number) => {
-      const b = await createBufferChecked(device, { label: `${kLabel}.${label}`, size: Math.max(16, Math.ceil(bytes / 16) * 16), usage });
-      made.push(b);
-      return b;
-    };
+    const buffer = (label: string, bytes: number, usage: number): GPUBufferDescriptor => ({ label: `${kLabel}.${label}`, size: Math.max(16, Math.ceil(bytes / 16) * 16), usage });
     try {
       const optim = await OptimUpdatePass.create(device, {
         config: optimizer, params: plan.params, workgroupSize: plan.workgroupSize, maxWorkgroupsPerDimension: gpu.shape.maxWorkgroupsPerDimension,
         maxSlots: slots, grad: buffers.gradLoss, theta: buffers.theta, decayMask: rules.decayMask && Float32Array.from(rules.decayMask),
       });
       made.push({ destroy: () => optim.dispose() });
-      const historyBuffer = await buffer('history', slots * 8, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
       const read = GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST;
-      const readback = await buffer('readback', slots * 8 + 16 + this.stateBytes, read);
-      const stateReadback = await buffer('stateReadback', this.stateBytes, read);
       const copy = GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-      const starts: [GPUBuffer, GPUBuffer] = [await buffer('start0', this.stateBytes, copy), await buffer('start1', this.stateBytes, copy)];
+      const [historyBuffer, readback, stateReadback, start0, start1] = await createBuffersChecked(device, [
+        buffer('history', slots * 8, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC),
+        buffer('readback', slots * 8 + 16 + this.stateBytes, read),
+        buffer('stateReadback', this.stateBytes, read),
+        buffer('start0', this.stateBytes, copy),
+        buffer('start1', this.stateBytes, copy),
+      ]);
+      made.push(historyBuffer, readback, stateReadback, start0, start1);
+      const starts: [GPUBuffer, GPUBuffer] = [start0, start1];
       const history = await MlpHistoryPass.create(device, plan.workgroupSize, Array.from({ length: slots }, (_, s) => optim.slotBinding(s)), buffers.gradLoss, historyBuffer, optim.control);
-      this.res = { optim, history, historyBuffer, readback, stateReadback, starts };
+      const rows = this.ctx.passes.partialRows;
+      const fold = rows && this.ctx.foldStep !== false && foldStepApplies(plan.params, rows.maxChunks)
+        ? await FoldStepPass.create(device, { optim, workgroupSize: plan.workgroupSize, gradLoss: buffers.gradLoss, theta: buffers.theta, partials: rows.partials, history: historyBuffer })
+        : null;
+      if (fold) made.push({ destroy: () => fold.dispose() });
+      this.res = { optim, history, fold, historyBuffer, readback, stateReadback, starts };
     } catch (e) {
       for (const b of made) b.destroy();
       throw e;
@@ -128,24 +155,39 @@ export class GpuModelProgram implements TrainingProgram {
   }
 
   async run(plan: ChainPlan): Promise<ChainRecord> {
-    const { optim, history } = this.live();
-    const { passes } = this.ctx;
     const k = plan.batches.length;
     const start = this.beginChain(plan);
-    passes.writeSlots(plan.batches);
+    this.ctx.passes.writeSlots(plan.batches);
+    plan.batches.forEach((batch, s) => this.foldSlot(s, batch.rows));
     const encoder = this.ctx.io.live().createCommandEncoder({ label: `${kLabel}.encoder` });
     this.saveStart(encoder, start);
     const pass = encoder.beginComputePass({ label: `${kLabel}.pass` });
-    for (let s = 0; s < k; s++) {
-      passes.record(pass, s);
-      history.run(pass, s);
-      optim.run(pass, s);
-    }
+    for (let s = 0; s < k; s++) this.recordStep(pass, s);
     pass.end();
     // The state comes back in the same submit as the history, so that a snapshot needs no device after the
     // callbacks (which may lose it).
     const bytes = this.copyOut(encoder, plan);
     return this.endChain(plan, start, await this.ctx.submitAndRead(encoder, this.live().readback, bytes, 'train'));
+  }
+
+  /** After the gradient's slot s was pointed at a batch of `rows`: the fold step's slot too. */
+  protected foldSlot(s: number, rows: number): void {
+    const { fold } = this.live();
+    if (fold) fold.writeSlot(s, this.ctx.passes.partialRows!.chunks(s), rows);
+  }
+
+  /** Records update s: its gradient, history record and update (as one fold step after pass 1 where it can). */
+  protected recordStep(pass: GPUComputePassEncoder, s: number): void {
+    const { optim, history, fold } = this.live();
+    const { passes } = this.ctx;
+    if (fold) {
+      passes.partialRows!.recordPartials(pass, s);
+      fold.run(pass, s);
+      return;
+    }
+    passes.record(pass, s);
+    history.run(pass, s);
+    optim.run(pass, s);
   }
 
   /** Checks the chain and writes its steps (learning rates, tolerance); returns the start buffer it keeps. */
@@ -237,6 +279,7 @@ export class GpuModelProgram implements TrainingProgram {
     if (!res) return;
     this.res = null;
     res.optim.dispose();
+    res.fold?.dispose();
     res.historyBuffer.destroy();
     res.readback.destroy();
     res.stateReadback.destroy();

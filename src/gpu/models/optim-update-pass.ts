@@ -4,7 +4,7 @@
 import { biasCorrections, OPTIMIZER_CODES, stateSlots, validateOptimizer, type OptimizerConfig } from '../../optim/config.ts';
 import type { OptimState } from '../../optim/state.ts';
 import { assembleWgsl } from '../wgsl.ts';
-import { createBufferChecked, createComputePipeline } from '../resources.ts';
+import { createBuffersChecked, createComputePipeline } from '../resources.ts';
 import { fold2d } from '../dispatch.ts';
 import { shaderSources } from '../shaders.ts';
 
@@ -66,23 +66,19 @@ export class OptimUpdatePass {
     const S = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
     const bytes = Math.max(16, Math.ceil(P / 4) * 16);
     const slots = stateSlots(o.config.kind);
-    const made: GPUBuffer[] = [];
-    const make = async (name: string, size: number, usage: number) => {
-      const b = await createBufferChecked(device, { label: `${label}.${name}`, size, usage });
-      made.push(b);
-      return b;
-    };
+    const made = await createBuffersChecked(device, [
+      { label: `${label}.uniforms`, size: o.maxSlots * SLOT_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST },
+      // sgd reads neither and adam-less kinds not v, but the bindings are static: keep them tiny.
+      { label: `${label}.m`, size: slots >= 1 ? bytes : 16, usage: S },
+      { label: `${label}.v`, size: slots === 2 ? bytes : 16, usage: S },
+      { label: `${label}.decayMask`, size: bytes, usage: S },
+      { label: `${label}.control`, size: 16, usage: S },
+    ]);
     try {
-      const buffers = {
-        uniforms: await make('uniforms', o.maxSlots * SLOT_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
-        // sgd reads neither and adam-less kinds not v, but the bindings are static: keep them tiny.
-        m: await make('m', slots >= 1 ? bytes : 16, S),
-        v: await make('v', slots === 2 ? bytes : 16, S),
-        mask: await make('decayMask', bytes, S),
-        control: await make('control', 16, S),
-      };
+      const [uniforms, m, v, mask, control] = made;
+      const buffers = { uniforms, m, v, mask, control };
       device.queue.writeBuffer(buffers.mask, 0, o.decayMask ? Float32Array.from(o.decayMask) : new Float32Array(P).fill(1));
-      const code = assembleWgsl([shaderSources.optimLayout], shaderSources.optimUpdate);
+      const code = assembleWgsl([shaderSources.optimLayout, shaderSources.optimRule], shaderSources.optimUpdate);
       const pipeline = await createComputePipeline(device, label, code, { WG: o.workgroupSize, KIND: OPTIMIZER_CODES[o.config.kind] });
       const bindGroups = Array.from({ length: o.maxSlots }, (_, s) => device.createBindGroup({
         label: `${label}.bindGroup.${s}`,
@@ -107,6 +103,11 @@ export class OptimUpdatePass {
   /** The uniform slot s as a binding (other per-step stages read the same values). */
   slotBinding(s: number): GPUBufferBinding {
     return { buffer: this.buffers.uniforms, offset: s * SLOT_BYTES, size: STEP_BYTES };
+  }
+
+  /** The moments, the weight-decay mask and the stop flag, bound after grad and theta (bindings 3-6) by every stage of optim_rule.wgsl. */
+  get stateBuffers(): readonly GPUBuffer[] {
+    return [this.buffers.m, this.buffers.v, this.buffers.mask, this.buffers.control];
   }
 
   /** The stop flag (TrainControl) the history pass sets and every update reads. */

@@ -192,15 +192,14 @@ export class StreamedModelProgram extends GpuModelProgram {
         let end = s + 1;
         while (end < k && chunks.direct(batches[end]) && chunks.sameChunk(batches[end], batches[s])) end++;
         const chunk = await chunks.holding(batches[s].start);
-        for (let j = s; j < end; j++) passes.writeSlot(j, { start: batches[j].start - chunk.start, rows: batches[j].rows });
+        for (let j = s; j < end; j++) {
+          passes.writeSlot(j, { start: batches[j].start - chunk.start, rows: batches[j].rows });
+          this.foldSlot(j, batches[j].rows);
+        }
         const encoder = io.live().createCommandEncoder({ label: `${kLabel}.encoder` });
         saveStart(encoder);
         const pass = encoder.beginComputePass({ label: `${kLabel}.pass` });
-        for (let j = s; j < end; j++) {
-          passes.record(pass, j);
-          history.run(pass, j);
-          optim.run(pass, j);
-        }
+        for (let j = s; j < end; j++) this.recordStep(pass, j);
         pass.end();
         s = end;
         raw = await this.submit(encoder, plan, s === k);
