@@ -188,13 +188,16 @@ describe('GPU formula engine: training on the quad kernel follows the generated 
         ? await GpuFormulaEngine.createStreamed(gpu, model, memoryRowStream(data, chunkRows), start, all)
         : await GpuFormulaEngine.create(gpu, model, data, start, all);
       const epochs: EpochInfo[] = [];
-      // Counts the steps each kernel records (the routed passes are the engine's own, read through its private field).
+      // Counts the steps each kernel records, whole or pass 1 alone before a fold step (the routed passes are
+      // the engine's own, read through its private field).
       const records = { quad: 0, generic: 0 };
       const routed = engine['passes'];
       if (routed instanceof RoutedGradientPasses) {
         for (const k of ['quad', 'generic'] as const) {
           const record = routed[k].record.bind(routed[k]);
           routed[k].record = (pass, slot) => { records[k]++; record(pass, slot); };
+          const recordPartials = routed[k].recordPartials.bind(routed[k]);
+          routed[k].recordPartials = (pass, slot) => { records[k]++; recordPartials(pass, slot); };
         }
       }
       try {
