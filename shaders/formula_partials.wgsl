@@ -11,20 +11,27 @@
 // whatever its row count; the workgroup's segmented sum adds about 2 sqrt(WG), mlp_reduce.wgsl the number of
 // groups (its fixed order). The batch is rows mu.x_row .. mu.x_row + mu.n - 1 of the data, from the step's
 // uniform slot, so chained updates may each take another mini-batch. A thread reads its rows 4 consecutive
-// at a time (add_quad), and rows of a width that is a multiple of 4 as vec4s (VEC4).
+// at a time (add_quad, from a row that is a multiple of 4: the batch's first rows up to one are left over
+// with its last), as formula-row-code.ts's rowLoads says: narrow rows (X_VEC4 and Y_VEC4) a quad's vec4s at
+// once, rows of a width that is a multiple of 4 (X_VEC4) each its vec4s, others a float per column.
 
 const BLOCK: u32 = ${BLOCK}u;         // rows summed plainly before each compensated fold (a multiple of 4)
 const TREE_ROWS: u32 = ${TREE_ROWS}u; // sums the workgroup reduces per round (what its scratch holds)
+const TRIP: u32 = ${TRIP}u;           // quads per trip of the block loop (formulaTripQuads: 1 or 2)
 
 override WG: u32 = 64u;
 
 @group(0) @binding(0) var<uniform> mu: MlpUniforms;              // n, x_row, num_chunks = groups, groups_x
-#if ${VEC4}
-@group(0) @binding(1) var<storage, read> rows_x4: array<vec4<f32>>; // row-major, ROW_WIDTH / 4 vec4s per row
+#if ${X_VEC4}
+@group(0) @binding(1) var<storage, read> rows_x4: array<vec4<f32>>; // row-major, ROW_WIDTH per row, whole vec4s
 #else
 @group(0) @binding(1) var<storage, read> rows_x: array<f32>;     // row-major, ROW_WIDTH per row
 #endif
+#if ${Y_VEC4}
+@group(0) @binding(2) var<storage, read> rows_y4: array<vec4<f32>>; // whole vec4s
+#else
 @group(0) @binding(2) var<storage, read> rows_y: array<f32>;
+#endif
 @group(0) @binding(3) var<storage, read> theta: array<f32>;      // PARAMS values, as the optimizer leaves them
 @group(0) @binding(4) var<storage, read_write> partials: array<f32>; // SAMPLE_OUTPUTS per workgroup
 
@@ -32,23 +39,23 @@ var<workgroup> scratch: array<f32, WG * TREE_ROWS>;
 var<private> block_sum: array<f32, SAMPLE_OUTPUTS>;
 var<private> total: array<f32, SAMPLE_OUTPUTS>;
 var<private> comp: array<f32, SAMPLE_OUTPUTS>;
+// Loaded once per thread: the same theta buffer the optimizer pass updates between chained steps. A private
+// array, not an argument: on SwiftShader passing it to add_row by value cost ~15 % at one column.
+var<private> params: array<f32, PARAMS>;
 
 // Adds data row `row`'s outputs to the block sums. ROW_BODY is the program's own straight-line code (its
 // names p0.., x0.., y_, w, g, t0..; the skeleton's carry a nabla_ prefix), with each product accumulated by
 // fma (formula-row-code.ts: formulaRowCode); ROW_BODY and FOLD_BODY use constant indices only: on
 // SwiftShader, loops over the private arrays kept them in memory (y ~ linear(16 columns), mse, 2^18 rows:
 // 66 ms a gradient with loops, 15 ms unrolled; the quad kernel 11 ms).
-// With VEC4 (ROW_WIDTH a multiple of 4) a row is ROW_WIDTH / 4 whole vec4 loads instead of ROW_WIDTH scalar
-// ones: fewer, wider loads, which SwiftShader turns into fewer memory operations.
-fn add_row(row: u32, params: array<f32, PARAMS>) {
+// Vec4 loads are fewer, wider loads, which SwiftShader turns into fewer memory operations.
+fn add_row(row: u32) {
 ${ROW_BODY}
 }
 
-fn add_quad(row: u32, params: array<f32, PARAMS>) {
-  add_row(row, params);
-  add_row(row + 1u, params);
-  add_row(row + 2u, params);
-  add_row(row + 3u, params);
+// Rows row .. row + 3, in order; with quad loads row is a multiple of 4.
+fn add_quad(row: u32) {
+${QUAD_BODY}
 }
 
 fn fold_block() {
@@ -62,31 +69,36 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   if (group >= mu.num_chunks) {
     return; // a whole workgroup of a folded grid's surplus: uniform, before any barrier
   }
-  // Loaded once per thread: the same theta buffer the optimizer pass updates between chained steps.
-  var params: array<f32, PARAMS>;
   for (var j = 0u; j < PARAMS; j = j + 1u) {
     params[j] = theta[j];
   }
   let step = mu.num_chunks * WG;
   // A thread takes quads of 4 consecutive rows (one contiguous read of 4 rows), grid-stride: BLOCK / 4
-  // quads summed plainly, then a fold; then its last whole quads, the one leftover row (of the n % 4) that is
-  // its own, and one fold (at most BLOCK - 3 rows). On SwiftShader (y ~ linear(16 columns), mse, 2^20 rows),
-  // quads of consecutive rows were ~15 % faster than one row per grid-stride step.
-  let whole = mu.n / 4u;
+  // quads summed plainly (TRIP a trip), then a fold; then its last whole quads, the one leftover row that is
+  // its own, and one fold (at most BLOCK - 3 rows). The quads start at the batch's first row that is a
+  // multiple of 4; the rows before it (head, at most 3) and after the last whole quad are the leftovers. On
+  // SwiftShader (y ~ linear(16 columns), mse, 2^20 rows), quads of consecutive rows were ~15 % faster than one
+  // row per grid-stride step.
+  let head = min(mu.n, (4u - mu.x_row % 4u) % 4u);
+  let quads_from = mu.x_row + head;
+  let whole = (mu.n - head) / 4u;
   let first = group * WG + t;
   var q = first;
   while (q + (BLOCK / 4u - 1u) * step < whole) {
-    for (var b = 0u; b < BLOCK / 4u; b = b + 1u) {
-      add_quad(mu.x_row + 4u * q, params);
-      q = q + step;
+    for (var b = 0u; b < BLOCK / (4u * TRIP); b = b + 1u) {
+      add_quad(quads_from + 4u * q);
+#if ${TWO_A_TRIP}
+      add_quad(quads_from + 4u * (q + step));
+#endif
+      q = q + TRIP * step;
     }
     fold_block();
   }
   for (; q < whole; q = q + step) {
-    add_quad(mu.x_row + 4u * q, params);
+    add_quad(quads_from + 4u * q);
   }
   if (first < mu.n - 4u * whole) {
-    add_row(mu.x_row + 4u * whole + first, params);
+    add_row(select(quads_from + 4u * whole + (first - head), mu.x_row + first, first < head));
   }
   fold_block();
   let out = group * SAMPLE_OUTPUTS;

@@ -55,6 +55,13 @@ describe('GPU formula training vs the float64 twin', () => {
     }
   });
 
+  it('narrow rows (a quad of rows loaded at once): mini-batches of 7 rows, starting at every row mod 4', async () => {
+    for (const name of ['saturation', 'weighted', 'logistic']) {
+      const o: ModelTrainOptions = { lr: 0.01, maxEpochs: 2, batchSize: 7, seed: 4, optimizer: optimizerConfig({ kind: 'adam' }), reportEvery: 1 };
+      expectSameTrajectory(await both(byName(name), o), `${name} batches of 7`);
+    }
+  });
+
   it('every optimizer, with a schedule and weight decay, on mini-batches', async () => {
     for (const kind of OPTIMIZER_KINDS) {
       const o: ModelTrainOptions = {

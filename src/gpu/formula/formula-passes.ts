@@ -14,7 +14,7 @@ import { packMlpUniforms, type MlpUniformValues } from '../models/mlp-plan.ts';
 import { SLOT_BYTES } from '../models/optim-update-pass.ts';
 import type { GradientPasses, PartialRowsSource } from '../models/model-program.ts';
 import { FORMULA_BLOCK, formulaTreeRows, type FormulaKernelConfig } from './formula-grid.ts';
-import { formulaRowCode, rowsAsVec4 } from './formula-row-code.ts';
+import { formulaRowCode, formulaTripQuads, rowLoads } from './formula-row-code.ts';
 
 export interface FormulaBuffers {
   /** Rows, row-major, program.rowWidth floats each (at least one: a model without columns reads zeros). */
@@ -29,11 +29,15 @@ export interface FormulaBuffers {
 
 /**
  * The pass-1 kernel's WGSL: the skeleton specialized for this workgroup size, after the shared pieces and the
- * program. Rows whose width is a multiple of 4 are read as vec4s (formulaRowCode) unless vec4 is false.
+ * program, its rows read as `loads` says (formula-row-code.ts: rowLoads).
  */
-export function formulaPartialsWgsl(program: SampleProgram, workgroupSize: number, maxWorkgroupStorage: number, vec4 = rowsAsVec4(program)): string {
+export function formulaPartialsWgsl(program: SampleProgram, workgroupSize: number, maxWorkgroupStorage: number, loads = rowLoads(program)): string {
   const treeRows = formulaTreeRows(program.outputs.length, workgroupSize, maxWorkgroupStorage);
-  const defines = { BLOCK: FORMULA_BLOCK, TREE_ROWS: treeRows, VEC4: vec4, ...formulaRowCode(program, vec4) };
+  const trip = loads === rowLoads(program) ? formulaTripQuads(program) : 1;
+  const defines = {
+    BLOCK: FORMULA_BLOCK, TREE_ROWS: treeRows, TRIP: trip, TWO_A_TRIP: trip === 2, X_VEC4: loads !== 'scalar', Y_VEC4: loads === 'quad',
+    ...formulaRowCode(program, loads),
+  };
   const stage = specializeWgsl(src.formulaPartials, defines, 'formula_partials.wgsl');
   return assembleMlpWgsl(stage, [src.mlpLayout, src.compensatedSum, src.segmentedSum, wgslSampleFunction(program)]);
 }

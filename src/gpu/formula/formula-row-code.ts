@@ -5,14 +5,37 @@
 // fused multiply-adds a row instead of about 66 operations, what the hand-written quad kernel does. The
 // leaves, powers and function calls are spelled by the compiler's own emitter (wgslExpression), and its helpers
 // (nabla_sq, ...) are assembled before the stage as before; fma rounds once where a·b + c rounds twice, well
-// within the float64 twin's check (formula-check.ts). Pure: unit-tested without a GPU.
+// within the float64 twin's check (formula-check.ts). Rows are read as rowLoads says. Pure: unit-tested
+// without a GPU.
 import type { Node } from '../../formula/ast.ts';
 import { wgslExpression } from '../../formula/emit-wgsl.ts';
 import type { SampleProgram } from '../../formula/program.ts';
 
-/** Whether a row is whole vec4s: its width a multiple of 4 (the x buffer then holds whole vec4s too). */
-export function rowsAsVec4(program: SampleProgram): boolean {
-  return program.rowWidth > 0 && program.rowWidth % 4 === 0;
+/**
+ * How pass 1 reads a row. 'quad': rows of at most QUAD_LOAD_MAX_WIDTH columns, x and y bound as vec4s, and
+ * each aligned quad of 4 rows loaded at once (its W vec4s of x, one of y) and its 4 row bodies run on the
+ * lanes; 'vec4': a width that is a multiple of 4, each row its W / 4 vec4s; 'scalar': one load per column.
+ * On SwiftShader, y ~ b1*(1-exp(-b2*x)) with mse over 2^20 rows: 7.3 ms a gradient with scalar loads, 5.1 ms
+ * with quad loads, two quads a trip and the parameters in a private array (formulaTripQuads).
+ */
+export type RowLoads = 'quad' | 'vec4' | 'scalar';
+
+export const QUAD_LOAD_MAX_WIDTH = 3;
+
+export function rowLoads(program: SampleProgram): RowLoads {
+  const W = Math.max(1, program.rowWidth);
+  if (W <= QUAD_LOAD_MAX_WIDTH) return 'quad';
+  return W % 4 === 0 ? 'vec4' : 'scalar';
+}
+
+/**
+ * Quads per trip of pass 1's block loop: two for quad loads of few outputs (the case above), else one; two
+ * quads of a 16-column Poisson model (18 outputs) crowded the registers: 39 ms a gradient became 58 ms.
+ */
+export const TWO_QUADS_MAX_OUTPUTS = 5;
+
+export function formulaTripQuads(program: SampleProgram): number {
+  return rowLoads(program) === 'quad' && program.outputs.length <= TWO_QUADS_MAX_OUTPUTS ? 2 : 1;
 }
 
 type Bin = Extract<Node, { kind: 'bin' }>;
@@ -43,35 +66,61 @@ function accumulate(k: number, n: Node): string {
   return `  ${sum} = ${sum} + ${fusedExpression(n)};`;
 }
 
+/** The program's lets and its outputs added to the block sums, after its columns and y_ are bound. */
+function programBody(program: SampleProgram, indent: string): string[] {
+  const out = program.lets.map(({ name, node }) => `${indent}let ${name} = ${fusedExpression(node)};`);
+  program.outputs.forEach((n, k) => out.push(indent + accumulate(k, n).trimStart()));
+  return out;
+}
+
+/** The lets binding a row's columns (features, then the weight) to their WGSL spellings. */
+function bindColumns(program: SampleProgram, column: (k: number) => string, indent: string): string[] {
+  const out: string[] = [];
+  for (let k = 0; k < program.features; k++) out.push(`${indent}let x${k} = ${column(k)};`);
+  if (program.weighted) out.push(`${indent}let w = ${column(program.features)};`);
+  return out;
+}
+
 /**
- * formula_partials.wgsl's ROW_BODY (load row `row`, run the program, add its outputs to the block sums) and
- * FOLD_BODY (fold the block sums into the compensated totals), unrolled: constant indices only. The names
- * are the program's (p0.., x0.., y_, w, its lets); the skeleton's own carry a nabla_ prefix. vec4: the row
- * is loaded as rowWidth / 4 vec4s (formula_partials.wgsl's rows_x4).
+ * formula_partials.wgsl's ROW_BODY (load row `row`, run the program, add its outputs to the block sums),
+ * QUAD_BODY (the same for rows row .. row + 3; with quad loads `row` is a multiple of 4) and FOLD_BODY (fold
+ * the block sums into the compensated totals), unrolled: constant indices only. The names are the
+ * program's (p0.., x0.., y_, w, its lets); the skeleton's own carry a nabla_ prefix. The parameters are
+ * formula_partials.wgsl's private array `params`.
  */
-export function formulaRowCode(program: SampleProgram, vec4 = false): { ROW_BODY: string; FOLD_BODY: string } {
+export function formulaRowCode(program: SampleProgram, loads: RowLoads = rowLoads(program)): { ROW_BODY: string; QUAD_BODY: string; FOLD_BODY: string } {
   const W = Math.max(1, program.rowWidth);
   const S = program.outputs.length;
-  if (vec4 && W % 4 !== 0) throw new RangeError(`formula kernel: vec4 rows need a width that is a multiple of 4, got ${W}`);
+  if (loads === 'vec4' && W % 4 !== 0) throw new RangeError(`formula kernel: vec4 rows need a width that is a multiple of 4, got ${W}`);
+  if (loads === 'quad' && W > QUAD_LOAD_MAX_WIDTH) throw new RangeError(`formula kernel: quad loads take rows of at most ${QUAD_LOAD_MAX_WIDTH} columns, got ${W}`);
+  const params = Array.from({ length: program.params }, (_, j) => `  let p${j} = params[${j}];`);
   const row: string[] = [];
-  const column: string[] = [];
-  if (vec4) {
+  if (loads === 'vec4') {
     row.push(`  let nabla_base = row * ${W / 4}u;`);
     for (let q = 0; q < W / 4; q++) row.push(`  let nabla_v${q} = rows_x4[nabla_base + ${q}u];`);
-    for (let k = 0; k < W; k++) column.push(`nabla_v${k >> 2}.${'xyzw'[k & 3]}`);
   } else {
     row.push(`  let nabla_base = row * ${W}u;`);
-    for (let k = 0; k < W; k++) column.push(`rows_x[nabla_base + ${k}u]`);
   }
-  for (let j = 0; j < program.params; j++) row.push(`  let p${j} = params[${j}];`);
-  for (let k = 0; k < program.features; k++) row.push(`  let x${k} = ${column[k]};`);
-  if (program.weighted) row.push(`  let w = ${column[program.features]};`);
-  row.push('  let y_ = rows_y[row];');
-  for (const { name, node } of program.lets) row.push(`  let ${name} = ${fusedExpression(node)};`);
-  program.outputs.forEach((n, k) => row.push(accumulate(k, n)));
+  const rowColumn = (k: number) => loads === 'vec4' ? `nabla_v${k >> 2}.${'xyzw'[k & 3]}`
+    : loads === 'quad' ? `rows_x4[(nabla_base + ${k}u) >> 2u][(nabla_base + ${k}u) & 3u]` : `rows_x[nabla_base + ${k}u]`;
+  row.push(...params, ...bindColumns(program, rowColumn, '  '));
+  row.push(loads === 'quad' ? '  let y_ = rows_y4[row >> 2u][row & 3u];' : '  let y_ = rows_y[row];');
+  row.push(...programBody(program, '  '));
+  let quad: string[];
+  if (loads === 'quad') {
+    quad = [`  let nabla_base = (row >> 2u) * ${W}u;`];
+    for (let q = 0; q < W; q++) quad.push(`  let nabla_q${q} = rows_x4[nabla_base + ${q}u];`);
+    quad.push('  let nabla_y = rows_y4[row >> 2u];', ...params);
+    for (let i = 0; i < 4; i++) {
+      const column = (k: number) => `nabla_q${(i * W + k) >> 2}.${'xyzw'[(i * W + k) & 3]}`;
+      quad.push('  {', ...bindColumns(program, column, '    '), `    let y_ = nabla_y.${'xyzw'[i]};`, ...programBody(program, '    '), '  }');
+    }
+  } else {
+    quad = [0, 1, 2, 3].map((i) => `  add_row(row${i ? ` + ${i}u` : ''});`);
+  }
   const fold: string[] = [];
   for (let k = 0; k < S; k++) {
     fold.push(`  r = neumaier_add(total[${k}], comp[${k}], block_sum[${k}]);`, `  total[${k}] = r.x;`, `  comp[${k}] = r.y;`, `  block_sum[${k}] = 0.0;`);
   }
-  return { ROW_BODY: row.join('\n'), FOLD_BODY: fold.join('\n') };
+  return { ROW_BODY: row.join('\n'), QUAD_BODY: quad.join('\n'), FOLD_BODY: fold.join('\n') };
 }

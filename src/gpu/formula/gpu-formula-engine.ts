@@ -216,17 +216,19 @@ export class GpuFormulaEngine implements FormulaEngine {
 
   /**
    * The engine's own passes over the first rows at the starting parameters against the float64 twin: the
-   * generated kernel's, and the quad kernel's where it runs, over the same rows and over a short batch from
-   * row 4 (one whole quad and a partial one: over thousands of rows a wrong partial last quad, at most three
-   * rows, would hide within the tolerance).
+   * generated kernel's, and the quad kernel's where it runs, over the same rows and over a short batch (over
+   * thousands of rows a wrong leftover row, at most six, would hide within the tolerance): for the quad
+   * kernel from row 4 (one whole quad and a partial one), for the generated one from row 5 (three rows
+   * before its first quad, two quads, two rows after).
    */
   private async checkKernels(program: SampleProgram, data: FormulaData): Promise<void> {
     const first = { start: 0, rows: Math.min(data.n, FORMULA_CHECK_ROWS) };
     const short = { start: data.n > 4 ? 4 : 0, rows: Math.min(data.n > 4 ? data.n - 4 : data.n, 7) };
+    const offset = data.n >= 18 ? { start: 5, rows: 13 } : { start: data.n > 1 ? 1 : 0, rows: Math.max(1, data.n - 1) };
     this.live().queue.writeBuffer(this.buffers.theta, 0, Float32Array.from(this.start));
     const { generic, quad, quadKernel } = this.kernels;
     const checks: { passes: FormulaGradientPasses; config: FormulaKernelConfig; what: string; ranges: BatchRange[] }[] = [
-      { passes: generic, config: this.kernel.config, what: describeModel(this.model), ranges: [first] },
+      { passes: generic, config: this.kernel.config, what: describeModel(this.model), ranges: [first, offset] },
     ];
     if (quad && quadKernel) checks.push({ passes: quad, config: quadKernel.config, what: `${describeModel(this.model)} (linear quad kernel)`, ranges: [first, short] });
     for (const { passes, config, what, ranges } of checks) {
