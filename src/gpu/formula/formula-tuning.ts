@@ -166,8 +166,13 @@ export async function chooseFormulaKernel(
   let result: AutotuneResult<FormulaKernelConfig>;
   try {
     await tuner.allocate(Math.max(...candidates.map((c) => c.groups)));
+    // Samples of at least 10 ms (several passes each): on SwiftShader a single pass of a few ms over the
+    // prefix sometimes ran its two workgroups one after the other (y ~ exp(linear(16 columns)), poisson:
+    // 1.8 or 3.5 ms for 2 groups, 2.8 for 1), and once the tuner picked one workgroup for 2^22 rows: 72 % of
+    // the read's speed, where the 4 groups tuned at 2^20 ran at 101 %.
     result = await autotune(gpu, {
-      family: variant.family, candidates, ladderOf: (c) => `wg${c.workgroupSize}`, ladderWalk: 'turns', budgetMs: 2000, prepare: (c) => tuner.prepare(c),
+      family: variant.family, candidates, ladderOf: (c) => `wg${c.workgroupSize}`, ladderWalk: 'turns', budgetMs: 2000, minSampleMs: 10,
+      prepare: (c) => tuner.prepare(c),
     });
   } finally {
     tuner.dispose();
