@@ -4,6 +4,13 @@
 
 export type VecWidth = 1 | 2 | 4;
 export type Unroll = 1 | 2 | 4;
+/**
+ * How a thread walks the data. 'strided': consecutive threads read consecutive elements, a thread's loads a
+ * grid apart (coalesced: right for hardware GPUs). 'blocked': each thread reads runs of READ_RUN consecutive
+ * elements, its runs a grid apart (right for CPU-backed adapters such as SwiftShader, which run a
+ * workgroup's threads a few lanes at a time through the whole loop). The gradient kernels have both.
+ */
+export type ReadLayout = 'strided' | 'blocked';
 
 export interface ReadConfig {
   /** Workgroups in the grid. */
@@ -14,11 +21,16 @@ export interface ReadConfig {
   vec: VecWidth;
   /** Independent loads in flight per loop trip. */
   unroll: Unroll;
+  /** Absent in result files written before the sweep tried layouts: those read strided. */
+  layout?: ReadLayout;
 }
 
 export const WORKGROUP_SIZES = [64, 128, 256] as const;
 export const VEC_WIDTHS: readonly VecWidth[] = [1, 2, 4];
 export const UNROLLS: readonly Unroll[] = [1, 2, 4];
+export const LAYOUTS: readonly ReadLayout[] = ['strided', 'blocked'];
+/** Consecutive elements (of the load type) a thread reads per run in the blocked layout: RUN in read_bandwidth.wgsl. */
+export const READ_RUN = 16;
 /** The largest grid tried: several thousand workgroups keep every compute unit of a big GPU busy. */
 export const MAX_GROUPS = 8192;
 
@@ -27,8 +39,18 @@ export function packReadUniforms(count: number, numGroups: number, groupsX: numb
   return new Uint32Array([count, numGroups, groupsX, 0]).buffer;
 }
 
+export function layoutOf(c: Pick<ReadConfig, 'layout'>): ReadLayout {
+  return c.layout ?? 'strided';
+}
+
+/** The layout is shown where the config names one (older result files' configs are strided without saying so). */
 export function configKey(c: ReadConfig): string {
-  return `${c.groups}x${c.wg} vec${c.vec} unroll${c.unroll}`;
+  return `${c.groups}x${c.wg} vec${c.vec} unroll${c.unroll}${c.layout ? ` ${c.layout}` : ''}`;
+}
+
+/** Pipeline-overridable constants of shaders/read_bandwidth.wgsl for one configuration. */
+export function readPipelineConstants(c: Pick<ReadConfig, 'wg' | 'layout'>): Record<string, number> {
+  return { WG: c.wg, BLOCKED: layoutOf(c) === 'blocked' ? 1 : 0 };
 }
 
 /** wgsl-preprocessor defines of shaders/read_bandwidth.wgsl for one variant. */
@@ -50,10 +72,12 @@ export function workgroupSizes(maxWorkgroupSize: number): number[] {
 
 /**
  * The most workgroups worth launching over `floats` values: each thread gets at least one full trip of its
- * loop (unroll loads of vec lanes); more would only add idle threads.
+ * loop (strided: unroll loads of vec lanes; blocked: one run of READ_RUN loads); more would only add threads
+ * that have no whole trip to do.
  */
-export function maxGroupsFor(floats: number, c: Pick<ReadConfig, 'wg' | 'vec' | 'unroll'>): number {
-  return Math.max(1, Math.min(MAX_GROUPS, Math.floor(floats / (c.wg * c.vec * c.unroll))));
+export function maxGroupsFor(floats: number, c: Pick<ReadConfig, 'wg' | 'vec' | 'unroll' | 'layout'>): number {
+  const perThread = layoutOf(c) === 'blocked' ? READ_RUN : c.unroll;
+  return Math.max(1, Math.min(MAX_GROUPS, Math.floor(floats / (c.wg * c.vec * perThread))));
 }
 
 /** 1, 2, 4, ... up to the cap (the cap itself included). */
@@ -70,16 +94,25 @@ export function geometricGroups(cap: number): number[] {
  * k * 2^-24 of the sum, k being the longest chain of additions one value goes through: its accumulator's
  * serial adds, the unrolled accumulators' and the lanes' combine, and the workgroup tree (the host adds
  * the partials in float64). Twice that bound: a kernel that skips or repeats a share of the data larger
- * than this is caught; typical errors are far below it.
+ * than this is caught; typical errors are far below it. Blocked, one accumulator's chain is its share of
+ * each of the thread's runs (the runs dealt out a grid apart, so some threads get one more) and then the
+ * elements after the last whole run, dealt out one a thread per grid.
  */
 export function sumTolerance(floats: number, c: ReadConfig): number {
   const threads = c.groups * c.wg;
-  const serial = Math.ceil(floats / (threads * c.vec * c.unroll)) + 1;
+  let serial: number;
+  if (layoutOf(c) === 'blocked') {
+    const elements = Math.floor(floats / c.vec);
+    const runs = Math.floor(elements / READ_RUN);
+    serial = Math.ceil(runs / threads) * (READ_RUN / c.unroll) + Math.ceil((elements - runs * READ_RUN) / threads);
+  } else {
+    serial = Math.ceil(floats / (threads * c.vec * c.unroll)) + 1;
+  }
   const depth = serial + Math.log2(c.unroll) + Math.log2(c.vec) + Math.log2(c.wg) + 1;
   return 2 * depth * 2 ** -24;
 }
 
-/** Neighbours of the best configuration so far that the next sweep stage tries. */
+/** Neighbours of the best configuration so far that the next sweep stage tries; the last, the other layout. */
 export function refineStages(best: ReadConfig, floats: number, maxWorkgroupSize: number): ReadConfig[][] {
   const clamp = (c: ReadConfig): ReadConfig => ({ ...c, groups: Math.max(1, Math.min(c.groups, maxGroupsFor(floats, c))) });
   const wgs = workgroupSizes(maxWorkgroupSize);
@@ -92,5 +125,6 @@ export function refineStages(best: ReadConfig, floats: number, maxWorkgroupSize:
     // The grid again, a half step either side of the winner.
     [Math.round(best.groups / Math.SQRT2), Math.round(best.groups * Math.SQRT2), best.groups >> 1, best.groups * 2]
       .filter((g) => g >= 1).map((groups) => clamp({ ...best, groups })),
+    LAYOUTS.filter((layout) => layout !== layoutOf(best)).map((layout) => clamp({ ...best, layout })),
   ];
 }

@@ -1,7 +1,7 @@
 // The yardstick: the adapter's best plain read kernel over given byte counts (X and y: one dispatch per
-// buffer, like the gradient's two bindings), found by a sweep over grid size, workgroup size, load width
-// and loads in flight (bench/suite/read-plan.ts). Every candidate's sums are checked against float64
-// before its time counts. Candidates are ranked by GPU timestamps where the device has them (else by the
+// buffer, like the gradient's two bindings), found by a sweep over grid size, workgroup size, load width,
+// loads in flight and layout (grid-stride or per-thread runs; bench/suite/read-plan.ts). Every candidate's
+// sums are checked against float64 before its time counts. Candidates are ranked by GPU timestamps where the device has them (else by the
 // wall clock); the few best are then timed the way every library is, wall clock from the call to the
 // sums on the host, and the fastest of those is the reference. Given the measured path's own call
 // (`paired`), each finalist's calls alternate with it, so the path and its yardstick are sampled over the
@@ -14,7 +14,8 @@ import { assembleWgsl, specializeWgsl } from '../../src/gpu/wgsl.ts';
 import { summarize, timestamps, wallClock } from './gpu-timer.ts';
 import { errorText } from './peers.ts';
 import {
-  configKey, geometricGroups, maxGroupsFor, packReadUniforms, readVariantDefines, refineStages, sumTolerance, UNROLLS, type ReadConfig,
+  configKey, geometricGroups, LAYOUTS, layoutOf, maxGroupsFor, packReadUniforms, readPipelineConstants, readVariantDefines, refineStages,
+  sumTolerance, UNROLLS, type ReadConfig, type ReadLayout,
 } from './read-plan.ts';
 
 const kLabel = 'nabla.bench.read';
@@ -105,7 +106,7 @@ export class ReadSweep {
     const { device } = this.gpu;
     const stage = specializeWgsl(shaderSources.readBandwidth, readVariantDefines(config.vec, config.unroll, this.fault && config.unroll > 1), 'read_bandwidth.wgsl');
     const code = assembleWgsl([shaderSources.workgroupSum], stage);
-    const pipeline = await createComputePipeline(device, `${kLabel}.v${config.vec}u${config.unroll}`, code, { WG: config.wg });
+    const pipeline = await createComputePipeline(device, `${kLabel}.v${config.vec}u${config.unroll}.${layoutOf(config)}`, code, readPipelineConstants(config));
     const parts = this.sources.map((s) => {
       const groups = Math.min(config.groups, maxGroupsFor(s.floats, config));
       const uniforms = device.createBuffer({ label: `${kLabel}.uniforms`, size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
@@ -169,14 +170,20 @@ export class ReadSweep {
     return { rel, tol };
   }
 
-  private bestSoFar(): ReadCandidate | null {
+  /** The fastest passed candidate, of one layout when given. */
+  private bestSoFar(layout?: ReadLayout): ReadCandidate | null {
     let best: ReadCandidate | null = null;
-    for (const c of this.tried.values()) if (c.verdict === 'passed' && (!best || c.ms! < best.ms!)) best = c;
+    for (const c of this.tried.values()) {
+      if (c.verdict === 'passed' && (!layout || layoutOf(c.config) === layout) && (!best || c.ms! < best.ms!)) best = c;
+    }
     return best;
   }
 
-  /** Checks one configuration's sums, then (unless it is far off the best) times a few passes. */
-  private async evaluate(config: ReadConfig): Promise<ReadCandidate> {
+  /**
+   * Checks one configuration's sums, then (unless it is far off the best, of `rivalLayout` when given)
+   * times a few passes.
+   */
+  private async evaluate(config: ReadConfig, rivalLayout?: ReadLayout): Promise<ReadCandidate> {
     const key = configKey(config);
     const seen = this.tried.get(key);
     if (seen) return seen;
@@ -190,7 +197,7 @@ export class ReadSweep {
       if (!(rel <= tol)) {
         candidate = { config, ms: null, checkedMs, verdict: `rejected: ${key} summed with relative error ${rel.toExponential(2)} > ${tol.toExponential(2)}`, relError: rel, tolerance: tol };
       } else {
-        const best = this.bestSoFar();
+        const best = this.bestSoFar(rivalLayout);
         if (best && checkedMs > kSlowFactor * best.checkedMs) {
           candidate = { config, ms: null, checkedMs, verdict: 'slow', relError: rel, tolerance: tol };
         } else {
@@ -208,20 +215,23 @@ export class ReadSweep {
     }
   }
 
-  /** Grid sizes 1, 2, 4, ... for one shape, until a grid is kSlowFactor times slower than the best. */
-  private async sweepGroups(shape: Omit<ReadConfig, 'groups'>): Promise<void> {
+  /**
+   * Grid sizes 1, 2, 4, ... for one shape, until a grid is kSlowFactor times slower than the best of its
+   * layout: the other layout's best grids must not cut this ladder off at its small first ones.
+   */
+  private async sweepGroups(shape: Omit<ReadConfig, 'groups'> & { layout: ReadLayout }): Promise<void> {
     const floats = Math.max(...this.sources.map((s) => s.floats));
     for (const groups of geometricGroups(maxGroupsFor(floats, shape))) {
-      const c = await this.evaluate({ ...shape, groups });
-      const best = this.bestSoFar();
+      const c = await this.evaluate({ ...shape, groups }, shape.layout);
+      const best = this.bestSoFar(shape.layout);
       if (best && (c.verdict === 'slow' || (c.ms !== null && c.ms > kSlowFactor * best.ms!))) break;
     }
   }
 
   /**
-   * Coarse grid sweep, then one stage per dimension around the winner; the finalists on the wall clock,
-   * each call `passes` chained reads. Returns the reference and, with `paired`, that call's wall-clock
-   * samples, taken alternately with the winner's (null without one).
+   * Coarse grid sweep of each layout, then one stage per dimension around the winner; the finalists on the
+   * wall clock, each call `passes` chained reads. Returns the reference and, with `paired`, that call's
+   * wall-clock samples, taken alternately with the winner's (null without one).
    */
   async run(
     reps: number, log: (line: string) => void = () => {}, passes = 1, paired?: () => Promise<unknown>,
@@ -230,10 +240,12 @@ export class ReadSweep {
     const maxWg = this.gpu.shape.maxWorkgroupSize;
     const floats = Math.max(...this.sources.map((s) => s.floats));
     const wg = Math.min(64, maxWg);
-    // Widest loads and most loads in flight first; fewer when every such grid sums wrong.
-    for (const unroll of [...UNROLLS].reverse()) {
-      await this.sweepGroups({ wg, vec: 4, unroll });
-      if (this.bestSoFar()) break;
+    // Per layout: widest loads and most loads in flight first; fewer when every such grid sums wrong.
+    for (const layout of LAYOUTS) {
+      for (const unroll of [...UNROLLS].reverse()) {
+        await this.sweepGroups({ wg, vec: 4, unroll, layout });
+        if (this.bestSoFar(layout)) break;
+      }
     }
     for (let round = 0; round < 2; round++) {
       const before = this.bestSoFar();

@@ -1,57 +1,114 @@
 // shaders/read_bandwidth.wgsl (the bench's read yardstick) with its workgroup tree from
-// shared/workgroup_sum.wgsl: every load width and unroll sums a buffer exactly, and the injected FAULT variant
-// (the unrolled trips read their first vector twice) does not. Small integers keep every f32 sum exact, so the
-// check is equality, not a tolerance.
+// shared/workgroup_sum.wgsl: every load width, unroll and layout sums a buffer exactly, and the injected FAULT
+// variant (the unrolled trips read their first vector twice) does not. Small integers keep every f32 sum exact,
+// so the check is equality, not a tolerance.
 import { describe, expect, it } from 'vitest';
 import { testGpu } from './gpu-context.ts';
 import { shaderSources } from '../../src/gpu/shaders.ts';
 import { assembleWgsl, specializeWgsl } from '../../src/gpu/wgsl.ts';
 import { createComputePipeline } from '../../src/gpu/resources.ts';
-import { packReadUniforms, readVariantDefines, type Unroll, type VecWidth } from '../../bench/suite/read-plan.ts';
+import {
+  configKey, packReadUniforms, READ_RUN, readPipelineConstants, readVariantDefines, sumTolerance, type ReadConfig, type ReadLayout,
+} from '../../bench/suite/read-plan.ts';
 
 const FLOATS = 40_000; // a multiple of 4; not a multiple of the grid, so the tail loop runs
 const WG = 64;
 const GROUPS = 7;
+const THREADS = WG * GROUPS;
+/**
+ * Blocked sizes, in floats (multiples of 4), each leaving leftover elements after the last whole run at every
+ * load width: fewer elements than the threads (at vec4, one run and 9 left over), and two rounds of runs over
+ * every thread, 100 threads' runs more and 5 vec4 elements left over (vec2: 10, f32: 4).
+ */
+const BLOCKED_FLOATS = [100, 4 * (READ_RUN * (THREADS * 2 + 100) + 5)];
 
-async function sumWith(vec: VecWidth, unroll: Unroll, fault: boolean): Promise<number> {
+const pattern = (floats: number) => Float32Array.from({ length: floats }, (_, i) => (i * 7) % 13);
+
+/** One read kernel over `data`, called as the sweep does: dispatch, read the partials back, add them on the host. */
+async function readKernel(data: Float32Array<ArrayBuffer>, config: ReadConfig, fault: boolean) {
   const { device } = await testGpu();
-  const code = assembleWgsl([shaderSources.workgroupSum], specializeWgsl(shaderSources.readBandwidth, readVariantDefines(vec, unroll, fault), 'read_bandwidth.wgsl'));
-  const pipeline = await createComputePipeline(device, 'nabla.test.read', code, { WG });
-  const data = Float32Array.from({ length: FLOATS }, (_, i) => (i * 7) % 13);
+  const code = assembleWgsl([shaderSources.workgroupSum], specializeWgsl(shaderSources.readBandwidth, readVariantDefines(config.vec, config.unroll, fault), 'read_bandwidth.wgsl'));
+  const pipeline = await createComputePipeline(device, 'nabla.test.read', code, readPipelineConstants(config));
+  const { groups } = config;
   const src = device.createBuffer({ label: 'nabla.test.read.src', size: data.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
   device.queue.writeBuffer(src, 0, data);
   const uniforms = device.createBuffer({ label: 'nabla.test.read.uniforms', size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-  device.queue.writeBuffer(uniforms, 0, packReadUniforms(FLOATS / vec, GROUPS, GROUPS));
-  const partials = device.createBuffer({ label: 'nabla.test.read.partials', size: GROUPS * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
-  const readback = device.createBuffer({ label: 'nabla.test.read.readback', size: GROUPS * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  device.queue.writeBuffer(uniforms, 0, packReadUniforms(data.length / config.vec, groups, groups));
+  const partials = device.createBuffer({ label: 'nabla.test.read.partials', size: groups * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+  const readback = device.createBuffer({ label: 'nabla.test.read.readback', size: groups * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
   const bindGroup = device.createBindGroup({
     label: 'nabla.test.read.bindGroup', layout: pipeline.getBindGroupLayout(0),
     entries: [uniforms, src, partials].map((buffer, binding) => ({ binding, resource: { buffer } })),
   });
-  const encoder = device.createCommandEncoder({ label: 'nabla.test.read.encoder' });
-  const pass = encoder.beginComputePass({ label: 'nabla.test.read.pass' });
-  pass.setPipeline(pipeline);
-  pass.setBindGroup(0, bindGroup);
-  pass.dispatchWorkgroups(GROUPS);
-  pass.end();
-  encoder.copyBufferToBuffer(partials, 0, readback, 0, GROUPS * 4);
-  device.queue.submit([encoder.finish()]);
-  await readback.mapAsync(GPUMapMode.READ);
-  const sum = new Float32Array(readback.getMappedRange()).reduce((a, v) => a + v, 0);
-  readback.unmap();
-  for (const b of [src, uniforms, partials, readback]) b.destroy();
-  return sum;
+  return {
+    async call(): Promise<number> {
+      const encoder = device.createCommandEncoder({ label: 'nabla.test.read.encoder' });
+      const pass = encoder.beginComputePass({ label: 'nabla.test.read.pass' });
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, bindGroup);
+      pass.dispatchWorkgroups(groups);
+      pass.end();
+      encoder.copyBufferToBuffer(partials, 0, readback, 0, groups * 4);
+      device.queue.submit([encoder.finish()]);
+      await readback.mapAsync(GPUMapMode.READ);
+      const sum = new Float32Array(readback.getMappedRange()).reduce((a, v) => a + v, 0);
+      readback.unmap();
+      return sum;
+    },
+    destroy(): void {
+      for (const b of [src, uniforms, partials, readback]) b.destroy();
+    },
+  };
 }
 
-describe('read_bandwidth.wgsl', () => {
-  const exact = Array.from({ length: FLOATS }, (_, i) => (i * 7) % 13).reduce((a, v) => a + v, 0);
+async function sumWith(floats: number, vec: ReadConfig['vec'], unroll: ReadConfig['unroll'], layout: ReadLayout, fault: boolean): Promise<number> {
+  const kernel = await readKernel(pattern(floats), { groups: GROUPS, wg: WG, vec, unroll, layout }, fault);
+  try {
+    return await kernel.call();
+  } finally {
+    kernel.destroy();
+  }
+}
 
+const exactSum = (floats: number) => pattern(floats).reduce((a, v) => a + v, 0);
+
+describe('read_bandwidth.wgsl', () => {
   for (const vec of [1, 2, 4] as const) {
     for (const unroll of [1, 2, 4] as const) {
-      it(`vec${vec} unroll${unroll} sums exactly${unroll > 1 ? '; its FAULT variant does not' : ''}`, async () => {
-        expect(await sumWith(vec, unroll, false)).toBe(exact);
-        if (unroll > 1) expect(await sumWith(vec, unroll, true)).not.toBe(exact);
+      it(`strided vec${vec} unroll${unroll} sums exactly${unroll > 1 ? '; its FAULT variant does not' : ''}`, async () => {
+        expect(await sumWith(FLOATS, vec, unroll, 'strided', false)).toBe(exactSum(FLOATS));
+        if (unroll > 1) expect(await sumWith(FLOATS, vec, unroll, 'strided', true)).not.toBe(exactSum(FLOATS));
+      });
+
+      it(`blocked vec${vec} unroll${unroll} sums exactly with partial rounds of runs and leftover elements${unroll > 1 ? '; its FAULT variant does not' : ''}`, async () => {
+        for (const floats of BLOCKED_FLOATS) {
+          expect(await sumWith(floats, vec, unroll, 'blocked', false), `${floats} floats`).toBe(exactSum(floats));
+          if (unroll > 1) expect(await sumWith(floats, vec, unroll, 'blocked', true), `${floats} floats, FAULT`).not.toBe(exactSum(floats));
+        }
       });
     }
   }
+
+  it('both layouts sum 2^22 floats within the sweep\'s tolerance (their times printed, for information)', async () => {
+    const floats = 2 ** 22;
+    const data = pattern(floats);
+    const exact = data.reduce((a, v) => a + v, 0);
+    for (const layout of ['strided', 'blocked'] as const) {
+      const config: ReadConfig = { groups: 8, wg: WG, vec: 4, unroll: 4, layout };
+      const kernel = await readKernel(data, config, false);
+      try {
+        await kernel.call(); // warm-up: the first call also compiles
+        const ms: number[] = [];
+        for (let i = 0; i < 5; i++) {
+          const t0 = performance.now();
+          const sum = await kernel.call();
+          ms.push(performance.now() - t0);
+          expect(Math.abs(sum - exact) / exact, configKey(config)).toBeLessThanOrEqual(sumTolerance(floats, config));
+        }
+        console.info(`read_bandwidth ${configKey(config)}, 2^22 floats: median ${ms.sort((a, b) => a - b)[2].toFixed(2)} ms a call`);
+      } finally {
+        kernel.destroy();
+      }
+    }
+  });
 });
