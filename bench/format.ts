@@ -26,9 +26,9 @@ export function peerMs(ms: number | null, validation: string): string {
   return validation.startsWith('skipped') ? 'skipped' : validation.startsWith('failed') ? 'FAILED' : '—';
 }
 
-/** A formula kernel as `kind groups×size (source)`; a GpuLinearEngine configuration (older files) as it printed them. */
-export function kernelCell(k: { kind?: string; workgroupSize: number; groups: number; source: string }): string {
-  return `${k.kind ? `${k.kind} ` : ''}${k.groups}×${k.workgroupSize} (${k.source})`;
+/** A formula kernel as `kind groups×size [blocked] (source)`; a GpuLinearEngine configuration (older files) as it printed them. */
+export function kernelCell(k: { kind?: string; workgroupSize: number; groups: number; layout?: string; source: string }): string {
+  return `${k.kind ? `${k.kind} ` : ''}${k.groups}×${k.workgroupSize}${k.layout === 'blocked' ? ' blocked' : ''} (${k.source})`;
 }
 
 /** 'met' / 'NOT met' against a target, '—' without a figure. */

@@ -9,6 +9,8 @@ export interface FormulaKernelCell {
   kind: 'linear-quad' | 'generated';
   workgroupSize: number;
   groups: number;
+  /** Absent in files written before the layout was tuned: strided. */
+  layout?: 'strided' | 'blocked';
   source: string;
 }
 

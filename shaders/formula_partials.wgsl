@@ -19,7 +19,10 @@ const BLOCK: u32 = ${BLOCK}u;         // rows summed plainly before each compens
 const TREE_ROWS: u32 = ${TREE_ROWS}u; // sums the workgroup reduces per round (what its scratch holds)
 const TRIP: u32 = ${TRIP}u;           // quads per trip of the block loop (formulaTripQuads: 1 or 2)
 
+const PER: u32 = BLOCK / 4u;          // quads a block
+
 override WG: u32 = 64u;
+override BLOCKED: bool = false;       // a block's quads consecutive, not a grid apart (FormulaKernelConfig.layout)
 
 @group(0) @binding(0) var<uniform> mu: MlpUniforms;              // n, x_row, num_chunks = groups, groups_x
 #if ${X_VEC4}
@@ -58,6 +61,14 @@ fn add_quad(row: u32) {
 ${QUAD_BODY}
 }
 
+// TRIP quads, `next` rows apart.
+fn add_trip(row: u32, next: u32) {
+  add_quad(row);
+#if ${TWO_A_TRIP}
+  add_quad(row + next);
+#endif
+}
+
 fn fold_block() {
   var r: vec2<f32>;
 ${FOLD_BODY}
@@ -73,28 +84,32 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     params[j] = theta[j];
   }
   let step = mu.num_chunks * WG;
-  // A thread takes quads of 4 consecutive rows (one contiguous read of 4 rows), grid-stride: BLOCK / 4
-  // quads summed plainly (TRIP a trip), then a fold; then its last whole quads, the one leftover row that is
-  // its own, and one fold (at most BLOCK - 3 rows). The quads start at the batch's first row that is a
+  // A thread takes quads of 4 consecutive rows (one contiguous read of 4 rows) in blocks of PER quads, each
+  // block summed plainly (TRIP quads a trip), then folded; then its share of the quads no whole block holds,
+  // the one leftover row that is its own, and one fold (at most BLOCK - 3 rows). Strided (the default, for
+  // hardware: neighbouring threads read neighbouring quads) a block is PER quads a grid apart; BLOCKED (tuned,
+  // for CPU-backed adapters, which run a workgroup's threads a few lanes at a time through the whole loop)
+  // it is PER consecutive quads, the blocks a grid apart. The quads start at the batch's first row that is a
   // multiple of 4; the rows before it (head, at most 3) and after the last whole quad are the leftovers. On
-  // SwiftShader (y ~ linear(16 columns), mse, 2^20 rows), quads of consecutive rows were ~15 % faster than one
-  // row per grid-stride step.
+  // SwiftShader, y ~ exp(linear(16 columns)) with poisson over 2^22 rows: 167 ms a gradient strided, 98 ms
+  // blocked.
   let head = min(mu.n, (4u - mu.x_row % 4u) % 4u);
   let quads_from = mu.x_row + head;
   let whole = (mu.n - head) / 4u;
   let first = group * WG + t;
-  var q = first;
-  while (q + (BLOCK / 4u - 1u) * step < whole) {
-    for (var b = 0u; b < BLOCK / (4u * TRIP); b = b + 1u) {
-      add_quad(quads_from + 4u * q);
-#if ${TWO_A_TRIP}
-      add_quad(quads_from + 4u * (q + step));
-#endif
-      q = q + TRIP * step;
+  let inner = select(step, 1u, BLOCKED); // quads between a block's quads
+  var s = select(first, first * PER, BLOCKED); // this thread's next block's first quad
+  while (s + (PER - 1u) * inner < whole) {
+    var q = s;
+    for (var b = 0u; b < PER / TRIP; b = b + 1u) {
+      add_trip(quads_from + 4u * q, 4u * inner);
+      q = q + TRIP * inner;
     }
     fold_block();
+    s = s + PER * step;
   }
-  for (; q < whole; q = q + step) {
+  // Strided, this thread's quads go on from s; blocked, the quads after the last whole block are dealt out.
+  for (var q = select(s, (whole / PER) * PER + first, BLOCKED); q < whole; q = q + step) {
     add_quad(quads_from + 4u * q);
   }
   if (first < mu.n - 4u * whole) {

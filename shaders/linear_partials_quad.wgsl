@@ -33,6 +33,7 @@ const TREE_ROWS: u32 = ${TREE_ROWS}u;
 const QUADS_PER_TRIP: u32 = ${QUADS_PER_TRIP}u; // whole quads summed per trip of the block loop (a divisor of BLOCK) // workgroup trees run side by side (quadTreeRows in src/gpu/dispatch.ts)
 
 override WG: u32 = 256u;
+override BLOCKED: bool = false; // a block's quads consecutive, not a grid apart (FormulaKernelConfig.layout)
 
 @group(0) @binding(0) var<uniform> mu: MlpUniforms;              // n, x_row, num_chunks = groups, groups_x
 @group(0) @binding(1) var<storage, read> x4: array<vec4<f32>>;   // row-major N x D (whole vec4s, not whole quads)
@@ -75,25 +76,33 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     return;
   }
 ${LOAD_WEIGHTS}
-  // Thread t of group G takes quads G * WG + t, then every qs further (grid-stride), and sums them in blocks of
-  // BLOCK consecutive ones of its own, each block plainly from zero, then folded. The loops are flat per thread
+  // Thread t of group G sums blocks of BLOCK quads, each plainly from zero, then folded: strided (the default,
+  // for hardware) quads G * WG + t, then every qs further (grid-stride), BLOCK of them a block; BLOCKED (tuned,
+  // for CPU-backed adapters, which run a workgroup's threads a few lanes at a time through the whole loop)
+  // blocks of BLOCK consecutive quads, blocks G * WG + t, then every qs further. The loops are flat per thread
   // (a fixed-trip inner loop, no per-workgroup block bounds): on SwiftShader a nest of per-group block loops
   // with a whole-block test around them cost a third of pass 1's time at d = 1, for the same sums.
   let whole = n / 4u;        // quads with 4 samples in range
   let quads = (n + 3u) / 4u; // ... and the partial last one
   let qs = num_groups * WG;
-  var q = group * WG + t;
+  let thread = group * WG + t;
+  let inner = select(qs, 1u, BLOCKED); // quads between a block's quads
+  var s = select(thread, thread * BLOCK, BLOCKED); // this thread's next block's first quad
   var sum_r = 0.0;
   var sum_rr = 0.0;
-  while (q + (BLOCK - 1u) * qs < whole) {
+  while (s + (BLOCK - 1u) * inner < whole) {
+    var q = s;
     // QUADS_PER_TRIP quads a trip (quadsPerTrip in linear-quad-codegen.ts: 2 for few features), in order.
     for (var i = 0u; i < BLOCK / QUADS_PER_TRIP; i = i + 1u) {
 ${TRIP}
     }
 ${FOLD_BLOCK}
+    s = s + BLOCK * qs;
   }
-  // Fewer than BLOCK quads left to this thread: the whole ones, then the partial last quad if it is this
-  // thread's, then one fold. Small data (a mini-batch, gd100) is all here.
+  // Fewer than BLOCK quads left to this thread: the whole ones (strided, its own from s on; blocked, those
+  // after the last whole block, dealt out), then the partial last quad if it is this thread's, then one fold.
+  // Small data (a mini-batch, gd100) is all here.
+  var q = select(s, (whole / BLOCK) * BLOCK + thread, BLOCKED);
   for (; q < whole; q = q + qs) {
     let s = accumulate_quad(first + q, bias);
     sum_r = sum_r + s.x;

@@ -15,6 +15,7 @@ import type { FormulaModel } from '../../src/formula/model.ts';
 import type { FormulaData } from '../../src/models/formula.ts';
 import type { SuiteConfig } from '../args.ts';
 import type { FormulaKernelCell, FormulaRow } from '../report.ts';
+import { kernelCell } from '../format.ts';
 import { FORMULA_CASES, setupFormulaCase, type BenchFormulaCase } from './formula-cases.ts';
 import { faultyKernelOptions } from './faults.ts';
 import { summarize, WARMUP_MS } from './gpu-timer.ts';
@@ -89,7 +90,7 @@ async function genericBeside(
     row.genericMs = summarize(g).median;
     row.pickPairedMs = summarize(p).median;
     const k = row.genericKernel;
-    row.notes.push(`generic generated kernel ${k.groups}×${k.workgroupSize} (${k.source}): ${row.genericMs.toFixed(3)} ms beside the `
+    row.notes.push(`generic generated kernel ${kernelCell(k)}: ${row.genericMs.toFixed(3)} ms beside the `
       + `${row.kernel?.kind ?? 'picked'} kernel's ${row.pickPairedMs.toFixed(3)} ms (alternating, ${reps} calls each)`);
   } catch (e) {
     row.genericValidation = `failed: ${errorText(e)}`;

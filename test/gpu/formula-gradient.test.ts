@@ -8,6 +8,7 @@ import { CpuFormulaEngine } from '../../src/cpu/formula-engine.ts';
 import { GpuFormulaEngine, FormulaKernelError } from '../../src/gpu/formula/gpu-formula-engine.ts';
 import { checkFormulaResult, formulaError, formulaReference } from '../../src/gpu/formula/formula-check.ts';
 import { TuningCache } from '../../src/gpu/tuning/cache.ts';
+import type { FormulaKernelConfig } from '../../src/gpu/formula/formula-grid.ts';
 import { CASES, setupCase } from '../formula-cases.ts';
 
 describe('GPU formula gradient vs the float64 twin', () => {
@@ -61,7 +62,11 @@ describe('GPU formula gradient vs the float64 twin', () => {
     const gpu = await testGpu();
     const { model, data, start, at } = setupCase(CASES[1]);
     const ref = formulaReference(model, at, data, { start: 0, rows: data.n });
-    for (const kernel of [{ workgroupSize: 64, groups: 1 }, { workgroupSize: 64, groups: 13 }, { workgroupSize: 256, groups: 300 }]) {
+    const grids: FormulaKernelConfig[] = [
+      { workgroupSize: 64, groups: 1 }, { workgroupSize: 64, groups: 13 }, { workgroupSize: 256, groups: 300 },
+      { workgroupSize: 64, groups: 1, layout: 'blocked' }, { workgroupSize: 64, groups: 13, layout: 'blocked' }, { workgroupSize: 256, groups: 300, layout: 'blocked' },
+    ];
+    for (const kernel of grids) {
       const engine = await GpuFormulaEngine.create(gpu, model, data, start, { kernel });
       try {
         const a = await engine.lossAndGradient(at);
@@ -83,8 +88,10 @@ describe('GPU formula gradient vs the float64 twin', () => {
     const { gradientProgram } = await import('../../src/formula/program.ts');
     const good = formulaPartialsWgsl(gradientProgram(model), 64, gpu.device.limits.maxComputeWorkgroupStorageSize);
     // Drops the last quad of every thread's share: a plausible off-by-one.
-    const bad = good.replace('for (; q < whole; q = q + step)', 'for (; q + step < whole; q = q + step)');
+    const bad = good.replace('q < whole; q = q + step)', 'q + step < whole; q = q + step)');
     expect(bad).not.toBe(good);
-    await expect(GpuFormulaEngine.create(gpu, model, data, start, { kernel: { workgroupSize: 64, groups: 4 }, code: bad })).rejects.toThrow(FormulaKernelError);
+    for (const layout of ['strided', 'blocked'] as const) {
+      await expect(GpuFormulaEngine.create(gpu, model, data, start, { kernel: { workgroupSize: 64, groups: 4, layout }, code: bad })).rejects.toThrow(FormulaKernelError);
+    }
   });
 });

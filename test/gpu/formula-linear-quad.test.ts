@@ -12,6 +12,7 @@ import { GpuFormulaEngine, FormulaKernelError, type GpuFormulaEngineOptions } fr
 import { checkFormulaResult, formulaError, formulaReference } from '../../src/gpu/formula/formula-check.ts';
 import { memoryRowStream } from '../../src/gpu/formula/formula-stream.ts';
 import { LINEAR_QUAD_FAMILY, linearQuadWgsl, RoutedGradientPasses } from '../../src/gpu/formula/linear-quad-pass.ts';
+import type { FormulaKernelConfig } from '../../src/gpu/formula/formula-grid.ts';
 import { TuningCache } from '../../src/gpu/tuning/cache.ts';
 import { compileFormula, startingParameters, type FormulaModel } from '../../src/formula/model.ts';
 import { linearShape } from '../../src/formula/shapes.ts';
@@ -67,16 +68,18 @@ async function expectTwin(engine: GpuFormulaEngine, c: { model: FormulaModel; da
 
 describe('GPU formula engine: the quad kernel for the linear shape', () => {
   for (const [d, n] of [[1, 4093], [3, 4099], [16, 5003], [64, 1027]] as const) {
-    it(`D = ${d}, ${n} rows: picks the quad kernel and matches the float64 twin`, async () => {
+    it(`D = ${d}, ${n} rows: picks the quad kernel and matches the float64 twin, strided and blocked`, async () => {
       const c = linearCase(d, n);
       const { model, data, start } = c;
-      const engine = await GpuFormulaEngine.create(await testGpu(), model, data, start, { tuning: false, quadKernel: GRID });
-      try {
-        expect(engine.kernelKind).toBe('linear-quad');
-        expect(engine.quadKernel?.config).toEqual(GRID);
-        await expectTwin(engine, c, `quad D=${d} n=${n}`);
-      } finally {
-        engine.dispose();
+      for (const quadKernel of [GRID, { ...GRID, layout: 'blocked' }] as FormulaKernelConfig[]) {
+        const engine = await GpuFormulaEngine.create(await testGpu(), model, data, start, { tuning: false, quadKernel });
+        try {
+          expect(engine.kernelKind).toBe('linear-quad');
+          expect(engine.quadKernel?.config).toEqual(quadKernel);
+          await expectTwin(engine, c, `quad D=${d} n=${n} ${quadKernel.layout ?? 'strided'}`);
+        } finally {
+          engine.dispose();
+        }
       }
     });
   }

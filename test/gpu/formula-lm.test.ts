@@ -87,7 +87,7 @@ describe('GPU normal equations vs the float64 twin', () => {
     const gpu = await testGpu();
     const { model, data, start, at } = setupCase(MGH09);
     const good = formulaPartialsWgsl(normalEquationsProgram(model), 64, gpu.device.limits.maxComputeWorkgroupStorageSize);
-    const bad = good.replace('for (; q < whole; q = q + step)', 'for (; q + step < whole; q = q + step)');
+    const bad = good.replace('q < whole; q = q + step)', 'q + step < whole; q = q + step)');
     expect(bad).not.toBe(good);
     const engine = await GpuFormulaEngine.create(gpu, model, data, start, { kernel: { workgroupSize: 64, groups: 4 }, normalCode: bad });
     try {

@@ -1,27 +1,41 @@
 // The formula pass-1 grid as data (src/gpu/formula/formula-grid.ts): default, candidates, tree rows, key.
 import { describe, expect, it } from 'vitest';
 import {
-  checkFormulaConfig, defaultFormulaConfig, formulaCandidates, formulaShapeClass, formulaTreeRows, FORMULA_BLOCK, FORMULA_MAX_GROUPS, programHash, stepWorkgroupSize,
+  checkFormulaConfig, defaultFormulaConfig, describeFormulaConfig, formulaCandidates, formulaKernelConstants, formulaLadder, formulaShapeClass, formulaTreeRows,
+  FORMULA_BLOCK, FORMULA_MAX_GROUPS, isFormulaKernelConfig, programHash, stepWorkgroupSize,
 } from '../../src/gpu/formula/formula-grid.ts';
 
 const shape = { maxWorkgroupSize: 256, maxWorkgroupsPerDimension: 65535, maxWorkgroupStorageSize: 16384 };
 
 describe('formula pass-1 grid', () => {
-  it('defaults: a few workgroups of 64 on a software adapter, a GPU-shaped grid on hardware', () => {
-    expect(defaultFormulaConfig(1, shape, true)).toEqual({ workgroupSize: 64, groups: 1 });
-    expect(defaultFormulaConfig(2 ** 20, shape, true)).toEqual({ workgroupSize: 64, groups: 8 });
+  it('defaults: a few workgroups of 64, blocked, on a software adapter, a strided GPU-shaped grid on hardware', () => {
+    expect(defaultFormulaConfig(1, shape, true)).toEqual({ workgroupSize: 64, groups: 1, layout: 'blocked' });
+    expect(defaultFormulaConfig(2 ** 20, shape, true)).toEqual({ workgroupSize: 64, groups: 8, layout: 'blocked' });
     expect(defaultFormulaConfig(2 ** 20, shape, false)).toEqual({ workgroupSize: 256, groups: 2 ** 20 / (256 * 4 * FORMULA_BLOCK) });
     expect(defaultFormulaConfig(2 ** 30, shape, false).groups).toBe(FORMULA_MAX_GROUPS);
   });
 
-  it('candidates: growing power-of-two ladders per workgroup size, ending at one block per thread', () => {
+  it('candidates: growing power-of-two ladders per layout and workgroup size, ending at one block per thread', () => {
     const c = formulaCandidates(20003, shape); // 64-row blocks: 5 of 64 x 64 rows, 2 of 256 x 64
-    expect(c).toEqual([
+    const grids = [
       { workgroupSize: 64, groups: 1 }, { workgroupSize: 64, groups: 2 }, { workgroupSize: 64, groups: 4 }, { workgroupSize: 64, groups: 5 },
       { workgroupSize: 256, groups: 1 }, { workgroupSize: 256, groups: 2 },
-    ]);
+    ];
+    expect(c).toEqual([...grids.map((g) => ({ ...g, layout: 'strided' })), ...grids.map((g) => ({ ...g, layout: 'blocked' }))]);
+    expect(new Set(c.map(formulaLadder))).toEqual(new Set(['strided wg64', 'strided wg256', 'blocked wg64', 'blocked wg256']));
     for (const k of c) expect(() => checkFormulaConfig(k, shape)).not.toThrow();
     expect(() => checkFormulaConfig({ workgroupSize: 96, groups: 1 }, shape)).toThrow(/power of two/);
+  });
+
+  it('a layout is strided or blocked (absent: strided, as tables written before the choice hold), and sets BLOCKED', () => {
+    expect(isFormulaKernelConfig({ workgroupSize: 64, groups: 2 })).toBe(true);
+    expect(isFormulaKernelConfig({ workgroupSize: 64, groups: 2, layout: 'blocked' })).toBe(true);
+    expect(isFormulaKernelConfig({ workgroupSize: 64, groups: 2, layout: 'tiled' })).toBe(false);
+    expect(() => checkFormulaConfig({ workgroupSize: 64, groups: 2, layout: 'tiled' } as never, shape)).toThrow(/strided or blocked/);
+    expect(formulaKernelConstants({ workgroupSize: 64, groups: 2 })).toEqual({ WG: 64, BLOCKED: 0 });
+    expect(formulaKernelConstants({ workgroupSize: 256, groups: 2, layout: 'blocked' })).toEqual({ WG: 256, BLOCKED: 1 });
+    expect(describeFormulaConfig({ workgroupSize: 64, groups: 8, layout: 'blocked' })).toBe('64 x 8 blocked');
+    expect(describeFormulaConfig({ workgroupSize: 64, groups: 8 })).toBe('64 x 8');
   });
 
   it('tree rows: what the workgroup memory holds, at most the outputs', () => {

@@ -24,9 +24,15 @@ describe('linear_partials_quad.wgsl for a formula of the linear shape', () => {
     expect(code(out)).not.toContain('${');
     expect(out).not.toMatch(/^#/m);
     expect(code(out)).toContain('var<uniform> mu: MlpUniforms;');
-    const generated = specializeWgsl(shader('formula_partials.wgsl'), { BLOCK: 64, TREE_ROWS: 1, VEC4: true, ROW_BODY: '', FOLD_BODY: '' });
+    const generated = specializeWgsl(shader('formula_partials.wgsl'), {
+      BLOCK: 64, TREE_ROWS: 1, TRIP: 1, TWO_A_TRIP: false, X_VEC4: true, Y_VEC4: true, ROW_BODY: '', QUAD_BODY: '', FOLD_BODY: '',
+    });
     expect(bindings(out)).toEqual(['0: uniform', '1: storage, read', '2: storage, read', '3: storage, read', '4: storage, read_write']);
     expect(bindings(out)).toEqual(bindings(generated));
+    // The same pipeline constants (formulaKernelConstants): the grid's workgroup size and layout.
+    const overrides = (wgsl: string) => [...code(wgsl).matchAll(/^override (\w+)/gm)].map((m) => m[1]);
+    expect(overrides(out)).toEqual(['WG', 'BLOCKED']);
+    expect(overrides(generated)).toEqual(overrides(out));
     expect(code(out)).toContain('let s = accumulate_tail(first + q, bias, n - 4u * q);');
     expect(code(out)).toContain('let out = group * (D + 2u);');
   });
@@ -75,9 +81,9 @@ describe('quads a trip of the block loop', () => {
     expect([1, 2, 4, 16, 64].map(quadsPerTrip)).toEqual([2, 1, 1, 1, 1]);
     const two = trip(2).split('\n');
     expect(two.filter((l) => l.includes('accumulate_quad'))).toEqual([
-      '      let s0 = accumulate_quad(first + q, bias);', '      let s1 = accumulate_quad(first + q + 1u * qs, bias);',
+      '      let s0 = accumulate_quad(first + q, bias);', '      let s1 = accumulate_quad(first + q + 1u * inner, bias);',
     ]);
-    expect(two.at(-1)).toBe('      q = q + 2u * qs;');
+    expect(two.at(-1)).toBe('      q = q + 2u * inner;');
     expect(trip(1).split('\n').filter((l) => l.includes('accumulate_quad'))).toHaveLength(1);
     expect(() => trip(3)).toThrow(/must divide 16/);
     const stage = quadDefines(1, { weights: [0], bias: 1 });

@@ -24,20 +24,44 @@ export const FORMULA_CHECK_ROWS = 4093;
 
 export const FORMULA_FAMILY = 'formula.partials';
 
+/**
+ * How a thread's rows lie (the pass-1 kernels' BLOCKED override): 'strided', a block's quads a grid apart
+ * (neighbouring threads read neighbouring quads, what a hardware GPU coalesces); 'blocked', a block's quads
+ * consecutive and the blocks a grid apart (what a CPU-backed adapter, running a workgroup a few lanes at a
+ * time through the whole loop, streams). Tuned per adapter like the grid.
+ */
+export type FormulaLayout = 'strided' | 'blocked';
+export const FORMULA_LAYOUTS: readonly FormulaLayout[] = ['strided', 'blocked'];
+
 export interface FormulaKernelConfig {
   workgroupSize: number;
   /** Workgroups of pass 1 = partials rows the reduce folds. */
   groups: number;
+  /** Default 'strided' (tables written before there was a choice hold strided grids). */
+  layout?: FormulaLayout;
 }
 
 export function isFormulaKernelConfig(c: unknown): c is FormulaKernelConfig {
   if (typeof c !== 'object' || c === null) return false;
-  const { workgroupSize, groups } = c as Record<string, unknown>;
-  return Number.isInteger(workgroupSize) && (workgroupSize as number) >= 1 && Number.isInteger(groups) && (groups as number) >= 1;
+  const { workgroupSize, groups, layout } = c as Record<string, unknown>;
+  return Number.isInteger(workgroupSize) && (workgroupSize as number) >= 1 && Number.isInteger(groups) && (groups as number) >= 1
+    && (layout === undefined || FORMULA_LAYOUTS.includes(layout as FormulaLayout));
+}
+
+/** The pass-1 kernels' pipeline constants for a grid. */
+export function formulaKernelConstants(c: FormulaKernelConfig): Record<string, number> {
+  return { WG: c.workgroupSize, BLOCKED: c.layout === 'blocked' ? 1 : 0 };
+}
+
+/** For messages and reports: "64 x 8" or "64 x 8 blocked". */
+export function describeFormulaConfig(c: FormulaKernelConfig): string {
+  return `${c.workgroupSize} x ${c.groups}${c.layout === 'blocked' ? ' blocked' : ''}`;
 }
 
 export function checkFormulaConfig(c: FormulaKernelConfig, shape: DeviceShape): void {
-  if (!isFormulaKernelConfig(c)) throw new RangeError(`formula kernel: expected positive integers { workgroupSize, groups }, got ${JSON.stringify(c)}`);
+  if (!isFormulaKernelConfig(c)) {
+    throw new RangeError(`formula kernel: expected positive integers { workgroupSize, groups } and a layout of ${FORMULA_LAYOUTS.join(' or ')}, got ${JSON.stringify(c)}`);
+  }
   if (c.workgroupSize > shape.maxWorkgroupSize || (c.workgroupSize & (c.workgroupSize - 1)) !== 0) {
     throw new RangeError(`formula kernel: workgroupSize ${c.workgroupSize} must be a power of two within the adapter's ${shape.maxWorkgroupSize}`);
   }
@@ -48,14 +72,14 @@ export function checkFormulaConfig(c: FormulaKernelConfig, shape: DeviceShape): 
 
 /**
  * The untuned grid: on a software adapter (its workgroups run on a few CPU threads; 2-16 of 64 were best in
- * every measured sweep) 8 workgroups of 64; on hardware workgroups of 256 with about 4 blocks of rows per
- * thread, up to FORMULA_MAX_GROUPS.
+ * every measured sweep) 8 workgroups of 64, blocked; on hardware workgroups of 256 with about 4 blocks of rows
+ * per thread, up to FORMULA_MAX_GROUPS, strided.
  */
 export function defaultFormulaConfig(rows: number, shape: DeviceShape, software: boolean): FormulaKernelConfig {
   const cap = Math.min(FORMULA_MAX_GROUPS, shape.maxWorkgroupsPerDimension);
   if (software) {
     const workgroupSize = chooseWorkgroupSize(shape, 64);
-    return { workgroupSize, groups: Math.max(1, Math.min(8, cap, Math.ceil(rows / workgroupSize))) };
+    return { workgroupSize, groups: Math.max(1, Math.min(8, cap, Math.ceil(rows / workgroupSize))), layout: 'blocked' };
   }
   const workgroupSize = chooseWorkgroupSize(shape, 256);
   return { workgroupSize, groups: Math.max(1, Math.min(cap, Math.ceil(rows / (workgroupSize * 4 * FORMULA_BLOCK)))) };
@@ -74,19 +98,26 @@ export function formulaTuneRows(n: number, rowWidth: number): number {
 }
 
 /**
- * Ladders (one per workgroup size) of growing grids: powers of two up to one block of rows per thread of
- * the tuning prefix (more leaves threads idle), at most FORMULA_MAX_GROUPS.
+ * Ladders (one per layout and workgroup size) of growing grids: powers of two up to one block of rows per
+ * thread of the tuning prefix (more leaves threads idle), at most FORMULA_MAX_GROUPS.
  */
 export function formulaCandidates(tuneRows: number, shape: DeviceShape): FormulaKernelConfig[] {
   const sizes = FORMULA_WORKGROUP_SIZES.filter((wg) => wg <= shape.maxWorkgroupSize);
   if (sizes.length === 0) sizes.push(chooseWorkgroupSize(shape) as 64);
   const out: FormulaKernelConfig[] = [];
-  for (const workgroupSize of sizes) {
-    const top = Math.max(1, Math.min(FORMULA_MAX_GROUPS, shape.maxWorkgroupsPerDimension, Math.ceil(tuneRows / (workgroupSize * FORMULA_BLOCK))));
-    for (let groups = 1; groups < top; groups *= 2) out.push({ workgroupSize, groups });
-    out.push({ workgroupSize, groups: top });
+  for (const layout of FORMULA_LAYOUTS) {
+    for (const workgroupSize of sizes) {
+      const top = Math.max(1, Math.min(FORMULA_MAX_GROUPS, shape.maxWorkgroupsPerDimension, Math.ceil(tuneRows / (workgroupSize * FORMULA_BLOCK))));
+      for (let groups = 1; groups < top; groups *= 2) out.push({ workgroupSize, groups, layout });
+      out.push({ workgroupSize, groups: top, layout });
+    }
   }
   return out;
+}
+
+/** A candidate's ladder: its layout and workgroup size. */
+export function formulaLadder(c: FormulaKernelConfig): string {
+  return `${c.layout ?? 'strided'} wg${c.workgroupSize}`;
 }
 
 /** FNV-1a (32 bits) of the generated program text, as 8 hex digits: the tuning key's program. */

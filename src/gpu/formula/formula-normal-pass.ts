@@ -12,7 +12,7 @@ import type { GpuContext } from '../device.ts';
 import type { DeviceIo } from '../device-io.ts';
 import { createBufferChecked } from '../resources.ts';
 import { formulaReference, normalEquationsLabels } from './formula-check.ts';
-import { FORMULA_CHECK_ROWS, type FormulaKernelConfig } from './formula-grid.ts';
+import { describeFormulaConfig, FORMULA_CHECK_ROWS, type FormulaKernelConfig } from './formula-grid.ts';
 import { FormulaGradientPasses } from './formula-passes.ts';
 import { chooseFormulaKernel, judge, runGradient, type FormulaKernelChoice, type FormulaTuningOptions } from './formula-tuning.ts';
 
@@ -28,7 +28,7 @@ export interface FormulaNormalOptions extends FormulaTuningOptions {
 /** The generated normal-equations kernel disagrees with the float64 twin (never a silent CPU fallback). */
 export class FormulaNormalKernelError extends Error {
   constructor(readonly model: string, readonly config: FormulaKernelConfig, detail: string) {
-    super(`GPU normal-equations kernel for ${model} (workgroups of ${config.workgroupSize} x ${config.groups}) disagrees with the float64 twin: ${detail}`);
+    super(`GPU normal-equations kernel for ${model} (workgroups of ${describeFormulaConfig(config)}) disagrees with the float64 twin: ${detail}`);
     this.name = 'FormulaNormalKernelError';
   }
 }

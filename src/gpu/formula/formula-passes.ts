@@ -13,7 +13,7 @@ import { assembleMlpWgsl, reduceLanes, slotBindGroups, SlotPasses, type SlotStag
 import { packMlpUniforms, type MlpUniformValues } from '../models/mlp-plan.ts';
 import { SLOT_BYTES } from '../models/optim-update-pass.ts';
 import type { GradientPasses, PartialRowsSource } from '../models/model-program.ts';
-import { FORMULA_BLOCK, formulaTreeRows, type FormulaKernelConfig } from './formula-grid.ts';
+import { FORMULA_BLOCK, formulaKernelConstants, formulaTreeRows, type FormulaKernelConfig } from './formula-grid.ts';
 import { formulaRowCode, formulaTripQuads, rowLoads } from './formula-row-code.ts';
 
 export interface FormulaBuffers {
@@ -95,7 +95,7 @@ export class FormulaGradientPasses extends SlotPasses implements GradientPasses,
     try {
       const grid = fold2d(config.groups, maxPerDim);
       const partials = await slotStage(
-        device, `${label}.partials`, code ?? formulaPartialsWgsl(program, wg, device.limits.maxComputeWorkgroupStorageSize), { WG: wg },
+        device, `${label}.partials`, code ?? formulaPartialsWgsl(program, wg, device.limits.maxComputeWorkgroupStorageSize), formulaKernelConstants(config),
         uniforms, 0, 2, slots, [b.x, b.y, b.theta, b.partials], grid,
         (batch) => packMlpUniforms({ ...NO_LAYER, n: batch.rows, numChunks: config.groups, groupsX: grid.x, stride: S, xRow: batch.start, yRow: batch.start }),
       );

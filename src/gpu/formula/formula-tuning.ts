@@ -15,7 +15,7 @@ import { autotune, AutotuneError, type AutotuneResult, type KernelChoice, type T
 import { defaultTuningCache, tuningKey, type ShapeClass, type TuningCache } from '../tuning/cache.ts';
 import { checkFormulaResult, formulaReference, type FormulaReference } from './formula-check.ts';
 import {
-  checkFormulaConfig, defaultFormulaConfig, FORMULA_FAMILY, formulaCandidates, formulaShapeClass, formulaTuneRows, isFormulaKernelConfig,
+  checkFormulaConfig, defaultFormulaConfig, FORMULA_FAMILY, formulaCandidates, formulaLadder, formulaShapeClass, formulaTuneRows, isFormulaKernelConfig,
   type FormulaKernelConfig,
 } from './formula-grid.ts';
 import { FormulaGradientPasses, type FormulaBuffers } from './formula-passes.ts';
@@ -171,7 +171,7 @@ export async function chooseFormulaKernel(
     // 1.8 or 3.5 ms for 2 groups, 2.8 for 1), and once the tuner picked one workgroup for 2^22 rows: 72 % of
     // the read's speed, where the 4 groups tuned at 2^20 ran at 101 %.
     result = await autotune(gpu, {
-      family: variant.family, candidates, ladderOf: (c) => `wg${c.workgroupSize}`, ladderWalk: 'turns', budgetMs: 2000, minSampleMs: 10,
+      family: variant.family, candidates, ladderOf: formulaLadder, ladderWalk: 'turns', budgetMs: 2000, minSampleMs: 10,
       prepare: (c) => tuner.prepare(c),
     });
   } finally {

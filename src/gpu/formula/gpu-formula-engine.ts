@@ -24,7 +24,7 @@ import type { RowStream } from '../../models/row-stream.ts';
 import type { BatchRange } from '../../models/batches.ts';
 import { formulaBindingRows, formulaXBytes, memoryRowStream } from './formula-stream.ts';
 import { formulaReference } from './formula-check.ts';
-import { FORMULA_CHECK_ROWS, stepWorkgroupSize, type FormulaKernelConfig } from './formula-grid.ts';
+import { describeFormulaConfig, FORMULA_CHECK_ROWS, stepWorkgroupSize, type FormulaKernelConfig } from './formula-grid.ts';
 import { FormulaNormalEquationsPass } from './formula-normal-pass.ts';
 import { FormulaGradientPasses, type FormulaBuffers } from './formula-passes.ts';
 import { chooseFormulaKernel, judge, runGradient, type FormulaKernelChoice, type FormulaTuningOptions } from './formula-tuning.ts';
@@ -65,7 +65,7 @@ interface GradientKernels {
 /** The generated kernel disagrees with the float64 twin: a wrong kernel is an error, never a silent fallback. */
 export class FormulaKernelError extends Error {
   constructor(readonly model: string, readonly config: FormulaKernelConfig, detail: string) {
-    super(`GPU kernel for ${model} (workgroups of ${config.workgroupSize} x ${config.groups}) disagrees with the float64 twin: ${detail}`);
+    super(`GPU kernel for ${model} (workgroups of ${describeFormulaConfig(config)}) disagrees with the float64 twin: ${detail}`);
     this.name = 'FormulaKernelError';
   }
 }

@@ -30,17 +30,17 @@ export function quadsPerTrip(d: number): number {
   return d <= QUADS_TWO_PER_TRIP_MAX ? 2 : 1;
 }
 
-/** One trip of the block loop: `perTrip` whole quads qs apart, their sums added in order (the same bits for any perTrip). */
+/** One trip of the block loop: `perTrip` whole quads `inner` apart, their sums added in order (the same bits for any perTrip). */
 export function trip(perTrip: number): string {
   if (!(Number.isInteger(perTrip) && perTrip >= 1 && QUADS_PER_BLOCK % perTrip === 0)) {
     throw new RangeError(`quad kernel: quads a trip must divide ${QUADS_PER_BLOCK}, got ${perTrip}`);
   }
   const lines: string[] = [];
   for (let k = 0; k < perTrip; k++) {
-    lines.push(`      let s${k} = accumulate_quad(first + q${k === 0 ? '' : ` + ${k}u * qs`}, bias);`);
+    lines.push(`      let s${k} = accumulate_quad(first + q${k === 0 ? '' : ` + ${k}u * inner`}, bias);`);
     lines.push(`      sum_r = sum_r + s${k}.x;`, `      sum_rr = sum_rr + s${k}.y;`);
   }
-  lines.push(`      q = q + ${perTrip}u * qs;`);
+  lines.push(`      q = q + ${perTrip}u * inner;`);
   return lines.join('\n');
 }
 
