@@ -13,16 +13,19 @@ import type { FormulaModel } from '../../src/formula/model.ts';
 /** The grid a faulty kernel is run at (the engine is told exactly this grid: no table, no tuning). */
 export const FAULT_KERNEL = { workgroupSize: 64, groups: 4 };
 
-/** The generated row body's target load, `rows_y[row]`: found by pattern so the fault follows the kernel as it changes. */
-const TARGET_LOAD = /\brows_y\[([^\]]+)\]/;
+/**
+ * Every binding of a row's target in the generated code, `let y_ = ...;` (a row's own load, or a lane of its
+ * quad's: formula-row-code.ts): found by pattern so the fault follows the kernel as it changes.
+ */
+const TARGET_BINDING = /\blet y_ = ([^;]+);/g;
 /** The quad kernel's residual of a whole quad, `var r = p - y4[q];` (linear-quad-codegen.ts quadBody). */
 const QUAD_RESIDUAL = /(\br\s*=\s*p\s*-\s*)(y4\[[^\]]+\])/;
 
 /** The generated kernel with every row's target read as 2y: every component of (∇J, J) is off by O(1). */
 export function faultyFormulaWgsl(gpu: GpuContext, model: FormulaModel): string {
   const good = formulaPartialsWgsl(gradientProgram(model), FAULT_KERNEL.workgroupSize, gpu.device.limits.maxComputeWorkgroupStorageSize);
-  const bad = good.replace(TARGET_LOAD, '(2.0 * rows_y[$1])');
-  if (bad === good) throw new Error('--inject-fault: no target load (rows_y[...]) in the generated formula WGSL; update TARGET_LOAD');
+  const bad = good.replace(TARGET_BINDING, 'let y_ = 2.0 * ($1);');
+  if (bad === good) throw new Error('--inject-fault: no target binding (let y_ = ...) in the generated formula WGSL; update TARGET_BINDING');
   return bad;
 }
 

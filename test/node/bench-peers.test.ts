@@ -237,9 +237,13 @@ describe('--inject-fault kernels', () => {
     // 65 columns: past the quad kernel's straight-line limit, the generated kernel runs and is the one faulted.
     const wide = faultyKernelOptions(gpu, linearFormulaModel(65));
     expect(Object.keys(wide).sort()).toEqual(['code', 'kernel']);
-    expect(wide.code).toMatch(/\(2\.0 \* rows_y\[/);
-    const curve = setupFormulaCase(formulaCase('exp-decay')).model;
-    expect(Object.keys(faultyKernelOptions(gpu, curve)).sort()).toEqual(['code', 'kernel']);
+    expect(wide.code).toContain('let y_ = 2.0 * (rows_y[row]);');
+    // One column: rows read a quad at a time; every lane's target is doubled, and the leftover rows'.
+    const curve = faultyKernelOptions(gpu, setupFormulaCase(formulaCase('exp-decay')).model);
+    expect(Object.keys(curve).sort()).toEqual(['code', 'kernel']);
+    for (const lane of ['x', 'y', 'z', 'w']) expect(curve.code).toContain(`let y_ = 2.0 * (nabla_y.${lane});`);
+    expect(curve.code).toContain('let y_ = 2.0 * (rows_y4[row >> 2u][row & 3u]);');
+    expect(curve.code).not.toMatch(/let y_ = (?!2\.0)/);
   });
 });
 
