@@ -4,18 +4,19 @@
 // UNROLL2 / UNROLL4 keep 2 or 4 independent loads in flight per loop trip, each into its own
 // accumulator, so no load waits on the add before it. WG (override) is the workgroup size; the grid
 // (num_groups) is a uniform. BLOCKED (override) picks the layout (ReadLayout in bench/suite/read-plan.ts):
-// grid-stride (false; coalesced, right for hardware GPUs) or runs of RUN consecutive elements a thread
-// (true; right for CPU-backed adapters, which run a workgroup's threads a few lanes at a time through the
+// grid-stride (false; coalesced, right for hardware GPUs) or runs of RUN (override) consecutive elements a
+// thread (true; right for CPU-backed adapters, which run a workgroup's threads a few lanes at a time through the
 // whole loop), the layouts the gradient kernels have, so the yardstick is the faster of the two.
 // FAULT is the bench's injected bug: the unrolled trips read their first vector twice instead of the
 // next one, so such a candidate sums wrong and must be rejected.
 
 override WG: u32 = 256u;
 override BLOCKED: bool = false;
-// Elements of V a blocked run holds (READ_RUN in read-plan.ts): the gradient kernels' blocked run is 16
-// quads (one vec4 load of x per quad at d = 1), so the yardstick reads runs as long as theirs; a multiple
-// of 4, so each of 1, 2 or 4 accumulators takes an equal whole share of every run.
-const RUN: u32 = 16u;
+// Elements of V a blocked run holds (ReadConfig.run, swept over READ_RUNS in read-plan.ts; strided reads
+// ignore it): longer runs read faster on a CPU-backed adapter, so the length is tuned, not fixed. A
+// multiple of 4 (the host refuses others), so each of 1, 2 or 4 accumulators takes an equal whole share of
+// every run.
+override RUN: u32 = 16u;
 
 alias V = ${VTYPE};
 

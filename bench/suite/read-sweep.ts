@@ -1,6 +1,6 @@
 // The yardstick: the adapter's best plain read kernel over given byte counts (X and y: one dispatch per
 // buffer, like the gradient's two bindings), found by a sweep over grid size, workgroup size, load width,
-// loads in flight and layout (grid-stride or per-thread runs; bench/suite/read-plan.ts). Every candidate's
+// loads in flight, layout (grid-stride or per-thread runs) and run length (bench/suite/read-plan.ts). Every candidate's
 // sums are checked against float64 before its time counts. Candidates are ranked by GPU timestamps where the device has them (else by the
 // wall clock); the few best are then timed the way every library is, wall clock from the call to the
 // sums on the host, and the fastest of those is the reference. Given the measured path's own call
@@ -14,8 +14,8 @@ import { assembleWgsl, specializeWgsl } from '../../src/gpu/wgsl.ts';
 import { summarize, timestamps, wallClock } from './gpu-timer.ts';
 import { errorText } from './peers.ts';
 import {
-  configKey, geometricGroups, LAYOUTS, layoutOf, maxGroupsFor, packReadUniforms, readPipelineConstants, readVariantDefines, refineStages,
-  sumTolerance, UNROLLS, type ReadConfig, type ReadLayout,
+  COARSE_READ_RUN, configKey, geometricGroups, LAYOUTS, layoutOf, maxGroupsFor, packReadUniforms, readPipelineConstants, readVariantDefines, refineStages,
+  runOf, sumTolerance, UNROLLS, type ReadConfig, type ReadLayout,
 } from './read-plan.ts';
 
 const kLabel = 'nabla.bench.read';
@@ -106,7 +106,7 @@ export class ReadSweep {
     const { device } = this.gpu;
     const stage = specializeWgsl(shaderSources.readBandwidth, readVariantDefines(config.vec, config.unroll, this.fault && config.unroll > 1), 'read_bandwidth.wgsl');
     const code = assembleWgsl([shaderSources.workgroupSum], stage);
-    const pipeline = await createComputePipeline(device, `${kLabel}.v${config.vec}u${config.unroll}.${layoutOf(config)}`, code, readPipelineConstants(config));
+    const pipeline = await createComputePipeline(device, `${kLabel}.v${config.vec}u${config.unroll}.${layoutOf(config)}${runOf(config) ?? ''}`, code, readPipelineConstants(config));
     const parts = this.sources.map((s) => {
       const groups = Math.min(config.groups, maxGroupsFor(s.floats, config));
       const uniforms = device.createBuffer({ label: `${kLabel}.uniforms`, size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
@@ -229,7 +229,8 @@ export class ReadSweep {
   }
 
   /**
-   * Coarse grid sweep of each layout, then one stage per dimension around the winner; the finalists on the
+   * Coarse grid sweep of each layout (blocked at COARSE_READ_RUN only), then one stage per dimension around
+   * the winner, the other run lengths among them; the finalists on the
    * wall clock, each call `passes` chained reads. Returns the reference and, with `paired`, that call's
    * wall-clock samples, taken alternately with the winner's (null without one).
    */
@@ -240,10 +241,11 @@ export class ReadSweep {
     const maxWg = this.gpu.shape.maxWorkgroupSize;
     const floats = Math.max(...this.sources.map((s) => s.floats));
     const wg = Math.min(64, maxWg);
-    // Per layout: widest loads and most loads in flight first; fewer when every such grid sums wrong.
+    // Per layout: widest loads and most loads in flight first; fewer when every such grid sums wrong. One
+    // run length here keeps the ladder's cost that of one layout; refinement tries the others at its winner.
     for (const layout of LAYOUTS) {
       for (const unroll of [...UNROLLS].reverse()) {
-        await this.sweepGroups({ wg, vec: 4, unroll, layout });
+        await this.sweepGroups({ wg, vec: 4, unroll, layout, ...(layout === 'blocked' ? { run: COARSE_READ_RUN } : {}) });
         if (this.bestSoFar(layout)) break;
       }
     }

@@ -84,7 +84,7 @@ export const SHADER_STAGES = {
     file: 'linear_partials_quad.wgsl', shared: ['mlpLayout', 'compensatedSum', 'segmentedSum'],
     defines: ['D', 'BLOCK', 'TREE_ROWS', 'QUADS_PER_TRIP', 'QUAD_BODY', 'TAIL_BODY', 'LOAD_WEIGHTS', 'FOLD_BLOCK', 'TRIP', 'REDUCE_GRADIENT'], overrides: ['WG', 'BLOCKED'],
   },
-  readBandwidth: { file: 'read_bandwidth.wgsl', shared: ['workgroupSum'], defines: ['VTYPE', 'SCALAR', 'UNROLL2', 'UNROLL4', 'FAULT'], overrides: ['WG', 'BLOCKED'] },
+  readBandwidth: { file: 'read_bandwidth.wgsl', shared: ['workgroupSum'], defines: ['VTYPE', 'SCALAR', 'UNROLL2', 'UNROLL4', 'FAULT'], overrides: ['WG', 'BLOCKED', 'RUN'] },
   lossSurfaceMoments: { file: 'loss_surface_moments.wgsl', shared: ['lossSurfaceLayout'], defines: [], overrides: ['WG'] },
   lossSurfaceGrid: { file: 'loss_surface_grid.wgsl', shared: ['lossSurfaceLayout'], defines: [], overrides: ['WG'] },
   optimUpdate: { file: 'optim_update.wgsl', shared: ['optimLayout', 'optimRule'], defines: [], overrides: ['WG', 'KIND'] },

@@ -1,5 +1,5 @@
 // shaders/read_bandwidth.wgsl (the bench's read yardstick) with its workgroup tree from
-// shared/workgroup_sum.wgsl: every load width, unroll and layout sums a buffer exactly, and the injected FAULT
+// shared/workgroup_sum.wgsl: every load width, unroll, layout and blocked run length sums a buffer exactly, and the injected FAULT
 // variant (the unrolled trips read their first vector twice) does not. Small integers keep every f32 sum exact,
 // so the check is equality, not a tolerance.
 import { describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { shaderSources } from '../../src/gpu/shaders.ts';
 import { assembleWgsl, specializeWgsl } from '../../src/gpu/wgsl.ts';
 import { createComputePipeline } from '../../src/gpu/resources.ts';
 import {
-  configKey, packReadUniforms, READ_RUN, readPipelineConstants, readVariantDefines, sumTolerance, type ReadConfig, type ReadLayout,
+  configKey, packReadUniforms, READ_RUNS, readPipelineConstants, readVariantDefines, sumTolerance, type ReadConfig, type ReadLayout,
 } from '../../bench/suite/read-plan.ts';
 
 const FLOATS = 40_000; // a multiple of 4; not a multiple of the grid, so the tail loop runs
@@ -16,11 +16,13 @@ const WG = 64;
 const GROUPS = 7;
 const THREADS = WG * GROUPS;
 /**
- * Blocked sizes, in floats (multiples of 4), each leaving leftover elements after the last whole run at every
- * load width: fewer elements than the threads (at vec4, one run and 9 left over), and two rounds of runs over
- * every thread, 100 threads' runs more and 5 vec4 elements left over (vec2: 10, f32: 4).
+ * Blocked sizes for a run length, in floats (multiples of 4): fewer runs than threads (at vec4, one run and
+ * 9 elements left over), and two rounds of runs over every thread, 100 threads' runs more and 5 vec4 elements
+ * left over. Those 9 or 5 vec4s are 18 or 10 vec2s and 36 or 20 floats, none a multiple of 16, so elements
+ * are left after the last whole run at every load width and run length. At run 256 the larger is ~1M floats of values up to 12:
+ * every partial sum stays an integer below 2^24, so still exact.
  */
-const BLOCKED_FLOATS = [100, 4 * (READ_RUN * (THREADS * 2 + 100) + 5)];
+const blockedFloats = (run: number) => [4 * (run + 9), 4 * (run * (THREADS * 2 + 100) + 5)];
 
 const pattern = (floats: number) => Float32Array.from({ length: floats }, (_, i) => (i * 7) % 13);
 
@@ -61,8 +63,10 @@ async function readKernel(data: Float32Array<ArrayBuffer>, config: ReadConfig, f
   };
 }
 
-async function sumWith(floats: number, vec: ReadConfig['vec'], unroll: ReadConfig['unroll'], layout: ReadLayout, fault: boolean): Promise<number> {
-  const kernel = await readKernel(pattern(floats), { groups: GROUPS, wg: WG, vec, unroll, layout }, fault);
+async function sumWith(
+  floats: number, vec: ReadConfig['vec'], unroll: ReadConfig['unroll'], layout: ReadLayout, fault: boolean, run?: number,
+): Promise<number> {
+  const kernel = await readKernel(pattern(floats), { groups: GROUPS, wg: WG, vec, unroll, layout, ...(run === undefined ? {} : { run }) }, fault);
   try {
     return await kernel.call();
   } finally {
@@ -80,21 +84,27 @@ describe('read_bandwidth.wgsl', () => {
         if (unroll > 1) expect(await sumWith(FLOATS, vec, unroll, 'strided', true)).not.toBe(exactSum(FLOATS));
       });
 
-      it(`blocked vec${vec} unroll${unroll} sums exactly with partial rounds of runs and leftover elements${unroll > 1 ? '; its FAULT variant does not' : ''}`, async () => {
-        for (const floats of BLOCKED_FLOATS) {
-          expect(await sumWith(floats, vec, unroll, 'blocked', false), `${floats} floats`).toBe(exactSum(floats));
-          if (unroll > 1) expect(await sumWith(floats, vec, unroll, 'blocked', true), `${floats} floats, FAULT`).not.toBe(exactSum(floats));
+      it(`blocked vec${vec} unroll${unroll} at runs ${READ_RUNS.join(', ')} sums exactly with partial rounds of runs and leftover elements${unroll > 1 ? '; its FAULT variant does not' : ''}`, async () => {
+        for (const run of READ_RUNS) {
+          for (const floats of blockedFloats(run)) {
+            const at = `run ${run}, ${floats} floats`;
+            expect(await sumWith(floats, vec, unroll, 'blocked', false, run), at).toBe(exactSum(floats));
+            if (unroll > 1) expect(await sumWith(floats, vec, unroll, 'blocked', true, run), `${at}, FAULT`).not.toBe(exactSum(floats));
+          }
         }
       });
     }
   }
 
-  it('both layouts sum 2^22 floats within the sweep\'s tolerance (their times printed, for information)', async () => {
+  it('strided and blocked at each run sum 2^22 floats within the sweep\'s tolerance (their times printed, for information)', async () => {
     const floats = 2 ** 22;
     const data = pattern(floats);
     const exact = data.reduce((a, v) => a + v, 0);
-    for (const layout of ['strided', 'blocked'] as const) {
-      const config: ReadConfig = { groups: 8, wg: WG, vec: 4, unroll: 4, layout };
+    const configs: ReadConfig[] = [
+      { groups: 8, wg: WG, vec: 4, unroll: 4, layout: 'strided' },
+      ...READ_RUNS.map((run): ReadConfig => ({ groups: 8, wg: WG, vec: 4, unroll: 4, layout: 'blocked', run })),
+    ];
+    for (const config of configs) {
       const kernel = await readKernel(data, config, false);
       try {
         await kernel.call(); // warm-up: the first call also compiles
