@@ -27,8 +27,9 @@ export function peerMs(ms: number | null, validation: string): string {
 }
 
 /** A formula kernel as `kind groups×size [blocked] (source)`; a GpuLinearEngine configuration (older files) as it printed them. */
-export function kernelCell(k: { kind?: string; workgroupSize: number; groups: number; layout?: string; source: string }): string {
-  return `${k.kind ? `${k.kind} ` : ''}${k.groups}×${k.workgroupSize}${k.layout === 'blocked' ? ' blocked' : ''} (${k.source})`;
+export function kernelCell(k: { kind?: string; workgroupSize: number; groups: number; layout?: string; span?: number; source: string }): string {
+  const layout = k.layout === 'blocked' ? ` blocked${(k.span ?? 1) > 1 ? ` span ${k.span}` : ''}` : '';
+  return `${k.kind ? `${k.kind} ` : ''}${k.groups}×${k.workgroupSize}${layout} (${k.source})`;
 }
 
 /** 'met' / 'NOT met' against a target, '—' without a figure. */

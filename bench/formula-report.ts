@@ -11,6 +11,8 @@ export interface FormulaKernelCell {
   groups: number;
   /** Absent in files written before the layout was tuned: strided. */
   layout?: 'strided' | 'blocked';
+  /** Blocked: consecutive blocks a thread takes (absent: 1). */
+  span?: number;
   source: string;
 }
 

@@ -23,6 +23,7 @@ const PER: u32 = BLOCK / 4u;          // quads a block
 
 override WG: u32 = 64u;
 override BLOCKED: bool = false;       // a block's quads consecutive, not a grid apart (FormulaKernelConfig.layout)
+override SPAN: u32 = 1u;              // blocked: consecutive blocks a thread takes before the next grid step
 
 @group(0) @binding(0) var<uniform> mu: MlpUniforms;              // n, x_row, num_chunks = groups, groups_x
 #if ${X_VEC4}
@@ -89,16 +90,21 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   // the one leftover row that is its own, and one fold (at most BLOCK - 3 rows). Strided (the default, for
   // hardware: neighbouring threads read neighbouring quads) a block is PER quads a grid apart; BLOCKED (tuned,
   // for CPU-backed adapters, which run a workgroup's threads a few lanes at a time through the whole loop)
-  // it is PER consecutive quads, the blocks a grid apart. The quads start at the batch's first row that is a
-  // multiple of 4; the rows before it (head, at most 3) and after the last whole quad are the leftovers. On
-  // SwiftShader, y ~ exp(linear(16 columns)) with poisson over 2^22 rows: 167 ms a gradient strided, 98 ms
-  // blocked.
+  // it is PER consecutive quads, a thread's blocks SPAN consecutive ones, the spans a grid apart. The quads
+  // start at the batch's first row that is a multiple of 4; the rows before it (head, at most 3) and after the
+  // last whole quad are the leftovers. On SwiftShader, y ~ exp(linear(16 columns)) with poisson over 2^22
+  // rows: 167 ms a gradient strided, 98 ms blocked, 90 ms in spans of 4 or 16 blocks; y ~ b1*(1-exp(-b2*x))
+  // 18.1 ms blocked, 15.5 ms in spans of 16.
   let head = min(mu.n, (4u - mu.x_row % 4u) % 4u);
   let quads_from = mu.x_row + head;
   let whole = (mu.n - head) / 4u;
   let first = group * WG + t;
   let inner = select(step, 1u, BLOCKED); // quads between a block's quads
-  var s = select(first, first * PER, BLOCKED); // this thread's next block's first quad
+  var s = select(first, first * PER * SPAN, BLOCKED); // this thread's next block's first quad
+  // Strided, the next block is a grid on; blocked, the next of the span, or after the span's last one the
+  // next span, a grid of spans on.
+  let next_span = PER + (step - 1u) * PER * SPAN;
+  var in_span = 1u;
   while (s + (PER - 1u) * inner < whole) {
     var q = s;
     for (var b = 0u; b < PER / TRIP; b = b + 1u) {
@@ -106,7 +112,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       q = q + TRIP * inner;
     }
     fold_block();
-    s = s + PER * step;
+    s = s + select(PER * step, select(PER, next_span, in_span == SPAN), BLOCKED);
+    in_span = select(in_span + 1u, 1u, in_span == SPAN);
   }
   // Strided, this thread's quads go on from s; blocked, the quads after the last whole block are dealt out.
   for (var q = select(s, (whole / PER) * PER + first, BLOCKED); q < whole; q = q + step) {

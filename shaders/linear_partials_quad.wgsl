@@ -34,6 +34,7 @@ const QUADS_PER_TRIP: u32 = ${QUADS_PER_TRIP}u; // whole quads summed per trip o
 
 override WG: u32 = 256u;
 override BLOCKED: bool = false; // a block's quads consecutive, not a grid apart (FormulaKernelConfig.layout)
+override SPAN: u32 = 1u;        // blocked: consecutive blocks a thread takes before the next grid step
 
 @group(0) @binding(0) var<uniform> mu: MlpUniforms;              // n, x_row, num_chunks = groups, groups_x
 @group(0) @binding(1) var<storage, read> x4: array<vec4<f32>>;   // row-major N x D (whole vec4s, not whole quads)
@@ -79,7 +80,8 @@ ${LOAD_WEIGHTS}
   // Thread t of group G sums blocks of BLOCK quads, each plainly from zero, then folded: strided (the default,
   // for hardware) quads G * WG + t, then every qs further (grid-stride), BLOCK of them a block; BLOCKED (tuned,
   // for CPU-backed adapters, which run a workgroup's threads a few lanes at a time through the whole loop)
-  // blocks of BLOCK consecutive quads, blocks G * WG + t, then every qs further. The loops are flat per thread
+  // blocks of BLOCK consecutive quads in spans of SPAN consecutive blocks, spans G * WG + t, then every qs
+  // further. The loops are flat per thread
   // (a fixed-trip inner loop, no per-workgroup block bounds): on SwiftShader a nest of per-group block loops
   // with a whole-block test around them cost a third of pass 1's time at d = 1, for the same sums.
   let whole = n / 4u;        // quads with 4 samples in range
@@ -87,7 +89,9 @@ ${LOAD_WEIGHTS}
   let qs = num_groups * WG;
   let thread = group * WG + t;
   let inner = select(qs, 1u, BLOCKED); // quads between a block's quads
-  var s = select(thread, thread * BLOCK, BLOCKED); // this thread's next block's first quad
+  var s = select(thread, thread * BLOCK * SPAN, BLOCKED); // this thread's next block's first quad
+  let next_span = BLOCK + (qs - 1u) * BLOCK * SPAN; // blocked: from a span's last block to the next span's first
+  var in_span = 1u;
   var sum_r = 0.0;
   var sum_rr = 0.0;
   while (s + (BLOCK - 1u) * inner < whole) {
@@ -97,7 +101,8 @@ ${LOAD_WEIGHTS}
 ${TRIP}
     }
 ${FOLD_BLOCK}
-    s = s + BLOCK * qs;
+    s = s + select(BLOCK * qs, select(BLOCK, next_span, in_span == SPAN), BLOCKED);
+    in_span = select(in_span + 1u, 1u, in_span == SPAN);
   }
   // Fewer than BLOCK quads left to this thread: the whole ones (strided, its own from s on; blocked, those
   // after the last whole block, dealt out), then the partial last quad if it is this thread's, then one fold.

@@ -65,6 +65,7 @@ describe('GPU formula gradient vs the float64 twin', () => {
     const grids: FormulaKernelConfig[] = [
       { workgroupSize: 64, groups: 1 }, { workgroupSize: 64, groups: 13 }, { workgroupSize: 256, groups: 300 },
       { workgroupSize: 64, groups: 1, layout: 'blocked' }, { workgroupSize: 64, groups: 13, layout: 'blocked' }, { workgroupSize: 256, groups: 300, layout: 'blocked' },
+      { workgroupSize: 64, groups: 3, layout: 'blocked', span: 16 }, { workgroupSize: 64, groups: 13, layout: 'blocked', span: 5 },
     ];
     for (const kernel of grids) {
       const engine = await GpuFormulaEngine.create(gpu, model, data, start, { kernel });
@@ -90,8 +91,8 @@ describe('GPU formula gradient vs the float64 twin', () => {
     // Drops the last quad of every thread's share: a plausible off-by-one.
     const bad = good.replace('q < whole; q = q + step)', 'q + step < whole; q = q + step)');
     expect(bad).not.toBe(good);
-    for (const layout of ['strided', 'blocked'] as const) {
-      await expect(GpuFormulaEngine.create(gpu, model, data, start, { kernel: { workgroupSize: 64, groups: 4, layout }, code: bad })).rejects.toThrow(FormulaKernelError);
+    for (const kernel of [{ layout: 'strided' }, { layout: 'blocked' }, { layout: 'blocked', span: 16 }] as const) {
+      await expect(GpuFormulaEngine.create(gpu, model, data, start, { kernel: { workgroupSize: 64, groups: 4, ...kernel }, code: bad })).rejects.toThrow(FormulaKernelError);
     }
   });
 });

@@ -71,12 +71,12 @@ describe('GPU formula engine: the quad kernel for the linear shape', () => {
     it(`D = ${d}, ${n} rows: picks the quad kernel and matches the float64 twin, strided and blocked`, async () => {
       const c = linearCase(d, n);
       const { model, data, start } = c;
-      for (const quadKernel of [GRID, { ...GRID, layout: 'blocked' }] as FormulaKernelConfig[]) {
+      for (const quadKernel of [GRID, { ...GRID, layout: 'blocked' }, { ...GRID, layout: 'blocked', span: 3 }] as FormulaKernelConfig[]) {
         const engine = await GpuFormulaEngine.create(await testGpu(), model, data, start, { tuning: false, quadKernel });
         try {
           expect(engine.kernelKind).toBe('linear-quad');
           expect(engine.quadKernel?.config).toEqual(quadKernel);
-          await expectTwin(engine, c, `quad D=${d} n=${n} ${quadKernel.layout ?? 'strided'}`);
+          await expectTwin(engine, c, `quad D=${d} n=${n} ${JSON.stringify(quadKernel)}`);
         } finally {
           engine.dispose();
         }

@@ -15,14 +15,17 @@ describe('formula pass-1 grid', () => {
     expect(defaultFormulaConfig(2 ** 30, shape, false).groups).toBe(FORMULA_MAX_GROUPS);
   });
 
-  it('candidates: growing power-of-two ladders per layout and workgroup size, ending at one block per thread', () => {
-    const c = formulaCandidates(20003, shape); // 64-row blocks: 5 of 64 x 64 rows, 2 of 256 x 64
+  it('candidates: growing power-of-two ladders per layout, span and workgroup size, ending at one block (or span) per thread', () => {
+    const c = formulaCandidates(20003, shape); // 64-row blocks: 5 of 64 x 64 rows, 2 of 256 x 64; spans of 16 blocks: 1 each
     const grids = [
       { workgroupSize: 64, groups: 1 }, { workgroupSize: 64, groups: 2 }, { workgroupSize: 64, groups: 4 }, { workgroupSize: 64, groups: 5 },
       { workgroupSize: 256, groups: 1 }, { workgroupSize: 256, groups: 2 },
     ];
-    expect(c).toEqual([...grids.map((g) => ({ ...g, layout: 'strided' })), ...grids.map((g) => ({ ...g, layout: 'blocked' }))]);
-    expect(new Set(c.map(formulaLadder))).toEqual(new Set(['strided wg64', 'strided wg256', 'blocked wg64', 'blocked wg256']));
+    expect(c).toEqual([
+      ...grids.map((g) => ({ ...g, layout: 'strided' })), ...grids.map((g) => ({ ...g, layout: 'blocked', span: 1 })),
+      { workgroupSize: 64, groups: 1, layout: 'blocked', span: 16 }, { workgroupSize: 256, groups: 1, layout: 'blocked', span: 16 },
+    ]);
+    expect(new Set(c.map(formulaLadder))).toEqual(new Set(['strided wg64', 'strided wg256', 'blocked wg64', 'blocked wg256', 'blocked span16 wg64', 'blocked span16 wg256']));
     for (const k of c) expect(() => checkFormulaConfig(k, shape)).not.toThrow();
     expect(() => checkFormulaConfig({ workgroupSize: 96, groups: 1 }, shape)).toThrow(/power of two/);
   });
@@ -31,10 +34,15 @@ describe('formula pass-1 grid', () => {
     expect(isFormulaKernelConfig({ workgroupSize: 64, groups: 2 })).toBe(true);
     expect(isFormulaKernelConfig({ workgroupSize: 64, groups: 2, layout: 'blocked' })).toBe(true);
     expect(isFormulaKernelConfig({ workgroupSize: 64, groups: 2, layout: 'tiled' })).toBe(false);
+    expect(isFormulaKernelConfig({ workgroupSize: 64, groups: 2, layout: 'blocked', span: 16 })).toBe(true);
+    expect(isFormulaKernelConfig({ workgroupSize: 64, groups: 2, layout: 'blocked', span: 0 })).toBe(false);
+    expect(isFormulaKernelConfig({ workgroupSize: 64, groups: 2, span: 16 })).toBe(false); // a span is blocked's
     expect(() => checkFormulaConfig({ workgroupSize: 64, groups: 2, layout: 'tiled' } as never, shape)).toThrow(/strided or blocked/);
-    expect(formulaKernelConstants({ workgroupSize: 64, groups: 2 })).toEqual({ WG: 64, BLOCKED: 0 });
-    expect(formulaKernelConstants({ workgroupSize: 256, groups: 2, layout: 'blocked' })).toEqual({ WG: 256, BLOCKED: 1 });
+    expect(formulaKernelConstants({ workgroupSize: 64, groups: 2 })).toEqual({ WG: 64, BLOCKED: 0, SPAN: 1 });
+    expect(formulaKernelConstants({ workgroupSize: 256, groups: 2, layout: 'blocked' })).toEqual({ WG: 256, BLOCKED: 1, SPAN: 1 });
+    expect(formulaKernelConstants({ workgroupSize: 64, groups: 2, layout: 'blocked', span: 16 })).toEqual({ WG: 64, BLOCKED: 1, SPAN: 16 });
     expect(describeFormulaConfig({ workgroupSize: 64, groups: 8, layout: 'blocked' })).toBe('64 x 8 blocked');
+    expect(describeFormulaConfig({ workgroupSize: 64, groups: 8, layout: 'blocked', span: 16 })).toBe('64 x 8 blocked span 16');
     expect(describeFormulaConfig({ workgroupSize: 64, groups: 8 })).toBe('64 x 8');
   });
 

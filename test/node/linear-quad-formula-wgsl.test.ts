@@ -31,7 +31,7 @@ describe('linear_partials_quad.wgsl for a formula of the linear shape', () => {
     expect(bindings(out)).toEqual(bindings(generated));
     // The same pipeline constants (formulaKernelConstants): the grid's workgroup size and layout.
     const overrides = (wgsl: string) => [...code(wgsl).matchAll(/^override (\w+)/gm)].map((m) => m[1]);
-    expect(overrides(out)).toEqual(['WG', 'BLOCKED']);
+    expect(overrides(out)).toEqual(['WG', 'BLOCKED', 'SPAN']);
     expect(overrides(generated)).toEqual(overrides(out));
     expect(code(out)).toContain('let s = accumulate_tail(first + q, bias, n - 4u * q);');
     expect(code(out)).toContain('let out = group * (D + 2u);');
