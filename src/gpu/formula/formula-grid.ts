@@ -13,8 +13,13 @@ export const FORMULA_BLOCK = 64;
 export const FORMULA_MAX_GROUPS = 4096;
 /** Workgroup sizes tried (those within the adapter's limit): the same list on every adapter. */
 export const FORMULA_WORKGROUP_SIZES = [64, 256] as const;
-/** Bytes of rows the tuner times over (a prefix of the data): a fraction of a second on a software adapter. */
-export const FORMULA_TUNE_BYTES = 4 * 2 ** 20;
+/**
+ * Bytes of rows the tuner times over (a prefix of the data): more than a core's L2 holds, so that the layout
+ * is chosen where large data runs (over a 4 MiB prefix, in this machine's 2 MiB L2 caches, SwiftShader ran
+ * y ~ exp(linear(16 columns)) strided and blocked alike and the tuner picked strided, 144 ms a gradient at
+ * 2^22 rows where blocked ran 90 ms); a second or two of timing on a software adapter.
+ */
+export const FORMULA_TUNE_BYTES = 32 * 2 ** 20;
 /**
  * Most rows the validation of a kernel at creation reads (float64 reference on the host, row by row). A
  * prime: with a power of two, any power-of-two grid gives every thread whole blocks of rows, so the
