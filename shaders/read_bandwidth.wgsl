@@ -1,5 +1,6 @@
-// The adapter's plain read kernel: sums a buffer and writes one partial per workgroup. It moves the same bytes as a gradient evaluation with none of its arithmetic: the yardstick
-// the fused kernels are measured against (bench/suite/read-sweep.ts sweeps its variants per adapter).
+// The adapter's plain read kernel: sums a buffer and writes one partial per workgroup. It moves the same
+// bytes as a gradient evaluation with none of its arithmetic: the yardstick the fused kernels are measured
+// against (bench/suite/read-sweep.ts sweeps its variants per adapter).
 // Variants (wgsl-preprocessor): VTYPE is the load width (f32, vec2<f32>, vec4<f32>; SCALAR when f32);
 // UNROLL2 / UNROLL4 keep 2 or 4 independent loads in flight per loop trip, each into its own
 // accumulator, so no load waits on the add before it. WG (override) is the workgroup size; the grid
