@@ -2,7 +2,7 @@
 // its target (y), its weight (w) and the parameters (p0..), computing yhat once, then each output. A
 // subexpression used twice or more is computed once into a temporary (common subexpressions share a key,
 // ast.ts). The emitters (emit-js.ts, emit-wgsl.ts) only spell this program; none knows a model.
-import { mul, num, pow, sub, substitute, sym, type Node } from './ast.ts';
+import { add, mul, num, pow, sub, substitute, sym, type Node } from './ast.ts';
 import { derive } from './derive.ts';
 import type { FormulaModel } from './model.ts';
 
@@ -56,7 +56,7 @@ export function predictionProgram(m: FormulaModel): SampleProgram {
 }
 
 function straightLine(m: FormulaModel, named: Array<{ name: string; node: Node }>, outputs: Node[]): SampleProgram {
-  const shared = shareSubexpressions(named, outputs);
+  const shared = shareSubexpressions(named, outputs.map(factorCommon));
   return {
     rowWidth: m.features.length + (m.spec.weights ? 1 : 0),
     features: m.features.length,
@@ -115,6 +115,26 @@ export function shareSubexpressions(named: ReadonlyArray<{ name: string; node: N
     lets.push({ name, node: hoist(node) });
   }
   return { lets, outputs: outputs.map(hoist) };
+}
+
+/**
+ * a·c ± b·c as (a ± b)·c, bottom up, a factor common to both products on either side (the distributive law).
+ * A partial of a composed loss comes out of the rules as such a sum, e.g. Poisson's exp(η)·x_j − y·x_j:
+ * factored, its first factor is the same for every j and shared once (t = exp(η) − y), and each partial is
+ * one multiply-add into its sum instead of three operations (y ~ exp(linear(16 columns)), poisson: 2 of
+ * 3 operations a row per column saved).
+ */
+export function factorCommon(n: Node): Node {
+  const r = rebuild(n, factorCommon);
+  if (r.kind !== 'bin' || (r.op !== '+' && r.op !== '-')) return r;
+  const { left, right } = r;
+  if (left.kind !== 'bin' || left.op !== '*' || right.kind !== 'bin' || right.op !== '*') return r;
+  const join = (a: Node, b: Node) => (r.op === '+' ? add(a, b) : sub(a, b));
+  if (left.right.key === right.right.key) return mul(join(left.left, right.left), left.right);
+  if (left.left.key === right.left.key) return mul(left.left, join(left.right, right.right));
+  if (left.right.key === right.left.key) return mul(join(left.left, right.right), left.right);
+  if (left.left.key === right.right.key) return mul(left.left, join(left.right, right.left));
+  return r;
 }
 
 /** The node with its children mapped, keeping its operator (no re-simplification: the tree is already simple). */

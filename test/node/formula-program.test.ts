@@ -3,7 +3,8 @@
 // and integer powers, and the float64 twin engine (CpuFormulaEngine) fitting known parameters.
 import { describe, expect, it } from 'vitest';
 import { compileFormula, sampleLoss, startingParameters, type FormulaModel } from '../../src/formula/model.ts';
-import { gradientProgram, MAX_LET_DEPTH, normalEquationsProgram, predictionProgram, type SampleProgram } from '../../src/formula/program.ts';
+import { factorCommon, gradientProgram, MAX_LET_DEPTH, normalEquationsProgram, predictionProgram, type SampleProgram } from '../../src/formula/program.ts';
+import { parseExpression } from '../../src/formula/parse.ts';
 import { compileRowSums } from '../../src/formula/emit-js.ts';
 import { wgslSampleFunction } from '../../src/formula/emit-wgsl.ts';
 import { print } from '../../src/formula/print.ts';
@@ -149,6 +150,26 @@ describe('common subexpressions', () => {
     const letText = p.lets.map((l) => print(l.node));
     expect(letText.filter((t) => t.includes('p0 * x0'))).toHaveLength(1);
     expect(p.lets.length).toBeLessThanOrEqual(8);
+  });
+
+  it('y ~ exp(linear(x1..x16)) with poisson: the partials exp(η)·x_k − y·x_k are factored, (exp(η) − y) computed once', () => {
+    const m = compileFormula({ formula: `y ~ exp(linear(${columns.join(', ')}))`, loss: 'poisson' }, { columns: [...columns, 'y'] });
+    const p = gradientProgram(m);
+    const factor = p.lets.find((l) => print(l.node).endsWith(' - y'));
+    expect(factor, p.lets.map((l) => `${l.name} = ${print(l.node)}`).join('\n')).toBeDefined();
+    expect(p.outputs.slice(0, 16).map(print)).toEqual(columns.map((_, k) => `${factor!.name} * x${k}`));
+    expect(print(p.outputs[16])).toBe(factor!.name);
+  });
+
+  it('factorCommon: a·c ± b·c as (a ± b)·c, the common factor on either side, bottom up; other sums as they were', () => {
+    const f = (text: string) => print(factorCommon(parseExpression(text)));
+    expect(f('a*c - b*c')).toBe('(a - b) * c');
+    expect(f('c*a + c*b')).toBe('c * (a + b)');
+    expect(f('a*c - c*b')).toBe('(a - b) * c');
+    expect(f('c*a + b*c')).toBe('c * (a + b)');
+    expect(f('exp(a*c + b*c)')).toBe('exp((a + b) * c)');
+    expect(f('a*c - b*d')).toBe('a * c - b * d');
+    expect(f('a + b*c')).toBe('a + b * c');
   });
 
   it.each(CASES.map((c) => [c.formula, c.loss] as const))('no subexpression is computed twice: %s with %s', (formula, loss) => {
