@@ -28,6 +28,10 @@ describe('formula pass-1 grid', () => {
     expect(new Set(c.map(formulaLadder))).toEqual(new Set(['strided wg64', 'strided wg256', 'blocked wg64', 'blocked wg256', 'blocked span16 wg64', 'blocked span16 wg256']));
     for (const k of c) expect(() => checkFormulaConfig(k, shape)).not.toThrow();
     expect(() => checkFormulaConfig({ workgroupSize: 96, groups: 1 }, shape)).toThrow(/power of two/);
+    // A wide program on a software adapter: workgroups of 64, strided and blocked in spans of one block.
+    expect(formulaCandidates(20003, shape, true)).toEqual([
+      ...grids.slice(0, 4).map((g) => ({ ...g, layout: 'strided' })), ...grids.slice(0, 4).map((g) => ({ ...g, layout: 'blocked', span: 1 })),
+    ]);
   });
 
   it('a layout is strided or blocked (absent: strided, as tables written before the choice hold), and sets BLOCKED', () => {

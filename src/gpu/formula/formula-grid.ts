@@ -112,14 +112,25 @@ export function formulaTuneRows(n: number, rowWidth: number): number {
 }
 
 /**
+ * Outputs (P + 1 sums a row) above which a software adapter tunes fewer kernels: each layout, span and
+ * workgroup size is a pipeline of its own, and there a wide kernel takes seconds to compile (y ~ linear(256
+ * columns): 55 s to create the engine over six; workgroups of 256 and spans of 16 were never faster there,
+ * 35.7 and 23.9 ms against 22.3 ms a gradient at 64, strided).
+ */
+export const SOFTWARE_WIDE_OUTPUTS = 64;
+
+/**
  * Ladders (one per layout, span and workgroup size) of growing grids: powers of two up to one block (or span
  * of blocks) of rows per thread of the tuning prefix (more leaves threads idle), at most FORMULA_MAX_GROUPS.
+ * A wide program (more than SOFTWARE_WIDE_OUTPUTS outputs) on a software adapter: workgroups of 64 and spans
+ * of one block only.
  */
-export function formulaCandidates(tuneRows: number, shape: DeviceShape): FormulaKernelConfig[] {
-  const sizes = FORMULA_WORKGROUP_SIZES.filter((wg) => wg <= shape.maxWorkgroupSize);
+export function formulaCandidates(tuneRows: number, shape: DeviceShape, wideOnSoftware = false): FormulaKernelConfig[] {
+  const sizes = FORMULA_WORKGROUP_SIZES.filter((wg) => wg <= shape.maxWorkgroupSize && (!wideOnSoftware || wg === FORMULA_WORKGROUP_SIZES[0]));
   if (sizes.length === 0) sizes.push(chooseWorkgroupSize(shape) as 64);
   const out: FormulaKernelConfig[] = [];
-  const kinds: Pick<FormulaKernelConfig, 'layout' | 'span'>[] = [{ layout: 'strided' }, ...FORMULA_SPANS.map((span) => ({ layout: 'blocked' as const, span }))];
+  const spans = wideOnSoftware ? [1] : FORMULA_SPANS;
+  const kinds: Pick<FormulaKernelConfig, 'layout' | 'span'>[] = [{ layout: 'strided' }, ...spans.map((span) => ({ layout: 'blocked' as const, span }))];
   for (const kind of kinds) {
     const span = kind.span ?? 1;
     for (const workgroupSize of sizes) {

@@ -15,7 +15,7 @@ import { autotune, AutotuneError, type AutotuneResult, type KernelChoice, type T
 import { defaultTuningCache, tuningKey, type ShapeClass, type TuningCache } from '../tuning/cache.ts';
 import { checkFormulaResult, formulaReference, type FormulaReference } from './formula-check.ts';
 import {
-  checkFormulaConfig, defaultFormulaConfig, FORMULA_FAMILY, formulaCandidates, formulaLadder, formulaShapeClass, formulaTuneRows, isFormulaKernelConfig,
+  checkFormulaConfig, defaultFormulaConfig, FORMULA_FAMILY, formulaCandidates, formulaLadder, formulaShapeClass, formulaTuneRows, isFormulaKernelConfig, SOFTWARE_WIDE_OUTPUTS,
   type FormulaKernelConfig,
 } from './formula-grid.ts';
 import { FormulaGradientPasses, type FormulaBuffers } from './formula-passes.ts';
@@ -161,7 +161,7 @@ export async function chooseFormulaKernel(
   const hit = cache.get(key, runnable);
   if (hit) return { config: hit.config, source: 'table' };
   const rows = formulaTuneRows(data.n, program.rowWidth);
-  const candidates = formulaCandidates(rows, gpu.shape);
+  const candidates = formulaCandidates(rows, gpu.shape, gpu.summary.isFallback && program.outputs.length > SOFTWARE_WIDE_OUTPUTS);
   const tuner = new FormulaTuner(io, model, program, data, resident, theta, rows, labels, variant);
   let result: AutotuneResult<FormulaKernelConfig>;
   try {
