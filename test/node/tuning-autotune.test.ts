@@ -127,14 +127,17 @@ describe('autotune', () => {
     // on workgroup 256. Walked one ladder after the other, the budget would be gone before workgroup 256. Each
     // candidate costs at least 3 samples of 2 ms, so the first ladder alone takes >= 240 ms: the 100 ms budget is
     // spent with room to spare on a quiet machine too (at 200 ms a fast machine sometimes got through it).
+    // No ladder ends for slowness (patience): otherwise two candidates timed above 1.5x the best on a loaded
+    // machine end the first ladder, and the budget may never be spent (a CI run under load failed here).
     const candidates = [...configs(64, Array.from({ length: 40 }, (_, i) => i + 1)), ...configs(256, [1, 2])];
-    const r = await autotune(gpu, { family: 'toy', candidates, ladderOf: (c) => `${c.wg}`, prepare: trialFor((c) => (c.wg === 256 ? 1 : 2)), budgetMs: 100, ladderWalk: 'turns' });
+    const patience = candidates.length;
+    const r = await autotune(gpu, { family: 'toy', candidates, ladderOf: (c) => `${c.wg}`, prepare: trialFor((c) => (c.wg === 256 ? 1 : 2)), budgetMs: 100, ladderWalk: 'turns', patience });
     expect(r.trials.slice(0, 4).map((t) => t.config)).toEqual([{ wg: 64, groups: 1 }, { wg: 256, groups: 1 }, { wg: 64, groups: 2 }, { wg: 256, groups: 2 }]);
     expect(r.trials.filter((t) => t.config.wg === 256).every((t) => t.ms !== undefined)).toBe(true);
     expect(r.trials.some((t) => t.rejected?.startsWith('skipped: tuning budget'))).toBe(true);
     expect(r.best.wg).toBe(256);
     // In order (the default: a list ordered by priority), the budget is spent on the first ladder.
-    const inOrder = await autotune(gpu, { family: 'toy', candidates, ladderOf: (c) => `${c.wg}`, prepare: trialFor((c) => (c.wg === 256 ? 1 : 2)), budgetMs: 100 });
+    const inOrder = await autotune(gpu, { family: 'toy', candidates, ladderOf: (c) => `${c.wg}`, prepare: trialFor((c) => (c.wg === 256 ? 1 : 2)), budgetMs: 100, patience });
     expect(inOrder.trials.slice(0, 2).map((t) => t.config)).toEqual([{ wg: 64, groups: 1 }, { wg: 64, groups: 2 }]);
     expect(inOrder.trials.filter((t) => t.config.wg === 256).every((t) => t.rejected?.startsWith('skipped: tuning budget'))).toBe(true);
   });
