@@ -12,8 +12,9 @@
 // groups (its fixed order). The batch is rows mu.x_row .. mu.x_row + mu.n - 1 of the data, from the step's
 // uniform slot, so chained updates may each take another mini-batch. A thread reads its rows 4 consecutive
 // at a time (add_quad, from a row that is a multiple of 4: the batch's first rows up to one are left over
-// with its last), as formula-row-code.ts's rowLoads says: narrow rows (X_VEC4 and Y_VEC4) a quad's vec4s at
-// once, rows of a width that is a multiple of 4 (X_VEC4) each its vec4s, others a float per column.
+// with its last), as formula-row-code.ts's rowLoads says: rows of up to 64 columns (X_VEC4 and Y_VEC4) a
+// quad's vec4s at once, wider rows of a width that is a multiple of 4 (X_VEC4) each its vec4s, others a float
+// per column.
 
 const BLOCK: u32 = ${BLOCK}u;         // rows summed plainly before each compensated fold (a multiple of 4)
 const TREE_ROWS: u32 = ${TREE_ROWS}u; // sums the workgroup reduces per round (what its scratch holds)
@@ -44,7 +45,8 @@ var<private> block_sum: array<f32, SAMPLE_OUTPUTS>;
 var<private> total: array<f32, SAMPLE_OUTPUTS>;
 var<private> comp: array<f32, SAMPLE_OUTPUTS>;
 // Loaded once per thread: the same theta buffer the optimizer pass updates between chained steps. A private
-// array, not an argument: on SwiftShader passing it to add_row by value cost ~15 % at one column.
+// array, not an argument: on SwiftShader passing it to add_row by value cost ~15 % at one column. Filled at
+// constant indices (LOAD_PARAMS, unrolled), as every other use indexes it, so that it can stay in registers.
 var<private> params: array<f32, PARAMS>;
 
 // Adds data row `row`'s outputs to the block sums. ROW_BODY is the program's own straight-line code (its
@@ -81,9 +83,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   if (group >= mu.num_chunks) {
     return; // a whole workgroup of a folded grid's surplus: uniform, before any barrier
   }
-  for (var j = 0u; j < PARAMS; j = j + 1u) {
-    params[j] = theta[j];
-  }
+${LOAD_PARAMS}
   let step = mu.num_chunks * WG;
   // A thread takes quads of 4 consecutive rows (one contiguous read of 4 rows) in blocks of PER quads, each
   // block summed plainly (TRIP quads a trip), then folded; then its share of the quads no whole block holds,

@@ -88,8 +88,23 @@ export const ONE_ROW: FormulaCase = {
   at: { w_x1: 1, w_x2: 0.5, b: 0 },
 };
 
+const features7 = Array.from({ length: 7 }, (_, k) => `f${k + 1}`);
+
+/** A width that is no multiple of 4: every quad of rows straddles vec4s (formula-row-code.ts: rowLoads). */
+export const LINEAR7_LOGCOSH: FormulaCase = {
+  name: '7-feature linear(), logcosh, 4099 rows', formula: 'y ~ linear()', loss: 'logcosh', n: 4099,
+  row: (u) => {
+    const r: Record<string, number> = {};
+    let y = -0.2;
+    features7.forEach((f, k) => { r[f] = gaussian(u); y += ((k % 3) - 1) * 0.5 * r[f]; });
+    r.y = y + 0.3 * gaussian(u);
+    return r;
+  },
+  at: Object.fromEntries([...features7.map((f, k) => [`w_${f}`, 0.1 * k - 0.2]), ['b', 0.3]]),
+};
+
 /** The GPU tests' table (they also pick cases from it by index: keep the order). */
-export const CASES: FormulaCase[] = [SATURATION, DECAY, LINEAR16_HUBER, POISSON, LOGISTIC, QUANTILE, WEIGHTED_SATURATION, ONE_ROW];
+export const CASES: FormulaCase[] = [SATURATION, DECAY, LINEAR16_HUBER, POISSON, LOGISTIC, QUANTILE, WEIGHTED_SATURATION, ONE_ROW, LINEAR7_LOGCOSH];
 
 /** The model and its rows in its layout, float32 as every engine takes them. */
 export function setupCase(c: FormulaCase, seed = 17): { model: FormulaModel; data: FormulaData; start: Float64Array; at: Float64Array } {

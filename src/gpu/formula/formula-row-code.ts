@@ -12,19 +12,25 @@ import { wgslExpression } from '../../formula/emit-wgsl.ts';
 import type { SampleProgram } from '../../formula/program.ts';
 
 /**
- * How pass 1 reads a row. 'quad': rows of at most QUAD_LOAD_MAX_WIDTH columns, x and y bound as vec4s, and
- * each aligned quad of 4 rows loaded at once (its W vec4s of x, one of y) and its 4 row bodies run on the
- * lanes; 'vec4': a width that is a multiple of 4, each row its W / 4 vec4s; 'scalar': one load per column.
- * On SwiftShader, y ~ b1*(1-exp(-b2*x)) with mse over 2^20 rows: 7.3 ms a gradient with scalar loads, 5.1 ms
- * with quad loads, two quads a trip and the parameters in a private array (formulaTripQuads).
+ * How pass 1 reads a row. 'quad': x and y bound as vec4s, each aligned quad of 4 rows loaded at once (its W
+ * vec4s of x, whatever W is, and one of y) and its 4 row bodies run in turn on those registers; 'vec4': a
+ * width that is a multiple of 4, each row its W / 4 vec4s; 'scalar': one load per column. Quads are for
+ * narrow rows, and for rows of up to QUAD_LOAD_MAX_WIDTH columns whose program has at most
+ * QUAD_LOAD_MAX_OUTPUTS outputs: the quad body is four row bodies, and a wider one (the normal equations of
+ * linear(16 columns), 171 outputs) is four times the code to compile for what is then a small share of the
+ * work. On SwiftShader, y ~ b1*(1-exp(-b2*x)) with mse over 2^20 rows: 7.3 ms a gradient with scalar loads,
+ * 5.1 ms with quad loads, two quads a trip and the parameters in a private array (formulaTripQuads); at
+ * 2^22 rows of 16 columns, huber 86 → 82 ms and poisson 89 → 82 ms against vec4 rows.
  */
 export type RowLoads = 'quad' | 'vec4' | 'scalar';
 
-export const QUAD_LOAD_MAX_WIDTH = 3;
+export const QUAD_LOAD_NARROW_WIDTH = 3;
+export const QUAD_LOAD_MAX_WIDTH = 64;
+export const QUAD_LOAD_MAX_OUTPUTS = QUAD_LOAD_MAX_WIDTH + 2;
 
 export function rowLoads(program: SampleProgram): RowLoads {
   const W = Math.max(1, program.rowWidth);
-  if (W <= QUAD_LOAD_MAX_WIDTH) return 'quad';
+  if (W <= QUAD_LOAD_NARROW_WIDTH || (W <= QUAD_LOAD_MAX_WIDTH && program.outputs.length <= QUAD_LOAD_MAX_OUTPUTS)) return 'quad';
   return W % 4 === 0 ? 'vec4' : 'scalar';
 }
 
@@ -88,11 +94,10 @@ function bindColumns(program: SampleProgram, column: (k: number) => string, inde
  * program's (p0.., x0.., y_, w, its lets); the skeleton's own carry a nabla_ prefix. The parameters are
  * formula_partials.wgsl's private array `params`.
  */
-export function formulaRowCode(program: SampleProgram, loads: RowLoads = rowLoads(program)): { ROW_BODY: string; QUAD_BODY: string; FOLD_BODY: string } {
+export function formulaRowCode(program: SampleProgram, loads: RowLoads = rowLoads(program)): { ROW_BODY: string; QUAD_BODY: string; FOLD_BODY: string; LOAD_PARAMS: string } {
   const W = Math.max(1, program.rowWidth);
   const S = program.outputs.length;
   if (loads === 'vec4' && W % 4 !== 0) throw new RangeError(`formula kernel: vec4 rows need a width that is a multiple of 4, got ${W}`);
-  if (loads === 'quad' && W > QUAD_LOAD_MAX_WIDTH) throw new RangeError(`formula kernel: quad loads take rows of at most ${QUAD_LOAD_MAX_WIDTH} columns, got ${W}`);
   const params = Array.from({ length: program.params }, (_, j) => `  let p${j} = params[${j}];`);
   const row: string[] = [];
   if (loads === 'vec4') {
@@ -122,5 +127,6 @@ export function formulaRowCode(program: SampleProgram, loads: RowLoads = rowLoad
   for (let k = 0; k < S; k++) {
     fold.push(`  r = neumaier_add(total[${k}], comp[${k}], block_sum[${k}]);`, `  total[${k}] = r.x;`, `  comp[${k}] = r.y;`, `  block_sum[${k}] = 0.0;`);
   }
-  return { ROW_BODY: row.join('\n'), QUAD_BODY: quad.join('\n'), FOLD_BODY: fold.join('\n') };
+  const load = Array.from({ length: Math.max(1, program.params) }, (_, j) => `  params[${j}] = theta[${j}];`);
+  return { ROW_BODY: row.join('\n'), QUAD_BODY: quad.join('\n'), FOLD_BODY: fold.join('\n'), LOAD_PARAMS: load.join('\n') };
 }
