@@ -101,5 +101,5 @@ export const SHADER_STAGES = {
   mlpGradPartials: { file: 'mlp_grad_partials.wgsl', shared: ['mlpLayout'], defines: [], overrides: ['WG', 'SKIP_WEIGHTS'] },
   mlpReduce: { file: 'mlp_reduce.wgsl', shared: ['mlpLayout'], defines: ['TREE'], overrides: ['WG', 'LANES'] },
   mlpHistory: { file: 'mlp_history.wgsl', shared: ['optimLayout', 'workgroupSum'], defines: [], overrides: ['WG', 'HISTORY_CAP'] },
-  formulaPartials: { file: 'formula_partials.wgsl', shared: ['mlpLayout', 'compensatedSum', 'segmentedSum'], defines: ['BLOCK', 'TREE_ROWS', 'TRIP', 'TWO_A_TRIP', 'X_VEC4', 'Y_VEC4', 'ROW_BODY', 'QUAD_BODY', 'FOLD_BODY'], overrides: ['WG', 'BLOCKED', 'SPAN'] },
+  formulaPartials: { file: 'formula_partials.wgsl', shared: ['mlpLayout', 'compensatedSum', 'segmentedSum'], defines: ['BLOCK', 'TREE_ROWS', 'TRIP', 'TWO_A_TRIP', 'X_VEC4', 'Y_VEC4', 'ROW_BODY', 'QUAD_BODY', 'FOLD_BODY', 'LOAD_PARAMS'], overrides: ['WG', 'BLOCKED', 'SPAN'] },
 } as const satisfies Partial<Record<ShaderName, StageVariants>>;

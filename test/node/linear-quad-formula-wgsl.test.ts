@@ -25,7 +25,7 @@ describe('linear_partials_quad.wgsl for a formula of the linear shape', () => {
     expect(out).not.toMatch(/^#/m);
     expect(code(out)).toContain('var<uniform> mu: MlpUniforms;');
     const generated = specializeWgsl(shader('formula_partials.wgsl'), {
-      BLOCK: 64, TREE_ROWS: 1, TRIP: 1, TWO_A_TRIP: false, X_VEC4: true, Y_VEC4: true, ROW_BODY: '', QUAD_BODY: '', FOLD_BODY: '',
+      BLOCK: 64, TREE_ROWS: 1, TRIP: 1, TWO_A_TRIP: false, X_VEC4: true, Y_VEC4: true, ROW_BODY: '', QUAD_BODY: '', FOLD_BODY: '', LOAD_PARAMS: '',
     });
     expect(bindings(out)).toEqual(['0: uniform', '1: storage, read', '2: storage, read', '3: storage, read', '4: storage, read_write']);
     expect(bindings(out)).toEqual(bindings(generated));
