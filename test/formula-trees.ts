@@ -35,7 +35,7 @@ export function evaluate(n: Node, env: Env): number {
 
 /**
  * Where the tree is not differentiable, as signed distances at env: the argument of abs and sign, a − b of
- * min(a, b), max(a, b) and ifle(a, b, ...). A finite difference is trusted only where none changes sign.
+ * min(a, b), max(a, b) and ifle(a, b, ...), |u| − δ of huber(u, δ) (its slope has a kink there). A finite difference is trusted only where none changes sign.
  */
 export function kinks(n: Node, env: Env, into: number[] = []): number[] {
   if (n.kind === 'neg') kinks(n.arg, env, into);
@@ -46,6 +46,7 @@ export function kinks(n: Node, env: Env, into: number[] = []): number[] {
     n.args.forEach((a) => kinks(a, env, into));
     if (n.fn === 'abs' || n.fn === 'sign') into.push(evaluate(n.args[0], env));
     if (n.fn === 'min' || n.fn === 'max' || n.fn === 'ifle') into.push(evaluate(n.args[0], env) - evaluate(n.args[1], env));
+    if (n.fn === 'huber') into.push(Math.abs(evaluate(n.args[0], env)) - evaluate(n.args[1], env));
   }
   return into;
 }
@@ -73,6 +74,12 @@ const anyNumber: fc.Arbitrary<Node> = fc.oneof(
   fc.constantFrom(num(Math.PI, 'pi'), num(Math.E, 'e')),
 );
 
+/** The parser refuses huber(u, δ) with a literal δ <= 0 (parse.ts): such a threshold is made positive. */
+function parsable(fn: string, args: Node[]): Node[] {
+  const d = args[1];
+  return fn === 'huber' && d.kind === 'num' && !(d.value > 0) ? [args[0], num(0.5)] : args;
+}
+
 /** Any tree over a, b, x1, z_2 and numbers: every operator and every function of the table, arity respected. */
 export const anyTree: fc.Arbitrary<Node> = fc.letrec<{ tree: Node }>((tie) => ({
   tree: fc.oneof(
@@ -82,7 +89,7 @@ export const anyTree: fc.Arbitrary<Node> = fc.letrec<{ tree: Node }>((tie) => ({
     tie('tree').map(neg),
     fc.tuple(fc.constantFrom(...OPS), tie('tree'), tie('tree')).map(([op, l, r]) => binary(op, l, r)),
     fc.constantFrom(...Object.keys(FUNCTIONS)).chain((fn) =>
-      fc.array(tie('tree'), { minLength: FUNCTIONS[fn].arity, maxLength: FUNCTIONS[fn].arity + (FUNCTIONS[fn].variadic ? 3 : 0) }).map((args) => call(fn, args)),
+      fc.array(tie('tree'), { minLength: FUNCTIONS[fn].arity, maxLength: FUNCTIONS[fn].arity + (FUNCTIONS[fn].variadic ? 3 : 0) }).map((args) => call(fn, parsable(fn, args))),
     ),
   ),
 })).tree;
@@ -113,6 +120,7 @@ export const SAFE_CALLS: Readonly<Record<string, (u: Node, v: Node, k: number) =
   softplus: (u) => call('softplus', [u]),
   min: (u, v) => call('min', [u, v]),
   max: (u, v) => call('max', [u, v]),
+  huber: (u, v, k) => call('huber', [u, positive(v, k)]),
   pow: (u, v, k) => call('pow', [positive(u, k), call('sin', [v])]),
   ifle: (u, v) => call('ifle', [u, v, mul(u, v), sub(u, v)]),
   // Two to four arguments (logsumexp of one is its argument): the chain rule runs through each.

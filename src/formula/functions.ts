@@ -29,6 +29,12 @@ export interface FunctionRule {
 const sigmoid64 = (z: number) => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
 const softplus64 = (z: number) => Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z)));
 const f1 = (name: string) => (a: string) => `${name}(${a})`;
+/** min(|u|, δ)(|u| − min(|u|, δ)/2): u²/2 within δ of 0, δ(|u| − δ/2) beyond. */
+const huber64 = (u: number, d: number) => {
+  const a = Math.abs(u);
+  const m = Math.min(a, d);
+  return m * (a - 0.5 * m);
+};
 
 /** log Σ e^{a_k} with the largest a_k taken out first, so that no exp overflows (float64). */
 function logSumExp64(...a: number[]): number {
@@ -87,6 +93,15 @@ export const FUNCTIONS: Readonly<Record<string, FunctionRule>> = {
     arity: 2, value: Math.max,
     rule: 'maximum: the derivative of the larger argument', note: 'at a tie, the first argument\'s derivative', js: (a, b) => `Math.max(${a}, ${b})`, wgsl: (a, b) => `max(${a}, ${b})`,
   },
+  // Huber's function of a residual u: quadratic within δ > 0, linear beyond. Its own rule gives u clipped to
+  // [−δ, δ], one max and one min; the piecewise product it equals, min(|u|, δ)(|u| − min(|u|, δ)/2), comes
+  // out of the product rule as two branches that agree (an abs, a sign, a select and five more operations a row).
+  huber: {
+    arity: 2, value: huber64,
+    partials: (u, d) => [call('max', [call('min', [u, d]), neg(d)]), call('max', [sub(call('abs', [u]), d), num(0)])],
+    rule: 'Huber rule: ∂/∂u huber(u, δ) = max(min(u, δ), −δ) u\', ∂/∂δ = max(|u| − δ, 0) δ\'',
+    js: (u, d) => `nabla_huber(${u}, ${d})`, wgsl: (u, d) => `nabla_huber(${u}, ${d})`,
+  },
   // ∂/∂u_k log Σ e^{u_j} = e^{u_k − logsumexp(u)}: the softmax, each term <= 1. The partials share one
   // logsumexp node (its key is as long as all K keys), and the emitted program computes it once for all.
   logsumexp: {
@@ -123,6 +138,11 @@ export const CONSTANTS: Readonly<Record<string, number>> = { pi: Math.PI, e: Mat
 export const JS_HELPERS = `
 const nabla_sigmoid = (z) => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
 const nabla_softplus = (z) => Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z)));
+const nabla_huber = (u, d) => {
+  const a = Math.abs(u);
+  const m = Math.min(a, d);
+  return m * (a - 0.5 * m);
+};
 const nabla_logsumexp = (...v) => {
   let m = -Infinity;
   for (let k = 0; k < v.length; k++) if (v[k] > m) m = v[k];
@@ -153,6 +173,11 @@ fn nabla_sigmoid(z: f32) -> f32 {
 }
 fn nabla_softplus(z: f32) -> f32 {
   return max(z, 0.0) + nabla_log1p(exp(-abs(z)));
+}
+fn nabla_huber(u: f32, d: f32) -> f32 {
+  let a = abs(u);
+  let m = min(a, d);
+  return m * (a - 0.5 * m);
 }
 fn nabla_tanh(z: f32) -> f32 {
   // Built-in tanh may return NaN for large |z| on some backends (it is specified through exp).

@@ -34,8 +34,8 @@ export const NAMED_LOSSES: Readonly<Record<string, NamedLoss>> = {
   mse: { formula: () => '(yhat - y)^2', yhat: 'the conditional mean of y', squaredError: true },
   mae: { formula: () => 'abs(yhat - y)', yhat: 'the conditional median of y' },
   huber: {
-    // min(|r|, δ)(|r| − min(|r|, δ)/2) is r²/2 for |r| <= δ and δ(|r| − δ/2) beyond: Huber's loss, by the rules.
-    formula: (d) => `min(abs(yhat - y), ${d}) * (abs(yhat - y) - min(abs(yhat - y), ${d}) / 2)`,
+    // huber(r, δ) = min(|r|, δ)(|r| − min(|r|, δ)/2) is r²/2 for |r| <= δ and δ(|r| − δ/2) beyond (functions.ts).
+    formula: (d) => `huber(yhat - y, ${d})`,
     yhat: 'a robust mean of y (quadratic within δ of it, linear beyond; δ in the target\'s units)',
     arg: { name: 'δ', fallback: 1, check: (v) => (v > 0 ? null : 'δ must be positive') },
   },

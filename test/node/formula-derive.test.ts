@@ -132,10 +132,10 @@ describe('rules against central finite differences', () => {
 
 // mathjs's derivative() knows none of sigmoid, softplus, log1p and logsumexp (they are rewritten below in its
 // terms, naively: log(1 + exp(u)) overflows where our softplus does not, and such points are skipped), and
-// cannot differentiate min, max, sign, eq or ifle at all ("the function is not supported"): trees with those are
+// cannot differentiate min, max, sign, eq, ifle or huber (made of min) at all ("the function is not supported"): trees with those are
 // left to the finite differences above. Its abs rule is abs(u)/u, undefined at u = 0, where the kink check of
 // the finite differences also keeps these points away.
-const MATHJS_UNSUPPORTED = ['min', 'max', 'sign', 'ifle', 'eq'];
+const MATHJS_UNSUPPORTED = ['min', 'max', 'sign', 'ifle', 'eq', 'huber'];
 const MATHJS_REWRITE: Readonly<Record<string, (...u: string[]) => string>> = {
   sigmoid: (u) => `1 / (1 + exp(-(${u})))`,
   softplus: (u) => `log(1 + exp(${u}))`,
@@ -282,6 +282,20 @@ describe('named losses', () => {
       for (const r of [-7, -2.5, -1, -0.3, 0, 0.2, 0.5, 1, 2.4, 9]) {
         const want = Math.abs(r) <= delta ? (r * r) / 2 : delta * (Math.abs(r) - delta / 2);
         expect(evaluate(tree, { yhat: 1 + r, y: 1 }), `δ = ${delta}, r = ${r}`).toBeCloseTo(want, 12);
+      }
+    }
+  });
+
+  it("huber's own rule agrees with the product rule on its piecewise form, in u and in δ, ties included", () => {
+    const own = parseExpression('huber(x, z)');
+    const piecewise = parseExpression('min(abs(x), z) * (abs(x) - min(abs(x), z) / 2)');
+    for (const z of [0.5, 1, 2.5]) {
+      for (const x of [-7, -2.5, -z, -1, -0.3, 0, 0.2, 0.5, z, 1, 2.4, 9]) {
+        for (const v of ['x', 'z']) {
+          const env = { x, z };
+          expect(evaluate(derive(own, v), env), `d/d${v} at x = ${x}, δ = ${z}`).toBeCloseTo(evaluate(derive(piecewise, v), env), 12);
+        }
+        expect(evaluate(own, { x, z })).toBeCloseTo(evaluate(piecewise, { x, z }), 12);
       }
     }
   });

@@ -111,6 +111,12 @@ describe('functions of the table', () => {
     }
   });
 
+  it('huber with a threshold that is not positive is an error at its name', () => {
+    expectCaret(formulaError(() => parseExpression('2 * huber(x, -1)')), '2 * huber(x, -1)', 5, /^huber\(u, δ\) needs a positive δ, got -1$/);
+    expectCaret(formulaError(() => parseExpression('huber(x, 0)')), 'huber(x, 0)', 1, /^huber\(u, δ\) needs a positive δ, got 0$/);
+    expect(() => parseExpression('huber(x, d)')).not.toThrow(); // a parameter: its value is the run's
+  });
+
   it('a function name without a call is an error', () => {
     expectCaret(formulaError(() => parseExpression('x + exp')), 'x + exp', 5, /^exp is a function: write exp\(\.\.\.\)$/);
   });
