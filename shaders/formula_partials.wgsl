@@ -18,6 +18,7 @@
 
 const BLOCK: u32 = ${BLOCK}u;         // rows summed plainly before each compensated fold (a multiple of 4)
 const TREE_ROWS: u32 = ${TREE_ROWS}u; // sums the workgroup reduces per round (what its scratch holds)
+const SCRATCH: u32 = ${SCRATCH}u;     // WG * TREE_ROWS for the WG this text is for (shared/segmented_sum.wgsl)
 const TRIP: u32 = ${TRIP}u;           // quads per trip of the block loop (formulaTripQuads: 1 or 2)
 
 const PER: u32 = BLOCK / 4u;          // quads a block
@@ -40,7 +41,7 @@ override SPAN: u32 = 1u;              // blocked: consecutive blocks a thread ta
 @group(0) @binding(3) var<storage, read> theta: array<f32>;      // PARAMS values, as the optimizer leaves them
 @group(0) @binding(4) var<storage, read_write> partials: array<f32>; // SAMPLE_OUTPUTS per workgroup
 
-var<workgroup> scratch: array<f32, WG * TREE_ROWS>;
+var<workgroup> scratch: array<f32, SCRATCH>;
 var<private> block_sum: array<f32, SAMPLE_OUTPUTS>;
 var<private> total: array<f32, SAMPLE_OUTPUTS>;
 var<private> comp: array<f32, SAMPLE_OUTPUTS>;

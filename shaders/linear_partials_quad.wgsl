@@ -30,6 +30,7 @@
 const D: u32 = ${D}u;
 const BLOCK: u32 = ${BLOCK}u; // quads per thread summed plainly before each compensated fold
 const TREE_ROWS: u32 = ${TREE_ROWS}u;
+const SCRATCH: u32 = ${SCRATCH}u; // TREE_ROWS rows of the largest WG the text serves (QUAD_MAX_WORKGROUP; shared/segmented_sum.wgsl)
 const QUADS_PER_TRIP: u32 = ${QUADS_PER_TRIP}u; // whole quads summed per trip of the block loop (a divisor of BLOCK) // workgroup trees run side by side (quadTreeRows in src/gpu/dispatch.ts)
 
 override WG: u32 = 256u;
@@ -42,7 +43,7 @@ override SPAN: u32 = 1u;        // blocked: consecutive blocks a thread takes be
 @group(0) @binding(3) var<storage, read> theta: array<f32>;      // the formula's parameters, in its order
 @group(0) @binding(4) var<storage, read_write> partials: array<f32>; // D + 2 per workgroup, the program's order
 
-var<workgroup> scratch: array<f32, WG * TREE_ROWS>; // row r: tree r of the current round
+var<workgroup> scratch: array<f32, SCRATCH>; // row r: tree r of the current round
 var<private> w: array<f32, D>;
 var<private> g: array<f32, D>;          // the current block's gradient sums
 var<private> total: array<f32, D + 2u>; // running totals: D gradient sums, sum r, sum r^2 ...

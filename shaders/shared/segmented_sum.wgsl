@@ -1,7 +1,9 @@
 // The per-workgroup sums of the pass-1 kernels (formula_partials.wgsl and linear_partials_quad.wgsl): each
 // thread holds one value per sum, the workgroup adds them up. The stage
-// declares `override WG`, `var<workgroup> scratch: array<f32, WG * rows>` for the most rows it passes, and
-// `partials` (read_write storage of f32).
+// declares `override WG`, `var<workgroup> scratch: array<f32, N>` with N at least WG * rows for the most rows
+// it passes (N is written in the text, not as the override expression WG * rows: Naga 29, under Deno's
+// WebGPU, panics creating such a pipeline once another override is set), and `partials` (read_write storage
+// of f32).
 //
 // reduce_rows: deterministic sums of scratch rows 0 .. rows - 1 (one value per thread each, written by the
 // caller), all at once; row r's total goes to partials[index + r]. Every thread calls it, in uniform control

@@ -82,7 +82,7 @@ export interface StageVariants {
 export const SHADER_STAGES = {
   linearPartialsQuad: {
     file: 'linear_partials_quad.wgsl', shared: ['mlpLayout', 'compensatedSum', 'segmentedSum'],
-    defines: ['D', 'BLOCK', 'TREE_ROWS', 'QUADS_PER_TRIP', 'QUAD_BODY', 'TAIL_BODY', 'LOAD_WEIGHTS', 'FOLD_BLOCK', 'TRIP', 'REDUCE_GRADIENT'], overrides: ['WG', 'BLOCKED', 'SPAN'],
+    defines: ['D', 'BLOCK', 'TREE_ROWS', 'SCRATCH', 'QUADS_PER_TRIP', 'QUAD_BODY', 'TAIL_BODY', 'LOAD_WEIGHTS', 'FOLD_BLOCK', 'TRIP', 'REDUCE_GRADIENT'], overrides: ['WG', 'BLOCKED', 'SPAN'],
   },
   readBandwidth: { file: 'read_bandwidth.wgsl', shared: ['workgroupSum'], defines: ['VTYPE', 'SCALAR', 'UNROLL2', 'UNROLL4', 'FAULT'], overrides: ['WG', 'BLOCKED', 'RUN'] },
   lossSurfaceMoments: { file: 'loss_surface_moments.wgsl', shared: ['lossSurfaceLayout'], defines: [], overrides: ['WG'] },
@@ -101,5 +101,5 @@ export const SHADER_STAGES = {
   mlpGradPartials: { file: 'mlp_grad_partials.wgsl', shared: ['mlpLayout'], defines: [], overrides: ['WG', 'SKIP_WEIGHTS'] },
   mlpReduce: { file: 'mlp_reduce.wgsl', shared: ['mlpLayout'], defines: ['TREE'], overrides: ['WG', 'LANES'] },
   mlpHistory: { file: 'mlp_history.wgsl', shared: ['optimLayout', 'workgroupSum'], defines: [], overrides: ['WG', 'HISTORY_CAP'] },
-  formulaPartials: { file: 'formula_partials.wgsl', shared: ['mlpLayout', 'compensatedSum', 'segmentedSum'], defines: ['BLOCK', 'TREE_ROWS', 'TRIP', 'TWO_A_TRIP', 'X_VEC4', 'Y_VEC4', 'ROW_BODY', 'QUAD_BODY', 'FOLD_BODY', 'LOAD_PARAMS'], overrides: ['WG', 'BLOCKED', 'SPAN'] },
+  formulaPartials: { file: 'formula_partials.wgsl', shared: ['mlpLayout', 'compensatedSum', 'segmentedSum'], defines: ['BLOCK', 'TREE_ROWS', 'SCRATCH', 'TRIP', 'TWO_A_TRIP', 'X_VEC4', 'Y_VEC4', 'ROW_BODY', 'QUAD_BODY', 'FOLD_BODY', 'LOAD_PARAMS'], overrides: ['WG', 'BLOCKED', 'SPAN'] },
 } as const satisfies Partial<Record<ShaderName, StageVariants>>;

@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { quadTreeRows } from '../../src/gpu/dispatch.ts';
+import { QUAD_MAX_WORKGROUP, quadTreeRows } from '../../src/gpu/dispatch.ts';
+import { FORMULA_WORKGROUP_SIZES } from '../../src/gpu/formula/formula-grid.ts';
 import { loadWeights, quadDefines, quadsPerTrip, reduceGradient, tailBody, trip } from '../../src/gpu/formula/linear-quad-codegen.ts';
 import { specializeWgsl } from '../../src/gpu/wgsl.ts';
 
@@ -25,7 +26,7 @@ describe('linear_partials_quad.wgsl for a formula of the linear shape', () => {
     expect(out).not.toMatch(/^#/m);
     expect(code(out)).toContain('var<uniform> mu: MlpUniforms;');
     const generated = specializeWgsl(shader('formula_partials.wgsl'), {
-      BLOCK: 64, TREE_ROWS: 1, TRIP: 1, TWO_A_TRIP: false, X_VEC4: true, Y_VEC4: true, ROW_BODY: '', QUAD_BODY: '', FOLD_BODY: '', LOAD_PARAMS: '',
+      BLOCK: 64, TREE_ROWS: 1, SCRATCH: 64, TRIP: 1, TWO_A_TRIP: false, X_VEC4: true, Y_VEC4: true, ROW_BODY: '', QUAD_BODY: '', FOLD_BODY: '', LOAD_PARAMS: '',
     });
     expect(bindings(out)).toEqual(['0: uniform', '1: storage, read', '2: storage, read', '3: storage, read', '4: storage, read_write']);
     expect(bindings(out)).toEqual(bindings(generated));
@@ -33,6 +34,10 @@ describe('linear_partials_quad.wgsl for a formula of the linear shape', () => {
     const overrides = (wgsl: string) => [...code(wgsl).matchAll(/^override (\w+)/gm)].map((m) => m[1]);
     expect(overrides(out)).toEqual(['WG', 'BLOCKED', 'SPAN']);
     expect(overrides(generated)).toEqual(overrides(out));
+    // Scratch sized in the text, never by the override WG (shared/segmented_sum.wgsl: Naga 29 panics on it).
+    for (const wgsl of [out, generated]) expect(code(wgsl)).toMatch(/^var<workgroup> scratch: array<f32, SCRATCH>;/m);
+    expect(quadDefines(d, layout).SCRATCH).toBe(QUAD_MAX_WORKGROUP * quadDefines(d, layout).TREE_ROWS);
+    expect(Math.max(...FORMULA_WORKGROUP_SIZES)).toBeLessThanOrEqual(QUAD_MAX_WORKGROUP);
     expect(code(out)).toContain('let s = accumulate_tail(first + q, bias, n - 4u * q);');
     expect(code(out)).toContain('let out = group * (D + 2u);');
   });

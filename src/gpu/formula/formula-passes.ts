@@ -35,7 +35,7 @@ export function formulaPartialsWgsl(program: SampleProgram, workgroupSize: numbe
   const treeRows = formulaTreeRows(program.outputs.length, workgroupSize, maxWorkgroupStorage);
   const trip = loads === rowLoads(program) ? formulaTripQuads(program) : 1;
   const defines = {
-    BLOCK: FORMULA_BLOCK, TREE_ROWS: treeRows, TRIP: trip, TWO_A_TRIP: trip === 2, X_VEC4: loads !== 'scalar', Y_VEC4: loads === 'quad',
+    BLOCK: FORMULA_BLOCK, TREE_ROWS: treeRows, SCRATCH: workgroupSize * treeRows, TRIP: trip, TWO_A_TRIP: trip === 2, X_VEC4: loads !== 'scalar', Y_VEC4: loads === 'quad',
     ...formulaRowCode(program, loads),
   };
   const stage = specializeWgsl(src.formulaPartials, defines, 'formula_partials.wgsl');

@@ -2,7 +2,7 @@
 // the private arrays w and g is a constant, so compilers keep them in registers. The layout says where a
 // formula model of the linear shape keeps each column's weight and the bias in theta, which is also the
 // order of its gradient program's outputs.
-import { QUADS_PER_BLOCK, quadTreeRows } from '../dispatch.ts';
+import { QUAD_MAX_WORKGROUP, QUADS_PER_BLOCK, quadTreeRows } from '../dispatch.ts';
 
 /** Where the parameters sit in theta: weights[c] for feature column c, then the bias (src/formula/shapes.ts' LinearShape). */
 export interface QuadParamLayout {
@@ -13,7 +13,7 @@ export interface QuadParamLayout {
 /** Every placeholder of shaders/linear_partials_quad.wgsl for d feature columns with parameters where `layout` puts them. */
 export function quadDefines(d: number, layout: QuadParamLayout, perTrip = quadsPerTrip(d)) {
   return {
-    D: d, BLOCK: QUADS_PER_BLOCK, TREE_ROWS: quadTreeRows(d), QUAD_BODY: quadBody(d), TAIL_BODY: tailBody(d),
+    D: d, BLOCK: QUADS_PER_BLOCK, TREE_ROWS: quadTreeRows(d), SCRATCH: QUAD_MAX_WORKGROUP * quadTreeRows(d), QUAD_BODY: quadBody(d), TAIL_BODY: tailBody(d),
     LOAD_WEIGHTS: loadWeights(d, layout), FOLD_BLOCK: foldBlock(d), REDUCE_GRADIENT: reduceGradient(d, layout),
     QUADS_PER_TRIP: perTrip, TRIP: trip(perTrip),
   };

@@ -7,7 +7,7 @@
 import type { LinearShape } from '../../formula/shapes.ts';
 import type { SampleProgram } from '../../formula/program.ts';
 import type { BatchRange } from '../../models/batches.ts';
-import { QUAD_MAX_FEATURES } from '../dispatch.ts';
+import { QUAD_MAX_FEATURES, QUAD_MAX_WORKGROUP } from '../dispatch.ts';
 import { assembleMlpWgsl } from '../models/mlp-passes.ts';
 import type { SlotGradientPasses } from '../models/streamed-model-program.ts';
 import type { PartialRowsSource } from '../models/model-program.ts';
@@ -42,6 +42,9 @@ export function createLinearQuadPasses(
   device: GPUDevice, program: SampleProgram, shape: LinearShape, config: FormulaKernelConfig, maxPerDim: number, buffers: FormulaBuffers, slots: number,
   code = linearQuadWgsl(shape),
 ): Promise<FormulaGradientPasses> {
+  if (config.workgroupSize > QUAD_MAX_WORKGROUP) {
+    throw new RangeError(`linear quad kernel: workgroups of at most ${QUAD_MAX_WORKGROUP} threads (its scratch is sized for them), got ${config.workgroupSize}`);
+  }
   if (program.outputs.length !== shape.weights.length + 2) {
     throw new RangeError(`linear quad kernel: the program has ${program.outputs.length} outputs, a linear shape of ${shape.weights.length} columns ${shape.weights.length + 2}`);
   }
