@@ -29,9 +29,10 @@
 
 const D: u32 = ${D}u;
 const BLOCK: u32 = ${BLOCK}u; // quads per thread summed plainly before each compensated fold
-const TREE_ROWS: u32 = ${TREE_ROWS}u;
-const SCRATCH: u32 = ${SCRATCH}u; // TREE_ROWS rows of the largest WG the text serves (QUAD_MAX_WORKGROUP; shared/segmented_sum.wgsl)
-const QUADS_PER_TRIP: u32 = ${QUADS_PER_TRIP}u; // whole quads summed per trip of the block loop (a divisor of BLOCK) // workgroup trees run side by side (quadTreeRows in src/gpu/dispatch.ts)
+const TREE_ROWS: u32 = ${TREE_ROWS}u; // workgroup trees run side by side (quadTreeRows in src/gpu/dispatch.ts)
+// TREE_ROWS rows of the largest WG the text serves (QUAD_MAX_WORKGROUP; shared/segmented_sum.wgsl says why)
+const SCRATCH: u32 = ${SCRATCH}u;
+const QUADS_PER_TRIP: u32 = ${QUADS_PER_TRIP}u; // whole quads summed per trip of the block loop (a divisor of BLOCK)
 
 override WG: u32 = 256u;
 override BLOCKED: bool = false; // a block's quads consecutive, not a grid apart (FormulaKernelConfig.layout)

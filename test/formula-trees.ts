@@ -35,7 +35,8 @@ export function evaluate(n: Node, env: Env): number {
 
 /**
  * Where the tree is not differentiable, as signed distances at env: the argument of abs and sign, a − b of
- * min(a, b), max(a, b) and ifle(a, b, ...), |u| − δ of huber(u, δ) (its slope has a kink there). A finite difference is trusted only where none changes sign.
+ * min(a, b), max(a, b) and ifle(a, b, ...), |u| − δ of huber(u, δ) (its slope has a kink there). A finite
+ * difference is trusted only where none changes sign.
  */
 export function kinks(n: Node, env: Env, into: number[] = []): number[] {
   if (n.kind === 'neg') kinks(n.arg, env, into);
@@ -74,10 +75,9 @@ const anyNumber: fc.Arbitrary<Node> = fc.oneof(
   fc.constantFrom(num(Math.PI, 'pi'), num(Math.E, 'e')),
 );
 
-/** The parser refuses huber(u, δ) with a literal δ <= 0 (parse.ts): such a threshold is made positive. */
+/** The parser refuses arguments a function's checkArgs rejects (huber's literal δ <= 0): such a threshold is made positive. */
 function parsable(fn: string, args: Node[]): Node[] {
-  const d = args[1];
-  return fn === 'huber' && d.kind === 'num' && !(d.value > 0) ? [args[0], num(0.5)] : args;
+  return fn === 'huber' && FUNCTIONS.huber.checkArgs?.(...args) ? [args[0], num(0.5)] : args;
 }
 
 /** Any tree over a, b, x1, z_2 and numbers: every operator and every function of the table, arity respected. */

@@ -22,6 +22,8 @@ export interface FunctionRule {
   note?: string;
   js: (...a: string[]) => string;
   wgsl: (...a: string[]) => string;
+  /** What is wrong with arguments the parser can judge (a literal outside the domain), or null. */
+  checkArgs?: (...a: Node[]) => string | null;
   /** The WGSL function that `wgsl` calls for `count` arguments, where it is not in WGSL_HELPERS. */
   wgslHelper?: (count: number) => string;
 }
@@ -101,6 +103,7 @@ export const FUNCTIONS: Readonly<Record<string, FunctionRule>> = {
     partials: (u, d) => [call('max', [call('min', [u, d]), neg(d)]), call('max', [sub(call('abs', [u]), d), num(0)])],
     rule: 'Huber rule: ∂/∂u huber(u, δ) = max(min(u, δ), −δ) u\', ∂/∂δ = max(|u| − δ, 0) δ\'',
     js: (u, d) => `nabla_huber(${u}, ${d})`, wgsl: (u, d) => `nabla_huber(${u}, ${d})`,
+    checkArgs: (_u, d) => (d.kind === 'num' && !(d.value > 0) ? `huber(u, δ) needs a positive δ, got ${d.value}` : null),
   },
   // ∂/∂u_k log Σ e^{u_j} = e^{u_k − logsumexp(u)}: the softmax, each term <= 1. The partials share one
   // logsumexp node (its key is as long as all K keys), and the emitted program computes it once for all.

@@ -211,10 +211,8 @@ class Parser {
       const takes = `${rule.variadic ? 'at least ' : ''}${rule.arity} argument${rule.arity === 1 ? '' : 's'}`;
       throw new FormulaError(`${name.text} takes ${takes}, got ${args.length}`, this.text, name.pos);
     }
-    const threshold = name.text === 'huber' ? args[1] : null;
-    if (threshold?.kind === 'num' && !(threshold.value > 0)) {
-      throw new FormulaError(`huber(u, δ) needs a positive δ, got ${threshold.value}`, this.text, name.pos);
-    }
+    const wrong = rule.checkArgs?.(...args);
+    if (wrong) throw new FormulaError(wrong, this.text, name.pos);
     return call(name.text, args);
   }
 }

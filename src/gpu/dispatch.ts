@@ -17,13 +17,13 @@ export const QUADS_PER_BLOCK = 16;
  */
 export const QUAD_TREE_MAX_ROWS = 8;
 
-/** The quad kernel's sums in rounds of equal width: rows side by side per round (TREE_ROWS in the shader). */
 /**
  * The largest workgroup the quad kernel's text serves: its scratch is sized in the text for it (shared/
  * segmented_sum.wgsl says why), at most QUAD_TREE_MAX_ROWS rows of it, 8 KiB.
  */
 export const QUAD_MAX_WORKGROUP = 256;
 
+/** The quad kernel's sums in rounds of equal width: rows side by side per round (TREE_ROWS in the shader). */
 export function quadTreeRows(d: number): number {
   const rounds = Math.ceil((d + 2) / QUAD_TREE_MAX_ROWS);
   return Math.ceil((d + 2) / rounds);

@@ -132,8 +132,8 @@ describe('rules against central finite differences', () => {
 
 // mathjs's derivative() knows none of sigmoid, softplus, log1p and logsumexp (they are rewritten below in its
 // terms, naively: log(1 + exp(u)) overflows where our softplus does not, and such points are skipped), and
-// cannot differentiate min, max, sign, eq, ifle or huber (made of min) at all ("the function is not supported"): trees with those are
-// left to the finite differences above. Its abs rule is abs(u)/u, undefined at u = 0, where the kink check of
+// cannot differentiate min, max, sign, eq, ifle or huber (made of min) at all ("the function is not
+// supported"): trees with those are left to the finite differences above. Its abs rule is abs(u)/u, undefined at u = 0, where the kink check of
 // the finite differences also keeps these points away.
 const MATHJS_UNSUPPORTED = ['min', 'max', 'sign', 'ifle', 'eq', 'huber'];
 const MATHJS_REWRITE: Readonly<Record<string, (...u: string[]) => string>> = {
