@@ -6,7 +6,7 @@ import { kernelCell, num, pct, peerMs, sizeLabel, target, times } from './format
 
 /** A gradient kernel of GpuFormulaEngine: which one (kernelKind), its grid, and where the grid came from. */
 export interface FormulaKernelCell {
-  kind: 'linear-quad' | 'generated';
+  kind: 'linear-quad' | 'linear-predictor' | 'generated';
   workgroupSize: number;
   groups: number;
   /** Absent in files written before the layout was tuned: strided. */

@@ -27,6 +27,7 @@ import mlpGradPartials from '../../shaders/mlp_grad_partials.wgsl?raw';
 import mlpReduce from '../../shaders/mlp_reduce.wgsl?raw';
 import mlpHistory from '../../shaders/mlp_history.wgsl?raw';
 import formulaPartials from '../../shaders/formula_partials.wgsl?raw';
+import formulaLinearPredictor from '../../shaders/formula_linear_predictor.wgsl?raw';
 
 export const shaderSources = {
   compensatedSum,
@@ -52,6 +53,7 @@ export const shaderSources = {
   mlpReduce,
   mlpHistory,
   formulaPartials,
+  formulaLinearPredictor,
 } as const;
 
 export type ShaderName = keyof typeof shaderSources;
@@ -102,4 +104,9 @@ export const SHADER_STAGES = {
   mlpReduce: { file: 'mlp_reduce.wgsl', shared: ['mlpLayout'], defines: ['TREE'], overrides: ['WG', 'LANES'] },
   mlpHistory: { file: 'mlp_history.wgsl', shared: ['optimLayout', 'workgroupSum'], defines: [], overrides: ['WG', 'HISTORY_CAP'] },
   formulaPartials: { file: 'formula_partials.wgsl', shared: ['mlpLayout', 'compensatedSum', 'segmentedSum'], defines: ['BLOCK', 'TREE_ROWS', 'SCRATCH', 'TRIP', 'TWO_A_TRIP', 'X_VEC4', 'Y_VEC4', 'ROW_BODY', 'QUAD_BODY', 'FOLD_BODY', 'LOAD_PARAMS'], overrides: ['WG', 'BLOCKED', 'SPAN'] },
+  formulaLinearPredictor: {
+    file: 'formula_linear_predictor.wgsl', shared: ['mlpLayout', 'compensatedSum', 'segmentedSum'],
+    defines: ['CHUNK_TYPE', 'CHUNK', 'VEC4', 'C', 'W', 'FEATURES', 'OUTPUTS', 'SCALARS', 'PARAMS', 'SLOTS', 'CPT', 'BLOCK_TILES', 'TILE', 'TREE_ROWS', 'SCRATCH', 'COEF_LENGTH', 'COEF_PARAM', 'OUT_COLUMN', 'OUT_SCALAR', 'ROW_BODY', 'FOLD_BODY', 'LOAD_PARAMS'],
+    overrides: ['WG', 'BLOCKED', 'SPAN'],
+  },
 } as const satisfies Partial<Record<ShaderName, StageVariants>>;

@@ -1,4 +1,5 @@
-// A linear model wider than the quad kernel takes (D > 64) runs the generated kernel, whose sum over the columns
+// A linear model wider than the quad kernel takes (D > 64), with the compiler's specialisations off, runs the
+// generated kernel, whose sum over the columns
 // is split into lets (src/formula/program.ts, MAX_LET_DEPTH): without the split, Tint refused the WGSL of
 // linear(128 columns) ("maximum parser recursive depth reached"). Against the float64 twin with the tolerance
 // of every formula kernel (FORMULA_REL_TOL of each component's mean |term|, src/gpu/formula/formula-check.ts).
@@ -18,7 +19,7 @@ describe('wide linear models on the GPU', () => {
     const y = Float32Array.from({ length: n }, () => rand() * 4 - 2);
     const model = linearFormulaModel(d);
     const at = Float64Array.from({ length: d + 1 }, () => Math.fround((rand() - 0.5) / 8));
-    const engine = await GpuFormulaEngine.create(await testGpu(), model, { x, y, n, d }, at, { tuning: false });
+    const engine = await GpuFormulaEngine.create(await testGpu(), model, { x, y, n, d }, at, { tuning: false, specialize: false });
     try {
       expect(engine.kernelKind).toBe('generated');
       const got = await engine.lossAndGradient(at);

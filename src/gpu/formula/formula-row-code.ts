@@ -63,7 +63,7 @@ export function fusedExpression(n: Node): string {
 }
 
 /** `block_sum[k] = block_sum[k] + output`, with a product (or a square) fused into the add. */
-function accumulate(k: number, n: Node): string {
+export function accumulate(k: number, n: Node): string {
   const sum = `block_sum[${k}]`;
   if (isProduct(n)) return `  ${sum} = fma(${fusedExpression((n as Bin).left)}, ${fusedExpression((n as Bin).right)}, ${sum});`;
   if (n.kind === 'bin' && n.op === '^' && n.right.kind === 'num' && n.right.value === 2) {

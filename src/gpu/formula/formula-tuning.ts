@@ -9,6 +9,7 @@ import { wgslSampleFunction } from '../../formula/emit-wgsl.ts';
 import type { BatchRange } from '../../models/batches.ts';
 import type { FormulaData } from '../../models/formula.ts';
 import type { GpuContext } from '../device.ts';
+import type { DeviceShape } from '../dispatch.ts';
 import type { DeviceIo } from '../device-io.ts';
 import { createBufferChecked } from '../resources.ts';
 import { autotune, AutotuneError, type AutotuneResult, type KernelChoice, type TuningTrial } from '../tuning/autotune.ts';
@@ -38,6 +39,8 @@ export type FormulaKernelChoice = KernelChoice<FormulaKernelConfig>;
 export interface FormulaKernelVariant {
   family: string;
   shape: ShapeClass;
+  /** The grids to try over `tuneRows` rows (default: formulaCandidates, the generated kernel's). */
+  candidates?(tuneRows: number, shape: DeviceShape): FormulaKernelConfig[];
   /** The passes at one grid (one slot), over the tuner's buffers. */
   build(device: GPUDevice, config: FormulaKernelConfig, buffers: FormulaBuffers): Promise<FormulaGradientPasses>;
 }
@@ -161,7 +164,7 @@ export async function chooseFormulaKernel(
   const hit = cache.get(key, runnable);
   if (hit) return { config: hit.config, source: 'table' };
   const rows = formulaTuneRows(data.n, program.rowWidth);
-  const candidates = formulaCandidates(rows, gpu.shape, gpu.summary.isFallback && program.outputs.length > SOFTWARE_WIDE_OUTPUTS);
+  const candidates = variant.candidates?.(rows, gpu.shape) ?? formulaCandidates(rows, gpu.shape, gpu.summary.isFallback && program.outputs.length > SOFTWARE_WIDE_OUTPUTS);
   const tuner = new FormulaTuner(io, model, program, data, resident, theta, rows, labels, variant);
   let result: AutotuneResult<FormulaKernelConfig>;
   try {

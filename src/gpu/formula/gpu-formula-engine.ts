@@ -10,7 +10,9 @@
 // hand-tuned quad kernel instead (linear-quad-pass.ts), tuned and checked as the generated one is, for every
 // batch that starts on a multiple of 4 rows; the generated kernel is built beside it, on its default grid and
 // checked too, for the others (RoutedGradientPasses), so any batch size and any chunk piece stays right.
-// normalEquations is generated.
+// A generalised linear model over rows wider than the quad loads (shapes.ts: linearPredictor) runs the
+// linear predictor kernel for every batch instead of the generated one (linear-predictor-pass.ts), chosen,
+// tuned and checked in its place. normalEquations is generated.
 import { describe as describeModel, type FormulaModel } from '../../formula/model.ts';
 import { gradientProgram, type SampleProgram } from '../../formula/program.ts';
 import type { ModelTrainOptions, ModelTrainResult } from '../../models/model-engine.ts';
@@ -28,7 +30,8 @@ import { describeFormulaConfig, FORMULA_CHECK_ROWS, stepWorkgroupSize, type Form
 import { FormulaNormalEquationsPass } from './formula-normal-pass.ts';
 import { FormulaGradientPasses, type FormulaBuffers } from './formula-passes.ts';
 import { chooseFormulaKernel, judge, runGradient, type FormulaKernelChoice, type FormulaTuningOptions } from './formula-tuning.ts';
-import { linearShape } from '../../formula/shapes.ts';
+import { linearPredictor, linearShape } from '../../formula/shapes.ts';
+import { createLinearPredictorPasses, linearPredictorVariant, predictorTakes } from './linear-predictor-pass.ts';
 import type { SlotGradientPasses } from '../models/streamed-model-program.ts';
 import { createLinearQuadPasses, linearQuadVariant, quadTakes, RoutedGradientPasses, type FormulaKernelKind } from './linear-quad-pass.ts';
 
@@ -44,7 +47,8 @@ export interface GpuFormulaEngineOptions extends FormulaTuningOptions {
   normalCode?: string;
   /**
    * false: the generated kernel for every model (the bench times both). Default true: a linear shape with
-   * at most QUAD_MAX_FEATURES columns runs the quad kernel for batches starting on a multiple of 4 rows.
+   * at most QUAD_MAX_FEATURES columns runs the quad kernel for batches starting on a multiple of 4 rows, a
+   * wider linear predictor the linear predictor kernel for every batch (`kernel` and `code` are then its).
    */
   specialize?: boolean;
   /** The quad kernel's grid: no table, no tuning (as `kernel` is for the generated one). */
@@ -55,8 +59,12 @@ export interface GpuFormulaEngineOptions extends FormulaTuningOptions {
   foldStep?: boolean;
 }
 
-/** The gradient's passes: the generated kernel's, and the quad kernel's where the model takes it. */
+/**
+ * The gradient's passes: generic runs every batch no other kernel takes (the generated kernel, or the linear
+ * predictor kernel, `kind`), quad those starting on a multiple of 4 rows where the model takes it.
+ */
 interface GradientKernels {
+  kind: Exclude<FormulaKernelKind, 'linear-quad'>;
   generic: FormulaGradientPasses;
   quad: FormulaGradientPasses | null;
   quadKernel: FormulaKernelChoice | null;
@@ -91,7 +99,7 @@ export class GpuFormulaEngine implements FormulaEngine {
     n: number,
     private readonly buffers: FormulaBuffers,
     private readonly kernels: GradientKernels,
-    /** The grid the generated pass 1 runs and where it came from (explicit, table, tuned, default). */
+    /** The grid of the kernel that runs every batch (kernelKind's, or the generated one beside the quad kernel) and where it came from. */
     readonly kernel: FormulaKernelChoice,
     private readonly readback: GPUBuffer,
     private readonly owned: GPUBuffer[],
@@ -104,7 +112,7 @@ export class GpuFormulaEngine implements FormulaEngine {
     this.adapter = gpu.summary.name;
     this.n = n;
     this.quadKernel = kernels.quadKernel;
-    this.kernelKind = kernels.quad ? 'linear-quad' : 'generated';
+    this.kernelKind = kernels.quad ? 'linear-quad' : kernels.kind;
     this.passes = kernels.quad ? new RoutedGradientPasses(kernels.quad, kernels.generic) : kernels.generic;
   }
 
@@ -177,6 +185,9 @@ export class GpuFormulaEngine implements FormulaEngine {
     const ST = GPUBufferUsage.STORAGE;
     const made: FormulaGradientPasses[] = [];
     const shape = options.specialize === false ? null : linearShape(model);
+    const storage = device.limits.maxComputeWorkgroupStorageSize;
+    const predictor = options.specialize === false || quadTakes(shape) ? null : linearPredictor(model);
+    const predicts = predictorTakes(predictor, program, storage);
     const maxPerDim = gpu.shape.maxWorkgroupsPerDimension;
     try {
       const { x, y } = await makeData(device, round);
@@ -184,7 +195,9 @@ export class GpuFormulaEngine implements FormulaEngine {
       const data = await rowsOf(io, { x, y });
       // Beside the quad kernel the generated one runs only the batches that start off a multiple of 4 rows
       // (mini-batches of other sizes): its default grid, no second tuning at start-up.
-      const kernel = await chooseFormulaKernel(gpu, io, model, program, data, { x, y }, start, quadTakes(shape) && !options.kernel ? { ...options, tuning: false } : options);
+      const kernel = predicts
+        ? await chooseFormulaKernel(gpu, io, model, program, data, { x, y }, start, options, model.params, linearPredictorVariant(program, predictor, data.n, maxPerDim, storage))
+        : await chooseFormulaKernel(gpu, io, model, program, data, { x, y }, start, quadTakes(shape) && !options.kernel ? { ...options, tuning: false } : options);
       // Tuned on the real kernel; the engine's own (options.quadCode in tests) is what checkKernels judges.
       const quadKernel = quadTakes(shape)
         ? await chooseFormulaKernel(gpu, io, model, program, data, { x, y }, start, { kernel: options.quadKernel, tuning: options.tuning }, model.params, linearQuadVariant(program, shape, data.n, maxPerDim))
@@ -198,12 +211,14 @@ export class GpuFormulaEngine implements FormulaEngine {
       };
       const readback = await make('readback', S * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
       const slots = Math.max(1, options.maxReportEvery ?? DEFAULT_SLOTS);
-      const generic = await FormulaGradientPasses.create(device, program, kernel.config, maxPerDim, buffers, slots, options.code);
+      const generic = predicts
+        ? await createLinearPredictorPasses(device, program, predictor, kernel.config, maxPerDim, buffers, slots, options.code)
+        : await FormulaGradientPasses.create(device, program, kernel.config, maxPerDim, buffers, slots, options.code);
       made.push(generic);
       const quad = quadKernel && shape ? await createLinearQuadPasses(device, program, shape, quadKernel.config, maxPerDim, buffers, slots, options.quadCode) : null;
       if (quad) made.push(quad);
       const chunks = chunksOf?.() ?? null;
-      const engine = new GpuFormulaEngine(gpu, io, model, Float64Array.from(start), n, buffers, { generic, quad, quadKernel }, kernel, readback, owned, chunks ? null : data, options, chunks);
+      const engine = new GpuFormulaEngine(gpu, io, model, Float64Array.from(start), n, buffers, { kind: predicts ? 'linear-predictor' : 'generated', generic, quad, quadKernel }, kernel, readback, owned, chunks ? null : data, options, chunks);
       await engine.checkKernels(program, data);
       return engine;
     } catch (e) {
@@ -226,9 +241,9 @@ export class GpuFormulaEngine implements FormulaEngine {
     const short = { start: data.n > 4 ? 4 : 0, rows: Math.min(data.n > 4 ? data.n - 4 : data.n, 7) };
     const offset = data.n >= 18 ? { start: 5, rows: 13 } : { start: data.n > 1 ? 1 : 0, rows: Math.max(1, data.n - 1) };
     this.live().queue.writeBuffer(this.buffers.theta, 0, Float32Array.from(this.start));
-    const { generic, quad, quadKernel } = this.kernels;
+    const { kind, generic, quad, quadKernel } = this.kernels;
     const checks: { passes: FormulaGradientPasses; config: FormulaKernelConfig; what: string; ranges: BatchRange[] }[] = [
-      { passes: generic, config: this.kernel.config, what: describeModel(this.model), ranges: [first, offset] },
+      { passes: generic, config: this.kernel.config, what: `${describeModel(this.model)}${kind === 'linear-predictor' ? ' (linear predictor kernel)' : ''}`, ranges: [first, offset] },
     ];
     if (quad && quadKernel) checks.push({ passes: quad, config: quadKernel.config, what: `${describeModel(this.model)} (linear quad kernel)`, ranges: [first, short] });
     for (const { passes, config, what, ranges } of checks) {

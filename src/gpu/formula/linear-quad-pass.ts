@@ -23,7 +23,7 @@ import type { FormulaKernelVariant } from './formula-tuning.ts';
 export const LINEAR_QUAD_FAMILY = 'formula.linear-quad';
 
 /** Which pass-1 kernel computes a formula engine's gradient. */
-export type FormulaKernelKind = 'generated' | 'linear-quad';
+export type FormulaKernelKind = 'generated' | 'linear-quad' | 'linear-predictor';
 
 /** Whether the quad kernel takes this shape: up to QUAD_MAX_FEATURES columns (its straight-line body grows with D). */
 export function quadTakes(shape: LinearShape | null): shape is LinearShape {
