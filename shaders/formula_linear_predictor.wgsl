@@ -5,14 +5,14 @@
 // gradient program's order, mlp_reduce.wgsl folds them); assembled after shared/mlp_layout.wgsl,
 // shared/compensated_sum.wgsl and shared/segmented_sum.wgsl, its placeholders from linear-predictor-pass.ts.
 //
-// A workgroup takes tiles of WG consecutive rows. Per tile: each thread computes η of its own row (CHUNK
-// floats a load, the coefficients from workgroup memory), runs the reduced program (ROW_BODY: ∂ℓ/∂b, ∂ℓ/∂q..,
-// ℓ, summed per thread) and leaves its slope ∂ℓ/∂b in workgroup memory; then the threads turn to the columns:
-// thread t owns chunk t % C of every SLOTS-th row (C <= WG: SLOTS = WG / C row slots) or chunks t, t + WG, ..
-// of every row (C > WG), and adds slope · chunk into its column sums. Neighbouring threads then read
-// neighbouring chunks of a row, which a hardware GPU coalesces. Accuracy as formula_partials.wgsl: at most
-// about 64 rows summed plainly (BLOCK_TILES tiles; 256 when a thread owns whole rows of a 256-wide
-// workgroup), folded with Neumaier's sum, then the segmented workgroup sum and mlp_reduce.wgsl's fixed order.
+// A workgroup takes tiles of TILE consecutive rows. Per tile: each thread computes η of its rows (rows t,
+// t + WG, ..; CHUNK floats a load, the coefficients from workgroup memory), runs the reduced program
+// (ROW_BODY: ∂ℓ/∂b, ∂ℓ/∂q.., ℓ, summed per thread) and leaves each slope ∂ℓ/∂b in workgroup memory; then the
+// threads turn to the columns: thread t owns chunk t % C of every SLOTS-th row (C <= WG: SLOTS = WG / C row
+// slots) or chunks t, t + WG, .. of every row (C > WG), and adds slope · chunk into its column sums.
+// Neighbouring threads then read neighbouring chunks of a row, which a hardware GPU coalesces. Two barriers a
+// tile. Accuracy as formula_partials.wgsl: at most 64 rows summed plainly (FOLD_ROWS column terms, BLOCK_TILES
+// tiles of scalars), folded with Neumaier's sum, then the segmented workgroup sum and mlp_reduce.wgsl's order.
 
 alias Chunk = ${CHUNK_TYPE};
 const C: u32 = ${C}u;                   // chunks a row: the row width / CHUNK
@@ -23,10 +23,11 @@ const SCALARS: u32 = ${SCALARS}u;       // the reduced program's outputs: ∂ℓ
 const PARAMS: u32 = ${PARAMS}u;         // the reduced program's parameters: b, q..
 const SLOTS: u32 = ${SLOTS}u;           // row slots of the column phase (1 when C > WG)
 const CPT: u32 = ${CPT}u;               // chunks a thread owns in the column phase
-const BLOCK_TILES: u32 = ${BLOCK_TILES}u; // tiles summed plainly before each fold
-const TILE: u32 = ${TILE}u;             // rows a tile: the WG this text is for
+const BLOCK_TILES: u32 = ${BLOCK_TILES}u; // tiles of scalar sums summed plainly before each fold
+const FOLD_ROWS: u32 = ${FOLD_ROWS}u;   // rows of a column sum summed plainly before each fold
+const TILE: u32 = ${TILE}u;             // rows a tile: TILE_THREAD_ROWS times the WG this text is for
 const TREE_ROWS: u32 = ${TREE_ROWS}u;   // sums the workgroup reduces per round
-const SCRATCH: u32 = ${SCRATCH}u;       // TILE * TREE_ROWS (shared/segmented_sum.wgsl)
+const SCRATCH: u32 = ${SCRATCH}u;       // WG * TREE_ROWS (shared/segmented_sum.wgsl)
 
 // Column k's coefficient: the index in theta of its weight; PARAM_NONE for the row-weight column and padding.
 const PARAM_NONE: u32 = 0xffffffffu;
@@ -52,7 +53,6 @@ var<private> params: array<f32, PARAMS>;
 var<private> block_sum: array<f32, SCALARS>;
 var<private> total: array<f32, SCALARS>;
 var<private> comp: array<f32, SCALARS>;
-var<private> col_sum: array<Chunk, CPT>;
 var<private> col_total: array<Chunk, CPT>;
 var<private> col_comp: array<Chunk, CPT>;
 
@@ -60,8 +60,8 @@ var<private> col_comp: array<Chunk, CPT>;
 fn chunk_total(v: vec4<f32>) -> f32 { return (v.x + v.y) + (v.z + v.w); }
 fn chunk_lane(v: vec4<f32>, lane: u32) -> f32 { return v[lane]; }
 fn x_at(i: u32) -> f32 { return rows_x[i >> 2u][i & 3u]; }
-fn fold_chunk(k: u32) {
-  let r = neumaier_add4(col_total[k], col_comp[k], col_sum[k]);
+fn fold_chunk(k: u32, v: vec4<f32>) {
+  let r = neumaier_add4(col_total[k], col_comp[k], v);
   col_total[k] = r[0];
   col_comp[k] = r[1];
 }
@@ -69,8 +69,8 @@ fn fold_chunk(k: u32) {
 fn chunk_total(v: f32) -> f32 { return v; }
 fn chunk_lane(v: f32, lane: u32) -> f32 { return v; }
 fn x_at(i: u32) -> f32 { return rows_x[i]; }
-fn fold_chunk(k: u32) {
-  let r = neumaier_add(col_total[k], col_comp[k], col_sum[k]);
+fn fold_chunk(k: u32, v: f32) {
+  let r = neumaier_add(col_total[k], col_comp[k], v);
   col_total[k] = r.x;
   col_comp[k] = r.y;
 }
@@ -114,9 +114,16 @@ ${ROW_BODY}
 fn fold_block() {
   var r: vec2<f32>;
 ${FOLD_BODY}
-  for (var k = 0u; k < CPT; k = k + 1u) {
-    fold_chunk(k);
-    col_sum[k] = Chunk(0.0);
+}
+
+// Thread t's column sum k over rows first, first + step, .. < end of the tile, folded every FOLD_ROWS rows.
+fn add_column(k: u32, c: u32, row0: u32, first: u32, step: u32, end: u32) {
+  for (var r0 = first; r0 < end; r0 = r0 + FOLD_ROWS * step) {
+    var acc = Chunk(0.0);
+    for (var r = r0; r < min(end, r0 + FOLD_ROWS * step); r = r + step) {
+      acc = fma(Chunk(slope[r]), rows_x[(row0 + r) * C + c], acc);
+    }
+    fold_chunk(k, acc);
   }
 }
 
@@ -124,32 +131,23 @@ ${FOLD_BODY}
 // uniform control flow.
 fn add_tile(first: u32, t: u32) {
   let rows = min(TILE, mu.n - first);
-  var s = 0.0;
-  if (t < rows) {
-    s = add_row(mu.x_row + first + t);
+  for (var i = t; i < TILE; i = i + WG) {
+    var s = 0.0;
+    if (i < rows) {
+      s = add_row(mu.x_row + first + i);
+    }
+    slope[i] = s;
   }
-  slope[t] = s;
   workgroupBarrier();
   let row0 = mu.x_row + first;
   if (C <= WG) {
-    let c = t % C;
-    let slot = t / C;
-    if (slot < SLOTS) {
-      var acc = col_sum[0];
-      for (var r = slot; r < rows; r = r + SLOTS) {
-        acc = fma(Chunk(slope[r]), rows_x[(row0 + r) * C + c], acc);
-      }
-      col_sum[0] = acc;
+    if (t / C < SLOTS) {
+      add_column(0u, t % C, row0, t / C, SLOTS, rows);
     }
   } else {
     for (var k = 0u; k < CPT; k = k + 1u) {
-      let c = t + k * WG;
-      if (c < C) {
-        var acc = col_sum[k];
-        for (var r = 0u; r < rows; r = r + 1u) {
-          acc = fma(Chunk(slope[r]), rows_x[(row0 + r) * C + c], acc);
-        }
-        col_sum[k] = acc;
+      if (t + k * WG < C) {
+        add_column(k, t + k * WG, row0, 0u, 1u, rows);
       }
     }
   }

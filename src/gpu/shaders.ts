@@ -106,7 +106,7 @@ export const SHADER_STAGES = {
   formulaPartials: { file: 'formula_partials.wgsl', shared: ['mlpLayout', 'compensatedSum', 'segmentedSum'], defines: ['BLOCK', 'TREE_ROWS', 'SCRATCH', 'TRIP', 'TWO_A_TRIP', 'X_VEC4', 'Y_VEC4', 'ROW_BODY', 'QUAD_BODY', 'FOLD_BODY', 'LOAD_PARAMS'], overrides: ['WG', 'BLOCKED', 'SPAN'] },
   formulaLinearPredictor: {
     file: 'formula_linear_predictor.wgsl', shared: ['mlpLayout', 'compensatedSum', 'segmentedSum'],
-    defines: ['CHUNK_TYPE', 'CHUNK', 'VEC4', 'C', 'W', 'FEATURES', 'OUTPUTS', 'SCALARS', 'PARAMS', 'SLOTS', 'CPT', 'BLOCK_TILES', 'TILE', 'TREE_ROWS', 'SCRATCH', 'COEF_LENGTH', 'COEF_PARAM', 'OUT_COLUMN', 'OUT_SCALAR', 'ROW_BODY', 'FOLD_BODY', 'LOAD_PARAMS'],
+    defines: ['CHUNK_TYPE', 'CHUNK', 'VEC4', 'C', 'W', 'FEATURES', 'OUTPUTS', 'SCALARS', 'PARAMS', 'SLOTS', 'CPT', 'BLOCK_TILES', 'FOLD_ROWS', 'TILE', 'TREE_ROWS', 'SCRATCH', 'COEF_LENGTH', 'COEF_PARAM', 'OUT_COLUMN', 'OUT_SCALAR', 'ROW_BODY', 'FOLD_BODY', 'LOAD_PARAMS'],
     overrides: ['WG', 'BLOCKED', 'SPAN'],
   },
 } as const satisfies Partial<Record<ShaderName, StageVariants>>;

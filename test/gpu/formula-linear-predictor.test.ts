@@ -5,13 +5,15 @@
 // batch that starts off a tile; the layouts the kernel has: one chunk a thread (C <= WG, row slots) and
 // several (C > WG), vec4 chunks (a width that is a multiple of 4) and scalar ones, weighted rows, parameters
 // outside the linear predictor. Training trajectories against the generated kernel's within 1e-4 relative,
-// norm-wise, as formula-linear-quad.test.ts holds the quad kernel.
+// norm-wise, as formula-linear-quad.test.ts holds the quad kernel. Tuned, the engine runs whichever of the
+// two kernels its tuning timed faster.
 import { describe, expect, it } from 'vitest';
 import { testGpu } from './gpu-context.ts';
 import { GpuFormulaEngine, FormulaKernelError, type GpuFormulaEngineOptions } from '../../src/gpu/formula/gpu-formula-engine.ts';
 import { checkFormulaResult, formulaError, formulaReference } from '../../src/gpu/formula/formula-check.ts';
-import type { FormulaKernelConfig } from '../../src/gpu/formula/formula-grid.ts';
-import { linearPredictorWgsl } from '../../src/gpu/formula/linear-predictor-pass.ts';
+import { LINEAR_PREDICTOR_FAMILY, linearPredictorWgsl, PREDICTOR_MAX_TILES, predictorGrid, TILE_THREAD_ROWS } from '../../src/gpu/formula/linear-predictor-pass.ts';
+import { FORMULA_FAMILY, type FormulaKernelConfig } from '../../src/gpu/formula/formula-grid.ts';
+import { TuningCache } from '../../src/gpu/tuning/cache.ts';
 import { gradientProgram } from '../../src/formula/program.ts';
 import { linearPredictor } from '../../src/formula/shapes.ts';
 import { memoryRowStream } from '../../src/gpu/formula/formula-stream.ts';
@@ -81,7 +83,7 @@ describe('the linear predictor kernel on the GPU', () => {
       expect(linearPredictor(s.model)).not.toBeNull();
       const grids: (FormulaKernelConfig | undefined)[] = [undefined, { workgroupSize: 64, groups: 3 }, { workgroupSize: 256, groups: 2, layout: 'blocked', span: 2 }];
       for (const kernel of grids) {
-        const engine = await GpuFormulaEngine.create(await testGpu(), s.model, s.data, s.start, { tuning: false, kernel });
+        const engine = await GpuFormulaEngine.create(await testGpu(), s.model, s.data, s.start, { tuning: false, kernel, predictor: true });
         try {
           expect(engine.kernelKind).toBe('linear-predictor');
           await expectTwin(engine, s, `${c.name} ${JSON.stringify(engine.kernel.config)}`);
@@ -97,7 +99,7 @@ describe('the linear predictor kernel on the GPU', () => {
     const o: ModelTrainOptions = { lr: 0.01, maxEpochs: 2, batchSize: 7, seed: 3, reportEvery: 1, optimizer: optimizerConfig({ kind: 'adam' }) };
     const runs: { kind: string; r: ModelTrainResult; epochs: EpochInfo[] }[] = [];
     for (const specialize of [true, false]) {
-      const all = { tuning: false as const, maxReportEvery: 16, specialize };
+      const all = { tuning: false as const, maxReportEvery: 16, predictor: specialize };
       const engine = await GpuFormulaEngine.createStreamed(await testGpu(), s.model, memoryRowStream(s.data, 1001), s.start, all);
       try {
         const epochs: EpochInfo[] = [];
@@ -117,6 +119,36 @@ describe('the linear predictor kernel on the GPU', () => {
     expect(predicted.r.loss).toBeLessThan(predicted.epochs[0].loss); // it learns
   }, 240_000);
 
+  it('tuned, the faster of the generated and the linear predictor kernels runs; a second engine takes both from the table', async () => {
+    const s = setup(CASES_WIDE[0]);
+    const cache = new TuningCache();
+    const first = await GpuFormulaEngine.create(await testGpu(), s.model, s.data, s.start, { tuning: cache });
+    const entries = cache.toJSON().entries;
+    try {
+      const ms = Object.fromEntries(entries.map((e) => [e.key.family, e.ms]));
+      console.info(`tuned: ${JSON.stringify(ms)}, runs ${first.kernelKind} ${JSON.stringify(first.kernel.config)}`);
+      expect(Object.keys(ms).sort()).toEqual([FORMULA_FAMILY, LINEAR_PREDICTOR_FAMILY].sort());
+      expect(first.kernelKind).toBe(ms[LINEAR_PREDICTOR_FAMILY] < ms[FORMULA_FAMILY] ? 'linear-predictor' : 'generated');
+      await expectTwin(first, s, `tuned ${first.kernelKind}`);
+      const second = await GpuFormulaEngine.create(await testGpu(), s.model, s.data, s.start, { tuning: cache });
+      try {
+        expect([second.kernelKind, second.kernel.source, second.kernel.config]).toEqual([first.kernelKind, 'table', first.kernel.config]);
+      } finally {
+        second.dispose();
+      }
+    } finally {
+      first.dispose();
+    }
+  }, 240_000);
+
+  it('keeps a workgroup within PREDICTOR_MAX_TILES tiles, whatever the grid tuned', () => {
+    const rows = TILE_THREAD_ROWS * 64 * PREDICTOR_MAX_TILES;
+    expect(predictorGrid({ workgroupSize: 64, groups: 1 }, rows)).toEqual({ workgroupSize: 64, groups: 1 });
+    expect(predictorGrid({ workgroupSize: 64, groups: 1 }, rows + 1)).toEqual({ workgroupSize: 64, groups: 2 });
+    expect(predictorGrid({ workgroupSize: 64, groups: 3, layout: 'blocked', span: 16 }, 5 * rows)).toEqual({ workgroupSize: 64, groups: 5, layout: 'blocked', span: 16 });
+    expect(predictorGrid({ workgroupSize: 256, groups: 8 }, 5 * rows)).toEqual({ workgroupSize: 256, groups: 8 });
+  });
+
   it('a wrong kernel is an error at creation, not a fallback', async () => {
     const s = setup(CASES_WIDE[0]);
     const program = gradientProgram(s.model);
@@ -124,7 +156,7 @@ describe('the linear predictor kernel on the GPU', () => {
     // The slope's sum left out of the column sums: every weight's partial is zero.
     const code = linearPredictorWgsl(program, shape, 64, (await testGpu()).device.limits.maxComputeWorkgroupStorageSize)
       .replace('acc = fma(Chunk(slope[r]), rows_x[(row0 + r) * C + c], acc);', 'acc = acc;');
-    const options: GpuFormulaEngineOptions = { tuning: false, kernel: { workgroupSize: 64, groups: 2 }, code };
+    const options: GpuFormulaEngineOptions = { tuning: false, kernel: { workgroupSize: 64, groups: 2 }, code, predictor: true };
     await expect(GpuFormulaEngine.create(await testGpu(), s.model, s.data, s.start, options)).rejects.toThrow(FormulaKernelError);
   }, 240_000);
 });

@@ -1,8 +1,13 @@
 // The linear shape is recognised from the model's and the loss's trees: every spelling of Σ θ·x + b with the
 // squared error is found, with each column mapped to the parameter that multiplies it; anything else is not.
+// The linear predictor, F(η + b, q..), likewise, with its reduced model checked against the full one's partials.
 import { describe, expect, it } from 'vitest';
 import { compileFormula } from '../../src/formula/model.ts';
-import { linearShape } from '../../src/formula/shapes.ts';
+import { compileRowSums } from '../../src/formula/emit-js.ts';
+import { print } from '../../src/formula/print.ts';
+import { gradientProgram } from '../../src/formula/program.ts';
+import { ETA, linearPredictor, linearShape } from '../../src/formula/shapes.ts';
+import { seededUniform } from '../../src/data/shuffle.ts';
 
 const shapeOf = (formula: string, columns: string[], loss = 'mse', weights: string | null = null) => {
   const model = compileFormula({ formula, loss, weights }, { columns: [...columns, 'y'] });
@@ -75,5 +80,69 @@ describe('linearShape: negatives', () => {
   ];
   it.each(cases)('%s: %s', (_, formula, columns, loss, weights) => {
     expect(shapeOf(formula, columns, loss, weights ?? null)).toBeNull();
+  });
+});
+
+const predictorOf = (formula: string, columns: string[], loss = 'mse', weights: string | null = null) => {
+  const model = compileFormula({ formula, loss, weights }, { columns: [...columns, 'y', ...(weights ? [weights] : [])] });
+  return { model, shape: linearPredictor(model) };
+};
+
+describe('linearPredictor: yhat = F(η + b, q..) over every column', () => {
+  it('the linear model itself, under any loss, weighted or not: F is η + b, the bias the one reduced parameter', () => {
+    for (const [loss, weights] of [['mse', null], ['logistic', null], ['huber:2', 'wt']] as const) {
+      const { model, shape } = predictorOf('y ~ linear(x1, x2, x3)', ['x1', 'x2', 'x3'], loss, weights);
+      expect(shape, loss).not.toBeNull();
+      expect(shape!.weights.map((p) => model.params[p])).toEqual(['w_x1', 'w_x2', 'w_x3']);
+      expect(shape!.reducedParams.map((p) => model.params[p])).toEqual(['b']);
+      expect(print(shape!.reduced.model)).toBe('eta + b');
+      expect(shape!.reduced.features).toEqual([ETA]);
+      expect(shape!.reduced.spec.weights).toBe(weights);
+    }
+  });
+
+  it('a link around η and parameters outside it: the bias first, then the others in the model order', () => {
+    const { model, shape } = predictorOf('y ~ a * tanh(linear(x1, x2)) + c', ['x1', 'x2'], 'huber:0.5');
+    expect(shape!.reducedParams.map((p) => model.params[p])).toEqual(['b', 'a', 'c']);
+    expect(print(shape!.reduced.model)).toBe('a * tanh(eta + b) + c');
+    expect(predictorOf('y ~ exp(linear(x1, x2))', ['x1', 'x2'], 'poisson').shape).not.toBeNull();
+    // η + b twice: the chain rule adds both paths, for the bias and each weight alike.
+    expect(predictorOf('y ~ sigmoid(w1*x1 + b) * (w1*x1 + b)', ['x1']).shape).not.toBeNull();
+  });
+
+  it('not: a column, a weight or the bias outside the sum, a column outside it, two sums over the columns, no bias', () => {
+    expect(predictorOf('y ~ linear(x1, x2) + c*x1', ['x1', 'x2']).shape).toBeNull();
+    expect(predictorOf('y ~ (w1*x1 + w2*x2 + b) * w1', ['x1', 'x2']).shape).toBeNull();
+    expect(predictorOf('y ~ exp(w1*x1 + w2*x2 + b) * b', ['x1', 'x2']).shape).toBeNull();
+    expect(predictorOf('y ~ (w1*x1 + b) * (w2*x2 + c)', ['x1', 'x2']).shape).toBeNull();
+    expect(predictorOf('y ~ w1*x1 + w2*x2', ['x1', 'x2']).shape).toBeNull();
+    expect(predictorOf('y ~ w1*x1^2 + b', ['x1']).shape).toBeNull();
+  });
+
+  it('each weight\'s partial is the reduced bias partial times its column, at random rows and parameters (float64)', () => {
+    const cases = [
+      predictorOf('y ~ a * tanh(linear(x1, x2, x3)) + c', ['x1', 'x2', 'x3'], 'huber:0.5'),
+      predictorOf('y ~ exp(linear(x1, x2, x3))', ['x1', 'x2', 'x3'], 'poisson', 'wt'),
+      predictorOf('y ~ linear(x1, x2, x3)', ['x1', 'x2', 'x3'], 'logistic'),
+    ];
+    const u = seededUniform(11);
+    for (const { model, shape } of cases) {
+      const full = compileRowSums(gradientProgram(model));
+      const reduced = compileRowSums(gradientProgram(shape!.reduced));
+      const width = model.features.length + (model.spec.weights ? 1 : 0);
+      for (let trial = 0; trial < 20; trial++) {
+        const theta = Float64Array.from(model.params, () => u() - 0.5);
+        const row = Float64Array.from({ length: width }, (_, k) => (k < model.features.length ? 2 * u() - 1 : 0.5 + u()));
+        const y = [model.spec.loss === 'logistic' ? (u() < 0.5 ? 0 : 1) : Math.floor(3 * u())];
+        const eta = shape!.weights.reduce((s, p, c) => s + theta[p] * row[c], 0);
+        const want = new Float64Array(model.params.length + 1);
+        full(theta, row, y, 0, 1, want);
+        const got = new Float64Array(shape!.reducedParams.length + 1);
+        reduced(shape!.reducedParams.map((p) => theta[p]), model.spec.weights ? [eta, row[width - 1]] : [eta], y, 0, 1, got);
+        shape!.weights.forEach((p, c) => expect(got[0] * row[c]).toBeCloseTo(want[p], 12));
+        shape!.reducedParams.forEach((p, j) => expect(got[j]).toBeCloseTo(want[p], 12));
+        expect(got[got.length - 1]).toBeCloseTo(want[want.length - 1], 12);
+      }
+    }
   });
 });

@@ -162,7 +162,7 @@ export async function chooseFormulaKernel(
     }
   };
   const hit = cache.get(key, runnable);
-  if (hit) return { config: hit.config, source: 'table' };
+  if (hit) return { config: hit.config, source: 'table', timing: { ms: hit.ms, method: hit.method } };
   const rows = formulaTuneRows(data.n, program.rowWidth);
   const candidates = variant.candidates?.(rows, gpu.shape) ?? formulaCandidates(rows, gpu.shape, gpu.summary.isFallback && program.outputs.length > SOFTWARE_WIDE_OUTPUTS);
   const tuner = new FormulaTuner(io, model, program, data, resident, theta, rows, labels, variant);
@@ -184,7 +184,7 @@ export async function chooseFormulaKernel(
     config: result.best, ms: result.timing.ms, method: result.timing.method, validated: result.trials.filter((t) => t.ms !== undefined).length,
     tried: result.trials.filter((t) => !t.rejected?.startsWith('skipped')).length, tunedAt: new Date().toISOString(),
   });
-  return { config: result.best, source: 'tuned', result };
+  return { config: result.best, source: 'tuned', result, timing: { ms: result.timing.ms, method: result.timing.method } };
 }
 
 export { AutotuneError };

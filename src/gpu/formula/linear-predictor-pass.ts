@@ -20,10 +20,12 @@ import type { FormulaKernelVariant } from './formula-tuning.ts';
 export const LINEAR_PREDICTOR_FAMILY = 'formula.linear-predictor';
 
 const PARAM_NONE = 0xffffffff;
+/** Rows a thread takes in a tile's row phase: a tile is this many times the workgroup's rows, two barriers a tile. */
+export const TILE_THREAD_ROWS = 4;
 
 /** Workgroup memory the kernel needs besides its reduce scratch: the coefficients and a tile's slopes. */
 function fixedStorage(rowWidth: number, workgroupSize: number): number {
-  return rowWidth * 4 + workgroupSize * 4;
+  return rowWidth * 4 + TILE_THREAD_ROWS * workgroupSize * 4;
 }
 
 /**
@@ -45,7 +47,7 @@ export function linearPredictorDefines(program: SampleProgram, shape: LinearPred
   const C = W / chunk;
   const slots = C <= workgroupSize ? Math.floor(workgroupSize / C) : 1;
   const cpt = C <= workgroupSize ? 1 : Math.ceil(C / workgroupSize);
-  const rowsPerTile = C <= workgroupSize ? Math.ceil(workgroupSize / slots) : workgroupSize;
+  const tile = TILE_THREAD_ROWS * workgroupSize;
   const left = maxWorkgroupStorage - fixedStorage(W, workgroupSize);
   if (left < workgroupSize * 4) throw new RangeError(`linear predictor kernel: ${W} columns and workgroups of ${workgroupSize} exceed ${maxWorkgroupStorage} bytes of workgroup memory`);
   const treeRows = formulaTreeRows(P + 1, workgroupSize, left);
@@ -58,8 +60,8 @@ export function linearPredictorDefines(program: SampleProgram, shape: LinearPred
   const u32s = (a: readonly number[]) => a.map((v) => `${v >>> 0}u`).join(', ');
   return {
     CHUNK_TYPE: chunk === 4 ? 'vec4<f32>' : 'f32', CHUNK: chunk, VEC4: chunk === 4, C, W, FEATURES: program.features, OUTPUTS: P + 1,
-    SCALARS: reduced.outputs.length, PARAMS: reduced.params, SLOTS: slots, CPT: cpt, BLOCK_TILES: Math.max(1, Math.floor(FORMULA_BLOCK / rowsPerTile)),
-    TILE: workgroupSize, TREE_ROWS: treeRows, SCRATCH: workgroupSize * treeRows, COEF_LENGTH: W, COEF_PARAM: u32s(coef),
+    SCALARS: reduced.outputs.length, PARAMS: reduced.params, SLOTS: slots, CPT: cpt, BLOCK_TILES: Math.max(1, Math.floor(FORMULA_BLOCK / TILE_THREAD_ROWS)), FOLD_ROWS: FORMULA_BLOCK,
+    TILE: tile, TREE_ROWS: treeRows, SCRATCH: workgroupSize * treeRows, COEF_LENGTH: W, COEF_PARAM: u32s(coef),
     OUT_COLUMN: u32s(column), OUT_SCALAR: u32s(scalar), ...reducedRowCode(reduced, shape, program),
   };
 }
@@ -86,6 +88,21 @@ export function linearPredictorWgsl(program: SampleProgram, shape: LinearPredict
   const stage = specializeWgsl(src.formulaLinearPredictor, linearPredictorDefines(program, shape, workgroupSize, maxWorkgroupStorage), 'formula_linear_predictor.wgsl');
   const reduced = gradientProgram(shape.reduced);
   return assembleMlpWgsl(stage, [src.mlpLayout, src.compensatedSum, src.segmentedSum, wgslHelpers([...reduced.lets.map((l) => l.node), ...reduced.outputs])]);
+}
+
+/**
+ * Most tiles a workgroup takes in one dispatch. Under Deno on Mesa's llvmpipe a workgroup that passed about
+ * 3,600 barriers (1,800 tiles of 64 rows, two barriers each) left its partials unwritten, silently; below
+ * that every count agreed with the twin. Two barriers a tile, so 1,024 tiles stay well under it (a tile
+ * then grew to TILE_THREAD_ROWS times the workgroup: 127 against 138 ms a gradient on SwiftShader).
+ */
+export const PREDICTOR_MAX_TILES = 1024;
+
+/** The grid with at least the workgroups that keep each within PREDICTOR_MAX_TILES tiles of `rows` rows. */
+export function predictorGrid(config: FormulaKernelConfig, rows: number): FormulaKernelConfig {
+  const tiles = Math.ceil(rows / (TILE_THREAD_ROWS * config.workgroupSize));
+  const least = Math.ceil(tiles / PREDICTOR_MAX_TILES);
+  return least > config.groups ? { ...config, groups: Math.min(FORMULA_MAX_GROUPS, least) } : config;
 }
 
 /** The kernel's passes (pass 1, then mlp_reduce.wgsl); code: replacement pass-1 WGSL (tests inject faults). */

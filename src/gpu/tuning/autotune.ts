@@ -89,6 +89,8 @@ export interface KernelChoice<C> {
   source: 'explicit' | 'table' | 'tuned' | 'default';
   /** Set when tuned now: every candidate with its time or the reason it was rejected. */
   result?: AutotuneResult<C>;
+  /** Tuned now or read from the table: the winner's time per pass while tuning, and how it was measured. */
+  timing?: { ms: number; method: 'timestamp-query' | 'wall-clock' };
 }
 
 export class AutotuneError extends Error {
