@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { testGpu } from './gpu-context.ts';
 import { GpuFormulaEngine, FormulaKernelError, type GpuFormulaEngineOptions } from '../../src/gpu/formula/gpu-formula-engine.ts';
 import { checkFormulaResult, formulaError, formulaReference } from '../../src/gpu/formula/formula-check.ts';
-import { LINEAR_PREDICTOR_FAMILY, linearPredictorWgsl, PREDICTOR_MAX_TILES, predictorGrid, TILE_THREAD_ROWS } from '../../src/gpu/formula/linear-predictor-pass.ts';
+import { LINEAR_PREDICTOR_FAMILY, linearPredictorWgsl, PREDICTOR_MAX_CHUNKS, predictorGrid } from '../../src/gpu/formula/linear-predictor-pass.ts';
 import { FORMULA_FAMILY, type FormulaKernelConfig } from '../../src/gpu/formula/formula-grid.ts';
 import { TuningCache } from '../../src/gpu/tuning/cache.ts';
 import { gradientProgram } from '../../src/formula/program.ts';
@@ -141,12 +141,13 @@ describe('the linear predictor kernel on the GPU', () => {
     }
   }, 240_000);
 
-  it('keeps a workgroup within PREDICTOR_MAX_TILES tiles, whatever the grid tuned', () => {
-    const rows = TILE_THREAD_ROWS * 64 * PREDICTOR_MAX_TILES;
-    expect(predictorGrid({ workgroupSize: 64, groups: 1 }, rows)).toEqual({ workgroupSize: 64, groups: 1 });
-    expect(predictorGrid({ workgroupSize: 64, groups: 1 }, rows + 1)).toEqual({ workgroupSize: 64, groups: 2 });
-    expect(predictorGrid({ workgroupSize: 64, groups: 3, layout: 'blocked', span: 16 }, 5 * rows)).toEqual({ workgroupSize: 64, groups: 5, layout: 'blocked', span: 16 });
-    expect(predictorGrid({ workgroupSize: 256, groups: 8 }, 5 * rows)).toEqual({ workgroupSize: 256, groups: 8 });
+  it('keeps a workgroup within PREDICTOR_MAX_CHUNKS row chunks, whatever the grid tuned', () => {
+    const rows = PREDICTOR_MAX_CHUNKS / 32; // of 128 columns: 32 vec4s a row
+    expect(predictorGrid({ workgroupSize: 64, groups: 1 }, rows, 128)).toEqual({ workgroupSize: 64, groups: 1 });
+    expect(predictorGrid({ workgroupSize: 64, groups: 1 }, rows + 1, 128)).toEqual({ workgroupSize: 64, groups: 2 });
+    expect(predictorGrid({ workgroupSize: 64, groups: 3, layout: 'blocked', span: 16 }, 5 * rows, 128)).toEqual({ workgroupSize: 64, groups: 5, layout: 'blocked', span: 16 });
+    expect(predictorGrid({ workgroupSize: 256, groups: 8 }, 5 * rows, 128)).toEqual({ workgroupSize: 256, groups: 8 });
+    expect(predictorGrid({ workgroupSize: 64, groups: 1 }, rows, 130)).toEqual({ workgroupSize: 64, groups: 5 }); // 130 floats a row, not vec4s
   });
 
   it('a wrong kernel is an error at creation, not a fallback', async () => {

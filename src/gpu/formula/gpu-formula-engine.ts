@@ -215,7 +215,7 @@ export class GpuFormulaEngine implements FormulaEngine {
           predicts = true;
         }
       }
-      if (predicts) kernel = { ...kernel, config: predictorGrid(kernel.config, n) };
+      if (predicts) kernel = { ...kernel, config: predictorGrid(kernel.config, n, program.rowWidth) };
       // Tuned on the real kernel; the engine's own (options.quadCode in tests) is what checkKernels judges.
       const quadKernel = quadTakes(shape)
         ? await chooseFormulaKernel(gpu, io, model, program, data, { x, y }, start, { kernel: options.quadKernel, tuning: options.tuning }, model.params, linearQuadVariant(program, shape, data.n, maxPerDim))

@@ -20,7 +20,10 @@ import type { FormulaKernelVariant } from './formula-tuning.ts';
 export const LINEAR_PREDICTOR_FAMILY = 'formula.linear-predictor';
 
 const PARAM_NONE = 0xffffffff;
-/** Rows a thread takes in a tile's row phase: a tile is this many times the workgroup's rows, two barriers a tile. */
+/**
+ * Rows a thread takes in a tile's row phase: a tile is this many times the workgroup's rows, two barriers a
+ * tile (4: 127 against 138 ms a gradient on SwiftShader at one, linear(128 columns) over 2^18 rows).
+ */
 export const TILE_THREAD_ROWS = 4;
 
 /** Workgroup memory the kernel needs besides its reduce scratch: the coefficients and a tile's slopes. */
@@ -43,8 +46,8 @@ export function linearPredictorDefines(program: SampleProgram, shape: LinearPred
   const reduced = gradientProgram(shape.reduced);
   const W = program.rowWidth;
   const P = program.params;
-  const chunk = W % 4 === 0 ? 4 : 1;
-  const C = W / chunk;
+  const C = predictorChunks(W);
+  const chunk = W / C;
   const slots = C <= workgroupSize ? Math.floor(workgroupSize / C) : 1;
   const cpt = C <= workgroupSize ? 1 : Math.ceil(C / workgroupSize);
   const tile = TILE_THREAD_ROWS * workgroupSize;
@@ -90,18 +93,23 @@ export function linearPredictorWgsl(program: SampleProgram, shape: LinearPredict
   return assembleMlpWgsl(stage, [src.mlpLayout, src.compensatedSum, src.segmentedSum, wgslHelpers([...reduced.lets.map((l) => l.node), ...reduced.outputs])]);
 }
 
-/**
- * Most tiles a workgroup takes in one dispatch. Under Deno on Mesa's llvmpipe a workgroup that passed about
- * 3,600 barriers (1,800 tiles of 64 rows, two barriers each) left its partials unwritten, silently; below
- * that every count agreed with the twin. Two barriers a tile, so 1,024 tiles stay well under it (a tile
- * then grew to TILE_THREAD_ROWS times the workgroup: 127 against 138 ms a gradient on SwiftShader).
- */
-export const PREDICTOR_MAX_TILES = 1024;
+/** Chunks a row of `rowWidth` floats is read in: vec4s where the width is a multiple of 4, else floats. */
+export function predictorChunks(rowWidth: number): number {
+  return rowWidth % 4 === 0 ? rowWidth / 4 : rowWidth;
+}
 
-/** The grid with at least the workgroups that keep each within PREDICTOR_MAX_TILES tiles of `rows` rows. */
-export function predictorGrid(config: FormulaKernelConfig, rows: number): FormulaKernelConfig {
-  const tiles = Math.ceil(rows / (TILE_THREAD_ROWS * config.workgroupSize));
-  const least = Math.ceil(tiles / PREDICTOR_MAX_TILES);
+/**
+ * Most row chunks a workgroup reads in one dispatch. Under Deno on Mesa's llvmpipe, one workgroup over more
+ * than about 115,000 rows of 32 vec4s, or 14,000 rows of 128, left its partials unwritten, silently (the reduce
+ * then folded what an earlier pass had left), whatever the tile size; the same rows over two workgroups, and
+ * every smaller batch, agreed with the twin. The cause is not found; 2^19 chunks is four times below the least
+ * failing count seen.
+ */
+export const PREDICTOR_MAX_CHUNKS = 2 ** 19;
+
+/** The grid with at least the workgroups that keep each within PREDICTOR_MAX_CHUNKS chunks of `rows` rows. */
+export function predictorGrid(config: FormulaKernelConfig, rows: number, rowWidth: number): FormulaKernelConfig {
+  const least = Math.ceil((rows * predictorChunks(rowWidth)) / PREDICTOR_MAX_CHUNKS);
   return least > config.groups ? { ...config, groups: Math.min(FORMULA_MAX_GROUPS, least) } : config;
 }
 
