@@ -150,6 +150,13 @@ describe('the linear predictor kernel on the GPU', () => {
     expect(predictorGrid({ workgroupSize: 64, groups: 1 }, rows, 130)).toEqual({ workgroupSize: 64, groups: 5 }); // 130 floats a row, not vec4s
   });
 
+  it('predictor: true on a model it cannot take is an error, not ignored', async () => {
+    const narrow = setup(wideCase('linear(16 columns)', 16, 100, `y ~ linear(${list(16)})`, 'huber:1', (eta) => eta));
+    await expect(GpuFormulaEngine.create(await testGpu(), narrow.model, narrow.data, narrow.start, { tuning: false, predictor: true })).rejects.toThrow(/predictor: the linear predictor kernel takes/);
+    const other = setup(wideCase('linear(80 columns) + c*f1', 80, 100, `y ~ linear(${list(80)}) + c * f1`, 'mse', (eta) => eta, { start: { c: 0 } }));
+    await expect(GpuFormulaEngine.create(await testGpu(), other.model, other.data, other.start, { tuning: false, predictor: true })).rejects.toThrow(/is not one/);
+  });
+
   it('a wrong kernel is an error at creation, not a fallback', async () => {
     const s = setup(CASES_WIDE[0]);
     const program = gradientProgram(s.model);

@@ -31,6 +31,7 @@ import { FormulaNormalEquationsPass } from './formula-normal-pass.ts';
 import { FormulaGradientPasses, type FormulaBuffers } from './formula-passes.ts';
 import { chooseFormulaKernel, judge, runGradient, type FormulaKernelChoice, type FormulaTuningOptions } from './formula-tuning.ts';
 import { linearPredictor, linearShape } from '../../formula/shapes.ts';
+import { QUAD_LOAD_MAX_WIDTH } from './formula-row-code.ts';
 import { createLinearPredictorPasses, linearPredictorVariant, predictorGrid, predictorTakes } from './linear-predictor-pass.ts';
 import type { SlotGradientPasses } from '../models/streamed-model-program.ts';
 import { createLinearQuadPasses, linearQuadVariant, quadTakes, RoutedGradientPasses, type FormulaKernelKind } from './linear-quad-pass.ts';
@@ -53,10 +54,10 @@ export interface GpuFormulaEngineOptions extends FormulaTuningOptions {
   specialize?: boolean;
   /**
    * The linear predictor kernel of a wide generalised linear model: true, it runs every batch (`kernel` and
-   * `code` are then its); false, never. Default: the generated and the linear predictor kernels are both tuned
-   * and the faster runs (on this machine's SwiftShader and llvmpipe, the generated one: 76 against 127 ms a
-   * gradient at 128 columns, 2^18 rows, on SwiftShader); without tuning (an explicit `kernel`, or tuning:
-   * false) the generated one.
+   * `code` are then its; a model it cannot take is an error); false, never. Default: the generated and the
+   * linear predictor kernels are both tuned and the faster runs (on this machine's SwiftShader and llvmpipe,
+   * the generated one: README, "Wider rows"); without tuning (an explicit `kernel`, or tuning: false) the
+   * generated one.
    */
   predictor?: boolean;
   /** The quad kernel's grid: no table, no tuning (as `kernel` is for the generated one). */
@@ -196,6 +197,9 @@ export class GpuFormulaEngine implements FormulaEngine {
     const storage = device.limits.maxComputeWorkgroupStorageSize;
     const predictor = options.specialize === false || options.predictor === false || quadTakes(shape) ? null : linearPredictor(model);
     const predictable = predictorTakes(predictor, program, storage);
+    if (options.predictor === true && !predictable) {
+      throw new RangeError(`predictor: the linear predictor kernel takes yhat = F(η + b, ...) with η = Σ θ·x over every column, more than ${QUAD_LOAD_MAX_WIDTH} of them, the compiler's specialisations on; ${describeModel(model)} over ${program.rowWidth} columns is not one`);
+    }
     const maxPerDim = gpu.shape.maxWorkgroupsPerDimension;
     try {
       const { x, y } = await makeData(device, round);
