@@ -123,10 +123,15 @@ export function formulaRowCode(program: SampleProgram, loads: RowLoads = rowLoad
   } else {
     quad = [0, 1, 2, 3].map((i) => `  add_row(row${i ? ` + ${i}u` : ''});`);
   }
+  const load = Array.from({ length: Math.max(1, program.params) }, (_, j) => `  params[${j}] = theta[${j}];`);
+  return { ROW_BODY: row.join('\n'), QUAD_BODY: quad.join('\n'), FOLD_BODY: foldBody(S), LOAD_PARAMS: load.join('\n') };
+}
+
+/** Folds the S block sums into the compensated totals and clears them: FOLD_BODY of the pass-1 kernels (a `var r: vec2<f32>` in scope). */
+export function foldBody(S: number): string {
   const fold: string[] = [];
   for (let k = 0; k < S; k++) {
     fold.push(`  r = neumaier_add(total[${k}], comp[${k}], block_sum[${k}]);`, `  total[${k}] = r.x;`, `  comp[${k}] = r.y;`, `  block_sum[${k}] = 0.0;`);
   }
-  const load = Array.from({ length: Math.max(1, program.params) }, (_, j) => `  params[${j}] = theta[${j}];`);
-  return { ROW_BODY: row.join('\n'), QUAD_BODY: quad.join('\n'), FOLD_BODY: fold.join('\n'), LOAD_PARAMS: load.join('\n') };
+  return fold.join('\n');
 }

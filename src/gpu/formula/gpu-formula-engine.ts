@@ -208,10 +208,10 @@ export class GpuFormulaEngine implements FormulaEngine {
       // Beside the quad kernel the generated one runs only the batches that start off a multiple of 4 rows
       // (mini-batches of other sizes): its default grid, no second tuning at start-up.
       const predictorChoice = () => chooseFormulaKernel(gpu, io, model, program, data, { x, y }, start, options, model.params, linearPredictorVariant(program, predictor!, data.n, maxPerDim, storage));
-      let kernel = predictable && options.predictor === true
+      let predicts = predictable && options.predictor === true;
+      let kernel = predicts
         ? await predictorChoice()
         : await chooseFormulaKernel(gpu, io, model, program, data, { x, y }, start, quadTakes(shape) && !options.kernel ? { ...options, tuning: false } : options);
-      let predicts = predictable && options.predictor === true;
       if (predictable && options.predictor === undefined && !options.kernel && options.tuning !== false) {
         const other = await predictorChoice();
         if (faster(other, kernel)) {

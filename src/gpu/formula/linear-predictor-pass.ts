@@ -14,7 +14,7 @@ import {
   FORMULA_BLOCK, FORMULA_MAX_GROUPS, FORMULA_WORKGROUP_SIZES, formulaTreeRows, formulaTuneRows, programHash, type FormulaKernelConfig,
 } from './formula-grid.ts';
 import { FormulaGradientPasses, type FormulaBuffers } from './formula-passes.ts';
-import { accumulate, fusedExpression, QUAD_LOAD_MAX_WIDTH } from './formula-row-code.ts';
+import { accumulate, foldBody, fusedExpression, QUAD_LOAD_MAX_WIDTH } from './formula-row-code.ts';
 import type { FormulaKernelVariant } from './formula-tuning.ts';
 
 export const LINEAR_PREDICTOR_FAMILY = 'formula.linear-predictor';
@@ -41,9 +41,13 @@ export function predictorTakes(shape: LinearPredictorShape | null, program: Samp
   return fixedStorage(program.rowWidth, 64) + 64 * 4 <= maxWorkgroupStorage;
 }
 
-/** Every placeholder of formula_linear_predictor.wgsl for `program` (the model's gradient program) at one workgroup size. */
-export function linearPredictorDefines(program: SampleProgram, shape: LinearPredictorShape, workgroupSize: number, maxWorkgroupStorage: number) {
-  const reduced = gradientProgram(shape.reduced);
+/**
+ * Every placeholder of formula_linear_predictor.wgsl for `program` (the model's gradient program) at one
+ * workgroup size; reduced: the gradient program of shape.reduced.
+ */
+export function linearPredictorDefines(
+  program: SampleProgram, shape: LinearPredictorShape, workgroupSize: number, maxWorkgroupStorage: number, reduced = gradientProgram(shape.reduced),
+) {
   const W = program.rowWidth;
   const P = program.params;
   const C = predictorChunks(W);
@@ -79,17 +83,13 @@ function reducedRowCode(reduced: SampleProgram, shape: LinearPredictorShape, pro
   row.push(...reduced.lets.map(({ name, node }) => `  let ${name} = ${fusedExpression(node)};`));
   row.push(`  nabla_slope = ${fusedExpression(reduced.outputs[0])};`, '  block_sum[0] = block_sum[0] + nabla_slope;');
   reduced.outputs.forEach((n, k) => k > 0 && row.push(accumulate(k, n)));
-  const fold: string[] = [];
-  for (let k = 0; k < reduced.outputs.length; k++) {
-    fold.push(`  r = neumaier_add(total[${k}], comp[${k}], block_sum[${k}]);`, `  total[${k}] = r.x;`, `  comp[${k}] = r.y;`, `  block_sum[${k}] = 0.0;`);
-  }
   const load = shape.reducedParams.map((p, j) => `  params[${j}] = theta[${p}];`);
-  return { ROW_BODY: row.join('\n'), FOLD_BODY: fold.join('\n'), LOAD_PARAMS: load.join('\n') };
+  return { ROW_BODY: row.join('\n'), FOLD_BODY: foldBody(reduced.outputs.length), LOAD_PARAMS: load.join('\n') };
 }
 
 export function linearPredictorWgsl(program: SampleProgram, shape: LinearPredictorShape, workgroupSize: number, maxWorkgroupStorage: number): string {
-  const stage = specializeWgsl(src.formulaLinearPredictor, linearPredictorDefines(program, shape, workgroupSize, maxWorkgroupStorage), 'formula_linear_predictor.wgsl');
   const reduced = gradientProgram(shape.reduced);
+  const stage = specializeWgsl(src.formulaLinearPredictor, linearPredictorDefines(program, shape, workgroupSize, maxWorkgroupStorage, reduced), 'formula_linear_predictor.wgsl');
   return assembleMlpWgsl(stage, [src.mlpLayout, src.compensatedSum, src.segmentedSum, wgslHelpers([...reduced.lets.map((l) => l.node), ...reduced.outputs])]);
 }
 
