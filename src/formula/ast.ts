@@ -50,6 +50,28 @@ export function add(a: Node, b: Node): Node {
   return bin('+', a, b);
 }
 
+/**
+ * Longest run of terms `sum` chains as written, t1 + t2 + … (a left-leaning tree, printed without parentheses).
+ * Longer sums join such runs pairwise: every walk of a tree recurses by its depth, and a sum over thousands
+ * of columns built as one chain is thousands deep (compileFormula overflowed the stack at 4,000 columns and
+ * spent O(n²) building and searching its nested keys).
+ */
+export const SUM_RUN = 64;
+
+/** t1 + t2 + … + tn, of depth at most SUM_RUN + log2(n / SUM_RUN). */
+export function sum(terms: readonly Node[]): Node {
+  let runs: Node[] = [];
+  for (let start = 0; start < terms.length; start += SUM_RUN) {
+    runs.push(terms.slice(start, start + SUM_RUN).reduce((acc, t) => add(acc, t), num(0)));
+  }
+  while (runs.length > 1) {
+    const joined: Node[] = [];
+    for (let k = 0; k < runs.length; k += 2) joined.push(k + 1 < runs.length ? add(runs[k], runs[k + 1]) : runs[k]);
+    runs = joined;
+  }
+  return runs[0] ?? num(0);
+}
+
 export function sub(a: Node, b: Node): Node {
   if (isNum(a) && isNum(b) && !lit(a).name && !lit(b).name && finite(lit(a).value - lit(b).value)) return num(lit(a).value - lit(b).value);
   if (isNum(b, 0)) return a;
@@ -137,15 +159,19 @@ export function substitute(node: Node, by: (name: string) => Node | undefined): 
 }
 
 /** Every symbol name in the tree, in first-seen order. */
-export function symbols(node: Node, into: string[] = []): string[] {
-  switch (node.kind) {
-    case 'num': break;
-    case 'sym': if (!into.includes(node.name)) into.push(node.name); break;
-    case 'neg': symbols(node.arg, into); break;
-    case 'bin': symbols(node.left, into); symbols(node.right, into); break;
-    case 'call': for (const a of node.args) symbols(a, into); break;
-  }
-  return into;
+export function symbols(node: Node): string[] {
+  const seen = new Set<string>();
+  const visit = (n: Node): void => {
+    switch (n.kind) {
+      case 'num': break;
+      case 'sym': seen.add(n.name); break;
+      case 'neg': visit(n.arg); break;
+      case 'bin': visit(n.left); visit(n.right); break;
+      case 'call': n.args.forEach(visit); break;
+    }
+  };
+  visit(node);
+  return [...seen];
 }
 
 /** The symbols under each node, computed once per node: derive asks this at every node for every parameter. */

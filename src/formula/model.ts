@@ -4,7 +4,7 @@
 //   dℓ/dθj = dℓ/dyhat · dyhat/dθj
 // A name that is not a column is a parameter and needs a starting value (from the shorthand or --start), so
 // that a misspelt column never silently becomes a parameter.
-import { add, mul, num, substitute, sym, symbols, type Node } from './ast.ts';
+import { add, mul, substitute, sum, sym, symbols, type Node } from './ast.ts';
 import { derive, type DerivationStep } from './derive.ts';
 import { parseLoss, type LossSpec } from './losses.ts';
 import { FormulaError, parseModel } from './parse.ts';
@@ -55,6 +55,7 @@ export function compileFormula(spec: FormulaSpec, roles: NameRoles): FormulaMode
   const biases: string[] = [];
   let linearCount = 0;
   const target = targetOf(text);
+  const columns = new Set(roles.columns);
   const { model } = parseModel(text, {
     macros: {
       linear: (args, pos) => {
@@ -69,22 +70,22 @@ export function compileFormula(spec: FormulaSpec, roles: NameRoles): FormulaMode
           names.push(...roles.columns.filter((c) => c !== target && c !== full.weights));
           if (names.length === 0) throw new FormulaError('linear(): the data has no column besides the target', text, pos);
         }
+        const named = new Set(names);
         const free = (name: string) => {
           // A generated name never shadows a column: b, then bias, then b_1, ...
-          const taken = (n: string) => roles.columns?.includes(n) || names.includes(n) || n in defaults || n === target;
+          const taken = (n: string) => columns.has(n) || named.has(n) || n in defaults || n === target;
           for (let k = 0; taken(name); k++) name = k === 0 && name.startsWith('b') ? `bias${prefix}` : `${name.replace(/_\d+$/, '')}_${k}`;
           return name;
         };
-        let sum: Node = num(0);
-        for (const c of names) {
+        const terms = names.map((c) => {
           const w = free(`w${prefix}_${c}`);
           defaults[w] = 0;
-          sum = add(sum, mul(sym(w), sym(c)));
-        }
+          return mul(sym(w), sym(c));
+        });
         const bias = free(`b${prefix}`);
         defaults[bias] = 0;
         biases.push(bias);
-        return add(sum, sym(bias));
+        return add(sum(terms), sym(bias));
       },
     },
   });
@@ -99,12 +100,13 @@ export function compileFormula(spec: FormulaSpec, roles: NameRoles): FormulaMode
   if (roles.columns && !roles.columns.includes(target)) {
     throw new FormulaError(`the target "${target}" is not a column of the data (columns: ${roles.columns.join(', ')})`, text, text.indexOf(target));
   }
-  const isColumn = (n: string) => (roles.columns ? roles.columns.includes(n) : roles.params ? !roles.params.includes(n) && !(n in defaults) : false);
+  const isColumn = (n: string) => (roles.columns ? columns.has(n) : roles.params ? !roles.params.includes(n) && !(n in defaults) : false);
   if (!roles.columns && !roles.params && names.some((n) => !(n in defaults))) {
     throw new FormulaError('say which names are columns (the data, or --columns) or parameters (--params)', text, text.indexOf('~') + 1);
   }
   const features = names.filter((n) => isColumn(n) && !(n in defaults));
-  const params = names.filter((n) => !features.includes(n));
+  const featureSet = new Set(features);
+  const params = names.filter((n) => !featureSet.has(n));
   if (params.length === 0) throw new FormulaError('the model has no parameter to fit (every name is a column)', text, text.indexOf('~') + 1);
   if (full.weights && features.includes(full.weights)) throw new FormulaError(`the weights column "${full.weights}" is also a feature`, text, text.indexOf(full.weights));
   const dLoss = derive(loss.tree, 'yhat');

@@ -42,8 +42,10 @@ function linearSum(m: FormulaModel, n: Node): LinearShape | null {
   const weights: number[] = new Array(m.features.length).fill(-1);
   let bias = -1;
   const used = new Set<number>();
-  const param = (n: Node) => (n.kind === 'sym' ? m.params.indexOf(n.name) : -1);
-  const column = (n: Node) => (n.kind === 'sym' ? m.features.indexOf(n.name) : -1);
+  const paramIndex = new Map(m.params.map((p, j) => [p, j]));
+  const columnIndex = new Map(m.features.map((c, k) => [c, k]));
+  const param = (n: Node) => (n.kind === 'sym' ? paramIndex.get(n.name) ?? -1 : -1);
+  const column = (n: Node) => (n.kind === 'sym' ? columnIndex.get(n.name) ?? -1 : -1);
   for (const term of sumTerms(n)) {
     if (term.kind === 'sym') {
       const p = param(term);
@@ -85,11 +87,12 @@ export function linearPredictor(m: FormulaModel): LinearPredictorShape | null {
   const { weights, bias } = sum.shape;
   const biasName = m.params[bias];
   const outside = replaceSubtree(m.model, sum.node.key, sym(ETA));
-  const names = symbols(outside);
-  if (names.includes(biasName) || weights.some((p) => names.includes(m.params[p])) || m.features.some((f) => names.includes(f)) || names.includes(ETA) === false) return null;
+  const names = new Set(symbols(outside));
+  if (names.has(biasName) || weights.some((p) => names.has(m.params[p])) || m.features.some((f) => names.has(f)) || !names.has(ETA)) return null;
   if (m.params.includes(ETA)) return null;
   const model = replaceSubtree(m.model, sum.node.key, add(sym(ETA), sym(biasName)));
-  const reducedParams = [bias, ...m.params.map((_, j) => j).filter((j) => j !== bias && !weights.includes(j))];
+  const isWeight = new Set(weights);
+  const reducedParams = [bias, ...m.params.map((_, j) => j).filter((j) => j !== bias && !isWeight.has(j))];
   const params = reducedParams.map((j) => m.params[j]);
   const reduced: FormulaModel = {
     ...m, model, features: [ETA], params, defaults: {}, biases: [], dModel: params.map((p) => derive(model, p)),

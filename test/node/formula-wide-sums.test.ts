@@ -1,0 +1,104 @@
+// Sums over thousands of columns (ast.ts: sum): runs of SUM_RUN terms chained as written, joined pairwise,
+// so that every walk of a tree (derive, substitute, print, the emitters) recurses by about SUM_RUN + log2(n)
+// frames, not n. linear() over 5,000 columns compiles, derives each weight's partial as its column and its
+// generated row sums equal a direct float64 evaluation. The generated GPU kernel's cap on sums a thread
+// (formula-grid.ts: FORMULA_MAX_SUMS) refuses a wider program with a message naming the model and the way out.
+import { describe, expect, it } from 'vitest';
+import { add, sum, SUM_RUN, sym, type Node } from '../../src/formula/ast.ts';
+import { compileFormula } from '../../src/formula/model.ts';
+import { gradientProgram } from '../../src/formula/program.ts';
+import { compileRowSums } from '../../src/formula/emit-js.ts';
+import { parseExpression } from '../../src/formula/parse.ts';
+import { print } from '../../src/formula/print.ts';
+import { FORMULA_MAX_SUMS, generatedKernelRefusal } from '../../src/gpu/formula/formula-grid.ts';
+import { mulberry32 } from '../data-gen.ts';
+
+function depth(n: Node): number {
+  switch (n.kind) {
+    case 'num':
+    case 'sym': return 1;
+    case 'neg': return 1 + depth(n.arg);
+    case 'bin': return 1 + Math.max(depth(n.left), depth(n.right));
+    case 'call': return 1 + Math.max(...n.args.map(depth));
+  }
+}
+
+/** The operands of a tree of '+', left to right. */
+function terms(n: Node): string[] {
+  return n.kind === 'bin' && n.op === '+' ? [...terms(n.left), ...terms(n.right)] : [n.key];
+}
+
+const symbolsNamed = (n: number, prefix: string) => Array.from({ length: n }, (_, k) => sym(`${prefix}${k}`));
+
+describe('sum', () => {
+  it('chains up to SUM_RUN terms as written: the tree the parser builds for t1 + t2 + ...', () => {
+    for (const n of [1, 2, 3, SUM_RUN]) {
+      const ts = symbolsNamed(n, 'a');
+      expect(sum(ts).key).toBe(ts.reduce((acc, t) => add(acc, t)).key);
+      expect(sum(ts).key).toBe(parseExpression(ts.map((t) => print(t)).join(' + ')).key);
+    }
+  });
+
+  it('keeps every term in order and the depth near SUM_RUN + log2(n / SUM_RUN), not n', () => {
+    for (const n of [SUM_RUN + 1, 1000, 5000]) {
+      const ts = symbolsNamed(n, 'a');
+      const tree = sum(ts);
+      expect(terms(tree)).toEqual(ts.map((t) => t.key));
+      expect(depth(tree)).toBeLessThanOrEqual(SUM_RUN + Math.ceil(Math.log2(n / SUM_RUN)) + 1);
+    }
+    expect(sum([]).key).toBe('0');
+  });
+
+  it('prints as text that parses back to the same tree', () => {
+    const tree = sum(symbolsNamed(3 * SUM_RUN + 5, 'a'));
+    expect(parseExpression(print(tree)).key).toBe(tree.key);
+  });
+});
+
+describe('linear() over 5,000 columns', () => {
+  const d = 5000;
+  const columns = Array.from({ length: d }, (_, k) => `x${k}`);
+  const model = compileFormula({ formula: 'y ~ linear()', loss: 'huber:0.5' }, { columns: [...columns, 'y'] });
+
+  it('compiles: a weight per column and a bias, each weight\'s dyhat/dθ its column', () => {
+    expect(model.params).toHaveLength(d + 1);
+    expect(model.features).toEqual(columns);
+    model.features.forEach((c, k) => expect(model.dModel[model.params.indexOf(`w_${c}`)].key, c).toBe(sym(c).key));
+    expect(model.dModel[model.params.indexOf('b')].key).toBe('1');
+  });
+
+  it('its generated row sums equal the loss and gradient evaluated directly in float64', () => {
+    const rand = mulberry32(5);
+    const rows = 3;
+    const x = Float64Array.from({ length: rows * d }, () => rand() * 2 - 1);
+    const y = Float64Array.from({ length: rows }, () => rand() * 4 - 2);
+    const theta = Float64Array.from({ length: d + 1 }, () => (rand() - 0.5) / 10);
+    const out = new Float64Array(d + 2);
+    compileRowSums(gradientProgram(model))(theta, x, y, 0, rows, out);
+    const weight = model.features.map((c) => model.params.indexOf(`w_${c}`));
+    const bias = model.params.indexOf('b');
+    const want = new Float64Array(d + 2);
+    for (let i = 0; i < rows; i++) {
+      let yhat = theta[bias];
+      for (let k = 0; k < d; k++) yhat += theta[weight[k]] * x[i * d + k];
+      const r = yhat - y[i];
+      const huber = Math.abs(r) <= 0.5 ? 0.5 * r * r : 0.5 * (Math.abs(r) - 0.25);
+      const slope = Math.abs(r) <= 0.5 ? r : 0.5 * Math.sign(r);
+      for (let k = 0; k < d; k++) want[weight[k]] += slope * x[i * d + k];
+      want[bias] += slope;
+      want[d + 1] += huber;
+    }
+    want.forEach((v, j) => expect(out[j], `output ${j}`).toBeCloseTo(v, 10));
+  });
+});
+
+describe('the generated kernel\'s sums a thread', () => {
+  it(`takes ${FORMULA_MAX_SUMS}; one more is refused, naming the model, the count and the CPU devices`, () => {
+    expect(generatedKernelRefusal(FORMULA_MAX_SUMS, 'y ~ f(x)')).toBeNull();
+    const refusal = generatedKernelRefusal(FORMULA_MAX_SUMS + 1, 'y ~ f(x)');
+    expect(refusal).toContain('y ~ f(x)');
+    expect(refusal).toContain(`${FORMULA_MAX_SUMS + 1} sums`);
+    expect(refusal).toContain(`at most ${FORMULA_MAX_SUMS}`);
+    expect(refusal).toContain('device cpu');
+  });
+});
