@@ -160,7 +160,9 @@ export class GpuSession {
         nablaEpoch: (i: unknown) => void; nablaNotice: (m: string) => void;
       };
       return g.nablaEngine.runGpuJob(j, g.nablaEpoch, g.nablaNotice);
-    }, job);
+    }, job).catch((e: unknown) => {
+      throw hostError(e);
+    });
   }
 
   /** onEpoch: the job's epochs (FitProgress for formula-fit). */
@@ -224,4 +226,18 @@ export class GpuSession {
     this.server.closeAllConnections();
     this.server.close();
   }
+}
+
+/**
+ * A validator's RangeError thrown in the page comes back from Playwright as an Error whose message is
+ * "page.evaluate: RangeError: <message>" and then the page's stack: the same RangeError on the host, so that
+ * the CLI reports it as bad input (exit 2) as it does the host's own. Any other error passes unchanged.
+ */
+export function hostError(e: unknown): unknown {
+  if (!(e instanceof Error)) return e;
+  const m = /^page\.evaluate: RangeError: ([\s\S]*?)(?:\n\s+at |$)/.exec(e.message);
+  if (!m) return e;
+  const error = new RangeError(m[1].trimEnd());
+  error.stack = e.stack;
+  return error;
 }

@@ -11,8 +11,8 @@ import { describe, expect, it } from 'vitest';
 import { testGpu } from './gpu-context.ts';
 import { GpuFormulaEngine, FormulaKernelError, type GpuFormulaEngineOptions } from '../../src/gpu/formula/gpu-formula-engine.ts';
 import { checkFormulaResult, formulaError, formulaReference } from '../../src/gpu/formula/formula-check.ts';
-import { LINEAR_PREDICTOR_FAMILY, linearPredictorWgsl, PREDICTOR_MAX_CHUNKS, predictorGrid } from '../../src/gpu/formula/linear-predictor-pass.ts';
-import { FORMULA_FAMILY, type FormulaKernelConfig } from '../../src/gpu/formula/formula-grid.ts';
+import { LINEAR_PREDICTOR_FAMILY, linearPredictorWgsl, PREDICTOR_ALONE_WIDTH, PREDICTOR_MAX_CHUNKS, predictorGrid } from '../../src/gpu/formula/linear-predictor-pass.ts';
+import { FORMULA_FAMILY, FORMULA_MAX_SUMS, type FormulaKernelConfig } from '../../src/gpu/formula/formula-grid.ts';
 import { TuningCache } from '../../src/gpu/tuning/cache.ts';
 import { gradientProgram } from '../../src/formula/program.ts';
 import { linearPredictor } from '../../src/formula/shapes.ts';
@@ -155,6 +155,31 @@ describe('the linear predictor kernel on the GPU', () => {
     await expect(GpuFormulaEngine.create(await testGpu(), narrow.model, narrow.data, narrow.start, { tuning: false, predictor: true })).rejects.toThrow(/predictor: the linear predictor kernel takes/);
     const other = setup(wideCase('linear(80 columns) + c*f1', 80, 100, `y ~ linear(${list(80)}) + c * f1`, 'mse', (eta) => eta, { start: { c: 0 } }));
     await expect(GpuFormulaEngine.create(await testGpu(), other.model, other.data, other.start, { tuning: false, predictor: true })).rejects.toThrow(/is not one/);
+  });
+
+  it(`rows of ${PREDICTOR_ALONE_WIDTH} columns run the linear predictor kernel alone: the generated one is neither tuned nor built`, async () => {
+    const s = setup(wideCase(`linear(${PREDICTOR_ALONE_WIDTH} columns), mse`, PREDICTOR_ALONE_WIDTH, 700, `y ~ linear(${list(PREDICTOR_ALONE_WIDTH)})`, 'mse', (eta, u) => eta + 0.1 * gaussian(u)));
+    const cache = new TuningCache();
+    for (const tuning of [cache, false as const]) {
+      const engine = await GpuFormulaEngine.create(await testGpu(), s.model, s.data, s.start, { tuning });
+      try {
+        expect(engine.kernelKind).toBe('linear-predictor');
+        await expectTwin(engine, s, `${PREDICTOR_ALONE_WIDTH} columns, tuning ${tuning ? 'on' : 'off'}`);
+      } finally {
+        engine.dispose();
+      }
+    }
+    expect(cache.toJSON().entries.map((e) => e.key.family)).toEqual([LINEAR_PREDICTOR_FAMILY]);
+  }, 240_000);
+
+  it(`a model of more than ${FORMULA_MAX_SUMS} sums that the predictor kernel does not run is refused before any upload, naming the model`, async () => {
+    const d = FORMULA_MAX_SUMS + 100;
+    const s = setup(wideCase(`linear(${d} columns)`, d, 50, `y ~ linear(${list(d)})`, 'mse', (eta) => eta));
+    await expect(GpuFormulaEngine.create(await testGpu(), s.model, s.data, s.start, { tuning: false, predictor: false }))
+      .rejects.toThrow(`${s.model.spec.formula} with loss mse needs ${d + 2} sums a row; the generated GPU kernel keeps each in every thread and takes at most ${FORMULA_MAX_SUMS}`);
+    // Its columns also outside the sum: no linear predictor.
+    const other = setup(wideCase(`linear(${d} columns) + c*f1^2`, d, 50, `y ~ linear(${list(d)}) + c * f1^2`, 'mse', (eta) => eta, { start: { c: 0 } }));
+    await expect(GpuFormulaEngine.create(await testGpu(), other.model, other.data, other.start, { tuning: false })).rejects.toThrow(`needs ${d + 3} sums a row`);
   });
 
   it('a wrong kernel is an error at creation, not a fallback', async () => {

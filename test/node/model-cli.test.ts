@@ -206,6 +206,20 @@ describe('--classes, output paths, predict columns, internal errors', () => {
     expect(JSON.parse(j.out[0]).predictions).toHaveLength(2);
   });
 
+  it('a RangeError thrown in the GPU page is bad input on the host (exit 2), its message without the page\'s stack', async () => {
+    const { reportError } = await import('../../src/cli/main.ts');
+    const { hostError } = await import('../../src/cli/gpu-session.ts');
+    const fromPage = new Error('page.evaluate: RangeError: the model needs 903 sums\n    at evaluate (http://127.0.0.1:1/nabla-engine.js:1:1)');
+    const host = hostError(fromPage);
+    expect(host).toBeInstanceOf(RangeError);
+    const r = io();
+    expect(reportError(host, r.io, false)).toBe(2);
+    expect(r.err).toEqual(['nabla: the model needs 903 sums']);
+    const bug = new Error('page.evaluate: TypeError: x is undefined');
+    expect(hostError(bug)).toBe(bug);
+    expect(hostError('text')).toBe('text');
+  });
+
   it('an internal error is one line, exit 1; NABLA_DEBUG=1 adds the stack', async () => {
     const { reportError } = await import('../../src/cli/main.ts');
     const bug = new TypeError('x is undefined\nmore detail');

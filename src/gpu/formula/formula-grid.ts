@@ -30,6 +30,19 @@ export const FORMULA_CHECK_ROWS = 4093;
 export const FORMULA_FAMILY = 'formula.partials';
 
 /**
+ * Most outputs (sums) the generated kernel keeps in each thread, 512 parameters and the loss: its body grows
+ * with them, and SwiftShader took 44 s to compile a kernel of 513 and lost the device compiling one of 1,025.
+ * Wider generalised linear models run the linear predictor kernel, which keeps a few sums a thread.
+ */
+export const FORMULA_MAX_SUMS = 513;
+
+/** Why the generated kernel cannot run a program of `sums` outputs (what: the model, for the message), or null. */
+export function generatedKernelRefusal(sums: number, what: string): string | null {
+  if (sums <= FORMULA_MAX_SUMS) return null;
+  return `${what} needs ${sums} sums a row; the generated GPU kernel keeps each in every thread and takes at most ${FORMULA_MAX_SUMS}: train it on the CPU (device cpu or cpu64)`;
+}
+
+/**
  * How a thread's rows lie (the pass-1 kernels' BLOCKED override): 'strided', a block's quads a grid apart
  * (neighbouring threads read neighbouring quads, what a hardware GPU coalesces); 'blocked', a block's quads
  * consecutive and the blocks a grid apart (what a CPU-backed adapter, running a workgroup a few lanes at a

@@ -12,7 +12,7 @@ import type { GpuContext } from '../device.ts';
 import type { DeviceIo } from '../device-io.ts';
 import { createBufferChecked } from '../resources.ts';
 import { formulaReference, normalEquationsLabels } from './formula-check.ts';
-import { describeFormulaConfig, FORMULA_CHECK_ROWS, type FormulaKernelConfig } from './formula-grid.ts';
+import { describeFormulaConfig, FORMULA_CHECK_ROWS, generatedKernelRefusal, type FormulaKernelConfig } from './formula-grid.ts';
 import { FormulaGradientPasses } from './formula-passes.ts';
 import { chooseFormulaKernel, judge, runGradient, type FormulaKernelChoice, type FormulaTuningOptions } from './formula-tuning.ts';
 
@@ -59,6 +59,8 @@ export class FormulaNormalEquationsPass {
     const program = normalEquationsProgram(model);
     const labels = normalEquationsLabels(model.params);
     const S = program.outputs.length;
+    const refusal = generatedKernelRefusal(S, `the normal equations of ${model.spec.formula} (${model.params.length} parameters)`);
+    if (refusal) throw new RangeError(refusal);
     const device = io.live();
     const owned: GPUBuffer[] = [];
     const make = async (label: string, bytes: number, usage: number) => {

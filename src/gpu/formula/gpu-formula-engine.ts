@@ -11,8 +11,9 @@
 // batch that starts on a multiple of 4 rows; the generated kernel is built beside it, on its default grid and
 // checked too, for the others (RoutedGradientPasses), so any batch size and any chunk piece stays right.
 // A generalised linear model over rows wider than the quad loads (shapes.ts: linearPredictor) may run the
-// linear predictor kernel for every batch instead of the generated one (linear-predictor-pass.ts): both are
-// tuned and the faster one runs, checked like any kernel. normalEquations is generated.
+// linear predictor kernel for every batch instead of the generated one (linear-predictor-pass.ts): up to
+// PREDICTOR_ALONE_WIDTH columns both are tuned and the faster one runs, checked like any kernel.
+// normalEquations is generated.
 import { describe as describeModel, type FormulaModel } from '../../formula/model.ts';
 import { gradientProgram, type SampleProgram } from '../../formula/program.ts';
 import type { ModelTrainOptions, ModelTrainResult } from '../../models/model-engine.ts';
@@ -26,13 +27,13 @@ import type { RowStream } from '../../models/row-stream.ts';
 import type { BatchRange } from '../../models/batches.ts';
 import { formulaBindingRows, formulaXBytes, memoryRowStream } from './formula-stream.ts';
 import { formulaReference } from './formula-check.ts';
-import { describeFormulaConfig, FORMULA_CHECK_ROWS, stepWorkgroupSize, type FormulaKernelConfig } from './formula-grid.ts';
+import { describeFormulaConfig, FORMULA_CHECK_ROWS, generatedKernelRefusal, stepWorkgroupSize, type FormulaKernelConfig } from './formula-grid.ts';
 import { FormulaNormalEquationsPass } from './formula-normal-pass.ts';
 import { FormulaGradientPasses, type FormulaBuffers } from './formula-passes.ts';
 import { chooseFormulaKernel, judge, runGradient, type FormulaKernelChoice, type FormulaTuningOptions } from './formula-tuning.ts';
 import { linearPredictor, linearShape } from '../../formula/shapes.ts';
 import { QUAD_LOAD_MAX_WIDTH } from './formula-row-code.ts';
-import { createLinearPredictorPasses, linearPredictorVariant, predictorGrid, predictorTakes } from './linear-predictor-pass.ts';
+import { createLinearPredictorPasses, linearPredictorVariant, PREDICTOR_ALONE_WIDTH, predictorGrid, predictorTakes } from './linear-predictor-pass.ts';
 import type { SlotGradientPasses } from '../models/streamed-model-program.ts';
 import { createLinearQuadPasses, linearQuadVariant, quadTakes, RoutedGradientPasses, type FormulaKernelKind } from './linear-quad-pass.ts';
 
@@ -54,10 +55,11 @@ export interface GpuFormulaEngineOptions extends FormulaTuningOptions {
   specialize?: boolean;
   /**
    * The linear predictor kernel of a wide generalised linear model: true, it runs every batch (`kernel` and
-   * `code` are then its; a model it cannot take is an error); false, never. Default: the generated and the
-   * linear predictor kernels are both tuned and the faster runs (on this machine's SwiftShader and llvmpipe,
-   * the generated one: README, "Wider rows"); without tuning (an explicit `kernel`, or tuning: false) the
-   * generated one.
+   * `code` are then its; a model it cannot take is an error); false, never. Default: rows of
+   * PREDICTOR_ALONE_WIDTH columns or more run it; narrower ones tune both kernels and run the faster (on this
+   * machine's SwiftShader and llvmpipe at 128 columns, the generated one: README, "Wider rows"), and without
+   * tuning (an explicit `kernel`, or tuning: false) the generated one. The generated kernel takes at most
+   * FORMULA_MAX_SUMS outputs.
    */
   predictor?: boolean;
   /** The quad kernel's grid: no table, no tuning (as `kernel` is for the generated one). */
@@ -200,6 +202,9 @@ export class GpuFormulaEngine implements FormulaEngine {
     if (options.predictor === true && !predictable) {
       throw new RangeError(`predictor: the linear predictor kernel takes yhat = F(η + b, ...) with η = Σ θ·x over every column, more than ${QUAD_LOAD_MAX_WIDTH} of them, the compiler's specialisations on; ${describeModel(model)} over ${program.rowWidth} columns is not one`);
     }
+    let predicts = predictable && (options.predictor === true || (options.predictor === undefined && program.rowWidth >= PREDICTOR_ALONE_WIDTH));
+    const refusal = predicts ? null : generatedKernelRefusal(S, `${model.spec.formula} with loss ${model.loss.text}`);
+    if (refusal) throw new RangeError(refusal);
     const maxPerDim = gpu.shape.maxWorkgroupsPerDimension;
     try {
       const { x, y } = await makeData(device, round);
@@ -208,11 +213,10 @@ export class GpuFormulaEngine implements FormulaEngine {
       // Beside the quad kernel the generated one runs only the batches that start off a multiple of 4 rows
       // (mini-batches of other sizes): its default grid, no second tuning at start-up.
       const predictorChoice = () => chooseFormulaKernel(gpu, io, model, program, data, { x, y }, start, options, model.params, linearPredictorVariant(program, predictor!, data.n, maxPerDim, storage));
-      let predicts = predictable && options.predictor === true;
       let kernel = predicts
         ? await predictorChoice()
         : await chooseFormulaKernel(gpu, io, model, program, data, { x, y }, start, quadTakes(shape) && !options.kernel ? { ...options, tuning: false } : options);
-      if (predictable && options.predictor === undefined && !options.kernel && options.tuning !== false) {
+      if (predictable && !predicts && options.predictor === undefined && !options.kernel && options.tuning !== false) {
         const other = await predictorChoice();
         if (faster(other, kernel)) {
           kernel = other;

@@ -32,6 +32,13 @@ function fixedStorage(rowWidth: number, workgroupSize: number): number {
 }
 
 /**
+ * Rows this wide or wider run the linear predictor kernel without tuning the generated one beside it: at 256
+ * columns (20,000 rows, SwiftShader) the predictor ran as fast (77 against 86 ms for three gradients) and the
+ * generated kernel took 13 s to compile against 0.7 s; at 128 the generated one was the faster (README, "Wider rows").
+ */
+export const PREDICTOR_ALONE_WIDTH = 256;
+
+/**
  * Whether the kernel takes this model: a linear predictor over rows wider than the generated kernel's quad
  * loads (QUAD_LOAD_MAX_WIDTH columns; narrower rows it runs faster), its coefficients, slopes and one reduce
  * row within the adapter's workgroup memory at workgroups of 64.
