@@ -4,7 +4,7 @@
 //   dℓ/dθj = dℓ/dyhat · dyhat/dθj
 // A name that is not a column is a parameter and needs a starting value (from the shorthand or --start), so
 // that a misspelt column never silently becomes a parameter.
-import { add, mul, substitute, sum, sym, symbols, type Node } from './ast.ts';
+import { mul, substitute, sum, sym, symbols, type Node } from './ast.ts';
 import { derive, type DerivationStep } from './derive.ts';
 import { parseLoss, type LossSpec } from './losses.ts';
 import { FormulaError, parseModel } from './parse.ts';
@@ -85,7 +85,7 @@ export function compileFormula(spec: FormulaSpec, roles: NameRoles): FormulaMode
         const bias = free(`b${prefix}`);
         defaults[bias] = 0;
         biases.push(bias);
-        return add(sum(terms), sym(bias));
+        return sum([...terms, sym(bias)]);
       },
     },
   });

@@ -8,7 +8,7 @@
 //   atom    := NUMBER | NAME | NAME '(' args ')' | '(' expr ')'
 // so -x^2 is -(x^2), 2^3^2 is 2^9 and 2^-1 is 0.5, as in mathematics and Python. Errors carry the position,
 // which FormulaError prints under the formula with a caret.
-import { binary, call, neg, num, sym, type Node } from './ast.ts';
+import { binary, call, neg, num, sum, sym, type Node } from './ast.ts';
 import { CONSTANTS, FUNCTIONS } from './functions.ts';
 
 export class FormulaError extends Error {
@@ -122,13 +122,16 @@ class Parser {
     this.fail(`expected an operator, found "${t.kind === 'num' ? t.text : (t as { text: string }).text}"`);
   }
 
+  /** Terms joined by + alone make a sum (ast.ts: sum, the left-to-right tree up to SUM_RUN terms, of bounded depth beyond). */
   expr(): Node {
-    let left = this.term();
+    const terms = [this.term()];
+    const ops: Array<'+' | '-'> = [];
     while (this.isOp('+') || this.isOp('-')) {
-      const op = (this.tokens[this.i++] as { text: '+' | '-' }).text;
-      left = binary(op, left, this.term());
+      ops.push((this.tokens[this.i++] as { text: '+' | '-' }).text);
+      terms.push(this.term());
     }
-    return left;
+    if (ops.every((op) => op === '+')) return sum(terms);
+    return terms.slice(1).reduce((left, t, k) => binary(ops[k], left, t), terms[0]);
   }
 
   private term(): Node {

@@ -1,6 +1,6 @@
 // Trees back to text: the formula syntax (parseable again: print(parse(s)) parses to the same tree) and
 // LaTeX for the page (KaTeX renders it). Parentheses only where precedence needs them.
-import type { Node } from './ast.ts';
+import { sum, SUM_RUN, type Node } from './ast.ts';
 
 const PREC = { '+': 1, '-': 1, '*': 2, '/': 2, neg: 3, '^': 4, atom: 5 } as const;
 
@@ -33,6 +33,9 @@ export function print(n: Node): string {
     }
     case 'call': return `${n.fn}(${n.args.map(print).join(', ')})`;
     case 'bin': {
+      const terms = longSum(n);
+      // A term that is a difference keeps its parentheses: t1 + (a - b) + … parses back to the same sum.
+      if (terms) return terms.map((t) => wrap(t, prec(t) <= PREC['+'])).join(' + ');
       const p = PREC[n.op];
       // Left-associative operators need parentheses on the right at equal precedence (a * (b * c) too: printed
       // a * b * c it would parse as (a * b) * c, another tree); ^ on the left.
@@ -42,6 +45,20 @@ export function print(n: Node): string {
       return n.op === '^' ? `${left}^${right}` : `${left} ${n.op} ${right}`;
     }
   }
+}
+
+/** The terms of a sum longer than SUM_RUN terms that `sum` builds from them (what the parser makes of t1 + t2 + …), else null. */
+function longSum(n: Node): Node[] | null {
+  if (n.kind !== 'bin' || n.op !== '+') return null;
+  const terms: Node[] = [];
+  const visit = (t: Node): void => {
+    if (t.kind === 'bin' && t.op === '+') {
+      visit(t.left);
+      visit(t.right);
+    } else terms.push(t);
+  };
+  visit(n);
+  return terms.length > SUM_RUN && sum(terms).key === n.key ? terms : null;
 }
 
 function wrap(n: Node, paren: boolean): string {

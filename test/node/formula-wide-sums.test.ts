@@ -1,10 +1,11 @@
 // Sums over thousands of columns (ast.ts: sum): runs of SUM_RUN terms chained as written, joined pairwise,
 // so that every walk of a tree (derive, substitute, print, the emitters) recurses by about SUM_RUN + log2(n)
-// frames, not n. linear() over 5,000 columns compiles, derives each weight's partial as its column and its
-// generated row sums equal a direct float64 evaluation. The generated GPU kernel's cap on sums a thread
+// frames, not n. linear() over 5,000 columns and a typed-out sum of 3,000 terms compile and derive each
+// weight's partial as its column; the generated row sums equal a direct float64 evaluation; such a sum
+// prints flat and parses back to the same tree. The generated GPU kernel's cap on sums a thread
 // (formula-grid.ts: FORMULA_MAX_SUMS) refuses a wider program with a message naming the model and the way out.
 import { describe, expect, it } from 'vitest';
-import { add, sum, SUM_RUN, sym, type Node } from '../../src/formula/ast.ts';
+import { add, sub, sum, SUM_RUN, sym, type Node } from '../../src/formula/ast.ts';
 import { compileFormula } from '../../src/formula/model.ts';
 import { gradientProgram } from '../../src/formula/program.ts';
 import { compileRowSums } from '../../src/formula/emit-js.ts';
@@ -49,9 +50,36 @@ describe('sum', () => {
     expect(sum([]).key).toBe('0');
   });
 
-  it('prints as text that parses back to the same tree', () => {
-    const tree = sum(symbolsNamed(3 * SUM_RUN + 5, 'a'));
-    expect(parseExpression(print(tree)).key).toBe(tree.key);
+  it('prints as one flat sum that parses back to the same tree, a difference among its terms in parentheses', () => {
+    const ts = symbolsNamed(3 * SUM_RUN + 5, 'a');
+    ts[0] = sub(sym('u'), sym('v'));
+    ts[100] = sub(sym('p'), sym('q'));
+    const tree = sum(ts);
+    const text = print(tree);
+    expect(text.startsWith('(u - v) + a1 + a2')).toBe(true);
+    expect(text).toContain(' + a99 + (p - q) + a101 + ');
+    expect(text.match(/\(/g)).toHaveLength(2);
+    expect(parseExpression(text).key).toBe(tree.key);
+  });
+});
+
+describe('a formula of thousands of terms typed out', () => {
+  const d = 3000;
+  const text = Array.from({ length: d }, (_, k) => `w${k}*x${k}`).join(' + ');
+
+  it('parses a run of + to the sum of its terms, derives and prints back flat', () => {
+    const tree = parseExpression(text);
+    expect(tree.key).toBe(sum(Array.from({ length: d }, (_, k) => parseExpression(`w${k}*x${k}`))).key);
+    expect(print(tree)).toBe(text.replace(/\*/g, ' * '));
+    const model = compileFormula({ formula: `y ~ ${text}` }, { columns: [...Array.from({ length: d }, (_, k) => `x${k}`), 'y'] });
+    expect(model.params).toHaveLength(d);
+    expect(model.dModel[1234].key).toBe(sym('x1234').key);
+  });
+
+  it('keeps a run with a minus as written, left to right', () => {
+    const mixed = parseExpression('a + b - c + d');
+    expect(mixed.key).toBe(add(sub(add(sym('a'), sym('b')), sym('c')), sym('d')).key);
+    expect(print(mixed)).toBe('a + b - c + d');
   });
 });
 
@@ -59,6 +87,13 @@ describe('linear() over 5,000 columns', () => {
   const d = 5000;
   const columns = Array.from({ length: d }, (_, k) => `x${k}`);
   const model = compileFormula({ formula: 'y ~ linear()', loss: 'huber:0.5' }, { columns: [...columns, 'y'] });
+
+  it('prints as the flat sum of its terms, which parses back to the same tree', () => {
+    const text = print(model.model);
+    expect(text.startsWith('w_x0 * x0 + w_x1 * x1 + ')).toBe(true);
+    expect(text.endsWith(' + w_x4999 * x4999 + b')).toBe(true);
+    expect(parseExpression(text).key).toBe(model.model.key);
+  });
 
   it('compiles: a weight per column and a bias, each weight\'s dyhat/dθ its column', () => {
     expect(model.params).toHaveLength(d + 1);
