@@ -32,6 +32,7 @@ const KERNEL_TEXT: Record<FormulaKernel, string> = {
   'linear-wasm': 'WebAssembly SIMD linear kernel',
   'linear-js': 'JavaScript linear kernel',
   generated: 'JavaScript generated from the formula',
+  'linear-predictor': 'JavaScript over the linear predictor of the formula',
 };
 
 export interface SurfaceEvaluator {
