@@ -5,6 +5,8 @@
 import { compileFormula, startingParameters, type FormulaModel } from '../src/formula/model.ts';
 import { formulaColumns, type FormulaData } from '../src/models/formula.ts';
 import { seededUniform } from '../src/data/shuffle.ts';
+import { compileRowSums } from '../src/formula/emit-js.ts';
+import { gradientProgram } from '../src/formula/program.ts';
 
 export interface FormulaCase {
   name: string;
@@ -119,4 +121,17 @@ export function setupCase(c: FormulaCase, seed = 17): { model: FormulaModel; dat
   const start = startingParameters(model, c.start ?? {});
   const at = Float64Array.from(model.params, (p) => c.at[p]);
   return { model, data: { x, y, n: c.n, d }, start, at };
+}
+
+/** Σ_i |term_i| / n per output (partials, then loss), each row's terms evaluated alone: the scale of each mean. */
+export function meanAbsTerms(model: FormulaModel, data: FormulaData, theta: Float64Array): Float64Array {
+  const sums = compileRowSums(gradientProgram(model));
+  const one = new Float64Array(theta.length + 1);
+  const total = new Float64Array(theta.length + 1);
+  for (let i = 0; i < data.n; i++) {
+    one.fill(0);
+    sums(theta, data.x, data.y, i, i + 1, one);
+    for (let k = 0; k < one.length; k++) total[k] += Math.abs(one[k]);
+  }
+  return total.map((v) => v / data.n);
 }

@@ -6,15 +6,11 @@
 // 1e-13, leaves a hundredfold; a wrong column, a missed weight or a slope from the wrong output is off by
 // whole terms.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileRowSums } from '../../src/formula/emit-js.ts';
-import { gradientProgram } from '../../src/formula/program.ts';
-import type { FormulaModel } from '../../src/formula/model.ts';
-import type { FormulaData } from '../../src/models/formula.ts';
 import { CpuFormulaEngine } from '../../src/cpu/formula-engine.ts';
 import { CPU_PREDICTOR_WIDTH, FastCpuFormulaEngine } from '../../src/cpu-fast/formula-engine.ts';
 import { NodeWorkerPool } from '../../src/cpu-fast/node-pool.ts';
 import { optimizerConfig } from '../../src/optim/config.ts';
-import { gaussian, setupCase, type FormulaCase } from '../formula-cases.ts';
+import { gaussian, meanAbsTerms, setupCase, type FormulaCase } from '../formula-cases.ts';
 
 const ROW_ORDER_TOL = 1e-13;
 
@@ -53,19 +49,6 @@ function setup(c: FormulaCase) {
   let k = 1;
   const at = Float64Array.from(s.model.params, (p) => ((k++ * 7919) % 200) / 1000 - 0.1 + (c.start?.[p] ?? 0));
   return { ...s, at };
-}
-
-/** Σ_i |term_i| / n per output (partials, then loss): the scale of each mean. */
-function meanAbsTerms(model: FormulaModel, data: FormulaData, theta: Float64Array): Float64Array {
-  const sums = compileRowSums(gradientProgram(model));
-  const one = new Float64Array(theta.length + 1);
-  const total = new Float64Array(theta.length + 1);
-  for (let i = 0; i < data.n; i++) {
-    one.fill(0);
-    sums(theta, data.x, data.y, i, i + 1, one);
-    for (let k = 0; k < one.length; k++) total[k] += Math.abs(one[k]);
-  }
-  return total.map((v) => v / data.n);
 }
 
 let pool: NodeWorkerPool;

@@ -6,9 +6,6 @@
 // measured per output by evaluating each row alone. For the 5003-row cases that is about 1e-12 of the
 // mean |term|; observed differences are a few ulps.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FormulaModel } from '../../src/formula/model.ts';
-import { compileRowSums } from '../../src/formula/emit-js.ts';
-import { gradientProgram } from '../../src/formula/program.ts';
 import type { FormulaData } from '../../src/models/formula.ts';
 import type { RowChunk, RowStream } from '../../src/models/row-stream.ts';
 import { optimizerConfig } from '../../src/optim/config.ts';
@@ -16,7 +13,7 @@ import { CpuFormulaEngine } from '../../src/cpu/formula-engine.ts';
 import { FastCpuFormulaEngine, trainFormulaStreamedOnCpu } from '../../src/cpu-fast/formula-engine.ts';
 import { NodeWorkerPool } from '../../src/cpu-fast/node-pool.ts';
 import { formulaThreadsAgree } from '../formula-pool-check.ts';
-import { DECAY, LINEAR16_HUBER, LOGISTIC, ONE_ROW, POISSON, WEIGHTED_SATURATION, setupCase, type FormulaCase } from '../formula-cases.ts';
+import { DECAY, LINEAR16_HUBER, LOGISTIC, ONE_ROW, POISSON, WEIGHTED_SATURATION, meanAbsTerms, setupCase, type FormulaCase } from '../formula-cases.ts';
 
 const EPS = 2 ** -52;
 
@@ -43,19 +40,6 @@ const CASES: FormulaCase[] = [
   },
   ONE_ROW,
 ];
-
-/** Σ_i |term_i| per output (partials, then loss), divided by n as the engines divide the sums: the scale of the mean. */
-function meanAbsTerms(model: FormulaModel, data: FormulaData, theta: Float64Array): Float64Array {
-  const sums = compileRowSums(gradientProgram(model));
-  const one = new Float64Array(theta.length + 1);
-  const total = new Float64Array(theta.length + 1);
-  for (let i = 0; i < data.n; i++) {
-    one.fill(0);
-    sums(theta, data.x, data.y, i, i + 1, one);
-    for (let k = 0; k < one.length; k++) total[k] += Math.abs(one[k]);
-  }
-  return total.map((v) => v / data.n);
-}
 
 const pools: NodeWorkerPool[] = [];
 beforeAll(async () => {
