@@ -2,7 +2,8 @@
 // The row body (ROW_BODY, from the program) and the consts SAMPLE_OUTPUTS (P + 1: the weighted partials, then the weighted loss),
 // ROW_WIDTH and PARAMS come from src/formula/emit-wgsl.ts and are assembled before this stage
 // (src/gpu/formula/formula-passes.ts), after shared/mlp_layout.wgsl, shared/compensated_sum.wgsl and
-// shared/segmented_sum.wgsl. Output: one row of SAMPLE_OUTPUTS sums per workgroup (mlp_reduce.wgsl folds them).
+// shared/segmented_sum.wgsl. Output: one row of SAMPLE_OUTPUTS sums per workgroup (mlp_reduce.wgsl folds them),
+// or, for a program of more outputs than one kernel keeps (FORMULA_MAX_SUMS), this kernel's slice of them.
 //
 // The grid is data (tuned per adapter, src/gpu/formula/formula-tuning.ts): mu.num_chunks workgroups walk
 // the batch grid-stride, however many rows that gives a thread, so a thread's accuracy must not depend on
@@ -20,6 +21,8 @@ const BLOCK: u32 = ${BLOCK}u;         // rows summed plainly before each compens
 const TREE_ROWS: u32 = ${TREE_ROWS}u; // sums the workgroup reduces per round (what its scratch holds)
 const SCRATCH: u32 = ${SCRATCH}u;     // WG * TREE_ROWS for the WG this text is for (shared/segmented_sum.wgsl)
 const TRIP: u32 = ${TRIP}u;           // quads per trip of the block loop (formulaTripQuads: 1 or 2)
+const PARTIALS_ROW: u32 = ${PARTIALS_ROW}u;       // sums in a workgroup's row of partials: the whole program's outputs
+const PARTIALS_OFFSET: u32 = ${PARTIALS_OFFSET}u; // where this kernel's SAMPLE_OUTPUTS sit in that row (its slice)
 
 const PER: u32 = BLOCK / 4u;          // quads a block
 
@@ -124,7 +127,7 @@ ${LOAD_PARAMS}
     add_row(select(quads_from + 4u * whole + (first - head), mu.x_row + first, first < head));
   }
   fold_block();
-  let out = group * SAMPLE_OUTPUTS;
+  let out = group * PARTIALS_ROW + PARTIALS_OFFSET;
   for (var r0 = 0u; r0 < SAMPLE_OUTPUTS; r0 = r0 + TREE_ROWS) {
     let rows = min(TREE_ROWS, SAMPLE_OUTPUTS - r0);
     for (var r = 0u; r < rows; r = r + 1u) {

@@ -2,8 +2,8 @@
 // so that every walk of a tree (derive, substitute, print, the emitters) recurses by about SUM_RUN + log2(n)
 // frames, not n. linear() over 5,000 columns and a typed-out sum of 3,000 terms compile and derive each
 // weight's partial as its column; the generated row sums equal a direct float64 evaluation; such a sum
-// prints flat and parses back to the same tree. The generated GPU kernel's cap on sums a thread
-// (formula-grid.ts: FORMULA_MAX_SUMS) refuses a wider program with a message naming the model and the way out.
+// prints flat and parses back to the same tree. A program of more sums than one generated GPU kernel keeps
+// (formula-grid.ts: FORMULA_MAX_SUMS) runs in slices (formula-passes.ts: outputSlices).
 import { describe, expect, it } from 'vitest';
 import { add, sub, sum, SUM_RUN, sym, type Node } from '../../src/formula/ast.ts';
 import { compileFormula } from '../../src/formula/model.ts';
@@ -11,7 +11,8 @@ import { gradientProgram } from '../../src/formula/program.ts';
 import { compileRowSums } from '../../src/formula/emit-js.ts';
 import { parseExpression } from '../../src/formula/parse.ts';
 import { print } from '../../src/formula/print.ts';
-import { FORMULA_MAX_SUMS, generatedKernelRefusal } from '../../src/gpu/formula/formula-grid.ts';
+import { FORMULA_MAX_SUMS } from '../../src/gpu/formula/formula-grid.ts';
+import { formulaPartialsWgsl, outputSlices } from '../../src/gpu/formula/formula-passes.ts';
 import { mulberry32 } from '../data-gen.ts';
 
 function depth(n: Node): number {
@@ -127,13 +128,33 @@ describe('linear() over 5,000 columns', () => {
   });
 });
 
-describe('the generated kernel\'s sums a thread', () => {
-  it(`takes ${FORMULA_MAX_SUMS}; one more is refused, naming the model, the count and the CPU devices`, () => {
-    expect(generatedKernelRefusal(FORMULA_MAX_SUMS, 'y ~ f(x)')).toBeNull();
-    const refusal = generatedKernelRefusal(FORMULA_MAX_SUMS + 1, 'y ~ f(x)');
-    expect(refusal).toContain('y ~ f(x)');
-    expect(refusal).toContain(`${FORMULA_MAX_SUMS + 1} sums`);
-    expect(refusal).toContain(`at most ${FORMULA_MAX_SUMS}`);
-    expect(refusal).toContain('device cpu');
+describe('the generated kernel\'s slices of a wide program', () => {
+  it(`one kernel up to ${FORMULA_MAX_SUMS} outputs; beyond, the fewest slices of at most ${FORMULA_MAX_SUMS}, as even as they come, covering every output once`, () => {
+    expect(outputSlices(FORMULA_MAX_SUMS, FORMULA_MAX_SUMS)).toEqual([{ start: 0, end: FORMULA_MAX_SUMS, row: FORMULA_MAX_SUMS }]);
+    expect(outputSlices(903, FORMULA_MAX_SUMS)).toEqual([{ start: 0, end: 452, row: 903 }, { start: 452, end: 903, row: 903 }]);
+    for (const [outputs, max] of [[514, 513], [10, 3], [7, 1], [4002, 513], [1, 5]]) {
+      const slices = outputSlices(outputs, max);
+      expect(slices).toHaveLength(Math.ceil(outputs / max));
+      expect(slices[0].start).toBe(0);
+      slices.forEach((s, j) => {
+        expect(s.row).toBe(outputs);
+        expect(s.end - s.start).toBeGreaterThan(0);
+        expect(s.end - s.start).toBeLessThanOrEqual(max);
+        expect(s.end).toBe(j + 1 < slices.length ? slices[j + 1].start : outputs);
+      });
+    }
+    expect(() => outputSlices(10, 0)).toThrow(/maxSums/);
+  });
+
+  it('each slice\'s kernel sums its own outputs into its place in the whole row of partials', () => {
+    const model = compileFormula({ formula: 'y ~ a*exp(-k*t) + c', loss: 'mse' }, { columns: ['t', 'y'] });
+    const program = gradientProgram(model);
+    const [first, second] = outputSlices(program.outputs.length, 2);
+    const text = formulaPartialsWgsl({ ...program, outputs: program.outputs.slice(second.start, second.end) }, 64, 16384, undefined, second);
+    expect(text).toContain('const SAMPLE_OUTPUTS: u32 = 2u;');
+    expect(text).toContain('const PARTIALS_ROW: u32 = 4u;');
+    expect(text).toContain('const PARTIALS_OFFSET: u32 = 2u;');
+    expect(first).toEqual({ start: 0, end: 2, row: 4 });
+    expect(formulaPartialsWgsl(program, 64, 16384)).toContain('const PARTIALS_OFFSET: u32 = 0u;');
   });
 });

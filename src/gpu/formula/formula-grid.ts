@@ -30,17 +30,12 @@ export const FORMULA_CHECK_ROWS = 4093;
 export const FORMULA_FAMILY = 'formula.partials';
 
 /**
- * Most outputs (sums) the generated kernel keeps in each thread, 512 parameters and the loss: its body grows
+ * Most outputs (sums) one generated kernel keeps in each thread, 512 parameters and the loss: its body grows
  * with them, and SwiftShader took 44 s to compile a kernel of 513 and lost the device compiling one of 1,025.
- * Wider generalised linear models run the linear predictor kernel, which keeps a few sums a thread.
+ * A program of more runs as several kernels, each a pass over the rows keeping a slice of the sums
+ * (formula-passes.ts: outputSlices); wider generalised linear models run the linear predictor kernel instead.
  */
 export const FORMULA_MAX_SUMS = 513;
-
-/** Why the generated kernel cannot run a program of `sums` outputs (what: the model, for the message), or null. */
-export function generatedKernelRefusal(sums: number, what: string): string | null {
-  if (sums <= FORMULA_MAX_SUMS) return null;
-  return `${what} needs ${sums} sums a row; the generated GPU kernel keeps each in every thread and takes at most ${FORMULA_MAX_SUMS}: train it on the CPU (device cpu or cpu64)`;
-}
 
 /**
  * How a thread's rows lie (the pass-1 kernels' BLOCKED override): 'strided', a block's quads a grid apart

@@ -12,7 +12,7 @@ import type { GpuContext } from '../device.ts';
 import type { DeviceIo } from '../device-io.ts';
 import { createBufferChecked } from '../resources.ts';
 import { formulaReference, normalEquationsLabels } from './formula-check.ts';
-import { describeFormulaConfig, FORMULA_CHECK_ROWS, generatedKernelRefusal, type FormulaKernelConfig } from './formula-grid.ts';
+import { describeFormulaConfig, FORMULA_CHECK_ROWS, type FormulaKernelConfig } from './formula-grid.ts';
 import { FormulaGradientPasses } from './formula-passes.ts';
 import { chooseFormulaKernel, judge, runGradient, type FormulaKernelChoice, type FormulaTuningOptions } from './formula-tuning.ts';
 
@@ -59,8 +59,6 @@ export class FormulaNormalEquationsPass {
     const program = normalEquationsProgram(model);
     const labels = normalEquationsLabels(model.params);
     const S = program.outputs.length;
-    const refusal = generatedKernelRefusal(S, `the normal equations of ${model.spec.formula} (${model.params.length} parameters)`);
-    if (refusal) throw new RangeError(refusal);
     const device = io.live();
     const owned: GPUBuffer[] = [];
     const make = async (label: string, bytes: number, usage: number) => {
@@ -77,7 +75,7 @@ export class FormulaNormalEquationsPass {
       const sums = await make('sums', S * 4, ST | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
       const readback = await make('readback', S * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
       passes = await FormulaGradientPasses.create(
-        device, program, kernel.config, gpu.shape.maxWorkgroupsPerDimension, { ...resident, theta, partials, gradLoss: sums }, SLOTS, options.code, 'sum', kLabel,
+        device, program, kernel.config, gpu.shape.maxWorkgroupsPerDimension, { ...resident, theta, partials, gradLoss: sums }, SLOTS, options.code, 'sum', kLabel, options.maxSums,
       );
       const pass = new FormulaNormalEquationsPass(io, program, passes, theta, sums, readback, owned, kernel);
       const range = { start: 0, rows: Math.min(data.n, FORMULA_CHECK_ROWS) };

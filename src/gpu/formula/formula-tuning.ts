@@ -16,10 +16,10 @@ import { autotune, AutotuneError, type AutotuneResult, type KernelChoice, type T
 import { defaultTuningCache, tuningKey, type ShapeClass, type TuningCache } from '../tuning/cache.ts';
 import { checkFormulaResult, formulaReference, type FormulaReference } from './formula-check.ts';
 import {
-  checkFormulaConfig, defaultFormulaConfig, FORMULA_FAMILY, formulaCandidates, formulaLadder, formulaShapeClass, formulaTuneRows, isFormulaKernelConfig, SOFTWARE_WIDE_OUTPUTS,
+  checkFormulaConfig, defaultFormulaConfig, FORMULA_FAMILY, FORMULA_MAX_SUMS, formulaCandidates, formulaLadder, formulaShapeClass, formulaTuneRows, isFormulaKernelConfig, SOFTWARE_WIDE_OUTPUTS,
   type FormulaKernelConfig,
 } from './formula-grid.ts';
-import { FormulaGradientPasses, type FormulaBuffers } from './formula-passes.ts';
+import { FormulaGradientPasses, outputSlices, type FormulaBuffers } from './formula-passes.ts';
 
 const kLabel = 'nabla.tuning.formula';
 
@@ -28,6 +28,8 @@ export interface FormulaTuningOptions {
   kernel?: FormulaKernelConfig;
   /** The table to read and fill (default: defaultTuningCache); false: no table, no tuning (the default grid). */
   tuning?: TuningCache | false;
+  /** The most outputs one generated kernel keeps (default FORMULA_MAX_SUMS; formula-passes.ts: outputSlices). */
+  maxSums?: number;
 }
 
 export type FormulaKernelChoice = KernelChoice<FormulaKernelConfig>;
@@ -45,12 +47,13 @@ export interface FormulaKernelVariant {
   build(device: GPUDevice, config: FormulaKernelConfig, buffers: FormulaBuffers): Promise<FormulaGradientPasses>;
 }
 
-/** The generated kernel of `program` as a tuning variant. */
-export function generatedVariant(gpu: GpuContext, program: SampleProgram, n: number): FormulaKernelVariant {
+/** The generated kernel of `program` as a tuning variant, in slices of at most maxSums outputs. */
+export function generatedVariant(gpu: GpuContext, program: SampleProgram, n: number, maxSums = FORMULA_MAX_SUMS): FormulaKernelVariant {
+  const slices = outputSlices(program.outputs.length, maxSums).length;
   return {
     family: FORMULA_FAMILY,
-    shape: formulaShapeClass(wgslSampleFunction(program), n, program.rowWidth),
-    build: (device, config, buffers) => FormulaGradientPasses.create(device, program, config, gpu.shape.maxWorkgroupsPerDimension, buffers, 1),
+    shape: formulaShapeClass(`${wgslSampleFunction(program)}${slices > 1 ? `// ${slices} slices` : ''}`, n, program.rowWidth),
+    build: (device, config, buffers) => FormulaGradientPasses.create(device, program, config, gpu.shape.maxWorkgroupsPerDimension, buffers, 1, undefined, 'mean', undefined, maxSums),
   };
 }
 
@@ -143,7 +146,7 @@ class FormulaTuner {
 export async function chooseFormulaKernel(
   gpu: GpuContext, io: DeviceIo, model: FormulaModel, program: SampleProgram, data: FormulaData,
   resident: { x: GPUBuffer; y: GPUBuffer }, theta: Float64Array, options: FormulaTuningOptions, labels: readonly string[] = model.params,
-  variant: FormulaKernelVariant = generatedVariant(gpu, program, data.n),
+  variant: FormulaKernelVariant = generatedVariant(gpu, program, data.n, options.maxSums),
 ): Promise<FormulaKernelChoice> {
   if (options.kernel) {
     checkFormulaConfig(options.kernel, gpu.shape);

@@ -27,7 +27,7 @@ import type { RowStream } from '../../models/row-stream.ts';
 import type { BatchRange } from '../../models/batches.ts';
 import { formulaBindingRows, formulaXBytes, memoryRowStream } from './formula-stream.ts';
 import { formulaReference } from './formula-check.ts';
-import { describeFormulaConfig, FORMULA_CHECK_ROWS, generatedKernelRefusal, stepWorkgroupSize, type FormulaKernelConfig } from './formula-grid.ts';
+import { describeFormulaConfig, FORMULA_CHECK_ROWS, stepWorkgroupSize, type FormulaKernelConfig } from './formula-grid.ts';
 import { FormulaNormalEquationsPass } from './formula-normal-pass.ts';
 import { FormulaGradientPasses, type FormulaBuffers } from './formula-passes.ts';
 import { chooseFormulaKernel, judge, runGradient, type FormulaKernelChoice, type FormulaTuningOptions } from './formula-tuning.ts';
@@ -58,8 +58,7 @@ export interface GpuFormulaEngineOptions extends FormulaTuningOptions {
    * `code` are then its; a model it cannot take is an error); false, never. Default: rows of
    * PREDICTOR_ALONE_WIDTH columns or more run it; narrower ones tune both kernels and run the faster (on this
    * machine's SwiftShader and llvmpipe at 128 columns, the generated one: README, "Wider rows"), and without
-   * tuning (an explicit `kernel`, or tuning: false) the generated one. The generated kernel takes at most
-   * FORMULA_MAX_SUMS outputs.
+   * tuning (an explicit `kernel`, or tuning: false) the generated one.
    */
   predictor?: boolean;
   /** The quad kernel's grid: no table, no tuning (as `kernel` is for the generated one). */
@@ -101,6 +100,8 @@ export class GpuFormulaEngine implements FormulaEngine {
   /** The quad kernel's grid and where it came from; null where the generated kernel runs every batch. */
   readonly quadKernel: FormulaKernelChoice | null;
   private readonly passes: SlotGradientPasses;
+  /** Passes over the rows a gradient of the kernel that runs every batch takes: the generated kernel's slices (outputSlices), else 1. */
+  readonly slices: number;
 
   private constructor(
     private readonly gpu: GpuContext,
@@ -125,6 +126,7 @@ export class GpuFormulaEngine implements FormulaEngine {
     this.quadKernel = kernels.quadKernel;
     this.kernelKind = kernels.quad ? 'linear-quad' : kernels.kind;
     this.passes = kernels.quad ? new RoutedGradientPasses(kernels.quad, kernels.generic) : kernels.generic;
+    this.slices = kernels.generic.slices;
   }
 
   /**
@@ -203,8 +205,6 @@ export class GpuFormulaEngine implements FormulaEngine {
       throw new RangeError(`predictor: the linear predictor kernel takes yhat = F(η + b, ...) with η = Σ θ·x over every column, more than ${QUAD_LOAD_MAX_WIDTH} of them, the compiler's specialisations on; ${describeModel(model)} over ${program.rowWidth} columns is not one`);
     }
     let predicts = predictable && (options.predictor === true || (options.predictor === undefined && program.rowWidth >= PREDICTOR_ALONE_WIDTH));
-    const refusal = predicts ? null : generatedKernelRefusal(S, `${model.spec.formula} with loss ${model.loss.text}`);
-    if (refusal) throw new RangeError(refusal);
     const maxPerDim = gpu.shape.maxWorkgroupsPerDimension;
     try {
       const { x, y } = await makeData(device, round);
@@ -239,7 +239,7 @@ export class GpuFormulaEngine implements FormulaEngine {
       const slots = Math.max(1, options.maxReportEvery ?? DEFAULT_SLOTS);
       const generic = predicts
         ? await createLinearPredictorPasses(device, program, predictor!, kernel.config, maxPerDim, buffers, slots, options.code)
-        : await FormulaGradientPasses.create(device, program, kernel.config, maxPerDim, buffers, slots, options.code);
+        : await FormulaGradientPasses.create(device, program, kernel.config, maxPerDim, buffers, slots, options.code, 'mean', undefined, options.maxSums);
       made.push(generic);
       const quad = quadKernel && shape ? await createLinearQuadPasses(device, program, shape, quadKernel.config, maxPerDim, buffers, slots, options.quadCode) : null;
       if (quad) made.push(quad);
@@ -316,7 +316,7 @@ export class GpuFormulaEngine implements FormulaEngine {
       this.normal = (async () => {
         // Streamed: tuned on and checked against the first chunk, made resident for it.
         const data = this.data ?? await firstChunk(this.chunks!, rowWidth(this.model));
-        return FormulaNormalEquationsPass.create(this.gpu, this.io, this.model, data, this.buffers, at, { tuning, kernel, code: normalCode });
+        return FormulaNormalEquationsPass.create(this.gpu, this.io, this.model, data, this.buffers, at, { tuning, kernel, code: normalCode, maxSums: this.options.maxSums });
       })();
       this.normal.catch(() => (this.normal = null)); // a failed build is reported to this call; the next one tries again
     }
