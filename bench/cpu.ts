@@ -2,12 +2,14 @@
 // over the same work, jax-js on its WebAssembly (CPU) backend, and the float64 twin. Rows: the linear
 // gradient at N = 2^22, d = 1 and 16 (FastCpuFormulaEngine over linearFormulaModel(d): its WebAssembly linear
 // kernel, and its generated row sums beside it); the spirals MLP (2000 points, 64-64 tanh, Adam lr 0.01, full
-// batch); the bench MLP (64-256-256-10 ReLU, Adam lr 1e-3, batches of 4096). jax-js runs in this Node
+// batch); the bench MLP (64-256-256-10 ReLU, Adam lr 1e-3, batches of 4096); wide logistic regressions,
+// y ~ linear(x1..xd) at d = 128 to 2048 over 2^23 row elements (the generated row sums and the linear
+// predictor's, and which 'auto' picks; the float64 twin). jax-js runs in this Node
 // process on one thread (its worker pool needs a global Worker, which Node 20 lacks), through
 // suite/jax-mlp.ts (backend 'wasm') for both MLP rows (it waits for each epoch; see there). Writes
 // bench/results/<date>-cpu.json with the commit, the machine and the command.
 //
-//   npm run bench:cpu [-- --quick] [--threads N] [--no-jax] [--no-linear] [--no-mlp] [--out FILE]
+//   npm run bench:cpu [-- --quick] [--threads N] [--no-jax] [--no-linear] [--no-mlp] [--no-wide] [--out FILE]
 import { commandLine, gitState } from './provenance.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
@@ -15,12 +17,16 @@ import { NodeWorkerPool } from '../src/cpu-fast/node-pool.ts';
 import { mlpModel } from '../src/models/mlp.ts';
 import { benchMlpModel, makeMlpData, MLP_LR, MLP_SEED } from './suite/mlp-data.ts';
 import { jaxMlpPeer } from './suite/jax-mlp.ts';
-import { linearRow, makeSpiralData, mlpRow, type CpuLinearRow, type CpuMlpRow } from './suite/cpu-suite.ts';
+import { linearRow, makeSpiralData, mlpRow, wideRow, type CpuLinearRow, type CpuMlpRow, type CpuWideRow } from './suite/cpu-suite.ts';
 
-interface Options { quick: boolean; threads: number; jax: boolean; linear: boolean; mlp: boolean; out: string | null }
+interface Options { quick: boolean; threads: number; jax: boolean; linear: boolean; mlp: boolean; wide: boolean; out: string | null }
+
+/** The wide rows' widths, over WIDE_ELEMENTS row elements each: both sides of CPU_PREDICTOR_WIDTH and past V8's limit. */
+const WIDE_DS = [128, 256, 384, 512, 1024, 2048];
+const WIDE_ELEMENTS = 2 ** 23;
 
 function parse(argv: string[]): Options {
-  const o: Options = { quick: false, threads: availableParallelism(), jax: true, linear: true, mlp: true, out: null };
+  const o: Options = { quick: false, threads: availableParallelism(), jax: true, linear: true, mlp: true, wide: true, out: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -32,12 +38,13 @@ function parse(argv: string[]): Options {
     else if (a === '--no-jax') o.jax = false;
     else if (a === '--no-linear') o.linear = false;
     else if (a === '--no-mlp') o.mlp = false;
+    else if (a === '--no-wide') o.wide = false;
     else if (a === '--out') o.out = value();
     else if (a === '--threads') {
       const v = value();
       o.threads = Number(v);
       if (!(Number.isInteger(o.threads) && o.threads >= 1 && o.threads <= 256)) throw new Error(`--threads: expected an integer in 1..256, got "${v}"`);
-    } else throw new Error(`unknown flag "${a}" (flags: --quick --threads N --no-jax --no-linear --no-mlp --out FILE)`);
+    } else throw new Error(`unknown flag "${a}" (flags: --quick --threads N --no-jax --no-linear --no-mlp --no-wide --out FILE)`);
   }
   return o;
 }
@@ -48,6 +55,12 @@ const ratio = (v: number | null) => (v === null ? '—' : `${v.toFixed(2)}×`);
 function linearTable(rows: CpuLinearRow[]): string {
   const head = '| size | ms | GB/s | samples/s | vs plain loop | plain loop ms (GB/s) | generated kernel ms | vs generated | float64 twin ms | validation |';
   const lines = rows.map((r) => `| linear ∇J N=2^${Math.log2(r.n)} d=${r.d} (${r.kernel}) | ${fmt(r.fastMs)} | ${fmt(r.fastGbps)} | ${fmt(r.samplesPerSec)} | ${ratio(r.vsPlain)} | ${fmt(r.plainMs)} (${fmt(r.plainGbps)}) | ${fmt(r.generatedMs)} | ${ratio(r.vsGenerated)} | ${fmt(r.float64Ms)} | ${r.validation}; generated ${r.generatedValidation} |`);
+  return [head, head.replace(/[^|]+/g, '---'), ...lines].join('\n');
+}
+
+function wideTable(rows: CpuWideRow[]): string {
+  const head = '| size | auto picks | ms | GB/s | generated ms | linear predictor ms | predictor vs generated | float64 twin ms | validation |';
+  const lines = rows.map((r) => `| ${r.formula}, ${r.loss}, N=${r.n} d=${r.d} | ${r.kernel} | ${fmt(r.fastMs)} | ${fmt(r.fastGbps)} | ${fmt(r.generatedMs)} | ${fmt(r.predictorMs)} | ${ratio(r.predictorVsGenerated)} | ${fmt(r.float64Ms)} | generated ${r.generatedValidation}; predictor ${r.predictorValidation} |`);
   return [head, head.replace(/[^|]+/g, '---'), ...lines].join('\n');
 }
 
@@ -74,6 +87,7 @@ async function main(): Promise<number> {
   const pool = await NodeWorkerPool.create(o.threads);
   const linear: CpuLinearRow[] = [];
   const mlp: CpuMlpRow[] = [];
+  const wide: CpuWideRow[] = [];
   try {
     if (o.mlp) {
       mlp.push(await mlpRow(pool, {
@@ -92,6 +106,10 @@ async function main(): Promise<number> {
       for (const d of [1, 16]) linear.push(await linearRow(pool, 2 ** 22, d, o.quick ? 5 : 9, null));
       process.stdout.write(`\n${linearTable(linear)}\n`);
     }
+    if (o.wide) {
+      for (const d of WIDE_DS) wide.push(await wideRow(pool, Math.round(WIDE_ELEMENTS / d), d, o.quick ? 3 : 7));
+      process.stdout.write(`\n${wideTable(wide)}\n`);
+    }
   } finally {
     pool.dispose();
   }
@@ -99,9 +117,10 @@ async function main(): Promise<number> {
   const file = o.out ?? `bench/results/${date.replace(/[:.]/g, '-')}-cpu.json`;
   mkdirSync(file.replace(/\/[^/]*$/, '') || '.', { recursive: true });
   const load = { before: loadBefore, after: loadavg()[0] };
-  writeFileSync(file, JSON.stringify({ suite: 'cpu', commit, dirty, command, date, machine, load, threads: o.threads, quick: o.quick, linear, mlp }, null, 2) + '\n');
+  writeFileSync(file, JSON.stringify({ suite: 'cpu', commit, dirty, command, date, machine, load, threads: o.threads, quick: o.quick, linear, mlp, wide }, null, 2) + '\n');
   process.stdout.write(`\n1-minute load average ${load.before.toFixed(1)} before, ${load.after.toFixed(1)} after (${machine.cores} cores)\nwrote ${file}\n`);
-  const failed = [...linear.flatMap((r) => [r.validation, r.generatedValidation]), ...mlp.flatMap((r) => [r.validation, r.plainValidation])].some((v) => v.startsWith('failed'));
+  const failed = [...linear.flatMap((r) => [r.validation, r.generatedValidation]), ...mlp.flatMap((r) => [r.validation, r.plainValidation]), ...wide.flatMap((r) => [r.generatedValidation, r.predictorValidation])]
+    .some((v) => v.startsWith('failed'));
   return failed ? 1 : 0;
 }
 

@@ -11,6 +11,10 @@ import { modelLossAndGradient } from '../../src/cpu/mlp_gradient.ts';
 import { CpuModelEngine } from '../../src/cpu/cpu-model-engine.ts';
 import { FastCpuModelEngine } from '../../src/cpu-fast/fast-engines.ts';
 import { FastCpuFormulaEngine, type FormulaKernel } from '../../src/cpu-fast/formula-engine.ts';
+import { CpuFormulaEngine } from '../../src/cpu/formula-engine.ts';
+import { compileFormula } from '../../src/formula/model.ts';
+import type { FormulaData } from '../../src/models/formula.ts';
+import { seededUniform } from '../../src/data/shuffle.ts';
 import { linearFormulaModel, linearGradient as asLinearGradient, linearTheta } from '../../src/models/linear-formula.ts';
 import type { ShardPool } from '../../src/cpu-fast/pool.ts';
 import { optimizerConfig } from '../../src/optim/config.ts';
@@ -146,6 +150,93 @@ export async function linearRow(pool: ShardPool, n: number, d: number, reps: num
     generatedValidation: generatedCheck.verdict,
     validation: check.verdict,
     jaxValidation: jaxOut?.validation ?? 'not run',
+  };
+}
+
+/**
+ * Fast path vs float64 twin on a wide generalised linear model: float64 both, each row's η summed in another
+ * order (the predictor's loop in column order, or the generated tree), a few ulps of Σ|θ_c·x_c| a row;
+ * measured below 1e-13 (test/node/formula-cpu-predictor.test.ts); a wrong kernel is off by O(1).
+ */
+const FAST_WIDE_REL_TOL = 1e-9;
+
+export interface CpuWideRow {
+  n: number;
+  d: number;
+  formula: string;
+  loss: string;
+  /** The kernel FastCpuFormulaEngine picks ('auto'): 'linear-predictor' from CPU_PREDICTOR_WIDTH columns, else 'generated'. */
+  kernel: FormulaKernel;
+  /** Median ms per full gradient of the pick (the one of the two below it is). */
+  fastMs: number | null;
+  fastGbps: number | null;
+  /** The engine forced to the generated row sums, and to the linear predictor's, timed interleaved. */
+  generatedMs: number | null;
+  predictorMs: number | null;
+  /** generatedMs / predictorMs: above 1 = the predictor's loops are faster. */
+  predictorVsGenerated: number | null;
+  /** One gradient of the float64 twin (the generated row sums on the calling thread): the reference. */
+  float64Ms: number;
+  generatedValidation: string;
+  predictorValidation: string;
+}
+
+/** max |got − want| / max |want| over the loss and every partial, as a verdict. */
+function wideVerdict(got: { loss: number; grad: ArrayLike<number> }, want: { loss: number; grad: ArrayLike<number> }): string {
+  const a = [got.loss, ...Array.from(got.grad)];
+  const b = [want.loss, ...Array.from(want.grad)];
+  const scale = Math.max(...b.map(Math.abs));
+  const err = Math.max(...a.map((v, k) => Math.abs(v - b[k]))) / scale;
+  return err <= FAST_WIDE_REL_TOL ? `ok (${err.toExponential(1)} of the largest value)` : `failed: ${err.toExponential(2)} of the largest value, over ${FAST_WIDE_REL_TOL}`;
+}
+
+/**
+ * y ~ linear(x1..xd) with the logistic loss over n rows of d features U[-1, 1) and labels drawn from the
+ * model at a fixed θ: the fast path forced to its generated row sums and to the linear predictor's (which
+ * of them 'auto' picks), each validated against the float64 twin, then timed.
+ */
+export async function wideRow(pool: ShardPool, n: number, d: number, reps: number): Promise<CpuWideRow> {
+  const columns = Array.from({ length: d }, (_, k) => `x${k + 1}`);
+  const model = compileFormula({ formula: 'y ~ linear()', loss: 'logistic' }, { columns: [...columns, 'y'] });
+  const u = seededUniform(17);
+  const x = new Float32Array(n * d);
+  const y = new Float32Array(n);
+  const truth = Float64Array.from({ length: d }, (_, k) => ((k % 7) - 3) * 0.5 / Math.sqrt(d));
+  for (let i = 0; i < n; i++) {
+    let eta = 0.2;
+    for (let k = 0; k < d; k++) {
+      x[i * d + k] = 2 * u() - 1;
+      eta += truth[k] * x[i * d + k];
+    }
+    y[i] = u() < 1 / (1 + Math.exp(-eta)) ? 1 : 0;
+  }
+  const data: FormulaData = { x, y, n, d };
+  const theta = Float64Array.from(model.params, (_, j) => ((j % 5) - 2) * 0.02);
+  const twin = new CpuFormulaEngine(model, data, theta);
+  const t64 = performance.now();
+  const want = await twin.lossAndGradient(theta);
+  const float64Ms = performance.now() - t64;
+  twin.dispose();
+  const pick = new FastCpuFormulaEngine(model, data, theta, { pool });
+  const kernel = pick.kernel;
+  pick.dispose();
+  const engines = (['generated', 'linear-predictor'] as const).map((k) => new FastCpuFormulaEngine(model, data, theta, { pool, kernel: k }));
+  const verdicts = await Promise.all(engines.map(async (e) => wideVerdict(await e.lossAndGradient(theta), want)));
+  const samples: number[][] = [[], []];
+  for (let r = 0; r < reps + 1; r++) {
+    for (const [k, e] of engines.entries()) {
+      const t0 = performance.now();
+      if (verdicts[k].startsWith('ok')) sink += (await e.lossAndGradient(theta)).loss;
+      if (r > 0) samples[k].push(performance.now() - t0); // the first round warms up
+    }
+  }
+  engines.forEach((e) => e.dispose());
+  const [generatedMs, predictorMs] = samples.map((t, k) => (verdicts[k].startsWith('ok') ? median(t) : null));
+  const fastMs = kernel === 'linear-predictor' ? predictorMs : generatedMs;
+  return {
+    n, d, formula: 'y ~ linear()', loss: 'logistic', kernel, fastMs, fastGbps: fastMs && ((n * d + n) * 4) / fastMs / 1e6,
+    generatedMs, predictorMs, predictorVsGenerated: generatedMs && predictorMs ? generatedMs / predictorMs : null, float64Ms,
+    generatedValidation: verdicts[0], predictorValidation: verdicts[1],
   };
 }
 

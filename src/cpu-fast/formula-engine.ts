@@ -9,7 +9,7 @@
 // runs on the linear task instead (wasm-linear.ts: WebAssembly SIMD, float64 sums; its float64 JS loop where
 // there is no SIMD): its sums Σ r·x_c, Σ r, Σ r² are the generated program's outputs up to the factor 2 of
 // d(r²)/dr, and its dot product adds w·x in another order than the formula's tree, a few ulps per row.
-// A generalised linear model over CPU_PREDICTOR_WIDTH columns or more runs its row sums through the linear
+// A generalised linear model of CPU_PREDICTOR_WIDTH columns or more runs its row sums through the linear
 // predictor (emit-js.ts: jsPredictorRowSumsSource), the same outputs, η summed in column order.
 import { jsPredictorRowSumsSource, jsRowSumsSource, compileRowSums } from '../formula/emit-js.ts';
 import type { FormulaModel } from '../formula/model.ts';
@@ -37,12 +37,11 @@ export type FormulaKernel = 'generated' | 'linear-wasm' | 'linear-js' | 'linear-
 
 /**
  * Rows this wide or wider of a generalised linear model run the linear predictor's row sums: the generated
- * function's one statement per column outgrows what V8 optimises at about this width (on Node 20, over 8
- * million row elements, huber fell from 830 to 36 M elements/s between 320 and 384 columns, logistic from 710
- * to 33 between 384 and 448), where the predictor's two loops run at 290–380 M/s at every width. Below, the
- * generated function is up to 2.4× the faster.
+ * function's one statement per column outgrows what V8 optimises a little wider (`npm run bench:cpu`, its
+ * wide rows, README "The CPU paths": y ~ linear() with the logistic loss, the predictor's loops as fast at
+ * 256 columns and 2.3 to 11 times faster from 384 to 2,048).
  */
-export const CPU_PREDICTOR_WIDTH = 320;
+export const CPU_PREDICTOR_WIDTH = 256;
 
 export interface FastCpuFormulaOptions extends FastCpuOptions {
   /**
