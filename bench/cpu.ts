@@ -22,7 +22,7 @@ import { linearRow, makeSpiralData, mlpRow, wideRow, type CpuLinearRow, type Cpu
 interface Options { quick: boolean; threads: number; jax: boolean; linear: boolean; mlp: boolean; wide: boolean; out: string | null }
 
 /** The wide rows' widths, over WIDE_ELEMENTS row elements each: both sides of CPU_PREDICTOR_WIDTH and past V8's limit. */
-const WIDE_DS = [128, 256, 384, 512, 1024, 2048];
+const WIDE_DS = [128, 256, 384, 512, 640, 1024, 2048];
 const WIDE_ELEMENTS = 2 ** 23;
 
 function parse(argv: string[]): Options {

@@ -36,12 +36,13 @@ import { capacityRows, reusing, type StreamedCpuOptions } from './streamed-train
 export type FormulaKernel = 'generated' | 'linear-wasm' | 'linear-js' | 'linear-predictor';
 
 /**
- * Rows this wide or wider of a generalised linear model run the linear predictor's row sums: the generated
- * function's one statement per column outgrows what V8 optimises a little wider (`npm run bench:cpu`, its
- * wide rows, README "The CPU paths": y ~ linear() with the logistic loss, the predictor's loops as fast at
- * 256 columns and 2.3 to 11 times faster from 384 to 2,048).
+ * Rows this wide or wider of a generalised linear model run the linear predictor's row sums. V8 optimises
+ * the generated function, one statement per column, up to about 512 columns and then not at all: from 640
+ * it ran at about 42 M row elements/s against the predictor's 520 (logistic, huber and Poisson, Node 20, ad
+ * hoc). Below, once optimised, it is up to 1.7 times the faster. `npm run bench:cpu` times both (its wide
+ * rows, README "The CPU paths").
  */
-export const CPU_PREDICTOR_WIDTH = 256;
+export const CPU_PREDICTOR_WIDTH = 512;
 
 export interface FastCpuFormulaOptions extends FastCpuOptions {
   /**

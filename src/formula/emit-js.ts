@@ -53,6 +53,9 @@ export function jsRowSumsSource(p: SampleProgram): string {
  * somewhere past a few hundred columns (at 1,024, about a tenth of this loop's speed). η is summed in column
  * order, not the model tree's order: a few ulps a row from the generated sums.
  */
+/** Rows whose column sums the linear predictor's row sums add in one sweep of the columns (the code spells 4). */
+const ROW_BLOCK = 4;
+
 export function jsPredictorRowSumsSource(p: SampleProgram, shape: LinearPredictorShape): string {
   const reduced = gradientProgram(shape.reduced);
   const C = shape.weights.length;
@@ -67,21 +70,37 @@ export function jsPredictorRowSumsSource(p: SampleProgram, shape: LinearPredicto
   ];
   shape.reducedParams.forEach((j, k) => lines.push(`  const p${k} = theta[${j}];`));
   lines.push(`  let ${Array.from({ length: R }, (_, k) => `s${k} = 0`).join(', ')};`);
-  lines.push(`  for (let i = start; i < end; i++) {`);
-  lines.push(`    const base_ = i * ${p.rowWidth};`);
+  lines.push(`  const slope_ = new Float64Array(${ROW_BLOCK});`);
+  lines.push(`  for (let i0 = start; i0 < end; i0 += ${ROW_BLOCK}) {`);
+  lines.push(`    const rows_ = Math.min(${ROW_BLOCK}, end - i0);`);
+  lines.push('    for (let r = 0; r < rows_; r++) {');
+  lines.push('      const i = i0 + r;');
+  lines.push(`      const base_ = i * ${p.rowWidth};`);
   // Four running sums: four independent chains of adds instead of one.
   const C4 = C - (C % 4);
-  lines.push('    let e0 = 0, e1 = 0, e2 = 0, e3 = 0;');
-  lines.push(`    for (let c = 0; c < ${C4}; c += 4) {`);
-  lines.push('      e0 += coef_[c] * x[base_ + c]; e1 += coef_[c + 1] * x[base_ + c + 1]; e2 += coef_[c + 2] * x[base_ + c + 2]; e3 += coef_[c + 3] * x[base_ + c + 3];');
+  lines.push('      let e0 = 0, e1 = 0, e2 = 0, e3 = 0;');
+  lines.push(`      for (let c = 0; c < ${C4}; c += 4) {`);
+  lines.push('        e0 += coef_[c] * x[base_ + c]; e1 += coef_[c + 1] * x[base_ + c + 1]; e2 += coef_[c + 2] * x[base_ + c + 2]; e3 += coef_[c + 3] * x[base_ + c + 3];');
+  lines.push('      }');
+  lines.push(`      for (let c = ${C4}; c < ${C}; c++) e0 += coef_[c] * x[base_ + c];`);
+  lines.push('      const x0 = (e0 + e1) + (e2 + e3);');
+  if (p.weighted) lines.push(`      const w = x[base_ + ${C}];`);
+  lines.push('      const y_ = y[i];');
+  for (const { name, node } of reduced.lets) lines.push(`      const ${name} = ${jsExpression(node)};`);
+  reduced.outputs.forEach((o, k) => lines.push(`      const o${k} = ${jsExpression(o)};`, `      s${k} += o${k};`));
+  lines.push('      slope_[r] = o0;');
   lines.push('    }');
-  lines.push(`    for (let c = ${C4}; c < ${C}; c++) e0 += coef_[c] * x[base_ + c];`);
-  lines.push('    const x0 = (e0 + e1) + (e2 + e3);');
-  if (p.weighted) lines.push(`    const w = x[base_ + ${C}];`);
-  lines.push('    const y_ = y[i];');
-  for (const { name, node } of reduced.lets) lines.push(`    const ${name} = ${jsExpression(node)};`);
-  reduced.outputs.forEach((o, k) => lines.push(`    const o${k} = ${jsExpression(o)};`, `    s${k} += o${k};`));
-  lines.push(`    for (let c = 0; c < ${C}; c++) columns_[c] += o0 * x[base_ + c];`);
+  // A block's column sums in one sweep: each columns_[c] is loaded and stored once per ROW_BLOCK rows.
+  lines.push(`    if (rows_ === ${ROW_BLOCK}) {`);
+  lines.push(`      const b0 = i0 * ${p.rowWidth}, b1 = b0 + ${p.rowWidth}, b2 = b1 + ${p.rowWidth}, b3 = b2 + ${p.rowWidth};`);
+  lines.push('      const g0 = slope_[0], g1 = slope_[1], g2 = slope_[2], g3 = slope_[3];');
+  lines.push(`      for (let c = 0; c < ${C}; c++) columns_[c] += (g0 * x[b0 + c] + g1 * x[b1 + c]) + (g2 * x[b2 + c] + g3 * x[b3 + c]);`);
+  lines.push('    } else {');
+  lines.push('      for (let r = 0; r < rows_; r++) {');
+  lines.push(`        const g = slope_[r], b = (i0 + r) * ${p.rowWidth};`);
+  lines.push(`        for (let c = 0; c < ${C}; c++) columns_[c] += g * x[b + c];`);
+  lines.push('      }');
+  lines.push('    }');
   lines.push('  }');
   lines.push(`  for (let c = 0; c < ${C}; c++) out[weights_[c]] += columns_[c];`);
   shape.reducedParams.forEach((j, k) => lines.push(`  out[${j}] += s${k};`));

@@ -40,7 +40,7 @@ function wide(name: string, d: number, n: number, formula: string, loss: string,
 const CASES = [
   wide(`linear(${CPU_PREDICTOR_WIDTH + 80} columns), logistic`, CPU_PREDICTOR_WIDTH + 80, 900, 'y ~ linear()', 'logistic', (eta, u) => (u() < 1 / (1 + Math.exp(-eta)) ? 1 : 0)),
   wide('exp(linear(97 columns)), poisson, weighted', 97, 700, 'y ~ exp(linear())', 'poisson', (eta, u) => Math.floor(Math.exp(eta) * 2 * u()), { weights: 'wt' }),
-  wide('a*tanh(linear(81 columns)) + c, huber:0.5: parameters outside η, a width no multiple of 4', 81, 800, 'y ~ a * tanh(linear()) + c', 'huber:0.5',
+  wide('a*tanh(linear(81 columns)) + c, huber:0.5: parameters outside η, a width and a row count no multiple of 4', 81, 803, 'y ~ a * tanh(linear()) + c', 'huber:0.5',
     (eta, u) => 1.5 * Math.tanh(eta) + 0.3 + 0.2 * gaussian(u), { start: { a: 1, c: 0 } }),
 ];
 
