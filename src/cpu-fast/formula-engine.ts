@@ -36,13 +36,15 @@ import { capacityRows, reusing, type StreamedCpuOptions } from './streamed-train
 export type FormulaKernel = 'generated' | 'linear-wasm' | 'linear-js' | 'linear-predictor';
 
 /**
- * Rows this wide or wider of a generalised linear model run the linear predictor's row sums. V8 optimises
- * the generated function, one statement per column, up to about 512 columns and then not at all: from 640
- * it ran at about 42 M row elements/s against the predictor's 520 (logistic, huber and Poisson, Node 20, ad
- * hoc). Below, once optimised, it is up to 1.7 times the faster. `npm run bench:cpu` times both (its wide
- * rows, README "The CPU paths").
+ * Rows this wide or wider of a generalised linear model run the linear predictor's row sums, as on the GPU
+ * (PREDICTOR_ALONE_WIDTH). V8 optimises the generated function, one statement per column, up to about 512
+ * columns and then not at all: from 640 it ran at about 42 M row elements/s against the predictor's 520
+ * (logistic, huber and Poisson, Node 20, one thread, ad hoc). From 256 to 512 it is a gamble: optimised, the
+ * generated function ran up to 1.7 times the faster on one thread; on the fast path's worker threads it
+ * often was not yet, and the predictor's loops ran 1.3 and 1.9 times the faster at 256 and 384 columns
+ * (`npm run bench:cpu`, its wide rows, README "The CPU paths").
  */
-export const CPU_PREDICTOR_WIDTH = 512;
+export const CPU_PREDICTOR_WIDTH = 256;
 
 export interface FastCpuFormulaOptions extends FastCpuOptions {
   /**
