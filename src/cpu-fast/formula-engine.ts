@@ -39,10 +39,11 @@ export type FormulaKernel = 'generated' | 'linear-wasm' | 'linear-js' | 'linear-
  * Rows this wide or wider of a generalised linear model run the linear predictor's row sums, as on the GPU
  * (PREDICTOR_ALONE_WIDTH). V8 optimises the generated function, one statement per column, up to about 512
  * columns and then not at all: from 640 it ran at about 42 M row elements/s against the predictor's 520
- * (logistic, huber and Poisson, Node 20, one thread, ad hoc). From 256 to 512 it is a gamble: optimised, the
- * generated function ran up to 1.7 times the faster on one thread; on the fast path's worker threads it
- * often was not yet, and the predictor's loops ran 1.3 and 1.9 times the faster at 256 and 384 columns
- * (`npm run bench:cpu`, its wide rows, README "The CPU paths").
+ * (logistic, huber and Poisson, Node 20, one thread, ad hoc). From 256 to 512 columns it is a gamble.
+ * Optimised, the generated function ran up to 1.7 times the faster on one thread. On the fast path's worker
+ * threads, over a few calls, it often was not optimised yet. In bench/results/2026-12-07T17-04-00-025Z-cpu.json
+ * (`npm run bench:cpu -- --no-mlp --no-linear --no-jax`) it was 1.6 times the faster at 256 columns and 1.6
+ * and 1.8 times the slower at 384 and 512; from 640 columns, 10 to 16 times the slower.
  */
 export const CPU_PREDICTOR_WIDTH = 256;
 
