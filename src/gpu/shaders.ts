@@ -103,7 +103,7 @@ export const SHADER_STAGES = {
   mlpGradPartials: { file: 'mlp_grad_partials.wgsl', shared: ['mlpLayout'], defines: [], overrides: ['WG', 'SKIP_WEIGHTS'] },
   mlpReduce: { file: 'mlp_reduce.wgsl', shared: ['mlpLayout'], defines: ['TREE'], overrides: ['WG', 'LANES'] },
   mlpHistory: { file: 'mlp_history.wgsl', shared: ['optimLayout', 'workgroupSum'], defines: [], overrides: ['WG', 'HISTORY_CAP'] },
-  formulaPartials: { file: 'formula_partials.wgsl', shared: ['mlpLayout', 'compensatedSum', 'segmentedSum'], defines: ['BLOCK', 'TREE_ROWS', 'SCRATCH', 'TRIP', 'TWO_A_TRIP', 'X_VEC4', 'Y_VEC4', 'ROW_BODY', 'QUAD_BODY', 'FOLD_BODY', 'LOAD_PARAMS'], overrides: ['WG', 'BLOCKED', 'SPAN'] },
+  formulaPartials: { file: 'formula_partials.wgsl', shared: ['mlpLayout', 'compensatedSum', 'segmentedSum'], defines: ['BLOCK', 'TREE_ROWS', 'SCRATCH', 'TRIP', 'TWO_A_TRIP', 'X_VEC4', 'Y_VEC4', 'ROW_BODY', 'QUAD_BODY', 'FOLD_BODY', 'LOAD_PARAMS', 'PARTIALS_ROW', 'PARTIALS_OFFSET'], overrides: ['WG', 'BLOCKED', 'SPAN'] },
   formulaLinearPredictor: {
     file: 'formula_linear_predictor.wgsl', shared: ['mlpLayout', 'compensatedSum', 'segmentedSum'],
     defines: ['CHUNK_TYPE', 'CHUNK', 'VEC4', 'C', 'W', 'FEATURES', 'OUTPUTS', 'SCALARS', 'PARAMS', 'SLOTS', 'CPT', 'BLOCK_TILES', 'FOLD_ROWS', 'TILE', 'TREE_ROWS', 'SCRATCH', 'COEF_LENGTH', 'COEF_PARAM', 'OUT_COLUMN', 'OUT_SCALAR', 'ROW_BODY', 'FOLD_BODY', 'LOAD_PARAMS'],

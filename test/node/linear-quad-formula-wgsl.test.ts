@@ -26,7 +26,7 @@ describe('linear_partials_quad.wgsl for a formula of the linear shape', () => {
     expect(out).not.toMatch(/^#/m);
     expect(code(out)).toContain('var<uniform> mu: MlpUniforms;');
     const generated = specializeWgsl(shader('formula_partials.wgsl'), {
-      BLOCK: 64, TREE_ROWS: 1, SCRATCH: 64, TRIP: 1, TWO_A_TRIP: false, X_VEC4: true, Y_VEC4: true, ROW_BODY: '', QUAD_BODY: '', FOLD_BODY: '', LOAD_PARAMS: '',
+      BLOCK: 64, TREE_ROWS: 1, SCRATCH: 64, TRIP: 1, TWO_A_TRIP: false, X_VEC4: true, Y_VEC4: true, ROW_BODY: '', QUAD_BODY: '', FOLD_BODY: '', LOAD_PARAMS: '', PARTIALS_ROW: 4, PARTIALS_OFFSET: 0,
     });
     expect(bindings(out)).toEqual(['0: uniform', '1: storage, read', '2: storage, read', '3: storage, read', '4: storage, read_write']);
     expect(bindings(out)).toEqual(bindings(generated));
