@@ -72,6 +72,15 @@ export function sum(terms: readonly Node[]): Node {
   return runs[0] ?? num(0);
 }
 
+/** The operands of a tree of '+', left to right (the tree itself when it is no sum). */
+export function sumTerms(n: Node, into: Node[] = []): Node[] {
+  if (n.kind === 'bin' && n.op === '+') {
+    sumTerms(n.left, into);
+    sumTerms(n.right, into);
+  } else into.push(n);
+  return into;
+}
+
 export function sub(a: Node, b: Node): Node {
   if (isNum(a) && isNum(b) && !lit(a).name && !lit(b).name && finite(lit(a).value - lit(b).value)) return num(lit(a).value - lit(b).value);
   if (isNum(b, 0)) return a;

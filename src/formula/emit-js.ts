@@ -45,17 +45,17 @@ export function jsRowSumsSource(p: SampleProgram): string {
   return lines.join('\n');
 }
 
+/** Rows whose column sums the linear predictor's row sums add in one sweep of the columns (the code spells 4). */
+const ROW_BLOCK = 4;
+
 /**
  * The row sums of a generalised linear model's gradient program (P + 1 outputs, model.params order, then ℓ)
  * through its linear predictor (shapes.ts: linearPredictor): a row's η = Σ θ_c·x_c is one loop over the
  * columns, the reduced program gives ∂ℓ/∂b, ∂ℓ/∂q.. and ℓ from η, and each weight's sum adds (∂ℓ/∂b)·x_c in a
- * second loop. The generated function spells one statement per column instead, which V8 stops optimising
+ * second loop, ROW_BLOCK rows at a time. The generated function spells one statement per column instead, which V8 stops optimising
  * somewhere past a few hundred columns (at 1,024, about a tenth of this loop's speed). η is summed in column
  * order, not the model tree's order: a few ulps a row from the generated sums.
  */
-/** Rows whose column sums the linear predictor's row sums add in one sweep of the columns (the code spells 4). */
-const ROW_BLOCK = 4;
-
 export function jsPredictorRowSumsSource(p: SampleProgram, shape: LinearPredictorShape): string {
   const reduced = gradientProgram(shape.reduced);
   const C = shape.weights.length;

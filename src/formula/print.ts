@@ -1,6 +1,6 @@
 // Trees back to text: the formula syntax (parseable again: print(parse(s)) parses to the same tree) and
 // LaTeX for the page (KaTeX renders it). Parentheses only where precedence needs them.
-import { sum, SUM_RUN, type Node } from './ast.ts';
+import { sum, SUM_RUN, sumTerms, type Node } from './ast.ts';
 
 const PREC = { '+': 1, '-': 1, '*': 2, '/': 2, neg: 3, '^': 4, atom: 5 } as const;
 
@@ -50,14 +50,7 @@ export function print(n: Node): string {
 /** The terms of a sum longer than SUM_RUN terms that `sum` builds from them (what the parser makes of t1 + t2 + …), else null. */
 function longSum(n: Node): Node[] | null {
   if (n.kind !== 'bin' || n.op !== '+') return null;
-  const terms: Node[] = [];
-  const visit = (t: Node): void => {
-    if (t.kind === 'bin' && t.op === '+') {
-      visit(t.left);
-      visit(t.right);
-    } else terms.push(t);
-  };
-  visit(n);
+  const terms = sumTerms(n);
   return terms.length > SUM_RUN && sum(terms).key === n.key ? terms : null;
 }
 

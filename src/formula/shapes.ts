@@ -3,7 +3,7 @@
 // linear(...) macro, a hand-written `w*x + b` and any order of the terms are the same shape. A backend asks
 // for a shape and, where it has one, runs its own kernel behind the same engine API; everything it cannot
 // prove about a model keeps the generated kernel.
-import { add, binary, call, neg, num, pow, sub, sym, symbols, type Node } from './ast.ts';
+import { add, binary, call, neg, num, pow, sub, sumTerms, sym, symbols, type Node } from './ast.ts';
 import { derive } from './derive.ts';
 import type { FormulaModel } from './model.ts';
 
@@ -125,13 +125,4 @@ function replaceSubtree(n: Node, key: string, by: Node): Node {
     case 'bin': return binary(n.op, replaceSubtree(n.left, key, by), replaceSubtree(n.right, key, by));
     case 'call': return call(n.fn, n.args.map((a) => replaceSubtree(a, key, by)));
   }
-}
-
-/** The operands of a tree of '+' (the tree itself when it is no sum). */
-function sumTerms(n: Node, into: Node[] = []): Node[] {
-  if (n.kind === 'bin' && n.op === '+') {
-    sumTerms(n.left, into);
-    sumTerms(n.right, into);
-  } else into.push(n);
-  return into;
 }

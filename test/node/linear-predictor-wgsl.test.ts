@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { compileFormula } from '../../src/formula/model.ts';
 import { gradientProgram } from '../../src/formula/program.ts';
 import { linearPredictor } from '../../src/formula/shapes.ts';
-import { linearPredictorDefines, predictorChunks, predictorTakes, TILE_THREAD_ROWS } from '../../src/gpu/formula/linear-predictor-pass.ts';
+import { linearPredictorDefines, predictorChunks, predictorFor, TILE_THREAD_ROWS } from '../../src/gpu/formula/linear-predictor-pass.ts';
 
 const STORAGE = 16384;
 const NONE = 0xffffffff;
@@ -22,13 +22,14 @@ const u32s = (text: string) => text.split(', ').map((v) => Number(v.replace('u',
 describe('linear predictor kernel: defines', () => {
   it('takes wide linear predictors only, within the workgroup memory', () => {
     for (const [d, takes] of [[64, false], [65, true], [300, true]] as const) {
-      const { program, shape } = compiled(d);
-      expect(predictorTakes(shape, program, STORAGE), `d = ${d}`).toBe(takes);
+      const { model, program } = compiled(d);
+      expect(predictorFor(model, program, STORAGE) !== null, `d = ${d}`).toBe(takes);
     }
     const wide = compiled(2000); // 8,000 bytes of coefficients, 1,280 of slopes and one reduce row at workgroups of 64
-    expect(predictorTakes(wide.shape, wide.program, STORAGE)).toBe(true);
-    expect(predictorTakes(wide.shape, wide.program, 9_000)).toBe(false);
-    expect(predictorTakes(null, compiled(100).program, STORAGE)).toBe(false);
+    expect(predictorFor(wide.model, wide.program, STORAGE)?.weights).toEqual(wide.shape?.weights);
+    expect(predictorFor(wide.model, wide.program, 9_000)).toBeNull();
+    const notGlm = compiled(100, (cols) => `y ~ linear(${cols}) + c * x1^2`);
+    expect(predictorFor(notGlm.model, notGlm.program, STORAGE)).toBeNull();
   });
 
   it('chunks a row as vec4s where its width allows, and lays the threads over the chunks', () => {

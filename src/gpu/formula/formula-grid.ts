@@ -143,10 +143,17 @@ export function formulaCandidates(tuneRows: number, shape: DeviceShape, wideOnSo
     const span = kind.span ?? 1;
     for (const workgroupSize of sizes) {
       const top = Math.max(1, Math.min(FORMULA_MAX_GROUPS, shape.maxWorkgroupsPerDimension, Math.ceil(tuneRows / (workgroupSize * FORMULA_BLOCK * span))));
-      for (let groups = 1; groups < top; groups *= 2) out.push({ workgroupSize, groups, ...kind });
-      out.push({ workgroupSize, groups: top, ...kind });
+      for (const groups of groupLadder(top)) out.push({ workgroupSize, groups, ...kind });
     }
   }
+  return out;
+}
+
+/** One ladder's group counts: the powers of two below `top`, then `top`. */
+export function groupLadder(top: number): number[] {
+  const out: number[] = [];
+  for (let groups = 1; groups < top; groups *= 2) out.push(groups);
+  out.push(top);
   return out;
 }
 

@@ -75,7 +75,7 @@ export class FormulaNormalEquationsPass {
       const sums = await make('sums', S * 4, ST | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
       const readback = await make('readback', S * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
       passes = await FormulaGradientPasses.create(
-        device, program, kernel.config, gpu.shape.maxWorkgroupsPerDimension, { ...resident, theta, partials, gradLoss: sums }, SLOTS, options.code, 'sum', kLabel, options.maxSums,
+        device, program, kernel.config, gpu.shape.maxWorkgroupsPerDimension, { ...resident, theta, partials, gradLoss: sums }, SLOTS, { code: options.code, scale: 'sum', label: kLabel, maxSums: options.maxSums },
       );
       const pass = new FormulaNormalEquationsPass(io, program, passes, theta, sums, readback, owned, kernel);
       const range = { start: 0, rows: Math.min(data.n, FORMULA_CHECK_ROWS) };

@@ -83,6 +83,23 @@ async function slotStage(
   return { pipeline, bindGroups: slotBindGroups(device, `${label}.bindGroup`, pipeline, uniforms, stageIndex, stages, slots, buffers), groups, pack };
 }
 
+export interface FormulaPassOptions {
+  /**
+   * Pass-1 WGSL in place of the generated kernel's: a specialised kernel bound the same way
+   * (linear-quad-pass.ts), or a faulty one a test injects; it writes every output.
+   */
+  code?: string;
+  /**
+   * 'mean' (default) writes the sums x 1/N (the gradient and J); 'sum' writes the plain sums (the reduce's
+   * uniforms carry n = 1, so its inv_n is 1: the normal equations, which Levenberg-Marquardt takes undivided),
+   * leaving no N to multiply back on the host.
+   */
+  scale?: 'mean' | 'sum';
+  label?: string;
+  /** The most outputs one generated kernel keeps (default FORMULA_MAX_SUMS; outputSlices). */
+  maxSums?: number;
+}
+
 /**
  * record(): pass 1 (the generated kernel's slices in turn, where it has several), then the reduce, for the
  * batch written to the slot. As a PartialRowsSource, pass 1 alone: a training step of few parameters folds
@@ -111,16 +128,9 @@ export class FormulaGradientPasses extends SlotPasses implements GradientPasses,
     for (let j = 0; j < this.slices; j++) this.recordStage(pass, slot, j);
   }
 
-  /**
-   * code: pass-1 WGSL in place of the generated kernel's: a specialised kernel bound the same way
-   * (linear-quad-pass.ts), or a faulty one a test injects; it writes every output. scale: 'mean' writes the
-   * sums x 1/N (the gradient and J); 'sum' writes the plain sums (the reduce's uniforms carry n = 1, so its
-   * inv_n is 1: the normal equations, which Levenberg-Marquardt takes undivided), leaving no N to multiply
-   * back on the host. maxSums: the most outputs one generated kernel keeps (outputSlices).
-   */
   static async create(
-    device: GPUDevice, program: SampleProgram, config: FormulaKernelConfig, maxPerDim: number, b: FormulaBuffers, slots: number, code?: string,
-    scale: 'mean' | 'sum' = 'mean', label = FormulaGradientPasses.kLabel, maxSums = FORMULA_MAX_SUMS,
+    device: GPUDevice, program: SampleProgram, config: FormulaKernelConfig, maxPerDim: number, b: FormulaBuffers, slots: number,
+    { code, scale = 'mean', label = FormulaGradientPasses.kLabel, maxSums = FORMULA_MAX_SUMS }: FormulaPassOptions = {},
   ): Promise<FormulaGradientPasses> {
     const wg = config.workgroupSize;
     const S = program.outputs.length;

@@ -53,7 +53,7 @@ export function generatedVariant(gpu: GpuContext, program: SampleProgram, n: num
   return {
     family: FORMULA_FAMILY,
     shape: formulaShapeClass(`${wgslSampleFunction(program)}${slices > 1 ? `// ${slices} slices` : ''}`, n, program.rowWidth),
-    build: (device, config, buffers) => FormulaGradientPasses.create(device, program, config, gpu.shape.maxWorkgroupsPerDimension, buffers, 1, undefined, 'mean', undefined, maxSums),
+    build: (device, config, buffers) => FormulaGradientPasses.create(device, program, config, gpu.shape.maxWorkgroupsPerDimension, buffers, 1, { maxSums }),
   };
 }
 

@@ -31,9 +31,9 @@ import { describeFormulaConfig, FORMULA_CHECK_ROWS, stepWorkgroupSize, type Form
 import { FormulaNormalEquationsPass } from './formula-normal-pass.ts';
 import { FormulaGradientPasses, type FormulaBuffers } from './formula-passes.ts';
 import { chooseFormulaKernel, judge, runGradient, type FormulaKernelChoice, type FormulaTuningOptions } from './formula-tuning.ts';
-import { linearPredictor, linearShape } from '../../formula/shapes.ts';
+import { linearShape } from '../../formula/shapes.ts';
 import { QUAD_LOAD_MAX_WIDTH } from './formula-row-code.ts';
-import { createLinearPredictorPasses, linearPredictorVariant, PREDICTOR_ALONE_WIDTH, predictorGrid, predictorTakes } from './linear-predictor-pass.ts';
+import { createLinearPredictorPasses, linearPredictorVariant, PREDICTOR_ALONE_WIDTH, predictorFor, predictorGrid } from './linear-predictor-pass.ts';
 import type { SlotGradientPasses } from '../models/streamed-model-program.ts';
 import { createLinearQuadPasses, linearQuadVariant, quadTakes, RoutedGradientPasses, type FormulaKernelKind } from './linear-quad-pass.ts';
 
@@ -199,8 +199,8 @@ export class GpuFormulaEngine implements FormulaEngine {
     const made: FormulaGradientPasses[] = [];
     const shape = options.specialize === false ? null : linearShape(model);
     const storage = device.limits.maxComputeWorkgroupStorageSize;
-    const predictor = options.specialize === false || options.predictor === false || quadTakes(shape) ? null : linearPredictor(model);
-    const predictable = predictorTakes(predictor, program, storage);
+    const predictor = options.specialize === false || options.predictor === false || quadTakes(shape) ? null : predictorFor(model, program, storage);
+    const predictable = predictor !== null;
     if (options.predictor === true && !predictable) {
       throw new RangeError(`predictor: the linear predictor kernel takes yhat = F(η + b, ...) with η = Σ θ·x over every column, more than ${QUAD_LOAD_MAX_WIDTH} of them, the compiler's specialisations on; ${describeModel(model)} over ${program.rowWidth} columns is not one`);
     }
@@ -239,7 +239,7 @@ export class GpuFormulaEngine implements FormulaEngine {
       const slots = Math.max(1, options.maxReportEvery ?? DEFAULT_SLOTS);
       const generic = predicts
         ? await createLinearPredictorPasses(device, program, predictor!, kernel.config, maxPerDim, buffers, slots, options.code)
-        : await FormulaGradientPasses.create(device, program, kernel.config, maxPerDim, buffers, slots, options.code, 'mean', undefined, options.maxSums);
+        : await FormulaGradientPasses.create(device, program, kernel.config, maxPerDim, buffers, slots, { code: options.code, maxSums: options.maxSums });
       made.push(generic);
       const quad = quadKernel && shape ? await createLinearQuadPasses(device, program, shape, quadKernel.config, maxPerDim, buffers, slots, options.quadCode) : null;
       if (quad) made.push(quad);

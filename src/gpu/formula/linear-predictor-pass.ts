@@ -5,13 +5,14 @@
 // generated kernel (formula-passes.ts), so it takes every batch; its defines are pure, unit-tested without a GPU.
 import { wgslHelpers } from '../../formula/emit-wgsl.ts';
 import { gradientProgram, type SampleProgram } from '../../formula/program.ts';
-import type { LinearPredictorShape } from '../../formula/shapes.ts';
+import type { FormulaModel } from '../../formula/model.ts';
+import { linearPredictor, type LinearPredictorShape } from '../../formula/shapes.ts';
 import type { DeviceShape } from '../dispatch.ts';
 import { assembleMlpWgsl } from '../models/mlp-passes.ts';
 import { shaderSources as src } from '../shaders.ts';
 import { specializeWgsl } from '../wgsl.ts';
 import {
-  FORMULA_BLOCK, FORMULA_MAX_GROUPS, FORMULA_WORKGROUP_SIZES, formulaTreeRows, formulaTuneRows, programHash, type FormulaKernelConfig,
+  FORMULA_BLOCK, FORMULA_MAX_GROUPS, FORMULA_WORKGROUP_SIZES, formulaShapeClass, formulaTreeRows, groupLadder, type FormulaKernelConfig,
 } from './formula-grid.ts';
 import { FormulaGradientPasses, type FormulaBuffers } from './formula-passes.ts';
 import { accumulate, foldBody, fusedExpression, QUAD_LOAD_MAX_WIDTH } from './formula-row-code.ts';
@@ -39,13 +40,13 @@ function fixedStorage(rowWidth: number, workgroupSize: number): number {
 export const PREDICTOR_ALONE_WIDTH = 256;
 
 /**
- * Whether the kernel takes this model: a linear predictor over rows wider than the generated kernel's quad
- * loads (QUAD_LOAD_MAX_WIDTH columns; narrower rows it runs faster), its coefficients, slopes and one reduce
- * row within the adapter's workgroup memory at workgroups of 64.
+ * The model's linear predictor where the kernel takes it, else null: rows wider than the generated kernel's
+ * quad loads (QUAD_LOAD_MAX_WIDTH columns; narrower rows it runs faster), its coefficients, slopes and one
+ * reduce row within the adapter's workgroup memory at workgroups of 64. The shape is sought only then.
  */
-export function predictorTakes(shape: LinearPredictorShape | null, program: SampleProgram, maxWorkgroupStorage: number): shape is LinearPredictorShape {
-  if (shape === null || program.rowWidth <= QUAD_LOAD_MAX_WIDTH) return false;
-  return fixedStorage(program.rowWidth, 64) + 64 * 4 <= maxWorkgroupStorage;
+export function predictorFor(model: FormulaModel, program: SampleProgram, maxWorkgroupStorage: number): LinearPredictorShape | null {
+  if (program.rowWidth <= QUAD_LOAD_MAX_WIDTH || fixedStorage(program.rowWidth, 64) + 64 * 4 > maxWorkgroupStorage) return null;
+  return linearPredictor(model);
 }
 
 /**
@@ -125,7 +126,7 @@ export function createLinearPredictorPasses(
   device: GPUDevice, program: SampleProgram, shape: LinearPredictorShape, config: FormulaKernelConfig, maxPerDim: number, buffers: FormulaBuffers, slots: number,
   code = linearPredictorWgsl(program, shape, config.workgroupSize, device.limits.maxComputeWorkgroupStorageSize),
 ): Promise<FormulaGradientPasses> {
-  return FormulaGradientPasses.create(device, program, config, maxPerDim, buffers, slots, code, 'mean', `${FormulaGradientPasses.kLabel}.linear-predictor`);
+  return FormulaGradientPasses.create(device, program, config, maxPerDim, buffers, slots, { code, label: `${FormulaGradientPasses.kLabel}.linear-predictor` });
 }
 
 /**
@@ -138,8 +139,7 @@ export function linearPredictorCandidates(tuneRows: number, shape: DeviceShape):
   for (const kind of [{ layout: 'strided' as const }, { layout: 'blocked' as const, span: 16 }]) {
     for (const workgroupSize of FORMULA_WORKGROUP_SIZES.filter((wg) => wg <= shape.maxWorkgroupSize)) {
       const top = Math.max(1, Math.min(FORMULA_MAX_GROUPS, shape.maxWorkgroupsPerDimension, Math.ceil(tuneRows / (workgroupSize * (kind.span ?? 1)))));
-      for (let groups = 1; groups < top; groups *= 2) out.push({ workgroupSize, groups, ...kind });
-      out.push({ workgroupSize, groups: top, ...kind });
+      for (const groups of groupLadder(top)) out.push({ workgroupSize, groups, ...kind });
     }
   }
   return out;
@@ -147,10 +147,9 @@ export function linearPredictorCandidates(tuneRows: number, shape: DeviceShape):
 
 /** The kernel as a tuning variant, keyed by its text at workgroups of 64 (the model's program and its width). */
 export function linearPredictorVariant(program: SampleProgram, shape: LinearPredictorShape, n: number, maxPerDim: number, maxWorkgroupStorage: number, code?: string): FormulaKernelVariant {
-  const rows = Math.min(n, formulaTuneRows(Infinity, program.rowWidth));
   return {
     family: LINEAR_PREDICTOR_FAMILY,
-    shape: { program: programHash(linearPredictorWgsl(program, shape, 64, maxWorkgroupStorage)), rowWidth: program.rowWidth, log2Rows: Math.ceil(Math.log2(Math.max(1, rows))) },
+    shape: formulaShapeClass(linearPredictorWgsl(program, shape, 64, maxWorkgroupStorage), n, program.rowWidth),
     candidates: linearPredictorCandidates,
     build: (device, config, buffers) => createLinearPredictorPasses(device, program, shape, config, maxPerDim, buffers, 1, code),
   };

@@ -14,7 +14,7 @@ import type { PartialRowsSource } from '../models/model-program.ts';
 import { quadDefines } from './linear-quad-codegen.ts';
 import { shaderSources as src } from '../shaders.ts';
 import { specializeWgsl } from '../wgsl.ts';
-import { formulaTuneRows, programHash } from './formula-grid.ts';
+import { formulaShapeClass } from './formula-grid.ts';
 import { FormulaGradientPasses, type FormulaBuffers } from './formula-passes.ts';
 import type { FormulaKernelConfig } from './formula-grid.ts';
 import type { FormulaKernelVariant } from './formula-tuning.ts';
@@ -48,7 +48,7 @@ export function createLinearQuadPasses(
   if (program.outputs.length !== shape.weights.length + 2) {
     throw new RangeError(`linear quad kernel: the program has ${program.outputs.length} outputs, a linear shape of ${shape.weights.length} columns ${shape.weights.length + 2}`);
   }
-  return FormulaGradientPasses.create(device, program, config, maxPerDim, buffers, slots, code, 'mean', `${FormulaGradientPasses.kLabel}.linear-quad`);
+  return FormulaGradientPasses.create(device, program, config, maxPerDim, buffers, slots, { code, label: `${FormulaGradientPasses.kLabel}.linear-quad` });
 }
 
 /**
@@ -57,10 +57,9 @@ export function createLinearQuadPasses(
  */
 export function linearQuadVariant(program: SampleProgram, shape: LinearShape, n: number, maxPerDim: number, code?: string): FormulaKernelVariant {
   const d = shape.weights.length;
-  const rows = Math.min(n, formulaTuneRows(Infinity, d));
   return {
     family: LINEAR_QUAD_FAMILY,
-    shape: { program: programHash(`linear-quad d=${d}`), rowWidth: d, log2Rows: Math.ceil(Math.log2(Math.max(1, rows))) },
+    shape: formulaShapeClass(`linear-quad d=${d}`, n, d),
     build: (device, config, buffers) => createLinearQuadPasses(device, program, shape, config, maxPerDim, buffers, 1, code),
   };
 }
