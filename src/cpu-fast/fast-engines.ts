@@ -15,6 +15,7 @@ import { addShards, partialStride, type NetworkKernels, type TaskSpec } from './
 import { wasmSimdAvailable } from './wasm-gemm.ts';
 import { pagesFor, WASM_LINEAR_MAX_FEATURES } from './wasm-linear.ts';
 import { packWeights, paddedNetwork, type PaddedNetwork } from './network-kernels.ts';
+import { rejectUnknownKeys } from '../core/options.ts';
 
 export interface FastCpuOptions {
   /** Threads to run shards on (not owned: the caller disposes it). Default: the calling thread alone. */
@@ -26,6 +27,16 @@ export interface FastCpuOptions {
    * 'auto' (default): wasm where the engine has WebAssembly SIMD. Both are held to the float64 twin.
    */
   kernels?: NetworkKernels | 'auto';
+}
+
+/** What a fast engine's options may hold besides its own keys, explained: the keys a caller may try by mistake. */
+export const FAST_CPU_OPTION_REASONS: Readonly<Record<string, string>> = {
+  threads: 'an engine computes on the threads of the pool it is given: pass pool, e.g. await NodeWorkerPool.create(4) in Node or a WebWorkerPool in a page',
+};
+
+/** Rejects keys of a FastCpuModelEngine's options that it would ignore. */
+export function checkFastCpuOptions(options: FastCpuOptions, what: string): void {
+  rejectUnknownKeys(options, ['pool', 'shards', 'kernels'], what, { ...FAST_CPU_OPTION_REASONS, kernel: 'a formula engine\'s choice; a network engine\'s is kernels' });
 }
 
 /** One registered task on a pool: evaluations run one at a time, in call order. */
@@ -85,6 +96,7 @@ export class FastCpuModelEngine implements ModelEngine {
   readonly kernels: NetworkKernels;
 
   constructor(readonly config: NetworkConfig, data: ModelData, options: FastCpuOptions = {}) {
+    checkFastCpuOptions(options, 'FastCpuModelEngine options');
     validateNetwork(config);
     validateModelData(config, data);
     const kernels = options.kernels ?? 'auto';

@@ -24,10 +24,11 @@ import { formulaGradient, formulaSource } from '../cpu/formula-engine.ts';
 import type { ModelGradient } from '../cpu/mlp_gradient.ts';
 import { StreamedGradients, type ChunkEvaluator } from '../cpu/streamed-source.ts';
 import { runTraining } from '../train/loop.ts';
-import { linearWasmSpec, ShardedTask, type FastCpuOptions } from './fast-engines.ts';
+import { FAST_CPU_OPTION_REASONS, linearWasmSpec, ShardedTask, type FastCpuOptions } from './fast-engines.ts';
 import { shareArray, sharedFloat64 } from './pool.ts';
 import type { TaskSpec } from './tasks.ts';
-import { capacityRows, reusing, type StreamedCpuOptions } from './streamed-training.ts';
+import { capacityRows, rejectStreamChunkRows, reusing, type StreamedCpuOptions } from './streamed-training.ts';
+import { rejectUnknownKeys } from '../core/options.ts';
 
 /**
  * The gradient's kernel: the generated row sums, or the linear task for a linear shape, as WebAssembly SIMD
@@ -47,17 +48,18 @@ export type FormulaKernel = 'generated' | 'linear-wasm' | 'linear-js' | 'linear-
  */
 export const CPU_PREDICTOR_WIDTH = 256;
 
-export interface FastCpuFormulaOptions extends FastCpuOptions {
+export interface FastCpuFormulaOptions extends Omit<FastCpuOptions, 'kernels'> {
   /**
    * 'auto' (default): linear-wasm for a linear shape where there is WebAssembly SIMD, else linear-js;
    * linear-predictor for a generalised linear model of CPU_PREDICTOR_WIDTH columns or more; generated for
-   * every other model; a kernel by name is an error where it does not apply. (options.kernels is the
-   * networks' choice and does not apply here.)
+   * every other model; a kernel by name is an error where it does not apply.
    */
   kernel?: FormulaKernel | 'auto';
 }
 
 const KERNEL_CHOICES = ['auto', 'generated', 'linear-wasm', 'linear-js', 'linear-predictor'];
+const FORMULA_ENGINE_KEYS = ['pool', 'shards', 'kernel'];
+const FORMULA_OPTION_REASONS = { ...FAST_CPU_OPTION_REASONS, kernels: 'the networks\' product kernels; a formula engine\'s choice is kernel' };
 
 export class FastCpuFormulaEngine implements FormulaEngine {
   readonly device = 'cpu' as const;
@@ -77,6 +79,7 @@ export class FastCpuFormulaEngine implements FormulaEngine {
   private normal: { task: ShardedTask; theta: Float64Array; partials: Float64Array } | null = null;
 
   constructor(readonly model: FormulaModel, data: FormulaData, private readonly start: Float64Array, private readonly options: FastCpuFormulaOptions = {}) {
+    rejectUnknownKeys(options, FORMULA_ENGINE_KEYS, 'FastCpuFormulaEngine options', FORMULA_OPTION_REASONS);
     validateFormulaData(model, data);
     validateFormulaTheta(model, start);
     const choice = options.kernel ?? 'auto';
@@ -210,15 +213,18 @@ export class FastCpuFormulaEngine implements FormulaEngine {
  */
 export async function trainFormulaStreamedOnCpu(
   model: FormulaModel, start: Float64Array, rows: RowStream, o: Omit<ModelTrainOptions, 'chunkRows'>,
-  options: StreamedCpuOptions & FastCpuFormulaOptions & { finalGradient?: boolean } = {},
+  options: Omit<StreamedCpuOptions, 'kernels'> & FastCpuFormulaOptions & { finalGradient?: boolean } = {},
 ): Promise<{ result: ModelTrainResult; passes: number; final?: ModelGradient }> {
+  rejectStreamChunkRows(o);
+  rejectUnknownKeys(options, [...FORMULA_ENGINE_KEYS, 'reference', 'finalGradient'], 'trainFormulaStreamedOnCpu options', FORMULA_OPTION_REASONS);
+  const { reference: _reference, finalGradient: _finalGradient, ...engineOptions } = options;
   if (rows.d !== rowWidth(model)) throw new RangeError(`stream: ${rows.d} columns per row, the model reads ${rowWidth(model)}`);
   const reference = options.reference ? compileRowSums(gradientProgram(model)) : null;
   const streamed = new StreamedGradients(rows, (chunk): ChunkEvaluator => {
     validateFormulaData(model, chunk);
     if (reference) return { gradient: (theta, r) => formulaGradient(reference, model, theta, chunk, r), dispose() {} };
     // Zeroed capacity rows satisfy every loss's target rule and the weights' (0 is a count, a label, a weight).
-    const engine = new FastCpuFormulaEngine(model, capacityRows(rows, options), start, options);
+    const engine = new FastCpuFormulaEngine(model, capacityRows(rows, engineOptions), start, engineOptions);
     const on = reusing(engine, chunk, { gradient: (theta, r) => engine.gradientOver(theta, r), dispose: () => engine.dispose() });
     return {
       ...on,

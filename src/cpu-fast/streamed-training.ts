@@ -13,7 +13,7 @@ import { networkRules } from '../cpu/cpu-model-engine.ts';
 import { modelLossAndGradient } from '../cpu/mlp_gradient.ts';
 import { StreamedGradients, type ChunkEvaluator } from '../cpu/streamed-source.ts';
 import { runTraining } from '../train/loop.ts';
-import { FastCpuModelEngine, type FastCpuOptions } from './fast-engines.ts';
+import { checkFastCpuOptions, FastCpuModelEngine, type FastCpuOptions } from './fast-engines.ts';
 import { sharedFloat32 } from './pool.ts';
 
 export interface StreamedCpuOptions extends FastCpuOptions {
@@ -24,9 +24,12 @@ export interface StreamedCpuOptions extends FastCpuOptions {
 export async function trainModelStreamedOnCpu(
   config: NetworkConfig, rows: RowStream, o: Omit<ModelTrainOptions, 'chunkRows'>, options: StreamedCpuOptions = {},
 ): Promise<{ result: ModelTrainResult; passes: number }> {
+  rejectStreamChunkRows(o);
+  const { reference, ...engineOptions } = options;
+  checkFastCpuOptions(engineOptions, 'trainModelStreamedOnCpu options');
   const streamed = new StreamedGradients(rows, (chunk): ChunkEvaluator => {
-    if (options.reference) return { gradient: (theta, r) => modelLossAndGradient(config, theta, rowsOf(chunk, r)), dispose() {} };
-    const engine = new FastCpuModelEngine(config, ownRows(chunk, options), options);
+    if (reference) return { gradient: (theta, r) => modelLossAndGradient(config, theta, rowsOf(chunk, r)), dispose() {} };
+    const engine = new FastCpuModelEngine(config, ownRows(chunk, engineOptions), engineOptions);
     return reusing(engine, chunk, { gradient: (theta, r) => engine.gradientOver(theta, r), dispose: () => engine.dispose() });
   });
   try {
@@ -34,6 +37,13 @@ export async function trainModelStreamedOnCpu(
     return { result, passes: streamed.cursor.passes };
   } finally {
     await streamed.dispose();
+  }
+}
+
+/** A streamed run's chunks are the stream's (rows.chunkRows): a chunkRows among the train options would be ignored. */
+export function rejectStreamChunkRows(o: object): void {
+  if ((o as { chunkRows?: unknown }).chunkRows !== undefined) {
+    throw new RangeError('chunkRows: a streamed run takes its chunks from the stream (rows.chunkRows); leave it out of the train options');
   }
 }
 

@@ -4,7 +4,14 @@ import { validateNetwork, type Activation, type Head, type NetworkConfig } from 
 import { logisticModel } from './logistic.ts';
 import { softmaxModel } from './softmax.ts';
 
+/**
+ * classes: the ce head's class count K (its outputs). A one-output head (mse, bce) models one number or two
+ * classes as 0/1, so there it may only be 1 or 2 (the default); more classes need the ce head.
+ */
 export function mlpModel(inputs: number, hidden: number[], activation: Activation, head: Head, classes = 2): NetworkConfig {
+  if (head !== 'ce' && classes !== 1 && classes !== 2) {
+    throw new RangeError(`classes: the ${head} head has one output, which cannot model ${classes} classes; use the ce head`);
+  }
   const c: NetworkConfig = { kind: 'mlp', inputs, hidden: [...hidden], activation, head, outputs: head === 'ce' ? classes : 1 };
   validateNetwork(c);
   return c;

@@ -11,6 +11,7 @@ import { validateSchedule, type Schedule } from '../optim/schedule.ts';
 import { validateOptimizer } from '../optim/config.ts';
 import type { OptimState } from '../optim/state.ts';
 import type { EpochInfo, StopReason } from './linear.ts';
+import { rejectUnknownKeys } from '../core/options.ts';
 
 export interface ModelSnapshot {
   theta: Float64Array;
@@ -78,7 +79,17 @@ export interface ModelEngine {
 
 export const DEFAULT_SEED = 1;
 
+/** Every key of ModelTrainOptions: train() refuses any other (a misspelt batchSize would run full batch). */
+export const MODEL_TRAIN_OPTION_KEYS: readonly (keyof ModelTrainOptions)[] = [
+  'lr', 'maxEpochs', 'batchSize', 'chunkRows', 'tol', 'optimizer', 'schedule', 'init', 'seed', 'explodeFactor',
+  'onEpoch', 'reportEvery', 'signal', 'resumeFrom', 'onSnapshot',
+];
+
 export function validateModelTrainOptions(o: ModelTrainOptions): void {
+  rejectUnknownKeys(o, MODEL_TRAIN_OPTION_KEYS, 'train options', {
+    epochs: 'the option is maxEpochs (the total epoch count)',
+    learningRate: 'the option is lr',
+  });
   if (!(Number.isFinite(o.lr) && o.lr > 0)) throw new RangeError(`lr: expected a positive number, got ${o.lr}`);
   if (!(Number.isInteger(o.maxEpochs) && o.maxEpochs >= 0)) throw new RangeError(`epochs: expected a non-negative integer, got ${o.maxEpochs}`);
   validateOptimizer(o.optimizer);
@@ -93,6 +104,18 @@ export function validateModelTrainOptions(o: ModelTrainOptions): void {
   }
   if (o.tol !== undefined && !(Number.isFinite(o.tol) && o.tol >= 0)) throw new RangeError(`tol: expected a non-negative number, got ${o.tol}`);
   if (o.chunkRows !== undefined && !(Number.isInteger(o.chunkRows) && o.chunkRows >= 1)) throw new RangeError(`chunk rows: expected a positive integer, got ${o.chunkRows}`);
+  if (o.init !== undefined && o.resumeFrom !== undefined) {
+    throw new RangeError('init: a run resumed from a snapshot starts at the snapshot\'s parameters; give init or resumeFrom, not both');
+  }
+  if (o.schedule?.kind === 'cosine' && o.schedule.minLr !== undefined && o.schedule.minLr > o.lr) {
+    throw new RangeError(`schedule cosine: minLr ${o.schedule.minLr} exceeds lr ${o.lr}: the rate would rise, not decay`);
+  }
+  for (const key of ['onEpoch', 'onSnapshot'] as const) {
+    if (o[key] !== undefined && typeof o[key] !== 'function') throw new TypeError(`${key}: expected a function, got ${typeof o[key]}`);
+  }
+  if (o.signal !== undefined && typeof (o.signal as { aborted?: unknown } | null)?.aborted !== 'boolean') {
+    throw new TypeError(`signal: expected an AbortSignal, got ${o.signal === null ? 'null' : typeof o.signal}`);
+  }
 }
 
 /** Checks what depends on the data size: the tolerance's full batch and the snapshot's place in an epoch. */
@@ -102,11 +125,12 @@ export function validateBatching(o: ModelTrainOptions, perEpoch: number): void {
   }
   const t = o.resumeFrom?.optim.t;
   if (t === undefined) return;
+  if (!(Number.isSafeInteger(t) && t >= 0)) throw new RangeError(`resumeFrom.optim.t: expected the snapshot's update count, a non-negative integer, got ${t}`);
   if (t % perEpoch !== 0) {
     throw new RangeError(`resume: the snapshot has ${t} updates, not a whole number of epochs of ${perEpoch} batches: resume with the batch size it was trained with`);
   }
   if (t > o.maxEpochs * perEpoch) {
-    throw new RangeError(`epochs: the snapshot already has ${t / perEpoch} epochs, more than --epochs ${o.maxEpochs}`);
+    throw new RangeError(`epochs: the snapshot already has ${t / perEpoch} epochs, more than maxEpochs (${o.maxEpochs})`);
   }
 }
 

@@ -1,6 +1,7 @@
 // Optimizer settings shared by the float64 update (src/cpu/optim_update.ts) and the fused WGSL update
 // (shaders/shared/optim_rule.wgsl). Every rule reads the gradient g of the data loss; weight decay is either
 // coupled (L2: g += lambda * theta, for every kind but adamw) or decoupled (adamw: theta -= lr * lambda * theta).
+import { rejectUnknownKeys } from '../core/options.ts';
 
 export const OPTIMIZER_KINDS = ['sgd', 'momentum', 'nesterov', 'adam', 'adamw'] as const;
 export type OptimizerKind = (typeof OPTIMIZER_KINDS)[number];
@@ -23,13 +24,17 @@ export const DEFAULT_OPTIMIZER: Readonly<OptimizerConfig> = {
 /** Codes of the `KIND` override in optim_update.wgsl and fold_step.wgsl (their rule: shared/optim_rule.wgsl). */
 export const OPTIMIZER_CODES: Record<OptimizerKind, number> = { sgd: 0, momentum: 1, nesterov: 2, adam: 3, adamw: 4 };
 
+const OPTIMIZER_KEYS = Object.keys(DEFAULT_OPTIMIZER);
+
 export function optimizerConfig(partial: Partial<OptimizerConfig> = {}): OptimizerConfig {
+  rejectUnknownKeys(partial, OPTIMIZER_KEYS, 'optimizerConfig', { lr: 'the learning rate is a train option' });
   const c = { ...DEFAULT_OPTIMIZER, ...partial };
   validateOptimizer(c);
   return c;
 }
 
 export function validateOptimizer(c: OptimizerConfig): void {
+  rejectUnknownKeys(c, OPTIMIZER_KEYS, 'optimizer', { lr: 'the learning rate is a train option' });
   if (!(OPTIMIZER_KINDS as readonly string[]).includes(c.kind)) {
     throw new RangeError(`optimizer: expected ${OPTIMIZER_KINDS.join(', ')}, got "${c.kind}"`);
   }

@@ -3,6 +3,7 @@
 //
 // A linear warm-up of W steps scales lr by (t + 1) / W for t < W; the decay then runs on t' = t - W, so the
 // warm-up does not eat into the step or cosine schedule.
+import { rejectUnknownKeys, requireOptionsObject } from '../core/options.ts';
 
 export type Schedule =
   | { kind: 'constant'; warmup?: number }
@@ -13,7 +14,16 @@ export type Schedule =
 
 export const SCHEDULE_KINDS = ['constant', 'step', 'cosine'] as const;
 
+/** The keys each kind reads: another (a misspelt minLr, gamma on a cosine schedule) would be ignored. */
+const SCHEDULE_KEYS: Readonly<Record<string, readonly string[]>> = {
+  constant: ['kind', 'warmup'],
+  step: ['kind', 'every', 'gamma', 'warmup'],
+  cosine: ['kind', 'total', 'minLr', 'warmup'],
+};
+
 export function validateSchedule(s: Schedule): void {
+  requireOptionsObject(s, 'schedule');
+  if (Object.hasOwn(SCHEDULE_KEYS, s.kind)) rejectUnknownKeys(s, SCHEDULE_KEYS[s.kind], `schedule ${s.kind}`);
   const positiveInt = (name: string, v: number) => {
     if (!(Number.isInteger(v) && v >= 1)) throw new RangeError(`${name}: expected a positive integer, got ${v}`);
   };
@@ -58,6 +68,8 @@ export function learningRate(base: number, s: Schedule, t: number): number {
   }
 }
 
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
 /**
  * Parses the CLI form: `constant`, `step:EVERY:GAMMA`, `cosine:TOTAL[:MIN_LR]`, each optionally followed by
  * `,warmup:W` (e.g. `cosine:1000,warmup:50`).
@@ -68,13 +80,14 @@ export function parseSchedule(raw: string): Schedule {
   for (const e of extra) {
     const m = /^warmup:(\d+)$/.exec(e);
     if (!m) throw new RangeError(`--schedule: expected ",warmup:STEPS", got "${e}"`);
+    if (warmup !== undefined) throw new RangeError(`--schedule: warmup given twice in "${raw}"`);
     warmup = Number(m[1]);
   }
   const parts = main.split(':');
   const num = (k: number, what: string) => {
-    const v = Number(parts[k]);
-    if (parts[k] === undefined || parts[k] === '' || !Number.isFinite(v)) throw new RangeError(`--schedule: ${what} missing or not a number in "${raw}"`);
-    return v;
+    // Decimal only: Number() would also read "0x10" as 16, "" as 0 and "1_0" as NaN without saying why.
+    if (parts[k] === undefined || !DECIMAL.test(parts[k])) throw new RangeError(`--schedule: ${what} missing or not a decimal number in "${raw}"`);
+    return Number(parts[k]);
   };
   let s: Schedule;
   if (parts[0] === 'constant' && parts.length === 1) s = { kind: 'constant' };
