@@ -5,7 +5,7 @@
 import type { FormulaModel } from '../formula/model.ts';
 import { upperIndex } from '../formula/program.ts';
 import { choleskyFactor, choleskyInverse } from './cholesky.ts';
-import { FitError, levenbergMarquardt, type LmOptions, type LmStopReason, type NormalEquations } from './levenberg-marquardt.ts';
+import { FitError, levenbergMarquardt, validateLmOptions, type LmOptions, type LmStopReason, type NormalEquations } from './levenberg-marquardt.ts';
 
 /** Sums of the normal-equations program over every row at theta (p(p+1)/2 + p + 1 values). */
 export type NormalEquationsPass = (theta: Float64Array) => Promise<Float64Array>;
@@ -43,8 +43,15 @@ export function unpackNormalEquations(sums: ArrayLike<number>, p: number): Norma
   return { A, g: Float64Array.from({ length: p }, (_, j) => sums[t + j]), rss: sums[t + p] };
 }
 
+/**
+ * Fits `m` from `start`. n is the number of rows `pass` sums over: it sets the degrees of freedom n − p of
+ * the standard errors, and curveFit cannot count the rows itself (a pass may stream them), so the caller
+ * must give the engine's own n (engine.n); a wrong n scales every standard error by √((N − p)/(n − p)).
+ */
 export async function curveFit(m: FormulaModel, n: number, pass: NormalEquationsPass, start: Float64Array, options: LmOptions = {}): Promise<CurveFitResult> {
-  if (!m.loss.squaredError) throw new RangeError(`--optimizer lm fits squared errors: the loss ${m.loss.text} is not (yhat - y)^2 (use mse, with --weights for row weights)`);
+  if (!m.loss.squaredError) throw new RangeError(`curveFit fits squared errors: the model's loss ${m.loss.text} is not (yhat - y)^2 (compile it with the mse loss, and weights for row weights)`);
+  if (!(Number.isSafeInteger(n) && n >= 1)) throw new RangeError(`n: expected the number of rows, a positive integer, got ${n}`);
+  validateLmOptions(options);
   const p = m.params.length;
   if (n <= p) throw new FitError(`${p} parameters cannot be fitted to ${n} rows: a fit needs more rows than parameters`, 'bad-start');
   const evaluate = async (theta: Float64Array) => unpackNormalEquations(await pass(theta), p);

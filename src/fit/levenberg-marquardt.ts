@@ -7,6 +7,7 @@
 // (a pass over millions of rows cannot keep J), so the same subproblems are solved on the normal equations
 // by Cholesky in float64. Each trial point costs one pass, which also brings the next iteration's JᵀJ.
 import { choleskyFactor, choleskySolve, forwardSolve } from './cholesky.ts';
+import { rejectUnknownKeys } from '../core/options.ts';
 
 /** One pass over the data at theta: A = JᵀWJ (p x p, row-major, symmetric), g = JᵀWr, rss = Σ w r². */
 export interface NormalEquations {
@@ -18,15 +19,15 @@ export interface NormalEquations {
 export type LmStopReason = 'relative-reduction' | 'relative-step' | 'both' | 'orthogonality' | 'max-evaluations' | 'no-further-reduction' | 'no-further-step' | 'no-further-orthogonality' | 'aborted';
 
 export interface LmOptions {
-  /** Relative reduction of the sum of squares (lmder's ftol); default √ε. */
+  /** Relative reduction of the sum of squares (lmder's ftol), >= 0; default √ε. */
   ftol?: number;
-  /** Relative step (xtol); default √ε. */
+  /** Relative step (xtol), >= 0; default √ε. */
   xtol?: number;
-  /** Cosine of the angle between r and J's columns (gtol); default 0. */
+  /** Cosine of the angle between r and J's columns (gtol), in [0, 1); default 0. */
   gtol?: number;
-  /** Passes over the data at most; default 100 (p + 1). */
+  /** Passes over the data at most, a positive integer; default 100 (p + 1). */
   maxEvaluations?: number;
-  /** Initial trust radius as a multiple of ‖D θ0‖ (lmder's factor); default 100. */
+  /** Initial trust radius as a multiple of ‖D θ0‖ (lmder's factor), > 0; default 100. */
   factor?: number;
   onIteration?: (info: LmIteration) => void;
   signal?: AbortSignal;
@@ -59,8 +60,35 @@ export class FitError extends Error {
   }
 }
 
+const LM_OPTION_KEYS = ['ftol', 'xtol', 'gtol', 'maxEvaluations', 'factor', 'onIteration', 'signal'];
+
+/**
+ * lmder's own input checks, and more: a tolerance that is NaN or negative never lets a test pass, a gtol of
+ * 1 or more passes at once (a cosine is at most 1), and a factor that is not positive gives no trust region.
+ */
+export function validateLmOptions(o: LmOptions): void {
+  rejectUnknownKeys(o, LM_OPTION_KEYS, 'curve fit options', { maxIter: 'the limit counts passes over the data: maxEvaluations', tol: 'the tolerances are ftol, xtol and gtol' });
+  for (const name of ['ftol', 'xtol'] as const) {
+    const v = o[name];
+    if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new RangeError(`${name}: expected a non-negative number, got ${v}`);
+  }
+  if (o.gtol !== undefined && !(o.gtol >= 0 && o.gtol < 1)) throw new RangeError(`gtol: expected a number in [0, 1) (a cosine), got ${o.gtol}`);
+  if (o.maxEvaluations !== undefined && !(Number.isSafeInteger(o.maxEvaluations) && o.maxEvaluations >= 1)) {
+    throw new RangeError(`maxEvaluations: expected a positive integer, got ${o.maxEvaluations}`);
+  }
+  if (o.factor !== undefined && !(Number.isFinite(o.factor) && o.factor > 0)) throw new RangeError(`factor: expected a positive number, got ${o.factor}`);
+  if (o.onIteration !== undefined && typeof o.onIteration !== 'function') throw new TypeError(`onIteration: expected a function, got ${typeof o.onIteration}`);
+  if (o.signal !== undefined && typeof (o.signal as { aborted?: unknown } | null)?.aborted !== 'boolean') throw new TypeError('signal: expected an AbortSignal');
+}
+
 const EPS = 2.220446049250313e-16;
 const DWARF = 2.2250738585072014e-308;
+/**
+ * Damping that makes A + λD² solvable for any finite positive semi-definite A: scaled by D (diag >= the
+ * columns' norms) it has eigenvalues >= λ and a diagonal <= 1 + λ, so every Cholesky pivot passes
+ * choleskyFactor's relative tolerance of 1e-13 from about λ = 1e-13; 1e-10 leaves room for rounding.
+ */
+const SINGULAR_DAMPING = 1e-10;
 
 export async function levenbergMarquardt(
   evaluate: (theta: Float64Array) => Promise<NormalEquations>,
@@ -68,6 +96,7 @@ export async function levenbergMarquardt(
   names: readonly string[],
   o: LmOptions = {},
 ): Promise<LmResult> {
+  validateLmOptions(o);
   const p = theta0.length;
   const ftol = o.ftol ?? Math.sqrt(EPS);
   const xtol = o.xtol ?? Math.sqrt(EPS);
@@ -79,6 +108,9 @@ export async function levenbergMarquardt(
   let nfev = 1;
   if (!Number.isFinite(cur.rss)) throw new FitError('the model is not finite at the starting values', 'bad-start');
   for (let j = 0; j < p; j++) {
+    if (!Number.isFinite(cur.A[j * p + j])) {
+      throw new FitError(`JᵀJ is not finite at the start: the derivative with respect to ${names[j]} is not finite on some row; change the starting values or the model`, 'bad-start', { theta: x, rss: cur.rss });
+    }
     if (!(cur.A[j * p + j] > 0)) {
       throw new FitError(`JᵀJ is singular at the start: the model does not depend on ${names[j]} there (its column of J is zero); change its starting value or remove it`, 'singular', { theta: x, rss: cur.rss });
     }
@@ -192,8 +224,12 @@ export function lmpar(A: Float64Array, g: Float64Array, diag: Float64Array, delt
     if (par === 0) par = Math.max(DWARF, 0.001 * paru);
     const s = solve(par);
     if (!s) {
-      parl = par; // not positive definite yet: more damping
-      par = Math.min(paru, par * 10);
+      // A + λD² is numerically singular (J's columns dependent, λ too small to tell): more damping. The bound
+      // paru may lie below the λ that makes it solvable (a gradient near zero makes paru tiny), so it moves up
+      // with λ: a larger λ only shortens the step, which stays inside the trust region.
+      parl = par;
+      par = Math.max(par * 10, SINGULAR_DAMPING);
+      paru = Math.max(paru, par);
       continue;
     }
     last = s;
