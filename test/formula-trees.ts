@@ -127,6 +127,7 @@ export const SAFE_CALLS: Readonly<Record<string, (u: Node, v: Node, k: number) =
   logsumexp: (u, v, k) => call('logsumexp', [u, v, call('sin', [u]), mul(num(2), v)].slice(0, 2 + (k % 3))),
   // eq of continuous arguments is 0 almost everywhere: compared with a constant sign, both of its values occur.
   eq: (u, v, k) => mul(call('eq', [call('sign', [u]), num(k % 2 ? 1 : -1)]), v),
+  xlogy: (u, v, k) => call('xlogy', [u, positive(v, k)]),
 };
 
 /** Operators with arguments in their domain: a quotient by something positive, integer and real powers. */

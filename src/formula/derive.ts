@@ -49,8 +49,8 @@ export function derive(node: Node, v: string, steps: DerivationStep[] = []): Nod
           return record('quotient rule', div(sub(mul(d(a), b), mul(a, d(b))), pow(b, num(2))));
         case '^':
           if (!db) return record('power rule', mul(mul(b, pow(a, sub(b, num(1)))), d(a)));
-          if (!da) return record('exponential rule (constant base)', mul(mul(node, call('log', [a])), d(b)));
-          return record('general power rule', mul(node, add(mul(d(b), call('log', [a])), div(mul(b, d(a)), a))));
+          if (!da) return record('exponential rule (constant base)', mul(call('xlogy', [node, a]), d(b)));
+          return record('general power rule', add(mul(mul(b, pow(a, sub(b, num(1)))), d(a)), mul(call('xlogy', [node, a]), d(b))));
       }
     }
     // falls through never: every operator returns

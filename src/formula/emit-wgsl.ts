@@ -30,7 +30,7 @@ export function wgslExpression(n: Node): string {
       if (e === -1) return `(1.0 / ${a})`;
       if (e === 0.5) return `sqrt(${a})`;
       if (e !== null && Number.isInteger(e)) return `nabla_powi(${a}, ${e})`;
-      return `pow(${a}, ${wgslExpression(n.right)})`;
+      return `nabla_pow(${a}, ${wgslExpression(n.right)})`;
     }
     case 'call': return FUNCTIONS[n.fn].wgsl(...n.args.map(wgslExpression));
   }
@@ -45,8 +45,8 @@ fn nabla_cube(v: f32) -> f32 {
   return v * v * v;
 }
 fn nabla_powi(v: f32, k: i32) -> f32 {
-  // An integer power of a negative base has the sign of the base when k is odd.
-  let m = pow(abs(v), f32(k));
+  // An integer power of a negative base has the sign of the base when k is odd; 0^k for k < 0 is ∞.
+  let m = nabla_pow(abs(v), f32(k));
   return select(m, -m, v < 0.0 && (k % 2) != 0);
 }
 `;

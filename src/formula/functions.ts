@@ -69,9 +69,9 @@ fn nabla_logsumexp${count}(values: array<f32, ${count}>) -> f32 {
 
 export const FUNCTIONS: Readonly<Record<string, FunctionRule>> = {
   exp: { arity: 1, value: Math.exp, partials: (u) => [call('exp', [u])], rule: 'exponential rule: (e^u)\' = e^u u\'', js: f1('Math.exp'), wgsl: f1('exp') },
-  log: { arity: 1, value: Math.log, partials: (u) => [div(num(1), u)], rule: 'logarithm rule: (ln u)\' = u\'/u', js: f1('Math.log'), wgsl: f1('log') },
+  log: { arity: 1, value: Math.log, partials: (u) => [div(num(1), u)], rule: 'logarithm rule: (ln u)\' = u\'/u', js: f1('Math.log'), wgsl: f1('nabla_log') },
   log1p: { arity: 1, value: Math.log1p, partials: (u) => [div(num(1), add(num(1), u))], rule: 'logarithm rule: (ln(1+u))\' = u\'/(1+u)', js: f1('Math.log1p'), wgsl: f1('nabla_log1p') },
-  sqrt: { arity: 1, value: Math.sqrt, partials: (u) => [div(num(1), mul(num(2), call('sqrt', [u])))], rule: 'power rule: (√u)\' = u\'/(2√u)', js: f1('Math.sqrt'), wgsl: f1('sqrt') },
+  sqrt: { arity: 1, value: Math.sqrt, partials: (u) => [div(num(1), mul(num(2), call('sqrt', [u])))], rule: 'power rule: (√u)\' = u\'/(2√u)', js: f1('Math.sqrt'), wgsl: f1('nabla_sqrt') },
   abs: {
     arity: 1, value: Math.abs, partials: (u) => [call('sign', [u])], rule: 'absolute value: |u|\' = sign(u) u\'',
     note: 'at u = 0 the subgradient 0 is taken', js: f1('Math.abs'), wgsl: f1('abs'),
@@ -119,16 +119,25 @@ export const FUNCTIONS: Readonly<Record<string, FunctionRule>> = {
     wgslHelper: logSumExpWgsl,
   },
   // The indicator [a = b] (Iverson's bracket): 1 where a equals b, else 0, e.g. eq(y, 3) picks class 3's term.
+  // Compared in float32, the data's precision, on every device: eq(z, 0.1) holds where z was written 0.1.
   eq: {
-    arity: 2, value: (a, b) => (a === b ? 1 : 0), partials: () => [num(0), num(0)],
+    arity: 2, value: (a, b) => (Math.fround(a) === Math.fround(b) ? 1 : 0), partials: () => [num(0), num(0)],
     rule: 'indicator: [a = b] is constant where it has a derivative', note: 'at a = b, where it jumps, the derivative 0 is taken',
-    js: (a, b) => `(${a} === ${b} ? 1 : 0)`, wgsl: (a, b) => `select(0.0, 1.0, ${a} == ${b})`,
+    js: (a, b) => `(Math.fround(${a}) === Math.fround(${b}) ? 1 : 0)`, wgsl: (a, b) => `select(0.0, 1.0, ${a} == ${b})`,
   },
-  pow: { arity: 2, value: Math.pow, rule: 'power rule', js: (a, b) => `Math.pow(${a}, ${b})`, wgsl: (a, b) => `pow(${a}, ${b})` },
-  // ifle(a, b, p, q) = p where a <= b, else q: what the derivatives of min and max are made of.
+  pow: { arity: 2, value: Math.pow, rule: 'power rule', js: (a, b) => `Math.pow(${a}, ${b})`, wgsl: (a, b) => `nabla_pow(${a}, ${b})` },
+  // ifle(a, b, p, q) = p where a <= b, else q: what the derivatives of min and max are made of (compared in
+  // float32, as eq is).
   ifle: {
-    arity: 4, value: (a, b, p, q) => (a <= b ? p : q),
-    rule: 'piecewise: the derivative of the branch taken', js: (a, b, p, q) => `(${a} <= ${b} ? ${p} : ${q})`, wgsl: (a, b, p, q) => `select(${q}, ${p}, ${a} <= ${b})`,
+    arity: 4, value: (a, b, p, q) => (Math.fround(a) <= Math.fround(b) ? p : q),
+    rule: 'piecewise: the derivative of the branch taken',
+    js: (a, b, p, q) => `(Math.fround(${a}) <= Math.fround(${b}) ? ${p} : ${q})`, wgsl: (a, b, p, q) => `select(${q}, ${p}, ${a} <= ${b})`,
+  },
+  // u·ln(a), and 0 where u = 0 even at a = 0: the exponential rule's factor a^b·ln(a), whose limit as a → 0
+  // (b > 0) is 0, so that d/dp x^p is 0 on a row where x = 0, not 0·(−∞).
+  xlogy: {
+    arity: 2, value: (u, a) => (u === 0 ? 0 : u * Math.log(a)), partials: (u, a) => [call('log', [a]), div(u, a)],
+    rule: 'u·ln(a), 0 where u = 0', js: (u, a) => `nabla_xlogy(${u}, ${a})`, wgsl: (u, a) => `nabla_xlogy(${u}, ${a})`,
   },
 };
 
@@ -141,6 +150,7 @@ export const CONSTANTS: Readonly<Record<string, number>> = { pi: Math.PI, e: Mat
 export const JS_HELPERS = `
 const nabla_sigmoid = (z) => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
 const nabla_softplus = (z) => Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z)));
+const nabla_xlogy = (u, a) => (u === 0 ? 0 : u * Math.log(a));
 const nabla_huber = (u, d) => {
   const a = Math.abs(u);
   const m = Math.min(a, d);
@@ -156,13 +166,60 @@ const nabla_logsumexp = (...v) => {
 };
 `;
 
-/** Stable spellings, prepended to generated WGSL. */
+/**
+ * Stable spellings, prepended to generated WGSL. WGSL leaves log, sqrt and pow outside their domains
+ * indeterminate (SwiftShader's log of a negative number is finite): nabla_log, nabla_sqrt and nabla_pow give
+ * what Math.log, Math.sqrt and Math.pow give there, NaN or ±∞, so that a formula undefined on a row makes a
+ * non-finite loss on every device, as on the CPU. NaN and ∞ are made from the argument's bits: a constant
+ * NaN or ∞ is a WGSL shader-creation error.
+ */
 export const WGSL_HELPERS = `
+fn nabla_nan(v: f32) -> f32 {
+  return bitcast<f32>(bitcast<u32>(v) | 0x7fc00000u);
+}
+fn nabla_inf(v: f32) -> f32 {
+  return bitcast<f32>((bitcast<u32>(v) & 0x80000000u) | 0x7f800000u);
+}
+fn nabla_log(u: f32) -> f32 {
+  if (u > 0.0) {
+    return log(u);
+  }
+  if (u == 0.0) {
+    return nabla_inf(-1.0 + u);
+  }
+  return nabla_nan(u);
+}
+fn nabla_sqrt(u: f32) -> f32 {
+  return select(sqrt(u), nabla_nan(u), u < 0.0);
+}
+fn nabla_pow(a: f32, b: f32) -> f32 {
+  if (a > 0.0) {
+    return pow(a, b);
+  }
+  if (a == 0.0) {
+    return select(select(1.0, 0.0, b > 0.0), nabla_inf(1.0 + a), b < 0.0);
+  }
+  // A negative base: defined for a whole exponent, with the base's sign when it is odd.
+  if (b != round(b)) {
+    return nabla_nan(a);
+  }
+  let m = pow(-a, b);
+  return select(m, -m, abs(b % 2.0) == 1.0);
+}
+fn nabla_xlogy(u: f32, a: f32) -> f32 {
+  if (u == 0.0) {
+    return 0.0;
+  }
+  return u * nabla_log(a);
+}
 fn nabla_log1p(x: f32) -> f32 {
   // WGSL has no log1p; log(1 + x) loses x below 2^-24. Goldberg's correction makes it accurate to f32.
   let u = 1.0 + x;
   if (u == 1.0) {
     return x;
+  }
+  if (u <= 0.0) {
+    return nabla_log(u);
   }
   return log(u) * (x / (u - 1.0));
 }

@@ -3,7 +3,7 @@
 // targets it applies to; the target check runs on the data before training. J is the mean of the (row-
 // weighted) per-sample losses. A loss is in the data's own units: formula models are not standardized.
 import { symbols, type Node } from './ast.ts';
-import { FormulaError, parseExpression } from './parse.ts';
+import { FormulaError, ownEntry, parseExpression } from './parse.ts';
 
 export interface LossSpec {
   /** The name (mse, huber, ...) or 'custom'. */
@@ -72,17 +72,20 @@ export const NAMED_LOSSES: Readonly<Record<string, NamedLoss>> = {
 };
 
 export function parseLoss(text: string): LossSpec {
+  if (typeof text !== 'string') throw new TypeError(`loss: expected a loss name or a formula of yhat and y, got ${typeof text}`);
   const trimmed = text.trim();
+  // Positions are reported in the text as given, leading spaces included.
+  const lead = text.length - text.trimStart().length;
   const m = /^([a-z-]+)(?::(.*))?$/.exec(trimmed);
-  const named = m ? NAMED_LOSSES[m[1]] : undefined;
+  const named = m ? ownEntry(NAMED_LOSSES, m[1]) : undefined;
   if (m && named) {
     let arg = named.arg?.fallback ?? 0;
     if (m[2] !== undefined) {
-      if (!named.arg) throw new FormulaError(`the ${m[1]} loss takes no argument`, trimmed, m[1].length);
+      if (!named.arg) throw new FormulaError(`the ${m[1]} loss takes no argument`, text, lead + m[1].length);
       arg = Number(m[2]);
-      if (m[2].trim() === '' || !Number.isFinite(arg)) throw new FormulaError(`${named.arg.name} must be a number`, trimmed, m[1].length + 1);
+      if (m[2].trim() === '' || !Number.isFinite(arg)) throw new FormulaError(`${named.arg.name} must be a number`, text, lead + m[1].length + 1);
       const bad = named.arg.check(arg);
-      if (bad) throw new FormulaError(bad, trimmed, m[1].length + 1);
+      if (bad) throw new FormulaError(bad, text, lead + m[1].length + 1);
     }
     return {
       name: m[1], text: trimmed, tree: parseExpression(named.formula(arg)), yhat: named.yhat,
@@ -90,15 +93,15 @@ export function parseLoss(text: string): LossSpec {
     };
   }
   if (m && !/[()*+/^]/.test(trimmed) && !['yhat', 'y'].includes(m[1])) {
-    throw new FormulaError(`unknown loss "${m[1]}" (named losses: ${Object.keys(NAMED_LOSSES).join(', ')}; or a formula of yhat and y)`, trimmed, 0);
+    throw new FormulaError(`unknown loss "${m[1]}" (named losses: ${Object.keys(NAMED_LOSSES).join(', ')}; or a formula of yhat and y)`, text, lead);
   }
-  const tree = parseExpression(trimmed);
+  const tree = parseExpression(trimmed, {}, lead, text);
   for (const name of symbols(tree)) {
     if (name !== 'yhat' && name !== 'y') {
-      throw new FormulaError(`a loss formula may name only yhat and y, found "${name}"`, trimmed, Math.max(0, trimmed.search(new RegExp(`\\b${name.replace('.', '\\.')}\\b`))));
+      throw new FormulaError(`a loss formula may name only yhat and y, found "${name}"`, text, lead + Math.max(0, trimmed.search(new RegExp(`\\b${name.replace('.', '\\.')}\\b`))));
     }
   }
-  if (!symbols(tree).includes('yhat')) throw new FormulaError('a loss formula must depend on yhat', trimmed, 0);
+  if (!symbols(tree).includes('yhat')) throw new FormulaError('a loss formula must depend on yhat', text, lead);
   return { name: 'custom', text: trimmed, tree, yhat: 'what the formula makes of it', squaredError: isSquaredError(tree), checkTarget: () => null };
 }
 

@@ -7,7 +7,7 @@
 import { mul, substitute, sum, sym, symbols, type Node } from './ast.ts';
 import { derive, type DerivationStep } from './derive.ts';
 import { parseLoss, type LossSpec } from './losses.ts';
-import { FormulaError, parseModel } from './parse.ts';
+import { FormulaError, JS_OBJECT_NAMES, parseModel } from './parse.ts';
 import { print } from './print.ts';
 
 export interface FormulaSpec {
@@ -49,14 +49,24 @@ export interface FormulaModel {
 export const RESERVED = ['y', 'yhat'];
 
 export function compileFormula(spec: FormulaSpec, roles: NameRoles): FormulaModel {
+  if (typeof spec?.formula !== 'string') throw new TypeError(`formula: expected the text "TARGET ~ EXPRESSION", got ${typeof spec?.formula}`);
+  if (spec.loss !== undefined && typeof spec.loss !== 'string') throw new TypeError(`loss: expected a loss name or a formula of yhat and y, got ${typeof spec.loss}`);
+  if (spec.weights !== undefined && spec.weights !== null && (typeof spec.weights !== 'string' || spec.weights === '')) {
+    throw new TypeError(`weights: expected the name of a column of row weights (or null), got ${JSON.stringify(spec.weights)}`);
+  }
   const full: Required<FormulaSpec> = { formula: spec.formula, loss: spec.loss ?? 'mse', weights: spec.weights ?? null };
   const text = full.formula;
-  const defaults: Record<string, number> = {};
+  // No prototype: a name is a default only where linear(...) made it one.
+  const defaults: Record<string, number> = Object.create(null);
   const biases: string[] = [];
   let linearCount = 0;
   const target = targetOf(text);
   const columns = new Set(roles.columns);
+  const givenParams = new Set(roles.params);
+  // Every name the text writes: a name linear(...) makes must not be one of them (y ~ linear(x) + b has its own b).
+  const written = new Set(text.match(/[A-Za-z_][A-Za-z0-9_.]*/g) ?? []);
   const { model } = parseModel(text, {
+    columns,
     macros: {
       linear: (args, pos) => {
         linearCount++;
@@ -71,9 +81,19 @@ export function compileFormula(spec: FormulaSpec, roles: NameRoles): FormulaMode
           if (names.length === 0) throw new FormulaError('linear(): the data has no column besides the target', text, pos);
         }
         const named = new Set(names);
+        if (named.size !== names.length) {
+          const twice = names.find((c, k) => names.indexOf(c) !== k);
+          throw new FormulaError(`linear(...) names the column "${twice}" twice (its two weights could not be told apart)`, text, pos);
+        }
+        for (const c of names) {
+          const notColumn = roles.columns ? !columns.has(c) : givenParams.has(c);
+          if (notColumn) throw new FormulaError(`linear(...) takes columns, and "${c}" is not a column of the data${roles.columns ? ` (columns: ${roles.columns.join(', ')})` : ''}`, text, pos);
+          if (c === target || c === full.weights) throw new FormulaError(`linear(...) cannot take the ${c === target ? 'target' : 'weights'} column "${c}"`, text, pos);
+          if (JS_OBJECT_NAMES.has(c) || c === 'e' || c === 'pi') throw new FormulaError(`the column "${c}" cannot be a feature under that name (${JS_OBJECT_NAMES.has(c) ? 'every JavaScript object has a member of that name' : `it is the constant ${c}`}): rename it`, text, pos);
+        }
         const free = (name: string) => {
-          // A generated name never shadows a column: b, then bias, then b_1, ...
-          const taken = (n: string) => columns.has(n) || named.has(n) || n in defaults || n === target;
+          // A generated name never shadows a column or a name written in the formula: b, then bias, then b_1, ...
+          const taken = (n: string) => columns.has(n) || named.has(n) || written.has(n) || n in defaults || n === target;
           for (let k = 0; taken(name); k++) name = k === 0 && name.startsWith('b') ? `bias${prefix}` : `${name.replace(/_\d+$/, '')}_${k}`;
           return name;
         };
@@ -93,12 +113,16 @@ export function compileFormula(spec: FormulaSpec, roles: NameRoles): FormulaMode
   const names = symbols(model);
   for (const r of RESERVED) {
     if (names.includes(r) && !(roles.columns?.includes(r))) {
-      throw new FormulaError(`"${r}" is reserved in a model: the target is ${target}, the model's output is yhat`, text, text.indexOf(r, text.indexOf('~')));
+      throw new FormulaError(`"${r}" is reserved in a model: the target is ${target}, the model's output is yhat`, text, namePosition(text, r, text.indexOf('~')));
     }
   }
-  if (names.includes(target)) throw new FormulaError(`the model uses its own target "${target}"`, text, text.indexOf(target, text.indexOf('~')));
+  if (names.includes(target)) throw new FormulaError(`the model uses its own target "${target}"`, text, namePosition(text, target, text.indexOf('~')));
   if (roles.columns && !roles.columns.includes(target)) {
     throw new FormulaError(`the target "${target}" is not a column of the data (columns: ${roles.columns.join(', ')})`, text, text.indexOf(target));
+  }
+  if (full.weights !== null) {
+    if (full.weights === target) throw new FormulaError(`the weights column "${full.weights}" is the target`, text, text.indexOf(target));
+    if (roles.columns && !columns.has(full.weights)) throw new FormulaError(`the weights column "${full.weights}" is not a column of the data (columns: ${roles.columns.join(', ')})`, text, 0);
   }
   const isColumn = (n: string) => (roles.columns ? columns.has(n) : roles.params ? !roles.params.includes(n) && !(n in defaults) : false);
   if (!roles.columns && !roles.params && names.some((n) => !(n in defaults))) {
@@ -108,7 +132,7 @@ export function compileFormula(spec: FormulaSpec, roles: NameRoles): FormulaMode
   const featureSet = new Set(features);
   const params = names.filter((n) => !featureSet.has(n));
   if (params.length === 0) throw new FormulaError('the model has no parameter to fit (every name is a column)', text, text.indexOf('~') + 1);
-  if (full.weights && features.includes(full.weights)) throw new FormulaError(`the weights column "${full.weights}" is also a feature`, text, text.indexOf(full.weights));
+  if (full.weights && features.includes(full.weights)) throw new FormulaError(`the weights column "${full.weights}" is also a feature`, text, namePosition(text, full.weights, text.indexOf('~')));
   const dLoss = derive(loss.tree, 'yhat');
   const dModel = params.map((p) => derive(model, p));
   return { spec: full, target, model, loss, features, params, defaults, biases, dLoss, dModel };
@@ -118,19 +142,29 @@ function targetOf(text: string): string {
   return text.slice(0, Math.max(0, text.indexOf('~'))).trim();
 }
 
+/** Where `name` stands as a whole name (not inside a longer one) in text, from `from`: a caret's position. */
+function namePosition(text: string, name: string, from: number): number {
+  const escaped = name.replace(/[.]/g, '\\.');
+  const at = new RegExp(`(?<![A-Za-z0-9_.])${escaped}(?![A-Za-z0-9_.])`, 'g');
+  at.lastIndex = Math.max(0, from);
+  return at.exec(text)?.index ?? Math.max(0, from);
+}
+
 /** The starting parameters: --start values over the formula's defaults; a parameter with neither is an error naming it. */
 export function startingParameters(m: FormulaModel, start: Readonly<Record<string, number>>): Float64Array {
   for (const name of Object.keys(start)) {
+    const value = start[name];
+    if (typeof value !== 'number' || !Number.isFinite(value)) throw new RangeError(`start: "${name}" = ${String(value)} is not a finite number`);
     if (!m.params.includes(name)) {
       const hint = m.features.includes(name) ? ` (it is a column of the data)` : '';
       throw new RangeError(`--start: "${name}" is not a parameter of the model${hint}; parameters: ${m.params.join(', ')}`);
     }
   }
-  const missing = m.params.filter((p) => !(p in start) && !(p in m.defaults));
+  const missing = m.params.filter((p) => !Object.hasOwn(start, p) && !Object.hasOwn(m.defaults, p));
   if (missing.length > 0) {
     throw new RangeError(`--start: no starting value for ${missing.map((p) => `"${p}"`).join(', ')} (a name that is not a column is a parameter: give it a value, e.g. --start ${missing.map((p) => `${p}=1`).join(',')}, or check the column's spelling)`);
   }
-  return Float64Array.from(m.params, (p) => start[p] ?? m.defaults[p]);
+  return Float64Array.from(m.params, (p) => (Object.hasOwn(start, p) ? start[p] : m.defaults[p]));
 }
 
 /** The derivation, per parameter: the chain rule's two factors, the steps that found each, and the product. */

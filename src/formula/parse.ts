@@ -23,6 +23,17 @@ type Token = { kind: 'num'; value: number; pos: number; text: string } | { kind:
 const NUMBER = /^(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/;
 const NAME = /^[A-Za-z_][A-Za-z0-9_.]*/;
 
+/**
+ * Names every JavaScript object answers to (toString, constructor, __proto__, ...): a parameter or column so
+ * named would be looked up as the object's own member by every table of names downstream, so it is refused.
+ */
+export const JS_OBJECT_NAMES: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+/** table[key] where key is the table's own entry, never one it inherits (toString, constructor, ...). */
+export function ownEntry<T>(table: Readonly<Record<string, T>> | undefined, key: string): T | undefined {
+  return table !== undefined && Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
 export function tokenize(text: string): Token[] {
   const out: Token[] = [];
   let i = 0;
@@ -35,7 +46,9 @@ export function tokenize(text: string): Token[] {
     const rest = text.slice(i);
     const n = NUMBER.exec(rest);
     if (n) {
-      out.push({ kind: 'num', value: Number(n[0]), pos: i, text: n[0] });
+      const value = Number(n[0]);
+      if (!Number.isFinite(value)) throw new FormulaError(`the number ${n[0]} is too large (it is not finite)`, text, i);
+      out.push({ kind: 'num', value, pos: i, text: n[0] });
       i += n[0].length;
       if (NAME.test(text.slice(i)) && !/^[eE]/.test(text.slice(i))) throw new FormulaError('a number runs into a name (write 2*x, not 2x)', text, i);
       continue;
@@ -66,6 +79,8 @@ export function tokenize(text: string): Token[] {
 export interface ParseOptions {
   /** Extra callables, e.g. linear(...), with their arity (-1: any number of names). */
   macros?: Readonly<Record<string, (args: Node[], pos: number) => Node>>;
+  /** The data's columns: a column named like a constant (e, pi) makes that name ambiguous, so it is refused. */
+  columns?: ReadonlySet<string>;
 }
 
 export function parseExpression(text: string, options: ParseOptions = {}, offset = 0, source = text): Node {
@@ -92,6 +107,7 @@ export function parseModel(text: string, options: ParseOptions = {}): { target: 
     const at = lhs === '' ? tilde : text.indexOf(lhs);
     throw new FormulaError(lhs === '' ? 'the target column is missing before "~"' : 'the target must be one column name', text, at);
   }
+  if (JS_OBJECT_NAMES.has(lhs)) throw new FormulaError(`the name "${lhs}" is reserved (every JavaScript object has a member of that name): rename the column`, text, text.indexOf(lhs));
   const rhs = text.slice(tilde + 1);
   if (rhs.trim() === '') throw new FormulaError('the model expression is missing after "~"', text, text.length);
   return { target: lhs, model: parseExpression(rhs, options, tilde + 1, text), exprOffset: tilde + 1 };
@@ -177,9 +193,14 @@ class Parser {
     }
     if (t.kind === 'name') {
       this.i++;
+      if (JS_OBJECT_NAMES.has(t.text)) this.fail(`the name "${t.text}" is reserved (every JavaScript object has a member of that name): rename it`, t);
       if (this.isOp('(')) return this.call(t);
-      if (t.text in CONSTANTS) return num(CONSTANTS[t.text], t.text);
-      if (t.text in FUNCTIONS) this.fail(`${t.text} is a function: write ${t.text}(...)`, t);
+      const constant = ownEntry(CONSTANTS, t.text);
+      if (constant !== undefined) {
+        if (this.options.columns?.has(t.text)) this.fail(`"${t.text}" is both a column of the data and the constant ${t.text}: rename the column`, t);
+        return num(constant, t.text);
+      }
+      if (ownEntry(FUNCTIONS, t.text)) this.fail(`${t.text} is a function: write ${t.text}(...)`, t);
       return sym(t.text);
     }
     if (t.kind === 'end') this.fail('the formula ends where a value was expected');
@@ -202,9 +223,9 @@ class Parser {
     }
     if (!this.isOp(')')) this.fail(`the call of ${name.text} opened at column ${open.pos + 1} expects "," or ")"`);
     this.i++;
-    const macro = this.options.macros?.[name.text];
+    const macro = ownEntry(this.options.macros, name.text);
     if (macro) return macro(args, name.pos);
-    const rule = FUNCTIONS[name.text];
+    const rule = ownEntry(FUNCTIONS, name.text);
     if (!rule) {
       const known = [...Object.keys(FUNCTIONS), ...Object.keys(this.options.macros ?? {})].filter((f) => f !== 'ifle').join(', ');
       throw new FormulaError(`unknown function "${name.text}" (known: ${known})`, this.text, name.pos);

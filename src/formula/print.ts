@@ -83,6 +83,11 @@ export function latex(n: Node): string {
       if (n.fn === 'sqrt') return `\\sqrt{${latex(n.args[0])}}`;
       // Iverson's bracket, as written on paper: [y = 3].
       if (n.fn === 'eq') return `\\left[${latex(n.args[0])} = ${latex(n.args[1])}\\right]`;
+      // u·ln(a) as on paper; its value at u = 0 (0, even where ln a is not finite) is the rule's note.
+      if (n.fn === 'xlogy') {
+        const u = prec(n.args[0]) < PREC['*'] ? `\\left(${latex(n.args[0])}\\right)` : latex(n.args[0]);
+        return `${u} \\cdot \\ln\\left(${latex(n.args[1])}\\right)`;
+      }
       if (n.fn === 'ifle') {
         const [a, b, p, q] = n.args.map(latex);
         return `\\begin{cases}${p} & ${a} \\le ${b}\\\\ ${q} & \\text{otherwise}\\end{cases}`;

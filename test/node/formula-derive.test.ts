@@ -130,7 +130,7 @@ describe('rules against central finite differences', () => {
   });
 });
 
-// mathjs's derivative() knows none of sigmoid, softplus, log1p and logsumexp (they are rewritten below in its
+// mathjs's derivative() knows none of sigmoid, softplus, log1p, logsumexp and xlogy (they are rewritten below in its
 // terms, naively: log(1 + exp(u)) overflows where our softplus does not, and such points are skipped), and
 // cannot differentiate min, max, sign, eq, ifle or huber (made of min) at all ("the function is not
 // supported"): trees with those are left to the finite differences above. Its abs rule is abs(u)/u, undefined at u = 0, where the kink check of
@@ -141,6 +141,7 @@ const MATHJS_REWRITE: Readonly<Record<string, (...u: string[]) => string>> = {
   softplus: (u) => `log(1 + exp(${u}))`,
   log1p: (u) => `log(1 + (${u}))`,
   logsumexp: (...u) => `log(${u.map((a) => `exp(${a})`).join(' + ')})`,
+  xlogy: (u, a) => `(${u}) * log(${a})`,
 };
 
 /**

@@ -1,0 +1,139 @@
+// Names a formula may and may not use (src/formula/parse.ts, model.ts, losses.ts): names every JavaScript
+// object answers to, a column named like a constant, what linear(...) may take and the names it makes, the
+// weights column; carets at the name itself, not inside a longer one; and the rules' values where a
+// function's argument leaves its domain only in the limit (x^p at x = 0) or meets float32 data (eq).
+import { describe, expect, it } from 'vitest';
+import { compileFormula, startingParameters } from '../../src/formula/model.ts';
+import { parseLoss } from '../../src/formula/losses.ts';
+import { FormulaError, parseExpression } from '../../src/formula/parse.ts';
+import { formulaRowSums, formulaPredict } from '../../src/models/formula.ts';
+
+function formulaError(f: () => unknown): FormulaError {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof FormulaError) return e;
+    throw e;
+  }
+  throw new Error('expected a FormulaError');
+}
+
+const columns = (...c: string[]) => ({ columns: c });
+
+describe('names every JavaScript object has', () => {
+  it.each(['toString', 'constructor', 'valueOf', 'hasOwnProperty', '__proto__'])('%s is refused where it stands', (name) => {
+    const formula = `y ~ a*x + ${name}`;
+    const e = formulaError(() => compileFormula({ formula }, columns('x', 'y')));
+    expect(e.reason).toMatch(/reserved/);
+    expect(e.position).toBe(formula.indexOf(name));
+    expect(formulaError(() => compileFormula({ formula: `y ~ a*${name}(x)` }, columns('x', 'y'))).reason).toMatch(/reserved/);
+    expect(formulaError(() => compileFormula({ formula: 'y ~ linear()' }, columns('x', name, 'y'))).reason).toMatch(new RegExp(`"${name}".*rename`));
+  });
+
+  it('is no named loss, and the start values are read as their own entries', () => {
+    expect(formulaError(() => parseLoss('constructor')).reason).toMatch(/unknown loss "constructor"/);
+    const m = compileFormula({ formula: 'y ~ a*x + b' }, columns('x', 'y'));
+    expect(() => startingParameters(m, { a: 1 })).toThrow(/no starting value for "b"/);
+    expect(Array.from(startingParameters(m, { a: 1, b: 2 }))).toEqual([1, 2]);
+  });
+});
+
+describe('a column named like a constant', () => {
+  it('is refused at the name, in a formula and in linear()', () => {
+    const formula = 'y ~ a*e + c';
+    const e = formulaError(() => compileFormula({ formula }, columns('e', 'y')));
+    expect(e.reason).toMatch(/both a column of the data and the constant e/);
+    expect(e.position).toBe(formula.indexOf('e +'));
+    expect(formulaError(() => compileFormula({ formula: 'y ~ linear()' }, columns('pi', 'y'))).reason).toMatch(/"pi".*constant pi/);
+  });
+
+  it('leaves the constant alone where no column has its name', () => {
+    const m = compileFormula({ formula: 'y ~ a*e + c*x' }, columns('x', 'y'));
+    expect(m.params).toEqual(['a', 'c']);
+    expect(m.features).toEqual(['x']);
+  });
+});
+
+describe('linear(...)', () => {
+  it('takes only columns of the data, each once, never the target or the weights', () => {
+    expect(formulaError(() => compileFormula({ formula: 'y ~ linear(x, z)' }, columns('x', 'y'))).reason).toMatch(/"z" is not a column/);
+    expect(formulaError(() => compileFormula({ formula: 'y ~ linear(x, x)' }, columns('x', 'y'))).reason).toMatch(/"x" twice/);
+    expect(formulaError(() => compileFormula({ formula: 'y ~ linear(x, w)', weights: 'w' }, columns('x', 'w', 'y'))).reason).toMatch(/weights column "w"/);
+    expect(formulaError(() => compileFormula({ formula: 'y ~ a*linear(x, q)' }, { params: ['a', 'q'] })).reason).toMatch(/"q" is not a column/);
+  });
+
+  it('never names its weights or bias like a name the formula writes', () => {
+    const m = compileFormula({ formula: 'y ~ linear(x) + b*w_x' }, columns('x', 'w_x', 'y'));
+    expect(m.features).toEqual(['x', 'w_x']);
+    expect(m.params).not.toContain('w_x');
+    expect(m.params).toContain('b');
+    expect(m.biases).toHaveLength(1);
+    expect(m.biases[0]).not.toBe('b');
+    // The user's b is a parameter of its own, with no default: it needs a start.
+    expect(() => startingParameters(m, {})).toThrow(/"b"/);
+  });
+});
+
+describe('the weights column', () => {
+  it('is a column of the data and not the target', () => {
+    expect(formulaError(() => compileFormula({ formula: 'y ~ a*x', weights: 'y' }, columns('x', 'y'))).reason).toMatch(/weights column "y" is the target/);
+    expect(formulaError(() => compileFormula({ formula: 'y ~ a*x', weights: 'w' }, columns('x', 'y'))).reason).toMatch(/weights column "w" is not a column/);
+    expect(() => compileFormula({ formula: 'y ~ a*x', weights: '' }, columns('x', 'y'))).toThrow(TypeError);
+  });
+});
+
+describe('arguments and literals', () => {
+  it('refuses a formula that is no text and a literal that is not finite', () => {
+    expect(() => compileFormula({ formula: 5 as unknown as string }, columns('x', 'y'))).toThrow(/formula: expected the text/);
+    const e = formulaError(() => parseExpression('a*1e400'));
+    expect(e.reason).toMatch(/1e400 is too large/);
+    expect(e.position).toBe(2);
+  });
+
+  it('refuses a start value that is not a finite number', () => {
+    const m = compileFormula({ formula: 'y ~ a*x' }, columns('x', 'y'));
+    expect(() => startingParameters(m, { a: NaN })).toThrow(/"a" = NaN is not a finite number/);
+    expect(() => startingParameters(m, { a: '1' as unknown as number })).toThrow(/"a" = 1 is not a finite number/);
+  });
+});
+
+describe('carets at the name itself', () => {
+  it('points at the whole name, not at the same letters inside a longer one', () => {
+    const reserved = 'z ~ ky*x + y';
+    expect(formulaError(() => compileFormula({ formula: reserved }, columns('x', 'z'))).position).toBe(reserved.lastIndexOf('y'));
+    const own = 't ~ at*x + t';
+    expect(formulaError(() => compileFormula({ formula: own }, columns('x', 't'))).position).toBe(own.lastIndexOf('t'));
+  });
+
+  it('counts a loss formula\'s leading spaces', () => {
+    const loss = '  (yhat - q)^2';
+    expect(formulaError(() => parseLoss(loss)).position).toBe(loss.indexOf('q'));
+    expect(formulaError(() => parseLoss('  huber:-1')).position).toBe(8);
+  });
+});
+
+describe('the rules at the edge of a domain', () => {
+  const rows = (x: number[], y: number[]) => ({ x: Float32Array.from(x), y: Float32Array.from(y), n: x.length, d: 1 });
+
+  it('d/dp x^p is 0 on a row where x = 0 (the limit of x^p ln x), not NaN', () => {
+    const m = compileFormula({ formula: 'y ~ a*x^p' }, columns('x', 'y'));
+    const data = rows([0, 0.5, 1, 2], [0, 0.35, 1, 2.8]);
+    const out = new Float64Array(3);
+    formulaRowSums(m)(Float64Array.of(1, 1.5), data.x, data.y, 0, data.n, out);
+    expect(out.every(Number.isFinite)).toBe(true);
+    // Against central differences of J in p (the x = 0 row does not depend on p at all).
+    const J = (p: number) => {
+      const o = new Float64Array(3);
+      formulaRowSums(m)(Float64Array.of(1, p), data.x, data.y, 0, data.n, o);
+      return o[2];
+    };
+    const h = 1e-6;
+    expect(out[1]).toBeCloseTo((J(1.5 + h) - J(1.5 - h)) / (2 * h), 6);
+  });
+
+  it('eq compares in float32, the data\'s precision: eq(z, 0.1) holds where z was written 0.1', () => {
+    const m = compileFormula({ formula: 'y ~ c*eq(x, 0.1) + a' }, columns('x', 'y'));
+    const yhat = formulaPredict(m, [4, 1], rows([0.1, 0.2, 0.1], [5, 1, 5]));
+    expect(Array.from(yhat)).toEqual([5, 1, 5]);
+  });
+});
