@@ -6,7 +6,7 @@
 // With prediction t^ = v.z + c, the original-unit prediction is y^ = yMean + yStd * t^ = w.x + b with
 //   w_j = yStd v_j / s_j,   b = yMean + yStd c - sum_j w_j mu_j,
 // and every residual scales by yStd, so J_orig(w, b) = yStd^2 J_std(v, c).
-import type { LinearData } from './linear.ts';
+import { validateLinearData, type LinearData } from './linear.ts';
 
 /** float64 statistics; population (1/N) standard deviations. */
 export interface Standardizer {
@@ -16,8 +16,16 @@ export interface Standardizer {
   yStd: number;
 }
 
+/** Throws for data whose shape is wrong or that holds a value that is not finite (the statistics would be NaN). */
 export function fitStandardizer(data: LinearData): Standardizer {
+  validateLinearData(data);
   const { x, y, n, d } = data;
+  for (let k = 0; k < n * d; k++) {
+    if (!Number.isFinite(x[k])) throw new RangeError(`dataset: x of sample ${Math.floor(k / d)}, feature ${k % d} is ${x[k]}, not a finite number`);
+  }
+  for (let i = 0; i < n; i++) {
+    if (!Number.isFinite(y[i])) throw new RangeError(`dataset: y of sample ${i} is ${y[i]}, not a finite number`);
+  }
   const mean = new Float64Array(d);
   const std = new Float64Array(d);
   const min = new Float64Array(d).fill(Infinity);
@@ -87,6 +95,7 @@ export function standardizeData(data: LinearData, s: Standardizer): LinearData {
 /** Standardized (v, c) to original-unit (w, b). */
 export function paramsToOriginal(s: Standardizer, v: ArrayLike<number>, c: number): { w: Float64Array; b: number } {
   const d = checkDims(s, v.length);
+  checkFinite(v, c, 'standardized parameters');
   const w = new Float64Array(d);
   let b = s.yMean + s.yStd * c;
   for (let j = 0; j < d; j++) {
@@ -99,6 +108,7 @@ export function paramsToOriginal(s: Standardizer, v: ArrayLike<number>, c: numbe
 /** Original-unit (w, b) to standardized (v, c): the inverse of paramsToOriginal, for initial points. */
 export function paramsToStandardized(s: Standardizer, w: ArrayLike<number>, b: number): { w: Float64Array; b: number } {
   const d = checkDims(s, w.length);
+  checkFinite(w, b, 'parameters');
   const v = new Float64Array(d);
   let shifted = b - s.yMean;
   for (let j = 0; j < d; j++) {
@@ -123,6 +133,13 @@ export function gradientToOriginal(
   const gradW = new Float64Array(d);
   for (let j = 0; j < d; j++) gradW[j] = s.yStd * (s.std[j] * gradStd.gradW[j] + s.mean[j] * gradStd.gradB);
   return { loss: s.yStd * s.yStd * gradStd.loss, gradW, gradB: s.yStd * gradStd.gradB };
+}
+
+function checkFinite(w: ArrayLike<number>, b: number, what: string): void {
+  for (let j = 0; j < w.length; j++) {
+    if (!Number.isFinite(w[j])) throw new RangeError(`${what}: weight ${j} is ${w[j]}, not a finite number`);
+  }
+  if (!Number.isFinite(b)) throw new RangeError(`${what}: the bias is ${b}, not a finite number`);
 }
 
 function checkDims(s: Standardizer, d: number): number {

@@ -167,3 +167,24 @@ describe('constant columns', () => {
     expect(() => paramsToOriginal(s, [1, 2], 0)).toThrow(RangeError);
   });
 });
+
+describe('checks', () => {
+  const data = (x: number[], y: number[], n: number, d: number): LinearData => ({ x: Float32Array.from(x), y: Float32Array.from(y), n, d });
+
+  it('fitStandardizer refuses data of the wrong shape or with a value that is not finite, rather than returning NaN statistics', () => {
+    expect(() => fitStandardizer(data([], [], 0, 1))).toThrow(/need at least one sample/);
+    expect(() => fitStandardizer(data([1, 2, 3], [1, 2], 3, 1))).toThrow(/y has 2 values, expected n = 3/);
+    expect(() => fitStandardizer(data([1, 2, 3], [1, 2, 3], 3, 2))).toThrow(/x has 3 values, expected n \* d = 6/);
+    expect(() => fitStandardizer(data([1, NaN, 3], [1, 2, 3], 3, 1))).toThrow(/x of sample 1, feature 0 is NaN/);
+    expect(() => fitStandardizer(data([1, 2, 3], [1, Infinity, 3], 3, 1))).toThrow(/y of sample 1 is Infinity/);
+    expect(fitStandardizer(data([1, 2, 3], [1, 2, 3], 3, 1)).yMean).toBeCloseTo(2, 12);
+  });
+
+  it('the parameter maps refuse values that are not finite', () => {
+    const s = fitStandardizer(data([1, 2, 3, 5], [1, 2], 2, 2));
+    expect(() => paramsToOriginal(s, [1, NaN], 0)).toThrow(/weight 1 is NaN/);
+    expect(() => paramsToOriginal(s, [1, 1], NaN)).toThrow(/bias is NaN/);
+    expect(() => paramsToStandardized(s, [Infinity, 1], 0)).toThrow(/weight 0 is Infinity/);
+    expect(paramsToOriginal(s, [1, 1], 0).w).toHaveLength(2);
+  });
+});
