@@ -9,17 +9,32 @@ import { latex, print } from '../formula/print.ts';
 import type { DeriveArgs } from './formula-args.ts';
 import { formulaFlagError } from './formula-args.ts';
 import { compileForFile } from './formula-data.ts';
+import { UsageError } from './args.ts';
 import type { Io } from './commands.ts';
 
 async function compileFor(args: DeriveArgs): Promise<FormulaModel> {
   const spec: FormulaSpec = { formula: args.formula, loss: args.loss ?? 'mse' };
   // A file's header says which names are columns; any name a reader finds there counts, numeric or not.
   if (args.data !== undefined) return compileForFile(args.data, spec, {}, 'drop-missing');
+  const target = formulaTargetOf(args.formula);
+  if (args.params?.includes(target)) throw new UsageError(`--params: ${target} is the formula's target, not a parameter`);
+  let m: FormulaModel;
   try {
-    return compileFormula(spec, args.columns ? { columns: [...args.columns, formulaTargetOf(args.formula)] } : args.params ? { params: args.params } : {});
+    m = compileFormula(spec, args.columns ? { columns: [...args.columns, target] } : args.params ? { params: args.params } : {});
   } catch (e) {
     throw formulaFlagError('formula', e);
   }
+  if (args.columns) checkNamesUsed('columns', args.columns.filter((c) => c !== m.target), m.features, m);
+  if (args.params) checkNamesUsed('params', args.params, m.params, m);
+  return m;
+}
+
+/** A listed name the formula never uses is a mistake (a misspelt column would otherwise become a parameter). */
+function checkNamesUsed(flag: string, listed: readonly string[], used: readonly string[], m: FormulaModel): void {
+  const unused = listed.filter((n) => !used.includes(n));
+  if (unused.length === 0) return;
+  const names = [...m.features, ...m.params];
+  throw new UsageError(`--${flag}: ${unused.join(', ')} ${unused.length === 1 ? 'is' : 'are'} not in the formula "${m.spec.formula}" (its names: ${names.join(', ') || 'none'})`);
 }
 
 /** The target is a column by definition: --columns need not list it. */

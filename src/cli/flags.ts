@@ -83,8 +83,8 @@ export const FLAGS: Record<Command, Record<string, FlagSpec>> = {
   },
   derive: {
     formula, loss,
-    columns: { type: 'string', value: 'A,B,...', help: 'the names that are data columns (every other name is a parameter)' },
-    params: { type: 'string', value: 'b1,b2,...', help: 'the names that are parameters (every other name is a column)' },
+    columns: { type: 'string', value: 'A,B,...', help: 'the names that are data columns (every other name is a parameter); each must occur in the formula, except its target, which is a column listed or not' },
+    params: { type: 'string', value: 'b1,b2,...', help: 'the names that are parameters (every other name is a column); each must occur in the formula, and the target is not one' },
     data: { ...data, help: `${data.help}: its header says which names are columns` },
     json, help,
   },

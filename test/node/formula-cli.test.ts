@@ -299,4 +299,14 @@ describe('derive', () => {
     await refused(['derive', '--formula', 'y ~ sin(x'], /--formula: .*\n {2}y ~ sin\(x\n {11}\^/);
     await refused(['derive'], /--formula: required for derive/);
   });
+
+  it('refuses listed names that are not in the formula; the target may be listed as a column', async () => {
+    await refused(['derive', '--formula', 'y ~ a*x', '--columns', 'q'], /^nabla: --columns: q is not in the formula "y ~ a\*x"/);
+    await refused(['derive', '--formula', 'y ~ a*x', '--columns', 'x,q,r'], /^nabla: --columns: q, r are not in the formula/);
+    await refused(['derive', '--formula', 'y ~ a*x', '--params', 'a,b'], /^nabla: --params: b is not in the formula/);
+    await refused(['derive', '--formula', 'y ~ a*x', '--params', 'a,y'], /^nabla: --params: y is the formula's target/);
+    const r = await run(['derive', '--formula', 'y ~ a*x', '--columns', 'x,y', '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ params: ['a'], features: ['x'] });
+  });
 });
