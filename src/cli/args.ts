@@ -295,9 +295,10 @@ function checkTrainCombination(a: TrainArgs, v: Flags): void {
     if (a.model === 'mlp' && v.has('classes')) throw new UsageError('--classes: --model mlp with --loss fits a number target through one output (no classes)');
   }
   if (a.optimizer === 'lm') {
-    if (a.formula === undefined) throw new UsageError('--optimizer lm: fits formula models (add --formula "Y ~ EXPR"); the network models train by gradient descent');
-    for (const f of ['lr', 'schedule', 'momentum', 'weight-decay', 'batch-size', 'seed', 'resume']) {
-      if (v.has(f)) throw new UsageError(`--${f}: does not apply with --optimizer lm (Levenberg-Marquardt takes trust-region steps over every row from --start)`);
+    // With --resume the saved file says whether it is a fit to continue (resume.ts).
+    if (a.formula === undefined && a.resume === undefined) throw new UsageError('--optimizer lm: fits formula models (add --formula "Y ~ EXPR"); the network models train by gradient descent');
+    for (const f of ['lr', 'schedule', 'momentum', 'weight-decay', 'batch-size', 'seed']) {
+      if (v.has(f)) throw new UsageError(`--${f}: does not apply with --optimizer lm (Levenberg-Marquardt takes trust-region steps over every row)`);
     }
   }
   const optimizerKnown = v.has('optimizer') || a.resume === undefined;

@@ -4,7 +4,8 @@
 // solved in float64 on the host (in the page's JavaScript for the GPU). The result is what a user of curve_fit or
 // nls expects: estimates with standard errors, the covariance, RSS, residual standard deviation, degrees of
 // freedom, iterations, passes and lmder's stop reason. Exit 2 for a start that cannot be fitted (named
-// parameter or row), 3 for a fit that ran out of passes (the best parameters are reported).
+// parameter or row), 3 for a fit that ran out of passes (the best parameters are reported). A saved fit
+// (--resume) continues by Levenberg-Marquardt from its parameters, with its formula, loss and weights.
 import { startingParameters, type FormulaModel, type FormulaSpec } from '../formula/model.ts';
 import { normalEquationsProgram } from '../formula/program.ts';
 import { capacityRows } from '../cpu-fast/streamed-training.ts';
@@ -29,6 +30,7 @@ import { openFormulaStream } from './formula-stream.ts';
 import { streamProgress } from './progress.ts';
 import { formulaMetrics } from './formula-metrics.ts';
 import { streamChunkBytes } from './stream-chunk.ts';
+import { deviceRan } from './flags.ts';
 
 /**
  * lmder's relative tolerances (ftol = xtol) per device unless --tol says otherwise: the float64 twin fits to
@@ -45,24 +47,40 @@ const NOT_WITH_LM: Record<string, string> = {
   'weight-decay': 'a least-squares fit has no penalty term',
   'batch-size': 'every pass of a fit reads all rows (the normal equations are a sum over the data)',
   seed: 'a fit draws nothing',
-  resume: 'a fit starts from --start (give the saved parameters there)',
 };
 
 export function checkLmFlags(args: TrainArgs): void {
-  if (args.formula === undefined) throw new UsageError('--optimizer lm: fits formula models (add --formula "Y ~ EXPR"); the network models train by gradient descent');
+  if (args.formula === undefined && args.resume === undefined) throw new UsageError('--optimizer lm: fits formula models (add --formula "Y ~ EXPR"); the network models train by gradient descent');
   for (const [flag, why] of Object.entries(NOT_WITH_LM)) {
     if (args.given.includes(flag)) throw new UsageError(`--${flag}: does not apply with --optimizer lm (${why})`);
   }
+  if (args.given.includes('epochs') && args.epochs < 1) throw new UsageError(`--epochs: caps the passes of a Levenberg-Marquardt fit, so it must be at least 1 (got ${args.epochs})`);
 }
 
-export async function fitCommand(args: TrainArgs, io: Io): Promise<number> {
+/** A saved fit to continue (--resume): its model compiled again, its parameters, and the --start it began from. */
+export interface SavedFitStart {
+  spec: FormulaSpec;
+  model: FormulaModel;
+  theta: Float64Array;
+  startValues: Record<string, number>;
+  /** Where theta came from, for the message of a row where the model is not finite. */
+  at: string;
+}
+
+/** Whether a saved formula model was fitted by --optimizer lm (savedFit below) rather than trained by gradient descent. */
+export function isSavedFit(saved: SavedFormulaModel): boolean {
+  return (saved.training as { fit?: { method?: unknown } }).fit?.method === 'levenberg-marquardt';
+}
+
+export async function fitCommand(args: TrainArgs, io: Io, resumed?: SavedFitStart): Promise<number> {
   checkLmFlags(args);
   const path = args.data!;
-  const startValues = args.start ?? {};
-  const spec: FormulaSpec = { formula: args.formula!, loss: args.loss ?? 'mse', weights: args.weightsColumn ?? null };
-  const model = await compileForFile(path, spec, startValues, args.onInvalid);
+  const startValues = resumed?.startValues ?? args.start ?? {};
+  const spec: FormulaSpec = resumed?.spec ?? { formula: args.formula!, loss: args.loss ?? 'mse', weights: args.weightsColumn ?? null };
+  const model = resumed?.model ?? await compileForFile(path, spec, startValues, args.onInvalid);
   if (!model.loss.squaredError) throw new UsageError(`--optimizer lm: fits squared errors, and the loss ${model.loss.text} is not (yhat - y)^2 (use --loss mse, with --weights COL for row weights)`);
-  const start = startingParameters(model, startValues);
+  const start = resumed?.theta ?? startingParameters(model, startValues);
+  const at = resumed?.at ?? 'the starting parameters';
   const p = model.params.length;
   const length = normalEquationsLength(p);
   const notice = (m: string) => io.err(`nabla: ${m}`);
@@ -99,7 +117,7 @@ export async function fitCommand(args: TrainArgs, io: Io): Promise<number> {
       return out;
     };
     if (args.stream) {
-      const streamed = await openFormulaStream(path, model, args.onInvalid, streamChunkBytes(args.chunkMb, args.device), start, 'the starting parameters', streamProgress(args.json, undefined, 'pass'));
+      const streamed = await openFormulaStream(path, model, args.onInvalid, streamChunkBytes(args.chunkMb, args.device), start, at, streamProgress(args.json, undefined, 'pass'));
       rows = streamed.rows.n;
       droppedRows = streamed.droppedRows;
       metrics = () => streamed.metrics(fitted);
@@ -124,7 +142,7 @@ export async function fitCommand(args: TrainArgs, io: Io): Promise<number> {
       const read = exact ? await readFormulaRowsFloat64(path, model, args.onInvalid) : await readFormulaRows(path, model, args.onInvalid);
       // The checks and the twin's row sums read the rows by index only, so float64 rows serve them as they are.
       const data = read.data as FormulaData;
-      await checkFormulaRows(path, model, args.onInvalid, data, start, 'the starting parameters');
+      await checkFormulaRows(path, model, args.onInvalid, data, start, at);
       rows = read.rows;
       droppedRows = read.droppedRows;
       gpu = await openGpu(data);
@@ -155,14 +173,15 @@ export async function fitCommand(args: TrainArgs, io: Io): Promise<number> {
       throw e;
     }
     fitted = fit.theta;
+    const ran = deviceRan(args.device, where.device);
     if (args.save) await saveModel(args.save, savedFit(spec, model, fit, startValues) as unknown as SavedModel);
     const report = {
       model: 'formula', formula: spec.formula, lossFunction: model.loss.text, optimizer: 'lm',
       params: fit.params, standardErrors: fit.standardErrors, covariance: fit.covariance,
       rss: fit.rss, residualStd: fit.residualStd, dof: fit.dof, iterations: fit.iterations, passes: fit.passes, stopReason: fit.stopReason,
-      loss: fit.rss / rows, rows, droppedRows, device: where.device, adapter: where.adapter, metrics: await metrics(), ...(args.save && { saved: args.save }),
+      loss: fit.rss / rows, rows, droppedRows, device: ran, adapter: where.adapter, metrics: await metrics(), ...(args.save && { saved: args.save }),
     };
-    io.out(args.json ? JSON.stringify(report) : fitTable(model, fit, rows, droppedRows, where.adapter ? `${where.device} (${where.adapter})` : args.device));
+    io.out(args.json ? JSON.stringify(report) : fitTable(model, fit, rows, droppedRows, where.adapter ? `${ran} (${where.adapter})` : ran));
     if (fit.stopReason === 'max-evaluations') {
       io.err(`nabla: the fit stopped after ${fit.passes} passes without meeting its tolerances (--epochs caps the passes); the best parameters so far are reported above`);
       return 3;
@@ -190,7 +209,9 @@ function savedFit(spec: FormulaSpec, model: FormulaModel, fit: CurveFitResult, s
     format: 'nabla-model', version: 1,
     model: { kind: 'formula', formula: spec.formula, loss: spec.loss ?? 'mse', weights: spec.weights ?? null, params: [...model.params] },
     features: [...model.features], target: model.target, standardization: null, classes: null, parameters: Array.from(fit.theta),
-    // A fit keeps no optimizer state: a resume by gradient descent would start fresh from these parameters.
+    // The file format asks every formula model for gradient descent's fields (validateSavedFormula): a fit has
+    // none, so these are the defaults, never read back: `fit` marks the file as a fit, and a resume continues
+    // it by Levenberg-Marquardt (isSavedFit).
     training: {
       optimizer: optimizerConfig({ kind: 'sgd' }), lr: 0.1, schedule: { kind: 'constant' }, seed: 1, batchSize: null,
       state: { m: [], v: [], t: 0, bestLoss: null }, start: { ...startValues },

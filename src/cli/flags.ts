@@ -9,6 +9,11 @@ export const DEVICES = ['auto', 'gpu', 'cpu', 'cpu64'] as const;
 export type DeviceChoice = (typeof DEVICES)[number];
 /** The CPU paths (fast and float64): no GPU chunks, no page. */
 export const onCpu = (device: DeviceChoice): boolean => device === 'cpu' || device === 'cpu64';
+/**
+ * The device a report names: where the run finished ('gpu' or 'cpu', from the backend), with the CPU run of
+ * --device cpu64 called cpu64, since it was the float64 twin and not the fast path.
+ */
+export const deviceRan = (asked: DeviceChoice, ran: 'gpu' | 'cpu'): 'gpu' | 'cpu' | 'cpu64' => (ran === 'cpu' && asked === 'cpu64' ? 'cpu64' : ran);
 
 export const MODEL_KINDS = ['linear', 'logistic', 'softmax', 'mlp'] as const;
 

@@ -3,7 +3,9 @@
 // start) before any update, and training runs the one loop through a FormulaEngine (formula-backend.ts)
 // with every optimizer, schedule and mini-batch option of the model trainer. Formula models are never
 // standardized: the loss, the parameters and the gradient are in the data's own units.
-import { startingParameters, type FormulaModel, type FormulaSpec } from '../formula/model.ts';
+import { compileFormula, startingParameters, type FormulaModel, type FormulaSpec } from '../formula/model.ts';
+import { FormulaError } from '../formula/parse.ts';
+import { parseLoss } from '../formula/losses.ts';
 import { CpuFormulaEngine } from '../cpu/formula-engine.ts';
 import { formulaPredict, type FormulaData } from '../models/formula.ts';
 import type { SavedFormulaModel } from '../models/formula-file.ts';
@@ -13,17 +15,22 @@ import type { EpochInfo } from '../models/linear.ts';
 import { optimizerConfig } from '../optim/config.ts';
 import { UsageError, type PredictArgs, type TrainArgs } from './args.ts';
 import type { Io } from './commands.ts';
-import { checkFormulaRows, compile, compileForFile, readFormulaRows } from './formula-data.ts';
+import { checkFormulaRows, compileForFile, formulaTarget, readFormulaRows } from './formula-data.ts';
+import { openSource } from '../data/source.ts';
+import { DataError, formatDataError } from '../data/errors.ts';
+import type { InvalidPolicy } from '../data/select.ts';
 import { openFormulaEngine, openPool } from './formula-backend.ts';
 import { openGpuSession } from './backend.ts';
 import { trainFormulaOnGpu } from './formula-gpu.ts';
-import { checkFormulaResumeFlags } from './resume.ts';
+import { checkEpochsToReach, checkFitResumeFlags, checkFormulaResumeFlags } from './resume.ts';
+import { BatchSchedule } from '../models/batches.ts';
 import { formulaMetrics } from './formula-metrics.ts';
 import { openFormulaStream } from './formula-stream.ts';
 import { streamProgress } from './progress.ts';
 import { trainFormulaStreamedOnCpu } from '../cpu-fast/formula-engine.ts';
-import { fitCommand } from './fit-command.ts';
+import { fitCommand, isSavedFit } from './fit-command.ts';
 import { streamChunkBytes } from './stream-chunk.ts';
+import { deviceRan } from './flags.ts';
 
 const named = (m: FormulaModel, theta: ArrayLike<number>) => Object.fromEntries(m.params.map((p, j) => [p, theta[j]]));
 
@@ -31,15 +38,48 @@ function specOf(saved: SavedFormulaModel): FormulaSpec {
   return { formula: saved.model.formula, loss: saved.model.loss, weights: saved.model.weights };
 }
 
-/** A saved model's formula compiled again, over its own columns; parameters that differ mean a damaged file. */
+/**
+ * A saved model's formula compiled again, over its own columns. A formula or loss that does not compile, or
+ * parameters that differ, mean a damaged file: the error names the file and its field, not a flag.
+ */
 function compileSaved(saved: SavedFormulaModel, file: string, weights = true): FormulaModel {
   const spec = { ...specOf(saved), ...(!weights && { weights: null }) };
   const columns = [...saved.features, saved.target, ...(spec.weights ? [spec.weights] : [])];
-  const m = compile(spec, columns);
+  const damaged = (what: string) => new RangeError(`${file}: not a usable nabla formula model file (${what})`);
+  const inField = (field: string, e: unknown) => (e instanceof FormulaError ? damaged(`model.${field}: ${e.message}`) : e);
+  try {
+    parseLoss(saved.model.loss);
+  } catch (e) {
+    throw inField('loss', e);
+  }
+  let m: FormulaModel;
+  try {
+    m = compileFormula(spec, { columns });
+  } catch (e) {
+    throw inField('formula', e);
+  }
+  if (spec.weights && spec.weights === m.target) throw damaged(`model.weights: ${spec.weights} is the formula's target`);
   if (m.params.join(',') !== saved.model.params.join(',')) {
-    throw new RangeError(`${file}: not a usable nabla formula model file (the formula's parameters are ${m.params.join(', ')}, the file lists ${saved.model.params.join(', ')})`);
+    throw damaged(`the formula's parameters are ${m.params.join(', ')}, the file lists ${saved.model.params.join(', ')}`);
   }
   return m;
+}
+
+/**
+ * --weights names a column of row weights, neither the target nor a feature: checked before the formula is
+ * compiled against the file, whose readers would call it a feature column.
+ */
+async function checkWeightsColumn(path: string, formula: string, weights: string, invalid: InvalidPolicy): Promise<void> {
+  const target = formulaTarget(formula);
+  if (weights === target) throw new UsageError(`--weights: ${weights} is the formula's target; the row weights must be another column`);
+  try {
+    await openSource(path, { target: null, features: [weights], invalid });
+  } catch (e) {
+    if (!(e instanceof DataError && e.column === weights && e.detail.startsWith('no such'))) throw e;
+    // The reader's detail goes on to list the file's columns.
+    const columns = e.detail.slice(e.detail.indexOf(';') + 1).trim();
+    throw new UsageError(`--weights: ${formatDataError(`no such weights column; ${columns}`, { file: e.file, column: weights })}`);
+  }
 }
 
 function snapshotOf(saved: SavedFormulaModel): ModelSnapshot {
@@ -48,8 +88,17 @@ function snapshotOf(saved: SavedFormulaModel): ModelSnapshot {
 }
 
 export async function formulaTrainCommand(args: TrainArgs, io: Io, resumed: SavedFormulaModel | null): Promise<number> {
-  if (args.optimizer === 'lm') return fitCommand(args, io);
+  if (resumed && isSavedFit(resumed)) {
+    checkFitResumeFlags(args, resumed, args.resume!);
+    return fitCommand(args, io, {
+      spec: specOf(resumed), model: compileSaved(resumed, args.resume!), theta: Float64Array.from(resumed.parameters),
+      startValues: resumed.training.start, at: `the parameters saved in ${args.resume}`,
+    });
+  }
+  // A file trained by gradient descent continues so: --optimizer lm is refused here as any other optimizer would be.
   if (resumed) checkFormulaResumeFlags(args, resumed, args.resume!);
+  else if (args.weightsColumn !== undefined) await checkWeightsColumn(args.data!, args.formula!, args.weightsColumn, args.onInvalid);
+  if (args.optimizer === 'lm') return fitCommand(args, io);
   const path = args.data!;
   const startValues = resumed ? resumed.training.start : args.start ?? {};
   const spec: FormulaSpec = resumed ? specOf(resumed) : { formula: args.formula!, loss: args.loss ?? 'mse', weights: args.weightsColumn ?? null };
@@ -75,6 +124,7 @@ export async function formulaTrainCommand(args: TrainArgs, io: Io, resumed: Save
   if (streamed && batchSize !== undefined && batchSize > streamed.rows.chunkRows) {
     throw new UsageError(`--batch-size: ${batchSize} rows exceed a stream chunk of ${streamed.rows.chunkRows} rows (batches are cut inside chunks); raise --chunk-mb or lower --batch-size`);
   }
+  if (resumed) checkEpochsToReach(args, resumed.training.state.t, new BatchSchedule(rows, batchSize, seed, streamed?.rows.chunkRows).perEpoch, args.resume!);
   const every = Math.max(1, Math.floor(args.epochs / 10));
   const progress = args.json ? undefined : (e: EpochInfo) => { if (e.epoch % every === 0) io.err(`epoch ${String(e.epoch).padStart(6)}  loss ${e.loss.toExponential(6)}  |grad J| ${e.gradNorm.toExponential(3)}`); };
   const options = { lr, maxEpochs: args.epochs, optimizer: opt, schedule, seed, batchSize, tol: args.tol, onEpoch: progress, resumeFrom: resumed ? snapshotOf(resumed) : undefined };
@@ -122,15 +172,16 @@ export async function formulaTrainCommand(args: TrainArgs, io: Io, resumed: Save
   };
   if (args.save) await saveModel(args.save, saved as unknown as SavedModel);
   const params = named(model, r.theta);
+  const ran = deviceRan(args.device, engine.device);
   const metrics = streamed ? await streamed.metrics(r.theta) : formulaMetrics(model, formulaPredict(model, r.theta, inMemory!.data), inMemory!.data.y);
   const report: Record<string, unknown> = {
     model: 'formula', formula: spec.formula, lossFunction: model.loss.text, params,
     loss: r.loss, gradNorm: r.gradNorm, epochs: r.epochs, updates: r.updates, batchSize: batchSize ?? rows,
-    stopReason: r.stopReason, rows, droppedRows, device: engine.device, adapter: engine.adapter, metrics, optimizer: opt.kind,
+    stopReason: r.stopReason, rows, droppedRows, device: ran, adapter: engine.adapter, metrics, optimizer: opt.kind,
   };
   if (args.save) report.saved = args.save;
   io.out(args.json ? JSON.stringify(report) : [
-    `trained ${model.target} ~ ${spec.formula.slice(spec.formula.indexOf('~') + 1).trim()} (loss ${model.loss.text}) on ${rows} rows (${droppedRows} dropped) on ${engine.device}${engine.adapter ? ` (${engine.adapter})` : ''}: ${r.stopReason} after ${r.epochs} epochs`,
+    `trained ${model.target} ~ ${spec.formula.slice(spec.formula.indexOf('~') + 1).trim()} (loss ${model.loss.text}) on ${rows} rows (${droppedRows} dropped) on ${ran}${engine.adapter ? ` (${engine.adapter})` : ''}: ${r.stopReason} after ${r.epochs} epochs`,
     ...model.params.map((p, j) => `  ${p} = ${r.theta[j]}`),
     `  J = ${r.loss}, |grad J| = ${r.gradNorm.toExponential(3)}`,
     ...Object.entries(metrics).map(([k, x]) => `  ${k} = ${x}`),

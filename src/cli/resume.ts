@@ -1,7 +1,7 @@
 // `train --resume F.json` continues a saved run exactly, so every flag that would change the model, its
 // data columns or its training is refused when it disagrees with the saved value (a flag that agrees is
 // accepted). What legitimately changes on a resume is allowed: --epochs, --data, --target, --device,
-// --save, --tol, --on-invalid, --json.
+// --save, --tol, --on-invalid, --json. A file fitted by --optimizer lm continues by Levenberg-Marquardt.
 import type { SavedModel } from '../models/model-file.ts';
 import type { SavedFormulaModel } from '../models/formula-file.ts';
 import type { NetworkConfig } from '../models/network.ts';
@@ -53,6 +53,12 @@ export function checkResumeFlags(args: TrainArgs, saved: SavedModel, file: strin
  * are refused here without it.
  */
 export function checkFormulaResumeFlags(args: TrainArgs, saved: SavedFormulaModel, file: string): void {
+  checkFormulaModelFlags(args, saved, file);
+  checkTrainingFlags(args, saved.training, file);
+}
+
+/** The flags that name a formula model (its formula, loss, weights, start, target), against the file's. */
+function checkFormulaModelFlags(args: TrainArgs, saved: SavedFormulaModel, file: string): void {
   const given = new Set(args.given);
   const m = saved.model;
   const refuse = refusal(file);
@@ -65,11 +71,38 @@ export function checkFormulaResumeFlags(args: TrainArgs, saved: SavedFormulaMode
   if (given.has('start') && !same(sorted(args.start!), sorted(saved.training.start))) {
     refuse('start', formatStart(args.start!), `--start ${formatStart(saved.training.start)}`);
   }
-  checkTrainingFlags(args, saved.training, file);
+}
+
+/** The flags of gradient descent, which a Levenberg-Marquardt fit has no use for. */
+const GRADIENT_DESCENT_FLAGS = ['lr', 'schedule', 'momentum', 'weight-decay', 'batch-size', 'seed'];
+
+/**
+ * A curve fit's resume (a file saved by --optimizer lm) continues the fit by Levenberg-Marquardt from the
+ * saved parameters: --optimizer may only say lm, and the flags of gradient descent are refused, since the
+ * file's gradient-descent fields were never used to train it.
+ */
+export function checkFitResumeFlags(args: TrainArgs, saved: SavedFormulaModel, file: string): void {
+  checkFormulaModelFlags(args, saved, file);
+  const refuse = refusal(file);
+  if (args.given.includes('optimizer') && args.optimizer !== 'lm') refuse('optimizer', args.optimizer!, '--optimizer lm (a Levenberg-Marquardt fit)');
+  const flag = GRADIENT_DESCENT_FLAGS.find((f) => args.given.includes(f));
+  if (flag) {
+    throw new UsageError(`--${flag}: ${file} is a Levenberg-Marquardt fit, which takes no --${flag}; its resume continues the fit (drop --${flag}, or train by gradient descent anew with --start and without --resume)`);
+  }
 }
 
 const sorted = (r: Record<string, number>) => Object.fromEntries(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 const formatStart = (r: Record<string, number>) => Object.entries(r).map(([k, v]) => `${k}=${v}`).join(',') || '(none)';
+
+/**
+ * On a resume --epochs is the total to reach: fewer than the file's `t` updates (perEpoch to an epoch) is refused
+ * here, before any data goes to a device, rather than by the training loop after a GPU has started.
+ */
+export function checkEpochsToReach(args: TrainArgs, t: number, perEpoch: number, file: string): void {
+  if (t <= args.epochs * perEpoch) return;
+  const done = t / perEpoch;
+  throw new UsageError(`--epochs ${args.epochs}: ${file} already has ${done} epochs, and on a resume --epochs is the total to reach (at least ${Math.ceil(done)})`);
+}
 
 /** The optimizer's flags (every model kind): --optimizer, --weight-decay, --momentum, --lr, --schedule, --seed, --batch-size. */
 export function checkTrainingFlags(args: TrainArgs, t: SavedModel['training'], file: string): void {

@@ -2,7 +2,7 @@
 // to its certified digits on the float64 twin and on the fast CPU path, from a file and streamed; the JSON
 // fields and the table; and every bad start with its exit code and message.
 import { describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.ts';
 import { suiteTempDir } from '../temp-dir.ts';
@@ -111,5 +111,65 @@ describe('train --optimizer lm', () => {
     expect(p.code).toBe(0);
     const predictions = JSON.parse(p.out).predictions as number[];
     expect(predictions[0]).toBeCloseTo(238.94212918 * (1 - Math.exp(-5.5015643181e-4 * 77.6)), 4);
+  });
+
+  it('--epochs 0 is refused, naming --epochs, rather than run as a cap of 0 passes', async () => {
+    write();
+    const r = await run(['train', ...SEED, '--data', csv, '--device', 'cpu64', '--epochs', '0']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^nabla: --epochs: caps the passes .* at least 1/);
+  });
+
+  it('reports the float64 twin as cpu64, in the JSON and the table', async () => {
+    write();
+    expect(JSON.parse((await run(['train', ...SEED, '--data', csv, '--device', 'cpu64', '--json'])).out).device).toBe('cpu64');
+    expect((await run(['train', ...SEED, '--data', csv, '--device', 'cpu64'])).out).toMatch(/ on cpu64: /);
+    expect(JSON.parse((await run(['train', ...SEED, '--data', csv, '--device', 'cpu', '--json'])).out).device).toBe('cpu');
+  });
+});
+
+describe('train --resume of a fit', () => {
+  const dir = suiteTempDir('fit-cli-resume');
+  // y = 2 + 3x on the rows of weight 1; rows of weight 0 lie far off, so a resume that dropped the weights would move.
+  const data = join(dir, 'weighted.csv');
+  writeFileSync(data, `x,y,w\n${Array.from({ length: 40 }, (_, i) => (i % 5 === 4 ? `${i / 10},100,0` : `${i / 10},${2 + 3 * (i / 10)},1`)).join('\n')}\n`);
+  const FIT = ['--formula', 'y ~ a + b*x', '--start', 'a=0,b=0', '--weights', 'w', '--optimizer', 'lm', '--data', data, '--device', 'cpu64'];
+  const saveFit = async (name: string) => {
+    const file = join(dir, name);
+    expect((await run(['train', ...FIT, '--save', file])).code).toBe(0);
+    return file;
+  };
+
+  it('continues by Levenberg-Marquardt from the saved parameters, with the saved weights', async () => {
+    const fit = await saveFit('fit.json');
+    const again = join(dir, 'again.json');
+    const r = await run(['train', '--resume', fit, '--data', data, '--device', 'cpu64', '--save', again, '--json']);
+    expect(r.code, r.err).toBe(0);
+    const report = JSON.parse(r.out);
+    expect(report.optimizer).toBe('lm');
+    expect(report.params.a).toBeCloseTo(2, 9);
+    expect(report.params.b).toBeCloseTo(3, 9);
+    const saved = JSON.parse(readFileSync(again, 'utf8'));
+    expect(saved.training.fit.method).toBe('levenberg-marquardt');
+    expect(saved.training.start).toEqual({ a: 0, b: 0 });
+  });
+
+  it('takes --optimizer lm as agreeing, and refuses another optimizer and the flags of gradient descent', async () => {
+    const fit = await saveFit('fit2.json');
+    expect((await run(['train', '--resume', fit, '--data', data, '--device', 'cpu64', '--optimizer', 'lm'])).code).toBe(0);
+    const sgd = await run(['train', '--resume', fit, '--data', data, '--device', 'cpu64', '--optimizer', 'sgd']);
+    expect(sgd.code).toBe(2);
+    expect(sgd.err).toMatch(/^nabla: --optimizer sgd: .*fit2\.json was trained with --optimizer lm/);
+    const lr = await run(['train', '--resume', fit, '--data', data, '--device', 'cpu64', '--lr', '0.1']);
+    expect(lr.code).toBe(2);
+    expect(lr.err).toMatch(/^nabla: --lr: .*fit2\.json is a Levenberg-Marquardt fit/);
+  });
+
+  it('refuses --optimizer lm on a file trained by gradient descent, naming the optimizer it was trained with', async () => {
+    const gd = join(dir, 'gd.json');
+    expect((await run(['train', '--formula', 'y ~ a + b*x', '--start', 'a=0,b=0', '--weights', 'w', '--data', data, '--device', 'cpu64', '--epochs', '5', '--save', gd])).code).toBe(0);
+    const r = await run(['train', '--resume', gd, '--data', data, '--device', 'cpu64', '--optimizer', 'lm']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^nabla: --optimizer lm: .*gd\.json was trained with --optimizer sgd/);
   });
 });

@@ -236,7 +236,8 @@ describe('train --formula: bad input is exit 2, named', () => {
     const data = csv(dir, 'text.csv', 'x,y', [[1, 2], [2, 3], ['abc', 4]]);
     await refused([...f, 'y ~ b*x', '--start', 'b=1', '--data', data], /text\.csv line 4, column "x": "abc" is not a number/);
     await refused([...f, 'z ~ b*x', '--start', 'b=1', '--data', good], /column "z": no such target column/);
-    await refused([...f, 'y ~ b*x', '--start', 'b=1', '--weights', 'w', '--data', good], /--weights: .*column "w": no such/);
+    await refused([...f, 'y ~ b*x', '--start', 'b=1', '--weights', 'w', '--data', good], /--weights: .*column "w": no such weights column; the columns are "x", "y"/);
+    await refused([...f, 'y ~ b*x', '--start', 'b=1', '--weights', 'y', '--data', good], /^nabla: --weights: y is the formula's target; the row weights must be another column/);
   });
 
   it('flags that cannot apply', async () => {
@@ -256,6 +257,31 @@ describe('train --formula: bad input is exit 2, named', () => {
   it('--no-standardize is accepted: formula models are never standardized', async () => {
     const r = await run([...f, 'y ~ b*x', '--start', 'b=1', '--data', good, '--no-standardize', '--epochs', '3', '--device', 'cpu64', '--json']);
     expect(r.code).toBe(0);
+    // The float64 twin ran, and the JSON says so as the text does.
+    expect(JSON.parse(r.out).device).toBe('cpu64');
+  });
+
+  it('a resume to fewer epochs than the file holds is refused, naming --epochs', async () => {
+    const saved = join(dir, 'ten.json');
+    expect((await run([...f, 'y ~ b*x', '--start', 'b=1', '--data', good, '--lr', '0.01', '--epochs', '10', '--device', 'cpu', '--save', saved])).code).toBe(0);
+    await refused(['train', '--resume', saved, '--data', good, '--epochs', '4', '--device', 'cpu'], /^nabla: --epochs 4: .*ten\.json already has 10 epochs.* total to reach/);
+  });
+
+  it('a damaged model file is named with its field, not as a flag the user never gave', async () => {
+    const saved = join(dir, 'm.json');
+    expect((await run([...f, 'y ~ b*x', '--start', 'b=1', '--data', good, '--epochs', '3', '--device', 'cpu', '--save', saved])).code).toBe(0);
+    const file = JSON.parse(readFileSync(saved, 'utf8'));
+    const damaged = (name: string, model: object) => {
+      const path = join(dir, name);
+      writeFileSync(path, JSON.stringify({ ...file, model: { ...file.model, ...model } }));
+      return path;
+    };
+    const formula = damaged('formula.json', { formula: 'y ~ b*x+(b' });
+    const loss = damaged('loss.json', { loss: 'huber:-1' });
+    for (const command of ['predict', 'evaluate']) {
+      await refused([command, '--model', formula, '--data', good], /^nabla: .*formula\.json: not a usable nabla formula model file \(model\.formula: the "\(" opened/);
+      await refused([command, '--model', loss, '--data', good], /^nabla: .*loss\.json: not a usable nabla formula model file \(model\.loss: δ must be positive/);
+    }
   });
 });
 
