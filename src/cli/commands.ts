@@ -11,6 +11,7 @@ import { computeStandardizer } from '../data/stats.ts';
 import type { ConvertArgs, GradientArgs, TrainArgs } from './args.ts';
 import { UsageError } from './args.ts';
 import { openBackend, type Backend, type TrainOutcome } from './backend.ts';
+import { deviceRan } from './flags.ts';
 
 export interface Io {
   out: (text: string) => void;
@@ -146,7 +147,7 @@ export async function trainCommand(args: TrainArgs, io: Io): Promise<number> {
     epochs: result.epochs,
     rows,
     droppedRows,
-    device: backend.device,
+    device: deviceRan(args.device, backend.device),
     adapter: backend.adapter,
     stopReason: result.stopReason,
   };
@@ -178,7 +179,7 @@ export async function gradientCommand(args: GradientArgs, io: Io): Promise<numbe
     throw new UsageError(`--weights: ${args.weights.length} values given for ${features.length} features (${features.join(', ')})`);
   }
   const { backend, g } = await withBackend(args, io, async (backend) => ({
-    backend: { device: backend.device, adapter: backend.adapter },
+    backend: { device: deviceRan(args.device, backend.device), adapter: backend.adapter },
     g: await backend.gradient(selected.data, { w: args.weights, b: args.bias }),
   }));
   const report = {

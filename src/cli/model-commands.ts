@@ -8,16 +8,18 @@ import { openBackend } from './backend.ts';
 import { modelLogits, predictFromLogits } from '../cpu/mlp_gradient.ts';
 import { optimizerConfig } from '../optim/config.ts';
 import { saveModel, snapshotOfSaved, type SavedModel } from '../models/model-file.ts';
-import { fitFeatureScaling, loadModelData, scaleFeatures, type ModelSelection } from './model-data.ts';
+import { checkLossTargets, fitFeatureScaling, loadModelData, scaleFeatures, type ModelSelection } from './model-data.ts';
 import { openModelStream } from './model-stream.ts';
 import { streamProgress } from './progress.ts';
 import { UnavailableError } from './errors.ts';
 import type { EpochInfo } from '../models/linear.ts';
 import { UsageError, type PredictArgs, type TrainArgs } from './args.ts';
 import type { Io } from './commands.ts';
-import { evaluationReport } from './model-metrics.ts';
-import { checkResumeFlags } from './resume.ts';
+import { evaluationReport, withClassifierLossNamed } from './model-metrics.ts';
+import { checkEpochsToReach, checkResumeFlags } from './resume.ts';
+import { BatchSchedule } from '../models/batches.ts';
 import { streamChunkBytes } from './stream-chunk.ts';
+import { deviceRan } from './flags.ts';
 import { loadAnyModel } from '../models/formula-file.ts';
 import { formulaEvaluateCommand, formulaPredictCommand, formulaTrainCommand } from './formula-commands.ts';
 
@@ -72,6 +74,9 @@ export async function modelTrainCommand(args: TrainArgs, io: Io): Promise<number
   if (streamed && batchSize !== undefined && batchSize > streamed.rows.chunkRows) {
     throw new UsageError(`--batch-size: ${batchSize} rows exceed a stream chunk of ${streamed.rows.chunkRows} rows (batches are cut inside chunks); raise --chunk-mb or lower --batch-size`);
   }
+  if (resumed) checkEpochsToReach(args, resumed.training.state.t, new BatchSchedule(rowCount, batchSize, seed, streamed?.rows.chunkRows).perEpoch, args.resume!);
+  // Class indices meet every loss's rule; a number target is checked here, where its row can be named.
+  if (config.loss !== undefined && data && !sel.classes) await checkLossTargets(args.data!, config.loss, data.y, { target, features: sel.features, invalid: args.onInvalid });
   const device = args.device;
   const every = Math.max(1, Math.floor(epochs / 10));
   const backend = await openBackend(device, (m) => io.err(`nabla: ${m}`));
@@ -89,23 +94,24 @@ export async function modelTrainCommand(args: TrainArgs, io: Io): Promise<number
     await backend.close();
   }
   const r = outcome.result;
+  const ran = deviceRan(device, outcome.device);
   const saved: SavedModel = {
     format: 'nabla-model', version: 1, model: config, features: sel.features, target, standardization: scaling, classes: sel.classes,
     parameters: Array.from(r.theta),
     training: { optimizer: opt, lr, schedule, seed, batchSize: batchSize ?? null, state: { m: Array.from(r.snapshot.optim.m), v: Array.from(r.snapshot.optim.v), t: r.snapshot.optim.t, bestLoss: Number.isFinite(r.snapshot.bestLoss) ? r.snapshot.bestLoss : null } },
   };
   if (args.save) await saveModel(args.save, saved);
-  const metrics = streamed ? await streamed.metrics(config, r.theta) : evaluationReport(config, r.theta, data!, sel.classes);
+  const metrics = streamed ? withClassifierLossNamed(config, await streamed.metrics(config, r.theta)) : evaluationReport(config, r.theta, data!, sel.classes);
   const report: Record<string, unknown> = {
     model: kind, ...(config.loss !== undefined && { lossFormula: config.loss }), loss: r.loss, gradNorm: r.gradNorm, epochs: r.epochs, updates: r.updates, batchSize: batchSize ?? sel.rows,
     stopReason: r.stopReason, rows: sel.rows, droppedRows: sel.droppedRows,
-    device: outcome.device, adapter: outcome.adapter, metrics, optimizer: opt.kind, classes: sel.classes,
+    device: ran, adapter: outcome.adapter, metrics, optimizer: opt.kind, classes: sel.classes,
   };
   if (kind === 'mlp') report.layers = [config.inputs, ...config.hidden, config.outputs];
   if (r.theta.length <= LARGE_PARAMS) report.parameters = Array.from(r.theta);
   if (args.save) report.saved = args.save;
   io.out(args.json ? JSON.stringify(report) : [
-    `trained the ${kind} model on ${sel.rows} rows (${sel.droppedRows} dropped) on ${outcome.device}${outcome.adapter ? ` (${outcome.adapter})` : ''}: ${r.stopReason} after ${r.epochs} epochs`,
+    `trained the ${kind} model on ${sel.rows} rows (${sel.droppedRows} dropped) on ${ran}${outcome.adapter ? ` (${outcome.adapter})` : ''}: ${r.stopReason} after ${r.epochs} epochs`,
     `  J = ${r.loss}, |grad J| = ${r.gradNorm.toExponential(3)}`,
     ...Object.entries(metrics).filter(([k]) => k !== 'confusion').map(([k, x]) => `  ${k} = ${x}`),
     ...(args.save ? [`  saved to ${args.save}`] : []),

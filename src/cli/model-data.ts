@@ -5,7 +5,8 @@
 import { openSource, readAllChunks } from '../data/source.ts';
 import { LabelCoder } from '../data/labels.ts';
 import type { InvalidPolicy } from '../data/select.ts';
-import { DataError } from '../data/errors.ts';
+import { DataError, type DataErrorLocation } from '../data/errors.ts';
+import { parseLoss } from '../formula/losses.ts';
 import type { ModelData } from '../models/network.ts';
 
 export interface ModelSelection {
@@ -40,6 +41,33 @@ export async function loadModelData(path: string, o: ModelDataOptions): Promise<
     });
   }
   return { data: { x: all.x, y: all.y, n: all.n, d: all.d }, features: source.features, rows: all.n, droppedRows: all.droppedRows, classes };
+}
+
+/**
+ * A --loss formula's rule on a number target (poisson: counts >= 0), checked before training so that a bad
+ * row is named by its line (CSV) or row in the file, as the formula models' checks name theirs.
+ */
+export async function checkLossTargets(path: string, loss: string, y: ArrayLike<number>, o: { target: string; features: string[]; invalid: InvalidPolicy }): Promise<void> {
+  const spec = parseLoss(loss);
+  for (let i = 0; i < y.length; i++) {
+    const why = spec.checkTarget(y[i]);
+    if (why) throw new DataError(`the ${spec.name} loss cannot use target ${o.target} = ${y[i]} in kept row ${i + 1}: ${why}`, await placeOfKeptRow(path, o, i));
+  }
+}
+
+/** Where kept row `row` (0-based) of a number target lies in the file: its CSV line, or its row counting the dropped ones. */
+async function placeOfKeptRow(path: string, o: { target: string; features: string[]; invalid: InvalidPolicy }, row: number): Promise<DataErrorLocation> {
+  const source = await openSource(path, o);
+  let kept = 0;
+  let dropped = 0;
+  for await (const c of source.chunks(1)) {
+    dropped += c.droppedRows;
+    if (kept++ < row) continue;
+    // A chunk of one kept row: its first line is that row's unless dropped rows came before it in the chunk.
+    if (c.firstLine !== undefined) return c.droppedRows === 0 ? { file: path, line: c.firstLine } : { file: path };
+    return source.format === 'csv' ? { file: path } : { file: path, element: row + dropped };
+  }
+  return { file: path };
 }
 
 export function fitFeatureScaling(data: ModelData): { mean: number[]; std: number[] } {

@@ -1,5 +1,6 @@
-// Metrics for `evaluate` and the train report: MSE and R^2 for regression; accuracy, log-loss (the
-// model's own mean cross-entropy) and a confusion matrix (rows: true class, columns: predicted).
+// Metrics for `evaluate` and the train report: MSE and R^2 for regression; accuracy, the mean loss and a
+// confusion matrix (rows: true class, columns: predicted) for classifiers. The loss is named after what it is:
+// logLoss for the model's own cross-entropy, else `loss` beside the formula loss it was trained under.
 import type { ModelData, NetworkConfig } from '../models/network.ts';
 import { modelLogits, modelLoss, predictFromLogits } from '../cpu/mlp_gradient.ts';
 
@@ -23,5 +24,17 @@ export function evaluationReport(c: NetworkConfig, theta: ArrayLike<number>, dat
     confusion[data.y[i]][pred[i]]++;
     if (pred[i] === data.y[i]) right++;
   }
-  return { accuracy: right / data.n, logLoss: modelLoss(c, theta, data), classes, confusion };
+  return { accuracy: right / data.n, ...classifierLoss(c, modelLoss(c, theta, data)), classes, confusion };
+}
+
+/** A classifier's mean loss under its name: logLoss (its own cross-entropy) or loss and lossFunction (a --loss formula). */
+export function classifierLoss(c: NetworkConfig, mean: number): Record<string, number | string> {
+  return c.loss === undefined ? { logLoss: mean } : { loss: mean, lossFunction: c.loss };
+}
+
+/** The streamed metrics (model-stream.ts) call every classifier's loss logLoss: renamed as evaluationReport names it. */
+export function withClassifierLossNamed(c: NetworkConfig, m: Record<string, unknown>): Record<string, unknown> {
+  if (!('logLoss' in m)) return m;
+  const { accuracy, logLoss, ...rest } = m;
+  return { accuracy, ...classifierLoss(c, logLoss as number), ...rest };
 }

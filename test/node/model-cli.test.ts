@@ -231,3 +231,51 @@ describe('--classes, output paths, predict columns, internal errors', () => {
     expect(d.err.join('\n')).toMatch(/TypeError: x is undefined[\s\S]*\n\s+at /);
   });
 });
+
+describe('train --model: loss names, target rows, resume epochs, devices', () => {
+  const dir = suiteTempDir('model-report');
+  const labels = join(dir, 'labels.csv');
+  writeFileSync(labels, `x,y\n${Array.from({ length: 40 }, (_, i) => `${i / 10},${i % 3 === 0 || i > 25 ? 1 : 0}`).join('\n')}\n`);
+  const onLabels = ['--data', labels, '--target', 'y'];
+  const logistic = [...onLabels, '--model', 'logistic', '--device', 'cpu', '--epochs', '5', '--json'];
+  const metricsOf = async (argv: string[]) => {
+    const t = io();
+    expect(await modelTrainCommand(argv, t.io), t.err.join('\n')).toBe(0);
+    return JSON.parse(t.out[0]).metrics;
+  };
+
+  it('a classifier trained under --loss reports that loss by its name, not as logLoss, in memory and streamed', async () => {
+    for (const stream of [[], ['--stream']]) {
+      const m = await metricsOf([...logistic, '--loss', 'mse', ...stream]);
+      expect(m).not.toHaveProperty('logLoss');
+      expect(m).toMatchObject({ lossFunction: 'mse', loss: expect.any(Number) });
+    }
+    expect(await metricsOf(logistic)).toMatchObject({ logLoss: expect.any(Number) });
+    const model = join(dir, 'mse.json');
+    expect(await modelTrainCommand([...logistic, '--loss', 'mse', '--save', model], io().io)).toBe(0);
+    const e = io();
+    expect(await evaluateCommand(['--model', model, '--data', labels, '--json'], e.io)).toBe(0);
+    expect(JSON.parse(e.out[0]).metrics).toMatchObject({ lossFunction: 'mse' });
+  });
+
+  it('a target the --loss cannot use is named by file and line', async () => {
+    const negative = join(dir, 'negative.csv');
+    writeFileSync(negative, 'x,y\n1,2\n2,\n3,-0.5\n4,1\n');
+    await refused((o) => modelTrainCommand(['--data', negative, '--target', 'y', '--model', 'mlp', '--hidden', '3', '--loss', 'poisson', '--device', 'cpu', '--epochs', '2'], o),
+      /^nabla: .*negative\.csv line 4: the poisson loss cannot use target y = -0\.5 in kept row 2: expected a count/);
+  });
+
+  it('a resume to fewer epochs than the file holds is refused, naming --epochs', async () => {
+    const model = join(dir, 'ten.json');
+    expect(await modelTrainCommand([...onLabels, '--model', 'logistic', '--device', 'cpu', '--epochs', '10', '--save', model], io().io)).toBe(0);
+    await refused((o) => modelTrainCommand(['--resume', model, '--data', labels, '--epochs', '4', '--device', 'cpu'], o), /^nabla: --epochs 4: .*ten\.json already has 10 epochs.* total to reach/);
+  });
+
+  it('the float64 twin is reported as cpu64 (network and linear models)', async () => {
+    for (const argv of [[...onLabels, '--model', 'logistic', '--device', 'cpu64', '--epochs', '5', '--json'], [...onLabels, '--device', 'cpu64', '--json']]) {
+      const t = io();
+      expect(await modelTrainCommand(argv, t.io), t.err.join('\n')).toBe(0);
+      expect(JSON.parse(t.out[0]).device).toBe('cpu64');
+    }
+  });
+});
