@@ -7,7 +7,7 @@ import type { FileHandle } from 'node:fs/promises';
 import type { ByteSource } from './byte-source.ts';
 import { buffersOf, ChunkBuilder, chooseColumns, noRowsLeft, targetReading } from './chunk-builder.ts';
 import { DataError } from './errors.ts';
-import { reasonOf, type SampleChunk, type SampleSource, type SourceOptions } from './source.ts';
+import { checkBlob, checkSourceOptions, reasonOf, type SampleChunk, type SampleSource, type SourceOptions } from './source.ts';
 
 /** A FileHandle (Node) or a ReadableStream / Response / bytes (browser): what RecordBatchReader.from takes. */
 type ArrowInput = unknown;
@@ -23,6 +23,8 @@ async function openReader(open: () => Promise<{ input: ArrowInput; close(): Prom
   try {
     const reader = await (RecordBatchReader.from as (src: unknown) => AnyReader | Promise<AnyReader>)(input);
     await reader.open();
+    // Bytes that start with an end-of-stream marker (zeros, say) open as an empty stream with no schema.
+    if (!reader.schema) throw new Error('no schema message');
     return { reader: reader as unknown as Opened['reader'], close };
   } catch (err) {
     await close();
@@ -163,7 +165,9 @@ function fileHandleOf(bytes: ByteSource) {
 }
 
 /** Browser: a File or Blob through its stream. */
-export function openArrowBlob(blob: Blob, name: string, opts: SourceOptions): Promise<SampleSource> {
-  if (blob.size === 0) return Promise.reject(new DataError('no data rows (the file is empty)', { file: name }));
+export async function openArrowBlob(blob: Blob, name: string, opts: SourceOptions): Promise<SampleSource> {
+  checkBlob(blob, 'openArrowBlob');
+  checkSourceOptions(opts, 'openArrowBlob');
+  if (blob.size === 0) throw new DataError('no data rows (the file is empty)', { file: name });
   return arrowSource(async () => ({ input: blob.stream(), close: async () => {} }), name, opts);
 }

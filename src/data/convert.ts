@@ -22,13 +22,14 @@ export interface ConvertResult {
 }
 
 export async function convertToRaw(inPath: string, outPath: string, opts: ConvertOptions): Promise<ConvertResult> {
-  const source = await openSource(inPath, opts);
+  const { chunkRows, ...sourceOptions } = opts;
+  const source = await openSource(inPath, sourceOptions);
   // Same directory: rename is then atomic (no cross-device copy).
   const tmp = join(dirname(outPath), `.${basename(outPath)}.${process.pid}.${Date.now().toString(36)}.tmp`);
   const writer = await createRawWriter(tmp, source.features, opts.target);
   let droppedRows = 0;
   try {
-    for await (const c of source.chunks(opts.chunkRows ?? 65536)) {
+    for await (const c of source.chunks(chunkRows ?? 65536)) {
       await writer.append(c.x, c.y, c.rows);
       droppedRows += c.droppedRows;
     }

@@ -6,7 +6,7 @@ import Papa from 'papaparse';
 import { buffersOf, ChunkBuilder, chooseColumns, noRowsLeft, targetReading } from './chunk-builder.ts';
 import { DataError } from './errors.ts';
 import { isNumericColumn } from './select.ts';
-import type { SampleChunk, SampleSource, SourceOptions } from './source.ts';
+import { checkBlob, checkSourceOptions, type SampleChunk, type SampleSource, type SourceOptions } from './source.ts';
 
 /** Piece size read from the file: big enough that papaparse's per-call overhead vanishes. */
 const PIECE_BYTES = 1 << 20;
@@ -205,7 +205,9 @@ export async function* filePieces(stream: AsyncIterable<unknown> & { bytesRead: 
 }
 
 /** Browser (or Node): a File or Blob, read through its stream. */
-export function openCsvBlob(blob: Blob, name: string, opts: SourceOptions): Promise<SampleSource> {
+export async function openCsvBlob(blob: Blob, name: string, opts: SourceOptions): Promise<SampleSource> {
+  checkBlob(blob, 'openCsvBlob');
+  checkSourceOptions(opts, 'openCsvBlob');
   return csvSource(() => textPieces(blob.stream()), name, opts);
 }
 

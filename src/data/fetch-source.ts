@@ -2,9 +2,10 @@
 // page can train on a file larger than its memory. The server must serve the same bytes on every request.
 import { csvSource, textPieces } from './csv-stream.ts';
 import { DataError } from './errors.ts';
-import type { SampleSource, SourceOptions } from './source.ts';
+import { checkSourceOptions, type SampleSource, type SourceOptions } from './source.ts';
 
-export function openCsvUrl(url: string, opts: SourceOptions, fetchImpl: typeof fetch = fetch): Promise<SampleSource> {
+export async function openCsvUrl(url: string, opts: SourceOptions, fetchImpl: typeof fetch = fetch): Promise<SampleSource> {
+  checkSourceOptions(opts, 'openCsvUrl');
   return csvSource(() => responsePieces(url, fetchImpl), url, opts);
 }
 

@@ -18,6 +18,9 @@ export interface HttpOptions {
   readAheadBytes?: number;
 }
 
+/** Every key of HttpOptions (openUrl takes these besides SourceOptions). */
+export const HTTP_OPTION_KEYS: readonly (keyof HttpOptions)[] = ['fetch', 'retries', 'backoffMs', 'sleep', 'onNotice', 'readAheadBytes'];
+
 export interface RemoteFile {
   url: string;
   /** Bytes; Number.MAX_SAFE_INTEGER when the server says neither (then sizeKnown is false: text formats only). */

@@ -9,7 +9,7 @@ import { compressors } from 'hyparquet-compressors';
 import { blobBytes, fileBytes, type ByteSource } from './byte-source.ts';
 import { buffersOf, ChunkBuilder, chooseColumns, noRowsLeft, targetReading } from './chunk-builder.ts';
 import { DataError } from './errors.ts';
-import { reasonOf, type SampleChunk, type SampleSource, type SourceOptions } from './source.ts';
+import { checkBlob, checkSourceOptions, reasonOf, type SampleChunk, type SampleSource, type SourceOptions } from './source.ts';
 
 function asyncBuffer(bytes: ByteSource): AsyncBuffer {
   return {
@@ -128,6 +128,8 @@ export function openParquetSource(path: string, opts: SourceOptions): Promise<Sa
   return parquetSource(() => fileBytes(path, opts.onBytes), path, opts);
 }
 
-export function openParquetBlob(blob: Blob, name: string, opts: SourceOptions): Promise<SampleSource> {
+export async function openParquetBlob(blob: Blob, name: string, opts: SourceOptions): Promise<SampleSource> {
+  checkBlob(blob, 'openParquetBlob');
+  checkSourceOptions(opts, 'openParquetBlob');
   return parquetSource(async () => blobBytes(blob), name, opts);
 }

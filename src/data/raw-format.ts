@@ -5,7 +5,7 @@
 import { buffersOf, ChunkBuilder, chooseColumns, noRowsLeft, targetReading } from './chunk-builder.ts';
 import { DataError } from './errors.ts';
 import { blobBytes, fileBytes, type ByteSource } from './byte-source.ts';
-import type { SampleChunk, SampleSource, SourceOptions } from './source.ts';
+import { checkBlob, checkSourceOptions, type SampleChunk, type SampleSource, type SourceOptions } from './source.ts';
 
 export const RAW_MAGIC = 'NABLAF32';
 export const RAW_VERSION = 1;
@@ -155,7 +155,9 @@ export function openRawSource(path: string, opts: SourceOptions): Promise<Sample
   return rawSource(() => fileBytes(path, opts.onBytes), path, opts, path);
 }
 
-export function openRawBlob(blob: Blob, name: string, opts: SourceOptions): Promise<SampleSource> {
+export async function openRawBlob(blob: Blob, name: string, opts: SourceOptions): Promise<SampleSource> {
+  checkBlob(blob, 'openRawBlob');
+  checkSourceOptions(opts, 'openRawBlob');
   return rawSource(async () => blobBytes(blob), name, opts);
 }
 

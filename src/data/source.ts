@@ -2,7 +2,8 @@
 // per epoch), so that host memory holds about one chunk whatever the file size. Every reader applies
 // the same column choice and missing-value policy as selectLinearData (see chunk-builder.ts).
 import { DataError } from './errors.ts';
-import type { InvalidPolicy } from './select.ts';
+import { INVALID_POLICIES, type InvalidPolicy } from './select.ts';
+import { rejectUnknownKeys, requireOptionsObject } from '../core/options.ts';
 import type { LabelCoder } from './labels.ts';
 import type { ChunkBuffers } from './chunk-builder.ts';
 
@@ -70,6 +71,36 @@ export interface SourceOptions {
   onBytes?: (n: number) => void;
 }
 
+const SOURCE_OPTION_KEYS = ['target', 'features', 'invalid', 'labels', 'buffers', 'onBytes'];
+
+/**
+ * Checks a reader's options before it opens anything: an object, with a target given (a name, or null), no
+ * key the readers do not read (`feature` for features would read every column), a known invalid policy.
+ * `extraKeys`: what the opener reads besides (openUrl's HttpOptions). `what` names the opener in messages.
+ */
+export function checkSourceOptions(opts: unknown, what: string, extraKeys: readonly string[] = []): asserts opts is SourceOptions {
+  requireOptionsObject(opts, `${what}: options (at least { target })`);
+  rejectUnknownKeys(opts, [...SOURCE_OPTION_KEYS, ...extraKeys], `${what} options`);
+  const o = opts as Partial<SourceOptions>;
+  if (o.target === undefined) throw new TypeError(`${what}: no target given: options.target is the target column's name, or null to read the features only`);
+  if (o.target !== null && typeof o.target !== 'string') throw new TypeError(`${what}: target: expected a column name or null, got ${typeof o.target}`);
+  if (o.features !== undefined && !(Array.isArray(o.features) && o.features.every((f) => typeof f === 'string'))) {
+    throw new TypeError(`${what}: features: expected an array of column names`);
+  }
+  if (o.invalid !== undefined && !INVALID_POLICIES.includes(o.invalid)) {
+    throw new RangeError(`${what}: invalid: expected ${INVALID_POLICIES.join(', ')}, got ${JSON.stringify(o.invalid)}`);
+  }
+  if (o.onBytes !== undefined && typeof o.onBytes !== 'function') throw new TypeError(`${what}: onBytes: expected a function, got ${typeof o.onBytes}`);
+}
+
+/** A TypeError unless `blob` is a Blob or File (what the browser openers read through blob.stream()). */
+export function checkBlob(blob: unknown, what: string): void {
+  const b = blob as { stream?: unknown; size?: unknown } | null;
+  if (typeof b !== 'object' || b === null || typeof b.stream !== 'function' || typeof b.size !== 'number') {
+    throw new TypeError(`${what}: blob: expected a Blob or File, got ${b === null ? 'null' : typeof b === 'object' ? 'an object that is neither' : typeof b}`);
+  }
+}
+
 export type SourceFormat = 'csv' | 'json' | 'jsonl' | 'parquet' | 'arrow' | 'raw';
 
 /** The formats by file name ending; a name (or a URL's path) is matched case-insensitively. */
@@ -95,12 +126,15 @@ export function knownExtensions(): string {
 
 /**
  * Opens a data file (Node) by its extension, or an http(s) URL (url-source.ts; any other scheme is an
- * error naming it). Reads the header or metadata now, so a missing column or an empty file fails here,
+ * error naming it); opts may carry openUrl's HttpOptions, which a path does not use. Reads the header or metadata now, so a missing column or an empty file fails here,
  * before any training starts; the rows are read by chunks().
  */
 export async function openSource(path: string, opts: SourceOptions): Promise<SampleSource> {
-  const { looksLikeUrl } = await import('./http-probe.ts');
+  if (typeof path !== 'string') throw new TypeError(`openSource: path: expected a file path or an http(s) URL, got ${typeof path}`);
+  const { looksLikeUrl, HTTP_OPTION_KEYS } = await import('./http-probe.ts');
   if (looksLikeUrl(path)) return (await import('./url-source.ts')).openUrl(path, opts);
+  // One options object may serve paths and URLs alike: a URL's HttpOptions are left unused for a path.
+  checkSourceOptions(opts, 'openSource', HTTP_OPTION_KEYS);
   const format = sourceFormatOf(path);
   // Readers are imported lazily: a CSV run never loads apache-arrow or hyparquet.
   switch (format) {

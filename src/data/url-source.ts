@@ -5,9 +5,9 @@
 import { countedBytes, type ByteSource } from './byte-source.ts';
 import { DataError } from './errors.ts';
 import { rangedBytes } from './http-bytes.ts';
-import { checkHttpUrl, noticeOf, probeUrl, type HttpOptions, type RemoteFile } from './http-probe.ts';
+import { checkHttpUrl, HTTP_OPTION_KEYS, noticeOf, probeUrl, type HttpOptions, type RemoteFile } from './http-probe.ts';
 import { streamedBytes } from './remote-stream.ts';
-import { knownExtensions, sourceFormatOf, type SampleSource, type SourceFormat, type SourceOptions } from './source.ts';
+import { checkSourceOptions, knownExtensions, sourceFormatOf, type SampleSource, type SourceFormat, type SourceOptions } from './source.ts';
 
 export type UrlOptions = SourceOptions & HttpOptions;
 
@@ -33,6 +33,7 @@ const MEDIA_TYPES: Readonly<Record<string, SourceFormat>> = {
  * does for a path; every pass (chunks()) then reads the file again, checking that it is the same version.
  */
 export async function openUrl(url: string, opts: UrlOptions): Promise<SampleSource> {
+  checkSourceOptions(opts, 'openUrl', HTTP_OPTION_KEYS);
   const parsed = checkHttpUrl(url);
   const remote = await probeUrl(url, opts);
   const format = formatOf(parsed, remote);
