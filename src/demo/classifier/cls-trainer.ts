@@ -101,8 +101,9 @@ export class ClassifierRun {
         const t0 = performance.now();
         const r = await this.engine.train({
           lr: this.lr, maxEpochs: this.epoch + k, optimizer: this.optimizer, seed: SEED, explodeFactor: 100,
-          init: this.theta, reportEvery: Math.min(k, 64), signal,
-          ...(this.snapshot ? { resumeFrom: this.snapshot } : {}),
+          reportEvery: Math.min(k, 64), signal,
+          // A resumed chunk starts at its snapshot's parameters (this.theta, the previous chunk's end).
+          ...(this.snapshot ? { resumeFrom: this.snapshot } : { init: this.theta }),
           onEpoch: (e) => {
             this.lossEpochs.push(e.epoch);
             this.lossValues.push(e.loss);

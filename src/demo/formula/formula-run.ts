@@ -137,8 +137,9 @@ export class FormulaRun {
         const last = this.lossEpochs[this.lossEpochs.length - 1] ?? -1;
         const r = await this.engine.train({
           lr: this.lr, maxEpochs: this.epoch + k, optimizer: this.optimizer, explodeFactor: 1e6,
-          init: this.theta, reportEvery: Math.min(k, 64), signal,
-          ...(this.snapshot ? { resumeFrom: this.snapshot } : {}),
+          reportEvery: Math.min(k, 64), signal,
+          // A resumed chunk starts at its snapshot's parameters (this.theta, the previous chunk's end).
+          ...(this.snapshot ? { resumeFrom: this.snapshot } : { init: this.theta }),
           onEpoch: (e) => {
             // A resumed chunk reports again the loss its predecessor ended with.
             if (e.epoch <= last) return;
