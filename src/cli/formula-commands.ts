@@ -15,7 +15,7 @@ import type { EpochInfo } from '../models/linear.ts';
 import { optimizerConfig } from '../optim/config.ts';
 import { UsageError, type PredictArgs, type TrainArgs } from './args.ts';
 import type { Io } from './commands.ts';
-import { checkFormulaRows, compileForFile, formulaTarget, readFormulaRows } from './formula-data.ts';
+import { checkFormulaRows, compileForFile, divergenceRow, formulaTarget, readFormulaRows } from './formula-data.ts';
 import { openSource } from '../data/source.ts';
 import { DataError, formatDataError } from '../data/errors.ts';
 import type { InvalidPolicy } from '../data/select.ts';
@@ -188,7 +188,11 @@ export async function formulaTrainCommand(args: TrainArgs, io: Io, resumed: Save
     ...(args.save ? [`  saved to ${args.save}`] : []),
   ].join('\n'));
   if (r.stopReason === 'diverged') {
-    io.err(`nabla: training diverged at epoch ${r.divergedAtEpoch}; kept the parameters of epoch ${r.epochs} (${Object.entries(params).map(([k, x]) => `${k} = ${x}`).join(', ')}). Try a smaller --lr than ${lr}.`);
+    // Mini-batches: the last good parameters are those after an update, not an epoch's end.
+    const kept = r.updates === r.epochs ? `epoch ${r.epochs}` : `update ${r.updates}`;
+    const where = inMemory ? await divergenceRow(path, model, args.onInvalid, inMemory.data, r.divergedTheta, 'the parameters it stepped to') : null;
+    io.err(`nabla: training diverged at epoch ${r.divergedAtEpoch}; kept the parameters of ${kept} (${Object.entries(params).map(([k, x]) => `${k} = ${x}`).join(', ')}). Try a smaller --lr than ${lr}.` +
+      (where ? `\n  ${where}` : ''));
     return 3;
   }
   return 0;

@@ -4,13 +4,13 @@
 // check refuses after reading (the loss's target rule, a model not finite at the start) is named by its line
 // (CSV) or row in the file, found by reading the file again up to it.
 import { openSource, readAllChunks } from '../data/source.ts';
-import { DataError, type DataErrorLocation } from '../data/errors.ts';
+import { DataError, formatDataError, type DataErrorLocation } from '../data/errors.ts';
 import { selectLinearData, type InvalidPolicy } from '../data/select.ts';
 import { readTable } from '../data/table-file.ts';
 import { sym } from '../formula/ast.ts';
 import { compileFormula, type FormulaModel, type FormulaSpec } from '../formula/model.ts';
 import { parseModel } from '../formula/parse.ts';
-import { firstNonFiniteRow, formulaColumns, validateFormulaData, type FormulaData } from '../models/formula.ts';
+import { describeNonFinite, firstNonFiniteRow, formulaColumns, validateFormulaData, type FormulaData, type NonFiniteRow } from '../models/formula.ts';
 import { UsageError } from './args.ts';
 import { formulaFlagError } from './formula-args.ts';
 
@@ -142,12 +142,31 @@ export async function checkFormulaRows(path: string, model: FormulaModel, invali
   }
   const bad = firstNonFiniteRow(model, theta, data);
   if (!bad) return;
-  const where = await placeOfRow(path, model, invalid, offset + bad.row);
+  throw new DataError(
+    `${nonFiniteRowText(model, data, theta, bad, offset, at)}: ` +
+    'check the starting values (--start) and where the formula is defined (a log of a negative, a division by zero)',
+    await placeOfRow(path, model, invalid, offset + bad.row),
+  );
+}
+
+/**
+ * Where training went wrong, for its message: at the parameters it stepped to (divergedTheta), the first row
+ * where the model, the loss or a slope is not finite, with the file's line ("data.csv line 7: the model is not
+ * finite on kept row 6 at the parameters of epoch 3 (…)"); null where every row is finite there (the loss
+ * exploded instead) or the program did not keep those parameters.
+ */
+export async function divergenceRow(path: string, model: FormulaModel, invalid: InvalidPolicy, data: FormulaData, divergedTheta: ArrayLike<number> | undefined, at: string): Promise<string | null> {
+  if (!divergedTheta) return null;
+  const bad = firstNonFiniteRow(model, divergedTheta, data);
+  if (!bad) return null;
+  return formatDataError(nonFiniteRowText(model, data, divergedTheta, bad, 0, at), await placeOfRow(path, model, invalid, bad.row));
+}
+
+/** "the model is not finite on kept row R at AT (yhat = …, loss = …; the row's columns, the parameters)". */
+export function nonFiniteRowText(model: FormulaModel, data: FormulaData, theta: ArrayLike<number>, bad: NonFiniteRow, offset: number, at: string): string {
   const d = data.d;
   const cols = formulaColumns(model).map((c, k) => `${c} = ${data.x[bad.row * d + k]}`);
   const params = model.params.map((p, j) => `${p} = ${theta[j]}`);
-  throw new DataError(
-    `the model is not finite on kept row ${offset + bad.row + 1} at ${at} (yhat = ${bad.yhat}, loss = ${bad.loss}; ${[...cols, `${model.target} = ${data.y[bad.row]}`, ...params].join(', ')}): ` +
-    'check the starting values (--start) and where the formula is defined (a log of a negative, a division by zero)', where,
-  );
+  const { what, values } = describeNonFinite(bad);
+  return `${what} is not finite on kept row ${offset + bad.row + 1} at ${at} (${values}; ${[...cols, `${model.target} = ${data.y[bad.row]}`, ...params].join(', ')})`;
 }

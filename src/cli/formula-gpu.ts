@@ -36,9 +36,10 @@ export async function trainFormulaOnGpu(
   const r = 'pass' in rows
     ? await session.runStreamed({ kind: 'formula-train-stream', n: rows.n, d: rows.d, chunkRows: rows.chunkRows, ...job }, () => rows.pass(), onEpoch)
     : await session.run({ kind: 'formula-train', ...job }, rows, onEpoch);
-  const { device, adapter, ...m } = r.formula!;
+  const { device, adapter, divergedTheta, ...m } = r.formula!;
   const result: ModelTrainResult = {
     ...m, theta: Float64Array.from(m.theta), stopReason: m.stopReason as ModelTrainResult['stopReason'], snapshot: fromPlainSnapshot(m.snapshot),
+    ...(divergedTheta && { divergedTheta: Float64Array.from(divergedTheta) }),
   };
   return { result, device, adapter };
 }

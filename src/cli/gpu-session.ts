@@ -229,13 +229,13 @@ export class GpuSession {
 }
 
 /**
- * A validator's RangeError thrown in the page comes back from Playwright as an Error whose message is
- * "page.evaluate: RangeError: <message>" and then the page's stack: the same RangeError on the host, so that
+ * A validator's RangeError (or a StartDivergenceError, one too) thrown in the page comes back from Playwright as
+ * an Error whose message is "page.evaluate: RangeError: <message>" and then the page's stack: the same RangeError on the host, so that
  * the CLI reports it as bad input (exit 2) as it does the host's own. Any other error passes unchanged.
  */
 export function hostError(e: unknown): unknown {
   if (!(e instanceof Error)) return e;
-  const m = /^page\.evaluate: RangeError: ([\s\S]*?)(?:\n\s+at |$)/.exec(e.message);
+  const m = /^page\.evaluate: (?:RangeError|StartDivergenceError): ([\s\S]*?)(?:\n\s+at |$)/.exec(e.message);
   if (!m) return e;
   const error = new RangeError(m[1].trimEnd());
   error.stack = e.stack;

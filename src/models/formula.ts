@@ -82,11 +82,20 @@ export function formulaRules(m: FormulaModel, start: Float64Array): ModelRules {
   };
 }
 
+/** Where a formula is not finite: the row (0-based), its yhat and loss, and the partials that are not finite. */
+export interface NonFiniteRow {
+  row: number;
+  yhat: number;
+  loss: number;
+  /** Parameter name → ∂ℓ/∂θ on that row, for those that are not finite (a loss can be finite where a slope is not). */
+  partials: Record<string, number>;
+}
+
 /**
- * The first row (0-based) where the model's value or the loss is not finite at theta, or null: a formula
- * that is undefined on some row (log of a negative, division by zero) is reported by its row.
+ * The first row (0-based) where the model's value, the loss or a partial derivative is not finite at theta, or
+ * null: a formula that is undefined on some row (log of a negative, division by zero) is reported by its row.
  */
-export function firstNonFiniteRow(m: FormulaModel, theta: ArrayLike<number>, data: FormulaData): { row: number; yhat: number; loss: number } | null {
+export function firstNonFiniteRow(m: FormulaModel, theta: ArrayLike<number>, data: FormulaData): NonFiniteRow | null {
   const predict = compileRowSums(predictionProgram(m));
   const gradient = compileRowSums(gradientProgram(m));
   const P = m.params.length;
@@ -97,9 +106,22 @@ export function firstNonFiniteRow(m: FormulaModel, theta: ArrayLike<number>, dat
     all.fill(0);
     predict(theta, data.x, data.y, i, i + 1, one);
     gradient(theta, data.x, data.y, i, i + 1, all);
-    if (!Number.isFinite(one[0]) || !Number.isFinite(all[P])) return { row: i, yhat: one[0], loss: all[P] };
+    if (!all.every(Number.isFinite) || !Number.isFinite(one[0])) {
+      const partials: Record<string, number> = {};
+      m.params.forEach((p, j) => {
+        if (!Number.isFinite(all[j])) partials[p] = all[j];
+      });
+      return { row: i, yhat: one[0], loss: all[P], partials };
+    }
   }
   return null;
+}
+
+/** For a message: what is not finite (the model, or only the gradient) and the row's values ("yhat = …, loss = …, ∂ℓ/∂p = NaN"). */
+export function describeNonFinite(bad: NonFiniteRow): { what: string; values: string } {
+  const slopes = Object.entries(bad.partials).map(([p, v]) => `∂ℓ/∂${p} = ${v}`);
+  const whole = Number.isFinite(bad.yhat) && Number.isFinite(bad.loss);
+  return { what: whole ? 'the gradient' : 'the model', values: [`yhat = ${bad.yhat}`, `loss = ${bad.loss}`, ...slopes].join(', ') };
 }
 
 /** Row sums of the gradient program: (Σ w ∂ℓ/∂θ_0 .. Σ w ∂ℓ/∂θ_{P-1}, Σ w ℓ). */
@@ -109,6 +131,11 @@ export function formulaRowSums(m: FormulaModel): RowSums {
 
 /** yhat for every row. */
 export function formulaPredict(m: FormulaModel, theta: ArrayLike<number>, data: FormulaData): Float64Array {
+  validateFormulaTheta(m, theta);
+  const { n, d, x } = data;
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`dataset: n = ${n} is not a count of rows`);
+  if (!Number.isInteger(d) || d < m.features.length) throw new RangeError(`dataset: ${d} columns per row, the model reads ${m.features.length} (${m.features.join(', ')})`);
+  if (x.length !== n * d) throw new RangeError(`dataset: x has ${x.length} values, expected n * d = ${n * d}`);
   const predict = compileRowSums(predictionProgram(m));
   const out = new Float64Array(data.n);
   const one = new Float64Array(1);

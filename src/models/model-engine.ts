@@ -65,6 +65,8 @@ export interface ModelTrainResult {
   /** Everything needed to continue (saved with --save). */
   snapshot: ModelSnapshot;
   divergedAtEpoch?: number;
+  /** The parameters whose loss or gradient was not finite, or exploded (theta holds the last good ones). */
+  divergedTheta?: Float64Array;
 }
 
 export interface ModelEngine {

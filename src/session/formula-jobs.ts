@@ -45,6 +45,8 @@ export interface FitProgress {
 
 export interface FormulaTrainOutcome {
   theta: number[]; loss: number; gradNorm: number; epochs: number; updates: number; stopReason: string; divergedAtEpoch?: number;
+  /** The parameters where training went wrong: the host names the first row where the formula is not finite there. */
+  divergedTheta?: number[];
   snapshot: PlainModelSnapshot;
   device: 'gpu' | 'cpu'; adapter: string | null;
 }
@@ -71,7 +73,8 @@ export async function runFormulaTrain(
   const { resumeFrom, ...options } = job.options;
   const { result: r, device, adapter } = await trainFormulaWithRecovery(gpu, model, rows, Float64Array.from(job.start),
     { ...options, resumeFrom: resumeFrom && fromPlainSnapshot(resumeFrom), onEpoch }, { acquire: () => requestGpu(), notice: onNotice });
-  return { ...r, theta: Array.from(r.theta), snapshot: toPlainSnapshot(r.snapshot), device, adapter };
+  const { divergedTheta, ...plain } = r;
+  return { ...plain, theta: Array.from(r.theta), ...(divergedTheta && { divergedTheta: Array.from(divergedTheta) }), snapshot: toPlainSnapshot(r.snapshot), device, adapter };
 }
 
 /**

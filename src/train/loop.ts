@@ -47,6 +47,34 @@ export async function runTraining(program: TrainingProgram, o: ModelTrainOptions
     let final: { loss: number; gradNorm: number } | null = null;
     let snapshotEpoch = t / perEpoch;
     let lastYield = performance.now();
+    /** The state after update `to`, from an earlier one: the updates between run again, the same batches and rates. */
+    const replay = async (from: ProgramState, to: number): Promise<ProgramState> => {
+      const t0 = from.optim.t;
+      const steps = to - t0;
+      program.finish();
+      await program.start(from, { optimizer: o.optimizer, bestLoss: Infinity, batchSize: batches.size });
+      const run = await program.run({
+        from: t0, batches: Array.from({ length: steps }, (_, s) => batches.at(t0 + s)), lrs: Array.from({ length: steps }, (_, s) => learningRate(o.lr, schedule, t0 + s)),
+        tol: null, explodeFactor: Infinity, evaluateAfter: false, readState: true,
+      });
+      const state = run.state ?? await program.read();
+      if (run.losses.length !== steps || state.optim.t !== to) throw new Error(`training: replaying updates ${t0}..${to - 1} stopped after ${run.losses.length}`);
+      return state;
+    };
+    /**
+     * The last good state before the evaluation of update failedAt went wrong, and the parameters it went wrong
+     * at (for the report: where a formula is not finite). Where the program kept only a chain's start (the GPU
+     * programs), the updates from there run again, so every backend stops at the same parameters.
+     */
+    const recover = async (failedAt: number): Promise<{ good: ProgramState; failed: Float64Array }> => {
+      const live = await program.read();
+      const good = await program.lastGood(failedAt);
+      if (good.optim.t === failedAt - 1 && live.optim.t === failedAt) return { good, failed: live.theta };
+      const failed = live.optim.t === failedAt ? live.theta : (await replay(good, failedAt)).theta;
+      return { good: good.optim.t === failedAt - 1 ? good : await replay(good, failedAt - 1), failed };
+    };
+    let divergedTheta: Float64Array | undefined;
+    const fails = (loss: number, gradNorm: number) => !Number.isFinite(loss) || !Number.isFinite(gradNorm) || explodes(loss, bestLoss, explode);
     while (t < total) {
       if (o.signal?.aborted) {
         stopReason = 'aborted';
@@ -71,7 +99,7 @@ export async function runTraining(program: TrainingProgram, o: ModelTrainOptions
         const loss = record.losses[s];
         const gradNorm = record.gradNorms[s];
         const deviceSaw = record.stop === 'diverged' && s === evaluated - 1;
-        if (deviceSaw || !Number.isFinite(loss) || !Number.isFinite(gradNorm) || explodes(loss, bestLoss, explode)) {
+        if (deviceSaw || fails(loss, gradNorm)) {
           failedAt = t + s;
           break;
         }
@@ -80,24 +108,8 @@ export async function runTraining(program: TrainingProgram, o: ModelTrainOptions
         if (info) o.onEpoch?.(info);
       }
       if (failedAt >= 0) {
-        if (failedAt === startedAt) {
-          throw new Error(`training diverged at the ${startedAt === 0 ? 'initial' : 'resumed'} parameters: loss ${record.losses[failedAt - t]}`);
-        }
-        state = await program.lastGood(failedAt);
-        if (state.optim.t < failedAt - 1) {
-          // The program kept only a chain's start (the GPU programs): the updates from there to the last good
-          // parameters run again, the same batches and rates, so every backend stops at the same parameters.
-          const from = state.optim.t;
-          const steps = failedAt - 1 - from;
-          program.finish();
-          await program.start(state, { optimizer: o.optimizer, bestLoss: Infinity, batchSize: batches.size });
-          const replay = await program.run({
-            from, batches: Array.from({ length: steps }, (_, s) => batches.at(from + s)), lrs: Array.from({ length: steps }, (_, s) => learningRate(o.lr, schedule, from + s)),
-            tol: null, explodeFactor: Infinity, evaluateAfter: false, readState: true,
-          });
-          state = replay.state ?? await program.read();
-          if (replay.losses.length !== steps || state.optim.t !== failedAt - 1) throw new Error(`training: replaying updates ${from}..${failedAt - 2} stopped after ${replay.losses.length}`);
-        }
+        if (failedAt === startedAt) throw new StartDivergenceError(startedAt, record.losses[failedAt - t], record.gradNorms[failedAt - t]);
+        ({ good: state, failed: divergedTheta } = await recover(failedAt));
         t = state.optim.t;
         stopReason = 'diverged';
         divergedAtEpoch = Math.floor(failedAt / perEpoch);
@@ -128,6 +140,15 @@ export async function runTraining(program: TrainingProgram, o: ModelTrainOptions
       const g = await program.evaluate(state.theta);
       final = { loss: g.loss, gradNorm: norm2(g.grad) };
     }
+    if (stopReason !== 'diverged' && stopReason !== 'tolerance' && t > startedAt && fails(final.loss, final.gradNorm)) {
+      // The last update's result is judged like every other: no evaluation followed it inside the run.
+      ({ good: state, failed: divergedTheta } = await recover(t));
+      divergedAtEpoch = Math.floor(t / perEpoch);
+      t = state.optim.t;
+      stopReason = 'diverged';
+      const g = await program.evaluate(state.theta);
+      final = { loss: g.loss, gradNorm: norm2(g.grad) };
+    }
     // Full batch: the history ends with the evaluation at the returned parameters.
     if (perEpoch === 1 && stopReason === 'max-epochs') o.onEpoch?.({ epoch: t, ...final } satisfies EpochInfo);
     const result: ModelTrainResult = {
@@ -135,9 +156,23 @@ export async function runTraining(program: TrainingProgram, o: ModelTrainOptions
       snapshot: snapshotOf(state, bestLoss),
     };
     if (divergedAtEpoch !== undefined) result.divergedAtEpoch = divergedAtEpoch;
+    if (divergedTheta !== undefined) result.divergedTheta = divergedTheta;
     return result;
   } finally {
     program.finish();
+  }
+}
+
+/**
+ * The loss or gradient is not finite (or explodes) at the parameters a run starts from: there are no last good
+ * parameters to keep. Bad input more than a failed run: the starting values, or a formula undefined there.
+ */
+export class StartDivergenceError extends RangeError {
+  constructor(readonly update: number, readonly loss: number, readonly gradNorm: number) {
+    const what = Number.isFinite(loss) && !Number.isFinite(gradNorm) ? `the gradient is not finite (loss ${loss})` : `loss ${loss}`;
+    super(`training diverged at the ${update === 0 ? 'initial' : 'resumed'} parameters: ${what}; ` +
+      'check the starting parameters, and that the loss is defined for the model\'s outputs (cross-entropy takes a probability, poisson a positive mean)');
+    this.name = 'StartDivergenceError';
   }
 }
 

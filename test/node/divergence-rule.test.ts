@@ -5,6 +5,8 @@ import { explodes } from '../../src/models/linear.ts';
 import { compileFormula, startingParameters } from '../../src/formula/model.ts';
 import { CpuFormulaEngine } from '../../src/cpu/formula-engine.ts';
 import { optimizerConfig } from '../../src/optim/config.ts';
+import { StartDivergenceError } from '../../src/train/loop.ts';
+import { describeNonFinite, firstNonFiniteRow } from '../../src/models/formula.ts';
 
 describe('explodes', () => {
   it('is loss > factor x best for a positive best', () => {
@@ -30,5 +32,57 @@ describe('a Poisson fit whose loss goes negative', () => {
     expect(fit.stopReason).toBe('max-epochs');
     expect(fit.loss).toBeLessThan(0);
     expect(fit.theta[0]).toBeCloseTo(Math.log(10), 3);
+  });
+});
+
+describe('divergence at the last update', () => {
+  const xs = Float32Array.from({ length: 50 }, (_, i) => 1 + i / 5);
+  const data = (y: (x: number) => number) => ({ x: xs, y: Float32Array.from(xs, y), n: xs.length, d: 1 });
+  const sgd = optimizerConfig({ kind: 'sgd' });
+
+  it('is judged like any other: a run of N epochs stops where a longer one does, with the same parameters', async () => {
+    const model = compileFormula({ formula: 'y ~ a*x' }, { columns: ['x', 'y'] });
+    const d = data((x) => 3 * x);
+    const run = (maxEpochs: number) => new CpuFormulaEngine(model, d, Float64Array.of(0)).train({ lr: 5, maxEpochs, optimizer: sgd });
+    const long = await run(50);
+    expect(long.stopReason).toBe('diverged');
+    const short = await run(long.divergedAtEpoch!);
+    expect(short.stopReason).toBe('diverged');
+    expect(short.divergedAtEpoch).toBe(long.divergedAtEpoch);
+    expect(Array.from(short.theta)).toEqual(Array.from(long.theta));
+    expect(short.loss).toBe(long.loss);
+  });
+
+  it('a last step outside the formula\'s domain keeps the parameters before it', async () => {
+    const model = compileFormula({ formula: 'y ~ 10*log(x - a)' }, { columns: ['x', 'y'] });
+    const fit = await new CpuFormulaEngine(model, data(() => 0), Float64Array.of(-1)).train({ lr: 1, maxEpochs: 1, optimizer: sgd });
+    expect(fit.stopReason).toBe('diverged');
+    expect(fit.divergedAtEpoch).toBe(1);
+    expect(Array.from(fit.theta)).toEqual([-1]);
+    expect(Number.isFinite(fit.loss)).toBe(true);
+    // The parameters it stepped to are reported, and there the formula is undefined from the first row on.
+    expect(fit.divergedTheta![0]).toBeGreaterThan(xs[0]);
+    expect(firstNonFiniteRow(model, fit.divergedTheta!, data(() => 0))?.row).toBe(0);
+  });
+
+  it('not finite at the start is a StartDivergenceError, saying whether only the gradient is', async () => {
+    const model = compileFormula({ formula: 'y ~ a*x^p' }, { columns: ['x', 'y'] });
+    // x^p at x < 0 is not finite for p = 1.5: the loss is NaN on those rows.
+    const d = { x: Float32Array.of(-1, 1, 2), y: Float32Array.of(1, 1, 2), n: 3, d: 1 };
+    const error = await new CpuFormulaEngine(model, d, Float64Array.of(1, 1.5)).train({ lr: 0.1, maxEpochs: 3, optimizer: sgd }).catch((e) => e);
+    expect(error).toBeInstanceOf(StartDivergenceError);
+    expect(error).toBeInstanceOf(RangeError);
+    expect(error.message).toMatch(/initial parameters: loss NaN; check the starting parameters/);
+  });
+});
+
+describe('firstNonFiniteRow', () => {
+  it('finds a row where only a slope is not finite, and says so', () => {
+    // sqrt(a*x) at x = 0 is 0, its slope in a is x / (2 sqrt(a x)) = 0/0.
+    const model = compileFormula({ formula: 'y ~ sqrt(a*x)' }, { columns: ['x', 'y'] });
+    const bad = firstNonFiniteRow(model, [2], { x: Float32Array.of(1, 0, 4), y: Float32Array.of(1, 0, 3), n: 3, d: 1 });
+    expect(bad).toMatchObject({ row: 1, yhat: 0, loss: 0 });
+    expect(Number.isNaN(bad!.partials.a)).toBe(true);
+    expect(describeNonFinite(bad!)).toEqual({ what: 'the gradient', values: 'yhat = 0, loss = 0, ∂ℓ/∂a = NaN' });
   });
 });

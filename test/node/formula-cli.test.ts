@@ -198,6 +198,17 @@ describe('train --formula', () => {
     expect(r.code).toBe(3);
     expect(r.err).toMatch(/diverged at epoch \d+; kept the parameters of epoch \d+ \(b1 = [-\d.e]+, b2 = [-\d.e]+\)/);
   });
+
+  it('a step outside the formula\'s domain, the last one too, is exit 3 naming the first row where it is not finite', async () => {
+    const dir = suiteTempDir('formula-cli-domain');
+    const data = csv(dir, 'logs.csv', 'x,y', Array.from({ length: 50 }, (_, i) => [1 + i / 5, 0]));
+    for (const device of ['cpu', 'cpu64']) {
+      const r = await run(['train', '--formula', 'y ~ 10*log(x - a)', '--start', 'a=-1', '--data', data, '--lr', '1', '--epochs', '1', '--device', device]);
+      expect(r.code, r.err).toBe(3);
+      expect(r.err).toMatch(/diverged at epoch 1; kept the parameters of epoch 0 \(a = -1\)/);
+      expect(r.err).toMatch(/logs\.csv line 2: the model is not finite on kept row 1 at the parameters it stepped to \(yhat = NaN, .*x = 1, y = 0, a = [\d.e+]+\)/);
+    }
+  });
 });
 
 describe('train --formula: bad input is exit 2, named', () => {

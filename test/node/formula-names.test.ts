@@ -137,3 +137,15 @@ describe('the rules at the edge of a domain', () => {
     expect(Array.from(yhat)).toEqual([5, 1, 5]);
   });
 });
+
+describe('formulaPredict', () => {
+  it('checks its parameters and rows as the engines do', () => {
+    const m = compileFormula({ formula: 'y ~ a*x + b' }, columns('x', 'y'));
+    const d = { x: Float32Array.of(1, 2, 3), y: new Float32Array(3), n: 3, d: 1 };
+    expect(Array.from(formulaPredict(m, [2, 1], d))).toEqual([3, 5, 7]);
+    expect(() => formulaPredict(m, [1], d)).toThrow(/expected 2 values \(a, b\), got 1/);
+    expect(() => formulaPredict(m, [NaN, 1], d)).toThrow(/a = NaN is not a finite number/);
+    expect(() => formulaPredict(m, [1, 1], { ...d, n: 5 })).toThrow(/x has 3 values, expected n \* d = 5/);
+    expect(() => formulaPredict(m, [1, 1], { ...d, d: 0 })).toThrow(/0 columns per row, the model reads 1/);
+  });
+});
