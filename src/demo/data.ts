@@ -2,7 +2,7 @@
 // and a user's CSV/JSON file through the same parsers and checks as the CLI.
 import type { FormulaData } from '../models/formula.ts';
 import { detectFormat, parseTableText, type Table } from '../data/table.ts';
-import { isNumericColumn, selectLinearData } from '../data/select.ts';
+import { classifyCell, isNumericColumn, selectLinearData } from '../data/select.ts';
 import { seededUniform } from '../data/shuffle.ts';
 
 export interface GenerateParams {
@@ -66,14 +66,30 @@ export async function generateDataset(
 
 export interface ParsedFile {
   table: Table;
+  /** Columns of numbers (missing values allowed). */
   numeric: string[];
+  /**
+   * Columns with values but not one number among them (names, labels). A column with numbers and a bad cell
+   * is in neither list: selecting it reports the bad cell by line and column.
+   */
+  text: string[];
 }
 
 /** Parses a file's text; throws DataError (with line, or element, and column) on bad input. */
 export function parseFile(name: string, text: string): ParsedFile {
   const table = parseTableText(text, name, detectFormat(name, text));
   const numeric = table.columns.filter((_, k) => isNumericColumn(table, k));
-  return { table, numeric };
+  return { table, numeric, text: table.columns.filter((_, k) => isTextColumn(table, k)) };
+}
+
+function isTextColumn(table: Table, col: number): boolean {
+  let sawValue = false;
+  for (let row = 0; row < table.rowCount; row++) {
+    const kind = classifyCell(table.cell(row, col)).kind;
+    if (kind === 'number' || kind === 'infinite') return false;
+    if (kind === 'bad') sawValue = true;
+  }
+  return sawValue;
 }
 
 /** The default target: a column named y/target/label when numeric, else the last numeric column. */

@@ -1,7 +1,7 @@
 // The formula mode's pure helpers: which names are columns of generated data, compile errors located in the
 // formula or the loss, the data generated at the true values, the per-axis window and J on the grid.
 import { describe, expect, it } from 'vitest';
-import { compileSpec, DEFAULT_FORMULA, EXAMPLES, exampleFor, generatedColumns } from '../../src/demo/formula/formula-spec.ts';
+import { compileSpec, DEFAULT_FORMULA, EXAMPLES, exampleFor, fallbackValues, generatedColumns, missingStartMessage } from '../../src/demo/formula/formula-spec.ts';
 import { generateFormulaData } from '../../src/demo/formula/formula-data.ts';
 import { formulaSurface, paramWindow, surfaceRows } from '../../src/demo/formula/formula-surface.ts';
 import { formulaRowSums } from '../../src/models/formula.ts';
@@ -48,5 +48,15 @@ describe('demo formula mode helpers', () => {
     formulaRowSums(c.model)(Float64Array.of(510, 1.1), ds.data.x, ds.data.y, 0, ds.data.n, out);
     expect(grid[3]).toBeCloseTo(out[2] / ds.data.n, 9);
     expect(surfaceRows(ds.data).sampled).toBe(false);
+  });
+
+  it('only the formula gives a parameter a start: any other name has none, and the message names it', () => {
+    const c = compileSpec('y ~ a*x + b*x2 + linear(x1)', 'mse', ['x', 'x1', 'y']);
+    if (!c.ok) throw new Error(c.error.reason);
+    expect(c.model.params).toEqual(['a', 'b', 'x2', 'w_x1', 'bias']);
+    expect(fallbackValues(c.model, 'x2')).toEqual({ start: null, truth: 1 });
+    expect(fallbackValues(c.model, 'w_x1').start).toBe(0);
+    expect(missingStartMessage(['x2'])).toBe('x2 has no starting value: a name that is not a column is a parameter; give it a value or check the column\'s spelling');
+    expect(missingStartMessage(['a', 'b', 'x2'])).toMatch(/^a, b and x2 have no starting value: /);
   });
 });

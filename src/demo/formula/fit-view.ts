@@ -33,6 +33,12 @@ export class FitView {
     this.sample = { x, y, n: idx.length, d: data.d };
   }
 
+  /** No data and no curve: the run it showed is gone. */
+  clear(): void {
+    this.model = this.sample = null;
+    this.frame.clear();
+  }
+
   draw(theta: Float64Array): void {
     const m = this.model, s = this.sample;
     if (!m || !s) return;

@@ -6,7 +6,7 @@ import type { FormulaModel } from '../../formula/model.ts';
 import { fmt, parseField } from '../format.ts';
 import { escapeHtml } from '../views/readout.ts';
 import type { SpecError } from './formula-spec.ts';
-import { DEFAULT_FORMULA, EXAMPLES, fallbackValues } from './formula-spec.ts';
+import { DEFAULT_FORMULA, EXAMPLES, fallbackValues, missingStartMessage } from './formula-spec.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -18,12 +18,13 @@ export function formulaElements() {
     lossCustom: $<HTMLInputElement>('f-loss-custom'), lossError: $('f-loss-error'),
     n: $<HTMLInputElement>('f-n'), lo: $<HTMLInputElement>('f-lo'), hi: $<HTMLInputElement>('f-hi'), noise: $<HTMLInputElement>('f-noise'),
     file: $<HTMLInputElement>('f-file-input'), useGenerated: $<HTMLButtonElement>('f-use-generated'), dataError: $('f-data-error'),
-    params: $('f-params'), optimizer: $<HTMLSelectElement>('f-optimizer'), lr: $<HTMLInputElement>('f-lr'), epochs: $<HTMLInputElement>('f-epochs'),
+    params: $('f-params'), paramsError: $('f-params-error'), optimizer: $<HTMLSelectElement>('f-optimizer'), lr: $<HTMLInputElement>('f-lr'), epochs: $<HTMLInputElement>('f-epochs'),
     train: $<HTMLButtonElement>('f-train'), pause: $<HTMLButtonElement>('f-pause'), reset: $<HTMLButtonElement>('f-reset'),
     error: $('f-error'), status: $('f-status'), derivation: $('f-derivation'), wgsl: $('f-wgsl'),
     axisA: $<HTMLSelectElement>('f-axis-a'), axisB: $<HTMLSelectElement>('f-axis-b'),
     fit: $<HTMLCanvasElement>('f-fit'), fitNote: $('f-fit-note'), contour: $<HTMLCanvasElement>('f-contour'), contourNote: $('f-contour-note'),
     lossChart: $('f-loss-chart'), device: $('f-device'), datasetLabel: $('f-dataset-label'),
+    epoch: $('f-epoch'), lossValue: $('f-loss-value'),
     lm: {
       button: $<HTMLButtonElement>('f-fit-lm'), why: $('f-fit-why'), panel: $('f-lm'), status: $('f-lm-status'),
       engine: $('f-lm-engine'), chart: $('f-lm-chart'), table: $('f-lm-table'), error: $('f-lm-error'),
@@ -101,23 +102,31 @@ export class ParamTable {
       const t = this.typed.get(p) ?? {};
       const field = (role: string, v: string) =>
         `<input type="number" step="any" data-param="${escapeHtml(p)}" data-role="${role}" value="${escapeHtml(v)}" aria-label="${role === 'start' ? 'starting' : 'true'} value of ${escapeHtml(p)}" />`;
-      return `<tr><th scope="row">${escapeHtml(p)}</th><td>${field('start', t.start ?? String(fb.start))}</td>` +
+      return `<tr><th scope="row">${escapeHtml(p)}</th><td>${field('start', t.start ?? (fb.start === null ? '' : String(fb.start)))}</td>` +
         `<td class="truth-col">${field('truth', t.truth ?? String(fb.truth))}</td>` +
         `<td><output data-now="${escapeHtml(p)}">—</output></td><td><output data-grad="${escapeHtml(p)}">—</output></td></tr>`;
     });
     this.table.querySelector('tbody')!.innerHTML = rows.join('');
   }
 
-  /** start and truth by parameter, or the first bad field's message. */
+  /** start and truth by parameter, or the first bad field's message (after the starts left empty, all named). */
   read(): { start: Record<string, number>; truth: Record<string, number> } | { error: string } {
     const start: Record<string, number> = {}, truth: Record<string, number> = {};
+    const noStart: string[] = [];
+    let bad: string | null = null;
     for (const input of this.table.querySelectorAll<HTMLInputElement>('input[data-param]')) {
-      const v = parseField(input.value, -1e30, 1e30);
       const name = input.dataset.param!;
-      if (v === null) return { error: `the ${input.dataset.role === 'start' ? 'starting' : 'true'} value of ${name} must be a number` };
-      (input.dataset.role === 'start' ? start : truth)[name] = v;
+      const isStart = input.dataset.role === 'start';
+      if (isStart && input.value.trim() === '') {
+        noStart.push(name);
+        continue;
+      }
+      const v = parseField(input.value, -1e30, 1e30);
+      if (v === null) bad ??= `the ${isStart ? 'starting' : 'true'} value of ${name} must be a number`;
+      else (isStart ? start : truth)[name] = v;
     }
-    return { start, truth };
+    if (noStart.length > 0) return { error: missingStartMessage(noStart) };
+    return bad ? { error: bad } : { start, truth };
   }
 
   /** The current values and partials, with full precision in data-value for the tests. */

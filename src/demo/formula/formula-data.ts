@@ -50,6 +50,9 @@ export function generateFormulaData(m: FormulaModel, g: GenerateSpec): FormulaDa
 
 /** The model's feature columns and its target from a parsed file; throws DataError like the CLI. */
 export function selectFormulaData(m: FormulaModel, parsed: ParsedFile): FormulaDataset {
+  if (m.features.length === 0) {
+    throw new RangeError(`the model reads no column of ${parsed.table.file} besides the target: ${m.params.join(', ')} are all parameters (a file needs at least one feature column; check the columns' spelling)`);
+  }
   const sel = selectLinearData(parsed.table, { target: m.target, features: [...m.features] });
   const dropped = sel.droppedRows ? `, ${sel.droppedRows} row${sel.droppedRows === 1 ? '' : 's'} with missing values dropped` : '';
   return {

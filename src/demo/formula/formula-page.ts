@@ -7,7 +7,6 @@ import type { FormulaModel } from '../../formula/model.ts';
 import { startingParameters } from '../../formula/model.ts';
 import type { Backend } from '../backend.ts';
 import { optimizerFor, type DemoOptimizer } from '../classifier/models.ts';
-import { parseFile, type ParsedFile } from '../data.ts';
 import { fmt, fmtCount, parseField } from '../format.ts';
 import { yieldTask } from '../tasks.ts';
 import { ContourView } from '../views/contour-view.ts';
@@ -15,11 +14,12 @@ import { LossView } from '../views/loss-view.ts';
 import { renderDerivation } from './derivation-view.ts';
 import { FitView } from './fit-view.ts';
 import { FormulaFit } from './formula-fit.ts';
-import { generateFormulaData, selectFormulaData } from './formula-data.ts';
+import { generateFormulaData, selectFormulaData, type FormulaDataset } from './formula-data.ts';
 import { createFormulaEngine } from './formula-engine.ts';
 import { fillStaticOptions, formulaElements, ParamTable, showMessage, showSpecError } from './formula-controls.ts';
 import { FormulaRun } from './formula-run.ts';
-import { compileSpec, exampleFor, generatedColumns } from './formula-spec.ts';
+import { compileForSource, readSource, sourceLabel, sourceProblem, type DataSource } from './formula-source.ts';
+import { exampleFor } from './formula-spec.ts';
 
 const DEBOUNCE_MS = 250;
 const DATA_SEED = 20261126;
@@ -40,7 +40,7 @@ export function setupFormula(backend: Backend, hooks: FormulaHooks): void {
   const contour = new ContourView(el.contour);
   let lossView: LossView | null = null; // created when first shown (uPlot measures its container)
   const params = new ParamTable(el.params, () => schedule(rebuild));
-  let parsed: ParsedFile | null = null;
+  let source: DataSource = { kind: 'generated' };
   let model: FormulaModel | null = null;
   let lastFormula = '';
   let run: FormulaRun | null = null;
@@ -67,31 +67,55 @@ export function setupFormula(backend: Backend, hooks: FormulaHooks): void {
     return el.loss.value === 'custom' ? el.lossCustom.value : el.loss.value;
   }
 
-  /** Compiles the formula and loss; on success shows the derivation and rebuilds the data and the run. */
+  /** No training until the input changes: `why` is the status. A later build is not affected. */
+  function block(why: string): void {
+    build++;
+    void run?.pause();
+    void lm.stop();
+    el.status.textContent = why;
+    setState('invalid');
+  }
+
+  /** The run's numbers and plots are gone with it: none stays on screen for data or a model it was not. */
+  function clearReadout(): void {
+    for (const out of [el.epoch, el.lossValue]) {
+      out.textContent = '—';
+      delete out.dataset.value;
+    }
+    lossView?.reset();
+    fit.clear();
+    el.contourNote.textContent = '';
+  }
+
+  /**
+   * Compiles the formula and loss against the data's columns; on success shows the derivation and rebuilds
+   * the data and the run. Every message about the formula, the loss, the file or a build is set here from
+   * the current input, so that none about an earlier one stays.
+   */
   function recompile(): void {
     const formula = el.formula.value;
-    const columns = parsed ? parsed.numeric : generatedColumns(formula);
-    const c = compileSpec(formula, lossText(), columns);
+    const c = compileForSource(formula, lossText(), source);
     el.layout.dataset.formula = formula; // what the state below is about (the end-to-end test waits on it)
     showSpecError(el.formulaError, c.ok || c.error.field === 'loss' ? null : c.error);
     showSpecError(el.lossError, !c.ok && c.error.field === 'loss' ? c.error : null);
+    const fileProblem = sourceProblem(source);
+    showMessage(el.dataError, fileProblem);
+    showMessage(el.paramsError, null);
+    showMessage(el.error, null);
     if (!c.ok) {
       model = null;
-      build++;
-      void run?.pause();
-      void lm.stop();
       el.derivation.replaceChildren();
       el.wgsl.textContent = '';
-      el.status.textContent = `Fix the ${c.error.field === 'loss' ? 'loss' : 'formula'} to go on.`;
-      setState('invalid');
+      block(fileProblem ?? `Fix the ${c.error.field === 'loss' ? 'loss' : 'formula'} to go on: ${c.error.reason}.`);
       return;
     }
     model = c.model;
     if (formula !== lastFormula) {
-      const ex = parsed ? null : exampleFor(formula);
-      if (ex) {
+      const ex = exampleFor(formula);
+      // An example's starting values suit a file as well; its range, noise and step are for its own data.
+      if (ex) params.preset({ start: ex.preset.start, ...(source.kind === 'generated' && { truth: ex.preset.truth }) });
+      if (ex && source.kind === 'generated') {
         const { preset } = ex;
-        params.preset(preset);
         el.lo.value = String(preset.lo);
         el.hi.value = String(preset.hi);
         el.noise.value = String(preset.noise);
@@ -101,7 +125,7 @@ export function setupFormula(backend: Backend, hooks: FormulaHooks): void {
       }
       lastFormula = formula;
     }
-    params.render(model, parsed === null);
+    params.render(model, source.kind !== 'file');
     try {
       renderDerivation(el.derivation, el.wgsl, model);
     } catch (e) {
@@ -118,33 +142,44 @@ export function setupFormula(backend: Backend, hooks: FormulaHooks): void {
   async function rebuild(): Promise<void> {
     const m = model;
     if (!m) return;
-    const id = ++build;
+    const fileProblem = sourceProblem(source);
+    if (fileProblem) return block(fileProblem); // recompile shows it in the Data section
     const values = params.read();
     const n = parseField(el.n.value, 1, 200_000, true);
     const lo = parseField(el.lo.value, -1e6, 1e6), hi = parseField(el.hi.value, -1e6, 1e6);
     const noise = parseField(el.noise.value, 0, 1e12);
-    const bad = 'error' in values ? values.error
-      : parsed ? null
-        : n === null ? 'N must be a whole number from 1 to 200 000'
-          : lo === null || hi === null || !(hi > lo) ? 'the features\' range must be two numbers, the first below the second'
-            : noise === null ? 'the noise σ must be a number ≥ 0' : null;
-    showMessage(el.dataError, bad);
-    if (bad || 'error' in values) {
-      setState('invalid');
-      return;
-    }
+    const badField = source.kind === 'file' ? null
+      : n === null ? 'N must be a whole number from 1 to 200 000'
+        : lo === null || hi === null || !(hi > lo) ? 'the features\' range must be two numbers, the first below the second'
+          : noise === null ? 'the noise σ must be a number ≥ 0' : null;
+    showMessage(el.paramsError, 'error' in values ? values.error : null);
+    showMessage(el.dataError, badField);
+    if ('error' in values || badField) return block(`Cannot train yet: ${'error' in values ? values.error : badField}.`);
+    const id = ++build;
     setState('loading');
     el.status.textContent = 'Building the data and the engine…';
+    const old = run;
+    run = null;
     await lm.stop(); // it sums over the engine disposed next
     lm.clear();
-    await run?.dispose();
-    run = null;
+    await old?.dispose();
     await yieldTask();
     if (id !== build) return;
+    clearReadout();
+    let ds: FormulaDataset;
+    try {
+      const truth = Float64Array.from(m.params, (p) => values.truth[p]);
+      ds = source.kind === 'file' ? selectFormulaData(m, source.parsed) : generateFormulaData(m, { n: n!, lo: lo!, hi: hi!, noise: noise!, truth, seed: DATA_SEED });
+    } catch (e) {
+      el.datasetLabel.textContent = sourceLabel(source);
+      showMessage(el.dataError, (e as Error).message);
+      el.status.textContent = `The data cannot be used: ${(e as Error).message}`;
+      setState('error');
+      return;
+    }
+    el.datasetLabel.textContent = ds.label;
     try {
       const start = startingParameters(m, values.start);
-      const truth = Float64Array.from(m.params, (p) => values.truth[p]);
-      const ds = parsed ? selectFormulaData(m, parsed) : generateFormulaData(m, { n: n!, lo: lo!, hi: hi!, noise: noise!, truth, seed: DATA_SEED });
       const chosen = await createFormulaEngine(backend, m, ds.data, start);
       if (id !== build) {
         chosen.engine.dispose();
@@ -160,31 +195,27 @@ export function setupFormula(backend: Backend, hooks: FormulaHooks): void {
       run = r;
       el.device.textContent = chosen.text;
       el.device.dataset.engine = chosen.engine.device;
-      el.datasetLabel.textContent = ds.label;
       fit.setData(m, ds.data);
       lossView?.reset();
+      render(r); // now, so that the state below never stands beside the previous run's numbers
+      drawn = { run: r, version: r.version };
       showMessage(el.error, null);
-      el.status.textContent = STATE_TEXT.ready;
-      setState('ready');
     } catch (e) {
       if (id !== build) return;
       showMessage(el.error, (e as Error).message);
       el.status.textContent = `Could not build the run: ${(e as Error).message}`;
       setState('error');
     }
-    drawn.version = -1;
   }
 
   function render(r: FormulaRun): void {
     lossView?.update(r.lossEpochs, r.lossValues);
     fit.draw(r.theta);
     params.show(r.theta, r.grad);
-    const epoch = document.getElementById('f-epoch')!;
-    epoch.textContent = fmtCount(r.epoch);
-    epoch.dataset.value = String(r.epoch);
-    const loss = document.getElementById('f-loss-value')!;
-    loss.textContent = fmt(r.loss, 6);
-    loss.dataset.value = String(r.loss);
+    el.epoch.textContent = fmtCount(r.epoch);
+    el.epoch.dataset.value = String(r.epoch);
+    el.lossValue.textContent = fmt(r.loss, 6);
+    el.lossValue.dataset.value = String(r.loss);
     const s = r.surface;
     const [ia, ib] = r.axes;
     const path: number[] = [];
@@ -242,26 +273,28 @@ export function setupFormula(backend: Backend, hooks: FormulaHooks): void {
     recompile();
   });
   for (const input of [el.n, el.lo, el.hi, el.noise]) input.addEventListener('input', () => schedule(rebuild));
+  /** New data: the run on the previous data goes, with its numbers, before the formula is compiled for it. */
+  function setSource(next: DataSource): void {
+    source = next;
+    el.useGenerated.hidden = next.kind === 'generated';
+    const old = run;
+    run = null;
+    build++; // a build on the previous data that finishes late is thrown away
+    void lm.stop().then(() => {
+      lm.clear();
+      return old?.dispose();
+    });
+    clearReadout();
+    el.datasetLabel.textContent = sourceLabel(next);
+    recompile();
+  }
+
   el.file.addEventListener('change', () => {
     const file = el.file.files?.[0];
     el.file.value = ''; // choosing the same file again must fire again
-    if (!file) return;
-    void file.text().then((text) => {
-      try {
-        parsed = parseFile(file.name, text);
-      } catch (e) {
-        showMessage(el.dataError, (e as Error).message);
-        return;
-      }
-      el.useGenerated.hidden = false;
-      recompile();
-    });
+    if (file) void file.text().then((text) => setSource(readSource(file.name, text)));
   });
-  el.useGenerated.addEventListener('click', () => {
-    parsed = null;
-    el.useGenerated.hidden = true;
-    recompile();
-  });
+  el.useGenerated.addEventListener('click', () => setSource({ kind: 'generated' }));
   el.optimizer.addEventListener('change', () => {
     if (!run) return;
     run.optimizer = optimizerFor(el.optimizer.value as DemoOptimizer);

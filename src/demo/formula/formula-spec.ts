@@ -70,7 +70,17 @@ export function exampleFor(formula: string): { key: string; preset: Preset } | n
   return null;
 }
 
-/** What a parameter starts at and what generates the data, when nothing was typed for it. */
-export function fallbackValues(model: FormulaModel, name: string): { start: number; truth: number } {
-  return { start: model.defaults[name] ?? 0.5, truth: 1 };
+/**
+ * What a parameter starts at and what generates the data, when nothing was typed for it. Only the formula
+ * gives a start (linear(...)'s weights and bias): any other name has none, so that a misspelt column is
+ * reported rather than silently trained as a parameter.
+ */
+export function fallbackValues(model: FormulaModel, name: string): { start: number | null; truth: number } {
+  return { start: model.defaults[name] ?? null, truth: 1 };
+}
+
+/** Why training cannot start while these parameters have no starting value. */
+export function missingStartMessage(names: readonly string[]): string {
+  const list = names.length === 1 ? names[0] : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+  return `${list} ${names.length === 1 ? 'has' : 'have'} no starting value: a name that is not a column is a parameter; give it a value or check the column's spelling`;
 }

@@ -1,0 +1,114 @@
+// The formula mode's handling of the user's input, end to end on the CPU path (the float64 twin, so that
+// it runs quickly): each uploaded file replaces the previous one's messages and says what is wrong with it,
+// a bad cell is named by line, column and value, and a parameter without a starting value blocks training
+// and is named.
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { formulaLayoutState, openPage, useSite } from './page.ts';
+
+const site = useSite();
+const SETTLED = ['invalid', 'ready', 'error'];
+
+async function typeFormula(page: Page, text: string): Promise<void> {
+  await page.fill('#f-formula', text);
+  await page.waitForFunction(([t, settled]) => {
+    const layout = document.getElementById('formula-layout')!;
+    return layout.dataset.formula === t && settled.includes(layout.dataset.state ?? '');
+  }, [text, SETTLED] as const, { timeout: 60_000 });
+}
+
+/** Uploads a file and waits until the page has settled on it (the Dataset line names it). */
+async function upload(page: Page, name: string, content: string): Promise<void> {
+  await page.setInputFiles('#f-file-input', { name, mimeType: name.endsWith('.json') ? 'application/json' : 'text/csv', buffer: Buffer.from(content) });
+  await page.waitForFunction(([n, settled]) => (document.getElementById('f-dataset-label')?.textContent ?? '').includes(n) &&
+    settled.includes(document.getElementById('formula-layout')?.dataset.state ?? ''), [name, SETTLED] as const, { timeout: 60_000 });
+}
+
+/** Types starting values and waits for the run built from them (its "now" column shows them). */
+async function setStart(page: Page, values: Record<string, number>): Promise<void> {
+  for (const [name, v] of Object.entries(values)) await page.fill(`#f-params input[data-param="${name}"][data-role="start"]`, String(v));
+  await page.waitForFunction((vs) => document.getElementById('formula-layout')?.dataset.state === 'ready' &&
+    Object.entries(vs).every(([p, v]) => document.querySelector<HTMLElement>(`#f-params output[data-now="${p}"]`)?.dataset.value === String(v)), values, { timeout: 60_000 });
+}
+
+/** The messages on screen: null where hidden. */
+const messages = (page: Page) => page.evaluate(() => {
+  const shown = (id: string) => {
+    const e = document.getElementById(id)!;
+    return e.hidden ? null : e.textContent;
+  };
+  return {
+    formula: shown('f-formula-error'), loss: shown('f-loss-error'), data: shown('f-data-error'), params: shown('f-params-error'),
+    error: shown('f-error'), status: shown('f-status'), dataset: shown('f-dataset-label'),
+  };
+});
+
+const startField = (page: Page, name: string) => page.inputValue(`#f-params input[data-param="${name}"][data-role="start"]`);
+
+describe('demo page, formula mode: the user\'s input', () => {
+  it('files replace each other\'s messages; bad cells, unreadable files, missing starts and text columns are named', async () => {
+    const { page, problems, close } = await openPage(site.browser, `${site.server.url}?cpu=1`);
+    try {
+      await page.check('#mode-formula');
+      await formulaLayoutState(page, ['ready']);
+      // A formula that is no example: its parameters have no start, so nothing trains until they get one.
+      await typeFormula(page, 'y ~ a*x + b');
+      expect(await page.getAttribute('#formula-layout', 'data-state')).toBe('invalid');
+      expect(await startField(page, 'a')).toBe('');
+      expect((await messages(page)).params).toBe('a and b have no starting value: a name that is not a column is a parameter; give it a value or check the column\'s spelling');
+      expect((await messages(page)).status).toMatch(/^Cannot train yet: a and b have no starting value/);
+      expect(await page.isDisabled('#f-train')).toBe(true);
+      await setStart(page, { a: 1, b: 0 });
+      expect((await messages(page)).params).toBeNull();
+
+      await upload(page, 'two.csv', 'x,y\n1,2\n2,4');
+      expect(await page.getAttribute('#formula-layout', 'data-state')).toBe('ready');
+      expect((await messages(page)).dataset).toBe('two.csv: y from x (N = 2)');
+      await upload(page, 'overflow.csv', 'x,y\n1,1e39\n2,2\n3,3');
+      const overflow = await messages(page);
+      expect(overflow.data).toMatch(/^overflow\.csv line 2, column "y": "1e39" is too large for float32/);
+      expect(overflow.status).toMatch(/^The data cannot be used: overflow\.csv line 2/);
+      expect(overflow.dataset).toMatch(/^overflow\.csv: 3 rows/);
+      expect(await page.textContent('#f-epoch'), 'no epoch of the run on two.csv').toBe('—');
+      expect(await page.isDisabled('#f-train')).toBe(true);
+      // A file that cannot be read replaces the data: nothing trains, and every message is about it.
+      await upload(page, 'short.csv', 'x,y\n1,2\n2');
+      expect(await messages(page)).toEqual({
+        formula: null, loss: null, params: null, error: null,
+        data: 'short.csv could not be read, so there is no data to train on: short.csv line 3: 1 field, but the header has 2. Choose another file, or use the generated data.',
+        status: expect.stringMatching(/^short\.csv could not be read/),
+        dataset: 'none: short.csv could not be read',
+      });
+      expect(await page.getAttribute('#formula-layout', 'data-state')).toBe('invalid');
+      expect(await page.isVisible('#f-use-generated')).toBe(true);
+      await upload(page, 'nocol.csv', 'x,z\n1,2\n2,3');
+      expect(await messages(page)).toMatchObject({
+        formula: expect.stringMatching(/^the target "y" is not a column of the data \(columns: x, z\)/), data: null, error: null,
+        status: expect.stringMatching(/^Fix the formula to go on: the target "y" is not a column/), dataset: 'nocol.csv: 2 rows, columns x, z',
+      });
+      // One bad cell in the target: named by file, line, column and value, not taken for a missing column.
+      await upload(page, 'badrow.csv', 'x,y\n1,2\n2,abc\n3,4\n');
+      expect(await messages(page)).toMatchObject({ formula: null, data: 'badrow.csv line 3, column "y": "abc" is not a number' });
+      await upload(page, 'badrow.json', '[{"x":1,"y":2},{"x":2,"y":3},{"x":3,"y":"q"}]');
+      expect((await messages(page)).data).toBe('badrow.json row 3, column "y": "q" is not a number');
+
+      // A misspelt column is a parameter without a start: it is named, and its start field is empty.
+      await upload(page, 'xy.csv', 'x,y\n1,2\n2,4\n3,6\n4,8');
+      await formulaLayoutState(page, ['ready']);
+      await typeFormula(page, 'y ~ a*x + b*x2');
+      expect(await startField(page, 'x2')).toBe('');
+      expect((await messages(page)).params).toBe('x2 has no starting value: a name that is not a column is a parameter; give it a value or check the column\'s spelling');
+      expect(await page.isDisabled('#f-train')).toBe(true);
+      await typeFormula(page, 'y ~ a*xx + b');
+      expect((await messages(page)).params).toMatch(/^xx has no starting value/);
+      // A column of text named in the formula is an error at its name.
+      await upload(page, 'names.csv', 'x,y,x2\n1,2,p\n2,4,q\n3,6,r');
+      await typeFormula(page, 'y ~ a*x + b*x2');
+      expect(await messages(page)).toMatchObject({ formula: expect.stringMatching(/^"x2" is a column of names\.csv but not numeric/), params: null });
+      expect(await page.getAttribute('#f-formula-error', 'data-column')).toBe('13');
+      expect(problems).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+});

@@ -1,0 +1,74 @@
+// The formula mode's data sources: a file that cannot be read replaces the previous data and says so, a bad
+// cell in a column of numbers is reported by file, line, column and value (not taken for a missing column),
+// a column of text named by the formula is an error at the name, and a model that reads no column of a file
+// names its parameters.
+import { describe, expect, it } from 'vitest';
+import { DataError } from '../../src/data/errors.ts';
+import { parseFile } from '../../src/demo/data.ts';
+import { selectFormulaData } from '../../src/demo/formula/formula-data.ts';
+import { compileForSource, namePosition, readSource, sourceLabel, sourceProblem, type DataSource } from '../../src/demo/formula/formula-source.ts';
+
+const compiled = (formula: string, source: DataSource) => {
+  const c = compileForSource(formula, 'mse', source);
+  if (!c.ok) throw new Error(c.error.reason);
+  return c.model;
+};
+
+describe('demo formula mode: data sources', () => {
+  it('a file that cannot be read is a source of its own, naming the file and its problem', () => {
+    const short = readSource('short.csv', 'x,y\n1,2\n2');
+    expect(short.kind).toBe('unreadable');
+    expect(sourceProblem(short)).toMatch(/^short\.csv could not be read, so there is no data to train on: short\.csv line 3: 1 field, but the header has 2\. Choose another file/);
+    expect(sourceLabel(short)).toBe('none: short.csv could not be read');
+    const two = readSource('two.csv', 'x,y\n1,2\n2,4');
+    expect(sourceProblem(two)).toBeNull();
+    expect(sourceLabel(two)).toBe('two.csv: 2 rows, columns x, y');
+  });
+
+  it('a column of numbers with one bad cell stays a column: its bad cell is reported by line, column and value', () => {
+    const csv = readSource('badrow.csv', 'x,y\n1,2\n2,abc\n3,4\n');
+    if (csv.kind !== 'file') throw new Error('not read');
+    expect(csv.parsed.numeric).toEqual(['x']);
+    expect(csv.parsed.text).toEqual([]);
+    const m = compiled('y ~ a*x + b', csv);
+    expect(m.target).toBe('y');
+    expect(() => selectFormulaData(m, csv.parsed)).toThrowError(new DataError('"abc" is not a number', { file: 'badrow.csv', line: 3, column: 'y' }));
+    const json = readSource('bad.json', '[{"x":1,"y":2},{"x":2,"y":3},{"x":3,"y":"q"}]');
+    if (json.kind !== 'file') throw new Error('not read');
+    expect(() => selectFormulaData(compiled('y ~ a*x + b', json), json.parsed)).toThrowError(/^bad\.json row 3, column "y": "q" is not a number$/);
+  });
+
+  it('a column of text named by the formula is an error at the name, not a parameter', () => {
+    const text = readSource('names.csv', 'x,y,who\na,2,p\nb,3,q\nc,4,r');
+    if (text.kind !== 'file') throw new Error('not read');
+    expect(text.parsed.text).toEqual(['x', 'who']);
+    expect(compileForSource('y ~ a*x + b', 'mse', text)).toMatchObject({
+      ok: false, error: { field: 'formula', position: 6, reason: '"x" is a column of names.csv but not numeric (none of its values is a number), so it cannot be read by the model' },
+    });
+    const target = readSource('t.csv', 'x,y\n1,a\n2,b');
+    expect(compileForSource('y ~ a*x + b', 'mse', target)).toMatchObject({ ok: false, error: { position: 0, reason: expect.stringMatching(/^"y" is a column of t\.csv but not numeric .*cannot be the target$/) } });
+    // A column of text the formula does not name is left alone.
+    const extra = readSource('extra.csv', 'x,y,who\n1,2,p\n2,3,q');
+    expect(compiled('y ~ a*x + b', extra).features).toEqual(['x']);
+  });
+
+  it('a model that reads no column of a file names its parameters', () => {
+    const xy = readSource('xy.csv', 'x,y\n1,2\n2,4\n3,6\n4,8');
+    if (xy.kind !== 'file') throw new Error('not read');
+    expect(() => selectFormulaData(compiled('y ~ a*xx + b', xy), xy.parsed)).toThrowError(/^the model reads no column of xy\.csv besides the target: a, xx, b are all parameters/);
+  });
+
+  it('a name is found as a whole token right of the "~"', () => {
+    expect(namePosition('y ~ ax*x + x', 'x')).toBe(7);
+    expect(namePosition('x ~ b*x.1 + x', 'x')).toBe(12);
+    expect(namePosition('y ~ a', 'q')).toBe(2);
+  });
+});
+
+describe('demo parseFile', () => {
+  it('sorts columns into numbers, text, and numbers with a bad cell (neither)', () => {
+    const parsed = parseFile('mixed.csv', 'x,y,name,empty\n1,2,a,\n2,abc,b,\n3,4,c,NA\n');
+    expect(parsed.numeric).toEqual(['x']);
+    expect(parsed.text).toEqual(['name']);
+  });
+});
