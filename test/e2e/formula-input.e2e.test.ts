@@ -1,10 +1,11 @@
 // The formula mode's handling of the user's input, end to end on the CPU path (the float64 twin, so that
 // it runs quickly): each uploaded file replaces the previous one's messages and says what is wrong with it,
-// a bad cell is named by line, column and value, and a parameter without a starting value blocks training
-// and is named.
+// a bad cell is named by line, column and value, a parameter without a starting value blocks training and
+// is named, a start where J is not finite is reported before training, the named losses' argument, and what
+// the page shows after a run cannot be built, after the optimizer changes and in the Examples menu.
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { formulaLayoutState, openPage, useSite } from './page.ts';
+import { formulaLayoutState, num, openPage, useSite } from './page.ts';
 
 const site = useSite();
 const SETTLED = ['invalid', 'ready', 'error'];
@@ -58,6 +59,7 @@ describe('demo page, formula mode: the user\'s input', () => {
       expect((await messages(page)).params).toBe('a and b have no starting value: a name that is not a column is a parameter; give it a value or check the column\'s spelling');
       expect((await messages(page)).status).toMatch(/^Cannot train yet: a and b have no starting value/);
       expect(await page.isDisabled('#f-train')).toBe(true);
+      expect(await page.inputValue('#f-example'), 'the Examples menu shows no example for an edited formula').toBe('');
       await setStart(page, { a: 1, b: 0 });
       expect((await messages(page)).params).toBeNull();
 
@@ -106,6 +108,87 @@ describe('demo page, formula mode: the user\'s input', () => {
       await typeFormula(page, 'y ~ a*x + b*x2');
       expect(await messages(page)).toMatchObject({ formula: expect.stringMatching(/^"x2" is a column of names\.csv but not numeric/), params: null });
       expect(await page.getAttribute('#f-formula-error', 'data-column')).toBe('13');
+      expect(problems).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
+  it('a non-finite start, the loss\'s argument, a run that cannot be built, the optimizer, the header and the Examples menu', async () => {
+    const { page, problems, close } = await openPage(site.browser, `${site.server.url}?cpu=1`);
+    try {
+      expect(await page.isVisible('#lede-linear')).toBe(true);
+      await page.check('#mode-formula');
+      await formulaLayoutState(page, ['ready']);
+      expect(await page.isVisible('#lede-formula')).toBe(true);
+      expect(await page.isHidden('#lede-linear')).toBe(true);
+      expect(await page.inputValue('#f-example')).toBe('y ~ b1*(1-exp(-b2*x))');
+      // The examples keep their own starting values.
+      expect(await startField(page, 'b1')).toBe('100');
+
+      // Train, then a loss the data cannot take: no epoch or loss of the previous run stays on screen.
+      await page.fill('#f-epochs', '50');
+      await page.click('#f-train');
+      await formulaLayoutState(page, ['done']);
+      expect(await num(page, '#f-epoch')).toBe(50);
+      // Another optimizer starts the run again, and the status says why it is back at epoch 0.
+      await page.selectOption('#f-optimizer', 'sgd');
+      await page.waitForFunction(() => document.getElementById('f-epoch')?.dataset.value === '0');
+      expect(await page.textContent('#f-status')).toBe('The optimizer changed to gradient descent, so the run was reset to the starting values: press Train.');
+      await page.selectOption('#f-optimizer', 'adam');
+      await page.click('#f-train');
+      await formulaLayoutState(page, ['done']);
+      await page.selectOption('#f-loss', 'logistic');
+      await formulaLayoutState(page, ['error']);
+      expect(await page.textContent('#f-epoch')).toBe('—');
+      expect(await page.textContent('#f-loss-value')).toBe('—');
+
+      // The named losses' argument: a field for huber's δ, checked inline, and used.
+      expect(await page.isHidden('#f-loss-arg')).toBe(true);
+      await page.selectOption('#f-loss', 'huber');
+      await formulaLayoutState(page, ['ready']);
+      expect(await page.isVisible('#f-loss-arg')).toBe(true);
+      expect(await page.inputValue('#f-loss-arg')).toBe('1');
+      expect(await page.textContent('#f-loss-arg-label')).toMatch(/^δ/);
+      const j1 = await num(page, '#f-loss-value');
+      await page.fill('#f-loss-arg', '-1');
+      await page.waitForSelector('#f-loss-error:not([hidden])');
+      expect(await page.textContent('#f-loss-error')).toBe('the huber loss\'s δ must be positive');
+      expect(await page.getAttribute('#formula-layout', 'data-state')).toBe('invalid');
+      expect(await page.isDisabled('#f-train')).toBe(true);
+      await page.fill('#f-loss-arg', '20');
+      await page.waitForFunction((j) => document.getElementById('formula-layout')?.dataset.state === 'ready' &&
+        document.getElementById('f-loss-value')?.dataset.value !== String(j), j1);
+      expect(await page.isHidden('#f-loss-error')).toBe(true);
+      // δ = 20 against residuals of hundreds: J grows about 20-fold.
+      expect(await num(page, '#f-loss-value')).toBeGreaterThan(5 * j1);
+      expect(await page.textContent('label[for="f-loss-custom"]')).toMatch(/name:argument \(huber:2/);
+      await page.selectOption('#f-loss', 'mse');
+      await formulaLayoutState(page, ['ready']);
+      expect(await page.isHidden('#f-loss-arg')).toBe(true);
+
+      // Not finite at the start (log of x − b2 < 0): said before training, Train disabled, until the start changes.
+      await typeFormula(page, 'y ~ b1*log(x - b2)');
+      expect(await page.inputValue('#f-example')).toBe('');
+      await page.fill('#f-params input[data-param="b2"][data-role="truth"]', '-1');
+      await page.fill('#f-params input[data-param="b1"][data-role="start"]', '1');
+      await page.fill('#f-params input[data-param="b2"][data-role="start"]', '1');
+      await page.waitForFunction(() => /^J is not finite at the starting values/.test(document.getElementById('f-error')?.textContent ?? ''), undefined, { timeout: 60_000 });
+      expect(await page.textContent('#f-error')).toMatch(/^J is not finite at the starting values \(J = NaN\): first at row \d+ of the data \(x = 0\.\d+, y = /);
+      expect(await page.textContent('#f-status')).toBe(await page.textContent('#f-error'));
+      expect(await page.getAttribute('#formula-layout', 'data-state')).toBe('invalid');
+      expect(await page.isDisabled('#f-train')).toBe(true);
+      await setStart(page, { b2: -2 });
+      expect(await page.isHidden('#f-error')).toBe(true);
+      expect(await page.isEnabled('#f-train')).toBe(true);
+      await page.fill('#f-lr', '0.01'); // b2 stays below the smallest x
+      await page.click('#f-train');
+      await formulaLayoutState(page, ['done', 'diverged', 'error'], 120_000);
+      expect(await page.getAttribute('#formula-layout', 'data-state'), (await page.textContent('#f-status'))!).toBe('done');
+
+      await page.check('#mode-linear');
+      expect(await page.isVisible('#lede-linear')).toBe(true);
+      expect(await page.isHidden('#lede-formula')).toBe(true);
       expect(problems).toEqual([]);
     } finally {
       await close();

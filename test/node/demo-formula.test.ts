@@ -1,8 +1,10 @@
 // The formula mode's pure helpers: which names are columns of generated data, compile errors located in the
 // formula or the loss, the data generated at the true values, the per-axis window and J on the grid.
 import { describe, expect, it } from 'vitest';
-import { compileSpec, DEFAULT_FORMULA, EXAMPLES, exampleFor, fallbackValues, generatedColumns, missingStartMessage } from '../../src/demo/formula/formula-spec.ts';
-import { generateFormulaData } from '../../src/demo/formula/formula-data.ts';
+import {
+  compileSpec, DEFAULT_FORMULA, EXAMPLES, exampleFor, fallbackValues, generatedColumns, lossArgument, missingStartMessage, namedLossText,
+} from '../../src/demo/formula/formula-spec.ts';
+import { generateFormulaData, startNotFinite } from '../../src/demo/formula/formula-data.ts';
 import { formulaSurface, paramWindow, surfaceRows } from '../../src/demo/formula/formula-surface.ts';
 import { formulaRowSums } from '../../src/models/formula.ts';
 
@@ -58,5 +60,34 @@ describe('demo formula mode helpers', () => {
     expect(fallbackValues(c.model, 'w_x1').start).toBe(0);
     expect(missingStartMessage(['x2'])).toBe('x2 has no starting value: a name that is not a column is a parameter; give it a value or check the column\'s spelling');
     expect(missingStartMessage(['a', 'b', 'x2'])).toMatch(/^a, b and x2 have no starting value: /);
+  });
+
+  it('a named loss\'s argument from its field, checked by the loss parser', () => {
+    expect(lossArgument('huber')).toEqual({ name: 'δ', fallback: 1 });
+    expect(lossArgument('quantile')).toEqual({ name: 'τ', fallback: 0.5 });
+    expect(lossArgument('mse')).toBeNull();
+    expect(namedLossText('huber', ' 2 ')).toEqual({ text: 'huber:2' });
+    expect(namedLossText('mse', 'ignored')).toEqual({ text: 'mse' });
+    expect(namedLossText('huber', '-1')).toEqual({ error: 'the huber loss\'s δ must be positive' });
+    expect(namedLossText('huber', '')).toEqual({ error: 'the huber loss\'s δ must be a number' });
+    expect(namedLossText('quantile', '1')).toEqual({ error: 'the quantile loss\'s τ must lie strictly between 0 and 1' });
+    expect(namedLossText('cauchy', '0')).toEqual({ error: 'the cauchy loss\'s c must be positive' });
+    const c = compileSpec('y ~ a*x', (namedLossText('quantile', '0.9') as { text: string }).text, ['x', 'y']);
+    expect(c.ok && c.model.loss.text).toBe('quantile:0.9');
+  });
+
+  it('a start where J is not finite is named with the first row where the model or the loss is not', () => {
+    const c = compileSpec('y ~ b1*log(x - b2)', 'mse', ['x', 'y']);
+    if (!c.ok) throw new Error(c.error.reason);
+    const data = { x: Float32Array.of(3, 0.5, 2), y: Float32Array.of(1, 2, 3), n: 3, d: 1 };
+    const start = Float64Array.of(1, 1);
+    expect(startNotFinite(c.model, start, data, NaN, [NaN, NaN])).toBe(
+      'J is not finite at the starting values (J = NaN): first at row 2 of the data (x = 0.5, y = 2), where ŷ = NaN and the loss is NaN. Change the starting values (or the formula or the loss) to train.');
+    expect(startNotFinite(c.model, Float64Array.of(1, -1), data, 4.2, [0.1, 0.2])).toBeNull();
+    expect(startNotFinite(c.model, Float64Array.of(1, -1), data, 4.2, [0.1, Infinity])).toMatch(/^∂J\/∂b2 is not finite at the starting values\. /);
+    const custom = compileSpec('y ~ a*x', 'log(yhat - y)', ['x', 'y']);
+    if (!custom.ok) throw new Error(custom.error.reason);
+    expect(startNotFinite(custom.model, Float64Array.of(1), { x: Float32Array.of(5, 1), y: Float32Array.of(2, 3), n: 2, d: 1 }, NaN, [NaN]))
+      .toMatch(/first at row 2 of the data \(x = 1, y = 3\), where ŷ = 1 and the loss is NaN/);
   });
 });

@@ -16,6 +16,7 @@ export function formulaElements() {
     formula: $<HTMLInputElement>('f-formula'), formulaError: $('f-formula-error'),
     example: $<HTMLSelectElement>('f-example'), loss: $<HTMLSelectElement>('f-loss'),
     lossCustom: $<HTMLInputElement>('f-loss-custom'), lossError: $('f-loss-error'),
+    lossArg: $<HTMLInputElement>('f-loss-arg'), lossArgLabel: $('f-loss-arg-label'),
     n: $<HTMLInputElement>('f-n'), lo: $<HTMLInputElement>('f-lo'), hi: $<HTMLInputElement>('f-hi'), noise: $<HTMLInputElement>('f-noise'),
     file: $<HTMLInputElement>('f-file-input'), useGenerated: $<HTMLButtonElement>('f-use-generated'), dataError: $('f-data-error'),
     params: $('f-params'), paramsError: $('f-params-error'), optimizer: $<HTMLSelectElement>('f-optimizer'), lr: $<HTMLInputElement>('f-lr'), epochs: $<HTMLInputElement>('f-epochs'),
@@ -33,8 +34,14 @@ export function formulaElements() {
 }
 export type FormulaElements = ReturnType<typeof formulaElements>;
 
+/** The Examples menu's entry for a formula that is none of the examples. */
+export const CUSTOM_EXAMPLE = '';
+
 export function fillStaticOptions(el: FormulaElements): void {
-  el.example.replaceChildren(...Object.keys(EXAMPLES).map((f) => new Option(f, f, false, f === DEFAULT_FORMULA)));
+  el.example.replaceChildren(
+    new Option('custom (your formula)', CUSTOM_EXAMPLE),
+    ...Object.keys(EXAMPLES).map((f) => new Option(f, f, false, f === DEFAULT_FORMULA)),
+  );
   el.loss.replaceChildren(...Object.keys(NAMED_LOSSES).map((n) => new Option(n, n, false, n === 'mse')), new Option('custom formula…', 'custom'));
 }
 

@@ -14,12 +14,12 @@ import { LossView } from '../views/loss-view.ts';
 import { renderDerivation } from './derivation-view.ts';
 import { FitView } from './fit-view.ts';
 import { FormulaFit } from './formula-fit.ts';
-import { generateFormulaData, selectFormulaData, type FormulaDataset } from './formula-data.ts';
+import { generateFormulaData, selectFormulaData, startNotFinite, type FormulaDataset } from './formula-data.ts';
 import { createFormulaEngine } from './formula-engine.ts';
-import { fillStaticOptions, formulaElements, ParamTable, showMessage, showSpecError } from './formula-controls.ts';
+import { CUSTOM_EXAMPLE, fillStaticOptions, formulaElements, ParamTable, showMessage, showSpecError } from './formula-controls.ts';
 import { FormulaRun } from './formula-run.ts';
 import { compileForSource, readSource, sourceLabel, sourceProblem, type DataSource } from './formula-source.ts';
-import { exampleFor } from './formula-spec.ts';
+import { exampleFor, lossArgument, namedLossText } from './formula-spec.ts';
 
 const DEBOUNCE_MS = 250;
 const DATA_SEED = 20261126;
@@ -63,8 +63,9 @@ export function setupFormula(backend: Backend, hooks: FormulaHooks): void {
     lm.setAvailable(model, usable && !!run && state !== 'running');
   }
 
-  function lossText(): string {
-    return el.loss.value === 'custom' ? el.lossCustom.value : el.loss.value;
+  /** The loss menu's choice as loss text (huber:2), or why its argument cannot be used. */
+  function lossText(): { text: string } | { error: string } {
+    return el.loss.value === 'custom' ? { text: el.lossCustom.value } : namedLossText(el.loss.value, el.lossArg.value);
   }
 
   /** No training until the input changes: `why` is the status. A later build is not affected. */
@@ -94,19 +95,23 @@ export function setupFormula(backend: Backend, hooks: FormulaHooks): void {
    */
   function recompile(): void {
     const formula = el.formula.value;
-    const c = compileForSource(formula, lossText(), source);
+    const loss = lossText();
+    const c = 'error' in loss ? null : compileForSource(formula, loss.text, source);
     el.layout.dataset.formula = formula; // what the state below is about (the end-to-end test waits on it)
-    showSpecError(el.formulaError, c.ok || c.error.field === 'loss' ? null : c.error);
-    showSpecError(el.lossError, !c.ok && c.error.field === 'loss' ? c.error : null);
+    el.example.value = exampleFor(formula)?.key ?? CUSTOM_EXAMPLE;
+    const argError = 'error' in loss ? { field: 'other' as const, reason: loss.error, text: '', position: 0 } : null;
+    showSpecError(el.formulaError, c && !c.ok && c.error.field !== 'loss' ? c.error : null);
+    showSpecError(el.lossError, argError ?? (c && !c.ok && c.error.field === 'loss' ? c.error : null));
     const fileProblem = sourceProblem(source);
     showMessage(el.dataError, fileProblem);
     showMessage(el.paramsError, null);
     showMessage(el.error, null);
-    if (!c.ok) {
+    if (!c?.ok) {
       model = null;
       el.derivation.replaceChildren();
       el.wgsl.textContent = '';
-      block(fileProblem ?? `Fix the ${c.error.field === 'loss' ? 'loss' : 'formula'} to go on: ${c.error.reason}.`);
+      const problem = argError ?? c!.error;
+      block(fileProblem ?? `Fix the ${problem.field === 'loss' || argError ? 'loss' : 'formula'} to go on: ${problem.reason}.`);
       return;
     }
     model = c.model;
@@ -121,7 +126,6 @@ export function setupFormula(backend: Backend, hooks: FormulaHooks): void {
         el.noise.value = String(preset.noise);
         el.lr.value = String(preset.lr);
         el.epochs.value = String(preset.epochs);
-        el.example.value = ex.key;
       }
       lastFormula = formula;
     }
@@ -199,7 +203,9 @@ export function setupFormula(backend: Backend, hooks: FormulaHooks): void {
       lossView?.reset();
       render(r); // now, so that the state below never stands beside the previous run's numbers
       drawn = { run: r, version: r.version };
-      showMessage(el.error, null);
+      const notFinite = startNotFinite(m, start, ds.data, r.loss, r.grad);
+      showMessage(el.error, notFinite);
+      if (notFinite) block(notFinite);
     } catch (e) {
       if (id !== build) return;
       showMessage(el.error, (e as Error).message);
@@ -249,12 +255,15 @@ export function setupFormula(backend: Backend, hooks: FormulaHooks): void {
   function setMode(on: boolean): void {
     el.layout.hidden = !on;
     if (!on) {
+      document.getElementById('lede-linear')!.hidden = false;
+      document.getElementById('lede-formula')!.hidden = true;
       void run?.pause();
       void lm.stop();
       return;
     }
     hooks.onEnter();
-    for (const id of ['linear-layout', 'classifier-layout', 'status']) document.getElementById(id)!.hidden = true;
+    for (const id of ['linear-layout', 'classifier-layout', 'status', 'lede-linear']) document.getElementById(id)!.hidden = true;
+    document.getElementById('lede-formula')!.hidden = false;
     lossView ??= new LossView(el.lossChart);
     drawn.version = -1;
     if (!model && el.layout.dataset.state === 'loading') recompile();
@@ -266,9 +275,17 @@ export function setupFormula(backend: Backend, hooks: FormulaHooks): void {
   el.lossCustom.addEventListener('input', () => schedule(recompile));
   el.loss.addEventListener('change', () => {
     el.lossCustom.disabled = el.loss.value !== 'custom';
+    const arg = lossArgument(el.loss.value);
+    el.lossArg.hidden = el.lossArgLabel.hidden = arg === null;
+    if (arg) {
+      el.lossArgLabel.textContent = `${arg.name}, the ${el.loss.value} loss's argument`;
+      el.lossArg.value = String(arg.fallback);
+    }
     recompile();
   });
+  el.lossArg.addEventListener('input', () => schedule(recompile));
   el.example.addEventListener('change', () => {
+    if (el.example.value === CUSTOM_EXAMPLE) return;
     el.formula.value = el.example.value;
     recompile();
   });
@@ -297,8 +314,11 @@ export function setupFormula(backend: Backend, hooks: FormulaHooks): void {
   el.useGenerated.addEventListener('click', () => setSource({ kind: 'generated' }));
   el.optimizer.addEventListener('change', () => {
     if (!run) return;
+    const trained = run.epoch > 0 || run.state === 'running';
     run.optimizer = optimizerFor(el.optimizer.value as DemoOptimizer);
-    void run.reset(); // another optimizer's state cannot continue this one's
+    const name = el.optimizer.selectedOptions[0]?.textContent ?? el.optimizer.value;
+    // Another optimizer's state cannot continue this one's: the run starts again, and says so if it had begun.
+    void run.reset(trained ? `The optimizer changed to ${name}, so the run was reset to the starting values: press Train.` : '');
   });
   el.train.addEventListener('click', () => {
     const lr = parseField(el.lr.value, 1e-12, 1e6);

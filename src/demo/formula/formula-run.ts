@@ -105,8 +105,8 @@ export class FormulaRun {
     await this.loop;
   }
 
-  /** Back to the starting values with a fresh optimizer state. */
-  async reset(): Promise<void> {
+  /** Back to the starting values with a fresh optimizer state; `why` is the message shown until Train. */
+  async reset(why = ''): Promise<void> {
     await this.pause();
     this.theta = Float64Array.from(this.start);
     this.snapshot = null;
@@ -114,7 +114,7 @@ export class FormulaRun {
     this.lossEpochs.length = this.lossValues.length = this.path.length = 0;
     this.path.push(this.theta.slice());
     this.state = 'ready';
-    this.message = '';
+    this.message = why;
     await this.init();
   }
 

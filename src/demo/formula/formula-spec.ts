@@ -1,6 +1,7 @@
 // The formula mode's inputs made into a model: which names are columns (the file's, or for generated data
 // the x-names), the compile with its errors located (the formula's or the loss's text, and the column), and
 // example formulas with data and starting values that train well. Pure: unit-testable without a page.
+import { NAMED_LOSSES, parseLoss } from '../../formula/losses.ts';
 import { compileFormula, type FormulaModel } from '../../formula/model.ts';
 import { FormulaError } from '../../formula/parse.ts';
 
@@ -83,4 +84,23 @@ export function fallbackValues(model: FormulaModel, name: string): { start: numb
 export function missingStartMessage(names: readonly string[]): string {
   const list = names.length === 1 ? names[0] : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
   return `${list} ${names.length === 1 ? 'has' : 'have'} no starting value: a name that is not a column is a parameter; give it a value or check the column's spelling`;
+}
+
+/** The argument a named loss takes (huber's δ, quantile's τ, cauchy's c) and its default, or null. */
+export function lossArgument(name: string): { name: string; fallback: number } | null {
+  const arg = NAMED_LOSSES[name]?.arg;
+  return arg ? { name: arg.name, fallback: arg.fallback } : null;
+}
+
+/** The loss text for a named loss and its argument field (huber:2), or why the argument cannot be used. */
+export function namedLossText(name: string, argText: string): { text: string } | { error: string } {
+  if (!lossArgument(name)) return { text: name };
+  const text = `${name}:${argText.trim()}`;
+  try {
+    parseLoss(text);
+    return { text };
+  } catch (e) {
+    if (e instanceof FormulaError) return { error: `the ${name} loss's ${e.reason}` };
+    throw e;
+  }
 }
