@@ -7,7 +7,7 @@ import type { BatchRange } from '../models/batches.ts';
 import type { ModelTrainOptions, ModelTrainResult } from '../models/model-engine.ts';
 import { compileRowSums } from '../formula/emit-js.ts';
 import { normalEquationsProgram } from '../formula/program.ts';
-import { formulaRowSums, formulaRules, validateFormulaData, validateFormulaTheta, type FormulaData, type FormulaEngine } from '../models/formula.ts';
+import { formulaRowSums, formulaRules, trainNamingStartRow, validateFormulaData, validateFormulaTheta, type FormulaData, type FormulaEngine } from '../models/formula.ts';
 import { runTraining } from '../train/loop.ts';
 import { CpuProgram, type CpuGradientSource } from './cpu-program.ts';
 import type { ModelGradient } from './mlp_gradient.ts';
@@ -57,7 +57,7 @@ export class CpuFormulaEngine implements FormulaEngine {
 
   train(o: ModelTrainOptions): Promise<ModelTrainResult> {
     const data = this.live();
-    return runTraining(new CpuProgram(formulaSource(this.model, this.start, this.n, (theta, r) => formulaGradient(this.sums, this.model, theta, data, r))), o);
+    return trainNamingStartRow(this.model, data, this.start, o, () => runTraining(new CpuProgram(formulaSource(this.model, this.start, this.n, (theta, r) => formulaGradient(this.sums, this.model, theta, data, r))), o));
   }
 
   async normalEquations(theta: ArrayLike<number>): Promise<Float64Array> {

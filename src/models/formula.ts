@@ -5,7 +5,7 @@ import type { FormulaModel } from '../formula/model.ts';
 import { compileRowSums, type RowSums } from '../formula/emit-js.ts';
 import { gradientProgram, predictionProgram } from '../formula/program.ts';
 import type { ModelRules } from './rules.ts';
-import type { ModelTrainOptions, ModelTrainResult } from './model-engine.ts';
+import { StartDivergenceError, type ModelTrainOptions, type ModelTrainResult } from './model-engine.ts';
 
 /**
  * Rows of a formula model: x is n x d row-major float32 with d = the model's features then, when the model
@@ -122,6 +122,24 @@ export function describeNonFinite(bad: NonFiniteRow): { what: string; values: st
   const slopes = Object.entries(bad.partials).map(([p, v]) => `∂ℓ/∂${p} = ${v}`);
   const whole = Number.isFinite(bad.yhat) && Number.isFinite(bad.loss);
   return { what: whole ? 'the gradient' : 'the model', values: [`yhat = ${bad.yhat}`, `loss = ${bad.loss}`, ...slopes].join(', ') };
+}
+
+/**
+ * A formula engine's training run whose start is not finite names the first row where the formula is not (a
+ * StartDivergenceError with `where`): rows in memory only, and the parameters the run started from.
+ */
+export async function trainNamingStartRow(m: FormulaModel, data: FormulaData, start: ArrayLike<number>, o: ModelTrainOptions, run: () => Promise<ModelTrainResult>): Promise<ModelTrainResult> {
+  try {
+    return await run();
+  } catch (e) {
+    if (!(e instanceof StartDivergenceError) || e.where) throw e;
+    const theta = o.resumeFrom?.theta ?? o.init ?? start;
+    const bad = firstNonFiniteRow(m, theta, data);
+    if (!bad) throw e;
+    const { what, values } = describeNonFinite(bad);
+    const columns = formulaColumns(m).map((c, k) => `${c} = ${data.x[bad.row * data.d + k]}`);
+    throw new StartDivergenceError(e.update, e.loss, e.gradNorm, `${what} is not finite on row ${bad.row + 1} (${values}; ${[...columns, `${m.target} = ${data.y[bad.row]}`].join(', ')})`);
+  }
 }
 
 /** Row sums of the gradient program: (Σ w ∂ℓ/∂θ_0 .. Σ w ∂ℓ/∂θ_{P-1}, Σ w ℓ). */

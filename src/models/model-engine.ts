@@ -79,6 +79,20 @@ export interface ModelEngine {
   dispose(): void;
 }
 
+/**
+ * The loss or gradient is not finite (or explodes) at the parameters a run starts from: there are no last good
+ * parameters to keep. Bad input more than a failed run: the starting values, or a formula undefined there.
+ */
+export class StartDivergenceError extends RangeError {
+  /** where: the first row where the model is not finite there, where the engine can tell (formulas). */
+  constructor(readonly update: number, readonly loss: number, readonly gradNorm: number, readonly where?: string) {
+    const what = Number.isFinite(loss) && !Number.isFinite(gradNorm) ? `the gradient is not finite (loss ${loss})` : `loss ${loss}`;
+    super(`training diverged at the ${update === 0 ? 'initial' : 'resumed'} parameters: ${what}${where ? `; ${where}` : ''}; ` +
+      'check the starting parameters, and that the loss is defined for the model\'s outputs (cross-entropy takes a probability, poisson a positive mean)');
+    this.name = 'StartDivergenceError';
+  }
+}
+
 export const DEFAULT_SEED = 1;
 
 /** Every key of ModelTrainOptions: train() refuses any other (a misspelt batchSize would run full batch). */

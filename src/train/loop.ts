@@ -6,7 +6,7 @@
 // optimizer step with lr(t); t counts updates, so a run resumed from a snapshot at t continues with the
 // same batches, learning rates and bias corrections as an uninterrupted one.
 import { DEFAULT_EXPLODE_FACTOR, explodes, type EpochInfo } from '../models/linear.ts';
-import { DEFAULT_SEED, EpochMeans, norm2, validateBatching, validateModelTrainOptions, type ModelSnapshot, type ModelTrainOptions, type ModelTrainResult } from '../models/model-engine.ts';
+import { DEFAULT_SEED, EpochMeans, StartDivergenceError, norm2, validateBatching, validateModelTrainOptions, type ModelSnapshot, type ModelTrainOptions, type ModelTrainResult } from '../models/model-engine.ts';
 import { BatchSchedule } from '../models/batches.ts';
 import { learningRate } from '../optim/schedule.ts';
 import { createOptimState } from '../optim/state.ts';
@@ -160,19 +160,6 @@ export async function runTraining(program: TrainingProgram, o: ModelTrainOptions
     return result;
   } finally {
     program.finish();
-  }
-}
-
-/**
- * The loss or gradient is not finite (or explodes) at the parameters a run starts from: there are no last good
- * parameters to keep. Bad input more than a failed run: the starting values, or a formula undefined there.
- */
-export class StartDivergenceError extends RangeError {
-  constructor(readonly update: number, readonly loss: number, readonly gradNorm: number) {
-    const what = Number.isFinite(loss) && !Number.isFinite(gradNorm) ? `the gradient is not finite (loss ${loss})` : `loss ${loss}`;
-    super(`training diverged at the ${update === 0 ? 'initial' : 'resumed'} parameters: ${what}; ` +
-      'check the starting parameters, and that the loss is defined for the model\'s outputs (cross-entropy takes a probability, poisson a positive mean)');
-    this.name = 'StartDivergenceError';
   }
 }
 

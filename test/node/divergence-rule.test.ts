@@ -5,7 +5,7 @@ import { explodes } from '../../src/models/linear.ts';
 import { compileFormula, startingParameters } from '../../src/formula/model.ts';
 import { CpuFormulaEngine } from '../../src/cpu/formula-engine.ts';
 import { optimizerConfig } from '../../src/optim/config.ts';
-import { StartDivergenceError } from '../../src/train/loop.ts';
+import { StartDivergenceError } from '../../src/models/model-engine.ts';
 import { describeNonFinite, firstNonFiniteRow } from '../../src/models/formula.ts';
 
 describe('explodes', () => {
@@ -72,7 +72,7 @@ describe('divergence at the last update', () => {
     const error = await new CpuFormulaEngine(model, d, Float64Array.of(1, 1.5)).train({ lr: 0.1, maxEpochs: 3, optimizer: sgd }).catch((e) => e);
     expect(error).toBeInstanceOf(StartDivergenceError);
     expect(error).toBeInstanceOf(RangeError);
-    expect(error.message).toMatch(/initial parameters: loss NaN; check the starting parameters/);
+    expect(error.message).toMatch(/initial parameters: loss NaN; the model is not finite on row 1 \(yhat = NaN, loss = NaN.*; x = -1, y = 1\); check the starting parameters/);
   });
 });
 

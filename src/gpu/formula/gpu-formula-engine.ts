@@ -17,7 +17,7 @@
 import { describe as describeModel, type FormulaModel } from '../../formula/model.ts';
 import { gradientProgram, type SampleProgram } from '../../formula/program.ts';
 import type { ModelTrainOptions, ModelTrainResult } from '../../models/model-engine.ts';
-import { formulaColumns, formulaRules, rowWidth, validateFormulaData, validateFormulaTheta, type FormulaData, type FormulaEngine } from '../../models/formula.ts';
+import { formulaColumns, formulaRules, rowWidth, trainNamingStartRow, validateFormulaData, validateFormulaTheta, type FormulaData, type FormulaEngine } from '../../models/formula.ts';
 import type { GpuContext } from '../device.ts';
 import { DeviceIo } from '../device-io.ts';
 import { chooseWorkgroupSize } from '../dispatch.ts';
@@ -353,7 +353,8 @@ export class GpuFormulaEngine implements FormulaEngine {
       },
       evaluate: (theta: ArrayLike<number>) => this.lossAndGradient(theta),
     };
-    return trainOnGpu(ctx, this.chunks, o);
+    const data = this.data;
+    return data ? trainNamingStartRow(this.model, data, this.start, o, () => trainOnGpu(ctx, this.chunks, o)) : trainOnGpu(ctx, this.chunks, o);
   }
 
   dispose(): void {
