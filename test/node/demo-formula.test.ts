@@ -82,12 +82,17 @@ describe('demo formula mode helpers', () => {
     const data = { x: Float32Array.of(3, 0.5, 2), y: Float32Array.of(1, 2, 3), n: 3, d: 1 };
     const start = Float64Array.of(1, 1);
     expect(startNotFinite(c.model, start, data, NaN, [NaN, NaN])).toBe(
-      'J is not finite at the starting values (J = NaN): first at row 2 of the data (x = 0.5, y = 2), where ŷ = NaN and the loss is NaN. Change the starting values (or the formula or the loss) to train.');
+      'J is not finite at the starting values (J = NaN): first at row 2 of the data (x = 0.5, y = 2), where yhat = NaN, loss = NaN, ∂ℓ/∂b1 = NaN, ∂ℓ/∂b2 = NaN. Change the starting values (or the formula or the loss) to train.');
     expect(startNotFinite(c.model, Float64Array.of(1, -1), data, 4.2, [0.1, 0.2])).toBeNull();
     expect(startNotFinite(c.model, Float64Array.of(1, -1), data, 4.2, [0.1, Infinity])).toMatch(/^∂J\/∂b2 is not finite at the starting values\. /);
     const custom = compileSpec('y ~ a*x', 'log(yhat - y)', ['x', 'y']);
     if (!custom.ok) throw new Error(custom.error.reason);
     expect(startNotFinite(custom.model, Float64Array.of(1), { x: Float32Array.of(5, 1), y: Float32Array.of(2, 3), n: 2, d: 1 }, NaN, [NaN]))
-      .toMatch(/first at row 2 of the data \(x = 1, y = 3\), where ŷ = 1 and the loss is NaN/);
+      .toMatch(/first at row 2 of the data \(x = 1, y = 3\), where yhat = 1, loss = NaN/);
+    // Finite J, a slope that is not: the row is named by its slope.
+    const slope = compileSpec('y ~ sqrt(a)*x', 'mse', ['x', 'y']);
+    if (!slope.ok) throw new Error(slope.error.reason);
+    expect(startNotFinite(slope.model, Float64Array.of(0), { x: Float32Array.of(1), y: Float32Array.of(2), n: 1, d: 1 }, 4, [-Infinity]))
+      .toBe('∂J/∂a is not finite at the starting values: first at row 1 of the data (x = 1, y = 2), where yhat = 0, loss = 4, ∂ℓ/∂a = -Infinity. Change the starting values (or the formula or the loss) to train.');
   });
 });

@@ -4,7 +4,7 @@
 import type { FormulaModel } from '../../formula/model.ts';
 import { seededUniform } from '../../data/shuffle.ts';
 import { selectLinearData } from '../../data/select.ts';
-import { firstNonFiniteRow, formulaPredict, type FormulaData } from '../../models/formula.ts';
+import { describeNonFinite, firstNonFiniteRow, formulaPredict, type FormulaData } from '../../models/formula.ts';
 import type { ParsedFile } from '../data.ts';
 
 export interface FormulaDataset {
@@ -64,8 +64,8 @@ export function selectFormulaData(m: FormulaModel, parsed: ParsedFile): FormulaD
 
 /**
  * Why training cannot start from `start`, where the engine found J = loss and ∇J = grad: J or a partial is
- * not finite. The first row where the model or the loss is not (found by the float64 twin) is named with
- * its values; null when all is finite.
+ * not finite. The first row where the model, the loss or a slope is not (found by the float64 twin) is named
+ * with its values; null when all is finite.
  */
 export function startNotFinite(m: FormulaModel, start: Float64Array, data: FormulaData, loss: number, grad: ArrayLike<number>): string | null {
   const badPartial = Array.prototype.findIndex.call(grad, (g: number) => !Number.isFinite(g));
@@ -75,7 +75,7 @@ export function startNotFinite(m: FormulaModel, start: Float64Array, data: Formu
   let where = '';
   if (bad) {
     const values = m.features.map((f, k) => `${f} = ${data.x[bad.row * data.d + k]}`).concat(`${m.target} = ${data.y[bad.row]}`);
-    where = `: first at row ${bad.row + 1} of the data (${values.join(', ')}), where ŷ = ${bad.yhat} and the loss is ${bad.loss}`;
+    where = `: first at row ${bad.row + 1} of the data (${values.join(', ')}), where ${describeNonFinite(bad).values}`;
   }
   return `${what}${where}. Change the starting values (or the formula or the loss) to train.`;
 }
