@@ -27,6 +27,11 @@ export function fmtCount(n: number): string {
   return Math.round(n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, '\u202f');
 }
 
+/** A count and its noun, singular for one: "1 row", "1 000 rows", "2 passes". */
+export function fmtCountOf(n: number, noun: string, plural = `${noun}s`): string {
+  return `${fmtCount(n)} ${n === 1 ? noun : plural}`;
+}
+
 export function adapterText(s: AdapterSummary): string {
   const parts = [`vendor ${s.vendor || '?'}`, `architecture ${s.architecture || '?'}`];
   if (s.description) parts.push(s.description);

@@ -108,6 +108,13 @@ describe('demo page, formula mode: the user\'s input', () => {
       await typeFormula(page, 'y ~ a*x + b*x2');
       expect(await messages(page)).toMatchObject({ formula: expect.stringMatching(/^"x2" is a column of names\.csv but not numeric/), params: null });
       expect(await page.getAttribute('#f-formula-error', 'data-column')).toBe('13');
+      // One row: Train works, the Levenberg-Marquardt fit is disabled and says why, in the singular.
+      await upload(page, 'one.csv', 'x,y\n1,2');
+      await typeFormula(page, 'y ~ a*x + b');
+      await formulaLayoutState(page, ['ready']);
+      expect(await page.isEnabled('#f-train')).toBe(true);
+      expect(await page.isDisabled('#f-fit-lm')).toBe(true);
+      expect(await page.textContent('#f-fit-why')).toBe('Levenberg-Marquardt needs more rows than parameters: 2 parameters and 1 row. Train works on any number of rows.');
       expect(problems).toEqual([]);
     } finally {
       await close();

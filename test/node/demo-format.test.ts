@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { adapterText, fmt, fmtCount, fmtRate, parseField, roundLr } from '../../src/demo/format.ts';
+import { adapterText, fmt, fmtCount, fmtCountOf, fmtRate, parseField, roundLr } from '../../src/demo/format.ts';
 
 describe('demo formatting', () => {
   it('fmt: decimals in a readable range, exponents outside, a true minus sign', () => {
@@ -18,6 +18,10 @@ describe('demo formatting', () => {
     expect(fmtRate(NaN)).toBe('— samples/s');
     expect(fmtCount(10_000_000)).toBe('10\u202f000\u202f000');
     expect(fmtCount(999)).toBe('999');
+    expect(fmtCountOf(1, 'row')).toBe('1 row');
+    expect(fmtCountOf(0, 'row')).toBe('0 rows');
+    expect(fmtCountOf(2000, 'pass', 'passes')).toBe('2\u202f000 passes');
+    expect(fmtCountOf(1, 'pass', 'passes')).toBe('1 pass');
   });
 
   it('parseField: numbers in range only, integers when asked', () => {

@@ -7,7 +7,7 @@ import type { FormulaModel } from '../../formula/model.ts';
 import type { FormulaEngine } from '../../models/formula.ts';
 import { curveFit, type NormalEquationsPass } from '../../fit/curve-fit.ts';
 import { FitError } from '../../fit/levenberg-marquardt.ts';
-import { fmt, fmtCount } from '../format.ts';
+import { fmt, fmtCountOf } from '../format.ts';
 import { nextFrame, yieldTask } from '../tasks.ts';
 import type { FitView } from './fit-view.ts';
 import type { FormulaRun } from './formula-run.ts';
@@ -40,9 +40,13 @@ export function normalEquationsSource(engine: FormulaEngine): PassSource {
   return { pass: (t) => engine.normalEquations(t), device: engine.device, text, dispose: () => undefined };
 }
 
-/** Why a fit cannot start for this model, or null. */
-export function fitUnavailable(model: FormulaModel | null): string | null {
+/** Why a fit cannot start for this model on this many rows (null: not known yet), or null. */
+export function fitUnavailable(model: FormulaModel | null, rows: number | null): string | null {
   if (!model) return 'Fix the formula or the loss first: there is no model to fit.';
+  const p = model.params.length;
+  if (rows !== null && rows <= p) {
+    return `Levenberg-Marquardt needs more rows than parameters: ${fmtCountOf(p, 'parameter')} and ${fmtCountOf(rows, 'row')}. Train works on any number of rows.`;
+  }
   if (!model.loss.squaredError) {
     const loss = model.loss.name === 'custom' ? model.loss.text : model.loss.name;
     return `Levenberg-Marquardt fits least squares: the loss ${loss} is not (ŷ − y)². Choose mse (or the custom (yhat - y)^2) to fit; Train works with any loss.`;
@@ -61,9 +65,9 @@ export class FormulaFit {
     this.chart = new RssChart(el.chart);
   }
 
-  /** idle: the page has a run and nothing else going on. */
-  setAvailable(model: FormulaModel | null, idle: boolean): void {
-    const why = fitUnavailable(model);
+  /** idle: the page has a run and nothing else going on; rows: the run's. */
+  setAvailable(model: FormulaModel | null, rows: number | null, idle: boolean): void {
+    const why = fitUnavailable(model, rows);
     this.el.button.disabled = why !== null || !idle || this.busy;
     this.el.button.title = why ?? 'Fit by Levenberg-Marquardt from the starting values (Pause stops it)';
     this.el.why.hidden = why === null;
@@ -86,7 +90,7 @@ export class FormulaFit {
   }
 
   start(run: FormulaRun): void {
-    if (this.busy || fitUnavailable(run.model)) return;
+    if (this.busy || fitUnavailable(run.model, run.engine.n)) return;
     const ac = new AbortController();
     this.abort = ac;
     this.busy = true;
@@ -130,8 +134,8 @@ export class FormulaFit {
       const stopped = r.stopReason === 'aborted';
       this.el.panel.dataset.state = stopped ? 'stopped' : 'done';
       this.el.status.textContent = stopped
-        ? `Stopped after ${r.iterations} iterations (${r.passes} passes).`
-        : `Fitted in ${r.iterations} iterations (${r.passes} passes over ${fmtCount(run.engine.n)} rows).`;
+        ? `Stopped after ${fmtCountOf(r.iterations, 'iteration')} (${fmtCountOf(r.passes, 'pass', 'passes')}).`
+        : `Fitted in ${fmtCountOf(r.iterations, 'iteration')} (${fmtCountOf(r.passes, 'pass', 'passes')} over ${fmtCountOf(run.engine.n, 'row')}).`;
       this.fitNote.textContent = `The Levenberg-Marquardt fit (RSS ${fmt(r.rss, 6)}); Train draws the gradient-descent run's parameters again.`;
     } catch (e) {
       this.el.panel.dataset.state = 'failed';

@@ -60,7 +60,7 @@ export function setupFormula(backend: Backend, hooks: FormulaHooks): void {
     el.train.disabled = !usable || state === 'running' || lm.busy;
     el.pause.disabled = state !== 'running' && !lm.busy;
     el.reset.disabled = !run || state === 'loading' || state === 'invalid' || lm.busy;
-    lm.setAvailable(model, usable && !!run && state !== 'running');
+    lm.setAvailable(model, run?.engine.n ?? null, usable && !!run && state !== 'running');
   }
 
   /** The loss menu's choice as loss text (huber:2), or why its argument cannot be used. */
