@@ -102,7 +102,7 @@ export async function fitCommand(args: TrainArgs, io: Io, resumed?: SavedFitStar
     let metrics: () => Promise<Record<string, number | null>>;
     // After the rows are read and checked (a stream's first pass included): bad input is reported before Chromium starts.
     const openGpu = async (on: FormulaData | RowStream) => {
-      if (on.n <= p) throw new UsageError(`--optimizer lm: ${p} parameters cannot be fitted to ${on.n} rows: a fit needs more rows than parameters`);
+      if (on.n <= p) throw new UsageError(`--optimizer lm: ${p} parameter${p === 1 ? '' : 's'} cannot be fitted to ${on.n} row${on.n === 1 ? '' : 's'}: a fit needs more rows than parameters`);
       const session = await openGpuSession(args.device, notice);
       if (!session) return null;
       closers.push(() => session.close());

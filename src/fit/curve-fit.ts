@@ -53,7 +53,7 @@ export async function curveFit(m: FormulaModel, n: number, pass: NormalEquations
   if (!(Number.isSafeInteger(n) && n >= 1)) throw new RangeError(`n: expected the number of rows, a positive integer, got ${n}`);
   validateLmOptions(options);
   const p = m.params.length;
-  if (n <= p) throw new FitError(`${p} parameters cannot be fitted to ${n} rows: a fit needs more rows than parameters`, 'bad-start');
+  if (n <= p) throw new FitError(`${p} parameter${p === 1 ? '' : 's'} cannot be fitted to ${n} row${n === 1 ? '' : 's'}: a fit needs more rows than parameters`, 'bad-start');
   const evaluate = async (theta: Float64Array) => unpackNormalEquations(await pass(theta), p);
   const fit = await levenbergMarquardt(evaluate, start, m.params, options);
   const dof = n - p;
