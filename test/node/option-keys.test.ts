@@ -13,6 +13,9 @@ import { mlpModel } from '../../src/models/mlp.ts';
 import type { ModelTrainOptions } from '../../src/models/model-engine.ts';
 import { optimizerConfig } from '../../src/optim/config.ts';
 import { parseSchedule, validateSchedule, type Schedule } from '../../src/optim/schedule.ts';
+import { GpuFormulaEngine } from '../../src/gpu/formula/gpu-formula-engine.ts';
+import { GpuModelEngine } from '../../src/gpu/models/gpu-model-engine.ts';
+import type { GpuContext } from '../../src/gpu/device.ts';
 
 const model = compileFormula({ formula: 'y ~ a*x + b' }, { columns: ['x', 'y'] });
 const data = { x: Float32Array.of(0, 1, 2, 3), y: Float32Array.of(1, 3, 5, 7), n: 4, d: 1 };
@@ -128,5 +131,14 @@ describe('mlpModel', () => {
     expect(mlpModel(1, [2], 'tanh', 'bce', 2).outputs).toBe(1);
     expect(mlpModel(1, [2], 'tanh', 'mse', 1).outputs).toBe(1);
     expect(mlpModel(1, [2], 'tanh', 'ce', 5).outputs).toBe(5);
+  });
+});
+
+describe('the GPU engines\' options', () => {
+  // The check comes before any use of the device, so a context that is never touched stands in for one.
+  const noGpu = {} as GpuContext;
+  it('a misspelt key is refused before any GPU work', async () => {
+    await expect(GpuFormulaEngine.create(noGpu, model, data, start, loose({ tunning: false }) as object)).rejects.toThrow(/GpuFormulaEngine options: unknown option "tunning"; the options are .*tuning/);
+    await expect(GpuModelEngine.create(noGpu, mlpModel(1, [2], 'tanh', 'mse'), { x: data.x, y: data.y, n: 4, d: 1 }, { maxBatch: 4 } as object)).rejects.toThrow(/GpuModelEngine options: unknown option "maxBatch"; the options are .*maxBatchRows/);
   });
 });

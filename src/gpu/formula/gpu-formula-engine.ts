@@ -32,6 +32,7 @@ import { FormulaNormalEquationsPass } from './formula-normal-pass.ts';
 import { FormulaGradientPasses, type FormulaBuffers } from './formula-passes.ts';
 import { chooseFormulaKernel, judge, runGradient, type FormulaKernelChoice, type FormulaTuningOptions } from './formula-tuning.ts';
 import { linearShape } from '../../formula/shapes.ts';
+import { rejectUnknownKeys } from '../../core/options.ts';
 import { QUAD_LOAD_MAX_WIDTH } from './formula-row-code.ts';
 import { createLinearPredictorPasses, linearPredictorVariant, PREDICTOR_ALONE_WIDTH, predictorFor, predictorGrid } from './linear-predictor-pass.ts';
 import type { SlotGradientPasses } from '../models/streamed-model-program.ts';
@@ -39,6 +40,7 @@ import { createLinearQuadPasses, linearQuadVariant, quadTakes, RoutedGradientPas
 
 const kLabel = 'nabla.formula';
 const DEFAULT_SLOTS = 64;
+const ENGINE_OPTION_KEYS = ['kernel', 'tuning', 'maxSums', 'maxReportEvery', 'code', 'normalCode', 'specialize', 'predictor', 'quadKernel', 'quadCode', 'foldStep'];
 
 export interface GpuFormulaEngineOptions extends FormulaTuningOptions {
   /** Most steps chained per submit (uniform slots, history ring). */
@@ -134,6 +136,7 @@ export class GpuFormulaEngine implements FormulaEngine {
    * checked. Rows larger than one storage binding run as a stream of in-memory chunks (createStreamed).
    */
   static async create(gpu: GpuContext, model: FormulaModel, data: FormulaData, start: Float64Array, options: GpuFormulaEngineOptions = {}): Promise<GpuFormulaEngine> {
+    rejectUnknownKeys(options, ENGINE_OPTION_KEYS, 'GpuFormulaEngine options');
     validateFormulaData(model, data);
     validateFormulaTheta(model, start);
     const xBytes = formulaXBytes(data.n, data.d);
@@ -154,6 +157,7 @@ export class GpuFormulaEngine implements FormulaEngine {
    * against the first chunk. The stream is closed by dispose().
    */
   static async createStreamed(gpu: GpuContext, model: FormulaModel, rows: RowStream, start: Float64Array, options: GpuFormulaEngineOptions = {}): Promise<GpuFormulaEngine> {
+    rejectUnknownKeys(options, ENGINE_OPTION_KEYS, 'GpuFormulaEngine options');
     validateFormulaTheta(model, start);
     const { n, d, chunkRows } = rows;
     if (!(Number.isInteger(n) && n >= 1)) throw new RangeError(`stream: need at least one sample, got n = ${n}`);

@@ -16,9 +16,11 @@ import { ACTIVATION_CODES } from '../../models/network.ts';
 import { networkRules } from '../../models/rules.ts';
 import { piecewiseGradient, ResidentChunks, trainOnGpu } from './streamed-model-program.ts';
 import type { RowStream } from '../../models/row-stream.ts';
+import { rejectUnknownKeys } from '../../core/options.ts';
 
 const kLabel = 'nabla.model';
 const DEFAULT_SLOTS = 64;
+const ENGINE_OPTION_KEYS = ['workgroupSize', 'maxReportEvery', 'maxBatchRows', 'products', 'tuningCache'];
 
 export interface GpuModelEngineOptions {
   workgroupSize?: number;
@@ -66,6 +68,7 @@ export class GpuModelEngine implements ModelEngine {
   }
 
   static async create(gpu: GpuContext, config: NetworkConfig, data: ModelData, options: GpuModelEngineOptions = {}): Promise<GpuModelEngine> {
+    rejectUnknownKeys(options, ENGINE_OPTION_KEYS, 'GpuModelEngine options');
     validateNetwork(config);
     validateModelData(config, data);
     const rows = options.maxBatchRows === undefined ? undefined : Math.min(options.maxBatchRows, data.n);
@@ -83,6 +86,7 @@ export class GpuModelEngine implements ModelEngine {
    * piece by piece. The stream is closed by dispose().
    */
   static async createStreamed(gpu: GpuContext, config: NetworkConfig, rows: RowStream, options: GpuModelEngineOptions = {}): Promise<GpuModelEngine> {
+    rejectUnknownKeys(options, ENGINE_OPTION_KEYS, 'GpuModelEngine options');
     validateNetwork(config);
     const { n, d, chunkRows } = rows;
     if (!(Number.isInteger(n) && n >= 1)) throw new RangeError(`stream: need at least one sample, got n = ${n}`);
