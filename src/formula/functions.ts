@@ -126,12 +126,11 @@ export const FUNCTIONS: Readonly<Record<string, FunctionRule>> = {
     js: (a, b) => `(Math.fround(${a}) === Math.fround(${b}) ? 1 : 0)`, wgsl: (a, b) => `select(0.0, 1.0, ${a} == ${b})`,
   },
   pow: { arity: 2, value: Math.pow, rule: 'power rule', js: (a, b) => `Math.pow(${a}, ${b})`, wgsl: (a, b) => `nabla_pow(${a}, ${b})` },
-  // ifle(a, b, p, q) = p where a <= b, else q: what the derivatives of min and max are made of (compared in
-  // float32, as eq is).
+  // ifle(a, b, p, q) = p where a <= b, else q: what the derivatives of min and max are made of. Compared at
+  // the device's precision, as min and max themselves are, so that the branch is the one the value took.
   ifle: {
-    arity: 4, value: (a, b, p, q) => (Math.fround(a) <= Math.fround(b) ? p : q),
-    rule: 'piecewise: the derivative of the branch taken',
-    js: (a, b, p, q) => `(Math.fround(${a}) <= Math.fround(${b}) ? ${p} : ${q})`, wgsl: (a, b, p, q) => `select(${q}, ${p}, ${a} <= ${b})`,
+    arity: 4, value: (a, b, p, q) => (a <= b ? p : q),
+    rule: 'piecewise: the derivative of the branch taken', js: (a, b, p, q) => `(${a} <= ${b} ? ${p} : ${q})`, wgsl: (a, b, p, q) => `select(${q}, ${p}, ${a} <= ${b})`,
   },
   // u·ln(a), and 0 where u = 0 even at a = 0: the exponential rule's factor a^b·ln(a), whose limit as a → 0
   // (b > 0) is 0, so that d/dp x^p is 0 on a row where x = 0, not 0·(−∞).
