@@ -5,6 +5,7 @@
 // (CSV) or row in the file, found by reading the file again up to it.
 import { openSource, readAllChunks } from '../data/source.ts';
 import { DataError, formatDataError, type DataErrorLocation } from '../data/errors.ts';
+import { placeOfKeptRow } from './row-place.ts';
 import { selectLinearData, type InvalidPolicy } from '../data/select.ts';
 import { readTable } from '../data/table-file.ts';
 import { sym } from '../formula/ast.ts';
@@ -109,20 +110,10 @@ export async function readFormulaRowsFloat64(path: string, model: FormulaModel, 
 /** Rows whose arrays may be Float64Array (read only by index, by the generated row sums). */
 export type FormulaRows64 = Omit<FormulaRows, 'data'> & { data: { x: ArrayLike<number>; y: ArrayLike<number>; n: number; d: number } };
 
-/** Where kept row `row` (0-based) lies in the file: its CSV line, or its row counting the dropped ones. */
-export async function placeOfRow(path: string, model: FormulaModel, invalid: InvalidPolicy, row: number): Promise<DataErrorLocation> {
+/** Where kept row `row` (0-based) of the model's columns lies in the file (row-place.ts). */
+export function placeOfRow(path: string, model: FormulaModel, invalid: InvalidPolicy, row: number): Promise<DataErrorLocation> {
   const columns = formulaColumns(model);
-  const source = await openSource(path, columns.length > 0 ? { target: model.target, features: columns, invalid } : { target: null, features: [model.target], invalid });
-  let kept = 0;
-  let dropped = 0;
-  for await (const c of source.chunks(1)) {
-    dropped += c.droppedRows;
-    if (kept++ < row) continue;
-    // A chunk of one kept row: its first line is that row's unless dropped rows came before it in the chunk.
-    if (c.firstLine !== undefined) return c.droppedRows === 0 ? { file: path, line: c.firstLine } : { file: path };
-    return source.format === 'csv' ? { file: path } : { file: path, element: row + dropped };
-  }
-  return { file: path };
+  return placeOfKeptRow(path, columns.length > 0 ? { target: model.target, features: columns, invalid } : { target: null, features: [model.target], invalid }, row);
 }
 
 /**

@@ -5,7 +5,8 @@
 import { openSource, readAllChunks } from '../data/source.ts';
 import { LabelCoder } from '../data/labels.ts';
 import type { InvalidPolicy } from '../data/select.ts';
-import { DataError, type DataErrorLocation } from '../data/errors.ts';
+import { DataError } from '../data/errors.ts';
+import { placeOfKeptRow } from './row-place.ts';
 import { parseLoss } from '../formula/losses.ts';
 import type { ModelData } from '../models/network.ts';
 
@@ -53,21 +54,6 @@ export async function checkLossTargets(path: string, loss: string, y: ArrayLike<
     const why = spec.checkTarget(y[i]);
     if (why) throw new DataError(`the ${spec.name} loss cannot use target ${o.target} = ${y[i]} in kept row ${i + 1}: ${why}`, await placeOfKeptRow(path, o, i));
   }
-}
-
-/** Where kept row `row` (0-based) of a number target lies in the file: its CSV line, or its row counting the dropped ones. */
-async function placeOfKeptRow(path: string, o: { target: string; features: string[]; invalid: InvalidPolicy }, row: number): Promise<DataErrorLocation> {
-  const source = await openSource(path, o);
-  let kept = 0;
-  let dropped = 0;
-  for await (const c of source.chunks(1)) {
-    dropped += c.droppedRows;
-    if (kept++ < row) continue;
-    // A chunk of one kept row: its first line is that row's unless dropped rows came before it in the chunk.
-    if (c.firstLine !== undefined) return c.droppedRows === 0 ? { file: path, line: c.firstLine } : { file: path };
-    return source.format === 'csv' ? { file: path } : { file: path, element: row + dropped };
-  }
-  return { file: path };
 }
 
 export function fitFeatureScaling(data: ModelData): { mean: number[]; std: number[] } {

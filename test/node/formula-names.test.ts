@@ -3,20 +3,11 @@
 // weights column; carets at the name itself, not inside a longer one; and the rules' values where a
 // function's argument leaves its domain only in the limit (x^p at x = 0) or meets float32 data (eq).
 import { describe, expect, it } from 'vitest';
+import { formulaError } from '../formula-errors.ts';
 import { compileFormula, startingParameters } from '../../src/formula/model.ts';
 import { parseLoss } from '../../src/formula/losses.ts';
-import { FormulaError, parseExpression } from '../../src/formula/parse.ts';
+import { parseExpression } from '../../src/formula/parse.ts';
 import { formulaRowSums, formulaPredict } from '../../src/models/formula.ts';
-
-function formulaError(f: () => unknown): FormulaError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof FormulaError) return e;
-    throw e;
-  }
-  throw new Error('expected a FormulaError');
-}
 
 const columns = (...c: string[]) => ({ columns: c });
 

@@ -3,6 +3,7 @@
 // the caret under the exact column, the model's checks (model.ts), and print → parse as a round trip.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { formulaError } from '../formula-errors.ts';
 import { parseExpression, parseModel, FormulaError } from '../../src/formula/parse.ts';
 import { print } from '../../src/formula/print.ts';
 import { CONSTANTS, FUNCTIONS } from '../../src/formula/functions.ts';
@@ -11,17 +12,6 @@ import { anyTree, evaluate } from '../formula-trees.ts';
 
 const value = (text: string, env: Record<string, number> = {}) => evaluate(parseExpression(text), env);
 const key = (text: string) => parseExpression(text).key;
-
-/** The FormulaError a thunk throws (fails the test when it throws nothing or something else). */
-function formulaError(f: () => unknown): FormulaError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof FormulaError) return e;
-    throw e;
-  }
-  throw new Error('expected a FormulaError');
-}
 
 /** Asserts the reason, the 1-based column, and that the caret line puts ^ under that column of the formula. */
 function expectCaret(e: FormulaError, formula: string, column: number, reason: RegExp) {
