@@ -12,7 +12,7 @@ export {
   type TrainOptions, type TrainResult, type TrainSnapshot, gradientNorm, DEFAULT_TOL, DEFAULT_EXPLODE_FACTOR,
 } from './models/linear.ts';
 export {
-  type ModelEngine, type ModelTrainOptions, type ModelTrainResult, type ModelSnapshot, DEFAULT_SEED,
+  type ModelEngine, type ModelTrainOptions, type ModelTrainResult, type ModelSnapshot, DEFAULT_SEED, StartDivergenceError,
 } from './models/model-engine.ts';
 export {
   type NetworkConfig, type ModelData, type Activation, type Head, type ModelKind, ACTIVATIONS, HEADS,
