@@ -33,9 +33,10 @@ export class CpuModelEngine implements ModelEngine {
   }
 
   async train(o: ModelTrainOptions): Promise<ModelTrainResult> {
-    const data = this.live();
+    this.live();
     const c = this.config;
-    return runTraining(new CpuProgram(networkSource(c, this.n, (theta, r) => modelLossAndGradient(c, theta, rowsOf(data, r)))), o);
+    // Each update asks for the rows again: an engine disposed during a run stops it, as the fast engine does.
+    return runTraining(new CpuProgram(networkSource(c, this.n, (theta, r) => modelLossAndGradient(c, theta, rowsOf(this.live(), r)))), o);
   }
 
   dispose(): void {

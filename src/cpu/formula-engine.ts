@@ -57,7 +57,8 @@ export class CpuFormulaEngine implements FormulaEngine {
 
   train(o: ModelTrainOptions): Promise<ModelTrainResult> {
     const data = this.live();
-    return trainNamingStartRow(this.model, data, this.start, o, () => runTraining(new CpuProgram(formulaSource(this.model, this.start, this.n, (theta, r) => formulaGradient(this.sums, this.model, theta, data, r))), o));
+    // Each update asks for the rows again: an engine disposed during a run stops it, as the fast engine does.
+    return trainNamingStartRow(this.model, data, this.start, o, () => runTraining(new CpuProgram(formulaSource(this.model, this.start, this.n, (theta, r) => formulaGradient(this.sums, this.model, theta, this.live(), r))), o));
   }
 
   async normalEquations(theta: ArrayLike<number>): Promise<Float64Array> {

@@ -7,6 +7,8 @@ import { CpuFormulaEngine } from '../../src/cpu/formula-engine.ts';
 import { optimizerConfig } from '../../src/optim/config.ts';
 import { StartDivergenceError } from '../../src/models/model-engine.ts';
 import { describeNonFinite, firstNonFiniteRow } from '../../src/models/formula.ts';
+import { CpuModelEngine } from '../../src/cpu/cpu-model-engine.ts';
+import { linearModel } from '../../src/models/mlp.ts';
 
 describe('explodes', () => {
   it('is loss > factor x best for a positive best', () => {
@@ -84,5 +86,20 @@ describe('firstNonFiniteRow', () => {
     expect(bad).toMatchObject({ row: 1, yhat: 0, loss: 0 });
     expect(Number.isNaN(bad!.partials.a)).toBe(true);
     expect(describeNonFinite(bad!)).toEqual({ what: 'the gradient', values: 'yhat = 0, loss = 0, ∂ℓ/∂a = NaN' });
+  });
+});
+
+describe('dispose during a run', () => {
+  it('stops the float64 twins\' runs, as it stops the fast engines\'', async () => {
+    const model = compileFormula({ formula: 'y ~ a*x' }, { columns: ['x', 'y'] });
+    const xs = Float32Array.from({ length: 20 }, (_, i) => i);
+    const engine = new CpuFormulaEngine(model, { x: xs, y: xs, n: 20, d: 1 }, Float64Array.of(0));
+    let epochs = 0;
+    const run = engine.train({ lr: 1e-4, maxEpochs: 100_000, reportEvery: 1, optimizer: optimizerConfig({ kind: 'sgd' }), onEpoch: () => { if (++epochs === 10) engine.dispose(); } });
+    await expect(run).rejects.toThrow(/used after dispose/);
+    const net = new CpuModelEngine(linearModel(1), { x: xs, y: xs, n: 20, d: 1 });
+    epochs = 0;
+    const netRun = net.train({ lr: 1e-4, maxEpochs: 100_000, reportEvery: 1, optimizer: optimizerConfig({ kind: 'sgd' }), onEpoch: () => { if (++epochs === 10) net.dispose(); } });
+    await expect(netRun).rejects.toThrow(/used after dispose/);
   });
 });
