@@ -15,7 +15,7 @@ import type { EpochInfo } from '../models/linear.ts';
 import { optimizerConfig } from '../optim/config.ts';
 import { UsageError, type PredictArgs, type TrainArgs } from './args.ts';
 import type { Io } from './commands.ts';
-import { checkFormulaRows, compileForFile, divergenceRow, formulaTarget, readFormulaRows } from './formula-data.ts';
+import { checkFormulaRows, compileForFile, divergenceRow, formulaTarget, readFormulaRows, weightTotal, zeroWeightsError } from './formula-data.ts';
 import { openSource } from '../data/source.ts';
 import { DataError, formatDataError } from '../data/errors.ts';
 import type { InvalidPolicy } from '../data/select.ts';
@@ -107,7 +107,10 @@ export async function formulaTrainCommand(args: TrainArgs, io: Io, resumed: Save
   const at = resumed ? `the parameters saved in ${args.resume}` : 'the starting parameters';
   const streamed = args.stream ? await openFormulaStream(path, model, args.onInvalid, streamChunkBytes(args.chunkMb, args.device), start, at, streamProgress(args.json, args.epochs)) : null;
   const inMemory = streamed ? null : await readFormulaRows(path, model, args.onInvalid);
-  if (inMemory) await checkFormulaRows(path, model, args.onInvalid, inMemory.data, start, at);
+  if (inMemory) {
+    await checkFormulaRows(path, model, args.onInvalid, inMemory.data, start, at);
+    if (model.spec.weights && weightTotal(model, inMemory.data) === 0) throw zeroWeightsError(path, model);
+  }
   const rows = streamed ? streamed.rows.n : inMemory!.rows;
   const droppedRows = streamed ? streamed.droppedRows : inMemory!.droppedRows;
   const t = resumed?.training;

@@ -116,6 +116,20 @@ export function placeOfRow(path: string, model: FormulaModel, invalid: InvalidPo
   return placeOfKeptRow(path, columns.length > 0 ? { target: model.target, features: columns, invalid } : { target: null, features: [model.target], invalid }, row);
 }
 
+/** Σ of the rows' weights (0 for a model without a weights column): a fit needs some row that counts. */
+export function weightTotal(model: FormulaModel, data: FormulaData): number {
+  if (!model.spec.weights) return 0;
+  const k = model.features.length;
+  let total = 0;
+  for (let i = 0; i < data.n; i++) total += data.x[i * data.d + k];
+  return total;
+}
+
+/** Every row's weight is 0: J and its gradient are 0 whatever the parameters, so there is nothing to fit. */
+export function zeroWeightsError(path: string, model: FormulaModel): DataError {
+  return new DataError(`every row's weight in column "${model.spec.weights}" is 0: the loss is 0 whatever the parameters, so there is nothing to fit`, { file: path, column: model.spec.weights! });
+}
+
 /**
  * The checks before training: the loss's target rule and the weights, then a model finite on every row at
  * theta. `offset`: the kept rows before `data` (a stream checks chunk by chunk).

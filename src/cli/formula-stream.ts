@@ -9,7 +9,7 @@ import type { FormulaModel } from '../formula/model.ts';
 import { formulaColumns, formulaPredict } from '../models/formula.ts';
 import type { RowStream } from '../models/row-stream.ts';
 import { UsageError } from './args.ts';
-import { checkFormulaRows } from './formula-data.ts';
+import { checkFormulaRows, weightTotal, zeroWeightsError } from './formula-data.ts';
 import { CLASS_OF } from './formula-metrics.ts';
 import { passTracker, type StreamProgress } from './progress.ts';
 
@@ -33,12 +33,16 @@ export async function openFormulaStream(
   let n = 0;
   let droppedRows = 0;
   const first = await open();
+  let weights = 0;
   for await (const c of track(first.chunks(chunkRows), first.inputRows)) {
-    await checkFormulaRows(path, model, invalid, { x: c.x, y: c.y, n: c.rows, d }, theta, at, n);
+    const chunk = { x: c.x, y: c.y, n: c.rows, d };
+    await checkFormulaRows(path, model, invalid, chunk, theta, at, n);
+    weights += weightTotal(model, chunk);
     n += c.rows;
     droppedRows += c.droppedRows;
   }
   if (n === 0) throw new DataError('no rows to train on', { file: path });
+  if (model.spec.weights && weights === 0) throw zeroWeightsError(path, model);
   const rows: RowStream = {
     n, d, chunkRows,
     async *pass() {

@@ -238,6 +238,15 @@ describe('train --formula: bad input is exit 2, named', () => {
     await refused([...f, 'y ~ sigmoid(a*x)', '--loss', 'cross-entropy', '--start', 'a=0', '--data', labels], /labels\.csv line 4: the cross-entropy loss cannot use target y = 2\.5/);
   });
 
+  it('row weights that are all 0 leave nothing to fit: exit 2 naming the column, in memory, streamed and for a fit', async () => {
+    const zero = csv(dir, 'zero-w.csv', 'x,w,y', [[1, 0, 2], [2, 0, 3], [3, 0, 5]]);
+    const args = [...f, 'y ~ a*x', '--start', 'a=1', '--weights', 'w', '--data', zero];
+    const expected = /zero-w\.csv, column "w": every row's weight in column "w" is 0: the loss is 0 whatever the parameters/;
+    await refused(args, expected);
+    await refused([...args, '--stream'], expected);
+    await refused([...args, '--optimizer', 'lm'], expected);
+  });
+
   it('a model not finite at the start names the row and line', async () => {
     const data = csv(dir, 'domain.csv', 'x,y', [[1, 2], [2, 3], ['', 9], [-3, 5]]);
     await refused([...f, 'y ~ log(b*x)', '--start', 'b=1', '--data', data], /domain\.csv line 5: the model is not finite on kept row 3 at the starting parameters \(yhat = NaN.*x = -3.*b = 1/);
