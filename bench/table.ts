@@ -1,6 +1,6 @@
 // Prints the markdown tables of a committed result file, so a README figure can cite the file and the
 // command that produced it:   npm run bench:table -- bench/results/<file>.json
-// Exit 2 on a file that is not a bench report (named, with what is wrong), 0 otherwise.
+// Exit 2 on a file that is not a report of npm run bench or bench/deno.ts (named, with what is wrong), 0 otherwise.
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
@@ -16,7 +16,9 @@ export function parseReport(text: string, file: string): BenchReport {
   }
   const r = value as Partial<BenchReport>;
   const missing = (['adapter', 'date', 'command', 'browser', 'rows', 'skipped', 'mlp', 'config'] as const).find((k) => r?.[k] === undefined);
-  if (missing) throw new Error(`${file}: not a bench report of this version (no "${missing}"; files written before provenance was recorded lack "command")`);
+  if (missing) {
+    throw new Error(`${file}: not a report of npm run bench or bench/deno.ts (no "${missing}"): bench:cpu, bench:lm and bench:remote results print their own tables when they run, and files written before provenance was recorded lack "command"`);
+  }
   if (!Array.isArray(r.rows) || !Array.isArray(r.mlp)) throw new Error(`${file}: "rows" and "mlp" must be arrays`);
   return r as BenchReport;
 }

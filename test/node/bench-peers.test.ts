@@ -318,7 +318,7 @@ describe('report provenance and the table printer', () => {
     expect(text).toContain('command: npm run bench -- --n 16');
     expect(text).toContain('commit aaaaaaaaaaaa,');
     expect(text.endsWith(`source: ${file}`)).toBe(true);
-    expect(() => parseReport('{"adapter": {}}', 'old.json')).toThrow(/old\.json: not a bench report .*no "date"/);
+    expect(() => parseReport('{"adapter": {}}', 'old.json')).toThrow(/old\.json: not a report of npm run bench or bench\/deno\.ts \(no "date"\)/);
     expect(() => parseReport('{', 'bad.json')).toThrow(/bad\.json: not JSON/);
   });
 });
