@@ -7,19 +7,23 @@ import { FUNCTIONS } from '../src/formula/functions.ts';
 
 export type Env = Readonly<Record<string, number>>;
 
-/** The tree's value: the operators by their definitions, each function by its float64 value in the table. */
-export function evaluate(n: Node, env: Env): number {
+/**
+ * The tree's value: the operators by their definitions, each function by its float64 value in the table;
+ * `literal` gives a number's value (heldLiteral: as the generated code holds it).
+ */
+export function evaluate(n: Node, env: Env, literal: (v: number) => number = (v) => v): number {
+  const evaluate_ = (m: Node) => evaluate(m, env, literal);
   switch (n.kind) {
-    case 'num': return n.value;
+    case 'num': return literal(n.value);
     case 'sym': {
       const v = env[n.name];
       if (v === undefined) throw new Error(`evaluate: no value for ${n.name}`);
       return v;
     }
-    case 'neg': return -evaluate(n.arg, env);
+    case 'neg': return -evaluate_(n.arg);
     case 'bin': {
-      const a = evaluate(n.left, env);
-      const b = evaluate(n.right, env);
+      const a = evaluate_(n.left);
+      const b = evaluate_(n.right);
       switch (n.op) {
         case '+': return a + b;
         case '-': return a - b;
@@ -29,7 +33,7 @@ export function evaluate(n: Node, env: Env): number {
       }
     }
     // falls through never
-    case 'call': return FUNCTIONS[n.fn].value(...n.args.map((a) => evaluate(a, env)));
+    case 'call': return FUNCTIONS[n.fn].value(...n.args.map(evaluate_));
   }
 }
 

@@ -59,6 +59,13 @@ export function derive(node: Node, v: string, steps: DerivationStep[] = []): Nod
       if (fn === 'min') return record(FUNCTIONS.min.rule, call('ifle', [args[0], args[1], d(args[0]), d(args[1])]), FUNCTIONS.min.note);
       if (fn === 'max') return record(FUNCTIONS.max.rule, call('ifle', [args[1], args[0], d(args[0]), d(args[1])]), FUNCTIONS.max.note);
       if (fn === 'ifle') return record(FUNCTIONS.ifle.rule, call('ifle', [args[0], args[1], d(args[2]), d(args[3])]));
+      if (fn === 'xlogy') {
+        // (u ln a)' = u' ln a + (u/a) a', each term 0 where its u' or u is: xlogy(u', a), and u/a taken only where u ≠ 0.
+        const [u, a] = args;
+        let total = dependsOn(u, v) ? call('xlogy', [d(u), a]) : num(0);
+        if (dependsOn(a, v)) total = add(total, mul(call('ifle', [call('abs', [u]), num(0), num(0), div(u, a)]), d(a)));
+        return record(FUNCTIONS.xlogy.rule, total, FUNCTIONS.xlogy.note);
+      }
       const rule = FUNCTIONS[fn];
       if (!rule?.partials) throw new Error(`derive: no rule for ${fn}`);
       let partials = partialsOf.get(node);

@@ -10,9 +10,27 @@ import type { LinearPredictorShape } from './shapes.ts';
 /** sums(theta, x, y, start, end, out): out[k] = Σ_{i in [start, end)} output_k(row i); x is rows × rowWidth. */
 export type RowSums = (theta: ArrayLike<number>, x: ArrayLike<number>, y: ArrayLike<number>, start: number, end: number, out: Float64Array) => void;
 
+/** The largest finite float32. */
+const F32_MAX = 3.4028234663852886e38;
+
+/**
+ * A literal as the GPU kernel holds it: rounded to float32, so that a comparison with float32 data (z <= 0.1,
+ * sign(z - 0.1), eq(z, 0.1)) takes the same branch on every device. Beyond float32's range it stays as written
+ * (the WGSL cannot hold it either).
+ */
+export function jsNumber(v: number): string {
+  const held = heldLiteral(v);
+  return held < 0 ? `(${held})` : `${held}`;
+}
+
+/** The value of a literal in the generated code: v rounded to float32 where float32 holds it (jsNumber). */
+export function heldLiteral(v: number): number {
+  return Math.abs(v) <= F32_MAX ? Math.fround(v) : v;
+}
+
 export function jsExpression(n: Node): string {
   switch (n.kind) {
-    case 'num': return n.value < 0 ? `(${n.value})` : `${n.value}`;
+    case 'num': return jsNumber(n.value);
     case 'sym': return n.name === 'y' ? 'y_' : n.name; // y names the target array
     case 'neg': return `(-${jsExpression(n.arg)})`;
     case 'bin': {

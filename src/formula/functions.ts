@@ -15,7 +15,7 @@ export interface FunctionRule {
   /**
    * Partial derivatives of f with respect to each argument, as trees of the arguments; the chain rule
    * multiplies each by its argument's derivative. A subgradient where f has no derivative is stated in `note`.
-   * Absent for the piecewise functions (min, max, ifle) and pow, whose rules derive.ts spells out.
+   * Absent for the piecewise functions (min, max, ifle), pow and xlogy, whose rules derive.ts spells out.
    */
   partials?: (...a: Node[]) => Node[];
   rule: string;
@@ -134,9 +134,12 @@ export const FUNCTIONS: Readonly<Record<string, FunctionRule>> = {
   },
   // u·ln(a), and 0 where u = 0 even at a = 0: the exponential rule's factor a^b·ln(a), whose limit as a → 0
   // (b > 0) is 0, so that d/dp x^p is 0 on a row where x = 0, not 0·(−∞).
+  // Its rule keeps the convention (derive.ts spells it out): (u ln a)' = xlogy(u', a) + (u/a) a', the last
+  // term 0 where u = 0, so that the Poisson deviance xlogy(y, y/yhat) has a slope on rows where y = 0.
   xlogy: {
-    arity: 2, value: (u, a) => (u === 0 ? 0 : u * Math.log(a)), partials: (u, a) => [call('log', [a]), div(u, a)],
-    rule: 'u·ln(a), 0 where u = 0', js: (u, a) => `nabla_xlogy(${u}, ${a})`, wgsl: (u, a) => `nabla_xlogy(${u}, ${a})`,
+    arity: 2, value: (u, a) => (u === 0 ? 0 : u * Math.log(a)),
+    rule: 'xlogy rule: (u ln a)\' = u\' ln a + (u/a) a\'', note: 'each term is 0 where its factor u\' or u is 0',
+    js: (u, a) => `nabla_xlogy(${u}, ${a})`, wgsl: (u, a) => `nabla_xlogy(${u}, ${a})`,
   },
 };
 

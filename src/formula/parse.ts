@@ -29,6 +29,13 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_.]*/;
  */
 export const JS_OBJECT_NAMES: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
 
+/**
+ * Levels of nesting (parentheses, calls, unary signs, powers) a formula may have. Every walk of the tree
+ * recurses that deep and a derivation's text grows with its cube: 800 nested exp() exhausted the heap
+ * printing the derivation, and 3000 parentheses overflowed the stack with no position to show.
+ */
+export const MAX_NESTING = 256;
+
 /** table[key] where key is the table's own entry, never one it inherits (toString, constructor, ...). */
 export function ownEntry<T>(table: Readonly<Record<string, T>> | undefined, key: string): T | undefined {
   return table !== undefined && Object.hasOwn(table, key) ? table[key] : undefined;
@@ -115,6 +122,7 @@ export function parseModel(text: string, options: ParseOptions = {}): { target: 
 
 class Parser {
   private i = 0;
+  private depth = 0;
   constructor(private readonly tokens: Token[], private readonly text: string, private readonly options: ParseOptions) {}
 
   private peek(): Token {
@@ -160,15 +168,20 @@ class Parser {
   }
 
   private unary(): Node {
-    if (this.isOp('-')) {
-      this.i++;
-      return neg(this.unary());
+    if (++this.depth > MAX_NESTING) this.fail(`the formula nests deeper than ${MAX_NESTING} levels (parentheses, calls, signs and powers)`);
+    try {
+      if (this.isOp('-')) {
+        this.i++;
+        return neg(this.unary());
+      }
+      if (this.isOp('+')) {
+        this.i++;
+        return this.unary();
+      }
+      return this.power();
+    } finally {
+      this.depth--;
     }
-    if (this.isOp('+')) {
-      this.i++;
-      return this.unary();
-    }
-    return this.power();
   }
 
   private power(): Node {

@@ -64,6 +64,23 @@ describe('GPU formulas outside their domains', () => {
     }
   });
 
+  it('a comparison of float32 data with a decimal literal takes the same branch as the twin (the creation check passes)', async () => {
+    const gpu = await testGpu();
+    const z = Float32Array.from({ length: N }, (_, i) => [0.1, 0.2, 0.3][i % 3]);
+    const d = { x: z, y: Float32Array.from(z, (v) => (v <= Math.fround(0.1) ? 5 : 1)), n: N, d: 1 };
+    for (const formula of ['y ~ c*ifle(z, 0.1, 1, 0) + a', 'y ~ c*sign(z - 0.1) + a', 'y ~ c*eq(z, 0.1) + a']) {
+      const model = compileFormula({ formula }, { columns: ['z', 'y'] });
+      const at = Float64Array.of(0.5, 2);
+      const engine = await GpuFormulaEngine.create(gpu, model, d, at, { tuning: false });
+      try {
+        const got = await engine.lossAndGradient(at);
+        expect(checkFormulaResult([...got.grad, got.loss], formulaReference(model, at, d, { start: 0, rows: N }), model.params, FORMULA_REL_TOL), formula).toBeNull();
+      } finally {
+        engine.dispose();
+      }
+    }
+  });
+
   it('d/dp x^p on rows where x = 0 is the twin\'s 0, not NaN', async () => {
     const gpu = await testGpu();
     const model = compileFormula({ formula: 'y ~ a*x^p' }, { columns: ['x', 'y'] });

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { formulaError } from '../formula-errors.ts';
 import { compileFormula, startingParameters } from '../../src/formula/model.ts';
 import { parseLoss } from '../../src/formula/losses.ts';
-import { parseExpression } from '../../src/formula/parse.ts';
+import { MAX_NESTING, parseExpression } from '../../src/formula/parse.ts';
 import { formulaRowSums, formulaPredict } from '../../src/models/formula.ts';
 
 const columns = (...c: string[]) => ({ columns: c });
@@ -122,10 +122,39 @@ describe('the rules at the edge of a domain', () => {
     expect(out[1]).toBeCloseTo((J(1.5 + h) - J(1.5 - h)) / (2 * h), 6);
   });
 
+  it('xlogy\'s rule keeps its convention: the Poisson deviance has a slope on rows where y = 0, xlogy(a*x, x) at x = 0', () => {
+    const deviance = compileFormula({ formula: 'count ~ exp(a + b*x)', loss: 'xlogy(y, y/yhat) - y + yhat' }, columns('x', 'count'));
+    const data = rows([0, 0.5, 1, 1.5], [0, 2, 0, 5]);
+    const out = new Float64Array(3);
+    formulaRowSums(deviance)(Float64Array.of(0.2, 0.9), data.x, data.y, 0, data.n, out);
+    expect(out.every(Number.isFinite)).toBe(true);
+    const J = (a: number, b: number) => {
+      const o = new Float64Array(3);
+      formulaRowSums(deviance)(Float64Array.of(a, b), data.x, data.y, 0, data.n, o);
+      return o[2];
+    };
+    const h = 1e-6;
+    expect(out[0]).toBeCloseTo((J(0.2 + h, 0.9) - J(0.2 - h, 0.9)) / (2 * h), 6);
+    expect(out[1]).toBeCloseTo((J(0.2, 0.9 + h) - J(0.2, 0.9 - h)) / (2 * h), 6);
+    const m = compileFormula({ formula: 'y ~ xlogy(a*x, x) + b' }, columns('x', 'y'));
+    const slopes = new Float64Array(3);
+    formulaRowSums(m)(Float64Array.of(2, 1), Float32Array.of(0, 2), Float32Array.of(1, 3), 0, 2, slopes);
+    expect(slopes.every(Number.isFinite)).toBe(true);
+  });
+
   it('eq compares in float32, the data\'s precision: eq(z, 0.1) holds where z was written 0.1', () => {
     const m = compileFormula({ formula: 'y ~ c*eq(x, 0.1) + a' }, columns('x', 'y'));
     const yhat = formulaPredict(m, [4, 1], rows([0.1, 0.2, 0.1], [5, 1, 5]));
     expect(Array.from(yhat)).toEqual([5, 1, 5]);
+  });
+
+  it('literals are held in float32, as the GPU holds them: a comparison with float32 data takes the GPU\'s branch', () => {
+    const data = rows([0.1, 0.2, 0.3], [0, 0, 0]);
+    // float32(0.1) <= 0.1 is false in float64, true with the literal held as the kernel holds it.
+    const ifle = compileFormula({ formula: 'y ~ c*ifle(x, 0.1, 1, 0) + a' }, columns('x', 'y'));
+    expect(Array.from(formulaPredict(ifle, [4, 1], data))).toEqual([5, 1, 1]);
+    const sign = compileFormula({ formula: 'y ~ c*sign(x - 0.1) + a' }, columns('x', 'y'));
+    expect(Array.from(formulaPredict(sign, [4, 1], data))).toEqual([1, 5, 5]);
   });
 });
 
@@ -138,5 +167,17 @@ describe('formulaPredict', () => {
     expect(() => formulaPredict(m, [NaN, 1], d)).toThrow(/a = NaN is not a finite number/);
     expect(() => formulaPredict(m, [1, 1], { ...d, n: 5 })).toThrow(/x has 3 values, expected n \* d = 5/);
     expect(() => formulaPredict(m, [1, 1], { ...d, d: 0 })).toThrow(/0 columns per row, the model reads 1/);
+  });
+});
+
+describe('nesting', () => {
+  it('refuses a formula nested deeper than MAX_NESTING, at the place it goes too deep, and takes one just within it', () => {
+    const deep = (k: number) => `y ~ ${'exp('.repeat(k)}a*x${')'.repeat(k)}`;
+    expect(compileFormula({ formula: deep(MAX_NESTING - 2) }, columns('x', 'y')).params).toEqual(['a']);
+    const e = formulaError(() => compileFormula({ formula: deep(MAX_NESTING + 10) }, columns('x', 'y')));
+    expect(e.reason).toMatch(/nests deeper than 256 levels/);
+    expect(e.position).toBeGreaterThan(4 * (MAX_NESTING - 2));
+    expect(formulaError(() => parseExpression('-'.repeat(20000) + 'x')).reason).toMatch(/nests deeper/);
+    expect(formulaError(() => parseExpression('('.repeat(3000) + 'x' + ')'.repeat(3000))).reason).toMatch(/nests deeper/);
   });
 });

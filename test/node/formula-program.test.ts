@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { compileFormula, sampleLoss, startingParameters, type FormulaModel } from '../../src/formula/model.ts';
 import { factorCommon, gradientProgram, MAX_LET_DEPTH, normalEquationsProgram, predictionProgram, type SampleProgram } from '../../src/formula/program.ts';
 import { parseExpression } from '../../src/formula/parse.ts';
-import { compileRowSums } from '../../src/formula/emit-js.ts';
+import { compileRowSums, heldLiteral } from '../../src/formula/emit-js.ts';
 import { wgslSampleFunction } from '../../src/formula/emit-wgsl.ts';
 import { print } from '../../src/formula/print.ts';
 import type { Node } from '../../src/formula/ast.ts';
@@ -63,7 +63,8 @@ function naiveJ(loss: Node, rows: Array<Record<string, number>>, params: readonl
   let s = 0;
   for (const row of rows) {
     const env = { ...row, ...Object.fromEntries(params.map((p, j) => [p, theta[j]])) };
-    s += (weighted ? row.w : 1) * evaluate(loss, env);
+    // The literals as the generated code holds them (float32), the rest in float64.
+    s += (weighted ? row.w : 1) * evaluate(loss, env, heldLiteral);
   }
   return s / rows.length;
 }

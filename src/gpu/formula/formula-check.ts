@@ -9,13 +9,20 @@ import type { BatchRange } from '../../models/batches.ts';
 import type { FormulaData } from '../../models/formula.ts';
 
 /**
- * A kernel's component k may differ from float64 by FORMULA_REL_TOL x (1/N) Σ_i |term_ik|. Each term is
+ * A kernel's component k may differ from float64 by FORMULA_REL_TOL x (1/N) Σ_i |term_ik| (+ F32_MIN_NORMAL). Each term is
  * a straight-line float32 program of a few dozen operations (a few eps each, more where exp or log amplify
  * the argument's rounding: ~|arg| eps), summed in blocks of 64 with compensated folds and a segmented
  * workgroup sum (~(64 + 2 sqrt(WG) + groups) eps of Σ|terms|, ~1e-5 at most): 1e-4 leaves an order of magnitude above
  * what those add up to for arguments up to ~100, and a wrong row, column or parameter index misses by O(1).
  */
 export const FORMULA_REL_TOL = 1e-4;
+
+/**
+ * The smallest normal float32, 2^-126. WGSL lets a GPU flush subnormal values to zero, so each term of a sum
+ * may lose up to this much, and their mean as well: a difference below it is float32's range, not a wrong
+ * kernel (a start where every term is ~1e-36 failed the check with an error of 7e-40).
+ */
+export const F32_MIN_NORMAL = 2 ** -126;
 
 export interface FormulaReference {
   /** (1/N) Σ output_k: the gradient, then J. */
@@ -68,8 +75,9 @@ export function checkFormulaResult(got: ArrayLike<number>, ref: FormulaReference
       if (Number.isFinite(got[k])) bad.push(`${name}: got ${got[k]}, the float64 twin ${want}`);
       continue;
     }
-    const err = Math.abs(got[k] - want) / (tol * ref.magnitude[k] + Number.MIN_VALUE);
-    if (!(err <= 1)) bad.push(`${name}: got ${got[k]}, want ${want} (|error| ${Math.abs(got[k] - want).toExponential(2)}, allowed ${(tol * ref.magnitude[k]).toExponential(2)})`);
+    const allowed = tol * ref.magnitude[k] + F32_MIN_NORMAL;
+    const err = Math.abs(got[k] - want) / allowed;
+    if (!(err <= 1)) bad.push(`${name}: got ${got[k]}, want ${want} (|error| ${Math.abs(got[k] - want).toExponential(2)}, allowed ${allowed.toExponential(2)})`);
     if (err > worst || Number.isNaN(err)) worst = Number.isNaN(err) ? Infinity : err;
   }
   return bad.length === 0 ? null : `${bad.length} of ${ref.mean.length} components off (worst ${worst.toExponential(2)} x the tolerance): ${bad.slice(0, 3).join('; ')}`;
