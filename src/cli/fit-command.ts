@@ -15,7 +15,7 @@ import { FitError } from '../fit/levenberg-marquardt.ts';
 import { streamedNormalEquations } from '../fit/streamed-pass.ts';
 import type { SavedFormulaModel } from '../models/formula-file.ts';
 import { saveModel, type SavedModel } from '../models/model-file.ts';
-import { formulaPredict, type FormulaData } from '../models/formula.ts';
+import { formulaPredict, rowsThatCount, type FormulaData } from '../models/formula.ts';
 import { compileRowSums } from '../formula/emit-js.ts';
 import { optimizerConfig } from '../optim/config.ts';
 import { UsageError, type TrainArgs } from './args.ts';
@@ -98,6 +98,8 @@ export async function fitCommand(args: TrainArgs, io: Io, resumed?: SavedFitStar
     let pass: NormalEquationsPass | null = null;
     let gpu: { session: GpuSession; rows: FormulaData | RowStream } | null = null;
     let rows: number;
+    // The rows the standard errors' degrees of freedom count: with row weights, those of positive weight.
+    let countedRows: number;
     let droppedRows: number;
     let metrics: () => Promise<Record<string, number | null>>;
     // After the rows are read and checked (a stream's first pass included): bad input is reported before Chromium starts.
@@ -119,6 +121,7 @@ export async function fitCommand(args: TrainArgs, io: Io, resumed?: SavedFitStar
     if (args.stream) {
       const streamed = await openFormulaStream(path, model, args.onInvalid, streamChunkBytes(args.chunkMb, args.device), start, at, streamProgress(args.json, undefined, 'pass'));
       rows = streamed.rows.n;
+      countedRows = streamed.countedRows;
       droppedRows = streamed.droppedRows;
       metrics = () => streamed.metrics(fitted);
       gpu = await openGpu(streamed.rows);
@@ -145,6 +148,7 @@ export async function fitCommand(args: TrainArgs, io: Io, resumed?: SavedFitStar
       await checkFormulaRows(path, model, args.onInvalid, data, start, at);
       if (model.spec.weights && weightTotal(model, data) === 0) throw zeroWeightsError(path, model);
       rows = read.rows;
+      countedRows = rowsThatCount(model, data);
       droppedRows = read.droppedRows;
       gpu = await openGpu(data);
       if (!gpu && !exact) {
@@ -163,11 +167,11 @@ export async function fitCommand(args: TrainArgs, io: Io, resumed?: SavedFitStar
     try {
       const lm = { ftol: tol, xtol: tol, maxEvaluations };
       if (gpu) {
-        const outcome = await fitFormulaOnGpu(gpu.session, model, gpu.rows, start, lm, onIteration);
+        const outcome = await fitFormulaOnGpu(gpu.session, model, gpu.rows, start, { ...lm, countedRows }, onIteration);
         fit = outcome.result;
         where = outcome;
       } else {
-        fit = await curveFit(model, rows, pass!, start, { ...lm, onIteration });
+        fit = await curveFit(model, countedRows, pass!, start, { ...lm, onIteration });
       }
     } catch (e) {
       if (e instanceof FitError && e.kind !== 'no-progress') throw new UsageError(`--optimizer lm: ${e.message}`);

@@ -47,7 +47,7 @@ export async function trainFormulaOnGpu(
 /** A FitError in the page is thrown here as the same FitError, so that the CLI's exit codes are those of the CPU paths. */
 export async function fitFormulaOnGpu(
   session: GpuSession, model: FormulaModel, rows: FormulaData | RowStream, start: Float64Array,
-  lm: { ftol: number; xtol: number; maxEvaluations: number }, onIteration?: (info: FitProgress) => void,
+  lm: { ftol: number; xtol: number; maxEvaluations: number; countedRows: number }, onIteration?: (info: FitProgress) => void,
 ): Promise<GpuOutcome<CurveFitResult>> {
   const job = { ...jobModel(model, start), lm };
   const r = 'pass' in rows

@@ -6,7 +6,7 @@ import { openSource, rowsPerChunk } from '../data/source.ts';
 import { DataError } from '../data/errors.ts';
 import type { InvalidPolicy } from '../data/select.ts';
 import type { FormulaModel } from '../formula/model.ts';
-import { formulaColumns, formulaPredict } from '../models/formula.ts';
+import { formulaColumns, formulaPredict, rowsThatCount } from '../models/formula.ts';
 import type { RowStream } from '../models/row-stream.ts';
 import { UsageError } from './args.ts';
 import { checkFormulaRows, weightTotal, zeroWeightsError } from './formula-data.ts';
@@ -16,6 +16,8 @@ import { passTracker, type StreamProgress } from './progress.ts';
 export interface StreamedFormulaRows {
   rows: RowStream;
   droppedRows: number;
+  /** The rows a fit's degrees of freedom count (rowsThatCount over every chunk). */
+  countedRows: number;
   /** MSE and R², or accuracy, as formulaMetrics gives them in memory, over one more pass. */
   metrics(theta: ArrayLike<number>): Promise<Record<string, number | null>>;
 }
@@ -34,10 +36,12 @@ export async function openFormulaStream(
   let droppedRows = 0;
   const first = await open();
   let weights = 0;
+  let countedRows = 0;
   for await (const c of track(first.chunks(chunkRows), first.inputRows)) {
     const chunk = { x: c.x, y: c.y, n: c.rows, d };
     await checkFormulaRows(path, model, invalid, chunk, theta, at, n);
     weights += weightTotal(model, chunk);
+    countedRows += rowsThatCount(model, chunk);
     n += c.rows;
     droppedRows += c.droppedRows;
   }
@@ -50,7 +54,7 @@ export async function openFormulaStream(
     },
   };
   return {
-    rows, droppedRows,
+    rows, droppedRows, countedRows,
     async metrics(at): Promise<Record<string, number | null>> {
       const classOf = CLASS_OF[model.loss.name];
       let right = 0;

@@ -44,9 +44,10 @@ export function unpackNormalEquations(sums: ArrayLike<number>, p: number): Norma
 }
 
 /**
- * Fits `m` from `start`. n is the number of rows `pass` sums over: it sets the degrees of freedom n − p of
- * the standard errors, and curveFit cannot count the rows itself (a pass may stream them), so the caller
- * must give the engine's own n (engine.n); a wrong n scales every standard error by √((N − p)/(n − p)).
+ * Fits `m` from `start`. n is the number of rows that count in `pass`'s sums: every row (engine.n), or with row
+ * weights those of positive weight (rowsThatCount). It sets the degrees of freedom n − p of the standard
+ * errors, and curveFit cannot count the rows itself (a pass may stream them); a wrong n scales every standard
+ * error by √((N − p)/(n − p)).
  */
 export async function curveFit(m: FormulaModel, n: number, pass: NormalEquationsPass, start: Float64Array, options: LmOptions = {}): Promise<CurveFitResult> {
   if (!m.loss.squaredError) throw new RangeError(`curveFit fits squared errors: the model's loss ${m.loss.text} is not (yhat - y)^2 (compile it with the mse loss, and weights for row weights)`);

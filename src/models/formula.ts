@@ -142,6 +142,18 @@ export async function trainNamingStartRow(m: FormulaModel, data: FormulaData, st
   }
 }
 
+/**
+ * The rows a fit's degrees of freedom count: with row weights, those of positive weight (a weight-0 row counts
+ * for nothing, as in R's lm and nls); else every row.
+ */
+export function rowsThatCount(m: FormulaModel, data: FormulaData): number {
+  if (!m.spec.weights) return data.n;
+  const k = m.features.length;
+  let counted = 0;
+  for (let i = 0; i < data.n; i++) if (data.x[i * data.d + k] > 0) counted++;
+  return counted;
+}
+
 /** Row sums of the gradient program: (Σ w ∂ℓ/∂θ_0 .. Σ w ∂ℓ/∂θ_{P-1}, Σ w ℓ). */
 export function formulaRowSums(m: FormulaModel): RowSums {
   return compileRowSums(gradientProgram(m));

@@ -33,7 +33,8 @@ export interface FormulaTrainJob extends FormulaJobModel {
 }
 
 export interface FormulaFitJob extends FormulaJobModel {
-  lm: { ftol: number; xtol: number; maxEvaluations: number };
+  /** countedRows: the rows the degrees of freedom count (rowsThatCount, over every chunk of a stream). */
+  lm: { ftol: number; xtol: number; maxEvaluations: number; countedRows: number };
 }
 
 /** One Levenberg-Marquardt iteration as it crosses to the CLI (through the page's epoch channel). */
@@ -155,7 +156,8 @@ export async function runFormulaFit(
   };
   try {
     const onIteration = onProgress && ((it: LmIteration) => onProgress({ iteration: it.iteration, evaluations: it.evaluations, rss: it.rss }));
-    const fit = await curveFit(model, rows.n, pass, start, { ...job.lm, onIteration });
+    const { countedRows, ...lm } = job.lm;
+    const fit = await curveFit(model, countedRows, pass, start, { ...lm, onIteration });
     return { ...fit, theta: Array.from(fit.theta), device: runner.device, adapter: runner.adapter };
   } catch (e) {
     if (!(e instanceof FitError)) throw e;

@@ -53,6 +53,29 @@ describe('train --optimizer lm', () => {
     }
   });
 
+  it('counts only rows of positive weight in the degrees of freedom: weight-0 rows change nothing, in memory and streamed', async () => {
+    write();
+    // Misra1a with every row doubled at weight 0 (its y moved far off) against Misra1a with weights 1.
+    const rows = Array.from(misra.x, (x, i) => `${misra.y[i]},${x},1`);
+    const zeros = Array.from(misra.x, (x, i) => `${misra.y[i] * 3},${x},0`);
+    const weighted = join(dir, 'misra-w.csv');
+    const padded = join(dir, 'misra-w0.csv');
+    writeFileSync(weighted, `y,x,w\n${rows.join('\n')}\n`);
+    writeFileSync(padded, `y,x,w\n${rows.map((r, i) => `${r}\n${zeros[i]}`).join('\n')}\n`);
+    const fit = async (file: string, more: string[] = []) => JSON.parse((await run(['train', ...SEED, '--weights', 'w', '--data', file, '--device', 'cpu64', '--json', ...more])).out);
+    const plain = await fit(weighted);
+    expect(plain).toMatchObject({ dof: 12, rows: 14 });
+    // In memory cpu64 reads the CSV in float64 (the same sums to rounding); a stream reads float32 rows (~1e-6).
+    for (const [got, digitsHeld] of [[await fit(padded), 9], [await fit(padded, ['--stream', '--chunk-mb', '0.0001']), 4]] as const) {
+      expect(got).toMatchObject({ dof: 12, rows: 28 });
+      for (const name of misra.params) {
+        expect(got.params[name] / plain.params[name]).toBeCloseTo(1, digitsHeld);
+        // Counted as 28 − 2 rows, every standard error would shrink by √(12/26) ≈ 0.68.
+        expect(got.standardErrors[name] / plain.standardErrors[name]).toBeCloseTo(1, digitsHeld);
+      }
+    }
+  });
+
   it('prints a table of estimates and standard errors', async () => {
     write();
     const r = await run(['train', ...SEED, '--data', csv, '--device', 'cpu64']);
