@@ -202,6 +202,9 @@ class GpuBackend implements Backend {
     return this.modelOutcome(r.model!);
   }
   async trainModel(config: NetworkConfig, data: ModelData, options: Omit<ModelTrainOptions, 'onEpoch' | 'init' | 'signal' | 'onSnapshot'>, onEpoch?: (i: EpochInfo) => void) {
+    // Batches cut in chunks of chunkRows: the rows go to the page as a stream of such chunks, which cuts them so.
+    const { chunkRows, ...unchunked } = options;
+    if (chunkRows !== undefined) return this.trainModelStreamed(config, memoryRowStream(data, chunkRows), unchunked, onEpoch);
     const formula = networkFormula(config, options.seed);
     if (formula) return trainFormulaOnGpu(this.session, formula.model, data, formula.start, options, onEpoch);
     const { resumeFrom, ...rest } = options;

@@ -7,7 +7,7 @@ import { compileFormula, startingParameters, type FormulaModel, type FormulaSpec
 import { FormulaError } from '../formula/parse.ts';
 import { parseLoss } from '../formula/losses.ts';
 import { CpuFormulaEngine } from '../cpu/formula-engine.ts';
-import { formulaPredict, type FormulaData } from '../models/formula.ts';
+import { formulaColumns, formulaPredict, type FormulaData } from '../models/formula.ts';
 import type { SavedFormulaModel } from '../models/formula-file.ts';
 import { saveModel, type SavedModel } from '../models/model-file.ts';
 import type { ModelSnapshot } from '../models/model-engine.ts';
@@ -22,14 +22,15 @@ import type { InvalidPolicy } from '../data/select.ts';
 import { openFormulaEngine, openPool } from './formula-backend.ts';
 import { openGpuSession } from './backend.ts';
 import { trainFormulaOnGpu } from './formula-gpu.ts';
-import { checkEpochsToReach, checkFitResumeFlags, checkFormulaResumeFlags } from './resume.ts';
+import { checkChunkFlag, checkEpochsToReach, checkFitResumeFlags, checkFormulaResumeFlags, checkWholeEpochs } from './resume.ts';
 import { BatchSchedule } from '../models/batches.ts';
 import { formulaMetrics } from './formula-metrics.ts';
 import { openFormulaStream } from './formula-stream.ts';
 import { streamProgress } from './progress.ts';
 import { trainFormulaStreamedOnCpu } from '../cpu-fast/formula-engine.ts';
 import { fitCommand, isSavedFit } from './fit-command.ts';
-import { streamChunkBytes } from './stream-chunk.ts';
+import { trainChunkBytes } from './stream-chunk.ts';
+import { memoryRowStream } from '../gpu/formula/formula-stream.ts';
 import { deviceRan } from './flags.ts';
 
 const named = (m: FormulaModel, theta: ArrayLike<number>) => Object.fromEntries(m.params.map((p, j) => [p, theta[j]]));
@@ -105,7 +106,12 @@ export async function formulaTrainCommand(args: TrainArgs, io: Io, resumed: Save
   const model = resumed ? compileSaved(resumed, args.resume!) : await compileForFile(path, spec, startValues, args.onInvalid);
   const start = resumed ? Float64Array.from(resumed.parameters) : startingParameters(model, startValues);
   const at = resumed ? `the parameters saved in ${args.resume}` : 'the starting parameters';
-  const streamed = args.stream ? await openFormulaStream(path, model, args.onInvalid, streamChunkBytes(args.chunkMb, args.device), start, at, streamProgress(args.json, args.epochs)) : null;
+  // A streamed mini-batch run's batches lie inside its chunks: its resume is cut in the same rows, streamed or not.
+  const savedChunkRows = resumed?.training.chunkRows;
+  const d = formulaColumns(model).length;
+  if (resumed) checkChunkFlag(args, savedChunkRows, d, args.resume!);
+  const chunkBytes = trainChunkBytes(args.chunkMb, args.device, savedChunkRows === undefined ? undefined : { rows: savedChunkRows, d });
+  const streamed = args.stream ? await openFormulaStream(path, model, args.onInvalid, chunkBytes, start, at, streamProgress(args.json, args.epochs)) : null;
   const inMemory = streamed ? null : await readFormulaRows(path, model, args.onInvalid);
   if (inMemory) {
     await checkFormulaRows(path, model, args.onInvalid, inMemory.data, start, at);
@@ -127,7 +133,12 @@ export async function formulaTrainCommand(args: TrainArgs, io: Io, resumed: Save
   if (streamed && batchSize !== undefined && batchSize > streamed.rows.chunkRows) {
     throw new UsageError(`--batch-size: ${batchSize} rows exceed a stream chunk of ${streamed.rows.chunkRows} rows (batches are cut inside chunks); raise --chunk-mb or lower --batch-size`);
   }
-  if (resumed) checkEpochsToReach(args, resumed.training.state.t, new BatchSchedule(rows, batchSize, seed, streamed?.rows.chunkRows).perEpoch, args.resume!);
+  const chunkRows = streamed ? streamed.rows.chunkRows : savedChunkRows;
+  if (resumed) {
+    const perEpoch = new BatchSchedule(rows, batchSize, seed, chunkRows).perEpoch;
+    checkWholeEpochs(resumed.training, { perEpoch, rows, chunkRows }, args.resume!);
+    checkEpochsToReach(args, resumed.training.state.t, perEpoch, args.resume!);
+  }
   const every = Math.max(1, Math.floor(args.epochs / 10));
   const progress = args.json ? undefined : (e: EpochInfo) => { if (e.epoch % every === 0) io.err(`epoch ${String(e.epoch).padStart(6)}  loss ${e.loss.toExponential(6)}  |grad J| ${e.gradNorm.toExponential(3)}`); };
   const options = { lr, maxEpochs: args.epochs, optimizer: opt, schedule, seed, batchSize, tol: args.tol, onEpoch: progress, resumeFrom: resumed ? snapshotOf(resumed) : undefined };
@@ -140,7 +151,9 @@ export async function formulaTrainCommand(args: TrainArgs, io: Io, resumed: Save
     session.onNotice = notice;
     try {
       const { onEpoch, ...gpuOptions } = options;
-      const outcome = await trainFormulaOnGpu(session, model, streamed ? streamed.rows : inMemory!.data, start, gpuOptions, onEpoch);
+      // Rows in memory cut in kept chunk rows go to the page as a stream of such chunks, which cuts its batches so.
+      const rowsOnGpu = streamed ? streamed.rows : chunkRows !== undefined ? memoryRowStream(inMemory!.data, chunkRows) : inMemory!.data;
+      const outcome = await trainFormulaOnGpu(session, model, rowsOnGpu, start, gpuOptions, onEpoch);
       r = outcome.result;
       engine = outcome;
     } finally {
@@ -158,13 +171,13 @@ export async function formulaTrainCommand(args: TrainArgs, io: Io, resumed: Save
     const opened = await openFormulaEngine(args.device === 'cpu64', model, inMemory!.data, start, notice);
     engine = opened.engine;
     try {
-      r = await opened.engine.train(options);
+      r = await opened.engine.train({ ...options, chunkRows });
     } finally {
       opened.close();
     }
   }
   const training: SavedModel['training'] = {
-    optimizer: opt, lr, schedule, seed, batchSize: batchSize ?? null,
+    optimizer: opt, lr, schedule, seed, batchSize: batchSize ?? null, ...(batchSize !== undefined && chunkRows !== undefined && { chunkRows }),
     state: { m: Array.from(r.snapshot.optim.m), v: Array.from(r.snapshot.optim.v), t: r.snapshot.optim.t, bestLoss: Number.isFinite(r.snapshot.bestLoss) ? r.snapshot.bestLoss : null },
   };
   const saved: SavedFormulaModel = {

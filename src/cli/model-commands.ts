@@ -16,9 +16,9 @@ import type { EpochInfo } from '../models/linear.ts';
 import { UsageError, type PredictArgs, type TrainArgs } from './args.ts';
 import type { Io } from './commands.ts';
 import { evaluationReport, withClassifierLossNamed } from './model-metrics.ts';
-import { checkEpochsToReach, checkResumeFlags } from './resume.ts';
+import { checkChunkFlag, checkEpochsToReach, checkResumeFlags, checkWholeEpochs } from './resume.ts';
 import { BatchSchedule } from '../models/batches.ts';
-import { streamChunkBytes } from './stream-chunk.ts';
+import { trainChunkBytes } from './stream-chunk.ts';
 import { deviceRan } from './flags.ts';
 import { loadAnyModel } from '../models/formula-file.ts';
 import { formulaEvaluateCommand, formulaPredictCommand, formulaTrainCommand } from './formula-commands.ts';
@@ -35,9 +35,13 @@ export async function modelTrainCommand(args: TrainArgs, io: Io): Promise<number
   // A formula loss (--loss) is a loss of one output: an mlp with one is a regression on a number target.
   const loss = resumed ? resumed.model.loss : args.loss;
   const classes = resumed ? resumed.classes : kind === 'linear' || (kind === 'mlp' && loss !== undefined) ? null : (args.classes ?? 'learn');
+  // A streamed mini-batch run's batches lie inside its chunks: its resume is cut in the same rows, streamed or not.
+  const savedChunkRows = resumed?.training.chunkRows;
+  if (resumed) checkChunkFlag(args, savedChunkRows, resumed.features.length, args.resume!);
+  const chunkBytes = trainChunkBytes(args.chunkMb, args.device, savedChunkRows === undefined ? undefined : { rows: savedChunkRows, d: resumed!.features.length });
   const streamed = args.stream ? await openModelStream(args.data!, {
     target, features: resumed?.features ?? args.features, classes, invalid: args.onInvalid,
-    scaling: resumed ? resumed.standardization : args.standardize, chunkBytes: streamChunkBytes(args.chunkMb, args.device),
+    scaling: resumed ? resumed.standardization : args.standardize, chunkBytes,
     progress: streamProgress(args.json, args.epochs),
   }) : null;
   const sel = streamed
@@ -74,7 +78,12 @@ export async function modelTrainCommand(args: TrainArgs, io: Io): Promise<number
   if (streamed && batchSize !== undefined && batchSize > streamed.rows.chunkRows) {
     throw new UsageError(`--batch-size: ${batchSize} rows exceed a stream chunk of ${streamed.rows.chunkRows} rows (batches are cut inside chunks); raise --chunk-mb or lower --batch-size`);
   }
-  if (resumed) checkEpochsToReach(args, resumed.training.state.t, new BatchSchedule(rowCount, batchSize, seed, streamed?.rows.chunkRows).perEpoch, args.resume!);
+  const chunkRows = streamed ? streamed.rows.chunkRows : savedChunkRows;
+  if (resumed) {
+    const perEpoch = new BatchSchedule(rowCount, batchSize, seed, chunkRows).perEpoch;
+    checkWholeEpochs(resumed.training, { perEpoch, rows: rowCount, chunkRows }, args.resume!);
+    checkEpochsToReach(args, resumed.training.state.t, perEpoch, args.resume!);
+  }
   // Class indices meet every loss's rule; a number target is checked here, where its row can be named.
   if (config.loss !== undefined && data && !sel.classes) await checkLossTargets(args.data!, config.loss, data.y, { target, features: sel.features, invalid: args.onInvalid });
   const device = args.device;
@@ -88,7 +97,7 @@ export async function modelTrainCommand(args: TrainArgs, io: Io): Promise<number
       if (!backend.trainModelStreamed) throw new UnavailableError(`--stream: the ${backend.device} backend${backend.adapter ? ` (${backend.adapter})` : ''} cannot stream --model ${kind} yet; use --device cpu`);
       outcome = await backend.trainModelStreamed(config, streamed.rows, options, progress);
     } else {
-      outcome = await backend.trainModel(config, data!, options, progress);
+      outcome = await backend.trainModel(config, data!, { ...options, chunkRows }, progress);
     }
   } finally {
     await backend.close();
@@ -98,7 +107,10 @@ export async function modelTrainCommand(args: TrainArgs, io: Io): Promise<number
   const saved: SavedModel = {
     format: 'nabla-model', version: 1, model: config, features: sel.features, target, standardization: scaling, classes: sel.classes,
     parameters: Array.from(r.theta),
-    training: { optimizer: opt, lr, schedule, seed, batchSize: batchSize ?? null, state: { m: Array.from(r.snapshot.optim.m), v: Array.from(r.snapshot.optim.v), t: r.snapshot.optim.t, bestLoss: Number.isFinite(r.snapshot.bestLoss) ? r.snapshot.bestLoss : null } },
+    training: {
+      optimizer: opt, lr, schedule, seed, batchSize: batchSize ?? null, ...(batchSize !== undefined && chunkRows !== undefined && { chunkRows }),
+      state: { m: Array.from(r.snapshot.optim.m), v: Array.from(r.snapshot.optim.v), t: r.snapshot.optim.t, bestLoss: Number.isFinite(r.snapshot.bestLoss) ? r.snapshot.bestLoss : null },
+    },
   };
   if (args.save) await saveModel(args.save, saved);
   const metrics = streamed ? withClassifierLossNamed(config, await streamed.metrics(config, r.theta)) : evaluationReport(config, r.theta, data!, sel.classes);

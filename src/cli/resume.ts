@@ -6,6 +6,8 @@ import type { SavedModel } from '../models/model-file.ts';
 import type { SavedFormulaModel } from '../models/formula-file.ts';
 import type { NetworkConfig } from '../models/network.ts';
 import { UsageError, type TrainArgs } from './args.ts';
+import { rowsPerChunk } from '../data/source.ts';
+import { streamChunkBytes } from './stream-chunk.ts';
 
 function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
@@ -93,6 +95,34 @@ export function checkFitResumeFlags(args: TrainArgs, saved: SavedFormulaModel, f
 
 const sorted = (r: Record<string, number>) => Object.fromEntries(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 const formatStart = (r: Record<string, number>) => Object.entries(r).map(([k, v]) => `${k}=${v}`).join(',') || '(none)';
+
+/**
+ * A file that kept the chunk rows of a streamed mini-batch run (savedRows) resumes cut in them: --chunk-mb must
+ * make the same rows of d feature columns, or it would take other batches.
+ */
+export function checkChunkFlag(args: TrainArgs, savedRows: number | undefined, d: number, file: string): void {
+  if (savedRows === undefined || !args.given.includes('chunk-mb')) return;
+  const rows = rowsPerChunk(streamChunkBytes(args.chunkMb, args.device), d);
+  if (rows !== savedRows) {
+    refusal(file)('chunk-mb', String(args.chunkMb), `stream chunks of ${savedRows} rows, its mini-batches cut inside them (--chunk-mb ${args.chunkMb} makes chunks of ${rows})`);
+  }
+}
+
+/**
+ * The file's updates must be whole epochs of the batches this resume cuts (perEpoch of them from `rows` rows, in
+ * chunks of chunkRows when streamed or kept), else they are not the batches it was trained with. A file without
+ * chunk rows was trained in memory, or streamed before they were kept: the likely cause is then a --stream run
+ * resumed without its --stream --chunk-mb, which the message names rather than the batch size alone.
+ */
+export function checkWholeEpochs(training: SavedModel['training'], cut: { perEpoch: number; rows: number; chunkRows?: number }, file: string): void {
+  const t = training.state.t;
+  if (t % cut.perEpoch === 0) return;
+  const chunks = cut.chunkRows !== undefined && cut.chunkRows < cut.rows ? ` in chunks of ${cut.chunkRows} rows` : '';
+  const cause = training.chunkRows !== undefined
+    ? 'the data hold other rows than it was trained on'
+    : 'it was trained on other rows, or streamed in other chunks: resume a --stream run with the --stream and --chunk-mb it was trained with';
+  throw new UsageError(`--resume ${file}: its ${t} updates are not a whole number of epochs of ${cut.perEpoch} batches (--batch-size ${training.batchSize} of ${cut.rows} rows${chunks}); ${cause}`);
+}
 
 /**
  * On a resume --epochs is the total to reach: fewer than the file's `t` updates (perEpoch to an epoch) is refused

@@ -160,6 +160,11 @@ export function rowsPerChunk(chunkBytes: number, d: number): number {
   return Math.max(1, Math.floor(chunkBytes / ((d + 1) * 4)));
 }
 
+/** The byte budget that rowsPerChunk turns into exactly `rows` rows of d features. */
+export function chunkBytesOfRows(rows: number, d: number): number {
+  return rows * (d + 1) * 4;
+}
+
 /** Every row of a source in one pair of arrays (y empty without a target): for data that fits in memory. */
 export async function readAllChunks(source: SampleSource, maxRows = 65536): Promise<Samples & { droppedRows: number }> {
   const parts: SampleChunk[] = [];

@@ -143,7 +143,7 @@ export function validateBatching(o: ModelTrainOptions, perEpoch: number): void {
   if (t === undefined) return;
   if (!(Number.isSafeInteger(t) && t >= 0)) throw new RangeError(`resumeFrom.optim.t: expected the snapshot's update count, a non-negative integer, got ${t}`);
   if (t % perEpoch !== 0) {
-    throw new RangeError(`resume: the snapshot has ${t} updates, not a whole number of epochs of ${perEpoch} batches: resume with the batch size it was trained with`);
+    throw new RangeError(`resume: the snapshot has ${t} updates, not a whole number of epochs of ${perEpoch} batches: resume with the batch size and the chunkRows (streamed: the stream's) it was trained with, over the same rows`);
   }
   if (t > o.maxEpochs * perEpoch) {
     throw new RangeError(`epochs: the snapshot already has ${t / perEpoch} epochs, more than maxEpochs (${o.maxEpochs})`);

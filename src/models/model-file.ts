@@ -28,6 +28,11 @@ export interface SavedModel {
     seed: number;
     /** Samples per update; absent or null: full batch. A resume continues with the same batches. */
     batchSize?: number | null;
+    /**
+     * Rows per stream chunk the mini-batches were cut in (batches lie inside chunks: src/models/batches.ts); absent
+     * for full batches and runs in memory, and in files written before it was kept. A resume cuts the same.
+     */
+    chunkRows?: number;
     state: { m: number[]; v: number[]; t: number; bestLoss: number | null };
   };
 }
@@ -67,6 +72,14 @@ export async function loadModel(path: string, flag = '--model'): Promise<SavedMo
   return validateSavedModel(await readModelJson(path, flag), path);
 }
 
+/** training.chunkRows: absent, or a positive integer that comes with a batch size (full batches are not cut). */
+export function checkChunkRows(t: SavedModel['training'], bad: (what: string) => Error): void {
+  const rows = t.chunkRows;
+  if (rows === undefined) return;
+  if (!(Number.isInteger(rows) && rows >= 1)) throw bad(`chunkRows ${rows}`);
+  if (typeof t.batchSize !== 'number') throw bad('chunkRows without a batchSize');
+}
+
 export function validateSavedModel(raw: unknown, path: string): SavedModel {
   const s = raw as SavedModel;
   const bad = (what: string) => new RangeError(`${path}: not a usable nabla model file (${what})`);
@@ -82,6 +95,7 @@ export function validateSavedModel(raw: unknown, path: string): SavedModel {
   }
   const batch = s.training.batchSize;
   if (batch !== undefined && batch !== null && !(Number.isInteger(batch) && batch >= 1)) throw bad(`batchSize ${batch}`);
+  checkChunkRows(s.training, bad);
   if (!Array.isArray(s.features) || s.features.length !== s.model.inputs) throw bad('features');
   if (s.classes !== null && (!Array.isArray(s.classes) || s.classes.length !== (s.model.head === 'bce' ? 2 : s.model.outputs))) throw bad('classes');
   return s;
