@@ -36,7 +36,6 @@ const json: FlagSpec = { type: 'boolean', help: 'print one JSON object on stdout
 const help: FlagSpec = { type: 'boolean', help: 'this help' };
 const formula: FlagSpec = { type: 'string', value: '"Y ~ EXPR"', help: 'a formula model, e.g. "y ~ b1*(1-exp(-b2*x))": names that are columns of the data are features, the others parameters (README, "Formulas")' };
 const loss: FlagSpec = { type: 'string', value: 'LOSS', help: 'with --formula: mse (default), mae, huber:δ, quantile:τ, poisson, logistic, cross-entropy, cauchy:c, logcosh, or a formula of yhat and y' };
-const chunkMb: FlagSpec = { type: 'string', value: 'M', help: 'data chunk size in MiB: GPU chunks of the linear model (default: the adapter\'s storage-binding limit), or a stream\'s chunks with --stream (default 16; 64 with --device gpu, and for --formula)' };
 
 /** Flags per command, in help order. */
 export const FLAGS: Record<Command, Record<string, FlagSpec>> = {
@@ -63,14 +62,18 @@ export const FLAGS: Record<Command, Record<string, FlagSpec>> = {
     save: { type: 'string', value: 'F.json', help: 'write the trained model (and optimizer state) to F.json' },
     resume: { type: 'string', value: 'F.json', help: 'continue a saved model exactly; flags that contradict it are refused' },
     stream: { type: 'boolean', help: 'read the file chunk by chunk, one pass per epoch, never all of it in memory (every model, GPU or CPU; mini-batches are cut inside chunks)' },
-    'chunk-mb': chunkMb,
+    'chunk-mb': {
+      type: 'string', value: 'M',
+      help: 'data chunk size in MiB: GPU chunks of the linear model (default: the adapter\'s storage-binding limit), or a stream\'s chunks with --stream ' +
+        '(default 16; 64 with --device gpu); a --resume of streamed mini-batches keeps the chunk rows it was trained in',
+    },
     'on-invalid': onInvalid, device, json, help,
   },
   gradient: {
     data, target, features,
     weights: { type: 'string', value: 'w1,w2,...', help: 'the linear model\'s weights, one per feature' },
     bias: { type: 'string', value: 'b', help: 'the bias' },
-    'chunk-mb': chunkMb,
+    'chunk-mb': { type: 'string', value: 'M', help: 'the GPU holds the rows in chunks of this many MiB (default: the adapter\'s storage-binding limit; none with --device cpu or cpu64)' },
     'on-invalid': onInvalid, device, json, help,
   },
   predict: {

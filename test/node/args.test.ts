@@ -1,6 +1,8 @@
 // parseCli: defaults, and a UsageError naming the argument for every invalid input.
 import { describe, expect, it } from 'vitest';
 import { parseCli, UsageError, type GradientArgs, type TrainArgs } from '../../src/cli/args.ts';
+import { commandHelp } from '../../src/cli/flags.ts';
+import { STREAM_CHUNK_MB } from '../../src/cli/stream-chunk.ts';
 
 function usageErrorOf(argv: string[]): UsageError {
   try {
@@ -85,6 +87,14 @@ describe('parseCli: accepted input', () => {
       expect(parseCli([...argv]), JSON.stringify(argv)).toEqual({ command: 'help', topic });
     }
     expect(() => parseCli(['help', 'fit'])).toThrow(/help: expected one of train/);
+  });
+
+  it('help for --chunk-mb: train\'s stream default goes by device, not by model; gradient, which takes no --stream, names no stream', () => {
+    const train = commandHelp('train').replace(/\s+/g, ' ');
+    expect(train).toContain(`(default ${STREAM_CHUNK_MB.cpu}; ${STREAM_CHUNK_MB.gpu} with --device gpu)`);
+    expect(train).not.toContain('--formula)');
+    expect(commandHelp('gradient')).not.toMatch(/stream/);
+    expect(usageErrorOf(['gradient', '--data', 'd.csv', '--target', 'y', '--weights', '1', '--bias', '0', '--stream']).message).toMatch(/unknown flag --stream/);
   });
 
   it('the model trainer is chosen by the model or by a flag only it implements', () => {
