@@ -31,8 +31,12 @@ export interface FunctionRule {
 const sigmoid64 = (z: number) => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
 const softplus64 = (z: number) => Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z)));
 const f1 = (name: string) => (a: string) => `${name}(${a})`;
-/** min(|u|, δ)(|u| − min(|u|, δ)/2): u²/2 within δ of 0, δ(|u| − δ/2) beyond. */
+/**
+ * min(|u|, δ)(|u| − min(|u|, δ)/2): u²/2 within δ of 0, δ(|u| − δ/2) beyond. Defined for δ > 0 only: a δ that
+ * training moves to 0 or below (a parameter) makes it NaN, a divergence, as a log of a negative number does.
+ */
 const huber64 = (u: number, d: number) => {
+  if (!(d > 0)) return NaN;
   const a = Math.abs(u);
   const m = Math.min(a, d);
   return m * (a - 0.5 * m);
@@ -154,6 +158,7 @@ const nabla_sigmoid = (z) => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1
 const nabla_softplus = (z) => Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z)));
 const nabla_xlogy = (u, a) => (u === 0 ? 0 : u * Math.log(a));
 const nabla_huber = (u, d) => {
+  if (!(d > 0)) return NaN;
   const a = Math.abs(u);
   const m = Math.min(a, d);
   return m * (a - 0.5 * m);
@@ -237,6 +242,9 @@ fn nabla_softplus(z: f32) -> f32 {
   return max(z, 0.0) + nabla_log1p(exp(-abs(z)));
 }
 fn nabla_huber(u: f32, d: f32) -> f32 {
+  if (d <= 0.0) {
+    return nabla_nan(d);
+  }
   let a = abs(u);
   let m = min(a, d);
   return m * (a - 0.5 * m);

@@ -25,6 +25,7 @@ describe('GPU formulas outside their domains', () => {
     ['y ~ b*sqrt(x - a)', -1, 5.5],
     ['y ~ b*(x - a)^p', -1, 5.5],
     ['y ~ log1p(x - a)', -1, 5.5],
+    ['y ~ b*huber(x - 5, a)', 1, -1],
   ])('%s: not finite where some rows leave the domain, as on the twin', async (formula, good, bad) => {
     const gpu = await testGpu();
     const model = compileFormula({ formula }, { columns: ['x', 'y'] });

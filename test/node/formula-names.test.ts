@@ -142,6 +142,13 @@ describe('the rules at the edge of a domain', () => {
     expect(slopes.every(Number.isFinite)).toBe(true);
   });
 
+  it('huber(u, δ) is NaN where a parameter δ reaches 0 or below (its rule and value hold for δ > 0 only)', () => {
+    const m = compileFormula({ formula: 'y ~ b*huber(x, d)' }, columns('x', 'y'));
+    expect(Array.from(formulaPredict(m, [1, 0.5], rows([3], [0])))).toEqual([1.375]);
+    expect(formulaPredict(m, [1, -1], rows([3], [0]))[0]).toBeNaN();
+    expect(formulaPredict(m, [1, 0], rows([3], [0]))[0]).toBeNaN();
+  });
+
   it('eq compares in float32, the data\'s precision: eq(z, 0.1) holds where z was written 0.1', () => {
     const m = compileFormula({ formula: 'y ~ c*eq(x, 0.1) + a' }, columns('x', 'y'));
     const yhat = formulaPredict(m, [4, 1], rows([0.1, 0.2, 0.1], [5, 1, 5]));
