@@ -26,7 +26,7 @@ import { checkChunkFlag, checkEpochsToReach, checkFitResumeFlags, checkFormulaRe
 import { BatchSchedule } from '../models/batches.ts';
 import { formulaMetrics } from './formula-metrics.ts';
 import { openFormulaStream } from './formula-stream.ts';
-import { streamProgress } from './progress.ts';
+import { divergenceText, streamProgress } from './progress.ts';
 import { trainFormulaStreamedOnCpu } from '../cpu-fast/formula-engine.ts';
 import { fitCommand, isSavedFit } from './fit-command.ts';
 import { trainChunkBytes } from './stream-chunk.ts';
@@ -204,10 +204,8 @@ export async function formulaTrainCommand(args: TrainArgs, io: Io, resumed: Save
     ...(args.save ? [`  saved to ${args.save}`] : []),
   ].join('\n'));
   if (r.stopReason === 'diverged') {
-    // Mini-batches: the last good parameters are those after an update, not an epoch's end.
-    const kept = r.updates === r.epochs ? `epoch ${r.epochs}` : `update ${r.updates}`;
     const where = inMemory ? await divergenceRow(path, model, args.onInvalid, inMemory.data, r.divergedTheta, 'the parameters it stepped to') : null;
-    io.err(`nabla: training diverged at epoch ${r.divergedAtEpoch}; kept the parameters of ${kept} (${Object.entries(params).map(([k, x]) => `${k} = ${x}`).join(', ')}). Try a smaller --lr than ${lr}.` +
+    io.err(`nabla: ${divergenceText(r, batchSize !== undefined)} (${Object.entries(params).map(([k, x]) => `${k} = ${x}`).join(', ')}). Try a smaller --lr than ${lr}.` +
       (where ? `\n  ${where}` : ''));
     return 3;
   }

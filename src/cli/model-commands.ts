@@ -10,7 +10,7 @@ import { optimizerConfig } from '../optim/config.ts';
 import { saveModel, snapshotOfSaved, type SavedModel } from '../models/model-file.ts';
 import { checkLossTargets, fitFeatureScaling, loadModelData, scaleFeatures, type ModelSelection } from './model-data.ts';
 import { openModelStream } from './model-stream.ts';
-import { streamProgress } from './progress.ts';
+import { divergenceText, streamProgress } from './progress.ts';
 import { UnavailableError } from './errors.ts';
 import type { EpochInfo } from '../models/linear.ts';
 import { UsageError, type PredictArgs, type TrainArgs } from './args.ts';
@@ -129,7 +129,7 @@ export async function modelTrainCommand(args: TrainArgs, io: Io): Promise<number
     ...(args.save ? [`  saved to ${args.save}`] : []),
   ].join('\n'));
   if (r.stopReason === 'diverged') {
-    io.err(`nabla: training diverged at epoch ${r.divergedAtEpoch}; kept the parameters of epoch ${r.epochs}. Try a smaller --lr than ${lr}.`);
+    io.err(`nabla: ${divergenceText(r, batchSize !== undefined)}. Try a smaller --lr than ${lr}.`);
     return 3;
   }
   return 0;

@@ -150,3 +150,14 @@ export function passTracker(p: StreamProgress | undefined) {
   return <C extends { rows: number }>(chunks: AsyncIterable<C>, totalRows?: number): AsyncIterable<C> =>
     p ? p.line.track(passLabel(pass++, p.epochs, p.unit), chunks, totalRows) : chunks;
 }
+
+/**
+ * Where a run diverged and which parameters it kept, for the exit-3 line. Full batch: epochs (an update each).
+ * Mini-batches: the update that failed and its epoch (1-based), and the update whose parameters were kept,
+ * since an epoch's end is not where they stopped.
+ */
+export function divergenceText(r: { divergedAtEpoch?: number; epochs: number; updates: number }, miniBatches: boolean): string {
+  if (!miniBatches) return `training diverged at epoch ${r.divergedAtEpoch}; kept the parameters of epoch ${r.epochs}`;
+  const kept = r.updates === 0 ? 'the starting parameters' : `the parameters of update ${r.updates}`;
+  return `training diverged at update ${r.updates + 1} (epoch ${(r.divergedAtEpoch ?? 0) + 1}); kept ${kept}`;
+}

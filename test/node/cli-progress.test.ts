@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { clearProgress, cliProgress, formatBytes, formatProgress, passLabel, passTracker, ProgressLine, streamProgress } from '../../src/cli/progress.ts';
+import { clearProgress, cliProgress, divergenceText, formatBytes, formatProgress, passLabel, passTracker, ProgressLine, streamProgress } from '../../src/cli/progress.ts';
 import { suiteTempDir } from '../temp-dir.ts';
 
 async function* chunksOf(rows: number[]): AsyncGenerator<{ rows: number }> {
@@ -102,4 +102,12 @@ describe('the CLI off a terminal', () => {
     expect(r.stderr).toMatch(/read 2000 rows/);
     expect(r.stderr).not.toMatch(/\r|statistics|rows\/s/);
   }, 60_000);
+});
+
+describe('divergenceText', () => {
+  it('counts epochs at full batch, and updates (with their epoch) under mini-batches', () => {
+    expect(divergenceText({ divergedAtEpoch: 3, epochs: 2, updates: 2 }, false)).toBe('training diverged at epoch 3; kept the parameters of epoch 2');
+    expect(divergenceText({ divergedAtEpoch: 1, epochs: 1, updates: 6 }, true)).toBe('training diverged at update 7 (epoch 2); kept the parameters of update 6');
+    expect(divergenceText({ divergedAtEpoch: 0, epochs: 0, updates: 0 }, true)).toBe('training diverged at update 1 (epoch 1); kept the starting parameters');
+  });
 });

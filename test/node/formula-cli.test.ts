@@ -208,6 +208,10 @@ describe('train --formula', () => {
       expect(r.err).toMatch(/diverged at epoch 1; kept the parameters of epoch 0 \(a = -1\)/);
       expect(r.err).toMatch(/logs\.csv line 2: the model is not finite on kept row 1 at the parameters it stepped to \(yhat = NaN, .*x = 1, y = 0, a = [\d.e+]+\)/);
     }
+    // Mini-batches: the update that failed, its epoch, and the update whose parameters were kept.
+    const batches = await run(['train', '--formula', 'y ~ 10*log(x - a)', '--start', 'a=-1', '--data', data, '--lr', '1', '--epochs', '5', '--batch-size', '10', '--seed', '1', '--device', 'cpu']);
+    expect(batches.code, batches.err).toBe(3);
+    expect(batches.err).toMatch(/diverged at update 1 \(epoch 1\); kept the starting parameters \(a = -1\)/);
   });
 });
 
