@@ -25,6 +25,18 @@ import { formulaEvaluateCommand, formulaPredictCommand, formulaTrainCommand } fr
 
 const LARGE_PARAMS = 1000; // above this, parameters go to the saved file only
 
+/**
+ * Class labels learned from a target whose values are numbers, some not whole (2.37): a continuous target read
+ * as classes would train a softmax over every distinct value without a word. Labels such as 0, 1, 2 or text
+ * are classes.
+ */
+function refuseContinuousLabels(classes: readonly string[], kind: string, target: string): void {
+  const fractional = classes.find((c) => c.trim() !== '' && Number.isFinite(Number(c)) && !Number.isInteger(Number(c)));
+  if (fractional === undefined || !classes.every((c) => Number.isFinite(Number(c)))) return;
+  throw new UsageError(`--model ${kind}: the target ${JSON.stringify(target)} holds ${classes.length} distinct numbers, not all whole (${fractional}): a classifier wants class labels; ` +
+    `for a number target use --model linear, or --model mlp with --loss mse (or another --loss)`);
+}
+
 export async function modelTrainCommand(args: TrainArgs, io: Io): Promise<number> {
   const any = args.resume ? await loadAnyModel(args.resume, '--resume') : null;
   if (any?.kind === 'formula') return formulaTrainCommand(args, io, any.saved);
@@ -52,6 +64,7 @@ export async function modelTrainCommand(args: TrainArgs, io: Io): Promise<number
   const rowCount = sel.rows;
   const d = sel.features.length;
   const K = sel.classes?.length ?? 1;
+  if (sel.classes && classes === 'learn') refuseContinuousLabels(sel.classes, kind, target);
   if (sel.classes && kind === 'logistic' && K !== 2) {
     throw new UsageError(`--model logistic: the target ${JSON.stringify(target)} has ${K} classes (${sel.classes.join(', ')}); use --model softmax`);
   }

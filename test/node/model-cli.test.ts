@@ -164,6 +164,19 @@ describe('--classes, output paths, predict columns, internal errors', () => {
   const data = xorCsv(dir);
   const base = ['--data', data, '--target', 'label', '--device', 'cpu', '--epochs', '3', '--json'];
 
+  it('a number target that is not whole is no set of classes: a classifier refuses it, suggesting a regression', async () => {
+    const continuous = join(dir, 'continuous.csv');
+    writeFileSync(continuous, `x,y\n${Array.from({ length: 40 }, (_, i) => `${i / 40},${(1.7 * i / 40 + 0.3).toFixed(4)}`).join('\n')}\n`);
+    for (const model of ['mlp', 'softmax']) {
+      await refused((o) => modelTrainCommand(['--data', continuous, '--target', 'y', '--model', model, '--device', 'cpu', '--epochs', '1'], o),
+        new RegExp(`--model ${model}: the target "y" holds 40 distinct numbers, not all whole \\(0\\.\\d+\\): a classifier wants class labels; for a number target use --model linear`));
+    }
+    // Whole numbers are labels.
+    const whole = join(dir, 'whole.csv');
+    writeFileSync(whole, `x,y\n${Array.from({ length: 40 }, (_, i) => `${i / 40},${i % 3}`).join('\n')}\n`);
+    expect(await modelTrainCommand(['--data', whole, '--target', 'y', '--model', 'softmax', '--device', 'cpu', '--epochs', '1'], io().io)).toBe(0);
+  });
+
   it('--classes fixes the classes and their order (a class absent from the data is allowed)', async () => {
     const t = io();
     expect(await modelTrainCommand([...base, '--model', 'softmax', '--classes', 'yes,no,maybe'], t.io)).toBe(0);
