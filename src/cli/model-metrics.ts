@@ -15,7 +15,9 @@ export function evaluationReport(c: NetworkConfig, theta: ArrayLike<number>, dat
       sse += (pred[i] - data.y[i]) ** 2;
       sst += (data.y[i] - mean) ** 2;
     }
-    return { mse: sse / data.n, r2: sst > 0 ? 1 - sse / sst : null };
+    const fit = { mse: sse / data.n, r2: sst > 0 ? 1 - sse / sst : null };
+    // A --loss formula is what the model was fitted to: its mean is reported beside MSE and R², as a formula model's is.
+    return c.loss === undefined ? fit : { loss: modelLoss(c, theta, data), lossFunction: c.loss, ...fit };
   }
   const K = classes.length;
   const confusion = Array.from({ length: K }, () => new Array<number>(K).fill(0));

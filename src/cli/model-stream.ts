@@ -100,10 +100,14 @@ export async function openModelStream(path: string, o: StreamOptions): Promise<S
             sse += (pred[i] - data.y[i]) ** 2;
             sst += (data.y[i] - yMean) ** 2;
           }
+          if (config.loss !== undefined) logLoss += (data.n / n) * modelLoss(config, theta, data);
         }
         c.recycle?.();
       }
-      return classes ? { accuracy: right / n, logLoss, classes, confusion } : { mse: sse / n, r2: sst > 0 ? 1 - sse / sst : null };
+      if (classes) return { accuracy: right / n, logLoss, classes, confusion };
+      const fit = { mse: sse / n, r2: sst > 0 ? 1 - sse / sst : null };
+      // As in memory (evaluationReport): a --loss formula's mean beside MSE and R² (logLoss holds its sum here).
+      return config.loss === undefined ? fit : { loss: logLoss, lossFunction: config.loss, ...fit };
     },
   };
 }

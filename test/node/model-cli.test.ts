@@ -271,6 +271,28 @@ describe('train --model: loss names, target rows, resume epochs, devices', () =>
     expect(JSON.parse(e.out[0]).metrics).toMatchObject({ lossFunction: 'mse' });
   });
 
+  it('a regression network trained under --loss reports that loss beside MSE and R², in memory, streamed and in evaluate', async () => {
+    const numbers = join(dir, 'numbers.csv');
+    writeFileSync(numbers, `x,y\n${Array.from({ length: 40 }, (_, i) => `${i / 10},${(Math.sin(i / 10) + (i % 7) / 10).toFixed(4)}`).join('\n')}\n`);
+    const args = ['--data', numbers, '--target', 'y', '--model', 'mlp', '--hidden', '4', '--loss', 'huber:0.5', '--device', 'cpu', '--epochs', '5', '--json'];
+    const trained = async (more: string[]) => {
+      const t = io();
+      expect(await modelTrainCommand([...args, ...more], t.io), t.err.join('\n')).toBe(0);
+      return JSON.parse(t.out[0]);
+    };
+    const inMemory = await trained([]);
+    expect(inMemory.metrics).toMatchObject({ lossFunction: 'huber:0.5', mse: expect.any(Number), r2: expect.any(Number) });
+    // The metrics' loss is J at the returned parameters, the report's loss (that one summed by the fast path in float32).
+    expect(Math.abs(inMemory.metrics.loss / inMemory.loss - 1)).toBeLessThan(1e-6);
+    const streamed = await trained(['--stream']);
+    expect(Math.abs(streamed.metrics.loss / streamed.loss - 1)).toBeLessThan(1e-6);
+    const model = join(dir, 'huber-mlp.json');
+    expect(await modelTrainCommand([...args, '--save', model], io().io)).toBe(0);
+    const e = io();
+    expect(await evaluateCommand(['--model', model, '--data', numbers, '--json'], e.io)).toBe(0);
+    expect(JSON.parse(e.out[0]).metrics).toMatchObject({ lossFunction: 'huber:0.5', loss: expect.any(Number) });
+  });
+
   it('a target the --loss cannot use is named by file and line', async () => {
     const negative = join(dir, 'negative.csv');
     writeFileSync(negative, 'x,y\n1,2\n2,\n3,-0.5\n4,1\n');
