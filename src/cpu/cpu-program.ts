@@ -28,7 +28,6 @@ export class CpuProgram implements TrainingProgram {
   private prev: ProgramState | null = null;
   private hasPrev = false;
   private optimizer: OptimizerConfig | null = null;
-  private bestLoss = Infinity;
 
   constructor(private readonly source: CpuGradientSource) {}
 
@@ -44,13 +43,12 @@ export class CpuProgram implements TrainingProgram {
     this.source.check?.(setup);
   }
 
-  async start(state: ProgramState, setup: { optimizer: OptimizerConfig; bestLoss: number }): Promise<void> {
+  async start(state: ProgramState, setup: { optimizer: OptimizerConfig }): Promise<void> {
     this.source.validateTheta(state.theta);
     this.state = copy(state);
     this.prev = copy(state);
     this.hasPrev = false;
     this.optimizer = setup.optimizer;
-    this.bestLoss = setup.bestLoss;
   }
 
   private live(): ProgramState {
@@ -68,10 +66,9 @@ export class CpuProgram implements TrainingProgram {
       losses.push(g.loss);
       gradNorms.push(gradNorm);
       // The loop's divergence rule, applied before the update so that the state before it stays the last good one.
-      if (!Number.isFinite(g.loss) || !Number.isFinite(gradNorm) || explodes(g.loss, this.bestLoss, plan.explodeFactor)) {
+      if (!Number.isFinite(g.loss) || !Number.isFinite(gradNorm) || explodes(g.loss, plan.bestLoss, plan.explodeFactor)) {
         return { losses, gradNorms, stop: 'diverged' };
       }
-      this.bestLoss = Math.min(this.bestLoss, g.loss);
       if (plan.tol !== null && gradNorm <= plan.tol) return { losses, gradNorms, stop: 'converged', ...(plan.readState && { state: copy(state) }) };
       copyInto(this.prev!, state);
       this.hasPrev = true;

@@ -55,7 +55,7 @@ export async function runTraining(program: TrainingProgram, o: ModelTrainOptions
       await program.start(from, { optimizer: o.optimizer, bestLoss: Infinity, batchSize: batches.size });
       const run = await program.run({
         from: t0, batches: Array.from({ length: steps }, (_, s) => batches.at(t0 + s)), lrs: Array.from({ length: steps }, (_, s) => learningRate(o.lr, schedule, t0 + s)),
-        tol: null, explodeFactor: Infinity, evaluateAfter: false, readState: true,
+        tol: null, explodeFactor: Infinity, bestLoss: Infinity, evaluateAfter: false, readState: true,
       });
       const state = run.state ?? await program.read();
       if (run.losses.length !== steps || state.optim.t !== to) throw new Error(`training: replaying updates ${t0}..${to - 1} stopped after ${run.losses.length}`);
@@ -88,6 +88,7 @@ export async function runTraining(program: TrainingProgram, o: ModelTrainOptions
         lrs: Array.from({ length: k }, (_, s) => learningRate(o.lr, schedule, t + s)),
         tol: o.tol ?? null,
         explodeFactor: explode,
+        bestLoss,
         evaluateAfter: perEpoch === 1 && t + k === total,
         readState: o.onSnapshot !== undefined && endsEpoch && (t + k) / perEpoch - snapshotEpoch >= every,
       };
@@ -103,9 +104,11 @@ export async function runTraining(program: TrainingProgram, o: ModelTrainOptions
           failedAt = t + s;
           break;
         }
-        bestLoss = Math.min(bestLoss, loss);
         const info = means.add(t + s, plan.batches[s].rows, loss, gradNorm);
-        if (info) o.onEpoch?.(info);
+        if (info) {
+          bestLoss = Math.min(bestLoss, info.loss);
+          o.onEpoch?.(info);
+        }
       }
       if (failedAt >= 0) {
         if (failedAt === startedAt) throw new StartDivergenceError(startedAt, record.losses[failedAt - t], record.gradNorms[failedAt - t]);

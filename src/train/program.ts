@@ -25,8 +25,17 @@ export interface ChainPlan {
   lrs: readonly number[];
   /** Stop before an update whose gradient norm is at most tol (full batch only); null: no tolerance. */
   tol: number | null;
-  /** The divergence rule, for programs that also apply it on the device: a loss above explodeFactor x the best so far. */
+  /**
+   * The divergence rule, for programs that also apply it themselves (the CPU program, before each update): a loss
+   * that exceeds bestLoss by more than (explodeFactor − 1) × |bestLoss| (explodes in src/models/linear.ts).
+   */
   explodeFactor: number;
+  /**
+   * What the rule compares with: the best epoch mean loss so far (at full batch, the best loss), Infinity before
+   * the first epoch ends. Not the best single batch: one batch fitted almost exactly would make ordinary noise
+   * in the next batch an explosion.
+   */
+  bestLoss: number;
   /** After the last update, evaluate loss and gradient norm over all samples if the program can do it in the same round trip. */
   evaluateAfter: boolean;
   /** Bring the state back with the chain's record (a snapshot follows). */

@@ -103,3 +103,26 @@ describe('dispose during a run', () => {
     await expect(netRun).rejects.toThrow(/used after dispose/);
   });
 });
+
+describe('explosions under mini-batches', () => {
+  const sgd = optimizerConfig({ kind: 'sgd' });
+  // y = 2x + 1 on 256 rows; rows 64 on carry ±0.01 of noise: from the true parameters the first batch (64 rows in
+  // shuffled order) may hold almost no noise, its loss ~1e-11, and every other batch's ~1e-5 is 10^6 times that.
+  const xs = Float32Array.from({ length: 256 }, (_, i) => i / 64);
+  const ys = Float32Array.from(xs, (x, i) => 2 * x + 1 + (i >= 64 ? 0.01 * Math.sin(7 * i) : 0));
+  const model = compileFormula({ formula: 'y ~ a*x + b' }, { columns: ['x', 'y'] });
+
+  it('are judged against the best epoch mean, not the best single batch: a good fit with noisy batches trains on', async () => {
+    for (const seed of [1, 2, 3, 4]) {
+      const fit = await new CpuFormulaEngine(model, { x: xs, y: ys, n: 256, d: 1 }, Float64Array.of(2, 1)).train({ lr: 1e-4, maxEpochs: 20, batchSize: 16, seed, optimizer: sgd });
+      expect(fit.stopReason, `seed ${seed}`).toBe('max-epochs');
+    }
+  });
+
+  it('still stop a run whose batch loss explodes past the best epoch mean, with the parameters before it', async () => {
+    const fit = await new CpuFormulaEngine(model, { x: xs, y: ys, n: 256, d: 1 }, Float64Array.of(0, 0)).train({ lr: 2, maxEpochs: 50, batchSize: 16, seed: 1, optimizer: sgd, explodeFactor: 100 });
+    expect(fit.stopReason).toBe('diverged');
+    expect(fit.theta.every(Number.isFinite)).toBe(true);
+    expect(fit.divergedAtEpoch).toBeGreaterThanOrEqual(1);
+  });
+});
