@@ -21,6 +21,17 @@ export interface HttpOptions {
 /** Every key of HttpOptions (openUrl takes these besides SourceOptions). */
 export const HTTP_OPTION_KEYS: readonly (keyof HttpOptions)[] = ['fetch', 'retries', 'backoffMs', 'sleep', 'onNotice', 'readAheadBytes'];
 
+/** The HTTP options' values, each named when wrong (retries: NaN retried forever; readAheadBytes: NaN asked for bytes 0-NaN). */
+export function checkHttpOptions(opts: HttpOptions, what: string): void {
+  const { retries, backoffMs, readAheadBytes } = opts;
+  if (retries !== undefined && !(Number.isSafeInteger(retries) && retries >= 0)) throw new RangeError(`${what}: retries: expected a whole number >= 0, got ${retries}`);
+  if (backoffMs !== undefined && !(Number.isFinite(backoffMs) && backoffMs >= 0)) throw new RangeError(`${what}: backoffMs: expected a finite number of milliseconds >= 0, got ${backoffMs}`);
+  if (readAheadBytes !== undefined && !(Number.isSafeInteger(readAheadBytes) && readAheadBytes >= 1)) throw new RangeError(`${what}: readAheadBytes: expected a whole number of bytes >= 1, got ${readAheadBytes}`);
+  for (const key of ['fetch', 'sleep', 'onNotice'] as const) {
+    if (opts[key] !== undefined && typeof opts[key] !== 'function') throw new TypeError(`${what}: ${key}: expected a function, got ${typeof opts[key]}`);
+  }
+}
+
 export interface RemoteFile {
   url: string;
   /** Bytes; Number.MAX_SAFE_INTEGER when the server says neither (then sizeKnown is false: text formats only). */

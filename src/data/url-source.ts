@@ -5,7 +5,7 @@
 import { countedBytes, type ByteSource } from './byte-source.ts';
 import { DataError } from './errors.ts';
 import { rangedBytes } from './http-bytes.ts';
-import { checkHttpUrl, HTTP_OPTION_KEYS, noticeOf, probeUrl, type HttpOptions, type RemoteFile } from './http-probe.ts';
+import { checkHttpOptions, checkHttpUrl, HTTP_OPTION_KEYS, noticeOf, probeUrl, type HttpOptions, type RemoteFile } from './http-probe.ts';
 import { streamedBytes } from './remote-stream.ts';
 import { checkSourceOptions, knownExtensions, sourceFormatOf, type SampleSource, type SourceFormat, type SourceOptions } from './source.ts';
 
@@ -34,6 +34,7 @@ const MEDIA_TYPES: Readonly<Record<string, SourceFormat>> = {
  */
 export async function openUrl(url: string, opts: UrlOptions): Promise<SampleSource> {
   checkSourceOptions(opts, 'openUrl', HTTP_OPTION_KEYS);
+  checkHttpOptions(opts, 'openUrl');
   const parsed = checkHttpUrl(url);
   const remote = await probeUrl(url, opts);
   const format = formatOf(parsed, remote);

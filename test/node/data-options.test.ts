@@ -65,6 +65,14 @@ describe('source options', () => {
     expect(requests).toBe(0);
     await expect(openUrl('http://example.invalid/d.csv', { target: 'y', fetch, retries: 0 })).rejects.toThrow(DataError);
     expect(requests).toBe(1);
+    // The HTTP options' values, before any request: retries NaN was retried forever.
+    const url = 'http://example.invalid/d.csv';
+    await expect(openUrl(url, { target: 'y', fetch, retries: NaN })).rejects.toThrow(/openUrl: retries: expected a whole number >= 0, got NaN/);
+    await expect(openUrl(url, { target: 'y', fetch, retries: Infinity })).rejects.toThrow(/retries/);
+    await expect(openUrl(url, { target: 'y', fetch, backoffMs: -5 })).rejects.toThrow(/backoffMs: expected a finite number/);
+    await expect(openUrl(url, { target: 'y', fetch, readAheadBytes: NaN })).rejects.toThrow(/readAheadBytes: expected a whole number of bytes/);
+    await expect(openUrl(url, loose({ target: 'y', fetch: 5 }))).rejects.toThrow(/fetch: expected a function, got number/);
+    expect(requests).toBe(1);
   });
 
   it('convertToRaw still takes chunkRows (its own option) beside the source options', async () => {
