@@ -4,7 +4,7 @@
 // network; the full batch combines the chunks' means in float64. The fast engine is built once per run
 // over a chunk's capacity and every chunk is copied into its rows (streamed-source.ts says why), so the
 // run holds one chunk in shared memory whatever the file size.
-import type { ModelData, NetworkConfig } from '../models/network.ts';
+import { validateModelData, type ModelData, type NetworkConfig } from '../models/network.ts';
 import type { ModelTrainOptions, ModelTrainResult } from '../models/model-engine.ts';
 import type { RowStream } from '../models/row-stream.ts';
 import { rowsOf } from '../models/batches.ts';
@@ -27,10 +27,20 @@ export async function trainModelStreamedOnCpu(
   rejectStreamChunkRows(o);
   const { reference, ...engineOptions } = options;
   checkFastCpuOptions(engineOptions, 'trainModelStreamedOnCpu options');
+  if (rows.d !== config.inputs) throw new RangeError(`stream: ${rows.d} columns per row, the model takes ${config.inputs}`);
+  // Every chunk is checked as rows in memory are (labels in range, the shape): the fast engine sees only the first.
   const streamed = new StreamedGradients(rows, (chunk): ChunkEvaluator => {
+    validateModelData(config, chunk);
     if (reference) return { gradient: (theta, r) => modelLossAndGradient(config, theta, rowsOf(chunk, r)), dispose() {} };
     const engine = new FastCpuModelEngine(config, ownRows(chunk, engineOptions), engineOptions);
-    return reusing(engine, chunk, { gradient: (theta, r) => engine.gradientOver(theta, r), dispose: () => engine.dispose() });
+    const on = reusing(engine, chunk, { gradient: (theta, r) => engine.gradientOver(theta, r), dispose: () => engine.dispose() });
+    return {
+      ...on,
+      load: (next) => {
+        validateModelData(config, next);
+        on.load!(next);
+      },
+    };
   });
   try {
     const result = await runTraining(new CpuProgram(streamed.source(networkRules(config))), { ...o, chunkRows: rows.chunkRows });
