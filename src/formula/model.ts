@@ -8,6 +8,7 @@ import { mul, substitute, sum, sym, symbols, type Node } from './ast.ts';
 import { derive, type DerivationStep } from './derive.ts';
 import { parseLoss, type LossSpec } from './losses.ts';
 import { FormulaError, JS_OBJECT_NAMES, parseModel } from './parse.ts';
+import { rejectUnknownKeys } from '../core/options.ts';
 import { print } from './print.ts';
 
 export interface FormulaSpec {
@@ -49,6 +50,18 @@ export interface FormulaModel {
 export const RESERVED = ['y', 'yhat'];
 
 export function compileFormula(spec: FormulaSpec, roles: NameRoles): FormulaModel {
+  rejectUnknownKeys(spec, ['formula', 'loss', 'weights'], 'formula spec');
+  rejectUnknownKeys(roles, ['columns', 'params'], 'name roles');
+  for (const key of ['columns', 'params'] as const) {
+    const names = roles[key];
+    if (names !== undefined && !(Array.isArray(names) && names.every((n) => typeof n === 'string'))) {
+      throw new TypeError(`name roles: ${key}: expected an array of names, got ${JSON.stringify(names)}`);
+    }
+  }
+  if (roles.columns && roles.params) {
+    const both = roles.params.find((p) => roles.columns!.includes(p));
+    if (both !== undefined) throw new RangeError(`name roles: "${both}" is among both the columns and the parameters`);
+  }
   if (typeof spec?.formula !== 'string') throw new TypeError(`formula: expected the text "TARGET ~ EXPRESSION", got ${typeof spec?.formula}`);
   if (spec.loss !== undefined && typeof spec.loss !== 'string') throw new TypeError(`loss: expected a loss name or a formula of yhat and y, got ${typeof spec.loss}`);
   if (spec.weights !== undefined && spec.weights !== null && (typeof spec.weights !== 'string' || spec.weights === '')) {
@@ -65,8 +78,11 @@ export function compileFormula(spec: FormulaSpec, roles: NameRoles): FormulaMode
   const givenParams = new Set(roles.params);
   // Every name the text writes: a name linear(...) makes must not be one of them (y ~ linear(x) + b has its own b).
   const written = new Set(text.match(/[A-Za-z_][A-Za-z0-9_.]*/g) ?? []);
+  const declared = new Map<string, 'column of the data' | 'declared parameter'>([
+    ...[...columns].map((c) => [c, 'column of the data'] as const), ...[...givenParams].map((p) => [p, 'declared parameter'] as const),
+  ]);
   const { model } = parseModel(text, {
-    columns,
+    declared,
     macros: {
       linear: (args, pos) => {
         linearCount++;

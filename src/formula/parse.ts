@@ -86,8 +86,8 @@ export function tokenize(text: string): Token[] {
 export interface ParseOptions {
   /** Extra callables, e.g. linear(...), with their arity (-1: any number of names). */
   macros?: Readonly<Record<string, (args: Node[], pos: number) => Node>>;
-  /** The data's columns: a column named like a constant (e, pi) makes that name ambiguous, so it is refused. */
-  columns?: ReadonlySet<string>;
+  /** Names declared as data columns or parameters: one named like a constant (e, pi) is ambiguous, so it is refused. */
+  declared?: ReadonlyMap<string, 'column of the data' | 'declared parameter'>;
 }
 
 export function parseExpression(text: string, options: ParseOptions = {}, offset = 0, source = text): Node {
@@ -210,7 +210,8 @@ class Parser {
       if (this.isOp('(')) return this.call(t);
       const constant = ownEntry(CONSTANTS, t.text);
       if (constant !== undefined) {
-        if (this.options.columns?.has(t.text)) this.fail(`"${t.text}" is both a column of the data and the constant ${t.text}: rename the column`, t);
+        const role = this.options.declared?.get(t.text);
+        if (role) this.fail(`"${t.text}" is both a ${role} and the constant ${t.text}: rename it`, t);
         return num(constant, t.text);
       }
       if (ownEntry(FUNCTIONS, t.text)) this.fail(`${t.text} is a function: write ${t.text}(...)`, t);

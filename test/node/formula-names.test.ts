@@ -38,6 +38,10 @@ describe('a column named like a constant', () => {
     expect(formulaError(() => compileFormula({ formula: 'y ~ linear()' }, columns('pi', 'y'))).reason).toMatch(/"pi".*constant pi/);
   });
 
+  it('is refused as a declared parameter too', () => {
+    expect(formulaError(() => compileFormula({ formula: 'y ~ a*x + pi' }, { params: ['a', 'pi'] })).reason).toMatch(/"pi" is both a declared parameter and the constant pi/);
+  });
+
   it('leaves the constant alone where no column has its name', () => {
     const m = compileFormula({ formula: 'y ~ a*e + c*x' }, columns('x', 'y'));
     expect(m.params).toEqual(['a', 'c']);
@@ -70,6 +74,15 @@ describe('the weights column', () => {
     expect(formulaError(() => compileFormula({ formula: 'y ~ a*x', weights: 'y' }, columns('x', 'y'))).reason).toMatch(/weights column "y" is the target/);
     expect(formulaError(() => compileFormula({ formula: 'y ~ a*x', weights: 'w' }, columns('x', 'y'))).reason).toMatch(/weights column "w" is not a column/);
     expect(() => compileFormula({ formula: 'y ~ a*x', weights: '' }, columns('x', 'y'))).toThrow(TypeError);
+  });
+});
+
+describe('the spec and the roles', () => {
+  it('refuse unknown keys, names that are no array, and a name both a column and a parameter', () => {
+    expect(() => compileFormula({ formula: 'y ~ a*x', los: 'mae' } as unknown as { formula: string }, columns('x', 'y'))).toThrow(/formula spec: unknown option "los"; the options are formula, loss, weights/);
+    expect(() => compileFormula({ formula: 'y ~ a*x' }, { column: ['x', 'y'] } as unknown as { columns: string[] })).toThrow(/name roles: unknown option "column"/);
+    expect(() => compileFormula({ formula: 'y ~ a*x' }, { columns: 'xy' as unknown as string[] })).toThrow(/name roles: columns: expected an array of names/);
+    expect(() => compileFormula({ formula: 'y ~ a*x' }, { columns: ['x', 'y'], params: ['x'] })).toThrow(/"x" is among both the columns and the parameters/);
   });
 });
 
