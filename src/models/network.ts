@@ -9,6 +9,7 @@
 // head still says what a prediction is. The ce head is a formula too, of the K logits and the class index
 // (logsumexp(z0..zK-1) - sum_k eq(y, k) z_k, formulaSoftmaxHead): its slopes are derived, not written.
 // theta is flat, layer by layer: W_l (fan_out x fan_in, row-major), then b_l. J is the mean over samples.
+import { rejectUnknownKeys } from '../core/options.ts';
 import { seededUniform } from '../data/shuffle.ts';
 import { formulaHead } from '../formula/head-loss.ts';
 
@@ -58,6 +59,7 @@ export function headLossText(c: NetworkConfig): string | null {
 }
 
 export function validateNetwork(c: NetworkConfig): void {
+  rejectUnknownKeys(c, ['kind', 'inputs', 'hidden', 'activation', 'head', 'outputs', 'loss'], 'network config');
   const posInt = (name: string, v: number) => {
     if (!(Number.isInteger(v) && v >= 1)) throw new RangeError(`${name}: expected a positive integer, got ${v}`);
   };

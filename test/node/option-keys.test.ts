@@ -7,6 +7,7 @@ import { compileFormula } from '../../src/formula/model.ts';
 import { CpuFormulaEngine } from '../../src/cpu/formula-engine.ts';
 import { FastCpuFormulaEngine, trainFormulaStreamedOnCpu } from '../../src/cpu-fast/formula-engine.ts';
 import { FastCpuModelEngine } from '../../src/cpu-fast/fast-engines.ts';
+import { CpuModelEngine } from '../../src/cpu/cpu-model-engine.ts';
 import { trainModelStreamedOnCpu } from '../../src/cpu-fast/streamed-training.ts';
 import type { RowChunk, RowStream } from '../../src/models/row-stream.ts';
 import { mlpModel } from '../../src/models/mlp.ts';
@@ -140,5 +141,12 @@ describe('the GPU engines\' options', () => {
   it('a misspelt key is refused before any GPU work', async () => {
     await expect(GpuFormulaEngine.create(noGpu, model, data, start, loose({ tunning: false }) as object)).rejects.toThrow(/GpuFormulaEngine options: unknown option "tunning"; the options are .*tuning/);
     await expect(GpuModelEngine.create(noGpu, mlpModel(1, [2], 'tanh', 'mse'), { x: data.x, y: data.y, n: 4, d: 1 }, { maxBatch: 4 } as object)).rejects.toThrow(/GpuModelEngine options: unknown option "maxBatch"; the options are .*maxBatchRows/);
+  });
+});
+
+describe('a network config', () => {
+  it('refuses a misspelt key, as every options object does', () => {
+    const data = { x: Float32Array.of(0, 1, 2, 3), y: Float32Array.of(1, 3, 5, 7), n: 4, d: 1 };
+    expect(() => new CpuModelEngine({ ...mlpModel(1, [4], 'tanh', 'mse'), hiden: [64] } as ReturnType<typeof mlpModel>, data)).toThrow(/network config: unknown option "hiden"; the options are/);
   });
 });
