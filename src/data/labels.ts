@@ -50,10 +50,15 @@ export class LabelCoder {
   readonly closed: boolean;
 
   constructor(known?: readonly string[]) {
+    if (known !== undefined && !Array.isArray(known)) throw new TypeError(`LabelCoder: expected an array of class labels, got ${typeof known}`);
     this.closed = known !== undefined;
+    // Class k is known[k]: an entry that is no label, or the same label twice ("1" and "1.0"), would shift the
+    // indices after it away from the names.
     for (const k of known ?? []) {
       const label = labelOf(k);
-      if (typeof label === 'string' && !this.index.has(label)) this.index.set(label, this.index.size);
+      if (typeof label !== 'string') throw new RangeError(`LabelCoder: ${JSON.stringify(k)} is no class label (a missing value)`);
+      if (this.index.has(label)) throw new RangeError(`LabelCoder: the class ${JSON.stringify(label)} is listed twice`);
+      this.index.set(label, this.index.size);
       this.seen.push(k);
     }
   }

@@ -163,3 +163,14 @@ describe('the target as class labels or absent, in every format', () => {
     });
   }
 });
+
+describe('LabelCoder built from a class list', () => {
+  it('refuses what would shift the indices away from the names: the same label twice, a missing value, no array', () => {
+    expect(() => new LabelCoder(['1.0', '1', '2'])).toThrow(/the class "1" is listed twice/);
+    expect(() => new LabelCoder(['a', 'a', 'b'])).toThrow(/the class "a" is listed twice/);
+    expect(() => new LabelCoder(['', 'a'])).toThrow(/"" is no class label/);
+    expect(() => new LabelCoder('abc' as unknown as string[])).toThrow(/expected an array of class labels/);
+    const coder = new LabelCoder(['b', 'a', 'c']);
+    expect([coder.code('b'), coder.code('a'), coder.code('c')]).toEqual([0, 1, 2]);
+  });
+});
