@@ -32,7 +32,7 @@ export { openRawBlob } from './data/raw-format.ts';
 export { readAllChunks, type SampleSource, type SampleChunk, type SourceOptions } from './data/source.ts';
 export { DataError } from './data/errors.ts';
 export { LabelCoder, labelOf } from './data/labels.ts';
-export { TuningCache, defaultTuningCache, parseTuningTable, type TuningTable } from './gpu/tuning/cache.ts';
+export { TuningCache, TuningTableError, defaultTuningCache, parseTuningTable, type TuningTable } from './gpu/tuning/cache.ts';
 export { FastCpuModelEngine, type FastCpuOptions } from './cpu-fast/fast-engines.ts';
 export { FastCpuFormulaEngine, trainFormulaStreamedOnCpu, type FormulaKernel, type FastCpuFormulaOptions } from './cpu-fast/formula-engine.ts';
 export { linearFormulaModel } from './models/linear-formula.ts';

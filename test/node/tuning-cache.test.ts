@@ -113,6 +113,10 @@ describe('parseTuningTable rejects malformed tables with the field named', () =>
     ['ms not a number', (t) => (t.entries[0].ms = '1', t), /\.ms/],
     ['ms infinite', (t) => (t.entries[0].ms = Infinity, t), /\.ms/],
     ['unknown method', (t) => (t.entries[0].method = 'guess', t), /method/],
+    ['a hole among the entries', (t) => ({ ...t, entries: [, t.entries[0]] }), /entries\[0\]: expected an object/],
+    ['more validated than tried', (t) => (t.entries[0].validated = 12, t), /validated\/tried/],
+    ['a negative count', (t) => (t.entries[0].validated = -5, t), /validated\/tried/],
+    ['a config that is no plain data', (t) => (t.entries[0].config = { f: () => 1 }, t), /config: expected plain data/],
     ['tunedAt missing', (t) => (delete t.entries[0].tunedAt, t), /tunedAt/],
   ];
   for (const [name, mutate, message] of cases) {
@@ -127,5 +131,16 @@ describe('parseTuningTable rejects malformed tables with the field named', () =>
 
   it('accepts the well-formed table', () => {
     expect(parseTuningTable(good()).entries).toHaveLength(1);
+  });
+});
+
+describe('TuningCache.set', () => {
+  it('checks an entry as a table read back would, so that toJSON always reads back', () => {
+    const cache = new TuningCache();
+    const key = tuningKey(fakeGpu(), 'f', { d: 1 });
+    expect(() => cache.set(key, { ...entry(4), ms: NaN })).toThrow(/entries\[0\]\.ms: expected a non-negative number/);
+    expect(() => cache.set({ adapter: {}, limits: {}, family: 'f', shape: {} } as unknown as TuningKey, entry(4))).toThrow(TuningTableError);
+    cache.set(key, entry(4));
+    expect(parseTuningTable(JSON.parse(JSON.stringify(cache.toJSON()))).entries).toHaveLength(1);
   });
 });

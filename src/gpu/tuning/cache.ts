@@ -121,8 +121,10 @@ export class TuningCache {
     return structuredClone(entry) as TuningEntry<C>;
   }
 
+  /** Checked as parseTuningTable checks a table's entries, so that toJSON always writes a table that reads back. */
   set<C>(key: TuningKey, entry: TuningEntry<C>): void {
-    this.entries.set(keyString(key), { key: structuredClone(key), ...structuredClone(entry) });
+    const [checked] = parseTuningTable({ format: 'nabla-tuning', version: 1, entries: [{ key, ...entry }] }).entries;
+    this.entries.set(keyString(checked.key), checked);
   }
 
   clear(): void {
@@ -177,17 +179,26 @@ export function parseTuningTable(v: unknown): TuningTable {
   if (v.format !== 'nabla-tuning') throw new TuningTableError(`format: expected "nabla-tuning", got ${JSON.stringify(v.format)}`);
   if (v.version !== 1) throw new TuningTableError(`version: expected 1, got ${JSON.stringify(v.version)}`);
   if (!Array.isArray(v.entries)) throw new TuningTableError('entries: expected an array');
-  const entries = v.entries.map((e: unknown, i: number): { key: TuningKey } & TuningEntry => {
+  // Array.from: a hole is an entry too (map would skip it).
+  const entries = Array.from(v.entries as unknown[]).map((e: unknown, i: number): { key: TuningKey } & TuningEntry => {
     const at = `entries[${i}]`;
     if (!isObject(e)) throw new TuningTableError(`${at}: expected an object`);
     const key = checkKey(e.key, at);
     if (!isObject(e.config)) throw new TuningTableError(`${at}.config: expected an object`);
     if (!isFiniteNonNegative(e.ms)) throw new TuningTableError(`${at}.ms: expected a non-negative number`);
     if (e.method !== 'timestamp-query' && e.method !== 'wall-clock') throw new TuningTableError(`${at}.method: expected "timestamp-query" or "wall-clock"`);
-    if (!Number.isInteger(e.validated) || !Number.isInteger(e.tried)) throw new TuningTableError(`${at}.validated/tried: expected integers`);
+    if (!Number.isInteger(e.validated) || !Number.isInteger(e.tried) || (e.validated as number) < 0 || (e.tried as number) < (e.validated as number)) {
+      throw new TuningTableError(`${at}.validated/tried: expected whole numbers, 0 <= validated <= tried`);
+    }
     if (typeof e.tunedAt !== 'string') throw new TuningTableError(`${at}.tunedAt: expected a string`);
+    let config: unknown;
+    try {
+      config = structuredClone(e.config);
+    } catch {
+      throw new TuningTableError(`${at}.config: expected plain data (numbers, strings, arrays and objects)`);
+    }
     return {
-      key, config: structuredClone(e.config), ms: e.ms, method: e.method as TuningEntry['method'], validated: e.validated as number, tried: e.tried as number, tunedAt: e.tunedAt,
+      key, config, ms: e.ms, method: e.method as TuningEntry['method'], validated: e.validated as number, tried: e.tried as number, tunedAt: e.tunedAt,
     };
   });
   return { format: 'nabla-tuning', version: 1, entries };
