@@ -132,6 +132,24 @@ export function validateModelTrainOptions(o: ModelTrainOptions): void {
   if (o.signal !== undefined && typeof (o.signal as { aborted?: unknown } | null)?.aborted !== 'boolean') {
     throw new TypeError(`signal: expected an AbortSignal, got ${o.signal === null ? 'null' : typeof o.signal}`);
   }
+  if (o.resumeFrom !== undefined) validateSnapshotShape(o.resumeFrom);
+}
+
+/**
+ * A snapshot's fields before anything reads them: the parameters and moments finite and of one length, the best
+ * loss a number (NaN would turn the divergence rule off for the whole run). Its t is checked against the
+ * batches (validateBatching), its length against the model by the program.
+ */
+function validateSnapshotShape(s: ModelSnapshot): void {
+  const numbers = (v: unknown): v is ArrayLike<number> => (Array.isArray(v) || ArrayBuffer.isView(v)) && Array.prototype.every.call(v, (x: unknown) => typeof x === 'number' && Number.isFinite(x));
+  if (typeof s !== 'object' || s === null) throw new TypeError(`resumeFrom: expected a snapshot (theta, optim, bestLoss), got ${s === null ? 'null' : typeof s}`);
+  if (!numbers(s.theta)) throw new RangeError('resumeFrom.theta: expected finite numbers');
+  if (typeof s.optim !== 'object' || s.optim === null) throw new TypeError('resumeFrom.optim: expected the optimizer state (m, v, t)');
+  for (const k of ['m', 'v'] as const) {
+    if (!numbers(s.optim[k])) throw new RangeError(`resumeFrom.optim.${k}: expected finite numbers`);
+  }
+  if (Array.prototype.some.call(s.optim.v, (x: number) => x < 0)) throw new RangeError('resumeFrom.optim.v: a second moment cannot be negative');
+  if (typeof s.bestLoss !== 'number' || Number.isNaN(s.bestLoss) || s.bestLoss === -Infinity) throw new RangeError(`resumeFrom.bestLoss: expected a number or Infinity, got ${s.bestLoss}`);
 }
 
 /** Checks what depends on the data size: the tolerance's full batch and the snapshot's place in an epoch. */

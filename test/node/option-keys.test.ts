@@ -65,6 +65,17 @@ describe('train options', () => {
     const bad = { ...snapshot, optim: { ...snapshot.optim, t: -2 } };
     await expect(engine.train({ ...base, resumeFrom: bad })).rejects.toThrow(/resumeFrom\.optim\.t: .* got -2/);
   });
+
+  it('checks a snapshot\'s fields before reading them: a NaN best loss would turn the divergence rule off', async () => {
+    const engine = new CpuFormulaEngine(model, data, start);
+    const { snapshot } = await engine.train(base);
+    const resume = (resumeFrom: unknown) => engine.train({ ...base, maxEpochs: 6, resumeFrom: resumeFrom as typeof snapshot });
+    await expect(resume({ ...snapshot, bestLoss: NaN })).rejects.toThrow(/resumeFrom\.bestLoss: expected a number or Infinity, got NaN/);
+    await expect(resume({})).rejects.toThrow(/resumeFrom\.theta: expected finite numbers/);
+    await expect(resume({ ...snapshot, optim: { ...snapshot.optim, v: Float64Array.of(-1, 0) } })).rejects.toThrow(/second moment cannot be negative/);
+    await expect(resume({ ...snapshot, theta: Float64Array.of(NaN, 1) })).rejects.toThrow(/resumeFrom\.theta/);
+    expect((await resume({ ...snapshot, bestLoss: Infinity })).stopReason).toBe('max-epochs');
+  });
 });
 
 describe('optimizer and schedule settings', () => {
