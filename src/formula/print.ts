@@ -18,6 +18,7 @@ function formatNumber(n: Extract<Node, { kind: 'num' }>): string {
 }
 
 export function print(n: Node): string {
+  requireTree(n, 'printFormula');
   switch (n.kind) {
     case 'num': return formatNumber(n);
     case 'sym': return n.name;
@@ -54,6 +55,14 @@ function longSum(n: Node): Node[] | null {
   return terms.length > SUM_RUN && sum(terms).key === n.key ? terms : null;
 }
 
+/** The printers take a tree: a model's is model.model, its loss's model.loss.tree (a string or a model printed undefined). */
+function requireTree(n: unknown, what: string): void {
+  if (typeof n !== 'object' || n === null || typeof (n as { kind?: unknown }).kind !== 'string') {
+    const hint = typeof n === 'object' && n !== null && 'model' in n ? ' (for a compiled model, pass model.model, or model.loss.tree)' : '';
+    throw new TypeError(`${what}: expected an expression tree${hint}, got ${n === null ? 'null' : typeof n}`);
+  }
+}
+
 function wrap(n: Node, paren: boolean): string {
   return paren ? `(${print(n)})` : print(n);
 }
@@ -74,6 +83,7 @@ function latexName(name: string): string {
 }
 
 export function latex(n: Node): string {
+  requireTree(n, 'formulaLatex');
   switch (n.kind) {
     case 'num': return n.name ? latexName(n.name) : formatNumber(n).replace(/e(-?\d+)$/, ' \\times 10^{$1}');
     case 'sym': return latexName(n.name);

@@ -8,6 +8,7 @@ import { compileFormula, startingParameters } from '../../src/formula/model.ts';
 import { parseLoss } from '../../src/formula/losses.ts';
 import { MAX_NESTING, parseExpression } from '../../src/formula/parse.ts';
 import { formulaRowSums, formulaPredict } from '../../src/models/formula.ts';
+import { latex, print } from '../../src/formula/print.ts';
 
 const columns = (...c: string[]) => ({ columns: c });
 
@@ -199,5 +200,14 @@ describe('nesting', () => {
     expect(e.position).toBeGreaterThan(4 * (MAX_NESTING - 2));
     expect(formulaError(() => parseExpression('-'.repeat(20000) + 'x')).reason).toMatch(/nests deeper/);
     expect(formulaError(() => parseExpression('('.repeat(3000) + 'x' + ')'.repeat(3000))).reason).toMatch(/nests deeper/);
+  });
+});
+
+describe('the printers', () => {
+  it('take a tree, and say what to pass for a compiled model', () => {
+    const m = compileFormula({ formula: 'y ~ a*x' }, columns('x', 'y'));
+    expect(print(m.model)).toBe('a * x');
+    expect(() => print(m as unknown as typeof m.model)).toThrow(/printFormula: expected an expression tree \(for a compiled model, pass model\.model, or model\.loss\.tree\)/);
+    expect(() => latex('a*x' as unknown as typeof m.model)).toThrow(/formulaLatex: expected an expression tree, got string/);
   });
 });
