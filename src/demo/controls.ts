@@ -1,6 +1,6 @@
 // The page's form controls: reading and checking their values, enabling buttons for the run state, and
 // the file picker with drag and drop.
-import { parseField } from './format.ts';
+import { LR_MESSAGE, parseField, parseLearningRate } from './format.ts';
 import { onFileChosen } from './file-drop.ts';
 import type { GenerateParams } from './data.ts';
 import type { RunState } from './trainer.ts';
@@ -40,8 +40,8 @@ export class Controls {
   }
 
   learningRate(): number | null {
-    const v = parseField(this.lr.value, 1e-12, 1e6);
-    this.showInputError(v === null || v === 0 ? 'the learning rate must be a positive number' : null);
+    const v = parseLearningRate(this.lr.value);
+    this.showInputError(v === null || v === 0 ? LR_MESSAGE : null);
     return v;
   }
 

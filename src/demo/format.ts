@@ -39,6 +39,14 @@ export function adapterText(s: AdapterSummary): string {
   return parts.join(', ');
 }
 
+/** A learning rate the page takes (parseLearningRate), and what it says of one it does not. */
+export const LR_MESSAGE = 'the learning rate must be a number from 1e-12 to 1e6';
+
+/** A form's learning rate: a number in [1e-12, 1e6], else null. */
+export function parseLearningRate(text: string): number | null {
+  return parseField(text, 1e-12, 1e6);
+}
+
 /** Parses a form value as a number in [min, max] (integer when asked); null when it is not one. */
 export function parseField(text: string, min: number, max: number, integer = false): number | null {
   const s = text.trim();

@@ -201,4 +201,38 @@ describe('demo page, formula mode: the user\'s input', () => {
       await close();
     }
   });
+
+  it('a model over many columns renders its derivation in time, the far parameters on demand; an invalid formula clears the last run\'s numbers', async () => {
+    const { page, problems, close } = await openPage(site.browser, `${site.server.url}?cpu=1`);
+    try {
+      await page.check('#mode-formula');
+      await formulaLayoutState(page, ['ready']);
+      const cols = Array.from({ length: 60 }, (_, k) => `x${k + 1}`);
+      const rows = Array.from({ length: 80 }, (_, i) => [...cols.map((_, k) => ((i * (k + 3)) % 17) / 17), (i % 5) / 5].join(','));
+      await upload(page, 'wide.csv', `${[...cols, 'y'].join(',')}\n${rows.join('\n')}\n`);
+      const started = Date.now();
+      await typeFormula(page, 'y ~ linear()');
+      // linear(60 columns) rendered every step of every weight eagerly: ~1.5 million KaTeX nodes.
+      expect(Date.now() - started).toBeLessThan(30_000);
+      expect(await page.getAttribute('#formula-layout', 'data-state')).toBe('ready');
+      const lazy = await page.$$('#f-derivation details.deriv-lazy');
+      expect(lazy.length).toBeGreaterThan(50);
+      expect(await page.$$eval('#f-derivation .deriv-param', (els) => els.length)).toBe(61);
+      await lazy[0].evaluate((d) => { (d as HTMLDetailsElement).open = true; });
+      await page.waitForFunction(() => (document.querySelector('#f-derivation details.deriv-lazy')?.querySelectorAll('ol.steps li').length ?? 0) > 0);
+
+      // Train a little, then make the formula invalid: the epoch and loss shown were that run's.
+      await page.fill('#f-epochs', '3');
+      await page.click('#f-train');
+      await formulaLayoutState(page, ['done', 'diverged', 'error'], 120_000);
+      expect(await page.textContent('#f-epoch')).not.toBe('—');
+      await typeFormula(page, 'y ~ linear() + q');
+      expect(await page.getAttribute('#formula-layout', 'data-state')).toBe('invalid');
+      expect(await page.textContent('#f-epoch')).toBe('—');
+      expect(await page.textContent('#f-loss-value')).toBe('—');
+      expect(problems).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { adapterText, fmt, fmtCount, fmtCountOf, fmtRate, parseField, roundLr } from '../../src/demo/format.ts';
+import { adapterText, fmt, fmtCount, fmtCountOf, fmtRate, LR_MESSAGE, parseField, parseLearningRate, roundLr } from '../../src/demo/format.ts';
 
 describe('demo formatting', () => {
   it('fmt: decimals in a readable range, exponents outside, a true minus sign', () => {
@@ -39,5 +39,15 @@ describe('demo formatting', () => {
     const s = { vendor: 'google', architecture: 'swiftshader', description: '', isFallback: true, name: 'google swiftshader' };
     expect(adapterText(s)).toBe('vendor google, architecture swiftshader, fallback (software) adapter');
     expect(adapterText({ ...s, vendor: 'nvidia', architecture: 'hopper', isFallback: false })).toMatch(/hardware adapter$/);
+  });
+});
+
+describe('parseLearningRate', () => {
+  it('takes the range its message states, 1e-12 to 1e6', () => {
+    expect(LR_MESSAGE).toBe('the learning rate must be a number from 1e-12 to 1e6');
+    expect(parseLearningRate('1e6')).toBe(1e6);
+    expect(parseLearningRate('1e9')).toBeNull();
+    expect(parseLearningRate('0')).toBeNull();
+    expect(parseLearningRate('1e-12')).toBe(1e-12);
   });
 });

@@ -2,7 +2,7 @@
 // code is untouched; main.ts only calls setupClassifier once the backend is known and pauses its own run
 // when this mode is entered.
 import { cpuDeviceText, type Backend } from '../backend.ts';
-import { fmt, fmtCount, parseField } from '../format.ts';
+import { fmt, fmtCount, LR_MESSAGE, parseField, parseLearningRate } from '../format.ts';
 import { yieldTask } from '../tasks.ts';
 import { LossView } from '../views/loss-view.ts';
 import { BoundaryView } from './boundary-view.ts';
@@ -103,7 +103,7 @@ export function setupClassifier(backend: Backend, hooks: ClassifierHooks): { pau
       const config = networkFor({ model, hidden: Number(el.hidden.value), activation: el.activation.value as 'tanh' | 'relu' }, ds.classes);
       const engine = await createModelEngine(backend, config, ds);
       run = new ClassifierRun(engine, config, ds, optimizerFor(el.optimizer.value as DemoOptimizer));
-      run.lr = parseField(el.lr.value, 1e-12, 1e6) ?? DEFAULT_LR[el.optimizer.value as DemoOptimizer];
+      run.lr = parseLearningRate(el.lr.value) ?? DEFAULT_LR[el.optimizer.value as DemoOptimizer];
       $('cls-dataset-label').textContent = ds.label;
       $('cls-model-label').textContent = model === 'mlp'
         ? `MLP 2 → ${config.hidden[0]} (${config.activation}) → ${config.outputs}, ${config.head === 'bce' ? 'sigmoid' : 'softmax'} cross-entropy`
@@ -174,14 +174,16 @@ export function setupClassifier(backend: Backend, hooks: ClassifierHooks): { pau
     void run.reset();
   });
   el.lr.addEventListener('input', () => {
-    const lr = parseField(el.lr.value, 1e-12, 1e6);
-    showError(lr === null || lr === 0 ? 'the learning rate must be a positive number' : null);
+    const lr = parseLearningRate(el.lr.value);
+    showError(lr === null || lr === 0 ? LR_MESSAGE : null);
     if (lr && run) run.lr = lr;
   });
   el.train.addEventListener('click', () => {
-    const lr = parseField(el.lr.value, 1e-12, 1e6);
+    // The data's fields first: Train must not quietly fit the last dataset that was valid.
+    if (readParams() === null) return;
+    const lr = parseLearningRate(el.lr.value);
     const epochs = parseField(el.epochs.value, 1, 1_000_000, true);
-    const bad = !lr ? 'the learning rate must be a positive number' : epochs === null ? 'epochs must be a whole number from 1 to 1 000 000' : null;
+    const bad = !lr ? LR_MESSAGE : epochs === null ? 'epochs must be a whole number from 1 to 1 000 000' : null;
     showError(bad);
     if (!run || loading || bad) return;
     run.lr = lr!;

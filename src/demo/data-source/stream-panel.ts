@@ -4,7 +4,7 @@
 // idle, opening, schema, training, done, stopped, error.
 import './stream.css';
 import type { Backend } from '../backend.ts';
-import { fmt, fmtCount, fmtRate, parseField } from '../format.ts';
+import { fmt, fmtCount, fmtRate, LR_MESSAGE, parseField, parseLearningRate } from '../format.ts';
 import { inputName, openData, type DataInput } from './open-data.ts';
 import { PANEL_HTML } from './panel-html.ts';
 import { onFileChosen } from '../file-drop.ts';
@@ -107,12 +107,12 @@ class StreamPanel {
   }
 
   private readPlan() {
-    const lr = parseField(this.q<HTMLInputElement>('stream-lr').value, 1e-12, 1e6);
+    const lr = parseLearningRate(this.q<HTMLInputElement>('stream-lr').value);
     const epochs = parseField(this.q<HTMLInputElement>('stream-epochs').value, 1, 1000, true);
     const chunkMb = parseField(this.q<HTMLInputElement>('stream-chunk').value, 1, 256, true);
     const batch = this.q<HTMLSelectElement>('stream-batch').value;
     const features = Array.from(this.q('stream-features').querySelectorAll<HTMLInputElement>('input:checked'), (c) => c.value);
-    if (lr === null) throw new Error('the learning rate must be a positive number');
+    if (lr === null) throw new Error(LR_MESSAGE);
     if (epochs === null) throw new Error('epochs must be a whole number from 1 to 1000');
     if (chunkMb === null) throw new Error('the chunk must be a whole number of MB from 1 to 256');
     if (features.length === 0) throw new Error('choose at least one feature');

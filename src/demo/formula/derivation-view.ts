@@ -47,6 +47,25 @@ function stepList(steps: readonly DerivationStep[], wrt: string): HTMLElement {
   return ol;
 }
 
+/**
+ * How much derivation text (a parameter's steps x the model's TeX length, roughly what KaTeX lays out) renders
+ * at once; the parameters past it render when their block is first opened. Each step shows its whole
+ * subexpression, so a sum over n columns has n steps of n terms for each of its n weights: linear(100 columns)
+ * rendered eagerly was four million nodes and blocked the page for two minutes.
+ */
+const EAGER_TEX = 50_000;
+
+function paramBlock(q: { name: string; steps: readonly DerivationStep[]; dModel: Node }): HTMLElement[] {
+  const h = document.createElement('h3');
+  h.append('Parameter ', math(name(q.name)));
+  return [
+    h, stepList(q.steps, name(q.name)),
+    math(`\\frac{\\partial \\hat{y}}{\\partial ${name(q.name)}} = ${latex(q.dModel)}`, true),
+    math(`\\frac{\\partial \\ell}{\\partial ${name(q.name)}} = \\frac{\\partial \\ell}{\\partial \\hat{y}} \\cdot ${factor(q.dModel)}, \\qquad ` +
+      `\\frac{\\partial J}{\\partial ${name(q.name)}} = \\frac{1}{N}\\sum_i \\frac{\\partial \\ell_i}{\\partial ${name(q.name)}}`, true),
+  ];
+}
+
 export function renderDerivation(el: HTMLElement, wgslEl: HTMLElement, m: FormulaModel): void {
   const d = derivation(m);
   const parts: HTMLElement[] = [];
@@ -63,18 +82,29 @@ export function renderDerivation(el: HTMLElement, wgslEl: HTMLElement, m: Formul
   if (d.loss.steps.length) lossBlock.append(stepList(d.loss.steps, '\\hat{y}'));
   lossBlock.append(math(`\\frac{\\partial \\ell}{\\partial \\hat{y}} = ${latex(d.loss.result)}`, true));
   parts.push(lossBlock);
-  for (const q of d.params) {
-    const block = document.createElement('div');
-    block.className = 'deriv-param';
+  const modelTex = latex(m.model).length;
+  let eager = 0;
+  d.params.forEach((q) => {
+    eager += q.steps.length * modelTex;
+    if (eager <= EAGER_TEX) {
+      const block = document.createElement('div');
+      block.className = 'deriv-param';
+      block.dataset.param = q.name;
+      block.append(...paramBlock(q));
+      parts.push(block);
+      return;
+    }
+    const block = document.createElement('details');
+    block.className = 'deriv-param deriv-lazy';
     block.dataset.param = q.name;
-    const h = document.createElement('h3');
-    h.append('Parameter ', math(name(q.name)));
-    block.append(h, stepList(q.steps, name(q.name)));
-    block.append(math(`\\frac{\\partial \\hat{y}}{\\partial ${name(q.name)}} = ${latex(q.dModel)}`, true));
-    block.append(math(`\\frac{\\partial \\ell}{\\partial ${name(q.name)}} = \\frac{\\partial \\ell}{\\partial \\hat{y}} \\cdot ${factor(q.dModel)}, \\qquad ` +
-      `\\frac{\\partial J}{\\partial ${name(q.name)}} = \\frac{1}{N}\\sum_i \\frac{\\partial \\ell_i}{\\partial ${name(q.name)}}`, true));
+    const summary = document.createElement('summary');
+    summary.append('Parameter ', math(name(q.name)), ` (${q.steps.length} step${q.steps.length === 1 ? '' : 's'}: open to show)`);
+    block.append(summary);
+    block.addEventListener('toggle', () => {
+      if (block.open && block.childElementCount === 1) block.append(...paramBlock(q).slice(1));
+    });
     parts.push(block);
-  }
+  });
   el.replaceChildren(...parts);
   let wgsl: string;
   try {

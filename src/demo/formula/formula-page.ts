@@ -7,7 +7,7 @@ import type { FormulaModel } from '../../formula/model.ts';
 import { startingParameters } from '../../formula/model.ts';
 import type { Backend } from '../backend.ts';
 import { optimizerFor, type DemoOptimizer } from '../classifier/models.ts';
-import { fmt, fmtCount, parseField } from '../format.ts';
+import { fmt, fmtCount, LR_MESSAGE, parseField, parseLearningRate } from '../format.ts';
 import { yieldTask } from '../tasks.ts';
 import { ContourView } from '../views/contour-view.ts';
 import { LossView } from '../views/loss-view.ts';
@@ -68,11 +68,20 @@ export function setupFormula(backend: Backend, hooks: FormulaHooks): void {
     return el.loss.value === 'custom' ? { text: el.lossCustom.value } : namedLossText(el.loss.value, el.lossArg.value);
   }
 
-  /** No training until the input changes: `why` is the status. A later build is not affected. */
-  function block(why: string): void {
+  /**
+   * No training until the input changes: `why` is the status. A later build is not affected. Unless `keep`
+   * (the run just built, whose start is shown), what was computed for the previous model goes: its fit, curve,
+   * contour and numbers would otherwise stand beside a model that no longer exists.
+   */
+  function block(why: string, keep = false): void {
     build++;
     void run?.pause();
-    void lm.stop();
+    if (keep) {
+      void lm.stop();
+    } else {
+      void lm.stop().then(() => lm.clear());
+      clearReadout();
+    }
     el.status.textContent = why;
     setState('invalid');
   }
@@ -205,7 +214,7 @@ export function setupFormula(backend: Backend, hooks: FormulaHooks): void {
       drawn = { run: r, version: r.version };
       const notFinite = startNotFinite(m, start, ds.data, r.loss, r.grad);
       showMessage(el.error, notFinite);
-      if (notFinite) block(notFinite);
+      if (notFinite) block(notFinite, true);
     } catch (e) {
       if (id !== build) return;
       showMessage(el.error, (e as Error).message);
@@ -321,9 +330,9 @@ export function setupFormula(backend: Backend, hooks: FormulaHooks): void {
     void run.reset(trained ? `The optimizer changed to ${name}, so the run was reset to the starting values: press Train.` : '');
   });
   el.train.addEventListener('click', () => {
-    const lr = parseField(el.lr.value, 1e-12, 1e6);
+    const lr = parseLearningRate(el.lr.value);
     const epochs = parseField(el.epochs.value, 1, 1_000_000, true);
-    const bad = !lr ? 'the learning rate must be a positive number' : epochs === null ? 'epochs must be a whole number from 1 to 1 000 000' : null;
+    const bad = !lr ? LR_MESSAGE : epochs === null ? 'epochs must be a whole number from 1 to 1 000 000' : null;
     showMessage(el.error, bad);
     if (!run || bad) return;
     run.lr = lr!;
