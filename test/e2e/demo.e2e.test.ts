@@ -209,6 +209,13 @@ describe('demo page', () => {
       expect(await page.inputValue('#cls-optimizer')).toBe('adam');
       expect(await page.textContent('#cls-device')).toMatch(/WebGPU/);
       const acc0 = await num(page, '#cls-accuracy');
+      // An N out of range: Train says so and trains nothing, rather than fitting the last valid dataset.
+      await page.fill('#cls-n', '3');
+      await page.click('#cls-train');
+      expect(await page.textContent('#cls-error')).toBe('N must be a whole number from 4 to 100 000');
+      expect(await page.getAttribute('#classifier-layout', 'data-state')).toBe('ready');
+      await page.fill('#cls-n', '400');
+      await clsState(['ready']);
       await page.fill('#cls-epochs', '600');
       const t0 = Date.now();
       await page.click('#cls-train');
