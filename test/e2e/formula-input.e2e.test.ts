@@ -207,6 +207,11 @@ describe('demo page, formula mode: the user\'s input', () => {
     try {
       await page.check('#mode-formula');
       await formulaLayoutState(page, ['ready']);
+      // At a wide viewport the loss controls keep their width (the long custom-loss label once took 1485 of 1500 px).
+      await page.setViewportSize({ width: 1500, height: 1000 });
+      for (const id of ['#f-example', '#f-loss', '#f-loss-custom']) {
+        expect(await page.$eval(id, (e) => e.getBoundingClientRect().width), id).toBeGreaterThan(100);
+      }
       const cols = Array.from({ length: 60 }, (_, k) => `x${k + 1}`);
       const rows = Array.from({ length: 80 }, (_, i) => [...cols.map((_, k) => ((i * (k + 3)) % 17) / 17), (i % 5) / 5].join(','));
       await upload(page, 'wide.csv', `${[...cols, 'y'].join(',')}\n${rows.join('\n')}\n`);

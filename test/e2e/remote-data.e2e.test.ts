@@ -86,10 +86,14 @@ describe('streamed data in the page', () => {
       }, undefined, { timeout: 120_000 });
       const during = await page.textContent('#stream-epoch');
       expect(during).toMatch(/^epoch [1-4] of 4$/);
+      // What the run was started with cannot change under it.
+      const disabled = () => page.$$eval('#stream-url, #stream-target, #stream-chunk, #stream-lr, #stream-features input', (els) => els.map((e) => (e as HTMLInputElement).disabled));
+      expect(new Set(await disabled())).toEqual(new Set([true]));
       await page.waitForFunction(() => ['done', 'error', 'stopped'].includes(document.getElementById('stream-panel')!.dataset.state!), undefined, { timeout: 150_000 });
       const status = await page.textContent('#stream-status');
       expect(await page.getAttribute('#stream-panel', 'data-state'), `${status} ${await page.textContent('#stream-error')}`).toBe('done');
       expect(status).toMatch(/Done after 4 epochs over 200\u202f000 rows/);
+      expect(new Set(await disabled())).toEqual(new Set([false]));
 
       const losses = await page.$$eval('#stream-losses li', (els) => els.map((e) => Number((e as HTMLElement).dataset.value)));
       expect(losses).toHaveLength(4);

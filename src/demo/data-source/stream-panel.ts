@@ -56,6 +56,10 @@ class StreamPanel {
     this.q<HTMLInputElement>('stream-file').disabled = busy;
     this.q<HTMLButtonElement>('stream-train').disabled = busy || this.input === null;
     this.q<HTMLButtonElement>('stream-stop').disabled = state !== 'training';
+    // What a run was started with stays on screen while it runs: a target, a feature or a URL changed
+    // mid-run would show a run that is not the one training.
+    for (const id of ['stream-url', 'stream-target', 'stream-chunk', 'stream-lr', 'stream-epochs', 'stream-batch']) this.q<HTMLInputElement>(id).disabled = busy;
+    for (const box of this.q('stream-features').querySelectorAll<HTMLInputElement>('input')) box.disabled = busy;
     if (status !== undefined) this.q('stream-status').textContent = status;
   }
 
