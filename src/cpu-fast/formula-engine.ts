@@ -221,19 +221,11 @@ export async function trainFormulaStreamedOnCpu(
   if (rows.d !== rowWidth(model)) throw new RangeError(`stream: ${rows.d} columns per row, the model reads ${rowWidth(model)}`);
   const reference = options.reference ? compileRowSums(gradientProgram(model)) : null;
   const streamed = new StreamedGradients(rows, (chunk): ChunkEvaluator => {
-    validateFormulaData(model, chunk);
     if (reference) return { gradient: (theta, r) => formulaGradient(reference, model, theta, chunk, r), dispose() {} };
     // Zeroed capacity rows satisfy every loss's target rule and the weights' (0 is a count, a label, a weight).
     const engine = new FastCpuFormulaEngine(model, capacityRows(rows, engineOptions), start, engineOptions);
-    const on = reusing(engine, chunk, { gradient: (theta, r) => engine.gradientOver(theta, r), dispose: () => engine.dispose() });
-    return {
-      ...on,
-      load: (next) => {
-        validateFormulaData(model, next);
-        on.load!(next);
-      },
-    };
-  });
+    return reusing(engine, chunk, { gradient: (theta, r) => engine.gradientOver(theta, r), dispose: () => engine.dispose() });
+  }, (chunk) => validateFormulaData(model, chunk));
   try {
     const result = await runTraining(new CpuProgram(streamed.source(formulaRules(model, start))), { ...o, chunkRows: rows.chunkRows });
     const final = options.finalGradient ? await streamed.gradient(result.theta, { start: 0, rows: rows.n }) : undefined;

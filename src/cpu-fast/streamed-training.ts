@@ -28,20 +28,11 @@ export async function trainModelStreamedOnCpu(
   const { reference, ...engineOptions } = options;
   checkFastCpuOptions(engineOptions, 'trainModelStreamedOnCpu options');
   if (rows.d !== config.inputs) throw new RangeError(`stream: ${rows.d} columns per row, the model takes ${config.inputs}`);
-  // Every chunk is checked as rows in memory are (labels in range, the shape): the fast engine sees only the first.
   const streamed = new StreamedGradients(rows, (chunk): ChunkEvaluator => {
-    validateModelData(config, chunk);
     if (reference) return { gradient: (theta, r) => modelLossAndGradient(config, theta, rowsOf(chunk, r)), dispose() {} };
     const engine = new FastCpuModelEngine(config, ownRows(chunk, engineOptions), engineOptions);
-    const on = reusing(engine, chunk, { gradient: (theta, r) => engine.gradientOver(theta, r), dispose: () => engine.dispose() });
-    return {
-      ...on,
-      load: (next) => {
-        validateModelData(config, next);
-        on.load!(next);
-      },
-    };
-  });
+    return reusing(engine, chunk, { gradient: (theta, r) => engine.gradientOver(theta, r), dispose: () => engine.dispose() });
+  }, (chunk) => validateModelData(config, chunk));
   try {
     const result = await runTraining(new CpuProgram(streamed.source(networkRules(config))), { ...o, chunkRows: rows.chunkRows });
     return { result, passes: streamed.cursor.passes };

@@ -29,13 +29,18 @@ export class StreamedGradients {
   readonly cursor: ChunkCursor;
   private evaluator: { chunk: CursorChunk; on: ChunkEvaluator } | null = null;
 
-  constructor(readonly rows: RowStream, private readonly evaluatorFor: EvaluatorFactory) {
+  /**
+   * check: the model's data checks (labels in range, targets the loss takes), run on every chunk as they run on
+   * rows in memory: an evaluator that loads later chunks into its first one's buffers would not see them.
+   */
+  constructor(readonly rows: RowStream, private readonly evaluatorFor: EvaluatorFactory, private readonly check: (chunk: ModelData) => void) {
     this.cursor = new ChunkCursor(rows);
   }
 
   private on(chunk: CursorChunk): ChunkEvaluator {
     if (this.evaluator?.chunk !== chunk) {
       const data = { x: chunk.x.subarray(0, chunk.rows * this.rows.d), y: chunk.y.subarray(0, chunk.rows), n: chunk.rows, d: this.rows.d };
+      this.check(data);
       const reused = this.evaluator?.on.load ? this.evaluator.on : null;
       if (reused) reused.load!(data);
       else this.evaluator?.on.dispose();
