@@ -20,7 +20,7 @@ import { compileRowSums } from '../formula/emit-js.ts';
 import { optimizerConfig } from '../optim/config.ts';
 import { UsageError, type TrainArgs } from './args.ts';
 import type { Io } from './commands.ts';
-import { checkFormulaRows, compileForFile, readFormulaRows, readFormulaRowsFloat64, weightTotal, zeroWeightsError } from './formula-data.ts';
+import { checkFormulaRows, compileForFile, readFormulaRows, readFormulaRowsFloat64, zeroWeightsError } from './formula-data.ts';
 import { openPool } from './formula-backend.ts';
 import { openGpuSession } from './backend.ts';
 import { fitFormulaOnGpu } from './formula-gpu.ts';
@@ -146,9 +146,9 @@ export async function fitCommand(args: TrainArgs, io: Io, resumed?: SavedFitStar
       // The checks and the twin's row sums read the rows by index only, so float64 rows serve them as they are.
       const data = read.data as FormulaData;
       await checkFormulaRows(path, model, args.onInvalid, data, start, at);
-      if (model.spec.weights && weightTotal(model, data) === 0) throw zeroWeightsError(path, model);
       rows = read.rows;
       countedRows = rowsThatCount(model, data);
+      if (countedRows === 0) throw zeroWeightsError(path, model);
       droppedRows = read.droppedRows;
       gpu = await openGpu(data);
       if (!gpu && !exact) {

@@ -7,7 +7,7 @@ import { compileFormula, startingParameters, type FormulaModel, type FormulaSpec
 import { FormulaError } from '../formula/parse.ts';
 import { parseLoss } from '../formula/losses.ts';
 import { CpuFormulaEngine } from '../cpu/formula-engine.ts';
-import { formulaColumns, formulaPredict, type FormulaData } from '../models/formula.ts';
+import { formulaColumns, formulaPredict, rowsThatCount, type FormulaData } from '../models/formula.ts';
 import type { SavedFormulaModel } from '../models/formula-file.ts';
 import { saveModel, type SavedModel } from '../models/model-file.ts';
 import type { ModelSnapshot } from '../models/model-engine.ts';
@@ -15,7 +15,7 @@ import type { EpochInfo } from '../models/linear.ts';
 import { optimizerConfig } from '../optim/config.ts';
 import { UsageError, type PredictArgs, type TrainArgs } from './args.ts';
 import type { Io } from './commands.ts';
-import { checkFormulaRows, compileForFile, divergenceRow, formulaTarget, readFormulaRows, weightTotal, zeroWeightsError } from './formula-data.ts';
+import { checkFormulaRows, compileForFile, divergenceRow, formulaTarget, readFormulaRows, zeroWeightsError } from './formula-data.ts';
 import { openSource } from '../data/source.ts';
 import { DataError, formatDataError } from '../data/errors.ts';
 import type { InvalidPolicy } from '../data/select.ts';
@@ -115,7 +115,7 @@ export async function formulaTrainCommand(args: TrainArgs, io: Io, resumed: Save
   const inMemory = streamed ? null : await readFormulaRows(path, model, args.onInvalid);
   if (inMemory) {
     await checkFormulaRows(path, model, args.onInvalid, inMemory.data, start, at);
-    if (model.spec.weights && weightTotal(model, inMemory.data) === 0) throw zeroWeightsError(path, model);
+    if (rowsThatCount(model, inMemory.data) === 0) throw zeroWeightsError(path, model);
   }
   const rows = streamed ? streamed.rows.n : inMemory!.rows;
   const droppedRows = streamed ? streamed.droppedRows : inMemory!.droppedRows;

@@ -11,7 +11,7 @@ import { readTable } from '../data/table-file.ts';
 import { sym } from '../formula/ast.ts';
 import { compileFormula, type FormulaModel, type FormulaSpec } from '../formula/model.ts';
 import { parseModel } from '../formula/parse.ts';
-import { describeNonFinite, firstNonFiniteRow, formulaColumns, validateFormulaData, type FormulaData, type NonFiniteRow } from '../models/formula.ts';
+import { describeNonFinite, firstNonFiniteRow, formulaColumns, rowValues, validateFormulaData, type FormulaData, type NonFiniteRow } from '../models/formula.ts';
 import { UsageError } from './args.ts';
 import { formulaFlagError } from './formula-args.ts';
 
@@ -116,16 +116,7 @@ export function placeOfRow(path: string, model: FormulaModel, invalid: InvalidPo
   return placeOfKeptRow(path, columns.length > 0 ? { target: model.target, features: columns, invalid } : { target: null, features: [model.target], invalid }, row);
 }
 
-/** Σ of the rows' weights (0 for a model without a weights column): a fit needs some row that counts. */
-export function weightTotal(model: FormulaModel, data: FormulaData): number {
-  if (!model.spec.weights) return 0;
-  const k = model.features.length;
-  let total = 0;
-  for (let i = 0; i < data.n; i++) total += data.x[i * data.d + k];
-  return total;
-}
-
-/** Every row's weight is 0: J and its gradient are 0 whatever the parameters, so there is nothing to fit. */
+/** Every row's weight is 0 (rowsThatCount is 0): J and its gradient are 0 whatever the parameters, so there is nothing to fit. */
 export function zeroWeightsError(path: string, model: FormulaModel): DataError {
   return new DataError(`every row's weight in column "${model.spec.weights}" is 0: the loss is 0 whatever the parameters, so there is nothing to fit`, { file: path, column: model.spec.weights! });
 }
@@ -169,9 +160,7 @@ export async function divergenceRow(path: string, model: FormulaModel, invalid: 
 
 /** "the model is not finite on kept row R at AT (yhat = …, loss = …; the row's columns, the parameters)". */
 export function nonFiniteRowText(model: FormulaModel, data: FormulaData, theta: ArrayLike<number>, bad: NonFiniteRow, offset: number, at: string): string {
-  const d = data.d;
-  const cols = formulaColumns(model).map((c, k) => `${c} = ${data.x[bad.row * d + k]}`);
   const params = model.params.map((p, j) => `${p} = ${theta[j]}`);
   const { what, values } = describeNonFinite(bad);
-  return `${what} is not finite on kept row ${offset + bad.row + 1} at ${at} (${values}; ${[...cols, `${model.target} = ${data.y[bad.row]}`, ...params].join(', ')})`;
+  return `${what} is not finite on kept row ${offset + bad.row + 1} at ${at} (${values}; ${[...rowValues(model, data, bad.row), ...params].join(', ')})`;
 }

@@ -9,7 +9,7 @@ import type { FormulaModel } from '../formula/model.ts';
 import { formulaColumns, formulaPredict, rowsThatCount } from '../models/formula.ts';
 import type { RowStream } from '../models/row-stream.ts';
 import { UsageError } from './args.ts';
-import { checkFormulaRows, weightTotal, zeroWeightsError } from './formula-data.ts';
+import { checkFormulaRows, zeroWeightsError } from './formula-data.ts';
 import { CLASS_OF } from './formula-metrics.ts';
 import { passTracker, type StreamProgress } from './progress.ts';
 
@@ -35,18 +35,16 @@ export async function openFormulaStream(
   let n = 0;
   let droppedRows = 0;
   const first = await open();
-  let weights = 0;
   let countedRows = 0;
   for await (const c of track(first.chunks(chunkRows), first.inputRows)) {
     const chunk = { x: c.x, y: c.y, n: c.rows, d };
     await checkFormulaRows(path, model, invalid, chunk, theta, at, n);
-    weights += weightTotal(model, chunk);
     countedRows += rowsThatCount(model, chunk);
     n += c.rows;
     droppedRows += c.droppedRows;
   }
   if (n === 0) throw new DataError('no rows to train on', { file: path });
-  if (model.spec.weights && weights === 0) throw zeroWeightsError(path, model);
+  if (countedRows === 0) throw zeroWeightsError(path, model);
   const rows: RowStream = {
     n, d, chunkRows,
     async *pass() {

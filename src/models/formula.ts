@@ -124,6 +124,11 @@ export function describeNonFinite(bad: NonFiniteRow): { what: string; values: st
   return { what: whole ? 'the gradient' : 'the model', values: [`yhat = ${bad.yhat}`, `loss = ${bad.loss}`, ...slopes].join(', ') };
 }
 
+/** A row's values as a message shows them: "x = 1, w = 2, y = 0" (the model's columns, then its target). */
+export function rowValues(m: FormulaModel, data: FormulaData, row: number): string[] {
+  return [...formulaColumns(m).map((c, k) => `${c} = ${data.x[row * data.d + k]}`), `${m.target} = ${data.y[row]}`];
+}
+
 /**
  * A formula engine's training run whose start is not finite names the first row where the formula is not (a
  * StartDivergenceError with `where`): rows in memory only, and the parameters the run started from.
@@ -137,8 +142,7 @@ export async function trainNamingStartRow(m: FormulaModel, data: FormulaData, st
     const bad = firstNonFiniteRow(m, theta, data);
     if (!bad) throw e;
     const { what, values } = describeNonFinite(bad);
-    const columns = formulaColumns(m).map((c, k) => `${c} = ${data.x[bad.row * data.d + k]}`);
-    throw new StartDivergenceError(e.update, e.loss, e.gradNorm, `${what} is not finite on row ${bad.row + 1} (${values}; ${[...columns, `${m.target} = ${data.y[bad.row]}`].join(', ')})`);
+    throw new StartDivergenceError(e.update, e.loss, e.gradNorm, `${what} is not finite on row ${bad.row + 1} (${values}; ${rowValues(m, data, bad.row).join(', ')})`);
   }
 }
 

@@ -4,7 +4,7 @@
 import type { FormulaModel } from '../../formula/model.ts';
 import { seededUniform } from '../../data/shuffle.ts';
 import { selectLinearData } from '../../data/select.ts';
-import { describeNonFinite, firstNonFiniteRow, formulaPredict, type FormulaData } from '../../models/formula.ts';
+import { describeNonFinite, firstNonFiniteRow, formulaPredict, rowValues, type FormulaData } from '../../models/formula.ts';
 import type { ParsedFile } from '../data.ts';
 
 export interface FormulaDataset {
@@ -74,8 +74,7 @@ export function startNotFinite(m: FormulaModel, start: Float64Array, data: Formu
   const bad = firstNonFiniteRow(m, start, data);
   let where = '';
   if (bad) {
-    const values = m.features.map((f, k) => `${f} = ${data.x[bad.row * data.d + k]}`).concat(`${m.target} = ${data.y[bad.row]}`);
-    where = `: first at row ${bad.row + 1} of the data (${values.join(', ')}), where ${describeNonFinite(bad).values}`;
+    where = `: first at row ${bad.row + 1} of the data (${rowValues(m, data, bad.row).join(', ')}), where ${describeNonFinite(bad).values}`;
   }
   return `${what}${where}. Change the starting values (or the formula or the loss) to train.`;
 }
