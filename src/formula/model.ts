@@ -7,7 +7,8 @@
 import { mul, substitute, sum, sym, symbols, type Node } from './ast.ts';
 import { derive, type DerivationStep } from './derive.ts';
 import { parseLoss, type LossSpec } from './losses.ts';
-import { FormulaError, JS_OBJECT_NAMES, parseModel } from './parse.ts';
+import { FormulaError, JS_OBJECT_NAMES, ownEntry, parseModel } from './parse.ts';
+import { CONSTANTS } from './functions.ts';
 import { rejectUnknownKeys } from '../core/options.ts';
 import { print } from './print.ts';
 
@@ -49,7 +50,8 @@ export interface FormulaModel {
 
 export const RESERVED = ['y', 'yhat'];
 
-export function compileFormula(spec: FormulaSpec, roles: NameRoles): FormulaModel {
+/** The arguments' own shape, before any parsing: keys, types, and no name both a column and a parameter. */
+function checkArguments(spec: FormulaSpec, roles: NameRoles): void {
   rejectUnknownKeys(spec, ['formula', 'loss', 'weights'], 'formula spec');
   rejectUnknownKeys(roles, ['columns', 'params'], 'name roles');
   for (const key of ['columns', 'params'] as const) {
@@ -67,6 +69,10 @@ export function compileFormula(spec: FormulaSpec, roles: NameRoles): FormulaMode
   if (spec.weights !== undefined && spec.weights !== null && (typeof spec.weights !== 'string' || spec.weights === '')) {
     throw new TypeError(`weights: expected the name of a column of row weights (or null), got ${JSON.stringify(spec.weights)}`);
   }
+}
+
+export function compileFormula(spec: FormulaSpec, roles: NameRoles): FormulaModel {
+  checkArguments(spec, roles);
   const full: Required<FormulaSpec> = { formula: spec.formula, loss: spec.loss ?? 'mse', weights: spec.weights ?? null };
   const text = full.formula;
   // No prototype: a name is a default only where linear(...) made it one.
@@ -105,7 +111,7 @@ export function compileFormula(spec: FormulaSpec, roles: NameRoles): FormulaMode
           const notColumn = roles.columns ? !columns.has(c) : givenParams.has(c);
           if (notColumn) throw new FormulaError(`linear(...) takes columns, and "${c}" is not a column of the data${roles.columns ? ` (columns: ${roles.columns.join(', ')})` : ''}`, text, pos);
           if (c === target || c === full.weights) throw new FormulaError(`linear(...) cannot take the ${c === target ? 'target' : 'weights'} column "${c}"`, text, pos);
-          if (JS_OBJECT_NAMES.has(c) || c === 'e' || c === 'pi') throw new FormulaError(`the column "${c}" cannot be a feature under that name (${JS_OBJECT_NAMES.has(c) ? 'every JavaScript object has a member of that name' : `it is the constant ${c}`}): rename it`, text, pos);
+          if (JS_OBJECT_NAMES.has(c) || ownEntry(CONSTANTS, c) !== undefined) throw new FormulaError(`the column "${c}" cannot be a feature under that name (${JS_OBJECT_NAMES.has(c) ? 'every JavaScript object has a member of that name' : `it is the constant ${c}`}): rename it`, text, pos);
         }
         const free = (name: string) => {
           // A generated name never shadows a column or a name written in the formula: b, then bias, then b_1, ...
