@@ -40,10 +40,10 @@ export { linearShape, type LinearShape } from './formula/shapes.ts';
 export { InlinePool, type ShardPool } from './cpu-fast/pool.ts';
 export { WebWorkerPool, WebWorkersUnavailableError, webWorkersUnavailable, type WebWorkerPoolOptions } from './cpu-fast/web-pool.ts';
 // Formulas: a model and a loss as text, differentiated by the rules, compiled for every engine; curve fits.
-export { compileFormula, startingParameters, derivation, type FormulaModel, type FormulaSpec, type NameRoles, type Derivation } from './formula/model.ts';
+export { compileFormula, startingParameters, derivation, modelLatexNames as formulaModelLatexNames, type FormulaModel, type FormulaSpec, type NameRoles, type Derivation } from './formula/model.ts';
 export { FormulaError } from './formula/parse.ts';
 export { NAMED_LOSSES, parseLoss, type LossSpec } from './formula/losses.ts';
-export { print as printFormula, latex as formulaLatex } from './formula/print.ts';
+export { print as printFormula, latex as formulaLatex, latexNames as formulaLatexNames, type LatexNames } from './formula/print.ts';
 export { formulaPredict, type FormulaData, type FormulaEngine } from './models/formula.ts';
 export { curveFit, type CurveFitResult, type NormalEquationsPass } from './fit/curve-fit.ts';
 export { FitError, type LmOptions, type LmStopReason } from './fit/levenberg-marquardt.ts';

@@ -4,8 +4,8 @@
 // ∂ℓ/∂θj = ∂ℓ/∂ŷ · ∂ŷ/∂θj. The steps are listed inner first, so each result is made of results shown above it.
 import { mul, type Node } from '../formula/ast.ts';
 import type { DerivationStep } from '../formula/derive.ts';
-import { compileFormula, derivation, type FormulaModel, type FormulaSpec } from '../formula/model.ts';
-import { latex, print } from '../formula/print.ts';
+import { compileFormula, derivation, modelLatexNames, type FormulaModel, type FormulaSpec } from '../formula/model.ts';
+import { latex, print, type LatexNames } from '../formula/print.ts';
 import type { DeriveArgs } from './formula-args.ts';
 import { formulaFlagError } from './formula-args.ts';
 import { compileForFile } from './formula-data.ts';
@@ -48,8 +48,8 @@ function firstOfEach(steps: readonly DerivationStep[]): DerivationStep[] {
   return steps.filter((s) => !seen.has(s.of.key) && seen.add(s.of.key));
 }
 
-const stepJson = (s: DerivationStep) => ({
-  of: print(s.of), rule: s.rule, result: print(s.result), ...(s.note && { note: s.note }), ofLatex: latex(s.of), resultLatex: latex(s.result),
+const stepJson = (names: LatexNames) => (s: DerivationStep) => ({
+  of: print(s.of), rule: s.rule, result: print(s.result), ...(s.note && { note: s.note }), ofLatex: latex(s.of, names), resultLatex: latex(s.result, names),
 });
 
 function stepLines(steps: readonly DerivationStep[], wrt: string): string[] {
@@ -65,15 +65,16 @@ export async function deriveCommand(args: DeriveArgs, io: Io): Promise<number> {
   const dLoss = d.loss.result;
   // The chain rule's product with dℓ/dŷ written out (derivation() leaves it as a name).
   const partialOf = (dModel: Node) => mul(dLoss, dModel);
+  const names = modelLatexNames(m);
   if (args.json) {
     io.out(JSON.stringify({
-      formula: args.formula, target: m.target, model: print(m.model), modelLatex: latex(m.model),
-      loss: m.loss.text, lossFormula: print(m.loss.tree), lossLatex: latex(m.loss.tree), yhat: m.loss.yhat,
+      formula: args.formula, target: m.target, model: print(m.model), modelLatex: latex(m.model, names),
+      loss: m.loss.text, lossFormula: print(m.loss.tree), lossLatex: latex(m.loss.tree, names), yhat: m.loss.yhat,
       params: m.params, features: m.features,
-      dLossDyhat: print(dLoss), dLossDyhatLatex: latex(dLoss), dLossSteps: firstOfEach(d.loss.steps).map(stepJson),
+      dLossDyhat: print(dLoss), dLossDyhatLatex: latex(dLoss, names), dLossSteps: firstOfEach(d.loss.steps).map(stepJson(names)),
       partials: Object.fromEntries(d.params.map((p) => [p.name, {
-        dModel: print(p.dModel), dModelLatex: latex(p.dModel), partial: print(partialOf(p.dModel)), partialLatex: latex(partialOf(p.dModel)),
-        steps: firstOfEach(p.steps).map(stepJson),
+        dModel: print(p.dModel), dModelLatex: latex(p.dModel, names), partial: print(partialOf(p.dModel)), partialLatex: latex(partialOf(p.dModel), names),
+        steps: firstOfEach(p.steps).map(stepJson(names)),
       }])),
     }));
     return 0;

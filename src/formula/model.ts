@@ -10,7 +10,7 @@ import { parseLoss, type LossSpec } from './losses.ts';
 import { FormulaError, JS_OBJECT_NAMES, ownEntry, parseModel } from './parse.ts';
 import { CONSTANTS } from './functions.ts';
 import { rejectUnknownKeys } from '../core/options.ts';
-import { print } from './print.ts';
+import { latexNames, print, type LatexNames } from './print.ts';
 
 export interface FormulaSpec {
   /** TARGET ~ EXPRESSION */
@@ -209,6 +209,11 @@ export function derivation(m: FormulaModel): Derivation {
 }
 
 /** The loss of one sample as a tree of features, target and parameters (yhat replaced by the model). */
+/** How this model's names are typeset in its derivation: never two names alike (see latexNames). */
+export function modelLatexNames(m: FormulaModel): LatexNames {
+  return latexNames([m.target, ...RESERVED, ...m.features, ...m.params]);
+}
+
 export function sampleLoss(m: FormulaModel): Node {
   return substitute(m.loss.tree, (n) => (n === 'yhat' ? m.model : undefined));
 }

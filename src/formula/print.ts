@@ -79,38 +79,58 @@ function latexName(name: string): string {
   const m = /^([A-Za-z]+)_?(\d+)$/.exec(name);
   if (m) return `${m[1].length > 1 ? `\\mathrm{${m[1]}}` : m[1]}_{${m[2]}}`;
   if (name.length === 1) return name;
-  return `\\mathrm{${name.replace(/_/g, '\\_')}}`;
+  return uprightName(name);
 }
 
-export function latex(n: Node): string {
+const uprightName = (name: string) => `\\mathrm{${name.replace(/_/g, '\\_')}}`;
+
+/** How a formula's names are typeset: a name maps to one TeX string, and no two names to the same one. */
+export type LatexNames = (name: string) => string;
+
+/**
+ * The typesetting of a formula's names, given all of them: `x1` and `x_1` are both x₁ on paper, so where a
+ * formula writes both (two different parameters), each is set upright as written instead.
+ */
+export function latexNames(names: Iterable<string>): LatexNames {
+  const byTex = new Map<string, string[]>();
+  for (const name of new Set(names)) {
+    const tex = latexName(name);
+    byTex.set(tex, [...(byTex.get(tex) ?? []), name]);
+  }
+  const ambiguous = new Set([...byTex.values()].filter((group) => group.length > 1).flat());
+  return (name) => (ambiguous.has(name) ? uprightName(name) : latexName(name));
+}
+
+export function latex(n: Node, names: LatexNames = latexName): string {
   requireTree(n, 'formulaLatex');
+  if (typeof names !== 'function') throw new TypeError(`formulaLatex: names must be a function from a name to TeX (formulaLatexNames), got ${typeof names}`);
   switch (n.kind) {
-    case 'num': return n.name ? latexName(n.name) : formatNumber(n).replace(/e(-?\d+)$/, ' \\times 10^{$1}');
-    case 'sym': return latexName(n.name);
-    case 'neg': return `-${prec(n.arg) < PREC['*'] ? `\\left(${latex(n.arg)}\\right)` : latex(n.arg)}`;
+    case 'num': return n.name ? names(n.name) : formatNumber(n).replace(/e(-?\d+)$/, ' \\times 10^{$1}');
+    case 'sym': return names(n.name);
+    case 'neg': return `-${prec(n.arg) < PREC['*'] ? `\\left(${latex(n.arg, names)}\\right)` : latex(n.arg, names)}`;
     case 'call': {
-      if (n.fn === 'abs') return `\\left|${latex(n.args[0])}\\right|`;
-      if (n.fn === 'sqrt') return `\\sqrt{${latex(n.args[0])}}`;
+      if (n.fn === 'abs') return `\\left|${latex(n.args[0], names)}\\right|`;
+      if (n.fn === 'sqrt') return `\\sqrt{${latex(n.args[0], names)}}`;
       // Iverson's bracket, as written on paper: [y = 3].
-      if (n.fn === 'eq') return `\\left[${latex(n.args[0])} = ${latex(n.args[1])}\\right]`;
+      if (n.fn === 'eq') return `\\left[${latex(n.args[0], names)} = ${latex(n.args[1], names)}\\right]`;
       // u·ln(a) as on paper; its value at u = 0 (0, even where ln a is not finite) is the rule's note.
       if (n.fn === 'xlogy') {
-        const u = prec(n.args[0]) < PREC['*'] ? `\\left(${latex(n.args[0])}\\right)` : latex(n.args[0]);
-        return `${u} \\cdot \\ln\\left(${latex(n.args[1])}\\right)`;
+        const u = prec(n.args[0]) < PREC['*'] ? `\\left(${latex(n.args[0], names)}\\right)` : latex(n.args[0], names);
+        return `${u} \\cdot \\ln\\left(${latex(n.args[1], names)}\\right)`;
       }
       if (n.fn === 'ifle') {
-        const [a, b, p, q] = n.args.map(latex);
+        const [a, b, p, q] = n.args.map((arg) => latex(arg, names));
         return `\\begin{cases}${p} & ${a} \\le ${b}\\\\ ${q} & \\text{otherwise}\\end{cases}`;
       }
-      return `${LATEX_FN[n.fn] ?? `\\operatorname{${n.fn}}`}\\left(${n.args.map(latex).join(', ')}\\right)`;
+      return `${LATEX_FN[n.fn] ?? `\\operatorname{${n.fn}}`}\\left(${n.args.map((arg) => latex(arg, names)).join(', ')}\\right)`;
     }
     case 'bin': {
-      if (n.op === '/') return `\\frac{${latex(n.left)}}{${latex(n.right)}}`;
+      if (n.op === '/') return `\\frac{${latex(n.left, names)}}{${latex(n.right, names)}}`;
       const p = PREC[n.op];
-      const l = prec(n.left) < p || (n.op === '^' && prec(n.left) <= p) ? `\\left(${latex(n.left)}\\right)` : latex(n.left);
-      if (n.op === '^') return `{${l}}^{${latex(n.right)}}`;
+      const l = prec(n.left) < p || (n.op === '^' && prec(n.left) <= p) ? `\\left(${latex(n.left, names)}\\right)` : latex(n.left, names);
+      if (n.op === '^') return `{${l}}^{${latex(n.right, names)}}`;
       const rParen = n.op === '-' ? prec(n.right) <= p : prec(n.right) < p;
-      const r = rParen ? `\\left(${latex(n.right)}\\right)` : latex(n.right);
+      const r = rParen ? `\\left(${latex(n.right, names)}\\right)` : latex(n.right, names);
       return `${l} ${n.op === '*' ? '\\cdot' : n.op} ${r}`;
     }
   }

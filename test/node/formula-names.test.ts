@@ -4,11 +4,11 @@
 // function's argument leaves its domain only in the limit (x^p at x = 0) or meets float32 data (eq).
 import { describe, expect, it } from 'vitest';
 import { formulaError } from '../formula-errors.ts';
-import { compileFormula, startingParameters } from '../../src/formula/model.ts';
+import { compileFormula, modelLatexNames, startingParameters } from '../../src/formula/model.ts';
 import { parseLoss } from '../../src/formula/losses.ts';
 import { MAX_NESTING, parseExpression } from '../../src/formula/parse.ts';
 import { formulaRowSums, formulaPredict } from '../../src/models/formula.ts';
-import { latex, print } from '../../src/formula/print.ts';
+import { latex, latexNames, print } from '../../src/formula/print.ts';
 
 const columns = (...c: string[]) => ({ columns: c });
 
@@ -209,5 +209,18 @@ describe('the printers', () => {
     expect(print(m.model)).toBe('a * x');
     expect(() => print(m as unknown as typeof m.model)).toThrow(/printFormula: expected an expression tree \(for a compiled model, pass model\.model, or model\.loss\.tree\)/);
     expect(() => latex('a*x' as unknown as typeof m.model)).toThrow(/formulaLatex: expected an expression tree, got string/);
+    expect(() => latex(m.model, 'a' as never)).toThrow(/formulaLatex: names must be a function/);
+  });
+
+  it('never typeset two names of a formula alike: a1 and a_1 are both a subscript 1 on paper', () => {
+    const alone = compileFormula({ formula: 'y ~ a1*x + a_2' }, columns('x', 'y'));
+    expect(latex(alone.model, modelLatexNames(alone))).toBe('a_{1} \\cdot x + a_{2}');
+    const both = compileFormula({ formula: 'y ~ a1*x + a_1' }, columns('x', 'y'));
+    const tex = latex(both.model, modelLatexNames(both));
+    expect(tex).toBe('\\mathrm{a1} \\cdot x + \\mathrm{a\\_1}');
+    // A feature and a parameter can clash as well, and the target with either.
+    expect(latexNames(['x_1', 'x1', 'b'])('b')).toBe('b');
+    expect(latexNames(['x_1', 'x1'])('x1')).not.toBe(latexNames(['x_1', 'x1'])('x_1'));
+    expect(latexNames(['y1', 'y_1'])('y1')).toBe('\\mathrm{y1}');
   });
 });
