@@ -81,7 +81,7 @@ const anyNumber: fc.Arbitrary<Node> = fc.oneof(
 
 /** The parser refuses arguments a function's checkArgs rejects (huber's literal δ <= 0): such a threshold is made positive. */
 function parsable(fn: string, args: Node[]): Node[] {
-  return fn === 'huber' && FUNCTIONS.huber.checkArgs?.(...args) ? [args[0], num(0.5)] : args;
+  return (fn === 'huber' || fn === 'cauchy') && FUNCTIONS[fn].checkArgs?.(...args) ? [args[0], num(0.5)] : args;
 }
 
 /** Any tree over a, b, x1, z_2 and numbers: every operator and every function of the table, arity respected. */
@@ -125,6 +125,7 @@ export const SAFE_CALLS: Readonly<Record<string, (u: Node, v: Node, k: number) =
   min: (u, v) => call('min', [u, v]),
   max: (u, v) => call('max', [u, v]),
   huber: (u, v, k) => call('huber', [u, positive(v, k)]),
+  cauchy: (u, v, k) => call('cauchy', [u, positive(v, k)]),
   pow: (u, v, k) => call('pow', [positive(u, k), call('sin', [v])]),
   ifle: (u, v) => call('ifle', [u, v, mul(u, v), sub(u, v)]),
   // Two to four arguments (logsumexp of one is its argument): the chain rule runs through each.

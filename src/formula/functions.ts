@@ -42,6 +42,17 @@ const huber64 = (u: number, d: number) => {
   return m * (a - 0.5 * m);
 };
 
+/**
+ * (c²/2) ln(1 + (u/c)²), the Cauchy (Lorentzian) loss of a residual u at scale c > 0. Beyond |u/c| = 1 it is
+ * taken as c²(ln|u/c| + ln(1 + (c/u)²)/2), so that (u/c)² never overflows: in float32 it would past |u/c| ~ 1.8e19,
+ * where the loss is still a modest c²·44. NaN for c <= 0, as huber's δ.
+ */
+const cauchy64 = (u: number, c: number) => {
+  if (!(c > 0)) return NaN;
+  const t = Math.abs(u / c);
+  return t <= 1 ? 0.5 * c * c * Math.log1p(t * t) : c * c * (Math.log(t) + 0.5 * Math.log1p(1 / (t * t)));
+};
+
 /** log Σ e^{a_k} with the largest a_k taken out first, so that no exp overflows (float64). */
 function logSumExp64(...a: number[]): number {
   let m = -Infinity;
@@ -109,6 +120,20 @@ export const FUNCTIONS: Readonly<Record<string, FunctionRule>> = {
     js: (u, d) => `nabla_huber(${u}, ${d})`, wgsl: (u, d) => `nabla_huber(${u}, ${d})`,
     checkArgs: (_u, d) => (d.kind === 'num' && !(d.value > 0) ? `huber(u, δ) needs a positive δ, got ${d.value}` : null),
   },
+  // The Cauchy loss of a residual u at scale c, its value spelled stably (cauchy64). The slope in u,
+  // u/(1 + (u/c)²), only underflows to 0 where (u/c)² overflows. The slope in c, c ln(1 + t²) − c t²/(1 + t²)
+  // with t = u/c, is written through the value itself and t²/(1 + t²) as 1/(1 + (c/u)²): finite wherever the
+  // value is, and without 1 − 1/(1 + t²), which loses every digit of a small t.
+  cauchy: {
+    arity: 2, value: cauchy64,
+    partials: (u, c) => [
+      div(u, add(num(1), pow(div(u, c), num(2)))),
+      sub(div(mul(num(2), call('cauchy', [u, c])), c), div(c, add(num(1), pow(div(c, u), num(2))))),
+    ],
+    rule: 'Cauchy rule: ∂/∂u cauchy(u, c) = u/(1 + (u/c)²) u\', ∂/∂c = (2 cauchy(u, c)/c − c/(1 + (c/u)²)) c\'',
+    js: (u, c) => `nabla_cauchy(${u}, ${c})`, wgsl: (u, c) => `nabla_cauchy(${u}, ${c})`,
+    checkArgs: (_u, c) => (c.kind === 'num' && !(c.value > 0) ? `cauchy(u, c) needs a positive c, got ${c.value}` : null),
+  },
   // ∂/∂u_k log Σ e^{u_j} = e^{u_k − logsumexp(u)}: the softmax, each term <= 1. The partials share one
   // logsumexp node (its key is as long as all K keys), and the emitted program computes it once for all.
   logsumexp: {
@@ -162,6 +187,11 @@ const nabla_huber = (u, d) => {
   const a = Math.abs(u);
   const m = Math.min(a, d);
   return m * (a - 0.5 * m);
+};
+const nabla_cauchy = (u, c) => {
+  if (!(c > 0)) return NaN;
+  const t = Math.abs(u / c);
+  return t <= 1 ? 0.5 * c * c * Math.log1p(t * t) : c * c * (Math.log(t) + 0.5 * Math.log1p(1 / (t * t)));
 };
 const nabla_logsumexp = (...v) => {
   let m = -Infinity;
@@ -248,6 +278,16 @@ fn nabla_huber(u: f32, d: f32) -> f32 {
   let a = abs(u);
   let m = min(a, d);
   return m * (a - 0.5 * m);
+}
+fn nabla_cauchy(u: f32, c: f32) -> f32 {
+  if (c <= 0.0) {
+    return nabla_nan(c);
+  }
+  let t = abs(u / c);
+  if (t <= 1.0) {
+    return 0.5 * c * c * nabla_log1p(t * t);
+  }
+  return c * c * (log(t) + 0.5 * nabla_log1p(1.0 / (t * t)));
 }
 fn nabla_tanh(z: f32) -> f32 {
   // Built-in tanh may return NaN for large |z| on some backends (it is specified through exp).

@@ -60,7 +60,8 @@ export const NAMED_LOSSES: Readonly<Record<string, NamedLoss>> = {
     checkTarget: probability,
   },
   cauchy: {
-    formula: (c) => `${c}^2 / 2 * log(1 + ((yhat - y) / ${c})^2)`,
+    // cauchy(r, c) = (c²/2) ln(1 + (r/c)²), spelled so that (r/c)² never overflows (functions.ts).
+    formula: (c) => `cauchy(yhat - y, ${c})`,
     yhat: 'a location of y robust to outliers (c in the target\'s units)',
     arg: { name: 'c', fallback: 1, check: (v) => (v > 0 ? null : 'c must be positive') },
   },

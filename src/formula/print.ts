@@ -70,7 +70,7 @@ function wrap(n: Node, paren: boolean): string {
 const LATEX_FN: Record<string, string> = {
   exp: '\\exp', log: '\\ln', sin: '\\sin', cos: '\\cos', tan: '\\tan', tanh: '\\tanh', atan: '\\arctan',
   min: '\\min', max: '\\max', sign: '\\operatorname{sign}', sigmoid: '\\sigma', softplus: '\\operatorname{softplus}',
-  log1p: '\\operatorname{log1p}', huber: '\\operatorname{huber}',
+  log1p: '\\operatorname{log1p}', huber: '\\operatorname{huber}', cauchy: '\\operatorname{cauchy}',
 };
 
 function latexName(name: string): string {

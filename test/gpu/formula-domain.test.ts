@@ -98,4 +98,22 @@ describe('GPU formulas outside their domains', () => {
       engine.dispose();
     }
   });
+
+  it('the cauchy loss is finite where (r/c)² overflows float32 (|r/c| > 1.8e19), and agrees with the twin', async () => {
+    const gpu = await testGpu();
+    const model = compileFormula({ formula: 'y ~ a*x + b', loss: 'cauchy:2' }, { columns: ['x', 'y'] });
+    // Every seventh row an outlier 1e25 away: ln(1 + (r/c)²) there is about 113, and (r/c)² ~ 2.5e49 in float32 is ∞.
+    const d = data((x) => (Math.round(x * 100) % 7 === 0 ? 1e25 : 3 * x + 1));
+    const at = Float64Array.of(2.5, 0.5);
+    const engine = await GpuFormulaEngine.create(gpu, model, d, at, { tuning: false });
+    try {
+      const got = await engine.lossAndGradient(at);
+      const flat = [...got.grad, got.loss];
+      expect(flat.every(Number.isFinite)).toBe(true);
+      expect(got.loss).toBeGreaterThan(1);
+      expect(checkFormulaResult(flat, formulaReference(model, at, d, { start: 0, rows: N }), model.params, FORMULA_REL_TOL)).toBeNull();
+    } finally {
+      engine.dispose();
+    }
+  });
 });

@@ -142,6 +142,7 @@ const MATHJS_REWRITE: Readonly<Record<string, (...u: string[]) => string>> = {
   log1p: (u) => `log(1 + (${u}))`,
   logsumexp: (...u) => `log(${u.map((a) => `exp(${a})`).join(' + ')})`,
   xlogy: (u, a) => `(${u}) * log(${a})`,
+  cauchy: (u, c) => `(${c})^2 / 2 * log(1 + ((${u}) / (${c}))^2)`,
 };
 
 /**
@@ -299,6 +300,24 @@ describe('named losses', () => {
         expect(evaluate(own, { x, z })).toBeCloseTo(evaluate(piecewise, { x, z }), 12);
       }
     }
+  });
+
+  it("cauchy's own rule agrees with the product rule on its naive form, in u and in c, and is finite where (u/c)² overflows", () => {
+    const own = parseExpression('cauchy(x, z)');
+    const naive = parseExpression('z^2 / 2 * log(1 + (x / z)^2)');
+    for (const z of [0.3, 1, 2.5]) {
+      for (const x of [-7, -2.5, -z, -0.3, 0, 0.2, z, 2.4, 9, 1e3]) {
+        const env = { x, z };
+        expect(evaluate(own, env), `at x = ${x}, c = ${z}`).toBeCloseTo(evaluate(naive, env), 12);
+        for (const v of ['x', 'z']) expect(evaluate(derive(own, v), env), `d/d${v} at x = ${x}, c = ${z}`).toBeCloseTo(evaluate(derive(naive, v), env), 12);
+      }
+    }
+    // Past |u/c| ~ 1.3e154, (u/c)² overflows float64 (float32's edge, 1.8e19, is the GPU's): the naive form is ∞.
+    const env = { x: 1e160, z: 2 };
+    expect(evaluate(naive, env)).toBe(Infinity);
+    expect(evaluate(own, env)).toBeCloseTo(4 * Math.log(5e159), 10);
+    expect(evaluate(derive(own, 'x'), env)).toBe(0);
+    expect(evaluate(derive(own, 'z'), env)).toBeCloseTo(2 * evaluate(own, env) / 2 - 2, 10);
   });
 
   it('quantile is the pinball loss', () => {
