@@ -17,7 +17,7 @@ import { gradientProgram, normalEquationsProgram } from '../formula/program.ts';
 import { linearPredictor, linearShape, type LinearShape } from '../formula/shapes.ts';
 import type { BatchRange } from '../models/batches.ts';
 import type { ModelTrainOptions, ModelTrainResult } from '../models/model-engine.ts';
-import { formulaRules, rowWidth, validateFormulaData, validateFormulaTheta, type FormulaData, type FormulaEngine } from '../models/formula.ts';
+import { formulaRules, rowWidth, trainNamingStartRow, validateFormulaData, validateFormulaTheta, type FormulaData, type FormulaEngine } from '../models/formula.ts';
 import type { RowStream } from '../models/row-stream.ts';
 import { CpuProgram } from '../cpu/cpu-program.ts';
 import { formulaGradient, formulaSource } from '../cpu/formula-engine.ts';
@@ -174,7 +174,8 @@ export class FastCpuFormulaEngine implements FormulaEngine {
 
   async train(o: ModelTrainOptions): Promise<ModelTrainResult> {
     this.task.live();
-    return runTraining(new CpuProgram(formulaSource(this.model, this.start, this.n, (theta, r) => this.gradientOver(theta, r))), o);
+    const rows = { ...this.resident, n: this.n, d: rowWidth(this.model) };
+    return trainNamingStartRow(this.model, rows, this.start, o, () => runTraining(new CpuProgram(formulaSource(this.model, this.start, this.n, (theta, r) => this.gradientOver(theta, r))), o));
   }
 
   /** Gauss-Newton's sums over rows `range` (default all): a streamed fit loads each chunk into `resident` and sums its rows. */
@@ -227,7 +228,7 @@ export async function trainFormulaStreamedOnCpu(
     return reusing(engine, chunk, { gradient: (theta, r) => engine.gradientOver(theta, r), dispose: () => engine.dispose() });
   }, (chunk) => validateFormulaData(model, chunk));
   try {
-    const result = await runTraining(new CpuProgram(streamed.source(formulaRules(model, start))), { ...o, chunkRows: rows.chunkRows });
+    const result = await trainNamingStartRow(model, rows, start, o, () => runTraining(new CpuProgram(streamed.source(formulaRules(model, start))), { ...o, chunkRows: rows.chunkRows }));
     const final = options.finalGradient ? await streamed.gradient(result.theta, { start: 0, rows: rows.n }) : undefined;
     return { result, passes: streamed.cursor.passes, ...(final && { final }) };
   } finally {

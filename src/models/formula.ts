@@ -6,6 +6,7 @@ import { compileRowSums, type RowSums } from '../formula/emit-js.ts';
 import { gradientProgram, predictionProgram } from '../formula/program.ts';
 import type { ModelRules } from './rules.ts';
 import { StartDivergenceError, type ModelTrainOptions, type ModelTrainResult } from './model-engine.ts';
+import type { RowStream } from './row-stream.ts';
 
 /**
  * Rows of a formula model: x is n x d row-major float32 with d = the model's features then, when the model
@@ -96,22 +97,48 @@ export interface NonFiniteRow {
  * null: a formula that is undefined on some row (log of a negative, division by zero) is reported by its row.
  */
 export function firstNonFiniteRow(m: FormulaModel, theta: ArrayLike<number>, data: FormulaData): NonFiniteRow | null {
+  return nonFiniteRowFinder(m)(theta, data);
+}
+
+function nonFiniteRowFinder(m: FormulaModel): (theta: ArrayLike<number>, data: FormulaData) => NonFiniteRow | null {
   const predict = compileRowSums(predictionProgram(m));
   const gradient = compileRowSums(gradientProgram(m));
   const P = m.params.length;
   const one = new Float64Array(1);
   const all = new Float64Array(P + 1);
-  for (let i = 0; i < data.n; i++) {
-    one[0] = 0;
-    all.fill(0);
-    predict(theta, data.x, data.y, i, i + 1, one);
-    gradient(theta, data.x, data.y, i, i + 1, all);
-    if (!all.every(Number.isFinite) || !Number.isFinite(one[0])) {
-      const partials: Record<string, number> = {};
-      m.params.forEach((p, j) => {
-        if (!Number.isFinite(all[j])) partials[p] = all[j];
-      });
-      return { row: i, yhat: one[0], loss: all[P], partials };
+  return (theta, data) => {
+    for (let i = 0; i < data.n; i++) {
+      one[0] = 0;
+      all.fill(0);
+      predict(theta, data.x, data.y, i, i + 1, one);
+      gradient(theta, data.x, data.y, i, i + 1, all);
+      if (!all.every(Number.isFinite) || !Number.isFinite(one[0])) {
+        const partials: Record<string, number> = {};
+        m.params.forEach((p, j) => {
+          if (!Number.isFinite(all[j])) partials[p] = all[j];
+        });
+        return { row: i, yhat: one[0], loss: all[P], partials };
+      }
+    }
+    return null;
+  };
+}
+
+/**
+ * firstNonFiniteRow over a stream: one pass, chunk by chunk, stopped at the first such row. `row` counts from
+ * the stream's first row, and `values` are the row's (rowValues), read before its chunk is recycled.
+ */
+export async function firstNonFiniteStreamRow(m: FormulaModel, theta: ArrayLike<number>, stream: RowStream): Promise<(NonFiniteRow & { values: string[] }) | null> {
+  const find = nonFiniteRowFinder(m);
+  let first = 0;
+  for await (const chunk of stream.pass()) {
+    try {
+      const data = { x: chunk.x, y: chunk.y, n: chunk.rows, d: stream.d };
+      const bad = find(theta, data);
+      if (bad) return { ...bad, row: first + bad.row, values: rowValues(m, data, bad.row) };
+      first += chunk.rows;
+    } finally {
+      chunk.recycle?.();
     }
   }
   return null;
@@ -131,18 +158,24 @@ export function rowValues(m: FormulaModel, data: FormulaData, row: number): stri
 
 /**
  * A formula engine's training run whose start is not finite names the first row where the formula is not (a
- * StartDivergenceError with `where`): rows in memory only, and the parameters the run started from.
+ * StartDivergenceError with `where`), at the parameters the run started from: rows in memory, or a stream,
+ * which is read once more for it (only when the start has failed).
  */
-export async function trainNamingStartRow(m: FormulaModel, data: FormulaData, start: ArrayLike<number>, o: ModelTrainOptions, run: () => Promise<ModelTrainResult>): Promise<ModelTrainResult> {
+export async function trainNamingStartRow(m: FormulaModel, rows: FormulaData | RowStream, start: ArrayLike<number>, o: ModelTrainOptions, run: () => Promise<ModelTrainResult>): Promise<ModelTrainResult> {
   try {
     return await run();
   } catch (e) {
     if (!(e instanceof StartDivergenceError) || e.where) throw e;
     const theta = o.resumeFrom?.theta ?? o.init ?? start;
-    const bad = firstNonFiniteRow(m, theta, data);
+    let bad: (NonFiniteRow & { values: string[] }) | null;
+    if ('pass' in rows) bad = await firstNonFiniteStreamRow(m, theta, rows);
+    else {
+      const found = firstNonFiniteRow(m, theta, rows);
+      bad = found && { ...found, values: rowValues(m, rows, found.row) };
+    }
     if (!bad) throw e;
     const { what, values } = describeNonFinite(bad);
-    throw new StartDivergenceError(e.update, e.loss, e.gradNorm, `${what} is not finite on row ${bad.row + 1} (${values}; ${rowValues(m, data, bad.row).join(', ')})`);
+    throw new StartDivergenceError(e.update, e.loss, e.gradNorm, `${what} is not finite on row ${bad.row + 1} (${values}; ${bad.values.join(', ')})`);
   }
 }
 

@@ -11,6 +11,7 @@ import { GpuFormulaEngine } from '../../src/gpu/formula/gpu-formula-engine.ts';
 import { compileFormula } from '../../src/formula/model.ts';
 import { optimizerConfig } from '../../src/optim/config.ts';
 import { FORMULA_REL_TOL, checkFormulaResult, formulaReference } from '../../src/gpu/formula/formula-check.ts';
+import { memoryRowStream } from '../../src/gpu/formula/formula-stream.ts';
 
 const N = 600;
 const xs = Float32Array.from({ length: N }, (_, i) => 1 + (9 * i) / (N - 1));
@@ -114,6 +115,21 @@ describe('GPU formulas outside their domains', () => {
       expect(checkFormulaResult(flat, formulaReference(model, at, d, { start: 0, rows: N }), model.params, FORMULA_REL_TOL)).toBeNull();
     } finally {
       engine.dispose();
+    }
+  });
+
+  it('a start that is not finite streamed names its first bad row, counted from the stream\'s first', async () => {
+    const gpu = await testGpu();
+    const model = compileFormula({ formula: 'y ~ log(a*x + b)' }, { columns: ['x', 'y'] });
+    const x = Float32Array.from({ length: 16 }, (_, i) => (i === 10 ? 0 : i === 13 ? -2 : i + 1));
+    const d = { x, y: Float32Array.from(x, (v) => 2 * v), n: 16, d: 1 };
+    const start = Float64Array.of(1, 0);
+    const options = { lr: 0.1, maxEpochs: 3, optimizer: optimizerConfig({ kind: 'sgd' }) };
+    const streamed = await GpuFormulaEngine.createStreamed(gpu, model, memoryRowStream(d, 4), start, { tuning: false });
+    try {
+      await expect(streamed.train(options)).rejects.toThrow(/initial parameters.*the model is not finite on row 11 \(yhat = -Infinity.*; x = 0, y = 0\)/);
+    } finally {
+      streamed.dispose();
     }
   });
 });

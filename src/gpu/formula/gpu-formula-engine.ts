@@ -357,8 +357,8 @@ export class GpuFormulaEngine implements FormulaEngine {
       },
       evaluate: (theta: ArrayLike<number>) => this.lossAndGradient(theta),
     };
-    const data = this.data;
-    return data ? trainNamingStartRow(this.model, data, this.start, o, () => trainOnGpu(ctx, this.chunks, o)) : trainOnGpu(ctx, this.chunks, o);
+    const rows = this.data ?? this.chunks?.stream;
+    return rows ? trainNamingStartRow(this.model, rows, this.start, o, () => trainOnGpu(ctx, this.chunks, o)) : trainOnGpu(ctx, this.chunks, o);
   }
 
   dispose(): void {
