@@ -49,16 +49,19 @@ export class LocalShards {
 export class InlinePool implements ShardPool {
   readonly threads = 1;
   private readonly local = new LocalShards();
+  private disposed = false;
 
   allocate(bytes: number): ArrayBuffer {
     return new ArrayBuffer(bytes);
   }
 
   register(spec: TaskSpec): number {
+    this.live();
     return this.local.add(spec);
   }
 
   async run(task: number, job: ShardJob): Promise<void> {
+    this.live();
     let next = 0;
     this.local.run(task, job, () => next++);
   }
@@ -67,7 +70,14 @@ export class InlinePool implements ShardPool {
     this.local.delete(task);
   }
 
-  dispose(): void {}
+  /** Holds nothing to free, but refuses use afterwards, as a worker pool does. */
+  dispose(): void {
+    this.disposed = true;
+  }
+
+  private live(): void {
+    if (this.disposed) throw new Error('inline pool: used after dispose()');
+  }
 }
 
 /** The array itself when its buffer is already visible to the pool's threads, else a copy in one that is. */

@@ -95,6 +95,8 @@ export class WorkerPool implements ShardPool {
   }
 
   register(spec: TaskSpec): number {
+    // An engine built on a stopped pool would fail only at its first run, far from the mistake.
+    if (this.disposed) throw new Error(`${this.label} pool: used after dispose()`);
     const id = this.nextTask++;
     this.local.add(spec, id);
     for (const w of this.links) w.post({ op: 'register', id, spec });

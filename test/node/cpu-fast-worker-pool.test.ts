@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeWorkerPool } from '../../src/cpu-fast/node-pool.ts';
 import { WorkerPool, type SpawnWorker } from '../../src/cpu-fast/worker-pool.ts';
+import { InlinePool } from '../../src/cpu-fast/pool.ts';
 import { WebWorkerPool, WebWorkersUnavailableError, webWorkersUnavailable } from '../../src/cpu-fast/web-pool.ts';
 import { FastCpuFormulaEngine } from '../../src/cpu-fast/formula-engine.ts';
 import { linearFormulaModel } from '../../src/models/linear-formula.ts';
@@ -67,5 +68,16 @@ describe('worker pool bookkeeping (worker threads)', () => {
     const engine = new FastCpuFormulaEngine(linearFormulaModel(2), makeLinearData(1_000, 2, 1), new Float64Array(3), { pool: other });
     other.dispose();
     await expect(engine.lossAndGradient([0, 0, 0])).rejects.toThrow(/pool: used after dispose/);
+  });
+
+  it('an engine cannot be built on a disposed pool, a worker pool or the inline one', async () => {
+    const workers = await NodeWorkerPool.create(2);
+    workers.dispose();
+    const inline = new InlinePool();
+    inline.dispose();
+    for (const pool of [workers, inline]) {
+      expect(() => new FastCpuFormulaEngine(linearFormulaModel(2), makeLinearData(100, 2, 1), new Float64Array(3), { pool })).toThrow(/pool: used after dispose/);
+    }
+    await expect(inline.run(1, { start: 0, rows: 1, shards: 1, version: 1 })).rejects.toThrow(/inline pool: used after dispose/);
   });
 });
