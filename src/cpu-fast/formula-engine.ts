@@ -208,7 +208,7 @@ export class FastCpuFormulaEngine implements FormulaEngine {
  * A formula model over streamed rows (one pass per epoch, mini-batches inside chunks), as
  * trainModelStreamedOnCpu does for networks: one fast engine over a chunk's capacity takes every chunk into
  * its rows or, with options.reference, the float64 row sums evaluate each chunk. Each chunk's rows are
- * checked as it arrives (the loss's target rule, the weights); a bad row is named by its place in its chunk.
+ * checked as it arrives (the loss's target rule, the weights); a bad row is named by its place in the stream.
  * finalGradient: also J and dJ/dθ over every row at the result, one more pass through the same evaluators.
  */
 export async function trainFormulaStreamedOnCpu(
@@ -225,7 +225,7 @@ export async function trainFormulaStreamedOnCpu(
     // Zeroed capacity rows satisfy every loss's target rule and the weights' (0 is a count, a label, a weight).
     const engine = new FastCpuFormulaEngine(model, capacityRows(rows, engineOptions), start, engineOptions);
     return reusing(engine, chunk, { gradient: (theta, r) => engine.gradientOver(theta, r), dispose: () => engine.dispose() });
-  }, (chunk) => validateFormulaData(model, chunk));
+  }, (chunk, firstRow) => validateFormulaData(model, chunk, firstRow));
   try {
     const result = await runTraining(new CpuProgram(streamed.source(formulaRules(model, start))), { ...o, chunkRows: rows.chunkRows });
     const final = options.finalGradient ? await streamed.gradient(result.theta, { start: 0, rows: rows.n }) : undefined;

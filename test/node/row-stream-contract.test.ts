@@ -1,12 +1,15 @@
 // A RowStream written by a library user: every part of its contract (models/row-stream.ts) that it breaks is
-// named, with the chunk; our own consumers keep their side of it (each chunk given back exactly once, through
-// the chunk's own recycle).
+// named, the chunk and the stream's row included; our own consumers keep their side of it (each chunk given
+// back exactly once, through the chunk's own recycle); and a bad value in a later chunk is named by its row in
+// the whole stream, not its place in the chunk.
 import { describe, expect, it } from 'vitest';
+import { compileFormula } from '../../src/formula/model.ts';
 import { mlpModel } from '../../src/models/mlp.ts';
 import type { ModelData } from '../../src/models/network.ts';
 import type { RowChunk, RowStream } from '../../src/models/row-stream.ts';
 import { optimizerConfig } from '../../src/optim/config.ts';
 import { trainModelStreamedOnCpu } from '../../src/cpu-fast/streamed-training.ts';
+import { trainFormulaStreamedOnCpu } from '../../src/cpu-fast/formula-engine.ts';
 import { streamedNormalEquations } from '../../src/fit/streamed-pass.ts';
 import { makeSpirals } from '../model-data.ts';
 
@@ -78,5 +81,35 @@ describe('a user stream that breaks the contract is told what it broke', () => {
     const pass = streamedNormalEquations(streamOf(spirals, 70, (i, c) => (i === 4 ? [c, c] : c)), 3, async () => new Float64Array(3));
     await expect(pass(new Float64Array(1))).rejects.toThrow(/the pass went on after its 300 rows/);
     expect(() => streamedNormalEquations({ ...streamOf(spirals, 70), d: -1 }, 3, async () => new Float64Array(3))).toThrow(/stream\.d must be a whole number >= 1, got -1/);
+  });
+});
+
+describe('a bad value in a later chunk is named by its row in the whole stream', () => {
+  it('a network: a label out of range at stream row 215 (chunk 3, its 5th row)', async () => {
+    const stream = streamOf(spirals, 70, (i, c) => {
+      if (i === 3) c.y[5] = 7;
+      return c;
+    });
+    for (const reference of [false, true]) {
+      await expect(trainModelStreamedOnCpu(mlp, stream, adam, { reference })).rejects.toThrow(/label of sample 215 is 7, expected a class index 0\.\.1/);
+    }
+  });
+
+  it('a formula: a negative count at stream row 216 (1-based) and a negative weight at 147', async () => {
+    const n = 300;
+    const x = new Float32Array(2 * n).map((_, k) => (k % 2 ? 1 : (k % 7) / 7)); // columns x, w (weight 1)
+    const y = new Float32Array(n).map((_, i) => i % 4);
+    const model = compileFormula({ formula: 'y ~ exp(a + b*x)', loss: 'poisson', weights: 'w' }, { columns: ['x', 'w', 'y'] });
+    const start = new Float64Array(2);
+    const negativeCount = streamOf({ x, y, n, d: 2 }, 70, (i, c) => {
+      if (i === 3) c.y[5] = -1;
+      return c;
+    });
+    await expect(trainFormulaStreamedOnCpu(model, start, negativeCount, adam)).rejects.toThrow(/target y = -1 in row 216:/);
+    const negativeWeight = streamOf({ x, y, n, d: 2 }, 70, (i, c) => {
+      if (i === 2) c.x[2 * 6 + 1] = -2;
+      return c;
+    });
+    await expect(trainFormulaStreamedOnCpu(model, start, negativeWeight, adam)).rejects.toThrow(/weight w = -2 in row 147 /);
   });
 });
