@@ -228,7 +228,8 @@ export async function trainFormulaStreamedOnCpu(
   }, (chunk, firstRow) => validateFormulaData(model, chunk, firstRow));
   try {
     const result = await runTraining(new CpuProgram(streamed.source(formulaRules(model, start))), { ...o, chunkRows: rows.chunkRows });
-    const final = options.finalGradient ? await streamed.gradient(result.theta, { start: 0, rows: rows.n }) : undefined;
+    // An aborted run stops: no pass for the final gradient either.
+    const final = options.finalGradient && result.stopReason !== 'aborted' ? await streamed.gradient(result.theta, { start: 0, rows: rows.n }) : undefined;
     return { result, passes: streamed.cursor.passes, ...(final && { final }) };
   } finally {
     await streamed.dispose();

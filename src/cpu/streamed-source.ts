@@ -72,7 +72,7 @@ export class StreamedGradients {
 
   /** The CPU program's source: the model's own rules (initial parameters, checks) with these gradients. */
   source(base: ModelRules): CpuGradientSource {
-    return { ...base, n: this.rows.n, gradient: (theta, range) => this.gradient(theta, range) };
+    return { ...base, n: this.rows.n, fromStream: true, gradient: (theta, range) => this.gradient(theta, range) };
   }
 
   async dispose(): Promise<void> {

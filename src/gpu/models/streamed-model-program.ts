@@ -146,6 +146,7 @@ export interface StreamedProgramContext extends ModelProgramContext {
 }
 
 export class StreamedModelProgram extends GpuModelProgram {
+  readonly fromStream = true;
   private pieceReadback: GPUBuffer | null = null;
 
   constructor(private readonly streamed: StreamedProgramContext) {
