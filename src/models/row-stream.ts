@@ -54,7 +54,7 @@ export async function* checkedPass(stream: RowStream): AsyncGenerator<RowChunk> 
   let start = 0;
   let index = 0;
   for await (const c of chunks) {
-    if (start >= n) throw new RangeError(`stream: the pass went on after its ${n} rows (a chunk ${index}); a pass ends with its last row`);
+    if (start >= n) throw new RangeError(`stream: the pass went on after its ${n} rows (chunk ${index}); a pass ends with its last row`);
     checkChunk(c, index, Math.min(chunkRows, n - start), d);
     yield c;
     start += c.rows;
@@ -145,8 +145,7 @@ export class ChunkCursor {
       this.ahead = this.iterator!.next();
       this.ahead.catch(() => undefined); // a failed read surfaces when that chunk is asked for
     } else {
-      const end = await this.iterator!.next(); // the pass must end here (checkedPass says so where it does not)
-      if (!end.done) throw new Error(`stream: the pass went on after its ${n} rows`);
+      await this.iterator!.next(); // checkedPass ends the pass here, or throws naming what came after its last row
     }
   }
 

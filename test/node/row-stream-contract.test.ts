@@ -68,7 +68,7 @@ describe('a user stream that breaks the contract is told what it broke', () => {
     ['x too short for rows * d', streamOf(spirals, 70, (i, c) => (i === 3 ? { ...c, x: c.x.subarray(0, 139) } : c)), /stream: chunk 3: x holds 139 values, 70 rows of 2 features need 140/],
     ['y too short', streamOf(spirals, 70, (i, c) => (i === 0 ? { ...c, y: c.y.subarray(0, 3) } : c)), /stream: chunk 0: y holds 3 values for 70 rows/],
     ['recycle not a function', streamOf(spirals, 70, (i, c) => (i === 4 ? { ...c, recycle: 1 as unknown as () => void } : c)), /stream: chunk 4: recycle must be a function or absent, got number/],
-    ['a chunk after the n rows', streamOf(spirals, 70, (i, c) => (i === 4 ? [c, c] : c)), /stream: the pass went on after its 300 rows \(a chunk 5\)/],
+    ['a chunk after the n rows', streamOf(spirals, 70, (i, c) => (i === 4 ? [c, c] : c)), /stream: the pass went on after its 300 rows \(chunk 5\)/],
     ['a chunk missing at the end', streamOf(spirals, 70, (i, c) => (i === 4 ? [] : c)), /stream: the data ended after 280 rows, expected 300/],
   ];
   for (const [what, stream, message] of cases) {
