@@ -209,7 +209,7 @@ export class FastCpuFormulaEngine implements FormulaEngine {
  * A formula model over streamed rows (one pass per epoch, mini-batches inside chunks), as
  * trainModelStreamedOnCpu does for networks: one fast engine over a chunk's capacity takes every chunk into
  * its rows or, with options.reference, the float64 row sums evaluate each chunk. Each chunk's rows are
- * checked as it arrives (the loss's target rule, the weights); a bad row is named by its place in its chunk.
+ * checked as it arrives (the loss's target rule, the weights); a bad row is named by its place in the stream.
  * finalGradient: also J and dJ/dθ over every row at the result, one more pass through the same evaluators.
  */
 export async function trainFormulaStreamedOnCpu(
@@ -226,10 +226,11 @@ export async function trainFormulaStreamedOnCpu(
     // Zeroed capacity rows satisfy every loss's target rule and the weights' (0 is a count, a label, a weight).
     const engine = new FastCpuFormulaEngine(model, capacityRows(rows, engineOptions), start, engineOptions);
     return reusing(engine, chunk, { gradient: (theta, r) => engine.gradientOver(theta, r), dispose: () => engine.dispose() });
-  }, (chunk) => validateFormulaData(model, chunk));
+  }, (chunk, firstRow) => validateFormulaData(model, chunk, firstRow));
   try {
     const result = await trainNamingStartRow(model, rows, start, o, () => runTraining(new CpuProgram(streamed.source(formulaRules(model, start))), { ...o, chunkRows: rows.chunkRows }));
-    const final = options.finalGradient ? await streamed.gradient(result.theta, { start: 0, rows: rows.n }) : undefined;
+    // An aborted run stops: no pass for the final gradient either.
+    const final = options.finalGradient && result.stopReason !== 'aborted' ? await streamed.gradient(result.theta, { start: 0, rows: rows.n }) : undefined;
     return { result, passes: streamed.cursor.passes, ...(final && { final }) };
   } finally {
     await streamed.dispose();

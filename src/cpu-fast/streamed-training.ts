@@ -32,7 +32,7 @@ export async function trainModelStreamedOnCpu(
     if (reference) return { gradient: (theta, r) => modelLossAndGradient(config, theta, rowsOf(chunk, r)), dispose() {} };
     const engine = new FastCpuModelEngine(config, ownRows(chunk, engineOptions), engineOptions);
     return reusing(engine, chunk, { gradient: (theta, r) => engine.gradientOver(theta, r), dispose: () => engine.dispose() });
-  }, (chunk) => validateModelData(config, chunk));
+  }, (chunk, firstRow) => validateModelData(config, chunk, firstRow));
   try {
     const result = await runTraining(new CpuProgram(streamed.source(networkRules(config))), { ...o, chunkRows: rows.chunkRows });
     return { result, passes: streamed.cursor.passes };

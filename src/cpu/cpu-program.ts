@@ -17,6 +17,8 @@ export type { ModelRules };
 /** A model's rules (models/rules.ts) with its data: the rows and their gradient. */
 export interface CpuGradientSource extends ModelRules {
   readonly n: number;
+  /** The rows come from a RowStream (TrainingProgram.fromStream). */
+  readonly fromStream?: boolean;
   /** Mean loss and gradient over rows range.start..range.start+range.rows at theta. */
   gradient(theta: Float64Array, range: BatchRange): ModelGradient | Promise<ModelGradient>;
 }
@@ -33,6 +35,10 @@ export class CpuProgram implements TrainingProgram {
 
   get n(): number {
     return this.source.n;
+  }
+
+  get fromStream(): boolean {
+    return this.source.fromStream === true;
   }
 
   initialParameters(seed: number): Float64Array {

@@ -31,16 +31,17 @@ export class StreamedGradients {
 
   /**
    * check: the model's data checks (labels in range, targets the loss takes), run on every chunk as they run on
-   * rows in memory: an evaluator that loads later chunks into its first one's buffers would not see them.
+   * rows in memory: an evaluator that loads later chunks into its first one's buffers would not see them. It is
+   * told the chunk's first row in the stream, so that a bad row is named by its place in the whole stream.
    */
-  constructor(readonly rows: RowStream, private readonly evaluatorFor: EvaluatorFactory, private readonly check: (chunk: ModelData) => void) {
+  constructor(readonly rows: RowStream, private readonly evaluatorFor: EvaluatorFactory, private readonly check: (chunk: ModelData, firstRow: number) => void) {
     this.cursor = new ChunkCursor(rows);
   }
 
   private on(chunk: CursorChunk): ChunkEvaluator {
     if (this.evaluator?.chunk !== chunk) {
       const data = { x: chunk.x.subarray(0, chunk.rows * this.rows.d), y: chunk.y.subarray(0, chunk.rows), n: chunk.rows, d: this.rows.d };
-      this.check(data);
+      this.check(data, chunk.start);
       const reused = this.evaluator?.on.load ? this.evaluator.on : null;
       if (reused) reused.load!(data);
       else this.evaluator?.on.dispose();
@@ -48,7 +49,8 @@ export class StreamedGradients {
       const on = reused ?? this.evaluatorFor(data);
       this.evaluator = { chunk, on };
       // An evaluator that loads holds its own copy: the reader may refill the chunk's buffers now, while
-      // this one is computed on, so a run holds the copy, the chunk read ahead and the one being read.
+      // this one is computed on, so a run holds the copy, the chunk read ahead and the one being read. The
+      // cursor's recycle gives a chunk back once: moving past it later does not give it again.
       if (on.load) chunk.recycle?.();
     }
     return this.evaluator.on;
@@ -70,7 +72,7 @@ export class StreamedGradients {
 
   /** The CPU program's source: the model's own rules (initial parameters, checks) with these gradients. */
   source(base: ModelRules): CpuGradientSource {
-    return { ...base, n: this.rows.n, gradient: (theta, range) => this.gradient(theta, range) };
+    return { ...base, n: this.rows.n, fromStream: true, gradient: (theta, range) => this.gradient(theta, range) };
   }
 
   async dispose(): Promise<void> {

@@ -7,7 +7,7 @@
 import type { ByteSource } from './byte-source.ts';
 import { DataError } from './errors.ts';
 import { reasonOf } from './source.ts';
-import { fileChanged, RetryableFetch, withRetries, type HttpOptions, type RemoteFile } from './http-probe.ts';
+import { encodingOf, fileChanged, RetryableFetch, withRetries, type HttpOptions, type RemoteFile } from './http-probe.ts';
 
 /** Reads shorter than this fetch this much (one block kept), so many small metadata reads cost one request. */
 export const READ_AHEAD_BYTES = 256 << 10;
@@ -89,6 +89,13 @@ async function fetchInto(remote: RemoteFile, out: Uint8Array, from: number, to: 
     if (res.status === 416) throw fileChanged(remote, range, `the server says ${range} is beyond the end of the file (416)`);
     if (res.status >= 500 || res.status === 408 || res.status === 429) throw new RetryableFetch(`HTTP ${res.status}`);
     throw new DataError(`HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''} for ${range}`, { file: remote.url });
+  }
+  const encoding = encodingOf(res.headers);
+  if (encoding) {
+    await res.body?.cancel().catch(() => {});
+    // fetch would decode the range as if it were a whole compressed stream: no bytes of the file come of it.
+    throw new DataError(`the server compressed its answer to the range request for ${range} (Content-Encoding: ${encoding}) though asked ` +
+      'for identity, so its bytes are not those of the file; serve the file uncompressed, or without range support', { file: remote.url });
   }
   checkVersion(remote, res, range);
   checkContentRange(remote, res, from, to, range);

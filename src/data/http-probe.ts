@@ -42,6 +42,12 @@ export interface RemoteFile {
   etag?: string;
   lastModified?: string;
   contentType?: string;
+  /**
+   * A Content-Encoding the server applies though asked for identity. fetch decodes the body, so the lengths
+   * and ranges the server speaks of count compressed bytes, not the file's: such a file is read by
+   * downloads (ranged false), its size unknown until counted.
+   */
+  encoding?: string;
 }
 
 /** A failure that another try may cure. */
@@ -106,14 +112,23 @@ function failure(url: string, res: Response, what: string): Error {
   return new DataError(`HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''} for ${what}`, { file: url });
 }
 
-function described(url: string, headers: Headers, size: number | undefined, ranged: boolean): RemoteFile {
+/** The answer's Content-Encoding, where it is not identity. */
+export function encodingOf(headers: Headers): string | undefined {
+  const encoding = headers.get('content-encoding')?.trim().toLowerCase();
+  return encoding && encoding !== 'identity' ? encoding : undefined;
+}
+
+function described(url: string, headers: Headers, stated: number | undefined, statedRanged: boolean): RemoteFile {
+  const encoding = encodingOf(headers);
+  const size = encoding ? undefined : stated;
+  const ranged = statedRanged && !encoding;
   const etag = headers.get('etag') ?? undefined;
   const lastModified = headers.get('last-modified') ?? undefined;
   const contentType = headers.get('content-type') ?? undefined;
   // Unknown size: reads stop at the end of the body (text formats); the binary readers refuse it.
   return {
     url, size: size ?? Number.MAX_SAFE_INTEGER, sizeKnown: size !== undefined, ranged,
-    ...(etag && { etag }), ...(lastModified && { lastModified }), ...(contentType && { contentType }),
+    ...(etag && { etag }), ...(lastModified && { lastModified }), ...(contentType && { contentType }), ...(encoding && { encoding }),
   };
 }
 

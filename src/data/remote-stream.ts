@@ -6,7 +6,7 @@
 import type { ByteSource } from './byte-source.ts';
 import { DataError } from './errors.ts';
 import { checkVersion } from './http-bytes.ts';
-import { fileChanged, noticeOf, RetryableFetch, withRetries, type HttpOptions, type RemoteFile } from './http-probe.ts';
+import { encodingOf, fileChanged, noticeOf, RetryableFetch, withRetries, type HttpOptions, type RemoteFile } from './http-probe.ts';
 import { reasonOf } from './source.ts';
 
 export function streamedBytes(remote: RemoteFile, opts: HttpOptions = {}): ByteSource {
@@ -43,7 +43,8 @@ export function streamedBytes(remote: RemoteFile, opts: HttpOptions = {}): ByteS
       throw new DataError(`HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''} for the whole file`, { file: remote.url });
     }
     checkVersion(remote, res, 'the start of a new download');
-    const length = res.headers.get('content-length');
+    // A compressed answer's length counts its compressed bytes; the decoded body is checked against the size as it comes.
+    const length = encodingOf(res.headers) ? null : res.headers.get('content-length');
     if (remote.sizeKnown && length !== null && Number(length) !== remote.size) {
       await res.body.cancel().catch(() => {});
       throw fileChanged(remote, 'the start of a new download', `size ${remote.size} -> ${length} bytes`);
@@ -111,3 +112,17 @@ export function streamedBytes(remote: RemoteFile, opts: HttpOptions = {}): ByteS
     },
   };
 }
+
+/** Bytes in the body of a download, counted by reading it once: the size of a file served compressed. */
+export async function downloadedSize(remote: RemoteFile, opts: HttpOptions = {}): Promise<number> {
+  const bytes = streamedBytes(remote, opts);
+  let size = 0;
+  try {
+    for (let piece; (piece = await bytes.read(size, COUNT_PIECE_BYTES)).length > 0; ) size += piece.length;
+  } finally {
+    await bytes.close();
+  }
+  return size;
+}
+
+const COUNT_PIECE_BYTES = 1 << 20;

@@ -1,12 +1,14 @@
 // Data at an http(s) URL, in every format a local file may have, through the same readers: Parquet reads
 // only the chosen columns of one row group at a time, Arrow one record batch, raw blocks of rows, all by
 // range requests (http-bytes.ts); CSV and JSON Lines stream forward by ranges of 1 MiB; JSON is read
-// whole, as from a file. A server without range requests is downloaded once per pass instead (remote-stream.ts).
+// whole, as from a file. A server without range requests is downloaded once per pass instead (remote-stream.ts),
+// and so is one that compresses the file though asked not to: fetch hands over the decoded body, whose size a
+// format read by its size learns from one more download when opened.
 import { countedBytes, type ByteSource } from './byte-source.ts';
 import { DataError } from './errors.ts';
 import { rangedBytes } from './http-bytes.ts';
 import { checkHttpOptions, checkHttpUrl, HTTP_OPTION_KEYS, noticeOf, probeUrl, type HttpOptions, type RemoteFile } from './http-probe.ts';
-import { streamedBytes } from './remote-stream.ts';
+import { downloadedSize, streamedBytes } from './remote-stream.ts';
 import { checkSourceOptions, knownExtensions, sourceFormatOf, type SampleSource, type SourceFormat, type SourceOptions } from './source.ts';
 
 export type UrlOptions = SourceOptions & HttpOptions;
@@ -36,10 +38,17 @@ export async function openUrl(url: string, opts: UrlOptions): Promise<SampleSour
   checkSourceOptions(opts, 'openUrl', HTTP_OPTION_KEYS);
   checkHttpOptions(opts, 'openUrl');
   const parsed = checkHttpUrl(url);
-  const remote = await probeUrl(url, opts);
+  let remote = await probeUrl(url, opts);
   const format = formatOf(parsed, remote);
-  if (!remote.ranged) noticeOf(opts)(`${url}: the server does not take range requests; every pass over the data downloads the whole file once`);
-  if (!remote.sizeKnown && format !== 'csv' && format !== 'json' && format !== 'jsonl') {
+  const readBySize = format !== 'csv' && format !== 'json' && format !== 'jsonl';
+  if (remote.encoding) {
+    noticeOf(opts)(`${url}: the server compresses it (Content-Encoding: ${remote.encoding}) though asked not to, so its lengths and ` +
+      `byte ranges are not the file's; every pass over the data downloads the whole file once${readBySize ? ', and opening it once more to learn its size' : ''}`);
+    if (readBySize) remote = { ...remote, size: await downloadedSize(remote, opts), sizeKnown: true };
+  } else if (!remote.ranged) {
+    noticeOf(opts)(`${url}: the server does not take range requests; every pass over the data downloads the whole file once`);
+  }
+  if (!remote.sizeKnown && readBySize) {
     throw new DataError(`the server gives neither range requests nor a Content-Length, and a ${format} file is read by its size; ` +
       'serve it with either, or convert it to CSV', { file: url });
   }

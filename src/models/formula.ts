@@ -44,8 +44,11 @@ export function rowWidth(m: FormulaModel): number {
   return m.features.length + (m.spec.weights ? 1 : 0);
 }
 
-/** Shape and target checks: the loss's target rule (counts, labels) and non-negative finite weights, naming the first bad row (0-based). */
-export function validateFormulaData(m: FormulaModel, data: FormulaData): void {
+/**
+ * Shape and target checks: the loss's target rule (counts, labels) and non-negative finite weights, naming the
+ * first bad row (1-based); firstRow: the place of data's first row in the whole dataset (a chunk of a stream).
+ */
+export function validateFormulaData(m: FormulaModel, data: FormulaData, firstRow = 0): void {
   const { n, d, x, y } = data;
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`dataset: need at least one sample, got n = ${n}`);
   if (d !== rowWidth(m)) throw new RangeError(`dataset: ${d} columns per row, the model reads ${rowWidth(m)} (${formulaColumns(m).join(', ')})`);
@@ -53,13 +56,13 @@ export function validateFormulaData(m: FormulaModel, data: FormulaData): void {
   if (y.length !== n) throw new RangeError(`dataset: y has ${y.length} values, expected n = ${n}`);
   for (let i = 0; i < n; i++) {
     const bad = m.loss.checkTarget(y[i]);
-    if (bad) throw new RangeError(`dataset: the ${m.loss.name} loss cannot use target ${m.target} = ${y[i]} in row ${i + 1}: ${bad}`);
+    if (bad) throw new RangeError(`dataset: the ${m.loss.name} loss cannot use target ${m.target} = ${y[i]} in row ${firstRow + i + 1}: ${bad}`);
   }
   if (m.spec.weights) {
     const k = m.features.length;
     for (let i = 0; i < n; i++) {
       const w = x[i * d + k];
-      if (!(Number.isFinite(w) && w >= 0)) throw new RangeError(`dataset: weight ${m.spec.weights} = ${w} in row ${i + 1} (expected a finite number >= 0)`);
+      if (!(Number.isFinite(w) && w >= 0)) throw new RangeError(`dataset: weight ${m.spec.weights} = ${w} in row ${firstRow + i + 1} (expected a finite number >= 0)`);
     }
   }
 }

@@ -65,6 +65,11 @@ export interface ModelTrainResult {
   /** Everything needed to continue (saved with --save). */
   snapshot: ModelSnapshot;
   divergedAtEpoch?: number;
+  /**
+   * Set where loss and gradNorm are not an evaluation at theta: an aborted streamed run stops rather than read its
+   * rows once more, and reports its last completed epoch's, as onEpoch gave them (NaN before the first).
+   */
+  lossOf?: 'last-epoch';
   /** The parameters whose loss or gradient was not finite, or exploded (theta holds the last good ones). */
   divergedTheta?: Float64Array;
 }

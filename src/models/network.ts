@@ -137,7 +137,8 @@ export function initParameters(c: NetworkConfig, seed: number): Float64Array {
   return theta;
 }
 
-export function validateModelData(c: NetworkConfig, data: ModelData): void {
+/** firstRow: the place of data's first row in the whole dataset (a chunk of a stream), for the rows the errors name. */
+export function validateModelData(c: NetworkConfig, data: ModelData, firstRow = 0): void {
   const { n, d, x, y } = data;
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`dataset: need at least one sample, got n = ${n}`);
   if (d !== c.inputs) throw new RangeError(`dataset: ${d} features, the model takes ${c.inputs}`);
@@ -147,14 +148,14 @@ export function validateModelData(c: NetworkConfig, data: ModelData): void {
     const { spec } = formulaHead(c.loss);
     for (let i = 0; i < n; i++) {
       const why = spec.checkTarget(y[i]);
-      if (why) throw new RangeError(`dataset: target of sample ${i} is ${y[i]}, which the ${spec.name} loss cannot use (${why})`);
+      if (why) throw new RangeError(`dataset: target of sample ${firstRow + i} is ${y[i]}, which the ${spec.name} loss cannot use (${why})`);
     }
   }
   if (c.head === 'mse') return;
   const K = c.head === 'bce' ? 2 : c.outputs;
   for (let i = 0; i < n; i++) {
     if (!(Number.isInteger(y[i]) && y[i] >= 0 && y[i] < K)) {
-      throw new RangeError(`dataset: label of sample ${i} is ${y[i]}, expected a class index 0..${K - 1}`);
+      throw new RangeError(`dataset: label of sample ${firstRow + i} is ${y[i]}, expected a class index 0..${K - 1}`);
     }
   }
 }

@@ -45,6 +45,7 @@ export async function runTraining(program: TrainingProgram, o: ModelTrainOptions
     let stopReason: ModelTrainResult['stopReason'] = 'max-epochs';
     let divergedAtEpoch: number | undefined;
     let final: { loss: number; gradNorm: number } | null = null;
+    let lastEpoch: EpochInfo | null = null;
     let snapshotEpoch = t / perEpoch;
     let lastYield = performance.now();
     /** The state after update `to`, from an earlier one: the updates between run again, the same batches and rates. */
@@ -107,6 +108,7 @@ export async function runTraining(program: TrainingProgram, o: ModelTrainOptions
         const info = means.add(t + s, plan.batches[s].rows, loss, gradNorm);
         if (info) {
           bestLoss = Math.min(bestLoss, info.loss);
+          lastEpoch = info;
           o.onEpoch?.(info);
         }
       }
@@ -139,11 +141,14 @@ export async function runTraining(program: TrainingProgram, o: ModelTrainOptions
     }
     state ??= await program.read();
     if (state.optim.t !== t) throw new Error(`training: the program holds update ${state.optim.t}, the loop counted ${t}`);
+    // Stopped by the user: a streamed run ends now rather than read its rows once more to evaluate the result.
+    const unevaluated = !final && stopReason === 'aborted' && program.fromStream === true;
+    if (unevaluated) final = lastEpoch ?? { loss: NaN, gradNorm: NaN };
     if (!final || stopReason === 'diverged') {
       const g = await program.evaluate(state.theta);
       final = { loss: g.loss, gradNorm: norm2(g.grad) };
     }
-    if (stopReason !== 'diverged' && stopReason !== 'tolerance' && t > startedAt && fails(final.loss, final.gradNorm)) {
+    if (stopReason !== 'diverged' && stopReason !== 'tolerance' && !unevaluated && t > startedAt && fails(final.loss, final.gradNorm)) {
       // The last update's result is judged like every other: no evaluation followed it inside the run.
       ({ good: state, failed: divergedTheta } = await recover(t));
       divergedAtEpoch = Math.floor(t / perEpoch);
@@ -159,6 +164,7 @@ export async function runTraining(program: TrainingProgram, o: ModelTrainOptions
       snapshot: snapshotOf(state, bestLoss),
     };
     if (divergedAtEpoch !== undefined) result.divergedAtEpoch = divergedAtEpoch;
+    if (unevaluated) result.lossOf = 'last-epoch';
     if (divergedTheta !== undefined) result.divergedTheta = divergedTheta;
     return result;
   } finally {

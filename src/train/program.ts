@@ -59,6 +59,11 @@ export interface TrainingProgram {
   readonly n: number;
   /** Most updates one chain may hold. */
   readonly maxChain: number;
+  /**
+   * The rows come from a RowStream (a file, a download): evaluating the result reads every row once more, which
+   * an aborted run does not do (ModelTrainResult.lossOf).
+   */
+  readonly fromStream?: boolean;
   /** Parameters a run starts from when none are given. */
   initialParameters(seed: number): Float64Array;
   /** Checks what this program cannot do (optimizer, schedule, batch size) before any work, with a clear error. */

@@ -234,7 +234,7 @@ describe('GPU streamed model training, errors', () => {
     const bad = { ...data, y: data.y.map((v, i) => (i === 57 ? 2 : v)) };
     const e2 = await GpuModelEngine.createStreamed(gpu, c, streamOf(bad, 40).stream, pinned);
     try {
-      await expect(e2.train(base)).rejects.toThrow(/stream: chunk 1 \(rows 40\.\.79\): dataset: label of sample 17 is 2, expected a class index 0\.\.1/);
+      await expect(e2.train(base)).rejects.toThrow(/stream: chunk 1 \(rows 40\.\.79\): dataset: label of sample 57 is 2, expected a class index 0\.\.1/);
     } finally {
       e2.dispose();
     }

@@ -3,6 +3,7 @@
 // Range, lies in Content-Length, swaps a file for another version. Every request is logged.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 
 export interface ServedFile {
   body: Uint8Array;
@@ -12,6 +13,13 @@ export interface ServedFile {
 }
 
 export type RangeSupport = 'bytes' | 'none' | 'ignored';
+
+/**
+ * Gzip whatever Accept-Encoding says. 'stored': the file is kept gzipped (S3 with Content-Encoding metadata):
+ * every answer, HEAD included, says gzip, and lengths and ranges count its compressed bytes. 'get-only': HEAD
+ * describes the plain file; each GET's body, a range's included, is compressed on the way, without a length.
+ */
+export type Compression = 'none' | 'stored' | 'get-only';
 
 /** What to do with one GET, given its range (undefined: the whole body). */
 export type Fault =
@@ -33,6 +41,7 @@ export interface TestServer {
   ranges: RangeSupport;
   /** Send ETag and Last-Modified (true unless set otherwise). */
   validators: boolean;
+  compression: Compression;
   /** Consulted for every GET; return a fault to misbehave. */
   fault: ((r: LoggedRequest) => Fault | undefined) | null;
   replace(path: string, body: Uint8Array): void;
@@ -52,6 +61,7 @@ export async function startServer(files: Record<string, ServedFile>, ranges: Ran
     log: [],
     ranges,
     validators: true,
+    compression: 'none',
     fault: null,
     replace(path, body) {
       const old = state.files.get(path)!;
@@ -69,7 +79,8 @@ function handle(s: TestServer, req: IncomingMessage, res: ServerResponse): void 
   const path = (req.url ?? '/').split('?')[0];
   const entry: LoggedRequest = { method: req.method ?? 'GET', path, status: 0 };
   s.log.push(entry);
-  const file = s.files.get(path);
+  const served = s.files.get(path);
+  const file = served && s.compression === 'stored' ? { ...served, body: gzipSync(served.body) } : served;
   if (!file) {
     entry.status = 404;
     res.writeHead(404, 'Not Found').end();
@@ -78,6 +89,7 @@ function handle(s: TestServer, req: IncomingMessage, res: ServerResponse): void 
   const headers: Record<string, string> = { 'content-type': file.type ?? 'application/octet-stream' };
   if (s.validators) Object.assign(headers, { etag: etagOf(file), 'last-modified': modifiedOf(file) });
   if (s.ranges !== 'none') headers['accept-ranges'] = 'bytes';
+  if (s.compression === 'stored') headers['content-encoding'] = 'gzip';
   const size = file.body.length;
   const m = /^bytes=(\d+)-(\d+)?$/.exec(req.headers.range ?? '');
   const ranged = m !== null && s.ranges === 'bytes';
@@ -105,6 +117,10 @@ function handle(s: TestServer, req: IncomingMessage, res: ServerResponse): void 
   entry.status = status;
   if (ranged) headers['content-range'] = `bytes ${start}-${end}/${size}`;
   if (fault?.kind === 'short-length') body = body.subarray(0, Math.max(0, body.length - 10));
+  if (s.compression === 'get-only') {
+    res.writeHead(status, { ...headers, 'content-encoding': 'gzip' }).end(gzipSync(body));
+    return;
+  }
   res.writeHead(status, { ...headers, 'content-length': String(fault?.kind === 'short-length' ? body.length : end - start + 1) });
   if (fault?.kind === 'drop') {
     // The promised length, cut off after `after` bytes: the client sees the connection close mid-body.

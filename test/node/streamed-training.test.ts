@@ -167,11 +167,11 @@ describe('streamed network training checks every chunk as rows in memory are che
   it('refuses a label out of range in a later chunk, and a stream whose rows are not the model\'s width', async () => {
     const blobs = makeBlobs(30, 3, 2);
     const y = Float32Array.from(blobs.y);
-    y[56] = 7; // the second chunk of 30
+    y[56] = 7; // the second chunk of 30, named by its row in the stream
     const bad = { ...blobs, y };
     const o = { lr: 0.05, maxEpochs: 2, optimizer: optimizerConfig({ kind: 'sgd' }) };
     for (const reference of [false, true]) {
-      await expect(trainModelStreamedOnCpu(softmaxModel(2, 3), streamOf(bad, 30), o, { reference })).rejects.toThrow(/label of sample 26 is 7, expected a class index 0..2/);
+      await expect(trainModelStreamedOnCpu(softmaxModel(2, 3), streamOf(bad, 30), o, { reference })).rejects.toThrow(/label of sample 56 is 7, expected a class index 0..2/);
       await expect(trainModelStreamedOnCpu(mlpModel(3, [4], 'tanh', 'mse'), streamOf(blobs, 30), o, { reference })).rejects.toThrow(/stream: 2 columns per row, the model takes 3/);
     }
   });

@@ -174,7 +174,7 @@ export class GpuFormulaEngine implements FormulaEngine {
       x: await createBufferChecked(device, { label: `${kLabel}.x`, size: round(xBytes), usage }),
       y: await createBufferChecked(device, { label: `${kLabel}.y`, size: round(held * 4), usage }),
     }), async (io, resident) => {
-      chunks ??= new ResidentChunks(rows, (data) => validateFormulaData(model, data), io, resident, held);
+      chunks ??= new ResidentChunks(rows, (data, firstRow) => validateFormulaData(model, data, firstRow), io, resident, held);
       return firstChunk(chunks, d);
     }, () => chunks);
   }

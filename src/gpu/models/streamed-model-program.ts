@@ -25,7 +25,7 @@ export interface SlotGradientPasses extends GradientPasses {
 }
 
 /** A chunk's rows as a model's data checks them (the network's or the formula's validate*Data). */
-export type ChunkCheck = (data: { n: number; d: number; x: Float32Array; y: Float32Array }) => void;
+export type ChunkCheck = (data: { n: number; d: number; x: Float32Array; y: Float32Array }, firstRow: number) => void;
 
 /** The chunk on the GPU: which one the data buffers hold, and the pieces of a range over the chunks. */
 export class ResidentChunks {
@@ -41,7 +41,7 @@ export class ResidentChunks {
     private readonly buffers: { x: GPUBuffer; y: GPUBuffer },
     readonly rows: number,
   ) {
-    this.check = typeof model === 'function' ? model : (data) => validateModelData(model, data);
+    this.check = typeof model === 'function' ? model : (data, firstRow) => validateModelData(model, data, firstRow);
     this.cursor = new ChunkCursor(stream);
   }
 
@@ -70,7 +70,7 @@ export class ResidentChunks {
     const { d } = this.stream;
     const data = { n: chunk.rows, d, x: chunk.x.subarray(0, chunk.rows * d), y: chunk.y.subarray(0, chunk.rows) };
     try {
-      this.check(data);
+      this.check(data, chunk.start);
     } catch (e) {
       throw new RangeError(`stream: chunk ${chunk.index} (rows ${chunk.start}..${chunk.start + chunk.rows - 1}): ${(e as Error).message}`);
     }
@@ -146,6 +146,7 @@ export interface StreamedProgramContext extends ModelProgramContext {
 }
 
 export class StreamedModelProgram extends GpuModelProgram {
+  readonly fromStream = true;
   private pieceReadback: GPUBuffer | null = null;
 
   constructor(private readonly streamed: StreamedProgramContext) {
