@@ -6,7 +6,7 @@ import { compileRowSums, type RowSums } from '../formula/emit-js.ts';
 import { gradientProgram, predictionProgram } from '../formula/program.ts';
 import type { ModelRules } from './rules.ts';
 import { StartDivergenceError, type ModelTrainOptions, type ModelTrainResult } from './model-engine.ts';
-import type { RowStream } from './row-stream.ts';
+import { checkedPass, type RowStream } from './row-stream.ts';
 
 /**
  * Rows of a formula model: x is n x d row-major float32 with d = the model's features then, when the model
@@ -134,7 +134,7 @@ function nonFiniteRowFinder(m: FormulaModel): (theta: ArrayLike<number>, data: F
 export async function firstNonFiniteStreamRow(m: FormulaModel, theta: ArrayLike<number>, stream: RowStream): Promise<(NonFiniteRow & { values: string[] }) | null> {
   const find = nonFiniteRowFinder(m);
   let first = 0;
-  for await (const chunk of stream.pass()) {
+  for await (const chunk of checkedPass(stream)) {
     try {
       const data = { x: chunk.x, y: chunk.y, n: chunk.rows, d: stream.d };
       const bad = find(theta, data);
