@@ -14,7 +14,7 @@ import { LossView } from '../views/loss-view.ts';
 import { renderDerivation } from './derivation-view.ts';
 import { FitView } from './fit-view.ts';
 import { FormulaFit } from './formula-fit.ts';
-import { generateFormulaData, selectFormulaData, startNotFinite, type FormulaDataset } from './formula-data.ts';
+import { generateFormulaData, selectFormulaData, startNotFinite, startNotFiniteInFloat32, type FormulaDataset } from './formula-data.ts';
 import { createFormulaEngine } from './formula-engine.ts';
 import { CUSTOM_EXAMPLE, fillStaticOptions, formulaElements, ParamTable, showMessage, showSpecError } from './formula-controls.ts';
 import { FormulaRun } from './formula-run.ts';
@@ -193,6 +193,15 @@ export function setupFormula(backend: Backend, hooks: FormulaHooks): void {
     el.datasetLabel.textContent = ds.label;
     try {
       const start = startingParameters(m, values.start);
+      // The kernel's check would fail on Infinity and the run fall back to the float64 twin: a start the
+      // GPU cannot compute is the user's to change, said as such, rather than a silent change of device.
+      const overflow = backend.kind === 'gpu' ? startNotFiniteInFloat32(m, start, ds.data) : null;
+      if (overflow) {
+        el.device.textContent = 'WebGPU: no run (the starting values are beyond float32 there)';
+        el.device.dataset.engine = 'none';
+        showMessage(el.error, overflow);
+        return block(overflow);
+      }
       const chosen = await createFormulaEngine(backend, m, ds.data, start);
       if (id !== build) {
         chosen.engine.dispose();
