@@ -1,8 +1,9 @@
-// The streamed-data panel: new data clears the last run's losses and readouts.
+// The streamed-data panel beside the page's other runs: new data clears the last run's losses and readouts,
+// and while a streamed run trains no other mode's Train (or Step, or Fit) can start a second run beside it.
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { seededUniform } from '../../src/data/shuffle.ts';
-import { openPage, useSite } from './page.ts';
+import { formulaLayoutState, openPage, useSite } from './page.ts';
 
 const site = useSite();
 
@@ -49,6 +50,47 @@ describe('demo page: the streamed-data panel and the other runs', () => {
         expect(await page.getAttribute(id, 'data-value'), id).toBeNull();
       }
       expect(await page.textContent('#stream-status')).toMatch(/^Choose the target and the features/);
+      expect(problems).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
+  it('while a streamed run trains, every other mode\'s Train is disabled and the page says why; Stop frees them', async () => {
+    const { page, problems, close } = await openPage(site.browser, site.server.url);
+    try {
+      expect(await page.isEnabled('#train')).toBe(true);
+      expect(await page.isHidden('#run-lock')).toBe(true);
+      await openFile(page, 'long.csv', csv(50_000, [3, -2], 3));
+      await page.fill('#stream-epochs', '1000'); // far longer than the test: it is stopped below
+      await page.click('#stream-train');
+      await page.waitForFunction(() => document.getElementById('stream-epoch')?.dataset.phase === 'epoch', undefined, { timeout: 60_000 });
+      expect(await page.isDisabled('#train')).toBe(true);
+      expect(await page.isDisabled('#step')).toBe(true);
+      expect(await page.isVisible('#run-lock')).toBe(true);
+      expect(await page.textContent('#run-lock')).toMatch(/streamed run is training/);
+
+      await page.check('#mode-classifier');
+      await page.waitForFunction(() => document.getElementById('classifier-layout')?.dataset.state === 'ready', undefined, { timeout: 60_000 });
+      expect(await page.isDisabled('#cls-train')).toBe(true);
+      expect(await page.isVisible('#run-lock')).toBe(true);
+
+      await page.check('#mode-formula');
+      await formulaLayoutState(page, ['ready']);
+      expect(await page.isDisabled('#f-train')).toBe(true);
+      expect(await page.isDisabled('#f-fit-lm')).toBe(true);
+      expect(await page.getAttribute('#stream-panel', 'data-state')).toBe('training');
+
+      await page.check('#mode-linear');
+      await page.click('#stream-stop');
+      await streamState(page, ['stopped', 'done', 'error']);
+      expect(await page.getAttribute('#stream-panel', 'data-state')).toBe('stopped');
+      expect(await page.isEnabled('#train')).toBe(true);
+      expect(await page.isEnabled('#step')).toBe(true);
+      expect(await page.isHidden('#run-lock')).toBe(true);
+      expect(await page.isEnabled('#cls-train')).toBe(true);
+      expect(await page.isEnabled('#f-train')).toBe(true);
+      expect(await page.isEnabled('#f-fit-lm')).toBe(true);
       expect(problems).toEqual([]);
     } finally {
       await close();

@@ -8,6 +8,7 @@ import { fmt, fmtCount, fmtRate, LR_MESSAGE, parseField, parseLearningRate } fro
 import { inputName, openData, type DataInput } from './open-data.ts';
 import { PANEL_HTML } from './panel-html.ts';
 import { onFileChosen } from '../file-drop.ts';
+import { streamRunLock } from '../run-lock.ts';
 import { StreamRun, type PassProgress } from './stream-run.ts';
 
 export interface StreamPanelHooks {
@@ -140,6 +141,7 @@ class StreamPanel {
       onLoss: (epoch, loss) => this.addLoss(epoch, loss),
     });
     this.run = run;
+    streamRunLock.set(true);
     this.setState('training', `Training on ${inputName(plan.input)}…`);
     try {
       const result = await run.run();
@@ -156,6 +158,7 @@ class StreamPanel {
       }
     } finally {
       this.run = null;
+      streamRunLock.set(false);
       this.setState(this.root.dataset.state as PanelState);
     }
   }

@@ -8,6 +8,7 @@ import { startingParameters } from '../../formula/model.ts';
 import type { Backend } from '../backend.ts';
 import { optimizerFor, type DemoOptimizer } from '../classifier/models.ts';
 import { fmt, fmtCount, LR_MESSAGE, parseField, parseLearningRate } from '../format.ts';
+import { streamRunLock } from '../run-lock.ts';
 import { yieldTask } from '../tasks.ts';
 import { ContourView } from '../views/contour-view.ts';
 import { LossView } from '../views/loss-view.ts';
@@ -57,10 +58,10 @@ export function setupFormula(backend: Backend, hooks: FormulaHooks): void {
     el.layout.dataset.state = state;
     document.getElementById('f-state')!.textContent = state;
     const usable = state !== 'loading' && state !== 'invalid' && state !== 'error';
-    el.train.disabled = !usable || state === 'running' || lm.busy;
+    el.train.disabled = !usable || state === 'running' || lm.busy || streamRunLock.streaming;
     el.pause.disabled = state !== 'running' && !lm.busy;
     el.reset.disabled = !run || state === 'loading' || state === 'invalid' || lm.busy;
-    lm.setAvailable(model, run?.engine.n ?? null, usable && !!run && state !== 'running');
+    lm.setAvailable(model, run?.engine.n ?? null, usable && !!run && state !== 'running' && !streamRunLock.streaming);
   }
 
   /** The loss menu's choice as loss text (huber:2), or why its argument cannot be used. */
@@ -364,6 +365,7 @@ export function setupFormula(backend: Backend, hooks: FormulaHooks): void {
   };
   el.axisA.addEventListener('change', axes);
   el.axisB.addEventListener('change', axes);
+  streamRunLock.onChange(() => setState(el.layout.dataset.state ?? 'loading'));
   setState('loading');
   requestAnimationFrame(frame);
 }
