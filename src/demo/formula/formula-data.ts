@@ -3,7 +3,8 @@
 // the same parser and checks as the linear mode and the CLI.
 import type { FormulaModel } from '../../formula/model.ts';
 import { seededUniform } from '../../data/shuffle.ts';
-import { selectLinearData } from '../../data/select.ts';
+import { selectLinearData, type SelectedData } from '../../data/select.ts';
+import type { Table } from '../../data/table.ts';
 import { compileRowSums } from '../../formula/emit-js.ts';
 import { gradientProgram, predictionProgram } from '../../formula/program.ts';
 import { describeNonFinite, firstNonFiniteRow, formulaPredict, rowValues, type FormulaData } from '../../models/formula.ts';
@@ -52,16 +53,34 @@ export function generateFormulaData(m: FormulaModel, g: GenerateSpec): FormulaDa
 
 /** The model's feature columns and its target from a parsed file; throws DataError like the CLI. */
 export function selectFormulaData(m: FormulaModel, parsed: ParsedFile): FormulaDataset {
-  if (m.features.length === 0) {
-    throw new RangeError(`the model reads no column of ${parsed.table.file} besides the target: ${m.params.join(', ')} are all parameters (a file needs at least one feature column; check the columns' spelling)`);
-  }
-  const sel = selectLinearData(parsed.table, { target: m.target, features: [...m.features] });
+  const { table } = parsed;
+  const d = m.features.length;
+  const sel = d === 0 ? selectTargetOnly(m, table) : selectLinearData(table, { target: m.target, features: [...m.features] });
   const dropped = sel.droppedRows ? `, ${sel.droppedRows} row${sel.droppedRows === 1 ? '' : 's'} with missing values dropped` : '';
+  const from = d ? `from ${m.features.join(', ')}` : `alone (the model reads no other column: ${m.params.join(', ')} ${m.params.length === 1 ? 'is a parameter' : 'are parameters'})`;
   return {
-    label: `${parsed.table.file}: ${m.target} from ${m.features.join(', ') || 'no column'} (N = ${sel.rows}${dropped})`,
-    data: { x: sel.data.x, y: sel.data.y, n: sel.rows, d: m.features.length },
+    label: `${table.file}: ${m.target} ${from} (N = ${sel.rows}${dropped})`,
+    data: { x: d === 0 ? new Float32Array(0) : sel.data.x, y: sel.data.y, n: sel.rows, d },
     truth: null,
   };
+}
+
+/**
+ * A model of parameters alone (y ~ c: the fit is the mean, or the loss's own minimiser) reads the target
+ * and nothing else, as the CLI does. The table reader selects at least one feature, so the target is
+ * selected beside a carrier column of zeros that the file does not have: its cells are checked and its
+ * rows dropped exactly as beside features, and every message names the target.
+ */
+function selectTargetOnly(m: FormulaModel, table: Table): SelectedData {
+  let carrier = '(no column)';
+  while (table.columns.includes(carrier)) carrier += "'";
+  const width = table.columns.length;
+  const view: Table = {
+    file: table.file, columns: [...table.columns, carrier], rowCount: table.rowCount,
+    cell: (row, col) => (col === width ? 0 : table.cell(row, col)),
+    lineOf: (row) => table.lineOf(row),
+  };
+  return selectLinearData(view, { target: m.target, features: [carrier] });
 }
 
 /**

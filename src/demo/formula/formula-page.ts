@@ -255,9 +255,12 @@ export function setupFormula(backend: Backend, hooks: FormulaHooks): void {
     el.contourNote.textContent = s
       ? `J over ${r.model.params[ia]} (across) and ${r.model.params[ib]} (up) on a ${s.spec.nx} × ${s.spec.ny} grid, the other parameters at their current values, by the float64 twin${s.sampled ? ' over an even sample of the rows' : ''}. The axes have their own scales, so ∇J is not drawn. Path: the parameters after each chunk of epochs${truth ? '; × the generating values' : ''}.`
       : 'Pick two different parameters (the model needs at least two) for a map.';
-    el.fitNote.textContent = r.model.features.length === 1
+    const features = r.model.features.length;
+    el.fitNote.textContent = features === 1
       ? `The data (at most 2000 rows shown) and ŷ(${r.model.features[0]}) at the current parameters.`
-      : 'Each sample\'s prediction against its target; a perfect fit lies on the line.';
+      : features === 0
+        ? `${r.model.target} by row (at most 2000 rows shown) and ŷ at the current parameters: the model reads no column, so ŷ is the same for every row.`
+        : 'Each sample\'s prediction against its target; a perfect fit lies on the line.';
     setState(r.state);
     el.status.textContent = r.message || STATE_TEXT[r.state] || '';
   }
