@@ -4,6 +4,7 @@ import { LR_MESSAGE, parseField, parseLearningRate } from './format.ts';
 import { onFileChosen } from './file-drop.ts';
 import type { GenerateParams } from './data.ts';
 import type { RunState } from './trainer.ts';
+import { streamRunLock } from './run-lock.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -75,9 +76,11 @@ export class Controls {
   setRunState(state: RunState | 'loading'): void {
     const running = state === 'running';
     const usable = state !== 'loading' && state !== 'error';
-    this.train.disabled = running || !usable;
+    // A streamed run holds the page (run-lock.ts): Train and Step wait for it.
+    const locked = streamRunLock.streaming;
+    this.train.disabled = running || !usable || locked;
     this.pause.disabled = !running;
-    this.step.disabled = running || !usable;
+    this.step.disabled = running || !usable || locked;
     this.reset.disabled = state === 'loading';
     this.generate.disabled = state === 'loading';
   }

@@ -7,6 +7,7 @@ import { createEngines, linearDeviceText } from './linear-engines.ts';
 import { setupClassifier } from './classifier/cls-page.ts';
 import { setupFormula } from './formula/formula-page.ts';
 import { mountStreamPanel } from './data-source/stream-panel.ts';
+import { streamRunLock } from './run-lock.ts';
 import { Controls } from './controls.ts';
 import { defaultTarget, generateDataset, parseFile, selectFromFile, suggestedLr, type DemoDataset, type ParsedFile } from './data.ts';
 import { adapterText, fmtCount, roundLr } from './format.ts';
@@ -251,6 +252,7 @@ async function boot(): Promise<void> {
       classifier.pause();
     },
   });
+  streamRunLock.onChange(() => controls.setRunState(loading ? 'loading' : trainer?.state ?? 'loading'));
   requestAnimationFrame(frame);
   const p = controls.generateParams() ?? { n: 100_000, w: 3, b: 2, noise: 1, seed: 20261126 };
   setLoading(true, `Generating ${fmtCount(p.n)} samples…`);

@@ -5,26 +5,9 @@
 // the page shows after a run cannot be built, after the optimizer changes and in the Examples menu.
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { formulaLayoutState, num, openPage, useSite } from './page.ts';
+import { formulaLayoutState, num, openPage, typeFormula, upload, useSite } from './page.ts';
 
 const site = useSite();
-const SETTLED = ['invalid', 'ready', 'error'];
-
-async function typeFormula(page: Page, text: string): Promise<void> {
-  await page.fill('#f-formula', text);
-  await page.waitForFunction(([t, settled]) => {
-    const layout = document.getElementById('formula-layout')!;
-    return layout.dataset.formula === t && settled.includes(layout.dataset.state ?? '');
-  }, [text, SETTLED] as const, { timeout: 60_000 });
-}
-
-/** Uploads a file and waits until the page has settled on it (the Dataset line names it). */
-async function upload(page: Page, name: string, content: string): Promise<void> {
-  await page.setInputFiles('#f-file-input', { name, mimeType: name.endsWith('.json') ? 'application/json' : 'text/csv', buffer: Buffer.from(content) });
-  await page.waitForFunction(([n, settled]) => (document.getElementById('f-dataset-label')?.textContent ?? '').includes(n) &&
-    settled.includes(document.getElementById('formula-layout')?.dataset.state ?? ''), [name, SETTLED] as const, { timeout: 60_000 });
-}
-
 /** Types starting values and waits for the run built from them (its "now" column shows them). */
 async function setStart(page: Page, values: Record<string, number>): Promise<void> {
   for (const [name, v] of Object.entries(values)) await page.fill(`#f-params input[data-param="${name}"][data-role="start"]`, String(v));

@@ -40,6 +40,25 @@ export function useSite(): Site {
 export const formulaLayoutState = (page: Page, states: string[], timeout = 60_000) => page.waitForFunction(
   (s) => s.includes(document.getElementById('formula-layout')?.dataset.state ?? ''), states, { timeout });
 
+/** The formula mode's states where it waits for the user. */
+const SETTLED = ['invalid', 'ready', 'error'];
+
+/** Types a formula and waits until the page has settled on it. */
+export async function typeFormula(page: Page, text: string): Promise<void> {
+  await page.fill('#f-formula', text);
+  await page.waitForFunction(([t, settled]) => {
+    const layout = document.getElementById('formula-layout')!;
+    return layout.dataset.formula === t && settled.includes(layout.dataset.state ?? '');
+  }, [text, SETTLED] as const, { timeout: 60_000 });
+}
+
+/** Uploads a file to the formula mode and waits until the page has settled on it (the Dataset line names it). */
+export async function upload(page: Page, name: string, content: string): Promise<void> {
+  await page.setInputFiles('#f-file-input', { name, mimeType: name.endsWith('.json') ? 'application/json' : 'text/csv', buffer: Buffer.from(content) });
+  await page.waitForFunction(([n, settled]) => (document.getElementById('f-dataset-label')?.textContent ?? '').includes(n) &&
+    settled.includes(document.getElementById('formula-layout')?.dataset.state ?? ''), [name, SETTLED] as const, { timeout: 60_000 });
+}
+
 export interface OpenPage {
   page: Page;
   /** Console errors and warnings and uncaught exceptions, in order. */

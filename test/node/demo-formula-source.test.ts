@@ -1,7 +1,7 @@
 // The formula mode's data sources: a file that cannot be read replaces the previous data and says so, a bad
 // cell in a column of numbers is reported by file, line, column and value (not taken for a missing column),
 // a column of text named by the formula is an error at the name, and a model that reads no column of a file
-// names its parameters.
+// reads its target alone.
 import { describe, expect, it } from 'vitest';
 import { DataError } from '../../src/data/errors.ts';
 import { parseFile } from '../../src/demo/data.ts';
@@ -52,10 +52,24 @@ describe('demo formula mode: data sources', () => {
     expect(compiled('y ~ a*x + b', extra).features).toEqual(['x']);
   });
 
-  it('a model that reads no column of a file names its parameters', () => {
-    const xy = readSource('xy.csv', 'x,y\n1,2\n2,4\n3,6\n4,8');
+  it('a model that reads no column of a file (y ~ c) reads the target alone, checked and dropped as beside features', () => {
+    const xy = readSource('xy.csv', 'x,y\n1,2\n2,\n3,6\n,8');
     if (xy.kind !== 'file') throw new Error('not read');
-    expect(() => selectFormulaData(compiled('y ~ a*xx + b', xy), xy.parsed)).toThrowError(/^the model reads no column of xy\.csv besides the target: a, xx, b are all parameters/);
+    const constant = compiled('y ~ c', xy);
+    expect(constant.features).toEqual([]);
+    const ds = selectFormulaData(constant, xy.parsed);
+    // Row 2's target is missing (dropped); row 4's x is missing, but the model does not read x.
+    expect(ds.data).toMatchObject({ n: 3, d: 0 });
+    expect(ds.data.x).toHaveLength(0);
+    expect(Array.from(ds.data.y)).toEqual([2, 6, 8]);
+    expect(ds.label).toBe('xy.csv: y alone (the model reads no other column: c is a parameter) (N = 3, 1 row with missing values dropped)');
+    const bad = readSource('bad.csv', 'x,y\n1,2\n2,inf\n');
+    if (bad.kind !== 'file') throw new Error('not read');
+    expect(() => selectFormulaData(compiled('y ~ c', bad), bad.parsed)).toThrowError(new DataError('"inf" is infinite', { file: 'bad.csv', line: 3, column: 'y' }));
+    // A column named like the carrier of the target is the file's own and left alone.
+    const odd = readSource('odd.csv', '(no column),y\n5,1\n5,3');
+    if (odd.kind !== 'file') throw new Error('not read');
+    expect(Array.from(selectFormulaData(compiled('y ~ c', odd), odd.parsed).data.y)).toEqual([1, 3]);
   });
 
   it('a name is found as a whole token right of the "~"', () => {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   compileSpec, DEFAULT_FORMULA, EXAMPLES, exampleFor, fallbackValues, generatedColumns, lossArgument, missingStartMessage, namedLossText,
 } from '../../src/demo/formula/formula-spec.ts';
-import { generateFormulaData, startNotFinite } from '../../src/demo/formula/formula-data.ts';
+import { generateFormulaData, startNotFinite, startNotFiniteInFloat32 } from '../../src/demo/formula/formula-data.ts';
 import { formulaSurface, paramWindow, surfaceRows } from '../../src/demo/formula/formula-surface.ts';
 import { formulaRowSums } from '../../src/models/formula.ts';
 
@@ -94,5 +94,20 @@ describe('demo formula mode helpers', () => {
     if (!slope.ok) throw new Error(slope.error.reason);
     expect(startNotFinite(slope.model, Float64Array.of(0), { x: Float32Array.of(1), y: Float32Array.of(2), n: 1, d: 1 }, 4, [-Infinity]))
       .toBe('∂J/∂a is not finite at the starting values: first at row 1 of the data (x = 1, y = 2), where yhat = 0, loss = 4, ∂ℓ/∂a = -Infinity. Change the starting values (or the formula or the loss) to train.');
+  });
+  it('a start the GPU cannot compute in float32 names the row, or the sum over the rows, beyond float32', () => {
+    const c = compileSpec('y ~ a*x', 'mse', ['x', 'y']);
+    if (!c.ok) throw new Error(c.error.reason);
+    const data = { x: Float32Array.of(0, 2, 1), y: Float32Array.of(1, 2, 3), n: 3, d: 1 };
+    // Row 2: (1e30·2 − 2)² = 4e60, finite in float64.
+    expect(startNotFiniteInFloat32(c.model, Float64Array.of(1e30), data)).toBe(
+      'J is not finite in float32 at the starting values: row 2 of the data (x = 2, y = 2) has loss = 4.000e+60, beyond float32\'s largest value (3.403e+38), which the GPU computes in. Change the starting values (or the formula or the loss) to train on the GPU.');
+    expect(startNotFiniteInFloat32(c.model, Float64Array.of(3), data)).toBeNull();
+    // Each row's loss (1.5e19·1 − y)² ≈ 2.25e38 is within float32; three of them sum beyond it.
+    const rows = { x: Float32Array.of(1, 1, 1), y: Float32Array.of(0, 0, 0), n: 3, d: 1 };
+    expect(startNotFiniteInFloat32(c.model, Float64Array.of(1.5e19), rows)).toMatch(/^J is not finite in float32 at the starting values: every row's loss is within float32's range, but their sum over the 3 rows \(6\.750e\+38\)/);
+    // A slope alone beyond float32: at x = 1e30, a = 1e-15 the residual is ~1e15 (loss ~1e30), ∂ℓ/∂a = 2·r·x ~ 2e45.
+    const slope = { x: Float32Array.of(1e30), y: Float32Array.of(0), n: 1, d: 1 };
+    expect(startNotFiniteInFloat32(c.model, Float64Array.of(1e-15), slope)).toMatch(/^∂J\/∂a is not finite in float32 at the starting values: row 1 .* has ∂ℓ\/∂a = 2\.000e\+45, beyond/);
   });
 });

@@ -3,6 +3,7 @@
 // when this mode is entered.
 import { cpuDeviceText, type Backend } from '../backend.ts';
 import { fmt, fmtCount, LR_MESSAGE, parseField, parseLearningRate } from '../format.ts';
+import { streamRunLock } from '../run-lock.ts';
 import { yieldTask } from '../tasks.ts';
 import { LossView } from '../views/loss-view.ts';
 import { BoundaryView } from './boundary-view.ts';
@@ -77,7 +78,7 @@ export function setupClassifier(backend: Backend, hooks: ClassifierHooks): { pau
     el.layout.dataset.state = state;
     $('cls-state').textContent = state;
     const busy = state === 'loading';
-    el.train.disabled = busy || state === 'running';
+    el.train.disabled = busy || state === 'running' || streamRunLock.streaming;
     el.pause.disabled = state !== 'running';
     el.reset.disabled = busy || state === 'running';
   }
@@ -196,6 +197,7 @@ export function setupClassifier(backend: Backend, hooks: ClassifierHooks): { pau
     lossView?.reset();
     void run.reset();
   });
+  streamRunLock.onChange(() => setState(el.layout.dataset.state ?? 'loading'));
   syncOptions();
   setState('loading');
   requestAnimationFrame(frame);

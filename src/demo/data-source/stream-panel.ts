@@ -8,6 +8,7 @@ import { fmt, fmtCount, fmtRate, LR_MESSAGE, parseField, parseLearningRate } fro
 import { inputName, openData, type DataInput } from './open-data.ts';
 import { PANEL_HTML } from './panel-html.ts';
 import { onFileChosen } from '../file-drop.ts';
+import { streamRunLock } from '../run-lock.ts';
 import { StreamRun, type PassProgress } from './stream-run.ts';
 
 export interface StreamPanelHooks {
@@ -33,7 +34,6 @@ class StreamPanel {
   private readonly q = <T extends HTMLElement>(id: string) => this.root.querySelector(`#${id}`) as T;
   private input: DataInput | null = null;
   private run: StreamRun | null = null;
-  private losses: number[] = [];
   private pending: PassProgress | null = null;
 
   constructor(private readonly root: HTMLElement, private readonly backend: Backend, private readonly hooks: StreamPanelHooks) {
@@ -73,6 +73,7 @@ class StreamPanel {
   private async open(input: DataInput): Promise<void> {
     if (this.run) return;
     this.showError(null);
+    this.clearRun();
     this.setState('opening', `Opening ${inputName(input)} (the schema only)…`);
     try {
       const counter = { bytes: 0 };
@@ -134,13 +135,13 @@ class StreamPanel {
     }
     this.showError(null);
     this.hooks.onTrain();
-    this.losses = [];
-    this.q('stream-losses').replaceChildren();
+    this.clearRun();
     const run = new StreamRun(this.backend, plan, {
       onProgress: (p) => this.schedule(p),
       onLoss: (epoch, loss) => this.addLoss(epoch, loss),
     });
     this.run = run;
+    streamRunLock.set(true);
     this.setState('training', `Training on ${inputName(plan.input)}…`);
     try {
       const result = await run.run();
@@ -157,12 +158,24 @@ class StreamPanel {
       }
     } finally {
       this.run = null;
+      streamRunLock.set(false);
       this.setState(this.root.dataset.state as PanelState);
     }
   }
 
+  /** The last run's losses, progress and loss go: none may stand beside data or a run they are not about. */
+  private clearRun(): void {
+    this.pending = null;
+    this.q('stream-losses').replaceChildren();
+    for (const id of ['stream-epoch', 'stream-bytes', 'stream-rows', 'stream-rate', 'stream-loss']) {
+      const out = this.q(id);
+      out.textContent = '—';
+      delete out.dataset.value;
+      delete out.dataset.phase;
+    }
+  }
+
   private addLoss(epoch: number, loss: number): void {
-    this.losses.push(loss);
     const li = document.createElement('li');
     li.textContent = `epoch ${epoch}: ${fmt(loss)}`;
     li.dataset.value = String(loss);
@@ -184,9 +197,9 @@ class StreamPanel {
     }
     this.pending = p;
     requestAnimationFrame(() => {
-      const q = this.pending!;
+      const q = this.pending;
       this.pending = null;
-      this.renderProgress(q);
+      if (q) this.renderProgress(q); // null: the panel was cleared since
     });
   }
 

@@ -1,5 +1,6 @@
 // The fit over the data: for a model of one feature, the data (a sample of at most MAX_POINTS rows) and
-// the fitted curve ŷ(x) at the current parameters; for any other number of features, each sample's
+// the fitted curve ŷ(x) at the current parameters; for a model of no feature (y ~ c), the target by row
+// and ŷ across the rows (a level line where the fit is a constant); for several features, each sample's
 // prediction against its target with the line ŷ = y, where a perfect fit would put every point.
 import type { FormulaModel } from '../../formula/model.ts';
 import { formulaPredict, type FormulaData } from '../../models/formula.ts';
@@ -15,6 +16,8 @@ export class FitView {
   private readonly frame: PlotFrame;
   private model: FormulaModel | null = null;
   private sample: FormulaData | null = null;
+  /** The sample's row numbers (1-based), the x axis of a model of no feature. */
+  private rows: Float32Array = new Float32Array(0);
 
   constructor(readonly canvas: HTMLCanvasElement) {
     this.frame = new PlotFrame(canvas, 500, 320);
@@ -31,6 +34,7 @@ export class FitView {
     });
     this.model = model;
     this.sample = { x, y, n: idx.length, d: data.d };
+    this.rows = Float32Array.from(idx, (i) => i + 1);
   }
 
   /** No data and no curve: the run it showed is gone. */
@@ -43,6 +47,7 @@ export class FitView {
     const m = this.model, s = this.sample;
     if (!m || !s) return;
     if (m.features.length === 1) this.curve(m, s, theta);
+    else if (m.features.length === 0) this.byRow(m, s, theta);
     else this.predictedVsActual(m, s, theta);
   }
 
@@ -77,6 +82,39 @@ export class FitView {
     ctx.restore();
     f.axes(m.features[0], m.target);
     this.canvas.dataset.kind = 'curve';
+  }
+
+  /** Predicted against actual would be a flat row of points: the target by row, and ŷ through them. */
+  private byRow(m: FormulaModel, s: FormulaData, theta: Float64Array): void {
+    const f = this.frame;
+    const pred = formulaPredict(m, theta, s);
+    const [r0, r1] = range(this.rows);
+    const [lo, hi] = range(s.y);
+    const [p0, p1] = range(pred);
+    const y0 = Math.min(lo, p0), y1 = Math.max(hi, p1);
+    const padX = (r1 - r0 || 1) * 0.04, padY = (y1 - y0 || 1) * 0.08;
+    f.setRange(r0 - padX, r1 + padX, y0 - padY, y1 + padY);
+    this.points(this.rows, s.y);
+    const { ctx, scale } = f;
+    ctx.save();
+    f.clipToBox();
+    ctx.strokeStyle = FIT_COLOR;
+    ctx.lineWidth = 2.5 * scale;
+    ctx.beginPath();
+    let pen = false;
+    for (let i = 0; i < pred.length; i++) {
+      if (!Number.isFinite(pred[i])) {
+        pen = false;
+        continue;
+      }
+      if (pen) ctx.lineTo(f.px(this.rows[i]), f.py(pred[i]));
+      else ctx.moveTo(f.px(this.rows[i]), f.py(pred[i]));
+      pen = true;
+    }
+    ctx.stroke();
+    ctx.restore();
+    f.axes('row', m.target);
+    this.canvas.dataset.kind = 'by-row';
   }
 
   private predictedVsActual(m: FormulaModel, s: FormulaData, theta: Float64Array): void {

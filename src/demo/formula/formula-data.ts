@@ -3,7 +3,10 @@
 // the same parser and checks as the linear mode and the CLI.
 import type { FormulaModel } from '../../formula/model.ts';
 import { seededUniform } from '../../data/shuffle.ts';
-import { selectLinearData } from '../../data/select.ts';
+import { selectLinearData, type SelectedData } from '../../data/select.ts';
+import type { Table } from '../../data/table.ts';
+import { compileRowSums } from '../../formula/emit-js.ts';
+import { gradientProgram, predictionProgram } from '../../formula/program.ts';
 import { describeNonFinite, firstNonFiniteRow, formulaPredict, rowValues, type FormulaData } from '../../models/formula.ts';
 import type { ParsedFile } from '../data.ts';
 
@@ -50,16 +53,34 @@ export function generateFormulaData(m: FormulaModel, g: GenerateSpec): FormulaDa
 
 /** The model's feature columns and its target from a parsed file; throws DataError like the CLI. */
 export function selectFormulaData(m: FormulaModel, parsed: ParsedFile): FormulaDataset {
-  if (m.features.length === 0) {
-    throw new RangeError(`the model reads no column of ${parsed.table.file} besides the target: ${m.params.join(', ')} are all parameters (a file needs at least one feature column; check the columns' spelling)`);
-  }
-  const sel = selectLinearData(parsed.table, { target: m.target, features: [...m.features] });
+  const { table } = parsed;
+  const d = m.features.length;
+  const sel = d === 0 ? selectTargetOnly(m, table) : selectLinearData(table, { target: m.target, features: [...m.features] });
   const dropped = sel.droppedRows ? `, ${sel.droppedRows} row${sel.droppedRows === 1 ? '' : 's'} with missing values dropped` : '';
+  const from = d ? `from ${m.features.join(', ')}` : `alone (the model reads no other column: ${m.params.join(', ')} ${m.params.length === 1 ? 'is a parameter' : 'are parameters'})`;
   return {
-    label: `${parsed.table.file}: ${m.target} from ${m.features.join(', ') || 'no column'} (N = ${sel.rows}${dropped})`,
-    data: { x: sel.data.x, y: sel.data.y, n: sel.rows, d: m.features.length },
+    label: `${table.file}: ${m.target} ${from} (N = ${sel.rows}${dropped})`,
+    data: { x: d === 0 ? new Float32Array(0) : sel.data.x, y: sel.data.y, n: sel.rows, d },
     truth: null,
   };
+}
+
+/**
+ * A model of parameters alone (y ~ c: the fit is the mean, or the loss's own minimiser) reads the target
+ * and nothing else, as the CLI does. The table reader selects at least one feature, so the target is
+ * selected beside a carrier column of zeros that the file does not have: its cells are checked and its
+ * rows dropped exactly as beside features, and every message names the target.
+ */
+function selectTargetOnly(m: FormulaModel, table: Table): SelectedData {
+  let carrier = '(no column)';
+  while (table.columns.includes(carrier)) carrier += "'";
+  const width = table.columns.length;
+  const view: Table = {
+    file: table.file, columns: [...table.columns, carrier], rowCount: table.rowCount,
+    cell: (row, col) => (col === width ? 0 : table.cell(row, col)),
+    lineOf: (row) => table.lineOf(row),
+  };
+  return selectLinearData(view, { target: m.target, features: [carrier] });
 }
 
 /**
@@ -77,4 +98,47 @@ export function startNotFinite(m: FormulaModel, start: Float64Array, data: Formu
     where = `: first at row ${bad.row + 1} of the data (${rowValues(m, data, bad.row).join(', ')}), where ${describeNonFinite(bad).values}`;
   }
   return `${what}${where}. Change the starting values (or the formula or the loss) to train.`;
+}
+
+/** The largest finite float32: a GPU kernel's every value and sum must stay within it. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * Why the GPU cannot start from `start` though float64 can: a row's model value, loss or slope, or the
+ * rows' summed loss or slope, lies beyond float32's range, so the kernel's J or ∇J would be Infinity or NaN.
+ * The twin evaluates at the parameters rounded to float32, as the kernel holds them. null when all fits.
+ * (A value that overflows only inside the formula and comes back within range is not seen here.)
+ */
+export function startNotFiniteInFloat32(m: FormulaModel, start: Float64Array, data: FormulaData): string | null {
+  const predict = compileRowSums(predictionProgram(m));
+  const gradient = compileRowSums(gradientProgram(m));
+  const theta = Float64Array.from(start, (v) => Math.fround(v));
+  const P = m.params.length;
+  const yhat = new Float64Array(1);
+  const row = new Float64Array(P + 1);
+  const total = new Float64Array(P + 1);
+  const names = [...m.params.map((p) => `∂ℓ/∂${p}`), 'loss'];
+  const tooLarge = (v: number) => Number.isFinite(v) && Math.abs(v) > FLOAT32_MAX;
+  const advice = 'Change the starting values (or the formula or the loss) to train on the GPU.';
+  for (let i = 0; i < data.n; i++) {
+    yhat[0] = 0;
+    row.fill(0);
+    predict(theta, data.x, data.y, i, i + 1, yhat);
+    gradient(theta, data.x, data.y, i, i + 1, row);
+    const over = [yhat[0], ...row].flatMap((v, k) => (tooLarge(v) ? [k] : []));
+    if (over.length > 0) {
+      const label = (k: number) => (k === 0 ? 'yhat' : names[k - 1]);
+      // J when the model or the loss is beyond; else the first slope that is.
+      const what = over.includes(0) || over.includes(P + 1) ? 'J is' : `∂J/∂${m.params[over[0] - 1]} is`;
+      const values = over.map((k) => `${label(k)} = ${(k === 0 ? yhat[0] : row[k - 1]).toPrecision(4)}`).join(', ');
+      return `${what} not finite in float32 at the starting values: row ${i + 1} of the data (${rowValues(m, data, i).join(', ')}) has ` +
+        `${values}, beyond float32's largest value (${FLOAT32_MAX.toPrecision(4)}), which the GPU computes in. ${advice}`;
+    }
+    for (let k = 0; k <= P; k++) total[k] += row[k];
+  }
+  const k = total.findIndex(tooLarge);
+  if (k < 0) return null;
+  const what = k === P ? 'J is' : `∂J/∂${m.params[k]} is`;
+  return `${what} not finite in float32 at the starting values: every row's ${names[k]} is within float32's range, but their sum over the ${data.n} rows (${total[k].toPrecision(4)}) ` +
+    `is beyond float32's largest value (${FLOAT32_MAX.toPrecision(4)}), which the GPU sums in. ${advice}`;
 }

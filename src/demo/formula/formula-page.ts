@@ -8,13 +8,14 @@ import { startingParameters } from '../../formula/model.ts';
 import type { Backend } from '../backend.ts';
 import { optimizerFor, type DemoOptimizer } from '../classifier/models.ts';
 import { fmt, fmtCount, LR_MESSAGE, parseField, parseLearningRate } from '../format.ts';
+import { streamRunLock } from '../run-lock.ts';
 import { yieldTask } from '../tasks.ts';
 import { ContourView } from '../views/contour-view.ts';
 import { LossView } from '../views/loss-view.ts';
 import { renderDerivation } from './derivation-view.ts';
 import { FitView } from './fit-view.ts';
 import { FormulaFit } from './formula-fit.ts';
-import { generateFormulaData, selectFormulaData, startNotFinite, type FormulaDataset } from './formula-data.ts';
+import { generateFormulaData, selectFormulaData, startNotFinite, startNotFiniteInFloat32, type FormulaDataset } from './formula-data.ts';
 import { createFormulaEngine } from './formula-engine.ts';
 import { CUSTOM_EXAMPLE, fillStaticOptions, formulaElements, ParamTable, showMessage, showSpecError } from './formula-controls.ts';
 import { FormulaRun } from './formula-run.ts';
@@ -57,10 +58,10 @@ export function setupFormula(backend: Backend, hooks: FormulaHooks): void {
     el.layout.dataset.state = state;
     document.getElementById('f-state')!.textContent = state;
     const usable = state !== 'loading' && state !== 'invalid' && state !== 'error';
-    el.train.disabled = !usable || state === 'running' || lm.busy;
+    el.train.disabled = !usable || state === 'running' || lm.busy || streamRunLock.streaming;
     el.pause.disabled = state !== 'running' && !lm.busy;
     el.reset.disabled = !run || state === 'loading' || state === 'invalid' || lm.busy;
-    lm.setAvailable(model, run?.engine.n ?? null, usable && !!run && state !== 'running');
+    lm.setAvailable(model, run?.engine.n ?? null, usable && !!run && state !== 'running' && !streamRunLock.streaming);
   }
 
   /** The loss menu's choice as loss text (huber:2), or why its argument cannot be used. */
@@ -193,6 +194,15 @@ export function setupFormula(backend: Backend, hooks: FormulaHooks): void {
     el.datasetLabel.textContent = ds.label;
     try {
       const start = startingParameters(m, values.start);
+      // The kernel's check would fail on Infinity and the run fall back to the float64 twin: a start the
+      // GPU cannot compute is the user's to change, said as such, rather than a silent change of device.
+      const overflow = backend.kind === 'gpu' ? startNotFiniteInFloat32(m, start, ds.data) : null;
+      if (overflow) {
+        el.device.textContent = 'WebGPU: no run (the starting values are beyond float32 there)';
+        el.device.dataset.engine = 'none';
+        showMessage(el.error, overflow);
+        return block(overflow);
+      }
       const chosen = await createFormulaEngine(backend, m, ds.data, start);
       if (id !== build) {
         chosen.engine.dispose();
@@ -245,9 +255,12 @@ export function setupFormula(backend: Backend, hooks: FormulaHooks): void {
     el.contourNote.textContent = s
       ? `J over ${r.model.params[ia]} (across) and ${r.model.params[ib]} (up) on a ${s.spec.nx} × ${s.spec.ny} grid, the other parameters at their current values, by the float64 twin${s.sampled ? ' over an even sample of the rows' : ''}. The axes have their own scales, so ∇J is not drawn. Path: the parameters after each chunk of epochs${truth ? '; × the generating values' : ''}.`
       : 'Pick two different parameters (the model needs at least two) for a map.';
-    el.fitNote.textContent = r.model.features.length === 1
+    const features = r.model.features.length;
+    el.fitNote.textContent = features === 1
       ? `The data (at most 2000 rows shown) and ŷ(${r.model.features[0]}) at the current parameters.`
-      : 'Each sample\'s prediction against its target; a perfect fit lies on the line.';
+      : features === 0
+        ? `${r.model.target} by row (at most 2000 rows shown) and ŷ at the current parameters: the model reads no column, so ŷ is the same for every row.`
+        : 'Each sample\'s prediction against its target; a perfect fit lies on the line.';
     setState(r.state);
     el.status.textContent = r.message || STATE_TEXT[r.state] || '';
   }
@@ -355,6 +368,7 @@ export function setupFormula(backend: Backend, hooks: FormulaHooks): void {
   };
   el.axisA.addEventListener('change', axes);
   el.axisB.addEventListener('change', axes);
+  streamRunLock.onChange(() => setState(el.layout.dataset.state ?? 'loading'));
   setState('loading');
   requestAnimationFrame(frame);
 }
