@@ -85,6 +85,8 @@ describe('demo page: the streamed-data panel and the other runs', () => {
       await page.click('#stream-stop');
       await streamState(page, ['stopped', 'done', 'error']);
       expect(await page.getAttribute('#stream-panel', 'data-state')).toBe('stopped');
+      // A stopped stream is not read again to evaluate where it stopped: the loss shown is the last whole epoch's.
+      expect(await page.textContent('#stream-status')).toMatch(/: (loss \S+, the last whole epoch's mean|no whole epoch) \(aborted\)\.$/);
       expect(await page.isEnabled('#train')).toBe(true);
       expect(await page.isEnabled('#step')).toBe(true);
       expect(await page.isHidden('#run-lock')).toBe(true);

@@ -145,11 +145,14 @@ class StreamPanel {
     this.setState('training', `Training on ${inputName(plan.input)}…`);
     try {
       const result = await run.run();
-      this.showLoss(result.loss);
+      // A stopped stream is not read once more to evaluate where it stopped: its loss is the last whole epoch's mean.
+      const lastEpoch = result.lossOf === 'last-epoch';
+      if (!lastEpoch || Number.isFinite(result.loss)) this.showLoss(result.loss);
+      const lossText = !lastEpoch ? `loss ${fmt(result.loss)}` : Number.isFinite(result.loss) ? `loss ${fmt(result.loss)}, the last whole epoch's mean` : 'no whole epoch';
       const stopped = result.stopReason === 'aborted';
       const p = run.progress;
       this.setState(stopped ? 'stopped' : 'done', `${stopped ? 'Stopped' : 'Done'} after ${result.epochs} epoch${result.epochs === 1 ? '' : 's'} over ` +
-        `${fmtCount(p.totalRows ?? 0)} rows${p.droppedRows ? ` (${fmtCount(p.droppedRows)} with missing values dropped)` : ''}: loss ${fmt(result.loss)} (${result.stopReason}).`);
+        `${fmtCount(p.totalRows ?? 0)} rows${p.droppedRows ? ` (${fmtCount(p.droppedRows)} with missing values dropped)` : ''}: ${lossText} (${result.stopReason}).`);
     } catch (e) {
       if (run.stopped) this.setState('stopped', 'Stopped before training began.');
       else {
