@@ -22,14 +22,12 @@ import type { InvalidPolicy } from '../data/select.ts';
 import { openFormulaEngine, openPool } from './formula-backend.ts';
 import { openGpuSession } from './backend.ts';
 import { trainFormulaOnGpu } from './formula-gpu.ts';
-import { checkChunkFlag, checkEpochsToReach, checkFitResumeFlags, checkFormulaResumeFlags, checkWholeEpochs } from './resume.ts';
-import { BatchSchedule } from '../models/batches.ts';
+import { checkFitResumeFlags, checkFormulaResumeFlags, resumeBatching } from './resume.ts';
 import { formulaMetrics } from './formula-metrics.ts';
 import { openFormulaStream } from './formula-stream.ts';
 import { divergenceText, streamProgress } from './progress.ts';
 import { trainFormulaStreamedOnCpu } from '../cpu-fast/formula-engine.ts';
 import { fitCommand, isSavedFit } from './fit-command.ts';
-import { trainChunkBytes } from './stream-chunk.ts';
 import { memoryRowStream } from '../gpu/formula/formula-stream.ts';
 import { deviceRan } from './flags.ts';
 
@@ -106,12 +104,8 @@ export async function formulaTrainCommand(args: TrainArgs, io: Io, resumed: Save
   const model = resumed ? compileSaved(resumed, args.resume!) : await compileForFile(path, spec, startValues, args.onInvalid);
   const start = resumed ? Float64Array.from(resumed.parameters) : startingParameters(model, startValues);
   const at = resumed ? `the parameters saved in ${args.resume}` : 'the starting parameters';
-  // A streamed mini-batch run's batches lie inside its chunks: its resume is cut in the same rows, streamed or not.
-  const savedChunkRows = resumed?.training.chunkRows;
-  const d = formulaColumns(model).length;
-  if (resumed) checkChunkFlag(args, savedChunkRows, d, args.resume!);
-  const chunkBytes = trainChunkBytes(args.chunkMb, args.device, savedChunkRows === undefined ? undefined : { rows: savedChunkRows, d });
-  const streamed = args.stream ? await openFormulaStream(path, model, args.onInvalid, chunkBytes, start, at, streamProgress(args.json, args.epochs)) : null;
+  const batching = resumeBatching(args, resumed?.training, formulaColumns(model).length);
+  const streamed = args.stream ? await openFormulaStream(path, model, args.onInvalid, batching.chunkBytes, start, at, streamProgress(args.json, args.epochs)) : null;
   const inMemory = streamed ? null : await readFormulaRows(path, model, args.onInvalid);
   if (inMemory) {
     await checkFormulaRows(path, model, args.onInvalid, inMemory.data, start, at);
@@ -124,21 +118,7 @@ export async function formulaTrainCommand(args: TrainArgs, io: Io, resumed: Save
   const schedule = t?.schedule ?? args.schedule ?? { kind: 'constant' as const };
   const lr = t?.lr ?? args.lr ?? (opt.kind.startsWith('adam') ? 0.01 : 0.1);
   const seed = t?.seed ?? args.seed ?? 1;
-  // At or above the row count a batch is the full batch, saved as such (as the model trainer does).
-  const requested = t ? t.batchSize ?? undefined : args.batchSize;
-  const batchSize = requested === undefined || requested >= rows ? undefined : requested;
-  if (args.tol !== undefined && batchSize !== undefined) {
-    throw new UsageError(`--tol: applies to full-batch training only (${args.resume} trains by --batch-size ${batchSize} of ${rows} rows)`);
-  }
-  if (streamed && batchSize !== undefined && batchSize > streamed.rows.chunkRows) {
-    throw new UsageError(`--batch-size: ${batchSize} rows exceed a stream chunk of ${streamed.rows.chunkRows} rows (batches are cut inside chunks); raise --chunk-mb or lower --batch-size`);
-  }
-  const chunkRows = streamed ? streamed.rows.chunkRows : savedChunkRows;
-  if (resumed) {
-    const perEpoch = new BatchSchedule(rows, batchSize, seed, chunkRows).perEpoch;
-    checkWholeEpochs(resumed.training, { perEpoch, rows, chunkRows }, args.resume!);
-    checkEpochsToReach(args, resumed.training.state.t, perEpoch, args.resume!);
-  }
+  const { batchSize, chunkRows } = batching.cut(rows, streamed?.rows.chunkRows);
   const every = Math.max(1, Math.floor(args.epochs / 10));
   const progress = args.json ? undefined : (e: EpochInfo) => { if (e.epoch % every === 0) io.err(`epoch ${String(e.epoch).padStart(6)}  loss ${e.loss.toExponential(6)}  |grad J| ${e.gradNorm.toExponential(3)}`); };
   const options = { lr, maxEpochs: args.epochs, optimizer: opt, schedule, seed, batchSize, tol: args.tol, onEpoch: progress, resumeFrom: resumed ? snapshotOf(resumed) : undefined };
