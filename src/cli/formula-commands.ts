@@ -118,7 +118,7 @@ export async function formulaTrainCommand(args: TrainArgs, io: Io, resumed: Save
   const schedule = t?.schedule ?? args.schedule ?? { kind: 'constant' as const };
   const lr = t?.lr ?? args.lr ?? (opt.kind.startsWith('adam') ? 0.01 : 0.1);
   const seed = t?.seed ?? args.seed ?? 1;
-  const { batchSize, chunkRows } = batching.cut(rows, streamed?.rows.chunkRows);
+  const { batchSize, chunkRows, keptChunkRows } = batching.cut(rows, streamed?.rows.chunkRows);
   const every = Math.max(1, Math.floor(args.epochs / 10));
   const progress = args.json ? undefined : (e: EpochInfo) => { if (e.epoch % every === 0) io.err(`epoch ${String(e.epoch).padStart(6)}  loss ${e.loss.toExponential(6)}  |grad J| ${e.gradNorm.toExponential(3)}`); };
   const options = { lr, maxEpochs: args.epochs, optimizer: opt, schedule, seed, batchSize, tol: args.tol, onEpoch: progress, resumeFrom: resumed ? snapshotOf(resumed) : undefined };
@@ -157,7 +157,7 @@ export async function formulaTrainCommand(args: TrainArgs, io: Io, resumed: Save
     }
   }
   const training: SavedModel['training'] = {
-    optimizer: opt, lr, schedule, seed, batchSize: batchSize ?? null, ...(batchSize !== undefined && chunkRows !== undefined && { chunkRows }),
+    optimizer: opt, lr, schedule, seed, batchSize: batchSize ?? null, ...(keptChunkRows !== undefined && { chunkRows: keptChunkRows }),
     state: { m: Array.from(r.snapshot.optim.m), v: Array.from(r.snapshot.optim.v), t: r.snapshot.optim.t, bestLoss: Number.isFinite(r.snapshot.bestLoss) ? r.snapshot.bestLoss : null },
   };
   const saved: SavedFormulaModel = {

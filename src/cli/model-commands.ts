@@ -78,7 +78,7 @@ export async function modelTrainCommand(args: TrainArgs, io: Io): Promise<number
   const seed = resumed?.training.seed ?? args.seed ?? 1;
   const epochs = args.epochs;
   const tol = args.tol;
-  const { batchSize, chunkRows } = batching.cut(rowCount, streamed?.rows.chunkRows);
+  const { batchSize, chunkRows, keptChunkRows } = batching.cut(rowCount, streamed?.rows.chunkRows);
   // Class indices meet every loss's rule; a number target is checked here, where its row can be named.
   if (config.loss !== undefined && data && !sel.classes) await checkLossTargets(args.data!, config.loss, data.y, { target, features: sel.features, invalid: args.onInvalid });
   const device = args.device;
@@ -103,7 +103,7 @@ export async function modelTrainCommand(args: TrainArgs, io: Io): Promise<number
     format: 'nabla-model', version: 1, model: config, features: sel.features, target, standardization: scaling, classes: sel.classes,
     parameters: Array.from(r.theta),
     training: {
-      optimizer: opt, lr, schedule, seed, batchSize: batchSize ?? null, ...(batchSize !== undefined && chunkRows !== undefined && { chunkRows }),
+      optimizer: opt, lr, schedule, seed, batchSize: batchSize ?? null, ...(keptChunkRows !== undefined && { chunkRows: keptChunkRows }),
       state: { m: Array.from(r.snapshot.optim.m), v: Array.from(r.snapshot.optim.v), t: r.snapshot.optim.t, bestLoss: Number.isFinite(r.snapshot.bestLoss) ? r.snapshot.bestLoss : null },
     },
   };

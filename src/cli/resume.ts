@@ -97,10 +97,17 @@ export function checkFitResumeFlags(args: TrainArgs, saved: SavedFormulaModel, f
 const sorted = (r: Record<string, number>) => Object.fromEntries(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 const formatStart = (r: Record<string, number>) => Object.entries(r).map(([k, v]) => `${k}=${v}`).join(',') || '(none)';
 
-/** How a run cuts its mini-batches: the batch size (undefined: full batch) and the rows of the chunks they lie in. */
+/** How a run cuts its mini-batches. */
 export interface BatchCut {
+  /** undefined: full batch. */
   batchSize: number | undefined;
+  /** The rows of the chunks its batches lie in; undefined: one chunk of all rows. */
   chunkRows: number | undefined;
+  /**
+   * What the file keeps as training.chunkRows: for mini-batches, the chunk rows, all rows when the run cut them in
+   * one chunk, so that a resume with --stream over data larger than a stream chunk still cuts the same batches.
+   */
+  keptChunkRows: number | undefined;
 }
 
 /**
@@ -125,13 +132,14 @@ export function resumeBatching(args: TrainArgs, resumed: SavedModel['training'] 
     if (streamChunkRows !== undefined && batchSize !== undefined && batchSize > streamChunkRows) {
       throw new UsageError(`--batch-size: ${batchSize} rows exceed a stream chunk of ${streamChunkRows} rows (batches are cut inside chunks); raise --chunk-mb or lower --batch-size`);
     }
-    const chunkRows = streamChunkRows ?? savedChunkRows;
+    const cutIn = streamChunkRows ?? savedChunkRows;
+    const chunkRows = cutIn !== undefined && cutIn < rows ? cutIn : undefined;
     if (resumed) {
       const perEpoch = new BatchSchedule(rows, batchSize, resumed.seed, chunkRows).perEpoch;
       checkWholeEpochs(resumed, { perEpoch, rows, chunkRows }, args.resume!);
       checkEpochsToReach(args, resumed.state.t, perEpoch, args.resume!);
     }
-    return { batchSize, chunkRows };
+    return { batchSize, chunkRows, keptChunkRows: batchSize === undefined ? undefined : cutIn ?? rows };
   };
   return { chunkBytes, cut };
 }
