@@ -121,7 +121,8 @@ export async function formulaTrainCommand(args: TrainArgs, io: Io, resumed: Save
   const { batchSize, chunkRows, keptChunkRows } = batching.cut(rows, streamed?.rows.chunkRows);
   const every = Math.max(1, Math.floor(args.epochs / 10));
   const progress = args.json ? undefined : (e: EpochInfo) => { if (e.epoch % every === 0) io.err(`epoch ${String(e.epoch).padStart(6)}  loss ${e.loss.toExponential(6)}  |grad J| ${e.gradNorm.toExponential(3)}`); };
-  const options = { lr, maxEpochs: args.epochs, optimizer: opt, schedule, seed, batchSize, tol: args.tol, onEpoch: progress, resumeFrom: resumed ? snapshotOf(resumed) : undefined };
+  // The seed orders mini-batches only: a formula starts from its --start values.
+  const options = { lr, maxEpochs: args.epochs, optimizer: opt, schedule, ...(batchSize !== undefined && { seed }), batchSize, tol: args.tol, onEpoch: progress, resumeFrom: resumed ? snapshotOf(resumed) : undefined };
   const notice = (m: string) => io.err(`nabla: ${m}`);
   let r;
   let engine: { device: 'gpu' | 'cpu'; adapter: string | null };

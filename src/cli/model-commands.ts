@@ -86,7 +86,8 @@ export async function modelTrainCommand(args: TrainArgs, io: Io): Promise<number
   const backend = await openBackend(device, (m) => io.err(`nabla: ${m}`));
   let outcome;
   try {
-    const options = { lr, maxEpochs: epochs, optimizer: opt, schedule, seed, batchSize, tol, resumeFrom: resumed ? snapshotOfSaved(resumed) : undefined };
+    // The seed orders mini-batches and draws a fresh run's weights; a full-batch resume has no use for it.
+    const options = { lr, maxEpochs: epochs, optimizer: opt, schedule, ...((batchSize !== undefined || !resumed) && { seed }), batchSize, tol, resumeFrom: resumed ? snapshotOfSaved(resumed) : undefined };
     const progress = args.json ? undefined : (e: EpochInfo) => { if (e.epoch % every === 0) io.err(`epoch ${String(e.epoch).padStart(6)}  loss ${e.loss.toExponential(6)}  |grad J| ${e.gradNorm.toExponential(3)}`); };
     if (streamed) {
       if (!backend.trainModelStreamed) throw new UnavailableError(`--stream: the ${backend.device} backend${backend.adapter ? ` (${backend.adapter})` : ''} cannot stream --model ${kind} yet; use --device cpu`);

@@ -25,6 +25,9 @@ export async function runTraining(program: TrainingProgram, o: ModelTrainOptions
   const batches = new BatchSchedule(n, o.batchSize, seed, o.chunkRows);
   const perEpoch = batches.perEpoch;
   validateBatching(o, perEpoch);
+  if (o.seed !== undefined && perEpoch === 1 && o.init !== undefined) {
+    throw new RangeError(`seed: it orders mini-batches and draws initial parameters, and this run has neither: full batches of all ${n} samples, starting from init; drop seed, or give a batchSize below ${n}`);
+  }
   const schedule = o.schedule ?? { kind: 'constant' as const };
   program.check({ optimizer: o.optimizer, constantLr: schedule.kind === 'constant', batchSize: batches.size });
   const resume = o.resumeFrom;
