@@ -8,7 +8,7 @@ import { FormulaError } from '../formula/parse.ts';
 import { parseLoss } from '../formula/losses.ts';
 import { CpuFormulaEngine } from '../cpu/formula-engine.ts';
 import { formulaColumns, formulaPredict, rowsThatCount, type FormulaData } from '../models/formula.ts';
-import type { SavedFormulaModel } from '../models/formula-file.ts';
+import { isSavedFit, type SavedFormulaDescent, type SavedFormulaModel } from '../models/formula-file.ts';
 import { saveModel, type SavedModel } from '../models/model-file.ts';
 import type { ModelSnapshot } from '../models/model-engine.ts';
 import type { EpochInfo } from '../models/linear.ts';
@@ -27,7 +27,7 @@ import { formulaMetrics } from './formula-metrics.ts';
 import { openFormulaStream } from './formula-stream.ts';
 import { divergenceText, streamProgress } from './progress.ts';
 import { trainFormulaStreamedOnCpu } from '../cpu-fast/formula-engine.ts';
-import { fitCommand, isSavedFit } from './fit-command.ts';
+import { fitCommand } from './fit-command.ts';
 import { memoryRowStream } from '../gpu/formula/formula-stream.ts';
 import { deviceRan } from './flags.ts';
 
@@ -81,7 +81,7 @@ async function checkWeightsColumn(path: string, formula: string, weights: string
   }
 }
 
-function snapshotOf(saved: SavedFormulaModel): ModelSnapshot {
+function snapshotOf(saved: SavedFormulaDescent): ModelSnapshot {
   const st = saved.training.state;
   return { theta: Float64Array.from(saved.parameters), optim: { m: Float64Array.from(st.m), v: Float64Array.from(st.v), t: st.t }, bestLoss: st.bestLoss ?? Infinity };
 }
@@ -161,7 +161,7 @@ export async function formulaTrainCommand(args: TrainArgs, io: Io, resumed: Save
     optimizer: opt, lr, schedule, seed, batchSize: batchSize ?? null, ...(keptChunkRows !== undefined && { chunkRows: keptChunkRows }),
     state: { m: Array.from(r.snapshot.optim.m), v: Array.from(r.snapshot.optim.v), t: r.snapshot.optim.t, bestLoss: Number.isFinite(r.snapshot.bestLoss) ? r.snapshot.bestLoss : null },
   };
-  const saved: SavedFormulaModel = {
+  const saved: SavedFormulaDescent = {
     format: 'nabla-model', version: 1,
     model: { kind: 'formula', formula: spec.formula, loss: spec.loss ?? 'mse', weights: spec.weights ?? null, params: [...model.params] },
     features: [...model.features], target: model.target, standardization: null, classes: null, parameters: Array.from(r.theta),

@@ -3,7 +3,7 @@
 // accepted). What legitimately changes on a resume is allowed: --epochs, --data, --target, --device,
 // --save, --tol, --on-invalid, --json. A file fitted by --optimizer lm continues by Levenberg-Marquardt.
 import type { SavedModel } from '../models/model-file.ts';
-import type { SavedFormulaModel } from '../models/formula-file.ts';
+import type { SavedFormulaDescent, SavedFormulaModel } from '../models/formula-file.ts';
 import type { NetworkConfig } from '../models/network.ts';
 import { UsageError, type TrainArgs } from './args.ts';
 import { rowsPerChunk } from '../data/source.ts';
@@ -55,7 +55,7 @@ export function checkResumeFlags(args: TrainArgs, saved: SavedModel, file: strin
  * the loss compared as written, blanks aside); the network flags were refused by args.ts with --formula, or
  * are refused here without it.
  */
-export function checkFormulaResumeFlags(args: TrainArgs, saved: SavedFormulaModel, file: string): void {
+export function checkFormulaResumeFlags(args: TrainArgs, saved: SavedFormulaDescent, file: string): void {
   checkFormulaModelFlags(args, saved, file);
   checkTrainingFlags(args, saved.training, file);
 }
