@@ -2,10 +2,10 @@
 // (program.ts) that runs chains of updates; this loop decides which batches and learning rates each chain
 // takes, watches the losses it reports (divergence: a loss that is not finite or exceeds explodeFactor x
 // the best so far; then the last good parameters are kept), reports epochs, takes snapshots, honours the
-// AbortSignal (an abort mid-epoch returns the state at the last whole epoch, which a resume can continue: the
-// updates of the unfinished epoch are dropped) and evaluates the result. An update = the gradient of J over one batch at theta_t, then one
-// optimizer step with lr(t); t counts updates, so a run resumed from a snapshot at t continues with the
-// same batches, learning rates and bias corrections as an uninterrupted one.
+// AbortSignal (an abort mid-epoch returns the state at the last whole epoch, which a resume can continue; the
+// updates of the unfinished epoch are dropped) and evaluates the result. An update = the gradient of J over
+// one batch at theta_t, then one optimizer step with lr(t); t counts updates, so a run resumed from a snapshot
+// at t continues with the same batches, learning rates and bias corrections as an uninterrupted one.
 import { DEFAULT_EXPLODE_FACTOR, explodes, type EpochInfo } from '../models/linear.ts';
 import { DEFAULT_SEED, EpochMeans, StartDivergenceError, norm2, validateBatching, validateModelTrainOptions, type ModelSnapshot, type ModelTrainOptions, type ModelTrainResult } from '../models/model-engine.ts';
 import { BatchSchedule } from '../models/batches.ts';
@@ -87,6 +87,9 @@ export async function runTraining(program: TrainingProgram, o: ModelTrainOptions
       if (o.signal?.aborted) {
         stopReason = 'aborted';
         if (t % perEpoch !== 0) {
+          // The program goes back too, so that the final evaluation and a divergence found there see this state.
+          program.finish();
+          await program.start(wholeEpoch, { optimizer: o.optimizer, bestLoss, batchSize: batches.size });
           state = wholeEpoch;
           t = state.optim.t;
           final = null;

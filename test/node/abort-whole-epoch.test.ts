@@ -39,6 +39,8 @@ describe('an abort mid-epoch', () => {
     expect(aborted.epochs).toBe(2);
     expect(aborted.snapshot.optim.t).toBe(8);
     expect(Array.from(aborted.theta)).toEqual(Array.from(aborted.snapshot.theta));
+    // The reported loss is the full data's at the parameters returned, not at those of the dropped updates.
+    expect(aborted.loss).toBe(formulaGradient(sums, model, aborted.theta, data, { start: 0, rows: n }).loss);
     const resumed = await runTraining(program(() => {}), { ...options, resumeFrom: aborted.snapshot });
     expect(resumed.updates).toBe(24);
     expect(Array.from(resumed.theta)).toEqual(Array.from(straight.theta));
