@@ -9,6 +9,7 @@ import { seedExampleTable } from '../data/seed-example.ts';
 import { fitStandardizer, gradientToOriginal, paramsToOriginal, type Standardizer } from '../models/standardize.ts';
 import { computeStandardizer } from '../data/stats.ts';
 import type { ConvertArgs, GradientArgs, TrainArgs } from './args.ts';
+import { checkSeedHasBatches } from './formula-args.ts';
 import { UsageError } from './args.ts';
 import { openBackend, type Backend, type TrainOutcome } from './backend.ts';
 import { deviceRan } from './flags.ts';
@@ -95,6 +96,7 @@ async function trainStreamed(args: TrainArgs, io: Io, backend: Backend, onRows: 
   if (!args.json) {
     io.err(`read ${stats.rows} rows (${stats.droppedRows} dropped) from ${args.data} in ${((performance.now() - read) / 1000).toFixed(2)} s; streaming ${chunkRows}-row chunks`);
   }
+  checkSeedHasBatches(args, stats.rows);
   // At or above the row count a batch is the full batch; batches are cut inside chunks.
   const batchSize = args.batchSize === undefined || args.batchSize >= stats.rows ? undefined : args.batchSize;
   if (batchSize !== undefined && batchSize > chunkRows) {
@@ -130,6 +132,7 @@ export async function trainCommand(args: TrainArgs, io: Io): Promise<number> {
     const selected = await load(args, io);
     const scaler = args.standardize ? fitStandardizer(selected.data) : null;
     rowsPerEpoch = selected.data.n;
+    checkSeedHasBatches(args, selected.data.n);
     const outcome = await b.train(selected.data, {
       lr: linearLr(args), maxEpochs: args.epochs, tol: linearTol(args), batchSize: args.batchSize, seed: args.seed, // undefined: the one default of every model (DEFAULT_SEED)
     }, progress, scaler);

@@ -14,6 +14,7 @@ import type { ModelSnapshot } from '../models/model-engine.ts';
 import type { EpochInfo } from '../models/linear.ts';
 import { optimizerConfig } from '../optim/config.ts';
 import { UsageError, type PredictArgs, type TrainArgs } from './args.ts';
+import { checkSeedHasBatches } from './formula-args.ts';
 import type { Io } from './commands.ts';
 import { checkFormulaRows, compileForFile, divergenceRow, formulaTarget, readFormulaRows, zeroWeightsError } from './formula-data.ts';
 import { openSource } from '../data/source.ts';
@@ -119,6 +120,7 @@ export async function formulaTrainCommand(args: TrainArgs, io: Io, resumed: Save
   const lr = t?.lr ?? args.lr ?? (opt.kind.startsWith('adam') ? 0.01 : 0.1);
   const seed = t?.seed ?? args.seed ?? 1;
   const { batchSize, chunkRows, keptChunkRows } = batching.cut(rows, streamed?.rows.chunkRows);
+  if (!resumed) checkSeedHasBatches(args, rows);
   const every = Math.max(1, Math.floor(args.epochs / 10));
   const progress = args.json ? undefined : (e: EpochInfo) => { if (e.epoch % every === 0) io.err(`epoch ${String(e.epoch).padStart(6)}  loss ${e.loss.toExponential(6)}  |grad J| ${e.gradNorm.toExponential(3)}`); };
   // The seed orders mini-batches only: a formula starts from its --start values.
