@@ -10,6 +10,7 @@ import { fitStandardizer, gradientToOriginal, paramsToOriginal, type Standardize
 import { computeStandardizer } from '../data/stats.ts';
 import type { ConvertArgs, GradientArgs, TrainArgs } from './args.ts';
 import { checkSeedHasBatches } from './formula-args.ts';
+import { readAsFloat32 } from './float32-reason.ts';
 import { UsageError } from './args.ts';
 import { openBackend, type Backend, type TrainOutcome } from './backend.ts';
 import { deviceRan } from './flags.ts';
@@ -128,8 +129,8 @@ export async function trainCommand(args: TrainArgs, io: Io): Promise<number> {
     io.err(`epoch ${String(i.epoch).padStart(6)}  loss ${i.loss.toExponential(6)}  |grad J| ${i.gradNorm.toExponential(3)}  ${rate.toExponential(2)} samples/s`);
   };
   const { result, final, features, rows, droppedRows, scaler, ...backend } = await withBackend(args, io, async (b) => {
-    if (args.stream) return trainStreamed(args, io, b, (n) => { rowsPerEpoch = n; }, progress);
-    const selected = await load(args, io);
+    if (args.stream) return readAsFloat32(args.device, () => trainStreamed(args, io, b, (n) => { rowsPerEpoch = n; }, progress));
+    const selected = await readAsFloat32(args.device, () => load(args, io));
     const scaler = args.standardize ? fitStandardizer(selected.data) : null;
     rowsPerEpoch = selected.data.n;
     checkSeedHasBatches(args, selected.data.n);

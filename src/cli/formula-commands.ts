@@ -15,6 +15,7 @@ import type { EpochInfo } from '../models/linear.ts';
 import { optimizerConfig } from '../optim/config.ts';
 import { UsageError, type PredictArgs, type TrainArgs } from './args.ts';
 import { checkSeedHasBatches } from './formula-args.ts';
+import { readAsFloat32 } from './float32-reason.ts';
 import type { Io } from './commands.ts';
 import { checkFormulaRows, compileForFile, divergenceRow, formulaTarget, readFormulaRows, zeroWeightsError } from './formula-data.ts';
 import { openSource } from '../data/source.ts';
@@ -102,12 +103,12 @@ export async function formulaTrainCommand(args: TrainArgs, io: Io, resumed: Save
   const path = args.data!;
   const startValues = resumed ? resumed.training.start : args.start ?? {};
   const spec: FormulaSpec = resumed ? specOf(resumed) : { formula: args.formula!, loss: args.loss ?? 'mse', weights: args.weightsColumn ?? null };
-  const model = resumed ? compileSaved(resumed, args.resume!) : await compileForFile(path, spec, startValues, args.onInvalid);
+  const model = resumed ? compileSaved(resumed, args.resume!) : await readAsFloat32(args.device, () => compileForFile(path, spec, startValues, args.onInvalid));
   const start = resumed ? Float64Array.from(resumed.parameters) : startingParameters(model, startValues);
   const at = resumed ? `the parameters saved in ${args.resume}` : 'the starting parameters';
   const batching = resumeBatching(args, resumed?.training, formulaColumns(model).length);
-  const streamed = args.stream ? await openFormulaStream(path, model, args.onInvalid, batching.chunkBytes, start, at, streamProgress(args.json, args.epochs)) : null;
-  const inMemory = streamed ? null : await readFormulaRows(path, model, args.onInvalid);
+  const streamed = args.stream ? await readAsFloat32(args.device, () => openFormulaStream(path, model, args.onInvalid, batching.chunkBytes, start, at, streamProgress(args.json, args.epochs))) : null;
+  const inMemory = streamed ? null : await readAsFloat32(args.device, () => readFormulaRows(path, model, args.onInvalid));
   if (inMemory) {
     await checkFormulaRows(path, model, args.onInvalid, inMemory.data, start, at);
     if (rowsThatCount(model, inMemory.data) === 0) throw zeroWeightsError(path, model);

@@ -17,6 +17,7 @@ import { UsageError, type PredictArgs, type TrainArgs } from './args.ts';
 import type { Io } from './commands.ts';
 import { evaluationReport, withClassifierLossNamed } from './model-metrics.ts';
 import { checkResumeFlags, resumeBatching } from './resume.ts';
+import { readAsFloat32 } from './float32-reason.ts';
 import { deviceRan } from './flags.ts';
 import { loadAnyModel } from '../models/formula-file.ts';
 import { formulaEvaluateCommand, formulaPredictCommand, formulaTrainCommand } from './formula-commands.ts';
@@ -47,14 +48,14 @@ export async function modelTrainCommand(args: TrainArgs, io: Io): Promise<number
   const classes = resumed ? resumed.classes : kind === 'linear' || (kind === 'mlp' && loss !== undefined) ? null : (args.classes ?? 'learn');
   // The row width sizes saved chunk rows only, which a fresh run has none of.
   const batching = resumeBatching(args, resumed?.training, resumed?.features.length ?? 0);
-  const streamed = args.stream ? await openModelStream(args.data!, {
+  const streamed = args.stream ? await readAsFloat32(args.device, () => openModelStream(args.data!, {
     target, features: resumed?.features ?? args.features, classes, invalid: args.onInvalid,
     scaling: resumed ? resumed.standardization : args.standardize, chunkBytes: batching.chunkBytes,
     progress: streamProgress(args.json, args.epochs),
-  }) : null;
+  })) : null;
   const sel = streamed
     ? { features: streamed.features, classes: streamed.classes, rows: streamed.rows.n, droppedRows: streamed.droppedRows }
-    : await loadModelData(args.data!, { target, features: resumed?.features ?? args.features, classes, invalid: args.onInvalid });
+    : await readAsFloat32(args.device, () => loadModelData(args.data!, { target, features: resumed?.features ?? args.features, classes, invalid: args.onInvalid }));
   const scaling = streamed ? streamed.scaling : resumed ? resumed.standardization : args.standardize ? fitFeatureScaling((sel as ModelSelection).data) : null;
   const data = streamed ? null : scaleFeatures((sel as ModelSelection).data, scaling);
   const rowCount = sel.rows;
