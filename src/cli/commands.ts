@@ -9,6 +9,8 @@ import { seedExampleTable } from '../data/seed-example.ts';
 import { fitStandardizer, gradientToOriginal, paramsToOriginal, type Standardizer } from '../models/standardize.ts';
 import { computeStandardizer } from '../data/stats.ts';
 import type { ConvertArgs, GradientArgs, TrainArgs } from './args.ts';
+import { checkSeedHasBatches } from './formula-args.ts';
+import { readAsFloat32 } from './float32-reason.ts';
 import { UsageError } from './args.ts';
 import { openBackend, type Backend, type TrainOutcome } from './backend.ts';
 import { deviceRan } from './flags.ts';
@@ -95,6 +97,7 @@ async function trainStreamed(args: TrainArgs, io: Io, backend: Backend, onRows: 
   if (!args.json) {
     io.err(`read ${stats.rows} rows (${stats.droppedRows} dropped) from ${args.data} in ${((performance.now() - read) / 1000).toFixed(2)} s; streaming ${chunkRows}-row chunks`);
   }
+  checkSeedHasBatches(args, stats.rows);
   // At or above the row count a batch is the full batch; batches are cut inside chunks.
   const batchSize = args.batchSize === undefined || args.batchSize >= stats.rows ? undefined : args.batchSize;
   if (batchSize !== undefined && batchSize > chunkRows) {
@@ -126,10 +129,11 @@ export async function trainCommand(args: TrainArgs, io: Io): Promise<number> {
     io.err(`epoch ${String(i.epoch).padStart(6)}  loss ${i.loss.toExponential(6)}  |grad J| ${i.gradNorm.toExponential(3)}  ${rate.toExponential(2)} samples/s`);
   };
   const { result, final, features, rows, droppedRows, scaler, ...backend } = await withBackend(args, io, async (b) => {
-    if (args.stream) return trainStreamed(args, io, b, (n) => { rowsPerEpoch = n; }, progress);
-    const selected = await load(args, io);
+    if (args.stream) return readAsFloat32(args.device, () => trainStreamed(args, io, b, (n) => { rowsPerEpoch = n; }, progress));
+    const selected = await readAsFloat32(args.device, () => load(args, io));
     const scaler = args.standardize ? fitStandardizer(selected.data) : null;
     rowsPerEpoch = selected.data.n;
+    checkSeedHasBatches(args, selected.data.n);
     const outcome = await b.train(selected.data, {
       lr: linearLr(args), maxEpochs: args.epochs, tol: linearTol(args), batchSize: args.batchSize, seed: args.seed, // undefined: the one default of every model (DEFAULT_SEED)
     }, progress, scaler);

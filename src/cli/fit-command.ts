@@ -13,11 +13,10 @@ import { FastCpuFormulaEngine } from '../cpu-fast/formula-engine.ts';
 import { curveFit, normalEquationsLength, type CurveFitResult, type NormalEquationsPass } from '../fit/curve-fit.ts';
 import { FitError } from '../fit/levenberg-marquardt.ts';
 import { streamedNormalEquations } from '../fit/streamed-pass.ts';
-import type { SavedFormulaModel } from '../models/formula-file.ts';
+import type { SavedFormulaFit } from '../models/formula-file.ts';
 import { saveModel, type SavedModel } from '../models/model-file.ts';
 import { formulaPredict, rowsThatCount, type FormulaData } from '../models/formula.ts';
 import { compileRowSums } from '../formula/emit-js.ts';
-import { optimizerConfig } from '../optim/config.ts';
 import { UsageError, type TrainArgs } from './args.ts';
 import type { Io } from './commands.ts';
 import { checkFormulaRows, compileForFile, readFormulaRows, readFormulaRowsFloat64, zeroWeightsError } from './formula-data.ts';
@@ -65,11 +64,6 @@ export interface SavedFitStart {
   startValues: Record<string, number>;
   /** Where theta came from, for the message of a row where the model is not finite. */
   at: string;
-}
-
-/** Whether a saved formula model was fitted by --optimizer lm (savedFit below) rather than trained by gradient descent. */
-export function isSavedFit(saved: SavedFormulaModel): boolean {
-  return (saved.training as { fit?: { method?: unknown } }).fit?.method === 'levenberg-marquardt';
 }
 
 export async function fitCommand(args: TrainArgs, io: Io, resumed?: SavedFitStart): Promise<number> {
@@ -209,18 +203,15 @@ function fitTable(model: FormulaModel, fit: CurveFitResult, rows: number, droppe
   ].join('\n');
 }
 
-function savedFit(spec: FormulaSpec, model: FormulaModel, fit: CurveFitResult, startValues: Record<string, number>): SavedFormulaModel {
+function savedFit(spec: FormulaSpec, model: FormulaModel, fit: CurveFitResult, startValues: Record<string, number>): SavedFormulaFit {
   return {
     format: 'nabla-model', version: 1,
     model: { kind: 'formula', formula: spec.formula, loss: spec.loss ?? 'mse', weights: spec.weights ?? null, params: [...model.params] },
     features: [...model.features], target: model.target, standardization: null, classes: null, parameters: Array.from(fit.theta),
-    // The file format asks every formula model for gradient descent's fields (validateSavedFormula): a fit has
-    // none, so these are the defaults, never read back: `fit` marks the file as a fit, and a resume continues
-    // it by Levenberg-Marquardt (isSavedFit).
+    // `fit` marks the file as a fit, which a resume continues by Levenberg-Marquardt (isSavedFit).
     training: {
-      optimizer: optimizerConfig({ kind: 'sgd' }), lr: 0.1, schedule: { kind: 'constant' }, seed: 1, batchSize: null,
-      state: { m: [], v: [], t: 0, bestLoss: null }, start: { ...startValues },
+      start: { ...startValues },
       fit: { method: 'levenberg-marquardt', standardErrors: fit.standardErrors, covariance: fit.covariance, rss: fit.rss, dof: fit.dof, stopReason: fit.stopReason },
-    } as SavedFormulaModel['training'],
+    },
   };
 }

@@ -119,3 +119,12 @@ export function deriveArgs(v: Flags): DeriveArgs {
   checkFormulaSyntax(formula, loss);
   return args;
 }
+
+/**
+ * A --batch-size at or above the row count trains full batch (the rows are only known once read): there a seed
+ * of a model whose start draws nothing (a formula, the linear model) has nothing to order either.
+ */
+export function checkSeedHasBatches(args: TrainArgs, rows: number): void {
+  if (!args.given.includes('seed') || args.batchSize === undefined || args.batchSize < rows) return;
+  throw new UsageError(`--seed: --batch-size ${args.batchSize} covers all ${rows} rows, so training is full batch and draws nothing; drop --seed, or give a --batch-size below ${rows}`);
+}

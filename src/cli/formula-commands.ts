@@ -8,12 +8,14 @@ import { FormulaError } from '../formula/parse.ts';
 import { parseLoss } from '../formula/losses.ts';
 import { CpuFormulaEngine } from '../cpu/formula-engine.ts';
 import { formulaColumns, formulaPredict, rowsThatCount, type FormulaData } from '../models/formula.ts';
-import type { SavedFormulaModel } from '../models/formula-file.ts';
+import { isSavedFit, type SavedFormulaDescent, type SavedFormulaModel } from '../models/formula-file.ts';
 import { saveModel, type SavedModel } from '../models/model-file.ts';
 import type { ModelSnapshot } from '../models/model-engine.ts';
 import type { EpochInfo } from '../models/linear.ts';
 import { optimizerConfig } from '../optim/config.ts';
 import { UsageError, type PredictArgs, type TrainArgs } from './args.ts';
+import { checkSeedHasBatches } from './formula-args.ts';
+import { readAsFloat32 } from './float32-reason.ts';
 import type { Io } from './commands.ts';
 import { checkFormulaRows, compileForFile, divergenceRow, formulaTarget, readFormulaRows, zeroWeightsError } from './formula-data.ts';
 import { openSource } from '../data/source.ts';
@@ -22,14 +24,12 @@ import type { InvalidPolicy } from '../data/select.ts';
 import { openFormulaEngine, openPool } from './formula-backend.ts';
 import { openGpuSession } from './backend.ts';
 import { trainFormulaOnGpu } from './formula-gpu.ts';
-import { checkChunkFlag, checkEpochsToReach, checkFitResumeFlags, checkFormulaResumeFlags, checkWholeEpochs } from './resume.ts';
-import { BatchSchedule } from '../models/batches.ts';
+import { checkFitResumeFlags, checkFormulaResumeFlags, resumeBatching } from './resume.ts';
 import { formulaMetrics } from './formula-metrics.ts';
 import { openFormulaStream } from './formula-stream.ts';
 import { divergenceText, streamProgress } from './progress.ts';
 import { trainFormulaStreamedOnCpu } from '../cpu-fast/formula-engine.ts';
-import { fitCommand, isSavedFit } from './fit-command.ts';
-import { trainChunkBytes } from './stream-chunk.ts';
+import { fitCommand } from './fit-command.ts';
 import { memoryRowStream } from '../gpu/formula/formula-stream.ts';
 import { deviceRan } from './flags.ts';
 
@@ -83,7 +83,7 @@ async function checkWeightsColumn(path: string, formula: string, weights: string
   }
 }
 
-function snapshotOf(saved: SavedFormulaModel): ModelSnapshot {
+function snapshotOf(saved: SavedFormulaDescent): ModelSnapshot {
   const st = saved.training.state;
   return { theta: Float64Array.from(saved.parameters), optim: { m: Float64Array.from(st.m), v: Float64Array.from(st.v), t: st.t }, bestLoss: st.bestLoss ?? Infinity };
 }
@@ -103,16 +103,12 @@ export async function formulaTrainCommand(args: TrainArgs, io: Io, resumed: Save
   const path = args.data!;
   const startValues = resumed ? resumed.training.start : args.start ?? {};
   const spec: FormulaSpec = resumed ? specOf(resumed) : { formula: args.formula!, loss: args.loss ?? 'mse', weights: args.weightsColumn ?? null };
-  const model = resumed ? compileSaved(resumed, args.resume!) : await compileForFile(path, spec, startValues, args.onInvalid);
+  const model = resumed ? compileSaved(resumed, args.resume!) : await readAsFloat32(args.device, () => compileForFile(path, spec, startValues, args.onInvalid));
   const start = resumed ? Float64Array.from(resumed.parameters) : startingParameters(model, startValues);
   const at = resumed ? `the parameters saved in ${args.resume}` : 'the starting parameters';
-  // A streamed mini-batch run's batches lie inside its chunks: its resume is cut in the same rows, streamed or not.
-  const savedChunkRows = resumed?.training.chunkRows;
-  const d = formulaColumns(model).length;
-  if (resumed) checkChunkFlag(args, savedChunkRows, d, args.resume!);
-  const chunkBytes = trainChunkBytes(args.chunkMb, args.device, savedChunkRows === undefined ? undefined : { rows: savedChunkRows, d });
-  const streamed = args.stream ? await openFormulaStream(path, model, args.onInvalid, chunkBytes, start, at, streamProgress(args.json, args.epochs)) : null;
-  const inMemory = streamed ? null : await readFormulaRows(path, model, args.onInvalid);
+  const batching = resumeBatching(args, resumed?.training, formulaColumns(model).length);
+  const streamed = args.stream ? await readAsFloat32(args.device, () => openFormulaStream(path, model, args.onInvalid, batching.chunkBytes, start, at, streamProgress(args.json, args.epochs))) : null;
+  const inMemory = streamed ? null : await readAsFloat32(args.device, () => readFormulaRows(path, model, args.onInvalid));
   if (inMemory) {
     await checkFormulaRows(path, model, args.onInvalid, inMemory.data, start, at);
     if (rowsThatCount(model, inMemory.data) === 0) throw zeroWeightsError(path, model);
@@ -124,24 +120,12 @@ export async function formulaTrainCommand(args: TrainArgs, io: Io, resumed: Save
   const schedule = t?.schedule ?? args.schedule ?? { kind: 'constant' as const };
   const lr = t?.lr ?? args.lr ?? (opt.kind.startsWith('adam') ? 0.01 : 0.1);
   const seed = t?.seed ?? args.seed ?? 1;
-  // At or above the row count a batch is the full batch, saved as such (as the model trainer does).
-  const requested = t ? t.batchSize ?? undefined : args.batchSize;
-  const batchSize = requested === undefined || requested >= rows ? undefined : requested;
-  if (args.tol !== undefined && batchSize !== undefined) {
-    throw new UsageError(`--tol: applies to full-batch training only (${args.resume} trains by --batch-size ${batchSize} of ${rows} rows)`);
-  }
-  if (streamed && batchSize !== undefined && batchSize > streamed.rows.chunkRows) {
-    throw new UsageError(`--batch-size: ${batchSize} rows exceed a stream chunk of ${streamed.rows.chunkRows} rows (batches are cut inside chunks); raise --chunk-mb or lower --batch-size`);
-  }
-  const chunkRows = streamed ? streamed.rows.chunkRows : savedChunkRows;
-  if (resumed) {
-    const perEpoch = new BatchSchedule(rows, batchSize, seed, chunkRows).perEpoch;
-    checkWholeEpochs(resumed.training, { perEpoch, rows, chunkRows }, args.resume!);
-    checkEpochsToReach(args, resumed.training.state.t, perEpoch, args.resume!);
-  }
+  const { batchSize, chunkRows, keptChunkRows } = batching.cut(rows, streamed?.rows.chunkRows);
+  if (!resumed) checkSeedHasBatches(args, rows);
   const every = Math.max(1, Math.floor(args.epochs / 10));
   const progress = args.json ? undefined : (e: EpochInfo) => { if (e.epoch % every === 0) io.err(`epoch ${String(e.epoch).padStart(6)}  loss ${e.loss.toExponential(6)}  |grad J| ${e.gradNorm.toExponential(3)}`); };
-  const options = { lr, maxEpochs: args.epochs, optimizer: opt, schedule, seed, batchSize, tol: args.tol, onEpoch: progress, resumeFrom: resumed ? snapshotOf(resumed) : undefined };
+  // The seed orders mini-batches only: a formula starts from its --start values.
+  const options = { lr, maxEpochs: args.epochs, optimizer: opt, schedule, ...(batchSize !== undefined && { seed }), batchSize, tol: args.tol, onEpoch: progress, resumeFrom: resumed ? snapshotOf(resumed) : undefined };
   const notice = (m: string) => io.err(`nabla: ${m}`);
   let r;
   let engine: { device: 'gpu' | 'cpu'; adapter: string | null };
@@ -177,10 +161,10 @@ export async function formulaTrainCommand(args: TrainArgs, io: Io, resumed: Save
     }
   }
   const training: SavedModel['training'] = {
-    optimizer: opt, lr, schedule, seed, batchSize: batchSize ?? null, ...(batchSize !== undefined && chunkRows !== undefined && { chunkRows }),
+    optimizer: opt, lr, schedule, seed, batchSize: batchSize ?? null, ...(keptChunkRows !== undefined && { chunkRows: keptChunkRows }),
     state: { m: Array.from(r.snapshot.optim.m), v: Array.from(r.snapshot.optim.v), t: r.snapshot.optim.t, bestLoss: Number.isFinite(r.snapshot.bestLoss) ? r.snapshot.bestLoss : null },
   };
-  const saved: SavedFormulaModel = {
+  const saved: SavedFormulaDescent = {
     format: 'nabla-model', version: 1,
     model: { kind: 'formula', formula: spec.formula, loss: spec.loss ?? 'mse', weights: spec.weights ?? null, params: [...model.params] },
     features: [...model.features], target: model.target, standardization: null, classes: null, parameters: Array.from(r.theta),

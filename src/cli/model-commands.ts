@@ -16,9 +16,8 @@ import type { EpochInfo } from '../models/linear.ts';
 import { UsageError, type PredictArgs, type TrainArgs } from './args.ts';
 import type { Io } from './commands.ts';
 import { evaluationReport, withClassifierLossNamed } from './model-metrics.ts';
-import { checkChunkFlag, checkEpochsToReach, checkResumeFlags, checkWholeEpochs } from './resume.ts';
-import { BatchSchedule } from '../models/batches.ts';
-import { trainChunkBytes } from './stream-chunk.ts';
+import { checkResumeFlags, resumeBatching } from './resume.ts';
+import { readAsFloat32 } from './float32-reason.ts';
 import { deviceRan } from './flags.ts';
 import { loadAnyModel } from '../models/formula-file.ts';
 import { formulaEvaluateCommand, formulaPredictCommand, formulaTrainCommand } from './formula-commands.ts';
@@ -47,18 +46,16 @@ export async function modelTrainCommand(args: TrainArgs, io: Io): Promise<number
   // A formula loss (--loss) is a loss of one output: an mlp with one is a regression on a number target.
   const loss = resumed ? resumed.model.loss : args.loss;
   const classes = resumed ? resumed.classes : kind === 'linear' || (kind === 'mlp' && loss !== undefined) ? null : (args.classes ?? 'learn');
-  // A streamed mini-batch run's batches lie inside its chunks: its resume is cut in the same rows, streamed or not.
-  const savedChunkRows = resumed?.training.chunkRows;
-  if (resumed) checkChunkFlag(args, savedChunkRows, resumed.features.length, args.resume!);
-  const chunkBytes = trainChunkBytes(args.chunkMb, args.device, savedChunkRows === undefined ? undefined : { rows: savedChunkRows, d: resumed!.features.length });
-  const streamed = args.stream ? await openModelStream(args.data!, {
+  // The row width sizes saved chunk rows only, which a fresh run has none of.
+  const batching = resumeBatching(args, resumed?.training, resumed?.features.length ?? 0);
+  const streamed = args.stream ? await readAsFloat32(args.device, () => openModelStream(args.data!, {
     target, features: resumed?.features ?? args.features, classes, invalid: args.onInvalid,
-    scaling: resumed ? resumed.standardization : args.standardize, chunkBytes,
+    scaling: resumed ? resumed.standardization : args.standardize, chunkBytes: batching.chunkBytes,
     progress: streamProgress(args.json, args.epochs),
-  }) : null;
+  })) : null;
   const sel = streamed
     ? { features: streamed.features, classes: streamed.classes, rows: streamed.rows.n, droppedRows: streamed.droppedRows }
-    : await loadModelData(args.data!, { target, features: resumed?.features ?? args.features, classes, invalid: args.onInvalid });
+    : await readAsFloat32(args.device, () => loadModelData(args.data!, { target, features: resumed?.features ?? args.features, classes, invalid: args.onInvalid }));
   const scaling = streamed ? streamed.scaling : resumed ? resumed.standardization : args.standardize ? fitFeatureScaling((sel as ModelSelection).data) : null;
   const data = streamed ? null : scaleFeatures((sel as ModelSelection).data, scaling);
   const rowCount = sel.rows;
@@ -81,22 +78,8 @@ export async function modelTrainCommand(args: TrainArgs, io: Io): Promise<number
   const lr = resumed?.training.lr ?? args.lr ?? (opt.kind.startsWith('adam') ? 0.01 : 0.1);
   const seed = resumed?.training.seed ?? args.seed ?? 1;
   const epochs = args.epochs;
-  // At or above the row count a batch is the full batch: saved as such, so that a resume on the same rows agrees.
-  const requested = resumed ? resumed.training.batchSize ?? undefined : args.batchSize;
-  const batchSize = requested === undefined || requested >= rowCount ? undefined : requested;
   const tol = args.tol;
-  if (tol !== undefined && batchSize !== undefined) {
-    throw new UsageError(`--tol: applies to full-batch training only (${args.resume} trains by --batch-size ${batchSize} of ${rowCount} rows)`);
-  }
-  if (streamed && batchSize !== undefined && batchSize > streamed.rows.chunkRows) {
-    throw new UsageError(`--batch-size: ${batchSize} rows exceed a stream chunk of ${streamed.rows.chunkRows} rows (batches are cut inside chunks); raise --chunk-mb or lower --batch-size`);
-  }
-  const chunkRows = streamed ? streamed.rows.chunkRows : savedChunkRows;
-  if (resumed) {
-    const perEpoch = new BatchSchedule(rowCount, batchSize, seed, chunkRows).perEpoch;
-    checkWholeEpochs(resumed.training, { perEpoch, rows: rowCount, chunkRows }, args.resume!);
-    checkEpochsToReach(args, resumed.training.state.t, perEpoch, args.resume!);
-  }
+  const { batchSize, chunkRows, keptChunkRows } = batching.cut(rowCount, streamed?.rows.chunkRows);
   // Class indices meet every loss's rule; a number target is checked here, where its row can be named.
   if (config.loss !== undefined && data && !sel.classes) await checkLossTargets(args.data!, config.loss, data.y, { target, features: sel.features, invalid: args.onInvalid });
   const device = args.device;
@@ -104,7 +87,8 @@ export async function modelTrainCommand(args: TrainArgs, io: Io): Promise<number
   const backend = await openBackend(device, (m) => io.err(`nabla: ${m}`));
   let outcome;
   try {
-    const options = { lr, maxEpochs: epochs, optimizer: opt, schedule, seed, batchSize, tol, resumeFrom: resumed ? snapshotOfSaved(resumed) : undefined };
+    // The seed orders mini-batches and draws a fresh run's weights; a full-batch resume has no use for it.
+    const options = { lr, maxEpochs: epochs, optimizer: opt, schedule, ...((batchSize !== undefined || !resumed) && { seed }), batchSize, tol, resumeFrom: resumed ? snapshotOfSaved(resumed) : undefined };
     const progress = args.json ? undefined : (e: EpochInfo) => { if (e.epoch % every === 0) io.err(`epoch ${String(e.epoch).padStart(6)}  loss ${e.loss.toExponential(6)}  |grad J| ${e.gradNorm.toExponential(3)}`); };
     if (streamed) {
       if (!backend.trainModelStreamed) throw new UnavailableError(`--stream: the ${backend.device} backend${backend.adapter ? ` (${backend.adapter})` : ''} cannot stream --model ${kind} yet; use --device cpu`);
@@ -121,7 +105,7 @@ export async function modelTrainCommand(args: TrainArgs, io: Io): Promise<number
     format: 'nabla-model', version: 1, model: config, features: sel.features, target, standardization: scaling, classes: sel.classes,
     parameters: Array.from(r.theta),
     training: {
-      optimizer: opt, lr, schedule, seed, batchSize: batchSize ?? null, ...(batchSize !== undefined && chunkRows !== undefined && { chunkRows }),
+      optimizer: opt, lr, schedule, seed, batchSize: batchSize ?? null, ...(keptChunkRows !== undefined && { chunkRows: keptChunkRows }),
       state: { m: Array.from(r.snapshot.optim.m), v: Array.from(r.snapshot.optim.v), t: r.snapshot.optim.t, bestLoss: Number.isFinite(r.snapshot.bestLoss) ? r.snapshot.bestLoss : null },
     },
   };

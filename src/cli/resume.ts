@@ -3,11 +3,12 @@
 // accepted). What legitimately changes on a resume is allowed: --epochs, --data, --target, --device,
 // --save, --tol, --on-invalid, --json. A file fitted by --optimizer lm continues by Levenberg-Marquardt.
 import type { SavedModel } from '../models/model-file.ts';
-import type { SavedFormulaModel } from '../models/formula-file.ts';
+import type { SavedFormulaDescent, SavedFormulaModel } from '../models/formula-file.ts';
 import type { NetworkConfig } from '../models/network.ts';
 import { UsageError, type TrainArgs } from './args.ts';
 import { rowsPerChunk } from '../data/source.ts';
-import { streamChunkBytes } from './stream-chunk.ts';
+import { streamChunkBytes, trainChunkBytes } from './stream-chunk.ts';
+import { BatchSchedule } from '../models/batches.ts';
 
 function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
@@ -54,7 +55,7 @@ export function checkResumeFlags(args: TrainArgs, saved: SavedModel, file: strin
  * the loss compared as written, blanks aside); the network flags were refused by args.ts with --formula, or
  * are refused here without it.
  */
-export function checkFormulaResumeFlags(args: TrainArgs, saved: SavedFormulaModel, file: string): void {
+export function checkFormulaResumeFlags(args: TrainArgs, saved: SavedFormulaDescent, file: string): void {
   checkFormulaModelFlags(args, saved, file);
   checkTrainingFlags(args, saved.training, file);
 }
@@ -95,6 +96,53 @@ export function checkFitResumeFlags(args: TrainArgs, saved: SavedFormulaModel, f
 
 const sorted = (r: Record<string, number>) => Object.fromEntries(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 const formatStart = (r: Record<string, number>) => Object.entries(r).map(([k, v]) => `${k}=${v}`).join(',') || '(none)';
+
+/** How a run cuts its mini-batches. */
+export interface BatchCut {
+  /** undefined: full batch. */
+  batchSize: number | undefined;
+  /** The rows of the chunks its batches lie in; undefined: one chunk of all rows. */
+  chunkRows: number | undefined;
+  /**
+   * What the file keeps as training.chunkRows: for mini-batches, the chunk rows, all rows when the run cut them in
+   * one chunk, so that a resume with --stream over data larger than a stream chunk still cuts the same batches.
+   */
+  keptChunkRows: number | undefined;
+}
+
+/**
+ * A run's mini-batches, fresh or resumed (`resumed`: the file's training), decided in two steps around reading
+ * the data. First the bytes of a stream chunk: a resumed streamed mini-batch run is cut in its saved chunk rows
+ * again, streamed or not, and a --chunk-mb that contradicts them is refused. Then, once the data's rows are
+ * counted (streamChunkRows: the stream's chunk rows, when streamed), the batch size and chunk rows the run cuts,
+ * with what a resume needs to continue the same batches: whole epochs, and an --epochs total not below them.
+ * d: the data's feature columns (a chunk's row width).
+ */
+export function resumeBatching(args: TrainArgs, resumed: SavedModel['training'] | undefined, d: number): { chunkBytes: number; cut(rows: number, streamChunkRows: number | undefined): BatchCut } {
+  const savedChunkRows = resumed?.chunkRows;
+  if (resumed) checkChunkFlag(args, savedChunkRows, d, args.resume!);
+  const chunkBytes = trainChunkBytes(args.chunkMb, args.device, savedChunkRows === undefined ? undefined : { rows: savedChunkRows, d });
+  const cut = (rows: number, streamChunkRows: number | undefined): BatchCut => {
+    // At or above the row count a batch is the full batch: saved as such, so that a resume on the same rows agrees.
+    const requested = resumed ? resumed.batchSize ?? undefined : args.batchSize;
+    const batchSize = requested === undefined || requested >= rows ? undefined : requested;
+    if (args.tol !== undefined && batchSize !== undefined) {
+      throw new UsageError(`--tol: applies to full-batch training only (${args.resume} trains by --batch-size ${batchSize} of ${rows} rows)`);
+    }
+    if (streamChunkRows !== undefined && batchSize !== undefined && batchSize > streamChunkRows) {
+      throw new UsageError(`--batch-size: ${batchSize} rows exceed a stream chunk of ${streamChunkRows} rows (batches are cut inside chunks); raise --chunk-mb or lower --batch-size`);
+    }
+    const cutIn = streamChunkRows ?? savedChunkRows;
+    const chunkRows = cutIn !== undefined && cutIn < rows ? cutIn : undefined;
+    if (resumed) {
+      const perEpoch = new BatchSchedule(rows, batchSize, resumed.seed, chunkRows).perEpoch;
+      checkWholeEpochs(resumed, { perEpoch, rows, chunkRows }, args.resume!);
+      checkEpochsToReach(args, resumed.state.t, perEpoch, args.resume!);
+    }
+    return { batchSize, chunkRows, keptChunkRows: batchSize === undefined ? undefined : cutIn ?? rows };
+  };
+  return { chunkBytes, cut };
+}
 
 /**
  * A file that kept the chunk rows of a streamed mini-batch run (savedRows) resumes cut in them: --chunk-mb must

@@ -16,15 +16,49 @@ export interface FormulaConfig {
   params: string[];
 }
 
-export interface SavedFormulaModel extends Omit<SavedModel, 'model' | 'standardization' | 'classes' | 'training'> {
+/** A formula model trained by gradient descent: the network models' training fields and the --start values. */
+export type FormulaDescentTraining = SavedModel['training'] & {
+  /** The --start values the run began from (a resume may repeat them). */
+  start: Record<string, number>;
+};
+
+/**
+ * A curve fit (--optimizer lm): the --start values and what the fit found. No optimizer, rate, schedule, seed or
+ * moments: none of them took part. Files written while the format asked every formula model for them hold
+ * placeholders as well, which load and are never read.
+ */
+export interface FormulaFitTraining {
+  start: Record<string, number>;
+  fit: {
+    method: 'levenberg-marquardt';
+    standardErrors: Record<string, number> | null;
+    covariance: number[][] | null;
+    rss: number;
+    dof: number;
+    stopReason: string;
+  };
+}
+
+interface SavedFormulaFields extends Omit<SavedModel, 'model' | 'standardization' | 'classes' | 'training'> {
   model: FormulaConfig;
   /** Formula models are never standardized and fit a number target. */
   standardization: null;
   classes: null;
-  training: SavedModel['training'] & {
-    /** The --start values the run began from (a resume may repeat them). */
-    start: Record<string, number>;
-  };
+}
+
+export interface SavedFormulaDescent extends SavedFormulaFields {
+  training: FormulaDescentTraining;
+}
+
+export interface SavedFormulaFit extends SavedFormulaFields {
+  training: FormulaFitTraining;
+}
+
+export type SavedFormulaModel = SavedFormulaDescent | SavedFormulaFit;
+
+/** Whether a saved formula model was fitted by --optimizer lm rather than trained by gradient descent. */
+export function isSavedFit(saved: SavedFormulaModel): saved is SavedFormulaFit {
+  return (saved.training as Partial<FormulaFitTraining>).fit?.method === 'levenberg-marquardt';
 }
 
 export type AnySavedModel = { kind: 'network'; saved: SavedModel } | { kind: 'formula'; saved: SavedFormulaModel };
@@ -54,6 +88,18 @@ export function validateSavedFormula(raw: unknown, path: string): SavedFormulaMo
   if (s.standardization !== null || s.classes !== null) throw bad('a formula model has no standardization and no classes');
   const t = s.training;
   if (!t || typeof t !== 'object') throw bad('training');
+  if (!t.start || typeof t.start !== 'object' || !isNumbers(Object.values(t.start))) throw bad('start');
+  if ('fit' in t) {
+    const fit = (t as Partial<FormulaFitTraining>).fit;
+    if (!fit || typeof fit !== 'object' || fit.method !== 'levenberg-marquardt') throw bad('fit: expected a Levenberg-Marquardt fit (method "levenberg-marquardt")');
+    return s;
+  }
+  checkDescentTraining(t, bad);
+  return s;
+}
+
+/** The fields of gradient descent, which a resume continues from. */
+function checkDescentTraining(t: FormulaDescentTraining, bad: (what: string) => Error): void {
   try {
     validateOptimizer(t.optimizer);
     validateSchedule(t.schedule);
@@ -66,6 +112,4 @@ export function validateSavedFormula(raw: unknown, path: string): SavedFormulaMo
   checkChunkRows(t, bad);
   const st = t.state;
   if (!st || !isNumbers(st.m) || !isNumbers(st.v) || !Number.isInteger(st.t) || st.t < 0) throw bad('optimizer state');
-  if (!t.start || typeof t.start !== 'object' || !isNumbers(Object.values(t.start))) throw bad('start');
-  return s;
 }

@@ -29,8 +29,8 @@ export interface SavedModel {
     /** Samples per update; absent or null: full batch. A resume continues with the same batches. */
     batchSize?: number | null;
     /**
-     * Rows per stream chunk the mini-batches were cut in (batches lie inside chunks: src/models/batches.ts); absent
-     * for full batches and runs in memory, and in files written before it was kept. A resume cuts the same.
+     * Rows per chunk the mini-batches were cut in (batches lie inside chunks: src/models/batches.ts), all rows for a
+     * run in memory; absent for full batches, and in files written before it was kept. A resume cuts the same.
      */
     chunkRows?: number;
     state: { m: number[]; v: number[]; t: number; bestLoss: number | null };

@@ -2,9 +2,10 @@
 // (program.ts) that runs chains of updates; this loop decides which batches and learning rates each chain
 // takes, watches the losses it reports (divergence: a loss that is not finite or exceeds explodeFactor x
 // the best so far; then the last good parameters are kept), reports epochs, takes snapshots, honours the
-// AbortSignal and evaluates the result. An update = the gradient of J over one batch at theta_t, then one
-// optimizer step with lr(t); t counts updates, so a run resumed from a snapshot at t continues with the
-// same batches, learning rates and bias corrections as an uninterrupted one.
+// AbortSignal (an abort mid-epoch returns the state at the last whole epoch, which a resume can continue; the
+// updates of the unfinished epoch are dropped) and evaluates the result. An update = the gradient of J over
+// one batch at theta_t, then one optimizer step with lr(t); t counts updates, so a run resumed from a snapshot
+// at t continues with the same batches, learning rates and bias corrections as an uninterrupted one.
 import { DEFAULT_EXPLODE_FACTOR, explodes, type EpochInfo } from '../models/linear.ts';
 import { DEFAULT_SEED, EpochMeans, StartDivergenceError, norm2, validateBatching, validateModelTrainOptions, type ModelSnapshot, type ModelTrainOptions, type ModelTrainResult } from '../models/model-engine.ts';
 import { BatchSchedule } from '../models/batches.ts';
@@ -24,6 +25,9 @@ export async function runTraining(program: TrainingProgram, o: ModelTrainOptions
   const batches = new BatchSchedule(n, o.batchSize, seed, o.chunkRows);
   const perEpoch = batches.perEpoch;
   validateBatching(o, perEpoch);
+  if (o.seed !== undefined && perEpoch === 1 && o.init !== undefined) {
+    throw new RangeError(`seed: it orders mini-batches and draws initial parameters, and this run has neither: full batches of all ${n} samples, starting from init; drop seed, or give a batchSize below ${n}`);
+  }
   const schedule = o.schedule ?? { kind: 'constant' as const };
   program.check({ optimizer: o.optimizer, constantLr: schedule.kind === 'constant', batchSize: batches.size });
   const resume = o.resumeFrom;
@@ -42,6 +46,10 @@ export async function runTraining(program: TrainingProgram, o: ModelTrainOptions
     let t = optim.t;
     let bestLoss = resume?.bestLoss ?? Infinity;
     let state: ProgramState | null = { theta, optim }; // null once the program has moved past what the host holds
+    // Chains of a whole number of epochs end on epoch ends, where an abort then stops; longer epochs span several
+    // chains, and the state at each epoch end is read so that an abort between them can return to it.
+    const epochSpansChains = perEpoch > 1 && perEpoch > chain;
+    let wholeEpoch: ProgramState = { theta: theta.slice(), optim: { m: optim.m.slice(), v: optim.v.slice(), t: optim.t } };
     let stopReason: ModelTrainResult['stopReason'] = 'max-epochs';
     let divergedAtEpoch: number | undefined;
     let final: { loss: number; gradNorm: number } | null = null;
@@ -79,6 +87,14 @@ export async function runTraining(program: TrainingProgram, o: ModelTrainOptions
     while (t < total) {
       if (o.signal?.aborted) {
         stopReason = 'aborted';
+        if (t % perEpoch !== 0) {
+          // The program goes back too, so that the final evaluation and a divergence found there see this state.
+          program.finish();
+          await program.start(wholeEpoch, { optimizer: o.optimizer, bestLoss, batchSize: batches.size });
+          state = wholeEpoch;
+          t = state.optim.t;
+          final = null;
+        }
         break;
       }
       const k = stepsPerSubmit(chain, perEpoch, t, total);
@@ -91,7 +107,7 @@ export async function runTraining(program: TrainingProgram, o: ModelTrainOptions
         explodeFactor: explode,
         bestLoss,
         evaluateAfter: perEpoch === 1 && t + k === total,
-        readState: o.onSnapshot !== undefined && endsEpoch && (t + k) / perEpoch - snapshotEpoch >= every,
+        readState: endsEpoch && (epochSpansChains || (o.onSnapshot !== undefined && (t + k) / perEpoch - snapshotEpoch >= every)),
       };
       const record = await program.run(plan);
       state = record.state ?? null;
@@ -130,8 +146,9 @@ export async function runTraining(program: TrainingProgram, o: ModelTrainOptions
       if (evaluated !== k) throw new Error(`training: the program evaluated ${evaluated} of ${k} updates without a reason`);
       t += k;
       if (record.after) final = record.after;
-      if (plan.readState && state) {
-        o.onSnapshot!(snapshotOf(state, bestLoss));
+      if (endsEpoch && state) wholeEpoch = state;
+      if (plan.readState && state && o.onSnapshot && t / perEpoch - snapshotEpoch >= every) {
+        o.onSnapshot(snapshotOf(state, bestLoss));
         snapshotEpoch = t / perEpoch;
       }
       if (performance.now() - lastYield > YIELD_MS) {

@@ -177,6 +177,34 @@ describe('train --resume of a fit', () => {
     expect(saved.training.start).toEqual({ a: 0, b: 0 });
   });
 
+  it('saves only what is true of a fit: its start and result, no optimizer, rate, schedule, seed or moments', async () => {
+    const saved = JSON.parse(readFileSync(await saveFit('only.json'), 'utf8'));
+    expect(Object.keys(saved.training).sort()).toEqual(['fit', 'start']);
+    expect(Object.keys(saved.training.fit).sort()).toEqual(['covariance', 'dof', 'method', 'rss', 'standardErrors', 'stopReason']);
+  });
+
+  it('loads and resumes a fit saved with the placeholder gradient-descent fields files once held', async () => {
+    const json = JSON.parse(readFileSync(await saveFit('placeholders.json'), 'utf8'));
+    const old = join(dir, 'old-fit.json');
+    writeFileSync(old, JSON.stringify({
+      ...json,
+      training: { optimizer: { kind: 'sgd', momentum: 0.9, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 }, lr: 0.1, schedule: { kind: 'constant' }, seed: 1, batchSize: null, state: { m: [], v: [], t: 0, bestLoss: null }, ...json.training },
+    }));
+    expect((await run(['predict', '--model', old, '--data', data])).code).toBe(0);
+    const r = await run(['train', '--resume', old, '--data', data, '--device', 'cpu64', '--json']);
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(r.out).params.b).toBeCloseTo(3, 9);
+  });
+
+  it('refuses a file whose fit is not a Levenberg-Marquardt one, naming the field', async () => {
+    const json = JSON.parse(readFileSync(await saveFit('bad-method.json'), 'utf8'));
+    const bad = join(dir, 'bad-fit.json');
+    writeFileSync(bad, JSON.stringify({ ...json, training: { ...json.training, fit: { ...json.training.fit, method: 'gauss-newton' } } }));
+    const r = await run(['predict', '--model', bad, '--data', data]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/bad-fit\.json: not a usable nabla formula model file \(fit: expected a Levenberg-Marquardt fit/);
+  });
+
   it('takes --optimizer lm as agreeing, and refuses another optimizer and the flags of gradient descent', async () => {
     const fit = await saveFit('fit2.json');
     expect((await run(['train', '--resume', fit, '--data', data, '--device', 'cpu64', '--optimizer', 'lm'])).code).toBe(0);

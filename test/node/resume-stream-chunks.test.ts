@@ -103,14 +103,24 @@ describe.each(Object.entries(MODELS))('--resume of a streamed mini-batch run (%s
     });
   }
 
-  it('keeps no chunk rows for a streamed full-batch run, nor for mini-batches in memory', async () => {
+  it('keeps no chunk rows for a streamed full-batch run', async () => {
     const full = join(dir, `${kind}-full.json`);
     await trained([...model, '--data', data, '--device', 'cpu', '--stream', '--chunk-mb', CHUNK_MB, '--epochs', '2', '--save', full]);
     expect(savedTraining(full).chunkRows).toBeUndefined();
+  });
+
+  // Batches of 25 make 12 an epoch both in memory and in 100-row chunks: a resume in chunks would run whole
+  // epochs of other batches without an error, so an in-memory run keeps its one chunk of all 300 rows.
+  it('resumes mini-batches trained in memory with --stream bit-exact, in one chunk of all rows, and refuses a --chunk-mb that cuts others', async () => {
+    const train = (...more: string[]) => [...model, '--data', data, '--device', 'cpu', '--batch-size', '25', '--seed', '3', ...more];
+    const straight = await trained(train('--epochs', '8'));
     const inMemory = join(dir, `${kind}-memory.json`);
-    await trained([...model, '--data', data, '--device', 'cpu', '--batch-size', '30', '--seed', '3', '--epochs', '2', '--save', inMemory]);
-    expect(savedTraining(inMemory)).toMatchObject({ batchSize: 30 });
-    expect(savedTraining(inMemory).chunkRows).toBeUndefined();
+    await trained(train('--epochs', '4', '--save', inMemory));
+    expect(savedTraining(inMemory)).toMatchObject({ batchSize: 25, chunkRows: 300 });
+    const resume = ['--resume', inMemory, '--data', data, '--device', 'cpu', '--epochs', '8', '--stream'];
+    expect(await trained(resume)).toEqual(straight);
+    await refused([...resume, '--chunk-mb', CHUNK_MB],
+      /^nabla: --chunk-mb 0\.00115: .*memory\.json was trained with stream chunks of 300 rows.*\(--chunk-mb 0\.00115 makes chunks of 100\)/);
   });
 });
 

@@ -100,7 +100,7 @@ export class ClassifierRun {
         const k = Math.min(this.chunk, target - this.epoch);
         const t0 = performance.now();
         const r = await this.engine.train({
-          lr: this.lr, maxEpochs: this.epoch + k, optimizer: this.optimizer, seed: SEED, explodeFactor: 100,
+          lr: this.lr, maxEpochs: this.epoch + k, optimizer: this.optimizer, explodeFactor: 100,
           reportEvery: Math.min(k, 64), signal,
           // A resumed chunk starts at its snapshot's parameters (this.theta, the previous chunk's end).
           ...(this.snapshot ? { resumeFrom: this.snapshot } : { init: this.theta }),

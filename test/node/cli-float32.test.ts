@@ -1,0 +1,42 @@
+// A value past float32's range under `train --device cpu64`: gradient descent reads its data as float32 on every
+// device, the float64 twin's included (it is the reference for the other paths on the same inputs), so the value
+// is refused there too, exit 2, naming the file, line and column, and saying why cpu64, which computes in float64,
+// does not take it.
+import { describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { main } from '../../src/cli/main.ts';
+import { suiteTempDir } from '../temp-dir.ts';
+
+async function run(argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+const dir = suiteTempDir('cli-float32');
+const data = join(dir, 'huge.csv');
+writeFileSync(data, `x,y\n${Array.from({ length: 20 }, (_, i) => `${i},${i === 6 ? '1e300' : 2 * i + 1}`).join('\n')}\n`);
+const WHY = /; --device cpu64 computes in float64 but trains on the data as every device holds them, in float32, so that it is a reference for the GPU and the fast CPU path on the same inputs$/;
+
+describe('train --device cpu64 on a value past float32', () => {
+  for (const [name, model] of [
+    ['a formula', ['--formula', 'y ~ a + b*x', '--start', 'a=0,b=0']],
+    ['a network', ['--model', 'mlp', '--hidden', '2', '--loss', 'mse', '--target', 'y']],
+    ['the linear model', ['--target', 'y']],
+  ] as const) {
+    for (const stream of [[], ['--stream']]) {
+      it(`refuses it for ${name}${stream.length ? ', streamed' : ''}, naming the cell and saying why cpu64 reads float32`, async () => {
+        const r = await run(['train', ...model, '--data', data, '--epochs', '2', ...stream, '--device', 'cpu64']);
+        expect(r.out).toBe('');
+        expect(r.err).toMatch(/^nabla: .*huge\.csv line 8, column "y": "1e300" is too large for float32/);
+        expect(r.err).toMatch(WHY);
+        expect(r.code).toBe(2);
+        const cpu = await run(['train', ...model, '--data', data, '--epochs', '2', ...stream, '--device', 'cpu']);
+        expect(cpu.err).toMatch(/"1e300" is too large for float32/);
+        expect(cpu.err).not.toMatch(/cpu64/);
+      });
+    }
+  }
+});
