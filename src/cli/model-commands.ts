@@ -3,7 +3,9 @@
 // the float64 path; predict and evaluate run the float64 forward pass. Arguments come parsed and
 // validated from args.ts; what needs the saved model is checked here before any data is read.
 import { linearModel, logisticModel, mlpModel, softmaxModel } from '../models/mlp.ts';
-import { validateNetwork, type NetworkConfig } from '../models/network.ts';
+import { initParameters, validateNetwork, type NetworkConfig } from '../models/network.ts';
+import { StartDivergenceError } from '../models/model-engine.ts';
+import { modelStartError } from './model-start.ts';
 import { openBackend } from './backend.ts';
 import { modelLogits, predictFromLogits } from '../cpu/mlp_gradient.ts';
 import { optimizerConfig } from '../optim/config.ts';
@@ -94,7 +96,13 @@ export async function modelTrainCommand(args: TrainArgs, io: Io): Promise<number
       if (!backend.trainModelStreamed) throw new UnavailableError(`--stream: the ${backend.device} backend${backend.adapter ? ` (${backend.adapter})` : ''} cannot stream --model ${kind} yet; use --device cpu`);
       outcome = await backend.trainModelStreamed(config, streamed.rows, options, progress);
     } else {
-      outcome = await backend.trainModel(config, data!, { ...options, chunkRows }, progress);
+      outcome = await backend.trainModel(config, data!, { ...options, chunkRows }, progress).catch(async (e: unknown) => {
+        if (!(e instanceof StartDivergenceError)) throw e;
+        const start = resumed ? resumed.parameters : initParameters(config, seed);
+        throw await modelStartError(e, config, start, {
+          path: args.data!, trained: data!, read: (sel as ModelSelection).data, features: sel.features, target, classes: sel.classes, invalid: args.onInvalid,
+        });
+      });
     }
   } finally {
     await backend.close();

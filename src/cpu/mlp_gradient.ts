@@ -101,6 +101,21 @@ export function modelLoss(c: NetworkConfig, theta: ArrayLike<number>, data: Mode
   return loss / data.n;
 }
 
+/**
+ * The first sample (0-based) where the network's outputs, its loss or the loss's slope in the outputs is not
+ * finite at theta (what makes a run's start fail), with those outputs and that loss; null where there is none.
+ */
+export function firstNonFiniteSample(c: NetworkConfig, theta: ArrayLike<number>, data: ModelData): { row: number; outputs: Float64Array; loss: number } | null {
+  const ws = new Workspace(c);
+  const slope = new Float64Array(c.outputs);
+  for (let i = 0; i < data.n; i++) {
+    const z = ws.forward(theta, data.x, i * data.d);
+    const loss = headLoss(c, z, data.y[i], slope);
+    if (!Number.isFinite(loss) || !z.every(Number.isFinite) || !slope.every(Number.isFinite)) return { row: i, outputs: z.slice(), loss };
+  }
+  return null;
+}
+
 /** The logits (n x outputs) of every sample. */
 export function modelLogits(c: NetworkConfig, theta: ArrayLike<number>, x: Float32Array, n: number): Float64Array {
   const ws = new Workspace(c);

@@ -7,6 +7,7 @@ import { gradientProgram, predictionProgram } from '../formula/program.ts';
 import type { ModelRules } from './rules.ts';
 import { StartDivergenceError, type ModelTrainOptions, type ModelTrainResult } from './model-engine.ts';
 import { checkedPass, type RowStream } from './row-stream.ts';
+import { float32Text } from '../core/float32-text.ts';
 
 /**
  * Rows of a formula model: x is n x d row-major float32 with d = the model's features then, when the model
@@ -156,7 +157,7 @@ export function describeNonFinite(bad: NonFiniteRow): { what: string; values: st
 
 /** A row's values as a message shows them: "x = 1, w = 2, y = 0" (the model's columns, then its target). */
 export function rowValues(m: FormulaModel, data: FormulaData, row: number): string[] {
-  return [...formulaColumns(m).map((c, k) => `${c} = ${data.x[row * data.d + k]}`), `${m.target} = ${data.y[row]}`];
+  return [...formulaColumns(m).map((c, k) => `${c} = ${float32Text(data.x[row * data.d + k])}`), `${m.target} = ${float32Text(data.y[row])}`];
 }
 
 /**
