@@ -9,7 +9,7 @@ import { parseLoss } from '../formula/losses.ts';
 import { CpuFormulaEngine } from '../cpu/formula-engine.ts';
 import { formulaColumns, formulaPredict, rowsThatCount, type FormulaData } from '../models/formula.ts';
 import { isSavedFit, type SavedFormulaDescent, type SavedFormulaModel } from '../models/formula-file.ts';
-import { saveModel, type SavedModel } from '../models/model-file.ts';
+import { divergedMark, saveModel, type SavedModel } from '../models/model-file.ts';
 import type { ModelSnapshot } from '../models/model-engine.ts';
 import type { EpochInfo } from '../models/linear.ts';
 import { optimizerConfig } from '../optim/config.ts';
@@ -163,6 +163,7 @@ export async function formulaTrainCommand(args: TrainArgs, io: Io, resumed: Save
   const training: SavedModel['training'] = {
     optimizer: opt, lr, schedule, seed, batchSize: batchSize ?? null, ...(keptChunkRows !== undefined && { chunkRows: keptChunkRows }),
     state: { m: Array.from(r.snapshot.optim.m), v: Array.from(r.snapshot.optim.v), t: r.snapshot.optim.t, bestLoss: Number.isFinite(r.snapshot.bestLoss) ? r.snapshot.bestLoss : null },
+    ...divergedMark(r),
   };
   const saved: SavedFormulaDescent = {
     format: 'nabla-model', version: 1,

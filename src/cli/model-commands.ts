@@ -9,7 +9,7 @@ import { modelStartError } from './model-start.ts';
 import { openBackend } from './backend.ts';
 import { modelLogits, predictFromLogits } from '../cpu/mlp_gradient.ts';
 import { optimizerConfig } from '../optim/config.ts';
-import { saveModel, snapshotOfSaved, type SavedModel } from '../models/model-file.ts';
+import { divergedMark, saveModel, snapshotOfSaved, type SavedModel } from '../models/model-file.ts';
 import { checkLossTargets, fitFeatureScaling, loadModelData, scaleFeatures, type ModelSelection } from './model-data.ts';
 import { openModelStream } from './model-stream.ts';
 import { divergenceText, streamProgress } from './progress.ts';
@@ -115,6 +115,7 @@ export async function modelTrainCommand(args: TrainArgs, io: Io): Promise<number
     training: {
       optimizer: opt, lr, schedule, seed, batchSize: batchSize ?? null, ...(keptChunkRows !== undefined && { chunkRows: keptChunkRows }),
       state: { m: Array.from(r.snapshot.optim.m), v: Array.from(r.snapshot.optim.v), t: r.snapshot.optim.t, bestLoss: Number.isFinite(r.snapshot.bestLoss) ? r.snapshot.bestLoss : null },
+      ...divergedMark(r),
     },
   };
   if (args.save) await saveModel(args.save, saved);

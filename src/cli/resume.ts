@@ -184,6 +184,11 @@ export function checkEpochsToReach(args: TrainArgs, t: number, perEpoch: number,
 
 /** The optimizer's flags (every model kind): --optimizer, --weight-decay, --momentum, --lr, --schedule, --seed, --batch-size. */
 export function checkTrainingFlags(args: TrainArgs, t: SavedModel['training'], file: string): void {
+  if (t.diverged) {
+    const at = t.batchSize ? `update ${t.diverged.update}` : `epoch ${t.diverged.update}`;
+    throw new UsageError(`--resume ${file}: the run it holds diverged at ${at}, and a resume keeps its --lr ${t.lr} and its batches, ` +
+      'so it would take the same steps to the same divergence; its parameters are the last good ones, for predict and evaluate: to train on, start again with a smaller --lr');
+  }
   const given = new Set(args.given);
   const refuse = refusal(file);
   if (given.has('optimizer') && args.optimizer !== t.optimizer.kind) refuse('optimizer', args.optimizer!, `--optimizer ${t.optimizer.kind}`);

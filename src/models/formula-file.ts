@@ -4,7 +4,7 @@
 // again on load, so the file holds what the user wrote, not a tree of this version's making.
 import { validateOptimizer } from '../optim/config.ts';
 import { validateSchedule } from '../optim/schedule.ts';
-import { MODEL_FORMAT, MODEL_FORMAT_VERSION, checkChunkRows, readModelJson, validateSavedModel, type SavedModel } from './model-file.ts';
+import { MODEL_FORMAT, MODEL_FORMAT_VERSION, checkChunkRows, checkDivergedMark, readModelJson, validateSavedModel, type SavedModel } from './model-file.ts';
 
 export interface FormulaConfig {
   kind: 'formula';
@@ -110,6 +110,7 @@ function checkDescentTraining(t: FormulaDescentTraining, bad: (what: string) => 
   const batch = t.batchSize;
   if (batch !== undefined && batch !== null && !(Number.isInteger(batch) && batch >= 1)) throw bad(`batchSize ${batch}`);
   checkChunkRows(t, bad);
+  checkDivergedMark(t, bad);
   const st = t.state;
   if (!st || !isNumbers(st.m) || !isNumbers(st.v) || !Number.isInteger(st.t) || st.t < 0) throw bad('optimizer state');
 }

@@ -34,6 +34,11 @@ export interface SavedModel {
      */
     chunkRows?: number;
     state: { m: number[]; v: number[]; t: number; bestLoss: number | null };
+    /**
+     * Set where the run diverged: the parameters are its last good ones (for predict and evaluate), and a resume,
+     * which must keep the rate and the batches, would take the same steps to the same divergence.
+     */
+    diverged?: { update: number };
   };
 }
 
@@ -72,6 +77,20 @@ export async function loadModel(path: string, flag = '--model'): Promise<SavedMo
   return validateSavedModel(await readModelJson(path, flag), path);
 }
 
+/**
+ * The training fields a file may hold after a run's result: whether it diverged, and at which update, counted
+ * from 1 (the one after the kept parameters'): at full batch, an update is an epoch.
+ */
+export function divergedMark(r: { stopReason: string; updates: number }): Pick<SavedModel['training'], 'diverged'> {
+  return r.stopReason === 'diverged' ? { diverged: { update: r.updates + 1 } } : {};
+}
+
+/** training.diverged: absent, or the update the run diverged at. */
+export function checkDivergedMark(t: SavedModel['training'], bad: (what: string) => Error): void {
+  const mark = t.diverged;
+  if (mark !== undefined && !(mark !== null && typeof mark === 'object' && Number.isInteger(mark.update) && mark.update >= 1)) throw bad(`diverged ${JSON.stringify(mark)}`);
+}
+
 /** training.chunkRows: absent, or a positive integer that comes with a batch size (full batches are not cut). */
 export function checkChunkRows(t: SavedModel['training'], bad: (what: string) => Error): void {
   const rows = t.chunkRows;
@@ -96,6 +115,7 @@ export function validateSavedModel(raw: unknown, path: string): SavedModel {
   const batch = s.training.batchSize;
   if (batch !== undefined && batch !== null && !(Number.isInteger(batch) && batch >= 1)) throw bad(`batchSize ${batch}`);
   checkChunkRows(s.training, bad);
+  checkDivergedMark(s.training, bad);
   if (!Array.isArray(s.features) || s.features.length !== s.model.inputs) throw bad('features');
   if (s.classes !== null && (!Array.isArray(s.classes) || s.classes.length !== (s.model.head === 'bce' ? 2 : s.model.outputs))) throw bad('classes');
   return s;
