@@ -122,7 +122,8 @@ export function parseModel(text: string, options: ParseOptions = {}): { target: 
 
 class Parser {
   private i = 0;
-  private depth = 0;
+  /** Levels of nesting entered: the formula's own level is 0, so `((x))` nests 2 deep. */
+  private depth = -1;
   constructor(private readonly tokens: Token[], private readonly text: string, private readonly options: ParseOptions) {}
 
   private peek(): Token {

@@ -198,6 +198,12 @@ describe('nesting', () => {
     const e = formulaError(() => compileFormula({ formula: deep(MAX_NESTING + 10) }, columns('x', 'y')));
     expect(e.reason).toMatch(/nests deeper than 256 levels/);
     expect(e.position).toBeGreaterThan(4 * (MAX_NESTING - 2));
+    // Exactly MAX_NESTING levels of each kind are taken, one more is not.
+    const parens = (k: number) => `${'('.repeat(k)}x${')'.repeat(k)}`;
+    for (const nest of [parens, (k: number) => `${'exp('.repeat(k)}x${')'.repeat(k)}`, (k: number) => `${'-'.repeat(k)}x`]) {
+      expect(() => parseExpression(nest(MAX_NESTING))).not.toThrow();
+      expect(formulaError(() => parseExpression(nest(MAX_NESTING + 1))).reason).toMatch(/nests deeper than 256 levels/);
+    }
     expect(formulaError(() => parseExpression('-'.repeat(20000) + 'x')).reason).toMatch(/nests deeper/);
     expect(formulaError(() => parseExpression('('.repeat(3000) + 'x' + ')'.repeat(3000))).reason).toMatch(/nests deeper/);
   });
