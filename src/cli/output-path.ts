@@ -1,7 +1,7 @@
 // Output files are checked before any work starts (a missing or read-only folder found after an hour of
 // training loses the hour), and written through a temporary file in the same folder that is renamed at
 // the end, so a crash or a full disk never leaves a half-written file under the real name.
-import { accessSync, constants, statSync } from 'node:fs';
+import { closeSync, openSync, statSync, unlinkSync } from 'node:fs';
 import { rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from './args.ts';
@@ -16,10 +16,15 @@ export function checkOutputPath(flag: string, path: string): void {
     throw new UsageError(`${flag}: cannot write "${path}": the folder "${dirname(path)}" does not exist`);
   }
   if (!isFolder) throw new UsageError(`${flag}: cannot write "${path}": "${dirname(path)}" is not a folder`);
+  // A file made and removed, not access(W_OK): root passes that check in folders nothing can be written to
+  // (/proc, /sys, a read-only mount), and would learn it only after the work.
+  const probe = temporaryBeside(path);
   try {
-    accessSync(folder, constants.W_OK);
-  } catch {
-    throw new UsageError(`${flag}: cannot write "${path}": the folder "${dirname(path)}" is not writable`);
+    closeSync(openSync(probe, 'wx'));
+    unlinkSync(probe);
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(`${flag}: cannot write "${path}": the folder "${dirname(path)}" is not writable${why ? ` (${why})` : ''}`);
   }
   try {
     if (statSync(path).isDirectory()) throw new UsageError(`${flag}: cannot write "${path}": it is a folder`);

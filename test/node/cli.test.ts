@@ -298,6 +298,10 @@ describe('one parser: help, unknown and conflicting flags, output paths, no stac
       /--save: cannot write "test\/no-such-folder\/m\.json": the folder "test\/no-such-folder" does not exist/],
     ['convert OUT into a missing folder', ['convert', fixture('good.csv'), 'test/no-such-folder/x.f32', '--target', 'y'], /convert OUT: cannot write .*does not exist/],
     ['convert OUT that is a folder', ['convert', fixture('good.csv'), 'test/fixtures/folder.f32', '--target', 'y'], /convert OUT: cannot write "test\/fixtures\/folder\.f32": it is a folder/],
+    // Nothing can be written in /proc, not even by root, whom a permission check would let through.
+    ['--save into a folder nothing can be written to, before any training', ['train', '--data', fixture('good.csv'), '--target', 'y', '--save', '/proc/m.json'],
+      /--save: cannot write "\/proc\/m\.json": the folder "\/proc" is not writable \(E[A-Z]+\)/],
+    ['convert OUT into a folder nothing can be written to', ['convert', fixture('good.csv'), '/proc/x.f32', '--target', 'y'], /convert OUT: cannot write "\/proc\/x\.f32": the folder "\/proc" is not writable/],
   ];
   beforeAll(() => mkdirSync(`${ROOT}/test/fixtures/folder.f32`, { recursive: true }));
   afterAll(() => rmSync(`${ROOT}/test/fixtures/folder.f32`, { recursive: true, force: true }));
