@@ -1,5 +1,8 @@
 // The browser and Deno entry of the nabla package: WebGPU engines, their float64 twins, models, optimizers and
 // sources over fetch/Blob. Nothing here reaches Node's file system (that is src/node.ts).
+// The declarations name WebGPU's types (GPUDevice, GPUBuffer, ...): a consumer's compiler finds them through
+// this reference (kept in the emitted declarations: preserve) to the package's dependency @webgpu/types.
+/// <reference types="@webgpu/types" preserve="true" />
 export { requestGpu, summarizeAdapter, type GpuContext, type AdapterSummary } from './gpu/device.ts';
 export { GpuDeviceLostError } from './gpu/device-io.ts';
 export { GpuModelEngine, type GpuModelEngineOptions } from './gpu/models/gpu-model-engine.ts';
