@@ -56,7 +56,7 @@ export const FLAGS: Record<Command, Record<string, FlagSpec>> = {
     schedule: { type: 'string', value: 'S', help: 'learning-rate schedule: constant | step:E:G | cosine:T[:MIN], then optionally ,warmup:W' },
     epochs: { type: 'string', value: 'N', help: 'passes over the data (default 1000); with --resume, the total to reach' },
     'batch-size': { type: 'string', value: 'B', help: 'rows per update, in an order shuffled per epoch from --seed (default: full batch)' },
-    tol: { type: 'string', value: 'T', help: 'full batch: stop once |grad J| <= T (default 1e-6 for the linear model, off for the others)' },
+    tol: { type: 'string', value: 'T', help: 'full batch: stop once |grad J| <= T (default 1e-6 on the linear model\'s default path; off on the model trainer, which --model, --save, --optimizer and its other flags choose)' },
     seed: { type: 'string', value: 'S', help: 'seeds the batch order and initial weights (default 0 for the linear model, 1 for the others)' },
     'no-standardize': { type: 'boolean', help: 'train on the features (and linear target) as they are' },
     save: { type: 'string', value: 'F.json', help: 'write the trained model (and optimizer state) to F.json' },

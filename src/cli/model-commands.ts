@@ -17,7 +17,7 @@ import { UnavailableError } from './errors.ts';
 import type { EpochInfo } from '../models/linear.ts';
 import { UsageError, type PredictArgs, type TrainArgs } from './args.ts';
 import type { Io } from './commands.ts';
-import { evaluationReport, withClassifierLossNamed } from './model-metrics.ts';
+import { evaluationReport, weightsInDataUnits, withClassifierLossNamed } from './model-metrics.ts';
 import { checkResumeFlags, resumeBatching } from './resume.ts';
 import { readAsFloat32 } from './float32-reason.ts';
 import { deviceRan } from './flags.ts';
@@ -126,10 +126,13 @@ export async function modelTrainCommand(args: TrainArgs, io: Io): Promise<number
     device: ran, adapter: outcome.adapter, metrics, optimizer: opt.kind, classes: sel.classes,
   };
   if (kind === 'mlp') report.layers = [config.inputs, ...config.hidden, config.outputs];
+  const linear = weightsInDataUnits(config, r.theta, sel.features, scaling);
+  if (linear) Object.assign(report, linear);
   if (r.theta.length <= LARGE_PARAMS) report.parameters = Array.from(r.theta);
   if (args.save) report.saved = args.save;
   io.out(args.json ? JSON.stringify(report) : [
     `trained the ${kind} model on ${sel.rows} rows (${sel.droppedRows} dropped) on ${ran}${outcome.adapter ? ` (${outcome.adapter})` : ''}: ${r.stopReason} after ${r.epochs} epochs`,
+    ...(linear ? [...Object.entries(linear.weights).map(([f, w]) => `  w[${f}] = ${w}`), `  b = ${linear.bias}`] : []),
     `  J = ${r.loss}, |grad J| = ${r.gradNorm.toExponential(3)}`,
     ...Object.entries(metrics).filter(([k]) => k !== 'confusion').map(([k, x]) => `  ${k} = ${x}`),
     ...(args.save ? [`  saved to ${args.save}`] : []),

@@ -40,3 +40,22 @@ export function withClassifierLossNamed(c: NetworkConfig, m: Record<string, unkn
   const { accuracy, logLoss, ...rest } = m;
   return { accuracy, ...classifierLoss(c, logLoss as number), ...rest };
 }
+
+/**
+ * A one-output model without hidden layers (linear, logistic, either under a --loss) as the weights and bias of
+ * its linear predictor in the data's units, as the linear model's default path reports them: the engines train
+ * on standardized features z = (x − mean)/std, so w·z + b is (w/std)·x + (b − Σ w·mean/std). Null for the others.
+ */
+export function weightsInDataUnits(c: NetworkConfig, theta: ArrayLike<number>, features: readonly string[], scaling: { mean: number[]; std: number[] } | null):
+  { weights: Record<string, number>; bias: number } | null {
+  if (c.hidden.length > 0 || c.outputs !== 1) return null;
+  const d = c.inputs;
+  const weights: Record<string, number> = {};
+  let bias = theta[d];
+  for (let j = 0; j < d; j++) {
+    const w = scaling ? theta[j] / scaling.std[j] : theta[j];
+    weights[features[j]] = w;
+    if (scaling) bias -= w * scaling.mean[j];
+  }
+  return { weights, bias };
+}
