@@ -180,8 +180,10 @@ export async function runMlpSuite(
   // (4) The float64 CPU engine, on the first cpuN rows (samples/s does not depend on n).
   if (!injectFault) {
     const cpu = new CpuModelEngine(config, dataRows(data, 0, cpuN));
+    // cpuN rows in one batch are a full batch from theta0: no order for a seed to draw (train refuses one there).
+    const { seed: _seed, ...fullBatch } = trainOptions;
     try {
-      const t = await timeEpochs(cpu, trainOptions, 1);
+      const t = await timeEpochs(cpu, cpuN > c.batch ? trainOptions : fullBatch, 1);
       row.cpuEpochMs = t.epochMs;
       row.cpuLoss = t.lastLoss;
       phase(`CPU epochs timed: ${t.epochMs?.toFixed(1) ?? '—'} ms per epoch of ${cpuN} samples`);
