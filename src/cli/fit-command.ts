@@ -113,6 +113,10 @@ export async function fitCommand(args: TrainArgs, io: Io, resumed?: SavedFitStar
       return out;
     };
     if (args.stream) {
+      // Streamed chunks are float32 whatever the device: say so where cpu64 would otherwise read the text in float64.
+      if (exact && /\.(csv|json|txt|tsv)$/i.test(path.split(/[?#]/)[0])) {
+        notice('--stream: the streamed rows are held in float32; without --stream, --device cpu64 reads CSV and JSON in float64 (certified digits need that)');
+      }
       const streamed = await openFormulaStream(path, model, args.onInvalid, streamChunkBytes(args.chunkMb, args.device), start, at, streamProgress(args.json, undefined, 'pass'));
       rows = streamed.rows.n;
       countedRows = streamed.countedRows;

@@ -40,3 +40,19 @@ describe('train --device cpu64 on a value past float32', () => {
     }
   }
 });
+
+describe('train --optimizer lm --device cpu64 --stream', () => {
+  it('says that its streamed rows are float32, where in memory the CSV is read in float64; the other devices say nothing', async () => {
+    const line = join(dir, 'line.csv');
+    writeFileSync(line, `x,y\n${Array.from({ length: 20 }, (_, i) => `${i},${0.1 + 2 * i + 0.01 * Math.sin(i)}`).join('\n')}\n`);
+    const fit = (device: string, stream: string[]) => run(['train', '--formula', 'y ~ a + b*x', '--start', 'a=0,b=1', '--optimizer', 'lm', '--data', line, '--device', device, ...stream]);
+    const streamed = await fit('cpu64', ['--stream']);
+    expect(streamed.code, streamed.err).toBe(0);
+    expect(streamed.err).toMatch(/nabla: --stream: the streamed rows are held in float32; without --stream, --device cpu64 reads CSV and JSON in float64/);
+    for (const [device, stream] of [['cpu64', []], ['cpu', ['--stream']]] as const) {
+      const r = await fit(device, [...stream]);
+      expect(r.code, r.err).toBe(0);
+      expect(r.err, `${device} ${stream.join(' ')}`).not.toMatch(/held in float32/);
+    }
+  });
+});
