@@ -204,7 +204,7 @@ export class Flags {
   list(name: string, distinct = true): string[] | undefined {
     const raw = this.values[name] as string | undefined;
     if (raw === undefined) return undefined;
-    const items = raw.split(',').map((s) => s.trim());
+    const items = splitList(name, raw);
     if (items.some((s) => s === '')) throw new UsageError(`--${name}: empty item in "${raw}"`);
     const seen = new Set<string>();
     for (const s of items) {
@@ -216,6 +216,38 @@ export class Flags {
 
   common(): DataFlags {
     return { onInvalid: this.oneOf('on-invalid', INVALID_POLICIES) ?? 'drop-missing', json: this.has('json') };
+  }
+}
+
+/**
+ * A comma list, an item in double quotes as in CSV where it holds a comma or a quote itself ("b,c" is one
+ * column's name; "" is a quote inside one): a column may be named anything a file can hold.
+ */
+export function splitList(name: string, raw: string): string[] {
+  const items: string[] = [];
+  let i = 0;
+  for (;;) {
+    while (raw[i] === ' ') i++;
+    if (raw[i] === '"') {
+      const opened = i;
+      let item = '';
+      for (i++; ; i++) {
+        if (i >= raw.length) throw new UsageError(`--${name}: the quote at character ${opened + 1} of ${raw} is not closed`);
+        if (raw[i] === '"' && raw[i + 1] === '"') item += raw[i++];
+        else if (raw[i] === '"') break;
+        else item += raw[i];
+      }
+      i++;
+      while (raw[i] === ' ') i++;
+      if (i < raw.length && raw[i] !== ',') throw new UsageError(`--${name}: after the quoted name ${JSON.stringify(item)} comes ${JSON.stringify(raw[i])}, not a comma, in ${raw}`);
+      items.push(item);
+    } else {
+      const end = raw.indexOf(',', i);
+      items.push(raw.slice(i, end < 0 ? raw.length : end).trim());
+      i = end < 0 ? raw.length : end;
+    }
+    if (i >= raw.length) return items;
+    i++; // the comma
   }
 }
 

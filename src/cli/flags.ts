@@ -26,7 +26,7 @@ export interface FlagSpec {
 
 const data: FlagSpec = { type: 'string', value: 'FILE', help: 'data file or http(s) URL: .csv, .json, .jsonl/.ndjson, .parquet, .arrow/.arrows/.feather or .f32' };
 const target: FlagSpec = { type: 'string', value: 'COL', help: 'target column (numbers; class labels for logistic, softmax, mlp)' };
-const features: FlagSpec = { type: 'string', value: 'A,B,...', help: 'feature columns, in this order (default: every other numeric column)' };
+const features: FlagSpec = { type: 'string', value: 'A,B,...', help: 'feature columns, in this order (default: every other numeric column); a name with a comma in double quotes, as in CSV: \'"b,c",a\'' };
 const onInvalid: FlagSpec = {
   type: 'string', value: 'POLICY',
   help: 'drop-missing (default: drop rows with an empty/NA/null/NaN cell, an infinite value is an error), drop (infinite too), error',

@@ -108,6 +108,18 @@ describe('parseCli: accepted input', () => {
   });
 });
 
+describe('a list flag', () => {
+  it('takes a name with a comma or a quote in double quotes, as CSV writes it', () => {
+    const features = (raw: string) => (parseCli(['train', '--data', 'f.csv', '--target', 'y', '--features', raw]) as TrainArgs).features;
+    expect(features('a,b')).toEqual(['a', 'b']);
+    expect(features('"b,c",a')).toEqual(['b,c', 'a']);
+    expect(features(' a , "b,c" ')).toEqual(['a', 'b,c']);
+    expect(features('"say ""hi""",x')).toEqual(['say "hi"', 'x']);
+    expect(features('" padded "')).toEqual([' padded ']);
+    expect(features('a"b')).toEqual(['a"b']);
+  });
+});
+
 describe('parseCli: each validation error is a UsageError naming its argument', () => {
   const cases: Array<[string, string[], RegExp]> = [
     ['--lr not a number', ['train', '--lr', 'abc'], /--lr\b.*"abc"/],
@@ -128,6 +140,9 @@ describe('parseCli: each validation error is a UsageError naming its argument', 
     ['--features trailing comma', ['train', '--features', 'a,b,'], /--features\b/],
     ['--features duplicate', ['train', '--features', 'a,b,a'], /--features\b.*"a"/],
     ['--features duplicate after trimming', ['train', '--features', 'a, a'], /--features\b.*"a"/],
+    ['--features a quote not closed', ['train', '--features', 'a,"b,c'], /--features: the quote at character 3 of a,"b,c is not closed/],
+    ['--features text after a quoted name', ['train', '--features', '"b,c"d,a'], /--features: after the quoted name "b,c" comes "d", not a comma/],
+    ['--features a quoted name twice', ['train', '--features', '"b,c", "b,c"'], /--features: "b,c" is listed twice/],
     ['--weights value 2 not a number', ['gradient', '--data', 'd.csv', '--target', 'y', '--weights', '1,abc,3', '--bias', '0'], /--weights \(value 2\).*"abc"/],
     ['--weights value 3 empty', ['gradient', '--data', 'd.csv', '--target', 'y', '--weights', '1,2,', '--bias', '0'], /--weights \(value 3\)/],
     ['--weights missing', ['gradient', '--data', 'd.csv', '--target', 'y', '--bias', '0'], /--weights\b/],
