@@ -104,7 +104,7 @@ const SYNOPSIS: Record<Command, string> = {
   predict: 'nabla predict --model F.json --data FILE [--json]',
   evaluate: 'nabla evaluate --model F.json --data FILE [--target COL] [--json]',
   convert: 'nabla convert IN OUT.f32 --target COL [--features A,B,...] [--on-invalid POLICY] [--json]',
-  derive: 'nabla derive --formula "Y ~ EXPR" [--loss LOSS] [--columns A,...|--params b1,...|--data FILE] [--json]',
+  derive: 'nabla derive --formula "Y ~ EXPR" [--loss LOSS] (--columns A,...|--params b1,...|--data FILE) [--json]',
 };
 
 const SUMMARY: Record<Command, string> = {

@@ -9,6 +9,7 @@ import { UsageError, type TrainArgs } from './args.ts';
 import { rowsPerChunk } from '../data/source.ts';
 import { streamChunkBytes, trainChunkBytes } from './stream-chunk.ts';
 import { BatchSchedule } from '../models/batches.ts';
+import { scheduleText } from '../optim/schedule.ts';
 
 function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
@@ -200,7 +201,7 @@ export function checkTrainingFlags(args: TrainArgs, t: SavedModel['training'], f
     if (args.momentum !== t.optimizer.momentum) refuse('momentum', String(args.momentum), `--momentum ${t.optimizer.momentum}`);
   }
   if (given.has('lr') && args.lr !== t.lr) refuse('lr', String(args.lr), `--lr ${t.lr}`);
-  if (given.has('schedule') && !same(args.schedule, t.schedule)) refuse('schedule', JSON.stringify(args.schedule), `the schedule ${JSON.stringify(t.schedule)}`);
+  if (given.has('schedule') && !same(args.schedule, t.schedule)) refuse('schedule', scheduleText(args.schedule!), `--schedule ${scheduleText(t.schedule)}`);
   if (given.has('seed') && args.seed !== t.seed) refuse('seed', String(args.seed), `--seed ${t.seed}`);
   const savedBatch = t.batchSize ?? null;
   if (given.has('batch-size') && args.batchSize !== savedBatch) {

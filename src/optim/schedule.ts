@@ -68,6 +68,12 @@ export function learningRate(base: number, s: Schedule, t: number): number {
   }
 }
 
+/** The CLI form of a schedule, as parseSchedule reads it (for messages that name one). */
+export function scheduleText(s: Schedule): string {
+  const main = s.kind === 'constant' ? 'constant' : s.kind === 'step' ? `step:${s.every}:${s.gamma}` : `cosine:${s.total}${s.minLr !== undefined ? `:${s.minLr}` : ''}`;
+  return s.warmup !== undefined ? `${main},warmup:${s.warmup}` : main;
+}
+
 const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 /**

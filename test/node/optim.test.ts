@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createOptimState, optimUpdate } from '../../src/cpu/optim_update.ts';
 import { optimizerConfig } from '../../src/optim/config.ts';
-import { learningRate, parseSchedule, validateSchedule } from '../../src/optim/schedule.ts';
+import { learningRate, parseSchedule, scheduleText, validateSchedule } from '../../src/optim/schedule.ts';
 
 describe('optimizer update rules (float64)', () => {
   it('sgd with L2: theta - lr (g + lambda theta)', () => {
@@ -96,5 +96,13 @@ describe('learning-rate schedules', () => {
     expect(() => parseSchedule('step:0:0.5')).toThrow(/every/);
     expect(() => parseSchedule('step:10:2')).toThrow(/gamma/);
     expect(() => validateSchedule({ kind: 'constant', warmup: -1 })).toThrow(/warmup/);
+  });
+});
+
+describe('scheduleText', () => {
+  it('writes each schedule as --schedule reads it', () => {
+    for (const text of ['constant', 'step:100:0.5', 'cosine:1000', 'cosine:1000:0.001', 'constant,warmup:5', 'cosine:300:0.01,warmup:20']) {
+      expect(scheduleText(parseSchedule(text))).toBe(text);
+    }
   });
 });

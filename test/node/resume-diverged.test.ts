@@ -55,3 +55,13 @@ describe('--resume of a run that diverged', () => {
     expect(r.err).toMatch(/not a usable nabla formula model file \(diverged \{"update":0\}\)/);
   });
 });
+
+describe('--resume with another --schedule', () => {
+  it('names both schedules as --schedule writes them', async () => {
+    const file = join(dir, 'cosine.json');
+    expect((await run(['train', '--formula', 'y ~ a + b*x', '--start', 'a=0,b=0', '--data', data, '--device', 'cpu64', '--epochs', '3', '--lr', '0.01', '--schedule', 'cosine:100,warmup:2', '--save', file])).code).toBe(0);
+    const r = await run(['train', '--resume', file, '--data', data, '--device', 'cpu64', '--epochs', '6', '--schedule', 'constant']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^nabla: --schedule constant: .*cosine\.json was trained with --schedule cosine:100,warmup:2; a resume continues the saved run/);
+  });
+});
