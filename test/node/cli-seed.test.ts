@@ -4,15 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main.ts';
+import { runMain as run } from '../cli-main.ts';
 import { suiteTempDir } from '../temp-dir.ts';
-
-async function run(argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 const dir = suiteTempDir('cli-seed');
 const data = join(dir, 'line.csv');

@@ -4,16 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main.ts';
+import { runMain as run } from '../cli-main.ts';
 import { suiteTempDir } from '../temp-dir.ts';
 import { readNist } from '../nist.ts';
-
-async function run(argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (t: string) => out.push(t), err: (t: string) => err.push(t) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 const digits = (got: number, want: number) => -Math.log10(Math.abs(got - want) / Math.abs(want));
 const SEED = ['--formula', 'y ~ b1*(1-exp(-b2*x))', '--start', 'b1=500,b2=1e-4', '--optimizer', 'lm'];

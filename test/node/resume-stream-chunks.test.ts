@@ -6,15 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main.ts';
+import { runMain as run } from '../cli-main.ts';
 import { suiteTempDir } from '../temp-dir.ts';
-
-async function run(argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 /** The run's parameters (formula: by name; network: in theta's order), after checking it succeeded. */
 async function trained(argv: string[]): Promise<unknown> {

@@ -60,26 +60,7 @@ export class FitView {
     const padX = (x1 - x0 || 1) * 0.04, padY = (y1 - y0 || 1) * 0.08;
     f.setRange(x0 - padX, x1 + padX, y0 - padY, y1 + padY);
     this.points(s.x, s.y);
-    const { ctx, scale } = f;
-    ctx.save();
-    f.clipToBox();
-    ctx.strokeStyle = FIT_COLOR;
-    ctx.lineWidth = 2.5 * scale;
-    ctx.beginPath();
-    let pen = false;
-    for (let k = 0; k < CURVE_POINTS; k++) {
-      // A gap where the model is not finite (log of a negative, a pole), rather than a line through it.
-      if (!Number.isFinite(ys[k])) {
-        pen = false;
-        continue;
-      }
-      const px = f.px(xs[k]), py = f.py(Math.max(f.y0 - (f.y1 - f.y0), Math.min(f.y1 + (f.y1 - f.y0), ys[k])));
-      if (pen) ctx.lineTo(px, py);
-      else ctx.moveTo(px, py);
-      pen = true;
-    }
-    ctx.stroke();
-    ctx.restore();
+    this.fitLine(xs, ys);
     f.axes(m.features[0], m.target);
     this.canvas.dataset.kind = 'curve';
   }
@@ -95,6 +76,14 @@ export class FitView {
     const padX = (r1 - r0 || 1) * 0.04, padY = (y1 - y0 || 1) * 0.08;
     f.setRange(r0 - padX, r1 + padX, y0 - padY, y1 + padY);
     this.points(this.rows, s.y);
+    this.fitLine(this.rows, pred);
+    f.axes('row', m.target);
+    this.canvas.dataset.kind = 'by-row';
+  }
+
+  /** The fit as a line through (xs, ys), with a gap where ys is not finite (a log of a negative, a pole), not a line through it. */
+  private fitLine(xs: ArrayLike<number>, ys: ArrayLike<number>): void {
+    const f = this.frame;
     const { ctx, scale } = f;
     ctx.save();
     f.clipToBox();
@@ -102,19 +91,19 @@ export class FitView {
     ctx.lineWidth = 2.5 * scale;
     ctx.beginPath();
     let pen = false;
-    for (let i = 0; i < pred.length; i++) {
-      if (!Number.isFinite(pred[i])) {
+    for (let k = 0; k < xs.length; k++) {
+      if (!Number.isFinite(ys[k])) {
         pen = false;
         continue;
       }
-      if (pen) ctx.lineTo(f.px(this.rows[i]), f.py(pred[i]));
-      else ctx.moveTo(f.px(this.rows[i]), f.py(pred[i]));
+      // Clamped a box's height beyond it: a curve off to ±∞ still leaves the box at its edge.
+      const px = f.px(xs[k]), py = f.py(Math.max(f.y0 - (f.y1 - f.y0), Math.min(f.y1 + (f.y1 - f.y0), ys[k])));
+      if (pen) ctx.lineTo(px, py);
+      else ctx.moveTo(px, py);
       pen = true;
     }
     ctx.stroke();
     ctx.restore();
-    f.axes('row', m.target);
-    this.canvas.dataset.kind = 'by-row';
   }
 
   private predictedVsActual(m: FormulaModel, s: FormulaData, theta: Float64Array): void {
