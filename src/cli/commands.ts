@@ -184,7 +184,7 @@ async function trainLinear(args: TrainArgs, io: Io, interrupt: TrainingInterrupt
       `kept the parameters of epoch ${result.epochs}. Try a smaller --lr than ${linearLr(args)}.`);
     return 3;
   }
-  if (interrupt.stopped) {
+  if (result.stopReason === 'aborted') {
     io.err(stoppedText(result.epochs, undefined));
     return INTERRUPTED_EXIT;
   }

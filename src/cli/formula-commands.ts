@@ -202,7 +202,7 @@ async function trainFormula(args: TrainArgs, io: Io, resumed: SavedFormulaModel 
       (where ? `\n  ${where}` : ''));
     return 3;
   }
-  if (interrupt.stopped) {
+  if (r.stopReason === 'aborted') {
     io.err(stoppedText(r.epochs, args.save));
     return INTERRUPTED_EXIT;
   }

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { constants as osConstants } from 'node:os';
 import type { Browser, Page } from 'playwright-core';
 import type { LinearData, EpochInfo } from '../models/linear.ts';
 import type { GpuJob, GpuJobResult } from '../session/gpu-job.ts';
@@ -256,12 +257,13 @@ export class GpuSession {
 
 /**
  * Chromium runs in a process group of its own, so a Ctrl-C reaches this process alone, and Node's default
- * (death by the signal) would skip Playwright's exit hook, which kills Chromium: this exits instead (130, as a
- * shell reports SIGINT), unless another listener owns the signal (a training run stopping at an epoch, interrupt.ts).
+ * (death by the signal) would skip Playwright's exit hook, which kills Chromium: this exits instead, with the
+ * code a shell reports for that signal (128 + its number), unless another listener owns the signal (a
+ * training run stopping at an epoch, interrupt.ts).
  */
-function exitOnSignal(): void {
-  if (process.listenerCount('SIGINT') + process.listenerCount('SIGTERM') > 2) return;
-  process.exit(130);
+function exitOnSignal(signal: NodeJS.Signals): void {
+  if (process.listenerCount(signal) > 1) return;
+  process.exit(128 + osConstants.signals[signal]);
 }
 
 /**

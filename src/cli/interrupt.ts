@@ -40,11 +40,6 @@ export class TrainingInterrupt {
     this.training = false;
   }
 
-  /** True once a signal has stopped the run. */
-  get stopped(): boolean {
-    return this.controller.signal.aborted;
-  }
-
   /** Back to Node's default handling. */
   release(): void {
     process.off('SIGINT', this.onSignal);
@@ -52,12 +47,11 @@ export class TrainingInterrupt {
   }
 }
 
-/** work's exit code, or INTERRUPTED_EXIT where a signal stopped a run that otherwise ended well. */
+/** work with Ctrl-C handled as TrainingInterrupt says; work arms it where training starts. */
 export async function withInterrupt(io: Io, stopping: string, work: (interrupt: TrainingInterrupt) => Promise<number>): Promise<number> {
   const interrupt = new TrainingInterrupt(io, stopping);
   try {
-    const code = await work(interrupt);
-    return interrupt.stopped && code === 0 ? INTERRUPTED_EXIT : code;
+    return await work(interrupt);
   } finally {
     interrupt.release();
   }

@@ -148,7 +148,7 @@ async function trainNetwork(args: TrainArgs, io: Io, resumed: SavedModel | null,
     io.err(`nabla: ${divergenceText(r, batchSize !== undefined)}. Try a smaller --lr than ${lr}.`);
     return 3;
   }
-  if (interrupt.stopped) {
+  if (r.stopReason === 'aborted') {
     io.err(stoppedText(r.epochs, args.save));
     return INTERRUPTED_EXIT;
   }
