@@ -181,8 +181,8 @@ async function trainFormula(args: TrainArgs, io: Io, resumed: SavedFormulaModel 
   if (args.save) await saveModel(args.save, saved as unknown as SavedModel);
   const params = named(model, r.theta);
   const ran = deviceRan(args.device, engine.device);
-  // A stopped stream is not read again (lossOf), for its metrics neither.
-  const metrics = r.lossOf === 'last-epoch' ? null : streamed ? await streamed.metrics(r.theta) : formulaMetrics(model, formulaPredict(model, r.theta, inMemory!.data), inMemory!.data.y);
+  // A stopped stream is not read again (lossOf), for its metrics neither; rows in memory are at hand.
+  const metrics = streamed && r.lossOf === 'last-epoch' ? null : streamed ? await streamed.metrics(r.theta) : formulaMetrics(model, formulaPredict(model, r.theta, inMemory!.data), inMemory!.data.y);
   const report: Record<string, unknown> = {
     model: 'formula', formula: spec.formula, lossFunction: model.loss.text, params,
     loss: r.loss, gradNorm: r.gradNorm, ...(r.lossOf && { lossOf: r.lossOf }), epochs: r.epochs, updates: r.updates, batchSize: batchSize ?? rows,

@@ -127,8 +127,8 @@ async function trainNetwork(args: TrainArgs, io: Io, resumed: SavedModel | null,
     },
   };
   if (args.save) await saveModel(args.save, saved);
-  // A stopped stream is not read again (lossOf), for its metrics neither.
-  const metrics = r.lossOf === 'last-epoch' ? null
+  // A stopped stream is not read again (lossOf), for its metrics neither; rows in memory are at hand.
+  const metrics = streamed && r.lossOf === 'last-epoch' ? null
     : streamed ? withClassifierLossNamed(config, await streamed.metrics(config, r.theta)) : evaluationReport(config, r.theta, data!, sel.classes);
   const report: Record<string, unknown> = {
     model: kind, ...(config.loss !== undefined && { lossFormula: config.loss }), loss: r.loss, gradNorm: r.gradNorm, ...(r.lossOf && { lossOf: r.lossOf }), epochs: r.epochs, updates: r.updates, batchSize: batchSize ?? sel.rows,
