@@ -26,7 +26,8 @@ import { memoryRowStream } from '../gpu/formula/formula-stream.ts';
 
 export interface TrainOutcome {
   result: TrainResult;
-  final: GradientResult;
+  /** null where a streamed run was stopped by the user: the stream is not read again for it (result.lossOf). */
+  final: GradientResult | null;
   /** Where the run finished: a GPU run that lost its device may end on the CPU. */
   device: 'gpu' | 'cpu';
   adapter: string | null;
@@ -36,7 +37,7 @@ export interface StreamJob {
   n: number;
   d: number;
   chunkRows: number;
-  train: Omit<TrainOptions, 'onEpoch' | 'init' | 'signal'>;
+  train: Omit<TrainOptions, 'onEpoch' | 'init'>;
   scaler: Standardizer | null;
 }
 
@@ -66,13 +67,13 @@ export interface Backend {
    * (BatchSchedule's chunkRows = rows.chunkRows).
    */
   trainModelStreamed?(
-    config: NetworkConfig, rows: RowStream, options: Omit<ModelTrainOptions, 'onEpoch' | 'init' | 'signal' | 'onSnapshot' | 'chunkRows'>, onEpoch?: (i: EpochInfo) => void,
+    config: NetworkConfig, rows: RowStream, options: Omit<ModelTrainOptions, 'onEpoch' | 'init' | 'onSnapshot' | 'chunkRows'>, onEpoch?: (i: EpochInfo) => void,
   ): Promise<ModelOutcome>;
   /**
    * The network models (src/models/network.ts); one without hidden layers and with one output (linear,
    * logistic) trains as its formula on the formula engines (networkFormula), from the same start.
    */
-  trainModel(config: NetworkConfig, data: ModelData, options: Omit<ModelTrainOptions, 'onEpoch' | 'init' | 'signal' | 'onSnapshot'>, onEpoch?: (i: EpochInfo) => void): Promise<ModelOutcome>;
+  trainModel(config: NetworkConfig, data: ModelData, options: Omit<ModelTrainOptions, 'onEpoch' | 'init' | 'onSnapshot'>, onEpoch?: (i: EpochInfo) => void): Promise<ModelOutcome>;
   close(): Promise<void>;
 }
 
@@ -131,16 +132,16 @@ class CpuBackend implements Backend {
     const model = linearFormulaModel(job.d);
     const options = { ...await this.streamOptions(), finalGradient: true };
     const r = await trainFormulaStreamedOnCpu(model, new Float64Array(job.d + 1), rows, linearTrainOptions({ ...job.train, onEpoch }, job.n), options);
-    return { result: linearTrainResult(r.result), final: linearGradient(r.final!), device: this.device, adapter: null };
+    return { result: linearTrainResult(r.result), final: r.final ? linearGradient(r.final) : null, device: this.device, adapter: null };
   }
-  async trainModelStreamed(config: NetworkConfig, rows: RowStream, options: Omit<ModelTrainOptions, 'onEpoch' | 'init' | 'signal' | 'onSnapshot' | 'chunkRows'>, onEpoch?: (i: EpochInfo) => void) {
+  async trainModelStreamed(config: NetworkConfig, rows: RowStream, options: Omit<ModelTrainOptions, 'onEpoch' | 'init' | 'onSnapshot' | 'chunkRows'>, onEpoch?: (i: EpochInfo) => void) {
     const formula = networkFormula(config, options.seed);
     const r = formula
       ? await trainFormulaStreamedOnCpu(formula.model, formula.start, rows, { ...options, onEpoch }, await this.streamOptions())
       : await trainModelStreamedOnCpu(config, rows, { ...options, onEpoch }, await this.streamOptions());
     return { result: r.result, device: this.device, adapter: null };
   }
-  async trainModel(config: NetworkConfig, data: ModelData, options: Omit<ModelTrainOptions, 'onEpoch' | 'init' | 'signal' | 'onSnapshot'>, onEpoch?: (i: EpochInfo) => void) {
+  async trainModel(config: NetworkConfig, data: ModelData, options: Omit<ModelTrainOptions, 'onEpoch' | 'init' | 'onSnapshot'>, onEpoch?: (i: EpochInfo) => void) {
     const formula = networkFormula(config, options.seed);
     const engine = formula
       ? this.reference ? new CpuFormulaEngine(formula.model, data, formula.start) : new FastCpuFormulaEngine(formula.model, data, formula.start, { pool: await this.threads() })
@@ -170,12 +171,11 @@ class GpuBackend implements Backend {
     return linearGradient(r.formulaGradient!);
   }
   async train(data: LinearData, options: Omit<TrainOptions, 'onEpoch' | 'init'>, onEpoch?: (i: EpochInfo) => void, scaler?: Standardizer | null) {
-    const { signal: _signal, ...train } = options;
     const rows = scaler ? standardizeData(data, scaler) : data;
     // --chunk-mb: the rows go to the page as a stream of chunks of that size, the GPU holding one at a time.
     const chunkRows = this.chunkRows(data.d);
     const served = chunkRows === undefined ? rows : memoryRowStream(rows, chunkRows);
-    const { onEpoch: _o, ...gpuOptions } = linearTrainOptions(train, data.n);
+    const { onEpoch: _o, ...gpuOptions } = linearTrainOptions(options, data.n);
     const outcome = await trainFormulaOnGpu(this.session, linearFormulaModel(data.d), served, new Float64Array(data.d + 1), gpuOptions, onEpoch);
     return { result: linearTrainResult(outcome.result), final: await twinGradient(rows, outcome.result.theta), device: outcome.device, adapter: outcome.adapter };
   }
@@ -183,32 +183,33 @@ class GpuBackend implements Backend {
     const rows = linearRows(job, pass);
     const { onEpoch: _o, ...gpuOptions } = linearTrainOptions(job.train, job.n);
     const outcome = await trainFormulaOnGpu(this.session, linearFormulaModel(job.d), rows, new Float64Array(job.d + 1), gpuOptions, onEpoch);
-    return { result: linearTrainResult(outcome.result), final: await twinGradient(rows, outcome.result.theta), device: outcome.device, adapter: outcome.adapter };
+    const final = outcome.result.lossOf === 'last-epoch' ? null : await twinGradient(rows, outcome.result.theta);
+    return { result: linearTrainResult(outcome.result), final, device: outcome.device, adapter: outcome.adapter };
   }
   /** Rows per GPU chunk that --chunk-mb asks for (whole quads), or undefined: the engine's own (one storage binding). */
   private chunkRows(d: number): number | undefined {
     return this.chunkBytes === undefined ? undefined : Math.max(4, Math.floor(this.chunkBytes / ((d + 1) * 4) / 4) * 4);
   }
   async trainModelStreamed(
-    config: NetworkConfig, rows: RowStream, options: Omit<ModelTrainOptions, 'onEpoch' | 'init' | 'signal' | 'onSnapshot' | 'chunkRows'>, onEpoch?: (i: EpochInfo) => void,
+    config: NetworkConfig, rows: RowStream, options: Omit<ModelTrainOptions, 'onEpoch' | 'init' | 'onSnapshot' | 'chunkRows'>, onEpoch?: (i: EpochInfo) => void,
   ): Promise<ModelOutcome> {
     const formula = networkFormula(config, options.seed);
     if (formula) return trainFormulaOnGpu(this.session, formula.model, rows, formula.start, options, onEpoch);
-    const { resumeFrom, ...rest } = options;
+    const { resumeFrom, signal, ...rest } = options;
     const { n, d, chunkRows } = rows;
     const r = await this.session.runStreamed({
       kind: 'model-train-stream', n, d, chunkRows, config, options: { ...rest, resumeFrom: resumeFrom && toPlainSnapshot(resumeFrom) },
-    }, () => rows.pass(), onEpoch);
+    }, () => rows.pass(), onEpoch, { signal });
     return this.modelOutcome(r.model!);
   }
-  async trainModel(config: NetworkConfig, data: ModelData, options: Omit<ModelTrainOptions, 'onEpoch' | 'init' | 'signal' | 'onSnapshot'>, onEpoch?: (i: EpochInfo) => void) {
+  async trainModel(config: NetworkConfig, data: ModelData, options: Omit<ModelTrainOptions, 'onEpoch' | 'init' | 'onSnapshot'>, onEpoch?: (i: EpochInfo) => void) {
     // Batches cut in chunks of chunkRows: the rows go to the page as a stream of such chunks, which cuts them so.
     const { chunkRows, ...unchunked } = options;
     if (chunkRows !== undefined) return this.trainModelStreamed(config, memoryRowStream(data, chunkRows), unchunked, onEpoch);
     const formula = networkFormula(config, options.seed);
     if (formula) return trainFormulaOnGpu(this.session, formula.model, data, formula.start, options, onEpoch);
-    const { resumeFrom, ...rest } = options;
-    const r = await this.session.run({ kind: 'model-train', config, options: { ...rest, resumeFrom: resumeFrom && toPlainSnapshot(resumeFrom) } }, data, onEpoch);
+    const { resumeFrom, signal, ...rest } = options;
+    const r = await this.session.run({ kind: 'model-train', config, options: { ...rest, resumeFrom: resumeFrom && toPlainSnapshot(resumeFrom) } }, data, onEpoch, signal);
     return this.modelOutcome(r.model!);
   }
   private modelOutcome(model: NonNullable<GpuJobResult['model']>): ModelOutcome {

@@ -14,6 +14,7 @@ import { readAsFloat32 } from './float32-reason.ts';
 import { UsageError } from './args.ts';
 import { openBackend, type Backend, type TrainOutcome } from './backend.ts';
 import { deviceRan } from './flags.ts';
+import { INTERRUPTED_EXIT, lossNote, STOP_AT_EPOCH, stoppedText, withInterrupt, type TrainingInterrupt } from './interrupt.ts';
 
 export interface Io {
   out: (text: string) => void;
@@ -78,7 +79,9 @@ interface Prepared {
  * --stream: the data never sits in host memory. One pass computes the row count and the standardization
  * statistics; then every gradient evaluation pulls the file chunk by chunk (into the GPU page, or the CPU path).
  */
-async function trainStreamed(args: TrainArgs, io: Io, backend: Backend, onRows: (n: number) => void, progress?: (i: EpochInfo) => void): Promise<TrainOutcome & Prepared> {
+async function trainStreamed(
+  args: TrainArgs, io: Io, backend: Backend, interrupt: TrainingInterrupt, onRows: (n: number) => void, progress?: (i: EpochInfo) => void,
+): Promise<TrainOutcome & Prepared> {
   if (!backend.trainStreamed) throw new Error(`--stream: the ${backend.device} backend cannot stream the linear model`);
   const bar = streamProgress(args.json, args.epochs);
   const track = passTracker(bar);
@@ -104,7 +107,7 @@ async function trainStreamed(args: TrainArgs, io: Io, backend: Backend, onRows: 
     throw new UsageError(`--batch-size: ${batchSize} rows exceed a stream chunk of ${chunkRows} rows (batches are cut inside chunks); raise --chunk-mb or lower --batch-size`);
   }
   const outcome = await backend.trainStreamed(
-    { n: stats.rows, d, chunkRows, train: { lr: linearLr(args), maxEpochs: args.epochs, tol: linearTol(args), batchSize, seed: args.seed }, scaler },
+    { n: stats.rows, d, chunkRows, train: { lr: linearLr(args), maxEpochs: args.epochs, tol: linearTol(args), batchSize, seed: args.seed, signal: interrupt.arm() }, scaler },
     () => source.chunks(chunkRows),
     progress,
   );
@@ -115,7 +118,11 @@ async function trainStreamed(args: TrainArgs, io: Io, backend: Backend, onRows: 
 const linearLr = (args: TrainArgs) => args.lr ?? 0.1;
 const linearTol = (args: TrainArgs) => args.tol;
 
-export async function trainCommand(args: TrainArgs, io: Io): Promise<number> {
+export function trainCommand(args: TrainArgs, io: Io): Promise<number> {
+  return withInterrupt(io, STOP_AT_EPOCH, (interrupt) => trainLinear(args, io, interrupt));
+}
+
+async function trainLinear(args: TrainArgs, io: Io, interrupt: TrainingInterrupt): Promise<number> {
   const every = Math.max(1, Math.floor(args.epochs / 10));
   const started = performance.now();
   let lastLine = started;
@@ -129,25 +136,29 @@ export async function trainCommand(args: TrainArgs, io: Io): Promise<number> {
     io.err(`epoch ${String(i.epoch).padStart(6)}  loss ${i.loss.toExponential(6)}  |grad J| ${i.gradNorm.toExponential(3)}  ${rate.toExponential(2)} samples/s`);
   };
   const { result, final, features, rows, droppedRows, scaler, ...backend } = await withBackend(args, io, async (b) => {
-    if (args.stream) return readAsFloat32(args.device, () => trainStreamed(args, io, b, (n) => { rowsPerEpoch = n; }, progress));
+    if (args.stream) return readAsFloat32(args.device, () => trainStreamed(args, io, b, interrupt, (n) => { rowsPerEpoch = n; }, progress));
     const selected = await readAsFloat32(args.device, () => load(args, io));
     const scaler = args.standardize ? fitStandardizer(selected.data) : null;
     rowsPerEpoch = selected.data.n;
     checkSeedHasBatches(args, selected.data.n);
     const outcome = await b.train(selected.data, {
       lr: linearLr(args), maxEpochs: args.epochs, tol: linearTol(args), batchSize: args.batchSize, seed: args.seed, // undefined: the one default of every model (DEFAULT_SEED)
+      signal: interrupt.arm(),
     }, progress, scaler);
     return { ...outcome, features: selected.features, rows: selected.rows, droppedRows: selected.droppedRows, scaler };
   });
+  interrupt.trainingDone();
   const seconds = (performance.now() - started) / 1000;
   const params = scaler ? paramsToOriginal(scaler, result.w, result.b) : { w: result.w, b: result.b };
-  const grad = scaler ? gradientToOriginal(scaler, final) : final;
+  const grad = final && (scaler ? gradientToOriginal(scaler, final) : final);
   const report = {
     model: 'linear',
     weights: named(features, params.w),
     bias: params.b,
-    loss: grad.loss,
-    gradNorm: gradientNorm(grad),
+    // No gradient of a stopped stream: the epoch's mean loss, and no norm to show in the data's units.
+    loss: grad ? grad.loss : result.loss,
+    gradNorm: grad ? gradientNorm(grad) : null,
+    ...(result.lossOf && { lossOf: result.lossOf }),
     epochs: result.epochs,
     rows,
     droppedRows,
@@ -163,8 +174,8 @@ export async function trainCommand(args: TrainArgs, io: Io): Promise<number> {
       `stopped: ${result.stopReason} after ${report.epochs} epochs`,
       ...features.map((f) => `  w[${f}] = ${params.w[features.indexOf(f)]}`),
       `  b = ${params.b}`,
-      `  J = ${report.loss}`,
-      `  dJ/dw = [${Array.from(grad.gradW, (v) => v.toExponential(3)).join(', ')}], dJ/db = ${grad.gradB.toExponential(3)}, |grad J| = ${report.gradNorm.toExponential(3)}`,
+      `  J = ${report.loss}${lossNote(result)}`,
+      ...(grad ? [`  dJ/dw = [${Array.from(grad.gradW, (v) => v.toExponential(3)).join(', ')}], dJ/db = ${grad.gradB.toExponential(3)}, |grad J| = ${gradientNorm(grad).toExponential(3)}`] : []),
     ];
     io.out(lines.join('\n'));
   }
@@ -172,6 +183,10 @@ export async function trainCommand(args: TrainArgs, io: Io): Promise<number> {
     io.err(`nabla: training diverged at epoch ${result.divergedAtEpoch} (loss not finite or exploding); ` +
       `kept the parameters of epoch ${result.epochs}. Try a smaller --lr than ${linearLr(args)}.`);
     return 3;
+  }
+  if (result.stopReason === 'aborted') {
+    io.err(stoppedText(result.epochs, undefined));
+    return INTERRUPTED_EXIT;
   }
   return 0;
 }

@@ -30,6 +30,7 @@ import { streamProgress } from './progress.ts';
 import { formulaMetrics } from './formula-metrics.ts';
 import { streamChunkBytes } from './stream-chunk.ts';
 import { deviceRan } from './flags.ts';
+import { INTERRUPTED_EXIT, withInterrupt, type TrainingInterrupt } from './interrupt.ts';
 
 /**
  * lmder's relative tolerances (ftol = xtol) per device unless --tol says otherwise: the float64 twin fits to
@@ -66,7 +67,11 @@ export interface SavedFitStart {
   at: string;
 }
 
-export async function fitCommand(args: TrainArgs, io: Io, resumed?: SavedFitStart): Promise<number> {
+export function fitCommand(args: TrainArgs, io: Io, resumed?: SavedFitStart): Promise<number> {
+  return withInterrupt(io, 'stopping the fit at its last accepted step', (interrupt) => fitByLm(args, io, interrupt, resumed));
+}
+
+async function fitByLm(args: TrainArgs, io: Io, interrupt: TrainingInterrupt, resumed?: SavedFitStart): Promise<number> {
   checkLmFlags(args);
   const path = args.data!;
   const startValues = resumed?.startValues ?? args.start ?? {};
@@ -164,16 +169,19 @@ export async function fitCommand(args: TrainArgs, io: Io, resumed?: SavedFitStar
     let where: { device: 'gpu' | 'cpu'; adapter: string | null } = { device: 'cpu', adapter: null };
     try {
       const lm = { ftol: tol, xtol: tol, maxEvaluations };
+      const signal = interrupt.arm();
       if (gpu) {
-        const outcome = await fitFormulaOnGpu(gpu.session, model, gpu.rows, start, { ...lm, countedRows }, onIteration);
+        const outcome = await fitFormulaOnGpu(gpu.session, model, gpu.rows, start, { ...lm, countedRows }, onIteration, signal);
         fit = outcome.result;
         where = outcome;
       } else {
-        fit = await curveFit(model, countedRows, pass!, start, { ...lm, onIteration });
+        fit = await curveFit(model, countedRows, pass!, start, { ...lm, onIteration, signal });
       }
     } catch (e) {
       if (e instanceof FitError && e.kind !== 'no-progress') throw new UsageError(`--optimizer lm: ${e.message}`);
       throw e;
+    } finally {
+      interrupt.trainingDone();
     }
     fitted = fit.theta;
     const ran = deviceRan(args.device, where.device);
@@ -188,6 +196,10 @@ export async function fitCommand(args: TrainArgs, io: Io, resumed?: SavedFitStar
     if (fit.stopReason === 'max-evaluations') {
       io.err(`nabla: the fit stopped after ${fit.passes} passes without meeting its tolerances (--epochs caps the passes); the best parameters so far are reported above`);
       return 3;
+    }
+    if (fit.stopReason === 'aborted') {
+      io.err(`nabla: the fit was stopped by the user after ${fit.iterations} iterations; the parameters of its last accepted step are reported above${args.save ? ` and saved to ${args.save} (--resume ${args.save} continues the fit)` : ''}`);
+      return INTERRUPTED_EXIT;
     }
     return 0;
   } finally {

@@ -125,7 +125,8 @@ Commands:
 ${COMMANDS.map((c) => `  ${c.padEnd(9)} ${SUMMARY[c]}`).join('\n')}
 
 \`nabla help COMMAND\` or \`nabla COMMAND --help\` lists a command's flags. Exit codes: 0 ok, 2 bad input
-(the message names the flag, file, line or column), 3 training diverged, 1 anything else.`;
+(the message names the flag, file, line or column), 3 training diverged, 130 training stopped by Ctrl-C
+(at the last whole epoch, reported and saved; a second Ctrl-C quits at once), 1 anything else.`;
 
 const HELP_INDENT = 28;
 const HELP_WIDTH = 100;

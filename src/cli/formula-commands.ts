@@ -32,6 +32,7 @@ import { trainFormulaStreamedOnCpu } from '../cpu-fast/formula-engine.ts';
 import { fitCommand } from './fit-command.ts';
 import { memoryRowStream } from '../gpu/formula/formula-stream.ts';
 import { deviceRan } from './flags.ts';
+import { INTERRUPTED_EXIT, lossNote, STOP_AT_EPOCH, stoppedText, withInterrupt, type TrainingInterrupt } from './interrupt.ts';
 
 const named = (m: FormulaModel, theta: ArrayLike<number>) => Object.fromEntries(m.params.map((p, j) => [p, theta[j]]));
 
@@ -88,7 +89,11 @@ function snapshotOf(saved: SavedFormulaDescent): ModelSnapshot {
   return { theta: Float64Array.from(saved.parameters), optim: { m: Float64Array.from(st.m), v: Float64Array.from(st.v), t: st.t }, bestLoss: st.bestLoss ?? Infinity };
 }
 
-export async function formulaTrainCommand(args: TrainArgs, io: Io, resumed: SavedFormulaModel | null): Promise<number> {
+export function formulaTrainCommand(args: TrainArgs, io: Io, resumed: SavedFormulaModel | null): Promise<number> {
+  return withInterrupt(io, STOP_AT_EPOCH, (interrupt) => trainFormula(args, io, resumed, interrupt));
+}
+
+async function trainFormula(args: TrainArgs, io: Io, resumed: SavedFormulaModel | null, interrupt: TrainingInterrupt): Promise<number> {
   if (resumed && isSavedFit(resumed)) {
     checkFitResumeFlags(args, resumed, args.resume!);
     return fitCommand(args, io, {
@@ -131,13 +136,14 @@ export async function formulaTrainCommand(args: TrainArgs, io: Io, resumed: Save
   let engine: { device: 'gpu' | 'cpu'; adapter: string | null };
   // After the rows are read and checked (a stream's first pass included): bad input is reported before Chromium starts.
   const session = await openGpuSession(args.device, notice);
+  const signal = interrupt.arm();
   if (session) {
     session.onNotice = notice;
     try {
       const { onEpoch, ...gpuOptions } = options;
       // Rows in memory cut in kept chunk rows go to the page as a stream of such chunks, which cuts its batches so.
       const rowsOnGpu = streamed ? streamed.rows : chunkRows !== undefined ? memoryRowStream(inMemory!.data, chunkRows) : inMemory!.data;
-      const outcome = await trainFormulaOnGpu(session, model, rowsOnGpu, start, gpuOptions, onEpoch);
+      const outcome = await trainFormulaOnGpu(session, model, rowsOnGpu, start, { ...gpuOptions, signal }, onEpoch);
       r = outcome.result;
       engine = outcome;
     } finally {
@@ -146,7 +152,7 @@ export async function formulaTrainCommand(args: TrainArgs, io: Io, resumed: Save
   } else if (streamed) {
     const pool = args.device === 'cpu64' ? null : await openPool(notice);
     try {
-      r = (await trainFormulaStreamedOnCpu(model, start, streamed.rows, options, pool ? { pool } : { reference: true })).result;
+      r = (await trainFormulaStreamedOnCpu(model, start, streamed.rows, { ...options, signal }, pool ? { pool } : { reference: true })).result;
     } finally {
       pool?.dispose();
     }
@@ -155,11 +161,12 @@ export async function formulaTrainCommand(args: TrainArgs, io: Io, resumed: Save
     const opened = await openFormulaEngine(args.device === 'cpu64', model, inMemory!.data, start, notice);
     engine = opened.engine;
     try {
-      r = await opened.engine.train({ ...options, chunkRows });
+      r = await opened.engine.train({ ...options, chunkRows, signal });
     } finally {
       opened.close();
     }
   }
+  interrupt.trainingDone();
   const training: SavedModel['training'] = {
     optimizer: opt, lr, schedule, seed, batchSize: batchSize ?? null, ...(keptChunkRows !== undefined && { chunkRows: keptChunkRows }),
     state: { m: Array.from(r.snapshot.optim.m), v: Array.from(r.snapshot.optim.v), t: r.snapshot.optim.t, bestLoss: Number.isFinite(r.snapshot.bestLoss) ? r.snapshot.bestLoss : null },
@@ -174,18 +181,19 @@ export async function formulaTrainCommand(args: TrainArgs, io: Io, resumed: Save
   if (args.save) await saveModel(args.save, saved as unknown as SavedModel);
   const params = named(model, r.theta);
   const ran = deviceRan(args.device, engine.device);
-  const metrics = streamed ? await streamed.metrics(r.theta) : formulaMetrics(model, formulaPredict(model, r.theta, inMemory!.data), inMemory!.data.y);
+  // A stopped stream is not read again (lossOf), for its metrics neither; rows in memory are at hand.
+  const metrics = streamed && r.lossOf === 'last-epoch' ? null : streamed ? await streamed.metrics(r.theta) : formulaMetrics(model, formulaPredict(model, r.theta, inMemory!.data), inMemory!.data.y);
   const report: Record<string, unknown> = {
     model: 'formula', formula: spec.formula, lossFunction: model.loss.text, params,
-    loss: r.loss, gradNorm: r.gradNorm, epochs: r.epochs, updates: r.updates, batchSize: batchSize ?? rows,
+    loss: r.loss, gradNorm: r.gradNorm, ...(r.lossOf && { lossOf: r.lossOf }), epochs: r.epochs, updates: r.updates, batchSize: batchSize ?? rows,
     stopReason: r.stopReason, rows, droppedRows, device: ran, adapter: engine.adapter, metrics, optimizer: opt.kind,
   };
   if (args.save) report.saved = args.save;
   io.out(args.json ? JSON.stringify(report) : [
     `trained ${model.target} ~ ${spec.formula.slice(spec.formula.indexOf('~') + 1).trim()} (loss ${model.loss.text}) on ${rows} rows (${droppedRows} dropped) on ${ran}${engine.adapter ? ` (${engine.adapter})` : ''}: ${r.stopReason} after ${r.epochs} epochs`,
     ...model.params.map((p, j) => `  ${p} = ${r.theta[j]}`),
-    `  J = ${r.loss}, |grad J| = ${r.gradNorm.toExponential(3)}`,
-    ...Object.entries(metrics).map(([k, x]) => `  ${k} = ${x}`),
+    `  J = ${r.loss}, |grad J| = ${r.gradNorm.toExponential(3)}${lossNote(r)}`,
+    ...Object.entries(metrics ?? {}).map(([k, x]) => `  ${k} = ${x}`),
     ...(args.save ? [`  saved to ${args.save}`] : []),
   ].join('\n'));
   if (r.stopReason === 'diverged') {
@@ -193,6 +201,10 @@ export async function formulaTrainCommand(args: TrainArgs, io: Io, resumed: Save
     io.err(`nabla: ${divergenceText(r, batchSize !== undefined)} (${Object.entries(params).map(([k, x]) => `${k} = ${x}`).join(', ')}). Try a smaller --lr than ${lr}.` +
       (where ? `\n  ${where}` : ''));
     return 3;
+  }
+  if (r.stopReason === 'aborted') {
+    io.err(stoppedText(r.epochs, args.save));
+    return INTERRUPTED_EXIT;
   }
   return 0;
 }

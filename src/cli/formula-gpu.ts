@@ -29,13 +29,13 @@ function jobModel(model: FormulaModel, start: Float64Array): FormulaJobModel {
 
 export async function trainFormulaOnGpu(
   session: GpuSession, model: FormulaModel, rows: FormulaData | RowStream, start: Float64Array,
-  options: Omit<ModelTrainOptions, 'onEpoch' | 'signal' | 'init' | 'onSnapshot' | 'chunkRows'>, onEpoch?: (info: EpochInfo) => void,
+  options: Omit<ModelTrainOptions, 'onEpoch' | 'init' | 'onSnapshot' | 'chunkRows'>, onEpoch?: (info: EpochInfo) => void,
 ): Promise<GpuOutcome<ModelTrainResult>> {
-  const { resumeFrom, ...rest } = options;
+  const { resumeFrom, signal, ...rest } = options;
   const job = { ...jobModel(model, start), options: { ...rest, resumeFrom: resumeFrom && toPlainSnapshot(resumeFrom) } };
   const r = 'pass' in rows
-    ? await session.runStreamed({ kind: 'formula-train-stream', n: rows.n, d: rows.d, chunkRows: rows.chunkRows, ...job }, () => rows.pass(), onEpoch)
-    : await session.run({ kind: 'formula-train', ...job }, rows, onEpoch);
+    ? await session.runStreamed({ kind: 'formula-train-stream', n: rows.n, d: rows.d, chunkRows: rows.chunkRows, ...job }, () => rows.pass(), onEpoch, { signal })
+    : await session.run({ kind: 'formula-train', ...job }, rows, onEpoch, signal);
   const { device, adapter, divergedTheta, ...m } = r.formula!;
   const result: ModelTrainResult = {
     ...m, theta: Float64Array.from(m.theta), stopReason: m.stopReason as ModelTrainResult['stopReason'], snapshot: fromPlainSnapshot(m.snapshot),
@@ -47,12 +47,12 @@ export async function trainFormulaOnGpu(
 /** A FitError in the page is thrown here as the same FitError, so that the CLI's exit codes are those of the CPU paths. */
 export async function fitFormulaOnGpu(
   session: GpuSession, model: FormulaModel, rows: FormulaData | RowStream, start: Float64Array,
-  lm: { ftol: number; xtol: number; maxEvaluations: number; countedRows: number }, onIteration?: (info: FitProgress) => void,
+  lm: { ftol: number; xtol: number; maxEvaluations: number; countedRows: number }, onIteration?: (info: FitProgress) => void, signal?: AbortSignal,
 ): Promise<GpuOutcome<CurveFitResult>> {
   const job = { ...jobModel(model, start), lm };
   const r = 'pass' in rows
-    ? await session.runStreamed({ kind: 'formula-fit-stream', n: rows.n, d: rows.d, chunkRows: rows.chunkRows, ...job }, () => rows.pass(), onIteration)
-    : await session.run({ kind: 'formula-fit', ...job }, rows, onIteration);
+    ? await session.runStreamed({ kind: 'formula-fit-stream', n: rows.n, d: rows.d, chunkRows: rows.chunkRows, ...job }, () => rows.pass(), onIteration, { signal })
+    : await session.run({ kind: 'formula-fit', ...job }, rows, onIteration, signal);
   const fit = r.fit!;
   if ('error' in fit) {
     const { message, kind, best } = fit.error;

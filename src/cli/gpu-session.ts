@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { constants as osConstants } from 'node:os';
 import type { Browser, Page } from 'playwright-core';
 import type { LinearData, EpochInfo } from '../models/linear.ts';
 import type { GpuJob, GpuJobResult } from '../session/gpu-job.ts';
@@ -74,7 +75,8 @@ export class GpuSession {
     const { chromium } = await import('playwright-core');
     let browser: Browser;
     try {
-      browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_WEBGPU_ARGS, headless: true });
+      // Playwright's own SIGINT/SIGTERM handlers exit the process: exitOnSignal does so only where no training run stops on it.
+      browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_WEBGPU_ARGS, headless: true, handleSIGINT: false, handleSIGTERM: false });
     } catch (e) {
       throw new Error(`could not start Chromium at ${chromiumPath()} (set NABLA_CHROMIUM or install Debian's chromium): ${(e as Error).message.split('\n')[0]}`);
     }
@@ -101,6 +103,8 @@ export class GpuSession {
       const probe = await GpuSession.evaluate(page, { kind: 'probe' });
       session = new GpuSession(browser, page, probe.adapter, server);
       session.dataOrigin = origin;
+      process.on('SIGINT', exitOnSignal);
+      process.on('SIGTERM', exitOnSignal);
       if (options.warn) session.warn = options.warn;
       await session.loadTuning(options.tuningFile === undefined ? tuningFilePath() : options.tuningFile);
       return session;
@@ -165,9 +169,29 @@ export class GpuSession {
     });
   }
 
+  /**
+   * The page's job, stopped when `signal` aborts: abortGpuJob in the page aborts the signal the job trains or
+   * fits under, so it returns its state at the last whole epoch (or accepted step) as on the CPU.
+   */
+  private async evaluateJob(job: GpuJob, signal: AbortSignal | undefined): Promise<GpuJobResult> {
+    const running = GpuSession.evaluate(this.page, job);
+    const abort = () => {
+      // Page functions run in the order they are called: this one finds the job above already started.
+      this.page.evaluate(() => (globalThis as unknown as { nablaEngine: { abortGpuJob: () => void } }).nablaEngine.abortGpuJob()).catch(() => undefined);
+    };
+    if (signal?.aborted) abort();
+    signal?.addEventListener('abort', abort, { once: true });
+    try {
+      return await running;
+    } finally {
+      signal?.removeEventListener('abort', abort);
+    }
+  }
+
   /** onEpoch: the job's epochs (FitProgress for formula-fit). */
   async run(
     job: DistributiveOmit<Exclude<GpuJob, { kind: 'probe' }>, 'dataUrl' | 'n' | 'd'>, data: LinearData, onEpoch?: ((info: EpochInfo) => void) | ((info: FitProgress) => void),
+    signal?: AbortSignal,
   ): Promise<GpuJobResult> {
     const packed = Buffer.alloc((data.n * data.d + data.n) * 4);
     Buffer.from(data.x.buffer, data.x.byteOffset, data.x.byteLength).copy(packed, 0);
@@ -175,7 +199,7 @@ export class GpuSession {
     this.data = packed;
     this.onEpoch = onEpoch;
     try {
-      return await GpuSession.evaluate(this.page, { ...job, dataUrl: `${this.dataOrigin}/data.bin`, n: data.n, d: data.d } as GpuJob);
+      return await this.evaluateJob({ ...job, dataUrl: `${this.dataOrigin}/data.bin`, n: data.n, d: data.d } as GpuJob, signal);
     } finally {
       this.data = null;
       this.onEpoch = undefined;
@@ -186,12 +210,13 @@ export class GpuSession {
   /**
    * Training where the page pulls every chunk from `pass()` (the linear model: every evaluation; any model:
    * every epoch), or, with `file`, reads the raw file's records itself (handed over by path, never read here).
+   * `signal` stops the job as in run().
    */
   async runStreamed(
     job: DistributiveOmit<Extract<GpuJob, { kind: 'train-stream' | 'model-train-stream' | 'formula-train-stream' | 'formula-fit-stream' }>, 'streamUrl'>,
     pass: () => AsyncIterable<{ x: Float32Array; y: Float32Array; rows: number }>,
     onEpoch?: ((info: EpochInfo) => void) | ((info: FitProgress) => void),
-    file?: string,
+    { signal, file }: { signal?: AbortSignal; file?: string } = {},
   ): Promise<GpuJobResult> {
     if (file !== undefined) await this.page.setInputFiles('#nabla-file', file);
     this.streamPass = async function* () {
@@ -207,7 +232,7 @@ export class GpuSession {
     this.onEpoch = onEpoch;
     this.streamError = null;
     try {
-      return await GpuSession.evaluate(this.page, { ...job, streamUrl: `${this.dataOrigin}/stream` } as GpuJob);
+      return await this.evaluateJob({ ...job, streamUrl: `${this.dataOrigin}/stream` } as GpuJob, signal);
     } catch (e) {
       // A data error on the Node side (a bad cell mid-file) is the real cause; the page saw only HTTP 500.
       throw this.streamError ?? e;
@@ -221,11 +246,24 @@ export class GpuSession {
   }
 
   async close(): Promise<void> {
+    process.off('SIGINT', exitOnSignal);
+    process.off('SIGTERM', exitOnSignal);
     await this.browser.close();
     // Keep-alive sockets from the page would otherwise hold the process open.
     this.server.closeAllConnections();
     this.server.close();
   }
+}
+
+/**
+ * Chromium runs in a process group of its own, so a Ctrl-C reaches this process alone, and Node's default
+ * (death by the signal) would skip Playwright's exit hook, which kills Chromium: this exits instead, with the
+ * code a shell reports for that signal (128 + its number), unless another listener owns the signal (a
+ * training run stopping at an epoch, interrupt.ts).
+ */
+function exitOnSignal(signal: NodeJS.Signals): void {
+  if (process.listenerCount(signal) > 1) return;
+  process.exit(128 + osConstants.signals[signal]);
 }
 
 /**

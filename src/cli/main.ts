@@ -1,4 +1,5 @@
-// Entry of the `nabla` command. Exit codes: 0 ok, 2 bad input (named), 3 diverged, 1 anything else.
+// Entry of the `nabla` command. Exit codes: 0 ok, 2 bad input (named), 3 diverged, 130 stopped by Ctrl-C
+// (interrupt.ts), 1 anything else.
 // No stack trace reaches a user: known errors are one message, anything else one line saying it is an
 // internal error (NABLA_DEBUG=1 prints the stack).
 import { parseCli, UsageError } from './args.ts';

@@ -22,6 +22,7 @@ import { checkResumeFlags, resumeBatching } from './resume.ts';
 import { readAsFloat32 } from './float32-reason.ts';
 import { deviceRan } from './flags.ts';
 import { loadAnyModel } from '../models/formula-file.ts';
+import { INTERRUPTED_EXIT, lossNote, STOP_AT_EPOCH, stoppedText, withInterrupt, type TrainingInterrupt } from './interrupt.ts';
 import { formulaEvaluateCommand, formulaPredictCommand, formulaTrainCommand } from './formula-commands.ts';
 
 const LARGE_PARAMS = 1000; // above this, parameters go to the saved file only
@@ -41,7 +42,10 @@ function refuseContinuousLabels(classes: readonly string[], kind: string, target
 export async function modelTrainCommand(args: TrainArgs, io: Io): Promise<number> {
   const any = args.resume ? await loadAnyModel(args.resume, '--resume') : null;
   if (any?.kind === 'formula') return formulaTrainCommand(args, io, any.saved);
-  const resumed = any ? any.saved : null;
+  return withInterrupt(io, STOP_AT_EPOCH, (interrupt) => trainNetwork(args, io, any?.saved ?? null, interrupt));
+}
+
+async function trainNetwork(args: TrainArgs, io: Io, resumed: SavedModel | null, interrupt: TrainingInterrupt): Promise<number> {
   if (resumed) checkResumeFlags(args, resumed, args.resume!);
   const kind = resumed?.model.kind ?? args.model;
   const target = args.target ?? resumed!.target;
@@ -90,7 +94,10 @@ export async function modelTrainCommand(args: TrainArgs, io: Io): Promise<number
   let outcome;
   try {
     // The seed orders mini-batches and draws a fresh run's weights; a full-batch resume has no use for it.
-    const options = { lr, maxEpochs: epochs, optimizer: opt, schedule, ...((batchSize !== undefined || !resumed) && { seed }), batchSize, tol, resumeFrom: resumed ? snapshotOfSaved(resumed) : undefined };
+    const options = {
+      lr, maxEpochs: epochs, optimizer: opt, schedule, ...((batchSize !== undefined || !resumed) && { seed }), batchSize, tol, resumeFrom: resumed ? snapshotOfSaved(resumed) : undefined,
+      signal: interrupt.arm(),
+    };
     const progress = args.json ? undefined : (e: EpochInfo) => { if (e.epoch % every === 0) io.err(`epoch ${String(e.epoch).padStart(6)}  loss ${e.loss.toExponential(6)}  |grad J| ${e.gradNorm.toExponential(3)}`); };
     if (streamed) {
       if (!backend.trainModelStreamed) throw new UnavailableError(`--stream: the ${backend.device} backend${backend.adapter ? ` (${backend.adapter})` : ''} cannot stream --model ${kind} yet; use --device cpu`);
@@ -107,6 +114,7 @@ export async function modelTrainCommand(args: TrainArgs, io: Io): Promise<number
   } finally {
     await backend.close();
   }
+  interrupt.trainingDone();
   const r = outcome.result;
   const ran = deviceRan(device, outcome.device);
   const saved: SavedModel = {
@@ -119,9 +127,11 @@ export async function modelTrainCommand(args: TrainArgs, io: Io): Promise<number
     },
   };
   if (args.save) await saveModel(args.save, saved);
-  const metrics = streamed ? withClassifierLossNamed(config, await streamed.metrics(config, r.theta)) : evaluationReport(config, r.theta, data!, sel.classes);
+  // A stopped stream is not read again (lossOf), for its metrics neither; rows in memory are at hand.
+  const metrics = streamed && r.lossOf === 'last-epoch' ? null
+    : streamed ? withClassifierLossNamed(config, await streamed.metrics(config, r.theta)) : evaluationReport(config, r.theta, data!, sel.classes);
   const report: Record<string, unknown> = {
-    model: kind, ...(config.loss !== undefined && { lossFormula: config.loss }), loss: r.loss, gradNorm: r.gradNorm, epochs: r.epochs, updates: r.updates, batchSize: batchSize ?? sel.rows,
+    model: kind, ...(config.loss !== undefined && { lossFormula: config.loss }), loss: r.loss, gradNorm: r.gradNorm, ...(r.lossOf && { lossOf: r.lossOf }), epochs: r.epochs, updates: r.updates, batchSize: batchSize ?? sel.rows,
     stopReason: r.stopReason, rows: sel.rows, droppedRows: sel.droppedRows,
     device: ran, adapter: outcome.adapter, metrics, optimizer: opt.kind, classes: sel.classes,
   };
@@ -133,13 +143,17 @@ export async function modelTrainCommand(args: TrainArgs, io: Io): Promise<number
   io.out(args.json ? JSON.stringify(report) : [
     `trained the ${kind} model on ${sel.rows} rows (${sel.droppedRows} dropped) on ${ran}${outcome.adapter ? ` (${outcome.adapter})` : ''}: ${r.stopReason} after ${r.epochs} epochs`,
     ...(linear ? [...Object.entries(linear.weights).map(([f, w]) => `  w[${f}] = ${w}`), `  b = ${linear.bias}`] : []),
-    `  J = ${r.loss}, |grad J| = ${r.gradNorm.toExponential(3)}`,
-    ...Object.entries(metrics).filter(([k]) => k !== 'confusion').map(([k, x]) => `  ${k} = ${x}`),
+    `  J = ${r.loss}, |grad J| = ${r.gradNorm.toExponential(3)}${lossNote(r)}`,
+    ...Object.entries(metrics ?? {}).filter(([k]) => k !== 'confusion').map(([k, x]) => `  ${k} = ${x}`),
     ...(args.save ? [`  saved to ${args.save}`] : []),
   ].join('\n'));
   if (r.stopReason === 'diverged') {
     io.err(`nabla: ${divergenceText(r, batchSize !== undefined)}. Try a smaller --lr than ${lr}.`);
     return 3;
+  }
+  if (r.stopReason === 'aborted') {
+    io.err(stoppedText(r.epochs, args.save));
+    return INTERRUPTED_EXIT;
   }
   return 0;
 }

@@ -78,5 +78,6 @@ export function linearTrainResult(r: ModelTrainResult): TrainResult {
   return {
     w: r.theta.slice(0, d), b: r.theta[d], loss: r.loss, gradNorm: r.gradNorm, epochs: r.epochs, stopReason: r.stopReason,
     ...(r.divergedAtEpoch !== undefined && { divergedAtEpoch: r.divergedAtEpoch }),
+    ...(r.lossOf && { lossOf: r.lossOf }),
   };
 }

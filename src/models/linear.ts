@@ -67,6 +67,8 @@ export interface TrainResult {
   stopReason: StopReason;
   /** Set when stopReason is 'diverged': the evaluation that failed. */
   divergedAtEpoch?: number;
+  /** As ModelTrainResult.lossOf: a stopped stream's loss is its last whole epoch's mean. */
+  lossOf?: 'last-epoch';
 }
 
 export const DEFAULT_TOL = 1e-6;

@@ -1,6 +1,7 @@
 // The saved model (`--save model.json`): configuration, parameters, optimizer state, feature
 // standardization and class mapping, with a format version. Written to a temporary file and renamed,
 // so that a crash never leaves a half-written model where a good one was.
+import { rmSync } from 'node:fs';
 import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { validateNetwork, validateTheta, type NetworkConfig } from './network.ts';
 import { validateOptimizer, type OptimizerConfig } from '../optim/config.ts';
@@ -51,8 +52,17 @@ export function snapshotOfSaved(s: SavedModel): ModelSnapshot {
   };
 }
 
+/** Temporary files of saves under way: a process that exits mid-save (a second Ctrl-C) removes them on its way out. */
+const savesUnderWay = new Set<string>();
+let removedOnExit = false;
+
 export async function saveModel(path: string, model: SavedModel): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
+  if (!removedOnExit) {
+    removedOnExit = true;
+    process.on('exit', () => savesUnderWay.forEach((f) => rmSync(f, { force: true })));
+  }
+  savesUnderWay.add(tmp);
   // JSON numbers round-trip float64 exactly, which makes --resume bit-exact.
   try {
     await writeFile(tmp, `${JSON.stringify(model)}\n`);
@@ -60,6 +70,8 @@ export async function saveModel(path: string, model: SavedModel): Promise<void> 
   } catch (e) {
     await unlink(tmp).catch(() => {});
     throw e;
+  } finally {
+    savesUnderWay.delete(tmp);
   }
 }
 

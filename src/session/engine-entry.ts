@@ -1,6 +1,6 @@
 // Public surface of the browser engine bundle (dist/engine/nabla-engine.js).
 export { requestGpu, summarizeAdapter, type GpuContext, type AdapterSummary } from '../gpu/device.ts';
-export { runGpuJob, type GpuJob, type GpuJobResult } from './gpu-job.ts';
+export { abortGpuJob, runGpuJob, type GpuJob, type GpuJobResult } from './gpu-job.ts';
 export { loadTuningTable, tuningTable } from '../gpu/tuning/page-table.ts';
 // Formula models in the page (the CLI's formula-train and formula-fit jobs run them through runGpuJob).
 export { compileFormula, type FormulaModel, type FormulaSpec } from '../formula/model.ts';

@@ -46,6 +46,7 @@ export interface FitProgress {
 
 export interface FormulaTrainOutcome {
   theta: number[]; loss: number; gradNorm: number; epochs: number; updates: number; stopReason: string; divergedAtEpoch?: number;
+  lossOf?: 'last-epoch';
   /** The parameters where training went wrong: the host names the first row where the formula is not finite there. */
   divergedTheta?: number[];
   snapshot: PlainModelSnapshot;
@@ -69,11 +70,12 @@ export function compileJobModel(job: FormulaJobModel): FormulaModel {
 /** rows: in memory (uploaded once), or a stream the page pulls chunk by chunk, one pass per epoch or fit pass. */
 export async function runFormulaTrain(
   gpu: GpuContext, job: FormulaTrainJob, rows: FormulaData | RowStream, onEpoch?: (info: EpochInfo) => void, onNotice?: (message: string) => void,
+  signal?: AbortSignal,
 ): Promise<FormulaTrainOutcome> {
   const model = compileJobModel(job);
   const { resumeFrom, ...options } = job.options;
   const { result: r, device, adapter } = await trainFormulaWithRecovery(gpu, model, rows, Float64Array.from(job.start),
-    { ...options, resumeFrom: resumeFrom && fromPlainSnapshot(resumeFrom), onEpoch }, { acquire: () => requestGpu(), notice: onNotice });
+    { ...options, resumeFrom: resumeFrom && fromPlainSnapshot(resumeFrom), onEpoch, signal }, { acquire: () => requestGpu(), notice: onNotice });
   const { divergedTheta, ...plain } = r;
   return { ...plain, theta: Array.from(r.theta), ...(divergedTheta && { divergedTheta: Array.from(divergedTheta) }), snapshot: toPlainSnapshot(r.snapshot), device, adapter };
 }
@@ -131,6 +133,7 @@ function cpuPasses(model: FormulaModel, rows: FormulaData | RowStream, start: Fl
  */
 export async function runFormulaFit(
   first: GpuContext, job: FormulaFitJob, rows: FormulaData | RowStream, onProgress?: (info: FitProgress) => void, onNotice?: (message: string) => void,
+  signal?: AbortSignal,
 ): Promise<FormulaFitOutcome> {
   const model = compileJobModel(job);
   const start = Float64Array.from(job.start);
@@ -157,7 +160,7 @@ export async function runFormulaFit(
   try {
     const onIteration = onProgress && ((it: LmIteration) => onProgress({ iteration: it.iteration, evaluations: it.evaluations, rss: it.rss }));
     const { countedRows, ...lm } = job.lm;
-    const fit = await curveFit(model, countedRows, pass, start, { ...lm, onIteration });
+    const fit = await curveFit(model, countedRows, pass, start, { ...lm, onIteration, signal });
     return { ...fit, theta: Array.from(fit.theta), device: runner.device, adapter: runner.adapter };
   } catch (e) {
     if (!(e instanceof FitError)) throw e;

@@ -43,7 +43,7 @@ export interface GpuJobResult {
   formulaGradient?: { loss: number; grad: number[] };
   model?: {
     theta: number[]; loss: number; gradNorm: number; epochs: number; updates: number; stopReason: string; divergedAtEpoch?: number;
-    snapshot: PlainModelSnapshot;
+    lossOf?: 'last-epoch'; snapshot: PlainModelSnapshot;
     /** 'cpu' when the device was lost and no new one could be had. */
     device: 'gpu' | 'cpu'; adapter: string | null;
   };
@@ -65,8 +65,26 @@ async function* fetchedPass(streamUrl: string, d: number): AsyncGenerator<RowChu
   }
 }
 
+/** The running job's stop: the CLI's Ctrl-C reaches the page as abortGpuJob (one job runs at a time). */
+let running: AbortController | null = null;
+
+/** Stops the running job as its AbortSignal does: training at the last whole epoch, a fit at its last accepted step. */
+export function abortGpuJob(): void {
+  running?.abort();
+}
+
 /** onEpoch hears every training job's epochs, and formula-fit's iterations (FitProgress). */
 export async function runGpuJob(job: GpuJob, onEpoch?: (info: EpochInfo | FitProgress) => void, onNotice?: (message: string) => void): Promise<GpuJobResult> {
+  const stop = new AbortController();
+  running = stop;
+  try {
+    return await runJob(job, stop.signal, onEpoch, onNotice);
+  } finally {
+    if (running === stop) running = null;
+  }
+}
+
+async function runJob(job: GpuJob, signal: AbortSignal, onEpoch?: (info: EpochInfo | FitProgress) => void, onNotice?: (message: string) => void): Promise<GpuJobResult> {
   const gpu = await requestGpu();
   try {
     const adapter = gpu.summary;
@@ -75,7 +93,7 @@ export async function runGpuJob(job: GpuJob, onEpoch?: (info: EpochInfo | FitPro
       const { n, d, chunkRows, streamUrl } = job;
       const rows: RowStream = { n, d, chunkRows, pass: () => fetchedPass(streamUrl, d) };
       const { resumeFrom, ...options } = job.options;
-      const { result: r, device, adapter: finishedOn } = await trainModelStreamedWithRecovery(gpu, job.config, rows, { ...options, resumeFrom: resumeFrom && fromPlainSnapshot(resumeFrom), onEpoch }, {
+      const { result: r, device, adapter: finishedOn } = await trainModelStreamedWithRecovery(gpu, job.config, rows, { ...options, resumeFrom: resumeFrom && fromPlainSnapshot(resumeFrom), onEpoch, signal }, {
         acquire: () => requestGpu(), notice: onNotice, engine: { maxBatchRows: job.options.batchSize },
       });
       return { adapter, model: { ...r, theta: Array.from(r.theta), snapshot: toPlainSnapshot(r.snapshot), device, adapter: finishedOn } };
@@ -83,8 +101,8 @@ export async function runGpuJob(job: GpuJob, onEpoch?: (info: EpochInfo | FitPro
     if (job.kind === 'formula-train-stream' || job.kind === 'formula-fit-stream') {
       const { n, d, chunkRows, streamUrl } = job;
       const rows: RowStream = { n, d, chunkRows, pass: () => fetchedPass(streamUrl, d) };
-      if (job.kind === 'formula-train-stream') return { adapter, formula: await runFormulaTrain(gpu, job, rows, onEpoch, onNotice) };
-      return { adapter, fit: await runFormulaFit(gpu, job, rows, onEpoch, onNotice) };
+      if (job.kind === 'formula-train-stream') return { adapter, formula: await runFormulaTrain(gpu, job, rows, onEpoch, onNotice, signal) };
+      return { adapter, fit: await runFormulaFit(gpu, job, rows, onEpoch, onNotice, signal) };
     }
     const response = await fetch(job.dataUrl);
     if (!response.ok) throw new Error(`fetching ${job.dataUrl}: HTTP ${response.status}`);
@@ -92,11 +110,11 @@ export async function runGpuJob(job: GpuJob, onEpoch?: (info: EpochInfo | FitPro
     const { n, d } = job;
     if (bytes.byteLength !== (n * d + n) * 4) throw new Error(`data: expected ${(n * d + n) * 4} bytes, got ${bytes.byteLength}`);
     const data = { n, d, x: new Float32Array(bytes, 0, n * d), y: new Float32Array(bytes, n * d * 4, n) };
-    if (job.kind === 'formula-train') return { adapter, formula: await runFormulaTrain(gpu, job, data, onEpoch, onNotice) };
-    if (job.kind === 'formula-fit') return { adapter, fit: await runFormulaFit(gpu, job, data, onEpoch, onNotice) };
+    if (job.kind === 'formula-train') return { adapter, formula: await runFormulaTrain(gpu, job, data, onEpoch, onNotice, signal) };
+    if (job.kind === 'formula-fit') return { adapter, fit: await runFormulaFit(gpu, job, data, onEpoch, onNotice, signal) };
     if (job.kind === 'formula-gradient') return { adapter, formulaGradient: await runFormulaGradient(gpu, job, data, job.chunkRows) };
     const { resumeFrom, ...options } = job.options;
-    const { result: r, device, adapter: finishedOn } = await trainModelWithRecovery(gpu, job.config, data, { ...options, resumeFrom: resumeFrom && fromPlainSnapshot(resumeFrom), onEpoch }, {
+    const { result: r, device, adapter: finishedOn } = await trainModelWithRecovery(gpu, job.config, data, { ...options, resumeFrom: resumeFrom && fromPlainSnapshot(resumeFrom), onEpoch, signal }, {
       acquire: () => requestGpu(), notice: onNotice, engine: { maxBatchRows: job.options.batchSize },
     });
     return { adapter, model: { ...r, theta: Array.from(r.theta), snapshot: toPlainSnapshot(r.snapshot), device, adapter: finishedOn } };
