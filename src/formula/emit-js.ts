@@ -28,26 +28,43 @@ export function heldLiteral(v: number): number {
   return Math.abs(v) <= F32_MAX ? Math.fround(v) : v;
 }
 
-export function jsExpression(n: Node): string {
+export function jsExpression(n: Node, float32 = false): string {
+  const go = (c: Node) => jsExpression(c, float32);
+  const rounded = (v: string) => (float32 ? `Math.fround(${v})` : v);
   switch (n.kind) {
     case 'num': return jsNumber(n.value);
     case 'sym': return n.name === 'y' ? 'y_' : n.name; // y names the target array
-    case 'neg': return `(-${jsExpression(n.arg)})`;
+    case 'neg': return `(-${go(n.arg)})`;
     case 'bin': {
-      const a = jsExpression(n.left);
-      const b = jsExpression(n.right);
-      if (n.op !== '^') return `(${a} ${n.op} ${b})`;
-      if (n.right.kind === 'num' && n.right.value === 2) return `nabla_sq(${a})`;
-      return `Math.pow(${a}, ${b})`;
+      const a = go(n.left);
+      const b = go(n.right);
+      if (n.op !== '^') return rounded(`(${a} ${n.op} ${b})`);
+      if (n.right.kind === 'num' && n.right.value === 2) return rounded(`nabla_sq(${a})`);
+      return rounded(`Math.pow(${a}, ${b})`);
     }
-    case 'call': return FUNCTIONS[n.fn].js(...n.args.map(jsExpression));
+    case 'call': {
+      const call = FUNCTIONS[n.fn].js(...n.args.map(go));
+      return float32 && n.fn in WGSL_ABSOLUTE_ERROR ? `nabla_wgsl_${n.fn}(${call})` : rounded(call);
+    }
   }
 }
 
+/**
+ * WGSL's bound on sin and cos (tan is sin/cos) is absolute, 2^-11 within [-π, π], far above float32's rounding:
+ * the float32 estimate (jsRowSumsSource's float32) moves each such value by its bound, so that the creation
+ * check allows what a conforming GPU may return. Keyed by function, spelled as JavaScript helpers.
+ */
+const WGSL_ABSOLUTE_ERROR: Readonly<Record<string, string>> = {
+  sin: 'const nabla_wgsl_sin = (v) => Math.fround(v) + 4.8828125e-4;',
+  cos: 'const nabla_wgsl_cos = (v) => Math.fround(v) + 4.8828125e-4;',
+  tan: 'const nabla_wgsl_tan = (v) => Math.fround(v) + 9.765625e-4 * (1 + v * v);',
+};
+
 /** The source of the row-sum function (a function body for new Function, returning the function). */
-export function jsRowSumsSource(p: SampleProgram): string {
+export function jsRowSumsSource(p: SampleProgram, float32 = false): string {
   const S = p.outputs.length;
-  const lines: string[] = [JS_HELPERS, 'const nabla_sq = (v) => v * v;', 'return function rowSums(theta, x, y, start, end, out) {'];
+  const helpers = [JS_HELPERS, 'const nabla_sq = (v) => v * v;', ...(float32 ? Object.values(WGSL_ABSOLUTE_ERROR) : [])];
+  const lines: string[] = [...helpers, 'return function rowSums(theta, x, y, start, end, out) {'];
   for (let j = 0; j < p.params; j++) lines.push(`  const p${j} = theta[${j}];`);
   lines.push(`  let ${Array.from({ length: S }, (_, k) => `s${k} = 0`).join(', ')};`);
   lines.push(`  for (let i = start; i < end; i++) {`);
@@ -55,8 +72,8 @@ export function jsRowSumsSource(p: SampleProgram): string {
   for (let k = 0; k < p.features; k++) lines.push(`    const x${k} = x[base_ + ${k}];`);
   if (p.weighted) lines.push(`    const w = x[base_ + ${p.features}];`);
   lines.push('    const y_ = y[i];');
-  for (const { name, node } of p.lets) lines.push(`    const ${name} = ${jsExpression(node)};`);
-  p.outputs.forEach((o, k) => lines.push(`    s${k} += ${jsExpression(o)};`));
+  for (const { name, node } of p.lets) lines.push(`    const ${name} = ${jsExpression(node, float32)};`);
+  p.outputs.forEach((o, k) => lines.push(`    s${k} += ${jsExpression(o, float32)};`));
   lines.push('  }');
   for (let k = 0; k < S; k++) lines.push(`  out[${k}] += s${k};`);
   lines.push('};');
@@ -127,6 +144,11 @@ export function jsPredictorRowSumsSource(p: SampleProgram, shape: LinearPredicto
   return lines.join('\n');
 }
 
-export function compileRowSums(p: SampleProgram): RowSums {
-  return new Function(jsRowSumsSource(p))() as RowSums;
+/**
+ * float32: each row's outputs computed as a GPU kernel might, every operation rounded to float32 and sin, cos
+ * and tan moved by WGSL's error bound (the sums stay float64): beside the float64 twin it measures how far a
+ * correct float32 kernel can be from it, for the creation check. Not a kernel to train with.
+ */
+export function compileRowSums(p: SampleProgram, float32 = false): RowSums {
+  return new Function(jsRowSumsSource(p, float32))() as RowSums;
 }

@@ -1,9 +1,14 @@
 // How a generated kernel's result is judged against the float64 twin (src/gpu/formula/formula-check.ts): within
 // FORMULA_REL_TOL of each component's mean |term|, plus an absolute allowance for float32's underflow range.
 import { describe, expect, it } from 'vitest';
-import { checkFormulaResult, F32_UNDERFLOW_ALLOWANCE, FORMULA_REL_TOL } from '../../src/gpu/formula/formula-check.ts';
+import { checkFormulaResult, F32_ROUNDING_FACTOR, F32_UNDERFLOW_ALLOWANCE, FORMULA_REL_TOL, formulaReference } from '../../src/gpu/formula/formula-check.ts';
+import { compileFormula } from '../../src/formula/model.ts';
+import { parseExpression } from '../../src/formula/parse.ts';
+import { jsExpression } from '../../src/formula/emit-js.ts';
 
-const ref = (mean: number[], magnitude: number[]) => ({ mean: Float64Array.from(mean), magnitude: Float64Array.from(magnitude) });
+const ref = (mean: number[], magnitude: number[], rounding = mean.map(() => 0)) => ({
+  mean: Float64Array.from(mean), magnitude: Float64Array.from(magnitude), rounding: Float64Array.from(rounding), firstOverflowRow: -1,
+});
 
 describe('checkFormulaResult', () => {
   it('takes an error up to the relative tolerance of the terms\' magnitude, and refuses one beyond it', () => {
@@ -24,5 +29,44 @@ describe('checkFormulaResult', () => {
   it('wants a component the twin finds not finite to be not finite on the GPU too', () => {
     expect(checkFormulaResult([NaN, 1], ref([NaN, 1], [NaN, 1]), ['a'])).toBeNull();
     expect(checkFormulaResult([3, 1], ref([NaN, 1], [NaN, 1]), ['a'])).toMatch(/d\/da: got 3, the float64 twin NaN/);
+  });
+
+  it('allows a multiple of what float32 itself costs a component, and no more', () => {
+    expect(checkFormulaResult([1 + 1e-3, 2], ref([1, 2], [1, 2], [1e-3 / F32_ROUNDING_FACTOR, 0]), ['a'])).toBeNull();
+    expect(checkFormulaResult([1 + 1.2e-3, 2], ref([1, 2], [1, 2], [1e-3 / F32_ROUNDING_FACTOR, 0]), ['a'])).toMatch(/d\/da/);
+  });
+});
+
+describe('formulaReference\'s float32 estimate', () => {
+  // NIST's Misra1a at its certified optimum: ŷ ~ 10..240 and residuals ~0.1, so float32's rounding of ŷ alone
+  // moves each gradient term by up to ~1e-4 of itself, where the relative tolerance allows 1e-4 of the mean |term|.
+  const x = Float32Array.of(77.6, 114.9, 141.1, 190.8, 239.9, 289.0, 332.8, 378.4, 434.8, 477.3, 536.8, 593.1, 689.1, 760.0);
+  const y = Float32Array.of(10.07, 14.73, 17.94, 23.93, 29.61, 35.18, 40.02, 44.82, 50.76, 55.05, 61.01, 66.4, 75.47, 81.78);
+  const model = compileFormula({ formula: 'y ~ b1*(1-exp(-b2*x))' }, { columns: ['x', 'y'] });
+  const data = { x, y, n: 14, d: 1 };
+
+  it('is of float32\'s order where terms cancel, and counts no row where float32 holds every value', () => {
+    const r = formulaReference(model, [238.94212918, 5.5015643181e-4], data, { start: 0, rows: 14 });
+    expect(r.firstOverflowRow).toBe(-1);
+    for (let k = 0; k < 3; k++) {
+      expect(r.rounding[k]).toBeGreaterThan(1e-9 * r.magnitude[k]);
+      expect(r.rounding[k]).toBeLessThan(1e-3 * r.magnitude[k]);
+    }
+    // Near the optimum float32's cost of the gradient is a sizeable share of what the relative tolerance allows.
+    expect(F32_ROUNDING_FACTOR * r.rounding[0]).toBeGreaterThan(0.1 * FORMULA_REL_TOL * r.magnitude[0]);
+  });
+
+  it('names the first row whose values float32 cannot hold', () => {
+    const r = formulaReference(compileFormula({ formula: 'y ~ a*x + c' }, { columns: ['x', 'y'] }), [1e20, 0], data, { start: 0, rows: 14 });
+    expect(r.firstOverflowRow).toBe(0);
+    expect(Array.from(r.mean).every(Number.isFinite)).toBe(true);
+  });
+
+  it('moves sin, cos and tan by WGSL\'s absolute bound, every other operation by float32\'s rounding', () => {
+    const f32 = (text: string, x0: number) => new Function('x0', 'nabla_sq', 'nabla_wgsl_sin', 'nabla_wgsl_cos', 'nabla_wgsl_tan', `return ${jsExpression(parseExpression(text), true)};`)(
+      x0, (v: number) => v * v, (v: number) => Math.fround(v) + 2 ** -11, (v: number) => Math.fround(v) + 2 ** -11, (v: number) => Math.fround(v) + 2 ** -10 * (1 + v * v));
+    expect(f32('sin(x0)', 0.5)).toBe(Math.fround(Math.sin(0.5)) + 2 ** -11);
+    expect(f32('x0 / 3', 1)).toBe(Math.fround(1 / 3));
+    expect(f32('exp(x0) * 3', 0.1)).toBe(Math.fround(Math.fround(Math.exp(0.1)) * 3));
   });
 });

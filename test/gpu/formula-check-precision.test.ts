@@ -1,0 +1,39 @@
+// The creation check of a generated kernel on cases where float32 itself, not the kernel, is far from the
+// float64 twin: a fit near its optimum (the residual a small difference of large values) and sin, cos and tan,
+// whose WGSL bound is an absolute 2^-11. A correct kernel must pass its check there (it was refused as an
+// internal error), and the gradient must agree with the twin within the check's own allowance.
+import { describe, expect, it } from 'vitest';
+import { testGpu } from './gpu-context.ts';
+import { GpuFormulaEngine } from '../../src/gpu/formula/gpu-formula-engine.ts';
+import { compileFormula } from '../../src/formula/model.ts';
+import { checkFormulaResult, formulaReference } from '../../src/gpu/formula/formula-check.ts';
+import { TuningCache } from '../../src/gpu/tuning/cache.ts';
+
+// NIST's Misra1a.
+const MISRA_X = [77.6, 114.9, 141.1, 190.8, 239.9, 289.0, 332.8, 378.4, 434.8, 477.3, 536.8, 593.1, 689.1, 760.0];
+const MISRA_Y = [10.07, 14.73, 17.94, 23.93, 29.61, 35.18, 40.02, 44.82, 50.76, 55.05, 61.01, 66.4, 75.47, 81.78];
+
+const N = 3000;
+const xs = Float32Array.from({ length: N }, (_, i) => (2 * i) / (N - 1));
+
+describe('a correct kernel passes its creation check where float32 alone is far from float64', () => {
+  it.each([
+    ['y ~ b1*(1-exp(-b2*x)) at its certified optimum', 'y ~ b1*(1-exp(-b2*x))', { x: Float32Array.from(MISRA_X), y: Float32Array.from(MISRA_Y), n: 14, d: 1 }, [238.94212918, 5.5015643181e-4]],
+    ['y ~ a*x + s*sin(x)', 'y ~ a*x + s*sin(x)', { x: xs, y: Float32Array.from(xs, (v) => 2 * v + 0.3 * Math.sin(v)), n: N, d: 1 }, [0, 0.1]],
+    ['y ~ a*x + s*tan(x/2)', 'y ~ a*x + s*tan(x/2)', { x: xs, y: Float32Array.from(xs, (v) => 2 * v + 0.3 * Math.tan(v / 2)), n: N, d: 1 }, [0, 0.1]],
+    ['y ~ a*cos(x) + c', 'y ~ a*cos(x) + c', { x: xs, y: Float32Array.from(xs, (v) => 3 * Math.cos(v) + 1), n: N, d: 1 }, [2.9, 1.05]],
+  ] as const)('%s', async (_name, formula, data, at) => {
+    const gpu = await testGpu();
+    const model = compileFormula({ formula }, { columns: ['x', 'y'] });
+    const start = Float64Array.from(at);
+    for (const tuning of [false, new TuningCache()]) {
+      const engine = await GpuFormulaEngine.create(gpu, model, data, start, { tuning });
+      try {
+        const got = await engine.lossAndGradient(start);
+        expect(checkFormulaResult([...got.grad, got.loss], formulaReference(model, start, data, { start: 0, rows: data.n }), model.params), tuning ? 'tuned' : 'untuned').toBeNull();
+      } finally {
+        engine.dispose();
+      }
+    }
+  });
+});
