@@ -26,7 +26,7 @@ describe('a correct kernel passes its creation check where float32 alone is far 
     const gpu = await testGpu();
     const model = compileFormula({ formula }, { columns: ['x', 'y'] });
     const start = Float64Array.from(at);
-    for (const tuning of [false, new TuningCache()]) {
+    for (const tuning of [false as const, new TuningCache()]) {
       const engine = await GpuFormulaEngine.create(gpu, model, data, start, { tuning });
       try {
         const got = await engine.lossAndGradient(start);
@@ -35,5 +35,21 @@ describe('a correct kernel passes its creation check where float32 alone is far 
         engine.dispose();
       }
     }
+  });
+});
+
+describe('a start float32 cannot compute at', () => {
+  it('is a RangeError naming the parameter or the row, before any kernel is tuned', async () => {
+    const gpu = await testGpu();
+    const model = compileFormula({ formula: 'y ~ a*x + c' }, { columns: ['x', 'y'] });
+    const data = { x: xs, y: Float32Array.from(xs, (v) => 2 * v + 1), n: N, d: 1 };
+    // ℓ = (1e20 x − y)² passes float32's 3.4e38 once 1e20 x > 1.84e19: from row 278 (x = 0.1847) on. Float64 holds it.
+    await expect(GpuFormulaEngine.create(gpu, model, data, Float64Array.of(1e20, 0), { tuning: new TuningCache() }))
+      .rejects.toThrow(/^start: at the starting parameters the formula's values on row 278 \(x = 0\.1847\d*, y = 1\.369\d*\) are beyond float32's range .*train on the CPU/);
+    await expect(GpuFormulaEngine.create(gpu, model, data, Float64Array.of(1e39, 0), { tuning: false }))
+      .rejects.toThrow(RangeError);
+    await expect(GpuFormulaEngine.create(gpu, model, data, Float64Array.of(1e39, 0), { tuning: false })).rejects.toThrow(/^start: a = 1e\+39 is beyond float32's range/);
+    const fine = await GpuFormulaEngine.create(gpu, model, data, Float64Array.of(1e15, 0), { tuning: false });
+    fine.dispose();
   });
 });

@@ -26,7 +26,7 @@ import { piecewiseGradient, ResidentChunks, trainOnGpu } from '../models/streame
 import type { RowStream } from '../../models/row-stream.ts';
 import type { BatchRange } from '../../models/batches.ts';
 import { formulaBindingRows, formulaXBytes, memoryRowStream } from './formula-stream.ts';
-import { formulaReference } from './formula-check.ts';
+import { float32StartError, formulaReference } from './formula-check.ts';
 import { describeFormulaConfig, FORMULA_CHECK_ROWS, stepWorkgroupSize, type FormulaKernelConfig } from './formula-grid.ts';
 import { FormulaNormalEquationsPass } from './formula-normal-pass.ts';
 import { FormulaGradientPasses, type FormulaBuffers } from './formula-passes.ts';
@@ -214,6 +214,8 @@ export class GpuFormulaEngine implements FormulaEngine {
       const { x, y } = await makeData(device, round);
       owned.push(x, y);
       const data = await rowsOf(io, { x, y });
+      const unreachable = float32StartError(model, start, data);
+      if (unreachable) throw unreachable;
       // Beside the quad kernel the generated one runs only the batches that start off a multiple of 4 rows
       // (mini-batches of other sizes): its default grid, no second tuning at start-up.
       const predictorChoice = () => chooseFormulaKernel(gpu, io, model, program, data, { x, y }, start, options, model.params, linearPredictorVariant(program, predictor!, data.n, maxPerDim, storage));
