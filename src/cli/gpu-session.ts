@@ -11,6 +11,7 @@ import type { LinearData, EpochInfo } from '../models/linear.ts';
 import type { GpuJob, GpuJobResult } from '../session/gpu-job.ts';
 import type { FitProgress } from '../session/formula-jobs.ts';
 import type { AdapterSummary } from '../gpu/device.ts';
+import { StartDivergenceError } from '../models/model-engine.ts';
 import { chromiumPath, CHROMIUM_WEBGPU_ARGS } from './chromium-flags.ts';
 import { ensureEngineBundle } from './engine-bundle.ts';
 import { readTuningFile, tuningFilePath, writeTuningFile } from './tuning-file.ts';
@@ -268,14 +269,18 @@ function exitOnSignal(signal: NodeJS.Signals): void {
 
 /**
  * A validator's RangeError (or a StartDivergenceError, one too) thrown in the page comes back from Playwright as
- * an Error whose message is "page.evaluate: RangeError: <message>" and then the page's stack: the same RangeError on the host, so that
- * the CLI reports it as bad input (exit 2) as it does the host's own. Any other error passes unchanged.
+ * an Error whose message is "page.evaluate: RangeError: <message>" and then the page's stack: the same error on
+ * the host (a StartDivergenceError with the page's message, its loss not carried), so that the CLI reports it as
+ * bad input (exit 2) as it does the host's own. Any other error passes unchanged.
  */
 export function hostError(e: unknown): unknown {
   if (!(e instanceof Error)) return e;
-  const m = /^page\.evaluate: (?:RangeError|StartDivergenceError): ([\s\S]*?)(?:\n\s+at |$)/.exec(e.message);
+  const m = /^page\.evaluate: (RangeError|StartDivergenceError): ([\s\S]*?)(?:\n\s+at |$)/.exec(e.message);
   if (!m) return e;
-  const error = new RangeError(m[1].trimEnd());
+  const message = m[2].trimEnd();
+  // A start that is not finite stays one, so that the CLI can name its row in the file's units.
+  const error = m[1] === 'StartDivergenceError' ? new StartDivergenceError(/at the resumed parameters/.test(message) ? 1 : 0, NaN, NaN) : new RangeError(message);
+  error.message = message;
   error.stack = e.stack;
   return error;
 }

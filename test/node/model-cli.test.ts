@@ -228,6 +228,12 @@ describe('--classes, output paths, predict columns, internal errors', () => {
     const r = io();
     expect(reportError(host, r.io, false)).toBe(2);
     expect(r.err).toEqual(['nabla: the model needs 903 sums']);
+    // A start that is not finite stays a StartDivergenceError (the CLI names its row in the file's units).
+    const { StartDivergenceError } = await import('../../src/models/model-engine.ts');
+    const start = hostError(new Error('page.evaluate: StartDivergenceError: training diverged at the initial parameters: loss NaN; check the starting parameters\n    at x (y:1:1)'));
+    expect(start).toBeInstanceOf(StartDivergenceError);
+    expect((start as Error).message).toBe('training diverged at the initial parameters: loss NaN; check the starting parameters');
+    expect((start as InstanceType<typeof StartDivergenceError>).update).toBe(0);
     const bug = new Error('page.evaluate: TypeError: x is undefined');
     expect(hostError(bug)).toBe(bug);
     expect(hostError('text')).toBe('text');
