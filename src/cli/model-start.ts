@@ -7,7 +7,7 @@ import type { InvalidPolicy } from '../data/select.ts';
 import type { ModelData, NetworkConfig } from '../models/network.ts';
 import type { StartDivergenceError } from '../models/model-engine.ts';
 import { placeOfKeptRow } from './row-place.ts';
-import { float32Text } from '../core/float32-text.ts';
+import { float32Text } from '../core/float32.ts';
 
 export interface ModelRows {
   path: string;

@@ -4,6 +4,7 @@
 // same file read whole give the same errors, the same kept rows and the same dropped count.
 // The target is a number (regression, the linear model), a class label (a LabelCoder turns it into an
 // index) or absent (predict): every reader passes that choice through, so every format supports all three.
+import { FLOAT32_MAX } from '../core/float32.ts';
 import { DataError, type DataErrorLocation } from './errors.ts';
 import { classifyCell, type InvalidPolicy } from './select.ts';
 import { labelOf, type LabelCoder } from './labels.ts';
@@ -339,4 +340,3 @@ export function buffersOf(opts: { buffers?: ChunkBuffers }): ChunkBuffers {
   return b;
 }
 
-const FLOAT32_MAX = 3.4028234663852886e38;

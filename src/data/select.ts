@@ -1,6 +1,7 @@
 // Turns a Table into LinearData: picks the target and feature columns, drops rows with missing values
 // and rejects anything else that is not a finite float32. Bad cells are errors rather than dropped
 // rows, because a typo or an overflow silently removed (or trained on) is worse than a stopped run.
+import { FLOAT32_MAX } from '../core/float32.ts';
 import { DataError, type DataErrorLocation } from './errors.ts';
 import type { Table } from './table.ts';
 import { chooseColumns, noRowsLeft } from './chunk-builder.ts';
@@ -39,7 +40,6 @@ export interface SelectOptions {
 const NUMBER_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const INFINITY_RE = /^[+-]?(?:inf|infinity)$/i;
 const MISSING_RE = /^(?:na|nan|null)$/i;
-const FLOAT32_MAX = 3.4028234663852886e38;
 
 type Cell =
   | { kind: 'missing' }

@@ -6,12 +6,10 @@ import type { Node } from './ast.ts';
 import { FUNCTIONS, JS_HELPERS } from './functions.ts';
 import { gradientProgram, type SampleProgram } from './program.ts';
 import type { LinearPredictorShape } from './shapes.ts';
+import { FLOAT32_MAX } from '../core/float32.ts';
 
 /** sums(theta, x, y, start, end, out): out[k] = Σ_{i in [start, end)} output_k(row i); x is rows × rowWidth. */
 export type RowSums = (theta: ArrayLike<number>, x: ArrayLike<number>, y: ArrayLike<number>, start: number, end: number, out: Float64Array) => void;
-
-/** The largest finite float32. */
-const F32_MAX = 3.4028234663852886e38;
 
 /**
  * A literal as the GPU kernel holds it: rounded to float32, so that a comparison with float32 data (z <= 0.1,
@@ -25,7 +23,7 @@ export function jsNumber(v: number): string {
 
 /** The value of a literal in the generated code: v rounded to float32 where float32 holds it (jsNumber). */
 export function heldLiteral(v: number): number {
-  return Math.abs(v) <= F32_MAX ? Math.fround(v) : v;
+  return Math.abs(v) <= FLOAT32_MAX ? Math.fround(v) : v;
 }
 
 export function jsExpression(n: Node, float32 = false): string {

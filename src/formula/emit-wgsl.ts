@@ -4,13 +4,14 @@
 // returns the program's S outputs for one row (x holds the row's W = features + weight columns). Literals are
 // written as f32 (2.0, not 2, so that select() and min() never see integers); powers with small integer
 // exponents are products (WGSL's pow is undefined for a negative base).
+import { FLOAT32_MAX } from '../core/float32.ts';
 import type { Node } from './ast.ts';
 import { FUNCTIONS, WGSL_HELPERS } from './functions.ts';
 import type { SampleProgram } from './program.ts';
 
 export function wgslNumber(v: number): string {
   if (!Number.isFinite(v)) throw new RangeError(`WGSL: the constant ${v} is not a finite f32`);
-  if (Math.abs(v) > 3.4028234663852886e38) throw new RangeError(`WGSL: the constant ${v} overflows f32`);
+  if (Math.abs(v) > FLOAT32_MAX) throw new RangeError(`WGSL: the constant ${v} overflows f32`);
   const s = String(Math.abs(v));
   const lit = /[.e]/.test(s) ? s : `${s}.0`;
   return v < 0 ? `(-${lit})` : lit;

@@ -208,12 +208,12 @@ export function derivation(m: FormulaModel): Derivation {
   };
 }
 
-/** The loss of one sample as a tree of features, target and parameters (yhat replaced by the model). */
 /** How this model's names are typeset in its derivation: never two names alike (see latexNames). */
 export function modelLatexNames(m: FormulaModel): LatexNames {
   return latexNames([m.target, ...RESERVED, ...m.features, ...m.params]);
 }
 
+/** The loss of one sample as a tree of features, target and parameters (yhat replaced by the model). */
 export function sampleLoss(m: FormulaModel): Node {
   return substitute(m.loss.tree, (n) => (n === 'yhat' ? m.model : undefined));
 }

@@ -7,7 +7,7 @@ import { gradientProgram, predictionProgram } from '../formula/program.ts';
 import type { ModelRules } from './rules.ts';
 import { StartDivergenceError, type ModelTrainOptions, type ModelTrainResult } from './model-engine.ts';
 import { checkedPass, type RowStream } from './row-stream.ts';
-import { float32Text } from '../core/float32-text.ts';
+import { float32Text } from '../core/float32.ts';
 
 /**
  * Rows of a formula model: x is n x d row-major float32 with d = the model's features then, when the model

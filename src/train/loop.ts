@@ -36,7 +36,7 @@ export async function runTraining(program: TrainingProgram, o: ModelTrainOptions
     ? { m: Float64Array.from(resume.optim.m), v: Float64Array.from(resume.optim.v), t: resume.optim.t }
     : createOptimState(o.optimizer.kind, theta.length);
   const explode = o.explodeFactor ?? DEFAULT_EXPLODE_FACTOR;
-  await program.start({ theta, optim }, { optimizer: o.optimizer, bestLoss: resume?.bestLoss ?? Infinity, batchSize: batches.size });
+  await program.start({ theta, optim }, { optimizer: o.optimizer, batchSize: batches.size });
   try {
     const every = o.reportEvery ?? DEFAULT_REPORT_EVERY;
     const chain = Math.max(1, Math.min(program.maxChain, every * perEpoch));
@@ -61,7 +61,7 @@ export async function runTraining(program: TrainingProgram, o: ModelTrainOptions
       const t0 = from.optim.t;
       const steps = to - t0;
       program.finish();
-      await program.start(from, { optimizer: o.optimizer, bestLoss: Infinity, batchSize: batches.size });
+      await program.start(from, { optimizer: o.optimizer, batchSize: batches.size });
       const run = await program.run({
         from: t0, batches: Array.from({ length: steps }, (_, s) => batches.at(t0 + s)), lrs: Array.from({ length: steps }, (_, s) => learningRate(o.lr, schedule, t0 + s)),
         tol: null, explodeFactor: Infinity, bestLoss: Infinity, evaluateAfter: false, readState: true,
@@ -90,7 +90,7 @@ export async function runTraining(program: TrainingProgram, o: ModelTrainOptions
         if (t % perEpoch !== 0) {
           // The program goes back too, so that the final evaluation and a divergence found there see this state.
           program.finish();
-          await program.start(wholeEpoch, { optimizer: o.optimizer, bestLoss, batchSize: batches.size });
+          await program.start(wholeEpoch, { optimizer: o.optimizer, batchSize: batches.size });
           state = wholeEpoch;
           t = state.optim.t;
           final = null;

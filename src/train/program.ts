@@ -69,10 +69,10 @@ export interface TrainingProgram {
   /** Checks what this program cannot do (optimizer, schedule, batch size) before any work, with a clear error. */
   check(setup: { optimizer: OptimizerConfig; constantLr: boolean; batchSize: number }): void;
   /**
-   * Loads the starting state (and the best loss so far, Infinity when none) and allocates what a run needs
-   * for this optimizer and batch size (the one check() accepted).
+   * Loads the starting state and allocates what a run needs for this optimizer and batch size (the one check()
+   * accepted). The best loss so far comes with each chain (ChainPlan.bestLoss).
    */
-  start(state: ProgramState, setup: { optimizer: OptimizerConfig; bestLoss: number; batchSize: number }): Promise<void>;
+  start(state: ProgramState, setup: { optimizer: OptimizerConfig; batchSize: number }): Promise<void>;
   run(plan: ChainPlan): Promise<ChainRecord>;
   /** The state now. */
   read(): Promise<ProgramState>;

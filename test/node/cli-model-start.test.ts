@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runMain as run } from '../cli-main.ts';
-import { float32Text } from '../../src/core/float32-text.ts';
+import { float32Text } from '../../src/core/float32.ts';
 import { suiteTempDir } from '../temp-dir.ts';
 
 const dir = suiteTempDir('cli-model-start');

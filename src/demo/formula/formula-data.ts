@@ -9,6 +9,7 @@ import { compileRowSums } from '../../formula/emit-js.ts';
 import { gradientProgram, predictionProgram } from '../../formula/program.ts';
 import { describeNonFinite, firstNonFiniteRow, formulaPredict, rowValues, type FormulaData } from '../../models/formula.ts';
 import type { ParsedFile } from '../data.ts';
+import { FLOAT32_MAX } from '../../core/float32.ts';
 
 export interface FormulaDataset {
   label: string;
@@ -99,9 +100,6 @@ export function startNotFinite(m: FormulaModel, start: Float64Array, data: Formu
   }
   return `${what}${where}. Change the starting values (or the formula or the loss) to train.`;
 }
-
-/** The largest finite float32: a GPU kernel's every value and sum must stay within it. */
-const FLOAT32_MAX = 3.4028234663852886e38;
 
 /**
  * Why the GPU cannot start from `start` though float64 can: a row's model value, loss or slope, or the

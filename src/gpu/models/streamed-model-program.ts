@@ -160,7 +160,7 @@ export class StreamedModelProgram extends GpuModelProgram {
     }
   }
 
-  override async start(state: ProgramState, setup: { optimizer: OptimizerConfig; bestLoss: number }): Promise<void> {
+  override async start(state: ProgramState, setup: { optimizer: OptimizerConfig }): Promise<void> {
     await super.start(state, setup);
     try {
       this.pieceReadback = await createBufferChecked(this.ctx.io.live(), {

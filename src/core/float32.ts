@@ -1,3 +1,8 @@
+// float32, the precision the data and the GPU hold: its largest finite value, and its values written for people.
+
+/** The largest finite float32: beyond it a value uploads, or a float32 kernel computes, as ±Infinity. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+
 /**
  * A float32 value as the shortest decimal that reads back to it: 1.344 rather than 1.343999981880188, the
  * float64 expansion of the same float32. Messages quote data this way, as the file most likely wrote it.
