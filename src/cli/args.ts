@@ -141,7 +141,7 @@ function tokenize(command: Command, args: string[]) {
   } catch (e) {
     const message = (e as Error).message;
     const unknown = /^Unknown option '(.*?)'/.exec(message);
-    if (unknown) throw new UsageError(`${command}: unknown flag ${unknown[1]} (see nabla help ${command})`);
+    if (unknown) throw new UsageError(unknownFlagMessage(command, unknown[1]));
     throw new UsageError(message.split('\n')[0].replace(/^Option '(-\w, )?(--[\w-]+)[^']*'/, '$2:'));
   }
   const seen = new Set<string>();
@@ -152,6 +152,21 @@ function tokenize(command: Command, args: string[]) {
   }
   return { values: parsed.values as Record<string, string | boolean | undefined>, positionals: parsed.positionals };
 }
+
+/** A flag this command does not take: where another command takes it, say so (`predict --device`), else unknown. */
+export function unknownFlagMessage(command: Command, flag: string): string {
+  const name = flag.replace(/^--?/, '');
+  const takers = COMMANDS.filter((c) => c !== command && Object.hasOwn(FLAGS[c], name));
+  if (takers.length === 0 || !flag.startsWith('--')) return `${command}: unknown flag ${flag} (see nabla help ${command})`;
+  const why = WHY_NOT[command]?.[name];
+  return `${command}: ${flag} does not apply to ${command}${why ? `: ${why}` : ''} (it is a flag of ${takers.join(', ')}; see nabla help ${command})`;
+}
+
+/** Why a flag other commands take has no meaning here, where that is not obvious. */
+const WHY_NOT: Partial<Record<Command, Record<string, string>>> = {
+  predict: { device: 'predictions are computed on the CPU in float64 from the saved parameters', target: 'predict needs no target column (evaluate compares with one)' },
+  evaluate: { device: 'the loss and metrics are computed on the CPU in float64 from the saved parameters' },
+};
 
 /** parseArgs reads `--bias -0.5` as two options; weights and biases are often negative, so join them. */
 function joinNegativeValues(args: string[], options: Record<string, { type: string }>): string[] {

@@ -94,7 +94,7 @@ describe('parseCli: accepted input', () => {
     expect(train).toContain(`(default ${STREAM_CHUNK_MB.cpu}; ${STREAM_CHUNK_MB.gpu} with --device gpu)`);
     expect(train).not.toContain('--formula)');
     expect(commandHelp('gradient')).not.toMatch(/stream/);
-    expect(usageErrorOf(['gradient', '--data', 'd.csv', '--target', 'y', '--weights', '1', '--bias', '0', '--stream']).message).toMatch(/unknown flag --stream/);
+    expect(usageErrorOf(['gradient', '--data', 'd.csv', '--target', 'y', '--weights', '1', '--bias', '0', '--stream']).message).toMatch(/gradient: --stream does not apply to gradient \(it is a flag of train;/);
   });
 
   it('the model trainer is chosen by the model or by a flag only it implements', () => {
@@ -155,7 +155,7 @@ describe('parseCli: each validation error is a UsageError naming its argument', 
     ['unknown command', ['fit', '--data', 'd.csv'], /unknown command "fit"/],
     ['unknown option', ['train', '--bogus'], /train: unknown flag --bogus/],
     ['a flag given twice', ['train', '--lr', '0.1', '--lr', '0.2'], /--lr: given more than once/],
-    ['a flag of another command', ['predict', '--model', 'm.json', '--data', 'd.csv', '--device', 'cpu'], /predict: unknown flag --device/],
+    ['a flag of another command', ['predict', '--model', 'm.json', '--data', 'd.csv', '--device', 'cpu'], /predict: --device does not apply to predict: predictions are computed on the CPU in float64 .*\(it is a flag of train, gradient/],
     ['--classes was parsed and unused: now it is checked', ['train', '--data', 'd.csv', '--target', 'y', '--classes', 'a,b'], /--classes: applies to classifiers/],
     ['--classes for logistic: exactly 2', ['train', '--data', 'd.csv', '--target', 'y', '--model', 'logistic', '--classes', 'a,b,c'], /--classes: .*exactly 2/],
     ['--hidden without mlp', ['train', '--data', 'd.csv', '--target', 'y', '--model', 'softmax', '--hidden', '8'], /--hidden: applies to --model mlp only/],
