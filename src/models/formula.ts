@@ -163,9 +163,13 @@ export function rowValues(m: FormulaModel, data: FormulaData, row: number): stri
 /**
  * A formula engine's training run whose start is not finite names the first row where the formula is not (a
  * StartDivergenceError with `where`), at the parameters the run started from: rows in memory, or a stream,
- * which is read once more for it (only when the start has failed).
+ * which is read once more for it (only when the start has failed). Where float64 finds every row finite,
+ * `beyondFloat64` (a float32 engine's) may say what the engine's own arithmetic could not hold.
  */
-export async function trainNamingStartRow(m: FormulaModel, rows: FormulaData | RowStream, start: ArrayLike<number>, o: ModelTrainOptions, run: () => Promise<ModelTrainResult>): Promise<ModelTrainResult> {
+export async function trainNamingStartRow(
+  m: FormulaModel, rows: FormulaData | RowStream, start: ArrayLike<number>, o: ModelTrainOptions, run: () => Promise<ModelTrainResult>,
+  beyondFloat64?: (theta: ArrayLike<number>) => Promise<string | null>,
+): Promise<ModelTrainResult> {
   try {
     return await run();
   } catch (e) {
@@ -177,7 +181,11 @@ export async function trainNamingStartRow(m: FormulaModel, rows: FormulaData | R
       const found = firstNonFiniteRow(m, theta, rows);
       bad = found && { ...found, values: rowValues(m, rows, found.row) };
     }
-    if (!bad) throw e;
+    if (!bad) {
+      const other = await beyondFloat64?.(theta);
+      if (other) throw new StartDivergenceError(e.update, e.loss, e.gradNorm, other);
+      throw e;
+    }
     const { what, values } = describeNonFinite(bad);
     throw new StartDivergenceError(e.update, e.loss, e.gradNorm, `${what} is not finite on row ${bad.row + 1} (${values}; ${bad.values.join(', ')})`);
   }

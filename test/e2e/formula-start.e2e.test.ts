@@ -7,7 +7,7 @@ import { formulaLayoutState, openPage, useSite } from './page.ts';
 const site = useSite();
 
 describe('demo page, formula mode: a start beyond float32 on WebGPU', () => {
-  it('says J is not finite in float32 at the start, names the row, and neither trains nor fits', async () => {
+  it('says the start is beyond float32 on the GPU, names the row, and neither trains nor fits', async () => {
     const { page, problems, close } = await openPage(site.browser, site.server.url);
     try {
       await page.check('#mode-formula');
@@ -19,7 +19,7 @@ describe('demo page, formula mode: a start beyond float32 on WebGPU', () => {
       await page.waitForFunction(() => /float32/.test(document.getElementById('f-error')?.textContent ?? '') ||
         document.getElementById('formula-layout')?.dataset.state === 'ready', undefined, { timeout: 60_000 });
       const error = (await page.textContent('#f-error'))!;
-      expect(error).toMatch(/^J is not finite in float32 at the starting values: row 1 of the data \(x = [\d.e+-]+, y = [\d.e+-]+\) has loss = [\d.e+]+, beyond float32's largest value/);
+      expect(error).toMatch(/^The GPU computes in float32, and at the starting values row 1 of the data \(x = [\d.e+-]+, y = [\d.e+-]+\) has loss = [\d.e+]+, beyond float32's range \(±3\.4e38\), though float64 holds it\. Change the starting values/);
       expect(await page.isVisible('#f-error')).toBe(true);
       expect(await page.textContent('#f-status')).toBe(error);
       expect(await page.textContent('#f-device')).not.toMatch(/CPU|twin|failed/);

@@ -8,6 +8,7 @@ import { GpuFormulaEngine } from '../../src/gpu/formula/gpu-formula-engine.ts';
 import { compileFormula } from '../../src/formula/model.ts';
 import { checkFormulaResult, formulaReference } from '../../src/gpu/formula/formula-check.ts';
 import { TuningCache } from '../../src/gpu/tuning/cache.ts';
+import { optimizerConfig } from '../../src/optim/config.ts';
 
 // NIST's Misra1a.
 const MISRA_X = [77.6, 114.9, 141.1, 190.8, 239.9, 289.0, 332.8, 378.4, 434.8, 477.3, 536.8, 593.1, 689.1, 760.0];
@@ -45,11 +46,26 @@ describe('a start float32 cannot compute at', () => {
     const data = { x: xs, y: Float32Array.from(xs, (v) => 2 * v + 1), n: N, d: 1 };
     // ℓ = (1e20 x − y)² passes float32's 3.4e38 once 1e20 x > 1.84e19: from row 278 (x = 0.1847) on. Float64 holds it.
     await expect(GpuFormulaEngine.create(gpu, model, data, Float64Array.of(1e20, 0), { tuning: new TuningCache() }))
-      .rejects.toThrow(/^start: at the starting parameters the formula's values on row 278 \(x = 0\.1847\d*, y = 1\.369\d*\) are beyond float32's range .*train on the CPU/);
+      .rejects.toThrow(/^start: at the starting parameters row 278 of the data \(x = 0\.1847\d*, y = 1\.369\d*\) has loss = 3\.4\d\de\+38, beyond float32's range .*train on the CPU/);
     await expect(GpuFormulaEngine.create(gpu, model, data, Float64Array.of(1e39, 0), { tuning: false }))
       .rejects.toThrow(RangeError);
-    await expect(GpuFormulaEngine.create(gpu, model, data, Float64Array.of(1e39, 0), { tuning: false })).rejects.toThrow(/^start: a = 1e\+39 is beyond float32's range/);
+    await expect(GpuFormulaEngine.create(gpu, model, data, Float64Array.of(1e39, 0), { tuning: false })).rejects.toThrow(/^start: at the starting parameters a = 1e\+39 is beyond float32's range/);
     const fine = await GpuFormulaEngine.create(gpu, model, data, Float64Array.of(1e15, 0), { tuning: false });
     fine.dispose();
+  });
+
+  it('past the rows checked at creation, stops training at the start naming the row', async () => {
+    const gpu = await testGpu();
+    const model = compileFormula({ formula: 'y ~ a*x + c' }, { columns: ['x', 'y'] });
+    // x = 0 but on row 4501: the creation check's first rows are fine at a = 1e20, that row's loss (1e20 - 1)² is not.
+    const n = 5000;
+    const data = { x: Float32Array.from({ length: n }, (_, i) => (i === 4500 ? 1 : 0)), y: new Float32Array(n).fill(1), n, d: 1 };
+    const engine = await GpuFormulaEngine.create(gpu, model, data, Float64Array.of(1e20, 0), { tuning: false });
+    try {
+      await expect(engine.train({ lr: 0.1, maxEpochs: 2, optimizer: optimizerConfig({ kind: 'sgd' }) })).rejects.toThrow(
+        /^training diverged at the initial parameters: .*; row 4501 of the data \(x = 1, y = 1\) has loss = 1\.000e\+40, beyond float32's range \(±3\.4e38\), though float64 holds it; the GPU computes in float32;/);
+    } finally {
+      engine.dispose();
+    }
   });
 });

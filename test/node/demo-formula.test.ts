@@ -101,13 +101,19 @@ describe('demo formula mode helpers', () => {
     const data = { x: Float32Array.of(0, 2, 1), y: Float32Array.of(1, 2, 3), n: 3, d: 1 };
     // Row 2: (1e30·2 − 2)² = 4e60, finite in float64.
     expect(startNotFiniteInFloat32(c.model, Float64Array.of(1e30), data)).toBe(
-      'J is not finite in float32 at the starting values: row 2 of the data (x = 2, y = 2) has loss = 4.000e+60, beyond float32\'s largest value (3.403e+38), which the GPU computes in. Change the starting values (or the formula or the loss) to train on the GPU.');
+      'The GPU computes in float32, and at the starting values row 2 of the data (x = 2, y = 2) has loss = 4.000e+60, beyond float32\'s range (±3.4e38), though float64 holds it. Change the starting values (or the formula or the loss) to train on the GPU.');
     expect(startNotFiniteInFloat32(c.model, Float64Array.of(3), data)).toBeNull();
+    expect(startNotFiniteInFloat32(c.model, Float64Array.of(1e39), data)).toMatch(/at the starting values a = 1e\+39 is beyond float32's range/);
     // Each row's loss (1.5e19·1 − y)² ≈ 2.25e38 is within float32; three of them sum beyond it.
     const rows = { x: Float32Array.of(1, 1, 1), y: Float32Array.of(0, 0, 0), n: 3, d: 1 };
-    expect(startNotFiniteInFloat32(c.model, Float64Array.of(1.5e19), rows)).toMatch(/^J is not finite in float32 at the starting values: every row's loss is within float32's range, but their sum over the 3 rows \(6\.750e\+38\)/);
+    expect(startNotFiniteInFloat32(c.model, Float64Array.of(1.5e19), rows)).toMatch(/at the starting values every row's loss is within float32's range \(±3\.4e38\), but their sum over the 3 rows \(6\.750e\+38\) is beyond it\./);
     // A slope alone beyond float32: at x = 1e30, a = 1e-15 the residual is ~1e15 (loss ~1e30), ∂ℓ/∂a = 2·r·x ~ 2e45.
     const slope = { x: Float32Array.of(1e30), y: Float32Array.of(0), n: 1, d: 1 };
-    expect(startNotFiniteInFloat32(c.model, Float64Array.of(1e-15), slope)).toMatch(/^∂J\/∂a is not finite in float32 at the starting values: row 1 .* has ∂ℓ\/∂a = 2\.000e\+45, beyond/);
+    expect(startNotFiniteInFloat32(c.model, Float64Array.of(1e-15), slope)).toMatch(/at the starting values row 1 .* has ∂ℓ\/∂a = 2\.000e\+45, beyond/);
+    // Beyond float32 only inside the formula: a·a = 1e40 in sqrt(a·a·x), whose value 1e20 and mae loss fit.
+    const inner = compileSpec('y ~ sqrt(a*a*x)', 'mae', ['x', 'y']);
+    if (!inner.ok) throw new Error(inner.error.reason);
+    expect(startNotFiniteInFloat32(inner.model, Float64Array.of(1e20), { x: Float32Array.of(1), y: Float32Array.of(0), n: 1, d: 1 })).toMatch(
+      /at the starting values on row 1 of the data \(x = 1, y = 0\) a value inside the formula is beyond float32's range \(±3\.4e38\), though float64 holds the result \(yhat = 1\.000e\+20, ∂ℓ\/∂a = 1\.000, loss = 1\.000e\+20\)/);
   });
 });

@@ -5,11 +5,9 @@ import type { FormulaModel } from '../../formula/model.ts';
 import { seededUniform } from '../../data/shuffle.ts';
 import { selectLinearData, type SelectedData } from '../../data/select.ts';
 import type { Table } from '../../data/table.ts';
-import { compileRowSums } from '../../formula/emit-js.ts';
-import { gradientProgram, predictionProgram } from '../../formula/program.ts';
 import { describeNonFinite, firstNonFiniteRow, formulaPredict, rowValues, type FormulaData } from '../../models/formula.ts';
 import type { ParsedFile } from '../data.ts';
-import { FLOAT32_MAX } from '../../core/float32.ts';
+import { float32Problem } from '../../models/formula-float32.ts';
 
 export interface FormulaDataset {
   label: string;
@@ -102,41 +100,10 @@ export function startNotFinite(m: FormulaModel, start: Float64Array, data: Formu
 }
 
 /**
- * Why the GPU cannot start from `start` though float64 can: a row's model value, loss or slope, or the
- * rows' summed loss or slope, lies beyond float32's range, so the kernel's J or ∇J would be Infinity or NaN.
- * The twin evaluates at the parameters rounded to float32, as the kernel holds them. null when all fits.
- * (A value that overflows only inside the formula and comes back within range is not seen here.)
+ * Why the GPU cannot start from `start` though float64 can (a parameter, a row's value or the rows' sum beyond
+ * float32's range, which the kernel computes in), over every row; null when all fits.
  */
 export function startNotFiniteInFloat32(m: FormulaModel, start: Float64Array, data: FormulaData): string | null {
-  const predict = compileRowSums(predictionProgram(m));
-  const gradient = compileRowSums(gradientProgram(m));
-  const theta = Float64Array.from(start, (v) => Math.fround(v));
-  const P = m.params.length;
-  const yhat = new Float64Array(1);
-  const row = new Float64Array(P + 1);
-  const total = new Float64Array(P + 1);
-  const names = [...m.params.map((p) => `∂ℓ/∂${p}`), 'loss'];
-  const tooLarge = (v: number) => Number.isFinite(v) && Math.abs(v) > FLOAT32_MAX;
-  const advice = 'Change the starting values (or the formula or the loss) to train on the GPU.';
-  for (let i = 0; i < data.n; i++) {
-    yhat[0] = 0;
-    row.fill(0);
-    predict(theta, data.x, data.y, i, i + 1, yhat);
-    gradient(theta, data.x, data.y, i, i + 1, row);
-    const over = [yhat[0], ...row].flatMap((v, k) => (tooLarge(v) ? [k] : []));
-    if (over.length > 0) {
-      const label = (k: number) => (k === 0 ? 'yhat' : names[k - 1]);
-      // J when the model or the loss is beyond; else the first slope that is.
-      const what = over.includes(0) || over.includes(P + 1) ? 'J is' : `∂J/∂${m.params[over[0] - 1]} is`;
-      const values = over.map((k) => `${label(k)} = ${(k === 0 ? yhat[0] : row[k - 1]).toPrecision(4)}`).join(', ');
-      return `${what} not finite in float32 at the starting values: row ${i + 1} of the data (${rowValues(m, data, i).join(', ')}) has ` +
-        `${values}, beyond float32's largest value (${FLOAT32_MAX.toPrecision(4)}), which the GPU computes in. ${advice}`;
-    }
-    for (let k = 0; k <= P; k++) total[k] += row[k];
-  }
-  const k = total.findIndex(tooLarge);
-  if (k < 0) return null;
-  const what = k === P ? 'J is' : `∂J/∂${m.params[k]} is`;
-  return `${what} not finite in float32 at the starting values: every row's ${names[k]} is within float32's range, but their sum over the ${data.n} rows (${total[k].toPrecision(4)}) ` +
-    `is beyond float32's largest value (${FLOAT32_MAX.toPrecision(4)}), which the GPU sums in. ${advice}`;
+  const problem = float32Problem(m, start, data);
+  return problem && `The GPU computes in float32, and at the starting values ${problem}. Change the starting values (or the formula or the loss) to train on the GPU.`;
 }

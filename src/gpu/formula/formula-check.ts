@@ -6,9 +6,7 @@ import { compileRowSums } from '../../formula/emit-js.ts';
 import type { FormulaModel } from '../../formula/model.ts';
 import { gradientProgram, type SampleProgram } from '../../formula/program.ts';
 import type { BatchRange } from '../../models/batches.ts';
-import { rowValues, type FormulaData } from '../../models/formula.ts';
-import { FORMULA_CHECK_ROWS } from './formula-grid.ts';
-import { FLOAT32_MAX } from '../../core/float32.ts';
+import type { FormulaData } from '../../models/formula.ts';
 
 /**
  * A kernel's component k may differ from float64 by FORMULA_REL_TOL x (1/N) Σ_i |term_ik| (+ F32_ROUNDING_FACTOR x
@@ -129,19 +127,4 @@ export function normalEquationsLabels(params: readonly string[]): string[] {
   const out: string[] = [];
   params.forEach((a, i) => params.slice(i).forEach((b) => out.push(`JtWJ[${a},${b}]`)));
   return [...out, ...params.map((a) => `JtWr[${a}]`), 'RSS'];
-}
-
-/**
- * Why the GPU cannot start from `start`, or null: a parameter beyond float32's range, or the formula's values
- * on a row of the checked rows beyond it though float64 holds them (J ~ 1e40 from a start far off the data's
- * scale). No float32 kernel can compute there, so this is said before any is tuned or checked against the twin,
- * as a RangeError naming the parameter or the row.
- */
-export function float32StartError(m: FormulaModel, start: ArrayLike<number>, data: FormulaData): RangeError | null {
-  const advice = 'the GPU computes in float32: start nearer the data\'s scale, or train on the CPU (--device cpu or cpu64), which computes in float64';
-  const far = Array.from(start).findIndex((v) => Math.abs(v) > FLOAT32_MAX);
-  if (far >= 0) return new RangeError(`start: ${m.params[far]} = ${start[far]} is beyond float32's range (±3.4e38); ${advice}`);
-  const { firstOverflowRow: row } = formulaReference(m, start, data, { start: 0, rows: Math.min(data.n, FORMULA_CHECK_ROWS) });
-  if (row < 0) return null;
-  return new RangeError(`start: at the starting parameters the formula's values on row ${row + 1} (${rowValues(m, data, row).join(', ')}) are beyond float32's range (±3.4e38), though float64 holds them; ${advice}`);
 }

@@ -26,7 +26,8 @@ import { piecewiseGradient, ResidentChunks, trainOnGpu } from '../models/streame
 import type { RowStream } from '../../models/row-stream.ts';
 import type { BatchRange } from '../../models/batches.ts';
 import { formulaBindingRows, formulaXBytes, memoryRowStream } from './formula-stream.ts';
-import { float32StartError, formulaReference } from './formula-check.ts';
+import { formulaReference } from './formula-check.ts';
+import { float32Problem, float32StreamProblem } from '../../models/formula-float32.ts';
 import { describeFormulaConfig, FORMULA_CHECK_ROWS, stepWorkgroupSize, type FormulaKernelConfig } from './formula-grid.ts';
 import { FormulaNormalEquationsPass } from './formula-normal-pass.ts';
 import { FormulaGradientPasses, type FormulaBuffers } from './formula-passes.ts';
@@ -214,8 +215,10 @@ export class GpuFormulaEngine implements FormulaEngine {
       const { x, y } = await makeData(device, round);
       owned.push(x, y);
       const data = await rowsOf(io, { x, y });
-      const unreachable = float32StartError(model, start, data);
-      if (unreachable) throw unreachable;
+      const unreachable = float32Problem(model, start, data, FORMULA_CHECK_ROWS);
+      if (unreachable) {
+        throw new RangeError(`start: at the starting parameters ${unreachable}; the GPU computes in float32: start nearer the data's scale, or train on the CPU (--device cpu or cpu64), which computes in float64`);
+      }
       // Beside the quad kernel the generated one runs only the batches that start off a multiple of 4 rows
       // (mini-batches of other sizes): its default grid, no second tuning at start-up.
       const predictorChoice = () => chooseFormulaKernel(gpu, io, model, program, data, { x, y }, start, options, model.params, linearPredictorVariant(program, predictor!, data.n, maxPerDim, storage));
@@ -360,7 +363,12 @@ export class GpuFormulaEngine implements FormulaEngine {
       evaluate: (theta: ArrayLike<number>) => this.lossAndGradient(theta),
     };
     const rows = this.data ?? this.chunks?.stream;
-    return rows ? trainNamingStartRow(this.model, rows, this.start, o, () => trainOnGpu(ctx, this.chunks, o)) : trainOnGpu(ctx, this.chunks, o);
+    if (!rows) return trainOnGpu(ctx, this.chunks, o);
+    const inFloat32 = async (theta: ArrayLike<number>) => {
+      const problem = 'pass' in rows ? await float32StreamProblem(this.model, theta, rows) : float32Problem(this.model, theta, rows);
+      return problem && `${problem}; the GPU computes in float32`;
+    };
+    return trainNamingStartRow(this.model, rows, this.start, o, () => trainOnGpu(ctx, this.chunks, o), inFloat32);
   }
 
   dispose(): void {
