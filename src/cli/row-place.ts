@@ -3,17 +3,14 @@
 import { openSource, type SourceOptions } from '../data/source.ts';
 import type { DataErrorLocation } from '../data/errors.ts';
 
-/** Where kept row `row` (0-based), read with `options`, lies in the file: its CSV line, or its row counting the dropped ones. */
+/** Where kept row `row` (0-based), read with `options`, lies in the file: its CSV or JSON Lines line, or its row counting the dropped ones. */
 export async function placeOfKeptRow(path: string, options: SourceOptions, row: number): Promise<DataErrorLocation> {
   const source = await openSource(path, options);
   let kept = 0;
-  let dropped = 0;
   for await (const c of source.chunks(1)) {
-    dropped += c.droppedRows;
     if (kept++ < row) continue;
-    // A chunk of one kept row: its first line is that row's unless dropped rows came before it in the chunk.
-    if (c.firstLine !== undefined) return c.droppedRows === 0 ? { file: path, line: c.firstLine } : { file: path };
-    return source.format === 'csv' ? { file: path } : { file: path, element: row + dropped };
+    if (c.lastLine !== undefined) return { file: path, line: c.lastLine };
+    return c.lastInputRow === undefined || source.format === 'csv' ? { file: path } : { file: path, element: c.lastInputRow };
   }
   return { file: path };
 }

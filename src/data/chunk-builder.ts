@@ -97,7 +97,9 @@ export class ChunkBuilder {
   private n = 0;
   private dropped = 0;
   private firstLine: number | undefined;
+  private lastLine: number | undefined;
   private started = false;
+  private lastInputRow = -1;
   private readonly values: Float64Array;
   /** Rows kept and dropped over the whole pass. */
   keptTotal = 0;
@@ -272,6 +274,8 @@ export class ChunkBuilder {
     for (let j = 0; j < d; j++) x[row + j] = vals[j];
     if (this.target.kind !== 'none') this.y![this.n] = vals[d];
     this.n++;
+    this.lastLine = line;
+    this.lastInputRow = this.keptTotal + this.droppedTotal;
     this.keptTotal++;
     return out;
   }
@@ -287,6 +291,8 @@ export class ChunkBuilder {
       droppedRows: this.dropped,
     };
     if (this.firstLine !== undefined) chunk.firstLine = this.firstLine;
+    if (this.lastLine !== undefined) chunk.lastLine = this.lastLine;
+    chunk.lastInputRow = this.lastInputRow;
     const buffers = { x: this.x!, y: this.y! };
     if (full) {
       let given = false;
@@ -304,6 +310,7 @@ export class ChunkBuilder {
     this.dropped = 0;
     this.started = false;
     this.firstLine = undefined;
+    this.lastLine = undefined;
     return chunk;
   }
 }

@@ -26,6 +26,10 @@ export interface SampleChunk {
   droppedRows: number;
   /** CSV and JSON Lines only: the 1-based source line of the first row counted in this chunk. */
   firstLine?: number;
+  /** CSV and JSON Lines only: the 1-based source line of the chunk's last kept row. */
+  lastLine?: number;
+  /** The 0-based index of the chunk's last kept row among every input row of the pass, dropped ones included. */
+  lastInputRow?: number;
   /**
    * The consumer is done with x and y: the reader may fill them with a later chunk of the same pass, so
    * that a pass recycles a few chunk buffers instead of leaving one per chunk to the garbage collector.
