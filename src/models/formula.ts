@@ -208,14 +208,21 @@ export function formulaRowSums(m: FormulaModel): RowSums {
   return compileRowSums(gradientProgram(m));
 }
 
-/** yhat for every row. */
+/**
+ * yhat for every row. x holds the model's features (d = m.features.length) or, as the engines read it, the
+ * features then the weights column (d = rowWidth(m)): row weights do not change yhat.
+ */
 export function formulaPredict(m: FormulaModel, theta: ArrayLike<number>, data: FormulaData): Float64Array {
   validateFormulaTheta(m, theta);
   const { n, d, x } = data;
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`dataset: n = ${n} is not a count of rows`);
-  if (!Number.isInteger(d) || d < m.features.length) throw new RangeError(`dataset: ${d} columns per row, the model reads ${m.features.length} (${m.features.join(', ')})`);
+  if (d !== m.features.length && d !== rowWidth(m)) {
+    const weighted = m.spec.weights ? ` or ${rowWidth(m)} (then its weights column ${m.spec.weights})` : '';
+    throw new RangeError(`dataset: d = ${d} columns per row; the model reads ${m.features.length} (${m.features.join(', ')})${weighted}`);
+  }
   if (x.length !== n * d) throw new RangeError(`dataset: x has ${x.length} values, expected n * d = ${n * d}`);
-  const predict = compileRowSums(predictionProgram(m));
+  // The prediction reads the features alone: rows d apart, whatever follows them.
+  const predict = compileRowSums({ ...predictionProgram(m), rowWidth: d });
   const out = new Float64Array(data.n);
   const one = new Float64Array(1);
   for (let i = 0; i < data.n; i++) {

@@ -187,7 +187,17 @@ describe('formulaPredict', () => {
     expect(() => formulaPredict(m, [1], d)).toThrow(/expected 2 values \(a, b\), got 1/);
     expect(() => formulaPredict(m, [NaN, 1], d)).toThrow(/a = NaN is not a finite number/);
     expect(() => formulaPredict(m, [1, 1], { ...d, n: 5 })).toThrow(/x has 3 values, expected n \* d = 5/);
-    expect(() => formulaPredict(m, [1, 1], { ...d, d: 0 })).toThrow(/0 columns per row, the model reads 1/);
+    expect(() => formulaPredict(m, [1, 1], { ...d, d: 0 })).toThrow(/d = 0 columns per row; the model reads 1 \(x\)$/);
+    // Rows wider than the model's would be read at the wrong stride: refused, not misread.
+    expect(() => formulaPredict(m, [1, 1], { x: Float32Array.of(1, 9, 2, 9, 3, 9), y: new Float32Array(3), n: 3, d: 2 })).toThrow(/d = 2 columns per row; the model reads 1 \(x\)$/);
+  });
+  it('reads a weighted model\'s rows with or without the weights column, d apart', () => {
+    const m = compileFormula({ formula: 'y ~ a*x + b', weights: 'w' }, columns('x', 'w', 'y'));
+    const features = { x: Float32Array.of(1, 2, 3), y: new Float32Array(3), n: 3, d: 1 };
+    const weighted = { x: Float32Array.of(1, 7, 2, 8, 3, 9), y: new Float32Array(3), n: 3, d: 2 };
+    expect(Array.from(formulaPredict(m, [1, 2], features))).toEqual([3, 4, 5]);
+    expect(Array.from(formulaPredict(m, [1, 2], weighted))).toEqual([3, 4, 5]);
+    expect(() => formulaPredict(m, [1, 2], { ...weighted, x: new Float32Array(9), d: 3 })).toThrow(/d = 3 columns per row; the model reads 1 \(x\) or 2 \(then its weights column w\)/);
   });
 });
 
