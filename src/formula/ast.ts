@@ -60,16 +60,34 @@ export const SUM_RUN = 64;
 
 /** t1 + t2 + … + tn, of depth at most SUM_RUN + log2(n / SUM_RUN). */
 export function sum(terms: readonly Node[]): Node {
+  return pairwise(terms, add, 0);
+}
+
+/** Operands joined in runs of SUM_RUN, left to right, the runs then pairwise; `identity` when there are none. */
+function pairwise(operands: readonly Node[], join: (a: Node, b: Node) => Node, identity: number): Node {
   let runs: Node[] = [];
-  for (let start = 0; start < terms.length; start += SUM_RUN) {
-    runs.push(terms.slice(start, start + SUM_RUN).reduce((acc, t) => add(acc, t), num(0)));
+  for (let start = 0; start < operands.length; start += SUM_RUN) {
+    runs.push(operands.slice(start, start + SUM_RUN).reduce((acc, t) => join(acc, t), num(identity)));
   }
   while (runs.length > 1) {
     const joined: Node[] = [];
-    for (let k = 0; k < runs.length; k += 2) joined.push(k + 1 < runs.length ? add(runs[k], runs[k + 1]) : runs[k]);
+    for (let k = 0; k < runs.length; k += 2) joined.push(k + 1 < runs.length ? join(runs[k], runs[k + 1]) : runs[k]);
     runs = joined;
   }
-  return runs[0] ?? num(0);
+  return runs[0] ?? num(identity);
+}
+
+/**
+ * first op1 t1 op2 t2 … of one precedence level (+ and −, or * and /), as written: left to right up to SUM_RUN
+ * operands. A longer chain becomes a sum of signed terms or a product of factors and reciprocals joined as
+ * `sum` joins terms, so that its depth stays bounded (a product of 3,000 factors overflowed the stack):
+ * the same value, its roundings in another order.
+ */
+export function chain(first: Node, ops: readonly BinaryOp[], rest: readonly Node[]): Node {
+  if (rest.length < SUM_RUN) return rest.reduce((left, t, k) => binary(ops[k], left, t), first);
+  const additive = ops[0] === '+' || ops[0] === '-';
+  const operands = [first, ...rest.map((t, k) => (ops[k] === '-' ? neg(t) : ops[k] === '/' ? div(num(1), t) : t))];
+  return additive ? pairwise(operands, add, 0) : pairwise(operands, mul, 1);
 }
 
 /** The operands of a tree of '+', left to right (the tree itself when it is no sum). */

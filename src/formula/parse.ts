@@ -8,7 +8,7 @@
 //   atom    := NUMBER | NAME | NAME '(' args ')' | '(' expr ')'
 // so -x^2 is -(x^2), 2^3^2 is 2^9 and 2^-1 is 0.5, as in mathematics and Python. Errors carry the position,
 // which FormulaError prints under the formula with a caret.
-import { binary, call, neg, num, sum, sym, type Node } from './ast.ts';
+import { binary, call, chain, neg, num, sym, type Node } from './ast.ts';
 import { CONSTANTS, FUNCTIONS } from './functions.ts';
 
 export class FormulaError extends Error {
@@ -147,25 +147,28 @@ class Parser {
     this.fail(`expected an operator, found "${t.kind === 'num' ? t.text : (t as { text: string }).text}"`);
   }
 
-  /** Terms joined by + alone make a sum (ast.ts: sum, the left-to-right tree up to SUM_RUN terms, of bounded depth beyond). */
+  /** Terms joined by + and − (ast.ts: chain, the left-to-right tree up to SUM_RUN terms, of bounded depth beyond). */
   expr(): Node {
-    const terms = [this.term()];
+    const first = this.term();
     const ops: Array<'+' | '-'> = [];
+    const rest: Node[] = [];
     while (this.isOp('+') || this.isOp('-')) {
       ops.push((this.tokens[this.i++] as { text: '+' | '-' }).text);
-      terms.push(this.term());
+      rest.push(this.term());
     }
-    if (ops.every((op) => op === '+')) return sum(terms);
-    return terms.slice(1).reduce((left, t, k) => binary(ops[k], left, t), terms[0]);
+    return chain(first, ops, rest);
   }
 
+  /** Factors joined by * and /, as terms are. */
   private term(): Node {
-    let left = this.unary();
+    const first = this.unary();
+    const ops: Array<'*' | '/'> = [];
+    const rest: Node[] = [];
     while (this.isOp('*') || this.isOp('/')) {
-      const op = (this.tokens[this.i++] as { text: '*' | '/' }).text;
-      left = binary(op, left, this.unary());
+      ops.push((this.tokens[this.i++] as { text: '*' | '/' }).text);
+      rest.push(this.unary());
     }
-    return left;
+    return chain(first, ops, rest);
   }
 
   private unary(): Node {

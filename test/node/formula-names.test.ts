@@ -217,6 +217,21 @@ describe('nesting', () => {
     expect(formulaError(() => parseExpression('-'.repeat(20000) + 'x')).reason).toMatch(/nests deeper/);
     expect(formulaError(() => parseExpression('('.repeat(3000) + 'x' + ')'.repeat(3000))).reason).toMatch(/nests deeper/);
   });
+  it('takes chains of thousands of operands as written (they do not nest), with their values and slopes', () => {
+    // a / x / x / … : 3,000 divisions, a tree of bounded depth (a chain this long overflowed the stack).
+    const quotient = compileFormula({ formula: `y ~ a${'/x'.repeat(3000)}` }, columns('x', 'y'));
+    const row = { x: Float32Array.of(1.0001), y: Float32Array.of(0), n: 1, d: 1 };
+    const x = Math.fround(1.0001);
+    expect(formulaPredict(quotient, [2], row)[0]).toBeCloseTo(2 * x ** -3000, 12);
+    // y ~ a*(x - z + x - z …) with 3,000 terms: 1,500 (x - z).
+    const alternating = compileFormula({ formula: `y ~ a*(${Array.from({ length: 3000 }, (_, k) => (k % 2 === 0 ? 'x' : 'z')).join(' - ')})` }, columns('x', 'z', 'y'));
+    const sums = formulaRowSums(alternating);
+    const out = new Float64Array(2);
+    sums(Float64Array.of(1), Float32Array.of(3, 1), Float32Array.of(0), 0, 1, out);
+    // x − z − x − z … at x = 3, z = 1, a = 1: every term after the first subtracted, 3 − 1499·3 − 1500·1; ℓ = yhat², ∂ℓ/∂a = 2·yhat·yhat/a.
+    const yhat = 3 - 1499 * 3 - 1500 * 1;
+    expect(Array.from(out)).toEqual([2 * yhat ** 2, yhat ** 2]);
+  });
 });
 
 describe('the printers', () => {
