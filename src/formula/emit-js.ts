@@ -42,26 +42,15 @@ export function jsExpression(n: Node, float32 = false): string {
     }
     case 'call': {
       const call = FUNCTIONS[n.fn].js(...n.args.map(go));
-      return float32 && n.fn in WGSL_ABSOLUTE_ERROR ? `nabla_wgsl_${n.fn}(${call})` : rounded(call);
+      return rounded(call);
     }
   }
 }
 
-/**
- * WGSL's bound on sin and cos (tan is sin/cos) is absolute, 2^-11 within [-π, π], far above float32's rounding:
- * the float32 estimate (jsRowSumsSource's float32) moves each such value by its bound, so that the creation
- * check allows what a conforming GPU may return. Keyed by function, spelled as JavaScript helpers.
- */
-const WGSL_ABSOLUTE_ERROR: Readonly<Record<string, string>> = {
-  sin: 'const nabla_wgsl_sin = (v) => Math.fround(v) + 4.8828125e-4;',
-  cos: 'const nabla_wgsl_cos = (v) => Math.fround(v) + 4.8828125e-4;',
-  tan: 'const nabla_wgsl_tan = (v) => Math.fround(v) + 9.765625e-4 * (1 + v * v);',
-};
-
 /** The source of the row-sum function (a function body for new Function, returning the function). */
 export function jsRowSumsSource(p: SampleProgram, float32 = false): string {
   const S = p.outputs.length;
-  const helpers = [JS_HELPERS, 'const nabla_sq = (v) => v * v;', ...(float32 ? Object.values(WGSL_ABSOLUTE_ERROR) : [])];
+  const helpers = [JS_HELPERS, 'const nabla_sq = (v) => v * v;'];
   const lines: string[] = [...helpers, 'return function rowSums(theta, x, y, start, end, out) {'];
   for (let j = 0; j < p.params; j++) lines.push(`  const p${j} = theta[${j}];`);
   lines.push(`  let ${Array.from({ length: S }, (_, k) => `s${k} = 0`).join(', ')};`);
@@ -143,9 +132,10 @@ export function jsPredictorRowSumsSource(p: SampleProgram, shape: LinearPredicto
 }
 
 /**
- * float32: each row's outputs computed as a GPU kernel might, every operation rounded to float32 and sin, cos
- * and tan moved by WGSL's error bound (the sums stay float64): beside the float64 twin it measures how far a
- * correct float32 kernel can be from it, for the creation check. Not a kernel to train with.
+ * float32: each row's outputs computed as a GPU kernel might, every operation rounded to float32 (the sums stay
+ * float64; the kernels' sin, cos and tan are the WGSL helpers, a few ulps, not the built-ins WGSL lets be
+ * 2^-11 off): beside the float64 twin it measures how far a correct float32 kernel can be from it, for the
+ * creation check. Not a kernel to train with.
  */
 export function compileRowSums(p: SampleProgram, float32 = false): RowSums {
   return new Function(jsRowSumsSource(p, float32))() as RowSums;

@@ -1,7 +1,7 @@
 // The creation check of a generated kernel on cases where float32 itself, not the kernel, is far from the
-// float64 twin: a fit near its optimum (the residual a small difference of large values) and sin, cos and tan,
-// whose WGSL bound is an absolute 2^-11. A correct kernel must pass its check there (it was refused as an
-// internal error), and the gradient must agree with the twin within the check's own allowance.
+// float64 twin: a fit near its optimum (the residual a small difference of large values) and sin, cos and tan
+// (the kernels' own helpers, formula-trig.test.ts). A correct kernel must pass its check there (it was refused
+// as an internal error), and the gradient must agree with the twin within the check's own allowance.
 import { describe, expect, it } from 'vitest';
 import { testGpu } from './gpu-context.ts';
 import { GpuFormulaEngine } from '../../src/gpu/formula/gpu-formula-engine.ts';
