@@ -226,6 +226,13 @@ describe('train --formula: bad input is exit 2, named', () => {
     await refused([...f, 'y ~ b*x', '--start', 'b=one', '--data', good], /--start \(b\): expected a number, got "one"/);
   });
 
+  it('--start with a name every JavaScript object has is an unknown name, given once', async () => {
+    for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      await refused([...f, 'y ~ b*x', '--start', `b=1,${name}=1`, '--data', good], new RegExp(`--start: "${name}" is not a parameter of the model; parameters: b$`));
+    }
+    await refused([...f, 'y ~ b*x', '--start', 'b=1,b=2', '--data', good], /--start: "b" is given twice/);
+  });
+
   it('an unknown function or a syntax error prints the formula with a caret under the place', async () => {
     const err = await refused([...f, 'y ~ b*foo(x)', '--start', 'b=1', '--data', good], /--formula: unknown function "foo"/);
     expect(err).toContain('  y ~ b*foo(x)\n        ^');
