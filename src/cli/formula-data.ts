@@ -26,7 +26,7 @@ export function formulaTarget(formula: string): string {
   return parseModel(formula, { macros: { linear: () => sym('linear') } }).target;
 }
 
-const noSuchColumn = (e: unknown, name: string) => e instanceof DataError && e.column === name && e.detail.startsWith('no such');
+export const noSuchColumn = (e: unknown, name: string): e is DataError => e instanceof DataError && e.column === name && e.detail.startsWith('no such');
 
 /**
  * The formula compiled against the file's columns. The numeric columns are what the file's reader finds

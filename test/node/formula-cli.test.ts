@@ -298,6 +298,18 @@ describe('train --formula: bad input is exit 2, named', () => {
     await refused(['train', '--resume', saved, '--data', good, '--epochs', '4', '--device', 'cpu'], /^nabla: --epochs 4: .*ten\.json already has 10 epochs.* total to reach/);
   });
 
+  it('evaluate of a weighted model on a file without its weights column names the weights column; predict needs none', async () => {
+    const weighted = csv(dir, 'weighted.csv', 'x,y,w', [[1, 2, 1], [2, 3, 2], [3, 5, 0]]);
+    const saved = join(dir, 'weighted.json');
+    expect((await run([...f, 'y ~ b*x', '--start', 'b=1', '--weights', 'w', '--data', weighted, '--epochs', '3', '--device', 'cpu', '--save', saved])).code).toBe(0);
+    await refused(['evaluate', '--model', saved, '--data', good],
+      /^nabla: .*good\.csv, column "w": no such weights column; the columns are "x", "y"\. .*weighted\.json was trained with --weights w: its loss J is the mean over rows weighted by w, so evaluate needs that column/);
+    const predicted = await run(['predict', '--model', saved, '--data', good]);
+    expect(predicted.code, predicted.err).toBe(0);
+    expect(predicted.out.split('\n')).toHaveLength(3);
+    expect((await run(['evaluate', '--model', saved, '--data', weighted])).code).toBe(0);
+  });
+
   it('a damaged model file is named with its field, not as a flag the user never gave', async () => {
     const saved = join(dir, 'm.json');
     expect((await run([...f, 'y ~ b*x', '--start', 'b=1', '--data', good, '--epochs', '3', '--device', 'cpu', '--save', saved])).code).toBe(0);
