@@ -53,7 +53,7 @@ export async function compileForFile(path: string, spec: FormulaSpec, start: Rea
     if (!columns.includes(spec.weights)) columns.push(spec.weights);
   }
   let model = compile(spec, columns);
-  const unnamed = model.params.filter((p) => !(p in start) && !(p in model.defaults));
+  const unnamed = model.params.filter((p) => !Object.hasOwn(start, p) && !Object.hasOwn(model.defaults, p));
   const more: string[] = [];
   for (const name of unnamed) {
     try {
