@@ -58,10 +58,23 @@ function named(features: string[], values: ArrayLike<number>): Record<string, nu
   return Object.fromEntries(features.map((f, j) => [f, values[j]]));
 }
 
+/**
+ * --chunk-mb without --stream sizes GPU chunks only. --device cpu and cpu64 refuse it with the flags (args.ts);
+ * --device auto learns only here, once it has looked for a GPU, that it runs on the CPU, where the flag cannot apply.
+ */
+export function gpuChunksOnCpuError(args: TrainArgs | GradientArgs, ranOn: 'gpu' | 'cpu'): UsageError | null {
+  const streamed = args.command === 'train' && args.stream;
+  if (args.chunkMb === undefined || streamed || ranOn === 'gpu' || args.device !== 'auto') return null;
+  const instead = args.command === 'train' ? 'drop --chunk-mb, or add --stream to size a stream\'s chunks' : 'drop --chunk-mb';
+  return new UsageError(`--chunk-mb: no GPU was found (no hardware WebGPU adapter), so --device auto runs on the CPU, where --chunk-mb does not apply: it sizes GPU chunks; ${instead}`);
+}
+
 async function withBackend<T>(args: TrainArgs | GradientArgs, io: Io, work: (b: Backend) => Promise<T>): Promise<T> {
   const chunkBytes = args.chunkMb === undefined ? undefined : Math.floor(args.chunkMb * 2 ** 20);
   const backend = await openBackend(args.device, (m) => io.err(`nabla: ${m}`), { chunkBytes });
   try {
+    const refusal = gpuChunksOnCpuError(args, backend.device);
+    if (refusal) throw refusal;
     return await work(backend);
   } finally {
     await backend.close();

@@ -64,7 +64,7 @@ export const FLAGS: Record<Command, Record<string, FlagSpec>> = {
     stream: { type: 'boolean', help: 'read the file chunk by chunk, one pass per epoch, never all of it in memory (every model, GPU or CPU; mini-batches are cut inside chunks)' },
     'chunk-mb': {
       type: 'string', value: 'M',
-      help: 'data chunk size in MiB: GPU chunks of the linear model (default: the adapter\'s storage-binding limit), or a stream\'s chunks with --stream ' +
+      help: 'data chunk size in MiB: GPU chunks of the linear model (default: the adapter\'s storage-binding limit; none on the CPU), or a stream\'s chunks with --stream ' +
         '(default 16; 64 with --device gpu); a --resume of streamed mini-batches keeps the chunk rows it was trained in',
     },
     'on-invalid': onInvalid, device, json, help,
@@ -73,7 +73,7 @@ export const FLAGS: Record<Command, Record<string, FlagSpec>> = {
     data, target, features,
     weights: { type: 'string', value: 'w1,w2,...', help: 'the linear model\'s weights, one per feature' },
     bias: { type: 'string', value: 'b', help: 'the bias' },
-    'chunk-mb': { type: 'string', value: 'M', help: 'the GPU holds the rows in chunks of this many MiB (default: the adapter\'s storage-binding limit; none with --device cpu or cpu64)' },
+    'chunk-mb': { type: 'string', value: 'M', help: 'the GPU holds the rows in chunks of this many MiB (default: the adapter\'s storage-binding limit; none on the CPU: --device cpu, cpu64, or auto without a hardware GPU)' },
     'on-invalid': onInvalid, device, json, help,
   },
   predict: {

@@ -54,14 +54,17 @@ export function checkFormulaSyntax(formula: string | undefined, loss: string | u
   }
 }
 
-/** --start b1=500,b2=1e-4 */
+/**
+ * --start b1=500,b2=1e-4. The record has no prototype, so that a name such as constructor or __proto__ is
+ * only ever one of the user's items (and then refused as no parameter of the model), never an inherited member.
+ */
 export function parseStart(raw: string, number: (flag: string, raw: string) => number): Record<string, number> {
-  const out: Record<string, number> = {};
+  const out: Record<string, number> = Object.create(null);
   for (const item of raw.split(',')) {
     const eq = item.indexOf('=');
     const name = item.slice(0, eq).trim();
     if (eq < 0 || !/^[A-Za-z_][A-Za-z0-9_.]*$/.test(name)) throw new UsageError(`--start: expected NAME=VALUE items separated by commas, got "${item.trim()}"`);
-    if (name in out) throw new UsageError(`--start: "${name}" is given twice`);
+    if (Object.hasOwn(out, name)) throw new UsageError(`--start: "${name}" is given twice`);
     out[name] = number(`--start (${name})`, item.slice(eq + 1));
   }
   return out;

@@ -17,7 +17,7 @@ import { UsageError, type PredictArgs, type TrainArgs } from './args.ts';
 import { checkSeedHasBatches } from './formula-args.ts';
 import { readAsFloat32 } from './float32-reason.ts';
 import type { Io } from './commands.ts';
-import { checkFormulaRows, compileForFile, divergenceRow, formulaTarget, readFormulaRows, zeroWeightsError } from './formula-data.ts';
+import { checkFormulaRows, compileForFile, divergenceRow, formulaTarget, noSuchColumn, readFormulaRows, zeroWeightsError } from './formula-data.ts';
 import { openSource } from '../data/source.ts';
 import { DataError, formatDataError } from '../data/errors.ts';
 import type { InvalidPolicy } from '../data/select.ts';
@@ -214,7 +214,13 @@ async function evaluationRows(args: PredictArgs, saved: SavedFormulaModel): Prom
     throw new UsageError(`--target: ${args.model} is the formula "${saved.model.formula}", whose target is ${saved.target}`);
   }
   const model = compileSaved(saved, args.model);
-  const read = await readFormulaRows(args.data, model, args.onInvalid);
+  const read = await readFormulaRows(args.data, model, args.onInvalid).catch((e: unknown) => {
+    const weights = saved.model.weights;
+    if (weights === null || !noSuchColumn(e, weights)) throw e;
+    // The reader calls every column it reads a feature; this one holds the row weights of J's weighted mean.
+    const columns = e.detail.slice(e.detail.indexOf(';') + 1).trim();
+    throw new DataError(`no such weights column; ${columns}. ${args.model} was trained with --weights ${weights}: its loss J is the mean over rows weighted by ${weights}, so evaluate needs that column (predict does not)`, { file: e.file ?? args.data, column: weights });
+  });
   await checkFormulaRows(args.data, model, args.onInvalid, read.data, Float64Array.from(saved.parameters), `the parameters saved in ${args.model}`);
   return { model, ...read };
 }

@@ -26,7 +26,7 @@ export function formulaTarget(formula: string): string {
   return parseModel(formula, { macros: { linear: () => sym('linear') } }).target;
 }
 
-const noSuchColumn = (e: unknown, name: string) => e instanceof DataError && e.column === name && e.detail.startsWith('no such');
+export const noSuchColumn = (e: unknown, name: string): e is DataError => e instanceof DataError && e.column === name && e.detail.startsWith('no such');
 
 /**
  * The formula compiled against the file's columns. The numeric columns are what the file's reader finds
@@ -53,7 +53,7 @@ export async function compileForFile(path: string, spec: FormulaSpec, start: Rea
     if (!columns.includes(spec.weights)) columns.push(spec.weights);
   }
   let model = compile(spec, columns);
-  const unnamed = model.params.filter((p) => !(p in start) && !(p in model.defaults));
+  const unnamed = model.params.filter((p) => !Object.hasOwn(start, p) && !Object.hasOwn(model.defaults, p));
   const more: string[] = [];
   for (const name of unnamed) {
     try {

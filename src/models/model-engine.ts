@@ -18,6 +18,19 @@ export interface ModelSnapshot {
   optim: OptimState;
   /** Best loss so far (divergence rule). */
   bestLoss: number;
+  /**
+   * How the run cut its batches, which a resume must cut again to continue the same ones. Absent where the
+   * snapshot was rebuilt from a record that does not hold it: then only its update count is checked.
+   */
+  batching?: SnapshotBatching;
+}
+
+/** The batches of a run, as they decide what its update count means. */
+export interface SnapshotBatching {
+  /** Rows per mini-batch; null: full batch (one update per epoch). */
+  batchSize: number | null;
+  /** Rows of the chunks the mini-batches were cut in; null: one chunk of all rows, or full batch, which chunks leave whole. */
+  chunkRows: number | null;
 }
 
 export interface ModelTrainOptions {
@@ -155,16 +168,41 @@ function validateSnapshotShape(s: ModelSnapshot): void {
   }
   if (Array.prototype.some.call(s.optim.v, (x: number) => x < 0)) throw new RangeError('resumeFrom.optim.v: a second moment cannot be negative');
   if (typeof s.bestLoss !== 'number' || Number.isNaN(s.bestLoss) || s.bestLoss === -Infinity) throw new RangeError(`resumeFrom.bestLoss: expected a number or Infinity, got ${s.bestLoss}`);
+  if (s.batching === undefined) return;
+  if (typeof s.batching !== 'object' || s.batching === null) throw new TypeError('resumeFrom.batching: expected the batches it was trained with (batchSize, chunkRows)');
+  for (const k of ['batchSize', 'chunkRows'] as const) {
+    const rows = s.batching[k];
+    if (rows !== null && !(Number.isInteger(rows) && rows >= 1)) throw new RangeError(`resumeFrom.batching.${k}: expected a positive integer or null, got ${rows}`);
+  }
 }
 
-/** Checks what depends on the data size: the tolerance's full batch and the snapshot's place in an epoch. */
-export function validateBatching(o: ModelTrainOptions, perEpoch: number): void {
+/** The batching a snapshot records: schedule's rows per batch of n rows, cut in chunks of chunkRows (undefined: one chunk). */
+export function batchingOf(n: number, batchRows: number, chunkRows: number | undefined): SnapshotBatching {
+  if (batchRows >= n) return { batchSize: null, chunkRows: null };
+  return { batchSize: batchRows, chunkRows: chunkRows !== undefined && chunkRows < n ? chunkRows : null };
+}
+
+function describeBatching(b: SnapshotBatching): string {
+  if (b.batchSize === null) return 'full batches';
+  return `batchSize ${b.batchSize}${b.chunkRows === null ? '' : ` in chunks of ${b.chunkRows} rows (chunkRows)`}`;
+}
+
+/**
+ * Checks what depends on the data size: the tolerance's full batch, and that a snapshot continues on the
+ * batches it was trained with (`batching`: this run's), at an epoch's end.
+ */
+export function validateBatching(o: ModelTrainOptions, perEpoch: number, batching?: SnapshotBatching): void {
   if (o.tol !== undefined && perEpoch > 1) {
     throw new RangeError(`tol: applies to full-batch training only (batch size ${o.batchSize} gives ${perEpoch} updates per epoch, each with a noisy gradient)`);
   }
   const t = o.resumeFrom?.optim.t;
   if (t === undefined) return;
   if (!(Number.isSafeInteger(t) && t >= 0)) throw new RangeError(`resumeFrom.optim.t: expected the snapshot's update count, a non-negative integer, got ${t}`);
+  // Other batches give the same update count another number of epochs: refused even where it divides evenly.
+  const trained = o.resumeFrom?.batching;
+  if (trained && batching && (trained.batchSize !== batching.batchSize || trained.chunkRows !== batching.chunkRows)) {
+    throw new RangeError(`resume: the snapshot was trained with ${describeBatching(trained)}, this run with ${describeBatching(batching)}: resume with the batch size and the chunkRows (streamed: the stream's) it was trained with, over the same rows`);
+  }
   if (t % perEpoch !== 0) {
     throw new RangeError(`resume: the snapshot has ${t} updates, not a whole number of epochs of ${perEpoch} batches: resume with the batch size and the chunkRows (streamed: the stream's) it was trained with, over the same rows`);
   }

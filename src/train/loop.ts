@@ -7,7 +7,7 @@
 // one batch at theta_t, then one optimizer step with lr(t); t counts updates, so a run resumed from a snapshot
 // at t continues with the same batches, learning rates and bias corrections as an uninterrupted one.
 import { DEFAULT_EXPLODE_FACTOR, explodes, type EpochInfo } from '../models/linear.ts';
-import { DEFAULT_SEED, EpochMeans, StartDivergenceError, norm2, validateBatching, validateModelTrainOptions, type ModelSnapshot, type ModelTrainOptions, type ModelTrainResult } from '../models/model-engine.ts';
+import { DEFAULT_SEED, EpochMeans, StartDivergenceError, batchingOf, norm2, validateBatching, validateModelTrainOptions, type ModelSnapshot, type ModelTrainOptions, type ModelTrainResult, type SnapshotBatching } from '../models/model-engine.ts';
 import { BatchSchedule } from '../models/batches.ts';
 import { learningRate } from '../optim/schedule.ts';
 import { createOptimState } from '../optim/state.ts';
@@ -24,7 +24,8 @@ export async function runTraining(program: TrainingProgram, o: ModelTrainOptions
   const seed = o.seed ?? DEFAULT_SEED;
   const batches = new BatchSchedule(n, o.batchSize, seed, o.chunkRows);
   const perEpoch = batches.perEpoch;
-  validateBatching(o, perEpoch);
+  const batching = batchingOf(n, batches.size, o.chunkRows);
+  validateBatching(o, perEpoch, batching);
   if (o.seed !== undefined && perEpoch === 1 && o.init !== undefined) {
     throw new RangeError(`seed: it orders mini-batches and draws initial parameters, and this run has neither: full batches of all ${n} samples, starting from init; drop seed, or give a batchSize below ${n}`);
   }
@@ -148,7 +149,7 @@ export async function runTraining(program: TrainingProgram, o: ModelTrainOptions
       if (record.after) final = record.after;
       if (endsEpoch && state) wholeEpoch = state;
       if (plan.readState && state && o.onSnapshot && t / perEpoch - snapshotEpoch >= every) {
-        o.onSnapshot(snapshotOf(state, bestLoss));
+        o.onSnapshot(snapshotOf(state, bestLoss, batching));
         snapshotEpoch = t / perEpoch;
       }
       if (performance.now() - lastYield > YIELD_MS) {
@@ -178,7 +179,7 @@ export async function runTraining(program: TrainingProgram, o: ModelTrainOptions
     if (perEpoch === 1 && stopReason === 'max-epochs') o.onEpoch?.({ epoch: t, ...final } satisfies EpochInfo);
     const result: ModelTrainResult = {
       theta: state.theta, loss: final.loss, gradNorm: final.gradNorm, epochs: Math.floor(t / perEpoch), updates: t, stopReason,
-      snapshot: snapshotOf(state, bestLoss),
+      snapshot: snapshotOf(state, bestLoss, batching),
     };
     if (divergedAtEpoch !== undefined) result.divergedAtEpoch = divergedAtEpoch;
     if (unevaluated) result.lossOf = 'last-epoch';
@@ -189,8 +190,8 @@ export async function runTraining(program: TrainingProgram, o: ModelTrainOptions
   }
 }
 
-function snapshotOf(s: ProgramState, bestLoss: number): ModelSnapshot {
-  return { theta: s.theta.slice(), optim: { m: s.optim.m.slice(), v: s.optim.v.slice(), t: s.optim.t }, bestLoss };
+function snapshotOf(s: ProgramState, bestLoss: number, batching: SnapshotBatching): ModelSnapshot {
+  return { theta: s.theta.slice(), optim: { m: s.optim.m.slice(), v: s.optim.v.slice(), t: s.optim.t }, bestLoss, batching: { ...batching } };
 }
 
 /**

@@ -1,6 +1,6 @@
 // End to end: `node bin/nabla.mjs ...` as a user runs it, on the CPU path (the GPU path is covered by the
 // browser project). Checks stdout, stderr and the exit code of each run.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mkdirSync, rmSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,9 @@ import { linearGradient } from '../../src/cpu/linear_partials.ts';
 import { gradientNorm } from '../../src/models/linear.ts';
 import { linearFormulaModel } from '../../src/models/linear-formula.ts';
 import { CpuFormulaEngine } from '../../src/cpu/formula-engine.ts';
+import { parseCli, type GradientArgs, type TrainArgs } from '../../src/cli/args.ts';
+import { gpuChunksOnCpuError } from '../../src/cli/commands.ts';
+import { runMain } from '../cli-main.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const fixture = (name: string) => `test/fixtures/${name}`;
@@ -314,6 +317,39 @@ describe('one parser: help, unknown and conflicting flags, output paths, no stac
       expect(run.stderr.trim().split('\n')).toHaveLength(1); // no progress: refused before any work
     }, TIMEOUT_MS);
   }
+});
+
+describe('--chunk-mb where --device auto runs on the CPU', () => {
+  afterEach(() => vi.unstubAllEnvs());
+  const noGpuRefusal = /^nabla: --chunk-mb: no GPU was found \(no hardware WebGPU adapter\), so --device auto runs on the CPU, where --chunk-mb does not apply/m;
+
+  it('train and gradient without a GPU: exit 2 naming the flag, nothing on stdout', async () => {
+    // A Chromium that cannot start: --device auto finds no adapter, as on a machine without a GPU.
+    vi.stubEnv('NABLA_CHROMIUM', '/nonexistent/chromium');
+    const train = await runMain(['train', '--data', fixture('good.csv'), '--target', 'y', '--epochs', '3', '--chunk-mb', '0.01']);
+    expect(train.code, train.err).toBe(2);
+    expect(train.out).toBe('');
+    expect(train.err).toMatch(noGpuRefusal);
+    expect(train.err).toMatch(/add --stream to size a stream's chunks$/);
+    const gradient = await runMain(['gradient', '--data', fixture('good.csv'), '--target', 'y', '--weights', '3,-2', '--bias', '1', '--chunk-mb', '0.01']);
+    expect(gradient.code, gradient.err).toBe(2);
+    expect(gradient.out).toBe('');
+    expect(gradient.err).toMatch(noGpuRefusal);
+    // With --stream the flag sizes the stream's chunks, on the CPU too.
+    const streamed = await runMain(['train', '--data', fixture('good.csv'), '--target', 'y', '--epochs', '3', '--chunk-mb', '0.01', '--stream', '--json']);
+    expect(streamed.code, streamed.err).toBe(0);
+  }, TIMEOUT_MS);
+
+  it('the decision: refused only for GPU chunks on auto that ran on the CPU (a software adapter included)', () => {
+    const train = (...flags: string[]) => parseCli(['train', '--data', 'd.csv', '--target', 'y', ...flags]) as TrainArgs;
+    expect(gpuChunksOnCpuError(train('--chunk-mb', '1'), 'cpu')?.message).toMatch(/^--chunk-mb: no GPU was found/);
+    expect(gpuChunksOnCpuError(train('--chunk-mb', '1'), 'gpu')).toBeNull();
+    expect(gpuChunksOnCpuError(train('--chunk-mb', '1', '--stream'), 'cpu')).toBeNull();
+    expect(gpuChunksOnCpuError(train('--chunk-mb', '1', '--device', 'gpu'), 'cpu')).toBeNull();
+    expect(gpuChunksOnCpuError(train(), 'cpu')).toBeNull();
+    const gradient = parseCli(['gradient', '--data', 'd.csv', '--target', 'y', '--weights', '1', '--bias', '0', '--chunk-mb', '1']) as GradientArgs;
+    expect(gpuChunksOnCpuError(gradient, 'cpu')?.message).toMatch(/where --chunk-mb does not apply: it sizes GPU chunks; drop --chunk-mb$/);
+  });
 });
 
 describe('no stack trace reaches a user', () => {

@@ -226,6 +226,13 @@ describe('train --formula: bad input is exit 2, named', () => {
     await refused([...f, 'y ~ b*x', '--start', 'b=one', '--data', good], /--start \(b\): expected a number, got "one"/);
   });
 
+  it('--start with a name every JavaScript object has is an unknown name, given once', async () => {
+    for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      await refused([...f, 'y ~ b*x', '--start', `b=1,${name}=1`, '--data', good], new RegExp(`--start: "${name}" is not a parameter of the model; parameters: b$`));
+    }
+    await refused([...f, 'y ~ b*x', '--start', 'b=1,b=2', '--data', good], /--start: "b" is given twice/);
+  });
+
   it('an unknown function or a syntax error prints the formula with a caret under the place', async () => {
     const err = await refused([...f, 'y ~ b*foo(x)', '--start', 'b=1', '--data', good], /--formula: unknown function "foo"/);
     expect(err).toContain('  y ~ b*foo(x)\n        ^');
@@ -289,6 +296,18 @@ describe('train --formula: bad input is exit 2, named', () => {
     const saved = join(dir, 'ten.json');
     expect((await run([...f, 'y ~ b*x', '--start', 'b=1', '--data', good, '--lr', '0.01', '--epochs', '10', '--device', 'cpu', '--save', saved])).code).toBe(0);
     await refused(['train', '--resume', saved, '--data', good, '--epochs', '4', '--device', 'cpu'], /^nabla: --epochs 4: .*ten\.json already has 10 epochs.* total to reach/);
+  });
+
+  it('evaluate of a weighted model on a file without its weights column names the weights column; predict needs none', async () => {
+    const weighted = csv(dir, 'weighted.csv', 'x,y,w', [[1, 2, 1], [2, 3, 2], [3, 5, 0]]);
+    const saved = join(dir, 'weighted.json');
+    expect((await run([...f, 'y ~ b*x', '--start', 'b=1', '--weights', 'w', '--data', weighted, '--epochs', '3', '--device', 'cpu', '--save', saved])).code).toBe(0);
+    await refused(['evaluate', '--model', saved, '--data', good],
+      /^nabla: .*good\.csv, column "w": no such weights column; the columns are "x", "y"\. .*weighted\.json was trained with --weights w: its loss J is the mean over rows weighted by w, so evaluate needs that column/);
+    const predicted = await run(['predict', '--model', saved, '--data', good]);
+    expect(predicted.code, predicted.err).toBe(0);
+    expect(predicted.out.split('\n')).toHaveLength(3);
+    expect((await run(['evaluate', '--model', saved, '--data', weighted])).code).toBe(0);
   });
 
   it('a damaged model file is named with its field, not as a flag the user never gave', async () => {
