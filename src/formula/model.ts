@@ -153,6 +153,13 @@ export function compileFormula(spec: FormulaSpec, roles: NameRoles): FormulaMode
   const features = names.filter((n) => isColumn(n) && !(n in defaults));
   const featureSet = new Set(features);
   const params = names.filter((n) => !featureSet.has(n));
+  if (roles.params) {
+    // A misspelt parameter would otherwise turn the real one into a column without a word.
+    const absent = roles.params.filter((p) => !names.includes(p));
+    if (absent.length > 0) {
+      throw new RangeError(`params: ${absent.join(', ')} ${absent.length === 1 ? 'is' : 'are'} not in the formula "${text}" (its names: ${[...features, ...params].join(', ') || 'none'})`);
+    }
+  }
   if (params.length === 0) throw new FormulaError('the model has no parameter to fit (every name is a column)', text, text.indexOf('~') + 1);
   if (full.weights && features.includes(full.weights)) throw new FormulaError(`the weights column "${full.weights}" is also a feature`, text, namePosition(text, full.weights, text.indexOf('~')));
   const dLoss = derive(loss.tree, 'yhat');
