@@ -179,8 +179,15 @@ function namePosition(text: string, name: string, from: number): number {
   return at.exec(text)?.index ?? Math.max(0, from);
 }
 
-/** The starting parameters: --start values over the formula's defaults; a parameter with neither is an error naming it. */
-export function startingParameters(m: FormulaModel, start: Readonly<Record<string, number>>): Float64Array {
+/**
+ * The starting parameters: --start values over the formula's defaults; a parameter with neither is an error
+ * naming it. No `start` (or null) gives no values: enough where the formula gives every parameter a default.
+ */
+export function startingParameters(m: FormulaModel, start: Readonly<Record<string, number>> | null = {}): Float64Array {
+  start ??= {};
+  if (typeof start !== 'object' || Array.isArray(start) || ArrayBuffer.isView(start)) {
+    throw new TypeError(`start: expected an object of starting values by parameter name (e.g. { b1: 500 }), got ${Array.isArray(start) || ArrayBuffer.isView(start) ? 'an array' : typeof start}`);
+  }
   for (const name of Object.keys(start)) {
     const value = start[name];
     if (typeof value !== 'number' || !Number.isFinite(value)) throw new RangeError(`start: "${name}" = ${String(value)} is not a finite number`);

@@ -95,6 +95,7 @@ const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
  * `,warmup:W` (e.g. `cosine:1000,warmup:50`).
  */
 export function parseSchedule(raw: string): Schedule {
+  if (typeof raw !== 'string') throw new TypeError(`schedule: expected the text form, e.g. "cosine:1000,warmup:50", got ${raw === null ? 'null' : typeof raw}`);
   const [main, ...extra] = raw.split(',').map((p) => p.trim());
   let warmup: number | undefined;
   for (const e of extra) {
