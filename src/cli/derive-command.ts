@@ -22,14 +22,15 @@ async function compileFor(args: DeriveArgs): Promise<FormulaModel> {
   try {
     m = compileFormula(spec, args.columns ? { columns: [...args.columns, target] } : args.params ? { params: args.params } : {});
   } catch (e) {
+    // compileFormula refuses a listed parameter the formula does not use, naming its argument: params.
+    if (args.params && e instanceof RangeError && e.message.startsWith('params: ')) throw new UsageError(`--${e.message}`);
     throw formulaFlagError('formula', e);
   }
   if (args.columns) checkNamesUsed('columns', args.columns.filter((c) => c !== m.target), m.features, m);
-  if (args.params) checkNamesUsed('params', args.params, m.params, m);
   return m;
 }
 
-/** A listed name the formula never uses is a mistake (a misspelt column would otherwise become a parameter). */
+/** A listed column the formula never uses is a mistake (a misspelt column would otherwise become a parameter). */
 function checkNamesUsed(flag: string, listed: readonly string[], used: readonly string[], m: FormulaModel): void {
   const unused = listed.filter((n) => !used.includes(n));
   if (unused.length === 0) return;

@@ -10,7 +10,7 @@ import type { ModelGradient } from '../cpu/mlp_gradient.ts';
 import { CpuProgram } from '../cpu/cpu-program.ts';
 import { networkSource } from '../cpu/cpu-model-engine.ts';
 import { runTraining } from '../train/loop.ts';
-import { DEFAULT_SHARDS, InlinePool, shareArray, sharedFloat32, sharedFloat64, validateShards, type ShardPool } from './pool.ts';
+import { DEFAULT_SHARDS, InlinePool, shareArray, sharedFloat32, sharedFloat64, validateShardPool, validateShards, type ShardPool } from './pool.ts';
 import { addShards, partialStride, type NetworkKernels, type TaskSpec } from './tasks.ts';
 import { wasmSimdAvailable } from './wasm-gemm.ts';
 import { pagesFor, WASM_LINEAR_MAX_FEATURES } from './wasm-linear.ts';
@@ -51,6 +51,7 @@ export class ShardedTask {
   private version = 0;
 
   constructor(options: FastCpuOptions, spec: (pool: ShardPool, shards: number) => TaskSpec, readonly label: string) {
+    if (options.pool !== undefined) validateShardPool(options.pool);
     this.pool = options.pool ?? new InlinePool();
     this.shards = options.shards ?? DEFAULT_SHARDS;
     validateShards(this.shards);

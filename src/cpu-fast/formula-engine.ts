@@ -81,7 +81,7 @@ export class FastCpuFormulaEngine implements FormulaEngine {
   constructor(readonly model: FormulaModel, data: FormulaData, private readonly start: Float64Array, private readonly options: FastCpuFormulaOptions = {}) {
     rejectUnknownKeys(options, FORMULA_ENGINE_KEYS, 'FastCpuFormulaEngine options', FORMULA_OPTION_REASONS);
     validateFormulaData(model, data);
-    validateFormulaTheta(model, start);
+    validateFormulaTheta(model, start, 'start');
     const choice = options.kernel ?? 'auto';
     if (!KERNEL_CHOICES.includes(choice)) throw new RangeError(`kernel: expected ${KERNEL_CHOICES.join(', ')}, got "${choice}"`);
     this.n = data.n;
@@ -168,7 +168,7 @@ export class FastCpuFormulaEngine implements FormulaEngine {
 
   async lossAndGradient(theta: ArrayLike<number>): Promise<ModelGradient> {
     this.task.live();
-    validateFormulaTheta(this.model, theta);
+    validateFormulaTheta(this.model, theta, 'theta');
     return this.gradientOver(theta, { start: 0, rows: this.n });
   }
 
@@ -181,7 +181,7 @@ export class FastCpuFormulaEngine implements FormulaEngine {
   /** Gauss-Newton's sums over rows `range` (default all): a streamed fit loads each chunk into `resident` and sums its rows. */
   async normalEquations(theta: ArrayLike<number>, range: BatchRange = { start: 0, rows: this.n }): Promise<Float64Array> {
     this.task.live();
-    validateFormulaTheta(this.model, theta);
+    validateFormulaTheta(this.model, theta, 'theta');
     if (!this.normal) {
       const program = normalEquationsProgram(this.model);
       const { x, y } = this.resident;

@@ -98,6 +98,18 @@ export function sharedFloat64(pool: ShardPool, length: number): Float64Array {
   return new Float64Array(pool.allocate(length * 8), 0, length);
 }
 
+const SHARD_POOL_METHODS = ['allocate', 'register', 'run', 'release', 'dispose'] as const;
+
+/** A TypeError unless pool has ShardPool's members (InlinePool, NodeWorkerPool, WebWorkerPool or the caller's own). */
+export function validateShardPool(pool: unknown): asserts pool is ShardPool {
+  const lacking = typeof pool === 'object' && pool !== null
+    ? [...SHARD_POOL_METHODS.filter((k) => typeof (pool as Record<string, unknown>)[k] !== 'function'), ...(Number.isInteger((pool as ShardPool).threads) ? [] : ['threads'])]
+    : null;
+  if (lacking === null || lacking.length > 0) {
+    throw new TypeError(`pool: expected a ShardPool (an InlinePool, NodeWorkerPool or WebWorkerPool), got ${lacking ? `an object without ${lacking.join(', ')}` : pool === null ? 'null' : typeof pool}`);
+  }
+}
+
 export function validateShards(shards: number): void {
   if (!(Number.isInteger(shards) && shards >= 1 && shards <= 1024)) throw new RangeError(`shards: expected an integer in 1..1024, got ${shards}`);
 }

@@ -14,7 +14,7 @@ import { modelLossAndGradient } from '../cpu/mlp_gradient.ts';
 import { StreamedGradients, type ChunkEvaluator } from '../cpu/streamed-source.ts';
 import { runTraining } from '../train/loop.ts';
 import { checkFastCpuOptions, FastCpuModelEngine, type FastCpuOptions } from './fast-engines.ts';
-import { sharedFloat32 } from './pool.ts';
+import { sharedFloat32, validateShardPool } from './pool.ts';
 
 export interface StreamedCpuOptions extends FastCpuOptions {
   /** The float64 twin evaluates each chunk instead of a fast engine. */
@@ -66,6 +66,7 @@ function ownRows(first: ModelData, options: FastCpuOptions): ModelData {
 export function capacityRows(rows: RowStream, options: FastCpuOptions): ModelData {
   const n = Math.min(rows.chunkRows, rows.n);
   const { pool } = options;
+  if (pool !== undefined) validateShardPool(pool);
   return pool
     ? { x: sharedFloat32(pool, n * rows.d), y: sharedFloat32(pool, n), n, d: rows.d }
     : { x: new Float32Array(n * rows.d), y: new Float32Array(n), n, d: rows.d };

@@ -39,7 +39,7 @@ export class CpuFormulaEngine implements FormulaEngine {
   /** start: the parameters a run begins from without init (startingParameters). */
   constructor(readonly model: FormulaModel, data: FormulaData, private readonly start: Float64Array) {
     validateFormulaData(model, data);
-    validateFormulaTheta(model, start);
+    validateFormulaTheta(model, start, 'start');
     this.data = data;
     this.n = data.n;
     this.sums = formulaRowSums(model);
@@ -51,7 +51,7 @@ export class CpuFormulaEngine implements FormulaEngine {
   }
 
   async lossAndGradient(theta: ArrayLike<number>): Promise<ModelGradient> {
-    validateFormulaTheta(this.model, theta);
+    validateFormulaTheta(this.model, theta, 'theta');
     return formulaGradient(this.sums, this.model, theta, this.live(), { start: 0, rows: this.n });
   }
 
@@ -62,7 +62,7 @@ export class CpuFormulaEngine implements FormulaEngine {
   }
 
   async normalEquations(theta: ArrayLike<number>): Promise<Float64Array> {
-    validateFormulaTheta(this.model, theta);
+    validateFormulaTheta(this.model, theta, 'theta');
     const program = normalEquationsProgram(this.model);
     this.normal ??= compileRowSums(program);
     const out = new Float64Array(program.outputs.length);

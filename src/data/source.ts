@@ -171,6 +171,9 @@ export function chunkBytesOfRows(rows: number, d: number): number {
 
 /** Every row of a source in one pair of arrays (y empty without a target): for data that fits in memory. */
 export async function readAllChunks(source: SampleSource, maxRows = 65536): Promise<Samples & { droppedRows: number }> {
+  if (typeof (source as Partial<SampleSource> | null | undefined)?.chunks !== 'function') {
+    throw new TypeError(`source: expected a SampleSource (from openSource, openCsvBlob, openUrl, ...), got ${source === null ? 'null' : typeof source === 'object' ? 'an object without chunks()' : typeof source}`);
+  }
   const parts: SampleChunk[] = [];
   let n = 0;
   let droppedRows = 0;

@@ -52,8 +52,13 @@ export function unpackNormalEquations(sums: ArrayLike<number>, p: number): Norma
 export async function curveFit(m: FormulaModel, n: number, pass: NormalEquationsPass, start: Float64Array, options: LmOptions = {}): Promise<CurveFitResult> {
   if (!m.loss.squaredError) throw new RangeError(`curveFit fits squared errors: the model's loss ${m.loss.text} is not (yhat - y)^2 (compile it with the mse loss, and weights for row weights)`);
   if (!(Number.isSafeInteger(n) && n >= 1)) throw new RangeError(`n: expected the number of rows, a positive integer, got ${n}`);
+  if (typeof pass !== 'function') throw new TypeError(`pass: expected a function of theta giving the normal-equations sums (e.g. theta => engine.normalEquations(theta)), got ${typeof pass}`);
   validateLmOptions(options);
   const p = m.params.length;
+  if (typeof start !== 'object' || start === null || typeof start.length !== 'number') {
+    throw new TypeError(`start: expected the ${p} starting values (${m.params.join(', ')}) as a Float64Array, e.g. from startingParameters, got ${start === null ? 'null' : typeof start}`);
+  }
+  if (start.length !== p) throw new RangeError(`start: expected ${p} values (${m.params.join(', ')}), got ${start.length}`);
   if (n <= p) throw new FitError(`${p} parameter${p === 1 ? '' : 's'} cannot be fitted to ${n} row${n === 1 ? '' : 's'}: a fit needs more rows than parameters`, 'bad-start');
   const evaluate = async (theta: Float64Array) => unpackNormalEquations(await pass(theta), p);
   const fit = await levenbergMarquardt(evaluate, start, m.params, options);

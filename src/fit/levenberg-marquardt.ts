@@ -136,6 +136,9 @@ export async function levenbergMarquardt(
     for (let j = 0; j < p; j++) diag[j] = Math.max(diag[j], colnorm[j]);
     for (;;) {
       if (o.signal?.aborted) return result('aborted');
+      // lmder tests maxfev only after a trial, so maxfev = 1 made two passes; this holds the limit exactly, and
+      // the test after each trial below still stops every larger limit where lmder does.
+      if (nfev >= maxfev) return result('max-evaluations');
       const sub = lmpar(cur.A, cur.g, diag, delta, par);
       par = sub.par;
       const step = sub.step;

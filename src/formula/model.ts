@@ -153,6 +153,13 @@ export function compileFormula(spec: FormulaSpec, roles: NameRoles): FormulaMode
   const features = names.filter((n) => isColumn(n) && !(n in defaults));
   const featureSet = new Set(features);
   const params = names.filter((n) => !featureSet.has(n));
+  if (roles.params) {
+    // A misspelt parameter would otherwise turn the real one into a column without a word.
+    const absent = roles.params.filter((p) => !names.includes(p));
+    if (absent.length > 0) {
+      throw new RangeError(`params: ${absent.join(', ')} ${absent.length === 1 ? 'is' : 'are'} not in the formula "${text}" (its names: ${[...features, ...params].join(', ') || 'none'})`);
+    }
+  }
   if (params.length === 0) throw new FormulaError('the model has no parameter to fit (every name is a column)', text, text.indexOf('~') + 1);
   if (full.weights && features.includes(full.weights)) throw new FormulaError(`the weights column "${full.weights}" is also a feature`, text, namePosition(text, full.weights, text.indexOf('~')));
   const dLoss = derive(loss.tree, 'yhat');
@@ -172,8 +179,15 @@ function namePosition(text: string, name: string, from: number): number {
   return at.exec(text)?.index ?? Math.max(0, from);
 }
 
-/** The starting parameters: --start values over the formula's defaults; a parameter with neither is an error naming it. */
-export function startingParameters(m: FormulaModel, start: Readonly<Record<string, number>>): Float64Array {
+/**
+ * The starting parameters: --start values over the formula's defaults; a parameter with neither is an error
+ * naming it. No `start` (or null) gives no values: enough where the formula gives every parameter a default.
+ */
+export function startingParameters(m: FormulaModel, start: Readonly<Record<string, number>> | null = {}): Float64Array {
+  start ??= {};
+  if (typeof start !== 'object' || Array.isArray(start) || ArrayBuffer.isView(start)) {
+    throw new TypeError(`start: expected an object of starting values by parameter name (e.g. { b1: 500 }), got ${Array.isArray(start) || ArrayBuffer.isView(start) ? 'an array' : typeof start}`);
+  }
   for (const name of Object.keys(start)) {
     const value = start[name];
     if (typeof value !== 'number' || !Number.isFinite(value)) throw new RangeError(`start: "${name}" = ${String(value)} is not a finite number`);

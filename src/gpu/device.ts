@@ -20,6 +20,14 @@ export interface GpuContext {
   hasTimestamps: boolean;
 }
 
+/** A TypeError unless gpu is what requestGpu gives: an engine's first argument, checked before any GPU call. */
+export function requireGpuContext(gpu: unknown): asserts gpu is GpuContext {
+  const device = (gpu as Partial<GpuContext> | null | undefined)?.device;
+  if (typeof gpu !== 'object' || gpu === null || typeof device !== 'object' || device === null) {
+    throw new TypeError(`gpu: expected the context requestGpu() gives, got ${gpu === null ? 'null' : typeof gpu === 'object' ? 'an object without a device' : typeof gpu}`);
+  }
+}
+
 const SOFTWARE = /swiftshader|llvmpipe|lavapipe|software|microsoft basic render/i;
 
 /** Deno/wgpu reports the PCI vendor id as a decimal string: name the common ones. */
@@ -44,6 +52,7 @@ export function summarizeAdapter(adapter: GPUAdapter): AdapterSummary {
 
 export async function requestGpu(gpu: GPU | undefined = globalThis.navigator?.gpu, options: GPURequestAdapterOptions = {}): Promise<GpuContext> {
   if (!gpu) throw new Error('WebGPU is not available here (navigator.gpu is missing)');
+  if (typeof gpu.requestAdapter !== 'function') throw new TypeError(`gpu: expected navigator.gpu (an object with requestAdapter), got ${typeof gpu} without requestAdapter`);
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance', ...options });
   if (!adapter) throw new Error('WebGPU: no adapter was found');
   const l = adapter.limits;

@@ -50,7 +50,11 @@ export function rowWidth(m: FormulaModel): number {
  * first bad row (1-based); firstRow: the place of data's first row in the whole dataset (a chunk of a stream).
  */
 export function validateFormulaData(m: FormulaModel, data: FormulaData, firstRow = 0): void {
+  if (typeof data !== 'object' || data === null) throw new TypeError(`data: expected the rows as { n, d, x, y }, got ${data === null ? 'null' : typeof data}`);
   const { n, d, x, y } = data;
+  for (const [name, values] of [['x', x], ['y', y]] as const) {
+    if (!ArrayBuffer.isView(values)) throw new TypeError(`data: ${name}: expected a Float32Array, got ${values === null ? 'null' : typeof values}`);
+  }
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`dataset: need at least one sample, got n = ${n}`);
   if (d !== rowWidth(m)) throw new RangeError(`dataset: ${d} columns per row, the model reads ${rowWidth(m)} (${formulaColumns(m).join(', ')})`);
   if (x.length !== n * d) throw new RangeError(`dataset: x has ${x.length} values, expected n * d = ${n * d}`);
@@ -68,7 +72,11 @@ export function validateFormulaData(m: FormulaModel, data: FormulaData, firstRow
   }
 }
 
-export function validateFormulaTheta(m: FormulaModel, theta: ArrayLike<number>): void {
+/** `argument` names theta in the error where it is not an array at all (start, theta). */
+export function validateFormulaTheta(m: FormulaModel, theta: ArrayLike<number>, argument = 'parameters'): void {
+  if (typeof theta !== 'object' || theta === null || typeof theta.length !== 'number') {
+    throw new TypeError(`${argument}: expected the ${m.params.length} parameter values (${m.params.join(', ')}) as a Float64Array or an array, got ${theta === null ? 'null' : typeof theta}`);
+  }
   if (theta.length !== m.params.length) throw new RangeError(`parameters: expected ${m.params.length} values (${m.params.join(', ')}), got ${theta.length}`);
   for (let j = 0; j < theta.length; j++) {
     if (!Number.isFinite(theta[j])) throw new RangeError(`parameters: ${m.params[j]} = ${theta[j]} is not a finite number`);

@@ -1,6 +1,6 @@
 // Multi-layer perceptron: hidden dense layers with one activation, then the chosen head. The chain rule is
 // spelled out in src/cpu/mlp_gradient.ts (float64) and the shaders/mlp_*.wgsl stages (GPU).
-import { validateNetwork, type Activation, type Head, type NetworkConfig } from './network.ts';
+import { requireHiddenArray, validateNetwork, type Activation, type Head, type NetworkConfig } from './network.ts';
 import { logisticModel } from './logistic.ts';
 import { softmaxModel } from './softmax.ts';
 
@@ -9,6 +9,7 @@ import { softmaxModel } from './softmax.ts';
  * classes as 0/1, so there it may only be 1 or 2 (the default); more classes need the ce head.
  */
 export function mlpModel(inputs: number, hidden: number[], activation: Activation, head: Head, classes = 2): NetworkConfig {
+  requireHiddenArray(hidden);
   if (head !== 'ce' && classes !== 1 && classes !== 2) {
     throw new RangeError(`classes: the ${head} head has one output, which cannot model ${classes} classes; use the ce head`);
   }

@@ -58,8 +58,14 @@ export function headLossText(c: NetworkConfig): string | null {
   return c.head === 'ce' ? null : HEAD_LOSSES[c.head];
 }
 
+/** A TypeError unless hidden is an array (of the hidden layers' widths; each is checked by validateNetwork). */
+export function requireHiddenArray(hidden: unknown): void {
+  if (!Array.isArray(hidden)) throw new TypeError(`hidden: expected the hidden layers' widths as an array (e.g. [16, 16], or [] for none), got ${hidden === null ? 'null' : typeof hidden}`);
+}
+
 export function validateNetwork(c: NetworkConfig): void {
   rejectUnknownKeys(c, ['kind', 'inputs', 'hidden', 'activation', 'head', 'outputs', 'loss'], 'network config');
+  requireHiddenArray(c.hidden);
   const posInt = (name: string, v: number) => {
     if (!(Number.isInteger(v) && v >= 1)) throw new RangeError(`${name}: expected a positive integer, got ${v}`);
   };

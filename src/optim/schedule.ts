@@ -50,7 +50,21 @@ export function validateSchedule(s: Schedule): void {
   }
 }
 
+/**
+ * lr(t) for update t = 0, 1, 2, ... of a run from `base`, checked as train() checks its lr and schedule:
+ * base a positive finite number, t a non-negative integer.
+ */
 export function learningRate(base: number, s: Schedule, t: number): number {
+  if (typeof base !== 'number') throw new TypeError(`base: expected the learning rate, a number, got ${typeof base}`);
+  if (!(Number.isFinite(base) && base > 0)) throw new RangeError(`base: expected a positive finite learning rate, got ${base}`);
+  validateSchedule(s);
+  if (typeof t !== 'number') throw new TypeError(`t: expected the update's number, got ${typeof t}`);
+  if (!(Number.isSafeInteger(t) && t >= 0)) throw new RangeError(`t: expected the update's number, a non-negative integer, got ${t}`);
+  return scheduledRate(base, s, t);
+}
+
+/** learningRate without its checks, for the training loop, whose options were checked once at its start. */
+export function scheduledRate(base: number, s: Schedule, t: number): number {
   const warm = s.warmup ?? 0;
   let lr = base;
   if (t < warm) lr *= (t + 1) / warm;
@@ -81,6 +95,7 @@ const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
  * `,warmup:W` (e.g. `cosine:1000,warmup:50`).
  */
 export function parseSchedule(raw: string): Schedule {
+  if (typeof raw !== 'string') throw new TypeError(`schedule: expected the text form, e.g. "cosine:1000,warmup:50", got ${raw === null ? 'null' : typeof raw}`);
   const [main, ...extra] = raw.split(',').map((p) => p.trim());
   let warmup: number | undefined;
   for (const e of extra) {

@@ -9,7 +9,7 @@
 import { DEFAULT_EXPLODE_FACTOR, explodes, type EpochInfo } from '../models/linear.ts';
 import { DEFAULT_SEED, EpochMeans, StartDivergenceError, batchingOf, norm2, validateBatching, validateModelTrainOptions, type ModelSnapshot, type ModelTrainOptions, type ModelTrainResult, type SnapshotBatching } from '../models/model-engine.ts';
 import { BatchSchedule } from '../models/batches.ts';
-import { learningRate } from '../optim/schedule.ts';
+import { scheduledRate } from '../optim/schedule.ts';
 import { createOptimState } from '../optim/state.ts';
 import type { ChainPlan, ProgramState, TrainingProgram } from './program.ts';
 
@@ -64,7 +64,7 @@ export async function runTraining(program: TrainingProgram, o: ModelTrainOptions
       program.finish();
       await program.start(from, { optimizer: o.optimizer, batchSize: batches.size });
       const run = await program.run({
-        from: t0, batches: Array.from({ length: steps }, (_, s) => batches.at(t0 + s)), lrs: Array.from({ length: steps }, (_, s) => learningRate(o.lr, schedule, t0 + s)),
+        from: t0, batches: Array.from({ length: steps }, (_, s) => batches.at(t0 + s)), lrs: Array.from({ length: steps }, (_, s) => scheduledRate(o.lr, schedule, t0 + s)),
         tol: null, explodeFactor: Infinity, bestLoss: Infinity, evaluateAfter: false, readState: true,
       });
       const state = run.state ?? await program.read();
@@ -103,7 +103,7 @@ export async function runTraining(program: TrainingProgram, o: ModelTrainOptions
       const plan: ChainPlan = {
         from: t,
         batches: Array.from({ length: k }, (_, s) => batches.at(t + s)),
-        lrs: Array.from({ length: k }, (_, s) => learningRate(o.lr, schedule, t + s)),
+        lrs: Array.from({ length: k }, (_, s) => scheduledRate(o.lr, schedule, t + s)),
         tol: o.tol ?? null,
         explodeFactor: explode,
         bestLoss,

@@ -57,6 +57,17 @@ describe('curveFit options', () => {
     expect(Number.isFinite(r.rss)).toBe(true);
   });
 
+  it('makes at most maxEvaluations passes, one included: the start\'s', async () => {
+    for (const limit of [1, 2, 3, 5]) {
+      let passes = 0;
+      const counted = (theta: Float64Array) => (passes++, pass(theta));
+      const r = await curveFit(m, x.length, counted, start, { maxEvaluations: limit });
+      expect([r.passes, passes, r.stopReason], `maxEvaluations ${limit}`).toEqual([limit, limit, 'max-evaluations']);
+    }
+    const once = await curveFit(m, x.length, pass, start, { maxEvaluations: 1 });
+    expect([once.iterations, Array.from(once.theta)]).toEqual([0, [1, 1]]);
+  });
+
   it('names the library, not a CLI flag, when the loss is not a squared error', async () => {
     const mae = compileFormula({ formula: 'y ~ a*x', loss: 'mae' }, { columns: ['x', 'y'] });
     const err: Error = await curveFit(mae, 10, async () => new Float64Array(3), Float64Array.of(1)).then(() => new Error('fitted'), (e: Error) => e);

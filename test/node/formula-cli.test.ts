@@ -373,6 +373,8 @@ describe('derive', () => {
     await refused(['derive', '--formula', 'y ~ a*x', '--columns', 'q'], /^nabla: --columns: q is not in the formula "y ~ a\*x"/);
     await refused(['derive', '--formula', 'y ~ a*x', '--columns', 'x,q,r'], /^nabla: --columns: q, r are not in the formula/);
     await refused(['derive', '--formula', 'y ~ a*x', '--params', 'a,b'], /^nabla: --params: b is not in the formula/);
+    // Before the parameter check was the model's own, a lone unknown name made every name a column.
+    await refused(['derive', '--formula', 'y ~ b1*(1-exp(-b2*x))', '--params', 'b3'], /^nabla: --params: b3 is not in the formula "y ~ b1\*\(1-exp\(-b2\*x\)\)" \(its names: /);
     await refused(['derive', '--formula', 'y ~ a*x', '--params', 'a,y'], /^nabla: --params: y is the formula's target/);
     const r = await run(['derive', '--formula', 'y ~ a*x', '--columns', 'x,y', '--json']);
     expect(r.code).toBe(0);

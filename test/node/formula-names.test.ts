@@ -85,6 +85,14 @@ describe('the spec and the roles', () => {
     expect(() => compileFormula({ formula: 'y ~ a*x' }, { columns: 'xy' as unknown as string[] })).toThrow(/name roles: columns: expected an array of names/);
     expect(() => compileFormula({ formula: 'y ~ a*x' }, { columns: ['x', 'y'], params: ['x'] })).toThrow(/"x" is among both the columns and the parameters/);
   });
+
+  it('refuse a listed parameter the formula does not use, instead of making the real one a column', () => {
+    const formula = 'y ~ b1*(1-exp(-b2*x))';
+    expect(() => compileFormula({ formula }, { params: ['b1', 'bb2'] })).toThrow(RangeError);
+    expect(() => compileFormula({ formula }, { params: ['b1', 'bb2'] })).toThrow('params: bb2 is not in the formula "y ~ b1*(1-exp(-b2*x))" (its names: b2, x, b1)');
+    expect(() => compileFormula({ formula }, { params: ['b3', 'b4'] })).toThrow(/^params: b3, b4 are not in the formula/);
+    expect(compileFormula({ formula }, { params: ['b1', 'b2'] }).params).toEqual(['b1', 'b2']);
+  });
 });
 
 describe('arguments and literals', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createOptimState, optimUpdate } from '../../src/cpu/optim_update.ts';
 import { optimizerConfig } from '../../src/optim/config.ts';
-import { learningRate, parseSchedule, scheduleText, validateSchedule } from '../../src/optim/schedule.ts';
+import { learningRate, parseSchedule, scheduleText, validateSchedule, type Schedule } from '../../src/optim/schedule.ts';
 
 describe('optimizer update rules (float64)', () => {
   it('sgd with L2: theta - lr (g + lambda theta)', () => {
@@ -87,6 +87,20 @@ describe('learning-rate schedules', () => {
     expect(learningRate(0.1, warm, 4)).toBeCloseTo(0.05, 15);
     expect(learningRate(0.1, warm, 10)).toBeCloseTo(0.1, 15); // decay starts after the warm-up
     expect(learningRate(0.1, warm, 60)).toBeCloseTo(0.05, 15);
+  });
+  it('learningRate checks its schedule as train() does, and its base and step', () => {
+    const bad = (base: unknown, s: unknown, t: unknown) => () => learningRate(base as number, s as Schedule, t as number);
+    expect(bad(0.1, { kind: 'cosine' }, 3)).toThrow(/schedule cosine: total: expected a positive integer, got undefined/);
+    expect(bad(0.1, { kind: 'linear' }, 3)).toThrow(/schedule: expected constant, step, cosine, got "linear"/);
+    expect(bad(0.1, { kind: 'step', every: 0, gamma: 0.5 }, 3)).toThrow(/schedule step: every: expected a positive integer, got 0/);
+    expect(bad(0.1, { kind: 'cosine', total: 10, gama: 0.5 }, 3)).toThrow(/unknown option "gama"/);
+    expect(bad(0.1, undefined, 3)).toThrow(TypeError);
+    for (const base of [-1, 0, NaN, Infinity]) expect(bad(base, { kind: 'constant' }, 3)).toThrow(RangeError);
+    expect(bad(-1, { kind: 'constant' }, 3)).toThrow('base: expected a positive finite learning rate, got -1');
+    expect(bad('0.1', { kind: 'constant' }, 3)).toThrow(TypeError);
+    for (const t of [-1, 1.5, NaN, Infinity]) expect(bad(0.1, { kind: 'cosine', total: 10, warmup: 2 }, t)).toThrow(RangeError);
+    expect(bad(0.1, { kind: 'constant' }, -1)).toThrow('t: expected the update\'s number, a non-negative integer, got -1');
+    expect(bad(0.1, { kind: 'constant' }, undefined)).toThrow(TypeError);
   });
   it('parses the CLI form and names bad input', () => {
     expect(parseSchedule('cosine:1000,warmup:50')).toEqual({ kind: 'cosine', total: 1000, warmup: 50 });

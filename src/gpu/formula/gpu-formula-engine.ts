@@ -18,7 +18,7 @@ import { describe as describeModel, type FormulaModel } from '../../formula/mode
 import { gradientProgram, type SampleProgram } from '../../formula/program.ts';
 import type { ModelTrainOptions, ModelTrainResult } from '../../models/model-engine.ts';
 import { formulaColumns, formulaRules, rowWidth, trainNamingStartRow, validateFormulaData, validateFormulaTheta, type FormulaData, type FormulaEngine } from '../../models/formula.ts';
-import type { GpuContext } from '../device.ts';
+import { requireGpuContext, type GpuContext } from '../device.ts';
 import { DeviceIo } from '../device-io.ts';
 import { chooseWorkgroupSize } from '../dispatch.ts';
 import { createBufferChecked, createUploadedBuffer } from '../resources.ts';
@@ -138,8 +138,9 @@ export class GpuFormulaEngine implements FormulaEngine {
    */
   static async create(gpu: GpuContext, model: FormulaModel, data: FormulaData, start: Float64Array, options: GpuFormulaEngineOptions = {}): Promise<GpuFormulaEngine> {
     rejectUnknownKeys(options, ENGINE_OPTION_KEYS, 'GpuFormulaEngine options');
+    requireGpuContext(gpu);
     validateFormulaData(model, data);
-    validateFormulaTheta(model, start);
+    validateFormulaTheta(model, start, 'start');
     const xBytes = formulaXBytes(data.n, data.d);
     if (xBytes > gpu.maxBindingBytes) {
       if (data.d === 0) throw new RangeError(`dataset: ${data.n} rows of a model without columns exceed one storage binding (${gpu.maxBindingBytes} bytes)`);
@@ -159,7 +160,8 @@ export class GpuFormulaEngine implements FormulaEngine {
    */
   static async createStreamed(gpu: GpuContext, model: FormulaModel, rows: RowStream, start: Float64Array, options: GpuFormulaEngineOptions = {}): Promise<GpuFormulaEngine> {
     rejectUnknownKeys(options, ENGINE_OPTION_KEYS, 'GpuFormulaEngine options');
-    validateFormulaTheta(model, start);
+    requireGpuContext(gpu);
+    validateFormulaTheta(model, start, 'start');
     const { n, d, chunkRows } = rows;
     if (!(Number.isInteger(n) && n >= 1)) throw new RangeError(`stream: need at least one sample, got n = ${n}`);
     if (d !== rowWidth(model) || d === 0) throw new RangeError(`stream: ${d} columns per row, the model reads ${rowWidth(model)} (${formulaColumns(model).join(', ')}); a stream needs at least one`);
@@ -305,7 +307,7 @@ export class GpuFormulaEngine implements FormulaEngine {
 
   /** J = (1/N) Σ w_i ℓ_i and dJ/dθ over all rows: one evaluation, or (streamed) chunk by chunk combined in float64. */
   async lossAndGradient(theta: ArrayLike<number>): Promise<{ loss: number; grad: Float64Array }> {
-    validateFormulaTheta(this.model, theta);
+    validateFormulaTheta(this.model, theta, 'theta');
     this.live().queue.writeBuffer(this.buffers.theta, 0, Float32Array.from(theta));
     const range = { start: 0, rows: this.n };
     const pieces = this.chunks ? this.chunks.pieces(range) : [range];
@@ -317,7 +319,7 @@ export class GpuFormulaEngine implements FormulaEngine {
    * call builds the pass (its own tuned grid) and checks it against the float64 twin at that theta.
    */
   async normalEquations(theta: ArrayLike<number>): Promise<Float64Array> {
-    validateFormulaTheta(this.model, theta);
+    validateFormulaTheta(this.model, theta, 'theta');
     this.live();
     if (!this.normal) {
       const { tuning, kernel, normalCode } = this.options;

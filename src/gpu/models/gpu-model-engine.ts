@@ -5,7 +5,7 @@
 import { validateModelData, validateNetwork, validateTheta, type ModelData, type NetworkConfig } from '../../models/network.ts';
 import type { ModelEngine, ModelTrainOptions, ModelTrainResult } from '../../models/model-engine.ts';
 import { batchRanges } from '../../models/batches.ts';
-import type { GpuContext } from '../device.ts';
+import { requireGpuContext, type GpuContext } from '../device.ts';
 import { createBufferChecked, createUploadedBuffer } from '../resources.ts';
 import { DeviceIo } from '../device-io.ts';
 import { maxRowsPerBinding, planMlp, type MlpPlan } from './mlp-plan.ts';
@@ -69,6 +69,7 @@ export class GpuModelEngine implements ModelEngine {
 
   static async create(gpu: GpuContext, config: NetworkConfig, data: ModelData, options: GpuModelEngineOptions = {}): Promise<GpuModelEngine> {
     rejectUnknownKeys(options, ENGINE_OPTION_KEYS, 'GpuModelEngine options');
+    requireGpuContext(gpu);
     validateNetwork(config);
     validateModelData(config, data);
     const rows = options.maxBatchRows === undefined ? undefined : Math.min(options.maxBatchRows, data.n);
@@ -87,6 +88,7 @@ export class GpuModelEngine implements ModelEngine {
    */
   static async createStreamed(gpu: GpuContext, config: NetworkConfig, rows: RowStream, options: GpuModelEngineOptions = {}): Promise<GpuModelEngine> {
     rejectUnknownKeys(options, ENGINE_OPTION_KEYS, 'GpuModelEngine options');
+    requireGpuContext(gpu);
     validateNetwork(config);
     const { n, d, chunkRows } = rows;
     if (!(Number.isInteger(n) && n >= 1)) throw new RangeError(`stream: need at least one sample, got n = ${n}`);

@@ -1,0 +1,85 @@
+// The library's public entries name a missing or mistyped argument (a TypeError, or a RangeError for a bad
+// value) instead of failing inside with "Cannot read properties of undefined" or "x is not a function".
+// The GPU entries check their arguments before any GPU call, so those checks run here without a device.
+import { describe, expect, it } from 'vitest';
+import {
+  CpuFormulaEngine, FastCpuFormulaEngine, FastCpuModelEngine, GpuFormulaEngine, GpuModelEngine, compileFormula, curveFit, linearModel, mlpModel,
+  parseSchedule, readAllChunks, requestGpu, startingParameters, type FormulaData, type GpuContext, type SampleSource, type ShardPool,
+} from '../../src/index.ts';
+
+const model = compileFormula({ formula: 'y ~ b1*(1-exp(-b2*x))' }, { columns: ['x', 'y'] });
+const data: FormulaData = { n: 3, d: 1, x: Float32Array.of(1, 2, 3), y: Float32Array.of(1, 2, 3) };
+const start = Float64Array.of(1, 0.1);
+const missing = undefined as never;
+
+describe('startingParameters', () => {
+  it('takes no values (undefined or null) as none given: a model whose formula starts every parameter needs none', () => {
+    const linear = compileFormula({ formula: 'y ~ linear(x)' }, { columns: ['x', 'y'] });
+    expect(Array.from(startingParameters(linear))).toEqual([0, 0]);
+    expect(Array.from(startingParameters(linear, null))).toEqual([0, 0]);
+  });
+
+  it('names the parameters without a value when none are given, and refuses values that are no object', () => {
+    expect(() => startingParameters(model)).toThrow(/no starting value for "b1", "b2"/);
+    expect(() => startingParameters(model, null)).toThrow(/no starting value for "b1", "b2"/);
+    expect(() => startingParameters(model, 5 as never)).toThrow(new TypeError('start: expected an object of starting values by parameter name (e.g. { b1: 500 }), got number'));
+    expect(() => startingParameters(model, [1, 2] as never)).toThrow(/^start: .* got an array$/);
+  });
+});
+
+describe('the formula engines', () => {
+  it('CpuFormulaEngine names missing data, start and theta', async () => {
+    expect(() => new CpuFormulaEngine(model, missing, start)).toThrow(new TypeError('data: expected the rows as { n, d, x, y }, got undefined'));
+    expect(() => new CpuFormulaEngine(model, { ...data, y: [1, 2, 3] as never }, start)).toThrow(TypeError);
+    expect(() => new CpuFormulaEngine(model, { ...data, x: missing }, start)).toThrow(/^data: x: expected a Float32Array, got undefined$/);
+    expect(() => new CpuFormulaEngine(model, data, missing)).toThrow(/^start: expected the 2 parameter values \(b1, b2\) as a Float64Array or an array, got undefined$/);
+    const engine = new CpuFormulaEngine(model, data, start);
+    await expect(engine.lossAndGradient(missing)).rejects.toThrow(/^theta: expected the 2 parameter values/);
+    await expect(engine.normalEquations(missing)).rejects.toThrow(TypeError);
+  });
+
+  it('FastCpuFormulaEngine and FastCpuModelEngine name a pool that is no ShardPool', () => {
+    const message = /^pool: expected a ShardPool \(an InlinePool, NodeWorkerPool or WebWorkerPool\), got an object without allocate, register, run, release, dispose, threads$/;
+    expect(() => new FastCpuFormulaEngine(model, data, start, { pool: {} as ShardPool })).toThrow(message);
+    expect(() => new FastCpuFormulaEngine(model, data, start, { pool: 4 as never })).toThrow(/^pool: .* got number$/);
+    const config = linearModel(1);
+    expect(() => new FastCpuModelEngine(config, { n: 3, d: 1, x: data.x, y: data.y }, { pool: {} as ShardPool })).toThrow(message);
+  });
+
+  it('the GPU engines name a missing GPU context before any GPU call', async () => {
+    await expect(GpuFormulaEngine.create(missing, model, data, start)).rejects.toThrow(new TypeError('gpu: expected the context requestGpu() gives, got undefined'));
+    await expect(GpuFormulaEngine.create({} as GpuContext, model, data, start)).rejects.toThrow(/^gpu: .* got an object without a device$/);
+    await expect(GpuModelEngine.create(missing, linearModel(1), { n: 3, d: 1, x: data.x, y: data.y })).rejects.toThrow(/^gpu: expected the context requestGpu\(\) gives/);
+  });
+
+  it('requestGpu names a gpu argument that is not navigator.gpu', async () => {
+    await expect(requestGpu({} as GPU)).rejects.toThrow(TypeError);
+    await expect(requestGpu({} as GPU)).rejects.toThrow(/^gpu: expected navigator\.gpu/);
+  });
+});
+
+describe('curveFit', () => {
+  const pass = (theta: Float64Array) => new CpuFormulaEngine(model, data, start).normalEquations(theta);
+
+  it('names a pass that is no function and a missing or mis-sized start', async () => {
+    await expect(curveFit(model, 3, 5 as never, start)).rejects.toThrow(/^pass: expected a function of theta giving the normal-equations sums/);
+    await expect(curveFit(model, 3, pass, missing)).rejects.toThrow(/^start: expected the 2 starting values \(b1, b2\) as a Float64Array/);
+    await expect(curveFit(model, 3, pass, Float64Array.of(1))).rejects.toThrow(new RangeError('start: expected 2 values (b1, b2), got 1'));
+  });
+});
+
+describe('models, schedules and sources', () => {
+  it('mlpModel names hidden when it is no array', () => {
+    expect(() => mlpModel(1, missing, 'tanh', 'mse')).toThrow(new TypeError('hidden: expected the hidden layers\' widths as an array (e.g. [16, 16], or [] for none), got undefined'));
+    expect(() => mlpModel(1, 16 as never, 'tanh', 'mse')).toThrow(/^hidden: .* got number$/);
+  });
+
+  it('parseSchedule names text that is no string', () => {
+    expect(() => parseSchedule(5 as never)).toThrow(new TypeError('schedule: expected the text form, e.g. "cosine:1000,warmup:50", got number'));
+  });
+
+  it('readAllChunks names a source that is no SampleSource', async () => {
+    await expect(readAllChunks(missing)).rejects.toThrow(new TypeError('source: expected a SampleSource (from openSource, openCsvBlob, openUrl, ...), got undefined'));
+    await expect(readAllChunks({} as SampleSource)).rejects.toThrow(/^source: .* got an object without chunks\(\)$/);
+  });
+});
