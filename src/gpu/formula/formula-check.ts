@@ -88,6 +88,27 @@ export function formulaReference(
   return { mean, magnitude, rounding, firstOverflowRow };
 }
 
+/** formulaReference over a range, of one program at one theta on one dataset. */
+export type ReferenceOf = (range: BatchRange) => FormulaReference;
+
+/**
+ * formulaReference of `program` at theta over `data`, computed once per range: an engine's start-up judges
+ * several kernels (the tuner's candidates of two variants, then its own passes) on the same rows.
+ */
+export function referencesOf(m: FormulaModel, theta: ArrayLike<number>, data: FormulaData, program: SampleProgram = gradientProgram(m)): ReferenceOf {
+  const made = new Map<string, FormulaReference>();
+  const at = Float64Array.from(theta);
+  return (range) => {
+    const key = `${range.start}:${range.rows}`;
+    let ref = made.get(key);
+    if (!ref) {
+      ref = formulaReference(m, at, data, range, program);
+      made.set(key, ref);
+    }
+    return ref;
+  };
+}
+
 /**
  * null when every component of got (means) is within tol of the reference, else the first mismatches (at
  * most three) and the largest error in units of the tolerance. A component the twin finds non-finite must be

@@ -14,7 +14,7 @@ import type { DeviceIo } from '../device-io.ts';
 import { createBufferChecked } from '../resources.ts';
 import { autotune, AutotuneError, type AutotuneResult, type KernelChoice, type TuningTrial } from '../tuning/autotune.ts';
 import { defaultTuningCache, tuningKey, type ShapeClass, type TuningCache } from '../tuning/cache.ts';
-import { checkFormulaResult, formulaReference, type FormulaReference } from './formula-check.ts';
+import { checkFormulaResult, referencesOf, type FormulaReference, type ReferenceOf } from './formula-check.ts';
 import {
   checkFormulaConfig, defaultFormulaConfig, FORMULA_FAMILY, FORMULA_MAX_SUMS, formulaCandidates, formulaLadder, formulaShapeClass, formulaTuneRows, isFormulaKernelConfig, SOFTWARE_WIDE_OUTPUTS,
   type FormulaKernelConfig,
@@ -98,9 +98,10 @@ class FormulaTuner {
     private readonly io: DeviceIo, private readonly model: FormulaModel, private readonly program: SampleProgram,
     data: FormulaData, private readonly resident: { x: GPUBuffer; y: GPUBuffer }, private readonly theta: Float64Array, rows: number,
     private readonly labels: readonly string[], private readonly variant: FormulaKernelVariant,
+    referenceOf: ReferenceOf = referencesOf(model, theta, data, program),
   ) {
     this.range = { start: 0, rows };
-    this.reference = formulaReference(model, theta, data, this.range, program);
+    this.reference = referenceOf(this.range);
   }
 
   async allocate(maxGroups: number): Promise<void> {
@@ -147,6 +148,7 @@ export async function chooseFormulaKernel(
   gpu: GpuContext, io: DeviceIo, model: FormulaModel, program: SampleProgram, data: FormulaData,
   resident: { x: GPUBuffer; y: GPUBuffer }, theta: Float64Array, options: FormulaTuningOptions, labels: readonly string[] = model.params,
   variant: FormulaKernelVariant = generatedVariant(gpu, program, data.n, options.maxSums),
+  referenceOf?: ReferenceOf,
 ): Promise<FormulaKernelChoice> {
   if (options.kernel) {
     checkFormulaConfig(options.kernel, gpu.shape);
@@ -168,7 +170,7 @@ export async function chooseFormulaKernel(
   if (hit) return { config: hit.config, source: 'table', timing: { ms: hit.ms, method: hit.method } };
   const rows = formulaTuneRows(data.n, program.rowWidth);
   const candidates = variant.candidates?.(rows, gpu.shape) ?? formulaCandidates(rows, gpu.shape, gpu.summary.isFallback && program.outputs.length > SOFTWARE_WIDE_OUTPUTS);
-  const tuner = new FormulaTuner(io, model, program, data, resident, theta, rows, labels, variant);
+  const tuner = new FormulaTuner(io, model, program, data, resident, theta, rows, labels, variant, referenceOf);
   let result: AutotuneResult<FormulaKernelConfig>;
   try {
     await tuner.allocate(Math.max(...candidates.map((c) => c.groups)));

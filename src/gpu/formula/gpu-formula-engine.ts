@@ -26,7 +26,7 @@ import { piecewiseGradient, ResidentChunks, trainOnGpu } from '../models/streame
 import type { RowStream } from '../../models/row-stream.ts';
 import type { BatchRange } from '../../models/batches.ts';
 import { formulaBindingRows, formulaXBytes, memoryRowStream } from './formula-stream.ts';
-import { formulaReference } from './formula-check.ts';
+import { referencesOf, type ReferenceOf } from './formula-check.ts';
 import { float32Problem, float32StreamProblem } from '../../models/formula-float32.ts';
 import { describeFormulaConfig, FORMULA_CHECK_ROWS, stepWorkgroupSize, type FormulaKernelConfig } from './formula-grid.ts';
 import { FormulaNormalEquationsPass } from './formula-normal-pass.ts';
@@ -223,10 +223,11 @@ export class GpuFormulaEngine implements FormulaEngine {
       }
       // Beside the quad kernel the generated one runs only the batches that start off a multiple of 4 rows
       // (mini-batches of other sizes): its default grid, no second tuning at start-up.
-      const predictorChoice = () => chooseFormulaKernel(gpu, io, model, program, data, { x, y }, start, options, model.params, linearPredictorVariant(program, predictor!, data.n, maxPerDim, storage));
+      const references = referencesOf(model, start, data, program);
+      const predictorChoice = () => chooseFormulaKernel(gpu, io, model, program, data, { x, y }, start, options, model.params, linearPredictorVariant(program, predictor!, data.n, maxPerDim, storage), references);
       let kernel = predicts
         ? await predictorChoice()
-        : await chooseFormulaKernel(gpu, io, model, program, data, { x, y }, start, quadTakes(shape) && !options.kernel ? { ...options, tuning: false } : options);
+        : await chooseFormulaKernel(gpu, io, model, program, data, { x, y }, start, quadTakes(shape) && !options.kernel ? { ...options, tuning: false } : options, model.params, undefined, references);
       if (predictable && !predicts && options.predictor === undefined && !options.kernel && options.tuning !== false) {
         const other = await predictorChoice();
         if (faster(other, kernel)) {
@@ -237,7 +238,7 @@ export class GpuFormulaEngine implements FormulaEngine {
       if (predicts) kernel = { ...kernel, config: predictorGrid(kernel.config, n, program.rowWidth) };
       // Tuned on the real kernel; the engine's own (options.quadCode in tests) is what checkKernels judges.
       const quadKernel = quadTakes(shape)
-        ? await chooseFormulaKernel(gpu, io, model, program, data, { x, y }, start, { kernel: options.quadKernel, tuning: options.tuning }, model.params, linearQuadVariant(program, shape, data.n, maxPerDim))
+        ? await chooseFormulaKernel(gpu, io, model, program, data, { x, y }, start, { kernel: options.quadKernel, tuning: options.tuning }, model.params, linearQuadVariant(program, shape, data.n, maxPerDim), references)
         : null;
       const groups = Math.max(kernel.config.groups, quadKernel?.config.groups ?? 1);
       const buffers: FormulaBuffers = {
@@ -256,7 +257,7 @@ export class GpuFormulaEngine implements FormulaEngine {
       if (quad) made.push(quad);
       const chunks = chunksOf?.() ?? null;
       const engine = new GpuFormulaEngine(gpu, io, model, Float64Array.from(start), n, buffers, { kind: predicts ? 'linear-predictor' : 'generated', generic, quad, quadKernel }, kernel, readback, owned, chunks ? null : data, options, chunks);
-      await engine.checkKernels(program, data);
+      await engine.checkKernels(program, data, references);
       return engine;
     } catch (e) {
       for (const p of made) p.dispose();
@@ -273,7 +274,7 @@ export class GpuFormulaEngine implements FormulaEngine {
    * kernel from row 4 (one whole quad and a partial one), for the generated one from row 5 (three rows
    * before its first quad, two quads, two rows after).
    */
-  private async checkKernels(program: SampleProgram, data: FormulaData): Promise<void> {
+  private async checkKernels(program: SampleProgram, data: FormulaData, references: ReferenceOf): Promise<void> {
     const first = { start: 0, rows: Math.min(data.n, FORMULA_CHECK_ROWS) };
     const short = { start: data.n > 4 ? 4 : 0, rows: Math.min(data.n > 4 ? data.n - 4 : data.n, 7) };
     const offset = data.n >= 18 ? { start: 5, rows: 13 } : { start: data.n > 1 ? 1 : 0, rows: Math.max(1, data.n - 1) };
@@ -285,7 +286,7 @@ export class GpuFormulaEngine implements FormulaEngine {
     if (quad && quadKernel) checks.push({ passes: quad, config: quadKernel.config, what: `${describeModel(this.model)} (linear quad kernel)`, ranges: [first, short] });
     for (const { passes, config, what, ranges } of checks) {
       for (const range of ranges) {
-        const reference = formulaReference(this.model, this.start, data, range);
+        const reference = references(range);
         passes.writeSlot(0, range);
         const got = await runGradient(this.io, passes, 0, this.buffers.gradLoss, this.readback, program.outputs.length, this.buffers.partials);
         const wrong = judge(this.model, got, reference);
