@@ -36,6 +36,9 @@ export default defineConfig({
       {
         // Vitest's browser server sends server.headers with every response: the tests run isolated, as the demo.
         server: { headers: ISOLATION_HEADERS },
+        // The page's libraries, bundled before the first test: found mid-run (a test importing the page's views),
+        // Vite re-optimized them and reloaded, and the test file loading then failed to import.
+        optimizeDeps: { include: ['uplot', 'papaparse', 'katex'] },
         test: {
           name: 'gpu',
           include: ['test/gpu/**/*.test.ts'],
