@@ -17,12 +17,13 @@ const RANGE = '(±3.4e38)';
  * kernel's arithmetic: an intermediate value beyond the range counts too); `sum`, once every row is scanned,
  * the first output whose sum over them is beyond float32 though each row's is within it.
  */
-export function float32Scanner(m: FormulaModel, theta: ArrayLike<number>): {
+function float32Scanner(m: FormulaModel, theta: ArrayLike<number>): {
   rows(data: FormulaData, count: number, firstRow: number): string | null;
   sum(): string | null;
 } {
-  const gradient = compileRowSums(gradientProgram(m));
-  const gradient32 = compileRowSums(gradientProgram(m), true);
+  const program = gradientProgram(m);
+  const gradient = compileRowSums(program);
+  const gradient32 = compileRowSums(program, true);
   const predict = compileRowSums(predictionProgram(m));
   const at = Float64Array.from(theta, (v) => Math.fround(v));
   const P = m.params.length;
