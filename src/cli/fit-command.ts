@@ -194,11 +194,11 @@ async function fitByLm(args: TrainArgs, io: Io, interrupt: TrainingInterrupt, re
     };
     io.out(args.json ? JSON.stringify(report) : fitTable(model, fit, rows, droppedRows, where.adapter ? `${ran} (${where.adapter})` : ran));
     if (fit.stopReason === 'max-evaluations') {
-      io.err(`nabla: the fit stopped after ${fit.passes} passes without meeting its tolerances (--epochs caps the passes); the best parameters so far are reported above`);
+      io.err(`nabla: the fit stopped after ${countOf(fit.passes, 'pass', 'passes')} without meeting its tolerances (--epochs caps the passes); the best parameters so far are reported above`);
       return 3;
     }
     if (fit.stopReason === 'aborted') {
-      io.err(`nabla: the fit was stopped by the user after ${fit.iterations} iterations; the parameters of its last accepted step are reported above${args.save ? ` and saved to ${args.save} (--resume ${args.save} continues the fit)` : ''}`);
+      io.err(`nabla: the fit was stopped by the user after ${countOf(fit.iterations, 'iteration')}; the parameters of its last accepted step are reported above${args.save ? ` and saved to ${args.save} (--resume ${args.save} continues the fit)` : ''}`);
       return INTERRUPTED_EXIT;
     }
     return 0;
@@ -211,7 +211,7 @@ function fitTable(model: FormulaModel, fit: CurveFitResult, rows: number, droppe
   const w = Math.max(9, ...model.params.map((p) => p.length));
   const line = (name: string, est: string, se: string) => `  ${name.padEnd(w)}  ${est.padStart(22)}  ${se.padStart(22)}`;
   return [
-    `fitted ${model.spec.formula} by Levenberg-Marquardt on ${rows} rows (${droppedRows} dropped) on ${device}: ${fit.stopReason} after ${fit.iterations} iterations, ${fit.passes} passes`,
+    `fitted ${model.spec.formula} by Levenberg-Marquardt on ${rows} rows (${droppedRows} dropped) on ${device}: ${fit.stopReason} after ${countOf(fit.iterations, 'iteration')}, ${countOf(fit.passes, 'pass', 'passes')}`,
     line('parameter', 'estimate', 'std. error'),
     ...model.params.map((p) => line(p, fit.params[p].toPrecision(11), fit.standardErrors ? fit.standardErrors[p].toPrecision(11) : '—')),
     `  residual sum of squares ${fit.rss.toPrecision(11)}, residual std. deviation ${fit.residualStd === null ? '—' : fit.residualStd.toPrecision(11)} on ${fit.dof} degrees of freedom`,
@@ -230,4 +230,9 @@ function savedFit(spec: FormulaSpec, model: FormulaModel, fit: CurveFitResult, s
       fit: { method: 'levenberg-marquardt', standardErrors: fit.standardErrors, covariance: fit.covariance, rss: fit.rss, dof: fit.dof, stopReason: fit.stopReason },
     },
   };
+}
+
+/** "1 pass", "3 passes". */
+function countOf(n: number, noun: string, plural = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : plural}`;
 }

@@ -17,9 +17,8 @@ import { UsageError, type PredictArgs, type TrainArgs } from './args.ts';
 import { checkSeedHasBatches } from './formula-args.ts';
 import { readAsFloat32 } from './float32-reason.ts';
 import type { Io } from './commands.ts';
-import { checkFormulaRows, compileForFile, divergenceRow, formulaTarget, noSuchColumn, readFormulaRows, zeroWeightsError } from './formula-data.ts';
+import { checkFormulaRows, compileForFile, divergenceRow, formulaTarget, noSuchColumn, noWeightsColumn, readFormulaRows, zeroWeightsError } from './formula-data.ts';
 import { openSource } from '../data/source.ts';
-import { DataError, formatDataError } from '../data/errors.ts';
 import type { InvalidPolicy } from '../data/select.ts';
 import { openFormulaEngine, openPool } from './formula-backend.ts';
 import { openGpuSession } from './backend.ts';
@@ -77,10 +76,8 @@ async function checkWeightsColumn(path: string, formula: string, weights: string
   try {
     await openSource(path, { target: null, features: [weights], invalid });
   } catch (e) {
-    if (!(e instanceof DataError && e.column === weights && e.detail.startsWith('no such'))) throw e;
-    // The reader's detail goes on to list the file's columns.
-    const columns = e.detail.slice(e.detail.indexOf(';') + 1).trim();
-    throw new UsageError(`--weights: ${formatDataError(`no such weights column; ${columns}`, { file: e.file, column: weights })}`);
+    if (!noSuchColumn(e, weights)) throw e;
+    throw new UsageError(`--weights: ${noWeightsColumn(e).message}`);
   }
 }
 
@@ -217,9 +214,7 @@ async function evaluationRows(args: PredictArgs, saved: SavedFormulaModel): Prom
   const read = await readFormulaRows(args.data, model, args.onInvalid).catch((e: unknown) => {
     const weights = saved.model.weights;
     if (weights === null || !noSuchColumn(e, weights)) throw e;
-    // The reader calls every column it reads a feature; this one holds the row weights of J's weighted mean.
-    const columns = e.detail.slice(e.detail.indexOf(';') + 1).trim();
-    throw new DataError(`no such weights column; ${columns}. ${args.model} was trained with --weights ${weights}: its loss J is the mean over rows weighted by ${weights}, so evaluate needs that column (predict does not)`, { file: e.file ?? args.data, column: weights });
+    throw noWeightsColumn(e, `. ${args.model} was trained with --weights ${weights}: its loss J is the mean over rows weighted by ${weights}, so evaluate needs that column (predict does not)`);
   });
   await checkFormulaRows(args.data, model, args.onInvalid, read.data, Float64Array.from(saved.parameters), `the parameters saved in ${args.model}`);
   return { model, ...read };

@@ -4,7 +4,7 @@
 // check refuses after reading (the loss's target rule, a model not finite at the start) is named by its line
 // (CSV) or row in the file, found by reading the file again up to it.
 import { openSource, readAllChunks } from '../data/source.ts';
-import { DataError, formatDataError, type DataErrorLocation } from '../data/errors.ts';
+import { columnList, DataError, formatDataError, MissingColumnError, type DataErrorLocation } from '../data/errors.ts';
 import { placeOfKeptRow } from './row-place.ts';
 import { selectLinearData, type InvalidPolicy } from '../data/select.ts';
 import { readTable } from '../data/table-file.ts';
@@ -26,7 +26,12 @@ export function formulaTarget(formula: string): string {
   return parseModel(formula, { macros: { linear: () => sym('linear') } }).target;
 }
 
-export const noSuchColumn = (e: unknown, name: string): e is DataError => e instanceof DataError && e.column === name && e.detail.startsWith('no such');
+export const noSuchColumn = (e: unknown, name: string): e is MissingColumnError => e instanceof MissingColumnError && e.column === name;
+
+/** The reader calls every column it is asked for a feature; this one holds the row weights of J's weighted mean. */
+export function noWeightsColumn(e: MissingColumnError, why = ''): DataError {
+  return new DataError(`no such weights column; the columns are ${columnList(e.columns)}${why}`, { ...(e.file !== undefined && { file: e.file }), column: e.column });
+}
 
 /**
  * The formula compiled against the file's columns. The numeric columns are what the file's reader finds
@@ -48,7 +53,7 @@ export async function compileForFile(path: string, spec: FormulaSpec, start: Rea
     try {
       await openSource(path, { target, features: [spec.weights], invalid });
     } catch (e) {
-      throw noSuchColumn(e, spec.weights) ? new UsageError(`--weights: ${(e as Error).message}`) : e;
+      throw noSuchColumn(e, spec.weights) ? new UsageError(`--weights: ${noWeightsColumn(e).message}`) : e;
     }
     if (!columns.includes(spec.weights)) columns.push(spec.weights);
   }

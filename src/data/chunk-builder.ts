@@ -5,7 +5,7 @@
 // The target is a number (regression, the linear model), a class label (a LabelCoder turns it into an
 // index) or absent (predict): every reader passes that choice through, so every format supports all three.
 import { FLOAT32_MAX } from '../core/float32.ts';
-import { DataError, type DataErrorLocation } from './errors.ts';
+import { DataError, MissingColumnError, type DataErrorLocation } from './errors.ts';
 import { classifyCell, type InvalidPolicy } from './select.ts';
 import { labelOf, type LabelCoder } from './labels.ts';
 import type { SampleChunk } from './source.ts';
@@ -33,10 +33,7 @@ export function chooseColumns(
   const colIndex = new Map(columns.map((c, k) => [c, k]));
   const requireColumn = (name: string, role: string): number => {
     const k = colIndex.get(name);
-    if (k === undefined) {
-      const list = columns.map((c) => JSON.stringify(c)).join(', ');
-      throw new DataError(`no such ${role} column; the columns are ${list}`, { file, column: name });
-    }
+    if (k === undefined) throw new MissingColumnError(name, role, columns, file);
     return k;
   };
   const target = opts.target;

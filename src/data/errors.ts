@@ -32,6 +32,19 @@ export class DataError extends Error {
   }
 }
 
+/** A column asked for that the file does not have; `columns` are the file's own, for callers that name the role. */
+export class MissingColumnError extends DataError {
+  declare readonly column: string;
+  readonly columns: readonly string[];
+
+  constructor(column: string, role: string, columns: readonly string[], file: string) {
+    super(`no such ${role} column; the columns are ${columnList(columns)}`, { file, column });
+    this.columns = columns;
+  }
+}
+
+export const columnList = (columns: readonly string[]): string => columns.map((c) => JSON.stringify(c)).join(', ');
+
 /** e.g. `data.csv line 7, column "x2": "abc" is not a number`. */
 export function formatDataError(detail: string, where: DataErrorLocation): string {
   const place: string[] = [];

@@ -9,7 +9,7 @@ import { FLOAT32_MAX } from '../core/float32.ts';
 import { checkedPass, type RowStream } from './row-stream.ts';
 import { rowValues, type FormulaData } from './formula.ts';
 
-const RANGE = '(±3.4e38)';
+const RANGE = `(±${FLOAT32_MAX.toPrecision(2).replace('e+', 'e')})`;
 
 /**
  * Scans rows at theta for float32's limits, chunk after chunk: `rows` returns the first row (numbered from

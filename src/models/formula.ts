@@ -72,14 +72,14 @@ export function validateFormulaData(m: FormulaModel, data: FormulaData, firstRow
   }
 }
 
-/** `argument` names theta in the error where it is not an array at all (start, theta). */
+/** `argument` names theta in the error (start, theta); a model's own check says "parameters". */
 export function validateFormulaTheta(m: FormulaModel, theta: ArrayLike<number>, argument = 'parameters'): void {
   if (typeof theta !== 'object' || theta === null || typeof theta.length !== 'number') {
     throw new TypeError(`${argument}: expected the ${m.params.length} parameter values (${m.params.join(', ')}) as a Float64Array or an array, got ${theta === null ? 'null' : typeof theta}`);
   }
-  if (theta.length !== m.params.length) throw new RangeError(`parameters: expected ${m.params.length} values (${m.params.join(', ')}), got ${theta.length}`);
+  if (theta.length !== m.params.length) throw new RangeError(`${argument}: expected ${m.params.length} values (${m.params.join(', ')}), got ${theta.length}`);
   for (let j = 0; j < theta.length; j++) {
-    if (!Number.isFinite(theta[j])) throw new RangeError(`parameters: ${m.params[j]} = ${theta[j]} is not a finite number`);
+    if (!Number.isFinite(theta[j])) throw new RangeError(`${argument}: ${m.params[j]} = ${theta[j]} is not a finite number`);
   }
 }
 

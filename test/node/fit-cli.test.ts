@@ -85,6 +85,9 @@ describe('train --optimizer lm', () => {
     expect(r.code).toBe(3);
     expect(JSON.parse(r.out).stopReason).toBe('max-evaluations');
     expect(r.err).toMatch(/stopped after 3 passes/);
+    const once = await run(['train', ...SEED, '--data', csv, '--device', 'cpu64', '--epochs', '1']);
+    expect(once.err).toMatch(/stopped after 1 pass without/);
+    expect(once.out).toMatch(/max-evaluations after 0 iterations, 1 pass$/m);
   });
 
   it('refuses a start where J has a zero column, naming the parameter', async () => {
