@@ -35,8 +35,8 @@ describe('the formula engines', () => {
     expect(() => new CpuFormulaEngine(model, data, missing)).toThrow(/^start: expected the 2 parameter values \(b1, b2\) as a Float64Array or an array, got undefined$/);
     const engine = new CpuFormulaEngine(model, data, start);
     await expect(engine.lossAndGradient(missing)).rejects.toThrow(/^theta: expected the 2 parameter values/);
-    expect(() => new CpuFormulaEngine(model, data, [1])).toThrow(new RangeError('start: expected 2 values (b1, b2), got 1'));
-    await expect(engine.lossAndGradient([1, NaN])).rejects.toThrow(new RangeError('theta: b2 = NaN is not a finite number'));
+    expect(() => new CpuFormulaEngine(model, data, Float64Array.of(1))).toThrow(new RangeError('start: expected 2 values (b1, b2), got 1'));
+    await expect(engine.lossAndGradient(Float64Array.of(1, NaN))).rejects.toThrow(new RangeError('theta: b2 = NaN is not a finite number'));
     await expect(engine.normalEquations(missing)).rejects.toThrow(TypeError);
   });
 
