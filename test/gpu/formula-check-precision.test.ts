@@ -50,6 +50,10 @@ describe('a start float32 cannot compute at', () => {
     await expect(GpuFormulaEngine.create(gpu, model, data, Float64Array.of(1e39, 0), { tuning: false }))
       .rejects.toThrow(RangeError);
     await expect(GpuFormulaEngine.create(gpu, model, data, Float64Array.of(1e39, 0), { tuning: false })).rejects.toThrow(/^start: at the starting parameters a = 1e\+39 is beyond float32's range/);
+    // Every row's loss (1e18·1 − 0)² = 1e36 is within float32; their sum over 3000 rows is not.
+    const flat = { x: new Float32Array(N).fill(1), y: new Float32Array(N), n: N, d: 1 };
+    await expect(GpuFormulaEngine.create(gpu, model, flat, Float64Array.of(1e18, 0), { tuning: false }))
+      .rejects.toThrow(/^start: at the starting parameters every row's loss is within float32's range \(±3\.4e38\), but their sum over the 3000 rows \(3\.000e\+39\) is beyond it/);
     const fine = await GpuFormulaEngine.create(gpu, model, data, Float64Array.of(1e15, 0), { tuning: false });
     fine.dispose();
   });

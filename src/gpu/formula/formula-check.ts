@@ -2,6 +2,7 @@
 // (src/formula/emit-js.ts over the same float32 rows and float32-rounded parameters), each component within
 // a tolerance of the sum of its terms' magnitudes. Pure (no GPU): the engine checks every kernel it builds
 // with it, the tuner every candidate, the tests the engine.
+import { FLOAT32_MAX } from '../../core/float32.ts';
 import { compileRowSums } from '../../formula/emit-js.ts';
 import type { FormulaModel } from '../../formula/model.ts';
 import { gradientProgram, type SampleProgram } from '../../formula/program.ts';
@@ -43,7 +44,7 @@ export interface FormulaReference {
   /**
    * (1/N) Σ |output_k − the same computed in float32| (compileRowSums' float32 estimate): how far float32
    * arithmetic alone moves the component. Rows where that estimate is not finite (a value beyond float32's
-   * range) are counted in `overflowRows`, not here.
+   * range) are named by `firstOverflowRow`, not counted here.
    */
   rounding: Float64Array;
   /** The first row (0-based) whose outputs are finite in float64 but not in float32, or -1. */
@@ -86,6 +87,16 @@ export function formulaReference(
     rounding[k] /= range.rows;
   }
   return { mean, magnitude, rounding, firstOverflowRow };
+}
+
+/**
+ * Whether float32 may fail over the reference's rows where float64 does not: a parameter, a row's outputs or
+ * their sum beyond float32's range. float32Problem says which and where; this spares its scan of the same
+ * rows when the reference already shows none.
+ */
+export function mayOverflowFloat32(ref: FormulaReference, rows: number, theta: ArrayLike<number>): boolean {
+  if (Array.from(theta).some((v) => Math.abs(v) > FLOAT32_MAX) || ref.firstOverflowRow >= 0) return true;
+  return ref.mean.some((v) => Number.isFinite(v) && Math.abs(v) * rows > FLOAT32_MAX);
 }
 
 /** formulaReference over a range, of one program at one theta on one dataset. */

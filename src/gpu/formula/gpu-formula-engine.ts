@@ -26,7 +26,7 @@ import { piecewiseGradient, ResidentChunks, trainOnGpu } from '../models/streame
 import type { RowStream } from '../../models/row-stream.ts';
 import type { BatchRange } from '../../models/batches.ts';
 import { formulaBindingRows, formulaXBytes, memoryRowStream } from './formula-stream.ts';
-import { referencesOf, type ReferenceOf } from './formula-check.ts';
+import { mayOverflowFloat32, referencesOf, type ReferenceOf } from './formula-check.ts';
 import { float32Problem, float32StreamProblem } from '../../models/formula-float32.ts';
 import { describeFormulaConfig, FORMULA_CHECK_ROWS, stepWorkgroupSize, type FormulaKernelConfig } from './formula-grid.ts';
 import { FormulaNormalEquationsPass } from './formula-normal-pass.ts';
@@ -217,13 +217,14 @@ export class GpuFormulaEngine implements FormulaEngine {
       const { x, y } = await makeData(device, round);
       owned.push(x, y);
       const data = await rowsOf(io, { x, y });
-      const unreachable = float32Problem(model, start, data, FORMULA_CHECK_ROWS);
+      const references = referencesOf(model, start, data, program);
+      const checked = Math.min(data.n, FORMULA_CHECK_ROWS);
+      const unreachable = mayOverflowFloat32(references({ start: 0, rows: checked }), checked, start) ? float32Problem(model, start, data, checked) : null;
       if (unreachable) {
         throw new RangeError(`start: at the starting parameters ${unreachable}; the GPU computes in float32: start nearer the data's scale, or train on the CPU (--device cpu or cpu64), which computes in float64`);
       }
       // Beside the quad kernel the generated one runs only the batches that start off a multiple of 4 rows
       // (mini-batches of other sizes): its default grid, no second tuning at start-up.
-      const references = referencesOf(model, start, data, program);
       const predictorChoice = () => chooseFormulaKernel(gpu, io, model, program, data, { x, y }, start, options, model.params, linearPredictorVariant(program, predictor!, data.n, maxPerDim, storage), references);
       let kernel = predicts
         ? await predictorChoice()
