@@ -2,7 +2,7 @@
 // formula or the loss, the data generated at the true values, the per-axis window and J on the grid.
 import { describe, expect, it } from 'vitest';
 import {
-  compileSpec, DEFAULT_FORMULA, EXAMPLES, exampleFor, fallbackValues, generatedColumns, lossArgument, missingStartMessage, namedLossText,
+  compileSpec, DEFAULT_FORMULA, EXAMPLES, exampleFor, fallbackValues, generatedColumns, keptAxes, lossArgument, missingStartMessage, namedLossText,
 } from '../../src/demo/formula/formula-spec.ts';
 import { generateFormulaData, startNotFinite, startNotFiniteInFloat32 } from '../../src/demo/formula/formula-data.ts';
 import { formulaSurface, paramWindow, surfaceRows } from '../../src/demo/formula/formula-surface.ts';
@@ -22,6 +22,17 @@ describe('demo formula mode helpers', () => {
     const l = compileSpec(DEFAULT_FORMULA, '(yhat - q)^2', ['x', 'y']);
     expect(l).toMatchObject({ ok: false, error: { field: 'loss', position: 8, text: '(yhat - q)^2' } });
     expect(compileSpec('y ~ ', 'mse', ['y']).ok).toBe(false);
+  });
+
+  it('the contour keeps its two parameters by name when the formula changes, and shows two while it can', () => {
+    // (b, c) chosen on a*x^2 + b*x + c; the a term goes: still (b, c), not the indices (1, 2) of [b, c].
+    expect(keptAxes(['b', 'c'], 'b', 'c')).toEqual([0, 1]);
+    expect(keptAxes(['d', 'a', 'b', 'c'], 'b', 'c')).toEqual([2, 3]);
+    expect(keptAxes(['c', 'd'], 'b', 'c'), 'b gone: across takes the first that up does not show').toEqual([1, 0]);
+    expect(keptAxes(['a', 'b'], 'x', 'y')).toEqual([0, 1]);
+    expect(keptAxes(['a', 'b'], undefined, undefined), 'the first model').toEqual([0, 1]);
+    expect(keptAxes(['a'], 'a', 'b'), 'one parameter: no map').toEqual([0, 0]);
+    expect(keptAxes(['a', 'b'], 'b', 'b'), 'the user\'s own choice of one parameter twice stays').toEqual([1, 1]);
   });
 
   it('every example compiles on its own generated columns and has a true value per parameter', () => {

@@ -20,7 +20,7 @@ import { createFormulaEngine } from './formula-engine.ts';
 import { CUSTOM_EXAMPLE, fillStaticOptions, formulaElements, ParamTable, showMessage, showSpecError } from './formula-controls.ts';
 import { FormulaRun } from './formula-run.ts';
 import { compileForSource, readSource, sourceLabel, sourceProblem, type DataSource } from './formula-source.ts';
-import { exampleFor, lossArgument, namedLossText } from './formula-spec.ts';
+import { exampleFor, keptAxes, lossArgument, namedLossText } from './formula-spec.ts';
 
 const DEBOUNCE_MS = 250;
 const DATA_SEED = 20261126;
@@ -146,9 +146,9 @@ export function setupFormula(backend: Backend, hooks: FormulaHooks): void {
       el.derivation.textContent = `The derivation could not be shown: ${(e as Error).message}`;
     }
     const names = model.params;
-    const keepA = el.axisA.value, keepB = el.axisB.value;
-    el.axisA.replaceChildren(...names.map((p, j) => new Option(p, String(j), false, names[Number(keepA)] === p ? true : j === 0)));
-    el.axisB.replaceChildren(...names.map((p, j) => new Option(p, String(j), false, names[Number(keepB)] === p ? true : j === Math.min(1, names.length - 1))));
+    const [ia, ib] = keptAxes(names, el.axisA.selectedOptions[0]?.text, el.axisB.selectedOptions[0]?.text);
+    el.axisA.replaceChildren(...names.map((p, j) => new Option(p, String(j), false, j === ia)));
+    el.axisB.replaceChildren(...names.map((p, j) => new Option(p, String(j), false, j === ib)));
     void rebuild();
   }
 

@@ -104,3 +104,18 @@ export function namedLossText(name: string, argText: string): { text: string } |
     throw e;
   }
 }
+
+/**
+ * The contour's two parameters (indices into `params`) after the formula changed: each axis keeps its
+ * parameter by name where the new model still has it, since indices shift when a term comes or goes; an
+ * axis whose parameter is gone takes the first the other axis does not show (the map needs two).
+ */
+export function keptAxes(params: readonly string[], across: string | undefined, up: string | undefined): [number, number] {
+  let a = across === undefined ? -1 : params.indexOf(across);
+  let b = up === undefined ? -1 : params.indexOf(up);
+  const other = (taken: number) => Math.max(0, params.findIndex((_, j) => j !== taken));
+  if (a < 0 && b < 0) return [0, Math.min(1, params.length - 1)];
+  if (a < 0) a = other(b);
+  if (b < 0) b = other(a);
+  return [a, b];
+}
