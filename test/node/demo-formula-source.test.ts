@@ -52,6 +52,19 @@ describe('demo formula mode: data sources', () => {
     expect(compiled('y ~ a*x + b', extra).features).toEqual(['x']);
   });
 
+  it('a target that is no column names every column of the file, text ones too, after any error before it', () => {
+    // Read with ',' as every CSV is: one column "x;y", of text, which the message must still name.
+    const semi = readSource('semi.csv', 'x;y\n1;2\n2;4\n');
+    expect(compileForSource('y ~ a*x', 'mse', semi)).toMatchObject({
+      ok: false, error: { field: 'formula', position: 0, reason: 'the target "y" is not a column of the data (columns: x;y)' },
+    });
+    const mixed = readSource('mixed.csv', 'x,who,z\n1,p,2\n2,q,3\n');
+    expect(compileForSource('y ~ a*x', 'mse', mixed)).toMatchObject({ ok: false, error: { reason: 'the target "y" is not a column of the data (columns: x, who, z)' } });
+    // An error earlier in the text, or in the loss, is still the one shown.
+    expect(compileForSource('y ~ a*(x', 'mse', semi)).toMatchObject({ ok: false, error: { field: 'formula', position: 8, reason: expect.stringMatching(/is not closed/) } });
+    expect(compileForSource('y ~ a*x', '(yhat - q)^2', mixed)).toMatchObject({ ok: false, error: { field: 'loss', position: 8 } });
+  });
+
   it('a model that reads no column of a file (y ~ c) reads the target alone, checked and dropped as beside features', () => {
     const xy = readSource('xy.csv', 'x,y\n1,2\n2,\n3,6\n,8');
     if (xy.kind !== 'file') throw new Error('not read');

@@ -46,7 +46,15 @@ export function compileForSource(formula: string, loss: string, source: DataSour
     `"${name}" is a column of ${table.file} but not numeric (none of its values is a number), so it cannot be ${name === targetOf(formula) ? 'the target' : 'read by the model'}`;
   const target = targetOf(formula);
   if (text.includes(target)) return { ok: false, error: { field: 'formula', reason: notNumeric(target), text: formula, position: formula.indexOf(target) } };
-  const c = compileSpec(formula, loss, table.columns.filter((col) => !text.includes(col)));
+  const numeric = table.columns.filter((col) => !text.includes(col));
+  if (target !== '' && !table.columns.includes(target)) {
+    // Compiled as if the target were a column, so that an error earlier in the text is still the one shown;
+    // the message lists every column, text ones too (a file read as one column "x;y" would list none).
+    const c = compileSpec(formula, loss, [...numeric, target]);
+    const reason = `the target "${target}" is not a column of the data (columns: ${table.columns.join(', ')})`;
+    return c.ok ? { ok: false, error: { field: 'formula', reason, text: formula, position: formula.indexOf(target) } } : c;
+  }
+  const c = compileSpec(formula, loss, numeric);
   if (!c.ok) return c;
   const textParam = c.model.params.find((p) => text.includes(p));
   if (textParam === undefined) return c;
