@@ -18,7 +18,7 @@ export function formulaElements() {
     lossCustom: $<HTMLInputElement>('f-loss-custom'), lossError: $('f-loss-error'),
     lossArg: $<HTMLInputElement>('f-loss-arg'), lossArgLabel: $('f-loss-arg-label'),
     n: $<HTMLInputElement>('f-n'), lo: $<HTMLInputElement>('f-lo'), hi: $<HTMLInputElement>('f-hi'), noise: $<HTMLInputElement>('f-noise'),
-    file: $<HTMLInputElement>('f-file-input'), useGenerated: $<HTMLButtonElement>('f-use-generated'), dataError: $('f-data-error'),
+    file: $<HTMLInputElement>('f-file-input'), dropZone: $('f-drop-zone'), useGenerated: $<HTMLButtonElement>('f-use-generated'), dataError: $('f-data-error'),
     params: $('f-params'), paramsError: $('f-params-error'), optimizer: $<HTMLSelectElement>('f-optimizer'), lr: $<HTMLInputElement>('f-lr'), epochs: $<HTMLInputElement>('f-epochs'),
     train: $<HTMLButtonElement>('f-train'), pause: $<HTMLButtonElement>('f-pause'), reset: $<HTMLButtonElement>('f-reset'),
     error: $('f-error'), status: $('f-status'), derivation: $('f-derivation'), wgsl: $('f-wgsl'),

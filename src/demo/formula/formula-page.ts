@@ -7,6 +7,7 @@ import type { FormulaModel } from '../../formula/model.ts';
 import { startingParameters } from '../../formula/model.ts';
 import type { Backend } from '../backend.ts';
 import { optimizerFor, type DemoOptimizer } from '../classifier/models.ts';
+import { onFileChosen } from '../file-drop.ts';
 import { fmt, fmtCount, LR_MESSAGE, parseField, parseLearningRate } from '../format.ts';
 import { streamRunLock } from '../run-lock.ts';
 import { yieldTask } from '../tasks.ts';
@@ -120,6 +121,7 @@ export function setupFormula(backend: Backend, hooks: FormulaHooks): void {
       model = null;
       el.derivation.replaceChildren();
       el.wgsl.textContent = '';
+      el.datasetLabel.textContent = sourceLabel(source); // the rows selected for the previous model are gone with it
       const problem = argError ?? c!.error;
       block(fileProblem ?? `Fix the ${problem.field === 'loss' || argError ? 'loss' : 'formula'} to go on: ${problem.reason}.`);
       return;
@@ -168,7 +170,10 @@ export function setupFormula(backend: Backend, hooks: FormulaHooks): void {
           : noise === null ? 'the noise σ must be a number ≥ 0' : null;
     showMessage(el.paramsError, 'error' in values ? values.error : null);
     showMessage(el.dataError, badField);
-    if ('error' in values || badField) return block(`Cannot train yet: ${'error' in values ? values.error : badField}.`);
+    if ('error' in values || badField) {
+      el.datasetLabel.textContent = sourceLabel(source);
+      return block(`Cannot train yet: ${'error' in values ? values.error : badField}.`);
+    }
     const id = ++build;
     setState('loading');
     el.status.textContent = 'Building the data and the engine…';
@@ -328,11 +333,7 @@ export function setupFormula(backend: Backend, hooks: FormulaHooks): void {
     recompile();
   }
 
-  el.file.addEventListener('change', () => {
-    const file = el.file.files?.[0];
-    el.file.value = ''; // choosing the same file again must fire again
-    if (file) void file.text().then((text) => setSource(readSource(file.name, text)));
-  });
+  onFileChosen(el.file, el.dropZone, (file) => void file.text().then((text) => setSource(readSource(file.name, text))));
   el.useGenerated.addEventListener('click', () => setSource({ kind: 'generated' }));
   el.optimizer.addEventListener('change', () => {
     if (!run) return;
