@@ -67,10 +67,9 @@ export class Controls {
     this.fileError.textContent = message ?? '';
   }
 
-  /** Fills a select with the given columns. */
+  /** Fills a select with the given columns (setRunState enables it where it has any). */
   setOptions(select: HTMLSelectElement, names: readonly string[], selected: string | null): void {
     select.replaceChildren(...names.map((n) => new Option(n, n, false, n === selected)));
-    select.disabled = names.length === 0;
   }
 
   setRunState(state: RunState | 'loading'): void {
@@ -83,6 +82,11 @@ export class Controls {
     this.step.disabled = running || !usable || locked;
     this.reset.disabled = state === 'loading';
     this.generate.disabled = state === 'loading';
+    // Each of these rebuilds the run from the dataset being replaced: changed while it loads, one choice
+    // would undo another (a new target lost to a feature chosen next) or be ignored with its box still ticked.
+    this.target.disabled = state === 'loading' || this.target.options.length === 0;
+    this.feature.disabled = state === 'loading' || this.feature.options.length === 0;
+    this.standardize.disabled = state === 'loading';
   }
 
   /** Calls back with the file chosen by the picker or dropped on the zone. */
