@@ -65,12 +65,21 @@ function featureMeans(ds: DemoDataset): Float64Array {
   return m.map((v) => v / n);
 }
 
-interface InstallOptions { standardize: boolean; k: number; suggestLr: boolean }
+/**
+ * The latest dataset the user asked for (generated, a file, another target...): a load it replaced while
+ * still building (a file chosen while 10⁷ samples generate) ends unseen, rather than finishing last and
+ * putting the older choice back on screen.
+ */
+let requested = 0;
+
+/** request: the number taken when the user asked for this dataset (a generation takes one before it starts). */
+interface InstallOptions { standardize: boolean; k: number; suggestLr: boolean; request?: number }
 
 /** Builds engines for a dataset; on failure the previous dataset and run stay as they were. */
 async function install(dataset: DemoDataset, parsed: ParsedFile | null, o: InstallOptions): Promise<boolean> {
-  const prev = trainer;
-  prev?.pause();
+  const id = o.request ?? ++requested;
+  if (id !== requested) return false;
+  trainer?.pause();
   setLoading(true, `Loading ${dataset.label}…`);
   let next: Trainer;
   let device: string;
@@ -84,15 +93,22 @@ async function install(dataset: DemoDataset, parsed: ParsedFile | null, o: Insta
     next = new Trainer(engines, { dataset, data, standardizer, k: o.k }, lr, backend.kind === 'cpu');
     next.batchSize = controls.batchSize();
   } catch (e) {
+    if (id !== requested) return false;
     setLoading(false, `Could not load ${dataset.label}: ${(e as Error).message}`);
-    if (!prev) document.body.dataset.state = 'error';
+    if (!trainer) document.body.dataset.state = 'error';
     (parsed ? controls.showFileError : controls.showInputError).call(controls, (e as Error).message);
     return false;
   }
-  await prev?.dispose();
+  if (id !== requested) {
+    void next.dispose();
+    return false;
+  }
+  // Swapped at once, so that a load asked for from here on replaces this run, not the one it replaced.
+  const prev = trainer;
   trainer = next;
-  $('device').textContent = device;
   current = { dataset, parsed, means: dataset.data.d > 1 ? featureMeans(dataset) : new Float64Array(1) };
+  await prev?.dispose();
+  $('device').textContent = device;
   controls.lr.value = String(next.lr);
   controls.standardize.checked = o.standardize;
   if (parsed) {
@@ -106,7 +122,7 @@ async function install(dataset: DemoDataset, parsed: ParsedFile | null, o: Insta
   dataView.setData(dataset.data, o.k, dataset.features[o.k], dataset.target);
   lossView.reset();
   await next.init();
-  setLoading(false, next.state === 'error' ? next.message : 'Ready: press Train, or Step one epoch.');
+  if (id === requested) setLoading(false, next.state === 'error' ? next.message : 'Ready: press Train, or Step one epoch.');
   return true;
 }
 
@@ -150,9 +166,12 @@ function wire(): void {
     const p = controls.generateParams();
     if (!p || loading) return;
     void (async () => {
+      const request = ++requested;
       setLoading(true, `Generating ${fmtCount(p.n)} samples…`);
-      const ds = await generateDataset(p, yieldTask, (done) => status(`Generating… ${fmtCount(done)} of ${fmtCount(p.n)} samples`));
-      await install(ds, null, { standardize: false, k: 0, suggestLr: true });
+      const ds = await generateDataset(p, yieldTask, (done) => {
+        if (request === requested) status(`Generating… ${fmtCount(done)} of ${fmtCount(p.n)} samples`);
+      });
+      await install(ds, null, { standardize: false, k: 0, suggestLr: true, request });
     })();
   });
   controls.onFile((file) => void loadFile(file));
@@ -255,8 +274,9 @@ async function boot(): Promise<void> {
   streamRunLock.onChange(() => controls.setRunState(loading ? 'loading' : trainer?.state ?? 'loading'));
   requestAnimationFrame(frame);
   const p = controls.generateParams() ?? { n: 100_000, w: 3, b: 2, noise: 1, seed: 20261126 };
+  const request = ++requested;
   setLoading(true, `Generating ${fmtCount(p.n)} samples…`);
-  await install(await generateDataset(p, yieldTask), null, { standardize: false, k: 0, suggestLr: true });
+  await install(await generateDataset(p, yieldTask), null, { standardize: false, k: 0, suggestLr: true, request });
 }
 
 void boot();

@@ -1,5 +1,6 @@
 // Controls that must agree with what the page does: the linear mode's target, feature and standardize
-// controls wait while a dataset loads (each rebuilds the run from the dataset being replaced), and in the
+// controls wait while a dataset loads (each rebuilds the run from the dataset being replaced), the last
+// dataset asked for is the one shown (a file chosen while a generation runs), and in the
 // formula mode a file dropped on the drop zone is read, the Dataset line forgets the rows of a model that
 // no longer compiles, and the contour keeps its parameters by name when the formula changes. On the CPU path
 // (the same page code, quicker here).
@@ -45,6 +46,17 @@ describe('demo page: controls and what they show', () => {
       await waitForState(page, ['ready']);
       expect(await page.isChecked('#standardize')).toBe(false);
       expect(await page.inputValue('#feature-select')).toBe('c');
+
+      // A file chosen while a large dataset generates is the user's last choice: the generated one, done
+      // later, must not replace it.
+      await page.fill('#gen-n', '3000000');
+      await page.click('#generate');
+      await page.setInputFiles('#file-input', { name: 'later.csv', mimeType: 'text/csv', buffer: Buffer.from('u,y\n1,3\n2,5\n3,7.1\n') });
+      await page.waitForFunction(() => document.getElementById('dataset-label')!.textContent!.startsWith('later.csv'), null, { timeout: 60_000 });
+      await waitForState(page, ['ready']);
+      await page.waitForTimeout(4000); // the generation's end (about a second here)
+      expect(await page.textContent('#dataset-label')).toBe('later.csv: y from u (N = 3)');
+      expect(await page.getAttribute('body', 'data-state')).toBe('ready');
       expect(problems).toEqual([]);
     } finally {
       await close();
