@@ -54,6 +54,15 @@ describe('the formula engines', () => {
     await expect(GpuModelEngine.create(missing, linearModel(1), { n: 3, d: 1, x: data.x, y: data.y })).rejects.toThrow(/^gpu: expected the context requestGpu\(\) gives/);
   });
 
+  it('the GPU engines refuse rows that are not Float32Arrays before any GPU call (their upload would turn a Float64Array into integers)', async () => {
+    const gpu = { device: {} } as GpuContext;
+    const x64 = Float64Array.from(data.x);
+    await expect(GpuFormulaEngine.create(gpu, model, { ...data, x: x64 as never }, start)).rejects.toThrow(new TypeError('data: x: expected a Float32Array (the GPU holds the rows as float32), got Float64Array'));
+    await expect(GpuFormulaEngine.create(gpu, model, { ...data, y: [1, 2, 3] as never }, start)).rejects.toThrow(/^data: y: expected a Float32Array/);
+    await expect(GpuModelEngine.create(gpu, linearModel(1), { n: 3, d: 1, x: x64 as never, y: data.y })).rejects.toThrow(/^data: x: expected a Float32Array .* got Float64Array$/);
+    await expect(GpuModelEngine.create(gpu, linearModel(1), { n: 3, d: 1, x: data.x, y: Float64Array.from(data.y) as never })).rejects.toThrow(/^data: y: expected a Float32Array .* got Float64Array$/);
+  });
+
   it('requestGpu names a gpu argument that is not navigator.gpu', async () => {
     await expect(requestGpu({} as GPU)).rejects.toThrow(TypeError);
     await expect(requestGpu({} as GPU)).rejects.toThrow(/^gpu: expected navigator\.gpu/);

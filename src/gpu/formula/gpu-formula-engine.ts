@@ -21,7 +21,7 @@ import { formulaColumns, formulaRules, rowWidth, trainNamingStartRow, validateFo
 import { requireGpuContext, type GpuContext } from '../device.ts';
 import { DeviceIo } from '../device-io.ts';
 import { chooseWorkgroupSize } from '../dispatch.ts';
-import { createBufferChecked, createUploadedBuffer } from '../resources.ts';
+import { createBufferChecked, createUploadedBuffer, requireFloat32Rows } from '../resources.ts';
 import { piecewiseGradient, ResidentChunks, trainOnGpu } from '../models/streamed-model-program.ts';
 import type { RowStream } from '../../models/row-stream.ts';
 import type { BatchRange } from '../../models/batches.ts';
@@ -140,6 +140,7 @@ export class GpuFormulaEngine implements FormulaEngine {
     rejectUnknownKeys(options, ENGINE_OPTION_KEYS, 'GpuFormulaEngine options');
     requireGpuContext(gpu);
     validateFormulaData(model, data);
+    requireFloat32Rows(data);
     validateFormulaTheta(model, start, 'start');
     const xBytes = formulaXBytes(data.n, data.d);
     if (xBytes > gpu.maxBindingBytes) {

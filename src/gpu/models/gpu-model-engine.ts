@@ -6,7 +6,7 @@ import { validateModelData, validateNetwork, validateTheta, type ModelData, type
 import type { ModelEngine, ModelTrainOptions, ModelTrainResult } from '../../models/model-engine.ts';
 import { batchRanges } from '../../models/batches.ts';
 import { requireGpuContext, type GpuContext } from '../device.ts';
-import { createBufferChecked, createUploadedBuffer } from '../resources.ts';
+import { createBufferChecked, createUploadedBuffer, requireFloat32Rows } from '../resources.ts';
 import { DeviceIo } from '../device-io.ts';
 import { maxRowsPerBinding, planMlp, type MlpPlan } from './mlp-plan.ts';
 import { MlpGradientPasses, type LayerProducts, type MlpBuffers, type ProductKernels } from './mlp-passes.ts';
@@ -72,6 +72,7 @@ export class GpuModelEngine implements ModelEngine {
     requireGpuContext(gpu);
     validateNetwork(config);
     validateModelData(config, data);
+    requireFloat32Rows(data);
     const rows = options.maxBatchRows === undefined ? undefined : Math.min(options.maxBatchRows, data.n);
     const plan = planMlp(config, data.n, gpu.shape, gpu.maxBindingBytes, options.workgroupSize, rows);
     return GpuModelEngine.build(gpu, config, data.n, plan, options, async (device, round) => ({
