@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   CpuFormulaEngine, FastCpuFormulaEngine, FastCpuModelEngine, GpuFormulaEngine, GpuModelEngine, compileFormula, curveFit, linearModel, mlpModel,
-  parseSchedule, readAllChunks, requestGpu, startingParameters, type FormulaData, type GpuContext, type SampleSource, type ShardPool,
+  openUrl, parseSchedule, readAllChunks, requestGpu, startingParameters, type FormulaData, type GpuContext, type SampleSource, type ShardPool,
 } from '../../src/index.ts';
 
 const model = compileFormula({ formula: 'y ~ b1*(1-exp(-b2*x))' }, { columns: ['x', 'y'] });
@@ -87,6 +87,14 @@ describe('models, schedules and sources', () => {
 
   it('parseSchedule names text that is no string', () => {
     expect(() => parseSchedule(5 as never)).toThrow(new TypeError('schedule: expected the text form, e.g. "cosine:1000,warmup:50", got number'));
+  });
+
+  it('openUrl, given a local path or a file: URL (Deno reads both), says what reads a local file', async () => {
+    const local = /a local file is read by its path \(openSource from 'nabla\/node', or the CLI\) or, in a page, as a Blob \(openCsvBlob/;
+    await expect(openUrl('/data/d.csv', { target: 'y' })).rejects.toThrow(/^\/data\/d\.csv: not a URL: openUrl reads http:\/\/ and https:\/\/ URLs; a local file/);
+    await expect(openUrl('/data/d.csv', { target: 'y' })).rejects.toThrow(local);
+    await expect(openUrl('file:///data/d.csv', { target: 'y' })).rejects.toThrow(/^file:\/\/\/data\/d\.csv: unsupported URL scheme "file:"/);
+    await expect(openUrl('file:///data/d.csv', { target: 'y' })).rejects.toThrow(local);
   });
 
   it('readAllChunks names a source that is no SampleSource', async () => {
