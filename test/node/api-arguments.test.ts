@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   CpuFormulaEngine, FastCpuFormulaEngine, FastCpuModelEngine, GpuFormulaEngine, GpuModelEngine, compileFormula, curveFit, linearModel, mlpModel,
-  openUrl, parseSchedule, readAllChunks, requestGpu, startingParameters, type FormulaData, type GpuContext, type SampleSource, type ShardPool,
+  openUrl, optimizerConfig, parseSchedule, readAllChunks, requestGpu, startingParameters, type FormulaData, type GpuContext, type SampleSource, type ShardPool,
 } from '../../src/index.ts';
 
 const model = compileFormula({ formula: 'y ~ b1*(1-exp(-b2*x))' }, { columns: ['x', 'y'] });
@@ -38,6 +38,14 @@ describe('the formula engines', () => {
     expect(() => new CpuFormulaEngine(model, data, Float64Array.of(1))).toThrow(new RangeError('start: expected 2 values (b1, b2), got 1'));
     await expect(engine.lossAndGradient(Float64Array.of(1, NaN))).rejects.toThrow(new RangeError('theta: b2 = NaN is not a finite number'));
     await expect(engine.normalEquations(missing)).rejects.toThrow(TypeError);
+  });
+
+  it('train() names a bad maxEpochs, batchSize or chunkRows by its option name', async () => {
+    const engine = new CpuFormulaEngine(model, data, start);
+    const o = { lr: 0.1, maxEpochs: 1, optimizer: optimizerConfig() };
+    await expect(engine.train({ ...o, maxEpochs: -1 })).rejects.toThrow(new RangeError('maxEpochs: expected a non-negative integer, got -1'));
+    await expect(engine.train({ ...o, batchSize: 0 })).rejects.toThrow(new RangeError('batchSize: expected a positive integer, got 0'));
+    await expect(engine.train({ ...o, chunkRows: 1.5 })).rejects.toThrow(new RangeError('chunkRows: expected a positive integer, got 1.5'));
   });
 
   it('FastCpuFormulaEngine and FastCpuModelEngine name a pool that is no ShardPool', () => {
