@@ -19,7 +19,7 @@ import { gradientProgram, type SampleProgram } from '../../formula/program.ts';
 import type { ModelTrainOptions, ModelTrainResult } from '../../models/model-engine.ts';
 import { formulaColumns, formulaRules, rowWidth, trainNamingStartRow, validateFormulaData, validateFormulaTheta, type FormulaData, type FormulaEngine } from '../../models/formula.ts';
 import { requireGpuContext, type GpuContext } from '../device.ts';
-import { DeviceIo } from '../device-io.ts';
+import { CallQueue, DeviceIo } from '../device-io.ts';
 import { chooseWorkgroupSize } from '../dispatch.ts';
 import { createBufferChecked, createUploadedBuffer, requireFloat32Rows } from '../resources.ts';
 import { piecewiseGradient, ResidentChunks, trainOnGpu } from '../models/streamed-model-program.ts';
@@ -96,6 +96,7 @@ export class GpuFormulaEngine implements FormulaEngine {
   readonly adapter: string;
   readonly n: number;
   private disposed = false;
+  private readonly calls = new CallQueue();
   /** Built, tuned and checked at the first normalEquations() call. */
   private normal: Promise<FormulaNormalEquationsPass> | null = null;
   /** The gradient's kernel for batches starting on a multiple of 4 rows (every other batch runs 'generated'). */
@@ -309,7 +310,11 @@ export class GpuFormulaEngine implements FormulaEngine {
   }
 
   /** J = (1/N) Σ w_i ℓ_i and dJ/dθ over all rows: one evaluation, or (streamed) chunk by chunk combined in float64. */
-  async lossAndGradient(theta: ArrayLike<number>): Promise<{ loss: number; grad: Float64Array }> {
+  lossAndGradient(theta: ArrayLike<number>): Promise<{ loss: number; grad: Float64Array }> {
+    return this.calls.run(() => this.evaluate(theta));
+  }
+
+  private async evaluate(theta: ArrayLike<number>): Promise<{ loss: number; grad: Float64Array }> {
     validateFormulaTheta(this.model, theta, 'theta');
     this.live().queue.writeBuffer(this.buffers.theta, 0, Float32Array.from(theta));
     const range = { start: 0, rows: this.n };
@@ -321,7 +326,11 @@ export class GpuFormulaEngine implements FormulaEngine {
    * Gauss-Newton's sums over every row at theta, not divided by N (FormulaEngine.normalEquations). The first
    * call builds the pass (its own tuned grid) and checks it against the float64 twin at that theta.
    */
-  async normalEquations(theta: ArrayLike<number>): Promise<Float64Array> {
+  normalEquations(theta: ArrayLike<number>): Promise<Float64Array> {
+    return this.calls.run(() => this.normalSums(theta));
+  }
+
+  private async normalSums(theta: ArrayLike<number>): Promise<Float64Array> {
     validateFormulaTheta(this.model, theta, 'theta');
     this.live();
     if (!this.normal) {
@@ -355,6 +364,10 @@ export class GpuFormulaEngine implements FormulaEngine {
    * schedule, mini-batch, tolerance and divergence rule.
    */
   train(o: ModelTrainOptions): Promise<ModelTrainResult> {
+    return this.calls.run(() => this.run(o));
+  }
+
+  private run(o: ModelTrainOptions): Promise<ModelTrainResult> {
     this.live();
     const P = this.model.params.length;
     const ctx = {
@@ -365,7 +378,7 @@ export class GpuFormulaEngine implements FormulaEngine {
         await this.io.submitChecked(encoder, what);
         return this.io.readBack(readback, bytes);
       },
-      evaluate: (theta: ArrayLike<number>) => this.lossAndGradient(theta),
+      evaluate: (theta: ArrayLike<number>) => this.evaluate(theta),
     };
     const rows = this.data ?? this.chunks?.stream;
     if (!rows) return trainOnGpu(ctx, this.chunks, o);

@@ -7,7 +7,7 @@ import type { ModelEngine, ModelTrainOptions, ModelTrainResult } from '../../mod
 import { batchRanges } from '../../models/batches.ts';
 import { requireGpuContext, type GpuContext } from '../device.ts';
 import { createBufferChecked, createUploadedBuffer, requireFloat32Rows } from '../resources.ts';
-import { DeviceIo } from '../device-io.ts';
+import { CallQueue, DeviceIo } from '../device-io.ts';
 import { maxRowsPerBinding, planMlp, type MlpPlan } from './mlp-plan.ts';
 import { MlpGradientPasses, type LayerProducts, type MlpBuffers, type ProductKernels } from './mlp-passes.ts';
 import { chooseProducts } from './gemm-tuning.ts';
@@ -42,6 +42,7 @@ export class GpuModelEngine implements ModelEngine {
   readonly adapter: string;
   private disposed = false;
   private readonly io: DeviceIo;
+  private readonly calls = new CallQueue();
   /** Streamed data (createStreamed): the chunk x and y hold; null when they hold every sample. */
   private readonly chunks: ResidentChunks | null;
 
@@ -166,7 +167,11 @@ export class GpuModelEngine implements ModelEngine {
   }
 
   /** J and its gradient over all samples: one evaluation, or pieces of plan.rows (or chunks) combined in float64. */
-  async lossAndGradient(theta: ArrayLike<number>): Promise<{ loss: number; grad: Float64Array }> {
+  lossAndGradient(theta: ArrayLike<number>): Promise<{ loss: number; grad: Float64Array }> {
+    return this.calls.run(() => this.evaluate(theta));
+  }
+
+  private async evaluate(theta: ArrayLike<number>): Promise<{ loss: number; grad: Float64Array }> {
     validateTheta(this.config, theta);
     this.live().queue.writeBuffer(this.buffers.theta, 0, Float32Array.from(theta));
     const readback = await this.readbackBuffer(this.plan.stride * 4);
@@ -182,11 +187,15 @@ export class GpuModelEngine implements ModelEngine {
 
   /** The one training loop (src/train/loop.ts) over this engine's program (model-program.ts, or streamed-model-program.ts). */
   train(o: ModelTrainOptions): Promise<ModelTrainResult> {
+    return this.calls.run(() => this.run(o));
+  }
+
+  private run(o: ModelTrainOptions): Promise<ModelTrainResult> {
     this.live();
     const ctx = {
       gpu: this.gpu, io: this.io, rules: networkRules(this.config), n: this.n, plan: this.plan, buffers: this.buffers, passes: this.passes,
       submitAndRead: (encoder: GPUCommandEncoder, readback: GPUBuffer, bytes: number, what: string) => this.submitAndRead(encoder, readback, bytes, what),
-      evaluate: (theta: ArrayLike<number>) => this.lossAndGradient(theta),
+      evaluate: (theta: ArrayLike<number>) => this.evaluate(theta),
     };
     return trainOnGpu(ctx, this.chunks, o);
   }
