@@ -3,7 +3,7 @@
 // The GPU entries check their arguments before any GPU call, so those checks run here without a device.
 import { describe, expect, it } from 'vitest';
 import {
-  CpuFormulaEngine, FastCpuFormulaEngine, FastCpuModelEngine, GpuFormulaEngine, GpuModelEngine, compileFormula, curveFit, linearModel, mlpModel,
+  CpuFormulaEngine, CpuModelEngine, FastCpuFormulaEngine, FastCpuModelEngine, GpuFormulaEngine, GpuModelEngine, compileFormula, curveFit, linearModel, mlpModel,
   openUrl, optimizerConfig, parseSchedule, readAllChunks, requestGpu, startingParameters, type FormulaData, type GpuContext, type SampleSource, type ShardPool,
 } from '../../src/index.ts';
 
@@ -69,6 +69,17 @@ describe('the formula engines', () => {
     await expect(GpuFormulaEngine.create(gpu, model, { ...data, y: [1, 2, 3] as never }, start)).rejects.toThrow(/^data: y: expected a Float32Array/);
     await expect(GpuModelEngine.create(gpu, linearModel(1), { n: 3, d: 1, x: x64 as never, y: data.y })).rejects.toThrow(/^data: x: expected a Float32Array .* got Float64Array$/);
     await expect(GpuModelEngine.create(gpu, linearModel(1), { n: 3, d: 1, x: data.x, y: Float64Array.from(data.y) as never })).rejects.toThrow(/^data: y: expected a Float32Array .* got Float64Array$/);
+  });
+
+  it('the network engines name missing samples, and the GPU engines a missing stream, before any GPU call', async () => {
+    const gpu = { device: {} } as GpuContext;
+    const config = linearModel(1);
+    expect(() => new CpuModelEngine(config, missing)).toThrow(new TypeError('data: expected the samples as { n, d, x, y }, got undefined'));
+    expect(() => new CpuModelEngine(config, { n: 3, d: 1, x: missing, y: data.y })).toThrow(new TypeError('data: x: expected a Float32Array, got undefined'));
+    await expect(GpuModelEngine.create(gpu, config, { n: 3, d: 1, x: data.x, y: null as never })).rejects.toThrow(new TypeError('data: y: expected a Float32Array, got null'));
+    const noStream = /^stream: expected a RowStream \(n, d, chunkRows, pass\(\)\), got null$/;
+    await expect(GpuModelEngine.createStreamed(gpu, config, null as never)).rejects.toThrow(noStream);
+    await expect(GpuFormulaEngine.createStreamed(gpu, model, null as never, start)).rejects.toThrow(noStream);
   });
 
   it('requestGpu names a gpu argument that is not navigator.gpu', async () => {

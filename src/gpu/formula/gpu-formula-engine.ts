@@ -23,7 +23,7 @@ import { CallQueue, DeviceIo } from '../device-io.ts';
 import { chooseWorkgroupSize } from '../dispatch.ts';
 import { createBufferChecked, createUploadedBuffer, requireFloat32Rows } from '../resources.ts';
 import { piecewiseGradient, ResidentChunks, trainOnGpu } from '../models/streamed-model-program.ts';
-import type { RowStream } from '../../models/row-stream.ts';
+import { checkRowStream, type RowStream } from '../../models/row-stream.ts';
 import type { BatchRange } from '../../models/batches.ts';
 import { formulaBindingRows, formulaXBytes, memoryRowStream } from './formula-stream.ts';
 import { mayOverflowFloat32, referencesOf, type ReferenceOf } from './formula-check.ts';
@@ -164,10 +164,9 @@ export class GpuFormulaEngine implements FormulaEngine {
     rejectUnknownKeys(options, ENGINE_OPTION_KEYS, 'GpuFormulaEngine options');
     requireGpuContext(gpu);
     validateFormulaTheta(model, start, 'start');
+    checkRowStream(rows, 'stream');
     const { n, d, chunkRows } = rows;
-    if (!(Number.isInteger(n) && n >= 1)) throw new RangeError(`stream: need at least one sample, got n = ${n}`);
     if (d !== rowWidth(model) || d === 0) throw new RangeError(`stream: ${d} columns per row, the model reads ${rowWidth(model)} (${formulaColumns(model).join(', ')}); a stream needs at least one`);
-    if (!(Number.isInteger(chunkRows) && chunkRows >= 1)) throw new RangeError(`stream: chunkRows must be a positive integer, got ${chunkRows}`);
     const held = Math.min(chunkRows, n);
     const xBytes = formulaXBytes(held, d);
     if (xBytes > gpu.maxBindingBytes) {

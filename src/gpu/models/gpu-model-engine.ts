@@ -15,7 +15,7 @@ import type { TuningCache } from '../tuning/cache.ts';
 import { ACTIVATION_CODES } from '../../models/network.ts';
 import { networkRules } from '../../models/rules.ts';
 import { piecewiseGradient, ResidentChunks, trainOnGpu } from './streamed-model-program.ts';
-import type { RowStream } from '../../models/row-stream.ts';
+import { checkRowStream, type RowStream } from '../../models/row-stream.ts';
 import { rejectUnknownKeys } from '../../core/options.ts';
 
 const kLabel = 'nabla.model';
@@ -92,10 +92,9 @@ export class GpuModelEngine implements ModelEngine {
     rejectUnknownKeys(options, ENGINE_OPTION_KEYS, 'GpuModelEngine options');
     requireGpuContext(gpu);
     validateNetwork(config);
+    checkRowStream(rows, 'stream');
     const { n, d, chunkRows } = rows;
-    if (!(Number.isInteger(n) && n >= 1)) throw new RangeError(`stream: need at least one sample, got n = ${n}`);
     if (d !== config.inputs) throw new RangeError(`stream: ${d} features, the model takes ${config.inputs}`);
-    if (!(Number.isInteger(chunkRows) && chunkRows >= 1)) throw new RangeError(`stream: chunkRows must be a positive integer, got ${chunkRows}`);
     const held = Math.min(chunkRows, n);
     const xBytes = held * d * 4;
     if (xBytes > gpu.maxBindingBytes) {
