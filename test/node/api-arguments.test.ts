@@ -3,7 +3,7 @@
 // The GPU entries check their arguments before any GPU call, so those checks run here without a device.
 import { describe, expect, it } from 'vitest';
 import {
-  CpuFormulaEngine, CpuModelEngine, FastCpuFormulaEngine, FastCpuModelEngine, GpuFormulaEngine, GpuModelEngine, compileFormula, curveFit, linearModel, mlpModel,
+  CpuFormulaEngine, CpuModelEngine, FastCpuFormulaEngine, FastCpuModelEngine, GpuFormulaEngine, GpuModelEngine, compileFormula, curveFit, formulaPredict, linearModel, mlpModel,
   openUrl, optimizerConfig, parseSchedule, readAllChunks, requestGpu, startingParameters, type FormulaData, type GpuContext, type SampleSource, type ShardPool,
 } from '../../src/index.ts';
 
@@ -85,6 +85,14 @@ describe('the formula engines', () => {
   it('requestGpu names a gpu argument that is not navigator.gpu', async () => {
     await expect(requestGpu({} as GPU)).rejects.toThrow(TypeError);
     await expect(requestGpu({} as GPU)).rejects.toThrow(/^gpu: expected navigator\.gpu/);
+  });
+});
+
+describe('formulaPredict', () => {
+  it('takes rows without a target (what a prediction has), and names missing rows', () => {
+    expect(Array.from(formulaPredict(model, [2, 1], { n: 2, d: 1, x: Float32Array.of(0, 1) }))).toEqual([0, 2 * (1 - Math.exp(-1))]);
+    expect(() => formulaPredict(model, [2, 1], missing)).toThrow(new TypeError('data: expected the rows as { n, d, x }, got undefined'));
+    expect(() => formulaPredict(model, [2, 1], { n: 2, d: 1, x: missing })).toThrow(new TypeError('data: x: expected a Float32Array, got undefined'));
   });
 });
 
