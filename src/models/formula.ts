@@ -49,7 +49,15 @@ export function rowWidth(m: FormulaModel): number {
  * Shape and target checks: the loss's target rule (counts, labels) and non-negative finite weights, naming the
  * first bad row (1-based); firstRow: the place of data's first row in the whole dataset (a chunk of a stream).
  */
+/** The model argument is what compileFormula gives (checked first: every other check reads it). */
+function requireFormulaModel(m: FormulaModel): void {
+  if (typeof m !== 'object' || m === null || !Array.isArray(m.params) || !Array.isArray(m.features)) {
+    throw new TypeError(`model: expected a compiled formula model (from compileFormula), got ${m === null ? 'null' : typeof m === 'object' ? 'an object without params and features' : typeof m}`);
+  }
+}
+
 export function validateFormulaData(m: FormulaModel, data: FormulaData, firstRow = 0): void {
+  requireFormulaModel(m);
   if (typeof data !== 'object' || data === null) throw new TypeError(`data: expected the rows as { n, d, x, y }, got ${data === null ? 'null' : typeof data}`);
   const { n, d, x, y } = data;
   for (const [name, values] of [['x', x], ['y', y]] as const) {
@@ -74,6 +82,7 @@ export function validateFormulaData(m: FormulaModel, data: FormulaData, firstRow
 
 /** `argument` names theta in the error (start, theta); a model's own check says "parameters". */
 export function validateFormulaTheta(m: FormulaModel, theta: ArrayLike<number>, argument = 'parameters'): void {
+  requireFormulaModel(m);
   if (typeof theta !== 'object' || theta === null || typeof theta.length !== 'number') {
     throw new TypeError(`${argument}: expected the ${m.params.length} parameter values (${m.params.join(', ')}) as a Float64Array or an array, got ${theta === null ? 'null' : typeof theta}`);
   }

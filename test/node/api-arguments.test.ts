@@ -48,6 +48,14 @@ describe('the formula engines', () => {
     await expect(engine.train({ ...o, chunkRows: 1.5 })).rejects.toThrow(new RangeError('chunkRows: expected a positive integer, got 1.5'));
   });
 
+  it('the formula engines and formulaPredict name a model that is not a compiled formula', async () => {
+    const noModel = /^model: expected a compiled formula model \(from compileFormula\), got undefined$/;
+    expect(() => new CpuFormulaEngine(missing, data, start)).toThrow(noModel);
+    expect(() => new FastCpuFormulaEngine(missing, data, start)).toThrow(noModel);
+    await expect(GpuFormulaEngine.create({ device: {} } as GpuContext, missing, data, start)).rejects.toThrow(noModel);
+    expect(() => formulaPredict({ formula: 'y ~ a*x' } as never, [1], data)).toThrow(/^model: .* got an object without params and features$/);
+  });
+
   it('FastCpuFormulaEngine and FastCpuModelEngine name a pool that is no ShardPool', () => {
     const message = /^pool: expected a ShardPool \(an InlinePool, NodeWorkerPool or WebWorkerPool\), got an object without allocate, register, run, release, dispose, threads$/;
     expect(() => new FastCpuFormulaEngine(model, data, start, { pool: {} as ShardPool })).toThrow(message);
