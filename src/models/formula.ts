@@ -45,10 +45,6 @@ export function rowWidth(m: FormulaModel): number {
   return m.features.length + (m.spec.weights ? 1 : 0);
 }
 
-/**
- * Shape and target checks: the loss's target rule (counts, labels) and non-negative finite weights, naming the
- * first bad row (1-based); firstRow: the place of data's first row in the whole dataset (a chunk of a stream).
- */
 /** The model argument is what compileFormula gives (checked first: every other check reads it). */
 function requireFormulaModel(m: FormulaModel): void {
   if (typeof m !== 'object' || m === null || !Array.isArray(m.params) || !Array.isArray(m.features)) {
@@ -56,6 +52,10 @@ function requireFormulaModel(m: FormulaModel): void {
   }
 }
 
+/**
+ * Shape and target checks: the loss's target rule (counts, labels) and non-negative finite weights, naming the
+ * first bad row (1-based); firstRow: the place of data's first row in the whole dataset (a chunk of a stream).
+ */
 export function validateFormulaData(m: FormulaModel, data: FormulaData, firstRow = 0): void {
   requireFormulaModel(m);
   if (typeof data !== 'object' || data === null) throw new TypeError(`data: expected the rows as { n, d, x, y }, got ${data === null ? 'null' : typeof data}`);
