@@ -47,7 +47,7 @@ export { compileFormula, startingParameters, derivation, modelLatexNames as form
 export { FormulaError } from './formula/parse.ts';
 export { NAMED_LOSSES, parseLoss, type LossSpec } from './formula/losses.ts';
 export { print as printFormula, latex as formulaLatex, latexNames as formulaLatexNames, type LatexNames } from './formula/print.ts';
-export { formulaPredict, type FormulaData, type FormulaEngine } from './models/formula.ts';
+export { formulaPredict, firstNonFiniteRow, type FormulaData, type FormulaEngine, type NonFiniteRow } from './models/formula.ts';
 export { curveFit, type CurveFitResult, type NormalEquationsPass } from './fit/curve-fit.ts';
 export { FitError, type LmOptions, type LmStopReason } from './fit/levenberg-marquardt.ts';
 // The one training loop, for a backend of one's own: a TrainingProgram runs chains of updates, runTraining does the rest.

@@ -1,8 +1,8 @@
 // The page's glue of the fast CPU path: Web Workers (module workers running web-worker.ts) for
 // worker-pool.ts, the counterpart of node-pool.ts. They share the caller's SharedArrayBuffers, which a
 // browser only offers to a cross-origin isolated page (served with Cross-Origin-Opener-Policy: same-origin
-// and Cross-Origin-Embedder-Policy: require-corp); elsewhere create() refuses with the reason, and the
-// caller decides what to do (the demo falls back to InlinePool and says why).
+// and Cross-Origin-Embedder-Policy: require-corp), and Deno to its workers; elsewhere create() refuses with the
+// reason, and the caller decides what to do (the demo falls back to InlinePool and says why).
 import { WorkerPool, type SpawnWorker } from './worker-pool.ts';
 
 export interface WebWorkerPoolOptions {
@@ -28,10 +28,14 @@ export interface WebWorkerEnvironment {
   crossOriginIsolated?: boolean;
 }
 
-/** Why Web Workers cannot share this page's buffers, or null when they can. */
+/**
+ * Why Web Workers cannot share this page's buffers, or null when they can. A browser says whether the page is
+ * isolated (crossOriginIsolated, true or false); Deno has no pages and no such flag (undefined), and shares its
+ * SharedArrayBuffers with its Web Workers.
+ */
 export function webWorkersUnavailable(env: WebWorkerEnvironment = globalThis as WebWorkerEnvironment): string | null {
   if (typeof env.Worker !== 'function') return 'this environment has no Web Workers';
-  if (env.crossOriginIsolated !== true || typeof env.SharedArrayBuffer !== 'function') {
+  if (env.crossOriginIsolated === false || typeof env.SharedArrayBuffer !== 'function') {
     return 'the page is not cross-origin isolated, so it has no SharedArrayBuffer for Web Workers to share ' +
       '(serve it with the headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)';
   }

@@ -58,15 +58,18 @@ export function looksLikeUrl(s: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(s);
 }
 
+/** What reads a local file, for a message to someone who gave openUrl a path or a file: URL (a page, Deno). */
+const LOCAL_FILES = "a local file is read by its path (openSource from 'nabla/node', or the CLI) or, in a page, as a Blob (openCsvBlob, openParquetBlob, ...)";
+
 export function checkHttpUrl(url: string): URL {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new DataError('not a valid URL', { file: url });
+    throw new DataError(looksLikeUrl(url) ? 'not a valid URL' : `not a URL: openUrl reads http:// and https:// URLs; ${LOCAL_FILES}`, { file: url });
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new DataError(`unsupported URL scheme "${parsed.protocol}": nabla reads http:// and https:// URLs and local paths`, { file: url });
+    throw new DataError(`unsupported URL scheme "${parsed.protocol}": nabla reads http:// and https:// URLs; ${LOCAL_FILES}`, { file: url });
   }
   return parsed;
 }

@@ -54,3 +54,19 @@ export class DeviceIo {
     return copy;
   }
 }
+
+/**
+ * One call at a time on an engine. Its calls share its buffers (parameters, optimizer state, partials, the
+ * read-back), so a second call (a server answering two requests at once) waits for the first instead of
+ * writing its parameters under a running pass or mapping a buffer already being mapped. A call that fails
+ * does not stop the next.
+ */
+export class CallQueue {
+  private last: Promise<unknown> = Promise.resolve();
+
+  run<T>(call: () => Promise<T>): Promise<T> {
+    const result = this.last.then(call);
+    this.last = result.catch(() => undefined);
+    return result;
+  }
+}

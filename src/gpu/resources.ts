@@ -112,6 +112,21 @@ export async function createBuffersChecked(device: GPUDevice, descriptors: reado
   return made;
 }
 
+/**
+ * The rows a GPU engine uploads must be Float32Arrays: createUploadedBuffer copies any other array through a
+ * typed view, which turns a Float64Array or a plain array into uint32 integers, and the engine would train on
+ * other numbers without an error. Checked before any GPU call.
+ */
+export function requireFloat32Rows(data: { readonly x: unknown; readonly y: unknown }): void {
+  for (const name of ['x', 'y'] as const) {
+    const v = data[name];
+    if (!(v instanceof Float32Array)) {
+      const got = v === null ? 'null' : typeof v === 'object' ? (v.constructor?.name ?? 'an object') : typeof v;
+      throw new TypeError(`data: ${name}: expected a Float32Array (the GPU holds the rows as float32), got ${got}`);
+    }
+  }
+}
+
 export async function createUploadedBuffer(
   device: GPUDevice,
   label: string,

@@ -45,11 +45,19 @@ export function rowWidth(m: FormulaModel): number {
   return m.features.length + (m.spec.weights ? 1 : 0);
 }
 
+/** The model argument is what compileFormula gives (checked first: every other check reads it). */
+function requireFormulaModel(m: FormulaModel): void {
+  if (typeof m !== 'object' || m === null || !Array.isArray(m.params) || !Array.isArray(m.features)) {
+    throw new TypeError(`model: expected a compiled formula model (from compileFormula), got ${m === null ? 'null' : typeof m === 'object' ? 'an object without params and features' : typeof m}`);
+  }
+}
+
 /**
  * Shape and target checks: the loss's target rule (counts, labels) and non-negative finite weights, naming the
  * first bad row (1-based); firstRow: the place of data's first row in the whole dataset (a chunk of a stream).
  */
 export function validateFormulaData(m: FormulaModel, data: FormulaData, firstRow = 0): void {
+  requireFormulaModel(m);
   if (typeof data !== 'object' || data === null) throw new TypeError(`data: expected the rows as { n, d, x, y }, got ${data === null ? 'null' : typeof data}`);
   const { n, d, x, y } = data;
   for (const [name, values] of [['x', x], ['y', y]] as const) {
@@ -74,6 +82,7 @@ export function validateFormulaData(m: FormulaModel, data: FormulaData, firstRow
 
 /** `argument` names theta in the error (start, theta); a model's own check says "parameters". */
 export function validateFormulaTheta(m: FormulaModel, theta: ArrayLike<number>, argument = 'parameters'): void {
+  requireFormulaModel(m);
   if (typeof theta !== 'object' || theta === null || typeof theta.length !== 'number') {
     throw new TypeError(`${argument}: expected the ${m.params.length} parameter values (${m.params.join(', ')}) as a Float64Array or an array, got ${theta === null ? 'null' : typeof theta}`);
   }
@@ -218,11 +227,14 @@ export function formulaRowSums(m: FormulaModel): RowSums {
 
 /**
  * yhat for every row. x holds the model's features (d = m.features.length) or, as the engines read it, the
- * features then the weights column (d = rowWidth(m)): row weights do not change yhat.
+ * features then the weights column (d = rowWidth(m)): row weights do not change yhat. y is not read: rows to
+ * predict need no target.
  */
-export function formulaPredict(m: FormulaModel, theta: ArrayLike<number>, data: FormulaData): Float64Array {
+export function formulaPredict(m: FormulaModel, theta: ArrayLike<number>, data: Omit<FormulaData, 'y'> & { readonly y?: Float32Array }): Float64Array {
   validateFormulaTheta(m, theta);
+  if (typeof data !== 'object' || data === null) throw new TypeError(`data: expected the rows as { n, d, x }, got ${data === null ? 'null' : typeof data}`);
   const { n, d, x } = data;
+  if (!ArrayBuffer.isView(x)) throw new TypeError(`data: x: expected a Float32Array, got ${x === null ? 'null' : typeof x}`);
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`dataset: n = ${n} is not a count of rows`);
   if (d !== m.features.length && d !== rowWidth(m)) {
     const weighted = m.spec.weights ? ` or ${rowWidth(m)} (then its weights column ${m.spec.weights})` : '';
@@ -233,9 +245,10 @@ export function formulaPredict(m: FormulaModel, theta: ArrayLike<number>, data: 
   const predict = compileRowSums({ ...predictionProgram(m), rowWidth: d });
   const out = new Float64Array(data.n);
   const one = new Float64Array(1);
+  const noTargets = new Float32Array(0); // the generated row code reads y[i] whether or not it uses it
   for (let i = 0; i < data.n; i++) {
     one[0] = 0;
-    predict(theta, data.x, data.y, i, i + 1, one);
+    predict(theta, data.x, data.y ?? noTargets, i, i + 1, one);
     out[i] = one[0];
   }
   return out;

@@ -125,7 +125,7 @@ export function validateModelTrainOptions(o: ModelTrainOptions): void {
     learningRate: 'the option is lr',
   });
   if (!(Number.isFinite(o.lr) && o.lr > 0)) throw new RangeError(`lr: expected a positive number, got ${o.lr}`);
-  if (!(Number.isInteger(o.maxEpochs) && o.maxEpochs >= 0)) throw new RangeError(`epochs: expected a non-negative integer, got ${o.maxEpochs}`);
+  if (!(Number.isInteger(o.maxEpochs) && o.maxEpochs >= 0)) throw new RangeError(`maxEpochs: expected a non-negative integer, got ${o.maxEpochs}`);
   validateOptimizer(o.optimizer);
   if (o.schedule) validateSchedule(o.schedule);
   if (o.explodeFactor !== undefined && !(o.explodeFactor > 1)) throw new RangeError(`explodeFactor: expected a number above 1, got ${o.explodeFactor}`);
@@ -134,10 +134,10 @@ export function validateModelTrainOptions(o: ModelTrainOptions): void {
   }
   if (o.seed !== undefined && !(Number.isSafeInteger(o.seed) && o.seed >= 0)) throw new RangeError(`seed: expected a non-negative integer, got ${o.seed}`);
   if (o.batchSize !== undefined && !(Number.isInteger(o.batchSize) && o.batchSize >= 1)) {
-    throw new RangeError(`batch size: expected a positive integer, got ${o.batchSize}`);
+    throw new RangeError(`batchSize: expected a positive integer, got ${o.batchSize}`);
   }
   if (o.tol !== undefined && !(Number.isFinite(o.tol) && o.tol >= 0)) throw new RangeError(`tol: expected a non-negative number, got ${o.tol}`);
-  if (o.chunkRows !== undefined && !(Number.isInteger(o.chunkRows) && o.chunkRows >= 1)) throw new RangeError(`chunk rows: expected a positive integer, got ${o.chunkRows}`);
+  if (o.chunkRows !== undefined && !(Number.isInteger(o.chunkRows) && o.chunkRows >= 1)) throw new RangeError(`chunkRows: expected a positive integer, got ${o.chunkRows}`);
   if (o.init !== undefined && o.resumeFrom !== undefined) {
     throw new RangeError('init: a run resumed from a snapshot starts at the snapshot\'s parameters; give init or resumeFrom, not both');
   }

@@ -145,7 +145,11 @@ export function initParameters(c: NetworkConfig, seed: number): Float64Array {
 
 /** firstRow: the place of data's first row in the whole dataset (a chunk of a stream), for the rows the errors name. */
 export function validateModelData(c: NetworkConfig, data: ModelData, firstRow = 0): void {
+  if (typeof data !== 'object' || data === null) throw new TypeError(`data: expected the samples as { n, d, x, y }, got ${data === null ? 'null' : typeof data}`);
   const { n, d, x, y } = data;
+  for (const [name, values] of [['x', x], ['y', y]] as const) {
+    if (typeof (values as { length?: unknown } | null | undefined)?.length !== 'number') throw new TypeError(`data: ${name}: expected a Float32Array, got ${values === null ? 'null' : typeof values}`);
+  }
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`dataset: need at least one sample, got n = ${n}`);
   if (d !== c.inputs) throw new RangeError(`dataset: ${d} features, the model takes ${c.inputs}`);
   if (x.length !== n * d) throw new RangeError(`dataset: x has ${x.length} values, expected n * d = ${n * d}`);

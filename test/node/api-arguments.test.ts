@@ -3,8 +3,8 @@
 // The GPU entries check their arguments before any GPU call, so those checks run here without a device.
 import { describe, expect, it } from 'vitest';
 import {
-  CpuFormulaEngine, FastCpuFormulaEngine, FastCpuModelEngine, GpuFormulaEngine, GpuModelEngine, compileFormula, curveFit, linearModel, mlpModel,
-  parseSchedule, readAllChunks, requestGpu, startingParameters, type FormulaData, type GpuContext, type SampleSource, type ShardPool,
+  CpuFormulaEngine, CpuModelEngine, FastCpuFormulaEngine, FastCpuModelEngine, GpuFormulaEngine, GpuModelEngine, compileFormula, curveFit, formulaPredict, linearModel, mlpModel,
+  openUrl, optimizerConfig, parseSchedule, readAllChunks, requestGpu, startingParameters, type FormulaData, type GpuContext, type SampleSource, type ShardPool,
 } from '../../src/index.ts';
 
 const model = compileFormula({ formula: 'y ~ b1*(1-exp(-b2*x))' }, { columns: ['x', 'y'] });
@@ -40,6 +40,22 @@ describe('the formula engines', () => {
     await expect(engine.normalEquations(missing)).rejects.toThrow(TypeError);
   });
 
+  it('train() names a bad maxEpochs, batchSize or chunkRows by its option name', async () => {
+    const engine = new CpuFormulaEngine(model, data, start);
+    const o = { lr: 0.1, maxEpochs: 1, optimizer: optimizerConfig() };
+    await expect(engine.train({ ...o, maxEpochs: -1 })).rejects.toThrow(new RangeError('maxEpochs: expected a non-negative integer, got -1'));
+    await expect(engine.train({ ...o, batchSize: 0 })).rejects.toThrow(new RangeError('batchSize: expected a positive integer, got 0'));
+    await expect(engine.train({ ...o, chunkRows: 1.5 })).rejects.toThrow(new RangeError('chunkRows: expected a positive integer, got 1.5'));
+  });
+
+  it('the formula engines and formulaPredict name a model that is not a compiled formula', async () => {
+    const noModel = /^model: expected a compiled formula model \(from compileFormula\), got undefined$/;
+    expect(() => new CpuFormulaEngine(missing, data, start)).toThrow(noModel);
+    expect(() => new FastCpuFormulaEngine(missing, data, start)).toThrow(noModel);
+    await expect(GpuFormulaEngine.create({ device: {} } as GpuContext, missing, data, start)).rejects.toThrow(noModel);
+    expect(() => formulaPredict({ formula: 'y ~ a*x' } as never, [1], data)).toThrow(/^model: .* got an object without params and features$/);
+  });
+
   it('FastCpuFormulaEngine and FastCpuModelEngine name a pool that is no ShardPool', () => {
     const message = /^pool: expected a ShardPool \(an InlinePool, NodeWorkerPool or WebWorkerPool\), got an object without allocate, register, run, release, dispose, threads$/;
     expect(() => new FastCpuFormulaEngine(model, data, start, { pool: {} as ShardPool })).toThrow(message);
@@ -54,9 +70,37 @@ describe('the formula engines', () => {
     await expect(GpuModelEngine.create(missing, linearModel(1), { n: 3, d: 1, x: data.x, y: data.y })).rejects.toThrow(/^gpu: expected the context requestGpu\(\) gives/);
   });
 
+  it('the GPU engines refuse rows that are not Float32Arrays before any GPU call (their upload would turn a Float64Array into integers)', async () => {
+    const gpu = { device: {} } as GpuContext;
+    const x64 = Float64Array.from(data.x);
+    await expect(GpuFormulaEngine.create(gpu, model, { ...data, x: x64 as never }, start)).rejects.toThrow(new TypeError('data: x: expected a Float32Array (the GPU holds the rows as float32), got Float64Array'));
+    await expect(GpuFormulaEngine.create(gpu, model, { ...data, y: [1, 2, 3] as never }, start)).rejects.toThrow(/^data: y: expected a Float32Array/);
+    await expect(GpuModelEngine.create(gpu, linearModel(1), { n: 3, d: 1, x: x64 as never, y: data.y })).rejects.toThrow(/^data: x: expected a Float32Array .* got Float64Array$/);
+    await expect(GpuModelEngine.create(gpu, linearModel(1), { n: 3, d: 1, x: data.x, y: Float64Array.from(data.y) as never })).rejects.toThrow(/^data: y: expected a Float32Array .* got Float64Array$/);
+  });
+
+  it('the network engines name missing samples, and the GPU engines a missing stream, before any GPU call', async () => {
+    const gpu = { device: {} } as GpuContext;
+    const config = linearModel(1);
+    expect(() => new CpuModelEngine(config, missing)).toThrow(new TypeError('data: expected the samples as { n, d, x, y }, got undefined'));
+    expect(() => new CpuModelEngine(config, { n: 3, d: 1, x: missing, y: data.y })).toThrow(new TypeError('data: x: expected a Float32Array, got undefined'));
+    await expect(GpuModelEngine.create(gpu, config, { n: 3, d: 1, x: data.x, y: null as never })).rejects.toThrow(new TypeError('data: y: expected a Float32Array, got null'));
+    const noStream = /^stream: expected a RowStream \(n, d, chunkRows, pass\(\)\), got null$/;
+    await expect(GpuModelEngine.createStreamed(gpu, config, null as never)).rejects.toThrow(noStream);
+    await expect(GpuFormulaEngine.createStreamed(gpu, model, null as never, start)).rejects.toThrow(noStream);
+  });
+
   it('requestGpu names a gpu argument that is not navigator.gpu', async () => {
     await expect(requestGpu({} as GPU)).rejects.toThrow(TypeError);
     await expect(requestGpu({} as GPU)).rejects.toThrow(/^gpu: expected navigator\.gpu/);
+  });
+});
+
+describe('formulaPredict', () => {
+  it('takes rows without a target (what a prediction has), and names missing rows', () => {
+    expect(Array.from(formulaPredict(model, [2, 1], { n: 2, d: 1, x: Float32Array.of(0, 1) }))).toEqual([0, 2 * (1 - Math.exp(-1))]);
+    expect(() => formulaPredict(model, [2, 1], missing)).toThrow(new TypeError('data: expected the rows as { n, d, x }, got undefined'));
+    expect(() => formulaPredict(model, [2, 1], { n: 2, d: 1, x: missing })).toThrow(new TypeError('data: x: expected a Float32Array, got undefined'));
   });
 });
 
@@ -78,6 +122,14 @@ describe('models, schedules and sources', () => {
 
   it('parseSchedule names text that is no string', () => {
     expect(() => parseSchedule(5 as never)).toThrow(new TypeError('schedule: expected the text form, e.g. "cosine:1000,warmup:50", got number'));
+  });
+
+  it('openUrl, given a local path or a file: URL (Deno reads both), says what reads a local file', async () => {
+    const local = /a local file is read by its path \(openSource from 'nabla\/node', or the CLI\) or, in a page, as a Blob \(openCsvBlob/;
+    await expect(openUrl('/data/d.csv', { target: 'y' })).rejects.toThrow(/^\/data\/d\.csv: not a URL: openUrl reads http:\/\/ and https:\/\/ URLs; a local file/);
+    await expect(openUrl('/data/d.csv', { target: 'y' })).rejects.toThrow(local);
+    await expect(openUrl('file:///data/d.csv', { target: 'y' })).rejects.toThrow(/^file:\/\/\/data\/d\.csv: unsupported URL scheme "file:"/);
+    await expect(openUrl('file:///data/d.csv', { target: 'y' })).rejects.toThrow(local);
   });
 
   it('readAllChunks names a source that is no SampleSource', async () => {

@@ -21,6 +21,12 @@ describe('Web Workers where the page is not cross-origin isolated', () => {
     expect(webWorkersUnavailable({ Worker: FakeWorker, SharedArrayBuffer, crossOriginIsolated: true })).toBeNull();
   });
 
+  it('takes Deno (Web Workers and SharedArrayBuffer, no crossOriginIsolated: it has no pages) as able to share', () => {
+    class FakeWorker {}
+    expect(webWorkersUnavailable({ Worker: FakeWorker, SharedArrayBuffer })).toBeNull();
+    expect(webWorkersUnavailable({ Worker: FakeWorker })).toMatch(/no SharedArrayBuffer/);
+  });
+
   it('create() rejects with WebWorkersUnavailableError and starts nothing (Node has no Web Workers)', async () => {
     const g = globalThis as { Worker?: unknown };
     expect(g.Worker).toBeUndefined();

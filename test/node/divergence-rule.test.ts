@@ -9,6 +9,7 @@ import { StartDivergenceError } from '../../src/models/model-engine.ts';
 import { describeNonFinite, firstNonFiniteRow } from '../../src/models/formula.ts';
 import { CpuModelEngine } from '../../src/cpu/cpu-model-engine.ts';
 import { linearModel } from '../../src/models/mlp.ts';
+import * as entry from '../../src/index.ts';
 
 describe('explodes', () => {
   it('is loss > factor x best for a positive best', () => {
@@ -65,6 +66,17 @@ describe('divergence at the last update', () => {
     // The parameters it stepped to are reported, and there the formula is undefined from the first row on.
     expect(fit.divergedTheta![0]).toBeGreaterThan(xs[0]);
     expect(firstNonFiniteRow(model, fit.divergedTheta!, data(() => 0))?.row).toBe(0);
+  });
+
+  it('the package exports firstNonFiniteRow: a library user names the row a run diverged on, as the CLI does', async () => {
+    const model = compileFormula({ formula: 'y ~ sqrt(a + b*x)' }, { columns: ['x', 'y'] });
+    const rows = { x: Float32Array.of(1, 0.5, -0.2, 2), y: Float32Array.of(3, 1.5, -0.6, 6), n: 4, d: 1 };
+    const fit = await new CpuFormulaEngine(model, rows, Float64Array.of(1, 1)).train({ lr: 2, maxEpochs: 100, optimizer: sgd });
+    expect(fit.stopReason).toBe('diverged');
+    const bad = entry.firstNonFiniteRow(model, fit.divergedTheta!, rows);
+    expect(bad).toMatchObject({ row: 2 });
+    expect(Number.isNaN(bad!.yhat)).toBe(true);
+    expect(entry.firstNonFiniteRow(model, fit.theta, rows)).toBeNull();
   });
 
   it('not finite at the start is a StartDivergenceError, saying whether only the gradient is', async () => {

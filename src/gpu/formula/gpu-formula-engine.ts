@@ -19,11 +19,11 @@ import { gradientProgram, type SampleProgram } from '../../formula/program.ts';
 import type { ModelTrainOptions, ModelTrainResult } from '../../models/model-engine.ts';
 import { formulaColumns, formulaRules, rowWidth, trainNamingStartRow, validateFormulaData, validateFormulaTheta, type FormulaData, type FormulaEngine } from '../../models/formula.ts';
 import { requireGpuContext, type GpuContext } from '../device.ts';
-import { DeviceIo } from '../device-io.ts';
+import { CallQueue, DeviceIo } from '../device-io.ts';
 import { chooseWorkgroupSize } from '../dispatch.ts';
-import { createBufferChecked, createUploadedBuffer } from '../resources.ts';
+import { createBufferChecked, createUploadedBuffer, requireFloat32Rows } from '../resources.ts';
 import { piecewiseGradient, ResidentChunks, trainOnGpu } from '../models/streamed-model-program.ts';
-import type { RowStream } from '../../models/row-stream.ts';
+import { checkRowStream, type RowStream } from '../../models/row-stream.ts';
 import type { BatchRange } from '../../models/batches.ts';
 import { formulaBindingRows, formulaXBytes, memoryRowStream } from './formula-stream.ts';
 import { mayOverflowFloat32, referencesOf, type ReferenceOf } from './formula-check.ts';
@@ -96,6 +96,7 @@ export class GpuFormulaEngine implements FormulaEngine {
   readonly adapter: string;
   readonly n: number;
   private disposed = false;
+  private readonly calls = new CallQueue();
   /** Built, tuned and checked at the first normalEquations() call. */
   private normal: Promise<FormulaNormalEquationsPass> | null = null;
   /** The gradient's kernel for batches starting on a multiple of 4 rows (every other batch runs 'generated'). */
@@ -140,6 +141,7 @@ export class GpuFormulaEngine implements FormulaEngine {
     rejectUnknownKeys(options, ENGINE_OPTION_KEYS, 'GpuFormulaEngine options');
     requireGpuContext(gpu);
     validateFormulaData(model, data);
+    requireFloat32Rows(data);
     validateFormulaTheta(model, start, 'start');
     const xBytes = formulaXBytes(data.n, data.d);
     if (xBytes > gpu.maxBindingBytes) {
@@ -162,10 +164,9 @@ export class GpuFormulaEngine implements FormulaEngine {
     rejectUnknownKeys(options, ENGINE_OPTION_KEYS, 'GpuFormulaEngine options');
     requireGpuContext(gpu);
     validateFormulaTheta(model, start, 'start');
+    checkRowStream(rows, 'stream');
     const { n, d, chunkRows } = rows;
-    if (!(Number.isInteger(n) && n >= 1)) throw new RangeError(`stream: need at least one sample, got n = ${n}`);
     if (d !== rowWidth(model) || d === 0) throw new RangeError(`stream: ${d} columns per row, the model reads ${rowWidth(model)} (${formulaColumns(model).join(', ')}); a stream needs at least one`);
-    if (!(Number.isInteger(chunkRows) && chunkRows >= 1)) throw new RangeError(`stream: chunkRows must be a positive integer, got ${chunkRows}`);
     const held = Math.min(chunkRows, n);
     const xBytes = formulaXBytes(held, d);
     if (xBytes > gpu.maxBindingBytes) {
@@ -308,7 +309,11 @@ export class GpuFormulaEngine implements FormulaEngine {
   }
 
   /** J = (1/N) Σ w_i ℓ_i and dJ/dθ over all rows: one evaluation, or (streamed) chunk by chunk combined in float64. */
-  async lossAndGradient(theta: ArrayLike<number>): Promise<{ loss: number; grad: Float64Array }> {
+  lossAndGradient(theta: ArrayLike<number>): Promise<{ loss: number; grad: Float64Array }> {
+    return this.calls.run(() => this.evaluate(theta));
+  }
+
+  private async evaluate(theta: ArrayLike<number>): Promise<{ loss: number; grad: Float64Array }> {
     validateFormulaTheta(this.model, theta, 'theta');
     this.live().queue.writeBuffer(this.buffers.theta, 0, Float32Array.from(theta));
     const range = { start: 0, rows: this.n };
@@ -320,7 +325,11 @@ export class GpuFormulaEngine implements FormulaEngine {
    * Gauss-Newton's sums over every row at theta, not divided by N (FormulaEngine.normalEquations). The first
    * call builds the pass (its own tuned grid) and checks it against the float64 twin at that theta.
    */
-  async normalEquations(theta: ArrayLike<number>): Promise<Float64Array> {
+  normalEquations(theta: ArrayLike<number>): Promise<Float64Array> {
+    return this.calls.run(() => this.normalSums(theta));
+  }
+
+  private async normalSums(theta: ArrayLike<number>): Promise<Float64Array> {
     validateFormulaTheta(this.model, theta, 'theta');
     this.live();
     if (!this.normal) {
@@ -354,6 +363,10 @@ export class GpuFormulaEngine implements FormulaEngine {
    * schedule, mini-batch, tolerance and divergence rule.
    */
   train(o: ModelTrainOptions): Promise<ModelTrainResult> {
+    return this.calls.run(() => this.run(o));
+  }
+
+  private run(o: ModelTrainOptions): Promise<ModelTrainResult> {
     this.live();
     const P = this.model.params.length;
     const ctx = {
@@ -364,7 +377,7 @@ export class GpuFormulaEngine implements FormulaEngine {
         await this.io.submitChecked(encoder, what);
         return this.io.readBack(readback, bytes);
       },
-      evaluate: (theta: ArrayLike<number>) => this.lossAndGradient(theta),
+      evaluate: (theta: ArrayLike<number>) => this.evaluate(theta),
     };
     const rows = this.data ?? this.chunks?.stream;
     if (!rows) return trainOnGpu(ctx, this.chunks, o);

@@ -6,8 +6,8 @@ import { validateModelData, validateNetwork, validateTheta, type ModelData, type
 import type { ModelEngine, ModelTrainOptions, ModelTrainResult } from '../../models/model-engine.ts';
 import { batchRanges } from '../../models/batches.ts';
 import { requireGpuContext, type GpuContext } from '../device.ts';
-import { createBufferChecked, createUploadedBuffer } from '../resources.ts';
-import { DeviceIo } from '../device-io.ts';
+import { createBufferChecked, createUploadedBuffer, requireFloat32Rows } from '../resources.ts';
+import { CallQueue, DeviceIo } from '../device-io.ts';
 import { maxRowsPerBinding, planMlp, type MlpPlan } from './mlp-plan.ts';
 import { MlpGradientPasses, type LayerProducts, type MlpBuffers, type ProductKernels } from './mlp-passes.ts';
 import { chooseProducts } from './gemm-tuning.ts';
@@ -15,7 +15,7 @@ import type { TuningCache } from '../tuning/cache.ts';
 import { ACTIVATION_CODES } from '../../models/network.ts';
 import { networkRules } from '../../models/rules.ts';
 import { piecewiseGradient, ResidentChunks, trainOnGpu } from './streamed-model-program.ts';
-import type { RowStream } from '../../models/row-stream.ts';
+import { checkRowStream, type RowStream } from '../../models/row-stream.ts';
 import { rejectUnknownKeys } from '../../core/options.ts';
 
 const kLabel = 'nabla.model';
@@ -42,6 +42,7 @@ export class GpuModelEngine implements ModelEngine {
   readonly adapter: string;
   private disposed = false;
   private readonly io: DeviceIo;
+  private readonly calls = new CallQueue();
   /** Streamed data (createStreamed): the chunk x and y hold; null when they hold every sample. */
   private readonly chunks: ResidentChunks | null;
 
@@ -72,6 +73,7 @@ export class GpuModelEngine implements ModelEngine {
     requireGpuContext(gpu);
     validateNetwork(config);
     validateModelData(config, data);
+    requireFloat32Rows(data);
     const rows = options.maxBatchRows === undefined ? undefined : Math.min(options.maxBatchRows, data.n);
     const plan = planMlp(config, data.n, gpu.shape, gpu.maxBindingBytes, options.workgroupSize, rows);
     return GpuModelEngine.build(gpu, config, data.n, plan, options, async (device, round) => ({
@@ -90,10 +92,9 @@ export class GpuModelEngine implements ModelEngine {
     rejectUnknownKeys(options, ENGINE_OPTION_KEYS, 'GpuModelEngine options');
     requireGpuContext(gpu);
     validateNetwork(config);
+    checkRowStream(rows, 'stream');
     const { n, d, chunkRows } = rows;
-    if (!(Number.isInteger(n) && n >= 1)) throw new RangeError(`stream: need at least one sample, got n = ${n}`);
     if (d !== config.inputs) throw new RangeError(`stream: ${d} features, the model takes ${config.inputs}`);
-    if (!(Number.isInteger(chunkRows) && chunkRows >= 1)) throw new RangeError(`stream: chunkRows must be a positive integer, got ${chunkRows}`);
     const held = Math.min(chunkRows, n);
     const xBytes = held * d * 4;
     if (xBytes > gpu.maxBindingBytes) {
@@ -165,7 +166,11 @@ export class GpuModelEngine implements ModelEngine {
   }
 
   /** J and its gradient over all samples: one evaluation, or pieces of plan.rows (or chunks) combined in float64. */
-  async lossAndGradient(theta: ArrayLike<number>): Promise<{ loss: number; grad: Float64Array }> {
+  lossAndGradient(theta: ArrayLike<number>): Promise<{ loss: number; grad: Float64Array }> {
+    return this.calls.run(() => this.evaluate(theta));
+  }
+
+  private async evaluate(theta: ArrayLike<number>): Promise<{ loss: number; grad: Float64Array }> {
     validateTheta(this.config, theta);
     this.live().queue.writeBuffer(this.buffers.theta, 0, Float32Array.from(theta));
     const readback = await this.readbackBuffer(this.plan.stride * 4);
@@ -181,11 +186,15 @@ export class GpuModelEngine implements ModelEngine {
 
   /** The one training loop (src/train/loop.ts) over this engine's program (model-program.ts, or streamed-model-program.ts). */
   train(o: ModelTrainOptions): Promise<ModelTrainResult> {
+    return this.calls.run(() => this.run(o));
+  }
+
+  private run(o: ModelTrainOptions): Promise<ModelTrainResult> {
     this.live();
     const ctx = {
       gpu: this.gpu, io: this.io, rules: networkRules(this.config), n: this.n, plan: this.plan, buffers: this.buffers, passes: this.passes,
       submitAndRead: (encoder: GPUCommandEncoder, readback: GPUBuffer, bytes: number, what: string) => this.submitAndRead(encoder, readback, bytes, what),
-      evaluate: (theta: ArrayLike<number>) => this.lossAndGradient(theta),
+      evaluate: (theta: ArrayLike<number>) => this.evaluate(theta),
     };
     return trainOnGpu(ctx, this.chunks, o);
   }
