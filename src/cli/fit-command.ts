@@ -78,7 +78,7 @@ async function fitByLm(args: TrainArgs, io: Io, interrupt: TrainingInterrupt, re
   const spec: FormulaSpec = resumed?.spec ?? { formula: args.formula!, loss: args.loss ?? 'mse', weights: args.weightsColumn ?? null };
   const model = resumed?.model ?? await compileForFile(path, spec, startValues, args.onInvalid);
   if (!model.loss.squaredError) throw new UsageError(`--optimizer lm: fits squared errors, and the loss ${model.loss.text} is not (yhat - y)^2 (use --loss mse, with --weights COL for row weights)`);
-  const start = resumed?.theta ?? startingParameters(model, startValues);
+  const start = resumed?.theta ?? startingParameters(model, startValues, 'cli');
   const at = resumed?.at ?? 'the starting parameters';
   const p = model.params.length;
   const length = normalEquationsLength(p);

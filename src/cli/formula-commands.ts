@@ -106,7 +106,7 @@ async function trainFormula(args: TrainArgs, io: Io, resumed: SavedFormulaModel 
   const startValues = resumed ? resumed.training.start : args.start ?? {};
   const spec: FormulaSpec = resumed ? specOf(resumed) : { formula: args.formula!, loss: args.loss ?? 'mse', weights: args.weightsColumn ?? null };
   const model = resumed ? compileSaved(resumed, args.resume!) : await readAsFloat32(args.device, () => compileForFile(path, spec, startValues, args.onInvalid));
-  const start = resumed ? Float64Array.from(resumed.parameters) : startingParameters(model, startValues);
+  const start = resumed ? Float64Array.from(resumed.parameters) : startingParameters(model, startValues, 'cli');
   const at = resumed ? `the parameters saved in ${args.resume}` : 'the starting parameters';
   const batching = resumeBatching(args, resumed?.training, formulaColumns(model).length);
   const streamed = args.stream ? await readAsFloat32(args.device, () => openFormulaStream(path, model, args.onInvalid, batching.chunkBytes, start, at, streamProgress(args.json, args.epochs))) : null;

@@ -180,25 +180,28 @@ function namePosition(text: string, name: string, from: number): number {
 }
 
 /**
- * The starting parameters: --start values over the formula's defaults; a parameter with neither is an error
+ * The starting parameters: the given values over the formula's defaults; a parameter with neither is an error
  * naming it. No `start` (or null) gives no values: enough where the formula gives every parameter a default.
+ * `from` is who gave them, as the errors say it: the API's `start` object, or the CLI's --start flag.
  */
-export function startingParameters(m: FormulaModel, start: Readonly<Record<string, number>> | null = {}): Float64Array {
+export function startingParameters(m: FormulaModel, start: Readonly<Record<string, number>> | null = {}, from: 'api' | 'cli' = 'api'): Float64Array {
   start ??= {};
+  const argument = from === 'cli' ? '--start' : 'start';
+  const example = (names: string[]) => (from === 'cli' ? `--start ${names.map((p) => `${p}=1`).join(',')}` : `{ ${names.map((p) => `${p}: 1`).join(', ')} }`);
   if (typeof start !== 'object' || Array.isArray(start) || ArrayBuffer.isView(start)) {
     throw new TypeError(`start: expected an object of starting values by parameter name (e.g. { b1: 500 }), got ${Array.isArray(start) || ArrayBuffer.isView(start) ? 'an array' : typeof start}`);
   }
   for (const name of Object.keys(start)) {
     const value = start[name];
-    if (typeof value !== 'number' || !Number.isFinite(value)) throw new RangeError(`start: "${name}" = ${String(value)} is not a finite number`);
+    if (typeof value !== 'number' || !Number.isFinite(value)) throw new RangeError(`${argument}: "${name}" = ${String(value)} is not a finite number`);
     if (!m.params.includes(name)) {
       const hint = m.features.includes(name) ? ` (it is a column of the data)` : '';
-      throw new RangeError(`--start: "${name}" is not a parameter of the model${hint}; parameters: ${m.params.join(', ')}`);
+      throw new RangeError(`${argument}: "${name}" is not a parameter of the model${hint}; parameters: ${m.params.join(', ')}`);
     }
   }
   const missing = m.params.filter((p) => !Object.hasOwn(start, p) && !Object.hasOwn(m.defaults, p));
   if (missing.length > 0) {
-    throw new RangeError(`--start: no starting value for ${missing.map((p) => `"${p}"`).join(', ')} (a name that is not a column is a parameter: give it a value, e.g. --start ${missing.map((p) => `${p}=1`).join(',')}, or check the column's spelling)`);
+    throw new RangeError(`${argument}: no starting value for ${missing.map((p) => `"${p}"`).join(', ')} (a name that is not a column is a parameter: give it a value, e.g. ${example(missing)}, or check the column's spelling)`);
   }
   return Float64Array.from(m.params, (p) => (Object.hasOwn(start, p) ? start[p] : m.defaults[p]));
 }

@@ -180,7 +180,8 @@ describe('model errors', () => {
     const m = compileFormula({ formula: 'y ~ b1*(1-exp(-b2*x))' }, { columns });
     expect(m.params).toEqual(['b1', 'b2']);
     expect(m.features).toEqual(['x']);
-    expect(() => startingParameters(m, { b1: 1 })).toThrow(/no starting value for "b2" .*--start b2=1/);
+    expect(() => startingParameters(m, { b1: 1 })).toThrow(/^start: no starting value for "b2" .*e\.g\. \{ b2: 1 \}/);
+    expect(() => startingParameters(m, { b1: 1 }, 'cli')).toThrow(/^--start: no starting value for "b2" .*e\.g\. --start b2=1,/);
     // A misspelt column becomes a parameter, and the error says to check the spelling.
     const typo = compileFormula({ formula: 'y ~ a*xx' }, { columns });
     expect(() => startingParameters(typo, { a: 1 })).toThrow(/no starting value for "xx".*check the column's spelling/);
@@ -189,8 +190,8 @@ describe('model errors', () => {
 
   it('--start naming a column, or an unknown name, is an error listing the parameters', () => {
     const m = compileFormula({ formula: 'y ~ b1*(1-exp(-b2*x))' }, { columns });
-    expect(() => startingParameters(m, { b1: 1, b2: 1, x: 3 })).toThrow(/--start: "x" is not a parameter of the model \(it is a column of the data\); parameters: b1, b2/);
-    expect(() => startingParameters(m, { b1: 1, b2: 1, q: 3 })).toThrow(/--start: "q" is not a parameter of the model; parameters: b1, b2/);
+    expect(() => startingParameters(m, { b1: 1, b2: 1, x: 3 }, 'cli')).toThrow(/^--start: "x" is not a parameter of the model \(it is a column of the data\); parameters: b1, b2/);
+    expect(() => startingParameters(m, { b1: 1, b2: 1, q: 3 })).toThrow(/^start: "q" is not a parameter of the model; parameters: b1, b2/);
   });
 
   it('linear(...) gives named weights and a bias starting at 0', () => {
