@@ -34,7 +34,16 @@ describe('demo page, formula mode: Levenberg-Marquardt fit', () => {
       expect(await page.isHidden('#f-fit-why')).toBe(true);
       // Truth b1 = 500, b2 = 1 (σ = 10, N = 1000); from b1 = 5 (100x below) and b2 = 10 (10x above).
       await setStart(page, { b1: 5, b2: 10 });
+      // Every status the fit shows while it runs: the first pass (seconds on a software adapter) says why it waits.
+      await page.evaluate(() => {
+        const status = document.getElementById('f-lm-status')!;
+        const seen: string[] = ((window as unknown as { lmStatuses: string[] }).lmStatuses = []);
+        new MutationObserver(() => seen.push(status.textContent ?? '')).observe(status, { childList: true, characterData: true, subtree: true });
+      });
       const state = await fitAndWait(page);
+      const statuses = await page.evaluate(() => (window as unknown as { lmStatuses: string[] }).lmStatuses);
+      expect(statuses).toContain('Fitting: pass 1 over 1\u202f000 rows, which first builds and checks the GPU kernel of JᵀJ…');
+      expect(statuses).toContain('Fitting: pass 2 over 1\u202f000 rows…');
       expect(state, (await page.textContent('#f-lm-error')) ?? '').toBe('done');
       const engine = (await page.textContent('#f-lm-engine'))!;
       console.info(`LM fit summed on: ${engine}; ${await page.textContent('#f-lm-status')}`);

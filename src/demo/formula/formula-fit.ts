@@ -120,6 +120,9 @@ export class FormulaFit {
     // page gets no frames, so there a task is enough.
     const pass: NormalEquationsPass = async (theta) => {
       await (document.hidden ? yieldTask() : nextFrame());
+      // On the GPU the first pass also builds, tunes and checks the JᵀJ kernel: seconds on a software adapter.
+      const building = passes === 0 && src.device === 'gpu' ? ', which first builds and checks the GPU kernel of JᵀJ' : '';
+      this.el.status.textContent = `Fitting: pass ${passes + 1} over ${fmtCountOf(run.engine.n, 'row')}${building}…`;
       const sums = await src.pass(theta);
       if (passes++ === 0) show(theta, 0, sums[sums.length - 1]);
       return sums;
