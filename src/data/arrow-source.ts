@@ -2,19 +2,20 @@
 // batch at a time: the reader yields batches as it reads them, so host memory is one record batch plus
 // one chunk. From a Node FileHandle the file format is read by its footer's block offsets; from a
 // browser stream, apache-arrow buffers a file-format input whole (a stream-format one it does not).
-import { DataType, RecordBatchReader, type Schema } from 'apache-arrow';
+import { DataType, RecordBatchReader, type RecordBatch, type Schema } from 'apache-arrow';
 import type { FileHandle } from 'node:fs/promises';
 import type { ByteSource } from './byte-source.ts';
 import { buffersOf, ChunkBuilder, chooseColumns, noRowsLeft, targetReading } from './chunk-builder.ts';
 import { DataError } from './errors.ts';
 import { checkBlob, checkSourceOptions, reasonOf, type SampleChunk, type SampleSource, type SourceOptions } from './source.ts';
+import { columnTable, type Table } from './table.ts';
 
 /** A FileHandle (Node) or a ReadableStream / Response / bytes (browser): what RecordBatchReader.from takes. */
 type ArrowInput = unknown;
 type AnyReader = Awaited<ReturnType<typeof RecordBatchReader.from>>;
 
 interface Opened {
-  reader: AsyncIterable<import('apache-arrow').RecordBatch> & { schema: Schema; cancel(): void | Promise<void> };
+  reader: AsyncIterable<RecordBatch> & { schema: Schema; cancel(): void | Promise<void> };
   close(): Promise<void>;
 }
 
@@ -54,22 +55,10 @@ export async function arrowSource(
     const iota = Int32Array.from(names, (_, k) => k);
     const row = new Float64Array(names.length);
     let base = 0; // absolute index of the batch's first row
-    let batches = 0;
     try {
-      const it = reader[Symbol.asyncIterator]();
-      for (;;) {
-        let next: IteratorResult<import('apache-arrow').RecordBatch>;
-        try {
-          next = await it.next();
-        } catch (err) {
-          if (err instanceof DataError) throw err;
-          throw new DataError(`cannot read record batch ${batches} after row ${base} (${reasonOf(err)}); is the file truncated?`, { file });
-        }
-        if (next.done) break;
-        const batch = next.value;
-        batches++;
+      for await (const { batch, index } of batchesOf(reader, file)) {
         const vectors = names.map((name) => batch.getChild(name));
-        if (vectors.some((v) => v === null)) throw new DataError(`record batch ${batches - 1} lacks a chosen column`, { file });
+        if (vectors.some((v) => v === null)) throw new DataError(`record batch ${index} lacks a chosen column`, { file });
         // Primitive columns without nulls convert to one typed array each; anything else goes cell by cell.
         const arrays = vectors.map((v) => (v!.nullCount === 0 ? v!.toArray() : null));
         const typed = arrays.every((a) => a instanceof Float64Array || a instanceof Float32Array || a instanceof Int32Array);
@@ -97,6 +86,49 @@ export async function arrowSource(
   }
 
   return { file, format: 'arrow', features: choice.features, target: choice.target, chunks };
+}
+
+/** The reader's record batches, numbered; a batch that cannot be read is a DataError naming it and the rows before it. */
+async function* batchesOf(reader: Opened['reader'], file: string): AsyncGenerator<{ batch: RecordBatch; index: number }> {
+  const it = reader[Symbol.asyncIterator]();
+  let rows = 0;
+  for (let index = 0; ; index++) {
+    let next: IteratorResult<RecordBatch>;
+    try {
+      next = await it.next();
+    } catch (err) {
+      if (err instanceof DataError) throw err;
+      throw new DataError(`cannot read record batch ${index} after row ${rows} (${reasonOf(err)}); is the file truncated?`, { file });
+    }
+    if (next.done) return;
+    rows += next.value.numRows;
+    yield { batch: next.value, index };
+  }
+}
+
+/**
+ * Every column, every row, held whole (the page's in-memory modes): a Table whose cells are the values as
+ * apache-arrow gives them (Int64 as numbers, strings, null for a missing value), under the same messages.
+ */
+export async function arrowTable(bytes: ByteSource, file: string): Promise<Table> {
+  if (bytes.size === 0) throw new DataError('no data rows (the file is empty)', { file });
+  const { reader, close } = await openReader(async () => ({ input: fileHandleOf(bytes), close: async () => {} }), file);
+  try {
+    const columns = reader.schema.fields.map((f) => f.name);
+    if (columns.length === 0) throw new DataError('no data rows (the Arrow schema has no columns)', { file });
+    const values: unknown[][] = columns.map(() => []);
+    for await (const { batch } of batchesOf(reader, file)) {
+      columns.forEach((name, k) => {
+        const v = batch.getChild(name);
+        for (let r = 0; r < batch.numRows; r++) values[k].push(plainValue(v?.get(r)));
+      });
+    }
+    if (values[0].length === 0) throw new DataError('no data rows (the Arrow file has a schema but no rows)', { file });
+    return columnTable(file, columns, values, values[0].length);
+  } finally {
+    await Promise.resolve(reader.cancel()).catch(() => {});
+    await close();
+  }
 }
 
 /** Int64 columns give bigint, which classifyCell would call "not a number". */

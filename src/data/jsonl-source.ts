@@ -8,6 +8,7 @@ import { MAX_RECORD_CHARS, openTextFile, SNIFF_ROWS } from './csv-stream.ts';
 import { DataError } from './errors.ts';
 import { isNumericColumn } from './select.ts';
 import type { SampleChunk, SampleSource, SourceOptions } from './source.ts';
+import { objectTable, type Table } from './table.ts';
 
 export interface JsonlLine {
   row: Record<string, unknown>;
@@ -132,6 +133,19 @@ export async function jsonlSource(openText: () => AsyncIterable<string>, file: s
   }
 
   return { file, format: 'jsonl', features: choice.features, target: choice.target, chunks };
+}
+
+/** Every line's object, held whole (the page's in-memory modes): rows keep their lines for the messages. */
+export async function jsonlTable(pieces: AsyncIterable<string>, file: string): Promise<Table> {
+  const rows: Record<string, unknown>[] = [];
+  const lines: number[] = [];
+  for await (const batch of jsonlLines(pieces, file)) {
+    for (const { row, line } of batch) {
+      rows.push(row);
+      lines.push(line);
+    }
+  }
+  return objectTable(file, rows, (row) => lines[row]);
 }
 
 /** Node: a JSON Lines file, read as UTF-8 pieces. */

@@ -10,6 +10,7 @@ import { blobBytes, fileBytes, type ByteSource } from './byte-source.ts';
 import { buffersOf, ChunkBuilder, chooseColumns, noRowsLeft, targetReading } from './chunk-builder.ts';
 import { DataError } from './errors.ts';
 import { checkBlob, checkSourceOptions, reasonOf, type SampleChunk, type SampleSource, type SourceOptions } from './source.ts';
+import { columnTable, type Table } from './table.ts';
 
 function asyncBuffer(bytes: ByteSource): AsyncBuffer {
   return {
@@ -36,15 +37,28 @@ function isNumericLeaf(t: SchemaTree): boolean {
   return conv === undefined || /^(U?INT_\d+)$/.test(conv);
 }
 
+/** The footer; a file that has none (empty, truncated, not Parquet) is a DataError naming the file. */
+async function readMetadata(bytes: ByteSource, file: string): Promise<FileMetaData> {
+  try {
+    if (bytes.size === 0) throw new DataError('no data rows (the file is empty)', { file });
+    return await parquetMetadataAsync(asyncBuffer(bytes));
+  } catch (err) {
+    if (err instanceof DataError) throw err;
+    throw new DataError(`not a readable Parquet file (${reasonOf(err)}); a truncated file loses its footer`, { file });
+  }
+}
+
+function rowsOf(metadata: FileMetaData, file: string): number {
+  const rows = Number(metadata.num_rows);
+  if (rows === 0) throw new DataError('no data rows (the file has a schema but no rows)', { file });
+  return rows;
+}
+
 export async function parquetSource(open: () => Promise<ByteSource>, file: string, opts: SourceOptions): Promise<SampleSource> {
   const bytes = await open();
   let metadata: FileMetaData;
   try {
-    if (bytes.size === 0) throw new DataError('no data rows (the file is empty)', { file });
-    metadata = await parquetMetadataAsync(asyncBuffer(bytes));
-  } catch (err) {
-    if (err instanceof DataError) throw err;
-    throw new DataError(`not a readable Parquet file (${reasonOf(err)}); a truncated file loses its footer`, { file });
+    metadata = await readMetadata(bytes, file);
   } finally {
     await bytes.close();
   }
@@ -52,8 +66,7 @@ export async function parquetSource(open: () => Promise<ByteSource>, file: strin
   const columns = top.map((t) => t.element.name);
   const choice = chooseColumns(columns, opts, file, (k) => isNumericLeaf(top[k]));
   checkCodecs(metadata, choice.names, file);
-  const inputRows = Number(metadata.num_rows);
-  if (inputRows === 0) throw new DataError('no data rows (the file has a schema but no rows)', { file });
+  const inputRows = rowsOf(metadata, file);
   const names = choice.names;
   const policy = opts.invalid ?? 'drop-missing';
   // Asked for in schema order, the order in which writers store a row group's column chunks: a server
@@ -68,15 +81,7 @@ export async function parquetSource(open: () => Promise<ByteSource>, file: strin
       const iota = Int32Array.from(names, (_, k) => k);
       const row = new Float64Array(names.length);
       for (const { rowStart, rowEnd } of scan.ranges) {
-        const cols: ArrayLike<unknown>[] = new Array(names.length);
-        try {
-          await Promise.all(readOrder.map(async (k) => {
-            cols[k] = await scan.readColumn({ column: names[k], rowStart, rowEnd });
-          }));
-        } catch (err) {
-          if (err instanceof DataError) throw err; // from the bytes themselves (a remote file that changed)
-          throw new DataError(`cannot decode rows ${rowStart}..${rowEnd - 1} (${reasonOf(err)})`, { file });
-        }
+        const cols = await readColumns(scan, names, readOrder, rowStart, rowEnd, file);
         // Float/int typed arrays hold no nulls (hyparquet returns plain arrays for nullable columns).
         const typed = cols.every((c) => c instanceof Float64Array || c instanceof Float32Array || c instanceof Int32Array);
         for (let r = 0; r < rowEnd - rowStart; r++) {
@@ -100,6 +105,43 @@ export async function parquetSource(open: () => Promise<ByteSource>, file: strin
   }
 
   return { file, format: 'parquet', features: choice.features, target: choice.target, inputRows, chunks };
+}
+
+type Scan = Awaited<ReturnType<typeof parquetScan>>;
+
+/** The columns' values over one row range, asked for in `order`; a failure to decode names the rows. */
+async function readColumns(scan: Scan, names: readonly string[], order: readonly number[], rowStart: number, rowEnd: number, file: string): Promise<ArrayLike<unknown>[]> {
+  const cols: ArrayLike<unknown>[] = new Array(names.length);
+  try {
+    await Promise.all(order.map(async (k) => {
+      cols[k] = await scan.readColumn({ column: names[k], rowStart, rowEnd });
+    }));
+  } catch (err) {
+    if (err instanceof DataError) throw err; // from the bytes themselves (a remote file that changed)
+    throw new DataError(`cannot decode rows ${rowStart}..${rowEnd - 1} (${reasonOf(err)})`, { file });
+  }
+  return cols;
+}
+
+/**
+ * Every column, every row, held whole (the page's in-memory modes): a Table whose cells are the decoded
+ * values (INT64 as numbers, strings, null for a missing value), under the same codec check and messages.
+ */
+export async function parquetTable(bytes: ByteSource, file: string): Promise<Table> {
+  const metadata = await readMetadata(bytes, file);
+  const columns = parquetSchema(metadata).children.map((t) => t.element.name);
+  checkCodecs(metadata, columns, file);
+  const rows = rowsOf(metadata, file);
+  const scan = await parquetScan({ file: asyncBuffer(bytes), metadata, columns, compressors });
+  const values: unknown[][] = columns.map(() => new Array<unknown>(rows));
+  const order = columns.map((_, k) => k);
+  for (const { rowStart, rowEnd } of scan.ranges) {
+    const cols = await readColumns(scan, columns, order, rowStart, rowEnd, file);
+    for (let k = 0; k < cols.length; k++) {
+      for (let r = 0; r < rowEnd - rowStart; r++) values[k][rowStart + r] = plainValue(cols[k][r]);
+    }
+  }
+  return columnTable(file, columns, values, rows);
 }
 
 const READABLE_CODECS = new Set<CompressionCodec>(['UNCOMPRESSED', ...(Object.keys(compressors) as CompressionCodec[])]);

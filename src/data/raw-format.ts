@@ -6,6 +6,7 @@ import { buffersOf, ChunkBuilder, chooseColumns, noRowsLeft, targetReading } fro
 import { DataError } from './errors.ts';
 import { blobBytes, fileBytes, type ByteSource } from './byte-source.ts';
 import { checkBlob, checkSourceOptions, type SampleChunk, type SampleSource, type SourceOptions } from './source.ts';
+import type { Table } from './table.ts';
 
 export const RAW_MAGIC = 'NABLAF32';
 export const RAW_VERSION = 1;
@@ -159,6 +160,19 @@ export async function openRawBlob(blob: Blob, name: string, opts: SourceOptions)
   checkBlob(blob, 'openRawBlob');
   checkSourceOptions(opts, 'openRawBlob');
   return rawSource(async () => blobBytes(blob), name, opts);
+}
+
+/**
+ * Every record held whole (the page's in-memory modes): a Table whose every column is numbers, NaN a
+ * missing value as in the streamed reader.
+ */
+export async function rawTable(bytes: ByteSource, file: string): Promise<Table> {
+  const { columns, n, dataOffset } = await readRawHeader(bytes.read, bytes.size, file);
+  const stride = columns.length;
+  const block = await bytes.read(dataOffset, n * stride * 4);
+  if (block.length !== n * stride * 4) throw new DataError(`truncated while reading: expected ${n * stride * 4} bytes of records, got ${block.length}`, { file });
+  const records = float32View(block);
+  return { file, columns, rowCount: n, cell: (row, col) => records[row * stride + col], lineOf: () => null };
 }
 
 /** Little-endian float32 values of an aligned byte block (swapped in place on a big-endian host). */

@@ -1,7 +1,8 @@
-// A uniform, read-only view of a CSV or JSON data file. Cells stay as they were written (strings for
+// A uniform, read-only view of a data file held whole. Cells stay as they were written (strings for
 // CSV, JSON values for JSON) so that select.ts can decide what "missing" and "numeric" mean in one
 // place and report the exact source text when a cell is bad. The parsers are pure so the browser demo
-// can reuse them; readTable (table-file.ts, Node only) reads them from a path.
+// can reuse them; readTable (table-file.ts, Node only) reads them from a path, and table-blob.ts reads
+// every other format into the same view.
 import Papa from 'papaparse';
 import { DataError } from './errors.ts';
 
@@ -9,9 +10,12 @@ export interface Table {
   file: string;
   columns: string[];
   rowCount: number;
-  /** A string for CSV; any JSON value (undefined when the element lacks the key) for JSON. */
+  /**
+   * A string for CSV; any JSON value (undefined when the element lacks the key) for JSON and JSON Lines; the
+   * decoded value (number, string, null...) for the typed formats (table-blob.ts).
+   */
   cell(row: number, col: number): unknown;
-  /** 1-based source line of a CSV data row; null for JSON. */
+  /** 1-based source line of a CSV or JSON Lines data row; null where rows are counted (JSON, typed formats). */
   lineOf(row: number): number | null;
 }
 
@@ -128,22 +132,28 @@ export function parseJsonText(text: string, fileLabel: string): Table {
     throw new DataError(`expected a JSON array of objects, got ${describeJson(parsed)}`, { file });
   }
   const rows = parsed as unknown[];
-  const columns: string[] = [];
-  const known = new Set<string>();
   for (let i = 0; i < rows.length; i++) {
     const el = rows[i];
     if (typeof el !== 'object' || el === null || Array.isArray(el)) {
       throw new DataError(`expected an object, got ${describeJson(el)}`, { file, element: i });
     }
-    for (const key of Object.keys(el)) {
+  }
+  if (rows.length === 0) throw new DataError('no data rows (the array is empty)', { file });
+  return objectTable(file, rows as Record<string, unknown>[], () => null);
+}
+
+/** Rows of plain objects (a JSON array, JSON Lines); the columns are the union of their keys in first-seen order. */
+export function objectTable(file: string, objects: readonly Record<string, unknown>[], lineOf: (row: number) => number | null): Table {
+  const columns: string[] = [];
+  const known = new Set<string>();
+  for (const o of objects) {
+    for (const key of Object.keys(o)) {
       if (!known.has(key)) {
         known.add(key);
         columns.push(key);
       }
     }
   }
-  if (rows.length === 0) throw new DataError('no data rows (the array is empty)', { file });
-  const objects = rows as Record<string, unknown>[];
   return {
     file,
     columns,
@@ -154,8 +164,13 @@ export function parseJsonText(text: string, fileLabel: string): Table {
       const key = columns[col];
       return Object.hasOwn(o, key) ? o[key] : undefined;
     },
-    lineOf: () => null,
+    lineOf,
   };
+}
+
+/** Columns of values, one array per column (a typed file read whole); rows are named by index, not line. */
+export function columnTable(file: string, columns: readonly string[], values: readonly ArrayLike<unknown>[], rowCount: number): Table {
+  return { file, columns: [...columns], rowCount, cell: (row, col) => values[col][row], lineOf: () => null };
 }
 
 function describeJson(v: unknown): string {

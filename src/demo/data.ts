@@ -1,7 +1,8 @@
 // Datasets for the page: the seed's example generated in chunks (so 10^7 samples never block the page),
-// and a user's CSV/JSON file through the same parsers and checks as the CLI.
+// and a user's file, of any format the CLI reads, through the same readers and checks as the CLI.
 import type { FormulaData } from '../models/formula.ts';
 import { detectFormat, parseTableText, type Table } from '../data/table.ts';
+import { readTableBlob } from '../data/table-blob.ts';
 import { classifyCell, isNumericColumn, selectLinearData } from '../data/select.ts';
 import { seededUniform } from '../data/shuffle.ts';
 
@@ -77,7 +78,15 @@ export interface ParsedFile {
 
 /** Parses a file's text; throws DataError (with line, or element, and column) on bad input. */
 export function parseFile(name: string, text: string): ParsedFile {
-  const table = parseTableText(text, name, detectFormat(name, text));
+  return sortColumns(parseTableText(text, name, detectFormat(name, text)));
+}
+
+/** Reads a file of any format the package reads, whole (readTableBlob); throws DataError as parseFile does. */
+export async function readDataFile(file: Blob, name: string): Promise<ParsedFile> {
+  return sortColumns(await readTableBlob(file, name));
+}
+
+function sortColumns(table: Table): ParsedFile {
   const numeric = table.columns.filter((_, k) => isNumericColumn(table, k));
   return { table, numeric, text: table.columns.filter((_, k) => isTextColumn(table, k)) };
 }

@@ -9,7 +9,7 @@ import { setupFormula } from './formula/formula-page.ts';
 import { mountStreamPanel } from './data-source/stream-panel.ts';
 import { streamRunLock } from './run-lock.ts';
 import { Controls } from './controls.ts';
-import { defaultTarget, generateDataset, parseFile, selectFromFile, suggestedLr, type DemoDataset, type ParsedFile } from './data.ts';
+import { defaultTarget, generateDataset, readDataFile, selectFromFile, suggestedLr, type DemoDataset, type ParsedFile } from './data.ts';
 import { adapterText, fmtCount, roundLr } from './format.ts';
 import { yieldTask } from './tasks.ts';
 import { TOL, Trainer } from './trainer.ts';
@@ -144,18 +144,28 @@ function describe(t: Trainer): void {
     `the line is the current fit in the data’s units${dataset.features.length > 1 ? `, along “${escapeHtml(feature)}” with the other features at their means` : ''}.`;
 }
 
+/** Files picked, so that a large one still being read when another is picked ends unseen. */
+let filesPicked = 0;
+
 async function loadFile(file: File): Promise<void> {
+  const pick = ++filesPicked;
+  const before = requested;
   let parsed: ParsedFile;
   let dataset: DemoDataset;
+  if (!loading) status(`Reading ${file.name}…`);
   try {
-    parsed = parseFile(file.name, await file.text());
+    parsed = await readDataFile(file, file.name);
     const target = defaultTarget(parsed.numeric);
     if (target === null || parsed.numeric.length < 2) throw new Error(`${file.name}: needs a numeric target and at least one numeric feature column`);
     dataset = selectFromFile(parsed, target);
   } catch (e) {
+    if (pick !== filesPicked || requested !== before) return;
+    drawn.version = -1; // the status line goes back to the run's
     controls.showFileError((e as Error).message); // the previous dataset and run are untouched
     return;
   }
+  // Something asked for while the file was read (another file, a generation, a target) is newer.
+  if (pick !== filesPicked || requested !== before) return;
   controls.showFileError(null);
   await install(dataset, parsed, { standardize: true, k: 0, suggestLr: true });
 }

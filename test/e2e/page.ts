@@ -52,9 +52,18 @@ export async function typeFormula(page: Page, text: string): Promise<void> {
   }, [text, SETTLED] as const, { timeout: 60_000 });
 }
 
+/** What a browser would call a file of this name (the page goes by the name, not by this). */
+function mimeTypeOf(name: string): string {
+  if (name.endsWith('.json')) return 'application/json';
+  return name.endsWith('.csv') ? 'text/csv' : 'application/octet-stream';
+}
+
+/** A file for a picker: text, or bytes (Parquet, Arrow, raw). */
+export const filePayload = (name: string, content: string | Uint8Array) => ({ name, mimeType: mimeTypeOf(name), buffer: Buffer.from(content) });
+
 /** Uploads a file to the formula mode and waits until the page has settled on it (the Dataset line names it). */
-export async function upload(page: Page, name: string, content: string): Promise<void> {
-  await page.setInputFiles('#f-file-input', { name, mimeType: name.endsWith('.json') ? 'application/json' : 'text/csv', buffer: Buffer.from(content) });
+export async function upload(page: Page, name: string, content: string | Uint8Array): Promise<void> {
+  await page.setInputFiles('#f-file-input', filePayload(name, content));
   await page.waitForFunction(([n, settled]) => (document.getElementById('f-dataset-label')?.textContent ?? '').includes(n) &&
     settled.includes(document.getElementById('formula-layout')?.dataset.state ?? ''), [name, SETTLED] as const, { timeout: 60_000 });
 }
@@ -66,8 +75,8 @@ export interface OpenPage {
   close(): Promise<void>;
 }
 
-export async function openPage(browser: Browser, url: string): Promise<OpenPage> {
-  const context = await browser.newContext({ viewport: { width: 1500, height: 1250 } });
+export async function openPage(browser: Browser, url: string, viewport = { width: 1500, height: 1250 }): Promise<OpenPage> {
+  const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('console', (m) => {

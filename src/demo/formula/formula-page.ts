@@ -333,8 +333,19 @@ export function setupFormula(backend: Backend, hooks: FormulaHooks): void {
     recompile();
   }
 
-  onFileChosen(el.file, el.dropZone, (file) => void file.text().then((text) => setSource(readSource(file.name, text))));
-  el.useGenerated.addEventListener('click', () => setSource({ kind: 'generated' }));
+  // The data last asked for is the data used: a large file still being read when another is chosen, or the
+  // generated data, is dropped when its read ends.
+  let asked = 0;
+  onFileChosen(el.file, el.dropZone, (file) => {
+    const ask = ++asked;
+    void readSource(file.name, file).then((next) => {
+      if (ask === asked) setSource(next);
+    });
+  });
+  el.useGenerated.addEventListener('click', () => {
+    asked++;
+    setSource({ kind: 'generated' });
+  });
   el.optimizer.addEventListener('change', () => {
     if (!run) return;
     const trained = run.epoch > 0 || run.state === 'running';

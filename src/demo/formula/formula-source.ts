@@ -3,7 +3,7 @@
 // replaced the previous one, so training on that one would be training on data the user moved away from).
 // The formula is compiled against the source's columns, and a name the formula gives a column of text
 // (a column with no number in it) is an error at that name. Pure: unit-testable without a page.
-import { parseFile, type ParsedFile } from '../data.ts';
+import { readDataFile, type ParsedFile } from '../data.ts';
 import { compileSpec, generatedColumns, type Compiled } from './formula-spec.ts';
 
 export type DataSource =
@@ -11,10 +11,10 @@ export type DataSource =
   | { kind: 'file'; parsed: ParsedFile }
   | { kind: 'unreadable'; file: string; message: string };
 
-/** The file's table, or why it could not be read; never throws. */
-export function readSource(name: string, text: string): DataSource {
+/** The file's table (any format the package reads), or why it could not be read; never throws. */
+export async function readSource(name: string, file: Blob): Promise<DataSource> {
   try {
-    return { kind: 'file', parsed: parseFile(name, text) };
+    return { kind: 'file', parsed: await readDataFile(file, name) };
   } catch (e) {
     return { kind: 'unreadable', file: name, message: (e as Error).message };
   }

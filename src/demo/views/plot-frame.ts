@@ -15,8 +15,9 @@ export class PlotFrame {
     this.scale = Math.max(1, Math.round(globalThis.devicePixelRatio || 1));
     canvas.width = cssWidth * this.scale;
     canvas.height = cssHeight * this.scale;
+    // No CSS height: the height follows the width by the buffer's aspect, so a canvas that max-width narrows
+    // shrinks as a whole instead of being squashed.
     canvas.style.width = `${cssWidth}px`;
-    canvas.style.height = `${cssHeight}px`;
     this.ctx = canvas.getContext('2d')!;
     const s = this.scale;
     this.box = {
