@@ -1,0 +1,73 @@
+// The bench CLIs' argument checks: every bad value, unknown flag or flag that cannot apply is an error that
+// names the flag (or file), never a run that quietly drops it. Pure parsers only: nothing here starts a browser.
+import { describe, expect, it } from 'vitest';
+import { BenchUsageError, parseBenchArgs } from '../../bench/args.ts';
+
+const usage = (f: () => unknown, message: RegExp) => {
+  expect(f).toThrow(BenchUsageError);
+  expect(f).toThrow(message);
+};
+
+describe('npm run bench / bench/deno.ts flags', () => {
+  it('bad sizes and counts name their flag', () => {
+    usage(() => parseBenchArgs(['--n', '2^99']), /--n: expected a positive integer, got '2\^99'/);
+    usage(() => parseBenchArgs(['--n', 'abc']), /--n: .*'abc'/);
+    usage(() => parseBenchArgs(['--n', '2^20,']), /--n: .*''/);
+    usage(() => parseBenchArgs(['--reps', '0']), /--reps: .*'0'/);
+    usage(() => parseBenchArgs(['--d', '-1']), /--d: .*'-1'/);
+    usage(() => parseBenchArgs(['--d', '1.5']), /--d: .*'1\.5'/);
+    usage(() => parseBenchArgs(['--budget', 'soon']), /--budget: expected seconds/);
+    usage(() => parseBenchArgs(['--reps']), /--reps: expected a value/);
+  });
+
+  it('a value that is the next flag, a switch given a value, a one-value flag given twice', () => {
+    usage(() => parseBenchArgs(['--out', '--json']), /--out: expected a value, got the flag '--json'/);
+    usage(() => parseBenchArgs(['--quick=no']), /--quick takes no value/);
+    usage(() => parseBenchArgs(['--no-gd=false']), /--no-gd takes no value/);
+    usage(() => parseBenchArgs(['--reps', '10', '--reps=20']), /--reps given twice/);
+    usage(() => parseBenchArgs(['--out', 'a.json', '--out', 'b.json']), /--out given twice/);
+    // Lists stay repeatable, as documented.
+    expect(parseBenchArgs(['--d', '1', '--d', '16']).ds).toEqual([1, 16]);
+    expect(parseBenchArgs(['--out=r.json']).out).toBe('r.json');
+  });
+
+  it('flags of a suite that does not run are errors', () => {
+    for (const [flag, ...v] of [['--n', '2^20'], ['--d', '16'], ['--gd-n', '2^12'], ['--no-gd']]) {
+      usage(() => parseBenchArgs(['--formula-only', flag, ...v]), new RegExp(`${flag} given with --formula-only`));
+      usage(() => parseBenchArgs(['--no-linear', flag, ...v]), new RegExp(`${flag} given with --no-linear`));
+    }
+    usage(() => parseBenchArgs(['--no-linear', '--no-formula', '--max-x-gib', '4']), /--max-x-gib given without the linear or formula suite/);
+    expect(parseBenchArgs(['--formula-only', '--max-x-gib', '4']).maxXBytes).toBe(4 * 2 ** 30);
+    usage(() => parseBenchArgs(['--formula-only', '--no-tfjs']), /--no-tfjs given with --formula-only: TF.js runs in the linear and mlp suites only/);
+    usage(() => parseBenchArgs(['--no-linear', '--no-mlp', '--no-tfjs']), /--no-tfjs given with --no-linear and --no-mlp/);
+    expect(parseBenchArgs(['--no-mlp', '--no-tfjs']).tfjs).toBe(false);
+  });
+
+  it('under Deno, --no-tfjs changes nothing and is refused; the rest parses as under Chromium', () => {
+    usage(() => parseBenchArgs(['--no-tfjs'], 'deno'), /--no-tfjs: TF.js does not run under Deno/);
+    expect(parseBenchArgs(['--quick', '--no-jax', '--n', '2^17', '--d', '128', '--no-gd', '--no-formula', '--no-mlp', '--reps', '10'], 'deno'))
+      .toMatchObject({ ns: [2 ** 17], ds: [128], gdNs: [], jax: false, reps: 10, mlp: null, formula: false });
+  });
+
+  it('the commands README.md and bench/README.md quote still parse', () => {
+    const chromium = [
+      '--quick --n 2^20,2^22',
+      '--quick --n 2^20,2^22 --formula-n 2^20,2^22 --reps 20 --no-mlp',
+      '--quick --formula-only --formula-n 2^20 --reps 10',
+      '--quick --n 2^18 --d 128 --no-gd --no-formula --no-mlp',
+      '--quick --n 2^18 --d 128 --no-gd --no-formula --no-mlp --no-jax --no-tfjs --reps 10',
+      '--n 2^20,2^22 --gd-n 2^16 --d 16 --reps 30 --no-tfjs',
+      '--no-linear --mlp-n 2^14 --mlp-epochs 2 --mlp-profile',
+      '--quick --formula-only --formula-n 2^20,2^22',
+    ];
+    for (const c of chromium) expect(() => parseBenchArgs(c.split(' ')), c).not.toThrow();
+    const deno = [
+      '--n 2^26 --d 1,16 --max-x-gib 12',
+      '--quick --formula-only --formula-n 2^20,2^22 --reps 10',
+      '--quick --no-jax --n 2^17 --d 128 --no-gd --no-formula --no-mlp --reps 10',
+      '--n 2^26,2^28 --d 1,16 --no-mlp --max-x-gib 5',
+      '--quick --no-jax --n 2^12 --d 16 --gd-n 2^8 --formula-n 2^12 --mlp-n 2^12 --mlp-epochs 1 --mlp-cpu-n 2^10',
+    ];
+    for (const c of deno) expect(() => parseBenchArgs(c.split(' '), 'deno'), c).not.toThrow();
+  });
+});
