@@ -2,6 +2,7 @@
 // names the flag (or file), never a run that quietly drops it. Pure parsers only: nothing here starts a browser.
 import { describe, expect, it } from 'vitest';
 import { BenchUsageError, parseBenchArgs } from '../../bench/args.ts';
+import { parseCpuArgs } from '../../bench/cpu.ts';
 
 const usage = (f: () => unknown, message: RegExp) => {
   expect(f).toThrow(BenchUsageError);
@@ -69,5 +70,24 @@ describe('npm run bench / bench/deno.ts flags', () => {
       '--quick --no-jax --n 2^12 --d 16 --gd-n 2^8 --formula-n 2^12 --mlp-n 2^12 --mlp-epochs 1 --mlp-cpu-n 2^10',
     ];
     for (const c of deno) expect(() => parseBenchArgs(c.split(' '), 'deno'), c).not.toThrow();
+  });
+});
+
+describe('npm run bench:cpu flags', () => {
+  it('parses the documented flags', () => {
+    expect(parseCpuArgs(['--quick', '--threads', '2', '--no-wide', '--out', 'r.json'])).toMatchObject({ quick: true, threads: 2, wide: false, out: 'r.json' });
+    expect(parseCpuArgs(['--no-mlp', '--no-linear'])).toMatchObject({ mlp: false, linear: false, wide: true, jax: true });
+  });
+
+  it('bad values, unknown flags and flags that cannot apply name the flag', () => {
+    usage(() => parseCpuArgs(['--threads', '0']), /--threads: expected an integer in 1\.\.256, got "0"/);
+    usage(() => parseCpuArgs(['--threads', 'abc']), /--threads: .*"abc"/);
+    usage(() => parseCpuArgs(['--threads']), /--threads: needs a value/);
+    usage(() => parseCpuArgs(['--threads', '2', '--threads', '4']), /--threads given twice/);
+    usage(() => parseCpuArgs(['--out', '--quick']), /--out: needs a value, got the flag "--quick"/);
+    usage(() => parseCpuArgs(['--threads=2']), /unknown flag "--threads=2"/);
+    usage(() => parseCpuArgs(['--n', '2^20']), /unknown flag "--n"/);
+    usage(() => parseCpuArgs(['--no-mlp', '--no-linear', '--no-jax']), /--no-jax given with --no-mlp: jax-js runs in the MLP rows only/);
+    usage(() => parseCpuArgs(['--no-mlp', '--no-linear', '--no-wide']), /nothing left to run/);
   });
 });
