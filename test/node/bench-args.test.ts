@@ -1,8 +1,15 @@
 // The bench CLIs' argument checks: every bad value, unknown flag or flag that cannot apply is an error that
 // names the flag (or file), never a run that quietly drops it. Pure parsers only: nothing here starts a browser.
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { BenchUsageError, parseBenchArgs } from '../../bench/args.ts';
 import { parseCpuArgs } from '../../bench/cpu.ts';
+import { tableOf } from '../../bench/table.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'nabla-bench-args-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const usage = (f: () => unknown, message: RegExp) => {
   expect(f).toThrow(BenchUsageError);
@@ -89,5 +96,28 @@ describe('npm run bench:cpu flags', () => {
     usage(() => parseCpuArgs(['--n', '2^20']), /unknown flag "--n"/);
     usage(() => parseCpuArgs(['--no-mlp', '--no-linear', '--no-jax']), /--no-jax given with --no-mlp: jax-js runs in the MLP rows only/);
     usage(() => parseCpuArgs(['--no-mlp', '--no-linear', '--no-wide']), /nothing left to run/);
+  });
+});
+
+describe('npm run bench:table', () => {
+  it('names the file for a missing file, a directory, non-JSON, a non-report and a report with a broken row', () => {
+    const write = (name: string, text: string) => {
+      const p = join(dir, name);
+      writeFileSync(p, text);
+      return p;
+    };
+    const missing = join(dir, 'missing.json');
+    expect(() => tableOf(missing)).toThrow(`${missing}: no such file`);
+    const sub = join(dir, 'sub');
+    mkdirSync(sub);
+    expect(() => tableOf(sub)).toThrow(`${sub}: a directory, not a result file`);
+    const text = write('text.json', '# not json');
+    expect(() => tableOf(text)).toThrow(`${text}: not JSON`);
+    const cpu = write('cpu.json', JSON.stringify({ suite: 'cpu', linear: [], mlp: [] }));
+    expect(() => tableOf(cpu)).toThrow(`${cpu}: not a report of npm run bench or bench/deno.ts (no "adapter")`);
+    const nul = write('null.json', 'null');
+    expect(() => tableOf(nul)).toThrow(`${nul}: not a report`);
+    const broken = write('broken.json', JSON.stringify({ adapter: {}, date: '', command: '', browser: '', rows: [{}], skipped: [], mlp: [], config: {} }));
+    expect(() => tableOf(broken)).toThrow(`${broken}: a row lacks what the tables print`);
   });
 });
