@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BenchUsageError, parseBenchArgs } from '../../bench/args.ts';
 import { parseCpuArgs } from '../../bench/cpu.ts';
+import { parseLmArgs } from '../../bench/lm.ts';
 import { tableOf } from '../../bench/table.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'nabla-bench-args-'));
@@ -96,6 +97,22 @@ describe('npm run bench:cpu flags', () => {
     usage(() => parseCpuArgs(['--n', '2^20']), /unknown flag "--n"/);
     usage(() => parseCpuArgs(['--no-mlp', '--no-linear', '--no-jax']), /--no-jax given with --no-mlp: jax-js runs in the MLP rows only/);
     usage(() => parseCpuArgs(['--no-mlp', '--no-linear', '--no-wide']), /nothing left to run/);
+  });
+});
+
+describe('npm run bench:lm flags', () => {
+  it('parses the command README.md quotes; bad sizes, devices and budgets name the flag before any data is made', () => {
+    expect(parseLmArgs('--n 1e4,1e6,1e7 --gd-n 1e6 --gd-epochs 2000'.split(' ')))
+      .toEqual({ sizes: [1e4, 1e6, 1e7], devices: ['cpu', 'cpu64', 'gpu'], mlBudget: 120, gdN: 1e6, gdEpochs: 2000, out: null });
+    usage(() => parseLmArgs(['--n', 'abc']), /--n: expected a positive integer .*'abc'/);
+    usage(() => parseLmArgs(['--n', '1e4,']), /--n: .*''/);
+    usage(() => parseLmArgs(['--n', '2.5']), /--n: .*'2\.5'/);
+    usage(() => parseLmArgs(['--gd-epochs=0']), /--gd-epochs: .*'0'/);
+    usage(() => parseLmArgs(['--gd-n', '1e99']), /--gd-n: .*'1e99'/);
+    usage(() => parseLmArgs(['--devices', 'cpu,tpu']), /--devices: .*'tpu'/);
+    usage(() => parseLmArgs(['--ml-budget-s', '-1']), /--ml-budget-s|ambiguous/);
+    usage(() => parseLmArgs(['--ml-budget-s=-1']), /--ml-budget-s: expected seconds/);
+    usage(() => parseLmArgs(['--bogus']), /Unknown option '--bogus'/);
   });
 });
 
