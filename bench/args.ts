@@ -127,7 +127,17 @@ function parseSize(text: string, flag: string): number {
   return v;
 }
 
-export function parseBenchArgs(argv: readonly string[]): BenchArgs {
+/** Flags that take no value: `--quick=no` would otherwise read as --quick. */
+const SWITCHES = new Set(['--quick', '--json', '--inject-fault', '--no-tfjs', '--no-jax', '--no-gd', '--no-linear', '--no-mlp',
+  '--no-formula', '--formula-only', '--mlp-profile']);
+/** Flags holding one value: given twice, which one the run used would depend on the order. */
+const SCALARS = new Set(['--out', '--reps', '--budget', '--max-x-gib', '--mlp-n', '--mlp-batch', '--mlp-epochs', '--mlp-cpu-n']);
+
+/**
+ * `runner`: which runner reads the flags. Deno's bundle has no TF.js, so --no-tfjs there would be a flag that
+ * changes nothing.
+ */
+export function parseBenchArgs(argv: readonly string[], runner: 'chromium' | 'deno' = 'chromium'): BenchArgs {
   let quick = false, json = false, injectFault = false, tfjs = true, jax = true, linear = true, mlp = true, profile = false, gd = true;
   let formula = true, formulaOnly = false;
   const formulaNs: number[] = [];
@@ -139,11 +149,17 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   const ns: number[] = [];
   const gdNs: number[] = [];
   const ds: number[] = [];
+  const given = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].startsWith('--') && argv[i].includes('=') ? argv[i].split(/=(.*)/s, 2) : [argv[i], undefined];
+    if (inline !== undefined && SWITCHES.has(flag)) throw new BenchUsageError(`${flag} takes no value, got '${argv[i]}'`);
+    if (SCALARS.has(flag) && given.has(flag)) throw new BenchUsageError(`${flag} given twice`);
+    given.add(flag);
     const value = (): string => {
       const v = inline ?? argv[++i];
       if (v === undefined) throw new BenchUsageError(`${flag}: expected a value`);
+      // `--out --json` would write the report to a file named --json and print the table.
+      if (inline === undefined && v.startsWith('--')) throw new BenchUsageError(`${flag}: expected a value, got the flag '${v}'`);
       return v;
     };
     switch (flag) {
@@ -192,6 +208,14 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   }
   if (!formula && formulaNs.length) throw new BenchUsageError('--formula-n given with --no-formula');
   if (!linear && !mlp && !formula) throw new BenchUsageError('--no-linear, --no-mlp and --no-formula: nothing left to run');
+  // A flag of a suite that does not run would change nothing: the command would claim a setting the run never had.
+  const withoutLinear = formulaOnly ? '--formula-only' : '--no-linear';
+  for (const f of ['--n', '--d', '--gd-n', '--no-gd']) {
+    if (!linear && given.has(f)) throw new BenchUsageError(`${f} given with ${withoutLinear}: only the linear suite reads it`);
+  }
+  if (!linear && !formula && given.has('--max-x-gib')) throw new BenchUsageError(`--max-x-gib given without the linear or formula suite: only they read it`);
+  if (!tfjs && runner === 'deno') throw new BenchUsageError('--no-tfjs: TF.js does not run under Deno (the Chromium page only)');
+  if (!tfjs && !linear && !mlp) throw new BenchUsageError(`--no-tfjs given with ${formulaOnly ? '--formula-only' : '--no-linear and --no-mlp'}: TF.js runs in the linear and mlp suites only`);
   if (!mlp && (profile || Object.keys(mlpSizes).length)) throw new BenchUsageError('--mlp-* flags given with --no-mlp');
   return {
     quick, json, out, injectFault, tfjs, jax, linear,

@@ -11,7 +11,10 @@
 //
 //   npm run bench:cpu [-- --quick] [--threads N] [--no-jax] [--no-linear] [--no-mlp] [--no-wide] [--out FILE]
 import { commandLine, gitState } from './provenance.ts';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { BenchUsageError } from './args.ts';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { NodeWorkerPool } from '../src/cpu-fast/node-pool.ts';
 import { mlpModel } from '../src/models/mlp.ts';
@@ -25,13 +28,18 @@ interface Options { quick: boolean; threads: number; jax: boolean; linear: boole
 const WIDE_DS = [128, 256, 384, 512, 640, 1024, 2048];
 const WIDE_ELEMENTS = 2 ** 23;
 
-function parse(argv: string[]): Options {
+export function parseCpuArgs(argv: readonly string[]): Options {
   const o: Options = { quick: false, threads: availableParallelism(), jax: true, linear: true, mlp: true, wide: true, out: null };
+  const given = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
+    if ((a === '--threads' || a === '--out') && given.has(a)) throw new BenchUsageError(`${a} given twice`);
+    given.add(a);
     const value = () => {
       const v = argv[++i];
-      if (v === undefined) throw new Error(`${a}: needs a value`);
+      if (v === undefined) throw new BenchUsageError(`${a}: needs a value`);
+      // `--out --quick` would write to a file named --quick and run the full rows.
+      if (v.startsWith('--')) throw new BenchUsageError(`${a}: needs a value, got the flag "${v}"`);
       return v;
     };
     if (a === '--quick') o.quick = true;
@@ -43,9 +51,12 @@ function parse(argv: string[]): Options {
     else if (a === '--threads') {
       const v = value();
       o.threads = Number(v);
-      if (!(Number.isInteger(o.threads) && o.threads >= 1 && o.threads <= 256)) throw new Error(`--threads: expected an integer in 1..256, got "${v}"`);
-    } else throw new Error(`unknown flag "${a}" (flags: --quick --threads N --no-jax --no-linear --no-mlp --no-wide --out FILE)`);
+      if (!(Number.isInteger(o.threads) && o.threads >= 1 && o.threads <= 256)) throw new BenchUsageError(`--threads: expected an integer in 1..256, got "${v}"`);
+    } else throw new BenchUsageError(`unknown flag "${a}" (flags: --quick --threads N --no-jax --no-linear --no-mlp --no-wide --out FILE)`);
   }
+  if (!o.linear && !o.mlp && !o.wide) throw new BenchUsageError('--no-linear, --no-mlp and --no-wide: nothing left to run');
+  // jax-js runs in the MLP rows only (its linear peer misses the check over 2^22 rows, see main).
+  if (!o.jax && !o.mlp) throw new BenchUsageError('--no-jax given with --no-mlp: jax-js runs in the MLP rows only');
   return o;
 }
 
@@ -73,8 +84,9 @@ function mlpTable(rows: CpuMlpRow[]): string {
 async function main(): Promise<number> {
   let o: Options;
   try {
-    o = parse(process.argv.slice(2));
+    o = parseCpuArgs(process.argv.slice(2));
   } catch (e) {
+    if (!(e instanceof BenchUsageError)) throw e;
     process.stderr.write(`bench:cpu: ${(e as Error).message}\n`);
     return 2;
   }
@@ -117,11 +129,14 @@ async function main(): Promise<number> {
   const file = o.out ?? `bench/results/${date.replace(/[:.]/g, '-')}-cpu.json`;
   mkdirSync(file.replace(/\/[^/]*$/, '') || '.', { recursive: true });
   const load = { before: loadBefore, after: loadavg()[0] };
-  writeFileSync(file, JSON.stringify({ suite: 'cpu', commit, dirty, command, date, machine, load, threads: o.threads, quick: o.quick, linear, mlp, wide }, null, 2) + '\n');
+  // Temporary file then rename: an interrupted write never leaves half a JSON file behind.
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify({ suite: 'cpu', commit, dirty, command, date, machine, load, threads: o.threads, quick: o.quick, linear, mlp, wide }, null, 2) + '\n');
+  renameSync(tmp, file);
   process.stdout.write(`\n1-minute load average ${load.before.toFixed(1)} before, ${load.after.toFixed(1)} after (${machine.cores} cores)\nwrote ${file}\n`);
   const failed = [...linear.flatMap((r) => [r.validation, r.generatedValidation]), ...mlp.flatMap((r) => [r.validation, r.plainValidation]), ...wide.flatMap((r) => [r.generatedValidation, r.predictorValidation])]
     .some((v) => v.startsWith('failed'));
   return failed ? 1 : 0;
 }
 
-process.exitCode = await main();
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) process.exitCode = await main();

@@ -42,7 +42,7 @@ async function git(args: string[]): Promise<string | null> {
 
 let args: ReturnType<Core['parseBenchArgs']>;
 try {
-  args = core.parseBenchArgs(Deno.args);
+  args = core.parseBenchArgs(Deno.args, 'deno');
 } catch (e) {
   if (!(e instanceof core.BenchUsageError)) throw e;
   console.error(`bench/deno.ts: ${e.message}`);

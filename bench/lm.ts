@@ -11,9 +11,10 @@
 // Every answer is compared with the float64 fit of the same float32 data (the twin, tolerance 1e-14).
 // Writes bench/results/<date>-lm.json with the command, commit and machine.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { levenbergMarquardt as mlLm } from 'ml-levenberg-marquardt';
 import { encodeRawHeader } from '../src/data/raw-format.ts';
@@ -24,23 +25,49 @@ import { NodeWorkerPool } from '../src/cpu-fast/node-pool.ts';
 import { curveFit } from '../src/fit/curve-fit.ts';
 import { optimizerConfig } from '../src/optim/config.ts';
 import { commandLine, gitState } from './provenance.ts';
+import { BenchUsageError } from './args.ts';
 
 const FORMULA = 'y ~ b1*(1-exp(-b2*x))';
 const START = { b1: 500, b2: 1e-4 };
 const TRUE = { b1: 238.94, b2: 5.5e-4 };
 
-const { values } = parseArgs({
-  options: {
-    n: { type: 'string', default: '1e4,1e6,1e7' },
-    devices: { type: 'string', default: 'cpu,cpu64,gpu' },
-    'ml-budget-s': { type: 'string', default: '120' },
-    'gd-n': { type: 'string', default: '1e6' },
-    'gd-epochs': { type: 'string', default: '3000' },
-    out: { type: 'string' },
-  },
-});
-const sizes = values.n!.split(',').map(Number);
-const mlBudget = Number(values['ml-budget-s']);
+export interface LmOptions { sizes: number[]; devices: string[]; mlBudget: number; gdN: number; gdEpochs: number; out: string | null }
+
+const LM_DEVICES = ['auto', 'gpu', 'cpu', 'cpu64'];
+
+/** Flags, checked before any data is generated: `--n abc` would otherwise fit empty data and write its result. */
+export function parseLmArgs(argv: string[]): LmOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        n: { type: 'string', default: '1e4,1e6,1e7' },
+        devices: { type: 'string', default: 'cpu,cpu64,gpu' },
+        'ml-budget-s': { type: 'string', default: '120' },
+        'gd-n': { type: 'string', default: '1e6' },
+        'gd-epochs': { type: 'string', default: '3000' },
+        out: { type: 'string' },
+      },
+    }));
+  } catch (e) {
+    throw new BenchUsageError((e as Error).message);
+  }
+  const count = (text: string, flag: string): number => {
+    const v = Number(text);
+    if (!text.trim() || !Number.isSafeInteger(v) || v < 1) throw new BenchUsageError(`--${flag}: expected a positive integer (1e6 accepted), got '${text}'`);
+    return v;
+  };
+  const devices = values.devices!.split(',');
+  const bad = devices.find((d) => !LM_DEVICES.includes(d));
+  if (bad !== undefined) throw new BenchUsageError(`--devices: expected a comma list of ${LM_DEVICES.join(', ')}, got '${bad}'`);
+  const mlBudget = Number(values['ml-budget-s']);
+  if (!values['ml-budget-s']!.trim() || !(Number.isFinite(mlBudget) && mlBudget >= 0)) throw new BenchUsageError(`--ml-budget-s: expected seconds (0 or more), got '${values['ml-budget-s']}'`);
+  return {
+    sizes: values.n!.split(',').map((t) => count(t, 'n')), devices, mlBudget,
+    gdN: count(values['gd-n']!, 'gd-n'), gdEpochs: count(values['gd-epochs']!, 'gd-epochs'), out: values.out ?? null,
+  };
+}
 
 /** Seeded data: x uniform in [77, 760] (Misra1a's range), y = the curve + N(0, 0.1²) noise, as float32. */
 function generate(n: number): { x: Float32Array; y: Float32Array } {
@@ -113,7 +140,7 @@ function mlFit(x: Float32Array, y: Float32Array) {
   return { seconds: (performance.now() - t0) / 1000, params: { b1: r.parameterValues[0], b2: r.parameterValues[1] }, iterations: r.iterations, rss: r.parameterError };
 }
 
-async function main(): Promise<void> {
+async function main({ sizes, devices, mlBudget, gdN, gdEpochs, out: outFlag }: LmOptions): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'nabla-bench-lm-'));
   const model = compileFormula({ formula: FORMULA }, { columns: ['x', 'y'] });
   const start = startingParameters(model, START);
@@ -132,7 +159,7 @@ async function main(): Promise<void> {
       const twin = new CpuFormulaEngine(model, { x, y, n, d: 1 }, start);
       const reference = await curveFit(model, n, (t) => twin.normalEquations(t), start, { ftol: 1e-14, xtol: 1e-14 });
       const row: Record<string, unknown> = { n, reference: { params: reference.params, rss: reference.rss } };
-      for (const device of values.devices!.split(',')) {
+      for (const device of devices) {
         const r = cliFit(file, device);
         row[`nabla-${device}`] = { ...r, relErr: relErr(r.params, reference.params) };
         console.error(`n=${n} nabla ${device}: ${r.seconds.toFixed(2)} s, ${r.passes} passes, err ${relErr(r.params, reference.params).toExponential(2)}`);
@@ -161,14 +188,15 @@ async function main(): Promise<void> {
       }
       rows.push(row);
     }
-    const gdN = Number(values['gd-n']);
-    const gd = await descentToRss(gdN, Number(values['gd-epochs']));
+    const gd = await descentToRss(gdN, gdEpochs);
     const result = {
       bench: 'lm', command: commandLine(process.argv.slice(2), 'bench:lm'), ...gitState(), date: new Date().toISOString(),
       machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version }, formula: FORMULA, start: START, truth: TRUE, rows, gd,
     };
-    const out = values.out ?? join('bench', 'results', `${result.date.replace(/[:.]/g, '-')}-lm.json`);
-    writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+    const out = outFlag ?? join('bench', 'results', `${result.date.replace(/[:.]/g, '-')}-lm.json`);
+    // Temporary file then rename: an interrupted write never leaves half a JSON file behind.
+    writeFileSync(`${out}.${process.pid}.tmp`, `${JSON.stringify(result, null, 2)}\n`);
+    renameSync(`${out}.${process.pid}.tmp`, out);
     console.log(`wrote ${out}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -213,4 +241,14 @@ async function descentToRss(n: number, maxEpochs: number) {
   }
 }
 
-await main();
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  let options: LmOptions | null = null;
+  try {
+    options = parseLmArgs(process.argv.slice(2));
+  } catch (e) {
+    if (!(e instanceof BenchUsageError)) throw e;
+    process.stderr.write(`bench:lm: ${e.message}\n`);
+    process.exitCode = 2;
+  }
+  if (options) await main(options);
+}

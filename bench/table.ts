@@ -23,9 +23,21 @@ export function parseReport(text: string, file: string): BenchReport {
   return r as BenchReport;
 }
 
+/** The tables of one file; every error names the file (Node's EISDIR, and a row missing a field, do not). */
 export function tableOf(file: string): string {
-  const report = parseReport(readFileSync(file, 'utf8'), file);
-  return `${formatReport(report)}\n\nsource: ${file}`;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new Error(`${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory, not a result file' : `cannot read it (${(e as Error).message})`}`);
+  }
+  const report = parseReport(text, file);
+  try {
+    return `${formatReport(report)}\n\nsource: ${file}`;
+  } catch (e) {
+    throw new Error(`${file}: a row lacks what the tables print (${(e as Error).message})`);
+  }
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
@@ -35,6 +47,12 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
     process.exitCode = 2;
   }
   for (const file of files) {
+    if (file.startsWith('-')) {
+      // It takes no flags: '--help' would otherwise be reported as a missing file.
+      process.stderr.write(`bench:table: unknown flag '${file}' (usage: npm run bench:table -- bench/results/<file>.json [...])\n`);
+      process.exitCode = 2;
+      continue;
+    }
     try {
       process.stdout.write(`${tableOf(file)}\n\n`);
     } catch (e) {

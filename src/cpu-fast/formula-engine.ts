@@ -43,7 +43,7 @@ export type FormulaKernel = 'generated' | 'linear-wasm' | 'linear-js' | 'linear-
  * (logistic, huber and Poisson, Node 20, one thread, ad hoc). From 256 to 512 columns it is a gamble.
  * Optimised, the generated function ran up to 1.7 times the faster on one thread. On the fast path's worker
  * threads, over a few calls, it often was not optimised yet. In bench/results/2026-12-07T17-04-00-025Z-cpu.json
- * (`npm run bench:cpu -- --no-mlp --no-linear --no-jax`) it was 1.6 times the faster at 256 columns and 1.6
+ * (`npm run bench:cpu -- --no-mlp --no-linear`) it was 1.6 times the faster at 256 columns and 1.6
  * and 1.8 times the slower at 384 and 512; from 640 columns, 10 to 16 times the slower.
  */
 export const CPU_PREDICTOR_WIDTH = 256;

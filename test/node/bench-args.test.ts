@@ -1,0 +1,140 @@
+// The bench CLIs' argument checks: every bad value, unknown flag or flag that cannot apply is an error that
+// names the flag (or file), never a run that quietly drops it. Pure parsers only: nothing here starts a browser.
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BenchUsageError, parseBenchArgs } from '../../bench/args.ts';
+import { parseCpuArgs } from '../../bench/cpu.ts';
+import { parseLmArgs } from '../../bench/lm.ts';
+import { tableOf } from '../../bench/table.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'nabla-bench-args-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const usage = (f: () => unknown, message: RegExp) => {
+  expect(f).toThrow(BenchUsageError);
+  expect(f).toThrow(message);
+};
+
+describe('npm run bench / bench/deno.ts flags', () => {
+  it('bad sizes and counts name their flag', () => {
+    usage(() => parseBenchArgs(['--n', '2^99']), /--n: expected a positive integer, got '2\^99'/);
+    usage(() => parseBenchArgs(['--n', 'abc']), /--n: .*'abc'/);
+    usage(() => parseBenchArgs(['--n', '2^20,']), /--n: .*''/);
+    usage(() => parseBenchArgs(['--reps', '0']), /--reps: .*'0'/);
+    usage(() => parseBenchArgs(['--d', '-1']), /--d: .*'-1'/);
+    usage(() => parseBenchArgs(['--d', '1.5']), /--d: .*'1\.5'/);
+    usage(() => parseBenchArgs(['--budget', 'soon']), /--budget: expected seconds/);
+    usage(() => parseBenchArgs(['--reps']), /--reps: expected a value/);
+  });
+
+  it('a value that is the next flag, a switch given a value, a one-value flag given twice', () => {
+    usage(() => parseBenchArgs(['--out', '--json']), /--out: expected a value, got the flag '--json'/);
+    usage(() => parseBenchArgs(['--quick=no']), /--quick takes no value/);
+    usage(() => parseBenchArgs(['--no-gd=false']), /--no-gd takes no value/);
+    usage(() => parseBenchArgs(['--reps', '10', '--reps=20']), /--reps given twice/);
+    usage(() => parseBenchArgs(['--out', 'a.json', '--out', 'b.json']), /--out given twice/);
+    // Lists stay repeatable, as documented.
+    expect(parseBenchArgs(['--d', '1', '--d', '16']).ds).toEqual([1, 16]);
+    expect(parseBenchArgs(['--out=r.json']).out).toBe('r.json');
+  });
+
+  it('flags of a suite that does not run are errors', () => {
+    for (const [flag, ...v] of [['--n', '2^20'], ['--d', '16'], ['--gd-n', '2^12'], ['--no-gd']]) {
+      usage(() => parseBenchArgs(['--formula-only', flag, ...v]), new RegExp(`${flag} given with --formula-only`));
+      usage(() => parseBenchArgs(['--no-linear', flag, ...v]), new RegExp(`${flag} given with --no-linear`));
+    }
+    usage(() => parseBenchArgs(['--no-linear', '--no-formula', '--max-x-gib', '4']), /--max-x-gib given without the linear or formula suite/);
+    expect(parseBenchArgs(['--formula-only', '--max-x-gib', '4']).maxXBytes).toBe(4 * 2 ** 30);
+    usage(() => parseBenchArgs(['--formula-only', '--no-tfjs']), /--no-tfjs given with --formula-only: TF.js runs in the linear and mlp suites only/);
+    usage(() => parseBenchArgs(['--no-linear', '--no-mlp', '--no-tfjs']), /--no-tfjs given with --no-linear and --no-mlp/);
+    expect(parseBenchArgs(['--no-mlp', '--no-tfjs']).tfjs).toBe(false);
+  });
+
+  it('under Deno, --no-tfjs changes nothing and is refused; the rest parses as under Chromium', () => {
+    usage(() => parseBenchArgs(['--no-tfjs'], 'deno'), /--no-tfjs: TF.js does not run under Deno/);
+    expect(parseBenchArgs(['--quick', '--no-jax', '--n', '2^17', '--d', '128', '--no-gd', '--no-formula', '--no-mlp', '--reps', '10'], 'deno'))
+      .toMatchObject({ ns: [2 ** 17], ds: [128], gdNs: [], jax: false, reps: 10, mlp: null, formula: false });
+  });
+
+  it('the commands README.md and bench/README.md quote still parse', () => {
+    const chromium = [
+      '--quick --n 2^20,2^22',
+      '--quick --n 2^20,2^22 --formula-n 2^20,2^22 --reps 20 --no-mlp',
+      '--quick --formula-only --formula-n 2^20 --reps 10',
+      '--quick --n 2^18 --d 128 --no-gd --no-formula --no-mlp',
+      '--quick --n 2^18 --d 128 --no-gd --no-formula --no-mlp --no-jax --no-tfjs --reps 10',
+      '--n 2^20,2^22 --gd-n 2^16 --d 16 --reps 30 --no-tfjs',
+      '--no-linear --mlp-n 2^14 --mlp-epochs 2 --mlp-profile',
+      '--quick --formula-only --formula-n 2^20,2^22',
+    ];
+    for (const c of chromium) expect(() => parseBenchArgs(c.split(' ')), c).not.toThrow();
+    const deno = [
+      '--n 2^26 --d 1,16 --max-x-gib 12',
+      '--quick --formula-only --formula-n 2^20,2^22 --reps 10',
+      '--quick --no-jax --n 2^17 --d 128 --no-gd --no-formula --no-mlp --reps 10',
+      '--n 2^26,2^28 --d 1,16 --no-mlp --max-x-gib 5',
+      '--quick --no-jax --n 2^12 --d 16 --gd-n 2^8 --formula-n 2^12 --mlp-n 2^12 --mlp-epochs 1 --mlp-cpu-n 2^10',
+    ];
+    for (const c of deno) expect(() => parseBenchArgs(c.split(' '), 'deno'), c).not.toThrow();
+  });
+});
+
+describe('npm run bench:cpu flags', () => {
+  it('parses the documented flags', () => {
+    expect(parseCpuArgs(['--quick', '--threads', '2', '--no-wide', '--out', 'r.json'])).toMatchObject({ quick: true, threads: 2, wide: false, out: 'r.json' });
+    expect(parseCpuArgs(['--no-mlp', '--no-linear'])).toMatchObject({ mlp: false, linear: false, wide: true, jax: true });
+  });
+
+  it('bad values, unknown flags and flags that cannot apply name the flag', () => {
+    usage(() => parseCpuArgs(['--threads', '0']), /--threads: expected an integer in 1\.\.256, got "0"/);
+    usage(() => parseCpuArgs(['--threads', 'abc']), /--threads: .*"abc"/);
+    usage(() => parseCpuArgs(['--threads']), /--threads: needs a value/);
+    usage(() => parseCpuArgs(['--threads', '2', '--threads', '4']), /--threads given twice/);
+    usage(() => parseCpuArgs(['--out', '--quick']), /--out: needs a value, got the flag "--quick"/);
+    usage(() => parseCpuArgs(['--threads=2']), /unknown flag "--threads=2"/);
+    usage(() => parseCpuArgs(['--n', '2^20']), /unknown flag "--n"/);
+    usage(() => parseCpuArgs(['--no-mlp', '--no-linear', '--no-jax']), /--no-jax given with --no-mlp: jax-js runs in the MLP rows only/);
+    usage(() => parseCpuArgs(['--no-mlp', '--no-linear', '--no-wide']), /nothing left to run/);
+  });
+});
+
+describe('npm run bench:lm flags', () => {
+  it('parses the command README.md quotes; bad sizes, devices and budgets name the flag before any data is made', () => {
+    expect(parseLmArgs('--n 1e4,1e6,1e7 --gd-n 1e6 --gd-epochs 2000'.split(' ')))
+      .toEqual({ sizes: [1e4, 1e6, 1e7], devices: ['cpu', 'cpu64', 'gpu'], mlBudget: 120, gdN: 1e6, gdEpochs: 2000, out: null });
+    usage(() => parseLmArgs(['--n', 'abc']), /--n: expected a positive integer .*'abc'/);
+    usage(() => parseLmArgs(['--n', '1e4,']), /--n: .*''/);
+    usage(() => parseLmArgs(['--n', '2.5']), /--n: .*'2\.5'/);
+    usage(() => parseLmArgs(['--gd-epochs=0']), /--gd-epochs: .*'0'/);
+    usage(() => parseLmArgs(['--gd-n', '1e99']), /--gd-n: .*'1e99'/);
+    usage(() => parseLmArgs(['--devices', 'cpu,tpu']), /--devices: .*'tpu'/);
+    usage(() => parseLmArgs(['--ml-budget-s', '-1']), /--ml-budget-s|ambiguous/);
+    usage(() => parseLmArgs(['--ml-budget-s=-1']), /--ml-budget-s: expected seconds/);
+    usage(() => parseLmArgs(['--bogus']), /Unknown option '--bogus'/);
+  });
+});
+
+describe('npm run bench:table', () => {
+  it('names the file for a missing file, a directory, non-JSON, a non-report and a report with a broken row', () => {
+    const write = (name: string, text: string) => {
+      const p = join(dir, name);
+      writeFileSync(p, text);
+      return p;
+    };
+    const missing = join(dir, 'missing.json');
+    expect(() => tableOf(missing)).toThrow(`${missing}: no such file`);
+    const sub = join(dir, 'sub');
+    mkdirSync(sub);
+    expect(() => tableOf(sub)).toThrow(`${sub}: a directory, not a result file`);
+    const text = write('text.json', '# not json');
+    expect(() => tableOf(text)).toThrow(`${text}: not JSON`);
+    const cpu = write('cpu.json', JSON.stringify({ suite: 'cpu', linear: [], mlp: [] }));
+    expect(() => tableOf(cpu)).toThrow(`${cpu}: not a report of npm run bench or bench/deno.ts (no "adapter")`);
+    const nul = write('null.json', 'null');
+    expect(() => tableOf(nul)).toThrow(`${nul}: not a report`);
+    const broken = write('broken.json', JSON.stringify({ adapter: {}, date: '', command: '', browser: '', rows: [{}], skipped: [], mlp: [], config: {} }));
+    expect(() => tableOf(broken)).toThrow(`${broken}: a row lacks what the tables print`);
+  });
+});
