@@ -244,3 +244,46 @@ export function mlpConfig(
   if (flags.cpuN !== undefined && flags.cpuN > n) throw new BenchUsageError(`--mlp-cpu-n: ${flags.cpuN} is more than --mlp-n ${n}`);
   return { n, batch, epochs: flags.epochs ?? base.epochs, cpuN: flags.cpuN ?? Math.min(base.cpuN, n), profile };
 }
+
+/**
+ * The flags of a small bench CLI (bench/remote.ts, page-remote.ts, stream.ts), read as parseBenchArgs reads its
+ * own: `--flag value` or `--flag=value`; a value that is the next flag, a one-value flag given twice, a switch
+ * given a value and an unknown flag are errors. Returns the values given (defaults are the caller's).
+ */
+export function readFlags(
+  argv: readonly string[], valued: readonly string[], switches: readonly string[], usage: string,
+): { values: Map<string, string>; switches: Set<string> } {
+  const values = new Map<string, string>();
+  const on = new Set<string>();
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].startsWith('--') && argv[i].includes('=') ? argv[i].split(/=(.*)/s, 2) : [argv[i], undefined];
+    if (switches.includes(flag)) {
+      if (inline !== undefined) throw new BenchUsageError(`${flag} takes no value, got '${argv[i]}'`);
+      on.add(flag);
+    } else if (valued.includes(flag)) {
+      if (values.has(flag)) throw new BenchUsageError(`${flag} given twice`);
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new BenchUsageError(`${flag}: expected a value`);
+      // `--out --json` would write the result to a file named --json.
+      if (inline === undefined && v.startsWith('--')) throw new BenchUsageError(`${flag}: expected a value, got the flag '${v}'`);
+      values.set(flag, v);
+    } else throw new BenchUsageError(`unknown argument '${argv[i]}'\n${usage}`);
+  }
+  return { values, switches: on };
+}
+
+/** An integer in [min, max] (1e7 accepted), or a usage error naming the flag and the text. */
+export function intFlag(text: string, flag: string, min = 1, max = Number.MAX_SAFE_INTEGER): number {
+  const v = Number(text);
+  if (!text.trim() || !Number.isSafeInteger(v) || v < min || v > max) {
+    throw new BenchUsageError(`${flag}: expected an integer ${max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `in ${min}..${max}`}, got '${text}'`);
+  }
+  return v;
+}
+
+/** A finite number above 0 (MiB and the like), or a usage error naming the flag and the text. */
+export function positiveFlag(text: string, flag: string): number {
+  const v = Number(text);
+  if (!text.trim() || !(Number.isFinite(v) && v > 0)) throw new BenchUsageError(`${flag}: expected a number above 0, got '${text}'`);
+  return v;
+}
