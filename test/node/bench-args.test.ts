@@ -7,6 +7,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BenchUsageError, parseBenchArgs } from '../../bench/args.ts';
 import { parseCpuArgs } from '../../bench/cpu.ts';
 import { parseLmArgs } from '../../bench/lm.ts';
+import { parsePageRemoteArgs } from '../../bench/page-remote.ts';
+import { parseRemoteArgs } from '../../bench/remote.ts';
 import { tableOf } from '../../bench/table.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'nabla-bench-args-'));
@@ -113,6 +115,48 @@ describe('npm run bench:lm flags', () => {
     usage(() => parseLmArgs(['--ml-budget-s', '-1']), /--ml-budget-s|ambiguous/);
     usage(() => parseLmArgs(['--ml-budget-s=-1']), /--ml-budget-s: expected seconds/);
     usage(() => parseLmArgs(['--bogus']), /Unknown option '--bogus'/);
+  });
+});
+
+describe('npm run bench:remote flags', () => {
+  it('parses the defaults and the documented flags', () => {
+    expect(parseRemoteArgs([])).toEqual({ mb: 64, parquetMb: 64, d: 4, epochsHi: 3, repeat: 1, chunkMb: 16, out: null });
+    expect(parseRemoteArgs(['--mb', '8', '--d=16', '--repeat', '3', '--epochs-hi', '5', '--chunk-mb', '0.5', '--out', 'r.json']))
+      .toMatchObject({ mb: 8, d: 16, repeat: 3, epochsHi: 5, chunkMb: 0.5, out: 'r.json' });
+  });
+
+  it('bad values, a missing value, a flag as a value, a flag given twice and unknown flags name the flag', () => {
+    usage(() => parseRemoteArgs(['--d', 'abc']), /--d: expected an integer of at least 1, got 'abc'/);
+    usage(() => parseRemoteArgs(['--mb', '0']), /--mb: .*'0'/);
+    usage(() => parseRemoteArgs(['--parquet-mb', '1.5']), /--parquet-mb: .*'1\.5'/);
+    usage(() => parseRemoteArgs(['--repeat', '']), /--repeat: .*''/);
+    usage(() => parseRemoteArgs(['--epochs-hi', '1']), /--epochs-hi: expected an integer of at least 2, got '1'/);
+    usage(() => parseRemoteArgs(['--chunk-mb', '-1']), /--chunk-mb: expected a number above 0, got '-1'/);
+    usage(() => parseRemoteArgs(['--repeat']), /--repeat: expected a value/);
+    usage(() => parseRemoteArgs(['--out', '--d', '4']), /--out: expected a value, got the flag '--d'/);
+    usage(() => parseRemoteArgs(['--d', '4', '--d=8']), /--d given twice/);
+    usage(() => parseRemoteArgs(['--bogus']), /unknown argument '--bogus'/);
+    usage(() => parseRemoteArgs(['--mb', '1', '--d', '1000000']), /--mb: 1 MiB holds no row of 1000000 features/);
+  });
+});
+
+describe('npm run bench:page-remote flags', () => {
+  it('parses the defaults and the documented flags', () => {
+    expect(parsePageRemoteArgs([])).toEqual({ mb: 300, d: 4, epochs: 2, chunkMb: 16, codec: 'ZSTD', gpu: false, out: null });
+    expect(parsePageRemoteArgs(['--mb', '50', '--codec', 'GZIP', '--gpu', '--epochs=3']))
+      .toMatchObject({ mb: 50, codec: 'GZIP', gpu: true, epochs: 3 });
+  });
+
+  it('bad values, codecs the writer lacks, limits the page refuses and unknown flags name the flag', () => {
+    usage(() => parsePageRemoteArgs(['--codec', 'LZ4']), /--codec: expected one of UNCOMPRESSED, GZIP, ZSTD, got 'LZ4'/);
+    usage(() => parsePageRemoteArgs(['--codec', 'zstd']), /--codec: .*'zstd'/);
+    usage(() => parsePageRemoteArgs(['--mb', 'big']), /--mb: .*'big'/);
+    usage(() => parsePageRemoteArgs(['--epochs', '0']), /--epochs: expected an integer in 1\.\.1000, got '0'/);
+    usage(() => parsePageRemoteArgs(['--chunk-mb', '512']), /--chunk-mb: expected an integer in 1\.\.256, got '512'/);
+    usage(() => parsePageRemoteArgs(['--gpu=no']), /--gpu takes no value/);
+    usage(() => parsePageRemoteArgs(['--codec', 'GZIP', '--codec', 'ZSTD']), /--codec given twice/);
+    usage(() => parsePageRemoteArgs(['--out', '--gpu']), /--out: expected a value, got the flag '--gpu'/);
+    usage(() => parsePageRemoteArgs(['--repeat', '2']), /unknown argument '--repeat'/);
   });
 });
 
