@@ -1,5 +1,6 @@
 // The bench CLIs' argument checks: every bad value, unknown flag or flag that cannot apply is an error that
 // names the flag (or file), never a run that quietly drops it. Pure parsers only: nothing here starts a browser.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { parseCpuArgs } from '../../bench/cpu.ts';
 import { parseLmArgs } from '../../bench/lm.ts';
 import { parsePageRemoteArgs } from '../../bench/page-remote.ts';
 import { parseRemoteArgs } from '../../bench/remote.ts';
+import { parseStreamArgs } from '../../bench/stream.ts';
 import { tableOf } from '../../bench/table.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'nabla-bench-args-'));
@@ -157,6 +159,36 @@ describe('npm run bench:page-remote flags', () => {
     usage(() => parsePageRemoteArgs(['--codec', 'GZIP', '--codec', 'ZSTD']), /--codec given twice/);
     usage(() => parsePageRemoteArgs(['--out', '--gpu']), /--out: expected a value, got the flag '--gpu'/);
     usage(() => parsePageRemoteArgs(['--repeat', '2']), /unknown argument '--repeat'/);
+  });
+});
+
+describe('npm run bench:stream flags', () => {
+  it('parses the defaults and the documented flags', () => {
+    expect(parseStreamArgs([])).toEqual({ n: 1e7, d: 8, chunkMb: 128, json: false, rssScaling: false, epochsHi: 3, repeat: 1, modes: [false, true] });
+    expect(parseStreamArgs(['--n', '1e8', '--modes', 'stream', '--rss-scaling', '--json']))
+      .toMatchObject({ n: 1e8, modes: [true], rssScaling: true, json: true });
+  });
+
+  it('bad values, modes, flags that cannot apply and unknown flags name the flag', () => {
+    usage(() => parseStreamArgs(['--repeat', '0']), /--repeat: expected an integer of at least 1, got '0'/);
+    usage(() => parseStreamArgs(['--n', '1e7.5']), /--n: .*'1e7\.5'/);
+    usage(() => parseStreamArgs(['--epochs-hi', '1']), /--epochs-hi: .*'1'/);
+    usage(() => parseStreamArgs(['--chunk-mb', 'x']), /--chunk-mb: .*'x'/);
+    usage(() => parseStreamArgs(['--modes', 'stream,gpu']), /--modes: expected a comma list of in-memory, stream, got 'gpu'/);
+    usage(() => parseStreamArgs(['--modes', 'stream,stream']), /--modes: a mode given twice/);
+    usage(() => parseStreamArgs(['--modes', 'in-memory', '--rss-scaling']), /--rss-scaling given with --modes in-memory/);
+    usage(() => parseStreamArgs(['--json=false']), /--json takes no value/);
+    usage(() => parseStreamArgs(['--n', '--json']), /--n: expected a value, got the flag '--json'/);
+    usage(() => parseStreamArgs(['--n', '10', '--n', '20']), /--n given twice/);
+    usage(() => parseStreamArgs(['--bogus']), /unknown argument '--bogus'/);
+  });
+
+  it('the command exits 2 with bench:stream: and the message, not a stack trace', () => {
+    // Only the parser runs: an unknown flag stops it before any file or browser.
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/stream.ts', '--bogus'], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^bench:stream: unknown argument '--bogus'\n/);
+    expect(r.stderr).not.toMatch(/\bat /);
   });
 });
 
