@@ -7,9 +7,10 @@ import { createServer } from 'vite';
 import { chromium } from 'playwright-core';
 import { loadavg } from 'node:os';
 import { commandLine, gitState } from './provenance.ts';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeResultFile } from './node-cli.ts';
 import { chromiumPath } from '../src/cli/chromium-flags.ts';
 import type { CpuWebRow } from './cpu-web-page.ts';
 
@@ -68,13 +69,10 @@ async function main(): Promise<number> {
     const date = new Date().toISOString();
     const file = out ?? `bench/results/${date.replace(/[:.]/g, '-')}-cpu-web.json`;
     mkdirSync(dirname(file), { recursive: true });
-    // Temporary file then rename: an interrupted write never leaves half a JSON file behind.
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify({
+    writeResultFile(file, {
       suite: 'cpu-web', commit, dirty, command: commandLine(process.argv.slice(2), 'bench:cpu-web'), date,
       browser: r.userAgent, cores: r.cores, load: { before: loadBefore, after: loadavg()[0] }, rows: r.rows,
-    }, null, 2) + '\n');
-    renameSync(tmp, file);
+    });
     process.stdout.write(`\nwrote ${file}\n`);
     return 0;
   } finally {

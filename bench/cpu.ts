@@ -11,10 +11,9 @@
 //
 //   npm run bench:cpu [-- --quick] [--threads N] [--no-jax] [--no-linear] [--no-mlp] [--no-wide] [--out FILE]
 import { commandLine, gitState } from './provenance.ts';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { mkdirSync } from 'node:fs';
 import { BenchUsageError } from './args.ts';
+import { isMain, writeResultFile } from './node-cli.ts';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { NodeWorkerPool } from '../src/cpu-fast/node-pool.ts';
 import { mlpModel } from '../src/models/mlp.ts';
@@ -129,14 +128,11 @@ async function main(): Promise<number> {
   const file = o.out ?? `bench/results/${date.replace(/[:.]/g, '-')}-cpu.json`;
   mkdirSync(file.replace(/\/[^/]*$/, '') || '.', { recursive: true });
   const load = { before: loadBefore, after: loadavg()[0] };
-  // Temporary file then rename: an interrupted write never leaves half a JSON file behind.
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify({ suite: 'cpu', commit, dirty, command, date, machine, load, threads: o.threads, quick: o.quick, linear, mlp, wide }, null, 2) + '\n');
-  renameSync(tmp, file);
+  writeResultFile(file, { suite: 'cpu', commit, dirty, command, date, machine, load, threads: o.threads, quick: o.quick, linear, mlp, wide });
   process.stdout.write(`\n1-minute load average ${load.before.toFixed(1)} before, ${load.after.toFixed(1)} after (${machine.cores} cores)\nwrote ${file}\n`);
   const failed = [...linear.flatMap((r) => [r.validation, r.generatedValidation]), ...mlp.flatMap((r) => [r.validation, r.plainValidation]), ...wide.flatMap((r) => [r.generatedValidation, r.predictorValidation])]
     .some((v) => v.startsWith('failed'));
   return failed ? 1 : 0;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) process.exitCode = await main();
+if (isMain(import.meta.url)) process.exitCode = await main();

@@ -11,10 +11,9 @@
 // Every answer is compared with the float64 fit of the same float32 data (the twin, tolerance 1e-14).
 // Writes bench/results/<date>-lm.json with the command, commit and machine.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { levenbergMarquardt as mlLm } from 'ml-levenberg-marquardt';
 import { encodeRawHeader } from '../src/data/raw-format.ts';
@@ -26,6 +25,7 @@ import { curveFit } from '../src/fit/curve-fit.ts';
 import { optimizerConfig } from '../src/optim/config.ts';
 import { commandLine, gitState } from './provenance.ts';
 import { BenchUsageError } from './args.ts';
+import { isMain, runCli, writeResultFile } from './node-cli.ts';
 
 const FORMULA = 'y ~ b1*(1-exp(-b2*x))';
 const START = { b1: 500, b2: 1e-4 };
@@ -194,9 +194,7 @@ async function main({ sizes, devices, mlBudget, gdN, gdEpochs, out: outFlag }: L
       machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version }, formula: FORMULA, start: START, truth: TRUE, rows, gd,
     };
     const out = outFlag ?? join('bench', 'results', `${result.date.replace(/[:.]/g, '-')}-lm.json`);
-    // Temporary file then rename: an interrupted write never leaves half a JSON file behind.
-    writeFileSync(`${out}.${process.pid}.tmp`, `${JSON.stringify(result, null, 2)}\n`);
-    renameSync(`${out}.${process.pid}.tmp`, out);
+    writeResultFile(out, result);
     console.log(`wrote ${out}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -241,14 +239,4 @@ async function descentToRss(n: number, maxEpochs: number) {
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  let options: LmOptions | null = null;
-  try {
-    options = parseLmArgs(process.argv.slice(2));
-  } catch (e) {
-    if (!(e instanceof BenchUsageError)) throw e;
-    process.stderr.write(`bench:lm: ${e.message}\n`);
-    process.exitCode = 2;
-  }
-  if (options) await main(options);
-}
+if (isMain(import.meta.url)) await runCli('bench:lm', parseLmArgs, main);

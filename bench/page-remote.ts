@@ -4,10 +4,10 @@
 // bytes, rows/s), the page's JS heap (CDP Performance.getMetrics) and the resident memory of the largest
 // Chromium renderer process (/proc: the heap leaves out ArrayBuffers' backing stores, where chunks live).
 // Run: npm run bench:page-remote -- [--mb 300] [--d 4] [--epochs 2] [--chunk-mb 16] [--codec ZSTD] [--gpu] [--out FILE]
-import { mkdtemp, readFile, readdir, rename, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, mkdir } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
 import { chromium } from 'playwright-core';
 import { CHROMIUM_WEBGPU_ARGS, chromiumPath } from '../src/cli/chromium-flags.ts';
@@ -16,6 +16,7 @@ import { ISOLATION_HEADERS, serveStatic } from '../test/e2e/static-server.ts';
 import { rowsForBytes, writeParquetFile, type ParquetCodec } from './data-files.ts';
 import { commandLine, gitState } from './provenance.ts';
 import { BenchUsageError, intFlag, readFlags } from './args.ts';
+import { isMain, runCli, writeResultFile } from './node-cli.ts';
 
 const MiB = 2 ** 20;
 
@@ -155,8 +156,7 @@ async function main(o: PageRemoteOptions): Promise<void> {
     const out = o.out ?? join(root, 'bench/results', `${result.date.slice(0, 10)}-page-remote.json`);
     await mkdir(dirname(out), { recursive: true });
     // Temporary file then rename: an interrupted write never leaves half a JSON file behind.
-    await writeFile(`${out}.${process.pid}.tmp`, `${JSON.stringify(result, null, 2)}\n`);
-    await rename(`${out}.${process.pid}.tmp`, out);
+    writeResultFile(out, result);
     console.log(JSON.stringify({ ...result, samples: undefined }, null, 2));
     console.log(`wrote ${out}`);
   } finally {
@@ -164,14 +164,4 @@ async function main(o: PageRemoteOptions): Promise<void> {
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  let options: PageRemoteOptions | null = null;
-  try {
-    options = parsePageRemoteArgs(process.argv.slice(2));
-  } catch (e) {
-    if (!(e instanceof BenchUsageError)) throw e;
-    process.stderr.write(`bench:page-remote: ${e.message}\n`);
-    process.exitCode = 2;
-  }
-  if (options) await main(options);
-}
+if (isMain(import.meta.url)) await runCli('bench:page-remote', parsePageRemoteArgs, main);

@@ -7,14 +7,15 @@
 // the median of each repetition's rates and ratio: on a shared machine the load drifts over minutes, and
 // timing all of one cell's runs before the next ones' put that drift into the ratio.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rename, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, mkdir } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { startServer } from '../test/node/remote-server.ts';
 import { rowsForBytes, writeArrowFile, writeParquetFile, writeRawFile } from './data-files.ts';
 import { commandLine, gitState } from './provenance.ts';
 import { BenchUsageError, intFlag, positiveFlag, readFlags } from './args.ts';
+import { isMain, runCli, writeResultFile } from './node-cli.ts';
 
 const MiB = 2 ** 20;
 
@@ -122,22 +123,11 @@ async function main(o: RemoteOptions): Promise<void> {
     const out = o.out ?? join(root, 'bench/results', `${result.date.slice(0, 10)}-remote.json`);
     await mkdir(dirname(out), { recursive: true });
     // Temporary file then rename: an interrupted write never leaves half a JSON file behind.
-    await writeFile(`${out}.${process.pid}.tmp`, `${JSON.stringify(result, null, 2)}\n`);
-    await rename(`${out}.${process.pid}.tmp`, out);
+    writeResultFile(out, result);
     console.log(`wrote ${out}`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  let options: RemoteOptions | null = null;
-  try {
-    options = parseRemoteArgs(process.argv.slice(2));
-  } catch (e) {
-    if (!(e instanceof BenchUsageError)) throw e;
-    process.stderr.write(`bench:remote: ${e.message}\n`);
-    process.exitCode = 2;
-  }
-  if (options) await main(options);
-}
+if (isMain(import.meta.url)) await runCli('bench:remote', parseRemoteArgs, main);

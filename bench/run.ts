@@ -3,12 +3,13 @@
 // and a table (or JSON) and writes bench/results/<date>-<adapter>.json.
 // runBench() is the whole command as a function, for test/node/bench.test.ts.
 import { commandLine, gitState } from './provenance.ts';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { chromiumPath, CHROMIUM_WEBGPU_ARGS } from '../src/cli/chromium-flags.ts';
 import { BenchUsageError, parseBenchArgs, type BenchArgs, type SuiteConfig } from './args.ts';
+import { isMain, writeResultFile } from './node-cli.ts';
 import { exitCodeOf, formatReport, makeReport, resultFileName, type BenchReport, type Provenance, type SuiteResult } from './report.ts';
 
 export const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -110,10 +111,7 @@ export async function runBench(argv: readonly string[], io: BenchIo): Promise<Be
 
   const file = resolve(args.out ?? join(projectRoot, 'bench', 'results', resultFileName(date, suite.adapter)));
   mkdirSync(dirname(file), { recursive: true });
-  // Temporary file then rename: an interrupted run never leaves half a JSON file behind.
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(report, null, 2)}\n`);
-  renameSync(tmp, file);
+  writeResultFile(file, report);
 
   if (args.json) {
     io.out(JSON.stringify(report, null, 2));
@@ -124,7 +122,7 @@ export async function runBench(argv: readonly string[], io: BenchIo): Promise<Be
   return { exitCode: exitCodeOf(report), report, file };
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+if (isMain(import.meta.url)) {
   const io: BenchIo = { out: (t) => process.stdout.write(`${t}\n`), err: (t) => process.stderr.write(`${t}\n`) };
   process.exitCode = (await runBench(process.argv.slice(2), io)).exitCode;
 }

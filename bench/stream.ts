@@ -6,10 +6,11 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { writeRawFile } from './data-files.ts';
 import { BenchUsageError, intFlag, positiveFlag, readFlags } from './args.ts';
+import { isMain, runCli } from './node-cli.ts';
 
 
 export interface StreamOptions {
@@ -170,14 +171,4 @@ async function main(o: StreamOptions): Promise<void> {
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  let options: StreamOptions | null = null;
-  try {
-    options = parseStreamArgs(process.argv.slice(2));
-  } catch (e) {
-    if (!(e instanceof BenchUsageError)) throw e;
-    process.stderr.write(`bench:stream: ${e.message}\n`);
-    process.exitCode = 2;
-  }
-  if (options) await main(options);
-}
+if (isMain(import.meta.url)) await runCli('bench:stream', parseStreamArgs, main);

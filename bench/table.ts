@@ -2,8 +2,7 @@
 // command that produced it:   npm run bench:table -- bench/results/<file>.json
 // Exit 2 on a file that is not a report of npm run bench or bench/deno.ts (named, with what is wrong), 0 otherwise.
 import { readFileSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
-import { resolve } from 'node:path';
+import { isMain } from './node-cli.ts';
 import { formatReport, type BenchReport } from './report.ts';
 
 /** Parses a result file's text; throws naming the file and the first thing missing. */
@@ -40,7 +39,7 @@ export function tableOf(file: string): string {
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+if (isMain(import.meta.url)) {
   const files = process.argv.slice(2);
   if (!files.length) {
     process.stderr.write('usage: npm run bench:table -- bench/results/<file>.json [...]\n');
